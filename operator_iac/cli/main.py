@@ -1,0 +1,117 @@
+"""The ``operator-iac`` entry point: global options, lazy command loading, and the single
+error boundary that turns exceptions into one-line messages and exit codes.
+
+Commands are imported only when invoked, so ``--version`` and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from operator_iac import __version__
+from operator_iac.cli.app import App
+from operator_iac.errors import OperatorIacError
+from operator_iac.settings import Settings
+
+# command name -> "module:attribute"; each module defines one click command.
+COMMANDS: dict[str, str] = {
+}
+
+USAGE_EXIT_CODE = 3
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="operator-iac")
+@click.option("--env", "env", envvar="OPERATOR_IAC_ENV", metavar="NAME",
+              help="Environment from the project file to work on. [env: OPERATOR_IAC_ENV]")
+@click.option("--project-file", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="OPERATOR_IAC_PROJECT_FILE",
+              help="Project file to use (default: the nearest operator-iac.yaml).")
+@click.option("--api-url", envvar="OPERATOR_IAC_API_URL", metavar="URL",
+              help="Override the environment's api_url. [env: OPERATOR_IAC_API_URL]")
+@click.option("--emulator", is_flag=True, envvar="OPERATOR_IAC_EMULATOR",
+              help="Start an in-process Operator emulator and point every call at it.")
+@click.option("--no-color", is_flag=True, envvar="NO_COLOR", help="Never use colour.")
+@click.option("--debug", is_flag=True, envvar="OPERATOR_IAC_DEBUG",
+              help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, env: str | None, project_file: Path | None, api_url: str | None,
+        emulator: bool, no_color: bool, debug: bool) -> None:
+    """Manage Operator agents as code: validate, plan, apply, smoke-test, promote.
+
+    \b
+    Examples:
+      operator-iac validate
+      operator-iac plan --env staging --format markdown
+      operator-iac --emulator apply --yes
+    """
+    settings = Settings(project_file=project_file, env=env, api_url=api_url,
+                        emulator=emulator, no_color=no_color, debug=debug)
+    app = App(settings=settings)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("OPERATOR_IAC_DEBUG", "") not in ("", "0")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and exit with the code of DESIGN.md section 3."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(run(args))
+
+
+def run(args: list[str]) -> int:
+    """The error boundary: everything the user can cause ends as a message and an exit code."""
+    try:
+        rv: Any = cli.main(args=args, prog_name="operator-iac", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return USAGE_EXIT_CODE if isinstance(exc, click.UsageError) else 1
+    except OperatorIacError as exc:
+        if _debug_requested(args):
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if _debug_requested(args):
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc} "
+                   "(run with --debug for the traceback)", err=True)
+        return 1
+    return rv if isinstance(rv, int) else 0

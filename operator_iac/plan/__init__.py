@@ -1,0 +1,1 @@
+"""Pure planning: normalisation, diff and the frozen Plan value; no I/O here."""

@@ -1,0 +1,1 @@
+"""Renderers: pure functions from result objects to strings (text, json, markdown, junit)."""

@@ -1,0 +1,36 @@
+"""Run settings, resolved in one order: command-line flags, then ``OPERATOR_IAC_*`` environment
+variables, then the project file.
+
+Click reads the first two layers (each global option names its environment variable); this
+module holds the result and finds the project file when none was named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_FILE_NAME = "operator-iac.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the global options and their environment variables asked for."""
+
+    project_file: Path | None = None
+    env: str | None = None
+    api_url: str | None = None
+    emulator: bool = False
+    no_color: bool = False
+    debug: bool = False
+
+    def find_project_file(self, start: Path | None = None) -> Path | None:
+        """The named project file, or the nearest ``operator-iac.yaml`` at or above ``start``."""
+        if self.project_file is not None:
+            return self.project_file
+        here = (start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            candidate = folder / PROJECT_FILE_NAME
+            if candidate.is_file():
+                return candidate
+        return None

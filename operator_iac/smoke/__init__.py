@@ -1,0 +1,1 @@
+"""Smoke tests: pure assertion matchers over conversation events, and the conversation driver."""

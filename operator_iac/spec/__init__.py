@@ -1,0 +1,1 @@
+"""Declarations: strict pydantic models of agent and project files, the YAML loader, checks across files."""
