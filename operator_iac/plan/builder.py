@@ -1,0 +1,221 @@
+"""Building a plan: a pure function from (declarations, remote snapshot, options) to a Plan.
+
+Per declared and selected agent, the builder decides:
+
+1. *Which remote agent it is* (``identity``): the one carrying its marker, else a same-named
+   unmanaged agent to adopt, else none.
+2. *The action*:
+   - no remote agent: ``create``;
+   - an adoption candidate: ``adopt`` (blocked with ``needs_adopt`` unless ``--adopt``, so
+     that apply never creates a duplicate next to a same-named agent);
+   - released content equals the declaration and carries this content's marker, and any draft
+     is equal too or left alone: ``no-op``;
+   - a draft equals the declaration and carries this content's marker: ``release``;
+   - otherwise ``update`` (write the draft, then release it).
+3. *Flags*: ``drift`` when the released revision has no marker or no longer matches the hash
+   in it; ``foreign_draft`` when a differing draft was not written by this tool for its
+   content (blocked unless ``--overwrite-draft``); risk flags; smoke stages.
+
+With ``--prune``, owned agents whose key is no longer declared become ``delete`` (blocked with
+``needs_allow_delete`` in a protected environment without ``--allow-delete``); without it
+they are listed under ``unpruned``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from operator_iac.plan import refs
+from operator_iac.plan.compare import DesiredView, marked_for, own_marker, self_consistent
+from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
+from operator_iac.plan.hashing import declarations_hash
+from operator_iac.plan.identity import Ownership, resolve_ownership
+from operator_iac.plan.marker import Marker, with_marker
+from operator_iac.plan.model import (
+    Action,
+    BlockReason,
+    DesiredBody,
+    Plan,
+    PlanOptions,
+    ResourcePlan,
+    SmokeStage,
+    UnprunedAgent,
+)
+from operator_iac.plan.normalise import redact
+from operator_iac.plan.risks import risk_flags
+from operator_iac.plan.selection import select
+from operator_iac.plan.writes import remote_state
+from operator_iac.spec.desired import DesiredAgent
+from operator_iac.state import RemoteAgent, Snapshot
+
+SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
+_SMOKED_ACTIONS = ("create", "update", "release", "adopt")
+NO_MARKER = "the released revision carries no operator-iac marker"
+HASH_MISMATCH = "the released revision no longer matches the content hash in its marker"
+
+
+@dataclass(frozen=True)
+class _Context:
+    project: str
+    commit: str | None
+    options: PlanOptions
+    protect: bool
+    ownership: Ownership
+    ids: dict[str, str]
+    keys: dict[str, str]
+
+
+def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, project: str,
+               environment: str | None = None, options: PlanOptions | None = None,
+               commit: str | None = None, protect: bool = False,
+               created_at: str | None = None) -> Plan:
+    """The plan that turns ``snapshot`` into ``desired`` (every declared agent, by key).
+
+    ``protect`` is the environment's ``protect`` setting; ``commit`` goes into the markers.
+    Smoke stages come from each agent's ``smoke_on`` (project defaults already applied).
+    """
+    options = options or PlanOptions()
+    ownership = resolve_ownership(desired, snapshot, project)
+    orphan_keys = {key for key, _ in ownership.orphans}
+    selection = select(desired, options, existing=set(ownership.id_by_key()),
+                       orphan_keys=orphan_keys)
+    ctx = _Context(project, commit, options, protect, ownership, ownership.id_by_key(),
+                   ownership.key_by_id())
+    resources = [_plan_agent(ctx, desired[key]) for key in selection.keys]
+    orphans = [(k, a) for k, a in ownership.orphans if k in selection.prune_keys]
+    if options.prune:
+        resources.extend(_plan_delete(ctx, key, agent) for key, agent in orphans)
+    hashes = {r.key: r.desired_hash for r in resources if r.desired_hash}
+    plan = Plan(
+        project=project, environment=environment, api_url=snapshot.api_url,
+        created_at=created_at or _now(), commit=commit, protected=protect, options=options,
+        declarations_hash=declarations_hash(hashes, desired),
+        resources=tuple(sorted(resources, key=lambda r: r.key)),
+        unpruned=() if options.prune else tuple(_unpruned(orphans)),
+        included_dependencies=selection.included_dependencies,
+        known_ids=dict(sorted(ctx.ids.items())),
+    )
+    plan.waves()  # refuses reference cycles among agents that do not exist yet
+    return plan
+
+
+# ---- one declared agent -------------------------------------------------------------------
+
+
+def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
+    view = DesiredView.of(agent, ctx.ids)
+    remote = ctx.ownership.matched(agent.key)
+    adopting = agent.key in ctx.ownership.adoptable
+    action = _action(ctx, view, remote, adopting)
+    base = remote.released if remote is not None else None
+    before, after = view.remote_content(base), view.id_content
+    changes = diff_content(before, after) if action != "no-op" else ()
+    old_prompt, new_prompt = prompt_text(before), prompt_text(after)
+    drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
+    foreign = _foreign_draft(ctx, view, remote)
+    return ResourcePlan(
+        key=agent.key, kind=agent.kind, action=action, name=agent.name,
+        source=str(agent.source), remote=remote_state(remote),
+        desired_hash=view.content_hash, desired=_desired_body(ctx, view),
+        sensitive_paths=tuple(sorted(agent.sensitive_paths)), changes=changes,
+        prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt, base is not None),
+        drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
+        blocked=_blocked(ctx, action, adopting, foreign),
+        risks=risk_flags(action, changes, old_prompt, new_prompt),
+        smoke=_stages(agent.smoke_on) if agent.smoke and action in _SMOKED_ACTIONS else (),
+        depends_on=refs.referenced_keys(agent),
+    )
+
+
+def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,
+            adopting: bool) -> Action:
+    if remote is None:
+        return "create"
+    if adopting:
+        return "adopt"
+    key, wanted = view.agent.key, view.content_hash
+    released_ok = view.equals(remote.released) and marked_for(remote.released, ctx.project,
+                                                               key, wanted)
+    draft_ok = view.equals(remote.draft) and marked_for(remote.draft, ctx.project, key, wanted)
+    if released_ok:  # any draft is left alone: it is someone's next change, not ours
+        return "no-op"
+    return "release" if draft_ok else "update"
+
+
+def _drift(ctx: _Context, view: DesiredView,
+           remote: RemoteAgent | None) -> tuple[bool, str | None]:
+    released = remote.released if remote is not None else None
+    if released is None:
+        return False, None
+    if own_marker(released, ctx.project, view.agent.key) is None:
+        return True, NO_MARKER
+    # A stale hash over content that already equals the declaration overwrites nothing; it
+    # comes from a change in which fields are declared, and the marker is simply refreshed.
+    if not self_consistent(released, view, ctx.project, ctx.keys) and not view.equals(released):
+        return True, HASH_MISMATCH
+    return False, None
+
+
+def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None) -> bool:
+    """A draft that differs from the declaration and is not this tool's own, untouched one."""
+    draft = remote.draft if remote is not None else None
+    if draft is None or view.equals(draft):
+        return False
+    return not self_consistent(draft, view, ctx.project, ctx.keys)
+
+
+def _blocked(ctx: _Context, action: Action, adopting: bool, foreign: bool) -> BlockReason | None:
+    if adopting and not ctx.options.adopt:
+        return "needs_adopt"
+    if foreign and action in ("update", "adopt") and not ctx.options.overwrite_draft:
+        return "foreign_draft"
+    return None
+
+
+def _prompt_diff(action: Action, key: str, old: str | None, new: str | None,
+                 released: bool) -> str | None:
+    if action == "no-op":
+        return None
+    label = f"{key} (released)" if released else f"{key} (none)"
+    return prompt_diff(old, new, before_label=label, after_label=f"{key} (desired)")
+
+
+def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:
+    agent = view.agent
+    marker = Marker(ctx.project, agent.key, view.content_hash, ctx.commit)
+    return DesiredBody(name=agent.name, description=with_marker(agent.description, marker),
+                       config=redact(view.sealed_config),
+                       postprocess_agents=tuple(agent.postprocess_agents))
+
+
+# ---- deletions and shared pieces ----------------------------------------------------------
+
+
+def _plan_delete(ctx: _Context, key: str, agent: RemoteAgent) -> ResourcePlan:
+    protected = ctx.protect and not ctx.options.allow_delete
+    return ResourcePlan(
+        key=key, kind=agent.kind, action="delete", name=_remote_name(agent),
+        remote=remote_state(agent), risks=risk_flags("delete", (), None, None),
+        blocked="needs_allow_delete" if protected else None,
+    )
+
+
+def _unpruned(orphans: Iterable[tuple[str, RemoteAgent]]) -> list[UnprunedAgent]:
+    return [UnprunedAgent(key=key, kind=agent.kind, agent_id=agent.id) for key, agent in orphans]
+
+
+def _remote_name(agent: RemoteAgent) -> str:
+    if agent.released is not None:
+        return agent.released.name
+    return agent.newest.name if agent.newest else agent.id
+
+
+def _stages(smoke_on: Iterable[str]) -> tuple[SmokeStage, ...]:
+    wanted = set(smoke_on)
+    return tuple(stage for stage in SMOKE_STAGES if stage in wanted)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

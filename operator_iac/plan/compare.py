@@ -1,0 +1,81 @@
+"""Comparison of one declared agent with remote revisions: the normalised forms both sides
+are reduced to, and the questions the builder asks about them.
+
+Two spaces are used (see ``refs``): *id space* for diffs (what the platform holds, with agents
+this plan creates shown by key) and *key space* for content hashes (independent of ids, so the
+hash in a marker means the same in every environment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from operator_iac.plan import normalise, refs
+from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
+from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.spec.desired import DesiredAgent
+from operator_iac.state import RemoteRevision
+
+
+@dataclass(frozen=True)
+class DesiredView:
+    """A declared agent, normalised once."""
+
+    agent: DesiredAgent
+    sealed_config: dict[str, Any]  # key space, secrets sealed, older spellings updated
+    id_config: dict[str, Any]  # the same with references resolved to ids
+    key_content: dict[str, Any]
+    id_content: dict[str, Any]
+    content_hash: str
+
+    @classmethod
+    def of(cls, agent: DesiredAgent, ids: Mapping[str, str]) -> DesiredView:
+        sealed = normalise.prepare(normalise.seal_paths(agent.config, agent.sensitive_paths))
+        id_config, id_postprocess = refs.to_ids(sealed, agent.postprocess_agents, ids)
+        key_content = normalise.content(agent.kind, agent.name, agent.description, sealed,
+                                        agent.postprocess_agents)
+        id_content = normalise.content(agent.kind, agent.name, agent.description, id_config,
+                                       id_postprocess)
+        return cls(agent, sealed, id_config, key_content, id_content, content_hash(key_content))
+
+    def remote_content(self, revision: RemoteRevision | None) -> dict[str, Any] | None:
+        """A remote revision in id space, projected onto what this agent declares."""
+        if revision is None:
+            return None
+        config = normalise.project(normalise.prepare(revision.config), self.id_config)
+        return normalise.content(self.agent.kind, revision.name, revision.description,
+                                 config, revision.postprocess_agents)
+
+    def remote_hash(self, revision: RemoteRevision, key_by_id: Mapping[str, str]) -> str:
+        """The content hash ``revision`` would have had, had this tool written it."""
+        config, postprocess = refs.to_keys(normalise.prepare(revision.config),
+                                           revision.postprocess_agents, key_by_id)
+        projected = normalise.project(config, self.sealed_config)
+        return content_hash(normalise.content(self.agent.kind, revision.name,
+                                              revision.description, projected, postprocess))
+
+    def equals(self, revision: RemoteRevision | None) -> bool:
+        remote = self.remote_content(revision)
+        return remote is not None and canonical_json(remote) == canonical_json(self.id_content)
+
+
+def own_marker(revision: RemoteRevision | None, project: str, key: str) -> Marker | None:
+    """The revision's marker if it names this project and key."""
+    marker = parse_marker(revision.description) if revision is not None else None
+    return marker if marker is not None and marker.owned_by(project, key) else None
+
+
+def marked_for(revision: RemoteRevision | None, project: str, key: str, wanted: str) -> bool:
+    """Whether ``revision`` carries this key's marker for content hash ``wanted``."""
+    marker = own_marker(revision, project, key)
+    return marker is not None and hash_matches(marker.content_hash, wanted)
+
+
+def self_consistent(revision: RemoteRevision, view: DesiredView, project: str,
+                    key_by_id: Mapping[str, str]) -> bool:
+    """Whether ``revision`` carries this key's marker and still holds the content it names."""
+    marker = own_marker(revision, project, view.agent.key)
+    return marker is not None and hash_matches(marker.content_hash,
+                                               view.remote_hash(revision, key_by_id))

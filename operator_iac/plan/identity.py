@@ -1,0 +1,126 @@
+"""Identity: which remote agent each declared key stands for.
+
+A remote agent belongs to key K when any of its revisions carries a marker with this project
+and key K; the newest such revision decides when the history names several keys. A dashboard
+edit that drops the marker from the newest revision therefore does not orphan the agent.
+
+A declared key without an owned agent may *adopt* an unmanaged remote agent: one of the same
+kind, with no operator-iac marker in any revision (agents of other projects are never taken),
+whose name equals the declared name. Two owners or two candidates for one key are an error that
+lists the ids, because guessing would write to the wrong agent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from operator_iac.errors import DeclarationError, Diagnostic
+from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.spec.desired import DesiredAgent
+from operator_iac.state import RemoteAgent, Snapshot
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """The result of matching declarations with remote agents."""
+
+    owned: dict[str, RemoteAgent] = field(default_factory=dict)
+    adoptable: dict[str, RemoteAgent] = field(default_factory=dict)
+    # Agents this project owns under keys that are not declared any more.
+    orphans: tuple[tuple[str, RemoteAgent], ...] = ()
+
+    def matched(self, key: str) -> RemoteAgent | None:
+        return self.owned.get(key) or self.adoptable.get(key)
+
+    def id_by_key(self) -> dict[str, str]:
+        return {key: agent.id for key, agent in (*self.owned.items(), *self.adoptable.items())}
+
+    def key_by_id(self) -> dict[str, str]:
+        return {agent_id: key for key, agent_id in self.id_by_key().items()}
+
+
+def markers(agent: RemoteAgent) -> list[tuple[int, Marker]]:
+    """Every marker in the agent's history with its revision number, newest first."""
+    found = [(v.number, parse_marker(v.description)) for v in agent.versions]
+    for revision in (agent.released, agent.draft):
+        if revision is not None:
+            found.append((_number(revision.version_id), parse_marker(revision.description)))
+    return sorted(((n, m) for n, m in found if m is not None), key=lambda p: -p[0])
+
+
+def owner_key(agent: RemoteAgent, project: str) -> str | None:
+    """The key this project's newest marker on ``agent`` names, if any."""
+    return next((m.key for _, m in markers(agent) if m.project == project), None)
+
+
+def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
+                      project: str) -> Ownership:
+    claims: dict[str, list[RemoteAgent]] = defaultdict(list)
+    unmanaged: list[RemoteAgent] = []
+    for agent in snapshot.agents:
+        key = owner_key(agent, project)
+        if key is not None:
+            claims[key].append(agent)
+        elif not markers(agent):
+            unmanaged.append(agent)
+    owned = {key: _single_owner(desired[key], agents)
+             for key, agents in claims.items() if key in desired}
+    orphans = tuple((key, agent) for key, agents in sorted(claims.items())
+                    if key not in desired for agent in agents)
+    unowned = [agent for key, agent in sorted(desired.items()) if key not in owned]
+    return Ownership(owned=owned, adoptable=_adoption_candidates(unowned, unmanaged),
+                     orphans=orphans)
+
+
+def _single_owner(agent: DesiredAgent, claimants: list[RemoteAgent]) -> RemoteAgent:
+    if len(claimants) > 1:
+        ids = ", ".join(sorted(a.id for a in claimants))
+        raise _error(agent, f"several remote agents carry the marker of key {agent.key!r}: "
+                            f"{ids}; delete the duplicates on the platform, then plan again")
+    owner = claimants[0]
+    if owner.kind != agent.kind:
+        raise _error(agent, f"declared as {agent.kind}, but the remote agent {owner.id} that "
+                            f"carries its marker is a {owner.kind}; use a new key or delete "
+                            "the remote agent")
+    return owner
+
+
+def _adoption_candidates(unowned: Iterable[DesiredAgent],
+                         unmanaged: list[RemoteAgent]) -> dict[str, RemoteAgent]:
+    adoptable: dict[str, RemoteAgent] = {}
+    taken: dict[str, str] = {}
+    for agent in unowned:
+        candidates = [r for r in unmanaged if r.kind == agent.kind and agent.name in _names(r)]
+        if len(candidates) > 1:
+            ids = ", ".join(sorted(c.id for c in candidates))
+            raise _error(agent, f"several unmanaged remote agents are named {agent.name!r}: "
+                                f"{ids}; rename or delete all but one, then plan again")
+        if candidates:
+            chosen = candidates[0]
+            if chosen.id in taken:
+                raise _error(agent, f"keys {taken[chosen.id]!r} and {agent.key!r} would both "
+                                    f"adopt {chosen.id} (named {agent.name!r}); give one of "
+                                    "them another name")
+            taken[chosen.id] = agent.key
+            adoptable[agent.key] = chosen
+    return adoptable
+
+
+def _names(agent: RemoteAgent) -> set[str]:
+    """The names the dashboard shows for an agent: its newest and its released revision's."""
+    names = {agent.newest.name} if agent.newest else set()
+    if agent.released is not None:
+        names.add(agent.released.name)
+    return names
+
+
+def _number(version_id: str) -> int:
+    _, _, number = version_id.rpartition("@v")
+    return int(number) if number.isdigit() else -1
+
+
+def _error(agent: DesiredAgent, message: str) -> DeclarationError:
+    return DeclarationError([Diagnostic(file=str(agent.source), line=0, column=0,
+                                        message=f"agent {agent.key!r}: {message}")])

@@ -1,0 +1,95 @@
+"""The ownership marker: one line at the end of a revision's ``description`` that says which
+project and key wrote the revision, the hash of the desired content it was written for, and the
+git commit it came from::
+
+    Books cleaning appointments.
+
+    [operator-iac project=acme-support key=appointment-booking hash=3f9c0a1b2c3d4e5f commit=9a1b2c3]
+
+The marker is the only state operator-iac keeps, and it lives on the platform itself. It is
+stripped before content is compared, so users never see it in a diff. Parsing is strict about
+the line's shape (the whole line must match) but tolerant about where the line is: a dashboard
+edit that appends text after it still leaves the agent owned, and the content hash then
+reveals the edit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from operator_iac.errors import InvalidInputError
+
+# Project names and keys are slugs: no whitespace, "=" or "]" so the line parses unambiguously.
+_SLUG = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_SLUG_RE = re.compile(rf"^{_SLUG}$")
+_HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
+_COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}$")
+_MARKER_RE = re.compile(
+    rf"^\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
+    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}|-)\]$"
+)
+NO_COMMIT = "-"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """What an operator-iac revision says about itself."""
+
+    project: str
+    key: str
+    content_hash: str
+    commit: str | None = None
+
+    def __str__(self) -> str:
+        return format_marker(self.project, self.key, self.content_hash, self.commit)
+
+    def owned_by(self, project: str, key: str | None = None) -> bool:
+        return self.project == project and (key is None or self.key == key)
+
+
+def format_marker(project: str, key: str, content_hash: str, commit: str | None) -> str:
+    """The marker line; refuses values that would make it unparseable."""
+    _require(_SLUG_RE, project, "project name")
+    _require(_SLUG_RE, key, "agent key")
+    _require(_HASH_RE, content_hash, "content hash")
+    if commit is not None:
+        _require(_COMMIT_RE, commit.lower(), "git commit")
+    shown = commit.lower() if commit else NO_COMMIT
+    return f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}]"
+
+
+def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
+    if not pattern.match(value):
+        raise InvalidInputError(
+            f"{what} {value!r} cannot be written into the ownership marker: use letters, "
+            "digits, '.', '_' and '-' only, starting with a letter or digit"
+        )
+
+
+def parse_marker(description: str | None) -> Marker | None:
+    """The last marker line in ``description``, or None when there is none."""
+    for line in reversed((description or "").splitlines()):
+        match = _MARKER_RE.match(line.strip())
+        if match:
+            commit = match["commit"]
+            return Marker(match["project"], match["key"], match["hash"],
+                          None if commit == NO_COMMIT else commit)
+    return None
+
+
+def strip_marker(description: str | None) -> str:
+    """The description as its author wrote it: the last marker line removed, trailing
+    whitespace dropped (it carries no meaning and the marker's separator adds some)."""
+    lines = (description or "").splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        if _MARKER_RE.match(lines[index].strip()):
+            del lines[index]
+            break
+    return "\n".join(lines).rstrip()
+
+
+def with_marker(description: str, marker: Marker) -> str:
+    """``description`` (any previous marker removed) with ``marker`` as its last line."""
+    text = strip_marker(description)
+    return f"{text}\n\n{marker}" if text else str(marker)

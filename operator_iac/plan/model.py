@@ -1,0 +1,276 @@
+"""The Plan: a frozen value saying what ``apply`` will do to each agent, and why.
+
+A plan is pure data. ``operator_iac.plan.builder`` makes it from the declarations and a
+snapshot of the remote state; renderers show it; ``apply`` executes it. It round-trips through
+JSON (``Plan.to_json`` / ``Plan.from_json``): the file carries a ``format_version``, a summary,
+and a checksum over everything else, so a truncated or hand-edited file is refused with a
+``PlanFileError`` instead of being half-applied. The format is documented in
+``docs/plan-format.md`` and ``docs/plan.schema.json``.
+
+A plan file never holds a secret: values that came from ``${env:...}`` appear as
+``(sensitive)`` in changes and in the desired body. ``apply`` resolves them again from the
+environment and checks that the declarations still hash to ``desired_hash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from operator_iac.errors import InvalidInputError, PlanFileError
+
+FORMAT_VERSION = 1
+
+Action = Literal["create", "update", "release", "adopt", "delete", "no-op"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt", "delete", "no-op")
+ChangeKind = Literal["added", "removed", "changed"]
+RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
+                   "prompt_size_change", "deletion"]
+SmokeStage = Literal["draft", "released"]
+# Why apply will not carry out a resource as planned without another flag.
+BlockReason = Literal["needs_adopt", "needs_allow_delete", "foreign_draft"]
+AgentKind = Literal["conversational_agent", "procedural_agent"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldChange(_Frozen):
+    """One field that differs: ``path`` like ``config.tool.tools[name=book]``."""
+
+    path: str
+    kind: ChangeKind
+    before: Any = None
+    after: Any = None
+
+
+class RemoteState(_Frozen):
+    """The remote revisions a resource plan was computed against.
+
+    Fingerprints are ``hashing.revision_fingerprint`` of the full revision as fetched; apply
+    compares them (and the version ids) with a fresh read before it writes.
+    """
+
+    agent_id: str
+    version_ids: tuple[str, ...] = ()
+    newest_version_id: str | None = None
+    released_version_id: str | None = None
+    released_fingerprint: str | None = None
+    draft_version_id: str | None = None
+    draft_fingerprint: str | None = None
+
+
+class DesiredBody(_Frozen):
+    """What apply writes: references still as keys, secrets as ``(sensitive)``, and the
+    description ending with the ownership marker."""
+
+    name: str
+    description: str
+    config: dict[str, Any]
+    postprocess_agents: tuple[str, ...] = ()
+
+
+class ResourcePlan(_Frozen):
+    """The plan for one agent."""
+
+    key: str
+    kind: AgentKind
+    action: Action
+    name: str
+    source: str | None = None
+    remote: RemoteState | None = None
+    desired_hash: str | None = None
+    desired: DesiredBody | None = None
+    sensitive_paths: tuple[str, ...] = ()
+    changes: tuple[FieldChange, ...] = ()
+    prompt_diff: str | None = None
+    drift: bool = False
+    drift_reason: str | None = None
+    foreign_draft: bool = False
+    blocked: BlockReason | None = None
+    risks: tuple[RiskFlag, ...] = ()
+    smoke: tuple[SmokeStage, ...] = ()
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def agent_id(self) -> str | None:
+        return self.remote.agent_id if self.remote else None
+
+    @property
+    def writes(self) -> bool:
+        """Whether apply writes a revision for this resource (create, update or adopt)."""
+        return self.action in ("create", "update", "adopt")
+
+
+class PlanOptions(_Frozen):
+    adopt: bool = False
+    prune: bool = False
+    allow_delete: bool = False
+    overwrite_draft: bool = False
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+
+
+class UnprunedAgent(_Frozen):
+    """A remote agent this project owns under a key no longer declared (no ``--prune``)."""
+
+    key: str
+    kind: AgentKind
+    agent_id: str
+
+
+class Summary(_Frozen):
+    create: int = 0
+    update: int = 0
+    release: int = 0
+    adopt: int = 0
+    delete: int = 0
+    unchanged: int = 0
+
+    @property
+    def changes(self) -> int:
+        return self.create + self.update + self.release + self.adopt + self.delete
+
+
+class Plan(_Frozen):
+    format_version: Literal[1] = 1
+    project: str
+    environment: str | None = None
+    api_url: str
+    created_at: str
+    commit: str | None = None
+    protected: bool = False
+    options: PlanOptions = PlanOptions()
+    declarations_hash: str
+    resources: tuple[ResourcePlan, ...] = ()
+    unpruned: tuple[UnprunedAgent, ...] = ()
+    included_dependencies: tuple[str, ...] = ()
+    # Remote ids of every declared key matched to a remote agent, selected or not: what
+    # references resolve to (a targeted agent may name one that is not in this plan).
+    known_ids: dict[str, str] = {}
+
+    # ---- queries --------------------------------------------------------------------------
+
+    def summary(self) -> Summary:
+        counts = {a: 0 for a in ACTIONS}
+        for resource in self.resources:
+            counts[resource.action] += 1
+        return Summary(create=counts["create"], update=counts["update"],
+                       release=counts["release"], adopt=counts["adopt"],
+                       delete=counts["delete"], unchanged=counts["no-op"])
+
+    @property
+    def has_changes(self) -> bool:
+        return any(r.action != "no-op" for r in self.resources)
+
+    def resource(self, key: str) -> ResourcePlan | None:
+        return next((r for r in self.resources if r.key == key), None)
+
+    def blocked_resources(self) -> tuple[ResourcePlan, ...]:
+        return tuple(r for r in self.resources if r.blocked is not None)
+
+    def waves(self) -> tuple[tuple[ResourcePlan, ...], ...]:
+        """Resources with work, in groups that may run concurrently, groups in order.
+
+        Creates, updates, releases and adoptions come first, each after the agents it refers
+        to that this plan creates (so procedural agents precede the conversational agents
+        that name them); then deletions in reverse: conversational before procedural.
+        """
+        writes = [r for r in self.resources if r.action not in ("no-op", "delete")]
+        levels = _dependency_levels(writes)
+        groups = [tuple(r for r in writes if levels[r.key] == level)
+                  for level in range(max(levels.values(), default=-1) + 1)]
+        for kind in ("conversational_agent", "procedural_agent"):
+            groups.append(tuple(r for r in self.resources
+                                if r.action == "delete" and r.kind == kind))
+        return tuple(group for group in groups if group)
+
+    def ordered_resources(self) -> tuple[ResourcePlan, ...]:
+        """Every resource with work, in an order that is safe to apply one by one."""
+        return tuple(r for group in self.waves() for r in group)
+
+    # ---- JSON -----------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json")
+        data["summary"] = self.summary().model_dump()
+        data["checksum"] = _checksum(data)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "plan file") -> Plan:
+        """Read a saved plan; ``PlanFileError`` says clearly what is wrong with the file."""
+        data = _load_object(text, source)
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise PlanFileError(f"{source}: format_version {version!r} is not supported "
+                                f"(this version of operator-iac reads {FORMAT_VERSION})")
+        recorded = data.pop("checksum", None)
+        if recorded != _checksum(data):
+            raise PlanFileError(f"{source}: the checksum does not match the content: the file "
+                                "was edited or damaged after it was written; make a new plan")
+        data.pop("summary", None)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise PlanFileError(f"{source}: invalid plan at {where}: {first['msg']}") from exc
+
+
+def _dependency_levels(resources: list[ResourcePlan]) -> dict[str, int]:
+    created = {r.key: r for r in resources if r.action == "create"}
+    levels: dict[str, int] = {}
+
+    def level(resource: ResourcePlan, path: tuple[str, ...]) -> int:
+        if resource.key in levels:
+            return levels[resource.key]
+        deps = [created[k] for k in resource.depends_on if k in created and k != resource.key]
+        cycle = next((d.key for d in deps if d.key in path), None)
+        if cycle is not None:
+            raise InvalidInputError(f"agents {' -> '.join((*path, cycle))} refer to each other "
+                                    "in a cycle and none of them exists yet: create one "
+                                    "without the reference first")
+        levels[resource.key] = 1 + max((level(d, (*path, d.key)) for d in deps), default=-1)
+        return levels[resource.key]
+
+    for resource in resources:
+        level(resource, (resource.key,))
+    return levels
+
+
+def _load_object(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        raise PlanFileError(f"{source}: not valid JSON{hint}: {exc.msg} at line {exc.lineno} "
+                            f"column {exc.colno}") from exc
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{source}: not a plan (expected a JSON object)")
+    return data
+
+
+def _checksum(data: dict[str, Any]) -> str:
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a plan file (the model's schema plus ``summary`` and ``checksum``)."""
+    schema = Plan.model_json_schema()
+    summary = Summary.model_json_schema()
+    schema["properties"]["summary"] = {"$ref": "#/$defs/Summary"}
+    schema["$defs"]["Summary"] = summary
+    schema["properties"]["checksum"] = {
+        "type": "string", "pattern": "^sha256:[0-9a-f]{64}$",
+        "description": "sha256 over the canonical JSON of every other top-level field"}
+    schema["required"] = [*schema.get("required", []), "summary", "checksum"]
+    schema["title"] = "operator-iac plan"
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+

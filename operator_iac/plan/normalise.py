@@ -1,0 +1,271 @@
+"""Normalisation: bring desired and remote content into one comparable shape, the same way on
+both sides, so that only differences with meaning remain.
+
+The rules, in the order they apply:
+
+- **Older snapshot tolerance**: transfers written as ``{id}`` become ``{entity_id}``.
+- **Secrets**: values that came from ``${env:...}`` are *sealed*: replaced by an opaque token
+  holding a digest of the value. The remote value at the same place is sealed the same way, so
+  equal secrets compare equal, a rotated secret shows as a change, and the value itself never
+  leaves this module. Anything shown to a person or written to a file says ``(sensitive)``.
+- **Projection**: the remote config is projected onto the desired config's shape. Fields the
+  declaration does not mention (server defaults, fields newer than this tool) are left out of
+  the comparison, so they are never reported as deletions; ``merge_for_write`` keeps them when
+  writing. A field declared as ``null`` equals a field the server does not return.
+- **Order without meaning**: tools are sorted by ``(ns, name)``, transfers by ``entity_id``,
+  variables by ``name``, ``filter_statuses`` and ``postprocess_agents`` alphabetically.
+  Personas keep their order (the first persona greets), and so do ``supported_languages`` and
+  ``boosted_keywords`` (the contract does not say their order is meaningless, so a reorder is
+  shown rather than hidden).
+- **Server defaults**: ``null`` values and empty mappings are dropped
+  (``voice.ambient_sound: null`` and ``default_value: null`` equal absent), integral floats
+  become integers, and a missing ``postprocess_agents`` equals ``[]``.
+- **Descriptions**: the ownership marker is removed and trailing whitespace dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from operator_iac.plan.marker import strip_marker
+
+SENSITIVE_TEXT = "(sensitive)"
+# A sealed secret is a string no real value starts with (NUL is not valid in agent files).
+_SEAL_PREFIX = "\x00sealed:"
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListRule:
+    """How a list at a known config path is identified and ordered."""
+
+    key: str | None = None  # the field naming an item (for diff paths and matching)
+    sort_by: tuple[str, ...] = ()  # item fields to sort by; empty keeps the order
+    sort_scalars: bool = False  # sort a list of plain strings
+
+
+# Paths are relative to ``config``; dict keys only (list positions are not part of them).
+LIST_RULES: dict[Path, ListRule] = {
+    ("tool", "tools"): ListRule(key="name", sort_by=("ns", "name")),
+    ("tool", "transfers"): ListRule(key="entity_id", sort_by=("entity_id",)),
+    ("personas",): ListRule(key="name"),
+    ("runtime", "variables"): ListRule(key="name", sort_by=("name",)),
+    ("filter_statuses",): ListRule(sort_scalars=True),
+}
+
+
+def list_rule(path: Path) -> ListRule | None:
+    return LIST_RULES.get(path)
+
+
+# ---- secrets ------------------------------------------------------------------------------
+
+
+def seal(value: Any) -> str:
+    """An opaque token standing for ``value``: equal values give equal tokens."""
+    if is_sealed(value):
+        return str(value)
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _SEAL_PREFIX + hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_SEAL_PREFIX)
+
+
+def seal_paths(config: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``config`` with the value at each dotted path sealed (list items by index)."""
+    sealed = copy.deepcopy(dict(config))
+    for dotted in paths:
+        _seal_at(sealed, dotted.split("."))
+    return sealed
+
+
+def _seal_at(node: Any, parts: list[str]) -> None:
+    for part in parts[:-1]:
+        node = _child(node, part)
+        if node is None:
+            return
+    last = parts[-1]
+    if isinstance(node, dict) and node.get(last) is not None:
+        node[last] = seal(node[last])
+    elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = seal(node[int(last)])
+
+
+def _child(node: Any, part: str) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return None
+
+
+def redact(value: Any) -> Any:
+    """``value`` with every sealed secret shown as ``(sensitive)``: safe to print or save."""
+    if is_sealed(value):
+        return SENSITIVE_TEXT
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+# ---- shape --------------------------------------------------------------------------------
+
+
+def prepare(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A private copy of a config with older spellings updated (transfers ``{id}``)."""
+    prepared = copy.deepcopy(dict(config or {}))
+    transfers = prepared.get("tool", {}).get("transfers") if isinstance(
+        prepared.get("tool"), dict) else None
+    if isinstance(transfers, list):
+        prepared["tool"]["transfers"] = [_transfer_entity_id(t) for t in transfers]
+    return prepared
+
+
+def _transfer_entity_id(item: Any) -> Any:
+    if isinstance(item, dict) and "entity_id" not in item and "id" in item:
+        renamed = {k: v for k, v in item.items() if k != "id"}
+        renamed["entity_id"] = item["id"]
+        return renamed
+    return item
+
+
+def project(remote: Any, shape: Any, path: Path = ()) -> Any:
+    """The part of ``remote`` that ``shape`` (a desired value) speaks about."""
+    if isinstance(shape, dict):
+        if remote is None:
+            remote = {}
+        if not isinstance(remote, dict):
+            return remote  # a type change: compare as is
+        return {k: project(remote.get(k), v, (*path, k)) for k, v in shape.items()}
+    if isinstance(shape, list) and isinstance(remote, list):
+        return _project_list(remote, shape, path)
+    if is_sealed(shape) and remote is not None:
+        return seal(remote)
+    return remote
+
+
+def _project_list(remote: list[Any], shape: list[Any], path: Path) -> list[Any]:
+    rule = list_rule(path)
+    if rule is not None and rule.key is not None:
+        by_key = _index_by_key(shape, rule.key)
+        secret = _secret_fields(shape)
+        return [_project_keyed_item(item, by_key, rule.key, path, secret) for item in remote]
+    if shape and all(isinstance(item, dict) for item in shape):
+        # Unknown lists of objects: project item by item, so server fields inside items hide.
+        return [project(item, shape[i], path) if i < len(shape) else item
+                for i, item in enumerate(remote)]
+    return [seal(item) if i < len(shape) and is_sealed(shape[i]) and item is not None else item
+            for i, item in enumerate(remote)]
+
+
+def _secret_fields(shape: list[Any]) -> set[str]:
+    """Fields that hold a secret in some declared item: sealed in every remote item, so that
+    an item that no longer matches (a rotated secret as its key) cannot show the old value."""
+    return {k for item in shape if isinstance(item, dict)
+            for k, v in item.items() if is_sealed(v)}
+
+
+def _project_keyed_item(item: Any, by_key: dict[Any, Any], key: str, path: Path,
+                        secret: set[str]) -> Any:
+    if not isinstance(item, dict):
+        return item
+    raw_key = _item_key(item, key)
+    match = by_key.get(raw_key)
+    if match is None and raw_key is not None:
+        match = by_key.get(seal(raw_key))  # the declared key itself may be a secret
+    if match is not None:
+        return project(item, match, path)
+    return {k: seal(v) if k in secret and v is not None else v for k, v in item.items()}
+
+
+def _index_by_key(items: list[Any], key: str) -> dict[Any, Any]:
+    """Dict items by their natural key; items without one cannot be matched."""
+    indexed = {_item_key(item, key): item for item in items if isinstance(item, dict)}
+    indexed.pop(None, None)
+    return indexed
+
+
+def _item_key(item: Mapping[str, Any], key: str) -> Any:
+    value = item.get(key)
+    return value if isinstance(value, str | int) else None
+
+
+# ---- canonical form -----------------------------------------------------------------------
+
+
+def canonical(value: Any, path: Path = ()) -> Any:
+    """Drop nulls and empty mappings, normalise numbers, sort lists whose order carries no
+    meaning."""
+    if isinstance(value, dict):
+        pairs = ((k, canonical(v, (*path, k))) for k, v in value.items())
+        return {k: v for k, v in pairs if v is not None and v != {}}
+    if isinstance(value, list):
+        return _sort_list([canonical(v, path) for v in value], list_rule(path))
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _sort_list(items: list[Any], rule: ListRule | None) -> list[Any]:
+    if rule is None:
+        return items
+    if rule.sort_scalars and all(isinstance(i, str) for i in items):
+        return sorted(items)
+    if rule.sort_by and all(isinstance(i, dict) for i in items):
+        return sorted(items, key=lambda i: tuple(str(i.get(f) or "") for f in rule.sort_by))
+    return items
+
+
+def content(kind: str, name: str, description: str, config: Mapping[str, Any],
+            postprocess_agents: Iterable[str] = ()) -> dict[str, Any]:
+    """The comparable content of a revision: what a diff and a content hash look at."""
+    body: dict[str, Any] = {
+        "name": name,
+        "description": strip_marker(description),
+        "config": canonical(dict(config)),
+    }
+    if kind == "conversational_agent":
+        body["postprocess_agents"] = sorted(postprocess_agents)
+    return body
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def merge_for_write(remote_config: Mapping[str, Any] | None,
+                    desired_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config to send: the remote config with the desired one deep-merged over it.
+
+    ``PUT`` replaces the whole config, so fields the declaration does not mention must be sent
+    back as they are, or a write would erase them. Lists are the declaration's, but an item
+    matched by its natural key (a tool's name, a transfer's entity_id ...) keeps the fields
+    only the server knows.
+    """
+    merged = _merge(prepare(remote_config), copy.deepcopy(dict(desired_config)), ())
+    assert isinstance(merged, dict)
+    return merged
+
+
+def _merge(remote: Any, desired: Any, path: Path) -> Any:
+    if isinstance(desired, dict) and isinstance(remote, dict):
+        merged = dict(remote)
+        for k, v in desired.items():
+            merged[k] = _merge(remote.get(k), v, (*path, k))
+        return merged
+    rule = list_rule(path)
+    if isinstance(desired, list) and isinstance(remote, list) and rule and rule.key:
+        key = rule.key
+        by_key = _index_by_key(remote, key)
+        return [_merge(by_key.get(_item_key(i, key)), i, path) if isinstance(i, dict) else i
+                for i in desired]
+    return desired

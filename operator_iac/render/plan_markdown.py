@@ -1,0 +1,260 @@
+"""The plan as GitHub-flavoured Markdown for a pull-request comment: a summary table, one
+section per agent with work, prompt diffs folded in ``<details>`` blocks.
+
+PR comments have a hard size limit, so the document is kept under ``budget`` characters
+(60,000 by default). When it does not fit, prompt diffs are shortened first (each keeps a fair
+share of the room, cut at line ends), then whole agent sections are dropped from the end; an
+explicit note says what was cut and where to see everything.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from operator_iac.plan.model import Plan, ResourcePlan
+from operator_iac.render.plan_common import (
+    ACTION_PHRASES,
+    BLOCK_TEXT,
+    DRIFT_TITLE,
+    KIND_LABELS,
+    PROMPT_PATH,
+    RISK_TEXT,
+    diff_line_counts,
+    foreign_draft_text,
+    format_value,
+    smoke_text,
+    summary_line,
+)
+
+DEFAULT_BUDGET = 60_000
+_NOTE_RESERVE = 1_000  # room kept for the truncation note
+_CELL_LIMIT = 80
+_ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "delete": "🗑️",
+          "no-op": "✔️"}
+
+# key -> how many characters of its prompt diff to keep (None: all, 0: omit the diff).
+Allowance = dict[str, int | None]
+
+
+@dataclass
+class _Cuts:
+    shortened: list[str]
+    dropped: list[str]
+
+
+def render_plan_markdown(plan: Plan, *, budget: int = DEFAULT_BUDGET) -> str:
+    resources = plan.ordered_resources()
+    full = _document(plan, resources, {}, None)
+    if len(full) <= budget:
+        return full
+    room = budget - _NOTE_RESERVE
+    diffs = {r.key: len(r.prompt_diff) for r in resources if r.prompt_diff}
+    fixed = len(_document(plan, resources, dict.fromkeys(diffs, 0), None))
+    if fixed <= room:
+        return _fit_diffs(plan, resources, diffs, room - fixed, budget)
+    return _drop_sections(plan, resources, diffs, room, budget)
+
+
+def _fit_diffs(plan: Plan, resources: tuple[ResourcePlan, ...], diffs: dict[str, int],
+               room: int, budget: int) -> str:
+    """Shrink the prompt diffs' share until the document fits."""
+    while True:
+        allowance = _share(diffs, room)
+        cuts = _Cuts([k for k, size in diffs.items() if (allowance[k] or 0) < size], [])
+        text = _document(plan, resources, allowance, cuts)
+        if len(text) <= budget or room <= 0:
+            return text if len(text) <= budget else _hard_cut(text, budget)
+        room -= max(len(text) - budget, room // 10, 1)
+
+
+def _share(sizes: dict[str, int], room: int) -> Allowance:
+    """Water-filling: small diffs are kept whole, large ones share what is left equally."""
+    allowance: Allowance = {}
+    remaining = max(room, 0)
+    ordered = sorted(sizes.items(), key=lambda item: item[1])
+    for index, (key, size) in enumerate(ordered):
+        fair = remaining // (len(ordered) - index)
+        allowance[key] = size if size <= fair else fair
+        remaining -= allowance[key] or 0
+    return allowance
+
+
+def _drop_sections(plan: Plan, resources: tuple[ResourcePlan, ...], diffs: dict[str, int],
+                   room: int, budget: int) -> str:
+    no_diffs: Allowance = dict.fromkeys(diffs, 0)
+    kept = list(resources)
+    dropped: list[str] = []
+    while kept:
+        dropped.insert(0, kept.pop().key)
+        text = _document(plan, tuple(kept), no_diffs, _Cuts(list(diffs), dropped),
+                         table_from=resources)
+        if len(text) <= budget:
+            return text
+    text = _document(plan, (), no_diffs, _Cuts(list(diffs), dropped), table_from=resources)
+    return text if len(text) <= budget else _hard_cut(text, budget)
+
+
+def _hard_cut(text: str, budget: int) -> str:
+    note = ("\n\n> **Truncated**: this plan is too large for one comment even without its "
+            "per-agent sections; see the full plan with `--format text` or `--format json`.\n")
+    return text[: budget - len(note)].rsplit("\n", 1)[0] + note
+
+
+# ---- the document -------------------------------------------------------------------------
+
+
+def _document(plan: Plan, resources: tuple[ResourcePlan, ...], allowance: Allowance,
+              cuts: _Cuts | None, table_from: tuple[ResourcePlan, ...] | None = None) -> str:
+    blocks = [_header(plan), _table(table_from if table_from is not None else resources)]
+    blocks.extend(_notes(plan))
+    if cuts is not None:
+        blocks.append(_truncation_note(cuts))
+    blocks.extend(_section(r, allowance.get(r.key)) for r in resources)
+    return "\n\n".join(b for b in blocks if b) + "\n"
+
+
+def _header(plan: Plan) -> str:
+    env = f" → `{plan.environment}`" if plan.environment else ""
+    protected = " (protected)" if plan.protected else ""
+    commit = f" at `{plan.commit[:12]}`" if plan.commit else ""
+    return (f"### operator-iac plan: `{plan.project}`{env}{protected}{commit}\n\n"
+            f"**{summary_line(plan.summary())}**")
+
+
+def _table(resources: tuple[ResourcePlan, ...]) -> str:
+    if not resources:
+        return "No changes. The platform matches the declarations."
+    rows = ["| | Agent | Kind | Action | Changes | Notes |", "|---|---|---|---|---|---|"]
+    for r in resources:
+        kind = r.kind.replace("_agent", "")
+        rows.append(f"| {_ICONS[r.action]} | `{r.key}` | {kind} | {r.action} | "
+                    f"{len(r.changes)} | {_cell(', '.join(_flags(r)))} |")
+    return "\n".join(rows)
+
+
+def _flags(resource: ResourcePlan) -> list[str]:
+    flags = []
+    if resource.blocked:
+        flags.append(f"⛔ blocked ({resource.blocked.replace('_', ' ')})")
+    if resource.drift:
+        flags.append(f"⚠️ {DRIFT_TITLE}")
+    if resource.foreign_draft:
+        flags.append("⚠️ foreign draft")
+    flags.extend(RISK_TEXT[r] for r in resource.risks if r != "deletion")
+    return flags
+
+
+def _notes(plan: Plan) -> list[str]:
+    notes = []
+    unchanged = [f"`{r.key}`" for r in plan.resources if r.action == "no-op"]
+    if unchanged:
+        notes.append(f"<details><summary>{len(unchanged)} unchanged</summary>\n\n"
+                     f"{', '.join(unchanged)}\n\n</details>")
+    if plan.included_dependencies:
+        keys = ", ".join(f"`{k}`" for k in plan.included_dependencies)
+        notes.append(f"Included because selected agents refer to them and they do not exist "
+                     f"yet: {keys}.")
+    if plan.unpruned:
+        names = ", ".join(f"`{u.key}` ({u.agent_id})" for u in plan.unpruned)
+        notes.append(f"Owned by this project but no longer declared (run with `--prune` to "
+                     f"delete): {names}.")
+    return notes
+
+
+def _truncation_note(cuts: _Cuts) -> str:
+    parts = []
+    if cuts.shortened:
+        parts.append("prompt diffs shortened or omitted for "
+                     + ", ".join(f"`{k}`" for k in cuts.shortened))
+    if cuts.dropped:
+        parts.append("sections omitted for " + ", ".join(f"`{k}`" for k in cuts.dropped))
+    what = "; ".join(parts) or "some content omitted"
+    return (f"> **Truncated** to stay under the size limit of a comment: {what}. Run "
+            "`operator-iac plan --format text` (or `--format json`) to see the whole plan.")
+
+
+def _section(resource: ResourcePlan, allowance: int | None) -> str:
+    agent_id = f" `{resource.agent_id}`" if resource.agent_id else ""
+    lines = [f"#### {_ICONS[resource.action]} `{resource.key}` · {resource.action}", "",
+             f"{KIND_LABELS[resource.kind].capitalize()}{agent_id} "
+             f"{ACTION_PHRASES[resource.action]}."]
+    for warning in _warnings(resource):
+        lines += ["", f"> {warning}"]
+    lines.extend(_change_table(resource))
+    if resource.prompt_diff and allowance == 0:
+        added, removed = diff_line_counts(resource.prompt_diff)
+        lines += ["", f"_Prompt diff (+{added} -{removed} lines) omitted to fit the size "
+                      "limit._"]
+    elif resource.prompt_diff:
+        lines += ["", _prompt_details(resource.prompt_diff, allowance)]
+    extras = [text for text in (_risk_line(resource), smoke_text(resource)) if text]
+    if extras:
+        lines += ["", "; ".join(extras).capitalize() + "."]
+    return "\n".join(lines)
+
+
+def _warnings(resource: ResourcePlan) -> list[str]:
+    warnings = []
+    if resource.blocked:
+        warnings.append(f"⛔ **Blocked**: {BLOCK_TEXT[resource.blocked]}.")
+    if resource.drift:
+        warnings.append(f"⚠️ **{DRIFT_TITLE.capitalize()}**: {resource.drift_reason}.")
+    foreign = foreign_draft_text(resource)
+    if foreign:
+        warnings.append(f"⚠️ {foreign.capitalize()}.")
+    return warnings
+
+
+def _change_table(resource: ResourcePlan) -> list[str]:
+    if not resource.changes:
+        note = "No field changes: only the ownership marker is written." if resource.writes \
+            else ""
+        return ["", note] if note else []
+    rows = ["", "| Field | Change | Before | After |", "|---|---|---|---|"]
+    for change in resource.changes:
+        if change.path == PROMPT_PATH and resource.prompt_diff:
+            added, removed = diff_line_counts(resource.prompt_diff)
+            before, after = "", f"+{added} -{removed} lines (diff below)"
+        else:
+            before, after = _code(change.before), _code(change.after)
+        rows.append(f"| `{change.path}` | {change.kind} | {before} | {after} |")
+    return rows
+
+
+def _prompt_details(diff: str, allowance: int | None) -> str:
+    added, removed = diff_line_counts(diff)
+    body, cut_lines = _shorten(diff, allowance)
+    if cut_lines:
+        body += f"\n… {cut_lines} more lines not shown (truncated)"
+    fence = "`" * max(3, _longest_backtick_run(body) + 1)
+    return (f"<details><summary>Prompt diff (+{added} -{removed} lines)</summary>\n\n"
+            f"{fence}diff\n{body}\n{fence}\n\n</details>")
+
+
+def _shorten(diff: str, allowance: int | None) -> tuple[str, int]:
+    if allowance is None or len(diff) <= allowance:
+        return diff, 0
+    kept = diff[:allowance].rsplit("\n", 1)[0] if "\n" in diff[:allowance] else ""
+    return kept, diff.count("\n") - kept.count("\n") + (0 if kept else 1)
+
+
+def _risk_line(resource: ResourcePlan) -> str | None:
+    risks = [RISK_TEXT[r] for r in resource.risks]
+    return f"risks: {', '.join(risks)}" if risks else None
+
+
+def _code(value: object) -> str:
+    if value is None:
+        return ""
+    return f"<code>{_cell(format_value(value, _CELL_LIMIT))}</code>"
+
+
+def _cell(text: str) -> str:
+    """Safe inside a table cell: no pipes or newlines, HTML escaped."""
+    return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ")
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(m) for m in re.findall(r"`+", text)), default=0)

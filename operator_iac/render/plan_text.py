@@ -1,0 +1,111 @@
+"""The plan as text for a terminal: the counts first, then each agent with work, its field
+changes marked ``+``/``-``/``~``, prompt line diffs, warnings, risk flags and smoke stages.
+
+Colour is ANSI only, and only when the caller says so (a terminal without ``NO_COLOR``).
+"""
+
+from __future__ import annotations
+
+from operator_iac.plan.model import Plan, ResourcePlan
+from operator_iac.render.plan_common import (
+    ACTION_PHRASES,
+    ACTION_SYMBOLS,
+    BLOCK_TEXT,
+    DRIFT_TITLE,
+    PROMPT_PATH,
+    RISK_TEXT,
+    foreign_draft_text,
+    heading_detail,
+    smoke_text,
+    summary_line,
+    visible_changes,
+)
+
+_STYLES = {"+": "32", "-": "31", "~": "33", ">": "36", "*": "35", "!": "1;33",
+           "@": "36", "bold": "1", "dim": "2"}
+_UNCHANGED_SHOWN = 20
+
+
+class _Painter:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, style: str, text: str) -> str:
+        code = _STYLES.get(style)
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color and code else text
+
+
+def render_plan_text(plan: Plan, *, color: bool = False) -> str:
+    paint = _Painter(color)
+    lines = [paint("bold", summary_line(plan.summary())), _context_line(plan)]
+    for resource in plan.ordered_resources():
+        lines.append("")
+        lines.extend(_resource_lines(resource, paint))
+    lines.extend(_footer_lines(plan, paint))
+    return "\n".join(lines) + "\n"
+
+
+def _context_line(plan: Plan) -> str:
+    env = plan.environment or "(no environment)"
+    protected = " (protected)" if plan.protected else ""
+    commit = f", commit {plan.commit[:12]}" if plan.commit else ""
+    return f"Project {plan.project}, environment {env}{protected}, {plan.api_url}{commit}"
+
+
+def _resource_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
+    symbol = ACTION_SYMBOLS[resource.action]
+    head = (f"{paint(symbol, symbol)} {paint('bold', resource.key)} "
+            f"({heading_detail(resource)}) {ACTION_PHRASES[resource.action]}")
+    lines = [head, *(f"    {paint('!', '!')} {w}" for w in _warnings(resource))]
+    for change_symbol, path, text in visible_changes(resource):
+        lines.append(f"    {paint(change_symbol, change_symbol)} {path}: {text}")
+        if path == PROMPT_PATH and resource.prompt_diff:
+            lines.extend(_diff_lines(resource.prompt_diff, paint))
+    if resource.writes and not resource.changes:
+        lines.append("    (no field changes: only the ownership marker is written)")
+    if resource.risks:
+        lines.append(f"    risks: {', '.join(RISK_TEXT[r] for r in resource.risks)}")
+    smoke = smoke_text(resource)
+    if smoke:
+        lines.append(f"    {smoke}")
+    return lines
+
+
+def _warnings(resource: ResourcePlan) -> list[str]:
+    warnings = []
+    if resource.blocked:
+        warnings.append(f"blocked: {BLOCK_TEXT[resource.blocked]}")
+    if resource.drift:
+        warnings.append(f"{DRIFT_TITLE}: {resource.drift_reason}")
+    foreign = foreign_draft_text(resource)
+    if foreign:
+        warnings.append(foreign)
+    return warnings
+
+
+def _diff_lines(diff: str, paint: _Painter) -> list[str]:
+    styled = []
+    for line in diff.splitlines():
+        style = "dim" if line.startswith(("---", "+++")) else line[:1]
+        styled.append(f"        {paint(style, line) if style in _STYLES else line}")
+    return styled
+
+
+def _footer_lines(plan: Plan, paint: _Painter) -> list[str]:
+    lines: list[str] = []
+    unchanged = [r.key for r in plan.resources if r.action == "no-op"]
+    if unchanged:
+        shown = ", ".join(unchanged[:_UNCHANGED_SHOWN])
+        more = f" and {len(unchanged) - _UNCHANGED_SHOWN} more" \
+            if len(unchanged) > _UNCHANGED_SHOWN else ""
+        lines += ["", f"{paint('dim', '=')} unchanged: {shown}{more}"]
+    if plan.included_dependencies:
+        lines += ["", "Included because selected agents refer to them and they do not exist "
+                      f"yet: {', '.join(plan.included_dependencies)}"]
+    if plan.unpruned:
+        names = ", ".join(f"{u.key} ({u.agent_id})" for u in plan.unpruned)
+        lines += ["", f"Owned by this project but no longer declared (run with --prune to "
+                      f"delete): {names}"]
+    if not plan.has_changes:
+        lines += ["", "No changes. The platform matches the declarations."]
+    return lines

@@ -1,0 +1,321 @@
+"""Actions, drift, foreign drafts, risk flags and smoke stages of a built plan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from operator_iac.plan.builder import HASH_MISMATCH, NO_MARKER
+from operator_iac.plan.model import ResourcePlan
+from operator_iac.render.plan_json import render_plan_json
+from operator_iac.render.plan_markdown import render_plan_markdown
+from operator_iac.render.plan_text import render_plan_text
+
+Factory = Any
+
+
+def only(plan: Any) -> ResourcePlan:
+    assert len(plan.resources) == 1
+    return plan.resources[0]
+
+
+def set_model(model: str) -> Any:
+    def change(config: dict[str, Any]) -> None:
+        config["runtime"]["model"] = model
+    return change
+
+
+def test_an_agent_missing_remotely_is_created(plan_for: Factory, make_desired: Factory) -> None:
+    resource = only(plan_for([make_desired()]))
+
+    assert resource.action == "create"
+    assert resource.remote is None
+    assert {c.path for c in resource.changes} >= {"name", "config.runtime.model"}
+    assert resource.prompt_diff is not None and "+You book cleanings." in resource.prompt_diff
+    assert resource.risks == ()
+    assert resource.desired is not None
+    assert resource.desired.description.endswith(
+        f"key=booking hash={resource.desired_hash} commit=abc1234]")
+
+
+def test_a_converged_agent_is_a_no_op(plan_for: Factory, make_desired: Factory,
+                                      managed: Factory) -> None:
+    agent = make_desired()
+    plan = plan_for([agent], [managed(agent, "ca_1")])
+
+    resource = only(plan)
+    assert resource.action == "no-op"
+    assert (resource.changes, resource.drift, resource.foreign_draft) == ((), False, False)
+    assert not plan.has_changes
+
+
+def test_a_changed_declaration_is_an_update_with_field_changes(
+        plan_for: Factory, make_desired: Factory, managed: Factory,
+        with_config: Factory) -> None:
+    agent = make_desired()
+    changed = with_config(agent, set_model("openai/gpt-4.1"))
+
+    resource = only(plan_for([changed], [managed(agent, "ca_1")]))
+
+    assert resource.action == "update"
+    assert [(c.path, c.before, c.after) for c in resource.changes] == [
+        ("config.runtime.model", "openai/gpt-4o", "openai/gpt-4.1")]
+    assert resource.risks == ("model_change",)
+    assert resource.drift is False
+    assert resource.remote is not None and resource.remote.released_version_id == "ca_1@v0"
+
+
+def test_a_matching_draft_written_by_the_tool_is_released(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    old = make_desired()
+    new = with_config(old, set_model("openai/gpt-4.1"))
+    remote = make_remote("ca_1", old.kind, written(old), written(new, status="draft"))
+
+    resource = only(plan_for([new], [remote]))
+
+    assert resource.action == "release"
+    assert [c.path for c in resource.changes] == ["config.runtime.model"]
+    assert resource.foreign_draft is False
+
+
+def test_an_agent_killed_between_create_and_release_is_released(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    agent = make_desired()
+    remote = make_remote("ca_1", agent.kind, written(agent, status="draft"))
+
+    resource = only(plan_for([agent], [remote]))
+
+    assert resource.action == "release"
+    assert resource.drift is False
+
+
+def test_equal_content_without_the_marker_is_rewritten(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        rev: Factory) -> None:
+    agent = make_desired()
+    good = written(agent)
+    dropped = rev("released", good.name, agent.description, good.config, good.postprocess)
+    remote = make_remote("ca_1", agent.kind, replace(good, status="archived"), dropped)
+
+    resource = only(plan_for([agent], [remote]))
+
+    assert resource.action == "update"
+    assert resource.changes == ()
+    assert (resource.drift, resource.drift_reason) == (True, NO_MARKER)
+
+
+def test_a_dashboard_edit_that_keeps_the_marker_is_drift(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    agent = make_desired()
+    tampered = written(with_config(agent, set_model("dashboard/model")))
+    tampered.description = written(agent).description  # the marker of the declared content
+
+    resource = only(plan_for([agent], [make_remote("ca_1", agent.kind, tampered)]))
+
+    assert resource.action == "update"
+    assert (resource.drift, resource.drift_reason) == (True, HASH_MISMATCH)
+    assert [(c.before, c.after) for c in resource.changes] == [
+        ("dashboard/model", "openai/gpt-4o")]
+
+
+def test_a_released_revision_without_any_marker_is_drift(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        rev: Factory, with_config: Factory) -> None:
+    agent = make_desired()
+    edit = with_config(agent, set_model("dashboard/model"))
+    remote = make_remote("ca_1", agent.kind, replace(written(agent), status="archived"),
+                         rev("released", agent.name, "Edited.", edit.config))
+
+    resource = only(plan_for([agent], [remote]))
+
+    assert resource.drift is True
+    assert resource.drift_reason == NO_MARKER
+
+
+def test_a_foreign_draft_blocks_an_update_unless_overwrite_is_allowed(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        rev: Factory, with_config: Factory) -> None:
+    agent = make_desired()
+    declared = with_config(agent, set_model("openai/gpt-4.1"))
+    colleague = with_config(agent, set_model("colleague/model"))
+    remote = make_remote("ca_1", agent.kind, written(agent),
+                         rev("draft", agent.name, "WIP", colleague.config))
+
+    blocked = only(plan_for([declared], [remote]))
+    allowed = only(plan_for([declared], [remote], overwrite_draft=True))
+
+    assert (blocked.action, blocked.foreign_draft, blocked.blocked) == (
+        "update", True, "foreign_draft")
+    assert (allowed.foreign_draft, allowed.blocked) == (True, None)
+    assert blocked.remote is not None and blocked.remote.draft_version_id == "ca_1@v1"
+
+
+def test_an_edited_draft_of_the_tool_is_foreign(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    agent = make_desired()
+    draft = written(with_config(agent, set_model("someone/else")), status="draft")
+    draft.description = written(agent).description
+
+    resource = only(plan_for([with_config(agent, set_model("x/y"))],
+                             [make_remote("ca_1", agent.kind, written(agent), draft)]))
+
+    assert resource.foreign_draft is True
+
+
+def test_a_stale_draft_the_tool_wrote_is_not_foreign(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    agent = make_desired()
+    stale = with_config(agent, set_model("earlier/plan"))
+    remote = make_remote("ca_1", agent.kind, written(agent), written(stale, status="draft"))
+
+    resource = only(plan_for([with_config(agent, set_model("x/y"))], [remote]))
+
+    assert (resource.action, resource.foreign_draft, resource.blocked) == ("update", False, None)
+
+
+def test_a_foreign_draft_on_an_unchanged_agent_is_left_alone(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        rev: Factory) -> None:
+    agent = make_desired()
+    remote = make_remote("ca_1", agent.kind, written(agent),
+                         rev("draft", agent.name, "WIP", {"runtime": {"model": "wip"}}))
+
+    resource = only(plan_for([agent], [remote]))
+
+    assert (resource.action, resource.foreign_draft, resource.blocked) == ("no-op", True, None)
+
+
+def test_unknown_server_fields_are_not_reported(
+        plan_for: Factory, make_desired: Factory, managed: Factory) -> None:
+    agent = make_desired()
+    server = {"runtime": {"temperature": 0.2}, "analytics": {"enabled": True},
+              "tool": {"tools": [{"ns": "syscall", "name": "book", "server_id": "t_1"}]}}
+
+    resource = only(plan_for([agent], [managed(agent, "ca_1", server_fields=server)]))
+
+    assert resource.action == "no-op"
+    assert resource.drift is False
+
+
+def test_older_transfer_spelling_is_tolerated(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory) -> None:
+    agent = make_desired()
+    revision = written(agent)
+    revision.config["tool"]["transfers"] = [{"id": "+15550100"}]
+
+    resource = only(plan_for([agent], [make_remote("ca_1", agent.kind, revision)]))
+
+    assert resource.action == "no-op"
+
+
+def test_risk_flags(plan_for: Factory, make_desired: Factory, managed: Factory,
+                   with_config: Factory) -> None:
+    agent = make_desired()
+
+    def risky(config: dict[str, Any]) -> None:
+        config["tool"]["tools"] = [{"ns": "syscall", "name": "book"}]
+        config["tool"]["transfers"] = [{"entity_id": "+15550199"}]
+        config["runtime"]["prompt"]["text"] *= 3
+
+    resource = only(plan_for([with_config(agent, risky)], [managed(agent, "ca_1")]))
+
+    assert resource.risks == ("tool_removed", "transfer_target_changed", "prompt_size_change")
+    paths = {c.path for c in resource.changes}
+    assert "config.tool.tools[name=check_availability]" in paths
+    assert "config.tool.transfers[entity_id=+15550199]" in paths
+
+
+def test_a_prompt_shrinking_by_less_than_half_is_not_flagged(
+        plan_for: Factory, make_desired: Factory, managed: Factory, with_config: Factory) -> None:
+    agent = make_desired()
+
+    def trim(config: dict[str, Any]) -> None:
+        config["runtime"]["prompt"]["text"] = "You book cleanings.\nBe kind.\n"
+
+    resource = only(plan_for([with_config(agent, trim)], [managed(agent, "ca_1")]))
+
+    assert resource.risks == ()
+    assert resource.prompt_diff is not None and "-Use @book." in resource.prompt_diff
+
+
+def test_smoke_stages_follow_each_agents_policy_for_agents_with_tests(
+        plan_for: Factory, make_desired: Factory, managed: Factory) -> None:
+    with_tests = make_desired("a", smoke=("a test",))
+    without = make_desired("b")
+    unchanged = make_desired("c", smoke=("a test",))
+    released_only = make_desired("d", smoke=("a test",), smoke_on=("released",))
+
+    plan = plan_for([with_tests, without, unchanged, released_only],
+                    [managed(unchanged, "ca_3")])
+
+    assert {r.key: r.smoke for r in plan.resources} == {
+        "a": ("draft", "released"), "b": (), "c": (), "d": ("released",)}
+
+
+def test_secrets_are_redacted_and_still_compared(
+        plan_for: Factory, make_desired: Factory, managed: Factory, with_config: Factory) -> None:
+    def secret(value: str) -> Any:
+        def change(config: dict[str, Any]) -> None:
+            config["tool"]["transfers"] = [{"entity_id": value}]
+        return with_config(make_desired(sensitive=frozenset({"tool.transfers.0.entity_id"})),
+                           change)
+
+    same = only(plan_for([secret("+1555000111")], [managed(secret("+1555000111"), "ca_1")]))
+    rotated = only(plan_for([secret("+1555000222")], [managed(secret("+1555000111"), "ca_1")]))
+
+    assert same.action == "no-op" and same.drift is False
+    assert (rotated.action, rotated.drift) == ("update", False)
+    assert rotated.desired is not None
+    assert rotated.desired.config["tool"]["transfers"] == [{"entity_id": "(sensitive)"}]
+    text = rotated.model_dump_json()
+    assert "1555000" not in text
+    assert "(sensitive)" in text
+
+
+def test_secrets_appear_in_no_rendering(plan_for: Factory, make_desired: Factory,
+                                        managed: Factory, with_config: Factory) -> None:
+    def secret(value: str) -> Any:
+        def change(config: dict[str, Any]) -> None:
+            config["runtime"]["prompt"]["text"] = value
+        return with_config(make_desired(sensitive=frozenset({"runtime.prompt.text"})), change)
+
+    created = plan_for([secret("TOPSECRET-A")])
+    rotated = plan_for([secret("TOPSECRET-B")], [managed(secret("TOPSECRET-A"), "ca_1")])
+
+    for plan in (created, rotated):
+        outputs = [render_plan_text(plan, color=True), render_plan_markdown(plan),
+                   render_plan_json(plan), repr(plan)]
+        assert not any("TOPSECRET" in output for output in outputs)
+        assert "(sensitive)" in outputs[0] and "(sensitive)" in outputs[1]
+    assert rotated.resources[0].action == "update"
+
+
+def test_no_longer_declaring_a_field_refreshes_the_marker_without_drift(
+        plan_for: Factory, make_desired: Factory, managed: Factory, with_config: Factory) -> None:
+    agent = make_desired()
+
+    def forget_language(config: dict[str, Any]) -> None:
+        del config["language"]
+
+    resource = only(plan_for([with_config(agent, forget_language)], [managed(agent, "ca_1")]))
+
+    assert (resource.action, resource.changes, resource.drift) == ("update", (), False)
+
+
+def test_newly_declared_fields_the_server_does_not_hold_are_plain_changes(
+        plan_for: Factory, make_desired: Factory, managed: Factory, with_config: Factory) -> None:
+    agent = make_desired()
+
+    def add_channel(config: dict[str, Any]) -> None:
+        config["channel"] = {"is_sms_enabled": True}
+
+    resource = only(plan_for([with_config(agent, add_channel)], [managed(agent, "ca_1")]))
+
+    assert [(c.path, c.kind) for c in resource.changes] == [
+        ("config.channel.is_sms_enabled", "added")]
+    assert resource.drift is False

@@ -1,0 +1,150 @@
+"""Identity and ownership: markers, adoption, ambiguity, prune and protection."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from operator_iac.errors import DeclarationError
+from operator_iac.plan.marker import Marker, with_marker
+
+Factory = Any
+
+
+def test_ownership_survives_a_newest_revision_without_the_marker(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        rev: Factory) -> None:
+    agent = make_desired(name="Booking")
+    first = replace(written(agent), status="archived")
+    edit = rev("released", "Booking", "Dashboard edit", first.config)
+    remote = make_remote("ca_1", agent.kind, first, edit)
+    same_name_stranger = make_remote("ca_2", agent.kind, rev("released", "Booking", "x"))
+
+    resource = plan_for([agent], [remote, same_name_stranger]).resources[0]
+
+    assert resource.action == "update"
+    assert resource.agent_id == "ca_1"
+    assert resource.drift is True
+
+
+def test_the_newest_marker_decides_when_the_key_changed(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory) -> None:
+    old_key, new_key = make_desired("old-key"), make_desired("new-key")
+    remote = make_remote("ca_1", old_key.kind, replace(written(old_key), status="archived"),
+                         written(new_key))
+
+    plan = plan_for([new_key], [remote])
+
+    assert [(r.key, r.action, r.agent_id) for r in plan.resources] == [
+        ("new-key", "no-op", "ca_1")]
+    assert plan.unpruned == ()
+
+
+def test_a_same_named_unmanaged_agent_is_an_adoption_candidate(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
+    agent = make_desired(name="Booking")
+    stranger = make_remote("ca_9", agent.kind, rev("released", "Booking", "Hand made",
+                                                   {"runtime": {"model": "x"}}))
+
+    without = plan_for([agent], [stranger]).resources[0]
+    adopted = plan_for([agent], [stranger], adopt=True).resources[0]
+
+    assert (without.action, without.blocked, without.agent_id) == ("adopt", "needs_adopt", "ca_9")
+    assert (adopted.action, adopted.blocked) == ("adopt", None)
+    assert adopted.drift is False
+    assert "config.runtime.model" in {c.path for c in adopted.changes}
+
+
+def test_two_adoption_candidates_are_an_error_listing_both(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
+    agent = make_desired(name="Booking")
+    remotes = [make_remote(i, agent.kind, rev("released", "Booking", "x")) for i in
+               ("ca_1", "ca_2")]
+
+    with pytest.raises(DeclarationError, match="ca_1, ca_2") as caught:
+        plan_for([agent], remotes, adopt=True)
+    assert "agents/booking.yaml" in str(caught.value)
+
+
+def test_agents_of_another_project_or_kind_are_not_adopted(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        rev: Factory) -> None:
+    agent = make_desired(name="Booking")
+    other_project = make_remote("ca_1", agent.kind, written(agent, project="other-team"))
+    other_kind = make_remote("pa_1", "procedural_agent", rev("released", "Booking", "x"))
+
+    resource = plan_for([agent], [other_project, other_kind], adopt=True).resources[0]
+
+    assert resource.action == "create"
+
+
+def test_two_remote_agents_with_one_key_are_an_error(
+        plan_for: Factory, make_desired: Factory, managed: Factory) -> None:
+    agent = make_desired()
+
+    with pytest.raises(DeclarationError, match="ca_1, ca_2"):
+        plan_for([agent], [managed(agent, "ca_1"), managed(agent, "ca_2")])
+
+
+def test_a_key_owned_by_an_agent_of_another_kind_is_an_error(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory) -> None:
+    procedural = make_desired("booking", "procedural_agent")
+    conversational = make_desired("booking")
+
+    with pytest.raises(DeclarationError, match="procedural_agent"):
+        plan_for([conversational], [make_remote("pa_1", "procedural_agent",
+                                                written(procedural))])
+
+
+def test_two_keys_cannot_adopt_the_same_agent(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
+    first, second = make_desired("a", name="Same"), make_desired("b", name="Same")
+
+    with pytest.raises(DeclarationError, match="would both adopt ca_1"):
+        plan_for([first, second], [make_remote("ca_1", first.kind, rev("released", "Same", ""))])
+
+
+def test_prune_deletes_only_this_projects_undeclared_agents(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, managed: Factory,
+        written: Factory, rev: Factory) -> None:
+    kept = make_desired("kept")
+    gone = make_desired("gone")
+    remote = [managed(kept, "ca_1"), managed(gone, "ca_2"),
+              make_remote("ca_3", "conversational_agent", written(gone, project="other-team")),
+              make_remote("ca_4", "conversational_agent", rev("released", "Gone", "unmanaged"))]
+
+    listed = plan_for([kept], remote)
+    pruned = plan_for([kept], remote, prune=True)
+
+    assert [(u.key, u.agent_id) for u in listed.unpruned] == [("gone", "ca_2")]
+    assert [r.action for r in listed.resources] == ["no-op"]
+    delete = pruned.resource("gone")
+    assert delete is not None
+    assert (delete.action, delete.agent_id, delete.risks, delete.blocked) == (
+        "delete", "ca_2", ("deletion",), None)
+    assert [r.key for r in pruned.resources if r.action == "delete"] == ["gone"]
+    assert pruned.unpruned == ()
+
+
+def test_prune_in_a_protected_environment_needs_allow_delete(
+        plan_for: Factory, make_desired: Factory, managed: Factory) -> None:
+    gone = make_desired("gone")
+
+    blocked = plan_for([], [managed(gone, "ca_2")], prune=True, protect=True)
+    allowed = plan_for([], [managed(gone, "ca_2")], prune=True, allow_delete=True, protect=True)
+
+    assert blocked.resources[0].blocked == "needs_allow_delete"
+    assert allowed.resources[0].blocked is None
+    assert blocked.protected is True
+
+
+def test_a_marker_written_outside_a_marker_line_does_not_own(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
+    agent = make_desired(name="Booking")
+    line = str(Marker("acme-support", "booking", "0" * 16))
+    remote = make_remote("ca_1", agent.kind, rev("released", "Other", f"see {line} here"))
+
+    assert plan_for([agent], [remote]).resources[0].action == "create"
+    assert with_marker("x", Marker("acme-support", "booking", "0" * 16)).endswith(line)

@@ -1,0 +1,84 @@
+"""The ownership marker: format, parse, strip."""
+
+from __future__ import annotations
+
+import pytest
+
+from operator_iac.errors import InvalidInputError
+from operator_iac.plan.marker import Marker, format_marker, parse_marker, strip_marker, with_marker
+
+HASH = "0123456789abcdef"
+
+
+def test_marker_round_trips_through_a_description() -> None:
+    marker = Marker("acme-support", "booking", HASH, "9a1b2c3d")
+    description = with_marker("Books appointments.", marker)
+
+    assert description.endswith(f"\n\n[operator-iac project=acme-support key=booking "
+                                f"hash={HASH} commit=9a1b2c3d]")
+    assert parse_marker(description) == marker
+    assert strip_marker(description) == "Books appointments."
+
+
+def test_missing_commit_is_written_as_dash_and_read_as_none() -> None:
+    line = format_marker("p", "k", HASH, None)
+
+    assert line.endswith("commit=-]")
+    assert parse_marker(line) == Marker("p", "k", HASH, None)
+
+
+def test_empty_description_becomes_the_marker_alone() -> None:
+    marker = Marker("p", "k", HASH)
+
+    assert with_marker("", marker) == str(marker)
+    assert strip_marker(str(marker)) == ""
+
+
+def test_text_appended_after_the_marker_keeps_it_readable() -> None:
+    description = with_marker("Intro.", Marker("p", "k", HASH)) + "\nEdited in the dashboard."
+
+    assert parse_marker(description) == Marker("p", "k", HASH)
+    assert strip_marker(description) == "Intro.\n\nEdited in the dashboard."
+
+
+def test_the_last_of_several_markers_wins_and_only_it_is_stripped() -> None:
+    old, new = Marker("p", "old-key", HASH), Marker("p", "new-key", HASH)
+    description = f"Intro.\n{old}\n\n{new}"
+
+    assert parse_marker(description) == new
+    assert strip_marker(description) == f"Intro.\n{old}"
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    None,
+    "mentions [operator-iac project=p key=k hash=0123456789abcdef commit=-] inline",
+    "[operator-iac project=p key=k hash=short commit=-]",
+    "[operator-iac project=p key=k hash=0123456789abcdef]",
+])
+def test_text_without_a_whole_marker_line_has_no_marker(text: str | None) -> None:
+    assert parse_marker(text) is None
+
+
+def test_rewriting_replaces_the_previous_marker() -> None:
+    first = with_marker("Intro.", Marker("p", "k", HASH))
+    second = with_marker(first, Marker("p", "k", "f" * 16))
+
+    assert second.count("[operator-iac") == 1
+    assert parse_marker(second) == Marker("p", "k", "f" * 16)
+
+
+@pytest.mark.parametrize(("project", "key", "commit"), [
+    ("acme support", "booking", None),
+    ("acme", "book]ing", None),
+    ("acme", "a=b", None),
+    ("acme", "booking", "not a sha"),
+])
+def test_values_that_would_break_the_line_are_refused(project: str, key: str,
+                                                      commit: str | None) -> None:
+    with pytest.raises(InvalidInputError, match="ownership marker"):
+        format_marker(project, key, HASH, commit)
+
+
+def test_trailing_whitespace_of_the_author_text_carries_no_meaning() -> None:
+    assert strip_marker("Intro.  \n\n") == "Intro."

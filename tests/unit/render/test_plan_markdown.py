@@ -1,0 +1,109 @@
+"""The Markdown rendering for pull-request comments, and its size budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from operator_iac.plan.model import FieldChange
+from operator_iac.render.plan_markdown import render_plan_markdown
+
+Factory = Any
+
+
+def big_prompt(lines: int, word: str) -> str:
+    return "\n".join(f"{word} line {i}: be polite and precise." for i in range(lines))
+
+
+def test_summary_table_and_sections(make_plan: Factory, make_resource: Factory) -> None:
+    plan = make_plan(make_resource("a", "create"),
+                     make_resource("b", drift=True, drift_reason="no marker",
+                                   risks=("model_change",)),
+                     make_resource("c", "no-op", changes=()))
+
+    text = render_plan_markdown(plan)
+
+    assert "**Plan: 1 to create, 1 to update, 0 to release, 0 to adopt, 0 to delete, " \
+           "1 unchanged.**" in text
+    assert "| 🆕 | `a` | conversational | create | 1 |  |" in text
+    assert "| ✏️ | `b` | conversational | update | 1 | ⚠️ changed outside operator-iac, " \
+           "model change |" in text
+    assert "#### ✏️ `b` · update" in text
+    assert "> ⚠️ **Changed outside operator-iac**: no marker." in text
+    assert "<details><summary>1 unchanged</summary>" in text
+    assert "#### ✔️ `c`" not in text
+
+
+def test_prompt_diffs_are_folded(make_plan: Factory, make_resource: Factory,
+                                 prompt_change: Factory) -> None:
+    text = render_plan_markdown(make_plan(make_resource(**prompt_change("a\nb\n", "a\nc\n"))))
+
+    assert "<details><summary>Prompt diff (+1 -1 lines)</summary>" in text
+    assert "```diff\n--- booking (released)\n+++ booking (desired)\n" in text
+    assert "-b\n+c\n```" in text
+
+
+def test_table_cells_are_escaped(make_plan: Factory, make_resource: Factory) -> None:
+    change = FieldChange(path="description", kind="changed", before="a|b", after="<x>\ny")
+
+    text = render_plan_markdown(make_plan(make_resource(changes=(change,))))
+
+    assert '<code>"a&#124;b"</code>' in text
+    assert "&lt;x&gt;" in text
+
+
+def test_backticks_in_a_diff_lengthen_the_fence(make_plan: Factory, make_resource: Factory,
+                                                prompt_change: Factory) -> None:
+    text = render_plan_markdown(make_plan(make_resource(**prompt_change("a", "```code```"))))
+
+    assert "````diff\n" in text
+
+
+def test_a_huge_prompt_diff_is_truncated_with_a_note(
+        make_plan: Factory, make_resource: Factory, prompt_change: Factory) -> None:
+    huge = make_resource("huge", **prompt_change(big_prompt(3000, "old"),
+                                                 big_prompt(3000, "new")))
+    small = make_resource("small", **prompt_change("a\nb\n", "a\nc\n"))
+
+    text = render_plan_markdown(make_plan(huge, small))
+
+    assert len(text) <= 60_000
+    assert "**Truncated**" in text and "`huge`" in text.split("**Truncated**")[1]
+    assert "more lines not shown (truncated)" in text
+    assert "-b\n+c\n```" in text  # the small diff is kept whole
+    assert "-old line 0:" in text  # the start of the big diff is kept
+
+
+def test_a_custom_budget_is_respected(make_plan: Factory, make_resource: Factory,
+                                      prompt_change: Factory) -> None:
+    resources = [make_resource(f"agent-{i}", **prompt_change(big_prompt(50, "old"),
+                                                            big_prompt(50, "new")))
+                 for i in range(10)]
+
+    text = render_plan_markdown(make_plan(*resources), budget=8_000)
+
+    assert len(text) <= 8_000
+    assert "**Truncated**" in text
+
+
+def test_too_many_agents_drop_sections_and_say_which(
+        make_plan: Factory, make_resource: Factory) -> None:
+    changes = tuple(FieldChange(path=f"config.extra_{i}", kind="changed", before="a" * 60,
+                                after="b" * 60) for i in range(30))
+    resources = [make_resource(f"agent-{i:03}", changes=changes) for i in range(60)]
+
+    text = render_plan_markdown(make_plan(*resources))
+
+    assert len(text) <= 60_000
+    note = text.split("**Truncated**")[1].split("\n")[0]
+    assert "sections omitted for" in note and "`agent-059`" in note
+    assert "| ✏️ | `agent-059` |" in text  # the summary table still lists every agent
+    assert "#### ✏️ `agent-000`" in text
+
+
+def test_a_plan_that_fits_has_no_truncation_note(make_plan: Factory,
+                                                 make_resource: Factory) -> None:
+    assert "Truncated" not in render_plan_markdown(make_plan(make_resource()))
+
+
+def test_no_changes(make_plan: Factory) -> None:
+    assert "No changes." in render_plan_markdown(make_plan())
