@@ -8,7 +8,11 @@ through the API client is this module's other half.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.api.resources import AgentsResource
 
 AgentKind = Literal["conversational_agent", "procedural_agent"]
 VersionStatus = Literal["released", "draft", "archived"]
@@ -60,3 +64,98 @@ class Snapshot:
 
     def by_id(self, agent_id: str) -> RemoteAgent | None:
         return next((a for a in self.agents if a.id == agent_id), None)
+
+
+# ---- fetching ---------------------------------------------------------------------------
+# The fetch is the only I/O in this module. It runs in two concurrent phases (every versions
+# list, then every released and draft revision) so that wall time stays close to
+# requests x latency / parallelism instead of following each agent's chain of requests.
+
+_KIND_RESOURCES: dict[AgentKind, str] = {
+    "conversational_agent": "conversational_agents",
+    "procedural_agent": "procedural_agents",
+}
+
+
+def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
+                   kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
+                   ) -> Snapshot:
+    """Read every agent of the given kinds with its versions and its released/draft content."""
+    from operator_iac.api.pool import ReadPool
+
+    with ReadPool(client, parallelism=parallelism) as pool:
+        listed = pool.map(lambda kind: [(kind, s.id) for s in _resource(client, kind).list()],
+                          kinds)
+        ids = [pair for page in listed for pair in page]
+        versions = pool.map(lambda pair: _versions(client, *pair), ids)
+        wanted = [(kind, v) for (kind, _), vs in zip(ids, versions, strict=True) for v in vs
+                  if v.status in ("released", "draft")]
+        revisions = pool.map(lambda item: _revision(client, *item), wanted)
+    by_version = {r.version_id: r for r in revisions}
+    agents = tuple(
+        _assemble(kind, agent_id, vs, by_version)
+        for (kind, agent_id), vs in zip(ids, versions, strict=True)
+    )
+    return Snapshot(api_url=client.base_url, agents=agents)
+
+
+def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str) -> RemoteAgent:
+    """The same view as the snapshot's, for one agent (apply re-checks with it)."""
+    versions = _versions(client, kind, agent_id)
+    revisions = [_revision(client, kind, v) for v in versions if v.status in ("released", "draft")]
+    return _assemble(kind, agent_id, versions, {r.version_id: r for r in revisions})
+
+
+def _resource(client: OperatorClient, kind: AgentKind) -> AgentsResource:
+    resource: AgentsResource = getattr(client, _KIND_RESOURCES[kind])
+    return resource
+
+
+def _versions(client: OperatorClient, kind: AgentKind, agent_id: str) -> tuple[RemoteVersion, ...]:
+    entries = _resource(client, kind).list_versions(agent_id)
+    return tuple(
+        RemoteVersion(
+            version_id=_qualified(agent_id, e.version_id, e.number),
+            number=e.number if e.number is not None else index,
+            status=_status(e.status),
+            name=e.name,
+            description=e.description,
+            created_at=e.created_at,
+            updated_at=e.updated_at,
+        )
+        for index, e in enumerate(entries)
+    )
+
+
+def _revision(client: OperatorClient, kind: AgentKind, version: RemoteVersion) -> RemoteRevision:
+    agent = _resource(client, kind).get(version.version_id)
+    return RemoteRevision(
+        version_id=version.version_id,
+        status=version.status,
+        name=agent.name,
+        description=agent.description,
+        config=dict(agent.config),
+        postprocess_agents=tuple(agent.postprocess_agents or ()),
+        updated_at=agent.updated_at,
+    )
+
+
+def _assemble(kind: AgentKind, agent_id: str, versions: tuple[RemoteVersion, ...],
+              by_version: dict[str, RemoteRevision]) -> RemoteAgent:
+    def pick(status: VersionStatus) -> RemoteRevision | None:
+        # Several entries with one status would be a platform bug; the newest one wins.
+        matching = [v for v in versions if v.status == status]
+        newest = max(matching, key=lambda v: v.number) if matching else None
+        return by_version.get(newest.version_id) if newest else None
+
+    return RemoteAgent(kind=kind, id=agent_id, versions=versions,
+                       released=pick("released"), draft=pick("draft"))
+
+
+def _qualified(agent_id: str, version_id: str, number: int | None) -> str:
+    # Some answers may carry a bare number or id; revisions are always addressed as @vN.
+    return version_id if "@" in version_id or number is None else f"{agent_id}@v{number}"
+
+
+def _status(status: str | None) -> VersionStatus:
+    return status if status in ("released", "draft", "archived") else "archived"  # type: ignore[return-value]

@@ -1,18 +1,24 @@
 """The application object every command receives: settings plus lazily built services.
 
-Commands stay thin: they take what they need from here (the project, the environment, the
-API client), call one service, render, and return an exit code.
+Commands stay thin: they take what they need from here (the project, the target environment,
+the API client), call one service, render, and return an exit code. Services are built on
+first use so that commands that need no platform never read an API key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from operator_iac.settings import Settings
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.spec.project import Project
+    from operator_iac.target import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,10 +28,55 @@ class App:
     settings: Settings
     # Cleanup callbacks (emulator shutdown, client close) run when the command ends.
     closers: list[Callable[[], None]] = field(default_factory=list)
+    _project: Project | None = None
+    _target: Target | None = None
+    _client: OperatorClient | None = None
 
     def close(self) -> None:
         while self.closers:
             self.closers.pop()()
+
+    def project(self) -> Project:
+        if self._project is None:
+            from operator_iac.spec.project import load_project
+
+            self._project = load_project(self.settings.project_file)
+        return self._project
+
+    def target(self, env: str | None = None) -> Target:
+        """The environment to work on (``env`` overrides ``--env``), its URL and API key.
+
+        With ``--emulator`` an in-process emulator is started and every call goes to it.
+        """
+        if self._target is None or (env is not None and env != self._target.env_name):
+            from operator_iac.target import build_target, choose_environment
+
+            project = self.project()
+            name = choose_environment(project, env or self.settings.env,
+                                      fallback_to_first=self.settings.emulator)
+            if self.settings.emulator:
+                server = self._start_emulator()
+                self._target = build_target(project, name, api_url=server.url,
+                                            api_key=server.api_key, ws_url=server.ws_url)
+            else:
+                self._target = build_target(project, name, api_url=self.settings.api_url)
+            self._client = None
+        return self._target
+
+    def client(self) -> OperatorClient:
+        if self._client is None:
+            client = self.target().client()
+            self.closers.append(client.close)
+            self._client = client
+        return self._client
+
+    def _start_emulator(self) -> Any:
+        from operator_iac.emulator.server import start_in_process
+
+        server = start_in_process()
+        self.closers.append(server.stop)
+        click.echo(f"Started an in-process Operator emulator at {server.url}", err=True)
+        return server
 
 
 def pass_app(func: F) -> F:

@@ -1,0 +1,82 @@
+"""Where a run points: the loaded project, the chosen environment, and the platform (URL and
+API key) it talks to. Both the CLI and the Python API build one of these before any request,
+so that every configuration mistake (unknown environment, unset key variable, missing
+``${var:...}``) is reported before anything is sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from operator_iac.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.spec.project import Project
+    from operator_iac.spec.project_file import Environment
+
+
+@dataclass(frozen=True)
+class Target:
+    project: Project
+    env_name: str | None
+    api_url: str
+    api_key: SecretStr = field(repr=False)
+    ws_url: str | None = None
+
+    @property
+    def environment(self) -> Environment | None:
+        return self.project.environment(self.env_name) if self.env_name else None
+
+    @property
+    def protected(self) -> bool:
+        env = self.environment
+        return bool(env and env.protect)
+
+    def desired(self, environ: Mapping[str, str] | None = None) -> dict[str, DesiredAgent]:
+        """Every declared agent as this environment should hold it."""
+        from operator_iac.spec.resolve import resolve_project
+
+        return resolve_project(self.project, self.env_name,
+                               os.environ if environ is None else environ)
+
+    def client(self, **options: object) -> OperatorClient:
+        from operator_iac.api.client import OperatorClient
+
+        return OperatorClient(self.api_url, self.api_key, ws_url=self.ws_url,
+                              **options)  # type: ignore[arg-type]
+
+
+def choose_environment(project: Project, requested: str | None, *,
+                       fallback_to_first: bool = False) -> str | None:
+    """The environment a run works on: the requested one (validated), the only one, or (for
+    the emulator, where only ``vars`` matter) the first one the project file lists."""
+    envs = list(project.spec.environments)
+    if requested is not None:
+        project.environment(requested)  # raises with the known names
+        return requested
+    if not envs:
+        return None
+    if len(envs) == 1 or fallback_to_first:
+        return envs[0]
+    raise ConfigurationError(
+        f"choose an environment with --env or OPERATOR_IAC_ENV (one of: {', '.join(envs)})")
+
+
+def build_target(project: Project, env_name: str | None, *, api_url: str | None = None,
+                 api_key: SecretStr | str | None = None, ws_url: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> Target:
+    """Resolve URL and key for ``env_name``: explicit arguments win over the environment's."""
+    from operator_iac.api.credentials import api_key_from_environ, as_secret
+
+    env = project.environment(env_name) if env_name else None
+    key = as_secret(api_key) if api_key is not None else api_key_from_environ(
+        env.api_key_env if env else None, os.environ if environ is None else environ)
+    url = api_url or (env.effective_api_url if env else "https://api.operator.xyz")
+    return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None))
