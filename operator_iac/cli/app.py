@@ -16,7 +16,11 @@ import click
 from operator_iac.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from operator_iac.api.client import OperatorClient
+    from operator_iac.apply import SmokeGate
+    from operator_iac.spec.desired import DesiredAgent
     from operator_iac.spec.project import Project
     from operator_iac.target import Target
 
@@ -31,6 +35,8 @@ class App:
     _project: Project | None = None
     _target: Target | None = None
     _client: OperatorClient | None = None
+    # Set by ``promote``: apply into a promote_from environment is allowed only through it.
+    promoting: bool = False
 
     def close(self) -> None:
         while self.closers:
@@ -69,6 +75,15 @@ class App:
             self.closers.append(client.close)
             self._client = client
         return self._client
+
+    def smoke_gate(self, desired: Mapping[str, DesiredAgent], *, parallelism: int = 8,
+                   keep_conversations: bool = False) -> SmokeGate:
+        """The smoke-test gate apply calls on drafts and released revisions."""
+        from operator_iac.cli.output import info
+        from operator_iac.smoke.gate import smoke_gate
+
+        return smoke_gate(self.client(), desired, parallelism=parallelism,
+                          keep_conversations=keep_conversations, progress=info)
 
     def _start_emulator(self) -> Any:
         from operator_iac.emulator.server import start_in_process

@@ -1,0 +1,377 @@
+"""Apply: carry out a plan against the platform. The only module that writes.
+
+A plan is executed as waves of resources (``Plan.waves``: procedural agents before the
+conversational agents that refer to them, deletions last and in reverse). Resources of a wave
+run concurrently; one resource's failure never stops the others, but a resource whose
+dependency failed is skipped. Per resource the steps are::
+
+    re-read the agent ─ moved since the plan? ──> conflict (exit 5), nothing written
+    create, or PUT the draft ─ read it back ─ a declared field missing? ──> failed
+    smoke-test the draft (if asked) ─ failed? ──> draft left unreleased (exit 4)
+    release ─ smoke-test the released revision (if asked) ─ failed? ──> previous revision
+                                                                        released again
+
+A create is sent once. If its answer is lost, the agents list is searched for this project's
+marker before anything is sent again, so no agent is ever created twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from operator_iac.errors import (
+    ConflictError,
+    ForeignDraftError,
+    OperationError,
+    OperatorIacError,
+    UsageError,
+)
+from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.model import Plan, ResourcePlan, SmokeStage
+from operator_iac.plan.writes import (
+    check_declarations,
+    persisted_mismatches,
+    remote_moved,
+    write_body,
+)
+from operator_iac.state import RemoteAgent, RemoteRevision, fetch_agent
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.api.resources import AgentsResource
+    from operator_iac.spec.desired import DesiredAgent
+
+Outcome = Literal["applied", "unchanged", "failed", "conflict", "smoke_failed", "rolled_back",
+                  "skipped"]
+
+
+@dataclass(frozen=True)
+class SmokeVerdict:
+    """What a smoke gate says about one revision; ``report`` is for renderers."""
+
+    stage: SmokeStage
+    passed: bool
+    summary: str
+    platform_error: bool = False
+    report: Any = field(default=None, compare=False)
+
+
+# (resource, declared agent, version id under test, stage, key -> remote id of every agent
+# known so far) -> verdict
+SmokeGate = Callable[[ResourcePlan, "DesiredAgent", str, SmokeStage, Mapping[str, str]],
+                     SmokeVerdict]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    overwrite_draft: bool = False
+    smoke: bool = True
+    rollback: bool = True
+    parallelism: int = 8
+
+
+@dataclass(frozen=True)
+class ResourceResult:
+    key: str
+    action: str
+    outcome: Outcome
+    agent_id: str | None = None
+    version_id: str | None = None
+    released_version_id: str | None = None
+    rolled_back_to: str | None = None
+    message: str = ""
+    steps: tuple[str, ...] = ()
+    smoke: tuple[SmokeVerdict, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    plan: Plan
+    results: tuple[ResourceResult, ...]
+
+    def exit_code(self) -> int:
+        """5 for a conflict, else 4 for a failed smoke test, else 1 for any other failure."""
+        outcomes = {r.outcome for r in self.results}
+        if "conflict" in outcomes:
+            return ConflictError.exit_code
+        if outcomes & {"smoke_failed", "rolled_back"}:
+            if any(v.platform_error for r in self.results for v in r.smoke if not v.passed):
+                return OperationError.exit_code
+            return 4
+        if outcomes & {"failed", "skipped"}:
+            return OperationError.exit_code
+        return 0
+
+    def result(self, key: str) -> ResourceResult | None:
+        return next((r for r in self.results if r.key == key), None)
+
+
+class _ResourceFailed(Exception):
+    """Internal: ends one resource's steps with an outcome; never leaves this module."""
+
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions) -> None:
+    """Refuse before any write: blocked resources, and declarations that moved since the plan."""
+    for resource in plan.blocked_resources():
+        if resource.blocked == "foreign_draft" and not options.overwrite_draft:
+            raise ForeignDraftError(
+                f"agent {resource.key!r} ({resource.agent_id}) has an unreleased draft that "
+                "operator-iac did not write; review it in the dashboard, or pass "
+                "--overwrite-draft to replace it")
+        if resource.blocked == "needs_adopt":
+            raise UsageError(
+                f"agent {resource.key!r}: an agent named {resource.name!r} already exists "
+                f"({resource.agent_id}) and is not managed by this project; plan and apply "
+                "with --adopt to take it over")
+        if resource.blocked == "needs_allow_delete":
+            raise UsageError(
+                f"agent {resource.key!r} would be deleted in a protected environment; pass "
+                "--allow-delete to confirm")
+    for resource in plan.ordered_resources():
+        if resource.writes:
+            agent = desired.get(resource.key)
+            if agent is None:
+                raise ConflictError(f"agent {resource.key!r} is in the plan but no longer "
+                                    "declared; make a new plan")
+            check_declarations(resource, agent)
+
+
+def apply_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
+               options: ApplyOptions = ApplyOptions(), smoke_gate: SmokeGate | None = None,
+               progress: Progress | None = None) -> ApplyReport:
+    """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets)."""
+    preflight(plan, desired, options)
+    run = _Run(plan, desired, client, options, smoke_gate if options.smoke else None,
+               progress or (lambda _line: None))
+    return run.execute()
+
+
+class _Run:
+    """The state of one apply: ids learnt so far and results per key."""
+
+    def __init__(self, plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient,
+                 options: ApplyOptions, smoke_gate: SmokeGate | None, progress: Progress) -> None:
+        self.plan, self.desired, self.client = plan, desired, client
+        self.options, self.smoke_gate, self.progress = options, smoke_gate, progress
+        self.ids: dict[str, str] = dict(plan.known_ids)
+        self.ids.update({r.key: r.agent_id for r in plan.resources if r.agent_id})
+        self.results: dict[str, ResourceResult] = {}
+
+    def execute(self) -> ApplyReport:
+        for wave in self.plan.waves():
+            workers = max(1, min(self.options.parallelism, len(wave)))
+            with ThreadPoolExecutor(max_workers=workers,
+                                    thread_name_prefix="operator-iac-apply") as pool:
+                for result in pool.map(self._one, wave):
+                    self.results[result.key] = result
+                    if result.agent_id:
+                        self.ids[result.key] = result.agent_id
+        ordered = [self.results.get(r.key) or _unchanged(r) for r in self.plan.resources]
+        return ApplyReport(self.plan, tuple(ordered))
+
+    def _one(self, resource: ResourcePlan) -> ResourceResult:
+        blocked_by = [k for k in resource.depends_on
+                      if k in self.results and self.results[k].outcome not in
+                      ("applied", "unchanged")]
+        if blocked_by:
+            return ResourceResult(resource.key, resource.action, "skipped", resource.agent_id,
+                                  message=f"skipped: {', '.join(blocked_by)} did not apply")
+        steps = _Steps(self, resource)
+        try:
+            return steps.run()
+        except _ResourceFailed as exc:
+            return steps.result(exc.outcome, str(exc))
+        except ConflictError as exc:
+            return steps.result("conflict", str(exc))
+        except OperatorIacError as exc:
+            return steps.result("failed", str(exc))
+
+
+class _Steps:
+    """The steps for one resource, recording what was done for the report."""
+
+    def __init__(self, run: _Run, resource: ResourcePlan) -> None:
+        self.run_, self.resource = run, resource
+        self.client = run.client
+        self.agent_id = resource.agent_id
+        self.version_id: str | None = None
+        self.released: str | None = None
+        self.rolled_back_to: str | None = None
+        self.done: list[str] = []
+        self.smoke: list[SmokeVerdict] = []
+
+    def result(self, outcome: Outcome, message: str = "") -> ResourceResult:
+        return ResourceResult(self.resource.key, self.resource.action, outcome, self.agent_id,
+                              self.version_id, self.released, self.rolled_back_to, message,
+                              tuple(self.done), tuple(self.smoke))
+
+    def note(self, step: str) -> None:
+        self.done.append(step)
+        self.run_.progress(f"{self.resource.key}: {step}")
+
+    @property
+    def agents(self) -> AgentsResource:
+        name = ("conversational_agents" if self.resource.kind == "conversational_agent"
+                else "procedural_agents")
+        resource: AgentsResource = getattr(self.client, name)
+        return resource
+
+    def run(self) -> ResourceResult:
+        action = self.resource.action
+        if action == "delete":
+            self._recheck()
+            self.agents.delete(self._agent_id())
+            self.note(f"deleted {self.agent_id}")
+            return self.result("applied")
+        if action == "create":
+            self._create()
+        elif action in ("update", "adopt"):
+            self._write_draft(self._recheck())
+        else:  # release: the draft already holds the desired content
+            current = self._recheck()
+            assert current.draft is not None, "a release plan always records a draft"
+            self.version_id = current.draft.version_id
+        # The plan recorded the released revision and the re-check proved it still is.
+        previous = self.resource.remote.released_version_id if self.resource.remote else None
+        self._gate("draft")
+        self._release(previous)
+        return self.result("applied")
+
+    # ---- steps ---------------------------------------------------------------------------
+
+    def _agent_id(self) -> str:
+        if self.agent_id is None:
+            raise OperationError(f"agent {self.resource.key!r}: no remote id known")
+        return self.agent_id
+
+    def _recheck(self) -> RemoteAgent:
+        """Optimistic concurrency: the agent must still be exactly as the plan saw it."""
+        current = fetch_agent(self.client, self.resource.kind, self._agent_id())
+        moved = remote_moved(self.resource.remote, current)
+        if moved:
+            raise _ResourceFailed("conflict", f"{moved}; nothing was written for "
+                                  f"{self.resource.key!r}, make a new plan")
+        return current
+
+    def _desired(self) -> DesiredAgent:
+        return self.run_.desired[self.resource.key]
+
+    def _create(self) -> None:
+        existing = self._find_own_agent()
+        if existing is not None:
+            raise _ResourceFailed("conflict", f"agent {existing} with this project's marker "
+                                  f"for {self.resource.key!r} appeared since the plan was "
+                                  "made; make a new plan")
+        body = write_body(self.resource, self._desired(), self.run_.ids, None)
+        from operator_iac.api.failures import AmbiguousWriteError
+
+        try:
+            created = self.agents.create(**body)
+        except AmbiguousWriteError:
+            # The create may have happened: look for our marker before sending it again.
+            found = self._find_own_agent()
+            if found is None:
+                created = self.agents.create(**body)
+            else:
+                self.agent_id = found
+                self.note(f"found {found}, created by the request whose answer was lost")
+                self.version_id = self._draft_of(found)
+                self._verify_persisted()
+                return
+        self.agent_id = created.id
+        self.version_id = created.version_id or f"{created.id}@v0"
+        self.note(f"created {self.version_id}")
+        self._verify_persisted()
+
+    def _write_draft(self, current: RemoteAgent) -> None:
+        if current.draft is not None and self.resource.foreign_draft and \
+                not self.run_.options.overwrite_draft:
+            raise ForeignDraftError(f"agent {self.resource.key!r} has a foreign draft")
+        # Fields the declarations do not mention keep the released revision's values.
+        base = current.released or current.draft
+        body = write_body(self.resource, self._desired(), self.run_.ids, base)
+        # Address the draft explicitly when there is one; a bare id makes a new draft.
+        address = current.draft.version_id if current.draft else self._agent_id()
+        written = self.agents.update(address, **body)
+        self.version_id = written.version_id or address
+        self.note(f"wrote draft {self.version_id}")
+        self._verify_persisted()
+
+    def _verify_persisted(self) -> None:
+        assert self.version_id is not None
+        agent = self.agents.get(self.version_id)
+        revision = RemoteRevision(version_id=self.version_id, status="draft", name=agent.name,
+                                  description=agent.description, config=dict(agent.config),
+                                  postprocess_agents=tuple(agent.postprocess_agents or ()))
+        missing = persisted_mismatches(self._desired(), self.run_.ids, revision)
+        if missing:
+            paths = ", ".join(change.path for change in missing[:5])
+            raise _ResourceFailed("failed", f"the platform did not keep {paths} in draft "
+                                  f"{self.version_id}; the draft was left unreleased")
+
+    def _gate(self, stage: SmokeStage) -> None:
+        gate = self.run_.smoke_gate
+        if gate is None or stage not in self.resource.smoke or self.version_id is None:
+            return
+        self.run_.progress(f"{self.resource.key}: smoke testing {stage} {self.version_id}")
+        verdict = gate(self.resource, self._desired(), self.version_id, stage,
+                       dict(self.run_.ids))
+        self.smoke.append(verdict)
+        if not verdict.passed:
+            raise _ResourceFailed("smoke_failed", f"smoke tests failed on the {stage} "
+                                  f"revision {self.version_id}: {verdict.summary}")
+        self.note(f"smoke tests passed on {stage} ({verdict.summary})")
+
+    def _release(self, previous: str | None) -> None:
+        assert self.version_id is not None
+        self.agents.release(self.version_id)
+        self.released = self.version_id
+        self.note(f"released {self.version_id}")
+        try:
+            self._gate("released")
+        except _ResourceFailed as failure:
+            if failure.outcome != "smoke_failed" or not self._rollback_allowed() or \
+                    previous is None or previous == self.version_id:
+                raise
+            self.agents.release(previous)
+            self.rolled_back_to = previous
+            self.released = previous
+            self.note(f"rolled back: released {previous} again")
+            raise _ResourceFailed("rolled_back", f"{failure}; rolled back to {previous}") \
+                from failure
+
+    def _rollback_allowed(self) -> bool:
+        agent = self._desired()
+        return self.run_.options.rollback and agent.smoke_rollback
+
+    def _find_own_agent(self) -> str | None:
+        """The id of a remote agent carrying this project's marker for this key, if any."""
+        project = self.run_.plan.project
+        for summary in self.agents.list():
+            marker = parse_marker(summary.description)
+            if marker is not None and marker.owned_by(project, self.resource.key):
+                return summary.id
+        return None
+
+    def _draft_of(self, agent_id: str) -> str:
+        versions = self.agents.list_versions(agent_id)
+        drafts = [v for v in versions if v.status == "draft"]
+        if not drafts:
+            raise _ResourceFailed("conflict", f"agent {agent_id} has no draft to release")
+        return drafts[-1].version_id
+
+
+def _unchanged(resource: ResourcePlan) -> ResourceResult:
+    return ResourceResult(resource.key, resource.action, "unchanged", resource.agent_id)
+
+
+def with_smoke_disabled(options: ApplyOptions) -> ApplyOptions:
+    return replace(options, smoke=False)

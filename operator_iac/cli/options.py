@@ -1,0 +1,50 @@
+"""Options shared by several commands, defined once so that they read the same everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def env_option(func: F) -> F:
+    """``--env`` on the command itself (the global ``--env`` works too)."""
+    return click.option("--env", "env", metavar="NAME",
+                        help="Environment from the project file (overrides the global --env).",
+                        )(func)
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        return click.option("--format", "fmt", type=click.Choice(list(choices)),
+                            default=choices[0], show_default=True,
+                            help="Output format.")(func)
+    return decorate
+
+
+def parallelism_option(func: F) -> F:
+    return click.option("--parallelism", type=click.IntRange(1, 64), default=8,
+                        show_default=True, envvar="OPERATOR_IAC_PARALLELISM",
+                        help="Requests or agents handled at once.")(func)
+
+
+def selection_options(func: F) -> F:
+    """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``."""
+    options = [
+        click.option("--target", "targets", multiple=True, metavar="KEY",
+                     help="Only this agent (repeatable); agents it needs are included."),
+        click.option("--exclude", "excludes", multiple=True, metavar="KEY",
+                     help="Leave this agent out (repeatable)."),
+        click.option("--prune", is_flag=True,
+                     help="Delete agents this project owns whose file is gone."),
+        click.option("--adopt", is_flag=True,
+                     help="Take over unmanaged agents whose name matches a declaration."),
+        click.option("--allow-delete", is_flag=True,
+                     help="Allow deletions in a protected environment."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -1,0 +1,68 @@
+"""``operator-iac plan``: show what apply would change, for review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from operator_iac.cli import output
+from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.ci import append_step_summary
+from operator_iac.cli.options import env_option, format_option, parallelism_option, \
+    selection_options
+
+CHANGES_PENDING_EXIT_CODE = 2
+
+
+@click.command("plan")
+@env_option
+@format_option("text", "json", "markdown")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Save the plan as JSON for a later `operator-iac apply PLAN_FILE`.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes, 0 when there are none.")
+@selection_options
+@click.option("--overwrite-draft", is_flag=True,
+              help="Record that apply may replace drafts operator-iac did not write.")
+@parallelism_option
+@pass_app
+def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed_exitcode: bool,
+                 targets: tuple[str, ...], excludes: tuple[str, ...], prune: bool, adopt: bool,
+                 allow_delete: bool, overwrite_draft: bool, parallelism: int) -> int:
+    """Compare the declarations with the platform and show the changes.
+
+    Nothing is written to the platform. The plan lists, per agent, the action (create,
+    update, release, adopt, delete) and the field changes, flags risky changes and edits made
+    outside operator-iac, and can be saved with --out to apply exactly that later.
+
+    \b
+    Examples:
+      operator-iac plan --env staging
+      operator-iac plan --env staging --format markdown > plan.md
+      operator-iac plan --env staging --out plan.json --detailed-exitcode
+      operator-iac plan --env staging --target appointment-booking
+    """
+    from operator_iac.plan.model import PlanOptions
+    from operator_iac.render.plan_markdown import render_plan_markdown
+    from operator_iac.render.plan_text import render_plan_text
+    from operator_iac.workflow import make_plan
+
+    target = app.target(env)
+    options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
+                          overwrite_draft=overwrite_draft, targets=targets, excludes=excludes)
+    output.info(f"Reading agents from {target.api_url} ...")
+    planned = make_plan(target, app.client(), options=options, parallelism=parallelism)
+    plan = planned.plan
+    if fmt == "json":
+        output.result(plan.to_json().rstrip("\n"))
+    elif fmt == "markdown":
+        output.result(render_plan_markdown(plan).rstrip("\n"))
+    else:
+        color = output.colour_enabled(app.settings.no_color)
+        output.result(render_plan_text(plan, color=color).rstrip("\n"))
+    append_step_summary(render_plan_markdown(plan))
+    if out is not None:
+        out.write_text(plan.to_json(), encoding="utf-8")
+        output.info(f"Saved the plan to {out}; apply it with: operator-iac apply {out}")
+    return CHANGES_PENDING_EXIT_CODE if detailed_exitcode and plan.has_changes else 0

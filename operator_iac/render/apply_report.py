@@ -1,0 +1,80 @@
+"""The apply report: per agent what was done (created, drafted, smoke-tested, released,
+rolled back) or why not, as text, JSON and Markdown. Pure functions of ``ApplyReport``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from operator_iac.apply import ApplyReport, ResourceResult
+
+OUTCOME_TEXT = {
+    "applied": "done",
+    "unchanged": "unchanged",
+    "failed": "FAILED",
+    "conflict": "CONFLICT",
+    "smoke_failed": "SMOKE TEST FAILED",
+    "rolled_back": "ROLLED BACK",
+    "skipped": "skipped",
+}
+_BAD = ("failed", "conflict", "smoke_failed", "rolled_back", "skipped")
+
+
+def summary_line(report: ApplyReport) -> str:
+    worked = [r for r in report.results if r.outcome == "applied"]
+    bad = [r for r in report.results if r.outcome in _BAD]
+    if not worked and not bad:
+        return "Apply complete: nothing to do."
+    head = "Apply complete" if not bad else "Apply finished with problems"
+    return f"{head}: {len(worked)} applied, {len(bad)} not applied."
+
+
+def render_apply_text(report: ApplyReport) -> str:
+    lines = [summary_line(report)]
+    for result in report.results:
+        if result.outcome == "unchanged":
+            continue
+        lines.append(f"  {result.key}: {OUTCOME_TEXT[result.outcome]} ({result.action})"
+                     + (f" - {result.message}" if result.message else ""))
+        lines.extend(f"      {step}" for step in result.steps)
+    return "\n".join(lines) + "\n"
+
+
+def render_apply_markdown(report: ApplyReport) -> str:
+    lines = [f"### {summary_line(report)}", "", "| Agent | Action | Result | Revision | Note |",
+             "|---|---|---|---|---|"]
+    for r in report.results:
+        if r.outcome == "unchanged":
+            continue
+        note = (r.message or "; ".join(r.steps)).replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| `{r.key}` | {r.action} | {OUTCOME_TEXT[r.outcome]} | "
+                     f"{r.released_version_id or r.version_id or ''} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+def apply_report_data(report: ApplyReport) -> dict[str, Any]:
+    return {
+        "summary": summary_line(report),
+        "exit_code": report.exit_code(),
+        "results": [_result_data(r) for r in report.results],
+    }
+
+
+def render_apply_json(report: ApplyReport) -> str:
+    return json.dumps(apply_report_data(report), indent=2) + "\n"
+
+
+def _result_data(result: ResourceResult) -> dict[str, Any]:
+    return {
+        "key": result.key,
+        "action": result.action,
+        "outcome": result.outcome,
+        "agent_id": result.agent_id,
+        "version_id": result.version_id,
+        "released_version_id": result.released_version_id,
+        "rolled_back_to": result.rolled_back_to,
+        "message": result.message,
+        "steps": list(result.steps),
+        "smoke": [{"stage": v.stage, "passed": v.passed, "summary": v.summary}
+                  for v in result.smoke],
+    }
