@@ -13,8 +13,32 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first attribute access.
 _LAZY_EXPORTS: dict[str, str] = {
+    # declarations
     "load_project": "operator_iac.spec.project",
     "Project": "operator_iac.spec.project",
+    "DesiredAgent": "operator_iac.spec.desired",
+    # where a run points
+    "Target": "operator_iac.target",
+    "build_target": "operator_iac.target",
+    "choose_environment": "operator_iac.target",
+    "OperatorClient": "operator_iac.api.client",
+    # plan and apply
+    "make_plan": "operator_iac.workflow",
+    "load_saved_plan": "operator_iac.workflow",
+    "apply": "operator_iac.workflow",
+    "PlannedRun": "operator_iac.workflow",
+    "Plan": "operator_iac.plan.model",
+    "PlanOptions": "operator_iac.plan.model",
+    "ApplyOptions": "operator_iac.apply",
+    "ApplyReport": "operator_iac.apply",
+    # renderers
+    "render_plan_text": "operator_iac.render.plan_text",
+    "render_plan_markdown": "operator_iac.render.plan_markdown",
+    "render_plan_json": "operator_iac.render.plan_json",
+    "render_apply_text": "operator_iac.render.apply_report",
+    "render_apply_markdown": "operator_iac.render.apply_report",
+    # errors
+    "OperatorIacError": "operator_iac.errors",
 }
 
 __all__ = ["__version__", *_LAZY_EXPORTS]

@@ -1,1 +1,2 @@
-"""Declarations: strict pydantic models of agent and project files, the YAML loader, checks across files."""
+"""Declarations: strict models of agent and project files, the one YAML loader, checks
+within and across files, resolution into desired state, and JSON Schemas."""

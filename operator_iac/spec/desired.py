@@ -39,3 +39,7 @@ class DesiredAgent:
     sensitive_paths: frozenset[str] = frozenset()
     # The agent's smoke tests (operator_iac.spec.models.SmokeTest); not sent to the platform.
     smoke: tuple[Any, ...] = field(default=(), compare=False)
+    # When apply runs the smoke tests ("draft", "released"), and whether a failure after
+    # release rolls back: project defaults.smoke, overridden by the agent's smoke_settings.
+    smoke_on: tuple[str, ...] = field(default=("draft", "released"), compare=False)
+    smoke_rollback: bool = field(default=True, compare=False)

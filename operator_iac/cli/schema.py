@@ -1,0 +1,30 @@
+"""``operator-iac schema``: print the JSON Schema of agent files (or of the project file)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from operator_iac.cli.output import result
+
+
+@click.command("schema")
+@click.argument("what", type=click.Choice(["agent", "project"]), default="agent")
+def schema_command(what: str) -> int:
+    """Print the JSON Schema of agent files (default) or of operator-iac.yaml.
+
+    Save it and point your editor at it for completion and checks as you type, e.g. with
+    the YAML language server, on the first line of each agent file:
+    # yaml-language-server: $schema=../agent.schema.json
+
+    \b
+    Examples:
+      operator-iac schema > agent.schema.json
+      operator-iac schema project > project.schema.json
+    """
+    from operator_iac.spec.schema import agent_file_schema, project_file_schema
+
+    schema = agent_file_schema() if what == "agent" else project_file_schema()
+    result(json.dumps(schema, indent=2))
+    return 0

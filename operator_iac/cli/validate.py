@@ -1,0 +1,86 @@
+"""``operator-iac validate``: check agent files offline and report every problem found."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.output import result
+from operator_iac.errors import InvalidInputError
+from operator_iac.spec.validation import ValidationReport, validate_paths
+
+INVALID_EXIT_CODE = InvalidInputError.exit_code
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, metavar="[PATH]...",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Report format.")
+@pass_app
+def validate_command(app: App, paths: tuple[Path, ...], fmt: str) -> int:
+    """Validate agent files without contacting the platform.
+
+    PATH may be an agent file, a directory of agent files, or a project (a directory with
+    operator-iac.yaml). Without PATH, the project's agents directory is validated. Only
+    *.yaml and *.yml files directly inside a directory are agent files; other files, such
+    as prompt .md files, are ignored. Exits 0 when valid, 3 when any error is found.
+
+    \b
+    Examples:
+      operator-iac validate
+      operator-iac validate agents/appointment-booking.yaml
+      operator-iac validate examples/minimal --format json
+    """
+    report = validate_paths(list(paths), app.settings.project_file)
+    if fmt == "json":
+        result(render_json(report))
+    else:
+        result(render_text(report, annotations=os.environ.get("GITHUB_ACTIONS") == "true"))
+    return 0 if report.ok else INVALID_EXIT_CODE
+
+
+def render_text(report: ValidationReport, annotations: bool = False) -> str:
+    """One line per diagnostic, then a summary line."""
+    lines = [str(d) for d in report.diagnostics]
+    if annotations:
+        lines += [_annotation(d.severity, d.file, d.line, d.column, d.message)
+                  for d in report.diagnostics]
+    lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def render_json(report: ValidationReport) -> str:
+    return json.dumps({
+        "valid": report.ok,
+        "summary": {"files": report.files, "valid_agents": report.valid_agents,
+                    "errors": len(report.errors), "warnings": len(report.warnings)},
+        "diagnostics": [d.to_dict() for d in report.diagnostics],
+    }, indent=2)
+
+
+def summary(report: ValidationReport) -> str:
+    """``4 agents valid`` or ``2 errors, 1 warning in 3 files``."""
+    warnings = _count(len(report.warnings), "warning")
+    if report.ok:
+        head = _count(report.valid_agents, "agent") + " valid"
+        if report.files == 0:
+            head = "no agent files found"
+        return f"{head}, {warnings}" if report.warnings else head
+    files = len({d.file for d in report.diagnostics})
+    parts = [_count(len(report.errors), "error")] + ([warnings] if report.warnings else [])
+    return f"{', '.join(parts)} in {_count(files, 'file')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _annotation(severity: str, file: str, line: int, column: int, message: str) -> str:
+    # GitHub Actions workflow command; '%', CR and LF must be escaped in the message.
+    text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{severity} file={file},line={line},col={column}::{text}"

@@ -1,0 +1,335 @@
+"""Smoke-test declarations: a test is turns of user input, each with expectations, plus
+expectations over the whole event stream (DESIGN.md section 5).
+
+Each assertion kind is its own model with exactly one key (``{agent_says: {...}}``), so the
+runner dispatches on the class. Flag assertions may be written bare (``- no_server_errors``).
+Value matchers (tool arguments, procedure output) are a literal, compared exactly, or a
+one-key mapping naming a matcher (``{regex: ...}``, ``{contains: ...}``, ...).
+These are declarations only; evaluating them is ``operator_iac.smoke``'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from operator_iac.spec.base import StrictModel, suggest
+
+ConversationStatus = Literal[
+    "queued", "in-progress", "completed", "voicemail", "failed", "busy", "no-answer"]
+ProcedureStatus = Literal["pending", "running", "success", "failed", "skipped", "cancelled"]
+SmokeStage = Literal["draft", "released"]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+    return value
+
+
+# ---- value matchers ------------------------------------------------------------------------
+
+
+class EqualsMatch(StrictModel):
+    equals: Any
+
+
+class RegexMatch(StrictModel):
+    regex: str
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str) -> str | None:
+        return _check_regex(value)
+
+
+class ContainsMatch(StrictModel):
+    contains: str
+
+
+class NotContainsMatch(StrictModel):
+    not_contains: str
+
+
+class OneOfMatch(StrictModel):
+    one_of: list[Any] = Field(min_length=1)
+
+
+class SubsetMatch(StrictModel):
+    """The value (JSON, or a JSON string) contains this mapping or list as a subset."""
+
+    subset: Any
+
+
+class AnyMatch(StrictModel):
+    any: Literal[True]
+
+
+MATCHER_KEYS = ("equals", "regex", "contains", "not_contains", "one_of", "subset", "any")
+
+
+def _as_matcher(value: Any) -> Any:
+    """A one-key mapping naming a matcher stays as is; anything else is a literal to equal."""
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        if key in MATCHER_KEYS:
+            return value
+        close = suggest(key, MATCHER_KEYS)
+        if close is not None and close != key:
+            raise PydanticCustomError(
+                "matcher_typo",
+                "unknown matcher '{key}'; did you mean '{suggestion}'? "
+                "(to compare with a literal mapping, use the 'equals' matcher)",
+                {"key": key, "suggestion": close})
+    return {"equals": value}
+
+
+def _matcher_key(value: Any) -> str | None:
+    return next(iter(value)) if isinstance(value, dict) and len(value) == 1 else None
+
+
+Matcher = Annotated[
+    Annotated[EqualsMatch, Tag("equals")]
+    | Annotated[RegexMatch, Tag("regex")]
+    | Annotated[ContainsMatch, Tag("contains")]
+    | Annotated[NotContainsMatch, Tag("not_contains")]
+    | Annotated[OneOfMatch, Tag("one_of")]
+    | Annotated[SubsetMatch, Tag("subset")]
+    | Annotated[AnyMatch, Tag("any")],
+    Discriminator(_matcher_key),
+    BeforeValidator(_as_matcher, json_schema_input_type=Any),
+]
+
+
+class TextMatch(StrictModel):
+    """Conditions on the agent's text; every one given must hold."""
+
+    contains: str | None = None
+    not_contains: str | None = None
+    equals: str | None = None
+    regex: str | None = None
+    one_of: list[str] | None = None
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        return _check_regex(value)
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> TextMatch:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of: contains, not_contains, equals, regex, one_of")
+        return self
+
+
+# ---- assertion payloads --------------------------------------------------------------------
+
+
+class ToolCall(StrictModel):
+    name: NonEmptyStr
+    arguments: dict[str, Matcher] = Field(default_factory=dict)
+
+
+class ToolName(StrictModel):
+    name: NonEmptyStr
+
+
+class ToolErrorRef(StrictModel):
+    name: NonEmptyStr | None = None
+
+
+class ProcedureExpect(StrictModel):
+    agent: NonEmptyStr
+    status: ProcedureStatus = "success"
+    output: dict[str, Matcher] = Field(default_factory=dict)
+
+
+# ---- assertions: one model per kind, each a mapping with exactly one key --------------------
+
+
+class AgentSays(StrictModel):
+    agent_says: TextMatch
+
+
+class ToolCalled(StrictModel):
+    tool_called: ToolCall
+
+
+class ToolNotCalled(StrictModel):
+    tool_not_called: ToolName
+
+
+class ToolSequence(StrictModel):
+    tool_sequence: list[NonEmptyStr] = Field(min_length=1)
+
+
+class ToolReturnedError(StrictModel):
+    tool_returned_error: ToolErrorRef
+
+
+class NoToolErrors(StrictModel):
+    no_tool_errors: Literal[True]
+
+
+class NoServerErrors(StrictModel):
+    no_server_errors: Literal[True]
+
+
+class MaxTurnLatency(StrictModel):
+    max_turn_latency_ms: int = Field(gt=0)
+
+
+class MaxTotalTime(StrictModel):
+    max_total_ms: int = Field(gt=0)
+
+
+class EndedWithStatus(StrictModel):
+    ended_with_status: ConversationStatus
+
+
+class ProcedureRan(StrictModel):
+    procedure: ProcedureExpect
+
+
+ASSERTION_TYPES: dict[str, type[StrictModel]] = {
+    "agent_says": AgentSays,
+    "tool_called": ToolCalled,
+    "tool_not_called": ToolNotCalled,
+    "tool_sequence": ToolSequence,
+    "tool_returned_error": ToolReturnedError,
+    "no_tool_errors": NoToolErrors,
+    "no_server_errors": NoServerErrors,
+    "max_turn_latency_ms": MaxTurnLatency,
+    "max_total_ms": MaxTotalTime,
+    "ended_with_status": EndedWithStatus,
+    "procedure": ProcedureRan,
+}
+# Assertions about the conversation as a whole; they have no meaning inside one turn.
+WHOLE_CONVERSATION_ONLY = ("max_total_ms", "ended_with_status", "procedure")
+# Written bare in a list (`- no_server_errors`), they mean {name: true} (or {name: {}}).
+BARE_ASSERTIONS: dict[str, Any] = {
+    "no_server_errors": True, "no_tool_errors": True, "tool_returned_error": {}}
+
+
+def _expand_bare(value: Any) -> Any:
+    if isinstance(value, str) and value in BARE_ASSERTIONS:
+        return {value: BARE_ASSERTIONS[value]}
+    return value
+
+
+def _assertion_key(value: Any) -> str | None:
+    key = _matcher_key(value)
+    if key is None and isinstance(value, str):
+        return value
+    return key
+
+
+Assertion = Annotated[
+    Annotated[AgentSays, Tag("agent_says")]
+    | Annotated[ToolCalled, Tag("tool_called")]
+    | Annotated[ToolNotCalled, Tag("tool_not_called")]
+    | Annotated[ToolSequence, Tag("tool_sequence")]
+    | Annotated[ToolReturnedError, Tag("tool_returned_error")]
+    | Annotated[NoToolErrors, Tag("no_tool_errors")]
+    | Annotated[NoServerErrors, Tag("no_server_errors")]
+    | Annotated[MaxTurnLatency, Tag("max_turn_latency_ms")]
+    | Annotated[MaxTotalTime, Tag("max_total_ms")]
+    | Annotated[EndedWithStatus, Tag("ended_with_status")]
+    | Annotated[ProcedureRan, Tag("procedure")],
+    Discriminator(
+        _assertion_key,
+        custom_error_type="assertion_shape",
+        custom_error_message="an assertion is a mapping with exactly one key naming its kind",
+    ),
+    BeforeValidator(
+        _expand_bare,
+        json_schema_input_type=Literal["no_server_errors", "no_tool_errors", "tool_returned_error"]
+        | AgentSays | ToolCalled | ToolNotCalled | ToolSequence | ToolReturnedError | NoToolErrors
+        | NoServerErrors | MaxTurnLatency | MaxTotalTime | EndedWithStatus | ProcedureRan,
+    ),
+]
+
+
+def assertion_kind(assertion: StrictModel) -> str:
+    """The key an assertion was written with (``agent_says``, ``procedure``, ...)."""
+    return next(iter(type(assertion).model_fields))
+
+
+# ---- tests -----------------------------------------------------------------------------------
+
+
+class Customer(StrictModel):
+    """The documented ``$customer`` context key."""
+
+    name: str | None = None
+    phone_no: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+    salesforce_lead_id: str | None = None
+    salesforce_contact_id: str | None = None
+    zendesk_user_id: str | None = None
+    extra: dict[str, Any] | None = None
+
+
+class SmokeContext(StrictModel):
+    """Conversation context: the reserved ``$variables`` and ``$customer``, plus free keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+    variables: dict[str, str] = Field(default_factory=dict, alias="$variables")
+    customer: Customer | None = Field(default=None, alias="$customer")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reserved_keys_only(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if isinstance(key, str) and key.startswith("$") and key not in (
+                        "$variables", "$customer"):
+                    hint = suggest(key, ("$variables", "$customer"))
+                    raise PydanticCustomError(
+                        "unknown_reserved_key",
+                        "unknown reserved context key '{key}'{hint}; "
+                        "keys starting with '$' are $variables and $customer",
+                        {"key": key, "hint": f" (did you mean {hint!r}?)" if hint else ""})
+        return data
+
+
+class Turn(StrictModel):
+    """One exchange: the user's message (none for the greeting) and what must follow it."""
+
+    user: str | None = None
+    expect: list[Assertion] = Field(default_factory=list)
+
+
+class SmokeTest(StrictModel):
+    name: NonEmptyStr
+    context: SmokeContext = Field(default_factory=SmokeContext)
+    turns: list[Turn] = Field(default_factory=list)
+    expect: list[Assertion] = Field(default_factory=list)
+    repeat: int = Field(default=1, ge=1, le=100)
+    min_pass_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    turn_timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0)
+
+
+class SmokeSettings(StrictModel):
+    """When smoke tests run during apply, and whether a failure after release rolls back."""
+
+    on: list[SmokeStage] | None = None
+    rollback: bool | None = None

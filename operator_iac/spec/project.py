@@ -1,0 +1,174 @@
+"""A project: the project file and every agent file of its agents directory, loaded and
+checked together. ``load_project`` is what every command that works on declarations calls.
+
+Agent files are the ``*.yaml`` and ``*.yml`` files directly inside the agents directory; the
+file stem is the agent's key. Other files (prompt ``.md`` files, notes) and subdirectories
+are not agent files and are ignored; prompt files are read only when an agent names them.
+Loading collects every problem in every file before failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from operator_iac.errors import (
+    ConfigurationError,
+    DeclarationError,
+    Diagnostic,
+    ProjectFileError,
+)
+from operator_iac.settings import PROJECT_FILE_NAME, Settings
+from operator_iac.spec.agent_file import AgentFile, AgentModel, load_agent_file
+from operator_iac.spec.base import did_you_mean
+from operator_iac.spec.checks import check_agent
+from operator_iac.spec.desired import AgentKind
+from operator_iac.spec.diagnostics import validate_document
+from operator_iac.spec.environments import check_environments
+from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
+from operator_iac.spec.models import ConversationalAgentSpec
+from operator_iac.spec.project_file import Environment, ProjectFile, project_adapter
+from operator_iac.spec.references import check_references
+
+AGENT_SUFFIXES = (".yaml", ".yml")
+SMOKE_STAGES_DEFAULT = ("draft", "released")
+
+
+@dataclass(frozen=True)
+class SmokePolicy:
+    """When an agent's smoke tests run during apply, after project defaults and agent file."""
+
+    on: tuple[str, ...] = SMOKE_STAGES_DEFAULT
+    rollback: bool = True
+
+
+@dataclass(frozen=True)
+class Project:
+    """The loaded project: its file, its settings, and its valid agents by key."""
+
+    root: Path
+    file: Path
+    spec: ProjectFile
+    document: YamlDocument
+    agents: dict[str, AgentFile] = field(default_factory=dict)
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.spec.project
+
+    @property
+    def agents_dir(self) -> Path:
+        return self.root / self.spec.agents_dir
+
+    def environment(self, name: str) -> Environment:
+        """The named environment, or a ``ConfigurationError`` that lists the known ones."""
+        env = self.spec.environments.get(name)
+        if env is None:
+            known = ", ".join(self.spec.environments) or "none"
+            raise ConfigurationError(
+                f"unknown environment {name!r}{did_you_mean(name, self.spec.environments)} "
+                f"(environments in {display_path(self.file)}: {known})")
+        return env
+
+    def agents_of_kind(self, kind: AgentKind) -> dict[str, AgentFile]:
+        return {k: a for k, a in self.agents.items() if a.kind == kind}
+
+    def smoke_policy(self, key: str) -> SmokePolicy:
+        return smoke_policy(self.spec, self.agents[key].spec)
+
+
+def smoke_policy(project: ProjectFile, spec: AgentModel) -> SmokePolicy:
+    """Project defaults, overridden field by field by the agent's ``smoke_settings``."""
+    defaults = project.defaults.smoke
+    own = spec.smoke_settings if isinstance(spec, ConversationalAgentSpec) else None
+    on = own.on if own and own.on is not None else defaults.on
+    rollback = own.rollback if own and own.rollback is not None else defaults.rollback
+    return SmokePolicy(tuple(on) if on is not None else SMOKE_STAGES_DEFAULT,
+                       True if rollback is None else rollback)
+
+
+def load_project(path: Path | None = None, start: Path | None = None) -> Project:
+    """Load the project file (``path``, or the nearest one at or above ``start``) and all its
+    agents. Raises ``ProjectFileError`` for a missing or invalid project file and
+    ``DeclarationError`` with every diagnostic when any agent file has an error."""
+    file = find_project_file(path, start)
+    spec, doc, problems = read_project_file(file)
+    errors = [d for d in problems if d.severity == "error"]
+    if spec is None or doc is None or errors:
+        raise ProjectFileError(_summary(errors))
+    agents_dir = doc.path.parent / spec.agents_dir
+    if not agents_dir.is_dir():
+        raise ProjectFileError(str(_missing_agents_dir(doc, spec)))
+    agents, diagnostics = load_agents(agent_files_in(agents_dir))
+    diagnostics += problems + check_environments(agents, spec, doc)
+    if any(d.severity == "error" for d in diagnostics):
+        raise DeclarationError(sort_diagnostics(diagnostics))
+    return Project(doc.path.parent, doc.path, spec, doc, agents,
+                   tuple(sort_diagnostics(diagnostics)))
+
+
+def find_project_file(path: Path | None = None, start: Path | None = None) -> Path:
+    found = Settings(project_file=path).find_project_file(start)
+    if found is None:
+        where = display_path((start or Path.cwd()).resolve())
+        raise ProjectFileError(f"no {PROJECT_FILE_NAME} found in {where} or any parent "
+                               "directory (create one, or pass --project-file)")
+    if not found.is_file():
+        raise ProjectFileError(f"{display_path(found)}: project file not found")
+    return found.resolve()
+
+
+def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | None,
+                                           list[Diagnostic]]:
+    try:
+        doc = load_yaml(file, "project file")
+    except DeclarationError as exc:
+        return None, None, exc.diagnostics
+    spec, problems = validate_document(project_adapter(), doc)
+    return spec, doc, problems
+
+
+def agent_files_in(directory: Path) -> list[Path]:
+    """The agent files of a directory (not recursive), in a stable order."""
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix.lower() in AGENT_SUFFIXES and not p.name.startswith(".")
+                  and p.is_file())
+
+
+def load_agents(paths: Iterable[Path]) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
+    """Load agent files and check them, alone and against each other."""
+    agents: dict[str, AgentFile] = {}
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        agent, problems = load_agent_file(path)
+        diagnostics += problems
+        if agent is None:
+            continue
+        if agent.key in agents:
+            other = display_path(agents[agent.key].path)
+            diagnostics.append(Diagnostic(agent.document.display, 1, 1,
+                                          f"duplicate agent key {agent.key!r}: {other} "
+                                          "declares an agent with the same file stem"))
+            continue
+        diagnostics += check_agent(agent)
+        agents[agent.key] = agent
+    return agents, diagnostics + check_references(agents)
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    unique = dict.fromkeys(diagnostics)
+    return sorted(unique, key=lambda d: (d.file, d.line, d.column, d.message))
+
+
+def _summary(errors: list[Diagnostic]) -> str:
+    if not errors:
+        return "invalid project file"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{errors[0]}{more}"
+
+
+def _missing_agents_dir(doc: YamlDocument, spec: ProjectFile) -> Diagnostic:
+    return doc.diagnostic(("agents_dir",), f"agents directory {spec.agents_dir!r} does not "
+                                           f"exist (relative to {display_path(doc.path.parent)})")

@@ -1,0 +1,83 @@
+"""The project file ``operator-iac.yaml``: the project's name, where agent files live, smoke
+defaults, and the environments agents are applied to (DESIGN.md section 2.1).
+
+An environment names the variable that holds its API key (``api_key_env``), never the key.
+``vars`` fill ``${var:NAME}`` in agent files; ``overrides`` are partial agent files
+deep-merged per agent key.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, field_validator
+
+from operator_iac.spec.assertions import SmokeSettings
+from operator_iac.spec.base import StrictModel
+from operator_iac.spec.models import KEY_PATTERN
+
+DEFAULT_API_URL = "https://api.operator.xyz"
+DEFAULT_API_KEY_ENV = "OPERATOR_API_KEY"
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+VarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+VarValue = str | int | float | bool
+
+
+def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is not None and not value.startswith(tuple(f"{s}://" for s in schemes)):
+        raise ValueError(f"must start with {' or '.join(s + '://' for s in schemes)}")
+    return value
+
+
+class Environment(StrictModel):
+    """One place agents are applied to: an API endpoint, a key variable, values, overrides."""
+
+    api_url: str | None = None
+    ws_url: str | None = None
+    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = DEFAULT_API_KEY_ENV
+    vars: dict[VarName, VarValue] = Field(default_factory=dict)
+    # agent key -> partial agent file (name, description, config, ...), deep-merged.
+    overrides: dict[Annotated[str, Field(pattern=KEY_PATTERN)], dict[str, Any]] = Field(
+        default_factory=dict)
+    protect: bool = False
+    promote_from: str | None = None
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("https", "http"))
+
+    @field_validator("ws_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("wss", "ws"))
+
+    @field_validator("api_key_env", mode="before")
+    @classmethod
+    def _not_a_key(cls, value: Any) -> Any:
+        # Someone pasted the key itself; say so without repeating it.
+        if isinstance(value, str) and value.startswith(("op_", "sk-", "sk_")):
+            raise ValueError("looks like an API key; api_key_env must name the environment "
+                             "variable that holds the key, not the key itself")
+        return value
+
+    @property
+    def effective_api_url(self) -> str:
+        return self.api_url or DEFAULT_API_URL
+
+
+class SmokeDefaults(StrictModel):
+    smoke: SmokeSettings = Field(default_factory=SmokeSettings)
+
+
+class ProjectFile(StrictModel):
+    project: Annotated[str, Field(min_length=1)]
+    agents_dir: Annotated[str, Field(min_length=1)] = "agents"
+    defaults: SmokeDefaults = Field(default_factory=SmokeDefaults)
+    environments: dict[EnvName, Environment] = Field(default_factory=dict)
+
+
+@functools.cache
+def project_adapter() -> TypeAdapter[ProjectFile]:
+    return TypeAdapter(ProjectFile)
