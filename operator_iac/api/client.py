@@ -1,0 +1,361 @@
+"""``OperatorClient``: the one HTTP client of a run, and the only place that speaks httpx.
+
+It owns a single ``httpx.Client`` (base URL, bearer key, ``Operator-Version``, user agent,
+timeouts, a connection pool sized for parallel reads), runs every request through the retry
+policy of ``operator_iac.api.retry``, and translates failures at this boundary into the
+errors of ``operator_iac.errors``. Typed resources hang off it (``client.conversations`` ...).
+
+Test seams: ``transport`` replaces the network (``httpx.MockTransport``); ``sleep``,
+``clock`` and ``rng`` make retry timing deterministic. Listeners see every attempt, which is
+how the worker pool learns about 429s and how tests count attempts.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import SecretStr
+
+from operator_iac.api import retry
+from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
+from operator_iac.api.credentials import as_secret
+from operator_iac.api.event_stream import EventStream, StopWhen, never
+from operator_iac.api.failures import AmbiguousWriteError, redact, server_message
+from operator_iac.api.models import ConversationCreated
+from operator_iac.api.resources import (
+    AgentsResource,
+    ConversationsResource,
+    CustomersResource,
+    ProceduresResource,
+)
+from operator_iac.api.session import ChatSession, session_url_for
+from operator_iac.errors import (
+    ApiError,
+    OperationError,
+    OperatorIacError,
+    RequestTimeoutError,
+    StreamError,
+    TransportError,
+    api_error_for,
+)
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+Params = Mapping[str, str | int | float | bool | None]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP attempt as listeners see it: ``status`` or ``exc_kind`` says how it went."""
+
+    method: str
+    path: str
+    number: int  # 1 for the first try of a request, 2 for its first retry, ...
+    status: int | None
+    exc_kind: retry.ExcKind | None
+
+
+AttemptListener = Callable[[Attempt], None]
+
+
+def derive_ws_url(base_url: str) -> str:
+    """The WebSocket base URL that goes with a REST base URL.
+
+    A local emulator (loopback host or plain http) serves both on one origin; anything else
+    is taken to be the real platform, whose sessions live on their own host.
+    """
+    parts = urlsplit(base_url)
+    if parts.hostname in LOOPBACK_HOSTS or parts.scheme == "http":
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    return DEFAULT_WS_URL
+
+
+def _exc_kind(exc: httpx.HTTPError) -> retry.ExcKind | None:
+    """Classify an httpx failure; None means retrying cannot help (bad URL, protocol)."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "connect"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return "network"
+    return None
+
+
+class OperatorClient:
+    """A synchronous, thread-safe client for the Operator REST API."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr | str,
+        *,
+        ws_url: str | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        max_retries: int = 5,
+        deadline: float = 60.0,
+        max_connections: int = 32,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ws_url = (ws_url or derive_ws_url(self.base_url)).rstrip("/")
+        self.policy = retry.RetryPolicy(max_retries=max_retries, deadline=deadline)
+        self._key = as_secret(api_key)
+        self._sleep, self._clock, self._rng = sleep, clock, rng
+        self._listeners: list[AttemptListener] = []
+        self._lock = threading.Lock()
+        self.attempts = 0
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=self._default_headers(),
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(
+                timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=max_connections,
+                                max_keepalive_connections=max_connections),
+            transport=transport,
+        )
+        self.conversational_agents = AgentsResource(self, "/conversational_agents")
+        self.procedural_agents = AgentsResource(self, "/procedural_agents")
+        self.conversations = ConversationsResource(self)
+        self.procedures = ProceduresResource(self)
+        self.customers = CustomersResource(self)
+
+    def __repr__(self) -> str:
+        return f"OperatorClient(base_url={self.base_url!r})"
+
+    def _default_headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self._key.get_secret_value()}",
+            "Operator-Version": API_VERSION,
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> OperatorClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def add_listener(self, listener: AttemptListener) -> None:
+        """Call ``listener`` after every HTTP attempt (from the thread that made it)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: AttemptListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def session_url(self, conversation_id: str, token: str) -> str:
+        """The WebSocket chat session URL, for when the platform did not return one."""
+        return session_url_for(self.ws_url, conversation_id, token)
+
+    def open_session(self, created: ConversationCreated, *, recv_timeout: float = 30.0,
+                     open_timeout: float = 10.0) -> ChatSession:
+        """Connect to the chat session of a conversation just created: its ``session_url``,
+        or one built from the WebSocket base URL and the token when none was returned."""
+        url = created.channel.session_url
+        if not url:
+            if not created.channel.token:
+                raise StreamError(f"conversation {created.id}: the platform returned neither "
+                                  "a session URL nor a token")
+            url = self.session_url(created.id, created.channel.token)
+        return ChatSession.connect(url, recv_timeout=recv_timeout, open_timeout=open_timeout)
+
+    def events(self, conversation_id: str, *, token: str | None = None,
+               stop: StopWhen = never, max_reconnects: int = 5, idle_timeout: float = 60.0,
+               deadline: float | None = None) -> EventStream:
+        """The conversation's events over SSE (see ``operator_iac.api.event_stream``)."""
+        return EventStream(self, conversation_id, token=token, stop=stop,
+                           max_reconnects=max_reconnects, idle_timeout=idle_timeout,
+                           deadline=deadline, sleep=self._sleep, clock=self._clock)
+
+    # ---- requests ------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, params: Params | None = None,
+                json: Any = None, idempotent: bool = False) -> httpx.Response:
+        """Send one logical request (retried per the policy) and return a 2xx response.
+
+        ``idempotent`` marks a POST that is safe to repeat (release); other POSTs are
+        creates, retried only when they provably never reached the server.
+        """
+        method = method.upper()
+
+        def build() -> httpx.Request:
+            return self._http.build_request(method, path, params=_clean(params), json=json)
+
+        return self._send(build, method, path, idempotent=idempotent, stream=False)
+
+    def request_json(self, method: str, path: str, *, params: Params | None = None,
+                     json: Any = None, idempotent: bool = False) -> Any:
+        """``request`` and decode the JSON body; an empty body (202, 204) decodes to {}."""
+        response = self.request(method, path, params=params, json=json, idempotent=idempotent)
+        return decode_json(response, method.upper(), path)
+
+    @staticmethod
+    def decode_json(response: httpx.Response, method: str, path: str) -> Any:
+        """The JSON body of a response this client returned (see ``decode_json``)."""
+        return decode_json(response, method, path)
+
+    @contextmanager
+    def stream(self, path: str, *, params: Params | None = None,
+               headers: Mapping[str, str] | None = None, bearer: bool = True,
+               read_timeout: float | None = None) -> Iterator[httpx.Response]:
+        """Open a streaming GET (retried like any GET until the headers arrive).
+
+        ``bearer=False`` drops the API key, for endpoints reached with a ``?token=``.
+        """
+        timeout = self._http.timeout
+        if read_timeout is not None:
+            timeout = httpx.Timeout(timeout.connect, read=read_timeout, write=timeout.write,
+                                    pool=timeout.pool)
+
+        def build() -> httpx.Request:
+            request = self._http.build_request("GET", path, params=_clean(params),
+                                               headers=headers, timeout=timeout)
+            if not bearer:
+                del request.headers["Authorization"]
+            return request
+
+        response = self._send(build, "GET", path, idempotent=True, stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def _send(self, build: Callable[[], httpx.Request], method: str, path: str, *,
+              idempotent: bool, stream: bool) -> httpx.Response:
+        started = self._clock()
+        maybe_applied = False
+        number = 0
+        while True:
+            number += 1
+            response, error, kind = self._attempt(build(), stream)
+            status = response.status_code if response is not None else None
+            self._notify(Attempt(method, path, number, status, kind))
+            if response is not None and (response.is_success or _gone_after_retry(
+                    method, status, maybe_applied)):
+                return response
+            delay = self._next_delay(method, response, kind, number, idempotent, started)
+            if delay is None:
+                raise self._failure(method, path, response, error, kind, number,
+                                    idempotent) from error
+            maybe_applied = maybe_applied or _may_have_applied(status, kind)
+            if response is not None:
+                response.close()
+            self._sleep(delay)
+
+    def _attempt(self, request: httpx.Request, stream: bool) -> tuple[
+            httpx.Response | None, httpx.HTTPError | None, retry.ExcKind | None]:
+        with self._lock:
+            self.attempts += 1
+        try:
+            return self._http.send(request, stream=stream), None, None
+        except httpx.HTTPError as exc:
+            return None, exc, _exc_kind(exc)
+
+    def _next_delay(self, method: str, response: httpx.Response | None,
+                    kind: retry.ExcKind | None, number: int, is_release: bool,
+                    started: float) -> float | None:
+        """Seconds to wait before retrying, or None when this failure is final."""
+        status = response.status_code if response is not None else None
+        if response is None and kind is None:
+            return None
+        if not retry.is_retryable(method, status, kind, is_release):
+            return None
+        header = response.headers.get("Retry-After") if response is not None else None
+        after = retry.retry_after_seconds(header, datetime.now(UTC))
+        delay = retry.retry_delay(number, after, self.policy, self._rng)
+        if not retry.may_retry(number, self._clock() - started, delay, self.policy):
+            return None
+        return delay
+
+    def _notify(self, attempt: Attempt) -> None:
+        for listener in list(self._listeners):
+            listener(attempt)
+
+    def _failure(self, method: str, path: str, response: httpx.Response | None,
+                 error: httpx.HTTPError | None, kind: retry.ExcKind | None, number: int,
+                 is_release: bool) -> OperatorIacError:
+        """The error for a final failure: an ApiError, a TransportError, or an ambiguity."""
+        status = response.status_code if response is not None else None
+        detail: ApiError | TransportError
+        if response is not None:
+            detail = self._response_failure(method, path, response)
+        else:
+            detail = self._transport_failure(method, path, error, kind, number)
+        if retry.is_ambiguous(method, status, kind, is_release):
+            return AmbiguousWriteError(method, path, status, _ambiguity_reason(detail, kind))
+        return detail
+
+    def _response_failure(self, method: str, path: str, response: httpx.Response) -> ApiError:
+        body = response.read()
+        response.close()
+        message = redact(server_message(response.headers.get("content-type", ""), body),
+                         self._key.get_secret_value())
+        return api_error_for(response.status_code, method, path, message)
+
+    def _transport_failure(self, method: str, path: str, error: httpx.HTTPError | None,
+                           kind: retry.ExcKind | None, number: int) -> TransportError:
+        tries = f" after {number} attempts" if number > 1 else ""
+        reason = redact(str(error) or type(error).__name__, self._key.get_secret_value())
+        if kind == "timeout" or isinstance(error, httpx.TimeoutException):
+            return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
+        what = "could not connect" if kind == "connect" else "connection failed"
+        return TransportError(f"{method} {path}: {what}{tries} ({reason})")
+
+
+def _may_have_applied(status: int | None, kind: retry.ExcKind | None) -> bool:
+    """Whether a failed attempt may have reached the server and taken effect."""
+    if kind is not None:
+        return kind != "connect"
+    return status is not None and status >= 500
+
+
+def _ambiguity_reason(detail: OperatorIacError, kind: retry.ExcKind | None) -> str:
+    if isinstance(detail, ApiError):
+        message = f": {detail.server_message}" if detail.server_message else ""
+        return f"HTTP {detail.status}{message}"
+    return "no answer in time" if kind == "timeout" else "the connection broke"
+
+
+def _gone_after_retry(method: str, status: int | None, maybe_applied: bool) -> bool:
+    """A retried DELETE that finds nothing was most likely applied by an earlier attempt."""
+    return method == "DELETE" and status == 404 and maybe_applied
+
+
+def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:
+    """Query parameters without the unset ones."""
+    if not params:
+        return None
+    return {key: value for key, value in params.items() if value is not None}
+
+
+def decode_json(response: httpx.Response, method: str, path: str) -> Any:
+    """The JSON body of a successful response; no body at all decodes to an empty object."""
+    if not response.content.strip():
+        return {}
+    try:
+        return jsonlib.loads(response.content)
+    except ValueError as exc:
+        raise OperationError(
+            f"{method} {path}: the platform answered HTTP {response.status_code} "
+            "with a body that is not JSON"
+        ) from exc

@@ -1,0 +1,117 @@
+"""Turning failed HTTP exchanges into the errors of ``operator_iac.errors``.
+
+The platform's error bodies are not documented, and a proxy in between may answer with
+HTML or nothing at all, so ``server_message`` digs a short human sentence out of whatever
+body arrives (JSON of several shapes, plain text, HTML) and never fails. Messages carry the
+method and the path only: no query string (it may hold a conversation token), no request
+body, and never the API key.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+from operator_iac.errors import TransportError
+
+MAX_MESSAGE_CHARS = 300
+
+# JSON keys that commonly hold a human message, in the order they are tried.
+_MESSAGE_KEYS = ("message", "detail", "error_description", "title", "description", "msg")
+_TAG = re.compile(r"<[^>]+>")
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HTML_HEADING = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+_HTML_NOISE = re.compile(r"<(script|style|head)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
+_TOKEN_PARAM = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+
+
+class AmbiguousWriteError(TransportError):
+    """A create (non-idempotent POST) failed in a way that may still have applied it.
+
+    It was not retried: the API has no idempotency keys, so a blind retry could create a
+    duplicate. Look for the resource (for example by its marker) before trying again.
+    ``status`` is the HTTP status when one arrived, else None (connection lost, timeout).
+    """
+
+    def __init__(self, method: str, path: str, status: int | None, detail: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        super().__init__(
+            f"{method} {path}: {detail}; the request may or may not have been applied "
+            "(not retried, to avoid a duplicate)"
+        )
+
+
+def server_message(content_type: str, body: bytes) -> str:
+    """A short message found in an error response body, or "" when there is none."""
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text:
+        return ""
+    found = _message_from_json(text)
+    if found is None:
+        found = _message_from_html(text) if _looks_like_html(content_type, text) else text
+    return _shorten(found)
+
+
+def _message_from_json(text: str) -> str | None:
+    if text[0] not in "{[\"":
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return _message_in(value) or ""
+
+
+def _message_in(value: Any) -> str:
+    """Search a decoded JSON body for a message, descending into ``error``/``errors``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "; ".join(m for m in (_message_in(v) for v in value[:3]) if m)
+    if not isinstance(value, dict):
+        return ""
+    for key in _MESSAGE_KEYS:
+        found = _message_in(value.get(key))
+        if found:
+            return found
+    for key in ("error", "errors"):
+        found = _message_in(value.get(key))
+        if found:
+            return found
+    code = value.get("code")
+    return code if isinstance(code, str) else ""
+
+
+def _looks_like_html(content_type: str, text: str) -> bool:
+    return "html" in content_type.lower() or text.lstrip()[:1] == "<"
+
+
+def _message_from_html(text: str) -> str:
+    for pattern in (_HTML_TITLE, _HTML_HEADING):
+        match = pattern.search(text)
+        if match and _strip_tags(match.group(1)):
+            return _strip_tags(match.group(1))
+    return _strip_tags(_HTML_NOISE.sub(" ", text))
+
+
+def _strip_tags(fragment: str) -> str:
+    return html.unescape(_TAG.sub(" ", fragment))
+
+
+def _shorten(text: str) -> str:
+    clean = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(clean) <= MAX_MESSAGE_CHARS:
+        return clean
+    return clean[: MAX_MESSAGE_CHARS - 3].rstrip() + "..."
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` with every given secret and every ``token=`` query value masked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _TOKEN_PARAM.sub(r"\1***", text)

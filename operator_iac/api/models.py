@@ -1,0 +1,234 @@
+"""Response models of the Operator API: tolerant readers that keep what they do not know.
+
+Every model allows extra fields and keeps them (``model_extra``), and ``config`` objects are
+kept as plain dicts, so a read-modify-write sends back every field the platform added, even
+ones this version of operator-iac has never heard of. Where the platform's answers have
+varied over time the models accept each form: ``version_status`` or the older boolean
+``is_released``; transfers as ``{entity_id}`` or the older ``{id}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+VersionStatus = Literal["released", "draft", "archived"]
+KNOWN_STATUSES: frozenset[str] = frozenset({"released", "draft", "archived"})
+NOT_STARTED_STATUSES = frozenset({"queued", "enqueued"})
+READ_ONLY_AGENT_FIELDS = frozenset(
+    {"id", "version_id", "version_status", "is_released", "created_at", "updated_at"})
+_VERSION_SUFFIX = re.compile(r"@v(\d+)$")
+
+
+class ApiModel(BaseModel):
+    """Base of every response model: unknown fields are accepted and kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def version_number(version_id: str) -> int | None:
+    """N of ``<agent id>@vN``, or None for a bare id."""
+    match = _VERSION_SUFFIX.search(version_id)
+    return int(match.group(1)) if match else None
+
+
+def agent_id_of(id_or_version_id: str) -> str:
+    """The bare agent id of ``ca_x`` or ``ca_x@vN``."""
+    return id_or_version_id.partition("@")[0]
+
+
+def transfer_target(transfer: Mapping[str, Any]) -> str | None:
+    """The target of a transfer entry, written ``{entity_id}`` now and ``{id}`` before."""
+    target = transfer.get("entity_id", transfer.get("id"))
+    return target if isinstance(target, str) else None
+
+
+class _Revision(ApiModel):
+    """Fields shared by everything that describes one revision of an agent."""
+
+    version_id: str
+    name: str = ""
+    description: str = ""
+    version_status: str | None = None
+    is_released: bool | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def number(self) -> int | None:
+        return version_number(self.version_id)
+
+    @property
+    def status(self) -> str | None:
+        """``version_status``, or a best guess from ``is_released`` (released/draft).
+
+        A lone revision cannot tell draft from archived; ``normalise_version_statuses``
+        settles that over a whole versions list.
+        """
+        if self.version_status:
+            return self.version_status.lower()
+        if self.is_released is None:
+            return None
+        return "released" if self.is_released else "draft"
+
+
+class VersionEntry(_Revision):
+    """One entry of ``GET /<kind>/{id}/versions``."""
+
+
+class Agent(_Revision):
+    """A conversational or procedural agent revision as ``GET /<kind>/{id}`` returns it."""
+
+    id: str = ""
+    config: dict[str, Any] = Field(default_factory=dict)
+    postprocess_agents: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _fill_id(self) -> Agent:
+        if not self.id:
+            self.id = agent_id_of(self.version_id)
+        return self
+
+    def update_body(self, *, include_extra: bool = False) -> dict[str, Any]:
+        """The writable content of this revision, ready to send back with ``update``.
+
+        ``config`` keeps every unknown field. Unknown top-level fields are sent too when
+        ``include_extra`` is set (the platform may or may not accept them on PUT).
+        """
+        body: dict[str, Any] = {"name": self.name, "description": self.description,
+                                "config": self.config}
+        if self.postprocess_agents is not None:
+            body["postprocess_agents"] = list(self.postprocess_agents)
+        if include_extra:
+            extra = self.model_extra or {}
+            body.update({k: v for k, v in extra.items() if k not in READ_ONLY_AGENT_FIELDS})
+        return body
+
+
+class AgentSummary(_Revision):
+    """One item of ``GET /<kind>``: an agent described by its newest revision."""
+
+    id: str = ""
+    version_id: str = ""
+
+    @model_validator(mode="after")
+    def _fill_id(self) -> AgentSummary:
+        if not self.id:
+            self.id = agent_id_of(self.version_id)
+        return self
+
+
+class WriteResult(ApiModel):
+    """The answer to create, update and release: the agent and the revision written."""
+
+    id: str
+    version_id: str | None = None
+
+
+class DeleteResult(ApiModel):
+    id: str = ""
+    deleted: bool = True
+
+
+def normalise_version_statuses(entries: Sequence[VersionEntry]) -> list[VersionEntry]:
+    """The entries with ``version_status`` set on each, inferred where only ``is_released``
+    was given: the newest unreleased revision after the released one is the draft (the only
+    mutable revision), every other unreleased one is archived.
+    """
+    ordered = sorted(entries, key=lambda e: e.number if e.number is not None else -1)
+    released = [e.number or 0 for e in ordered if e.status == "released"]
+    newest = ordered[-1].number if ordered else None
+    floor = max(released) if released else -1
+    result = []
+    for entry in ordered:
+        if entry.version_status:
+            result.append(entry.model_copy(update={"version_status": entry.status}))
+            continue
+        inferred = _inferred_status(entry, newest, floor)
+        result.append(entry.model_copy(update={"version_status": inferred}))
+    return result
+
+
+def _inferred_status(entry: VersionEntry, newest: int | None, floor: int) -> str:
+    if entry.is_released:
+        return "released"
+    number = entry.number if entry.number is not None else -1
+    return "draft" if number == newest and number > floor else "archived"
+
+
+# ---- conversations -------------------------------------------------------------------------
+
+
+class Channel(ApiModel):
+    """The channel of a conversation create response, with its ephemeral token."""
+
+    type: str = ""
+    token: str | None = Field(default=None, repr=False)
+    events_url: str | None = None
+    session_url: str | None = Field(default=None, repr=False)
+
+
+class ConversationCreated(ApiModel):
+    id: str
+    channel: Channel = Field(default_factory=Channel)
+
+
+class Conversation(ApiModel):
+    id: str
+    agent_id: str | None = None
+    customer_id: str | None = None
+    channel_type: str | None = None
+    channel: dict[str, Any] | None = None
+    livemode: bool | None = None
+    override_config: dict[str, Any] | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    direction: str | None = None
+    status: str | None = None
+    failure_reason: str | None = None
+    custom_fields: dict[str, Any] | None = None
+    summary: Any = None
+    duration_sec: float | None = None
+    sentiment: Any = None
+
+    @property
+    def is_started(self) -> bool:
+        """Whether the conversation left the queue (``queued``, also spelt ``enqueued``)."""
+        return self.status is not None and self.status not in NOT_STARTED_STATUSES
+
+
+class TokenRefresh(ApiModel):
+    token: str = Field(repr=False)
+    expires_at: str | None = None
+
+
+# ---- procedures and customers ----------------------------------------------------------------
+
+
+class ProcedureCreated(ApiModel):
+    id: str
+
+
+class Procedure(ApiModel):
+    """A procedure run; ``status`` is pending, running, success, failed, skipped, cancelled."""
+
+    id: str
+    livemode: bool | None = None
+    name: str | None = None
+    conversation_id: str | None = None
+    created_at: str | None = None
+    status: str | None = None
+    agent_id: str | None = None
+    agent_version_id: str | None = None
+    error: Any = None
+    input: Any = None
+    output: Any = None
+    summary: Any = None
+
+
+class Customer(ApiModel):
+    id: str

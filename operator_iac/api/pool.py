@@ -1,0 +1,167 @@
+"""A bounded worker pool for bulk reads over the one client, that backs off on its own.
+
+``ReadPool.map(fn, items)`` runs ``fn`` on up to ``parallelism`` items at once and returns
+the results in the order of ``items``. How many may run at once is an adaptive limit
+(additive increase, multiplicative decrease): every 429 the client sees halves it, at most
+once per ``cooldown`` seconds so that one burst of 429s counts once, and each run of
+``limit`` successful requests raises it by one again, up to ``parallelism``.
+
+A task that itself calls ``map`` (from a pool thread) runs its items inline, one after the
+other: the slots are all held by outer tasks, and waiting for one would deadlock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import Attempt, OperatorClient
+
+T = TypeVar("T")
+R = TypeVar("R")
+DEFAULT_PARALLELISM = 8
+
+
+class AdaptiveLimit:
+    """A concurrency limit that halves on rate limiting and creeps back up on success."""
+
+    def __init__(self, maximum: int, *, cooldown: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if maximum < 1:
+            raise ValueError("parallelism must be at least 1")
+        self.maximum = maximum
+        self.limit = maximum
+        self.in_flight = 0
+        self._cooldown, self._clock = cooldown, clock
+        self._last_decrease: float | None = None
+        self._successes = 0
+        self._cond = threading.Condition()
+
+    def acquire(self) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def rate_limited(self) -> None:
+        """Halve the limit (not below 1), once per cooldown period."""
+        with self._cond:
+            now = self._clock()
+            if self._last_decrease is not None and now - self._last_decrease < self._cooldown:
+                return
+            self._last_decrease = now
+            self.limit = max(1, self.limit // 2)
+            self._successes = 0
+
+    def succeeded(self) -> None:
+        """Count a success; after ``limit`` in a row, allow one more concurrent task."""
+        with self._cond:
+            if self.limit >= self.maximum:
+                return
+            self._successes += 1
+            if self._successes >= self.limit:
+                self._successes = 0
+                self.limit += 1
+                self._cond.notify_all()
+
+
+class ReadPool:
+    """Bounded, self-throttling parallel ``map`` for independent read tasks."""
+
+    def __init__(self, client: OperatorClient | None = None, *,
+                 parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0) -> None:
+        self.parallelism = parallelism
+        self.limit = AdaptiveLimit(parallelism, cooldown=cooldown)
+        self._local = threading.local()
+        self._client = client
+        if client is not None:
+            client.add_listener(self.observe)
+
+    def close(self) -> None:
+        """Stop listening to the client's attempts."""
+        if self._client is not None:
+            self._client.remove_listener(self.observe)
+            self._client = None
+
+    def __enter__(self) -> ReadPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def observe(self, attempt: Attempt) -> None:
+        """Client listener: 429 slows the pool down, any other answer counts as success."""
+        if attempt.status == 429:
+            self.limit.rate_limited()
+        elif attempt.status is not None and attempt.status < 500:
+            self.limit.succeeded()
+
+    @overload
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *,
+            return_exceptions: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *,
+            return_exceptions: Literal[True]) -> list[R | BaseException]: ...
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *,
+            return_exceptions: bool = False) -> list[R] | list[R | BaseException]:
+        """``[fn(item) for item in items]``, concurrently, in order.
+
+        The first failure (in item order) is raised once every started task has finished,
+        and tasks not yet started are cancelled. With ``return_exceptions`` every task runs
+        and failures take their item's place in the result instead.
+        """
+        work = list(items)
+        if getattr(self._local, "inside", False) or len(work) <= 1:
+            return _run_inline(fn, work, return_exceptions)
+        workers = min(self.parallelism, len(work))
+        with ThreadPoolExecutor(max_workers=workers,
+                                thread_name_prefix="operator-iac-read") as executor:
+            futures = [executor.submit(self._run, fn, item) for item in work]
+            return _collect(futures, return_exceptions)
+
+    def _run(self, fn: Callable[[T], R], item: T) -> R:
+        self.limit.acquire()
+        self._local.inside = True
+        try:
+            return fn(item)
+        finally:
+            self._local.inside = False
+            self.limit.release()
+
+
+def _run_inline(fn: Callable[[T], R], work: list[T],
+                return_exceptions: bool) -> list[R] | list[R | BaseException]:
+    if not return_exceptions:
+        return [fn(item) for item in work]
+    results: list[R | BaseException] = []
+    for item in work:
+        try:
+            results.append(fn(item))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+def _collect(futures: list[Future[R]],
+             return_exceptions: bool) -> list[R] | list[R | BaseException]:
+    if return_exceptions:
+        return [f.exception() or f.result() for f in futures]
+    results: list[R] = []
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            for pending in futures:
+                pending.cancel()
+            raise error
+        results.append(future.result())
+    return results

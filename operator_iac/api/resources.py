@@ -1,0 +1,216 @@
+"""Typed resources of the Operator API, reached as attributes of ``OperatorClient``.
+
+Each method is one endpoint: it builds the path, lets the client send the request (with its
+retry policy and error mapping), and parses the answer into a model of
+``operator_iac.api.models``. Creates are sent once: if one fails ambiguously the client
+raises ``AmbiguousWriteError`` and the caller decides how to check before trying again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
+
+from operator_iac.api.models import (
+    Agent,
+    AgentSummary,
+    Conversation,
+    ConversationCreated,
+    Customer,
+    DeleteResult,
+    Procedure,
+    ProcedureCreated,
+    TokenRefresh,
+    VersionEntry,
+    WriteResult,
+    normalise_version_statuses,
+)
+from operator_iac.api.pagination import iter_items
+from operator_iac.errors import OperationError
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient, Params
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def segment(value: str) -> str:
+    """One path segment; ``@`` stays readable because version ids use it."""
+    return quote(value, safe="@")
+
+
+def parse(model: type[M], data: Any, what: str) -> M:
+    """Validate a response into ``model``; a shape we cannot read is an OperationError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise OperationError(
+            f"{what}: unexpected response ({where}: {first['msg']})") from exc
+
+
+class _Resource:
+    def __init__(self, client: OperatorClient) -> None:
+        self._client = client
+
+    def _call(self, model: type[M], method: str, path: str, *, params: Params | None = None,
+              json: Any = None, idempotent: bool = False) -> M:
+        data = self._client.request_json(method, path, params=params, json=json,
+                                         idempotent=idempotent)
+        return parse(model, data, f"{method} {path}")
+
+    def _list(self, model: type[M], path: str, key: str,
+              params: Params | None = None) -> Iterator[M]:
+        def fetch(cursor: str | None) -> Any:
+            return self._client.request_json("GET", path, params={**(params or {}),
+                                                                  "cursor": cursor})
+
+        for item in iter_items(fetch, key, path):
+            yield parse(model, item, f"GET {path}")
+
+
+class AgentsResource(_Resource):
+    """Conversational (``/conversational_agents``) or procedural (``/procedural_agents``)
+    agents: both kinds have the same endpoints, so one class serves both."""
+
+    def __init__(self, client: OperatorClient, base_path: str) -> None:
+        super().__init__(client)
+        self.base_path = base_path
+
+    def _path(self, id_or_version_id: str, *rest: str) -> str:
+        return "/".join((self.base_path, segment(id_or_version_id), *rest))
+
+    def create(self, name: str, description: str, config: Mapping[str, Any],
+               postprocess_agents: list[str] | None = None) -> WriteResult:
+        """Create an agent (its ``v0`` is a draft). Sent once, never retried blindly."""
+        body: dict[str, Any] = {"name": name, "description": description,
+                                "config": dict(config)}
+        if postprocess_agents is not None:
+            body["postprocess_agents"] = list(postprocess_agents)
+        return self._call(WriteResult, "POST", self.base_path, json=body)
+
+    def get(self, id_or_version_id: str) -> Agent:
+        """The newest revision for a bare id, or exactly ``@vN``."""
+        return self._call(Agent, "GET", self._path(id_or_version_id))
+
+    def get_version(self, agent_id: str, number: int) -> Agent:
+        return self.get(f"{agent_id.partition('@')[0]}@v{number}")
+
+    def update(self, id_or_version_id: str, **fields: Any) -> WriteResult:
+        """Write the given fields into the draft (created if none); returns the draft."""
+        return self._call(WriteResult, "PUT", self._path(id_or_version_id), json=fields,
+                          idempotent=True)
+
+    def list_versions(self, agent_id: str) -> list[VersionEntry]:
+        """Every revision, oldest first, each with a ``version_status``."""
+        path = self._path(agent_id, "versions")
+        return normalise_version_statuses(list(self._list(VersionEntry, path, "data")))
+
+    def release(self, version_id: str) -> WriteResult:
+        """Make a revision the released one (an archived one: a rollback)."""
+        return self._call(WriteResult, "POST", self._path(version_id, "release"),
+                          idempotent=True)
+
+    def list(self) -> Iterator[AgentSummary]:
+        """Every agent of this kind, following the cursor across pages."""
+        return self._list(AgentSummary, self.base_path, "data")
+
+    def delete(self, agent_id: str) -> DeleteResult:
+        """Delete the agent and all its revisions."""
+        return _deleted(self._client, self._path(agent_id), agent_id)
+
+
+class ConversationsResource(_Resource):
+    path = "/conversations"
+
+    def create(self, agent_id: str, channel: str | Mapping[str, Any] = "chat_realtime", *,
+               livemode: bool = True, context: Mapping[str, Any] | None = None,
+               override_config: Mapping[str, Any] | None = None) -> ConversationCreated:
+        """Start a conversation with ``ca_x`` (released revision) or ``ca_x@vN``."""
+        body: dict[str, Any] = {
+            "agent_id": agent_id,
+            "channel": {"type": channel} if isinstance(channel, str) else dict(channel),
+            "livemode": livemode,
+        }
+        if context is not None:
+            body["context"] = dict(context)
+        if override_config is not None:
+            body["override_config"] = dict(override_config)
+        return self._call(ConversationCreated, "POST", self.path, json=body)
+
+    def get(self, conversation_id: str) -> Conversation:
+        return self._call(Conversation, "GET", f"{self.path}/{segment(conversation_id)}")
+
+    def list(self, *, created_at_gte: str | None = None, created_at_lt: str | None = None,
+             completed_at_gte: str | None = None, completed_at_lt: str | None = None
+             ) -> Iterator[Conversation]:
+        filters = {"created_at_gte": created_at_gte, "created_at_lt": created_at_lt,
+                   "completed_at_gte": completed_at_gte, "completed_at_lt": completed_at_lt}
+        return self._list(Conversation, self.path, "data", filters)
+
+    def delete(self, conversation_id: str) -> DeleteResult:
+        """Delete a testmode conversation (or a livemode one not yet started)."""
+        path = f"{self.path}/{segment(conversation_id)}"
+        return _deleted(self._client, path, conversation_id)
+
+    def refresh_token(self, conversation_id: str) -> TokenRefresh:
+        """A new ephemeral token; the previous one stops working, so a repeat is harmless."""
+        return self._call(TokenRefresh, "POST",
+                          f"{self.path}/{segment(conversation_id)}/token/refresh",
+                          idempotent=True)
+
+    def update_context(self, conversation_id: str, context: Mapping[str, Any]
+                       ) -> dict[str, Any]:
+        """Replace the conversation's context; the agent emits ``conversation.context.updated``.
+
+        Setting the same context twice leaves the same state, so it is retried like a PUT.
+        """
+        data = self._client.request_json(
+            "POST", f"{self.path}/{segment(conversation_id)}/context",
+            json={"context": dict(context)}, idempotent=True)
+        return data if isinstance(data, dict) else {}
+
+
+class ProceduresResource(_Resource):
+    path = "/procedures"
+
+    def create(self, agent_id: str, conversation_id: str, *,
+               livemode: bool = True) -> ProcedureCreated:
+        """Run a procedural agent (``pa_x`` released, or ``pa_x@vN``) on a conversation."""
+        body = {"agent_id": agent_id, "conversation_id": conversation_id, "livemode": livemode}
+        return self._call(ProcedureCreated, "POST", self.path, json=body)
+
+    def get(self, procedure_id: str) -> Procedure:
+        return self._call(Procedure, "GET", f"{self.path}/{segment(procedure_id)}")
+
+    def list(self, *, agent_id: str | None = None,
+             conversation_id: str | None = None) -> Iterator[Procedure]:
+        params = {"agent_id": agent_id, "conversation_id": conversation_id}
+        return self._list(Procedure, self.path, "page", params)
+
+    def list_for_conversation(self, conversation_id: str) -> Iterator[Procedure]:
+        path = f"/conversations/{segment(conversation_id)}/procedures"
+        return self._list(Procedure, path, "page")
+
+    def list_for_agent(self, agent_id: str) -> Iterator[Procedure]:
+        return self._list(Procedure, f"/procedural_agents/{segment(agent_id)}/procedures",
+                          "page")
+
+
+class CustomersResource(_Resource):
+    def get(self, customer_id: str) -> Customer:
+        return self._call(Customer, "GET", f"/customers/{segment(customer_id)}")
+
+
+def _deleted(client: OperatorClient, path: str, resource_id: str) -> DeleteResult:
+    """DELETE ``path``; a 404 reaching here means an earlier attempt already deleted it."""
+    response = client.request("DELETE", path)
+    if response.status_code == 404 or not response.content.strip():
+        return DeleteResult(id=resource_id, deleted=True)
+    data = client.decode_json(response, "DELETE", path)
+    result = parse(DeleteResult, data, f"DELETE {path}")
+    return result if result.id else result.model_copy(update={"id": resource_id})

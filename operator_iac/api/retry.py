@@ -1,0 +1,118 @@
+"""The retry policy, as small pure functions the client's send loop consults.
+
+Which failures are worth another attempt depends on whether repeating the request is safe:
+
+- GET, HEAD, PUT, DELETE and ``POST .../release`` are idempotent on this API, so they are
+  retried after connection errors, timeouts and the statuses in ``RETRYABLE_STATUSES``.
+- Every other POST creates something, and the API has no idempotency keys: it is retried only
+  when the request provably never reached the server (``connect`` failures). Any other
+  failure of a create is *ambiguous* (it may have been applied) and is reported as such, so
+  the caller can look for its own marker before trying again.
+
+Delays are capped exponential backoff with full jitter, overridden by ``Retry-After``, and
+no retry starts once it would run past the total deadline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+# What went wrong when no response arrived:
+#   connect  the request never left (connection refused, DNS, connect timeout, pool timeout)
+#   network  the connection broke after the request may have been sent (reset, protocol error)
+#   timeout  the server did not answer in time after the request was sent
+ExcKind = Literal["connect", "network", "timeout"]
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Limits of the retry loop: attempts, backoff shape, and the total time budget."""
+
+    max_retries: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    deadline: float = 60.0
+
+
+def is_idempotent(method: str, is_release: bool) -> bool:
+    """Whether sending the request twice has the same effect as sending it once."""
+    return method.upper() in IDEMPOTENT_METHODS or (method.upper() == "POST" and is_release)
+
+
+def is_retryable(method: str, status: int | None, exc_kind: ExcKind | None,
+                 is_release: bool) -> bool:
+    """Whether a failed attempt may be repeated without risking a duplicate write."""
+    if exc_kind == "connect":
+        return True
+    if not is_idempotent(method, is_release):
+        return False
+    if exc_kind is not None:
+        return True
+    return status in RETRYABLE_STATUSES
+
+
+def is_ambiguous(method: str, status: int | None, exc_kind: ExcKind | None,
+                 is_release: bool) -> bool:
+    """Whether a failed non-idempotent request may nevertheless have been applied."""
+    if is_idempotent(method, is_release) or exc_kind == "connect":
+        return False
+    if exc_kind is not None:
+        return True
+    return status is not None and status >= 500
+
+
+def retry_after_seconds(header_value: str | None, now: datetime) -> float | None:
+    """Seconds to wait according to a ``Retry-After`` header (delta-seconds or HTTP date).
+
+    Returns None when the header is absent or unreadable; a date in the past means 0.
+    """
+    if header_value is None or not header_value.strip():
+        return None
+    text = header_value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        return _seconds_until_http_date(text, now)
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _seconds_until_http_date(text: str, now: datetime) -> float | None:
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float]) -> float:
+    """Capped exponential backoff with full jitter for the retry after attempt ``attempt``.
+
+    ``attempt`` counts from 1; ``rng`` returns a float in [0, 1).
+    """
+    exponent = min(max(attempt - 1, 0), 32)  # the cap applies long before 2**32
+    return rng() * min(cap, base * (2.0**exponent))
+
+
+def retry_delay(attempt: int, retry_after: float | None, policy: RetryPolicy,
+                rng: Callable[[], float]) -> float:
+    """The wait before the next attempt: the server's ``Retry-After`` wins over backoff."""
+    if retry_after is not None:
+        return retry_after
+    return backoff_delay(attempt, policy.base_delay, policy.max_delay, rng)
+
+
+def may_retry(attempt: int, elapsed: float, delay: float, policy: RetryPolicy) -> bool:
+    """Whether another attempt fits in the retry count and the total deadline."""
+    return attempt <= policy.max_retries and elapsed + delay <= policy.deadline

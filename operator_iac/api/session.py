@@ -1,0 +1,195 @@
+"""The real-time chat session: a WebSocket that carries client commands and server events.
+
+The client sends ``{"id": <unique id>, "payload": {"type": ...}}`` messages
+(``conversation.start``, ``user.message.send``, ``conversation.context.update``,
+``conversation.end``) and receives the same event envelopes as the SSE stream. Every receive
+has a timeout, and a socket the server closes before the conversation ended is a
+``StreamError`` with the close code, never a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidStatus,
+    InvalidURI,
+    WebSocketException,
+)
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
+
+from operator_iac.api.constants import API_VERSION, USER_AGENT
+from operator_iac.api.events import Event, parse_event
+from operator_iac.api.failures import server_message
+from operator_iac.errors import (
+    OperatorIacError,
+    RequestTimeoutError,
+    StreamError,
+    TransportError,
+    api_error_for,
+)
+
+# Returns a context manager entering into the connection (``websockets.sync.client.connect``).
+Connector = Callable[..., AbstractContextManager[ClientConnection]]
+NORMAL_CLOSURE = 1000
+
+
+def session_url_for(ws_base_url: str, conversation_id: str, token: str) -> str:
+    """``<ws base>/conversations/{id}/session?token=...``, for when none was returned."""
+    query = urlencode({"token": token})
+    return f"{ws_base_url.rstrip('/')}/conversations/{quote(conversation_id, safe='')}" \
+           f"/session?{query}"
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+class ChatSession:
+    """One open chat session. Use ``ChatSession.connect(url)``; close it (or use ``with``)."""
+
+    def __init__(self, connection: ClientConnection, path: str, *,
+                 recv_timeout: float = 30.0, closer: ExitStack | None = None) -> None:
+        self._ws = connection
+        self._closer = closer
+        self.path = path  # for messages: the URL without its query (which holds the token)
+        self.recv_timeout = recv_timeout
+        self.sent_end = False
+        self.saw_end = False
+        self.closed_here = False  # closed by this side (possibly from another thread)
+
+    @classmethod
+    def connect(cls, url: str, *, open_timeout: float = 10.0, recv_timeout: float = 30.0,
+                connect: Connector = ws_connect) -> ChatSession:
+        """Open the session at ``url`` (the ``session_url`` of the conversation)."""
+        path = urlsplit(url).path or "/"
+        closer = ExitStack()
+        try:
+            connection = closer.enter_context(connect(
+                url, open_timeout=open_timeout, close_timeout=5,
+                additional_headers={"Operator-Version": API_VERSION},
+                user_agent_header=USER_AGENT))
+        except (OSError, WebSocketException) as exc:
+            raise _connect_failure(exc, path) from exc
+        return cls(connection, path, recv_timeout=recv_timeout, closer=closer)
+
+    def __enter__(self) -> ChatSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the socket; a thread blocked in ``recv`` then gets None, not an error."""
+        self.closed_here = True
+        if self._closer is not None:
+            self._closer.close()
+        self._ws.close()
+
+    # ---- client -> server ------------------------------------------------------------------
+
+    def send(self, payload: Mapping[str, Any]) -> str:
+        """Send one command; returns the unique message id it was sent with."""
+        message_id = new_message_id()
+        try:
+            self._ws.send(json.dumps({"id": message_id, "payload": dict(payload)}))
+        except ConnectionClosed as exc:
+            raise StreamError(self._closed_message(exc)) from exc
+        return message_id
+
+    def start(self) -> str:
+        return self.send({"type": "conversation.start"})
+
+    def send_message(self, text: str) -> str:
+        return self.send({"type": "user.message.send", "text": text})
+
+    def update_context(self, context: Mapping[str, Any]) -> str:
+        return self.send({"type": "conversation.context.update", "context": dict(context)})
+
+    def end(self) -> str:
+        message_id = self.send({"type": "conversation.end"})
+        self.sent_end = True
+        return message_id
+
+    # ---- server -> client ------------------------------------------------------------------
+
+    def recv(self, timeout: float | None = None) -> Event | None:
+        """The next event, or None once the server closed the socket after the end.
+
+        Raises ``StreamError`` when nothing arrives within ``timeout`` (default
+        ``recv_timeout``) or when the socket closes while the conversation is still on.
+        """
+        limit = self.recv_timeout if timeout is None else timeout
+        until = time.monotonic() + limit
+        while True:
+            raw = self._recv_raw(max(0.0, until - time.monotonic()), limit)
+            if raw is None:
+                return None
+            event = parse_event(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
+            if event is not None:
+                self.saw_end = self.saw_end or event.type == "conversation.ended"
+                return event
+
+    def events(self, timeout: float | None = None) -> Iterator[Event]:
+        """Events until the server closes the socket after the conversation ended."""
+        while (event := self.recv(timeout)) is not None:
+            yield event
+
+    def until(self, predicate: Callable[[Event], bool],
+              timeout: float | None = None) -> list[Event]:
+        """Receive events up to and including the first one ``predicate`` accepts."""
+        received: list[Event] = []
+        for event in self.events(timeout):
+            received.append(event)
+            if predicate(event):
+                return received
+        raise StreamError(f"chat session {self.path}: the session ended before the "
+                          "awaited event arrived")
+
+    def _recv_raw(self, remaining: float, limit: float) -> str | bytes | None:
+        try:
+            return self._ws.recv(timeout=remaining)
+        except TimeoutError as exc:
+            raise StreamError(
+                f"chat session {self.path}: no event within {limit:g}s") from exc
+        except ConnectionClosed as exc:
+            if self.closed_here or (
+                    _code(exc) == NORMAL_CLOSURE and (self.sent_end or self.saw_end)):
+                return None
+            raise StreamError(self._closed_message(exc)) from exc
+
+    def _closed_message(self, exc: ConnectionClosed) -> str:
+        frame = exc.rcvd
+        code = f"code {frame.code}" if frame is not None else "no close frame"
+        reason = f", {frame.reason!r}" if frame is not None and frame.reason else ""
+        return (f"chat session {self.path}: the server closed the connection ({code}{reason}) "
+                "before the conversation ended")
+
+
+def _code(exc: ConnectionClosed) -> int | None:
+    return exc.rcvd.code if exc.rcvd is not None else None
+
+
+def _connect_failure(exc: OSError | WebSocketException, path: str) -> OperatorIacError:
+    """The error for a session that could not be opened (never showing the token)."""
+    if isinstance(exc, InvalidStatus):
+        response = exc.response
+        body = bytes(response.body or b"")
+        message = server_message(response.headers.get("Content-Type", ""), body)
+        return api_error_for(response.status_code, "GET", path, message)
+    if isinstance(exc, TimeoutError):
+        return RequestTimeoutError(f"chat session {path}: the connection was not opened in time")
+    if isinstance(exc, InvalidURI):
+        return StreamError("chat session: the session URL is not a WebSocket URL")
+    if isinstance(exc, OSError):
+        return TransportError(f"chat session {path}: could not connect ({exc.strerror or exc})")
+    return StreamError(f"chat session {path}: the WebSocket handshake failed "
+                       f"({type(exc).__name__})")
