@@ -20,7 +20,8 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     │   │   ├── RateLimitedError (429)
     │   │   └── ServerError (5xx)
     │   ├── TransportError            no usable answer: connection refused or reset, timeout
-    │   │   └── RequestTimeoutError
+    │   │   ├── RequestTimeoutError
+    │   │   └── AmbiguousWriteError   a create may have happened (api/failures.py)
     │   ├── StreamError               the SSE stream or the chat session broke
     │   └── ApplyFailedError          apply finished, but not for every agent
     ├── SmokeTestFailedError (4)
