@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from operator_iac.cli.main import run
+
+if TYPE_CHECKING:
+    from operator_iac.emulator.server import EmulatorServer
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +44,35 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return CliResult(code, out, err)
 
     return invoke
+
+
+# ---- the Operator emulator ---------------------------------------------------------------
+
+# Procedures step fast in tests; everything else keeps the emulator's defaults.
+_EMULATOR_TEST_OPTIONS: dict[str, Any] = {"procedure_step_s": 0.01}
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
+    """Start emulators (``EmulatorServer`` options as keyword arguments) on free loopback
+    ports; all of them are stopped after the test."""
+    from operator_iac.emulator.server import EmulatorServer
+
+    started: list[EmulatorServer] = []
+
+    def start(**options: Any) -> EmulatorServer:
+        server = EmulatorServer("127.0.0.1", 0, **{**_EMULATOR_TEST_OPTIONS, **options})
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
+    """A running emulator with in-memory state: ``.url``, ``.ws_url``, ``.api_key``, and
+    fault / compatibility controls (``fail_next``, ``set_faults``, ``set_compat`` ...)."""
+    return emulator_factory()

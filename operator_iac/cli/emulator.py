@@ -1,0 +1,87 @@
+"""``operator-iac emulator``: run the local Operator emulator in the foreground."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import click
+
+from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.output import info, result
+
+
+def _ready_lines(url: str, ws_url: str, api_key: str) -> list[str]:
+    return [
+        f"Operator emulator listening on {url}",
+        f"  WebSocket base: {ws_url}",
+        f"  API key:        {api_key}",
+        "Point operator-iac at it with:",
+        f"  export OPERATOR_IAC_API_URL={url}",
+        f"  export OPERATOR_API_KEY={api_key}",
+    ]
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite file that keeps the state across restarts (default: in memory).")
+@click.option("--api-key", default="op_test_emulator", show_default=True,
+              help="The key clients must send as Authorization: Bearer.")
+@click.option("--rules", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML/JSON file scripting replies and tool calls per regex.")
+@click.option("--silent", is_flag=True, help="The agent never answers (timeout tests).")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Delay added to every HTTP request.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Fraction of requests answered 500 or 503.")
+@click.option("--seed", type=int, help="Seed for --error-rate, so runs repeat.")
+@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), metavar="RPS",
+              help="Answer 429 with Retry-After above this many requests per second.")
+@click.option("--drop-sse-after", type=click.IntRange(min=0), metavar="N",
+              help="Cut every event stream after N events.")
+@click.option("--compat", multiple=True, metavar="MODE",
+              help="Compatibility mode (repeatable): "
+                   "is_released, no_session_url, no_sse_ids, plain_errors, transfer_id, "
+                   "enqueued, extra_fields, multiline_sse.")
+@click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), default=15.0,
+              show_default=True, help="Seconds between SSE keep-alive comments.")
+@pass_app
+def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules: Path | None,
+            silent: bool, latency_ms: int, error_rate: float, seed: int | None,
+            rate_limit: float | None, drop_sse_after: int | None, compat: tuple[str, ...],
+            keepalive: float) -> int:
+    """Run the local Operator emulator (REST, SSE and WebSocket) until Ctrl-C.
+
+    \b
+    Examples:
+      operator-iac emulator
+      operator-iac emulator --port 0 --db emulator.sqlite
+      operator-iac emulator --latency-ms 50 --error-rate 0.1 --seed 7
+    """
+    from operator_iac.emulator.faults import COMPAT_MODES, FaultSettings
+    from operator_iac.emulator.rules import load_rules
+    from operator_iac.emulator.server import EmulatorServer
+
+    unknown = sorted(set(compat) - set(COMPAT_MODES))
+    if unknown:
+        raise click.BadParameter(f"unknown mode {unknown[0]!r} (choose from "
+                                 f"{', '.join(sorted(COMPAT_MODES))})", param_hint="--compat")
+    faults = FaultSettings.model_validate({
+        "latency_ms": latency_ms, "error_rate": error_rate, "seed": seed,
+        "rate_limit_rps": rate_limit, "drop_sse_after": drop_sse_after, "compat": list(compat)})
+    server = EmulatorServer(host, port, api_key, db, log_level="info", access_log=True,
+                            rules=load_rules(rules) if rules else None, silent=silent,
+                            keepalive_s=keepalive, faults=faults)
+
+    def announce(running: EmulatorServer) -> None:
+        result("\n".join(_ready_lines(running.url, running.ws_url, running.api_key)))
+        info("Press Ctrl-C to stop.")
+
+    # Ctrl-C is the normal way to stop: uvicorn shuts down, then re-raises the signal.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever(on_ready=announce)
+    info("Emulator stopped.")
+    return 0

@@ -1,0 +1,288 @@
+"""Conversational and procedural agents: immutable revisions, one draft, one release.
+
+``AgentService`` applies the pure rules of ``lifecycle`` to the store and raises
+``Problem`` for every refusal the contract names (404 unknown, 400 malformed version id,
+409 ``version_immutable`` / ``agent_in_use`` / ``no_released_version``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from operator_iac.emulator import ids, lifecycle
+from operator_iac.emulator.clock import Clock
+from operator_iac.emulator.problems import bad_request, conflict, not_found
+from operator_iac.emulator.store import Store, decode_cursor, dumps, loads, split_page
+from operator_iac.emulator.validation import AgentFields
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One of the two agent families, which share every rule but their id prefix."""
+
+    prefix: str
+    collection: str
+    label: str
+
+    @property
+    def has_postprocess(self) -> bool:
+        return self.prefix == ids.CONVERSATIONAL_AGENT
+
+
+CONVERSATIONAL = Kind(ids.CONVERSATIONAL_AGENT, "conversational_agents", "conversational agent")
+PROCEDURAL = Kind(ids.PROCEDURAL_AGENT, "procedural_agents", "procedural agent")
+KINDS = (CONVERSATIONAL, PROCEDURAL)
+
+
+@dataclass(frozen=True)
+class Revision:
+    agent_id: str
+    number: int
+    name: str
+    description: str
+    config: dict[str, Any]
+    postprocess_agents: list[str] | None
+    status: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def version_id(self) -> str:
+        return ids.version_id(self.agent_id, self.number)
+
+
+def _revision(row: sqlite3.Row) -> Revision:
+    return Revision(
+        agent_id=row["agent_id"], number=row["number"], name=row["name"],
+        description=row["description"], config=loads(row["config"]),
+        postprocess_agents=loads(row["postprocess_agents"]), status=row["status"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def parse_ref(kind: Kind, ref: str) -> ids.VersionRef:
+    """The parsed reference; 400 when malformed, 404 when it names another kind of thing."""
+    try:
+        parsed = ids.parse_ref(ref)
+    except ids.InvalidVersionIdError as exc:
+        raise bad_request("invalid_version_id", str(exc)) from exc
+    if parsed.prefix != kind.prefix:
+        raise not_found(kind.label, ref)
+    return parsed
+
+
+class AgentService:
+    """Agents and their revisions, persisted in the store."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def get(self, kind: Kind, ref: str) -> Revision:
+        """The revision ``ref`` names; a bare id means the newest revision."""
+        parsed = parse_ref(kind, ref)
+        with self._store.tx() as db:
+            statuses = self._statuses(db, kind, parsed.agent_id)
+            number = lifecycle.newest(statuses) if parsed.number is None else parsed.number
+            return self._load(db, kind, parsed.agent_id, number)
+
+    def versions(self, kind: Kind, ref: str) -> list[Revision]:
+        parsed = parse_ref(kind, ref)
+        with self._store.tx() as db:
+            self._statuses(db, kind, parsed.agent_id)
+            rows = db.execute("SELECT * FROM revisions WHERE agent_id = ? ORDER BY number",
+                              (parsed.agent_id,)).fetchall()
+        return [_revision(row) for row in rows]
+
+    def page(self, kind: Kind, cursor: str | None, size: int) -> tuple[list[Revision], str | None]:
+        """One page of agents (oldest first), each described by its newest revision."""
+        after = decode_cursor(cursor) or 0
+        with self._store.tx() as db:
+            rows = db.execute(
+                "SELECT seq, id FROM agents WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (kind.prefix, after, size + 1)).fetchall()
+            page, next_cursor = split_page(rows, size)
+            newest = [self._newest(db, row["id"]) for row in page]
+        return newest, next_cursor
+
+    def resolve_for_use(self, kind: Kind, ref: str) -> Revision:
+        """The revision a conversation or procedure runs: bare id = the released one (409 if
+        none), ``@vN`` = that revision whatever its status."""
+        parsed = parse_ref(kind, ref)
+        with self._store.tx() as db:
+            statuses = self._statuses(db, kind, parsed.agent_id)
+            number = parsed.number
+            if number is None:
+                number = lifecycle.released_of(statuses)
+                if number is None:
+                    raise conflict("no_released_version",
+                                   f"{kind.label} {parsed.agent_id} has no released revision; "
+                                   "release one or address a revision as <id>@v<N>")
+            return self._load(db, kind, parsed.agent_id, number)
+
+    def released(self, kind: Kind, agent_id: str) -> Revision | None:
+        with self._store.tx() as db:
+            row = db.execute("SELECT * FROM revisions WHERE agent_id = ? AND status = ?",
+                             (agent_id, lifecycle.RELEASED)).fetchone()
+        return None if row is None or ids.prefix_of(agent_id) != kind.prefix else _revision(row)
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def create(self, kind: Kind, fields: AgentFields) -> Revision:
+        now = self._clock.now()
+        agent_id = ids.new_id(kind.prefix)
+        with self._store.tx() as db:
+            self._check_postprocess(db, fields.postprocess_agents)
+            db.execute("INSERT INTO agents (id, kind, created_at) VALUES (?, ?, ?)",
+                       (agent_id, kind.prefix, now))
+            postprocess = (fields.postprocess_agents or []) if kind.has_postprocess else None
+            revision = Revision(agent_id, 0, fields.name or "", fields.description or "",
+                                fields.config or {}, postprocess, lifecycle.DRAFT, now, now)
+            self._insert(db, revision)
+        return revision
+
+    def update(self, kind: Kind, ref: str, fields: AgentFields) -> Revision:
+        """Write into the draft, or into a new draft copied from the newest revision."""
+        parsed = parse_ref(kind, ref)
+        with self._store.tx() as db:
+            statuses = self._statuses(db, kind, parsed.agent_id)
+            if parsed.number is not None and parsed.number not in statuses:
+                raise not_found(f"{kind.label} version", ref)
+            try:
+                target = lifecycle.put_target(statuses, parsed.number)
+            except lifecycle.RevisionImmutableError as exc:
+                raise conflict("version_immutable",
+                               f"{ref} is not the draft and cannot be changed ({exc}); "
+                               "write the draft or use the bare agent id") from exc
+            self._check_postprocess(db, fields.postprocess_agents)
+            base = self._load(db, kind, parsed.agent_id, target.number)
+            revised = _apply(base, fields, self._clock.now())
+            if target.action == "new":
+                revised = _as_new_draft(revised, lifecycle.newest(statuses) + 1)
+                self._insert(db, revised)
+            else:
+                self._rewrite(db, revised)
+        return revised
+
+    def release(self, kind: Kind, ref: str) -> Revision:
+        parsed = parse_ref(kind, ref)
+        with self._store.tx() as db:
+            statuses = self._statuses(db, kind, parsed.agent_id)
+            number = lifecycle.newest(statuses) if parsed.number is None else parsed.number
+            if number not in statuses:
+                raise not_found(f"{kind.label} version", ref)
+            for n, status in lifecycle.after_release(statuses, number).items():
+                if statuses[n] != status:
+                    db.execute("UPDATE revisions SET status = ? WHERE agent_id = ? AND number = ?",
+                               (status, parsed.agent_id, n))
+            return self._load(db, kind, parsed.agent_id, number)
+
+    def delete(self, kind: Kind, ref: str) -> str:
+        parsed = parse_ref(kind, ref)
+        if parsed.number is not None:
+            raise bad_request("invalid_id", "delete takes an agent id, not a version id")
+        with self._store.tx() as db:
+            self._statuses(db, kind, parsed.agent_id)
+            users = self._referencing_agents(db, parsed.agent_id)
+            if users:
+                raise conflict("agent_in_use",
+                               f"{parsed.agent_id} is used by {', '.join(users)} "
+                               "(released or draft revision); remove it there first")
+            db.execute("DELETE FROM revisions WHERE agent_id = ?", (parsed.agent_id,))
+            db.execute("DELETE FROM agents WHERE id = ?", (parsed.agent_id,))
+        return parsed.agent_id
+
+    def edit_in_place(self, version_id: str, fields: AgentFields) -> Revision:
+        """Change any revision directly, as a dashboard user could (drift for tests)."""
+        kind = CONVERSATIONAL if version_id.startswith("ca_") else PROCEDURAL
+        revision = self.get(kind, version_id)
+        edited = _apply(revision, fields, self._clock.now())
+        with self._store.tx() as db:
+            self._rewrite(db, edited)
+        return edited
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _statuses(self, db: sqlite3.Connection, kind: Kind, agent_id: str) -> dict[int, str]:
+        rows = db.execute("SELECT number, status FROM revisions WHERE agent_id = ?",
+                          (agent_id,)).fetchall()
+        if not rows:
+            raise not_found(kind.label, agent_id)
+        return {row["number"]: row["status"] for row in rows}
+
+    def _load(self, db: sqlite3.Connection, kind: Kind, agent_id: str, number: int) -> Revision:
+        row = db.execute("SELECT * FROM revisions WHERE agent_id = ? AND number = ?",
+                         (agent_id, number)).fetchone()
+        if row is None:
+            raise not_found(f"{kind.label} version", ids.version_id(agent_id, number))
+        return _revision(row)
+
+    def _newest(self, db: sqlite3.Connection, agent_id: str) -> Revision:
+        row = db.execute("SELECT * FROM revisions WHERE agent_id = ? ORDER BY number DESC "
+                         "LIMIT 1", (agent_id,)).fetchone()
+        return _revision(row)
+
+    def _insert(self, db: sqlite3.Connection, rev: Revision) -> None:
+        db.execute(
+            "INSERT INTO revisions (agent_id, number, name, description, config, "
+            "postprocess_agents, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (rev.agent_id, rev.number, rev.name, rev.description, dumps(rev.config),
+             _dumps_optional(rev.postprocess_agents), rev.status, rev.created_at,
+             rev.updated_at))
+
+    def _rewrite(self, db: sqlite3.Connection, rev: Revision) -> None:
+        db.execute(
+            "UPDATE revisions SET name = ?, description = ?, config = ?, postprocess_agents = ?, "
+            "updated_at = ? WHERE agent_id = ? AND number = ?",
+            (rev.name, rev.description, dumps(rev.config),
+             _dumps_optional(rev.postprocess_agents), rev.updated_at, rev.agent_id, rev.number))
+
+    def _check_postprocess(self, db: sqlite3.Connection, refs: list[str] | None) -> None:
+        for ref in refs or []:
+            parsed = parse_ref(PROCEDURAL, ref)
+            self._statuses(db, PROCEDURAL, parsed.agent_id)
+
+    def _referencing_agents(self, db: sqlite3.Connection, agent_id: str) -> list[str]:
+        rows = db.execute(
+            "SELECT agent_id, number, postprocess_agents FROM revisions "
+            "WHERE postprocess_agents IS NOT NULL AND status IN (?, ?)",
+            (lifecycle.DRAFT, lifecycle.RELEASED)).fetchall()
+        return sorted({
+            ids.version_id(row["agent_id"], row["number"]) for row in rows
+            if any(ref.partition("@")[0] == agent_id for ref in loads(row["postprocess_agents"]))
+        })
+
+
+def _apply(base: Revision, fields: AgentFields, now: float) -> Revision:
+    """The revision with the body's fields replacing whole values; omitted ones are kept."""
+    given = fields.model_fields_set
+    return Revision(
+        agent_id=base.agent_id, number=base.number,
+        name=fields.name if "name" in given and fields.name is not None else base.name,
+        description=(fields.description if "description" in given
+                     and fields.description is not None else base.description),
+        config=fields.config if "config" in given and fields.config is not None else base.config,
+        postprocess_agents=(fields.postprocess_agents if "postprocess_agents" in given
+                            and base.postprocess_agents is not None
+                            else base.postprocess_agents),
+        status=base.status, created_at=base.created_at, updated_at=now,
+    )
+
+
+def _as_new_draft(rev: Revision, number: int) -> Revision:
+    return Revision(rev.agent_id, number, rev.name, rev.description, rev.config,
+                    rev.postprocess_agents, lifecycle.DRAFT, rev.updated_at, rev.updated_at)
+
+
+def _dumps_optional(value: Any) -> str | None:
+    return None if value is None else dumps(value)
+
+
+def kind_for(prefix: str) -> Kind | None:
+    return next((kind for kind in KINDS if kind.prefix == prefix), None)
+
+

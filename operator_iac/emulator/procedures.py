@@ -1,0 +1,215 @@
+"""Procedures: asynchronous runs of procedural agents over a conversation.
+
+A run goes ``pending`` -> ``running`` -> ``success`` (or ``failed``; or stays ``running``
+when told to hang). Its ``output`` is a deterministic instance of the agent's
+``output.output_schema``. After a conversation ends, one run is created per procedural agent
+in the revision's ``postprocess_agents`` whose ``filter_statuses`` admit the final status
+(``skipped`` when that agent has no released revision).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from operator_iac.emulator import ids
+from operator_iac.emulator.agents import PROCEDURAL, AgentService, Revision, parse_ref
+from operator_iac.emulator.clock import Clock
+from operator_iac.emulator.conversations import Conversation, ConversationService
+from operator_iac.emulator.events import EventLog
+from operator_iac.emulator.problems import Problem, not_found
+from operator_iac.emulator.rules import Outcome
+from operator_iac.emulator.schema_instance import instance_for
+from operator_iac.emulator.store import Store, decode_cursor, dumps, loads, split_page
+from operator_iac.emulator.validation import ProcedureCreate
+
+PENDING = "pending"
+RUNNING = "running"
+SUCCESS = "success"
+FAILED = "failed"
+SKIPPED = "skipped"
+FINAL = frozenset({SUCCESS, FAILED, SKIPPED, "cancelled"})
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+OutcomeFor = Callable[[Revision], Outcome]
+
+
+@dataclass(frozen=True)
+class Procedure:
+    id: str
+    agent_id: str
+    agent_version_id: str
+    conversation_id: str
+    livemode: bool
+    name: str
+    status: str
+    created_at: float
+    error: str | None = None
+    input: dict[str, Any] | None = None
+    output: Any = None
+    summary: str | None = None
+
+
+_COLUMNS = ("id", "agent_id", "agent_version_id", "conversation_id", "status", "created_at")
+
+
+class ProcedureService:
+    """Create, run, and read procedures."""
+
+    def __init__(self, store: Store, clock: Clock, agents: AgentService,
+                 conversations: ConversationService, events: EventLog, spawn: Spawn,
+                 outcome_for: OutcomeFor, step_delay_s: float = 0.05) -> None:
+        self._store = store
+        self._clock = clock
+        self._agents = agents
+        self._conversations = conversations
+        self._events = events
+        self._spawn = spawn
+        self._outcome_for = outcome_for
+        self.step_delay_s = step_delay_s
+
+    def create(self, body: ProcedureCreate) -> Procedure:
+        revision = self._agents.resolve_for_use(PROCEDURAL, body.agent_id)
+        conversation = self._conversations.get(body.conversation_id)
+        return self._start(revision, conversation.id, body.livemode)
+
+    def after_conversation(self, conversation: Conversation) -> list[Procedure]:
+        """The post-processing runs a finished conversation triggers."""
+        started = []
+        for ref in self._conversations.revision_of(conversation).postprocess_agents or []:
+            parsed = parse_ref(PROCEDURAL, ref)
+            if parsed.number is None:
+                revision = self._agents.released(PROCEDURAL, parsed.agent_id)
+            else:
+                revision = self._agents.get(PROCEDURAL, ref)
+            if revision is None:
+                started.append(self._skip(parsed.agent_id, conversation))
+            elif _admits(revision, conversation.status):
+                started.append(self._start(revision, conversation.id, conversation.livemode))
+        return started
+
+    def get(self, procedure_id: str) -> Procedure:
+        with self._store.tx() as db:
+            row = db.execute("SELECT * FROM procedures WHERE id = ?", (procedure_id,)).fetchone()
+        if row is None:
+            raise not_found("procedure", procedure_id)
+        return _procedure(row)
+
+    def page(self, agent_id: str | None, conversation_id: str | None, cursor: str | None,
+             size: int) -> tuple[list[Procedure], str | None]:
+        """Newest first; ``agent_id`` may be bare (every revision) or ``pa_x@vN``."""
+        clauses: list[str] = []
+        params: list[object] = []
+        before = decode_cursor(cursor)
+        if before is not None:
+            clauses.append("seq < ?")
+            params.append(before)
+        if agent_id:
+            column = "agent_version_id" if "@" in agent_id else "agent_id"
+            clauses.append(f"{column} = ?")
+            params.append(agent_id)
+        if conversation_id:
+            clauses.append("conversation_id = ?")
+            params.append(conversation_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._store.tx() as db:
+            rows = db.execute(f"SELECT * FROM procedures {where} ORDER BY seq DESC LIMIT ?",
+                              (*params, size + 1)).fetchall()
+        page, next_cursor = split_page(rows, size)
+        return [_procedure(row) for row in page], next_cursor
+
+    def resume_unfinished(self) -> int:
+        """Restart runs a previous process left pending or running (a ``--db`` restart)."""
+        with self._store.tx() as db:
+            rows = db.execute("SELECT id FROM procedures WHERE status IN (?, ?)",
+                              (PENDING, RUNNING)).fetchall()
+        for row in rows:
+            self._spawn(self._run(row["id"]))
+        return len(rows)
+
+    # ---- running -------------------------------------------------------------------------
+
+    def _start(self, revision: Revision, conversation_id: str, livemode: bool) -> Procedure:
+        procedure = Procedure(
+            id=ids.new_id(ids.PROCEDURE), agent_id=revision.agent_id,
+            agent_version_id=revision.version_id, conversation_id=conversation_id,
+            livemode=livemode, name=revision.name, status=PENDING,
+            created_at=self._clock.now())
+        with self._store.tx() as db:
+            self._insert(db, procedure)
+        self._spawn(self._run(procedure.id))
+        return procedure
+
+    def _skip(self, agent_id: str, conversation: Conversation) -> Procedure:
+        procedure = Procedure(
+            id=ids.new_id(ids.PROCEDURE), agent_id=agent_id, agent_version_id=agent_id,
+            conversation_id=conversation.id, livemode=conversation.livemode, name=agent_id,
+            status=SKIPPED, created_at=self._clock.now(),
+            error=f"{agent_id} has no released revision")
+        with self._store.tx() as db:
+            self._insert(db, procedure)
+        return procedure
+
+    async def _run(self, procedure_id: str) -> None:
+        await asyncio.sleep(self.step_delay_s)
+        procedure = self._save(replace(self.get(procedure_id), status=RUNNING))
+        await asyncio.sleep(self.step_delay_s)
+        try:
+            revision = self._agents.get(PROCEDURAL, procedure.agent_version_id)
+        except Problem:
+            self._save(replace(procedure, status=FAILED, error="the procedural agent is gone"))
+            return
+        outcome = self._outcome_for(revision)
+        if outcome == "hang":
+            return
+        if outcome == "fail":
+            self._save(replace(procedure, status=FAILED,
+                               error="the procedure failed (fault injected by the emulator)"))
+            return
+        self._save(self._finish(procedure, revision))
+
+    def _finish(self, procedure: Procedure, revision: Revision) -> Procedure:
+        transcript = _transcript(self._events.payloads(procedure.conversation_id))
+        schema = ((revision.config.get("output") or {}).get("output_schema"))
+        output = instance_for(schema, "output") if schema is not None else None
+        users = sum(1 for line in transcript if line["role"] == "user")
+        summary = (f"{revision.name}: conversation {procedure.conversation_id} had {users} "
+                   f"user message(s) and {len(transcript) - users} agent message(s).")
+        return replace(procedure, status=SUCCESS, output=output, summary=summary,
+                       input={"conversation_id": procedure.conversation_id,
+                              "transcript": transcript})
+
+    def _save(self, procedure: Procedure) -> Procedure:
+        with self._store.tx() as db:
+            db.execute("UPDATE procedures SET status = ?, doc = ? WHERE id = ?",
+                       (procedure.status, dumps(_doc(procedure)), procedure.id))
+        return procedure
+
+    def _insert(self, db: sqlite3.Connection, p: Procedure) -> None:
+        db.execute(
+            "INSERT INTO procedures (id, agent_id, agent_version_id, conversation_id, status, "
+            "created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (p.id, p.agent_id, p.agent_version_id, p.conversation_id, p.status, p.created_at,
+             dumps(_doc(p))))
+
+
+def _admits(revision: Revision, status: str) -> bool:
+    wanted = revision.config.get("filter_statuses")
+    return not wanted or status in wanted
+
+
+def _transcript(payloads: list[dict[str, Any]]) -> list[dict[str, str]]:
+    roles = {"user.message.received": "user", "agent.message.completed": "agent"}
+    return [{"role": roles[p["type"]], "text": str(p.get("text", ""))}
+            for p in payloads if p.get("type") in roles]
+
+
+def _doc(procedure: Procedure) -> dict[str, Any]:
+    return {k: v for k, v in asdict(procedure).items() if k not in _COLUMNS}
+
+
+def _procedure(row: sqlite3.Row) -> Procedure:
+    return Procedure(**{name: row[name] for name in _COLUMNS}, **loads(row["doc"]))

@@ -1,0 +1,60 @@
+"""REST routes of conversational and procedural agents (operator-api.md sections 3 and 4)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from operator_iac.emulator import present
+from operator_iac.emulator.agents import KINDS, Kind
+from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
+from operator_iac.emulator.state import EmulatorState
+from operator_iac.emulator.validation import validate_agent_body
+
+
+def agent_routes(state: EmulatorState) -> list[BaseRoute]:
+    return [route for kind in KINDS for route in _kind_routes(state, kind)]
+
+
+def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
+    agents = state.agents
+
+    async def create(request: Request) -> Response:
+        fields = validate_agent_body(kind.prefix, await read_object(request), creating=True)
+        return ok(present.ref(agents.create(kind, fields)))
+
+    async def list_agents(request: Request) -> Response:
+        revisions, cursor = agents.page(kind, cursor_of(request), state.options.page_size)
+        shown = modes(state)
+        return ok({"data": [present.agent_list_item(r, shown) for r in revisions],
+                   "cursor": cursor})
+
+    async def get(request: Request) -> Response:
+        return ok(present.agent(agents.get(kind, path_param(request, "ref")), modes(state)))
+
+    async def update(request: Request) -> Response:
+        fields = validate_agent_body(kind.prefix, await read_object(request), creating=False)
+        return ok(present.ref(agents.update(kind, path_param(request, "ref"), fields)))
+
+    async def delete(request: Request) -> Response:
+        return ok({"id": agents.delete(kind, path_param(request, "ref")), "deleted": True})
+
+    async def versions(request: Request) -> Response:
+        revisions = agents.versions(kind, path_param(request, "ref"))
+        shown = modes(state)
+        return ok({"data": [present.version_item(r, shown) for r in revisions]})
+
+    async def release(request: Request) -> Response:
+        return ok(present.ref(agents.release(kind, path_param(request, "ref"))))
+
+    base = f"/{kind.collection}"
+    return [
+        Route(base, create, methods=["POST"]),
+        Route(base, list_agents, methods=["GET"]),
+        Route(base + "/{ref}", get, methods=["GET"]),
+        Route(base + "/{ref}", update, methods=["PUT"]),
+        Route(base + "/{ref}", delete, methods=["DELETE"]),
+        Route(base + "/{ref}/versions", versions, methods=["GET"]),
+        Route(base + "/{ref}/release", release, methods=["POST"]),
+    ]

@@ -1,0 +1,75 @@
+"""REST routes of conversations and customers (operator-api.md section 5)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from operator_iac.emulator import present
+from operator_iac.emulator.clock import iso
+from operator_iac.emulator.conversations import TimeFilters
+from operator_iac.emulator.http_helpers import (
+    base_urls,
+    cursor_of,
+    modes,
+    ok,
+    path_param,
+    read_object,
+    time_param,
+)
+from operator_iac.emulator.state import EmulatorState
+from operator_iac.emulator.validation import ContextUpdate, ConversationCreate, validate
+
+
+def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
+    conversations = state.conversations
+
+    async def create(request: Request) -> Response:
+        body = validate(ConversationCreate, await read_object(request))
+        conversation, token = conversations.create(body)
+        http_base, ws_base = base_urls(request)
+        channel = present.created_channel(conversation, token.value, http_base, ws_base,
+                                          modes(state))
+        return ok({"id": conversation.id, "channel": channel})
+
+    async def list_conversations(request: Request) -> Response:
+        filters = TimeFilters(**{name: time_param(request, name)
+                                 for name in TimeFilters.__dataclass_fields__})
+        page, cursor = conversations.page(filters, cursor_of(request), state.options.page_size)
+        shown = modes(state)
+        return ok({"data": [present.conversation(c, shown) for c in page], "cursor": cursor})
+
+    async def get(request: Request) -> Response:
+        conversation = conversations.get(path_param(request, "conversation_id"))
+        return ok(present.conversation(conversation, modes(state)))
+
+    async def delete(request: Request) -> Response:
+        conversation_id = path_param(request, "conversation_id")
+        conversations.delete(conversation_id)
+        return ok({"id": conversation_id, "deleted": True})
+
+    async def refresh_token(request: Request) -> Response:
+        token = conversations.refresh_token(path_param(request, "conversation_id"))
+        return ok({"token": token.value, "expires_at": iso(token.expires_at)})
+
+    async def update_context(request: Request) -> Response:
+        conversation_id = path_param(request, "conversation_id")
+        body = validate(ContextUpdate, await read_object(request))
+        event = conversations.update_context(conversation_id, body.context)
+        merged = conversations.get(conversation_id).context
+        return ok({"id": conversation_id, "context": merged, "event_id": event["id"]})
+
+    async def customer(request: Request) -> Response:
+        return ok(present.customer(conversations.customer(path_param(request, "customer_id"))))
+
+    one = "/conversations/{conversation_id}"
+    return [
+        Route("/conversations", create, methods=["POST"]),
+        Route("/conversations", list_conversations, methods=["GET"]),
+        Route(one, get, methods=["GET"]),
+        Route(one, delete, methods=["DELETE"]),
+        Route(one + "/token/refresh", refresh_token, methods=["POST"]),
+        Route(one + "/context", update_context, methods=["POST"]),
+        Route("/customers/{customer_id}", customer, methods=["GET"]),
+    ]
