@@ -1,0 +1,59 @@
+"""``operator-iac smoke``: run the declared smoke tests against an environment's agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.output import info, result
+
+
+@click.command("smoke")
+@click.argument("keys", nargs=-1, metavar="[KEY]...")
+@click.option("--env", "env", metavar="NAME",
+              help="Environment to test (overrides the global --env).")
+@click.option("--version", "version", default="released", show_default=True,
+              metavar="released|draft|vN", help="Which revision of each agent to test.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write the results as JUnit XML to FILE.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="How many test conversations run at once.")
+@click.option("--keep-conversations", is_flag=True,
+              help="Keep the test conversations instead of deleting them.")
+@pass_app
+def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str,
+                  junit: Path | None, fmt: str, parallelism: int,
+                  keep_conversations: bool) -> int:
+    """Run the smoke tests of the declared agents (all of them, or each KEY).
+
+    Each test is a testmode chat conversation with the exact revision under test; its
+    assertions are judged on the conversation's event stream. On failure the report shows
+    the transcript of the failing run. Exits 0 when every test passed, 4 when a test failed,
+    1 when the platform failed (nothing could be concluded).
+
+    \b
+    Examples:
+      operator-iac smoke --env staging
+      operator-iac smoke appointment-booking --version draft
+      operator-iac smoke --env staging --junit smoke.xml --format json
+    """
+    from operator_iac.render.junit import render_junit
+    from operator_iac.render.smoke_report import render_smoke_json, render_smoke_text
+    from operator_iac.smoke.service import parse_version, smoke_environment
+
+    selector = parse_version(version)
+    target = app.target(env)
+    desired = target.desired()
+    report = smoke_environment(app.client(), target.project.name, desired, keys=keys,
+                               version=selector, env_name=target.env_name,
+                               parallelism=parallelism, keep_conversations=keep_conversations,
+                               progress=info)
+    if junit is not None:
+        junit.write_text(render_junit(report), encoding="utf-8")
+        info(f"JUnit report written to {junit}")
+    result(render_smoke_json(report) if fmt == "json" else render_smoke_text(report))
+    return report.exit_code()

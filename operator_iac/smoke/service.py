@@ -1,0 +1,124 @@
+"""Smoke-testing what an environment holds: the service behind ``operator-iac smoke``.
+
+It reads the remote state, finds each declared agent's platform agent by this project's
+marker, picks the revision asked for (``released``, ``draft`` or ``vN``), and runs the
+smoke tests against it. Agents that cannot be tested (not deployed, no such revision) are
+reported as problems, which make the command exit 1; agents without smoke tests are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from operator_iac.errors import UsageError
+from operator_iac.smoke.results import Problem, SmokeReport
+from operator_iac.smoke.suite import (
+    DEFAULT_PARALLELISM,
+    Progress,
+    SmokeTarget,
+    output_schemas,
+    run_smoke_tests,
+)
+from operator_iac.spec.base import did_you_mean
+from operator_iac.spec.desired import DesiredAgent
+from operator_iac.state import RemoteAgent
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+
+_VERSION = re.compile(r"^(released|draft|v(\d+))$")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to test, what could not be tested, and what has nothing to test."""
+
+    targets: tuple[SmokeTarget, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    skipped: tuple[Problem, ...] = ()
+
+
+def parse_version(text: str) -> str:
+    """``released``, ``draft`` or ``vN``; anything else is a usage error."""
+    value = text.strip().lower()
+    if _VERSION.match(value) is None:
+        raise UsageError(f"--version must be released, draft or vN (like v3), not {text!r}")
+    return value
+
+
+def check_keys(keys: Iterable[str], desired: Mapping[str, DesiredAgent]) -> None:
+    for key in keys:
+        if key not in desired:
+            raise UsageError(f"no agent {key!r} is declared{did_you_mean(key, desired)}")
+
+
+def pick_revision(remote: RemoteAgent, version: str) -> str:
+    """The version id to test ("" when the agent has no such revision)."""
+    if version == "released":
+        return remote.released.version_id if remote.released else ""
+    if version == "draft":
+        return remote.draft.version_id if remote.draft else ""
+    wanted = int(version[1:])
+    found = next((v for v in remote.versions if v.number == wanted), None)
+    return found.version_id if found else ""
+
+
+def _missing_revision(key: str, remote: RemoteAgent, version: str) -> str:
+    if version == "released":
+        return (f"{key} ({remote.id}) has no released revision; apply it first, or test the "
+                "draft with --version draft")
+    if version == "draft":
+        return f"{key} ({remote.id}) has no draft"
+    newest = remote.newest
+    latest = f" (the newest is v{newest.number})" if newest else ""
+    return f"{key} ({remote.id}) has no revision {version}{latest}"
+
+
+def select_targets(desired: Mapping[str, DesiredAgent], owned: Mapping[str, RemoteAgent],
+                   keys: Sequence[str], version: str, env_name: str | None = None) -> Selection:
+    """Pure: the revisions to test for ``keys`` (every declared agent when empty)."""
+    check_keys(keys, desired)
+    targets: list[SmokeTarget] = []
+    problems: list[Problem] = []
+    skipped: list[Problem] = []
+    for key in keys or sorted(desired):
+        agent = desired[key]
+        if agent.kind != "conversational_agent" or not agent.smoke:
+            if keys:
+                skipped.append(Problem(key, f"{key} has no smoke tests"))
+            continue
+        remote = owned.get(key)
+        if remote is None:
+            where = f" in environment {env_name!r}" if env_name else ""
+            problems.append(Problem(key, f"{key} is not deployed{where}; run apply first"))
+            continue
+        version_id = pick_revision(remote, version)
+        if not version_id:
+            problems.append(Problem(key, _missing_revision(key, remote, version)))
+            continue
+        targets.append(SmokeTarget(key, version_id, tuple(agent.smoke)))
+    return Selection(tuple(targets), tuple(problems), tuple(skipped))
+
+
+def smoke_environment(client: OperatorClient, project: str,
+                      desired: Mapping[str, DesiredAgent], *, keys: Sequence[str] = (),
+                      version: str = "released", env_name: str | None = None,
+                      parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
+                      progress: Progress | None = None) -> SmokeReport:
+    """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
+    from operator_iac.plan.identity import resolve_ownership
+    from operator_iac.state import fetch_snapshot
+
+    check_keys(keys, desired)
+    snapshot = fetch_snapshot(client, parallelism=parallelism)
+    ownership = resolve_ownership(desired, snapshot, project)
+    selection = select_targets(desired, ownership.owned, keys, parse_version(version),
+                               env_name)
+    report = run_smoke_tests(client, selection.targets, parallelism=parallelism,
+                             keep_conversations=keep_conversations,
+                             procedural_schemas=output_schemas(desired),
+                             key_to_id=ownership.id_by_key(), progress=progress)
+    return replace(report, problems=selection.problems, skipped=selection.skipped)

@@ -1,0 +1,123 @@
+"""Running many smoke tests at once: every run of every test of every agent, concurrently.
+
+Each run (one conversation) is a unit of work; ``repeat: N`` makes N units. Units run on a
+bounded pool of ``parallelism`` threads (each run adds a short-lived thread that reads its
+SSE stream), and their results are gathered per test, in declaration order, into a
+``SmokeReport``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
+from operator_iac.smoke.runner import RunSettings, run_once
+from operator_iac.spec.desired import DesiredAgent
+from operator_iac.spec.models import SmokeTest
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+
+Progress = Callable[[str], None]
+DEFAULT_PARALLELISM = 4
+
+
+@dataclass(frozen=True)
+class SmokeTarget:
+    """The smoke tests of one agent, to run against one revision (``ca_x@vN``)."""
+
+    key: str
+    version_id: str
+    tests: tuple[SmokeTest, ...]
+
+
+TargetLike = SmokeTarget | tuple[DesiredAgent, str]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    target: SmokeTarget
+    test: SmokeTest
+    attempt: int
+
+
+def as_target(item: TargetLike) -> SmokeTarget:
+    """A ``SmokeTarget`` from itself or from ``(DesiredAgent, version_id)``."""
+    if isinstance(item, SmokeTarget):
+        return item
+    agent, version_id = item
+    return SmokeTarget(agent.key, version_id, tuple(agent.smoke))
+
+
+def output_schemas(desired: Mapping[str, DesiredAgent]) -> dict[str, Any]:
+    """Procedural agent key -> its declared ``output_schema`` (for ``procedure`` checks)."""
+    schemas: dict[str, Any] = {}
+    for key, agent in desired.items():
+        schema = (agent.config.get("output") or {}).get("output_schema")
+        if agent.kind == "procedural_agent" and isinstance(schema, dict):
+            schemas[key] = schema
+    return schemas
+
+
+def run_smoke_tests(client: OperatorClient, agents: Iterable[TargetLike], *,
+                    parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
+                    procedural_schemas: Mapping[str, Any] | None = None,
+                    key_to_id: Mapping[str, str] | None = None,
+                    progress: Progress | None = None,
+                    settings: RunSettings | None = None) -> SmokeReport:
+    """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once.
+
+    ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
+    its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against.
+    """
+    started = time.monotonic()
+    base = settings or RunSettings()
+    shared = replace(base, keep_conversations=keep_conversations or base.keep_conversations,
+                     agent_ids=dict(key_to_id or base.agent_ids),
+                     output_schemas=dict(procedural_schemas or base.output_schemas))
+    targets = [as_target(item) for item in agents]
+    units = [_Unit(t, test, n) for t in targets for test in t.tests
+             for n in range(1, test.repeat + 1)]
+    say = progress or (lambda _line: None)
+
+    def work(unit: _Unit) -> RunResult:
+        result = run_once(client, unit.test, unit.target.version_id, attempt=unit.attempt,
+                          settings=shared)
+        say(_progress_line(unit, result))
+        return result
+
+    results = _run_all(work, units, parallelism)
+    tests = _gather(targets, units, results)
+    return SmokeReport(tests=tuple(tests), duration_ms=(time.monotonic() - started) * 1000)
+
+
+def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
+             parallelism: int) -> list[RunResult]:
+    if not units:
+        return []
+    workers = max(1, min(parallelism, len(units)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="operator-iac-smoke") as pool:
+        return list(pool.map(work, units))
+
+
+def _gather(targets: Sequence[SmokeTarget], units: Sequence[_Unit],
+            results: Sequence[RunResult]) -> list[TestResult]:
+    by_test: dict[tuple[int, int], list[RunResult]] = {}
+    for unit, result in zip(units, results, strict=True):
+        by_test.setdefault((id(unit.target), id(unit.test)), []).append(result)
+    return [TestResult(target.key, test.name, target.version_id,
+                       tuple(sorted(by_test.get((id(target), id(test)), []),
+                                    key=lambda r: r.attempt)),
+                       test.min_pass_rate)
+            for target in targets for test in target.tests]
+
+
+def _progress_line(unit: _Unit, result: RunResult) -> str:
+    attempt = f" (run {unit.attempt}/{unit.test.repeat})" if unit.test.repeat > 1 else ""
+    reason = f": {result.reason()}" if result.outcome != "passed" else ""
+    return (f"{unit.target.key}: {unit.test.name}{attempt}: {result.outcome} in "
+            f"{format_duration(result.duration_ms)}{reason}")
