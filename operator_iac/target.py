@@ -74,9 +74,10 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
                  environ: Mapping[str, str] | None = None) -> Target:
     """Resolve URL and key for ``env_name``: explicit arguments win over the environment's."""
     from operator_iac.api.credentials import api_key_from_environ, as_secret
+    from operator_iac.spec.project_file import DEFAULT_API_URL
 
     env = project.environment(env_name) if env_name else None
     key = as_secret(api_key) if api_key is not None else api_key_from_environ(
         env.api_key_env if env else None, os.environ if environ is None else environ)
-    url = api_url or (env.effective_api_url if env else "https://api.operator.xyz")
+    url = api_url or (env.effective_api_url if env else DEFAULT_API_URL)
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None))

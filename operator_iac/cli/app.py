@@ -69,6 +69,23 @@ class App:
             self._client = None
         return self._target
 
+    def standalone_client(self) -> OperatorClient:
+        """A client for commands that need the platform but no declarations (``transcript``):
+        the project's environment when there is a project file, otherwise ``--api-url`` (or
+        the platform's URL) with ``OPERATOR_API_KEY``."""
+        if self.settings.emulator or self.settings.find_project_file() is not None:
+            return self.client()
+        import os
+
+        from operator_iac.api.client import OperatorClient
+        from operator_iac.api.credentials import api_key_from_environ
+        from operator_iac.spec.project_file import DEFAULT_API_URL
+
+        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL,
+                                api_key_from_environ(None, os.environ))
+        self.closers.append(client.close)
+        return client
+
     def client(self) -> OperatorClient:
         if self._client is None:
             client = self.target().client()
@@ -76,14 +93,34 @@ class App:
             self._client = client
         return self._client
 
+    def other_environment(self, env: str) -> tuple[Target, OperatorClient]:
+        """Another environment's target and client, beside the main one: ``promote`` reads
+        the source while it writes the destination. With ``--emulator`` it gets an emulator of
+        its own, as two environments are two platforms."""
+        from operator_iac.target import build_target
+
+        project = self.project()
+        project.environment(env)  # unknown names fail before anything starts
+        if self.settings.emulator:
+            server = self._start_emulator()
+            target = build_target(project, env, api_url=server.url, api_key=server.api_key,
+                                  ws_url=server.ws_url)
+        else:
+            target = build_target(project, env)
+        client = target.client()
+        self.closers.append(client.close)
+        return target, client
+
     def smoke_gate(self, desired: Mapping[str, DesiredAgent], *, parallelism: int = 8,
                    keep_conversations: bool = False) -> SmokeGate:
-        """The smoke-test gate apply calls on drafts and released revisions."""
-        from operator_iac.cli.output import info
-        from operator_iac.smoke.gate import smoke_gate
+        """The smoke-test gate apply calls on drafts and released revisions; the verdicts
+        that decide about a released revision are recorded on the platform for promote."""
+        from operator_iac.cli.output import info, warn
+        from operator_iac.workflow import smoke_gate
 
-        return smoke_gate(self.client(), desired, parallelism=parallelism,
-                          keep_conversations=keep_conversations, progress=info)
+        return smoke_gate(self.project().name, self.client(), desired,
+                          parallelism=parallelism, keep_conversations=keep_conversations,
+                          progress=info, warn=warn)
 
     def _start_emulator(self) -> Any:
         from operator_iac.emulator.server import start_in_process

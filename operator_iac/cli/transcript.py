@@ -34,7 +34,7 @@ def transcript_command(app: App, conversation_id: str, fmt: str, follow: bool) -
     )
     from operator_iac.smoke.collector import read_events
 
-    client = app.client()
+    client = app.standalone_client()
     client.conversations.get(conversation_id)  # a clear 404 before any streaming
     if follow and fmt == "text":
         writer = TranscriptWriter()

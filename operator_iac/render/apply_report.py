@@ -37,7 +37,18 @@ def render_apply_text(report: ApplyReport) -> str:
         lines.append(f"  {result.key}: {OUTCOME_TEXT[result.outcome]} ({result.action})"
                      + (f" - {result.message}" if result.message else ""))
         lines.extend(f"      {step}" for step in result.steps)
+        lines.extend(f"      {line}" for line in _smoke_failures(result).splitlines())
     return "\n".join(lines) + "\n"
+
+
+def _smoke_failures(result: ResourceResult) -> str:
+    """The failed smoke tests of a resource with their transcripts: the CI log's reader
+    needs the conversation, not only the verdict."""
+    from operator_iac.render.smoke_report import render_smoke_failures
+    from operator_iac.smoke.results import SmokeReport
+
+    return "\n".join(render_smoke_failures(v.report) for v in result.smoke
+                     if not v.passed and isinstance(v.report, SmokeReport))
 
 
 def render_apply_markdown(report: ApplyReport) -> str:
