@@ -10,8 +10,12 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
-from operator_iac.cli.options import env_option, format_option, parallelism_option, \
-    selection_options
+from operator_iac.cli.options import (
+    env_option,
+    format_option,
+    parallelism_option,
+    selection_options,
+)
 from operator_iac.errors import UsageError
 
 

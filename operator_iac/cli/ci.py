@@ -14,15 +14,24 @@ def in_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def annotate(diagnostics: Iterable[Diagnostic]) -> None:
-    """Diagnostics as ``::error file=...,line=...::`` workflow commands (on stdout, as the
-    runner reads them there)."""
+def annotate(diagnostics: Iterable[Diagnostic], *, err: bool = False) -> None:
+    """Diagnostics as ``::error file=...,line=...::`` workflow commands, under GitHub Actions
+    only. They go to stdout, where GitHub documents that the runner reads them; ``err`` sends
+    them to stderr instead, for commands whose stdout must stay machine-readable (the runner
+    reads workflow commands from both streams)."""
     if not in_github_actions():
         return
-    for d in diagnostics:
-        level = "error" if d.severity == "error" else "warning"
-        where = f"file={d.file}" + (f",line={d.line},col={d.column}" if d.line else "")
-        click.echo(f"::{level} {where}::{_escape(d.message)}")
+    for diagnostic in diagnostics:
+        click.echo(workflow_command(diagnostic), err=err)
+
+
+def workflow_command(d: Diagnostic) -> str:
+    """One diagnostic as an ``::error`` or ``::warning`` workflow command."""
+    level = "error" if d.severity == "error" else "warning"
+    where = f"file={_escape_property(d.file)}"
+    if d.line:
+        where += f",line={d.line},col={d.column}"
+    return f"::{level} {where}::{_escape(d.message)}"
 
 
 def append_step_summary(markdown: str) -> None:
@@ -37,3 +46,8 @@ def append_step_summary(markdown: str) -> None:
 def _escape(message: str) -> str:
     # Workflow commands end at a newline; GitHub documents these escapes.
     return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    # Properties are separated by "," and end at "::", so those characters are escaped too.
+    return _escape(value).replace(":", "%3A").replace(",", "%2C")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
 from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.ci import annotate
 from operator_iac.cli.output import result
 from operator_iac.errors import InvalidInputError
 from operator_iac.spec.validation import ValidationReport, validate_paths
@@ -40,16 +40,15 @@ def validate_command(app: App, paths: tuple[Path, ...], fmt: str) -> int:
     if fmt == "json":
         result(render_json(report))
     else:
-        result(render_text(report, annotations=os.environ.get("GITHUB_ACTIONS") == "true"))
+        result(render_text(report))
+    # Under GitHub Actions every diagnostic also becomes an annotation on the file and line.
+    annotate(report.diagnostics, err=fmt == "json")
     return 0 if report.ok else INVALID_EXIT_CODE
 
 
-def render_text(report: ValidationReport, annotations: bool = False) -> str:
+def render_text(report: ValidationReport) -> str:
     """One line per diagnostic, then a summary line."""
     lines = [str(d) for d in report.diagnostics]
-    if annotations:
-        lines += [_annotation(d.severity, d.file, d.line, d.column, d.message)
-                  for d in report.diagnostics]
     lines.append(summary(report))
     return "\n".join(lines)
 
@@ -79,8 +78,3 @@ def summary(report: ValidationReport) -> str:
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
-
-def _annotation(severity: str, file: str, line: int, column: int, message: str) -> str:
-    # GitHub Actions workflow command; '%', CR and LF must be escaped in the message.
-    text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{severity} file={file},line={line},col={column}::{text}"

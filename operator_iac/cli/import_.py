@@ -1,0 +1,77 @@
+"""``operator-iac import``: write agent files for agents that already exist on the platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from operator_iac.cli import output
+from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.ci import annotate
+from operator_iac.cli.options import env_option, parallelism_option
+from operator_iac.cli.progress import activity
+from operator_iac.errors import InvalidInputError
+
+
+@click.command("import")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@env_option
+@click.option("--all", "everything", is_flag=True,
+              help="Import every agent that no agent file stands for yet.")
+@click.option("--force", is_flag=True, help="Overwrite agent and prompt files that exist.")
+@click.option("--dry-run", is_flag=True, help="Print the files instead of writing them.")
+@parallelism_option
+@pass_app
+def import_command(app: App, ids: tuple[str, ...], env: str | None, everything: bool,
+                   force: bool, dry_run: bool, parallelism: int) -> int:
+    """Write agent files for agents that exist on the platform (built in the dashboard).
+
+    Each agent is written from its released revision (its newest one when none was
+    released; ID@vN names another) to <agents_dir>/<key>.yaml, the key derived from its
+    name. Long prompts go to
+    prompts/<key>.md, references between agents become keys, and fields operator-iac does
+    not model are kept under config.extra. Procedural agents that an imported agent runs
+    after its conversations are imported with it. Existing files are never overwritten
+    without --force. The next `plan --adopt` shows the agents as adoptions without changes.
+
+    \b
+    Examples:
+      operator-iac import --env staging --all
+      operator-iac import --env staging ca_8qm9JBCiTe7
+      operator-iac import --env production ca_8qm9JBCiTe7@v3 --force
+      operator-iac import --env staging --all --dry-run
+    """
+    from operator_iac.importing import ImportOptions, import_agents
+    from operator_iac.importing.report import render_dry_run, render_import_text
+
+    _ensure_agents_dir(app.settings.project_file)
+    target = app.target(env)
+    options = ImportOptions(ids=ids, everything=everything, force=force, dry_run=dry_run,
+                            parallelism=parallelism)
+    with activity() as say:
+        report = import_agents(app.project(), app.client(), options, progress=say)
+    if dry_run and report.imported:
+        output.result(render_dry_run(report))
+    output.result(render_import_text(report, env=target.env_name))
+    validation = report.validation
+    if validation is None:
+        return 0
+    for diagnostic in validation.diagnostics:
+        output.info(str(diagnostic))
+    annotate(validation.diagnostics)
+    if not validation.ok:
+        output.error("the imported files do not validate; fix the problems above before "
+                     "running plan")
+        return InvalidInputError.exit_code
+    return 0
+
+
+def _ensure_agents_dir(project_file: Path | None) -> None:
+    """Create the agents directory of a new project, so its first import can fill it."""
+    from operator_iac.spec.project import find_project_file, read_project_file
+
+    file = find_project_file(project_file)
+    spec, _, _ = read_project_file(file)
+    if spec is not None:
+        (file.parent / spec.agents_dir).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,34 @@
+"""Progress for long operations: a spinner on a terminal, plain lines everywhere else.
+
+CI logs and pipes get one line per step (a spinner's redraws would fill a log with control
+characters); a person at a terminal gets a rich status line that disappears when the step ends.
+Either way it goes to stderr, so stdout keeps only results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from typing import TextIO
+
+from operator_iac.cli.output import info
+
+
+def on_terminal(stream: TextIO | None = None) -> bool:
+    """Whether ``stream`` (stderr by default) is an interactive terminal."""
+    isatty = getattr(stream or sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@contextlib.contextmanager
+def activity() -> Iterator[Callable[[str], None]]:
+    """A ``say(line)`` for the duration of an operation: on a terminal each line replaces the
+    spinner's text; otherwise each line is printed as it comes."""
+    if not on_terminal():
+        yield info
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("") as status:
+        yield lambda line: status.update(line)

@@ -1,0 +1,229 @@
+"""``import`` as a service: read the platform, choose the agents, write their files.
+
+The steps, each refusing before anything is written::
+
+    read every agent (one snapshot) ─ choose agents and keys ─ colliding keys? ──> exit 3
+    make each file's text ─ a file exists already (and no --force)? ──────────────> exit 3
+    write the files (not with --dry-run) ─ validate the project, report what it says
+
+A file is made from the agent's released revision, or from its newest revision when none was
+ever released, or from the revision named as ``ID@vN``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from operator_iac.errors import UsageError
+from operator_iac.importing.convert import AgentDocument, to_document
+from operator_iac.importing.selection import (
+    Chosen,
+    DeclaredAgent,
+    Selection,
+    Skipped,
+    select_agents,
+    transfer_keys,
+)
+from operator_iac.importing.yaml_text import render_document
+from operator_iac.spec.loader import display_path
+from operator_iac.spec.project import AGENT_SUFFIXES
+from operator_iac.state import (
+    RemoteAgent,
+    RemoteRevision,
+    RemoteVersion,
+    Snapshot,
+    fetch_snapshot,
+)
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.spec.project import Project
+    from operator_iac.spec.validation import ValidationReport
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """``ids`` to import, or ``everything`` (every agent no declaration stands for)."""
+
+    ids: tuple[str, ...] = ()
+    everything: bool = False
+    force: bool = False
+    dry_run: bool = False
+    parallelism: int = 8
+
+
+@dataclass(frozen=True)
+class FileText:
+    path: Path
+    text: str
+
+    @property
+    def display(self) -> str:
+        return display_path(self.path)
+
+
+@dataclass(frozen=True)
+class ImportedAgent:
+    key: str
+    agent_id: str
+    kind: str
+    name: str
+    version_id: str
+    reason: str
+    files: tuple[FileText, ...]
+    extra_paths: tuple[str, ...] = ()
+    managed: bool = False  # the platform already knows it as this project's (no adoption)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    api_url: str
+    imported: tuple[ImportedAgent, ...]
+    skipped: tuple[Skipped, ...] = ()
+    written: bool = False
+    validation: ValidationReport | None = None
+
+
+def import_agents(project: Project, client: OperatorClient, options: ImportOptions,
+                  progress: Progress | None = None) -> ImportReport:
+    """Import remote agents into ``project``'s agents directory (see the module docstring)."""
+    say = progress or (lambda _line: None)
+    if options.everything and options.ids:
+        raise UsageError("pass agent ids or --all, not both")
+    if not options.everything and not options.ids:
+        raise UsageError("name the agents to import by id, or pass --all")
+    say(f"Reading agents from {client.base_url} ...")
+    snapshot = fetch_snapshot(client, parallelism=options.parallelism)
+    revisions = {**source_revisions(snapshot, client),
+                 **pinned_revisions(snapshot, client, options.ids)}
+    selection = select_agents(snapshot, revisions, project.name, declared_agents(project),
+                              ids=options.ids, everything=options.everything)
+    imported = agent_files(selection, project.agents_dir)
+    if not options.force:
+        refuse_existing(imported)
+    report = ImportReport(snapshot.api_url, imported, selection.skipped)
+    if options.dry_run or not imported:
+        return report
+    write_files(imported)
+    from operator_iac.spec.validation import validate_paths
+
+    validation = validate_paths([], project.file)
+    return ImportReport(snapshot.api_url, imported, selection.skipped, True, validation)
+
+
+def declared_agents(project: Project) -> dict[str, DeclaredAgent]:
+    return {key: DeclaredAgent(agent.spec.kind, agent.spec.name)
+            for key, agent in project.agents.items()}
+
+
+def source_revisions(snapshot: Snapshot, client: OperatorClient) -> dict[str, RemoteRevision]:
+    """Per agent, the revision a file is made from: released, else the newest one."""
+    found: dict[str, RemoteRevision] = {}
+    for agent in snapshot.agents:
+        revision = agent.released or _newest(agent, client)
+        if revision is not None:
+            found[agent.id] = revision
+    return found
+
+
+def pinned_revisions(snapshot: Snapshot, client: OperatorClient,
+                     ids: tuple[str, ...]) -> dict[str, RemoteRevision]:
+    """The revisions named as ``ID@vN``, by agent id (an unknown agent is reported later)."""
+    pinned: dict[str, RemoteRevision] = {}
+    for requested in ids:
+        agent_id, _, number = requested.partition("@")
+        agent = snapshot.by_id(agent_id)
+        if not number or agent is None:
+            continue
+        version = next((v for v in agent.versions if v.version_id == requested), None)
+        if version is None:
+            raise UsageError(f"agent {agent_id} has no revision {number}")
+        pinned[agent_id] = _revision(agent, version, client)
+    return pinned
+
+
+def _newest(agent: RemoteAgent, client: OperatorClient) -> RemoteRevision | None:
+    newest = agent.newest
+    return _revision(agent, newest, client) if newest is not None else None
+
+
+def _revision(agent: RemoteAgent, version: RemoteVersion,
+              client: OperatorClient) -> RemoteRevision:
+    """A revision's content: from the snapshot when it holds it, else read from the platform
+    (the snapshot holds only the released and the draft revision)."""
+    for held in (agent.released, agent.draft):
+        if held is not None and held.version_id == version.version_id:
+            return held
+    resource = client.conversational_agents if agent.kind == "conversational_agent" \
+        else client.procedural_agents
+    body = resource.get(version.version_id)
+    return RemoteRevision(version.version_id, version.status, body.name, body.description,
+                          dict(body.config), tuple(body.postprocess_agents or ()),
+                          body.updated_at)
+
+
+# ---- files -----------------------------------------------------------------------------------
+
+
+def agent_files(selection: Selection, agents_dir: Path) -> tuple[ImportedAgent, ...]:
+    """The files of every chosen agent (pure apart from looking for an existing ``.yml``)."""
+    edges: dict[str, set[str]] = {}
+    imported = []
+    for chosen in selection.chosen:
+        keys = transfer_keys(chosen, selection, edges)
+        document = to_document(chosen.agent.kind, chosen.revision, chosen.key, keys)
+        imported.append(_imported(chosen, document, agents_dir))
+    return tuple(imported)
+
+
+def _imported(chosen: Chosen, document: AgentDocument, agents_dir: Path) -> ImportedAgent:
+    files = [FileText(_agent_path(agents_dir, chosen.key),
+                      render_document(document.data, _header(chosen, document)))]
+    if document.prompt_file is not None and document.prompt_text is not None:
+        files.append(FileText(agents_dir / document.prompt_file, document.prompt_text))
+    return ImportedAgent(chosen.key, chosen.agent.id, chosen.agent.kind, chosen.revision.name,
+                         chosen.revision.version_id, chosen.reason, tuple(files),
+                         document.extra_paths, chosen.managed)
+
+
+def _agent_path(agents_dir: Path, key: str) -> Path:
+    """``<key>.yaml``, or the ``.yml`` file that already declares this key."""
+    for suffix in AGENT_SUFFIXES:
+        existing = agents_dir / f"{key}{suffix}"
+        if existing.exists():
+            return existing
+    return agents_dir / f"{key}.yaml"
+
+
+def _header(chosen: Chosen, document: AgentDocument) -> str:
+    lines = [f"Imported by `operator-iac import` from {chosen.revision.version_id}."]
+    if document.extra_paths:
+        lines.append("config.extra keeps, as the platform holds them, fields operator-iac "
+                     "does not model:")
+        lines.append("  " + ", ".join(document.extra_paths))
+    return "\n".join(lines)
+
+
+def refuse_existing(imported: tuple[ImportedAgent, ...]) -> None:
+    """Nothing is overwritten without ``--force``; the message lists every file in the way."""
+    existing = [f.display for agent in imported for f in agent.files if f.path.exists()]
+    if existing:
+        raise UsageError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}"
+                         "; nothing was written (pass --force to overwrite)")
+
+
+def write_files(imported: tuple[ImportedAgent, ...]) -> None:
+    """Write every file; each through a temporary name, so no file is ever half written."""
+    for agent in imported:
+        for file in agent.files:
+            file.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = file.path.with_name(f".{file.path.name}.partial")
+            with open(partial, "w", encoding="utf-8", newline="") as handle:
+                handle.write(file.text)
+            os.replace(partial, file.path)
