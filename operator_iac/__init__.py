@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# name -> module that defines it; resolved on first attribute access.
+# name -> "module" (same name there) or "module:attribute"; resolved on first access.
 _LAZY_EXPORTS: dict[str, str] = {
     # declarations
     "load_project": "operator_iac.spec.project",
@@ -25,7 +25,8 @@ _LAZY_EXPORTS: dict[str, str] = {
     # plan and apply
     "make_plan": "operator_iac.workflow",
     "load_saved_plan": "operator_iac.workflow",
-    "apply": "operator_iac.workflow",
+    # ``apply`` is also the name of a submodule, which would shadow a function of that name.
+    "apply_plan": "operator_iac.workflow:apply",
     "PlannedRun": "operator_iac.workflow",
     "Plan": "operator_iac.plan.model",
     "PlanOptions": "operator_iac.plan.model",
@@ -45,10 +46,11 @@ __all__ = ["__version__", *_LAZY_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY_EXPORTS.get(name)
-    if module is None:
+    target = _LAZY_EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'operator_iac' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute or name)
 
 
 def __dir__() -> list[str]:

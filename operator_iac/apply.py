@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from operator_iac.errors import (
+    ApiConflictError,
     ConflictError,
     ForeignDraftError,
     OperationError,
@@ -41,6 +42,7 @@ from operator_iac.state import RemoteAgent, RemoteRevision, fetch_agent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.api.models import WriteResult
     from operator_iac.api.resources import AgentsResource
     from operator_iac.spec.desired import DesiredAgent
 
@@ -144,7 +146,7 @@ def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOpt
             check_declarations(resource, agent)
 
 
-def apply_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
+def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
                options: ApplyOptions = ApplyOptions(), smoke_gate: SmokeGate | None = None,
                progress: Progress | None = None) -> ApplyReport:
     """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets)."""
@@ -298,12 +300,32 @@ class _Steps:
         # Fields the declarations do not mention keep the released revision's values.
         base = current.released or current.draft
         body = write_body(self.resource, self._desired(), self.run_.ids, base)
-        # Address the draft explicitly when there is one; a bare id makes a new draft.
-        address = current.draft.version_id if current.draft else self._agent_id()
-        written = self.agents.update(address, **body)
+        address, written = self._put_draft(current, body)
         self.version_id = written.version_id or address
         self.note(f"wrote draft {self.version_id}")
         self._verify_persisted()
+
+    def _put_draft(self, current: RemoteAgent,
+                   body: dict[str, Any]) -> tuple[str, WriteResult]:
+        """PUT the draft, addressed explicitly when there is one (a bare id makes a new one).
+
+        A 409 says the revision is not the draft. If the agent did not move since the
+        re-check, its status was inferred wrongly (platforms that report only
+        ``is_released`` make an archived revision newer than the released one, as after a
+        rollback, look like a draft), so the bare id starts a new draft. If it moved, someone
+        else wrote it: a conflict, and nothing is written.
+        """
+        if current.draft is None:
+            return self._agent_id(), self.agents.update(self._agent_id(), **body)
+        try:
+            return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
+        except ApiConflictError as refused:
+            fresh = fetch_agent(self.client, self.resource.kind, self._agent_id())
+            moved = remote_moved(self.resource.remote, fresh)
+            if moved:
+                raise _ResourceFailed("conflict", f"{moved}; nothing was written for "
+                                      f"{self.resource.key!r}, make a new plan") from refused
+            return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
     def _verify_persisted(self) -> None:
         assert self.version_id is not None

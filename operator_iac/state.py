@@ -7,6 +7,7 @@ through the API client is this module's other half.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,9 +68,11 @@ class Snapshot:
 
 
 # ---- fetching ---------------------------------------------------------------------------
-# The fetch is the only I/O in this module. It runs in two concurrent phases (every versions
-# list, then every released and draft revision) so that wall time stays close to
-# requests x latency / parallelism instead of following each agent's chain of requests.
+# The fetch is the only I/O in this module. The agents lists must be read page after page
+# (each page names the cursor of the next), so each agent's versions and revisions are fetched
+# as soon as its page arrives, while the next page loads: wall time stays close to
+# requests x latency / parallelism instead of adding the pages' chain to it. The listing holds
+# one slot of the pool's limit, so no more than ``parallelism`` requests are ever in flight.
 
 _KIND_RESOURCES: dict[AgentKind, str] = {
     "conversational_agent": "conversational_agents",
@@ -83,20 +86,46 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
     """Read every agent of the given kinds with its versions and its released/draft content."""
     from operator_iac.api.pool import ReadPool
 
-    with ReadPool(client, parallelism=parallelism) as pool:
-        listed = pool.map(lambda kind: [(kind, s.id) for s in _resource(client, kind).list()],
-                          kinds)
-        ids = [pair for page in listed for pair in page]
-        versions = pool.map(lambda pair: _versions(client, *pair), ids)
-        wanted = [(kind, v) for (kind, _), vs in zip(ids, versions, strict=True) for v in vs
-                  if v.status in ("released", "draft")]
-        revisions = pool.map(lambda item: _revision(client, *item), wanted)
-    by_version = {r.version_id: r for r in revisions}
-    agents = tuple(
-        _assemble(kind, agent_id, vs, by_version)
-        for (kind, agent_id), vs in zip(ids, versions, strict=True)
-    )
+    with ReadPool(client, parallelism=parallelism) as pool, ThreadPoolExecutor(
+            max_workers=parallelism, thread_name_prefix="operator-iac-read") as executor:
+        futures: list[Future[RemoteAgent]] = []
+
+        def limited(kind: AgentKind, agent_id: str) -> RemoteAgent:
+            pool.limit.acquire()
+            try:
+                return fetch_agent(client, kind, agent_id)
+            finally:
+                pool.limit.release()
+
+        pool.limit.acquire()
+        try:
+            for kind in kinds:
+                for summary in _resource(client, kind).list():
+                    futures.append(executor.submit(limited, kind, summary.id))
+        except BaseException:
+            _cancel(futures)
+            raise
+        finally:
+            pool.limit.release()
+        agents = tuple(_results(futures))
     return Snapshot(api_url=client.base_url, agents=agents)
+
+
+def _results(futures: list[Future[RemoteAgent]]) -> list[RemoteAgent]:
+    """Every result in order; the first failure cancels what has not started and is raised."""
+    results = []
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            _cancel(futures)
+            raise error
+        results.append(future.result())
+    return results
+
+
+def _cancel(futures: list[Future[RemoteAgent]]) -> None:
+    for future in futures:
+        future.cancel()
 
 
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str) -> RemoteAgent:

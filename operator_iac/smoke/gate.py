@@ -32,7 +32,7 @@ NO_TESTS = "no smoke tests"
 def smoke_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
                progress: Progress | None = None) -> SmokeGate:
-    """A gate for ``apply_plan(..., smoke_gate=...)`` that runs the declared smoke tests."""
+    """A gate for ``workflow.apply(..., smoke_gate=...)`` that runs the declared smoke tests."""
     schemas = output_schemas(desired)
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,

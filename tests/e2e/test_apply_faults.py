@@ -1,0 +1,345 @@
+"""Faults through the emulator's fault injection, and what they must never cause: duplicate
+agents, lost updates, or a platform that the next ``apply`` cannot bring back in line.
+
+Error bursts carry ``Retry-After: 0`` where the client retries, so the tests stay fast
+without changing the retry logic under test. A 500 is not retried (DESIGN.md section 4.4
+retries 429 and 502/503/504 only): it must end the run cleanly, and the next ``apply`` must
+converge.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Literal
+
+import pytest
+
+from operator_iac.api.client import Attempt
+from operator_iac.apply import ApplyOptions
+from operator_iac.emulator.faults import COMPAT_MODES
+from operator_iac.plan.model import PlanOptions
+from operator_iac.workflow import apply
+
+from .conftest import KEYS, PROCEDURAL_KEYS, Platform, ProjectCopy, add_environment
+
+Project = Callable[..., ProjectCopy]
+RETRIES = 5  # the client's default max_retries
+
+
+def assert_converged(copy: ProjectCopy, platform: Platform) -> None:
+    """Exactly one agent per key, every one released, and nothing left to change."""
+    owners = platform.owners()
+    assert sorted(owners) == sorted(KEYS)
+    assert all(len(ids) == 1 for ids in owners.values()), owners
+    assert len(platform.agent_ids()) == len(KEYS)
+    plan = copy.plan("--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+
+
+def change_every_prompt(copy: ProjectCopy) -> None:
+    copy.replace_in("prompts/appointment-booking.md", "# Ending the call", "# Ending a call")
+    copy.replace_in("prompts/call-summary.md", "Fill in the output fields",
+                    "Fill in the fields")
+    copy.replace_in("lead-qualification.yaml", "Never invent details", "Do not invent details")
+    copy.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+
+
+# ---- error bursts and rate limiting ----------------------------------------------------------
+
+
+def test_503_bursts_during_plan_and_apply_are_retried(
+        project: Project, platform: Platform) -> None:
+    copy = project()
+    copy.emulator.fail_next(4, 503, "GET", retry_after=0)
+    assert copy.plan().exit_code == 0
+    copy.emulator.fail_next(3, 503, "GET", retry_after=0)
+    copy.emulator.fail_next(2, 503, "POST", r"/release$", retry_after=0)
+    result = copy.apply()
+    assert result.exit_code == 0, result.stderr
+    statuses = [r.status for r in copy.emulator.requests]
+    assert statuses.count(503) == 9
+    assert_converged(copy, platform)
+
+
+def test_503_bursts_on_updates_are_retried(applied: ProjectCopy, platform: Platform) -> None:
+    change_every_prompt(applied)
+    applied.emulator.fail_next(4, 503, "PUT", retry_after=0)
+    result = applied.apply()
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Plan: 0 to create, 4 to update")
+    assert_converged(applied, platform)
+
+
+def test_a_429_storm_slows_plan_and_apply_down_but_they_succeed(
+        project: Project, platform: Platform) -> None:
+    copy = project()
+    copy.emulator.set_faults(rate_limit_rps=10, retry_after_s=1)
+    result = copy.apply()
+    assert result.exit_code == 0, result.stderr
+    assert 429 in {r.status for r in copy.emulator.requests}
+    copy.emulator.reset_faults()
+    assert_converged(copy, platform)
+
+
+def test_429_bursts_with_retry_after_are_honoured(project: Project, platform: Platform) -> None:
+    copy = project()
+    copy.emulator.fail_next(RETRIES, 429, "GET", retry_after=0)
+    copy.emulator.fail_next(RETRIES, 429, "POST", r"/release$", retry_after=0)
+    result = copy.apply()
+    assert result.exit_code == 0, result.stderr
+    assert [r.status for r in copy.emulator.requests].count(429) == 2 * RETRIES
+    assert_converged(copy, platform)
+
+
+@pytest.mark.parametrize("path", [r"_agents$", r"/versions$", r"@v0$"],
+                         ids=["list", "versions", "revision"])
+def test_a_500_while_planning_fails_cleanly_and_writes_nothing(
+        project: Project, platform: Platform, path: str) -> None:
+    copy = project()
+    unmanaged = platform.create("procedural_agents", name="Someone else's", description="x",
+                                config={"filter_statuses": ["completed"]})
+    copy.emulator.fail_next(1, 500, "GET", path)
+    result = copy.apply()
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith("error: GET /")
+    assert "500" in result.stderr and "Traceback" not in result.stderr
+    assert platform.agent_ids() == [unmanaged]
+    assert copy.apply().exit_code == 0
+    platform.delete(unmanaged)
+    assert_converged(copy, platform)
+
+
+def test_a_500_on_one_write_fails_that_agent_only_and_apply_again_converges(
+        applied: ProjectCopy, platform: Platform) -> None:
+    change_every_prompt(applied)
+    triage = platform.id_of("support-triage")
+    applied.emulator.fail_next(1, 500, "PUT", triage)
+    result = applied.apply()
+    assert result.exit_code == 1
+    assert "Apply finished with problems: 3 applied, 1 not applied." in result.stdout
+    assert "support-triage: FAILED (update)" in result.stdout
+    assert applied.apply().exit_code == 0
+    assert_converged(applied, platform)
+
+
+# ---- interrupted applies ---------------------------------------------------------------------
+
+
+def test_releases_failing_until_retries_run_out_then_apply_again_converges(
+        project: Project, platform: Platform) -> None:
+    """As if the process was killed between create and release."""
+    copy = project()
+    copy.emulator.fail_next(2 * (RETRIES + 1), 503, "POST", r"/release$", retry_after=0)
+    failed = copy.apply()
+    assert failed.exit_code == 1
+    assert "Apply finished with problems: 0 applied, 4 not applied." in failed.stdout
+    assert "support-triage: skipped (create) - skipped: lead-qualification did not apply" \
+        in failed.stdout
+    assert sorted(platform.owners()) == sorted(PROCEDURAL_KEYS)
+    for key in PROCEDURAL_KEYS:
+        assert [v.status for v in platform.versions(platform.id_of(key))] == ["draft"]
+
+    plan = copy.plan()
+    assert "2 to create, 0 to update, 2 to release" in plan.stdout
+    result = copy.apply()
+    assert result.exit_code == 0, result.stderr
+    assert_converged(copy, platform)
+    assert platform.version_count() == len(KEYS)
+
+
+def test_a_killed_apply_is_finished_by_the_next_one(
+        project: Project, platform: Platform) -> None:
+    """A real process, killed as soon as it reports its first create."""
+    copy = project()
+    copy.emulator.set_faults(latency_ms=100)
+    command = [sys.executable, "-m", "operator_iac", "--project-file", str(copy.project_file),
+               "--api-url", copy.emulator.url, "--env", "staging", "apply", "--yes",
+               "--no-smoke"]
+    with subprocess.Popen(command, cwd=copy.root, stderr=subprocess.PIPE, text=True,
+                          stdout=subprocess.DEVNULL) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if ": created " in line:
+                process.kill()
+                break
+        assert process.wait(timeout=30) != 0
+    assert 1 <= len(platform.agent_ids()) <= len(PROCEDURAL_KEYS)
+    copy.emulator.reset_faults()
+    result = copy.apply()
+    assert result.exit_code == 0, result.stdout
+    assert_converged(copy, platform)
+
+
+@pytest.mark.parametrize("mode", ["502", "reset"])
+def test_lost_answers_to_updates_and_releases_are_retried_safely(
+        applied: ProjectCopy, platform: Platform, mode: Literal["502", "reset"]) -> None:
+    change_every_prompt(applied)
+    applied.emulator.lose_next_response("PUT", count=2, mode=mode)
+    applied.emulator.lose_next_response("POST", r"/release$", count=2, mode=mode)
+    result = applied.apply()
+    assert result.exit_code == 0, result.stdout
+    assert platform.version_count() == 2 * len(KEYS)
+    assert_converged(applied, platform)
+
+
+def test_agents_on_other_pages_and_of_other_owners_are_never_touched(
+        project: Project, platform: Platform) -> None:
+    """More agents than one list page holds: the lost-create search and ownership read
+    every page, and nothing outside the project is written."""
+    copy = project()
+    others = [platform.create("conversational_agents", name=f"Other {n}", description="x",
+                              config={"runtime": {"model": "openai/gpt-4o"}})
+              for n in range(45)]
+    copy.emulator.lose_next_response("POST", r"_agents$", count=len(KEYS))
+    copy.emulator.clear_requests()
+    assert copy.apply().exit_code == 0
+    assert not [w for w in platform.writes() if any(o in w[1] for o in others)]
+    assert len(platform.agent_ids()) == len(others) + len(KEYS)
+    owners = platform.owners()
+    assert sorted(owners) == sorted(KEYS) and all(len(i) == 1 for i in owners.values())
+    assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize("mode", ["502", "reset"])
+def test_lost_create_responses_never_duplicate_an_agent(
+        project: Project, platform: Platform, mode: Literal["502", "reset"]) -> None:
+    copy = project()
+    copy.emulator.lose_next_response("POST", r"_agents$", count=len(KEYS), mode=mode)
+    result = copy.apply()
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("created by the request whose answer was lost") == len(KEYS)
+    creates = [w for w in platform.writes() if w[1].endswith("_agents")]
+    assert len(creates) == len(KEYS)
+    assert_converged(copy, platform)
+
+
+def test_a_lost_create_whose_search_fails_too_is_found_by_the_next_apply(
+        project: Project, platform: Platform) -> None:
+    """The answer to the create is lost, then the search for the marker fails as well: the
+    agent is left unknown to this run, and the next apply finds it instead of creating
+    another one."""
+    copy = project()
+    planned = copy.make_plan(platform.client, PlanOptions(targets=("call-summary",)))
+    copy.emulator.lose_next_response("POST", r"/procedural_agents$")
+
+    def break_the_search(attempt: Attempt) -> None:
+        if attempt.method == "POST" and attempt.status == 502:
+            platform.client.remove_listener(break_the_search)
+            copy.emulator.fail_next(RETRIES + 1, 503, "GET", r"/procedural_agents$",
+                                    retry_after=0)
+
+    platform.client.add_listener(break_the_search)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("call-summary")
+    assert report.exit_code() == 1 and outcome is not None and outcome.outcome == "failed"
+    assert len(platform.owners()["call-summary"]) == 1
+    result = copy.apply()
+    assert result.exit_code == 0, result.stdout
+    assert "> call-summary" in result.stdout  # its draft is released, not created again
+    assert_converged(copy, platform)
+
+
+# ---- damaged plan files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["edit", "truncate", "garbage"])
+def test_a_damaged_plan_file_is_refused_with_a_clear_message(
+        project: Project, platform: Platform, damage: str) -> None:
+    copy = project()
+    out = copy.root / "plan.json"
+    assert copy.plan("--out", str(out)).exit_code == 0
+    text = out.read_text()
+    if damage == "edit":
+        data = json.loads(text)
+        data["resources"][0]["desired"]["name"] = "Renamed by hand"
+        out.write_text(json.dumps(data, indent=2))
+    elif damage == "truncate":
+        out.write_text(text[: len(text) // 2])
+    else:
+        out.write_text("not a plan")
+    result = copy.run("apply", str(out), "--no-smoke")
+    assert result.exit_code == 3
+    expected = {"edit": "the checksum does not match the content",
+                "truncate": "the file looks truncated", "garbage": "not valid JSON"}[damage]
+    assert expected in result.stderr and str(out) in result.stderr
+    assert platform.agent_ids() == []
+
+
+def test_a_plan_file_for_another_environment_is_refused(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = project()
+    add_environment(copy, "qa", monkeypatch)
+    out = copy.root / "plan.json"
+    assert copy.plan("--out", str(out)).exit_code == 0
+    copy.env = "qa"
+    result = copy.run("apply", str(out), "--no-smoke")
+    assert result.exit_code == 3
+    assert "--env staging" in result.stderr
+
+
+# ---- agents missing remotely -----------------------------------------------------------------
+
+
+def test_a_referenced_procedural_agent_deleted_remotely_is_created_again(
+        applied: ProjectCopy, platform: Platform) -> None:
+    triage, lead = platform.id_of("support-triage"), platform.id_of("lead-qualification")
+    platform.release(platform.update(triage, postprocess_agents=[]))
+    platform.delete(lead)
+
+    plan = applied.plan()
+    assert "1 to create, 1 to update" in plan.stdout
+    result = applied.apply()
+    assert result.exit_code == 0, result.stderr
+    new_lead = platform.id_of("lead-qualification")
+    assert new_lead != lead
+    assert platform.released(triage).postprocess_agents == [new_lead]
+    assert_converged(applied, platform)
+
+
+# ---- compatibility modes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("modes", [(m,) for m in sorted(COMPAT_MODES)] + [tuple(COMPAT_MODES)],
+                         ids=[*sorted(COMPAT_MODES), "all"])
+def test_apply_and_plan_converge_in_every_compatibility_mode(
+        project: Project, platform: Platform, modes: tuple[str, ...]) -> None:
+    copy = project()
+    copy.emulator.set_compat(*modes)
+    assert copy.apply().exit_code == 0
+    assert_converged(copy, platform)
+    change_every_prompt(copy)
+    copy.emulator.fail_next(1, 503, "PUT", retry_after=0)
+    result = copy.apply()
+    assert result.exit_code == 0, result.stderr
+    assert_converged(copy, platform)
+    assert copy.apply().stderr.count("No changes") == 1
+
+
+def test_a_rollback_seen_through_is_released_only_still_converges(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """With only ``is_released``, an archived revision newer than the released one (after a
+    rollback) looks like a draft; writing to it is refused, and apply starts a new draft."""
+    applied.emulator.set_compat("is_released")
+    change_every_prompt(applied)
+    assert applied.apply().exit_code == 0
+    agent_id = platform.id_of("support-triage")
+    platform.release(f"{agent_id}@v0")  # rolled back in the dashboard
+    applied.replace_in("support-triage.yaml", "Be friendly and short.", "Be warm and short.")
+    result = applied.apply()
+    assert result.exit_code == 0, result.stdout
+    released = platform.released(agent_id)
+    assert released.version_id == f"{agent_id}@v2"
+    assert "Be warm and short." in released.config["runtime"]["prompt"]["text"]
+    assert_converged(applied, platform)
+
+
+def test_plain_text_errors_are_reported_readably(project: Project) -> None:
+    copy = project()
+    copy.emulator.set_compat("plain_errors")
+    copy.emulator.fail_next(1, 500, "GET", r"_agents$")
+    result = copy.plan()
+    assert result.exit_code == 1
+    assert "500" in result.stderr and "Traceback" not in result.stderr
