@@ -28,7 +28,8 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     └── ConflictError (5)
         ├── StalePlanError            a saved plan no longer matches declarations or remote
         ├── RemoteChangedError        someone wrote the agent between check and write
-        └── ForeignDraftError         an unreleased draft this tool did not write
+        ├── ForeignDraftError         an unreleased draft this tool did not write
+        └── PromotionRefusedError     the source environment does not hold what would be promoted
 
 Messages never contain secrets: API keys are held as ``pydantic.SecretStr`` and bodies of
 requests are never echoed into an error.
@@ -204,6 +205,11 @@ class RemoteChangedError(ConflictError):
 
 class ForeignDraftError(ConflictError):
     """An unreleased draft that this tool did not write would be overwritten."""
+
+
+class PromotionRefusedError(ConflictError):
+    """A promotion would carry content that was not released and smoke-tested in the source
+    environment; the message lists every agent and why."""
 
 
 _API_ERRORS_BY_STATUS: dict[int, type[ApiError]] = {

@@ -114,10 +114,25 @@ def check_declarations_unchanged(plan: Plan, desired: Mapping[str, DesiredAgent]
                              "make a new plan")
 
 
+def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
+               parallelism: int = 8, keep_conversations: bool = False,
+               progress: Progress | None = None, warn: Progress | None = None) -> SmokeGate:
+    """The smoke-test gate for ``apply``: runs each agent's smoke tests on the revision under
+    test, and records the verdicts that decide about a released revision on the platform
+    (``operator_iac.smoke.record``), where ``promote`` checks them."""
+    from operator_iac.smoke.gate import smoke_gate as run_smoke_gate
+    from operator_iac.smoke.record import recording_gate
+
+    gate = run_smoke_gate(client, desired, parallelism=parallelism,
+                          keep_conversations=keep_conversations,
+                          progress=progress or (lambda _line: None))
+    return recording_gate(gate, client, project=project, warn=warn or (lambda _line: None))
+
+
 def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions | None = None,
           smoke_gate: SmokeGate | None = None, progress: Progress | None = None) -> ApplyReport:
     """Carry out a plan (see ``operator_iac.apply``)."""
-    from operator_iac.apply import ApplyOptions, apply_plan
+    from operator_iac.apply import ApplyOptions, execute_plan
 
-    return apply_plan(planned.plan, planned.desired, client, options=options or ApplyOptions(),
-                      smoke_gate=smoke_gate, progress=progress)
+    return execute_plan(planned.plan, planned.desired, client, options=options or ApplyOptions(),
+                        smoke_gate=smoke_gate, progress=progress)

@@ -22,6 +22,18 @@ from operator_iac.settings import Settings
 
 # command name -> "module:attribute"; each module defines one click command.
 COMMANDS: dict[str, str] = {
+    "apply": "operator_iac.cli.apply:apply_command",
+    "plan": "operator_iac.cli.plan:plan_command",
+    "emulator": "operator_iac.cli.emulator:command",
+    "history": "operator_iac.cli.history:history_command",
+    "import": "operator_iac.cli.import_:import_command",
+    "promote": "operator_iac.cli.promote:promote_command",
+    "rollback": "operator_iac.cli.rollback:rollback_command",
+    "schema": "operator_iac.cli.schema:schema_command",
+    "smoke": "operator_iac.cli.smoke:smoke_command",
+    "status": "operator_iac.cli.status:status_command",
+    "transcript": "operator_iac.cli.transcript:transcript_command",
+    "validate": "operator_iac.cli.validate:validate_command",
 }
 
 USAGE_EXIT_CODE = 3

@@ -1,0 +1,110 @@
+"""An agent's revisions (``history``) as a text table or JSON, and the preview a rollback shows
+before it asks: which revision is released now, which will be, and the field changes and prompt
+diff between them. Pure functions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from operator_iac.plan.model import FieldChange
+from operator_iac.render.plan_common import CHANGE_SYMBOLS, PROMPT_PATH, format_value
+from operator_iac.rollback import AgentHistory, RevisionInfo, RollbackPlan
+
+_COLUMNS = ("REVISION", "STATUS", "CREATED", "UPDATED", "COMMIT", "HASH")
+NONE = "-"
+
+
+def _row(revision: RevisionInfo) -> tuple[str, ...]:
+    marker = revision.marker
+    return (f"v{revision.number}", revision.status, revision.created_at or NONE,
+            revision.updated_at or NONE,
+            (marker.commit or NONE) if marker else NONE,
+            marker.content_hash if marker else revision.note)
+
+
+def render_history_text(history: AgentHistory) -> str:
+    head = f"{history.key}: {history.kind} {history.agent_id}, {len(history.revisions)} " \
+           f"revision{'s' if len(history.revisions) != 1 else ''}"
+    rows = [_COLUMNS, *(_row(r) for r in history.revisions)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
+    lines = [head, ""]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def history_data(history: AgentHistory) -> dict[str, Any]:
+    return {
+        "key": history.key,
+        "kind": history.kind,
+        "agent_id": history.agent_id,
+        "revisions": [_revision_data(r) for r in history.revisions],
+    }
+
+
+def _revision_data(revision: RevisionInfo) -> dict[str, Any]:
+    marker = revision.marker
+    return {
+        "version_id": revision.version_id,
+        "number": revision.number,
+        "status": revision.status,
+        "created_at": revision.created_at,
+        "updated_at": revision.updated_at,
+        "commit": marker.commit if marker else None,
+        "content_hash": marker.content_hash if marker else None,
+        "note": revision.note or None,
+    }
+
+
+def render_history_json(history: AgentHistory) -> str:
+    return json.dumps(history_data(history), indent=2) + "\n"
+
+
+# ---- rollback --------------------------------------------------------------------------------
+
+
+def render_rollback_text(plan: RollbackPlan) -> str:
+    current = plan.current or "nothing"
+    lines = [f"Rollback of {plan.key} ({plan.kind} {plan.agent_id}): released {current} -> "
+             f"{plan.target}"]
+    if plan.already_released:
+        lines.append(f"  {plan.target} is already the released revision: nothing to do.")
+        return "\n".join(lines) + "\n"
+    marker = plan.target_marker
+    lines.append(f"  {plan.target} was written by operator-iac from commit "
+                 f"{marker.commit or 'unknown'} (hash {marker.content_hash})" if marker else
+                 f"  {plan.target} carries no operator-iac marker: after the rollback, status "
+                 "reports the agent as changed outside operator-iac")
+    if not plan.changes:
+        lines.append("  The two revisions hold the same content.")
+    for change in plan.changes:
+        lines.append(f"  {CHANGE_SYMBOLS[change.kind]} {change.path}: {_change_text(plan, change)}")
+    if plan.prompt_diff:
+        lines.extend(["", *(f"    {line}" for line in plan.prompt_diff.splitlines())])
+    return "\n".join(lines) + "\n"
+
+
+def _change_text(plan: RollbackPlan, change: FieldChange) -> str:
+    if change.path == PROMPT_PATH and plan.prompt_diff:
+        return "prompt text (diff below)"
+    if change.kind == "added":
+        return format_value(change.after)
+    if change.kind == "removed":
+        return format_value(change.before)
+    return f"{format_value(change.before)} -> {format_value(change.after)}"
+
+
+def rollback_data(plan: RollbackPlan, *, released: str | None = None,
+                  smoke: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "key": plan.key,
+        "agent_id": plan.agent_id,
+        "from": plan.current,
+        "to": plan.target,
+        "released": released,
+        "changes": [c.model_dump(mode="json") for c in plan.changes],
+        "prompt_diff": plan.prompt_diff,
+        "smoke": smoke,
+    }

@@ -1,0 +1,314 @@
+"""Smoke records: the verdict of the last smoke run of a revision, kept on the platform itself,
+so that a promotion job sharing no files with the job that ran the tests can check it.
+
+A record is a testmode conversation that is never started, pinned to the revision that was
+tested (``ca_x@vN``), whose ``context`` carries ``operator_iac_smoke``: project, key, version,
+the content hash and commit of the revision's marker, whether the run passed, a one-line
+summary, and when. Recording one deletes the older records of the same agent (testmode
+conversations may be deleted), so an agent normally carries one record.
+
+Reading a record back: the contract's conversation object has no ``context`` field. A platform
+that returns it anyway is read directly (from the list, then from the conversation itself);
+otherwise the record comes from the conversation's event stream: right after the conversation
+is created the record is also sent as a context update, whose ``conversation.context.updated``
+event carries it. The stream starts with the events that already exist, so this costs one
+short request per candidate. A record that cannot be read counts as no record (a promotion
+then refuses, which is the safe side).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from operator_iac.api.models import Conversation, agent_id_of, version_number
+from operator_iac.errors import ApiError, OperationError, OperatorIacError
+from operator_iac.plan.marker import parse_marker
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.api.events import Event
+    from operator_iac.apply import SmokeGate, SmokeVerdict
+    from operator_iac.plan.model import ResourcePlan, SmokeStage
+    from operator_iac.smoke.results import SmokeReport, TestResult
+    from operator_iac.spec.desired import DesiredAgent
+
+RECORD_KEY = "operator_iac_smoke"
+CONTEXT_UPDATED = "conversation.context.updated"
+# Prompt variables without a default must be supplied even to a conversation never started.
+PLACEHOLDER_VALUE = "operator-iac smoke record"
+READ_TIMEOUT_S = 3.0
+# Records are looked for from the tested revision's creation on, with this much slack for
+# clocks that disagree by a little.
+CLOCK_SLACK = timedelta(seconds=60)
+SUMMARY_LIMIT = 300
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class SmokeRecord:
+    """The outcome of one smoke run of one revision, as kept on the platform."""
+
+    project: str
+    key: str
+    version_id: str
+    passed: bool
+    summary: str
+    at: str
+    content_hash: str | None = None
+    commit: str | None = None
+    stage: str | None = None
+    conversation_id: str | None = field(default=None, compare=False)
+
+    def payload(self) -> dict[str, Any]:
+        """What goes under ``operator_iac_smoke`` in the conversation's context."""
+        data = asdict(self)
+        data.pop("conversation_id")
+        return data
+
+    def describes(self, project: str, key: str, version_id: str | None = None) -> bool:
+        return self.project == project and self.key == key and (
+            version_id is None or self.version_id == version_id)
+
+    @classmethod
+    def from_context(cls, context: Any, conversation_id: str | None = None
+                     ) -> SmokeRecord | None:
+        """The record in a conversation context, or None when there is none (or it is not
+        one this version of operator-iac can read)."""
+        data = context.get(RECORD_KEY) if isinstance(context, Mapping) else None
+        if not isinstance(data, Mapping):
+            return None
+        texts = ("project", "key", "version_id", "summary", "at")
+        if not all(isinstance(data.get(name), str) for name in texts) or \
+                not isinstance(data.get("passed"), bool):
+            return None
+        return cls(project=data["project"], key=data["key"], version_id=data["version_id"],
+                   passed=data["passed"], summary=data["summary"], at=data["at"],
+                   content_hash=_text_or_none(data.get("content_hash")),
+                   commit=_text_or_none(data.get("commit")),
+                   stage=_text_or_none(data.get("stage")), conversation_id=conversation_id)
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def record_smoke_result(client: OperatorClient, *, project: str, key: str, version_id: str,
+                        content_hash: str | None, passed: bool, summary: str,
+                        commit: str | None, stage: str | None = None) -> SmokeRecord:
+    """Keep the verdict of a smoke run of ``version_id`` (``ca_x@vN``) on the platform and
+    remove the agent's older records. Missing hash or commit are taken from the revision's
+    own marker."""
+    revision = client.conversational_agents.get(version_id)
+    marker = parse_marker(revision.description)
+    own = marker if marker is not None and marker.owned_by(project, key) else None
+    record = SmokeRecord(
+        project=project, key=key, version_id=version_id, passed=passed,
+        summary=_shorten(summary), at=_now(),
+        content_hash=content_hash or (own.content_hash if own else None),
+        commit=commit or (own.commit if own else None), stage=stage)
+    context = {RECORD_KEY: record.payload(), **_variables(revision.config)}
+    created = client.conversations.create(version_id, "chat_realtime", livemode=False,
+                                          context=context)
+    # The event stream is how the record is read where conversations do not show context.
+    with contextlib.suppress(ApiError):
+        client.conversations.update_context(created.id, {RECORD_KEY: record.payload()})
+    record = replace(record, conversation_id=created.id)
+    since = _cleanup_start(client, version_id)
+    _remove_older(client, record, since)
+    return record
+
+
+def _variables(config: Mapping[str, Any]) -> dict[str, Any]:
+    runtime = config.get("runtime")
+    variables = runtime.get("variables") if isinstance(runtime, Mapping) else None
+    needed = [v["name"] for v in variables or () if isinstance(v, Mapping)
+              and isinstance(v.get("name"), str) and v.get("default_value") is None]
+    return {"$variables": dict.fromkeys(needed, PLACEHOLDER_VALUE)} if needed else {}
+
+
+def _remove_older(client: OperatorClient, record: SmokeRecord, since: str | None) -> None:
+    agent_id = agent_id_of(record.version_id)
+    for older in _records(client, agent_id, None, since):
+        if older.conversation_id == record.conversation_id or older.at > record.at or \
+                not older.describes(record.project, record.key):
+            continue
+        with contextlib.suppress(OperationError):
+            client.conversations.delete(older.conversation_id or "")
+
+
+def _cleanup_start(client: OperatorClient, version_id: str) -> str | None:
+    """Older records of the agent were made after the previous revision was created (each
+    recording removes the ones before it)."""
+    number = version_number(version_id)
+    previous = max(0, (number or 0) - 1)
+    return _created_at(client, agent_id_of(version_id), previous)
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def last_smoke_result(client: OperatorClient, *, project: str, key: str, agent_id: str,
+                      since: str | None = None) -> SmokeRecord | None:
+    """The newest record of this project and key for ``agent_id``: only records of that
+    revision for ``ca_x@vN``, of any revision for a bare ``ca_x``. None when there is none."""
+    bare = agent_id_of(agent_id)
+    number = version_number(agent_id)
+    if since is None:
+        since = _created_at(client, bare, number if number is not None else 0)
+    wanted = agent_id if number is not None else None
+    found = [r for r in _records(client, bare, wanted, since) if r.describes(project, key)]
+    return max(found, key=lambda r: r.at, default=None)
+
+
+def _records(client: OperatorClient, agent_id: str, version_id: str | None,
+             since: str | None) -> Iterator[SmokeRecord]:
+    for conversation in client.conversations.list(created_at_gte=_with_slack(since)):
+        if _is_candidate(conversation, agent_id, version_id):
+            record = _read(client, conversation)
+            if record is not None:
+                yield record
+
+
+def _is_candidate(conversation: Conversation, agent_id: str, version_id: str | None) -> bool:
+    pinned = conversation.agent_id or ""
+    return (conversation.livemode is False and not conversation.is_started
+            and agent_id_of(pinned) == agent_id and version_id in (None, pinned))
+
+
+def _read(client: OperatorClient, conversation: Conversation) -> SmokeRecord | None:
+    context = _context_of(conversation)
+    if context is None:
+        try:
+            context = _context_of(client.conversations.get(conversation.id))
+        except ApiError:
+            return None  # deleted meanwhile
+    if context is None:
+        context = _context_from_events(client, conversation.id)
+    return SmokeRecord.from_context(context, conversation.id)
+
+
+def _context_of(conversation: Conversation) -> dict[str, Any] | None:
+    extra = conversation.model_extra or {}
+    context = extra.get("context")
+    return context if isinstance(context, dict) else None
+
+
+def _context_from_events(client: OperatorClient, conversation_id: str
+                         ) -> dict[str, Any] | None:
+    def is_record(event: Event) -> bool:
+        context = event.payload.get("context")
+        return event.type == CONTEXT_UPDATED and isinstance(context, dict) and \
+            RECORD_KEY in context
+
+    try:
+        with client.events(conversation_id, stop=is_record, max_reconnects=0,
+                           idle_timeout=READ_TIMEOUT_S, deadline=READ_TIMEOUT_S) as stream:
+            for event in stream:
+                if is_record(event):
+                    context: dict[str, Any] = event.payload["context"]
+                    return context
+    except OperationError:
+        return None
+    return None
+
+
+def _created_at(client: OperatorClient, agent_id: str, number: int) -> str | None:
+    """When revision ``number`` of the agent was created (None when unknown)."""
+    versions = client.conversational_agents.list_versions(agent_id)
+    entry = next((v for v in versions if v.number == number), None)
+    return entry.created_at if entry is not None else None
+
+
+# ---- the apply gate --------------------------------------------------------------------------
+
+
+def recording_gate(gate: SmokeGate, client: OperatorClient, *, project: str,
+                   warn: Callable[[str], None]) -> SmokeGate:
+    """``gate``, recording each verdict that decides about a released revision: the
+    ``released`` stage, or the ``draft`` stage of an agent tested on its draft only (the same
+    revision is released next). A record that cannot be written is a warning, not a failure
+    of the apply."""
+
+    def gated(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
+              ids: Mapping[str, str]) -> SmokeVerdict:
+        verdict = gate(resource, agent, version_id, stage, ids)
+        if _decides_release(resource, agent, stage):
+            _record_verdict(client, project, resource, version_id, verdict, warn)
+        return verdict
+
+    return gated
+
+
+def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) -> bool:
+    if resource.kind != "conversational_agent" or not agent.smoke:
+        return False
+    return stage == "released" or "released" not in resource.smoke
+
+
+def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan,
+                    version_id: str, verdict: SmokeVerdict, warn: Callable[[str], None]) -> None:
+    marker = parse_marker(resource.desired.description) if resource.desired else None
+    try:
+        record_smoke_result(client, project=project, key=resource.key, version_id=version_id,
+                            content_hash=marker.content_hash if marker else None,
+                            passed=verdict.passed, summary=verdict.summary,
+                            commit=marker.commit if marker else None, stage=verdict.stage)
+    except OperatorIacError as exc:
+        warn(f"{resource.key}: the smoke result of {version_id} could not be recorded on the "
+             f"platform ({exc}); a promotion from this environment needs a recorded run: "
+             f"operator-iac smoke {resource.key}")
+
+
+def record_smoke_report(client: OperatorClient, report: SmokeReport, *, project: str,
+                        warn: Callable[[str], None]) -> list[SmokeRecord]:
+    """Record the verdict of ``operator-iac smoke`` run against released revisions: one record
+    per agent tested (passed only when all its tests passed). Call it only for a run of the
+    released revisions: a record must speak about what is released."""
+    by_revision: dict[tuple[str, str], list[TestResult]] = {}
+    for test in report.tests:
+        by_revision.setdefault((test.agent_key, test.version_id), []).append(test)
+    records = []
+    for (key, version_id), tests in sorted(by_revision.items()):
+        passed = all(t.passed for t in tests)
+        failing = next((t for t in tests if not t.passed), None)
+        summary = f"{sum(t.passed for t in tests)}/{len(tests)} smoke tests passed" + (
+            f": {failing.test_name!r}: {failing.reason()}" if failing else "")
+        try:
+            records.append(record_smoke_result(
+                client, project=project, key=key, version_id=version_id, content_hash=None,
+                passed=passed, summary=summary, commit=None, stage="released"))
+        except OperatorIacError as exc:
+            warn(f"{key}: the smoke result of {version_id} could not be recorded ({exc})")
+    return records
+
+
+# ---- small helpers ---------------------------------------------------------------------------
+
+
+def _now() -> str:
+    # Microseconds: two records made within one second must still be ordered.
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _with_slack(since: str | None) -> str | None:
+    if since is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - CLOCK_SLACK).astimezone(UTC).strftime(_ISO)
+
+
+def _shorten(summary: str) -> str:
+    line = " ".join(summary.split())
+    return line if len(line) <= SUMMARY_LIMIT else line[:SUMMARY_LIMIT - 3] + "..."
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,145 @@
+"""``operator-iac rollback`` and ``operator-iac history`` against the emulator: the earlier
+revision is released again after a preview, smoke-tested, and nothing is released when the
+input is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .two_platforms import PROJECT, Environments, Result, environments
+
+__all__ = ["environments"]
+
+KEY = "appointment-booking"
+NEW_LINE = "Always confirm by text message as well."
+
+
+def two_releases(environments: Environments) -> str:
+    """Apply the project to staging, change the prompt, apply again; the agent's id."""
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    environments.change_prompt(NEW_LINE)
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    return environments.platform("staging").id_of(KEY)
+
+
+def rollback(environments: Environments, *args: str) -> Result:
+    return environments.run("rollback", KEY, "--env", "staging", *args)
+
+
+def test_rollback_releases_the_previous_revision_and_smoke_tests_it(
+        environments: Environments) -> None:
+    agent_id = two_releases(environments)
+    result = rollback(environments, "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert f"released {agent_id}@v1 -> {agent_id}@v0" in result.stdout
+    assert f"-{NEW_LINE}" in result.stdout  # the prompt diff, before anything happened
+    assert "Smoke tests passed" in result.stdout
+    staging = environments.platform("staging")
+    assert staging.released(agent_id).version_id == f"{agent_id}@v0"
+    assert NEW_LINE not in staging.released(agent_id).config["runtime"]["prompt"]["text"]
+
+
+def test_rollback_then_status_shows_the_declarations_differ(
+        environments: Environments) -> None:
+    two_releases(environments)
+    assert rollback(environments, "--yes", "--no-smoke").exit_code == 0
+    status = environments.run("status", "--env", "staging")
+    assert status.exit_code == 2
+    assert "differs from the declarations" in status.stdout
+
+
+def test_rollback_to_a_named_revision_and_forward_again(environments: Environments) -> None:
+    agent_id = two_releases(environments)
+    assert rollback(environments, "--yes", "--no-smoke").exit_code == 0
+    forward = rollback(environments, "--to", "v1", "--yes", "--no-smoke", "--format", "json")
+    assert forward.exit_code == 0, forward.stderr
+    data = json.loads(forward.stdout)
+    assert data["from"] == f"{agent_id}@v0" and data["released"] == f"{agent_id}@v1"
+    assert environments.run("status", "--env", "staging").exit_code == 0
+
+
+def test_rollback_to_the_released_revision_does_nothing(environments: Environments) -> None:
+    agent_id = two_releases(environments)
+    staging = environments.platform("staging")
+    staging.emulator.clear_requests()
+    result = rollback(environments, "--to", f"{agent_id}@v1")
+    assert result.exit_code == 0
+    assert "already the released revision" in result.stdout
+    assert staging.writes() == []
+
+
+def test_rollback_of_an_agent_with_a_single_revision_is_refused(
+        environments: Environments) -> None:
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    staging = environments.platform("staging")
+    staging.emulator.clear_requests()
+    result = rollback(environments, "--yes")
+    assert result.exit_code == 3
+    assert "there is nothing to roll back to" in result.stderr
+    assert staging.writes() == []
+
+
+def test_rollback_without_a_terminal_needs_yes(environments: Environments) -> None:
+    agent_id = two_releases(environments)
+    result = rollback(environments)
+    assert result.exit_code == 3
+    assert "rollback needs --yes" in result.stderr
+    assert f"{agent_id}@v1 -> {agent_id}@v0" in result.stdout  # the preview was shown
+    assert environments.platform("staging").released(agent_id).version_id == f"{agent_id}@v1"
+
+
+def test_rollback_refuses_bad_revisions(environments: Environments) -> None:
+    two_releases(environments)
+    missing = rollback(environments, "--to", "v7", "--yes")
+    assert missing.exit_code == 3 and "has no revision v7 (it has v0, v1)" in missing.stderr
+    both = rollback(environments, "--to", "v0", "--steps", "1", "--yes")
+    assert both.exit_code == 3 and "exclude each other" in both.stderr
+    far = rollback(environments, "--steps", "2", "--yes")
+    assert far.exit_code == 3 and "goes too far" in far.stderr
+    unknown = environments.run("rollback", "no-such-agent", "--env", "staging", "--yes")
+    assert unknown.exit_code == 3 and "key 'no-such-agent'" in unknown.stderr
+
+
+def test_rollback_refuses_to_release_a_draft(environments: Environments) -> None:
+    agent_id = two_releases(environments)
+    staging = environments.platform("staging")
+    staging.client.conversational_agents.update(agent_id, name="Edited in the dashboard")
+    result = rollback(environments, "--to", "v2", "--yes")
+    assert result.exit_code == 3
+    assert "is the unreleased draft" in result.stderr
+
+
+def test_failing_smoke_tests_after_rollback_exit_4_and_keep_it(
+        environments: Environments) -> None:
+    agent_id = two_releases(environments)
+    environments.break_smoke_tests()
+    result = rollback(environments, "--yes")
+    assert result.exit_code == 4
+    assert "SMOKE TESTS FAILED" in result.stdout
+    assert f"operator-iac rollback {KEY} --to {agent_id}@v1" in result.stdout
+    assert "Nobody-like-this" in result.stderr  # the failing assertion, shown
+    staging = environments.platform("staging")
+    assert staging.released(agent_id).version_id == f"{agent_id}@v0"
+
+
+def test_history_lists_revisions_with_markers(environments: Environments) -> None:
+    agent_id = two_releases(environments)
+    staging = environments.platform("staging")
+    staging.client.conversational_agents.update(agent_id, description="Edited by hand.")
+    result = environments.run("history", KEY, "--env", "staging")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{KEY}: conversational_agent {agent_id}, 3 revisions"
+    v2, v1, v0 = (next(line for line in lines if line.startswith(f"v{n} ")) for n in (2, 1, 0))
+    assert "draft" in v2 and "no marker: edited outside operator-iac" in v2
+    assert "released" in v1 and "0123456789ab" in v1
+    assert "archived" in v0
+    data = json.loads(environments.run("history", KEY, "--env", "staging",
+                                       "--format", "json").stdout)
+    assert [r["status"] for r in data["revisions"]] == ["draft", "released", "archived"]
+    marker = staging.marker(agent_id)
+    assert marker is not None and marker.project == PROJECT
+    assert data["revisions"][1]["content_hash"] == marker.content_hash
+    assert data["revisions"][0]["note"] == "no marker: edited outside operator-iac"
+
