@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from operator_iac.cli.app import App, pass_app
-from operator_iac.cli.output import info, result
+from operator_iac.cli.ci import append_step_summary
+from operator_iac.cli.output import info, result, warn
 
 
 @click.command("smoke")
@@ -42,7 +43,12 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
       operator-iac smoke --env staging --junit smoke.xml --format json
     """
     from operator_iac.render.junit import render_junit
-    from operator_iac.render.smoke_report import render_smoke_json, render_smoke_text
+    from operator_iac.render.smoke_report import (
+        render_smoke_json,
+        render_smoke_markdown,
+        render_smoke_text,
+    )
+    from operator_iac.smoke.record import record_smoke_report
     from operator_iac.smoke.service import parse_version, smoke_environment
 
     selector = parse_version(version)
@@ -52,8 +58,12 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
                                version=selector, env_name=target.env_name,
                                parallelism=parallelism, keep_conversations=keep_conversations,
                                progress=info)
+    if selector == "released":
+        # Promotion reads these records: a passing run of what is released is its evidence.
+        record_smoke_report(app.client(), report, project=target.project.name, warn=warn)
     if junit is not None:
         junit.write_text(render_junit(report), encoding="utf-8")
         info(f"JUnit report written to {junit}")
     result(render_smoke_json(report) if fmt == "json" else render_smoke_text(report))
+    append_step_summary(render_smoke_markdown(report))
     return report.exit_code()

@@ -125,3 +125,25 @@ def _run_data(run: RunResult) -> dict[str, Any]:
 
 def render_smoke_json(report: SmokeReport) -> str:
     return json.dumps(smoke_report_data(report), indent=2, ensure_ascii=False)
+
+
+# ---- Markdown (job summaries) ------------------------------------------------------------
+
+
+def render_smoke_markdown(report: SmokeReport) -> str:
+    """A table of tests, and each failure's details and transcript folded in ``<details>``."""
+    lines = [f"### Smoke tests: {report.summary()}", "", "| Result | Agent | Test | Revision |",
+             "|---|---|---|---|"]
+    lines += [f"| {LABELS[t.outcome]} | `{t.agent_key}` | {_cell(t.test_name)} | "
+              f"`{t.version_id}` |" for t in report.tests]
+    lines += [f"| NOT RUN | `{p.agent_key}` | {_cell(p.message)} | |" for p in report.problems]
+    for test in report.tests:
+        if not test.passed:
+            details = "\n".join(_failure_details(test, transcripts=True))
+            lines += ["", f"<details><summary>{test.agent_key}: {_cell(test.test_name)}"
+                      "</summary>", "", "```text", details, "```", "", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -146,3 +146,18 @@ def test_promote_routes_are_checked(environments: Environments) -> None:
     no_destination = environments.run("promote")
     assert no_destination.exit_code == 3 and "--to" in no_destination.stderr
 
+
+
+def test_a_smoke_run_of_the_released_revisions_is_evidence_for_promotion(
+        environments: Environments) -> None:
+    # Applied without smoke tests: staging holds the content, but nothing proves it works.
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    refused = environments.promote("--yes")
+    assert refused.exit_code == 5
+    assert "appointment-booking" in refused.stderr
+    assert environments.platform("production").writes() == []
+    smoked = environments.run("smoke", "--env", "staging")
+    assert smoked.exit_code == 0, smoked.stdout + smoked.stderr
+    promoted = environments.promote("--yes")
+    assert promoted.exit_code == 0, promoted.stderr
+    assert sorted(environments.platform("production").owned()) == sorted(KEYS)
