@@ -32,6 +32,17 @@ _LAZY_EXPORTS: dict[str, str] = {
     "PlanOptions": "operator_iac.plan.model",
     "ApplyOptions": "operator_iac.apply",
     "ApplyReport": "operator_iac.apply",
+    # environments: promote, rollback, status, import
+    "plan_promotion": "operator_iac.promote",
+    "check_promotion": "operator_iac.promote",
+    "run_promotion": "operator_iac.promote:promote",  # ``promote`` is a submodule
+    "promotion_route": "operator_iac.promote",
+    "fetch_status": "operator_iac.status",
+    "smoke_gate": "operator_iac.workflow",
+    "record_smoke_result": "operator_iac.smoke.record",
+    "last_smoke_result": "operator_iac.smoke.record",
+    "import_agents": "operator_iac.importing",
+    "ImportOptions": "operator_iac.importing",
     # renderers
     "render_plan_text": "operator_iac.render.plan_text",
     "render_plan_markdown": "operator_iac.render.plan_markdown",

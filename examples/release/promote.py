@@ -28,9 +28,7 @@ import sys
 from pathlib import Path
 
 import operator_iac
-from operator_iac.apply import ApplyOptions
-from operator_iac.promote import plan_promotion, promote, promotion_route
-from operator_iac.workflow import smoke_gate
+from operator_iac import ApplyOptions, plan_promotion, promotion_route, run_promotion, smoke_gate
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -77,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         gate = None if args.no_smoke else smoke_gate(project.name, client,
                                                      promotion.planned.desired, progress=say,
                                                      warn=say)
-        report = promote(promotion, client, options=ApplyOptions(smoke=not args.no_smoke),
+        report = run_promotion(promotion, client, options=ApplyOptions(smoke=not args.no_smoke),
                          smoke_gate=gate, progress=say)
         print(operator_iac.render_apply_text(report).rstrip("\n"))
         return report.exit_code()
