@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from operator_iac.spec.project_file import Environment
 
 
+API_URL_VARIABLE = "OPERATOR_IAC_API_URL"
+
+
 @dataclass(frozen=True)
 class Target:
     project: Project
@@ -72,12 +75,15 @@ def choose_environment(project: Project, requested: str | None, *,
 def build_target(project: Project, env_name: str | None, *, api_url: str | None = None,
                  api_key: SecretStr | str | None = None, ws_url: str | None = None,
                  environ: Mapping[str, str] | None = None) -> Target:
-    """Resolve URL and key for ``env_name``: explicit arguments win over the environment's."""
+    """Resolve URL and key for ``env_name``: explicit arguments win, then
+    ``OPERATOR_IAC_API_URL``, then the environment's settings in the project file."""
     from operator_iac.api.credentials import api_key_from_environ, as_secret
     from operator_iac.spec.project_file import DEFAULT_API_URL
 
+    environ = os.environ if environ is None else environ
     env = project.environment(env_name) if env_name else None
     key = as_secret(api_key) if api_key is not None else api_key_from_environ(
-        env.api_key_env if env else None, os.environ if environ is None else environ)
-    url = api_url or (env.effective_api_url if env else DEFAULT_API_URL)
+        env.api_key_env if env else None, environ)
+    url = (api_url or environ.get(API_URL_VARIABLE)
+           or (env.effective_api_url if env else DEFAULT_API_URL))
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None))
