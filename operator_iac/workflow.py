@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from operator_iac.target import Target
 
 # CI systems name the commit being built; a plain checkout asks git.
-_COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
+COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
 COMMIT_LENGTH = 12
 
 
@@ -37,7 +37,7 @@ class PlannedRun:
 def current_commit(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
     """The commit the declarations come from, short; None outside git and CI."""
     environ = os.environ if environ is None else environ
-    for name in _COMMIT_VARIABLES:
+    for name in COMMIT_VARIABLES:
         if environ.get(name):
             return environ[name][:COMMIT_LENGTH]
     try:

@@ -23,6 +23,7 @@ import yaml
 from operator_iac.api.client import OperatorClient
 from operator_iac.api.models import Agent, AgentSummary, VersionEntry
 from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.workflow import COMMIT_VARIABLES
 
 if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
@@ -36,7 +37,7 @@ PROJECT_NAME = "acme-support"
 COMMIT = "0123456789abcdef0123"
 KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
 PROCEDURAL_KEYS = ("call-summary", "lead-qualification")
-_COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
+
 _KINDS = ("conversational_agents", "procedural_agents")
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
@@ -208,7 +209,7 @@ def project(tmp_path: Path, emulator: EmulatorServer, cli: Cli,
         shutil.copy(REPO / "operator-iac.yaml", root / "operator-iac.yaml")
         shutil.copytree(REPO / "agents", root / "agents")
         copy = ProjectCopy(root, emulator, cli, env)
-        for variable in _COMMIT_VARIABLES:
+        for variable in COMMIT_VARIABLES:
             monkeypatch.delenv(variable, raising=False)
         monkeypatch.setenv("GIT_COMMIT", COMMIT)
         for settings in yaml.safe_load(copy.project_file.read_text())["environments"].values():

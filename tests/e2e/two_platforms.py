@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 
@@ -21,22 +21,14 @@ from operator_iac.api.client import OperatorClient
 from operator_iac.api.models import Agent, VersionEntry
 from operator_iac.emulator.server import EmulatorServer
 from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.workflow import COMMIT_VARIABLES
+
+from .conftest import WRITE_METHODS, Cli, Result
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "acme-support"
 COMMIT = "0123456789abcdef"
 KEY_VARIABLES = {"staging": "OPERATOR_API_KEY_STAGING", "production": "OPERATOR_API_KEY"}
-WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-_COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
-
-
-class Result(Protocol):
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-Cli = Callable[..., Result]
 
 
 @dataclass
@@ -143,7 +135,7 @@ def make_environments(tmp_path: Path, emulator_factory: Callable[..., EmulatorSe
         monkeypatch.setenv(KEY_VARIABLES[name], server.api_key)
         client = stack.enter_context(OperatorClient(server.url, server.api_key))
         envs.platforms[name] = Platform(server, client)
-    for variable in _COMMIT_VARIABLES:
+    for variable in COMMIT_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("GIT_COMMIT", COMMIT)
     monkeypatch.chdir(root)
