@@ -7,6 +7,8 @@ in-process emulator without latency, then, with latency on:
 
 - plans with no changes: loading the project, the reads (lists, versions, released
   revisions; also measured alone) and building the plan;
+- reads the same state one request after another (parallelism 1), to report how much faster
+  the concurrent reads are (aim: at least 6 times);
 - changes every prompt, makes the plan, and measures its apply alone (per agent: re-check,
   PUT, read back, release; no smoke tests).
 
@@ -149,6 +151,11 @@ def run(agents: int, latency_ms: int, parallelism: int) -> list[Measurement]:
                     lambda: fetch_snapshot(client, parallelism=parallelism), latency_s,
                     parallelism),
         ]
+        sequential = measure("  the reads, one by one", server,
+                             lambda: fetch_snapshot(client, parallelism=1), latency_s, 1)
+        results.append(sequential)
+        speedup = sequential.seconds / results[1].seconds
+        print(f"concurrent reads are {speedup:.1f} times faster than one by one (aim: >= 6)")
         write_project(root, agents, version=1)
         planned = make_plan(target_for(root, server), client, parallelism=parallelism,
                             smoke=False)
