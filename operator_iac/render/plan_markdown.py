@@ -189,9 +189,10 @@ def _section(resource: ResourcePlan, allowance: int | None) -> str:
                       "limit._"]
     elif resource.prompt_diff:
         lines += ["", _prompt_details(resource.prompt_diff, allowance)]
-    extras = [text for text in (_risk_line(resource), smoke_text(resource)) if text]
-    if extras:
-        lines += ["", "; ".join(extras).capitalize() + "."]
+    # Risks and smoke tests are separate sentences: a smoke test is a safeguard, not a risk.
+    for text in (_risk_line(resource), smoke_text(resource)):
+        if text:
+            lines += ["", _sentence(text)]
     return "\n".join(lines)
 
 
@@ -242,7 +243,11 @@ def _shorten(diff: str, allowance: int | None) -> tuple[str, int]:
 
 def _risk_line(resource: ResourcePlan) -> str | None:
     risks = [RISK_TEXT[r] for r in resource.risks]
-    return f"risks: {', '.join(risks)}" if risks else None
+    return f"**Risks:** {', '.join(risks)}" if risks else None
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _code(value: object) -> str:

@@ -107,3 +107,14 @@ def test_a_plan_that_fits_has_no_truncation_note(make_plan: Factory,
 
 def test_no_changes(make_plan: Factory) -> None:
     assert "No changes." in render_plan_markdown(make_plan())
+
+
+def test_risks_and_smoke_tests_are_separate_sentences(make_plan: Factory,
+                                                      make_resource: Factory) -> None:
+    plan = make_plan(make_resource("b", risks=("model_change", "tool_removed"),
+                                   smoke=("draft", "released")))
+
+    text = render_plan_markdown(plan)
+
+    assert "**Risks:** model change, tool removed." in text
+    assert "\nSmoke tests run on the draft before release and after release." in text
