@@ -107,11 +107,12 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float
 
 def retry_delay(attempt: int, retry_after: float | None, policy: RetryPolicy,
                 rng: Callable[[], float]) -> float:
-    """The wait before the next attempt: at least the server's ``Retry-After``, and never less
-    than the backoff, so that ``Retry-After: 0`` under a rate limit cannot burn every retry
-    within a moment."""
-    backoff = backoff_delay(attempt, policy.base_delay, policy.max_delay, rng)
-    return backoff if retry_after is None else max(retry_after, backoff)
+    """The wait before the next attempt: the server's ``Retry-After`` when it asks for one;
+    backoff otherwise, and also for ``Retry-After: 0``, which under a rate limit would
+    otherwise burn every retry within a moment."""
+    if retry_after:
+        return retry_after
+    return backoff_delay(attempt, policy.base_delay, policy.max_delay, rng)
 
 
 def may_retry(attempt: int, elapsed: float, delay: float, policy: RetryPolicy) -> bool:

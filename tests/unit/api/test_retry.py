@@ -95,7 +95,7 @@ def test_retry_after_wins_over_backoff() -> None:
     policy = retry.RetryPolicy()
     assert retry.retry_delay(1, 9.0, policy, rng=lambda: 0.5) == 9.0
     assert retry.retry_delay(1, None, policy, rng=lambda: 0.5) == 0.25
-    # Retry-After: 0 is a floor, not a licence to retry at once.
+    # Retry-After: 0 is no licence to retry at once.
     assert retry.retry_delay(3, 0.0, policy, rng=lambda: 0.5) == retry.retry_delay(
         3, None, policy, rng=lambda: 0.5) > 0
 
