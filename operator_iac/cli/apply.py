@@ -16,6 +16,7 @@ from operator_iac.cli.options import (
     parallelism_option,
     selection_options,
 )
+from operator_iac.cli.progress import activity
 from operator_iac.errors import UsageError
 
 
@@ -77,9 +78,10 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
         options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
                               overwrite_draft=overwrite_draft, targets=targets,
                               excludes=excludes)
-        output.info(f"Reading agents from {target.api_url} ...")
-        planned = make_plan(target, client, options=options, parallelism=parallelism,
-                            smoke=not no_smoke)
+        with activity() as say:
+            say(f"Reading agents from {target.api_url} ...")
+            planned = make_plan(target, client, options=options, parallelism=parallelism,
+                                smoke=not no_smoke)
     plan = planned.plan
     color = output.colour_enabled(app.settings.no_color)
     if fmt == "text":

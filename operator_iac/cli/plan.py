@@ -15,6 +15,7 @@ from operator_iac.cli.options import (
     parallelism_option,
     selection_options,
 )
+from operator_iac.cli.progress import activity
 
 CHANGES_PENDING_EXIT_CODE = 2
 
@@ -55,8 +56,9 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
     target = app.target(env)
     options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
                           overwrite_draft=overwrite_draft, targets=targets, excludes=excludes)
-    output.info(f"Reading agents from {target.api_url} ...")
-    planned = make_plan(target, app.client(), options=options, parallelism=parallelism)
+    with activity() as say:
+        say(f"Reading agents from {target.api_url} ...")
+        planned = make_plan(target, app.client(), options=options, parallelism=parallelism)
     plan = planned.plan
     if fmt == "json":
         output.result(plan.to_json().rstrip("\n"))

@@ -8,6 +8,7 @@ from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
 from operator_iac.cli.options import env_option, format_option, parallelism_option
+from operator_iac.cli.progress import activity
 
 
 @click.command("status")
@@ -38,8 +39,9 @@ def status_command(app: App, env: str | None, fmt: str, parallelism: int) -> int
     from operator_iac.status import fetch_status
 
     target = app.target(env)
-    output.info(f"Reading agents from {target.api_url} ...")
-    report = fetch_status(target, app.client(), parallelism=parallelism)
+    with activity() as say:
+        say(f"Reading agents from {target.api_url} ...")
+        report = fetch_status(target, app.client(), parallelism=parallelism)
     render = {"json": render_status_json, "markdown": render_status_markdown,
               "text": render_status_text}[fmt]
     output.result(render(report).rstrip("\n"))
