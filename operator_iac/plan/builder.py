@@ -109,7 +109,9 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
     remote = ctx.ownership.matched(agent.key)
     adopting = agent.key in ctx.ownership.adoptable
     action = _action(ctx, view, remote, adopting)
-    base = remote.released if remote is not None else None
+    # Changes are shown against what conversations get now: the released revision, or, for
+    # an agent that was never released (a dashboard agent being adopted), its draft.
+    base = (remote.released or remote.draft) if remote is not None else None
     before, after = view.remote_content(base), view.id_content
     changes = diff_content(before, after) if action != "no-op" else ()
     old_prompt, new_prompt = prompt_text(before), prompt_text(after)

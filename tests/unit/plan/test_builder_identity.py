@@ -57,6 +57,20 @@ def test_a_same_named_unmanaged_agent_is_an_adoption_candidate(
     assert "config.runtime.model" in {c.path for c in adopted.changes}
 
 
+def test_adopting_a_never_released_agent_diffs_against_its_draft(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
+    # A dashboard agent whose v0 was never released, holding exactly the declared content.
+    agent = make_desired(name="Booking")
+    stranger = make_remote("ca_9", agent.kind,
+                           rev("draft", agent.name, agent.description, dict(agent.config)))
+
+    adopted = plan_for([agent], [stranger], adopt=True).resources[0]
+
+    assert (adopted.action, adopted.agent_id) == ("adopt", "ca_9")
+    assert adopted.changes == ()
+    assert adopted.prompt_diff is None
+
+
 def test_two_adoption_candidates_are_an_error_listing_both(
         plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
     agent = make_desired(name="Booking")
