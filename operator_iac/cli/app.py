@@ -69,11 +69,12 @@ class App:
             self._client = None
         return self._target
 
-    def standalone_client(self) -> OperatorClient:
+    def standalone_client(self, env: str | None = None) -> OperatorClient:
         """A client for commands that need the platform but no declarations (``transcript``):
         the project's environment when there is a project file, otherwise ``--api-url`` (or
         the platform's URL) with ``OPERATOR_API_KEY``."""
         if self.settings.emulator or self.settings.find_project_file() is not None:
+            self.target(env)
             return self.client()
         import os
 

@@ -6,17 +6,20 @@ import click
 
 from operator_iac.api.events import Event
 from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.options import env_option
 from operator_iac.cli.output import result
 
 
 @click.command("transcript")
 @click.argument("conversation_id", metavar="CONV_ID")
+@env_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--follow", "-f", is_flag=True,
               help="Keep streaming a live conversation until it ends.")
 @pass_app
-def transcript_command(app: App, conversation_id: str, fmt: str, follow: bool) -> int:
+def transcript_command(app: App, conversation_id: str, env: str | None, fmt: str,
+                       follow: bool) -> int:
     """Print conversation CONV_ID as a transcript: user and agent turns, tool calls with
     their arguments and results, start and end, server errors, with timestamps.
 
@@ -34,7 +37,7 @@ def transcript_command(app: App, conversation_id: str, fmt: str, follow: bool) -
     )
     from operator_iac.smoke.collector import read_events
 
-    client = app.standalone_client()
+    client = app.standalone_client(env)
     client.conversations.get(conversation_id)  # a clear 404 before any streaming
     if follow and fmt == "text":
         writer = TranscriptWriter()

@@ -23,6 +23,8 @@ def invocations(script: str) -> list[list[str]]:
     script = _EXPRESSION.sub("EXPRESSION", script).replace("\\\n", " ")
     found = []
     for line in script.splitlines():
+        if "operator-iac" not in line:
+            continue  # prose may hold unbalanced quotes (apostrophes)
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
         tokens = list(lexer)
