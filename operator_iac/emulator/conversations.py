@@ -13,7 +13,7 @@ from operator_iac.emulator.agents import CONVERSATIONAL, AgentService, Revision
 from operator_iac.emulator.clock import Clock
 from operator_iac.emulator.events import Envelope, EventLog
 from operator_iac.emulator.problems import Problem, conflict, invalid, not_found
-from operator_iac.emulator.store import Store, decode_cursor, dumps, loads, split_page
+from operator_iac.emulator.store import Store, dumps, loads, newest_first_page
 from operator_iac.emulator.validation import (
     ConversationCreate,
     CustomerIn,
@@ -167,22 +167,10 @@ class ConversationService:
     def page(self, filters: TimeFilters, cursor: str | None,
              size: int) -> tuple[list[Conversation], str | None]:
         """Newest first."""
-        clauses: list[str] = []
-        params: list[object] = []
-        before = decode_cursor(cursor)
-        if before is not None:
-            clauses.append("seq < ?")
-            params.append(before)
-        for name, sql in _FILTER_SQL.items():
-            value = getattr(filters, name)
-            if value is not None:
-                clauses.append(sql)
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._store.tx() as db:
-            rows = db.execute(f"SELECT * FROM conversations {where} ORDER BY seq DESC LIMIT ?",
-                              (*params, size + 1)).fetchall()
-        page, next_cursor = split_page(rows, size)
+        conditions = [(sql, getattr(filters, name)) for name, sql in _FILTER_SQL.items()
+                      if getattr(filters, name) is not None]
+        page, next_cursor = newest_first_page(self._store, "conversations", conditions,
+                                              cursor, size)
         return [_conversation(row) for row in page], next_cursor
 
     def revision_of(self, conversation: Conversation) -> Revision:

@@ -23,7 +23,7 @@ from operator_iac.emulator.events import EventLog
 from operator_iac.emulator.problems import Problem, not_found
 from operator_iac.emulator.rules import Outcome
 from operator_iac.emulator.schema_instance import instance_for
-from operator_iac.emulator.store import Store, decode_cursor, dumps, loads, split_page
+from operator_iac.emulator.store import Store, dumps, loads, newest_first_page
 from operator_iac.emulator.validation import ProcedureCreate
 
 PENDING = "pending"
@@ -101,24 +101,14 @@ class ProcedureService:
     def page(self, agent_id: str | None, conversation_id: str | None, cursor: str | None,
              size: int) -> tuple[list[Procedure], str | None]:
         """Newest first; ``agent_id`` may be bare (every revision) or ``pa_x@vN``."""
-        clauses: list[str] = []
-        params: list[object] = []
-        before = decode_cursor(cursor)
-        if before is not None:
-            clauses.append("seq < ?")
-            params.append(before)
+        conditions: list[tuple[str, object]] = []
         if agent_id:
             column = "agent_version_id" if "@" in agent_id else "agent_id"
-            clauses.append(f"{column} = ?")
-            params.append(agent_id)
+            conditions.append((f"{column} = ?", agent_id))
         if conversation_id:
-            clauses.append("conversation_id = ?")
-            params.append(conversation_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._store.tx() as db:
-            rows = db.execute(f"SELECT * FROM procedures {where} ORDER BY seq DESC LIMIT ?",
-                              (*params, size + 1)).fetchall()
-        page, next_cursor = split_page(rows, size)
+            conditions.append(("conversation_id = ?", conversation_id))
+        page, next_cursor = newest_first_page(self._store, "procedures", conditions, cursor,
+                                              size)
         return [_procedure(row) for row in page], next_cursor
 
     def resume_unfinished(self) -> int:

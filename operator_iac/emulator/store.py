@@ -153,6 +153,21 @@ def decode_cursor(cursor: str | None) -> int | None:
         raise InvalidCursorError(f"invalid cursor {cursor!r}") from exc
 
 
+def newest_first_page(store: Store, table: str, filters: Sequence[tuple[str, object]],
+                      cursor: str | None, size: int) -> tuple[list[sqlite3.Row], str | None]:
+    """One page of ``table`` newest first, where each filter is an SQL condition with one
+    ``?`` and its value; the cursor continues below the last row's ``seq``."""
+    conditions = list(filters)
+    before = decode_cursor(cursor)
+    if before is not None:
+        conditions.append(("seq < ?", before))
+    where = f"WHERE {' AND '.join(sql for sql, _ in conditions)}" if conditions else ""
+    with store.tx() as db:
+        rows = db.execute(f"SELECT * FROM {table} {where} ORDER BY seq DESC LIMIT ?",
+                          (*(value for _, value in conditions), size + 1)).fetchall()
+    return split_page(rows, size)
+
+
 def split_page(rows: Sequence[sqlite3.Row], size: int) -> tuple[list[sqlite3.Row], str | None]:
     """Rows of one page (queried with ``LIMIT size + 1``) and the cursor of the next, if any."""
     page = list(rows[:size])
