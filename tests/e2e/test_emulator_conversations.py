@@ -12,7 +12,8 @@ import pytest
 
 from operator_iac.emulator.server import EmulatorServer
 
-VERSION = "2025-06-19"
+from .raw_http import VERSION, raw_client
+
 SUMMARY_SCHEMA = {"type": "object", "properties": {
     "is_qualified": {"type": "boolean"}, "reason": {"type": "string"},
     "topics": {"type": "array", "items": {"enum": ["billing", "booking"]}}},
@@ -21,8 +22,7 @@ SUMMARY_SCHEMA = {"type": "object", "properties": {
 
 @pytest.fixture
 def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}", "Operator-Version": VERSION}
-    with httpx.Client(base_url=emulator.url, headers=headers, timeout=5) as client:
+    with raw_client(emulator) as client:
         yield client
 
 

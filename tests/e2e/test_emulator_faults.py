@@ -14,14 +14,14 @@ from websockets.sync.client import connect
 
 from operator_iac.emulator.server import EmulatorServer
 
-VERSION = "2025-06-19"
+from .raw_http import raw_client
+
 CA = "/conversational_agents"
 
 
 @pytest.fixture
 def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}", "Operator-Version": VERSION}
-    with httpx.Client(base_url=emulator.url, headers=headers, timeout=5) as client:
+    with raw_client(emulator) as client:
         yield client
 
 

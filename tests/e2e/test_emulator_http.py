@@ -11,18 +11,15 @@ import pytest
 
 from operator_iac.emulator.server import EmulatorServer
 
-VERSION = "2025-06-19"
+from .raw_http import VERSION, headers_for, raw_client
+
 CA = "/conversational_agents"
 PA = "/procedural_agents"
 
 
-def headers_for(server: EmulatorServer) -> dict[str, str]:
-    return {"Authorization": f"Bearer {server.api_key}", "Operator-Version": VERSION}
-
-
 @pytest.fixture
 def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url, headers=headers_for(emulator), timeout=5) as client:
+    with raw_client(emulator) as client:
         yield client
 
 

@@ -20,7 +20,8 @@ from websockets.sync.client import ClientConnection, connect
 from operator_iac.emulator.rules import parse_rules
 from operator_iac.emulator.server import EmulatorServer
 
-VERSION = "2025-06-19"
+from .raw_http import VERSION, raw_client
+
 OUTPUT_SCHEMA = {"type": "object", "properties": {"booked": {"type": "boolean"},
                                                   "day": {"enum": ["tuesday", "friday"]}},
                  "required": ["booked", "day"]}
@@ -65,8 +66,7 @@ class SseReader:
 
 @pytest.fixture
 def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}", "Operator-Version": VERSION}
-    with httpx.Client(base_url=emulator.url, headers=headers, timeout=5) as client:
+    with raw_client(emulator) as client:
         yield client
 
 
