@@ -17,6 +17,7 @@ marker before anything is sent again, so no agent is ever created twice.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -166,6 +167,16 @@ class _Run:
         self.ids: dict[str, str] = dict(plan.known_ids)
         self.ids.update({r.key: r.agent_id for r in plan.resources if r.agent_id})
         self.results: dict[str, ResourceResult] = {}
+        self._owned: dict[str, dict[str, str]] = {}
+        self._owned_lock = threading.Lock()
+
+    def owned_at_start(self, kind: str, agents: AgentsResource) -> Mapping[str, str]:
+        """Key -> id of this project's agents of ``kind`` when the first create ran: one
+        listing per kind and run, not one per create."""
+        with self._owned_lock:
+            if kind not in self._owned:
+                self._owned[kind] = owned_agents(agents, self.plan.project)
+            return self._owned[kind]
 
     def execute(self) -> ApplyReport:
         for wave in self.plan.waves():
@@ -267,7 +278,9 @@ class _Steps:
         return self.run_.desired[self.resource.key]
 
     def _create(self) -> None:
-        existing = self._find_own_agent()
+        # An agent with our marker that the plan did not see: a concurrent apply created it.
+        existing = self.run_.owned_at_start(self.resource.kind, self.agents).get(
+            self.resource.key)
         if existing is not None:
             raise _ResourceFailed("conflict", f"agent {existing} with this project's marker "
                                   f"for {self.resource.key!r} appeared since the plan was "
@@ -279,7 +292,7 @@ class _Steps:
             created = self.agents.create(**body)
         except AmbiguousWriteError:
             # The create may have happened: look for our marker before sending it again.
-            found = self._find_own_agent()
+            found = owned_agents(self.agents, self.run_.plan.project).get(self.resource.key)
             if found is None:
                 created = self.agents.create(**body)
             else:
@@ -374,21 +387,23 @@ class _Steps:
         agent = self._desired()
         return self.run_.options.rollback and agent.smoke_rollback
 
-    def _find_own_agent(self) -> str | None:
-        """The id of a remote agent carrying this project's marker for this key, if any."""
-        project = self.run_.plan.project
-        for summary in self.agents.list():
-            marker = parse_marker(summary.description)
-            if marker is not None and marker.owned_by(project, self.resource.key):
-                return summary.id
-        return None
-
     def _draft_of(self, agent_id: str) -> str:
         versions = self.agents.list_versions(agent_id)
         drafts = [v for v in versions if v.status == "draft"]
         if not drafts:
             raise _ResourceFailed("conflict", f"agent {agent_id} has no draft to release")
         return drafts[-1].version_id
+
+
+def owned_agents(agents: AgentsResource, project: str) -> dict[str, str]:
+    """Key -> id of the agents whose newest revision carries this project's marker (read
+    fresh: after a lost create this is how the agent it made is found)."""
+    owned: dict[str, str] = {}
+    for summary in agents.list():
+        marker = parse_marker(summary.description)
+        if marker is not None and marker.owned_by(project):
+            owned.setdefault(marker.key, summary.id)
+    return owned
 
 
 def _unchanged(resource: ResourcePlan) -> ResourceResult:

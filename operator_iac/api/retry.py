@@ -5,9 +5,10 @@ Which failures are worth another attempt depends on whether repeating the reques
 - GET, HEAD, PUT, DELETE and ``POST .../release`` are idempotent on this API, so they are
   retried after connection errors, timeouts and the statuses in ``RETRYABLE_STATUSES``.
 - Every other POST creates something, and the API has no idempotency keys: it is retried only
-  when the request provably never reached the server (``connect`` failures). Any other
-  failure of a create is *ambiguous* (it may have been applied) and is reported as such, so
-  the caller can look for its own marker before trying again.
+  when the request provably was not carried out: it never reached the server (``connect``
+  failures), or the server refused it with 429 (a rate limit rejects a request before doing
+  it). Any other failure of a create is *ambiguous* (it may have been applied) and is
+  reported as such, so the caller can look for its own marker before trying again.
 
 Delays are capped exponential backoff with full jitter, overridden by ``Retry-After``, and
 no retry starts once it would run past the total deadline.
@@ -28,7 +29,8 @@ from typing import Literal
 #   timeout  the server did not answer in time after the request was sent
 ExcKind = Literal["connect", "network", "timeout"]
 
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+RATE_LIMITED = 429
+RETRYABLE_STATUSES = frozenset({RATE_LIMITED, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -50,7 +52,7 @@ def is_idempotent(method: str, is_release: bool) -> bool:
 def is_retryable(method: str, status: int | None, exc_kind: ExcKind | None,
                  is_release: bool) -> bool:
     """Whether a failed attempt may be repeated without risking a duplicate write."""
-    if exc_kind == "connect":
+    if exc_kind == "connect" or status == RATE_LIMITED:
         return True
     if not is_idempotent(method, is_release):
         return False

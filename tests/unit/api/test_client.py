@@ -181,9 +181,18 @@ def test_create_is_never_retried_and_reports_ambiguity(
     assert "may or may not have been applied" in str(caught.value)
 
 
-def test_create_rejected_with_429_is_not_retried_and_not_ambiguous(
+def test_create_rejected_with_429_is_retried_after_the_wait(harness: MakeHarness) -> None:
+    created = {"id": "conv_1", "channel": {"type": "chat_realtime", "token": "t"}}
+    h = harness(sequence(json_response(429, {}, **{"Retry-After": "1"}),
+                         json_response(200, created)))
+    assert h.client.conversations.create("ca_1").id == "conv_1"
+    assert h.client.attempts == 2
+    assert h.time.sleeps == [1.0]
+
+
+def test_a_create_rate_limited_until_the_deadline_is_not_ambiguous(
         harness: MakeHarness) -> None:
-    h = harness(sequence(json_response(429, {}, **{"Retry-After": "1"})))
+    h = harness(sequence(json_response(429, {}, **{"Retry-After": "3600"})), deadline=60.0)
     with pytest.raises(RateLimitedError):
         h.client.conversations.create("ca_1")
     assert h.client.attempts == 1

@@ -34,7 +34,7 @@ def test_release_is_retried_like_a_get(status: int) -> None:
     assert retry.is_retryable("POST", status, None, is_release=True)
 
 
-@pytest.mark.parametrize(("status", "kind"), [(429, None), (503, None), (502, None),
+@pytest.mark.parametrize(("status", "kind"), [(503, None), (502, None),
                                               (None, "network"), (None, "timeout")])
 def test_creates_are_not_retried_once_they_may_have_left(
         status: int | None, kind: retry.ExcKind | None) -> None:
@@ -43,6 +43,11 @@ def test_creates_are_not_retried_once_they_may_have_left(
 
 def test_a_create_that_never_connected_is_retried() -> None:
     assert retry.is_retryable("POST", None, "connect", is_release=False)
+
+
+def test_a_create_refused_by_the_rate_limit_is_retried() -> None:
+    # 429 rejects the request before it is carried out: sending it again cannot duplicate.
+    assert retry.is_retryable("POST", 429, None, is_release=False)
 
 
 @pytest.mark.parametrize(("status", "kind", "expected"), [
