@@ -69,7 +69,9 @@ class LazyGroup(click.Group):
               help="Override the environment's api_url. [env: OPERATOR_IAC_API_URL]")
 @click.option("--emulator", is_flag=True, envvar="OPERATOR_IAC_EMULATOR",
               help="Start an in-process Operator emulator and point every call at it.")
-@click.option("--no-color", is_flag=True, envvar="NO_COLOR", help="Never use colour.")
+# NO_COLOR is read where colour is decided (cli/output.py): any non-empty value counts, which
+# a click boolean environment variable would reject.
+@click.option("--no-color", is_flag=True, help="Never use colour (NO_COLOR is honoured too).")
 @click.option("--debug", is_flag=True, envvar="OPERATOR_IAC_DEBUG",
               help="Show tracebacks for errors.")
 @click.pass_context

@@ -16,3 +16,12 @@ def test_unknown_command_is_a_usage_error_with_exit_3(cli) -> None:  # type: ign
     assert result.exit_code == 3
     assert "No such command" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_any_no_color_value_is_accepted(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from operator_iac.cli.output import colour_enabled
+
+    monkeypatch.setenv("NO_COLOR", "please")
+    result = cli("--help")
+    assert result.exit_code == 0, result.stderr
+    assert colour_enabled(stream=type("Tty", (), {"isatty": lambda self: True})()) is False
