@@ -70,6 +70,9 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
             f"operator-iac promote --from {environment.promote_from} --to {target.env_name}")
     client = app.client()
     if plan_file is not None:
+        if targets or excludes or prune or adopt or allow_delete:
+            raise UsageError("a saved plan is applied exactly as it was made: give --target, "
+                             "--exclude, --prune, --adopt and --allow-delete to `plan`")
         planned = load_saved_plan(plan_file, target)
         if no_smoke:
             planned = type(planned)(without_smoke(planned.plan), planned.desired)

@@ -312,6 +312,17 @@ def test_saved_plan_is_applied_exactly(project: Project, platform: Platform) -> 
     assert list(platform.owners()) == ["call-summary"]
 
 
+def test_selection_flags_do_not_go_with_a_saved_plan(project: Project,
+                                                     platform: Platform) -> None:
+    copy = project()
+    out = copy.root / "plan.json"
+    assert copy.plan("--out", str(out)).exit_code == 0
+    result = copy.run("apply", str(out), "--target", "call-summary", "--no-smoke")
+    assert result.exit_code == 3
+    assert "applied exactly as it was made" in result.stderr
+    assert list(platform.owners()) == []
+
+
 # ---- the Python API and the installed entry point --------------------------------------------
 
 
