@@ -9,18 +9,16 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import annotate
+from operator_iac.cli.options import format_option
 from operator_iac.cli.output import result
 from operator_iac.errors import InvalidInputError
 from operator_iac.spec.validation import ValidationReport, validate_paths
-
-INVALID_EXIT_CODE = InvalidInputError.exit_code
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, metavar="[PATH]...",
                 type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@format_option("text", "json")
 @pass_app
 def validate_command(app: App, paths: tuple[Path, ...], fmt: str) -> int:
     """Validate agent files without contacting the platform.
@@ -43,7 +41,7 @@ def validate_command(app: App, paths: tuple[Path, ...], fmt: str) -> int:
         result(render_text(report))
     # Under GitHub Actions every diagnostic also becomes an annotation on the file and line.
     annotate(report.diagnostics, err=fmt == "json")
-    return 0 if report.ok else INVALID_EXIT_CODE
+    return 0 if report.ok else InvalidInputError.exit_code
 
 
 def render_text(report: ValidationReport) -> str:

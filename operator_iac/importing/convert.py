@@ -47,7 +47,7 @@ _CONFIG_MODELS: dict[str, type[BaseModel]] = {
     "procedural_agent": ProceduralConfig,
 }
 
-Path = tuple[str, ...]
+ConfigPath = tuple[str, ...]  # mapping keys into a config
 
 
 class _Omit:
@@ -200,7 +200,7 @@ def _fix_until_valid(head: dict[str, Any], known: dict[str, Any], extra: dict[st
     raise OperationError(f"{version_id}: cannot be written as an agent file")
 
 
-def _movable_path(error: Mapping[str, Any], known: Mapping[str, Any]) -> Path | None:
+def _movable_path(error: Mapping[str, Any], known: Mapping[str, Any]) -> ConfigPath | None:
     """The config path (mapping keys only) whose value to move, if moving can help."""
     location = list(error["loc"])[1:]  # the first element names the kind (the union's tag)
     if error["type"] == "missing" or location[:1] != ["config"]:
@@ -213,7 +213,7 @@ def _movable_path(error: Mapping[str, Any], known: Mapping[str, Any]) -> Path | 
     return tuple(path) if path and _has(known, tuple(path)) else None
 
 
-def _has(data: Mapping[str, Any], path: Path) -> bool:
+def _has(data: Mapping[str, Any], path: ConfigPath) -> bool:
     node: Any = data
     for part in path:
         if not isinstance(node, dict) or part not in node:
@@ -222,7 +222,7 @@ def _has(data: Mapping[str, Any], path: Path) -> bool:
     return True
 
 
-def _move(path: Path, known: dict[str, Any], extra: dict[str, Any]) -> None:
+def _move(path: ConfigPath, known: dict[str, Any], extra: dict[str, Any]) -> None:
     """Take the value at ``path`` out of ``known`` and put it at the same place in ``extra``;
     mappings left empty in ``known`` are removed."""
     parents = [known]

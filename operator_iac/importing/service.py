@@ -31,6 +31,7 @@ from operator_iac.importing.selection import (
 from operator_iac.importing.yaml_text import render_document
 from operator_iac.spec.loader import display_path
 from operator_iac.spec.project import AGENT_SUFFIXES
+from operator_iac.spec.validation import ValidationReport, validate_paths
 from operator_iac.state import (
     RemoteAgent,
     RemoteRevision,
@@ -42,7 +43,6 @@ from operator_iac.state import (
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.spec.project import Project
-    from operator_iac.spec.validation import ValidationReport
 
 Progress = Callable[[str], None]
 
@@ -111,8 +111,6 @@ def import_agents(project: Project, client: OperatorClient, options: ImportOptio
     if options.dry_run or not imported:
         return report
     write_files(imported)
-    from operator_iac.spec.validation import validate_paths
-
     validation = validate_paths([], project.file)
     return ImportReport(snapshot.api_url, imported, selection.skipped, True, validation)
 

@@ -112,10 +112,12 @@ def read_prompt(prompt: Prompt, doc: YamlDocument) -> tuple[PromptText | None, l
     """The prompt's text: inline, or read from its file relative to the agent file."""
     if prompt.file is None:
         pos = doc.locate(PROMPT_TEXT)
-        # A literal block's content starts on the line after the `|`, at the block's indent.
+        # A block's content starts on the line after the `|` or `>`, at the block's indent;
+        # only a literal block keeps the file's line breaks (a folded one joins lines).
         line = pos.line + 1 if pos.block else pos.line
         column = _block_indent(doc, line) if pos.block else pos.column
-        return PromptText(prompt.text or "", doc.display, line, column, pos.block), []
+        exact = pos.block == "|"
+        return PromptText(prompt.text or "", doc.display, line, column, exact), []
     where = (*PROMPT_PATH, "file")
     relative = Path(prompt.file)
     if relative.is_absolute():

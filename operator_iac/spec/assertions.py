@@ -11,7 +11,8 @@ These are declarations only; evaluating them is ``operator_iac.smoke``'s job.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+import typing
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BeforeValidator,
@@ -24,13 +25,19 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from operator_iac.spec.base import StrictModel, suggest
+from operator_iac.spec.base import NonEmptyStr, StrictModel, suggest
 
 ConversationStatus = Literal[
     "queued", "in-progress", "completed", "voicemail", "failed", "busy", "no-answer"]
 ProcedureStatus = Literal["pending", "running", "success", "failed", "skipped", "cancelled"]
 SmokeStage = Literal["draft", "released"]
-NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def _tags(union: Any) -> dict[str, type[StrictModel]]:
+    """``{tag: model}`` of a tagged union ``Annotated[Annotated[Model, Tag(t)] | ..., ...]``,
+    so that the union is the one list of its members."""
+    members = typing.get_args(typing.get_args(union)[0])
+    return {tag.tag: model for model, tag in map(typing.get_args, members)}
 
 
 def _check_regex(value: str | None) -> str | None:
@@ -80,9 +87,6 @@ class AnyMatch(StrictModel):
     any: Literal[True]
 
 
-MATCHER_KEYS = ("equals", "regex", "contains", "not_contains", "one_of", "subset", "any")
-
-
 def _as_matcher(value: Any) -> Any:
     """A one-key mapping naming a matcher stays as is; anything else is a literal to equal."""
     if isinstance(value, dict) and len(value) == 1:
@@ -90,7 +94,7 @@ def _as_matcher(value: Any) -> Any:
         if key in MATCHER_KEYS:
             return value
         close = suggest(key, MATCHER_KEYS)
-        if close is not None and close != key:
+        if close is not None:
             raise PydanticCustomError(
                 "matcher_typo",
                 "unknown matcher '{key}'; did you mean '{suggestion}'? "
@@ -114,6 +118,7 @@ Matcher = Annotated[
     Discriminator(_matcher_key),
     BeforeValidator(_as_matcher, json_schema_input_type=Any),
 ]
+MATCHER_KEYS = tuple(_tags(Matcher))
 
 
 class TextMatch(StrictModel):
@@ -206,26 +211,6 @@ class ProcedureRan(StrictModel):
     procedure: ProcedureExpect
 
 
-ASSERTION_TYPES: dict[str, type[StrictModel]] = {
-    "agent_says": AgentSays,
-    "tool_called": ToolCalled,
-    "tool_not_called": ToolNotCalled,
-    "tool_sequence": ToolSequence,
-    "tool_returned_error": ToolReturnedError,
-    "no_tool_errors": NoToolErrors,
-    "no_server_errors": NoServerErrors,
-    "max_turn_latency_ms": MaxTurnLatency,
-    "max_total_ms": MaxTotalTime,
-    "ended_with_status": EndedWithStatus,
-    "procedure": ProcedureRan,
-}
-# Assertions about the conversation as a whole; they have no meaning inside one turn.
-WHOLE_CONVERSATION_ONLY = ("max_total_ms", "ended_with_status", "procedure")
-# Written bare in a list (`- no_server_errors`), they mean {name: true} (or {name: {}}).
-BARE_ASSERTIONS: dict[str, Any] = {
-    "no_server_errors": True, "no_tool_errors": True, "tool_returned_error": {}}
-
-
 def _expand_bare(value: Any) -> Any:
     if isinstance(value, str) and value in BARE_ASSERTIONS:
         return {value: BARE_ASSERTIONS[value]}
@@ -239,7 +224,7 @@ def _assertion_key(value: Any) -> str | None:
     return key
 
 
-Assertion = Annotated[
+_TaggedAssertion = Annotated[
     Annotated[AgentSays, Tag("agent_says")]
     | Annotated[ToolCalled, Tag("tool_called")]
     | Annotated[ToolNotCalled, Tag("tool_not_called")]
@@ -256,11 +241,20 @@ Assertion = Annotated[
         custom_error_type="assertion_shape",
         custom_error_message="an assertion is a mapping with exactly one key naming its kind",
     ),
+]
+ASSERTION_TYPES = _tags(_TaggedAssertion)
+# Assertions about the conversation as a whole; they have no meaning inside one turn.
+WHOLE_CONVERSATION_ONLY = ("max_total_ms", "ended_with_status", "procedure")
+# Written bare in a list (`- no_server_errors`), they mean {name: true} (or {name: {}}).
+BARE_ASSERTIONS: dict[str, Any] = {
+    "no_server_errors": True, "no_tool_errors": True, "tool_returned_error": {}}
+
+Assertion = Annotated[
+    _TaggedAssertion,
     BeforeValidator(
         _expand_bare,
-        json_schema_input_type=Literal["no_server_errors", "no_tool_errors", "tool_returned_error"]
-        | AgentSays | ToolCalled | ToolNotCalled | ToolSequence | ToolReturnedError | NoToolErrors
-        | NoServerErrors | MaxTurnLatency | MaxTotalTime | EndedWithStatus | ProcedureRan,
+        json_schema_input_type=Literal[tuple(BARE_ASSERTIONS)]
+        | Union[tuple(ASSERTION_TYPES.values())],  # noqa: UP007 (built from a tuple)
     ),
 ]
 

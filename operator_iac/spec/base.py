@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 # Validation-context key under which models register themselves: {id(input mapping): model}.
 MODELS_BY_INPUT = "models_by_input"
+NonEmptyStr = Annotated[str, Field(min_length=1)]
 
 
 class StrictModel(BaseModel):
@@ -57,6 +58,6 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` did you mean 'x'?`` or an empty string."""
+    """``; did you mean 'x'?`` or an empty string."""
     best = suggest(word, choices)
     return f"; did you mean {best!r}?" if best else ""

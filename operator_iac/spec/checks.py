@@ -9,11 +9,15 @@ them all. Checks that need other files live in ``operator_iac.spec.references``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, get_args
 
 from operator_iac.errors import Diagnostic
 from operator_iac.spec.agent_file import PROMPT_TEXT, AgentFile
-from operator_iac.spec.assertions import WHOLE_CONVERSATION_ONLY, assertion_kind
+from operator_iac.spec.assertions import (
+    WHOLE_CONVERSATION_ONLY,
+    ConversationStatus,
+    assertion_kind,
+)
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.models import ConversationalAgentSpec, ProceduralAgentSpec
@@ -26,8 +30,7 @@ from operator_iac.spec.templates import (
 
 # Documented keys of a conversation's context usable in prompts as `$name`.
 CONTEXT_KEYS = ("customer",)
-CONVERSATION_STATUSES = (
-    "queued", "in-progress", "completed", "voicemail", "failed", "busy", "no-answer")
+CONVERSATION_STATUSES: tuple[str, ...] = get_args(ConversationStatus)
 MAX_SCHEMA_ERRORS = 10
 
 Check = Callable[[AgentFile], Iterable[Diagnostic]]
@@ -77,7 +80,7 @@ def _duplicate_names(agent: AgentFile) -> Iterator[Diagnostic]:
 
 
 def _substitution_syntax(agent: AgentFile) -> Iterator[Diagnostic]:
-    for path, _text, sub in substitutions_of(agent):
+    for path, sub in substitutions_of(agent):
         if sub.kind == "invalid":
             yield agent.diagnostic_at(path, sub.start, f"invalid substitution {sub.text}: write "
                                       "${var:NAME} or ${env:NAME} ($${ for a literal ${)")
@@ -86,16 +89,17 @@ def _substitution_syntax(agent: AgentFile) -> Iterator[Diagnostic]:
                                       f"only inside config, not in {path[0]}")
 
 
-def substitutions_of(agent: AgentFile) -> Iterator[tuple[DataPath, str, Substitution]]:
-    """Every ``${...}`` of the parts sent to the platform, the prompt file's text included."""
-    data = agent.document.data
+def substitutions_of(agent: AgentFile, data: Any = None) -> Iterator[tuple[DataPath, Substitution]]:
+    """Every ``${...}`` of the parts sent to the platform, the prompt file's text included;
+    ``data``, when given, is read instead of the file's own (an environment's override merged)."""
+    data = agent.document.data if data is None else data
     sent = {k: data.get(k) for k in ("name", "description", "config")}
     for path, text in walk_strings(sent):
         for sub in find_substitutions(text):
-            yield path, text, sub
+            yield path, sub
     if agent.prompt is not None and agent.prompt.file is not None:
         for sub in find_substitutions(agent.prompt.text):
-            yield PROMPT_TEXT, agent.prompt.text, sub
+            yield PROMPT_TEXT, sub
 
 
 def _prompt_variables(agent: AgentFile) -> Iterator[Diagnostic]:

@@ -181,8 +181,7 @@ def _bad_assertion(value: Any) -> tuple[str, str | None]:
         return f"unknown assertion {value!r}{hint} (written bare: {bare})", None
     if isinstance(value, dict) and len(value) == 1:
         key = str(next(iter(value)))
-        best = suggest(key, ASSERTION_TYPES)
-        hint = f"; did you mean {best!r}?" if best else ""
+        hint = did_you_mean(key, ASSERTION_TYPES)
         return f"unknown assertion {key!r}{hint} (known: {known})", key
     if isinstance(value, dict):
         keys = ", ".join(map(str, value)) or "none"

@@ -13,13 +13,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from operator_iac.errors import Diagnostic
-from operator_iac.spec.agent_file import PROMPT_TEXT, AgentFile, agent_adapter
+from operator_iac.spec.agent_file import AgentFile, agent_adapter
 from operator_iac.spec.base import did_you_mean
+from operator_iac.spec.checks import substitutions_of
 from operator_iac.spec.diagnostics import validate_data
 from operator_iac.spec.loader import DataPath, YamlDocument
 from operator_iac.spec.merge import deep_merge, origin_in
 from operator_iac.spec.project_file import ProjectFile
-from operator_iac.spec.templates import find_substitutions, walk_strings
 
 Agents = Mapping[str, AgentFile]
 
@@ -100,19 +100,13 @@ def _missing_vars(agents: Agents, project: ProjectFile,
 def _var_uses(agent: AgentFile, override: dict[str, Any], prefix: DataPath,
               doc: YamlDocument) -> Iterator[tuple[Diagnostic, str]]:
     """Where each ``${var:...}`` sits in the agent as one environment sees it."""
-    data = deep_merge(agent.document.data, override) if override else agent.document.data
-    sent = {k: data.get(k) for k in ("name", "description", "config")}
-    for path, text in walk_strings(sent):
-        from_override = bool(override) and origin_in(override, path)
-        for sub in find_substitutions(text):
-            if sub.kind == "var":
-                at = doc.diagnostic((*prefix, *path), "") if from_override else \
-                    agent.diagnostic_at(path, sub.start, "")
-                yield at, sub.name
-    if agent.prompt is not None and agent.prompt.file is not None:
-        for sub in find_substitutions(agent.prompt.text):
-            if sub.kind == "var":
-                yield agent.diagnostic_at(PROMPT_TEXT, sub.start, ""), sub.name
+    data = deep_merge(agent.document.data, override) if override else None
+    for path, sub in substitutions_of(agent, data):
+        if sub.kind == "var":
+            from_override = bool(override) and origin_in(override, path)
+            at = doc.diagnostic((*prefix, *path), "") if from_override else \
+                agent.diagnostic_at(path, sub.start, "")
+            yield at, sub.name
 
 
 def _missing_var_message(name: str, envs: list[str]) -> str:

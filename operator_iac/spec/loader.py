@@ -57,11 +57,12 @@ for _name, _pattern, _first in _IMPLICIT:
 
 @dataclass(frozen=True)
 class Pos:
-    """A 1-based position; ``block`` marks a literal block scalar (content starts a line below)."""
+    """A 1-based position; ``block`` is the indicator of a block scalar, ``|`` (literal) or
+    ``>`` (folded), whose content starts a line below."""
 
     line: int
     column: int
-    block: bool = False
+    block: str = ""  # "" for any other node
 
 
 START = Pos(1, 1)
@@ -214,7 +215,7 @@ class _TooBig(Exception):
 
 def _pos(node: Node) -> Pos:
     mark = node.start_mark
-    block = isinstance(node, ScalarNode) and node.style in ("|", ">")
+    block = node.style if isinstance(node, ScalarNode) and node.style in ("|", ">") else ""
     return Pos(mark.line + 1, mark.column + 1, block)
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from operator_iac.spec.assertions import SmokeSettings, SmokeTest
-from operator_iac.spec.base import StrictModel
+from operator_iac.spec.base import NonEmptyStr, StrictModel
 
 __all__ = [
     "AgentSpec",
@@ -24,7 +24,6 @@ __all__ = [
     "SmokeTest",
 ]
 
-NonEmptyStr = Annotated[str, Field(min_length=1)]
 # Agent keys are file stems; they appear in `agent:<key>` references and as `@key` in prompts.
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 AgentKey = Annotated[str, Field(pattern=KEY_PATTERN)]

@@ -23,7 +23,6 @@ from operator_iac.settings import PROJECT_FILE_NAME, Settings
 from operator_iac.spec.agent_file import AgentFile, AgentModel, load_agent_file
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.checks import check_agent
-from operator_iac.spec.desired import AgentKind
 from operator_iac.spec.diagnostics import validate_document
 from operator_iac.spec.environments import check_environments
 from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
@@ -72,9 +71,6 @@ class Project:
                 f"(environments in {display_path(self.file)}: {known})")
         return env
 
-    def agents_of_kind(self, kind: AgentKind) -> dict[str, AgentFile]:
-        return {k: a for k, a in self.agents.items() if a.kind == kind}
-
     def smoke_policy(self, key: str) -> SmokePolicy:
         return smoke_policy(self.spec, self.agents[key].spec)
 
@@ -100,7 +96,7 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
         raise ProjectFileError(_summary(errors))
     agents_dir = doc.path.parent / spec.agents_dir
     if not agents_dir.is_dir():
-        raise ProjectFileError(str(_missing_agents_dir(doc, spec)))
+        raise ProjectFileError(str(missing_agents_dir(doc, spec)))
     agents, diagnostics = load_agents(agent_files_in(agents_dir))
     diagnostics += problems + check_environments(agents, spec, doc)
     if any(d.severity == "error" for d in diagnostics):
@@ -169,6 +165,6 @@ def _summary(errors: list[Diagnostic]) -> str:
     return f"{errors[0]}{more}"
 
 
-def _missing_agents_dir(doc: YamlDocument, spec: ProjectFile) -> Diagnostic:
+def missing_agents_dir(doc: YamlDocument, spec: ProjectFile) -> Diagnostic:
     return doc.diagnostic(("agents_dir",), f"agents directory {spec.agents_dir!r} does not "
                                            f"exist (relative to {display_path(doc.path.parent)})")

@@ -9,18 +9,18 @@ deep-merged per agent key.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any
+import re
+from typing import Any
 
 from pydantic import Field, TypeAdapter, field_validator
 
 from operator_iac.spec.assertions import SmokeSettings
-from operator_iac.spec.base import StrictModel
-from operator_iac.spec.models import KEY_PATTERN
+from operator_iac.spec.base import NonEmptyStr, StrictModel
+from operator_iac.spec.models import VARIABLE_PATTERN, AgentKey, VariableName
 
 DEFAULT_API_URL = "https://api.operator.xyz"
 DEFAULT_API_KEY_ENV = "OPERATOR_API_KEY"
-EnvName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
-VarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+EnvName = AgentKey  # environment names follow the rule of agent keys
 VarValue = str | int | float | bool
 
 
@@ -35,11 +35,10 @@ class Environment(StrictModel):
 
     api_url: str | None = None
     ws_url: str | None = None
-    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = DEFAULT_API_KEY_ENV
-    vars: dict[VarName, VarValue] = Field(default_factory=dict)
+    api_key_env: VariableName = DEFAULT_API_KEY_ENV
+    vars: dict[VariableName, VarValue] = Field(default_factory=dict)
     # agent key -> partial agent file (name, description, config, ...), deep-merged.
-    overrides: dict[Annotated[str, Field(pattern=KEY_PATTERN)], dict[str, Any]] = Field(
-        default_factory=dict)
+    overrides: dict[AgentKey, dict[str, Any]] = Field(default_factory=dict)
     protect: bool = False
     promote_from: str | None = None
 
@@ -56,10 +55,14 @@ class Environment(StrictModel):
     @field_validator("api_key_env", mode="before")
     @classmethod
     def _not_a_key(cls, value: Any) -> Any:
-        # Someone pasted the key itself; say so without repeating it.
+        # Someone pasted the key itself; say so without repeating it (the pattern's own
+        # message would quote the value).
         if isinstance(value, str) and value.startswith(("op_", "sk-", "sk_")):
             raise ValueError("looks like an API key; api_key_env must name the environment "
                              "variable that holds the key, not the key itself")
+        if isinstance(value, str) and not re.fullmatch(VARIABLE_PATTERN, value):
+            raise ValueError("must name the environment variable that holds the API key "
+                             "(letters, digits and '_', not starting with a digit)")
         return value
 
     @property
@@ -72,8 +75,8 @@ class SmokeDefaults(StrictModel):
 
 
 class ProjectFile(StrictModel):
-    project: Annotated[str, Field(min_length=1)]
-    agents_dir: Annotated[str, Field(min_length=1)] = "agents"
+    project: NonEmptyStr
+    agents_dir: NonEmptyStr = "agents"
     defaults: SmokeDefaults = Field(default_factory=SmokeDefaults)
     environments: dict[EnvName, Environment] = Field(default_factory=dict)
 

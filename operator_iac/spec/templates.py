@@ -48,18 +48,20 @@ class PromptReference:
 
 
 def find_substitutions(text: str) -> list[Substitution]:
-    found: list[Substitution] = []
-    for match in _SUBSTITUTION.finditer(text):
-        if match.group(0) == "$${":
-            continue
-        body = match.group(1)
-        named = _NAME.match(body)
-        if named is None:
-            found.append(Substitution("invalid", body, match.start(), match.end()))
-        else:
-            kind: SubstitutionKind = "var" if named.group(1) == "var" else "env"
-            found.append(Substitution(kind, named.group(2), match.start(), match.end()))
-    return found
+    return [sub for match in _SUBSTITUTION.finditer(text)
+            if (sub := _substitution(match)) is not None]
+
+
+def _substitution(match: re.Match[str]) -> Substitution | None:
+    """The substitution a match of ``_SUBSTITUTION`` stands for; None for the ``$${`` escape."""
+    if match.group(0) == "$${":
+        return None
+    body = match.group(1)
+    named = _NAME.match(body)
+    if named is None:
+        return Substitution("invalid", body, match.start(), match.end())
+    kind: SubstitutionKind = "var" if named.group(1) == "var" else "env"
+    return Substitution(kind, named.group(2), match.start(), match.end())
 
 
 def find_prompt_references(text: str) -> list[PromptReference]:
@@ -91,18 +93,12 @@ def substitute_string(text: str, lookup: Lookup) -> Any:
     found = find_substitutions(text)
     if len(found) == 1 and found[0].start == 0 and found[0].end == len(text):
         return lookup(found[0])
-    out: list[str] = []
-    position = 0
-    for match in _SUBSTITUTION.finditer(text):
-        out.append(text[position:match.start()])
-        if match.group(0) == "$${":
-            out.append("${")
-        else:
-            sub = next(s for s in found if s.start == match.start())
-            out.append(str(lookup(sub)))
-        position = match.end()
-    out.append(text[position:])
-    return "".join(out)
+
+    def replace(match: re.Match[str]) -> str:
+        sub = _substitution(match)
+        return "${" if sub is None else str(lookup(sub))
+
+    return _SUBSTITUTION.sub(replace, text)
 
 
 def substitute(value: Any, lookup: Callable[[Substitution, DataPath], Any],

@@ -24,6 +24,7 @@ from operator_iac.spec.project import (
     agent_files_in,
     find_project_file,
     load_agents,
+    missing_agents_dir,
     read_project_file,
     sort_diagnostics,
 )
@@ -106,7 +107,7 @@ def _unique(paths: list[Path]) -> list[Path]:
 def _loose_unit(files: list[Path], project_file: Path | None) -> _Unit:
     """Loose files belong to a project if one is named, or if they sit in its agents dir."""
     candidate = Settings(project_file=project_file).find_project_file(files[0].parent)
-    if candidate is None or not candidate.is_file():
+    if candidate is None:
         return _Unit(None, files)
     spec, doc, _ = read_project_file(candidate)
     if spec is None or doc is None:
@@ -151,9 +152,7 @@ def _open(unit: _Unit) -> tuple[ProjectFile | None, YamlDocument | None, list[Di
         return spec, doc, diagnostics, unit.targets
     agents_dir = doc.path.parent / spec.agents_dir
     if not agents_dir.is_dir():
-        missing = doc.diagnostic(("agents_dir",), f"agents directory {spec.agents_dir!r} "
-                                                  "does not exist")
-        return None, None, [*diagnostics, missing], None
+        return None, None, [*diagnostics, missing_agents_dir(doc, spec)], None
     return spec, doc, diagnostics, agent_files_in(agents_dir)
 
 

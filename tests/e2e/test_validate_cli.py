@@ -186,11 +186,27 @@ def test_invalid_project_file_is_reported_with_its_line(cli: Cli, write: Write) 
     assert result.stdout.startswith("operator-iac.yaml:2:1: unknown key 'agents_dri'")
 
 
+def test_missing_agents_dir_is_reported_at_the_project_file(cli: Cli, write: Write) -> None:
+    write({"operator-iac.yaml": "project: demo\nagents_dir: bots\n"})
+    result = cli("validate")
+    assert result.exit_code == 3
+    assert result.stdout.startswith("operator-iac.yaml:2:13: agents directory 'bots' does not "
+                                    "exist (relative to ")
+
+
 def test_project_file_option_is_used(cli: Cli, write: Write) -> None:
     write({"conf/project.yaml": "project: demo\nagents_dir: ../bots\n", "bots/a.yaml": GOOD_AGENT})
     result = cli("--project-file", "conf/project.yaml", "validate")
     assert result.exit_code == 0, result.stdout
     assert result.stdout.strip() == "1 agent valid"
+
+
+def test_a_named_project_file_that_is_missing_is_an_error_with_paths_too(
+        cli: Cli, write: Write) -> None:
+    write({"agents/a.yaml": GOOD_AGENT})
+    result = cli("--project-file", "nope.yaml", "validate", "agents/a.yaml")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: nope.yaml: project file not found")
 
 
 def test_github_actions_annotations(cli: Cli, write: Write,

@@ -50,6 +50,24 @@ def test_prompt_in_a_literal_block_is_located_line_by_line(make_project: MakePro
     assert (found.file, found.line, found.column) == ("agents/a.yaml", line_of(text, "Then"), 14)
 
 
+def test_prompt_in_a_folded_block_is_located_at_its_start(make_project: MakeProject,
+                                                          line_of: LineOf) -> None:
+    # Folding joins the file's lines, so a position inside the text maps to no file line.
+    text = """\
+        kind: conversational_agent
+        name: A
+        config:
+          runtime:
+            model: m
+            prompt:
+              text: >
+                First line,
+                then $unknown here.
+        """
+    [found] = diagnostics(make_project, {"a.yaml": text})
+    assert (found.file, found.line, found.column) == ("agents/a.yaml", line_of(text, "First"), 9)
+
+
 def test_documented_context_keys_are_allowed_in_prompts(make_project: MakeProject,
                                                          conversational: Builder) -> None:
     agent = conversational(config={"runtime": {"prompt": {

@@ -86,6 +86,16 @@ def test_api_key_pasted_into_api_key_env_is_refused_without_echoing_it(
     assert secret not in str(caught.value)
 
 
+def test_an_api_key_env_that_is_no_variable_name_is_refused_without_echoing_it(
+        make_project: MakeProject, project_data: Builder) -> None:
+    secret = "live-d0n0tl34k.x"
+    make_project(project=project_data(environments={"staging": {"api_key_env": secret}}))
+    with pytest.raises(ProjectFileError) as caught:
+        load_project()
+    assert "must name the environment variable that holds the API key" in str(caught.value)
+    assert secret not in str(caught.value)
+
+
 def test_missing_agents_dir(make_project: MakeProject, project_data: Builder) -> None:
     make_project(project=project_data(agents_dir="agentz"))
     with pytest.raises(ProjectFileError, match="agents directory 'agentz' does not exist"):
@@ -101,6 +111,24 @@ def test_var_missing_in_an_environment(make_project: MakeProject, conversational
     assert len(found) == 1
     assert found[0].endswith(
         "${var:desk} has no value in the vars of environment production")
+
+
+def test_missing_vars_point_at_the_prompt_file_or_at_the_override(
+        make_project: MakeProject, conversational: Builder, project_data: Builder,
+        line_of: LineOf) -> None:
+    agent = conversational(config={"runtime": {"prompt": {"text": None, "file": "a.md"}}})
+    del agent["config"]["runtime"]["prompt"]["text"]
+    override = {"a": {"description": "Desk ${var:desk}"}}
+    project = project_data(environments={"staging": {"overrides": override}})
+    found = declaration_errors(make_project, {"a.yaml": agent}, project=project,
+                               files={"agents/a.md": "Hello.\nCall ${var:queue2}.\n"})
+    line = line_of(Path("operator-iac.yaml").read_text(encoding="utf-8"), "Desk")
+    assert sorted(found) == [
+        "agents/a.md:2:6: ${var:queue2} has no value in the vars of environments "
+        "staging, production",
+        f"operator-iac.yaml:{line}:22: ${{var:desk}} has no value in the vars of environment "
+        "staging",
+    ]
 
 
 def test_override_for_an_undeclared_agent(make_project: MakeProject, conversational: Builder,

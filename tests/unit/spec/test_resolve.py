@@ -125,3 +125,12 @@ def test_whole_string_var_keeps_its_type(make_project: MakeProject, conversation
                  project=project_data(environments={"staging": {"vars": {"turns": 12}},
                                                     "production": {"vars": {"turns": 20}}}))
     assert resolve_project(load_project(), "staging", {})["a"].config["max_turns"] == 12
+
+
+def test_escaped_substitution_is_written_literally(make_project: MakeProject,
+                                                   conversational: Builder) -> None:
+    text = "Call ${var:queue}; $${var:queue} is written as is."
+    make_project({"a.yaml": conversational(config={"runtime": {"prompt": {"text": text}}})})
+    desired = resolve_project(load_project(), "staging", {})["a"]
+    assert desired.config["runtime"]["prompt"]["text"] == (
+        "Call +15550100; ${var:queue} is written as is.")
