@@ -7,7 +7,7 @@ import click
 from operator_iac.api.events import Event
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.options import env_option
-from operator_iac.cli.output import result
+from operator_iac.cli.output import info, result
 
 
 @click.command("transcript")
@@ -29,6 +29,7 @@ def transcript_command(app: App, conversation_id: str, env: str | None, fmt: str
       operator-iac transcript conv_8qm9JBCiTe7 --follow
       operator-iac transcript conv_8qm9JBCiTe7 --format json
     """
+    from operator_iac.api.models import NOT_STARTED_STATUSES
     from operator_iac.render.transcript import (
         TranscriptWriter,
         render_transcript,
@@ -38,7 +39,10 @@ def transcript_command(app: App, conversation_id: str, env: str | None, fmt: str
     from operator_iac.smoke.collector import read_events
 
     client = app.standalone_client(env)
-    client.conversations.get(conversation_id)  # a clear 404 before any streaming
+    conversation = client.conversations.get(conversation_id)  # a clear 404 before streaming
+    if follow and conversation.status in NOT_STARTED_STATUSES:
+        info(f"{conversation_id} has not started yet ({conversation.status}); waiting for it "
+             "to start and end (Ctrl-C to stop)")
     if follow and fmt == "text":
         writer = TranscriptWriter()
         result(transcript_header([], conversation_id))

@@ -18,8 +18,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from operator_iac.emulator import present
+from operator_iac.emulator.agents import Revision
 from operator_iac.emulator.brain import Brain
 from operator_iac.emulator.clock import iso
+from operator_iac.emulator.events import Envelope
 from operator_iac.emulator.http_helpers import modes, ok, path_param, read_object
 from operator_iac.emulator.problems import invalid
 from operator_iac.emulator.rules import RulesError, parse_rules
@@ -72,21 +74,14 @@ def admin_routes(state: EmulatorState) -> list[BaseRoute]:
         state.brain = Brain(rules, bool(body.get("silent", False)))
         return ok({"silent": state.brain.silent, "rules": len(rules.rules)})
 
-    async def edit_revision(request: Request) -> Response:
-        version_id = path_param(request, "version_id")
-        prefix = version_id.partition("_")[0]
-        if prefix not in ("ca", "pa"):
-            raise invalid("version_id: must name a ca_ or pa_ revision")
-        fields = validate_agent_body(prefix, await read_object(request), creating=False)
-        return ok(present.agent(state.agents.edit_in_place(version_id, fields), modes(state)))
+    async def edit(request: Request) -> Response:
+        revision = edit_revision(state, path_param(request, "version_id"),
+                                 await read_object(request))
+        return ok(present.agent(revision, modes(state)))
 
-    async def inject_events(request: Request) -> Response:
-        conversation = state.conversations.get(path_param(request, "conversation_id"))
+    async def inject(request: Request) -> Response:
         payloads = (await read_object(request)).get("payloads")
-        if not isinstance(payloads, list) or not all(_is_payload(p) for p in payloads):
-            raise invalid("payloads: must be a list of objects with a string type")
-        envelopes = state.events.append_many(conversation.id, conversation.agent_id,
-                                              conversation.livemode, payloads)
+        envelopes = inject_events(state, path_param(request, "conversation_id"), payloads)
         return ok({"count": len(envelopes)})
 
     return [
@@ -97,10 +92,30 @@ def admin_routes(state: EmulatorState) -> list[BaseRoute]:
         Route(f"{PREFIX}/requests", list_requests, methods=["GET"]),
         Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
         Route(f"{PREFIX}/brain", set_brain, methods=["POST"]),
-        Route(f"{PREFIX}/revisions/{{version_id}}", edit_revision, methods=["PUT"]),
-        Route(f"{PREFIX}/conversations/{{conversation_id}}/events", inject_events,
-              methods=["POST"]),
+        Route(f"{PREFIX}/revisions/{{version_id}}", edit, methods=["PUT"]),
+        Route(f"{PREFIX}/conversations/{{conversation_id}}/events", inject, methods=["POST"]),
     ]
+
+
+# ---- shared with the Python controls of ``EmulatorServer`` ----------------------------------
+
+
+def edit_revision(state: EmulatorState, version_id: str, body: dict[str, Any]) -> Revision:
+    """Change a revision in place, as a dashboard user could (even a released one)."""
+    prefix = version_id.partition("_")[0]
+    if prefix not in ("ca", "pa"):
+        raise invalid("version_id: must name a ca_ or pa_ revision")
+    fields = validate_agent_body(prefix, body, creating=False)
+    return state.agents.edit_in_place(version_id, fields)
+
+
+def inject_events(state: EmulatorState, conversation_id: str, payloads: Any) -> list[Envelope]:
+    """Append raw events to a conversation (each payload an object with a string type)."""
+    conversation = state.conversations.get(conversation_id)
+    if not isinstance(payloads, list) or not all(_is_payload(p) for p in payloads):
+        raise invalid("payloads: must be a list of objects with a string type")
+    return state.events.append_many(conversation.id, conversation.agent_id,
+                                    conversation.livemode, payloads)
 
 
 def _is_payload(value: Any) -> bool:

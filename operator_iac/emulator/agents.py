@@ -280,9 +280,3 @@ def _as_new_draft(rev: Revision, number: int) -> Revision:
 
 def _dumps_optional(value: Any) -> str | None:
     return None if value is None else dumps(value)
-
-
-def kind_for(prefix: str) -> Kind | None:
-    return next((kind for kind in KINDS if kind.prefix == prefix), None)
-
-

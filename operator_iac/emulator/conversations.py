@@ -118,12 +118,12 @@ class ConversationService:
         context = body.context or {}
         parsed_context = validate_context(context, "body.context")
         config = self._effective(revision, body.override_config)
-        _check_channel(body.channel.model_dump(exclude_none=True))
+        channel = body.channel.model_dump(exclude_none=True)
+        _check_channel(channel)
         missing = missing_variables(config, context)
         if missing:
             raise Problem(422, "missing_variables", "context.$variables lacks values for "
                           f"{', '.join(missing)} (no default_value in the agent)")
-        channel = body.channel.model_dump(exclude_none=True)
         conversation = Conversation(
             id=ids.new_id(ids.CONVERSATION), agent_id=revision.version_id, customer_id=None,
             channel=channel, livemode=body.livemode, override_config=body.override_config,

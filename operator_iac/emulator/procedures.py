@@ -31,7 +31,6 @@ RUNNING = "running"
 SUCCESS = "success"
 FAILED = "failed"
 SKIPPED = "skipped"
-FINAL = frozenset({SUCCESS, FAILED, SKIPPED, "cancelled"})
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 OutcomeFor = Callable[[Revision], Outcome]

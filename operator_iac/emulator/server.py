@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import uvicorn
 
+from operator_iac.emulator import admin
 from operator_iac.emulator.agents import Revision
 from operator_iac.emulator.app import build_app
 from operator_iac.emulator.brain import Brain
@@ -34,7 +35,6 @@ from operator_iac.emulator.state import (
     EmulatorState,
     RequestRecord,
 )
-from operator_iac.emulator.validation import validate_agent_body
 from operator_iac.errors import OperationError
 
 START_TIMEOUT_S = 10.0
@@ -272,14 +272,10 @@ class EmulatorServer:
 
     def edit_revision(self, version_id: str, **fields: Any) -> Revision:
         """Change a revision in place, as a dashboard user could (even a released one)."""
-        prefix = version_id.partition("_")[0]
-        return self.state.agents.edit_in_place(
-            version_id, validate_agent_body(prefix, fields, creating=False))
+        return admin.edit_revision(self.state, version_id, fields)
 
     def inject_events(self, conversation_id: str, payloads: list[dict[str, Any]]) -> int:
-        conversation = self.state.conversations.get(conversation_id)
-        return len(self.state.events.append_many(
-            conversation.id, conversation.agent_id, conversation.livemode, payloads))
+        return len(admin.inject_events(self.state, conversation_id, payloads))
 
 
 def start_in_process(api_key: str = DEFAULT_API_KEY, **options: Any) -> EmulatorServer:

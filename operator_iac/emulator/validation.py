@@ -227,18 +227,11 @@ def _describe(exc: ValidationError, where: str) -> str:
     return f"{path}: {first['msg']}{suffix}"
 
 
-def require_object(value: Any, where: str = "body") -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise invalid(f"{where}: must be a JSON object")
-    return value
-
-
 __all__ = [
     "AgentFields",
     "ContextUpdate",
     "ConversationCreate",
     "ProcedureCreate",
-    "require_object",
     "validate",
     "validate_agent_body",
     "validate_config",

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from operator_iac.render.transcript import render_transcript
+from operator_iac.smoke.matchers import clip
 from operator_iac.smoke.results import Problem, SmokeReport, TestResult
 
 SUITES_NAME = "operator-iac smoke"
@@ -29,8 +30,7 @@ def _clean(text: str) -> str:
 
 
 def _short(text: str) -> str:
-    line = " ".join(_clean(text).split())
-    return line if len(line) <= MAX_MESSAGE_CHARS else line[: MAX_MESSAGE_CHARS - 3] + "..."
+    return clip(" ".join(_clean(text).split()), MAX_MESSAGE_CHARS)
 
 
 def render_junit(report: SmokeReport) -> str:

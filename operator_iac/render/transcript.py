@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from operator_iac.api.events import Event
+from operator_iac.smoke.matchers import clip, show
+from operator_iac.smoke.turns import is_tool_error
 
 MAX_VALUE_CHARS = 300
 SKIPPED_TYPES = frozenset({"agent.message.delta"})
@@ -33,14 +35,14 @@ def _clock(event: Event) -> str:
 
 
 def _json(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
-    """A value compactly; JSON-encoded strings (tool arguments, results) are decoded first."""
+    """A value compactly; JSON-encoded strings (tool arguments, results) are decoded first,
+    and a string that is not JSON is shown as it is."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            return value if len(value) <= limit else value[: limit - 3] + "..."
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            return clip(value, limit)
+    return show(value, limit)
 
 
 def _str(payload: dict[str, Any], key: str) -> str:
@@ -86,8 +88,8 @@ class TranscriptWriter:
     def _call_returned(self, payload: dict[str, Any]) -> str:
         call_id = payload.get("call_id")
         known = self._calls.pop(call_id, None) if isinstance(call_id, str) else None
-        outcome = f"error: {_json(payload['error'])}" if payload.get("error") not in (
-            None, "") else f"{_json(payload.get('result'))}"
+        error = payload.get("error")
+        outcome = f"error: {_json(error)}" if is_tool_error(error) else _json(payload.get("result"))
         if known is not None:
             return f"  -> {_str(payload, 'name')} returned {outcome}"
         call = f"{_str(payload, 'name')}({_json(payload.get('arguments') or '{}')})"

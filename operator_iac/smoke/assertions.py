@@ -243,12 +243,12 @@ def _reply_latency(events: Sequence[Event], opener: str) -> float | str:
 
 def _max_turn_latency(assertion: MaxTurnLatency, scope: Scope) -> AssertionResult:
     limit = assertion.max_turn_latency_ms
-    turns = split_turns(scope.events)
     if scope.turn is not None:
         measured = [(scope.turn, _reply_latency(scope.events,
                                                 STARTED if scope.turn == 0 else USER_MESSAGE))]
     else:
-        measured = [(t.index, _reply_latency(t.events, USER_MESSAGE)) for t in turns[1:]]
+        measured = [(t.index, _reply_latency(t.events, USER_MESSAGE))
+                    for t in split_turns(scope.events)[1:]]
     problems = [f"{why} in turn {t}" for t, why in measured if isinstance(why, str)]
     slow = [(t, ms) for t, ms in measured if isinstance(ms, float) and ms > limit]
     worst = max((ms for _, ms in measured if isinstance(ms, float)), default=None)
@@ -315,10 +315,6 @@ _JUDGES: dict[type[StrictModel], Judge] = {
     EndedWithStatus: _ended_with_status,
     ProcedureRan: _procedure,
 }
-
-
-def has_procedure_assertion(test: SmokeTest) -> bool:
-    return any(isinstance(a, ProcedureRan) for a in test.expect)
 
 
 def procedure_agents(test: SmokeTest) -> list[str]:

@@ -3,8 +3,8 @@
 The smoke runner talks over the WebSocket while this thread reads the SSE stream, the
 platform's own record and the one assertions are judged on; the ``transcript`` command uses
 it to print a conversation, live or not. Reconnection and de-duplication are the
-``EventStream``'s job. Text deltas are counted, not kept: assertions and transcripts use the
-completed messages, and a long reply must not grow memory word by word.
+``EventStream``'s job. Text deltas are not kept: assertions and transcripts use the completed
+messages, and a long reply must not grow memory word by word.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from operator_iac.api.event_stream import EventStream, ended
 from operator_iac.api.events import Event
 from operator_iac.errors import OperatorIacError, StreamError
-from operator_iac.smoke.turns import AGENT_DELTA
+from operator_iac.smoke.turns import AGENT_DELTA, ENDED
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -30,24 +30,20 @@ class EventCollector:
 
     def __init__(self, client: OperatorClient, conversation_id: str, *,
                  token: str | None = None, deadline_s: float | None = None,
-                 idle_timeout_s: float = 60.0, keep_deltas: bool = False,
                  on_event: OnEvent | None = None) -> None:
-        self.conversation_id = conversation_id
-        self._stream: EventStream = client.events(
-            conversation_id, token=token, stop=ended, deadline=deadline_s,
-            idle_timeout=idle_timeout_s)
-        self._keep_deltas = keep_deltas
+        self._stream: EventStream = client.events(conversation_id, token=token, stop=ended,
+                                                  deadline=deadline_s)
         self._on_event = on_event
         self._events: list[Event] = []
         self._ids: set[str] = set()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._read, daemon=True,
                                         name=f"operator-iac-sse:{conversation_id}")
-        self.deltas = 0
         self.saw_end = False
         self.finished = False
         self.error: str | None = None
-        self.last_event_at = time.monotonic()
+        # None until the first event: connecting is not silence.
+        self.last_event_at: float | None = None
 
     def start(self) -> EventCollector:
         self._thread.start()
@@ -89,14 +85,18 @@ class EventCollector:
                 lambda: event_id in self._ids or self.finished, timeout) and \
                 event_id in self._ids
 
-    def wait_quiet(self, gap: float, limit: float) -> None:
-        """Return once the stream ended, or no event came for ``gap`` seconds (at most
-        ``limit`` seconds in all): all the events that existed have arrived by then."""
-        until = time.monotonic() + limit
+    def wait_quiet(self, gap: float, limit: float, first: float) -> None:
+        """Return once the stream ended, or no event came for ``gap`` seconds after the
+        last one (at most ``limit`` seconds in all): all the events that existed have arrived
+        by then. The stream starts with the events that exist, so the gap counts from an
+        event, never from the request, however long connecting takes; a stream that brings
+        no event at all is given up after ``first`` seconds."""
+        started = time.monotonic()
         with self._changed:
             while not (self.saw_end or self.finished):
-                quiet_for = time.monotonic() - self.last_event_at
-                remaining = min(gap - quiet_for, until - time.monotonic())
+                last = self.last_event_at
+                quiet_at = started + first if last is None else last + gap
+                remaining = min(quiet_at, started + limit) - time.monotonic()
                 if remaining <= 0:
                     return
                 self._changed.wait(remaining)
@@ -117,42 +117,43 @@ class EventCollector:
     def _add(self, event: Event) -> None:
         with self._changed:
             self.last_event_at = time.monotonic()
-            if event.type == AGENT_DELTA and not self._keep_deltas:
-                self.deltas += 1
-            else:
+            if event.type != AGENT_DELTA:
                 self._events.append(event)
                 if event.id:
                     self._ids.add(event.id)
-            self.saw_end = self.saw_end or event.type == "conversation.ended"
+            self.saw_end = self.saw_end or event.type == ENDED
             self._changed.notify_all()
         if self._on_event is not None:
             self._on_event(event)
 
 
 FINAL_STATUSES = frozenset({"completed", "failed", "voicemail", "busy", "no-answer"})
+# Every conversation has at least its conversation.setup event, which the stream sends as
+# soon as it is connected; none within the client's connect timeout means there is none.
+FIRST_EVENT_S = 10.0
 
 
 def read_events(client: OperatorClient, conversation_id: str, *, follow: bool = False,
                 on_event: OnEvent | None = None, quiet_s: float = 1.0,
-                limit_s: float = 60.0, poll_s: float = 2.0) -> list[Event]:
+                limit_s: float = 60.0, poll_s: float = 2.0,
+                first_s: float = FIRST_EVENT_S) -> list[Event]:
     """A conversation's events for a transcript.
 
     Without ``follow``: what exists now (until ``conversation.ended``, or until the stream
-    has been quiet for ``quiet_s``). With ``follow``: until the conversation ends, calling
-    ``on_event`` as each event arrives; a conversation that finished without a
-    ``conversation.ended`` event is noticed by polling its status every ``poll_s``.
-    Raises ``StreamError`` when the stream broke for good.
+    has been quiet for ``quiet_s`` after an event, or brought none in ``first_s``). With
+    ``follow``: until the conversation ends, calling ``on_event`` as each event arrives; a
+    conversation that finished without a ``conversation.ended`` event is noticed by polling
+    its status every ``poll_s``. Raises ``StreamError`` when the stream broke for good.
     """
-    with EventCollector(client, conversation_id, keep_deltas=False,
-                        on_event=on_event) as collector:
+    with EventCollector(client, conversation_id, on_event=on_event) as collector:
         if follow:
             while not collector.wait_ended(poll_s) and not collector.finished:
                 status = client.conversations.get(conversation_id).status
                 if status in FINAL_STATUSES:
-                    collector.wait_quiet(quiet_s, limit_s)
+                    collector.wait_quiet(quiet_s, limit_s, first_s)
                     break
         else:
-            collector.wait_quiet(quiet_s, limit_s)
+            collector.wait_quiet(quiet_s, limit_s, first_s)
         events = collector.events()
     if collector.error and not collector.saw_end:
         raise StreamError(collector.error)

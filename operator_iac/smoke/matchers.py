@@ -43,6 +43,11 @@ def show(value: Any, limit: int = MAX_SHOWN) -> str:
         text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
     except (TypeError, ValueError):
         text = repr(value)
+    return clip(text, limit)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text``, or its first ``limit - 3`` characters and ``...`` when it is longer."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -146,8 +151,8 @@ def _holds(matcher: ValueMatcher, value: Any) -> bool:
     if isinstance(matcher, EqualsMatch):
         return same(value, matcher.equals)
     if isinstance(matcher, RegexMatch):
-        return _scalar_text(value) is not None and re.search(
-            matcher.regex, _scalar_text(value) or "") is not None
+        text = _scalar_text(value)
+        return text is not None and re.search(matcher.regex, text) is not None
     if isinstance(matcher, ContainsMatch):
         return _contains(value, matcher.contains)
     if isinstance(matcher, OneOfMatch):

@@ -173,9 +173,14 @@ class _Run:
                 raise TurnTimeout(f"turn {turn}: the agent did not finish {what} within "
                                   f"{limit:g}s") from exc
             raise
-        if event is not None and event.id and event.type != AGENT_DELTA:
-            self.last_ws_event = event.id
+        if event is not None:
+            self._note(event)
         return event
+
+    def _note(self, event: Event) -> None:
+        """Remember the newest event the session delivered (the stream should have it too)."""
+        if event.id and event.type != AGENT_DELTA:
+            self.last_ws_event = event.id
 
     def _end_quietly(self, session: ChatSession) -> None:
         """End a conversation that went wrong, so it does not stay open on the platform."""
@@ -189,8 +194,7 @@ class _Run:
         """Read until the server closes the session after ``conversation.ended``."""
         try:
             for event in session.events(timeout=min(self.test.turn_timeout_s, 10.0)):
-                if event.id and event.type != AGENT_DELTA:
-                    self.last_ws_event = event.id
+                self._note(event)
         except StreamError as exc:
             self.notes.append(f"after conversation.end: {exc}")
 

@@ -9,9 +9,10 @@ SSE stream), and their results are gathered per test, in declaration order, into
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
@@ -35,22 +36,11 @@ class SmokeTarget:
     tests: tuple[SmokeTest, ...]
 
 
-TargetLike = SmokeTarget | tuple[DesiredAgent, str]
-
-
 @dataclass(frozen=True)
 class _Unit:
     target: SmokeTarget
     test: SmokeTest
     attempt: int
-
-
-def as_target(item: TargetLike) -> SmokeTarget:
-    """A ``SmokeTarget`` from itself or from ``(DesiredAgent, version_id)``."""
-    if isinstance(item, SmokeTarget):
-        return item
-    agent, version_id = item
-    return SmokeTarget(agent.key, version_id, tuple(agent.smoke))
 
 
 def output_schemas(desired: Mapping[str, DesiredAgent]) -> dict[str, Any]:
@@ -63,23 +53,19 @@ def output_schemas(desired: Mapping[str, DesiredAgent]) -> dict[str, Any]:
     return schemas
 
 
-def run_smoke_tests(client: OperatorClient, agents: Iterable[TargetLike], *,
+def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
                     procedural_schemas: Mapping[str, Any] | None = None,
                     key_to_id: Mapping[str, str] | None = None,
-                    progress: Progress | None = None,
-                    settings: RunSettings | None = None) -> SmokeReport:
+                    progress: Progress | None = None) -> SmokeReport:
     """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once.
 
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
     its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against.
     """
     started = time.monotonic()
-    base = settings or RunSettings()
-    shared = replace(base, keep_conversations=keep_conversations or base.keep_conversations,
-                     agent_ids=dict(key_to_id or base.agent_ids),
-                     output_schemas=dict(procedural_schemas or base.output_schemas))
-    targets = [as_target(item) for item in agents]
+    shared = RunSettings(keep_conversations=keep_conversations, agent_ids=dict(key_to_id or {}),
+                         output_schemas=dict(procedural_schemas or {}))
     units = [_Unit(t, test, n) for t in targets for test in t.tests
              for n in range(1, test.repeat + 1)]
     say = progress or (lambda _line: None)
@@ -90,8 +76,11 @@ def run_smoke_tests(client: OperatorClient, agents: Iterable[TargetLike], *,
         say(_progress_line(unit, result))
         return result
 
-    results = _run_all(work, units, parallelism)
-    tests = _gather(targets, units, results)
+    results = iter(_run_all(work, units, parallelism))
+    # Results come back in the order of the units: test by test, attempt by attempt.
+    tests = [TestResult(target.key, test.name, target.version_id,
+                        tuple(islice(results, test.repeat)), test.min_pass_rate)
+             for target in targets for test in target.tests]
     return SmokeReport(tests=tuple(tests), duration_ms=(time.monotonic() - started) * 1000)
 
 
@@ -102,18 +91,6 @@ def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
     workers = max(1, min(parallelism, len(units)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="operator-iac-smoke") as pool:
         return list(pool.map(work, units))
-
-
-def _gather(targets: Sequence[SmokeTarget], units: Sequence[_Unit],
-            results: Sequence[RunResult]) -> list[TestResult]:
-    by_test: dict[tuple[int, int], list[RunResult]] = {}
-    for unit, result in zip(units, results, strict=True):
-        by_test.setdefault((id(unit.target), id(unit.test)), []).append(result)
-    return [TestResult(target.key, test.name, target.version_id,
-                       tuple(sorted(by_test.get((id(target), id(test)), []),
-                                    key=lambda r: r.attempt)),
-                       test.min_pass_rate)
-            for target in targets for test in target.tests]
 
 
 def _progress_line(unit: _Unit, result: RunResult) -> str:

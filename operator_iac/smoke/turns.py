@@ -58,7 +58,12 @@ class ToolCallView:
 
     @property
     def failed(self) -> bool:
-        return self.error not in (None, "", {}, [])
+        return is_tool_error(self.error)
+
+
+def is_tool_error(error: object) -> bool:
+    """Whether a returned tool call's ``error`` reports a failure (an empty one does not)."""
+    return error not in (None, "", {}, [])
 
 
 def split_turns(events: Sequence[Event]) -> list[Turn]:

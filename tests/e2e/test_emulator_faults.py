@@ -12,6 +12,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from operator_iac.emulator.problems import Problem
 from operator_iac.emulator.server import EmulatorServer
 
 from .raw_http import raw_client
@@ -306,3 +307,15 @@ def test_admin_edits_a_released_revision_in_place(admin: httpx.Client, api: http
     assert api.get(f"{CA}/{agent_id}@v0").json()["description"] == "dashboard edit"
     assert len(api.get(f"{CA}/{agent_id}/versions").json()["data"]) == 1
     assert admin.put("/revisions/xx_1@v0", json={}).status_code == 422
+
+
+def test_the_python_controls_refuse_what_the_admin_routes_refuse(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    with pytest.raises(Problem) as not_a_revision:
+        emulator.edit_revision("conv_1@v0", config={})
+    assert not_a_revision.value.status == 422
+    created = api.post("/conversations", json={"agent_id": make_agent(),
+                                               "channel": {"type": "chat_async"}}).json()
+    with pytest.raises(Problem) as not_an_event:
+        emulator.inject_events(created["id"], [{"no": "type"}])
+    assert not_an_event.value.status == 422

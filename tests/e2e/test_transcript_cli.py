@@ -52,9 +52,8 @@ def new_conversation(client: OperatorClient) -> Callable[[], ConversationCreated
     return create
 
 
-def talk(client: OperatorClient, created: ConversationCreated, delay: float = 0.0) -> None:
+def talk(client: OperatorClient, created: ConversationCreated) -> None:
     """Greeting, one message that calls a tool, then the end."""
-    time.sleep(delay)
     with client.open_session(created, recv_timeout=5) as session:
         session.start()
         session.until(lambda e: e.type == "agent.message.completed")
@@ -104,11 +103,21 @@ def test_json_survives_a_dropped_stream(transcript: Callable[..., Result],
     assert data["entries"][4]["result"] == '{"ok": true}'
 
 
+def talk_once_followed(emulator: EmulatorServer, client: OperatorClient,
+                       created: ConversationCreated) -> None:
+    """``talk`` as soon as someone reads the conversation's event stream."""
+    events = f"/conversations/{created.id}/events"
+    deadline = time.monotonic() + 10
+    while not any(r.path == events for r in emulator.requests) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    talk(client, created)
+
+
 def test_follow_streams_a_live_conversation_until_it_ends(
-        transcript: Callable[..., Result], client: OperatorClient,
+        transcript: Callable[..., Result], client: OperatorClient, emulator: EmulatorServer,
         new_conversation: Callable[[], ConversationCreated]) -> None:
     created = new_conversation()
-    chat = threading.Thread(target=talk, args=(client, created, 0.3))
+    chat = threading.Thread(target=talk_once_followed, args=(emulator, client, created))
     chat.start()
     result = transcript(created.id, "--follow")
     chat.join(10)
@@ -116,6 +125,7 @@ def test_follow_streams_a_live_conversation_until_it_ends(
     assert result.stdout.splitlines()[0] == f"Conversation {created.id}"
     assert result.stdout.rstrip().endswith("Conversation ended (completed)")
     assert "User: What is the current_time?" in result.stdout
+    assert f"{created.id} has not started yet (queued); waiting" in result.stderr
 
 
 def test_without_follow_a_live_conversation_shows_what_exists(

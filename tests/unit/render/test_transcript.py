@@ -64,6 +64,14 @@ def test_a_result_without_its_call_shows_the_call_too() -> None:
         '[10:00:00] Tool call lookup({"id": 7}) returned not json']
 
 
+def test_an_empty_error_is_a_result_as_the_assertions_judge_it() -> None:
+    returned = Event(created_at="2025-06-19T10:00:00Z", payload={
+        "type": "agent.tool_call.returned", "call_id": "c1", "name": "lookup",
+        "arguments": "{}", "result": '{"ok": true}', "error": {}})
+    assert TranscriptWriter().lines(returned) == [
+        '[10:00:00] Tool call lookup({}) returned {"ok": true}']
+
+
 def test_empty_transcript() -> None:
     assert render_transcript([], conversation_id="conv_x") == "Conversation conv_x\n(no events)"
 
