@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from operator_iac.errors import (
@@ -29,17 +29,12 @@ from operator_iac.errors import (
     ForeignDraftError,
     OperationError,
     OperatorIacError,
-    UsageError,
+    SmokeTestFailedError,
 )
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import Plan, ResourcePlan, SmokeStage
-from operator_iac.plan.writes import (
-    check_declarations,
-    persisted_mismatches,
-    remote_moved,
-    write_body,
-)
-from operator_iac.state import RemoteAgent, RemoteRevision, fetch_agent
+from operator_iac.plan.writes import persisted_mismatches, remote_moved, write_body
+from operator_iac.state import AgentKind, RemoteAgent, agents_resource, fetch_agent, read_revision
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -90,6 +85,11 @@ class ResourceResult:
     steps: tuple[str, ...] = ()
     smoke: tuple[SmokeVerdict, ...] = ()
 
+    @property
+    def ok(self) -> bool:
+        """Whether the agent is now as the declarations want it."""
+        return self.outcome in ("applied", "unchanged")
+
 
 @dataclass(frozen=True)
 class ApplyReport:
@@ -104,7 +104,7 @@ class ApplyReport:
         if outcomes & {"smoke_failed", "rolled_back"}:
             if any(v.platform_error for r in self.results for v in r.smoke if not v.passed):
                 return OperationError.exit_code
-            return 4
+            return SmokeTestFailedError.exit_code
         if outcomes & {"failed", "skipped"}:
             return OperationError.exit_code
         return 0
@@ -121,37 +121,13 @@ class _ResourceFailed(Exception):
         self.outcome = outcome
 
 
-def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions) -> None:
-    """Refuse before any write: blocked resources, and declarations that moved since the plan."""
-    for resource in plan.blocked_resources():
-        if resource.blocked == "foreign_draft" and not options.overwrite_draft:
-            raise ForeignDraftError(
-                f"agent {resource.key!r} ({resource.agent_id}) has an unreleased draft that "
-                "operator-iac did not write; review it in the dashboard, or pass "
-                "--overwrite-draft to replace it")
-        if resource.blocked == "needs_adopt":
-            raise UsageError(
-                f"agent {resource.key!r}: an agent named {resource.name!r} already exists "
-                f"({resource.agent_id}) and is not managed by this project; plan and apply "
-                "with --adopt to take it over")
-        if resource.blocked == "needs_allow_delete":
-            raise UsageError(
-                f"agent {resource.key!r} would be deleted in a protected environment; pass "
-                "--allow-delete to confirm")
-    for resource in plan.ordered_resources():
-        if resource.writes:
-            agent = desired.get(resource.key)
-            if agent is None:
-                raise ConflictError(f"agent {resource.key!r} is in the plan but no longer "
-                                    "declared; make a new plan")
-            check_declarations(resource, agent)
-
-
 def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
-               options: ApplyOptions = ApplyOptions(), smoke_gate: SmokeGate | None = None,
-               progress: Progress | None = None) -> ApplyReport:
-    """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets)."""
-    preflight(plan, desired, options)
+                 options: ApplyOptions = ApplyOptions(), smoke_gate: SmokeGate | None = None,
+                 progress: Progress | None = None) -> ApplyReport:
+    """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets).
+
+    The plan must have passed ``operator_iac.workflow.preflight``: this writes what it says.
+    """
     run = _Run(plan, desired, client, options, smoke_gate if options.smoke else None,
                progress or (lambda _line: None))
     return run.execute()
@@ -170,12 +146,13 @@ class _Run:
         self._owned: dict[str, dict[str, str]] = {}
         self._owned_lock = threading.Lock()
 
-    def owned_at_start(self, kind: str, agents: AgentsResource) -> Mapping[str, str]:
+    def owned_at_start(self, kind: AgentKind) -> Mapping[str, str]:
         """Key -> id of this project's agents of ``kind`` when the first create ran: one
         listing per kind and run, not one per create."""
         with self._owned_lock:
             if kind not in self._owned:
-                self._owned[kind] = owned_agents(agents, self.plan.project)
+                self._owned[kind] = owned_agents(agents_resource(self.client, kind),
+                                                 self.plan.project)
             return self._owned[kind]
 
     def execute(self) -> ApplyReport:
@@ -192,8 +169,7 @@ class _Run:
 
     def _one(self, resource: ResourcePlan) -> ResourceResult:
         blocked_by = [k for k in resource.depends_on
-                      if k in self.results and self.results[k].outcome not in
-                      ("applied", "unchanged")]
+                      if k in self.results and not self.results[k].ok]
         if blocked_by:
             return ResourceResult(resource.key, resource.action, "skipped", resource.agent_id,
                                   message=f"skipped: {', '.join(blocked_by)} did not apply")
@@ -232,10 +208,7 @@ class _Steps:
 
     @property
     def agents(self) -> AgentsResource:
-        name = ("conversational_agents" if self.resource.kind == "conversational_agent"
-                else "procedural_agents")
-        resource: AgentsResource = getattr(self.client, name)
-        return resource
+        return agents_resource(self.client, self.resource.kind)
 
     def run(self) -> ResourceResult:
         action = self.resource.action
@@ -279,15 +252,14 @@ class _Steps:
 
     def _create(self) -> None:
         # An agent with our marker that the plan did not see: a concurrent apply created it.
-        existing = self.run_.owned_at_start(self.resource.kind, self.agents).get(
-            self.resource.key)
+        existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
         if existing is not None:
             raise _ResourceFailed("conflict", f"agent {existing} with this project's marker "
                                   f"for {self.resource.key!r} appeared since the plan was "
                                   "made; make a new plan")
-        body = write_body(self.resource, self._desired(), self.run_.ids, None)
-        from operator_iac.api.failures import AmbiguousWriteError
+        from operator_iac.api.failures import AmbiguousWriteError  # api/ loads httpx
 
+        body = write_body(self.resource, self._desired(), self.run_.ids, None)
         try:
             created = self.agents.create(**body)
         except AmbiguousWriteError:
@@ -332,20 +304,13 @@ class _Steps:
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
         try:
             return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
-        except ApiConflictError as refused:
-            fresh = fetch_agent(self.client, self.resource.kind, self._agent_id())
-            moved = remote_moved(self.resource.remote, fresh)
-            if moved:
-                raise _ResourceFailed("conflict", f"{moved}; nothing was written for "
-                                      f"{self.resource.key!r}, make a new plan") from refused
+        except ApiConflictError:
+            self._recheck()
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
     def _verify_persisted(self) -> None:
         assert self.version_id is not None
-        agent = self.agents.get(self.version_id)
-        revision = RemoteRevision(version_id=self.version_id, status="draft", name=agent.name,
-                                  description=agent.description, config=dict(agent.config),
-                                  postprocess_agents=tuple(agent.postprocess_agents or ()))
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
         missing = persisted_mismatches(self._desired(), self.run_.ids, revision)
         if missing:
             paths = ", ".join(change.path for change in missing[:5])
@@ -373,19 +338,21 @@ class _Steps:
         try:
             self._gate("released")
         except _ResourceFailed as failure:
-            if failure.outcome != "smoke_failed" or not self._rollback_allowed() or \
-                    previous is None or previous == self.version_id:
+            rollback = self.run_.options.rollback and self._desired().smoke_rollback
+            if failure.outcome != "smoke_failed" or not rollback or previous is None or \
+                    previous == self.version_id:
                 raise
-            self.agents.release(previous)
+            try:
+                self.agents.release(previous)
+            except OperatorIacError as refused:
+                # The revision that failed stays released: the report must say both.
+                raise _ResourceFailed("failed", f"{failure}; rolling back to {previous} failed: "
+                                      f"{refused}") from refused
             self.rolled_back_to = previous
             self.released = previous
             self.note(f"rolled back: released {previous} again")
             raise _ResourceFailed("rolled_back", f"{failure}; rolled back to {previous}") \
                 from failure
-
-    def _rollback_allowed(self) -> bool:
-        agent = self._desired()
-        return self.run_.options.rollback and agent.smoke_rollback
 
     def _draft_of(self, agent_id: str) -> str:
         versions = self.agents.list_versions(agent_id)
@@ -408,7 +375,3 @@ def owned_agents(agents: AgentsResource, project: str) -> dict[str, str]:
 
 def _unchanged(resource: ResourcePlan) -> ResourceResult:
     return ResourceResult(resource.key, resource.action, "unchanged", resource.agent_id)
-
-
-def with_smoke_disabled(options: ApplyOptions) -> ApplyOptions:
-    return replace(options, smoke=False)

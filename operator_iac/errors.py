@@ -22,8 +22,7 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     │   ├── TransportError            no usable answer: connection refused or reset, timeout
     │   │   ├── RequestTimeoutError
     │   │   └── AmbiguousWriteError   a create may have happened (api/failures.py)
-    │   ├── StreamError               the SSE stream or the chat session broke
-    │   └── ApplyFailedError          apply finished, but not for every agent
+    │   └── StreamError               the SSE stream or the chat session broke
     ├── SmokeTestFailedError (4)
     └── ConflictError (5)
         ├── StalePlanError            a saved plan no longer matches declarations or remote
@@ -171,10 +170,6 @@ class RequestTimeoutError(TransportError):
 
 class StreamError(OperationError):
     """The event stream or the chat session broke in a way that could not be recovered."""
-
-
-class ApplyFailedError(OperationError):
-    """Apply ran, but at least one agent failed; the report says which."""
 
 
 # ---- smoke test failed (4) ---------------------------------------------------------------

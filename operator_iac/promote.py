@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from operator_iac.errors import PromotionRefusedError, UsageError
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import hash_matches
-from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.plan.marker import Marker
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
     from operator_iac.state import RemoteAgent, Snapshot
     from operator_iac.target import Target
     from operator_iac.workflow import PlannedRun
-
-# Plan actions that change the destination: these agents are checked in the source.
-PROMOTED_ACTIONS = ("create", "update", "release", "adopt")
 
 
 @dataclass(frozen=True)
@@ -164,9 +161,8 @@ def _content_reasons(resource: ResourcePlan, version_id: str, marker: Marker,
 def _draft_reasons(remote: RemoteAgent, released_hash: str, project: str, key: str,
                    source: str) -> list[str]:
     draft = remote.draft
-    marker = parse_marker(draft.description) if draft is not None else None
-    if draft is None or marker is None or not marker.owned_by(project, key) or \
-            hash_matches(marker.content_hash, released_hash):
+    marker = own_marker(draft, project, key)
+    if draft is None or marker is None or hash_matches(marker.content_hash, released_hash):
         return []
     return [f"{source} has an unreleased draft {draft.version_id} written by operator-iac "
             f"(commit {marker.commit or 'unknown'}): it was applied but never released "
@@ -204,9 +200,11 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
                     parallelism: int = 8) -> PromotionCheck:
     """Check every agent ``plan`` changes against the source environment."""
     from operator_iac.plan.builder import build_plan
+    from operator_iac.plan.model import RELEASING_ACTIONS
     from operator_iac.state import fetch_snapshot
 
-    keys = [r.key for r in plan.resources if r.action in PROMOTED_ACTIONS]
+    # The agents whose release the promotion changes are the ones checked in the source.
+    keys = [r.key for r in plan.resources if r.action in RELEASING_ACTIONS]
     destination = plan.environment or "(no environment)"
     source_name = source.env_name or "(no environment)"
     if not keys:

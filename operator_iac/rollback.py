@@ -28,14 +28,21 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import OperationError, UsageError
 from operator_iac.plan import normalise, refs
+from operator_iac.plan.compare import own_marker
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
-from operator_iac.plan.identity import owner_key
+from operator_iac.plan.identity import claims_by_key
 from operator_iac.plan.marker import Marker, parse_marker
-from operator_iac.state import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
+from operator_iac.state import (
+    AgentKind,
+    RemoteAgent,
+    RemoteRevision,
+    RemoteVersion,
+    Snapshot,
+    agents_resource,
+)
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.api.resources import AgentsResource
     from operator_iac.apply import SmokeGate, SmokeVerdict
     from operator_iac.plan.model import FieldChange
     from operator_iac.spec.desired import DesiredAgent
@@ -69,7 +76,7 @@ class RevisionInfo:
 @dataclass(frozen=True)
 class AgentHistory:
     key: str
-    kind: str
+    kind: AgentKind
     agent_id: str
     revisions: tuple[RevisionInfo, ...]  # newest first
 
@@ -88,7 +95,7 @@ class RollbackPlan:
     """What a rollback will do, for the confirmation and the report."""
 
     key: str
-    kind: str
+    kind: AgentKind
     agent_id: str
     current: str | None  # the released revision now
     target: str  # the revision to release
@@ -106,11 +113,7 @@ class RollbackPlan:
 
 def find_agent(snapshot: Snapshot, project: str, key: str) -> LoadedAgent:
     """The remote agent this project's marker names ``key`` on, or a ``UsageError``."""
-    owned: dict[str, list[RemoteAgent]] = {}
-    for agent in snapshot.agents:
-        owner = owner_key(agent, project)
-        if owner is not None:
-            owned.setdefault(owner, []).append(agent)
+    owned = claims_by_key(snapshot.agents, project)
     candidates = owned.get(key, [])
     if not candidates:
         known = ", ".join(sorted(owned)) or "none"
@@ -207,8 +210,7 @@ def plan_rollback(loaded: LoadedAgent, target: RemoteRevision, declared: Desired
     before = _content(agent.kind, agent.released, keys, secret_paths)
     after = _content(agent.kind, target, keys, secret_paths)
     current = agent.released.version_id if agent.released else None
-    marker = parse_marker(target.description)
-    own = marker if marker is not None and marker.owned_by(project, loaded.key) else None
+    own = own_marker(target, project, loaded.key)
     diff = prompt_diff(prompt_text(before), prompt_text(after),
                        before_label=f"{loaded.key} {current or '(nothing released)'}",
                        after_label=f"{loaded.key} {target.version_id}")
@@ -229,20 +231,9 @@ def _content(kind: str, revision: RemoteRevision | None, keys: Mapping[str, str]
 # ---- I/O -------------------------------------------------------------------------------------
 
 
-def fetch_revision(client: OperatorClient, agent: RemoteAgent,
-                   version: RemoteVersion) -> RemoteRevision:
-    """The full content of one revision (the versions list carries no config)."""
-    fetched = _agents(client, agent.kind).get(version.version_id)
-    return RemoteRevision(version_id=version.version_id, status=version.status,
-                          name=fetched.name, description=fetched.description,
-                          config=dict(fetched.config),
-                          postprocess_agents=tuple(fetched.postprocess_agents or ()),
-                          updated_at=fetched.updated_at)
-
-
 def execute_rollback(client: OperatorClient, plan: RollbackPlan) -> str:
     """Release the plan's target revision; returns the revision released."""
-    written = _agents(client, plan.kind).release(plan.target)
+    written = agents_resource(client, plan.kind).release(plan.target)
     released = written.version_id or plan.target
     if "@" in released and released != plan.target:
         raise OperationError(f"releasing {plan.target} answered with {released}; check the "
@@ -262,9 +253,3 @@ def smoke_after_rollback(gate: SmokeGate, plan: RollbackPlan, declared: DesiredA
     resource = ResourcePlan(key=plan.key, kind=declared.kind, action="release",
                             name=declared.name, smoke=("released",))
     return gate(resource, declared, plan.target, "released", dict(ids))
-
-
-def _agents(client: OperatorClient, kind: str) -> AgentsResource:
-    resource: AgentsResource = (client.conversational_agents if kind == "conversational_agent"
-                                else client.procedural_agents)
-    return resource

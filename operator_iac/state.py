@@ -84,7 +84,7 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
                    kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
                    ) -> Snapshot:
     """Read every agent of the given kinds with its versions and its released/draft content."""
-    from operator_iac.api.pool import ReadPool
+    from operator_iac.api.pool import ReadPool, results_in_order
 
     with ReadPool(client, parallelism=parallelism) as pool, ThreadPoolExecutor(
             max_workers=parallelism, thread_name_prefix="operator-iac-read") as executor:
@@ -100,48 +100,49 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
         pool.limit.acquire()
         try:
             for kind in kinds:
-                for summary in _resource(client, kind).list():
+                for summary in agents_resource(client, kind).list():
                     futures.append(executor.submit(limited, kind, summary.id))
         except BaseException:
-            _cancel(futures)
+            for future in futures:
+                future.cancel()
             raise
         finally:
             pool.limit.release()
-        agents = tuple(_results(futures))
+        agents = tuple(results_in_order(futures))
     return Snapshot(api_url=client.base_url, agents=agents)
-
-
-def _results(futures: list[Future[RemoteAgent]]) -> list[RemoteAgent]:
-    """Every result in order; the first failure cancels what has not started and is raised."""
-    results = []
-    for future in futures:
-        error = future.exception()
-        if error is not None:
-            _cancel(futures)
-            raise error
-        results.append(future.result())
-    return results
-
-
-def _cancel(futures: list[Future[RemoteAgent]]) -> None:
-    for future in futures:
-        future.cancel()
 
 
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str) -> RemoteAgent:
     """The same view as the snapshot's, for one agent (apply re-checks with it)."""
     versions = _versions(client, kind, agent_id)
-    revisions = [_revision(client, kind, v) for v in versions if v.status in ("released", "draft")]
+    revisions = [read_revision(client, kind, v.version_id, v.status) for v in versions
+                 if v.status in ("released", "draft")]
     return _assemble(kind, agent_id, versions, {r.version_id: r for r in revisions})
 
 
-def _resource(client: OperatorClient, kind: AgentKind) -> AgentsResource:
+def agents_resource(client: OperatorClient, kind: AgentKind) -> AgentsResource:
+    """The client's endpoints for agents of ``kind``."""
     resource: AgentsResource = getattr(client, _KIND_RESOURCES[kind])
     return resource
 
 
+def read_revision(client: OperatorClient, kind: AgentKind, version_id: str,
+                  status: VersionStatus) -> RemoteRevision:
+    """The full content of one revision, read from the platform."""
+    agent = agents_resource(client, kind).get(version_id)
+    return RemoteRevision(
+        version_id=version_id,
+        status=status,
+        name=agent.name,
+        description=agent.description,
+        config=dict(agent.config),
+        postprocess_agents=tuple(agent.postprocess_agents or ()),
+        updated_at=agent.updated_at,
+    )
+
+
 def _versions(client: OperatorClient, kind: AgentKind, agent_id: str) -> tuple[RemoteVersion, ...]:
-    entries = _resource(client, kind).list_versions(agent_id)
+    entries = agents_resource(client, kind).list_versions(agent_id)
     return tuple(
         RemoteVersion(
             version_id=_qualified(agent_id, e.version_id, e.number),
@@ -153,19 +154,6 @@ def _versions(client: OperatorClient, kind: AgentKind, agent_id: str) -> tuple[R
             updated_at=e.updated_at,
         )
         for index, e in enumerate(entries)
-    )
-
-
-def _revision(client: OperatorClient, kind: AgentKind, version: RemoteVersion) -> RemoteRevision:
-    agent = _resource(client, kind).get(version.version_id)
-    return RemoteRevision(
-        version_id=version.version_id,
-        status=version.status,
-        name=agent.name,
-        description=agent.description,
-        config=dict(agent.config),
-        postprocess_agents=tuple(agent.postprocess_agents or ()),
-        updated_at=agent.updated_at,
     )
 
 

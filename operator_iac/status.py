@@ -23,8 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.plan.compare import own_marker
-from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.compare import NO_MARKER, own_marker
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -129,9 +128,8 @@ def _orphan(item: UnprunedAgent, snapshot: Snapshot, project: str) -> AgentStatu
     released = remote.released if remote is not None else None
     drift = released is not None and own_marker(released, project, item.key) is None
     return AgentStatus(key=item.key, kind=item.kind, agent_id=item.agent_id, declared=False,
-                       action="orphan", drift=drift,
-                       drift_reason="the released revision carries no operator-iac marker"
-                       if drift else None, **fields)
+                       action="orphan", drift=drift, drift_reason=NO_MARKER if drift else None,
+                       **fields)
 
 
 def _revisions(remote: RemoteAgent | None, project: str, key: str, *,
@@ -152,8 +150,8 @@ def _revisions(remote: RemoteAgent | None, project: str, key: str, *,
 def _draft_note(draft: RemoteRevision | None, project: str, key: str) -> str | None:
     if draft is None:
         return None
-    marker = parse_marker(draft.description)
-    if marker is not None and marker.owned_by(project, key):
+    marker = own_marker(draft, project, key)
+    if marker is not None:
         return f"unreleased draft from operator-iac (commit {marker.commit or 'unknown'})"
     return "unreleased draft not written by operator-iac"
 

@@ -1,6 +1,7 @@
 """The operations a user runs, as plain functions over a ``Target``: make a plan, check a saved
-one, apply it. The CLI commands are thin wrappers around these, and the Python API for
-release scripts exports them, so both behave the same.
+one, refuse a plan that must not be written (``preflight``), apply it. The CLI commands are
+thin wrappers around these, and the Python API for release scripts exports them, so both
+behave the same.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import PlanFileError, StalePlanError, UsageError
+from operator_iac.errors import (
+    ConflictError,
+    ForeignDraftError,
+    PlanFileError,
+    StalePlanError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -73,9 +80,12 @@ def without_smoke(plan: Plan) -> Plan:
     return plan.model_copy(update={"resources": resources})
 
 
-def load_saved_plan(path: Path, target: Target,
-                    environ: Mapping[str, str] | None = None) -> PlannedRun:
-    """A saved plan, checked against this project, environment and the declarations now."""
+def load_saved_plan(path: Path, target: Target, environ: Mapping[str, str] | None = None, *,
+                    smoke: bool = True) -> PlannedRun:
+    """A saved plan, checked against this project, environment and the declarations now.
+
+    ``smoke=False`` (``--no-smoke``) makes the plan say that no smoke test will run.
+    """
     from operator_iac.plan.model import Plan
 
     try:
@@ -92,7 +102,7 @@ def load_saved_plan(path: Path, target: Target,
                          f"{path}: the plan was made without an environment")
     desired = target.desired(environ)
     check_declarations_unchanged(plan, desired)
-    return PlannedRun(plan, desired)
+    return PlannedRun(plan if smoke else without_smoke(plan), desired)
 
 
 def check_declarations_unchanged(plan: Plan, desired: Mapping[str, DesiredAgent]) -> None:
@@ -129,10 +139,40 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
     return recording_gate(gate, client, project=project, warn=warn or (lambda _line: None))
 
 
+def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions) -> None:
+    """Refuse before any write: blocked resources, and declarations that moved since the plan."""
+    from operator_iac.plan.writes import check_declarations
+
+    for resource in plan.blocked_resources():
+        if resource.blocked == "foreign_draft" and not options.overwrite_draft:
+            raise ForeignDraftError(
+                f"agent {resource.key!r} ({resource.agent_id}) has an unreleased draft that "
+                "operator-iac did not write; review it in the dashboard, or pass "
+                "--overwrite-draft to replace it")
+        if resource.blocked == "needs_adopt":
+            raise UsageError(
+                f"agent {resource.key!r}: an agent named {resource.name!r} already exists "
+                f"({resource.agent_id}) and is not managed by this project; plan and apply "
+                "with --adopt to take it over")
+        if resource.blocked == "needs_allow_delete":
+            raise UsageError(
+                f"agent {resource.key!r} would be deleted in a protected environment; pass "
+                "--allow-delete to confirm")
+    for resource in plan.ordered_resources():
+        if resource.writes:
+            agent = desired.get(resource.key)
+            if agent is None:
+                raise ConflictError(f"agent {resource.key!r} is in the plan but no longer "
+                                    "declared; make a new plan")
+            check_declarations(resource, agent)
+
+
 def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions | None = None,
           smoke_gate: SmokeGate | None = None, progress: Progress | None = None) -> ApplyReport:
-    """Carry out a plan (see ``operator_iac.apply``)."""
+    """Check the plan (``preflight``), then carry it out (see ``operator_iac.apply``)."""
     from operator_iac.apply import ApplyOptions, execute_plan
 
-    return execute_plan(planned.plan, planned.desired, client, options=options or ApplyOptions(),
+    options = options or ApplyOptions()
+    preflight(planned.plan, planned.desired, options)
+    return execute_plan(planned.plan, planned.desired, client, options=options,
                         smoke_gate=smoke_gate, progress=progress)

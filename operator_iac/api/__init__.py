@@ -12,7 +12,7 @@ from __future__ import annotations
 from operator_iac.api.client import Attempt, OperatorClient, derive_ws_url
 from operator_iac.api.constants import API_VERSION, DEFAULT_BASE_URL, DEFAULT_WS_URL
 from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ
-from operator_iac.api.event_stream import EventStream, ended, stream_events
+from operator_iac.api.event_stream import EventStream, ended
 from operator_iac.api.events import Event
 from operator_iac.api.failures import AmbiguousWriteError
 from operator_iac.api.models import (
@@ -53,7 +53,6 @@ __all__ = [
     "api_key_from_environ",
     "derive_ws_url",
     "ended",
-    "stream_events",
     "transfer_target",
     "version_number",
 ]

@@ -272,13 +272,13 @@ class OperatorClient:
             return None, exc, _exc_kind(exc)
 
     def _next_delay(self, method: str, response: httpx.Response | None,
-                    kind: retry.ExcKind | None, number: int, is_release: bool,
+                    kind: retry.ExcKind | None, number: int, idempotent: bool,
                     started: float) -> float | None:
         """Seconds to wait before retrying, or None when this failure is final."""
         status = response.status_code if response is not None else None
         if response is None and kind is None:
             return None
-        if not retry.is_retryable(method, status, kind, is_release):
+        if not retry.is_retryable(method, status, kind, idempotent):
             return None
         header = response.headers.get("Retry-After") if response is not None else None
         after = retry.retry_after_seconds(header, datetime.now(UTC))
@@ -293,7 +293,7 @@ class OperatorClient:
 
     def _failure(self, method: str, path: str, response: httpx.Response | None,
                  error: httpx.HTTPError | None, kind: retry.ExcKind | None, number: int,
-                 is_release: bool) -> OperatorIacError:
+                 idempotent: bool) -> OperatorIacError:
         """The error for a final failure: an ApiError, a TransportError, or an ambiguity."""
         status = response.status_code if response is not None else None
         detail: ApiError | TransportError
@@ -301,7 +301,7 @@ class OperatorClient:
             detail = self._response_failure(method, path, response)
         else:
             detail = self._transport_failure(method, path, error, kind, number)
-        if retry.is_ambiguous(method, status, kind, is_release):
+        if retry.is_ambiguous(method, status, kind, idempotent):
             return AmbiguousWriteError(method, path, status, _ambiguity_reason(detail, kind))
         return detail
 

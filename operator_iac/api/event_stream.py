@@ -189,11 +189,3 @@ def _check_event_stream(response: httpx.Response, path: str) -> None:
         raise StreamError(f"GET {path}: expected an event stream, got "
                           f"{content_type.partition(';')[0] or 'no content type'}")
 
-
-def stream_events(client: OperatorClient, conversation_id: str, *, token: str | None = None,
-                  stop: StopWhen = never, max_reconnects: int = 5,
-                  idle_timeout: float = 60.0, deadline: float | None = None) -> EventStream:
-    """The conversation's events over SSE (see ``EventStream``); iterate it, close it."""
-    return EventStream(client, conversation_id, token=token, stop=stop,
-                       max_reconnects=max_reconnects, idle_timeout=idle_timeout,
-                       deadline=deadline)

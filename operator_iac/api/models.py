@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-VersionStatus = Literal["released", "draft", "archived"]
-KNOWN_STATUSES: frozenset[str] = frozenset({"released", "draft", "archived"})
 NOT_STARTED_STATUSES = frozenset({"queued", "enqueued"})
 READ_ONLY_AGENT_FIELDS = frozenset(
     {"id", "version_id", "version_status", "is_released", "created_at", "updated_at"})
@@ -79,18 +77,23 @@ class VersionEntry(_Revision):
     """One entry of ``GET /<kind>/{id}/versions``."""
 
 
-class Agent(_Revision):
-    """A conversational or procedural agent revision as ``GET /<kind>/{id}`` returns it."""
+class _AgentRevision(_Revision):
+    """A revision that names its agent: ``id``, or else the agent id in ``version_id``."""
 
     id: str = ""
-    config: dict[str, Any] = Field(default_factory=dict)
-    postprocess_agents: list[str] | None = None
 
     @model_validator(mode="after")
-    def _fill_id(self) -> Agent:
+    def _fill_id(self) -> Self:
         if not self.id:
             self.id = agent_id_of(self.version_id)
         return self
+
+
+class Agent(_AgentRevision):
+    """A conversational or procedural agent revision as ``GET /<kind>/{id}`` returns it."""
+
+    config: dict[str, Any] = Field(default_factory=dict)
+    postprocess_agents: list[str] | None = None
 
     def update_body(self, *, include_extra: bool = False) -> dict[str, Any]:
         """The writable content of this revision, ready to send back with ``update``.
@@ -108,17 +111,10 @@ class Agent(_Revision):
         return body
 
 
-class AgentSummary(_Revision):
+class AgentSummary(_AgentRevision):
     """One item of ``GET /<kind>``: an agent described by its newest revision."""
 
-    id: str = ""
     version_id: str = ""
-
-    @model_validator(mode="after")
-    def _fill_id(self) -> AgentSummary:
-        if not self.id:
-            self.id = agent_id_of(self.version_id)
-        return self
 
 
 class WriteResult(ApiModel):

@@ -156,6 +156,11 @@ def _collect(futures: list[Future[R]],
              return_exceptions: bool) -> list[R] | list[R | BaseException]:
     if return_exceptions:
         return [f.exception() or f.result() for f in futures]
+    return results_in_order(futures)
+
+
+def results_in_order(futures: list[Future[R]]) -> list[R]:
+    """Every result in order; the first failure cancels what has not started and is raised."""
     results: list[R] = []
     for future in futures:
         error = future.exception()

@@ -26,6 +26,7 @@ from operator_iac.api.models import (
     TokenRefresh,
     VersionEntry,
     WriteResult,
+    agent_id_of,
     normalise_version_statuses,
 )
 from operator_iac.api.pagination import iter_items
@@ -98,7 +99,7 @@ class AgentsResource(_Resource):
         return self._call(Agent, "GET", self._path(id_or_version_id))
 
     def get_version(self, agent_id: str, number: int) -> Agent:
-        return self.get(f"{agent_id.partition('@')[0]}@v{number}")
+        return self.get(f"{agent_id_of(agent_id)}@v{number}")
 
     def update(self, id_or_version_id: str, **fields: Any) -> WriteResult:
         """Write the given fields into the draft (created if none); returns the draft."""

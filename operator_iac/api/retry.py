@@ -2,7 +2,8 @@
 
 Which failures are worth another attempt depends on whether repeating the request is safe:
 
-- GET, HEAD, PUT, DELETE and ``POST .../release`` are idempotent on this API, so they are
+- GET, HEAD, PUT, DELETE and the POSTs a resource marks idempotent (``release``, token
+  refresh, context update; ``is_release`` below) are idempotent on this API, so they are
   retried after connection errors, timeouts and the statuses in ``RETRYABLE_STATUSES``.
 - Every other POST creates something, and the API has no idempotency keys: it is retried only
   when the request provably was not carried out: it never reached the server (``connect``

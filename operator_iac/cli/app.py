@@ -55,17 +55,11 @@ class App:
         With ``--emulator`` an in-process emulator is started and every call goes to it.
         """
         if self._target is None or (env is not None and env != self._target.env_name):
-            from operator_iac.target import build_target, choose_environment
+            from operator_iac.target import choose_environment
 
-            project = self.project()
-            name = choose_environment(project, env or self.settings.env,
+            name = choose_environment(self.project(), env or self.settings.env,
                                       fallback_to_first=self.settings.emulator)
-            if self.settings.emulator:
-                server = self._start_emulator()
-                self._target = build_target(project, name, api_url=server.url,
-                                            api_key=server.api_key, ws_url=server.ws_url)
-            else:
-                self._target = build_target(project, name, api_url=self.settings.api_url)
+            self._target = self._build_target(name, self.settings.api_url)
             self._client = None
         return self._target
 
@@ -97,17 +91,10 @@ class App:
     def other_environment(self, env: str) -> tuple[Target, OperatorClient]:
         """Another environment's target and client, beside the main one: ``promote`` reads
         the source while it writes the destination. With ``--emulator`` it gets an emulator of
-        its own, as two environments are two platforms."""
-        from operator_iac.target import build_target
-
-        project = self.project()
-        project.environment(env)  # unknown names fail before anything starts
-        if self.settings.emulator:
-            server = self._start_emulator()
-            target = build_target(project, env, api_url=server.url, api_key=server.api_key,
-                                  ws_url=server.ws_url)
-        else:
-            target = build_target(project, env)
+        its own, as two environments are two platforms. ``--api-url`` (or
+        ``OPERATOR_IAC_API_URL``) points the main environment elsewhere, not this one."""
+        environment = self.project().environment(env)  # unknown names fail before anything
+        target = self._build_target(env, environment.effective_api_url)
         client = target.client()
         self.closers.append(client.close)
         return target, client
@@ -122,6 +109,16 @@ class App:
         return smoke_gate(self.project().name, self.client(), desired,
                           parallelism=parallelism, keep_conversations=keep_conversations,
                           progress=info, warn=warn)
+
+    def _build_target(self, env: str | None, api_url: str | None) -> Target:
+        """The target for ``env`` at ``api_url``; with ``--emulator``, on a new emulator."""
+        from operator_iac.target import build_target
+
+        if not self.settings.emulator:
+            return build_target(self.project(), env, api_url=api_url)
+        server = self._start_emulator()
+        return build_target(self.project(), env, api_url=server.url, api_key=server.api_key,
+                            ws_url=server.ws_url)
 
     def _start_emulator(self) -> Any:
         from operator_iac.emulator.server import start_in_process

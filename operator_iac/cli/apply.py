@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -60,7 +59,7 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
         render_apply_text,
     )
     from operator_iac.render.plan_text import render_plan_text
-    from operator_iac.workflow import apply, load_saved_plan, make_plan, without_smoke
+    from operator_iac.workflow import apply, load_saved_plan, make_plan
 
     target = app.target(env)
     environment = target.environment
@@ -73,9 +72,7 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
         if targets or excludes or prune or adopt or allow_delete:
             raise UsageError("a saved plan is applied exactly as it was made: give --target, "
                              "--exclude, --prune, --adopt and --allow-delete to `plan`")
-        planned = load_saved_plan(plan_file, target)
-        if no_smoke:
-            planned = type(planned)(without_smoke(planned.plan), planned.desired)
+        planned = load_saved_plan(plan_file, target, smoke=not no_smoke)
         overwrite_draft = overwrite_draft or planned.plan.options.overwrite_draft
     else:
         options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
@@ -86,13 +83,15 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
             planned = make_plan(target, client, options=options, parallelism=parallelism,
                                 smoke=not no_smoke)
     plan = planned.plan
-    color = output.colour_enabled(app.settings.no_color)
     if fmt == "text":
+        color = output.colour_enabled(app.settings.no_color)
         output.result(render_plan_text(plan, color=color).rstrip("\n"))
     if not plan.has_changes:
         output.info("No changes: the platform already matches the declarations.")
         return 0
-    _confirm(yes or plan_file is not None)
+    if not (yes or plan_file is not None):
+        output.confirm("Apply these changes?", "apply needs --yes, or a saved plan file, when "
+                       "it is not run from a terminal")
     gate = None if no_smoke else app.smoke_gate(planned.desired, parallelism=parallelism,
                                                 keep_conversations=keep_conversations)
     report = apply(planned, client,
@@ -105,11 +104,3 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     append_step_summary(render_apply_markdown(report))
     return report.exit_code()
 
-
-def _confirm(confirmed: bool) -> None:
-    if confirmed:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError("apply needs --yes, or a saved plan file, when it is not run from a "
-                         "terminal")
-    click.confirm("Apply these changes?", abort=True, err=True)

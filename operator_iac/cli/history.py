@@ -7,6 +7,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.options import env_option, format_option, parallelism_option
+from operator_iac.cli.progress import activity
 
 
 @click.command("history")
@@ -29,8 +30,9 @@ def history_command(app: App, key: str, env: str | None, fmt: str, parallelism: 
     from operator_iac.rollback import agent_history, load_agent
 
     target = app.target(env)
-    output.info(f"Reading agents from {target.api_url} ...")
-    loaded = load_agent(app.client(), target.project.name, key, parallelism=parallelism)
+    with activity() as say:
+        say(f"Reading agents from {target.api_url} ...")
+        loaded = load_agent(app.client(), target.project.name, key, parallelism=parallelism)
     history = agent_history(loaded, target.project.name)
     render = render_history_json if fmt == "json" else render_history_text
     output.result(render(history).rstrip("\n"))

@@ -93,7 +93,14 @@ def cli(ctx: click.Context, env: str | None, project_file: Path | None, api_url:
 
 
 def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get("OPERATOR_IAC_DEBUG", "") not in ("", "0")
+    """``--debug``, read again here: the failed command's context is gone. The variable is read
+    as click reads it for the flag, so ``false`` or ``no`` mean no."""
+    if "--debug" in argv:
+        return True
+    try:
+        return bool(click.BOOL.convert(os.environ.get("OPERATOR_IAC_DEBUG", ""), None, None))
+    except click.BadParameter:
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:

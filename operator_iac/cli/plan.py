@@ -69,6 +69,6 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
         output.result(render_plan_text(plan, color=color).rstrip("\n"))
     append_step_summary(render_plan_markdown(plan))
     if out is not None:
-        out.write_text(plan.to_json(), encoding="utf-8")
+        output.write_file(out, plan.to_json(), "plan file")
         output.info(f"Saved the plan to {out}; apply it with: operator-iac apply {out}")
     return CHANGES_PENDING_EXIT_CODE if detailed_exitcode and plan.has_changes else 0

@@ -10,22 +10,15 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import TextIO
 
-from operator_iac.cli.output import info
-
-
-def on_terminal(stream: TextIO | None = None) -> bool:
-    """Whether ``stream`` (stderr by default) is an interactive terminal."""
-    isatty = getattr(stream or sys.stderr, "isatty", None)
-    return bool(isatty and isatty())
+from operator_iac.cli.output import info, on_terminal
 
 
 @contextlib.contextmanager
 def activity() -> Iterator[Callable[[str], None]]:
     """A ``say(line)`` for the duration of an operation: on a terminal each line replaces the
     spinner's text; otherwise each line is printed as it comes."""
-    if not on_terminal():
+    if not on_terminal(sys.stderr):
         yield info
         return
     from rich.console import Console

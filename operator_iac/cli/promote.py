@@ -12,6 +12,7 @@ from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
 from operator_iac.cli.options import format_option, parallelism_option
+from operator_iac.cli.progress import activity
 from operator_iac.errors import UsageError
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
         raise UsageError("name the environment to promote to with --to")
     if out is not None and plan_file is not None:
         raise UsageError("--out saves a new plan; it cannot be combined with PLAN_FILE")
+    if plan_file is not None and (targets or excludes or adopt):
+        raise UsageError("a saved plan is applied exactly as it was made: give --target, "
+                         "--exclude and --adopt to `promote --out`")
     source = promotion_route(app.project(), source, destination)
     app.promoting = True
     options = PlanOptions(adopt=adopt, targets=targets, excludes=excludes)
@@ -103,22 +107,20 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
 def _check(app: App, plan_file: Path | None, source: str, destination: str,
            options: PlanOptions, no_smoke: bool, parallelism: int) -> Promotion:
     from operator_iac.promote import check_saved_promotion, plan_promotion
-    from operator_iac.workflow import load_saved_plan, without_smoke
+    from operator_iac.workflow import load_saved_plan
 
     target = app.target(destination)
     client = app.client()
     source_target, source_client = app.other_environment(source)
     if plan_file is not None:
-        planned = load_saved_plan(plan_file, target)
-        if no_smoke:
-            planned = type(planned)(without_smoke(planned.plan), planned.desired)
+        planned = load_saved_plan(plan_file, target, smoke=not no_smoke)
         return check_saved_promotion(planned, source_target, source_client,
                                      parallelism=parallelism)
-    output.info(f"Reading agents from {target.api_url} ({destination}) and "
-                f"{source_target.api_url} ({source}) ...")
-    return plan_promotion(target, client, source_target, source_client,
-                          options=options,
-                          parallelism=parallelism, smoke=not no_smoke)
+    with activity() as say:
+        say(f"Reading agents from {target.api_url} ({destination}) and "
+            f"{source_target.api_url} ({source}) ...")
+        return plan_promotion(target, client, source_target, source_client, options=options,
+                              parallelism=parallelism, smoke=not no_smoke)
 
 
 def _apply(app: App, promotion: Promotion, no_smoke: bool, no_rollback: bool, fmt: str,

@@ -13,6 +13,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.options import env_option, format_option, parallelism_option
+from operator_iac.cli.progress import activity
 from operator_iac.errors import SmokeTestFailedError, UsageError
 
 if TYPE_CHECKING:
@@ -52,25 +53,21 @@ def rollback_command(app: App, key: str, env: str | None, to: str | None, steps:
       operator-iac rollback call-summary --env staging --steps 2 --yes --no-smoke
     """
     from operator_iac.render.history import render_rollback_text, rollback_data
-    from operator_iac.rollback import (
-        choose_revision,
-        execute_rollback,
-        fetch_revision,
-        load_agent,
-        plan_rollback,
-    )
+    from operator_iac.rollback import choose_revision, execute_rollback, load_agent, plan_rollback
+    from operator_iac.state import read_revision
 
     if to is not None and steps is not None:
         raise UsageError("--to and --steps exclude each other")
     target = app.target(env)
     client = app.client()
     project = target.project.name
-    output.info(f"Reading agents from {target.api_url} ...")
-    loaded = load_agent(client, project, key, parallelism=parallelism)
+    with activity() as say:
+        say(f"Reading agents from {target.api_url} ...")
+        loaded = load_agent(client, project, key, parallelism=parallelism)
     version = choose_revision(loaded.agent, key, to=to, steps=steps or 1)
     desired = target.desired(_SecretsNotNeeded(os.environ))
-    plan = plan_rollback(loaded, fetch_revision(client, loaded.agent, version),
-                         desired.get(key), project=project)
+    revision = read_revision(client, loaded.agent.kind, version.version_id, version.status)
+    plan = plan_rollback(loaded, revision, desired.get(key), project=project)
     preview = render_rollback_text(plan).rstrip("\n")
     (output.result if fmt == "text" else output.info)(preview)
     if plan.already_released:

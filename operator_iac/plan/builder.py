@@ -28,12 +28,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from operator_iac.plan import refs
-from operator_iac.plan.compare import DesiredView, marked_for, own_marker, self_consistent
+from operator_iac.plan.compare import (
+    HASH_MISMATCH,
+    NO_MARKER,
+    DesiredView,
+    marked_for,
+    own_marker,
+    self_consistent,
+)
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.hashing import declarations_hash
 from operator_iac.plan.identity import Ownership, resolve_ownership
 from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.plan.model import (
+    RELEASING_ACTIONS,
     Action,
     BlockReason,
     DesiredBody,
@@ -51,9 +59,6 @@ from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state import RemoteAgent, Snapshot
 
 SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
-_SMOKED_ACTIONS = ("create", "update", "release", "adopt")
-NO_MARKER = "the released revision carries no operator-iac marker"
-HASH_MISMATCH = "the released revision no longer matches the content hash in its marker"
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,10 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
     """
     options = options or PlanOptions()
     ownership = resolve_ownership(desired, snapshot, project)
-    orphan_keys = {key for key, _ in ownership.orphans}
-    selection = select(desired, options, existing=set(ownership.id_by_key()),
-                       orphan_keys=orphan_keys)
-    ctx = _Context(project, commit, options, protect, ownership, ownership.id_by_key(),
-                   ownership.key_by_id())
+    ids = ownership.id_by_key()
+    selection = select(desired, options, existing=set(ids),
+                       orphan_keys={key for key, _ in ownership.orphans})
+    ctx = _Context(project, commit, options, protect, ownership, ids, ownership.key_by_id())
     resources = [_plan_agent(ctx, desired[key]) for key in selection.keys]
     orphans = [(k, a) for k, a in ownership.orphans if k in selection.prune_keys]
     if options.prune:
@@ -126,7 +130,7 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
         blocked=_blocked(ctx, action, adopting, foreign),
         risks=risk_flags(action, changes, old_prompt, new_prompt),
-        smoke=_stages(agent.smoke_on) if agent.smoke and action in _SMOKED_ACTIONS else (),
+        smoke=_stages(agent.smoke_on) if agent.smoke and action in RELEASING_ACTIONS else (),
         depends_on=refs.referenced_keys(agent),
     )
 

@@ -14,9 +14,13 @@ from typing import Any
 
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
-from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.plan.marker import Marker, parse_own_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state import RemoteRevision
+
+# Why a released revision counts as changed outside operator-iac (drift).
+NO_MARKER = "the released revision carries no operator-iac marker"
+HASH_MISMATCH = "the released revision no longer matches the content hash in its marker"
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,7 @@ class DesiredView:
 
 def own_marker(revision: RemoteRevision | None, project: str, key: str) -> Marker | None:
     """The revision's marker if it names this project and key."""
-    marker = parse_marker(revision.description) if revision is not None else None
-    return marker if marker is not None and marker.owned_by(project, key) else None
+    return parse_own_marker(revision.description, project, key) if revision is not None else None
 
 
 def marked_for(revision: RemoteRevision | None, project: str, key: str, wanted: str) -> bool:

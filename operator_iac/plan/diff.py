@@ -16,11 +16,10 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
-from operator_iac.plan.model import ChangeKind, FieldChange
+from operator_iac.plan.model import PROMPT_TEXT_PATH, ChangeKind, FieldChange
 from operator_iac.plan.normalise import is_sealed, list_rule, redact
 
-PROMPT_PATH = ("config", "runtime", "prompt", "text")
-PROMPT_PATH_TEXT = "config.runtime.prompt.text"
+PROMPT_PATH = tuple(PROMPT_TEXT_PATH.split("."))
 _TOP_ORDER = {"name": 0, "description": 1, "config": 2, "postprocess_agents": 3}
 _KINDS: dict[str, ChangeKind] = {
     "dictionary_item_added": "added",

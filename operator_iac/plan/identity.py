@@ -55,16 +55,21 @@ def owner_key(agent: RemoteAgent, project: str) -> str | None:
     return next((m.key for _, m in markers(agent) if m.project == project), None)
 
 
-def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
-                      project: str) -> Ownership:
+def claims_by_key(agents: Iterable[RemoteAgent], project: str) -> dict[str, list[RemoteAgent]]:
+    """The agents each key of this project is marked on (more than one is an error for the
+    caller to report)."""
     claims: dict[str, list[RemoteAgent]] = defaultdict(list)
-    unmanaged: list[RemoteAgent] = []
-    for agent in snapshot.agents:
+    for agent in agents:
         key = owner_key(agent, project)
         if key is not None:
             claims[key].append(agent)
-        elif not markers(agent):
-            unmanaged.append(agent)
+    return dict(claims)
+
+
+def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
+                      project: str) -> Ownership:
+    claims = claims_by_key(snapshot.agents, project)
+    unmanaged = [agent for agent in snapshot.agents if not markers(agent)]
     owned = {key: _single_owner(desired[key], agents)
              for key, agents in claims.items() if key in desired}
     orphans = tuple((key, agent) for key, agents in sorted(claims.items())

@@ -78,6 +78,12 @@ def parse_marker(description: str | None) -> Marker | None:
     return None
 
 
+def parse_own_marker(description: str | None, project: str, key: str) -> Marker | None:
+    """The last marker in ``description`` if it names this project and key, else None."""
+    marker = parse_marker(description)
+    return marker if marker is not None and marker.owned_by(project, key) else None
+
+
 def strip_marker(description: str | None) -> str:
     """The description as its author wrote it: the last marker line removed, trailing
     whitespace dropped (it carries no meaning and the marker's separator adds some)."""

@@ -21,18 +21,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from operator_iac.errors import InvalidInputError, PlanFileError
+from operator_iac.plan.hashing import canonical_json
+from operator_iac.state import AgentKind
 
 FORMAT_VERSION = 1
 
 Action = Literal["create", "update", "release", "adopt", "delete", "no-op"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt", "delete", "no-op")
+# Actions that end with a release: they change what conversations get, so they are the ones
+# smoke-tested and, in a promotion, checked in the source environment.
+RELEASING_ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt")
 ChangeKind = Literal["added", "removed", "changed"]
 RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
                    "prompt_size_change", "deletion"]
 SmokeStage = Literal["draft", "released"]
 # Why apply will not carry out a resource as planned without another flag.
 BlockReason = Literal["needs_adopt", "needs_allow_delete", "foreign_draft"]
-AgentKind = Literal["conversational_agent", "procedural_agent"]
+# The path of the change to the prompt text: shown as a line diff (``prompt_diff``), not a value.
+PROMPT_TEXT_PATH = "config.runtime.prompt.text"
 
 
 class _Frozen(BaseModel):
@@ -180,7 +186,7 @@ class Plan(_Frozen):
         to that this plan creates (so procedural agents precede the conversational agents
         that name them); then deletions in reverse: conversational before procedural.
         """
-        writes = [r for r in self.resources if r.action not in ("no-op", "delete")]
+        writes = [r for r in self.resources if r.action in RELEASING_ACTIONS]
         levels = _dependency_levels(writes)
         groups = [tuple(r for r in writes if levels[r.key] == level)
                   for level in range(max(levels.values(), default=-1) + 1)]
@@ -257,8 +263,7 @@ def _load_object(text: str, source: str) -> dict[str, Any]:
 
 def _checksum(data: dict[str, Any]) -> str:
     body = {k: v for k, v in data.items() if k != "checksum"}
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
 def plan_json_schema() -> dict[str, Any]:

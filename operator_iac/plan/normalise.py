@@ -26,17 +26,17 @@ The rules, in the order they apply:
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from operator_iac.plan.hashing import digest
 from operator_iac.plan.marker import strip_marker
 
 SENSITIVE_TEXT = "(sensitive)"
 # A sealed secret is a string no real value starts with (NUL is not valid in agent files).
 _SEAL_PREFIX = "\x00sealed:"
+_SEAL_DIGITS = 64  # all of SHA-256: sealed values enter content hashes, which must not change
 
 Path = tuple[str, ...]
 
@@ -71,8 +71,7 @@ def seal(value: Any) -> str:
     """An opaque token standing for ``value``: equal values give equal tokens."""
     if is_sealed(value):
         return str(value)
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return _SEAL_PREFIX + hashlib.sha256(text.encode()).hexdigest()
+    return _SEAL_PREFIX + digest(value, length=_SEAL_DIGITS)
 
 
 def is_sealed(value: Any) -> bool:

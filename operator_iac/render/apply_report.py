@@ -17,12 +17,11 @@ OUTCOME_TEXT = {
     "rolled_back": "ROLLED BACK",
     "skipped": "skipped",
 }
-_BAD = ("failed", "conflict", "smoke_failed", "rolled_back", "skipped")
 
 
 def summary_line(report: ApplyReport) -> str:
     worked = [r for r in report.results if r.outcome == "applied"]
-    bad = [r for r in report.results if r.outcome in _BAD]
+    bad = [r for r in report.results if not r.ok]
     if not worked and not bad:
         return "Apply complete: nothing to do."
     head = "Apply complete" if not bad else "Apply finished with problems"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from operator_iac.plan.model import FieldChange
-from operator_iac.render.plan_common import CHANGE_SYMBOLS, PROMPT_PATH, format_value
+from operator_iac.plan.model import PROMPT_TEXT_PATH, FieldChange
+from operator_iac.render.plan_common import CHANGE_SYMBOLS, aligned, change_text
 from operator_iac.rollback import AgentHistory, RevisionInfo, RollbackPlan
 
 _COLUMNS = ("REVISION", "STATUS", "CREATED", "UPDATED", "COMMIT", "HASH")
@@ -26,12 +26,7 @@ def _row(revision: RevisionInfo) -> tuple[str, ...]:
 def render_history_text(history: AgentHistory) -> str:
     head = f"{history.key}: {history.kind} {history.agent_id}, {len(history.revisions)} " \
            f"revision{'s' if len(history.revisions) != 1 else ''}"
-    rows = [_COLUMNS, *(_row(r) for r in history.revisions)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
-    lines = [head, ""]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    lines = [head, "", *aligned([_COLUMNS, *(_row(r) for r in history.revisions)])]
     return "\n".join(lines) + "\n"
 
 
@@ -87,13 +82,9 @@ def render_rollback_text(plan: RollbackPlan) -> str:
 
 
 def _change_text(plan: RollbackPlan, change: FieldChange) -> str:
-    if change.path == PROMPT_PATH and plan.prompt_diff:
+    if change.path == PROMPT_TEXT_PATH and plan.prompt_diff:
         return "prompt text (diff below)"
-    if change.kind == "added":
-        return format_value(change.after)
-    if change.kind == "removed":
-        return format_value(change.before)
-    return f"{format_value(change.before)} -> {format_value(change.after)}"
+    return change_text(change)
 
 
 def rollback_data(plan: RollbackPlan, *, released: str | None = None,

@@ -1,13 +1,21 @@
-"""Wording shared by the plan renderers, so text and Markdown say the same things."""
+"""Wording shared by the plan renderers, so text and Markdown say the same things; also used
+by the status and history renderers, which show the same kinds of values."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple
 
-from operator_iac.plan.model import Action, BlockReason, ResourcePlan, RiskFlag, Summary
-
-PROMPT_PATH = "config.runtime.prompt.text"
+from operator_iac.plan.model import (
+    PROMPT_TEXT_PATH,
+    Action,
+    BlockReason,
+    FieldChange,
+    ResourcePlan,
+    RiskFlag,
+    Summary,
+)
 
 ACTION_SYMBOLS: dict[Action, str] = {
     "create": "+", "update": "~", "release": ">", "adopt": "*", "delete": "-", "no-op": "=",
@@ -64,10 +72,29 @@ def smoke_text(resource: ResourcePlan) -> str | None:
     return f"smoke tests run {' and '.join(parts)}" if parts else None
 
 
-def foreign_draft_text(resource: ResourcePlan) -> str | None:
-    if not resource.foreign_draft or resource.blocked == "foreign_draft":
-        return None
-    return FOREIGN_DRAFT_OVERWRITE if resource.writes else FOREIGN_DRAFT_KEPT
+class PlanWarning(NamedTuple):
+    """Something about a resource to read before applying: each renderer formats it."""
+
+    kind: Literal["blocked", "drift", "foreign_draft"]
+    label: str  # a few words, for a summary table
+    title: str | None  # shown before ``text`` ("blocked: ..."); None: ``text`` stands alone
+    text: str
+
+
+def resource_warnings(resource: ResourcePlan) -> list[PlanWarning]:
+    """The warnings that apply to ``resource``, in the order every renderer shows them."""
+    found = []
+    if resource.blocked:
+        found.append(PlanWarning("blocked", f"blocked ({resource.blocked.replace('_', ' ')})",
+                                 "blocked", BLOCK_TEXT[resource.blocked]))
+    if resource.drift:
+        found.append(PlanWarning("drift", DRIFT_TITLE, DRIFT_TITLE,
+                                 resource.drift_reason or ""))
+    # A foreign draft that blocks the resource is said by the block already.
+    if resource.foreign_draft and resource.blocked != "foreign_draft":
+        text = FOREIGN_DRAFT_OVERWRITE if resource.writes else FOREIGN_DRAFT_KEPT
+        found.append(PlanWarning("foreign_draft", "foreign draft", None, text))
+    return found
 
 
 def heading_detail(resource: ResourcePlan) -> str:
@@ -82,18 +109,33 @@ def diff_line_counts(diff: str) -> tuple[int, int]:
     return added, removed
 
 
+def change_text(change: FieldChange) -> str:
+    """The value a field gets, loses, or ``before -> after``."""
+    if change.kind == "added":
+        return format_value(change.after)
+    if change.kind == "removed":
+        return format_value(change.before)
+    return f"{format_value(change.before)} -> {format_value(change.after)}"
+
+
 def visible_changes(resource: ResourcePlan) -> list[tuple[str, str, str]]:
     """(symbol, path, rendering) per field change; the prompt shows as its line diff."""
     rows = []
     for change in resource.changes:
-        if change.path == PROMPT_PATH and resource.prompt_diff:
+        if change.path == PROMPT_TEXT_PATH and resource.prompt_diff:
             added, removed = diff_line_counts(resource.prompt_diff)
             text = f"prompt text: +{added} -{removed} lines"
-        elif change.kind == "added":
-            text = format_value(change.after)
-        elif change.kind == "removed":
-            text = format_value(change.before)
         else:
-            text = f"{format_value(change.before)} -> {format_value(change.after)}"
+            text = change_text(change)
         rows.append((CHANGE_SYMBOLS[change.kind], change.path, text))
     return rows
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as lines of left-aligned columns two spaces apart (the last column unpadded)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return lines

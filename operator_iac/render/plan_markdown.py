@@ -13,17 +13,15 @@ import html
 import re
 from dataclasses import dataclass
 
-from operator_iac.plan.model import Plan, ResourcePlan
+from operator_iac.plan.model import PROMPT_TEXT_PATH, Plan, ResourcePlan
 from operator_iac.render.plan_common import (
     ACTION_PHRASES,
-    BLOCK_TEXT,
-    DRIFT_TITLE,
     KIND_LABELS,
-    PROMPT_PATH,
     RISK_TEXT,
+    PlanWarning,
     diff_line_counts,
-    foreign_draft_text,
     format_value,
+    resource_warnings,
     smoke_text,
     summary_line,
 )
@@ -33,6 +31,7 @@ _NOTE_RESERVE = 1_000  # room kept for the truncation note
 _CELL_LIMIT = 80
 _ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "delete": "🗑️",
           "no-op": "✔️"}
+_WARNING_ICONS = {"blocked": "⛔", "drift": "⚠️", "foreign_draft": "⚠️"}
 
 # key -> how many characters of its prompt diff to keep (None: all, 0: omit the diff).
 Allowance = dict[str, int | None]
@@ -135,13 +134,7 @@ def _table(resources: tuple[ResourcePlan, ...]) -> str:
 
 
 def _flags(resource: ResourcePlan) -> list[str]:
-    flags = []
-    if resource.blocked:
-        flags.append(f"⛔ blocked ({resource.blocked.replace('_', ' ')})")
-    if resource.drift:
-        flags.append(f"⚠️ {DRIFT_TITLE}")
-    if resource.foreign_draft:
-        flags.append("⚠️ foreign draft")
+    flags = [f"{_WARNING_ICONS[w.kind]} {w.label}" for w in resource_warnings(resource)]
     flags.extend(RISK_TEXT[r] for r in resource.risks if r != "deletion")
     return flags
 
@@ -180,8 +173,8 @@ def _section(resource: ResourcePlan, allowance: int | None) -> str:
     lines = [f"#### {_ICONS[resource.action]} `{resource.key}` · {resource.action}", "",
              f"{KIND_LABELS[resource.kind].capitalize()}{agent_id} "
              f"{ACTION_PHRASES[resource.action]}."]
-    for warning in _warnings(resource):
-        lines += ["", f"> {warning}"]
+    for warning in resource_warnings(resource):
+        lines += ["", f"> {_warning_line(warning)}"]
     lines.extend(_change_table(resource))
     if resource.prompt_diff and allowance == 0:
         added, removed = diff_line_counts(resource.prompt_diff)
@@ -196,16 +189,9 @@ def _section(resource: ResourcePlan, allowance: int | None) -> str:
     return "\n".join(lines)
 
 
-def _warnings(resource: ResourcePlan) -> list[str]:
-    warnings = []
-    if resource.blocked:
-        warnings.append(f"⛔ **Blocked**: {BLOCK_TEXT[resource.blocked]}.")
-    if resource.drift:
-        warnings.append(f"⚠️ **{DRIFT_TITLE.capitalize()}**: {resource.drift_reason}.")
-    foreign = foreign_draft_text(resource)
-    if foreign:
-        warnings.append(f"⚠️ {foreign.capitalize()}.")
-    return warnings
+def _warning_line(warning: PlanWarning) -> str:
+    title = f"**{warning.title.capitalize()}**: " if warning.title else ""
+    return f"{_WARNING_ICONS[warning.kind]} {_sentence(title + warning.text)}"
 
 
 def _change_table(resource: ResourcePlan) -> list[str]:
@@ -215,7 +201,7 @@ def _change_table(resource: ResourcePlan) -> list[str]:
         return ["", note] if note else []
     rows = ["", "| Field | Change | Before | After |", "|---|---|---|---|"]
     for change in resource.changes:
-        if change.path == PROMPT_PATH and resource.prompt_diff:
+        if change.path == PROMPT_TEXT_PATH and resource.prompt_diff:
             added, removed = diff_line_counts(resource.prompt_diff)
             before, after = "", f"+{added} -{removed} lines (diff below)"
         else:

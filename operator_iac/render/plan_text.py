@@ -6,16 +6,13 @@ Colour is ANSI only, and only when the caller says so (a terminal without ``NO_C
 
 from __future__ import annotations
 
-from operator_iac.plan.model import Plan, ResourcePlan
+from operator_iac.plan.model import PROMPT_TEXT_PATH, Plan, ResourcePlan
 from operator_iac.render.plan_common import (
     ACTION_PHRASES,
     ACTION_SYMBOLS,
-    BLOCK_TEXT,
-    DRIFT_TITLE,
-    PROMPT_PATH,
     RISK_TEXT,
-    foreign_draft_text,
     heading_detail,
+    resource_warnings,
     smoke_text,
     summary_line,
     visible_changes,
@@ -56,10 +53,13 @@ def _resource_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
     symbol = ACTION_SYMBOLS[resource.action]
     head = (f"{paint(symbol, symbol)} {paint('bold', resource.key)} "
             f"({heading_detail(resource)}) {ACTION_PHRASES[resource.action]}")
-    lines = [head, *(f"    {paint('!', '!')} {w}" for w in _warnings(resource))]
+    lines = [head]
+    for warning in resource_warnings(resource):
+        text = f"{warning.title}: {warning.text}" if warning.title else warning.text
+        lines.append(f"    {paint('!', '!')} {text}")
     for change_symbol, path, text in visible_changes(resource):
         lines.append(f"    {paint(change_symbol, change_symbol)} {path}: {text}")
-        if path == PROMPT_PATH and resource.prompt_diff:
+        if path == PROMPT_TEXT_PATH and resource.prompt_diff:
             lines.extend(_diff_lines(resource.prompt_diff, paint))
     if resource.writes and not resource.changes:
         lines.append("    (no field changes: only the ownership marker is written)")
@@ -69,18 +69,6 @@ def _resource_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
     if smoke:
         lines.append(f"    {smoke}")
     return lines
-
-
-def _warnings(resource: ResourcePlan) -> list[str]:
-    warnings = []
-    if resource.blocked:
-        warnings.append(f"blocked: {BLOCK_TEXT[resource.blocked]}")
-    if resource.drift:
-        warnings.append(f"{DRIFT_TITLE}: {resource.drift_reason}")
-    foreign = foreign_draft_text(resource)
-    if foreign:
-        warnings.append(foreign)
-    return warnings
 
 
 def _diff_lines(diff: str, paint: _Painter) -> list[str]:

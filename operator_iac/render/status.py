@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from operator_iac.render.plan_common import aligned
 from operator_iac.status import AgentStatus, StatusReport
 
 _COLUMNS = ("AGENT", "RELEASED", "DRAFT", "COMMIT", "STATE")
@@ -39,12 +40,8 @@ def _row(agent: AgentStatus) -> tuple[str, ...]:
 
 
 def render_status_text(report: StatusReport) -> str:
-    rows = [_COLUMNS, *(_row(a) for a in report.agents)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
-    lines = [headline(report), context_line(report), ""]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    lines = [headline(report), context_line(report), "",
+             *aligned([_COLUMNS, *(_row(a) for a in report.agents)])]
     notes = _notes(report)
     if notes:
         lines.extend(["", *notes])

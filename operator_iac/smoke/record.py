@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import Conversation, agent_id_of, version_number
 from operator_iac.errors import ApiError, OperationError, OperatorIacError
-from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.marker import parse_marker, parse_own_marker
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -102,8 +102,7 @@ def record_smoke_result(client: OperatorClient, *, project: str, key: str, versi
     remove the agent's older records. Missing hash or commit are taken from the revision's
     own marker."""
     revision = client.conversational_agents.get(version_id)
-    marker = parse_marker(revision.description)
-    own = marker if marker is not None and marker.owned_by(project, key) else None
+    own = parse_own_marker(revision.description, project, key)
     record = SmokeRecord(
         project=project, key=key, version_id=version_id, passed=passed,
         summary=_shorten(summary), at=_now(),

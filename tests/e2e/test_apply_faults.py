@@ -12,18 +12,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
 from operator_iac.api.client import Attempt
-from operator_iac.apply import ApplyOptions
+from operator_iac.apply import ApplyOptions, SmokeVerdict
 from operator_iac.emulator.faults import COMPAT_MODES
 from operator_iac.plan.model import PlanOptions
-from operator_iac.workflow import apply
+from operator_iac.workflow import apply, make_plan
 
 from .conftest import KEYS, PROCEDURAL_KEYS, Platform, ProjectCopy, add_environment
+
+if TYPE_CHECKING:
+    from operator_iac.plan.model import ResourcePlan, SmokeStage
+    from operator_iac.spec.desired import DesiredAgent
 
 Project = Callable[..., ProjectCopy]
 RETRIES = 5  # the client's default max_retries
@@ -343,3 +347,34 @@ def test_plain_text_errors_are_reported_readably(project: Project) -> None:
     result = copy.plan()
     assert result.exit_code == 1
     assert "500" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---- smoke gates -----------------------------------------------------------------------------
+
+
+def test_a_rollback_that_fails_reports_the_smoke_failure_and_what_stays_released(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """The released revision fails its smoke tests and releasing the previous one again fails
+    too: the report says both, and which revision is left released."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    agent_id = platform.id_of("support-triage")
+    previous = platform.released(agent_id).version_id
+    planned = make_plan(applied.target(), platform.client,
+                        options=PlanOptions(targets=("support-triage",)))
+
+    def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
+             ids: Mapping[str, str]) -> SmokeVerdict:
+        if stage == "draft":
+            return SmokeVerdict(stage, True, "1 passed")
+        applied.emulator.fail_next(1, 500, "POST", r"/release$")  # the rollback's release
+        return SmokeVerdict(stage, False, "0 of 1 passed")
+
+    report = apply(planned, platform.client, smoke_gate=gate)
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "failed", outcome
+    assert "smoke tests failed on the released revision" in outcome.message
+    assert f"rolling back to {previous} failed" in outcome.message
+    assert "HTTP 500" in outcome.message
+    assert outcome.rolled_back_to is None
+    assert outcome.released_version_id == platform.released(agent_id).version_id != previous
+    assert report.exit_code() == 1

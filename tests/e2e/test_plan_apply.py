@@ -312,6 +312,15 @@ def test_saved_plan_is_applied_exactly(project: Project, platform: Platform) -> 
     assert list(platform.owners()) == ["call-summary"]
 
 
+def test_a_plan_file_that_cannot_be_written_is_a_usage_error(project: Project) -> None:
+    copy = project()
+    out = copy.root / "missing" / "plan.json"
+    result = copy.plan("--out", str(out))
+    assert result.exit_code == 3
+    assert f"{out}: cannot write the plan file" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_selection_flags_do_not_go_with_a_saved_plan(project: Project,
                                                      platform: Platform) -> None:
     copy = project()

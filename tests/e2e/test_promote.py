@@ -121,6 +121,15 @@ def test_promote_out_saves_a_checked_plan_to_apply_later(environments: Environme
     assert "No changes: production already holds the declarations." in again.stderr
 
 
+def test_selection_flags_do_not_go_with_a_saved_promotion(environments: Environments) -> None:
+    for flag in (("--target", "appointment-booking"), ("--exclude", "call-summary"),
+                 ("--adopt",)):
+        result = environments.run("promote", "promotion.json", "--to", "production", *flag)
+        assert result.exit_code == 3
+        assert "applied exactly as it was made" in result.stderr
+    assert environments.platform("production").writes() == []
+
+
 def test_promote_without_a_terminal_needs_yes(environments: Environments) -> None:
     assert environments.apply_staging().exit_code == 0
     result = environments.promote()

@@ -82,6 +82,14 @@ def test_status_markdown_goes_to_the_step_summary(applied: Environments, tmp_pat
     assert f"| `{KEY}` |" in summary.read_text()
 
 
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries without the waits between them: these tests are about how a run of failures
+    ends, not how long it takes (``Retry-After: 0`` falls back to backoff)."""
+    monkeypatch.setattr("operator_iac.api.retry.backoff_delay", lambda *_: 0.0)
+
+
+@pytest.mark.usefixtures("no_backoff")
 def test_status_rides_out_429s_and_503s(applied: Environments) -> None:
     emulator = applied.platform("staging").emulator
     # Four failures in all: even if one request meets all of them, its retries suffice.
@@ -94,6 +102,7 @@ def test_status_rides_out_429s_and_503s(applied: Environments) -> None:
     assert statuses.count(429) == 2 and statuses.count(503) == 2
 
 
+@pytest.mark.usefixtures("no_backoff")
 def test_status_fails_clearly_when_retries_run_out(applied: Environments) -> None:
     applied.platform("staging").emulator.fail_next(100, 503, method="GET", retry_after=0)
     result = status(applied)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from operator_iac import __version__
 
 
@@ -25,3 +31,16 @@ def test_any_no_color_value_is_accepted(cli, monkeypatch) -> None:  # type: igno
     result = cli("--help")
     assert result.exit_code == 0, result.stderr
     assert colour_enabled(stream=type("Tty", (), {"isatty": lambda self: True})()) is False
+
+
+def test_debug_variable_is_read_as_click_reads_it(
+        cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    missing = str(tmp_path / "operator-iac.yaml")
+    monkeypatch.setenv("OPERATOR_IAC_DEBUG", "false")
+    quiet = cli("--project-file", missing, "validate")
+    assert quiet.exit_code == 3
+    assert "Traceback" not in quiet.stderr
+    monkeypatch.setenv("OPERATOR_IAC_DEBUG", "yes")
+    loud = cli("--project-file", missing, "validate")
+    assert loud.exit_code == 3
+    assert "Traceback" in loud.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from operator_iac.plan.builder import HASH_MISMATCH, NO_MARKER
+from operator_iac.plan.compare import HASH_MISMATCH, NO_MARKER
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.render.plan_json import render_plan_json
 from operator_iac.render.plan_markdown import render_plan_markdown

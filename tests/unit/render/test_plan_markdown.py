@@ -118,3 +118,18 @@ def test_risks_and_smoke_tests_are_separate_sentences(make_plan: Factory,
 
     assert "**Risks:** model change, tool removed." in text
     assert "\nSmoke tests run on the draft before release and after release." in text
+
+
+def test_warnings_are_quoted_and_flagged_once(make_plan: Factory,
+                                              make_resource: Factory) -> None:
+    blocked = make_resource("a", foreign_draft=True, blocked="foreign_draft")
+    overwritten = make_resource("b", foreign_draft=True)
+
+    text = render_plan_markdown(make_plan(blocked, overwritten))
+
+    assert "| ✏️ | `a` | conversational | update | 1 | ⛔ blocked (foreign draft) |" in text
+    assert ("> ⛔ **Blocked**: the agent has an unreleased draft that operator-iac did not "
+            "write; apply refuses to overwrite it without --overwrite-draft.") in text
+    assert "| ✏️ | `b` | conversational | update | 1 | ⚠️ foreign draft |" in text
+    assert ("> ⚠️ The agent has an unreleased draft that operator-iac did not write; it will "
+            "be overwritten (--overwrite-draft).") in text

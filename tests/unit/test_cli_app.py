@@ -1,0 +1,45 @@
+"""The application object the commands share: which platform each environment talks to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from operator_iac.cli.app import App
+from operator_iac.settings import Settings
+
+PROJECT_FILE = """\
+project: demo
+agents_dir: agents
+environments:
+  staging:
+    api_url: http://staging.test
+    api_key_env: KEY_STAGING
+  production:
+    api_url: http://production.test
+    api_key_env: KEY_PRODUCTION
+"""
+
+
+@pytest.mark.parametrize("source", ["flag", "variable"])
+def test_the_api_url_override_points_only_the_main_environment_elsewhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    """``--api-url`` and ``OPERATOR_IAC_API_URL`` are one setting: promote's source keeps the
+    api_url of the project file with either."""
+    (tmp_path / "agents").mkdir()
+    project_file = tmp_path / "operator-iac.yaml"
+    project_file.write_text(PROJECT_FILE, encoding="utf-8")
+    monkeypatch.setenv("KEY_STAGING", "op_staging")
+    monkeypatch.setenv("KEY_PRODUCTION", "op_production")
+    monkeypatch.delenv("OPERATOR_IAC_API_URL", raising=False)
+    if source == "variable":  # click hands the variable over as the flag's value too
+        monkeypatch.setenv("OPERATOR_IAC_API_URL", "http://override.test")
+    app = App(Settings(project_file=project_file, env="production",
+                       api_url="http://override.test"))
+    try:
+        other, client = app.other_environment("staging")
+        assert other.api_url == client.base_url == "http://staging.test"
+        assert app.target().api_url == "http://override.test"
+    finally:
+        app.close()
