@@ -76,3 +76,10 @@ def emulator(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
     """A running emulator with in-memory state: ``.url``, ``.ws_url``, ``.api_key``, and
     fault / compatibility controls (``fail_next``, ``set_faults``, ``set_compat`` ...)."""
     return emulator_factory()
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries without the waits between them, for tests about how a run of failures ends,
+    not how long it takes (``Retry-After: 0`` falls back to backoff)."""
+    monkeypatch.setattr("operator_iac.api.retry.backoff_delay", lambda *_: 0.0)

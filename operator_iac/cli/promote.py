@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,11 +95,14 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
     output.info("\n".join(promotion.check.lines()))
     promotion.check.raise_if_refused()
     if out is not None:
-        out.write_text(plan.to_json(), encoding="utf-8")
+        output.write_file(out, plan.to_json(), "plan")
         output.info(f"Saved the plan to {out}; apply it with: operator-iac promote {out} "
                     f"--to {destination}")
         return 0
-    _confirm(yes or plan_file is not None, source, destination)
+    if not (yes or plan_file is not None):
+        output.confirm(f"Promote these changes from {source} to {destination}?",
+                       "promote needs --yes, or a saved plan file, when it is not run from a "
+                       "terminal")
     return _apply(app, promotion, no_smoke, no_rollback, fmt, parallelism)
 
 
@@ -146,13 +148,3 @@ def _apply(app: App, promotion: Promotion, no_smoke: bool, no_rollback: bool, fm
     append_step_summary(f"Promotion from {check.source} to {check.destination}\n\n"
                         + render_apply_markdown(report))
     return report.exit_code()
-
-
-def _confirm(confirmed: bool, source: str, destination: str) -> None:
-    if confirmed:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError("promote needs --yes, or a saved plan file, when it is not run from "
-                         "a terminal")
-    click.confirm(f"Promote these changes from {source} to {destination}?", abort=True,
-                  err=True)

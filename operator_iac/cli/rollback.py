@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -74,7 +73,9 @@ def rollback_command(app: App, key: str, env: str | None, to: str | None, steps:
         if fmt == "json":
             output.result(_json(rollback_data(plan, released=plan.target)))
         return 0
-    _confirm(yes, plan.target)
+    if not yes:
+        output.confirm(f"Release {plan.target} again?",
+                       "rollback needs --yes when it is not run from a terminal")
     released = execute_rollback(client, plan)
     output.info(f"{key}: released {released} again")
     verdict = None
@@ -121,14 +122,6 @@ def _show_failure(smoke: SmokeVerdict) -> None:
 
 def _json(data: object) -> str:
     return json.dumps(data, indent=2)
-
-
-def _confirm(confirmed: bool, version_id: str) -> None:
-    if confirmed:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError("rollback needs --yes when it is not run from a terminal")
-    click.confirm(f"Release {version_id} again?", abort=True, err=True)
 
 
 class _SecretsNotNeeded(Mapping[str, str]):

@@ -8,7 +8,7 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
-from operator_iac.cli.output import info, result, warn
+from operator_iac.cli.output import info, result, warn, write_file
 
 
 @click.command("smoke")
@@ -62,7 +62,7 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
         # Promotion reads these records: a passing run of what is released is its evidence.
         record_smoke_report(app.client(), report, project=target.project.name, warn=warn)
     if junit is not None:
-        junit.write_text(render_junit(report), encoding="utf-8")
+        write_file(junit, render_junit(report), "JUnit report")
         info(f"JUnit report written to {junit}")
     result(render_smoke_json(report) if fmt == "json" else render_smoke_text(report))
     append_step_summary(render_smoke_markdown(report))

@@ -38,6 +38,7 @@ from operator_iac.state import (
     RemoteVersion,
     Snapshot,
     fetch_snapshot,
+    read_revision,
 )
 
 if TYPE_CHECKING:
@@ -158,12 +159,7 @@ def _revision(agent: RemoteAgent, version: RemoteVersion,
     for held in (agent.released, agent.draft):
         if held is not None and held.version_id == version.version_id:
             return held
-    resource = client.conversational_agents if agent.kind == "conversational_agent" \
-        else client.procedural_agents
-    body = resource.get(version.version_id)
-    return RemoteRevision(version.version_id, version.status, body.name, body.description,
-                          dict(body.config), tuple(body.postprocess_agents or ()),
-                          body.updated_at)
+    return read_revision(client, agent.kind, version.version_id, version.status)
 
 
 # ---- files -----------------------------------------------------------------------------------

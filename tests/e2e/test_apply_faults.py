@@ -1,10 +1,10 @@
 """Faults through the emulator's fault injection, and what they must never cause: duplicate
 agents, lost updates, or a platform that the next ``apply`` cannot bring back in line.
 
-Error bursts carry ``Retry-After: 0`` where the client retries, so the tests stay fast
-without changing the retry logic under test. A 500 is not retried (DESIGN.md section 4.4
-retries 429 and 502/503/504 only): it must end the run cleanly, and the next ``apply`` must
-converge.
+Error bursts carry ``Retry-After: 0`` and the backoff waits are skipped (``no_backoff``), so
+the tests stay fast without changing which requests are retried. A 500 is not retried
+(DESIGN.md section 4.4 retries 429 and 502/503/504 only): it must end the run cleanly, and the
+next ``apply`` must converge.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 Project = Callable[..., ProjectCopy]
 RETRIES = 5  # the client's default max_retries
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def assert_converged(copy: ProjectCopy, platform: Platform) -> None:

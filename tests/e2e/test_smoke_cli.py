@@ -44,6 +44,15 @@ def test_the_example_agents_pass(applied: ProjectCopy) -> None:
     assert "appointment-booking: greets and checks availability: passed" in result.stderr
 
 
+def test_a_junit_file_that_cannot_be_written_is_a_usage_error(applied: ProjectCopy,
+                                                               tmp_path: Path) -> None:
+    junit = tmp_path / "missing-folder" / "smoke.xml"
+    result = applied.run("smoke", "--junit", str(junit))
+    assert result.exit_code == 3
+    assert f"{junit}: cannot write the JUnit report" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_json_and_junit_reports(applied: ProjectCopy, tmp_path: Path) -> None:
     junit = tmp_path / "smoke.xml"
     result = applied.run("smoke", "--format", "json", "--junit", str(junit),

@@ -82,13 +82,6 @@ def test_status_markdown_goes_to_the_step_summary(applied: Environments, tmp_pat
     assert f"| `{KEY}` |" in summary.read_text()
 
 
-@pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries without the waits between them: these tests are about how a run of failures
-    ends, not how long it takes (``Retry-After: 0`` falls back to backoff)."""
-    monkeypatch.setattr("operator_iac.api.retry.backoff_delay", lambda *_: 0.0)
-
-
 @pytest.mark.usefixtures("no_backoff")
 def test_status_rides_out_429s_and_503s(applied: Environments) -> None:
     emulator = applied.platform("staging").emulator
