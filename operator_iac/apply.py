@@ -34,7 +34,9 @@ from operator_iac.errors import (
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import Plan, ResourcePlan, SmokeStage
 from operator_iac.plan.writes import persisted_mismatches, remote_moved, write_body
-from operator_iac.state import AgentKind, RemoteAgent, agents_resource, fetch_agent, read_revision
+from operator_iac.spec.desired import AgentKind
+from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
+from operator_iac.state.snapshot import RemoteAgent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient

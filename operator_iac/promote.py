@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from operator_iac.smoke.record import SmokeRecord
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.spec.project import Project
-    from operator_iac.state import RemoteAgent, Snapshot
+    from operator_iac.state.snapshot import RemoteAgent, Snapshot
     from operator_iac.target import Target
     from operator_iac.workflow import PlannedRun
 
@@ -201,7 +201,7 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     """Check every agent ``plan`` changes against the source environment."""
     from operator_iac.plan.builder import build_plan
     from operator_iac.plan.model import RELEASING_ACTIONS
-    from operator_iac.state import fetch_snapshot
+    from operator_iac.state.fetch import fetch_snapshot
 
     # The agents whose release the promotion changes are the ones checked in the source.
     keys = [r.key for r in plan.resources if r.action in RELEASING_ACTIONS]

@@ -32,14 +32,9 @@ from operator_iac.plan.compare import own_marker
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.identity import claims_by_key
 from operator_iac.plan.marker import Marker, parse_marker
-from operator_iac.state import (
-    AgentKind,
-    RemoteAgent,
-    RemoteRevision,
-    RemoteVersion,
-    Snapshot,
-    agents_resource,
-)
+from operator_iac.spec.desired import AgentKind
+from operator_iac.state.fetch import agents_resource
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -129,7 +124,7 @@ def find_agent(snapshot: Snapshot, project: str, key: str) -> LoadedAgent:
 
 def load_agent(client: OperatorClient, project: str, key: str, *,
                parallelism: int = 8) -> LoadedAgent:
-    from operator_iac.state import fetch_snapshot
+    from operator_iac.state.fetch import fetch_snapshot
 
     return find_agent(fetch_snapshot(client, parallelism=parallelism), project, key)
 

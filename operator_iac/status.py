@@ -28,7 +28,7 @@ from operator_iac.plan.compare import NO_MARKER, own_marker
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.plan.model import Plan, ResourcePlan, UnprunedAgent
-    from operator_iac.state import RemoteAgent, RemoteRevision, Snapshot
+    from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, Snapshot
     from operator_iac.target import Target
 
 DRIFT_EXIT_CODE = 2
@@ -160,7 +160,7 @@ def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = 8
                  environ: Mapping[str, str] | None = None) -> StatusReport:
     """Read the platform once and compare it with the declarations for ``target``."""
     from operator_iac.plan.builder import build_plan
-    from operator_iac.state import fetch_snapshot
+    from operator_iac.state.fetch import fetch_snapshot
     from operator_iac.workflow import current_commit
 
     desired = target.desired(environ)

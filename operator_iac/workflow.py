@@ -64,7 +64,7 @@ def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | 
     ``smoke=False`` (``--no-smoke``) makes the plan say that no smoke test will run.
     """
     from operator_iac.plan.builder import build_plan
-    from operator_iac.state import fetch_snapshot
+    from operator_iac.state.fetch import fetch_snapshot
 
     desired = target.desired(environ)
     snapshot = fetch_snapshot(client, parallelism=parallelism)

@@ -53,7 +53,7 @@ def rollback_command(app: App, key: str, env: str | None, to: str | None, steps:
     """
     from operator_iac.render.history import render_rollback_text, rollback_data
     from operator_iac.rollback import choose_revision, execute_rollback, load_agent, plan_rollback
-    from operator_iac.state import read_revision
+    from operator_iac.state.fetch import read_revision
 
     if to is not None and steps is not None:
         raise UsageError("--to and --steps exclude each other")

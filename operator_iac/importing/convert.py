@@ -34,7 +34,7 @@ from operator_iac.spec.agent_file import agent_adapter
 from operator_iac.spec.desired import AgentKind
 from operator_iac.spec.merge import deep_merge
 from operator_iac.spec.models import ConversationalConfig, ProceduralConfig
-from operator_iac.state import RemoteRevision
+from operator_iac.state.snapshot import RemoteRevision
 
 PROMPT_FILE_CHARS = 400
 PROMPT_FILE_LINES = 8

@@ -27,7 +27,7 @@ from operator_iac.importing.keys import KeyCandidate, check_collisions, derive_k
 from operator_iac.plan.identity import markers, owner_key
 from operator_iac.plan.refs import ref_key
 from operator_iac.spec.desired import AgentKind
-from operator_iac.state import RemoteAgent, RemoteRevision, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, Snapshot
 
 Situation = Literal["managed", "declared", "foreign", "free"]
 

@@ -32,14 +32,8 @@ from operator_iac.importing.yaml_text import render_document
 from operator_iac.spec.loader import display_path
 from operator_iac.spec.project import AGENT_SUFFIXES
 from operator_iac.spec.validation import ValidationReport, validate_paths
-from operator_iac.state import (
-    RemoteAgent,
-    RemoteRevision,
-    RemoteVersion,
-    Snapshot,
-    fetch_snapshot,
-    read_revision,
-)
+from operator_iac.state.fetch import fetch_snapshot, read_revision
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient

@@ -56,7 +56,7 @@ from operator_iac.plan.risks import risk_flags
 from operator_iac.plan.selection import select
 from operator_iac.plan.writes import remote_state
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteAgent, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, Snapshot
 
 SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
 

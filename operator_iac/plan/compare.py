@@ -16,7 +16,7 @@ from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
 from operator_iac.plan.marker import Marker, parse_own_marker
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteRevision
+from operator_iac.state.snapshot import RemoteRevision
 
 # Why a released revision counts as changed outside operator-iac (drift).
 NO_MARKER = "the released revision carries no operator-iac marker"

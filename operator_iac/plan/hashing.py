@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from operator_iac.state import RemoteRevision
+from operator_iac.state.snapshot import RemoteRevision
 
 HASH_LENGTH = 16  # hex digits kept: 64 bits, plenty to tell revisions of one agent apart
 

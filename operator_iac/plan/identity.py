@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from operator_iac.errors import DeclarationError, Diagnostic
 from operator_iac.plan.marker import Marker, parse_marker
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteAgent, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, Snapshot
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from operator_iac.errors import InvalidInputError, PlanFileError
 from operator_iac.plan.hashing import canonical_json
-from operator_iac.state import AgentKind
+from operator_iac.spec.desired import AgentKind
 
 FORMAT_VERSION = 1
 

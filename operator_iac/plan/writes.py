@@ -26,7 +26,7 @@ from operator_iac.plan.model import FieldChange, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import merge_for_write
 from operator_iac.plan.refs import resolve_for_write
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteAgent, RemoteRevision
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 
 def remote_state(agent: RemoteAgent | None) -> RemoteState | None:

@@ -24,7 +24,7 @@ from operator_iac.smoke.suite import (
 )
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteAgent
+from operator_iac.state.snapshot import RemoteAgent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -110,7 +110,7 @@ def smoke_environment(client: OperatorClient, project: str,
                       progress: Progress | None = None) -> SmokeReport:
     """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
     from operator_iac.plan.identity import resolve_ownership
-    from operator_iac.state import fetch_snapshot
+    from operator_iac.state.fetch import fetch_snapshot
 
     check_keys(keys, desired)
     snapshot = fetch_snapshot(client, parallelism=parallelism)

@@ -17,7 +17,7 @@ from operator_iac.plan.diff import diff_content, prompt_diff
 from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.plan.model import PlanOptions
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
 TARGET_MS = 50.0
 RUNS = 21

@@ -32,7 +32,7 @@ from operator_iac.api.client import OperatorClient
 from operator_iac.apply import ApplyOptions
 from operator_iac.emulator.server import EmulatorServer
 from operator_iac.spec.project import load_project
-from operator_iac.state import fetch_snapshot
+from operator_iac.state.fetch import fetch_snapshot
 from operator_iac.target import Target, build_target
 from operator_iac.workflow import apply, make_plan
 

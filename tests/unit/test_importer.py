@@ -24,7 +24,7 @@ from operator_iac.plan.model import PlanOptions
 from operator_iac.spec.loader import parse_yaml
 from operator_iac.spec.project import load_project
 from operator_iac.spec.resolve import resolve_project
-from operator_iac.state import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
 PROJECT = "acme-support"
 API_URL = "http://127.0.0.1:9"

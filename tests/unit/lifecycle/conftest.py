@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from operator_iac.state import RemoteAgent, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, Snapshot
 
 from ..plan.conftest import (  # noqa: F401  (fixtures, used by name)
     API_URL,

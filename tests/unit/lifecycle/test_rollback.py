@@ -17,7 +17,7 @@ from operator_iac.rollback import (
     find_agent,
     plan_rollback,
 )
-from operator_iac.state import RemoteAgent, RemoteRevision
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 from .conftest import PROJECT
 

@@ -13,7 +13,7 @@ from operator_iac.render.status import (
     render_status_text,
 )
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteAgent, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, Snapshot
 from operator_iac.status import StatusReport, build_status
 
 from .conftest import PROJECT

@@ -22,7 +22,7 @@ from operator_iac.plan.model import Plan, PlanOptions
 from operator_iac.plan.normalise import merge_for_write
 from operator_iac.plan.refs import resolve_for_write
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
 PROJECT = "acme-support"
 API_URL = "http://127.0.0.1:9"

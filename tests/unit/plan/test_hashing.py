@@ -11,7 +11,7 @@ from operator_iac.plan.hashing import (
     hash_matches,
     revision_fingerprint,
 )
-from operator_iac.state import RemoteRevision
+from operator_iac.state.snapshot import RemoteRevision
 
 
 def test_content_hash_ignores_key_order_and_is_short_hex() -> None:

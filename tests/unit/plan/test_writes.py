@@ -16,7 +16,7 @@ from operator_iac.plan.writes import (
     remote_state,
     write_body,
 )
-from operator_iac.state import RemoteRevision
+from operator_iac.state.snapshot import RemoteRevision
 
 Factory = Any
 

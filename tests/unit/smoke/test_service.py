@@ -11,7 +11,7 @@ from operator_iac.errors import UsageError
 from operator_iac.smoke.service import parse_version, select_targets
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.models import SmokeTest
-from operator_iac.state import RemoteAgent, RemoteRevision, RemoteVersion
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion
 
 TEST = SmokeTest(name="greets")
 

@@ -1,71 +1,27 @@
-"""A frozen snapshot of the remote state the planner needs: every agent on the platform with
-its versions list and the contents of its released and draft revisions.
+"""Reading the remote state: the snapshot of every agent (fetched concurrently through the API
+client), one agent's view for apply's re-checks, and one revision's content.
 
-The planner reads only this value (no I/O in ``operator_iac.plan``); fetching it concurrently
-through the API client is this module's other half.
+The values it returns are defined in ``operator_iac.state.snapshot``; this is the state
+layer's only I/O.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
+
+from operator_iac.spec.desired import AgentKind
+from operator_iac.state.snapshot import (
+    RemoteAgent,
+    RemoteRevision,
+    RemoteVersion,
+    Snapshot,
+    VersionStatus,
+)
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.resources import AgentsResource
-
-AgentKind = Literal["conversational_agent", "procedural_agent"]
-VersionStatus = Literal["released", "draft", "archived"]
-
-
-@dataclass(frozen=True)
-class RemoteVersion:
-    """One entry of an agent's versions list (no config: the list does not carry it)."""
-
-    version_id: str  # "<agent id>@v<N>"
-    number: int
-    status: VersionStatus
-    name: str
-    description: str
-    created_at: str | None = None
-    updated_at: str | None = None
-
-
-@dataclass(frozen=True)
-class RemoteRevision:
-    """The full content of one revision, as the platform returned it."""
-
-    version_id: str
-    status: VersionStatus
-    name: str
-    description: str
-    config: dict[str, Any]
-    postprocess_agents: tuple[str, ...] = ()
-    updated_at: str | None = None
-
-
-@dataclass(frozen=True)
-class RemoteAgent:
-    kind: AgentKind
-    id: str
-    versions: tuple[RemoteVersion, ...]
-    released: RemoteRevision | None = None
-    draft: RemoteRevision | None = None
-
-    @property
-    def newest(self) -> RemoteVersion | None:
-        return max(self.versions, key=lambda v: v.number) if self.versions else None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    api_url: str
-    agents: tuple[RemoteAgent, ...] = field(default=())
-
-    def by_id(self, agent_id: str) -> RemoteAgent | None:
-        return next((a for a in self.agents if a.id == agent_id), None)
-
 
 # ---- fetching ---------------------------------------------------------------------------
 # The fetch is the only I/O in this module. The agents lists must be read page after page

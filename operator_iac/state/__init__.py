@@ -1,0 +1,2 @@
+"""Remote state: ``snapshot`` holds the frozen values the planner reads (agents, their versions
+and revisions); ``fetch`` reads them from the platform through the API client."""

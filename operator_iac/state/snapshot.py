@@ -1,0 +1,63 @@
+"""The frozen snapshot of remote state the planner reads: every agent on the platform with
+its versions list and the contents of its released and draft revisions.
+
+These are plain values (no I/O); ``operator_iac.state.fetch`` reads them from the platform.
+The planner (``operator_iac.plan``) reads only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from operator_iac.spec.desired import AgentKind
+
+VersionStatus = Literal["released", "draft", "archived"]
+
+
+@dataclass(frozen=True)
+class RemoteVersion:
+    """One entry of an agent's versions list (no config: the list does not carry it)."""
+
+    version_id: str  # "<agent id>@v<N>"
+    number: int
+    status: VersionStatus
+    name: str
+    description: str
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteRevision:
+    """The full content of one revision, as the platform returned it."""
+
+    version_id: str
+    status: VersionStatus
+    name: str
+    description: str
+    config: dict[str, Any]
+    postprocess_agents: tuple[str, ...] = ()
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteAgent:
+    kind: AgentKind
+    id: str
+    versions: tuple[RemoteVersion, ...]
+    released: RemoteRevision | None = None
+    draft: RemoteRevision | None = None
+
+    @property
+    def newest(self) -> RemoteVersion | None:
+        return max(self.versions, key=lambda v: v.number) if self.versions else None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    api_url: str
+    agents: tuple[RemoteAgent, ...] = field(default=())
+
+    def by_id(self, agent_id: str) -> RemoteAgent | None:
+        return next((a for a in self.agents if a.id == agent_id), None)
