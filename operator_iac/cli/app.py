@@ -16,13 +16,10 @@ import click
 from operator_iac.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from operator_iac.api.client import OperatorClient
-    from operator_iac.apply import SmokeGate
-    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.services.feedback import Feedback
+    from operator_iac.services.target import Target
     from operator_iac.spec.project import Project
-    from operator_iac.target import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,8 +32,6 @@ class App:
     _project: Project | None = None
     _target: Target | None = None
     _client: OperatorClient | None = None
-    # Set by ``promote``: apply into a promote_from environment is allowed only through it.
-    promoting: bool = False
 
     def close(self) -> None:
         while self.closers:
@@ -55,7 +50,7 @@ class App:
         With ``--emulator`` an in-process emulator is started and every call goes to it.
         """
         if self._target is None or (env is not None and env != self._target.env_name):
-            from operator_iac.target import choose_environment
+            from operator_iac.services.target import choose_environment
 
             name = choose_environment(self.project(), env or self.settings.env,
                                       fallback_to_first=self.settings.emulator)
@@ -99,20 +94,17 @@ class App:
         self.closers.append(client.close)
         return target, client
 
-    def smoke_gate(self, desired: Mapping[str, DesiredAgent], *, parallelism: int = 8,
-                   keep_conversations: bool = False) -> SmokeGate:
-        """The smoke-test gate apply calls on drafts and released revisions; the verdicts
-        that decide about a released revision are recorded on the platform for promote."""
+    def feedback(self) -> Feedback:
+        """Where services send their messages: stderr, with a spinner on a terminal."""
         from operator_iac.cli.output import info, warn
-        from operator_iac.workflow import smoke_gate
+        from operator_iac.cli.progress import activity
+        from operator_iac.services.feedback import Feedback
 
-        return smoke_gate(self.project().name, self.client(), desired,
-                          parallelism=parallelism, keep_conversations=keep_conversations,
-                          progress=info, warn=warn)
+        return Feedback(info=info, warn=warn, activity=activity)
 
     def _build_target(self, env: str | None, api_url: str | None) -> Target:
         """The target for ``env`` at ``api_url``; with ``--emulator``, on a new emulator."""
-        from operator_iac.target import build_target
+        from operator_iac.services.target import build_target
 
         if not self.settings.emulator:
             return build_target(self.project(), env, api_url=api_url)
@@ -121,7 +113,7 @@ class App:
                             ws_url=server.ws_url)
 
     def _start_emulator(self) -> Any:
-        from operator_iac.emulator.server import start_in_process
+        from operator_iac.services.emulator import start_in_process
 
         server = start_in_process()
         self.closers.append(server.stop)

@@ -15,8 +15,7 @@ from operator_iac.cli.options import (
     parallelism_option,
     selection_options,
 )
-from operator_iac.cli.progress import activity
-from operator_iac.errors import UsageError
+from operator_iac.cli.reports import confirmer, plan_shower, render_apply
 
 
 @click.command("apply")
@@ -51,56 +50,25 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
       operator-iac --emulator apply --yes
       operator-iac apply --env staging --target call-summary --no-smoke --yes
     """
-    from operator_iac.apply import ApplyOptions
+    from operator_iac.apply.report import ApplyOptions
     from operator_iac.plan.model import PlanOptions
-    from operator_iac.render.apply_report import (
-        render_apply_json,
-        render_apply_markdown,
-        render_apply_text,
-    )
-    from operator_iac.render.plan_text import render_plan_text
-    from operator_iac.workflow import apply, load_saved_plan, make_plan
+    from operator_iac.render.apply_report import render_apply_markdown
+    from operator_iac.services.apply import ApplyRequest, apply_declarations
 
-    target = app.target(env)
-    environment = target.environment
-    if environment is not None and environment.promote_from and not app.promoting:
-        raise UsageError(
-            f"environment {target.env_name!r} only receives promotions: run "
-            f"operator-iac promote --from {environment.promote_from} --to {target.env_name}")
-    client = app.client()
-    if plan_file is not None:
-        if targets or excludes or prune or adopt or allow_delete:
-            raise UsageError("a saved plan is applied exactly as it was made: give --target, "
-                             "--exclude, --prune, --adopt and --allow-delete to `plan`")
-        planned = load_saved_plan(plan_file, target, smoke=not no_smoke)
-        overwrite_draft = overwrite_draft or planned.plan.options.overwrite_draft
-    else:
-        options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
-                              overwrite_draft=overwrite_draft, targets=targets,
-                              excludes=excludes)
-        with activity() as say:
-            say(f"Reading agents from {target.api_url} ...")
-            planned = make_plan(target, client, options=options, parallelism=parallelism,
-                                smoke=not no_smoke)
-    plan = planned.plan
-    if fmt == "text":
-        color = output.colour_enabled(app.settings.no_color)
-        output.result(render_plan_text(plan, color=color).rstrip("\n"))
-    if not plan.has_changes:
+    request = ApplyRequest(
+        plan_file=plan_file, keep_conversations=keep_conversations,
+        plan_options=PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
+                                 overwrite_draft=overwrite_draft, targets=targets,
+                                 excludes=excludes),
+        options=ApplyOptions(overwrite_draft=overwrite_draft, smoke=not no_smoke,
+                             rollback=not no_rollback, parallelism=parallelism))
+    confirm = confirmer(yes or plan_file is not None, "apply needs --yes, or a saved plan "
+                        "file, when it is not run from a terminal")
+    run = apply_declarations(app.target(env), app.client(), request, feedback=app.feedback(),
+                             show_plan=plan_shower(app, fmt), confirm=confirm)
+    if run.report is None:
         output.info("No changes: the platform already matches the declarations.")
         return 0
-    if not (yes or plan_file is not None):
-        output.confirm("Apply these changes?", "apply needs --yes, or a saved plan file, when "
-                       "it is not run from a terminal")
-    gate = None if no_smoke else app.smoke_gate(planned.desired, parallelism=parallelism,
-                                                keep_conversations=keep_conversations)
-    report = apply(planned, client,
-                   options=ApplyOptions(overwrite_draft=overwrite_draft, smoke=not no_smoke,
-                                        rollback=not no_rollback, parallelism=parallelism),
-                   smoke_gate=gate, progress=output.info)
-    rendered = {"json": render_apply_json, "markdown": render_apply_markdown,
-                "text": render_apply_text}[fmt](report)
-    output.result(rendered.rstrip("\n"))
-    append_step_summary(render_apply_markdown(report))
-    return report.exit_code()
-
+    output.result(render_apply(run.report, fmt))
+    append_step_summary(render_apply_markdown(run.report))
+    return run.report.exit_code()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.output import info, result
+
+if TYPE_CHECKING:
+    from operator_iac.emulator.server import EmulatorServer
 
 
 def _ready_lines(url: str, ws_url: str, api_key: str) -> list[str]:
@@ -61,27 +64,15 @@ def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules
       operator-iac emulator --port 0 --db emulator.sqlite
       operator-iac emulator --latency-ms 50 --error-rate 0.1 --seed 7
     """
-    from operator_iac.emulator.faults import COMPAT_MODES, FaultSettings
-    from operator_iac.emulator.rules import load_rules
-    from operator_iac.emulator.server import EmulatorServer
+    from operator_iac.services.emulator import ServeRequest, serve
 
-    unknown = sorted(set(compat) - set(COMPAT_MODES))
-    if unknown:
-        raise click.BadParameter(f"unknown mode {unknown[0]!r} (choose from "
-                                 f"{', '.join(sorted(COMPAT_MODES))})", param_hint="--compat")
-    faults = FaultSettings.model_validate({
-        "latency_ms": latency_ms, "error_rate": error_rate, "seed": seed,
-        "rate_limit_rps": rate_limit, "drop_sse_after": drop_sse_after, "compat": list(compat)})
-    server = EmulatorServer(host, port, api_key, db, log_level="info", access_log=True,
-                            rules=load_rules(rules) if rules else None, silent=silent,
-                            keepalive_s=keepalive, faults=faults)
+    request = ServeRequest(host, port, db, api_key, rules, silent, keepalive, latency_ms,
+                           error_rate, seed, rate_limit, drop_sse_after, compat)
 
     def announce(running: EmulatorServer) -> None:
         result("\n".join(_ready_lines(running.url, running.ws_url, running.api_key)))
         info("Press Ctrl-C to stop.")
 
-    # Ctrl-C is the normal way to stop: uvicorn shuts down, then re-raises the signal.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever(on_ready=announce)
+    serve(request, on_ready=announce)
     info("Emulator stopped.")
     return 0

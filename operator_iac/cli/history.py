@@ -7,7 +7,6 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.options import env_option, format_option, parallelism_option
-from operator_iac.cli.progress import activity
 
 
 @click.command("history")
@@ -27,13 +26,10 @@ def history_command(app: App, key: str, env: str | None, fmt: str, parallelism: 
       operator-iac history call-summary --env staging --format json
     """
     from operator_iac.render.history import render_history_json, render_history_text
-    from operator_iac.rollback import agent_history, load_agent
+    from operator_iac.services.history import read_history
 
-    target = app.target(env)
-    with activity() as say:
-        say(f"Reading agents from {target.api_url} ...")
-        loaded = load_agent(app.client(), target.project.name, key, parallelism=parallelism)
-    history = agent_history(loaded, target.project.name)
+    history = read_history(app.target(env), app.client(), key, parallelism=parallelism,
+                           feedback=app.feedback())
     render = render_history_json if fmt == "json" else render_history_text
     output.result(render(history).rstrip("\n"))
     return 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from operator_iac.cli import output
@@ -42,10 +40,11 @@ def import_command(app: App, ids: tuple[str, ...], env: str | None, everything: 
       operator-iac import --env production ca_8qm9JBCiTe7@v3 --force
       operator-iac import --env staging --all --dry-run
     """
-    from operator_iac.importing import ImportOptions, import_agents
     from operator_iac.importing.report import render_dry_run, render_import_text
+    from operator_iac.importing.results import ImportOptions
+    from operator_iac.services.import_ import ensure_agents_dir, import_agents
 
-    _ensure_agents_dir(app.settings.project_file)
+    ensure_agents_dir(app.settings.project_file)
     target = app.target(env)
     options = ImportOptions(ids=ids, everything=everything, force=force, dry_run=dry_run,
                             parallelism=parallelism)
@@ -65,13 +64,3 @@ def import_command(app: App, ids: tuple[str, ...], env: str | None, everything: 
                      "running plan")
         return InvalidInputError.exit_code
     return 0
-
-
-def _ensure_agents_dir(project_file: Path | None) -> None:
-    """Create the agents directory of a new project, so its first import can fill it."""
-    from operator_iac.spec.project import find_project_file, read_project_file
-
-    file = find_project_file(project_file)
-    spec, _, _ = read_project_file(file)
-    if spec is not None:
-        (file.parent / spec.agents_dir).mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,7 +16,9 @@ from operator_iac.cli.options import (
     parallelism_option,
     selection_options,
 )
-from operator_iac.cli.progress import activity
+
+if TYPE_CHECKING:
+    from operator_iac.plan.model import Plan
 
 CHANGES_PENDING_EXIT_CODE = 2
 
@@ -50,25 +53,27 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
     """
     from operator_iac.plan.model import PlanOptions
     from operator_iac.render.plan_markdown import render_plan_markdown
-    from operator_iac.render.plan_text import render_plan_text
-    from operator_iac.workflow import make_plan
+    from operator_iac.services.plan import make_plan
 
-    target = app.target(env)
     options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
                           overwrite_draft=overwrite_draft, targets=targets, excludes=excludes)
-    with activity() as say:
-        say(f"Reading agents from {target.api_url} ...")
-        planned = make_plan(target, app.client(), options=options, parallelism=parallelism)
-    plan = planned.plan
-    if fmt == "json":
-        output.result(plan.to_json().rstrip("\n"))
-    elif fmt == "markdown":
-        output.result(render_plan_markdown(plan).rstrip("\n"))
-    else:
-        color = output.colour_enabled(app.settings.no_color)
-        output.result(render_plan_text(plan, color=color).rstrip("\n"))
+    plan = make_plan(app.target(env), app.client(), options=options, parallelism=parallelism,
+                     feedback=app.feedback()).plan
+    output.result(_render(app, plan, fmt))
     append_step_summary(render_plan_markdown(plan))
     if out is not None:
         output.write_file(out, plan.to_json(), "plan file")
         output.info(f"Saved the plan to {out}; apply it with: operator-iac apply {out}")
     return CHANGES_PENDING_EXIT_CODE if detailed_exitcode and plan.has_changes else 0
+
+
+def _render(app: App, plan: Plan, fmt: str) -> str:
+    from operator_iac.render.plan_markdown import render_plan_markdown
+    from operator_iac.render.plan_text import render_plan_text
+
+    if fmt == "json":
+        return plan.to_json().rstrip("\n")
+    if fmt == "markdown":
+        return render_plan_markdown(plan).rstrip("\n")
+    color = output.colour_enabled(app.settings.no_color)
+    return render_plan_text(plan, color=color).rstrip("\n")

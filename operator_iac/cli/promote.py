@@ -11,12 +11,11 @@ from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
 from operator_iac.cli.options import format_option, parallelism_option
-from operator_iac.cli.progress import activity
+from operator_iac.cli.reports import confirmer, plan_shower, render_apply
 from operator_iac.errors import UsageError
 
 if TYPE_CHECKING:
-    from operator_iac.plan.model import PlanOptions
-    from operator_iac.promote import Promotion
+    from operator_iac.services.promote import PromoteRun
 
 
 @click.command("promote")
@@ -67,84 +66,41 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
       operator-iac promote --from staging --to production --out promotion.json
       operator-iac promote promotion.json --to production
     """
+    from operator_iac.apply.report import ApplyOptions
     from operator_iac.plan.model import PlanOptions
-    from operator_iac.promote import promotion_route
+    from operator_iac.services.promote import PromoteRequest, promote_environment
 
     destination = destination or app.settings.env
     if destination is None:
         raise UsageError("name the environment to promote to with --to")
-    if out is not None and plan_file is not None:
-        raise UsageError("--out saves a new plan; it cannot be combined with PLAN_FILE")
-    if plan_file is not None and (targets or excludes or adopt):
-        raise UsageError("a saved plan is applied exactly as it was made: give --target, "
-                         "--exclude and --adopt to `promote --out`")
-    source = promotion_route(app.project(), source, destination)
-    app.promoting = True
-    options = PlanOptions(adopt=adopt, targets=targets, excludes=excludes)
-    promotion = _check(app, plan_file, source, destination, options, no_smoke, parallelism)
-    plan = promotion.planned.plan
-    if fmt == "text":
-        from operator_iac.render.plan_text import render_plan_text
+    request = PromoteRequest(
+        destination, source, plan_file, check_only=out is not None,
+        plan_options=PlanOptions(adopt=adopt, targets=targets, excludes=excludes),
+        options=ApplyOptions(smoke=not no_smoke, rollback=not no_rollback,
+                             parallelism=parallelism))
+    run = promote_environment(
+        app.project(), request, open_destination=lambda env: (app.target(env), app.client()),
+        open_source=app.other_environment, feedback=app.feedback(),
+        show_plan=plan_shower(app, fmt),
+        confirm=confirmer(yes or plan_file is not None, "promote needs --yes, or a saved "
+                          "plan file, when it is not run from a terminal"))
+    return _report(run, out, destination, fmt)
 
-        color = output.colour_enabled(app.settings.no_color)
-        output.result(render_plan_text(plan, color=color).rstrip("\n"))
+
+def _report(run: PromoteRun, out: Path | None, destination: str, fmt: str) -> int:
+    from operator_iac.render.apply_report import render_apply_markdown
+
+    plan = run.promotion.planned.plan
     if not plan.has_changes:
         output.info(f"No changes: {destination} already holds the declarations.")
         return 0
-    output.info(f"Checked in {source}:")
-    output.info("\n".join(promotion.check.lines()))
-    promotion.check.raise_if_refused()
     if out is not None:
         output.write_file(out, plan.to_json(), "plan")
         output.info(f"Saved the plan to {out}; apply it with: operator-iac promote {out} "
                     f"--to {destination}")
         return 0
-    if not (yes or plan_file is not None):
-        output.confirm(f"Promote these changes from {source} to {destination}?",
-                       "promote needs --yes, or a saved plan file, when it is not run from a "
-                       "terminal")
-    return _apply(app, promotion, no_smoke, no_rollback, fmt, parallelism)
-
-
-def _check(app: App, plan_file: Path | None, source: str, destination: str,
-           options: PlanOptions, no_smoke: bool, parallelism: int) -> Promotion:
-    from operator_iac.promote import check_saved_promotion, plan_promotion
-    from operator_iac.workflow import load_saved_plan
-
-    target = app.target(destination)
-    client = app.client()
-    source_target, source_client = app.other_environment(source)
-    if plan_file is not None:
-        planned = load_saved_plan(plan_file, target, smoke=not no_smoke)
-        return check_saved_promotion(planned, source_target, source_client,
-                                     parallelism=parallelism)
-    with activity() as say:
-        say(f"Reading agents from {target.api_url} ({destination}) and "
-            f"{source_target.api_url} ({source}) ...")
-        return plan_promotion(target, client, source_target, source_client, options=options,
-                              parallelism=parallelism, smoke=not no_smoke)
-
-
-def _apply(app: App, promotion: Promotion, no_smoke: bool, no_rollback: bool, fmt: str,
-           parallelism: int) -> int:
-    from operator_iac.apply import ApplyOptions
-    from operator_iac.promote import promote
-    from operator_iac.render.apply_report import (
-        render_apply_json,
-        render_apply_markdown,
-        render_apply_text,
-    )
-
-    gate = None if no_smoke else app.smoke_gate(promotion.planned.desired,
-                                                parallelism=parallelism)
-    report = promote(promotion, app.client(),
-                     options=ApplyOptions(smoke=not no_smoke, rollback=not no_rollback,
-                                          parallelism=parallelism),
-                     smoke_gate=gate, progress=output.info)
-    rendered = {"json": render_apply_json, "markdown": render_apply_markdown,
-                "text": render_apply_text}[fmt](report)
-    output.result(rendered.rstrip("\n"))
-    check = promotion.check
-    append_step_summary(f"Promotion from {check.source} to {check.destination}\n\n"
-                        + render_apply_markdown(report))
-    return report.exit_code()
+    assert run.report is not None, "a promotion with changes is applied or saved"
+    output.result(render_apply(run.report, fmt))
+    append_step_summary(f"Promotion from {run.source} to {destination}\n\n"
+                        + render_apply_markdown(run.report))
+    return run.report.exit_code()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import click
@@ -12,14 +10,13 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.options import env_option, format_option, parallelism_option
-from operator_iac.cli.progress import activity
-from operator_iac.errors import SmokeTestFailedError, UsageError
+from operator_iac.cli.reports import confirmer
+from operator_iac.render.history import rollback_data
 
 if TYPE_CHECKING:
-    from operator_iac.apply import SmokeVerdict
-    from operator_iac.rollback import RollbackPlan
-
-PLACEHOLDER = "(not needed for a rollback)"
+    from operator_iac.plan.rollback import RollbackPlan
+    from operator_iac.services.rollback import RollbackRun
+    from operator_iac.smoke.gate import SmokeVerdict
 
 
 @click.command("rollback")
@@ -51,55 +48,39 @@ def rollback_command(app: App, key: str, env: str | None, to: str | None, steps:
       operator-iac rollback appointment-booking --env production --to v3 --yes
       operator-iac rollback call-summary --env staging --steps 2 --yes --no-smoke
     """
-    from operator_iac.render.history import render_rollback_text, rollback_data
-    from operator_iac.rollback import choose_revision, execute_rollback, load_agent, plan_rollback
-    from operator_iac.state.fetch import read_revision
+    from operator_iac.services.rollback import RollbackRequest, rollback_agent
 
-    if to is not None and steps is not None:
-        raise UsageError("--to and --steps exclude each other")
-    target = app.target(env)
-    client = app.client()
-    project = target.project.name
-    with activity() as say:
-        say(f"Reading agents from {target.api_url} ...")
-        loaded = load_agent(client, project, key, parallelism=parallelism)
-    version = choose_revision(loaded.agent, key, to=to, steps=steps or 1)
-    desired = target.desired(_SecretsNotNeeded(os.environ))
-    revision = read_revision(client, loaded.agent.kind, version.version_id, version.status)
-    plan = plan_rollback(loaded, revision, desired.get(key), project=project)
-    preview = render_rollback_text(plan).rstrip("\n")
-    (output.result if fmt == "text" else output.info)(preview)
-    if plan.already_released:
+    request = RollbackRequest(key, to, steps, smoke=not no_smoke,
+                              keep_conversations=keep_conversations, parallelism=parallelism)
+    run = rollback_agent(app.target(env), app.client(), request, feedback=app.feedback(),
+                         show_plan=lambda plan: _preview(plan, fmt),
+                         confirm=confirmer(yes, "rollback needs --yes when it is not run "
+                                           "from a terminal"))
+    if run.released is None:
         if fmt == "json":
-            output.result(_json(rollback_data(plan, released=plan.target)))
+            output.result(_json(rollback_data(run.plan, released=run.plan.target)))
         return 0
-    if not yes:
-        output.confirm(f"Release {plan.target} again?",
-                       "rollback needs --yes when it is not run from a terminal")
-    released = execute_rollback(client, plan)
-    output.info(f"{key}: released {released} again")
-    verdict = None
-    if not no_smoke:
-        from operator_iac.rollback import smoke_after_rollback
-
-        gate = app.smoke_gate(desired, parallelism=parallelism,
-                              keep_conversations=keep_conversations)
-        verdict = smoke_after_rollback(gate, plan, desired.get(key), loaded.ids)
-    return _report(plan, released, verdict, fmt)
+    _report(run, fmt)
+    return run.exit_code()
 
 
-def _report(plan: RollbackPlan, released: str, smoke: SmokeVerdict | None, fmt: str) -> int:
-    from operator_iac.render.history import rollback_data
+def _preview(plan: RollbackPlan, fmt: str) -> None:
+    """The change a rollback makes: the result in text, a message beside a JSON result."""
+    from operator_iac.render.history import render_rollback_text
 
+    (output.result if fmt == "text" else output.info)(render_rollback_text(plan).rstrip("\n"))
+
+
+def _report(run: RollbackRun, fmt: str) -> None:
+    smoke = run.verdict
+    released = run.released or run.plan.target
     smoke_data = {"passed": smoke.passed, "summary": smoke.summary} if smoke else None
     if fmt == "json":
-        output.result(_json(rollback_data(plan, released=released, smoke=smoke_data)))
+        output.result(_json(rollback_data(run.plan, released=released, smoke=smoke_data)))
     else:
-        output.result(_summary(plan, released, smoke))
-    if smoke is None or smoke.passed:
-        return 0
-    _show_failure(smoke)
-    return 1 if smoke.platform_error else SmokeTestFailedError.exit_code
+        output.result(_summary(run.plan, released, smoke))
+    if smoke is not None and not smoke.passed:
+        _show_failure(smoke)
 
 
 def _summary(plan: RollbackPlan, released: str, smoke: SmokeVerdict | None) -> str:
@@ -122,22 +103,3 @@ def _show_failure(smoke: SmokeVerdict) -> None:
 
 def _json(data: object) -> str:
     return json.dumps(data, indent=2)
-
-
-class _SecretsNotNeeded(Mapping[str, str]):
-    """The process environment, where an unset variable reads as a placeholder: a rollback
-    needs the declarations for their smoke tests and for where secrets sit (to hide them in
-    the diff), never for secret values, and must not fail for want of one."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def __getitem__(self, name: str) -> str:
-        return self._environ.get(name, PLACEHOLDER)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._environ)
-
-    def __len__(self) -> int:
-        return len(self._environ)
-

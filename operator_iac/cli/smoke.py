@@ -8,7 +8,7 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
-from operator_iac.cli.output import info, result, warn, write_file
+from operator_iac.cli.output import info, result, write_file
 
 
 @click.command("smoke")
@@ -48,19 +48,12 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
         render_smoke_markdown,
         render_smoke_text,
     )
-    from operator_iac.smoke.record import record_smoke_report
-    from operator_iac.smoke.service import parse_version, smoke_environment
+    from operator_iac.services.smoke import parse_version, smoke_project
 
-    selector = parse_version(version)
-    target = app.target(env)
-    desired = target.desired()
-    report = smoke_environment(app.client(), target.project.name, desired, keys=keys,
-                               version=selector, env_name=target.env_name,
-                               parallelism=parallelism, keep_conversations=keep_conversations,
-                               progress=info)
-    if selector == "released":
-        # Promotion reads these records: a passing run of what is released is its evidence.
-        record_smoke_report(app.client(), report, project=target.project.name, warn=warn)
+    selector = parse_version(version)  # a usage error before anything is read
+    report = smoke_project(app.target(env), app.client(), keys=keys, version=selector,
+                           parallelism=parallelism, keep_conversations=keep_conversations,
+                           feedback=app.feedback())
     if junit is not None:
         write_file(junit, render_junit(report), "JUnit report")
         info(f"JUnit report written to {junit}")

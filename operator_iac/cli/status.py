@@ -8,7 +8,6 @@ from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
 from operator_iac.cli.options import env_option, format_option, parallelism_option
-from operator_iac.cli.progress import activity
 
 
 @click.command("status")
@@ -36,12 +35,10 @@ def status_command(app: App, env: str | None, fmt: str, parallelism: int) -> int
         render_status_markdown,
         render_status_text,
     )
-    from operator_iac.status import fetch_status
+    from operator_iac.services.status import fetch_status
 
-    target = app.target(env)
-    with activity() as say:
-        say(f"Reading agents from {target.api_url} ...")
-        report = fetch_status(target, app.client(), parallelism=parallelism)
+    report = fetch_status(app.target(env), app.client(), parallelism=parallelism,
+                          feedback=app.feedback())
     render = {"json": render_status_json, "markdown": render_status_markdown,
               "text": render_status_text}[fmt]
     output.result(render(report).rstrip("\n"))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from operator_iac.api.events import Event
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.options import env_option
-from operator_iac.cli.output import info, result
+from operator_iac.cli.output import result
+
+if TYPE_CHECKING:
+    from operator_iac.api.events import Event
 
 
 @click.command("transcript")
@@ -29,20 +33,15 @@ def transcript_command(app: App, conversation_id: str, env: str | None, fmt: str
       operator-iac transcript conv_8qm9JBCiTe7 --follow
       operator-iac transcript conv_8qm9JBCiTe7 --format json
     """
-    from operator_iac.api.models import NOT_STARTED_STATUSES
     from operator_iac.render.transcript import (
         TranscriptWriter,
         render_transcript,
         render_transcript_json,
         transcript_header,
     )
-    from operator_iac.smoke.collector import read_events
+    from operator_iac.services.transcript import read_transcript
 
     client = app.standalone_client(env)
-    conversation = client.conversations.get(conversation_id)  # a clear 404 before streaming
-    if follow and conversation.status in NOT_STARTED_STATUSES:
-        info(f"{conversation_id} has not started yet ({conversation.status}); waiting for it "
-             "to start and end (Ctrl-C to stop)")
     if follow and fmt == "text":
         writer = TranscriptWriter()
         result(transcript_header([], conversation_id))
@@ -51,9 +50,10 @@ def transcript_command(app: App, conversation_id: str, env: str | None, fmt: str
             for line in writer.lines(event):
                 result(line)
 
-        read_events(client, conversation_id, follow=True, on_event=show)
+        read_transcript(client, conversation_id, follow=True, on_event=show,
+                        feedback=app.feedback())
         return 0
-    events = read_events(client, conversation_id, follow=follow)
+    events = read_transcript(client, conversation_id, follow=follow, feedback=app.feedback())
     if fmt == "json":
         result(render_transcript_json(events, conversation_id))
     else:

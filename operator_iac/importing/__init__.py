@@ -2,16 +2,6 @@
 
 ``selection`` decides which agents and under which keys (``keys`` derives them), ``convert``
 turns a remote revision into an agent file's content, ``yaml_text`` writes it as YAML the
-project loader reads back exactly, and ``service`` does the reading and writing.
+project loader reads back exactly, ``results`` holds what an import made and ``report``
+renders it. ``operator_iac.services.import_`` does the reading and writing.
 """
-
-from __future__ import annotations
-
-from operator_iac.importing.service import (
-    ImportedAgent,
-    ImportOptions,
-    ImportReport,
-    import_agents,
-)
-
-__all__ = ["ImportOptions", "ImportReport", "ImportedAgent", "import_agents"]

@@ -3,7 +3,7 @@ Pure functions from an ``ImportReport`` to strings."""
 
 from __future__ import annotations
 
-from operator_iac.importing.service import ImportedAgent, ImportReport
+from operator_iac.importing.results import ImportedAgent, ImportReport
 
 
 def render_import_text(report: ImportReport, *, env: str | None = None) -> str:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from operator_iac.errors import InvalidInputError, PlanFileError
 from operator_iac.plan.hashing import canonical_json
+from operator_iac.spec.assertions import SmokeStage
 from operator_iac.spec.desired import AgentKind
 
 FORMAT_VERSION = 1
@@ -34,7 +35,6 @@ RELEASING_ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt")
 ChangeKind = Literal["added", "removed", "changed"]
 RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
                    "prompt_size_change", "deletion"]
-SmokeStage = Literal["draft", "released"]
 # Why apply will not carry out a resource as planned without another flag.
 BlockReason = Literal["needs_adopt", "needs_allow_delete", "foreign_draft"]
 # The path of the change to the prompt text: shown as a line diff (``prompt_diff``), not a value.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from operator_iac.apply import ApplyReport, ResourceResult
+from operator_iac.apply.report import ApplyReport, ResourceResult
 
 OUTCOME_TEXT = {
     "applied": "done",

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from operator_iac.plan.history import AgentHistory, RevisionInfo
 from operator_iac.plan.model import PROMPT_TEXT_PATH, FieldChange
+from operator_iac.plan.rollback import RollbackPlan
 from operator_iac.render.plan_common import CHANGE_SYMBOLS, aligned, change_text
-from operator_iac.rollback import AgentHistory, RevisionInfo, RollbackPlan
 
 _COLUMNS = ("REVISION", "STATUS", "CREATED", "UPDATED", "COMMIT", "HASH")
 NONE = "-"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from operator_iac.plan.status import AgentStatus, StatusReport
 from operator_iac.render.plan_common import aligned
-from operator_iac.status import AgentStatus, StatusReport
 
 _COLUMNS = ("AGENT", "RELEASED", "DRAFT", "COMMIT", "STATE")
 NONE = "-"

@@ -1,19 +1,22 @@
-"""The smoke gate apply calls before releasing a draft and after releasing it.
+"""The one smoke gate: what apply (and rollback) call on a revision before and after it is
+released.
 
-``smoke_gate(...)`` returns a function with apply's ``SmokeGate`` signature: it runs the
-agent's smoke tests against exactly the revision under test (``ca_x@vN``) and answers with a
-``SmokeVerdict`` whose ``report`` is the ``SmokeReport``, so renderers can show the failing
-run's transcript. Procedural agents have no smoke tests of their own, and an agent without
-tests has nothing to prove: both pass at once.
+``smoke_gate(...)`` returns a ``SmokeGate``: it runs the agent's smoke tests against exactly
+the revision under test (``ca_x@vN``) and answers with a ``SmokeVerdict`` whose ``report`` is
+the ``SmokeReport``, so renderers can show the failing run's transcript. Procedural agents have
+no smoke tests of their own, and an agent without tests has nothing to prove: both pass at
+once. Each verdict that decides about a released revision is recorded on the platform
+(``operator_iac.smoke.record``), where ``promote`` checks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from operator_iac.apply import SmokeGate, SmokeVerdict
-from operator_iac.plan.model import ResourcePlan, SmokeStage
+from operator_iac.errors import OperatorIacError
+from operator_iac.plan.marker import parse_marker
 from operator_iac.smoke.suite import (
     DEFAULT_PARALLELISM,
     Progress,
@@ -21,19 +24,54 @@ from operator_iac.smoke.suite import (
     output_schemas,
     run_smoke_tests,
 )
-from operator_iac.spec.desired import DesiredAgent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.model import ResourcePlan
+    from operator_iac.spec.assertions import SmokeStage
+    from operator_iac.spec.desired import DesiredAgent
 
 NO_TESTS = "no smoke tests"
 
 
-def smoke_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
+@dataclass(frozen=True)
+class SmokeVerdict:
+    """What the smoke gate says about one revision at one stage; ``report`` (a
+    ``SmokeReport``) is for renderers."""
+
+    stage: SmokeStage
+    passed: bool
+    summary: str
+    platform_error: bool = False
+    report: Any = field(default=None, compare=False)
+
+
+# (resource, declared agent, version id under test, stage, key -> remote id of every agent
+# known so far) -> verdict
+SmokeGate = Callable[["ResourcePlan", "DesiredAgent", str, "SmokeStage", Mapping[str, str]],
+                     SmokeVerdict]
+
+
+def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
-               progress: Progress | None = None) -> SmokeGate:
-    """A gate for ``workflow.apply(..., smoke_gate=...)`` that runs the declared smoke tests."""
+               progress: Progress | None = None, warn: Progress | None = None,
+               record: bool = True) -> SmokeGate:
+    """The gate apply calls on drafts and released revisions. With ``record`` (the default)
+    every verdict that decides about a released revision is kept on the platform; a record
+    that cannot be written is a warning (``warn``), not a failure of the apply."""
+    gate = testing_gate(client, desired, parallelism=parallelism,
+                        keep_conversations=keep_conversations, progress=progress)
+    if not record:
+        return gate
+    return recording_gate(gate, client, project=project, warn=warn or _silent)
+
+
+def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
+                 parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
+                 progress: Progress | None = None) -> SmokeGate:
+    """The part of the gate that runs the declared smoke tests on the revision under test."""
     schemas = output_schemas(desired)
+    say = progress or _silent
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
              ids: Mapping[str, str]) -> SmokeVerdict:
@@ -42,8 +80,50 @@ def smoke_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
         target = SmokeTarget(agent.key, version_id, tuple(agent.smoke))
         report = run_smoke_tests(client, [target], parallelism=parallelism,
                                  keep_conversations=keep_conversations,
-                                 procedural_schemas=schemas, key_to_id=ids, progress=progress)
+                                 procedural_schemas=schemas, key_to_id=ids, progress=say)
         return SmokeVerdict(stage, report.passed, report.headline(),
                             platform_error=report.platform_error, report=report)
 
     return gate
+
+
+def recording_gate(gate: SmokeGate, client: OperatorClient, *, project: str,
+                   warn: Progress) -> SmokeGate:
+    """``gate``, recording each verdict that decides about a released revision."""
+
+    def gated(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
+              ids: Mapping[str, str]) -> SmokeVerdict:
+        verdict = gate(resource, agent, version_id, stage, ids)
+        if _decides_release(resource, agent, stage):
+            _record_verdict(client, project, resource, version_id, verdict, warn)
+        return verdict
+
+    return gated
+
+
+def _silent(_line: str) -> None:
+    return None
+
+
+def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) -> bool:
+    """The ``released`` stage decides, or the ``draft`` stage of an agent tested on its draft
+    only (the same revision is released next)."""
+    if resource.kind != "conversational_agent" or not agent.smoke:
+        return False
+    return stage == "released" or "released" not in resource.smoke
+
+
+def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan,
+                    version_id: str, verdict: SmokeVerdict, warn: Progress) -> None:
+    from operator_iac.smoke.record import record_smoke_result
+
+    marker = parse_marker(resource.desired.description) if resource.desired else None
+    try:
+        record_smoke_result(client, project=project, key=resource.key, version_id=version_id,
+                            content_hash=marker.content_hash if marker else None,
+                            passed=verdict.passed, summary=verdict.summary,
+                            commit=marker.commit if marker else None, stage=verdict.stage)
+    except OperatorIacError as exc:
+        warn(f"{resource.key}: the smoke result of {version_id} could not be recorded on the "
+             f"platform ({exc}); a promotion from this environment needs a recorded run: "
+             f"operator-iac smoke {resource.key}")

@@ -26,15 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import Conversation, agent_id_of, version_number
 from operator_iac.errors import ApiError, OperationError, OperatorIacError
-from operator_iac.plan.marker import parse_marker, parse_own_marker
+from operator_iac.plan.marker import parse_own_marker
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.events import Event
-    from operator_iac.apply import SmokeGate, SmokeVerdict
-    from operator_iac.plan.model import ResourcePlan, SmokeStage
     from operator_iac.smoke.results import SmokeReport, TestResult
-    from operator_iac.spec.desired import DesiredAgent
 
 RECORD_KEY = "operator_iac_smoke"
 CONTEXT_UPDATED = "conversation.context.updated"
@@ -221,44 +218,7 @@ def _created_at(client: OperatorClient, agent_id: str, number: int) -> str | Non
     return entry.created_at if entry is not None else None
 
 
-# ---- the apply gate --------------------------------------------------------------------------
-
-
-def recording_gate(gate: SmokeGate, client: OperatorClient, *, project: str,
-                   warn: Callable[[str], None]) -> SmokeGate:
-    """``gate``, recording each verdict that decides about a released revision: the
-    ``released`` stage, or the ``draft`` stage of an agent tested on its draft only (the same
-    revision is released next). A record that cannot be written is a warning, not a failure
-    of the apply."""
-
-    def gated(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
-              ids: Mapping[str, str]) -> SmokeVerdict:
-        verdict = gate(resource, agent, version_id, stage, ids)
-        if _decides_release(resource, agent, stage):
-            _record_verdict(client, project, resource, version_id, verdict, warn)
-        return verdict
-
-    return gated
-
-
-def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) -> bool:
-    if resource.kind != "conversational_agent" or not agent.smoke:
-        return False
-    return stage == "released" or "released" not in resource.smoke
-
-
-def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan,
-                    version_id: str, verdict: SmokeVerdict, warn: Callable[[str], None]) -> None:
-    marker = parse_marker(resource.desired.description) if resource.desired else None
-    try:
-        record_smoke_result(client, project=project, key=resource.key, version_id=version_id,
-                            content_hash=marker.content_hash if marker else None,
-                            passed=verdict.passed, summary=verdict.summary,
-                            commit=marker.commit if marker else None, stage=verdict.stage)
-    except OperatorIacError as exc:
-        warn(f"{resource.key}: the smoke result of {version_id} could not be recorded on the "
-             f"platform ({exc}); a promotion from this environment needs a recorded run: "
-             f"operator-iac smoke {resource.key}")
+# ---- recording a smoke run ------------------------------------------------------------------
 
 
 def record_smoke_report(client: OperatorClient, report: SmokeReport, *, project: str,

@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from operator_iac.api.client import OperatorClient
-from operator_iac.apply import ApplyOptions
+from operator_iac.apply.report import ApplyOptions
 from operator_iac.emulator.server import EmulatorServer
+from operator_iac.services.apply import apply
+from operator_iac.services.plan import make_plan
+from operator_iac.services.target import Target, build_target
 from operator_iac.spec.project import load_project
 from operator_iac.state.fetch import fetch_snapshot
-from operator_iac.target import Target, build_target
-from operator_iac.workflow import apply, make_plan
 
 AIM = 1.3
 KEY_VARIABLE = "BENCH_OPERATOR_API_KEY"

@@ -23,13 +23,13 @@ import yaml
 from operator_iac.api.client import OperatorClient
 from operator_iac.api.models import Agent, AgentSummary, VersionEntry
 from operator_iac.plan.marker import Marker, parse_marker
-from operator_iac.workflow import COMMIT_VARIABLES
+from operator_iac.services.plan import COMMIT_VARIABLES
 
 if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
     from operator_iac.plan.model import PlanOptions
-    from operator_iac.target import Target
-    from operator_iac.workflow import PlannedRun
+    from operator_iac.services.plan import PlannedRun
+    from operator_iac.services.target import Target
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "acme-support"
@@ -104,15 +104,15 @@ class ProjectCopy:
     # ---- the Python API on the same project ----------------------------------------------
 
     def target(self) -> Target:
+        from operator_iac.services.target import build_target
         from operator_iac.spec.project import load_project
-        from operator_iac.target import build_target
 
         return build_target(load_project(self.project_file), self.env,
                             api_url=self.emulator.url)
 
     def make_plan(self, client: OperatorClient, options: PlanOptions | None = None,
                   ) -> PlannedRun:
-        from operator_iac.workflow import make_plan
+        from operator_iac.services.plan import make_plan
 
         return make_plan(self.target(), client, options=options, smoke=False)
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from operator_iac.api.client import Attempt
-from operator_iac.apply import ApplyOptions
-from operator_iac.workflow import apply
+from operator_iac.apply.report import ApplyOptions
+from operator_iac.services.apply import apply
 
 from .conftest import KEYS, Platform, ProjectCopy, add_environment
 

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Literal
 import pytest
 
 from operator_iac.api.client import Attempt
-from operator_iac.apply import ApplyOptions, SmokeVerdict
+from operator_iac.apply.report import ApplyOptions
 from operator_iac.emulator.faults import COMPAT_MODES
 from operator_iac.plan.model import PlanOptions
-from operator_iac.workflow import apply, make_plan
+from operator_iac.services.apply import apply
+from operator_iac.services.plan import make_plan
+from operator_iac.smoke.gate import SmokeVerdict
 
 from .conftest import KEYS, PROCEDURAL_KEYS, Platform, ProjectCopy, add_environment
 

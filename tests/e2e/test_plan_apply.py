@@ -337,7 +337,7 @@ def test_selection_flags_do_not_go_with_a_saved_plan(project: Project,
 
 def test_python_api_plans_renders_and_applies(project: Project, platform: Platform) -> None:
     import operator_iac as api
-    from operator_iac.workflow import apply
+    from operator_iac.services.apply import apply
 
     copy = project()
     target = api.build_target(api.load_project(copy.project_file), "staging",

@@ -16,11 +16,11 @@ from operator_iac.errors import OperationError, UsageError
 from operator_iac.importing.convert import AgentDocument, to_document
 from operator_iac.importing.keys import KeyCandidate, check_collisions, derive_key
 from operator_iac.importing.selection import DeclaredAgent, select_agents
-from operator_iac.importing.service import agent_files, write_files
 from operator_iac.importing.yaml_text import render_document
 from operator_iac.plan.builder import build_plan
 from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.plan.model import PlanOptions
+from operator_iac.services.import_ import agent_files, write_files
 from operator_iac.spec.loader import parse_yaml
 from operator_iac.spec.project import load_project
 from operator_iac.spec.resolve import resolve_project

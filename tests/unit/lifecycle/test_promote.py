@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from operator_iac.errors import ConfigurationError, PromotionRefusedError, UsageError
-from operator_iac.promote import (
+from operator_iac.plan.promotion import (
     AgentCheck,
     PromotionCheck,
     agent_reasons,
     needs_smoke,
-    promotion_route,
     smoke_reasons,
 )
+from operator_iac.services.promote import promotion_route
 from operator_iac.smoke.record import SmokeRecord
 from operator_iac.spec.project import load_project
 

@@ -8,15 +8,9 @@ from typing import Any
 import pytest
 
 from operator_iac.errors import UsageError
+from operator_iac.plan.history import NO_MARKER, LoadedAgent, agent_history, find_agent
+from operator_iac.plan.rollback import choose_revision, plan_rollback
 from operator_iac.render.history import render_history_text, render_rollback_text
-from operator_iac.rollback import (
-    NO_MARKER,
-    LoadedAgent,
-    agent_history,
-    choose_revision,
-    find_agent,
-    plan_rollback,
-)
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 from .conftest import PROJECT

@@ -15,15 +15,15 @@ import httpx
 import pytest
 
 from operator_iac.api.client import OperatorClient
-from operator_iac.apply import SmokeVerdict
 from operator_iac.plan.model import ResourcePlan
+from operator_iac.smoke import gate as gate_module
 from operator_iac.smoke import record as records
+from operator_iac.smoke.gate import SmokeVerdict, recording_gate
 from operator_iac.smoke.record import (
     PLACEHOLDER_VALUE,
     RECORD_KEY,
     SmokeRecord,
     last_smoke_result,
-    recording_gate,
 )
 
 from .conftest import PROJECT
@@ -165,7 +165,7 @@ def test_the_gate_records_what_decides_a_release(make_desired: Factory, plan_for
 def test_only_agents_with_tests_are_recorded(make_desired: Factory, plan_for: Factory) -> None:
     tested = make_desired(smoke=("a test",))
     resource: ResourcePlan = plan_for([tested]).resources[0]
-    assert records._decides_release(resource, tested, "released")
-    assert not records._decides_release(resource, make_desired(), "released")
+    assert gate_module._decides_release(resource, tested, "released")
+    assert not gate_module._decides_release(resource, make_desired(), "released")
     draft_only = resource.model_copy(update={"smoke": ("draft",)})
-    assert records._decides_release(draft_only, tested, "draft")
+    assert gate_module._decides_release(draft_only, tested, "draft")

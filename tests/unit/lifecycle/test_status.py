@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from operator_iac.plan.model import Plan
+from operator_iac.plan.status import StatusReport, build_status
 from operator_iac.render.status import (
     render_status_json,
     render_status_markdown,
@@ -14,7 +15,6 @@ from operator_iac.render.status import (
 )
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, Snapshot
-from operator_iac.status import StatusReport, build_status
 
 from .conftest import PROJECT
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from operator_iac.errors import UsageError
-from operator_iac.smoke.service import parse_version, select_targets
+from operator_iac.services.smoke import parse_version, select_targets
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.models import SmokeTest
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion

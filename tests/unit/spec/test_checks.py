@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_iac.errors import Diagnostic
-from operator_iac.spec.validation import validate_paths
+from operator_iac.services.validate import validate_paths
 
 MakeProject = Callable[..., Path]
 Builder = Callable[..., dict[str, Any]]

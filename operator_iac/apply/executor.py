@@ -1,4 +1,4 @@
-"""Apply: carry out a plan against the platform. The only module that writes.
+"""The executor: carries out a plan against the platform. The only module that writes agents.
 
 A plan is executed as waves of resources (``Plan.waves``: procedural agents before the
 conversational agents that refer to them, deletions last and in reverse). Resources of a wave
@@ -20,19 +20,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from operator_iac.apply.report import ApplyOptions, ApplyReport, Outcome, ResourceResult
 from operator_iac.errors import (
     ApiConflictError,
     ConflictError,
     ForeignDraftError,
     OperationError,
     OperatorIacError,
-    SmokeTestFailedError,
 )
 from operator_iac.plan.marker import parse_marker
-from operator_iac.plan.model import Plan, ResourcePlan, SmokeStage
+from operator_iac.plan.model import Plan, ResourcePlan
 from operator_iac.plan.writes import persisted_mismatches, remote_moved, write_body
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
@@ -42,77 +41,11 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.models import WriteResult
     from operator_iac.api.resources import AgentsResource
+    from operator_iac.smoke.gate import SmokeGate, SmokeVerdict
+    from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
 
-Outcome = Literal["applied", "unchanged", "failed", "conflict", "smoke_failed", "rolled_back",
-                  "skipped"]
-
-
-@dataclass(frozen=True)
-class SmokeVerdict:
-    """What a smoke gate says about one revision; ``report`` is for renderers."""
-
-    stage: SmokeStage
-    passed: bool
-    summary: str
-    platform_error: bool = False
-    report: Any = field(default=None, compare=False)
-
-
-# (resource, declared agent, version id under test, stage, key -> remote id of every agent
-# known so far) -> verdict
-SmokeGate = Callable[[ResourcePlan, "DesiredAgent", str, SmokeStage, Mapping[str, str]],
-                     SmokeVerdict]
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ApplyOptions:
-    overwrite_draft: bool = False
-    smoke: bool = True
-    rollback: bool = True
-    parallelism: int = 8
-
-
-@dataclass(frozen=True)
-class ResourceResult:
-    key: str
-    action: str
-    outcome: Outcome
-    agent_id: str | None = None
-    version_id: str | None = None
-    released_version_id: str | None = None
-    rolled_back_to: str | None = None
-    message: str = ""
-    steps: tuple[str, ...] = ()
-    smoke: tuple[SmokeVerdict, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """Whether the agent is now as the declarations want it."""
-        return self.outcome in ("applied", "unchanged")
-
-
-@dataclass(frozen=True)
-class ApplyReport:
-    plan: Plan
-    results: tuple[ResourceResult, ...]
-
-    def exit_code(self) -> int:
-        """5 for a conflict, else 4 for a failed smoke test, else 1 for any other failure."""
-        outcomes = {r.outcome for r in self.results}
-        if "conflict" in outcomes:
-            return ConflictError.exit_code
-        if outcomes & {"smoke_failed", "rolled_back"}:
-            if any(v.platform_error for r in self.results for v in r.smoke if not v.passed):
-                return OperationError.exit_code
-            return SmokeTestFailedError.exit_code
-        if outcomes & {"failed", "skipped"}:
-            return OperationError.exit_code
-        return 0
-
-    def result(self, key: str) -> ResourceResult | None:
-        return next((r for r in self.results if r.key == key), None)
 
 
 class _ResourceFailed(Exception):
@@ -124,12 +57,14 @@ class _ResourceFailed(Exception):
 
 
 def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
-                 options: ApplyOptions = ApplyOptions(), smoke_gate: SmokeGate | None = None,
+                 options: ApplyOptions | None = None, smoke_gate: SmokeGate | None = None,
                  progress: Progress | None = None) -> ApplyReport:
     """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets).
 
-    The plan must have passed ``operator_iac.workflow.preflight``: this writes what it says.
+    The plan must have passed ``operator_iac.services.apply.preflight``: this writes what it
+    says.
     """
+    options = options or ApplyOptions()
     run = _Run(plan, desired, client, options, smoke_gate if options.smoke else None,
                progress or (lambda _line: None))
     return run.execute()

@@ -13,25 +13,25 @@ operator-iac). Both questions are answered by the planner, so status and plan ne
   the content its marker names.
 
 ``StatusReport.exit_code``: 2 when any agent drifted or does not match, else 0; a scheduled
-CI job fails on either. Building the report is pure (``build_status``); ``fetch_status`` reads
-the platform once.
+CI job fails on either. Building the report is pure (``build_status``);
+``operator_iac.services.status`` reads the platform once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.plan.compare import NO_MARKER, own_marker
 
 if TYPE_CHECKING:
-    from operator_iac.api.client import OperatorClient
     from operator_iac.plan.model import Plan, ResourcePlan, UnprunedAgent
     from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, Snapshot
-    from operator_iac.target import Target
+
 
 DRIFT_EXIT_CODE = 2
+
+
 STATES = {
     "no-op": "in sync",
     "create": "not on the platform",
@@ -154,19 +154,3 @@ def _draft_note(draft: RemoteRevision | None, project: str, key: str) -> str | N
     if marker is not None:
         return f"unreleased draft from operator-iac (commit {marker.commit or 'unknown'})"
     return "unreleased draft not written by operator-iac"
-
-
-def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = 8,
-                 environ: Mapping[str, str] | None = None) -> StatusReport:
-    """Read the platform once and compare it with the declarations for ``target``."""
-    from operator_iac.plan.builder import build_plan
-    from operator_iac.state.fetch import fetch_snapshot
-    from operator_iac.workflow import current_commit
-
-    desired = target.desired(environ)
-    snapshot = fetch_snapshot(client, parallelism=parallelism)
-    plan = build_plan(desired, snapshot, project=target.project.name,
-                      environment=target.env_name,
-                      commit=current_commit(target.project.root, environ),
-                      protect=target.protected)
-    return build_status(plan, snapshot)

@@ -1,9 +1,10 @@
-"""Smoke-testing what an environment holds: the service behind ``operator-iac smoke``.
+"""``smoke`` as a service: smoke-testing what an environment holds.
 
 It reads the remote state, finds each declared agent's platform agent by this project's
 marker, picks the revision asked for (``released``, ``draft`` or ``vN``), and runs the
 smoke tests against it. Agents that cannot be tested (not deployed, no such revision) are
 reported as problems, which make the command exit 1; agents without smoke tests are skipped.
+A run of the released revisions is recorded on the platform: it is what ``promote`` checks.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
+from operator_iac.services.feedback import QUIET, Feedback
 from operator_iac.smoke.results import Problem, SmokeReport
 from operator_iac.smoke.suite import (
     DEFAULT_PARALLELISM,
@@ -28,6 +30,7 @@ from operator_iac.state.snapshot import RemoteAgent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.services.target import Target
 
 _VERSION = re.compile(r"^(released|draft|v(\d+))$")
 
@@ -122,3 +125,20 @@ def smoke_environment(client: OperatorClient, project: str,
                              procedural_schemas=output_schemas(desired),
                              key_to_id=ownership.id_by_key(), progress=progress)
     return replace(report, problems=selection.problems, skipped=selection.skipped)
+
+
+def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str] = (),
+                  version: str = "released", parallelism: int = DEFAULT_PARALLELISM,
+                  keep_conversations: bool = False, feedback: Feedback = QUIET) -> SmokeReport:
+    """``operator-iac smoke``: test the chosen revisions of ``keys`` (default: all); a run of
+    the released revisions is recorded for ``promote``, whose evidence it is."""
+    from operator_iac.smoke.record import record_smoke_report
+
+    selector = parse_version(version)
+    report = smoke_environment(client, target.project.name, target.desired(), keys=keys,
+                               version=selector, env_name=target.env_name,
+                               parallelism=parallelism, keep_conversations=keep_conversations,
+                               progress=feedback.info)
+    if selector == "released":
+        record_smoke_report(client, report, project=target.project.name, warn=feedback.warn)
+    return report

@@ -14,24 +14,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
 from operator_iac.importing.convert import AgentDocument, to_document
+from operator_iac.importing.results import FileText, ImportedAgent, ImportOptions, ImportReport
 from operator_iac.importing.selection import (
     Chosen,
     DeclaredAgent,
     Selection,
-    Skipped,
     select_agents,
     transfer_keys,
 )
 from operator_iac.importing.yaml_text import render_document
-from operator_iac.spec.loader import display_path
+from operator_iac.services.validate import validate_paths
 from operator_iac.spec.project import AGENT_SUFFIXES
-from operator_iac.spec.validation import ValidationReport, validate_paths
 from operator_iac.state.fetch import fetch_snapshot, read_revision
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
@@ -40,49 +38,6 @@ if TYPE_CHECKING:
     from operator_iac.spec.project import Project
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """``ids`` to import, or ``everything`` (every agent no declaration stands for)."""
-
-    ids: tuple[str, ...] = ()
-    everything: bool = False
-    force: bool = False
-    dry_run: bool = False
-    parallelism: int = 8
-
-
-@dataclass(frozen=True)
-class FileText:
-    path: Path
-    text: str
-
-    @property
-    def display(self) -> str:
-        return display_path(self.path)
-
-
-@dataclass(frozen=True)
-class ImportedAgent:
-    key: str
-    agent_id: str
-    kind: str
-    name: str
-    version_id: str
-    reason: str
-    files: tuple[FileText, ...]
-    extra_paths: tuple[str, ...] = ()
-    managed: bool = False  # the platform already knows it as this project's (no adoption)
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    api_url: str
-    imported: tuple[ImportedAgent, ...]
-    skipped: tuple[Skipped, ...] = ()
-    written: bool = False
-    validation: ValidationReport | None = None
 
 
 def import_agents(project: Project, client: OperatorClient, options: ImportOptions,
@@ -215,3 +170,14 @@ def write_files(imported: tuple[ImportedAgent, ...]) -> None:
             with open(partial, "w", encoding="utf-8", newline="") as handle:
                 handle.write(file.text)
             os.replace(partial, file.path)
+
+
+def ensure_agents_dir(project_file: Path | None) -> None:
+    """Create the agents directory of a new project, so that its first import can fill it
+    (a project whose agents directory is missing does not load)."""
+    from operator_iac.spec.project import find_project_file, read_project_file
+
+    file = find_project_file(project_file)
+    spec, _, _ = read_project_file(file)
+    if spec is not None:
+        (file.parent / spec.agents_dir).mkdir(parents=True, exist_ok=True)

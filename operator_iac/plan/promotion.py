@@ -17,32 +17,25 @@ the source released; the markers make this a comparison of hashes):
 
 One failing check refuses the whole promotion (``PromotionRefusedError``, exit 5) with every
 agent and reason listed. Agents the destination already holds as declared are not checked:
-the promotion does not touch them. The checks are pure functions of a source plan, snapshot
-and records; fetching those is this module's I/O half.
+the promotion does not touch them. The checks here are pure functions of a source plan, snapshot
+and records; ``operator_iac.services.promote`` fetches those and applies the promotion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import PromotionRefusedError, UsageError
+from operator_iac.errors import PromotionRefusedError
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.marker import Marker
 
 if TYPE_CHECKING:
-    from operator_iac.api.client import OperatorClient
-    from operator_iac.apply import ApplyOptions, ApplyReport, Progress, SmokeGate
-    from operator_iac.plan.model import Plan, PlanOptions, ResourcePlan
+    from operator_iac.plan.model import ResourcePlan
     from operator_iac.smoke.record import SmokeRecord
     from operator_iac.spec.desired import DesiredAgent
-    from operator_iac.spec.project import Project
-    from operator_iac.state.snapshot import RemoteAgent, Snapshot
-    from operator_iac.target import Target
-    from operator_iac.workflow import PlannedRun
+    from operator_iac.state.snapshot import RemoteAgent
 
 
 @dataclass(frozen=True)
@@ -89,38 +82,6 @@ class PromotionCheck:
         raise PromotionRefusedError(
             f"promotion from {self.source} to {self.destination} refused: {count} not "
             f"released and smoke-tested in {self.source} as declared:\n{details}")
-
-
-@dataclass(frozen=True)
-class Promotion:
-    """A destination plan together with the source check that allows (or refuses) it."""
-
-    planned: PlannedRun
-    check: PromotionCheck
-
-
-# ---- the route -------------------------------------------------------------------------------
-
-
-def promotion_route(project: Project, source: str | None, destination: str) -> str:
-    """The source environment for promoting into ``destination``: ``source`` (checked against
-    the destination's ``promote_from``) or, when not given, that ``promote_from``."""
-    env = project.environment(destination)
-    if source is None:
-        if env.promote_from is None:
-            raise UsageError(f"environment {destination!r} has no promote_from; say where to "
-                             "promote from with --from")
-        source = env.promote_from
-    project.environment(source)
-    if source == destination:
-        raise UsageError(f"cannot promote {destination!r} into itself")
-    if env.promote_from is not None and env.promote_from != source:
-        raise UsageError(f"environment {destination!r} receives promotions from "
-                         f"{env.promote_from!r} only, not from {source!r}")
-    return source
-
-
-# ---- checking the source (pure) --------------------------------------------------------------
 
 
 def agent_reasons(resource: ResourcePlan, remote: RemoteAgent | None, *, project: str,
@@ -190,92 +151,3 @@ def needs_smoke(agent: DesiredAgent | None) -> bool:
     """Only agents whose smoke tests run during apply can have a recorded run."""
     return bool(agent is not None and agent.kind == "conversational_agent" and agent.smoke
                 and agent.smoke_on)
-
-
-# ---- checking the source (I/O) ---------------------------------------------------------------
-
-
-def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *,
-                    environ: Mapping[str, str] | None = None,
-                    parallelism: int = 8) -> PromotionCheck:
-    """Check every agent ``plan`` changes against the source environment."""
-    from operator_iac.plan.builder import build_plan
-    from operator_iac.plan.model import RELEASING_ACTIONS
-    from operator_iac.state.fetch import fetch_snapshot
-
-    # The agents whose release the promotion changes are the ones checked in the source.
-    keys = [r.key for r in plan.resources if r.action in RELEASING_ACTIONS]
-    destination = plan.environment or "(no environment)"
-    source_name = source.env_name or "(no environment)"
-    if not keys:
-        return PromotionCheck(source_name, destination, ())
-    desired = source.desired(environ)
-    snapshot = fetch_snapshot(source_client, parallelism=parallelism)
-    source_plan = build_plan(desired, snapshot, project=plan.project,
-                             environment=source.env_name, protect=source.protected)
-    checks = [_check(source_plan, snapshot, key, source_name) for key in keys]
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(checks))),
-                            thread_name_prefix="operator-iac-promote") as pool:
-        done = list(pool.map(lambda c: _with_smoke(c, desired.get(c.key), source_client,
-                                                   plan.project, source_name), checks))
-    return PromotionCheck(source_name, destination, tuple(done))
-
-
-def _check(source_plan: Plan, snapshot: Snapshot, key: str, source: str) -> AgentCheck:
-    resource = source_plan.resource(key)
-    if resource is None:
-        return AgentCheck(key, None, (f"{key!r} is not declared for {source}",))
-    remote = snapshot.by_id(resource.agent_id) if resource.agent_id else None
-    released = remote.released if remote is not None else None
-    marker = own_marker(released, source_plan.project, key)
-    reasons = agent_reasons(resource, remote, project=source_plan.project, source=source)
-    return AgentCheck(key, released.version_id if released else None, reasons,
-                      marker.content_hash if marker else None)
-
-
-def _with_smoke(check: AgentCheck, agent: DesiredAgent | None, client: OperatorClient,
-                project: str, source: str) -> AgentCheck:
-    if not check.ok or check.source_version_id is None or not needs_smoke(agent):
-        return check
-    from operator_iac.smoke.record import last_smoke_result
-
-    version_id = check.source_version_id
-    record = last_smoke_result(client, project=project, key=check.key, agent_id=version_id)
-    reasons = smoke_reasons(record, version_id, check.source_hash, key=check.key,
-                            source=source)
-    return replace(check, reasons=reasons, smoke=record)
-
-
-# ---- the service -----------------------------------------------------------------------------
-
-
-def plan_promotion(destination: Target, destination_client: OperatorClient, source: Target,
-                   source_client: OperatorClient, *, options: PlanOptions | None = None,
-                   parallelism: int = 8, environ: Mapping[str, str] | None = None,
-                   smoke: bool = True) -> Promotion:
-    """Plan the destination from the declarations and check the source for it."""
-    from operator_iac.workflow import make_plan
-
-    planned = make_plan(destination, destination_client, options=options,
-                        parallelism=parallelism, environ=environ, smoke=smoke)
-    return Promotion(planned, check_promotion(planned.plan, source, source_client,
-                                              environ=environ, parallelism=parallelism))
-
-
-def check_saved_promotion(planned: PlannedRun, source: Target, source_client: OperatorClient,
-                          *, environ: Mapping[str, str] | None = None,
-                          parallelism: int = 8) -> Promotion:
-    """A saved destination plan (``load_saved_plan``), checked against the source now."""
-    return Promotion(planned, check_promotion(planned.plan, source, source_client,
-                                              environ=environ, parallelism=parallelism))
-
-
-def promote(promotion: Promotion, destination_client: OperatorClient, *,
-            options: ApplyOptions | None = None, smoke_gate: SmokeGate | None = None,
-            progress: Progress | None = None) -> ApplyReport:
-    """Apply a checked promotion; refuses (exit 5) when the check found any problem."""
-    from operator_iac.workflow import apply
-
-    promotion.check.raise_if_refused()
-    return apply(promotion.planned, destination_client, options=options,
-                 smoke_gate=smoke_gate, progress=progress)

@@ -1,0 +1,65 @@
+"""What an apply was asked to do (``ApplyOptions``) and what it did (``ApplyReport``, one
+``ResourceResult`` per agent), with the exit code the outcome maps to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from operator_iac.errors import ConflictError, OperationError, SmokeTestFailedError
+
+if TYPE_CHECKING:
+    from operator_iac.plan.model import Plan
+    from operator_iac.smoke.gate import SmokeVerdict
+
+Outcome = Literal["applied", "unchanged", "failed", "conflict", "smoke_failed", "rolled_back",
+                  "skipped"]
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    overwrite_draft: bool = False
+    smoke: bool = True
+    rollback: bool = True
+    parallelism: int = 8
+
+
+@dataclass(frozen=True)
+class ResourceResult:
+    key: str
+    action: str
+    outcome: Outcome
+    agent_id: str | None = None
+    version_id: str | None = None
+    released_version_id: str | None = None
+    rolled_back_to: str | None = None
+    message: str = ""
+    steps: tuple[str, ...] = ()
+    smoke: tuple[SmokeVerdict, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the agent is now as the declarations want it."""
+        return self.outcome in ("applied", "unchanged")
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    plan: Plan
+    results: tuple[ResourceResult, ...]
+
+    def exit_code(self) -> int:
+        """5 for a conflict, else 4 for a failed smoke test, else 1 for any other failure."""
+        outcomes = {r.outcome for r in self.results}
+        if "conflict" in outcomes:
+            return ConflictError.exit_code
+        if outcomes & {"smoke_failed", "rolled_back"}:
+            if any(v.platform_error for r in self.results for v in r.smoke if not v.passed):
+                return OperationError.exit_code
+            return SmokeTestFailedError.exit_code
+        if outcomes & {"failed", "skipped"}:
+            return OperationError.exit_code
+        return 0
+
+    def result(self, key: str) -> ResourceResult | None:
+        return next((r for r in self.results if r.key == key), None)

@@ -1,0 +1,163 @@
+"""``apply`` as a service: plan (or read a saved plan), refuse what must not be written, ask,
+then carry the plan out with the smoke gate.
+
+The rules that protect a platform are checked here, before any write, for the CLI and the
+Python API alike:
+
+- an environment with ``promote_from`` receives changes only through ``promote``;
+- a saved plan is applied exactly as it was made (no selection flags), for the project,
+  environment and declarations it was made from (``services.plan.load_saved_plan``);
+- ``preflight``: foreign drafts need ``--overwrite-draft``, adoptions ``--adopt``, deletions
+  in a protected environment ``--allow-delete``, and no declaration may have moved since the
+  plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from operator_iac.apply.report import ApplyOptions, ApplyReport
+from operator_iac.errors import ConflictError, ForeignDraftError, UsageError
+from operator_iac.plan.model import PlanOptions
+from operator_iac.services.feedback import QUIET, Confirm, Feedback, Say
+from operator_iac.services.plan import PlannedRun, load_saved_plan, make_plan
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.model import Plan
+    from operator_iac.services.target import Target
+    from operator_iac.smoke.gate import SmokeGate
+    from operator_iac.spec.desired import DesiredAgent
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    """What ``operator-iac apply`` was asked: a saved plan or the selection to plan with, and
+    how to carry it out."""
+
+    plan_file: Path | None = None
+    plan_options: PlanOptions = field(default_factory=PlanOptions)
+    options: ApplyOptions = field(default_factory=ApplyOptions)
+    keep_conversations: bool = False
+
+
+@dataclass(frozen=True)
+class ApplyRun:
+    """The plan that was applied and what happened (``report`` is None when there was
+    nothing to change)."""
+
+    planned: PlannedRun
+    report: ApplyReport | None
+
+
+def check_route(target: Target | None, *, via_promotion: bool = False) -> None:
+    """An environment with ``promote_from`` only receives promotions."""
+    if target is None or via_promotion:
+        return
+    environment = target.environment
+    if environment is not None and environment.promote_from:
+        raise UsageError(
+            f"environment {target.env_name!r} only receives promotions: run "
+            f"operator-iac promote --from {environment.promote_from} --to {target.env_name}")
+
+
+def check_saved_plan_request(request: ApplyRequest) -> None:
+    """A saved plan is applied exactly as it was made: selection belongs to ``plan``."""
+    selection = request.plan_options
+    if request.plan_file is not None and (selection.targets or selection.excludes or
+                                          selection.prune or selection.adopt or
+                                          selection.allow_delete):
+        raise UsageError("a saved plan is applied exactly as it was made: give --target, "
+                         "--exclude, --prune, --adopt and --allow-delete to `plan`")
+
+
+def apply_declarations(target: Target, client: OperatorClient, request: ApplyRequest, *,
+                       feedback: Feedback = QUIET, show_plan: Callable[[Plan], None] | None = None,
+                       confirm: Confirm | None = None) -> ApplyRun:
+    """The whole ``apply``: plan (or load ``request.plan_file``), show it, ask ``confirm``
+    (None: already confirmed), smoke-gate and carry it out."""
+    check_route(target)
+    check_saved_plan_request(request)
+    options = request.options
+    planned = _planned(target, client, request, feedback)
+    if planned.plan.options.overwrite_draft and not options.overwrite_draft:
+        options = replace(options, overwrite_draft=True)
+    if show_plan is not None:
+        show_plan(planned.plan)
+    if not planned.plan.has_changes:
+        return ApplyRun(planned, None)
+    if confirm is not None:
+        confirm("Apply these changes?")
+    gate = None
+    if options.smoke:
+        gate = gate_for(target, client, planned.desired, parallelism=options.parallelism,
+                        keep_conversations=request.keep_conversations, feedback=feedback)
+    report = apply(planned, client, options=options, smoke_gate=gate, progress=feedback.info)
+    return ApplyRun(planned, report)
+
+
+def _planned(target: Target, client: OperatorClient, request: ApplyRequest,
+             feedback: Feedback) -> PlannedRun:
+    smoke = request.options.smoke
+    if request.plan_file is not None:
+        return load_saved_plan(request.plan_file, target, smoke=smoke)
+    return make_plan(target, client, options=request.plan_options,
+                     parallelism=request.options.parallelism, smoke=smoke, feedback=feedback)
+
+
+def gate_for(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
+             parallelism: int = 8, keep_conversations: bool = False,
+             feedback: Feedback = QUIET) -> SmokeGate:
+    """The smoke gate for this target: tests run on the revision under test, and the
+    verdicts that decide about a release are recorded on the platform for ``promote``."""
+    from operator_iac.smoke.gate import smoke_gate
+
+    return smoke_gate(target.project.name, client, desired, parallelism=parallelism,
+                      keep_conversations=keep_conversations, progress=feedback.info,
+                      warn=feedback.warn)
+
+
+def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions) -> None:
+    """Refuse before any write: blocked resources, and declarations that moved since the plan."""
+    from operator_iac.plan.writes import check_declarations
+
+    for resource in plan.blocked_resources():
+        if resource.blocked == "foreign_draft" and not options.overwrite_draft:
+            raise ForeignDraftError(
+                f"agent {resource.key!r} ({resource.agent_id}) has an unreleased draft that "
+                "operator-iac did not write; review it in the dashboard, or pass "
+                "--overwrite-draft to replace it")
+        if resource.blocked == "needs_adopt":
+            raise UsageError(
+                f"agent {resource.key!r}: an agent named {resource.name!r} already exists "
+                f"({resource.agent_id}) and is not managed by this project; plan and apply "
+                "with --adopt to take it over")
+        if resource.blocked == "needs_allow_delete":
+            raise UsageError(
+                f"agent {resource.key!r} would be deleted in a protected environment; pass "
+                "--allow-delete to confirm")
+    for resource in plan.ordered_resources():
+        if resource.writes:
+            agent = desired.get(resource.key)
+            if agent is None:
+                raise ConflictError(f"agent {resource.key!r} is in the plan but no longer "
+                                    "declared; make a new plan")
+            check_declarations(resource, agent)
+
+
+def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions | None = None,
+          smoke_gate: SmokeGate | None = None, progress: Say | None = None,
+          via_promotion: bool = False) -> ApplyReport:
+    """Check the route and the plan (``preflight``), then carry it out
+    (``operator_iac.apply.executor``). ``via_promotion`` is for ``promote`` only, which has
+    checked the source environment."""
+    from operator_iac.apply.executor import execute_plan
+
+    check_route(planned.target, via_promotion=via_promotion)
+    options = options or ApplyOptions()
+    preflight(planned.plan, planned.desired, options)
+    return execute_plan(planned.plan, planned.desired, client, options=options,
+                        smoke_gate=smoke_gate, progress=progress)

@@ -1,0 +1,262 @@
+"""``promote`` as a service: carry into one environment exactly what was released and
+smoke-tested in another.
+
+The destination is planned from the declarations as usual, with its own vars and overrides.
+Before anything is written, every agent the plan changes is checked in the source
+environment, in the source's own terms (``operator_iac.plan.promotion`` says what is checked
+and why a promotion is refused); this module reads both platforms, asks, and applies the
+destination plan with the usual gates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from operator_iac.apply.report import ApplyOptions
+from operator_iac.errors import UsageError
+from operator_iac.plan.compare import own_marker
+from operator_iac.plan.model import PlanOptions
+from operator_iac.plan.promotion import (
+    AgentCheck,
+    PromotionCheck,
+    agent_reasons,
+    needs_smoke,
+    smoke_reasons,
+)
+from operator_iac.services.feedback import QUIET, Confirm, Feedback, Say
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.apply.report import ApplyReport
+    from operator_iac.plan.model import Plan
+    from operator_iac.services.plan import PlannedRun
+    from operator_iac.services.target import Target
+    from operator_iac.smoke.gate import SmokeGate
+    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.spec.project import Project
+    from operator_iac.state.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A destination plan together with the source check that allows (or refuses) it."""
+
+    planned: PlannedRun
+    check: PromotionCheck
+
+
+# ---- the route -------------------------------------------------------------------------------
+
+
+def promotion_route(project: Project, source: str | None, destination: str) -> str:
+    """The source environment for promoting into ``destination``: ``source`` (checked against
+    the destination's ``promote_from``) or, when not given, that ``promote_from``."""
+    env = project.environment(destination)
+    if source is None:
+        if env.promote_from is None:
+            raise UsageError(f"environment {destination!r} has no promote_from; say where to "
+                             "promote from with --from")
+        source = env.promote_from
+    project.environment(source)
+    if source == destination:
+        raise UsageError(f"cannot promote {destination!r} into itself")
+    if env.promote_from is not None and env.promote_from != source:
+        raise UsageError(f"environment {destination!r} receives promotions from "
+                         f"{env.promote_from!r} only, not from {source!r}")
+    return source
+
+
+# ---- checking the source (pure) --------------------------------------------------------------
+
+
+# ---- checking the source (I/O) ---------------------------------------------------------------
+
+
+def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *,
+                    environ: Mapping[str, str] | None = None,
+                    parallelism: int = 8) -> PromotionCheck:
+    """Check every agent ``plan`` changes against the source environment."""
+    from operator_iac.plan.builder import build_plan
+    from operator_iac.plan.model import RELEASING_ACTIONS
+    from operator_iac.state.fetch import fetch_snapshot
+
+    # The agents whose release the promotion changes are the ones checked in the source.
+    keys = [r.key for r in plan.resources if r.action in RELEASING_ACTIONS]
+    destination = plan.environment or "(no environment)"
+    source_name = source.env_name or "(no environment)"
+    if not keys:
+        return PromotionCheck(source_name, destination, ())
+    desired = source.desired(environ)
+    snapshot = fetch_snapshot(source_client, parallelism=parallelism)
+    source_plan = build_plan(desired, snapshot, project=plan.project,
+                             environment=source.env_name, protect=source.protected)
+    checks = [_check(source_plan, snapshot, key, source_name) for key in keys]
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(checks))),
+                            thread_name_prefix="operator-iac-promote") as pool:
+        done = list(pool.map(lambda c: _with_smoke(c, desired.get(c.key), source_client,
+                                                   plan.project, source_name), checks))
+    return PromotionCheck(source_name, destination, tuple(done))
+
+
+def _check(source_plan: Plan, snapshot: Snapshot, key: str, source: str) -> AgentCheck:
+    resource = source_plan.resource(key)
+    if resource is None:
+        return AgentCheck(key, None, (f"{key!r} is not declared for {source}",))
+    remote = snapshot.by_id(resource.agent_id) if resource.agent_id else None
+    released = remote.released if remote is not None else None
+    marker = own_marker(released, source_plan.project, key)
+    reasons = agent_reasons(resource, remote, project=source_plan.project, source=source)
+    return AgentCheck(key, released.version_id if released else None, reasons,
+                      marker.content_hash if marker else None)
+
+
+def _with_smoke(check: AgentCheck, agent: DesiredAgent | None, client: OperatorClient,
+                project: str, source: str) -> AgentCheck:
+    if not check.ok or check.source_version_id is None or not needs_smoke(agent):
+        return check
+    from operator_iac.smoke.record import last_smoke_result
+
+    version_id = check.source_version_id
+    record = last_smoke_result(client, project=project, key=check.key, agent_id=version_id)
+    reasons = smoke_reasons(record, version_id, check.source_hash, key=check.key,
+                            source=source)
+    return replace(check, reasons=reasons, smoke=record)
+
+
+# ---- the service -----------------------------------------------------------------------------
+
+
+def plan_promotion(destination: Target, destination_client: OperatorClient, source: Target,
+                   source_client: OperatorClient, *, options: PlanOptions | None = None,
+                   parallelism: int = 8, environ: Mapping[str, str] | None = None,
+                   smoke: bool = True) -> Promotion:
+    """Plan the destination from the declarations and check the source for it."""
+    from operator_iac.services.plan import make_plan
+
+    planned = make_plan(destination, destination_client, options=options,
+                        parallelism=parallelism, environ=environ, smoke=smoke)
+    return Promotion(planned, check_promotion(planned.plan, source, source_client,
+                                              environ=environ, parallelism=parallelism))
+
+
+def check_saved_promotion(planned: PlannedRun, source: Target, source_client: OperatorClient,
+                          *, environ: Mapping[str, str] | None = None,
+                          parallelism: int = 8) -> Promotion:
+    """A saved destination plan (``load_saved_plan``), checked against the source now."""
+    return Promotion(planned, check_promotion(planned.plan, source, source_client,
+                                              environ=environ, parallelism=parallelism))
+
+
+def promote(promotion: Promotion, destination_client: OperatorClient, *,
+            options: ApplyOptions | None = None, smoke_gate: SmokeGate | None = None,
+            progress: Say | None = None) -> ApplyReport:
+    """Apply a checked promotion; refuses (exit 5) when the check found any problem."""
+    from operator_iac.services.apply import apply
+
+    promotion.check.raise_if_refused()
+    return apply(promotion.planned, destination_client, options=options,
+                 smoke_gate=smoke_gate, progress=progress, via_promotion=True)
+
+
+# ---- the whole command -----------------------------------------------------------------------
+
+# An environment's target and client, by name: the CLI opens them (with ``--emulator``, each
+# environment on an emulator of its own).
+OpenEnvironment = Callable[[str], "tuple[Target, OperatorClient]"]
+
+
+@dataclass(frozen=True)
+class PromoteRequest:
+    """What ``operator-iac promote`` was asked. ``check_only`` (``--out``) stops after the
+    source check, leaving the plan to be saved."""
+
+    destination: str
+    source: str | None = None
+    plan_file: Path | None = None
+    check_only: bool = False
+    plan_options: PlanOptions = field(default_factory=PlanOptions)
+    options: ApplyOptions = field(default_factory=ApplyOptions)
+
+
+@dataclass(frozen=True)
+class PromoteRun:
+    """The checked promotion, and the apply report (None when nothing changes or when only
+    checking)."""
+
+    promotion: Promotion
+    report: ApplyReport | None = None
+
+    @property
+    def source(self) -> str:
+        return self.promotion.check.source
+
+
+def check_request(request: PromoteRequest) -> None:
+    if request.check_only and request.plan_file is not None:
+        raise UsageError("--out saves a new plan; it cannot be combined with PLAN_FILE")
+    selection = request.plan_options
+    if request.plan_file is not None and (selection.targets or selection.excludes or
+                                          selection.adopt):
+        raise UsageError("a saved plan is applied exactly as it was made: give --target, "
+                         "--exclude and --adopt to `promote --out`")
+
+
+def promote_environment(project: Project, request: PromoteRequest, *,
+                        open_destination: OpenEnvironment, open_source: OpenEnvironment,
+                        feedback: Feedback = QUIET,
+                        show_plan: Callable[[Plan], None] | None = None,
+                        confirm: Confirm | None = None) -> PromoteRun:
+    """The whole ``promote``: route, plan the destination, check the source, show, ask,
+    apply with the smoke gate."""
+    check_request(request)
+    source = promotion_route(project, request.source, request.destination)
+    promotion = _checked(request, source, open_destination, open_source, feedback)
+    plan = promotion.planned.plan
+    if show_plan is not None:
+        show_plan(plan)
+    if not plan.has_changes:
+        return PromoteRun(promotion)
+    feedback.info(f"Checked in {source}:")
+    feedback.info("\n".join(promotion.check.lines()))
+    promotion.check.raise_if_refused()
+    if request.check_only:
+        return PromoteRun(promotion)
+    if confirm is not None:
+        confirm(f"Promote these changes from {source} to {request.destination}?")
+    return PromoteRun(promotion, _apply(promotion, open_destination, request, feedback))
+
+
+def _checked(request: PromoteRequest, source: str, open_destination: OpenEnvironment,
+             open_source: OpenEnvironment, feedback: Feedback) -> Promotion:
+    from operator_iac.services.plan import load_saved_plan
+
+    target, client = open_destination(request.destination)
+    source_target, source_client = open_source(source)
+    parallelism, smoke = request.options.parallelism, request.options.smoke
+    if request.plan_file is not None:
+        planned = load_saved_plan(request.plan_file, target, smoke=smoke)
+        return check_saved_promotion(planned, source_target, source_client,
+                                     parallelism=parallelism)
+    with feedback.activity() as say:
+        say(f"Reading agents from {target.api_url} ({request.destination}) and "
+            f"{source_target.api_url} ({source}) ...")
+        return plan_promotion(target, client, source_target, source_client,
+                              options=request.plan_options, parallelism=parallelism,
+                              smoke=smoke)
+
+
+def _apply(promotion: Promotion, open_destination: OpenEnvironment, request: PromoteRequest,
+           feedback: Feedback) -> ApplyReport:
+    from operator_iac.services.apply import gate_for
+
+    target, client = open_destination(request.destination)
+    options = request.options
+    gate = None if not options.smoke else gate_for(
+        target, client, promotion.planned.desired, parallelism=options.parallelism,
+        feedback=feedback)
+    return promote(promotion, client, options=options, smoke_gate=gate,
+                   progress=feedback.info)

@@ -1,0 +1,145 @@
+"""``rollback`` as a service: release an earlier revision of one agent again, then smoke-test it.
+
+Which revision, and what changes, is decided by ``operator_iac.plan.rollback`` (pure); this
+module reads the platform, asks, releases, and runs the agent's smoke tests on the released
+revision. If they fail, the rollback stays: nothing is released again automatically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from operator_iac.errors import OperationError, SmokeTestFailedError, UsageError
+from operator_iac.plan.rollback import RollbackPlan, choose_revision, plan_rollback
+from operator_iac.services.feedback import QUIET, Confirm, Feedback
+from operator_iac.services.history import load_agent
+from operator_iac.state.fetch import agents_resource, read_revision
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.services.target import Target
+    from operator_iac.smoke.gate import SmokeGate, SmokeVerdict
+    from operator_iac.spec.desired import DesiredAgent
+
+PLACEHOLDER = "(not needed for a rollback)"
+
+
+# ---- choosing the revision -------------------------------------------------------------------
+
+
+# ---- the rollback plan -----------------------------------------------------------------------
+
+
+# ---- I/O -------------------------------------------------------------------------------------
+
+
+def execute_rollback(client: OperatorClient, plan: RollbackPlan) -> str:
+    """Release the plan's target revision; returns the revision released."""
+    written = agents_resource(client, plan.kind).release(plan.target)
+    released = written.version_id or plan.target
+    if "@" in released and released != plan.target:
+        raise OperationError(f"releasing {plan.target} answered with {released}; check the "
+                             f"agent with: operator-iac history {plan.key}")
+    return plan.target
+
+
+def smoke_after_rollback(gate: SmokeGate, plan: RollbackPlan, declared: DesiredAgent | None,
+                         ids: Mapping[str, str]) -> SmokeVerdict | None:
+    """Run the declared smoke tests on the revision the rollback released (None when the
+    agent has none). They are the tests of the current declarations: an older revision may
+    fail them for good reason, and nothing is released again automatically."""
+    if declared is None or declared.kind != "conversational_agent" or not declared.smoke:
+        return None
+    from operator_iac.plan.model import ResourcePlan
+
+    resource = ResourcePlan(key=plan.key, kind=declared.kind, action="release",
+                            name=declared.name, smoke=("released",))
+    return gate(resource, declared, plan.target, "released", dict(ids))
+
+
+# ---- the whole command -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RollbackRequest:
+    """What ``operator-iac rollback`` was asked: the agent, which revision (``to`` or
+    ``steps`` back, default one), and whether to smoke-test it afterwards."""
+
+    key: str
+    to: str | None = None
+    steps: int | None = None
+    smoke: bool = True
+    keep_conversations: bool = False
+    parallelism: int = 8
+
+
+@dataclass(frozen=True)
+class RollbackRun:
+    """What the rollback did: ``released`` is None when the chosen revision already was."""
+
+    plan: RollbackPlan
+    released: str | None
+    verdict: SmokeVerdict | None = None
+
+    def exit_code(self) -> int:
+        """0, or 4 when the smoke tests failed on the released revision (1 when the platform
+        failed during them)."""
+        if self.verdict is None or self.verdict.passed:
+            return 0
+        return 1 if self.verdict.platform_error else SmokeTestFailedError.exit_code
+
+
+def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequest, *,
+                   feedback: Feedback = QUIET,
+                   show_plan: Callable[[RollbackPlan], None] | None = None,
+                   confirm: Confirm | None = None) -> RollbackRun:
+    """Choose the revision, show the change, ask ``confirm`` (None: already confirmed),
+    release it, then run the agent's smoke tests on it."""
+    if request.to is not None and request.steps is not None:
+        raise UsageError("--to and --steps exclude each other")
+    project = target.project.name
+    with feedback.activity() as say:
+        say(f"Reading agents from {target.api_url} ...")
+        loaded = load_agent(client, project, request.key, parallelism=request.parallelism)
+    version = choose_revision(loaded.agent, request.key, to=request.to,
+                              steps=request.steps or 1)
+    desired = target.desired(SecretsNotNeeded(os.environ))
+    revision = read_revision(client, loaded.agent.kind, version.version_id, version.status)
+    plan = plan_rollback(loaded, revision, desired.get(request.key), project=project)
+    if show_plan is not None:
+        show_plan(plan)
+    if plan.already_released:
+        return RollbackRun(plan, None)
+    if confirm is not None:
+        confirm(f"Release {plan.target} again?")
+    released = execute_rollback(client, plan)
+    feedback.info(f"{request.key}: released {released} again")
+    verdict = None
+    if request.smoke:
+        from operator_iac.services.apply import gate_for
+
+        gate = gate_for(target, client, desired, parallelism=request.parallelism,
+                        keep_conversations=request.keep_conversations, feedback=feedback)
+        verdict = smoke_after_rollback(gate, plan, desired.get(request.key), loaded.ids)
+    return RollbackRun(plan, released, verdict)
+
+
+class SecretsNotNeeded(Mapping[str, str]):
+    """The process environment, where an unset variable reads as a placeholder: a rollback
+    needs the declarations for their smoke tests and for where secrets sit (to hide them in
+    the diff), never for secret values, and must not fail for want of one."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return self._environ.get(name, PLACEHOLDER)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        return len(self._environ)

@@ -1,0 +1,34 @@
+"""``status`` as a service: read the platform once and compare what an environment holds with
+the declarations (the report and its rules are ``operator_iac.plan.status``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from operator_iac.plan.status import StatusReport, build_status
+from operator_iac.services.feedback import QUIET, Feedback
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.services.target import Target
+
+
+def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = 8,
+                 environ: Mapping[str, str] | None = None,
+                 feedback: Feedback = QUIET) -> StatusReport:
+    """Read the platform once and compare it with the declarations for ``target``."""
+    from operator_iac.plan.builder import build_plan
+    from operator_iac.services.plan import current_commit
+    from operator_iac.state.fetch import fetch_snapshot
+
+    desired = target.desired(environ)
+    with feedback.activity() as say:
+        say(f"Reading agents from {target.api_url} ...")
+        snapshot = fetch_snapshot(client, parallelism=parallelism)
+    plan = build_plan(desired, snapshot, project=target.project.name,
+                      environment=target.env_name,
+                      commit=current_commit(target.project.root, environ),
+                      protect=target.protected)
+    return build_status(plan, snapshot)

@@ -1,0 +1,148 @@
+"""``validate`` as a service: which files to check for the PATHs given, and every diagnostic
+about them, gathered into one report (no exceptions for bad declarations).
+
+PATHs may name agent files, directories of agent files, or projects (a directory holding
+``operator-iac.yaml``, or that file itself). Loose agent files are checked against the
+project whose agents directory holds them, so references to sibling agents resolve and
+environment checks apply; with no such project they are checked on their own.
+A file named explicitly must be YAML; in directories, non-YAML files are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from operator_iac.errors import Diagnostic, ProjectFileError
+from operator_iac.settings import PROJECT_FILE_NAME, Settings
+from operator_iac.spec.agent_file import AgentFile
+from operator_iac.spec.environments import check_environments
+from operator_iac.spec.loader import START, YamlDocument, display_path
+from operator_iac.spec.project import (
+    AGENT_SUFFIXES,
+    agent_files_in,
+    find_project_file,
+    load_agents,
+    missing_agents_dir,
+    read_project_file,
+    sort_diagnostics,
+)
+from operator_iac.spec.project_file import ProjectFile
+from operator_iac.spec.validation import ValidationReport
+
+
+@dataclass
+class _Unit:
+    """Files checked together: targets are reported on; context only resolves references."""
+
+    project_file: Path | None
+    targets: list[Path] = field(default_factory=list)
+    context: list[Path] = field(default_factory=list)
+
+
+def validate_paths(paths: Sequence[Path], project_file: Path | None = None,
+                   start: Path | None = None) -> ValidationReport:
+    """Validate the given PATHs, or the project's agents directory when there are none."""
+    problems: list[Diagnostic] = []
+    if paths:
+        units = _units_for_paths(paths, project_file, problems)
+    else:
+        units = [_Unit(find_project_file(project_file, start))]
+    diagnostics, files, valid = list(problems), 0, 0
+    for unit in units:
+        found, checked, ok = _validate_unit(unit)
+        diagnostics += found
+        files += checked
+        valid += ok
+    return ValidationReport(tuple(sort_diagnostics(diagnostics)), files, valid)
+
+
+def _is_project(path: Path) -> bool:
+    return path.name == PROJECT_FILE_NAME or (path.is_dir() and
+                                              (path / PROJECT_FILE_NAME).is_file())
+
+
+def _units_for_paths(paths: Sequence[Path], project_file: Path | None,
+                     problems: list[Diagnostic]) -> list[_Unit]:
+    units: list[_Unit] = []
+    loose: list[Path] = []
+    for path in paths:
+        if _is_project(path):
+            units.append(_Unit(path if path.is_file() else path / PROJECT_FILE_NAME))
+        elif path.is_dir():
+            loose += agent_files_in(path)
+        elif path.suffix.lower() in AGENT_SUFFIXES:
+            loose.append(path)
+        else:
+            problems.append(Diagnostic(display_path(path), START.line, START.column,
+                                       "not an agent file: agent files end in .yaml or .yml"))
+    if loose:
+        units.append(_loose_unit(_unique(loose), project_file))
+    return units
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    return list({p.resolve(): p for p in paths}.values())
+
+
+def _loose_unit(files: list[Path], project_file: Path | None) -> _Unit:
+    """Loose files belong to a project if one is named, or if they sit in its agents dir."""
+    candidate = Settings(project_file=project_file).find_project_file(files[0].parent)
+    if candidate is None:
+        return _Unit(None, files)
+    spec, doc, _ = read_project_file(candidate)
+    if spec is None or doc is None:
+        return _Unit(candidate, files) if project_file else _Unit(None, files)
+    agents_dir = (doc.path.parent / spec.agents_dir).resolve()
+    inside = all(f.resolve().parent == agents_dir for f in files)
+    if not inside and project_file is None:
+        return _Unit(None, files)
+    siblings = agent_files_in(agents_dir) if agents_dir.is_dir() else []
+    chosen = {f.resolve() for f in files}
+    return _Unit(candidate, files, [p for p in siblings if p.resolve() not in chosen])
+
+
+def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
+    """Diagnostics, number of agent files checked, number of them valid."""
+    spec, doc, diagnostics, targets = _open(unit)
+    if targets is None:
+        return diagnostics, 0, 0
+    agents, found = load_agents([*targets, *unit.context])
+    if spec is not None and doc is not None:
+        found += check_environments(agents, spec, doc)
+    reported = _reported_files(targets, list(agents.values()), doc)
+    diagnostics += [d for d in found if d.file in reported]
+    keys = {p.stem for p in targets}
+    bad = {d.file for d in diagnostics if d.severity == "error"}
+    valid = sum(1 for k, a in agents.items() if k in keys and a.document.display not in bad)
+    return diagnostics, len(targets), valid
+
+
+def _open(unit: _Unit) -> tuple[ProjectFile | None, YamlDocument | None, list[Diagnostic],
+                                list[Path] | None]:
+    """The unit's project file (if any), its diagnostics, and the agent files to check
+    (None when the project file is too broken to say)."""
+    if unit.project_file is None:
+        return None, None, [], unit.targets
+    if not unit.project_file.is_file():
+        raise ProjectFileError(f"{display_path(unit.project_file)}: project file not found")
+    spec, doc, diagnostics = read_project_file(unit.project_file)
+    if spec is None or doc is None:
+        return None, None, diagnostics, None
+    if unit.targets or unit.context:
+        return spec, doc, diagnostics, unit.targets
+    agents_dir = doc.path.parent / spec.agents_dir
+    if not agents_dir.is_dir():
+        return None, None, [*diagnostics, missing_agents_dir(doc, spec)], None
+    return spec, doc, diagnostics, agent_files_in(agents_dir)
+
+
+def _reported_files(targets: list[Path], agents: Iterable[AgentFile],
+                    doc: YamlDocument | None) -> set[str]:
+    """Files whose diagnostics are shown: the targets, their prompt files, the project file."""
+    shown = {display_path(p) for p in targets}
+    shown |= {a.prompt.display for a in agents if a.prompt and a.document.display in shown}
+    if doc is not None:
+        shown.add(doc.display)
+    return shown
