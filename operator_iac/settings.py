@@ -12,6 +12,15 @@ from pathlib import Path
 
 PROJECT_FILE_NAME = "operator-iac.yaml"
 
+# Every OPERATOR_IAC_* environment variable operator-iac reads, defined once here.
+ENV_VARIABLE = "OPERATOR_IAC_ENV"  # --env
+PROJECT_FILE_VARIABLE = "OPERATOR_IAC_PROJECT_FILE"  # --project-file
+API_URL_VARIABLE = "OPERATOR_IAC_API_URL"  # --api-url
+EMULATOR_VARIABLE = "OPERATOR_IAC_EMULATOR"  # --emulator
+DEBUG_VARIABLE = "OPERATOR_IAC_DEBUG"  # --debug
+PARALLELISM_VARIABLE = "OPERATOR_IAC_PARALLELISM"  # --parallelism
+LIVE_VARIABLE = "OPERATOR_IAC_LIVE"  # 1: the contract suite runs against the real platform
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -18,6 +18,9 @@ Outcome = Literal["applied", "unchanged", "failed", "conflict", "smoke_failed", 
 
 @dataclass(frozen=True)
 class ApplyOptions:
+    """How to carry a plan out: replace foreign drafts, run smoke tests, roll back a release
+    whose smoke tests failed, and how many agents at once."""
+
     overwrite_draft: bool = False
     smoke: bool = True
     rollback: bool = True
@@ -26,6 +29,9 @@ class ApplyOptions:
 
 @dataclass(frozen=True)
 class ResourceResult:
+    """What apply did to one agent: its ``outcome``, the revisions it wrote and released
+    (or rolled back to), the steps taken, and the smoke verdicts."""
+
     key: str
     action: str
     outcome: Outcome
@@ -45,6 +51,8 @@ class ResourceResult:
 
 @dataclass(frozen=True)
 class ApplyReport:
+    """Every agent's result, in plan order; ``exit_code`` maps them to the exit-code table."""
+
     plan: Plan
     results: tuple[ResourceResult, ...]
 

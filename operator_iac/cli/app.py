@@ -26,6 +26,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class App:
+    """What every command receives: the settings and, built on first use, the project, the
+    target, the API client (and an in-process emulator with ``--emulator``)."""
+
     settings: Settings
     # Cleanup callbacks (emulator shutdown, client close) run when the command ends.
     closers: list[Callable[[], None]] = field(default_factory=list)

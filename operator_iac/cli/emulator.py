@@ -9,6 +9,7 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.output import info, result
+from operator_iac.settings import API_URL_VARIABLE
 
 if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
@@ -20,7 +21,7 @@ def _ready_lines(url: str, ws_url: str, api_key: str) -> list[str]:
         f"  WebSocket base: {ws_url}",
         f"  API key:        {api_key}",
         "Point operator-iac at it with:",
-        f"  export OPERATOR_IAC_API_URL={url}",
+        f"  export {API_URL_VARIABLE}={url}",
         f"  export OPERATOR_API_KEY={api_key}",
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from operator_iac.cli import output
@@ -10,6 +12,9 @@ from operator_iac.cli.ci import annotate
 from operator_iac.cli.options import env_option, parallelism_option
 from operator_iac.cli.progress import activity
 from operator_iac.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from operator_iac.spec.validation import ValidationReport
 
 
 @click.command("import")
@@ -53,7 +58,11 @@ def import_command(app: App, ids: tuple[str, ...], env: str | None, everything: 
     if dry_run and report.imported:
         output.result(render_dry_run(report))
     output.result(render_import_text(report, env=target.env_name))
-    validation = report.validation
+    return _check_validation(report.validation)
+
+
+def _check_validation(validation: ValidationReport | None) -> int:
+    """Show what validating the written project found; exit 3 when it does not validate."""
     if validation is None:
         return 0
     for diagnostic in validation.diagnostics:

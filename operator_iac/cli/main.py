@@ -18,7 +18,14 @@ import click
 from operator_iac import __version__
 from operator_iac.cli.app import App
 from operator_iac.errors import OperatorIacError
-from operator_iac.settings import Settings
+from operator_iac.settings import (
+    API_URL_VARIABLE,
+    DEBUG_VARIABLE,
+    EMULATOR_VARIABLE,
+    ENV_VARIABLE,
+    PROJECT_FILE_VARIABLE,
+    Settings,
+)
 
 # command name -> "module:attribute"; each module defines one click command.
 COMMANDS: dict[str, str] = {
@@ -60,19 +67,19 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="operator-iac")
-@click.option("--env", "env", envvar="OPERATOR_IAC_ENV", metavar="NAME",
-              help="Environment from the project file to work on. [env: OPERATOR_IAC_ENV]")
+@click.option("--env", "env", envvar=ENV_VARIABLE, metavar="NAME",
+              help=f"Environment from the project file to work on. [env: {ENV_VARIABLE}]")
 @click.option("--project-file", type=click.Path(path_type=Path, dir_okay=False),
-              envvar="OPERATOR_IAC_PROJECT_FILE",
+              envvar=PROJECT_FILE_VARIABLE,
               help="Project file to use (default: the nearest operator-iac.yaml).")
-@click.option("--api-url", envvar="OPERATOR_IAC_API_URL", metavar="URL",
-              help="Override the environment's api_url. [env: OPERATOR_IAC_API_URL]")
-@click.option("--emulator", is_flag=True, envvar="OPERATOR_IAC_EMULATOR",
+@click.option("--api-url", envvar=API_URL_VARIABLE, metavar="URL",
+              help=f"Override the environment's api_url. [env: {API_URL_VARIABLE}]")
+@click.option("--emulator", is_flag=True, envvar=EMULATOR_VARIABLE,
               help="Start an in-process Operator emulator and point every call at it.")
 # NO_COLOR is read where colour is decided (cli/output.py): any non-empty value counts, which
 # a click boolean environment variable would reject.
 @click.option("--no-color", is_flag=True, help="Never use colour (NO_COLOR is honoured too).")
-@click.option("--debug", is_flag=True, envvar="OPERATOR_IAC_DEBUG",
+@click.option("--debug", is_flag=True, envvar=DEBUG_VARIABLE,
               help="Show tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, env: str | None, project_file: Path | None, api_url: str | None,
@@ -98,7 +105,7 @@ def _debug_requested(argv: list[str]) -> bool:
     if "--debug" in argv:
         return True
     try:
-        return bool(click.BOOL.convert(os.environ.get("OPERATOR_IAC_DEBUG", ""), None, None))
+        return bool(click.BOOL.convert(os.environ.get(DEBUG_VARIABLE, ""), None, None))
     except click.BadParameter:
         return False
 

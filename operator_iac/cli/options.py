@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
+from operator_iac.settings import PARALLELISM_VARIABLE
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -27,7 +29,7 @@ def format_option(*choices: str) -> Callable[[F], F]:
 
 def parallelism_option(func: F) -> F:
     return click.option("--parallelism", type=click.IntRange(1, 64), default=8,
-                        show_default=True, envvar="OPERATOR_IAC_PARALLELISM",
+                        show_default=True, envvar=PARALLELISM_VARIABLE,
                         help="Requests or agents handled at once.")(func)
 
 

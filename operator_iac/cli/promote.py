@@ -15,7 +15,7 @@ from operator_iac.cli.reports import confirmer, plan_shower, render_apply
 from operator_iac.errors import UsageError
 
 if TYPE_CHECKING:
-    from operator_iac.services.promote import PromoteRun
+    from operator_iac.services.promote import PromoteRequest, PromoteRun
 
 
 @click.command("promote")
@@ -66,18 +66,13 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
       operator-iac promote --from staging --to production --out promotion.json
       operator-iac promote promotion.json --to production
     """
-    from operator_iac.apply.report import ApplyOptions
-    from operator_iac.plan.model import PlanOptions
-    from operator_iac.services.promote import PromoteRequest, promote_environment
+    from operator_iac.services.promote import promote_environment
 
     destination = destination or app.settings.env
     if destination is None:
         raise UsageError("name the environment to promote to with --to")
-    request = PromoteRequest(
-        destination, source, plan_file, check_only=out is not None,
-        plan_options=PlanOptions(adopt=adopt, targets=targets, excludes=excludes),
-        options=ApplyOptions(smoke=not no_smoke, rollback=not no_rollback,
-                             parallelism=parallelism))
+    request = _request(destination, source, plan_file, out, targets, excludes, adopt,
+                       no_smoke, no_rollback, parallelism)
     run = promote_environment(
         app.project(), request, open_destination=lambda env: (app.target(env), app.client()),
         open_source=app.other_environment, feedback=app.feedback(),
@@ -85,6 +80,20 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
         confirm=confirmer(yes or plan_file is not None, "promote needs --yes, or a saved "
                           "plan file, when it is not run from a terminal"))
     return _report(run, out, destination, fmt)
+
+
+def _request(destination: str, source: str | None, plan_file: Path | None, out: Path | None,
+             targets: tuple[str, ...], excludes: tuple[str, ...], adopt: bool, no_smoke: bool,
+             no_rollback: bool, parallelism: int) -> PromoteRequest:
+    from operator_iac.apply.report import ApplyOptions
+    from operator_iac.plan.model import PlanOptions
+    from operator_iac.services.promote import PromoteRequest
+
+    return PromoteRequest(
+        destination, source, plan_file, check_only=out is not None,
+        plan_options=PlanOptions(adopt=adopt, targets=targets, excludes=excludes),
+        options=ApplyOptions(smoke=not no_smoke, rollback=not no_rollback,
+                             parallelism=parallelism))
 
 
 def _report(run: PromoteRun, out: Path | None, destination: str, fmt: str) -> int:

@@ -24,6 +24,8 @@ class ImportOptions:
 
 @dataclass(frozen=True)
 class FileText:
+    """One file an import writes (or prints with ``--dry-run``)."""
+
     path: Path
     text: str
 
@@ -34,6 +36,9 @@ class FileText:
 
 @dataclass(frozen=True)
 class ImportedAgent:
+    """One imported agent: its new key, the revision it was made from and why, its files,
+    and the config paths kept verbatim under ``config.extra``."""
+
     key: str
     agent_id: str
     kind: str
@@ -47,6 +52,9 @@ class ImportedAgent:
 
 @dataclass(frozen=True)
 class ImportReport:
+    """What an import made and skipped, whether the files were written, and what validating
+    the project afterwards found."""
+
     api_url: str
     imported: tuple[ImportedAgent, ...]
     skipped: tuple[Skipped, ...] = ()

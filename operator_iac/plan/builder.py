@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from operator_iac.plan import refs
 from operator_iac.plan.compare import (
@@ -79,6 +78,8 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
     """The plan that turns ``snapshot`` into ``desired`` (every declared agent, by key).
 
     ``protect`` is the environment's ``protect`` setting; ``commit`` goes into the markers.
+    The plan is dated ``created_at``, by default when the snapshot was read (the planner reads
+    no clock).
     Smoke stages come from each agent's ``smoke_on`` (project defaults already applied).
     """
     options = options or PlanOptions()
@@ -94,7 +95,8 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
     hashes = {r.key: r.desired_hash for r in resources if r.desired_hash}
     plan = Plan(
         project=project, environment=environment, api_url=snapshot.api_url,
-        created_at=created_at or _now(), commit=commit, protected=protect, options=options,
+        created_at=created_at or snapshot.read_at, commit=commit, protected=protect,
+        options=options,
         declarations_hash=declarations_hash(hashes, desired),
         resources=tuple(sorted(resources, key=lambda r: r.key)),
         unpruned=() if options.prune else tuple(_unpruned(orphans)),
@@ -221,7 +223,3 @@ def _remote_name(agent: RemoteAgent) -> str:
 def _stages(smoke_on: Iterable[str]) -> tuple[SmokeStage, ...]:
     wanted = set(smoke_on)
     return tuple(stage for stage in SMOKE_STAGES if stage in wanted)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -40,6 +40,8 @@ class RevisionInfo:
 
 @dataclass(frozen=True)
 class AgentHistory:
+    """Every revision of one agent, newest first, for ``history``."""
+
     key: str
     kind: AgentKind
     agent_id: str

@@ -81,7 +81,9 @@ class DesiredBody(_Frozen):
 
 
 class ResourcePlan(_Frozen):
-    """The plan for one agent."""
+    """The plan for one agent: its ``action``, the remote state it was computed against,
+    the desired body apply writes, field changes and prompt diff for review, drift and
+    foreign-draft flags, risks, the smoke stages to run, and the keys it depends on."""
 
     key: str
     kind: AgentKind
@@ -113,6 +115,9 @@ class ResourcePlan(_Frozen):
 
 
 class PlanOptions(_Frozen):
+    """How the plan was asked for: ``--adopt``, ``--prune``, ``--allow-delete``,
+    ``--overwrite-draft`` and the ``--target``/``--exclude`` selection; a saved plan keeps them."""
+
     adopt: bool = False
     prune: bool = False
     allow_delete: bool = False
@@ -130,6 +135,8 @@ class UnprunedAgent(_Frozen):
 
 
 class Summary(_Frozen):
+    """How many agents each action touches (the plan's first line)."""
+
     create: int = 0
     update: int = 0
     release: int = 0
@@ -143,6 +150,12 @@ class Summary(_Frozen):
 
 
 class Plan(_Frozen):
+    """What apply will do, as a frozen value: one ``ResourcePlan`` per agent, the project,
+    environment, platform and commit it was made for, and what it was made from (the remote
+    revisions in each resource's ``remote``, the declarations in ``declarations_hash``).
+    Built without I/O by ``plan.builder.build_plan``; saved as JSON with a checksum
+    (``to_json``/``from_json``)."""
+
     format_version: Literal[1] = 1
     project: str
     environment: str | None = None

@@ -55,6 +55,8 @@ class AgentCheck:
 
 @dataclass(frozen=True)
 class PromotionCheck:
+    """The source environment's verdict on every agent a promotion would change."""
+
     source: str
     destination: str
     agents: tuple[AgentCheck, ...]

@@ -44,6 +44,9 @@ STATES = {
 
 @dataclass(frozen=True)
 class AgentStatus:
+    """One agent's line in ``status``: its revisions, where the released one came from, and
+    whether it matches the declarations and whether it drifted."""
+
     key: str
     kind: str
     agent_id: str | None
@@ -75,6 +78,8 @@ class AgentStatus:
 
 @dataclass(frozen=True)
 class StatusReport:
+    """What an environment holds, agent by agent; ``exit_code`` is 2 on drift or mismatch."""
+
     project: str
     environment: str | None
     api_url: str

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from operator_iac.errors import ConfigurationError
+from operator_iac.settings import API_URL_VARIABLE, ENV_VARIABLE
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -22,11 +23,13 @@ if TYPE_CHECKING:
     from operator_iac.spec.project_file import Environment
 
 
-API_URL_VARIABLE = "OPERATOR_IAC_API_URL"
-
 
 @dataclass(frozen=True)
 class Target:
+    """Where a run points: the loaded project, the chosen environment (None for a project
+    without environments), the platform's URL and API key (never printed), and the WebSocket
+    base when it differs from the one derived from the URL."""
+
     project: Project
     env_name: str | None
     api_url: str
@@ -69,7 +72,7 @@ def choose_environment(project: Project, requested: str | None, *,
     if len(envs) == 1 or fallback_to_first:
         return envs[0]
     raise ConfigurationError(
-        f"choose an environment with --env or OPERATOR_IAC_ENV (one of: {', '.join(envs)})")
+        f"choose an environment with --env or {ENV_VARIABLE} (one of: {', '.join(envs)})")
 
 
 def build_target(project: Project, env_name: str | None, *, api_url: str | None = None,

@@ -145,6 +145,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class SmokeReport:
+    """Every test's result of one smoke run, the agents that could not be tested
+    (``problems``) or have nothing to test (``skipped``), and the run's duration."""
+
     tests: tuple[TestResult, ...] = ()
     # Agents whose tests could not run (count as platform errors), and agents asked for
     # that have no smoke tests (informational).

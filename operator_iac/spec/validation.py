@@ -10,6 +10,9 @@ from operator_iac.errors import Diagnostic
 
 @dataclass(frozen=True)
 class ValidationReport:
+    """Every diagnostic found in the files checked, and how many agent files were checked and
+    found valid; ``ok`` when there is no error."""
+
     diagnostics: tuple[Diagnostic, ...]
     files: int  # agent files checked
     valid_agents: int

@@ -8,6 +8,7 @@ layer's only I/O.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from operator_iac.spec.desired import AgentKind
@@ -40,6 +41,7 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
                    kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
                    ) -> Snapshot:
     """Read every agent of the given kinds with its versions and its released/draft content."""
+    read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     from operator_iac.api.pool import ReadPool, results_in_order
 
     with ReadPool(client, parallelism=parallelism) as pool, ThreadPoolExecutor(
@@ -65,7 +67,7 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
         finally:
             pool.limit.release()
         agents = tuple(results_in_order(futures))
-    return Snapshot(api_url=client.base_url, agents=agents)
+    return Snapshot(api_url=client.base_url, agents=agents, read_at=read_at)
 
 
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str) -> RemoteAgent:

@@ -43,6 +43,9 @@ class RemoteRevision:
 
 @dataclass(frozen=True)
 class RemoteAgent:
+    """One agent on the platform: its versions list and the content of its released and
+    draft revisions (None when it has none)."""
+
     kind: AgentKind
     id: str
     versions: tuple[RemoteVersion, ...]
@@ -56,8 +59,12 @@ class RemoteAgent:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Every agent on one platform (``api_url``) as read at one moment; the planner's only
+    view of the remote side."""
+
     api_url: str
     agents: tuple[RemoteAgent, ...] = field(default=())
+    read_at: str = ""  # when it was read (ISO-8601 UTC); the plan's date
 
     def by_id(self, agent_id: str) -> RemoteAgent | None:
         return next((a for a in self.agents if a.id == agent_id), None)

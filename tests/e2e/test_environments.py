@@ -95,3 +95,18 @@ def test_apply_into_a_promote_from_environment_points_to_promote(
     assert "only receives promotions" in result.stderr
     assert "operator-iac promote --from staging --to production" in result.stderr
     assert environments.platform("production").writes() == []
+
+
+def test_the_python_api_refuses_a_promote_from_environment_too(
+        environments: Environments, monkeypatch: pytest.MonkeyPatch) -> None:
+    import operator_iac
+
+    monkeypatch.chdir(environments.root)
+    project = operator_iac.load_project(environments.project_file)
+    target = operator_iac.build_target(project, "production")
+    with target.client() as client:
+        planned = operator_iac.make_plan(target, client)
+        assert planned.plan.has_changes  # production is empty: everything would be created
+        with pytest.raises(operator_iac.OperatorIacError, match="only receives promotions"):
+            operator_iac.apply_plan(planned, client)
+    assert environments.platform("production").writes() == []
