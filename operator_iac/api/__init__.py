@@ -14,7 +14,6 @@ from operator_iac.api.constants import API_VERSION, DEFAULT_BASE_URL, DEFAULT_WS
 from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ
 from operator_iac.api.event_stream import EventStream, ended
 from operator_iac.api.events import Event
-from operator_iac.api.failures import AmbiguousWriteError
 from operator_iac.api.models import (
     Agent,
     AgentSummary,
@@ -29,6 +28,7 @@ from operator_iac.api.models import (
 )
 from operator_iac.api.pool import ReadPool
 from operator_iac.api.session import ChatSession
+from operator_iac.errors import AmbiguousWriteError
 
 __all__ = [
     "API_VERSION",

@@ -30,7 +30,7 @@ from operator_iac.api import retry
 from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
 from operator_iac.api.credentials import as_secret
 from operator_iac.api.event_stream import EventStream, StopWhen, never
-from operator_iac.api.failures import AmbiguousWriteError, redact, server_message
+from operator_iac.api.failures import redact, server_message
 from operator_iac.api.models import ConversationCreated
 from operator_iac.api.resources import (
     AgentsResource,
@@ -40,6 +40,7 @@ from operator_iac.api.resources import (
 )
 from operator_iac.api.session import ChatSession, session_url_for
 from operator_iac.errors import (
+    AmbiguousWriteError,
     ApiError,
     OperationError,
     OperatorIacError,
