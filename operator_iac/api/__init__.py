@@ -2,9 +2,10 @@
 
 Modules, from the bottom up: ``credentials`` (the key as a secret), ``retry`` (pure retry
 policy), ``failures`` (error bodies to errors), ``models`` and ``events`` (tolerant response
-models), ``pagination``, ``resources`` (typed endpoints), ``client`` (``OperatorClient``),
-``sse`` (pure SSE decoder), ``event_stream`` (reconnecting SSE reader), ``session``
-(WebSocket chat session) and ``pool`` (self-throttling parallel reads).
+models), ``pagination``, ``transport`` (what resources and the event stream need from the
+client), ``resources`` (typed endpoints), ``client`` (``OperatorClient``), ``sse`` (pure SSE
+decoder), ``event_stream`` (reconnecting SSE reader), ``session`` (WebSocket chat session)
+and ``pool`` (self-throttling parallel reads).
 
 The names below are re-exported lazily, like the package root's: importing a pure module
 (``operator_iac.api.events``, ``operator_iac.api.models``) must not load httpx, websockets,

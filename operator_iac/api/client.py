@@ -12,7 +12,6 @@ how the worker pool learns about 429s and how tests count attempts.
 
 from __future__ import annotations
 
-import json as jsonlib
 import random
 import threading
 import time
@@ -39,10 +38,10 @@ from operator_iac.api.resources import (
     ProceduresResource,
 )
 from operator_iac.api.session import ChatSession, session_url_for
+from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
     AmbiguousWriteError,
     ApiError,
-    OperationError,
     OperatorIacError,
     RequestTimeoutError,
     StreamError,
@@ -51,8 +50,6 @@ from operator_iac.errors import (
 )
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-Params = Mapping[str, str | int | float | bool | None]
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,7 @@ def _exc_kind(exc: httpx.HTTPError) -> retry.ExcKind | None:
 
 
 class OperatorClient:
-    """A synchronous, thread-safe client for the Operator REST API."""
+    """A synchronous, thread-safe client for the Operator REST API (an ``ApiTransport``)."""
 
     def __init__(
         self,
@@ -212,7 +209,7 @@ class OperatorClient:
 
     @staticmethod
     def decode_json(response: httpx.Response, method: str, path: str) -> Any:
-        """The JSON body of a response this client returned (see ``decode_json``)."""
+        """The JSON body of a response this client returned (``transport.decode_json``)."""
         return decode_json(response, method, path)
 
     @contextmanager
@@ -347,16 +344,3 @@ def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:
     if not params:
         return None
     return {key: value for key, value in params.items() if value is not None}
-
-
-def decode_json(response: httpx.Response, method: str, path: str) -> Any:
-    """The JSON body of a successful response; no body at all decodes to an empty object."""
-    if not response.content.strip():
-        return {}
-    try:
-        return jsonlib.loads(response.content)
-    except ValueError as exc:
-        raise OperationError(
-            f"{method} {path}: the platform answered HTTP {response.status_code} "
-            "with a body that is not JSON"
-        ) from exc

@@ -15,17 +15,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 import httpx
 
 from operator_iac.api.events import Event, parse_event
-from operator_iac.api.resources import segment
 from operator_iac.api.sse import SSEDecoder, SSEMessage
+from operator_iac.api.transport import ApiTransport, segment
 from operator_iac.errors import StreamError
-
-if TYPE_CHECKING:
-    from operator_iac.api.client import OperatorClient
 
 StopWhen = Callable[[Event], bool]
 MAX_RECONNECT_DELAY = 10.0
@@ -43,7 +39,7 @@ def ended(event: Event) -> bool:
 class EventStream:
     """An iterable of a conversation's events, each yielded once, in server order."""
 
-    def __init__(self, client: OperatorClient, conversation_id: str, *,
+    def __init__(self, client: ApiTransport, conversation_id: str, *,
                  token: str | None = None, stop: StopWhen = never, max_reconnects: int = 5,
                  idle_timeout: float = 60.0, deadline: float | None = None,
                  reconnect_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep,
