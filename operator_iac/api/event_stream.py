@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 
-from operator_iac.api.events import Event, parse_event
+from operator_iac.api.events import CONVERSATION_ENDED, Event, parse_event
 from operator_iac.api.sse import SSEDecoder, SSEMessage
 from operator_iac.api.transport import ApiTransport, segment
 from operator_iac.errors import StreamError
@@ -33,7 +33,7 @@ def never(_event: Event) -> bool:
 
 def ended(event: Event) -> bool:
     """A ready-made ``stop``: the conversation has ended."""
-    return event.type == "conversation.ended"
+    return event.type == CONVERSATION_ENDED
 
 
 class EventStream:

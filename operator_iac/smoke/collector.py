@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from operator_iac.api.event_stream import EventStream, ended
-from operator_iac.api.events import Event
+from operator_iac.api.events import AGENT_MESSAGE_DELTA, CONVERSATION_ENDED, Event
 from operator_iac.errors import OperatorIacError, StreamError
-from operator_iac.smoke.turns import AGENT_DELTA, ENDED
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -117,11 +116,11 @@ class EventCollector:
     def _add(self, event: Event) -> None:
         with self._changed:
             self.last_event_at = time.monotonic()
-            if event.type != AGENT_DELTA:
+            if event.type != AGENT_MESSAGE_DELTA:
                 self._events.append(event)
                 if event.id:
                     self._ids.add(event.id)
-            self.saw_end = self.saw_end or event.type == ENDED
+            self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
             self._changed.notify_all()
         if self._on_event is not None:
             self._on_event(event)
