@@ -126,7 +126,8 @@ class EventCollector:
             self._on_event(event)
 
 
-FINAL_STATUSES = frozenset({"completed", "failed", "voicemail", "busy", "no-answer"})
+# Conversation statuses after which no event will come (``--follow`` stops waiting).
+FINAL_CONVERSATION_STATUSES = frozenset({"completed", "failed", "voicemail", "busy", "no-answer"})
 # Every conversation has at least its conversation.setup event, which the stream sends as
 # soon as it is connected; none within the client's connect timeout means there is none.
 FIRST_EVENT_S = 10.0
@@ -148,7 +149,7 @@ def read_events(client: OperatorClient, conversation_id: str, *, follow: bool = 
         if follow:
             while not collector.wait_ended(poll_s) and not collector.finished:
                 status = client.conversations.get(conversation_id).status
-                if status in FINAL_STATUSES:
+                if status in FINAL_CONVERSATION_STATUSES:
                     collector.wait_quiet(quiet_s, limit_s, first_s)
                     break
         else:
