@@ -29,7 +29,7 @@ from operator_iac.api import retry
 from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
 from operator_iac.api.credentials import as_secret
 from operator_iac.api.event_stream import EventStream, StopWhen, never
-from operator_iac.api.failures import redact, server_message
+from operator_iac.api.failures import scrub_secrets, server_message
 from operator_iac.api.models import ConversationCreated
 from operator_iac.api.resources import (
     AgentsResource,
@@ -306,14 +306,14 @@ class OperatorClient:
     def _response_failure(self, method: str, path: str, response: httpx.Response) -> ApiError:
         body = response.read()
         response.close()
-        message = redact(server_message(response.headers.get("content-type", ""), body),
+        message = scrub_secrets(server_message(response.headers.get("content-type", ""), body),
                          self._key.get_secret_value())
         return api_error_for(response.status_code, method, path, message)
 
     def _transport_failure(self, method: str, path: str, error: httpx.HTTPError | None,
                            kind: retry.ExcKind | None, number: int) -> TransportError:
         tries = f" after {number} attempts" if number > 1 else ""
-        reason = redact(str(error) or type(error).__name__, self._key.get_secret_value())
+        reason = scrub_secrets(str(error) or type(error).__name__, self._key.get_secret_value())
         if kind == "timeout" or isinstance(error, httpx.TimeoutException):
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"

@@ -89,7 +89,7 @@ def _shorten(text: str) -> str:
     return clean[: MAX_MESSAGE_CHARS - 3].rstrip() + "..."
 
 
-def redact(text: str, *secrets: str) -> str:
+def scrub_secrets(text: str, *secrets: str) -> str:
     """``text`` with every given secret and every ``token=`` query value masked."""
     for secret in secrets:
         if secret:
