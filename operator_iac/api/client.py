@@ -91,7 +91,13 @@ def _exc_kind(exc: httpx.HTTPError) -> retry.ExcKind | None:
 
 
 class OperatorClient:
-    """A synchronous, thread-safe client for the Operator REST API (an ``ApiTransport``)."""
+    """A synchronous, thread-safe client for the Operator REST API (an ``ApiTransport``).
+
+    Endpoints are typed resources on it: ``conversational_agents`` and ``procedural_agents``
+    (``AgentsResource``), ``conversations``, ``procedures`` and ``customers``. ``events``
+    reads a conversation's SSE stream and ``open_session`` connects its chat session;
+    ``request`` and ``stream`` are the raw requests underneath. Close it, or use ``with``.
+    """
 
     def __init__(
         self,

@@ -37,7 +37,13 @@ def ended(event: Event) -> bool:
 
 
 class EventStream:
-    """An iterable of a conversation's events, each yielded once, in server order."""
+    """An iterable of a conversation's events, each yielded once, in server order.
+
+    Made by ``OperatorClient.events(conversation_id, stop=ended)``. Iterating reconnects as
+    needed and ends when ``stop`` accepts an event or ``close()`` is called (from any
+    thread); it raises ``StreamError`` past ``deadline`` or after ``max_reconnects``
+    fruitless reconnects. ``reconnects`` and ``skipped`` count what it had to cope with.
+    """
 
     def __init__(self, client: ApiTransport, conversation_id: str, *,
                  token: str | None = None, stop: StopWhen = never, max_reconnects: int = 5,

@@ -47,6 +47,8 @@ def parse(model: type[M], data: Any, what: str) -> M:
 
 
 class _Resource:
+    """Base of the resources: sends through the client and parses answers into models."""
+
     def __init__(self, client: ApiTransport) -> None:
         self._client = client
 
@@ -118,6 +120,9 @@ class AgentsResource(_Resource):
 
 
 class ConversationsResource(_Resource):
+    """``/conversations``: start, read, list and delete conversations, refresh a
+    conversation's token and replace its context (``client.conversations``)."""
+
     path = "/conversations"
 
     def create(self, agent_id: str, channel: str | Mapping[str, Any] = "chat_realtime", *,
@@ -169,6 +174,9 @@ class ConversationsResource(_Resource):
 
 
 class ProceduresResource(_Resource):
+    """``/procedures``: the runs of procedural agents (post-processing) on conversations,
+    started or listed by agent or by conversation (``client.procedures``)."""
+
     path = "/procedures"
 
     def create(self, agent_id: str, conversation_id: str, *,
@@ -195,6 +203,8 @@ class ProceduresResource(_Resource):
 
 
 class CustomersResource(_Resource):
+    """``/customers``: read one customer (``client.customers``)."""
+
     def get(self, customer_id: str) -> Customer:
         return self._call(Customer, "GET", f"/customers/{segment(customer_id)}")
 

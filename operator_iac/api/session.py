@@ -62,7 +62,12 @@ def new_message_id() -> str:
 
 
 class ChatSession:
-    """One open chat session. Use ``ChatSession.connect(url)``; close it (or use ``with``)."""
+    """One open chat session. Use ``ChatSession.connect(url)``; close it (or use ``with``).
+
+    Usually opened by ``OperatorClient.open_session(created)`` for a conversation just
+    created. ``start``, ``send_message``, ``update_context`` and ``end`` send commands;
+    ``recv``, ``events`` and ``until`` receive events, each within ``recv_timeout``.
+    """
 
     def __init__(self, connection: ClientConnection, path: str, *,
                  recv_timeout: float = 30.0, closer: ExitStack | None = None) -> None:

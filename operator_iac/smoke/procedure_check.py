@@ -23,6 +23,8 @@ FINAL_PROCEDURE_STATUSES = frozenset({"success", "failed", "skipped", "cancelled
 
 @dataclass(frozen=True)
 class ProcedureVerdict:
+    """The judgement of one ``procedure`` assertion, in the words of an ``AssertionResult``."""
+
     description: str
     passed: bool
     expected: str

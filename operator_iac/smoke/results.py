@@ -145,6 +145,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class SmokeReport:
+    """Every smoke test of one run of the ``smoke`` command (or of apply's smoke gate), and
+    the agents that could not be tested; ``exit_code`` says what the run concluded."""
+
     tests: tuple[TestResult, ...] = ()
     # Agents whose tests could not run (count as platform errors), and agents asked for
     # that have no smoke tests (informational).
