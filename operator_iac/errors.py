@@ -21,7 +21,7 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     │   │   └── ServerError (5xx)
     │   ├── TransportError            no usable answer: connection refused or reset, timeout
     │   │   ├── RequestTimeoutError
-    │   │   └── AmbiguousWriteError   a create may have happened (api/failures.py)
+    │   │   └── AmbiguousWriteError   a create failed and may still have been applied
     │   └── StreamError               the SSE stream or the chat session broke
     ├── SmokeTestFailedError (4)
     └── ConflictError (5)
@@ -166,6 +166,24 @@ class TransportError(OperationError):
 
 class RequestTimeoutError(TransportError):
     """The platform did not answer in time."""
+
+
+class AmbiguousWriteError(TransportError):
+    """A create (non-idempotent POST) failed in a way that may still have applied it.
+
+    It was not retried: the API has no idempotency keys, so a blind retry could create a
+    duplicate. Look for the resource (for example by its marker) before trying again.
+    ``status`` is the HTTP status when one arrived, else None (connection lost, timeout).
+    """
+
+    def __init__(self, method: str, path: str, status: int | None, detail: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        super().__init__(
+            f"{method} {path}: {detail}; the request may or may not have been applied "
+            "(not retried, to avoid a duplicate)"
+        )
 
 
 class StreamError(OperationError):

@@ -2,57 +2,58 @@
 
 Modules, from the bottom up: ``credentials`` (the key as a secret), ``retry`` (pure retry
 policy), ``failures`` (error bodies to errors), ``models`` and ``events`` (tolerant response
-models), ``pagination``, ``resources`` (typed endpoints), ``client`` (``OperatorClient``),
-``sse`` (pure SSE decoder), ``event_stream`` (reconnecting SSE reader), ``session``
-(WebSocket chat session) and ``pool`` (self-throttling parallel reads).
+models), ``pagination``, ``transport`` (what resources and the event stream need from the
+client), ``resources`` (typed endpoints), ``client`` (``OperatorClient``), ``sse`` (pure SSE
+decoder), ``event_stream`` (reconnecting SSE reader), ``session`` (WebSocket chat session)
+and ``pool`` (self-throttling parallel reads).
+
+The names below are re-exported lazily, like the package root's: importing a pure module
+(``operator_iac.api.events``, ``operator_iac.api.models``) must not load httpx, websockets,
+click or rich. Each name is imported from its module on first access.
 """
 
 from __future__ import annotations
 
-from operator_iac.api.client import Attempt, OperatorClient, derive_ws_url
-from operator_iac.api.constants import API_VERSION, DEFAULT_BASE_URL, DEFAULT_WS_URL
-from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ
-from operator_iac.api.event_stream import EventStream, ended
-from operator_iac.api.events import Event
-from operator_iac.api.failures import AmbiguousWriteError
-from operator_iac.api.models import (
-    Agent,
-    AgentSummary,
-    Conversation,
-    ConversationCreated,
-    Procedure,
-    VersionEntry,
-    WriteResult,
-    agent_id_of,
-    transfer_target,
-    version_number,
-)
-from operator_iac.api.pool import ReadPool
-from operator_iac.api.session import ChatSession
+import importlib
+from typing import Any
 
-__all__ = [
-    "API_VERSION",
-    "DEFAULT_API_KEY_ENV",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_WS_URL",
-    "Agent",
-    "AgentSummary",
-    "AmbiguousWriteError",
-    "Attempt",
-    "ChatSession",
-    "Conversation",
-    "ConversationCreated",
-    "Event",
-    "EventStream",
-    "OperatorClient",
-    "Procedure",
-    "ReadPool",
-    "VersionEntry",
-    "WriteResult",
-    "agent_id_of",
-    "api_key_from_environ",
-    "derive_ws_url",
-    "ended",
-    "transfer_target",
-    "version_number",
-]
+# name -> the module that defines it; resolved on first access.
+_LAZY_EXPORTS: dict[str, str] = {
+    "API_VERSION": "operator_iac.api.constants",
+    "DEFAULT_BASE_URL": "operator_iac.api.constants",
+    "DEFAULT_WS_URL": "operator_iac.api.constants",
+    "DEFAULT_API_KEY_ENV": "operator_iac.api.credentials",
+    "api_key_from_environ": "operator_iac.api.credentials",
+    "Agent": "operator_iac.api.models",
+    "AgentSummary": "operator_iac.api.models",
+    "Conversation": "operator_iac.api.models",
+    "ConversationCreated": "operator_iac.api.models",
+    "Procedure": "operator_iac.api.models",
+    "VersionEntry": "operator_iac.api.models",
+    "WriteResult": "operator_iac.api.models",
+    "agent_id_of": "operator_iac.api.models",
+    "transfer_target": "operator_iac.api.models",
+    "version_number": "operator_iac.api.models",
+    "Event": "operator_iac.api.events",
+    "AmbiguousWriteError": "operator_iac.errors",
+    "Attempt": "operator_iac.api.client",
+    "OperatorClient": "operator_iac.api.client",
+    "derive_ws_url": "operator_iac.api.client",
+    "EventStream": "operator_iac.api.event_stream",
+    "ended": "operator_iac.api.event_stream",
+    "ChatSession": "operator_iac.api.session",
+    "ReadPool": "operator_iac.api.pool",
+}
+
+__all__ = sorted(_LAZY_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'operator_iac.api' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

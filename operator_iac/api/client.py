@@ -12,7 +12,6 @@ how the worker pool learns about 429s and how tests count attempts.
 
 from __future__ import annotations
 
-import json as jsonlib
 import random
 import threading
 import time
@@ -30,7 +29,7 @@ from operator_iac.api import retry
 from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
 from operator_iac.api.credentials import as_secret
 from operator_iac.api.event_stream import EventStream, StopWhen, never
-from operator_iac.api.failures import AmbiguousWriteError, redact, server_message
+from operator_iac.api.failures import scrub_secrets, server_message
 from operator_iac.api.models import ConversationCreated
 from operator_iac.api.resources import (
     AgentsResource,
@@ -39,9 +38,10 @@ from operator_iac.api.resources import (
     ProceduresResource,
 )
 from operator_iac.api.session import ChatSession, session_url_for
+from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
+    AmbiguousWriteError,
     ApiError,
-    OperationError,
     OperatorIacError,
     RequestTimeoutError,
     StreamError,
@@ -50,8 +50,6 @@ from operator_iac.errors import (
 )
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-Params = Mapping[str, str | int | float | bool | None]
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,13 @@ def _exc_kind(exc: httpx.HTTPError) -> retry.ExcKind | None:
 
 
 class OperatorClient:
-    """A synchronous, thread-safe client for the Operator REST API."""
+    """A synchronous, thread-safe client for the Operator REST API (an ``ApiTransport``).
+
+    Endpoints are typed resources on it: ``conversational_agents`` and ``procedural_agents``
+    (``AgentsResource``), ``conversations``, ``procedures`` and ``customers``. ``events``
+    reads a conversation's SSE stream and ``open_session`` connects its chat session;
+    ``request`` and ``stream`` are the raw requests underneath. Close it, or use ``with``.
+    """
 
     def __init__(
         self,
@@ -211,7 +215,7 @@ class OperatorClient:
 
     @staticmethod
     def decode_json(response: httpx.Response, method: str, path: str) -> Any:
-        """The JSON body of a response this client returned (see ``decode_json``)."""
+        """The JSON body of a response this client returned (``transport.decode_json``)."""
         return decode_json(response, method, path)
 
     @contextmanager
@@ -308,14 +312,14 @@ class OperatorClient:
     def _response_failure(self, method: str, path: str, response: httpx.Response) -> ApiError:
         body = response.read()
         response.close()
-        message = redact(server_message(response.headers.get("content-type", ""), body),
+        message = scrub_secrets(server_message(response.headers.get("content-type", ""), body),
                          self._key.get_secret_value())
         return api_error_for(response.status_code, method, path, message)
 
     def _transport_failure(self, method: str, path: str, error: httpx.HTTPError | None,
                            kind: retry.ExcKind | None, number: int) -> TransportError:
         tries = f" after {number} attempts" if number > 1 else ""
-        reason = redact(str(error) or type(error).__name__, self._key.get_secret_value())
+        reason = scrub_secrets(str(error) or type(error).__name__, self._key.get_secret_value())
         if kind == "timeout" or isinstance(error, httpx.TimeoutException):
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"
@@ -346,16 +350,3 @@ def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:
     if not params:
         return None
     return {key: value for key, value in params.items() if value is not None}
-
-
-def decode_json(response: httpx.Response, method: str, path: str) -> Any:
-    """The JSON body of a successful response; no body at all decodes to an empty object."""
-    if not response.content.strip():
-        return {}
-    try:
-        return jsonlib.loads(response.content)
-    except ValueError as exc:
-        raise OperationError(
-            f"{method} {path}: the platform answered HTTP {response.status_code} "
-            "with a body that is not JSON"
-        ) from exc

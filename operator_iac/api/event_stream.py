@@ -15,17 +15,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 import httpx
 
-from operator_iac.api.events import Event, parse_event
-from operator_iac.api.resources import segment
+from operator_iac.api.events import CONVERSATION_ENDED, Event, parse_event
 from operator_iac.api.sse import SSEDecoder, SSEMessage
+from operator_iac.api.transport import ApiTransport, segment
 from operator_iac.errors import StreamError
-
-if TYPE_CHECKING:
-    from operator_iac.api.client import OperatorClient
 
 StopWhen = Callable[[Event], bool]
 MAX_RECONNECT_DELAY = 10.0
@@ -37,13 +33,19 @@ def never(_event: Event) -> bool:
 
 def ended(event: Event) -> bool:
     """A ready-made ``stop``: the conversation has ended."""
-    return event.type == "conversation.ended"
+    return event.type == CONVERSATION_ENDED
 
 
 class EventStream:
-    """An iterable of a conversation's events, each yielded once, in server order."""
+    """An iterable of a conversation's events, each yielded once, in server order.
 
-    def __init__(self, client: OperatorClient, conversation_id: str, *,
+    Made by ``OperatorClient.events(conversation_id, stop=ended)``. Iterating reconnects as
+    needed and ends when ``stop`` accepts an event or ``close()`` is called (from any
+    thread); it raises ``StreamError`` past ``deadline`` or after ``max_reconnects``
+    fruitless reconnects. ``reconnects`` and ``skipped`` count what it had to cope with.
+    """
+
+    def __init__(self, client: ApiTransport, conversation_id: str, *,
                  token: str | None = None, stop: StopWhen = never, max_reconnects: int = 5,
                  idle_timeout: float = 60.0, deadline: float | None = None,
                  reconnect_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep,

@@ -1,7 +1,11 @@
-"""Conversation events: the envelope both the SSE stream and the chat session carry.
+"""Conversation events: the envelope both the SSE stream and the chat session carry, and the
+one vocabulary of their type names.
 
 ``Event`` keeps the payload as a dict, so unknown event types and unknown payload fields
-pass through untouched; ``Event.typed_payload()`` offers a typed view of the known types.
+pass through untouched: the readers of events (smoke turns and assertions, the transcript)
+take the fields they know with ``payload.get`` and tolerate a missing or oddly typed one,
+and list an unknown type by its name. Code that asks what an event is compares
+``event.type`` with the constants below, never with a string of its own.
 """
 
 from __future__ import annotations
@@ -11,95 +15,32 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+# Event types (``payload.type``) the platform sends, in the order a conversation meets them.
+CONVERSATION_SETUP = "conversation.setup"
+CONVERSATION_STARTED = "conversation.started"
+USER_MESSAGE_RECEIVED = "user.message.received"
+AGENT_MESSAGE_DELTA = "agent.message.delta"  # a piece of a reply, before it is completed
+AGENT_MESSAGE_COMPLETED = "agent.message.completed"
+TOOL_CALL_CREATED = "agent.tool_call.created"
+TOOL_CALL_RETURNED = "agent.tool_call.returned"
+NOTICE_SENT = "agent.notice.sent"
+CONTEXT_UPDATED = "conversation.context.updated"
+SERVER_ERROR = "server.error"
+CONVERSATION_ENDED = "conversation.ended"
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-
-
-class ConversationSetup(_Payload):
-    channel: dict[str, Any] | None = None
-    direction: str | None = None
-
-
-class ConversationStarted(_Payload):
-    pass
-
-
-class UserMessageReceived(_Payload):
-    text: str = ""
-
-
-class AgentMessageDelta(_Payload):
-    text_delta: str = ""
-    generation_id: str | None = None
-
-
-class AgentMessageCompleted(_Payload):
-    text: str = ""
-    generation_id: str | None = None
-    interrupted: bool = False
-    has_tool_calls: bool = False
-
-
-class ToolCallCreated(_Payload):
-    call_id: str | None = None
-    name: str = ""
-    arguments: str = ""  # JSON-encoded, as the platform sends it
-
-    def parsed_arguments(self) -> Any:
-        """The decoded arguments, or the raw string when it is not JSON."""
-        try:
-            return json.loads(self.arguments) if self.arguments else {}
-        except ValueError:
-            return self.arguments
-
-
-class ToolCallReturned(ToolCallCreated):
-    result: Any = None
-    error: Any = None
-
-
-class NoticeSent(_Payload):
-    text: str = ""
-
-
-class ContextUpdated(_Payload):
-    context: dict[str, Any] | None = None
-
-
-class ConversationEnded(_Payload):
-    status: str | None = None
-
-
-class ServerErrorEvent(_Payload):
-    error: Any = None
-
-
-KnownPayload = (
-    ConversationSetup | ConversationStarted | UserMessageReceived | AgentMessageDelta
-    | AgentMessageCompleted | ToolCallCreated | ToolCallReturned | NoticeSent
-    | ContextUpdated | ConversationEnded | ServerErrorEvent
-)
-
-PAYLOAD_TYPES: dict[str, type[_Payload]] = {
-    "conversation.setup": ConversationSetup,
-    "conversation.started": ConversationStarted,
-    "user.message.received": UserMessageReceived,
-    "agent.message.delta": AgentMessageDelta,
-    "agent.message.completed": AgentMessageCompleted,
-    "agent.tool_call.created": ToolCallCreated,
-    "agent.tool_call.returned": ToolCallReturned,
-    "agent.notice.sent": NoticeSent,
-    "conversation.context.updated": ContextUpdated,
-    "conversation.ended": ConversationEnded,
-    "server.error": ServerErrorEvent,
-}
+# Command types a client sends on the chat session (``operator_iac.api.session``).
+START_CONVERSATION = "conversation.start"
+SEND_USER_MESSAGE = "user.message.send"
+UPDATE_CONTEXT = "conversation.context.update"
+END_CONVERSATION = "conversation.end"
 
 
 class Event(BaseModel):
-    """One event envelope; ``payload`` keeps every field the platform sent."""
+    """One event of a conversation, as the SSE stream and the chat session deliver it.
+
+    The envelope's fields are typed; ``payload`` keeps every field the platform sent, with
+    its ``type`` (one of the constants of this module, or a type this version does not know).
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -116,17 +57,6 @@ class Event(BaseModel):
         """``payload.type`` ("" when the platform sent none)."""
         value = self.payload.get("type", "")
         return value if isinstance(value, str) else ""
-
-    def typed_payload(self) -> KnownPayload | None:
-        """A typed view of the payload for the documented types; None for the others
-        (and for a known type whose fields do not have the documented types)."""
-        model = PAYLOAD_TYPES.get(self.type)
-        if model is None:
-            return None
-        try:
-            return model.model_validate(self.payload)  # type: ignore[return-value]
-        except ValidationError:
-            return None
 
 
 def parse_event(data: str) -> Event | None:

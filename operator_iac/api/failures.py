@@ -14,8 +14,6 @@ import json
 import re
 from typing import Any
 
-from operator_iac.errors import TransportError
-
 MAX_MESSAGE_CHARS = 300
 
 # JSON keys that commonly hold a human message, in the order they are tried.
@@ -25,24 +23,6 @@ _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL
 _HTML_HEADING = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _HTML_NOISE = re.compile(r"<(script|style|head)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
 _TOKEN_PARAM = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
-
-
-class AmbiguousWriteError(TransportError):
-    """A create (non-idempotent POST) failed in a way that may still have applied it.
-
-    It was not retried: the API has no idempotency keys, so a blind retry could create a
-    duplicate. Look for the resource (for example by its marker) before trying again.
-    ``status`` is the HTTP status when one arrived, else None (connection lost, timeout).
-    """
-
-    def __init__(self, method: str, path: str, status: int | None, detail: str) -> None:
-        self.method = method
-        self.path = path
-        self.status = status
-        super().__init__(
-            f"{method} {path}: {detail}; the request may or may not have been applied "
-            "(not retried, to avoid a duplicate)"
-        )
 
 
 def server_message(content_type: str, body: bytes) -> str:
@@ -109,7 +89,7 @@ def _shorten(text: str) -> str:
     return clean[: MAX_MESSAGE_CHARS - 3].rstrip() + "..."
 
 
-def redact(text: str, *secrets: str) -> str:
+def scrub_secrets(text: str, *secrets: str) -> str:
     """``text`` with every given secret and every ``token=`` query value masked."""
     for secret in secrets:
         if secret:

@@ -125,6 +125,8 @@ class WriteResult(ApiModel):
 
 
 class DeleteResult(ApiModel):
+    """The answer to a DELETE: what was deleted (also made up when the body was empty)."""
+
     id: str = ""
     deleted: bool = True
 
@@ -168,11 +170,18 @@ class Channel(ApiModel):
 
 
 class ConversationCreated(ApiModel):
+    """The answer to ``POST /conversations``: the new conversation's id and its channel, whose
+    ephemeral token opens the chat session and the event stream."""
+
     id: str
     channel: Channel = Field(default_factory=Channel)
 
 
 class Conversation(ApiModel):
+    """A conversation as ``GET /conversations/{id}`` returns it; ``status`` is ``queued`` (or
+    ``enqueued``) until it starts, ``in-progress``, then final (``completed``, ``failed``...).
+    """
+
     id: str
     agent_id: str | None = None
     customer_id: str | None = None
@@ -198,6 +207,8 @@ class Conversation(ApiModel):
 
 
 class TokenRefresh(ApiModel):
+    """A conversation's new ephemeral token; the previous one stops working."""
+
     token: str = Field(repr=False)
     expires_at: str | None = None
 
@@ -206,6 +217,8 @@ class TokenRefresh(ApiModel):
 
 
 class ProcedureCreated(ApiModel):
+    """The answer to ``POST /procedures``: the id of the procedure run just started."""
+
     id: str
 
 
@@ -227,4 +240,6 @@ class Procedure(ApiModel):
 
 
 class Customer(ApiModel):
+    """A customer of the platform: only its id is read, every other field is kept."""
+
     id: str

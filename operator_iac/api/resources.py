@@ -9,8 +9,7 @@ raises ``AmbiguousWriteError`` and the caller decides how to check before trying
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -30,17 +29,10 @@ from operator_iac.api.models import (
     normalise_version_statuses,
 )
 from operator_iac.api.pagination import iter_items
+from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
 from operator_iac.errors import OperationError
 
-if TYPE_CHECKING:
-    from operator_iac.api.client import OperatorClient, Params
-
 M = TypeVar("M", bound=BaseModel)
-
-
-def segment(value: str) -> str:
-    """One path segment; ``@`` stays readable because version ids use it."""
-    return quote(value, safe="@")
 
 
 def parse(model: type[M], data: Any, what: str) -> M:
@@ -55,7 +47,9 @@ def parse(model: type[M], data: Any, what: str) -> M:
 
 
 class _Resource:
-    def __init__(self, client: OperatorClient) -> None:
+    """Base of the resources: sends through the client and parses answers into models."""
+
+    def __init__(self, client: ApiTransport) -> None:
         self._client = client
 
     def _call(self, model: type[M], method: str, path: str, *, params: Params | None = None,
@@ -78,7 +72,7 @@ class AgentsResource(_Resource):
     """Conversational (``/conversational_agents``) or procedural (``/procedural_agents``)
     agents: both kinds have the same endpoints, so one class serves both."""
 
-    def __init__(self, client: OperatorClient, base_path: str) -> None:
+    def __init__(self, client: ApiTransport, base_path: str) -> None:
         super().__init__(client)
         self.base_path = base_path
 
@@ -126,6 +120,9 @@ class AgentsResource(_Resource):
 
 
 class ConversationsResource(_Resource):
+    """``/conversations``: start, read, list and delete conversations, refresh a
+    conversation's token and replace its context (``client.conversations``)."""
+
     path = "/conversations"
 
     def create(self, agent_id: str, channel: str | Mapping[str, Any] = "chat_realtime", *,
@@ -177,6 +174,9 @@ class ConversationsResource(_Resource):
 
 
 class ProceduresResource(_Resource):
+    """``/procedures``: the runs of procedural agents (post-processing) on conversations,
+    started or listed by agent or by conversation (``client.procedures``)."""
+
     path = "/procedures"
 
     def create(self, agent_id: str, conversation_id: str, *,
@@ -203,15 +203,17 @@ class ProceduresResource(_Resource):
 
 
 class CustomersResource(_Resource):
+    """``/customers``: read one customer (``client.customers``)."""
+
     def get(self, customer_id: str) -> Customer:
         return self._call(Customer, "GET", f"/customers/{segment(customer_id)}")
 
 
-def _deleted(client: OperatorClient, path: str, resource_id: str) -> DeleteResult:
+def _deleted(client: ApiTransport, path: str, resource_id: str) -> DeleteResult:
     """DELETE ``path``; a 404 reaching here means an earlier attempt already deleted it."""
     response = client.request("DELETE", path)
     if response.status_code == 404 or not response.content.strip():
         return DeleteResult(id=resource_id, deleted=True)
-    data = client.decode_json(response, "DELETE", path)
+    data = decode_json(response, "DELETE", path)
     result = parse(DeleteResult, data, f"DELETE {path}")
     return result if result.id else result.model_copy(update={"id": resource_id})

@@ -3,7 +3,7 @@
 Which failures are worth another attempt depends on whether repeating the request is safe:
 
 - GET, HEAD, PUT, DELETE and the POSTs a resource marks idempotent (``release``, token
-  refresh, context update; ``is_release`` below) are idempotent on this API, so they are
+  refresh, context update; ``idempotent`` below) are idempotent on this API, so they are
   retried after connection errors, timeouts and the statuses in ``RETRYABLE_STATUSES``.
 - Every other POST creates something, and the API has no idempotency keys: it is retried only
   when the request provably was not carried out: it never reached the server (``connect``
@@ -45,17 +45,21 @@ class RetryPolicy:
     deadline: float = 60.0
 
 
-def is_idempotent(method: str, is_release: bool) -> bool:
-    """Whether sending the request twice has the same effect as sending it once."""
-    return method.upper() in IDEMPOTENT_METHODS or (method.upper() == "POST" and is_release)
+def is_idempotent(method: str, idempotent: bool) -> bool:
+    """Whether sending the request twice has the same effect as sending it once.
+
+    ``idempotent`` marks a POST known to be idempotent (release, token refresh, context
+    update); the other methods are judged by their name alone.
+    """
+    return method.upper() in IDEMPOTENT_METHODS or (method.upper() == "POST" and idempotent)
 
 
 def is_retryable(method: str, status: int | None, exc_kind: ExcKind | None,
-                 is_release: bool) -> bool:
+                 idempotent: bool) -> bool:
     """Whether a failed attempt may be repeated without risking a duplicate write."""
     if exc_kind == "connect" or status == RATE_LIMITED:
         return True
-    if not is_idempotent(method, is_release):
+    if not is_idempotent(method, idempotent):
         return False
     if exc_kind is not None:
         return True
@@ -63,9 +67,9 @@ def is_retryable(method: str, status: int | None, exc_kind: ExcKind | None,
 
 
 def is_ambiguous(method: str, status: int | None, exc_kind: ExcKind | None,
-                 is_release: bool) -> bool:
+                 idempotent: bool) -> bool:
     """Whether a failed non-idempotent request may nevertheless have been applied."""
-    if is_idempotent(method, is_release) or exc_kind == "connect":
+    if is_idempotent(method, idempotent) or exc_kind == "connect":
         return False
     if exc_kind is not None:
         return True

@@ -27,7 +27,15 @@ from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
 from operator_iac.api.constants import API_VERSION, USER_AGENT
-from operator_iac.api.events import Event, parse_event
+from operator_iac.api.events import (
+    CONVERSATION_ENDED,
+    END_CONVERSATION,
+    SEND_USER_MESSAGE,
+    START_CONVERSATION,
+    UPDATE_CONTEXT,
+    Event,
+    parse_event,
+)
 from operator_iac.api.failures import server_message
 from operator_iac.errors import (
     OperatorIacError,
@@ -54,7 +62,12 @@ def new_message_id() -> str:
 
 
 class ChatSession:
-    """One open chat session. Use ``ChatSession.connect(url)``; close it (or use ``with``)."""
+    """One open chat session. Use ``ChatSession.connect(url)``; close it (or use ``with``).
+
+    Usually opened by ``OperatorClient.open_session(created)`` for a conversation just
+    created. ``start``, ``send_message``, ``update_context`` and ``end`` send commands;
+    ``recv``, ``events`` and ``until`` receive events, each within ``recv_timeout``.
+    """
 
     def __init__(self, connection: ClientConnection, path: str, *,
                  recv_timeout: float = 30.0, closer: ExitStack | None = None) -> None:
@@ -106,16 +119,16 @@ class ChatSession:
         return message_id
 
     def start(self) -> str:
-        return self.send({"type": "conversation.start"})
+        return self.send({"type": START_CONVERSATION})
 
     def send_message(self, text: str) -> str:
-        return self.send({"type": "user.message.send", "text": text})
+        return self.send({"type": SEND_USER_MESSAGE, "text": text})
 
     def update_context(self, context: Mapping[str, Any]) -> str:
-        return self.send({"type": "conversation.context.update", "context": dict(context)})
+        return self.send({"type": UPDATE_CONTEXT, "context": dict(context)})
 
     def end(self) -> str:
-        message_id = self.send({"type": "conversation.end"})
+        message_id = self.send({"type": END_CONVERSATION})
         self.sent_end = True
         return message_id
 
@@ -135,7 +148,7 @@ class ChatSession:
                 return None
             event = parse_event(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
             if event is not None:
-                self.saw_end = self.saw_end or event.type == "conversation.ended"
+                self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
                 return event
 
     def events(self, timeout: float | None = None) -> Iterator[Event]:

@@ -194,7 +194,7 @@ class _Steps:
             raise _ResourceFailed("conflict", f"agent {existing} with this project's marker "
                                   f"for {self.resource.key!r} appeared since the plan was "
                                   "made; make a new plan")
-        from operator_iac.api.failures import AmbiguousWriteError  # api/ loads httpx
+        from operator_iac.errors import AmbiguousWriteError
 
         body = write_body(self.resource, self._desired(), self.run_.ids, None)
         try:

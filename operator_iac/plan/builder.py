@@ -50,7 +50,7 @@ from operator_iac.plan.model import (
     SmokeStage,
     UnprunedAgent,
 )
-from operator_iac.plan.normalise import redact
+from operator_iac.plan.normalise import mask_sealed
 from operator_iac.plan.risks import risk_flags
 from operator_iac.plan.selection import select
 from operator_iac.plan.writes import remote_state
@@ -194,7 +194,7 @@ def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:
     agent = view.agent
     marker = Marker(ctx.project, agent.key, view.content_hash, ctx.commit)
     return DesiredBody(name=agent.name, description=with_marker(agent.description, marker),
-                       config=redact(view.sealed_config),
+                       config=mask_sealed(view.sealed_config),
                        postprocess_agents=tuple(agent.postprocess_agents))
 
 

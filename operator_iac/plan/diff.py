@@ -17,7 +17,7 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from operator_iac.plan.model import PROMPT_TEXT_PATH, ChangeKind, FieldChange
-from operator_iac.plan.normalise import is_sealed, list_rule, redact
+from operator_iac.plan.normalise import is_sealed, list_rule, mask_sealed
 
 PROMPT_PATH = tuple(PROMPT_TEXT_PATH.split("."))
 _TOP_ORDER = {"name": 0, "description": 1, "config": 2, "postprocess_agents": 3}
@@ -115,7 +115,7 @@ def _unkeyed(value: Any) -> Any:
 def _label(item: Any, key: str) -> str | None:
     if not isinstance(item, dict) or not isinstance(item.get(key), str | int):
         return None
-    value = redact(item[key])
+    value = mask_sealed(item[key])
     return f"[{key}={value}]"
 
 
@@ -161,7 +161,7 @@ def _expand(path: list[Segment], kind: str, before: Any, after: Any) -> list[Fie
 def _change(path: list[Segment], before: Any, after: Any) -> FieldChange:
     kind: ChangeKind = "added" if before is None else "removed" if after is None else "changed"
     return FieldChange(path=format_path(path), kind=kind,
-                       before=redact(_unkeyed(before)), after=redact(_unkeyed(after)))
+                       before=mask_sealed(_unkeyed(before)), after=mask_sealed(_unkeyed(after)))
 
 
 def _present(value: Any) -> Any:

@@ -106,14 +106,14 @@ def _child(node: Any, part: str) -> Any:
     return None
 
 
-def redact(value: Any) -> Any:
+def mask_sealed(value: Any) -> Any:
     """``value`` with every sealed secret shown as ``(sensitive)``: safe to print or save."""
     if is_sealed(value):
         return SENSITIVE_TEXT
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
+        return {k: mask_sealed(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [mask_sealed(v) for v in value]
     return value
 
 

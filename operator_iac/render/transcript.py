@@ -17,12 +17,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from operator_iac.api.events import Event
+from operator_iac.api.events import (
+    AGENT_MESSAGE_COMPLETED,
+    AGENT_MESSAGE_DELTA,
+    CONTEXT_UPDATED,
+    CONVERSATION_ENDED,
+    CONVERSATION_SETUP,
+    CONVERSATION_STARTED,
+    NOTICE_SENT,
+    SERVER_ERROR,
+    TOOL_CALL_CREATED,
+    TOOL_CALL_RETURNED,
+    USER_MESSAGE_RECEIVED,
+    Event,
+)
 from operator_iac.smoke.matchers import clip, show
 from operator_iac.smoke.turns import is_tool_error
 
 MAX_VALUE_CHARS = 300
-SKIPPED_TYPES = frozenset({"agent.message.delta"})
+SKIPPED_TYPES = frozenset({AGENT_MESSAGE_DELTA})
 
 
 def _clock(event: Event) -> str:
@@ -63,18 +76,18 @@ class TranscriptWriter:
             return []
         stamp = f"[{_clock(event)}] "
         payload = event.payload
-        if kind == "user.message.received":
+        if kind == USER_MESSAGE_RECEIVED:
             self.turn += 1
             return [f"--- turn {self.turn} ---", f"{stamp}User: {_str(payload, 'text')}"]
         return [stamp + line for line in self._describe(kind, payload)]
 
     def _describe(self, kind: str, payload: dict[str, Any]) -> list[str]:
-        if kind == "agent.message.completed":
+        if kind == AGENT_MESSAGE_COMPLETED:
             cut = " (interrupted)" if payload.get("interrupted") else ""
             return [f"Agent: {_str(payload, 'text')}{cut}"]
-        if kind == "agent.tool_call.created":
+        if kind == TOOL_CALL_CREATED:
             return [self._call_created(payload)]
-        if kind == "agent.tool_call.returned":
+        if kind == TOOL_CALL_RETURNED:
             return [self._call_returned(payload)]
         return [_SIMPLE.get(kind, _unknown)(payload, kind)]
 
@@ -130,12 +143,12 @@ def _unknown(payload: dict[str, Any], kind: str) -> str:
 
 
 _SIMPLE = {
-    "conversation.setup": _setup,
-    "conversation.started": _started,
-    "conversation.ended": _ended,
-    "server.error": _server_error,
-    "agent.notice.sent": _notice,
-    "conversation.context.updated": _context,
+    CONVERSATION_SETUP: _setup,
+    CONVERSATION_STARTED: _started,
+    CONVERSATION_ENDED: _ended,
+    SERVER_ERROR: _server_error,
+    NOTICE_SENT: _notice,
+    CONTEXT_UPDATED: _context,
 }
 
 
@@ -174,14 +187,14 @@ def transcript_entries(events: Iterable[Event]) -> list[dict[str, Any]]:
     for event in events:
         if event.type in SKIPPED_TYPES:
             continue
-        turn += event.type == "user.message.received"
+        turn += event.type == USER_MESSAGE_RECEIVED
         entry = _entry(event, turn)
         call_id = event.payload.get("call_id")
-        if event.type == "agent.tool_call.returned" and isinstance(call_id, str) \
+        if event.type == TOOL_CALL_RETURNED and isinstance(call_id, str) \
                 and call_id in open_calls:
             open_calls.pop(call_id).update(_call_outcome(event.payload))
             continue
-        if event.type == "agent.tool_call.created" and isinstance(call_id, str):
+        if event.type == TOOL_CALL_CREATED and isinstance(call_id, str):
             open_calls[call_id] = entry
         entries.append(entry)
     return entries
@@ -191,18 +204,18 @@ def _entry(event: Event, turn: int) -> dict[str, Any]:
     payload = event.payload
     base: dict[str, Any] = {"turn": turn, "timestamp": event.created_at, "event_id": event.id}
     kind = event.type
-    if kind == "user.message.received":
+    if kind == USER_MESSAGE_RECEIVED:
         return {**base, "type": "message", "role": "user", "text": payload.get("text")}
-    if kind == "agent.message.completed":
+    if kind == AGENT_MESSAGE_COMPLETED:
         return {**base, "type": "message", "role": "agent", "text": payload.get("text"),
                 "generation_id": payload.get("generation_id"),
                 "interrupted": bool(payload.get("interrupted"))}
-    if kind in ("agent.tool_call.created", "agent.tool_call.returned"):
+    if kind in (TOOL_CALL_CREATED, TOOL_CALL_RETURNED):
         call = {**base, "type": "tool_call", "call_id": payload.get("call_id"),
                 "name": payload.get("name"), "arguments": payload.get("arguments"),
                 "returned": False}
-        return call if kind.endswith("created") else {**call, **_call_outcome(payload)}
-    if kind == "server.error":
+        return call if kind == TOOL_CALL_CREATED else {**call, **_call_outcome(payload)}
+    if kind == SERVER_ERROR:
         return {**base, "type": "server_error", "error": payload.get("error")}
     fields = {k: v for k, v in payload.items() if k != "type"}
     return {**base, "type": kind, **fields}

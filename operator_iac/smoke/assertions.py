@@ -13,7 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from operator_iac.api.events import Event
+from operator_iac.api.events import (
+    AGENT_MESSAGE_COMPLETED,
+    CONVERSATION_ENDED,
+    CONVERSATION_STARTED,
+    SERVER_ERROR,
+    USER_MESSAGE_RECEIVED,
+    Event,
+)
 from operator_iac.api.models import Procedure
 from operator_iac.smoke.matchers import (
     check_fields,
@@ -28,11 +35,6 @@ from operator_iac.smoke.matchers import (
 from operator_iac.smoke.procedure_check import check_procedure
 from operator_iac.smoke.results import AssertionResult
 from operator_iac.smoke.turns import (
-    AGENT_MESSAGE,
-    ENDED,
-    SERVER_ERROR,
-    STARTED,
-    USER_MESSAGE,
     ToolCallView,
     agent_messages,
     split_turns,
@@ -217,10 +219,10 @@ def _no_tool_errors(assertion: NoToolErrors, scope: Scope) -> AssertionResult:
 
 def _no_server_errors(assertion: NoServerErrors, scope: Scope) -> AssertionResult:
     errors = [(turn, e) for turn, e in turn_of_each(scope.events) if e.type == SERVER_ERROR]
-    seen = _listing([f"server.error {show(e.payload.get('error'), 100)}{_in_turn(scope, t)}"
+    seen = _listing([f"{SERVER_ERROR} {show(e.payload.get('error'), 100)}{_in_turn(scope, t)}"
                      for t, e in errors]) if errors else "none"
     return _result("no_server_errors", "no_server_errors", scope, not errors,
-                   "no server.error event", seen)
+                   f"no {SERVER_ERROR} event", seen)
 
 
 # ---- timing and ending -----------------------------------------------------------------------
@@ -232,7 +234,7 @@ def _reply_latency(events: Sequence[Event], opener: str) -> float | str:
     start = next((e for e in events if e.type == opener), None)
     if start is None:
         return f"no {opener} event"
-    reply = next((e for e in events if e.type == AGENT_MESSAGE), None)
+    reply = next((e for e in events if e.type == AGENT_MESSAGE_COMPLETED), None)
     if reply is None:
         return "no agent reply"
     begin, end = timestamp_ms(start), timestamp_ms(reply)
@@ -244,10 +246,10 @@ def _reply_latency(events: Sequence[Event], opener: str) -> float | str:
 def _max_turn_latency(assertion: MaxTurnLatency, scope: Scope) -> AssertionResult:
     limit = assertion.max_turn_latency_ms
     if scope.turn is not None:
-        measured = [(scope.turn, _reply_latency(scope.events,
-                                                STARTED if scope.turn == 0 else USER_MESSAGE))]
+        opener = CONVERSATION_STARTED if scope.turn == 0 else USER_MESSAGE_RECEIVED
+        measured = [(scope.turn, _reply_latency(scope.events, opener))]
     else:
-        measured = [(t.index, _reply_latency(t.events, USER_MESSAGE))
+        measured = [(t.index, _reply_latency(t.events, USER_MESSAGE_RECEIVED))
                     for t in split_turns(scope.events)[1:]]
     problems = [f"{why} in turn {t}" for t, why in measured if isinstance(why, str)]
     slow = [(t, ms) for t, ms in measured if isinstance(ms, float) and ms > limit]
@@ -265,8 +267,9 @@ def _max_turn_latency(assertion: MaxTurnLatency, scope: Scope) -> AssertionResul
 def _max_total(assertion: MaxTotalTime, scope: Scope) -> AssertionResult:
     limit = assertion.max_total_ms
     events = scope.events
-    start = next((e for e in events if e.type == STARTED), events[0] if events else None)
-    end = next((e for e in events if e.type == ENDED), None)
+    start = next((e for e in events if e.type == CONVERSATION_STARTED),
+                 events[0] if events else None)
+    end = next((e for e in events if e.type == CONVERSATION_ENDED), None)
     description = f"max_total_ms {limit}"
     expected = f"the conversation to end within {limit} ms of its start"
     if start is None or end is None:
@@ -283,9 +286,9 @@ def _max_total(assertion: MaxTotalTime, scope: Scope) -> AssertionResult:
 
 def _ended_with_status(assertion: EndedWithStatus, scope: Scope) -> AssertionResult:
     wanted = assertion.ended_with_status
-    ended = next((e for e in scope.events if e.type == ENDED), None)
+    ended = next((e for e in scope.events if e.type == CONVERSATION_ENDED), None)
     status = ended.payload.get("status") if ended is not None else None
-    seen = "the conversation did not end (no conversation.ended event)" if ended is None \
+    seen = f"the conversation did not end (no {CONVERSATION_ENDED} event)" if ended is None \
         else f"status {show(status)}"
     return _result("ended_with_status", f"ended_with_status {wanted}", scope,
                    status == wanted, f"status {show(wanted)}", seen)

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from operator_iac.api.event_stream import EventStream, ended
-from operator_iac.api.events import Event
+from operator_iac.api.events import AGENT_MESSAGE_DELTA, CONVERSATION_ENDED, Event
 from operator_iac.errors import OperatorIacError, StreamError
-from operator_iac.smoke.turns import AGENT_DELTA, ENDED
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -117,17 +116,18 @@ class EventCollector:
     def _add(self, event: Event) -> None:
         with self._changed:
             self.last_event_at = time.monotonic()
-            if event.type != AGENT_DELTA:
+            if event.type != AGENT_MESSAGE_DELTA:
                 self._events.append(event)
                 if event.id:
                     self._ids.add(event.id)
-            self.saw_end = self.saw_end or event.type == ENDED
+            self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
             self._changed.notify_all()
         if self._on_event is not None:
             self._on_event(event)
 
 
-FINAL_STATUSES = frozenset({"completed", "failed", "voicemail", "busy", "no-answer"})
+# Conversation statuses after which no event will come (``--follow`` stops waiting).
+FINAL_CONVERSATION_STATUSES = frozenset({"completed", "failed", "voicemail", "busy", "no-answer"})
 # Every conversation has at least its conversation.setup event, which the stream sends as
 # soon as it is connected; none within the client's connect timeout means there is none.
 FIRST_EVENT_S = 10.0
@@ -149,7 +149,7 @@ def read_events(client: OperatorClient, conversation_id: str, *, follow: bool = 
         if follow:
             while not collector.wait_ended(poll_s) and not collector.finished:
                 status = client.conversations.get(conversation_id).status
-                if status in FINAL_STATUSES:
+                if status in FINAL_CONVERSATION_STATUSES:
                     collector.wait_quiet(quiet_s, limit_s, first_s)
                     break
         else:

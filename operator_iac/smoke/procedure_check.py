@@ -17,11 +17,14 @@ from operator_iac.api.models import Procedure, agent_id_of
 from operator_iac.smoke.matchers import check_fields, describe, show
 from operator_iac.spec.assertions import ProcedureExpect
 
-FINAL_STATUSES = frozenset({"success", "failed", "skipped", "cancelled"})
+# Procedure statuses after which the run will not change (pending and running will).
+FINAL_PROCEDURE_STATUSES = frozenset({"success", "failed", "skipped", "cancelled"})
 
 
 @dataclass(frozen=True)
 class ProcedureVerdict:
+    """The judgement of one ``procedure`` assertion, in the words of an ``AssertionResult``."""
+
     description: str
     passed: bool
     expected: str
@@ -41,7 +44,7 @@ def procedures_of(agent: str, agent_id: str | None,
 
 
 def is_final(procedure: Procedure) -> bool:
-    return (procedure.status or "").lower() in FINAL_STATUSES
+    return (procedure.status or "").lower() in FINAL_PROCEDURE_STATUSES
 
 
 def check_procedure(expect: ProcedureExpect, procedures: Sequence[Procedure],

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from operator_iac.api.events import CONTEXT_UPDATED
 from operator_iac.api.models import Conversation, agent_id_of, version_number
 from operator_iac.errors import ApiError, OperationError, OperatorIacError
 from operator_iac.plan.marker import parse_own_marker
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from operator_iac.smoke.results import SmokeReport, TestResult
 
 RECORD_KEY = "operator_iac_smoke"
-CONTEXT_UPDATED = "conversation.context.updated"
+
 # Prompt variables without a default must be supplied even to a conversation never started.
 PLACEHOLDER_VALUE = "operator-iac smoke record"
 READ_TIMEOUT_S = 3.0

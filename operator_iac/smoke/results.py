@@ -145,8 +145,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class SmokeReport:
-    """Every test's result of one smoke run, the agents that could not be tested
-    (``problems``) or have nothing to test (``skipped``), and the run's duration."""
+    """Every smoke test of one run of the ``smoke`` command (or of apply's smoke gate), the
+    agents that could not be tested (``problems``) or have nothing to test (``skipped``);
+    ``exit_code`` says what the run concluded."""
 
     tests: tuple[TestResult, ...] = ()
     # Agents whose tests could not run (count as platform errors), and agents asked for

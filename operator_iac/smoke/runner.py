@@ -24,14 +24,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.api.events import Event
+from operator_iac.api.events import (
+    AGENT_MESSAGE_COMPLETED,
+    AGENT_MESSAGE_DELTA,
+    CONVERSATION_ENDED,
+    Event,
+)
 from operator_iac.api.models import ConversationCreated, Procedure
 from operator_iac.errors import OperatorIacError, StreamError
 from operator_iac.smoke.assertions import Evidence, evaluate_test, procedure_agents
 from operator_iac.smoke.collector import EventCollector
 from operator_iac.smoke.procedure_check import is_final, procedures_of
 from operator_iac.smoke.results import AssertionResult, Outcome, RunResult
-from operator_iac.smoke.turns import AGENT_DELTA, AGENT_MESSAGE, ENDED
 from operator_iac.spec.models import SmokeTest
 
 if TYPE_CHECKING:
@@ -113,7 +117,7 @@ class _Run:
         if failure is None and not self.collector.wait_ended(
                 min(self.settings.end_grace_s, self.remaining())):
             failure = ("error", self.collector.error or "the event stream did not deliver "
-                       "conversation.ended after the conversation was ended")
+                       f"{CONVERSATION_ENDED} after the conversation was ended")
         elif failure is not None and self.last_ws_event:
             # Give the stream a moment to catch up, so the transcript shows what happened.
             self.collector.wait_for(self.last_ws_event, min(CATCH_UP_S, self.remaining()))
@@ -157,10 +161,10 @@ class _Run:
         until = time.monotonic() + limit
         while True:
             event = self._receive(session, until, turn, limit)
-            if event is None or event.type == ENDED:
+            if event is None or event.type == CONVERSATION_ENDED:
                 raise EndedEarly(f"the conversation ended during turn {turn}, before the "
                                  "test finished")
-            if event.type == AGENT_MESSAGE and not event.payload.get("has_tool_calls"):
+            if event.type == AGENT_MESSAGE_COMPLETED and not event.payload.get("has_tool_calls"):
                 return
 
     def _receive(self, session: ChatSession, until: float, turn: int,
@@ -179,7 +183,7 @@ class _Run:
 
     def _note(self, event: Event) -> None:
         """Remember the newest event the session delivered (the stream should have it too)."""
-        if event.id and event.type != AGENT_DELTA:
+        if event.id and event.type != AGENT_MESSAGE_DELTA:
             self.last_ws_event = event.id
 
     def _end_quietly(self, session: ChatSession) -> None:

@@ -13,16 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from operator_iac.api.events import Event
-
-USER_MESSAGE = "user.message.received"
-AGENT_MESSAGE = "agent.message.completed"
-AGENT_DELTA = "agent.message.delta"
-TOOL_CREATED = "agent.tool_call.created"
-TOOL_RETURNED = "agent.tool_call.returned"
-SERVER_ERROR = "server.error"
-STARTED = "conversation.started"
-ENDED = "conversation.ended"
+from operator_iac.api.events import (
+    AGENT_MESSAGE_COMPLETED,
+    TOOL_CALL_CREATED,
+    TOOL_CALL_RETURNED,
+    USER_MESSAGE_RECEIVED,
+    Event,
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ class Turn:
     def user_text(self) -> str | None:
         """What the user said to open this turn (None for turn 0)."""
         first = self.events[0] if self.events else None
-        if first is None or first.type != USER_MESSAGE:
+        if first is None or first.type != USER_MESSAGE_RECEIVED:
             return None
         return _text(first)
 
@@ -70,7 +67,7 @@ def split_turns(events: Sequence[Event]) -> list[Turn]:
     """The events grouped into turns (always at least turn 0, possibly empty)."""
     groups: list[list[Event]] = [[]]
     for event in events:
-        if event.type == USER_MESSAGE:
+        if event.type == USER_MESSAGE_RECEIVED:
             groups.append([])
         groups[-1].append(event)
     return [Turn(index, tuple(group)) for index, group in enumerate(groups)]
@@ -83,7 +80,7 @@ def turn_of_each(events: Sequence[Event]) -> list[tuple[int, Event]]:
 
 def agent_messages(events: Iterable[Event]) -> list[str]:
     """The full text of every completed agent message, in order (deltas are ignored)."""
-    return [_text(e) for e in events if e.type == AGENT_MESSAGE]
+    return [_text(e) for e in events if e.type == AGENT_MESSAGE_COMPLETED]
 
 
 def tool_calls(events: Sequence[Event]) -> list[ToolCallView]:
@@ -94,12 +91,12 @@ def tool_calls(events: Sequence[Event]) -> list[ToolCallView]:
     calls: list[ToolCallView] = []
     open_calls: dict[str, int] = {}
     for turn, event in turn_of_each(events):
-        if event.type == TOOL_CREATED:
+        if event.type == TOOL_CALL_CREATED:
             call = _call_view(turn, event)
             if call.call_id:
                 open_calls[call.call_id] = len(calls)
             calls.append(call)
-        elif event.type == TOOL_RETURNED:
+        elif event.type == TOOL_CALL_RETURNED:
             _record_return(calls, open_calls, turn, event)
     return calls
 

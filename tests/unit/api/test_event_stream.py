@@ -207,3 +207,44 @@ def test_deadline_bounds_the_whole_read(harness: MakeHarness, fake_time: FakeTim
     h = harness(slow)
     with pytest.raises(StreamError, match="did not arrive within 15s"):
         list(stream(h, deadline=15.0, max_reconnects=100))
+
+
+def test_a_stream_kept_open_by_keep_alives_alone_still_meets_its_deadline(
+        harness: MakeHarness, fake_time: FakeTime, sse_bytes: Callable[..., bytes]) -> None:
+    class KeepAlives(httpx.SyncByteStream):
+        """Two events, then a comment every 15 seconds, and the server never closes."""
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield sse_bytes(1, 2)
+            for _ in range(1000):
+                fake_time.now += 15
+                yield b": keep-alive\r\n\r\n"
+            raise AssertionError("the reader never checked its deadline")
+
+    h = harness(lambda r: event_stream(KeepAlives()))
+    received: list[str | None] = []
+    with pytest.raises(StreamError, match="did not arrive within 60s"):
+        for event in stream(h, deadline=60.0):
+            received.append(event.id)
+    assert received == ["ev_1", "ev_2"]
+
+
+def test_crlf_stream_without_ids_resumes_without_duplicates(
+        harness: MakeHarness, sse_bytes: Callable[..., bytes]) -> None:
+    def crlf(body: bytes) -> bytes:
+        return body.replace(b"\n", b"\r\n")
+
+    h = harness(connections(
+        lambda r: event_stream(Chunks([crlf(sse_bytes(1, 3, ids=False))], dropped())),
+        lambda r: event_stream(Chunks([crlf(sse_bytes(1, 6, ids=False))]))))
+    assert [e.id for e in stream(h)] == [f"ev_{n}" for n in range(1, 7)]
+
+
+def test_the_stream_is_read_as_utf8_whatever_charset_it_names(harness: MakeHarness) -> None:
+    body = json.dumps({"id": "ev_1", "payload": {"type": "conversation.ended",
+                                                "text": "caf\u00e9"}}, ensure_ascii=False)
+    h = harness(lambda r: httpx.Response(
+        200, headers={"content-type": "text/event-stream; charset=iso-8859-1"},
+        stream=Chunks([b"\xef\xbb\xbfdata: " + body.encode() + b"\n\n"])))
+    events = list(stream(h))
+    assert [e.payload.get("text") for e in events] == ["caf\u00e9"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from operator_iac.api.failures import redact, server_message
+from operator_iac.api.failures import scrub_secrets, server_message
 from operator_iac.errors import (
     ApiConflictError,
     ApiError,
@@ -58,8 +58,8 @@ def test_long_messages_are_shortened() -> None:
     assert message.endswith("...")
 
 
-def test_redact_masks_secrets_and_tokens() -> None:
-    text = redact("key abc123 at /events?token=tok_999&x=1", "abc123")
+def test_scrub_secrets_masks_secrets_and_tokens() -> None:
+    text = scrub_secrets("key abc123 at /events?token=tok_999&x=1", "abc123")
     assert text == "key *** at /events?token=***&x=1"
 
 

@@ -15,39 +15,39 @@ NOW = datetime(2025, 6, 19, 12, 0, 0, tzinfo=UTC)
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 def test_idempotent_methods_retry_retryable_statuses(method: str, status: int) -> None:
-    assert retry.is_retryable(method, status, None, is_release=False)
+    assert retry.is_retryable(method, status, None, idempotent=False)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500, 501])
 def test_other_statuses_are_final(status: int) -> None:
-    assert not retry.is_retryable("GET", status, None, is_release=False)
+    assert not retry.is_retryable("GET", status, None, idempotent=False)
 
 
 @pytest.mark.parametrize("kind", ["connect", "network", "timeout"])
 def test_connection_failures_retry_idempotent_requests(kind: retry.ExcKind) -> None:
-    assert retry.is_retryable("GET", None, kind, is_release=False)
-    assert retry.is_retryable("POST", None, kind, is_release=True)
+    assert retry.is_retryable("GET", None, kind, idempotent=False)
+    assert retry.is_retryable("POST", None, kind, idempotent=True)
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 def test_release_is_retried_like_a_get(status: int) -> None:
-    assert retry.is_retryable("POST", status, None, is_release=True)
+    assert retry.is_retryable("POST", status, None, idempotent=True)
 
 
 @pytest.mark.parametrize(("status", "kind"), [(503, None), (502, None),
                                               (None, "network"), (None, "timeout")])
 def test_creates_are_not_retried_once_they_may_have_left(
         status: int | None, kind: retry.ExcKind | None) -> None:
-    assert not retry.is_retryable("POST", status, kind, is_release=False)
+    assert not retry.is_retryable("POST", status, kind, idempotent=False)
 
 
 def test_a_create_that_never_connected_is_retried() -> None:
-    assert retry.is_retryable("POST", None, "connect", is_release=False)
+    assert retry.is_retryable("POST", None, "connect", idempotent=False)
 
 
 def test_a_create_refused_by_the_rate_limit_is_retried() -> None:
     # 429 rejects the request before it is carried out: sending it again cannot duplicate.
-    assert retry.is_retryable("POST", 429, None, is_release=False)
+    assert retry.is_retryable("POST", 429, None, idempotent=False)
 
 
 @pytest.mark.parametrize(("status", "kind", "expected"), [
@@ -55,12 +55,12 @@ def test_a_create_refused_by_the_rate_limit_is_retried() -> None:
     (None, "connect", False), (429, None, False), (409, None, False), (400, None, False)])
 def test_ambiguity_of_failed_creates(status: int | None, kind: retry.ExcKind | None,
                                      expected: bool) -> None:
-    assert retry.is_ambiguous("POST", status, kind, is_release=False) is expected
+    assert retry.is_ambiguous("POST", status, kind, idempotent=False) is expected
 
 
 def test_idempotent_requests_are_never_ambiguous() -> None:
-    assert not retry.is_ambiguous("PUT", 503, None, is_release=False)
-    assert not retry.is_ambiguous("POST", None, "network", is_release=True)
+    assert not retry.is_ambiguous("PUT", 503, None, idempotent=False)
+    assert not retry.is_ambiguous("POST", None, "network", idempotent=True)
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -97,3 +97,51 @@ def test_leading_byte_order_mark_is_dropped() -> None:
 
 def test_empty_data_line_keeps_the_message() -> None:
     assert decode_all(b"data:\ndata:\n\n") == [SSEMessage("\n")]
+
+
+def test_crlf_stream_with_comments_and_ids() -> None:
+    stream = b": hello\r\nid: ev_1\r\ndata: a\r\ndata: b\r\n\r\n: ping\r\n\r\ndata: c\r\n\r\n"
+    assert decode_all(stream) == [SSEMessage("a\nb", id="ev_1"), SSEMessage("c", id="ev_1")]
+
+
+def test_lone_cr_stream_with_comments_and_ids() -> None:
+    stream = b": hello\rid: ev_1\rdata: a\rdata: b\r\r: ping\r\rdata: c\r\r"
+    assert decode_all(stream) == [SSEMessage("a\nb", id="ev_1"), SSEMessage("c", id="ev_1")]
+
+
+def test_line_endings_may_change_within_a_stream() -> None:
+    stream = b"data: a\r\ndata: b\rdata: c\n\r\ndata: d\r\r"
+    assert decode_all(stream) == [SSEMessage("a\nb\nc"), SSEMessage("d")]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_a_byte_order_mark_split_across_chunks_is_dropped(size: int) -> None:
+    stream = b"\xef\xbb\xbfid: ev_1\r\ndata: x\r\n\r\n"
+    chunks = [stream[i:i + size] for i in range(0, len(stream), size)]
+    assert decode_all(*chunks) == [SSEMessage("x", id="ev_1")]
+
+
+def test_only_a_leading_byte_order_mark_is_dropped() -> None:
+    # Later in the stream it is part of the line: a field named "\ufeffdata" is unknown.
+    assert decode_all(b"data: x\n\n\xef\xbb\xbfdata: y\n\ndata: z\n\n") == [
+        SSEMessage("x"), SSEMessage("z")]
+
+
+def test_a_stream_without_ids_gives_messages_without_ids() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n\n: keep-alive\n\ndata: b\n\n") == [
+        SSEMessage("a"), SSEMessage("b")]
+    assert decoder.last_event_id == ""
+
+
+def test_keep_alives_after_an_id_dispatch_nothing() -> None:
+    assert decode_all(b"id: ev_1\ndata: a\n\n: ping\n\n: ping\n\n\n\n") == [
+        SSEMessage("a", id="ev_1")]
+
+
+@pytest.mark.parametrize("value", [b"-1", b"+5", b"  5", b"1_000", b"1.5",
+                                   "\u0661\u0662".encode()])
+def test_retry_takes_ascii_digits_only(value: bytes) -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"retry:" + value + b"\ndata: d\n\n") == [SSEMessage("d")]
+    assert decoder.retry is None

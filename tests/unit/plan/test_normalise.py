@@ -9,10 +9,10 @@ from operator_iac.plan.normalise import (
     canonical,
     content,
     is_sealed,
+    mask_sealed,
     merge_for_write,
     prepare,
     project,
-    redact,
     seal,
     seal_paths,
 )
@@ -121,7 +121,7 @@ def test_sealed_secrets_compare_by_value_but_never_show_it() -> None:
     assert same == desired
     assert rotated != desired
     assert "s3cret" not in repr(desired)
-    assert redact(desired) == {"runtime": {"prompt": {"text": SENSITIVE_TEXT}}}
+    assert mask_sealed(desired) == {"runtime": {"prompt": {"text": SENSITIVE_TEXT}}}
 
 
 def test_sealing_reaches_list_items_and_ignores_missing_paths() -> None:

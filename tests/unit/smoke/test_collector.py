@@ -60,3 +60,18 @@ def test_a_stream_that_brings_no_event_is_given_up_after_first_s() -> None:
     events, took = read_now(SlowStream([], connect_s=0.0), first_s=0.2)
     assert events == []
     assert 0.2 <= took < 2
+
+
+def test_unknown_event_types_are_kept_and_passed_on(
+        script: Callable[..., ConversationScript]) -> None:
+    existing = (script().started().add("agent.mood.changed", mood="happy")
+                .agent("Hello there", deltas=True).ended().events)
+    seen: list[Event] = []
+    client = StreamOnlyClient(SlowStream(existing, connect_s=0.0))
+    events = read_events(client, "conv_test", on_event=seen.append,  # type: ignore[arg-type]
+                         quiet_s=0.05)
+    assert [e.type for e in events] == ["conversation.setup", "conversation.started",
+                                        "agent.mood.changed", "agent.message.completed",
+                                        "conversation.ended"]
+    assert events[2].payload == {"type": "agent.mood.changed", "mood": "happy"}
+    assert seen == existing  # every event, text deltas too, reaches the listener
