@@ -42,7 +42,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "EventStream": "operator_iac.api.event_stream",
     "ended": "operator_iac.api.event_stream",
     "ChatSession": "operator_iac.api.session",
-    "ReadPool": "operator_iac.api.pool",
+    "WorkPool": "operator_iac.api.pool",
 }
 
 __all__ = sorted(_LAZY_EXPORTS)

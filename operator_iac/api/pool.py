@@ -1,7 +1,10 @@
-"""A bounded worker pool for bulk reads over the one client, that backs off on its own.
+"""The one pool for bounded parallel work over the client (snapshot reads, apply's waves,
+smoke conversations, promotion checks), that backs off on its own.
 
-``ReadPool.map(fn, items)`` runs ``fn`` on up to ``parallelism`` items at once and returns
-the results in the order of ``items``. How many may run at once is an adaptive limit
+``WorkPool.map(fn, items)`` runs ``fn`` on up to ``parallelism`` items at once and returns
+the results in the order of ``items``; ``submit`` starts one task as soon as a slot is free,
+for work that arrives while other work runs (the pages of a listing). With a client, how
+many may run at once is an adaptive limit
 (additive increase, multiplicative decrease): every 429 the client sees halves it, at most
 once per ``cooldown`` seconds so that one burst of 429s counts once, and each run of
 ``limit`` successful requests raises it by one again, up to ``parallelism``.
@@ -12,9 +15,10 @@ other: the slots are all held by outer tasks, and waiting for one would deadlock
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
@@ -73,8 +77,9 @@ class AdaptiveLimit:
                 self._cond.notify_all()
 
 
-class ReadPool:
-    """Bounded, self-throttling parallel ``map`` for independent read tasks."""
+class WorkPool:
+    """Bounded parallel work; with a client, it also slows down when rate limited. Use it as
+    a context manager when calling ``submit``, so that its threads end with it."""
 
     def __init__(self, client: OperatorClient | None = None, *,
                  parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0) -> None:
@@ -82,16 +87,21 @@ class ReadPool:
         self.limit = AdaptiveLimit(parallelism, cooldown=cooldown)
         self._local = threading.local()
         self._client = client
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
         if client is not None:
             client.add_listener(self.observe)
 
     def close(self) -> None:
-        """Stop listening to the client's attempts."""
+        """Wait for submitted tasks, then stop listening to the client's attempts."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         if self._client is not None:
             self._client.remove_listener(self.observe)
             self._client = None
 
-    def __enter__(self) -> ReadPool:
+    def __enter__(self) -> WorkPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -125,9 +135,26 @@ class ReadPool:
             return _run_inline(fn, work, return_exceptions)
         workers = min(self.parallelism, len(work))
         with ThreadPoolExecutor(max_workers=workers,
-                                thread_name_prefix="operator-iac-read") as executor:
+                                thread_name_prefix="operator-iac-work") as executor:
             futures = [executor.submit(self._run, fn, item) for item in work]
             return _collect(futures, return_exceptions)
+
+    def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
+        """Run ``fn(item)`` in the pool, within its limit; the result as a future."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.parallelism,
+                                                    thread_name_prefix="operator-iac-work")
+            return self._executor.submit(self._run, fn, item)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot of the limit (for work done in the calling thread)."""
+        self.limit.acquire()
+        try:
+            yield
+        finally:
+            self.limit.release()
 
     def _run(self, fn: Callable[[T], R], item: T) -> R:
         self.limit.acquire()

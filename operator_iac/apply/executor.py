@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from operator_iac.api.pool import WorkPool
 from operator_iac.apply.report import ApplyOptions, ApplyReport, Outcome, ResourceResult
 from operator_iac.errors import (
     ApiConflictError,
@@ -94,13 +94,10 @@ class _Run:
 
     def execute(self) -> ApplyReport:
         for wave in self.plan.waves():
-            workers = max(1, min(self.options.parallelism, len(wave)))
-            with ThreadPoolExecutor(max_workers=workers,
-                                    thread_name_prefix="operator-iac-apply") as pool:
-                for result in pool.map(self._one, wave):
-                    self.results[result.key] = result
-                    if result.agent_id:
-                        self.ids[result.key] = result.agent_id
+            for result in WorkPool(parallelism=self.options.parallelism).map(self._one, wave):
+                self.results[result.key] = result
+                if result.agent_id:
+                    self.ids[result.key] = result.agent_id
         ordered = [self.results.get(r.key) or _unchanged(r) for r in self.plan.resources]
         return ApplyReport(self.plan, tuple(ordered))
 

@@ -11,11 +11,11 @@ destination plan with the usual gates.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from operator_iac.api.pool import WorkPool
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.errors import UsageError
 from operator_iac.plan.compare import own_marker
@@ -95,10 +95,9 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     source_plan = build_plan(desired, snapshot, project=plan.project,
                              environment=source.env_name, protect=source.protected)
     checks = [_check(source_plan, snapshot, key, source_name) for key in keys]
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(checks))),
-                            thread_name_prefix="operator-iac-promote") as pool:
-        done = list(pool.map(lambda c: _with_smoke(c, desired.get(c.key), source_client,
-                                                   plan.project, source_name), checks))
+    done = WorkPool(parallelism=parallelism).map(
+        lambda c: _with_smoke(c, desired.get(c.key), source_client, plan.project, source_name),
+        checks)
     return PromotionCheck(source_name, destination, tuple(done))
 
 

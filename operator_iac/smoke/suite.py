@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from operator_iac.api.pool import WorkPool
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
 from operator_iac.smoke.runner import RunSettings, run_once
 from operator_iac.spec.desired import DesiredAgent
@@ -88,9 +88,7 @@ def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
              parallelism: int) -> list[RunResult]:
     if not units:
         return []
-    workers = max(1, min(parallelism, len(units)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="operator-iac-smoke") as pool:
-        return list(pool.map(work, units))
+    return WorkPool(parallelism=parallelism).map(work, units)
 
 
 def _progress_line(unit: _Unit, result: RunResult) -> str:

@@ -7,7 +7,7 @@ layer's only I/O.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -41,31 +41,21 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
                    kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
                    ) -> Snapshot:
     """Read every agent of the given kinds with its versions and its released/draft content."""
+    from operator_iac.api.pool import WorkPool, results_in_order
+
     read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    from operator_iac.api.pool import ReadPool, results_in_order
-
-    with ReadPool(client, parallelism=parallelism) as pool, ThreadPoolExecutor(
-            max_workers=parallelism, thread_name_prefix="operator-iac-read") as executor:
+    with WorkPool(client, parallelism=parallelism) as pool:
         futures: list[Future[RemoteAgent]] = []
-
-        def limited(kind: AgentKind, agent_id: str) -> RemoteAgent:
-            pool.limit.acquire()
-            try:
-                return fetch_agent(client, kind, agent_id)
-            finally:
-                pool.limit.release()
-
-        pool.limit.acquire()
         try:
-            for kind in kinds:
-                for summary in agents_resource(client, kind).list():
-                    futures.append(executor.submit(limited, kind, summary.id))
+            with pool.slot():  # the listing is one request in flight too
+                for kind in kinds:
+                    for summary in agents_resource(client, kind).list():
+                        futures.append(pool.submit(
+                            lambda item: fetch_agent(client, *item), (kind, summary.id)))
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
-        finally:
-            pool.limit.release()
         agents = tuple(results_in_order(futures))
     return Snapshot(api_url=client.base_url, agents=agents, read_at=read_at)
 

@@ -21,7 +21,7 @@ from operator_iac.api import (
     Attempt,
     Event,
     OperatorClient,
-    ReadPool,
+    WorkPool,
     WriteResult,
     ended,
     transfer_target,
@@ -193,7 +193,7 @@ def test_the_pool_slows_down_under_rate_limiting(emulator: Any,
     p = probe(real_waits=True)
     agents = [p.agent().id for _ in range(24)]
     emulator.set_faults(rate_limit_rps=12, retry_after_s=1)
-    with ReadPool(p.client, parallelism=8) as pool:
+    with WorkPool(p.client, parallelism=8) as pool:
         limits: list[int] = []
         p.client.add_listener(lambda attempt: limits.append(pool.limit.limit))
         read = pool.map(lambda agent_id: p.client.conversational_agents.get(agent_id).id,

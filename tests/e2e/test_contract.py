@@ -28,7 +28,7 @@ from operator_iac.api import (
     DEFAULT_BASE_URL,
     Event,
     OperatorClient,
-    ReadPool,
+    WorkPool,
     WriteResult,
     ended,
 )
@@ -231,7 +231,7 @@ def test_missing_agents_and_versions_are_not_found(platform: Platform) -> None:
 
 
 def test_list_follows_cursors_across_pages(platform: Platform) -> None:
-    with ReadPool(platform.client, parallelism=4) as pool:
+    with WorkPool(platform.client, parallelism=4) as pool:
         created = pool.map(lambda _: platform.create("pa").id, range(23))
     pages: list[int] = []
     platform.client.add_listener(

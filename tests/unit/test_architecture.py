@@ -176,3 +176,10 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
     invalid = subprocess.run([script, "validate", str(agent)], capture_output=True,
                              text=True, timeout=60, check=False, cwd=tmp_path)
     assert invalid.returncode == 3
+
+
+def test_bounded_parallel_work_has_one_helper() -> None:
+    # api/pool.py's WorkPool: one limit, one back-off on 429, one way to fail in order.
+    users = sorted(str(f.relative_to(REPO)) for f in PACKAGE.rglob("*.py")
+                   if "ThreadPoolExecutor" in f.read_text(encoding="utf-8"))
+    assert users == ["operator_iac/api/pool.py"]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from operator_iac.api.pool import AdaptiveLimit, ReadPool
+from operator_iac.api.pool import AdaptiveLimit, WorkPool
 from operator_iac.errors import NotFoundError
 
 from .conftest import FakeTime, Harness, json_response
@@ -35,12 +35,12 @@ def test_results_keep_the_order_of_the_items() -> None:
     def work(n: int) -> int:
         time.sleep(0.001 * (n % 5))
         return n * n
-    assert ReadPool(parallelism=4).map(work, range(40)) == [n * n for n in range(40)]
+    assert WorkPool(parallelism=4).map(work, range(40)) == [n * n for n in range(40)]
 
 
 def test_parallelism_bounds_concurrency_and_is_used() -> None:
     counter = Concurrency()
-    ReadPool(parallelism=3).map(lambda _: counter.track(0.02), range(12))
+    WorkPool(parallelism=3).map(lambda _: counter.track(0.02), range(12))
     assert counter.peak == 3
 
 
@@ -50,7 +50,7 @@ def test_the_first_error_in_item_order_is_raised() -> None:
             raise ValueError(f"item {n}")
         return n
     with pytest.raises(ValueError, match="item 3"):
-        ReadPool(parallelism=4).map(work, range(10))
+        WorkPool(parallelism=4).map(work, range(10))
 
 
 def test_return_exceptions_collects_every_outcome() -> None:
@@ -58,13 +58,13 @@ def test_return_exceptions_collects_every_outcome() -> None:
         if n == 2:
             raise KeyError(n)
         return n
-    results = ReadPool(parallelism=4).map(work, range(4), return_exceptions=True)
+    results = WorkPool(parallelism=4).map(work, range(4), return_exceptions=True)
     assert results[:2] == [0, 1] and results[3] == 3
     assert isinstance(results[2], KeyError)
 
 
 def test_nested_map_runs_inline_instead_of_deadlocking() -> None:
-    pool = ReadPool(parallelism=2)
+    pool = WorkPool(parallelism=2)
     result = pool.map(lambda n: pool.map(lambda m: n * 10 + m, range(3)), range(4))
     assert result == [[n * 10 + m for m in range(3)] for n in range(4)]
 
@@ -98,7 +98,7 @@ def test_limit_grows_back_by_one_per_window_of_successes(fake_time: FakeTime) ->
 
 def test_parallelism_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        ReadPool(parallelism=0)
+        WorkPool(parallelism=0)
 
 
 def test_pool_slows_down_when_the_client_sees_429(harness: Callable[..., Harness]) -> None:
@@ -116,7 +116,7 @@ def test_pool_slows_down_when_the_client_sees_429(harness: Callable[..., Harness
         return json_response(200, {"id": request.url.path.rsplit("/", 1)[1]})
 
     h = harness(handler)
-    with ReadPool(h.client, parallelism=8) as pool:
+    with WorkPool(h.client, parallelism=8) as pool:
         limits: list[int] = []
         ids = pool.map(lambda n: (limits.append(pool.limit.limit),
                                   h.client.customers.get(f"cus_{n}").id)[1], range(24))
@@ -131,4 +131,4 @@ def test_pool_slows_down_when_the_client_sees_429(harness: Callable[..., Harness
 def test_errors_from_the_client_propagate(harness: Callable[..., Harness]) -> None:
     h = harness(lambda request: json_response(404, {"message": "gone"}))
     with pytest.raises(NotFoundError, match="gone"):
-        ReadPool(h.client, parallelism=2).map(h.client.customers.get, ["cus_1", "cus_2"])
+        WorkPool(h.client, parallelism=2).map(h.client.customers.get, ["cus_1", "cus_2"])
