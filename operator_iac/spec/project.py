@@ -1,10 +1,10 @@
 """A project: the project file and every agent file of its agents directory, loaded and
 checked together. ``load_project`` is what every command that works on declarations calls.
 
-Agent files are the ``*.yaml`` and ``*.yml`` files directly inside the agents directory; the
-file stem is the agent's key. Other files (prompt ``.md`` files, notes) and subdirectories
-are not agent files and are ignored; prompt files are read only when an agent names them.
-Loading collects every problem in every file before failing.
+Agent files are the ``*.yaml`` and ``*.yml`` files anywhere under the agents directory
+(``operator_iac.spec.discovery`` says which); the file stem is the agent's key, so the same
+stem in two folders is an error naming both files. Prompt files are read only when an agent
+names them. Loading collects every problem in every file before failing.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from operator_iac.spec.agent_file import AgentFile, AgentModel, load_agent_file
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.checks import check_agent
 from operator_iac.spec.diagnostics import validate_document
+from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.environments import check_environments
 from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
 from operator_iac.spec.models import ConversationalAgentSpec
 from operator_iac.spec.project_file import Environment, ProjectFile, project_adapter
 from operator_iac.spec.references import check_references
 
-AGENT_SUFFIXES = (".yaml", ".yml")
 SMOKE_STAGES_DEFAULT = ("draft", "released")
 
 
@@ -126,13 +126,6 @@ def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | No
     return spec, doc, problems
 
 
-def agent_files_in(directory: Path) -> list[Path]:
-    """The agent files of a directory (not recursive), in a stable order."""
-    return sorted(p for p in directory.iterdir()
-                  if p.suffix.lower() in AGENT_SUFFIXES and not p.name.startswith(".")
-                  and p.is_file())
-
-
 def load_agents(paths: Iterable[Path]) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
     """Load agent files and check them, alone and against each other."""
     agents: dict[str, AgentFile] = {}
@@ -146,7 +139,8 @@ def load_agents(paths: Iterable[Path]) -> tuple[dict[str, AgentFile], list[Diagn
             other = display_path(agents[agent.key].path)
             diagnostics.append(Diagnostic(agent.document.display, 1, 1,
                                           f"duplicate agent key {agent.key!r}: {other} "
-                                          "declares an agent with the same file stem"))
+                                          "declares an agent with the same key (keys are "
+                                          "file stems, whatever the folder)"))
             continue
         diagnostics += check_agent(agent)
         agents[agent.key] = agent
