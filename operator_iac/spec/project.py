@@ -1,9 +1,11 @@
 """A project: the project file and every agent file of its agents directory, loaded and
 checked together. ``load_project`` is what every command that works on declarations calls.
 
-Agent files are the ``*.yaml`` and ``*.yml`` files directly inside the agents directory; the
+Agent files are the ``*.yaml`` and ``*.yml`` entries directly inside the agents directory; the
 file stem is the agent's key. Other files (prompt ``.md`` files, notes) and subdirectories
-are not agent files and are ignored; prompt files are read only when an agent names them.
+are not agent files and are ignored; prompt files are read only when an agent names them,
+and only from inside the project's directory. An entry named like an agent file that cannot
+be read (a broken link, a directory, a FIFO) is an error, never a missing agent.
 Loading collects every problem in every file before failing.
 """
 
@@ -97,7 +99,7 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
     agents_dir = doc.path.parent / spec.agents_dir
     if not agents_dir.is_dir():
         raise ProjectFileError(str(missing_agents_dir(doc, spec)))
-    agents, diagnostics = load_agents(agent_files_in(agents_dir))
+    agents, diagnostics = load_agents(agent_files_in(agents_dir), doc.path.parent)
     diagnostics += problems + check_environments(agents, spec, doc)
     if any(d.severity == "error" for d in diagnostics):
         raise DeclarationError(sort_diagnostics(diagnostics))
@@ -127,18 +129,24 @@ def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | No
 
 
 def agent_files_in(directory: Path) -> list[Path]:
-    """The agent files of a directory (not recursive), in a stable order."""
+    """The agent files of a directory (not recursive), in a stable order.
+
+    Every entry named like an agent file counts, whatever it is: a broken symbolic link, a
+    directory or a FIFO named ``*.yaml`` is an agent file that cannot be read (an error when
+    loaded), never a silently missing agent that ``--prune`` would delete.
+    """
     return sorted(p for p in directory.iterdir()
-                  if p.suffix.lower() in AGENT_SUFFIXES and not p.name.startswith(".")
-                  and p.is_file())
+                  if p.suffix.lower() in AGENT_SUFFIXES and not p.name.startswith("."))
 
 
-def load_agents(paths: Iterable[Path]) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
-    """Load agent files and check them, alone and against each other."""
+def load_agents(paths: Iterable[Path], root: Path | None = None
+                ) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
+    """Load agent files and check them, alone and against each other. Prompt files must lie
+    inside ``root`` (the project's directory; by default each agent file's own)."""
     agents: dict[str, AgentFile] = {}
     diagnostics: list[Diagnostic] = []
     for path in paths:
-        agent, problems = load_agent_file(path)
+        agent, problems = load_agent_file(path, root)
         diagnostics += problems
         if agent is None:
             continue
