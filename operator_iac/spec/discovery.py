@@ -11,6 +11,10 @@ platform. Never agent files:
 - anything inside a folder that holds its own ``operator-iac.yaml`` (another project);
 - files that are not ``.yaml``/``.yml`` (prompt ``.md`` and ``.txt`` files, notes).
 
+Every entry named like an agent file counts, whatever it is: a broken symbolic link, a link
+loop, a directory or a FIFO named ``*.yaml`` is an agent file that cannot be read (an error
+when loaded), never a silently missing agent that ``--prune`` would delete.
+
 Base files (``abstract: true``, see ``operator_iac.spec.compose``) may sit among agent files;
 they are found here and then set aside by the loader because they declare no agent.
 """
@@ -37,9 +41,10 @@ def agent_files_in(directory: Path) -> list[Path]:
     # os.walk does not follow symlinked folders, so a link cannot make the walk go round.
     for folder, subfolders, files in os.walk(directory):
         here = Path(folder)
-        subfolders[:] = sorted(d for d in subfolders if _searched(here / d))
-        found += [here / name for name in files
-                  if is_agent_file_name(Path(name)) and (here / name).is_file()]
+        # A folder named like an agent file is an unreadable agent file, not a folder to search.
+        found += [here / name for name in (*files, *subfolders) if is_agent_file_name(Path(name))]
+        subfolders[:] = sorted(d for d in subfolders
+                               if not is_agent_file_name(Path(d)) and _searched(here / d))
     return sorted(found)
 
 

@@ -1,10 +1,12 @@
 """A project: the project file and every agent file of its agents directory, loaded and
 checked together. ``load_project`` is what every command that works on declarations calls.
 
-Agent files are the ``*.yaml`` and ``*.yml`` files anywhere under the agents directory
+Agent files are the ``*.yaml`` and ``*.yml`` entries anywhere under the agents directory
 (``operator_iac.spec.discovery`` says which); the file stem is the agent's key, so the same
 stem in two folders is an error naming both files. Prompt files are read only when an agent
-names them. Loading collects every problem in every file before failing.
+names them, and only from inside the project's directory. An entry named like an agent file
+that cannot be read (a broken link, a directory, a FIFO) is an error, never a missing agent.
+Loading collects every problem in every file before failing.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
     agents_dir = doc.path.parent / spec.agents_dir
     if not agents_dir.is_dir():
         raise ProjectFileError(str(missing_agents_dir(doc, spec)))
-    agents, diagnostics = load_agents(agent_files_in(agents_dir))
+    agents, diagnostics = load_agents(agent_files_in(agents_dir), doc.path.parent)
     diagnostics += problems + check_environments(agents, spec, doc)
     if any(d.severity == "error" for d in diagnostics):
         raise DeclarationError(sort_diagnostics(diagnostics))
@@ -126,12 +128,14 @@ def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | No
     return spec, doc, problems
 
 
-def load_agents(paths: Iterable[Path]) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
-    """Load agent files and check them, alone and against each other."""
+def load_agents(paths: Iterable[Path], root: Path | None = None
+                ) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
+    """Load agent files and check them, alone and against each other. Prompt files must lie
+    inside ``root`` (the project's directory; by default each agent file's own)."""
     agents: dict[str, AgentFile] = {}
     diagnostics: list[Diagnostic] = []
     for path in paths:
-        agent, problems = load_agent_file(path)
+        agent, problems = load_agent_file(path, root)
         diagnostics += problems
         if agent is None:
             continue

@@ -6,7 +6,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 
+import pytest
+
 from .conftest import KEYS, Platform, ProjectCopy
+from .test_unreadable_inputs import BREAKAGES, MESSAGES
 
 Project = Callable[..., ProjectCopy]
 
@@ -43,3 +46,14 @@ def test_the_same_key_in_two_folders_stops_plan_with_exit_3(project: Project) ->
     assert "duplicate agent key 'support-triage'" in result.stderr
     assert "agents/eu/support-triage.yaml" in result.stderr
     assert "agents/support-triage.yaml" in result.stderr
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_an_unreadable_agent_file_in_a_subfolder_is_an_error(project: Project,
+                                                             breakage: str) -> None:
+    copy = project()
+    (copy.agents_dir / "support").mkdir()
+    BREAKAGES[breakage](copy.agents_dir / "support" / "broken.yaml")
+    validate = copy.run("validate")
+    assert validate.exit_code == 3
+    assert f"agents/support/broken.yaml:1:1: {MESSAGES[breakage]}" in validate.stdout
