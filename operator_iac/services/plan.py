@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # CI systems name the commit being built; a plain checkout asks git.
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
 COMMIT_LENGTH = 12
+# A plan holds every selected agent's content and prompt diff: a few MiB at most in practice.
+MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,7 @@ def load_saved_plan(path: Path, target: Target, environ: Mapping[str, str] | Non
     """
     from operator_iac.plan.model import Plan
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"{path}: cannot read the plan file ({exc})") from exc
-    plan = Plan.from_json(text, source=str(path))
+    plan = Plan.from_json(read_plan_file(path), source=str(path))
     if plan.project != target.project.name:
         raise UsageError(f"{path}: the plan is for project {plan.project!r}, "
                          f"not {target.project.name!r}")
@@ -102,6 +100,22 @@ def load_saved_plan(path: Path, target: Target, environ: Mapping[str, str] | Non
     desired = target.desired(environ)
     check_declarations_unchanged(plan, desired)
     return PlannedRun(plan if smoke else without_smoke(plan), desired, target)
+
+
+def read_plan_file(path: Path) -> str:
+    """The text of a saved plan: a regular file within ``MAX_PLAN_FILE_BYTES``, checked before
+    anything is read (a device or a FIFO fails at once), in UTF-8."""
+    from operator_iac.spec.loader import UnreadableFile, read_bounded
+
+    try:
+        raw = read_bounded(path, MAX_PLAN_FILE_BYTES, "plan file")
+    except UnreadableFile as exc:
+        raise PlanFileError(f"{path}: {exc}") from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(f"{path}: the plan file is not UTF-8 text (byte {exc.start}); "
+                            "make a new plan") from exc
 
 
 def check_declarations_unchanged(plan: Plan, desired: Mapping[str, DesiredAgent]) -> None:
