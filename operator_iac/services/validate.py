@@ -17,11 +17,10 @@ from pathlib import Path
 from operator_iac.errors import Diagnostic, ProjectFileError
 from operator_iac.settings import PROJECT_FILE_NAME, Settings
 from operator_iac.spec.agent_file import AgentFile
+from operator_iac.spec.discovery import AGENT_SUFFIXES, agent_files_in
 from operator_iac.spec.environments import check_environments
 from operator_iac.spec.loader import START, YamlDocument, display_path, real_path
 from operator_iac.spec.project import (
-    AGENT_SUFFIXES,
-    agent_files_in,
     find_project_file,
     load_agents,
     missing_agents_dir,
@@ -95,7 +94,7 @@ def _loose_unit(files: list[Path], project_file: Path | None) -> _Unit:
     if spec is None or doc is None:
         return _Unit(candidate, files) if project_file else _Unit(None, files)
     agents_dir = real_path(doc.path.parent / spec.agents_dir)
-    inside = all(real_path(f.parent) == agents_dir for f in files)
+    inside = all(real_path(f.parent).is_relative_to(agents_dir) for f in files)
     if not inside and project_file is None:
         return _Unit(None, files)
     siblings = agent_files_in(agents_dir) if agents_dir.is_dir() else []

@@ -1,11 +1,11 @@
 """A project: the project file and every agent file of its agents directory, loaded and
 checked together. ``load_project`` is what every command that works on declarations calls.
 
-Agent files are the ``*.yaml`` and ``*.yml`` entries directly inside the agents directory; the
-file stem is the agent's key. Other files (prompt ``.md`` files, notes) and subdirectories
-are not agent files and are ignored; prompt files are read only when an agent names them,
-and only from inside the project's directory. An entry named like an agent file that cannot
-be read (a broken link, a directory, a FIFO) is an error, never a missing agent.
+Agent files are the ``*.yaml`` and ``*.yml`` entries anywhere under the agents directory
+(``operator_iac.spec.discovery`` says which); the file stem is the agent's key, so the same
+stem in two folders is an error naming both files. Prompt files are read only when an agent
+names them, and only from inside the project's directory. An entry named like an agent file
+that cannot be read (a broken link, a directory, a FIFO) is an error, never a missing agent.
 Loading collects every problem in every file before failing.
 """
 
@@ -26,13 +26,13 @@ from operator_iac.spec.agent_file import AgentFile, AgentModel, load_agent_file
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.checks import check_agent
 from operator_iac.spec.diagnostics import validate_document
+from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.environments import check_environments
 from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
 from operator_iac.spec.models import ConversationalAgentSpec
 from operator_iac.spec.project_file import Environment, ProjectFile, project_adapter
 from operator_iac.spec.references import check_references
 
-AGENT_SUFFIXES = (".yaml", ".yml")
 SMOKE_STAGES_DEFAULT = ("draft", "released")
 
 
@@ -128,17 +128,6 @@ def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | No
     return spec, doc, problems
 
 
-def agent_files_in(directory: Path) -> list[Path]:
-    """The agent files of a directory (not recursive), in a stable order.
-
-    Every entry named like an agent file counts, whatever it is: a broken symbolic link, a
-    directory or a FIFO named ``*.yaml`` is an agent file that cannot be read (an error when
-    loaded), never a silently missing agent that ``--prune`` would delete.
-    """
-    return sorted(p for p in directory.iterdir()
-                  if p.suffix.lower() in AGENT_SUFFIXES and not p.name.startswith("."))
-
-
 def load_agents(paths: Iterable[Path], root: Path | None = None
                 ) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
     """Load agent files and check them, alone and against each other. Prompt files must lie
@@ -154,7 +143,8 @@ def load_agents(paths: Iterable[Path], root: Path | None = None
             other = display_path(agents[agent.key].path)
             diagnostics.append(Diagnostic(agent.document.display, 1, 1,
                                           f"duplicate agent key {agent.key!r}: {other} "
-                                          "declares an agent with the same file stem"))
+                                          "declares an agent with the same key (keys are "
+                                          "file stems, whatever the folder)"))
             continue
         diagnostics += check_agent(agent)
         agents[agent.key] = agent
