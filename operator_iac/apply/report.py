@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +17,8 @@ from operator_iac.errors import (
 if TYPE_CHECKING:
     from operator_iac.plan.model import Plan
     from operator_iac.smoke.gate import SmokeVerdict
+
+NOTHING_WRITTEN = "nothing was written, make a new plan"
 
 Outcome = Literal["applied", "unchanged", "failed", "conflict", "smoke_failed", "rolled_back",
                   "skipped"]
@@ -80,3 +83,25 @@ class ApplyReport:
 
     def result(self, key: str) -> ResourceResult | None:
         return next((r for r in self.results if r.key == key), None)
+
+    @classmethod
+    def refused(cls, plan: Plan, reasons: Mapping[str, str]) -> ApplyReport:
+        """The report of an apply stopped before its first write: a conflict for each key
+        in ``reasons`` ("" for the plan as a whole, shown on every resource with work), and
+        nothing written anywhere."""
+        general = reasons.get("")
+        results = []
+        for resource in plan.resources:
+            reason = reasons.get(resource.key) or (general if resource.action != "no-op"
+                                                   else None)
+            if reason is not None:
+                results.append(ResourceResult(resource.key, resource.action, "conflict",
+                                              resource.agent_id, message=f"{reason}; "
+                                              f"{NOTHING_WRITTEN}"))
+            elif resource.action != "no-op":
+                results.append(ResourceResult(resource.key, resource.action, "skipped",
+                                              resource.agent_id, message=NOTHING_WRITTEN))
+            else:
+                results.append(ResourceResult(resource.key, resource.action, "unchanged",
+                                              resource.agent_id))
+        return cls(plan, tuple(results))

@@ -114,7 +114,7 @@ def _effective(agent: AgentFile, override: dict[str, Any] | None) -> tuple[Agent
         raise DeclarationError(problems)
     if spec.config.runtime.prompt == agent.spec.config.runtime.prompt:
         return spec, agent.prompt
-    prompt, problems = read_prompt(spec.config.runtime.prompt, agent.document)
+    prompt, problems = read_prompt(spec.config.runtime.prompt, agent.document, agent.root)
     if problems:
         raise DeclarationError(problems)
     return spec, prompt
