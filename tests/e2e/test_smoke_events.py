@@ -135,6 +135,8 @@ def test_latency_is_accurate_to_milliseconds(emulator: EmulatorServer,
     result = run([GREETING, {"user": "hello", "expect": [{"max_turn_latency_ms": 5000}]}])
     assert result.outcome == "passed", result.reason()
     assert all(has_subsecond(e) for e in result.events) == (not compat)
-    assert 290 <= _latency(result) <= 350 + 50  # the delay, give or take the loopback's 50 ms
+    # The delay to within about 50 ms (the loopback's and a loaded machine's share); whole
+    # second stamps alone would read 0 or 1000 ms.
+    assert 250 <= _latency(result) <= 400
     slow = run([GREETING, {"user": "hello", "expect": [{"max_turn_latency_ms": 200}]}])
-    assert slow.outcome == "failed" and 290 <= _latency(slow) <= 400
+    assert slow.outcome == "failed" and 250 <= _latency(slow) <= 400
