@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from operator_iac.errors import ConflictError, OperationError, SmokeTestFailedError
+from operator_iac.errors import (
+    ConflictError,
+    OperationError,
+    SmokeIncompleteError,
+    SmokeTestFailedError,
+)
 
 if TYPE_CHECKING:
     from operator_iac.plan.model import Plan
@@ -60,13 +65,17 @@ class ApplyReport:
     results: tuple[ResourceResult, ...]
 
     def exit_code(self) -> int:
-        """5 for a conflict, else 4 for a failed smoke test, else 1 for any other failure."""
+        """5 for a conflict, else 4 for a failed smoke test (6 when the smoke tests that did
+        not pass were only incomplete), else 1 for any other failure."""
         outcomes = {r.outcome for r in self.results}
         if "conflict" in outcomes:
             return ConflictError.exit_code
         if outcomes & {"smoke_failed", "rolled_back"}:
-            if any(v.platform_error for r in self.results for v in r.smoke if not v.passed):
+            failing = [v for r in self.results for v in r.smoke if not v.passed]
+            if any(v.platform_error for v in failing):
                 return OperationError.exit_code
+            if failing and all(v.incomplete for v in failing):
+                return SmokeIncompleteError.exit_code
             return SmokeTestFailedError.exit_code
         if outcomes & {"failed", "skipped"}:
             return OperationError.exit_code

@@ -98,11 +98,15 @@ class App:
         return target, client
 
     def feedback(self) -> Feedback:
-        """Where services send their messages: stderr, with a spinner on a terminal."""
+        """Where services send their messages: stderr, with a spinner on a terminal. With
+        --quiet only warnings; decided here, as services may call ``info`` from threads that
+        know no click context."""
         from operator_iac.cli.output import info, warn
         from operator_iac.cli.progress import activity
-        from operator_iac.services.feedback import Feedback
+        from operator_iac.services.feedback import Feedback, quiet_activity, silent
 
+        if self.settings.quiet:
+            return Feedback(info=silent, warn=warn, activity=quiet_activity)
         return Feedback(info=info, warn=warn, activity=activity)
 
     def _build_target(self, env: str | None, api_url: str | None) -> Target:
@@ -120,7 +124,9 @@ class App:
 
         server = start_in_process()
         self.closers.append(server.stop)
-        click.echo(f"Started an in-process Operator emulator at {server.url}", err=True)
+        from operator_iac.cli.output import info
+
+        info(f"Started an in-process Operator emulator at {server.url}")
         return server
 
 

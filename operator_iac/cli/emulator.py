@@ -41,7 +41,8 @@ def _ready_lines(url: str, ws_url: str, api_key: str) -> list[str]:
               help="Delay added to every HTTP request.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of requests answered 500 or 503.")
-@click.option("--seed", type=int, help="Seed for --error-rate, so runs repeat.")
+@click.option("--seed", type=int,
+              help="Seed for --error-rate and for rules with a chance, so runs repeat.")
 @click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), metavar="RPS",
               help="Answer 429 with Retry-After above this many requests per second.")
 @click.option("--drop-sse-after", type=click.IntRange(min=0), metavar="N",
@@ -49,7 +50,7 @@ def _ready_lines(url: str, ws_url: str, api_key: str) -> list[str]:
 @click.option("--compat", multiple=True, metavar="MODE",
               help="Compatibility mode (repeatable): "
                    "is_released, no_session_url, no_sse_ids, plain_errors, transfer_id, "
-                   "enqueued, extra_fields, multiline_sse.")
+                   "enqueued, extra_fields, multiline_sse, whole_seconds.")
 @click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), default=15.0,
               show_default=True, help="Seconds between SSE keep-alive comments.")
 @pass_app

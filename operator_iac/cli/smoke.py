@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
-from operator_iac.cli.output import info, result, write_file
+from operator_iac.cli.output import info, result, warn, write_file
+
+if TYPE_CHECKING:
+    from operator_iac.smoke.results import SmokeReport
 
 
 @click.command("smoke")
@@ -32,9 +36,18 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
     """Run the smoke tests of the declared agents (all of them, or each KEY).
 
     Each test is a testmode chat conversation with the exact revision under test; its
-    assertions are judged on the conversation's event stream. On failure the report shows
-    the transcript of the failing run. Exits 0 when every test passed, 4 when a test failed,
-    1 when the platform failed (nothing could be concluded).
+    assertions are judged on the conversation's event stream. Each test ends passed, flaky
+    (its pass_rule held but not every attempt passed), failed, incomplete (a timeout, or an
+    assertion nothing could judge) or error (the platform failed); quarantined tests are
+    reported but never change the exit code. The report shows the failing attempt's
+    transcript.
+
+    \b
+    Exit codes:
+      0  every test passed (flaky ones too, with a warning)
+      1  the platform failed, or an agent is not deployed: nothing could be concluded
+      4  a test failed
+      6  a test was incomplete (and none failed)
 
     \b
     Examples:
@@ -42,21 +55,30 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
       operator-iac smoke appointment-booking --version draft
       operator-iac smoke --env staging --junit smoke.xml --format json
     """
-    from operator_iac.render.junit import render_junit
-    from operator_iac.render.smoke_report import (
-        render_smoke_json,
-        render_smoke_markdown,
-        render_smoke_text,
-    )
     from operator_iac.services.smoke import parse_version, smoke_project
 
     selector = parse_version(version)  # a usage error before anything is read
     report = smoke_project(app.target(env), app.client(), keys=keys, version=selector,
                            parallelism=parallelism, keep_conversations=keep_conversations,
                            feedback=app.feedback())
+    return show_report(report, fmt, junit)
+
+
+def show_report(report: SmokeReport, fmt: str, junit: Path | None) -> int:
+    """Write the report (stdout, the JUnit file, the CI job summary) and warn about flaky
+    tests; the exit code."""
+    from operator_iac.render.junit import render_junit
+    from operator_iac.render.smoke_report import (
+        render_smoke_json,
+        render_smoke_markdown,
+        render_smoke_text,
+    )
+
     if junit is not None:
         write_file(junit, render_junit(report), "JUnit report")
         info(f"JUnit report written to {junit}")
     result(render_smoke_json(report) if fmt == "json" else render_smoke_text(report))
+    for line in report.warnings():
+        warn(line)
     append_step_summary(render_smoke_markdown(report))
     return report.exit_code()
