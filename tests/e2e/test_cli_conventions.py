@@ -127,3 +127,17 @@ def test_no_at_the_confirmation_exits_0_and_applies_nothing(
     assert "Nothing applied: the answer was no." in err
     assert "4 to create" in out
     assert platform.writes() == []
+
+
+def test_the_emulator_says_which_environment_it_stands_for(
+        project: Callable[..., ProjectCopy]) -> None:
+    copy = project()
+    picked = copy.cli("--project-file", str(copy.project_file), "--emulator", "plan")
+    assert picked.exit_code == 0, picked.stderr
+    assert ("for environment staging (the first in operator-iac.yaml; pick another with "
+            "--env production)") in picked.stderr
+    asked = copy.cli("--project-file", str(copy.project_file), "plan", "--emulator",
+                     "--env", "production")
+    assert asked.exit_code == 0, asked.stderr
+    assert "emulator at http://127.0.0.1:" in asked.stderr
+    assert "for environment production\n" in asked.stderr and "pick another" not in asked.stderr
