@@ -10,6 +10,7 @@ the same, with the transcript as entries. Pure functions.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from operator_iac.render.transcript import render_transcript, transcript_json
@@ -149,8 +150,22 @@ def _run_data(run: RunResult) -> dict[str, Any]:
     return data
 
 
-def render_smoke_json(report: SmokeReport) -> str:
-    return json.dumps(smoke_report_data(report), indent=2, ensure_ascii=False)
+def render_smoke_json(report: SmokeReport,
+                      replay: tuple[str, Sequence[str]] | None = None) -> str:
+    """The report as JSON; a replay adds ``replay: {conversation_id, differences}``."""
+    data = smoke_report_data(report)
+    if replay is not None:
+        data["replay"] = {"conversation_id": replay[0], "differences": list(replay[1])}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def render_replay_text(conversation_id: str, differences: Sequence[str]) -> str:
+    """How a replay differs from the conversation it replayed."""
+    if not differences:
+        return (f"Replay of {conversation_id}: the same tool calls, replies and end status as "
+                "the original.")
+    lines = [f"Replay of {conversation_id}: {len(differences)} difference(s) from the original:"]
+    return "\n".join(lines + [f"{INDENT}{line}" for line in differences])
 
 
 # ---- Markdown (job summaries) ------------------------------------------------------------
