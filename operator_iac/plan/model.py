@@ -37,6 +37,8 @@ RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
                    "prompt_size_change", "deletion"]
 # Why apply will not carry out a resource as planned without another flag.
 BlockReason = Literal["needs_adopt", "needs_allow_delete", "foreign_draft"]
+# What apply does with an unreleased draft operator-iac did not write (``plan.drafts``).
+DraftFate = Literal["overwritten", "blocked", "kept", "deleted"]
 # The path of the change to the prompt text: shown as a line diff (``prompt_diff``), not a value.
 PROMPT_TEXT_PATH = "config.runtime.prompt.text"
 
@@ -70,6 +72,18 @@ class RemoteState(_Frozen):
     draft_fingerprint: str | None = None
 
 
+class ForeignDraft(_Frozen):
+    """An unreleased draft operator-iac did not write, shown so that nobody's work is lost
+    unseen: its revision, what apply does with it (``fate``), and the changes it holds
+    against the released revision (for ``overwritten``: only those the write discards)."""
+
+    version_id: str
+    fate: DraftFate
+    changes: tuple[FieldChange, ...] = ()
+    prompt_diff: str | None = None
+    updated_at: str | None = None
+
+
 class DesiredBody(_Frozen):
     """What apply writes: references still as keys, secrets as ``(sensitive)``, and the
     description ending with the ownership marker."""
@@ -99,6 +113,7 @@ class ResourcePlan(_Frozen):
     drift: bool = False
     drift_reason: str | None = None
     foreign_draft: bool = False
+    foreign_draft_review: ForeignDraft | None = None
     blocked: BlockReason | None = None
     risks: tuple[RiskFlag, ...] = ()
     smoke: tuple[SmokeStage, ...] = ()
@@ -212,6 +227,16 @@ class Plan(_Frozen):
         """Every resource with work, in an order that is safe to apply one by one."""
         return tuple(r for group in self.waves() for r in group)
 
+    def shown_resources(self) -> tuple[ResourcePlan, ...]:
+        """What a rendering shows in full: every resource with work, in apply order, then
+        the unchanged agents that hold an unreleased draft operator-iac did not write."""
+        kept = tuple(r for r in self.resources if r.action == "no-op" and r.foreign_draft)
+        return (*self.ordered_resources(), *kept)
+
+    def foreign_drafts(self) -> tuple[ResourcePlan, ...]:
+        """Resources whose agent holds an unreleased draft operator-iac did not write."""
+        return tuple(r for r in self.resources if r.foreign_draft_review is not None)
+
     # ---- JSON -----------------------------------------------------------------------------
 
     def to_json(self) -> str:
@@ -266,7 +291,11 @@ def _load_object(text: str, source: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        # A plan file ends with its object's closing brace; a cut inside a long string makes
+        # the decoder point at the string's start, not at the end.
+        ended = text.rstrip().endswith("}")
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) or not ended \
+            else ""
         raise PlanFileError(f"{source}: not valid JSON{hint}: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from exc
     if not isinstance(data, dict):
