@@ -8,8 +8,11 @@ dependency failed is skipped. Per resource the steps are::
     re-read the agent ─ moved since the plan? ──> conflict (exit 5), nothing written
     create, or PUT the draft ─ read it back ─ a declared field missing? ──> failed
     smoke-test the draft (if asked) ─ failed? ──> draft left unreleased (exit 4)
-    release ─ smoke-test the released revision (if asked) ─ failed? ──> previous revision
-                                                                        released again
+    announce the release (a pending smoke record) ─ release
+    smoke-test the released revision (if asked) ─ failed? ──> previous revision released again
+
+A ``verify`` resource (a release announced and never proven, say by a run killed after its
+release) runs the last step alone.
 
 A create is sent once. If its answer is lost, the agents list is searched for this project's
 marker before anything is sent again, so no agent is ever created twice.
@@ -22,7 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import WorkPool
-from operator_iac.apply.claims import claims, owned_agents
+from operator_iac.apply.claims import owned_agents, settle
 from operator_iac.apply.report import ApplyOptions, ApplyReport, Outcome, ResourceResult
 from operator_iac.errors import (
     ApiConflictError,
@@ -33,13 +36,12 @@ from operator_iac.errors import (
     OperatorIacError,
 )
 from operator_iac.plan.hashing import revision_fingerprint
-from operator_iac.plan.identity import duplicates
-from operator_iac.plan.model import FieldChange, Plan, ResourcePlan
+from operator_iac.plan.model import Plan, ResourcePlan
 from operator_iac.plan.writes import (
-    carries_marker,
     persisted_mismatches,
     remote_moved,
     write_body,
+    written_by_someone_else,
 )
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.models import WriteResult
     from operator_iac.api.resources import AgentsResource
-    from operator_iac.smoke.gate import SmokeGate, SmokeVerdict
+    from operator_iac.smoke.gate import ReleaseLog, SmokeGate, SmokeVerdict
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
 
@@ -66,15 +68,19 @@ class _ResourceFailed(Exception):
 
 def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
                  options: ApplyOptions | None = None, smoke_gate: SmokeGate | None = None,
-                 progress: Progress | None = None) -> ApplyReport:
+                 progress: Progress | None = None,
+                 release_log: ReleaseLog | None = None) -> ApplyReport:
     """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets).
 
+    ``release_log`` is told right before each release that the smoke gate will prove on the
+    released revision (``smoke.gate.pending_release_log`` keeps it on the platform).
     The plan must have passed ``operator_iac.services.apply.preflight``: this writes what it
     says.
     """
     options = options or ApplyOptions()
     run = _Run(plan, desired, client, options, smoke_gate if options.smoke else None,
                progress or (lambda _line: None))
+    run.release_log = release_log if run.smoke_gate is not None else None
     return run.execute()
 
 
@@ -88,6 +94,7 @@ class _Run:
         self.ids: dict[str, str] = dict(plan.known_ids)
         self.ids.update({r.key: r.agent_id for r in plan.resources if r.agent_id})
         self.results: dict[str, ResourceResult] = {}
+        self.release_log: ReleaseLog | None = None
         self._owned: dict[str, dict[str, str]] = {}
         self._owned_lock = threading.Lock()
 
@@ -167,6 +174,8 @@ class _Steps:
         action = self.resource.action
         if action == "delete":
             return self._delete()
+        if action == "verify":
+            return self._verify()
         if action == "create":
             self._create()
         elif action in ("update", "adopt"):
@@ -176,9 +185,22 @@ class _Steps:
             assert current.draft is not None, "a release plan always records a draft"
             self.version_id = current.draft.version_id
         # The plan recorded the released revision and the re-check proved it still is.
-        previous = self.resource.remote.released_version_id if self.resource.remote else None
+        remote = self.resource.remote
+        previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
         self._gate("draft")
         self._release(previous)
+        return self.result("applied")
+
+    def _verify(self) -> ResourceResult:
+        """A released revision whose release was never proven: its smoke tests run now, and
+        a failure releases the revision recorded before it again (as after any release)."""
+        current = self._recheck()
+        assert current.released is not None, "a verify plan always records a release"
+        self.version_id = self.released = current.released.version_id
+        if self.run_.smoke_gate is None:
+            return self.result("skipped", f"{self.version_id} is released but not proven: "
+                                          "smoke tests are off in this run")
+        self._prove_release(self.resource.rollback_to)
         return self.result("applied")
 
     # ---- steps ---------------------------------------------------------------------------
@@ -247,27 +269,15 @@ class _Steps:
         claim rule (``apply.claims``) keeps the other one, this run's agent is deleted before
         it is ever released, and the key is a conflict for this run."""
         key = self.resource.key
-        claimants = set(claims(self.agents, self.run_.plan.project).get(key, []))
-        claimants.add(self._agent_id())  # a listing may lag behind the create
-        if len(claimants) < 2:
+        yielded = settle(self.client, self.resource.kind, self.run_.plan.project, key,
+                         self._agent_id(), created_here=self.created_here)
+        if yielded is None:
             return
-        keep = self._agent_to_keep(claimants)
-        if keep == self.agent_id:
-            return
-        mine = self._agent_id()
-        if not self.created_here:
-            raise _ResourceFailed("conflict", f"another apply created {keep} for {key!r} at "
-                                  f"the same time; this run works on neither")
-        try:
-            self.agents.delete(mine)
-        except OperatorIacError as exc:
-            raise _ResourceFailed("conflict", f"another apply created {keep} for {key!r} at "
-                                  f"the same time, and deleting this run's {mine} failed "
-                                  f"({exc}); the next apply removes it") from exc
-        self.note(f"deleted {mine}: another apply created {keep} for this key at the same time")
-        self.agent_id = keep
-        raise _ResourceFailed("conflict", f"another apply created {keep} for {key!r} at the "
-                              f"same time; this run's {mine} yielded and was deleted unreleased")
+        if yielded.deleted:
+            self.note(f"deleted {yielded.mine}: another apply created {yielded.keep} for this "
+                      "key at the same time")
+            self.agent_id = yielded.keep
+        raise _ResourceFailed("conflict", yielded.message(key))
 
     def _write_draft(self, current: RemoteAgent) -> None:
         if current.draft is not None and self.resource.foreign_draft and \
@@ -304,7 +314,8 @@ class _Steps:
         revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
         missing = persisted_mismatches(self._desired(), self.run_.ids, revision)
         if missing:
-            if self._written_by_someone_else(revision, missing):
+            if written_by_someone_else(self.resource, self._desired(), self.run_.ids,
+                                       revision, self.base, missing):
                 raise _ResourceFailed("conflict", f"draft {self.version_id} was written by "
                                       "someone else at the same time; this run's change is "
                                       f"not in it and was not released, make a new plan")
@@ -312,30 +323,6 @@ class _Steps:
             raise _ResourceFailed("failed", f"the platform did not keep {paths} in draft "
                                   f"{self.version_id}; the draft was left unreleased")
         self.written_fingerprint = revision_fingerprint(revision)
-
-    def _written_by_someone_else(self, revision: RemoteRevision,
-                                 missing: tuple[FieldChange, ...]) -> bool:
-        """Whether a read-back that lacks declared values holds another writer's content
-        rather than a field the platform did not keep: another marker, or a value that is
-        neither this run's nor the one the revision was written over."""
-        if not carries_marker(revision, self.resource):
-            return True
-        base: dict[str, Any] = {}
-        if self.base is not None:
-            base = {c.path: c.before for c in
-                    persisted_mismatches(self._desired(), self.run_.ids, self.base)}
-        return any(c.before is not None and c.before != base.get(c.path) for c in missing)
-
-    def _agent_to_keep(self, claimants: set[str]) -> str:
-        """The claimant every concurrent run agrees to keep (``plan.identity.duplicates``);
-        one deleted meanwhile has yielded already."""
-        seen = []
-        for agent_id in sorted(claimants):
-            try:
-                seen.append(fetch_agent(self.client, self.resource.kind, agent_id))
-            except NotFoundError:
-                continue
-        return duplicates(seen)[0].id if seen else self._agent_id()
 
     def _check_draft_unchanged(self) -> None:
         """Right before releasing: the draft still holds what this run wrote and read back, so
@@ -366,16 +353,27 @@ class _Steps:
         if self.resource.action == "create":
             self._yield_to_concurrent_create()
         self._check_draft_unchanged()
+        log = self.run_.release_log
+        if log is not None and "released" in self.resource.smoke and self._desired().smoke:
+            log(self.resource, self.version_id)
         self.agents.release(self.version_id)
         self.released = self.version_id
         self.note(f"released {self.version_id}")
+        self._prove_release(previous)
+
+    def _prove_release(self, previous: str | None) -> None:
+        """Smoke-test the released revision; on failure release ``previous`` again."""
         try:
             self._gate("released")
         except _ResourceFailed as failure:
             rollback = self.run_.options.rollback and self._desired().smoke_rollback
             if failure.outcome != "smoke_failed" or not rollback or previous is None or \
                     previous == self.version_id:
+                if failure.outcome == "smoke_failed" and rollback and previous is None:
+                    raise _ResourceFailed("smoke_failed", f"{failure}; no earlier release is "
+                                          "known to roll back to") from failure
                 raise
+            self.note(f"rolling back: releasing {previous} again")
             try:
                 self.agents.release(previous)
             except OperatorIacError as refused:
