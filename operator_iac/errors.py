@@ -24,11 +24,12 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     │   │   └── AmbiguousWriteError   a create failed and may still have been applied
     │   └── StreamError               the SSE stream or the chat session broke
     ├── SmokeTestFailedError (4)
-    └── ConflictError (5)
-        ├── StalePlanError            a saved plan no longer matches declarations or remote
-        ├── RemoteChangedError        someone wrote the agent between check and write
-        ├── ForeignDraftError         an unreleased draft this tool did not write
-        └── PromotionRefusedError     the source environment does not hold what would be promoted
+    ├── ConflictError (5)
+    │   ├── StalePlanError            a saved plan no longer matches declarations or remote
+    │   ├── RemoteChangedError        someone wrote the agent between check and write
+    │   ├── ForeignDraftError         an unreleased draft this tool did not write
+    │   └── PromotionRefusedError     the source environment does not hold what would be promoted
+    └── SmokeIncompleteError (6)      a smoke test could not conclude: timeout, unjudgeable
 
 Messages never contain secrets: API keys are held as ``pydantic.SecretStr`` and bodies of
 requests are never echoed into an error.
@@ -223,6 +224,16 @@ class ForeignDraftError(ConflictError):
 class PromotionRefusedError(ConflictError):
     """A promotion would carry content that was not released and smoke-tested in the source
     environment; the message lists every agent and why."""
+
+
+# ---- smoke test incomplete (6) -------------------------------------------------------------
+
+
+class SmokeIncompleteError(OperatorIacError):
+    """A smoke test could not conclude: the agent or a procedure did not finish in time, or an
+    assertion found nothing it could be judged on. Never a pass."""
+
+    exit_code = 6
 
 
 _API_ERRORS_BY_STATUS: dict[int, type[ApiError]] = {

@@ -260,7 +260,7 @@ class _Steps:
                        dict(self.run_.ids))
         self.smoke.append(verdict)
         if not verdict.passed:
-            raise _ResourceFailed("smoke_failed", f"smoke tests failed on the {stage} "
+            raise _ResourceFailed("smoke_failed", f"smoke tests {verdict.word} on the {stage} "
                                   f"revision {self.version_id}: {verdict.summary}")
         self.note(f"smoke tests passed on {stage} ({verdict.summary})")
 

@@ -32,10 +32,12 @@ COMPAT_MODES: dict[str, str] = {
     "enqueued": "a not yet started conversation has status enqueued instead of queued",
     "extra_fields": "responses carry fields the client does not know",
     "multiline_sse": "each SSE message spreads its JSON over several data: lines",
+    "whole_seconds": "event timestamps have whole seconds instead of milliseconds",
 }
 
 CompatMode = Literal["is_released", "no_session_url", "no_sse_ids", "plain_errors",
-                     "transfer_id", "enqueued", "extra_fields", "multiline_sse"]
+                     "transfer_id", "enqueued", "extra_fields", "multiline_sse",
+                     "whole_seconds"]
 BodyShape = Literal["json", "text", "html", "empty"]
 
 

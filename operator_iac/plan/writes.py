@@ -5,7 +5,8 @@ pure questions answered here:
 
 - ``check_declarations``: the declarations (secrets resolved again from the environment)
   still hash to the plan's ``desired_hash``; otherwise the plan is stale.
-- ``remote_moved``: a fresh read of the agent still shows the revisions the plan recorded.
+- ``remote_moved``: a fresh read of the agent still shows the revisions the plan recorded
+  (``state_moved`` compares two recorded states).
 - ``write_body``: the request body: the plan's name and marked description, the declared
   config with references resolved to ids deep-merged over the base revision's config (so
   server fields survive the read-modify-write), and postprocess ids.
@@ -47,12 +48,18 @@ def remote_state(agent: RemoteAgent | None) -> RemoteState | None:
 
 def remote_moved(recorded: RemoteState | None, current: RemoteAgent | None) -> str | None:
     """Why ``current`` no longer matches what the plan recorded, or None if it does."""
+    return state_moved(recorded, remote_state(current))
+
+
+def state_moved(recorded: RemoteState | None, fresh: RemoteState | None) -> str | None:
+    """Why the remote state ``fresh`` differs from ``recorded``, or None if it does not."""
     if recorded is None:
-        return f"agent {current.id} appeared since the plan was made" if current else None
-    if current is None:
+        return f"agent {fresh.agent_id} appeared since the plan was made" if fresh else None
+    if fresh is None:
         return f"agent {recorded.agent_id} was deleted since the plan was made"
-    fresh = remote_state(current)
-    assert fresh is not None
+    if recorded.agent_id != fresh.agent_id:
+        return (f"the key now stands for agent {fresh.agent_id}, not {recorded.agent_id} as "
+                "when the plan was made")
     for field, what in (("version_ids", "its list of revisions"),
                         ("released_version_id", "its released revision"),
                         ("released_fingerprint", "the content of its released revision"),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
 from operator_iac.importing.convert import AgentDocument, to_document
+from operator_iac.importing.credentials import CredentialHint, find_credentials
 from operator_iac.importing.results import FileText, ImportedAgent, ImportOptions, ImportReport
 from operator_iac.importing.selection import (
     Chosen,
@@ -131,20 +132,27 @@ def agent_files(selection: Selection, agents_dir: Path) -> tuple[ImportedAgent, 
 def _imported(chosen: Chosen, document: AgentDocument, path: Path) -> ImportedAgent:
     """``path`` is the file that declares this key already (in any folder, ``.yml`` or
     ``.yaml``), else ``<agents_dir>/<key>.yaml``."""
-    files = [FileText(path, render_document(document.data, _header(chosen, document)))]
+    credentials = find_credentials(document.data)
+    files = [FileText(path, render_document(document.data,
+                                            _header(chosen, document, credentials)))]
     if document.prompt_file is not None and document.prompt_text is not None:
         files.append(FileText(path.parent / document.prompt_file, document.prompt_text))
     return ImportedAgent(chosen.key, chosen.agent.id, chosen.agent.kind, chosen.revision.name,
                          chosen.revision.version_id, chosen.reason, tuple(files),
-                         document.extra_paths, chosen.managed)
+                         document.extra_paths, chosen.managed, credentials)
 
 
-def _header(chosen: Chosen, document: AgentDocument) -> str:
+def _header(chosen: Chosen, document: AgentDocument,
+            credentials: tuple[CredentialHint, ...]) -> str:
     lines = [f"Imported by `operator-iac import` from {chosen.revision.version_id}."]
     if document.extra_paths:
         lines.append("config.extra keeps, as the platform holds them, fields operator-iac "
                      "does not model:")
         lines.append("  " + ", ".join(document.extra_paths))
+    if credentials:
+        lines.append("These values look like credentials: replace each with ${env:NAME} "
+                     "before committing:")
+        lines.extend(f"  {hint}" for hint in credentials)
     return "\n".join(lines)
 
 

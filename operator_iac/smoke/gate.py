@@ -43,7 +43,19 @@ class SmokeVerdict:
     passed: bool
     summary: str
     platform_error: bool = False
+    # A test could not conclude (a timeout, an unjudgeable assertion): not passed, and not
+    # failed either; apply never releases on it.
+    incomplete: bool = False
     report: Any = field(default=None, compare=False)
+
+    @property
+    def word(self) -> str:
+        """``passed``, ``failed``, ``incomplete`` or ``errored`` (the platform failed)."""
+        if self.passed:
+            return "passed"
+        if self.platform_error:
+            return "errored"
+        return "incomplete" if self.incomplete else "failed"
 
 
 # (resource, declared agent, version id under test, stage, key -> remote id of every agent
@@ -60,7 +72,7 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
     every verdict that decides about a released revision is kept on the platform; a record
     that cannot be written is a warning (``warn``), not a failure of the apply."""
     gate = testing_gate(client, desired, parallelism=parallelism,
-                        keep_conversations=keep_conversations, progress=progress)
+                        keep_conversations=keep_conversations, progress=progress, warn=warn)
     if not record:
         return gate
     return recording_gate(gate, client, project=project, warn=warn or _silent)
@@ -68,10 +80,12 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
 
 def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                  parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
-                 progress: Progress | None = None) -> SmokeGate:
-    """The part of the gate that runs the declared smoke tests on the revision under test."""
+                 progress: Progress | None = None, warn: Progress | None = None) -> SmokeGate:
+    """The part of the gate that runs the declared smoke tests on the revision under test;
+    flaky and quarantined tests that did not pass are ``warn``ed about."""
     schemas = output_schemas(desired)
     say = progress or _silent
+    caution = warn or _silent
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
              ids: Mapping[str, str]) -> SmokeVerdict:
@@ -81,8 +95,11 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
         report = run_smoke_tests(client, [target], parallelism=parallelism,
                                  keep_conversations=keep_conversations,
                                  procedural_schemas=schemas, key_to_id=ids, progress=say)
+        for line in report.warnings():
+            caution(line)
         return SmokeVerdict(stage, report.passed, report.headline(),
-                            platform_error=report.platform_error, report=report)
+                            platform_error=report.platform_error,
+                            incomplete=report.incomplete, report=report)
 
     return gate
 

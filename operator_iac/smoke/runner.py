@@ -9,6 +9,7 @@
                    conversation.end
     wait for the SSE stream to deliver conversation.ended
     poll the conversation's procedures (only when a ``procedure`` assertion waits for them)
+    run the test's judge, if it has one (POST /procedures, then poll its run)
     judge every assertion on the SSE events
     DELETE the conversation (unless asked to keep it)
 
@@ -34,9 +35,11 @@ from operator_iac.api.models import ConversationCreated, Procedure
 from operator_iac.errors import OperatorIacError, StreamError
 from operator_iac.smoke.assertions import Evidence, evaluate_test, procedure_agents
 from operator_iac.smoke.collector import EventCollector
+from operator_iac.smoke.judge import judge_context, run_judge
 from operator_iac.smoke.procedure_check import is_final, procedures_of
 from operator_iac.smoke.results import AssertionResult, Outcome, RunResult
 from operator_iac.spec.models import SmokeTest
+from operator_iac.spec.smoke_rules import JudgeSpec
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -68,8 +71,10 @@ class EndedEarly(Exception):
 
 
 def conversation_context(test: SmokeTest) -> dict[str, Any]:
-    """The conversation context a test declares, in the API's shape."""
-    return test.context.model_dump(by_alias=True, exclude_none=True)
+    """The conversation context a test declares, in the API's shape (with its judge's
+    rubric, when it has a judge)."""
+    return {**test.context.model_dump(by_alias=True, exclude_none=True),
+            **judge_context(test.judge)}
 
 
 def run_once(client: OperatorClient, test: SmokeTest, version_id: str, *, attempt: int = 1,
@@ -123,7 +128,19 @@ class _Run:
             self.collector.wait_for(self.last_ws_event, min(CATCH_UP_S, self.remaining()))
         evidence = self._evidence(wait_for_procedures=failure is None)
         self.collector.close()
-        return self._result(failure, evidence)
+        verdicts: tuple[AssertionResult, ...] = ()
+        if failure is None and self.test.judge is not None:
+            try:
+                verdicts = (self._judge(self.test.judge),)
+            except OperatorIacError as exc:
+                failure = ("error", f"the judge could not be run: {exc}")
+        return self._result(failure, evidence, verdicts)
+
+    def _judge(self, judge: JudgeSpec) -> AssertionResult:
+        return run_judge(self.client, judge, self.created.id,
+                         self.settings.agent_ids.get(judge.agent), remaining=self.remaining,
+                         poll_interval_s=self.settings.poll_interval_s,
+                         sleep=self.settings.sleep)
 
     # ---- the conversation ----------------------------------------------------------------
 
@@ -212,7 +229,8 @@ class _Run:
             began = time.monotonic()
             procedures, timed_out = self._await_procedures(agents)
             waited = round(time.monotonic() - began, 1)
-        return Evidence(events=self.collector.events(), procedures=procedures,
+        return Evidence(events=self.collector.events(), arrivals=self.collector.arrivals(),
+                        procedures=procedures,
                         agent_ids=self.settings.agent_ids,
                         output_schemas=self.settings.output_schemas,
                         procedure_wait_s=waited, procedures_timed_out=timed_out)
@@ -229,7 +247,8 @@ class _Run:
                 return procedures, True
             self.settings.sleep(self.settings.poll_interval_s)
 
-    def _result(self, failure: tuple[Outcome, str] | None, evidence: Evidence) -> RunResult:
+    def _result(self, failure: tuple[Outcome, str] | None, evidence: Evidence,
+                verdicts: tuple[AssertionResult, ...] = ()) -> RunResult:
         if self.collector.reconnects:
             self.notes.append(f"the event stream reconnected {self.collector.reconnects} "
                               "time(s)")
@@ -239,7 +258,7 @@ class _Run:
         if failure is not None:
             outcome, error = failure
         else:
-            assertions = tuple(evaluate_test(self.test, evidence))
+            assertions = (*evaluate_test(self.test, evidence), *verdicts)
             outcome = _judged(assertions, evidence)
         return RunResult(self.attempt, outcome, self.created.id, assertions,
                          tuple(evidence.events), error, _since(self.started),
@@ -256,9 +275,13 @@ class _Run:
 
 
 def _judged(assertions: tuple[AssertionResult, ...], evidence: Evidence) -> Outcome:
+    """A failed assertion decides; else one that could not be judged leaves the run
+    incomplete (a procedure that did not finish in time: a timeout)."""
     failed = [a for a in assertions if not a.passed]
     if not failed:
         return "passed"
     if evidence.procedures_timed_out and all(a.kind == "procedure" for a in failed):
         return "timeout"
+    if all(not a.evaluable for a in failed):
+        return "incomplete"
     return "failed"

@@ -79,7 +79,7 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     results = iter(_run_all(work, units, parallelism))
     # Results come back in the order of the units: test by test, attempt by attempt.
     tests = [TestResult(target.key, test.name, target.version_id,
-                        tuple(islice(results, test.repeat)), test.min_pass_rate)
+                        tuple(islice(results, test.repeat)), test.rule, test.quarantine)
              for target in targets for test in target.tests]
     return SmokeReport(tests=tuple(tests), duration_ms=(time.monotonic() - started) * 1000)
 

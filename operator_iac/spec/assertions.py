@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from operator_iac.spec.base import NonEmptyStr, StrictModel, suggest
+from operator_iac.spec.smoke_rules import PASS_RULE_PATTERN, JudgeSpec, PassRule
 
 ConversationStatus = Literal[
     "queued", "in-progress", "completed", "voicemail", "failed", "busy", "no-answer"]
@@ -148,6 +149,9 @@ class TextMatch(StrictModel):
 class ToolCall(StrictModel):
     name: NonEmptyStr
     arguments: dict[str, Matcher] = Field(default_factory=dict)
+    within_turns: int | None = Field(default=None, ge=1)
+    """The call may come in this turn or up to N-1 turns later (over the whole conversation:
+    by user turn N); without it, in this turn (or anywhere in the conversation)."""
 
 
 class ToolName(StrictModel):
@@ -211,6 +215,23 @@ class ProcedureRan(StrictModel):
     procedure: ProcedureExpect
 
 
+class NoticeSent(StrictModel):
+    notice_sent: TextMatch
+    """An `agent.notice.sent` event whose text matches (a recording or AI disclosure)."""
+
+
+class ContextUpdated(StrictModel):
+    context_updated: dict[str, Matcher]
+    """A `conversation.context.updated` event whose context matches these fields (JSON paths
+    such as `$variables.customer_name`); `{}` accepts any update."""
+
+
+class AgentInterrupted(StrictModel):
+    agent_interrupted: bool
+    """true: some agent message was interrupted; false: none was (judged on the
+    `interrupted` flag of `agent.message.completed`)."""
+
+
 def _expand_bare(value: Any) -> Any:
     if isinstance(value, str) and value in BARE_ASSERTIONS:
         return {value: BARE_ASSERTIONS[value]}
@@ -235,7 +256,10 @@ _TaggedAssertion = Annotated[
     | Annotated[MaxTurnLatency, Tag("max_turn_latency_ms")]
     | Annotated[MaxTotalTime, Tag("max_total_ms")]
     | Annotated[EndedWithStatus, Tag("ended_with_status")]
-    | Annotated[ProcedureRan, Tag("procedure")],
+    | Annotated[ProcedureRan, Tag("procedure")]
+    | Annotated[NoticeSent, Tag("notice_sent")]
+    | Annotated[ContextUpdated, Tag("context_updated")]
+    | Annotated[AgentInterrupted, Tag("agent_interrupted")],
     Discriminator(
         _assertion_key,
         custom_error_type="assertion_shape",
@@ -317,9 +341,30 @@ class SmokeTest(StrictModel):
     turns: list[Turn] = Field(default_factory=list)
     expect: list[Assertion] = Field(default_factory=list)
     repeat: int = Field(default=1, ge=1, le=100)
-    min_pass_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    pass_rule: str | None = Field(default=None, pattern=PASS_RULE_PATTERN)
+    """How many of the `repeat` attempts must pass: `all` (the default), `majority`, or
+    `rate:0.8`. A test whose rule held although some attempt failed is `flaky`."""
+    min_pass_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    """The share of attempts that must pass; the same as `pass_rule: rate:X`."""
+    quarantine: bool = False
+    """Run and report this test, but never let it fail a command or block a release."""
+    judge: JudgeSpec | None = None
+    """A procedural agent of the project that judges each finished conversation; its verdict
+    is one more assertion of every attempt."""
     turn_timeout_s: float = Field(default=30.0, gt=0)
     timeout_s: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_pass_rule(self) -> SmokeTest:
+        if self.pass_rule is not None and self.min_pass_rate is not None:
+            raise ValueError("give pass_rule or min_pass_rate, not both (min_pass_rate: X is "
+                             "pass_rule: rate:X)")
+        return self
+
+    @property
+    def rule(self) -> PassRule:
+        """The pass rule over the test's attempts."""
+        return PassRule.parse(self.pass_rule, self.min_pass_rate)
 
 
 class SmokeSettings(StrictModel):

@@ -31,7 +31,23 @@ def check_environments(agents: Agents, project: ProjectFile,
     for env_name in project.environments:
         found += _overrides(env_name, agents, project, doc)
     found += _missing_vars(agents, project, doc)
-    return found
+    return found + list(_quarantine(agents, project, doc))
+
+
+def _quarantine(agents: Agents, project: ProjectFile, doc: YamlDocument) -> Iterator[Diagnostic]:
+    """Quarantine entries name declared agents and (as a warning) existing tests."""
+    for index, entry in enumerate(project.quarantine):
+        agent = agents.get(entry.agent)
+        if agent is None:
+            yield doc.diagnostic(("quarantine", index, "agent"), f"quarantine names "
+                                 f"{entry.agent!r}, which is not a declared agent"
+                                 f"{did_you_mean(entry.agent, agents)}")
+            continue
+        names = [t.name for t in getattr(agent.spec, "smoke", [])]
+        if entry.test is not None and entry.test not in names:
+            yield doc.diagnostic(("quarantine", index, "test"), f"{entry.agent!r} has no smoke "
+                                 f"test {entry.test!r}{did_you_mean(entry.test, names)}",
+                                 severity="warning")
 
 
 def override_path(env_name: str, key: str) -> DataPath:

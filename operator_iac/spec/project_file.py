@@ -73,11 +73,26 @@ class SmokeDefaults(StrictModel):
     smoke: SmokeSettings = Field(default_factory=SmokeSettings)
 
 
+class QuarantineEntry(StrictModel):
+    """Smoke tests that run and are reported, but never fail a command or block a release."""
+
+    agent: AgentKey
+    """The key of the agent whose tests are quarantined."""
+    test: NonEmptyStr | None = None
+    """The name of one of its smoke tests; without it, every test of the agent."""
+
+    def covers(self, key: str, test_name: str) -> bool:
+        return self.agent == key and self.test in (None, test_name)
+
+
 class ProjectFile(StrictModel):
     project: NonEmptyStr
     agents_dir: NonEmptyStr = "agents"
     defaults: SmokeDefaults = Field(default_factory=SmokeDefaults)
     environments: dict[EnvName, Environment] = Field(default_factory=dict)
+    quarantine: list[QuarantineEntry] = Field(default_factory=list)
+    """Smoke tests that run and are reported without gating (as `quarantine: true` on the
+    test does), for example while a flaky test is being fixed."""
 
 
 @functools.cache
