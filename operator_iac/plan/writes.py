@@ -23,6 +23,7 @@ from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.compare import DesiredView
 from operator_iac.plan.diff import diff_content
 from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import FieldChange, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import merge_for_write
 from operator_iac.plan.refs import resolve_for_write
@@ -104,3 +105,13 @@ def persisted_mismatches(agent: DesiredAgent, ids: Mapping[str, str],
     """Declared fields that the read-back ``revision`` does not hold (secrets redacted)."""
     view = DesiredView.of(agent, ids)
     return diff_content(view.remote_content(revision), view.id_content)
+
+
+def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
+    """Whether ``revision`` carries the marker ``resource`` writes (same project, key and
+    content hash): a read-back without it holds another writer's content."""
+    wanted = parse_marker(resource.desired.description) if resource.desired else None
+    found = parse_marker(revision.description)
+    return wanted is not None and found is not None and \
+        (found.project, found.key, found.content_hash) == \
+        (wanted.project, wanted.key, wanted.content_hash)
