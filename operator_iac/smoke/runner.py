@@ -109,6 +109,8 @@ class _Run:
         self.settings, self.attempt, self.started = settings, attempt, started
         self.notes: list[str] = []
         self.last_ws_event: str | None = None
+        # Event id -> when the session delivered it (monotonic ms), often before the stream.
+        self.ws_arrivals: dict[str, float] = {}
         self.collector = EventCollector(client, created.id, token=created.channel.token,
                                         deadline_s=test.timeout_s)
         self.deleted = False
@@ -202,6 +204,7 @@ class _Run:
         """Remember the newest event the session delivered (the stream should have it too)."""
         if event.id and event.type != AGENT_MESSAGE_DELTA:
             self.last_ws_event = event.id
+            self.ws_arrivals.setdefault(event.id, time.monotonic() * 1000)
 
     def _end_quietly(self, session: ChatSession) -> None:
         """End a conversation that went wrong, so it does not stay open on the platform."""
@@ -229,7 +232,10 @@ class _Run:
             began = time.monotonic()
             procedures, timed_out = self._await_procedures(agents)
             waited = round(time.monotonic() - began, 1)
-        return Evidence(events=self.collector.events(), arrivals=self.collector.arrivals(),
+        arrivals = self.collector.arrivals()
+        for event_id, at in self.ws_arrivals.items():
+            arrivals[event_id] = min(at, arrivals.get(event_id, at))
+        return Evidence(events=self.collector.events(), arrivals=arrivals,
                         procedures=procedures,
                         agent_ids=self.settings.agent_ids,
                         output_schemas=self.settings.output_schemas,

@@ -92,7 +92,7 @@ def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
 
 
 def _progress_line(unit: _Unit, result: RunResult) -> str:
-    attempt = f" (run {unit.attempt}/{unit.test.repeat})" if unit.test.repeat > 1 else ""
+    attempt = f" (attempt {unit.attempt}/{unit.test.repeat})" if unit.test.repeat > 1 else ""
     reason = f": {result.reason()}" if result.outcome != "passed" else ""
     return (f"{unit.target.key}: {unit.test.name}{attempt}: {result.outcome} in "
             f"{format_duration(result.duration_ms)}{reason}")

@@ -112,11 +112,14 @@ def test_every_new_property_is_described() -> None:
     from operator_iac.spec.schema import agent_file_schema, project_file_schema
 
     defs = {**agent_file_schema()["$defs"], **project_file_schema()["$defs"]}
-    wanted = {"SmokeTest": ("pass_rule", "min_pass_rate", "quarantine", "judge"),
-              "JudgeSpec": ("agent", "rubric", "min_score"),
-              "ToolCall": ("within_turns",), "QuarantineEntry": ("agent", "test"),
-              "NoticeSent": ("notice_sent",), "ContextUpdated": ("context_updated",),
-              "AgentInterrupted": ("agent_interrupted",)}
+    # Definitions are named in the user's words; assertion kinds are the properties of the
+    # one "assertion" definition.
+    properties = {name: d.get("properties", {}) for name, d in defs.items()}
+    properties["assertion"] = defs["assertion"]["else"]["properties"]
+    wanted = {"smoke_test": ("pass_rule", "min_pass_rate", "quarantine", "judge"),
+              "judge": ("agent", "rubric", "min_score"),
+              "tool_call": ("within_turns",), "quarantine_entry": ("agent", "test"),
+              "assertion": ("notice_sent", "context_updated", "agent_interrupted")}
     missing = [f"{model}.{name}" for model, names in wanted.items() for name in names
-               if not defs[model]["properties"][name].get("description")]
+               if not properties[model][name].get("description")]
     assert missing == []
