@@ -11,8 +11,9 @@ dependency failed is skipped. Per resource the steps are::
     release ─ smoke-test the released revision (if asked) ─ failed? ──> previous revision
                                                                         released again
 
-A create is sent once. If its answer is lost, the agents list is searched for this project's
-marker before anything is sent again, so no agent is ever created twice.
+A create is never sent blindly twice. If its answer is lost, the agents list (or, where its
+items carry no description, each agent's versions) is searched for this project's marker
+before it is sent again, so no agent is ever created twice.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
 
 Progress = Callable[[str], None]
+# A create whose answer was lost is sent again (after looking for its marker) this often.
+CREATE_ATTEMPTS = 3
 
 
 class _ResourceFailed(Exception):
@@ -191,26 +194,35 @@ class _Steps:
             raise _ResourceFailed("conflict", f"agent {existing} with this project's marker "
                                   f"for {self.resource.key!r} appeared since the plan was "
                                   "made; make a new plan")
+        body = write_body(self.resource, self._desired(), self.run_.ids, None)
+        found = self._send_create(body)
+        if found is not None:
+            self.agent_id = found
+            self.note(f"found {found}, created by the request whose answer was lost")
+            self.version_id = self._draft_of(found)
+        self._verify_persisted(body)
+
+    def _send_create(self, body: dict[str, Any]) -> str | None:
+        """Create the agent; after an answer that may have been lost, look for this
+        project's marker before sending it again. Returns the id of an agent found that way
+        (None when this create made it: ``agent_id`` and ``version_id`` are then set)."""
         from operator_iac.errors import AmbiguousWriteError
 
-        body = write_body(self.resource, self._desired(), self.run_.ids, None)
-        try:
-            created = self.agents.create(**body)
-        except AmbiguousWriteError:
-            # The create may have happened: look for our marker before sending it again.
-            found = owned_agents(self.agents, self.run_.plan.project).get(self.resource.key)
-            if found is None:
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
                 created = self.agents.create(**body)
-            else:
-                self.agent_id = found
-                self.note(f"found {found}, created by the request whose answer was lost")
-                self.version_id = self._draft_of(found)
-                self._verify_persisted()
-                return
-        self.agent_id = created.id
-        self.version_id = created.version_id or f"{created.id}@v0"
-        self.note(f"created {self.version_id}")
-        self._verify_persisted()
+            except AmbiguousWriteError:
+                found = owned_agents(self.agents, self.run_.plan.project).get(self.resource.key)
+                if found is not None:
+                    return found
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                continue
+            self.agent_id = created.id
+            self.version_id = created.version_id or f"{created.id}@v0"
+            self.note(f"created {self.version_id}")
+            return None
+        raise AssertionError("unreachable")
 
     def _write_draft(self, current: RemoteAgent) -> None:
         if current.draft is not None and self.resource.foreign_draft and \
@@ -242,14 +254,28 @@ class _Steps:
             self._recheck()
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
-    def _verify_persisted(self) -> None:
+    def _verify_persisted(self, created_with: dict[str, Any] | None = None) -> None:
+        """Read the draft back; every declared field must be there. A create may drop
+        fields a platform accepts only on PUT (``postprocess_agents``, on some): those are
+        written once more with a PUT into the new draft before the draft is given up."""
         assert self.version_id is not None
-        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        missing = persisted_mismatches(self._desired(), self.run_.ids, revision)
+        missing = self._mismatches()
+        if missing and created_with is not None:
+            paths = ", ".join(change.path for change in missing[:5])
+            written = self.agents.update(self.version_id, **created_with)
+            self.version_id = written.version_id or self.version_id
+            self.note(f"the create did not keep {paths}; wrote them into {self.version_id} "
+                      "with PUT")
+            missing = self._mismatches()
         if missing:
             paths = ", ".join(change.path for change in missing[:5])
             raise _ResourceFailed("failed", f"the platform did not keep {paths} in draft "
                                   f"{self.version_id}; the draft was left unreleased")
+
+    def _mismatches(self) -> tuple[Any, ...]:
+        assert self.version_id is not None
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        return persisted_mismatches(self._desired(), self.run_.ids, revision)
 
     def _gate(self, stage: SmokeStage) -> None:
         gate = self.run_.smoke_gate
@@ -298,12 +324,20 @@ class _Steps:
 
 def owned_agents(agents: AgentsResource, project: str) -> dict[str, str]:
     """Key -> id of the agents whose newest revision carries this project's marker (read
-    fresh: after a lost create this is how the agent it made is found)."""
+    fresh: after a lost create this is how the agent it made is found).
+
+    The agents list's items are not documented to carry a description; where one carries
+    none, the agent's versions list (documented to) is read instead.
+    """
     owned: dict[str, str] = {}
     for summary in agents.list():
-        marker = parse_marker(summary.description)
-        if marker is not None and marker.owned_by(project):
-            owned.setdefault(marker.key, summary.id)
+        descriptions = [summary.description] if summary.description else [
+            v.description for v in agents.list_versions(summary.id)]
+        for description in reversed(descriptions):
+            marker = parse_marker(description)
+            if marker is not None and marker.owned_by(project):
+                owned.setdefault(marker.key, summary.id)
+                break
     return owned
 
 
