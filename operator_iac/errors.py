@@ -24,11 +24,12 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     │   │   └── AmbiguousWriteError   a create failed and may still have been applied
     │   └── StreamError               the SSE stream or the chat session broke
     ├── SmokeTestFailedError (4)
-    └── ConflictError (5)
-        ├── StalePlanError            a saved plan no longer matches declarations or remote
-        ├── RemoteChangedError        someone wrote the agent between check and write
-        ├── ForeignDraftError         an unreleased draft this tool did not write
-        └── PromotionRefusedError     the source environment does not hold what would be promoted
+    ├── ConflictError (5)
+    │   ├── StalePlanError            a saved plan no longer matches declarations or remote
+    │   ├── RemoteChangedError        someone wrote the agent between check and write
+    │   ├── ForeignDraftError         an unreleased draft this tool did not write
+    │   └── PromotionRefusedError     the source environment does not hold what would be promoted
+    └── SmokeRecordError (6)          applied and tested, but the verdict promote needs was not kept
 
 Messages never contain secrets: API keys are held as ``pydantic.SecretStr`` and bodies of
 requests are never echoed into an error.
@@ -223,6 +224,17 @@ class ForeignDraftError(ConflictError):
 class PromotionRefusedError(ConflictError):
     """A promotion would carry content that was not released and smoke-tested in the source
     environment; the message lists every agent and why."""
+
+
+# ---- evidence not recorded (6) -------------------------------------------------------------
+
+
+class SmokeRecordError(OperatorIacError):
+    """Everything was applied and the smoke tests passed, but their verdict could not be kept
+    on the platform (or not read back), so ``promote`` from this environment will refuse
+    until a passing run is recorded (``operator-iac smoke --env E KEY`` records one)."""
+
+    exit_code = 6
 
 
 _API_ERRORS_BY_STATUS: dict[int, type[ApiError]] = {

@@ -6,7 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from operator_iac.errors import ConflictError, OperationError, SmokeTestFailedError
+from operator_iac.errors import (
+    ConflictError,
+    OperationError,
+    SmokeRecordError,
+    SmokeTestFailedError,
+)
 
 if TYPE_CHECKING:
     from operator_iac.plan.model import Plan
@@ -57,7 +62,8 @@ class ApplyReport:
     results: tuple[ResourceResult, ...]
 
     def exit_code(self) -> int:
-        """5 for a conflict, else 4 for a failed smoke test, else 1 for any other failure."""
+        """5 for a conflict, else 4 for a failed smoke test, else 1 for any other failure,
+        else 6 when a smoke verdict promote will need could not be recorded."""
         outcomes = {r.outcome for r in self.results}
         if "conflict" in outcomes:
             return ConflictError.exit_code
@@ -67,7 +73,14 @@ class ApplyReport:
             return SmokeTestFailedError.exit_code
         if outcomes & {"failed", "skipped"}:
             return OperationError.exit_code
+        if self.unrecorded():
+            return SmokeRecordError.exit_code
         return 0
+
+    def unrecorded(self) -> list[str]:
+        """Why smoke verdicts that promote will need could not be kept, one line each."""
+        return [f"{r.key}: {v.record_error}" for r in self.results for v in r.smoke
+                if v.record_error]
 
     def result(self, key: str) -> ResourceResult | None:
         return next((r for r in self.results if r.key == key), None)

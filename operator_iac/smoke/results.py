@@ -22,6 +22,7 @@ GRAVITY: tuple[Outcome, ...] = ("error", "timeout", "failed")
 EXIT_PASSED = 0
 EXIT_PLATFORM_ERROR = 1
 EXIT_SMOKE_FAILED = 4
+EXIT_NOT_RECORDED = 6  # passed, but the verdict promote needs could not be recorded
 
 
 def format_duration(ms: float) -> str:
@@ -65,6 +66,8 @@ class RunResult:
     error: str = ""
     duration_ms: float = 0.0
     notes: tuple[str, ...] = ()
+    # The HTTP status with which the platform refused to create the conversation, if it did.
+    refused_status: int | None = None
 
     @property
     def failures(self) -> tuple[AssertionResult, ...]:
@@ -155,6 +158,8 @@ class SmokeReport:
     problems: tuple[Problem, ...] = ()
     skipped: tuple[Problem, ...] = ()
     duration_ms: float = 0.0
+    # Why verdicts of released revisions could not be recorded for promote, one line each.
+    unrecorded: tuple[str, ...] = ()
 
     def counts(self) -> Counter[str]:
         return Counter(test.outcome for test in self.tests)
@@ -168,10 +173,13 @@ class SmokeReport:
         return bool(self.problems) or any(t.outcome == "error" for t in self.tests)
 
     def exit_code(self) -> int:
-        """0 all passed; 1 a platform error (nothing can be concluded); 4 a test failed."""
+        """0 all passed; 1 a platform error (nothing can be concluded); 4 a test failed;
+        6 all passed but a verdict promote needs could not be recorded."""
         if self.platform_error:
             return EXIT_PLATFORM_ERROR
-        return EXIT_PASSED if self.passed else EXIT_SMOKE_FAILED
+        if not self.passed:
+            return EXIT_SMOKE_FAILED
+        return EXIT_NOT_RECORDED if self.unrecorded else EXIT_PASSED
 
     def summary(self) -> str:
         """``3 passed, 1 failed`` (``no smoke tests`` when there were none)."""

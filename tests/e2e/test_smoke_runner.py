@@ -167,7 +167,8 @@ def test_the_agent_never_answers(emulator: EmulatorServer, run: Callable[..., Ru
     started = time.monotonic()
     result = run(make_test(turn_timeout_s=0.5))
     assert result.outcome == "timeout"
-    assert result.error == "turn 0: the agent did not finish the greeting within 0.5s"
+    assert result.error.startswith("turn 0: the agent did not finish the greeting within 0.5s")
+    assert "do not speak first" in result.error
     assert time.monotonic() - started < 5
     assert [e.type for e in result.events][-1] == "conversation.ended"  # ended cleanly
     assert_deleted(client, result)
