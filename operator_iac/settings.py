@@ -18,6 +18,7 @@ PROJECT_FILE_VARIABLE = "OPERATOR_IAC_PROJECT_FILE"  # --project-file
 API_URL_VARIABLE = "OPERATOR_IAC_API_URL"  # --api-url
 EMULATOR_VARIABLE = "OPERATOR_IAC_EMULATOR"  # --emulator
 DEBUG_VARIABLE = "OPERATOR_IAC_DEBUG"  # --debug
+QUIET_VARIABLE = "OPERATOR_IAC_QUIET"  # --quiet
 PARALLELISM_VARIABLE = "OPERATOR_IAC_PARALLELISM"  # --parallelism
 LIVE_VARIABLE = "OPERATOR_IAC_LIVE"  # 1: the contract suite runs against the real platform
 
@@ -32,6 +33,7 @@ class Settings:
     emulator: bool = False
     no_color: bool = False
     debug: bool = False
+    quiet: bool = False
 
     def find_project_file(self, start: Path | None = None) -> Path | None:
         """The named project file, or the nearest ``operator-iac.yaml`` at or above ``start``."""

@@ -23,20 +23,28 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import WorkPool
+from operator_iac.apply.claims import claims, owned_agents
 from operator_iac.apply.report import ApplyOptions, ApplyReport, Outcome, ResourceResult
 from operator_iac.errors import (
     ApiConflictError,
     ConflictError,
     ForeignDraftError,
+    NotFoundError,
     OperationError,
     OperatorIacError,
 )
-from operator_iac.plan.marker import parse_marker
-from operator_iac.plan.model import Plan, ResourcePlan
-from operator_iac.plan.writes import persisted_mismatches, remote_moved, write_body
+from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.identity import duplicates
+from operator_iac.plan.model import FieldChange, Plan, ResourcePlan
+from operator_iac.plan.writes import (
+    carries_marker,
+    persisted_mismatches,
+    remote_moved,
+    write_body,
+)
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
-from operator_iac.state.snapshot import RemoteAgent
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -117,6 +125,11 @@ class _Run:
             return steps.result(exc.outcome, str(exc))
         except ConflictError as exc:
             return steps.result("conflict", str(exc))
+        except NotFoundError as exc:
+            # The agent this run works on vanished: someone else deleted it meanwhile (a
+            # concurrent apply removing its duplicate, a dashboard user). Not this run's failure.
+            return steps.result("conflict", f"{exc}: deleted by someone else while this run "
+                                "worked on it; make a new plan")
         except OperatorIacError as exc:
             return steps.result("failed", str(exc))
 
@@ -128,6 +141,12 @@ class _Steps:
         self.run_, self.resource = run, resource
         self.client = run.client
         self.agent_id = resource.agent_id
+        # True once this run's own create answered: only then may it delete the agent.
+        self.created_here = False
+        # The draft as read back after writing it: what the release must still release.
+        self.written_fingerprint: str | None = None
+        # The revision a draft was written over (None for a create).
+        self.base: RemoteRevision | None = None
         self.version_id: str | None = None
         self.released: str | None = None
         self.rolled_back_to: str | None = None
@@ -150,10 +169,7 @@ class _Steps:
     def run(self) -> ResourceResult:
         action = self.resource.action
         if action == "delete":
-            self._recheck()
-            self.agents.delete(self._agent_id())
-            self.note(f"deleted {self.agent_id}")
-            return self.result("applied")
+            return self._delete()
         if action == "create":
             self._create()
         elif action in ("update", "adopt"):
@@ -169,6 +185,17 @@ class _Steps:
         return self.result("applied")
 
     # ---- steps ---------------------------------------------------------------------------
+
+    def _delete(self) -> ResourceResult:
+        """Delete the agent; one that is gone already is what was wanted."""
+        try:
+            self._recheck()
+            self.agents.delete(self._agent_id())
+        except NotFoundError:
+            self.note(f"{self.agent_id} was deleted already")
+            return self.result("applied")
+        self.note(f"deleted {self.agent_id}")
+        return self.result("applied")
 
     def _agent_id(self) -> str:
         if self.agent_id is None:
@@ -200,6 +227,7 @@ class _Steps:
             self.agent_id = found
             self.note(f"found {found}, created by the request whose answer was lost")
             self.version_id = self._draft_of(found)
+        self._yield_to_concurrent_create()
         self._verify_persisted(body)
 
     def _send_create(self, body: dict[str, Any]) -> str | None:
@@ -219,17 +247,45 @@ class _Steps:
                     raise
                 continue
             self.agent_id = created.id
+            self.created_here = True
             self.version_id = created.version_id or f"{created.id}@v0"
             self.note(f"created {self.version_id}")
             return None
         raise AssertionError("unreachable")
+
+    def _yield_to_concurrent_create(self) -> None:
+        """Another apply may have created an agent for this key at the same time: when the
+        claim rule (``apply.claims``) keeps the other one, this run's agent is deleted before
+        it is ever released, and the key is a conflict for this run."""
+        key = self.resource.key
+        claimants = set(claims(self.agents, self.run_.plan.project).get(key, []))
+        claimants.add(self._agent_id())  # a listing may lag behind the create
+        if len(claimants) < 2:
+            return
+        keep = self._agent_to_keep(claimants)
+        if keep == self.agent_id:
+            return
+        mine = self._agent_id()
+        if not self.created_here:
+            raise _ResourceFailed("conflict", f"another apply created {keep} for {key!r} at "
+                                  f"the same time; this run works on neither")
+        try:
+            self.agents.delete(mine)
+        except OperatorIacError as exc:
+            raise _ResourceFailed("conflict", f"another apply created {keep} for {key!r} at "
+                                  f"the same time, and deleting this run's {mine} failed "
+                                  f"({exc}); the next apply removes it") from exc
+        self.note(f"deleted {mine}: another apply created {keep} for this key at the same time")
+        self.agent_id = keep
+        raise _ResourceFailed("conflict", f"another apply created {keep} for {key!r} at the "
+                              f"same time; this run's {mine} yielded and was deleted unreleased")
 
     def _write_draft(self, current: RemoteAgent) -> None:
         if current.draft is not None and self.resource.foreign_draft and \
                 not self.run_.options.overwrite_draft:
             raise ForeignDraftError(f"agent {self.resource.key!r} has a foreign draft")
         # Fields the declarations do not mention keep the released revision's values.
-        base = current.released or current.draft
+        base = self.base = current.released or current.draft
         body = write_body(self.resource, self._desired(), self.run_.ids, base)
         address, written = self._put_draft(current, body)
         self.version_id = written.version_id or address
@@ -259,23 +315,63 @@ class _Steps:
         fields a platform accepts only on PUT (``postprocess_agents``, on some): those are
         written once more with a PUT into the new draft before the draft is given up."""
         assert self.version_id is not None
-        missing = self._mismatches()
-        if missing and created_with is not None:
+        revision, missing = self._read_back()
+        if missing and created_with is not None and carries_marker(revision, self.resource):
             paths = ", ".join(change.path for change in missing[:5])
             written = self.agents.update(self.version_id, **created_with)
             self.version_id = written.version_id or self.version_id
             self.note(f"the create did not keep {paths}; wrote them into {self.version_id} "
                       "with PUT")
-            missing = self._mismatches()
+            revision, missing = self._read_back()
         if missing:
+            if self._written_by_someone_else(revision, missing):
+                raise _ResourceFailed("conflict", f"draft {self.version_id} was written by "
+                                      "someone else at the same time; this run's change is "
+                                      f"not in it and was not released, make a new plan")
             paths = ", ".join(change.path for change in missing[:5])
             raise _ResourceFailed("failed", f"the platform did not keep {paths} in draft "
                                   f"{self.version_id}; the draft was left unreleased")
+        self.written_fingerprint = revision_fingerprint(revision)
 
-    def _mismatches(self) -> tuple[Any, ...]:
+    def _read_back(self) -> tuple[RemoteRevision, tuple[FieldChange, ...]]:
         assert self.version_id is not None
         revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        return persisted_mismatches(self._desired(), self.run_.ids, revision)
+        return revision, persisted_mismatches(self._desired(), self.run_.ids, revision)
+
+    def _written_by_someone_else(self, revision: RemoteRevision,
+                                 missing: tuple[FieldChange, ...]) -> bool:
+        """Whether a read-back that lacks declared values holds another writer's content
+        rather than a field the platform did not keep: another marker, or a value that is
+        neither this run's nor the one the revision was written over."""
+        if not carries_marker(revision, self.resource):
+            return True
+        base: dict[str, Any] = {}
+        if self.base is not None:
+            base = {c.path: c.before for c in
+                    persisted_mismatches(self._desired(), self.run_.ids, self.base)}
+        return any(c.before is not None and c.before != base.get(c.path) for c in missing)
+
+    def _agent_to_keep(self, claimants: set[str]) -> str:
+        """The claimant every concurrent run agrees to keep (``plan.identity.duplicates``);
+        one deleted meanwhile has yielded already."""
+        seen = []
+        for agent_id in sorted(claimants):
+            try:
+                seen.append(fetch_agent(self.client, self.resource.kind, agent_id))
+            except NotFoundError:
+                continue
+        return duplicates(seen)[0].id if seen else self._agent_id()
+
+    def _check_draft_unchanged(self) -> None:
+        """Right before releasing: the draft still holds what this run wrote and read back, so
+        a concurrent writer's content is never released in this run's name."""
+        if self.written_fingerprint is None or self.version_id is None:
+            return
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        if revision_fingerprint(revision) != self.written_fingerprint:
+            raise _ResourceFailed("conflict", f"draft {self.version_id} changed after this run "
+                                  "wrote it (another apply or a dashboard edit); it was not "
+                                  "released, make a new plan")
 
     def _gate(self, stage: SmokeStage) -> None:
         gate = self.run_.smoke_gate
@@ -286,12 +382,15 @@ class _Steps:
                        dict(self.run_.ids))
         self.smoke.append(verdict)
         if not verdict.passed:
-            raise _ResourceFailed("smoke_failed", f"smoke tests failed on the {stage} "
+            raise _ResourceFailed("smoke_failed", f"smoke tests {verdict.word} on the {stage} "
                                   f"revision {self.version_id}: {verdict.summary}")
         self.note(f"smoke tests passed on {stage} ({verdict.summary})")
 
     def _release(self, previous: str | None) -> None:
         assert self.version_id is not None
+        if self.resource.action == "create":
+            self._yield_to_concurrent_create()
+        self._check_draft_unchanged()
         self.agents.release(self.version_id)
         self.released = self.version_id
         self.note(f"released {self.version_id}")
@@ -320,25 +419,6 @@ class _Steps:
         if not drafts:
             raise _ResourceFailed("conflict", f"agent {agent_id} has no draft to release")
         return drafts[-1].version_id
-
-
-def owned_agents(agents: AgentsResource, project: str) -> dict[str, str]:
-    """Key -> id of the agents whose newest revision carries this project's marker (read
-    fresh: after a lost create this is how the agent it made is found).
-
-    The agents list's items are not documented to carry a description; where one carries
-    none, the agent's versions list (documented to) is read instead.
-    """
-    owned: dict[str, str] = {}
-    for summary in agents.list():
-        descriptions = [summary.description] if summary.description else [
-            v.description for v in agents.list_versions(summary.id)]
-        for description in reversed(descriptions):
-            marker = parse_marker(description)
-            if marker is not None and marker.owned_by(project):
-                owned.setdefault(marker.key, summary.id)
-                break
-    return owned
 
 
 def _unchanged(resource: ResourcePlan) -> ResourceResult:

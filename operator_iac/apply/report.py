@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from operator_iac.errors import (
     ConflictError,
     OperationError,
+    SmokeIncompleteError,
     SmokeRecordError,
     SmokeTestFailedError,
 )
@@ -16,6 +18,8 @@ from operator_iac.errors import (
 if TYPE_CHECKING:
     from operator_iac.plan.model import Plan
     from operator_iac.smoke.gate import SmokeVerdict
+
+NOTHING_WRITTEN = "nothing was written, make a new plan"
 
 Outcome = Literal["applied", "unchanged", "failed", "conflict", "smoke_failed", "rolled_back",
                   "skipped"]
@@ -62,14 +66,18 @@ class ApplyReport:
     results: tuple[ResourceResult, ...]
 
     def exit_code(self) -> int:
-        """5 for a conflict, else 4 for a failed smoke test, else 1 for any other failure,
-        else 6 when a smoke verdict promote will need could not be recorded."""
+        """5 for a conflict, else 4 for a failed smoke test (6 when the smoke tests that did
+        not pass were only incomplete), else 1 for any other failure, else 7 when a smoke
+        verdict promote will need could not be recorded."""
         outcomes = {r.outcome for r in self.results}
         if "conflict" in outcomes:
             return ConflictError.exit_code
         if outcomes & {"smoke_failed", "rolled_back"}:
-            if any(v.platform_error for r in self.results for v in r.smoke if not v.passed):
+            failing = [v for r in self.results for v in r.smoke if not v.passed]
+            if any(v.platform_error for v in failing):
                 return OperationError.exit_code
+            if failing and all(v.incomplete for v in failing):
+                return SmokeIncompleteError.exit_code
             return SmokeTestFailedError.exit_code
         if outcomes & {"failed", "skipped"}:
             return OperationError.exit_code
@@ -84,3 +92,25 @@ class ApplyReport:
 
     def result(self, key: str) -> ResourceResult | None:
         return next((r for r in self.results if r.key == key), None)
+
+    @classmethod
+    def refused(cls, plan: Plan, reasons: Mapping[str, str]) -> ApplyReport:
+        """The report of an apply stopped before its first write: a conflict for each key
+        in ``reasons`` ("" for the plan as a whole, shown on every resource with work), and
+        nothing written anywhere."""
+        general = reasons.get("")
+        results = []
+        for resource in plan.resources:
+            reason = reasons.get(resource.key) or (general if resource.action != "no-op"
+                                                   else None)
+            if reason is not None:
+                results.append(ResourceResult(resource.key, resource.action, "conflict",
+                                              resource.agent_id, message=f"{reason}; "
+                                              f"{NOTHING_WRITTEN}"))
+            elif resource.action != "no-op":
+                results.append(ResourceResult(resource.key, resource.action, "skipped",
+                                              resource.agent_id, message=NOTHING_WRITTEN))
+            else:
+                results.append(ResourceResult(resource.key, resource.action, "unchanged",
+                                              resource.agent_id))
+        return cls(plan, tuple(results))

@@ -55,9 +55,11 @@ class App:
         if self._target is None or (env is not None and env != self._target.env_name):
             from operator_iac.services.target import choose_environment
 
-            name = choose_environment(self.project(), env or self.settings.env,
+            requested = env or self.settings.env
+            name = choose_environment(self.project(), requested,
                                       fallback_to_first=self.settings.emulator)
-            self._target = self._build_target(name, self.settings.api_url)
+            self._target = self._build_target(name, self.settings.api_url,
+                                              picked=requested is None)
             self._client = None
         return self._target
 
@@ -98,29 +100,43 @@ class App:
         return target, client
 
     def feedback(self) -> Feedback:
-        """Where services send their messages: stderr, with a spinner on a terminal."""
+        """Where services send their messages: stderr, with a spinner on a terminal. With
+        --quiet only warnings; decided here, as services may call ``info`` from threads that
+        know no click context."""
         from operator_iac.cli.output import info, warn
         from operator_iac.cli.progress import activity
-        from operator_iac.services.feedback import Feedback
+        from operator_iac.services.feedback import Feedback, quiet_activity, silent
 
+        if self.settings.quiet:
+            return Feedback(info=silent, warn=warn, activity=quiet_activity)
         return Feedback(info=info, warn=warn, activity=activity)
 
-    def _build_target(self, env: str | None, api_url: str | None) -> Target:
-        """The target for ``env`` at ``api_url``; with ``--emulator``, on a new emulator."""
+    def _build_target(self, env: str | None, api_url: str | None, *,
+                      picked: bool = False) -> Target:
+        """The target for ``env`` at ``api_url``; with ``--emulator``, on a new emulator
+        (``picked``: the environment was not asked for, so say how to ask)."""
         from operator_iac.services.target import build_target
 
         if not self.settings.emulator:
             return build_target(self.project(), env, api_url=api_url)
-        server = self._start_emulator()
+        server = self._start_emulator(env, picked)
         return build_target(self.project(), env, api_url=server.url, api_key=server.api_key,
                             ws_url=server.ws_url)
 
-    def _start_emulator(self) -> Any:
+    def _start_emulator(self, env: str | None, picked: bool) -> Any:
+        from operator_iac.cli.output import info
         from operator_iac.services.emulator import start_in_process
 
         server = start_in_process()
         self.closers.append(server.stop)
-        click.echo(f"Started an in-process Operator emulator at {server.url}", err=True)
+        line = f"Started an in-process Operator emulator at {server.url}"
+        others = [name for name in self.project().spec.environments if name != env]
+        if env is not None:
+            line += f" for environment {env}"
+        if env is not None and picked and others:
+            line += (f" (the first in {self.project().file.name}; pick another with --env "
+                     f"{' or --env '.join(others)})")
+        info(line)
         return server
 
 

@@ -15,7 +15,7 @@ from operator_iac.cli.options import (
     parallelism_option,
     selection_options,
 )
-from operator_iac.cli.reports import confirmer, plan_shower, render_apply
+from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
 
 
 @click.command("apply")
@@ -67,8 +67,8 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     run = apply_declarations(app.target(env), app.client(), request, feedback=app.feedback(),
                              show_plan=plan_shower(app, fmt), confirm=confirm)
     if run.report is None:
-        output.info("No changes: the platform already matches the declarations.")
-        return 0
+        return show_no_changes(run.planned.plan, fmt,
+                               "No changes: the platform already matches the declarations.")
     output.result(render_apply(run.report, fmt))
     append_step_summary(render_apply_markdown(run.report))
     return run.report.exit_code()

@@ -16,15 +16,25 @@ if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
 
 
-def _ready_lines(url: str, ws_url: str, api_key: str) -> list[str]:
-    return [
-        f"Operator emulator listening on {url}",
-        f"  WebSocket base: {ws_url}",
-        f"  API key:        {api_key}",
-        "Point operator-iac at it with:",
-        f"  export {API_URL_VARIABLE}={url}",
-        f"  export OPERATOR_API_KEY={api_key}",
-    ]
+def _ready_lines(url: str, ws_url: str, api_key: str,
+                 variables: list[tuple[str | None, str]]) -> list[str]:
+    """What a person needs to point operator-iac at the emulator: the URL, and the key under
+    every variable the project's environments read (one variable may serve several)."""
+    lines = [f"Operator emulator listening on {url}", f"  WebSocket base: {ws_url}",
+             f"  API key:        {api_key}", "Point operator-iac at it with:",
+             f"  export {API_URL_VARIABLE}={url}"]
+    readers: dict[str, list[str]] = {}
+    for env, variable in variables:
+        readers.setdefault(variable, []).extend([env] if env else [])
+    exports = {variable: f"  export {variable}={api_key}" for variable in readers}
+    width = max(len(line) for line in exports.values())
+    for variable, envs in readers.items():
+        named = f"  # environment {', '.join(envs)}" if envs else ""
+        lines.append(f"{exports[variable]:<{width}}{named}".rstrip())
+    first = next((env for env, _ in variables if env), None)
+    lines.append(f"Then try: operator-iac plan --env {first}" if first else
+                 "Then try: operator-iac init, then operator-iac plan")
+    return lines
 
 
 @click.command("emulator")
@@ -42,7 +52,8 @@ def _ready_lines(url: str, ws_url: str, api_key: str) -> list[str]:
               help="Delay added to every HTTP request.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of requests answered 500 or 503.")
-@click.option("--seed", type=int, help="Seed for --error-rate, so runs repeat.")
+@click.option("--seed", type=int,
+              help="Seed for --error-rate and for rules with a chance, so runs repeat.")
 @click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), metavar="RPS",
               help="Answer 429 with Retry-After above this many requests per second.")
 @click.option("--drop-sse-after", type=click.IntRange(min=0), metavar="N",
@@ -68,7 +79,7 @@ def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules
       operator-iac emulator --compat no_greeting --compat trim_text
       operator-iac emulator --compat help
     """
-    from operator_iac.services.emulator import ServeRequest, serve
+    from operator_iac.services.emulator import ServeRequest, key_variables, serve
 
     if "help" in compat:
         result("\n".join(f"{name:28} {what}" for name, what in sorted(compat_modes().items())))
@@ -77,7 +88,8 @@ def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules
                            error_rate, seed, rate_limit, drop_sse_after, compat)
 
     def announce(running: EmulatorServer) -> None:
-        result("\n".join(_ready_lines(running.url, running.ws_url, running.api_key)))
+        result("\n".join(_ready_lines(running.url, running.ws_url, running.api_key,
+                                      key_variables(app.settings.project_file))))
         info("Press Ctrl-C to stop.")
 
     serve(request, on_ready=announce)

@@ -10,22 +10,16 @@ import importlib
 import os
 import sys
 import traceback
-from pathlib import Path
 from typing import Any
 
 import click
 
 from operator_iac import __version__
 from operator_iac.cli.app import App
+from operator_iac.cli.global_options import accept_after, global_options
+from operator_iac.cli.output import Declined
 from operator_iac.errors import OperatorIacError
-from operator_iac.settings import (
-    API_URL_VARIABLE,
-    DEBUG_VARIABLE,
-    EMULATOR_VARIABLE,
-    ENV_VARIABLE,
-    PROJECT_FILE_VARIABLE,
-    Settings,
-)
+from operator_iac.settings import DEBUG_VARIABLE, Settings
 
 # command name -> "module:attribute"; each module defines one click command.
 COMMANDS: dict[str, str] = {
@@ -59,7 +53,7 @@ class LazyGroup(click.Group):
         module_name, _, attr = target.partition(":")
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
-        return command
+        return accept_after(command)
 
 
 @click.group(
@@ -67,23 +61,9 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="operator-iac")
-@click.option("--env", "env", envvar=ENV_VARIABLE, metavar="NAME",
-              help=f"Environment from the project file to work on. [env: {ENV_VARIABLE}]")
-@click.option("--project-file", type=click.Path(path_type=Path, dir_okay=False),
-              envvar=PROJECT_FILE_VARIABLE,
-              help="Project file to use (default: the nearest operator-iac.yaml).")
-@click.option("--api-url", envvar=API_URL_VARIABLE, metavar="URL",
-              help=f"Override the environment's api_url. [env: {API_URL_VARIABLE}]")
-@click.option("--emulator", is_flag=True, envvar=EMULATOR_VARIABLE,
-              help="Start an in-process Operator emulator and point every call at it.")
-# NO_COLOR is read where colour is decided (cli/output.py): any non-empty value counts, which
-# a click boolean environment variable would reject.
-@click.option("--no-color", is_flag=True, help="Never use colour (NO_COLOR is honoured too).")
-@click.option("--debug", is_flag=True, envvar=DEBUG_VARIABLE,
-              help="Show tracebacks for errors.")
+@global_options
 @click.pass_context
-def cli(ctx: click.Context, env: str | None, project_file: Path | None, api_url: str | None,
-        emulator: bool, no_color: bool, debug: bool) -> None:
+def cli(ctx: click.Context, **given: Any) -> None:
     """Manage Operator agents as code: validate, plan, apply, smoke-test, promote.
 
     \b
@@ -91,10 +71,11 @@ def cli(ctx: click.Context, env: str | None, project_file: Path | None, api_url:
       operator-iac validate
       operator-iac plan --env staging --format markdown
       operator-iac --emulator apply --yes
+      operator-iac plan --env staging --no-color --quiet
+
+    Global options work before or after the command.
     """
-    settings = Settings(project_file=project_file, env=env, api_url=api_url,
-                        emulator=emulator, no_color=no_color, debug=debug)
-    app = App(settings=settings)
+    app = App(settings=Settings(**given))
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -122,6 +103,9 @@ def run(args: list[str]) -> int:
         rv: Any = cli.main(args=args, prog_name="operator-iac", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except Declined as exc:
+        click.echo(str(exc), err=True)
+        return 0
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130

@@ -1,4 +1,8 @@
-"""Output helpers: results go to stdout, progress and messages to stderr (never mixed)."""
+"""Output helpers: results go to stdout, progress and messages to stderr (never mixed).
+
+``--quiet`` silences ``info`` (progress and messages for the person watching) and nothing else:
+results, warnings, errors and the details of a failure (``problem``) always show.
+"""
 
 from __future__ import annotations
 
@@ -24,12 +28,25 @@ def colour_enabled(no_color: bool = False, stream: object = None) -> bool:
     return on_terminal(stream if stream is not None else sys.stdout)
 
 
+class Declined(Exception):
+    """The answer at a confirmation was no: nothing was written, and that is not a failure."""
+
+
 def confirm(question: str, without_terminal: str) -> None:
-    """Ask ``question`` on a terminal (no aborts the command); without one nobody can answer,
-    so the command stops with ``without_terminal``, which says what to pass instead."""
+    """Ask ``question`` on a terminal; "no" ends the command with ``Declined`` (exit 0,
+    nothing applied). Without a terminal nobody can answer, so the command stops with
+    ``without_terminal``, which says what to pass instead."""
     if not on_terminal(sys.stdin):
         raise UsageError(without_terminal)
-    click.confirm(question, abort=True, err=True)
+    if not click.confirm(question, err=True):
+        raise Declined("Nothing applied: the answer was no.")
+
+
+def quiet() -> bool:
+    """Whether ``--quiet`` (or ``OPERATOR_IAC_QUIET``) asked for no progress lines."""
+    ctx = click.get_current_context(silent=True)
+    settings = getattr(ctx.find_root().obj, "settings", None) if ctx is not None else None
+    return bool(getattr(settings, "quiet", False))
 
 
 def write_file(path: Path, text: str, what: str) -> None:
@@ -47,7 +64,14 @@ def result(text: str) -> None:
 
 
 def info(text: str) -> None:
-    """A progress line or message for the person watching, on stderr."""
+    """A progress line or message for the person watching, on stderr (not with --quiet)."""
+    if not quiet():
+        click.echo(text, err=True)
+
+
+def problem(text: str) -> None:
+    """Details of a failure on stderr (a diagnostic, a failing transcript), even with
+    --quiet."""
     click.echo(text, err=True)
 
 

@@ -11,7 +11,7 @@ from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
 from operator_iac.cli.options import format_option, parallelism_option
-from operator_iac.cli.reports import confirmer, plan_shower, render_apply
+from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
 from operator_iac.errors import UsageError
 
 if TYPE_CHECKING:
@@ -101,8 +101,8 @@ def _report(run: PromoteRun, out: Path | None, destination: str, fmt: str) -> in
 
     plan = run.promotion.planned.plan
     if not plan.has_changes:
-        output.info(f"No changes: {destination} already holds the declarations.")
-        return 0
+        return show_no_changes(plan, fmt, f"No changes: {destination} already holds the "
+                               "declarations.")
     if out is not None:
         output.write_file(out, plan.to_json(), "plan")
         output.info(f"Saved the plan to {out}; apply it with: operator-iac promote {out} "

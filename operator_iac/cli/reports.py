@@ -33,6 +33,18 @@ def confirmer(yes: bool, without_terminal: str) -> Confirm | None:
     return lambda question: output.confirm(question, without_terminal)
 
 
+def show_no_changes(plan: Plan, fmt: str, message: str) -> int:
+    """Nothing to apply: a message beside the text plan, an empty report in JSON or Markdown
+    (a script reading stdout gets a report either way). Exit code 0."""
+    from operator_iac.apply.report import ApplyReport
+
+    if fmt == "text":
+        output.info(message)
+    else:
+        output.result(render_apply(ApplyReport(plan=plan, results=()), fmt))
+    return 0
+
+
 def render_apply(report: ApplyReport, fmt: str) -> str:
     from operator_iac.render.apply_report import (
         render_apply_json,

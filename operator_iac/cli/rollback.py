@@ -98,7 +98,7 @@ def _show_failure(smoke: SmokeVerdict) -> None:
     from operator_iac.smoke.results import SmokeReport
 
     if isinstance(smoke.report, SmokeReport):
-        output.info(render_smoke_failures(smoke.report).rstrip("\n"))
+        output.problem(render_smoke_failures(smoke.report).rstrip("\n"))
 
 
 def _json(data: object) -> str:

@@ -14,14 +14,15 @@ from operator_iac.cli.output import result
 def schema_command(what: str) -> int:
     """Print the JSON Schema of agent files (default) or of operator-iac.yaml.
 
-    Save it and point your editor at it for completion and checks as you type, e.g. with
-    the YAML language server, on the first line of each agent file:
-    # yaml-language-server: $schema=../agent.schema.json
+    Save it and point your editor at it for completion, hover help and checks as you type:
+    with the YAML language server (VS Code's YAML extension and others) through the
+    yaml.schemas setting, or on the first line of each agent file:
+    # yaml-language-server: $schema=../.schemas/agent.schema.json
 
     \b
     Examples:
-      operator-iac schema > agent.schema.json
-      operator-iac schema project > project.schema.json
+      operator-iac schema > .schemas/agent.schema.json
+      operator-iac schema project > .schemas/project.schema.json
     """
     from operator_iac.spec.schema import agent_file_schema, project_file_schema
 

@@ -22,9 +22,10 @@ def validate_command(app: App, paths: tuple[Path, ...], fmt: str) -> int:
     """Validate agent files without contacting the platform.
 
     PATH may be an agent file, a directory of agent files, or a project (a directory with
-    operator-iac.yaml). Without PATH, the project's agents directory is validated. Only
-    *.yaml and *.yml files directly inside a directory are agent files; other files, such
-    as prompt .md files, are ignored. Exits 0 when valid, 3 when any error is found.
+    operator-iac.yaml). Without PATH, the project's agents directory is validated. The
+    *.yaml and *.yml files of a directory and its folders are agent files, except hidden
+    ones and those under a folder named prompts or fragments; other files, such as prompt
+    .md files, are ignored. Exits 0 when valid, 3 when any error is found.
 
     \b
     Examples:

@@ -71,7 +71,7 @@ def admin_routes(state: EmulatorState) -> list[BaseRoute]:
             rules = parse_rules(body.get("rules"), "rules")
         except RulesError as exc:
             raise invalid(str(exc)) from exc
-        state.brain = Brain(rules, bool(body.get("silent", False)))
+        state.brain = Brain(rules, bool(body.get("silent", False)), state.dice)
         return ok({"silent": state.brain.silent, "rules": len(rules.rules)})
 
     async def edit(request: Request) -> Response:

@@ -3,20 +3,24 @@
 It greets as the first persona, calls an enabled tool when the user's message names it
 (case-insensitive, underscores may be spaces) with ``{"text": <message>}`` as arguments and
 ``{"ok": true}`` as result, echoes the message in a predictable sentence, and says goodbye
-when asked to. A ``RuleSet`` scripts replies, tool calls, errors and silence per regex;
-``silent`` makes the agent never speak (for timeout tests).
+when asked to. A ``RuleSet`` scripts replies, tool calls, errors, notices, context updates,
+interruptions and silence per regex; ``silent`` makes the agent never speak (for timeout
+tests). Rules with a ``chance`` are decided by ``Dice``, seeded draws that make a
+nondeterministic agent repeatable.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import string
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from operator_iac.emulator.rules import Outcome, Rule, RuleSet, ToolScript
+from operator_iac.emulator.rules import Outcome, ProcedureScript, Rule, RuleSet, ToolScript
 
 DEFAULT_RESULT = json.dumps({"ok": True})
 _GOODBYE = re.compile(r"(?i)\b(bye|goodbye)\b")
@@ -58,12 +62,45 @@ class Turn:
     tool_calls: tuple[ToolCall, ...] = ()
     reply: str | None = None
     server_error: str | None = None
+    notice: str | None = None
+    context: dict[str, Any] | None = None
+    interrupted: bool = False
+
+
+class Dice:
+    """Seeded draws for ``chance``: draw *n* depends only on the seed and *n*, so N runs of a
+    suite see the same hits in any interleaving (the seed is read on each draw, and a new
+    seed starts the count again). Without a seed, draws are random."""
+
+    def __init__(self, seed_of: Callable[[], int | None] = lambda: None) -> None:
+        self._seed_of = seed_of
+        self._lock = threading.Lock()
+        self._seed: int | None = None
+        self._count = 0
+
+    def roll(self, chance: float | None) -> bool:
+        """True with probability ``chance`` (always for None)."""
+        if chance is None:
+            return True
+        return self.draw() < chance
+
+    def draw(self) -> float:
+        seed = self._seed_of()
+        with self._lock:
+            if seed != self._seed:
+                self._seed, self._count = seed, 0
+            self._count += 1
+            number = self._count
+        if seed is None:
+            return random.random()
+        return random.Random(f"{seed}:{number}").random()
 
 
 @dataclass(frozen=True)
 class Brain:
     rules: RuleSet = field(default_factory=RuleSet)
     silent: bool = False
+    dice: Dice = field(default_factory=Dice, compare=False)
 
     def greet(self, agent: AgentView) -> str | None:
         if self.silent:
@@ -74,7 +111,7 @@ class Brain:
     def respond(self, agent: AgentView, message: str) -> Turn:
         if self.silent:
             return Turn()
-        scripted = self.rules.first_match(message)
+        scripted = self.rules.first_match(message, self.dice.roll)
         if scripted is not None:
             return _scripted_turn(agent, message, *scripted)
         if _GOODBYE.search(message):
@@ -84,7 +121,18 @@ class Brain:
         return Turn(tool_calls=calls, reply=_echo(message, calls))
 
     def procedure_outcome(self, agent_id: str, name: str) -> Outcome | None:
-        return self.rules.procedures.get(agent_id) or self.rules.procedures.get(name)
+        """The scripted outcome of a run whatever the conversation said (None: default)."""
+        script = self.procedure_script(agent_id, name, "")
+        return script.outcome if script is not None else None
+
+    def procedure_script(self, agent_id: str, name: str,
+                         transcript: str) -> ProcedureScript | None:
+        """The first script of the procedural agent that matches the transcript and whose
+        chance comes up (None: nothing scripted, the default outcome)."""
+        for script in self.rules.procedure_scripts(agent_id, name):
+            if script.applies(transcript) and self.dice.roll(script.chance):
+                return script
+        return None
 
 
 def names_tool(message: str, tool: str) -> bool:
@@ -110,7 +158,8 @@ def _scripted_turn(agent: AgentView, message: str, rule: Rule, found: re.Match[s
     values = {"message": message, "persona": agent.speaker, "agent": agent.name,
               **{k: v for k, v in found.groupdict().items() if v is not None}}
     reply = _fill(rule.reply, values) if rule.reply is not None else _echo(message, calls)
-    return Turn(tool_calls=calls, reply=reply, server_error=rule.server_error)
+    return Turn(tool_calls=calls, reply=reply, server_error=rule.server_error,
+                notice=rule.notice, context=rule.context, interrupted=rule.interrupted)
 
 
 def _scripted_call(script: ToolScript, message: str) -> ToolCall:

@@ -1,8 +1,10 @@
 """The emulator's clock: wall time plus an offset that tests can advance.
 
 Token expiry (3 hours by default) is tested by moving this clock forward rather than by
-sleeping. Timestamps leave the emulator as ISO-8601 UTC strings with second precision, the
-form the platform documents (``2023-11-07T05:31:56Z``).
+sleeping. Timestamps leave the emulator as ISO-8601 UTC strings: with second precision, the
+form the platform documents (``2023-11-07T05:31:56Z``), and events with milliseconds
+(``2023-11-07T05:31:56.123Z``, which the same format allows), so that latencies can be
+measured from them; the ``whole_seconds`` compatibility mode stamps events in seconds too.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(timestamp: float) -> str:
+    """``2023-11-07T05:31:56.123Z`` for an epoch timestamp."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from operator_iac.emulator import ids
-from operator_iac.emulator.clock import Clock, iso
+from operator_iac.emulator.clock import Clock, iso, iso_ms
 from operator_iac.emulator.store import Store, dumps, loads
 
 BATCH = 500
@@ -22,10 +22,13 @@ Envelope = dict[str, Any]
 class EventLog:
     """Append and read conversation events."""
 
-    def __init__(self, store: Store, clock: Clock, notify: Callable[[str], None]) -> None:
+    def __init__(self, store: Store, clock: Clock, notify: Callable[[str], None],
+                 whole_seconds: Callable[[], bool] = lambda: False) -> None:
         self._store = store
         self._clock = clock
         self._notify = notify
+        # Milliseconds unless a compatibility mode asks for the documented example's form.
+        self._whole_seconds = whole_seconds
 
     def append(self, conversation_id: str, agent_id: str, livemode: bool,
                payload: dict[str, Any]) -> Envelope:
@@ -34,7 +37,8 @@ class EventLog:
 
     def append_many(self, conversation_id: str, agent_id: str, livemode: bool,
                     payloads: list[dict[str, Any]]) -> list[Envelope]:
-        created = iso(self._clock.now())
+        now = self._clock.now()
+        created = iso(now) if self._whole_seconds() else iso_ms(now)
         envelopes = [_envelope(conversation_id, agent_id, livemode, p, created) for p in payloads]
         with self._store.tx() as db:
             db.executemany(

@@ -32,6 +32,7 @@ COMPAT_MODES: dict[str, str] = {
     "enqueued": "a not yet started conversation has status enqueued instead of queued",
     "extra_fields": "responses carry fields the client does not know",
     "multiline_sse": "each SSE message spreads its JSON over several data: lines",
+    "whole_seconds": "event timestamps have whole seconds instead of milliseconds",
     # The alternatives of operator-api.md section 9, one mode each.
     "no_greeting": "the agent does not speak first: conversation.start brings no greeting",
     "ended_without_status": "conversation.ended carries no status (GET the conversation)",
@@ -56,7 +57,8 @@ COMPAT_MODES: dict[str, str] = {
 
 CompatMode = Literal["is_released", "no_session_url", "no_sse_ids", "plain_errors",
                      "transfer_id", "enqueued", "extra_fields", "multiline_sse",
-                     "no_greeting", "ended_without_status", "create_ignores_postprocess",
+                     "whole_seconds", "no_greeting", "ended_without_status",
+                     "create_ignores_postprocess",
                      "released_only_conversations", "no_testmode_postprocessing",
                      "tool_flag_on_reply", "trim_text", "ws_stays_open",
                      "list_without_description", "release_conflict",
@@ -67,7 +69,8 @@ SECTION_9_MODES: tuple[str, ...] = (
     "no_greeting", "ended_without_status", "create_ignores_postprocess",
     "released_only_conversations", "no_testmode_postprocessing", "tool_flag_on_reply",
     "trim_text", "ws_stays_open", "list_without_description", "release_conflict",
-    "context_in_progress_only", "bare_context_event", "nullable_outputs", "retry_after_date")
+    "context_in_progress_only", "bare_context_event", "nullable_outputs", "retry_after_date",
+    "whole_seconds")
 BodyShape = Literal["json", "text", "html", "empty"]
 
 

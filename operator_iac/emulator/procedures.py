@@ -2,7 +2,8 @@
 
 A run goes ``pending`` -> ``running`` -> ``success`` (or ``failed``; or stays ``running``
 when told to hang). Its ``output`` is a deterministic instance of the agent's
-``output.output_schema``. After a conversation ends, one run is created per procedural agent
+``output.output_schema`` (fields a rules file scripts replace generated ones). After a
+conversation ends, one run is created per procedural agent
 in the revision's ``postprocess_agents`` whose ``filter_statuses`` admit the final status
 (``skipped`` when that agent has no released revision).
 """
@@ -34,7 +35,8 @@ FAILED = "failed"
 SKIPPED = "skipped"
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
-OutcomeFor = Callable[[Revision], Outcome]
+# (revision, transcript text) -> outcome, and the scripted output (None: generate one)
+OutcomeFor = Callable[[Revision, str], tuple[Outcome, Any]]
 
 
 @dataclass(frozen=True)
@@ -154,21 +156,27 @@ class ProcedureService:
         except Problem:
             self._save(replace(procedure, status=FAILED, error="the procedural agent is gone"))
             return
-        outcome = self._outcome_for(revision)
+        lines = _transcript(self._events.payloads(procedure.conversation_id))
+        outcome, output = self._outcome_for(
+            revision, "\n".join(f"{line['role']}: {line['text']}" for line in lines))
         if outcome == "hang":
             return
         if outcome == "fail":
             self._save(replace(procedure, status=FAILED,
                                error="the procedure failed (fault injected by the emulator)"))
             return
-        self._save(self._finish(procedure, revision))
+        self._save(self._finish(procedure, revision, output))
 
-    def _finish(self, procedure: Procedure, revision: Revision) -> Procedure:
+    def _finish(self, procedure: Procedure, revision: Revision, scripted: Any) -> Procedure:
         transcript = _transcript(self._events.payloads(procedure.conversation_id))
         schema = ((revision.config.get("output") or {}).get("output_schema"))
         output = instance_for(schema, "output") if schema is not None else None
         if "nullable_outputs" in self._modes():
             output = nulls_where_nullable(output, schema)
+        if isinstance(scripted, dict) and isinstance(output, dict):
+            output = {**output, **scripted}  # the script's fields over a valid instance
+        elif scripted is not None:
+            output = scripted
         users = sum(1 for line in transcript if line["role"] == "user")
         summary = (f"{revision.name}: conversation {procedure.conversation_id} had {users} "
                    f"user message(s) and {len(transcript) - users} agent message(s).")

@@ -268,7 +268,7 @@ class EmulatorServer:
         self.state.requests.clear()
 
     def set_brain(self, *, silent: bool = False, rules: RuleSet | None = None) -> None:
-        self.state.brain = Brain(rules or RuleSet(), silent)
+        self.state.brain = Brain(rules or RuleSet(), silent, self.state.dice)
 
     def edit_revision(self, version_id: str, **fields: Any) -> Revision:
         """Change a revision in place, as a dashboard user could (even a released one)."""

@@ -1,10 +1,11 @@
 """``/conversations/{id}/session?token=...``: the real-time chat session over WebSocket.
 
-Follows the [decided] flow of operator-api.md 6.4: ``conversation.start`` -> started and a
-streamed greeting; ``user.message.send`` -> received, tool call pairs, streamed reply;
-``conversation.context.update`` -> context updated; ``conversation.end`` -> ended, close
-1000, then post-processing. Every event is stored (so SSE carries it too) before it is sent.
-Client mistakes become ``server.error`` events; the socket stays open.
+Follows the [decided] flow of operator-api.md 6.4: ``conversation.start`` -> started, a
+scripted notice if any, and a streamed greeting; ``user.message.send`` -> received, tool call
+pairs, scripted notice and context update, streamed reply; ``conversation.context.update``
+-> context updated; ``conversation.end`` -> ended, close 1000, then post-processing. Every
+event is stored (so SSE carries it too) before it is sent. Client mistakes become
+``server.error`` events; the socket stays open.
 """
 
 from __future__ import annotations
@@ -139,6 +140,9 @@ class ChatSession:
             return True
         self._conversation = self._state.conversations.mark_started(self._conversation.id)
         await self._emit({"type": "conversation.started"})
+        notice = self._state.brain.rules.start_notice
+        if notice is not None:
+            await self._emit({"type": "agent.notice.sent", "text": notice})
         greeting = self._state.brain.greet(self._agent)
         if greeting is not None and not self._has("no_greeting"):
             await self._think()
@@ -208,18 +212,25 @@ class ChatSession:
             await self._emit({"type": "agent.tool_call.created", **base})
             outcome = {"error": call.error} if call.error is not None else {"result": call.result}
             await self._emit({"type": "agent.tool_call.returned", **base, **outcome})
+        if turn.notice is not None:
+            await self._emit({"type": "agent.notice.sent", "text": turn.notice})
+        if turn.context is not None:
+            await self._deliver(self._state.conversations.update_context(
+                self._conversation.id, turn.context))
         if turn.server_error:
             await self._error(turn.server_error)
         if turn.reply is not None:
-            await self._speak(turn.reply, used_tools=bool(turn.tool_calls))
+            await self._speak(turn.reply, interrupted=turn.interrupted,
+                              used_tools=bool(turn.tool_calls))
 
-    async def _speak(self, text: str, used_tools: bool = False) -> None:
+    async def _speak(self, text: str, interrupted: bool = False,
+                     used_tools: bool = False) -> None:
         generation_id = ids.new_id(ids.GENERATION)
         for piece in re.findall(r"\S+\s*", text) or [text]:
             await self._emit({"type": "agent.message.delta", "text_delta": piece,
                               "generation_id": generation_id})
         await self._emit({"type": "agent.message.completed", "text": text,
-                          "generation_id": generation_id, "interrupted": False,
+                          "generation_id": generation_id, "interrupted": interrupted,
                           "has_tool_calls": used_tools and self._has("tool_flag_on_reply")})
 
     async def _think(self) -> None:

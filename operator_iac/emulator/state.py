@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_iac.emulator.agents import AgentService, Revision
-from operator_iac.emulator.brain import Brain
+from operator_iac.emulator.brain import Brain, Dice
 from operator_iac.emulator.broker import EventBroker
 from operator_iac.emulator.clock import Clock
 from operator_iac.emulator.conversations import DEFAULT_TOKEN_TTL_S, ConversationService
@@ -61,8 +61,10 @@ class EmulatorState:
         self.store = Store(options.db)
         self.broker = EventBroker()
         self.faults = FaultState(options.faults)
-        self.brain = Brain(options.rules or RuleSet(), options.silent)
-        self.events = EventLog(self.store, self.clock, self.broker.publish)
+        self.dice = Dice(lambda: self.faults.settings.seed)
+        self.brain = Brain(options.rules or RuleSet(), options.silent, self.dice)
+        self.events = EventLog(self.store, self.clock, self.broker.publish,
+                               whole_seconds=lambda: self.faults.has("whole_seconds"))
         self.agents = AgentService(self.store, self.clock)
         self.conversations = ConversationService(self.store, self.clock, self.agents,
                                                  self.events, options.token_ttl_s)
@@ -121,6 +123,9 @@ class EmulatorState:
         except Exception:  # background work must never take the server down
             log.exception("background task failed")
 
-    def _outcome_for(self, revision: Revision) -> Outcome:
-        scripted = self.brain.procedure_outcome(revision.agent_id, revision.name)
-        return scripted or self.faults.settings.procedure_outcome
+    def _outcome_for(self, revision: Revision, transcript: str) -> tuple[Outcome, Any]:
+        """The scripted outcome (and output, None: generated) of a procedure run."""
+        script = self.brain.procedure_script(revision.agent_id, revision.name, transcript)
+        if script is None:
+            return self.faults.settings.procedure_outcome, None
+        return script.outcome, script.output

@@ -1,7 +1,10 @@
-"""The import report as text: what was written (or would be), what was skipped, what next.
-Pure functions from an ``ImportReport`` to strings."""
+"""The import report as text or JSON: what was written (or would be), what was skipped, what
+next, and which values look like credentials. Pure functions from an ``ImportReport``."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from operator_iac.importing.results import ImportedAgent, ImportReport
 
@@ -49,3 +52,39 @@ def _agent_lines(agent: ImportedAgent, width: int) -> list[str]:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def credential_warnings(report: ImportReport) -> list[str]:
+    """One warning per value that looks like a credential: where it is and what to do (the
+    value itself is never repeated)."""
+    return [f"{agent.agent_file.display}: {hint.path} looks like a credential ({hint.reason}); "
+            "replace it with ${env:NAME} and set NAME in the environment before committing"
+            for agent in report.imported for hint in agent.credentials]
+
+
+def render_import_json(report: ImportReport, *, env: str | None = None) -> str:
+    """The report as JSON; with ``--dry-run`` each file carries the text it would have."""
+    data: dict[str, Any] = {
+        "api_url": report.api_url,
+        "env": env,
+        "written": report.written,
+        "imported": [_agent_data(agent, with_text=not report.written)
+                     for agent in report.imported],
+        "skipped": [{"agent_id": s.agent_id, "name": s.name, "reason": s.reason}
+                    for s in report.skipped],
+        "valid": None if report.validation is None else report.validation.ok,
+        "diagnostics": [] if report.validation is None
+        else [d.to_dict() for d in report.validation.diagnostics],
+    }
+    return json.dumps(data, indent=2)
+
+
+def _agent_data(agent: ImportedAgent, *, with_text: bool) -> dict[str, Any]:
+    return {
+        "key": agent.key, "agent_id": agent.agent_id, "kind": agent.kind, "name": agent.name,
+        "version_id": agent.version_id, "reason": agent.reason, "managed": agent.managed,
+        "files": [{"path": f.display, **({"text": f.text} if with_text else {})}
+                  for f in agent.files],
+        "extra_paths": list(agent.extra_paths),
+        "credentials": [{"path": h.path, "reason": h.reason} for h in agent.credentials],
+    }

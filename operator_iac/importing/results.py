@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from operator_iac.importing.credentials import CredentialHint
 from operator_iac.importing.selection import Skipped
 from operator_iac.spec.loader import display_path
 from operator_iac.spec.validation import ValidationReport
@@ -48,6 +49,11 @@ class ImportedAgent:
     files: tuple[FileText, ...]
     extra_paths: tuple[str, ...] = ()
     managed: bool = False  # the platform already knows it as this project's (no adoption)
+    credentials: tuple[CredentialHint, ...] = ()  # values that look like credentials
+
+    @property
+    def agent_file(self) -> FileText:
+        return self.files[0]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ Per declared and selected agent, the builder decides:
 
 With ``--prune``, owned agents whose key is no longer declared become ``delete`` (blocked with
 ``needs_allow_delete`` in a protected environment without ``--allow-delete``); without it
-they are listed under ``unpruned``.
+they are listed under ``unpruned``. A never-released duplicate of a declared key (left by
+concurrent applies) becomes a ``delete`` under the key ``<key>@<agent id>``.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
     orphans = [(k, a) for k, a in ownership.orphans if k in selection.prune_keys]
     if options.prune:
         resources.extend(_plan_delete(ctx, key, agent) for key, agent in orphans)
+    chosen = set(selection.keys)
+    resources.extend(_plan_duplicate(key, agent) for key, agent in ownership.leftovers
+                     if key in chosen)
     hashes = {r.key: r.desired_hash for r in resources if r.desired_hash}
     plan = Plan(
         project=project, environment=environment, api_url=snapshot.api_url,
@@ -207,6 +211,15 @@ def _plan_delete(ctx: _Context, key: str, agent: RemoteAgent) -> ResourcePlan:
         key=key, kind=agent.kind, action="delete", name=_remote_name(agent),
         remote=remote_state(agent), risks=risk_flags("delete", (), None, None),
         blocked="needs_allow_delete" if protected else None,
+    )
+
+
+def _plan_duplicate(key: str, agent: RemoteAgent) -> ResourcePlan:
+    """A never-released second agent for ``key``, left by concurrent applies: deleted, in
+    any environment, since no conversation ever used it. Its plan key names the agent."""
+    return ResourcePlan(
+        key=f"{key}@{agent.id}", kind=agent.kind, action="delete", name=_remote_name(agent),
+        remote=remote_state(agent), risks=risk_flags("delete", (), None, None),
     )
 
 

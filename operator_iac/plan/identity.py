@@ -6,8 +6,11 @@ edit that drops the marker from the newest revision therefore does not orphan th
 
 A declared key without an owned agent may *adopt* an unmanaged remote agent: one of the same
 kind, with no operator-iac marker in any revision (agents of other projects are never taken),
-whose name equals the declared name. Two owners or two candidates for one key are an error that
-lists the ids, because guessing would write to the wrong agent.
+whose name equals the declared name. Two owners that were both released, or two candidates for
+one key, are an error that lists the ids, because guessing would write to the wrong agent.
+Never-released agents beside a key's owner are what concurrent applies leave when one of them
+could not remove its yielded create: the owner is chosen by the same rule the applies follow
+(``operator_iac.apply.claims``), and the others are ``leftovers`` for the plan to delete.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class Ownership:
     adoptable: dict[str, RemoteAgent] = field(default_factory=dict)
     # Agents this project owns under keys that are not declared any more.
     orphans: tuple[tuple[str, RemoteAgent], ...] = ()
+    # Never-released agents beside a key's owner: left by concurrent applies (``duplicates``).
+    leftovers: tuple[tuple[str, RemoteAgent], ...] = ()
 
     def matched(self, key: str) -> RemoteAgent | None:
         return self.owned.get(key) or self.adoptable.get(key)
@@ -70,26 +75,52 @@ def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
                       project: str) -> Ownership:
     claims = claims_by_key(snapshot.agents, project)
     unmanaged = [agent for agent in snapshot.agents if not markers(agent)]
-    owned = {key: _single_owner(desired[key], agents)
-             for key, agents in claims.items() if key in desired}
+    owned: dict[str, RemoteAgent] = {}
+    leftovers: list[tuple[str, RemoteAgent]] = []
+    for key, agents in sorted(claims.items()):
+        if key in desired:
+            owned[key], extra = _single_owner(desired[key], agents)
+            leftovers += [(key, agent) for agent in extra]
     orphans = tuple((key, agent) for key, agents in sorted(claims.items())
                     if key not in desired for agent in agents)
     unowned = [agent for key, agent in sorted(desired.items()) if key not in owned]
     return Ownership(owned=owned, adoptable=_adoption_candidates(unowned, unmanaged),
-                     orphans=orphans)
+                     orphans=orphans, leftovers=tuple(leftovers))
 
 
-def _single_owner(agent: DesiredAgent, claimants: list[RemoteAgent]) -> RemoteAgent:
-    if len(claimants) > 1:
+def duplicates(claimants: list[RemoteAgent]) -> tuple[RemoteAgent, list[RemoteAgent]]:
+    """The claimant to keep and the others, by the rule concurrent applies follow
+    (``operator_iac.apply.claims``): ever released first, then earliest created, then id."""
+    ranked = sorted(claimants, key=_claim_rank)
+    return ranked[0], ranked[1:]
+
+
+def ever_released(agent: RemoteAgent) -> bool:
+    return agent.released is not None or any(
+        v.status in ("released", "archived") for v in agent.versions)
+
+
+def _claim_rank(agent: RemoteAgent) -> tuple[int, str, str]:
+    first = min(agent.versions, key=lambda v: v.number, default=None)
+    created = first.created_at if first is not None and first.created_at else "\uffff"
+    return (0 if ever_released(agent) else 1, created, agent.id)
+
+
+def _single_owner(agent: DesiredAgent, claimants: list[RemoteAgent]
+                  ) -> tuple[RemoteAgent, list[RemoteAgent]]:
+    """The owner of a key, and never-released duplicates beside it (concurrent applies that
+    could not remove theirs). Two that were both released are an error: guessing would
+    write to the wrong agent."""
+    owner, others = duplicates(claimants)
+    if any(ever_released(other) for other in others):
         ids = ", ".join(sorted(a.id for a in claimants))
         raise _error(agent, f"several remote agents carry the marker of key {agent.key!r}: "
                             f"{ids}; delete the duplicates on the platform, then plan again")
-    owner = claimants[0]
     if owner.kind != agent.kind:
         raise _error(agent, f"declared as {agent.kind}, but the remote agent {owner.id} that "
                             f"carries its marker is a {owner.kind}; use a new key or delete "
                             "the remote agent")
-    return owner
+    return owner, [other for other in others if other.kind == agent.kind]
 
 
 def _adoption_candidates(unowned: Iterable[DesiredAgent],

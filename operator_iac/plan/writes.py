@@ -5,7 +5,8 @@ pure questions answered here:
 
 - ``check_declarations``: the declarations (secrets resolved again from the environment)
   still hash to the plan's ``desired_hash``; otherwise the plan is stale.
-- ``remote_moved``: a fresh read of the agent still shows the revisions the plan recorded.
+- ``remote_moved``: a fresh read of the agent still shows the revisions the plan recorded
+  (``state_moved`` compares two recorded states).
 - ``write_body``: the request body: the plan's name and marked description, the declared
   config with references resolved to ids deep-merged over the base revision's config (so
   server fields survive the read-modify-write), and postprocess ids.
@@ -22,6 +23,7 @@ from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.compare import DesiredView
 from operator_iac.plan.diff import diff_content
 from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import FieldChange, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import merge_for_write
 from operator_iac.plan.refs import resolve_for_write
@@ -47,12 +49,18 @@ def remote_state(agent: RemoteAgent | None) -> RemoteState | None:
 
 def remote_moved(recorded: RemoteState | None, current: RemoteAgent | None) -> str | None:
     """Why ``current`` no longer matches what the plan recorded, or None if it does."""
+    return state_moved(recorded, remote_state(current))
+
+
+def state_moved(recorded: RemoteState | None, fresh: RemoteState | None) -> str | None:
+    """Why the remote state ``fresh`` differs from ``recorded``, or None if it does not."""
     if recorded is None:
-        return f"agent {current.id} appeared since the plan was made" if current else None
-    if current is None:
+        return f"agent {fresh.agent_id} appeared since the plan was made" if fresh else None
+    if fresh is None:
         return f"agent {recorded.agent_id} was deleted since the plan was made"
-    fresh = remote_state(current)
-    assert fresh is not None
+    if recorded.agent_id != fresh.agent_id:
+        return (f"the key now stands for agent {fresh.agent_id}, not {recorded.agent_id} as "
+                "when the plan was made")
     for field, what in (("version_ids", "its list of revisions"),
                         ("released_version_id", "its released revision"),
                         ("released_fingerprint", "the content of its released revision"),
@@ -97,3 +105,13 @@ def persisted_mismatches(agent: DesiredAgent, ids: Mapping[str, str],
     """Declared fields that the read-back ``revision`` does not hold (secrets redacted)."""
     view = DesiredView.of(agent, ids)
     return diff_content(view.remote_content(revision), view.id_content)
+
+
+def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
+    """Whether ``revision`` carries the marker ``resource`` writes (same project, key and
+    content hash): a read-back without it holds another writer's content."""
+    wanted = parse_marker(resource.desired.description) if resource.desired else None
+    found = parse_marker(revision.description)
+    return wanted is not None and found is not None and \
+        (found.project, found.key, found.content_hash) == \
+        (wanted.project, wanted.key, wanted.content_hash)

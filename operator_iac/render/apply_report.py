@@ -35,12 +35,20 @@ def render_apply_text(report: ApplyReport) -> str:
     for result in report.results:
         if result.outcome == "unchanged":
             continue
-        lines.append(f"  {result.key}: {OUTCOME_TEXT[result.outcome]} ({result.action})"
+        lines.append(f"  {result.key}: {outcome_text(result)} ({result.action})"
                      + (f" - {result.message}" if result.message else ""))
         lines.extend(f"      {step}" for step in result.steps)
         lines.extend(f"      warning: {v.record_error}" for v in result.smoke if v.record_error)
         lines.extend(f"      {line}" for line in _smoke_failures(result).splitlines())
     return "\n".join(lines) + "\n"
+
+
+def outcome_text(result: ResourceResult) -> str:
+    """The outcome's words; a smoke gate that could not conclude says so, not "failed"."""
+    failing = [v for v in result.smoke if not v.passed]
+    if result.outcome == "smoke_failed" and failing and all(v.incomplete for v in failing):
+        return "SMOKE TEST INCOMPLETE"
+    return OUTCOME_TEXT[result.outcome]
 
 
 def _smoke_failures(result: ResourceResult) -> str:
@@ -60,7 +68,7 @@ def render_apply_markdown(report: ApplyReport) -> str:
         if r.outcome == "unchanged":
             continue
         note = (r.message or "; ".join(r.steps)).replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| `{r.key}` | {r.action} | {OUTCOME_TEXT[r.outcome]} | "
+        lines.append(f"| `{r.key}` | {r.action} | {outcome_text(r)} | "
                      f"{r.released_version_id or r.version_id or ''} | {note} |")
     return "\n".join(lines) + "\n"
 
@@ -88,6 +96,7 @@ def _result_data(result: ResourceResult) -> dict[str, Any]:
         "rolled_back_to": result.rolled_back_to,
         "message": result.message,
         "steps": list(result.steps),
-        "smoke": [{"stage": v.stage, "passed": v.passed, "summary": v.summary,
-                   "record_error": v.record_error} for v in result.smoke],
+        "smoke": [{"stage": v.stage, "passed": v.passed, "verdict": v.word,
+                   "summary": v.summary, "record_error": v.record_error}
+                  for v in result.smoke],
     }

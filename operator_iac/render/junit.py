@@ -1,10 +1,16 @@
 """A smoke report as JUnit XML, the format CI systems show as test results.
 
-One ``<testsuite>`` per agent, one ``<testcase>`` per smoke test. A failed assertion or a
-timeout is a ``<failure>``, a platform error an ``<error>``; both carry the reason as their
-message, the details as text, and the failing run's transcript in ``<system-out>``. Agents
-whose tests could not run appear as a test case with an ``<error>``; agents without tests
-as ``<skipped>``. Built with ``xml.etree``, so escaping is never hand-made.
+One ``<testsuite>`` per agent (its revision under test as a suite property), one
+``<testcase>`` per smoke test, valid against the common ``junit-10.xsd`` that GitHub and
+GitLab test-report readers accept. A ``failed`` test is a ``<failure>``; an ``incomplete``
+test (a timeout, an assertion nothing could judge) and a platform ``error`` are an
+``<error>`` whose ``type`` says which; a quarantined test that did not pass is
+``<skipped>`` (it ran, but gates nothing). A ``flaky`` test passes, with `` [flaky]`` after
+its name and ``status="flaky"``, so test-report pages list it as such. Each test that did
+not pass cleanly carries its attempts, the failing attempt's details and transcript in
+``<system-out>``. Agents whose tests could not run appear as a test case with an
+``<error>``; agents without tests as ``<skipped>``. Built with ``xml.etree``, so escaping is
+never hand-made.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from collections.abc import Iterable
 
 from operator_iac.render.transcript import render_transcript
 from operator_iac.smoke.matchers import clip
-from operator_iac.smoke.results import Problem, SmokeReport, TestResult
+from operator_iac.smoke.results import Problem, RunResult, SmokeReport, TestResult
 
 SUITES_NAME = "operator-iac smoke"
+FLAKY_SUFFIX = " [flaky]"
 MAX_MESSAGE_CHARS = 500
 
 
@@ -42,14 +49,15 @@ def render_junit(report: SmokeReport) -> str:
         root.append(_suite(key, [t for t in report.tests if t.agent_key == key],
                            [p for p in report.problems if p.agent_key == key],
                            [p for p in report.skipped if p.agent_key == key]))
-    _count(root, root.findall("testsuite"))
+    _count(root, root.findall("testsuite"), ("tests", "failures", "errors"))
     root.set("time", _seconds(report.duration_ms))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _count(element: ET.Element, suites: Iterable[ET.Element]) -> None:
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+def _count(element: ET.Element, suites: Iterable[ET.Element], names: Iterable[str]) -> None:
+    # <testsuites> has no "skipped" attribute in junit-10.xsd; <testsuite> has.
+    totals = dict.fromkeys(names, 0)
     for suite in suites:
         for name in totals:
             totals[name] += int(suite.get(name, "0"))
@@ -60,6 +68,10 @@ def _count(element: ET.Element, suites: Iterable[ET.Element]) -> None:
 def _suite(key: str, tests: list[TestResult], problems: list[Problem],
            skipped: list[Problem]) -> ET.Element:
     suite = ET.Element("testsuite", name=key)
+    revisions = list(dict.fromkeys(t.version_id for t in tests))
+    if revisions:
+        ET.SubElement(suite, "properties").extend(
+            ET.Element("property", name="version_id", value=v) for v in revisions)
     for test in tests:
         suite.append(_case(test))
     for problem in problems:
@@ -79,21 +91,35 @@ def _suite(key: str, tests: list[TestResult], problems: list[Problem],
 
 
 def _case(test: TestResult) -> ET.Element:
-    case = ET.Element("testcase", classname=test.agent_key, name=_clean(test.test_name),
-                      time=_seconds(test.duration_ms))
-    ET.SubElement(case, "properties").extend([
-        ET.Element("property", name="version_id", value=test.version_id),
-        ET.Element("property", name="pass_rate", value=f"{test.pass_rate:g}"),
-    ])
+    verdict = test.verdict
+    name = _clean(test.test_name) + (FLAKY_SUFFIX if verdict == "flaky" else "")
+    status = "quarantined" if test.quarantined and verdict != "passed" else verdict
+    case = ET.Element("testcase", classname=test.agent_key, name=name,
+                      time=_seconds(test.duration_ms), status=status)
     run = test.failing_run()
     if run is None:
         return case
-    tag = "error" if test.outcome == "error" else "failure"
-    problem = ET.SubElement(case, tag, message=_short(test.reason()), type=test.outcome)
+    if test.quarantined:
+        ET.SubElement(case, "skipped", message=_short(f"quarantined, {verdict}: "
+                                                      f"{test.reason()}"))
+    elif verdict in ("error", "incomplete"):
+        _problem(case, "error", test, run)
+    elif verdict == "failed":
+        _problem(case, "failure", test, run)
+    out = ET.SubElement(case, "system-out")
+    out.text = _clean("\n".join([f"{verdict}: {test.attempts_line()}",
+                                  f"attempt {run.attempt}: {run.reason()}", *_details(run),
+                                  "", render_transcript(run.events,
+                                                        conversation_id=run.conversation_id)]))
+    return case
+
+
+def _problem(case: ET.Element, tag: str, test: TestResult, run: RunResult) -> None:
+    problem = ET.SubElement(case, tag, message=_short(test.reason()), type=test.verdict)
+    problem.text = _clean("\n".join(_details(run)))
+
+
+def _details(run: RunResult) -> list[str]:
     details = [run.error] if run.error else []
     details += [a.message() for a in run.failures]
-    details += [f"note: {note}" for note in run.notes]
-    problem.text = _clean("\n".join(details))
-    out = ET.SubElement(case, "system-out")
-    out.text = _clean(render_transcript(run.events, conversation_id=run.conversation_id))
-    return case
+    return details + [f"note: {note}" for note in run.notes]

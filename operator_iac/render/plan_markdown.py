@@ -28,7 +28,8 @@ from operator_iac.render.plan_common import (
 
 DEFAULT_BUDGET = 60_000
 _NOTE_RESERVE = 1_000  # room kept for the truncation note
-_CELL_LIMIT = 80
+_CELL_LIMIT = 80  # a structured value (list, mapping) in a table cell
+_LINE_LIMIT = 2_000  # a one-line string (a name, a description) is shown whole up to this
 _ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "delete": "🗑️",
           "no-op": "✔️"}
 _WARNING_ICONS = {"blocked": "⛔", "drift": "⚠️", "foreign_draft": "⚠️"}
@@ -125,12 +126,24 @@ def _header(plan: Plan) -> str:
 def _table(resources: tuple[ResourcePlan, ...]) -> str:
     if not resources:
         return "No changes. The platform matches the declarations."
-    rows = ["| | Agent | Kind | Action | Changes | Notes |", "|---|---|---|---|---|---|"]
+    # Reviewers look agents up in the dashboard by name and id, so both stand beside the key.
+    rows = ["| | Agent | Name | ID | Kind | Action | Changes | Notes |",
+            "|---|---|---|---|---|---|---|---|"]
     for r in resources:
         kind = r.kind.replace("_agent", "")
-        rows.append(f"| {_ICONS[r.action]} | `{r.key}` | {kind} | {r.action} | "
+        agent_id = f"`{r.agent_id}`" if r.agent_id else "new"
+        rows.append(f"| {_ICONS[r.action]} | `{r.key}` | {_cell(platform_name(r))} | "
+                    f"{agent_id} | {kind} | {r.action} | "
                     f"{len(r.changes)} | {_cell(', '.join(_flags(r)))} |")
     return "\n".join(rows)
+
+
+def platform_name(resource: ResourcePlan) -> str:
+    """The name the platform shows now: before a rename, the old one."""
+    renamed = next((c for c in resource.changes if c.path == "name"), None)
+    if renamed is not None and isinstance(renamed.before, str):
+        return renamed.before
+    return resource.name
 
 
 def _flags(resource: ResourcePlan) -> list[str]:
@@ -171,7 +184,8 @@ def _truncation_note(cuts: _Cuts) -> str:
 def _section(resource: ResourcePlan, allowance: int | None) -> str:
     agent_id = f" `{resource.agent_id}`" if resource.agent_id else ""
     lines = [f"#### {_ICONS[resource.action]} `{resource.key}` · {resource.action}", "",
-             f"{KIND_LABELS[resource.kind].capitalize()}{agent_id} "
+             f"{KIND_LABELS[resource.kind].capitalize()} "
+             f"**{_cell(platform_name(resource))}**{agent_id} "
              f"{ACTION_PHRASES[resource.action]}."]
     for warning in resource_warnings(resource):
         lines += ["", f"> {_warning_line(warning)}"]
@@ -239,7 +253,8 @@ def _sentence(text: str) -> str:
 def _code(value: object) -> str:
     if value is None:
         return ""
-    return f"<code>{_cell(format_value(value, _CELL_LIMIT))}</code>"
+    one_line = isinstance(value, str) and "\n" not in value
+    return f"<code>{_cell(format_value(value, _LINE_LIMIT if one_line else _CELL_LIMIT))}</code>"
 
 
 def _cell(text: str) -> str:

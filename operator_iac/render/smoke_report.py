@@ -1,21 +1,41 @@
 """A smoke report as text (for people and CI logs) or JSON (for scripts).
 
-Text: a summary line, one line per test, and for each test that did not pass its failed
-assertions (what was expected, what was seen, in which turn) followed by the transcript of
-the failing run, because the person reading a CI log needs the conversation, not a stack
-trace. JSON carries the same, with the transcript as entries. Pure functions.
+Text: a summary line, one line per test with its verdict (and its attempts when it had
+several), and for each test that did not pass cleanly (flaky ones too) the failing attempt's
+assertions (what was expected, what was seen, in which turn) followed by its transcript,
+because the person reading a CI log needs the conversation, not a stack trace. JSON carries
+the same, with the transcript as entries. Pure functions.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from operator_iac.render.transcript import render_transcript, transcript_json
-from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
+from operator_iac.smoke.results import (
+    VERDICTS,
+    RunResult,
+    SmokeReport,
+    TestResult,
+    format_duration,
+)
+from operator_iac.spec.smoke_rules import pass_hat
 
-LABELS = {"passed": "PASS", "failed": "FAIL", "timeout": "TIMEOUT", "error": "ERROR"}
+LABELS = {"passed": "PASS", "flaky": "FLAKY", "failed": "FAIL", "incomplete": "INCOMPLETE",
+          "error": "ERROR"}
+WIDTH = 8  # labels are padded to this width (a longer one is followed by one space)
 INDENT = "    "
+
+
+def _label(text: str) -> str:
+    return f"{text:<{WIDTH}}" if len(text) < WIDTH else text + " "
+
+
+def _shown(test: TestResult) -> bool:
+    """Whether a test's details belong in the report: it did not pass cleanly."""
+    return test.verdict != "passed"
 
 
 def _indent(text: str, prefix: str = INDENT) -> list[str]:
@@ -27,12 +47,12 @@ def render_smoke_text(report: SmokeReport, *, transcripts: bool = True) -> str:
     lines = [f"Smoke tests: {report.summary()} ({format_duration(report.duration_ms)})"]
     for test in report.tests:
         lines.append(_test_line(test))
-        if not test.passed:
+        if _shown(test):
             lines.extend(_failure_details(test, transcripts))
     for problem in report.problems:
-        lines.append(f"{'NOT RUN':<8}{problem.agent_key}: {problem.message}")
+        lines.append(f"{_label('NOT RUN')}{problem.agent_key}: {problem.message}")
     for skipped in report.skipped:
-        lines.append(f"{'SKIP':<8}{skipped.agent_key}: {skipped.message}")
+        lines.append(f"{_label('SKIP')}{skipped.agent_key}: {skipped.message}")
     return "\n".join(lines)
 
 
@@ -41,18 +61,19 @@ def render_smoke_failures(report: SmokeReport, *, transcripts: bool = True) -> s
     for reports that embed a smoke report, such as apply's."""
     lines: list[str] = []
     for test in report.tests:
-        if not test.passed:
+        if _shown(test):
             lines.append(_test_line(test))
             lines.extend(_failure_details(test, transcripts))
-    lines += [f"{'NOT RUN':<8}{p.agent_key}: {p.message}" for p in report.problems]
+    lines += [f"{_label('NOT RUN')}{p.agent_key}: {p.message}" for p in report.problems]
     return "\n".join(lines)
 
 
 def _test_line(test: TestResult) -> str:
-    label = LABELS[test.outcome]
-    runs = f", {test.passes}/{len(test.runs)} runs passed" if len(test.runs) > 1 else ""
-    return (f"{label:<8}{test.agent_key}: {test.test_name} "
-            f"({test.version_id}, {format_duration(test.duration_ms)}{runs})")
+    label = _label(LABELS[test.verdict])
+    runs = f", {test.attempts_line()}" if len(test.runs) > 1 else ""
+    quarantined = " [quarantined: does not gate]" if test.quarantined else ""
+    return (f"{label}{test.agent_key}: {test.test_name} "
+            f"({test.version_id}, {format_duration(test.duration_ms)}{runs}){quarantined}")
 
 
 def _failure_details(test: TestResult, transcripts: bool) -> list[str]:
@@ -61,9 +82,9 @@ def _failure_details(test: TestResult, transcripts: bool) -> list[str]:
         return []
     lines: list[str] = []
     if len(test.runs) > 1:
-        lines.append(f"{INDENT}{test.passes} of {len(test.runs)} runs passed; "
-                     f"min_pass_rate {test.min_pass_rate:g} not reached. Attempt "
-                     f"{run.attempt}:")
+        held = "held" if test.passed else "not met"
+        lines.append(f"{INDENT}{test.passes} of {len(test.runs)} attempts passed; pass rule "
+                     f"{test.rule} {held}. Attempt {run.attempt} ({run.outcome}):")
     lines.extend(_run_details(run))
     if transcripts:
         lines.append(f"{INDENT}Transcript:")
@@ -92,8 +113,9 @@ def smoke_report_data(report: SmokeReport) -> dict[str, Any]:
     return {
         "passed": report.passed,
         "exit_code": report.exit_code(),
-        "summary": {o: counts[o] for o in ("passed", "failed", "timeout", "error")} | {
+        "summary": {o: counts[o] for o in (*VERDICTS, "quarantined")} | {
             "not_run": len(report.problems), "duration_ms": round(report.duration_ms)},
+        "warnings": report.warnings(),
         "tests": [_test_data(test) for test in report.tests],
         "problems": [{"agent": p.agent_key, "message": p.message} for p in report.problems],
         "skipped": [{"agent": p.agent_key, "message": p.message} for p in report.skipped],
@@ -103,8 +125,12 @@ def smoke_report_data(report: SmokeReport) -> dict[str, Any]:
 def _test_data(test: TestResult) -> dict[str, Any]:
     return {
         "agent": test.agent_key, "test": test.test_name, "version_id": test.version_id,
-        "outcome": test.outcome, "reason": test.reason() or None,
-        "pass_rate": round(test.pass_rate, 4), "min_pass_rate": test.min_pass_rate,
+        "verdict": test.verdict, "outcome": test.verdict, "quarantined": test.quarantined,
+        "reason": test.reason() or None, "pass_rule": str(test.rule),
+        "attempts": len(test.runs), "passes": test.passes,
+        "pass_rate": round(test.pass_rate, 4), "min_pass_rate": test.rule.required_share,
+        "pass_hat": {str(k): round(pass_hat(test.passes, len(test.runs), k), 4)
+                     for k in range(1, len(test.runs) + 1)},
         "runs": [_run_data(run) for run in test.runs],
     }
 
@@ -115,7 +141,8 @@ def _run_data(run: RunResult) -> dict[str, Any]:
         "conversation_id": run.conversation_id, "error": run.error or None,
         "duration_ms": round(run.duration_ms), "notes": list(run.notes),
         "assertions": [{"kind": a.kind, "description": a.description, "passed": a.passed,
-                        "turn": a.turn, "expected": a.expected or None,
+                        "turn": a.turn, "evaluable": a.evaluable,
+                        "expected": a.expected or None,
                         "seen": a.seen or None} for a in run.assertions],
     }
     if run.outcome != "passed":
@@ -123,8 +150,22 @@ def _run_data(run: RunResult) -> dict[str, Any]:
     return data
 
 
-def render_smoke_json(report: SmokeReport) -> str:
-    return json.dumps(smoke_report_data(report), indent=2, ensure_ascii=False)
+def render_smoke_json(report: SmokeReport,
+                      replay: tuple[str, Sequence[str]] | None = None) -> str:
+    """The report as JSON; a replay adds ``replay: {conversation_id, differences}``."""
+    data = smoke_report_data(report)
+    if replay is not None:
+        data["replay"] = {"conversation_id": replay[0], "differences": list(replay[1])}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def render_replay_text(conversation_id: str, differences: Sequence[str]) -> str:
+    """How a replay differs from the conversation it replayed."""
+    if not differences:
+        return (f"Replay of {conversation_id}: the same tool calls, replies and end status as "
+                "the original.")
+    lines = [f"Replay of {conversation_id}: {len(differences)} difference(s) from the original:"]
+    return "\n".join(lines + [f"{INDENT}{line}" for line in differences])
 
 
 # ---- Markdown (job summaries) ------------------------------------------------------------
@@ -132,17 +173,25 @@ def render_smoke_json(report: SmokeReport) -> str:
 
 def render_smoke_markdown(report: SmokeReport) -> str:
     """A table of tests, and each failure's details and transcript folded in ``<details>``."""
-    lines = [f"### Smoke tests: {report.summary()}", "", "| Result | Agent | Test | Revision |",
-             "|---|---|---|---|"]
-    lines += [f"| {LABELS[t.outcome]} | `{t.agent_key}` | {_cell(t.test_name)} | "
+    lines = [f"### Smoke tests: {report.summary()}", "",
+             "| Result | Agent | Test | Attempts | Revision |", "|---|---|---|---|---|"]
+    lines += [f"| {_markdown_label(t)} | `{t.agent_key}` | {_cell(t.test_name)} | "
+              f"{t.passes}/{len(t.runs)} (pass^{len(t.runs)} {t.pass_hat:.0%}) | "
               f"`{t.version_id}` |" for t in report.tests]
-    lines += [f"| NOT RUN | `{p.agent_key}` | {_cell(p.message)} | |" for p in report.problems]
+    lines += [f"| NOT RUN | `{p.agent_key}` | {_cell(p.message)} | | |"
+              for p in report.problems]
+    lines += [f"> warning: {_cell(line)}" for line in report.warnings()]
     for test in report.tests:
-        if not test.passed:
+        if _shown(test):
             details = "\n".join(_failure_details(test, transcripts=True))
             lines += ["", f"<details><summary>{test.agent_key}: {_cell(test.test_name)}"
                       "</summary>", "", "```text", details, "```", "", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_label(test: TestResult) -> str:
+    label = LABELS[test.verdict]
+    return f"{label} (quarantined)" if test.quarantined else label
 
 
 def _cell(text: str) -> str:

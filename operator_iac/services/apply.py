@@ -20,14 +20,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_iac.apply.report import ApplyOptions, ApplyReport
-from operator_iac.errors import ConflictError, ForeignDraftError, UsageError
+from operator_iac.errors import ConflictError, ForeignDraftError, NotFoundError, UsageError
 from operator_iac.plan.model import PlanOptions
 from operator_iac.services.feedback import QUIET, Confirm, Feedback, Say
-from operator_iac.services.plan import PlannedRun, load_saved_plan, make_plan
+from operator_iac.services.plan import (
+    PlannedRun,
+    load_saved_plan,
+    make_plan,
+    saved_plan_breaches,
+)
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.plan.model import Plan
+    from operator_iac.plan.model import Plan, ResourcePlan
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import DesiredAgent
@@ -151,7 +156,8 @@ def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOpt
 def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions | None = None,
           smoke_gate: SmokeGate | None = None, progress: Say | None = None,
           via_promotion: bool = False) -> ApplyReport:
-    """Check the route and the plan (``preflight``), then carry it out
+    """Check the route and the plan (``preflight``), check that the platform still holds what
+    the plan was made from (``prewrite_breaches``), then carry it out
     (``operator_iac.apply.executor``). ``via_promotion`` is for ``promote`` only, which has
     checked the source environment."""
     from operator_iac.apply.executor import execute_plan
@@ -159,5 +165,38 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
     check_route(planned.target, via_promotion=via_promotion)
     options = options or ApplyOptions()
     preflight(planned.plan, planned.desired, options)
+    breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
+    if breaches:
+        return ApplyReport.refused(planned.plan, breaches)
     return execute_plan(planned.plan, planned.desired, client, options=options,
                         smoke_gate=smoke_gate, progress=progress)
+
+
+def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
+                      parallelism: int = 8) -> dict[str, str]:
+    """Before the first write, why the plan no longer holds, by key (empty: it holds).
+
+    A saved plan is derived again from the declarations and the platform and must come out
+    the same (``services.plan.saved_plan_breaches``), agents it leaves alone included. A plan
+    made in this run is re-checked on every agent it changes: each must still show the
+    revisions the plan read. The re-check right before each write stays (the executor's).
+    """
+    if planned.saved_from is not None:
+        return saved_plan_breaches(planned, client, parallelism=parallelism)
+    from operator_iac.api.pool import WorkPool
+    from operator_iac.plan.writes import remote_moved
+    from operator_iac.state.fetch import fetch_agent
+
+    affected = [r for r in planned.plan.resources if r.action != "no-op" and r.remote]
+
+    def moved(resource: ResourcePlan) -> str | None:
+        assert resource.remote is not None
+        try:
+            current = fetch_agent(client, resource.kind, resource.remote.agent_id)
+        except NotFoundError:
+            current = None
+        return remote_moved(resource.remote, current)
+
+    with WorkPool(client, parallelism=parallelism) as pool:
+        reasons = pool.map(moved, affected)
+    return {r.key: reason for r, reason in zip(affected, reasons, strict=True) if reason}

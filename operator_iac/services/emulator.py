@@ -77,6 +77,21 @@ def serve(request: ServeRequest, on_ready: Callable[[EmulatorServer], None]) -> 
         server.serve_forever(on_ready=on_ready)
 
 
+def key_variables(project_file: Path | None) -> list[tuple[str | None, str]]:
+    """(environment, variable) for every API-key variable the project's environments read,
+    so the emulator can say what to export; ``(None, OPERATOR_API_KEY)`` without a readable
+    project file (the emulator runs without one, so a broken file is no error here)."""
+    from operator_iac.settings import Settings
+    from operator_iac.spec.project import read_project_file
+    from operator_iac.spec.project_file import DEFAULT_API_KEY_ENV
+
+    file = Settings(project_file=project_file).find_project_file()
+    spec = read_project_file(file)[0] if file is not None and file.is_file() else None
+    if spec is None or not spec.environments:
+        return [(None, DEFAULT_API_KEY_ENV)]
+    return [(name, env.api_key_env) for name, env in spec.environments.items()]
+
+
 def start_in_process() -> EmulatorServer:
     """A started emulator on a free loopback port, for one command; the caller stops it."""
     from operator_iac.emulator.server import start_in_process as start

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
 from operator_iac.importing.convert import AgentDocument, to_document
+from operator_iac.importing.credentials import CredentialHint, find_credentials
 from operator_iac.importing.results import FileText, ImportedAgent, ImportOptions, ImportReport
 from operator_iac.importing.selection import (
     Chosen,
@@ -29,7 +30,7 @@ from operator_iac.importing.selection import (
 )
 from operator_iac.importing.yaml_text import render_document
 from operator_iac.services.validate import validate_paths
-from operator_iac.spec.project import AGENT_SUFFIXES
+from operator_iac.spec.discovery import agent_files_in
 from operator_iac.state.fetch import fetch_snapshot, read_revision
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
@@ -115,41 +116,43 @@ def _revision(agent: RemoteAgent, version: RemoteVersion,
 
 
 def agent_files(selection: Selection, agents_dir: Path) -> tuple[ImportedAgent, ...]:
-    """The files of every chosen agent (pure apart from looking for an existing ``.yml``)."""
+    """The files of every chosen agent (pure apart from looking for existing agent files)."""
+    existing = {path.stem: path for path in agent_files_in(agents_dir)} \
+        if agents_dir.is_dir() else {}
     edges: dict[str, set[str]] = {}
     imported = []
     for chosen in selection.chosen:
         keys = transfer_keys(chosen, selection, edges)
         document = to_document(chosen.agent.kind, chosen.revision, chosen.key, keys)
-        imported.append(_imported(chosen, document, agents_dir))
+        path = existing.get(chosen.key, agents_dir / f"{chosen.key}.yaml")
+        imported.append(_imported(chosen, document, path))
     return tuple(imported)
 
 
-def _imported(chosen: Chosen, document: AgentDocument, agents_dir: Path) -> ImportedAgent:
-    files = [FileText(_agent_path(agents_dir, chosen.key),
-                      render_document(document.data, _header(chosen, document)))]
+def _imported(chosen: Chosen, document: AgentDocument, path: Path) -> ImportedAgent:
+    """``path`` is the file that declares this key already (in any folder, ``.yml`` or
+    ``.yaml``), else ``<agents_dir>/<key>.yaml``."""
+    credentials = find_credentials(document.data)
+    files = [FileText(path, render_document(document.data,
+                                            _header(chosen, document, credentials)))]
     if document.prompt_file is not None and document.prompt_text is not None:
-        files.append(FileText(agents_dir / document.prompt_file, document.prompt_text))
+        files.append(FileText(path.parent / document.prompt_file, document.prompt_text))
     return ImportedAgent(chosen.key, chosen.agent.id, chosen.agent.kind, chosen.revision.name,
                          chosen.revision.version_id, chosen.reason, tuple(files),
-                         document.extra_paths, chosen.managed)
+                         document.extra_paths, chosen.managed, credentials)
 
 
-def _agent_path(agents_dir: Path, key: str) -> Path:
-    """``<key>.yaml``, or the ``.yml`` file that already declares this key."""
-    for suffix in AGENT_SUFFIXES:
-        existing = agents_dir / f"{key}{suffix}"
-        if existing.exists():
-            return existing
-    return agents_dir / f"{key}.yaml"
-
-
-def _header(chosen: Chosen, document: AgentDocument) -> str:
+def _header(chosen: Chosen, document: AgentDocument,
+            credentials: tuple[CredentialHint, ...]) -> str:
     lines = [f"Imported by `operator-iac import` from {chosen.revision.version_id}."]
     if document.extra_paths:
         lines.append("config.extra keeps, as the platform holds them, fields operator-iac "
                      "does not model:")
         lines.append("  " + ", ".join(document.extra_paths))
+    if credentials:
+        lines.append("These values look like credentials: replace each with ${env:NAME} "
+                     "before committing:")
+        lines.extend(f"  {hint}" for hint in credentials)
     return "\n".join(lines)
 
 

@@ -25,16 +25,20 @@ if TYPE_CHECKING:
 # CI systems name the commit being built; a plain checkout asks git.
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
 COMMIT_LENGTH = 12
+# A plan holds every selected agent's content and prompt diff: a few MiB at most in practice.
+MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """A plan together with the declarations it was made from (secrets resolved) and the
-    target it was made for (None only when built by hand)."""
+    """A plan together with the declarations it was made from (secrets resolved), the
+    target it was made for (None only when built by hand), and the file it was saved in."""
 
     plan: Plan
     desired: dict[str, DesiredAgent]
     target: Target | None = None
+    # The file a saved plan was read from: apply derives it again and compares before writing.
+    saved_from: Path | None = None
 
 
 def current_commit(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
@@ -59,18 +63,38 @@ def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | 
 
     ``smoke=False`` (``--no-smoke``) makes the plan say that no smoke test will run.
     """
+    desired = target.desired(environ)
+    plan = _build(target, client, desired, options=options, parallelism=parallelism,
+                  commit=current_commit(target.project.root, environ), feedback=feedback)
+    return PlannedRun(plan if smoke else without_smoke(plan), desired, target)
+
+
+def _build(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
+           options: PlanOptions | None, parallelism: int, commit: str | None,
+           feedback: Feedback) -> Plan:
     from operator_iac.plan.builder import build_plan
     from operator_iac.state.fetch import fetch_snapshot
 
-    desired = target.desired(environ)
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
         snapshot = fetch_snapshot(client, parallelism=parallelism)
-    plan = build_plan(desired, snapshot, project=target.project.name,
-                      environment=target.env_name, options=options,
-                      commit=current_commit(target.project.root, environ),
+    return build_plan(desired, snapshot, project=target.project.name,
+                      environment=target.env_name, options=options, commit=commit,
                       protect=target.protected)
-    return PlannedRun(plan if smoke else without_smoke(plan), desired, target)
+
+
+def saved_plan_breaches(planned: PlannedRun, client: OperatorClient, *, parallelism: int = 8,
+                        feedback: Feedback = QUIET) -> dict[str, str]:
+    """Derive a saved plan again from its declarations and the platform now; why the result
+    is not the saved plan, by key (``plan.contract``). Empty: the saved plan still holds."""
+    from operator_iac.plan.contract import contract_breaches
+
+    saved = planned.plan
+    if planned.target is None:
+        raise ValueError("a saved plan is checked against the target it was loaded for")
+    fresh = _build(planned.target, client, planned.desired, options=saved.options,
+                   parallelism=parallelism, commit=saved.commit, feedback=feedback)
+    return contract_breaches(saved, fresh)
 
 
 def without_smoke(plan: Plan) -> Plan:
@@ -87,21 +111,47 @@ def load_saved_plan(path: Path, target: Target, environ: Mapping[str, str] | Non
     """
     from operator_iac.plan.model import Plan
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"{path}: cannot read the plan file ({exc})") from exc
-    plan = Plan.from_json(text, source=str(path))
+    plan = Plan.from_json(read_plan_file(path), source=str(path))
+    check_made_for(plan, target, path)
+    desired = target.desired(environ)
+    check_declarations_unchanged(plan, desired)
+    return PlannedRun(plan if smoke else without_smoke(plan), desired, target, saved_from=path)
+
+
+def check_made_for(plan: Plan, target: Target, path: Path) -> None:
+    """A saved plan is applied only to the project, environment and platform it was made
+    for. Another project or platform is a conflict naming both (exit 5): the plan's remote
+    revisions say nothing about that platform. Another environment is a usage mistake."""
     if plan.project != target.project.name:
-        raise UsageError(f"{path}: the plan is for project {plan.project!r}, "
-                         f"not {target.project.name!r}")
+        raise StalePlanError(f"{path}: the plan was made for project {plan.project!r}, not "
+                             f"{target.project.name!r}; make a new plan")
     if plan.environment != target.env_name:
         raise UsageError(f"{path}: the plan is for environment {plan.environment!r}; "
                          f"pass --env {plan.environment}" if plan.environment else
                          f"{path}: the plan was made without an environment")
-    desired = target.desired(environ)
-    check_declarations_unchanged(plan, desired)
-    return PlannedRun(plan if smoke else without_smoke(plan), desired, target)
+    if _same_platform(plan.api_url) != _same_platform(target.api_url):
+        raise StalePlanError(f"{path}: the plan was made for the platform at {plan.api_url}, "
+                             f"not {target.api_url}; make a new plan against this platform")
+
+
+def _same_platform(url: str) -> str:
+    return url.strip().rstrip("/").lower()
+
+
+def read_plan_file(path: Path) -> str:
+    """The text of a saved plan: a regular file within ``MAX_PLAN_FILE_BYTES``, checked before
+    anything is read (a device or a FIFO fails at once), in UTF-8."""
+    from operator_iac.spec.loader import UnreadableFile, read_bounded
+
+    try:
+        raw = read_bounded(path, MAX_PLAN_FILE_BYTES, "plan file")
+    except UnreadableFile as exc:
+        raise PlanFileError(f"{path}: {exc}") from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(f"{path}: the plan file is not UTF-8 text (byte {exc.start}); "
+                            "make a new plan") from exc
 
 
 def check_declarations_unchanged(plan: Plan, desired: Mapping[str, DesiredAgent]) -> None:

@@ -12,7 +12,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import OperationError, SmokeTestFailedError, UsageError
+from operator_iac.errors import (
+    OperationError,
+    SmokeIncompleteError,
+    SmokeTestFailedError,
+    UsageError,
+)
 from operator_iac.plan.rollback import RollbackPlan, choose_revision, plan_rollback
 from operator_iac.services.feedback import QUIET, Confirm, Feedback
 from operator_iac.services.history import load_agent
@@ -89,7 +94,11 @@ class RollbackRun:
         failed during them)."""
         if self.verdict is None or self.verdict.passed:
             return 0
-        return 1 if self.verdict.platform_error else SmokeTestFailedError.exit_code
+        if self.verdict.platform_error:
+            return 1
+        if self.verdict.incomplete:
+            return SmokeIncompleteError.exit_code
+        return SmokeTestFailedError.exit_code
 
 
 def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequest, *,

@@ -5,6 +5,7 @@ marker, picks the revision asked for (``released``, ``draft`` or ``vN``), and ru
 smoke tests against it. Agents that cannot be tested (not deployed, no such revision) are
 reported as problems, which make the command exit 1; agents without smoke tests are skipped.
 A run of the released revisions is recorded on the platform: it is what ``promote`` checks.
+``replay_conversation`` drives a past conversation's user turns against a revision instead.
 """
 
 from __future__ import annotations
@@ -149,3 +150,41 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
         record_smoke_report(client, report, project=target.project.name, warn=warn)
         report = replace(report, unrecorded=tuple(unrecorded))
     return report
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A conversation's user turns driven again against a revision: the smoke report of the
+    test made from it, and how the new run differs from the original."""
+
+    conversation_id: str
+    report: SmokeReport
+    differences: tuple[str, ...]
+
+
+def replay_conversation(target: Target, client: OperatorClient, key: str,
+                        conversation_id: str, *, version: str = "released",
+                        keep_conversations: bool = False,
+                        feedback: Feedback = QUIET) -> Replay:
+    """``smoke KEY --replay CONV_ID``: the test ``transcript --to-test`` would write, run
+    against the chosen revision of ``key``, compared with the original conversation."""
+    from operator_iac.services.transcript import conversation_test
+    from operator_iac.smoke.from_conversation import differences, ended_status, observe
+    from operator_iac.spec.models import SmokeTest
+
+    desired = target.desired()
+    check_keys([key], desired)
+    made = conversation_test(client, conversation_id, target=target)
+    test = SmokeTest.model_validate(made.data)
+    feedback.info(f"Replaying the {len(test.turns)} turn(s) of {conversation_id} on {key}")
+    report = smoke_environment(client, target.project.name,
+                               {**desired, key: replace(desired[key], smoke=(test,))},
+                               keys=[key], version=parse_version(version),
+                               env_name=target.env_name, keep_conversations=keep_conversations,
+                               progress=feedback.info)
+    runs = [run for t in report.tests for run in t.runs]
+    if not runs:
+        return Replay(conversation_id, report, ())
+    events = runs[0].events
+    found = differences(made.turns, observe(events), made.status, ended_status(events))
+    return Replay(conversation_id, report, tuple(found))

@@ -17,11 +17,10 @@ from pathlib import Path
 from operator_iac.errors import Diagnostic, ProjectFileError
 from operator_iac.settings import PROJECT_FILE_NAME, Settings
 from operator_iac.spec.agent_file import AgentFile
+from operator_iac.spec.discovery import AGENT_SUFFIXES, agent_files_in
 from operator_iac.spec.environments import check_environments
-from operator_iac.spec.loader import START, YamlDocument, display_path
+from operator_iac.spec.loader import START, YamlDocument, display_path, real_path
 from operator_iac.spec.project import (
-    AGENT_SUFFIXES,
-    agent_files_in,
     find_project_file,
     load_agents,
     missing_agents_dir,
@@ -83,7 +82,7 @@ def _units_for_paths(paths: Sequence[Path], project_file: Path | None,
 
 
 def _unique(paths: list[Path]) -> list[Path]:
-    return list({p.resolve(): p for p in paths}.values())
+    return list({real_path(p): p for p in paths}.values())
 
 
 def _loose_unit(files: list[Path], project_file: Path | None) -> _Unit:
@@ -94,13 +93,13 @@ def _loose_unit(files: list[Path], project_file: Path | None) -> _Unit:
     spec, doc, _ = read_project_file(candidate)
     if spec is None or doc is None:
         return _Unit(candidate, files) if project_file else _Unit(None, files)
-    agents_dir = (doc.path.parent / spec.agents_dir).resolve()
-    inside = all(f.resolve().parent == agents_dir for f in files)
+    agents_dir = real_path(doc.path.parent / spec.agents_dir)
+    inside = all(real_path(f.parent).is_relative_to(agents_dir) for f in files)
     if not inside and project_file is None:
         return _Unit(None, files)
     siblings = agent_files_in(agents_dir) if agents_dir.is_dir() else []
-    chosen = {f.resolve() for f in files}
-    return _Unit(candidate, files, [p for p in siblings if p.resolve() not in chosen])
+    chosen = {real_path(f) for f in files}
+    return _Unit(candidate, files, [p for p in siblings if real_path(p) not in chosen])
 
 
 def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
@@ -108,7 +107,8 @@ def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
     spec, doc, diagnostics, targets = _open(unit)
     if targets is None:
         return diagnostics, 0, 0
-    agents, found = load_agents([*targets, *unit.context])
+    agents, found = load_agents([*targets, *unit.context],
+                                doc.path.parent if doc is not None else None)
     if spec is not None and doc is not None:
         found += check_environments(agents, spec, doc)
     reported = _reported_files(targets, list(agents.values()), doc)

@@ -10,7 +10,7 @@ judges it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from operator_iac.api.events import (
@@ -22,6 +22,7 @@ from operator_iac.api.events import (
     Event,
 )
 from operator_iac.api.models import Procedure
+from operator_iac.smoke.event_assertions import agent_interrupted, context_updated, notice_sent
 from operator_iac.smoke.matchers import (
     check_fields,
     decode_json,
@@ -37,17 +38,21 @@ from operator_iac.smoke.results import AssertionResult
 from operator_iac.smoke.turns import (
     ToolCallView,
     agent_messages,
+    has_subsecond,
     split_turns,
     timestamp_ms,
     tool_calls,
     turn_of_each,
 )
 from operator_iac.spec.assertions import (
+    AgentInterrupted,
     AgentSays,
+    ContextUpdated,
     EndedWithStatus,
     MaxTotalTime,
     MaxTurnLatency,
     NoServerErrors,
+    NoticeSent,
     NoToolErrors,
     ProcedureRan,
     ToolCalled,
@@ -66,6 +71,9 @@ class Evidence:
     """What one run observed: the SSE events, and the procedures of the conversation."""
 
     events: Sequence[Event]
+    # Event id -> when the client received it (monotonic ms), to time replies when the
+    # platform's timestamps have whole seconds only.
+    arrivals: Mapping[str, float] = field(default_factory=dict)
     procedures: Sequence[Procedure] = ()
     # Procedural agent key -> platform id, and key -> output_schema, for ``procedure``.
     agent_ids: Mapping[str, str] = field(default_factory=dict)
@@ -93,9 +101,12 @@ def evaluate_test(test: SmokeTest, evidence: Evidence) -> list[AssertionResult]:
     results: list[AssertionResult] = []
     for position, declared in enumerate(test.turns):
         index = position + offset
-        events = turns[index].events if index < len(turns) else ()
-        scope = Scope(events, index, evidence)
-        results.extend(evaluate(assertion, scope) for assertion in declared.expect)
+        happened = index < len(turns)
+        scope = Scope(turns[index].events if happened else (), index, evidence)
+        judged = (evaluate(assertion, scope) for assertion in declared.expect)
+        # No event of a turn that never happened could satisfy (or refute) its assertions.
+        results.extend(judged if happened else
+                       (replace(r, passed=False, evaluable=False) for r in judged))
     whole = Scope(evidence.events, None, evidence)
     results.extend(evaluate(assertion, whole) for assertion in test.expect)
     return results
@@ -108,8 +119,9 @@ def evaluate(assertion: StrictModel, scope: Scope) -> AssertionResult:
 
 
 def _result(kind: str, description: str, scope: Scope, passed: bool, expected: str = "",
-            seen: str = "") -> AssertionResult:
-    return AssertionResult(kind, description, passed, scope.turn, expected, seen)
+            seen: str = "", evaluable: bool = True) -> AssertionResult:
+    return AssertionResult(kind, description, passed, scope.turn, expected, seen, evaluable)
+
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -158,12 +170,17 @@ def _tool_called(assertion: ToolCalled, scope: Scope) -> AssertionResult:
     wanted = assertion.tool_called
     conditions = [f"{path} {describe(m)}" for path, m in wanted.arguments.items()]
     suffix = f" with {' and '.join(conditions)}" if conditions else ""
-    description = f"tool_called {wanted.name}{suffix}"
-    calls = tool_calls(scope.events)
+    window = ""
+    events = scope.events
+    if wanted.within_turns is not None:
+        events = _window(scope, wanted.within_turns)
+        window = f" within {wanted.within_turns} turn(s)"
+    description = f"tool_called {wanted.name}{suffix}{window}"
+    calls = tool_calls(events)
     named = [c for c in calls if c.name == wanted.name]
     mismatches = [(c, check_fields(wanted.arguments, decode_json(c.arguments))) for c in named]
     passed = any(not failures for _, failures in mismatches)
-    expected = f"a call to {wanted.name}{suffix}"
+    expected = f"a call to {wanted.name}{suffix}{window}"
     if named:
         seen = _listing([f"{_show_call(c, scope)}: {failures[0]}"
                          for c, failures in mismatches if failures])
@@ -172,6 +189,14 @@ def _tool_called(assertion: ToolCalled, scope: Scope) -> AssertionResult:
     else:
         seen = "no tool calls"
     return _result("tool_called", description, scope, passed, expected, seen)
+
+
+def _window(scope: Scope, turns: int) -> list[Event]:
+    """The events of ``turns`` turns from the scope's turn (whole scope: turns 0 to N)."""
+    first = scope.turn if scope.turn is not None else 0
+    last = first + turns - 1 if scope.turn is not None else turns
+    numbered = split_turns(scope.evidence.events)
+    return [e for turn in numbered[first:last + 1] for e in turn.events]
 
 
 def _tool_not_called(assertion: ToolNotCalled, scope: Scope) -> AssertionResult:
@@ -230,15 +255,21 @@ def _no_server_errors(assertion: NoServerErrors, scope: Scope) -> AssertionResul
 # ---- timing and ending -----------------------------------------------------------------------
 
 
-def _reply_latency(events: Sequence[Event], opener: str) -> float | str:
+def _reply_latency(events: Sequence[Event], opener: str,
+                   arrivals: Mapping[str, float]) -> float | str:
     """Milliseconds from the turn's opening event to the agent's first completed message,
-    or why it cannot be measured."""
+    or why it cannot be measured. Timestamps in whole seconds cannot time a reply (1.5 s
+    would read as 1 or 2 s): then the times the client received both events are used."""
     start = next((e for e in events if e.type == opener), None)
     if start is None:
         return f"no {opener} event"
     reply = next((e for e in events if e.type == AGENT_MESSAGE_COMPLETED), None)
     if reply is None:
         return "no agent reply"
+    coarse = not (has_subsecond(start) and has_subsecond(reply))
+    began, ended = arrivals.get(start.id or ""), arrivals.get(reply.id or "")
+    if coarse and began is not None and ended is not None:
+        return max(0.0, ended - began)
     begin, end = timestamp_ms(start), timestamp_ms(reply)
     if begin is None or end is None:
         return "the events carry no readable created_at"
@@ -247,11 +278,12 @@ def _reply_latency(events: Sequence[Event], opener: str) -> float | str:
 
 def _max_turn_latency(assertion: MaxTurnLatency, scope: Scope) -> AssertionResult:
     limit = assertion.max_turn_latency_ms
+    arrivals = scope.evidence.arrivals
     if scope.turn is not None:
         opener = CONVERSATION_STARTED if scope.turn == 0 else USER_MESSAGE_RECEIVED
-        measured = [(scope.turn, _reply_latency(scope.events, opener))]
+        measured = [(scope.turn, _reply_latency(scope.events, opener, arrivals))]
     else:
-        measured = [(t.index, _reply_latency(t.events, USER_MESSAGE_RECEIVED))
+        measured = [(t.index, _reply_latency(t.events, USER_MESSAGE_RECEIVED, arrivals))
                     for t in split_turns(scope.events)[1:]]
     problems = [f"{why} in turn {t}" for t, why in measured if isinstance(why, str)]
     slow = [(t, ms) for t, ms in measured if isinstance(ms, float) and ms > limit]
@@ -262,8 +294,10 @@ def _max_turn_latency(assertion: MaxTurnLatency, scope: Scope) -> AssertionResul
         seen = _listing([f"{ms:.0f} ms in turn {t}" for t, ms in slow])
     else:
         seen = f"at most {worst:.0f} ms" if worst is not None else "no user turn"
+    # A reply that cannot be timed is not evidence either way, unless another was too slow.
     return _result("max_turn_latency_ms", f"max_turn_latency_ms {limit}", scope,
-                   not problems and not slow, f"every reply within {limit} ms", seen)
+                   not problems and not slow, f"every reply within {limit} ms", seen,
+                   evaluable=bool(slow) or not problems)
 
 
 def _max_total(assertion: MaxTotalTime, scope: Scope) -> AssertionResult:
@@ -321,6 +355,9 @@ _JUDGES: dict[type[StrictModel], Judge] = {
     MaxTotalTime: _max_total,
     EndedWithStatus: _ended_with_status,
     ProcedureRan: _procedure,
+    NoticeSent: notice_sent,
+    ContextUpdated: context_updated,
+    AgentInterrupted: agent_interrupted,
 }
 
 

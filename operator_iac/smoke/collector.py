@@ -35,6 +35,9 @@ class EventCollector:
         self._on_event = on_event
         self._events: list[Event] = []
         self._ids: set[str] = set()
+        # Event id -> when it arrived (monotonic ms): a latency measure for platforms whose
+        # timestamps have whole seconds only.
+        self._arrived: dict[str, float] = {}
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._read, daemon=True,
                                         name=f"operator-iac-sse:{conversation_id}")
@@ -62,6 +65,11 @@ class EventCollector:
         """The events received so far, in stream order (a copy)."""
         with self._changed:
             return list(self._events)
+
+    def arrivals(self) -> dict[str, float]:
+        """Event id -> the monotonic time (ms) it arrived at (a copy)."""
+        with self._changed:
+            return dict(self._arrived)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop reading (safe from any thread, and more than once)."""
@@ -120,6 +128,7 @@ class EventCollector:
                 self._events.append(event)
                 if event.id:
                     self._ids.add(event.id)
+                    self._arrived.setdefault(event.id, self.last_event_at * 1000)
             self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
             self._changed.notify_all()
         if self._on_event is not None:

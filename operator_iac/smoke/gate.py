@@ -46,9 +46,21 @@ class SmokeVerdict:
     passed: bool
     summary: str
     platform_error: bool = False
+    # A test could not conclude (a timeout, an unjudgeable assertion): not passed, and not
+    # failed either; apply never releases on it.
+    incomplete: bool = False
     report: Any = field(default=None, compare=False)
     # Why the verdict could not be kept on the platform (promote will need it), if so.
     record_error: str | None = None
+
+    @property
+    def word(self) -> str:
+        """``passed``, ``failed``, ``incomplete`` or ``errored`` (the platform failed)."""
+        if self.passed:
+            return "passed"
+        if self.platform_error:
+            return "errored"
+        return "incomplete" if self.incomplete else "failed"
 
 
 # (resource, declared agent, version id under test, stage, key -> remote id of every agent
@@ -65,7 +77,7 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
     every verdict that decides about a released revision is kept on the platform; a record
     that cannot be written is a warning (``warn``), not a failure of the apply."""
     gate = testing_gate(client, desired, parallelism=parallelism,
-                        keep_conversations=keep_conversations, progress=progress)
+                        keep_conversations=keep_conversations, progress=progress, warn=warn)
     if not record:
         return gate
     return recording_gate(gate, client, project=project, warn=warn or _silent)
@@ -73,10 +85,12 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
 
 def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                  parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
-                 progress: Progress | None = None) -> SmokeGate:
-    """The part of the gate that runs the declared smoke tests on the revision under test."""
+                 progress: Progress | None = None, warn: Progress | None = None) -> SmokeGate:
+    """The part of the gate that runs the declared smoke tests on the revision under test;
+    flaky and quarantined tests that did not pass are ``warn``ed about."""
     schemas = output_schemas(desired)
     say = progress or _silent
+    caution = warn or _silent
     habits = Habits()  # what the draft stage learns about the platform, the release reuses
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
@@ -88,11 +102,14 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                                  keep_conversations=keep_conversations,
                                  procedural_schemas=schemas, key_to_id=ids, progress=say,
                                  habits=habits)
+        for line in report.warnings():
+            caution(line)
         summary = report.headline()
         if stage == "draft" and drafts_refused(report):
             summary = draft_refusal(agent.key, version_id, summary)
         return SmokeVerdict(stage, report.passed, summary,
-                            platform_error=report.platform_error, report=report)
+                            platform_error=report.platform_error,
+                            incomplete=report.incomplete, report=report)
 
     return gate
 

@@ -289,8 +289,9 @@ def record_smoke_report(client: OperatorClient, report: SmokeReport, *, project:
         by_revision.setdefault((test.agent_key, test.version_id), []).append(test)
     records = []
     for (key, version_id), tests in sorted(by_revision.items()):
-        passed = all(t.passed for t in tests)
-        failing = next((t for t in tests if not t.passed), None)
+        # Quarantined tests are reported, never evidence against a revision.
+        passed = all(t.holds for t in tests)
+        failing = next((t for t in tests if not t.holds), None)
         summary = f"{sum(t.passed for t in tests)}/{len(tests)} smoke tests passed" + (
             f": {failing.test_name!r}: {failing.reason()}" if failing else "")
         try:

@@ -1,10 +1,15 @@
 """Smoke test results as values: one assertion, one run (attempt), one test, one report.
 
-A run ends in one of four outcomes: ``passed``; ``failed`` (assertions did not hold);
-``timeout`` (the agent, or a procedure, did not finish in time); ``error`` (the platform
-failed: a refused conversation, a broken stream). A test with ``repeat: N`` passes when its
-pass rate reaches ``min_pass_rate``; otherwise it takes the gravest outcome among its runs,
-a platform error first, because then nothing can be concluded about the agent. Renderers
+A run (one attempt, one conversation) ends ``passed``; ``failed`` (an assertion did not
+hold); ``timeout`` (the agent, or a procedure, did not finish in time); ``incomplete`` (an
+assertion found nothing it could be judged on); or ``error`` (the platform failed: a refused
+conversation, a broken stream).
+
+A test's **verdict** comes from its pass rule over its attempts: ``passed`` (every attempt
+passed), ``flaky`` (the rule held, but not every attempt passed), or, when the rule did not
+hold, the gravest class among its attempts: ``error`` first (nothing can be concluded about
+the agent), then ``incomplete`` (a timeout or an unjudgeable assertion: never a pass), then
+``failed``. A quarantined test is run and reported but never gates. Renderers
 (``operator_iac.render.smoke_report``, ``junit``) turn these into text, JSON and JUnit XML.
 """
 
@@ -15,14 +20,24 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from operator_iac.api.events import Event
+from operator_iac.errors import SmokeIncompleteError, SmokeRecordError, SmokeTestFailedError
+from operator_iac.spec.smoke_rules import ALL, PassRule, pass_hat
 
-Outcome = Literal["passed", "failed", "timeout", "error"]
-# The outcome of a test whose runs disagree: the first of these found among its runs.
-GRAVITY: tuple[Outcome, ...] = ("error", "timeout", "failed")
+Outcome = Literal["passed", "failed", "timeout", "incomplete", "error"]
+Verdict = Literal["passed", "flaky", "failed", "incomplete", "error"]
+VERDICTS: tuple[Verdict, ...] = ("passed", "flaky", "failed", "incomplete", "error")
+# The class of each run outcome in a test's verdict.
+CLASS_OF: dict[Outcome, Verdict] = {"passed": "passed", "failed": "failed",
+                                    "timeout": "incomplete", "incomplete": "incomplete",
+                                    "error": "error"}
+# The verdict of a test whose rule did not hold: the first of these found among its runs.
+GRAVITY: tuple[Verdict, ...] = ("error", "incomplete", "failed")
 EXIT_PASSED = 0
 EXIT_PLATFORM_ERROR = 1
-EXIT_SMOKE_FAILED = 4
-EXIT_NOT_RECORDED = 6  # passed, but the verdict promote needs could not be recorded
+EXIT_SMOKE_FAILED = SmokeTestFailedError.exit_code
+EXIT_SMOKE_INCOMPLETE = SmokeIncompleteError.exit_code
+# Passed, but the verdict promote needs could not be recorded.
+EXIT_NOT_RECORDED = SmokeRecordError.exit_code
 
 
 def format_duration(ms: float) -> str:
@@ -40,6 +55,8 @@ class AssertionResult:
     turn: int | None = None  # None: an assertion over the whole conversation
     expected: str = ""
     seen: str = ""
+    # False: nothing in the stream could decide it either way (the run is incomplete).
+    evaluable: bool = True
 
     @property
     def where(self) -> str:
@@ -50,6 +67,8 @@ class AssertionResult:
         head = f"{self.where}: {self.description}"
         if self.passed:
             return head
+        if not self.evaluable:
+            return f"{head}: could not be judged: {self.seen}"
         return f"{head}: expected {self.expected}; saw {self.seen}"
 
 
@@ -88,13 +107,14 @@ class RunResult:
 
 @dataclass(frozen=True)
 class TestResult:
-    """Every run of one smoke test of one agent revision."""
+    """Every attempt of one smoke test of one agent revision, and the verdict they make."""
 
     agent_key: str
     test_name: str
     version_id: str
     runs: tuple[RunResult, ...]
-    min_pass_rate: float = 1.0
+    rule: PassRule = ALL
+    quarantined: bool = False
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -107,33 +127,63 @@ class TestResult:
         return self.passes / len(self.runs) if self.runs else 0.0
 
     @property
-    def outcome(self) -> Outcome:
-        if self.runs and self.pass_rate + 1e-9 >= self.min_pass_rate:
-            return "passed"
-        seen = {run.outcome for run in self.runs}
-        return next((o for o in GRAVITY if o in seen), "error")
+    def pass_hat(self) -> float:
+        """pass^N over the N attempts: 1.0 only when every attempt passed."""
+        return pass_hat(self.passes, len(self.runs), len(self.runs))
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.runs and self.rule.holds(self.passes, len(self.runs)):
+            return "passed" if self.passes == len(self.runs) else "flaky"
+        seen = {CLASS_OF[run.outcome] for run in self.runs}
+        return next((v for v in GRAVITY if v in seen), "error")
+
+    @property
+    def outcome(self) -> Verdict:
+        """The verdict (the name renderers and records have always used)."""
+        return self.verdict
 
     @property
     def passed(self) -> bool:
-        return self.outcome == "passed"
+        """Whether the pass rule held (a flaky test passed)."""
+        return self.verdict in ("passed", "flaky")
+
+    @property
+    def gating(self) -> bool:
+        """Whether this test can fail a command or block a release (not quarantined)."""
+        return not self.quarantined
+
+    @property
+    def holds(self) -> bool:
+        """Whether this test lets a gate pass: it passed, or it does not gate."""
+        return self.passed or self.quarantined
 
     @property
     def duration_ms(self) -> float:
         return sum(run.duration_ms for run in self.runs)
 
     def failing_run(self) -> RunResult | None:
-        """The run to show when the test did not pass: the first one with its outcome."""
-        if self.passed:
+        """The attempt to show: for a test that did not pass the first one of its verdict's
+        class; for a flaky test its first attempt that did not pass; None when all passed."""
+        verdict = self.verdict
+        if verdict == "passed":
             return None
-        return next((r for r in self.runs if r.outcome == self.outcome), None)
+        if verdict == "flaky":
+            return next((r for r in self.runs if r.outcome != "passed"), None)
+        return next((r for r in self.runs if CLASS_OF[r.outcome] == verdict), None)
+
+    def attempts_line(self) -> str:
+        """``4/5 attempts passed (80%, pass^5 0%; rule rate:0.8)``."""
+        n = len(self.runs)
+        return (f"{self.passes}/{n} attempts passed ({self.pass_rate:.0%}, pass^{n} "
+                f"{self.pass_hat:.0%}; rule {self.rule})")
 
     def reason(self) -> str:
         run = self.failing_run()
         if run is None:
             return ""
         if len(self.runs) > 1:
-            return (f"{self.passes}/{len(self.runs)} runs passed, {self.min_pass_rate:.0%} "
-                    f"required; attempt {run.attempt}: {run.reason()}")
+            return f"{self.attempts_line()}; attempt {run.attempt}: {run.reason()}"
         return run.reason()
 
 
@@ -162,37 +212,57 @@ class SmokeReport:
     unrecorded: tuple[str, ...] = ()
 
     def counts(self) -> Counter[str]:
-        return Counter(test.outcome for test in self.tests)
+        """Verdicts of the gating tests, plus ``quarantined`` for the others."""
+        return Counter("quarantined" if test.quarantined else test.verdict
+                       for test in self.tests)
+
+    @property
+    def gating_tests(self) -> tuple[TestResult, ...]:
+        return tuple(test for test in self.tests if test.gating)
 
     @property
     def passed(self) -> bool:
-        return not self.problems and all(test.passed for test in self.tests)
+        return not self.problems and all(test.passed for test in self.gating_tests)
 
     @property
     def platform_error(self) -> bool:
-        return bool(self.problems) or any(t.outcome == "error" for t in self.tests)
+        return bool(self.problems) or any(t.verdict == "error" for t in self.gating_tests)
+
+    @property
+    def incomplete(self) -> bool:
+        """A gating test could not conclude (and none failed outright)."""
+        verdicts = {t.verdict for t in self.gating_tests}
+        return "incomplete" in verdicts and "failed" not in verdicts
 
     def exit_code(self) -> int:
-        """0 all passed; 1 a platform error (nothing can be concluded); 4 a test failed;
-        6 all passed but a verdict promote needs could not be recorded."""
+        """0 all passed (flaky too); 1 a platform error (nothing can be concluded); 4 a test
+        failed; 6 a test could not conclude; 7 all passed but a verdict promote needs could
+        not be recorded. Quarantined tests never count."""
         if self.platform_error:
             return EXIT_PLATFORM_ERROR
-        if not self.passed:
-            return EXIT_SMOKE_FAILED
-        return EXIT_NOT_RECORDED if self.unrecorded else EXIT_PASSED
+        if self.passed:
+            return EXIT_NOT_RECORDED if self.unrecorded else EXIT_PASSED
+        return EXIT_SMOKE_INCOMPLETE if self.incomplete else EXIT_SMOKE_FAILED
+
+    def warnings(self) -> list[str]:
+        """One line per flaky test and per quarantined test that did not pass."""
+        lines = [f"{t.agent_key}: {t.test_name!r} is flaky: {t.attempts_line()}"
+                 for t in self.gating_tests if t.verdict == "flaky"]
+        lines += [f"{t.agent_key}: {t.test_name!r} is quarantined and {t.verdict}: "
+                  f"{t.reason()}" for t in self.tests if t.quarantined and t.verdict != "passed"]
+        return lines
 
     def summary(self) -> str:
-        """``3 passed, 1 failed`` (``no smoke tests`` when there were none)."""
+        """``3 passed, 1 flaky, 1 failed`` (``no smoke tests`` when there were none)."""
         counts = self.counts()
-        parts = [f"{counts[o]} {o}" for o in ("passed", "failed", "timeout", "error")
-                 if counts[o]]
+        parts = [f"{counts[o]} {o}" for o in (*VERDICTS, "quarantined") if counts[o]]
         if self.problems:
             parts.append(f"{len(self.problems)} not run")
         return ", ".join(parts) or "no smoke tests"
 
     def headline(self) -> str:
-        """The summary, plus the first reason a test did not pass."""
-        failing = next((t for t in self.tests if not t.passed), None)
+        """The summary, plus the first reason a gating test did not pass."""
+        failing = next((t for t in self.gating_tests if not t.passed), None)
         if failing is not None:
             return f"{self.summary()}: {failing.test_name!r}: {failing.reason()}"
         if self.problems:

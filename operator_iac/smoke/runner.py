@@ -11,6 +11,7 @@
     read the final status from the conversation when the event does not carry it
     poll the conversation's procedures (only when a ``procedure`` assertion waits for them),
          starting a run with POST /procedures when the platform started none
+    run the test's judge, if it has one (POST /procedures, then poll its run)
     judge every assertion on the SSE events
     DELETE the conversation (unless asked to keep it)
 
@@ -38,11 +39,13 @@ from operator_iac.api.models import ConversationCreated, Procedure
 from operator_iac.errors import ApiError, OperatorIacError, StreamError
 from operator_iac.smoke.assertions import Evidence, evaluate_test, procedure_agents
 from operator_iac.smoke.collector import FINAL_CONVERSATION_STATUSES, EventCollector
+from operator_iac.smoke.judge import judge_context, run_judge
 from operator_iac.smoke.orphans import OrphanLedger, orphan_window
 from operator_iac.smoke.procedure_check import is_final, procedures_of
 from operator_iac.smoke.results import AssertionResult, Outcome, RunResult
 from operator_iac.smoke.turn_watch import TurnWatch
 from operator_iac.spec.models import SmokeTest
+from operator_iac.spec.smoke_rules import JudgeSpec
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -92,8 +95,10 @@ class EndedEarly(Exception):
 
 
 def conversation_context(test: SmokeTest) -> dict[str, Any]:
-    """The conversation context a test declares, in the API's shape."""
-    return test.context.model_dump(by_alias=True, exclude_none=True)
+    """The conversation context a test declares, in the API's shape (with its judge's
+    rubric, when it has a judge)."""
+    return {**test.context.model_dump(by_alias=True, exclude_none=True),
+            **judge_context(test.judge)}
 
 
 def asserts_greeting(test: SmokeTest) -> bool:
@@ -139,6 +144,8 @@ class _Run:
         self.settings, self.attempt, self.started = settings, attempt, started
         self.notes: list[str] = []
         self.last_ws_event: str | None = None
+        # Event id -> when the session delivered it (monotonic ms), often before the stream.
+        self.ws_arrivals: dict[str, float] = {}
         self.collector = EventCollector(client, created.id, token=created.channel.token,
                                         deadline_s=test.timeout_s)
         self.deleted = False
@@ -159,7 +166,19 @@ class _Run:
             self.collector.wait_for(self.last_ws_event, min(CATCH_UP_S, self.remaining()))
         evidence = self._evidence(wait_for_procedures=failure is None)
         self.collector.close()
-        return self._result(failure, evidence)
+        verdicts: tuple[AssertionResult, ...] = ()
+        if failure is None and self.test.judge is not None:
+            try:
+                verdicts = (self._judge(self.test.judge),)
+            except OperatorIacError as exc:
+                failure = ("error", f"the judge could not be run: {exc}")
+        return self._result(failure, evidence, verdicts)
+
+    def _judge(self, judge: JudgeSpec) -> AssertionResult:
+        return run_judge(self.client, judge, self.created.id,
+                         self.settings.agent_ids.get(judge.agent), remaining=self.remaining,
+                         poll_interval_s=self.settings.poll_interval_s,
+                         sleep=self.settings.sleep)
 
     # ---- the conversation ----------------------------------------------------------------
 
@@ -208,6 +227,8 @@ class _Run:
                     self.notes.append(f"turn {watch.turn}: the agent's message was flagged "
                                       "has_tool_calls, but no tool call followed")
                     return
+                if watch.turn == 0 and not watch.spoke:
+                    self.notes.append(NO_GREETING_NOTE)
                 raise TurnTimeout(_timeout_message(watch.turn, limit)) from None
             if event is None or event.type == CONVERSATION_ENDED:
                 raise EndedEarly(f"the conversation ended during turn {watch.turn}, before "
@@ -230,6 +251,7 @@ class _Run:
         """Remember the newest event the session delivered (the stream should have it too)."""
         if event.id and event.type != AGENT_MESSAGE_DELTA:
             self.last_ws_event = event.id
+            self.ws_arrivals.setdefault(event.id, time.monotonic() * 1000)
 
     def _end_quietly(self, session: ChatSession) -> None:
         """End a conversation that went wrong, so it does not stay open on the platform."""
@@ -262,8 +284,11 @@ class _Run:
             began = time.monotonic()
             procedures, timed_out = self._await_procedures(agents)
             waited = round(time.monotonic() - began, 1)
+        arrivals = self.collector.arrivals()
+        for event_id, at in self.ws_arrivals.items():
+            arrivals[event_id] = min(at, arrivals.get(event_id, at))
         events = self.collector.events()
-        return Evidence(events=events, procedures=procedures,
+        return Evidence(events=events, arrivals=arrivals, procedures=procedures,
                         agent_ids=self.settings.agent_ids,
                         output_schemas=self.settings.output_schemas,
                         procedure_wait_s=waited, procedures_timed_out=timed_out,
@@ -323,7 +348,8 @@ class _Run:
                               f"within {self.settings.procedure_start_s:g}s; started {agent} "
                               "with POST /procedures")
 
-    def _result(self, failure: tuple[Outcome, str] | None, evidence: Evidence) -> RunResult:
+    def _result(self, failure: tuple[Outcome, str] | None, evidence: Evidence,
+                verdicts: tuple[AssertionResult, ...] = ()) -> RunResult:
         if self.collector.reconnects:
             self.notes.append(f"the event stream reconnected {self.collector.reconnects} "
                               "time(s)")
@@ -333,7 +359,7 @@ class _Run:
         if failure is not None:
             outcome, error = failure
         else:
-            assertions = tuple(evaluate_test(self.test, evidence))
+            assertions = (*evaluate_test(self.test, evidence), *verdicts)
             outcome = _judged(assertions, evidence)
         return RunResult(self.attempt, outcome, self.created.id, assertions,
                          tuple(evidence.events), error, _since(self.started),
@@ -350,17 +376,22 @@ class _Run:
 
 
 def _timeout_message(turn: int, limit: float) -> str:
-    if turn == 0:
-        return (f"turn 0: the agent did not finish the greeting within {limit:g}s (agents on "
-                "some platforms do not speak first; a test that expects nothing of turn 0 "
-                "does not wait for a greeting)")
-    return f"turn {turn}: the agent did not finish its reply within {limit:g}s"
+    what = "the greeting" if turn == 0 else "its reply"
+    return f"turn {turn}: the agent did not finish {what} within {limit:g}s"
+
+
+NO_GREETING_NOTE = ("no greeting came: agents on some platforms do not speak first; a test "
+                    "that expects nothing of turn 0 does not wait for a greeting")
 
 
 def _judged(assertions: tuple[AssertionResult, ...], evidence: Evidence) -> Outcome:
+    """A failed assertion decides; else one that could not be judged leaves the run
+    incomplete (a procedure that did not finish in time: a timeout)."""
     failed = [a for a in assertions if not a.passed]
     if not failed:
         return "passed"
     if evidence.procedures_timed_out and all(a.kind == "procedure" for a in failed):
         return "timeout"
+    if all(not a.evaluable for a in failed):
+        return "incomplete"
     return "failed"

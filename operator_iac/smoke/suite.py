@@ -85,7 +85,7 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
         say(f"deleted {len(swept)} test conversation(s) left behind by retried creates")
     # Results come back in the order of the units: test by test, attempt by attempt.
     tests = [TestResult(target.key, test.name, target.version_id,
-                        tuple(islice(results, test.repeat)), test.min_pass_rate)
+                        tuple(islice(results, test.repeat)), test.rule, test.quarantine)
              for target in targets for test in target.tests]
     return SmokeReport(tests=tuple(tests), duration_ms=(time.monotonic() - started) * 1000)
 
@@ -98,7 +98,7 @@ def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
 
 
 def _progress_line(unit: _Unit, result: RunResult) -> str:
-    attempt = f" (run {unit.attempt}/{unit.test.repeat})" if unit.test.repeat > 1 else ""
+    attempt = f" (attempt {unit.attempt}/{unit.test.repeat})" if unit.test.repeat > 1 else ""
     reason = f": {result.reason()}" if result.outcome != "passed" else ""
     return (f"{unit.target.key}: {unit.test.name}{attempt}: {result.outcome} in "
             f"{format_duration(result.duration_ms)}{reason}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from operator_iac.api.events import (
     AGENT_MESSAGE_COMPLETED,
+    AGENT_MESSAGE_DELTA,
     TOOL_CALL_CREATED,
     TOOL_CALL_RETURNED,
     USER_MESSAGE_RECEIVED,
@@ -36,12 +37,14 @@ class TurnWatch:
         self._open_calls: set[str] = set()
         self._calls = 0
         self.tentative = False  # a flagged message with no tool call after it, so far
+        self.spoke = False  # the agent said anything in this turn (a delta is enough)
 
     def see(self, event: Event) -> bool:
         """Take the next event; True when it ends the turn."""
         if not self._heard:
             self._heard = event.type == USER_MESSAGE_RECEIVED
             return False
+        self.spoke = self.spoke or event.type in (AGENT_MESSAGE_DELTA, AGENT_MESSAGE_COMPLETED)
         if event.type == TOOL_CALL_CREATED:
             self._calls += 1
             self.tentative = False

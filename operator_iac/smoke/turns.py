@@ -140,6 +140,14 @@ def timestamp_ms(event: Event) -> float | None:
     return moment.timestamp() * 1000
 
 
+def has_subsecond(event: Event) -> bool:
+    """Whether the event's ``created_at`` carries a fraction of a second (``...:56.123Z``);
+    the documented example has whole seconds, which cannot time a reply."""
+    text = event.created_at or ""
+    clock = text.partition("T")[2]
+    return "." in clock or "," in clock
+
+
 def _text(event: Event) -> str:
     value = event.payload.get("text")
     return value if isinstance(value, str) else ""

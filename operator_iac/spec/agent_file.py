@@ -16,7 +16,14 @@ from pydantic import TypeAdapter
 
 from operator_iac.errors import DeclarationError, Diagnostic, Severity
 from operator_iac.spec.diagnostics import validate_document
-from operator_iac.spec.loader import DataPath, YamlDocument, display_path, load_yaml, read_text
+from operator_iac.spec.loader import (
+    DataPath,
+    YamlDocument,
+    display_path,
+    load_yaml,
+    read_text,
+    real_path,
+)
 from operator_iac.spec.models import (
     KEY_PATTERN,
     AgentSpec,
@@ -64,6 +71,8 @@ class AgentFile:
     spec: AgentModel
     document: YamlDocument
     prompt: PromptText | None = None
+    # The directory prompt files must stay inside (the project's); None: the agent file's.
+    root: Path | None = None
 
     @property
     def kind(self) -> str:
@@ -88,28 +97,39 @@ def agent_key(path: Path) -> str:
     return path.stem
 
 
-def load_agent_file(path: Path) -> tuple[AgentFile | None, list[Diagnostic]]:
-    """Load and validate one agent file; the agent is None when it could not be built."""
+def load_agent_file(path: Path, root: Path | None = None
+                    ) -> tuple[AgentFile | None, list[Diagnostic]]:
+    """Load and validate one agent file; the agent is None when it could not be built.
+    Its prompt file must lie inside ``root`` (by default the agent file's directory)."""
     try:
         doc = load_yaml(path, "agent file")
     except DeclarationError as exc:
         return None, exc.diagnostics
-    return agent_from_document(doc)
+    return agent_from_document(doc, root)
 
 
-def agent_from_document(doc: YamlDocument) -> tuple[AgentFile | None, list[Diagnostic]]:
+def agent_from_document(doc: YamlDocument, root: Path | None = None
+                        ) -> tuple[AgentFile | None, list[Diagnostic]]:
     diagnostics = _check_key(doc)
     spec, problems = validate_document(agent_adapter(), doc)
     diagnostics += sorted(problems, key=lambda d: (d.line, d.column))
     if spec is None:
         return None, diagnostics
-    prompt, problems = read_prompt(spec.config.runtime.prompt, doc)
+    prompt, problems = read_prompt(spec.config.runtime.prompt, doc, root)
     diagnostics += problems
-    return AgentFile(agent_key(doc.path), doc.path, spec, doc, prompt), diagnostics
+    return AgentFile(agent_key(doc.path), doc.path, spec, doc, prompt, root), diagnostics
 
 
-def read_prompt(prompt: Prompt, doc: YamlDocument) -> tuple[PromptText | None, list[Diagnostic]]:
-    """The prompt's text: inline, or read from its file relative to the agent file."""
+def read_prompt(prompt: Prompt, doc: YamlDocument, root: Path | None = None
+                ) -> tuple[PromptText | None, list[Diagnostic]]:
+    """The prompt's text: inline, or read from its file relative to the agent file.
+
+    A prompt file must stay inside ``root`` (the project's directory; by default the agent
+    file's), after ``..`` and symbolic links are followed: the plan prints prompt text, so a
+    declaration must not be able to make it print any file on the machine. A prompt file that
+    cannot be read is reported on the agent file's ``file:`` line too, so that ``validate``
+    of the agent file shows it.
+    """
     if prompt.file is None:
         pos = doc.locate(PROMPT_TEXT)
         # A block's content starts on the line after the `|` or `>`, at the block's indent;
@@ -124,13 +144,20 @@ def read_prompt(prompt: Prompt, doc: YamlDocument) -> tuple[PromptText | None, l
         return None, [doc.diagnostic(where, f"prompt file {prompt.file!r} must be a path "
                                             "relative to the agent file")]
     target = doc.path.parent / relative
-    if not target.is_file():
+    boundary = real_path(root or doc.path.parent)
+    if not real_path(target).is_relative_to(boundary):
+        return None, [doc.diagnostic(where, f"prompt file {prompt.file!r} is outside the "
+                                            f"project directory {display_path(boundary)}; "
+                                            "keep prompt files inside the project")]
+    if not target.exists() and not target.is_symlink():
         return None, [doc.diagnostic(where, f"prompt file {prompt.file!r} not found "
                                             f"(looked for {display_path(target)})")]
     try:
         text = read_text(target, "prompt file")
     except DeclarationError as exc:
-        return None, exc.diagnostics
+        return None, [doc.diagnostic(where, f"prompt file {prompt.file!r}: {d.message} "
+                                            f"({d.file}:{d.line}:{d.column})")
+                      for d in exc.diagnostics]
     return PromptText(text, display_path(target), 1, 1, True, target), []
 
 

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from operator_iac.spec.base import NonEmptyStr, StrictModel, suggest
+from operator_iac.spec.smoke_rules import PASS_RULE_PATTERN, JudgeSpec, PassRule
 
 ConversationStatus = Literal[
     "queued", "in-progress", "completed", "voicemail", "failed", "busy", "no-answer"]
@@ -125,10 +126,15 @@ class TextMatch(StrictModel):
     """Conditions on the agent's text; every one given must hold."""
 
     contains: str | None = None
+    """The text contains this (case-sensitive)."""
     not_contains: str | None = None
+    """No agent message contains this."""
     equals: str | None = None
+    """The whole text is exactly this."""
     regex: str | None = None
+    """The text matches this regular expression (Python syntax; `(?i)` ignores case)."""
     one_of: list[str] | None = None
+    """The whole text is one of these."""
 
     @field_validator("regex")
     @classmethod
@@ -147,21 +153,32 @@ class TextMatch(StrictModel):
 
 class ToolCall(StrictModel):
     name: NonEmptyStr
+    """The tool's name."""
     arguments: dict[str, Matcher] = Field(default_factory=dict)
+    """Argument matchers by JSON path (`day`, `slot.time`, `items[0].name`): a literal, or
+    `{equals|regex|contains|not_contains|one_of|subset|any: ...}`."""
+    within_turns: int | None = Field(default=None, ge=1)
+    """The call may come in this turn or up to N-1 turns later (over the whole conversation:
+    by user turn N); without it, in this turn (or anywhere in the conversation)."""
 
 
 class ToolName(StrictModel):
     name: NonEmptyStr
+    """The tool's name."""
 
 
 class ToolErrorRef(StrictModel):
     name: NonEmptyStr | None = None
+    """Only this tool's errors count; without it, any tool's."""
 
 
 class ProcedureExpect(StrictModel):
     agent: NonEmptyStr
+    """Key of the procedural agent (one of the agent's `postprocess_agents`)."""
     status: ProcedureStatus = "success"
+    """The status its run must end with."""
     output: dict[str, Matcher] = Field(default_factory=dict)
+    """Matchers on its output by JSON path, like tool arguments."""
 
 
 # ---- assertions: one model per kind, each a mapping with exactly one key --------------------
@@ -169,46 +186,74 @@ class ProcedureExpect(StrictModel):
 
 class AgentSays(StrictModel):
     agent_says: TextMatch
+    """An agent message matches (every condition on one message; `not_contains` on all)."""
 
 
 class ToolCalled(StrictModel):
     tool_called: ToolCall
+    """The agent called this tool, with arguments that match."""
 
 
 class ToolNotCalled(StrictModel):
     tool_not_called: ToolName
+    """The agent never called this tool."""
 
 
 class ToolSequence(StrictModel):
     tool_sequence: list[NonEmptyStr] = Field(min_length=1)
+    """The agent called these tools in this order (other calls may come between)."""
 
 
 class ToolReturnedError(StrictModel):
     tool_returned_error: ToolErrorRef
+    """A tool call returned an error (`{}` or bare: any tool)."""
 
 
 class NoToolErrors(StrictModel):
     no_tool_errors: Literal[True]
+    """No tool call returned an error."""
 
 
 class NoServerErrors(StrictModel):
     no_server_errors: Literal[True]
+    """The platform reported no server error during the conversation."""
 
 
 class MaxTurnLatency(StrictModel):
     max_turn_latency_ms: int = Field(gt=0)
+    """Each reply completed within this many milliseconds of the user's message."""
 
 
 class MaxTotalTime(StrictModel):
     max_total_ms: int = Field(gt=0)
+    """The whole conversation took at most this many milliseconds."""
 
 
 class EndedWithStatus(StrictModel):
     ended_with_status: ConversationStatus
+    """The conversation ended with this status."""
 
 
 class ProcedureRan(StrictModel):
     procedure: ProcedureExpect
+    """A procedural agent ran after the conversation, with this status and output."""
+
+
+class NoticeSent(StrictModel):
+    notice_sent: TextMatch
+    """An `agent.notice.sent` event whose text matches (a recording or AI disclosure)."""
+
+
+class ContextUpdated(StrictModel):
+    context_updated: dict[str, Matcher]
+    """A `conversation.context.updated` event whose context matches these fields (JSON paths
+    such as `$variables.customer_name`); `{}` accepts any update."""
+
+
+class AgentInterrupted(StrictModel):
+    agent_interrupted: bool
+    """true: some agent message was interrupted; false: none was (judged on the
+    `interrupted` flag of `agent.message.completed`)."""
 
 
 def _expand_bare(value: Any) -> Any:
@@ -235,7 +280,10 @@ _TaggedAssertion = Annotated[
     | Annotated[MaxTurnLatency, Tag("max_turn_latency_ms")]
     | Annotated[MaxTotalTime, Tag("max_total_ms")]
     | Annotated[EndedWithStatus, Tag("ended_with_status")]
-    | Annotated[ProcedureRan, Tag("procedure")],
+    | Annotated[ProcedureRan, Tag("procedure")]
+    | Annotated[NoticeSent, Tag("notice_sent")]
+    | Annotated[ContextUpdated, Tag("context_updated")]
+    | Annotated[AgentInterrupted, Tag("agent_interrupted")],
     Discriminator(
         _assertion_key,
         custom_error_type="assertion_shape",
@@ -271,13 +319,21 @@ class Customer(StrictModel):
     """The documented ``$customer`` context key."""
 
     name: str | None = None
+    """The customer's name."""
     phone_no: str | None = None
+    """The customer's phone number (E.164, such as +15550100)."""
     email: str | None = None
+    """The customer's email address."""
     external_id: str | None = None
+    """The customer's id in your own systems."""
     salesforce_lead_id: str | None = None
+    """The customer's Salesforce lead id."""
     salesforce_contact_id: str | None = None
+    """The customer's Salesforce contact id."""
     zendesk_user_id: str | None = None
+    """The customer's Zendesk user id."""
     extra: dict[str, Any] | None = None
+    """More about the customer, free-form."""
 
 
 class SmokeContext(StrictModel):
@@ -286,7 +342,9 @@ class SmokeContext(StrictModel):
     model_config = ConfigDict(extra="allow")
 
     variables: dict[str, str] = Field(default_factory=dict, alias="$variables")
+    """Values of the prompt's variables, by name."""
     customer: Customer | None = Field(default=None, alias="$customer")
+    """Who the agent is talking to."""
 
     @model_validator(mode="before")
     @classmethod
@@ -308,22 +366,56 @@ class Turn(StrictModel):
     """One exchange: the user's message (none for the greeting) and what must follow it."""
 
     user: str | None = None
+    """What the user says; leave it out in the first turn to check the greeting."""
     expect: list[Assertion] = Field(default_factory=list)
+    """Assertions on what follows the message, up to the agent's reply."""
 
 
 class SmokeTest(StrictModel):
-    name: NonEmptyStr
+    """A test conversation with the agent, judged on the platform's event stream."""
+
+    name: NonEmptyStr = Field(examples=["books a cleaning"])
+    """The test's name in reports."""
     context: SmokeContext = Field(default_factory=SmokeContext)
+    """The conversation's context: `$variables`, `$customer` and free keys."""
     turns: list[Turn] = Field(default_factory=list)
+    """The exchanges, in order; a first turn without `user` checks the greeting."""
     expect: list[Assertion] = Field(default_factory=list)
+    """Assertions on the whole conversation."""
     repeat: int = Field(default=1, ge=1, le=100)
-    min_pass_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    """How many times the test runs (attempts), for agents that vary."""
+    pass_rule: str | None = Field(default=None, pattern=PASS_RULE_PATTERN)
+    """How many of the `repeat` attempts must pass: `all` (the default), `majority`, or
+    `rate:0.8`. A test whose rule held although some attempt failed is `flaky`."""
+    min_pass_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    """The share of attempts that must pass; the same as `pass_rule: rate:X`."""
+    quarantine: bool = False
+    """Run and report this test, but never let it fail a command or block a release."""
+    judge: JudgeSpec | None = None
+    """A procedural agent of the project that judges each finished conversation; its verdict
+    is one more assertion of every attempt."""
     turn_timeout_s: float = Field(default=30.0, gt=0)
+    """Seconds each turn may take."""
     timeout_s: float = Field(default=120.0, gt=0)
+    """Seconds the whole test may take, including waiting for procedures."""
+
+    @model_validator(mode="after")
+    def _one_pass_rule(self) -> SmokeTest:
+        if self.pass_rule is not None and self.min_pass_rate is not None:
+            raise ValueError("give pass_rule or min_pass_rate, not both (min_pass_rate: X is "
+                             "pass_rule: rate:X)")
+        return self
+
+    @property
+    def rule(self) -> PassRule:
+        """The pass rule over the test's attempts."""
+        return PassRule.parse(self.pass_rule, self.min_pass_rate)
 
 
 class SmokeSettings(StrictModel):
     """When smoke tests run during apply, and whether a failure after release rolls back."""
 
-    on: list[SmokeStage] | None = None
+    on: list[SmokeStage] | None = Field(default=None, examples=[["draft", "released"]])
+    """When the tests run: on the `draft` before release, on the `released` revision."""
     rollback: bool | None = None
+    """Re-release the previous revision when tests fail after a release."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from operator_iac.errors import Diagnostic
-from operator_iac.spec.agent_file import AgentFile, agent_adapter
+from operator_iac.spec.agent_file import PROMPT_PATH, AgentFile, agent_adapter, read_prompt
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.checks import substitutions_of
 from operator_iac.spec.diagnostics import validate_data
@@ -30,7 +30,23 @@ def check_environments(agents: Agents, project: ProjectFile,
     for env_name in project.environments:
         found += _overrides(env_name, agents, project, doc)
     found += _missing_vars(agents, project, doc)
-    return found
+    return found + list(_quarantine(agents, project, doc))
+
+
+def _quarantine(agents: Agents, project: ProjectFile, doc: YamlDocument) -> Iterator[Diagnostic]:
+    """Quarantine entries name declared agents and (as a warning) existing tests."""
+    for index, entry in enumerate(project.quarantine):
+        agent = agents.get(entry.agent)
+        if agent is None:
+            yield doc.diagnostic(("quarantine", index, "agent"), f"quarantine names "
+                                 f"{entry.agent!r}, which is not a declared agent"
+                                 f"{did_you_mean(entry.agent, agents)}")
+            continue
+        names = [t.name for t in getattr(agent.spec, "smoke", [])]
+        if entry.test is not None and entry.test not in names:
+            yield doc.diagnostic(("quarantine", index, "test"), f"{entry.agent!r} has no smoke "
+                                 f"test {entry.test!r}{did_you_mean(entry.test, names)}",
+                                 severity="warning")
 
 
 def override_path(env_name: str, key: str) -> DataPath:
@@ -77,9 +93,20 @@ def _merged_problems(agent: AgentFile, override: dict[str, Any], where: DataPath
             return diagnostic
         return agent.document.diagnostic(path, message, at_key=at_key)
 
-    validate_data(agent_adapter(), merged, place)
+    spec, _ = validate_data(agent_adapter(), merged, place)
     # Problems of the agent file itself are reported for that file already.
-    return own
+    return own + _override_prompt_problems(agent, spec, where, doc)
+
+
+def _override_prompt_problems(agent: AgentFile, spec: Any, where: DataPath,
+                              doc: YamlDocument) -> list[Diagnostic]:
+    """An override that names another prompt file: that file is read as plan would read it,
+    and its problems point at the override."""
+    if spec is None or spec.config.runtime.prompt == agent.spec.config.runtime.prompt:
+        return []
+    _, problems = read_prompt(spec.config.runtime.prompt, agent.document, agent.root)
+    at = (*where, *PROMPT_PATH, "file")
+    return [doc.diagnostic(at, f"with override: {d.message}") for d in problems]
 
 
 def _missing_vars(agents: Agents, project: ProjectFile,

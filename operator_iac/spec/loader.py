@@ -11,8 +11,10 @@ stay strings, dates stay strings, and mapping keys are always the text written i
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +80,12 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
+def real_path(path: Path) -> Path:
+    """``path`` with links and ``..`` followed, never failing (a loop or a broken link is
+    left for the read to report)."""
+    return Path(os.path.realpath(path))
+
+
 @dataclass
 class YamlDocument:
     """A loaded file: its data and where every value (and every mapping key) was written."""
@@ -112,19 +120,77 @@ class YamlDocument:
         return Diagnostic(self.display, pos.line, pos.column, message, severity)
 
 
+class UnreadableFile(Exception):
+    """A file that cannot be read as asked: missing, not a regular file, too big, refused."""
+
+
+def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Checked before anything is read, so that a device (``/dev/zero``), a FIFO or a directory
+    fails at once instead of hanging or filling memory: the path must name a regular file
+    (symbolic links are followed; a broken one or a loop is named as such), it is opened
+    without blocking, checked again on the open descriptor, and read up to ``limit + 1``.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise UnreadableFile(_missing(path, what)) from exc
+    except OSError as exc:
+        raise UnreadableFile(_os_problem(exc, what)) from exc
+    _require_regular(info, what)
+    if info.st_size > limit:
+        raise UnreadableFile(_too_big(what, limit))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise UnreadableFile(_os_problem(exc, what)) from exc
+    with os.fdopen(fd, "rb") as handle:
+        _require_regular(os.fstat(fd), what)  # replaced between the checks
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise UnreadableFile(_os_problem(exc, what)) from exc
+    if len(raw) > limit:
+        raise UnreadableFile(_too_big(what, limit))
+    return raw
+
+
+def _require_regular(info: os.stat_result, what: str) -> None:
+    if stat.S_ISREG(info.st_mode):
+        return
+    kind = ("a directory" if stat.S_ISDIR(info.st_mode) else
+            "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else
+            "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
+            "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+    raise UnreadableFile(f"{what} is {kind}, not a regular file")
+
+
+def _missing(path: Path, what: str) -> str:
+    if os.path.islink(path):
+        return f"{what} is a broken symbolic link (it points to {os.readlink(path)!r})"
+    return f"{what} not found"
+
+
+def _os_problem(exc: OSError, what: str) -> str:
+    if exc.errno == errno.ELOOP:
+        return f"{what} is a symbolic link loop"
+    return f"cannot read {what}: {exc.strerror or exc}"
+
+
+def _too_big(what: str, limit: int) -> str:
+    shown = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else \
+        f"{limit // 1024} KiB"
+    return f"{what} is larger than {shown}; refusing to read it"
+
+
 def read_text(path: Path, what: str = "file") -> str:
     """Read a UTF-8 text file within the size cap; every failure is a one-diagnostic error."""
     display = display_path(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError as exc:
-        raise _fail(display, START, f"{what} not found") from exc
-    except OSError as exc:
-        raise _fail(display, START, f"cannot read {what}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // 1024
-        raise _fail(display, START, f"{what} is larger than {limit} KiB; refusing to parse it")
+        raw = read_bounded(path, MAX_FILE_BYTES, what)
+    except UnreadableFile as exc:
+        raise _fail(display, START, str(exc)) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -1,9 +1,11 @@
 """A project: the project file and every agent file of its agents directory, loaded and
 checked together. ``load_project`` is what every command that works on declarations calls.
 
-Agent files are the ``*.yaml`` and ``*.yml`` files directly inside the agents directory; the
-file stem is the agent's key. Other files (prompt ``.md`` files, notes) and subdirectories
-are not agent files and are ignored; prompt files are read only when an agent names them.
+Agent files are the ``*.yaml`` and ``*.yml`` entries anywhere under the agents directory
+(``operator_iac.spec.discovery`` says which); the file stem is the agent's key, so the same
+stem in two folders is an error naming both files. Prompt files are read only when an agent
+names them, and only from inside the project's directory. An entry named like an agent file
+that cannot be read (a broken link, a directory, a FIFO) is an error, never a missing agent.
 Loading collects every problem in every file before failing.
 """
 
@@ -24,13 +26,13 @@ from operator_iac.spec.agent_file import AgentFile, AgentModel, load_agent_file
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.checks import check_agent
 from operator_iac.spec.diagnostics import validate_document
+from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.environments import check_environments
 from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
 from operator_iac.spec.models import ConversationalAgentSpec
 from operator_iac.spec.project_file import Environment, ProjectFile, project_adapter
 from operator_iac.spec.references import check_references
 
-AGENT_SUFFIXES = (".yaml", ".yml")
 SMOKE_STAGES_DEFAULT = ("draft", "released")
 
 
@@ -97,7 +99,7 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
     agents_dir = doc.path.parent / spec.agents_dir
     if not agents_dir.is_dir():
         raise ProjectFileError(str(missing_agents_dir(doc, spec)))
-    agents, diagnostics = load_agents(agent_files_in(agents_dir))
+    agents, diagnostics = load_agents(agent_files_in(agents_dir), doc.path.parent)
     diagnostics += problems + check_environments(agents, spec, doc)
     if any(d.severity == "error" for d in diagnostics):
         raise DeclarationError(sort_diagnostics(diagnostics))
@@ -126,19 +128,14 @@ def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | No
     return spec, doc, problems
 
 
-def agent_files_in(directory: Path) -> list[Path]:
-    """The agent files of a directory (not recursive), in a stable order."""
-    return sorted(p for p in directory.iterdir()
-                  if p.suffix.lower() in AGENT_SUFFIXES and not p.name.startswith(".")
-                  and p.is_file())
-
-
-def load_agents(paths: Iterable[Path]) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
-    """Load agent files and check them, alone and against each other."""
+def load_agents(paths: Iterable[Path], root: Path | None = None
+                ) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
+    """Load agent files and check them, alone and against each other. Prompt files must lie
+    inside ``root`` (the project's directory; by default each agent file's own)."""
     agents: dict[str, AgentFile] = {}
     diagnostics: list[Diagnostic] = []
     for path in paths:
-        agent, problems = load_agent_file(path)
+        agent, problems = load_agent_file(path, root)
         diagnostics += problems
         if agent is None:
             continue
@@ -146,7 +143,8 @@ def load_agents(paths: Iterable[Path]) -> tuple[dict[str, AgentFile], list[Diagn
             other = display_path(agents[agent.key].path)
             diagnostics.append(Diagnostic(agent.document.display, 1, 1,
                                           f"duplicate agent key {agent.key!r}: {other} "
-                                          "declares an agent with the same file stem"))
+                                          "declares an agent with the same key (keys are "
+                                          "file stems, whatever the folder)"))
             continue
         diagnostics += check_agent(agent)
         agents[agent.key] = agent

@@ -33,14 +33,22 @@ def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
 class Environment(StrictModel):
     """One place agents are applied to: an API endpoint, a key variable, values, overrides."""
 
-    api_url: str | None = None
+    api_url: str | None = Field(default=None, examples=[DEFAULT_API_URL])
+    """The platform's API (default https://api.operator.xyz)."""
     ws_url: str | None = None
-    api_key_env: VariableName = DEFAULT_API_KEY_ENV
+    """The chat sessions' WebSocket base, when the platform does not say (wss://...)."""
+    api_key_env: VariableName = Field(default=DEFAULT_API_KEY_ENV,
+                                      examples=["OPERATOR_API_KEY_STAGING"])
+    """The name of the variable that holds the API key; never the key itself."""
     vars: dict[VariableName, VarValue] = Field(default_factory=dict)
+    """Values for `${var:NAME}` in agent files, by name."""
     # agent key -> partial agent file (name, description, config, ...), deep-merged.
     overrides: dict[AgentKey, dict[str, Any]] = Field(default_factory=dict)
+    """Per agent key, a partial agent file deep-merged into the declaration here."""
     protect: bool = False
-    promote_from: str | None = None
+    """Deletions need --allow-delete."""
+    promote_from: str | None = Field(default=None, examples=["staging"])
+    """Changes arrive only by `operator-iac promote` from this environment."""
 
     @field_validator("api_url")
     @classmethod
@@ -71,14 +79,36 @@ class Environment(StrictModel):
 
 
 class SmokeDefaults(StrictModel):
+    """Defaults for every agent of the project."""
+
     smoke: SmokeSettings = Field(default_factory=SmokeSettings)
+    """When smoke tests run during apply, and whether a failure after release rolls back."""
+
+
+class QuarantineEntry(StrictModel):
+    """Smoke tests that run and are reported, but never fail a command or block a release."""
+
+    agent: AgentKey
+    """The key of the agent whose tests are quarantined."""
+    test: NonEmptyStr | None = None
+    """The name of one of its smoke tests; without it, every test of the agent."""
+
+    def covers(self, key: str, test_name: str) -> bool:
+        return self.agent == key and self.test in (None, test_name)
 
 
 class ProjectFile(StrictModel):
-    project: NonEmptyStr
+    project: NonEmptyStr = Field(examples=["acme-support"])
+    """The project's name, written into every managed agent's ownership marker."""
     agents_dir: NonEmptyStr = "agents"
+    """The folder of the agent files, relative to this file."""
     defaults: SmokeDefaults = Field(default_factory=SmokeDefaults)
+    """Defaults for every agent: `smoke: {on: [...], rollback: ...}`."""
     environments: dict[EnvName, Environment] = Field(default_factory=dict)
+    """The places agents are applied to, by name (staging, production...)."""
+    quarantine: list[QuarantineEntry] = Field(default_factory=list)
+    """Smoke tests that run and are reported without gating (as `quarantine: true` on the
+    test does), for example while a flaky test is being fixed."""
 
 
 @functools.cache

@@ -4,7 +4,8 @@ right kind, and no agent references itself or forms a cycle where that cannot be
 References are: ``postprocess_agents`` (procedural agents, by key), transfers to
 ``agent:<key>`` (conversational agents, created before the agents that transfer to them, so a
 cycle cannot be applied), ``@name`` in prompts (an enabled tool or a procedural agent), and a
-smoke test's ``procedure: {agent: key}`` (one of the agent's post-processing agents).
+smoke test's ``procedure: {agent: key}`` (one of the agent's post-processing agents) and
+``judge: {agent: key}`` (a procedural agent whose output can carry a verdict).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from operator_iac.spec.checks import enabled_tools
 from operator_iac.spec.desired import AGENT_REF_PREFIX
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.models import ConversationalAgentSpec, ProceduralAgentSpec
+from operator_iac.spec.smoke_rules import JudgeSpec, judge_schema_problem
 from operator_iac.spec.templates import find_prompt_references
 
 Agents = Mapping[str, AgentFile]
@@ -113,6 +115,8 @@ def _smoke_references(agent: AgentFile, agents: Agents) -> Iterator[Diagnostic]:
     assert isinstance(spec, ConversationalAgentSpec)
     tools = [*enabled_tools(spec), *(k for k, a in agents.items() if a.kind == "procedural_agent")]
     for t, test in enumerate(spec.smoke):
+        if test.judge is not None:
+            yield from _judge_reference(agent, test.judge, ("smoke", t, "judge"), agents)
         lists: list[tuple[DataPath, list[object]]] = [(("smoke", t, "expect"), list(test.expect))]
         lists += [(("smoke", t, "turns", i, "expect"), list(turn.expect))
                   for i, turn in enumerate(test.turns)]
@@ -148,6 +152,22 @@ def _procedure_reference(agent: AgentFile, assertion: ProcedureRan, path: DataPa
                     (*path, "procedure", "output", field),
                     f"{key!r} output_schema has no property {field!r}"
                     f"{did_you_mean(field, properties)}", severity="warning", at_key=True)
+
+
+def _judge_reference(agent: AgentFile, judge: JudgeSpec, path: DataPath,
+                     agents: Agents) -> Iterator[Diagnostic]:
+    """A judge is a declared procedural agent whose output has a pass or score and a reason."""
+    where = (*path, "agent")
+    problem = _reference_problem(agent, judge.agent, agents, "procedural_agent", "judge agent")
+    if problem:
+        yield agent.document.diagnostic(where, problem)
+        return
+    target = agents[judge.agent].spec
+    assert isinstance(target, ProceduralAgentSpec)
+    schema = target.config.output.output_schema if target.config.output else None
+    unfit = judge_schema_problem(schema, judge.min_score)
+    if unfit:
+        yield agent.document.diagnostic(where, f"judge agent {judge.agent!r} {unfit}")
 
 
 def _tool_names(agent: AgentFile, assertion: object, path: DataPath,

@@ -9,7 +9,7 @@ no message ever includes a value, only the name of what is missing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +25,9 @@ from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.diagnostics import validate_data
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.merge import deep_merge
-from operator_iac.spec.models import ConversationalAgentSpec
+from operator_iac.spec.models import ConversationalAgentSpec, SmokeTest
 from operator_iac.spec.project import Project, smoke_policy
-from operator_iac.spec.project_file import Environment
+from operator_iac.spec.project_file import Environment, ProjectFile
 from operator_iac.spec.templates import Substitution, substitute
 
 
@@ -75,9 +75,17 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
         description=str(description), config=config,
         postprocess_agents=tuple(talks.postprocess_agents) if talks else (),
         sensitive_paths=frozenset(values.sensitive),
-        smoke=tuple(talks.smoke) if talks else (),
+        smoke=quarantined(project.spec, agent.key, talks.smoke) if talks else (),
         smoke_on=policy.on, smoke_rollback=policy.rollback,
     ), []
+
+
+def quarantined(project: ProjectFile, key: str,
+                tests: Sequence[SmokeTest]) -> tuple[SmokeTest, ...]:
+    """The agent's smoke tests, with ``quarantine`` set on those the project file lists."""
+    return tuple(test.model_copy(update={"quarantine": True})
+                 if any(e.covers(key, test.name) for e in project.quarantine) else test
+                 for test in tests)
 
 
 def api_config(spec: AgentModel, prompt: PromptText | None) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def _effective(agent: AgentFile, override: dict[str, Any] | None) -> tuple[Agent
         raise DeclarationError(problems)
     if spec.config.runtime.prompt == agent.spec.config.runtime.prompt:
         return spec, agent.prompt
-    prompt, problems = read_prompt(spec.config.runtime.prompt, agent.document)
+    prompt, problems = read_prompt(spec.config.runtime.prompt, agent.document, agent.root)
     if problems:
         raise DeclarationError(problems)
     return spec, prompt

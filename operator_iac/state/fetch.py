@@ -45,19 +45,30 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
 
     read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with WorkPool(client, parallelism=parallelism) as pool:
-        futures: list[Future[RemoteAgent]] = []
+        futures: list[Future[RemoteAgent | None]] = []
         try:
             with pool.slot():  # the listing is one request in flight too
                 for kind in kinds:
                     for summary in agents_resource(client, kind).list():
                         futures.append(pool.submit(
-                            lambda item: fetch_agent(client, *item), (kind, summary.id)))
+                            lambda item: _listed_agent(client, *item), (kind, summary.id)))
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
-        agents = tuple(results_in_order(futures))
+        agents = tuple(agent for agent in results_in_order(futures) if agent is not None)
     return Snapshot(api_url=client.base_url, agents=agents, read_at=read_at)
+
+
+def _listed_agent(client: OperatorClient, kind: AgentKind, agent_id: str) -> RemoteAgent | None:
+    """A listed agent, or None when it was deleted between the listing and this read (a
+    concurrent apply removing its duplicate): it is not on the platform any more."""
+    from operator_iac.errors import NotFoundError
+
+    try:
+        return fetch_agent(client, kind, agent_id)
+    except NotFoundError:
+        return None
 
 
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str) -> RemoteAgent:

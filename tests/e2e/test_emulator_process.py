@@ -25,11 +25,12 @@ def headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", "Operator-Version": VERSION}
 
 
-def launch(*args: str) -> tuple[subprocess.Popen[str], str, str]:
-    """Start ``python -m operator_iac emulator``; return it, the URL and the announcement."""
+def launch(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen[str], str, str]:
+    """Start ``python -m operator_iac emulator`` (in ``cwd``, by default a folder with no
+    project file); return it, the URL and the announcement."""
     process = subprocess.Popen(
         [sys.executable, "-m", "operator_iac", "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd or Path("/"))
     assert process.stdout is not None
     lines = [process.stdout.readline()]
     found = re.search(r"listening on (http://\S+)", lines[0])
@@ -37,7 +38,7 @@ def launch(*args: str) -> tuple[subprocess.Popen[str], str, str]:
         process.kill()
         _, err = process.communicate(timeout=10)
         pytest.fail(f"the emulator did not start: {lines[0]!r} {err!r}")
-    while lines[-1] and "OPERATOR_API_KEY" not in lines[-1]:
+    while lines[-1] and not lines[-1].startswith("Then try:"):
         lines.append(process.stdout.readline())
     return process, found.group(1), "".join(lines)
 
@@ -62,6 +63,7 @@ def test_command_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
     assert process.returncode == 0
     assert f"export OPERATOR_IAC_API_URL={url}" in announced
     assert "export OPERATOR_API_KEY=op_test_custom" in announced
+    assert "Then try: operator-iac init, then operator-iac plan" in announced
     assert "Emulator stopped." in err and "Traceback" not in err
 
     process, url, _ = launch("--db", str(db), "--api-key", "op_test_custom")
@@ -71,6 +73,22 @@ def test_command_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
     finally:
         interrupt(process)
     assert names == ["kept"]
+
+
+def test_the_banner_names_the_variables_the_project_reads(tmp_path: Path) -> None:
+    """Each environment's api_key_env, with the environment that reads it, and the next
+    command to try."""
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "operator-iac.yaml").write_text(
+        "project: demo\nenvironments:\n  staging: {api_key_env: KEY_STAGING}\n"
+        "  qa: {api_key_env: KEY_STAGING}\n  production: {}\n", encoding="utf-8")
+    process, _, announced = launch(cwd=tmp_path)
+    interrupt(process)
+    assert re.search(r"export KEY_STAGING=op_test_emulator +# environment staging, qa\n",
+                     announced)
+    assert re.search(r"export OPERATOR_API_KEY=op_test_emulator +# environment production\n",
+                     announced)
+    assert announced.rstrip().endswith("Then try: operator-iac plan --env staging")
 
 
 @pytest.mark.parametrize(("args", "message"), [

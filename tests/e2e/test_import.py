@@ -39,13 +39,13 @@ class Dashboard:
     client: OperatorClient
 
     def procedural(self, name: str, *, release: bool = True, description: str = "",
-                   ) -> str:
+                   post_url: str | None = None) -> str:
         config = {"filter_statuses": ["completed"], "filter_condition": None,
                   "runtime": {"model": "openai/gpt-4o-mini", "reasoning_effort": "medium",
                               "prompt": {"type": "fixed", "text": "Summarise the call."}},
                   "output": {"output_schema": {"type": "object",
                                                "properties": {"summary": {"type": "string"}}},
-                             "slack_channel": None, "post_url": None}}
+                             "slack_channel": None, "post_url": post_url}}
         return self._make(self.client.procedural_agents, release, name=name,
                           description=description or f"{name}, made in the dashboard.",
                           config=config)
@@ -268,3 +268,41 @@ def test_lost_files_of_the_example_project_are_restored_without_changes(
     plan = applied.plan("--detailed-exitcode")
     assert plan.exit_code == 0, plan.stdout
     assert "4 unchanged" in plan.stdout
+
+
+def test_values_that_look_like_credentials_are_named_and_the_json_report_lists_them(
+        dashboard: Dashboard, new_project: NewProject) -> None:
+    """The token stays in the file (the plan must show no change), but every output names the
+    place and suggests ${env:...}, and none repeats the value."""
+    token = "tok_9f8e7d6c5b4a"
+    dashboard.procedural("Call summary", post_url=f"https://hooks.example/calls?token={token}")
+    dashboard.conversational("Front desk")
+
+    result = new_project.run("import", "--all", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["written"] is True and report["valid"] is True
+    agents = {agent["key"]: agent for agent in report["imported"]}
+    assert set(agents) == {"call-summary", "front-desk"}
+    assert agents["call-summary"]["credentials"] == [
+        {"path": "config.output.post_url", "reason": "a token in the URL"}]
+    assert agents["front-desk"]["credentials"] == []
+    assert ("warning: agents/call-summary.yaml: config.output.post_url looks like a "
+            "credential (a token in the URL); replace it with ${env:NAME}") in result.stderr
+    assert token not in result.stderr and token not in json.dumps(agents["call-summary"])
+    text = (new_project.agents_dir / "call-summary.yaml").read_text(encoding="utf-8")
+    assert "#   config.output.post_url (a token in the URL)" in text
+    assert all(r["changes"] == [] for r in new_project.plan_json("--adopt")["resources"])
+
+
+def test_a_dry_run_in_json_carries_each_file_text_and_writes_nothing(
+        dashboard: Dashboard, new_project: NewProject) -> None:
+    dashboard.procedural("Call summary")
+    result = new_project.run("import", "--all", "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["written"] is False and new_project.files() == []
+    [agent] = report["imported"]
+    [file] = agent["files"]
+    assert file["path"] == "agents/call-summary.yaml"
+    assert "kind: procedural_agent" in file["text"]

@@ -291,14 +291,16 @@ def test_json_plan_round_trips(project: Project) -> None:
 
 
 def test_markdown_plan_has_a_summary_table_and_collapsed_prompt_diffs(
-        applied: ProjectCopy) -> None:
+        applied: ProjectCopy, platform: Platform) -> None:
     add_prompt_line(applied)
     result = applied.plan("--format", "markdown")
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert text.startswith("### operator-iac plan: `acme-support`")
-    assert "| | Agent | Kind | Action | Changes | Notes |" in text
-    assert "| `appointment-booking` | conversational | update |" in text
+    assert "| | Agent | Name | ID | Kind | Action | Changes | Notes |" in text
+    agent_id = platform.id_of("appointment-booking")
+    assert (f"| `appointment-booking` | Appointment booking | `{agent_id}` | conversational | "
+            "update |") in text
     assert "<details><summary>Prompt diff (+2 -0 lines)</summary>" in text
     assert f"+{NEW_PROMPT_LINE}" in text
     assert len(text) < 60_000

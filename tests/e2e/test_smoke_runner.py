@@ -167,8 +167,7 @@ def test_the_agent_never_answers(emulator: EmulatorServer, run: Callable[..., Ru
     started = time.monotonic()
     result = run(make_test(turn_timeout_s=0.5))
     assert result.outcome == "timeout"
-    assert result.error.startswith("turn 0: the agent did not finish the greeting within 0.5s")
-    assert "do not speak first" in result.error
+    assert result.error == "turn 0: the agent did not finish the greeting within 0.5s"
     assert time.monotonic() - started < 5
     assert [e.type for e in result.events][-1] == "conversation.ended"  # ended cleanly
     assert_deleted(client, result)
@@ -262,7 +261,8 @@ def test_repeat_with_min_pass_rate(emulator: EmulatorServer, client: OperatorCli
     report = repeat_report(client, deployed, make_test(repeat=3, min_pass_rate=0.6))
     test = report.tests[0]
     assert [r.outcome for r in test.runs] == ["error", "passed", "passed"]
-    assert test.outcome == "passed" and report.exit_code() == 0
+    # The rule held although one attempt did not pass: flaky, which passes with a warning.
+    assert test.outcome == "flaky" and test.passed and report.exit_code() == 0
 
 
 def test_repeat_below_min_pass_rate(emulator: EmulatorServer, client: OperatorClient,
@@ -272,4 +272,5 @@ def test_repeat_below_min_pass_rate(emulator: EmulatorServer, client: OperatorCl
     report = repeat_report(client, deployed, make_test(repeat=2, min_pass_rate=0.5))
     test = report.tests[0]
     assert (test.passes, test.outcome, report.exit_code()) == (0, "failed", 4)
-    assert test.reason().startswith("0/2 runs passed, 50% required; attempt 1: turn 1: ")
+    assert test.reason().startswith("0/2 attempts passed (0%, pass^2 0%; rule rate:0.5); "
+                                    "attempt 1: turn 1: ")

@@ -45,7 +45,8 @@ def test_no_greeting_is_waited_for_when_turn_0_expects_nothing(
     assert result.outcome == "passed", result.reason()
     expecting = run(make_test(turn_timeout_s=0.3))
     assert expecting.outcome == "timeout"
-    assert "do not speak first" in expecting.error
+    assert expecting.error == "turn 0: the agent did not finish the greeting within 0.3s"
+    assert any("do not speak first" in note for note in expecting.notes)
 
 
 def test_a_greeting_not_waited_for_is_not_taken_for_the_reply(

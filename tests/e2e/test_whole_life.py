@@ -150,7 +150,8 @@ def test_the_whole_life_of_an_agent(world: World) -> None:
     # Change it, review the plan, apply to staging with smoke tests.
     change_declarations(world.root)
     review = world.run("plan", "--env", "staging", "--adopt", "--format", "markdown")
-    assert "| `front-desk` | conversational | adopt | 1 |" in review.stdout
+    assert (f"| `front-desk` | Front desk | `{staging_id}` | conversational | adopt | 1 |"
+            in review.stdout)
     assert f"+{NEW_PROMPT_LINE}" in review.stdout and "<details>" in review.stdout
     applied = world.run("apply", "--env", "staging", "--adopt", "--yes")
     assert "smoke tests passed on released" in applied.stderr

@@ -43,3 +43,16 @@ def test_the_api_url_override_points_only_the_main_environment_elsewhere(
         assert app.target().api_url == "http://override.test"
     finally:
         app.close()
+
+
+def test_the_emulator_names_the_default_key_variable_without_a_readable_project(
+        tmp_path: Path) -> None:
+    from operator_iac.services.emulator import key_variables
+
+    broken = tmp_path / "operator-iac.yaml"
+    broken.write_text("project: [unclosed\n", encoding="utf-8")
+    assert key_variables(broken) == [(None, "OPERATOR_API_KEY")]
+    assert key_variables(tmp_path / "missing.yaml") == [(None, "OPERATOR_API_KEY")]
+    broken.write_text(PROJECT_FILE, encoding="utf-8")
+    assert key_variables(broken) == [("staging", "KEY_STAGING"),
+                                     ("production", "KEY_PRODUCTION")]

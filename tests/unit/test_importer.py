@@ -360,3 +360,17 @@ def test_imported_files_plan_as_adoptions_without_changes(
     assert {r.key: r.action for r in plan.resources} == dict.fromkeys(desired, "adopt")
     assert all(r.changes == () and r.prompt_diff is None and r.blocked is None
                for r in plan.resources), [r.changes for r in plan.resources]
+
+
+def test_a_restored_file_goes_back_to_the_folder_that_declares_its_key(
+        remote: Callable[..., RemoteAgent], selection_of: Callable[..., Any],
+        tmp_path: Path) -> None:
+    talking = _talking_config()
+    talking["runtime"]["prompt"]["text"] = LONG_PROMPT
+    (tmp_path / "support").mkdir()
+    (tmp_path / "support" / "front-desk.yml").write_text("kind: conversational_agent\n")
+    imported = agent_files(selection_of([remote("ca_1", "Front desk", talking)],
+                                        everything=True), tmp_path)
+    paths = [f.path for f in imported[0].files]
+    assert paths == [tmp_path / "support" / "front-desk.yml",
+                     tmp_path / "support" / "prompts" / "front-desk.md"]

@@ -138,3 +138,42 @@ def test_example_rules_files_load() -> None:
     examples = Path(__file__).resolve().parents[3] / "examples"
     for path in sorted(examples.glob("*rules*.y*ml")):
         assert load_rules(path).rules, path
+
+
+def test_chance_draws_depend_on_the_seed_and_the_count_only() -> None:
+    from operator_iac.emulator.brain import Dice
+
+    seed = [7]
+    dice = Dice(lambda: seed[0])
+    first = [dice.draw() for _ in range(5)]
+    assert len(set(first)) == 5
+    again = Dice(lambda: 7)
+    assert [again.draw() for _ in range(5)] == first
+    seed[0] = 8  # a new seed starts the count again
+    other = [dice.draw() for _ in range(5)]
+    fresh = Dice(lambda: 8)
+    assert other != first and other == [fresh.draw() for _ in range(5)]
+    assert Dice().roll(None) and not Dice(lambda: 1).roll(0.0)
+
+
+def test_a_rule_with_a_chance_falls_through_when_it_does_not_come_up() -> None:
+    from operator_iac.emulator.brain import Dice
+
+    rules = parse_rules({"rules": [{"match": "(?i)refund", "chance": 0.5, "reply": "No."}]})
+    hits = 0
+    for seed in range(40):
+        turn = Brain(rules, dice=Dice(lambda s=seed: s)).respond(AgentView("Desk"), "refund?")
+        hits += turn.reply == "No."
+        assert turn.reply in ("No.", 'You said: "refund?".')
+    assert 10 < hits < 30  # about half, and both outcomes happen
+
+
+def test_procedure_scripts_match_the_transcript() -> None:
+    rules = parse_rules({"procedures": {"judge": [
+        {"match": "refund", "output": {"pass": False}}, {"outcome": "fail"}]}})
+    brain = Brain(rules)
+    first = brain.procedure_script("pa_1", "judge", "user: a refund please")
+    assert first is not None and first.output == {"pass": False}
+    other = brain.procedure_script("pa_1", "judge", "user: hello")
+    assert other is not None and other.outcome == "fail"
+    assert brain.procedure_script("pa_2", "other", "") is None

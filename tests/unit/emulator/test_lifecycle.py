@@ -49,3 +49,11 @@ def test_releasing_an_archived_revision_is_a_rollback_that_keeps_the_draft() -> 
 
 def test_first_release_of_v0() -> None:
     assert after_release({0: DRAFT}, 0) == {0: RELEASED}
+
+
+def test_event_timestamps_have_milliseconds() -> None:
+    from operator_iac.emulator.clock import iso, iso_ms, parse_iso
+
+    assert iso_ms(1_700_000_000.1234) == "2023-11-14T22:13:20.123Z"
+    assert iso(1_700_000_000.9) == "2023-11-14T22:13:20Z"
+    assert abs(parse_iso(iso_ms(1_700_000_000.5)) - 1_700_000_000.5) < 1e-6

@@ -24,9 +24,9 @@ def test_summary_table_and_sections(make_plan: Factory, make_resource: Factory) 
 
     assert "**Plan: 1 to create, 1 to update, 0 to release, 0 to adopt, 0 to delete, " \
            "1 unchanged.**" in text
-    assert "| 🆕 | `a` | conversational | create | 1 |  |" in text
-    assert "| ✏️ | `b` | conversational | update | 1 | ⚠️ changed outside operator-iac, " \
-           "model change |" in text
+    assert "| 🆕 | `a` | A | new | conversational | create | 1 |  |" in text
+    assert "| ✏️ | `b` | B | `ca_b` | conversational | update | 1 | ⚠️ changed outside " \
+           "operator-iac, model change |" in text
     assert "#### ✏️ `b` · update" in text
     assert "> ⚠️ **Changed outside operator-iac**: no marker." in text
     assert "<details><summary>1 unchanged</summary>" in text
@@ -127,9 +127,35 @@ def test_warnings_are_quoted_and_flagged_once(make_plan: Factory,
 
     text = render_plan_markdown(make_plan(blocked, overwritten))
 
-    assert "| ✏️ | `a` | conversational | update | 1 | ⛔ blocked (foreign draft) |" in text
+    assert ("| ✏️ | `a` | A | `ca_a` | conversational | update | 1 | ⛔ blocked (foreign draft) |"
+            in text)
     assert ("> ⛔ **Blocked**: the agent has an unreleased draft that operator-iac did not "
             "write; apply refuses to overwrite it without --overwrite-draft.") in text
-    assert "| ✏️ | `b` | conversational | update | 1 | ⚠️ foreign draft |" in text
+    assert "| ✏️ | `b` | B | `ca_b` | conversational | update | 1 | ⚠️ foreign draft |" in text
     assert ("> ⚠️ The agent has an unreleased draft that operator-iac did not write; it will "
             "be overwritten (--overwrite-draft).") in text
+
+
+def test_agents_are_named_by_key_platform_name_and_id(make_plan: Factory,
+                                                      make_resource: Factory) -> None:
+    """Before a rename the platform still shows the old name: that is what a reviewer finds
+    in the dashboard."""
+    rename = FieldChange(path="name", kind="changed", before="Front | desk", after="Reception")
+    text = render_plan_markdown(make_plan(make_resource("desk", changes=(rename,)),
+                                          make_resource("new-one", "create")))
+
+    assert "| ✏️ | `desk` | Front &#124; desk | `ca_desk` | conversational | update |" in text
+    assert "| 🆕 | `new-one` | New-One | new | conversational | create |" in text
+    assert "Conversational agent **Front &#124; desk** `ca_desk` will be" in text
+
+
+def test_a_long_one_line_description_is_shown_whole(make_plan: Factory,
+                                                    make_resource: Factory) -> None:
+    long = "First line of Acme's website chat: " + "answers orders and refunds, " * 8
+    nested = {"items": ["x" * 30, "y" * 30, "z" * 30]}
+    changes = (FieldChange(path="description", kind="changed", before="Short.", after=long),
+               FieldChange(path="config.extra", kind="changed", before=None, after=nested))
+    text = render_plan_markdown(make_plan(make_resource(changes=changes)))
+
+    assert len(long) > 200 and f'<code>"{long}"</code>' in text
+    assert "… (" in text.split("config.extra")[1]  # structured values stay short

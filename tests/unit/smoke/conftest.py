@@ -137,14 +137,18 @@ def run_result() -> Callable[..., Any]:
 
 @pytest.fixture
 def test_result(run_result: Callable[..., Any]) -> Callable[..., Any]:
-    """``test_result("passed", "failed", min_pass_rate=0.5)``: one run per outcome given."""
+    """``test_result("passed", "failed", min_pass_rate=0.5)``: one run per outcome given
+    (``rule="majority"`` for another pass rule, ``quarantined=True`` for a quarantined test)."""
     from operator_iac.smoke.results import TestResult
+    from operator_iac.spec.smoke_rules import PassRule
 
     def make(*outcomes: str, key: str = "booking", name: str = "books",
-             min_pass_rate: float = 1.0, **run_fields: Any) -> TestResult:
+             min_pass_rate: float | None = None, rule: str | None = None,
+             quarantined: bool = False, **run_fields: Any) -> TestResult:
         runs = tuple(run_result(o, n, **({"failures": 1} if o == "failed" else {}),
                                 **run_fields)
                      for n, o in enumerate(outcomes or ("passed",), start=1))
-        return TestResult(key, name, f"ca_{key}@v1", runs, min_pass_rate)
+        return TestResult(key, name, f"ca_{key}@v1", runs, PassRule.parse(rule, min_pass_rate),
+                          quarantined)
 
     return make

@@ -46,10 +46,11 @@ def test_project_file_is_found_from_a_subdirectory(make_project: MakeProject,
     assert load_project(start=root / "agents").file == root.resolve() / "operator-iac.yaml"
 
 
-def test_non_yaml_files_and_subdirectories_in_agents_dir_are_ignored(
+def test_non_yaml_hidden_and_prompt_folder_files_in_agents_dir_are_ignored(
         make_project: MakeProject, conversational: Builder) -> None:
     make_project({"a.yaml": conversational(), "notes.txt": "not yaml: [",
-                  "old.json": "{}", ".hidden.yaml": "bad: [", "drafts/b.yaml": "bad: ["})
+                  "old.json": "{}", ".hidden.yaml": "bad: [", ".drafts/b.yaml": "bad: [",
+                  "prompts/b.yaml": "bad: [", "support/fragments/c.yml": "bad: ["})
     assert sorted(load_project().agents) == ["a"]
 
 

@@ -1,0 +1,163 @@
+"""Concurrent applies converge: one agent per key, never exit 1, never a lost update.
+
+Three ``apply`` processes of the installed entry point start together on a fresh project; two
+write one draft. Deterministic variants interleave a second writer at the exact moment that
+matters through the client's attempt listener.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from operator_iac.api.client import Attempt
+from operator_iac.apply.report import ApplyOptions
+from operator_iac.services.apply import apply
+
+from .conftest import KEYS, Platform, ProjectCopy
+
+Project = Callable[..., ProjectCopy]
+OTHER_TEXT = "Written by another apply at the same moment."
+
+
+def entry_point() -> list[str]:
+    installed = Path(sys.executable).with_name("operator-iac")
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "operator_iac"]
+
+
+def start_apply(copy: ProjectCopy, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*entry_point(), "--project-file", str(copy.project_file), "--api-url",
+         copy.emulator.url, "--env", copy.env, "--no-color", "apply", "--yes", *extra],
+        cwd=copy.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(processes: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
+    done = []
+    for process in processes:
+        out, err = process.communicate(timeout=180)
+        done.append((process.returncode, out + err))
+    return done
+
+
+def assert_one_agent_per_key(platform: Platform) -> None:
+    owners = platform.owners()
+    assert sorted(owners) == sorted(KEYS)
+    assert all(len(ids) == 1 for ids in owners.values()), owners
+    assert len(platform.agent_ids()) == len(KEYS)
+
+
+@pytest.mark.parametrize("smoke", [False, True], ids=["no-smoke", "smoke"])
+def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
+        project: Project, platform: Platform, smoke: bool) -> None:
+    copy = project()
+    copy.emulator.set_faults(latency_ms=20)  # the three runs overlap request by request
+    extra = () if smoke else ("--no-smoke",)
+    results = finish([start_apply(copy, *extra) for _ in range(3)])
+    codes = [code for code, _ in results]
+    assert set(codes) <= {0, 5}, results
+    for code, output in results:
+        if code == 5:
+            assert "CONFLICT" in output and "Traceback" not in output, output
+    copy.emulator.reset_faults()
+    assert_one_agent_per_key(platform)
+    again = copy.run("apply", "--yes", *extra)
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert copy.plan("--detailed-exitcode").exit_code == 0
+    assert_one_agent_per_key(platform)
+
+
+def test_two_applies_of_different_changes_to_one_agent_never_lose_one(
+        applied: ProjectCopy, project: Project, platform: Platform) -> None:
+    """Two checkouts change the same agent differently and apply at once: at most one wins,
+    the other exits 5, and what is released is exactly the winner's declaration."""
+    other = project("other")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    other.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
+    applied.emulator.set_faults(latency_ms=20)
+    results = finish([start_apply(applied, "--no-smoke"), start_apply(other, "--no-smoke")])
+    applied.emulator.reset_faults()
+    codes = [code for code, _ in results]
+    assert set(codes) <= {0, 5} and codes.count(0) <= 1, results
+    released = platform.released(platform.id_of("support-triage"))
+    text = released.config["runtime"]["prompt"]["text"]
+    if codes[0] == 0:
+        assert "Be friendly and short." in text
+        assert applied.plan("--detailed-exitcode").exit_code == 0
+    elif codes[1] == 0:
+        assert "Be warm and brief." in text
+        assert other.plan("--detailed-exitcode").exit_code == 0
+    else:
+        assert "Be friendly and brief." in text
+
+
+def test_a_draft_overwritten_right_after_the_write_is_a_conflict_not_a_failure(
+        applied: ProjectCopy, platform: Platform) -> None:
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+
+    def overwrite_after_put(attempt: Attempt) -> None:
+        if attempt.method == "PUT" and attempt.status == 200:
+            platform.client.remove_listener(overwrite_after_put)
+            released = platform.released(agent_id)
+            platform.update(agent_id, config={**released.config, "runtime": {
+                **released.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
+
+    platform.client.add_listener(overwrite_after_put)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert report.exit_code() == 5
+    assert "written by someone else at the same time" in outcome.message
+    assert "Be friendly and short." not in \
+        platform.released(agent_id).config["runtime"]["prompt"]["text"]
+
+
+def test_a_draft_changed_between_read_back_and_release_is_not_released(
+        applied: ProjectCopy, platform: Platform) -> None:
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    puts: list[str] = []
+
+    def overwrite_after_read_back(attempt: Attempt) -> None:
+        if attempt.method == "PUT":
+            puts.append(attempt.path)
+        elif puts and attempt.method == "GET" and "@v" in attempt.path:
+            platform.client.remove_listener(overwrite_after_read_back)
+            draft = platform.draft(agent_id)
+            assert draft is not None
+            platform.update(draft.version_id, config={**draft.config, "runtime": {
+                **draft.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
+
+    platform.client.add_listener(overwrite_after_read_back)
+    released_before = platform.released(agent_id).version_id
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert "changed after this run wrote it" in outcome.message
+    assert platform.released(agent_id).version_id == released_before
+
+
+def test_a_yielded_duplicate_that_could_not_be_deleted_is_removed_by_the_next_apply(
+        project: Project, platform: Platform) -> None:
+    """Two runs created one key; the loser's delete failed. The next plan still works: it
+    keeps the agent the rule keeps and deletes the never-released one."""
+    copy = project()
+    assert copy.apply("--target", "call-summary").exit_code == 0
+    kept = platform.id_of("call-summary")
+    released = platform.released(kept)
+    stray = platform.create("procedural_agents", name=released.name,
+                            description=released.description, config=released.config)
+    plan = copy.plan("--target", "call-summary")
+    assert plan.exit_code == 0, plan.stderr
+    assert f"call-summary@{stray}" in plan.stdout
+    result = copy.apply("--target", "call-summary")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert platform.owners()["call-summary"] == [kept]
+    assert copy.plan("--target", "call-summary", "--detailed-exitcode").exit_code == 0
