@@ -58,6 +58,36 @@ def summary_line(summary: Summary) -> str:
             f"{summary.delete} to delete, {summary.unchanged} unchanged.")
 
 
+_COUNTED: tuple[tuple[Action, str], ...] = (
+    ("create", "to create"), ("update", "to update"), ("release", "to release"),
+    ("adopt", "to adopt"))
+
+
+def template_lines(resources: Sequence[ResourcePlan]) -> list[str]:
+    """One line per file declaring several of the changing agents (a template with
+    instances), so that a template edit reads as one change made many times."""
+    by_file: dict[str, dict[Action, int]] = {}
+    for resource in resources:
+        if resource.source and resource.action not in ("no-op", "delete"):
+            counts = by_file.setdefault(resource.source, {})
+            counts[resource.action] = counts.get(resource.action, 0) + 1
+    lines = []
+    for source, counts in sorted(by_file.items()):
+        total = sum(counts.values())
+        if total > 1:
+            what = ", ".join(f"{counts[a]} {words}" for a, words in _COUNTED if a in counts)
+            lines.append(f"{total} of these changes come from one template, "
+                         f"{short_source(source)} ({what}).")
+    return lines
+
+
+def short_source(source: str) -> str:
+    """The file and its folder (``clinics/receptionists.yaml``): enough to find it in the
+    project, without the machine's absolute path."""
+    parts = source.replace("\\", "/").split("/")
+    return "/".join(parts[-2:])
+
+
 def format_value(value: Any, limit: int = 120) -> str:
     """A value as compact JSON, shortened with a note when longer than ``limit``."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)

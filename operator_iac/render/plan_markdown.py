@@ -24,6 +24,7 @@ from operator_iac.render.plan_common import (
     resource_warnings,
     smoke_text,
     summary_line,
+    template_lines,
 )
 
 DEFAULT_BUDGET = 60_000
@@ -119,8 +120,9 @@ def _header(plan: Plan) -> str:
     env = f" → `{plan.environment}`" if plan.environment else ""
     protected = " (protected)" if plan.protected else ""
     commit = f" at `{plan.commit[:12]}`" if plan.commit else ""
+    templates = "".join(f"\n\n{line}" for line in template_lines(plan.resources))
     return (f"### operator-iac plan: `{plan.project}`{env}{protected}{commit}\n\n"
-            f"**{summary_line(plan.summary())}**")
+            f"**{summary_line(plan.summary())}**{templates}")
 
 
 def _table(resources: tuple[ResourcePlan, ...]) -> str:

@@ -15,6 +15,7 @@ from operator_iac.render.plan_common import (
     resource_warnings,
     smoke_text,
     summary_line,
+    template_lines,
     visible_changes,
 )
 
@@ -34,7 +35,8 @@ class _Painter:
 
 def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint("bold", summary_line(plan.summary())), _context_line(plan)]
+    lines = [paint("bold", summary_line(plan.summary())), *template_lines(plan.resources),
+             _context_line(plan)]
     for resource in plan.ordered_resources():
         lines.append("")
         lines.extend(_resource_lines(resource, paint))
