@@ -21,13 +21,16 @@ from operator_iac.plan.model import (
 )
 
 ACTION_SYMBOLS: dict[Action, str] = {
-    "create": "+", "update": "~", "release": ">", "adopt": "*", "delete": "-", "no-op": "=",
+    "create": "+", "update": "~", "release": ">", "adopt": "*", "verify": "?", "delete": "-",
+    "no-op": "=",
 }
 ACTION_PHRASES: dict[Action, str] = {
     "create": "will be created",
     "update": "will be updated (a draft is written, then released)",
     "release": "has a draft equal to the declaration; it will be released",
     "adopt": "will be adopted: taken under management and updated",
+    "verify": "is released, but its smoke tests never passed on the released revision; they "
+              "will run, and a failure releases the previous revision again",
     "delete": "will be deleted",
     "no-op": "is up to date",
 }
@@ -65,9 +68,40 @@ DRIFT_HINT = ("run `operator-iac pull {key}` to take the platform's content into
 
 
 def summary_line(summary: Summary) -> str:
+    verify = f"{summary.verify} to verify, " if summary.verify else ""
     return (f"Plan: {summary.create} to create, {summary.update} to update, "
-            f"{summary.release} to release, {summary.adopt} to adopt, "
+            f"{summary.release} to release, {summary.adopt} to adopt, {verify}"
             f"{summary.delete} to delete, {summary.unchanged} unchanged.")
+
+
+_COUNTED: tuple[tuple[Action, str], ...] = (
+    ("create", "to create"), ("update", "to update"), ("release", "to release"),
+    ("adopt", "to adopt"))
+
+
+def template_lines(resources: Sequence[ResourcePlan]) -> list[str]:
+    """One line per file declaring several of the changing agents (a template with
+    instances), so that a template edit reads as one change made many times."""
+    by_file: dict[str, dict[Action, int]] = {}
+    for resource in resources:
+        if resource.source and resource.action not in ("no-op", "delete"):
+            counts = by_file.setdefault(resource.source, {})
+            counts[resource.action] = counts.get(resource.action, 0) + 1
+    lines = []
+    for source, counts in sorted(by_file.items()):
+        total = sum(counts.values())
+        if total > 1:
+            what = ", ".join(f"{counts[a]} {words}" for a, words in _COUNTED if a in counts)
+            lines.append(f"{total} of these changes come from one template, "
+                         f"{short_source(source)} ({what}).")
+    return lines
+
+
+def short_source(source: str) -> str:
+    """The file and its folder (``clinics/receptionists.yaml``): enough to find it in the
+    project, without the machine's absolute path."""
+    parts = source.replace("\\", "/").split("/")
+    return "/".join(parts[-2:])
 
 
 def format_value(value: Any, limit: int = 120) -> str:

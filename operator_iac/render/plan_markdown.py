@@ -26,14 +26,15 @@ from operator_iac.render.plan_common import (
     resource_warnings,
     smoke_text,
     summary_line,
+    template_lines,
 )
 
 DEFAULT_BUDGET = 60_000
 _NOTE_RESERVE = 1_000  # room kept for the truncation note
 _CELL_LIMIT = 80  # a structured value (list, mapping) in a table cell
 _LINE_LIMIT = 2_000  # a one-line string (a name, a description) is shown whole up to this
-_ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "delete": "🗑️",
-          "no-op": "✔️"}
+_ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "verify": "🔍",
+          "delete": "🗑️", "no-op": "✔️"}
 _WARNING_ICONS = {"blocked": "⛔", "drift": "⚠️", "foreign_draft": "⚠️"}
 
 # key -> how many characters of its prompt diff to keep (None: all, 0: omit the diff).
@@ -121,10 +122,11 @@ def _header(plan: Plan) -> str:
     env = f" → `{plan.environment}`" if plan.environment else ""
     protected = " (protected)" if plan.protected else ""
     commit = f" at `{plan.commit[:12]}`" if plan.commit else ""
+    templates = "".join(f"\n\n{line}" for line in template_lines(plan.resources))
     drafts = foreign_drafts_line(plan)
     note = f"\n\n{_WARNING_ICONS['foreign_draft']} {_cell(drafts)}" if drafts else ""
     return (f"### operator-iac plan: `{plan.project}`{env}{protected}{commit}\n\n"
-            f"**{summary_line(plan.summary())}**{note}")
+            f"**{summary_line(plan.summary())}**{templates}{note}")
 
 
 def _table(resources: tuple[ResourcePlan, ...]) -> str:

@@ -18,6 +18,7 @@ from operator_iac.render.plan_common import (
     resource_warnings,
     smoke_text,
     summary_line,
+    template_lines,
     visible_changes,
 )
 
@@ -37,7 +38,8 @@ class _Painter:
 
 def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     paint = _Painter(color)
-    lines = [paint("bold", summary_line(plan.summary())), _context_line(plan)]
+    lines = [paint("bold", summary_line(plan.summary())), *template_lines(plan.resources),
+             _context_line(plan)]
     drafts = foreign_drafts_line(plan)
     if drafts:
         lines.append(f"{paint('!', '!')} {drafts}")

@@ -10,13 +10,12 @@ A file named explicitly must be YAML; in directories, non-YAML files are ignored
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from operator_iac.errors import Diagnostic, ProjectFileError
 from operator_iac.settings import PROJECT_FILE_NAME, Settings
-from operator_iac.spec.agent_file import AgentFile
 from operator_iac.spec.discovery import AGENT_SUFFIXES, agent_files_in
 from operator_iac.spec.environments import check_environments
 from operator_iac.spec.loader import START, YamlDocument, display_path, real_path
@@ -103,19 +102,21 @@ def _loose_unit(files: list[Path], project_file: Path | None) -> _Unit:
 
 
 def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
-    """Diagnostics, number of agent files checked, number of them valid."""
+    """Diagnostics, number of agent files checked, number of agents they declare that are
+    valid (a template declares several, a base file none)."""
     spec, doc, diagnostics, targets = _open(unit)
     if targets is None:
         return diagnostics, 0, 0
-    agents, found = load_agents([*targets, *unit.context],
-                                doc.path.parent if doc is not None else None)
+    loaded = load_agents([*targets, *unit.context], doc.path.parent if doc is not None else None)
+    agents, found = loaded.agents, loaded.diagnostics
     if spec is not None and doc is not None:
         found += check_environments(agents, spec, doc)
-    reported = _reported_files(targets, list(agents.values()), doc)
+    reported = _reported_files(targets, loaded.sources, doc)
     diagnostics += [d for d in found if d.file in reported]
-    keys = {p.stem for p in targets}
+    chosen = {display_path(p) for p in targets}
     bad = {d.file for d in diagnostics if d.severity == "error"}
-    valid = sum(1 for k, a in agents.items() if k in keys and a.document.display not in bad)
+    valid = sum(1 for a in agents.values()
+                if a.document.display in chosen and not bad.intersection(a.sources))
     return diagnostics, len(targets), valid
 
 
@@ -138,11 +139,12 @@ def _open(unit: _Unit) -> tuple[ProjectFile | None, YamlDocument | None, list[Di
     return spec, doc, diagnostics, agent_files_in(agents_dir)
 
 
-def _reported_files(targets: list[Path], agents: Iterable[AgentFile],
+def _reported_files(targets: list[Path], sources: Mapping[str, tuple[str, ...]],
                     doc: YamlDocument | None) -> set[str]:
-    """Files whose diagnostics are shown: the targets, their prompt files, the project file."""
+    """Files whose diagnostics are shown: the targets, the files their declarations are made
+    from (bases, prompt files, fragments), the project file."""
     shown = {display_path(p) for p in targets}
-    shown |= {a.prompt.display for a in agents if a.prompt and a.document.display in shown}
+    shown |= {source for target in list(shown) for source in sources.get(target, ())}
     if doc is not None:
         shown.add(doc.display)
     return shown

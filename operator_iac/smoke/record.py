@@ -11,23 +11,37 @@ Reading a record back: the contract's conversation object has no ``context`` fie
 that returns it anyway is read directly (from the list, then from the conversation itself);
 otherwise the record comes from the conversation's event stream: right after the conversation
 is created the record is also sent as a context update, whose ``conversation.context.updated``
-event carries it. The stream starts with the events that already exist, so this costs one
-short request per candidate. A record that cannot be read counts as no record (a promotion
-then refuses, which is the safe side).
+event carries it (under ``context``, or as the payload's own keys on platforms that send the
+bare update). The stream starts with the events that already exist, so this costs one short
+request per candidate. A record that cannot be read counts as no record (a promotion then
+refuses, which is the safe side).
+
+Platforms that accept context updates only while a conversation is in progress refuse that
+update: the record conversation is then started over its chat session, the record sent, and
+the conversation ended at once (it stays a testmode conversation pinned to the revision). A
+record is read back before recording counts as done; one that cannot be written or read is a
+``SmokeRecordError``, which apply reports as a warning and exit code 6.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.api.events import CONTEXT_UPDATED
-from operator_iac.api.models import Conversation, agent_id_of, version_number
-from operator_iac.errors import ApiError, OperationError, OperatorIacError
+from operator_iac.api.events import (
+    CONTEXT_UPDATED,
+    CONVERSATION_ENDED,
+    USER_MESSAGE_RECEIVED,
+    updated_context,
+)
+from operator_iac.api.models import Conversation, ConversationCreated, agent_id_of, version_number
+from operator_iac.errors import ApiError, OperationError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_own_marker
+from operator_iac.smoke.orphans import orphan_window, sweep_orphans
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -35,6 +49,10 @@ if TYPE_CHECKING:
     from operator_iac.smoke.results import SmokeReport, TestResult
 
 RECORD_KEY = "operator_iac_smoke"
+# The stage of the record apply writes right before a release whose smoke tests are to run on
+# the released revision: if the run stops before they pass, this record says so.
+PENDING_STAGE = "pending"
+PENDING_SUMMARY = "released; its smoke tests have not passed on the released revision yet"
 
 # Prompt variables without a default must be supplied even to a conversation never started.
 PLACEHOLDER_VALUE = "operator-iac smoke record"
@@ -59,7 +77,14 @@ class SmokeRecord:
     content_hash: str | None = None
     commit: str | None = None
     stage: str | None = None
+    # The revision released before this one: what a failed or unproven release rolls back to.
+    previous: str | None = None
     conversation_id: str | None = field(default=None, compare=False)
+
+    @property
+    def pending(self) -> bool:
+        """A release announced before it happened, whose smoke tests have not run yet."""
+        return self.stage == PENDING_STAGE
 
     def payload(self) -> dict[str, Any]:
         """What goes under ``operator_iac_smoke`` in the conversation's context."""
@@ -87,7 +112,9 @@ class SmokeRecord:
                    passed=data["passed"], summary=data["summary"], at=data["at"],
                    content_hash=_text_or_none(data.get("content_hash")),
                    commit=_text_or_none(data.get("commit")),
-                   stage=_text_or_none(data.get("stage")), conversation_id=conversation_id)
+                   stage=_text_or_none(data.get("stage")),
+                   previous=_text_or_none(data.get("previous")),
+                   conversation_id=conversation_id)
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -95,7 +122,8 @@ class SmokeRecord:
 
 def record_smoke_result(client: OperatorClient, *, project: str, key: str, version_id: str,
                         content_hash: str | None, passed: bool, summary: str,
-                        commit: str | None, stage: str | None = None) -> SmokeRecord:
+                        commit: str | None, stage: str | None = None,
+                        previous: str | None = None) -> SmokeRecord:
     """Keep the verdict of a smoke run of ``version_id`` (``ca_x@vN``) on the platform and
     remove the agent's older records. Missing hash or commit are taken from the revision's
     own marker."""
@@ -105,17 +133,54 @@ def record_smoke_result(client: OperatorClient, *, project: str, key: str, versi
         project=project, key=key, version_id=version_id, passed=passed,
         summary=_shorten(summary), at=_now(),
         content_hash=content_hash or (own.content_hash if own else None),
-        commit=commit or (own.commit if own else None), stage=stage)
+        commit=commit or (own.commit if own else None), stage=stage, previous=previous)
     context = {RECORD_KEY: record.payload(), **_variables(revision.config)}
-    created = client.conversations.create(version_id, "chat_realtime", livemode=False,
-                                          context=context)
-    # The event stream is how the record is read where conversations do not show context.
-    with contextlib.suppress(ApiError):
-        client.conversations.update_context(created.id, {RECORD_KEY: record.payload()})
+    began = time.monotonic()
+    created, retried = client.conversations.create_test(version_id, "chat_realtime",
+                                                        context=context)
+    if retried:
+        sweep_orphans(client, orphan_window(client, version_id, created.id,
+                                            time.monotonic() - began))
+    _inject(client, created, record.payload())
     record = replace(record, conversation_id=created.id)
+    if _read(client, client.conversations.get(created.id)) != record:
+        raise SmokeRecordError(f"the smoke record of {version_id} ({created.id}) was written "
+                               "but cannot be read back")
     since = _cleanup_start(client, version_id)
     _remove_older(client, record, since)
     return record
+
+
+def record_pending_release(client: OperatorClient, *, project: str, key: str, version_id: str,
+                           previous: str | None) -> SmokeRecord:
+    """Announce, right before releasing ``version_id``, that its release is not proven yet
+    and that ``previous`` is what to release again if its smoke tests fail. A run killed
+    after the release leaves this record as the newest, and the next plan shows ``verify``."""
+    return record_smoke_result(client, project=project, key=key, version_id=version_id,
+                               content_hash=None, passed=False, summary=PENDING_SUMMARY,
+                               commit=None, stage=PENDING_STAGE, previous=previous)
+
+
+def _inject(client: OperatorClient, created: ConversationCreated,
+            payload: dict[str, Any]) -> None:
+    """Send the record as a context update, so the event stream carries it (where
+    conversations do not show their context); into a started conversation where a platform
+    refuses context for one not yet started."""
+    try:
+        client.conversations.update_context(created.id, {RECORD_KEY: payload})
+        return
+    except ApiError:
+        pass
+    try:
+        with client.open_session(created, recv_timeout=READ_TIMEOUT_S) as session:
+            session.start()
+            session.update_context({RECORD_KEY: payload})
+            session.until(_is_record_event)
+            session.end()
+            session.until(lambda event: event.type == CONVERSATION_ENDED)
+    except OperationError as exc:
+        raise SmokeRecordError(f"the smoke record could not be sent to {created.id}: "
+                               f"{exc}") from exc
 
 
 def _variables(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,6 +225,26 @@ def last_smoke_result(client: OperatorClient, *, project: str, key: str, agent_i
     return max(found, key=lambda r: r.at, default=None)
 
 
+def latest_records(client: OperatorClient, *, project: str, revisions: Mapping[str, str],
+                   since: str | None) -> dict[str, SmokeRecord]:
+    """The newest record of each revision in ``revisions`` (key -> ``ca_x@vN``), from one
+    listing of the conversations created since ``since`` (the oldest revision's creation):
+    what plan and status read to find releases that were never proven."""
+    wanted = {version_id: key for key, version_id in revisions.items()}
+    newest: dict[str, SmokeRecord] = {}
+    for conversation in client.conversations.list(created_at_gte=_with_slack(since)):
+        pinned = conversation.agent_id or ""
+        if pinned not in wanted or not _is_candidate(conversation, agent_id_of(pinned), pinned):
+            continue
+        record = _read(client, conversation)
+        key = wanted[pinned]
+        if record is None or not record.describes(project, key, pinned):
+            continue
+        if key not in newest or record.at > newest[key].at:
+            newest[key] = record
+    return newest
+
+
 def _records(client: OperatorClient, agent_id: str, version_id: str | None,
              since: str | None) -> Iterator[SmokeRecord]:
     for conversation in client.conversations.list(created_at_gte=_with_slack(since)):
@@ -170,12 +255,19 @@ def _records(client: OperatorClient, agent_id: str, version_id: str | None,
 
 
 def _is_candidate(conversation: Conversation, agent_id: str, version_id: str | None) -> bool:
+    # Started ones too: where context is accepted only while a conversation is in progress,
+    # a record conversation is started for the record to be sent.
     pinned = conversation.agent_id or ""
-    return (conversation.livemode is False and not conversation.is_started
-            and agent_id_of(pinned) == agent_id and version_id in (None, pinned))
+    return (conversation.livemode is False and agent_id_of(pinned) == agent_id
+            and version_id in (None, pinned))
 
 
 def _read(client: OperatorClient, conversation: Conversation) -> SmokeRecord | None:
+    if conversation.is_started:
+        # Started only for the record to be sent: it counts when the update came after the
+        # start, never from the context the conversation began with (a smoke test's own).
+        return SmokeRecord.from_context(_context_from_events(client, conversation.id),
+                                        conversation.id)
     context = _context_of(conversation)
     if context is None:
         try:
@@ -193,20 +285,29 @@ def _context_of(conversation: Conversation) -> dict[str, Any] | None:
     return context if isinstance(context, dict) else None
 
 
+def _updated_context(event: Event) -> dict[str, Any] | None:
+    return updated_context(event.payload) if event.type == CONTEXT_UPDATED else None
+
+
+def _is_record_event(event: Event) -> bool:
+    context = _updated_context(event)
+    return context is not None and RECORD_KEY in context
+
+
+def _no_record_after(event: Event) -> bool:
+    """A record is sent before anyone speaks and before the end: a conversation whose stream
+    reached these events without one is not a record."""
+    return _is_record_event(event) or event.type in (USER_MESSAGE_RECEIVED, CONVERSATION_ENDED)
+
+
 def _context_from_events(client: OperatorClient, conversation_id: str
                          ) -> dict[str, Any] | None:
-    def is_record(event: Event) -> bool:
-        context = event.payload.get("context")
-        return event.type == CONTEXT_UPDATED and isinstance(context, dict) and \
-            RECORD_KEY in context
-
     try:
-        with client.events(conversation_id, stop=is_record, max_reconnects=0,
+        with client.events(conversation_id, stop=_no_record_after, max_reconnects=0,
                            idle_timeout=READ_TIMEOUT_S, deadline=READ_TIMEOUT_S) as stream:
             for event in stream:
-                if is_record(event):
-                    context: dict[str, Any] = event.payload["context"]
-                    return context
+                if _is_record_event(event):
+                    return _updated_context(event)
     except OperationError:
         return None
     return None
@@ -242,7 +343,8 @@ def record_smoke_report(client: OperatorClient, report: SmokeReport, *, project:
                 client, project=project, key=key, version_id=version_id, content_hash=None,
                 passed=passed, summary=summary, commit=None, stage="released"))
         except OperatorIacError as exc:
-            warn(f"{key}: the smoke result of {version_id} could not be recorded ({exc})")
+            warn(f"{key}: the smoke result of {version_id} could not be recorded ({exc}); "
+                 "a promotion from this environment will refuse it until one is")
     return records
 
 

@@ -1,5 +1,11 @@
-"""One agent file, loaded: its key (the file stem), the validated model, the raw document
-with positions, and the prompt text (read from its own file when the agent names one).
+"""Agent declarations, loaded from one file: the key, the validated model of the effective
+declaration, the document with positions, and the effective prompt text.
+
+One file declares no agent (a base file, ``abstract: true``), one agent (keyed by the file
+stem), or one agent per instance (a template with ``instances:``, keyed by each instance's
+key). Bases (``extends``, ``operator_iac.spec.compose``) are merged in first, then instances
+are made (``operator_iac.spec.instances``); the prompt is read with its fragments
+(``operator_iac.spec.prompts``). Every check after this sees the effective declaration.
 
 Loading never stops at the first problem of a file: it returns what it could build together
 with every diagnostic, so that ``validate`` reports all of them at once.
@@ -9,62 +15,34 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter
 
 from operator_iac.errors import DeclarationError, Diagnostic, Severity
+from operator_iac.spec.compose import INSTANCES, DocumentCache, compose, is_base
 from operator_iac.spec.diagnostics import validate_document
-from operator_iac.spec.loader import (
-    DataPath,
-    YamlDocument,
-    display_path,
-    load_yaml,
-    read_text,
-    real_path,
-)
+from operator_iac.spec.instances import template_instances
+from operator_iac.spec.loader import DataPath, YamlDocument, load_yaml
 from operator_iac.spec.models import (
     KEY_PATTERN,
     AgentSpec,
     ConversationalAgentSpec,
     ProceduralAgentSpec,
-    Prompt,
 )
+from operator_iac.spec.prompt_text import PromptText
+from operator_iac.spec.prompts import PROMPT_TEXT, read_prompt
 
 AgentModel = ConversationalAgentSpec | ProceduralAgentSpec
-PROMPT_PATH: DataPath = ("config", "runtime", "prompt")
-PROMPT_TEXT: DataPath = (*PROMPT_PATH, "text")
-
-
-@dataclass(frozen=True)
-class PromptText:
-    """A prompt's text and where it was written, to point at references inside it."""
-
-    text: str
-    display: str  # the file the positions refer to (prompt file or agent file)
-    line: int
-    column: int
-    # True when the text's lines map one to one onto file lines (a prompt file, or a literal
-    # block scalar); otherwise every position inside collapses onto the text's start.
-    exact: bool
-    file: Path | None = None
-
-    def position(self, offset: int) -> tuple[int, int]:
-        if not self.exact:
-            return self.line, self.column
-        before = self.text[:offset]
-        line_start = before.rfind("\n") + 1
-        return self.line + before.count("\n"), self.column + offset - line_start
-
-    def diagnostic(self, offset: int, message: str, severity: Severity = "error") -> Diagnostic:
-        line, column = self.position(offset)
-        return Diagnostic(self.display, line, column, message, severity)
 
 
 @dataclass(frozen=True)
 class AgentFile:
-    """An agent declaration as loaded from ``path``; ``key`` is the file stem."""
+    """An agent declaration as loaded from ``path``: ``key`` is the file stem, or the
+    instance's key for an agent made from a template (``instance`` is then its index)."""
 
     key: str
     path: Path
@@ -73,10 +51,21 @@ class AgentFile:
     prompt: PromptText | None = None
     # The directory prompt files must stay inside (the project's); None: the agent file's.
     root: Path | None = None
+    # A template instance's vars (substituted already; kept for environment overrides).
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    instance: int | None = None
 
     @property
     def kind(self) -> str:
         return self.spec.kind
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Display paths of every file this declaration was made from: the agent file, its
+        bases, its prompt file and fragments."""
+        files = [self.document.display, *self.document.layers]
+        files += self.prompt.files if self.prompt else []
+        return tuple(dict.fromkeys(files))
 
     def diagnostic_at(self, path: DataPath, offset: int, message: str,
                       severity: Severity = "error") -> Diagnostic:
@@ -85,6 +74,12 @@ class AgentFile:
         if path == PROMPT_TEXT and self.prompt is not None:
             return self.prompt.diagnostic(offset, message, severity)
         return self.document.diagnostic(path, message, severity=severity)
+
+    def key_diagnostic(self, message: str) -> Diagnostic:
+        """A diagnostic about the key: at the instance's ``key``, or the file's start."""
+        if self.instance is not None:
+            return self.document.diagnostic((INSTANCES, self.instance, "key"), message)
+        return Diagnostic(self.document.display, 1, 1, message)
 
 
 @functools.cache
@@ -97,76 +92,67 @@ def agent_key(path: Path) -> str:
     return path.stem
 
 
-def load_agent_file(path: Path, root: Path | None = None
-                    ) -> tuple[AgentFile | None, list[Diagnostic]]:
-    """Load and validate one agent file; the agent is None when it could not be built.
-    Its prompt file must lie inside ``root`` (by default the agent file's directory)."""
+@dataclass(frozen=True)
+class Declarations:
+    """What one file declares: its agents, every problem found, and the display paths of every
+    file they were made from (the file, its bases, prompt files, fragments), known even for
+    declarations that failed, so that a problem in a base is shown with the file using it."""
+
+    agents: list[AgentFile]
+    diagnostics: list[Diagnostic]
+    files: tuple[str, ...] = ()
+
+
+def load_declarations(path: Path, root: Path | None = None,
+                      bases: DocumentCache | None = None) -> Declarations:
+    """Every agent one file declares. Prompt files, fragments and base files must lie inside
+    ``root`` (by default the agent file's directory)."""
     try:
         doc = load_yaml(path, "agent file")
     except DeclarationError as exc:
-        return None, exc.diagnostics
-    return agent_from_document(doc, root)
+        return Declarations([], exc.diagnostics)
+    if is_base(doc):
+        return Declarations([], [], (doc.display,))
+    composed, problems = compose(doc, root, (bases or DocumentCache()).load)
+    if composed is None:
+        return Declarations([], problems, (doc.display,))
+    made = template_instances(composed)
+    if made is None:
+        agent, problems = agent_from_document(composed, root)
+        agents = [agent] if agent else []
+    else:
+        instances, problems = made
+        agents = []
+        for instance in instances:
+            agent, found = agent_from_document(instance.document, root, key=instance.key,
+                                               values=instance.vars, instance=instance.index)
+            problems += found
+            agents += [agent] if agent else []
+    files = [doc.display, *composed.layers, *(f for a in agents for f in a.sources)]
+    return Declarations(agents, problems, tuple(dict.fromkeys(files)))
 
 
-def agent_from_document(doc: YamlDocument, root: Path | None = None
+def load_agent_file(path: Path, root: Path | None = None
+                    ) -> tuple[AgentFile | None, list[Diagnostic]]:
+    """Load and validate a file that declares one agent; None when it could not be built
+    (or declares none, or several)."""
+    found = load_declarations(path, root)
+    return (found.agents[0] if len(found.agents) == 1 else None), found.diagnostics
+
+
+def agent_from_document(doc: YamlDocument, root: Path | None = None, *, key: str | None = None,
+                        values: Mapping[str, Any] | None = None, instance: int | None = None
                         ) -> tuple[AgentFile | None, list[Diagnostic]]:
-    diagnostics = _check_key(doc)
+    """The agent a (composed) document declares; ``key`` given for a template instance."""
+    diagnostics = _check_key(doc) if key is None else []
     spec, problems = validate_document(agent_adapter(), doc)
     diagnostics += sorted(problems, key=lambda d: (d.line, d.column))
     if spec is None:
         return None, diagnostics
-    prompt, problems = read_prompt(spec.config.runtime.prompt, doc, root)
+    prompt, problems = read_prompt(spec.config.runtime.prompt, doc, root, values)
     diagnostics += problems
-    return AgentFile(agent_key(doc.path), doc.path, spec, doc, prompt, root), diagnostics
-
-
-def read_prompt(prompt: Prompt, doc: YamlDocument, root: Path | None = None
-                ) -> tuple[PromptText | None, list[Diagnostic]]:
-    """The prompt's text: inline, or read from its file relative to the agent file.
-
-    A prompt file must stay inside ``root`` (the project's directory; by default the agent
-    file's), after ``..`` and symbolic links are followed: the plan prints prompt text, so a
-    declaration must not be able to make it print any file on the machine. A prompt file that
-    cannot be read is reported on the agent file's ``file:`` line too, so that ``validate``
-    of the agent file shows it.
-    """
-    if prompt.file is None:
-        pos = doc.locate(PROMPT_TEXT)
-        # A block's content starts on the line after the `|` or `>`, at the block's indent;
-        # only a literal block keeps the file's line breaks (a folded one joins lines).
-        line = pos.line + 1 if pos.block else pos.line
-        column = _block_indent(doc, line) if pos.block else pos.column
-        exact = pos.block == "|"
-        return PromptText(prompt.text or "", doc.display, line, column, exact), []
-    where = (*PROMPT_PATH, "file")
-    relative = Path(prompt.file)
-    if relative.is_absolute():
-        return None, [doc.diagnostic(where, f"prompt file {prompt.file!r} must be a path "
-                                            "relative to the agent file")]
-    target = doc.path.parent / relative
-    boundary = real_path(root or doc.path.parent)
-    if not real_path(target).is_relative_to(boundary):
-        return None, [doc.diagnostic(where, f"prompt file {prompt.file!r} is outside the "
-                                            f"project directory {display_path(boundary)}; "
-                                            "keep prompt files inside the project")]
-    if not target.exists() and not target.is_symlink():
-        return None, [doc.diagnostic(where, f"prompt file {prompt.file!r} not found "
-                                            f"(looked for {display_path(target)})")]
-    try:
-        text = read_text(target, "prompt file")
-    except DeclarationError as exc:
-        return None, [doc.diagnostic(where, f"prompt file {prompt.file!r}: {d.message} "
-                                            f"({d.file}:{d.line}:{d.column})")
-                      for d in exc.diagnostics]
-    return PromptText(text, display_path(target), 1, 1, True, target), []
-
-
-def _block_indent(doc: YamlDocument, line: int) -> int:
-    lines = doc.source.split("\n")
-    if not 0 < line <= len(lines):
-        return 1
-    text = lines[line - 1]
-    return len(text) - len(text.lstrip(" ")) + 1
+    return AgentFile(key or agent_key(doc.path), doc.path, spec, doc, prompt, root,
+                     dict(values or {}), instance), diagnostics
 
 
 def _check_key(doc: YamlDocument) -> list[Diagnostic]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, get_args
 
 from operator_iac.errors import Diagnostic
-from operator_iac.spec.agent_file import PROMPT_TEXT, AgentFile
+from operator_iac.spec.agent_file import AgentFile
 from operator_iac.spec.assertions import (
     WHOLE_CONVERSATION_ONLY,
     ConversationStatus,
@@ -21,6 +21,8 @@ from operator_iac.spec.assertions import (
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.models import ConversationalAgentSpec, ProceduralAgentSpec
+from operator_iac.spec.prompts import PROMPT_PATH, PROMPT_TEXT
+from operator_iac.spec.schema_dialect import as_json_schema
 from operator_iac.spec.templates import (
     Substitution,
     find_prompt_references,
@@ -90,16 +92,28 @@ def _substitution_syntax(agent: AgentFile) -> Iterator[Diagnostic]:
 
 
 def substitutions_of(agent: AgentFile, data: Any = None) -> Iterator[tuple[DataPath, Substitution]]:
-    """Every ``${...}`` of the parts sent to the platform, the prompt file's text included;
-    ``data``, when given, is read instead of the file's own (an environment's override merged)."""
+    """Every ``${...}`` of the parts sent to the platform, the effective prompt included (its
+    file and fragments); ``data``, when given, is read instead of the file's own (an
+    environment's override merged)."""
     data = agent.document.data if data is None else data
+    # The loaded prompt is the effective one unless an override replaced the prompt.
+    own_prompt = agent.prompt is not None and \
+        _at(data, PROMPT_PATH) == _at(agent.document.data, PROMPT_PATH)
     sent = {k: data.get(k) for k in ("name", "description", "config")}
     for path, text in walk_strings(sent):
+        if path == PROMPT_TEXT and own_prompt:
+            continue
         for sub in find_substitutions(text):
             yield path, sub
-    if agent.prompt is not None and agent.prompt.file is not None:
+    if own_prompt and agent.prompt is not None:
         for sub in find_substitutions(agent.prompt.text):
             yield PROMPT_TEXT, sub
+
+
+def _at(data: Any, path: DataPath) -> Any:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
 
 
 def _prompt_variables(agent: AgentFile) -> Iterator[Diagnostic]:
@@ -212,7 +226,9 @@ def _output_schema(agent: AgentFile) -> Iterator[Diagnostic]:
         yield agent.document.diagnostic((*where, "$schema"), f"unknown $schema {declared!r}; "
                                         "checked as JSON Schema draft 2020-12",
                                         severity="warning")
-    errors = validator(validator.META_SCHEMA).iter_errors(schema)
+    # OpenAPI 3.0 spellings (``nullable``, boolean exclusive bounds) are checked as the JSON
+    # Schema they stand for: the platform documents its schemas as OpenAPI 3 compatible.
+    errors = validator(validator.META_SCHEMA).iter_errors(as_json_schema(schema))
     for n, error in enumerate(sorted(errors, key=lambda e: list(map(str, e.path)))):
         if n == MAX_SCHEMA_ERRORS:
             break

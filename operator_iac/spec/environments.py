@@ -13,13 +13,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from operator_iac.errors import Diagnostic
-from operator_iac.spec.agent_file import PROMPT_PATH, AgentFile, agent_adapter, read_prompt
+from operator_iac.spec.agent_file import AgentFile, agent_adapter
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.checks import substitutions_of
 from operator_iac.spec.diagnostics import validate_data
 from operator_iac.spec.loader import DataPath, YamlDocument
 from operator_iac.spec.merge import deep_merge, origin_in
 from operator_iac.spec.project_file import ProjectFile
+from operator_iac.spec.prompts import PROMPT_PATH, read_prompt
 
 Agents = Mapping[str, AgentFile]
 
@@ -104,7 +105,8 @@ def _override_prompt_problems(agent: AgentFile, spec: Any, where: DataPath,
     and its problems point at the override."""
     if spec is None or spec.config.runtime.prompt == agent.spec.config.runtime.prompt:
         return []
-    _, problems = read_prompt(spec.config.runtime.prompt, agent.document, agent.root)
+    _, problems = read_prompt(spec.config.runtime.prompt, agent.document, agent.root,
+                              agent.vars)
     at = (*where, *PROMPT_PATH, "file")
     return [doc.diagnostic(at, f"with override: {d.message}") for d in problems]
 
@@ -118,10 +120,12 @@ def _missing_vars(agents: Agents, project: ProjectFile,
             override = env.overrides.get(agent.key, {})
             prefix = override_path(env_name, agent.key)
             for at, name in _var_uses(agent, override, prefix, doc):
-                if name not in env.vars:
-                    missing.setdefault((at.file, at.line, at.column, name), []).append(env_name)
+                envs = missing.setdefault((at.file, at.line, at.column, name), [])
+                if name not in env.vars and env_name not in envs:
+                    envs.append(env_name)
+    # A template's instances share the template's lines: each line is reported once.
     return [Diagnostic(file, line, column, _missing_var_message(name, envs))
-            for (file, line, column, name), envs in missing.items()]
+            for (file, line, column, name), envs in missing.items() if envs]
 
 
 def _var_uses(agent: AgentFile, override: dict[str, Any], prefix: DataPath,
@@ -129,7 +133,7 @@ def _var_uses(agent: AgentFile, override: dict[str, Any], prefix: DataPath,
     """Where each ``${var:...}`` sits in the agent as one environment sees it."""
     data = deep_merge(agent.document.data, override) if override else None
     for path, sub in substitutions_of(agent, data):
-        if sub.kind == "var":
+        if sub.kind == "var" and sub.name not in agent.vars:
             from_override = bool(override) and origin_in(override, path)
             at = doc.diagnostic((*prefix, *path), "") if from_override else \
                 agent.diagnostic_at(path, sub.start, "")

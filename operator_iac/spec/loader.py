@@ -60,11 +60,14 @@ for _name, _pattern, _first in _IMPLICIT:
 @dataclass(frozen=True)
 class Pos:
     """A 1-based position; ``block`` is the indicator of a block scalar, ``|`` (literal) or
-    ``>`` (folded), whose content starts a line below."""
+    ``>`` (folded), whose content starts a line below. ``file`` names the file the position
+    is in when it is not the document's own (a value a composed declaration inherited from a
+    base file)."""
 
     line: int
     column: int
     block: str = ""  # "" for any other node
+    file: str = ""
 
 
 START = Pos(1, 1)
@@ -96,10 +99,17 @@ class YamlDocument:
     keys: dict[DataPath, Pos] = field(default_factory=dict)
     display: str = ""
     source: str = ""  # the text the positions refer to
+    # A composed declaration (``operator_iac.spec.compose``): the files it was merged from, by
+    # display path; positions whose ``file`` is set refer to one of them.
+    layers: dict[str, YamlDocument] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.display:
             self.display = display_path(self.path)
+
+    def origin(self, path: DataPath) -> YamlDocument:
+        """The file that wrote the value at ``path`` (this document unless it was composed)."""
+        return self.layers.get(self.locate(path).file, self)
 
     def locate(self, path: DataPath, *, at_key: bool = False) -> Pos:
         """Position of ``path``, or of the nearest enclosing node that exists in the file."""
@@ -117,7 +127,7 @@ class YamlDocument:
     def diagnostic(self, path: DataPath, message: str, *, severity: Severity = "error",
                    at_key: bool = False) -> Diagnostic:
         pos = self.locate(path, at_key=at_key)
-        return Diagnostic(self.display, pos.line, pos.column, message, severity)
+        return Diagnostic(pos.file or self.display, pos.line, pos.column, message, severity)
 
 
 class UnreadableFile(Exception):

@@ -29,6 +29,7 @@ KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 AgentKey = Annotated[str, Field(pattern=KEY_PATTERN)]
 VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 VariableName = Annotated[str, Field(pattern=VARIABLE_PATTERN)]
+VarValue = str | int | float | bool
 
 
 class Prompt(StrictModel):
@@ -212,6 +213,15 @@ class ProceduralConfig(StrictModel):
     """Passed through verbatim (deep-merged into config): platform fields not modelled here."""
 
 
+class Instance(StrictModel):
+    """One agent made from a template file."""
+
+    key: AgentKey
+    """The instance's agent key (instead of the file stem): its identity on the platform."""
+    vars: dict[VariableName, VarValue] = Field(default_factory=dict)
+    """Values for ${var:NAME} in the template, used before the environment's vars."""
+
+
 class ConversationalAgentSpec(StrictModel):
     """An agent that talks (voice or chat)."""
 
@@ -229,6 +239,14 @@ class ConversationalAgentSpec(StrictModel):
     """Smoke tests run against drafts and releases; not sent to the platform."""
     smoke_settings: SmokeSettings | None = None
     """Overrides the project's defaults.smoke for this agent."""
+    # The keys that compose a declaration from other files (operator_iac.spec.compose and
+    # .instances); they are resolved while loading and never reach the platform.
+    extends: NonEmptyStr | None = None
+    """Path of a base file (abstract: true), relative to this file, merged under this one."""
+    abstract: bool | None = None
+    """true marks a base file: a partial declaration that agent files extend; no agent."""
+    instances: list[Instance] | None = None
+    """Makes this file a template: one agent per instance, keyed by the instance's key."""
 
 
 class ProceduralAgentSpec(StrictModel):
@@ -242,6 +260,12 @@ class ProceduralAgentSpec(StrictModel):
     """One line about the agent, shown in the dashboard."""
     config: ProceduralConfig
     """The agent's configuration, as the platform's `config`."""
+    extends: NonEmptyStr | None = None
+    """Path of a base file (abstract: true), relative to this file, merged under this one."""
+    abstract: bool | None = None
+    """true marks a base file: a partial declaration that agent files extend; no agent."""
+    instances: list[Instance] | None = None
+    """Makes this file a template: one agent per instance, keyed by the instance's key."""
 
 
 AgentSpec = Annotated[ConversationalAgentSpec | ProceduralAgentSpec, Field(discriminator="kind")]

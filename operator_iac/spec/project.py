@@ -22,9 +22,10 @@ from operator_iac.errors import (
     ProjectFileError,
 )
 from operator_iac.settings import PROJECT_FILE_NAME, Settings
-from operator_iac.spec.agent_file import AgentFile, AgentModel, load_agent_file
+from operator_iac.spec.agent_file import AgentFile, AgentModel, load_declarations
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.checks import check_agent
+from operator_iac.spec.compose import DocumentCache
 from operator_iac.spec.diagnostics import validate_document
 from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.environments import check_environments
@@ -99,7 +100,8 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
     agents_dir = doc.path.parent / spec.agents_dir
     if not agents_dir.is_dir():
         raise ProjectFileError(str(missing_agents_dir(doc, spec)))
-    agents, diagnostics = load_agents(agent_files_in(agents_dir), doc.path.parent)
+    loaded = load_agents(agent_files_in(agents_dir), doc.path.parent)
+    agents, diagnostics = loaded.agents, loaded.diagnostics
     diagnostics += problems + check_environments(agents, spec, doc)
     if any(d.severity == "error" for d in diagnostics):
         raise DeclarationError(sort_diagnostics(diagnostics))
@@ -128,27 +130,39 @@ def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | No
     return spec, doc, problems
 
 
-def load_agents(paths: Iterable[Path], root: Path | None = None
-                ) -> tuple[dict[str, AgentFile], list[Diagnostic]]:
-    """Load agent files and check them, alone and against each other. Prompt files must lie
-    inside ``root`` (the project's directory; by default each agent file's own)."""
+@dataclass(frozen=True)
+class LoadedAgents:
+    """Agent files loaded together: the valid agents by key, every problem, and per agent
+    file (display path) the files its declarations were made from."""
+
+    agents: dict[str, AgentFile]
+    diagnostics: list[Diagnostic]
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def load_agents(paths: Iterable[Path], root: Path | None = None) -> LoadedAgents:
+    """Load agent files and check them, alone and against each other. Prompt files, fragments
+    and base files must lie inside ``root`` (the project's directory; by default each agent
+    file's own)."""
     agents: dict[str, AgentFile] = {}
     diagnostics: list[Diagnostic] = []
+    sources: dict[str, tuple[str, ...]] = {}
+    bases = DocumentCache()
     for path in paths:
-        agent, problems = load_agent_file(path, root)
-        diagnostics += problems
-        if agent is None:
-            continue
-        if agent.key in agents:
-            other = display_path(agents[agent.key].path)
-            diagnostics.append(Diagnostic(agent.document.display, 1, 1,
-                                          f"duplicate agent key {agent.key!r}: {other} "
-                                          "declares an agent with the same key (keys are "
-                                          "file stems, whatever the folder)"))
-            continue
-        diagnostics += check_agent(agent)
-        agents[agent.key] = agent
-    return agents, diagnostics + check_references(agents)
+        declared = load_declarations(path, root, bases)
+        diagnostics += declared.diagnostics
+        if declared.files:
+            sources[declared.files[0]] = declared.files
+        for agent in declared.agents:
+            if agent.key in agents:
+                other = display_path(agents[agent.key].path)
+                diagnostics.append(agent.key_diagnostic(
+                    f"duplicate agent key {agent.key!r}: {other} declares an agent with the "
+                    "same key (keys are file stems or instance keys, whatever the folder)"))
+                continue
+            diagnostics += check_agent(agent)
+            agents[agent.key] = agent
+    return LoadedAgents(agents, diagnostics + check_references(agents), sources)
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

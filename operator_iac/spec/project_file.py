@@ -16,12 +16,11 @@ from pydantic import Field, TypeAdapter, field_validator
 
 from operator_iac.spec.assertions import SmokeSettings
 from operator_iac.spec.base import NonEmptyStr, StrictModel
-from operator_iac.spec.models import VARIABLE_PATTERN, AgentKey, VariableName
+from operator_iac.spec.models import VARIABLE_PATTERN, AgentKey, VariableName, VarValue
 
 DEFAULT_API_URL = "https://api.operator.xyz"
 DEFAULT_API_KEY_ENV = "OPERATOR_API_KEY"
 EnvName = AgentKey  # environment names follow the rule of agent keys
-VarValue = str | int | float | bool
 
 
 def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:

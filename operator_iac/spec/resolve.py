@@ -14,13 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from operator_iac.errors import ConfigurationError, DeclarationError
-from operator_iac.spec.agent_file import (
-    AgentFile,
-    AgentModel,
-    PromptText,
-    agent_adapter,
-    read_prompt,
-)
+from operator_iac.spec.agent_file import AgentFile, AgentModel, agent_adapter
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.diagnostics import validate_data
 from operator_iac.spec.loader import DataPath
@@ -28,6 +22,8 @@ from operator_iac.spec.merge import deep_merge
 from operator_iac.spec.models import ConversationalAgentSpec, SmokeTest
 from operator_iac.spec.project import Project, smoke_policy
 from operator_iac.spec.project_file import Environment, ProjectFile
+from operator_iac.spec.prompt_text import PromptText
+from operator_iac.spec.prompts import read_prompt
 from operator_iac.spec.templates import Substitution, substitute
 
 
@@ -62,7 +58,7 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
              environ: Mapping[str, str]) -> tuple[DesiredAgent | None, list[str]]:
     override = env.overrides.get(agent.key) if env is not None else None
     spec, prompt = _effective(agent, override)
-    values = _Values(agent.key, env_name, env, environ)
+    values = _Values(agent.key, env_name, env, environ, agent.vars)
     name = substitute(spec.name, values.lookup, ("name",))
     description = substitute(spec.description, values.lookup, ("description",))
     config = substitute(api_config(spec, prompt), values.lookup, ("config",))
@@ -114,7 +110,8 @@ def _effective(agent: AgentFile, override: dict[str, Any] | None) -> tuple[Agent
         raise DeclarationError(problems)
     if spec.config.runtime.prompt == agent.spec.config.runtime.prompt:
         return spec, agent.prompt
-    prompt, problems = read_prompt(spec.config.runtime.prompt, agent.document, agent.root)
+    prompt, problems = read_prompt(spec.config.runtime.prompt, agent.document, agent.root,
+                                   agent.vars)
     if problems:
         raise DeclarationError(problems)
     return spec, prompt
@@ -128,6 +125,8 @@ class _Values:
     env_name: str | None
     env: Environment | None
     environ: Mapping[str, str]
+    # A template instance's vars: they come before the environment's.
+    instance_vars: Mapping[str, Any] = field(default_factory=dict)
     sensitive: set[str] = field(default_factory=set)
     missing: list[str] = field(default_factory=list)
 
@@ -153,6 +152,8 @@ class _Values:
         return value
 
     def _var(self, sub: Substitution) -> Any:
+        if sub.name in self.instance_vars:
+            return self.instance_vars[sub.name]
         if self.env is None:
             self.missing.append(f"{sub.text} needs an environment (agent {self.key!r}); "
                                 "pass --env")

@@ -59,9 +59,11 @@ ASSERTION_DESCRIPTION = (
 
 
 def agent_file_schema() -> Schema:
-    return _for_editors(agent_adapter().json_schema(), "operator-iac agent file",
-                        "One Operator agent (conversational or procedural) declared as code. "
-                        "The file stem is the agent's key.")
+    return _allow_parts(_for_editors(
+        agent_adapter().json_schema(), "operator-iac agent file",
+        "One Operator agent (conversational or procedural) declared as code. The file stem is "
+        "the agent's key; a file with instances declares one agent per instance; a base file "
+        "(abstract: true) declares none."))
 
 
 def project_file_schema() -> Schema:
@@ -89,6 +91,40 @@ def undescribed_properties(schema: Schema) -> tuple[int, list[str]]:
 
     visit(schema, "#")
     return len(found), [path for path, described in found if not described]
+
+
+# ---- base files and templates --------------------------------------------------------------
+
+# Definitions whose required keys a base file, or an agent file that extends one, may leave to
+# the other file: the merged declaration has them (operator_iac.spec.compose).
+_PARTS = ("conversational_agent", "procedural_agent", "conversational_config",
+          "procedural_config", "conversational_runtime", "procedural_runtime")
+_COMPOSED = {"anyOf": [{"required": ["extends"]},
+                       {"required": ["abstract"], "properties": {"abstract": {"const": True}}}]}
+
+
+def _allow_parts(schema: Schema) -> Schema:
+    """A file with ``extends`` or ``abstract: true`` is checked against copies of the agent
+    definitions without their required keys: unknown keys and wrong types are still errors,
+    a missing ``name`` or ``config.runtime`` is not (the other file declares it)."""
+    defs: dict[str, Schema] = schema["$defs"]
+    parts = {name: f"part_of_{name}" for name in _PARTS if name in defs}
+
+    def retarget(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (f"#/$defs/{parts[v.rsplit('/', 1)[-1]]}" if k == "$ref" and
+                        v.rsplit("/", 1)[-1] in parts else retarget(v)) for k, v in node.items()}
+        return [retarget(item) for item in node] if isinstance(node, list) else node
+
+    for name, part in parts.items():
+        defs[part] = retarget({k: v for k, v in defs[name].items() if k != "required"})
+        defs[part]["title"] = f"{defs[name].get('title', name)}, in part (base file or extends)"
+    whole = {k: schema.pop(k) for k in ("required", "allOf") if k in schema}
+    kinds = [retarget(branch) for branch in whole.get("allOf", [])]
+    either = {"anyOf": [{"$ref": f"#/$defs/{parts[n]}"} for n in _PARTS[:2] if n in parts]}
+    in_part = {"allOf": [*kinds, {"if": {"not": {"required": ["kind"]}}, "then": either}]}
+    defs_last = schema.pop("$defs")
+    return {**schema, "if": _COMPOSED, "then": in_part, "else": whole, "$defs": defs_last}
 
 
 # ---- shaping ---------------------------------------------------------------------------------

@@ -132,10 +132,13 @@ class Platform:
 
     def owners(self) -> dict[str, list[str]]:
         """key -> ids of the agents whose versions carry this project's marker for it."""
+        return self.owners_of(PROJECT_NAME)
+
+    def owners_of(self, project: str) -> dict[str, list[str]]:
+        """key -> ids of the agents whose versions carry ``project``'s marker for it."""
         owners: dict[str, list[str]] = {}
         for kind, summary in self.summaries():
-            keys = {m.key for m in self._markers(kind, summary.id)
-                    if m.project == PROJECT_NAME}
+            keys = {m.key for m in self._markers(kind, summary.id) if m.project == project}
             for key in keys:
                 owners.setdefault(key, []).append(summary.id)
         return owners
@@ -216,6 +219,28 @@ def project(tmp_path: Path, emulator: EmulatorServer, cli: Cli,
             monkeypatch.setenv(settings["api_key_env"], emulator.api_key)
         monkeypatch.chdir(root)
         return copy
+
+    return make
+
+
+@pytest.fixture
+def example(tmp_path: Path, emulator: EmulatorServer, cli: Cli,
+            monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ProjectCopy]:
+    """Copy ``examples/<name>`` into ``tmp_path`` and point it at ``emulator``: every
+    environment's API key variable holds the emulator's key, ``GIT_COMMIT`` names a fixed
+    commit, the working directory is the copy, and runs use its first environment."""
+
+    def make(name: str) -> ProjectCopy:
+        root = tmp_path / name
+        shutil.copytree(REPO / "examples" / name, root)
+        environments = yaml.safe_load((root / "operator-iac.yaml").read_text())["environments"]
+        for settings in environments.values():
+            monkeypatch.setenv(settings.get("api_key_env", "OPERATOR_API_KEY"), emulator.api_key)
+        for variable in COMMIT_VARIABLES:
+            monkeypatch.delenv(variable, raising=False)
+        monkeypatch.setenv("GIT_COMMIT", COMMIT)
+        monkeypatch.chdir(root)
+        return ProjectCopy(root, emulator, cli, env=next(iter(environments)))
 
     return make
 

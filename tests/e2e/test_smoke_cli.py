@@ -6,7 +6,6 @@ and a failure after release rolls back."""
 from __future__ import annotations
 
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from operator_iac.emulator.rules import load_rules
-from operator_iac.emulator.server import EmulatorServer
 
 from .conftest import REPO, Cli, Platform, ProjectCopy
 
@@ -27,14 +25,9 @@ EXAMPLE_TESTS = 4
 
 
 @pytest.fixture
-def failing_example(tmp_path: Path, emulator: EmulatorServer, cli: Cli,
-                    monkeypatch: pytest.MonkeyPatch) -> ProjectCopy:
+def failing_example(example: Callable[[str], ProjectCopy]) -> ProjectCopy:
     """A copy of examples/failing-smoke pointed at the emulator."""
-    root = tmp_path / "failing-smoke"
-    shutil.copytree(FAILING_EXAMPLE, root)
-    monkeypatch.setenv("OPERATOR_API_KEY", emulator.api_key)
-    monkeypatch.chdir(root)
-    return ProjectCopy(root, emulator, cli, env="local")
+    return example("failing-smoke")
 
 
 def test_the_example_agents_pass(applied: ProjectCopy) -> None:

@@ -107,3 +107,17 @@ def test_long_values_are_shortened(make_plan: Factory, make_resource: Factory) -
 
     assert "(502 characters)" in text
     assert "x" * 200 not in text
+
+
+def test_changes_from_one_template_are_counted_under_the_summary(
+        make_plan: Factory, make_resource: Factory) -> None:
+    template = "/home/ci/repo/agents/clinics/receptionists.yaml"
+    resources = [make_resource(f"clinic-{n}", "update", source=template) for n in range(3)]
+    resources += [make_resource("clinic-9", "create", source=template),
+                  make_resource("clinic-8", "no-op", changes=(), source=template),
+                  make_resource("alone", "update", source="/home/ci/repo/agents/alone.yaml")]
+    lines = render_plan_text(make_plan(*resources)).splitlines()
+    assert lines[1] == ("4 of these changes come from one template, clinics/receptionists.yaml "
+                        "(1 to create, 3 to update).")
+    assert "/home/ci" not in lines[1] and "alone" not in lines[1]
+    assert lines[2].startswith("Project acme-support")

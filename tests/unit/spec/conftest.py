@@ -111,6 +111,22 @@ def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeProject
 
 
 @pytest.fixture
+def project_errors(make_project: MakeProject) -> Callable[..., list[str]]:
+    """``project_errors(agents, files)``: write a project as ``make_project`` does, load it,
+    and return its errors as ``file:line:column: message`` (loading must fail)."""
+    from operator_iac.errors import DeclarationError
+    from operator_iac.spec.project import load_project
+
+    def load(agents: dict[str, Content], files: dict[str, Content]) -> list[str]:
+        make_project(agents, files=files)
+        with pytest.raises(DeclarationError) as caught:
+            load_project()
+        return [str(d) for d in caught.value.diagnostics if d.severity == "error"]
+
+    return load
+
+
+@pytest.fixture
 def agent_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Content], Path]:
     """Write one agent file (agents/agent.yaml) and return its path; cwd is tmp_path."""
     monkeypatch.chdir(tmp_path)

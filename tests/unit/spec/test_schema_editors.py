@@ -142,3 +142,16 @@ def test_defaults_and_examples_are_there_for_the_editor() -> None:
     assert project["properties"]["agents_dir"]["default"] == "agents"
     assert project["$defs"]["environment"]["properties"]["api_key_env"]["default"] == \
         "OPERATOR_API_KEY"
+
+
+def test_base_files_and_files_that_extend_one_may_leave_out_required_keys() -> None:
+    validator = Draft202012Validator(agent_file_schema())
+    base = {"abstract": True, "kind": "conversational_agent",
+            "config": {"personas": [{"name": "Amanda"}]}}
+    template = {"extends": "../bases/desk.yaml", "name": "${var:clinic} desk",
+                "instances": [{"key": "desk-1", "vars": {"clinic": "North"}}]}
+    assert list(validator.iter_errors(base)) == []
+    assert list(validator.iter_errors(template)) == []
+    assert not validator.is_valid({**base, "confg": {}})  # a typo is still one
+    assert not validator.is_valid({**template, "instances": [{"vars": {}}]})  # key required
+    assert not validator.is_valid({"kind": "conversational_agent", "name": "Desk"})
