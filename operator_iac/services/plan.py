@@ -73,11 +73,14 @@ def _build(target: Target, client: OperatorClient, desired: Mapping[str, Desired
            options: PlanOptions | None, parallelism: int, commit: str | None,
            feedback: Feedback) -> Plan:
     from operator_iac.plan.builder import build_plan
-    from operator_iac.state.fetch import fetch_snapshot
+    from operator_iac.services.remote import read_project_agents
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = fetch_snapshot(client, parallelism=parallelism)
+        snapshot = read_project_agents(client, target.project.name, desired,
+                                       everything=bool(options and options.prune),
+                                       parallelism=parallelism, cache=target.revision_cache,
+                                       say=say)
     return build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name, options=options, commit=commit,
                       protect=target.protected)

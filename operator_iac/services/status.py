@@ -21,12 +21,14 @@ def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = 8
     """Read the platform once and compare it with the declarations for ``target``."""
     from operator_iac.plan.builder import build_plan
     from operator_iac.services.plan import current_commit
-    from operator_iac.state.fetch import fetch_snapshot
+    from operator_iac.services.remote import read_project_agents
 
     desired = target.desired(environ)
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = fetch_snapshot(client, parallelism=parallelism)
+        snapshot = read_project_agents(client, target.project.name, desired,
+                                       parallelism=parallelism, cache=target.revision_cache,
+                                       say=say)
     plan = build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name,
                       commit=current_commit(target.project.root, environ),
