@@ -29,7 +29,8 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     │   ├── RemoteChangedError        someone wrote the agent between check and write
     │   ├── ForeignDraftError         an unreleased draft this tool did not write
     │   └── PromotionRefusedError     the source environment does not hold what would be promoted
-    └── SmokeIncompleteError (6)      a smoke test could not conclude: timeout, unjudgeable
+    ├── SmokeIncompleteError (6)      a smoke test could not conclude: timeout, unjudgeable
+    └── SmokeRecordError (7)          applied and tested, but the verdict promote needs was not kept
 
 Messages never contain secrets: API keys are held as ``pydantic.SecretStr`` and bodies of
 requests are never echoed into an error.
@@ -234,6 +235,17 @@ class SmokeIncompleteError(OperatorIacError):
     assertion found nothing it could be judged on. Never a pass."""
 
     exit_code = 6
+
+
+# ---- evidence not recorded (7) -------------------------------------------------------------
+
+
+class SmokeRecordError(OperatorIacError):
+    """Everything was applied and the smoke tests passed, but their verdict could not be kept
+    on the platform (or not read back), so ``promote`` from this environment will refuse
+    until a passing run is recorded (``operator-iac smoke --env E KEY`` records one)."""
+
+    exit_code = 7
 
 
 _API_ERRORS_BY_STATUS: dict[int, type[ApiError]] = {

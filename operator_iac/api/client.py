@@ -205,7 +205,21 @@ class OperatorClient:
         def build() -> httpx.Request:
             return self._http.build_request(method, path, params=_clean(params), json=json)
 
-        return self._send(build, method, path, idempotent=idempotent, stream=False)
+        return self._send(build, method, path, idempotent=idempotent, stream=False)[0]
+
+    def post_repeatable(self, path: str, *, json: Any = None) -> tuple[Any, bool]:
+        """A POST whose duplicate is harmless and can be found and removed afterwards (a
+        testmode conversation, a procedure run): retried like an idempotent request.
+
+        Returns the decoded body and whether an earlier attempt may also have been carried
+        out (it failed after the request may have reached the server).
+        """
+        def build() -> httpx.Request:
+            return self._http.build_request("POST", path, json=json)
+
+        response, maybe_applied = self._send(build, "POST", path, idempotent=True,
+                                             stream=False)
+        return decode_json(response, "POST", path), maybe_applied
 
     def request_json(self, method: str, path: str, *, params: Params | None = None,
                      json: Any = None, idempotent: bool = False) -> Any:
@@ -238,14 +252,16 @@ class OperatorClient:
                 del request.headers["Authorization"]
             return request
 
-        response = self._send(build, "GET", path, idempotent=True, stream=True)
+        response = self._send(build, "GET", path, idempotent=True, stream=True)[0]
         try:
             yield response
         finally:
             response.close()
 
     def _send(self, build: Callable[[], httpx.Request], method: str, path: str, *,
-              idempotent: bool, stream: bool) -> httpx.Response:
+              idempotent: bool, stream: bool) -> tuple[httpx.Response, bool]:
+        """The successful response, and whether an earlier failed attempt may have been
+        carried out too."""
         started = self._clock()
         maybe_applied = False
         number = 0
@@ -256,7 +272,7 @@ class OperatorClient:
             self._notify(Attempt(method, path, number, status, kind))
             if response is not None and (response.is_success or _gone_after_retry(
                     method, status, maybe_applied)):
-                return response
+                return response, maybe_applied
             delay = self._next_delay(method, response, kind, number, idempotent, started)
             if delay is None:
                 raise self._failure(method, path, response, error, kind, number,

@@ -59,6 +59,15 @@ class Event(BaseModel):
         return value if isinstance(value, str) else ""
 
 
+def updated_context(payload: dict[str, Any]) -> dict[str, Any]:
+    """The update a ``conversation.context.updated`` payload carries: under ``context``, or
+    (platforms that send the bare update) as the payload's own keys."""
+    context = payload.get("context")
+    if isinstance(context, dict):
+        return context
+    return {k: v for k, v in payload.items() if k != "type"}
+
+
 def parse_event(data: str) -> Event | None:
     """The envelope in one SSE ``data`` field or WebSocket message; None if it is not one."""
     try:

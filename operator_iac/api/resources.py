@@ -27,10 +27,11 @@ from operator_iac.api.models import (
     WriteResult,
     agent_id_of,
     normalise_version_statuses,
+    version_number,
 )
 from operator_iac.api.pagination import iter_items
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
-from operator_iac.errors import OperationError
+from operator_iac.errors import ApiConflictError, OperationError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -106,9 +107,25 @@ class AgentsResource(_Resource):
         return normalise_version_statuses(list(self._list(VersionEntry, path, "data")))
 
     def release(self, version_id: str) -> WriteResult:
-        """Make a revision the released one (an archived one: a rollback)."""
-        return self._call(WriteResult, "POST", self._path(version_id, "release"),
-                          idempotent=True)
+        """Make a revision the released one (an archived one: a rollback).
+
+        Some platforms answer 409 "already released" where others answer 200: when a retry
+        meets a release an earlier attempt already made, or someone released it meanwhile.
+        Either way the revision is released, which the versions list confirms.
+        """
+        try:
+            return self._call(WriteResult, "POST", self._path(version_id, "release"),
+                              idempotent=True)
+        except ApiConflictError:
+            if not self._is_released(version_id):
+                raise
+            return WriteResult(id=agent_id_of(version_id), version_id=version_id)
+
+    def _is_released(self, version_id: str) -> bool:
+        wanted = version_number(version_id)
+        versions = self.list_versions(agent_id_of(version_id))
+        return any(v.status == "released" and (v.version_id == version_id or (
+            wanted is not None and v.number == wanted)) for v in versions)
 
     def list(self) -> Iterator[AgentSummary]:
         """Every agent of this kind, following the cursor across pages."""
@@ -128,17 +145,20 @@ class ConversationsResource(_Resource):
     def create(self, agent_id: str, channel: str | Mapping[str, Any] = "chat_realtime", *,
                livemode: bool = True, context: Mapping[str, Any] | None = None,
                override_config: Mapping[str, Any] | None = None) -> ConversationCreated:
-        """Start a conversation with ``ca_x`` (released revision) or ``ca_x@vN``."""
-        body: dict[str, Any] = {
-            "agent_id": agent_id,
-            "channel": {"type": channel} if isinstance(channel, str) else dict(channel),
-            "livemode": livemode,
-        }
-        if context is not None:
-            body["context"] = dict(context)
-        if override_config is not None:
-            body["override_config"] = dict(override_config)
+        """Start a conversation with ``ca_x`` (released revision) or ``ca_x@vN``. Sent once
+        after any failure that may have created it (a livemode conversation may call)."""
+        body = _conversation_body(agent_id, channel, livemode, context, override_config)
         return self._call(ConversationCreated, "POST", self.path, json=body)
+
+    def create_test(self, agent_id: str, channel: str | Mapping[str, Any] = "chat_realtime",
+                    *, context: Mapping[str, Any] | None = None
+                    ) -> tuple[ConversationCreated, bool]:
+        """Create a testmode conversation, retried like an idempotent request: a duplicate
+        never started costs nothing and can be deleted. Returns the conversation and whether
+        an earlier attempt may have created another one (``orphans_of`` finds it)."""
+        body = _conversation_body(agent_id, channel, False, context, None)
+        data, maybe_duplicated = self._client.post_repeatable(self.path, json=body)
+        return parse(ConversationCreated, data, f"POST {self.path}"), maybe_duplicated
 
     def get(self, conversation_id: str) -> Conversation:
         return self._call(Conversation, "GET", f"{self.path}/{segment(conversation_id)}")
@@ -173,6 +193,21 @@ class ConversationsResource(_Resource):
         return data if isinstance(data, dict) else {}
 
 
+def _conversation_body(agent_id: str, channel: str | Mapping[str, Any], livemode: bool,
+                       context: Mapping[str, Any] | None,
+                       override_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "agent_id": agent_id,
+        "channel": {"type": channel} if isinstance(channel, str) else dict(channel),
+        "livemode": livemode,
+    }
+    if context is not None:
+        body["context"] = dict(context)
+    if override_config is not None:
+        body["override_config"] = dict(override_config)
+    return body
+
+
 class ProceduresResource(_Resource):
     """``/procedures``: the runs of procedural agents (post-processing) on conversations,
     started or listed by agent or by conversation (``client.procedures``)."""
@@ -181,9 +216,16 @@ class ProceduresResource(_Resource):
 
     def create(self, agent_id: str, conversation_id: str, *,
                livemode: bool = True) -> ProcedureCreated:
-        """Run a procedural agent (``pa_x`` released, or ``pa_x@vN``) on a conversation."""
+        """Run a procedural agent (``pa_x`` released, or ``pa_x@vN``) on a conversation.
+
+        A testmode run is retried like an idempotent request (a second run of an analysis
+        harms nothing); a livemode run may post to Slack or a webhook, so it is sent once.
+        """
         body = {"agent_id": agent_id, "conversation_id": conversation_id, "livemode": livemode}
-        return self._call(ProcedureCreated, "POST", self.path, json=body)
+        if livemode:
+            return self._call(ProcedureCreated, "POST", self.path, json=body)
+        data, _ = self._client.post_repeatable(self.path, json=body)
+        return parse(ProcedureCreated, data, f"POST {self.path}")
 
     def get(self, procedure_id: str) -> Procedure:
         return self._call(Procedure, "GET", f"{self.path}/{segment(procedure_id)}")

@@ -4,12 +4,17 @@ Which failures are worth another attempt depends on whether repeating the reques
 
 - GET, HEAD, PUT, DELETE and the POSTs a resource marks idempotent (``release``, token
   refresh, context update; ``idempotent`` below) are idempotent on this API, so they are
-  retried after connection errors, timeouts and the statuses in ``RETRYABLE_STATUSES``.
+  retried after connection errors, timeouts and the statuses in ``RETRYABLE_STATUSES``
+  (408, 429, 500, 502, 503, 504: a 500 on a read is often a passing fault that a second
+  attempt does not meet).
 - Every other POST creates something, and the API has no idempotency keys: it is retried only
   when the request provably was not carried out: it never reached the server (``connect``
   failures), or the server refused it with 429 (a rate limit rejects a request before doing
   it). Any other failure of a create is *ambiguous* (it may have been applied) and is
   reported as such, so the caller can look for its own marker before trying again.
+- A POST whose duplicate is harmless and can be cleaned up afterwards (a testmode
+  conversation, a procedure run: ``duplicates_harmless`` below) is retried like an
+  idempotent request; the caller is told that an earlier attempt may have been applied.
 
 Delays are capped exponential backoff with full jitter, overridden by ``Retry-After``, and
 no retry starts once it would run past the total deadline.
@@ -31,7 +36,7 @@ from typing import Literal
 ExcKind = Literal["connect", "network", "timeout"]
 
 RATE_LIMITED = 429
-RETRYABLE_STATUSES = frozenset({RATE_LIMITED, 502, 503, 504})
+RETRYABLE_STATUSES = frozenset({408, RATE_LIMITED, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 

@@ -3,8 +3,10 @@
 The client sends ``{"id": <unique id>, "payload": {"type": ...}}`` messages
 (``conversation.start``, ``user.message.send``, ``conversation.context.update``,
 ``conversation.end``) and receives the same event envelopes as the SSE stream. Every receive
-has a timeout, and a socket the server closes before the conversation ended is a
-``StreamError`` with the close code, never a hang.
+has a timeout (messages that are not events, such as application-level pings, do not extend
+it), and a socket the server closes before the conversation ended is a ``StreamError`` with
+the close code, never a hang. A server may also keep the socket open after the end: readers
+stop at ``conversation.ended`` (``saw_end``) rather than wait for the close.
 """
 
 from __future__ import annotations
@@ -147,7 +149,9 @@ class ChatSession:
             if raw is None:
                 return None
             event = parse_event(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
-            if event is not None:
+            # A message without a payload is no event: an application-level ping or another
+            # keep-alive. It is skipped, and the wait goes on to the same deadline.
+            if event is not None and event.payload:
                 self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
                 return event
 

@@ -1,11 +1,12 @@
 """The seam between ``OperatorClient`` and what hangs off it: resources and the event stream.
 
-The typed resources and the SSE reader need four things from the client: sending a request
-(with the retry policy and the error mapping), sending one and decoding its JSON, opening a
-streaming GET, and the rules for paths and query parameters. ``ApiTransport`` names the first
-three; ``segment``, ``Params`` and ``decode_json`` are the rest. ``OperatorClient`` implements
-the protocol, and ``resources`` and ``event_stream`` import this module only, never
-``client``, so the client can build them without an import cycle.
+The typed resources and the SSE reader need five things from the client: sending a request
+(with the retry policy and the error mapping), sending one and decoding its JSON, sending a
+POST whose duplicate is harmless, opening a streaming GET, and the rules for paths and query
+parameters. ``ApiTransport`` names the first four; ``segment``, ``Params`` and
+``decode_json`` are the rest. ``OperatorClient`` implements the protocol, and ``resources``
+and ``event_stream`` import this module only, never ``client``, so the client can build them
+without an import cycle.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ class ApiTransport(Protocol):
     def request_json(self, method: str, path: str, *, params: Params | None = None,
                      json: Any = None, idempotent: bool = False) -> Any:
         """``request``, and the decoded JSON body ({} for an empty one)."""
+        ...
+
+    def post_repeatable(self, path: str, *, json: Any = None) -> tuple[Any, bool]:
+        """A POST whose duplicate is harmless, retried like an idempotent request: the decoded
+        body, and whether an earlier attempt may also have been carried out."""
         ...
 
     def stream(self, path: str, *, params: Params | None = None,

@@ -23,10 +23,18 @@ if TYPE_CHECKING:
 
 def claims(agents: AgentsResource, project: str) -> dict[str, list[str]]:
     """Key -> ids of the agents whose newest revision carries this project's marker, read
-    fresh, in listing order."""
+    fresh, in listing order.
+
+    The agents list's items are not documented to carry a description; where one carries
+    none, the agent's versions list (documented to) is read for its newest revision's.
+    """
     found: dict[str, list[str]] = {}
     for summary in agents.list():
-        marker = parse_marker(summary.description)
+        description = summary.description
+        if not description:
+            versions = agents.list_versions(summary.id)
+            description = versions[-1].description if versions else ""
+        marker = parse_marker(description)
         if marker is not None and marker.owned_by(project):
             found.setdefault(marker.key, []).append(summary.id)
     return found

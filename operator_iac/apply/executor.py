@@ -11,8 +11,9 @@ dependency failed is skipped. Per resource the steps are::
     release ─ smoke-test the released revision (if asked) ─ failed? ──> previous revision
                                                                         released again
 
-A create is sent once. If its answer is lost, the agents list is searched for this project's
-marker before anything is sent again, so no agent is ever created twice.
+A create is never sent blindly twice. If its answer is lost, the agents list (or, where its
+items carry no description, each agent's versions) is searched for this project's marker
+before it is sent again, so no agent is ever created twice.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
 
 Progress = Callable[[str], None]
+# A create whose answer was lost is sent again (after looking for its marker) this often.
+CREATE_ATTEMPTS = 3
 
 
 class _ResourceFailed(Exception):
@@ -218,29 +221,37 @@ class _Steps:
             raise _ResourceFailed("conflict", f"agent {existing} with this project's marker "
                                   f"for {self.resource.key!r} appeared since the plan was "
                                   "made; make a new plan")
+        body = write_body(self.resource, self._desired(), self.run_.ids, None)
+        found = self._send_create(body)
+        if found is not None:
+            self.agent_id = found
+            self.note(f"found {found}, created by the request whose answer was lost")
+            self.version_id = self._draft_of(found)
+        self._yield_to_concurrent_create()
+        self._verify_persisted(body)
+
+    def _send_create(self, body: dict[str, Any]) -> str | None:
+        """Create the agent; after an answer that may have been lost, look for this
+        project's marker before sending it again. Returns the id of an agent found that way
+        (None when this create made it: ``agent_id`` and ``version_id`` are then set)."""
         from operator_iac.errors import AmbiguousWriteError
 
-        body = write_body(self.resource, self._desired(), self.run_.ids, None)
-        try:
-            created = self.agents.create(**body)
-        except AmbiguousWriteError:
-            # The create may have happened: look for our marker before sending it again.
-            found = owned_agents(self.agents, self.run_.plan.project).get(self.resource.key)
-            if found is None:
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
                 created = self.agents.create(**body)
-            else:
-                self.agent_id = found
-                self.note(f"found {found}, created by the request whose answer was lost")
-                self.version_id = self._draft_of(found)
-                self._yield_to_concurrent_create()
-                self._verify_persisted()
-                return
-        self.agent_id = created.id
-        self.created_here = True
-        self.version_id = created.version_id or f"{created.id}@v0"
-        self.note(f"created {self.version_id}")
-        self._yield_to_concurrent_create()
-        self._verify_persisted()
+            except AmbiguousWriteError:
+                found = owned_agents(self.agents, self.run_.plan.project).get(self.resource.key)
+                if found is not None:
+                    return found
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                continue
+            self.agent_id = created.id
+            self.created_here = True
+            self.version_id = created.version_id or f"{created.id}@v0"
+            self.note(f"created {self.version_id}")
+            return None
+        raise AssertionError("unreachable")
 
     def _yield_to_concurrent_create(self) -> None:
         """Another apply may have created an agent for this key at the same time: when the
@@ -299,10 +310,19 @@ class _Steps:
             self._recheck()
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
-    def _verify_persisted(self) -> None:
+    def _verify_persisted(self, created_with: dict[str, Any] | None = None) -> None:
+        """Read the draft back; every declared field must be there. A create may drop
+        fields a platform accepts only on PUT (``postprocess_agents``, on some): those are
+        written once more with a PUT into the new draft before the draft is given up."""
         assert self.version_id is not None
-        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        missing = persisted_mismatches(self._desired(), self.run_.ids, revision)
+        revision, missing = self._read_back()
+        if missing and created_with is not None and carries_marker(revision, self.resource):
+            paths = ", ".join(change.path for change in missing[:5])
+            written = self.agents.update(self.version_id, **created_with)
+            self.version_id = written.version_id or self.version_id
+            self.note(f"the create did not keep {paths}; wrote them into {self.version_id} "
+                      "with PUT")
+            revision, missing = self._read_back()
         if missing:
             if self._written_by_someone_else(revision, missing):
                 raise _ResourceFailed("conflict", f"draft {self.version_id} was written by "
@@ -312,6 +332,11 @@ class _Steps:
             raise _ResourceFailed("failed", f"the platform did not keep {paths} in draft "
                                   f"{self.version_id}; the draft was left unreleased")
         self.written_fingerprint = revision_fingerprint(revision)
+
+    def _read_back(self) -> tuple[RemoteRevision, tuple[FieldChange, ...]]:
+        assert self.version_id is not None
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        return revision, persisted_mismatches(self._desired(), self.run_.ids, revision)
 
     def _written_by_someone_else(self, revision: RemoteRevision,
                                  missing: tuple[FieldChange, ...]) -> bool:

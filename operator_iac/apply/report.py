@@ -11,6 +11,7 @@ from operator_iac.errors import (
     ConflictError,
     OperationError,
     SmokeIncompleteError,
+    SmokeRecordError,
     SmokeTestFailedError,
 )
 
@@ -66,7 +67,8 @@ class ApplyReport:
 
     def exit_code(self) -> int:
         """5 for a conflict, else 4 for a failed smoke test (6 when the smoke tests that did
-        not pass were only incomplete), else 1 for any other failure."""
+        not pass were only incomplete), else 1 for any other failure, else 7 when a smoke
+        verdict promote will need could not be recorded."""
         outcomes = {r.outcome for r in self.results}
         if "conflict" in outcomes:
             return ConflictError.exit_code
@@ -79,7 +81,14 @@ class ApplyReport:
             return SmokeTestFailedError.exit_code
         if outcomes & {"failed", "skipped"}:
             return OperationError.exit_code
+        if self.unrecorded():
+            return SmokeRecordError.exit_code
         return 0
+
+    def unrecorded(self) -> list[str]:
+        """Why smoke verdicts that promote will need could not be kept, one line each."""
+        return [f"{r.key}: {v.record_error}" for r in self.results for v in r.smoke
+                if v.record_error]
 
     def result(self, key: str) -> ResourceResult | None:
         return next((r for r in self.results if r.key == key), None)

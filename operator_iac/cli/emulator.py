@@ -9,6 +9,7 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.output import info, result
+from operator_iac.services.emulator import compat_modes
 from operator_iac.settings import API_URL_VARIABLE
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ def _ready_lines(url: str, ws_url: str, api_key: str,
 @click.option("--drop-sse-after", type=click.IntRange(min=0), metavar="N",
               help="Cut every event stream after N events.")
 @click.option("--compat", multiple=True, metavar="MODE",
-              help="Compatibility mode (repeatable): "
-                   "is_released, no_session_url, no_sse_ids, plain_errors, transfer_id, "
-                   "enqueued, extra_fields, multiline_sse, whole_seconds.")
+              help="Behave like a platform that made another plausible choice where the "
+                   "API is undocumented (repeatable; 'operator-iac emulator --compat help' "
+                   f"describes each): {', '.join(sorted(compat_modes()))}.")
 @click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), default=15.0,
               show_default=True, help="Seconds between SSE keep-alive comments.")
 @pass_app
@@ -75,9 +76,14 @@ def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules
       operator-iac emulator
       operator-iac emulator --port 0 --db emulator.sqlite
       operator-iac emulator --latency-ms 50 --error-rate 0.1 --seed 7
+      operator-iac emulator --compat no_greeting --compat trim_text
+      operator-iac emulator --compat help
     """
     from operator_iac.services.emulator import ServeRequest, key_variables, serve
 
+    if "help" in compat:
+        result("\n".join(f"{name:28} {what}" for name, what in sorted(compat_modes().items())))
+        return 0
     request = ServeRequest(host, port, db, api_key, rules, silent, keepalive, latency_ms,
                            error_rate, seed, rate_limit, drop_sse_after, compat)
 

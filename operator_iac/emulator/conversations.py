@@ -219,8 +219,10 @@ class ConversationService:
         return (row is not None and row["conversation_id"] == conversation_id
                 and not row["revoked"] and row["expires_at"] > self._clock.now())
 
-    def update_context(self, conversation_id: str, context: dict[str, Any]) -> Envelope:
-        """Merge ``context`` into the conversation's (top-level keys replaced)."""
+    def update_context(self, conversation_id: str, context: dict[str, Any], *,
+                       bare: bool = False) -> Envelope:
+        """Merge ``context`` into the conversation's (top-level keys replaced). The event
+        carries the update under ``context``, or (``bare``) as the payload's own keys."""
         conversation = self.get(conversation_id)
         if conversation.status not in (QUEUED, IN_PROGRESS):
             raise conflict("conversation_ended",
@@ -230,8 +232,9 @@ class ConversationService:
         with self._store.tx() as db:
             db.execute("UPDATE conversations SET context = ? WHERE id = ?",
                        (dumps(merged), conversation_id))
+        update = dict(context) if bare else {"context": context}
         return self.append_event(conversation,
-                                 {"type": "conversation.context.updated", "context": context})
+                                 {**update, "type": "conversation.context.updated"})
 
     def mark_started(self, conversation_id: str) -> Conversation:
         with self._store.tx() as db:
@@ -280,6 +283,14 @@ class ConversationService:
         db.execute("INSERT INTO customers (id, external_id, doc, created_at) VALUES (?, ?, ?, ?)",
                    (customer_id, customer.external_id, dumps(doc), now))
         return customer_id
+
+
+def refuse_unless_in_progress(conversation: Conversation) -> None:
+    """Context can be injected only into a running conversation (a compatibility mode)."""
+    if conversation.status != IN_PROGRESS:
+        raise conflict("conversation_not_in_progress",
+                       f"conversation {conversation.id} is {conversation.status}; context "
+                       "can be updated only while it is in-progress")
 
 
 def _empty_customer() -> dict[str, Any]:

@@ -33,11 +33,44 @@ COMPAT_MODES: dict[str, str] = {
     "extra_fields": "responses carry fields the client does not know",
     "multiline_sse": "each SSE message spreads its JSON over several data: lines",
     "whole_seconds": "event timestamps have whole seconds instead of milliseconds",
+    # The alternatives of operator-api.md section 9, one mode each.
+    "no_greeting": "the agent does not speak first: conversation.start brings no greeting",
+    "ended_without_status": "conversation.ended carries no status (GET the conversation)",
+    "create_ignores_postprocess": "POST creates ignore postprocess_agents (only PUT sets it)",
+    "released_only_conversations": "conversations pinned to a revision that is not released "
+                                   "are refused with 409",
+    "no_testmode_postprocessing": "testmode conversations are not post-processed "
+                                  "(POST /procedures still runs one)",
+    "tool_flag_on_reply": "has_tool_calls is true on the reply that used tools",
+    "trim_text": "stored text loses trailing whitespace and final newlines",
+    "ws_stays_open": "the chat session is not closed after conversation.ended; the server "
+                     "sends application-level pings",
+    "list_without_description": "agent list items carry no description",
+    "release_conflict": "releasing the released revision answers 409 already_released",
+    "context_in_progress_only": "context updates are refused unless the conversation is "
+                                "in-progress",
+    "bare_context_event": "conversation.context.updated carries the update's keys in the "
+                          "payload itself, not under context",
+    "nullable_outputs": "procedure outputs are null wherever the output_schema allows null",
+    "retry_after_date": "Retry-After is an HTTP date instead of seconds",
 }
 
 CompatMode = Literal["is_released", "no_session_url", "no_sse_ids", "plain_errors",
                      "transfer_id", "enqueued", "extra_fields", "multiline_sse",
-                     "whole_seconds"]
+                     "whole_seconds", "no_greeting", "ended_without_status",
+                     "create_ignores_postprocess",
+                     "released_only_conversations", "no_testmode_postprocessing",
+                     "tool_flag_on_reply", "trim_text", "ws_stays_open",
+                     "list_without_description", "release_conflict",
+                     "context_in_progress_only", "bare_context_event", "nullable_outputs",
+                     "retry_after_date"]
+# The modes that stand for the alternatives of operator-api.md section 9.
+SECTION_9_MODES: tuple[str, ...] = (
+    "no_greeting", "ended_without_status", "create_ignores_postprocess",
+    "released_only_conversations", "no_testmode_postprocessing", "tool_flag_on_reply",
+    "trim_text", "ws_stays_open", "list_without_description", "release_conflict",
+    "context_in_progress_only", "bare_context_event", "nullable_outputs", "retry_after_date",
+    "whole_seconds")
 BodyShape = Literal["json", "text", "html", "empty"]
 
 

@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from operator_iac.emulator import compat
 from operator_iac.emulator.faults import Decision
 from operator_iac.emulator.http_helpers import bearer_key
 from operator_iac.emulator.problems import Problem, ResetConnection, problem_response
@@ -28,6 +29,7 @@ ADMIN_PREFIX = "/_emulator"
 _SSE_PATH = re.compile(r"^/conversations/[^/]+/events/?$")
 
 _FAULT_CODES = {
+    408: ("request_timeout", "The request took too long (fault injected)."),
     429: ("rate_limited", "Too many requests; retry later."),
     500: ("internal_error", "The server failed (fault injected)."),
     502: ("bad_gateway", "Bad gateway (fault injected)."),
@@ -127,7 +129,8 @@ class FaultMiddleware:
         code, message = _FAULT_CODES.get(decision.status, ("injected_fault", "Injected fault."))
         headers = {}
         if decision.retry_after is not None:
-            headers["Retry-After"] = str(decision.retry_after)
+            headers["Retry-After"] = compat.retry_after_date(decision.retry_after, time.time()) \
+                if self._state.faults.has("retry_after_date") else str(decision.retry_after)
         if decision.body == "json" and not self._state.faults.has("plain_errors"):
             return problem_response(Problem(decision.status, code, message, headers))
         if decision.body in ("json", "text"):

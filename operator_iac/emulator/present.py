@@ -28,7 +28,10 @@ def agent(revision: Revision, modes: Modes) -> dict[str, Any]:
 
 
 def agent_list_item(revision: Revision, modes: Modes) -> dict[str, Any]:
-    return _extra({"id": revision.agent_id, **_summary(revision, modes)}, modes)
+    body = _extra({"id": revision.agent_id, **_summary(revision, modes)}, modes)
+    if "list_without_description" in modes:
+        del body["description"]
+    return body
 
 
 def version_item(revision: Revision, modes: Modes) -> dict[str, Any]:

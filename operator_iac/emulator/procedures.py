@@ -19,6 +19,7 @@ from typing import Any
 from operator_iac.emulator import ids
 from operator_iac.emulator.agents import PROCEDURAL, AgentService, Revision, parse_ref
 from operator_iac.emulator.clock import Clock
+from operator_iac.emulator.compat import nulls_where_nullable
 from operator_iac.emulator.conversations import Conversation, ConversationService
 from operator_iac.emulator.events import EventLog
 from operator_iac.emulator.problems import Problem, not_found
@@ -62,7 +63,8 @@ class ProcedureService:
 
     def __init__(self, store: Store, clock: Clock, agents: AgentService,
                  conversations: ConversationService, events: EventLog, spawn: Spawn,
-                 outcome_for: OutcomeFor, step_delay_s: float = 0.05) -> None:
+                 outcome_for: OutcomeFor, step_delay_s: float = 0.05,
+                 modes: Callable[[], frozenset[str]] = frozenset) -> None:
         self._store = store
         self._clock = clock
         self._agents = agents
@@ -71,6 +73,7 @@ class ProcedureService:
         self._spawn = spawn
         self._outcome_for = outcome_for
         self.step_delay_s = step_delay_s
+        self._modes = modes
 
     def create(self, body: ProcedureCreate) -> Procedure:
         revision = self._agents.resolve_for_use(PROCEDURAL, body.agent_id)
@@ -168,6 +171,8 @@ class ProcedureService:
         transcript = _transcript(self._events.payloads(procedure.conversation_id))
         schema = ((revision.config.get("output") or {}).get("output_schema"))
         output = instance_for(schema, "output") if schema is not None else None
+        if "nullable_outputs" in self._modes():
+            output = nulls_where_nullable(output, schema)
         if isinstance(scripted, dict) and isinstance(output, dict):
             output = {**output, **scripted}  # the script's fields over a valid instance
         elif scripted is not None:

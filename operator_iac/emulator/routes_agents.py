@@ -6,11 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from operator_iac.emulator import present
+from operator_iac.emulator import compat, present
 from operator_iac.emulator.agents import KINDS, Kind
 from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
+from operator_iac.emulator.lifecycle import RELEASED
+from operator_iac.emulator.problems import conflict
 from operator_iac.emulator.state import EmulatorState
-from operator_iac.emulator.validation import validate_agent_body
+from operator_iac.emulator.validation import AgentFields, validate_agent_body
 
 
 def agent_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -20,9 +22,20 @@ def agent_routes(state: EmulatorState) -> list[BaseRoute]:
 def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
     agents = state.agents
 
+    def stored(fields: AgentFields, creating: bool) -> AgentFields:
+        """The fields as this platform keeps them (compatibility modes)."""
+        if state.faults.has("trim_text"):
+            given = fields.model_fields_set
+            fields = AgentFields.model_construct(
+                _fields_set=given,
+                **{k: compat.trimmed(getattr(fields, k)) for k in AgentFields.model_fields})
+        if creating and state.faults.has("create_ignores_postprocess"):
+            fields = fields.model_copy(update={"postprocess_agents": None})
+        return fields
+
     async def create(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=True)
-        return ok(present.ref(agents.create(kind, fields)))
+        return ok(present.ref(agents.create(kind, stored(fields, creating=True))))
 
     async def list_agents(request: Request) -> Response:
         revisions, cursor = agents.page(kind, cursor_of(request), state.options.page_size)
@@ -35,7 +48,8 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
 
     async def update(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=False)
-        return ok(present.ref(agents.update(kind, path_param(request, "ref"), fields)))
+        return ok(present.ref(agents.update(kind, path_param(request, "ref"),
+                                            stored(fields, creating=False))))
 
     async def delete(request: Request) -> Response:
         return ok({"id": agents.delete(kind, path_param(request, "ref")), "deleted": True})
@@ -46,7 +60,10 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         return ok({"data": [present.version_item(r, shown) for r in revisions]})
 
     async def release(request: Request) -> Response:
-        return ok(present.ref(agents.release(kind, path_param(request, "ref"))))
+        ref = path_param(request, "ref")
+        if state.faults.has("release_conflict") and agents.get(kind, ref).status == RELEASED:
+            raise conflict("already_released", f"{ref} is already released")
+        return ok(present.ref(agents.release(kind, ref)))
 
     base = f"/{kind.collection}"
     return [

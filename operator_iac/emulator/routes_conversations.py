@@ -7,8 +7,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from operator_iac.emulator import present
+from operator_iac.emulator.agents import CONVERSATIONAL
 from operator_iac.emulator.clock import iso
-from operator_iac.emulator.conversations import TimeFilters
+from operator_iac.emulator.conversations import TimeFilters, refuse_unless_in_progress
 from operator_iac.emulator.http_helpers import (
     base_urls,
     cursor_of,
@@ -18,6 +19,8 @@ from operator_iac.emulator.http_helpers import (
     read_object,
     time_param,
 )
+from operator_iac.emulator.lifecycle import RELEASED
+from operator_iac.emulator.problems import conflict
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import ContextUpdate, ConversationCreate, validate
 
@@ -27,6 +30,8 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def create(request: Request) -> Response:
         body = validate(ConversationCreate, await read_object(request))
+        if state.faults.has("released_only_conversations"):
+            _refuse_unreleased(state, body.agent_id)
         conversation, token = conversations.create(body)
         http_base, ws_base = base_urls(request)
         channel = present.created_channel(conversation, token.value, http_base, ws_base,
@@ -56,7 +61,11 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
     async def update_context(request: Request) -> Response:
         conversation_id = path_param(request, "conversation_id")
         body = validate(ContextUpdate, await read_object(request))
-        event = conversations.update_context(conversation_id, body.context)
+        faults = state.faults
+        if faults.has("context_in_progress_only"):
+            refuse_unless_in_progress(conversations.get(conversation_id))
+        event = conversations.update_context(conversation_id, body.context,
+                                             bare=faults.has("bare_context_event"))
         merged = conversations.get(conversation_id).context
         return ok({"id": conversation_id, "context": merged, "event_id": event["id"]})
 
@@ -73,3 +82,14 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
         Route(one + "/context", update_context, methods=["POST"]),
         Route("/customers/{customer_id}", customer, methods=["GET"]),
     ]
+
+
+def _refuse_unreleased(state: EmulatorState, agent_id: str) -> None:
+    """Only released revisions can be conversed with (a compatibility mode)."""
+    if "@" not in agent_id:
+        return  # the bare id means the released revision anyway
+    revision = state.agents.get(CONVERSATIONAL, agent_id)
+    if revision.status != RELEASED:
+        raise conflict("version_not_released",
+                       f"{agent_id} is {revision.status}; only the released revision of an "
+                       "agent can be conversed with")

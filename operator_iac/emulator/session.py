@@ -11,6 +11,7 @@ event is stored (so SSE carries it too) before it is sent. Client mistakes becom
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -20,11 +21,18 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from operator_iac.emulator import ids
 from operator_iac.emulator.brain import AgentView, Turn
-from operator_iac.emulator.conversations import COMPLETED, IN_PROGRESS, QUEUED, Conversation
+from operator_iac.emulator.conversations import (
+    COMPLETED,
+    IN_PROGRESS,
+    QUEUED,
+    Conversation,
+    refuse_unless_in_progress,
+)
 from operator_iac.emulator.problems import Problem, conflict, problem_response
 from operator_iac.emulator.state import EmulatorState
 
 Handler = Callable[[dict[str, Any]], Awaitable[bool]]
+PING_INTERVAL_S = 0.2
 
 
 class SessionDropped(Exception):
@@ -77,6 +85,7 @@ class ChatSession:
         self._agent = agent
         self._seen: set[str] = set()
         self._sent = 0
+        self._pinger: asyncio.Future[None] | None = None
         self._handlers: dict[str, Handler] = {
             "conversation.start": self._on_start,
             "user.message.send": self._on_message,
@@ -92,6 +101,9 @@ class ChatSession:
             return
         except Problem as problem:  # the conversation vanished under the session
             await self._ws.close(code=1011, reason=problem.message[:120])
+        finally:
+            if self._pinger is not None:
+                self._pinger.cancel()
 
     async def _handle(self, text: str) -> bool:
         """Process one client message; False once the session is over."""
@@ -132,7 +144,7 @@ class ChatSession:
         if notice is not None:
             await self._emit({"type": "agent.notice.sent", "text": notice})
         greeting = self._state.brain.greet(self._agent)
-        if greeting is not None:
+        if greeting is not None and not self._has("no_greeting"):
             await self._think()
             await self._speak(greeting)
         return True
@@ -154,7 +166,10 @@ class ChatSession:
             await self._error("conversation.context.update needs a context object")
             return True
         try:
-            event = self._state.conversations.update_context(self._conversation.id, context)
+            if self._has("context_in_progress_only"):
+                refuse_unless_in_progress(self._current())
+            event = self._state.conversations.update_context(
+                self._conversation.id, context, bare=self._has("bare_context_event"))
         except Problem as problem:
             await self._error(problem.message)
             return True
@@ -162,12 +177,30 @@ class ChatSession:
         return True
 
     async def _on_end(self, payload: dict[str, Any]) -> bool:
+        if self._current().status not in (QUEUED, IN_PROGRESS):
+            await self._error("the conversation has already ended")
+            return True
         conversations = self._state.conversations
         self._conversation = conversations.mark_ended(self._conversation.id, COMPLETED)
-        await self._emit({"type": "conversation.ended", "status": COMPLETED})
-        self._state.procedures.after_conversation(self._conversation)
+        ended: dict[str, Any] = {"type": "conversation.ended"}
+        if not self._has("ended_without_status"):
+            ended["status"] = COMPLETED
+        await self._emit(ended)
+        if self._conversation.livemode or not self._has("no_testmode_postprocessing"):
+            self._state.procedures.after_conversation(self._conversation)
+        if self._has("ws_stays_open"):
+            self._pinger = asyncio.ensure_future(self._ping())
+            return True
         await self._ws.close(code=1000)
         return False
+
+    async def _ping(self) -> None:
+        """Application-level pings on a socket left open after the end (a compatibility
+        mode): a client that waits for the close waits forever."""
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(PING_INTERVAL_S)
+                await self._ws.send_text(json.dumps({"type": "ping"}))
 
     # ---- speaking ------------------------------------------------------------------------
 
@@ -187,16 +220,18 @@ class ChatSession:
         if turn.server_error:
             await self._error(turn.server_error)
         if turn.reply is not None:
-            await self._speak(turn.reply, interrupted=turn.interrupted)
+            await self._speak(turn.reply, interrupted=turn.interrupted,
+                              used_tools=bool(turn.tool_calls))
 
-    async def _speak(self, text: str, interrupted: bool = False) -> None:
+    async def _speak(self, text: str, interrupted: bool = False,
+                     used_tools: bool = False) -> None:
         generation_id = ids.new_id(ids.GENERATION)
         for piece in re.findall(r"\S+\s*", text) or [text]:
             await self._emit({"type": "agent.message.delta", "text_delta": piece,
                               "generation_id": generation_id})
         await self._emit({"type": "agent.message.completed", "text": text,
                           "generation_id": generation_id, "interrupted": interrupted,
-                          "has_tool_calls": False})
+                          "has_tool_calls": used_tools and self._has("tool_flag_on_reply")})
 
     async def _think(self) -> None:
         delay_ms = self._state.faults.settings.reply_delay_ms
@@ -216,6 +251,9 @@ class ChatSession:
             raise SessionDropped
         await self._ws.send_text(json.dumps(envelope))
         self._sent += 1
+
+    def _has(self, mode: str) -> bool:
+        return self._state.faults.has(mode)
 
     def _current(self) -> Conversation:
         self._conversation = self._state.conversations.get(self._conversation.id)

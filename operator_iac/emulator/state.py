@@ -71,7 +71,7 @@ class EmulatorState:
         self.procedures = ProcedureService(
             self.store, self.clock, self.agents, self.conversations, self.events,
             spawn=self.spawn, outcome_for=self._outcome_for,
-            step_delay_s=options.procedure_step_s)
+            step_delay_s=options.procedure_step_s, modes=self.faults.modes)
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -14,7 +14,7 @@ from typing import Any
 
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
-from operator_iac.plan.marker import Marker, parse_own_marker
+from operator_iac.plan.marker import Marker, parse_own_marker, strip_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision
 
@@ -49,16 +49,29 @@ class DesiredView:
         if revision is None:
             return None
         config = normalise.project(normalise.prepare(revision.config), self.id_config)
-        return normalise.content(self.agent.kind, revision.name, revision.description,
-                                 config, revision.postprocess_agents)
+        return normalise.content(self.agent.kind, self._name(revision),
+                                 self._description(revision), config,
+                                 revision.postprocess_agents)
 
     def remote_hash(self, revision: RemoteRevision, key_by_id: Mapping[str, str]) -> str:
         """The content hash ``revision`` would have had, had this tool written it."""
         config, postprocess = refs.to_keys(normalise.prepare(revision.config),
                                            revision.postprocess_agents, key_by_id)
         projected = normalise.project(config, self.sealed_config)
-        return content_hash(normalise.content(self.agent.kind, revision.name,
-                                              revision.description, projected, postprocess))
+        return content_hash(normalise.content(self.agent.kind, self._name(revision),
+                                              self._description(revision), projected,
+                                              postprocess))
+
+    def _name(self, revision: RemoteRevision) -> str:
+        """The remote name, as declared when the platform stored it normalised."""
+        declared = self.agent.name
+        return declared if normalise.stored_as(declared, revision.name) else revision.name
+
+    def _description(self, revision: RemoteRevision) -> str:
+        """The remote description (marker aside), as declared when stored normalised."""
+        declared = strip_marker(self.agent.description)
+        stored = strip_marker(revision.description)
+        return declared if normalise.stored_as(declared, stored) else stored
 
     def equals(self, revision: RemoteRevision | None) -> bool:
         remote = self.remote_content(revision)

@@ -21,6 +21,10 @@ The rules, in the order they apply:
   (``voice.ambient_sound: null`` and ``default_value: null`` equal absent), integral floats
   become integers, and a missing ``postprocess_agents`` equals ``[]``.
 - **Descriptions**: the ownership marker is removed and trailing whitespace dropped.
+- **Stored text**: a platform may keep text other than byte-exact (trailing whitespace or a
+  final newline trimmed, line endings as LF). A remote string that is such a form of the
+  declared string counts as the declared string (``stored_as``), so a project converges on a
+  platform that normalises; a real edit of the text still shows.
 """
 
 from __future__ import annotations
@@ -150,7 +154,33 @@ def project(remote: Any, shape: Any, path: Path = ()) -> Any:
         return _project_list(remote, shape, path)
     if is_sealed(shape) and remote is not None:
         return seal(remote)
+    return _as_declared(remote, shape)
+
+
+def _as_declared(remote: Any, shape: Any) -> Any:
+    """The declared text when the platform stored it in a normalised form, else ``remote``."""
+    if isinstance(remote, str) and isinstance(shape, str) and stored_as(shape, remote):
+        return shape
     return remote
+
+
+def stored_as(declared: str, stored: str) -> bool:
+    """Whether ``stored`` is ``declared`` as a platform may keep text (byte-exact is not
+    documented): the same, or one of its normalised forms (``text_forms``)."""
+    return stored == declared or stored in text_forms(declared)
+
+
+def text_forms(text: str) -> set[str]:
+    """The forms a platform may store ``text`` in: line endings as LF, trailing whitespace
+    trimmed (per line, at the end, or both ends). Which one a platform applies is learnt
+    from what it returns, value by value, not assumed."""
+    unix = text.replace("\r\n", "\n")
+    per_line = "\n".join(line.rstrip() for line in unix.split("\n"))
+    forms = {unix}
+    for base in (unix, per_line):
+        forms.update({base, base.rstrip(), base.strip()})
+    forms.discard(text)
+    return forms
 
 
 def _project_list(remote: list[Any], shape: list[Any], path: Path) -> list[Any]:
@@ -163,7 +193,8 @@ def _project_list(remote: list[Any], shape: list[Any], path: Path) -> list[Any]:
         # Unknown lists of objects: project item by item, so server fields inside items hide.
         return [project(item, shape[i], path) if i < len(shape) else item
                 for i, item in enumerate(remote)]
-    return [seal(item) if i < len(shape) and is_sealed(shape[i]) and item is not None else item
+    return [seal(item) if i < len(shape) and is_sealed(shape[i]) and item is not None
+            else _as_declared(item, shape[i]) if i < len(shape) else item
             for i, item in enumerate(remote)]
 
 

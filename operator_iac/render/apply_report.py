@@ -25,7 +25,9 @@ def summary_line(report: ApplyReport) -> str:
     if not worked and not bad:
         return "Apply complete: nothing to do."
     head = "Apply complete" if not bad else "Apply finished with problems"
-    return f"{head}: {len(worked)} applied, {len(bad)} not applied."
+    unrecorded = len(report.unrecorded())
+    tail = f"; {unrecorded} smoke verdict(s) not recorded for promote" if unrecorded else ""
+    return f"{head}: {len(worked)} applied, {len(bad)} not applied{tail}."
 
 
 def render_apply_text(report: ApplyReport) -> str:
@@ -36,6 +38,7 @@ def render_apply_text(report: ApplyReport) -> str:
         lines.append(f"  {result.key}: {outcome_text(result)} ({result.action})"
                      + (f" - {result.message}" if result.message else ""))
         lines.extend(f"      {step}" for step in result.steps)
+        lines.extend(f"      warning: {v.record_error}" for v in result.smoke if v.record_error)
         lines.extend(f"      {line}" for line in _smoke_failures(result).splitlines())
     return "\n".join(lines) + "\n"
 
@@ -94,6 +97,6 @@ def _result_data(result: ResourceResult) -> dict[str, Any]:
         "message": result.message,
         "steps": list(result.steps),
         "smoke": [{"stage": v.stage, "passed": v.passed, "verdict": v.word,
-                   "summary": v.summary}
+                   "summary": v.summary, "record_error": v.record_error}
                   for v in result.smoke],
     }

@@ -30,6 +30,7 @@ from operator_iac.api.events import (
     TOOL_CALL_RETURNED,
     USER_MESSAGE_RECEIVED,
     Event,
+    updated_context,
 )
 from operator_iac.smoke.matchers import clip, show
 from operator_iac.smoke.turns import is_tool_error
@@ -135,7 +136,7 @@ def _notice(payload: dict[str, Any], kind: str) -> str:
 
 
 def _context(payload: dict[str, Any], kind: str) -> str:
-    return f"Context updated: {_json(payload.get('context'))}"
+    return f"Context updated: {_json(updated_context(payload))}"
 
 
 def _unknown(payload: dict[str, Any], kind: str) -> str:

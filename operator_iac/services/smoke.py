@@ -144,7 +144,14 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
                                parallelism=parallelism, keep_conversations=keep_conversations,
                                progress=feedback.info, cache=target.revision_cache)
     if selector == "released":
-        record_smoke_report(client, report, project=target.project.name, warn=feedback.warn)
+        unrecorded: list[str] = []
+
+        def warn(line: str) -> None:
+            unrecorded.append(line)
+            feedback.warn(line)
+
+        record_smoke_report(client, report, project=target.project.name, warn=warn)
+        report = replace(report, unrecorded=tuple(unrecorded))
     return report
 
 

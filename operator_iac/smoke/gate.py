@@ -12,11 +12,12 @@ once. Each verdict that decides about a released revision is recorded on the pla
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import OperatorIacError
 from operator_iac.plan.marker import parse_marker
+from operator_iac.smoke.runner import Habits
 from operator_iac.smoke.suite import (
     DEFAULT_PARALLELISM,
     Progress,
@@ -28,10 +29,12 @@ from operator_iac.smoke.suite import (
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.plan.model import ResourcePlan
+    from operator_iac.smoke.results import SmokeReport
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
 
 NO_TESTS = "no smoke tests"
+CONFLICT_STATUS = 409
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class SmokeVerdict:
     # failed either; apply never releases on it.
     incomplete: bool = False
     report: Any = field(default=None, compare=False)
+    # Why the verdict could not be kept on the platform (promote will need it), if so.
+    record_error: str | None = None
 
     @property
     def word(self) -> str:
@@ -86,6 +91,7 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
     schemas = output_schemas(desired)
     say = progress or _silent
     caution = warn or _silent
+    habits = Habits()  # what the draft stage learns about the platform, the release reuses
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
              ids: Mapping[str, str]) -> SmokeVerdict:
@@ -94,14 +100,37 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
         target = SmokeTarget(agent.key, version_id, tuple(agent.smoke))
         report = run_smoke_tests(client, [target], parallelism=parallelism,
                                  keep_conversations=keep_conversations,
-                                 procedural_schemas=schemas, key_to_id=ids, progress=say)
+                                 procedural_schemas=schemas, key_to_id=ids, progress=say,
+                                 habits=habits)
         for line in report.warnings():
             caution(line)
-        return SmokeVerdict(stage, report.passed, report.headline(),
+        summary = report.headline()
+        if stage == "draft" and drafts_refused(report):
+            summary = draft_refusal(agent.key, version_id, summary)
+        return SmokeVerdict(stage, report.passed, summary,
                             platform_error=report.platform_error,
                             incomplete=report.incomplete, report=report)
 
     return gate
+
+
+def drafts_refused(report: SmokeReport) -> bool:
+    """Whether the platform refused every test conversation with 409: one that converses only
+    with released revisions, never with a draft."""
+    runs = [run for test in report.tests for run in test.runs]
+    return bool(runs) and all(run.refused_status == CONFLICT_STATUS for run in runs)
+
+
+def draft_refusal(key: str, version_id: str, headline: str) -> str:
+    """Why the draft stage failed, and the setting that decides about it. Falling back to
+    testing after the release by itself would put an untested revision in front of callers
+    (for as long as its tests take, with rollback after): that is the user's call to make,
+    so apply fails and names the setting rather than do it unasked."""
+    return (f"the platform does not converse with unreleased drafts ({version_id}: "
+            f"{headline}); the draft was left unreleased. To test {key} after its release "
+            "instead (rolled back when the tests fail), set `smoke: {on: [released]}` under "
+            "`defaults` in operator-iac.yaml, or `smoke_settings: {on: [released]}` in the "
+            "agent's file")
 
 
 def recording_gate(gate: SmokeGate, client: OperatorClient, *, project: str,
@@ -112,7 +141,9 @@ def recording_gate(gate: SmokeGate, client: OperatorClient, *, project: str,
               ids: Mapping[str, str]) -> SmokeVerdict:
         verdict = gate(resource, agent, version_id, stage, ids)
         if _decides_release(resource, agent, stage):
-            _record_verdict(client, project, resource, version_id, verdict, warn)
+            problem = _record_verdict(client, project, resource, version_id, verdict, warn)
+            if problem is not None:
+                return replace(verdict, record_error=problem)
         return verdict
 
     return gated
@@ -131,7 +162,8 @@ def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) ->
 
 
 def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan,
-                    version_id: str, verdict: SmokeVerdict, warn: Progress) -> None:
+                    version_id: str, verdict: SmokeVerdict, warn: Progress) -> str | None:
+    """Record the verdict; what went wrong (also said through ``warn``), or None."""
     from operator_iac.smoke.record import record_smoke_result
 
     marker = parse_marker(resource.desired.description) if resource.desired else None
@@ -141,6 +173,9 @@ def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan
                             passed=verdict.passed, summary=verdict.summary,
                             commit=marker.commit if marker else None, stage=verdict.stage)
     except OperatorIacError as exc:
-        warn(f"{resource.key}: the smoke result of {version_id} could not be recorded on the "
-             f"platform ({exc}); a promotion from this environment needs a recorded run: "
-             f"operator-iac smoke {resource.key}")
+        problem = (f"the smoke result of {version_id} could not be recorded on the platform "
+                   f"({exc}); promote from this environment will refuse {resource.key} until "
+                   f"a passing run is recorded: operator-iac smoke {resource.key}")
+        warn(f"{resource.key}: {problem}")
+        return problem
+    return None

@@ -16,6 +16,7 @@ from typing import Any
 from operator_iac.api.models import Procedure, agent_id_of
 from operator_iac.smoke.matchers import check_fields, describe, show
 from operator_iac.spec.assertions import ProcedureExpect
+from operator_iac.spec.schema_dialect import as_json_schema
 
 # Procedure statuses after which the run will not change (pending and running will).
 FINAL_PROCEDURE_STATUSES = frozenset({"success", "failed", "skipped", "cancelled"})
@@ -103,11 +104,13 @@ def _output_problem(expect: ProcedureExpect, procedure: Procedure,
 
 
 def schema_problem(instance: Any, schema: Mapping[str, Any]) -> str | None:
-    """The most relevant JSON Schema violation of ``instance``, or None when it is valid."""
+    """The most relevant violation of ``instance`` against ``schema`` (JSON Schema, or an
+    OpenAPI 3.0 schema object: ``nullable``), or None when it is valid."""
     # jsonschema is slow to import; only runs with a procedure assertion need it.
     from jsonschema.exceptions import best_match
     from jsonschema.validators import Draft202012Validator, validator_for
 
+    schema = as_json_schema(schema)
     validator_class = validator_for(schema, default=Draft202012Validator)
     error = best_match(validator_class(schema).iter_errors(instance))
     if error is None:

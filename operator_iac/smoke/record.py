@@ -11,23 +11,37 @@ Reading a record back: the contract's conversation object has no ``context`` fie
 that returns it anyway is read directly (from the list, then from the conversation itself);
 otherwise the record comes from the conversation's event stream: right after the conversation
 is created the record is also sent as a context update, whose ``conversation.context.updated``
-event carries it. The stream starts with the events that already exist, so this costs one
-short request per candidate. A record that cannot be read counts as no record (a promotion
-then refuses, which is the safe side).
+event carries it (under ``context``, or as the payload's own keys on platforms that send the
+bare update). The stream starts with the events that already exist, so this costs one short
+request per candidate. A record that cannot be read counts as no record (a promotion then
+refuses, which is the safe side).
+
+Platforms that accept context updates only while a conversation is in progress refuse that
+update: the record conversation is then started over its chat session, the record sent, and
+the conversation ended at once (it stays a testmode conversation pinned to the revision). A
+record is read back before recording counts as done; one that cannot be written or read is a
+``SmokeRecordError``, which apply reports as a warning and exit code 6.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.api.events import CONTEXT_UPDATED
-from operator_iac.api.models import Conversation, agent_id_of, version_number
-from operator_iac.errors import ApiError, OperationError, OperatorIacError
+from operator_iac.api.events import (
+    CONTEXT_UPDATED,
+    CONVERSATION_ENDED,
+    USER_MESSAGE_RECEIVED,
+    updated_context,
+)
+from operator_iac.api.models import Conversation, ConversationCreated, agent_id_of, version_number
+from operator_iac.errors import ApiError, OperationError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_own_marker
+from operator_iac.smoke.orphans import orphan_window, sweep_orphans
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -107,15 +121,42 @@ def record_smoke_result(client: OperatorClient, *, project: str, key: str, versi
         content_hash=content_hash or (own.content_hash if own else None),
         commit=commit or (own.commit if own else None), stage=stage)
     context = {RECORD_KEY: record.payload(), **_variables(revision.config)}
-    created = client.conversations.create(version_id, "chat_realtime", livemode=False,
-                                          context=context)
-    # The event stream is how the record is read where conversations do not show context.
-    with contextlib.suppress(ApiError):
-        client.conversations.update_context(created.id, {RECORD_KEY: record.payload()})
+    began = time.monotonic()
+    created, retried = client.conversations.create_test(version_id, "chat_realtime",
+                                                        context=context)
+    if retried:
+        sweep_orphans(client, orphan_window(client, version_id, created.id,
+                                            time.monotonic() - began))
+    _inject(client, created, record.payload())
     record = replace(record, conversation_id=created.id)
+    if _read(client, client.conversations.get(created.id)) != record:
+        raise SmokeRecordError(f"the smoke record of {version_id} ({created.id}) was written "
+                               "but cannot be read back")
     since = _cleanup_start(client, version_id)
     _remove_older(client, record, since)
     return record
+
+
+def _inject(client: OperatorClient, created: ConversationCreated,
+            payload: dict[str, Any]) -> None:
+    """Send the record as a context update, so the event stream carries it (where
+    conversations do not show their context); into a started conversation where a platform
+    refuses context for one not yet started."""
+    try:
+        client.conversations.update_context(created.id, {RECORD_KEY: payload})
+        return
+    except ApiError:
+        pass
+    try:
+        with client.open_session(created, recv_timeout=READ_TIMEOUT_S) as session:
+            session.start()
+            session.update_context({RECORD_KEY: payload})
+            session.until(_is_record_event)
+            session.end()
+            session.until(lambda event: event.type == CONVERSATION_ENDED)
+    except OperationError as exc:
+        raise SmokeRecordError(f"the smoke record could not be sent to {created.id}: "
+                               f"{exc}") from exc
 
 
 def _variables(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,12 +211,19 @@ def _records(client: OperatorClient, agent_id: str, version_id: str | None,
 
 
 def _is_candidate(conversation: Conversation, agent_id: str, version_id: str | None) -> bool:
+    # Started ones too: where context is accepted only while a conversation is in progress,
+    # a record conversation is started for the record to be sent.
     pinned = conversation.agent_id or ""
-    return (conversation.livemode is False and not conversation.is_started
-            and agent_id_of(pinned) == agent_id and version_id in (None, pinned))
+    return (conversation.livemode is False and agent_id_of(pinned) == agent_id
+            and version_id in (None, pinned))
 
 
 def _read(client: OperatorClient, conversation: Conversation) -> SmokeRecord | None:
+    if conversation.is_started:
+        # Started only for the record to be sent: it counts when the update came after the
+        # start, never from the context the conversation began with (a smoke test's own).
+        return SmokeRecord.from_context(_context_from_events(client, conversation.id),
+                                        conversation.id)
     context = _context_of(conversation)
     if context is None:
         try:
@@ -193,20 +241,29 @@ def _context_of(conversation: Conversation) -> dict[str, Any] | None:
     return context if isinstance(context, dict) else None
 
 
+def _updated_context(event: Event) -> dict[str, Any] | None:
+    return updated_context(event.payload) if event.type == CONTEXT_UPDATED else None
+
+
+def _is_record_event(event: Event) -> bool:
+    context = _updated_context(event)
+    return context is not None and RECORD_KEY in context
+
+
+def _no_record_after(event: Event) -> bool:
+    """A record is sent before anyone speaks and before the end: a conversation whose stream
+    reached these events without one is not a record."""
+    return _is_record_event(event) or event.type in (USER_MESSAGE_RECEIVED, CONVERSATION_ENDED)
+
+
 def _context_from_events(client: OperatorClient, conversation_id: str
                          ) -> dict[str, Any] | None:
-    def is_record(event: Event) -> bool:
-        context = event.payload.get("context")
-        return event.type == CONTEXT_UPDATED and isinstance(context, dict) and \
-            RECORD_KEY in context
-
     try:
-        with client.events(conversation_id, stop=is_record, max_reconnects=0,
+        with client.events(conversation_id, stop=_no_record_after, max_reconnects=0,
                            idle_timeout=READ_TIMEOUT_S, deadline=READ_TIMEOUT_S) as stream:
             for event in stream:
-                if is_record(event):
-                    context: dict[str, Any] = event.payload["context"]
-                    return context
+                if _is_record_event(event):
+                    return _updated_context(event)
     except OperationError:
         return None
     return None
@@ -242,7 +299,8 @@ def record_smoke_report(client: OperatorClient, report: SmokeReport, *, project:
                 client, project=project, key=key, version_id=version_id, content_hash=None,
                 passed=passed, summary=summary, commit=None, stage="released"))
         except OperatorIacError as exc:
-            warn(f"{key}: the smoke result of {version_id} could not be recorded ({exc})")
+            warn(f"{key}: the smoke result of {version_id} could not be recorded ({exc}); "
+                 "a promotion from this environment will refuse it until one is")
     return records
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from operator_iac.api.events import Event
-from operator_iac.errors import SmokeIncompleteError, SmokeTestFailedError
+from operator_iac.errors import SmokeIncompleteError, SmokeRecordError, SmokeTestFailedError
 from operator_iac.spec.smoke_rules import ALL, PassRule, pass_hat
 
 Outcome = Literal["passed", "failed", "timeout", "incomplete", "error"]
@@ -36,6 +36,8 @@ EXIT_PASSED = 0
 EXIT_PLATFORM_ERROR = 1
 EXIT_SMOKE_FAILED = SmokeTestFailedError.exit_code
 EXIT_SMOKE_INCOMPLETE = SmokeIncompleteError.exit_code
+# Passed, but the verdict promote needs could not be recorded.
+EXIT_NOT_RECORDED = SmokeRecordError.exit_code
 
 
 def format_duration(ms: float) -> str:
@@ -83,6 +85,8 @@ class RunResult:
     error: str = ""
     duration_ms: float = 0.0
     notes: tuple[str, ...] = ()
+    # The HTTP status with which the platform refused to create the conversation, if it did.
+    refused_status: int | None = None
 
     @property
     def failures(self) -> tuple[AssertionResult, ...]:
@@ -204,6 +208,8 @@ class SmokeReport:
     problems: tuple[Problem, ...] = ()
     skipped: tuple[Problem, ...] = ()
     duration_ms: float = 0.0
+    # Why verdicts of released revisions could not be recorded for promote, one line each.
+    unrecorded: tuple[str, ...] = ()
 
     def counts(self) -> Counter[str]:
         """Verdicts of the gating tests, plus ``quarantined`` for the others."""
@@ -230,11 +236,12 @@ class SmokeReport:
 
     def exit_code(self) -> int:
         """0 all passed (flaky too); 1 a platform error (nothing can be concluded); 4 a test
-        failed; 6 a test could not conclude. Quarantined tests never count."""
+        failed; 6 a test could not conclude; 7 all passed but a verdict promote needs could
+        not be recorded. Quarantined tests never count."""
         if self.platform_error:
             return EXIT_PLATFORM_ERROR
         if self.passed:
-            return EXIT_PASSED
+            return EXIT_NOT_RECORDED if self.unrecorded else EXIT_PASSED
         return EXIT_SMOKE_INCOMPLETE if self.incomplete else EXIT_SMOKE_FAILED
 
     def warnings(self) -> list[str]:

@@ -2,20 +2,25 @@
 
 ::
 
-    POST /conversations (testmode, chat_realtime, ca_x@vN, the test's context)
+    POST /conversations (testmode, chat_realtime, ca_x@vN, the test's context; retried)
     ├── thread: read the SSE stream until conversation.ended      (the evidence)
-    └── WebSocket: conversation.start, wait for the greeting,
+    └── WebSocket: conversation.start, wait for the greeting (only if turn 0 asserts on it),
                    per turn: user.message.send, wait for the reply  (per-turn timeout)
-                   conversation.end
+                   conversation.end, read until conversation.ended
     wait for the SSE stream to deliver conversation.ended
-    poll the conversation's procedures (only when a ``procedure`` assertion waits for them)
+    read the final status from the conversation when the event does not carry it
+    poll the conversation's procedures (only when a ``procedure`` assertion waits for them),
+         starting a run with POST /procedures when the platform started none
     run the test's judge, if it has one (POST /procedures, then poll its run)
     judge every assertion on the SSE events
     DELETE the conversation (unless asked to keep it)
 
-A turn is complete when the agent's ``agent.message.completed`` arrives without pending tool
-calls. A refused conversation or a broken session is an ``error``; a reply that does not
-come in time is a ``timeout``; the conversation is deleted in every case.
+When a turn is complete is ``operator_iac.smoke.turn_watch``'s question. Every wait is
+bounded by the test's ``turn_timeout_s`` and by what is left of its ``timeout_s``, so a socket
+the server never closes, or a stream that only sends keep-alives, cannot hold a run longer
+than its test allows. A refused conversation or a broken session is an ``error`` (the
+platform failed); a reply that does not come in time is a ``timeout`` (nothing can be
+concluded yet); the conversation is deleted in every case.
 """
 
 from __future__ import annotations
@@ -26,18 +31,19 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.events import (
-    AGENT_MESSAGE_COMPLETED,
     AGENT_MESSAGE_DELTA,
     CONVERSATION_ENDED,
     Event,
 )
 from operator_iac.api.models import ConversationCreated, Procedure
-from operator_iac.errors import OperatorIacError, StreamError
+from operator_iac.errors import ApiError, OperatorIacError, StreamError
 from operator_iac.smoke.assertions import Evidence, evaluate_test, procedure_agents
-from operator_iac.smoke.collector import EventCollector
+from operator_iac.smoke.collector import FINAL_CONVERSATION_STATUSES, EventCollector
 from operator_iac.smoke.judge import judge_context, run_judge
+from operator_iac.smoke.orphans import OrphanLedger, orphan_window
 from operator_iac.smoke.procedure_check import is_final, procedures_of
 from operator_iac.smoke.results import AssertionResult, Outcome, RunResult
+from operator_iac.smoke.turn_watch import TurnWatch
 from operator_iac.spec.models import SmokeTest
 from operator_iac.spec.smoke_rules import JudgeSpec
 
@@ -46,6 +52,17 @@ if TYPE_CHECKING:
     from operator_iac.api.session import ChatSession
 
 CATCH_UP_S = 2.0
+# At most this long is spent reading the session after conversation.end was sent.
+DRAIN_LIMIT_S = 10.0
+
+
+class Habits:
+    """What runs learnt about the platform that later runs need not learn again (shared by
+    the runs of a suite, and by the suites of one apply)."""
+
+    def __init__(self) -> None:
+        # Set once a run had to start post-processing itself: later runs start it at once.
+        self.starts_no_procedures = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,14 @@ class RunSettings:
     # How long to wait for the SSE stream to deliver conversation.ended after the end.
     end_grace_s: float = 10.0
     poll_interval_s: float = 0.2
+    # How long after the end a procedure the test waits for may take to appear before the
+    # platform is taken not to post-process testmode conversations (and it is started here).
+    procedure_start_s: float = 1.5
+    # How long the conversation's status may take to become final after the end.
+    status_grace_s: float = 5.0
     sleep: Callable[[float], None] = time.sleep
+    orphans: OrphanLedger = field(default_factory=OrphanLedger, compare=False)
+    habits: Habits = field(default_factory=Habits, compare=False)
 
 
 class TurnTimeout(Exception):
@@ -77,17 +101,28 @@ def conversation_context(test: SmokeTest) -> dict[str, Any]:
             **judge_context(test.judge)}
 
 
+def asserts_greeting(test: SmokeTest) -> bool:
+    """Whether the test expects something of turn 0, the agent's greeting: only then is the
+    greeting waited for (agents on some platforms do not speak first)."""
+    return bool(test.turns and test.turns[0].user is None and test.turns[0].expect)
+
+
 def run_once(client: OperatorClient, test: SmokeTest, version_id: str, *, attempt: int = 1,
              settings: RunSettings | None = None) -> RunResult:
     """One run of ``test`` against ``version_id`` (``ca_x@vN``, or ``ca_x`` for released)."""
     settings = settings or RunSettings()
     started = time.monotonic()
     try:
-        created = client.conversations.create(version_id, "chat_realtime", livemode=False,
-                                              context=conversation_context(test))
+        created, retried = client.conversations.create_test(
+            version_id, "chat_realtime", context=conversation_context(test))
     except OperatorIacError as exc:
+        status = exc.status if isinstance(exc, ApiError) else None
         return RunResult(attempt, "error", error="the platform refused the test conversation: "
-                         f"{exc}", duration_ms=_since(started))
+                         f"{exc}", duration_ms=_since(started), refused_status=status)
+    settings.orphans.created(created.id)
+    if retried:
+        settings.orphans.retried(orphan_window(client, version_id, created.id,
+                                               time.monotonic() - started))
     run = _Run(client, test, created, settings, attempt, started)
     try:
         result = run.execute()
@@ -123,7 +158,8 @@ class _Run:
         failure = self._converse()
         if failure is None and not self.collector.wait_ended(
                 min(self.settings.end_grace_s, self.remaining())):
-            failure = ("error", self.collector.error or "the event stream did not deliver "
+            failure = ("error" if self.remaining() > 0 else "timeout",
+                       self.collector.error or "the event stream did not deliver "
                        f"{CONVERSATION_ENDED} after the conversation was ended")
         elif failure is not None and self.last_ws_event:
             # Give the stream a moment to catch up, so the transcript shows what happened.
@@ -162,39 +198,50 @@ class _Run:
     def _talk(self, session: ChatSession) -> None:
         session.start()
         try:
-            self._await_turn(session, 0)
+            if asserts_greeting(self.test):
+                self._await_turn(session, TurnWatch(0))
             user_turns = [t for t in self.test.turns if t.user is not None]
             for number, turn in enumerate(user_turns, start=1):
                 assert turn.user is not None
                 session.send_message(turn.user)
-                self._await_turn(session, number)
+                self._await_turn(session, TurnWatch(number))
         except TurnTimeout:
             self._end_quietly(session)
             raise
         session.end()
         self._drain(session)
 
-    def _await_turn(self, session: ChatSession, turn: int) -> None:
-        """Receive until the agent completes its reply (no tool calls pending)."""
-        limit = self.test.turn_timeout_s
+    def _limit(self) -> float:
+        """The time one wait may take: the turn's budget, within what the test has left."""
+        return min(self.test.turn_timeout_s, self.remaining())
+
+    def _await_turn(self, session: ChatSession, watch: TurnWatch) -> None:
+        """Receive until the agent has finished the turn (``TurnWatch``)."""
+        limit = self._limit()
         until = time.monotonic() + limit
         while True:
-            event = self._receive(session, until, turn, limit)
+            try:
+                event = self._receive(session, until)
+            except TurnTimeout:
+                if watch.tentative:
+                    self.notes.append(f"turn {watch.turn}: the agent's message was flagged "
+                                      "has_tool_calls, but no tool call followed")
+                    return
+                if watch.turn == 0 and not watch.spoke:
+                    self.notes.append(NO_GREETING_NOTE)
+                raise TurnTimeout(_timeout_message(watch.turn, limit)) from None
             if event is None or event.type == CONVERSATION_ENDED:
-                raise EndedEarly(f"the conversation ended during turn {turn}, before the "
-                                 "test finished")
-            if event.type == AGENT_MESSAGE_COMPLETED and not event.payload.get("has_tool_calls"):
+                raise EndedEarly(f"the conversation ended during turn {watch.turn}, before "
+                                 "the test finished")
+            if watch.see(event):
                 return
 
-    def _receive(self, session: ChatSession, until: float, turn: int,
-                 limit: float) -> Event | None:
+    def _receive(self, session: ChatSession, until: float) -> Event | None:
         try:
             event = session.recv(max(0.01, until - time.monotonic()))
         except StreamError as exc:
             if isinstance(exc.__cause__, TimeoutError):
-                what = "the greeting" if turn == 0 else "its reply"
-                raise TurnTimeout(f"turn {turn}: the agent did not finish {what} within "
-                                  f"{limit:g}s") from exc
+                raise TurnTimeout(str(exc)) from exc
             raise
         if event is not None:
             self._note(event)
@@ -215,9 +262,14 @@ class _Run:
             self.notes.append(f"ending the conversation failed: {exc}")
 
     def _drain(self, session: ChatSession) -> None:
-        """Read until the server closes the session after ``conversation.ended``."""
+        """Read until ``conversation.ended`` arrives or the server closes the session. A
+        platform may keep the socket open after the end (pinging): it is not waited for."""
+        until = time.monotonic() + min(self._limit(), DRAIN_LIMIT_S)
         try:
-            for event in session.events(timeout=min(self.test.turn_timeout_s, 10.0)):
+            while not session.saw_end:
+                event = session.recv(max(0.01, until - time.monotonic()))
+                if event is None:
+                    return
                 self._note(event)
         except StreamError as exc:
             self.notes.append(f"after conversation.end: {exc}")
@@ -235,23 +287,66 @@ class _Run:
         arrivals = self.collector.arrivals()
         for event_id, at in self.ws_arrivals.items():
             arrivals[event_id] = min(at, arrivals.get(event_id, at))
-        return Evidence(events=self.collector.events(), arrivals=arrivals,
-                        procedures=procedures,
+        events = self.collector.events()
+        return Evidence(events=events, arrivals=arrivals, procedures=procedures,
                         agent_ids=self.settings.agent_ids,
                         output_schemas=self.settings.output_schemas,
-                        procedure_wait_s=waited, procedures_timed_out=timed_out)
+                        procedure_wait_s=waited, procedures_timed_out=timed_out,
+                        final_status=self._final_status(events) if wait_for_procedures
+                        else None)
+
+    def _final_status(self, events: list[Event]) -> str | None:
+        """The final status of a conversation whose ``conversation.ended`` did not carry one:
+        the conversation's own ``status``, once it is final."""
+        ended = next((e for e in events if e.type == CONVERSATION_ENDED), None)
+        if ended is None or isinstance(ended.payload.get("status"), str):
+            return None
+        until = time.monotonic() + min(self.settings.status_grace_s, self.remaining())
+        try:
+            while True:
+                status = self.client.conversations.get(self.created.id).status
+                if status in FINAL_CONVERSATION_STATUSES or time.monotonic() >= until:
+                    return status
+                self.settings.sleep(self.settings.poll_interval_s)
+        except OperatorIacError as exc:
+            self.notes.append(f"the conversation's final status could not be read: {exc}")
+            return None
 
     def _await_procedures(self, agents: list[str]) -> tuple[list[Procedure], bool]:
-        """Poll the conversation's procedures until every awaited agent's run finished."""
+        """Poll the conversation's procedures until every awaited agent's run finished;
+        start the runs the platform did not start within ``procedure_start_s``."""
         ids = self.settings.agent_ids
+        began, started = time.monotonic(), False
         while True:
             procedures = list(self.client.procedures.list_for_conversation(self.created.id))
             runs = [procedures_of(a, ids.get(a), procedures) for a in agents]
             if all(r and is_final(r[-1]) for r in runs):
                 return procedures, False
+            grace = 0.0 if self.settings.habits.starts_no_procedures \
+                else self.settings.procedure_start_s
+            if not started and time.monotonic() - began >= grace:
+                started = True
+                self._start_procedures([a for a, r in zip(agents, runs, strict=True) if not r])
             if self.remaining() <= self.settings.poll_interval_s:
                 return procedures, True
             self.settings.sleep(self.settings.poll_interval_s)
+
+    def _start_procedures(self, agents: list[str]) -> None:
+        """Start with ``POST /procedures`` what the platform did not start (some platforms do
+        not post-process testmode conversations)."""
+        for agent in agents:
+            agent_id = self.settings.agent_ids.get(agent) or agent
+            if not agent_id.startswith("pa_"):
+                continue
+            try:
+                self.client.procedures.create(agent_id, self.created.id, livemode=False)
+            except OperatorIacError as exc:
+                self.notes.append(f"starting {agent} with POST /procedures failed: {exc}")
+                continue
+            self.settings.habits.starts_no_procedures = True
+            self.notes.append(f"the platform did not post-process this testmode conversation "
+                              f"within {self.settings.procedure_start_s:g}s; started {agent} "
+                              "with POST /procedures")
 
     def _result(self, failure: tuple[Outcome, str] | None, evidence: Evidence,
                 verdicts: tuple[AssertionResult, ...] = ()) -> RunResult:
@@ -278,6 +373,15 @@ class _Run:
             self.client.conversations.delete(self.created.id)
         except OperatorIacError as exc:
             self.notes.append(f"the test conversation was not deleted: {exc}")
+
+
+def _timeout_message(turn: int, limit: float) -> str:
+    what = "the greeting" if turn == 0 else "its reply"
+    return f"turn {turn}: the agent did not finish {what} within {limit:g}s"
+
+
+NO_GREETING_NOTE = ("no greeting came: agents on some platforms do not speak first; a test "
+                    "that expects nothing of turn 0 does not wait for a greeting")
 
 
 def _judged(assertions: tuple[AssertionResult, ...], evidence: Evidence) -> Outcome:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import WorkPool
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
-from operator_iac.smoke.runner import RunSettings, run_once
+from operator_iac.smoke.runner import Habits, RunSettings, run_once
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.models import SmokeTest
 
@@ -57,15 +57,18 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
                     procedural_schemas: Mapping[str, Any] | None = None,
                     key_to_id: Mapping[str, str] | None = None,
-                    progress: Progress | None = None) -> SmokeReport:
+                    progress: Progress | None = None,
+                    habits: Habits | None = None) -> SmokeReport:
     """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once.
 
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
-    its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against.
+    its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against;
+    ``habits`` carries what earlier suites learnt about the platform.
     """
     started = time.monotonic()
     shared = RunSettings(keep_conversations=keep_conversations, agent_ids=dict(key_to_id or {}),
-                         output_schemas=dict(procedural_schemas or {}))
+                         output_schemas=dict(procedural_schemas or {}),
+                         habits=habits or Habits())
     units = [_Unit(t, test, n) for t in targets for test in t.tests
              for n in range(1, test.repeat + 1)]
     say = progress or (lambda _line: None)
@@ -77,6 +80,9 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
         return result
 
     results = iter(_run_all(work, units, parallelism))
+    swept = shared.orphans.sweep(client)
+    if swept:
+        say(f"deleted {len(swept)} test conversation(s) left behind by retried creates")
     # Results come back in the order of the units: test by test, attempt by attempt.
     tests = [TestResult(target.key, test.name, target.version_id,
                         tuple(islice(results, test.repeat)), test.rule, test.quarantine)

@@ -22,6 +22,7 @@ from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.models import ConversationalAgentSpec, ProceduralAgentSpec
 from operator_iac.spec.prompts import PROMPT_PATH, PROMPT_TEXT
+from operator_iac.spec.schema_dialect import as_json_schema
 from operator_iac.spec.templates import (
     Substitution,
     find_prompt_references,
@@ -225,7 +226,9 @@ def _output_schema(agent: AgentFile) -> Iterator[Diagnostic]:
         yield agent.document.diagnostic((*where, "$schema"), f"unknown $schema {declared!r}; "
                                         "checked as JSON Schema draft 2020-12",
                                         severity="warning")
-    errors = validator(validator.META_SCHEMA).iter_errors(schema)
+    # OpenAPI 3.0 spellings (``nullable``, boolean exclusive bounds) are checked as the JSON
+    # Schema they stand for: the platform documents its schemas as OpenAPI 3 compatible.
+    errors = validator(validator.META_SCHEMA).iter_errors(as_json_schema(schema))
     for n, error in enumerate(sorted(errors, key=lambda e: list(map(str, e.path)))):
         if n == MAX_SCHEMA_ERRORS:
             break

@@ -327,12 +327,13 @@ def test_two_applies_racing_on_creates_never_duplicate(
     assert all(len(ids) == 1 for ids in owners.values())
 
 
+@pytest.mark.usefixtures("no_backoff")
 def test_a_release_by_someone_else_between_re_check_and_write_is_a_conflict(
         applied: ProjectCopy, platform: Platform) -> None:
     """The draft is released by a third party right after apply re-read it: the write is
     refused by the platform, and apply reports a conflict instead of writing anyway."""
     change_triage_prompt(applied)
-    applied.emulator.fail_next(1, 500, "POST", r"/release$")
+    applied.emulator.fail_next(6, 500, "POST", r"/release$")  # outlasts the retries
     assert applied.apply().exit_code == 1  # leaves operator-iac's own draft behind
     agent_id = platform.id_of("support-triage")
     draft = platform.draft(agent_id)

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import click
 import pytest
 import yaml
 
+from .action_harness import invocation_of, is_action_step
 from .cli_lines import invocations, parse_invocation
 from .conftest import REPO, ProjectCopy
 
@@ -26,10 +28,20 @@ GITHUB_WORKFLOW = REPO / "examples" / "github-actions" / "operator-iac.yml"
 GITLAB_PIPELINE = REPO / "examples" / "gitlab-ci" / ".gitlab-ci.yml"
 PROMOTE_SCRIPT = REPO / "examples" / "release" / "promote.py"
 def github_runs(workflow: dict[str, Any]) -> dict[str, list[list[str]]]:
-    """job -> the operator-iac invocations of its ``run`` steps."""
-    return {name: [call for step in job["steps"] if "run" in step
-                   for call in invocations(step["run"])]
-            for name, job in workflow["jobs"].items()}
+    """job -> the operator-iac invocations of its steps: ``run`` scripts as written, and steps
+    that use the operator-iac action as the action's own run step builds them."""
+    with tempfile.TemporaryDirectory() as temp:
+        return {name: [call for index, step in enumerate(job["steps"])
+                       for call in _step_calls(step, Path(temp) / f"{name}-{index}")]
+                for name, job in workflow["jobs"].items()}
+
+
+def _step_calls(step: dict[str, Any], temp: Path) -> list[list[str]]:
+    if "run" in step:
+        return invocations(step["run"])
+    if is_action_step(step):
+        return [invocation_of(step, temp)]
+    return []
 
 
 def gitlab_runs(pipeline: dict[str, Any]) -> dict[str, list[list[str]]]:
@@ -79,9 +91,11 @@ def test_github_workflow_triggers_and_jobs(github: dict[str, Any]) -> None:
     assert set(jobs) == {"plan", "apply-staging", "promote-production", "drift"}
     assert "pull_request" in jobs["plan"]["if"]
     assert jobs["plan"]["permissions"]["pull-requests"] == "write"
-    comment = next(s for s in jobs["plan"]["steps"] if "github-script" in s.get("uses", ""))
-    assert "plan.md" in comment["with"]["script"]
-    assert "createComment" in comment["with"]["script"]
+    # The action keeps one comment up to date (tests/e2e/test_action.py runs it).
+    plan = next(s for s in jobs["plan"]["steps"] if s.get("id") == "plan")
+    assert is_action_step(plan) and plan["with"]["comment"] is True
+    upload = next(s for s in jobs["plan"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "${{ steps.plan.outputs.plan-file }}"
     assert "'push'" in jobs["apply-staging"]["if"]
     assert "workflow_dispatch" in jobs["promote-production"]["if"]
     assert jobs["promote-production"]["environment"] == "production"
@@ -138,7 +152,78 @@ def test_gitlab_pipeline_stages_rules_and_commands(gitlab: dict[str, Any]) -> No
     assert named == {"validate": ["validate"], "plan": ["plan"], "apply-staging": ["apply"],
                      "promote-production": ["promote"], "drift-check": ["status"]}
     assert parse_invocation(runs["promote-production"][0]).params["yes"]
-    assert any("operator-iac==" in line for line in gitlab["default"]["before_script"])
+    # Installed from the repository at a pinned ref, not from a package index.
+    assert any('"operator-iac @ git+${OPERATOR_IAC_REPOSITORY}@${OPERATOR_IAC_REF}"' in line
+               for line in gitlab["default"]["before_script"])
+    assert gitlab["variables"]["OPERATOR_IAC_REPOSITORY"].endswith("/operator-iac.git")
+
+
+class _FakeGitLab:
+    """Merge request notes on a loopback HTTP server, the way GitLab's API serves them."""
+
+    def __init__(self, notes: list[dict[str, Any]]) -> None:
+        import http.server
+        import json
+        import threading
+
+        self.notes, self.calls = notes, []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                outer.calls.append(("GET", self.path, self.headers["PRIVATE-TOKEN"]))
+                self._answer(outer.notes)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.calls.append(("POST", self.path, self.headers["PRIVATE-TOKEN"]))
+                outer.notes.append({"id": 100 + len(outer.notes), **body})
+                self._answer(outer.notes[-1])
+
+            def do_PUT(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.calls.append(("PUT", self.path, self.headers["PRIVATE-TOKEN"]))
+                note_id = int(self.path.rsplit("/", 1)[1])
+                note = next(n for n in outer.notes if n["id"] == note_id)
+                note.update(body)
+                self._answer(note)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v4"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_gitlab_plan_note_is_posted_once_then_updated(gitlab: dict[str, Any],
+                                                      tmp_path: Path) -> None:
+    script = next(line for line in gitlab["plan"]["script"] if "GITLAB_API_TOKEN" in line)
+    fake = _FakeGitLab([{"id": 5, "body": "LGTM"}])
+    env = {**os.environ, "GITLAB_API_TOKEN": "glpat-test", "CI_API_V4_URL": fake.url,
+           "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7"}
+    try:
+        for report in ("### Plan: 1 to create\n", "### Plan: 0 to create\n"):
+            (tmp_path / "plan.md").write_text(report, encoding="utf-8")
+            done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, text=True,
+                                  capture_output=True, timeout=60, check=False)
+            assert done.returncode == 0, done.stderr
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+    assert [n["body"] for n in fake.notes] == [
+        "LGTM", "<!-- operator-iac: plan staging -->\n### Plan: 0 to create\n"]
+    assert [c[0] for c in fake.calls] == ["GET", "POST", "GET", "PUT"]
+    assert fake.calls[0][1] == "/api/v4/projects/42/merge_requests/7/notes?per_page=100&page=1"
+    assert {c[2] for c in fake.calls} == {"glpat-test"}
 
 
 # ---- annotations, job summaries, progress ----------------------------------------------------

@@ -125,7 +125,7 @@ def served_statuses(emulator: Any, path: str, expected: int) -> list[int]:
 # ---- retries ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [502, 503, 504, 429])
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 504, 429])
 def test_retryable_bursts_are_ridden_out(emulator: Any, probe: Callable[..., Probe],
                                          status: int) -> None:
     p = probe()
@@ -136,13 +136,13 @@ def test_retryable_bursts_are_ridden_out(emulator: Any, probe: Callable[..., Pro
     assert served_statuses(emulator, path_of(agent.id), 3) == [status, status, 200]
 
 
-def test_500_is_final(emulator: Any, probe: Callable[..., Probe]) -> None:
+def test_501_is_final(emulator: Any, probe: Callable[..., Probe]) -> None:
     p = probe()
     agent = p.agent()
-    emulator.fail_next(1, 500, "GET")
+    emulator.fail_next(1, 501, "GET")
     with pytest.raises(ServerError):
         p.client.conversational_agents.get(agent.id)
-    assert p.attempts_on(path_of(agent.id)) == [500]
+    assert p.attempts_on(path_of(agent.id)) == [501]
 
 
 def test_connection_reset_is_retried(emulator: Any, probe: Callable[..., Probe]) -> None:

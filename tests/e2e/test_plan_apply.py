@@ -199,11 +199,12 @@ def test_secrets_never_leave_the_process_but_reach_the_platform(
 # ---- release only ----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_backoff")
 def test_a_draft_equal_to_the_declaration_is_only_released(
         applied: ProjectCopy, platform: Platform) -> None:
     """An apply whose release failed leaves the declared draft behind: it is released as is."""
     add_prompt_line(applied)
-    applied.emulator.fail_next(1, 500, "POST", r"/release$")
+    applied.emulator.fail_next(6, 500, "POST", r"/release$")  # outlasts the retries
     failed = applied.apply()
     assert failed.exit_code == 1
     assert "appointment-booking: FAILED (update)" in failed.stdout

@@ -13,12 +13,12 @@ NOW = datetime(2025, 6, 19, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
 def test_idempotent_methods_retry_retryable_statuses(method: str, status: int) -> None:
     assert retry.is_retryable(method, status, None, idempotent=False)
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500, 501])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 501])
 def test_other_statuses_are_final(status: int) -> None:
     assert not retry.is_retryable("GET", status, None, idempotent=False)
 
@@ -29,7 +29,7 @@ def test_connection_failures_retry_idempotent_requests(kind: retry.ExcKind) -> N
     assert retry.is_retryable("POST", None, kind, idempotent=True)
 
 
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
 def test_release_is_retried_like_a_get(status: int) -> None:
     assert retry.is_retryable("POST", status, None, idempotent=True)
 

@@ -1,0 +1,273 @@
+"""The example project against platforms that made the other plausible choice on each point the
+contract leaves undocumented (operator-api.md section 9, one emulator compatibility mode
+each): alone, every mode must leave apply with smoke tests, plan, status and promote working;
+all together, the whole life of validate, plan, apply, status, rollback, import and
+transcript.
+
+Where a variation cannot be survived without the user's say (a platform that does not greet
+cannot pass a test that expects a greeting; one that refuses conversations with drafts cannot
+test drafts), the project is adapted as its users would adapt it, and separate tests show
+that the tool says what to change.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from operator_iac.emulator.faults import SECTION_9_MODES
+
+from .conftest import Result
+from .two_platforms import Environments, Platform, environments
+
+__all__ = ["environments"]
+
+KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
+GREETINGS = {"appointment-booking": "Amanda", "support-triage": "Sam"}
+NEEDS_PROCEDURES = {"no_testmode_postprocessing", "nullable_outputs"}
+
+
+def set_modes(envs: Environments, *modes: str) -> None:
+    for name in ("staging", "production"):
+        envs.platform(name).emulator.set_compat(*modes)
+
+
+def drop_greeting_turns(envs: Environments) -> None:
+    """What a user does for a platform whose agents do not speak first."""
+    for key, persona in GREETINGS.items():
+        path = envs.root / "agents" / f"{key}.yaml"
+        turn = f"      - expect:\n          - agent_says: {{contains: {persona}}}\n"
+        text = path.read_text(encoding="utf-8")
+        assert turn in text
+        path.write_text(text.replace(turn, ""), encoding="utf-8")
+
+
+def smoke_released_only(envs: Environments) -> None:
+    """What a user does for a platform that converses with released revisions only."""
+    envs.replace_in("operator-iac.yaml", "smoke: {on: [draft, released]",
+                    "smoke: {on: [released]")
+
+
+def expect_post_processing(envs: Environments) -> None:
+    """A ``procedure`` assertion on the booking agent, and the summary's output schema in the
+    OpenAPI 3 dialect (``nullable``) the platform documents."""
+    envs.replace_in("agents/appointment-booking.yaml", "      - ended_with_status: completed\n",
+                    "      - ended_with_status: completed\n"
+                    "      - procedure: {agent: call-summary, status: success}\n")
+    path = envs.root / "agents" / "call-summary.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('          type: [string, "null"]\n',
+                                 "          type: string\n          nullable: true\n"),
+                    encoding="utf-8")
+
+
+def adapt(envs: Environments, modes: tuple[str, ...]) -> None:
+    if "no_greeting" in modes:
+        drop_greeting_turns(envs)
+    if "released_only_conversations" in modes:
+        smoke_released_only(envs)
+    if NEEDS_PROCEDURES & set(modes):
+        expect_post_processing(envs)
+
+
+def ok(result: Result) -> None:
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+
+
+def assert_one_agent_per_key(platform: Platform) -> None:
+    owned = platform.owned()
+    assert sorted(owned) == sorted(KEYS)
+    ids = {summary.id for kind in (platform.client.conversational_agents,
+                                   platform.client.procedural_agents)
+           for summary in kind.list()}
+    assert len(ids) == len(KEYS), ids
+
+
+@pytest.fixture
+def envs(environments: Environments) -> Environments:
+    return environments
+
+
+# ---- each variation alone ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", SECTION_9_MODES)
+def test_each_variation_alone_through_apply_status_and_promote(envs: Environments,
+                                                               mode: str) -> None:
+    set_modes(envs, mode)
+    adapt(envs, (mode,))
+    staging = envs.platform("staging")
+    if mode == "list_without_description":
+        staging.emulator.lose_next_response("POST", r"^/conversational_agents$")
+    if mode == "release_conflict":
+        staging.emulator.lose_next_response("POST", r"/release$")
+    if mode == "retry_after_date":
+        staging.emulator.fail_next(1, 429, "GET", retry_after=1)
+    applied = envs.apply_staging()
+    ok(applied)
+    assert "smoke tests passed on released" in applied.stderr
+    assert_one_agent_per_key(staging)
+    ok(envs.run("plan", "--env", "staging", "--detailed-exitcode"))
+    ok(envs.run("status", "--env", "staging"))
+    promoted = envs.promote("--yes")
+    ok(promoted)
+    assert "Apply complete: 4 applied" in promoted.stdout
+    ok(envs.run("status", "--env", "production"))
+    ok(envs.run("plan", "--env", "production", "--detailed-exitcode"))
+
+
+def test_a_create_that_drops_postprocess_agents_is_completed_with_put(
+        envs: Environments) -> None:
+    set_modes(envs, "create_ignores_postprocess")
+    applied = envs.apply_staging()
+    ok(applied)
+    assert "the create did not keep postprocess_agents" in applied.stderr
+    staging = envs.platform("staging")
+    booking = staging.released(staging.id_of("appointment-booking"))
+    assert booking.postprocess_agents == [staging.id_of("call-summary")]
+
+
+def test_text_the_platform_trims_converges(envs: Environments) -> None:
+    set_modes(envs, "trim_text")
+    ok(envs.apply_staging())
+    staging = envs.platform("staging")
+    prompt = staging.released(staging.id_of("appointment-booking")).config["runtime"]["prompt"]
+    declared = (envs.root / "agents" / "prompts" / "appointment-booking.md").read_text()
+    assert declared.endswith("\n") and prompt["text"] == declared.rstrip()
+    versions = len(staging.versions(staging.id_of("appointment-booking")))
+    assert "No changes" in envs.apply_staging("--overwrite-draft").stderr
+    assert len(staging.versions(staging.id_of("appointment-booking"))) == versions
+    envs.change_prompt()  # a real edit still shows
+    assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 2
+
+
+def test_a_retried_release_answered_already_released_succeeds(envs: Environments) -> None:
+    set_modes(envs, "release_conflict")
+    staging = envs.platform("staging")
+    staging.emulator.lose_next_response("POST", r"/release$")
+    ok(envs.apply_staging())
+    statuses = [(r.method, r.status) for r in staging.emulator.requests
+                if r.path.endswith("/release")]
+    assert ("POST", 409) in statuses
+
+
+def test_a_lost_create_is_found_through_the_versions_lists(envs: Environments) -> None:
+    set_modes(envs, "list_without_description")
+    staging = envs.platform("staging")
+    staging.emulator.lose_next_response("POST", r"^/(conversational|procedural)_agents$",
+                                        count=2)
+    applied = envs.apply_staging()
+    ok(applied)
+    assert "created by the request whose answer was lost" in applied.stderr
+    assert_one_agent_per_key(staging)
+
+
+# ---- what the user must decide ---------------------------------------------------------------
+
+
+def test_a_platform_that_does_not_greet_fails_tests_expecting_a_greeting_and_says_why(
+        envs: Environments) -> None:
+    set_modes(envs, "no_greeting")
+    for key in GREETINGS:  # fast timeouts
+        path = envs.root / "agents" / f"{key}.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("    turns:\n", "    turn_timeout_s: 0.5\n    turns:\n"),
+                        encoding="utf-8")
+    result = envs.apply_staging()
+    assert result.exit_code == 6, result.stderr  # incomplete: nothing could be concluded
+    assert "turn 0: the agent did not finish the greeting" in result.stdout
+    assert "do not speak first" in result.stdout
+
+
+def test_drafts_that_cannot_be_conversed_with_fail_naming_the_setting(
+        envs: Environments) -> None:
+    """Testing after the release instead would put an untested revision in front of callers;
+    apply leaves that choice to the user, and names the setting that makes it."""
+    set_modes(envs, "released_only_conversations")
+    result = envs.apply_staging()
+    assert result.exit_code == 1
+    assert "does not converse with unreleased drafts" in result.stdout
+    assert "smoke: {on: [released]}" in result.stdout
+    staging = envs.platform("staging")
+    booking = staging.id_of("appointment-booking")
+    assert [v.status for v in staging.versions(booking)] == ["draft"]
+    smoke_released_only(envs)
+    ok(envs.apply_staging())
+
+
+# ---- all of them at once ---------------------------------------------------------------------
+
+
+def test_every_variation_at_once_through_the_whole_life(envs: Environments) -> None:
+    set_modes(envs, *SECTION_9_MODES)
+    adapt(envs, SECTION_9_MODES)
+    staging = envs.platform("staging")
+    staging.emulator.lose_next_response("POST", r"^/conversational_agents$")
+    staging.emulator.lose_next_response("POST", r"/release$")
+    ok(envs.run("validate"))
+    ok(envs.run("plan", "--env", "staging"))
+    ok(envs.apply_staging())
+    assert_one_agent_per_key(staging)
+    ok(envs.run("plan", "--env", "staging", "--detailed-exitcode"))
+    ok(envs.run("status", "--env", "staging"))
+    ok(envs.promote("--yes"))
+
+    envs.change_prompt()
+    ok(envs.apply_staging())
+    rolled_back = envs.run("rollback", "appointment-booking", "--env", "staging", "--yes")
+    ok(rolled_back)
+    assert "Smoke tests passed" in rolled_back.stdout
+    booking = staging.id_of("appointment-booking")
+    assert staging.released(booking).version_id == f"{booking}@v0"
+
+    triage = staging.id_of("support-triage")
+    (envs.root / "agents" / "support-triage.yaml").unlink()
+    ok(envs.run("import", "--env", "staging", triage))
+    imported = (envs.root / "agents" / "support-triage.yaml").read_text(encoding="utf-8")
+    assert "kind: conversational_agent" in imported and "name: Sam" in imported
+
+    conversation = staging.client.conversations.create(triage, livemode=False)
+    with staging.client.open_session(conversation) as session:
+        session.start()
+        session.send_message("Hello there")
+        session.until(lambda event: event.type == "agent.message.completed")
+        session.end()
+        session.until(lambda event: event.type == "conversation.ended")
+    shown = envs.run("transcript", conversation.id, "--env", "staging", "--format", "json")
+    ok(shown)
+    entries = json.loads(shown.stdout)["entries"]
+    assert "Hello there" in json.dumps(entries)
+    assert "completed" in json.dumps(entries[-1])  # the conversation's status, not the event's
+
+
+# ---- a verdict that cannot be kept -----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_a_smoke_record_that_cannot_be_written_is_a_warning_and_exit_7(
+        envs: Environments) -> None:
+    from operator_iac.apply.report import ApplyOptions
+    from operator_iac.render.apply_report import render_apply_text
+    from operator_iac.services.apply import apply
+    from operator_iac.services.plan import make_plan
+    from operator_iac.services.target import build_target
+    from operator_iac.smoke.gate import SmokeVerdict, recording_gate
+    from operator_iac.spec.project import load_project
+
+    staging = envs.platform("staging")
+    target = build_target(load_project(envs.project_file), "staging")
+    planned = make_plan(target, staging.client)
+    warnings: list[str] = []
+    gate = recording_gate(lambda _r, _a, _v, stage, _i: SmokeVerdict(stage, True, "2 passed"),
+                          staging.client, project=planned.plan.project, warn=warnings.append)
+    staging.emulator.fail_next(100, 503, "POST", r"^/conversations$")  # every record write
+    report = apply(planned, staging.client, smoke_gate=gate, options=ApplyOptions())
+    assert report.exit_code() == 7
+    assert all(r.outcome == "applied" for r in report.results)
+    assert len(warnings) == 2  # the two chat agents
+    text = render_apply_text(report)
+    assert "2 smoke verdict(s) not recorded for promote" in text
+    assert "operator-iac smoke appointment-booking" in text
+    refused = envs.promote("--yes")
+    assert refused.exit_code == 5 and "no smoke run of" in refused.stderr

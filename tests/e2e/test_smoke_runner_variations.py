@@ -1,0 +1,111 @@
+"""The smoke runner against platforms that made the other choice where the contract is
+silent (emulator compatibility modes), and against a lost answer to a conversation create."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from operator_iac.api.client import OperatorClient
+from operator_iac.emulator.server import EmulatorServer
+from operator_iac.smoke.results import RunResult
+from operator_iac.smoke.suite import SmokeTarget, run_smoke_tests
+from operator_iac.spec.models import SmokeTest
+
+from .test_smoke_runner import (
+    AVAILABILITY,
+    SUMMARY_SCHEMA,
+    Deployed,
+    client,
+    deployed,
+    make_test,
+    run,
+)
+
+__all__ = ["client", "deployed", "make_test", "run"]
+ENDED = {"ended_with_status": "completed"}
+
+
+def test_a_session_the_server_never_closes_does_not_hold_the_run(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("ws_stays_open")
+    started = time.monotonic()
+    result = run(make_test(expect=[ENDED], turn_timeout_s=20, timeout_s=40))
+    assert result.outcome == "passed", result.reason()
+    assert time.monotonic() - started < 10  # not the turn's 20 s, nor the test's 40 s
+    assert not any("after conversation.end" in note for note in result.notes)
+
+
+def test_no_greeting_is_waited_for_when_turn_0_expects_nothing(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("no_greeting")
+    result = run(make_test(turns=[AVAILABILITY], expect=[ENDED], turn_timeout_s=5))
+    assert result.outcome == "passed", result.reason()
+    expecting = run(make_test(turn_timeout_s=0.3))
+    assert expecting.outcome == "timeout"
+    assert expecting.error == "turn 0: the agent did not finish the greeting within 0.3s"
+    assert any("do not speak first" in note for note in expecting.notes)
+
+
+def test_a_greeting_not_waited_for_is_not_taken_for_the_reply(
+        run: Callable[..., RunResult], make_test: Callable[..., SmokeTest]) -> None:
+    reply = {"user": "Please check_availability for Tuesday",
+             "expect": [{"agent_says": {"contains": "check_availability"}}]}
+    result = run(make_test(turns=[reply]))
+    assert result.outcome == "passed", result.reason()
+
+
+def test_a_reply_flagged_as_using_tools_ends_its_turn(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("tool_flag_on_reply")
+    started = time.monotonic()
+    result = run(make_test(turn_timeout_s=20))
+    assert result.outcome == "passed", result.reason()
+    assert time.monotonic() - started < 10
+
+
+def test_the_final_status_is_read_from_the_conversation(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("ended_without_status")
+    result = run(make_test(expect=[ENDED]))
+    assert result.outcome == "passed", result.reason()
+    ended = [e for e in result.events if e.type == "conversation.ended"]
+    assert ended and "status" not in ended[0].payload
+
+
+def test_post_processing_the_platform_skipped_is_started_with_post_procedures(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("no_testmode_postprocessing")
+    result = run(make_test(expect=[{"procedure": {"agent": "call-summary"}}]),
+                 procedure_start_s=0.2)
+    assert result.outcome == "passed", result.reason()
+    assert any("started call-summary with POST /procedures" in n for n in result.notes)
+
+
+def test_drafts_refused_are_reported_with_the_status(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("released_only_conversations")
+    result = run(make_test())
+    assert result.outcome == "error" and result.refused_status == 409
+    assert "only the released revision" in result.error
+
+
+def test_a_lost_create_leaves_no_test_conversation_behind(
+        emulator: EmulatorServer, client: OperatorClient, deployed: Deployed,
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.lose_next_response("POST", r"^/conversations$")
+    report = run_smoke_tests(client, [SmokeTarget("booking", deployed.booking,
+                                                  (make_test(expect=[ENDED]),))],
+                             procedural_schemas={"call-summary": SUMMARY_SCHEMA},
+                             key_to_id=deployed.ids)
+    assert report.passed, report.headline()
+    creates = [r.status for r in emulator.requests
+               if r.method == "POST" and r.path == "/conversations"]
+    assert creates == [502, 200]
+    assert [c.id for c in client.conversations.list()] == []

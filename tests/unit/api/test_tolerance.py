@@ -1,0 +1,92 @@
+"""The client's tolerance of platforms that differ where the contract is silent, and of
+faults: a release answered 409 because it already happened, creates whose duplicates are
+harmless, messages on the chat session that are not events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from operator_iac.errors import ApiConflictError
+
+from .conftest import Harness, json_response, sequence
+
+MakeHarness = Callable[..., Harness]
+CREATED = {"id": "conv_1", "channel": {"type": "chat_realtime", "token": "t"}}
+
+
+def versions(released: int) -> httpx.Response:
+    return json_response(200, {"data": [
+        {"version_id": f"ca_1@v{n}", "version_status": "released" if n == released else
+         "archived"} for n in range(3)]})
+
+
+def test_a_release_answered_already_released_is_a_success(harness: MakeHarness) -> None:
+    h = harness(sequence(json_response(409, {"error": {"code": "already_released"}}),
+                         versions(released=2)))
+    written = h.client.conversational_agents.release("ca_1@v2")
+    assert written.version_id == "ca_1@v2"
+    assert [r.url.path for r in h.requests][-1] == "/conversational_agents/ca_1/versions"
+
+
+def test_a_release_refused_for_another_reason_stays_refused(harness: MakeHarness) -> None:
+    h = harness(sequence(json_response(409, {"error": {"code": "conflict"}}),
+                         versions(released=1)))
+    with pytest.raises(ApiConflictError):
+        h.client.conversational_agents.release("ca_1@v2")
+
+
+def test_a_test_conversation_is_retried_and_the_caller_told_it_may_have_a_twin(
+        harness: MakeHarness) -> None:
+    h = harness(sequence(json_response(503, {}), json_response(200, CREATED)))
+    created, maybe_twin = h.client.conversations.create_test("ca_1@v2", context={"a": 1})
+    assert created.id == "conv_1" and maybe_twin
+    assert [json.loads(r.content)["livemode"] for r in h.requests] == [False, False]
+
+
+def test_a_test_conversation_refused_before_it_was_made_has_no_twin(
+        harness: MakeHarness) -> None:
+    h = harness(sequence(json_response(429, {}), json_response(200, CREATED)))
+    _, maybe_twin = h.client.conversations.create_test("ca_1@v2")
+    assert not maybe_twin
+
+
+def test_a_livemode_conversation_is_never_retried_after_a_500(harness: MakeHarness) -> None:
+    from operator_iac.errors import AmbiguousWriteError
+
+    h = harness(sequence(json_response(500, {}), json_response(200, CREATED)))
+    with pytest.raises(AmbiguousWriteError):
+        h.client.conversations.create("ca_1")
+    assert len(h.requests) == 1
+
+
+def test_testmode_procedure_runs_are_retried_livemode_ones_are_not(
+        harness: MakeHarness) -> None:
+    from operator_iac.errors import AmbiguousWriteError
+
+    h = harness(sequence(json_response(502, {}), json_response(200, {"id": "trun_1"})))
+    assert h.client.procedures.create("pa_1", "conv_1", livemode=False).id == "trun_1"
+    h = harness(sequence(json_response(502, {}), json_response(200, {"id": "trun_1"})))
+    with pytest.raises(AmbiguousWriteError):
+        h.client.procedures.create("pa_1", "conv_1", livemode=True)
+
+
+@pytest.mark.parametrize("status", [408, 500])
+def test_408_and_500_are_retried_on_reads(harness: MakeHarness, status: int) -> None:
+    agent = {"id": "ca_1", "version_id": "ca_1@v0", "config": {}}
+    h = harness(sequence(json_response(status, {}), json_response(200, agent)))
+    assert h.client.conversational_agents.get("ca_1").id == "ca_1"
+    assert [a.status for a in h.attempts] == [status, 200]
+
+
+def test_retry_after_as_an_http_date_is_honoured(harness: MakeHarness) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    limited = httpx.Response(429, headers={"Retry-After": when}, json={})
+    h = harness(sequence(limited, json_response(200, {"id": "ca_1", "version_id": "ca_1@v0"})))
+    h.client.conversational_agents.get("ca_1")
+    assert len(h.time.sleeps) == 1 and 28 <= h.time.sleeps[0] <= 30
