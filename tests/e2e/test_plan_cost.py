@@ -25,8 +25,10 @@ _REVISION = re.compile(r"^/(conversational|procedural)_agents/[^/]+@v\d+$")
 
 
 def reads(copy: ProjectCopy) -> dict[str, int]:
-    """GET requests since the log was cleared, by kind; the log is cleared again."""
-    gets = [r.path for r in copy.emulator.requests if r.method == "GET"]
+    """GET requests for agents since the log was cleared, by kind (smoke records, read from
+    the conversations, are not counted); the log is cleared again."""
+    gets = [r.path for r in copy.emulator.requests if r.method == "GET"
+            and r.path.startswith(("/conversational_agents", "/procedural_agents"))]
     copy.emulator.clear_requests()
     return {"pages": sum(1 for p in gets if _LIST.match(p)),
             "versions": sum(1 for p in gets if _VERSIONS.match(p)),
