@@ -11,6 +11,8 @@ Per declared and selected agent, the builder decides:
    - released content equals the declaration and carries this content's marker, and any draft
      is equal too or left alone: ``no-op``;
    - a draft equals the declaration and carries this content's marker: ``release``;
+   - the released revision is a no-op as above but the platform's smoke records say its
+     release was never proven (announced and not tested, or tested and failed): ``verify``;
    - otherwise ``update`` (write the draft, then release it).
 3. *Flags*: ``drift`` when the released revision has no marker or no longer matches the hash
    in it; ``foreign_draft`` when a differing draft was not written by this tool for its
@@ -54,9 +56,10 @@ from operator_iac.plan.model import (
 from operator_iac.plan.normalise import mask_sealed
 from operator_iac.plan.risks import risk_flags
 from operator_iac.plan.selection import select
+from operator_iac.plan.verification import needs_verification
 from operator_iac.plan.writes import remote_state
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state.snapshot import RemoteAgent, Snapshot
+from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, Snapshot
 
 SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
 
@@ -70,6 +73,7 @@ class _Context:
     ownership: Ownership
     ids: dict[str, str]
     keys: dict[str, str]
+    verdicts: Mapping[str, ReleaseVerdict] | None = None
 
 
 def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, project: str,
@@ -88,7 +92,8 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
     ids = ownership.id_by_key()
     selection = select(desired, options, existing=set(ids),
                        orphan_keys={key for key, _ in ownership.orphans})
-    ctx = _Context(project, commit, options, protect, ownership, ids, ownership.key_by_id())
+    ctx = _Context(project, commit, options, protect, ownership, ids, ownership.key_by_id(),
+                   snapshot.verdicts)
     resources = [_plan_agent(ctx, desired[key]) for key in selection.keys]
     orphans = [(k, a) for k, a in ownership.orphans if k in selection.prune_keys]
     if options.prune:
@@ -119,11 +124,14 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
     remote = ctx.ownership.matched(agent.key)
     adopting = agent.key in ctx.ownership.adoptable
     action = _action(ctx, view, remote, adopting)
+    verdict = _unverified(ctx, agent, remote) if action == "no-op" else None
+    if verdict is not None:
+        action = "verify"
     # Changes are shown against what conversations get now: the released revision, or, for
     # an agent that was never released (a dashboard agent being adopted), its draft.
     base = (remote.released or remote.draft) if remote is not None else None
     before, after = view.remote_content(base), view.id_content
-    changes = diff_content(before, after) if action != "no-op" else ()
+    changes = diff_content(before, after) if action not in ("no-op", "verify") else ()
     old_prompt, new_prompt = prompt_text(before), prompt_text(after)
     drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
     foreign = _foreign_draft(ctx, view, remote)
@@ -136,9 +144,31 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
         blocked=_blocked(ctx, action, adopting, foreign),
         risks=risk_flags(action, changes, old_prompt, new_prompt),
-        smoke=_stages(agent.smoke_on) if agent.smoke and action in RELEASING_ACTIONS else (),
+        smoke=_smoke_stages(agent, action),
         depends_on=refs.referenced_keys(agent),
+        rollback_to=verdict.previous if verdict is not None else (
+            remote.released.version_id if remote is not None and remote.released and
+            action in RELEASING_ACTIONS else None),
     )
+
+
+def _unverified(ctx: _Context, agent: DesiredAgent,
+                remote: RemoteAgent | None) -> ReleaseVerdict | None:
+    """The verdict of a released revision that holds the declaration but whose smoke tests
+    never passed there (None when it passed, has no tests, or nothing is known)."""
+    if ctx.verdicts is None or remote is None or remote.released is None or \
+            not needs_verification(agent):
+        return None
+    verdict = ctx.verdicts.get(remote.released.version_id)
+    return verdict if verdict is not None and not verdict.passed else None
+
+
+def _smoke_stages(agent: DesiredAgent, action: Action) -> tuple[SmokeStage, ...]:
+    if not agent.smoke:
+        return ()
+    if action == "verify":
+        return ("released",)
+    return _stages(agent.smoke_on) if action in RELEASING_ACTIONS else ()
 
 
 def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,
@@ -188,7 +218,7 @@ def _blocked(ctx: _Context, action: Action, adopting: bool, foreign: bool) -> Bl
 
 def _prompt_diff(action: Action, key: str, old: str | None, new: str | None,
                  released: bool) -> str | None:
-    if action == "no-op":
+    if action in ("no-op", "verify"):
         return None
     label = f"{key} (released)" if released else f"{key} (none)"
     return prompt_diff(old, new, before_label=label, after_label=f"{key} (desired)")

@@ -27,11 +27,15 @@ from operator_iac.spec.desired import AgentKind
 
 FORMAT_VERSION = 1
 
-Action = Literal["create", "update", "release", "adopt", "delete", "no-op"]
-ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt", "delete", "no-op")
+Action = Literal["create", "update", "release", "adopt", "verify", "delete", "no-op"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt", "verify", "delete",
+                               "no-op")
 # Actions that end with a release: they change what conversations get, so they are the ones
 # smoke-tested and, in a promotion, checked in the source environment.
 RELEASING_ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt")
+# ``verify``: the released revision already holds the declaration, but its smoke tests never
+# passed there (a run stopped after its release); apply tests it and rolls back on failure.
+SMOKING_ACTIONS: tuple[Action, ...] = (*RELEASING_ACTIONS, "verify")
 ChangeKind = Literal["added", "removed", "changed"]
 RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
                    "prompt_size_change", "deletion"]
@@ -103,6 +107,9 @@ class ResourcePlan(_Frozen):
     risks: tuple[RiskFlag, ...] = ()
     smoke: tuple[SmokeStage, ...] = ()
     depends_on: tuple[str, ...] = ()
+    # The revision released again when the smoke tests of this one's release fail: the one
+    # released when the plan was made, or for ``verify`` the one recorded before its release.
+    rollback_to: str | None = None
 
     @property
     def agent_id(self) -> str | None:
@@ -141,12 +148,14 @@ class Summary(_Frozen):
     update: int = 0
     release: int = 0
     adopt: int = 0
+    verify: int = 0
     delete: int = 0
     unchanged: int = 0
 
     @property
     def changes(self) -> int:
-        return self.create + self.update + self.release + self.adopt + self.delete
+        return self.create + self.update + self.release + self.adopt + self.verify + \
+            self.delete
 
 
 class Plan(_Frozen):
@@ -180,7 +189,8 @@ class Plan(_Frozen):
             counts[resource.action] += 1
         return Summary(create=counts["create"], update=counts["update"],
                        release=counts["release"], adopt=counts["adopt"],
-                       delete=counts["delete"], unchanged=counts["no-op"])
+                       verify=counts["verify"], delete=counts["delete"],
+                       unchanged=counts["no-op"])
 
     @property
     def has_changes(self) -> bool:
@@ -195,11 +205,12 @@ class Plan(_Frozen):
     def waves(self) -> tuple[tuple[ResourcePlan, ...], ...]:
         """Resources with work, in groups that may run concurrently, groups in order.
 
-        Creates, updates, releases and adoptions come first, each after the agents it refers
-        to that this plan creates (so procedural agents precede the conversational agents
-        that name them); then deletions in reverse: conversational before procedural.
+        Creates, updates, releases, adoptions and verifications come first, each after the
+        agents it refers to that this plan creates (so procedural agents precede the
+        conversational agents that name them); then deletions in reverse: conversational
+        before procedural.
         """
-        writes = [r for r in self.resources if r.action in RELEASING_ACTIONS]
+        writes = [r for r in self.resources if r.action in SMOKING_ACTIONS]
         levels = _dependency_levels(writes)
         groups = [tuple(r for r in writes if levels[r.key] == level)
                   for level in range(max(levels.values(), default=-1) + 1)]
@@ -216,7 +227,9 @@ class Plan(_Frozen):
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json")
-        data["summary"] = self.summary().model_dump()
+        summary = self.summary()
+        # ``verify`` is counted only when there is one, so summaries keep their usual shape.
+        data["summary"] = summary.model_dump(exclude=set() if summary.verify else {"verify"})
         data["checksum"] = _checksum(data)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -266,7 +279,11 @@ def _load_object(text: str, source: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        # A plan file ends with its object's closing brace; a cut inside a long string makes
+        # the decoder point at the string's start, not at the end.
+        ended = text.rstrip().endswith("}")
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) or not ended \
+            else ""
         raise PlanFileError(f"{source}: not valid JSON{hint}: {exc.msg} at line {exc.lineno} "
                             f"column {exc.colno}") from exc
     if not isinstance(data, dict):

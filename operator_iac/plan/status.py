@@ -7,8 +7,9 @@ operator-iac). Both questions are answered by the planner, so status and plan ne
 
 - *matches*: the plan for the agent is a no-op (released content equals the declarations and
   carries this content's marker). ``create``, ``update``, ``release`` and ``adopt`` mean it
-  does not; an owned agent whose key is no longer declared does not match either (``plan
-  --prune`` would delete it).
+  does not, and so does ``verify`` (the release was never proven by its smoke tests); an
+  owned agent whose key is no longer declared does not match either (``plan --prune`` would
+  delete it).
 - *drift*: the plan's drift flag: the released revision has no marker, or no longer holds
   the content its marker names.
 
@@ -38,6 +39,7 @@ STATES = {
     "update": "differs from the declarations",
     "release": "the declared content is an unreleased draft",
     "adopt": "an unmanaged agent of this name exists (adopt it)",
+    "verify": "released, but its smoke tests never passed there (apply proves or rolls back)",
     "orphan": "owned, but no longer declared",
 }
 

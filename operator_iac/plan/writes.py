@@ -11,7 +11,8 @@ pure questions answered here:
   config with references resolved to ids deep-merged over the base revision's config (so
   server fields survive the read-modify-write), and postprocess ids.
 - ``persisted_mismatches``: after reading the written draft back, the declared fields that did
-  not persist (empty when the write took).
+  not persist (empty when the write took); ``written_by_someone_else`` tells a concurrent
+  writer's content from a field the platform dropped.
 """
 
 from __future__ import annotations
@@ -115,3 +116,17 @@ def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
     return wanted is not None and found is not None and \
         (found.project, found.key, found.content_hash) == \
         (wanted.project, wanted.key, wanted.content_hash)
+
+
+def written_by_someone_else(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
+                            revision: RemoteRevision, base: RemoteRevision | None,
+                            missing: tuple[FieldChange, ...]) -> bool:
+    """Whether a read-back draft that lacks declared values (``missing``) holds another
+    writer's content rather than a field the platform did not keep: it carries another
+    marker, or a missing field holds a value that is neither this run's nor the one of the
+    revision it was written over (``base``)."""
+    if not carries_marker(revision, resource):
+        return True
+    before = {c.path: c.before for c in persisted_mismatches(agent, ids, base)} \
+        if base is not None else {}
+    return any(c.before is not None and c.before != before.get(c.path) for c in missing)

@@ -18,13 +18,16 @@ from operator_iac.plan.model import (
 )
 
 ACTION_SYMBOLS: dict[Action, str] = {
-    "create": "+", "update": "~", "release": ">", "adopt": "*", "delete": "-", "no-op": "=",
+    "create": "+", "update": "~", "release": ">", "adopt": "*", "verify": "?", "delete": "-",
+    "no-op": "=",
 }
 ACTION_PHRASES: dict[Action, str] = {
     "create": "will be created",
     "update": "will be updated (a draft is written, then released)",
     "release": "has a draft equal to the declaration; it will be released",
     "adopt": "will be adopted: taken under management and updated",
+    "verify": "is released, but its smoke tests never passed on the released revision; they "
+              "will run, and a failure releases the previous revision again",
     "delete": "will be deleted",
     "no-op": "is up to date",
 }
@@ -53,8 +56,9 @@ FOREIGN_DRAFT_KEPT = ("the agent has an unreleased draft that operator-iac did n
 
 
 def summary_line(summary: Summary) -> str:
+    verify = f"{summary.verify} to verify, " if summary.verify else ""
     return (f"Plan: {summary.create} to create, {summary.update} to update, "
-            f"{summary.release} to release, {summary.adopt} to adopt, "
+            f"{summary.release} to release, {summary.adopt} to adopt, {verify}"
             f"{summary.delete} to delete, {summary.unchanged} unchanged.")
 
 

@@ -31,8 +31,8 @@ DEFAULT_BUDGET = 60_000
 _NOTE_RESERVE = 1_000  # room kept for the truncation note
 _CELL_LIMIT = 80  # a structured value (list, mapping) in a table cell
 _LINE_LIMIT = 2_000  # a one-line string (a name, a description) is shown whole up to this
-_ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "delete": "🗑️",
-          "no-op": "✔️"}
+_ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "verify": "🔍",
+          "delete": "🗑️", "no-op": "✔️"}
 _WARNING_ICONS = {"blocked": "⛔", "drift": "⚠️", "foreign_draft": "⚠️"}
 
 # key -> how many characters of its prompt diff to keep (None: all, 0: omit the diff).

@@ -168,8 +168,13 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
     breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
     if breaches:
         return ApplyReport.refused(planned.plan, breaches)
+    release_log = None
+    if smoke_gate is not None:
+        from operator_iac.smoke.gate import pending_release_log
+
+        release_log = pending_release_log(client, planned.plan.project, warn=progress)
     return execute_plan(planned.plan, planned.desired, client, options=options,
-                        smoke_gate=smoke_gate, progress=progress)
+                        smoke_gate=smoke_gate, progress=progress, release_log=release_log)
 
 
 def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import PlanFileError, StalePlanError, UsageError
+from operator_iac.errors import OperationError, PlanFileError, StalePlanError, UsageError
 from operator_iac.services.feedback import QUIET, Feedback
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from operator_iac.plan.model import Plan, PlanOptions
     from operator_iac.services.target import Target
     from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.snapshot import Snapshot
 
 # CI systems name the commit being built; a plain checkout asks git.
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
@@ -39,6 +40,7 @@ class PlannedRun:
     target: Target | None = None
     # The file a saved plan was read from: apply derives it again and compares before writing.
     saved_from: Path | None = None
+    smoke: bool = True  # False: made with --no-smoke (``without_smoke``)
 
 
 def current_commit(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
@@ -66,21 +68,51 @@ def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | 
     desired = target.desired(environ)
     plan = _build(target, client, desired, options=options, parallelism=parallelism,
                   commit=current_commit(target.project.root, environ), feedback=feedback)
-    return PlannedRun(plan if smoke else without_smoke(plan), desired, target)
+    return PlannedRun(plan if smoke else without_smoke(plan), desired, target, smoke=smoke)
 
 
 def _build(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
            options: PlanOptions | None, parallelism: int, commit: str | None,
            feedback: Feedback) -> Plan:
     from operator_iac.plan.builder import build_plan
+
+    snapshot = read_platform(target, client, desired, parallelism=parallelism,
+                             feedback=feedback)
+    return build_plan(desired, snapshot, project=target.project.name,
+                      environment=target.env_name, options=options, commit=commit,
+                      protect=target.protected)
+
+
+def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent],
+                  *, parallelism: int = 8, feedback: Feedback = QUIET) -> Snapshot:
+    """The snapshot a plan is built from: every agent, and the smoke verdicts of the released
+    revisions whose release may be unproven (``plan.verification``). Verdicts that cannot be
+    read are a warning: the plan then cannot show ``verify``."""
     from operator_iac.state.fetch import fetch_snapshot
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
         snapshot = fetch_snapshot(client, parallelism=parallelism)
-    return build_plan(desired, snapshot, project=target.project.name,
-                      environment=target.env_name, options=options, commit=commit,
-                      protect=target.protected)
+        try:
+            return _with_verdicts(client, target.project.name, desired, snapshot)
+        except OperationError as exc:
+            feedback.warn(f"could not read the smoke records on the platform ({exc}); "
+                          "releases whose smoke tests never passed are not shown")
+            return snapshot
+
+
+def _with_verdicts(client: OperatorClient, project: str, desired: Mapping[str, DesiredAgent],
+                   snapshot: Snapshot) -> Snapshot:
+    from operator_iac.plan.verification import verification_candidates
+    from operator_iac.smoke.record import latest_records
+    from operator_iac.state.snapshot import ReleaseVerdict
+
+    wanted, since = verification_candidates(desired, snapshot, project)
+    records = latest_records(client, project=project, revisions=wanted, since=since) \
+        if wanted else {}
+    verdicts = {r.version_id: ReleaseVerdict(r.version_id, r.passed, r.summary, r.previous)
+                for r in records.values()}
+    return replace(snapshot, verdicts=verdicts)
 
 
 def saved_plan_breaches(planned: PlannedRun, client: OperatorClient, *, parallelism: int = 8,
@@ -94,12 +126,15 @@ def saved_plan_breaches(planned: PlannedRun, client: OperatorClient, *, parallel
         raise ValueError("a saved plan is checked against the target it was loaded for")
     fresh = _build(planned.target, client, planned.desired, options=saved.options,
                    parallelism=parallelism, commit=saved.commit, feedback=feedback)
-    return contract_breaches(saved, fresh)
+    return contract_breaches(saved, fresh if planned.smoke else without_smoke(fresh))
 
 
 def without_smoke(plan: Plan) -> Plan:
-    """The plan with no smoke stage on any resource (``--no-smoke``)."""
-    resources = tuple(r.model_copy(update={"smoke": ()}) for r in plan.resources)
+    """The plan with no smoke stage on any resource (``--no-smoke``): a release to verify
+    is left as it is, since nothing would prove it."""
+    resources = tuple(r.model_copy(update={"smoke": (), "rollback_to": None, "action": "no-op"})
+                      if r.action == "verify" else r.model_copy(update={"smoke": ()})
+                      for r in plan.resources)
     return plan.model_copy(update={"resources": resources})
 
 
@@ -115,7 +150,8 @@ def load_saved_plan(path: Path, target: Target, environ: Mapping[str, str] | Non
     check_made_for(plan, target, path)
     desired = target.desired(environ)
     check_declarations_unchanged(plan, desired)
-    return PlannedRun(plan if smoke else without_smoke(plan), desired, target, saved_from=path)
+    return PlannedRun(plan if smoke else without_smoke(plan), desired, target, saved_from=path,
+                      smoke=smoke)
 
 
 def check_made_for(plan: Plan, target: Target, path: Path) -> None:

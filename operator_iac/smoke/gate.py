@@ -67,6 +67,8 @@ class SmokeVerdict:
 # known so far) -> verdict
 SmokeGate = Callable[["ResourcePlan", "DesiredAgent", str, "SmokeStage", Mapping[str, str]],
                      SmokeVerdict]
+# (resource, version id about to be released) -> None: announces a release to be proven.
+ReleaseLog = Callable[["ResourcePlan", str], None]
 
 
 def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
@@ -153,6 +155,28 @@ def _silent(_line: str) -> None:
     return None
 
 
+def pending_release_log(client: OperatorClient, project: str, *,
+                        warn: Progress | None = None) -> ReleaseLog:
+    """What apply calls right before a release whose smoke tests run on the released
+    revision: a record on the platform saying that the release is not proven yet and what
+    to roll back to, so that a run stopped after the release is finished by the next one.
+    A record that cannot be written is a warning (``warn``), not a failure of the apply."""
+    from operator_iac.smoke.record import record_pending_release
+
+    say = warn or _silent
+
+    def log(resource: ResourcePlan, version_id: str) -> None:
+        try:
+            record_pending_release(client, project=project, key=resource.key,
+                                   version_id=version_id, previous=resource.rollback_to)
+        except OperatorIacError as exc:
+            say(f"{resource.key}: could not record on the platform that {version_id} is "
+                f"being released ({exc}); if this run stops before its smoke tests pass, "
+                f"run operator-iac smoke {resource.key}")
+
+    return log
+
+
 def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) -> bool:
     """The ``released`` stage decides, or the ``draft`` stage of an agent tested on its draft
     only (the same revision is released next)."""
@@ -171,7 +195,8 @@ def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan
         record_smoke_result(client, project=project, key=resource.key, version_id=version_id,
                             content_hash=marker.content_hash if marker else None,
                             passed=verdict.passed, summary=verdict.summary,
-                            commit=marker.commit if marker else None, stage=verdict.stage)
+                            commit=marker.commit if marker else None, stage=verdict.stage,
+                            previous=resource.rollback_to)
     except OperatorIacError as exc:
         problem = (f"the smoke result of {version_id} could not be recorded on the platform "
                    f"({exc}); promote from this environment will refuse {resource.key} until "

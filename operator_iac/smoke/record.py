@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from operator_iac.smoke.results import SmokeReport, TestResult
 
 RECORD_KEY = "operator_iac_smoke"
+# The stage of the record apply writes right before a release whose smoke tests are to run on
+# the released revision: if the run stops before they pass, this record says so.
+PENDING_STAGE = "pending"
+PENDING_SUMMARY = "released; its smoke tests have not passed on the released revision yet"
 
 # Prompt variables without a default must be supplied even to a conversation never started.
 PLACEHOLDER_VALUE = "operator-iac smoke record"
@@ -73,7 +77,14 @@ class SmokeRecord:
     content_hash: str | None = None
     commit: str | None = None
     stage: str | None = None
+    # The revision released before this one: what a failed or unproven release rolls back to.
+    previous: str | None = None
     conversation_id: str | None = field(default=None, compare=False)
+
+    @property
+    def pending(self) -> bool:
+        """A release announced before it happened, whose smoke tests have not run yet."""
+        return self.stage == PENDING_STAGE
 
     def payload(self) -> dict[str, Any]:
         """What goes under ``operator_iac_smoke`` in the conversation's context."""
@@ -101,7 +112,9 @@ class SmokeRecord:
                    passed=data["passed"], summary=data["summary"], at=data["at"],
                    content_hash=_text_or_none(data.get("content_hash")),
                    commit=_text_or_none(data.get("commit")),
-                   stage=_text_or_none(data.get("stage")), conversation_id=conversation_id)
+                   stage=_text_or_none(data.get("stage")),
+                   previous=_text_or_none(data.get("previous")),
+                   conversation_id=conversation_id)
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -109,7 +122,8 @@ class SmokeRecord:
 
 def record_smoke_result(client: OperatorClient, *, project: str, key: str, version_id: str,
                         content_hash: str | None, passed: bool, summary: str,
-                        commit: str | None, stage: str | None = None) -> SmokeRecord:
+                        commit: str | None, stage: str | None = None,
+                        previous: str | None = None) -> SmokeRecord:
     """Keep the verdict of a smoke run of ``version_id`` (``ca_x@vN``) on the platform and
     remove the agent's older records. Missing hash or commit are taken from the revision's
     own marker."""
@@ -119,7 +133,7 @@ def record_smoke_result(client: OperatorClient, *, project: str, key: str, versi
         project=project, key=key, version_id=version_id, passed=passed,
         summary=_shorten(summary), at=_now(),
         content_hash=content_hash or (own.content_hash if own else None),
-        commit=commit or (own.commit if own else None), stage=stage)
+        commit=commit or (own.commit if own else None), stage=stage, previous=previous)
     context = {RECORD_KEY: record.payload(), **placeholder_context(revision.config)}
     began = time.monotonic()
     created, retried = client.conversations.create_test(version_id, "chat_realtime",
@@ -135,6 +149,16 @@ def record_smoke_result(client: OperatorClient, *, project: str, key: str, versi
     since = _cleanup_start(client, version_id)
     _remove_older(client, record, since)
     return record
+
+
+def record_pending_release(client: OperatorClient, *, project: str, key: str, version_id: str,
+                           previous: str | None) -> SmokeRecord:
+    """Announce, right before releasing ``version_id``, that its release is not proven yet
+    and that ``previous`` is what to release again if its smoke tests fail. A run killed
+    after the release leaves this record as the newest, and the next plan shows ``verify``."""
+    return record_smoke_result(client, project=project, key=key, version_id=version_id,
+                               content_hash=None, passed=False, summary=PENDING_SUMMARY,
+                               commit=None, stage=PENDING_STAGE, previous=previous)
 
 
 def _inject(client: OperatorClient, created: ConversationCreated,
@@ -201,6 +225,26 @@ def last_smoke_result(client: OperatorClient, *, project: str, key: str, agent_i
     wanted = agent_id if number is not None else None
     found = [r for r in _records(client, bare, wanted, since) if r.describes(project, key)]
     return max(found, key=lambda r: r.at, default=None)
+
+
+def latest_records(client: OperatorClient, *, project: str, revisions: Mapping[str, str],
+                   since: str | None) -> dict[str, SmokeRecord]:
+    """The newest record of each revision in ``revisions`` (key -> ``ca_x@vN``), from one
+    listing of the conversations created since ``since`` (the oldest revision's creation):
+    what plan and status read to find releases that were never proven."""
+    wanted = {version_id: key for key, version_id in revisions.items()}
+    newest: dict[str, SmokeRecord] = {}
+    for conversation in client.conversations.list(created_at_gte=_with_slack(since)):
+        pinned = conversation.agent_id or ""
+        if pinned not in wanted or not _is_candidate(conversation, agent_id_of(pinned), pinned):
+            continue
+        record = _read(client, conversation)
+        key = wanted[pinned]
+        if record is None or not record.describes(project, key, pinned):
+            continue
+        if key not in newest or record.at > newest[key].at:
+            newest[key] = record
+    return newest
 
 
 def _records(client: OperatorClient, agent_id: str, version_id: str | None,

@@ -58,6 +58,18 @@ class RemoteAgent:
 
 
 @dataclass(frozen=True)
+class ReleaseVerdict:
+    """What the platform's smoke records say about one released revision: whether its
+    smoke tests passed there, or its release is unverified (a release announced and never
+    proven, or proven failing), and which revision to release again if it fails."""
+
+    version_id: str
+    passed: bool
+    summary: str = ""
+    previous: str | None = None  # the revision released before it, when recorded
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Every agent on one platform (``api_url``) as read at one moment; the planner's only
     view of the remote side."""
@@ -65,6 +77,9 @@ class Snapshot:
     api_url: str
     agents: tuple[RemoteAgent, ...] = field(default=())
     read_at: str = ""  # when it was read (ISO-8601 UTC); the plan's date
+    # Smoke verdicts of released revisions by version id, for the agents whose verification
+    # was asked about; None when they were not read (then nothing is to be verified).
+    verdicts: dict[str, ReleaseVerdict] | None = None
 
     def by_id(self, agent_id: str) -> RemoteAgent | None:
         return next((a for a in self.agents if a.id == agent_id), None)

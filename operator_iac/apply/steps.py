@@ -1,0 +1,331 @@
+"""The steps apply takes for one resource of a plan, recording what was done for the report.
+
+``Steps.run`` follows the resource's action: delete it; verify its release; or create it (or
+write its draft), read it back, smoke-test the draft, announce and make the release, and
+smoke-test the released revision, releasing the previous revision again when that fails.
+Each step that finds the platform moved ends the resource as a conflict; the executor
+(``apply.executor``) runs resources wave by wave and maps each ``ResourceFailed`` to an
+outcome.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from operator_iac.apply.claims import owned_agents, settle
+from operator_iac.apply.report import Outcome, ResourceResult
+from operator_iac.errors import (
+    ApiConflictError,
+    ForeignDraftError,
+    NotFoundError,
+    OperationError,
+    OperatorIacError,
+)
+from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.model import FieldChange, ResourcePlan
+from operator_iac.plan.writes import (
+    carries_marker,
+    persisted_mismatches,
+    remote_moved,
+    write_body,
+    written_by_someone_else,
+)
+from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
+
+if TYPE_CHECKING:
+    from operator_iac.api.models import WriteResult
+    from operator_iac.api.resources import AgentsResource
+    from operator_iac.apply.executor import Run
+    from operator_iac.smoke.gate import SmokeVerdict
+    from operator_iac.spec.assertions import SmokeStage
+    from operator_iac.spec.desired import DesiredAgent
+
+# A create whose answer was lost is sent again (after looking for its marker) this often.
+CREATE_ATTEMPTS = 3
+
+
+class ResourceFailed(Exception):
+    """Internal: ends one resource's steps with an outcome; never leaves the executor."""
+
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class Steps:
+    """The steps for one resource, recording what was done for the report."""
+
+    def __init__(self, run: Run, resource: ResourcePlan) -> None:
+        self.run_, self.resource = run, resource
+        self.client = run.client
+        self.agent_id = resource.agent_id
+        # True once this run's own create answered: only then may it delete the agent.
+        self.created_here = False
+        # The draft as read back after writing it: what the release must still release.
+        self.written_fingerprint: str | None = None
+        # The revision a draft was written over (None for a create).
+        self.base: RemoteRevision | None = None
+        self.version_id: str | None = None
+        self.released: str | None = None
+        self.rolled_back_to: str | None = None
+        self.done: list[str] = []
+        self.smoke: list[SmokeVerdict] = []
+
+    def result(self, outcome: Outcome, message: str = "") -> ResourceResult:
+        return ResourceResult(self.resource.key, self.resource.action, outcome, self.agent_id,
+                              self.version_id, self.released, self.rolled_back_to, message,
+                              tuple(self.done), tuple(self.smoke))
+
+    def note(self, step: str) -> None:
+        self.done.append(step)
+        self.run_.progress(f"{self.resource.key}: {step}")
+
+    @property
+    def agents(self) -> AgentsResource:
+        return agents_resource(self.client, self.resource.kind)
+
+    def run(self) -> ResourceResult:
+        action = self.resource.action
+        if action == "delete":
+            return self._delete()
+        if action == "verify":
+            return self._verify()
+        if action == "create":
+            self._create()
+        elif action in ("update", "adopt"):
+            self._write_draft(self._recheck())
+        else:  # release: the draft already holds the desired content
+            current = self._recheck()
+            assert current.draft is not None, "a release plan always records a draft"
+            self.version_id = current.draft.version_id
+        # The plan recorded the released revision and the re-check proved it still is.
+        remote = self.resource.remote
+        previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
+        self._gate("draft")
+        self._release(previous)
+        return self.result("applied")
+
+    def _verify(self) -> ResourceResult:
+        """A released revision whose release was never proven: its smoke tests run now, and
+        a failure releases the revision recorded before it again (as after any release)."""
+        current = self._recheck()
+        assert current.released is not None, "a verify plan always records a release"
+        self.version_id = self.released = current.released.version_id
+        if self.run_.smoke_gate is None:
+            return self.result("skipped", f"{self.version_id} is released but not proven: "
+                                          "smoke tests are off in this run")
+        self._prove_release(self.resource.rollback_to)
+        return self.result("applied")
+
+    # ---- steps ---------------------------------------------------------------------------
+
+    def _delete(self) -> ResourceResult:
+        """Delete the agent; one that is gone already is what was wanted."""
+        try:
+            self._recheck()
+            self.agents.delete(self._agent_id())
+        except NotFoundError:
+            self.note(f"{self.agent_id} was deleted already")
+            return self.result("applied")
+        self.note(f"deleted {self.agent_id}")
+        return self.result("applied")
+
+    def _agent_id(self) -> str:
+        if self.agent_id is None:
+            raise OperationError(f"agent {self.resource.key!r}: no remote id known")
+        return self.agent_id
+
+    def _recheck(self) -> RemoteAgent:
+        """Optimistic concurrency: the agent must still be exactly as the plan saw it."""
+        current = fetch_agent(self.client, self.resource.kind, self._agent_id())
+        moved = remote_moved(self.resource.remote, current)
+        if moved:
+            raise ResourceFailed("conflict", f"{moved}; nothing was written for "
+                                  f"{self.resource.key!r}, make a new plan")
+        return current
+
+    def _desired(self) -> DesiredAgent:
+        return self.run_.desired[self.resource.key]
+
+    def _create(self) -> None:
+        # An agent with our marker that the plan did not see: a concurrent apply created it.
+        existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
+        if existing is not None:
+            raise ResourceFailed("conflict", f"agent {existing} with this project's marker "
+                                  f"for {self.resource.key!r} appeared since the plan was "
+                                  "made; make a new plan")
+        body = write_body(self.resource, self._desired(), self.run_.ids, None)
+        found = self._send_create(body)
+        if found is not None:
+            self.agent_id = found
+            self.note(f"found {found}, created by the request whose answer was lost")
+            self.version_id = self._draft_of(found)
+        self._yield_to_concurrent_create()
+        self._verify_persisted(body)
+
+    def _send_create(self, body: dict[str, Any]) -> str | None:
+        """Create the agent; after an answer that may have been lost, look for this
+        project's marker before sending it again. Returns the id of an agent found that way
+        (None when this create made it: ``agent_id`` and ``version_id`` are then set)."""
+        from operator_iac.errors import AmbiguousWriteError
+
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                created = self.agents.create(**body)
+            except AmbiguousWriteError:
+                found = owned_agents(self.agents, self.run_.plan.project).get(self.resource.key)
+                if found is not None:
+                    return found
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                continue
+            self.agent_id = created.id
+            self.created_here = True
+            self.version_id = created.version_id or f"{created.id}@v0"
+            self.note(f"created {self.version_id}")
+            return None
+        raise AssertionError("unreachable")
+
+    def _yield_to_concurrent_create(self) -> None:
+        """Another apply may have created an agent for this key at the same time: when the
+        claim rule (``apply.claims``) keeps the other one, this run's agent is deleted before
+        it is ever released, and the key is a conflict for this run."""
+        key = self.resource.key
+        yielded = settle(self.client, self.resource.kind, self.run_.plan.project, key,
+                         self._agent_id(), created_here=self.created_here)
+        if yielded is None:
+            return
+        if yielded.deleted:
+            self.note(f"deleted {yielded.mine}: another apply created {yielded.keep} for this "
+                      "key at the same time")
+            self.agent_id = yielded.keep
+        raise ResourceFailed("conflict", yielded.message(key))
+
+    def _write_draft(self, current: RemoteAgent) -> None:
+        if current.draft is not None and self.resource.foreign_draft and \
+                not self.run_.options.overwrite_draft:
+            raise ForeignDraftError(f"agent {self.resource.key!r} has a foreign draft")
+        # Fields the declarations do not mention keep the released revision's values.
+        base = self.base = current.released or current.draft
+        body = write_body(self.resource, self._desired(), self.run_.ids, base)
+        address, written = self._put_draft(current, body)
+        self.version_id = written.version_id or address
+        self.note(f"wrote draft {self.version_id}")
+        self._verify_persisted()
+
+    def _put_draft(self, current: RemoteAgent,
+                   body: dict[str, Any]) -> tuple[str, WriteResult]:
+        """PUT the draft, addressed explicitly when there is one (a bare id makes a new one).
+
+        A 409 says the revision is not the draft. If the agent did not move since the
+        re-check, its status was inferred wrongly (platforms that report only
+        ``is_released`` make an archived revision newer than the released one, as after a
+        rollback, look like a draft), so the bare id starts a new draft. If it moved, someone
+        else wrote it: a conflict, and nothing is written.
+        """
+        if current.draft is None:
+            return self._agent_id(), self.agents.update(self._agent_id(), **body)
+        try:
+            return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
+        except ApiConflictError:
+            self._recheck()
+            return self._agent_id(), self.agents.update(self._agent_id(), **body)
+
+    def _verify_persisted(self, created_with: dict[str, Any] | None = None) -> None:
+        """Read the draft back; every declared field must be there. A create may drop
+        fields a platform accepts only on PUT (``postprocess_agents``, on some): those are
+        written once more with a PUT into the new draft before the draft is given up."""
+        assert self.version_id is not None
+        revision, missing = self._read_back()
+        if missing and created_with is not None and carries_marker(revision, self.resource):
+            paths = ", ".join(change.path for change in missing[:5])
+            written = self.agents.update(self.version_id, **created_with)
+            self.version_id = written.version_id or self.version_id
+            self.note(f"the create did not keep {paths}; wrote them into {self.version_id} "
+                      "with PUT")
+            revision, missing = self._read_back()
+        if missing:
+            if written_by_someone_else(self.resource, self._desired(), self.run_.ids,
+                                       revision, self.base, missing):
+                raise ResourceFailed("conflict", f"draft {self.version_id} was written by "
+                                      "someone else at the same time; this run's change is "
+                                      f"not in it and was not released, make a new plan")
+            paths = ", ".join(change.path for change in missing[:5])
+            raise ResourceFailed("failed", f"the platform did not keep {paths} in draft "
+                                  f"{self.version_id}; the draft was left unreleased")
+        self.written_fingerprint = revision_fingerprint(revision)
+
+    def _read_back(self) -> tuple[RemoteRevision, tuple[FieldChange, ...]]:
+        assert self.version_id is not None
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        return revision, persisted_mismatches(self._desired(), self.run_.ids, revision)
+
+    def _check_draft_unchanged(self) -> None:
+        """Right before releasing: the draft still holds what this run wrote and read back, so
+        a concurrent writer's content is never released in this run's name."""
+        if self.written_fingerprint is None or self.version_id is None:
+            return
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        if revision_fingerprint(revision) != self.written_fingerprint:
+            raise ResourceFailed("conflict", f"draft {self.version_id} changed after this run "
+                                  "wrote it (another apply or a dashboard edit); it was not "
+                                  "released, make a new plan")
+
+    def _gate(self, stage: SmokeStage) -> None:
+        gate = self.run_.smoke_gate
+        if gate is None or stage not in self.resource.smoke or self.version_id is None:
+            return
+        self.run_.progress(f"{self.resource.key}: smoke testing {stage} {self.version_id}")
+        verdict = gate(self.resource, self._desired(), self.version_id, stage,
+                       dict(self.run_.ids))
+        self.smoke.append(verdict)
+        if not verdict.passed:
+            raise ResourceFailed("smoke_failed", f"smoke tests {verdict.word} on the {stage} "
+                                  f"revision {self.version_id}: {verdict.summary}")
+        self.note(f"smoke tests passed on {stage} ({verdict.summary})")
+
+    def _release(self, previous: str | None) -> None:
+        assert self.version_id is not None
+        if self.resource.action == "create":
+            self._yield_to_concurrent_create()
+        self._check_draft_unchanged()
+        log = self.run_.release_log
+        if log is not None and "released" in self.resource.smoke and self._desired().smoke:
+            log(self.resource, self.version_id)
+        self.agents.release(self.version_id)
+        self.released = self.version_id
+        self.note(f"released {self.version_id}")
+        self._prove_release(previous)
+
+    def _prove_release(self, previous: str | None) -> None:
+        """Smoke-test the released revision; on failure release ``previous`` again."""
+        try:
+            self._gate("released")
+        except ResourceFailed as failure:
+            rollback = self.run_.options.rollback and self._desired().smoke_rollback
+            if failure.outcome != "smoke_failed" or not rollback or previous is None or \
+                    previous == self.version_id:
+                if failure.outcome == "smoke_failed" and rollback and previous is None:
+                    raise ResourceFailed("smoke_failed", f"{failure}; no earlier release is "
+                                          "known to roll back to") from failure
+                raise
+            self.note(f"rolling back: releasing {previous} again")
+            try:
+                self.agents.release(previous)
+            except OperatorIacError as refused:
+                # The revision that failed stays released: the report must say both.
+                raise ResourceFailed("failed", f"{failure}; rolling back to {previous} failed: "
+                                      f"{refused}") from refused
+            self.rolled_back_to = previous
+            self.released = previous
+            self.note(f"rolled back: released {previous} again")
+            raise ResourceFailed("rolled_back", f"{failure}; rolled back to {previous}") \
+                from failure
+
+    def _draft_of(self, agent_id: str) -> str:
+        versions = self.agents.list_versions(agent_id)
+        drafts = [v for v in versions if v.status == "draft"]
+        if not drafts:
+            raise ResourceFailed("conflict", f"agent {agent_id} has no draft to release")
+        return drafts[-1].version_id

@@ -1,0 +1,166 @@
+"""An apply killed with SIGKILL at any point, then ``apply`` again: no failing revision stays
+released, the exit code says what happened, and ``plan`` shows nothing left to do.
+
+The killed run is a process of the installed entry point, with smoke tests, killed as soon as
+its progress on stderr reaches the step under test. A release whose smoke tests had not passed
+when the run died shows as ``verify`` in ``plan`` and ``status``; the next apply runs them and
+rolls back on failure, also finishing a rollback the killed run had begun.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from operator_iac.emulator.rules import RuleSet
+
+from .conftest import Platform, ProjectCopy
+
+Project = Callable[..., ProjectCopy]
+KEY = "support-triage"
+LATENCY_MS = 30  # room between a progress line and the next step
+SETTLE_S = 5 * LATENCY_MS / 1000
+# The emulator's agent stops greeting with its persona: the smoke tests fail from then on.
+WRONG_GREETING = RuleSet(greeting="Hello, how can I help?")
+
+
+def entry_point() -> list[str]:
+    installed = Path(sys.executable).with_name("operator-iac")
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "operator_iac"]
+
+
+def kill_apply_at(copy: ProjectCopy, step: str, *, on_line: Callable[[str], None] | None = None,
+                  extra: tuple[str, ...] = ()) -> list[str]:
+    """Run ``apply --yes`` with smoke tests and SIGKILL it when a progress line of ``KEY``
+    contains ``step``; the progress lines seen until then."""
+    command = [*entry_point(), "--project-file", str(copy.project_file), "--api-url",
+               copy.emulator.url, "--env", copy.env, "--no-color", "apply", "--yes", *extra]
+    seen: list[str] = []
+    with subprocess.Popen(command, cwd=copy.root, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            seen.append(line.rstrip("\n"))
+            if on_line is not None:
+                on_line(line)
+            if line.startswith(f"{KEY}: ") and step in line:
+                process.send_signal(signal.SIGKILL)
+                break
+        else:
+            pytest.fail(f"the apply ended before {step!r}: {seen}")
+        assert process.wait(timeout=60) == -signal.SIGKILL
+    # A request the killed run had sent is still carried out by the platform (behind the
+    # emulator's injected latency): let it land before looking.
+    time.sleep(SETTLE_S)
+    return seen
+
+
+@pytest.fixture
+def smoked(project: Project, platform: Platform) -> ProjectCopy:
+    """The example project applied once with its smoke tests, then support-triage changed."""
+    copy = project()
+    first = copy.run("apply", "--yes")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    copy.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    copy.emulator.set_faults(latency_ms=LATENCY_MS)
+    return copy
+
+
+def released_prompt(platform: Platform) -> str:
+    text: str = platform.released(platform.id_of(KEY)).config["runtime"]["prompt"]["text"]
+    return text
+
+
+@pytest.mark.parametrize("step", ["wrote draft", "smoke testing draft",
+                                  "smoke tests passed on draft"])
+def test_killed_before_the_release_the_next_apply_releases_a_tested_draft(
+        smoked: ProjectCopy, platform: Platform, step: str) -> None:
+    kill_apply_at(smoked, step)
+    assert "Be friendly and short." not in released_prompt(platform)
+    smoked.emulator.reset_faults()
+    result = smoked.run("apply", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "smoke tests passed on draft" in result.stderr
+    assert "Be friendly and short." in released_prompt(platform)
+    assert smoked.plan("--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize("step", ["released ", "smoke testing released"])
+def test_killed_after_the_release_the_next_apply_proves_it(
+        smoked: ProjectCopy, platform: Platform, step: str) -> None:
+    kill_apply_at(smoked, step)
+    smoked.emulator.reset_faults()
+    assert "Be friendly and short." in released_prompt(platform)
+    plan = smoked.plan("--detailed-exitcode")
+    assert plan.exit_code == 2
+    assert "1 to verify" in plan.stdout and f"? {KEY}" in plan.stdout
+    status = smoked.run("status")
+    assert status.exit_code == 2 and "smoke tests never passed" in status.stdout
+
+    result = smoked.run("apply", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"{KEY}: done (verify)" in result.stdout
+    assert "smoke tests passed on released" in result.stdout
+    assert smoked.plan("--detailed-exitcode").exit_code == 0
+    assert smoked.run("status").exit_code == 0
+
+
+def fail_released_smoke(copy: ProjectCopy) -> Callable[[str], None]:
+    """Switch the emulator's agent to the wrong greeting once the draft passed its tests, so
+    the released revision fails them."""
+
+    def on_line(line: str) -> None:
+        if line.startswith(f"{KEY}: smoke tests passed on draft"):
+            copy.emulator.set_brain(rules=WRONG_GREETING)
+
+    return on_line
+
+
+@pytest.mark.parametrize("step", ["smoke testing released", "rolling back"])
+def test_killed_while_a_failing_release_is_tested_or_rolled_back_the_next_apply_rolls_back(
+        smoked: ProjectCopy, platform: Platform, step: str) -> None:
+    before = platform.released(platform.id_of(KEY)).version_id
+    kill_apply_at(smoked, step, on_line=fail_released_smoke(smoked))
+    smoked.emulator.reset_faults()
+    unfinished = platform.released(platform.id_of(KEY)).version_id != before
+    if unfinished:  # the rollback's own release may have reached the platform before the kill
+        assert "1 to verify" in smoked.plan().stdout
+
+    result = smoked.run("apply", "--yes")
+    assert result.exit_code == 4, result.stdout + result.stderr
+    if unfinished:
+        assert f"{KEY}: ROLLED BACK (verify)" in result.stdout
+    assert platform.released(platform.id_of(KEY)).version_id == before
+    assert "Be friendly and short." not in released_prompt(platform)
+    # The declaration still wants the failing content: a new draft, tested, not released.
+    again = smoked.run("apply", "--yes")
+    assert again.exit_code == 4
+    assert platform.released(platform.id_of(KEY)).version_id == before
+
+
+def test_killed_after_a_create_is_released_the_next_apply_proves_it(
+        project: Project, platform: Platform) -> None:
+    copy = project()
+    copy.emulator.set_faults(latency_ms=LATENCY_MS)
+    kill_apply_at(copy, "released ")
+    copy.emulator.reset_faults()
+    result = copy.run("apply", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"{KEY}: done (verify)" in result.stdout
+    assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_apply_without_smoke_tests_leaves_an_unproven_release_unproven(
+        smoked: ProjectCopy, platform: Platform) -> None:
+    kill_apply_at(smoked, "released ")
+    smoked.emulator.reset_faults()
+    result = smoked.run("apply", "--yes", "--no-smoke")
+    assert result.exit_code == 0
+    assert "No changes" in result.stderr
+    assert "1 to verify" in smoked.plan().stdout
