@@ -4,13 +4,19 @@ git commit it came from::
 
     Books cleaning appointments.
 
-    [operator-iac project=acme-support key=appointment-booking hash=3f9c0a1b2c3d4e5f commit=9a1b2c3]
+    [operator-iac project=acme key=booking hash=3f9c0a1b2c3d4e5f commit=9a1b2c3 written=1ffe7f]
 
 The marker is the only state operator-iac keeps, and it lives on the platform itself. It is
 stripped before content is compared, so users never see it in a diff. Parsing is strict about
 the line's shape (the whole line must match) but tolerant about where the line is: a dashboard
 edit that appends text after it still leaves the agent owned, and the content hash then
 reveals the edit.
+
+After the commit come optional ``name=value`` fields. ``written`` records what was written
+(``operator_iac.plan.written``: the declared field paths and a hash of their values), so that
+drift is judged on what operator-iac wrote rather than on what is declared today. Fields this
+version does not know are ignored rather than stopping the line from parsing, so a marker
+written by a newer version still names its owner.
 """
 
 from __future__ import annotations
@@ -25,9 +31,12 @@ _SLUG = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _SLUG_RE = re.compile(rf"^{_SLUG}$")
 _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}$")
+_FIELD = r"[a-z][a-z_]*=[^\s\]=]+"
+_FIELD_RE = re.compile(rf"^{_FIELD}$")
 _MARKER_RE = re.compile(
     rf"^\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
-    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}|-)\]$"
+    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}|-)"
+    rf"(?P<fields>(?: {_FIELD})*)\]$"
 )
 NO_COMMIT = "-"
 
@@ -40,15 +49,19 @@ class Marker:
     key: str
     content_hash: str
     commit: str | None = None
+    # What was written (``operator_iac.plan.written.WrittenRecord`` as text), when recorded.
+    written: str | None = None
 
     def __str__(self) -> str:
-        return format_marker(self.project, self.key, self.content_hash, self.commit)
+        return format_marker(self.project, self.key, self.content_hash, self.commit,
+                             written=self.written)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         return self.project == project and (key is None or self.key == key)
 
 
-def format_marker(project: str, key: str, content_hash: str, commit: str | None) -> str:
+def format_marker(project: str, key: str, content_hash: str, commit: str | None, *,
+                  written: str | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -56,7 +69,12 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None)
     if commit is not None:
         _require(_COMMIT_RE, commit.lower(), "git commit")
     shown = commit.lower() if commit else NO_COMMIT
-    return f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}]"
+    fields = ""
+    if written is not None:
+        _require(_FIELD_RE, f"written={written}", "record of what was written")
+        fields = f" written={written}"
+    return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
+            f"{fields}]")
 
 
 def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
@@ -73,8 +91,10 @@ def parse_marker(description: str | None) -> Marker | None:
         match = _MARKER_RE.match(line.strip())
         if match:
             commit = match["commit"]
+            fields = dict(item.split("=", 1) for item in match["fields"].split())
             return Marker(match["project"], match["key"], match["hash"],
-                          None if commit == NO_COMMIT else commit)
+                          None if commit == NO_COMMIT else commit,
+                          written=fields.get("written"))
     return None
 
 
