@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "import": "operator_iac.cli.import_:import_command",
     "init": "operator_iac.cli.init:init_command",
     "promote": "operator_iac.cli.promote:promote_command",
+    "pull": "operator_iac.cli.pull:pull_command",
     "rollback": "operator_iac.cli.rollback:rollback_command",
     "schema": "operator_iac.cli.schema:schema_command",
     "smoke": "operator_iac.cli.smoke:smoke_command",

@@ -1,0 +1,146 @@
+"""``operator-iac pull``: a dashboard edit becomes a change of the YAML. Comments, key order
+and references stay where their value still matches; a secret is never written. Dashboard
+edits are made over plain HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import Platform, ProjectCopy
+from .dashboard import Dashboard, append_to_prompt, set_at
+
+COMMENT = "# Sam is the name customers know from the website.\n"
+
+
+@pytest.fixture
+def dashboard(applied: ProjectCopy) -> Dashboard:
+    return Dashboard(applied.emulator)
+
+
+def add_tool(name: str) -> object:
+    def change(body: dict[str, object]) -> None:
+        tools = body["config"]["tool"]["tools"]  # type: ignore[index]
+        tools.append({"ns": "acme", "name": name})  # type: ignore[union-attr]
+    return change
+
+
+def edit_triage(dashboard: Dashboard, agent_id: str) -> None:
+    dashboard.edit(agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))
+    for change in (append_to_prompt("Offer the spring sale when it fits."), add_tool("refund")):
+        dashboard.edit(agent_id, change, start_from="draft")  # type: ignore[arg-type]
+
+
+def test_pull_writes_a_dashboard_edit_into_the_file_keeping_comments_and_references(
+        applied: ProjectCopy, platform: Platform, dashboard: Dashboard) -> None:
+    agent_id = platform.id_of("support-triage")
+    applied.replace_in("support-triage.yaml", "  personas:\n", f"  {COMMENT}  personas:\n")
+    before = applied.agent_file("support-triage").read_text(encoding="utf-8")
+    edit_triage(dashboard, agent_id)
+    dashboard.release(dashboard.revision(agent_id, "draft")["version_id"])
+    assert "operator-iac pull support-triage" in applied.plan().stdout
+
+    dry = applied.run("pull", "support-triage", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "-    model: anthropic/claude-3-5-sonnet\n+    model: openai/gpt-4.1" in dry.stdout
+    assert "+        Offer the spring sale when it fits." in dry.stdout
+    assert "+      - {ns: acme, name: refund}" in dry.stdout
+    assert "Dry run: nothing was written." in dry.stdout
+    assert applied.agent_file("support-triage").read_text(encoding="utf-8") == before
+
+    result = applied.run("pull", "support-triage")
+
+    assert result.exit_code == 0, result.stderr
+    after = applied.agent_file("support-triage").read_text(encoding="utf-8")
+    assert COMMENT in after  # comments and the rest of the file stay as written
+    assert "${var:help_center_url}" in after  # an unchanged line keeps its reference
+    assert after.splitlines()[:3] == before.splitlines()[:3]
+    plan = applied.plan()
+    assert "(no field changes: only the ownership marker is written)" in plan.stdout
+    assert "changed outside operator-iac" not in plan.stdout
+    assert applied.apply().exit_code == 0
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_pull_takes_a_draft_into_the_prompt_file_and_says_what_replaced_a_reference(
+        applied: ProjectCopy, platform: Platform, dashboard: Dashboard) -> None:
+    agent_id = platform.id_of("appointment-booking")
+    dashboard.edit(agent_id, append_to_prompt("Always confirm by text message."))
+    dashboard.edit(agent_id, set_at("tool", "transfers", value=[{"entity_id": "+15550999"}]),
+                   start_from="draft")
+    prompt = applied.agents_dir / "prompts" / "appointment-booking.md"
+
+    result = applied.run("pull", "appointment-booking", "--draft")
+
+    assert result.exit_code == 0, result.stderr
+    assert prompt.read_text(encoding="utf-8").endswith("Always confirm by text message.\n")
+    agent_file = applied.agent_file("appointment-booking").read_text(encoding="utf-8")
+    assert "entity_id: '+15550999'" in agent_file
+    assert "${var:support_queue}" in result.stdout  # the note about the reference now gone
+    draft = platform.draft(agent_id)
+    assert draft is not None and "into 2 files" in result.stdout
+    assert draft.version_id in result.stdout
+
+
+def test_a_secret_is_never_written_into_a_file(
+        applied: ProjectCopy, platform: Platform, dashboard: Dashboard,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADS_HOOK", "https://hooks.example/leads?token=CANARY-ONE")
+    applied.replace_in("lead-qualification.yaml", "post_url: ${var:leads_webhook}",
+                       "post_url: ${env:LEADS_HOOK}")
+    assert applied.apply().exit_code == 0
+    agent_id = platform.id_of("lead-qualification")
+    dashboard.edit_and_release(agent_id, set_at("output", "post_url",
+                                                value="https://hooks.example/?token=CANARY-TWO"))
+    dashboard.edit_and_release(agent_id, set_at("runtime", "reasoning_effort", value="low"))
+    # The dashboard also pastes the secret's value into the prompt.
+    dashboard.edit_and_release(agent_id, append_to_prompt(
+        "Post to https://hooks.example/leads?token=CANARY-ONE"))
+
+    result = applied.run("pull", "lead-qualification")
+
+    assert result.exit_code == 0, result.stderr
+    text = applied.agent_file("lead-qualification").read_text(encoding="utf-8")
+    assert "post_url: ${env:LEADS_HOOK}" in text and "reasoning_effort: low" in text
+    assert "CANARY" not in text
+    assert "CANARY" not in result.stdout + result.stderr
+    assert "config.output.post_url: not pulled: the platform no longer holds the value of " \
+           "${env:LEADS_HOOK} here" in result.stdout
+    assert "config.runtime.prompt.text: not pulled: the platform's text holds the value of " \
+           "a secret" in result.stdout
+    data = json.loads(applied.run("pull", "lead-qualification", "--format", "json").stdout)
+    assert data["agents"][0]["still_differs"] == ["config.output.post_url",
+                                                  "config.runtime.prompt.text"]
+
+
+def test_values_set_by_the_environment_are_listed_not_written(
+        applied: ProjectCopy, platform: Platform, dashboard: Dashboard) -> None:
+    # Production's queue is staging's here, so that only the override differs.
+    applied.replace_in("../operator-iac.yaml", 'support_queue: "+15550199"',
+                       'support_queue: "+15550100"')
+    agent_id = platform.id_of("appointment-booking")
+    dashboard.edit_and_release(agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))
+    before = applied.agent_file("appointment-booking").read_text(encoding="utf-8")
+
+    result = applied.run("pull", "appointment-booking", "--env", "production")
+
+    assert result.exit_code == 0, result.stderr
+    assert "config.runtime.model: set by environments.production.overrides." \
+           "appointment-booking in the project file: not changed" in result.stdout
+    assert applied.agent_file("appointment-booking").read_text(encoding="utf-8") == before
+
+
+def test_pull_refuses_what_it_cannot_take_and_writes_nothing(
+        applied: ProjectCopy, platform: Platform, dashboard: Dashboard) -> None:
+    agent_id = platform.id_of("support-triage")
+    edit_triage(dashboard, agent_id)
+    before = applied.agent_file("support-triage").read_text(encoding="utf-8")
+
+    undeclared = applied.run("pull", "support-triage", "front-desk")
+    no_draft = applied.run("pull", "support-triage", "call-summary", "--draft")
+
+    assert undeclared.exit_code == 3 and "not declared: front-desk" in undeclared.stderr
+    assert no_draft.exit_code == 3 and "'call-summary'" in no_draft.stderr
+    assert "has no draft" in no_draft.stderr
+    assert applied.agent_file("support-triage").read_text(encoding="utf-8") == before
