@@ -14,7 +14,7 @@ from typing import Any
 
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
-from operator_iac.plan.marker import Marker, parse_own_marker, strip_marker
+from operator_iac.plan.marker import Marker, parse_marker, parse_own_marker, strip_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision
 
@@ -45,22 +45,31 @@ class DesiredView:
         return cls(agent, sealed, id_config, key_content, id_content, content_hash(key_content))
 
     def remote_content(self, revision: RemoteRevision | None) -> dict[str, Any] | None:
-        """A remote revision in id space, projected onto what this agent declares."""
+        """A remote revision in id space, projected onto what this agent declares, with
+        secrets sealed where the declaration marks them or where the revision's marker says
+        it held them."""
         if revision is None:
             return None
-        config = normalise.project(normalise.prepare(revision.config), self.id_config)
+        remote = normalise.seal_recorded(normalise.prepare(revision.config),
+                                         recorded_secrets(revision), self.id_config)
+        config = normalise.project(remote, self.id_config)
         return normalise.content(self.agent.kind, self._name(revision),
                                  self._description(revision), config,
                                  revision.postprocess_agents)
 
-    def remote_hash(self, revision: RemoteRevision, key_by_id: Mapping[str, str]) -> str:
-        """The content hash ``revision`` would have had, had this tool written it."""
+    def remote_hashes(self, revision: RemoteRevision,
+                      key_by_id: Mapping[str, str]) -> tuple[str, ...]:
+        """The content hash ``revision`` would have had, had this tool written it: with the
+        secrets its marker records (what it was written with), and with the declaration's
+        own (for markers that do not record them)."""
         config, postprocess = refs.to_keys(normalise.prepare(revision.config),
                                            revision.postprocess_agents, key_by_id)
-        projected = normalise.project(config, self.sealed_config)
-        return content_hash(normalise.content(self.agent.kind, self._name(revision),
-                                              self._description(revision), projected,
-                                              postprocess))
+        recorded = normalise.seal_recorded(config, recorded_secrets(revision))
+        shapes = ((recorded, normalise.prepare(self.agent.config)),
+                  (config, self.sealed_config))
+        return tuple(content_hash(normalise.content(
+            self.agent.kind, self._name(revision), self._description(revision),
+            normalise.project(remote, shape), postprocess)) for remote, shape in shapes)
 
     def _name(self, revision: RemoteRevision) -> str:
         """The remote name, as declared when the platform stored it normalised."""
@@ -93,5 +102,11 @@ def self_consistent(revision: RemoteRevision, view: DesiredView, project: str,
                     key_by_id: Mapping[str, str]) -> bool:
     """Whether ``revision`` carries this key's marker and still holds the content it names."""
     marker = own_marker(revision, project, view.agent.key)
-    return marker is not None and hash_matches(marker.content_hash,
-                                               view.remote_hash(revision, key_by_id))
+    return marker is not None and any(hash_matches(marker.content_hash, computed)
+                                      for computed in view.remote_hashes(revision, key_by_id))
+
+
+def recorded_secrets(revision: RemoteRevision) -> tuple[str, ...]:
+    """The config paths the revision's marker (of any project) records as secret."""
+    marker = parse_marker(revision.description)
+    return marker.secrets or () if marker is not None else ()

@@ -6,6 +6,13 @@ git commit it came from::
 
     [operator-iac project=acme-support key=appointment-booking hash=3f9c0a1b2c3d4e5f commit=9a1b2c3]
 
+Two optional parts follow the commit. ``+dirty`` after it says the declarations had changes
+not committed yet (``commit=9a1b2c3+dirty``), so one commit never names two contents. And
+``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
+came from ``${env:...}`` (paths only, percent-encoded, never values): views of the revision
+mask the platform's values there even after the declaration stops marking them, and the
+content hash is recomputed with exactly the secrets it was written with.
+
 The marker is the only state operator-iac keeps, and it lives on the platform itself. It is
 stripped before content is compared, so users never see it in a diff. Parsing is strict about
 the line's shape (the whole line must match) but tolerant about where the line is: a dashboard
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 from operator_iac.errors import InvalidInputError
 
@@ -24,12 +32,14 @@ from operator_iac.errors import InvalidInputError
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _SLUG_RE = re.compile(rf"^{_SLUG}$")
 _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
-_COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}$")
+_COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}(\+dirty)?$")
 _MARKER_RE = re.compile(
     rf"^\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
-    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}|-)\]$"
+    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
+    r"(?: secrets=(?P<secrets>[A-Za-z0-9._~%-]+(?:,[A-Za-z0-9._~%-]+)*))?\]$"
 )
 NO_COMMIT = "-"
+DIRTY = "+dirty"
 
 
 @dataclass(frozen=True)
@@ -40,15 +50,25 @@ class Marker:
     key: str
     content_hash: str
     commit: str | None = None
+    # Config paths that held secrets when the revision was written; None: a marker from
+    # before markers said (then nothing is known about them).
+    secrets: tuple[str, ...] | None = None
 
     def __str__(self) -> str:
-        return format_marker(self.project, self.key, self.content_hash, self.commit)
+        return format_marker(self.project, self.key, self.content_hash, self.commit,
+                             self.secrets)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         return self.project == project and (key is None or self.key == key)
 
+    @property
+    def dirty(self) -> bool:
+        """Written from a working tree with uncommitted changes to the declarations."""
+        return bool(self.commit and self.commit.endswith(DIRTY))
 
-def format_marker(project: str, key: str, content_hash: str, commit: str | None) -> str:
+
+def format_marker(project: str, key: str, content_hash: str, commit: str | None,
+                  secrets: tuple[str, ...] | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -56,7 +76,9 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None)
     if commit is not None:
         _require(_COMMIT_RE, commit.lower(), "git commit")
     shown = commit.lower() if commit else NO_COMMIT
-    return f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}]"
+    paths = f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}" if secrets else ""
+    return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
+            f"{paths}]")
 
 
 def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
@@ -72,9 +94,10 @@ def parse_marker(description: str | None) -> Marker | None:
     for line in reversed((description or "").splitlines()):
         match = _MARKER_RE.match(line.strip())
         if match:
-            commit = match["commit"]
+            commit, paths = match["commit"], match["secrets"]
+            secrets = tuple(unquote(p) for p in paths.split(",")) if paths else None
             return Marker(match["project"], match["key"], match["hash"],
-                          None if commit == NO_COMMIT else commit)
+                          None if commit == NO_COMMIT else commit, secrets)
     return None
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import OperationError, PlanFileError, StalePlanError, UsageError
 from operator_iac.services.feedback import QUIET, Feedback
+from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -78,9 +79,12 @@ def _build(target: Target, client: OperatorClient, desired: Mapping[str, Desired
 
     snapshot = read_platform(target, client, desired, parallelism=parallelism,
                              feedback=feedback)
-    return build_plan(desired, snapshot, project=target.project.name,
+    plan = build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name, options=options, commit=commit,
                       protect=target.protected)
+    # The platform holds secrets in clear: any left in what the plan shows (an old value at
+    # a path no longer marked, a value moved elsewhere) is masked by value.
+    return plan.masked(SECRETS.mask_data)
 
 
 def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent],

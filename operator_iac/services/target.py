@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from operator_iac.errors import ConfigurationError
 from operator_iac.settings import API_URL_VARIABLE, ENV_VARIABLE
+from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -89,4 +90,5 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
         env.api_key_env if env else None, environ)
     url = (api_url or environ.get(API_URL_VARIABLE)
            or (env.effective_api_url if env else DEFAULT_API_URL))
+    SECRETS.add(key.get_secret_value())
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None))
