@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from operator_iac.cli.app import App
+from operator_iac.cli.completion import PROJECT_FILE_META, complete_environments
 from operator_iac.settings import (
     API_URL_VARIABLE,
     DEBUG_VARIABLE,
@@ -52,7 +53,7 @@ FLAG = (("is_flag", True),)
 OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--env", "env", ENV_VARIABLE,
                  f"Environment from the project file to work on. [env: {ENV_VARIABLE}]",
-                 (("metavar", "NAME"),)),
+                 (("metavar", "NAME"), ("shell_complete", complete_environments))),
     GlobalOption("--project-file", "project_file", PROJECT_FILE_VARIABLE,
                  "Project file to use (default: the nearest operator-iac.yaml).",
                  (("type", click.Path(path_type=Path, dir_okay=False)),)),
@@ -99,6 +100,8 @@ def _override(setting: str) -> Callable[[click.Context, click.Parameter, Any], N
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
         if value is None or value is False:
             return
+        if setting == "project_file":  # completion has no App to read it from
+            ctx.meta[PROJECT_FILE_META] = value
         app = ctx.find_object(App)
         if app is not None:
             app.settings = replace(app.settings, **{setting: value})

@@ -6,11 +6,12 @@ import click
 
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.completion import complete_agent_keys
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 
 
 @click.command("history")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_agent_keys)
 @env_option
 @format_option("text", "json")
 @parallelism_option

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "operator_iac.cli.emulator:command",
     "history": "operator_iac.cli.history:history_command",
     "import": "operator_iac.cli.import_:import_command",
+    "init": "operator_iac.cli.init:init_command",
     "promote": "operator_iac.cli.promote:promote_command",
     "rollback": "operator_iac.cli.rollback:rollback_command",
     "schema": "operator_iac.cli.schema:schema_command",

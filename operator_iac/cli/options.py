@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from operator_iac.cli.completion import complete_agent_keys, complete_environments
 from operator_iac.settings import PARALLELISM_VARIABLE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -14,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def env_option(func: F) -> F:
     """``--env`` on the command itself (the global ``--env`` works too)."""
-    return click.option("--env", "env", metavar="NAME",
+    return click.option("--env", "env", metavar="NAME", shell_complete=complete_environments,
                         help="Environment from the project file (overrides the global --env).",
                         )(func)
 
@@ -37,8 +38,10 @@ def selection_options(func: F) -> F:
     """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``."""
     options = [
         click.option("--target", "targets", multiple=True, metavar="KEY",
+                     shell_complete=complete_agent_keys,
                      help="Only this agent (repeatable); agents it needs are included."),
         click.option("--exclude", "excludes", multiple=True, metavar="KEY",
+                     shell_complete=complete_agent_keys,
                      help="Leave this agent out (repeatable)."),
         click.option("--prune", is_flag=True,
                      help="Delete agents this project owns whose file is gone."),

@@ -10,6 +10,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
+from operator_iac.cli.completion import complete_agent_keys, complete_environments
 from operator_iac.cli.options import format_option, parallelism_option
 from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
 from operator_iac.errors import UsageError
@@ -20,17 +21,19 @@ if TYPE_CHECKING:
 
 @click.command("promote")
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--from", "source", metavar="ENV",
+@click.option("--from", "source", metavar="ENV", shell_complete=complete_environments,
               help="Environment to promote from (default: the destination's promote_from).")
-@click.option("--to", "destination", metavar="ENV",
+@click.option("--to", "destination", metavar="ENV", shell_complete=complete_environments,
               help="Environment to promote to (default: the global --env).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               help="Check and save the destination plan as JSON instead of applying it; "
                    "apply it later with `operator-iac promote PLAN_FILE`.")
 @click.option("--target", "targets", multiple=True, metavar="KEY",
+              shell_complete=complete_agent_keys,
               help="Only this agent (repeatable); agents it needs are included.")
 @click.option("--exclude", "excludes", multiple=True, metavar="KEY",
+              shell_complete=complete_agent_keys,
               help="Leave this agent out (repeatable).")
 @click.option("--adopt", is_flag=True,
               help="Take over unmanaged destination agents whose name matches a declaration.")

@@ -9,6 +9,7 @@ import click
 
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.completion import complete_agent_keys
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 from operator_iac.cli.reports import confirmer
 from operator_iac.render.history import rollback_data
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 @click.command("rollback")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_agent_keys)
 @env_option
 @click.option("--to", "to", metavar="vN", help="The revision to release again (vN or ID@vN).")
 @click.option("--steps", type=click.IntRange(min=1), metavar="N",

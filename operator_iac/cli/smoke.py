@@ -9,6 +9,11 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
+from operator_iac.cli.completion import (
+    complete_agent_keys,
+    complete_environments,
+    complete_smoke_version,
+)
 from operator_iac.cli.output import info, result, warn, write_file
 from operator_iac.errors import UsageError
 
@@ -18,10 +23,11 @@ if TYPE_CHECKING:
 
 
 @click.command("smoke")
-@click.argument("keys", nargs=-1, metavar="[KEY]...")
-@click.option("--env", "env", metavar="NAME",
+@click.argument("keys", nargs=-1, metavar="[KEY]...", shell_complete=complete_agent_keys)
+@click.option("--env", "env", metavar="NAME", shell_complete=complete_environments,
               help="Environment to test (overrides the global --env).")
 @click.option("--version", "version", default="released", show_default=True,
+              shell_complete=complete_smoke_version,
               metavar="released|draft|vN", help="Which revision of each agent to test.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the results as JUnit XML to FILE.")

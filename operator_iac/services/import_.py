@@ -12,7 +12,6 @@ ever released, or from the revision named as ``ID@vN``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +28,7 @@ from operator_iac.importing.selection import (
     transfer_keys,
 )
 from operator_iac.importing.yaml_text import render_document
+from operator_iac.services import files as project_files
 from operator_iac.services.validate import validate_paths
 from operator_iac.spec.discovery import agent_files_in
 from operator_iac.state.fetch import fetch_snapshot, read_revision
@@ -158,21 +158,12 @@ def _header(chosen: Chosen, document: AgentDocument,
 
 def refuse_existing(imported: tuple[ImportedAgent, ...]) -> None:
     """Nothing is overwritten without ``--force``; the message lists every file in the way."""
-    existing = [f.display for agent in imported for f in agent.files if f.path.exists()]
-    if existing:
-        raise UsageError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}"
-                         "; nothing was written (pass --force to overwrite)")
+    project_files.refuse_existing(f.path for agent in imported for f in agent.files)
 
 
 def write_files(imported: tuple[ImportedAgent, ...]) -> None:
     """Write every file; each through a temporary name, so no file is ever half written."""
-    for agent in imported:
-        for file in agent.files:
-            file.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = file.path.with_name(f".{file.path.name}.partial")
-            with open(partial, "w", encoding="utf-8", newline="") as handle:
-                handle.write(file.text)
-            os.replace(partial, file.path)
+    project_files.write_text_files((f.path, f.text) for agent in imported for f in agent.files)
 
 
 def ensure_agents_dir(project_file: Path | None) -> None:

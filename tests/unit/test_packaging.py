@@ -1,6 +1,6 @@
 """What the published archives carry: the wheel and the sdist, built from a copy of the
 repository with the project's own build backend (no network), both hold the Apache-2.0
-LICENSE the metadata declares."""
+LICENSE the metadata declares, and the wheel the files ``init`` writes."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ def test_the_wheel_and_the_sdist_carry_the_license(tmp_path: Path) -> None:
         metadata = wheel.read(f"{dist_info}/METADATA").decode()
         assert "License-Expression: Apache-2.0" in metadata
         assert "License-File: LICENSE" in metadata
+        # `operator-iac init` reads its files from the package.
+        names = wheel.namelist()
+        for template in ("operator-iac.yaml", "agents/front-desk.yaml",
+                         "agents/prompts/front-desk.md", "ci/github.yml"):
+            assert f"operator_iac/services/init_files/{template}" in names, template
     with tarfile.open(out / sdist_name) as sdist:
         member = sdist.extractfile(f"operator_iac-{__version__}/LICENSE")
         assert member is not None and member.read().decode() == _license_text()

@@ -1,0 +1,117 @@
+"""``operator-iac init`` through the real CLI: the new project validates (and its files satisfy
+the JSON Schemas), applies with its smoke tests against an emulator, ships a CI workflow whose
+steps are real commands, and nothing that exists is overwritten without --force."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from operator_iac import __version__
+from operator_iac.spec.loader import load_yaml
+from operator_iac.spec.schema import agent_file_schema, project_file_schema
+
+from .action_harness import invocation_of, is_action_step
+from .cli_lines import parse_invocation
+
+FILES = ["operator-iac.yaml", "agents/front-desk.yaml", "agents/prompts/front-desk.md",
+         "agents/conversation-summary.yaml", ".github/workflows/operator-iac.yml"]
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_a_new_project_validates_and_applies_on_the_emulator(
+        cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    made = cli("init", "My Agents")
+    assert made.exit_code == 0, made.stderr
+    root = tmp_path / "My Agents"
+    assert _files(root) == sorted(FILES)
+    assert "Created the project my-agents in My Agents:" in made.stdout
+    assert "cd My Agents" in made.stdout and "operator-iac --emulator apply --yes" in made.stdout
+    assert yaml.safe_load((root / "operator-iac.yaml").read_text())["project"] == "my-agents"
+
+    monkeypatch.chdir(root)
+    assert cli("validate").exit_code == 0
+    # The installed entry point, as a new user runs it.
+    applied = subprocess.run([sys.executable, "-m", "operator_iac", "--emulator", "apply",
+                              "--yes"], cwd=root, capture_output=True, text=True, timeout=120,
+                             check=False)
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete: 2 applied, 0 not applied." in applied.stdout
+    assert "front-desk: smoke tests passed on released (1 passed)" in applied.stderr
+
+
+def test_the_new_files_satisfy_the_json_schemas(cli: Callable[..., Any],
+                                                tmp_path: Path) -> None:
+    assert cli("init", str(tmp_path), "--ci", "none").exit_code == 0
+    agents = Draft202012Validator(agent_file_schema())
+    for name in ("front-desk", "conversation-summary"):
+        document = load_yaml(tmp_path / "agents" / f"{name}.yaml").data
+        assert list(agents.iter_errors(document)) == [], name
+    project = load_yaml(tmp_path / "operator-iac.yaml").data
+    assert list(Draft202012Validator(project_file_schema()).iter_errors(project)) == []
+    assert not (tmp_path / ".github").exists()
+
+
+def test_nothing_is_overwritten_without_force(cli: Callable[..., Any], tmp_path: Path) -> None:
+    assert cli("init", str(tmp_path)).exit_code == 0
+    mine = tmp_path / "agents" / "front-desk.yaml"
+    mine.write_text("kind: conversational_agent  # mine\n", encoding="utf-8")
+    (tmp_path / "operator-iac.yaml").unlink()
+
+    refused = cli("init", str(tmp_path))
+    assert refused.exit_code == 3
+    assert "front-desk.yaml" in refused.stderr and "pass --force" in refused.stderr
+    assert mine.read_text(encoding="utf-8") == "kind: conversational_agent  # mine\n"
+    assert not (tmp_path / "operator-iac.yaml").exists()  # nothing at all was written
+
+    forced = cli("init", str(tmp_path), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert "agents/front-desk.yaml  (overwritten)" in forced.stdout
+    assert "operator-iac.yaml  (overwritten)" not in forced.stdout
+    assert "name: Front desk" in mine.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--project", "two words"], "project name 'two words'"),
+    (["--ci", "jenkins"], "jenkins"),
+])
+def test_bad_requests_exit_3(cli: Callable[..., Any], tmp_path: Path, args: list[str],
+                             message: str) -> None:
+    result = cli("init", str(tmp_path), *args)
+    assert result.exit_code == 3
+    assert message in result.stderr
+    assert _files(tmp_path) == []
+
+
+def test_the_workflow_runs_real_commands_with_the_keys_the_project_names(
+        cli: Callable[..., Any], tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    assert cli("init", str(root), "--project", "acme").exit_code == 0
+    workflow = yaml.safe_load((root / ".github/workflows/operator-iac.yml").read_text())
+    environments = yaml.safe_load((root / "operator-iac.yaml").read_text())["environments"]
+    commands = {}
+    for name, job in workflow["jobs"].items():
+        steps = [s for s in job["steps"] if is_action_step(s)]
+        assert all(s["uses"] == f"operator-xyz/operator-iac@v{__version__}" for s in steps)
+        contexts = [parse_invocation(invocation_of(s, tmp_path / name / str(i)))
+                    for i, s in enumerate(steps)]
+        commands[name] = [c.info_name for c in contexts]
+        for context in contexts:
+            for key in ("env", "source", "destination"):
+                environment = context.params.get(key)
+                if environment:
+                    variable = environments[environment]["api_key_env"]
+                    assert job["env"][variable] == f"${{{{ secrets.{variable} }}}}"
+    assert commands == {"review": ["validate", "plan"], "staging": ["apply"],
+                        "production": ["promote"]}
