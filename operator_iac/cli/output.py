@@ -46,8 +46,36 @@ class _MaskingStream(io.TextIOBase):
         return getattr(self._inner, "encoding", None) or "utf-8"
 
     @property
+    def buffer(self) -> _MaskingBytes:
+        """The binary side (click writes bytes there), masked the same way."""
+        inner = getattr(self._inner, "buffer", None)
+        if inner is None:
+            raise AttributeError("buffer")
+        return _MaskingBytes(inner, self.encoding)
+
+    @property
     def errors(self) -> str | None:  # type: ignore[override]
         return getattr(self._inner, "errors", None)
+
+
+class _MaskingBytes(io.RawIOBase):
+    """The binary stream under a ``_MaskingStream``: bytes are masked as text."""
+
+    def __init__(self, inner: object, encoding: str) -> None:
+        super().__init__()
+        self._inner, self._encoding = inner, encoding
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        text = bytes(data).decode(self._encoding, errors="surrogateescape")
+        self._inner.write(SECRETS.mask(text).encode(self._encoding,  # type: ignore[attr-defined]
+                                                    errors="surrogateescape"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._inner.flush()  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
