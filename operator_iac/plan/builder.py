@@ -34,11 +34,13 @@ from operator_iac.plan.compare import (
     HASH_MISMATCH,
     NO_MARKER,
     DesiredView,
+    holds_own_writing,
     marked_for,
     own_marker,
     self_consistent,
 )
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
+from operator_iac.plan.drafts import review_draft
 from operator_iac.plan.hashing import declarations_hash
 from operator_iac.plan.identity import Ownership, resolve_ownership
 from operator_iac.plan.marker import Marker, with_marker
@@ -47,6 +49,7 @@ from operator_iac.plan.model import (
     Action,
     BlockReason,
     DesiredBody,
+    ForeignDraft,
     Plan,
     PlanOptions,
     ResourcePlan,
@@ -135,6 +138,7 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
     old_prompt, new_prompt = prompt_text(before), prompt_text(after)
     drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
     foreign = _foreign_draft(ctx, view, remote)
+    blocked = _blocked(ctx, action, adopting, foreign)
     return ResourcePlan(
         key=agent.key, kind=agent.kind, action=action, name=agent.name,
         source=str(agent.source), remote=remote_state(remote),
@@ -142,7 +146,8 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         sensitive_paths=tuple(sorted(agent.sensitive_paths)), changes=changes,
         prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt, base is not None),
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
-        blocked=_blocked(ctx, action, adopting, foreign),
+        foreign_draft_review=_review(view, remote, action, blocked) if foreign else None,
+        blocked=blocked,
         risks=risk_flags(action, changes, old_prompt, new_prompt),
         smoke=_smoke_stages(agent, action),
         depends_on=refs.referenced_keys(agent),
@@ -208,6 +213,15 @@ def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None)
     return not self_consistent(draft, view, ctx.project, ctx.keys)
 
 
+def _review(view: DesiredView, remote: RemoteAgent | None, action: Action,
+            blocked: BlockReason | None) -> ForeignDraft | None:
+    if remote is None:
+        return None
+    if action not in ("create", "update", "adopt"):
+        return review_draft(remote, "kept", view)
+    return review_draft(remote, "blocked" if blocked == "foreign_draft" else "overwritten", view)
+
+
 def _blocked(ctx: _Context, action: Action, adopting: bool, foreign: bool) -> BlockReason | None:
     if adopting and not ctx.options.adopt:
         return "needs_adopt"
@@ -227,7 +241,8 @@ def _prompt_diff(action: Action, key: str, old: str | None, new: str | None,
 def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:
     agent = view.agent
     marker = Marker(ctx.project, agent.key, view.content_hash, ctx.commit,
-                    tuple(sorted(agent.sensitive_paths)) or None)
+                    written=view.written.encode(view.content_hash),
+                    secrets=tuple(sorted(agent.sensitive_paths)) or None)
     return DesiredBody(name=agent.name, description=with_marker(agent.description, marker),
                        config=mask_sealed(view.sealed_config),
                        postprocess_agents=tuple(agent.postprocess_agents))
@@ -238,11 +253,22 @@ def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:
 
 def _plan_delete(ctx: _Context, key: str, agent: RemoteAgent) -> ResourcePlan:
     protected = ctx.protect and not ctx.options.allow_delete
+    foreign = _foreign_orphan_draft(ctx, key, agent)
     return ResourcePlan(
         key=key, kind=agent.kind, action="delete", name=_remote_name(agent),
         remote=remote_state(agent), risks=risk_flags("delete", (), None, None),
-        blocked="needs_allow_delete" if protected else None,
+        blocked="needs_allow_delete" if protected else None, foreign_draft=foreign,
+        foreign_draft_review=review_draft(agent, "deleted") if foreign else None,
     )
+
+
+def _foreign_orphan_draft(ctx: _Context, key: str, agent: RemoteAgent) -> bool:
+    """A draft on an agent no longer declared that operator-iac did not write as it is."""
+    draft = agent.draft
+    if draft is None:
+        return False
+    marker = own_marker(draft, ctx.project, key)
+    return marker is None or holds_own_writing(draft, marker, agent.kind, ctx.keys) is False
 
 
 def _plan_duplicate(key: str, agent: RemoteAgent) -> ResourcePlan:

@@ -15,6 +15,7 @@ from typing import Any
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
 from operator_iac.plan.marker import Marker, parse_marker, parse_own_marker, strip_marker
+from operator_iac.plan.written import WrittenRecord, holds_written, written_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision
 
@@ -33,6 +34,13 @@ class DesiredView:
     key_content: dict[str, Any]
     id_content: dict[str, Any]
     content_hash: str
+
+    @property
+    def written(self) -> WrittenRecord:
+        """What writing this declaration records in the marker (``plan.written``)."""
+        agent = self.agent
+        return written_record(agent.kind, agent.name, agent.description, agent.config,
+                              agent.postprocess_agents)
 
     @classmethod
     def of(cls, agent: DesiredAgent, ids: Mapping[str, str]) -> DesiredView:
@@ -100,10 +108,27 @@ def marked_for(revision: RemoteRevision | None, project: str, key: str, wanted: 
 
 def self_consistent(revision: RemoteRevision, view: DesiredView, project: str,
                     key_by_id: Mapping[str, str]) -> bool:
-    """Whether ``revision`` carries this key's marker and still holds the content it names."""
+    """Whether ``revision`` carries this key's marker and still holds the content it names.
+
+    Judged on what was written (the marker's ``written`` record) when the marker has one,
+    so that a change of which fields are declared is not taken for an edit; markers of
+    older versions are judged on the fields declared now."""
     marker = own_marker(revision, project, view.agent.key)
-    return marker is not None and any(hash_matches(marker.content_hash, computed)
-                                      for computed in view.remote_hashes(revision, key_by_id))
+    if marker is None:
+        return False
+    unchanged = holds_own_writing(revision, marker, view.agent.kind, key_by_id)
+    if unchanged is not None:
+        return unchanged
+    return any(hash_matches(marker.content_hash, computed)
+               for computed in view.remote_hashes(revision, key_by_id))
+
+
+def holds_own_writing(revision: RemoteRevision, marker: Marker, kind: str,
+                      key_by_id: Mapping[str, str]) -> bool | None:
+    """Whether ``revision`` holds what its marker says was written; None when the marker
+    records nothing about it (written by an older version)."""
+    record = WrittenRecord.decode(marker.written, marker.content_hash)
+    return None if record is None else holds_written(revision, kind, record, key_by_id)
 
 
 def recorded_secrets(revision: RemoteRevision) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ _RESOURCE_TERMS: tuple[tuple[str, str], ...] = (
     ("desired_hash", "its declared content"),
     ("changes", "its field changes"),
     ("foreign_draft", "whether it has a foreign draft"),
+    ("foreign_draft_review", "the foreign draft it discards or leaves"),
     ("drift", "whether it was changed outside operator-iac"),
     ("blocked", "what blocks it"),
     ("depends_on", "the agents it refers to"),

@@ -4,20 +4,25 @@ git commit it came from::
 
     Books cleaning appointments.
 
-    [operator-iac project=acme-support key=appointment-booking hash=3f9c0a1b2c3d4e5f commit=9a1b2c3]
-
-Two optional parts follow the commit. ``+dirty`` after it says the declarations had changes
-not committed yet (``commit=9a1b2c3+dirty``), so one commit never names two contents. And
-``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
-came from ``${env:...}`` (paths only, percent-encoded, never values): views of the revision
-mask the platform's values there even after the declaration stops marking them, and the
-content hash is recomputed with exactly the secrets it was written with.
+    [operator-iac project=acme key=booking hash=3f9c0a1b2c3d4e5f commit=9a1b2c3 written=1ffe7f]
 
 The marker is the only state operator-iac keeps, and it lives on the platform itself. It is
 stripped before content is compared, so users never see it in a diff. Parsing is strict about
 the line's shape (the whole line must match) but tolerant about where the line is: a dashboard
 edit that appends text after it still leaves the agent owned, and the content hash then
 reveals the edit.
+
+``+dirty`` after the commit says the declarations had changes not committed yet
+(``commit=9a1b2c3+dirty``), so one commit never names two contents.
+
+After the commit come optional ``name=value`` fields. ``written`` records what was written
+(``operator_iac.plan.written``: the declared field paths and a hash of their values), so that
+drift is judged on what operator-iac wrote rather than on what is declared today.
+``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
+came from ``${env:...}`` (paths only, percent-encoded, never values): views of the revision
+mask the platform's values there even after the declaration stops marking them. Fields this
+version does not know are ignored rather than stopping the line from parsing, so a marker
+written by a newer version still names its owner.
 """
 
 from __future__ import annotations
@@ -33,10 +38,12 @@ _SLUG = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _SLUG_RE = re.compile(rf"^{_SLUG}$")
 _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}(\+dirty)?$")
+_FIELD = r"[a-z][a-z_]*=[^\s\]=]+"
+_FIELD_RE = re.compile(rf"^{_FIELD}$")
 _MARKER_RE = re.compile(
     rf"^\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
     r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
-    r"(?: secrets=(?P<secrets>[A-Za-z0-9._~%-]+(?:,[A-Za-z0-9._~%-]+)*))?\]$"
+    rf"(?P<fields>(?: {_FIELD})*)\]$"
 )
 NO_COMMIT = "-"
 DIRTY = "+dirty"
@@ -50,13 +57,14 @@ class Marker:
     key: str
     content_hash: str
     commit: str | None = None
-    # Config paths that held secrets when the revision was written; None: a marker from
-    # before markers said (then nothing is known about them).
+    # What was written (``operator_iac.plan.written.WrittenRecord`` as text), when recorded.
+    written: str | None = None
+    # Config paths that held secrets when the revision was written (None: none recorded).
     secrets: tuple[str, ...] | None = None
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
-                             self.secrets)
+                             written=self.written, secrets=self.secrets)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         return self.project == project and (key is None or self.key == key)
@@ -67,8 +75,8 @@ class Marker:
         return bool(self.commit and self.commit.endswith(DIRTY))
 
 
-def format_marker(project: str, key: str, content_hash: str, commit: str | None,
-                  secrets: tuple[str, ...] | None = None) -> str:
+def format_marker(project: str, key: str, content_hash: str, commit: str | None, *,
+                  written: str | None = None, secrets: tuple[str, ...] | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -76,9 +84,14 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
     if commit is not None:
         _require(_COMMIT_RE, commit.lower(), "git commit")
     shown = commit.lower() if commit else NO_COMMIT
-    paths = f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}" if secrets else ""
+    fields = ""
+    if written is not None:
+        _require(_FIELD_RE, f"written={written}", "record of what was written")
+        fields = f" written={written}"
+    if secrets:
+        fields += f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}"
     return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
-            f"{paths}]")
+            f"{fields}]")
 
 
 def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
@@ -94,10 +107,14 @@ def parse_marker(description: str | None) -> Marker | None:
     for line in reversed((description or "").splitlines()):
         match = _MARKER_RE.match(line.strip())
         if match:
-            commit, paths = match["commit"], match["secrets"]
-            secrets = tuple(unquote(p) for p in paths.split(",")) if paths else None
+            commit = match["commit"]
+            fields = dict(item.split("=", 1) for item in match["fields"].split())
+            paths = fields.get("secrets")
             return Marker(match["project"], match["key"], match["hash"],
-                          None if commit == NO_COMMIT else commit, secrets)
+                          None if commit == NO_COMMIT else commit,
+                          written=fields.get("written"),
+                          secrets=tuple(unquote(p) for p in paths.split(",")) if paths
+                          else None)
     return None
 
 

@@ -42,6 +42,8 @@ RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
                    "prompt_size_change", "deletion"]
 # Why apply will not carry out a resource as planned without another flag.
 BlockReason = Literal["needs_adopt", "needs_allow_delete", "foreign_draft"]
+# What apply does with an unreleased draft operator-iac did not write (``plan.drafts``).
+DraftFate = Literal["overwritten", "blocked", "kept", "deleted"]
 # The path of the change to the prompt text: shown as a line diff (``prompt_diff``), not a value.
 PROMPT_TEXT_PATH = "config.runtime.prompt.text"
 
@@ -75,6 +77,18 @@ class RemoteState(_Frozen):
     draft_fingerprint: str | None = None
 
 
+class ForeignDraft(_Frozen):
+    """An unreleased draft operator-iac did not write, shown so that nobody's work is lost
+    unseen: its revision, what apply does with it (``fate``), and the changes it holds
+    against the released revision (for ``overwritten``: only those the write discards)."""
+
+    version_id: str
+    fate: DraftFate
+    changes: tuple[FieldChange, ...] = ()
+    prompt_diff: str | None = None
+    updated_at: str | None = None
+
+
 class DesiredBody(_Frozen):
     """What apply writes: references still as keys, secrets as ``(sensitive)``, and the
     description ending with the ownership marker."""
@@ -104,6 +118,7 @@ class ResourcePlan(_Frozen):
     drift: bool = False
     drift_reason: str | None = None
     foreign_draft: bool = False
+    foreign_draft_review: ForeignDraft | None = None
     blocked: BlockReason | None = None
     risks: tuple[RiskFlag, ...] = ()
     smoke: tuple[SmokeStage, ...] = ()
@@ -239,6 +254,16 @@ class Plan(_Frozen):
     def ordered_resources(self) -> tuple[ResourcePlan, ...]:
         """Every resource with work, in an order that is safe to apply one by one."""
         return tuple(r for group in self.waves() for r in group)
+
+    def shown_resources(self) -> tuple[ResourcePlan, ...]:
+        """What a rendering shows in full: every resource with work, in apply order, then
+        the unchanged agents that hold an unreleased draft operator-iac did not write."""
+        kept = tuple(r for r in self.resources if r.action == "no-op" and r.foreign_draft)
+        return (*self.ordered_resources(), *kept)
+
+    def foreign_drafts(self) -> tuple[ResourcePlan, ...]:
+        """Resources whose agent holds an unreleased draft operator-iac did not write."""
+        return tuple(r for r in self.resources if r.foreign_draft_review is not None)
 
     # ---- JSON -----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.plan.compare import NO_MARKER, own_marker
+from operator_iac.plan.compare import HASH_MISMATCH, NO_MARKER, holds_own_writing, own_marker
 
 if TYPE_CHECKING:
     from operator_iac.plan.model import Plan, ResourcePlan, UnprunedAgent
@@ -115,7 +115,8 @@ def build_status(plan: Plan, snapshot: Snapshot) -> StatusReport:
     agents no longer declared are listed as unpruned)."""
     agents = [_declared(resource, snapshot, plan.project) for resource in plan.resources
               if resource.action != "delete"]
-    agents += [_orphan(item, snapshot, plan.project) for item in plan.unpruned]
+    key_by_id = {agent_id: key for key, agent_id in plan.known_ids.items()}
+    agents += [_orphan(item, snapshot, plan.project, key_by_id) for item in plan.unpruned]
     return StatusReport(plan.project, plan.environment, plan.api_url, plan.commit,
                         tuple(sorted(agents, key=lambda a: a.key)))
 
@@ -129,13 +130,23 @@ def _declared(resource: ResourcePlan, snapshot: Snapshot, project: str) -> Agent
         **_revisions(remote, project, resource.key, owned=not adopting))
 
 
-def _orphan(item: UnprunedAgent, snapshot: Snapshot, project: str) -> AgentStatus:
+def _orphan(item: UnprunedAgent, snapshot: Snapshot, project: str,
+            key_by_id: dict[str, str]) -> AgentStatus:
+    """An owned agent no longer declared: drifted when its released revision lost the
+    marker, or no longer holds what the marker says was written (nothing is declared to
+    compare with, so a marker without that record cannot tell)."""
     remote = snapshot.by_id(item.agent_id)
     fields = _revisions(remote, project, item.key, owned=True)
     released = remote.released if remote is not None else None
-    drift = released is not None and own_marker(released, project, item.key) is None
+    marker = own_marker(released, project, item.key)
+    reason = None
+    if released is not None and marker is None:
+        reason = NO_MARKER
+    elif released is not None and marker is not None and \
+            holds_own_writing(released, marker, item.kind, key_by_id) is False:
+        reason = HASH_MISMATCH
     return AgentStatus(key=item.key, kind=item.kind, agent_id=item.agent_id, declared=False,
-                       action="orphan", drift=drift, drift_reason=NO_MARKER if drift else None,
+                       action="orphan", drift=reason is not None, drift_reason=reason,
                        **fields)
 
 

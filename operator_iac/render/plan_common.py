@@ -11,7 +11,10 @@ from operator_iac.plan.model import (
     PROMPT_TEXT_PATH,
     Action,
     BlockReason,
+    DraftFate,
     FieldChange,
+    ForeignDraft,
+    Plan,
     ResourcePlan,
     RiskFlag,
     Summary,
@@ -53,6 +56,15 @@ FOREIGN_DRAFT_OVERWRITE = ("the agent has an unreleased draft that operator-iac 
                            "it will be overwritten (--overwrite-draft)")
 FOREIGN_DRAFT_KEPT = ("the agent has an unreleased draft that operator-iac did not write; "
                       "it is left alone")
+# What becomes of a foreign draft, after "draft vN: ".
+DRAFT_FATES: dict[DraftFate, str] = {
+    "overwritten": "--overwrite-draft discards",
+    "blocked": "--overwrite-draft would discard",
+    "kept": "left alone (apply does not write this agent); it holds",
+    "deleted": "deleted with the agent; it holds",
+}
+DRIFT_HINT = ("run `operator-iac pull {key}` to take the platform's content into the files, "
+              "or apply to overwrite it")
 
 
 def summary_line(summary: Summary) -> str:
@@ -122,13 +134,48 @@ def resource_warnings(resource: ResourcePlan) -> list[PlanWarning]:
         found.append(PlanWarning("blocked", f"blocked ({resource.blocked.replace('_', ' ')})",
                                  "blocked", BLOCK_TEXT[resource.blocked]))
     if resource.drift:
-        found.append(PlanWarning("drift", DRIFT_TITLE, DRIFT_TITLE,
-                                 resource.drift_reason or ""))
+        reason = resource.drift_reason or ""
+        if resource.action != "delete":
+            hint = DRIFT_HINT.format(key=resource.key)
+            reason = f"{reason.rstrip('.')}. {hint[0].upper()}{hint[1:]}" if reason else hint
+        found.append(PlanWarning("drift", DRIFT_TITLE, DRIFT_TITLE, reason))
     # A foreign draft that blocks the resource is said by the block already.
     if resource.foreign_draft and resource.blocked != "foreign_draft":
+        review = resource.foreign_draft_review
         text = FOREIGN_DRAFT_OVERWRITE if resource.writes else FOREIGN_DRAFT_KEPT
+        if review is not None and review.fate == "deleted":
+            text = ("the agent has an unreleased draft that operator-iac did not write; it "
+                    "is deleted with the agent")
         found.append(PlanWarning("foreign_draft", "foreign draft", None, text))
     return found
+
+
+def draft_heading(review: ForeignDraft) -> str:
+    """One line introducing a foreign draft's changes."""
+    updated = f", last updated {review.updated_at}" if review.updated_at else ""
+    if review.fate == "overwritten" and not review.changes:
+        return (f"draft {review.version_id}{updated}: nothing it changed is lost (the "
+                "declarations hold the same values)")
+    count = len(review.changes)
+    what = f"{count} field change{'s' if count != 1 else ''}" if count else "no field changes"
+    return f"draft {review.version_id}{updated}: {DRAFT_FATES[review.fate]} {what}"
+
+
+def draft_rows(review: ForeignDraft) -> list[tuple[str, str, str]]:
+    """(symbol, path, rendering) per change the draft holds, as ``visible_changes``."""
+    return _rows(review.changes, review.prompt_diff)
+
+
+def foreign_drafts_line(plan: Plan) -> str | None:
+    """A line under the counts naming every foreign draft and its fate, or None."""
+    drafts = [(r.key, r.foreign_draft_review) for r in plan.foreign_drafts()]
+    if not drafts:
+        return None
+    fates = {"overwritten": "overwritten", "blocked": "blocks apply", "kept": "left alone",
+             "deleted": "deleted"}
+    named = ", ".join(f"{key} {review.version_id} ({fates[review.fate]})"
+                      for key, review in drafts if review is not None)
+    return f"Unreleased drafts operator-iac did not write: {named}."
 
 
 def heading_detail(resource: ResourcePlan) -> str:
@@ -154,10 +201,14 @@ def change_text(change: FieldChange) -> str:
 
 def visible_changes(resource: ResourcePlan) -> list[tuple[str, str, str]]:
     """(symbol, path, rendering) per field change; the prompt shows as its line diff."""
+    return _rows(resource.changes, resource.prompt_diff)
+
+
+def _rows(changes: Sequence[FieldChange], prompt_diff: str | None) -> list[tuple[str, str, str]]:
     rows = []
-    for change in resource.changes:
-        if change.path == PROMPT_TEXT_PATH and resource.prompt_diff:
-            added, removed = diff_line_counts(resource.prompt_diff)
+    for change in changes:
+        if change.path == PROMPT_TEXT_PATH and prompt_diff:
+            added, removed = diff_line_counts(prompt_diff)
             text = f"prompt text: +{added} -{removed} lines"
         else:
             text = change_text(change)

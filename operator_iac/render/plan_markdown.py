@@ -13,13 +13,15 @@ import html
 import re
 from dataclasses import dataclass
 
-from operator_iac.plan.model import PROMPT_TEXT_PATH, Plan, ResourcePlan
+from operator_iac.plan.model import PROMPT_TEXT_PATH, FieldChange, Plan, ResourcePlan
 from operator_iac.render.plan_common import (
     ACTION_PHRASES,
     KIND_LABELS,
     RISK_TEXT,
     PlanWarning,
     diff_line_counts,
+    draft_heading,
+    foreign_drafts_line,
     format_value,
     resource_warnings,
     smoke_text,
@@ -46,7 +48,7 @@ class _Cuts:
 
 
 def render_plan_markdown(plan: Plan, *, budget: int = DEFAULT_BUDGET) -> str:
-    resources = plan.ordered_resources()
+    resources = plan.shown_resources()
     full = _document(plan, resources, {}, None)
     if len(full) <= budget:
         return full
@@ -121,8 +123,10 @@ def _header(plan: Plan) -> str:
     protected = " (protected)" if plan.protected else ""
     commit = f" at `{plan.commit[:12]}`" if plan.commit else ""
     templates = "".join(f"\n\n{line}" for line in template_lines(plan.resources))
+    drafts = foreign_drafts_line(plan)
+    note = f"\n\n{_WARNING_ICONS['foreign_draft']} {_cell(drafts)}" if drafts else ""
     return (f"### operator-iac plan: `{plan.project}`{env}{protected}{commit}\n\n"
-            f"**{summary_line(plan.summary())}**{templates}")
+            f"**{summary_line(plan.summary())}**{templates}{note}")
 
 
 def _table(resources: tuple[ResourcePlan, ...]) -> str:
@@ -191,6 +195,7 @@ def _section(resource: ResourcePlan, allowance: int | None) -> str:
              f"{ACTION_PHRASES[resource.action]}."]
     for warning in resource_warnings(resource):
         lines += ["", f"> {_warning_line(warning)}"]
+    lines.extend(_draft_section(resource))
     lines.extend(_change_table(resource))
     if resource.prompt_diff and allowance == 0:
         added, removed = diff_line_counts(resource.prompt_diff)
@@ -210,15 +215,32 @@ def _warning_line(warning: PlanWarning) -> str:
     return f"{_WARNING_ICONS[warning.kind]} {_sentence(title + warning.text)}"
 
 
+def _draft_section(resource: ResourcePlan) -> list[str]:
+    """A foreign draft's changes, folded: they are someone's work, shown before it is lost."""
+    review = resource.foreign_draft_review
+    if review is None:
+        return []
+    lines = ["", f"<details><summary>{_cell(_sentence(draft_heading(review)))}</summary>"]
+    if review.changes:
+        lines += _rows(review.changes, review.prompt_diff)
+    if review.prompt_diff:
+        lines += ["", _prompt_details(review.prompt_diff, None)]
+    return [*lines, "", "</details>"]
+
+
 def _change_table(resource: ResourcePlan) -> list[str]:
     if not resource.changes:
         note = "No field changes: only the ownership marker is written." if resource.writes \
             else ""
         return ["", note] if note else []
+    return _rows(resource.changes, resource.prompt_diff)
+
+
+def _rows(changes: tuple[FieldChange, ...], prompt_diff: str | None) -> list[str]:
     rows = ["", "| Field | Change | Before | After |", "|---|---|---|---|"]
-    for change in resource.changes:
-        if change.path == PROMPT_TEXT_PATH and resource.prompt_diff:
-            added, removed = diff_line_counts(resource.prompt_diff)
+    for change in changes:
+        if change.path == PROMPT_TEXT_PATH and prompt_diff:
+            added, removed = diff_line_counts(prompt_diff)
             before, after = "", f"+{added} -{removed} lines (diff below)"
         else:
             before, after = _code(change.before), _code(change.after)

@@ -11,6 +11,9 @@ from operator_iac.render.plan_common import (
     ACTION_PHRASES,
     ACTION_SYMBOLS,
     RISK_TEXT,
+    draft_heading,
+    draft_rows,
+    foreign_drafts_line,
     heading_detail,
     resource_warnings,
     smoke_text,
@@ -37,7 +40,10 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     paint = _Painter(color)
     lines = [paint("bold", summary_line(plan.summary())), *template_lines(plan.resources),
              _context_line(plan)]
-    for resource in plan.ordered_resources():
+    drafts = foreign_drafts_line(plan)
+    if drafts:
+        lines.append(f"{paint('!', '!')} {drafts}")
+    for resource in plan.shown_resources():
         lines.append("")
         lines.extend(_resource_lines(resource, paint))
     lines.extend(_footer_lines(plan, paint))
@@ -59,6 +65,7 @@ def _resource_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
     for warning in resource_warnings(resource):
         text = f"{warning.title}: {warning.text}" if warning.title else warning.text
         lines.append(f"    {paint('!', '!')} {text}")
+    lines.extend(_draft_lines(resource, paint))
     for change_symbol, path, text in visible_changes(resource):
         lines.append(f"    {paint(change_symbol, change_symbol)} {path}: {text}")
         if path == PROMPT_TEXT_PATH and resource.prompt_diff:
@@ -70,6 +77,19 @@ def _resource_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
     smoke = smoke_text(resource)
     if smoke:
         lines.append(f"    {smoke}")
+    return lines
+
+
+def _draft_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
+    """A foreign draft's changes, indented under the warning that names it."""
+    review = resource.foreign_draft_review
+    if review is None:
+        return []
+    lines = [f"      {draft_heading(review)}{':' if review.changes else ''}"]
+    for change_symbol, path, text in draft_rows(review):
+        lines.append(f"        {paint(change_symbol, change_symbol)} {path}: {text}")
+        if path == PROMPT_TEXT_PATH and review.prompt_diff:
+            lines.extend(f"    {line}" for line in _diff_lines(review.prompt_diff, paint))
     return lines
 
 

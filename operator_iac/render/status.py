@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from operator_iac.plan.status import AgentStatus, StatusReport
-from operator_iac.render.plan_common import aligned
+from operator_iac.render.plan_common import DRIFT_HINT, aligned
 
 _COLUMNS = ("AGENT", "RELEASED", "DRAFT", "COMMIT", "STATE")
 NONE = "-"
@@ -52,7 +52,8 @@ def _notes(report: StatusReport) -> list[str]:
     notes = []
     for agent in report.agents:
         if agent.drift and agent.drift_reason:
-            notes.append(f"{agent.key}: {agent.drift_reason}")
+            hint = f"; {DRIFT_HINT.format(key=agent.key)}" if agent.declared else ""
+            notes.append(f"{agent.key}: {agent.drift_reason}{hint}")
         if agent.draft_note:
             notes.append(f"{agent.key}: {agent.draft} is an {agent.draft_note}")
     return notes

@@ -86,14 +86,17 @@ class Rev:
 def _written(agent: DesiredAgent, *, status: str = "released",
              ids: dict[str, str] | None = None, project: str = PROJECT,
              server_fields: dict[str, Any] | None = None,
-             commit: str | None = "abc1234") -> Rev:
-    """A revision as operator-iac writes it for ``agent`` (optionally with server extras)."""
+             commit: str | None = "abc1234", record: bool = True) -> Rev:
+    """A revision as operator-iac writes it for ``agent`` (optionally with server extras);
+    ``record=False``: as versions before the marker's ``written`` record wrote it."""
     ids = ids or {}
-    content_hash = DesiredView.of(agent, ids).content_hash
+    view = DesiredView.of(agent, ids)
+    content_hash = view.content_hash
     config, postprocess, missing = resolve_for_write(agent.config, agent.postprocess_agents, ids)
     assert not missing, missing
     body = merge_for_write(server_fields or {}, config)
-    marker = Marker(project, agent.key, content_hash, commit)
+    marker = Marker(project, agent.key, content_hash, commit,
+                    written=view.written.encode(content_hash) if record else None)
     return Rev(status, agent.name, with_marker(agent.description, marker), body, postprocess)
 
 
