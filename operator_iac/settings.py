@@ -7,6 +7,8 @@ module holds the result and finds the project file when none was named.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,24 @@ DEBUG_VARIABLE = "OPERATOR_IAC_DEBUG"  # --debug
 QUIET_VARIABLE = "OPERATOR_IAC_QUIET"  # --quiet
 PARALLELISM_VARIABLE = "OPERATOR_IAC_PARALLELISM"  # --parallelism
 LIVE_VARIABLE = "OPERATOR_IAC_LIVE"  # 1: the contract suite runs against the real platform
+CACHE_DIR_VARIABLE = "OPERATOR_IAC_CACHE_DIR"  # where released revisions are cached
+NO_CACHE_VARIABLE = "OPERATOR_IAC_NO_CACHE"  # --no-cache
+CACHE_FOLDER = "operator-iac"
+
+
+def cache_directory(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
+    """Where the revision cache lives: ``OPERATOR_IAC_CACHE_DIR``, else the user's cache
+    directory (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS,
+    ``%LOCALAPPDATA%`` on Windows), in a folder of its own."""
+    if environ.get(CACHE_DIR_VARIABLE):
+        return Path(environ[CACHE_DIR_VARIABLE])
+    home = Path(environ.get("HOME") or Path.home())
+    if platform == "darwin":
+        return home / "Library" / "Caches" / CACHE_FOLDER
+    if platform.startswith("win") and environ.get("LOCALAPPDATA"):
+        return Path(environ["LOCALAPPDATA"]) / CACHE_FOLDER / "Cache"
+    base = environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base and Path(base).is_absolute() else home / ".cache") / CACHE_FOLDER
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,7 @@ class Settings:
     no_color: bool = False
     debug: bool = False
     quiet: bool = False
+    no_cache: bool = False
 
     def find_project_file(self, start: Path | None = None) -> Path | None:
         """The named project file, or the nearest ``operator-iac.yaml`` at or above ``start``."""

@@ -15,14 +15,19 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(autouse=True)
-def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test depends on the shell it was started from."""
+def _hermetic_environment(monkeypatch: pytest.MonkeyPatch,
+                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test depends on the shell it was started from, nor writes into the user's home:
+    each test has a revision cache of its own."""
     import os
+
+    from operator_iac.settings import CACHE_DIR_VARIABLE
 
     for name in list(os.environ):
         if name.startswith(("OPERATOR_IAC_", "OPERATOR_API_KEY", "GITHUB_")) or name in (
             "NO_COLOR", "CI", "FORCE_COLOR"):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("revision-cache")))
     yield
 
 

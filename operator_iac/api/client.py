@@ -221,6 +221,19 @@ class OperatorClient:
                                              stream=False)
         return decode_json(response, "POST", path), maybe_applied
 
+    def send_once(self, method: str, path: str, *, params: Params | None = None,
+                  drop_headers: tuple[str, ...] = ()) -> httpx.Response:
+        """One attempt, no retry, any status returned as it came (the body read): how a
+        platform check looks at what the platform does with an unusual request. Raises
+        ``TransportError`` when no answer came."""
+        request = self._http.build_request(method.upper(), path, params=_clean(params))
+        for name in drop_headers:
+            request.headers.pop(name, None)
+        response, error, kind = self._attempt(request, stream=False)
+        if response is None:
+            raise self._transport_failure(method.upper(), path, error, kind, 1) from error
+        return response
+
     def request_json(self, method: str, path: str, *, params: Params | None = None,
                      json: Any = None, idempotent: bool = False) -> Any:
         """``request`` and decode the JSON body; an empty body (202, 204) decodes to {}."""

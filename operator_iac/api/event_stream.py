@@ -81,7 +81,7 @@ class EventStream:
         self._closed.set()
         response = self._response
         if response is not None:
-            _interrupt(response)
+            interrupt(response)
 
     def _events(self) -> Iterator[Event]:
         started = self._clock()
@@ -172,7 +172,7 @@ class EventStream:
         self._sleep(min(delay, MAX_RECONNECT_DELAY))
 
 
-def _interrupt(response: httpx.Response) -> None:
+def interrupt(response: httpx.Response) -> None:
     """Wake a thread blocked reading ``response``: closing a socket from another thread does
     not interrupt a pending read, shutting it down does. The reading thread then sees the
     error, notices the stream was closed, and releases the connection itself."""

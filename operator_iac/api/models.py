@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 NOT_STARTED_STATUSES = frozenset({"queued", "enqueued"})
 READ_ONLY_AGENT_FIELDS = frozenset(
@@ -112,9 +112,27 @@ class Agent(_AgentRevision):
 
 
 class AgentSummary(_AgentRevision):
-    """One item of ``GET /<kind>``: an agent described by its newest revision."""
+    """One item of ``GET /<kind>``: an agent described by its newest revision. A platform may
+    leave the description out of list items (only the versions list carries it [doc]):
+    ``described`` says whether this one carried it."""
 
     version_id: str = ""
+    _described: bool = PrivateAttr(default=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_description(cls, data: Any, handler: Any) -> Any:
+        described = isinstance(data, dict) and isinstance(data.get("description"), str)
+        if isinstance(data, dict) and "description" in data and data["description"] is None:
+            data = {k: v for k, v in data.items() if k != "description"}
+        model = handler(data)
+        if isinstance(model, AgentSummary):
+            model._described = described
+        return model
+
+    @property
+    def described(self) -> bool:
+        return self._described
 
 
 class WriteResult(ApiModel):

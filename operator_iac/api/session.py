@@ -80,6 +80,7 @@ class ChatSession:
         self.sent_end = False
         self.saw_end = False
         self.closed_here = False  # closed by this side (possibly from another thread)
+        self.skipped = 0  # messages that were not events (application-level pings ...)
 
     @classmethod
     def connect(cls, url: str, *, open_timeout: float = 10.0, recv_timeout: float = 30.0,
@@ -154,6 +155,7 @@ class ChatSession:
             if event is not None and event.payload:
                 self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
                 return event
+            self.skipped += 1
 
     def events(self, timeout: float | None = None) -> Iterator[Event]:
         """Events until the server closes the socket after the conversation ended."""

@@ -29,7 +29,7 @@ stay ``EventStream``'s job either way.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,8 @@ class SSEMessage:
     event: str = "message"
     id: str = ""
     retry: int | None = None
+    # How many ``data:`` lines carried it (how, not what: not part of equality).
+    lines: int = field(default=1, compare=False)
 
 
 class SSEDecoder:
@@ -55,6 +57,7 @@ class SSEDecoder:
         self._retry: int | None = None
         self.last_event_id = ""
         self.retry: int | None = None  # the latest reconnection delay the server asked for (ms)
+        self.comments = 0  # comment lines seen (keep-alives), for a platform check
 
     def feed(self, chunk: bytes) -> list[SSEMessage]:
         """Decode ``chunk`` and return the messages it completed."""
@@ -93,6 +96,7 @@ class SSEDecoder:
         if not line:
             return self._dispatch()
         if line[0] == ":":
+            self.comments += 1
             return None
         name, colon, value = line.partition(":")
         if colon and value[:1] == " ":
@@ -113,4 +117,5 @@ class SSEDecoder:
         self._data, self._event, self._retry = [], "", None
         if not data:
             return None
-        return SSEMessage("\n".join(data), event or "message", self.last_event_id, retry)
+        return SSEMessage("\n".join(data), event or "message", self.last_event_id, retry,
+                          len(data))

@@ -120,10 +120,12 @@ class App:
         from operator_iac.services.target import build_target
 
         if not self.settings.emulator:
-            return build_target(self.project(), env, api_url=api_url)
+            return build_target(self.project(), env, api_url=api_url,
+                                cache=not self.settings.no_cache)
+        # An in-process emulator is a new, empty platform every time: nothing to cache.
         server = self._start_emulator(env, picked)
         return build_target(self.project(), env, api_url=server.url, api_key=server.api_key,
-                            ws_url=server.ws_url)
+                            ws_url=server.ws_url, cache=False)
 
     def _start_emulator(self, env: str | None, picked: bool) -> Any:
         from operator_iac.cli.output import info

@@ -22,6 +22,7 @@ from operator_iac.settings import (
     DEBUG_VARIABLE,
     EMULATOR_VARIABLE,
     ENV_VARIABLE,
+    NO_CACHE_VARIABLE,
     PROJECT_FILE_VARIABLE,
     QUIET_VARIABLE,
 )
@@ -69,11 +70,14 @@ OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--quiet", "quiet", QUIET_VARIABLE,
                  "No progress lines (for CI logs): only results, warnings and errors. "
                  f"[env: {QUIET_VARIABLE}]", FLAG),
+    GlobalOption("--no-cache", "no_cache", NO_CACHE_VARIABLE,
+                 "Read every revision from the platform, not from the local cache of released "
+                 f"revisions. [env: {NO_CACHE_VARIABLE}]", FLAG),
     GlobalOption("--debug", "debug", DEBUG_VARIABLE, "Show tracebacks for errors.", FLAG),
 )
 
 AFTER_THE_COMMAND = ("Global options (--env, --project-file, --api-url, --emulator, --no-color, "
-                     "--quiet, --debug) work before or after the command.")
+                     "--quiet, --no-cache, --debug) work before or after the command.")
 
 
 def global_options(func: F) -> F:

@@ -25,6 +25,7 @@ from operator_iac.settings import DEBUG_VARIABLE, Settings
 COMMANDS: dict[str, str] = {
     "apply": "operator_iac.cli.apply:apply_command",
     "plan": "operator_iac.cli.plan:plan_command",
+    "doctor": "operator_iac.cli.doctor:doctor_command",
     "emulator": "operator_iac.cli.emulator:command",
     "history": "operator_iac.cli.history:history_command",
     "import": "operator_iac.cli.import_:import_command",

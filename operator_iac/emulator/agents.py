@@ -197,10 +197,12 @@ class AgentService:
         return parsed.agent_id
 
     def edit_in_place(self, version_id: str, fields: AgentFields) -> Revision:
-        """Change any revision directly, as a dashboard user could (drift for tests)."""
+        """Change any revision directly, as a dashboard user could (drift for tests). Its
+        ``updated_at`` moves forward, to the next whole second at least: timestamps are shown
+        in whole seconds, and an edit is always later than the write before it."""
         kind = CONVERSATIONAL if version_id.startswith("ca_") else PROCEDURAL
         revision = self.get(kind, version_id)
-        edited = _apply(revision, fields, self._clock.now())
+        edited = _apply(revision, fields, max(self._clock.now(), revision.updated_at // 1 + 1))
         with self._store.tx() as db:
             self._rewrite(db, edited)
         return edited

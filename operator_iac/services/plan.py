@@ -78,7 +78,7 @@ def _build(target: Target, client: OperatorClient, desired: Mapping[str, Desired
     from operator_iac.plan.builder import build_plan
 
     snapshot = read_platform(target, client, desired, parallelism=parallelism,
-                             feedback=feedback)
+                             feedback=feedback, everything=bool(options and options.prune))
     plan = build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name, options=options, commit=commit,
                       protect=target.protected)
@@ -88,15 +88,19 @@ def _build(target: Target, client: OperatorClient, desired: Mapping[str, Desired
 
 
 def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent],
-                  *, parallelism: int = 8, feedback: Feedback = QUIET) -> Snapshot:
-    """The snapshot a plan is built from: every agent, and the smoke verdicts of the released
-    revisions whose release may be unproven (``plan.verification``). Verdicts that cannot be
-    read are a warning: the plan then cannot show ``verify``."""
-    from operator_iac.state.fetch import fetch_snapshot
+                  *, parallelism: int = 8, feedback: Feedback = QUIET,
+                  everything: bool = False) -> Snapshot:
+    """The snapshot a plan is built from: the agents that can be the project's
+    (``services.remote``; ``everything`` for all of them), and the smoke verdicts of the
+    released revisions whose release may be unproven (``plan.verification``). Verdicts that
+    cannot be read are a warning: the plan then cannot show ``verify``."""
+    from operator_iac.services.remote import read_project_agents
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = fetch_snapshot(client, parallelism=parallelism)
+        snapshot = read_project_agents(client, target.project.name, desired,
+                                       everything=everything, parallelism=parallelism,
+                                       cache=target.revision_cache, say=say)
         try:
             return _with_verdicts(client, target.project.name, desired, snapshot)
         except OperationError as exc:

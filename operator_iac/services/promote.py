@@ -82,7 +82,7 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     """Check every agent ``plan`` changes against the source environment."""
     from operator_iac.plan.builder import build_plan
     from operator_iac.plan.model import RELEASING_ACTIONS
-    from operator_iac.state.fetch import fetch_snapshot
+    from operator_iac.services.remote import read_project_agents
 
     # The agents whose release the promotion changes are the ones checked in the source.
     keys = [r.key for r in plan.resources if r.action in RELEASING_ACTIONS]
@@ -91,7 +91,8 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     if not keys:
         return PromotionCheck(source_name, destination, ())
     desired = source.desired(environ)
-    snapshot = fetch_snapshot(source_client, parallelism=parallelism)
+    snapshot = read_project_agents(source_client, plan.project, desired, keys=keys,
+                                   parallelism=parallelism, cache=source.revision_cache)
     source_plan = build_plan(desired, snapshot, project=plan.project,
                              environment=source.env_name, protect=source.protected)
     checks = [_check(source_plan, snapshot, key, source_name) for key in keys]

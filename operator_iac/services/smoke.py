@@ -32,6 +32,7 @@ from operator_iac.state.snapshot import RemoteAgent
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.services.target import Target
+    from operator_iac.state.cache import RevisionCache
 
 _VERSION = re.compile(r"^(released|draft|v(\d+))$")
 
@@ -111,13 +112,15 @@ def smoke_environment(client: OperatorClient, project: str,
                       desired: Mapping[str, DesiredAgent], *, keys: Sequence[str] = (),
                       version: str = "released", env_name: str | None = None,
                       parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
-                      progress: Progress | None = None) -> SmokeReport:
+                      progress: Progress | None = None,
+                      cache: RevisionCache | None = None) -> SmokeReport:
     """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
     from operator_iac.plan.identity import resolve_ownership
-    from operator_iac.state.fetch import fetch_snapshot
+    from operator_iac.services.remote import read_project_agents
 
     check_keys(keys, desired)
-    snapshot = fetch_snapshot(client, parallelism=parallelism)
+    snapshot = read_project_agents(client, project, desired, keys=keys or None,
+                                   parallelism=parallelism, cache=cache)
     ownership = resolve_ownership(desired, snapshot, project)
     selection = select_targets(desired, ownership.owned, keys, parse_version(version),
                                env_name)
@@ -139,7 +142,7 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
     report = smoke_environment(client, target.project.name, target.desired(), keys=keys,
                                version=selector, env_name=target.env_name,
                                parallelism=parallelism, keep_conversations=keep_conversations,
-                               progress=feedback.info)
+                               progress=feedback.info, cache=target.revision_cache)
     if selector == "released":
         unrecorded: list[str] = []
 
@@ -181,7 +184,7 @@ def replay_conversation(target: Target, client: OperatorClient, key: str,
                                {**desired, key: replace(desired[key], smoke=(test,))},
                                keys=[key], version=parse_version(version),
                                env_name=target.env_name, keep_conversations=keep_conversations,
-                               progress=feedback.info)
+                               progress=feedback.info, cache=target.revision_cache)
     runs = [run for t in report.tests for run in t.runs]
     if not runs:
         return Replay(conversation_id, report, ())

@@ -6,15 +6,22 @@ so that every configuration mistake (unknown environment, unset key variable, mi
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from operator_iac.errors import ConfigurationError
-from operator_iac.settings import API_URL_VARIABLE, ENV_VARIABLE
+from operator_iac.settings import (
+    API_URL_VARIABLE,
+    ENV_VARIABLE,
+    NO_CACHE_VARIABLE,
+    cache_directory,
+)
 from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
@@ -22,6 +29,7 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.spec.project import Project
     from operator_iac.spec.project_file import Environment
+    from operator_iac.state.cache import RevisionCache
 
 
 
@@ -36,6 +44,18 @@ class Target:
     api_url: str
     api_key: SecretStr = field(repr=False)
     ws_url: str | None = None
+    # Where released and archived revisions are cached (``operator_iac.state.cache``);
+    # None: no cache (``--no-cache``).
+    cache_dir: Path | None = None
+
+    @functools.cached_property
+    def revision_cache(self) -> RevisionCache | None:
+        """The cache of this platform's immutable revisions under this API key, if any."""
+        if self.cache_dir is None:
+            return None
+        from operator_iac.state.cache import RevisionCache
+
+        return RevisionCache(self.cache_dir, self.api_url, self.api_key.get_secret_value())
 
     @property
     def environment(self) -> Environment | None:
@@ -78,9 +98,14 @@ def choose_environment(project: Project, requested: str | None, *,
 
 def build_target(project: Project, env_name: str | None, *, api_url: str | None = None,
                  api_key: SecretStr | str | None = None, ws_url: str | None = None,
-                 environ: Mapping[str, str] | None = None) -> Target:
+                 environ: Mapping[str, str] | None = None,
+                 cache: bool | Path = True) -> Target:
     """Resolve URL and key for ``env_name``: explicit arguments win, then
-    ``OPERATOR_IAC_API_URL``, then the environment's settings in the project file."""
+    ``OPERATOR_IAC_API_URL``, then the environment's settings in the project file.
+
+    ``cache``: False for no revision cache, a folder for one there, True (the default) for
+    the user's cache directory (``OPERATOR_IAC_CACHE_DIR``), unless
+    ``OPERATOR_IAC_NO_CACHE`` is set."""
     from operator_iac.api.credentials import api_key_from_environ, as_secret
     from operator_iac.spec.project_file import DEFAULT_API_URL
 
@@ -91,4 +116,15 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
     url = (api_url or environ.get(API_URL_VARIABLE)
            or (env.effective_api_url if env else DEFAULT_API_URL))
     SECRETS.add(key.get_secret_value())
-    return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None))
+    return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
+                  _cache_dir(cache, environ))
+
+
+def _cache_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path | None:
+    if cache is False or _truthy(environ.get(NO_CACHE_VARIABLE, "")):
+        return None
+    return cache_directory(environ) if cache is True else Path(cache)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() not in ("", "0", "false", "no", "off")

@@ -108,11 +108,13 @@ def conversation_test(client: OperatorClient, conversation_id: str, *,
 def _keys_by_id(client: OperatorClient, target: Target) -> dict[str, str]:
     """Platform id -> key of every agent this project owns there."""
     from operator_iac.plan.identity import resolve_ownership
+    from operator_iac.services.remote import read_project_agents
     from operator_iac.services.rollback import SecretsNotNeeded
-    from operator_iac.state.fetch import fetch_snapshot
 
     desired = target.desired(SecretsNotNeeded(os.environ))
-    ownership = resolve_ownership(desired, fetch_snapshot(client), target.project.name)
+    snapshot = read_project_agents(client, target.project.name, desired,
+                                   cache=target.revision_cache)
+    ownership = resolve_ownership(desired, snapshot, target.project.name)
     return ownership.key_by_id()
 
 

@@ -134,7 +134,7 @@ def record_smoke_result(client: OperatorClient, *, project: str, key: str, versi
         summary=_shorten(summary), at=_now(),
         content_hash=content_hash or (own.content_hash if own else None),
         commit=commit or (own.commit if own else None), stage=stage, previous=previous)
-    context = {RECORD_KEY: record.payload(), **_variables(revision.config)}
+    context = {RECORD_KEY: record.payload(), **placeholder_context(revision.config)}
     began = time.monotonic()
     created, retried = client.conversations.create_test(version_id, "chat_realtime",
                                                         context=context)
@@ -183,7 +183,9 @@ def _inject(client: OperatorClient, created: ConversationCreated,
                                f"{exc}") from exc
 
 
-def _variables(config: Mapping[str, Any]) -> dict[str, Any]:
+def placeholder_context(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A context that supplies every prompt variable without a default (a placeholder each):
+    without them the platform refuses even a conversation never started."""
     runtime = config.get("runtime")
     variables = runtime.get("variables") if isinstance(runtime, Mapping) else None
     needed = [v["name"] for v in variables or () if isinstance(v, Mapping)

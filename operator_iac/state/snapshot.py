@@ -1,5 +1,9 @@
-"""The frozen snapshot of remote state the planner reads: every agent on the platform with
-its versions list and the contents of its released and draft revisions.
+"""The frozen snapshot of remote state the planner reads: the agents on the platform with
+their versions lists and the contents of their released and draft revisions.
+
+A snapshot may be read for one project (``operator_iac.services.remote``): it then holds in
+depth only the agents that can belong to the project, and lists the others it saw in the
+platform's agent list as ``unread``.
 
 These are plain values (no I/O); ``operator_iac.state.fetch`` reads them from the platform.
 The planner (``operator_iac.plan``) reads only these.
@@ -58,6 +62,18 @@ class RemoteAgent:
 
 
 @dataclass(frozen=True)
+class ListedAgent:
+    """One item of an agents list: an agent as its newest revision describes it.
+    ``description`` is None when the platform's list items carry no description."""
+
+    kind: AgentKind
+    id: str
+    name: str
+    description: str | None
+    version_id: str = ""
+
+
+@dataclass(frozen=True)
 class ReleaseVerdict:
     """What the platform's smoke records say about one released revision: whether its
     smoke tests passed there, or its release is unverified (a release announced and never
@@ -71,8 +87,9 @@ class ReleaseVerdict:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every agent on one platform (``api_url``) as read at one moment; the planner's only
-    view of the remote side."""
+    """The agents on one platform (``api_url``) as read at one moment; the planner's only
+    view of the remote side. ``unread``: agents the list showed that were not read in depth
+    (none when every agent was read)."""
 
     api_url: str
     agents: tuple[RemoteAgent, ...] = field(default=())
@@ -80,6 +97,11 @@ class Snapshot:
     # Smoke verdicts of released revisions by version id, for the agents whose verification
     # was asked about; None when they were not read (then nothing is to be verified).
     verdicts: dict[str, ReleaseVerdict] | None = None
+    unread: tuple[ListedAgent, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.unread
 
     def by_id(self, agent_id: str) -> RemoteAgent | None:
         return next((a for a in self.agents if a.id == agent_id), None)

@@ -125,8 +125,9 @@ def measure(name: str, server: EmulatorServer, action: Callable[[], object], lat
 
 
 def target_for(root: Path, server: EmulatorServer) -> Target:
+    # No revision cache: every plan here measures the reads (bench_plan_cost.py measures it).
     return build_target(load_project(root / "operator-iac.yaml"), "bench", api_url=server.url,
-                        api_key=server.api_key)
+                        api_key=server.api_key, cache=False)
 
 
 def run(agents: int, latency_ms: int, parallelism: int) -> list[Measurement]:

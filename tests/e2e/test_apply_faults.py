@@ -20,12 +20,20 @@ import pytest
 from operator_iac.api.client import Attempt
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.emulator.faults import COMPAT_MODES
+from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.plan.model import PlanOptions
 from operator_iac.services.apply import apply
 from operator_iac.services.plan import make_plan
 from operator_iac.smoke.gate import SmokeVerdict
 
-from .conftest import KEYS, PROCEDURAL_KEYS, Platform, ProjectCopy, add_environment
+from .conftest import (
+    KEYS,
+    PROCEDURAL_KEYS,
+    PROJECT_NAME,
+    Platform,
+    ProjectCopy,
+    add_environment,
+)
 
 if TYPE_CHECKING:
     from operator_iac.plan.model import ResourcePlan, SmokeStage
@@ -106,7 +114,9 @@ def test_429_bursts_with_retry_after_are_honoured(project: Project, platform: Pl
 def test_a_500_while_planning_fails_cleanly_and_writes_nothing(
         project: Project, platform: Platform, path: str) -> None:
     copy = project()
-    unmanaged = platform.create("procedural_agents", name="Someone else's", description="x",
+    # Marked for a key this project no longer declares: planning reads it in depth.
+    retired = with_marker("x", Marker(PROJECT_NAME, "retired", "0" * 16, None))
+    unmanaged = platform.create("procedural_agents", name="Someone else's", description=retired,
                                 config={"filter_statuses": ["completed"]})
     copy.emulator.fail_next(RETRIES + 1, 500, "GET", path)  # more than the retries
     result = copy.apply()

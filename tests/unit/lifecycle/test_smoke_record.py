@@ -60,8 +60,8 @@ def test_anything_else_is_no_record(context: Any) -> None:
 def test_required_prompt_variables_get_a_placeholder() -> None:
     config = {"runtime": {"variables": [{"name": "customer", "default_value": None},
                                         {"name": "clinic", "default_value": "Brightsmile"}]}}
-    assert records._variables(config) == {"$variables": {"customer": PLACEHOLDER_VALUE}}
-    assert records._variables({"runtime": {}}) == {}
+    assert records.placeholder_context(config) == {"$variables": {"customer": PLACEHOLDER_VALUE}}
+    assert records.placeholder_context({"runtime": {}}) == {}
 
 
 def test_lookups_start_a_little_before_the_revision() -> None:

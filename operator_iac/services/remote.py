@@ -1,0 +1,45 @@
+"""Reading the platform for one project: the agents that can be the project's, in depth, and
+the rest only when a decision needs them (``operator_iac.plan.scope`` says when and why).
+
+A 20-agent project in a 1,000-agent account reads the agent list (every page), then about
+two requests per project agent (its versions list and its released revision), or one when
+the released revision is in the local cache (``operator_iac.state.cache``), instead of
+reading every agent of the account in depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from operator_iac.services.feedback import Say, silent
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.cache import RevisionCache
+    from operator_iac.state.snapshot import Snapshot
+
+
+def read_project_agents(client: OperatorClient, project: str,
+                        desired: Mapping[str, DesiredAgent] | None = None, *,
+                        keys: Iterable[str] | None = None, everything: bool = False,
+                        parallelism: int = 8, cache: RevisionCache | None = None,
+                        say: Say = silent) -> Snapshot:
+    """The snapshot a command of ``project`` needs to decide about ``keys`` (default: every
+    declared key): every agent that can belong to the project, read in depth, plus the
+    others when that is not enough to be sure. ``everything`` reads every agent (``--prune``,
+    which must find every agent the project owns)."""
+    from operator_iac.plan.scope import ProjectScope
+    from operator_iac.state.fetch import complete_snapshot, fetch_snapshot
+
+    scope = ProjectScope.of(project, desired)
+    snapshot = fetch_snapshot(client, parallelism=parallelism, cache=cache,
+                              claims=None if everything else scope.claims_listed)
+    wanted = list(keys) if keys is not None else list(desired or ())
+    reason = scope.reason_to_read_the_rest(snapshot, wanted)
+    if reason is None:
+        return snapshot
+    say(f"Reading the other {len(snapshot.unread)} agents too: {reason} ...")
+    return complete_snapshot(client, snapshot, scope.claims_versions, parallelism=parallelism,
+                             cache=cache)
