@@ -27,7 +27,7 @@ concurrent applies) becomes a ``delete`` under the key ``<key>@<agent id>``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from operator_iac.plan import refs
 from operator_iac.plan.compare import (
@@ -133,7 +133,7 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
     # Changes are shown against what conversations get now: the released revision, or, for
     # an agent that was never released (a dashboard agent being adopted), its draft.
     base = (remote.released or remote.draft) if remote is not None else None
-    before, after = view.remote_content(base), view.id_content
+    before, after = view.remote_content(base), _shown_content(ctx, view, remote)
     changes = diff_content(before, after) if action not in ("no-op", "verify") else ()
     old_prompt, new_prompt = prompt_text(before), prompt_text(after)
     drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
@@ -143,7 +143,8 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         key=agent.key, kind=agent.kind, action=action, name=agent.name,
         source=str(agent.source), remote=remote_state(remote),
         desired_hash=view.content_hash, desired=_desired_body(ctx, view),
-        sensitive_paths=tuple(sorted(agent.sensitive_paths)), changes=changes,
+        sensitive_paths=tuple(sorted(agent.sensitive_paths)),
+        dashboard_owned=agent.dashboard_owned, changes=changes,
         prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt, base is not None),
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
         foreign_draft_review=_review(view, remote, action, blocked) if foreign else None,
@@ -174,6 +175,15 @@ def _smoke_stages(agent: DesiredAgent, action: Action) -> tuple[SmokeStage, ...]
     if action == "verify":
         return ("released",)
     return _stages(agent.smoke_on) if action in RELEASING_ACTIONS else ()
+
+
+def _shown_content(ctx: _Context, view: DesiredView,
+                   remote: RemoteAgent | None) -> dict[str, object]:
+    """What the diff shows the agent getting: on a create, the fields the dashboard owns
+    too (their declared values are the first ones written)."""
+    if remote is not None or not view.agent.dashboard_owned:
+        return view.id_content
+    return DesiredView.of(replace(view.agent, dashboard_owned=()), ctx.ids).id_content
 
 
 def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,

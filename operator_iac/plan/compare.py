@@ -15,6 +15,7 @@ from typing import Any
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
 from operator_iac.plan.marker import Marker, parse_marker, parse_own_marker, strip_marker
+from operator_iac.plan.owned import strip_owned, strip_owned_config
 from operator_iac.plan.written import WrittenRecord, holds_written, written_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision
@@ -40,30 +41,34 @@ class DesiredView:
         """What writing this declaration records in the marker (``plan.written``)."""
         agent = self.agent
         return written_record(agent.kind, agent.name, agent.description, agent.config,
-                              agent.postprocess_agents)
+                              agent.postprocess_agents, owned=agent.dashboard_owned)
 
     @classmethod
     def of(cls, agent: DesiredAgent, ids: Mapping[str, str]) -> DesiredView:
-        sealed = normalise.prepare(normalise.seal_paths(agent.config, agent.sensitive_paths))
+        """The declaration normalised; fields the dashboard owns are left out of it."""
+        owned = agent.dashboard_owned
+        sealed = strip_owned_config(
+            normalise.prepare(normalise.seal_paths(agent.config, agent.sensitive_paths)), owned)
         id_config, id_postprocess = refs.to_ids(sealed, agent.postprocess_agents, ids)
-        key_content = normalise.content(agent.kind, agent.name, agent.description, sealed,
-                                        agent.postprocess_agents)
-        id_content = normalise.content(agent.kind, agent.name, agent.description, id_config,
-                                       id_postprocess)
+        key_content = strip_owned(normalise.content(
+            agent.kind, agent.name, agent.description, sealed, agent.postprocess_agents), owned)
+        id_content = strip_owned(normalise.content(
+            agent.kind, agent.name, agent.description, id_config, id_postprocess), owned)
         return cls(agent, sealed, id_config, key_content, id_content, content_hash(key_content))
 
     def remote_content(self, revision: RemoteRevision | None) -> dict[str, Any] | None:
-        """A remote revision in id space, projected onto what this agent declares, with
-        secrets sealed where the declaration marks them or where the revision's marker says
-        it held them."""
+        """A remote revision in id space, projected onto what this agent declares (the
+        fields the dashboard owns left out), with secrets sealed where the declaration marks
+        them or where the revision's marker says it held them."""
         if revision is None:
             return None
         remote = normalise.seal_recorded(normalise.prepare(revision.config),
                                          recorded_secrets(revision), self.id_config)
         config = normalise.project(remote, self.id_config)
-        return normalise.content(self.agent.kind, self._name(revision),
-                                 self._description(revision), config,
-                                 revision.postprocess_agents)
+        return strip_owned(normalise.content(self.agent.kind, self._name(revision),
+                                             self._description(revision), config,
+                                             revision.postprocess_agents),
+                           self.agent.dashboard_owned)
 
     def remote_hashes(self, revision: RemoteRevision,
                       key_by_id: Mapping[str, str]) -> tuple[str, ...]:
@@ -72,12 +77,13 @@ class DesiredView:
         own (for markers that do not record them)."""
         config, postprocess = refs.to_keys(normalise.prepare(revision.config),
                                            revision.postprocess_agents, key_by_id)
+        owned = self.agent.dashboard_owned
         recorded = normalise.seal_recorded(config, recorded_secrets(revision))
-        shapes = ((recorded, normalise.prepare(self.agent.config)),
-                  (config, self.sealed_config))
-        return tuple(content_hash(normalise.content(
+        plain = strip_owned_config(normalise.prepare(self.agent.config), owned)
+        shapes = ((recorded, plain), (config, self.sealed_config))
+        return tuple(content_hash(strip_owned(normalise.content(
             self.agent.kind, self._name(revision), self._description(revision),
-            normalise.project(remote, shape), postprocess)) for remote, shape in shapes)
+            normalise.project(remote, shape), postprocess), owned)) for remote, shape in shapes)
 
     def _name(self, revision: RemoteRevision) -> str:
         """The remote name, as declared when the platform stored it normalised."""

@@ -113,6 +113,9 @@ class ResourcePlan(_Frozen):
     desired_hash: str | None = None
     desired: DesiredBody | None = None
     sensitive_paths: tuple[str, ...] = ()
+    # Plan paths of fields the dashboard owns: left out of changes and drift, and written
+    # with the platform's released value (the declared one only on create).
+    dashboard_owned: tuple[str, ...] = ()
     changes: tuple[FieldChange, ...] = ()
     prompt_diff: str | None = None
     drift: bool = False

@@ -27,6 +27,7 @@ from operator_iac.plan.hashing import revision_fingerprint
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import FieldChange, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import merge_for_write
+from operator_iac.plan.owned import keep_owned
 from operator_iac.plan.refs import resolve_for_write
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
@@ -98,7 +99,8 @@ def write_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, st
     }
     if agent.kind == "conversational_agent":
         body["postprocess_agents"] = list(postprocess)
-    return body
+    # Fields the dashboard owns keep the value of the revision written over.
+    return keep_owned(body, base, agent.dashboard_owned)
 
 
 def persisted_mismatches(agent: DesiredAgent, ids: Mapping[str, str],

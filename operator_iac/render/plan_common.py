@@ -150,6 +150,16 @@ def resource_warnings(resource: ResourcePlan) -> list[PlanWarning]:
     return found
 
 
+def owned_line(plan: Plan) -> str | None:
+    """The fields the dashboard owns, per agent, or None when it owns none."""
+    owned = [f"{r.key} ({', '.join(r.dashboard_owned)})" for r in plan.resources
+             if r.dashboard_owned]
+    if not owned:
+        return None
+    return ("Owned by the dashboard (written as the platform holds them, never drift): "
+            f"{'; '.join(owned)}.")
+
+
 def draft_heading(review: ForeignDraft) -> str:
     """One line introducing a foreign draft's changes."""
     updated = f", last updated {review.updated_at}" if review.updated_at else ""

@@ -23,6 +23,7 @@ from operator_iac.render.plan_common import (
     draft_heading,
     foreign_drafts_line,
     format_value,
+    owned_line,
     resource_warnings,
     smoke_text,
     summary_line,
@@ -168,6 +169,9 @@ def _notes(plan: Plan) -> list[str]:
         keys = ", ".join(f"`{k}`" for k in plan.included_dependencies)
         notes.append(f"Included because selected agents refer to them and they do not exist "
                      f"yet: {keys}.")
+    owned = owned_line(plan)
+    if owned:
+        notes.append(_cell(owned))
     if plan.unpruned:
         names = ", ".join(f"`{u.key}` ({u.agent_id})" for u in plan.unpruned)
         notes.append(f"Owned by this project but no longer declared (run with `--prune` to "

@@ -15,6 +15,7 @@ from operator_iac.render.plan_common import (
     draft_rows,
     foreign_drafts_line,
     heading_detail,
+    owned_line,
     resource_warnings,
     smoke_text,
     summary_line,
@@ -112,6 +113,9 @@ def _footer_lines(plan: Plan, paint: _Painter) -> list[str]:
     if plan.included_dependencies:
         lines += ["", "Included because selected agents refer to them and they do not exist "
                       f"yet: {', '.join(plan.included_dependencies)}"]
+    owned = owned_line(plan)
+    if owned:
+        lines += ["", owned]
     if plan.unpruned:
         names = ", ".join(f"{u.key} ({u.agent_id})" for u in plan.unpruned)
         lines += ["", f"Owned by this project but no longer declared (run with --prune to "

@@ -21,6 +21,7 @@ from operator_iac.spec.assertions import (
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.models import ConversationalAgentSpec, ProceduralAgentSpec
+from operator_iac.spec.owned import path_problem
 from operator_iac.spec.prompts import PROMPT_PATH, PROMPT_TEXT
 from operator_iac.spec.schema_dialect import as_json_schema
 from operator_iac.spec.templates import (
@@ -40,7 +41,7 @@ Check = Callable[[AgentFile], Iterable[Diagnostic]]
 
 def check_agent(agent: AgentFile) -> list[Diagnostic]:
     checks: list[Check] = [_duplicate_names, _substitution_syntax, _prompt_variables,
-                           _extra_conflicts]
+                           _extra_conflicts, _owned_paths]
     if isinstance(agent.spec, ConversationalAgentSpec):
         checks += [_smoke_structure, _smoke_variables]
     else:
@@ -145,6 +146,15 @@ def _extra_conflicts(agent: AgentFile) -> Iterator[Diagnostic]:
             ("config", "extra", *path),
             f"config.extra sets {'.'.join(map(str, path))}, which config already declares; "
             "declare it in one place", at_key=True)
+
+
+def _owned_paths(agent: AgentFile) -> Iterator[Diagnostic]:
+    """``dashboard_owned`` names fields agent files have (``spec.owned``)."""
+    extra = list((agent.spec.config.extra or {}).keys())
+    for index, path in enumerate(agent.spec.dashboard_owned):
+        problem = path_problem(path, agent.spec.kind, extra)
+        if problem:
+            yield agent.document.diagnostic(("dashboard_owned", index), problem)
 
 
 def _overlaps(declared: dict[str, Any], extra: dict[str, Any],

@@ -37,6 +37,9 @@ class DesiredAgent:
     # Dotted paths into ``config`` (e.g. "runtime.prompt.text") whose values came from
     # ${env:...}: secrets, never printed nor written into a plan file.
     sensitive_paths: frozenset[str] = frozenset()
+    # Plan paths of the fields the dashboard owns (the agent's dashboard_owned and the
+    # environment's): compared and written as the platform holds them (plan.owned).
+    dashboard_owned: tuple[str, ...] = ()
     # The agent's smoke tests (operator_iac.spec.models.SmokeTest); not sent to the platform.
     smoke: tuple[Any, ...] = field(default=(), compare=False)
     # When apply runs the smoke tests ("draft", "released"), and whether a failure after

@@ -19,6 +19,7 @@ from operator_iac.spec.checks import substitutions_of
 from operator_iac.spec.diagnostics import validate_data
 from operator_iac.spec.loader import DataPath, YamlDocument
 from operator_iac.spec.merge import deep_merge, origin_in
+from operator_iac.spec.owned import path_problem
 from operator_iac.spec.project_file import ProjectFile
 from operator_iac.spec.prompts import PROMPT_PATH, read_prompt
 
@@ -30,6 +31,7 @@ def check_environments(agents: Agents, project: ProjectFile,
     found = list(_promotions(project, doc))
     for env_name in project.environments:
         found += _overrides(env_name, agents, project, doc)
+        found += _owned(env_name, agents, project, doc)
     found += _missing_vars(agents, project, doc)
     return found + list(_quarantine(agents, project, doc))
 
@@ -80,6 +82,24 @@ def _overrides(env_name: str, agents: Agents, project: ProjectFile,
                                  at_key=True)
         else:
             yield from _merged_problems(agent, override, where, doc)
+
+
+def _owned(env_name: str, agents: Agents, project: ProjectFile,
+           doc: YamlDocument) -> Iterator[Diagnostic]:
+    """An environment's ``dashboard_owned`` names declared agents and fields they have."""
+    for key, paths in project.environments[env_name].dashboard_owned.items():
+        where = ("environments", env_name, "dashboard_owned", key)
+        agent = agents.get(key)
+        if agent is None:
+            yield doc.diagnostic(where, f"dashboard_owned names {key!r}, which is not a "
+                                        f"declared agent{did_you_mean(key, agents)}",
+                                 at_key=True)
+            continue
+        extra = list((agent.spec.config.extra or {}).keys())
+        for index, path in enumerate(paths):
+            problem = path_problem(path, agent.spec.kind, extra)
+            if problem:
+                yield doc.diagnostic((*where, index), problem)
 
 
 def _merged_problems(agent: AgentFile, override: dict[str, Any], where: DataPath,

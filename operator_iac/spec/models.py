@@ -233,6 +233,11 @@ class ConversationalAgentSpec(StrictModel):
     """One line about the agent, shown in the dashboard."""
     config: ConversationalConfig
     """The agent's configuration, as the platform's `config`."""
+    dashboard_owned: list[NonEmptyStr] = Field(
+        default_factory=list, examples=[["config.runtime.prompt.text"],
+                                        ["description", "config.tool.tools[name=book]"]])
+    """Fields the dashboard owns, as the plan names them: apply keeps the platform's released
+    value there, they are never drift, and the plan lists them as owned."""
     postprocess_agents: list[AgentKey] = Field(default_factory=list)
     """Keys of procedural agents to run after each conversation ends."""
     smoke: list[SmokeTest] = Field(default_factory=list)
@@ -260,6 +265,11 @@ class ProceduralAgentSpec(StrictModel):
     """One line about the agent, shown in the dashboard."""
     config: ProceduralConfig
     """The agent's configuration, as the platform's `config`."""
+    dashboard_owned: list[NonEmptyStr] = Field(
+        default_factory=list, examples=[["config.runtime.prompt.text"],
+                                        ["description", "config.tool.tools[name=book]"]])
+    """Fields the dashboard owns, as the plan names them: apply keeps the platform's released
+    value there, they are never drift, and the plan lists them as owned."""
     extends: NonEmptyStr | None = None
     """Path of a base file (abstract: true), relative to this file, merged under this one."""
     abstract: bool | None = None

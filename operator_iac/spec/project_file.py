@@ -44,6 +44,10 @@ class Environment(StrictModel):
     # agent key -> partial agent file (name, description, config, ...), deep-merged.
     overrides: dict[AgentKey, dict[str, Any]] = Field(default_factory=dict)
     """Per agent key, a partial agent file deep-merged into the declaration here."""
+    dashboard_owned: dict[AgentKey, list[NonEmptyStr]] = Field(
+        default_factory=dict, examples=[{"support-triage": ["config.runtime.prompt.text"]}])
+    """Per agent key, more fields the dashboard owns here (as the agent's own
+    dashboard_owned): apply keeps the platform's released value, never drift."""
     protect: bool = False
     """Deletions need --allow-delete."""
     promote_from: str | None = Field(default=None, examples=["staging"])

@@ -72,9 +72,16 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
         description=str(description), config=config,
         postprocess_agents=tuple(talks.postprocess_agents) if talks else (),
         sensitive_paths=frozenset(values.sensitive),
+        dashboard_owned=owned_paths(spec, env, agent.key),
         smoke=quarantined(project.spec, agent.key, talks.smoke) if talks else (),
         smoke_on=policy.on, smoke_rollback=policy.rollback,
     ), []
+
+
+def owned_paths(spec: AgentModel, env: Environment | None, key: str) -> tuple[str, ...]:
+    """The fields the dashboard owns for this agent here: its own and the environment's."""
+    extra = env.dashboard_owned.get(key, []) if env is not None else []
+    return tuple(sorted({*spec.dashboard_owned, *extra}))
 
 
 def quarantined(project: ProjectFile, key: str,

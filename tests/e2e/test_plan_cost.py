@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from operator_iac.settings import CACHE_DIR_VARIABLE
+from operator_iac.settings import CACHE_DIR_VARIABLE, NO_CACHE_VARIABLE
 
 from .conftest import KEYS, Platform, ProjectCopy
 
@@ -47,7 +47,7 @@ def crowded(applied: ProjectCopy, platform: Platform) -> ProjectCopy:
 
 
 def test_an_unchanged_plan_reads_only_the_projects_agents_then_hits_the_cache(
-        crowded: ProjectCopy) -> None:
+        crowded: ProjectCopy, monkeypatch: pytest.MonkeyPatch) -> None:
     cold = crowded.plan("--detailed-exitcode")
     assert cold.exit_code == 0, cold.stdout + cold.stderr
     first = reads(crowded)
@@ -60,6 +60,9 @@ def test_an_unchanged_plan_reads_only_the_projects_agents_then_hits_the_cache(
     assert (second["versions"], second["revisions"]) == (len(KEYS), 0)
     assert crowded.plan("--no-cache").stdout == cold.stdout
     assert reads(crowded)["revisions"] == len(KEYS)
+    monkeypatch.setenv(NO_CACHE_VARIABLE, "1")
+    assert crowded.plan().stdout == cold.stdout
+    assert reads(crowded)["revisions"] == len(KEYS)
 
 
 def test_a_create_reads_the_other_agents_versions_but_not_their_contents(
@@ -69,6 +72,8 @@ def test_a_create_reads_the_other_agents_versions_but_not_their_contents(
         summary.replace("name: Call summary", "name: Visit summary"))
     planned = crowded.plan()
     assert planned.stdout.startswith("Plan: 1 to create, 0 to update"), planned.stdout
+    assert f"Reading the other {OTHERS} agents too: no agent carries the marker of " \
+           "visit-summary yet" in planned.stderr
     counted = reads(crowded)
     assert counted["versions"] == len(KEYS) + OTHERS
     assert counted["revisions"] <= len(KEYS)
