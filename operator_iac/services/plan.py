@@ -6,8 +6,6 @@ The CLI and the Python API call these same functions, so both behave the same.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import OperationError, PlanFileError, StalePlanError, UsageError
 from operator_iac.services.feedback import QUIET, Feedback
+from operator_iac.services.provenance import current_commit
 from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
@@ -24,9 +23,6 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.state.snapshot import Snapshot
 
-# CI systems name the commit being built; a plain checkout asks git.
-COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
-COMMIT_LENGTH = 12
 # A plan holds every selected agent's content and prompt diff: a few MiB at most in practice.
 MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 
@@ -44,19 +40,11 @@ class PlannedRun:
     smoke: bool = True  # False: made with --no-smoke (``without_smoke``)
 
 
-def current_commit(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
-    """The commit the declarations come from, short; None outside git and CI."""
-    environ = os.environ if environ is None else environ
-    for name in COMMIT_VARIABLES:
-        if environ.get(name):
-            return environ[name][:COMMIT_LENGTH]
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = done.stdout.strip()
-    return sha[:COMMIT_LENGTH] if done.returncode == 0 and sha else None
+def project_commit(target: Target, environ: Mapping[str, str] | None = None) -> str | None:
+    """The commit the target's declarations come from, ``+dirty`` when the agents directory
+    or the project file has uncommitted changes (``services.provenance``)."""
+    project = target.project
+    return current_commit(project.root, environ, paths=(project.agents_dir, project.file))
 
 
 def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | None = None,
@@ -68,7 +56,7 @@ def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | 
     """
     desired = target.desired(environ)
     plan = _build(target, client, desired, options=options, parallelism=parallelism,
-                  commit=current_commit(target.project.root, environ), feedback=feedback)
+                  commit=project_commit(target, environ), feedback=feedback)
     return PlannedRun(plan if smoke else without_smoke(plan), desired, target, smoke=smoke)
 
 
