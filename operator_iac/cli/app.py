@@ -75,9 +75,11 @@ class App:
         from operator_iac.api.client import OperatorClient
         from operator_iac.api.credentials import api_key_from_environ
         from operator_iac.spec.project_file import DEFAULT_API_URL
+        from operator_iac.spec.secrets import SECRETS
 
-        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL,
-                                api_key_from_environ(None, os.environ))
+        key = api_key_from_environ(None, os.environ)
+        SECRETS.add(key.get_secret_value())
+        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL, key)
         self.closers.append(client.close)
         return client
 

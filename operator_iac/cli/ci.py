@@ -39,8 +39,10 @@ def append_step_summary(markdown: str) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
+    from operator_iac.spec.secrets import SECRETS
+
     with open(path, "a", encoding="utf-8") as summary:
-        summary.write(markdown if markdown.endswith("\n") else markdown + "\n")
+        summary.write(SECRETS.mask(markdown if markdown.endswith("\n") else markdown + "\n"))
 
 
 def _escape(message: str) -> str:

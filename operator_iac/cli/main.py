@@ -101,7 +101,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: list[str]) -> int:
-    """The error boundary: everything the user can cause ends as a message and an exit code."""
+    """The error boundary: everything the user can cause ends as a message and an exit code,
+    and no secret of the run reaches either stream."""
+    from operator_iac.cli.output import masked_streams
+
+    with masked_streams():
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
     try:
         rv: Any = cli.main(args=args, prog_name="operator-iac", standalone_mode=False)
     except click.exceptions.Exit as exc:

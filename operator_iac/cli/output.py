@@ -1,4 +1,6 @@
-"""Output helpers: results go to stdout, progress and messages to stderr (never mixed).
+"""Output helpers: results go to stdout, progress and messages to stderr (never mixed), and
+every secret of the run is masked by value on both streams and in every file written
+(``operator_iac.spec.secrets``).
 
 ``--quiet`` silences ``info`` (progress and messages for the person watching) and nothing else:
 results, warnings, errors and the details of a failure (``problem``) always show.
@@ -6,13 +8,86 @@ results, warnings, errors and the details of a failure (``problem``) always show
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from operator_iac.errors import UsageError
+from operator_iac.spec.secrets import SECRETS
+
+
+class _MaskingStream(io.TextIOBase):
+    """A text stream that masks the run's secrets in whatever passes through it."""
+
+    def __init__(self, inner: object) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(SECRETS.mask(text))  # type: ignore[attr-defined]
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()  # type: ignore[attr-defined]
+
+    def isatty(self) -> bool:
+        return on_terminal(self._inner)
+
+    def fileno(self) -> int:
+        return int(self._inner.fileno())  # type: ignore[attr-defined]
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._inner, "encoding", None) or "utf-8"
+
+    @property
+    def buffer(self) -> _MaskingBytes:
+        """The binary side (click writes bytes there), masked the same way."""
+        inner = getattr(self._inner, "buffer", None)
+        if inner is None:
+            raise AttributeError("buffer")
+        return _MaskingBytes(inner, self.encoding)
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._inner, "errors", None)
+
+
+class _MaskingBytes(io.RawIOBase):
+    """The binary stream under a ``_MaskingStream``: bytes are masked as text."""
+
+    def __init__(self, inner: object, encoding: str) -> None:
+        super().__init__()
+        self._inner, self._encoding = inner, encoding
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        text = bytes(data).decode(self._encoding, errors="surrogateescape")
+        self._inner.write(SECRETS.mask(text).encode(self._encoding,  # type: ignore[attr-defined]
+                                                    errors="surrogateescape"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._inner.flush()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def masked_streams() -> Iterator[None]:
+    """For one command: a fresh set of secrets, masked on stdout and stderr."""
+    with SECRETS.scope():
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _MaskingStream(saved[0]), _MaskingStream(saved[1])
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
 
 
 def on_terminal(stream: object) -> bool:
@@ -53,7 +128,7 @@ def write_file(path: Path, text: str, what: str) -> None:
     """Write a file the user named (``--out``); a path that cannot be written is a usage error,
     not an internal one."""
     try:
-        path.write_text(text, encoding="utf-8")
+        path.write_text(SECRETS.mask(text), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from exc
 

@@ -251,7 +251,8 @@ def _prompt_diff(action: Action, key: str, old: str | None, new: str | None,
 def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:
     agent = view.agent
     marker = Marker(ctx.project, agent.key, view.content_hash, ctx.commit,
-                    written=view.written.encode(view.content_hash))
+                    written=view.written.encode(view.content_hash),
+                    secrets=tuple(sorted(agent.sensitive_paths)) or None)
     return DesiredBody(name=agent.name, description=with_marker(agent.description, marker),
                        config=mask_sealed(view.sealed_config),
                        postprocess_agents=tuple(agent.postprocess_agents))

@@ -14,7 +14,7 @@ from typing import Any
 
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
-from operator_iac.plan.marker import Marker, parse_own_marker, strip_marker
+from operator_iac.plan.marker import Marker, parse_marker, parse_own_marker, strip_marker
 from operator_iac.plan.owned import strip_owned, strip_owned_config
 from operator_iac.plan.written import WrittenRecord, holds_written, written_record
 from operator_iac.spec.desired import DesiredAgent
@@ -58,23 +58,32 @@ class DesiredView:
 
     def remote_content(self, revision: RemoteRevision | None) -> dict[str, Any] | None:
         """A remote revision in id space, projected onto what this agent declares (the
-        fields the dashboard owns left out)."""
+        fields the dashboard owns left out), with secrets sealed where the declaration marks
+        them or where the revision's marker says it held them."""
         if revision is None:
             return None
-        config = normalise.project(normalise.prepare(revision.config), self.id_config)
+        remote = normalise.seal_recorded(normalise.prepare(revision.config),
+                                         recorded_secrets(revision), self.id_config)
+        config = normalise.project(remote, self.id_config)
         return strip_owned(normalise.content(self.agent.kind, self._name(revision),
                                              self._description(revision), config,
                                              revision.postprocess_agents),
                            self.agent.dashboard_owned)
 
-    def remote_hash(self, revision: RemoteRevision, key_by_id: Mapping[str, str]) -> str:
-        """The content hash ``revision`` would have had, had this tool written it."""
+    def remote_hashes(self, revision: RemoteRevision,
+                      key_by_id: Mapping[str, str]) -> tuple[str, ...]:
+        """The content hash ``revision`` would have had, had this tool written it: with the
+        secrets its marker records (what it was written with), and with the declaration's
+        own (for markers that do not record them)."""
         config, postprocess = refs.to_keys(normalise.prepare(revision.config),
                                            revision.postprocess_agents, key_by_id)
-        projected = normalise.project(config, self.sealed_config)
-        return content_hash(strip_owned(normalise.content(
-            self.agent.kind, self._name(revision), self._description(revision), projected,
-            postprocess), self.agent.dashboard_owned))
+        owned = self.agent.dashboard_owned
+        recorded = normalise.seal_recorded(config, recorded_secrets(revision))
+        plain = strip_owned_config(normalise.prepare(self.agent.config), owned)
+        shapes = ((recorded, plain), (config, self.sealed_config))
+        return tuple(content_hash(strip_owned(normalise.content(
+            self.agent.kind, self._name(revision), self._description(revision),
+            normalise.project(remote, shape), postprocess), owned)) for remote, shape in shapes)
 
     def _name(self, revision: RemoteRevision) -> str:
         """The remote name, as declared when the platform stored it normalised."""
@@ -116,7 +125,8 @@ def self_consistent(revision: RemoteRevision, view: DesiredView, project: str,
     unchanged = holds_own_writing(revision, marker, view.agent.kind, key_by_id)
     if unchanged is not None:
         return unchanged
-    return hash_matches(marker.content_hash, view.remote_hash(revision, key_by_id))
+    return any(hash_matches(marker.content_hash, computed)
+               for computed in view.remote_hashes(revision, key_by_id))
 
 
 def holds_own_writing(revision: RemoteRevision, marker: Marker, kind: str,
@@ -125,3 +135,9 @@ def holds_own_writing(revision: RemoteRevision, marker: Marker, kind: str,
     records nothing about it (written by an older version)."""
     record = WrittenRecord.decode(marker.written, marker.content_hash)
     return None if record is None else holds_written(revision, kind, record, key_by_id)
+
+
+def recorded_secrets(revision: RemoteRevision) -> tuple[str, ...]:
+    """The config paths the revision's marker (of any project) records as secret."""
+    marker = parse_marker(revision.description)
+    return marker.secrets or () if marker is not None else ()

@@ -12,9 +12,15 @@ the line's shape (the whole line must match) but tolerant about where the line i
 edit that appends text after it still leaves the agent owned, and the content hash then
 reveals the edit.
 
+``+dirty`` after the commit says the declarations had changes not committed yet
+(``commit=9a1b2c3+dirty``), so one commit never names two contents.
+
 After the commit come optional ``name=value`` fields. ``written`` records what was written
 (``operator_iac.plan.written``: the declared field paths and a hash of their values), so that
-drift is judged on what operator-iac wrote rather than on what is declared today. Fields this
+drift is judged on what operator-iac wrote rather than on what is declared today.
+``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
+came from ``${env:...}`` (paths only, percent-encoded, never values): views of the revision
+mask the platform's values there even after the declaration stops marking them. Fields this
 version does not know are ignored rather than stopping the line from parsing, so a marker
 written by a newer version still names its owner.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 from operator_iac.errors import InvalidInputError
 
@@ -30,15 +37,16 @@ from operator_iac.errors import InvalidInputError
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _SLUG_RE = re.compile(rf"^{_SLUG}$")
 _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
-_COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}$")
+_COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}(\+dirty)?$")
 _FIELD = r"[a-z][a-z_]*=[^\s\]=]+"
 _FIELD_RE = re.compile(rf"^{_FIELD}$")
 _MARKER_RE = re.compile(
     rf"^\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
-    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}|-)"
+    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
     rf"(?P<fields>(?: {_FIELD})*)\]$"
 )
 NO_COMMIT = "-"
+DIRTY = "+dirty"
 
 
 @dataclass(frozen=True)
@@ -51,17 +59,24 @@ class Marker:
     commit: str | None = None
     # What was written (``operator_iac.plan.written.WrittenRecord`` as text), when recorded.
     written: str | None = None
+    # Config paths that held secrets when the revision was written (None: none recorded).
+    secrets: tuple[str, ...] | None = None
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
-                             written=self.written)
+                             written=self.written, secrets=self.secrets)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         return self.project == project and (key is None or self.key == key)
 
+    @property
+    def dirty(self) -> bool:
+        """Written from a working tree with uncommitted changes to the declarations."""
+        return bool(self.commit and self.commit.endswith(DIRTY))
+
 
 def format_marker(project: str, key: str, content_hash: str, commit: str | None, *,
-                  written: str | None = None) -> str:
+                  written: str | None = None, secrets: tuple[str, ...] | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -73,6 +88,8 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
     if written is not None:
         _require(_FIELD_RE, f"written={written}", "record of what was written")
         fields = f" written={written}"
+    if secrets:
+        fields += f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}"
     return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
             f"{fields}]")
 
@@ -92,9 +109,12 @@ def parse_marker(description: str | None) -> Marker | None:
         if match:
             commit = match["commit"]
             fields = dict(item.split("=", 1) for item in match["fields"].split())
+            paths = fields.get("secrets")
             return Marker(match["project"], match["key"], match["hash"],
                           None if commit == NO_COMMIT else commit,
-                          written=fields.get("written"))
+                          written=fields.get("written"),
+                          secrets=tuple(unquote(p) for p in paths.split(",")) if paths
+                          else None)
     return None
 
 

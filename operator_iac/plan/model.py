@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -236,6 +237,22 @@ class Plan(_Frozen):
             groups.append(tuple(r for r in self.resources
                                 if r.action == "delete" and r.kind == kind))
         return tuple(group for group in groups if group)
+
+    def masked(self, mask: Callable[[Any], Any]) -> Plan:
+        """The plan with ``mask`` (secret values to ``(sensitive)``) applied to everything it
+        shows of the platform and the declarations: field changes, prompt diffs, the desired
+        config. Ids, hashes and markers, which apply relies on, are left as they are."""
+        def one(resource: ResourcePlan) -> ResourcePlan:
+            desired = resource.desired
+            if desired is not None:
+                desired = desired.model_copy(update={"config": mask(desired.config)})
+            changes = tuple(FieldChange(path=mask(c.path), kind=c.kind, before=mask(c.before),
+                                        after=mask(c.after)) for c in resource.changes)
+            return resource.model_copy(update={
+                "changes": changes, "desired": desired,
+                "prompt_diff": mask(resource.prompt_diff)})
+
+        return self.model_copy(update={"resources": tuple(one(r) for r in self.resources)})
 
     def ordered_resources(self) -> tuple[ResourcePlan, ...]:
         """Every resource with work, in an order that is safe to apply one by one."""

@@ -8,6 +8,9 @@ The rules, in the order they apply:
   holding a digest of the value. The remote value at the same place is sealed the same way, so
   equal secrets compare equal, a rotated secret shows as a change, and the value itself never
   leaves this module. Anything shown to a person or written to a file says ``(sensitive)``.
+  A remote revision is also sealed at the paths its marker records as secret when it was
+  written (``seal_recorded``), so its old value stays hidden once the declaration stops
+  marking the field.
 - **Projection**: the remote config is projected onto the desired config's shape. Fields the
   declaration does not mention (server defaults, fields newer than this tool) are left out of
   the comparison, so they are never reported as deletions; ``merge_for_write`` keeps them when
@@ -88,6 +91,32 @@ def seal_paths(config: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any
     for dotted in paths:
         _seal_at(sealed, dotted.split("."))
     return sealed
+
+
+def seal_recorded(config: Mapping[str, Any], paths: Iterable[str],
+                  declared: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A remote revision's config with the values at ``paths`` sealed: the paths its marker
+    says held secrets when it was written, whatever the declaration says today. A value
+    equal to the plain ``declared`` one at the same place stays (showing it reveals nothing
+    the declaration does not)."""
+    sealed = copy.deepcopy(dict(config))
+    for dotted in paths:
+        parts = dotted.split(".")
+        if declared is not None:
+            wanted = _value_at(declared, parts)
+            if wanted is not None and not is_sealed(wanted) and wanted == _value_at(sealed,
+                                                                                     parts):
+                continue
+        _seal_at(sealed, parts)
+    return sealed
+
+
+def _value_at(node: Any, parts: list[str]) -> Any:
+    for part in parts:
+        node = _child(node, part)
+        if node is None:
+            return None
+    return node
 
 
 def _seal_at(node: Any, parts: list[str]) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from operator_iac.errors import PromotionRefusedError
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import hash_matches
-from operator_iac.plan.marker import Marker
+from operator_iac.plan.marker import DIRTY, Marker
 
 if TYPE_CHECKING:
     from operator_iac.plan.model import ResourcePlan
@@ -47,6 +47,7 @@ class AgentCheck:
     reasons: tuple[str, ...] = ()
     source_hash: str | None = None  # the content hash in the released revision's marker
     smoke: SmokeRecord | None = None
+    source_commit: str | None = None  # the commit in that marker (``+dirty``: uncommitted)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +75,17 @@ class PromotionCheck:
             smoke = ", smoke tests passed" if agent.smoke is not None and agent.ok else ""
             lines.append(f"  {agent.key}: {verdict} ({self.source}: {where}{smoke})")
         return lines
+
+    def warnings(self, commit: str | None) -> list[str]:
+        """Provenance to be careful about: agents the source released from uncommitted
+        changes, and a promotion made from them (``commit`` of the destination plan)."""
+        found = [f"{a.key}: {self.source} released it from uncommitted changes (commit "
+                 f"{a.source_commit}): no commit holds exactly what is promoted"
+                 for a in self.agents if a.source_commit and a.source_commit.endswith(DIRTY)]
+        if commit and commit.endswith(DIRTY):
+            found.append(f"the declarations have uncommitted changes (commit {commit}); "
+                         f"{self.destination}'s markers will say so")
+        return found
 
     def raise_if_refused(self) -> None:
         refused = self.refused

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import UsageError
 from operator_iac.plan import normalise, refs
-from operator_iac.plan.compare import own_marker
+from operator_iac.plan.compare import own_marker, recorded_secrets
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.history import LoadedAgent
 from operator_iac.plan.marker import Marker
@@ -107,9 +107,12 @@ def _released(agent: RemoteAgent) -> RemoteVersion | None:
 def plan_rollback(loaded: LoadedAgent, target: RemoteRevision, declared: DesiredAgent | None,
                   *, project: str) -> RollbackPlan:
     """Pure: the change from the released revision to ``target``. Values at the paths the
-    declaration fills from ``${env:...}`` are compared sealed and shown as ``(sensitive)``."""
+    declaration fills from ``${env:...}``, and at those either revision's marker records as
+    secret, are compared sealed and shown as ``(sensitive)``."""
     agent = loaded.agent
-    secret_paths = declared.sensitive_paths if declared is not None else frozenset()
+    secret_paths = frozenset(declared.sensitive_paths if declared is not None else ()) | {
+        path for revision in (agent.released, target) if revision is not None
+        for path in recorded_secrets(revision)}
     keys = {agent_id: key for key, agent_id in loaded.ids.items()}
     before = _content(agent.kind, agent.released, keys, secret_paths)
     after = _content(agent.kind, target, keys, secret_paths)

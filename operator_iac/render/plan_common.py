@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
+from operator_iac.plan.marker import DIRTY
 from operator_iac.plan.model import (
     PROMPT_TEXT_PATH,
     Action,
@@ -65,6 +66,13 @@ DRAFT_FATES: dict[DraftFate, str] = {
 }
 DRIFT_HINT = ("run `operator-iac pull {key}` to take the platform's content into the files, "
               "or apply to overwrite it")
+
+
+def commit_text(commit: str) -> str:
+    """A commit as plans show it: short, and saying so when it has uncommitted changes."""
+    dirty = commit.endswith(DIRTY)
+    short = commit.removesuffix(DIRTY)[:12]
+    return f"{short}{DIRTY} (uncommitted changes)" if dirty else short
 
 
 def summary_line(summary: Summary) -> str:

@@ -19,6 +19,7 @@ from operator_iac.render.plan_common import (
     KIND_LABELS,
     RISK_TEXT,
     PlanWarning,
+    commit_text,
     diff_line_counts,
     draft_heading,
     foreign_drafts_line,
@@ -122,7 +123,7 @@ def _document(plan: Plan, resources: tuple[ResourcePlan, ...], allowance: Allowa
 def _header(plan: Plan) -> str:
     env = f" → `{plan.environment}`" if plan.environment else ""
     protected = " (protected)" if plan.protected else ""
-    commit = f" at `{plan.commit[:12]}`" if plan.commit else ""
+    commit = f" at `{commit_text(plan.commit)}`" if plan.commit else ""
     templates = "".join(f"\n\n{line}" for line in template_lines(plan.resources))
     drafts = foreign_drafts_line(plan)
     note = f"\n\n{_WARNING_ICONS['foreign_draft']} {_cell(drafts)}" if drafts else ""

@@ -11,6 +11,7 @@ from operator_iac.render.plan_common import (
     ACTION_PHRASES,
     ACTION_SYMBOLS,
     RISK_TEXT,
+    commit_text,
     draft_heading,
     draft_rows,
     foreign_drafts_line,
@@ -54,7 +55,7 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
 def _context_line(plan: Plan) -> str:
     env = plan.environment or "(no environment)"
     protected = " (protected)" if plan.protected else ""
-    commit = f", commit {plan.commit[:12]}" if plan.commit else ""
+    commit = f", commit {commit_text(plan.commit)}" if plan.commit else ""
     return f"Project {plan.project}, environment {env}{protected}, {plan.api_url}{commit}"
 
 

@@ -6,8 +6,6 @@ The CLI and the Python API call these same functions, so both behave the same.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import OperationError, PlanFileError, StalePlanError, UsageError
 from operator_iac.services.feedback import QUIET, Feedback
+from operator_iac.services.provenance import current_commit
+from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.state.snapshot import Snapshot
 
-# CI systems name the commit being built; a plain checkout asks git.
-COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_VCS_NUMBER", "GIT_COMMIT")
-COMMIT_LENGTH = 12
 # A plan holds every selected agent's content and prompt diff: a few MiB at most in practice.
 MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 
@@ -43,19 +40,11 @@ class PlannedRun:
     smoke: bool = True  # False: made with --no-smoke (``without_smoke``)
 
 
-def current_commit(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
-    """The commit the declarations come from, short; None outside git and CI."""
-    environ = os.environ if environ is None else environ
-    for name in COMMIT_VARIABLES:
-        if environ.get(name):
-            return environ[name][:COMMIT_LENGTH]
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = done.stdout.strip()
-    return sha[:COMMIT_LENGTH] if done.returncode == 0 and sha else None
+def project_commit(target: Target, environ: Mapping[str, str] | None = None) -> str | None:
+    """The commit the target's declarations come from, ``+dirty`` when the agents directory
+    or the project file has uncommitted changes (``services.provenance``)."""
+    project = target.project
+    return current_commit(project.root, environ, paths=(project.agents_dir, project.file))
 
 
 def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | None = None,
@@ -67,7 +56,7 @@ def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | 
     """
     desired = target.desired(environ)
     plan = _build(target, client, desired, options=options, parallelism=parallelism,
-                  commit=current_commit(target.project.root, environ), feedback=feedback)
+                  commit=project_commit(target, environ), feedback=feedback)
     return PlannedRun(plan if smoke else without_smoke(plan), desired, target, smoke=smoke)
 
 
@@ -78,9 +67,12 @@ def _build(target: Target, client: OperatorClient, desired: Mapping[str, Desired
 
     snapshot = read_platform(target, client, desired, parallelism=parallelism,
                              feedback=feedback, everything=bool(options and options.prune))
-    return build_plan(desired, snapshot, project=target.project.name,
+    plan = build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name, options=options, commit=commit,
                       protect=target.protected)
+    # The platform holds secrets in clear: any left in what the plan shows (an old value at
+    # a path no longer marked, a value moved elsewhere) is masked by value.
+    return plan.masked(SECRETS.mask_data)
 
 
 def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent],

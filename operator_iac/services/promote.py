@@ -111,7 +111,8 @@ def _check(source_plan: Plan, snapshot: Snapshot, key: str, source: str) -> Agen
     marker = own_marker(released, source_plan.project, key)
     reasons = agent_reasons(resource, remote, project=source_plan.project, source=source)
     return AgentCheck(key, released.version_id if released else None, reasons,
-                      marker.content_hash if marker else None)
+                      marker.content_hash if marker else None,
+                      source_commit=marker.commit if marker else None)
 
 
 def _with_smoke(check: AgentCheck, agent: DesiredAgent | None, client: OperatorClient,
@@ -222,6 +223,8 @@ def promote_environment(project: Project, request: PromoteRequest, *,
         return PromoteRun(promotion)
     feedback.info(f"Checked in {source}:")
     feedback.info("\n".join(promotion.check.lines()))
+    for warning in promotion.check.warnings(plan.commit):
+        feedback.warn(warning)
     promotion.check.raise_if_refused()
     if request.check_only:
         return PromoteRun(promotion)

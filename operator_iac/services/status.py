@@ -20,13 +20,13 @@ def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = 8
                  feedback: Feedback = QUIET) -> StatusReport:
     """Read the platform once and compare it with the declarations for ``target``."""
     from operator_iac.plan.builder import build_plan
-    from operator_iac.services.plan import current_commit, read_platform
+    from operator_iac.services.plan import project_commit, read_platform
 
     desired = target.desired(environ)
     snapshot = read_platform(target, client, desired, parallelism=parallelism,
                              feedback=feedback)
     plan = build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name,
-                      commit=current_commit(target.project.root, environ),
+                      commit=project_commit(target, environ),
                       protect=target.protected)
     return build_status(plan, snapshot)

@@ -22,6 +22,7 @@ from operator_iac.settings import (
     NO_CACHE_VARIABLE,
     cache_directory,
 )
+from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -114,6 +115,7 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
         env.api_key_env if env else None, environ)
     url = (api_url or environ.get(API_URL_VARIABLE)
            or (env.effective_api_url if env else DEFAULT_API_URL))
+    SECRETS.add(key.get_secret_value())
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
                   _cache_dir(cache, environ))
 

@@ -24,6 +24,7 @@ from operator_iac.spec.project import Project, smoke_policy
 from operator_iac.spec.project_file import Environment, ProjectFile
 from operator_iac.spec.prompt_text import PromptText
 from operator_iac.spec.prompts import read_prompt
+from operator_iac.spec.secrets import SECRETS
 from operator_iac.spec.templates import Substitution, substitute
 
 
@@ -156,6 +157,7 @@ class _Values:
                                 f"(needed by {sub.text} in agent {self.key!r})")
             return ""
         self.sensitive.add(".".join(str(p) for p in path[1:]))
+        SECRETS.add(value)  # masked by value in everything this run writes out
         return value
 
     def _var(self, sub: Substitution) -> Any:

@@ -23,7 +23,7 @@ import yaml
 from operator_iac.api.client import OperatorClient
 from operator_iac.api.models import Agent, AgentSummary, VersionEntry
 from operator_iac.plan.marker import Marker, parse_marker
-from operator_iac.services.plan import COMMIT_VARIABLES
+from operator_iac.services.provenance import COMMIT_VARIABLES
 
 if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer

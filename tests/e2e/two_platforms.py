@@ -21,7 +21,7 @@ from operator_iac.api.client import OperatorClient
 from operator_iac.api.models import Agent, VersionEntry
 from operator_iac.emulator.server import EmulatorServer
 from operator_iac.plan.marker import Marker, parse_marker
-from operator_iac.services.plan import COMMIT_VARIABLES
+from operator_iac.services.provenance import COMMIT_VARIABLES
 
 from .conftest import WRITE_METHODS, Cli, Result
 
