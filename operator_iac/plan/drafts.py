@@ -14,17 +14,25 @@ declared fields, since a write replaces the whole draft). Its ``fate`` says what
 - ``kept``: apply does not write the agent; the draft stays as it is;
 - ``deleted``: the agent is deleted (``--prune``), and its draft with it.
 
-Values at the places the declaration holds secrets are shown as ``(sensitive)``.
+Values at the places the declaration holds secrets, or where the revision's marker records
+one, are shown as ``(sensitive)``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from operator_iac.plan.compare import DesiredView
+from operator_iac.plan.compare import DesiredView, recorded_secrets
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.model import DraftFate, ForeignDraft
-from operator_iac.plan.normalise import content, is_sealed, merge_for_write, prepare, project
+from operator_iac.plan.normalise import (
+    content,
+    is_sealed,
+    merge_for_write,
+    prepare,
+    project,
+    seal_recorded,
+)
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 
@@ -60,16 +68,21 @@ def _full(kind: str, revision: RemoteRevision | None,
     """All of a revision's content, secrets sealed where the declaration holds them."""
     if revision is None:
         return None
-    config = sealed_like(prepare(revision.config), shape)
-    return content(kind, revision.name, revision.description, config,
+    return content(kind, revision.name, revision.description, _sealed(revision, shape),
                    revision.postprocess_agents)
+
+
+def _sealed(revision: RemoteRevision, shape: dict[str, Any]) -> dict[str, Any]:
+    recorded = seal_recorded(prepare(revision.config), recorded_secrets(revision), shape)
+    sealed: dict[str, Any] = sealed_like(recorded, shape)
+    return sealed
 
 
 def _written(kind: str, view: DesiredView, base: RemoteRevision,
              shape: dict[str, Any]) -> dict[str, Any]:
     """What the write leaves on the agent: the declaration merged over ``base``."""
     agent = view.agent
-    config = merge_for_write(sealed_like(prepare(base.config), shape), view.id_config)
+    config = merge_for_write(_sealed(base, shape), view.id_config)
     postprocess = view.id_content.get("postprocess_agents", ())
     return content(kind, agent.name, agent.description, config, postprocess)
 

@@ -97,7 +97,8 @@ def _input(target: Target, desired: Mapping[str, DesiredAgent], key: str,
         agent_text=read_text(agent.path), key_by_id=key_by_id,
         prompt_text=read_text(prompt_file) if prompt_file is not None else None,
         override=env.overrides.get(key) if env is not None else None,
-        env_name=target.env_name, secrets=_secret_values(desired.values()))
+        env_name=target.env_name,
+        secrets=_secret_values(desired.values()) | _recorded_values(revision))
 
 
 def _secret_values(agents: Iterable[DesiredAgent]) -> frozenset[str]:
@@ -109,6 +110,16 @@ def _secret_values(agents: Iterable[DesiredAgent]) -> frozenset[str]:
             if isinstance(value, str) and value:
                 found.add(value)
     return frozenset(found)
+
+
+def _recorded_values(revision: RemoteRevision) -> frozenset[str]:
+    """The platform's values at the paths the revision's marker records as secrets (what it
+    was written with): a secret still, even where the declaration no longer says so."""
+    from operator_iac.plan.compare import recorded_secrets
+
+    values = (_value_at(revision.config, path.split(".")) for path in
+              recorded_secrets(revision))
+    return frozenset(v for v in values if isinstance(v, str) and v)
 
 
 def _value_at(node: object, parts: list[str]) -> object:

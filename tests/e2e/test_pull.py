@@ -144,3 +144,23 @@ def test_pull_refuses_what_it_cannot_take_and_writes_nothing(
     assert no_draft.exit_code == 3 and "'call-summary'" in no_draft.stderr
     assert "has no draft" in no_draft.stderr
     assert applied.agent_file("support-triage").read_text(encoding="utf-8") == before
+
+
+def test_a_value_written_as_a_secret_stays_out_of_the_files_after_the_reference_went(
+        applied: ProjectCopy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADS_HOOK", "https://hooks.example/leads?token=CANARY-THREE")
+    applied.replace_in("lead-qualification.yaml", "post_url: ${var:leads_webhook}",
+                       "post_url: ${env:LEADS_HOOK}")
+    assert applied.apply().exit_code == 0
+    # The declaration goes back to a plain value; the platform still holds the secret.
+    applied.replace_in("lead-qualification.yaml", "post_url: ${env:LEADS_HOOK}",
+                       "post_url: ${var:leads_webhook}")
+    monkeypatch.delenv("LEADS_HOOK")
+
+    result = applied.run("pull", "lead-qualification")
+
+    assert result.exit_code == 0, result.stderr
+    assert "CANARY" not in applied.agent_file("lead-qualification").read_text(encoding="utf-8")
+    assert "CANARY" not in result.stdout + result.stderr
+    assert "config.output.post_url: not pulled: the platform's value holds the value of a " \
+           "secret" in result.stdout
