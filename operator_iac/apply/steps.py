@@ -291,9 +291,12 @@ class Steps:
             self._yield_to_concurrent_create()
         self._check_draft_unchanged()
         log = self.run_.release_log
-        if log is not None and "released" in self.resource.smoke and self._desired().smoke:
-            log(self.resource, self.version_id)
+        announce = log is not None and "released" in self.resource.smoke and \
+            bool(self._desired().smoke)
+        announced = log(self.resource, self.version_id, False) if log and announce else True
         self.agents.release(self.version_id)
+        if log is not None and not announced:
+            log(self.resource, self.version_id, True)
         self.released = self.version_id
         self.note(f"released {self.version_id}")
         self._prove_release(previous)

@@ -40,8 +40,9 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     """Apply the declarations (or a saved plan) to the platform.
 
     Each changed agent gets a draft, which is read back, smoke-tested, released and
-    smoke-tested again; a failure after release re-releases the previous revision. Without a
-    terminal, apply needs --yes or a saved plan file.
+    smoke-tested again; a failure after release re-releases the previous revision. A saved
+    plan is applied only while it still holds (else exit 5). Without a terminal, apply needs
+    --yes or a saved plan file.
 
     \b
     Examples:

@@ -67,8 +67,9 @@ class SmokeVerdict:
 # known so far) -> verdict
 SmokeGate = Callable[["ResourcePlan", "DesiredAgent", str, "SmokeStage", Mapping[str, str]],
                      SmokeVerdict]
-# (resource, version id about to be released) -> None: announces a release to be proven.
-ReleaseLog = Callable[["ResourcePlan", str], None]
+# (resource, version id about to be released, whether it is released already) -> whether
+# the release to be proven was recorded.
+ReleaseLog = Callable[["ResourcePlan", str, bool], bool]
 
 
 def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
@@ -160,19 +161,26 @@ def pending_release_log(client: OperatorClient, project: str, *,
     """What apply calls right before a release whose smoke tests run on the released
     revision: a record on the platform saying that the release is not proven yet and what
     to roll back to, so that a run stopped after the release is finished by the next one.
+
+    The record is a conversation pinned to the revision, still a draft at that moment;
+    platforms that refuse conversations with an unreleased revision get it right after the
+    release instead (the log answers False, and apply calls it again with ``released``).
     A record that cannot be written is a warning (``warn``), not a failure of the apply."""
     from operator_iac.smoke.record import record_pending_release
 
     say = warn or _silent
 
-    def log(resource: ResourcePlan, version_id: str) -> None:
+    def log(resource: ResourcePlan, version_id: str, released: bool = False) -> bool:
         try:
             record_pending_release(client, project=project, key=resource.key,
                                    version_id=version_id, previous=resource.rollback_to)
         except OperatorIacError as exc:
-            say(f"{resource.key}: could not record on the platform that {version_id} is "
-                f"being released ({exc}); if this run stops before its smoke tests pass, "
-                f"run operator-iac smoke {resource.key}")
+            if released:
+                say(f"{resource.key}: could not record on the platform that {version_id} "
+                    f"is being released ({exc}); if this run stops before its smoke tests "
+                    f"pass, run operator-iac smoke {resource.key}")
+            return False
+        return True
 
     return log
 

@@ -21,6 +21,7 @@ from operator_iac.spec.models import VARIABLE_PATTERN, AgentKey, VariableName, V
 DEFAULT_API_URL = "https://api.operator.xyz"
 DEFAULT_API_KEY_ENV = "OPERATOR_API_KEY"
 EnvName = AgentKey  # environment names follow the rule of agent keys
+_PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the marker's rule for names
 
 
 def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
@@ -103,6 +104,16 @@ class QuarantineEntry(StrictModel):
 class ProjectFile(StrictModel):
     project: NonEmptyStr = Field(examples=["acme-support"])
     """The project's name, written into every managed agent's ownership marker."""
+
+    @field_validator("project")
+    @classmethod
+    def _marker_name(cls, value: str) -> str:
+        # The name goes into every marker, whose line must parse back unambiguously.
+        if not _PROJECT_RE.match(value):
+            raise ValueError(f"{value!r} cannot be written into the ownership "
+                             "marker: use letters, digits, '.', '_' and '-' only, starting "
+                             "with a letter or digit")
+        return value
     agents_dir: NonEmptyStr = "agents"
     """The folder of the agent files, relative to this file."""
     defaults: SmokeDefaults = Field(default_factory=SmokeDefaults)

@@ -91,9 +91,19 @@ def test_killed_before_the_release_the_next_apply_releases_a_tested_draft(
     assert smoked.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("compat", [(), ("released_only_conversations",)],
+                         ids=["emulator", "released_only_conversations"])
 @pytest.mark.parametrize("step", ["released ", "smoke testing released"])
 def test_killed_after_the_release_the_next_apply_proves_it(
-        smoked: ProjectCopy, platform: Platform, step: str) -> None:
+        smoked: ProjectCopy, platform: Platform, step: str, compat: tuple[str, ...]) -> None:
+    """Also where conversations with an unreleased revision are refused: the pending record
+    is then written right after the release, before the run says it released (and smoke
+    tests can only run on released revisions there)."""
+    if compat:
+        smoked.emulator.set_compat(*compat)
+        text = smoked.project_file.read_text(encoding="utf-8")
+        smoked.project_file.write_text(text.replace("on: [draft, released]", "on: [released]"),
+                                       encoding="utf-8")
     kill_apply_at(smoked, step)
     smoked.emulator.reset_faults()
     assert "Be friendly and short." in released_prompt(platform)

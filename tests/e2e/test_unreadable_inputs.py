@@ -191,3 +191,16 @@ def test_a_plan_file_that_is_no_plan_is_refused_at_once(
     assert done.returncode == 3, done.stderr
     assert f"error: {path}: {message}" in done.stderr
     assert platform.agent_ids() == []
+
+
+def test_validate_refuses_a_project_name_that_plan_cannot_write_into_markers(
+        project: Project) -> None:
+    copy = project()
+    text = copy.project_file.read_text(encoding="utf-8")
+    copy.project_file.write_text(text.replace("project: acme-support", "project: acme support"),
+                                 encoding="utf-8")
+    for args in (("validate",), ("plan",)):
+        result = copy.run(*args)
+        assert result.exit_code == 3, args
+        assert "'acme support' cannot be written into the ownership marker" in \
+            result.stdout + result.stderr
