@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -37,6 +37,11 @@ if TYPE_CHECKING:
               help="Leave this agent out (repeatable).")
 @click.option("--adopt", is_flag=True,
               help="Take over unmanaged destination agents whose name matches a declaration.")
+@click.option("--prune", is_flag=True,
+              help="Delete destination agents of this project that the declarations no "
+                   "longer declare and the source no longer has.")
+@click.option("--allow-delete", is_flag=True,
+              help="Confirm deletions in a protected destination (with --prune).")
 @click.option("--no-smoke", is_flag=True,
               help="Skip the smoke tests in the destination (the source must still have "
                    "passed its own).")
@@ -46,9 +51,8 @@ if TYPE_CHECKING:
 @parallelism_option
 @pass_app
 def promote_command(app: App, plan_file: Path | None, source: str | None,
-                    destination: str | None, yes: bool, out: Path | None,
-                    targets: tuple[str, ...], excludes: tuple[str, ...], adopt: bool,
-                    no_smoke: bool, no_rollback: bool, fmt: str, parallelism: int) -> int:
+                    destination: str | None, yes: bool, out: Path | None, no_smoke: bool,
+                    no_rollback: bool, fmt: str, parallelism: int, **selection: Any) -> int:
     """Promote the declarations from one environment to another.
 
     The destination is planned from the declarations (with its own vars and overrides).
@@ -58,6 +62,8 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
     recorded smoke run there must have passed. Otherwise nothing is written and the command
     exits 5, listing every agent and reason. Then the plan is applied to the destination with
     the usual gates: confirmation (--yes without a terminal), smoke tests, rollback.
+    --prune deletes agents the declarations no longer declare once the source no longer has
+    them (apply --prune there first); a protected destination also needs --allow-delete.
 
     An environment with promote_from in the project file receives changes only this way.
     --api-url applies to the destination; the source uses its api_url from the project file.
@@ -68,14 +74,15 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
       operator-iac promote --to production --yes
       operator-iac promote --from staging --to production --out promotion.json
       operator-iac promote promotion.json --to production
+      operator-iac promote --to production --prune --allow-delete --yes
     """
     from operator_iac.services.promote import promote_environment
 
     destination = destination or app.settings.env
     if destination is None:
         raise UsageError("name the environment to promote to with --to")
-    request = _request(destination, source, plan_file, out, targets, excludes, adopt,
-                       no_smoke, no_rollback, parallelism)
+    request = _request(destination, source, plan_file, out, no_smoke, no_rollback,
+                       parallelism, **selection)
     run = promote_environment(
         app.project(), request, open_destination=lambda env: (app.target(env), app.client()),
         open_source=app.other_environment, feedback=app.feedback(),
@@ -86,15 +93,17 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
 
 
 def _request(destination: str, source: str | None, plan_file: Path | None, out: Path | None,
-             targets: tuple[str, ...], excludes: tuple[str, ...], adopt: bool, no_smoke: bool,
-             no_rollback: bool, parallelism: int) -> PromoteRequest:
+             no_smoke: bool, no_rollback: bool, parallelism: int,
+             **selection: Any) -> PromoteRequest:
+    """The request; ``selection``: the plan options (--target, --exclude, --adopt, --prune,
+    --allow-delete)."""
     from operator_iac.apply.report import ApplyOptions
     from operator_iac.plan.model import PlanOptions
     from operator_iac.services.promote import PromoteRequest
 
     return PromoteRequest(
         destination, source, plan_file, check_only=out is not None,
-        plan_options=PlanOptions(adopt=adopt, targets=targets, excludes=excludes),
+        plan_options=PlanOptions(**selection),
         options=ApplyOptions(smoke=not no_smoke, rollback=not no_rollback,
                              parallelism=parallelism))
 

@@ -48,6 +48,7 @@ class AgentCheck:
     source_hash: str | None = None  # the content hash in the released revision's marker
     smoke: SmokeRecord | None = None
     source_commit: str | None = None  # the commit in that marker (``+dirty``: uncommitted)
+    deletion: bool = False  # the promotion deletes the agent (``--prune``)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +71,11 @@ class PromotionCheck:
         """One line per agent checked (the reasons are in the refusal)."""
         lines = []
         for agent in self.agents:
+            if agent.deletion:
+                verdict = "ready to delete" if agent.ok else "NOT READY to delete"
+                lines.append(f"  {agent.key}: {verdict} ({self.source} no longer has it)"
+                             if agent.ok else f"  {agent.key}: {verdict}")
+                continue
             where = agent.source_version_id or "nothing released"
             verdict = "ready" if agent.ok else "NOT READY"
             smoke = ", smoke tests passed" if agent.smoke is not None and agent.ok else ""
@@ -142,6 +148,16 @@ def _draft_reasons(remote: RemoteAgent, released_hash: str, project: str, key: s
     return [f"{source} has an unreleased draft {draft.version_id} written by operator-iac "
             f"(commit {marker.commit or 'unknown'}): it was applied but never released "
             f"there, so it was not promoted; release it in {source} (apply) or discard it"]
+
+
+def deletion_reasons(key: str, still_there: str | None, *, source: str) -> tuple[str, ...]:
+    """Why an agent the declarations no longer declare cannot be deleted by a promotion:
+    the source still holds it (``still_there``: its id), so its deletion was never applied
+    and seen there first."""
+    if still_there is None:
+        return ()
+    return (f"{source} still has {still_there} for {key!r}: delete it there first "
+            f"(operator-iac apply --env {source} --prune), then promote the deletion",)
 
 
 def smoke_reasons(record: SmokeRecord | None, version_id: str, marker_hash: str | None, *,

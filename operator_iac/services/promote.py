@@ -24,6 +24,7 @@ from operator_iac.plan.promotion import (
     AgentCheck,
     PromotionCheck,
     agent_reasons,
+    deletion_reasons,
     needs_smoke,
     smoke_reasons,
 )
@@ -84,22 +85,35 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     from operator_iac.plan.model import RELEASING_ACTIONS
     from operator_iac.services.remote import read_project_agents
 
-    # The agents whose release the promotion changes are the ones checked in the source.
+    # The agents whose release the promotion changes are the ones checked in the source, and
+    # so are those it deletes (never-released duplicates, ``key@id``, are only cleaned up).
     keys = [r.key for r in plan.resources if r.action in RELEASING_ACTIONS]
+    deleted = [r.key for r in plan.resources if r.action == "delete" and "@" not in r.key]
     destination = plan.environment or "(no environment)"
     source_name = source.env_name or "(no environment)"
-    if not keys:
+    if not keys and not deleted:
         return PromotionCheck(source_name, destination, ())
     desired = source.desired(environ)
+    # Only every agent read can show that the source no longer owns a deleted key.
     snapshot = read_project_agents(source_client, plan.project, desired, keys=keys,
-                                   parallelism=parallelism, cache=source.revision_cache)
+                                   everything=bool(deleted), parallelism=parallelism,
+                                   cache=source.revision_cache)
     source_plan = build_plan(desired, snapshot, project=plan.project,
                              environment=source.env_name, protect=source.protected)
     checks = [_check(source_plan, snapshot, key, source_name) for key in keys]
     done = WorkPool(parallelism=parallelism).map(
         lambda c: _with_smoke(c, desired.get(c.key), source_client, plan.project, source_name),
         checks)
-    return PromotionCheck(source_name, destination, tuple(done))
+    return PromotionCheck(source_name, destination,
+                          (*done, *_deletion_checks(source_plan, deleted, source_name)))
+
+
+def _deletion_checks(source_plan: Plan, keys: list[str], source: str) -> list[AgentCheck]:
+    """A deletion is promoted once the source no longer has the agent: it is neither
+    declared there (it is not, the declarations are the same) nor owned by the project."""
+    left = {u.key: u.agent_id for u in source_plan.unpruned}
+    return [AgentCheck(key, None, deletion_reasons(key, left.get(key), source=source),
+                       deletion=True) for key in keys]
 
 
 def _check(source_plan: Plan, snapshot: Snapshot, key: str, source: str) -> AgentCheck:
@@ -201,9 +215,10 @@ def check_request(request: PromoteRequest) -> None:
         raise UsageError("--out saves a new plan; it cannot be combined with PLAN_FILE")
     selection = request.plan_options
     if request.plan_file is not None and (selection.targets or selection.excludes or
-                                          selection.adopt):
+                                          selection.adopt or selection.prune or
+                                          selection.allow_delete):
         raise UsageError("a saved plan is applied exactly as it was made: give --target, "
-                         "--exclude and --adopt to `promote --out`")
+                         "--exclude, --adopt, --prune and --allow-delete to `promote --out`")
 
 
 def promote_environment(project: Project, request: PromoteRequest, *,
