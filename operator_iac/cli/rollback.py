@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +12,7 @@ from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.completion import complete_agent_keys
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 from operator_iac.cli.reports import confirmer
+from operator_iac.errors import UsageError
 from operator_iac.render.history import rollback_data
 
 if TYPE_CHECKING:
@@ -21,11 +22,20 @@ if TYPE_CHECKING:
 
 
 @click.command("rollback")
-@click.argument("key", shell_complete=complete_agent_keys)
+@click.argument("key", required=False, shell_complete=complete_agent_keys)
 @env_option
 @click.option("--to", "to", metavar="vN", help="The revision to release again (vN or ID@vN).")
 @click.option("--steps", type=click.IntRange(min=1), metavar="N",
               help="Go N released revisions back from the current one.  [default: 1]")
+@click.option("--all", "everything", is_flag=True,
+              help="Every agent of the project (with --to-commit).")
+@click.option("--to-commit", metavar="SHA",
+              help="With --all: release, for every agent, its revision written from this "
+                   "commit (history --all lists them).")
+@click.option("--delete-created", is_flag=True,
+              help="With --all: delete the agents created after the commit.")
+@click.option("--allow-delete", is_flag=True,
+              help="Confirm --delete-created in a protected environment.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--no-smoke", is_flag=True, help="Do not run the smoke tests afterwards.")
 @click.option("--keep-conversations", is_flag=True,
@@ -33,24 +43,43 @@ if TYPE_CHECKING:
 @format_option("text", "json")
 @parallelism_option
 @pass_app
-def rollback_command(app: App, key: str, env: str | None, to: str | None, steps: int | None,
-                     yes: bool, no_smoke: bool, keep_conversations: bool, fmt: str,
-                     parallelism: int) -> int:
-    """Release an earlier revision of the agent KEY again.
+def rollback_command(app: App, key: str | None, env: str | None, to: str | None,
+                     steps: int | None, everything: bool, to_commit: str | None,
+                     yes: bool, fmt: str, **options: Any) -> int:
+    """Release an earlier revision of the agent KEY again, or of every agent (--all).
 
     Shows what changes between the released revision and the chosen one, asks on a terminal
     (without one it needs --yes), releases it, and runs the agent's smoke tests on it. If they
     fail, the command exits 4 and the rollback stays: nothing is released again
     automatically. An agent with no earlier released revision is an error (exit 3).
+    --all --to-commit SHA does this for every agent: its newest revision written from that
+    commit (or, if the commit did not change it, the one it had then); agents created after
+    the commit are listed and left alone unless --delete-created.
 
     \b
     Examples:
       operator-iac rollback appointment-booking --env production
       operator-iac rollback appointment-booking --env production --to v3 --yes
       operator-iac rollback call-summary --env staging --steps 2 --yes --no-smoke
+      operator-iac rollback --all --to-commit 9a1b2c3 --env production
     """
+    if everything or to_commit is not None:
+        from operator_iac.cli.rollback_all import rollback_all
+
+        return rollback_all(app, key, env, to, steps, to_commit, yes, fmt,
+                            {**options, "everything": everything})
+    if key is None:
+        raise UsageError("name the agent to roll back, or pass --all --to-commit SHA")
+    return _rollback_one(app, key, env, to, steps, yes, fmt, **options)
+
+
+def _rollback_one(app: App, key: str, env: str | None, to: str | None, steps: int | None,
+                  yes: bool, fmt: str, *, no_smoke: bool, keep_conversations: bool,
+                  parallelism: int, delete_created: bool, allow_delete: bool) -> int:
     from operator_iac.services.rollback import RollbackRequest, rollback_agent
 
+    if delete_created or allow_delete:
+        raise UsageError("--delete-created and --allow-delete go with --all --to-commit")
     request = RollbackRequest(key, to, steps, smoke=not no_smoke,
                               keep_conversations=keep_conversations, parallelism=parallelism)
     run = rollback_agent(app.target(env), app.client(), request, feedback=app.feedback(),
