@@ -14,6 +14,8 @@ declarations without anyone touching the platform. So the marker also carries a
 - a **hash** of the values at those paths, in key space (agent references as keys) and with
   secrets taken as they are (only their hash is kept, as for every other value), so that
   introducing, rotating or removing a ``${env:...}`` value through operator-iac is never drift.
+  Text enters it in the form a platform's normalisation comes back to (line endings and
+  trailing whitespace aside), so a platform that trims stored text is not taken for an edit.
 
 A revision *holds what was written* when its own values at the recorded paths hash to the
 recorded hash. Fields outside the paths (server defaults, fields added by the platform later,
@@ -21,10 +23,9 @@ fields nobody declared) are not looked at.
 
 In the marker the record reads ``written=<mask>[:<hash>][/<path>,...]``: a bit mask over
 ``KNOWN_PATHS`` (which only ever grows at its end, so that old markers keep their meaning),
-the hash when it is not the marker's own ``hash`` (it is the same unless secrets are
-declared), and any other path by name (``config.extra`` fields). A path whose name cannot be
-written into the marker leaves the record out; drift is then judged as before, on the
-declared shape.
+the hash when it is not the marker's own ``hash``, and any other path by name
+(``config.extra`` fields). A path whose name cannot be written into the marker leaves the
+record out; drift is then judged as before, on the declared shape.
 """
 
 from __future__ import annotations
@@ -151,7 +152,22 @@ def _hash(kind: str, name: str, description: str, config: Mapping[str, Any],
           postprocess: tuple[str, ...], paths: Collection[str]) -> str:
     projected = _project(dict(config), frozenset(paths), ("config",))
     body = normalise.content(kind, name, description, projected, postprocess)
-    return content_hash({k: v for k, v in body.items() if k == "config" or k in paths})
+    return content_hash(_text_forms({k: v for k, v in body.items()
+                                     if k == "config" or k in paths}))
+
+
+def _text_forms(value: Any) -> Any:
+    """Every string in the one form any platform's normalisation of it comes back to (line
+    endings, trailing whitespace: ``normalise.text_forms``), so that a platform that trims
+    stored text does not make what was written look edited."""
+    if isinstance(value, str):
+        lines = value.replace("\r\n", "\n").split("\n")
+        return "\n".join(line.rstrip() for line in lines).strip()
+    if isinstance(value, dict):
+        return {k: _text_forms(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_forms(v) for v in value]
+    return value
 
 
 def _project(value: Any, paths: frozenset[str], prefix: tuple[str, ...]) -> Any:

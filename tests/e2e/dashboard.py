@@ -33,11 +33,15 @@ class Dashboard:
             response = http.get(f"/{self._kind(agent_id)}/{agent_id}/versions")
             response.raise_for_status()
             data: list[dict[str, Any]] = response.json()["data"]
-            return data
+        if data and "version_status" not in data[0]:
+            _infer_statuses(data)
+        return data
 
     def revision(self, agent_id: str, status: str = "released") -> dict[str, Any]:
-        """The agent's revision with ``status`` (``released`` or ``draft``)."""
-        entry = next(v for v in self.versions(agent_id) if v["version_status"] == status)
+        """The agent's revision with ``status`` (``released`` or ``draft``; on a platform
+        that says only ``is_released``, the draft is the newest revision after the
+        released one)."""
+        entry = next(v for v in self.versions(agent_id) if _status(v) == status)
         with raw_client(self.server) as http:
             response = http.get(f"/{self._kind(agent_id)}/{entry['version_id']}")
             response.raise_for_status()
@@ -66,6 +70,22 @@ class Dashboard:
         version_id = self.edit(agent_id, edit)
         self.release(version_id)
         return version_id
+
+
+def _status(version: dict[str, Any]) -> str:
+    return str(version.get("version_status") or version.get("_status"))
+
+
+def _infer_statuses(versions: list[dict[str, Any]]) -> None:
+    def number(v: dict[str, Any]) -> int:
+        return int(str(v["version_id"]).rsplit("@v", 1)[1])
+
+    released = max((number(v) for v in versions if v.get("is_released")), default=-1)
+    newest = max(number(v) for v in versions)
+    for version in versions:
+        n = number(version)
+        version["_status"] = "released" if version.get("is_released") else \
+            "draft" if n == newest and n > released else "archived"
 
 
 def set_at(*path: str, value: Any) -> Edit:

@@ -35,10 +35,10 @@ def test_an_agent_missing_remotely_is_created(plan_for: Factory, make_desired: F
     assert resource.prompt_diff is not None and "+You book cleanings." in resource.prompt_diff
     assert resource.risks == ()
     assert resource.desired is not None
-    # The hash of what is written equals the content hash without secrets: only the mask
-    # of the written paths follows it.
+    # The record of what is written follows: the mask of the written paths and, when it is
+    # not the content hash, the hash of the written values.
     assert re.search(rf"key=booking hash={resource.desired_hash} commit=abc1234 "
-                     r"written=[0-9a-f]+\]$", resource.desired.description)
+                     r"written=[0-9a-f]+(:[0-9a-f]{16})?\]$", resource.desired.description)
 
 
 def test_a_converged_agent_is_a_no_op(plan_for: Factory, make_desired: Factory,
