@@ -272,6 +272,19 @@ class Steps:
                                   "wrote it (another apply or a dashboard edit); it was not "
                                   "released, make a new plan")
 
+    def _check_released_is_ours(self) -> None:
+        """Right after releasing: the platform has no compare-and-set, so another writer may
+        have changed the draft between the check above and the release. Then the revision
+        released holds their content, not this run's: a conflict, reported as such (their
+        apply releases and proves it; rolling it back would undo their change)."""
+        if self.written_fingerprint is None or self.version_id is None:
+            return
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        if revision_fingerprint(revision) != self.written_fingerprint:
+            raise ResourceFailed("conflict", f"{self.version_id} was released, but another "
+                                  "writer changed it in the instant before the release: it "
+                                  "holds their content, not this run's; make a new plan")
+
     def _gate(self, stage: SmokeStage) -> None:
         gate = self.run_.smoke_gate
         if gate is None or stage not in self.resource.smoke or self.version_id is None:
@@ -299,6 +312,7 @@ class Steps:
             log(self.resource, self.version_id, True)
         self.released = self.version_id
         self.note(f"released {self.version_id}")
+        self._check_released_is_ours()
         self._prove_release(previous)
 
     def _prove_release(self, previous: str | None) -> None:
