@@ -161,3 +161,37 @@ def test_a_yielded_duplicate_that_could_not_be_deleted_is_removed_by_the_next_ap
     assert result.exit_code == 0, result.stdout + result.stderr
     assert platform.owners()["call-summary"] == [kept]
     assert copy.plan("--target", "call-summary", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_draft_changed_in_the_instant_before_the_release_is_a_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """No compare-and-set: the change slips in after the last check, before the release. The
+    release is read back, so the run says conflict instead of claiming the release."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    written: list[str] = []
+    draft_reads: list[str] = []
+
+    def overwrite_before_release(attempt: Attempt) -> None:
+        # After the write come two reads of the draft: the read-back, then the check right
+        # before the release. The other writer strikes after the second.
+        if attempt.method == "PUT" and agent_id in attempt.path:
+            written.append(attempt.path)
+        elif written and attempt.method == "GET" and f"{agent_id}@v" in attempt.path:
+            draft_reads.append(attempt.path)
+            if len(draft_reads) == 2:
+                platform.client.remove_listener(overwrite_before_release)
+                released = platform.released(agent_id)
+                platform.update(agent_id, config={**released.config, "runtime": {
+                    **released.config["runtime"], "prompt": {"type": "fixed",
+                                                             "text": OTHER_TEXT}}})
+
+    platform.client.add_listener(overwrite_before_release)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert len(draft_reads) == 2
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert report.exit_code() == 5
+    assert "changed it in the instant before the release" in outcome.message
+    assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
