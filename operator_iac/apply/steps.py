@@ -261,13 +261,17 @@ class Steps:
         revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
         return revision, persisted_mismatches(self._desired(), self.run_.ids, revision)
 
+    def _holds_what_was_written(self) -> bool:
+        """Whether the revision this run wrote still holds what it wrote and read back."""
+        if self.written_fingerprint is None or self.version_id is None:
+            return True
+        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        return revision_fingerprint(revision) == self.written_fingerprint
+
     def _check_draft_unchanged(self) -> None:
         """Right before releasing: the draft still holds what this run wrote and read back, so
         a concurrent writer's content is never released in this run's name."""
-        if self.written_fingerprint is None or self.version_id is None:
-            return
-        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        if revision_fingerprint(revision) != self.written_fingerprint:
+        if not self._holds_what_was_written():
             raise ResourceFailed("conflict", f"draft {self.version_id} changed after this run "
                                   "wrote it (another apply or a dashboard edit); it was not "
                                   "released, make a new plan")
@@ -277,10 +281,7 @@ class Steps:
         have changed the draft between the check above and the release. Then the revision
         released holds their content, not this run's: a conflict, reported as such (their
         apply releases and proves it; rolling it back would undo their change)."""
-        if self.written_fingerprint is None or self.version_id is None:
-            return
-        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        if revision_fingerprint(revision) != self.written_fingerprint:
+        if not self._holds_what_was_written():
             raise ResourceFailed("conflict", f"{self.version_id} was released, but another "
                                   "writer changed it in the instant before the release: it "
                                   "holds their content, not this run's; make a new plan")

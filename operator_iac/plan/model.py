@@ -151,6 +151,13 @@ class PlanOptions(_Frozen):
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
 
+    @property
+    def selects(self) -> bool:
+        """Whether any option but ``--overwrite-draft`` was given: they decide what is planned,
+        so a saved plan, applied exactly as it was made, refuses them."""
+        return bool(self.targets or self.excludes or self.prune or self.adopt or
+                    self.allow_delete)
+
 
 class UnprunedAgent(_Frozen):
     """A remote agent this project owns under a key no longer declared (no ``--prune``)."""

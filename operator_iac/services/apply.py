@@ -71,10 +71,7 @@ def check_route(target: Target | None, *, via_promotion: bool = False) -> None:
 
 def check_saved_plan_request(request: ApplyRequest) -> None:
     """A saved plan is applied exactly as it was made: selection belongs to ``plan``."""
-    selection = request.plan_options
-    if request.plan_file is not None and (selection.targets or selection.excludes or
-                                          selection.prune or selection.adopt or
-                                          selection.allow_delete):
+    if request.plan_file is not None and request.plan_options.selects:
         raise UsageError("a saved plan is applied exactly as it was made: give --target, "
                          "--exclude, --prune, --adopt and --allow-delete to `plan`")
 

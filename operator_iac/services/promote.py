@@ -213,10 +213,7 @@ class PromoteRun:
 def check_request(request: PromoteRequest) -> None:
     if request.check_only and request.plan_file is not None:
         raise UsageError("--out saves a new plan; it cannot be combined with PLAN_FILE")
-    selection = request.plan_options
-    if request.plan_file is not None and (selection.targets or selection.excludes or
-                                          selection.adopt or selection.prune or
-                                          selection.allow_delete):
+    if request.plan_file is not None and request.plan_options.selects:
         raise UsageError("a saved plan is applied exactly as it was made: give --target, "
                          "--exclude, --adopt, --prune and --allow-delete to `promote --out`")
 
