@@ -39,8 +39,8 @@ _LAZY_EXPORTS: dict[str, str] = {
     "promotion_route": "operator_iac.services.promote",
     "fetch_status": "operator_iac.services.status",
     "smoke_gate": "operator_iac.smoke.gate",
-    "record_smoke_result": "operator_iac.smoke.record",
-    "last_smoke_result": "operator_iac.smoke.record",
+    "record_smoke_result": "operator_iac.smoke.evidence",
+    "last_smoke_result": "operator_iac.smoke.evidence",
     "import_agents": "operator_iac.services.import_",
     "ImportOptions": "operator_iac.importing.results",
     # renderers

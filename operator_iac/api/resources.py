@@ -151,12 +151,13 @@ class ConversationsResource(_Resource):
         return self._call(ConversationCreated, "POST", self.path, json=body)
 
     def create_test(self, agent_id: str, channel: str | Mapping[str, Any] = "chat_realtime",
-                    *, context: Mapping[str, Any] | None = None
+                    *, context: Mapping[str, Any] | None = None,
+                    override_config: Mapping[str, Any] | None = None
                     ) -> tuple[ConversationCreated, bool]:
         """Create a testmode conversation, retried like an idempotent request: a duplicate
         never started costs nothing and can be deleted. Returns the conversation and whether
-        an earlier attempt may have created another one (``orphans_of`` finds it)."""
-        body = _conversation_body(agent_id, channel, False, context, None)
+        an earlier attempt may have created another one (``smoke.orphans`` finds it)."""
+        body = _conversation_body(agent_id, channel, False, context, override_config)
         data, maybe_duplicated = self._client.post_repeatable(self.path, json=body)
         return parse(ConversationCreated, data, f"POST {self.path}"), maybe_duplicated
 

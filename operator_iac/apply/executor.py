@@ -8,8 +8,9 @@ dependency failed is skipped. Per resource the steps are (``apply.steps``)::
 
     re-read the agent ─ moved since the plan? ──> conflict (exit 5), nothing written
     create, or PUT the draft ─ read it back ─ a declared field missing? ──> failed
+    announce the release (smoke records, named in the draft's marker)
     smoke-test the draft (if asked) ─ failed? ──> draft left unreleased (exit 4)
-    announce the release (a pending smoke record) ─ release
+    release
     smoke-test the released revision (if asked) ─ failed? ──> previous revision released again
 
 A ``verify`` resource (a release announced and never proven, say by a run killed after its
@@ -37,7 +38,8 @@ from operator_iac.state.fetch import agents_resource
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.smoke.gate import ReleaseLog, SmokeGate
+    from operator_iac.smoke.evidence import ReleaseRecorder
+    from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import DesiredAgent
 
 Progress = Callable[[str], None]
@@ -46,18 +48,18 @@ Progress = Callable[[str], None]
 def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
                  options: ApplyOptions | None = None, smoke_gate: SmokeGate | None = None,
                  progress: Progress | None = None,
-                 release_log: ReleaseLog | None = None) -> ApplyReport:
+                 release_records: ReleaseRecorder | None = None) -> ApplyReport:
     """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets).
 
-    ``release_log`` is told right before each release that the smoke gate will prove on the
-    released revision (``smoke.gate.pending_release_log`` keeps it on the platform).
+    ``release_records`` writes the smoke records of each release of an agent with smoke
+    tests before it is made (``smoke.evidence``), with or without the smoke gate.
     The plan must have passed ``operator_iac.services.apply.preflight``: this writes what it
     says.
     """
     options = options or ApplyOptions()
     run = Run(plan, desired, client, options, smoke_gate if options.smoke else None,
               progress or (lambda _line: None))
-    run.release_log = release_log if run.smoke_gate is not None else None
+    run.release_records = release_records
     return run.execute()
 
 
@@ -71,7 +73,7 @@ class Run:
         self.ids: dict[str, str] = dict(plan.known_ids)
         self.ids.update({r.key: r.agent_id for r in plan.resources if r.agent_id})
         self.results: dict[str, ResourceResult] = {}
-        self.release_log: ReleaseLog | None = None
+        self.release_records: ReleaseRecorder | None = None
         self._owned: dict[str, dict[str, str]] = {}
         self._owned_lock = threading.Lock()
 

@@ -3,6 +3,9 @@
 ``Steps.run`` follows the resource's action: delete it; verify its release; or create it (or
 write its draft), read it back, smoke-test the draft, announce and make the release, and
 smoke-test the released revision, releasing the previous revision again when that fails.
+Before the draft is tested, a release to be made is announced on the platform: its smoke
+records are written and the draft's marker is written once more to name them
+(``smoke.evidence``), so the revision released carries where its evidence is.
 Each step that finds the platform moved ends the resource as a conflict; the executor
 (``apply.executor``) runs resources wave by wave and maps each ``ResourceFailed`` to an
 outcome.
@@ -22,6 +25,7 @@ from operator_iac.errors import (
     OperatorIacError,
 )
 from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.marker import parse_own_marker
 from operator_iac.plan.model import FieldChange, ResourcePlan
 from operator_iac.plan.writes import (
     carries_marker,
@@ -30,6 +34,7 @@ from operator_iac.plan.writes import (
     write_body,
     written_by_someone_else,
 )
+from operator_iac.smoke.evidence import Pin, marked_with, records_of
 from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
 
 # A create whose answer was lost is sent again (after looking for its marker) this often.
 CREATE_ATTEMPTS = 3
+# Other released agents of the project a release's records may be pinned to, at most.
+OTHER_PINS = 2
 
 
 class ResourceFailed(Exception):
@@ -66,6 +73,8 @@ class Steps:
         self.written_fingerprint: str | None = None
         # The revision a draft was written over (None for a create).
         self.base: RemoteRevision | None = None
+        # The draft as last read back: what the release's records are named in.
+        self.read_back: RemoteRevision | None = None
         self.version_id: str | None = None
         self.released: str | None = None
         self.rolled_back_to: str | None = None
@@ -99,9 +108,11 @@ class Steps:
             current = self._recheck()
             assert current.draft is not None, "a release plan always records a draft"
             self.version_id = current.draft.version_id
+            self.read_back, self.base = current.draft, current.released
         # The plan recorded the released revision and the re-check proved it still is.
         remote = self.resource.remote
         previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
+        self._announce_release(previous)
         self._gate("draft")
         self._release(previous)
         return self.result("applied")
@@ -255,6 +266,7 @@ class Steps:
             raise ResourceFailed("failed", f"the platform did not keep {paths} in draft "
                                   f"{self.version_id}; the draft was left unreleased")
         self.written_fingerprint = revision_fingerprint(revision)
+        self.read_back = revision
 
     def _read_back(self) -> tuple[RemoteRevision, tuple[FieldChange, ...]]:
         assert self.version_id is not None
@@ -304,13 +316,7 @@ class Steps:
         if self.resource.action == "create":
             self._yield_to_concurrent_create()
         self._check_draft_unchanged()
-        log = self.run_.release_log
-        announce = log is not None and "released" in self.resource.smoke and \
-            bool(self._desired().smoke)
-        announced = log(self.resource, self.version_id, False) if log and announce else True
         self.agents.release(self.version_id)
-        if log is not None and not announced:
-            log(self.resource, self.version_id, True)
         self.released = self.version_id
         self.note(f"released {self.version_id}")
         self._check_released_is_ours()
@@ -341,9 +347,64 @@ class Steps:
             raise ResourceFailed("rolled_back", f"{failure}; rolled back to {previous}") \
                 from failure
 
+    def _announce_release(self, previous: str | None) -> None:
+        """Write the smoke records of the release about to be made (``smoke.evidence``), and
+        the draft once more, as it is, with its marker naming them: read back, it must hold
+        the same content with those records named, else someone else wrote it meanwhile."""
+        records, agent, before = self.run_.release_records, self._desired(), self.read_back
+        if records is None or agent.kind != "conversational_agent" or not agent.smoke or \
+                before is None or self.version_id is None:
+            return
+        marker = parse_own_marker(before.description, self.run_.plan.project,
+                                  self.resource.key)
+        tested = self.run_.smoke_gate is not None and bool(self.resource.smoke)
+        ids = records.announce(
+            self.resource.key, self.version_id, previous=previous, tested=tested,
+            content_hash=marker.content_hash if marker else None,
+            commit=marker.commit if marker else None, tests=agent.smoke,
+            pins=self._pins(before))
+        described = marked_with(before.description, self.run_.plan.project,
+                                self.resource.key, ids) if ids else None
+        if described is None:
+            return
+        self.agents.update(self.version_id, name=before.name, description=described,
+                           config=before.config,
+                           postprocess_agents=list(before.postprocess_agents))
+        again = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        if records_of(again.description, self.run_.plan.project, self.resource.key) != ids \
+                or _unmarked_fingerprint(again) != _unmarked_fingerprint(before):
+            raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
+                                  "else at the same time; this run's change was not "
+                                  "released, make a new plan")
+        self.written_fingerprint = revision_fingerprint(again)
+        self.read_back = again
+
+    def _pins(self, draft: RemoteRevision) -> list[Pin]:
+        """Where the release's records may be kept: the draft itself, else (platforms that
+        converse only with released revisions) the agent's released revision, else another
+        released agent of the project."""
+        assert self.version_id is not None
+        pins = [Pin(self.version_id, draft.config)]
+        if self.base is not None and self.base.status == "released":
+            pins.append(Pin(self.base.version_id, self.base.config))
+        others = [r.remote.released_version_id for r in self.run_.plan.resources
+                  if r.kind == "conversational_agent" and r.key != self.resource.key
+                  and r.remote is not None and r.remote.released_version_id]
+        pins.extend(Pin(version_id, draft.config) for version_id in others[:OTHER_PINS])
+        return pins
+
     def _draft_of(self, agent_id: str) -> str:
         versions = self.agents.list_versions(agent_id)
         drafts = [v for v in versions if v.status == "draft"]
         if not drafts:
             raise ResourceFailed("conflict", f"agent {agent_id} has no draft to release")
         return drafts[-1].version_id
+
+
+def _unmarked_fingerprint(revision: RemoteRevision) -> str:
+    """The revision's fingerprint without its marker (which naming the records changes)."""
+    from dataclasses import replace
+
+    from operator_iac.plan.marker import strip_marker
+
+    return revision_fingerprint(replace(revision, description=strip_marker(revision.description)))

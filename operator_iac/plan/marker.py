@@ -20,7 +20,10 @@ After the commit come optional ``name=value`` fields. ``written`` records what w
 drift is judged on what operator-iac wrote rather than on what is declared today.
 ``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
 came from ``${env:...}`` (paths only, percent-encoded, never values): views of the revision
-mask the platform's values there even after the declaration stops marking them. Fields this
+mask the platform's values there even after the declaration stops marking them.
+``smoke=conv_a,conv_p`` names the two smoke records of the revision's release (the release
+record and the proof record, ``operator_iac.smoke.evidence``): written into the draft right
+before it is released, so whoever reads the revision finds its records by id. Fields this
 version does not know are ignored rather than stopping the line from parsing, so a marker
 written by a newer version still names its owner.
 """
@@ -61,10 +64,12 @@ class Marker:
     written: str | None = None
     # Config paths that held secrets when the revision was written (None: none recorded).
     secrets: tuple[str, ...] | None = None
+    # The conversation ids of the release's smoke records: (release record, proof record).
+    smoke: tuple[str, str] | None = None
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
-                             written=self.written, secrets=self.secrets)
+                             written=self.written, secrets=self.secrets, smoke=self.smoke)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         return self.project == project and (key is None or self.key == key)
@@ -76,7 +81,8 @@ class Marker:
 
 
 def format_marker(project: str, key: str, content_hash: str, commit: str | None, *,
-                  written: str | None = None, secrets: tuple[str, ...] | None = None) -> str:
+                  written: str | None = None, secrets: tuple[str, ...] | None = None,
+                  smoke: tuple[str, str] | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -90,6 +96,8 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
         fields = f" written={written}"
     if secrets:
         fields += f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}"
+    if smoke:
+        fields += f" smoke={','.join(quote(i, safe='._-~') for i in smoke)}"
     return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
             f"{fields}]")
 
@@ -114,8 +122,14 @@ def parse_marker(description: str | None) -> Marker | None:
                           None if commit == NO_COMMIT else commit,
                           written=fields.get("written"),
                           secrets=tuple(unquote(p) for p in paths.split(",")) if paths
-                          else None)
+                          else None,
+                          smoke=_smoke_records(fields.get("smoke")))
     return None
+
+
+def _smoke_records(text: str | None) -> tuple[str, str] | None:
+    ids = [unquote(part) for part in (text or "").split(",") if part]
+    return (ids[0], ids[1]) if len(ids) == 2 else None
 
 
 def parse_own_marker(description: str | None, project: str, key: str) -> Marker | None:

@@ -163,8 +163,12 @@ def deletion_reasons(key: str, still_there: str | None, *, source: str) -> tuple
 def smoke_reasons(record: SmokeRecord | None, version_id: str, marker_hash: str | None, *,
                   key: str, source: str) -> tuple[str, ...]:
     """Why the smoke record does not allow promoting ``version_id``."""
-    if record is None:
+    if record is None or (record.pending and not record.tested):
         return (f"no smoke run of {version_id} is recorded in {source}: run "
+                f"operator-iac smoke --env {source} {key}",)
+    if record.pending and not record.passed:
+        return (f"the smoke tests of {version_id} never passed in {source} since its release "
+                f"({record.summary}): prove it with operator-iac apply --env {source}, or "
                 f"operator-iac smoke --env {source} {key}",)
     if not record.passed:
         return (f"the last smoke run of {version_id} in {source} failed ({record.at}): "

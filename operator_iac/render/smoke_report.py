@@ -44,7 +44,7 @@ def _indent(text: str, prefix: str = INDENT) -> list[str]:
 
 def render_smoke_text(report: SmokeReport, *, transcripts: bool = True) -> str:
     """The report for a terminal or a CI log."""
-    lines = [f"Smoke tests: {report.summary()} ({format_duration(report.duration_ms)})"]
+    lines = [f"Smoke tests: {report.summary()} ({_durations(report)})"]
     for test in report.tests:
         lines.append(_test_line(test))
         if _shown(test):
@@ -54,6 +54,13 @@ def render_smoke_text(report: SmokeReport, *, transcripts: bool = True) -> str:
     for skipped in report.skipped:
         lines.append(f"{_label('SKIP')}{skipped.agent_key}: {skipped.message}")
     return "\n".join(lines)
+
+
+def _durations(report: SmokeReport) -> str:
+    whole = format_duration(report.duration_ms)
+    if report.conversations_ms is None:
+        return whole
+    return f"{whole}, of which the conversations {format_duration(report.conversations_ms)}"
 
 
 def render_smoke_failures(report: SmokeReport, *, transcripts: bool = True) -> str:
@@ -114,7 +121,9 @@ def smoke_report_data(report: SmokeReport) -> dict[str, Any]:
         "passed": report.passed,
         "exit_code": report.exit_code(),
         "summary": {o: counts[o] for o in (*VERDICTS, "quarantined")} | {
-            "not_run": len(report.problems), "duration_ms": round(report.duration_ms)},
+            "not_run": len(report.problems), "duration_ms": round(report.duration_ms),
+            "conversations_ms": round(report.duration_ms if report.conversations_ms is None
+                                      else report.conversations_ms)},
         "warnings": report.warnings(),
         "tests": [_test_data(test) for test in report.tests],
         "problems": [{"agent": p.agent_key, "message": p.message} for p in report.problems],

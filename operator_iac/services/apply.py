@@ -165,13 +165,15 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
     breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
     if breaches:
         return ApplyReport.refused(planned.plan, breaches)
-    release_log = None
-    if smoke_gate is not None:
-        from operator_iac.smoke.gate import pending_release_log
+    from operator_iac.smoke.evidence import ReleaseRecorder
 
-        release_log = pending_release_log(client, planned.plan.project, warn=progress)
+    records = ReleaseRecorder(client, planned.plan.project, warn=progress or _silent)
     return execute_plan(planned.plan, planned.desired, client, options=options,
-                        smoke_gate=smoke_gate, progress=progress, release_log=release_log)
+                        smoke_gate=smoke_gate, progress=progress, release_records=records)
+
+
+def _silent(_line: str) -> None:
+    return None
 
 
 def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,

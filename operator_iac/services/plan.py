@@ -90,7 +90,8 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
                                        everything=everything, parallelism=parallelism,
                                        cache=target.revision_cache, say=say)
         try:
-            return _with_verdicts(client, target.project.name, desired, snapshot)
+            return _with_verdicts(client, target.project.name, desired, snapshot,
+                                  parallelism)
         except OperationError as exc:
             feedback.warn(f"could not read the smoke records on the platform ({exc}); "
                           "releases whose smoke tests never passed are not shown")
@@ -98,14 +99,17 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
 
 
 def _with_verdicts(client: OperatorClient, project: str, desired: Mapping[str, DesiredAgent],
-                   snapshot: Snapshot) -> Snapshot:
+                   snapshot: Snapshot, parallelism: int = 8) -> Snapshot:
+    """The snapshot with the releases still unproven (``smoke.evidence``): one read of a
+    conversation per released revision with smoke tests, by id."""
     from operator_iac.plan.verification import verification_candidates
-    from operator_iac.smoke.record import latest_records
+    from operator_iac.smoke.evidence import unproven_releases
     from operator_iac.state.snapshot import ReleaseVerdict
 
-    wanted, since = verification_candidates(desired, snapshot, project)
-    records = latest_records(client, project=project, revisions=wanted, since=since) \
-        if wanted else {}
+    wanted = verification_candidates(desired, snapshot, project)
+    revisions = {key: (r.version_id, r.description) for key, r in wanted.items()}
+    records = unproven_releases(client, project, revisions, parallelism=parallelism) \
+        if revisions else {}
     verdicts = {r.version_id: ReleaseVerdict(r.version_id, r.passed, r.summary, r.previous)
                 for r in records.values()}
     return replace(snapshot, verdicts=verdicts)

@@ -133,7 +133,7 @@ def _with_smoke(check: AgentCheck, agent: DesiredAgent | None, client: OperatorC
                 project: str, source: str) -> AgentCheck:
     if not check.ok or check.source_version_id is None or not needs_smoke(agent):
         return check
-    from operator_iac.smoke.record import last_smoke_result
+    from operator_iac.smoke.evidence import last_smoke_result
 
     version_id = check.source_version_id
     record = last_smoke_result(client, project=project, key=check.key, agent_id=version_id)

@@ -11,6 +11,7 @@ A run of the released revisions is recorded on the platform: it is what ``promot
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -136,23 +137,23 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
                   keep_conversations: bool = False, feedback: Feedback = QUIET) -> SmokeReport:
     """``operator-iac smoke``: test the chosen revisions of ``keys`` (default: all); a run of
     the released revisions is recorded for ``promote``, whose evidence it is."""
-    from operator_iac.smoke.record import record_smoke_report
+    from operator_iac.smoke.evidence import record_smoke_report
 
+    began = time.monotonic()
     selector = parse_version(version)
     report = smoke_environment(client, target.project.name, target.desired(), keys=keys,
                                version=selector, env_name=target.env_name,
                                parallelism=parallelism, keep_conversations=keep_conversations,
                                progress=feedback.info, cache=target.revision_cache)
     if selector == "released":
-        unrecorded: list[str] = []
-
-        def warn(line: str) -> None:
-            unrecorded.append(line)
+        unrecorded = record_smoke_report(client, report, project=target.project.name,
+                                         parallelism=parallelism)
+        for line in unrecorded:
             feedback.warn(line)
-
-        record_smoke_report(client, report, project=target.project.name, warn=warn)
         report = replace(report, unrecorded=tuple(unrecorded))
-    return report
+    # The report's time is the command's; the conversations' share is kept beside it.
+    return replace(report, duration_ms=(time.monotonic() - began) * 1000,
+                   conversations_ms=report.duration_ms)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.errors import OperatorIacError
+from operator_iac.errors import OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_marker
 from operator_iac.smoke.runner import Habits
 from operator_iac.smoke.suite import (
@@ -67,9 +67,6 @@ class SmokeVerdict:
 # known so far) -> verdict
 SmokeGate = Callable[["ResourcePlan", "DesiredAgent", str, "SmokeStage", Mapping[str, str]],
                      SmokeVerdict]
-# (resource, version id about to be released, whether it is released already) -> whether
-# the release to be proven was recorded.
-ReleaseLog = Callable[["ResourcePlan", str, bool], bool]
 
 
 def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
@@ -156,35 +153,6 @@ def _silent(_line: str) -> None:
     return None
 
 
-def pending_release_log(client: OperatorClient, project: str, *,
-                        warn: Progress | None = None) -> ReleaseLog:
-    """What apply calls right before a release whose smoke tests run on the released
-    revision: a record on the platform saying that the release is not proven yet and what
-    to roll back to, so that a run stopped after the release is finished by the next one.
-
-    The record is a conversation pinned to the revision, still a draft at that moment;
-    platforms that refuse conversations with an unreleased revision get it right after the
-    release instead (the log answers False, and apply calls it again with ``released``).
-    A record that cannot be written is a warning (``warn``), not a failure of the apply."""
-    from operator_iac.smoke.record import record_pending_release
-
-    say = warn or _silent
-
-    def log(resource: ResourcePlan, version_id: str, released: bool = False) -> bool:
-        try:
-            record_pending_release(client, project=project, key=resource.key,
-                                   version_id=version_id, previous=resource.rollback_to)
-        except OperatorIacError as exc:
-            if released:
-                say(f"{resource.key}: could not record on the platform that {version_id} "
-                    f"is being released ({exc}); if this run stops before its smoke tests "
-                    f"pass, run operator-iac smoke {resource.key}")
-            return False
-        return True
-
-    return log
-
-
 def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) -> bool:
     """The ``released`` stage decides, or the ``draft`` stage of an agent tested on its draft
     only (the same revision is released next)."""
@@ -196,7 +164,7 @@ def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) ->
 def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan,
                     version_id: str, verdict: SmokeVerdict, warn: Progress) -> str | None:
     """Record the verdict; what went wrong (also said through ``warn``), or None."""
-    from operator_iac.smoke.record import record_smoke_result
+    from operator_iac.smoke.evidence import record_smoke_result
 
     marker = parse_marker(resource.desired.description) if resource.desired else None
     try:
@@ -205,6 +173,12 @@ def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan
                             passed=verdict.passed, summary=verdict.summary,
                             commit=marker.commit if marker else None, stage=verdict.stage,
                             previous=resource.rollback_to)
+    except SmokeRecordError as exc:
+        problem = (f"the smoke result of {version_id} could not be recorded on the platform "
+                   f"({exc}); promote from this environment refuses {resource.key} until its "
+                   "next release")
+        warn(f"{resource.key}: {problem}")
+        return problem
     except OperatorIacError as exc:
         problem = (f"the smoke result of {version_id} could not be recorded on the platform "
                    f"({exc}); promote from this environment will refuse {resource.key} until "

@@ -7,7 +7,12 @@ revision is exactly what a smoke record looks like. So when a create was retried
 the conversations it may have made are looked for: testmode, pinned to the same revision,
 never started, created while the create was being retried, and not one this run made on
 purpose. The window is anchored on the platform's own ``created_at`` of the conversation the
-create returned, so clocks that disagree do not matter.
+create returned, so clocks that disagree do not matter, and it is closed on both ends, so the
+listing reads the conversations of those few seconds only, however busy the account.
+
+Smoke records (``smoke.record``) are testmode conversations never started too: a conversation
+that carries a prompt override is an orphan only when it carries the very override of the
+create that was retried (its duplicate), so a sweep never removes another record.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import OperatorIacError
 
@@ -38,16 +43,19 @@ class OrphanWindow:
     kept: str
     anchor: str | None
     span_s: float
+    # The prompt override the retried create sent (a smoke record's), None for a smoke test's.
+    override: dict[str, Any] | None = None
 
 
 def orphan_window(client: OperatorClient, version_id: str, kept: str,
                   span_s: float) -> OrphanWindow:
     """The window of a create just retried (one read of the conversation it returned)."""
     try:
-        anchor = client.conversations.get(kept).created_at
+        returned = client.conversations.get(kept)
     except OperatorIacError:
-        anchor = None
-    return OrphanWindow(version_id, kept, anchor, span_s)
+        return OrphanWindow(version_id, kept, None, span_s)
+    return OrphanWindow(version_id, kept, returned.created_at, span_s,
+                        returned.override_config)
 
 
 def sweep_orphans(client: OperatorClient, window: OrphanWindow,
@@ -61,10 +69,13 @@ def sweep_orphans(client: OperatorClient, window: OrphanWindow,
     if anchor is None:
         return []
     since = anchor - timedelta(seconds=window.span_s) - ROUNDING
+    until = anchor + ROUNDING
     deleted = []
     try:
-        for conversation in client.conversations.list(created_at_gte=since.strftime(_ISO)):
-            if _is_orphan(conversation, window, known, since, anchor + ROUNDING):
+        for conversation in client.conversations.list(
+                created_at_gte=since.strftime(_ISO),
+                created_at_lt=(until + timedelta(seconds=1)).strftime(_ISO)):
+            if _is_orphan(conversation, window, known, since, until):
                 client.conversations.delete(conversation.id)
                 deleted.append(conversation.id)
     except OperatorIacError:
@@ -78,7 +89,8 @@ def _is_orphan(conversation: Conversation, window: OrphanWindow, known: Collecti
         return False
     if conversation.livemode is not False or conversation.is_started:
         return False
-    if conversation.agent_id != window.version_id:
+    if conversation.agent_id != window.version_id or \
+            (conversation.override_config or None) != window.override:
         return False
     created = _parse(conversation.created_at)
     return created is not None and since <= created <= until

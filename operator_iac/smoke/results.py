@@ -208,6 +208,9 @@ class SmokeReport:
     problems: tuple[Problem, ...] = ()
     skipped: tuple[Problem, ...] = ()
     duration_ms: float = 0.0
+    # The conversations' share of ``duration_ms`` (None: the whole of it); the rest is
+    # reading the platform and recording the verdicts.
+    conversations_ms: float | None = None
     # Why verdicts of released revisions could not be recorded for promote, one line each.
     unrecorded: tuple[str, ...] = ()
 

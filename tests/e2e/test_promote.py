@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from operator_iac.smoke.record import last_smoke_result, record_smoke_result
+from operator_iac.smoke.evidence import last_smoke_result, record_smoke_result
 
 from .two_platforms import PROJECT, Environments, environments
 

@@ -1,110 +1,177 @@
-"""Smoke records: their context form, reading them from a platform that shows a
-conversation's context, and the apply gate that writes them. The platform here is an
-``httpx.MockTransport``; the emulator's path (context read from the event stream) is covered
-end to end."""
+"""Smoke records and release evidence against a platform held in memory (an
+``httpx.MockTransport`` that keeps conversations by id and answers time-bounded listings):
+how a record is kept and read back, how a release is announced and proven, what each state
+of its records means, and what each question costs in requests. The emulator's path is
+covered end to end (``tests/e2e/test_smoke_records.py``)."""
 
 from __future__ import annotations
 
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from operator_iac.api.client import OperatorClient
+from operator_iac.api.models import Conversation
+from operator_iac.errors import SmokeRecordError
+from operator_iac.plan.marker import Marker, parse_marker, with_marker
 from operator_iac.plan.model import ResourcePlan
+from operator_iac.smoke import evidence
 from operator_iac.smoke import gate as gate_module
-from operator_iac.smoke import record as records
+from operator_iac.smoke.evidence import (
+    Pin,
+    ProofLedger,
+    announce,
+    last_smoke_result,
+    marked_with,
+    records_of,
+    release_evidence,
+    unproven_releases,
+)
 from operator_iac.smoke.gate import SmokeVerdict, recording_gate
 from operator_iac.smoke.record import (
     PLACEHOLDER_VALUE,
     RECORD_KEY,
     SmokeRecord,
-    last_smoke_result,
+    parse_record_text,
+    placeholder_context,
+    record_of,
+    record_text,
 )
 
 from .conftest import PROJECT
 
 Factory = Callable[..., Any]
 AGENT = "ca_1"
-_ids = itertools.count()
+RELEASED = f"{AGENT}@v1"
+START = datetime(2025, 6, 19, 10, 0, tzinfo=UTC)
 
 
 def a_record(**changes: Any) -> SmokeRecord:
-    fields: dict[str, Any] = {"project": PROJECT, "key": "booking", "version_id": f"{AGENT}@v1",
-                              "passed": True, "summary": "2 passed",
+    fields: dict[str, Any] = {"project": PROJECT, "key": "booking", "version_id": RELEASED,
+                              "passed": False, "summary": "released; not proven",
                               "at": "2025-06-19T10:00:00.000001Z", "content_hash": "abc123abc123",
-                              "commit": "0123abcd", "stage": "released"}
+                              "commit": "0123abcd", "stage": "release", "previous": f"{AGENT}@v0",
+                              "within_s": 600.0}
     return SmokeRecord(**{**fields, **changes})
 
 
-def test_a_record_survives_its_context_form() -> None:
-    record = a_record()
-    context = {RECORD_KEY: json.loads(json.dumps(record.payload()))}
-    assert SmokeRecord.from_context(context, "conv_1") == record
-    assert SmokeRecord.from_context(context, "conv_1").conversation_id == "conv_1"  # type: ignore[union-attr]
+# ---- one record ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("context", [
-    None, {}, {"$variables": {}}, {RECORD_KEY: "text"},
-    {RECORD_KEY: {**a_record().payload(), "passed": "yes"}},
-    {RECORD_KEY: {k: v for k, v in a_record().payload().items() if k != "version_id"}},
+def test_a_record_survives_its_text_and_says_nothing_a_prompt_could_read_as_syntax() -> None:
+    record = a_record(summary="'greets' failed: expected $name and @book_slot ✓  ")
+    text = record_text(record)
+    assert text.isascii() and text == text.strip()
+    assert "$" not in text and "@" not in text  # the version ids carry an @ too
+    assert parse_record_text(text, "conv_1") == record
+    assert parse_record_text(text, "conv_1").conversation_id == "conv_1"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", [
+    None, "", "You are a helpful agent.", record_text(a_record())[:-1],
+    record_text(a_record()).replace('"passed":false', '"passed":"no"'),
 ])
-def test_anything_else_is_no_record(context: Any) -> None:
-    assert SmokeRecord.from_context(context) is None
+def test_anything_else_is_no_record(text: Any) -> None:
+    assert parse_record_text(text) is None
+
+
+def test_a_record_is_read_from_the_prompt_override_else_from_a_shown_context() -> None:
+    record = a_record()
+    override = {"runtime": {"prompt": {"type": "fixed", "text": record_text(record)}}}
+    assert record_of(Conversation(id="conv_1", override_config=override)) == record
+    shown = Conversation.model_validate({"id": "conv_2",
+                                         "context": {RECORD_KEY: record.payload()}})
+    assert record_of(shown) == record
+    assert record_of(Conversation(id="conv_3")) is None
 
 
 def test_required_prompt_variables_get_a_placeholder() -> None:
     config = {"runtime": {"variables": [{"name": "customer", "default_value": None},
                                         {"name": "clinic", "default_value": "Brightsmile"}]}}
-    assert records.placeholder_context(config) == {"$variables": {"customer": PLACEHOLDER_VALUE}}
-    assert records.placeholder_context({"runtime": {}}) == {}
+    assert placeholder_context(config) == {"$variables": {"customer": PLACEHOLDER_VALUE}}
+    assert placeholder_context({"runtime": {}}) == {}
 
 
-def test_lookups_start_a_little_before_the_revision() -> None:
-    assert records._with_slack("2025-06-19T10:00:30Z") == "2025-06-19T09:59:30Z"
-    assert records._with_slack(None) is None
-    assert records._with_slack("yesterday") is None
+def test_the_marker_names_the_records_and_nothing_else_changes() -> None:
+    description = with_marker("Books.", Marker(PROJECT, "booking", "a" * 16, "0123abcd"))
+    named = marked_with(description, PROJECT, "booking", ("conv_r", "conv_p"))
+    assert named is not None and named.startswith("Books.\n\n[operator-iac ")
+    assert records_of(named, PROJECT, "booking") == ("conv_r", "conv_p")
+    marker = parse_marker(named)
+    assert marker is not None and (marker.content_hash, marker.commit) == ("a" * 16, "0123abcd")
+    assert records_of(named, "other", "booking") is None
+    assert records_of(description, PROJECT, "booking") is None
+    assert marked_with("Books.", PROJECT, "booking", ("conv_r", "conv_p")) is None
 
 
-# ---- reading from a platform that shows context ----------------------------------------------
+# ---- a platform in memory --------------------------------------------------------------------
 
 
 @dataclass
 class FakePlatform:
-    """Conversations (with their context) and one agent's versions list."""
+    """Conversations by id, stamped by a clock that moves one second per create; one agent
+    whose released revision has ``description``. ``refused`` revisions cannot be conversed
+    with (409)."""
 
-    conversations: list[dict[str, Any]]
-    requests: list[httpx.Request]
+    description: str = ""
+    conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
+    clock: datetime = START
+    ids: Iterator[int] = field(default_factory=itertools.count)
+
+    def add(self, body: dict[str, Any], *, at: datetime | None = None,
+            status: str = "queued") -> str:
+        self.clock = at or self.clock + timedelta(seconds=1)
+        conversation_id = f"conv_{next(self.ids)}"
+        self.conversations[conversation_id] = {
+            "id": conversation_id, "agent_id": body["agent_id"], "livemode": False,
+            "status": status, "override_config": body.get("override_config"),
+            "created_at": self.clock.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return conversation_id
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if request.url.path == f"/conversational_agents/{AGENT}/versions":
-            return httpx.Response(200, json={"data": [
-                {"version_id": f"{AGENT}@v{n}", "version_status": status,
-                 "created_at": f"2025-06-19T0{n}:00:00Z", "name": "x", "description": ""}
-                for n, status in enumerate(("archived", "released"))]})
-        if request.url.path == "/conversations":
-            return httpx.Response(200, json={"data": self.conversations, "cursor": None})
-        return httpx.Response(404, json={"error": {"code": "not_found", "message": "no"}})
+        path, method = request.url.path, request.method
+        if path.startswith("/conversational_agents/"):
+            return httpx.Response(200, json={"id": AGENT, "version_id": RELEASED, "name": "B",
+                                             "description": self.description, "config": {}})
+        if path == "/conversations" and method == "POST":
+            body = json.loads(request.content)
+            if body["agent_id"] in self.refused:
+                return httpx.Response(409, json={"error": {"message": "not released"}})
+            return httpx.Response(200, json={"id": self.add(body), "channel": {}})
+        if path == "/conversations":
+            return httpx.Response(200, json={"data": self._listed(request), "cursor": None})
+        found = self.conversations.get(path.rsplit("/", 1)[-1])
+        if found is None:
+            return httpx.Response(404, json={"error": {"message": "no such conversation"}})
+        if method == "DELETE":
+            del self.conversations[found["id"]]
+            return httpx.Response(200, json={"id": found["id"], "deleted": True})
+        return httpx.Response(200, json=found)
 
+    def _listed(self, request: httpx.Request) -> list[dict[str, Any]]:
+        since = request.url.params.get("created_at_gte", "")
+        until = request.url.params.get("created_at_lt", "9999")
+        return [c for c in self.conversations.values() if since <= c["created_at"] < until]
 
-def conversation(record: SmokeRecord | None, *, agent_id: str = f"{AGENT}@v1",
-                 livemode: bool = False, status: str = "queued") -> dict[str, Any]:
-    return {"id": f"conv_{next(_ids)}", "agent_id": agent_id,
-            "livemode": livemode, "status": status,
-            "context": {RECORD_KEY: record.payload()} if record else {}}
+    def paths(self, method: str = "GET") -> list[str]:
+        return [r.url.path for r in self.requests if r.method == method]
 
 
 @pytest.fixture
 def platform() -> Iterator[Callable[..., tuple[OperatorClient, FakePlatform]]]:
     clients: list[OperatorClient] = []
 
-    def make(*conversations: dict[str, Any]) -> tuple[OperatorClient, FakePlatform]:
-        fake = FakePlatform(list(conversations), [])
+    def make(**fields: Any) -> tuple[OperatorClient, FakePlatform]:
+        fake = FakePlatform(**fields)
         client = OperatorClient("http://platform.test", "op_test_key",
                                 transport=httpx.MockTransport(fake.handle))
         clients.append(client)
@@ -115,51 +182,142 @@ def platform() -> Iterator[Callable[..., tuple[OperatorClient, FakePlatform]]]:
         client.close()
 
 
-def test_the_newest_record_of_the_revision_decides(platform: Callable[..., Any]) -> None:
-    old = a_record(passed=False, at="2025-06-19T10:00:00.000001Z")
-    new = a_record(passed=True, at="2025-06-19T10:00:00.000002Z")
-    client, fake = platform(conversation(new), conversation(old))
-    found = last_smoke_result(client, project=PROJECT, key="booking", agent_id=f"{AGENT}@v1")
-    assert found == new
-    listed = next(r for r in fake.requests if r.url.path == "/conversations")
-    # from the revision's creation (01:00), with a minute of slack
-    assert listed.url.params["created_at_gte"] == "2025-06-19T00:59:00Z"
+def described(ids: tuple[str, str]) -> str:
+    named = marked_with(with_marker("Books.", Marker(PROJECT, "booking", "a" * 16)), PROJECT,
+                        "booking", ids)
+    assert named is not None
+    return named
 
 
-def test_records_of_others_do_not_count(platform: Callable[..., Any]) -> None:
-    client, _ = platform(
-        conversation(a_record(project="other")),
-        conversation(a_record(key="triage")),
-        conversation(a_record(), livemode=True),
-        conversation(a_record(), status="completed"),
-        conversation(a_record(), agent_id="ca_2@v1"),
-        conversation(a_record(version_id=f"{AGENT}@v0"), agent_id=f"{AGENT}@v0"),
-        conversation(None),
-    )
-    assert last_smoke_result(client, project=PROJECT, key="booking",
-                             agent_id=f"{AGENT}@v1") is None
-    # a bare id accepts a record of any revision of the agent
-    anywhere = last_smoke_result(client, project=PROJECT, key="booking", agent_id=AGENT)
-    assert anywhere is not None and anywhere.version_id == f"{AGENT}@v0"
+def announced(client: OperatorClient, fake: FakePlatform, **changes: Any) -> tuple[str, str]:
+    """Announce the release of RELEASED, and make it carry the records in its marker."""
+    ids = announce(client, a_record(**changes), [Pin(RELEASED, {})]).ids
+    fake.description = described(ids)
+    fake.requests.clear()
+    return ids
+
+
+# ---- announcing ------------------------------------------------------------------------------
+
+
+def test_a_release_is_announced_by_a_proof_and_a_release_record(platform: Factory) -> None:
+    client, fake = platform()
+    release_id, proof_id = announce(client, a_record(), [Pin(RELEASED, {})]).ids
+    release = record_of(Conversation.model_validate(fake.conversations[release_id]))
+    proof = record_of(Conversation.model_validate(fake.conversations[proof_id]))
+    assert release == a_record() and release is not None and release.within_s == 600.0
+    assert proof == a_record(stage="proof", within_s=None)
+    assert fake.paths("POST") == ["/conversations", "/conversations"]  # nothing else
+
+
+def test_records_go_elsewhere_where_drafts_are_refused_and_the_run_remembers(
+        platform: Factory) -> None:
+    client, fake = platform(refused={RELEASED})
+    ledger = ProofLedger()
+    pins = [Pin(RELEASED, {}), Pin(f"{AGENT}@v0", {})]
+    first = announce(client, a_record(), pins, ledger=ledger)
+    assert first.release.conversation_id in fake.conversations
+    assert fake.conversations[first.proof.conversation_id or ""]["agent_id"] == f"{AGENT}@v0"
+    fake.requests.clear()
+    announce(client, a_record(), pins, ledger=ledger)
+    assert fake.paths("POST") == ["/conversations", "/conversations"]  # no draft tried again
+    with pytest.raises(SmokeRecordError, match="no revision to keep the records on"):
+        announce(client, a_record(), [Pin(RELEASED, {})])
+
+
+# ---- reading: one state per question ---------------------------------------------------------
+
+
+def test_a_pending_release_is_one_read_for_plan_and_names_what_to_roll_back_to(
+        platform: Factory) -> None:
+    client, fake = platform()
+    announced(client, fake)
+    found = unproven_releases(client, PROJECT, {"booking": (RELEASED, fake.description)})
+    assert found["booking"].previous == f"{AGENT}@v0" and not found["booking"].passed
+    assert fake.paths() == [f"/conversations/{records_of(fake.description, PROJECT, 'booking')[1]}"]  # type: ignore[index]
+    # a release its run did not mean to prove (--no-smoke) is not for plan to verify
+    client2, other = platform()
+    announced(client2, other, tested=False)
+    assert unproven_releases(client2, PROJECT, {"booking": (RELEASED, other.description)}) == {}
+
+
+def test_a_proven_release_passes_and_one_without_evidence_has_no_record(
+        platform: Factory) -> None:
+    client, fake = platform()
+    release_id, _ = announced(client, fake)
+    evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED)
+    assert unproven_releases(client, PROJECT, {"booking": (RELEASED, fake.description)}) == {}
+    record = last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED)
+    assert record is not None and record.passed and record.content_hash == "abc123abc123"
+    del fake.conversations[release_id]  # deleted or expired: the safe side
+    assert last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED) is None
+    fake.description = with_marker("Books.", Marker(PROJECT, "booking", "a" * 16))
+    assert last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED) is None
+    with pytest.raises(SmokeRecordError, match="released without smoke records"):
+        evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED)
+
+
+def test_the_failure_of_the_releasing_run_is_read_from_its_window_only(
+        platform: Factory) -> None:
+    client, fake = platform()
+    release_id, _ = announced(client, fake, within_s=60.0)
+    failure = a_record(stage="released", summary="1 failed: 'greets'", at="2025-06-19T10:00:05Z")
+    text = {"runtime": {"prompt": {"type": "fixed", "text": record_text(failure)}}}
+    fake.add({"agent_id": RELEASED, "override_config": text})  # within the window
+    late = a_record(stage="released", summary="a later run", at="2025-06-19T11:00:00Z")
+    fake.add({"agent_id": RELEASED, "override_config": {"runtime": {"prompt": {
+        "type": "fixed", "text": record_text(late)}}}}, at=START + timedelta(hours=1))
+    for n in range(5):  # production traffic
+        fake.add({"agent_id": f"ca_other@v{n}"}, status="completed")
+    found = release_evidence(client, project=PROJECT, key="booking", version_id=RELEASED)
+    assert found.failure is not None and found.failure.summary == "1 failed: 'greets'"
+    assert found.record(PROJECT, "booking") == found.failure
+    listed = [r for r in fake.requests if r.url.path == "/conversations"]
+    assert len(listed) == 1
+    created = fake.conversations[release_id]["created_at"]
+    assert listed[0].url.params["created_at_gte"] == "2025-06-19T10:00:00Z" < created
+    assert listed[0].url.params["created_at_lt"] == "2025-06-19T10:01:05Z"
+
+
+def test_a_release_pending_without_a_recorded_failure_says_so(platform: Factory) -> None:
+    client, fake = platform()
+    announced(client, fake)
+    record = last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED)
+    assert record is not None and not record.passed and record.pending and record.tested
+    assert record.summary == evidence.PENDING_SUMMARY
 
 
 # ---- the gate --------------------------------------------------------------------------------
 
 
-def test_the_gate_records_what_decides_a_release(make_desired: Factory, plan_for: Factory,
-                                                 platform: Callable[..., Any]) -> None:
+def test_the_gate_proves_what_decides_a_release(make_desired: Factory, plan_for: Factory,
+                                                platform: Factory) -> None:
     agent = make_desired(smoke=("a test",))
     resource: ResourcePlan = plan_for([agent]).resources[0]
-    client, fake = platform()  # every write answers 404: recording fails
+    client, fake = platform()
+    _, proof_id = announced(client, fake)
     warnings: list[str] = []
-    verdicts = iter([SmokeVerdict("draft", True, "ok"), SmokeVerdict("released", False, "bad")])
+    verdicts = iter([SmokeVerdict("draft", True, "ok"), SmokeVerdict("released", True, "ok")])
     gate = recording_gate(lambda *args: next(verdicts), client, project=PROJECT,
                           warn=warnings.append)
-    assert gate(resource, agent, f"{AGENT}@v0", "draft", {}).passed
-    assert fake.requests == [] and warnings == []  # the draft stage is not recorded
-    verdict = gate(resource, agent, f"{AGENT}@v0", "released", {})
-    assert verdict.summary == "bad"  # the verdict passes through unchanged
-    assert len(warnings) == 1 and "could not be recorded" in warnings[0]
+    assert gate(resource, agent, RELEASED, "draft", {}).passed
+    assert fake.requests == [] and warnings == []  # the draft stage does not decide
+    assert gate(resource, agent, RELEASED, "released", {}).record_error is None
+    assert proof_id not in fake.conversations and warnings == []
+
+
+def test_a_pass_on_a_release_without_records_is_a_warning(make_desired: Factory,
+                                                          plan_for: Factory,
+                                                          platform: Factory) -> None:
+    agent = make_desired(smoke=("a test",))
+    resource: ResourcePlan = plan_for([agent]).resources[0]
+    client, _ = platform(description="Books.")
+    warnings: list[str] = []
+    gate = recording_gate(lambda *args: SmokeVerdict("released", True, "ok"), client,
+                          project=PROJECT, warn=warnings.append)
+    verdict = gate(resource, agent, RELEASED, "released", {})
+    assert verdict.passed and "until its next release" in (verdict.record_error or "")
+    assert len(warnings) == 1
 
 
 def test_only_agents_with_tests_are_recorded(make_desired: Factory, plan_for: Factory) -> None:

@@ -63,7 +63,7 @@ def test_an_agent_without_smoke_tests_is_never_verified(
         verdicts = {released: ReleaseVerdict(released, False, "pending")}
         assert plan_with(agent, remote, verdicts).resources[0].action == "no-op"
         assert verification_candidates({agent.key: agent}, Snapshot(API_URL, (remote,)),
-                                       PROJECT) == ({}, None)
+                                       PROJECT) == {}
 
 
 def test_a_changed_declaration_is_an_update_that_rolls_back_to_the_release(
@@ -80,9 +80,9 @@ def test_candidates_are_released_revisions_carrying_this_projects_marker(
         make_desired: Factory, managed: Factory, make_remote: Factory, rev: Any) -> None:
     agent = make_desired(smoke=SMOKE)
     remote = managed(agent, "ca_1")
-    wanted, _ = verification_candidates({agent.key: agent}, Snapshot(API_URL, (remote,)),
-                                        PROJECT)
-    assert wanted == {"booking": "ca_1@v0"}
+    wanted = verification_candidates({agent.key: agent}, Snapshot(API_URL, (remote,)),
+                                     PROJECT)
+    assert wanted == {"booking": remote.released}  # its description names the records
     unmarked = make_remote("ca_2", agent.kind, rev("released", agent.name, "By hand."))
     assert verification_candidates({agent.key: agent}, Snapshot(API_URL, (unmarked,)),
-                                   PROJECT) == ({}, None)
+                                   PROJECT) == {}

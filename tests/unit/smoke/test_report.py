@@ -81,7 +81,8 @@ def test_json_report(test_result: MakeTest, booking: ConversationScript) -> None
     data = json.loads(render_smoke_json(report))
     assert data["passed"] is False and data["exit_code"] == 1
     assert data["summary"] == {"passed": 1, "flaky": 0, "failed": 0, "incomplete": 1,
-                               "error": 0, "quarantined": 0, "not_run": 1, "duration_ms": 0}
+                               "error": 0, "quarantined": 0, "not_run": 1, "duration_ms": 0,
+                               "conversations_ms": 0}
     passed, slow = data["tests"]
     assert "transcript" not in passed["runs"][0]
     assert slow["outcome"] == slow["verdict"] == "incomplete"
