@@ -38,7 +38,7 @@ from operator_iac.state.fetch import agents_resource
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.smoke.evidence import ReleaseRecorder
+    from operator_iac.smoke.announce import ReleaseRecorder
     from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import DesiredAgent
 

@@ -25,7 +25,6 @@ from operator_iac.errors import (
     OperatorIacError,
 )
 from operator_iac.plan.hashing import revision_fingerprint
-from operator_iac.plan.marker import parse_own_marker
 from operator_iac.plan.model import FieldChange, ResourcePlan
 from operator_iac.plan.writes import (
     carries_marker,
@@ -34,7 +33,8 @@ from operator_iac.plan.writes import (
     write_body,
     written_by_someone_else,
 )
-from operator_iac.smoke.evidence import Pin, marked_with, records_of
+from operator_iac.smoke.announce import Pin, marked_with
+from operator_iac.smoke.evidence import records_of
 from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from operator_iac.api.resources import AgentsResource
     from operator_iac.apply.executor import Run
     from operator_iac.smoke.gate import SmokeVerdict
+    from operator_iac.smoke.record import SmokeRecord
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
 
@@ -75,6 +76,8 @@ class Steps:
         self.base: RemoteRevision | None = None
         # The draft as last read back: what the release's records are named in.
         self.read_back: RemoteRevision | None = None
+        # The release record to write right after the release (no revision took it before).
+        self.late_release: SmokeRecord | None = None
         self.version_id: str | None = None
         self.released: str | None = None
         self.rolled_back_to: str | None = None
@@ -318,6 +321,10 @@ class Steps:
         self._check_draft_unchanged()
         self.agents.release(self.version_id)
         self.released = self.version_id
+        if self.late_release is not None and self.run_.release_records is not None:
+            assert self.read_back is not None
+            self.run_.release_records.announce_released(self.late_release,
+                                                        self.read_back.config)
         self.note(f"released {self.version_id}")
         self._check_released_is_ours()
         self._prove_release(previous)
@@ -348,25 +355,26 @@ class Steps:
                 from failure
 
     def _announce_release(self, previous: str | None) -> None:
-        """Write the smoke records of the release about to be made (``smoke.evidence``), and
-        the draft once more, as it is, with its marker naming them: read back, it must hold
-        the same content with those records named, else someone else wrote it meanwhile."""
+        """Write the smoke records of the release about to be made (``smoke.announce``), and
+        the draft once more, as it is, with its marker naming them. The draft must still hold
+        what this run wrote, before and after (else someone else wrote it meanwhile). Where
+        no revision takes the records before the release, they are written right after it."""
         records, agent, before = self.run_.release_records, self._desired(), self.read_back
         if records is None or agent.kind != "conversational_agent" or not agent.smoke or \
                 before is None or self.version_id is None:
             return
-        marker = parse_own_marker(before.description, self.run_.plan.project,
-                                  self.resource.key)
         tested = self.run_.smoke_gate is not None and bool(self.resource.smoke)
-        ids = records.announce(
-            self.resource.key, self.version_id, previous=previous, tested=tested,
-            content_hash=marker.content_hash if marker else None,
-            commit=marker.commit if marker else None, tests=agent.smoke,
-            pins=self._pins(before))
+        release = records.release(self.resource.key, self.version_id, before.description,
+                                  previous=previous, tested=tested, tests=agent.smoke)
+        if records.holds(release, before.description):
+            return
+        ids = records.announce(release, self._pins(before))
         described = marked_with(before.description, self.run_.plan.project,
                                 self.resource.key, ids) if ids else None
         if described is None:
+            self.late_release = release
             return
+        self._check_draft_unchanged()
         self.agents.update(self.version_id, name=before.name, description=described,
                            config=before.config,
                            postprocess_agents=list(before.postprocess_agents))

@@ -70,6 +70,6 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     if run.report is None:
         return show_no_changes(run.planned.plan, fmt,
                                "No changes: the platform already matches the declarations.")
-    output.result(render_apply(run.report, fmt))
-    append_step_summary(render_apply_markdown(run.report))
-    return run.report.exit_code()
+    output.result(render_apply(report := run.report, fmt))
+    append_step_summary(lambda: render_apply_markdown(report))
+    return report.exit_code()

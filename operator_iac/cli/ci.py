@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import click
 
@@ -34,12 +34,15 @@ def workflow_command(d: Diagnostic) -> str:
     return f"::{level} {where}::{_escape(d.message)}"
 
 
-def append_step_summary(markdown: str) -> None:
-    """Append a report to ``$GITHUB_STEP_SUMMARY`` when running under GitHub Actions."""
+def append_step_summary(render: Callable[[], str]) -> None:
+    """Append a report to ``$GITHUB_STEP_SUMMARY`` when running under GitHub Actions.
+    ``render`` builds the report's Markdown: only then, since nobody reads it otherwise."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
     from operator_iac.spec.secrets import SECRETS
+
+    markdown = render()
 
     with open(path, "a", encoding="utf-8") as summary:
         summary.write(SECRETS.mask(markdown if markdown.endswith("\n") else markdown + "\n"))

@@ -40,16 +40,61 @@ COMMANDS: dict[str, str] = {
     "validate": "operator_iac.cli.validate:validate_command",
 }
 
+# command name -> the first sentence of its help: what ``--help`` lists without importing the
+# command (and everything it needs); a test keeps it equal to the command's own.
+SUMMARIES: dict[str, str] = {
+    "apply": "Apply the declarations (or a saved plan) to the platform.",
+    "plan": "Compare the declarations with the platform and show the changes.",
+    "doctor": "Check that the platform behaves as operator-iac relies on, and name every "
+              "undocumented behaviour it adapts to that this platform shows "
+              "(docs/platform-behaviours.md).",
+    "emulator": "Run the local Operator emulator (REST, SSE and WebSocket) until Ctrl-C.",
+    "history": "List the revisions of the agent KEY, newest first: status (released, draft, "
+               "archived), created and updated dates, and the commit and content hash from "
+               "each revision's operator-iac marker (\"no marker\" for revisions made outside "
+               "operator-iac).",
+    "import": "Write agent files for agents that exist on the platform (built in the "
+              "dashboard).",
+    "init": "Create a new project in DIR (default: the current folder).",
+    "promote": "Promote the declarations from one environment to another.",
+    "pull": "Write what the platform holds for the agents KEY... into their files.",
+    "rollback": "Release an earlier revision of the agent KEY again, or of every agent "
+                "(--all).",
+    "schema": "Print the JSON Schema of agent files (default) or of operator-iac.yaml.",
+    "smoke": "Run the smoke tests of the declared agents (all of them, or each KEY).",
+    "status": "Show, per agent, the released and draft revisions, the commit they came from, "
+              "whether they match the declarations, and whether they were changed outside "
+              "operator-iac.",
+    "transcript": "Print conversation CONV_ID as a transcript: user and agent turns, tool "
+                  "calls with their arguments and results, start and end, server errors, "
+                  "with timestamps.",
+    "validate": "Validate agent files without contacting the platform.",
+}
+
 USAGE_EXIT_CODE = 3
 
 
+def short_help(name: str, limit: int) -> str:
+    """The summary of command ``name`` shortened as click shortens a command's own help."""
+    return click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit)
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use; ``--help`` lists them from
+    ``SUMMARIES``, so it starts as fast as ``--version``."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, short_help(name, limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, imported now."""
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None

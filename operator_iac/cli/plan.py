@@ -60,7 +60,7 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
     plan = make_plan(app.target(env), app.client(), options=options, parallelism=parallelism,
                      feedback=app.feedback()).plan
     output.result(_render(app, plan, fmt))
-    append_step_summary(render_plan_markdown(plan))
+    append_step_summary(lambda: render_plan_markdown(plan))
     if out is not None:
         output.write_file(out, plan.to_json(), "plan file")
         output.info(f"Saved the plan to {out}; apply it with: operator-iac apply {out}")

@@ -122,6 +122,7 @@ def _report(run: PromoteRun, out: Path | None, destination: str, fmt: str) -> in
         return 0
     assert run.report is not None, "a promotion with changes is applied or saved"
     output.result(render_apply(run.report, fmt))
-    append_step_summary(f"Promotion from {run.source} to {destination}\n\n"
-                        + render_apply_markdown(run.report))
+    report = run.report
+    append_step_summary(lambda: f"Promotion from {run.source} to {destination}\n\n"
+                        + render_apply_markdown(report))
     return run.report.exit_code()

@@ -114,5 +114,5 @@ def show_report(report: SmokeReport, fmt: str, junit: Path | None,
         result(text if replayed is None else f"{text}\n{render_replay_text(*replayed)}")
     for line in report.warnings():
         warn(line)
-    append_step_summary(render_smoke_markdown(report))
+    append_step_summary(lambda: render_smoke_markdown(report))
     return report.exit_code()

@@ -42,5 +42,5 @@ def status_command(app: App, env: str | None, fmt: str, parallelism: int) -> int
     render = {"json": render_status_json, "markdown": render_status_markdown,
               "text": render_status_text}[fmt]
     output.result(render(report).rstrip("\n"))
-    append_step_summary(render_status_markdown(report))
+    append_step_summary(lambda: render_status_markdown(report))
     return report.exit_code()

@@ -29,14 +29,18 @@ def needs_verification(agent: DesiredAgent) -> bool:
 
 
 def verification_candidates(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
-                            project: str) -> dict[str, RemoteRevision]:
-    """Key -> the released revision to read the evidence of (its marker names where)."""
+                            project: str) -> dict[str, tuple[RemoteRevision, str | None]]:
+    """Key -> the released revision to read the evidence of (its marker names where), and
+    when it was created (where the marker names none, the records follow its creation)."""
     ownership = resolve_ownership(desired, snapshot, project)
-    wanted: dict[str, RemoteRevision] = {}
+    wanted: dict[str, tuple[RemoteRevision, str | None]] = {}
     for key, agent in sorted(desired.items()):
         remote = ownership.owned.get(key)
         if remote is None or remote.released is None or not needs_verification(agent) or \
                 own_marker(remote.released, project, key) is None:
             continue
-        wanted[key] = remote.released
+        released = remote.released
+        created = next((v.created_at for v in remote.versions
+                        if v.version_id == released.version_id), None)
+        wanted[key] = (released, created)
     return wanted

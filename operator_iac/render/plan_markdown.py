@@ -32,12 +32,15 @@ from operator_iac.render.plan_common import (
 )
 
 DEFAULT_BUDGET = 60_000
-_NOTE_RESERVE = 1_000  # room kept for the truncation note
+_NOTE_RESERVE = 1_000  # room kept for the truncation note (it names at most _NOTE_KEYS keys)
+_NOTE_KEYS = 20
+_FIT_ROUNDS = 4  # re-measurings of the prompt diffs' share before cutting hard
 _CELL_LIMIT = 80  # a structured value (list, mapping) in a table cell
 _LINE_LIMIT = 2_000  # a one-line string (a name, a description) is shown whole up to this
 _ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "verify": "🔍",
           "delete": "🗑️", "no-op": "✔️"}
 _WARNING_ICONS = {"blocked": "⛔", "drift": "⚠️", "foreign_draft": "⚠️"}
+_SEPARATOR = "\n\n"
 
 # key -> how many characters of its prompt diff to keep (None: all, 0: omit the diff).
 Allowance = dict[str, int | None]
@@ -49,29 +52,55 @@ class _Cuts:
     dropped: list[str]
 
 
+@dataclass(frozen=True)
+class _Blocks:
+    """The document as blocks rendered once each: the head (title, table, notes) and one
+    section per agent. Fitting the budget measures and recombines them; nothing is rendered
+    again per agent dropped, so a plan of thousands of agents costs one pass."""
+
+    head: tuple[str, ...]
+    sections: tuple[str, ...]
+
+    def length(self, sections: tuple[str, ...] | None = None, note: int = 0) -> int:
+        blocks = [b for b in (*self.head, *(self.sections if sections is None else sections))
+                  if b]
+        return sum(map(len, blocks)) + len(_SEPARATOR) * (len(blocks) - 1) + 1 + note
+
+    def text(self, sections: tuple[str, ...], note: str | None = None) -> str:
+        blocks = [*self.head, *([note] if note else []), *sections]
+        return _SEPARATOR.join(b for b in blocks if b) + "\n"
+
+
 def render_plan_markdown(plan: Plan, *, budget: int = DEFAULT_BUDGET) -> str:
     resources = plan.shown_resources()
-    full = _document(plan, resources, {}, None)
-    if len(full) <= budget:
-        return full
-    room = budget - _NOTE_RESERVE
+    head = (_header(plan), _table(resources), *_notes(plan))
+    full = _Blocks(head, tuple(_section(r, None) for r in resources))
+    if full.length() <= budget:
+        return full.text(full.sections)
     diffs = {r.key: len(r.prompt_diff) for r in resources if r.prompt_diff}
-    fixed = len(_document(plan, resources, dict.fromkeys(diffs, 0), None))
-    if fixed <= room:
-        return _fit_diffs(plan, resources, diffs, room - fixed, budget)
-    return _drop_sections(plan, resources, diffs, room, budget)
+    bare = _Blocks(head, tuple(_section(r, 0) if r.key in diffs else text
+                               for r, text in zip(resources, full.sections, strict=True)))
+    room = budget - _NOTE_RESERVE - bare.length()
+    if room >= 0:
+        return _fit_diffs(bare, resources, diffs, room, budget)
+    return _drop_sections(bare, resources, diffs, budget)
 
 
-def _fit_diffs(plan: Plan, resources: tuple[ResourcePlan, ...], diffs: dict[str, int],
+def _fit_diffs(bare: _Blocks, resources: tuple[ResourcePlan, ...], diffs: dict[str, int],
                room: int, budget: int) -> str:
-    """Shrink the prompt diffs' share until the document fits."""
-    while True:
+    """Give the prompt diffs the room left, shared fairly; measured again a few times, as
+    each diff's frame (its summary line and fences) takes room too."""
+    text = ""
+    for _ in range(_FIT_ROUNDS):
         allowance = _share(diffs, room)
         cuts = _Cuts([k for k, size in diffs.items() if (allowance[k] or 0) < size], [])
-        text = _document(plan, resources, allowance, cuts)
-        if len(text) <= budget or room <= 0:
-            return text if len(text) <= budget else _hard_cut(text, budget)
+        sections = tuple(_section(r, allowance[r.key]) if r.key in diffs else kept
+                         for r, kept in zip(resources, bare.sections, strict=True))
+        text = bare.text(sections, _truncation_note(cuts))
+        if len(text) <= budget:
+            return text
         room -= max(len(text) - budget, room // 10, 1)
+    return _hard_cut(text, budget)
 
 
 def _share(sizes: dict[str, int], room: int) -> Allowance:
@@ -86,18 +115,20 @@ def _share(sizes: dict[str, int], room: int) -> Allowance:
     return allowance
 
 
-def _drop_sections(plan: Plan, resources: tuple[ResourcePlan, ...], diffs: dict[str, int],
-                   room: int, budget: int) -> str:
-    no_diffs: Allowance = dict.fromkeys(diffs, 0)
-    kept = list(resources)
-    dropped: list[str] = []
-    while kept:
-        dropped.insert(0, kept.pop().key)
-        text = _document(plan, tuple(kept), no_diffs, _Cuts(list(diffs), dropped),
-                         table_from=resources)
-        if len(text) <= budget:
-            return text
-    text = _document(plan, (), no_diffs, _Cuts(list(diffs), dropped), table_from=resources)
+def _drop_sections(bare: _Blocks, resources: tuple[ResourcePlan, ...], diffs: dict[str, int],
+                   budget: int) -> str:
+    """Keep the longest run of sections from the start that fits with the note, by adding up
+    their lengths (the table still lists every agent)."""
+    room = budget - _NOTE_RESERVE - bare.length(())
+    kept = 0
+    for section in bare.sections:
+        cost = len(section) + len(_SEPARATOR)
+        if cost > room:
+            break
+        room -= cost
+        kept += 1
+    dropped = [r.key for r in resources[kept:]]
+    text = bare.text(bare.sections[:kept], _truncation_note(_Cuts(list(diffs), dropped)))
     return text if len(text) <= budget else _hard_cut(text, budget)
 
 
@@ -108,16 +139,6 @@ def _hard_cut(text: str, budget: int) -> str:
 
 
 # ---- the document -------------------------------------------------------------------------
-
-
-def _document(plan: Plan, resources: tuple[ResourcePlan, ...], allowance: Allowance,
-              cuts: _Cuts | None, table_from: tuple[ResourcePlan, ...] | None = None) -> str:
-    blocks = [_header(plan), _table(table_from if table_from is not None else resources)]
-    blocks.extend(_notes(plan))
-    if cuts is not None:
-        blocks.append(_truncation_note(cuts))
-    blocks.extend(_section(r, allowance.get(r.key)) for r in resources)
-    return "\n\n".join(b for b in blocks if b) + "\n"
 
 
 def _header(plan: Plan) -> str:
@@ -180,16 +201,25 @@ def _notes(plan: Plan) -> list[str]:
     return notes
 
 
-def _truncation_note(cuts: _Cuts) -> str:
+def _truncation_note(cuts: _Cuts) -> str | None:
     parts = []
     if cuts.shortened:
-        parts.append("prompt diffs shortened or omitted for "
-                     + ", ".join(f"`{k}`" for k in cuts.shortened))
+        parts.append("prompt diffs shortened or omitted for " + _keys(cuts.shortened))
     if cuts.dropped:
-        parts.append("sections omitted for " + ", ".join(f"`{k}`" for k in cuts.dropped))
-    what = "; ".join(parts) or "some content omitted"
+        parts.append("sections omitted for " + _keys(cuts.dropped))
+    if not parts:
+        return None
+    what = "; ".join(parts)
     return (f"> **Truncated** to stay under the size limit of a comment: {what}. Run "
             "`operator-iac plan --format text` (or `--format json`) to see the whole plan.")
+
+
+def _keys(keys: list[str]) -> str:
+    """The keys, the first few by name: the note stays within its reserved room."""
+    if len(keys) <= _NOTE_KEYS:
+        return ", ".join(f"`{k}`" for k in keys)
+    first = ", ".join(f"`{k}`" for k in keys[:_NOTE_KEYS - 1])
+    return f"{first}, …, `{keys[-1]}` ({len(keys):,} in all)"
 
 
 def _section(resource: ResourcePlan, allowance: int | None) -> str:

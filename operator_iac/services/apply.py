@@ -165,7 +165,7 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
     breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
     if breaches:
         return ApplyReport.refused(planned.plan, breaches)
-    from operator_iac.smoke.evidence import ReleaseRecorder
+    from operator_iac.smoke.announce import ReleaseRecorder
 
     records = ReleaseRecorder(client, planned.plan.project, warn=progress or _silent)
     return execute_plan(planned.plan, planned.desired, client, options=options,

@@ -103,11 +103,12 @@ def _with_verdicts(client: OperatorClient, project: str, desired: Mapping[str, D
     """The snapshot with the releases still unproven (``smoke.evidence``): one read of a
     conversation per released revision with smoke tests, by id."""
     from operator_iac.plan.verification import verification_candidates
-    from operator_iac.smoke.evidence import unproven_releases
+    from operator_iac.smoke.evidence import Revision, unproven_releases
     from operator_iac.state.snapshot import ReleaseVerdict
 
     wanted = verification_candidates(desired, snapshot, project)
-    revisions = {key: (r.version_id, r.description) for key, r in wanted.items()}
+    revisions = {key: Revision(r.version_id, r.description, created)
+                 for key, (r, created) in wanted.items()}
     records = unproven_releases(client, project, revisions, parallelism=parallelism) \
         if revisions else {}
     verdicts = {r.version_id: ReleaseVerdict(r.version_id, r.passed, r.summary, r.previous)

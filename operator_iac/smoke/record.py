@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from operator_iac.api.models import Conversation
 
 RECORD_KEY = "operator_iac_smoke"
+# The stages of the records that speak about a release rather than a smoke run
+# (``smoke.evidence``): the release record, and the proof record deleted once it is proven.
+RELEASE_STAGE = "release"
+PROOF_STAGE = "proof"
 # The prompt override a record's text is kept in starts with this, so a person who finds a
 # record conversation in the dashboard knows what it is.
 TEXT_PREFIX = "operator-iac smoke record (a testmode conversation never started): "
@@ -92,7 +96,7 @@ class SmokeRecord:
     @property
     def pending(self) -> bool:
         """A release or proof record: it speaks about a release, not about a smoke run."""
-        return self.stage in ("release", "proof")
+        return self.stage in (RELEASE_STAGE, PROOF_STAGE)
 
     def payload(self) -> JSON:
         """What is kept on the platform."""

@@ -268,6 +268,7 @@ def test_a_smoke_record_that_cannot_be_written_is_a_warning_and_exit_7(
     assert len(warnings) == 2  # the two chat agents
     text = render_apply_text(report)
     assert "2 smoke verdict(s) not recorded for promote" in text
-    assert "operator-iac smoke appointment-booking" in text
+    assert "promote from this environment refuses appointment-booking until its next " \
+        "release" in text
     refused = envs.promote("--yes")
     assert refused.exit_code == 5 and "no smoke run of" in refused.stderr

@@ -23,12 +23,10 @@ from operator_iac.plan.marker import Marker, parse_marker, with_marker
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.smoke import evidence
 from operator_iac.smoke import gate as gate_module
+from operator_iac.smoke.announce import PENDING_SUMMARY, Pin, ProofLedger, announce, marked_with
 from operator_iac.smoke.evidence import (
-    Pin,
-    ProofLedger,
-    announce,
+    Revision,
     last_smoke_result,
-    marked_with,
     records_of,
     release_evidence,
     unproven_releases,
@@ -123,6 +121,7 @@ class FakePlatform:
     conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
+    created: str = "2025-06-19T10:00:00Z"  # when the released revision was created
     clock: datetime = START
     ids: Iterator[int] = field(default_factory=itertools.count)
 
@@ -139,6 +138,10 @@ class FakePlatform:
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         path, method = request.url.path, request.method
+        if path.endswith("/versions"):
+            return httpx.Response(200, json={"data": [
+                {"version_id": RELEASED, "version_status": "released", "name": "B",
+                 "description": self.description, "created_at": self.created}]})
         if path.startswith("/conversational_agents/"):
             return httpx.Response(200, json={"id": AGENT, "version_id": RELEASED, "name": "B",
                                              "description": self.description, "config": {}})
@@ -232,13 +235,16 @@ def test_a_pending_release_is_one_read_for_plan_and_names_what_to_roll_back_to(
         platform: Factory) -> None:
     client, fake = platform()
     announced(client, fake)
-    found = unproven_releases(client, PROJECT, {"booking": (RELEASED, fake.description)})
+    found = unproven_releases(client, PROJECT, {"booking": Revision(RELEASED,
+                                                                    fake.description)})
     assert found["booking"].previous == f"{AGENT}@v0" and not found["booking"].passed
-    assert fake.paths() == [f"/conversations/{records_of(fake.description, PROJECT, 'booking')[1]}"]  # type: ignore[index]
+    named = records_of(fake.description, PROJECT, "booking")
+    assert named is not None and fake.paths() == [f"/conversations/{named[1]}"]
     # a release its run did not mean to prove (--no-smoke) is not for plan to verify
     client2, other = platform()
     announced(client2, other, tested=False)
-    assert unproven_releases(client2, PROJECT, {"booking": (RELEASED, other.description)}) == {}
+    assert unproven_releases(client2, PROJECT,
+                             {"booking": Revision(RELEASED, other.description)}) == {}
 
 
 def test_a_proven_release_passes_and_one_without_evidence_has_no_record(
@@ -246,7 +252,8 @@ def test_a_proven_release_passes_and_one_without_evidence_has_no_record(
     client, fake = platform()
     release_id, _ = announced(client, fake)
     evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED)
-    assert unproven_releases(client, PROJECT, {"booking": (RELEASED, fake.description)}) == {}
+    assert unproven_releases(client, PROJECT,
+                             {"booking": Revision(RELEASED, fake.description)}) == {}
     record = last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED)
     assert record is not None and record.passed and record.content_hash == "abc123abc123"
     del fake.conversations[release_id]  # deleted or expired: the safe side
@@ -284,7 +291,34 @@ def test_a_release_pending_without_a_recorded_failure_says_so(platform: Factory)
     announced(client, fake)
     record = last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED)
     assert record is not None and not record.passed and record.pending and record.tested
-    assert record.summary == evidence.PENDING_SUMMARY
+    assert record.summary == PENDING_SUMMARY
+
+
+def test_records_written_after_the_release_are_found_in_the_window_after_its_creation(
+        platform: Factory) -> None:
+    """Where no revision took the records before the release, they follow the revision's
+    creation within two minutes; a reader lists those two minutes, nothing more."""
+    client, fake = platform(description=with_marker("Books.", Marker(PROJECT, "booking",
+                                                                     "a" * 16)))
+    created = "2025-06-19T10:00:00Z"
+    for n in range(3):  # traffic before and after
+        fake.add({"agent_id": "ca_other@v0"}, at=START + timedelta(minutes=10 * n - 5))
+    fake.clock = START
+    announce(client, a_record(), [Pin(RELEASED, {})])
+    revision = Revision(RELEASED, fake.description, created)
+    found = unproven_releases(client, PROJECT, {"booking": revision})
+    assert found["booking"].previous == f"{AGENT}@v0"
+    listed = [r.url.params for r in fake.requests if r.url.path == "/conversations"
+              and r.method == "GET"]
+    assert [(p["created_at_gte"], p["created_at_lt"]) for p in listed] == \
+        [("2025-06-19T09:59:58Z", "2025-06-19T10:02:03Z")]
+    fake.requests.clear()
+    evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED,
+                   description=fake.description)
+    assert fake.paths("DELETE") == [f"/conversations/{found['booking'].conversation_id}"]
+    assert unproven_releases(client, PROJECT, {"booking": revision}) == {}
+    nothing = Revision(RELEASED, fake.description, "2025-06-18T10:00:00Z")
+    assert unproven_releases(client, PROJECT, {"booking": nothing}) == {}
 
 
 # ---- the gate --------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ def test_candidates_are_released_revisions_carrying_this_projects_marker(
     remote = managed(agent, "ca_1")
     wanted = verification_candidates({agent.key: agent}, Snapshot(API_URL, (remote,)),
                                      PROJECT)
-    assert wanted == {"booking": remote.released}  # its description names the records
+    # its description names the records; its creation is where records follow otherwise
+    assert wanted == {"booking": (remote.released, remote.versions[0].created_at)}
     unmarked = make_remote("ca_2", agent.kind, rev("released", agent.name, "By hand."))
     assert verification_candidates({agent.key: agent}, Snapshot(API_URL, (unmarked,)),
                                    PROJECT) == {}

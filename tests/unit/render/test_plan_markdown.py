@@ -159,3 +159,26 @@ def test_a_long_one_line_description_is_shown_whole(make_plan: Factory,
 
     assert len(long) > 200 and f'<code>"{long}"</code>' in text
     assert "… (" in text.split("config.extra")[1]  # structured values stay short
+
+
+def test_fitting_the_budget_renders_each_section_at_most_twice(
+        make_plan: Factory, make_resource: Factory, monkeypatch: Any) -> None:
+    """Linear: each section is rendered whole once and once without its prompt diff; what
+    fits is found by adding up lengths, not by rendering the document per dropped agent."""
+    from operator_iac.render import plan_markdown
+
+    calls: list[str] = []
+    section = plan_markdown._section
+
+    def counted(resource: Any, allowance: int | None) -> str:
+        calls.append(resource.key)
+        return section(resource, allowance)
+
+    monkeypatch.setattr(plan_markdown, "_section", counted)
+    changes = tuple(FieldChange(path=f"config.extra_{i}", kind="changed", before="a" * 60,
+                                after="b" * 60) for i in range(30))
+    resources = [make_resource(f"agent-{i:04}", changes=changes) for i in range(300)]
+    text = render_plan_markdown(make_plan(*resources))
+    note = text.split("**Truncated**")[1].split("\n")[0]
+    assert len(text) <= 60_000 and "`agent-0299` (2" in note and " in all)" in note
+    assert len(calls) <= 2 * len(resources)

@@ -1,0 +1,36 @@
+"""``operator-iac --help`` lists the commands without importing them: their one-line summaries
+come from ``cli.main.SUMMARIES``, kept equal to each command's own help here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+
+from operator_iac.cli.main import COMMANDS, cli, short_help
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_summary_is_the_commands_own(name: str) -> None:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    for limit in (45, 100):
+        assert short_help(name, limit) == command.get_short_help_str(limit)
+
+
+def test_help_imports_no_command() -> None:
+    probe = ("import sys\nfrom operator_iac.cli.main import run\n"
+             "code = run(['--help'])\n"
+             "loaded = [m for m in sys.modules if m.startswith(('operator_iac.cli.',"
+             " 'operator_iac.services', 'pydantic', 'httpx'))]\n"
+             "print(code, sorted(loaded), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    code, _, loaded = done.stderr.strip().partition(" ")
+    assert code == "0" and "Commands:" in done.stdout and "validate" in done.stdout
+    modules = set(eval(loaded))  # a list of module names printed by the probe
+    commands = {target.partition(":")[0] for target in COMMANDS.values()}
+    assert not modules & commands, modules & commands
+    assert not {m for m in modules if not m.startswith("operator_iac.cli.")}, modules
