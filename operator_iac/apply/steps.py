@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.apply.claims import owned_agents, settle
+from operator_iac.apply.release_records import ReleaseRecords, draft_to_write
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.errors import (
     ApiConflictError,
@@ -33,8 +34,6 @@ from operator_iac.plan.writes import (
     write_body,
     written_by_someone_else,
 )
-from operator_iac.smoke.announce import Pin, marked_with
-from operator_iac.smoke.evidence import records_of
 from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
@@ -43,14 +42,11 @@ if TYPE_CHECKING:
     from operator_iac.api.resources import AgentsResource
     from operator_iac.apply.executor import Run
     from operator_iac.smoke.gate import SmokeVerdict
-    from operator_iac.smoke.record import SmokeRecord
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
 
 # A create whose answer was lost is sent again (after looking for its marker) this often.
 CREATE_ATTEMPTS = 3
-# Other released agents of the project a release's records may be pinned to, at most.
-OTHER_PINS = 2
 
 
 class ResourceFailed(Exception):
@@ -76,8 +72,8 @@ class Steps:
         self.base: RemoteRevision | None = None
         # The draft as last read back: what the release's records are named in.
         self.read_back: RemoteRevision | None = None
-        # The release record to write right after the release (no revision took it before).
-        self.late_release: SmokeRecord | None = None
+        # The release's smoke records (``apply.release_records``).
+        self.records = ReleaseRecords(self)
         self.version_id: str | None = None
         self.released: str | None = None
         self.rolled_back_to: str | None = None
@@ -103,19 +99,23 @@ class Steps:
             return self._delete()
         if action == "verify":
             return self._verify()
+        # The plan recorded the released revision and the re-check proves it still is.
+        remote = self.resource.remote
+        previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
         if action == "create":
             self._create()
+            conflict = self.records.name_after_create(previous)
+            if conflict is not None:
+                raise ResourceFailed("conflict", conflict)
         elif action in ("update", "adopt"):
-            self._write_draft(self._recheck())
+            self._write_draft(self._recheck(), previous)
         else:  # release: the draft already holds the desired content
             current = self._recheck()
             assert current.draft is not None, "a release plan always records a draft"
             self.version_id = current.draft.version_id
             self.read_back, self.base = current.draft, current.released
-        # The plan recorded the released revision and the re-check proved it still is.
-        remote = self.resource.remote
-        previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
-        self._announce_release(previous)
+            if not self.records.hold(current.draft, previous):
+                self._write_draft(current, previous)  # again, naming new records
         self._gate("draft")
         self._release(previous)
         return self.result("applied")
@@ -216,17 +216,19 @@ class Steps:
             self.agent_id = yielded.keep
         raise ResourceFailed("conflict", yielded.message(key))
 
-    def _write_draft(self, current: RemoteAgent) -> None:
+    def _write_draft(self, current: RemoteAgent, previous: str | None) -> None:
         if current.draft is not None and self.resource.foreign_draft and \
                 not self.run_.options.overwrite_draft:
             raise ForeignDraftError(f"agent {self.resource.key!r} has a foreign draft")
         # Fields the declarations do not mention keep the released revision's values.
         base = self.base = current.released or current.draft
         body = write_body(self.resource, self._desired(), self.run_.ids, base)
+        body = self.records.naming(body, draft_to_write(current), previous, current)
         address, written = self._put_draft(current, body)
         self.version_id = written.version_id or address
         self.note(f"wrote draft {self.version_id}")
         self._verify_persisted()
+        self.records.written(self.version_id)
 
     def _put_draft(self, current: RemoteAgent,
                    body: dict[str, Any]) -> tuple[str, WriteResult]:
@@ -321,10 +323,7 @@ class Steps:
         self._check_draft_unchanged()
         self.agents.release(self.version_id)
         self.released = self.version_id
-        if self.late_release is not None and self.run_.release_records is not None:
-            assert self.read_back is not None
-            self.run_.release_records.announce_released(self.late_release,
-                                                        self.read_back.config)
+        self.records.after_release()
         self.note(f"released {self.version_id}")
         self._check_released_is_ours()
         self._prove_release(previous)
@@ -354,53 +353,6 @@ class Steps:
             raise ResourceFailed("rolled_back", f"{failure}; rolled back to {previous}") \
                 from failure
 
-    def _announce_release(self, previous: str | None) -> None:
-        """Write the smoke records of the release about to be made (``smoke.announce``), and
-        the draft once more, as it is, with its marker naming them. The draft must still hold
-        what this run wrote, before and after (else someone else wrote it meanwhile). Where
-        no revision takes the records before the release, they are written right after it."""
-        records, agent, before = self.run_.release_records, self._desired(), self.read_back
-        if records is None or agent.kind != "conversational_agent" or not agent.smoke or \
-                before is None or self.version_id is None:
-            return
-        tested = self.run_.smoke_gate is not None and bool(self.resource.smoke)
-        release = records.release(self.resource.key, self.version_id, before.description,
-                                  previous=previous, tested=tested, tests=agent.smoke)
-        if records.holds(release, before.description):
-            return
-        ids = records.announce(release, self._pins(before))
-        described = marked_with(before.description, self.run_.plan.project,
-                                self.resource.key, ids) if ids else None
-        if described is None:
-            self.late_release = release
-            return
-        self._check_draft_unchanged()
-        self.agents.update(self.version_id, name=before.name, description=described,
-                           config=before.config,
-                           postprocess_agents=list(before.postprocess_agents))
-        again = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        if records_of(again.description, self.run_.plan.project, self.resource.key) != ids \
-                or _unmarked_fingerprint(again) != _unmarked_fingerprint(before):
-            raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
-                                  "else at the same time; this run's change was not "
-                                  "released, make a new plan")
-        self.written_fingerprint = revision_fingerprint(again)
-        self.read_back = again
-
-    def _pins(self, draft: RemoteRevision) -> list[Pin]:
-        """Where the release's records may be kept: the draft itself, else (platforms that
-        converse only with released revisions) the agent's released revision, else another
-        released agent of the project."""
-        assert self.version_id is not None
-        pins = [Pin(self.version_id, draft.config)]
-        if self.base is not None and self.base.status == "released":
-            pins.append(Pin(self.base.version_id, self.base.config))
-        others = [r.remote.released_version_id for r in self.run_.plan.resources
-                  if r.kind == "conversational_agent" and r.key != self.resource.key
-                  and r.remote is not None and r.remote.released_version_id]
-        pins.extend(Pin(version_id, draft.config) for version_id in others[:OTHER_PINS])
-        return pins
-
     def _draft_of(self, agent_id: str) -> str:
         versions = self.agents.list_versions(agent_id)
         drafts = [v for v in versions if v.status == "draft"]
@@ -408,11 +360,3 @@ class Steps:
             raise ResourceFailed("conflict", f"agent {agent_id} has no draft to release")
         return drafts[-1].version_id
 
-
-def _unmarked_fingerprint(revision: RemoteRevision) -> str:
-    """The revision's fingerprint without its marker (which naming the records changes)."""
-    from dataclasses import replace
-
-    from operator_iac.plan.marker import strip_marker
-
-    return revision_fingerprint(replace(revision, description=strip_marker(revision.description)))

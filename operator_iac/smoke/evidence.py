@@ -118,7 +118,9 @@ def locate(client: OperatorClient, project: str, key: str, revision: Revision) -
     the window after its creation."""
     named = records_of(revision.description, project, key)
     if named is not None:
-        return Located(_get(client, named[0]), _get(client, named[1]), True)
+        release, proof = _get(client, named[0]), _get(client, named[1])
+        if _about(release or proof, project, key, revision.version_id):
+            return Located(release, proof, True)
     found: dict[str, tuple[Conversation, SmokeRecord]] = {}
     for conversation, record in _window(client, revision.created_at, WINDOW_S):
         newest = found.get(record.stage or "")
@@ -126,8 +128,16 @@ def locate(client: OperatorClient, project: str, key: str, revision: Revision) -
                 record.describes(project, key, revision.version_id) and \
                 (newest is None or newest[1].at < record.at):
             found[record.stage or ""] = (conversation, record)
-    release, proof = found.get(RELEASE_STAGE), found.get(PROOF_STAGE)
-    return Located(release[0] if release else None, proof[0] if proof else None, False)
+    kept, pending = found.get(RELEASE_STAGE), found.get(PROOF_STAGE)
+    return Located(kept[0] if kept else None, pending[0] if pending else None, False)
+
+
+def _about(conversation: Conversation | None, project: str, key: str, version_id: str) -> bool:
+    """Whether named records are this revision's: they say so, or say nothing (gone, or not
+    readable). Records of another revision (a write that made another draft than the one it
+    named them for) send the reader to the window after the revision's creation."""
+    record = record_of(conversation) if conversation is not None else None
+    return record is None or record.describes(project, key, version_id)
 
 
 def _get(client: OperatorClient, conversation_id: str) -> Conversation | None:
@@ -227,8 +237,9 @@ def unproven_releases(client: OperatorClient, project: str, revisions: Mapping[s
     def pending(item: tuple[str, Revision]) -> SmokeRecord | None:
         key, revision = item
         named = records_of(revision.description, project, key)
-        proof = _get(client, named[1]) if named is not None else \
-            locate(client, project, key, revision).proof
+        proof = _get(client, named[1]) if named is not None else None
+        if named is None or not _about(proof, project, key, revision.version_id):
+            proof = locate(client, project, key, revision).proof
         if proof is None:
             return None
         found = record_of(proof) or SmokeRecord(project, key, revision.version_id, False, "",
