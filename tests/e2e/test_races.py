@@ -174,12 +174,10 @@ def test_a_draft_changed_in_the_instant_before_the_release_is_a_conflict(
     draft_reads: list[str] = []
 
     def overwrite_before_release(attempt: Attempt) -> None:
-        # After the last write (the one naming the release's smoke records) come two reads
-        # of the draft: the read-back, then the check right before the release. The other
-        # writer strikes after the second.
+        # After the write come two reads of the draft: the read-back, then the check right
+        # before the release. The other writer strikes after the second.
         if attempt.method == "PUT" and agent_id in attempt.path:
             written.append(attempt.path)
-            draft_reads.clear()
         elif written and attempt.method == "GET" and f"{agent_id}@v" in attempt.path:
             draft_reads.append(attempt.path)
             if len(draft_reads) == 2:
