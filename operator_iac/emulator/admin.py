@@ -6,6 +6,8 @@
 ``POST /_emulator/brain``                 ``{"silent": bool, "rules": {...}}``
 ``PUT /_emulator/revisions/{version_id}`` edit any revision in place, as the dashboard could
 ``POST /_emulator/conversations/{id}/events`` ``{"payloads": [...]}`` appends raw events
+``POST /_emulator/conversations/seed``    ``{"count": N, "span_s": S, "agent_id": "ca_x@v0"}``
+                                          N past conversations over the last S seconds
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import validate_agent_body
 
 PREFIX = "/_emulator"
+MAX_SEED = 1_000_000
+# The revision seeded conversations are pinned to unless told otherwise: no agent of the
+# account (traffic of agents other teams run).
+SEEDED_AGENT = "ca_otherteam0000@v0"
 
 
 def admin_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -84,7 +90,13 @@ def admin_routes(state: EmulatorState) -> list[BaseRoute]:
         envelopes = inject_events(state, path_param(request, "conversation_id"), payloads)
         return ok({"count": len(envelopes)})
 
+    async def seed(request: Request) -> Response:
+        body = await read_object(request)
+        return ok({"count": seed_conversations(state, body.get("count"), body.get("span_s", 0),
+                                               body.get("agent_id", SEEDED_AGENT))})
+
     return [
+        Route(f"{PREFIX}/conversations/seed", seed, methods=["POST"]),
         Route(f"{PREFIX}/faults", get_faults, methods=["GET"]),
         Route(f"{PREFIX}/faults", set_faults, methods=["POST"]),
         Route(f"{PREFIX}/faults", reset_faults, methods=["DELETE"]),
@@ -116,6 +128,20 @@ def inject_events(state: EmulatorState, conversation_id: str, payloads: Any) -> 
         raise invalid("payloads: must be a list of objects with a string type")
     return state.events.append_many(conversation.id, conversation.agent_id,
                                     conversation.livemode, payloads)
+
+
+def seed_conversations(state: EmulatorState, count: Any, span_s: Any, agent_id: Any) -> int:
+    """Add ``count`` finished conversations created over the last ``span_s`` seconds: an
+    account's past traffic, inserted at once (benchmarks of busy accounts)."""
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_SEED:
+        raise invalid(f"count: must be an integer from 0 to {MAX_SEED}")
+    if not isinstance(span_s, int | float) or isinstance(span_s, bool) or span_s < 0:
+        raise invalid("span_s: must be a non-negative number")
+    if not isinstance(agent_id, str) or "@v" not in agent_id:
+        raise invalid("agent_id: must name a revision (ca_x@vN)")
+    now = state.clock.now()
+    state.conversations.seed(count, agent_id, now - float(span_s), now)
+    return count
 
 
 def _is_payload(value: Any) -> bool:

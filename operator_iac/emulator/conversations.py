@@ -189,6 +189,28 @@ class ConversationService:
 
     # ---- writes --------------------------------------------------------------------------
 
+    def seed(self, count: int, agent_id: str, since: float, until: float) -> None:
+        """Insert ``count`` finished livemode conversations with ``agent_id``, created evenly
+        between ``since`` and ``until``: an account's past traffic, in one transaction (no
+        events; nothing reads them)."""
+        step = (until - since) / max(count, 1)
+        rows = []
+        for n in range(count):
+            created = since + n * step
+            conversation = Conversation(
+                id=ids.new_id(ids.CONVERSATION), agent_id=agent_id, customer_id=None,
+                channel={"type": "phone", "callee_no": "+15550100"}, livemode=True,
+                override_config=None, context={}, status=COMPLETED, direction="outbound",
+                created_at=created, started_at=created, completed_at=created + 60,
+                custom_fields={})
+            doc = {name: getattr(conversation, name) for name in _DOC_FIELDS}
+            rows.append((conversation.id, conversation.status, created, created, created + 60,
+                         "{}", dumps(doc)))
+        with self._store.tx() as db:
+            db.executemany(
+                "INSERT INTO conversations (id, status, created_at, started_at, completed_at, "
+                "context, doc) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
     def delete(self, conversation_id: str) -> None:
         """Testmode conversations always; livemode ones only before they started."""
         conversation = self.get(conversation_id)

@@ -260,6 +260,11 @@ class EmulatorServer:
     def advance_clock(self, seconds: float) -> None:
         self.state.clock.advance(seconds)
 
+    def seed_conversations(self, count: int, *, span_s: float = 0.0,
+                           agent_id: str = admin.SEEDED_AGENT) -> None:
+        """``count`` past conversations, created evenly over the last ``span_s`` seconds."""
+        admin.seed_conversations(self.state, count, span_s, agent_id)
+
     @property
     def requests(self) -> list[RequestRecord]:
         return list(self.state.requests)

@@ -25,7 +25,7 @@ from operator_iac.emulator.rules import Outcome, RuleSet
 from operator_iac.emulator.store import Store
 
 DEFAULT_API_KEY = "op_test_emulator"
-REQUEST_LOG_SIZE = 10_000
+REQUEST_LOG_SIZE = 100_000  # a benchmark's run of a 200-agent fleet, every request
 
 log = logging.getLogger("operator_iac.emulator")
 

@@ -173,3 +173,50 @@ def test_a_dashboard_edit_after_a_cached_read_is_still_seen(crowded: ProjectCopy
     result = crowded.run("status")
     assert result.exit_code == 2, result.stdout
     assert "no longer matches the content hash in its marker" in result.stdout
+
+
+# ---- the account's traffic costs nothing ------------------------------------------------
+
+COPIES = 16  # with the example's four agents: a 20-agent project, 18 of them with smoke tests
+_CONVERSATION = re.compile(r"^/conversations/[^/]+$")
+
+
+def fleet(copy: ProjectCopy) -> None:
+    """The example project grown to 20 agents (copies of support-triage with one smoke test
+    each), smoke-tested on the released revision only, to stay quick."""
+    text = copy.agent_file("support-triage").read_text(encoding="utf-8")
+    one_test = text.split("  - name: looks up an order")[0]
+    for n in range(COPIES):
+        copy.agent_file(f"desk-{n}").write_text(
+            one_test.replace("name: Support triage", f"name: Support desk {n}"),
+            encoding="utf-8")
+    project_file = copy.project_file.read_text(encoding="utf-8")
+    copy.project_file.write_text(project_file.replace("on: [draft, released]", "on: [released]"),
+                                 encoding="utf-8")
+
+
+def counted(copy: ProjectCopy, command: str) -> list[tuple[str, str]]:
+    """The requests of one command that finds nothing to do, run cold (no revision cache)."""
+    copy.emulator.clear_requests()
+    result = copy.run(command, "--no-cache")
+    assert result.exit_code == 0 and "verify" not in result.stdout, result.stdout + result.stderr
+    return [(r.method, r.path) for r in copy.emulator.requests]
+
+
+def test_plan_and_status_cost_the_same_in_an_account_with_2000_past_conversations(
+        project: Project) -> None:
+    copy = project()
+    fleet(copy)
+    applied = copy.run("apply", "--yes")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    quiet = {command: counted(copy, command) for command in ("plan", "status")}
+    # a day of production traffic on other agents, after the release
+    copy.emulator.advance_clock(24 * 3600)
+    copy.emulator.seed_conversations(2_000, span_s=24 * 3600)
+    for command, before in quiet.items():
+        after = counted(copy, command)
+        assert len(after) == len(before), command
+        assert ("GET", "/conversations") not in after  # nothing is searched for
+        # one read per released revision with smoke tests: its proof record, by id
+        reads = [path for method, path in after if method == "GET" and _CONVERSATION.match(path)]
+        assert len(reads) == COPIES + 2, command
