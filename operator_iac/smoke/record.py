@@ -23,6 +23,7 @@ ask about (``evidence``), and its details are then unknown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from operator_iac.errors import NotFoundError
 from operator_iac.smoke.orphans import orphan_window, sweep_orphans
 
 if TYPE_CHECKING:
@@ -185,7 +187,8 @@ def write_record(client: OperatorClient, pin: str, pin_config: Mapping[str, Any]
 
 def remove_record(client: OperatorClient, conversation_id: str) -> None:
     """Delete a record; one deleted already is what was wanted."""
-    client.conversations.delete(conversation_id)
+    with contextlib.suppress(NotFoundError):
+        client.conversations.delete(conversation_id)
 
 
 def placeholder_context(config: Mapping[str, Any]) -> JSON:

@@ -252,6 +252,7 @@ def test_a_proven_release_passes_and_one_without_evidence_has_no_record(
     client, fake = platform()
     release_id, _ = announced(client, fake)
     evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED)
+    evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED)  # again: fine
     assert unproven_releases(client, PROJECT,
                              {"booking": Revision(RELEASED, fake.description)}) == {}
     record = last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED)
