@@ -120,6 +120,15 @@ def _label(item: Any, key: str) -> str | None:
 
 
 def _structural_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
+    if old == new:
+        return []
+    if not old or not new:
+        # A create (or a deletion): every field is added (removed). Said without deepdiff,
+        # whose comparison costs more than the plan of a create otherwise does.
+        added = not old
+        return [change for key, value in (new if added else old).items()
+                for change in _expand([key], "added" if added else "removed",
+                                      *((None, value) if added else (value, None)))]
     # threshold 0: always descend, even into mappings that share no key (the default reports
     # those as one opaque value change).
     tree = DeepDiff(old, new, view="tree", verbose_level=2, ignore_numeric_type_changes=True,

@@ -154,3 +154,20 @@ def test_an_added_output_schema_is_one_change_but_edits_inside_it_are_precise() 
 
     assert [(c.path, c.after) for c in added] == [("config.output.output_schema", schema)]
     assert [c.path for c in changed] == ["config.output.output_schema.properties.summary.type"]
+
+
+def test_a_create_and_a_deletion_read_as_deepdiff_would_say_them() -> None:
+    """Every field added (removed) is said without deepdiff; the same changes it finds when
+    the two sides share one field that does not change."""
+    content = {"name": "Booking", "description": "Books.", "postprocess_agents": ["pa_1"],
+               "config": {"personas": [{"name": "Amanda", "voice": {"id": "Female 1"}}],
+                          "runtime": {"model": "openai/gpt-4o",
+                                      "prompt": {"type": "fixed", "text": "Hello."},
+                                      "variables": [{"name": "who", "default_value": None}]},
+                          "tool": {"tools": [{"ns": "acme", "name": "book"}], "transfers": []},
+                          "voice": {}, "output": {"output_schema": {"type": "object"}}}}
+    shared = {"same": 1}
+    created = diff_content(None, content)
+    assert created == diff_content(shared, {**content, **shared})
+    assert [c.kind for c in created] == ["added"] * len(created) and len(created) == 11
+    assert diff_content(content, None) == diff_content({**content, **shared}, shared)
