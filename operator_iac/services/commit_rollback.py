@@ -62,10 +62,10 @@ def owned_agents(target: Target, client: OperatorClient, desired: Mapping[str, D
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = read_project_agents(client, target.project.name, desired, everything=True,
+        snapshot = read_project_agents(client, target.owner, desired, everything=True,
                                        parallelism=parallelism, cache=target.revision_cache)
     return {key: duplicates(agents)[0]
-            for key, agents in claims_by_key(snapshot.agents, target.project.name).items()}
+            for key, agents in claims_by_key(snapshot.agents, target.owner).items()}
 
 
 def read_commits(target: Target, client: OperatorClient, *, parallelism: int = 8,

@@ -112,7 +112,8 @@ def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequ
     project = target.project.name
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        loaded = load_agent(client, project, request.key, parallelism=request.parallelism)
+        loaded = load_agent(client, target.owner, request.key,
+                            parallelism=request.parallelism)
     version = choose_revision(loaded.agent, request.key, to=request.to,
                               steps=request.steps or 1)
     desired = target.desired(SecretsNotNeeded(os.environ))
