@@ -11,6 +11,7 @@ from operator_iac.apply.report import ApplyReport, ResourceResult
 OUTCOME_TEXT = {
     "applied": "done",
     "unchanged": "unchanged",
+    "converged": "done by a concurrent apply",
     "failed": "FAILED",
     "conflict": "CONFLICT",
     "smoke_failed": "SMOKE TEST FAILED",
@@ -20,7 +21,7 @@ OUTCOME_TEXT = {
 
 
 def summary_line(report: ApplyReport) -> str:
-    worked = [r for r in report.results if r.outcome == "applied"]
+    worked = [r for r in report.results if r.outcome in ("applied", "converged")]
     bad = [r for r in report.results if not r.ok]
     if not worked and not bad:
         return "Apply complete: nothing to do."
