@@ -168,16 +168,22 @@ def owned_line(plan: Plan) -> str | None:
             f"{'; '.join(owned)}.")
 
 
+STORED_FORMS_SHOWN = 20
+
+
 def stored_form_lines(plan: Plan, code: str = "") -> list[str]:
     """What the platform stores in a form of its own, one line per value (``code``: the
     quote around values, a backtick for Markdown)."""
     def shown(value: object) -> str:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        text = text if len(text) <= 80 else text[:77] + "..."
-        return f"{code}{text}{code}" if code else repr(text) if isinstance(value, str) else text
+        text = json.dumps(value, ensure_ascii=False)
+        text = text if len(text) <= 80 else text[:76] + "...\""
+        return f"{code}{text}{code}"
 
-    return [f"the platform stores {form.path} {shown(form.declared)} as {shown(form.stored)}"
-            for form in plan.stored_forms]
+    lines = [f"the platform stores {form.path} {shown(form.declared)} as {shown(form.stored)}"
+             for form in plan.stored_forms[:STORED_FORMS_SHOWN]]
+    more = len(plan.stored_forms) - STORED_FORMS_SHOWN
+    return [*lines, f"and {more} more (plan --format json lists them all)"] if more > 0 \
+        else lines
 
 
 def unrecorded_environment_line(plan: Plan) -> str | None:
