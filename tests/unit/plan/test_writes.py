@@ -11,9 +11,9 @@ from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.writes import (
     check_declarations,
-    stored_differences,
     remote_moved,
     remote_state,
+    stored_differences,
     write_body,
 )
 from operator_iac.state.snapshot import RemoteRevision
