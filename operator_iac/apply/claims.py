@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from operator_iac.apply.visibility import FIRST_POLL_S, LONGEST_POLL_S, VISIBILITY_TIMEOUT_S
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates
@@ -46,12 +47,6 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import AgentKind
 
 logger = logging.getLogger(__name__)
-
-# How long a run waits for the platform's agents list to show an agent it created, and the
-# first and longest pause between two listings while it waits.
-VISIBILITY_TIMEOUT_S = 30.0
-FIRST_POLL_S = 0.05
-LONGEST_POLL_S = 2.0
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from operator_iac.api.pool import WorkPool
 from operator_iac.apply.claims import ClaimsBoard, owned_agents
 from operator_iac.apply.report import ApplyOptions, ApplyReport, ResourceResult
 from operator_iac.apply.steps import ResourceFailed, Steps
+from operator_iac.apply.visibility import WriteLog, await_visible
 from operator_iac.errors import ConflictError, NotFoundError, OperatorIacError
 from operator_iac.plan.marker import Owner
 from operator_iac.plan.model import Plan, ResourcePlan
@@ -76,6 +77,8 @@ class Run:
         # Whose agents this run writes: the plan's project in the plan's environment.
         self.owner = Owner(plan.project, plan.environment)
         self.claims_board = ClaimsBoard(client, self.owner)
+        # Every write, so the run ends only once the platform's lists show them.
+        self.writes = WriteLog()
         self._owned: dict[str, dict[str, str]] = {}
         self._owned_lock = threading.Lock()
 
@@ -99,7 +102,10 @@ class Run:
                 if result.agent_id:
                     self.ids[result.key] = result.agent_id
         ordered = [self.results.get(r.key) or _unchanged(r) for r in self.plan.resources]
-        return ApplyReport(self.plan, tuple(ordered))
+        late = await_visible(self.client, self.writes.writes())
+        warnings = tuple(f"the platform's lists do not show this yet: {line}; a command "
+                         "started right now may not see it" for line in late)
+        return ApplyReport(self.plan, tuple(ordered), warnings)
 
     def _one(self, resource: ResourcePlan) -> ResourceResult:
         blocked_by = [k for k in resource.depends_on

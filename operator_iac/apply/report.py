@@ -66,6 +66,8 @@ class ApplyReport:
 
     plan: Plan
     results: tuple[ResourceResult, ...]
+    # What the run noticed beyond the results: writes the platform's lists did not show yet.
+    warnings: tuple[str, ...] = ()
 
     def exit_code(self) -> int:
         """5 for a conflict, else 4 for a failed smoke test (6 when the smoke tests that did

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.apply.claims import owned_agents, settle
 from operator_iac.apply.report import Outcome, ResourceResult
+from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
     ApiConflictError,
     ForeignDraftError,
@@ -85,6 +86,12 @@ class Steps:
                               self.version_id, self.released, self.rolled_back_to, message,
                               tuple(self.done), tuple(self.smoke))
 
+    def wrote(self, what: WriteKind, version_id: str | None = None,
+              agent_id: str | None = None) -> None:
+        """Note a write the run must see in the platform's lists before it ends."""
+        self.run_.writes.note(what, self.resource.kind, agent_id or self._agent_id(),
+                              version_id)
+
     def note(self, step: str) -> None:
         self.done.append(step)
         self.run_.progress(f"{self.resource.key}: {step}")
@@ -133,6 +140,7 @@ class Steps:
         try:
             self._recheck()
             self.agents.delete(self._agent_id())
+            self.wrote("deleted")
         except NotFoundError:
             self.note(f"{self.agent_id} was deleted already")
             return self.result("applied")
@@ -207,6 +215,7 @@ class Steps:
             self.agent_id = created.id
             self.created_here = True
             self.version_id = created.version_id or f"{created.id}@v0"
+            self.wrote("created", self.version_id)
             self.note(f"created {self.version_id}")
             return None
         raise AssertionError("unreachable")
@@ -223,6 +232,7 @@ class Steps:
         if yielded is None:
             return
         if yielded.deleted:
+            self.wrote("deleted", agent_id=yielded.mine)
             self.note(f"deleted {yielded.mine}: another apply created {yielded.keep} for this "
                       "key at the same time")
             self.agent_id = yielded.keep
@@ -239,6 +249,7 @@ class Steps:
         body = self.body = write_body(self.resource, self._desired(), self.run_.ids, base)
         address, written = self._put_draft(current, body)
         self.version_id = written.version_id or address
+        self.wrote("drafted", self.version_id)
         self.note(f"wrote draft {self.version_id}")
         self._verify_persisted()
 
@@ -277,6 +288,7 @@ class Steps:
         if lost and created_with is not None:
             written = self.agents.update(self.version_id, **created_with)
             self.version_id = written.version_id or self.version_id
+            self.wrote("drafted", self.version_id)
             self.note(f"the create did not keep {_paths(lost)}; wrote them into "
                       f"{self.version_id} with PUT")
             revision, found = self._read_back()
@@ -302,6 +314,7 @@ class Steps:
                                  self.run_.key_by_id())
         written = self.agents.update(self.version_id, **body)
         self.version_id = written.version_id or self.version_id
+        self.wrote("drafted", self.version_id)
         again, left = self._read_back()
         self._require_own_marker(again)
         if left or revision_fingerprint(_unmarked(again)) != \
@@ -373,6 +386,7 @@ class Steps:
             bool(self._desired().smoke)
         announced = log(self.resource, self.version_id, False) if log and announce else True
         self.agents.release(self.version_id)
+        self.wrote("released", self.version_id)
         if log is not None and not announced:
             log(self.resource, self.version_id, True)
         self.released = self.version_id
@@ -395,6 +409,7 @@ class Steps:
             self.note(f"rolling back: releasing {previous} again")
             try:
                 self.agents.release(previous)
+                self.wrote("released", previous)
             except OperatorIacError as refused:
                 # The revision that failed stays released: the report must say both.
                 raise ResourceFailed("failed", f"{failure}; rolling back to {previous} failed: "

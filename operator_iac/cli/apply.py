@@ -35,8 +35,9 @@ from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_
 @pass_app
 def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
                   targets: tuple[str, ...], excludes: tuple[str, ...], prune: bool, adopt: bool,
-                  allow_delete: bool, overwrite_draft: bool, no_smoke: bool, no_rollback: bool,
-                  keep_conversations: bool, fmt: str, parallelism: int) -> int:
+                  allow_delete: bool, record_environment: bool, overwrite_draft: bool,
+                  no_smoke: bool, no_rollback: bool, keep_conversations: bool, fmt: str,
+                  parallelism: int) -> int:
     """Apply the declarations (or a saved plan) to the platform.
 
     Each changed agent gets a draft, which is read back, smoke-tested, released and
@@ -60,7 +61,7 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
         plan_file=plan_file, keep_conversations=keep_conversations,
         plan_options=PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
                                  overwrite_draft=overwrite_draft, targets=targets,
-                                 excludes=excludes),
+                                 excludes=excludes, record_environment=record_environment),
         options=ApplyOptions(overwrite_draft=overwrite_draft, smoke=not no_smoke,
                              rollback=not no_rollback, parallelism=parallelism))
     confirm = confirmer(yes or plan_file is not None, "apply needs --yes, or a saved plan "

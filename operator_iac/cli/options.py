@@ -35,7 +35,8 @@ def parallelism_option(func: F) -> F:
 
 
 def selection_options(func: F) -> F:
-    """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``."""
+    """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``,
+    ``--record-environment``."""
     options = [
         click.option("--target", "targets", multiple=True, metavar="KEY",
                      shell_complete=complete_agent_keys,
@@ -49,6 +50,10 @@ def selection_options(func: F) -> F:
                      help="Take over unmanaged agents whose name matches a declaration."),
         click.option("--allow-delete", is_flag=True,
                      help="Allow deletions in a protected environment."),
+        click.option("--record-environment", is_flag=True,
+                     help="Write this environment into the markers of agents whose markers "
+                          "name none (written by an older version), so another environment "
+                          "on the same account stops claiming them."),
     ]
     for option in reversed(options):
         func = option(func)

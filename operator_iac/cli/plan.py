@@ -37,7 +37,8 @@ CHANGES_PENDING_EXIT_CODE = 2
 @pass_app
 def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed_exitcode: bool,
                  targets: tuple[str, ...], excludes: tuple[str, ...], prune: bool, adopt: bool,
-                 allow_delete: bool, overwrite_draft: bool, parallelism: int) -> int:
+                 allow_delete: bool, record_environment: bool, overwrite_draft: bool,
+                 parallelism: int) -> int:
     """Compare the declarations with the platform and show the changes.
 
     Nothing is written to the platform. The plan lists, per agent, the action (create,
@@ -56,7 +57,8 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
     from operator_iac.services.plan import make_plan
 
     options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
-                          overwrite_draft=overwrite_draft, targets=targets, excludes=excludes)
+                          overwrite_draft=overwrite_draft, targets=targets, excludes=excludes,
+                          record_environment=record_environment)
     plan = make_plan(app.target(env), app.client(), options=options, parallelism=parallelism,
                      feedback=app.feedback()).plan
     output.result(_render(app, plan, fmt))

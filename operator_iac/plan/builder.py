@@ -207,6 +207,9 @@ def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,
     released_ok = view.equals(remote.released) and \
         own_marker(remote.released, ctx.owner, key) is not None
     draft_ok = view.equals(remote.draft) and marked_for(remote.draft, ctx.owner, key, wanted)
+    if released_ok and ctx.options.record_environment and ctx.owner.environment and \
+            key in ctx.ownership.unrecorded:
+        return "release" if draft_ok else "update"  # the same content, marked as this env's
     if released_ok:  # any draft is left alone: it is someone's next change, not ours
         return "no-op"
     return "release" if draft_ok else "update"

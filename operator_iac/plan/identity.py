@@ -101,7 +101,8 @@ def claims_by_key(agents: Iterable[RemoteAgent],
 
 def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
                       owner: Owner | str) -> Ownership:
-    claims = claims_by_key(snapshot.agents, owner)
+    claims = {key: _recorded_first(agents, owner)
+              for key, agents in claims_by_key(snapshot.agents, owner).items()}
     unmanaged = [agent for agent in snapshot.agents if not markers(agent)]
     owned: dict[str, RemoteAgent] = {}
     leftovers: list[tuple[str, RemoteAgent]] = []
@@ -116,6 +117,14 @@ def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
                        if unrecorded_environment(agent, owner))
     return Ownership(owned=owned, adoptable=_adoption_candidates(unowned, unmanaged),
                      orphans=orphans, leftovers=tuple(leftovers), unrecorded=unrecorded)
+
+
+def _recorded_first(agents: list[RemoteAgent], owner: Owner | str) -> list[RemoteAgent]:
+    """The claimants whose marker names this environment, when there are any: an agent
+    claimed only through a marker that names none (written before environments were
+    recorded) is then another environment's of the same account, not a duplicate."""
+    recorded = [agent for agent in agents if not unrecorded_environment(agent, owner)]
+    return recorded or agents
 
 
 def duplicates(claimants: list[RemoteAgent]) -> tuple[RemoteAgent, list[RemoteAgent]]:

@@ -150,13 +150,16 @@ class PlanOptions(_Frozen):
     overwrite_draft: bool = False
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
+    # ``--record-environment``: write this environment into the markers of agents claimed
+    # through markers that name none (a release of the same content).
+    record_environment: bool = False
 
     @property
     def selects(self) -> bool:
         """Whether any option but ``--overwrite-draft`` was given: they decide what is planned,
         so a saved plan, applied exactly as it was made, refuses them."""
         return bool(self.targets or self.excludes or self.prune or self.adopt or
-                    self.allow_delete)
+                    self.allow_delete or self.record_environment)
 
 
 class StoredForm(_Frozen):

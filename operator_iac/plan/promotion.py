@@ -149,10 +149,10 @@ def same_agent_reasons(key: str, agent_id: str | None, source_id: str | None, *,
     environment), so promoting would rewrite the source's own agent."""
     if agent_id is None or agent_id != source_id:
         return ()
-    return (f"{source} and {destination} both resolve {key!r} to agent {agent_id}: its "
-            "markers were written before environments were recorded; run operator-iac "
-            f"apply --env {source} first (it records {source} on its agents, and "
-            f"{destination} then gets agents of its own)",)
+    return (f"{source} and {destination} both resolve {key!r} to agent {agent_id} (one "
+            "account, markers written before environments were recorded): promoting would "
+            f"rewrite {source}'s own agent; run operator-iac apply --env {source} "
+            f"--record-environment first, then {destination} gets agents of its own",)
 
 
 def _draft_reasons(remote: RemoteAgent, released_hash: str, project: Owner | str, key: str,

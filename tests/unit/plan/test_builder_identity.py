@@ -217,3 +217,17 @@ def test_markers_without_an_environment_are_read_as_this_one_s_with_a_note(
     assert [(r.key, r.action, r.agent_id) for r in plan.resources] == [
         ("booking", "no-op", "ca_1"), ("faq", "no-op", "ca_2")]
     assert plan.unrecorded_environment == ("booking",)
+
+
+def test_an_agent_of_this_environment_beats_one_claimed_through_an_old_marker(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    agent = make_desired()
+    legacy = make_remote("ca_1", agent.kind, in_environment(written(agent), None))
+    own = make_remote("ca_2", agent.kind, in_environment(written(agent), "staging"))
+
+    plan = plan_for([agent], [legacy, own], prune=True)
+
+    assert [(r.key, r.action, r.agent_id) for r in plan.resources] == [
+        ("booking", "no-op", "ca_2")]
+    assert plan.unrecorded_environment == ()
