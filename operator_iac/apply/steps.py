@@ -328,10 +328,22 @@ class Steps:
         return again
 
     def _require_own_marker(self, revision: RemoteRevision) -> None:
-        if not carries_marker(revision, self.resource):
-            raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
-                                  "else at the same time; this run's change is not in it and "
-                                  "was not released, make a new plan")
+        if carries_marker(revision, self.resource):
+            return
+        sent = str((self.body or {}).get("description") or "")
+        kept = revision.description or ""
+        if kept and len(kept) < len(sent) and sent.startswith(kept.rstrip()[:40]) and \
+                parse_marker(kept) is None:
+            # The platform cut the description short: a limit of the user's platform, which
+            # the marker must not hide behind a false "someone else".
+            raise ResourceFailed("failed", f"the platform kept {len(kept)} of the "
+                                  f"{len(sent)} characters of the description, cutting off "
+                                  "operator-iac's marker at its end: shorten the description "
+                                  f"by {len(sent) - len(kept)} characters; draft "
+                                  f"{self.version_id} was left unreleased")
+        raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
+                             "else at the same time; this run's change is not in it and "
+                             "was not released, make a new plan")
 
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None

@@ -11,11 +11,11 @@ show them:
 - the agents list shows every agent created and none deleted;
 - each written agent's versions list shows the revision written (a draft) or the release made.
 
-The check starts with the last write of each kind: lists that show the newest write show the
-older ones too on a platform whose delay does not shrink over time, so a platform that is
-already consistent costs one listing and one versions list per kind. Only when that newest
-write is late does the wait look at every write, with pauses that grow (the platform's delay
-is learnt by waiting for it, not assumed). Past the bound the run still ends, with a warning
+The check starts with the last write of each sort per kind of agent: lists that show the newest
+creation (or release, deletion...) show the older ones too on a platform whose delay does not
+shrink over time, so a platform that is already consistent costs one listing and a versions
+list or two per kind. Only when a newest write is late does the wait look at every write,
+with pauses that grow (the platform's delay is learnt by waiting for it, not assumed). Past the bound the run still ends, with a warning
 naming what is not visible yet, because the writes themselves succeeded.
 """
 
@@ -84,8 +84,10 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
     if not pending:
         return []
     deadline = time.monotonic() + timeout_s
-    newest = {w.kind: _expectation_of(w, pending) for w in writes}
-    waiting = _unseen(client, list(newest.values()))
+    # The newest write of each sort (created, deleted, ...) per kind of agent: a deletion
+    # shown says nothing about a creation.
+    newest = {(w.kind, w.what): pending[w.agent_id] for w in writes}
+    waiting = _unseen(client, list(dict.fromkeys(newest.values())))
     pause = FIRST_POLL_S
     if not waiting:
         return []
@@ -96,7 +98,7 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
         if not waiting:
             return []
         if time.monotonic() >= deadline:
-            late = [e.sentence() for e in waiting]
+            late = [why for _, why in _unseen_why(client, waiting)]
             logger.warning("after %.0f s the platform's lists do not show: %s", timeout_s,
                            "; ".join(late))
             return late
@@ -119,10 +121,11 @@ class _Expected:
     version_id: str | None = None  # in its versions list
     released: bool = False  # ... as the released revision
 
-    def sentence(self) -> str:
+    def sentence(self, listed: bool) -> str:
+        """What the lists get wrong about this agent (``listed``: the agents list shows it)."""
         if not self.listed:
             return f"{self.agent_id} still listed after its deletion"
-        if self.version_id is None:
+        if not listed:
             return f"{self.agent_id} not listed yet"
         state = "released" if self.released else "written"
         return f"{self.version_id} not shown as {state} in its versions list yet"
@@ -144,12 +147,14 @@ def _expectations(writes: list[Write]) -> dict[str, _Expected]:
     return expected
 
 
-def _expectation_of(write: Write, pending: dict[str, _Expected]) -> _Expected:
-    return pending[write.agent_id]
-
-
 def _unseen(client: OperatorClient, expected: list[_Expected]) -> list[_Expected]:
     """Those of ``expected`` the platform's lists do not show yet."""
+    return [item for item, _ in _unseen_why(client, expected)]
+
+
+def _unseen_why(client: OperatorClient,
+                expected: list[_Expected]) -> list[tuple[_Expected, str]]:
+    """Those of ``expected`` the platform's lists do not show yet, each with what is wrong."""
     listings: dict[str, set[str]] = {}
     unseen = []
     for item in expected:
@@ -158,7 +163,7 @@ def _unseen(client: OperatorClient, expected: list[_Expected]) -> list[_Expected
             listings[item.kind] = {summary.id for summary in agents.list()}
         listed = item.agent_id in listings[item.kind]
         if listed != item.listed or (listed and not _shows(agents, item)):
-            unseen.append(item)
+            unseen.append((item, item.sentence(listed)))
     return unseen
 
 

@@ -8,9 +8,9 @@ git commit it came from::
 
 The marker is the only state operator-iac keeps, and it lives on the platform itself. It is
 stripped before content is compared, so users never see it in a diff. Parsing is strict about
-the line's shape (the whole line must match) but tolerant about where the line is: a dashboard
-edit that appends text after it still leaves the agent owned, and the content hash then
-reveals the edit.
+the marker's shape (it must end a line) but tolerant about where it is: a dashboard edit that
+appends text after it still leaves the agent owned (the content hash then reveals the edit),
+and a platform that joins lines or collapses whitespace still leaves it readable.
 
 ``+dirty`` after the commit says the declarations had changes not committed yet
 (``commit=9a1b2c3+dirty``), so one commit never names two contents.
@@ -49,8 +49,10 @@ _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}(\+dirty)?$")
 _FIELD = r"[a-z][a-z_]*=[^\s\]=]+"
 _FIELD_RE = re.compile(rf"^{_FIELD}$")
+# Searched at the end of a line rather than matched as a whole line: a platform that joins
+# lines or collapses whitespace in stored text still leaves the marker readable.
 _MARKER_RE = re.compile(
-    rf"^\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
+    rf"\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
     r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
     rf"(?P<fields>(?: {_FIELD})*)\]$"
 )
@@ -152,7 +154,7 @@ def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
 def parse_marker(description: str | None) -> Marker | None:
     """The last marker line in ``description``, or None when there is none."""
     for line in reversed((description or "").splitlines()):
-        match = _MARKER_RE.match(line.strip())
+        match = _MARKER_RE.search(line.rstrip())
         if match:
             commit = match["commit"]
             fields = dict(item.split("=", 1) for item in match["fields"].split())
@@ -182,8 +184,13 @@ def strip_marker(description: str | None) -> str:
     whitespace dropped (it carries no meaning and the marker's separator adds some)."""
     lines = (description or "").splitlines()
     for index in range(len(lines) - 1, -1, -1):
-        if _MARKER_RE.match(lines[index].strip()):
-            del lines[index]
+        match = _MARKER_RE.search(lines[index].rstrip())
+        if match:
+            before = lines[index][:match.start()].rstrip()
+            if before:
+                lines[index] = before
+            else:
+                del lines[index]
             break
     return "\n".join(lines).rstrip()
 
