@@ -15,8 +15,9 @@ The check starts with the last write of each sort per kind of agent: lists that 
 creation (or release, deletion...) show the older ones too on a platform whose delay does not
 shrink over time, so a platform that is already consistent costs one listing and a versions
 list or two per kind. Only when a newest write is late does the wait look at every write,
-with pauses that grow (the platform's delay is learnt by waiting for it, not assumed). Past the bound the run still ends, with a warning
-naming what is not visible yet, because the writes themselves succeeded.
+with pauses that grow (the platform's delay is learnt by waiting for it, not assumed). Past the
+bound the run still ends, with a warning naming what is not visible yet, because the writes
+themselves succeeded.
 """
 
 from __future__ import annotations
