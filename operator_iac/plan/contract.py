@@ -32,6 +32,7 @@ _RESOURCE_TERMS: tuple[tuple[str, str], ...] = (
     ("blocked", "what blocks it"),
     ("depends_on", "the agents it refers to"),
     ("name", "its name"),
+    ("secret_references", "the secret references it introduces or removes"),
 )
 _PLAN_TERMS: tuple[tuple[str, str], ...] = (
     ("project", "the project"),
