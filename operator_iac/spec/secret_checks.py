@@ -1,5 +1,6 @@
 """Checks of ``${env:NAME}`` against the project file's ``secrets`` declarations
-(``operator_iac.spec.secret_names`` says what is allowed).
+(``operator_iac.spec.secret_names`` says what is allowed), and of ``api_key_env``, which may
+not name a CI credential either.
 
 A refused name in a ``secrets`` list is reported where it is declared. A use is reported
 where it is written (the agent file, its prompt file, or the environment's override in the
@@ -19,6 +20,7 @@ from operator_iac.spec.loader import YamlDocument
 from operator_iac.spec.merge import deep_merge, origin_in
 from operator_iac.spec.project_file import ProjectFile
 from operator_iac.spec.secret_names import (
+    credential_kind,
     declared_secrets,
     refusal,
     refused_message,
@@ -52,6 +54,13 @@ def check_secrets(agents: Agents, project: ProjectFile, doc: YamlDocument) -> li
 
 
 def _refused_declarations(project: ProjectFile, doc: YamlDocument) -> Iterator[Diagnostic]:
+    for name, env in project.environments.items():
+        what = credential_kind(env.api_key_env)
+        if what is not None:
+            yield doc.diagnostic(("environments", name, "api_key_env"), f"api_key_env names "
+                                 f"{env.api_key_env}, which is {what}: the API key is sent "
+                                 "with every request; name the variable that holds the "
+                                 "Operator API key")
     lists = [(("secrets",), project.secrets)] + [
         (("environments", name, "secrets"), env.secrets)
         for name, env in project.environments.items()]

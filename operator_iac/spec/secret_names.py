@@ -21,9 +21,12 @@ from operator_iac.settings import VARIABLE_PREFIX
 from operator_iac.spec.project_file import DEFAULT_API_KEY_ENV, ProjectFile
 
 # (pattern, what the variable is), matched case-sensitively as shell patterns.
-REFUSED_NAMES: tuple[tuple[str, str], ...] = (
+OWN_NAMES: tuple[tuple[str, str], ...] = (
     (f"{DEFAULT_API_KEY_ENV}*", "an Operator API key"),
     (f"{VARIABLE_PREFIX}*", "an operator-iac setting"),
+)
+# Credentials a CI job or a cloud SDK holds: never an agent's, nor operator-iac's API key.
+CI_CREDENTIALS: tuple[tuple[str, str], ...] = (
     ("GITHUB_TOKEN", "the GitHub Actions token"),
     ("GH_TOKEN", "a GitHub token"),
     ("GH_ENTERPRISE_TOKEN", "a GitHub token"),
@@ -47,6 +50,7 @@ REFUSED_NAMES: tuple[tuple[str, str], ...] = (
     ("ARM_CLIENT_SECRET", "an Azure credential"),
     ("ARM_ACCESS_KEY", "an Azure credential"),
 )
+REFUSED_NAMES = OWN_NAMES + CI_CREDENTIALS
 
 
 def key_variables(project: ProjectFile) -> frozenset[str]:
@@ -61,8 +65,18 @@ def refusal(name: str, project: ProjectFile) -> str | None:
     declared)."""
     if name in key_variables(project):
         return "it holds an operator-iac API key (api_key_env)"
-    return next((f"it is {what}" for pattern, what in REFUSED_NAMES
-                 if fnmatchcase(name, pattern)), None)
+    what = _matching(name, REFUSED_NAMES)
+    return f"it is {what}" if what is not None else None
+
+
+def credential_kind(name: str) -> str | None:
+    """What CI or cloud credential ``name`` is, if it is one (``api_key_env`` may not name
+    one either: the key is sent to the platform with every request)."""
+    return _matching(name, CI_CREDENTIALS)
+
+
+def _matching(name: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
+    return next((what for pattern, what in patterns if fnmatchcase(name, pattern)), None)
 
 
 def declared_secrets(project: ProjectFile, env_name: str | None) -> frozenset[str]:

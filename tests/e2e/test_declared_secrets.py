@@ -132,3 +132,20 @@ def test_a_secret_declared_for_one_environment_is_refused_in_the_others(
         encoding="utf-8")
     assert validate(copy)[0] == 0
     assert copy.plan().exit_code == 0
+
+
+def test_api_key_env_cannot_name_a_ci_credential(project: Project,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = project()
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_never-sent-anywhere")
+    text = copy.project_file.read_text(encoding="utf-8")
+    copy.project_file.write_text(text.replace("api_key_env: OPERATOR_API_KEY_STAGING\n",
+                                              "api_key_env: GITHUB_TOKEN\n"), encoding="utf-8")
+
+    code, output = validate(copy)
+    planned = copy.plan()
+
+    assert code == 3 and planned.exit_code == 3
+    for said in (output, planned.stderr):
+        assert "api_key_env names GITHUB_TOKEN, which is the GitHub Actions token" in said
+    assert copy.emulator.requests == []
