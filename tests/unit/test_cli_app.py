@@ -47,6 +47,25 @@ def test_the_api_url_override_points_only_the_main_environment_elsewhere(
         app.close()
 
 
+def test_the_other_environment_of_a_promotion_is_held_to_the_trusted_hosts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--api-url`` moves the main environment only; the other one keeps the project file's
+    host, which must be trusted on its own."""
+    from operator_iac.errors import ConfigurationError
+
+    (tmp_path / "agents").mkdir()
+    project_file = tmp_path / "operator-iac.yaml"
+    project_file.write_text(PROJECT_FILE, encoding="utf-8")
+    monkeypatch.setenv("KEY_STAGING", "op_staging")
+    app = App(Settings(project_file=project_file, env="production",
+                       api_url="https://production.test"))
+    try:
+        with pytest.raises(ConfigurationError, match="names staging.test"):
+            app.other_environment("staging")
+    finally:
+        app.close()
+
+
 def test_the_emulator_names_the_default_key_variable_without_a_readable_project(
         tmp_path: Path) -> None:
     from operator_iac.services.emulator import key_variables
