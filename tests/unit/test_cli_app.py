@@ -60,7 +60,7 @@ def test_the_other_environment_of_a_promotion_is_held_to_the_trusted_hosts(
     app = App(Settings(project_file=project_file, env="production",
                        api_url="https://production.test"))
     try:
-        with pytest.raises(ConfigurationError, match="names staging.test"):
+        with pytest.raises(ConfigurationError, match=r"names staging\.test"):
             app.other_environment("staging")
     finally:
         app.close()
