@@ -42,7 +42,7 @@ from operator_iac.plan.compare import (
 )
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.drafts import review_draft
-from operator_iac.plan.hashing import declarations_hash
+from operator_iac.plan.hashing import declarations_hash, hash_matches
 from operator_iac.plan.identity import Ownership, resolve_ownership
 from operator_iac.plan.marker import Owner, parse_marker, with_marker
 from operator_iac.plan.model import (
@@ -209,8 +209,12 @@ def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,
     # The released revision holds the declaration and is this key's: nothing to write, even
     # when its marker names older content (a dashboard edit taken into the files by ``pull``:
     # rewriting it only to refresh the marker would be a release nobody asked for).
-    released_ok = view.equals(remote.released) and \
-        own_marker(remote.released, ctx.owner, key) is not None
+    # Where secrets sit is part of what a marker records (views mask those places), so a
+    # change of which fields come from ``${env:...}`` is still written.
+    marker = own_marker(remote.released, ctx.owner, key)
+    released_ok = view.equals(remote.released) and marker is not None and (
+        hash_matches(marker.content_hash, wanted) or
+        set(marker.secrets or ()) == set(view.agent.sensitive_paths))
     draft_ok = view.equals(remote.draft) and marked_for(remote.draft, ctx.owner, key, wanted)
     if released_ok and ctx.options.record_environment and ctx.owner.environment and \
             key in ctx.ownership.unrecorded:

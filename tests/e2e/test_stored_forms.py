@@ -26,6 +26,8 @@ def staging(environments: Environments, monkeypatch: pytest.MonkeyPatch) -> Envi
     environments.platform("staging").emulator.set_compat(*FORMS)
     environments.replace_in("agents/support-triage.yaml", "Be friendly and brief.",
                             f"Be friendly and brief. {DECOMPOSED} Line: ${{env:TRIAGE_LINE}}")
+    environments.replace_in("operator-iac.yaml", "agents_dir: agents\n",
+                            "agents_dir: agents\nsecrets: [TRIAGE_LINE]\n")
     monkeypatch.setenv("TRIAGE_LINE", "+1 555 0100   ")  # the platform trims it
     return environments
 
