@@ -98,7 +98,7 @@ def apply_declarations(target: Target, client: OperatorClient, request: ApplyReq
     if show_plan is not None:
         show_plan(planned.plan)
     if not planned.plan.has_changes:
-        return ApplyRun(planned, _recheck_unchanged(planned, client, options.parallelism))
+        return ApplyRun(planned, recheck_unchanged(planned, client, options.parallelism))
     if confirm is not None:
         confirm("Apply these changes?")
     gate = None
@@ -109,8 +109,8 @@ def apply_declarations(target: Target, client: OperatorClient, request: ApplyReq
     return ApplyRun(planned, report)
 
 
-def _recheck_unchanged(planned: PlannedRun, client: OperatorClient,
-                       parallelism: int) -> ApplyReport | None:
+def recheck_unchanged(planned: PlannedRun, client: OperatorClient,
+                      parallelism: int = 8) -> ApplyReport | None:
     """A saved plan with no changes still promises that nothing moved: the refusal when
     that no longer holds, else None (nothing to do)."""
     if planned.saved_from is None:
