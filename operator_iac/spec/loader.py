@@ -15,7 +15,9 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,8 +196,26 @@ def _too_big(what: str, limit: int) -> str:
     return f"{what} is larger than {shown}; refusing to read it"
 
 
+# Texts read in place of files (``pending_texts``), by real path: empty outside such a block.
+_PENDING: ContextVar[Mapping[str, str] | None] = ContextVar("pending_texts", default=None)
+
+
+@contextmanager
+def pending_texts(texts: Mapping[Path, str]) -> Iterator[None]:
+    """Inside the block, the files at these paths read as the given texts: edits a command is
+    about to write are checked as the files will read, before any of them is written."""
+    token = _PENDING.set({os.path.realpath(path): text for path, text in texts.items()})
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+
+
 def read_text(path: Path, what: str = "file") -> str:
     """Read a UTF-8 text file within the size cap; every failure is a one-diagnostic error."""
+    pending = _PENDING.get()
+    if pending and os.path.realpath(path) in pending:
+        return pending[os.path.realpath(path)]
     display = display_path(path)
     try:
         raw = read_bounded(path, MAX_FILE_BYTES, what)
