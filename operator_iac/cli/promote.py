@@ -67,9 +67,7 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
     them (apply --prune there first); a protected destination also needs --allow-delete.
 
     An environment with promote_from in the project file receives changes only this way.
-    --api-url (or OPERATOR_IAC_API_URL) points both environments at that platform, each with
-    its own API key; with --emulator both are accounts of one in-process emulator, so a
-    promotion can be tried offline.
+    --api-url moves both environments (each keeps its key); --emulator: one account each.
 
     \b
     Examples:
