@@ -81,12 +81,15 @@ class App:
 
         from operator_iac.api.client import OperatorClient
         from operator_iac.api.credentials import api_key_from_environ
+        from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
         from operator_iac.spec.project_file import DEFAULT_API_URL
         from operator_iac.spec.secrets import SECRETS
 
+        url = trusted_api_url(self.settings.api_url or DEFAULT_API_URL,
+                              UrlSource("outside", "--api-url"), os.environ)
         key = api_key_from_environ(None, os.environ)
         SECRETS.add(key.get_secret_value())
-        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL, key)
+        client = OperatorClient(url, key)
         self.closers.append(client.close)
         return client
 

@@ -6,10 +6,11 @@ again from the declarations and the platform as they are now and compares the tw
 ``contract_breaches``, whatever the saved plan changes. They must agree on everything a plan
 holds: every resource's action, the remote revisions it was read from (ids and
 fingerprints), what apply would write (the desired body, marker included), field changes,
-flags and the revision a failed release rolls back to; and the plan's options, the declared
-keys, the remote ids references resolve to. Only what cannot be derived again is left out:
-when the plan was made (``created_at``), the spelling of the platform's URL (checked apart,
-``services.plan.check_made_for``) and the smoke stages, which ``--no-smoke`` may change.
+the secret references it names, flags and the revision a failed release rolls back to; and
+the plan's options, the declared keys, the remote ids references resolve to. Only what
+cannot be derived again is left out: when the plan was made (``created_at``), the spelling
+of the platform's URL (checked apart, ``services.plan.check_made_for``) and the smoke
+stages, which ``--no-smoke`` may change.
 
 A hand-edited plan whose checksum was recomputed is refused for the same reason as a stale
 one: it is not the plan the declarations and the platform give.
@@ -41,6 +42,7 @@ _RESOURCE_TERMS: dict[str, str] = {
     "depends_on": "the agents it refers to",
     "name": "its name",
     "rollback_to": "the revision a failed release rolls back to",
+    "secret_references": "the secret references it introduces or removes",
 }
 _PLAN_TERMS: dict[str, str] = {
     "project": "the project",

@@ -33,6 +33,7 @@ from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
 from operator_iac.spec.models import ConversationalAgentSpec
 from operator_iac.spec.project_file import Environment, ProjectFile, project_adapter
 from operator_iac.spec.references import check_references
+from operator_iac.spec.secret_checks import check_secrets
 
 SMOKE_STAGES_DEFAULT = ("draft", "released")
 
@@ -102,11 +103,17 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
         raise ProjectFileError(str(missing_agents_dir(doc, spec)))
     loaded = load_agents(agent_files_in(agents_dir), doc.path.parent)
     agents, diagnostics = loaded.agents, loaded.diagnostics
-    diagnostics += problems + check_environments(agents, spec, doc)
+    diagnostics += problems + check_project(agents, spec, doc)
     if any(d.severity == "error" for d in diagnostics):
         raise DeclarationError(sort_diagnostics(diagnostics))
     return Project(doc.path.parent, doc.path, spec, doc, agents,
                    tuple(sort_diagnostics(diagnostics)))
+
+
+def check_project(agents: dict[str, AgentFile], spec: ProjectFile,
+                  doc: YamlDocument) -> list[Diagnostic]:
+    """The checks of agents against the project file: environments, and secrets."""
+    return check_environments(agents, spec, doc) + check_secrets(agents, spec, doc)
 
 
 def find_project_file(path: Path | None = None, start: Path | None = None) -> Path:
