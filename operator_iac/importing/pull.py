@@ -33,6 +33,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from operator_iac.errors import UsageError
@@ -146,7 +147,10 @@ def _faithful(yaml: YAML, original: str, edited: str) -> str:
         return original
     kept = keep_unchanged_lines(original, baseline, edited)
     plain = YAML(typ="safe", pure=True)
-    return kept if plain.load(kept) == plain.load(edited) else edited
+    try:
+        return kept if plain.load(kept) == plain.load(edited) else edited
+    except YAMLError:
+        return edited
 
 
 # ---- the walk -----------------------------------------------------------------------------
