@@ -9,9 +9,9 @@ assertion nothing could judge) and a platform ``error`` are an ``<error>`` whose
 says which; a quarantined test that did not pass is ``<skipped type="quarantined">`` (it
 ran, but gates nothing). A ``flaky`` test passes, with `` [flaky]`` after its name, so
 test-report pages list it as such. Each test that did not pass cleanly carries its verdict,
-attempts, the failing attempt's details and transcript in ``<system-out>``. Agents whose tests could not run appear as a test case with an
-``<error>``; agents without tests as ``<skipped>``. Built with ``xml.etree``, so escaping is
-never hand-made.
+attempts, the failing attempt's details and transcript in ``<system-out>``. Agents whose
+tests could not run appear as a test case with an ``<error>``; agents without tests as
+``<skipped>``. Built with ``xml.etree``, so escaping is never hand-made.
 """
 
 from __future__ import annotations

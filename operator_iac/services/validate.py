@@ -156,7 +156,7 @@ def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
     agents, found = loaded.agents, loaded.diagnostics
     targets = [*targets, *_readers(unit, targets, loaded.sources, diagnostics)]
     if spec is not None and doc is not None:
-        found += check_environments(agents, spec, doc)
+        found += check_environments(agents, spec, doc, loaded.unchecked)
     reported = _reported_files(targets, loaded.sources, doc)
     diagnostics += [d for d in found if d.file in reported]
     chosen = {display_path(p) for p in targets}
