@@ -36,7 +36,7 @@ def _writer(quote_all: bool = False) -> YAML:
     yaml.width = _WIDTH
     yaml.indent(mapping=2, sequence=4, offset=2)
     if quote_all:
-        yaml.default_style = '"'
+        yaml.default_style = '"'  # type: ignore[assignment]  # typed None upstream, takes a style
     return yaml
 
 
