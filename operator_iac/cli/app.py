@@ -74,12 +74,15 @@ class App:
 
         from operator_iac.api.client import OperatorClient
         from operator_iac.api.credentials import api_key_from_environ
+        from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
         from operator_iac.spec.project_file import DEFAULT_API_URL
         from operator_iac.spec.secrets import SECRETS
 
+        url = trusted_api_url(self.settings.api_url or DEFAULT_API_URL,
+                              UrlSource("outside", "--api-url"), os.environ)
         key = api_key_from_environ(None, os.environ)
         SECRETS.add(key.get_secret_value())
-        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL, key)
+        client = OperatorClient(url, key)
         self.closers.append(client.close)
         return client
 
@@ -95,8 +98,8 @@ class App:
         the source while it writes the destination. With ``--emulator`` it gets an emulator of
         its own, as two environments are two platforms. ``--api-url`` (or
         ``OPERATOR_IAC_API_URL``) points the main environment elsewhere, not this one."""
-        environment = self.project().environment(env)  # unknown names fail before anything
-        target = self._build_target(env, environment.effective_api_url)
+        self.project().environment(env)  # unknown names fail before anything
+        target = self._build_target(env, None, url_variable=False)
         client = target.client()
         self.closers.append(client.close)
         return target, client
@@ -114,14 +117,15 @@ class App:
         return Feedback(info=info, warn=warn, activity=activity)
 
     def _build_target(self, env: str | None, api_url: str | None, *,
-                      picked: bool = False) -> Target:
-        """The target for ``env`` at ``api_url``; with ``--emulator``, on a new emulator
-        (``picked``: the environment was not asked for, so say how to ask)."""
+                      picked: bool = False, url_variable: bool = True) -> Target:
+        """The target for ``env`` at ``api_url`` (None: the project file's); with
+        ``--emulator``, on a new emulator (``picked``: the environment was not asked for, so
+        say how to ask)."""
         from operator_iac.services.target import build_target
 
         if not self.settings.emulator:
             return build_target(self.project(), env, api_url=api_url,
-                                cache=not self.settings.no_cache)
+                                cache=not self.settings.no_cache, url_variable=url_variable)
         # An in-process emulator is a new, empty platform every time: nothing to cache.
         server = self._start_emulator(env, picked)
         return build_target(self.project(), env, api_url=server.url, api_key=server.api_key,

@@ -3,10 +3,11 @@
 A reviewed plan promises what will happen to every agent it lists, including those it leaves
 alone. ``apply`` therefore derives the plan again from the declarations and the platform as
 they are now and compares the two with ``contract_breaches``. They must agree on every
-resource's action, field changes, content hash, flags and the remote revisions it was read
-from (ids and fingerprints), and on the plan's options, the declared keys and the remote ids
-references resolve to. Dates, the commit in the markers and the rendering details (risk
-flags, prompt diff labels, smoke stages, which ``--no-smoke`` may change) are not part of it.
+resource's action, field changes, content hash, flags, the secret references it names and
+the remote revisions it was read from (ids and fingerprints), and on the plan's options, the
+declared keys and the remote ids references resolve to. Dates, the commit in the markers
+and the rendering details (risk flags, prompt diff labels, smoke stages, which
+``--no-smoke`` may change) are not part of it.
 
 A hand-edited plan whose checksum was recomputed is refused for the same reason as a stale
 one: it is not the plan the declarations and the platform give.
@@ -32,6 +33,7 @@ _RESOURCE_TERMS: tuple[tuple[str, str], ...] = (
     ("blocked", "what blocks it"),
     ("depends_on", "the agents it refers to"),
     ("name", "its name"),
+    ("secret_references", "the secret references it introduces or removes"),
 )
 _PLAN_TERMS: tuple[tuple[str, str], ...] = (
     ("project", "the project"),

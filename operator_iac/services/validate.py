@@ -22,9 +22,9 @@ from pathlib import Path
 from operator_iac.errors import Diagnostic, ProjectFileError
 from operator_iac.settings import PROJECT_FILE_NAME, Settings
 from operator_iac.spec.discovery import AGENT_SUFFIXES, PROMPT_FOLDERS, agent_files_in
-from operator_iac.spec.environments import check_environments
 from operator_iac.spec.loader import START, YamlDocument, display_path, real_path
 from operator_iac.spec.project import (
+    check_project,
     find_project_file,
     load_agents,
     missing_agents_dir,
@@ -156,7 +156,7 @@ def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
     agents, found = loaded.agents, loaded.diagnostics
     targets = [*targets, *_readers(unit, targets, loaded.sources, diagnostics)]
     if spec is not None and doc is not None:
-        found += check_environments(agents, spec, doc, loaded.unchecked)
+        found += check_project(agents, spec, doc, loaded.unchecked)
     reported = _reported_files(targets, loaded.sources, doc)
     diagnostics += [d for d in found if d.file in reported]
     chosen = {display_path(p) for p in targets}

@@ -87,6 +87,7 @@ def test_a_secret_is_never_written_into_a_file(
         applied: ProjectCopy, platform: Platform, dashboard: Dashboard,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADS_HOOK", "https://hooks.example/leads?token=CANARY-ONE")
+    applied.declare_secrets("LEADS_HOOK")
     applied.replace_in("lead-qualification.yaml", "post_url: ${var:leads_webhook}",
                        "post_url: ${env:LEADS_HOOK}")
     assert applied.apply().exit_code == 0
@@ -149,6 +150,7 @@ def test_pull_refuses_what_it_cannot_take_and_writes_nothing(
 def test_a_value_written_as_a_secret_stays_out_of_the_files_after_the_reference_went(
         applied: ProjectCopy, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADS_HOOK", "https://hooks.example/leads?token=CANARY-THREE")
+    applied.declare_secrets("LEADS_HOOK")
     applied.replace_in("lead-qualification.yaml", "post_url: ${var:leads_webhook}",
                        "post_url: ${env:LEADS_HOOK}")
     assert applied.apply().exit_code == 0

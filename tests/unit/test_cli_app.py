@@ -14,10 +14,10 @@ project: demo
 agents_dir: agents
 environments:
   staging:
-    api_url: http://staging.test
+    api_url: https://staging.test
     api_key_env: KEY_STAGING
   production:
-    api_url: http://production.test
+    api_url: https://production.test
     api_key_env: KEY_PRODUCTION
 """
 
@@ -33,14 +33,35 @@ def test_the_api_url_override_points_only_the_main_environment_elsewhere(
     monkeypatch.setenv("KEY_STAGING", "op_staging")
     monkeypatch.setenv("KEY_PRODUCTION", "op_production")
     monkeypatch.delenv("OPERATOR_IAC_API_URL", raising=False)
+    # The project file's hosts are allowed from outside it, as a CI job would.
+    monkeypatch.setenv("OPERATOR_IAC_ALLOWED_HOSTS", "staging.test, production.test")
     if source == "variable":  # click hands the variable over as the flag's value too
-        monkeypatch.setenv("OPERATOR_IAC_API_URL", "http://override.test")
+        monkeypatch.setenv("OPERATOR_IAC_API_URL", "https://override.test")
     app = App(Settings(project_file=project_file, env="production",
-                       api_url="http://override.test"))
+                       api_url="https://override.test"))
     try:
         other, client = app.other_environment("staging")
-        assert other.api_url == client.base_url == "http://staging.test"
-        assert app.target().api_url == "http://override.test"
+        assert other.api_url == client.base_url == "https://staging.test"
+        assert app.target().api_url == "https://override.test"
+    finally:
+        app.close()
+
+
+def test_the_other_environment_of_a_promotion_is_held_to_the_trusted_hosts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--api-url`` moves the main environment only; the other one keeps the project file's
+    host, which must be trusted on its own."""
+    from operator_iac.errors import ConfigurationError
+
+    (tmp_path / "agents").mkdir()
+    project_file = tmp_path / "operator-iac.yaml"
+    project_file.write_text(PROJECT_FILE, encoding="utf-8")
+    monkeypatch.setenv("KEY_STAGING", "op_staging")
+    app = App(Settings(project_file=project_file, env="production",
+                       api_url="https://production.test"))
+    try:
+        with pytest.raises(ConfigurationError, match=r"names staging\.test"):
+            app.other_environment("staging")
     finally:
         app.close()
 
