@@ -26,6 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from operator_iac.errors import DeclarationError, Diagnostic, Severity
+from operator_iac.spec.indentation import explain_indentation
 
 # Agent files are a few kilobytes; anything above this is a mistake, refused before parsing.
 MAX_FILE_BYTES = 1024 * 1024
@@ -272,6 +273,10 @@ def _describe_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[Pos, s
     pos = Pos(mark.line + 1, mark.column + 1) if mark else START
     if _char_at(text, pos) == "\t" or "tab" in (exc.problem or ""):
         return pos, "tab character in indentation; YAML indents with spaces only"
+    indentation = explain_indentation(text, exc.problem or "", pos.line, _parses)
+    if indentation is not None:
+        line, column, message = indentation
+        return Pos(line, column), message
     problem = exc.problem or "syntax error"
     context = exc.context or ""
     # libyaml reports a missing ':' where it gave up (the next line); the key starts earlier.
@@ -282,6 +287,17 @@ def _describe_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[Pos, s
         where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
         return pos, f"invalid YAML: {problem} ({context} at {where})"
     return pos, f"invalid YAML: {problem}"
+
+
+def _parses(text: str) -> bool:
+    loader = _CoreSchemaLoader(text)
+    try:
+        loader.get_single_node()
+        return True
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
 
 
 def _char_at(text: str, pos: Pos) -> str:
