@@ -206,15 +206,17 @@ def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,
     if adopting:
         return "adopt"
     key, wanted = view.agent.key, view.content_hash
-    # The released revision holds the declaration and is this key's: nothing to write, even
-    # when its marker names older content (a dashboard edit taken into the files by ``pull``:
-    # rewriting it only to refresh the marker would be a release nobody asked for).
-    # Where secrets sit is part of what a marker records (views mask those places), so a
-    # change of which fields come from ``${env:...}`` is still written.
-    marker = own_marker(remote.released, ctx.owner, key)
-    released_ok = view.equals(remote.released) and marker is not None and (
+    released = remote.released
+    marker = own_marker(released, ctx.owner, key)
+    equal = released is not None and marker is not None and view.equals(released)
+    # A marker naming older content over a revision that holds the declaration: when the
+    # revision is still what operator-iac wrote, which fields are declared changed and the
+    # marker is refreshed (a release of the same content, so drift keeps its meaning); when it
+    # is not (edited outside, then taken into the files by ``pull``), there is nothing to
+    # write: a release nobody asked for would only re-mark the dashboard's content.
+    released_ok = equal and released is not None and marker is not None and (
         hash_matches(marker.content_hash, wanted) or
-        set(marker.secrets or ()) == set(view.agent.sensitive_paths))
+        not self_consistent(released, view, ctx.owner, ctx.keys))
     draft_ok = view.equals(remote.draft) and marked_for(remote.draft, ctx.owner, key, wanted)
     if released_ok and ctx.options.record_environment and ctx.owner.environment and \
             key in ctx.ownership.unrecorded:

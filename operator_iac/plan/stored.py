@@ -53,7 +53,7 @@ class Difference:
     def lost(self) -> bool:
         """A declared value with something in it that the platform does not hold at all:
         not a form of the value but a field it did not keep."""
-        return self.stored is None and not _empty(self.sent)
+        return _empty(self.stored) and not _empty(self.sent)
 
     @property
     def dotted(self) -> str:

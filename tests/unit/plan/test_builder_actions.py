@@ -299,7 +299,7 @@ def test_secrets_appear_in_no_rendering(plan_for: Factory, make_desired: Factory
     assert rotated.resources[0].action == "update"
 
 
-def test_no_longer_declaring_a_field_writes_nothing_and_is_no_drift(
+def test_no_longer_declaring_a_field_refreshes_the_marker_without_drift(
         plan_for: Factory, make_desired: Factory, managed: Factory, with_config: Factory) -> None:
     agent = make_desired()
 
@@ -308,9 +308,9 @@ def test_no_longer_declaring_a_field_writes_nothing_and_is_no_drift(
 
     resource = only(plan_for([with_config(agent, forget_language)], [managed(agent, "ca_1")]))
 
-    # The released revision holds everything declared: a release only to refresh the
-    # marker would change nothing anyone can see.
-    assert (resource.action, resource.changes, resource.drift) == ("no-op", (), False)
+    # The revision is still what operator-iac wrote: its marker is refreshed, so that drift
+    # is judged on the fields declared now.
+    assert (resource.action, resource.changes, resource.drift) == ("update", (), False)
 
 
 def test_newly_declared_fields_the_server_does_not_hold_are_plain_changes(
@@ -325,3 +325,23 @@ def test_newly_declared_fields_the_server_does_not_hold_are_plain_changes(
     assert [(c.path, c.kind) for c in resource.changes] == [
         ("config.channel.is_sms_enabled", "added")]
     assert resource.drift is False
+
+
+def test_a_dashboard_edit_taken_into_the_files_writes_nothing(
+        plan_for: Factory, make_desired: Factory, managed: Factory, with_config: Factory) -> None:
+    """After ``pull``: the released revision was edited outside operator-iac and the files
+    now hold that content; the plan is empty (a release would only re-mark it)."""
+    agent = make_desired()
+
+    def upgrade(config: dict[str, Any]) -> None:
+        config["runtime"]["model"] = "openai/gpt-4.1"
+
+    remote = managed(agent, "ca_1")
+    assert remote.released is not None
+    edited = replace(remote, released=replace(remote.released, config={
+        **remote.released.config,
+        "runtime": {**remote.released.config["runtime"], "model": "openai/gpt-4.1"}}))
+
+    resource = only(plan_for([with_config(agent, upgrade)], [edited]))
+
+    assert (resource.action, resource.changes, resource.drift) == ("no-op", (), False)

@@ -27,12 +27,13 @@ def test_differences_are_found_at_leaves_lists_of_scalars_whole_and_items_by_pos
 
 
 def test_a_value_not_kept_is_lost_while_an_empty_one_dropped_is_a_form() -> None:
-    found = {d.dotted: d for d in differences({"a": ["x"], "b": [], "c": "y"},
-                                              {"c": "Y"})}
+    found = {d.dotted: d for d in differences({"a": ["x"], "b": [], "c": "y", "d": ["z"]},
+                                              {"c": "Y", "d": []})}
 
-    assert found["a"].lost and not found["b"].lost and not found["c"].lost
+    assert found["a"].lost and found["d"].lost
+    assert not found["b"].lost and not found["c"].lost
     learnt = StoredForms.learnt(found.values())
-    assert len(learnt.pairs) == 2  # b and c, never the value that was lost
+    assert len(learnt.pairs) == 2  # b and c, never a value that was lost
 
 
 def test_forms_round_trip_through_the_marker_text_and_ignore_what_they_cannot_read() -> None:
