@@ -66,7 +66,7 @@ from operator_iac.plan.stored import EMPTY, StoredForms
 from operator_iac.plan.verification import needs_verification
 from operator_iac.plan.writes import remote_state
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, Snapshot
+from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, RemoteRevision, Snapshot
 
 SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
 
@@ -155,7 +155,8 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         desired_hash=view.content_hash, desired=_desired_body(ctx, view),
         sensitive_paths=tuple(sorted(agent.sensitive_paths)),
         secret_references=secret_changes(agent, base.config if base else None,
-                                         recorded_secrets(base) if base else ())
+                                         recorded_secrets(base) if base else (),
+                                         recorded_secret_names(base))
         if action in RELEASING_ACTIONS else (),
         dashboard_owned=agent.dashboard_owned, changes=changes,
         prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt, base is not None),
@@ -277,7 +278,8 @@ def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:
     agent = view.agent
     marker = ctx.owner.marker(agent.key, view.content_hash, ctx.commit,
                               written=view.written.encode(view.content_hash),
-                              secrets=tuple(sorted(agent.sensitive_paths)) or None)
+                              secrets=tuple(sorted(agent.sensitive_paths)) or None,
+                              secret_names=tuple(sorted(agent.secret_references)) or None)
     return DesiredBody(name=agent.name, description=with_marker(agent.description, marker),
                        config=mask_sealed(view.sealed_config),
                        postprocess_agents=tuple(agent.postprocess_agents))
@@ -323,6 +325,19 @@ def _remote_name(agent: RemoteAgent) -> str:
     if agent.released is not None:
         return agent.released.name
     return agent.newest.name if agent.newest else agent.id
+
+
+def recorded_secret_names(revision: RemoteRevision | None
+                          ) -> dict[str, frozenset[str]] | None:
+    """Config path -> variable names, as the revision's marker records them (None when the
+    marker does not record names: written by an older version, or no marker)."""
+    marker = parse_marker(revision.description) if revision is not None else None
+    if marker is None or marker.secret_names is None:
+        return None
+    names: dict[str, set[str]] = {}
+    for path, name in marker.secret_names:
+        names.setdefault(path, set()).add(name)
+    return {path: frozenset(found) for path, found in names.items()}
 
 
 def learnt_forms(snapshot: Snapshot, project: str) -> StoredForms:

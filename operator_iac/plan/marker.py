@@ -27,7 +27,9 @@ what was written (``operator_iac.plan.written``: the declared field paths and a 
 values), so that drift is judged on what operator-iac wrote rather than on what is declared
 today.
 ``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
-came from ``${env:...}`` (paths only, percent-encoded, never values): views of the revision
+came from ``${env:...}`` (paths only, percent-encoded, never values), and
+``secret_names=runtime.prompt.text:BOOKING_TOKEN`` the variables they came from (so a plan can
+say by name which reference a change removes): views of the revision
 mask the platform's values there even after the declaration stops marking them. Fields this
 version does not know are ignored rather than stopping the line from parsing, so a marker
 written by a newer version still names its owner.
@@ -49,6 +51,7 @@ _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}(\+dirty)?$")
 _FIELD = r"[a-z][a-z_]*=[^\s\]=]+"
 _FIELD_RE = re.compile(rf"^{_FIELD}$")
+_VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Searched at the end of a line rather than matched as a whole line: a platform that joins
 # lines or collapses whitespace in stored text still leaves the marker readable.
 _MARKER_RE = re.compile(
@@ -76,11 +79,14 @@ class Marker:
     environment: str | None = None
     # How the platform stored what was written (``plan.stored.StoredForms`` as text).
     stored: str | None = None
+    # (config path, variable name) of every ``${env:NAME}`` the revision was written with.
+    secret_names: tuple[tuple[str, str], ...] | None = None
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
                              written=self.written, secrets=self.secrets,
-                             environment=self.environment, stored=self.stored)
+                             environment=self.environment, stored=self.stored,
+                             secret_names=self.secret_names)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         """Whether the marker names this project (and key), whatever its environment."""
@@ -118,7 +124,8 @@ class Owner:
 
 def format_marker(project: str, key: str, content_hash: str, commit: str | None, *,
                   written: str | None = None, secrets: tuple[str, ...] | None = None,
-                  environment: str | None = None, stored: str | None = None) -> str:
+                  environment: str | None = None, stored: str | None = None,
+                  secret_names: tuple[tuple[str, str], ...] | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -139,6 +146,10 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
     if stored:
         _require(_FIELD_RE, f"stored={stored}", "record of stored forms")
         fields += f" stored={stored}"
+    names = [f"{quote(path, safe='._-~')}:{name}" for path, name in secret_names or ()
+             if _VARIABLE_RE.match(name)]
+    if names:
+        fields += f" secret_names={','.join(names)}"
     return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
             f"{fields}]")
 
@@ -167,8 +178,17 @@ def parse_marker(description: str | None) -> Marker | None:
                           else None,
                           environment=environment if environment and
                           _SLUG_RE.match(environment) else None,
-                          stored=fields.get("stored"))
+                          stored=fields.get("stored"),
+                          secret_names=_secret_names(fields.get("secret_names")))
     return None
+
+
+def _secret_names(text: str | None) -> tuple[tuple[str, str], ...] | None:
+    if not text:
+        return None
+    pairs = (item.rpartition(":") for item in text.split(","))
+    return tuple((unquote(path), name) for path, _, name in pairs
+                 if path and _VARIABLE_RE.match(name))
 
 
 def parse_own_marker(description: str | None, owner: Owner | str, key: str) -> Marker | None:
