@@ -101,6 +101,7 @@ class ReleaseRecords:
             return None
         steps._check_draft_unchanged()
         steps.agents.update(version_id, **body)
+        steps.wrote("drafted", version_id)
         again = read_revision(steps.client, steps.resource.kind, version_id, "draft")
         if records_of(again.description, steps.run_.plan.project,
                       steps.resource.key) is None or _unmarked(again) != _unmarked(before):

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.identity import resolve_ownership
+from operator_iac.plan.marker import Owner
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision, Snapshot
 
@@ -29,15 +30,15 @@ def needs_verification(agent: DesiredAgent) -> bool:
 
 
 def verification_candidates(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
-                            project: str) -> dict[str, tuple[RemoteRevision, str | None]]:
+                            owner: Owner | str) -> dict[str, tuple[RemoteRevision, str | None]]:
     """Key -> the released revision to read the evidence of (its marker names where), and
     when it was created (where the marker names none, the records follow its creation)."""
-    ownership = resolve_ownership(desired, snapshot, project)
+    ownership = resolve_ownership(desired, snapshot, owner)
     wanted: dict[str, tuple[RemoteRevision, str | None]] = {}
     for key, agent in sorted(desired.items()):
         remote = ownership.owned.get(key)
         if remote is None or remote.released is None or not needs_verification(agent) or \
-                own_marker(remote.released, project, key) is None:
+                own_marker(remote.released, owner, key) is None:
             continue
         released = remote.released
         created = next((v.created_at for v in remote.versions

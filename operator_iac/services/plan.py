@@ -18,6 +18,7 @@ from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.marker import Owner
     from operator_iac.plan.model import Plan, PlanOptions
     from operator_iac.services.target import Target
     from operator_iac.spec.desired import DesiredAgent
@@ -86,19 +87,18 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = read_project_agents(client, target.project.name, desired,
+        snapshot = read_project_agents(client, target.owner, desired,
                                        everything=everything, parallelism=parallelism,
                                        cache=target.revision_cache, say=say)
         try:
-            return _with_verdicts(client, target.project.name, desired, snapshot,
-                                  parallelism)
+            return _with_verdicts(client, target.owner, desired, snapshot, parallelism)
         except OperationError as exc:
             feedback.warn(f"could not read the smoke records on the platform ({exc}); "
                           "releases whose smoke tests never passed are not shown")
             return snapshot
 
 
-def _with_verdicts(client: OperatorClient, project: str, desired: Mapping[str, DesiredAgent],
+def _with_verdicts(client: OperatorClient, owner: Owner, desired: Mapping[str, DesiredAgent],
                    snapshot: Snapshot, parallelism: int = 8) -> Snapshot:
     """The snapshot with the releases still unproven (``smoke.evidence``): one read of a
     conversation per released revision with smoke tests, by id."""
@@ -106,10 +106,10 @@ def _with_verdicts(client: OperatorClient, project: str, desired: Mapping[str, D
     from operator_iac.smoke.evidence import Revision, unproven_releases
     from operator_iac.state.snapshot import ReleaseVerdict
 
-    wanted = verification_candidates(desired, snapshot, project)
+    wanted = verification_candidates(desired, snapshot, owner)
     revisions = {key: Revision(r.version_id, r.description, created)
                  for key, (r, created) in wanted.items()}
-    records = unproven_releases(client, project, revisions, parallelism=parallelism) \
+    records = unproven_releases(client, owner.project, revisions, parallelism=parallelism) \
         if revisions else {}
     verdicts = {r.version_id: ReleaseVerdict(r.version_id, r.passed, r.summary, r.previous)
                 for r in records.values()}
