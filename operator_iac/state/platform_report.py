@@ -86,7 +86,7 @@ BEHAVIOURS: dict[str, tuple[str, str]] = {
     "not_started_status": ("the status before a conversation starts",
                            "queued and enqueued both count as not started"),
     "context_before_start": ("context updates before a conversation starts",
-                             "smoke records start their conversation where refused"),
+                             "smoke records never use them (kept in the prompt override)"),
     "context_event": ("what conversation.context.updated carries",
                       "reads the update under context or bare"),
     "greeting": ("whether the agent speaks first",
