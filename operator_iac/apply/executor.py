@@ -99,7 +99,10 @@ class Run:
 
     def execute(self) -> ApplyReport:
         for wave in self.plan.waves():
-            for result in WorkPool(parallelism=self.options.parallelism).map(self._one, wave):
+            # With the client: a wave slows down when the platform rate-limits (429).
+            with WorkPool(self.client, parallelism=self.options.parallelism) as pool:
+                results = pool.map(self._one, wave)
+            for result in results:
                 self.results[result.key] = result
                 if result.agent_id:
                     self.ids[result.key] = result.agent_id

@@ -79,7 +79,7 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
         say(_progress_line(unit, result))
         return result
 
-    results = iter(_run_all(work, units, parallelism))
+    results = iter(_run_all(client, work, units, parallelism))
     swept = shared.orphans.sweep(client)
     if swept:
         say(f"deleted {len(swept)} test conversation(s) left behind by retried creates")
@@ -90,11 +90,13 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     return SmokeReport(tests=tuple(tests), duration_ms=(time.monotonic() - started) * 1000)
 
 
-def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
-             parallelism: int) -> list[RunResult]:
+def _run_all(client: OperatorClient, work: Callable[[_Unit], RunResult],
+             units: Sequence[_Unit], parallelism: int) -> list[RunResult]:
     if not units:
         return []
-    return WorkPool(parallelism=parallelism).map(work, units)
+    # With the client: conversations start more slowly while the platform rate-limits (429).
+    with WorkPool(client, parallelism=parallelism) as pool:
+        return pool.map(work, units)
 
 
 def _progress_line(unit: _Unit, result: RunResult) -> str:
