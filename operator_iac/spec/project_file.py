@@ -53,6 +53,9 @@ class Environment(StrictModel):
     """Deletions need --allow-delete."""
     promote_from: str | None = Field(default=None, examples=["staging"])
     """Changes arrive only by `operator-iac promote` from this environment."""
+    max_concurrent_conversations: int | None = Field(default=None, ge=1, examples=[10])
+    """The most test conversations one run (one CI job) opens here at once; fewer when the
+    platform answers 429."""
 
     @field_validator("api_url")
     @classmethod
