@@ -82,9 +82,12 @@ class WorkPool:
     a context manager when calling ``submit``, so that its threads end with it."""
 
     def __init__(self, client: OperatorClient | None = None, *,
-                 parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0) -> None:
+                 parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0,
+                 limit: AdaptiveLimit | None = None) -> None:
         self.parallelism = parallelism
-        self.limit = AdaptiveLimit(parallelism, cooldown=cooldown)
+        # A limit shared with another pool bounds the work of both together (the test
+        # conversations of one run, however many suites open them).
+        self.limit = limit or AdaptiveLimit(parallelism, cooldown=cooldown)
         self._local = threading.local()
         self._client = client
         self._executor: ThreadPoolExecutor | None = None

@@ -20,6 +20,7 @@ from operator_iac.errors import UsageError
 if TYPE_CHECKING:
     from operator_iac.services.smoke import Replay
     from operator_iac.smoke.results import SmokeReport
+    from operator_iac.smoke.shard import Shard
 
 
 @click.command("smoke")
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
               metavar="released|draft|vN", help="Which revision of each agent to test.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the results as JUnit XML to FILE.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Report format.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="How many test conversations run at once.")
 @click.option("--keep-conversations", is_flag=True,
@@ -40,41 +41,73 @@ if TYPE_CHECKING:
 @click.option("--replay", "replay", metavar="CONV_ID",
               help="Drive the user turns of conversation CONV_ID against the revision of KEY "
                    "(one agent) and report how the new run differs.")
+@click.option("--compare", "compare", metavar="released|vN",
+              help="Compare every test with this revision: conversations on both, "
+                   "interleaved, until a statistical test says regressed, no regression, "
+                   "improved or inconclusive.")
+@click.option("--max-conversations", type=click.IntRange(2), metavar="N",
+              help="At most N conversations per compared test (both revisions together).")
+@click.option("--shard", "shard", metavar="K/N",
+              help="Run only shard K of N of the conversations (one CI job of N); merge the "
+                   "JSON reports of all N with --merge.")
+@click.option("--merge", "merge", multiple=True, metavar="REPORT",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Merge the JSON reports of every shard of a run into one report and "
+                   "verdict (repeat for each report); runs no conversation.")
 @pass_app
 def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str,
                   junit: Path | None, fmt: str, parallelism: int,
-                  keep_conversations: bool, replay: str | None) -> int:
+                  keep_conversations: bool, replay: str | None, compare: str | None,
+                  max_conversations: int | None, shard: str | None,
+                  merge: tuple[Path, ...]) -> int:
     """Run the smoke tests of the declared agents (all of them, or each KEY).
 
-    Each test is a testmode chat conversation with the exact revision under test; its
-    assertions are judged on the conversation's event stream. Each test ends passed, flaky
-    (its pass_rule held but not every attempt passed), failed, incomplete (a timeout, or an
-    assertion nothing could judge) or error (the platform failed); quarantined tests are
-    reported but never change the exit code. The report shows the failing attempt's
-    transcript.
+    Each test is a testmode chat conversation with the exact revision under test, judged on
+    its event stream: passed, flaky (its pass_rule held, not every attempt passed), failed,
+    incomplete (a timeout, an assertion nothing could judge) or error (the platform failed);
+    quarantined tests never change the exit code. A compared test (--compare, compare:
+    released, a gate) runs beside the compared revision: regressed, no regression, improved
+    or inconclusive. The report shows a failing attempt's transcript.
 
     \b
     Exit codes:
-      0  every test passed (flaky ones too, with a warning)
+      0  every test passed (flaky ones too, with a warning); a shard's run always
       1  the platform failed, or an agent is not deployed: nothing could be concluded
-      4  a test failed
-      6  a test was incomplete (and none failed)
+      4  a test failed, or a compared test regressed
+      6  a test was incomplete or inconclusive (and none failed)
 
     \b
     Examples:
-      operator-iac smoke --env staging
-      operator-iac smoke appointment-booking --version draft
       operator-iac smoke --env staging --junit smoke.xml --format json
       operator-iac smoke support-triage --replay conv_8qm9JBCiTe7 --version draft
+      operator-iac smoke --version draft --compare released --shard 2/4 --format json
+      operator-iac smoke --merge shard-1.json --merge shard-2.json --junit smoke.xml
     """
-    from operator_iac.services.smoke import parse_version, smoke_project
+    from operator_iac.services.smoke import Comparing, parse_version, smoke_project
 
+    if merge:
+        return _merge(merge, fmt, junit)
     selector = parse_version(version)  # a usage error before anything is read
     if replay is not None:
         return _replay(app, keys, env, selector, replay, fmt, junit, keep_conversations)
+    comparing = Comparing(compare, max_conversations, _shard(shard))
     report = smoke_project(app.target(env), app.client(), keys=keys, version=selector,
                            parallelism=parallelism, keep_conversations=keep_conversations,
-                           feedback=app.feedback())
+                           feedback=app.feedback(), comparing=comparing)
+    return show_report(report, fmt, junit)
+
+
+def _shard(text: str | None) -> Shard | None:
+    from operator_iac.smoke.shard import Shard
+
+    return Shard.parse(text) if text is not None else None
+
+
+def _merge(paths: tuple[Path, ...], fmt: str, junit: Path | None) -> int:
+    from operator_iac.services.smoke import merge_smoke_reports
+
+    report = merge_smoke_reports(paths)
+    info(f"merged {len(paths)} shard report(s)")
     return show_report(report, fmt, junit)
 
 
@@ -109,6 +142,8 @@ def show_report(report: SmokeReport, fmt: str, junit: Path | None,
     replayed = (replay.conversation_id, replay.differences) if replay is not None else None
     if fmt == "json":
         result(render_smoke_json(report, replayed))
+    elif fmt == "markdown":
+        result(render_smoke_markdown(report))
     else:
         text = render_smoke_text(report)
         result(text if replayed is None else f"{text}\n{render_replay_text(*replayed)}")

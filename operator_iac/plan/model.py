@@ -99,6 +99,25 @@ class DesiredBody(_Frozen):
     postprocess_agents: tuple[str, ...] = ()
 
 
+class GatePlan(_Frozen):
+    """The release gate of one agent: its compared smoke tests run on the revision under
+    test and on ``baseline_version_id`` side by side, at ``stage``, and a regression blocks
+    the release (``smoke.gate``, or tests with ``compare``)."""
+
+    stage: SmokeStage
+    baseline_version_id: str
+    tests: tuple[str, ...]
+    max_drop: float
+    confidence: float
+    max_conversations: int
+    inconclusive: Literal["block", "warn"]
+    # The worst case, when no test's verdict settles early: every compared test's whole
+    # budget, and the time it takes at ``concurrency`` conversations at once.
+    worst_case_conversations: int
+    estimated_seconds: float
+    concurrency: int
+
+
 class ResourcePlan(_Frozen):
     """The plan for one agent: its ``action``, the remote state it was computed against,
     the desired body apply writes, field changes and prompt diff for review, drift and
@@ -129,6 +148,7 @@ class ResourcePlan(_Frozen):
     # The revision released again when the smoke tests of this one's release fail: the one
     # released when the plan was made, or for ``verify`` the one recorded before its release.
     rollback_to: str | None = None
+    gate: GatePlan | None = None
 
     @property
     def agent_id(self) -> str | None:

@@ -9,8 +9,10 @@ test (a timeout, an assertion nothing could judge) and a platform ``error`` are 
 its name and ``status="flaky"``, so test-report pages list it as such. Each test that did
 not pass cleanly carries its attempts, the failing attempt's details and transcript in
 ``<system-out>``. Agents whose tests could not run appear as a test case with an
-``<error>``; agents without tests as ``<skipped>``. Built with ``xml.etree``, so escaping is
-never hand-made.
+``<error>``; agents without tests as ``<skipped>``. A test compared with the released
+revision has the comparison's verdict as its ``status`` and both pass rates with their Wilson
+intervals in ``<system-out>``; ``regressed`` is a ``<failure>``. Built with ``xml.etree``, so
+escaping is never hand-made.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from operator_iac.render.transcript import render_transcript
+from operator_iac.smoke.comparison import comparison_line
 from operator_iac.smoke.matchers import clip
 from operator_iac.smoke.results import Problem, RunResult, SmokeReport, TestResult
 
@@ -93,10 +96,14 @@ def _suite(key: str, tests: list[TestResult], problems: list[Problem],
 def _case(test: TestResult) -> ET.Element:
     verdict = test.verdict
     name = _clean(test.test_name) + (FLAKY_SUFFIX if verdict == "flaky" else "")
-    status = "quarantined" if test.quarantined and verdict != "passed" else verdict
+    status = "quarantined" if test.quarantined and verdict != "passed" else \
+        test.counted_as if test.comparison is not None else verdict
     case = ET.Element("testcase", classname=test.agent_key, name=name,
                       time=_seconds(test.duration_ms), status=status)
     run = test.failing_run()
+    if test.comparison is not None:
+        _compared(case, test, run)
+        return case
     if run is None:
         return case
     if test.quarantined:
@@ -112,6 +119,25 @@ def _case(test: TestResult) -> ET.Element:
                                   "", render_transcript(run.events,
                                                         conversation_id=run.conversation_id)]))
     return case
+
+
+def _compared(case: ET.Element, test: TestResult, run: RunResult | None) -> None:
+    """A compared test: ``<failure>`` when it regressed, ``<error>`` when inconclusive under
+    the block policy (or nothing could be judged), and always its comparison, with both pass
+    rates and their intervals, in ``<system-out>``."""
+    verdict = test.verdict
+    if test.quarantined and verdict != "passed":
+        ET.SubElement(case, "skipped", message=_short(f"quarantined: {test.reason()}"))
+    elif verdict in ("failed", "error", "incomplete"):
+        tag = "failure" if verdict == "failed" else "error"
+        problem = ET.SubElement(case, tag, message=_short(test.reason()),
+                                type=test.counted_as)
+        problem.text = _clean("\n".join(_details(run))) if run is not None else None
+    lines = [f"{test.counted_as}: {comparison_line(test)}"]
+    if run is not None and verdict == "failed":
+        lines += ["", f"a failed attempt on the candidate ({run.attempt}): {run.reason()}",
+                  "", render_transcript(run.events, conversation_id=run.conversation_id)]
+    ET.SubElement(case, "system-out").text = _clean("\n".join(lines))
 
 
 def _problem(case: ET.Element, tag: str, test: TestResult, run: RunResult) -> None:

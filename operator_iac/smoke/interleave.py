@@ -104,9 +104,21 @@ def run_comparisons(client: OperatorClient, jobs: Sequence[ComparedTest], *,
                     progress: Progress | None = None) -> list[TestResult]:
     """Run every job's pairs, interleaved, within ``pool``'s limit; one ``TestResult`` per
     job, in the order of ``jobs``, its comparison judged over the pairs in order."""
+    from operator_iac.api.pool import WorkPool
+
     say = progress or (lambda _line: None)
     states = [_Progress(job, [(n, side) for n in job.planned
                               for side in ("candidate", "baseline")]) for job in jobs]
+    if not states:
+        return []
+    # Threads of this run's own, within the limit of the caller's pool.
+    with WorkPool(parallelism=pool.parallelism, limit=pool.limit) as workers:
+        _interleave(client, states, workers, settings, say)
+    return [_result(state) for state in states]
+
+
+def _interleave(client: OperatorClient, states: list[_Progress], pool: WorkPool,
+                settings: RunSettings, say: Progress) -> None:
     running: dict[Future[RunResult], tuple[_Progress, int, Side]] = {}
     turn = 0
     while True:
@@ -131,7 +143,6 @@ def run_comparisons(client: OperatorClient, jobs: Sequence[ComparedTest], *,
             state, attempt, side = running.pop(future)
             state.record(attempt, side, future.result())
             _check(state, attempt, say)
-    return [_result(state) for state in states]
 
 
 def _run(args: tuple[OperatorClient, SmokeTest, str, int, RunSettings]) -> RunResult:

@@ -24,6 +24,9 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MAX_CONVERSATIONS = 600
 # The probability of detecting a drop of ``max_drop`` that the design aims for (power).
 DEFAULT_POWER = 0.8
+# How many conversations at once the plan's time estimates assume (apply's default
+# parallelism), unless the environment's max_concurrent_conversations is lower.
+DEFAULT_CONVERSATIONS_AT_ONCE = 8
 # What a test conversation is expected to take, for the time estimates shown before a run
 # and in the plan: the set-up, greeting and clean-up, plus each user turn.
 ESTIMATED_CONVERSATION_S = 4.0

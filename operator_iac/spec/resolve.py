@@ -17,7 +17,6 @@ from operator_iac.errors import ConfigurationError, DeclarationError
 from operator_iac.spec.agent_file import AgentFile, AgentModel, agent_adapter
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.diagnostics import validate_data
-from operator_iac.spec.gate import GateSettings
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.merge import deep_merge
 from operator_iac.spec.models import ConversationalAgentSpec, SmokeTest
@@ -76,18 +75,9 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
         dashboard_owned=owned_paths(spec, env, agent.key),
         smoke=quarantined(project.spec, agent.key, talks.smoke) if talks else (),
         smoke_on=policy.on, smoke_rollback=policy.rollback,
-        smoke_gate=effective_gate(policy.gate, talks.smoke if talks else ()),
+        smoke_gate=policy.gate,
         smoke_concurrency=env.max_concurrent_conversations if env is not None else None,
     ), []
-
-
-def effective_gate(declared: GateSettings | None,
-                   tests: Sequence[SmokeTest]) -> GateSettings | None:
-    """The agent's gate: the declared one, or the defaults when only some of its tests say
-    ``compare`` (None: nothing is compared)."""
-    if declared is not None:
-        return declared
-    return GateSettings() if any(test.compare for test in tests) else None
 
 
 def owned_paths(spec: AgentModel, env: Environment | None, key: str) -> tuple[str, ...]:

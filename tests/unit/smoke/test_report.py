@@ -113,7 +113,8 @@ def test_markdown_summary_carries_class_and_attempts(test_result: MakeTest) -> N
     report = SmokeReport((test_result("passed", "failed", "passed", rule="majority"),
                           test_result("failed", name="refunds", quarantined=True)))
     text = render_smoke_markdown(report)
-    assert "| FLAKY | `booking` | books | 2/3 (pass^3 0%) | `ca_booking@v1` |" in text
-    assert "| FAIL (quarantined) | `booking` | refunds | 0/1 (pass^1 0%) |" in text
+    assert "| FLAKY | `booking` | books | 2/3 (67%, 21%-94%); pass^3 0% | `ca_booking@v1` |" \
+        in text
+    assert "| FAIL (quarantined) | `booking` | refunds | 0/1 (0%, 0%-79%); pass^1 0% |" in text
     assert "> warning: booking: 'books' is flaky" in text
     assert text.count("<details>") == 2
