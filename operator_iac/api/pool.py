@@ -16,6 +16,7 @@ other: the slots are all held by outer tasks, and waiting for one would deadlock
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 DEFAULT_PARALLELISM = 8
+
+log = logging.getLogger(__name__)
 
 
 class AdaptiveLimit:
@@ -64,6 +67,8 @@ class AdaptiveLimit:
             self._last_decrease = now
             self.limit = max(1, self.limit // 2)
             self._successes = 0
+            log.info("the platform answered 429 (rate limited): at most %d request(s) at "
+                     "once from now, more again after successes", self.limit)
 
     def succeeded(self) -> None:
         """Count a success; after ``limit`` in a row, allow one more concurrent task."""

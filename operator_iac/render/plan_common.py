@@ -21,6 +21,7 @@ from operator_iac.plan.model import (
     RiskFlag,
     Summary,
 )
+from operator_iac.smoke.results import format_span
 
 ACTION_SYMBOLS: dict[Action, str] = {
     "create": "+", "update": "~", "release": ">", "adopt": "*", "verify": "?", "delete": "-",
@@ -134,12 +135,11 @@ def gate_text(gate: GatePlan) -> str:
     """The release gate in words: what is compared, where, and what it may cost at worst."""
     where = "on the draft" if gate.stage == "draft" else "after release (rolled back on a " \
         "regression)"
-    minutes = max(1, round(gate.estimated_seconds / 60))
     return (f"release gate: {len(gate.tests)} test(s) compared with "
             f"{gate.baseline_version_id} {where}, blocking a drop of {gate.max_drop:g} at "
             f"{gate.confidence:.0%} confidence (inconclusive: {gate.inconclusive}); at worst "
-            f"{gate.worst_case_conversations} conversations, about {minutes} min at "
-            f"{gate.concurrency} at once")
+            f"{gate.worst_case_conversations} conversations, about "
+            f"{format_span(gate.estimated_seconds)} at {gate.concurrency} at once")
 
 
 class PlanWarning(NamedTuple):

@@ -204,8 +204,9 @@ def _power_note(comparison: Comparison, baseline_rate: float) -> str:
     """What a run of this size could detect, and for an inconclusive one what would do."""
     design, found = comparison.design, comparison.result.detectable_drop
     power = f"{design.power:.0%} power"
-    could = "no drop could be detected at this size" if found is None else \
-        f"a drop of {found:.2f} or more would have been detected ({power})"
+    could = "no drop could have been shown to be a regression at this size" \
+        if found is None else \
+        f"a drop of {found:.2f} or more would have been detected as a regression ({power})"
     if comparison.result.verdict != "inconclusive":
         return could
     needed = pairs_needed(baseline_rate, design.max_drop, design.alpha, design.power)

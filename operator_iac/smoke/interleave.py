@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from operator_iac.smoke.comparison import Comparison
-from operator_iac.smoke.results import RunResult, TestResult, format_duration
+from operator_iac.smoke.results import RunResult, TestResult, format_span
 from operator_iac.smoke.runner import RunSettings, run_once
 from operator_iac.smoke.stats import Design
 from operator_iac.spec.gate import GateSettings, estimated_conversation_s
@@ -95,7 +95,7 @@ def budget_line(jobs: Sequence[ComparedTest], parallelism: int) -> str:
     early = "" if any(job.attempts is not None for job in jobs) else \
         "; each test stops as soon as its verdict is settled"
     return (f"comparing {len(jobs)} smoke test(s) with the released revision: at most "
-            f"{conversations} conversations, about {format_duration(seconds * 1000)} at "
+            f"{conversations} conversations, about {format_span(seconds)} at "
             f"{parallelism} at once{early}")
 
 

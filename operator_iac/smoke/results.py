@@ -55,6 +55,15 @@ def format_duration(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f}s"
 
 
+def format_span(seconds: float) -> str:
+    """A time estimate in the unit a person plans with: ``40 s``, ``35 min``, ``2.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 @dataclass(frozen=True)
 class AssertionResult:
     """One assertion evaluated: what it asked for, what the stream showed, and where."""

@@ -110,7 +110,7 @@ def test_a_tool_failing_four_times_as_often_is_blocked_with_the_draft_kept(
         assert result.exit_code == 4, result.stdout + result.stderr
         assert "desk: SMOKE TEST FAILED (" in result.stdout
         assert "1 regressed" in result.stdout and "REGRESSED" in result.stdout
-        assert f"desk: looks up an order: regressed after" in result.stderr
+        assert "desk: looks up an order: regressed after" in result.stderr
         assert "comparing 1 smoke test(s) with the released revision: at most 600 " \
             "conversations" in result.stderr
         # The draft was kept, unreleased; the careful revision is still the released one.
@@ -185,3 +185,25 @@ def test_four_shards_merged_reach_the_verdict_of_one_job(
         assert case is not None and case.get("status") == verdict
         assert verdict in (case.findtext("system-out") or "")
         assert f"| {verdict.upper()} | `desk` | looks up an order |" in markdown
+
+
+def test_conversations_stay_within_the_environment_limit_and_halve_on_429(
+        order_desk: Callable[..., ProjectCopy], emulator: EmulatorServer,
+        caplog: pytest.LogCaptureFixture, no_backoff: None) -> None:
+    copy = order_desk(test={**ORDER_TEST, "compare": "released"},
+                      environment="{api_key_env: OPERATOR_API_KEY, "
+                                  "max_concurrent_conversations: 2}")
+    copy.replace_in("desk.yaml", CAREFUL, f"{CAREFUL} Be brief.")
+    assert copy.apply().exit_code == 0
+    failing_lookups(emulator, 1)
+    emulator.fail_next(3, 429, method="POST", path="^/conversations$", retry_after=0)
+    with caplog.at_level(logging.INFO, logger="operator_iac.api.pool"):
+        result = copy.run("smoke", "--version", "v1", "--compare", "v0",
+                          "--parallelism", "8")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "at most 56 conversations" not in result.stderr  # the budget, not the verdict
+    assert "at most 600 conversations, about 35 min at 2 at once" in result.stderr
+    assert "1 no regression" in result.stdout
+    assert "429 (rate limited): at most 1 request(s) at once" in caplog.text
+    creates = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/conversations")]
+    assert [r.status for r in creates].count(429) == 3
