@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from operator_iac.cli.options import (
 )
 from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
 
+if TYPE_CHECKING:
+    from operator_iac.apply.report import ApplyOptions
+
 
 @click.command("apply")
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
@@ -30,13 +34,17 @@ from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_
               help="Keep a release whose smoke tests failed instead of rolling it back.")
 @click.option("--keep-conversations", is_flag=True,
               help="Keep the smoke tests' conversations on the platform for inspection.")
+@click.option("--no-release", is_flag=True,
+              help="Write and check the drafts, release nothing and run no smoke test (test "
+                   "the drafts with smoke --version draft, then apply again to release).")
 @format_option("text", "json", "markdown")
 @parallelism_option
 @pass_app
 def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
                   targets: tuple[str, ...], excludes: tuple[str, ...], prune: bool, adopt: bool,
                   allow_delete: bool, overwrite_draft: bool, no_smoke: bool, no_rollback: bool,
-                  keep_conversations: bool, fmt: str, parallelism: int) -> int:
+                  keep_conversations: bool, no_release: bool, fmt: str,
+                  parallelism: int) -> int:
     """Apply the declarations (or a saved plan) to the platform.
 
     Each changed agent gets a draft, which is read back, smoke-tested, released and
@@ -51,7 +59,6 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
       operator-iac --emulator apply --yes
       operator-iac apply --env staging --target call-summary --no-smoke --yes
     """
-    from operator_iac.apply.report import ApplyOptions
     from operator_iac.plan.model import PlanOptions
     from operator_iac.render.apply_report import render_apply_markdown
     from operator_iac.services.apply import ApplyRequest, apply_declarations
@@ -61,8 +68,7 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
         plan_options=PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
                                  overwrite_draft=overwrite_draft, targets=targets,
                                  excludes=excludes),
-        options=ApplyOptions(overwrite_draft=overwrite_draft, smoke=not no_smoke,
-                             rollback=not no_rollback, parallelism=parallelism))
+        options=_options(overwrite_draft, no_smoke, no_rollback, no_release, parallelism))
     confirm = confirmer(yes or plan_file is not None, "apply needs --yes, or a saved plan "
                         "file, when it is not run from a terminal")
     run = apply_declarations(app.target(env), app.client(), request, feedback=app.feedback(),
@@ -73,3 +79,13 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     output.result(render_apply(run.report, fmt))
     append_step_summary(render_apply_markdown(run.report))
     return run.report.exit_code()
+
+
+def _options(overwrite_draft: bool, no_smoke: bool, no_rollback: bool, no_release: bool,
+             parallelism: int) -> ApplyOptions:
+    from operator_iac.apply.report import ApplyOptions
+
+    # Drafts left unreleased are tested elsewhere (smoke --version draft), not here.
+    return ApplyOptions(overwrite_draft=overwrite_draft, smoke=not (no_smoke or no_release),
+                        rollback=not no_rollback, parallelism=parallelism,
+                        release=not no_release)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
               metavar="released|draft|vN", help="Which revision of each agent to test.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the results as JUnit XML to FILE.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write the report as JSON to FILE (what --merge reads).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
               default="text", show_default=True, help="Report format.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
                    "verdict (repeat for each report); runs no conversation.")
 @pass_app
 def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str,
-                  junit: Path | None, fmt: str, parallelism: int,
+                  junit: Path | None, json_file: Path | None, fmt: str, parallelism: int,
                   keep_conversations: bool, replay: str | None, compare: str | None,
                   max_conversations: int | None, shard: str | None,
                   merge: tuple[Path, ...]) -> int:
@@ -67,7 +69,7 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
     incomplete (a timeout, an assertion nothing could judge) or error (the platform failed);
     quarantined tests never change the exit code. A compared test (--compare, compare:
     released, a gate) runs beside the compared revision: regressed, no regression, improved
-    or inconclusive. The report shows a failing attempt's transcript.
+    or inconclusive. Failing attempts come with their transcript.
 
     \b
     Exit codes:
@@ -86,15 +88,22 @@ def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str
     from operator_iac.services.smoke import Comparing, parse_version, smoke_project
 
     if merge:
-        return _merge(merge, fmt, junit)
-    selector = parse_version(version)  # a usage error before anything is read
+        return _merge(merge, fmt, Files(junit, json_file))
+    selector, files = parse_version(version), Files(junit, json_file)  # usage errors first
     if replay is not None:
-        return _replay(app, keys, env, selector, replay, fmt, junit, keep_conversations)
-    comparing = Comparing(compare, max_conversations, _shard(shard))
+        return _replay(app, keys, env, selector, replay, fmt, files, keep_conversations)
     report = smoke_project(app.target(env), app.client(), keys=keys, version=selector,
                            parallelism=parallelism, keep_conversations=keep_conversations,
-                           feedback=app.feedback(), comparing=comparing)
-    return show_report(report, fmt, junit)
+                           feedback=app.feedback(),
+                           comparing=Comparing(compare, max_conversations, _shard(shard)))
+    return show_report(report, fmt, files)
+
+
+class Files(NamedTuple):
+    """The report files asked for besides stdout."""
+
+    junit: Path | None = None
+    json: Path | None = None
 
 
 def _shard(text: str | None) -> Shard | None:
@@ -103,16 +112,16 @@ def _shard(text: str | None) -> Shard | None:
     return Shard.parse(text) if text is not None else None
 
 
-def _merge(paths: tuple[Path, ...], fmt: str, junit: Path | None) -> int:
+def _merge(paths: tuple[Path, ...], fmt: str, files: Files) -> int:
     from operator_iac.services.smoke import merge_smoke_reports
 
     report = merge_smoke_reports(paths)
     info(f"merged {len(paths)} shard report(s)")
-    return show_report(report, fmt, junit)
+    return show_report(report, fmt, files)
 
 
 def _replay(app: App, keys: tuple[str, ...], env: str | None, version: str, conversation: str,
-            fmt: str, junit: Path | None, keep_conversations: bool) -> int:
+            fmt: str, files: Files, keep_conversations: bool) -> int:
     from operator_iac.services.smoke import replay_conversation
 
     if len(keys) != 1:
@@ -121,13 +130,13 @@ def _replay(app: App, keys: tuple[str, ...], env: str | None, version: str, conv
     replayed = replay_conversation(app.target(env), app.client(), keys[0], conversation,
                                    version=version, keep_conversations=keep_conversations,
                                    feedback=app.feedback())
-    return show_report(replayed.report, fmt, junit, replayed)
+    return show_report(replayed.report, fmt, files, replayed)
 
 
-def show_report(report: SmokeReport, fmt: str, junit: Path | None,
+def show_report(report: SmokeReport, fmt: str, files: Files | None = None,
                 replay: Replay | None = None) -> int:
-    """Write the report (stdout, the JUnit file, the CI job summary) and warn about flaky
-    tests; the exit code."""
+    """Write the report (stdout, the JUnit and JSON files, the CI job summary) and warn
+    about flaky tests; the exit code."""
     from operator_iac.render.junit import render_junit
     from operator_iac.render.smoke_report import (
         render_replay_text,
@@ -136,10 +145,14 @@ def show_report(report: SmokeReport, fmt: str, junit: Path | None,
         render_smoke_text,
     )
 
+    junit, json_file = files or Files()
     if junit is not None:
         write_file(junit, render_junit(report), "JUnit report")
         info(f"JUnit report written to {junit}")
     replayed = (replay.conversation_id, replay.differences) if replay is not None else None
+    if json_file is not None:
+        write_file(json_file, render_smoke_json(report, replayed), "JSON report")
+        info(f"JSON report written to {json_file}")
     if fmt == "json":
         result(render_smoke_json(report, replayed))
     elif fmt == "markdown":

@@ -115,7 +115,10 @@ def select_targets(desired: Mapping[str, DesiredAgent], owned: Mapping[str, Remo
             continue
         version_id = pick_revision(remote, version)
         if not version_id:
-            problems.append(Problem(key, _missing_revision(key, remote, version)))
+            # Compared, an agent without the candidate (no draft: unchanged) has no change
+            # to judge; tested on its own, it is an agent that cannot be tested.
+            found = skipped if compare is not None else problems
+            found.append(Problem(key, _missing_revision(key, remote, version)))
             continue
         baseline = pick_revision(remote, compare or "released")
         if compare is not None and not baseline:

@@ -207,3 +207,64 @@ def test_conversations_stay_within_the_environment_limit_and_halve_on_429(
     assert "429 (rate limited): at most 1 request(s) at once" in caplog.text
     creates = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/conversations")]
     assert [r.status for r in creates].count(429) == 3
+
+
+RELEASE_GATE_WORKFLOW = Path(__file__).resolve().parents[2] / "examples" / "github-actions" / \
+    "release-gate.yml"
+
+
+def test_the_example_workflow_feeds_a_matrix_of_shards_into_one_gate_job() -> None:
+    from .cli_lines import parse_invocation
+    from .test_ci import github_runs, project_environments
+
+    text = RELEASE_GATE_WORKFLOW.read_text(encoding="utf-8")
+    workflow = yaml.safe_load(text)
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["drafts", "smoke", "gate", "release"]
+    assert [jobs[name].get("needs") for name in jobs] == [None, "drafts", "smoke", "gate"]
+    shards = jobs["smoke"]["strategy"]["matrix"]["shard"]
+    assert shards == [1, 2, 3, 4]
+    # Each matrix job as GitHub runs it: the expression replaced by its shard.
+    calls = {job: [parse_invocation(call) for call in found] for job, found in github_runs(
+        yaml.safe_load(text.replace("${{ matrix.shard }}", "2"))).items()}
+    assert [c.info_name for job in calls.values() for c in job] == [
+        "apply", "smoke", "smoke", "apply"]
+    assert calls["drafts"][0].params["no_release"] and calls["release"][0].params["no_smoke"]
+    smoke = calls["smoke"][0].params
+    assert (smoke["version"], smoke["compare"], smoke["shard"]) == ("draft", "released", "2/4")
+    assert str(smoke["json_file"]) == "smoke-2.json"
+    merged = calls["gate"][0].params
+    assert [str(p) for p in merged["merge"]] == [f"shards/smoke-{n}.json" for n in shards]
+    upload = next(s for s in jobs["smoke"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    download = next(s for s in jobs["gate"]["steps"] if "download-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "smoke-${{ matrix.shard }}.json"
+    assert (download["with"]["pattern"], download["with"]["path"]) == ("smoke-*", "shards")
+    variable = project_environments()["staging"]["api_key_env"]
+    for job in ("drafts", "smoke", "release"):
+        assert jobs[job]["env"][variable] == f"${{{{ secrets.{variable} }}}}"
+
+
+def test_drafts_left_unreleased_are_gated_in_shards_and_released_after(
+        order_desk: Callable[..., ProjectCopy], emulator: EmulatorServer,
+        tmp_path: Path) -> None:
+    copy = order_desk({"gate": {"compare": "released", "max_conversations": 60}})
+    released, _ = released_and_draft(copy)
+    copy.replace_in("desk.yaml", CAREFUL, f"{CAREFUL} Be brief.")
+    drafted = copy.run("apply", "--yes", "--no-release")
+    assert drafted.exit_code == 0, drafted.stdout + drafted.stderr
+    assert "(--no-release)" in drafted.stdout
+    now, draft = released_and_draft(copy)
+    assert now == released and draft is not None
+    failing_lookups(emulator, 1)
+    paths = []
+    for index in (1, 2):
+        path = tmp_path / f"smoke-{index}.json"
+        shard = copy.run("smoke", "--version", "draft", "--compare", "released", "--shard",
+                         f"{index}/2", "--json", str(path))
+        assert shard.exit_code == 0, shard.stdout + shard.stderr
+        assert "shard 1/2" in shard.stdout if index == 1 else "shard 2/2" in shard.stdout
+        paths += ["--merge", str(path)]
+    gate = copy.run("smoke", *paths)
+    assert gate.exit_code == 0 and "1 no regression" in gate.stdout, gate.stdout + gate.stderr
+    release = copy.run("apply", "--yes", "--no-smoke")
+    assert release.exit_code == 0 and f"released {draft}" in release.stdout

@@ -121,6 +121,12 @@ def test_compare_on_the_command_line_compares_every_test_and_needs_its_revision(
     selection = select_targets(DESIRED, OWNED, ["booking"], "draft", compare="v7")
     assert [p.message for p in selection.problems] == [
         "booking (ca_b) has no revision v7 (the newest is v2): nothing to compare with"]
+    # An agent without a draft has no change to compare: skipped, not a problem.
+    owned = {**OWNED, "triage": remote("ca_t", ["released"])}
+    unchanged = select_targets(DESIRED, owned, ["booking", "triage"], "draft",
+                               compare="released")
+    assert [t.key for t in unchanged.targets] == ["booking"] and unchanged.problems == ()
+    assert [p.message for p in unchanged.skipped] == ["triage (ca_t) has no draft"]
 
 
 def test_the_environment_bounds_how_many_conversations_run_at_once() -> None:
