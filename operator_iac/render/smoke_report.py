@@ -76,7 +76,7 @@ def render_smoke_failures(report: SmokeReport, *, transcripts: bool = True) -> s
     for reports that embed a smoke report, such as apply's."""
     lines: list[str] = []
     for test in report.tests:
-        if _shown(test):
+        if test.verdict != "passed":
             lines.append(_test_line(test))
             lines.extend(_failure_details(test, transcripts))
     lines += [f"{_label('NOT RUN')}{p.agent_key}: {p.message}" for p in report.problems]
