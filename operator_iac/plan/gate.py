@@ -13,9 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from operator_iac.plan.model import GatePlan
-from operator_iac.spec.assertions import SmokeStage, compared_tests, gate_settings
+from operator_iac.spec.assertions import SmokeStage
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.spec.gate import DEFAULT_CONVERSATIONS_AT_ONCE, estimated_conversation_s
+from operator_iac.spec.gate import (
+    DEFAULT_CONVERSATIONS_AT_ONCE,
+    compared_tests,
+    estimated_conversation_s,
+    gate_settings,
+)
 
 
 def plan_gate(agent: DesiredAgent, stages: Sequence[SmokeStage],

@@ -32,10 +32,9 @@ from operator_iac.smoke.suite import (
     output_schemas,
     run_smoke_tests,
 )
-from operator_iac.spec.assertions import compared_tests, gate_settings
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.spec.gate import GateSettings
+from operator_iac.spec.gate import GateSettings, compared_tests, gate_settings
 from operator_iac.state.snapshot import RemoteAgent
 
 if TYPE_CHECKING:

@@ -118,11 +118,6 @@ class Comparison:
             return "incomplete"
         return "passed"
 
-    @property
-    def blocks(self) -> bool:
-        """Whether an inconclusive verdict blocks (the ``block`` policy)."""
-        return self.inconclusive == "block"
-
     def rates(self, candidate: Sequence[RunResult]) -> tuple[Rate, Rate]:
         """The pass rates of candidate and baseline, with intervals: over the pairs the
         verdict read (a shard's: over all its judged runs)."""

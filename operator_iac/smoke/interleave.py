@@ -67,7 +67,7 @@ class ComparedTest:
 
 
 @dataclass
-class _Progress:
+class _Running:
     """The state of one compared test while it runs."""
 
     job: ComparedTest
@@ -107,7 +107,7 @@ def run_comparisons(client: OperatorClient, jobs: Sequence[ComparedTest], *,
     from operator_iac.api.pool import WorkPool
 
     say = progress or (lambda _line: None)
-    states = [_Progress(job, [(n, side) for n in job.planned
+    states = [_Running(job, [(n, side) for n in job.planned
                               for side in ("candidate", "baseline")]) for job in jobs]
     if not states:
         return []
@@ -117,9 +117,9 @@ def run_comparisons(client: OperatorClient, jobs: Sequence[ComparedTest], *,
     return [_result(state) for state in states]
 
 
-def _interleave(client: OperatorClient, states: list[_Progress], pool: WorkPool,
+def _interleave(client: OperatorClient, states: list[_Running], pool: WorkPool,
                 settings: RunSettings, say: Progress) -> None:
-    running: dict[Future[RunResult], tuple[_Progress, int, Side]] = {}
+    running: dict[Future[RunResult], tuple[_Running, int, Side]] = {}
     turn = 0
     while True:
         while len(running) < max(pool.limit.limit, 1):
@@ -150,7 +150,7 @@ def _run(args: tuple[OperatorClient, SmokeTest, str, int, RunSettings]) -> RunRe
     return run_once(client, test, version, attempt=attempt, settings=settings)
 
 
-def _check(state: _Progress, attempt: int, say: Progress) -> None:
+def _check(state: _Running, attempt: int, say: Progress) -> None:
     """After a run finished: stop the test once its verdict is settled, and say so."""
     job = state.job
     done = state.pairs_done()
@@ -169,7 +169,7 @@ def _check(state: _Progress, attempt: int, say: Progress) -> None:
         say(f"{job.key}: {job.test.name}: {done} pair(s), not settled yet")
 
 
-def _result(state: _Progress) -> TestResult:
+def _result(state: _Running) -> TestResult:
     job = state.job
     candidate = tuple(sorted(state.runs["candidate"].values(), key=lambda r: r.attempt))
     comparison = job.judge(candidate, list(state.runs["baseline"].values()), complete=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -421,19 +420,6 @@ class SmokeTest(StrictModel):
     def rule(self) -> PassRule:
         """The pass rule over the test's attempts."""
         return PassRule.parse(self.pass_rule, self.min_pass_rate)
-
-
-def compared_tests(gate: GateSettings | None, tests: Sequence[SmokeTest]) -> tuple[str, ...]:
-    """The names of the tests compared with the released revision: all of them under a
-    declared gate, else those that say ``compare``."""
-    return tuple(test.name for test in tests
-                 if gate is not None or getattr(test, "compare", None))
-
-
-def gate_settings(gate: GateSettings | None, tests: Sequence[SmokeTest]) -> GateSettings | None:
-    """How the compared tests are judged: the declared gate, or the defaults when only some
-    tests say ``compare`` (None: nothing is compared)."""
-    return gate if gate is not None or not compared_tests(gate, tests) else GateSettings()
 
 
 class SmokeSettings(StrictModel):

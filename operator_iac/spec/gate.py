@@ -9,7 +9,8 @@ compares that test alone. How a comparison is run and judged is ``operator_iac.s
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -58,3 +59,16 @@ class GateSettings(StrictModel):
 def estimated_conversation_s(user_turns: int) -> float:
     """The time one test conversation with this many user turns is expected to take."""
     return ESTIMATED_CONVERSATION_S + ESTIMATED_TURN_S * user_turns
+
+
+def compared_tests(gate: GateSettings | None, tests: Sequence[Any]) -> tuple[str, ...]:
+    """The names of the smoke tests (``SmokeTest``) compared with the released revision: all
+    of them under a declared gate, else those that say ``compare``."""
+    return tuple(test.name for test in tests
+                 if gate is not None or getattr(test, "compare", None))
+
+
+def gate_settings(gate: GateSettings | None, tests: Sequence[Any]) -> GateSettings | None:
+    """How the compared tests are judged: the declared gate, or the defaults when only some
+    tests say ``compare`` (None: nothing is compared)."""
+    return gate if gate is not None or not compared_tests(gate, tests) else GateSettings()
