@@ -34,6 +34,9 @@ Progress = Callable[[str], None]
 Side = Literal["candidate", "baseline"]
 # A progress line every this many pairs of a test (and one when its verdict is settled).
 PROGRESS_EVERY = 10
+# A test none of whose first pairs could be judged (the platform refuses the conversations,
+# say) stops there: the rest of its budget would fail the same way.
+UNJUDGED_LIMIT = 5
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,11 @@ def _check(state: _Running, attempt: int, say: Progress) -> None:
             say(f"{job.key}: {job.test.name}: {done} of {len(job.planned)} pair(s) run")
         return
     comparison = state.comparison(complete=done == len(job.planned))
-    if comparison.result.settled:
+    if comparison.result.judged == 0 and comparison.result.pairs >= UNJUDGED_LIMIT:
+        state.stopped = True
+        say(f"{job.key}: {job.test.name}: none of the first {comparison.result.pairs} "
+            "pair(s) could be judged; stopping")
+    elif comparison.result.settled:
         state.stopped = True
         say(f"{job.key}: {job.test.name}: {comparison.result.verdict} after "
             f"{comparison.result.pairs} pair(s)")

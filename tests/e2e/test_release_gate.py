@@ -271,3 +271,18 @@ def test_drafts_left_unreleased_are_gated_in_shards_and_released_after(
     assert gate.exit_code == 0 and "1 no regression" in gate.stdout, gate.stdout + gate.stderr
     release = copy.run("apply", "--yes", "--no-smoke")
     assert release.exit_code == 0 and f"released {draft}" in release.stdout
+
+
+def test_a_platform_refusing_drafts_stops_the_comparison_within_a_few_pairs(
+        order_desk: Callable[..., ProjectCopy], emulator: EmulatorServer) -> None:
+    copy = order_desk({"gate": {"compare": "released"}})
+    copy.replace_in("desk.yaml", CAREFUL, HASTY)
+    failing_lookups(emulator, 1)
+    emulator.set_compat("released_only_conversations")
+    emulator.clear_requests()
+    result = copy.run("apply", "--yes", "--parallelism", "1")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "the platform does not converse with unreleased drafts" in result.stdout
+    assert "none of the first 5 pair(s) could be judged; stopping" in result.stderr
+    creates = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/conversations")]
+    assert len(creates) <= 12  # five pairs (and a record), not the 600 of the budget
