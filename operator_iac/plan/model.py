@@ -121,17 +121,26 @@ class GatePlan(_Frozen):
     the release (``smoke.gate``, or tests with ``compare``)."""
 
     stage: SmokeStage
+    """Where the comparison runs: on the draft, or right after the release."""
     baseline_version_id: str
+    """The revision compared with: the one released when the plan was made."""
     tests: tuple[str, ...]
+    """The names of the compared smoke tests."""
     max_drop: float
+    """The drop in pass rate the gate must catch."""
     confidence: float
+    """1 - the false-alarm rate of the whole gate."""
     max_conversations: int
+    """The budget of each compared test, both revisions together."""
     inconclusive: Literal["block", "warn"]
-    # The worst case, when no test's verdict settles early: every compared test's whole
-    # budget, and the time it takes at ``concurrency`` conversations at once.
+    """What an inconclusive comparison does to the release."""
     worst_case_conversations: int
+    """Every compared test's whole budget: the most the gate may use if no verdict settles
+    early."""
     estimated_seconds: float
+    """How long the worst case takes at ``concurrency`` conversations at once."""
     concurrency: int
+    """The conversations at once the estimate assumes."""
 
 
 class ResourcePlan(_Frozen):

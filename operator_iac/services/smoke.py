@@ -154,8 +154,12 @@ class Comparing:
     ``--max-conversations`` and ``--shard``."""
 
     compare: str | None = None
+    """The revision every test is compared with (``released``, ``vN``); None: only the
+    tests a gate or ``compare`` declares, with the released revision."""
     max_conversations: int | None = None
+    """A cap on each compared test's budget."""
     shard: Shard | None = None
+    """This job's share of the conversations; None: all of them."""
 
 
 def smoke_environment(client: OperatorClient, project: str,

@@ -44,13 +44,19 @@ class ComparedTest:
     """One compared test to run: which revisions, how it is judged, and which pairs."""
 
     key: str
+    """The agent's key."""
     test: SmokeTest
+    """The compared test."""
     candidate: str
+    """The revision under test (``ca_x@vN``)."""
     baseline: str
+    """The revision it is compared with."""
     gate: GateSettings
+    """The declared gate (confidence and inconclusive policy for the verdict)."""
     design: Design
-    # A shard's pair numbers (from 1); None: every pair of the budget, stopping early.
+    """How this test is judged: its share of the false-alarm rate, its budget."""
     attempts: tuple[int, ...] | None = None
+    """A shard's pair numbers (from 1); None: every pair of the budget, stopping early."""
 
     @property
     def planned(self) -> tuple[int, ...]:

@@ -25,7 +25,9 @@ class Shard:
     """One job's share: shard ``index`` (from 1) of ``count``."""
 
     index: int
+    """Which shard, from 1."""
     count: int
+    """How many shards the run is split into."""
 
     @classmethod
     def parse(cls, text: str) -> Shard:

@@ -97,6 +97,7 @@ class SequentialResult:
     """Where the sequential test stands after the pairs it read."""
 
     verdict: ComparisonVerdict
+    """The boundary crossed, or ``inconclusive`` while none is."""
     settled: bool
     """A boundary was crossed (or the budget is spent): more pairs would not change it."""
     pairs: int
@@ -104,7 +105,9 @@ class SequentialResult:
     judged: int
     """Of those, the pairs where both sides could be judged."""
     candidate_passes: int
+    """Of the judged pairs, those where the candidate passed."""
     baseline_passes: int
+    """Of the judged pairs, those where the baseline passed."""
     candidate_worse: int
     """Discordant pairs where the candidate failed and the baseline passed."""
     candidate_better: int

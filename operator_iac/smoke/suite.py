@@ -40,7 +40,9 @@ class Baseline:
     """What a target's compared tests are compared with (``ca_x@vN``), and how."""
 
     version_id: str
+    """The revision compared with."""
     gate: GateSettings
+    """How the comparisons are judged and what they may cost."""
     tests: frozenset[str]
     """The names of the compared tests; the target's others run on their own."""
 
