@@ -78,9 +78,8 @@ def tool_not_enabled(view: AgentView, ctx: Context) -> Iterator[Hit]:
     procedural = {k for k, v in ctx.views.items() if v.talks is None and k != view.key}
     for ref in find_prompt_references(view.prompt.text):
         if ref.kind == "tool" and ref.name not in tools and ref.name not in procedural:
-            where = f" in environment {view.environment}" if view.environment else ""
             yield Hit(view.in_prompt(ref.start),
-                      f"the prompt uses @{ref.name}, which is not an enabled tool{where} "
+                      f"the prompt uses @{ref.name}, which is not an enabled tool here "
                       f"(config.tool.tools: {', '.join(tools) or 'none'})")
 
 

@@ -29,8 +29,7 @@ def model_not_allowed(view: AgentView, ctx: Context) -> Iterator[Hit]:
     model = view.spec.config.runtime.model
     if allowed is None or any(fnmatchcase(model, pattern) for pattern in allowed):
         return
-    where = f" in environment {view.environment}" if view.environment else ""
-    yield Hit(view.at(MODEL), f"model {model!r} is not approved{where} "
+    yield Hit(view.at(MODEL), f"model {model!r} is not approved "
                               f"(lint.allowed_models: {', '.join(allowed) or 'none'})")
 
 
