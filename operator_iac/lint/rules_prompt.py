@@ -187,6 +187,6 @@ RULES = (
          "policy and no idea of its tools.",
          "Write the prompt, or check that the prompt file and its fragments hold text.",
          examples.support(prompt="\n", tools=""),
-         examples.support(tools=""),
+         examples.support(),
          empty_prompt, GROUP),
 )

@@ -19,10 +19,19 @@ def rules_reference() -> str:
     for rule in RULES.values():
         if rule.group != group:
             group = rule.group
-            parts += [f"## {group}", ""]
+            parts += [f"### {group}", ""]
         parts.append(rule_section(rule))
     parts.append(END)
     return "\n".join(parts) + "\n"
+
+
+def with_reference(page: str) -> str:
+    """``page`` (the text of docs/lint.md) with its rules reference generated anew: the part
+    from ``BEGIN`` to ``END`` replaced, or the reference appended when it has none."""
+    start, end = page.find(BEGIN), page.find(END)
+    if start < 0 or end < start:
+        return page.rstrip("\n") + "\n\n" + rules_reference()
+    return page[:start] + rules_reference() + page[end + len(END):].lstrip("\n")
 
 
 def _index() -> str:
@@ -38,7 +47,7 @@ def anchor(rule: Rule) -> str:
 
 
 def rule_section(rule: Rule) -> str:
-    lines = [f"### {rule.id} {rule.name}", "",
+    lines = [f"#### {rule.id} {rule.name}", "",
              f"{rule.title}. Default severity: **{rule.severity}**.", "",
              f"**Why.** {rule.rationale}", "",
              "**Example** (the rule finds something here):", "",
