@@ -36,8 +36,9 @@ class LintSettings(StrictModel):
     """Team policies checked by `operator-iac lint`; in an environment, overrides the
     project's `lint:` field by field."""
 
-    rules: dict[RuleId, RuleLevel] = Field(default_factory=dict,
-                                           examples=[{"OIC103": "error", "OIC501": "off"}])
+    rules: dict[RuleId, RuleLevel] = Field(
+        default_factory=dict, examples=[{"OIC103": "error", "OIC501": "off"}],
+        json_schema_extra={"propertyNames": {"pattern": RULE_ID_PATTERN}})
     """Per rule id, `off`, `warning` or `error` instead of the rule's default severity (see
     docs/lint.md for every rule). An environment's entries are merged over the project's."""
     allowed_models: list[NonEmptyStr] | None = Field(
