@@ -69,13 +69,14 @@ def support(*, prompt: str = PROMPT, project: str = "", **agent: str) -> Example
     return Example(_with_project(files, project))
 
 
-def with_summary(*, output: str = SCHEMA, listed: bool = True, extra: str = "") -> Example:
+def with_summary(*, output: str = SCHEMA, listed: bool = True, extra: str = "",
+                 project: str = "") -> Example:
     """The conversational agent running the procedural one after its conversations (or not,
     when ``listed`` is false)."""
     runs = "postprocess_agents: [call-summary]\n" if listed else ""
     files = {AGENT: conversational(extra=runs), PROMPT_FILE: PROMPT,
              SUMMARY: procedural(output=output, extra=extra)}
-    return Example(files)
+    return Example(_with_project(files, project))
 
 
 def _with_project(files: Mapping[str, str], project: str) -> dict[str, str]:

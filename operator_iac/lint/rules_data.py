@@ -83,8 +83,9 @@ RULES = (
          "and read by the model, which may repeat it to a caller. A key written there is "
          "leaked to everyone who can read the repository, the plan or a transcript.",
          "Remove the secret. If the agent really needs it (a tool that takes a key), keep it "
-         "out of the prompt text, or give it as `${env:NAME}`: the value then comes from the "
-         "environment at apply time, is masked in plans and never written into a file.",
+         "out of the prompt text, or give it as `${env:NAME}` (with `NAME` under `secrets:` in the "
+         "project file): the value then comes from the environment at apply time, is masked "
+         "in plans and never written into a file.",
          examples.support(prompt=examples.PROMPT + f"The order API key is {_KEY}.\n"),
          examples.support(prompt=_FIXED_PROMPT),
          secret_in_prompt, GROUP),
@@ -94,10 +95,12 @@ RULES = (
          "in plans; a webhook URL with a token, a password in a URL, or a key in "
          "`config.extra` is leaked the same way as one in a prompt.",
          "Write the secret as `${env:NAME}` inside `config` (a `post_url` such as "
-         "`https://hooks.example.com/calls?token=${env:HOOK_TOKEN}`); remove it from the name "
-         "and description, where secrets are not allowed.",
+         "`https://hooks.example.com/calls?token=${env:HOOK}`, with `HOOK` declared under "
+         "`secrets:` in the project file); remove it from the name and description, where "
+         "secrets are not allowed.",
          examples.with_summary(output=f"{examples.SCHEMA}    post_url: {_HOOK}f4c3b00c5e1a\n"),
-         examples.with_summary(output=f"{examples.SCHEMA}    post_url: {_HOOK}${{env:HOOK}}\n"),
+         examples.with_summary(output=f"{examples.SCHEMA}    post_url: {_HOOK}${{env:HOOK}}\n",
+                               project="secrets: [HOOK]\n"),
          secret_in_declaration, GROUP),
     Rule("OIC103", "phone-number-in-text", "warning",
          "A phone number is hard-coded in a prompt or description",

@@ -37,6 +37,7 @@ from operator_iac.plan.compare import (
     holds_own_writing,
     marked_for,
     own_marker,
+    recorded_secrets,
     self_consistent,
 )
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
@@ -58,6 +59,7 @@ from operator_iac.plan.model import (
 )
 from operator_iac.plan.normalise import mask_sealed
 from operator_iac.plan.risks import risk_flags
+from operator_iac.plan.secret_refs import secret_changes
 from operator_iac.plan.selection import select
 from operator_iac.plan.verification import needs_verification
 from operator_iac.plan.writes import remote_state
@@ -144,6 +146,9 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         source=str(agent.source), remote=remote_state(remote),
         desired_hash=view.content_hash, desired=_desired_body(ctx, view),
         sensitive_paths=tuple(sorted(agent.sensitive_paths)),
+        secret_references=secret_changes(agent, base.config if base else None,
+                                         recorded_secrets(base) if base else ())
+        if action in RELEASING_ACTIONS else (),
         dashboard_owned=agent.dashboard_owned, changes=changes,
         prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt, base is not None),
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,

@@ -44,6 +44,8 @@ RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
 BlockReason = Literal["needs_adopt", "needs_allow_delete", "foreign_draft"]
 # What apply does with an unreleased draft operator-iac did not write (``plan.drafts``).
 DraftFate = Literal["overwritten", "blocked", "kept", "deleted"]
+# How a change touches a ``${env:NAME}`` reference (``plan.secret_refs``).
+SecretChange = Literal["introduced", "removed", "changed"]
 # The path of the change to the prompt text: shown as a line diff (``prompt_diff``), not a value.
 PROMPT_TEXT_PATH = "config.runtime.prompt.text"
 
@@ -59,6 +61,20 @@ class FieldChange(_Frozen):
     kind: ChangeKind
     before: Any = None
     after: Any = None
+
+
+class SecretReference(_Frozen):
+    """A ``${env:NAME}`` reference that a change introduces, removes or changes, by name,
+    never by value, so that a reviewer sees what is about to be written into an agent."""
+
+    change: SecretChange
+    """``introduced``: the path held no secret; ``removed``: the path held one and holds
+    none now; ``changed``: the path held a secret (whose name the platform does not record)
+    and its value changes."""
+    path: str
+    """Where, as a field change's path: ``config.runtime.prompt.text``."""
+    name: str | None = None
+    """The variable's name; None for a removal whose name the platform did not record."""
 
 
 class RemoteState(_Frozen):
@@ -113,6 +129,8 @@ class ResourcePlan(_Frozen):
     desired_hash: str | None = None
     desired: DesiredBody | None = None
     sensitive_paths: tuple[str, ...] = ()
+    # ${env:NAME} references this change introduces, changes or removes (names, no values).
+    secret_references: tuple[SecretReference, ...] = ()
     # Plan paths of fields the dashboard owns: left out of changes and drift, and written
     # with the platform's released value (the declared one only on create).
     dashboard_owned: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from operator_iac.render.plan_common import (
     heading_detail,
     owned_line,
     resource_warnings,
+    secret_reference_text,
     smoke_text,
     summary_line,
     template_lines,
@@ -68,6 +69,8 @@ def _resource_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
         text = f"{warning.title}: {warning.text}" if warning.title else warning.text
         lines.append(f"    {paint('!', '!')} {text}")
     lines.extend(_draft_lines(resource, paint))
+    for ref in resource.secret_references:
+        lines.append(f"    {paint('!', '!')} {secret_reference_text(ref)}")
     for change_symbol, path, text in visible_changes(resource):
         lines.append(f"    {paint(change_symbol, change_symbol)} {path}: {text}")
         if path == PROMPT_TEXT_PATH and resource.prompt_diff:

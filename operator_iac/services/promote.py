@@ -200,7 +200,8 @@ class PromoteRequest:
 @dataclass(frozen=True)
 class PromoteRun:
     """The checked promotion, and the apply report (None when nothing changes or when only
-    checking)."""
+    checking; for a saved promotion that changes nothing, the refusal when the destination
+    moved since it was saved)."""
 
     promotion: Promotion
     report: ApplyReport | None = None
@@ -232,7 +233,7 @@ def promote_environment(project: Project, request: PromoteRequest, *,
     if show_plan is not None:
         show_plan(plan)
     if not plan.has_changes:
-        return PromoteRun(promotion)
+        return PromoteRun(promotion, _recheck_unchanged(promotion, open_destination, request))
     feedback.info(f"Checked in {source}:")
     feedback.info("\n".join(promotion.check.lines()))
     for warning in promotion.check.warnings(plan.commit):
@@ -262,6 +263,18 @@ def _checked(request: PromoteRequest, source: str, open_destination: OpenEnviron
         return plan_promotion(target, client, source_target, source_client,
                               options=request.plan_options, parallelism=parallelism,
                               smoke=smoke)
+
+
+def _recheck_unchanged(promotion: Promotion, open_destination: OpenEnvironment,
+                       request: PromoteRequest) -> ApplyReport | None:
+    """A saved promotion that changes nothing still promises that the destination did not
+    move (``services.apply.recheck_unchanged``); a new one is simply done."""
+    from operator_iac.services.apply import recheck_unchanged
+
+    if promotion.planned.saved_from is None:
+        return None
+    client = open_destination(request.destination)[1]
+    return recheck_unchanged(promotion.planned, client, request.options.parallelism)
 
 
 def _apply(promotion: Promotion, open_destination: OpenEnvironment, request: PromoteRequest,

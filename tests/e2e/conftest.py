@@ -97,6 +97,19 @@ class ProjectCopy:
     def remove_agent(self, key: str) -> None:
         self.agent_file(key).unlink()
 
+    def declare_secrets(self, *names: str) -> None:
+        """Add ``names`` to the project file's top-level ``secrets`` (placed before
+        ``environments``, which text is appended to)."""
+        text = self.project_file.read_text(encoding="utf-8")
+        declared = yaml.safe_load(text).get("secrets") or []
+        line = f"secrets: {json.dumps(list(dict.fromkeys([*declared, *names])))}\n"
+        if declared:
+            text = "".join(line if row.startswith("secrets:") else row
+                           for row in text.splitlines(keepends=True))
+        else:
+            text = text.replace("\nenvironments:", f"\n{line}environments:", 1)
+        self.project_file.write_text(text, encoding="utf-8")
+
     def append_to_project_file(self, text: str) -> None:
         with self.project_file.open("a", encoding="utf-8") as handle:
             handle.write(text)
