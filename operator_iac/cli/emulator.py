@@ -71,12 +71,18 @@ def _ready_lines(url: str, ws_url: str, accounts: list[Account]) -> list[str]:
                    f"describes each): {', '.join(sorted(compat_modes()))}.")
 @click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), default=15.0,
               show_default=True, help="Seconds between SSE keep-alive comments.")
+@click.option("--list-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
+              help="The agents list shows a new agent (and stops showing a deleted one) only "
+                   "this long after the write.")
+@click.option("--versions-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
+              help="Versions lists and status fields show a new revision or a release only "
+                   "this long after it (reads by id are never late).")
 @pass_app
 def command(app: App, host: str, port: int, db: Path | None, api_keys: tuple[str, ...],
             rules: Path | None,
             silent: bool, latency_ms: int, error_rate: float, seed: int | None,
             rate_limit: float | None, drop_sse_after: int | None, compat: tuple[str, ...],
-            keepalive: float) -> int:
+            keepalive: float, list_lag: float, versions_lag: float) -> int:
     """Run the local Operator emulator (REST, SSE and WebSocket) until Ctrl-C.
 
     It keeps a separate account per API key. In a project, each API-key variable its
@@ -99,7 +105,8 @@ def command(app: App, host: str, port: int, db: Path | None, api_keys: tuple[str
         return 0
     accounts = emulator_accounts(api_keys, app.settings.project_file)
     request = ServeRequest(host, port, db, [a.key for a in accounts], rules, silent, keepalive,
-                           latency_ms, error_rate, seed, rate_limit, drop_sse_after, compat)
+                           latency_ms, error_rate, seed, rate_limit, drop_sse_after, compat,
+                           list_lag, versions_lag)
 
     def announce(running: EmulatorServer) -> None:
         result("\n".join(_ready_lines(running.url, running.ws_url, accounts)))

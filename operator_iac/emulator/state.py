@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from operator_iac.emulator.agents import AgentService, Revision
+from operator_iac.emulator.agents import AgentService, Lags, Revision
 from operator_iac.emulator.brain import Brain, Dice
 from operator_iac.emulator.broker import EventBroker
 from operator_iac.emulator.clock import Clock
@@ -84,7 +84,7 @@ class EmulatorState:
         self.broker = EventBroker()
         self.events = EventLog(self.store, self.clock, self.broker.publish,
                                whole_seconds=lambda: self.faults.has("whole_seconds"))
-        self.agents = AgentService(self.store, self.clock)
+        self.agents = AgentService(self.store, self.clock, lags=self._lags)
         self.conversations = ConversationService(self.store, self.clock, self.agents,
                                                  self.events, options.token_ttl_s)
         self.procedures = ProcedureService(
@@ -164,6 +164,10 @@ class EmulatorState:
             raise
         except Exception:  # background work must never take the server down
             log.exception("background task failed")
+
+    def _lags(self) -> Lags:
+        settings = self.faults.settings
+        return Lags(settings.list_lag, settings.versions_lag)
 
     def _outcome_for(self, revision: Revision, transcript: str) -> tuple[Outcome, Any]:
         """The scripted outcome (and output, None: generated) of a procedure run."""

@@ -190,6 +190,35 @@ def owned_line(plan: Plan) -> str | None:
             f"{'; '.join(owned)}.")
 
 
+STORED_FORMS_SHOWN = 20
+
+
+def stored_form_lines(plan: Plan, code: str = "") -> list[str]:
+    """What the platform stores in a form of its own, one line per value (``code``: the
+    quote around values, a backtick for Markdown)."""
+    def shown(value: object) -> str:
+        text = json.dumps(value, ensure_ascii=False)
+        text = text if len(text) <= 80 else text[:76] + "...\""
+        return f"{code}{text}{code}"
+
+    lines = [f"the platform stores {form.path} {shown(form.declared)} as {shown(form.stored)}"
+             for form in plan.stored_forms[:STORED_FORMS_SHOWN]]
+    more = len(plan.stored_forms) - STORED_FORMS_SHOWN
+    return [*lines, f"and {more} more (plan --format json lists them all)"] if more > 0 \
+        else lines
+
+
+def unrecorded_environment_line(plan: Plan) -> str | None:
+    """The agents whose markers name no environment, read as this one's; None when none."""
+    keys = plan.unrecorded_environment
+    if not keys:
+        return None
+    shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+    return (f"{len(keys)} agent(s) carry markers written before environments were recorded, "
+            f"read as {plan.environment}'s: {shown}; their next write records the "
+            "environment.")
+
+
 def draft_heading(review: ForeignDraft) -> str:
     """One line introducing a foreign draft's changes."""
     updated = f", last updated {review.updated_at}" if review.updated_at else ""

@@ -29,8 +29,10 @@ from operator_iac.render.plan_common import (
     secret_lines,
     secret_reference_text,
     smoke_text,
+    stored_form_lines,
     summary_line,
     template_lines,
+    unrecorded_environment_line,
 )
 
 DEFAULT_BUDGET = 60_000
@@ -187,6 +189,13 @@ def _notes(plan: Plan) -> list[str]:
     owned = owned_line(plan)
     if owned:
         notes.append(_cell(owned))
+    forms = stored_form_lines(plan, code="`")
+    if forms:
+        notes.append("Stored by the platform in its own form (equal, not a change):\n\n"
+                     + "\n".join(f"- {_cell(line)}" for line in forms))
+    unrecorded = unrecorded_environment_line(plan)
+    if unrecorded:
+        notes.append(_cell(unrecorded))
     if plan.unpruned:
         names = ", ".join(f"`{u.key}` ({u.agent_id})" for u in plan.unpruned)
         notes.append(f"Owned by this project but no longer declared (run with `--prune` to "

@@ -20,8 +20,10 @@ from operator_iac.render.plan_common import (
     resource_warnings,
     secret_reference_text,
     smoke_text,
+    stored_form_lines,
     summary_line,
     template_lines,
+    unrecorded_environment_line,
     visible_changes,
 )
 
@@ -120,6 +122,13 @@ def _footer_lines(plan: Plan, paint: _Painter) -> list[str]:
     owned = owned_line(plan)
     if owned:
         lines += ["", owned]
+    forms = stored_form_lines(plan)
+    if forms:
+        lines += ["", "Stored by the platform in its own form (equal, not a change):",
+                  *(f"  {line}" for line in forms)]
+    unrecorded = unrecorded_environment_line(plan)
+    if unrecorded:
+        lines += ["", unrecorded]
     if plan.unpruned:
         names = ", ".join(f"{u.key} ({u.agent_id})" for u in plan.unpruned)
         lines += ["", f"Owned by this project but no longer declared (run with --prune to "

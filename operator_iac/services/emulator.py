@@ -60,6 +60,10 @@ class ServeRequest:
     rate_limit_rps: float | None = None
     drop_sse_after: int | None = None
     compat: Sequence[str] = field(default_factory=tuple)
+    list_lag: float = 0.0
+    """Seconds the agents list trails creates and deletes."""
+    versions_lag: float = 0.0
+    """Seconds the versions lists and status fields trail new revisions and releases."""
 
 
 def compat_modes() -> dict[str, str]:
@@ -82,7 +86,8 @@ def build_server(request: ServeRequest) -> EmulatorServer:
     faults = FaultSettings.model_validate({
         "latency_ms": request.latency_ms, "error_rate": request.error_rate,
         "seed": request.seed, "rate_limit_rps": request.rate_limit_rps,
-        "drop_sse_after": request.drop_sse_after, "compat": list(request.compat)})
+        "drop_sse_after": request.drop_sse_after, "compat": list(request.compat),
+        "list_lag": request.list_lag, "versions_lag": request.versions_lag})
     return EmulatorServer(request.host, request.port, list(request.api_keys), request.db,
                           log_level="info", access_log=True,
                           rules=load_rules(request.rules) if request.rules else None,

@@ -72,10 +72,10 @@ def _remote_agents(target: Target, client: OperatorClient,
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = read_project_agents(client, target.project.name, desired,
+        snapshot = read_project_agents(client, target.owner, desired,
                                        parallelism=request.parallelism,
                                        cache=target.revision_cache, say=say)
-    owned = resolve_ownership(desired, snapshot, target.project.name).owned
+    owned = resolve_ownership(desired, snapshot, target.owner).owned
     return dict(owned)
 
 

@@ -26,6 +26,7 @@ from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.marker import Owner
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.spec.project import Project
     from operator_iac.spec.project_file import Environment
@@ -60,6 +61,13 @@ class Target:
     @property
     def environment(self) -> Environment | None:
         return self.project.environment(self.env_name) if self.env_name else None
+
+    @property
+    def owner(self) -> Owner:
+        """Who this target's agents belong to: the project, in this environment."""
+        from operator_iac.plan.marker import Owner
+
+        return Owner(self.project.name, self.env_name)
 
     @property
     def protected(self) -> bool:

@@ -143,21 +143,25 @@ class Platform:
     def agent_ids(self) -> list[str]:
         return sorted(s.id for _, s in self.summaries())
 
-    def owners(self) -> dict[str, list[str]]:
-        """key -> ids of the agents whose versions carry this project's marker for it."""
-        return self.owners_of(PROJECT_NAME)
+    def owners(self, environment: str | None = None) -> dict[str, list[str]]:
+        """key -> ids of the agents whose versions carry this project's marker for it (and,
+        when given, whose newest marker names ``environment``)."""
+        return self.owners_of(PROJECT_NAME, environment)
 
-    def owners_of(self, project: str) -> dict[str, list[str]]:
+    def owners_of(self, project: str,
+                  environment: str | None = None) -> dict[str, list[str]]:
         """key -> ids of the agents whose versions carry ``project``'s marker for it."""
         owners: dict[str, list[str]] = {}
         for kind, summary in self.summaries():
-            keys = {m.key for m in self._markers(kind, summary.id) if m.project == project}
-            for key in keys:
+            found = [m for m in self._markers(kind, summary.id) if m.project == project]
+            if environment is not None and (not found or found[-1].environment != environment):
+                continue
+            for key in {m.key for m in found}:
                 owners.setdefault(key, []).append(summary.id)
         return owners
 
-    def id_of(self, key: str) -> str:
-        ids = self.owners().get(key, [])
+    def id_of(self, key: str, environment: str | None = None) -> str:
+        ids = self.owners(environment).get(key, [])
         assert len(ids) == 1, f"{key}: {ids}"
         return ids[0]
 

@@ -108,7 +108,9 @@ def test_an_undeclared_secret_says_what_to_declare_and_a_declared_one_is_planned
             "Booking system token: ${env:BOOKING_API_TOKEN}", "No token here."),
         encoding="utf-8")
     removed = copy.plan()
-    assert "! removes the secret at config.runtime.prompt.text" in removed.stdout
+    # The marker recorded the variable's name, so the removal is stated by name.
+    assert "! removes ${env:BOOKING_API_TOKEN} from config.runtime.prompt.text" \
+        in removed.stdout
     assert TOKEN not in removed.stdout + removed.stderr
 
 

@@ -57,11 +57,11 @@ def test_pull_writes_a_dashboard_edit_into_the_file_keeping_comments_and_referen
     assert COMMENT in after  # comments and the rest of the file stay as written
     assert "${var:help_center_url}" in after  # an unchanged line keeps its reference
     assert after.splitlines()[:3] == before.splitlines()[:3]
-    plan = applied.plan()
-    assert "(no field changes: only the ownership marker is written)" in plan.stdout
-    assert "changed outside operator-iac" not in plan.stdout
-    assert applied.apply().exit_code == 0
-    assert applied.plan("--detailed-exitcode").exit_code == 0
+    # The files now hold what the platform holds: nothing to write, nothing to pull again.
+    plan = applied.plan("--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "changed outside operator-iac" not in plan.stdout and "pull" not in plan.stdout
+    assert applied.run("status").exit_code == 0
 
 
 def test_pull_takes_a_draft_into_the_prompt_file_and_says_what_replaced_a_reference(
@@ -121,7 +121,10 @@ def test_values_set_by_the_environment_are_listed_not_written(
     # Production's queue is staging's here, so that only the override differs.
     applied.replace_in("../operator-iac.yaml", 'support_queue: "+15550199"',
                        'support_queue: "+15550100"')
-    agent_id = platform.id_of("appointment-booking")
+    # Production, in the same account, gets agents of its own by promotion.
+    promoted = applied.run("promote", "--to", "production", "--yes")
+    assert promoted.exit_code == 0, promoted.stdout + promoted.stderr
+    agent_id = platform.id_of("appointment-booking", "production")
     dashboard.edit_and_release(agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))
     before = applied.agent_file("appointment-booking").read_text(encoding="utf-8")
 
