@@ -5,8 +5,9 @@ draws repeat.
 
 A run at ``--parallelism 1`` starts the conversations in one order (pair by pair, the
 candidate first), so each conversation meets the same draw of the seed every time: each
-scenario is deterministic. The seeds are not chosen: every scenario asserts over several
-consecutive seeds, and a verdict that held for only a lucky one would fail.
+scenario is deterministic. The seeds are not chosen: the gate's verdict on the regression is
+asserted over several consecutive seeds, and a verdict that held for only a lucky one would
+fail.
 """
 
 from __future__ import annotations
@@ -159,9 +160,10 @@ def shard_and_merge(copy: ProjectCopy, tmp_path: Path, *args: str) -> tuple[dict
     return data, junit, markdown.stdout
 
 
+# One seed each: the merge reading the pairs exactly as one job does is checked over several
+# seeds without a platform (tests/unit/smoke/test_comparison.py); here the real jobs agree.
 @pytest.mark.parametrize(("chances", "seeds", "budget", "verdict"), [
-    ({"broken": 0.8}, SEEDS[:2], "40", "regressed"),
-    # Without a chance there is nothing for a seed to change: one run says it all.
+    ({"broken": 0.8}, SEEDS[:1], "40", "regressed"),
     ({}, SEEDS[:1], "60", "no regression"),
 ])
 def test_four_shards_merged_reach_the_verdict_of_one_job(
