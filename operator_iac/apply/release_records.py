@@ -45,11 +45,11 @@ class ReleaseRecords:
     def release_record(self, version_id: str, description: str,
                        previous: str | None) -> SmokeRecord | None:
         """The release record of releasing ``version_id``; None when none is kept (no
-        smoke tests, or a procedural agent)."""
+        smoke tests, a procedural agent, or a run that releases nothing)."""
         run, agent = self.steps.run_, self.steps._desired()
         if run.release_records is None or agent.kind != "conversational_agent" or \
-                not agent.smoke:
-            return None
+                not agent.smoke or not run.options.release:
+            return None  # no records, or no release (--no-release)
         tested = run.smoke_gate is not None and bool(self.steps.resource.smoke)
         return run.release_records.release(self.steps.resource.key, version_id, description,
                                            previous=previous, tested=tested,

@@ -131,6 +131,9 @@ class Steps:
             self.read_back, self.base = current.draft, current.released
             if not self.records.hold(current.draft, previous):
                 self._write_draft(current, previous)  # again, naming new records
+        if not self.run_.options.release:
+            self.note(f"left {self.version_id} unreleased (--no-release)")
+            return self.result("applied")
         self._gate("draft")
         self._release(previous)
         return self.result("applied")
