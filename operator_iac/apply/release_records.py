@@ -4,7 +4,8 @@ of the draft names them in its marker.
 
 An update names them in the very write that makes the draft, so no other write can slip in
 between: the records are written first (pinned to the existing draft, or to the released
-revision), the body's marker names them. A create cannot (the agent does not exist before
+revision, as the plan saw them), then the agent is re-checked and written at once, the body's
+marker naming them: the records never widen the gap between the re-check and the write. A create cannot (the agent does not exist before
 its create): its new draft is written once more, as it is, naming them, with the draft checked
 to hold what this run wrote before and after. The release of a draft that already names
 records of this very release, still pending, writes nothing; one that does not is written
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from operator_iac.api.models import version_number
 from operator_iac.plan.hashing import revision_fingerprint
 from operator_iac.plan.marker import strip_marker
 from operator_iac.smoke.announce import Pin, marked_with
@@ -25,8 +27,9 @@ from operator_iac.state.fetch import read_revision
 
 if TYPE_CHECKING:
     from operator_iac.apply.steps import Steps
+    from operator_iac.plan.model import RemoteState
     from operator_iac.smoke.record import SmokeRecord
-    from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
+    from operator_iac.state.snapshot import RemoteRevision
 
 # Other released agents of the project a release's records may be pinned to, at most.
 OTHER_PINS = 2
@@ -40,6 +43,7 @@ class ReleaseRecords:
         # The release record the draft's marker names, and the one to write right after the
         # release instead (no revision took it before).
         self.announced: SmokeRecord | None = None
+        self.ids: tuple[str, str] | None = None
         self.late: SmokeRecord | None = None
 
     def release_record(self, version_id: str, description: str,
@@ -55,21 +59,40 @@ class ReleaseRecords:
                                            previous=previous, tested=tested,
                                            tests=agent.smoke)
 
-    def naming(self, body: dict[str, Any], version_id: str, previous: str | None,
-               current: RemoteAgent | None) -> dict[str, Any]:
-        """``body`` with its marker naming the release's records, written now."""
-        release = self.release_record(version_id, body["description"], previous)
+    def prepare(self, previous: str | None) -> None:
+        """Write the records of the draft this run is about to write over the agent as the
+        plan saw it (their pins and the draft's id come from the plan's view, which the
+        re-check right before the write confirms): done before that re-check, so that nothing
+        but the re-check stands between it and the write."""
+        remote, resource = self.steps.resource.remote, self.steps.resource
+        if remote is None or resource.desired is None:
+            return
+        pins = [Pin(remote.draft_version_id, self.steps._desired().config)] \
+            if remote.draft_version_id else []
+        if remote.released_version_id:
+            pins.append(Pin(remote.released_version_id, self.steps._desired().config))
+        self._announce(_next_draft(remote), resource.desired.description, previous,
+                       [*pins, *self._others(self.steps._desired().config)])
+
+    def naming(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with its marker naming the records written for it (if any)."""
+        if self.announced is None or self.ids is None:
+            return body
+        described = marked_with(body["description"], self.steps.run_.plan.project,
+                                self.steps.resource.key, self.ids)
+        return {**body, "description": described} if described else body
+
+    def _announce(self, version_id: str, description: str, previous: str | None,
+                  pins: list[Pin]) -> None:
+        release = self.release_record(version_id, description, previous)
         recorder = self.steps.run_.release_records
         if release is None or recorder is None:
-            return body
-        ids = recorder.announce(release, self._pins(version_id, body["config"], current))
-        described = marked_with(body["description"], self.steps.run_.plan.project,
-                                self.steps.resource.key, ids) if ids else None
-        if described is None:
+            return
+        self.ids = recorder.announce(release, pins)
+        if self.ids is None:
             self.late = release
-            return body
-        self.announced = release
-        return {**body, "description": described}
+        else:
+            self.announced = release
 
     def written(self, version_id: str) -> None:
         """The write that named the records made ``version_id``: when another writer made a
@@ -93,12 +116,13 @@ class ReleaseRecords:
         before, version_id = steps.read_back, steps.version_id
         if before is None or version_id is None:
             return None
-        body = self.naming({"name": before.name, "description": before.description,
-                            "config": before.config,
-                            "postprocess_agents": list(before.postprocess_agents)},
-                           version_id, previous, None)
+        self._announce(version_id, before.description, previous,
+                       [Pin(version_id, before.config), *self._others(before.config)])
         if self.announced is None:
             return None
+        body = self.naming({"name": before.name, "description": before.description,
+                            "config": before.config,
+                            "postprocess_agents": list(before.postprocess_agents)})
         steps._check_draft_unchanged()
         steps.agents.update(version_id, **body)
         steps.wrote("drafted", version_id)
@@ -117,28 +141,22 @@ class ReleaseRecords:
         if self.late is not None and recorder is not None and read_back is not None:
             recorder.announce_released(self.late, read_back.config)
 
-    def _pins(self, version_id: str, config: dict[str, Any],
-              current: RemoteAgent | None) -> list[Pin]:
-        """Where the records may be kept: the draft itself (when it exists already), else
-        (platforms that converse only with released revisions) the agent's released
-        revision, else another released agent of the project."""
-        pins = [] if current is not None and current.draft is None else \
-            [Pin(version_id, config)]
-        if current is not None and current.released is not None:
-            pins.append(Pin(current.released.version_id, current.released.config))
+    def _others(self, config: dict[str, Any]) -> list[Pin]:
+        """Other released agents of the project the records may be kept on (platforms that
+        converse only with released revisions, for an agent that has none yet)."""
         others = [r.remote.released_version_id for r in self.steps.run_.plan.resources
                   if r.kind == "conversational_agent" and r.key != self.steps.resource.key
                   and r.remote is not None and r.remote.released_version_id]
-        pins.extend(Pin(other, config) for other in others[:OTHER_PINS])
-        return pins
+        return [Pin(other, config) for other in others[:OTHER_PINS]]
 
 
-def draft_to_write(current: RemoteAgent) -> str:
-    """The revision a write makes: the draft, or a new one after the newest."""
-    if current.draft is not None:
-        return current.draft.version_id
-    newest = current.newest
-    return f"{current.id}@v{newest.number + 1 if newest is not None else 0}"
+def _next_draft(remote: RemoteState) -> str:
+    """The revision a write makes over the agent as the plan saw it: its draft, or a new one
+    after the newest."""
+    if remote.draft_version_id:
+        return remote.draft_version_id
+    newest = version_number(remote.newest_version_id or "")
+    return f"{remote.agent_id}@v{newest + 1 if newest is not None else 0}"
 
 
 def _unmarked(revision: RemoteRevision) -> str:

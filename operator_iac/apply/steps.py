@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.apply.claims import owned_agents, settle
-from operator_iac.apply.release_records import ReleaseRecords, draft_to_write
+from operator_iac.apply.release_records import ReleaseRecords
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
@@ -123,14 +123,16 @@ class Steps:
             if conflict is not None:
                 raise ResourceFailed("conflict", conflict)
         elif action in ("update", "adopt"):
-            self._write_draft(self._recheck(), previous)
+            self.records.prepare(previous)
+            self._write_draft(self._recheck())
         else:  # release: the draft already holds the desired content
             current = self._recheck()
             assert current.draft is not None, "a release plan always records a draft"
             self.version_id = current.draft.version_id
             self.read_back, self.base = current.draft, current.released
             if not self.records.hold(current.draft, previous):
-                self._write_draft(current, previous)  # again, naming new records
+                self.records.prepare(previous)  # written again, naming new records
+                self._write_draft(self._recheck())
         if not self.run_.options.release:
             self.note(f"left {self.version_id} unreleased (--no-release)")
             return self.result("applied")
@@ -257,15 +259,14 @@ class Steps:
         converged = yielded.deleted and yielded.same_content
         raise ResourceFailed("converged" if converged else "conflict", yielded.message(key))
 
-    def _write_draft(self, current: RemoteAgent, previous: str | None) -> None:
+    def _write_draft(self, current: RemoteAgent) -> None:
         if current.draft is not None and self.resource.foreign_draft and \
                 not self.run_.options.overwrite_draft:
             raise ForeignDraftError(f"agent {self.resource.key!r} has a foreign draft")
         # Fields the declarations do not mention keep the released revision's values.
         base = self.base = current.released or current.draft
         body = write_body(self.resource, self._desired(), self.run_.ids, base)
-        body = self.body = self.records.naming(body, draft_to_write(current), previous,
-                                               current)
+        body = self.body = self.records.naming(body)
         address, written = self._put_draft(current, body)
         self.version_id = written.version_id or address
         self.wrote("drafted", self.version_id)
