@@ -4,13 +4,13 @@ of the draft names them in its marker.
 
 An update names them in the very write that makes the draft, so no other write can slip in
 between: the records are written first (pinned to the existing draft, or to the released
-revision, as the plan saw them), then the agent is re-checked and written at once, the body's
-marker naming them: the records never widen the gap between the re-check and the write. A create cannot (the agent does not exist before
-its create): its new draft is written once more, as it is, naming them, with the draft checked
-to hold what this run wrote before and after. The release of a draft that already names
-records of this very release, still pending, writes nothing; one that does not is written
-again as an update would. Where no revision takes the records before the release, they are
-written right after it (``late``).
+revision, as the plan saw them), then the agent is re-checked and written at once, the
+body's marker naming them: the records never widen the gap between the re-check and the
+write. A create cannot (the agent does not exist before its create): its new draft is written
+once more, as it is, naming them, with the draft checked to hold what this run wrote before
+and after. The release of a draft that already names records of this very release, still
+pending, writes nothing; one that does not is written again as an update would. Where no
+revision takes the records before the release, they are written right after it (``late``).
 """
 
 from __future__ import annotations

@@ -362,3 +362,20 @@ def test_only_agents_with_tests_are_recorded(make_desired: Factory, plan_for: Fa
     assert not gate_module._decides_release(resource, make_desired(), "released")
     draft_only = resource.model_copy(update={"smoke": ("draft",)})
     assert gate_module._decides_release(draft_only, tested, "draft")
+
+
+def test_records_of_a_release_not_made_yet_serve_again_while_pending(
+        platform: Factory) -> None:
+    """A run that wrote its records and stopped before releasing: the next run releasing the
+    same draft, after the same previous revision, reuses them; anything else writes anew."""
+    from operator_iac.smoke.announce import ReleaseRecorder
+
+    client, fake = platform()
+    _, proof_id = announced(client, fake)
+    recorder = ReleaseRecorder(client, PROJECT, warn=lambda _line: None)
+    assert recorder.holds(a_record(), fake.description)
+    assert not recorder.holds(a_record(previous=f"{AGENT}@v5"), fake.description)
+    assert not recorder.holds(a_record(tested=False), fake.description)
+    del fake.conversations[proof_id]  # proven already: a new release needs new records
+    assert not recorder.holds(a_record(), fake.description)
+    assert not recorder.holds(a_record(), "Books.")
