@@ -5,6 +5,12 @@ timeouts, a connection pool sized for parallel reads), runs every request throug
 policy of ``operator_iac.api.retry``, and translates failures at this boundary into the
 errors of ``operator_iac.errors``. Typed resources hang off it (``client.conversations`` ...).
 
+Every attempt is logged at debug level, and every decision (a retry and why, giving up) the
+moment it is taken (``logging``, logger ``operator_iac.api.client``): paths only, never a query
+string (it may hold a conversation token), never a key. Failures say what to fix: a refused
+key names where the key came from (``key_source``), a list that answers 404 shows the full URL,
+and a host name that does not resolve fails at once instead of being retried.
+
 Test seams: ``transport`` replaces the network (``httpx.MockTransport``); ``sleep``,
 ``clock`` and ``rng`` make retry timing deterministic. Listeners see every attempt, which is
 how the worker pool learns about 429s and how tests count attempts.
@@ -12,7 +18,9 @@ how the worker pool learns about 429s and how tests count attempts.
 
 from __future__ import annotations
 
+import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -42,12 +50,16 @@ from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
     AmbiguousWriteError,
     ApiError,
+    EndpointNotFoundError,
     OperatorIacError,
     RequestTimeoutError,
     StreamError,
     TransportError,
+    UnknownHostError,
     api_error_for,
 )
+
+log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -79,8 +91,27 @@ def derive_ws_url(base_url: str) -> str:
     return DEFAULT_WS_URL
 
 
+# getaddrinfo's answers for a name that does not exist (EAI_NODATA is not on every platform).
+_NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
+                          if hasattr(socket, name))
+
+
+def unknown_host(exc: BaseException) -> bool:
+    """Whether a failure is a host name that does not resolve: retrying cannot help (a
+    resolver that is only unreachable answers EAI_AGAIN, which is retried)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror) and seen.errno in _NO_SUCH_HOST:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _exc_kind(exc: httpx.HTTPError) -> retry.ExcKind | None:
-    """Classify an httpx failure; None means retrying cannot help (bad URL, protocol)."""
+    """Classify an httpx failure; None means retrying cannot help (bad URL, unknown host,
+    protocol)."""
+    if unknown_host(exc):
+        return None
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return "connect"
     if isinstance(exc, httpx.TimeoutException):
@@ -113,8 +144,12 @@ class OperatorClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        key_source: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Where the key came from ("OPERATOR_API_KEY (environment staging)"), so that a
+        # refused key is reported with the variable to fix.
+        self.key_source = key_source
         self.ws_url = (ws_url or derive_ws_url(self.base_url)).rstrip("/")
         self.policy = retry.RetryPolicy(max_retries=max_retries, deadline=deadline)
         self._key = as_secret(api_key)
@@ -280,20 +315,37 @@ class OperatorClient:
         number = 0
         while True:
             number += 1
+            sent = self._clock()
             response, error, kind = self._attempt(build(), stream)
             status = response.status_code if response is not None else None
+            outcome = self._outcome(status, error)
+            log.debug("%s %s: %s (%.0f ms)", method, path, outcome,
+                      (self._clock() - sent) * 1000)
             self._notify(Attempt(method, path, number, status, kind))
             if response is not None and (response.is_success or _gone_after_retry(
                     method, status, maybe_applied)):
                 return response, maybe_applied
             delay = self._next_delay(method, response, kind, number, idempotent, started)
             if delay is None:
-                raise self._failure(method, path, response, error, kind, number,
-                                    idempotent) from error
+                failure = self._failure(method, path, response, error, kind, number,
+                                        idempotent)
+                if number > 1 or kind is not None:
+                    log.info("giving up on %s %s after %d attempt(s): %s", method, path,
+                             number, outcome)
+                raise failure from error
             maybe_applied = maybe_applied or _may_have_applied(status, kind)
             if response is not None:
                 response.close()
+            log.warning("retrying %s %s in %.1f s: %s", method, path, delay, outcome)
             self._sleep(delay)
+
+    def _outcome(self, status: int | None, error: httpx.HTTPError | None) -> str:
+        """An attempt's outcome in a few words, for the log: ``HTTP 503``, or the failure
+        (with the key masked, should a library ever repeat it)."""
+        if status is not None:
+            return f"HTTP {status}"
+        reason = str(error) or type(error).__name__
+        return scrub_secrets(reason, self._key.get_secret_value())
 
     def _attempt(self, request: httpx.Request, stream: bool) -> tuple[
             httpx.Response | None, httpx.HTTPError | None, retry.ExcKind | None]:
@@ -343,12 +395,36 @@ class OperatorClient:
         response.close()
         message = scrub_secrets(server_message(response.headers.get("content-type", ""), body),
                          self._key.get_secret_value())
-        return api_error_for(response.status_code, method, path, message)
+        status = response.status_code
+        if status == 404 and method == "GET" and _is_collection(path):
+            url = str(response.request.url.copy_with(query=None))
+            return EndpointNotFoundError(
+                status, method, path, message, f"{url} does not exist: is api_url right? "
+                f"(operator-iac sends every request to {self.base_url})")
+        sent_key = "Authorization" in response.request.headers
+        hint = self._key_hint(status) if sent_key else ""
+        return api_error_for(status, method, path, message, hint)
+
+    def _key_hint(self, status: int) -> str:
+        """What to do about a refused key: which variable (and environment) to fix."""
+        source = self.key_source or "the API key in use"
+        if status == 401:
+            return (f"the platform refused the API key from {source}: set it to a valid key "
+                    f"for {self.base_url}")
+        if status == 403:
+            return (f"the API key from {source} may not do this: use a key with access to it "
+                    f"on {self.base_url}")
+        return ""
 
     def _transport_failure(self, method: str, path: str, error: httpx.HTTPError | None,
                            kind: retry.ExcKind | None, number: int) -> TransportError:
         tries = f" after {number} attempts" if number > 1 else ""
         reason = scrub_secrets(str(error) or type(error).__name__, self._key.get_secret_value())
+        if error is not None and unknown_host(error):
+            host = urlsplit(str(error.request.url)).hostname if _has_request(error) else None
+            return UnknownHostError(
+                f"{method} {path}: the host name {host or self.base_url} does not resolve "
+                f"({reason}): is api_url right? (it is {self.base_url})")
         if kind == "timeout" or isinstance(error, httpx.TimeoutException):
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"
@@ -372,6 +448,20 @@ def _ambiguity_reason(detail: OperatorIacError, kind: retry.ExcKind | None) -> s
 def _gone_after_retry(method: str, status: int | None, maybe_applied: bool) -> bool:
     """A retried DELETE that finds nothing was most likely applied by an earlier attempt."""
     return method == "DELETE" and status == 404 and maybe_applied
+
+
+def _is_collection(path: str) -> bool:
+    """Whether ``path`` is a top-level list (``/procedural_agents``), which exists on every
+    account: a 404 there means the base URL is wrong, not that something is missing."""
+    return path.strip("/").count("/") == 0 and bool(path.strip("/"))
+
+
+def _has_request(error: httpx.HTTPError) -> bool:
+    try:
+        error.request  # noqa: B018  (raises when the error carries no request)
+    except RuntimeError:
+        return False
+    return True
 
 
 def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:

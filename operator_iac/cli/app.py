@@ -73,13 +73,14 @@ class App:
         import os
 
         from operator_iac.api.client import OperatorClient
-        from operator_iac.api.credentials import api_key_from_environ
+        from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ
         from operator_iac.spec.project_file import DEFAULT_API_URL
         from operator_iac.spec.secrets import SECRETS
 
         key = api_key_from_environ(None, os.environ)
         SECRETS.add(key.get_secret_value())
-        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL, key)
+        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL, key,
+                                key_source=DEFAULT_API_KEY_ENV)
         self.closers.append(client.close)
         return client
 

@@ -14,6 +14,8 @@ from operator_iac.cli.completion import (
     complete_environments,
     complete_smoke_version,
 )
+from operator_iac.cli.json_report import report_json
+from operator_iac.cli.options import format_option
 from operator_iac.cli.output import info, result, warn, write_file
 from operator_iac.errors import UsageError
 
@@ -31,8 +33,7 @@ if TYPE_CHECKING:
               metavar="released|draft|vN", help="Which revision of each agent to test.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the results as JUnit XML to FILE.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@format_option("text", "json")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="How many test conversations run at once.")
 @click.option("--keep-conversations", is_flag=True,
@@ -96,9 +97,9 @@ def show_report(report: SmokeReport, fmt: str, junit: Path | None,
     """Write the report (stdout, the JUnit file, the CI job summary) and warn about flaky
     tests; the exit code."""
     from operator_iac.render.junit import render_junit
+    from operator_iac.render.smoke_json import smoke_json
     from operator_iac.render.smoke_report import (
         render_replay_text,
-        render_smoke_json,
         render_smoke_markdown,
         render_smoke_text,
     )
@@ -108,7 +109,7 @@ def show_report(report: SmokeReport, fmt: str, junit: Path | None,
         info(f"JUnit report written to {junit}")
     replayed = (replay.conversation_id, replay.differences) if replay is not None else None
     if fmt == "json":
-        result(render_smoke_json(report, replayed))
+        report_json(smoke_json(report, replayed))
     else:
         text = render_smoke_text(report)
         result(text if replayed is None else f"{text}\n{render_replay_text(*replayed)}")
