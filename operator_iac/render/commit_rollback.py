@@ -81,7 +81,8 @@ def commit_rollback_json(run: CommitRollbackRun) -> JsonReport:
     """The rollback of every agent to a commit, after it ran: an error per agent that failed
     or whose smoke tests failed."""
     summary = {"released": len(run.released), "deleted": len(run.deleted),
-               "failed": len(run.failed)}
+               "failed": len(run.failed),
+               "smoke_failed": sum(not v.passed for v in run.verdicts.values())}
     errors = [error_entry(OperationError.code, f"{key}: {message}")
               for key, message in run.failed.items()]
     errors += [error_entry(SmokeTestFailedError.code, f"{key}: smoke tests {verdict.word} "

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from operator_iac import __version__
 from operator_iac.api.constants import API_VERSION
-from operator_iac.render.envelope import JsonObject, JsonReport, error_entry
+from operator_iac.render.envelope import CHECK_FAILED_CODE, JsonObject, JsonReport, error_entry
 from operator_iac.state.platform_report import Behaviour, DoctorReport
 
 MARKS = {"ok": "ok", "failed": "FAILED", "skipped": "skipped"}
-CHECK_FAILED = "check_failed"  # the code of a failed check in the JSON report's errors
 
 
 def render_doctor_text(report: DoctorReport) -> str:
@@ -39,7 +38,7 @@ def doctor_json(report: DoctorReport) -> JsonReport:
     failed = [c for c in report.checks if c.status == "failed"]
     summary = {"ok": report.ok, "checks": len(report.checks), "failed": len(failed),
                "alternatives": len(report.alternatives())}
-    errors = tuple(error_entry(CHECK_FAILED, f"{c.name}: {c.detail}") for c in failed)
+    errors = tuple(error_entry(CHECK_FAILED_CODE, f"{c.name}: {c.detail}") for c in failed)
     return JsonReport(doctor_data(report), summary, errors)
 
 

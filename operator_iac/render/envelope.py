@@ -32,11 +32,14 @@ fields may appear at any time."""
 ENVELOPE_KEYS = ("format_version", "command", "exit_code", "summary", "errors")
 """The keys the envelope owns: a command's data never sets them."""
 
-# Codes for what ends a run that is not an ``OperatorIacError``.
-USAGE_CODE = "usage"
-INTERNAL_CODE = "internal_error"
-INTERRUPTED_CODE = "interrupted"
-DECLINED_CODE = "declined"
+# The codes of ``errors`` besides those of the error classes (``OperatorIacError.code``):
+# what ends a run that is not an ``OperatorIacError``, and findings of a report.
+USAGE_CODE = "usage"  # click refused the command line (the class UsageError has it too)
+INTERNAL_CODE = "internal_error"  # a bug: the message names the exception
+INTERRUPTED_CODE = "interrupted"  # Ctrl-C
+DECLINED_CODE = "declined"  # "no" at a confirmation: nothing was written (exit 0)
+CHECK_FAILED_CODE = "check_failed"  # doctor: something operator-iac relies on does not hold
+NOT_RUN_CODE = "not_run"  # smoke: an agent's tests could not run (not deployed, no revision)
 
 
 @dataclass(frozen=True)

@@ -100,13 +100,14 @@ def _change_text(plan: RollbackPlan, change: FieldChange) -> str:
 
 def rollback_json(plan: RollbackPlan, *, released: str | None = None,
                   smoke: SmokeSummary | None = None) -> JsonReport:
-    """One agent's rollback: ``released`` is the revision released now (None before the
-    release, as in a preview); ``smoke`` the verdict of its smoke tests, when they ran."""
-    summary = {"released": released, "was": plan.current,
-               "smoke_passed": smoke["passed"] if smoke else None}
-    errors = () if smoke is None or smoke["passed"] else (error_entry(
+    """One agent's rollback: ``released`` is the revision released now; ``smoke`` the verdict
+    of its smoke tests, when they ran. The summary counts as ``rollback --all``'s does."""
+    smoke_failed = smoke is not None and not smoke["passed"]
+    summary = {"released": 0 if plan.already_released else 1, "deleted": 0, "failed": 0,
+               "smoke_failed": int(smoke_failed)}
+    errors = () if not smoke_failed else (error_entry(
         SmokeTestFailedError.code, f"{plan.key}: smoke tests failed on {released}: "
-        f"{smoke['summary']}"),)
+        f"{smoke['summary'] if smoke else ''}"),)
     return JsonReport(rollback_data(plan, released=released, smoke=smoke), summary, errors)
 
 

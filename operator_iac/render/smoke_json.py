@@ -12,7 +12,7 @@ from operator_iac.errors import (
     SmokeRecordError,
     SmokeTestFailedError,
 )
-from operator_iac.render.envelope import JsonObject, JsonReport, error_entry
+from operator_iac.render.envelope import NOT_RUN_CODE, JsonObject, JsonReport, error_entry
 from operator_iac.render.smoke_report import smoke_report_data
 from operator_iac.smoke.results import SmokeReport
 
@@ -20,7 +20,6 @@ from operator_iac.smoke.results import SmokeReport
 VERDICT_CODES = {"failed": SmokeTestFailedError.code,
                  "incomplete": SmokeIncompleteError.code,
                  "error": OperationError.code}
-NOT_RUN_CODE = "not_run"
 
 
 def smoke_json(report: SmokeReport,

@@ -128,7 +128,7 @@ def run_once(client: OperatorClient, test: SmokeTest, version_id: str, *, attemp
         result = run.execute()
     finally:
         run.clean_up()
-    return replace(result, notes=tuple(run.notes))
+    return replace(result, notes=tuple(run.notes), conversation_deleted=run.deleted)
 
 
 def _since(started: float) -> float:
@@ -371,6 +371,7 @@ class _Run:
             return
         try:
             self.client.conversations.delete(self.created.id)
+            self.deleted = True
         except OperatorIacError as exc:
             self.notes.append(f"the test conversation was not deleted: {exc}")
 
