@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -37,7 +36,15 @@ from operator_iac.api import retry
 from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
 from operator_iac.api.credentials import as_secret
 from operator_iac.api.event_stream import EventStream, StopWhen, never
-from operator_iac.api.failures import scrub_secrets, server_message
+from operator_iac.api.failures import (
+    is_collection,
+    refused_key_hint,
+    scrub_secrets,
+    server_message,
+    unknown_host,
+    unknown_host_reason,
+    wrong_url_hint,
+)
 from operator_iac.api.models import ConversationCreated
 from operator_iac.api.resources import (
     AgentsResource,
@@ -89,22 +96,6 @@ def derive_ws_url(base_url: str) -> str:
         scheme = "wss" if parts.scheme == "https" else "ws"
         return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
     return DEFAULT_WS_URL
-
-
-# getaddrinfo's answers for a name that does not exist (EAI_NODATA is not on every platform).
-_NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
-                          if hasattr(socket, name))
-
-
-def unknown_host(exc: BaseException) -> bool:
-    """Whether a failure is a host name that does not resolve: retrying cannot help (a
-    resolver that is only unreachable answers EAI_AGAIN, which is retried)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror) and seen.errno in _NO_SUCH_HOST:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _exc_kind(exc: httpx.HTTPError) -> retry.ExcKind | None:
@@ -396,35 +387,22 @@ class OperatorClient:
         message = scrub_secrets(server_message(response.headers.get("content-type", ""), body),
                          self._key.get_secret_value())
         status = response.status_code
-        if status == 404 and method == "GET" and _is_collection(path):
+        if status == 404 and method == "GET" and is_collection(path):
             url = str(response.request.url.copy_with(query=None))
-            return EndpointNotFoundError(
-                status, method, path, message, f"{url} does not exist: is api_url right? "
-                f"(operator-iac sends every request to {self.base_url})")
+            return EndpointNotFoundError(status, method, path, message,
+                                         wrong_url_hint(url, self.base_url))
+        # A request sent with a conversation token instead of the key is no fault of the key.
         sent_key = "Authorization" in response.request.headers
-        hint = self._key_hint(status) if sent_key else ""
+        hint = refused_key_hint(status, self.key_source, self.base_url) if sent_key else ""
         return api_error_for(status, method, path, message, hint)
-
-    def _key_hint(self, status: int) -> str:
-        """What to do about a refused key: which variable (and environment) to fix."""
-        source = self.key_source or "the API key in use"
-        if status == 401:
-            return (f"the platform refused the API key from {source}: set it to a valid key "
-                    f"for {self.base_url}")
-        if status == 403:
-            return (f"the API key from {source} may not do this: use a key with access to it "
-                    f"on {self.base_url}")
-        return ""
 
     def _transport_failure(self, method: str, path: str, error: httpx.HTTPError | None,
                            kind: retry.ExcKind | None, number: int) -> TransportError:
         tries = f" after {number} attempts" if number > 1 else ""
         reason = scrub_secrets(str(error) or type(error).__name__, self._key.get_secret_value())
         if error is not None and unknown_host(error):
-            host = urlsplit(str(error.request.url)).hostname if _has_request(error) else None
-            return UnknownHostError(
-                f"{method} {path}: the host name {host or self.base_url} does not resolve "
-                f"({reason}): is api_url right? (it is {self.base_url})")
+            return UnknownHostError(f"{method} {path}: {unknown_host_reason(self.base_url)} "
+                                    f"({reason}): is api_url right? (it is {self.base_url})")
         if kind == "timeout" or isinstance(error, httpx.TimeoutException):
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"
@@ -448,20 +426,6 @@ def _ambiguity_reason(detail: OperatorIacError, kind: retry.ExcKind | None) -> s
 def _gone_after_retry(method: str, status: int | None, maybe_applied: bool) -> bool:
     """A retried DELETE that finds nothing was most likely applied by an earlier attempt."""
     return method == "DELETE" and status == 404 and maybe_applied
-
-
-def _is_collection(path: str) -> bool:
-    """Whether ``path`` is a top-level list (``/procedural_agents``), which exists on every
-    account: a 404 there means the base URL is wrong, not that something is missing."""
-    return path.strip("/").count("/") == 0 and bool(path.strip("/"))
-
-
-def _has_request(error: httpx.HTTPError) -> bool:
-    try:
-        error.request  # noqa: B018  (raises when the error carries no request)
-    except RuntimeError:
-        return False
-    return True
 
 
 def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:
