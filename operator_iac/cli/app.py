@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.services.feedback import Feedback
     from operator_iac.services.target import Target
+    from operator_iac.smoke.progress import ConversationBoard
     from operator_iac.spec.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,6 +36,7 @@ class App:
     _project: Project | None = None
     _target: Target | None = None
     _client: OperatorClient | None = None
+    _board: ConversationBoard | None = None
 
     def close(self) -> None:
         while self.closers:
@@ -112,7 +114,17 @@ class App:
 
         if self.settings.quiet:
             return Feedback(info=silent, warn=warn, activity=quiet_activity)
-        return Feedback(info=info, warn=warn, activity=activity)
+        return Feedback(info=info, warn=warn, activity=activity, board=self._conversations())
+
+    def _conversations(self) -> ConversationBoard | None:
+        """The board where this command's smoke conversations show where they are, its
+        display stopped when the command ends."""
+        if self._board is None:
+            from operator_iac.cli.progress import conversation_board
+
+            self._board, stop = conversation_board()
+            self.closers.append(stop)
+        return self._board
 
     def _build_target(self, env: str | None, api_url: str | None, *,
                       picked: bool = False) -> Target:

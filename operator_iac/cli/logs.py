@@ -18,8 +18,7 @@ import logging
 import os
 from collections.abc import Iterator
 
-import click
-
+from operator_iac.cli.output import message
 from operator_iac.settings import LOG_VARIABLE, Settings
 
 LOGGER = "operator_iac"
@@ -28,11 +27,12 @@ DEFAULT_LEVEL = logging.WARNING
 
 
 class _ClickStderr(logging.Handler):
-    """A handler that writes each record to the stderr of the moment (click's, masked)."""
+    """A handler that writes each record to the stderr of the moment (masked, and above a
+    live display)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            click.echo(self.format(record), err=True)
+            message(self.format(record))
         except Exception:  # logging must never break the run it reports on
             self.handleError(record)
 

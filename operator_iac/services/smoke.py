@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
 from operator_iac.services.feedback import QUIET, Feedback
+from operator_iac.smoke.progress import ConversationBoard
 from operator_iac.smoke.results import Problem, SmokeReport
 from operator_iac.smoke.suite import (
     DEFAULT_PARALLELISM,
@@ -113,7 +114,8 @@ def smoke_environment(client: OperatorClient, project: str,
                       version: str = "released", env_name: str | None = None,
                       parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
                       progress: Progress | None = None,
-                      cache: RevisionCache | None = None) -> SmokeReport:
+                      cache: RevisionCache | None = None,
+                      board: ConversationBoard | None = None) -> SmokeReport:
     """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
     from operator_iac.plan.identity import resolve_ownership
     from operator_iac.services.remote import read_project_agents
@@ -127,7 +129,7 @@ def smoke_environment(client: OperatorClient, project: str,
     report = run_smoke_tests(client, selection.targets, parallelism=parallelism,
                              keep_conversations=keep_conversations,
                              procedural_schemas=output_schemas(desired),
-                             key_to_id=ownership.id_by_key(), progress=progress)
+                             key_to_id=ownership.id_by_key(), progress=progress, board=board)
     return replace(report, problems=selection.problems, skipped=selection.skipped)
 
 
@@ -142,7 +144,8 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
     report = smoke_environment(client, target.project.name, target.desired(), keys=keys,
                                version=selector, env_name=target.env_name,
                                parallelism=parallelism, keep_conversations=keep_conversations,
-                               progress=feedback.info, cache=target.revision_cache)
+                               progress=feedback.info, cache=target.revision_cache,
+                               board=feedback.board)
     if selector == "released":
         unrecorded: list[str] = []
 
@@ -184,7 +187,8 @@ def replay_conversation(target: Target, client: OperatorClient, key: str,
                                {**desired, key: replace(desired[key], smoke=(test,))},
                                keys=[key], version=parse_version(version),
                                env_name=target.env_name, keep_conversations=keep_conversations,
-                               progress=feedback.info, cache=target.revision_cache)
+                               progress=feedback.info, cache=target.revision_cache,
+                               board=feedback.board)
     runs = [run for t in report.tests for run in t.runs]
     if not runs:
         return Replay(conversation_id, report, ())

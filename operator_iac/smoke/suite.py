@@ -15,6 +15,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import WorkPool
+from operator_iac.smoke.progress import UNWATCHED, ConversationBoard
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
 from operator_iac.smoke.runner import Habits, RunSettings, run_once
 from operator_iac.spec.desired import DesiredAgent
@@ -58,12 +59,14 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     procedural_schemas: Mapping[str, Any] | None = None,
                     key_to_id: Mapping[str, str] | None = None,
                     progress: Progress | None = None,
-                    habits: Habits | None = None) -> SmokeReport:
+                    habits: Habits | None = None,
+                    board: ConversationBoard | None = None) -> SmokeReport:
     """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once.
 
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
     its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against;
-    ``habits`` carries what earlier suites learnt about the platform.
+    ``habits`` carries what earlier suites learnt about the platform; ``board`` shows where
+    each running conversation is.
     """
     started = time.monotonic()
     shared = RunSettings(keep_conversations=keep_conversations, agent_ids=dict(key_to_id or {}),
@@ -74,8 +77,13 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     say = progress or (lambda _line: None)
 
     def work(unit: _Unit) -> RunResult:
-        result = run_once(client, unit.test, unit.target.version_id, attempt=unit.attempt,
-                          settings=shared)
+        turns = sum(1 for turn in unit.test.turns if turn.user is not None)
+        tracker = board.start(_label(unit), turns) if board is not None else UNWATCHED
+        try:
+            result = run_once(client, unit.test, unit.target.version_id, attempt=unit.attempt,
+                              settings=shared, tracker=tracker)
+        finally:
+            tracker.done()
         say(_progress_line(unit, result))
         return result
 
@@ -97,8 +105,11 @@ def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
     return WorkPool(parallelism=parallelism).map(work, units)
 
 
-def _progress_line(unit: _Unit, result: RunResult) -> str:
+def _label(unit: _Unit) -> str:
     attempt = f" (attempt {unit.attempt}/{unit.test.repeat})" if unit.test.repeat > 1 else ""
+    return f"{unit.target.key}: {unit.test.name}{attempt}"
+
+
+def _progress_line(unit: _Unit, result: RunResult) -> str:
     reason = f": {result.reason()}" if result.outcome != "passed" else ""
-    return (f"{unit.target.key}: {unit.test.name}{attempt}: {result.outcome} in "
-            f"{format_duration(result.duration_ms)}{reason}")
+    return f"{_label(unit)}: {result.outcome} in {format_duration(result.duration_ms)}{reason}"
