@@ -100,3 +100,12 @@ def test_json_is_recognised_on_a_command_line_click_refused() -> None:
     assert requested(["--env", "x", "status", "--format=json"], named) == "status"
     assert requested(["status", "--format", "text"], named) is None
     assert requested(["init", "--format", "json"], named) is None
+
+
+def test_the_documentation_explains_every_code() -> None:
+    import json
+
+    schema = json.loads((SCHEMAS / "envelope.json").read_text(encoding="utf-8"))
+    page = (SCHEMAS.parent / "json-output.md").read_text(encoding="utf-8")
+    codes = schema["$defs"]["error"]["properties"]["code"]["enum"]
+    assert [code for code in codes if f"| `{code}` |" not in page] == []
