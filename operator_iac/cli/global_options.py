@@ -61,10 +61,12 @@ OPTIONS: tuple[GlobalOption, ...] = (
                  "Project file to use (default: the nearest operator-iac.yaml).",
                  (("type", click.Path(path_type=Path, dir_okay=False)),)),
     GlobalOption("--api-url", "api_url", API_URL_VARIABLE,
-                 f"Override the environment's api_url. [env: {API_URL_VARIABLE}]",
+                 "Override the api_url of every environment the command uses (each keeps "
+                 f"its own API key). [env: {API_URL_VARIABLE}]",
                  (("metavar", "URL"),)),
     GlobalOption("--emulator", "emulator", EMULATOR_VARIABLE,
-                 "Start an in-process Operator emulator and point every call at it.", FLAG),
+                 "Start an in-process Operator emulator and point every call at it: an "
+                 "account per API-key variable of the project's environments.", FLAG),
     # NO_COLOR is read where colour is decided (cli/output.py): any non-empty value counts,
     # which a click boolean environment variable would reject.
     GlobalOption("--no-color", "no_color", None,

@@ -24,6 +24,7 @@ from operator_iac.emulator.clock import iso
 from operator_iac.emulator.events import Envelope
 from operator_iac.emulator.http_helpers import modes, ok, path_param, read_object
 from operator_iac.emulator.problems import invalid
+from operator_iac.emulator.routes_agents import stored_fields
 from operator_iac.emulator.rules import RulesError, parse_rules
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import validate_agent_body
@@ -106,7 +107,7 @@ def edit_revision(state: EmulatorState, version_id: str, body: dict[str, Any]) -
     if prefix not in ("ca", "pa"):
         raise invalid("version_id: must name a ca_ or pa_ revision")
     fields = validate_agent_body(prefix, body, creating=False)
-    return state.agents.edit_in_place(version_id, fields)
+    return state.agents.edit_in_place(version_id, stored_fields(fields, modes(state)))
 
 
 def inject_events(state: EmulatorState, conversation_id: str, payloads: Any) -> list[Envelope]:

@@ -2,19 +2,22 @@
 
 ``AgentService`` applies the pure rules of ``lifecycle`` to the store and raises
 ``Problem`` for every refusal the contract names (404 unknown, 400 malformed version id,
-409 ``version_immutable`` / ``agent_in_use`` / ``no_released_version``).
+409 ``version_immutable`` / ``agent_in_use`` / ``no_released_version``). Its list reads
+(``page``, ``seen_versions``, ``seen``) trail the writes by the lags the fault settings ask
+for (``consistency``); every other read is consistent.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from operator_iac.emulator import ids, lifecycle
+from operator_iac.emulator import consistency, ids, lifecycle
 from operator_iac.emulator.clock import Clock
 from operator_iac.emulator.problems import bad_request, conflict, not_found
-from operator_iac.emulator.store import Store, decode_cursor, dumps, loads, split_page
+from operator_iac.emulator.store import Store, decode_cursor, dumps, encode_cursor, loads
 from operator_iac.emulator.validation import AgentFields
 
 
@@ -73,12 +76,23 @@ def parse_ref(kind: Kind, ref: str) -> ids.VersionRef:
     return parsed
 
 
+@dataclass(frozen=True)
+class Lags:
+    """How far the list reads trail the writes, in seconds (``FaultSettings``)."""
+
+    list_s: float = 0.0
+    versions_s: float = 0.0
+
+
 class AgentService:
     """Agents and their revisions, persisted in the store."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock,
+                 lags: Callable[[], Lags] = Lags) -> None:
         self._store = store
         self._clock = clock
+        self._lags = lags
+        self.history = consistency.History()
 
     # ---- reads ---------------------------------------------------------------------------
 
@@ -90,6 +104,11 @@ class AgentService:
             number = lifecycle.newest(statuses) if parsed.number is None else parsed.number
             return self._load(db, kind, parsed.agent_id, number)
 
+    def exists(self, agent_id: str) -> bool:
+        with self._store.tx() as db:
+            row = db.execute("SELECT 1 FROM agents WHERE id = ?", (agent_id,)).fetchone()
+        return row is not None
+
     def versions(self, kind: Kind, ref: str) -> list[Revision]:
         parsed = parse_ref(kind, ref)
         with self._store.tx() as db:
@@ -98,16 +117,34 @@ class AgentService:
                               (parsed.agent_id,)).fetchall()
         return [_revision(row) for row in rows]
 
+    def seen(self, kind: Kind, ref: str) -> Revision:
+        """``get``, with the status a reader trailing the writes by ``versions_lag`` sees."""
+        revision = self.get(kind, ref)
+        return consistency.status_as_seen(revision, self._statuses_seen(revision.agent_id))
+
+    def seen_versions(self, kind: Kind, ref: str) -> list[Revision]:
+        """``versions`` as a reader trailing the writes by ``versions_lag`` sees them."""
+        revisions = self.versions(kind, ref)
+        return consistency.as_seen(revisions, self._statuses_seen(parse_ref(kind, ref).agent_id))
+
     def page(self, kind: Kind, cursor: str | None, size: int) -> tuple[list[Revision], str | None]:
-        """One page of agents (oldest first), each described by its newest revision."""
+        """One page of agents (oldest first), each described by its newest revision, as a
+        reader trailing the writes by ``list_lag`` (and ``versions_lag``) sees them."""
         after = decode_cursor(cursor) or 0
+        moment = self._clock.now() - self._lags().list_s
         with self._store.tx() as db:
             rows = db.execute(
-                "SELECT seq, id FROM agents WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (kind.prefix, after, size + 1)).fetchall()
-            page, next_cursor = split_page(rows, size)
-            newest = [self._newest(db, row["id"]) for row in page]
-        return newest, next_cursor
+                "SELECT seq, id FROM agents WHERE kind = ? AND seq > ? AND created_at <= ? "
+                "ORDER BY seq LIMIT ?", (kind.prefix, after, moment, size + 1)).fetchall()
+            listed: list[tuple[int, str | consistency.Gone]] = [
+                (row["seq"], row["id"]) for row in rows]
+            listed += [(g.seq, g) for g in self.history.still_listed(kind.prefix, after, moment)]
+            listed.sort(key=lambda entry: entry[0])
+            page = listed[:size]
+            newest = [item.newest if isinstance(item, consistency.Gone)
+                      else self._newest_seen(db, kind, item) for _, item in page]
+        more = len(listed) > size and bool(page)
+        return newest, (encode_cursor(page[-1][0]) if more else None)
 
     def resolve_for_use(self, kind: Kind, ref: str) -> Revision:
         """The revision a conversation or procedure runs: bare id = the released one (409 if
@@ -143,6 +180,7 @@ class AgentService:
             revision = Revision(agent_id, 0, fields.name or "", fields.description or "",
                                 fields.config or {}, postprocess, lifecycle.DRAFT, now, now)
             self._insert(db, revision)
+            self.history.record(agent_id, now, {0: lifecycle.DRAFT})
         return revision
 
     def update(self, kind: Kind, ref: str, fields: AgentFields) -> Revision:
@@ -164,6 +202,8 @@ class AgentService:
             if target.action == "new":
                 revised = _as_new_draft(revised, lifecycle.newest(statuses) + 1)
                 self._insert(db, revised)
+                self.history.record(parsed.agent_id, revised.created_at,
+                                    {**statuses, revised.number: lifecycle.DRAFT})
             else:
                 self._rewrite(db, revised)
         return revised
@@ -175,10 +215,13 @@ class AgentService:
             number = lifecycle.newest(statuses) if parsed.number is None else parsed.number
             if number not in statuses:
                 raise not_found(f"{kind.label} version", ref)
-            for n, status in lifecycle.after_release(statuses, number).items():
+            released = lifecycle.after_release(statuses, number)
+            for n, status in released.items():
                 if statuses[n] != status:
                     db.execute("UPDATE revisions SET status = ? WHERE agent_id = ? AND number = ?",
                                (status, parsed.agent_id, n))
+            if released != statuses:
+                self.history.record(parsed.agent_id, self._clock.now(), released)
             return self._load(db, kind, parsed.agent_id, number)
 
     def delete(self, kind: Kind, ref: str) -> str:
@@ -192,6 +235,7 @@ class AgentService:
                 raise conflict("agent_in_use",
                                f"{parsed.agent_id} is used by {', '.join(users)} "
                                "(released or draft revision); remove it there first")
+            self._bury(db, kind, parsed.agent_id)
             db.execute("DELETE FROM revisions WHERE agent_id = ?", (parsed.agent_id,))
             db.execute("DELETE FROM agents WHERE id = ?", (parsed.agent_id,))
         return parsed.agent_id
@@ -227,6 +271,30 @@ class AgentService:
         row = db.execute("SELECT * FROM revisions WHERE agent_id = ? ORDER BY number DESC "
                          "LIMIT 1", (agent_id,)).fetchone()
         return _revision(row)
+
+    def _statuses_seen(self, agent_id: str) -> dict[int, str] | None:
+        lag = self._lags().versions_s
+        if lag <= 0:
+            return None
+        return self.history.statuses_at(agent_id, self._clock.now() - lag)
+
+    def _newest_seen(self, db: sqlite3.Connection, kind: Kind, agent_id: str) -> Revision:
+        """The newest revision a reader trailing by ``versions_lag`` knew of (v0, as a draft,
+        when it knew of none yet), with the status it saw."""
+        statuses = self._statuses_seen(agent_id)
+        if statuses is None:
+            return self._newest(db, agent_id)
+        revision = self._load(db, kind, agent_id, max(statuses, default=0))
+        return consistency.status_as_seen(revision, statuses or {0: lifecycle.DRAFT})
+
+    def _bury(self, db: sqlite3.Connection, kind: Kind, agent_id: str) -> None:
+        """Remember a deleted agent for a list that trails the delete."""
+        row = db.execute("SELECT seq, created_at FROM agents WHERE id = ?",
+                         (agent_id,)).fetchone()
+        if row is not None:
+            self.history.bury(agent_id, consistency.Gone(
+                row["seq"], kind.prefix, row["created_at"], self._clock.now(),
+                self._newest_seen(db, kind, agent_id)))
 
     def _insert(self, db: sqlite3.Connection, rev: Revision) -> None:
         db.execute(

@@ -1,15 +1,31 @@
 """The pure halves of the compatibility modes that change content rather than flow.
 
 Each function is what a platform that made the other plausible choice (operator-api.md
-section 9) would do to a value: trim the text it stores, answer ``Retry-After`` with a date,
-fill a nullable output field with null. The routes and services apply them when the mode is
-on (``FaultState.has``); the modes themselves are listed in ``faults.COMPAT_MODES``.
+section 9, and the points the contract is silent on) would do to a value: store text trimmed,
+NFC-normalised, lists sorted and model aliases as dated snapshots; show empty strings as null
+or leave nulls out; answer ``Retry-After`` with a date; fill a nullable output field with
+null. The routes and services apply them when the mode is on (``FaultState.has``); the modes
+themselves are listed in ``faults.COMPAT_MODES``.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable, Collection
 from email.utils import formatdate
 from typing import Any
+
+# The snapshot a platform that pins aliases would store for a few well-known models; any
+# other alias gets DEFAULT_SNAPSHOT. Only the form matters: ``<alias>-YYYY-MM-DD``.
+MODEL_SNAPSHOTS: dict[str, str] = {
+    "openai/gpt-4o": "2024-08-06",
+    "openai/gpt-4o-mini": "2024-07-18",
+    "openai/gpt-4.1": "2025-04-14",
+    "openai/gpt-4.1-mini": "2025-04-14",
+}
+DEFAULT_SNAPSHOT = "2025-01-01"
+_DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
 def trimmed(value: Any) -> Any:
@@ -22,6 +38,103 @@ def trimmed(value: Any) -> Any:
     if isinstance(value, list):
         return [trimmed(v) for v in value]
     return value
+
+
+def _each_string(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` with ``change`` applied to every string in it (keys stay as they are)."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: _each_string(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_each_string(v, change) for v in value]
+    return value
+
+
+def nfc(value: Any) -> Any:
+    """``value`` with every string in Unicode normal form C, as a platform that normalises
+    what it stores keeps it (``e`` followed by a combining acute accent becomes one ``é``)."""
+    return _each_string(value, lambda text: unicodedata.normalize("NFC", text))
+
+
+def sorted_lists(value: Any) -> Any:
+    """``value`` with every list of strings (two or more) sorted, at any depth."""
+    if isinstance(value, dict):
+        return {k: sorted_lists(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [sorted_lists(v) for v in value]
+        if len(items) > 1 and all(isinstance(v, str) for v in items):
+            return sorted(items)
+        return items
+    return value
+
+
+def dated_model(model: str) -> str:
+    """The dated snapshot an alias stands for (``openai/gpt-4o`` ->
+    ``openai/gpt-4o-2024-08-06``); a model that already names a date stays."""
+    if _DATED.search(model):
+        return model
+    return f"{model}-{MODEL_SNAPSHOTS.get(model, DEFAULT_SNAPSHOT)}"
+
+
+def dated_models(config: Any) -> Any:
+    """``config`` with ``runtime.model`` stored as its dated snapshot."""
+    if not isinstance(config, dict) or not isinstance(config.get("runtime"), dict):
+        return config
+    runtime = config["runtime"]
+    model = runtime.get("model")
+    if not isinstance(model, str) or not model:
+        return config
+    return {**config, "runtime": {**runtime, "model": dated_model(model)}}
+
+
+def stored_config(config: Any, modes: Collection[str]) -> Any:
+    """A config as a platform with the given modes stores it."""
+    if "sorted_lists" in modes:
+        config = sorted_lists(config)
+    if "dated_models" in modes:
+        config = dated_models(config)
+    return stored_text(config, modes)
+
+
+def stored_text(value: Any, modes: Collection[str]) -> Any:
+    """Any stored value (a name, a description, a config) with the text modes applied."""
+    if "trim_text" in modes:
+        value = trimmed(value)
+    if "nfc_text" in modes:
+        value = nfc(value)
+    return value
+
+
+def nulls_for_empty(value: Any) -> Any:
+    """``value`` with every empty string shown as null (a platform that keeps no empties)."""
+    if value == "":
+        return None
+    if isinstance(value, dict):
+        return {k: nulls_for_empty(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nulls_for_empty(v) for v in value]
+    return value
+
+
+def without_nulls(value: Any) -> Any:
+    """``value`` with every null field of an object left out, at any depth (list items
+    stay, null or not: leaving one out would shift the others)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def shown(body: Any, modes: Collection[str]) -> Any:
+    """A response body as a platform with the given modes shows it: empty strings as null
+    (``null_empty``), then nulls left out (``omit_nulls``)."""
+    if "null_empty" in modes:
+        body = nulls_for_empty(body)
+    if "omit_nulls" in modes:
+        body = without_nulls(body)
+    return body
 
 
 def retry_after_date(seconds: int, now: float) -> str:

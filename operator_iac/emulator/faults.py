@@ -53,6 +53,19 @@ COMPAT_MODES: dict[str, str] = {
                           "payload itself, not under context",
     "nullable_outputs": "procedure outputs are null wherever the output_schema allows null",
     "retry_after_date": "Retry-After is an HTTP date instead of seconds",
+    # Stored forms: what comes back is not byte for byte what was written.
+    "dated_models": "runtime.model aliases are stored as their dated snapshot "
+                    "(openai/gpt-4o becomes openai/gpt-4o-2024-08-06)",
+    "sorted_lists": "lists of strings in config are stored sorted",
+    "nfc_text": "every stored string is NFC-normalised Unicode",
+    # Empty values and shapes of the same data.
+    "null_empty": "empty strings (descriptions ...) come back as null, in agents, list items "
+                  "and versions",
+    "omit_nulls": "null fields are left out of responses entirely",
+    "output_as_string": "procedure output is delivered as a JSON-encoded string",
+    "relative_session_url": "session_url is relative: /conversations/{id}/session?token=...",
+    "agent_events_only_ws": "the chat session carries only the agent's own events (agent.*, "
+                            "server.error); the SSE stream stays complete",
 }
 
 CompatMode = Literal["is_released", "no_session_url", "no_sse_ids", "plain_errors",
@@ -63,7 +76,9 @@ CompatMode = Literal["is_released", "no_session_url", "no_sse_ids", "plain_error
                      "tool_flag_on_reply", "trim_text", "ws_stays_open",
                      "list_without_description", "release_conflict",
                      "context_in_progress_only", "bare_context_event", "nullable_outputs",
-                     "retry_after_date"]
+                     "retry_after_date", "dated_models", "sorted_lists", "nfc_text",
+                     "null_empty", "omit_nulls", "output_as_string", "relative_session_url",
+                     "agent_events_only_ws"]
 # The modes that stand for the alternatives of operator-api.md section 9.
 SECTION_9_MODES: tuple[str, ...] = (
     "no_greeting", "ended_without_status", "create_ignores_postprocess",
@@ -118,6 +133,11 @@ class FaultSettings(BaseModel):
     reply_delay_ms: int = Field(default=0, ge=0)
     procedure_outcome: Outcome = "success"
     compat: list[CompatMode] = Field(default_factory=list)
+    list_lag: float = Field(default=0.0, ge=0.0)
+    """Seconds before the agents list shows a new agent, or stops showing a deleted one."""
+    versions_lag: float = Field(default=0.0, ge=0.0)
+    """Seconds before the versions lists and every status field show a new revision or a
+    release. Reads of a revision by its id (``@vN``, or the bare id) are never late."""
     fail_next: list[FailRule] = Field(default_factory=list)
     lose_response: list[LoseRule] = Field(default_factory=list)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Collection
 from typing import Any
 
+from operator_iac.emulator import compat
 from operator_iac.emulator.agents import Revision
 from operator_iac.emulator.clock import iso
 from operator_iac.emulator.conversations import QUEUED, Conversation
@@ -24,20 +26,20 @@ def agent(revision: Revision, modes: Modes) -> dict[str, Any]:
     body["config"] = _config(revision.config, modes)
     if revision.postprocess_agents is not None:
         body["postprocess_agents"] = list(revision.postprocess_agents)
-    return _extra(body, modes)
+    return compat.shown(_extra(body, modes), modes)
 
 
 def agent_list_item(revision: Revision, modes: Modes) -> dict[str, Any]:
     body = _extra({"id": revision.agent_id, **_summary(revision, modes)}, modes)
     if "list_without_description" in modes:
         del body["description"]
-    return body
+    return compat.shown(body, modes)
 
 
 def version_item(revision: Revision, modes: Modes) -> dict[str, Any]:
     body = _summary(revision, modes)
     del body["id"]
-    return body
+    return compat.shown(body, modes)
 
 
 def _summary(revision: Revision, modes: Modes) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def _extra(body: dict[str, Any], modes: Modes) -> dict[str, Any]:
 
 def conversation(c: Conversation, modes: Modes) -> dict[str, Any]:
     status = "enqueued" if c.status == QUEUED and "enqueued" in modes else c.status
-    return _extra({
+    return compat.shown(_extra({
         "id": c.id,
         "agent_id": c.agent_id,
         "customer_id": c.customer_id,
@@ -94,7 +96,7 @@ def conversation(c: Conversation, modes: Modes) -> dict[str, Any]:
         "summary": c.summary,
         "duration_sec": c.duration_sec,
         "sentiment": c.sentiment,
-    }, modes)
+    }, modes), modes)
 
 
 def created_channel(c: Conversation, token: str, http_base: str, ws_base: str,
@@ -107,12 +109,16 @@ def created_channel(c: Conversation, token: str, http_base: str, ws_base: str,
     channel["token"] = token
     channel["events_url"] = f"{http_base}/conversations/{c.id}/events"
     if c.channel_type == "chat_realtime" and "no_session_url" not in modes:
-        channel["session_url"] = f"{ws_base}/conversations/{c.id}/session?token={token}"
+        origin = "" if "relative_session_url" in modes else ws_base
+        channel["session_url"] = f"{origin}/conversations/{c.id}/session?token={token}"
     return channel
 
 
-def procedure(p: Procedure) -> dict[str, Any]:
-    return {
+def procedure(p: Procedure, modes: Modes) -> dict[str, Any]:
+    output = p.output
+    if output is not None and "output_as_string" in modes:
+        output = json.dumps(output)
+    return compat.shown({
         "id": p.id,
         "livemode": p.livemode,
         "name": p.name,
@@ -123,9 +129,9 @@ def procedure(p: Procedure) -> dict[str, Any]:
         "agent_version_id": p.agent_version_id,
         "error": p.error,
         "input": p.input,
-        "output": p.output,
+        "output": output,
         "summary": p.summary,
-    }
+    }, modes)
 
 
 def customer(doc: dict[str, Any]) -> dict[str, Any]:

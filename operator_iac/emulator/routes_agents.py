@@ -24,11 +24,7 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
 
     def stored(fields: AgentFields, creating: bool) -> AgentFields:
         """The fields as this platform keeps them (compatibility modes)."""
-        if state.faults.has("trim_text"):
-            given = fields.model_fields_set
-            fields = AgentFields.model_construct(
-                _fields_set=given,
-                **{k: compat.trimmed(getattr(fields, k)) for k in AgentFields.model_fields})
+        fields = stored_fields(fields, modes(state))
         if creating and state.faults.has("create_ignores_postprocess"):
             fields = fields.model_copy(update={"postprocess_agents": None})
         return fields
@@ -44,7 +40,7 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
                    "cursor": cursor})
 
     async def get(request: Request) -> Response:
-        return ok(present.agent(agents.get(kind, path_param(request, "ref")), modes(state)))
+        return ok(present.agent(agents.seen(kind, path_param(request, "ref")), modes(state)))
 
     async def update(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=False)
@@ -55,7 +51,7 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         return ok({"id": agents.delete(kind, path_param(request, "ref")), "deleted": True})
 
     async def versions(request: Request) -> Response:
-        revisions = agents.versions(kind, path_param(request, "ref"))
+        revisions = agents.seen_versions(kind, path_param(request, "ref"))
         shown = modes(state)
         return ok({"data": [present.version_item(r, shown) for r in revisions]})
 
@@ -75,3 +71,14 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         Route(base + "/{ref}/versions", versions, methods=["GET"]),
         Route(base + "/{ref}/release", release, methods=["POST"]),
     ]
+
+
+def stored_fields(fields: AgentFields, shown: frozenset[str]) -> AgentFields:
+    """The fields of a write as a platform with the modes ``shown`` stores them (text
+    trimmed or normalised, lists sorted, model aliases dated); the fields left out stay out."""
+    return AgentFields.model_construct(
+        _fields_set=fields.model_fields_set,
+        name=compat.stored_text(fields.name, shown),
+        description=compat.stored_text(fields.description, shown),
+        config=compat.stored_config(fields.config, shown),
+        postprocess_agents=fields.postprocess_agents)

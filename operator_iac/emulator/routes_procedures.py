@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from operator_iac.emulator import present
 from operator_iac.emulator.agents import PROCEDURAL
-from operator_iac.emulator.http_helpers import cursor_of, ok, path_param, read_object
+from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import ProcedureCreate, validate
 
@@ -19,14 +19,15 @@ def procedure_routes(state: EmulatorState) -> list[BaseRoute]:
     def page(request: Request, agent_id: str | None, conversation_id: str | None) -> Response:
         items, cursor = procedures.page(agent_id, conversation_id, cursor_of(request),
                                         state.options.page_size)
-        return ok({"page": [present.procedure(p) for p in items], "cursor": cursor})
+        return ok({"page": [present.procedure(p, modes(state)) for p in items], "cursor": cursor})
 
     async def create(request: Request) -> Response:
         body = validate(ProcedureCreate, await read_object(request))
         return ok({"id": procedures.create(body).id})
 
     async def get(request: Request) -> Response:
-        return ok(present.procedure(procedures.get(path_param(request, "procedure_id"))))
+        return ok(present.procedure(procedures.get(path_param(request, "procedure_id")),
+                                     modes(state)))
 
     async def list_procedures(request: Request) -> Response:
         query = request.query_params

@@ -245,6 +245,8 @@ class ChatSession:
         await self._deliver(self._state.conversations.append_event(self._conversation, payload))
 
     async def _deliver(self, envelope: dict[str, Any]) -> None:
+        if self._has("agent_events_only_ws") and not _agents_own(envelope):
+            return  # stored, so the SSE stream carries it; the session does not
         drop_after = self._state.faults.settings.drop_ws_after
         if drop_after is not None and self._sent >= drop_after:
             await self._ws.close(code=1011, reason="connection dropped (fault injected)")
@@ -258,3 +260,10 @@ class ChatSession:
     def _current(self) -> Conversation:
         self._conversation = self._state.conversations.get(self._conversation.id)
         return self._conversation
+
+
+def _agents_own(envelope: dict[str, Any]) -> bool:
+    """An event of the agent itself (``agent.*``) or a ``server.error``: all a session carries
+    on a platform whose sessions leave the rest to the SSE stream."""
+    kind = str((envelope.get("payload") or {}).get("type", ""))
+    return kind.startswith("agent.") or kind == "server.error"

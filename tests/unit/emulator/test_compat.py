@@ -34,3 +34,35 @@ def test_nullable_properties_become_null() -> None:
     instance = {"a": "x", "b": 1, "c": "y", "d": {"e": "z"}}
     assert compat.nulls_where_nullable(instance, schema) == {
         "a": None, "b": None, "c": "y", "d": {"e": None}}
+
+
+def test_stored_forms_reach_every_string_and_list_of_strings() -> None:
+    decomposed = "Cafe\u0301"
+    config = {"runtime": {"model": "openai/gpt-4o", "prompt": {"text": f"{decomposed}\n"}},
+              "voice": {"boosted_keywords": ["b", "a"]},
+              "output": {"output_schema": {"type": ["string", "null"]}},
+              "tool": {"tools": [{"ns": "x", "name": "b"}, {"ns": "x", "name": "a"}]}}
+    stored = compat.stored_config(config, {"dated_models", "sorted_lists", "nfc_text",
+                                           "trim_text"})
+    assert stored["runtime"]["model"] == "openai/gpt-4o-2024-08-06"
+    assert stored["runtime"]["prompt"]["text"] == "Caf\u00e9"
+    assert stored["voice"]["boosted_keywords"] == ["a", "b"]
+    assert stored["output"]["output_schema"]["type"] == ["null", "string"]
+    assert [t["name"] for t in stored["tool"]["tools"]] == ["b", "a"]  # objects keep order
+    assert compat.stored_config(config, set()) == config
+
+
+def test_a_dated_model_keeps_its_date_and_unknown_aliases_get_one() -> None:
+    assert compat.dated_model("openai/gpt-4o-2024-05-13") == "openai/gpt-4o-2024-05-13"
+    assert compat.dated_model("acme/house") == f"acme/house-{compat.DEFAULT_SNAPSHOT}"
+    assert compat.dated_models({"runtime": {}}) == {"runtime": {}}
+
+
+def test_empty_strings_shown_as_null_then_nulls_left_out() -> None:
+    body = {"description": "", "config": {"a": None, "b": [None, ""], "c": {"d": ""}}}
+    assert compat.shown(body, {"null_empty"}) == {
+        "description": None, "config": {"a": None, "b": [None, None], "c": {"d": None}}}
+    assert compat.shown(body, {"null_empty", "omit_nulls"}) == {
+        "config": {"b": [None, None], "c": {}}}
+    assert compat.shown(body, {"omit_nulls"}) == {
+        "description": "", "config": {"b": [None, ""], "c": {"d": ""}}}

@@ -1,0 +1,98 @@
+"""Eventual consistency on purpose: list reads that trail the writes by a bounded delay.
+
+Two fault settings, in seconds: ``list_lag`` (the agents list shows a new agent, and stops
+showing a deleted one, only that long after the write) and ``versions_lag`` (the versions
+lists and every status field show a new revision or a release only that long after it).
+Writes, and reads of a revision by its id, are never late: a client reads its own writes
+when it asks for them by id, which is how platforms with a lagging index usually behave.
+
+``History`` remembers, per agent, the statuses of its revisions after every write that
+changed them, and the agents deleted lately; the functions below answer what a reader saw
+at a moment in the past. Kept in memory only: after a restart (``--db``) the reads are
+consistent until the next write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from operator_iac.emulator.agents import Revision
+
+# How long history is kept: far beyond any lag a test or a demonstration would set.
+KEEP_S = 3600.0
+
+Statuses = Mapping[int, str]
+
+
+@dataclass(frozen=True)
+class Gone:
+    """A deleted agent, listed as it last was while the agents list trails the delete."""
+
+    seq: int
+    kind: str
+    created_at: float
+    deleted_at: float
+    newest: Revision
+
+
+class History:
+    """The statuses of every agent's revisions over time, and the agents deleted lately."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[str, list[tuple[float, dict[int, str]]]] = {}
+        self._gone: dict[str, Gone] = {}
+
+    def record(self, agent_id: str, at: float, statuses: Statuses) -> None:
+        """The statuses an agent's revisions have from ``at`` on."""
+        with self._lock:
+            states = self._states.setdefault(agent_id, [])
+            states.append((at, dict(statuses)))
+            while len(states) > 1 and states[1][0] < at - KEEP_S:
+                states.pop(0)
+
+    def statuses_at(self, agent_id: str, moment: float) -> dict[int, str] | None:
+        """The statuses a reader saw at ``moment``: {} when the agent did not exist yet,
+        None when nothing is known (the reads are then consistent)."""
+        with self._lock:
+            states = self._states.get(agent_id)
+            if not states:
+                return None
+            seen = [statuses for at, statuses in states if at <= moment]
+            return dict(seen[-1]) if seen else {}
+
+    def bury(self, agent_id: str, gone: Gone) -> None:
+        with self._lock:
+            self._states.pop(agent_id, None)
+            self._gone[agent_id] = gone
+            for old in [k for k, g in self._gone.items() if g.deleted_at < gone.deleted_at
+                        - KEEP_S]:
+                del self._gone[old]
+
+    def still_listed(self, kind: str, after_seq: int, moment: float) -> list[Gone]:
+        """Agents of ``kind`` deleted after ``moment`` (a reader at ``moment`` still saw
+        them) that existed by then, above ``after_seq``."""
+        with self._lock:
+            return [g for g in self._gone.values()
+                    if g.kind == kind and g.seq > after_seq and g.deleted_at > moment
+                    and g.created_at <= moment]
+
+
+def as_seen(revisions: list[Revision], statuses: Statuses | None) -> list[Revision]:
+    """A versions list as a reader saw it: only the revisions that existed, each with the
+    status it had (all of them, as they are, when nothing is known)."""
+    if statuses is None:
+        return revisions
+    return [replace(r, status=statuses[r.number]) for r in revisions if r.number in statuses]
+
+
+def status_as_seen(revision: Revision, statuses: Statuses | None) -> Revision:
+    """One revision read by its id: its content now, the status a lagging reader saw (a
+    revision too new for that reader shows its own status)."""
+    if statuses is None or revision.number not in statuses:
+        return revision
+    return replace(revision, status=statuses[revision.number])
