@@ -90,7 +90,7 @@ def test_apply_with_nothing_to_change_still_reports(applied: ProjectCopy, platfo
                           "summary": {"applied": 0, "unchanged": 0, "not_applied": 0,
                                       "smoke_not_recorded": 0},
                           "headline": "Apply complete: nothing to do.", "results": [],
-                          "errors": []}
+                          "warnings": [], "errors": []}
     else:
         assert result.stdout.startswith("### Apply complete: nothing to do.")
     assert platform.version_count() == before

@@ -102,6 +102,9 @@ def test_a_refused_command_line_is_reported_in_json(cli: Cli) -> None:
     assert "--no-such-option" in report["errors"][0]["message"]
     text = cli("status", "--no-such-option")
     assert text.exit_code == 3 and text.stdout == ""  # no JSON unless asked for
+    yaml_only = cli("transcript", "conv_x", "--to-test", "--format", "json")
+    assert "--to-test prints a smoke test as YAML" in check_report(
+        "transcript", yaml_only.stdout, 3)["errors"][0]["message"]
 
 
 def test_findings_carry_their_file_positions(environments: Environments) -> None:  # noqa: F811
