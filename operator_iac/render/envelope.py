@@ -40,6 +40,7 @@ INTERRUPTED_CODE = "interrupted"  # Ctrl-C
 DECLINED_CODE = "declined"  # "no" at a confirmation: nothing was written (exit 0)
 CHECK_FAILED_CODE = "check_failed"  # doctor: something operator-iac relies on does not hold
 NOT_RUN_CODE = "not_run"  # smoke: an agent's tests could not run (not deployed, no revision)
+LINT_FINDING_CODE = "lint_finding"  # lint: a finding at or above --fail-on, not suppressed
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ def test_every_report_validates_against_its_schema(environments: Environments,  
 
     valid = report("validate")
     assert valid["summary"]["valid_agents"] == 4 and valid["errors"] == []
+    linted = report("lint", "--env", "staging")
+    assert linted["summary"]["agents"] == 4 and linted["ok"] is True
     planned = report("plan", *STAGING, "--detailed-exitcode", code=2)
     assert planned["summary"]["create"] == 4 and len(planned["resources"]) == 4
     # The plan's JSON, saved from stdout, is a plan file: apply takes it as it is.
@@ -108,6 +110,11 @@ def test_a_refused_command_line_is_reported_in_json(cli: Cli) -> None:
 
 
 def test_findings_carry_their_file_positions(environments: Environments) -> None:  # noqa: F811
+    strict = environments.run("lint", "--fail-on", "warning", "--format", "json")
+    linted = check_report("lint", strict.stdout, 3)
+    assert [e["code"] for e in linted["errors"]] == ["lint_finding"] * len(linted["findings"])
+    assert {(e["file"], e["line"]) for e in linted["errors"]} == {
+        (f["file"], f["line"]) for f in linted["findings"]}
     environments.replace_in("agents/call-summary.yaml", "kind: procedural_agent",
                             "kind: procedural_agent\nnmae: typo")
     result = environments.run("validate", "--format", "json")
