@@ -26,7 +26,7 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 DEFAULT_LEVEL = logging.WARNING
 
 
-class _ClickStderr(logging.Handler):
+class _StderrHandler(logging.Handler):
     """A handler that writes each record to the stderr of the moment (masked, and above a
     live display)."""
 
@@ -66,7 +66,7 @@ def log_for(settings: Settings) -> None:
 def logging_to_stderr() -> Iterator[None]:
     """operator-iac's log records on stderr for the duration of one run of the CLI."""
     logger = logging.getLogger(LOGGER)
-    handler = _ClickStderr()
+    handler = _StderrHandler()
     handler.setFormatter(_Formatter())
     saved = logger.level
     logger.setLevel(level_for(Settings(), os.environ))

@@ -131,9 +131,11 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
     key = as_secret(api_key) if api_key is not None else api_key_from_environ(
         env.api_key_env if env else None, environ)
     SECRETS.add(key.get_secret_value())
+    # Named when the platform refuses the key, so the message says which variable to fix.
     variable = (env.api_key_env if env else None) or DEFAULT_API_KEY_ENV
-    source = None if api_key is not None else \
-        f"{variable} (environment {env_name})" if env_name else variable
+    source: str | None = f"{variable} (environment {env_name})" if env_name else variable
+    if api_key is not None:
+        source = None  # handed over directly: no variable to name
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
                   _cache_dir(cache, environ), source)
 
