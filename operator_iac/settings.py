@@ -28,6 +28,7 @@ PARALLELISM_VARIABLE = "OPERATOR_IAC_PARALLELISM"  # --parallelism
 LIVE_VARIABLE = "OPERATOR_IAC_LIVE"  # 1: the contract suite runs against the real platform
 CACHE_DIR_VARIABLE = "OPERATOR_IAC_CACHE_DIR"  # where released revisions are cached
 NO_CACHE_VARIABLE = "OPERATOR_IAC_NO_CACHE"  # --no-cache
+LOG_VARIABLE = "OPERATOR_IAC_LOG"  # debug|info|warning: what is logged on stderr (--verbose)
 CACHE_FOLDER = "operator-iac"
 
 
@@ -58,6 +59,7 @@ class Settings:
     debug: bool = False
     quiet: bool = False
     no_cache: bool = False
+    verbose: bool = False
 
     def find_project_file(self, start: Path | None = None) -> Path | None:
         """The named project file, or the nearest ``operator-iac.yaml`` at or above ``start``."""

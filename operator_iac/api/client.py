@@ -5,6 +5,12 @@ timeouts, a connection pool sized for parallel reads), runs every request throug
 policy of ``operator_iac.api.retry``, and translates failures at this boundary into the
 errors of ``operator_iac.errors``. Typed resources hang off it (``client.conversations`` ...).
 
+Every attempt is logged at debug level, and every decision (a retry and why, giving up) the
+moment it is taken (``logging``, logger ``operator_iac.api.client``): paths only, never a query
+string (it may hold a conversation token), never a key. Failures say what to fix: a refused
+key names where the key came from (``key_source``), a list that answers 404 shows the full URL,
+and a host name that does not resolve fails at once instead of being retried.
+
 Test seams: ``transport`` replaces the network (``httpx.MockTransport``); ``sleep``,
 ``clock`` and ``rng`` make retry timing deterministic. Listeners see every attempt, which is
 how the worker pool learns about 429s and how tests count attempts.
@@ -12,6 +18,7 @@ how the worker pool learns about 429s and how tests count attempts.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -29,7 +36,15 @@ from operator_iac.api import retry
 from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
 from operator_iac.api.credentials import as_secret
 from operator_iac.api.event_stream import EventStream, StopWhen, never
-from operator_iac.api.failures import scrub_secrets, server_message
+from operator_iac.api.failures import (
+    is_collection,
+    refused_key_hint,
+    scrub_secrets,
+    server_message,
+    unknown_host,
+    unknown_host_reason,
+    wrong_url_hint,
+)
 from operator_iac.api.models import ConversationCreated
 from operator_iac.api.resources import (
     AgentsResource,
@@ -42,13 +57,17 @@ from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
     AmbiguousWriteError,
     ApiError,
+    EndpointNotFoundError,
     OperationError,
     OperatorIacError,
     RequestTimeoutError,
     StreamError,
     TransportError,
+    UnknownHostError,
     api_error_for,
 )
+
+log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -81,7 +100,10 @@ def derive_ws_url(base_url: str) -> str:
 
 
 def _exc_kind(exc: httpx.HTTPError) -> retry.ExcKind | None:
-    """Classify an httpx failure; None means retrying cannot help (bad URL, protocol)."""
+    """Classify an httpx failure; None means retrying cannot help (bad URL, unknown host,
+    protocol)."""
+    if unknown_host(exc):
+        return None
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return "connect"
     if isinstance(exc, httpx.TimeoutException):
@@ -114,8 +136,12 @@ class OperatorClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        key_source: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Where the key came from ("OPERATOR_API_KEY (environment staging)"), so that a
+        # refused key is reported with the variable to fix.
+        self.key_source = key_source
         self.ws_url = (ws_url or derive_ws_url(self.base_url)).rstrip("/")
         self.policy = retry.RetryPolicy(max_retries=max_retries, deadline=deadline)
         self._key = as_secret(api_key)
@@ -284,20 +310,37 @@ class OperatorClient:
         number = 0
         while True:
             number += 1
+            sent = self._clock()
             response, error, kind = self._attempt(build(), stream)
             status = response.status_code if response is not None else None
+            outcome = self._outcome(status, error)
+            log.debug("%s %s: %s (%.0f ms)", method, path, outcome,
+                      (self._clock() - sent) * 1000)
             self._notify(Attempt(method, path, number, status, kind))
             if response is not None and (response.is_success or _gone_after_retry(
                     method, status, maybe_applied)):
                 return response, maybe_applied
             delay = self._next_delay(method, response, kind, number, idempotent, started)
             if delay is None:
-                raise self._failure(method, path, response, error, kind, number,
-                                    idempotent) from error
+                failure = self._failure(method, path, response, error, kind, number,
+                                        idempotent)
+                if number > 1 or kind is not None:
+                    log.info("giving up on %s %s after %d attempt(s): %s", method, path,
+                             number, outcome)
+                raise failure from error
             maybe_applied = maybe_applied or _may_have_applied(status, kind)
             if response is not None:
                 response.close()
+            log.warning("retrying %s %s in %.1f s: %s", method, path, delay, outcome)
             self._sleep(delay)
+
+    def _outcome(self, status: int | None, error: httpx.HTTPError | None) -> str:
+        """An attempt's outcome in a few words, for the log: ``HTTP 503``, or the failure
+        (with the key masked, should a library ever repeat it)."""
+        if status is not None:
+            return f"HTTP {status}"
+        reason = str(error) or type(error).__name__
+        return scrub_secrets(reason, self._key.get_secret_value())
 
     def _attempt(self, request: httpx.Request, stream: bool) -> tuple[
             httpx.Response | None, httpx.HTTPError | None, retry.ExcKind | None]:
@@ -357,12 +400,23 @@ class OperatorClient:
             message = (f"redirected to {response.headers.get('location', '(no location)')}, "
                        "which operator-iac does not follow: the API key goes only to "
                        f"{self.base_url} (point api_url at the platform's final URL)")
-        return api_error_for(response.status_code, method, path, message)
+        status = response.status_code
+        if status == 404 and method == "GET" and is_collection(path):
+            url = str(response.request.url.copy_with(query=None))
+            return EndpointNotFoundError(status, method, path, message,
+                                         wrong_url_hint(url, self.base_url))
+        # A request sent with a conversation token instead of the key is no fault of the key.
+        sent_key = "Authorization" in response.request.headers
+        hint = refused_key_hint(status, self.key_source, self.base_url) if sent_key else ""
+        return api_error_for(status, method, path, message, hint)
 
     def _transport_failure(self, method: str, path: str, error: httpx.HTTPError | None,
                            kind: retry.ExcKind | None, number: int) -> TransportError:
         tries = f" after {number} attempts" if number > 1 else ""
         reason = scrub_secrets(str(error) or type(error).__name__, self._key.get_secret_value())
+        if error is not None and unknown_host(error):
+            return UnknownHostError(f"{method} {path}: {unknown_host_reason(self.base_url)} "
+                                    f"({reason}): is api_url right? (it is {self.base_url})")
         if kind == "timeout" or isinstance(error, httpx.TimeoutException):
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"

@@ -1,5 +1,9 @@
 """Turning failed HTTP exchanges into the errors of ``operator_iac.errors``.
 
+Failures say what to fix where the client can tell: a refused key names where the key came
+from, a list that is not found shows the URL asked for, and a host name that does not resolve
+is recognised (and not retried: it will not start to resolve in the next seconds).
+
 The platform's error bodies are not documented, and a proxy in between may answer with
 HTML or nothing at all, so ``server_message`` digs a short human sentence out of whatever
 body arrives (JSON of several shapes, plain text, HTML) and never fails. Messages carry the
@@ -12,7 +16,9 @@ from __future__ import annotations
 import html
 import json
 import re
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 MAX_MESSAGE_CHARS = 300
 
@@ -95,3 +101,49 @@ def scrub_secrets(text: str, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return _TOKEN_PARAM.sub(r"\1***", text)
+
+
+# getaddrinfo's answers for a name that does not exist (EAI_NODATA is not on every platform).
+_NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
+                          if hasattr(socket, name))
+
+
+def unknown_host(exc: BaseException) -> bool:
+    """Whether a failure is a host name that does not resolve, anywhere in its chain of
+    causes. A resolver that cannot be reached answers EAI_AGAIN instead: that is retried."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror) and seen.errno in _NO_SUCH_HOST:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def unknown_host_reason(base_url: str) -> str:
+    host = urlsplit(base_url).hostname or base_url
+    return f"the host name {host} does not resolve"
+
+
+def is_collection(path: str) -> bool:
+    """Whether ``path`` is a top-level list (``/procedural_agents``), which exists on every
+    account: a 404 there means the base URL is wrong, not that something is missing."""
+    inner = path.strip("/")
+    return bool(inner) and "/" not in inner
+
+
+def wrong_url_hint(url: str, base_url: str) -> str:
+    return (f"{url} does not exist: is api_url right? (operator-iac sends every request to "
+            f"{base_url})")
+
+
+def refused_key_hint(status: int, key_source: str | None, base_url: str) -> str:
+    """What to do about a key the platform refused: which variable (and environment) to fix;
+    "" for other statuses."""
+    source = key_source or "the API key in use"
+    if status == 401:
+        return f"the platform refused the API key from {source}: set it to a valid key for " \
+               f"{base_url}"
+    if status == 403:
+        return f"the API key from {source} may not do this: use a key with access to it on " \
+               f"{base_url}"
+    return ""

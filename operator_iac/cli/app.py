@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
     from operator_iac.services.feedback import Feedback
     from operator_iac.services.target import Target
+    from operator_iac.smoke.progress import ConversationBoard
     from operator_iac.spec.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +37,7 @@ class App:
     _project: Project | None = None
     _target: Target | None = None
     _client: OperatorClient | None = None
+    _board: ConversationBoard | None = None
     # With --emulator: the one in-process emulator (an account per environment's key
     # variable), each environment's key on it, and the environments announced so far.
     _emulator: EmulatorServer | None = None
@@ -80,7 +82,7 @@ class App:
         import os
 
         from operator_iac.api.client import OperatorClient
-        from operator_iac.api.credentials import api_key_from_environ
+        from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ
         from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
         from operator_iac.spec.project_file import DEFAULT_API_URL
         from operator_iac.spec.secrets import SECRETS
@@ -89,7 +91,7 @@ class App:
                               UrlSource("outside", "--api-url"), os.environ)
         key = api_key_from_environ(None, os.environ)
         SECRETS.add(key.get_secret_value())
-        client = OperatorClient(url, key)
+        client = OperatorClient(url, key, key_source=DEFAULT_API_KEY_ENV)
         self.closers.append(client.close)
         return client
 
@@ -122,7 +124,17 @@ class App:
 
         if self.settings.quiet:
             return Feedback(info=silent, warn=warn, activity=quiet_activity)
-        return Feedback(info=info, warn=warn, activity=activity)
+        return Feedback(info=info, warn=warn, activity=activity, board=self._conversations())
+
+    def _conversations(self) -> ConversationBoard | None:
+        """The board where this command's smoke conversations show where they are, its
+        display stopped when the command ends."""
+        if self._board is None:
+            from operator_iac.cli.progress import conversation_board
+
+            self._board, stop = conversation_board()
+            self.closers.append(stop)
+        return self._board
 
     def _build_target(self, env: str | None, api_url: str | None, *,
                       picked: bool = False) -> Target:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
 from operator_iac.cli.options import (
@@ -16,7 +15,7 @@ from operator_iac.cli.options import (
     parallelism_option,
     selection_options,
 )
-from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
+from operator_iac.cli.reports import confirmer, plan_shower, show_apply, show_no_changes
 
 if TYPE_CHECKING:
     from operator_iac.apply.report import ApplyOptions
@@ -73,7 +72,7 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     if run.report is None:
         return show_no_changes(run.planned.plan, fmt,
                                "No changes: the platform already matches the declarations.")
-    output.result(render_apply(report := run.report, fmt))
+    show_apply(report := run.report, fmt)
     append_step_summary(lambda: render_apply_markdown(report))
     return report.exit_code()
 

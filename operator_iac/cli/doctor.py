@@ -6,6 +6,7 @@ import click
 
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import env_option, format_option
 
 
@@ -31,11 +32,13 @@ def doctor_command(app: App, env: str | None, fmt: str, wait_s: float) -> int:
       operator-iac doctor --env production --format json > doctor.json
       operator-iac --emulator doctor
     """
-    from operator_iac.render.doctor import render_doctor_json, render_doctor_text
+    from operator_iac.render.doctor import doctor_json, render_doctor_text
     from operator_iac.services.doctor import run_doctor
 
     report = run_doctor(app.standalone_client(env), wait_s=wait_s,
                         progress=app.feedback().info)
-    output.result((render_doctor_json if fmt == "json" else render_doctor_text)(report)
-                  .rstrip("\n"))
+    if fmt == "json":
+        report_json(doctor_json(report))
+    else:
+        output.result(render_doctor_text(report).rstrip("\n"))
     return report.exit_code()

@@ -17,11 +17,13 @@ import click
 
 from operator_iac.cli.app import App
 from operator_iac.cli.completion import PROJECT_FILE_META, complete_environments
+from operator_iac.cli.logs import log_for
 from operator_iac.settings import (
     API_URL_VARIABLE,
     DEBUG_VARIABLE,
     EMULATOR_VARIABLE,
     ENV_VARIABLE,
+    LOG_VARIABLE,
     NO_CACHE_VARIABLE,
     PROJECT_FILE_VARIABLE,
     QUIET_VARIABLE,
@@ -75,11 +77,16 @@ OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--no-cache", "no_cache", NO_CACHE_VARIABLE,
                  "Read every revision from the platform, not from the local cache of released "
                  f"revisions. [env: {NO_CACHE_VARIABLE}]", FLAG),
+    # No variable of its own: OPERATOR_IAC_LOG names a level, which a flag cannot.
+    GlobalOption("--verbose", "verbose", None,
+                 "Log every request and decision (retries, waits) on stderr. "
+                 f"[env: {LOG_VARIABLE}=debug|info]", FLAG),
     GlobalOption("--debug", "debug", DEBUG_VARIABLE, "Show tracebacks for errors.", FLAG),
 )
 
 AFTER_THE_COMMAND = ("Global options (--env, --project-file, --api-url, --emulator, --no-color, "
-                     "--quiet, --no-cache, --debug) work before or after the command.")
+                     "--quiet, --no-cache, --verbose, --debug) work before or after the "
+                     "command.")
 
 
 def global_options(func: F) -> F:
@@ -111,4 +118,5 @@ def _override(setting: str) -> Callable[[click.Context, click.Parameter, Any], N
         app = ctx.find_object(App)
         if app is not None:
             app.settings = replace(app.settings, **{setting: value})
+            log_for(app.settings)
     return callback

@@ -7,6 +7,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.completion import complete_agent_keys
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 from operator_iac.errors import UsageError
 
@@ -34,21 +35,23 @@ def history_command(app: App, key: str | None, env: str | None, everything: bool
       operator-iac history call-summary --env staging --format json
       operator-iac history --all --env production
     """
-    from operator_iac.render.history import render_history_json, render_history_text
+    from operator_iac.render.history import history_json, render_history_text
     from operator_iac.services.history import read_history
 
     if everything or key is None:
         return _commits(app, key, env, everything, fmt, parallelism)
     history = read_history(app.target(env), app.client(), key, parallelism=parallelism,
                            feedback=app.feedback())
-    render = render_history_json if fmt == "json" else render_history_text
-    output.result(render(history).rstrip("\n"))
+    if fmt == "json":
+        report_json(history_json(history))
+    else:
+        output.result(render_history_text(history).rstrip("\n"))
     return 0
 
 
 def _commits(app: App, key: str | None, env: str | None, everything: bool, fmt: str,
              parallelism: int) -> int:
-    from operator_iac.render.commit_rollback import render_commits_json, render_commits_text
+    from operator_iac.render.commit_rollback import commits_json, render_commits_text
     from operator_iac.services.commit_rollback import read_commits
 
     if not everything:
@@ -57,6 +60,8 @@ def _commits(app: App, key: str | None, env: str | None, everything: bool, fmt: 
         raise UsageError("--all lists the commits of every agent: leave out KEY")
     commits = read_commits(app.target(env), app.client(), parallelism=parallelism,
                            feedback=app.feedback())
-    render = render_commits_json if fmt == "json" else render_commits_text
-    output.result(render(commits).rstrip("\n"))
+    if fmt == "json":
+        report_json(commits_json(commits))
+    else:
+        output.result(render_commits_text(commits).rstrip("\n"))
     return 0

@@ -9,6 +9,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import annotate
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 from operator_iac.cli.progress import activity
 from operator_iac.errors import InvalidInputError
@@ -67,15 +68,15 @@ def _show(report: ImportReport, fmt: str, env: str | None) -> None:
     """The warnings about credentials on stderr, the report (and the files of a dry run)."""
     from operator_iac.importing.report import (
         credential_warnings,
+        import_json,
         render_dry_run,
-        render_import_json,
         render_import_text,
     )
 
     for warning in credential_warnings(report):
         output.warn(warning)
     if fmt == "json":
-        output.result(render_import_json(report, env=env))
+        report_json(import_json(report, env=env))
         return
     if not report.written and report.imported:
         output.result(render_dry_run(report))

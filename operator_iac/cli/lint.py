@@ -8,6 +8,7 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import annotate
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import env_option, format_option
 from operator_iac.cli.output import result
 from operator_iac.errors import InvalidInputError
@@ -42,15 +43,16 @@ def lint_command(app: App, paths: tuple[Path, ...], env: str | None, fmt: str,
       operator-iac lint --env production --fail-on warning
       operator-iac lint --format sarif > operator-iac.sarif
     """
-    from operator_iac.render.lint import finding_diagnostics, render_lint_json, render_lint_text
+    from operator_iac.render.lint import finding_diagnostics, lint_json, render_lint_text
     from operator_iac.render.lint_sarif import render_lint_sarif
     from operator_iac.services.lint import lint_paths
 
     report = lint_paths(list(paths), app.settings.project_file, env or app.settings.env,
                         "warning" if fail_on == "warning" else "error")
-    render = {"json": render_lint_json, "sarif": render_lint_sarif,
-              "text": render_lint_text}[fmt]
-    result(render(report))
+    if fmt == "json":
+        report_json(lint_json(report))
+    else:
+        result((render_lint_sarif if fmt == "sarif" else render_lint_text)(report))
     # Code scanning annotates the pull request from the SARIF file; workflow annotations
     # would repeat every finding there.
     if fmt != "sarif":

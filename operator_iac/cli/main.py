@@ -17,6 +17,7 @@ import click
 from operator_iac import __version__
 from operator_iac.cli.app import App
 from operator_iac.cli.global_options import accept_after, global_options
+from operator_iac.cli.logs import log_for
 from operator_iac.cli.output import Declined
 from operator_iac.errors import OperatorIacError
 from operator_iac.settings import DEBUG_VARIABLE, Settings
@@ -133,8 +134,13 @@ def cli(ctx: click.Context, **given: Any) -> None:
     Global options work before or after the command.
     """
     app = App(settings=Settings(**given))
+    log_for(app.settings)
     ctx.obj = app
     ctx.call_on_close(app.close)
+
+
+def _command_named(name: str) -> click.Command | None:
+    return cli.get_command(click.Context(cli), name) if name in COMMANDS else None
 
 
 def _debug_requested(argv: list[str]) -> bool:
@@ -156,39 +162,47 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args: list[str]) -> int:
     """The error boundary: everything the user can cause ends as a message and an exit code,
-    and no secret of the run reaches either stream."""
+    a ``--format json`` run prints its envelope also when it fails, and no secret of the run
+    reaches either stream."""
+    from operator_iac.cli.json_report import json_run, requested
+    from operator_iac.cli.logs import logging_to_stderr
     from operator_iac.cli.output import masked_streams
 
-    with masked_streams():
-        return _run(args)
+    with masked_streams(), json_run() as reporting, logging_to_stderr():
+        code, ended_by = _run(args)
+        if reporting.command is None and isinstance(ended_by, click.ClickException):
+            reporting.command = requested(args, _command_named)
+        reporting.finish(code, ended_by)
+        return code
 
 
-def _run(args: list[str]) -> int:
+def _run(args: list[str]) -> tuple[int, BaseException | None]:
+    """The exit code, and the exception that ended the command (None when it returned)."""
     try:
         rv: Any = cli.main(args=args, prog_name="operator-iac", standalone_mode=False)
     except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
+        return int(exc.exit_code), None
     except Declined as exc:
         click.echo(str(exc), err=True)
-        return 0
-    except click.exceptions.Abort:
+        return 0, exc
+    except click.exceptions.Abort as exc:
         click.echo("Aborted.", err=True)
-        return 130
+        return 130, exc
     except click.ClickException as exc:
         exc.show()
-        return USAGE_EXIT_CODE if isinstance(exc, click.UsageError) else 1
+        return (USAGE_EXIT_CODE if isinstance(exc, click.UsageError) else 1), exc
     except OperatorIacError as exc:
         if _debug_requested(args):
             traceback.print_exc()
         click.echo(f"error: {exc}", err=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
+        return exc.exit_code, exc
+    except KeyboardInterrupt as exc:
         click.echo("Interrupted.", err=True)
-        return 130
+        return 130, exc
     except Exception as exc:  # the last line of defence: never a bare traceback
         if _debug_requested(args):
             traceback.print_exc()
         click.echo(f"internal error: {type(exc).__name__}: {exc} "
                    "(run with --debug for the traceback)", err=True)
-        return 1
-    return rv if isinstance(rv, int) else 0
+        return 1, exc
+    return (rv if isinstance(rv, int) else 0), None

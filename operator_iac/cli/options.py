@@ -22,11 +22,22 @@ def env_option(func: F) -> F:
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
+    """``--format``, the first choice by default. With ``json`` among the choices, the command
+    reports through ``cli.json_report.report_json`` and the run prints one envelope, also on
+    failure; read eagerly, so that a mistake in another option is reported in JSON too."""
     def decorate(func: F) -> F:
         return click.option("--format", "fmt", type=click.Choice(list(choices)),
-                            default=choices[0], show_default=True,
-                            help="Output format.")(func)
+                            default=choices[0], show_default=True, is_eager=True,
+                            callback=_remember_format, help="Output format.")(func)
     return decorate
+
+
+def _remember_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if value == "json" and ctx.info_name:
+        from operator_iac.cli.json_report import ask_for_json
+
+        ask_for_json(ctx.info_name)
+    return value
 
 
 def parallelism_option(func: F) -> F:

@@ -138,21 +138,28 @@ def result(text: str) -> None:
     click.echo(text)
 
 
+def message(text: str) -> None:
+    """Write a line to stderr as it is at this moment: while a live display runs, that is the
+    display's proxy, which prints the line above it. (``click.echo(err=True)`` would reach
+    around the proxy to the terminal underneath and tear the display.)"""
+    click.echo(text, file=sys.stderr)
+
+
 def info(text: str) -> None:
     """A progress line or message for the person watching, on stderr (not with --quiet)."""
     if not quiet():
-        click.echo(text, err=True)
+        message(text)
 
 
 def problem(text: str) -> None:
     """Details of a failure on stderr (a diagnostic, a failing transcript), even with
     --quiet."""
-    click.echo(text, err=True)
+    message(text)
 
 
 def warn(text: str) -> None:
-    click.echo(f"warning: {text}", err=True)
+    message(f"warning: {text}")
 
 
 def error(text: str) -> None:
-    click.echo(f"error: {text}", err=True)
+    message(f"error: {text}")

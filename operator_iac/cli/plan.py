@@ -10,6 +10,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import (
     env_option,
     format_option,
@@ -50,13 +51,17 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
       operator-iac plan --env staging --out plan.json --detailed-exitcode
       operator-iac plan --env staging --target appointment-booking
     """
+    from operator_iac.render.plan_json import plan_json
     from operator_iac.render.plan_markdown import render_plan_markdown
     from operator_iac.services.plan import make_plan
 
     options = selection.model_copy(update={"overwrite_draft": overwrite_draft})
     plan = make_plan(app.target(env), app.client(), options=options, parallelism=parallelism,
                      feedback=app.feedback()).plan
-    output.result(_render(app, plan, fmt))
+    if fmt == "json":
+        report_json(plan_json(plan))
+    else:
+        output.result(_render(app, plan, fmt))
     append_step_summary(lambda: render_plan_markdown(plan))
     if out is not None:
         output.write_file(out, plan.to_json(), "plan file")
@@ -68,8 +73,6 @@ def _render(app: App, plan: Plan, fmt: str) -> str:
     from operator_iac.render.plan_markdown import render_plan_markdown
     from operator_iac.render.plan_text import render_plan_text
 
-    if fmt == "json":
-        return plan.to_json().rstrip("\n")
     if fmt == "markdown":
         return render_plan_markdown(plan).rstrip("\n")
     color = output.colour_enabled(app.settings.no_color)

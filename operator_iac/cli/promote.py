@@ -12,7 +12,7 @@ from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
 from operator_iac.cli.completion import complete_agent_keys, complete_environments
 from operator_iac.cli.options import format_option, parallelism_option
-from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
+from operator_iac.cli.reports import confirmer, plan_shower, show_apply, show_no_changes
 from operator_iac.errors import UsageError
 
 if TYPE_CHECKING:
@@ -124,8 +124,7 @@ def _report(run: PromoteRun, out: Path | None, destination: str, fmt: str) -> in
         return show_no_changes(plan, fmt, f"No changes: {destination} already holds the "
                                "declarations.")
     assert run.report is not None, "a promotion with changes is applied or saved"
-    output.result(render_apply(run.report, fmt))
-    report = run.report
+    show_apply(report := run.report, fmt)
     append_step_summary(lambda: f"Promotion from {run.source} to {destination}\n\n"
                         + render_apply_markdown(report))
     return run.report.exit_code()

@@ -7,6 +7,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.completion import complete_agent_keys
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 
 
@@ -39,10 +40,13 @@ def pull_command(app: App, keys: tuple[str, ...], env: str | None, draft: bool,
       operator-iac pull support-triage --env staging --dry-run
       operator-iac pull support-triage appointment-booking --env production --draft
     """
-    from operator_iac.render.pull import render_pull_json, render_pull_text
+    from operator_iac.render.pull import pull_json, render_pull_text
     from operator_iac.services.pull import PullRequest, pull
 
     request = PullRequest(keys, draft=draft, dry_run=dry_run, parallelism=parallelism)
     report = pull(app.target(env), app.client(), request, feedback=app.feedback())
-    output.result(render_pull_json(report) if fmt == "json" else render_pull_text(report))
+    if fmt == "json":
+        report_json(pull_json(report))
+    else:
+        output.result(render_pull_text(report))
     return 0

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from operator_iac.cli import output
+from operator_iac.cli.json_report import report_json
 
 if TYPE_CHECKING:
     from operator_iac.apply.report import ApplyReport
@@ -41,17 +42,20 @@ def show_no_changes(plan: Plan, fmt: str, message: str) -> int:
     if fmt == "text":
         output.info(message)
     else:
-        output.result(render_apply(ApplyReport(plan=plan, results=()), fmt))
+        show_apply(ApplyReport(plan=plan, results=()), fmt)
     return 0
 
 
-def render_apply(report: ApplyReport, fmt: str) -> str:
+def show_apply(report: ApplyReport, fmt: str) -> None:
+    """The apply report in ``fmt``: printed, or in JSON handed to the run's envelope."""
     from operator_iac.render.apply_report import (
-        render_apply_json,
+        apply_json,
         render_apply_markdown,
         render_apply_text,
     )
 
-    renderers = {"json": render_apply_json, "markdown": render_apply_markdown,
-                 "text": render_apply_text}
-    return renderers[fmt](report).rstrip("\n")
+    if fmt == "json":
+        report_json(apply_json(report))
+        return
+    render = render_apply_markdown if fmt == "markdown" else render_apply_text
+    output.result(render(report).rstrip("\n"))

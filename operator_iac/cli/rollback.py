@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -10,10 +9,11 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.completion import complete_agent_keys
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 from operator_iac.cli.reports import confirmer
 from operator_iac.errors import UsageError
-from operator_iac.render.history import rollback_data
+from operator_iac.render.history import SmokeSummary, rollback_json
 
 if TYPE_CHECKING:
     from operator_iac.plan.rollback import RollbackPlan
@@ -88,7 +88,7 @@ def _rollback_one(app: App, key: str, env: str | None, to: str | None, steps: in
                                            "from a terminal"))
     if run.released is None:
         if fmt == "json":
-            output.result(_json(rollback_data(run.plan, released=run.plan.target)))
+            report_json(rollback_json(run.plan, released=run.plan.target))
         return 0
     _report(run, fmt)
     return run.exit_code()
@@ -104,9 +104,9 @@ def _preview(plan: RollbackPlan, fmt: str) -> None:
 def _report(run: RollbackRun, fmt: str) -> None:
     smoke = run.verdict
     released = run.released or run.plan.target
-    smoke_data = {"passed": smoke.passed, "summary": smoke.summary} if smoke else None
+    smoke_data = SmokeSummary(passed=smoke.passed, summary=smoke.summary) if smoke else None
     if fmt == "json":
-        output.result(_json(rollback_data(run.plan, released=released, smoke=smoke_data)))
+        report_json(rollback_json(run.plan, released=released, smoke=smoke_data))
     else:
         output.result(_summary(run.plan, released, smoke))
     if smoke is not None and not smoke.passed:
@@ -130,6 +130,3 @@ def _show_failure(smoke: SmokeVerdict) -> None:
     if isinstance(smoke.report, SmokeReport):
         output.problem(render_smoke_failures(smoke.report).rstrip("\n"))
 
-
-def _json(data: object) -> str:
-    return json.dumps(data, indent=2)

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from operator_iac.cli import output
 from operator_iac.cli.app import App
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.reports import confirmer
 from operator_iac.errors import UsageError
 
@@ -18,7 +18,7 @@ def rollback_all(app: App, key: str | None, env: str | None, to: str | None,
     """Check the flags, plan, show, ask, roll back, report (``options``: the command's
     other options by name)."""
     from operator_iac.render.commit_rollback import (
-        commit_rollback_data,
+        commit_rollback_json,
         render_commit_rollback_report,
         render_commit_rollback_text,
     )
@@ -37,7 +37,7 @@ def rollback_all(app: App, key: str | None, env: str | None, to: str | None,
             plan, delete_created=request.delete_created).rstrip("\n")),
         confirm=confirmer(yes, "rollback needs --yes when it is not run from a terminal"))
     if fmt == "json":
-        output.result(json.dumps(commit_rollback_data(run.plan, run), indent=2))
+        report_json(commit_rollback_json(run))
     elif run.released or run.deleted or run.failed:
         output.result(render_commit_rollback_report(run).rstrip("\n"))
     else:

@@ -14,6 +14,8 @@ from operator_iac.cli.completion import (
     complete_environments,
     complete_smoke_version,
 )
+from operator_iac.cli.json_report import report_json
+from operator_iac.cli.options import format_option
 from operator_iac.cli.output import info, result, warn, write_file
 from operator_iac.errors import UsageError
 
@@ -34,8 +36,7 @@ if TYPE_CHECKING:
               help="Also write the results as JUnit XML to FILE.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Also write the report as JSON to FILE (what --merge reads).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="Report format.")
+@format_option("text", "json", "markdown")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="How many test conversations run at once.")
 @click.option("--keep-conversations", is_flag=True,
@@ -138,6 +139,7 @@ def show_report(report: SmokeReport, fmt: str, files: Files | None = None,
     """Write the report (stdout, the JUnit and JSON files, the CI job summary) and warn
     about flaky tests; the exit code."""
     from operator_iac.render.junit import render_junit
+    from operator_iac.render.smoke_json import smoke_json
     from operator_iac.render.smoke_report import (
         render_replay_text,
         render_smoke_json,
@@ -154,7 +156,7 @@ def show_report(report: SmokeReport, fmt: str, files: Files | None = None,
         write_file(json_file, render_smoke_json(report, replayed), "JSON report")
         info(f"JSON report written to {json_file}")
     if fmt == "json":
-        result(render_smoke_json(report, replayed))
+        report_json(smoke_json(report, replayed))
     elif fmt == "markdown":
         result(render_smoke_markdown(report))
     else:

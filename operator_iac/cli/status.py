@@ -7,6 +7,7 @@ import click
 from operator_iac.cli import output
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import append_step_summary
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import env_option, format_option, parallelism_option
 
 
@@ -31,16 +32,18 @@ def status_command(app: App, env: str | None, fmt: str, parallelism: int) -> int
       operator-iac status --env staging --format json
     """
     from operator_iac.render.status import (
-        render_status_json,
         render_status_markdown,
         render_status_text,
+        status_json,
     )
     from operator_iac.services.status import fetch_status
 
     report = fetch_status(app.target(env), app.client(), parallelism=parallelism,
                           feedback=app.feedback())
-    render = {"json": render_status_json, "markdown": render_status_markdown,
-              "text": render_status_text}[fmt]
-    output.result(render(report).rstrip("\n"))
+    if fmt == "json":
+        report_json(status_json(report))
+    else:
+        render = render_status_markdown if fmt == "markdown" else render_status_text
+        output.result(render(report).rstrip("\n"))
     append_step_summary(lambda: render_status_markdown(report))
     return report.exit_code()

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from operator_iac.cli.app import App, pass_app
-from operator_iac.cli.options import env_option
+from operator_iac.cli.json_report import report_json
+from operator_iac.cli.options import env_option, format_option
 from operator_iac.cli.output import info, result
 from operator_iac.errors import UsageError
 
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
 @click.command("transcript")
 @click.argument("conversation_id", metavar="CONV_ID")
 @env_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@format_option("text", "json")
 @click.option("--follow", "-f", is_flag=True,
               help="Keep streaming a live conversation until it ends.")
 @click.option("--to-test", is_flag=True,
@@ -49,9 +49,11 @@ def transcript_command(app: App, conversation_id: str, env: str | None, fmt: str
     """
     if (name or write) and not to_test:
         raise UsageError("--name and --write go with --to-test")
+    if to_test and fmt == "json":
+        raise UsageError("--to-test prints a smoke test as YAML: leave out --format json")
     if to_test:
         return _to_test(app, conversation_id, env, name, write)
-    from operator_iac.render.transcript import render_transcript, render_transcript_json
+    from operator_iac.render.transcript import render_transcript, transcript_report
     from operator_iac.services.transcript import read_transcript
 
     client = app.standalone_client(env)
@@ -59,7 +61,7 @@ def transcript_command(app: App, conversation_id: str, env: str | None, fmt: str
         return _follow(app, client, conversation_id)
     events = read_transcript(client, conversation_id, follow=follow, feedback=app.feedback())
     if fmt == "json":
-        result(render_transcript_json(events, conversation_id))
+        report_json(transcript_report(events, conversation_id))
     else:
         result(render_transcript(events, conversation_id=conversation_id))
     return 0

@@ -8,6 +8,7 @@ import click
 
 from operator_iac.cli.app import App, pass_app
 from operator_iac.cli.ci import annotate
+from operator_iac.cli.json_report import report_json
 from operator_iac.cli.options import format_option
 from operator_iac.cli.output import result
 from operator_iac.errors import InvalidInputError
@@ -33,12 +34,14 @@ def validate_command(app: App, paths: tuple[Path, ...], fmt: str) -> int:
       operator-iac validate agents/appointment-booking.yaml
       operator-iac validate examples/minimal --format json
     """
-    from operator_iac.render.validation import render_validation_json, render_validation_text
+    from operator_iac.render.validation import render_validation_text, validation_json
     from operator_iac.services.validate import validate_paths
 
     report = validate_paths(list(paths), app.settings.project_file)
-    render = render_validation_json if fmt == "json" else render_validation_text
-    result(render(report))
+    if fmt == "json":
+        report_json(validation_json(report))
+    else:
+        result(render_validation_text(report))
     # Under GitHub Actions every diagnostic also becomes an annotation on the file and line.
     annotate(report.diagnostics, err=fmt == "json")
     return 0 if report.ok else InvalidInputError.exit_code

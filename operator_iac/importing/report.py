@@ -3,10 +3,9 @@ next, and which values look like credentials. Pure functions from an ``ImportRep
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from operator_iac.errors import DeclarationError
 from operator_iac.importing.results import ImportedAgent, ImportReport
+from operator_iac.render.envelope import JsonObject, JsonReport, diagnostic_entries
 
 
 def render_import_text(report: ImportReport, *, env: str | None = None) -> str:
@@ -63,9 +62,10 @@ def credential_warnings(report: ImportReport) -> list[str]:
             for agent in report.imported for hint in agent.credentials]
 
 
-def render_import_json(report: ImportReport, *, env: str | None = None) -> str:
-    """The report as JSON; with ``--dry-run`` each file carries the text it would have."""
-    data: dict[str, Any] = {
+def import_json(report: ImportReport, *, env: str | None = None) -> JsonReport:
+    """The report as JSON; with ``--dry-run`` each file carries the text it would have. The
+    errors of validating the files written are the report's errors."""
+    data: JsonObject = {
         "api_url": report.api_url,
         "env": env,
         "written": report.written,
@@ -77,10 +77,14 @@ def render_import_json(report: ImportReport, *, env: str | None = None) -> str:
         "diagnostics": [] if report.validation is None
         else [d.to_dict() for d in report.validation.diagnostics],
     }
-    return json.dumps(data, indent=2)
+    summary = {"imported": len(report.imported), "skipped": len(report.skipped),
+               "written": report.written, "valid": data["valid"]}
+    errors = () if report.validation is None else tuple(
+        diagnostic_entries(report.validation.diagnostics, DeclarationError.code))
+    return JsonReport(data, summary, errors)
 
 
-def _agent_data(agent: ImportedAgent, *, with_text: bool) -> dict[str, Any]:
+def _agent_data(agent: ImportedAgent, *, with_text: bool) -> JsonObject:
     return {
         "key": agent.key, "agent_id": agent.agent_id, "kind": agent.kind, "name": agent.name,
         "version_id": agent.version_id, "reason": agent.reason, "managed": agent.managed,

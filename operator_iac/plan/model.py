@@ -361,6 +361,7 @@ class Plan(_Frozen):
     def from_json(cls, text: str, *, source: str = "plan file") -> Plan:
         """Read a saved plan; ``PlanFileError`` says clearly what is wrong with the file."""
         data = _load_object(text, source)
+        _drop_report_fields(data, source)
         version = data.get("format_version")
         if version != FORMAT_VERSION:
             raise PlanFileError(f"{source}: format_version {version!r} is not supported "
@@ -413,6 +414,23 @@ def _load_object(text: str, source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PlanFileError(f"{source}: not a plan (expected a JSON object)")
     return data
+
+
+# What ``plan --format json`` prints around the plan file's fields (docs/json-output.md): saved
+# from stdout, that is a plan file too, and these fields are outside its checksum.
+_REPORT_FIELDS = ("command", "exit_code", "errors")
+
+
+def _drop_report_fields(data: dict[str, Any], source: str) -> None:
+    """Read the output of ``plan --format json`` as the plan file it holds; the output of a
+    plan that failed holds none, and says why."""
+    errors = data.get("errors")
+    if data.get("command") == "plan" and errors and isinstance(errors, list):
+        first = errors[0].get("message") if isinstance(errors[0], dict) else errors[0]
+        raise PlanFileError(f"{source}: the output of a plan that failed, not a plan "
+                            f"({first}); make a new plan")
+    for key in _REPORT_FIELDS:
+        data.pop(key, None)
 
 
 def _checksum(data: dict[str, Any]) -> str:

@@ -3,10 +3,17 @@ rolled back) or why not, as text, JSON and Markdown. Pure functions of ``ApplyRe
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections import Counter
 
 from operator_iac.apply.report import ApplyReport, ResourceResult
+from operator_iac.errors import (
+    ConflictError,
+    OperationError,
+    SmokeIncompleteError,
+    SmokeRecordError,
+    SmokeTestFailedError,
+)
+from operator_iac.render.envelope import JsonObject, JsonReport, error_entry
 
 OUTCOME_TEXT = {
     "applied": "done",
@@ -76,20 +83,44 @@ def render_apply_markdown(report: ApplyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def apply_report_data(report: ApplyReport) -> dict[str, Any]:
-    return {
-        "summary": summary_line(report),
-        "exit_code": report.exit_code(),
-        "results": [_result_data(r) for r in report.results],
-        "warnings": list(report.warnings),
-    }
+# The code of each outcome that makes apply fail, in the ``errors`` of its JSON report.
+OUTCOME_CODES = {
+    "failed": OperationError.code,
+    "skipped": OperationError.code,
+    "conflict": ConflictError.code,
+    "smoke_failed": SmokeTestFailedError.code,
+    "rolled_back": SmokeTestFailedError.code,
+}
 
 
-def render_apply_json(report: ApplyReport) -> str:
-    return json.dumps(apply_report_data(report), indent=2) + "\n"
+def apply_json(report: ApplyReport) -> JsonReport:
+    """The report for ``--format json``: per agent what was done, and an error per agent that
+    was not applied (or whose smoke verdict was not recorded)."""
+    outcomes = Counter(r.outcome for r in report.results)
+    summary = {"applied": outcomes["applied"], "unchanged": outcomes["unchanged"],
+               "not_applied": sum(1 for r in report.results if not r.ok),
+               "smoke_not_recorded": len(report.unrecorded())}
+    return JsonReport({"headline": summary_line(report),
+                       "results": [_result_data(r) for r in report.results],
+                       "warnings": list(report.warnings)},
+                      summary, tuple(_errors(report)))
 
 
-def _result_data(result: ResourceResult) -> dict[str, Any]:
+def _errors(report: ApplyReport) -> list[JsonObject]:
+    errors = []
+    for result in report.results:
+        if result.ok:
+            continue
+        code = OUTCOME_CODES[result.outcome]
+        if code == SmokeTestFailedError.code and outcome_text(result) == "SMOKE TEST INCOMPLETE":
+            code = SmokeIncompleteError.code
+        errors.append(error_entry(code, f"{result.key}: {outcome_text(result)}"
+                                  + (f": {result.message}" if result.message else "")))
+    errors += [error_entry(SmokeRecordError.code, line) for line in report.unrecorded()]
+    return errors
+
+
+def _result_data(result: ResourceResult) -> JsonObject:
     return {
         "key": result.key,
         "action": result.action,

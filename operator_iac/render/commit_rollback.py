@@ -3,15 +3,14 @@ be named (``history --all``), as text and JSON. Pure functions."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from operator_iac.errors import OperationError, SmokeTestFailedError
 from operator_iac.plan.commit_rollback import (
     AgentRollback,
     CommitInfo,
     CommitRollback,
     CommitRollbackRun,
 )
+from operator_iac.render.envelope import JsonObject, JsonReport, error_entry
 from operator_iac.render.history import render_rollback_text, rollback_data
 from operator_iac.render.plan_common import aligned
 
@@ -29,10 +28,10 @@ def render_commits_text(commits: tuple[CommitInfo, ...]) -> str:
                       "COMMIT"]) + "\n"
 
 
-def render_commits_json(commits: tuple[CommitInfo, ...]) -> str:
-    return json.dumps({"commits": [{"commit": c.commit, "written_at": c.written_at,
+def commits_json(commits: tuple[CommitInfo, ...]) -> JsonReport:
+    return JsonReport({"commits": [{"commit": c.commit, "written_at": c.written_at,
                                     "agents": list(c.keys), "released": list(c.released)}
-                                   for c in commits]}, indent=2) + "\n"
+                                   for c in commits]}, {"commits": len(commits)})
 
 
 def render_commit_rollback_text(plan: CommitRollback, *, delete_created: bool = False) -> str:
@@ -78,10 +77,24 @@ def render_commit_rollback_report(run: CommitRollbackRun) -> str:
     return "\n".join(lines) + "\n"
 
 
+def commit_rollback_json(run: CommitRollbackRun) -> JsonReport:
+    """The rollback of every agent to a commit, after it ran: an error per agent that failed
+    or whose smoke tests failed."""
+    summary = {"released": len(run.released), "deleted": len(run.deleted),
+               "failed": len(run.failed),
+               "smoke_failed": sum(not v.passed for v in run.verdicts.values())}
+    errors = [error_entry(OperationError.code, f"{key}: {message}")
+              for key, message in run.failed.items()]
+    errors += [error_entry(SmokeTestFailedError.code, f"{key}: smoke tests {verdict.word} "
+                           f"({verdict.summary})")
+               for key, verdict in run.verdicts.items() if not verdict.passed]
+    return JsonReport(commit_rollback_data(run.plan, run), summary, tuple(errors))
+
+
 def commit_rollback_data(plan: CommitRollback, run: CommitRollbackRun | None = None
-                         ) -> dict[str, Any]:
-    def agent(item: AgentRollback) -> dict[str, Any]:
-        data: dict[str, Any] = {"key": item.key, "kind": item.kind, "agent_id": item.agent_id,
+                         ) -> JsonObject:
+    def agent(item: AgentRollback) -> JsonObject:
+        data: JsonObject = {"key": item.key, "kind": item.kind, "agent_id": item.agent_id,
                                 "note": item.note, "created_after": item.created_after}
         if item.plan is not None:
             data["rollback"] = rollback_data(item.plan)
@@ -94,5 +107,4 @@ def commit_rollback_data(plan: CommitRollback, run: CommitRollbackRun | None = N
         return data
 
     return {"commit": plan.commit.commit, "written_at": plan.commit.written_at,
-            "agents": [agent(a) for a in plan.agents],
-            "exit_code": run.exit_code() if run is not None else 0}
+            "agents": [agent(a) for a in plan.agents]}

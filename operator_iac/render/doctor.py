@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from operator_iac import __version__
 from operator_iac.api.constants import API_VERSION
+from operator_iac.render.envelope import CHECK_FAILED_CODE, JsonObject, JsonReport, error_entry
 from operator_iac.state.platform_report import Behaviour, DoctorReport
 
 MARKS = {"ok": "ok", "failed": "FAILED", "skipped": "skipped"}
@@ -35,13 +33,21 @@ def _behaviour_line(behaviour: Behaviour) -> str:
     return f"  {mark:8} {behaviour.point}: {behaviour.seen} ({behaviour.adapts})"
 
 
-def doctor_data(report: DoctorReport) -> dict[str, Any]:
+def doctor_json(report: DoctorReport) -> JsonReport:
+    """The report for a bug report; each check that failed is an error."""
+    failed = [c for c in report.checks if c.status == "failed"]
+    summary = {"ok": report.ok, "checks": len(report.checks), "failed": len(failed),
+               "alternatives": len(report.alternatives())}
+    errors = tuple(error_entry(CHECK_FAILED_CODE, f"{c.name}: {c.detail}") for c in failed)
+    return JsonReport(doctor_data(report), summary, errors)
+
+
+def doctor_data(report: DoctorReport) -> JsonObject:
     return {
         "operator_iac": __version__,
         "api_version": API_VERSION,
         "api_url": report.api_url,
         "ok": report.ok,
-        "exit_code": report.exit_code(),
         "checks": [{"name": c.name, "status": c.status, "detail": c.detail}
                    for c in report.checks],
         "behaviours": [{"key": b.key, "point": b.point, "seen": b.seen,
@@ -50,5 +56,3 @@ def doctor_data(report: DoctorReport) -> dict[str, Any]:
     }
 
 
-def render_doctor_json(report: DoctorReport) -> str:
-    return json.dumps(doctor_data(report), indent=2) + "\n"

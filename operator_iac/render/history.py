@@ -4,13 +4,21 @@ diff between them. Pure functions."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TypedDict
 
+from operator_iac.errors import SmokeTestFailedError
 from operator_iac.plan.history import AgentHistory, RevisionInfo
 from operator_iac.plan.model import PROMPT_TEXT_PATH, FieldChange
 from operator_iac.plan.rollback import RollbackPlan
+from operator_iac.render.envelope import JsonObject, JsonReport, error_entry
 from operator_iac.render.plan_common import CHANGE_SYMBOLS, aligned, change_text
+
+
+class SmokeSummary(TypedDict):
+    """The verdict of the smoke tests run after a rollback."""
+
+    passed: bool
+    summary: str
 
 _COLUMNS = ("REVISION", "STATUS", "CREATED", "UPDATED", "COMMIT", "HASH")
 NONE = "-"
@@ -31,7 +39,7 @@ def render_history_text(history: AgentHistory) -> str:
     return "\n".join(lines) + "\n"
 
 
-def history_data(history: AgentHistory) -> dict[str, Any]:
+def history_data(history: AgentHistory) -> JsonObject:
     return {
         "key": history.key,
         "kind": history.kind,
@@ -40,7 +48,7 @@ def history_data(history: AgentHistory) -> dict[str, Any]:
     }
 
 
-def _revision_data(revision: RevisionInfo) -> dict[str, Any]:
+def _revision_data(revision: RevisionInfo) -> JsonObject:
     marker = revision.marker
     return {
         "version_id": revision.version_id,
@@ -54,8 +62,10 @@ def _revision_data(revision: RevisionInfo) -> dict[str, Any]:
     }
 
 
-def render_history_json(history: AgentHistory) -> str:
-    return json.dumps(history_data(history), indent=2) + "\n"
+def history_json(history: AgentHistory) -> JsonReport:
+    released = next((r.version_id for r in history.revisions if r.status == "released"), None)
+    return JsonReport(history_data(history),
+                      {"revisions": len(history.revisions), "released": released})
 
 
 # ---- rollback --------------------------------------------------------------------------------
@@ -88,8 +98,21 @@ def _change_text(plan: RollbackPlan, change: FieldChange) -> str:
     return change_text(change)
 
 
+def rollback_json(plan: RollbackPlan, *, released: str | None = None,
+                  smoke: SmokeSummary | None = None) -> JsonReport:
+    """One agent's rollback: ``released`` is the revision released now; ``smoke`` the verdict
+    of its smoke tests, when they ran. The summary counts as ``rollback --all``'s does."""
+    smoke_failed = smoke is not None and not smoke["passed"]
+    summary = {"released": 0 if plan.already_released else 1, "deleted": 0, "failed": 0,
+               "smoke_failed": int(smoke_failed)}
+    errors = () if not smoke_failed else (error_entry(
+        SmokeTestFailedError.code, f"{plan.key}: smoke tests failed on {released}: "
+        f"{smoke['summary'] if smoke else ''}"),)
+    return JsonReport(rollback_data(plan, released=released, smoke=smoke), summary, errors)
+
+
 def rollback_data(plan: RollbackPlan, *, released: str | None = None,
-                  smoke: dict[str, Any] | None = None) -> dict[str, Any]:
+                  smoke: SmokeSummary | None = None) -> JsonObject:
     return {
         "key": plan.key,
         "agent_id": plan.agent_id,

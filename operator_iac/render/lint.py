@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from operator_iac.errors import Diagnostic
+from operator_iac.errors import DeclarationError, Diagnostic
 from operator_iac.lint.catalog import RULES
 from operator_iac.lint.findings import Finding
 from operator_iac.lint.report import LintReport
+from operator_iac.render.envelope import LINT_FINDING_CODE, JsonReport, diagnostic_entries
 
 JSON_FORMAT_VERSION = 1
 
@@ -58,6 +59,18 @@ def lint_summary(report: LintReport) -> str:
 
 def render_lint_json(report: LintReport) -> str:
     return json.dumps(lint_document(report), indent=2)
+
+
+def lint_json(report: LintReport) -> JsonReport:
+    """``lint --format json`` in the envelope every report shares: the document's fields and
+    summary, and an error per problem and per finding that fails the run, with its place."""
+    document = lint_document(report)
+    summary, version = document.pop("summary"), document.pop("format_version")
+    failing = [Diagnostic(f.at.file, f.at.line, f.at.column, f"{f.rule} {f.message}")
+               for f in report.failing]
+    errors = [*diagnostic_entries(report.problems, DeclarationError.code),
+              *diagnostic_entries(failing, LINT_FINDING_CODE)]
+    return JsonReport(document, summary, tuple(errors), format_version=version)
 
 
 def lint_document(report: LintReport) -> dict[str, Any]:

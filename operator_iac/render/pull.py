@@ -4,9 +4,9 @@ JSON. Pure functions of ``PullReport``."""
 from __future__ import annotations
 
 import difflib
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from operator_iac.render.envelope import JsonObject, JsonReport
 from operator_iac.spec.loader import display_path
 
 if TYPE_CHECKING:
@@ -42,16 +42,18 @@ def _headline(agent: PulledAgent, written: bool) -> str:
             f"field{'s' if len(agent.written) != 1 else ''})")
 
 
-def render_pull_json(report: PullReport) -> str:
-    def agent_data(agent: PulledAgent) -> dict[str, Any]:
+def pull_json(report: PullReport) -> JsonReport:
+    def agent_data(agent: PulledAgent) -> JsonObject:
         return {"key": agent.key, "version_id": agent.version_id,
                 "fields": list(agent.written), "not_pulled": list(agent.notes),
                 "still_differs": list(report.remaining.get(agent.key, ())),
                 "files": [{"path": display_path(e.path), "diff": unified_diff(e)}
                           for e in agent.edits]}
 
-    return json.dumps({"written": report.written,
-                       "agents": [agent_data(a) for a in report.agents]}, indent=2) + "\n"
+    summary = {"agents": len(report.agents), "files": len(report.edits),
+               "written": report.written}
+    return JsonReport({"written": report.written,
+                       "agents": [agent_data(a) for a in report.agents]}, summary)
 
 
 def unified_diff(edit: FileEdit) -> str:

@@ -32,6 +32,7 @@ LABELS = {"passed": "PASS", "flaky": "FLAKY", "failed": "FAIL", "incomplete": "I
           "quarantined": "QUARANTINED"}
 WIDTH = 8  # labels are padded to this width (a longer one is followed by one space)
 INDENT = "    "
+KEEP_FLAG = "--keep-conversations"  # the flag that keeps test conversations for inspection
 
 
 def _label(text: str) -> str:
@@ -132,6 +133,8 @@ def _run_details(run: RunResult) -> list[str]:
     for failure in run.failures:
         lines.append(f"{INDENT}{failure.message()}")
     conversation = run.conversation_id or "(not created)"
+    if run.conversation_deleted:
+        conversation += f" (deleted; {KEEP_FLAG} keeps it)"
     lines.append(f"{INDENT}conversation: {conversation}")
     lines.extend(f"{INDENT}note: {note}" for note in run.notes)
     return lines
@@ -214,6 +217,7 @@ def _run_data(run: RunResult, events: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "attempt": run.attempt, "outcome": run.outcome,
         "conversation_id": run.conversation_id, "error": run.error or None,
+        "conversation_deleted": run.conversation_deleted,
         "duration_ms": round(run.duration_ms), "notes": list(run.notes),
         "assertions": [{"kind": a.kind, "description": a.description, "passed": a.passed,
                         "turn": a.turn, "evaluable": a.evaluable,

@@ -3,9 +3,8 @@ summary. Pure functions of ``StatusReport``."""
 
 from __future__ import annotations
 
-import json
-
 from operator_iac.plan.status import AgentStatus, StatusReport
+from operator_iac.render.envelope import JsonReport
 from operator_iac.render.plan_common import DRIFT_HINT, aligned
 
 _COLUMNS = ("AGENT", "RELEASED", "DRAFT", "COMMIT", "STATE")
@@ -72,8 +71,12 @@ def render_status_markdown(report: StatusReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_status_json(report: StatusReport) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+def status_json(report: StatusReport) -> JsonReport:
+    """Every agent's state; drift is the finding of ``status``, not an error (exit 2, as
+    ``plan --detailed-exitcode`` for pending changes)."""
+    summary = {"agents": len(report.agents), "in_sync": sum(a.clean for a in report.agents),
+               "drifted": len(report.drifted), "not_matching": len(report.mismatched)}
+    return JsonReport(report.to_dict(), summary)
 
 
 def _cell(text: str) -> str:

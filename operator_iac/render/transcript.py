@@ -32,6 +32,7 @@ from operator_iac.api.events import (
     Event,
     updated_context,
 )
+from operator_iac.render.envelope import JsonReport
 from operator_iac.smoke.matchers import clip, show
 from operator_iac.smoke.turns import is_tool_error
 
@@ -237,5 +238,12 @@ def transcript_json(events: Iterable[Event], conversation_id: str | None = None)
     }
 
 
-def render_transcript_json(events: Iterable[Event], conversation_id: str | None = None) -> str:
-    return json.dumps(transcript_json(events, conversation_id), indent=2, ensure_ascii=False)
+def transcript_report(events: Iterable[Event], conversation_id: str | None = None
+                      ) -> JsonReport:
+    """``transcript --format json``: the entries, and counts of what they hold."""
+    data = transcript_json(events, conversation_id)
+    kinds = [entry.get("role", entry["type"]) for entry in data["entries"]]
+    summary = {"entries": len(kinds), "user_messages": kinds.count("user"),
+               "agent_messages": kinds.count("agent"), "tool_calls": kinds.count("tool_call"),
+               "server_errors": kinds.count("server_error")}
+    return JsonReport(data, summary)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
+
+from operator_iac.errors import DeclarationError
+from operator_iac.render.envelope import JsonReport, diagnostic_entries
 
 if TYPE_CHECKING:
     from operator_iac.spec.validation import ValidationReport
@@ -16,13 +18,13 @@ def render_validation_text(report: ValidationReport) -> str:
     return "\n".join(lines)
 
 
-def render_validation_json(report: ValidationReport) -> str:
-    return json.dumps({
-        "valid": report.ok,
-        "summary": {"files": report.files, "valid_agents": report.valid_agents,
-                    "errors": len(report.errors), "warnings": len(report.warnings)},
-        "diagnostics": [d.to_dict() for d in report.diagnostics],
-    }, indent=2)
+def validation_json(report: ValidationReport) -> JsonReport:
+    """Every diagnostic (warnings too) in ``diagnostics``; the errors again in ``errors``."""
+    return JsonReport(
+        {"valid": report.ok, "diagnostics": [d.to_dict() for d in report.diagnostics]},
+        summary={"files": report.files, "valid_agents": report.valid_agents,
+                 "errors": len(report.errors), "warnings": len(report.warnings)},
+        errors=tuple(diagnostic_entries(report.diagnostics, DeclarationError.code)))
 
 
 def summary(report: ValidationReport) -> str:

@@ -139,7 +139,7 @@ def gate_for(target: Target, client: OperatorClient, desired: Mapping[str, Desir
     return smoke_gate(target.project.name, client, desired,
                       parallelism=conversation_parallelism(desired, parallelism),
                       keep_conversations=keep_conversations, progress=feedback.info,
-                      warn=feedback.warn)
+                      warn=feedback.warn, board=feedback.board)
 
 
 def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from operator_iac.smoke.progress import ConversationBoard
+
 Say = Callable[[str], None]
 # Raises (usage error, abort) when the answer is no; returns when the run may go on.
 Confirm = Callable[[str], None]
@@ -35,6 +37,8 @@ class Feedback:
     info: Say = silent
     warn: Say = silent
     activity: Callable[[], AbstractContextManager[Say]] = quiet_activity
+    # Where running smoke conversations show their turn and elapsed time; None: nowhere.
+    board: ConversationBoard | None = None
 
 
 QUIET = Feedback()

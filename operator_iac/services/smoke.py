@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
 from operator_iac.services.feedback import QUIET, Feedback
+from operator_iac.smoke.progress import ConversationBoard
 from operator_iac.smoke.results import Problem, SmokeReport
 from operator_iac.smoke.shard import Shard
 from operator_iac.smoke.suite import (
@@ -169,7 +170,8 @@ def smoke_environment(client: OperatorClient, project: str,
                       parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
                       progress: Progress | None = None,
                       cache: RevisionCache | None = None,
-                      comparing: Comparing = Comparing()) -> SmokeReport:
+                      comparing: Comparing = Comparing(),
+                      board: ConversationBoard | None = None) -> SmokeReport:
     """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
     from operator_iac.plan.identity import resolve_ownership
     from operator_iac.plan.marker import Owner
@@ -187,7 +189,7 @@ def smoke_environment(client: OperatorClient, project: str,
                              procedural_schemas=output_schemas(desired),
                              key_to_id=ownership.id_by_key(), progress=progress,
                              shard=comparing.shard,
-                             max_conversations=comparing.max_conversations)
+                             max_conversations=comparing.max_conversations, board=board)
     return replace(report, problems=selection.problems, skipped=selection.skipped)
 
 
@@ -207,7 +209,8 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
                                version=selector, env_name=target.env_name,
                                parallelism=parallelism, keep_conversations=keep_conversations,
                                progress=feedback.info, cache=target.revision_cache,
-                               comparing=replace(comparing, compare=compare))
+                               comparing=replace(comparing, compare=compare),
+                               board=feedback.board)
     if selector == "released" and comparing.shard is None:
         unrecorded = record_smoke_report(client, report, project=target.project.name,
                                          parallelism=parallelism)
@@ -263,7 +266,8 @@ def replay_conversation(target: Target, client: OperatorClient, key: str,
                                {**desired, key: replace(desired[key], smoke=(test,))},
                                keys=[key], version=parse_version(version),
                                env_name=target.env_name, keep_conversations=keep_conversations,
-                               progress=feedback.info, cache=target.revision_cache)
+                               progress=feedback.info, cache=target.revision_cache,
+                               board=feedback.board)
     runs = [run for t in report.tests for run in t.runs]
     if not runs:
         return Replay(conversation_id, report, ())

@@ -48,6 +48,9 @@ class Target:
     # Where released and archived revisions are cached (``operator_iac.state.cache``);
     # None: no cache (``--no-cache``).
     cache_dir: Path | None = None
+    # Where the key came from, named when the platform refuses it: "OPERATOR_API_KEY
+    # (environment staging)"; None for a key handed over directly.
+    key_source: str | None = None
 
     @functools.cached_property
     def revision_cache(self) -> RevisionCache | None:
@@ -85,7 +88,7 @@ class Target:
         from operator_iac.api.client import OperatorClient
 
         return OperatorClient(self.api_url, self.api_key, ws_url=self.ws_url,
-                              **options)  # type: ignore[arg-type]
+                              key_source=self.key_source, **options)  # type: ignore[arg-type]
 
 
 def choose_environment(project: Project, requested: str | None, *,
@@ -119,7 +122,7 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
     ``cache``: False for no revision cache, a folder for one there, True (the default) for
     the user's cache directory (``OPERATOR_IAC_CACHE_DIR``), unless
     ``OPERATOR_IAC_NO_CACHE`` is set."""
-    from operator_iac.api.credentials import api_key_from_environ, as_secret
+    from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ, as_secret
 
     environ = os.environ if environ is None else environ
     env = project.environment(env_name) if env_name else None
@@ -128,8 +131,13 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
     key = as_secret(api_key) if api_key is not None else api_key_from_environ(
         env.api_key_env if env else None, environ)
     SECRETS.add(key.get_secret_value())
+    # Named when the platform refuses the key, so the message says which variable to fix.
+    variable = (env.api_key_env if env else None) or DEFAULT_API_KEY_ENV
+    source: str | None = f"{variable} (environment {env_name})" if env_name else variable
+    if api_key is not None:
+        source = None  # handed over directly: no variable to name
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
-                  _cache_dir(cache, environ))
+                  _cache_dir(cache, environ), source)
 
 
 def _api_url(project: Project, env_name: str | None, chosen: str | None,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_marker
+from operator_iac.smoke.progress import ConversationBoard
 from operator_iac.smoke.runner import Habits
 from operator_iac.smoke.suite import (
     DEFAULT_PARALLELISM,
@@ -77,14 +78,15 @@ SmokeGate = Callable[["ResourcePlan", "DesiredAgent", str, "SmokeStage", Mapping
 def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
                progress: Progress | None = None, warn: Progress | None = None,
-               record: bool = True) -> SmokeGate:
+               record: bool = True, board: ConversationBoard | None = None) -> SmokeGate:
     """The gate apply calls on drafts and released revisions. With ``record`` (the default)
     every verdict that decides about a released revision is kept on the platform; a record
     that cannot be written is a warning (``warn``), not a failure of the apply. All the
     conversations it opens, for however many agents at once, share one limit of
     ``parallelism``, which halves when the platform answers 429."""
     gate = testing_gate(client, desired, parallelism=parallelism,
-                        keep_conversations=keep_conversations, progress=progress, warn=warn)
+                        keep_conversations=keep_conversations, progress=progress, warn=warn,
+                        board=board)
     if not record:
         return gate
     return recording_gate(gate, client, project=project, warn=warn or _silent)
@@ -92,9 +94,11 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
 
 def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                  parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
-                 progress: Progress | None = None, warn: Progress | None = None) -> SmokeGate:
+                 progress: Progress | None = None, warn: Progress | None = None,
+                 board: ConversationBoard | None = None) -> SmokeGate:
     """The part of the gate that runs the declared smoke tests on the revision under test;
-    flaky and quarantined tests that did not pass are ``warn``ed about."""
+    flaky and quarantined tests that did not pass are ``warn``ed about; ``board`` shows the
+    running conversations."""
     from operator_iac.api.pool import WorkPool
 
     schemas = output_schemas(desired)
@@ -115,7 +119,7 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
         report = run_smoke_tests(client, [target], parallelism=parallelism,
                                  keep_conversations=keep_conversations,
                                  procedural_schemas=schemas, key_to_id=ids, progress=say,
-                                 habits=habits, pool=pool)
+                                 habits=habits, pool=pool, board=board)
         for line in report.warnings():
             caution(line)
         summary = report.headline()

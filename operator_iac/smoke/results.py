@@ -106,6 +106,9 @@ class RunResult:
     notes: tuple[str, ...] = ()
     # The HTTP status with which the platform refused to create the conversation, if it did.
     refused_status: int | None = None
+    # The conversation was deleted afterwards: its id no longer answers (--keep-conversations
+    # keeps it, for ``transcript``).
+    conversation_deleted: bool = False
 
     @property
     def failures(self) -> tuple[AssertionResult, ...]:

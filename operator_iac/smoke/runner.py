@@ -20,7 +20,8 @@ bounded by the test's ``turn_timeout_s`` and by what is left of its ``timeout_s`
 the server never closes, or a stream that only sends keep-alives, cannot hold a run longer
 than its test allows. A refused conversation or a broken session is an ``error`` (the
 platform failed); a reply that does not come in time is a ``timeout`` (nothing can be
-concluded yet); the conversation is deleted in every case.
+concluded yet); the conversation is deleted in every case. Each step moves the run's
+``Tracker`` (``operator_iac.smoke.progress``), so that a person sees where it is.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from operator_iac.smoke.collector import FINAL_CONVERSATION_STATUSES, EventColle
 from operator_iac.smoke.judge import judge_context, run_judge
 from operator_iac.smoke.orphans import OrphanLedger, orphan_window
 from operator_iac.smoke.procedure_check import is_final, procedures_of
+from operator_iac.smoke.progress import UNWATCHED, Tracker
 from operator_iac.smoke.results import AssertionResult, Outcome, RunResult
 from operator_iac.smoke.turn_watch import TurnWatch
 from operator_iac.spec.models import SmokeTest
@@ -108,8 +110,9 @@ def asserts_greeting(test: SmokeTest) -> bool:
 
 
 def run_once(client: OperatorClient, test: SmokeTest, version_id: str, *, attempt: int = 1,
-             settings: RunSettings | None = None) -> RunResult:
-    """One run of ``test`` against ``version_id`` (``ca_x@vN``, or ``ca_x`` for released)."""
+             settings: RunSettings | None = None, tracker: Tracker = UNWATCHED) -> RunResult:
+    """One run of ``test`` against ``version_id`` (``ca_x@vN``, or ``ca_x`` for released);
+    ``tracker`` follows where it is."""
     settings = settings or RunSettings()
     started = time.monotonic()
     try:
@@ -123,12 +126,12 @@ def run_once(client: OperatorClient, test: SmokeTest, version_id: str, *, attemp
     if retried:
         settings.orphans.retried(orphan_window(client, version_id, created.id,
                                                time.monotonic() - started))
-    run = _Run(client, test, created, settings, attempt, started)
+    run = _Run(client, test, created, settings, attempt, started, tracker)
     try:
         result = run.execute()
     finally:
         run.clean_up()
-    return replace(result, notes=tuple(run.notes))
+    return replace(result, notes=tuple(run.notes), conversation_deleted=run.deleted)
 
 
 def _since(started: float) -> float:
@@ -139,9 +142,11 @@ class _Run:
     """The state of one run: the conversation, the collector, and what went wrong."""
 
     def __init__(self, client: OperatorClient, test: SmokeTest, created: ConversationCreated,
-                 settings: RunSettings, attempt: int, started: float) -> None:
+                 settings: RunSettings, attempt: int, started: float,
+                 tracker: Tracker = UNWATCHED) -> None:
         self.client, self.test, self.created = client, test, created
         self.settings, self.attempt, self.started = settings, attempt, started
+        self.tracker = tracker
         self.notes: list[str] = []
         self.last_ws_event: str | None = None
         # Event id -> when the session delivered it (monotonic ms), often before the stream.
@@ -154,6 +159,7 @@ class _Run:
         return max(0.0, self.test.timeout_s - (time.monotonic() - self.started))
 
     def execute(self) -> RunResult:
+        self.tracker.moved("opening the chat session")
         self.collector.start()
         failure = self._converse()
         if failure is None and not self.collector.wait_ended(
@@ -175,6 +181,7 @@ class _Run:
         return self._result(failure, evidence, verdicts)
 
     def _judge(self, judge: JudgeSpec) -> AssertionResult:
+        self.tracker.moved("waiting for the judge")
         return run_judge(self.client, judge, self.created.id,
                          self.settings.agent_ids.get(judge.agent), remaining=self.remaining,
                          poll_interval_s=self.settings.poll_interval_s,
@@ -199,15 +206,18 @@ class _Run:
         session.start()
         try:
             if asserts_greeting(self.test):
+                self.tracker.moved("waiting for the greeting", 0)
                 self._await_turn(session, TurnWatch(0))
             user_turns = [t for t in self.test.turns if t.user is not None]
             for number, turn in enumerate(user_turns, start=1):
                 assert turn.user is not None
                 session.send_message(turn.user)
+                self.tracker.moved("waiting for the reply", number)
                 self._await_turn(session, TurnWatch(number))
         except TurnTimeout:
             self._end_quietly(session)
             raise
+        self.tracker.moved("ending the conversation")
         session.end()
         self._drain(session)
 
@@ -281,6 +291,7 @@ class _Run:
         procedures: list[Procedure] = []
         timed_out, waited = False, None
         if agents and wait_for_procedures:
+            self.tracker.moved("waiting for procedures to finish")
             began = time.monotonic()
             procedures, timed_out = self._await_procedures(agents)
             waited = round(time.monotonic() - began, 1)
@@ -369,8 +380,10 @@ class _Run:
         self.collector.close()
         if self.settings.keep_conversations:
             return
+        self.tracker.moved("deleting the conversation")
         try:
             self.client.conversations.delete(self.created.id)
+            self.deleted = True
         except OperatorIacError as exc:
             self.notes.append(f"the test conversation was not deleted: {exc}")
 

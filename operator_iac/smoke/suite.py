@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from operator_iac.api.pool import WorkPool
 from operator_iac.smoke.comparison import design_for
 from operator_iac.smoke.interleave import ComparedTest, budget_line, run_comparisons
+from operator_iac.smoke.progress import UNWATCHED, ConversationBoard
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
 from operator_iac.smoke.runner import Habits, RunSettings, run_once
 from operator_iac.smoke.shard import Shard
@@ -84,14 +85,16 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     progress: Progress | None = None,
                     habits: Habits | None = None, shard: Shard | None = None,
                     max_conversations: int | None = None,
-                    pool: WorkPool | None = None) -> SmokeReport:
+                    pool: WorkPool | None = None,
+                    board: ConversationBoard | None = None) -> SmokeReport:
     """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once
     (or within ``pool``, shared with other suites); compared tests run as pairs within their
     gate's budget, capped by ``max_conversations`` per test.
 
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
     its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against;
-    ``habits`` carries what earlier suites learnt about the platform.
+    ``habits`` carries what earlier suites learnt about the platform; ``board`` shows where
+    each running conversation is.
     """
     started = time.monotonic()
     shared = RunSettings(keep_conversations=keep_conversations, agent_ids=dict(key_to_id or {}),
@@ -104,8 +107,13 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     say = progress or (lambda _line: None)
 
     def work(unit: _Unit) -> RunResult:
-        result = run_once(client, unit.test, unit.target.version_id, attempt=unit.attempt,
-                          settings=shared)
+        turns = sum(1 for turn in unit.test.turns if turn.user is not None)
+        tracker = board.start(_label(unit), turns) if board is not None else UNWATCHED
+        try:
+            result = run_once(client, unit.test, unit.target.version_id, attempt=unit.attempt,
+                              settings=shared, tracker=tracker)
+        finally:
+            tracker.done()
         say(_progress_line(unit, result))
         return result
 
@@ -172,8 +180,11 @@ def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
     return pool.map(work, units)
 
 
-def _progress_line(unit: _Unit, result: RunResult) -> str:
+def _label(unit: _Unit) -> str:
     attempt = f" (attempt {unit.attempt}/{unit.test.repeat})" if unit.test.repeat > 1 else ""
+    return f"{unit.target.key}: {unit.test.name}{attempt}"
+
+
+def _progress_line(unit: _Unit, result: RunResult) -> str:
     reason = f": {result.reason()}" if result.outcome != "passed" else ""
-    return (f"{unit.target.key}: {unit.test.name}{attempt}: {result.outcome} in "
-            f"{format_duration(result.duration_ms)}{reason}")
+    return f"{_label(unit)}: {result.outcome} in {format_duration(result.duration_ms)}{reason}"

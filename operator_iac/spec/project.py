@@ -100,10 +100,11 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
     spec, doc, problems = read_project_file(file)
     errors = [d for d in problems if d.severity == "error"]
     if spec is None or doc is None or errors:
-        raise ProjectFileError(_summary(errors))
+        raise ProjectFileError(_summary(errors), errors)
     agents_dir = doc.path.parent / spec.agents_dir
     if not agents_dir.is_dir():
-        raise ProjectFileError(str(missing_agents_dir(doc, spec)))
+        missing = missing_agents_dir(doc, spec)
+        raise ProjectFileError(str(missing), [missing])
     loaded = load_agents(agent_files_in(agents_dir), doc.path.parent)
     agents, diagnostics = loaded.agents, loaded.diagnostics
     diagnostics += problems + check_project(agents, spec, doc, loaded.unchecked)

@@ -86,8 +86,11 @@ def test_apply_with_nothing_to_change_still_reports(applied: ProjectCopy, platfo
     assert result.exit_code == 0, result.stderr
     if fmt == "json":
         report = json.loads(result.stdout)
-        assert report == {"summary": "Apply complete: nothing to do.", "exit_code": 0,
-                          "results": [], "warnings": []}
+        assert report == {"format_version": 1, "command": "apply", "exit_code": 0,
+                          "summary": {"applied": 0, "unchanged": 0, "not_applied": 0,
+                                      "smoke_not_recorded": 0},
+                          "headline": "Apply complete: nothing to do.", "results": [],
+                          "warnings": [], "errors": []}
     else:
         assert result.stdout.startswith("### Apply complete: nothing to do.")
     assert platform.version_count() == before
@@ -98,7 +101,8 @@ def test_promote_with_nothing_to_change_reports_in_json(environments: Environmen
     assert environments.promote("--yes").exit_code == 0
     result = environments.promote("--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["summary"] == "Apply complete: nothing to do."
+    report = json.loads(result.stdout)
+    assert (report["command"], report["headline"]) == ("promote", "Apply complete: nothing to do.")
 
 
 def _on_a_terminal(args: list[str], answer: str, cwd: Path) -> tuple[int, str, str]:

@@ -287,8 +287,13 @@ def test_json_plan_round_trips(project: Project) -> None:
     assert json.loads(result.stdout)["summary"]["create"] == 4
     assert Plan.from_json(plan.to_json()) == plan
     assert {r.key for r in plan.resources} == set(KEYS)
+    # The envelope is the plan file plus what every report carries: without those fields,
+    # the output is exactly a plan file.
+    report = json.loads(result.stdout)
+    assert (report["command"], report["exit_code"], report["errors"]) == ("plan", 0, [])
     schema = json.loads((REPO / "docs" / "plan.schema.json").read_text(encoding="utf-8"))
-    jsonschema.validate(json.loads(result.stdout), schema)
+    jsonschema.validate({k: v for k, v in report.items()
+                         if k not in ("command", "exit_code", "errors")}, schema)
 
 
 def test_markdown_plan_has_a_summary_table_and_collapsed_prompt_diffs(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from operator_iac.plan.model import Plan
 from operator_iac.plan.status import StatusReport, build_status
 from operator_iac.render.status import (
-    render_status_json,
     render_status_markdown,
     render_status_text,
+    status_json,
 )
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, Snapshot
@@ -119,7 +118,10 @@ def test_renderers_show_every_agent(make_desired: Factory, managed: Factory,
     assert triage.endswith("CHANGED OUTSIDE OPERATOR-IAC; differs from the declarations")
     markdown = render_status_markdown(report)
     assert "| `triage` | ca_2@v0 | - | abc1234 | :warning: CHANGED OUTSIDE OPERATOR-IAC" in markdown
-    data = json.loads(render_status_json(report))
-    assert data["exit_code"] == 2 and [a["key"] for a in data["agents"]] == ["booking",
-                                                                              "triage"]
+    made = status_json(report)
+    data = made.data
+    assert report.exit_code() == 2 and [a["key"] for a in data["agents"]] == ["booking",
+                                                                               "triage"]
     assert data["agents"][0]["matches"] is True
+    assert made.summary == {"agents": 2, "in_sync": 1, "drifted": 1, "not_matching": 1}
+    assert made.errors == ()

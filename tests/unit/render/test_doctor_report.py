@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from operator_iac.render.doctor import render_doctor_json, render_doctor_text
+from operator_iac.render.doctor import doctor_json, render_doctor_text
 from operator_iac.state.platform_report import Behaviour, Check, DoctorReport
 
 
@@ -27,8 +27,17 @@ def test_text_marks_failures_and_names_the_alternatives() -> None:
 
 
 def test_json_is_a_bug_report() -> None:
-    data = json.loads(render_doctor_json(report(Check("auth", "ok", "accepted"))))
-    assert data["ok"] is True and data["exit_code"] == 0
+    made = doctor_json(report(Check("auth", "ok", "accepted")))
+    data = json.loads(json.dumps(made.data))
+    assert data["ok"] is True and made.errors == ()
+    assert made.summary == {"ok": True, "checks": 1, "failed": 0, "alternatives": 1}
     assert data["api_version"] == "2025-06-19" and data["operator_iac"]
     by_key = {b["key"]: b["alternative"] for b in data["behaviours"]}
     assert by_key == {"greeting": True, "sse_ids": False, "stored_text": None}
+
+
+def test_a_failed_check_is_an_error_of_the_json_report() -> None:
+    made = doctor_json(report(Check("auth", "ok", "accepted"),
+                              Check("chat session", "failed", "no reply")))
+    assert made.summary["failed"] == 1 and made.summary["ok"] is False
+    assert made.errors == ({"code": "check_failed", "message": "chat session: no reply"},)

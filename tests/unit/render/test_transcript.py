@@ -10,8 +10,8 @@ from operator_iac.api.events import Event
 from operator_iac.render.transcript import (
     TranscriptWriter,
     render_transcript,
-    render_transcript_json,
     transcript_entries,
+    transcript_report,
 )
 
 from ..smoke.conftest import ConversationScript
@@ -77,7 +77,10 @@ def test_empty_transcript() -> None:
 
 
 def test_json_transcript_pairs_tool_calls(conversation: ConversationScript) -> None:
-    data = json.loads(render_transcript_json(conversation.events))
+    made = transcript_report(conversation.events)
+    data = json.loads(json.dumps(made.data))
+    assert made.summary == {"entries": len(data["entries"]), "user_messages": 1,
+                            "agent_messages": 2, "tool_calls": 2, "server_errors": 1}
     assert data["conversation_id"] == "conv_test" and data["agent_id"] == "ca_test@v1"
     entries = data["entries"]
     calls = [e for e in entries if e["type"] == "tool_call"]
