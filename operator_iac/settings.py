@@ -19,6 +19,7 @@ ENV_VARIABLE = "OPERATOR_IAC_ENV"  # --env
 PROJECT_FILE_VARIABLE = "OPERATOR_IAC_PROJECT_FILE"  # --project-file
 API_URL_VARIABLE = "OPERATOR_IAC_API_URL"  # --api-url
 EMULATOR_VARIABLE = "OPERATOR_IAC_EMULATOR"  # --emulator
+EMULATOR_COMPAT_VARIABLE = "OPERATOR_IAC_EMULATOR_COMPAT"  # --emulator-compat
 DEBUG_VARIABLE = "OPERATOR_IAC_DEBUG"  # --debug
 QUIET_VARIABLE = "OPERATOR_IAC_QUIET"  # --quiet
 PARALLELISM_VARIABLE = "OPERATOR_IAC_PARALLELISM"  # --parallelism
@@ -51,6 +52,7 @@ class Settings:
     env: str | None = None
     api_url: str | None = None
     emulator: bool = False
+    emulator_compat: str | None = None
     no_color: bool = False
     debug: bool = False
     quiet: bool = False

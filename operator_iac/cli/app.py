@@ -129,11 +129,14 @@ class App:
 
     def _start_emulator(self, env: str | None, picked: bool) -> Any:
         from operator_iac.cli.output import info
-        from operator_iac.services.emulator import start_in_process
+        from operator_iac.services.emulator import parse_compat, start_in_process
 
-        server = start_in_process()
+        platform = parse_compat(self.settings.emulator_compat)
+        server = start_in_process(platform)
         self.closers.append(server.stop)
         line = f"Started an in-process Operator emulator at {server.url}"
+        if platform.modes or platform.seed is not None:
+            line = f"{line} ({platform.describe()})"
         others = [name for name in self.project().spec.environments if name != env]
         if env is not None:
             line += f" for environment {env}"

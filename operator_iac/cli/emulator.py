@@ -14,6 +14,7 @@ from operator_iac.settings import API_URL_VARIABLE
 
 if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
+    from operator_iac.services.emulator import Platform
 
 
 def _ready_lines(url: str, ws_url: str, api_key: str,
@@ -53,7 +54,8 @@ def _ready_lines(url: str, ws_url: str, api_key: str,
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of requests answered 500 or 503.")
 @click.option("--seed", type=int,
-              help="Seed for --error-rate and for rules with a chance, so runs repeat.")
+              help="Seed for --compat random, --error-rate and rules with a chance, so runs "
+                   "repeat.")
 @click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), metavar="RPS",
               help="Answer 429 with Retry-After above this many requests per second.")
 @click.option("--drop-sse-after", type=click.IntRange(min=0), metavar="N",
@@ -61,7 +63,8 @@ def _ready_lines(url: str, ws_url: str, api_key: str,
 @click.option("--compat", multiple=True, metavar="MODE",
               help="Behave like a platform that made another plausible choice where the "
                    "API is undocumented (repeatable; 'operator-iac emulator --compat help' "
-                   f"describes each): {', '.join(sorted(compat_modes()))}.")
+                   "describes each; 'random' draws a plausible platform from --seed): "
+                   f"{', '.join(sorted(compat_modes()))}.")
 @click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), default=15.0,
               show_default=True, help="Seconds between SSE keep-alive comments.")
 @click.option("--list-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
@@ -83,6 +86,7 @@ def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules
       operator-iac emulator --port 0 --db emulator.sqlite
       operator-iac emulator --latency-ms 50 --error-rate 0.1 --seed 7
       operator-iac emulator --compat no_greeting --compat trim_text
+      operator-iac emulator --compat random --seed 7
       operator-iac emulator --compat help
     """
     from operator_iac.services.emulator import ServeRequest, key_variables, serve
@@ -94,9 +98,10 @@ def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules
                            error_rate, seed, rate_limit, drop_sse_after, compat, list_lag,
                            versions_lag)
 
-    def announce(running: EmulatorServer) -> None:
+    def announce(running: EmulatorServer, platform: Platform) -> None:
         result("\n".join(_ready_lines(running.url, running.ws_url, running.api_key,
                                       key_variables(app.settings.project_file))))
+        info(f"Platform: {platform.describe()}.")
         info("Press Ctrl-C to stop.")
 
     serve(request, on_ready=announce)
