@@ -77,13 +77,23 @@ def test_command_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
 
 def test_the_banner_names_the_variables_the_project_reads(tmp_path: Path) -> None:
     """Each environment's api_key_env, with the environment that reads it, and the next
-    command to try."""
+    command to try; and the random platform it plays, drawn from the seed."""
+    from operator_iac.emulator.variations import draw
+
     (tmp_path / "agents").mkdir()
     (tmp_path / "operator-iac.yaml").write_text(
         "project: demo\nenvironments:\n  staging: {api_key_env: KEY_STAGING}\n"
         "  qa: {api_key_env: KEY_STAGING}\n  production: {}\n", encoding="utf-8")
-    process, _, announced = launch(cwd=tmp_path)
-    interrupt(process)
+    process, url, announced = launch("--compat", "random", "--seed", "7", cwd=tmp_path)
+    try:
+        with httpx.Client(base_url=url, headers=headers("op_test_emulator"), timeout=5) as api:
+            faults = api.get("/_emulator/faults").json()
+    finally:
+        _, err = interrupt(process)
+    drawn = draw(7)
+    assert faults["compat"] == list(drawn.modes)
+    assert faults["list_lag"] == drawn.delays.get("list_lag", 0.0)
+    assert f"Platform: random platform, seed 7: {drawn.modes[0]}" in err
     assert re.search(r"export KEY_STAGING=op_test_emulator +# environment staging, qa\n",
                      announced)
     assert re.search(r"export OPERATOR_API_KEY=op_test_emulator +# environment production\n",
