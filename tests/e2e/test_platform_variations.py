@@ -97,6 +97,27 @@ def test_a_lost_create_is_found_through_the_versions_lists(envs: Environments) -
     assert_one_agent_per_key(staging)
 
 
+def test_an_agent_whose_description_comes_back_null_stops_nothing(envs: Environments) -> None:
+    """Empty strings read back as null (here: someone else's agent, and the description of a
+    variable) are read as empty: plan, apply and import go on."""
+    set_modes(envs, "null_empty")
+    staging = envs.platform("staging")
+    other = staging.client.conversational_agents.create(
+        name="Reception", description="", config={
+            "personas": [{"name": "Kim"}],
+            "runtime": {"model": "openai/gpt-4o", "prompt": {"type": "fixed", "text": "Hi."},
+                        "variables": [{"name": "who", "description": "",
+                                       "default_value": "you"}]}})
+    assert staging.client.conversational_agents.get(other.id).description == ""
+    ok(envs.run("plan", "--env", "staging"))
+    ok(envs.apply_staging("--no-smoke"))
+    ok(envs.run("plan", "--env", "staging", "--detailed-exitcode"))
+    imported = envs.run("import", "--env", "staging", other.id)
+    ok(imported)
+    assert "name: Reception" in (envs.root / "agents" / "reception.yaml").read_text("utf-8")
+    ok(envs.run("validate"))
+
+
 # ---- what the user must decide ---------------------------------------------------------------
 
 

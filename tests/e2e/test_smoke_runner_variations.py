@@ -100,6 +100,18 @@ def test_post_processing_the_platform_skipped_is_started_with_post_procedures(
     assert any("started call-summary with POST /procedures" in n for n in result.notes)
 
 
+def test_an_output_delivered_as_a_json_encoded_string_is_checked_as_the_object_it_holds(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("output_as_string")
+    procedure = {"procedure": {"agent": "call-summary", "status": "success",
+                               "output": {"follow_up": {"equals": True}}}}
+    result = run(make_test(expect=[procedure]))
+    assert result.outcome == "passed", result.reason()
+    (check,) = [a for a in result.assertions if a.kind == "procedure"]
+    assert check.passed
+
+
 def test_drafts_refused_are_reported_with_the_status(
         emulator: EmulatorServer, run: Callable[..., RunResult],
         make_test: Callable[..., SmokeTest]) -> None:
