@@ -26,6 +26,17 @@ mapfile -d '' -t words < "$out_dir/command"
 mapfile -d '' -t extra < "$out_dir/args"
 [ "${#words[@]}" -gt 0 ] || fail "the command input is empty (for example: plan)"
 
+# Where the API key may go is set by the workflow, never by a file the pull request edits:
+# the api-url input wins over api_url in operator-iac.yaml, and allowed-hosts adds to the
+# hosts operator-iac trusts there (beside api.operator.xyz and loopback). An empty input
+# leaves whatever the job's own environment says.
+if [ -n "${OPERATOR_IAC_ACTION_API_URL:-}" ]; then
+  export OPERATOR_IAC_API_URL="$OPERATOR_IAC_ACTION_API_URL"
+fi
+if [ -n "${OPERATOR_IAC_ACTION_ALLOWED_HOSTS:-}" ]; then
+  export OPERATOR_IAC_ALLOWED_HOSTS="${OPERATOR_IAC_ALLOWED_HOSTS:-} $OPERATOR_IAC_ACTION_ALLOWED_HOSTS"
+fi
+
 command="${words[0]}"
 args=("${words[@]}")
 if [ -n "${OPERATOR_IAC_ACTION_ENVIRONMENT:-}" ]; then

@@ -43,12 +43,31 @@ _LAZY_EXPORTS: dict[str, str] = {
     "last_smoke_result": "operator_iac.smoke.record",
     "import_agents": "operator_iac.services.import_",
     "ImportOptions": "operator_iac.importing.results",
+    # rollback and history
+    "rollback_agent": "operator_iac.services.rollback",
+    "RollbackRequest": "operator_iac.services.rollback",
+    "RollbackRun": "operator_iac.services.rollback",
+    "read_history": "operator_iac.services.history",
+    "read_commits": "operator_iac.services.commit_rollback",
+    "plan_commit_rollback": "operator_iac.services.commit_rollback",
+    "rollback_to_commit": "operator_iac.services.commit_rollback",
+    "CommitRollbackRequest": "operator_iac.services.commit_rollback",
+    # dashboard edits into the files
+    "pull_agents": "operator_iac.services.pull:pull",
+    "PullRequest": "operator_iac.services.pull",
+    # conversations
+    "read_transcript": "operator_iac.services.transcript",
+    "conversation_test": "operator_iac.services.transcript",
+    "write_conversation_test": "operator_iac.services.transcript",
+    # checking a platform
+    "run_doctor": "operator_iac.services.doctor",
     # renderers
     "render_plan_text": "operator_iac.render.plan_text",
     "render_plan_markdown": "operator_iac.render.plan_markdown",
     "render_plan_json": "operator_iac.render.plan_json",
     "render_apply_text": "operator_iac.render.apply_report",
     "render_apply_markdown": "operator_iac.render.apply_report",
+    "render_transcript": "operator_iac.render.transcript",
     # errors
     "OperatorIacError": "operator_iac.errors",
 }

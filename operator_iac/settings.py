@@ -15,9 +15,12 @@ from pathlib import Path
 PROJECT_FILE_NAME = "operator-iac.yaml"
 
 # Every OPERATOR_IAC_* environment variable operator-iac reads, defined once here.
+VARIABLE_PREFIX = "OPERATOR_IAC_"
 ENV_VARIABLE = "OPERATOR_IAC_ENV"  # --env
 PROJECT_FILE_VARIABLE = "OPERATOR_IAC_PROJECT_FILE"  # --project-file
 API_URL_VARIABLE = "OPERATOR_IAC_API_URL"  # --api-url
+# More hosts the API key may be sent to, set by a person or a CI job, never by a project file.
+ALLOWED_HOSTS_VARIABLE = "OPERATOR_IAC_ALLOWED_HOSTS"
 EMULATOR_VARIABLE = "OPERATOR_IAC_EMULATOR"  # --emulator
 EMULATOR_COMPAT_VARIABLE = "OPERATOR_IAC_EMULATOR_COMPAT"  # --emulator-compat
 DEBUG_VARIABLE = "OPERATOR_IAC_DEBUG"  # --debug

@@ -43,6 +43,7 @@ from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
     AmbiguousWriteError,
     ApiError,
+    OperationError,
     OperatorIacError,
     RequestTimeoutError,
     StreamError,
@@ -133,7 +134,10 @@ class OperatorClient:
             limits=httpx.Limits(max_connections=max_connections,
                                 max_keepalive_connections=max_connections),
             transport=transport,
+            # A redirect would carry the API key to wherever the answer points: never follow.
+            follow_redirects=False,
         )
+        self._origin = _origin(self._http.base_url)
         self.conversational_agents = AgentsResource(self, "/conversational_agents")
         self.procedural_agents = AgentsResource(self, "/procedural_agents")
         self.conversations = ConversationsResource(self)
@@ -302,6 +306,12 @@ class OperatorClient:
 
     def _attempt(self, request: httpx.Request, stream: bool) -> tuple[
             httpx.Response | None, httpx.HTTPError | None, retry.ExcKind | None]:
+        if _origin(request.url) != self._origin:
+            # Only an absolute URL taken from an answer could get here: the key stays home.
+            raise OperationError(
+                f"{request.method} {request.url.copy_with(query=None)}: not sent, because "
+                f"it is not on the platform's origin {self.base_url} (the API key goes only "
+                "there)")
         with self._lock:
             self.attempts += 1
         try:
@@ -348,6 +358,10 @@ class OperatorClient:
         response.close()
         message = scrub_secrets(server_message(response.headers.get("content-type", ""), body),
                          self._key.get_secret_value())
+        if response.is_redirect:
+            message = (f"redirected to {response.headers.get('location', '(no location)')}, "
+                       "which operator-iac does not follow: the API key goes only to "
+                       f"{self.base_url} (point api_url at the platform's final URL)")
         return api_error_for(response.status_code, method, path, message)
 
     def _transport_failure(self, method: str, path: str, error: httpx.HTTPError | None,
@@ -358,6 +372,11 @@ class OperatorClient:
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"
         return TransportError(f"{method} {path}: {what}{tries} ({reason})")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port: what decides where a request, and its key, goes."""
+    return url.scheme, url.host, url.port
 
 
 def _may_have_applied(status: int | None, kind: retry.ExcKind | None) -> bool:

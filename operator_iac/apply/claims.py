@@ -1,24 +1,44 @@
-"""Claims on a key: the remote agents whose newest revision carries this project's marker for
-it, read fresh from the agents list.
+"""Claims on a key: the remote agents whose newest revision carries this owner's marker for
+it (this project, this environment), read fresh from the agents list.
 
 The platform has no idempotency keys and no unique names, so two applies started together on
 a fresh project both create an agent for each key. They converge without talking to each
 other by one rule every run applies to what it sees (``plan.identity.duplicates``): the agent
 to keep is the one that was ever released, else the earliest created (the versions list's
 ``created_at`` of its first revision), ties broken by id. A run whose own new agent is not
-the one to keep deletes it before releasing it and reports a conflict. Each run applies the
-rule right after its create and again right before its release, so even two runs that did
-not yet see each other's agent after creating agree before either releases.
+the one to keep deletes it before releasing it.
+
+The rule is applied only to a listing that shows the run's own new agent. Platforms may
+show a new agent in their lists late (eventual consistency); a listing that already shows an
+agent created at instant t also shows every agent created before t that the platform shows
+with the same delay, so the run that created later always sees the earlier one and yields.
+Each run applies the rule right after its create and again right before its release, so
+two runs whose agents became visible in another order agree before either releases.
+
+Listings are shared by every create of a run (``ClaimsBoard``): a listing serves each create
+that had finished when it started, so a run lists the account a few times per wave of
+creates rather than once per agent.
+
+Yielding is a conflict only when the other run wants other content. Another apply creating
+the same content at the same time (the same content hash in its marker) is not a conflict:
+this run's result for the key is ``converged`` (exit 0), the other run releases and proves
+the agent, so of several identical applies started together every one succeeds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from operator_iac.apply.visibility import FIRST_POLL_S, LONGEST_POLL_S, VISIBILITY_TIMEOUT_S
 from operator_iac.errors import NotFoundError, OperatorIacError
+from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates
-from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.marker import Owner, parse_marker
 from operator_iac.state.fetch import agents_resource, fetch_agent
 
 if TYPE_CHECKING:
@@ -26,81 +46,157 @@ if TYPE_CHECKING:
     from operator_iac.api.resources import AgentsResource
     from operator_iac.spec.desired import AgentKind
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Yielded:
     """This run's agent for a key is not the one to keep: ``keep`` is, and this run's was
     deleted (``deleted``) or could not be (``problem`` says why, or that it is not this
-    run's to delete)."""
+    run's to delete). ``same_content``: ``keep`` was written for the content this run wants."""
 
     keep: str
     mine: str
     deleted: bool
     problem: str | None = None
+    same_content: bool = False
 
     def message(self, key: str) -> str:
         head = f"another apply created {self.keep} for {key!r} at the same time"
+        if self.same_content and self.deleted:
+            return (f"{head} with the same content; this run's {self.mine} yielded and was "
+                    "deleted unreleased, the other apply releases and proves it")
         if self.deleted:
             return f"{head}; this run's {self.mine} yielded and was deleted unreleased"
         return f"{head}; {self.problem}"
 
 
-def claims(agents: AgentsResource, project: str) -> dict[str, list[str]]:
-    """Key -> ids of the agents whose newest revision carries this project's marker, read
-    fresh, in listing order.
+@dataclass(frozen=True)
+class Listing:
+    """Key -> ids of the agents carrying an owner's marker, in listing order, as one listing
+    of the agents list showed them, and the instant (monotonic) that listing began."""
+
+    began: float
+    claims: dict[str, list[str]] = field(default_factory=dict)
+    listed: frozenset[str] = frozenset()
+
+
+def list_claims(agents: AgentsResource, owner: Owner) -> Listing:
+    """One fresh listing of ``owner``'s claims.
 
     The agents list's items are not documented to carry a description; where one carries
     none, the agent's versions list (documented to) is read for its newest revision's.
     """
+    began = time.monotonic()
     found: dict[str, list[str]] = {}
+    listed: set[str] = set()
     for summary in agents.list():
+        listed.add(summary.id)
         description = summary.description
         if not description:
             versions = agents.list_versions(summary.id)
             description = versions[-1].description if versions else ""
         marker = parse_marker(description)
-        if marker is not None and marker.owned_by(project):
+        if owner.claims(marker):
+            assert marker is not None
             found.setdefault(marker.key, []).append(summary.id)
-    return found
+    return Listing(began, found, frozenset(listed))
 
 
-def owned_agents(agents: AgentsResource, project: str) -> dict[str, str]:
-    """Key -> id of the agents whose newest revision carries this project's marker (read
-    fresh: after a lost create this is how the agent it made is found)."""
-    return {key: ids[0] for key, ids in claims(agents, project).items()}
+def claims(agents: AgentsResource, owner: Owner | str) -> dict[str, list[str]]:
+    """Key -> ids of the agents whose newest revision carries ``owner``'s marker, read fresh."""
+    return list_claims(agents, Owner(owner) if isinstance(owner, str) else owner).claims
 
 
-def settle(client: OperatorClient, kind: AgentKind, project: str, key: str, mine: str, *,
-           created_here: bool) -> Yielded | None:
-    """Apply the claim rule to ``key`` now: None when ``mine`` is the agent to keep (or the
-    only one); otherwise this run yields, deleting ``mine`` if this run created it."""
-    agents = agents_resource(client, kind)
-    claimants = set(claims(agents, project).get(key, []))
-    claimants.add(mine)  # a listing may lag behind the create
+def owned_agents(agents: AgentsResource, owner: Owner | str) -> dict[str, str]:
+    """Key -> id of the agents whose newest revision carries ``owner``'s marker (read fresh:
+    after a lost create this is how the agent it made is found)."""
+    return {key: ids[0] for key, ids in claims(agents, owner).items()}
+
+
+class ClaimsBoard:
+    """The listings one run shares among its creates, per kind of agent.
+
+    ``listing_after(kind, since, showing)`` returns a listing that began after ``since`` and
+    shows the agent ``showing``: the newest one when it qualifies, else a new one, listing
+    again with growing pauses while the platform does not show the agent yet. Creates that
+    finish while a listing runs wait for it and are served by the next one together.
+    """
+
+    def __init__(self, client: OperatorClient, owner: Owner, *,
+                 timeout_s: float = VISIBILITY_TIMEOUT_S,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client, self.owner = client, owner
+        self.timeout_s, self._sleep = timeout_s, sleep
+        self._newest: dict[str, Listing] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def listing_after(self, kind: AgentKind, since: float, showing: str) -> Listing:
+        deadline = since + self.timeout_s
+        pause = FIRST_POLL_S
+        while True:
+            with self._lock(kind):
+                newest = self._newest.get(kind)
+                if newest is None or newest.began < since or showing not in newest.listed:
+                    newest = self._newest[kind] = list_claims(
+                        agents_resource(self.client, kind), self.owner)
+            if showing in newest.listed:
+                return newest
+            if time.monotonic() >= deadline:
+                logger.warning("the agents list does not show %s %.0f s after it was created; "
+                               "deciding on the list as it is", showing, self.timeout_s)
+                return newest
+            logger.info("the agents list does not show %s yet; listing again in %.2f s",
+                        showing, pause)
+            self._sleep(pause)
+            pause = min(pause * 2, LONGEST_POLL_S)
+
+    def _lock(self, kind: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(kind, threading.Lock())
+
+
+def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str, mine: str,
+           *, since: float, created_here: bool, content_hash: str) -> Yielded | None:
+    """Apply the claim rule to ``key`` on a listing that began after ``since`` and shows
+    ``mine``: None when ``mine`` is the agent to keep (or the only one); otherwise this run
+    yields, deleting ``mine`` if this run created it."""
+    listing = board.listing_after(kind, since, mine)
+    claimants = set(listing.claims.get(key, []))
+    claimants.add(mine)  # a listing may still lag behind the create
     if len(claimants) < 2:
         return None
-    keep = _agent_to_keep(client, kind, claimants, mine)
+    keep, same = _agent_to_keep(client, kind, claimants, mine, content_hash)
     if keep == mine:
         return None
     if not created_here:
         return Yielded(keep, mine, False, f"this run cannot tell whether {mine} is its own "
-                                          "and works on neither")
+                                          "and works on neither", same)
+    agents = agents_resource(client, kind)
     try:
         agents.delete(mine)
     except OperatorIacError as exc:
         return Yielded(keep, mine, False, f"deleting this run's {mine} failed ({exc}); the "
-                                          "next apply removes it")
-    return Yielded(keep, mine, True)
+                                          "next apply removes it", same)
+    return Yielded(keep, mine, True, same_content=same)
 
 
-def _agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str],
-                   mine: str) -> str:
-    """The claimant every concurrent run agrees to keep (``plan.identity.duplicates``);
-    one deleted meanwhile has yielded already."""
+def _agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str], mine: str,
+                   content_hash: str) -> tuple[str, bool]:
+    """The claimant every concurrent run agrees to keep (``plan.identity.duplicates``), and
+    whether its newest revision was written for ``content_hash``; one deleted meanwhile has
+    yielded already."""
     seen = []
     for agent_id in sorted(claimants):
         try:
             seen.append(fetch_agent(client, kind, agent_id))
         except NotFoundError:
             continue
-    return duplicates(seen)[0].id if seen else mine
+    if not seen:
+        return mine, True
+    keep = duplicates(seen)[0]
+    newest = keep.draft or keep.released
+    marker = parse_marker(newest.description) if newest is not None else None
+    same = marker is not None and hash_matches(marker.content_hash, content_hash)
+    return keep.id, same

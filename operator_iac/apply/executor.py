@@ -27,10 +27,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from operator_iac.api.pool import WorkPool
-from operator_iac.apply.claims import owned_agents
+from operator_iac.apply.claims import ClaimsBoard, owned_agents
 from operator_iac.apply.report import ApplyOptions, ApplyReport, ResourceResult
 from operator_iac.apply.steps import ResourceFailed, Steps
+from operator_iac.apply.visibility import WriteLog, await_visible
 from operator_iac.errors import ConflictError, NotFoundError, OperatorIacError
+from operator_iac.plan.marker import Owner
 from operator_iac.plan.model import Plan, ResourcePlan
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.fetch import agents_resource
@@ -72,8 +74,17 @@ class Run:
         self.ids.update({r.key: r.agent_id for r in plan.resources if r.agent_id})
         self.results: dict[str, ResourceResult] = {}
         self.release_log: ReleaseLog | None = None
+        # Whose agents this run writes: the plan's project in the plan's environment.
+        self.owner = Owner(plan.project, plan.environment)
+        self.claims_board = ClaimsBoard(client, self.owner)
+        # Every write, so the run ends only once the platform's lists show them.
+        self.writes = WriteLog()
         self._owned: dict[str, dict[str, str]] = {}
         self._owned_lock = threading.Lock()
+
+    def key_by_id(self) -> dict[str, str]:
+        """Agent id -> key of every agent this run knows."""
+        return {agent_id: key for key, agent_id in self.ids.items()}
 
     def owned_at_start(self, kind: AgentKind) -> Mapping[str, str]:
         """Key -> id of this project's agents of ``kind`` when the first create ran: one
@@ -81,7 +92,7 @@ class Run:
         with self._owned_lock:
             if kind not in self._owned:
                 self._owned[kind] = owned_agents(agents_resource(self.client, kind),
-                                                 self.plan.project)
+                                                 self.owner)
             return self._owned[kind]
 
     def execute(self) -> ApplyReport:
@@ -91,7 +102,10 @@ class Run:
                 if result.agent_id:
                     self.ids[result.key] = result.agent_id
         ordered = [self.results.get(r.key) or _unchanged(r) for r in self.plan.resources]
-        return ApplyReport(self.plan, tuple(ordered))
+        late = await_visible(self.client, self.writes.writes())
+        warnings = tuple(f"the platform's lists do not show this yet: {line}; a command "
+                         "started right now may not see it" for line in late)
+        return ApplyReport(self.plan, tuple(ordered), warnings)
 
     def _one(self, resource: ResourcePlan) -> ResourceResult:
         blocked_by = [k for k in resource.depends_on

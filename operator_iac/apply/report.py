@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 
 NOTHING_WRITTEN = "nothing was written, make a new plan"
 
-Outcome = Literal["applied", "unchanged", "failed", "conflict", "smoke_failed", "rolled_back",
-                  "skipped"]
+# ``converged``: another apply created the same content for the key at the same time; this
+# run yielded to it (``apply.claims``), and the key is as declared once that run releases.
+Outcome = Literal["applied", "unchanged", "converged", "failed", "conflict", "smoke_failed",
+                  "rolled_back", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class ResourceResult:
     @property
     def ok(self) -> bool:
         """Whether the agent is now as the declarations want it."""
-        return self.outcome in ("applied", "unchanged")
+        return self.outcome in ("applied", "unchanged", "converged")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class ApplyReport:
 
     plan: Plan
     results: tuple[ResourceResult, ...]
+    # What the run noticed beyond the results: writes the platform's lists did not show yet.
+    warnings: tuple[str, ...] = ()
 
     def exit_code(self) -> int:
         """5 for a conflict, else 4 for a failed smoke test (6 when the smoke tests that did

@@ -10,10 +10,12 @@ outcome.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.apply.claims import owned_agents, settle
 from operator_iac.apply.report import Outcome, ResourceResult
+from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
     ApiConflictError,
     ForeignDraftError,
@@ -21,14 +23,17 @@ from operator_iac.errors import (
     OperationError,
     OperatorIacError,
 )
-from operator_iac.plan.hashing import revision_fingerprint
-from operator_iac.plan.model import FieldChange, ResourcePlan
+from operator_iac.plan.hashing import hash_matches, revision_fingerprint
+from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.model import ResourcePlan
+from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
     carries_marker,
-    persisted_mismatches,
+    describe_forms,
     remote_moved,
+    stored_differences,
+    with_stored_forms,
     write_body,
-    written_by_someone_else,
 )
 from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
@@ -66,6 +71,10 @@ class Steps:
         self.written_fingerprint: str | None = None
         # The revision a draft was written over (None for a create).
         self.base: RemoteRevision | None = None
+        # The body of the last create or PUT: written again to record stored forms.
+        self.body: dict[str, Any] | None = None
+        # When this run's create answered (monotonic): claims are settled on listings after it.
+        self.created_at = 0.0
         self.version_id: str | None = None
         self.released: str | None = None
         self.rolled_back_to: str | None = None
@@ -76,6 +85,12 @@ class Steps:
         return ResourceResult(self.resource.key, self.resource.action, outcome, self.agent_id,
                               self.version_id, self.released, self.rolled_back_to, message,
                               tuple(self.done), tuple(self.smoke))
+
+    def wrote(self, what: WriteKind, version_id: str | None = None,
+              agent_id: str | None = None) -> None:
+        """Note a write the run must see in the platform's lists before it ends."""
+        self.run_.writes.note(what, self.resource.kind, agent_id or self._agent_id(),
+                              version_id)
 
     def note(self, step: str) -> None:
         self.done.append(step)
@@ -125,6 +140,7 @@ class Steps:
         try:
             self._recheck()
             self.agents.delete(self._agent_id())
+            self.wrote("deleted")
         except NotFoundError:
             self.note(f"{self.agent_id} was deleted already")
             return self.result("applied")
@@ -152,17 +168,33 @@ class Steps:
         # An agent with our marker that the plan did not see: a concurrent apply created it.
         existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
         if existing is not None:
-            raise ResourceFailed("conflict", f"agent {existing} with this project's marker "
-                                  f"for {self.resource.key!r} appeared since the plan was "
-                                  "made; make a new plan")
-        body = write_body(self.resource, self._desired(), self.run_.ids, None)
+            self._converge_on(existing)
+        body = self.body = write_body(self.resource, self._desired(), self.run_.ids, None)
         found = self._send_create(body)
+        self.created_at = time.monotonic()
         if found is not None:
             self.agent_id = found
             self.note(f"found {found}, created by the request whose answer was lost")
             self.version_id = self._draft_of(found)
-        self._yield_to_concurrent_create()
+        self._yield_to_concurrent_create(self.created_at)
         self._verify_persisted(body)
+
+    def _converge_on(self, existing: str) -> None:
+        """An agent with this key's marker that the plan did not see: a concurrent apply
+        created it. Written for the same content, it is what this run wanted (converged);
+        otherwise the two runs want different things (conflict)."""
+        agent = fetch_agent(self.client, self.resource.kind, existing)
+        newest = agent.draft or agent.released
+        marker = parse_marker(newest.description) if newest is not None else None
+        wanted = self.resource.desired_hash or ""
+        self.agent_id = existing
+        if marker is not None and hash_matches(marker.content_hash, wanted):
+            raise ResourceFailed("converged", f"another apply created {existing} for "
+                                  f"{self.resource.key!r} with the same content since the "
+                                  "plan was made; it releases and proves it")
+        raise ResourceFailed("conflict", f"agent {existing} with this project's marker for "
+                             f"{self.resource.key!r} appeared since the plan was made; make a "
+                             "new plan")
 
     def _send_create(self, body: dict[str, Any]) -> str | None:
         """Create the agent; after an answer that may have been lost, look for this
@@ -183,24 +215,30 @@ class Steps:
             self.agent_id = created.id
             self.created_here = True
             self.version_id = created.version_id or f"{created.id}@v0"
+            self.wrote("created", self.version_id)
             self.note(f"created {self.version_id}")
             return None
         raise AssertionError("unreachable")
 
-    def _yield_to_concurrent_create(self) -> None:
+    def _yield_to_concurrent_create(self, since: float) -> None:
         """Another apply may have created an agent for this key at the same time: when the
         claim rule (``apply.claims``) keeps the other one, this run's agent is deleted before
         it is ever released, and the key is a conflict for this run."""
         key = self.resource.key
-        yielded = settle(self.client, self.resource.kind, self.run_.plan.project, key,
-                         self._agent_id(), created_here=self.created_here)
+        yielded = settle(self.client, self.run_.claims_board, self.resource.kind, key,
+                         self._agent_id(), since=since,
+                         created_here=self.created_here,
+                         content_hash=self.resource.desired_hash or "")
         if yielded is None:
             return
         if yielded.deleted:
+            self.wrote("deleted", agent_id=yielded.mine)
             self.note(f"deleted {yielded.mine}: another apply created {yielded.keep} for this "
                       "key at the same time")
             self.agent_id = yielded.keep
-        raise ResourceFailed("conflict", yielded.message(key))
+            self.version_id = None
+        converged = yielded.deleted and yielded.same_content
+        raise ResourceFailed("converged" if converged else "conflict", yielded.message(key))
 
     def _write_draft(self, current: RemoteAgent) -> None:
         if current.draft is not None and self.resource.foreign_draft and \
@@ -208,9 +246,10 @@ class Steps:
             raise ForeignDraftError(f"agent {self.resource.key!r} has a foreign draft")
         # Fields the declarations do not mention keep the released revision's values.
         base = self.base = current.released or current.draft
-        body = write_body(self.resource, self._desired(), self.run_.ids, base)
+        body = self.body = write_body(self.resource, self._desired(), self.run_.ids, base)
         address, written = self._put_draft(current, body)
         self.version_id = written.version_id or address
+        self.wrote("drafted", self.version_id)
         self.note(f"wrote draft {self.version_id}")
         self._verify_persisted()
 
@@ -233,33 +272,83 @@ class Steps:
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
     def _verify_persisted(self, created_with: dict[str, Any] | None = None) -> None:
-        """Read the draft back; every declared field must be there. A create may drop
-        fields a platform accepts only on PUT (``postprocess_agents``, on some): those are
-        written once more with a PUT into the new draft before the draft is given up."""
+        """Read the draft back and account for every declared value (``plan.stored``).
+
+        Who wrote the draft is told by its marker, never by its content: a read-back without
+        this run's marker holds another writer's content (a conflict). A declared value the
+        platform does not hold at all was not kept: a create may drop fields a platform
+        accepts only on PUT (``postprocess_agents``, on some), written once more with a PUT
+        before the draft is given up. Any other value that came back in another form is the
+        platform's way of storing it: recorded (``_record_stored_forms``), never a failure.
+        """
         assert self.version_id is not None
-        revision, missing = self._read_back()
-        if missing and created_with is not None and carries_marker(revision, self.resource):
-            paths = ", ".join(change.path for change in missing[:5])
+        revision, found = self._read_back()
+        self._require_own_marker(revision)
+        lost = [d for d in found if d.lost]
+        if lost and created_with is not None:
             written = self.agents.update(self.version_id, **created_with)
             self.version_id = written.version_id or self.version_id
-            self.note(f"the create did not keep {paths}; wrote them into {self.version_id} "
-                      "with PUT")
-            revision, missing = self._read_back()
-        if missing:
-            if written_by_someone_else(self.resource, self._desired(), self.run_.ids,
-                                       revision, self.base, missing):
-                raise ResourceFailed("conflict", f"draft {self.version_id} was written by "
-                                      "someone else at the same time; this run's change is "
-                                      f"not in it and was not released, make a new plan")
-            paths = ", ".join(change.path for change in missing[:5])
-            raise ResourceFailed("failed", f"the platform did not keep {paths} in draft "
+            self.wrote("drafted", self.version_id)
+            self.note(f"the create did not keep {_paths(lost)}; wrote them into "
+                      f"{self.version_id} with PUT")
+            revision, found = self._read_back()
+            self._require_own_marker(revision)
+            lost = [d for d in found if d.lost]
+        if lost:
+            raise ResourceFailed("failed", f"the platform did not keep {_paths(lost)} in draft "
                                   f"{self.version_id}; the draft was left unreleased")
+        if found:
+            revision = self._record_stored_forms(revision, found)
         self.written_fingerprint = revision_fingerprint(revision)
 
-    def _read_back(self) -> tuple[RemoteRevision, tuple[FieldChange, ...]]:
+    def _record_stored_forms(self, revision: RemoteRevision,
+                             found: list[Difference]) -> RemoteRevision:
+        """The platform stored some values in a form of its own: write the draft once more
+        with a marker that records those forms and what the platform holds, and read it back.
+
+        The same write stored the same way twice is the platform's rule; a second read-back
+        that differs from the first means someone else wrote the draft in between (the
+        stored form of one write cannot change), which is a conflict."""
+        assert self.version_id is not None and self.body is not None
+        body = with_stored_forms(self.body, revision, found, self.resource.kind,
+                                 self.run_.key_by_id())
+        written = self.agents.update(self.version_id, **body)
+        self.version_id = written.version_id or self.version_id
+        self.wrote("drafted", self.version_id)
+        again, left = self._read_back()
+        self._require_own_marker(again)
+        if left or revision_fingerprint(_unmarked(again)) != \
+                revision_fingerprint(_unmarked(revision)):
+            raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
+                                  "else at the same time: the same write read back twice "
+                                  "held different content; this run's change was not "
+                                  "released, make a new plan")
+        self.note(f"the platform stores {describe_forms(found)}: recorded in the marker, "
+                  "compared as equal from now on")
+        return again
+
+    def _require_own_marker(self, revision: RemoteRevision) -> None:
+        if carries_marker(revision, self.resource):
+            return
+        sent = str((self.body or {}).get("description") or "")
+        kept = revision.description or ""
+        if kept and len(kept) < len(sent) and sent.startswith(kept.rstrip()[:40]) and \
+                parse_marker(kept) is None:
+            # The platform cut the description short: a limit of the user's platform, which
+            # the marker must not hide behind a false "someone else".
+            raise ResourceFailed("failed", f"the platform kept {len(kept)} of the "
+                                  f"{len(sent)} characters of the description, cutting off "
+                                  "operator-iac's marker at its end: shorten the description "
+                                  f"by {len(sent) - len(kept)} characters; draft "
+                                  f"{self.version_id} was left unreleased")
+        raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
+                             "else at the same time; this run's change is not in it and "
+                             "was not released, make a new plan")
+
+    def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None
         revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        return revision, persisted_mismatches(self._desired(), self.run_.ids, revision)
+        return revision, stored_differences(self._desired(), self.run_.ids, revision)
 
     def _holds_what_was_written(self) -> bool:
         """Whether the revision this run wrote still holds what it wrote and read back."""
@@ -302,13 +391,14 @@ class Steps:
     def _release(self, previous: str | None) -> None:
         assert self.version_id is not None
         if self.resource.action == "create":
-            self._yield_to_concurrent_create()
+            self._yield_to_concurrent_create(time.monotonic())
         self._check_draft_unchanged()
         log = self.run_.release_log
         announce = log is not None and "released" in self.resource.smoke and \
             bool(self._desired().smoke)
         announced = log(self.resource, self.version_id, False) if log and announce else True
         self.agents.release(self.version_id)
+        self.wrote("released", self.version_id)
         if log is not None and not announced:
             log(self.resource, self.version_id, True)
         self.released = self.version_id
@@ -331,6 +421,7 @@ class Steps:
             self.note(f"rolling back: releasing {previous} again")
             try:
                 self.agents.release(previous)
+                self.wrote("released", previous)
             except OperatorIacError as refused:
                 # The revision that failed stays released: the report must say both.
                 raise ResourceFailed("failed", f"{failure}; rolling back to {previous} failed: "
@@ -347,3 +438,16 @@ class Steps:
         if not drafts:
             raise ResourceFailed("conflict", f"agent {agent_id} has no draft to release")
         return drafts[-1].version_id
+
+
+def _paths(found: list[Difference]) -> str:
+    return ", ".join(d.dotted for d in found[:5])
+
+
+def _unmarked(revision: RemoteRevision) -> RemoteRevision:
+    """The revision without its description's marker (which the second write changes)."""
+    from dataclasses import replace
+
+    from operator_iac.plan.marker import strip_marker
+
+    return replace(revision, description=strip_marker(revision.description))

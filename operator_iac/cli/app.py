@@ -17,6 +17,8 @@ from operator_iac.settings import Settings
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.emulator.server import EmulatorServer
+    from operator_iac.services.emulator import Platform
     from operator_iac.services.feedback import Feedback
     from operator_iac.services.target import Target
     from operator_iac.spec.project import Project
@@ -35,6 +37,12 @@ class App:
     _project: Project | None = None
     _target: Target | None = None
     _client: OperatorClient | None = None
+    # With --emulator: the one in-process emulator (an account per environment's key
+    # variable), each environment's key on it, and the environments announced so far.
+    _emulator: EmulatorServer | None = None
+    _emulator_keys: dict[str, str] = field(default_factory=dict)
+    _announced: set[str | None] = field(default_factory=set)
+    _platform: Platform | None = None  # what it plays (--emulator-compat)
 
     def close(self) -> None:
         while self.closers:
@@ -50,7 +58,8 @@ class App:
     def target(self, env: str | None = None) -> Target:
         """The environment to work on (``env`` overrides ``--env``), its URL and API key.
 
-        With ``--emulator`` an in-process emulator is started and every call goes to it.
+        With ``--emulator`` an in-process emulator is started and every call goes to it, on
+        the environment's own account.
         """
         if self._target is None or (env is not None and env != self._target.env_name):
             from operator_iac.services.target import choose_environment
@@ -74,12 +83,15 @@ class App:
 
         from operator_iac.api.client import OperatorClient
         from operator_iac.api.credentials import api_key_from_environ
+        from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
         from operator_iac.spec.project_file import DEFAULT_API_URL
         from operator_iac.spec.secrets import SECRETS
 
+        url = trusted_api_url(self.settings.api_url or DEFAULT_API_URL,
+                              UrlSource("outside", "--api-url"), os.environ)
         key = api_key_from_environ(None, os.environ)
         SECRETS.add(key.get_secret_value())
-        client = OperatorClient(self.settings.api_url or DEFAULT_API_URL, key)
+        client = OperatorClient(url, key)
         self.closers.append(client.close)
         return client
 
@@ -92,11 +104,12 @@ class App:
 
     def other_environment(self, env: str) -> tuple[Target, OperatorClient]:
         """Another environment's target and client, beside the main one: ``promote`` reads
-        the source while it writes the destination. With ``--emulator`` it gets an emulator of
-        its own, as two environments are two platforms. ``--api-url`` (or
-        ``OPERATOR_IAC_API_URL``) points the main environment elsewhere, not this one."""
-        environment = self.project().environment(env)  # unknown names fail before anything
-        target = self._build_target(env, environment.effective_api_url)
+        the source while it writes the destination. ``--api-url`` (or
+        ``OPERATOR_IAC_API_URL``) points every environment of the run at that platform, each
+        with its own key; with ``--emulator`` it is the environment's account on the same
+        in-process emulator."""
+        self.project().environment(env)  # unknown names fail before anything
+        target = self._build_target(env, self.settings.api_url)
         client = target.client()
         self.closers.append(client.close)
         return target, client
@@ -115,27 +128,56 @@ class App:
 
     def _build_target(self, env: str | None, api_url: str | None, *,
                       picked: bool = False) -> Target:
-        """The target for ``env`` at ``api_url``; with ``--emulator``, on a new emulator
-        (``picked``: the environment was not asked for, so say how to ask)."""
+        """The target for ``env`` at ``api_url``; with ``--emulator``, on the environment's
+        account of the in-process emulator (``picked``: the environment was not asked for,
+        so say how to ask)."""
         from operator_iac.services.target import build_target
 
         if not self.settings.emulator:
             return build_target(self.project(), env, api_url=api_url,
                                 cache=not self.settings.no_cache)
         # An in-process emulator is a new, empty platform every time: nothing to cache.
-        server = self._start_emulator(env, picked)
-        return build_target(self.project(), env, api_url=server.url, api_key=server.api_key,
+        server = self._in_process_emulator()
+        self._announce(server, env, picked)
+        key = self._emulator_keys.get(env or "", server.api_key)
+        return build_target(self.project(), env, api_url=server.url, api_key=key,
                             ws_url=server.ws_url, cache=False)
 
-    def _start_emulator(self, env: str | None, picked: bool) -> Any:
-        from operator_iac.cli.output import info
-        from operator_iac.services.emulator import parse_compat, start_in_process
+    def _in_process_emulator(self) -> EmulatorServer:
+        """The in-process emulator, started on first use with an account per API-key
+        variable of the project's environments (``services.emulator.project_accounts``)."""
+        if self._emulator is None:
+            from operator_iac.services.emulator import (
+                parse_compat,
+                project_accounts,
+                start_in_process,
+            )
 
-        platform = parse_compat(self.settings.emulator_compat)
-        server = start_in_process(platform)
-        self.closers.append(server.stop)
+            accounts = project_accounts(self.project().spec)
+            self._platform = parse_compat(self.settings.emulator_compat)
+            self._emulator = start_in_process([a.key for a in accounts], self._platform)
+            self.closers.append(self._emulator.stop)
+            self._emulator_keys = {env: a.key for a in accounts for env in a.environments}
+        return self._emulator
+
+    def _announce(self, server: EmulatorServer, env: str | None, picked: bool) -> None:
+        """Say once per environment where its calls go."""
+        from operator_iac.cli.output import info
+
+        if env in self._announced:
+            return
+        key = self._emulator_keys.get(env or "")
+        sharing = sorted(e for e in self._announced if e and self._emulator_keys.get(e) == key)
+        first = not self._announced
+        self._announced.add(env)
+        if not first:
+            info(f"Environment {env} is on the in-process emulator too, " +
+                 (f"on the account of {', '.join(sharing)} (the same API-key variable)"
+                  if sharing else "on an account of its own"))
+            return
         line = f"Started an in-process Operator emulator at {server.url}"
-        if platform.modes or platform.seed is not None:
+        platform = self._platform
+        if platform is not None and (platform.modes or platform.seed is not None):
             line = f"{line} ({platform.describe()})"
         others = [name for name in self.project().spec.environments if name != env]
         if env is not None:
@@ -144,7 +186,6 @@ class App:
             line += (f" (the first in {self.project().file.name}; pick another with --env "
                      f"{' or --env '.join(others)})")
         info(line)
-        return server
 
 
 def pass_app(func: F) -> F:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,9 @@ from operator_iac.cli.options import (
     selection_options,
 )
 from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
+
+if TYPE_CHECKING:
+    from operator_iac.plan.model import PlanOptions
 
 
 @click.command("apply")
@@ -34,9 +38,9 @@ from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_
 @parallelism_option
 @pass_app
 def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
-                  targets: tuple[str, ...], excludes: tuple[str, ...], prune: bool, adopt: bool,
-                  allow_delete: bool, overwrite_draft: bool, no_smoke: bool, no_rollback: bool,
-                  keep_conversations: bool, fmt: str, parallelism: int) -> int:
+                  selection: PlanOptions, overwrite_draft: bool, no_smoke: bool,
+                  no_rollback: bool, keep_conversations: bool, fmt: str,
+                  parallelism: int) -> int:
     """Apply the declarations (or a saved plan) to the platform.
 
     Each changed agent gets a draft, which is read back, smoke-tested, released and
@@ -52,15 +56,12 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
       operator-iac apply --env staging --target call-summary --no-smoke --yes
     """
     from operator_iac.apply.report import ApplyOptions
-    from operator_iac.plan.model import PlanOptions
     from operator_iac.render.apply_report import render_apply_markdown
     from operator_iac.services.apply import ApplyRequest, apply_declarations
 
     request = ApplyRequest(
         plan_file=plan_file, keep_conversations=keep_conversations,
-        plan_options=PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
-                                 overwrite_draft=overwrite_draft, targets=targets,
-                                 excludes=excludes),
+        plan_options=selection.model_copy(update={"overwrite_draft": overwrite_draft}),
         options=ApplyOptions(overwrite_draft=overwrite_draft, smoke=not no_smoke,
                              rollback=not no_rollback, parallelism=parallelism))
     confirm = confirmer(yes or plan_file is not None, "apply needs --yes, or a saved plan "

@@ -14,25 +14,28 @@ from operator_iac.settings import API_URL_VARIABLE
 
 if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
-    from operator_iac.services.emulator import Platform
+    from operator_iac.services.emulator import Account, Platform
 
 
-def _ready_lines(url: str, ws_url: str, api_key: str,
-                 variables: list[tuple[str | None, str]]) -> list[str]:
-    """What a person needs to point operator-iac at the emulator: the URL, and the key under
-    every variable the project's environments read (one variable may serve several)."""
+def _ready_lines(url: str, ws_url: str, accounts: list[Account]) -> list[str]:
+    """What a person needs to point operator-iac at the emulator: the URL, and each account's
+    key under every variable the project's environments read it from."""
+    keys = list(dict.fromkeys(a.key for a in accounts))
     lines = [f"Operator emulator listening on {url}", f"  WebSocket base: {ws_url}",
-             f"  API key:        {api_key}", "Point operator-iac at it with:",
-             f"  export {API_URL_VARIABLE}={url}"]
-    readers: dict[str, list[str]] = {}
-    for env, variable in variables:
-        readers.setdefault(variable, []).extend([env] if env else [])
-    exports = {variable: f"  export {variable}={api_key}" for variable in readers}
-    width = max(len(line) for line in exports.values())
-    for variable, envs in readers.items():
-        named = f"  # environment {', '.join(envs)}" if envs else ""
-        lines.append(f"{exports[variable]:<{width}}{named}".rstrip())
-    first = next((env for env, _ in variables if env), None)
+             f"  API key:        {keys[0]}" if len(keys) == 1 else
+             f"  API keys:       {', '.join(keys)} (one account each)",
+             "Point operator-iac at it with:", f"  export {API_URL_VARIABLE}={url}"]
+    exports = {a.variable: f"  export {a.variable}={a.key}" for a in accounts if a.variable}
+    width = max((len(line) for line in exports.values()), default=0)
+    for account in accounts:
+        if account.variable is None:
+            continue
+        named = f"  # environment {', '.join(account.environments)}" \
+            if account.environments else ""
+        lines.append(f"{exports[account.variable]:<{width}}{named}".rstrip())
+    if not exports:
+        lines.append("  and set each environment's API-key variable to one of the keys")
+    first = next((env for a in accounts for env in a.environments), None)
     lines.append(f"Then try: operator-iac plan --env {first}" if first else
                  "Then try: operator-iac init, then operator-iac plan")
     return lines
@@ -44,8 +47,11 @@ def _ready_lines(url: str, ws_url: str, api_key: str,
               help="Port to listen on (0 picks a free one).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="SQLite file that keeps the state across restarts (default: in memory).")
-@click.option("--api-key", default="op_test_emulator", show_default=True,
-              help="The key clients must send as Authorization: Bearer.")
+@click.option("--api-key", "api_keys", multiple=True, metavar="KEY",
+              help="A key clients send as Authorization: Bearer; repeat it for several "
+                   "accounts, one per key. Default: one account per API-key variable of the "
+                   "project in the working directory (op_test_<environment>), or "
+                   "op_test_emulator without a project.")
 @click.option("--rules", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML/JSON file scripting replies and tool calls per regex.")
 @click.option("--silent", is_flag=True, help="The agent never answers (timeout tests).")
@@ -74,33 +80,39 @@ def _ready_lines(url: str, ws_url: str, api_key: str,
               help="Versions lists and status fields show a new revision or a release only "
                    "this long after it (reads by id are never late).")
 @pass_app
-def command(app: App, host: str, port: int, db: Path | None, api_key: str, rules: Path | None,
+def command(app: App, host: str, port: int, db: Path | None, api_keys: tuple[str, ...],
+            rules: Path | None,
             silent: bool, latency_ms: int, error_rate: float, seed: int | None,
             rate_limit: float | None, drop_sse_after: int | None, compat: tuple[str, ...],
             keepalive: float, list_lag: float, versions_lag: float) -> int:
     """Run the local Operator emulator (REST, SSE and WebSocket) until Ctrl-C.
 
+    It keeps a separate account per API key. In a project, each API-key variable its
+    environments read gets an account of its own, so staging and production are apart as
+    on the platform; the banner prints the export lines.
+
     \b
     Examples:
       operator-iac emulator
+      operator-iac emulator --api-key op_test_one --api-key op_test_two
       operator-iac emulator --port 0 --db emulator.sqlite
       operator-iac emulator --latency-ms 50 --error-rate 0.1 --seed 7
       operator-iac emulator --compat no_greeting --compat trim_text
       operator-iac emulator --compat random --seed 7
       operator-iac emulator --compat help
     """
-    from operator_iac.services.emulator import ServeRequest, key_variables, serve
+    from operator_iac.services.emulator import ServeRequest, emulator_accounts, serve
 
     if "help" in compat:
         result("\n".join(f"{name:28} {what}" for name, what in sorted(compat_modes().items())))
         return 0
-    request = ServeRequest(host, port, db, api_key, rules, silent, keepalive, latency_ms,
-                           error_rate, seed, rate_limit, drop_sse_after, compat, list_lag,
-                           versions_lag)
+    accounts = emulator_accounts(api_keys, app.settings.project_file)
+    request = ServeRequest(host, port, db, [a.key for a in accounts], rules, silent, keepalive,
+                           latency_ms, error_rate, seed, rate_limit, drop_sse_after, compat,
+                           list_lag, versions_lag)
 
     def announce(running: EmulatorServer, platform: Platform) -> None:
-        result("\n".join(_ready_lines(running.url, running.ws_url, running.api_key,
-                                      key_variables(app.settings.project_file))))
+        result("\n".join(_ready_lines(running.url, running.ws_url, accounts)))
         info(f"Platform: {platform.describe()}.")
         info("Press Ctrl-C to stop.")
 

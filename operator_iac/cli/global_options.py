@@ -60,10 +60,12 @@ OPTIONS: tuple[GlobalOption, ...] = (
                  "Project file to use (default: the nearest operator-iac.yaml).",
                  (("type", click.Path(path_type=Path, dir_okay=False)),)),
     GlobalOption("--api-url", "api_url", API_URL_VARIABLE,
-                 f"Override the environment's api_url. [env: {API_URL_VARIABLE}]",
+                 "Override the api_url of every environment the command uses (each keeps "
+                 f"its own API key). [env: {API_URL_VARIABLE}]",
                  (("metavar", "URL"),)),
     GlobalOption("--emulator", "emulator", EMULATOR_VARIABLE,
-                 "Start an in-process Operator emulator and point every call at it.", FLAG),
+                 "Start an in-process Operator emulator and point every call at it: an "
+                 "account per API-key variable of the project's environments.", FLAG),
     GlobalOption("--emulator-compat", "emulator_compat", EMULATOR_COMPAT_VARIABLE,
                  "The platform --emulator plays: compatibility modes separated by commas, "
                  f"or random:SEED. [env: {EMULATOR_COMPAT_VARIABLE}]", (("metavar", "MODES"),)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,7 +36,9 @@ def parallelism_option(func: F) -> F:
 
 
 def selection_options(func: F) -> F:
-    """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``."""
+    """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``,
+    ``--record-environment``, handed to the command as one ``selection`` (a ``PlanOptions``;
+    the command adds ``--overwrite-draft``, which plan and apply word differently)."""
     options = [
         click.option("--target", "targets", multiple=True, metavar="KEY",
                      shell_complete=complete_agent_keys,
@@ -49,7 +52,24 @@ def selection_options(func: F) -> F:
                      help="Take over unmanaged agents whose name matches a declaration."),
         click.option("--allow-delete", is_flag=True,
                      help="Allow deletions in a protected environment."),
+        click.option("--record-environment", is_flag=True,
+                     help="Write this environment into the markers of agents whose markers "
+                          "name none (written by an older version), so another environment "
+                          "on the same account stops claiming them."),
     ]
+
+    @functools.wraps(func)
+    def with_selection(*args: Any, targets: tuple[str, ...], excludes: tuple[str, ...],
+                       prune: bool, adopt: bool, allow_delete: bool, record_environment: bool,
+                       **kwargs: Any) -> Any:
+        from operator_iac.plan.model import PlanOptions
+
+        selection = PlanOptions(targets=targets, excludes=excludes, prune=prune, adopt=adopt,
+                                allow_delete=allow_delete,
+                                record_environment=record_environment)
+        return func(*args, selection=selection, **kwargs)
+
+    wrapped: Any = with_selection
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapped = option(wrapped)
+    return wrapped

@@ -18,7 +18,7 @@ from operator_iac.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from operator_iac.plan.model import Plan
+    from operator_iac.plan.model import Plan, PlanOptions
 
 CHANGES_PENDING_EXIT_CODE = 2
 
@@ -36,8 +36,7 @@ CHANGES_PENDING_EXIT_CODE = 2
 @parallelism_option
 @pass_app
 def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed_exitcode: bool,
-                 targets: tuple[str, ...], excludes: tuple[str, ...], prune: bool, adopt: bool,
-                 allow_delete: bool, overwrite_draft: bool, parallelism: int) -> int:
+                 selection: PlanOptions, overwrite_draft: bool, parallelism: int) -> int:
     """Compare the declarations with the platform and show the changes.
 
     Nothing is written to the platform. The plan lists, per agent, the action (create,
@@ -51,12 +50,10 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
       operator-iac plan --env staging --out plan.json --detailed-exitcode
       operator-iac plan --env staging --target appointment-booking
     """
-    from operator_iac.plan.model import PlanOptions
     from operator_iac.render.plan_markdown import render_plan_markdown
     from operator_iac.services.plan import make_plan
 
-    options = PlanOptions(adopt=adopt, prune=prune, allow_delete=allow_delete,
-                          overwrite_draft=overwrite_draft, targets=targets, excludes=excludes)
+    options = selection.model_copy(update={"overwrite_draft": overwrite_draft})
     plan = make_plan(app.target(env), app.client(), options=options, parallelism=parallelism,
                      feedback=app.feedback()).plan
     output.result(_render(app, plan, fmt))

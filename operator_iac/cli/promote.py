@@ -27,8 +27,9 @@ if TYPE_CHECKING:
               help="Environment to promote to (default: the global --env).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
-              help="Check and save the destination plan as JSON instead of applying it; "
-                   "apply it later with `operator-iac promote PLAN_FILE`.")
+              help="Check and save the destination plan as JSON instead of applying it "
+                   "(always written, empty when there is nothing to promote); apply it "
+                   "later with `operator-iac promote PLAN_FILE`.")
 @click.option("--target", "targets", multiple=True, metavar="KEY",
               shell_complete=complete_agent_keys,
               help="Only this agent (repeatable); agents it needs are included.")
@@ -66,7 +67,7 @@ def promote_command(app: App, plan_file: Path | None, source: str | None,
     them (apply --prune there first); a protected destination also needs --allow-delete.
 
     An environment with promote_from in the project file receives changes only this way.
-    --api-url applies to the destination; the source uses its api_url from the project file.
+    --api-url moves both environments (each keeps its key); --emulator: one account each.
 
     \b
     Examples:
@@ -112,14 +113,16 @@ def _report(run: PromoteRun, out: Path | None, destination: str, fmt: str) -> in
     from operator_iac.render.apply_report import render_apply_markdown
 
     plan = run.promotion.planned.plan
-    if not plan.has_changes:
+    if out is not None:
+        # Always a file, so that a job applying the saved promotion finds one.
+        output.write_file(out, plan.to_json(), "plan")
+        nothing = "" if plan.has_changes else " (nothing to promote)"
+        output.info(f"Saved the plan{nothing} to {out}; apply it with: operator-iac promote "
+                    f"{out} --to {destination}")
+        return 0
+    if run.report is None and not plan.has_changes:
         return show_no_changes(plan, fmt, f"No changes: {destination} already holds the "
                                "declarations.")
-    if out is not None:
-        output.write_file(out, plan.to_json(), "plan")
-        output.info(f"Saved the plan to {out}; apply it with: operator-iac promote {out} "
-                    f"--to {destination}")
-        return 0
     assert run.report is not None, "a promotion with changes is applied or saved"
     output.result(render_apply(run.report, fmt))
     append_step_summary(f"Promotion from {run.source} to {destination}\n\n"

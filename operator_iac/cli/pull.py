@@ -30,7 +30,8 @@ def pull_command(app: App, keys: tuple[str, ...], env: str | None, draft: bool,
     order and ${var:...}/${env:...} references stay wherever their value still matches. A
     secret is never written: a field holding ${env:...} keeps its reference, and is listed
     as not pulled when the platform's value differs. Values set by the environment's
-    overrides, by a base file or owned by the dashboard are listed, not written.
+    overrides, by a base file or owned by the dashboard are listed, not written. Nothing is
+    written unless every file still reads as valid declarations (exit 3 otherwise).
 
     \b
     Examples:

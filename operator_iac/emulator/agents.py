@@ -104,6 +104,11 @@ class AgentService:
             number = lifecycle.newest(statuses) if parsed.number is None else parsed.number
             return self._load(db, kind, parsed.agent_id, number)
 
+    def exists(self, agent_id: str) -> bool:
+        with self._store.tx() as db:
+            row = db.execute("SELECT 1 FROM agents WHERE id = ?", (agent_id,)).fetchone()
+        return row is not None
+
     def versions(self, kind: Kind, ref: str) -> list[Revision]:
         parsed = parse_ref(kind, ref)
         with self._store.tx() as db:

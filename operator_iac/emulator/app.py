@@ -1,6 +1,9 @@
 """The emulator's ASGI application: routes, error translation, middleware, lifespan.
 
-``build_app(state)`` is the only entry point; everything the app needs lives in ``state``.
+``build_app(*accounts)`` is the only entry point; everything the app needs lives in the
+accounts' states. Each account has its routes and authentication; the request log and the
+faults (outermost) are the server's, and requests reach their account through
+``accounts.AccountRouter``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, ExceptionHandler
 
+from operator_iac.emulator.accounts import AccountRouter
 from operator_iac.emulator.admin import admin_routes
 from operator_iac.emulator.middleware import AuthMiddleware, FaultMiddleware
 from operator_iac.emulator.problems import Problem, problem_response
@@ -31,19 +35,24 @@ from operator_iac.emulator.store import InvalidCursorError
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 
-def build_app(state: EmulatorState) -> ASGIApp:
-    """The complete emulator application over ``state``."""
+def build_app(state: EmulatorState, *others: EmulatorState) -> ASGIApp:
+    """The complete emulator application: one account per state (``state`` first; the
+    others share its server parts), started and stopped together."""
+    accounts = (state, *others)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.bind(asyncio.get_running_loop())
-        state.procedures.resume_unfinished()
+        for account in accounts:
+            account.bind(asyncio.get_running_loop())
+            account.procedures.resume_unfinished()
         yield
-        state.begin_shutdown()
+        for account in accounts:
+            account.begin_shutdown()
 
-    app = Starlette(routes=_routes(state), exception_handlers=_handlers(state),
-                    lifespan=lifespan)
-    return FaultMiddleware(AuthMiddleware(app, state), state)
+    apps = [(account, AuthMiddleware(Starlette(
+        routes=_routes(account), exception_handlers=_handlers(account),
+        lifespan=lifespan if account is state else None), account)) for account in accounts]
+    return FaultMiddleware(AccountRouter(apps), state)
 
 
 def _routes(state: EmulatorState) -> list[BaseRoute]:

@@ -15,7 +15,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from typing import Any, Literal
 import uvicorn
 
 from operator_iac.emulator import admin
+from operator_iac.emulator.accounts import open_accounts
 from operator_iac.emulator.agents import Revision
 from operator_iac.emulator.app import build_app
 from operator_iac.emulator.brain import Brain
@@ -117,19 +118,25 @@ def _install_log_filter() -> None:
 class EmulatorServer:
     """One emulator on ``host:port``; ``port=0`` picks a free port.
 
+    ``api_key`` is one key, or several: one account per key, each with its own agents and
+    conversations (``emulator.accounts``); the test controls act on the whole server.
     Extra keyword arguments are ``EmulatorOptions`` fields (``page_size``, ``token_ttl_s``,
     ``keepalive_s``, ``procedure_step_s``, ``rules``, ``silent``, ``faults``).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 api_key: str = DEFAULT_API_KEY, db: str | Path | None = None, *,
-                 log_level: str = "error", access_log: bool = False, **options: Any) -> None:
+                 api_key: str | Sequence[str] = DEFAULT_API_KEY,
+                 db: str | Path | None = None, *, log_level: str = "error",
+                 access_log: bool = False, **options: Any) -> None:
         self.host = host
         self.requested_port = port
-        self._options = EmulatorOptions(api_key=api_key, db=db, **options)
+        keys = [api_key] if isinstance(api_key, str) else list(dict.fromkeys(api_key))
+        self._keys = keys or [DEFAULT_API_KEY]
+        self._options = EmulatorOptions(api_key=self._keys[0], db=db, **options)
         self._log_level = log_level
         self._access_log = access_log
         self._state: EmulatorState | None = None
+        self._accounts: list[EmulatorState] = []
         self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -141,7 +148,13 @@ class EmulatorServer:
 
     @property
     def api_key(self) -> str:
+        """The first account's key (the only one, unless several were given)."""
         return self._options.api_key
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        """Every account's key, in the order given."""
+        return tuple(self._keys)
 
     @property
     def url(self) -> str:
@@ -153,9 +166,17 @@ class EmulatorServer:
 
     @property
     def state(self) -> EmulatorState:
+        """The first account's state; the server's shared parts are reached through it."""
         if self._state is None:
             raise RuntimeError("the emulator is not running")
         return self._state
+
+    def account(self, api_key: str) -> EmulatorState:
+        """The state of the account that ``api_key`` opens."""
+        found = next((a for a in self._accounts if a.key_matches(api_key)), None)
+        if found is None:
+            raise KeyError("no account of this emulator has that key")
+        return found
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -184,9 +205,10 @@ class EmulatorServer:
             self._thread.join(timeout)
             self._thread = None
         self._server = None
-        if self._state is not None:
-            self._state.close()
-            self._state = None
+        for account in self._accounts:
+            account.close()
+        self._accounts = []
+        self._state = None
 
     def serve_forever(self, on_ready: Callable[[EmulatorServer], None] | None = None) -> None:
         """Serve in this (main) thread until Ctrl-C or SIGTERM; ``on_ready`` runs once
@@ -221,9 +243,10 @@ class EmulatorServer:
             raise RuntimeError("the emulator is already running")
         sock = _bind(self.host, self.requested_port)
         self.port = int(sock.getsockname()[1])
-        self._state = EmulatorState(self._options)
+        self._accounts = open_accounts(self._options, self._keys)
+        self._state = self._accounts[0]
         config = uvicorn.Config(
-            build_app(self._state), log_level=self._log_level, access_log=self._access_log,
+            build_app(*self._accounts), log_level=self._log_level, access_log=self._access_log,
             lifespan="on", http="h11", ws=_websocket_implementation(),
             timeout_graceful_shutdown=3,
             log_config=_stderr_log_config() if self._access_log else None)
@@ -272,13 +295,22 @@ class EmulatorServer:
 
     def edit_revision(self, version_id: str, **fields: Any) -> Revision:
         """Change a revision in place, as a dashboard user could (even a released one)."""
-        return admin.edit_revision(self.state, version_id, fields)
+        agent_id = version_id.partition("@")[0]
+        return admin.edit_revision(self._holder(lambda a: a.agents.exists(agent_id)),
+                                   version_id, fields)
 
     def inject_events(self, conversation_id: str, payloads: list[dict[str, Any]]) -> int:
-        return len(admin.inject_events(self.state, conversation_id, payloads))
+        account = self._holder(lambda a: a.conversations.exists(conversation_id))
+        return len(admin.inject_events(account, conversation_id, payloads))
+
+    def _holder(self, holds: Callable[[EmulatorState], bool]) -> EmulatorState:
+        """The account that holds something (the first one when none does: it answers
+        "not found")."""
+        return next((a for a in self._accounts if holds(a)), self.state)
 
 
-def start_in_process(api_key: str = DEFAULT_API_KEY, **options: Any) -> EmulatorServer:
+def start_in_process(api_key: str | Sequence[str] = DEFAULT_API_KEY,
+                     **options: Any) -> EmulatorServer:
     """A started emulator on a free loopback port (for the global ``--emulator`` option);
     the caller stops it."""
     server = EmulatorServer("127.0.0.1", 0, api_key, **options)

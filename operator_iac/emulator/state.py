@@ -1,5 +1,7 @@
-"""Everything one running emulator holds: options, store, services, faults, brain, and the
-background tasks it started. One instance per server; no module-level state.
+"""Everything one running emulator holds: options and the parts every account shares
+(``ServerParts``: clock, faults, brain, request log, background tasks), and per account
+(``EmulatorState``, one per API key) its store and the services over it. One instance per
+server; no module-level state.
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ log = logging.getLogger("operator_iac.emulator")
 
 @dataclass
 class EmulatorOptions:
-    """How to run an emulator. ``api_key`` is never shown in a repr."""
+    """How to run an emulator. The keys are never shown in a repr."""
 
+    # The account's API key: a server with several keys holds one ``EmulatorState`` per key,
+    # each with options of its own (``emulator.accounts``).
     api_key: str = field(default=DEFAULT_API_KEY, repr=False)
+    # The account's SQLite file; None keeps it in memory.
     db: str | Path | None = None
     page_size: int = 20
     token_ttl_s: float = DEFAULT_TOKEN_TTL_S
@@ -54,15 +59,29 @@ class RequestRecord:
     status: int
 
 
-class EmulatorState:
+class ServerParts:
+    """What every account of one server shares: the clock, faults and compatibility modes,
+    the agent brain, the request log, and the background tasks on the server's loop."""
+
     def __init__(self, options: EmulatorOptions) -> None:
-        self.options = options
         self.clock = Clock()
-        self.store = Store(options.db)
-        self.broker = EventBroker()
         self.faults = FaultState(options.faults)
         self.dice = Dice(lambda: self.faults.settings.seed)
         self.brain = Brain(options.rules or RuleSet(), options.silent, self.dice)
+        self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+
+class EmulatorState:
+    """One account: its key, store and services, beside the server's shared parts (a new
+    set unless ``shared`` is given: the first account's, for every further one)."""
+
+    def __init__(self, options: EmulatorOptions, shared: ServerParts | None = None) -> None:
+        self.options = options
+        self.shared = shared or ServerParts(options)
+        self.store = Store(options.db)
+        self.broker = EventBroker()
         self.events = EventLog(self.store, self.clock, self.broker.publish,
                                whole_seconds=lambda: self.faults.has("whole_seconds"))
         self.agents = AgentService(self.store, self.clock, lags=self._lags)
@@ -72,13 +91,35 @@ class EmulatorState:
             self.store, self.clock, self.agents, self.conversations, self.events,
             spawn=self.spawn, outcome_for=self._outcome_for,
             step_delay_s=options.procedure_step_s, modes=self.faults.modes)
-        self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # The shared parts, as every module reads them from the account it serves.
+    @property
+    def clock(self) -> Clock:
+        return self.shared.clock
+
+    @property
+    def faults(self) -> FaultState:
+        return self.shared.faults
+
+    @property
+    def dice(self) -> Dice:
+        return self.shared.dice
+
+    @property
+    def brain(self) -> Brain:
+        return self.shared.brain
+
+    @brain.setter
+    def brain(self, brain: Brain) -> None:
+        self.shared.brain = brain
+
+    @property
+    def requests(self) -> deque[RequestRecord]:
+        return self.shared.requests
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Attach to the event loop that serves requests (at application start-up)."""
-        self._loop = loop
+        self.shared.loop = loop
         self.broker.bind(loop)
 
     def key_matches(self, presented: str | None) -> bool:
@@ -91,10 +132,11 @@ class EmulatorState:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
+        server_loop = self.shared.loop
         if loop is not None:
             self._track(loop.create_task(self._guard(work)))
-        elif self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(lambda: self._track(
+        elif server_loop is not None and not server_loop.is_closed():
+            server_loop.call_soon_threadsafe(lambda: self._track(
                 asyncio.get_running_loop().create_task(self._guard(work))))
         else:
             work.close()
@@ -102,7 +144,7 @@ class EmulatorState:
     def begin_shutdown(self) -> None:
         """Finish open streams and stop background work (called on the server's loop)."""
         self.broker.close()
-        for task in list(self._tasks):
+        for task in list(self.shared.tasks):
             task.cancel()
 
     def record(self, method: str, path: str, status: int) -> None:
@@ -112,8 +154,8 @@ class EmulatorState:
         self.store.close()
 
     def _track(self, task: asyncio.Task[None]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.shared.tasks.add(task)
+        task.add_done_callback(self.shared.tasks.discard)
 
     async def _guard(self, work: Coroutine[Any, Any, None]) -> None:
         try:

@@ -17,7 +17,11 @@ a plan compares), so that the next ``plan`` shows no field change:
   platform still has, with their comments, in the platform's order;
 - what the file does not say cannot be written there and is listed instead: values from an
   environment's ``overrides``, from a base file (``extends``), fields the dashboard owns, and
-  ``postprocess_agents`` that name agents no file declares.
+  ``postprocess_agents`` that name agents no file declares (a platform id is never written
+  where a key belongs);
+- comment lines that introduce the next key stay right before it when the value above them
+  is replaced, loses its last item or gains new ones (``yaml_comments``), and every line the
+  edit does not touch stays byte for byte (``yaml_round_trip.keep_unchanged_lines``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from operator_iac.errors import UsageError
@@ -37,12 +42,19 @@ from operator_iac.importing.pull_text import (
     holds_secret_reference,
     retemplate,
 )
+from operator_iac.importing.yaml_comments import (
+    attach_trailing,
+    detach_trailing,
+    last_key,
+)
 from operator_iac.importing.yaml_round_trip import (
     dump,
     is_flow,
+    keep_unchanged_lines,
     literal,
     match_indent,
     round_trip,
+    style_of,
     styled,
 )
 from operator_iac.plan import normalise, refs
@@ -117,7 +129,7 @@ def pull_agent(source: PullInput) -> PulledAgent:
     document = walk.yaml.load(source.agent_text)
     walk.run(document)
     edits = []
-    after = dump(walk.yaml, document)
+    after = _faithful(walk.yaml, source.agent_text, dump(walk.yaml, document))
     if after != source.agent_text:
         edits.append(FileEdit(agent.path, source.agent_text, after))
     if walk.prompt_after is not None and agent.prompt is not None and \
@@ -125,6 +137,20 @@ def pull_agent(source: PullInput) -> PulledAgent:
         edits.append(FileEdit(agent.prompt.file, source.prompt_text or "", walk.prompt_after))
     return PulledAgent(agent.key, source.revision.version_id, tuple(edits),
                        tuple(walk.written), tuple(walk.notes))
+
+
+def _faithful(yaml: YAML, original: str, edited: str) -> str:
+    """The edited text with every line the edit did not touch as the file wrote it; the
+    dumper's text whenever that would not read as the same content (never expected)."""
+    baseline = dump(yaml, yaml.load(original))
+    if edited == baseline:
+        return original
+    kept = keep_unchanged_lines(original, baseline, edited)
+    plain = YAML(typ="safe", pure=True)
+    try:
+        return kept if plain.load(kept) == plain.load(edited) else edited
+    except YAMLError:
+        return edited
 
 
 # ---- the walk -----------------------------------------------------------------------------
@@ -148,10 +174,20 @@ class _Walk:
         resolved: dict[str, Any] = {"name": desired.name, "description": desired.description,
                                     "config": desired.config}
         if desired.kind == "conversational_agent":
-            target["postprocess_agents"] = list(postprocess)
+            target["postprocess_agents"] = self.declared_references(postprocess)
             resolved["postprocess_agents"] = list(desired.postprocess_agents)
         for key, value in resolved.items():
             self.value(document, key, value, target.get(key), (key,))
+
+    def declared_references(self, postprocess: tuple[str, ...]) -> list[str]:
+        """The revision's postprocess agents that a file declares, as keys; each other one
+        (still a platform id: its file was removed, or it was never declared) is listed."""
+        declared = set(self.source.key_by_id.values())
+        for agent_id in (a for a in postprocess if a not in declared):
+            self.note("postprocess_agents", f"not pulled: {agent_id} runs after this agent's "
+                      "conversations on the platform, but no agent file declares it (a key is "
+                      "written here, never an id); declare it, or apply to stop running it")
+        return [key for key in postprocess if key in declared]
 
     # ---- one value ------------------------------------------------------------------------
 
@@ -180,7 +216,7 @@ class _Walk:
         dotted = ".".join(path)
         current = holder[key]
         if target is None:
-            del holder[key]
+            _delete(holder, key)
             self.written.append(dotted)
             return
         if isinstance(resolved, dict) and isinstance(target, dict) and \
@@ -209,11 +245,11 @@ class _Walk:
                               "holds another kind of value")
             return
         else:
-            written = literal(target, flow=is_flow(current))
+            written = literal(target, flow=style_of(current))
         if self._leaks(written):
             self.note(dotted, "not pulled: the platform's value holds the value of a secret")
             return
-        holder[key] = styled(written, current)
+        _replace(holder, key, styled(written, current))
         self.written.append(dotted)
 
     def keyed_list(self, items: list[Any], resolved: list[Any], target: list[Any],
@@ -245,8 +281,7 @@ class _Walk:
             if id(item) not in kept and "${" in canonical_json(item):
                 self.note(".".join(path), f"the item {canonical_json(item)} and its "
                                           "reference are gone: the platform no longer has it")
-        del items[:]
-        items.extend(rebuilt)
+        _rebuild(items, rebuilt)
         self.written.append(".".join(path))
 
     def prompt(self, node: Any, resolved: str, target: str) -> None:
@@ -298,6 +333,42 @@ class _Walk:
     def _leaks(self, value: Any) -> bool:
         text = canonical_json(value) if not isinstance(value, str) else value
         return any(secret and secret in text for secret in self.source.secrets)
+
+
+def _delete(holder: CommentedMap, key: str) -> None:
+    """Delete ``holder[key]``, keeping the comment lines after it (they introduce what
+    follows) after the value before it."""
+    keys = list(holder)
+    trailing = detach_trailing(holder, key)
+    del holder[key]
+    previous = keys.index(key) - 1
+    if previous >= 0:
+        attach_trailing(holder, keys[previous], trailing)
+
+
+def _replace(holder: CommentedMap, key: str, value: Any) -> None:
+    """``holder[key] = value``, keeping the comment lines after the old value."""
+    trailing = detach_trailing(holder, key)
+    holder[key] = value
+    attach_trailing(holder, key, trailing)
+
+
+def _rebuild(items: list[Any], rebuilt: list[Any]) -> None:
+    """Replace a block list's items: each kept item keeps its own comments, and the comment
+    lines after the old last item come after the new last one."""
+    if not isinstance(items, CommentedSeq):  # a list the file does not hold as written
+        items[:] = rebuilt
+        return
+    trailing = detach_trailing(items, last_key(items)) if items else ""
+    own = {id(item): items.ca.items.get(index) for index, item in enumerate(items)}
+    del items[:]
+    items.extend(rebuilt)
+    items.ca.items.clear()
+    for index, item in enumerate(items):
+        if own.get(id(item)) is not None:
+            items.ca.items[index] = own[id(item)]
+    if items:
+        attach_trailing(items, last_key(items), trailing)
 
 
 def _holder(node: Any, key: str, path: Path_) -> Any:

@@ -58,7 +58,8 @@ def credential_warnings(report: ImportReport) -> list[str]:
     """One warning per value that looks like a credential: where it is and what to do (the
     value itself is never repeated)."""
     return [f"{agent.agent_file.display}: {hint.path} looks like a credential ({hint.reason}); "
-            "replace it with ${env:NAME} and set NAME in the environment before committing"
+            "replace it with ${env:NAME}, declare NAME under secrets: in operator-iac.yaml, "
+            "and set NAME in the environment before committing"
             for agent in report.imported for hint in agent.credentials]
 
 

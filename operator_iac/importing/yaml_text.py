@@ -1,20 +1,24 @@
 """Agent file text: YAML as people write it, read back exactly by the project's own loader.
 
-Multi-line strings become literal blocks (``|``); short lists of scalars and small mappings of
-scalars inside lists are written in flow style (``[English, Spanish]``,
-``{ns: acme, name: lookup_order}``); top-level sections are separated by a blank line. The
-project loader follows the YAML 1.2 core schema while PyYAML writes YAML 1.1, so a string such
-as ``1e5`` or ``0o17``, plain in 1.1 but a number in 1.2, is quoted. As a last safeguard the
-text is parsed back with the project loader; if that ever disagrees with the data, the file is
-written with every string quoted instead.
+Written with ruamel.yaml, the library that also edits agent files in place (``pull``,
+``yaml_round_trip``), so the project writes YAML one way: YAML 1.2, as the project loader
+reads it. Multi-line strings become literal blocks (``|``); short lists of scalars and small
+mappings of scalars inside lists are written in flow style (``[English, Spanish]``,
+``{ns: acme, name: lookup_order}``); top-level sections are separated by a blank line. A
+string the project loader would read as something else written plain (``1e5``, ``null``) is
+double-quoted. As a last safeguard the text is parsed back with the project loader; if that
+ever disagrees with the data, the file is written with every string quoted instead.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from operator_iac.errors import DeclarationError, OperationError
 from operator_iac.spec.loader import parse_yaml
@@ -27,39 +31,72 @@ _SCALARS = (str, int, float, bool)
 _PROBE = Path("value.yaml")
 
 
-class _FlowList(list[Any]):
-    pass
+def _writer(quote_all: bool = False) -> YAML:
+    yaml = YAML()
+    yaml.width = _WIDTH
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    if quote_all:
+        yaml.default_style = '"'  # type: ignore[assignment]  # typed None upstream, takes a style
+    return yaml
 
 
-class _FlowDict(dict[str, Any]):
-    pass
+def _dump(data: Any, yaml: YAML) -> str:
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
 
 
-class _Dumper(yaml.SafeDumper):
-    """SafeDumper with this module's string styles and indented block sequences."""
+def render_document(data: dict[str, Any], header: str = "") -> str:
+    """The text of an agent file holding ``data``; ``header`` becomes leading comment lines."""
+    yaml = _writer()
+    text = _comment(header) + "".join(_section(key, value, yaml) for key, value in data.items())
+    if _reads_back(text, data):
+        return text
+    plain = _dump(_plain(data), _writer(quote_all=True))
+    if _reads_back(plain, data):
+        return _comment(header) + plain
+    raise OperationError("cannot write the imported agent as YAML that reads back the same")
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+
+def _section(key: str, value: Any, yaml: YAML) -> str:
+    """One top-level key; a mapping or list value gets a blank line before it."""
+    text = _dump(CommentedMap([(key, _styled(value))]), yaml)
+    return "\n" + text if isinstance(value, dict | list) else text
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _styled(value: Any, depth: int = 1, in_list: bool = False) -> Any:
+    """``value`` as ruamel.yaml nodes: strings styled so that they read back, and small
+    collections in flow style: lists of scalars anywhere, mappings of scalars inside lists or
+    nested below a config section (``channel:`` and its peers stay blocks, as people write
+    them)."""
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, list):
+        sequence = CommentedSeq(_styled(item, depth + 1, in_list=True) for item in value)
+        if _flowable(value):
+            sequence.fa.set_flow_style()
+        return sequence
+    if isinstance(value, dict):
+        mapping = CommentedMap((k, _styled(v, depth + 1, in_list)) for k, v in value.items())
+        if (in_list or depth >= _FLOW_MAPPING_DEPTH) and _flowable(value):
+            mapping.fa.set_flow_style()
+        return mapping
+    return value
+
+
+def _string(value: str) -> str:
     if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    style = None if _reads_back_as_string(value) else '"'
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+        return LiteralScalarString(value)
+    return value if _reads_back_as_string(value) else DoubleQuotedScalarString(value)
 
 
-def _represent_flow_list(dumper: yaml.SafeDumper, value: _FlowList) -> yaml.SequenceNode:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
-
-
-def _represent_flow_dict(dumper: yaml.SafeDumper, value: _FlowDict) -> yaml.MappingNode:
-    return dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=True)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(_FlowList, _represent_flow_list)
-_Dumper.add_representer(_FlowDict, _represent_flow_dict)
+def _plain(value: Any) -> Any:
+    """``value`` with plain containers, for the all-quoted fallback."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _reads_back_as_string(value: str) -> bool:
@@ -70,38 +107,6 @@ def _reads_back_as_string(value: str) -> bool:
         return parse_yaml(f"v: {value}\n", _PROBE).data == {"v": value}
     except DeclarationError:
         return False
-
-
-def render_document(data: dict[str, Any], header: str = "") -> str:
-    """The text of an agent file holding ``data``; ``header`` becomes leading comment lines."""
-    text = _comment(header) + "".join(_section(key, value) for key, value in data.items())
-    if _reads_back(text, data):
-        return text
-    plain = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_style='"')
-    if _reads_back(plain, data):
-        return _comment(header) + plain
-    raise OperationError("cannot write the imported agent as YAML that reads back the same")
-
-
-def _section(key: str, value: Any) -> str:
-    """One top-level key; a mapping or list value gets a blank line before it."""
-    text = yaml.dump({key: _styled(value)}, Dumper=_Dumper, sort_keys=False,
-                     allow_unicode=True, width=_WIDTH)
-    return "\n" + text if isinstance(value, dict | list) else text
-
-
-def _styled(value: Any, depth: int = 1, in_list: bool = False) -> Any:
-    """``value`` with small collections marked for flow style: lists of scalars anywhere,
-    mappings of scalars inside lists or nested below a config section (``channel:`` and
-    its peers stay blocks, as people write them)."""
-    if isinstance(value, list):
-        items = [_styled(item, depth + 1, in_list=True) for item in value]
-        return _FlowList(items) if _flowable(value) else items
-    if isinstance(value, dict):
-        styled = {k: _styled(v, depth + 1, in_list) for k, v in value.items()}
-        nested = in_list or depth >= _FLOW_MAPPING_DEPTH
-        return _FlowDict(styled) if nested and _flowable(value) else styled
-    return value
 
 
 def _flowable(value: list[Any] | dict[str, Any]) -> bool:

@@ -37,13 +37,14 @@ from operator_iac.plan.compare import (
     holds_own_writing,
     marked_for,
     own_marker,
+    recorded_secrets,
     self_consistent,
 )
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.drafts import review_draft
-from operator_iac.plan.hashing import declarations_hash
+from operator_iac.plan.hashing import declarations_hash, hash_matches
 from operator_iac.plan.identity import Ownership, resolve_ownership
-from operator_iac.plan.marker import Marker, with_marker
+from operator_iac.plan.marker import Owner, parse_marker, with_marker
 from operator_iac.plan.model import (
     RELEASING_ACTIONS,
     Action,
@@ -54,22 +55,25 @@ from operator_iac.plan.model import (
     PlanOptions,
     ResourcePlan,
     SmokeStage,
+    StoredForm,
     UnprunedAgent,
 )
 from operator_iac.plan.normalise import mask_sealed
 from operator_iac.plan.risks import risk_flags
+from operator_iac.plan.secret_refs import secret_changes
 from operator_iac.plan.selection import select
+from operator_iac.plan.stored import EMPTY, StoredForms
 from operator_iac.plan.verification import needs_verification
 from operator_iac.plan.writes import remote_state
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, Snapshot
+from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, RemoteRevision, Snapshot
 
 SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
 
 
 @dataclass(frozen=True)
 class _Context:
-    project: str
+    owner: Owner
     commit: str | None
     options: PlanOptions
     protect: bool
@@ -77,6 +81,8 @@ class _Context:
     ids: dict[str, str]
     keys: dict[str, str]
     verdicts: Mapping[str, ReleaseVerdict] | None = None
+    # Stored forms learnt from every revision this project wrote (``plan.stored``).
+    forms: StoredForms = EMPTY
 
 
 def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, project: str,
@@ -91,12 +97,13 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
     Smoke stages come from each agent's ``smoke_on`` (project defaults already applied).
     """
     options = options or PlanOptions()
-    ownership = resolve_ownership(desired, snapshot, project)
+    owner = Owner(project, environment)
+    ownership = resolve_ownership(desired, snapshot, owner)
     ids = ownership.id_by_key()
     selection = select(desired, options, existing=set(ids),
                        orphan_keys={key for key, _ in ownership.orphans})
-    ctx = _Context(project, commit, options, protect, ownership, ids, ownership.key_by_id(),
-                   snapshot.verdicts)
+    ctx = _Context(owner, commit, options, protect, ownership, ids, ownership.key_by_id(),
+                   snapshot.verdicts, learnt_forms(snapshot, project))
     resources = [_plan_agent(ctx, desired[key]) for key in selection.keys]
     orphans = [(k, a) for k, a in ownership.orphans if k in selection.prune_keys]
     if options.prune:
@@ -114,6 +121,9 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
         unpruned=() if options.prune else tuple(_unpruned(orphans)),
         included_dependencies=selection.included_dependencies,
         known_ids=dict(sorted(ctx.ids.items())),
+        stored_forms=_stored_form_notes(ctx, desired, selection.keys),
+        unrecorded_environment=tuple(k for k in ownership.unrecorded if k in selection.keys)
+        if environment is not None else (),
     )
     plan.waves()  # refuses reference cycles among agents that do not exist yet
     return plan
@@ -123,7 +133,7 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
 
 
 def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
-    view = DesiredView.of(agent, ctx.ids)
+    view = DesiredView.of(agent, ctx.ids, ctx.forms)
     remote = ctx.ownership.matched(agent.key)
     adopting = agent.key in ctx.ownership.adoptable
     action = _action(ctx, view, remote, adopting)
@@ -144,6 +154,10 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         source=str(agent.source), remote=remote_state(remote),
         desired_hash=view.content_hash, desired=_desired_body(ctx, view),
         sensitive_paths=tuple(sorted(agent.sensitive_paths)),
+        secret_references=secret_changes(agent, base.config if base else None,
+                                         recorded_secrets(base) if base else (),
+                                         recorded_secret_names(base))
+        if action in RELEASING_ACTIONS else (),
         dashboard_owned=agent.dashboard_owned, changes=changes,
         prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt, base is not None),
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
@@ -193,9 +207,21 @@ def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,
     if adopting:
         return "adopt"
     key, wanted = view.agent.key, view.content_hash
-    released_ok = view.equals(remote.released) and marked_for(remote.released, ctx.project,
-                                                               key, wanted)
-    draft_ok = view.equals(remote.draft) and marked_for(remote.draft, ctx.project, key, wanted)
+    released = remote.released
+    marker = own_marker(released, ctx.owner, key)
+    equal = released is not None and marker is not None and view.equals(released)
+    # A marker naming older content over a revision that holds the declaration: when the
+    # revision is still what operator-iac wrote, which fields are declared changed and the
+    # marker is refreshed (a release of the same content, so drift keeps its meaning); when it
+    # is not (edited outside, then taken into the files by ``pull``), there is nothing to
+    # write: a release nobody asked for would only re-mark the dashboard's content.
+    released_ok = equal and released is not None and marker is not None and (
+        hash_matches(marker.content_hash, wanted) or
+        not self_consistent(released, view, ctx.owner, ctx.keys))
+    draft_ok = view.equals(remote.draft) and marked_for(remote.draft, ctx.owner, key, wanted)
+    if released_ok and ctx.options.record_environment and ctx.owner.environment and \
+            key in ctx.ownership.unrecorded:
+        return "release" if draft_ok else "update"  # the same content, marked as this env's
     if released_ok:  # any draft is left alone: it is someone's next change, not ours
         return "no-op"
     return "release" if draft_ok else "update"
@@ -206,11 +232,11 @@ def _drift(ctx: _Context, view: DesiredView,
     released = remote.released if remote is not None else None
     if released is None:
         return False, None
-    if own_marker(released, ctx.project, view.agent.key) is None:
+    if own_marker(released, ctx.owner, view.agent.key) is None:
         return True, NO_MARKER
     # A stale hash over content that already equals the declaration overwrites nothing; it
     # comes from a change in which fields are declared, and the marker is simply refreshed.
-    if not self_consistent(released, view, ctx.project, ctx.keys) and not view.equals(released):
+    if not self_consistent(released, view, ctx.owner, ctx.keys) and not view.equals(released):
         return True, HASH_MISMATCH
     return False, None
 
@@ -220,7 +246,7 @@ def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None)
     draft = remote.draft if remote is not None else None
     if draft is None or view.equals(draft):
         return False
-    return not self_consistent(draft, view, ctx.project, ctx.keys)
+    return not self_consistent(draft, view, ctx.owner, ctx.keys)
 
 
 def _review(view: DesiredView, remote: RemoteAgent | None, action: Action,
@@ -250,9 +276,10 @@ def _prompt_diff(action: Action, key: str, old: str | None, new: str | None,
 
 def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:
     agent = view.agent
-    marker = Marker(ctx.project, agent.key, view.content_hash, ctx.commit,
-                    written=view.written.encode(view.content_hash),
-                    secrets=tuple(sorted(agent.sensitive_paths)) or None)
+    marker = ctx.owner.marker(agent.key, view.content_hash, ctx.commit,
+                              written=view.written.encode(view.content_hash),
+                              secrets=tuple(sorted(agent.sensitive_paths)) or None,
+                              secret_names=tuple(sorted(agent.secret_references)) or None)
     return DesiredBody(name=agent.name, description=with_marker(agent.description, marker),
                        config=mask_sealed(view.sealed_config),
                        postprocess_agents=tuple(agent.postprocess_agents))
@@ -277,7 +304,7 @@ def _foreign_orphan_draft(ctx: _Context, key: str, agent: RemoteAgent) -> bool:
     draft = agent.draft
     if draft is None:
         return False
-    marker = own_marker(draft, ctx.project, key)
+    marker = own_marker(draft, ctx.owner, key)
     return marker is None or holds_own_writing(draft, marker, agent.kind, ctx.keys) is False
 
 
@@ -298,6 +325,52 @@ def _remote_name(agent: RemoteAgent) -> str:
     if agent.released is not None:
         return agent.released.name
     return agent.newest.name if agent.newest else agent.id
+
+
+def recorded_secret_names(revision: RemoteRevision | None
+                          ) -> dict[str, frozenset[str]] | None:
+    """Config path -> variable names, as the revision's marker records them (None when the
+    marker does not record names: written by an older version, or no marker)."""
+    marker = parse_marker(revision.description) if revision is not None else None
+    if marker is None or marker.secret_names is None:
+        return None
+    names: dict[str, set[str]] = {}
+    for path, name in marker.secret_names:
+        names.setdefault(path, set()).add(name)
+    return {path: frozenset(found) for path, found in names.items()}
+
+
+def learnt_forms(snapshot: Snapshot, project: str) -> StoredForms:
+    """Every stored form this project's markers record, in any of its environments: how the
+    platform stores a value does not depend on the agent it was written to."""
+    forms = EMPTY
+    for agent in snapshot.agents:
+        revisions = (agent.released, agent.draft)
+        descriptions = [v.description for v in agent.versions]
+        descriptions += [r.description for r in revisions if r is not None]
+        for description in descriptions:
+            marker = parse_marker(description)
+            if marker is not None and marker.project == project and marker.stored:
+                forms = forms | StoredForms.decode(marker.stored)
+    return forms
+
+
+def _stored_form_notes(ctx: _Context, desired: Mapping[str, DesiredAgent],
+                       keys: Iterable[str]) -> tuple[StoredForm, ...]:
+    """Each value the platform holds in its own form, once: what the plan states so that
+    nobody takes the platform's spelling for a change."""
+    notes: dict[tuple[str, str, str], StoredForm] = {}
+    for key in keys:
+        remote = ctx.ownership.matched(key)
+        if remote is None:
+            continue
+        view = DesiredView.of(desired[key], ctx.ids, ctx.forms)
+        for revision in (remote.released, remote.draft):
+            for found in view.stored_forms_in(revision):
+                note = StoredForm(path=found.dotted, declared=mask_sealed(found.sent),
+                                  stored=mask_sealed(found.stored))
+                notes.setdefault((note.path, repr(note.declared), repr(note.stored)), note)
+    return tuple(notes[k] for k in sorted(notes))
 
 
 def _stages(smoke_on: Iterable[str]) -> tuple[SmokeStage, ...]:

@@ -14,8 +14,9 @@ from typing import Any
 
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
-from operator_iac.plan.marker import Marker, parse_marker, parse_own_marker, strip_marker
+from operator_iac.plan.marker import Marker, Owner, parse_marker, parse_own_marker, strip_marker
 from operator_iac.plan.owned import strip_owned, strip_owned_config
+from operator_iac.plan.stored import EMPTY, Difference, StoredForms, equate
 from operator_iac.plan.written import WrittenRecord, holds_written, written_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision
@@ -35,6 +36,9 @@ class DesiredView:
     key_content: dict[str, Any]
     id_content: dict[str, Any]
     content_hash: str
+    # How the platform is known to store values (learnt from this project's markers), on top
+    # of what each compared revision's own marker records.
+    forms: StoredForms = EMPTY
 
     @property
     def written(self) -> WrittenRecord:
@@ -44,8 +48,10 @@ class DesiredView:
                               agent.postprocess_agents, owned=agent.dashboard_owned)
 
     @classmethod
-    def of(cls, agent: DesiredAgent, ids: Mapping[str, str]) -> DesiredView:
-        """The declaration normalised; fields the dashboard owns are left out of it."""
+    def of(cls, agent: DesiredAgent, ids: Mapping[str, str],
+           forms: StoredForms = EMPTY) -> DesiredView:
+        """The declaration normalised; fields the dashboard owns are left out of it.
+        ``forms``: stored forms learnt from other revisions (``plan.stored``)."""
         owned = agent.dashboard_owned
         sealed = strip_owned_config(
             normalise.prepare(normalise.seal_paths(agent.config, agent.sensitive_paths)), owned)
@@ -54,14 +60,31 @@ class DesiredView:
             agent.kind, agent.name, agent.description, sealed, agent.postprocess_agents), owned)
         id_content = strip_owned(normalise.content(
             agent.kind, agent.name, agent.description, id_config, id_postprocess), owned)
-        return cls(agent, sealed, id_config, key_content, id_content, content_hash(key_content))
+        return cls(agent, sealed, id_config, key_content, id_content, content_hash(key_content),
+                   forms)
 
     def remote_content(self, revision: RemoteRevision | None) -> dict[str, Any] | None:
         """A remote revision in id space, projected onto what this agent declares (the
         fields the dashboard owns left out), with secrets sealed where the declaration marks
-        them or where the revision's marker says it held them."""
+        them or where the revision's marker says it held them, and each value the platform
+        is known to store in another form (``plan.stored``) taken as the declared one."""
         if revision is None:
             return None
+        content, _ = equate(self.id_content, self.stored_content(revision),
+                            self.forms | recorded_forms(revision))
+        return dict(content)
+
+    def stored_forms_in(self, revision: RemoteRevision | None) -> list[Difference]:
+        """The declared values that ``revision`` holds in a recorded stored form."""
+        if revision is None:
+            return []
+        _, replaced = equate(self.id_content, self.stored_content(revision),
+                             self.forms | recorded_forms(revision))
+        return replaced
+
+    def stored_content(self, revision: RemoteRevision) -> dict[str, Any]:
+        """``remote_content`` as the platform holds it, no stored form taken as declared:
+        what a read-back is compared with to learn the platform's forms."""
         remote = normalise.seal_recorded(normalise.prepare(revision.config),
                                          recorded_secrets(revision), self.id_config)
         config = normalise.project(remote, self.id_config)
@@ -101,25 +124,26 @@ class DesiredView:
         return remote is not None and canonical_json(remote) == canonical_json(self.id_content)
 
 
-def own_marker(revision: RemoteRevision | None, project: str, key: str) -> Marker | None:
-    """The revision's marker if it names this project and key."""
-    return parse_own_marker(revision.description, project, key) if revision is not None else None
+def own_marker(revision: RemoteRevision | None, owner: Owner | str, key: str) -> Marker | None:
+    """The revision's marker if it is ``owner``'s for ``key``."""
+    return parse_own_marker(revision.description, owner, key) if revision is not None else None
 
 
-def marked_for(revision: RemoteRevision | None, project: str, key: str, wanted: str) -> bool:
+def marked_for(revision: RemoteRevision | None, owner: Owner | str, key: str,
+               wanted: str) -> bool:
     """Whether ``revision`` carries this key's marker for content hash ``wanted``."""
-    marker = own_marker(revision, project, key)
+    marker = own_marker(revision, owner, key)
     return marker is not None and hash_matches(marker.content_hash, wanted)
 
 
-def self_consistent(revision: RemoteRevision, view: DesiredView, project: str,
+def self_consistent(revision: RemoteRevision, view: DesiredView, owner: Owner | str,
                     key_by_id: Mapping[str, str]) -> bool:
     """Whether ``revision`` carries this key's marker and still holds the content it names.
 
     Judged on what was written (the marker's ``written`` record) when the marker has one,
     so that a change of which fields are declared is not taken for an edit; markers of
     older versions are judged on the fields declared now."""
-    marker = own_marker(revision, project, view.agent.key)
+    marker = own_marker(revision, owner, view.agent.key)
     if marker is None:
         return False
     unchanged = holds_own_writing(revision, marker, view.agent.kind, key_by_id)
@@ -135,6 +159,12 @@ def holds_own_writing(revision: RemoteRevision, marker: Marker, kind: str,
     records nothing about it (written by an older version)."""
     record = WrittenRecord.decode(marker.written, marker.content_hash)
     return None if record is None else holds_written(revision, kind, record, key_by_id)
+
+
+def recorded_forms(revision: RemoteRevision) -> StoredForms:
+    """The stored forms the revision's marker (of any environment) records."""
+    marker = parse_marker(revision.description)
+    return StoredForms.decode(marker.stored) if marker is not None else EMPTY
 
 
 def recorded_secrets(revision: RemoteRevision) -> tuple[str, ...]:

@@ -1,12 +1,16 @@
 """A saved plan as a contract: what must hold for ``apply plan.json`` to write anything.
 
 A reviewed plan promises what will happen to every agent it lists, including those it leaves
-alone. ``apply`` therefore derives the plan again from the declarations and the platform as
-they are now and compares the two with ``contract_breaches``. They must agree on every
-resource's action, field changes, content hash, flags and the remote revisions it was read
-from (ids and fingerprints), and on the plan's options, the declared keys and the remote ids
-references resolve to. Dates, the commit in the markers and the rendering details (risk
-flags, prompt diff labels, smoke stages, which ``--no-smoke`` may change) are not part of it.
+alone, and an empty plan promises that nothing changes. ``apply`` therefore derives the plan
+again from the declarations and the platform as they are now and compares the two with
+``contract_breaches``, whatever the saved plan changes. They must agree on everything a plan
+holds: every resource's action, the remote revisions it was read from (ids and
+fingerprints), what apply would write (the desired body, marker included), field changes,
+the secret references it names, flags and the revision a failed release rolls back to; and
+the plan's options, the declared keys, the remote ids references resolve to. Only what
+cannot be derived again is left out: when the plan was made (``created_at``), the spelling
+of the platform's URL (checked apart, ``services.plan.check_made_for``) and the smoke
+stages, which ``--no-smoke`` may change.
 
 A hand-edited plan whose checksum was recomputed is refused for the same reason as a stale
 one: it is not the plan the declarations and the platform give.
@@ -21,37 +25,43 @@ from operator_iac.plan.writes import state_moved
 
 PLAN_LEVEL = ""  # the key of breaches that concern the whole plan
 
-# Resource fields the contract holds, and how a difference in each is explained.
-_RESOURCE_TERMS: tuple[tuple[str, str], ...] = (
-    ("kind", "its kind"),
-    ("desired_hash", "its declared content"),
-    ("changes", "its field changes"),
-    ("foreign_draft", "whether it has a foreign draft"),
-    ("foreign_draft_review", "the foreign draft it discards or leaves"),
-    ("drift", "whether it was changed outside operator-iac"),
-    ("blocked", "what blocks it"),
-    ("depends_on", "the agents it refers to"),
-    ("name", "its name"),
-)
-_PLAN_TERMS: tuple[tuple[str, str], ...] = (
-    ("project", "the project"),
-    ("environment", "the environment"),
-    ("options", "the plan's options"),
-    ("declarations_hash", "the declarations"),
-    ("unpruned", "the agents left unpruned"),
-    ("known_ids", "the remote ids that references resolve to"),
-    ("included_dependencies", "the dependencies included in the selection"),
-)
+# Fields that are not part of the contract, and why: see the module docstring.
+_PLAN_EXEMPT = frozenset({"created_at", "api_url", "resources"})
+_RESOURCE_EXEMPT = frozenset({"smoke", "remote"})  # ``remote`` is compared by ``state_moved``
+
+# How a difference in a field is explained; any other field is named as it is.
+_RESOURCE_TERMS: dict[str, str] = {
+    "kind": "its kind",
+    "desired_hash": "its declared content",
+    "desired": "what apply would write (its name, description, config or references)",
+    "changes": "its field changes",
+    "foreign_draft": "whether it has a foreign draft",
+    "foreign_draft_review": "the foreign draft it discards or leaves",
+    "drift": "whether it was changed outside operator-iac",
+    "blocked": "what blocks it",
+    "depends_on": "the agents it refers to",
+    "name": "its name",
+    "rollback_to": "the revision a failed release rolls back to",
+    "secret_references": "the secret references it introduces or removes",
+}
+_PLAN_TERMS: dict[str, str] = {
+    "project": "the project",
+    "environment": "the environment",
+    "options": "the plan's options",
+    "declarations_hash": "the declarations",
+    "unpruned": "the agents left unpruned",
+    "known_ids": "the remote ids that references resolve to",
+    "included_dependencies": "the dependencies included in the selection",
+}
 
 
 def contract_breaches(saved: Plan, fresh: Plan) -> dict[str, str]:
     """Why ``fresh`` (derived now) is not the plan ``saved`` promised, by resource key
     (``PLAN_LEVEL`` for the plan as a whole); empty when the contract holds."""
     breaches: dict[str, str] = {}
-    for field, what in _PLAN_TERMS:
-        if _dump(getattr(saved, field)) != _dump(getattr(fresh, field)):
-            breaches[PLAN_LEVEL] = f"{what} changed since the plan was made"
-            break
+    field = _first_difference(saved, fresh, _PLAN_EXEMPT, _PLAN_TERMS)
+    if field is not None:
+        breaches[PLAN_LEVEL] = f"{_PLAN_TERMS.get(field, field)} changed since the plan was made"
     keys = sorted({r.key for r in saved.resources} | {r.key for r in fresh.resources})
     for key in keys:
         reason = resource_breach(saved.resource(key), fresh.resource(key))
@@ -71,9 +81,20 @@ def resource_breach(saved: ResourcePlan | None, fresh: ResourcePlan | None) -> s
     if saved.action != fresh.action:
         return (f"the saved plan says {saved.action}, but the declarations and the platform "
                 f"now give {fresh.action}")
-    for field, what in _RESOURCE_TERMS:
-        if _dump(getattr(saved, field)) != _dump(getattr(fresh, field)):
-            return f"{what} differs from the saved plan"
+    field = _first_difference(saved, fresh, _RESOURCE_EXEMPT, _RESOURCE_TERMS)
+    if field is None:
+        return None
+    return f"{_RESOURCE_TERMS.get(field, field)} differs from the saved plan"
+
+
+def _first_difference(saved: Plan | ResourcePlan, fresh: Plan | ResourcePlan,
+                      exempt: frozenset[str], terms: dict[str, str]) -> str | None:
+    """The first field (the explained ones first) whose values differ, or None."""
+    fields = [*terms, *(f for f in type(saved).model_fields if f not in terms)]
+    for field in fields:
+        if field not in exempt and \
+                _dump(getattr(saved, field)) != _dump(getattr(fresh, field)):
+            return field
     return None
 
 

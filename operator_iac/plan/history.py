@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from operator_iac.errors import UsageError
-from operator_iac.plan.identity import claims_by_key
-from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.plan.identity import as_owner, claims_by_key
+from operator_iac.plan.marker import Marker, Owner, parse_marker
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import RemoteAgent, Snapshot
 
@@ -57,9 +57,11 @@ class LoadedAgent:
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def find_agent(snapshot: Snapshot, project: str, key: str) -> LoadedAgent:
-    """The remote agent this project's marker names ``key`` on, or a ``UsageError``."""
-    owned = claims_by_key(snapshot.agents, project)
+def find_agent(snapshot: Snapshot, owner: Owner | str, key: str) -> LoadedAgent:
+    """The remote agent this project's marker names ``key`` on (in the owner's environment),
+    or a ``UsageError``."""
+    owned = claims_by_key(snapshot.agents, owner)
+    project = as_owner(owner).project
     candidates = owned.get(key, [])
     if not candidates:
         known = ", ".join(sorted(owned)) or "none"

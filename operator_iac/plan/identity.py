@@ -1,7 +1,10 @@
 """Identity: which remote agent each declared key stands for.
 
-A remote agent belongs to key K when any of its revisions carries a marker with this project
-and key K; the newest such revision decides when the history names several keys. A dashboard
+A remote agent belongs to key K of an environment when the newest revision carrying this
+project's marker names key K and that environment (``marker.Owner``): the newest decides when
+the history names several keys, or another environment of the project (an agent that staging
+wrote is never production's, also when both share one account). A marker written before
+environments were recorded names none and belongs to the environment that finds it. A dashboard
 edit that drops the marker from the newest revision therefore does not orphan the agent.
 
 A declared key without an owned agent may *adopt* an unmanaged remote agent: one of the same
@@ -20,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from operator_iac.errors import DeclarationError, Diagnostic
-from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.plan.marker import Marker, Owner, parse_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, Snapshot
 
@@ -35,6 +38,9 @@ class Ownership:
     orphans: tuple[tuple[str, RemoteAgent], ...] = ()
     # Never-released agents beside a key's owner: left by concurrent applies (``duplicates``).
     leftovers: tuple[tuple[str, RemoteAgent], ...] = ()
+    # Keys whose agent is claimed through a marker that names no environment (written before
+    # environments were recorded): read as this environment's.
+    unrecorded: tuple[str, ...] = ()
 
     def matched(self, key: str) -> RemoteAgent | None:
         return self.owned.get(key) or self.adoptable.get(key)
@@ -55,25 +61,48 @@ def markers(agent: RemoteAgent) -> list[tuple[int, Marker]]:
     return sorted(((n, m) for n, m in found if m is not None), key=lambda p: -p[0])
 
 
-def owner_key(agent: RemoteAgent, project: str) -> str | None:
-    """The key this project's newest marker on ``agent`` names, if any."""
-    return next((m.key for _, m in markers(agent) if m.project == project), None)
+def as_owner(owner: Owner | str) -> Owner:
+    """An ``Owner``; a bare project name stands for that project in every environment."""
+    return Owner(owner) if isinstance(owner, str) else owner
 
 
-def claims_by_key(agents: Iterable[RemoteAgent], project: str) -> dict[str, list[RemoteAgent]]:
-    """The agents each key of this project is marked on (more than one is an error for the
+def project_marker(agent: RemoteAgent, project: str) -> Marker | None:
+    """The newest marker of ``project`` in ``agent``'s history, whatever its environment."""
+    return next((m for _, m in markers(agent) if m.project == project), None)
+
+
+def owner_key(agent: RemoteAgent, owner: Owner | str) -> str | None:
+    """The key ``owner``'s project's newest marker on ``agent`` names, if that marker is
+    ``owner``'s (its environment, or none recorded)."""
+    owner = as_owner(owner)
+    marker = project_marker(agent, owner.project)
+    return marker.key if marker is not None and owner.claims(marker) else None
+
+
+def unrecorded_environment(agent: RemoteAgent, owner: Owner | str) -> bool:
+    """Whether ``owner`` claims ``agent`` through a marker that names no environment."""
+    owner = as_owner(owner)
+    marker = project_marker(agent, owner.project)
+    return owner.environment is not None and marker is not None and \
+        marker.environment is None and owner.claims(marker)
+
+
+def claims_by_key(agents: Iterable[RemoteAgent],
+                  owner: Owner | str) -> dict[str, list[RemoteAgent]]:
+    """The agents each key of ``owner`` is marked on (more than one is an error for the
     caller to report)."""
     claims: dict[str, list[RemoteAgent]] = defaultdict(list)
     for agent in agents:
-        key = owner_key(agent, project)
+        key = owner_key(agent, owner)
         if key is not None:
             claims[key].append(agent)
     return dict(claims)
 
 
 def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
-                      project: str) -> Ownership:
-    claims = claims_by_key(snapshot.agents, project)
+                      owner: Owner | str) -> Ownership:
+    claims = {key: _recorded_first(agents, owner)
+              for key, agents in claims_by_key(snapshot.agents, owner).items()}
     unmanaged = [agent for agent in snapshot.agents if not markers(agent)]
     owned: dict[str, RemoteAgent] = {}
     leftovers: list[tuple[str, RemoteAgent]] = []
@@ -84,8 +113,18 @@ def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
     orphans = tuple((key, agent) for key, agents in sorted(claims.items())
                     if key not in desired for agent in agents)
     unowned = [agent for key, agent in sorted(desired.items()) if key not in owned]
+    unrecorded = tuple(key for key, agent in sorted(owned.items())
+                       if unrecorded_environment(agent, owner))
     return Ownership(owned=owned, adoptable=_adoption_candidates(unowned, unmanaged),
-                     orphans=orphans, leftovers=tuple(leftovers))
+                     orphans=orphans, leftovers=tuple(leftovers), unrecorded=unrecorded)
+
+
+def _recorded_first(agents: list[RemoteAgent], owner: Owner | str) -> list[RemoteAgent]:
+    """The claimants whose marker names this environment, when there are any: an agent
+    claimed only through a marker that names none (written before environments were
+    recorded) is then another environment's of the same account, not a duplicate."""
+    recorded = [agent for agent in agents if not unrecorded_environment(agent, owner)]
+    return recorded or agents
 
 
 def duplicates(claimants: list[RemoteAgent]) -> tuple[RemoteAgent, list[RemoteAgent]]:

@@ -8,18 +8,28 @@ git commit it came from::
 
 The marker is the only state operator-iac keeps, and it lives on the platform itself. It is
 stripped before content is compared, so users never see it in a diff. Parsing is strict about
-the line's shape (the whole line must match) but tolerant about where the line is: a dashboard
-edit that appends text after it still leaves the agent owned, and the content hash then
-reveals the edit.
+the marker's shape (it must end a line) but tolerant about where it is: a dashboard edit that
+appends text after it still leaves the agent owned (the content hash then reveals the edit),
+and a platform that joins lines or collapses whitespace still leaves it readable.
 
 ``+dirty`` after the commit says the declarations had changes not committed yet
 (``commit=9a1b2c3+dirty``), so one commit never names two contents.
 
-After the commit come optional ``name=value`` fields. ``written`` records what was written
-(``operator_iac.plan.written``: the declared field paths and a hash of their values), so that
-drift is judged on what operator-iac wrote rather than on what is declared today.
+After the commit come optional ``name=value`` fields. ``env`` names the environment the revision
+was written for: an environment is part of an agent's identity, so two environments of one
+project that share an account (one key) never adopt, update, prune or report drift on each
+other's agents. Markers written before environments were recorded carry none; they are read as
+written by whichever environment finds them (``Owner.claims``), and get ``env`` on their next
+write. ``stored`` records how the platform stored what was written, where that differs from
+what was sent (``operator_iac.plan.stored``): pairs of digests, so a later plan compares
+through the platform's normalisation instead of reporting it as a change. ``written`` records
+what was written (``operator_iac.plan.written``: the declared field paths and a hash of their
+values), so that drift is judged on what operator-iac wrote rather than on what is declared
+today.
 ``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
-came from ``${env:...}`` (paths only, percent-encoded, never values): views of the revision
+came from ``${env:...}`` (paths only, percent-encoded, never values), and
+``secret_names=runtime.prompt.text:BOOKING_TOKEN`` the variables they came from (so a plan can
+say by name which reference a change removes): views of the revision
 mask the platform's values there even after the declaration stops marking them. Fields this
 version does not know are ignored rather than stopping the line from parsing, so a marker
 written by a newer version still names its owner.
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, unquote
 
 from operator_iac.errors import InvalidInputError
@@ -40,8 +51,11 @@ _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}(\+dirty)?$")
 _FIELD = r"[a-z][a-z_]*=[^\s\]=]+"
 _FIELD_RE = re.compile(rf"^{_FIELD}$")
+_VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Searched at the end of a line rather than matched as a whole line: a platform that joins
+# lines or collapses whitespace in stored text still leaves the marker readable.
 _MARKER_RE = re.compile(
-    rf"^\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
+    rf"\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
     r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
     rf"(?P<fields>(?: {_FIELD})*)\]$"
 )
@@ -61,12 +75,21 @@ class Marker:
     written: str | None = None
     # Config paths that held secrets when the revision was written (None: none recorded).
     secrets: tuple[str, ...] | None = None
+    # The environment the revision was written for (None: written before it was recorded).
+    environment: str | None = None
+    # How the platform stored what was written (``plan.stored.StoredForms`` as text).
+    stored: str | None = None
+    # (config path, variable name) of every ``${env:NAME}`` the revision was written with.
+    secret_names: tuple[tuple[str, str], ...] | None = None
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
-                             written=self.written, secrets=self.secrets)
+                             written=self.written, secrets=self.secrets,
+                             environment=self.environment, stored=self.stored,
+                             secret_names=self.secret_names)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
+        """Whether the marker names this project (and key), whatever its environment."""
         return self.project == project and (key is None or self.key == key)
 
     @property
@@ -75,11 +98,39 @@ class Marker:
         return bool(self.commit and self.commit.endswith(DIRTY))
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Who owns an agent: a project, and the environment of that project that wrote it.
+
+    ``environment`` None stands for a caller that works in no particular environment (the
+    Python API without one): it claims the project's agents of every environment.
+    """
+
+    project: str
+    environment: str | None = None
+
+    def claims(self, marker: Marker | None, key: str | None = None) -> bool:
+        """Whether ``marker`` makes its revision this owner's (for ``key``). A marker from
+        before environments were recorded belongs to the environment that finds it."""
+        if marker is None or not marker.owned_by(self.project, key):
+            return False
+        return self.environment is None or marker.environment in (None, self.environment)
+
+    def marker(self, key: str, content_hash: str, commit: str | None, **fields: Any) -> Marker:
+        """The marker this owner writes for ``key``."""
+        return Marker(self.project, key, content_hash, commit, environment=self.environment,
+                      **fields)
+
+
 def format_marker(project: str, key: str, content_hash: str, commit: str | None, *,
-                  written: str | None = None, secrets: tuple[str, ...] | None = None) -> str:
+                  written: str | None = None, secrets: tuple[str, ...] | None = None,
+                  environment: str | None = None, stored: str | None = None,
+                  secret_names: tuple[tuple[str, str], ...] | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
+    if environment is not None:
+        _require(_SLUG_RE, environment, "environment name")
     _require(_HASH_RE, content_hash, "content hash")
     if commit is not None:
         _require(_COMMIT_RE, commit.lower(), "git commit")
@@ -90,6 +141,15 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
         fields = f" written={written}"
     if secrets:
         fields += f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}"
+    if environment is not None:
+        fields += f" env={environment}"
+    if stored:
+        _require(_FIELD_RE, f"stored={stored}", "record of stored forms")
+        fields += f" stored={stored}"
+    names = [f"{quote(path, safe='._-~')}:{name}" for path, name in secret_names or ()
+             if _VARIABLE_RE.match(name)]
+    if names:
+        fields += f" secret_names={','.join(names)}"
     return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
             f"{fields}]")
 
@@ -105,23 +165,38 @@ def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
 def parse_marker(description: str | None) -> Marker | None:
     """The last marker line in ``description``, or None when there is none."""
     for line in reversed((description or "").splitlines()):
-        match = _MARKER_RE.match(line.strip())
+        match = _MARKER_RE.search(line.rstrip())
         if match:
             commit = match["commit"]
             fields = dict(item.split("=", 1) for item in match["fields"].split())
             paths = fields.get("secrets")
+            environment = fields.get("env")
             return Marker(match["project"], match["key"], match["hash"],
                           None if commit == NO_COMMIT else commit,
                           written=fields.get("written"),
                           secrets=tuple(unquote(p) for p in paths.split(",")) if paths
-                          else None)
+                          else None,
+                          environment=environment if environment and
+                          _SLUG_RE.match(environment) else None,
+                          stored=fields.get("stored"),
+                          secret_names=_secret_names(fields.get("secret_names")))
     return None
 
 
-def parse_own_marker(description: str | None, project: str, key: str) -> Marker | None:
-    """The last marker in ``description`` if it names this project and key, else None."""
+def _secret_names(text: str | None) -> tuple[tuple[str, str], ...] | None:
+    if not text:
+        return None
+    pairs = (item.rpartition(":") for item in text.split(","))
+    return tuple((unquote(path), name) for path, _, name in pairs
+                 if path and _VARIABLE_RE.match(name))
+
+
+def parse_own_marker(description: str | None, owner: Owner | str, key: str) -> Marker | None:
+    """The last marker in ``description`` if it is ``owner``'s for ``key``, else None (a bare
+    project name stands for that project in any environment)."""
+    owner = Owner(owner) if isinstance(owner, str) else owner
     marker = parse_marker(description)
-    return marker if marker is not None and marker.owned_by(project, key) else None
+    return marker if owner.claims(marker, key) else None
 
 
 def strip_marker(description: str | None) -> str:
@@ -129,8 +204,13 @@ def strip_marker(description: str | None) -> str:
     whitespace dropped (it carries no meaning and the marker's separator adds some)."""
     lines = (description or "").splitlines()
     for index in range(len(lines) - 1, -1, -1):
-        if _MARKER_RE.match(lines[index].strip()):
-            del lines[index]
+        match = _MARKER_RE.search(lines[index].rstrip())
+        if match:
+            before = lines[index][:match.start()].rstrip()
+            if before:
+                lines[index] = before
+            else:
+                del lines[index]
             break
     return "\n".join(lines).rstrip()
 

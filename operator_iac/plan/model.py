@@ -44,6 +44,8 @@ RiskFlag = Literal["model_change", "tool_removed", "transfer_target_changed",
 BlockReason = Literal["needs_adopt", "needs_allow_delete", "foreign_draft"]
 # What apply does with an unreleased draft operator-iac did not write (``plan.drafts``).
 DraftFate = Literal["overwritten", "blocked", "kept", "deleted"]
+# How a change touches a ``${env:NAME}`` reference (``plan.secret_refs``).
+SecretChange = Literal["introduced", "removed", "changed"]
 # The path of the change to the prompt text: shown as a line diff (``prompt_diff``), not a value.
 PROMPT_TEXT_PATH = "config.runtime.prompt.text"
 
@@ -59,6 +61,20 @@ class FieldChange(_Frozen):
     kind: ChangeKind
     before: Any = None
     after: Any = None
+
+
+class SecretReference(_Frozen):
+    """A ``${env:NAME}`` reference that a change introduces, removes or changes, by name,
+    never by value, so that a reviewer sees what is about to be written into an agent."""
+
+    change: SecretChange
+    """``introduced``: the path held no secret; ``removed``: the path held one and holds
+    none now; ``changed``: the path held a secret (whose name the platform does not record)
+    and its value changes."""
+    path: str
+    """Where, as a field change's path: ``config.runtime.prompt.text``."""
+    name: str | None = None
+    """The variable's name; None for a removal whose name the platform did not record."""
 
 
 class RemoteState(_Frozen):
@@ -113,6 +129,8 @@ class ResourcePlan(_Frozen):
     desired_hash: str | None = None
     desired: DesiredBody | None = None
     sensitive_paths: tuple[str, ...] = ()
+    # ${env:NAME} references this change introduces, changes or removes (names, no values).
+    secret_references: tuple[SecretReference, ...] = ()
     # Plan paths of fields the dashboard owns: left out of changes and drift, and written
     # with the platform's released value (the declared one only on create).
     dashboard_owned: tuple[str, ...] = ()
@@ -150,13 +168,29 @@ class PlanOptions(_Frozen):
     overwrite_draft: bool = False
     targets: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
+    # ``--record-environment``: write this environment into the markers of agents claimed
+    # through markers that name none (a release of the same content).
+    record_environment: bool = False
 
     @property
     def selects(self) -> bool:
         """Whether any option but ``--overwrite-draft`` was given: they decide what is planned,
         so a saved plan, applied exactly as it was made, refuses them."""
         return bool(self.targets or self.excludes or self.prune or self.adopt or
-                    self.allow_delete)
+                    self.allow_delete or self.record_environment)
+
+
+class StoredForm(_Frozen):
+    """A declared value the platform holds in a form of its own, learnt from reading back
+    what was written (``plan.stored``): not a change, stated once so nobody mistakes it for
+    one. Secrets show as ``(sensitive)``."""
+
+    path: str
+    """Where the value is, dotted from the agent's top (``config.runtime.model``)."""
+    declared: Any = None
+    """The value as the declarations hold it."""
+    stored: Any = None
+    """The value as the platform returns it."""
 
 
 class UnprunedAgent(_Frozen):
@@ -206,6 +240,11 @@ class Plan(_Frozen):
     # Remote ids of every declared key matched to a remote agent, selected or not: what
     # references resolve to (a targeted agent may name one that is not in this plan).
     known_ids: dict[str, str] = {}
+    # Declared values the platform stores in a form of its own (not changes).
+    stored_forms: tuple[StoredForm, ...] = ()
+    # Keys whose agent carries a marker written before environments were recorded: read as
+    # this environment's, and given the environment on their next write.
+    unrecorded_environment: tuple[str, ...] = ()
 
     # ---- queries --------------------------------------------------------------------------
 
@@ -259,7 +298,11 @@ class Plan(_Frozen):
                 "changes": changes, "desired": desired,
                 "prompt_diff": mask(resource.prompt_diff)})
 
-        return self.model_copy(update={"resources": tuple(one(r) for r in self.resources)})
+        forms = tuple(f.model_copy(update={"declared": mask(f.declared),
+                                           "stored": mask(f.stored)})
+                      for f in self.stored_forms)
+        return self.model_copy(update={"resources": tuple(one(r) for r in self.resources),
+                                       "stored_forms": forms})
 
     def ordered_resources(self) -> tuple[ResourcePlan, ...]:
         """Every resource with work, in an order that is safe to apply one by one."""

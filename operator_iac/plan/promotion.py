@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from operator_iac.errors import PromotionRefusedError
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import hash_matches
-from operator_iac.plan.marker import DIRTY, Marker
+from operator_iac.plan.marker import DIRTY, Marker, Owner
 
 if TYPE_CHECKING:
     from operator_iac.plan.model import ResourcePlan
@@ -104,8 +104,8 @@ class PromotionCheck:
             f"released and smoke-tested in {self.source} as declared:\n{details}")
 
 
-def agent_reasons(resource: ResourcePlan, remote: RemoteAgent | None, *, project: str,
-                  source: str) -> tuple[str, ...]:
+def agent_reasons(resource: ResourcePlan, remote: RemoteAgent | None, *,
+                  project: Owner | str, source: str) -> tuple[str, ...]:
     """Why the source's released revision is not what the declarations produce for it."""
     if remote is None:
         return (f"not on {source}: apply it to {source} first",)
@@ -128,18 +128,34 @@ def agent_reasons(resource: ResourcePlan, remote: RemoteAgent | None, *, project
 
 def _content_reasons(resource: ResourcePlan, version_id: str, marker: Marker,
                      source: str) -> list[str]:
+    if resource.action == "no-op":
+        # The released revision holds what the declarations produce for the source (compared
+        # through the platform's stored forms); a marker naming older content means only that
+        # the files were brought up to the platform (``pull``), not that anything differs.
+        return []
     wanted = resource.desired_hash
     if wanted is None or not hash_matches(marker.content_hash, wanted):
         return [f"{source} released other content ({version_id}, hash {marker.content_hash}, "
                 f"commit {marker.commit or 'unknown'}) than the declarations produce for "
                 f"{source} (hash {wanted}): apply them to {source} first"]
-    if resource.action != "no-op":
-        return [f"the released revision {version_id} in {source} differs from the "
-                f"declarations: apply them to {source} first"]
-    return []
+    return [f"the released revision {version_id} in {source} differs from the "
+            f"declarations: apply them to {source} first"]
 
 
-def _draft_reasons(remote: RemoteAgent, released_hash: str, project: str, key: str,
+def same_agent_reasons(key: str, agent_id: str | None, source_id: str | None, *, source: str,
+                       destination: str) -> tuple[str, ...]:
+    """Why a promotion cannot write ``key``: the source and the destination resolve it to one
+    and the same agent (both environments on one account, with markers that name no
+    environment), so promoting would rewrite the source's own agent."""
+    if agent_id is None or agent_id != source_id:
+        return ()
+    return (f"{source} and {destination} both resolve {key!r} to agent {agent_id} (one "
+            "account, markers written before environments were recorded): promoting would "
+            f"rewrite {source}'s own agent; run operator-iac apply --env {source} "
+            f"--record-environment first, then {destination} gets agents of its own",)
+
+
+def _draft_reasons(remote: RemoteAgent, released_hash: str, project: Owner | str, key: str,
                    source: str) -> list[str]:
     draft = remote.draft
     marker = own_marker(draft, project, key)

@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from operator_iac.plan.identity import claims_by_key, markers
-from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.identity import as_owner, claims_by_key, markers
+from operator_iac.plan.marker import Owner, parse_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import ListedAgent, RemoteAgent, Snapshot
 
@@ -36,14 +36,18 @@ from operator_iac.state.snapshot import ListedAgent, RemoteAgent, Snapshot
 class ProjectScope:
     """What marks a remote agent as possibly this project's: its marker, or a declared name."""
 
-    project: str
+    owner: Owner
     names: frozenset[tuple[str, str]] = frozenset()  # (kind, name) of every declared agent
 
     @classmethod
-    def of(cls, project: str, desired: Mapping[str, DesiredAgent] | None = None,
+    def of(cls, owner: Owner | str, desired: Mapping[str, DesiredAgent] | None = None,
            ) -> ProjectScope:
         agents = (desired or {}).values()
-        return cls(project, frozenset((agent.kind, agent.name) for agent in agents))
+        return cls(as_owner(owner), frozenset((agent.kind, agent.name) for agent in agents))
+
+    @property
+    def project(self) -> str:
+        return self.owner.project
 
     def claims_listed(self, listed: ListedAgent) -> bool:
         """Whether a list item (its newest revision) shows that the agent can be ours."""
@@ -69,7 +73,7 @@ class ProjectScope:
             return None
         if any(listed.description is None for listed in snapshot.unread):
             return "the platform's agent list carries no descriptions"
-        claimed = claims_by_key(snapshot.agents, self.project)
+        claimed = claims_by_key(snapshot.agents, self.owner)
         missing = sorted(key for key in keys if key not in claimed)
         if missing:
             shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more"

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.identity import resolve_ownership
+from operator_iac.plan.marker import Owner
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import Snapshot
 
@@ -29,16 +30,16 @@ def needs_verification(agent: DesiredAgent) -> bool:
 
 
 def verification_candidates(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
-                            project: str) -> tuple[dict[str, str], str | None]:
+                            owner: Owner | str) -> tuple[dict[str, str], str | None]:
     """Key -> released version id to read the smoke record of, and the earliest creation
     date among those revisions (records are made after the revision they speak about)."""
-    ownership = resolve_ownership(desired, snapshot, project)
+    ownership = resolve_ownership(desired, snapshot, owner)
     wanted: dict[str, str] = {}
     dates: list[str] = []
     for key, agent in sorted(desired.items()):
         remote = ownership.owned.get(key)
         if remote is None or remote.released is None or not needs_verification(agent) or \
-                own_marker(remote.released, project, key) is None:
+                own_marker(remote.released, owner, key) is None:
             continue
         version_id = wanted[key] = remote.released.version_id
         created = next((v.created_at for v in remote.versions if v.version_id == version_id),

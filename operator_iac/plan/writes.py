@@ -10,25 +10,28 @@ pure questions answered here:
 - ``write_body``: the request body: the plan's name and marked description, the declared
   config with references resolved to ids deep-merged over the base revision's config (so
   server fields survive the read-modify-write), and postprocess ids.
-- ``persisted_mismatches``: after reading the written draft back, the declared fields that did
-  not persist (empty when the write took); ``written_by_someone_else`` tells a concurrent
-  writer's content from a field the platform dropped.
+- ``stored_differences``: after reading the written draft back, the declared values it does not
+  hold as sent: values not kept, and values stored in a form of the platform's own, which
+  ``with_stored_forms`` records in the marker (``plan.stored``); ``carries_marker`` tells this
+  write's read-back from another writer's by identity, never by content.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.compare import DesiredView
-from operator_iac.plan.diff import diff_content
-from operator_iac.plan.hashing import revision_fingerprint
-from operator_iac.plan.marker import parse_marker
-from operator_iac.plan.model import FieldChange, RemoteState, ResourcePlan
-from operator_iac.plan.normalise import merge_for_write
+from operator_iac.plan.hashing import canonical_json, revision_fingerprint
+from operator_iac.plan.marker import parse_marker, with_marker
+from operator_iac.plan.model import RemoteState, ResourcePlan
+from operator_iac.plan.normalise import mask_sealed, merge_for_write
 from operator_iac.plan.owned import keep_owned
 from operator_iac.plan.refs import resolve_for_write
+from operator_iac.plan.stored import Difference, StoredForms, differences
+from operator_iac.plan.written import WrittenRecord, stored_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
@@ -103,32 +106,51 @@ def write_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, st
     return keep_owned(body, base, agent.dashboard_owned)
 
 
-def persisted_mismatches(agent: DesiredAgent, ids: Mapping[str, str],
-                         revision: RemoteRevision) -> tuple[FieldChange, ...]:
-    """Declared fields that the read-back ``revision`` does not hold (secrets redacted)."""
+def stored_differences(agent: DesiredAgent, ids: Mapping[str, str],
+                       revision: RemoteRevision) -> list[Difference]:
+    """Where the read-back ``revision`` does not hold the declared values, after the stored
+    forms its own marker records (``plan.stored``): values it did not keep, and values it
+    holds in a form not recorded yet."""
     view = DesiredView.of(agent, ids)
-    return diff_content(view.remote_content(revision), view.id_content)
+    return differences(view.id_content, view.remote_content(revision))
+
+
+def with_stored_forms(body: dict[str, Any], revision: RemoteRevision,
+                      found: list[Difference], kind: str,
+                      key_by_id: Mapping[str, str]) -> dict[str, Any]:
+    """``body`` again, its marker extended with the stored forms ``found`` teaches and the
+    record of what ``revision`` (the platform's read-back of ``body``) holds, so that the
+    revision is later judged on what the platform stored, not on what was sent."""
+    marker = parse_marker(body.get("description"))
+    if marker is None:
+        raise ValueError("a body operator-iac writes always carries its marker")
+    forms = StoredForms.decode(marker.stored) | StoredForms.learnt(found)
+    record = WrittenRecord.decode(marker.written, marker.content_hash)
+    written = marker.written
+    if record is not None:
+        written = stored_record(revision, kind, record.paths, key_by_id).encode(
+            marker.content_hash)
+    remarked = replace(marker, stored=forms.encode(), written=written)
+    return {**body, "description": with_marker(body["description"], remarked)}
+
+
+def describe_forms(found: list[Difference]) -> str:
+    """"config.runtime.model `a` as `b`, ..." for a note (secrets never reach here: their
+    values are sealed digests, shown as ``(sensitive)``)."""
+    return ", ".join(f"{d.dotted} {_shown(d.sent)} as {_shown(d.stored)}" for d in found[:5])
+
+
+def _shown(value: Any) -> str:
+    shown = mask_sealed(value)
+    text = shown if isinstance(shown, str) else canonical_json(shown)
+    return f"`{text if len(text) <= 60 else text[:57] + '...'}`"
 
 
 def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
-    """Whether ``revision`` carries the marker ``resource`` writes (same project, key and
-    content hash): a read-back without it holds another writer's content."""
+    """Whether ``revision`` carries the marker ``resource`` writes (same project, environment,
+    key and content hash): a read-back without it holds another writer's content."""
     wanted = parse_marker(resource.desired.description) if resource.desired else None
     found = parse_marker(revision.description)
     return wanted is not None and found is not None and \
-        (found.project, found.key, found.content_hash) == \
-        (wanted.project, wanted.key, wanted.content_hash)
-
-
-def written_by_someone_else(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
-                            revision: RemoteRevision, base: RemoteRevision | None,
-                            missing: tuple[FieldChange, ...]) -> bool:
-    """Whether a read-back draft that lacks declared values (``missing``) holds another
-    writer's content rather than a field the platform did not keep: it carries another
-    marker, or a missing field holds a value that is neither this run's nor the one of the
-    revision it was written over (``base``)."""
-    if not carries_marker(revision, resource):
-        return True
-    before = {c.path: c.before for c in persisted_mismatches(agent, ids, base)} \
-        if base is not None else {}
-    return any(c.before is not None and c.before != before.get(c.path) for c in missing)
+        (found.project, found.environment, found.key, found.content_hash) == \
+        (wanted.project, wanted.environment, wanted.key, wanted.content_hash)

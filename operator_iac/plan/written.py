@@ -121,11 +121,18 @@ def written_record(kind: str, name: str, description: str, config: Mapping[str, 
 def holds_written(revision: RemoteRevision, kind: str, record: WrittenRecord,
                   key_by_id: Mapping[str, str]) -> bool:
     """Whether ``revision`` still holds, at the recorded paths, what was written there."""
+    found = stored_record(revision, kind, record.paths, key_by_id)
+    return hash_matches(record.content_hash, found.content_hash)
+
+
+def stored_record(revision: RemoteRevision, kind: str, paths: Collection[str],
+                  key_by_id: Mapping[str, str]) -> WrittenRecord:
+    """The record of what ``revision`` holds at ``paths``: after a write the platform stored
+    in its own form (``plan.stored``), this is what the marker records as written."""
     config, postprocess = refs.to_keys(normalise.prepare(revision.config),
                                        revision.postprocess_agents, key_by_id)
-    found = _hash(kind, revision.name, revision.description, config, postprocess,
-                  record.paths)
-    return hash_matches(record.content_hash, found)
+    return WrittenRecord(_hash(kind, revision.name, revision.description, config, postprocess,
+                               paths), frozenset(paths))
 
 
 def declared_paths(value: Any, prefix: tuple[str, ...]) -> set[str]:

@@ -11,6 +11,7 @@ from operator_iac.apply.report import ApplyReport, ResourceResult
 OUTCOME_TEXT = {
     "applied": "done",
     "unchanged": "unchanged",
+    "converged": "done by a concurrent apply",
     "failed": "FAILED",
     "conflict": "CONFLICT",
     "smoke_failed": "SMOKE TEST FAILED",
@@ -20,7 +21,7 @@ OUTCOME_TEXT = {
 
 
 def summary_line(report: ApplyReport) -> str:
-    worked = [r for r in report.results if r.outcome == "applied"]
+    worked = [r for r in report.results if r.outcome in ("applied", "converged")]
     bad = [r for r in report.results if not r.ok]
     if not worked and not bad:
         return "Apply complete: nothing to do."
@@ -40,6 +41,7 @@ def render_apply_text(report: ApplyReport) -> str:
         lines.extend(f"      {step}" for step in result.steps)
         lines.extend(f"      warning: {v.record_error}" for v in result.smoke if v.record_error)
         lines.extend(f"      {line}" for line in _smoke_failures(result).splitlines())
+    lines.extend(f"warning: {warning}" for warning in report.warnings)
     return "\n".join(lines) + "\n"
 
 
@@ -70,6 +72,7 @@ def render_apply_markdown(report: ApplyReport) -> str:
         note = (r.message or "; ".join(r.steps)).replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `{r.key}` | {r.action} | {outcome_text(r)} | "
                      f"{r.released_version_id or r.version_id or ''} | {note} |")
+    lines.extend(f"\n> warning: {warning}" for warning in report.warnings)
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +81,7 @@ def apply_report_data(report: ApplyReport) -> dict[str, Any]:
         "summary": summary_line(report),
         "exit_code": report.exit_code(),
         "results": [_result_data(r) for r in report.results],
+        "warnings": list(report.warnings),
     }
 
 

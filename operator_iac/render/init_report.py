@@ -8,12 +8,15 @@ from pathlib import Path
 
 
 def render_init_text(project: str, folder: Path, written: Sequence[Path],
-                     overwritten: Sequence[Path] = (), *, cwd: Path | None = None) -> str:
+                     overwritten: Sequence[Path] = (), *, cwd: Path | None = None,
+                     git: bool = False) -> str:
     where = os.path.relpath(folder.resolve(), (cwd or Path.cwd()).resolve())
     lines = [f"Created the project {project} in {where}:"]
     for path in written:
         note = "  (overwritten)" if path in overwritten else ""
         lines.append(f"  {path.relative_to(folder).as_posix()}{note}")
+    if git:
+        lines.append("Initialised a git repository there (git init).")
     lines.append("Next:")
     if where != ".":
         lines.append(f"  cd {where}")

@@ -1,16 +1,17 @@
 """A smoke report as JUnit XML, the format CI systems show as test results.
 
 One ``<testsuite>`` per agent (its revision under test as a suite property), one
-``<testcase>`` per smoke test, valid against the common ``junit-10.xsd`` that GitHub and
-GitLab test-report readers accept. A ``failed`` test is a ``<failure>``; an ``incomplete``
-test (a timeout, an assertion nothing could judge) and a platform ``error`` are an
-``<error>`` whose ``type`` says which; a quarantined test that did not pass is
-``<skipped>`` (it ran, but gates nothing). A ``flaky`` test passes, with `` [flaky]`` after
-its name and ``status="flaky"``, so test-report pages list it as such. Each test that did
-not pass cleanly carries its attempts, the failing attempt's details and transcript in
-``<system-out>``. Agents whose tests could not run appear as a test case with an
-``<error>``; agents without tests as ``<skipped>``. Built with ``xml.etree``, so escaping is
-never hand-made.
+``<testcase>`` per smoke test, valid against the Jenkins xUnit plugin's ``junit-10.xsd``
+(the schema GitHub and GitLab test-report readers follow). That schema gives a
+``<testcase>`` no status attribute, so the verdict is carried by what it allows: a
+``failed`` test is a ``<failure type="failed">``; an ``incomplete`` test (a timeout, an
+assertion nothing could judge) and a platform ``error`` are an ``<error>`` whose ``type``
+says which; a quarantined test that did not pass is ``<skipped type="quarantined">`` (it
+ran, but gates nothing). A ``flaky`` test passes, with `` [flaky]`` after its name, so
+test-report pages list it as such. Each test that did not pass cleanly carries its verdict,
+attempts, the failing attempt's details and transcript in ``<system-out>``. Agents whose
+tests could not run appear as a test case with an ``<error>``; agents without tests as
+``<skipped>``. Built with ``xml.etree``, so escaping is never hand-made.
 """
 
 from __future__ import annotations
@@ -93,15 +94,14 @@ def _suite(key: str, tests: list[TestResult], problems: list[Problem],
 def _case(test: TestResult) -> ET.Element:
     verdict = test.verdict
     name = _clean(test.test_name) + (FLAKY_SUFFIX if verdict == "flaky" else "")
-    status = "quarantined" if test.quarantined and verdict != "passed" else verdict
     case = ET.Element("testcase", classname=test.agent_key, name=name,
-                      time=_seconds(test.duration_ms), status=status)
+                      time=_seconds(test.duration_ms))
     run = test.failing_run()
     if run is None:
         return case
     if test.quarantined:
-        ET.SubElement(case, "skipped", message=_short(f"quarantined, {verdict}: "
-                                                      f"{test.reason()}"))
+        ET.SubElement(case, "skipped", type="quarantined",
+                      message=_short(f"quarantined, {verdict}: {test.reason()}"))
     elif verdict in ("error", "incomplete"):
         _problem(case, "error", test, run)
     elif verdict == "failed":

@@ -4,7 +4,7 @@ by the status and history renderers, which show the same kinds of values."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
 from operator_iac.plan.marker import DIRTY
@@ -18,6 +18,7 @@ from operator_iac.plan.model import (
     Plan,
     ResourcePlan,
     RiskFlag,
+    SecretReference,
     Summary,
 )
 
@@ -66,6 +67,27 @@ DRAFT_FATES: dict[DraftFate, str] = {
 }
 DRIFT_HINT = ("run `operator-iac pull {key}` to take the platform's content into the files, "
               "or apply to overwrite it")
+
+
+def secret_reference_text(ref: SecretReference, code: Callable[[str], str] = str) -> str:
+    """What a change does to a ``${env:NAME}`` reference, by name (``code`` formats names
+    and paths, e.g. as Markdown code)."""
+    path = code(ref.path)
+    named = code(f"${{env:{ref.name}}}") if ref.name else None
+    if ref.change == "introduced":
+        return f"introduces {named} in {path}"
+    if ref.change == "removed" and named:
+        return f"removes {named} from {path}"
+    if ref.change == "removed":
+        return f"removes the secret at {path} (the platform does not record its variable's name)"
+    return (f"changes {path}, which holds {named}; it held a secret before, and the platform "
+            "does not record which")
+
+
+def secret_lines(plan: Plan, code: Callable[[str], str] = str) -> list[str]:
+    """Every secret reference the plan changes, ``key: what``, in apply order."""
+    return [f"{code(r.key)} {secret_reference_text(ref, code)}"
+            for r in plan.ordered_resources() for ref in r.secret_references]
 
 
 def commit_text(commit: str) -> str:
@@ -166,6 +188,35 @@ def owned_line(plan: Plan) -> str | None:
         return None
     return ("Owned by the dashboard (written as the platform holds them, never drift): "
             f"{'; '.join(owned)}.")
+
+
+STORED_FORMS_SHOWN = 20
+
+
+def stored_form_lines(plan: Plan, code: str = "") -> list[str]:
+    """What the platform stores in a form of its own, one line per value (``code``: the
+    quote around values, a backtick for Markdown)."""
+    def shown(value: object) -> str:
+        text = json.dumps(value, ensure_ascii=False)
+        text = text if len(text) <= 80 else text[:76] + "...\""
+        return f"{code}{text}{code}"
+
+    lines = [f"the platform stores {form.path} {shown(form.declared)} as {shown(form.stored)}"
+             for form in plan.stored_forms[:STORED_FORMS_SHOWN]]
+    more = len(plan.stored_forms) - STORED_FORMS_SHOWN
+    return [*lines, f"and {more} more (plan --format json lists them all)"] if more > 0 \
+        else lines
+
+
+def unrecorded_environment_line(plan: Plan) -> str | None:
+    """The agents whose markers name no environment, read as this one's; None when none."""
+    keys = plan.unrecorded_environment
+    if not keys:
+        return None
+    shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+    return (f"{len(keys)} agent(s) carry markers written before environments were recorded, "
+            f"read as {plan.environment}'s: {shown}; their next write records the "
+            "environment.")
 
 
 def draft_heading(review: ForeignDraft) -> str:

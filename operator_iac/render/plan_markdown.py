@@ -26,9 +26,13 @@ from operator_iac.render.plan_common import (
     format_value,
     owned_line,
     resource_warnings,
+    secret_lines,
+    secret_reference_text,
     smoke_text,
+    stored_form_lines,
     summary_line,
     template_lines,
+    unrecorded_environment_line,
 )
 
 DEFAULT_BUDGET = 60_000
@@ -38,6 +42,7 @@ _LINE_LIMIT = 2_000  # a one-line string (a name, a description) is shown whole 
 _ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "verify": "🔍",
           "delete": "🗑️", "no-op": "✔️"}
 _WARNING_ICONS = {"blocked": "⛔", "drift": "⚠️", "foreign_draft": "⚠️"}
+_SECRET_ICON = "🔑"
 
 # key -> how many characters of its prompt diff to keep (None: all, 0: omit the diff).
 Allowance = dict[str, int | None]
@@ -128,7 +133,16 @@ def _header(plan: Plan) -> str:
     drafts = foreign_drafts_line(plan)
     note = f"\n\n{_WARNING_ICONS['foreign_draft']} {_cell(drafts)}" if drafts else ""
     return (f"### operator-iac plan: `{plan.project}`{env}{protected}{commit}\n\n"
-            f"**{summary_line(plan.summary())}**{templates}{note}")
+            f"**{summary_line(plan.summary())}**{templates}{note}{_secrets_note(plan)}")
+
+
+def _secrets_note(plan: Plan) -> str:
+    """Every secret reference the plan changes, in the header: never cut to fit a comment."""
+    lines = secret_lines(plan, _inline_code)
+    if not lines:
+        return ""
+    items = "".join(f"\n- {line}" for line in lines)
+    return f"\n\n{_SECRET_ICON} **Secret references** (names, never values):{items}"
 
 
 def _table(resources: tuple[ResourcePlan, ...]) -> str:
@@ -156,6 +170,8 @@ def platform_name(resource: ResourcePlan) -> str:
 
 def _flags(resource: ResourcePlan) -> list[str]:
     flags = [f"{_WARNING_ICONS[w.kind]} {w.label}" for w in resource_warnings(resource)]
+    changes = dict.fromkeys(ref.change for ref in resource.secret_references)
+    flags.extend(f"{_SECRET_ICON} secret {change}" for change in changes)
     flags.extend(RISK_TEXT[r] for r in resource.risks if r != "deletion")
     return flags
 
@@ -173,6 +189,13 @@ def _notes(plan: Plan) -> list[str]:
     owned = owned_line(plan)
     if owned:
         notes.append(_cell(owned))
+    forms = stored_form_lines(plan, code="`")
+    if forms:
+        notes.append("Stored by the platform in its own form (equal, not a change):\n\n"
+                     + "\n".join(f"- {_cell(line)}" for line in forms))
+    unrecorded = unrecorded_environment_line(plan)
+    if unrecorded:
+        notes.append(_cell(unrecorded))
     if plan.unpruned:
         names = ", ".join(f"`{u.key}` ({u.agent_id})" for u in plan.unpruned)
         notes.append(f"Owned by this project but no longer declared (run with `--prune` to "
@@ -200,6 +223,8 @@ def _section(resource: ResourcePlan, allowance: int | None) -> str:
              f"{ACTION_PHRASES[resource.action]}."]
     for warning in resource_warnings(resource):
         lines += ["", f"> {_warning_line(warning)}"]
+    for ref in resource.secret_references:
+        lines += ["", f"> {_SECRET_ICON} {_sentence(secret_reference_text(ref, _inline_code))}"]
     lines.extend(_draft_section(resource))
     lines.extend(_change_table(resource))
     if resource.prompt_diff and allowance == 0:
@@ -284,6 +309,13 @@ def _code(value: object) -> str:
         return ""
     one_line = isinstance(value, str) and "\n" not in value
     return f"<code>{_cell(format_value(value, _LINE_LIMIT if one_line else _CELL_LIMIT))}</code>"
+
+
+def _inline_code(text: str) -> str:
+    """``text`` as inline code, whatever backticks it holds (a key of ``config.extra``)."""
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell(text: str) -> str:

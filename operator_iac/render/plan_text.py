@@ -18,9 +18,12 @@ from operator_iac.render.plan_common import (
     heading_detail,
     owned_line,
     resource_warnings,
+    secret_reference_text,
     smoke_text,
+    stored_form_lines,
     summary_line,
     template_lines,
+    unrecorded_environment_line,
     visible_changes,
 )
 
@@ -68,6 +71,8 @@ def _resource_lines(resource: ResourcePlan, paint: _Painter) -> list[str]:
         text = f"{warning.title}: {warning.text}" if warning.title else warning.text
         lines.append(f"    {paint('!', '!')} {text}")
     lines.extend(_draft_lines(resource, paint))
+    for ref in resource.secret_references:
+        lines.append(f"    {paint('!', '!')} {secret_reference_text(ref)}")
     for change_symbol, path, text in visible_changes(resource):
         lines.append(f"    {paint(change_symbol, change_symbol)} {path}: {text}")
         if path == PROMPT_TEXT_PATH and resource.prompt_diff:
@@ -117,6 +122,13 @@ def _footer_lines(plan: Plan, paint: _Painter) -> list[str]:
     owned = owned_line(plan)
     if owned:
         lines += ["", owned]
+    forms = stored_form_lines(plan)
+    if forms:
+        lines += ["", "Stored by the platform in its own form (equal, not a change):",
+                  *(f"  {line}" for line in forms)]
+    unrecorded = unrecorded_environment_line(plan)
+    if unrecorded:
+        lines += ["", unrecorded]
     if plan.unpruned:
         names = ", ".join(f"{u.key} ({u.agent_id})" for u in plan.unpruned)
         lines += ["", f"Owned by this project but no longer declared (run with --prune to "

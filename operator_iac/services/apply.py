@@ -6,7 +6,9 @@ Python API alike:
 
 - an environment with ``promote_from`` receives changes only through ``promote``;
 - a saved plan is applied exactly as it was made (no selection flags), for the project,
-  environment and declarations it was made from (``services.plan.load_saved_plan``);
+  environment and declarations it was made from (``services.plan.load_saved_plan``), and
+  only while deriving it again gives the same plan: also when it changes nothing, since an
+  empty plan promises that nothing changed (``prewrite_breaches``);
 - ``preflight``: foreign drafts need ``--overwrite-draft``, adoptions ``--adopt``, deletions
   in a protected environment ``--allow-delete``, and no declaration may have moved since the
   plan.
@@ -20,7 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_iac.apply.report import ApplyOptions, ApplyReport
-from operator_iac.errors import ConflictError, ForeignDraftError, NotFoundError, UsageError
+from operator_iac.errors import (
+    ConflictError,
+    ForeignDraftError,
+    NotFoundError,
+    StalePlanError,
+    UsageError,
+)
 from operator_iac.plan.model import PlanOptions
 from operator_iac.services.feedback import QUIET, Confirm, Feedback, Say
 from operator_iac.services.plan import (
@@ -52,7 +60,7 @@ class ApplyRequest:
 @dataclass(frozen=True)
 class ApplyRun:
     """The plan that was applied and what happened (``report`` is None when there was
-    nothing to change)."""
+    nothing to change and, for a saved plan, nothing had moved since it was made)."""
 
     planned: PlannedRun
     report: ApplyReport | None
@@ -90,7 +98,7 @@ def apply_declarations(target: Target, client: OperatorClient, request: ApplyReq
     if show_plan is not None:
         show_plan(planned.plan)
     if not planned.plan.has_changes:
-        return ApplyRun(planned, None)
+        return ApplyRun(planned, recheck_unchanged(planned, client, options.parallelism))
     if confirm is not None:
         confirm("Apply these changes?")
     gate = None
@@ -99,6 +107,16 @@ def apply_declarations(target: Target, client: OperatorClient, request: ApplyReq
                         keep_conversations=request.keep_conversations, feedback=feedback)
     report = apply(planned, client, options=options, smoke_gate=gate, progress=feedback.info)
     return ApplyRun(planned, report)
+
+
+def recheck_unchanged(planned: PlannedRun, client: OperatorClient,
+                      parallelism: int = 8) -> ApplyReport | None:
+    """A saved plan with no changes still promises that nothing moved: the refusal when
+    that no longer holds, else None (nothing to do)."""
+    if planned.saved_from is None:
+        return None
+    breaches = prewrite_breaches(planned, client, parallelism=parallelism)
+    return refusal(planned.plan, breaches) if breaches else None
 
 
 def _planned(target: Target, client: OperatorClient, request: ApplyRequest,
@@ -164,7 +182,7 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
     preflight(planned.plan, planned.desired, options)
     breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
     if breaches:
-        return ApplyReport.refused(planned.plan, breaches)
+        return refusal(planned.plan, breaches)
     release_log = None
     if smoke_gate is not None:
         from operator_iac.smoke.gate import pending_release_log
@@ -202,3 +220,28 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
     with WorkPool(client, parallelism=parallelism) as pool:
         reasons = pool.map(moved, affected)
     return {r.key: reason for r, reason in zip(affected, reasons, strict=True) if reason}
+
+
+def refusal(plan: Plan, breaches: Mapping[str, str]) -> ApplyReport:
+    """The report of an apply refused before its first write (exit 5).
+
+    A breach about an agent the plan does not list (one the platform or the declarations
+    now add), or about the whole plan when no agent in it has work, is shown on every agent
+    of the plan, so that a refusal never reads as success.
+    """
+    from operator_iac.plan.contract import PLAN_LEVEL
+
+    keys = {r.key for r in plan.resources}
+    reasons = {key: reason for key, reason in breaches.items() if key in keys}
+    general = "; ".join([*([breaches[PLAN_LEVEL]] if breaches.get(PLAN_LEVEL) else []),
+                         *(f"agent {key!r}: {reason}" for key, reason in breaches.items()
+                           if key and key not in keys)])
+    if general and plan.has_changes:
+        reasons[PLAN_LEVEL] = general
+    elif general:
+        reasons = {r.key: reasons.get(r.key, general) for r in plan.resources}
+    report = ApplyReport.refused(plan, reasons)
+    if report.exit_code() != ConflictError.exit_code:  # a plan without any agent
+        raise StalePlanError(f"{general or '; '.join(breaches.values())}; nothing was "
+                             "written, make a new plan")
+    return report

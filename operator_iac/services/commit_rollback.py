@@ -62,10 +62,10 @@ def owned_agents(target: Target, client: OperatorClient, desired: Mapping[str, D
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = read_project_agents(client, target.project.name, desired, everything=True,
+        snapshot = read_project_agents(client, target.owner, desired, everything=True,
                                        parallelism=parallelism, cache=target.revision_cache)
     return {key: duplicates(agents)[0]
-            for key, agents in claims_by_key(snapshot.agents, target.project.name).items()}
+            for key, agents in claims_by_key(snapshot.agents, target.owner).items()}
 
 
 def read_commits(target: Target, client: OperatorClient, *, parallelism: int = 8,
@@ -143,6 +143,7 @@ def rollback_to_commit(target: Target, client: OperatorClient, request: CommitRo
         confirm(f"Roll {len(plan.to_release)} agents back to commit {plan.commit.commit}?")
     released, failed = _release_all(client, plan, feedback)
     deleted = _delete_all(client, deleting, failed, feedback)
+    _wait_until_shown(client, plan, released, deleted, feedback)
     verdicts = _smoke(target, client, request, plan, released, feedback) if request.smoke \
         else {}
     return CommitRollbackRun(plan, released, deleted, failed, verdicts)
@@ -164,6 +165,18 @@ def _release_all(client: OperatorClient, plan: CommitRollback,
             continue
         feedback.info(f"{agent.key}: released {released[agent.key]} again")
     return released, failed
+
+
+def _wait_until_shown(client: OperatorClient, plan: CommitRollback, released: Mapping[str, str],
+                      deleted: tuple[str, ...], feedback: Feedback) -> None:
+    from operator_iac.apply.visibility import Write
+    from operator_iac.services.rollback import wait_until_shown
+
+    agents = {a.key: a for a in plan.agents}
+    writes = [Write("released", agents[key].kind, agents[key].agent_id, version)
+              for key, version in released.items()]
+    writes += [Write("deleted", agents[key].kind, agents[key].agent_id) for key in deleted]
+    wait_until_shown(client, writes, feedback)
 
 
 def _delete_all(client: OperatorClient, agents: tuple[AgentRollback, ...],

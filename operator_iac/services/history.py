@@ -11,6 +11,7 @@ from operator_iac.services.feedback import QUIET, Feedback
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.marker import Owner
     from operator_iac.services.target import Target
     from operator_iac.state.cache import RevisionCache
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 # ---- finding the agent -----------------------------------------------------------------------
 
 
-def load_agent(client: OperatorClient, project: str, key: str, *, parallelism: int = 8,
+def load_agent(client: OperatorClient, project: Owner | str, key: str, *, parallelism: int = 8,
                cache: RevisionCache | None = None) -> LoadedAgent:
     """Read the platform and find the agent this project's marker names ``key`` on."""
     from operator_iac.services.remote import read_project_agents
@@ -36,6 +37,6 @@ def read_history(target: Target, client: OperatorClient, key: str, *, parallelis
     """``operator-iac history KEY``: read the platform once and list the agent's revisions."""
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        loaded = load_agent(client, target.project.name, key, parallelism=parallelism,
+        loaded = load_agent(client, target.owner, key, parallelism=parallelism,
                             cache=target.revision_cache)
     return agent_history(loaded, target.project.name)

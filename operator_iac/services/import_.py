@@ -151,7 +151,7 @@ def _header(chosen: Chosen, document: AgentDocument,
         lines.append("  " + ", ".join(document.extra_paths))
     if credentials:
         lines.append("These values look like credentials: replace each with ${env:NAME} "
-                     "before committing:")
+                     "(NAME declared under secrets: in operator-iac.yaml) before committing:")
         lines.extend(f"  {hint}" for hint in credentials)
     return "\n".join(lines)
 

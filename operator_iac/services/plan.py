@@ -18,6 +18,7 @@ from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.marker import Owner
     from operator_iac.plan.model import Plan, PlanOptions
     from operator_iac.services.target import Target
     from operator_iac.spec.desired import DesiredAgent
@@ -86,25 +87,25 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = read_project_agents(client, target.project.name, desired,
+        snapshot = read_project_agents(client, target.owner, desired,
                                        everything=everything, parallelism=parallelism,
                                        cache=target.revision_cache, say=say)
         try:
-            return _with_verdicts(client, target.project.name, desired, snapshot)
+            return _with_verdicts(client, target.owner, desired, snapshot)
         except OperationError as exc:
             feedback.warn(f"could not read the smoke records on the platform ({exc}); "
                           "releases whose smoke tests never passed are not shown")
             return snapshot
 
 
-def _with_verdicts(client: OperatorClient, project: str, desired: Mapping[str, DesiredAgent],
+def _with_verdicts(client: OperatorClient, owner: Owner, desired: Mapping[str, DesiredAgent],
                    snapshot: Snapshot) -> Snapshot:
     from operator_iac.plan.verification import verification_candidates
     from operator_iac.smoke.record import latest_records
     from operator_iac.state.snapshot import ReleaseVerdict
 
-    wanted, since = verification_candidates(desired, snapshot, project)
-    records = latest_records(client, project=project, revisions=wanted, since=since) \
+    wanted, since = verification_candidates(desired, snapshot, owner)
+    records = latest_records(client, project=owner.project, revisions=wanted, since=since) \
         if wanted else {}
     verdicts = {r.version_id: ReleaseVerdict(r.version_id, r.passed, r.summary, r.previous)
                 for r in records.values()}

@@ -19,6 +19,7 @@ from operator_iac.api.pool import WorkPool
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.errors import UsageError
 from operator_iac.plan.compare import own_marker
+from operator_iac.plan.marker import Owner
 from operator_iac.plan.model import PlanOptions
 from operator_iac.plan.promotion import (
     AgentCheck,
@@ -26,6 +27,7 @@ from operator_iac.plan.promotion import (
     agent_reasons,
     deletion_reasons,
     needs_smoke,
+    same_agent_reasons,
     smoke_reasons,
 )
 from operator_iac.services.feedback import QUIET, Confirm, Feedback, Say
@@ -94,18 +96,36 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     if not keys and not deleted:
         return PromotionCheck(source_name, destination, ())
     desired = source.desired(environ)
+    owner = Owner(plan.project, source.env_name)
     # Only every agent read can show that the source no longer owns a deleted key.
-    snapshot = read_project_agents(source_client, plan.project, desired, keys=keys,
+    snapshot = read_project_agents(source_client, owner, desired, keys=keys,
                                    everything=bool(deleted), parallelism=parallelism,
                                    cache=source.revision_cache)
     source_plan = build_plan(desired, snapshot, project=plan.project,
                              environment=source.env_name, protect=source.protected)
     checks = [_check(source_plan, snapshot, key, source_name) for key in keys]
+    if _same_platform(plan.api_url, source_plan.api_url):
+        checks = [_not_shared(check, plan, source_plan, destination) for check in checks]
     done = WorkPool(parallelism=parallelism).map(
         lambda c: _with_smoke(c, desired.get(c.key), source_client, plan.project, source_name),
         checks)
     return PromotionCheck(source_name, destination,
                           (*done, *_deletion_checks(source_plan, deleted, source_name)))
+
+
+def _same_platform(one: str, other: str) -> bool:
+    return one.rstrip("/").lower() == other.rstrip("/").lower()
+
+
+def _not_shared(check: AgentCheck, plan: Plan, source_plan: Plan,
+                destination: str) -> AgentCheck:
+    """The check, refused when both environments resolve its key to one agent."""
+    mine, theirs = plan.resource(check.key), source_plan.resource(check.key)
+    reasons = same_agent_reasons(check.key, mine.agent_id if mine else None,
+                                 theirs.agent_id if theirs else None,
+                                 source=source_plan.environment or "(no environment)",
+                                 destination=destination)
+    return replace(check, reasons=(*reasons, *check.reasons)) if reasons else check
 
 
 def _deletion_checks(source_plan: Plan, keys: list[str], source: str) -> list[AgentCheck]:
@@ -122,8 +142,9 @@ def _check(source_plan: Plan, snapshot: Snapshot, key: str, source: str) -> Agen
         return AgentCheck(key, None, (f"{key!r} is not declared for {source}",))
     remote = snapshot.by_id(resource.agent_id) if resource.agent_id else None
     released = remote.released if remote is not None else None
-    marker = own_marker(released, source_plan.project, key)
-    reasons = agent_reasons(resource, remote, project=source_plan.project, source=source)
+    owner = Owner(source_plan.project, source_plan.environment)
+    marker = own_marker(released, owner, key)
+    reasons = agent_reasons(resource, remote, project=owner, source=source)
     return AgentCheck(key, released.version_id if released else None, reasons,
                       marker.content_hash if marker else None,
                       source_commit=marker.commit if marker else None)
@@ -200,7 +221,8 @@ class PromoteRequest:
 @dataclass(frozen=True)
 class PromoteRun:
     """The checked promotion, and the apply report (None when nothing changes or when only
-    checking)."""
+    checking; for a saved promotion that changes nothing, the refusal when the destination
+    moved since it was saved)."""
 
     promotion: Promotion
     report: ApplyReport | None = None
@@ -232,7 +254,7 @@ def promote_environment(project: Project, request: PromoteRequest, *,
     if show_plan is not None:
         show_plan(plan)
     if not plan.has_changes:
-        return PromoteRun(promotion)
+        return PromoteRun(promotion, _recheck_unchanged(promotion, open_destination, request))
     feedback.info(f"Checked in {source}:")
     feedback.info("\n".join(promotion.check.lines()))
     for warning in promotion.check.warnings(plan.commit):
@@ -262,6 +284,18 @@ def _checked(request: PromoteRequest, source: str, open_destination: OpenEnviron
         return plan_promotion(target, client, source_target, source_client,
                               options=request.plan_options, parallelism=parallelism,
                               smoke=smoke)
+
+
+def _recheck_unchanged(promotion: Promotion, open_destination: OpenEnvironment,
+                       request: PromoteRequest) -> ApplyReport | None:
+    """A saved promotion that changes nothing still promises that the destination did not
+    move (``services.apply.recheck_unchanged``); a new one is simply done."""
+    from operator_iac.services.apply import recheck_unchanged
+
+    if promotion.planned.saved_from is None:
+        return None
+    client = open_destination(request.destination)[1]
+    return recheck_unchanged(promotion.planned, client, request.options.parallelism)
 
 
 def _apply(promotion: Promotion, open_destination: OpenEnvironment, request: PromoteRequest,

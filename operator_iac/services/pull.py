@@ -3,19 +3,22 @@ dashboard edit becomes a reviewable change of the YAML.
 
 For each key: its released revision (``--draft``: its draft) is read, the agent file and its
 prompt file are rewritten to say what it holds (``operator_iac.importing.pull``), and the
-resulting diff is reported; ``--dry-run`` writes nothing. Before writing, every key is checked
-(declared, on the platform, not a template instance), so a mistake in one key writes nothing
-at all. After writing, the declarations are resolved again and compared with the revision:
-the report says which declared fields still differ (those pull could not write).
+resulting diff is reported; ``--dry-run`` writes nothing. Pull is all or nothing: every key
+is checked first (declared, on the platform, not a template instance), then the whole project
+is loaded and resolved again as the edited files will read (``spec.loader.pending_texts``),
+and only when that succeeds is any file written; so a mistake anywhere exits 3 with every
+file as it was. The declarations as they will read are compared with each revision: the
+report says which declared fields still differ (those pull could not write).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import UsageError
+from operator_iac.errors import InvalidInputError, UsageError
 from operator_iac.importing.pull import PullInput, PullReport, pull_agent
 from operator_iac.services import files as project_files
 from operator_iac.services.feedback import QUIET, Feedback
@@ -53,10 +56,12 @@ def pull(target: Target, client: OperatorClient, request: PullRequest, *,
     inputs = [_input(target, desired, key, _revision(remotes.get(key), key, request.draft),
                      key_by_id) for key in request.keys]
     pulled = tuple(pull_agent(source) for source in inputs)
+    edits = {e.path: e.after for a in pulled for e in a.edits}
+    remaining = _remaining(target, environ, inputs, edits)
     if request.dry_run:
         return PullReport(pulled, False, {})
-    project_files.write_text_files((e.path, e.after) for a in pulled for e in a.edits)
-    return PullReport(pulled, True, _remaining(target, environ, inputs))
+    project_files.write_text_files(edits.items())
+    return PullReport(pulled, True, remaining)
 
 
 def _remote_agents(target: Target, client: OperatorClient,
@@ -67,10 +72,10 @@ def _remote_agents(target: Target, client: OperatorClient,
 
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = read_project_agents(client, target.project.name, desired,
+        snapshot = read_project_agents(client, target.owner, desired,
                                        parallelism=request.parallelism,
                                        cache=target.revision_cache, say=say)
-    owned = resolve_ownership(desired, snapshot, target.project.name).owned
+    owned = resolve_ownership(desired, snapshot, target.owner).owned
     return dict(owned)
 
 
@@ -133,15 +138,22 @@ def _value_at(node: object, parts: list[str]) -> object:
     return node
 
 
-def _remaining(target: Target, environ: Mapping[str, str] | None,
-               inputs: Sequence[PullInput]) -> dict[str, tuple[str, ...]]:
-    """The declared fields that still differ from each pulled revision, read back from the
-    files as written."""
+def _remaining(target: Target, environ: Mapping[str, str] | None, inputs: Sequence[PullInput],
+               edits: Mapping[Path, str]) -> dict[str, tuple[str, ...]]:
+    """The declared fields that still differ from each pulled revision, with the project
+    loaded and resolved as the edited files will read; an edit that would leave the project
+    invalid is refused here, before anything is written."""
     from operator_iac.plan.compare import DesiredView
     from operator_iac.plan.diff import diff_content
+    from operator_iac.spec.loader import pending_texts
     from operator_iac.spec.project import load_project
 
-    fresh = replace(target, project=load_project(target.project.file)).desired(environ)
+    try:
+        with pending_texts(edits):
+            fresh = replace(target, project=load_project(target.project.file)).desired(environ)
+    except InvalidInputError as exc:
+        raise UsageError(f"the pulled content would leave the declarations invalid, so no "
+                         f"file was written: {exc}") from exc
     ids = _known_ids(inputs)
     remaining: dict[str, tuple[str, ...]] = {}
     for source in inputs:

@@ -16,12 +16,13 @@ from operator_iac.services.feedback import Say, silent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.marker import Owner
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.state.cache import RevisionCache
     from operator_iac.state.snapshot import Snapshot
 
 
-def read_project_agents(client: OperatorClient, project: str,
+def read_project_agents(client: OperatorClient, project: Owner | str,
                         desired: Mapping[str, DesiredAgent] | None = None, *,
                         keys: Iterable[str] | None = None, everything: bool = False,
                         parallelism: int = 8, cache: RevisionCache | None = None,

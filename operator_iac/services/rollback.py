@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from operator_iac.api.models import agent_id_of
+from operator_iac.apply.visibility import Write
 from operator_iac.errors import (
     OperationError,
     SmokeIncompleteError,
@@ -49,6 +51,16 @@ def execute_rollback(client: OperatorClient, plan: RollbackPlan) -> str:
         raise OperationError(f"releasing {plan.target} answered with {released}; check the "
                              f"agent with: operator-iac history {plan.key}")
     return plan.target
+
+
+def wait_until_shown(client: OperatorClient, writes: list[Write], feedback: Feedback) -> None:
+    """Return once the platform's lists show ``writes`` (``apply.visibility``), so the next
+    command sees the rollback; past the bound, say what is not shown yet."""
+    from operator_iac.apply.visibility import await_visible
+
+    for late in await_visible(client, writes):
+        feedback.warn(f"the platform's lists do not show this yet: {late}; a command started "
+                      "right now may not see it")
 
 
 def smoke_after_rollback(gate: SmokeGate, plan: RollbackPlan, declared: DesiredAgent | None,
@@ -112,7 +124,8 @@ def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequ
     project = target.project.name
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        loaded = load_agent(client, project, request.key, parallelism=request.parallelism)
+        loaded = load_agent(client, target.owner, request.key,
+                            parallelism=request.parallelism)
     version = choose_revision(loaded.agent, request.key, to=request.to,
                               steps=request.steps or 1)
     desired = target.desired(SecretsNotNeeded(os.environ))
@@ -126,6 +139,8 @@ def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequ
         confirm(f"Release {plan.target} again?")
     released = execute_rollback(client, plan)
     feedback.info(f"{request.key}: released {released} again")
+    wait_until_shown(client, [Write("released", plan.kind, agent_id_of(released), released)],
+                     feedback)
     verdict = None
     if request.smoke:
         from operator_iac.services.apply import gate_for

@@ -116,12 +116,13 @@ def smoke_environment(client: OperatorClient, project: str,
                       cache: RevisionCache | None = None) -> SmokeReport:
     """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
     from operator_iac.plan.identity import resolve_ownership
+    from operator_iac.plan.marker import Owner
     from operator_iac.services.remote import read_project_agents
 
     check_keys(keys, desired)
-    snapshot = read_project_agents(client, project, desired, keys=keys or None,
+    snapshot = read_project_agents(client, Owner(project, env_name), desired, keys=keys or None,
                                    parallelism=parallelism, cache=cache)
-    ownership = resolve_ownership(desired, snapshot, project)
+    ownership = resolve_ownership(desired, snapshot, Owner(project, env_name))
     selection = select_targets(desired, ownership.owned, keys, parse_version(version),
                                env_name)
     report = run_smoke_tests(client, selection.targets, parallelism=parallelism,

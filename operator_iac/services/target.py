@@ -26,6 +26,7 @@ from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.marker import Owner
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.spec.project import Project
     from operator_iac.spec.project_file import Environment
@@ -60,6 +61,13 @@ class Target:
     @property
     def environment(self) -> Environment | None:
         return self.project.environment(self.env_name) if self.env_name else None
+
+    @property
+    def owner(self) -> Owner:
+        """Who this target's agents belong to: the project, in this environment."""
+        from operator_iac.plan.marker import Owner
+
+        return Owner(self.project.name, self.env_name)
 
     @property
     def protected(self) -> bool:
@@ -99,25 +107,47 @@ def choose_environment(project: Project, requested: str | None, *,
 def build_target(project: Project, env_name: str | None, *, api_url: str | None = None,
                  api_key: SecretStr | str | None = None, ws_url: str | None = None,
                  environ: Mapping[str, str] | None = None,
-                 cache: bool | Path = True) -> Target:
+                 cache: bool | Path = True, url_variable: bool = True) -> Target:
     """Resolve URL and key for ``env_name``: explicit arguments win, then
-    ``OPERATOR_IAC_API_URL``, then the environment's settings in the project file.
+    ``OPERATOR_IAC_API_URL`` (unless ``url_variable`` is False: it points the main
+    environment of a command elsewhere, not the other one a promotion reads), then the
+    environment's settings in the project file.
+
+    The URL must be one the API key may be sent to (``services.trusted_hosts``): a project
+    file naming another host fails here, before the key is even read.
 
     ``cache``: False for no revision cache, a folder for one there, True (the default) for
     the user's cache directory (``OPERATOR_IAC_CACHE_DIR``), unless
     ``OPERATOR_IAC_NO_CACHE`` is set."""
     from operator_iac.api.credentials import api_key_from_environ, as_secret
-    from operator_iac.spec.project_file import DEFAULT_API_URL
 
     environ = os.environ if environ is None else environ
     env = project.environment(env_name) if env_name else None
+    url = _api_url(project, env_name, api_url or (
+        environ.get(API_URL_VARIABLE) if url_variable else None), environ)
     key = as_secret(api_key) if api_key is not None else api_key_from_environ(
         env.api_key_env if env else None, environ)
-    url = (api_url or environ.get(API_URL_VARIABLE)
-           or (env.effective_api_url if env else DEFAULT_API_URL))
     SECRETS.add(key.get_secret_value())
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
                   _cache_dir(cache, environ))
+
+
+def _api_url(project: Project, env_name: str | None, chosen: str | None,
+             environ: Mapping[str, str]) -> str:
+    """The API URL, checked where it came from: ``chosen`` outside the repository (a flag,
+    the variable, a script), else the environment's ``api_url`` in the project file, else
+    the platform's own."""
+    from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
+    from operator_iac.spec.project_file import DEFAULT_API_URL
+
+    if chosen:
+        return trusted_api_url(chosen, UrlSource("outside"), environ)
+    env = project.environment(env_name) if env_name else None
+    if env_name is None or env is None or env.api_url is None:
+        return DEFAULT_API_URL
+    at = project.document.diagnostic(("environments", env_name, "api_url"), "")
+    where = f"{at.file}:{at.line}" if at.line else at.file
+    return trusted_api_url(env.api_url, UrlSource("project file", where), environ)
 
 
 def _cache_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path | None:

@@ -93,9 +93,9 @@ def _keys_by_id(client: OperatorClient, target: Target) -> dict[str, str]:
     from operator_iac.services.rollback import SecretsNotNeeded
 
     desired = target.desired(SecretsNotNeeded(os.environ))
-    snapshot = read_project_agents(client, target.project.name, desired,
+    snapshot = read_project_agents(client, target.owner, desired,
                                    cache=target.revision_cache)
-    ownership = resolve_ownership(desired, snapshot, target.project.name)
+    ownership = resolve_ownership(desired, snapshot, target.owner)
     return ownership.key_by_id()
 
 

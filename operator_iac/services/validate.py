@@ -6,6 +6,11 @@ PATHs may name agent files, directories of agent files, or projects (a directory
 project whose agents directory holds them, so references to sibling agents resolve and
 environment checks apply; with no such project they are checked on their own.
 A file named explicitly must be YAML; in directories, non-YAML files are ignored.
+
+A prompt or fragment file (any file inside a project that is not an agent file, such as
+``agents/prompts/booking.md``) is checked through the agents that read it: naming it
+validates every agent file of its project whose declaration is made from it, so a broken
+``@tool`` reference in a prompt is caught when only the prompt changed.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from pathlib import Path
 
 from operator_iac.errors import Diagnostic, ProjectFileError
 from operator_iac.settings import PROJECT_FILE_NAME, Settings
-from operator_iac.spec.discovery import AGENT_SUFFIXES, agent_files_in
-from operator_iac.spec.environments import check_environments
+from operator_iac.spec.discovery import AGENT_SUFFIXES, PROMPT_FOLDERS, agent_files_in
 from operator_iac.spec.loader import START, YamlDocument, display_path, real_path
 from operator_iac.spec.project import (
+    check_project,
     find_project_file,
     load_agents,
     missing_agents_dir,
@@ -32,11 +37,13 @@ from operator_iac.spec.validation import ValidationReport
 
 @dataclass
 class _Unit:
-    """Files checked together: targets are reported on; context only resolves references."""
+    """Files checked together: targets are reported on; context only resolves references;
+    the agent files that read a ``through`` file (a prompt or fragment) become targets."""
 
     project_file: Path | None
     targets: list[Path] = field(default_factory=list)
     context: list[Path] = field(default_factory=list)
+    through: list[Path] = field(default_factory=list)
 
 
 def validate_paths(paths: Sequence[Path], project_file: Path | None = None,
@@ -65,19 +72,57 @@ def _units_for_paths(paths: Sequence[Path], project_file: Path | None,
                      problems: list[Diagnostic]) -> list[_Unit]:
     units: list[_Unit] = []
     loose: list[Path] = []
+    through: list[Path] = []
     for path in paths:
         if _is_project(path):
             units.append(_Unit(path if path.is_file() else path / PROJECT_FILE_NAME))
         elif path.is_dir():
             loose += agent_files_in(path)
-        elif path.suffix.lower() in AGENT_SUFFIXES:
+        elif _is_agent_file(path):
             loose.append(path)
+        elif path.is_file():
+            through.append(path)  # a prompt or fragment file, if a project holds it
         else:
-            problems.append(Diagnostic(display_path(path), START.line, START.column,
-                                       "not an agent file: agent files end in .yaml or .yml"))
+            problems.append(_not_an_agent_file(path))
     if loose:
         units.append(_loose_unit(_unique(loose), project_file))
+    for unit in _prompt_unit(_unique(through), project_file, problems) if through else []:
+        # Agent files named beside their prompt files are checked once, in one unit.
+        same = [u for u in units if u.project_file is not None and u.targets
+                and real_path(u.project_file) == real_path(unit.project_file or Path())]
+        if same:
+            same[0].through += unit.through
+        else:
+            units.append(unit)
     return units
+
+
+def _is_agent_file(path: Path) -> bool:
+    return (path.suffix.lower() in AGENT_SUFFIXES
+            and PROMPT_FOLDERS.isdisjoint(path.parent.parts))
+
+
+def _not_an_agent_file(path: Path) -> Diagnostic:
+    return Diagnostic(display_path(path), START.line, START.column,
+                      "not an agent file: agent files end in .yaml or .yml (prompt and "
+                      "fragment files are checked inside a project, through the agents "
+                      "reading them)")
+
+
+def _prompt_unit(files: list[Path], project_file: Path | None,
+                 problems: list[Diagnostic]) -> list[_Unit]:
+    """Prompt and fragment files, checked through every agent file of their project."""
+    candidate = Settings(project_file=project_file).find_project_file(files[0].parent)
+    spec, doc, _ = read_project_file(candidate) if candidate is not None else (None, None, [])
+    if spec is None or doc is None:
+        problems += [_not_an_agent_file(path) for path in files]
+        return []
+    root = real_path(doc.path.parent)
+    inside = [f for f in files if real_path(f).is_relative_to(root)]
+    problems += [_not_an_agent_file(path) for path in files if path not in inside]
+    agents_dir = doc.path.parent / spec.agents_dir
+    every = agent_files_in(agents_dir) if agents_dir.is_dir() else []
+    return [_Unit(candidate, context=every, through=inside)] if inside else []
 
 
 def _unique(paths: list[Path]) -> list[Path]:
@@ -109,8 +154,9 @@ def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
         return diagnostics, 0, 0
     loaded = load_agents([*targets, *unit.context], doc.path.parent if doc is not None else None)
     agents, found = loaded.agents, loaded.diagnostics
+    targets = [*targets, *_readers(unit, targets, loaded.sources, diagnostics)]
     if spec is not None and doc is not None:
-        found += check_environments(agents, spec, doc)
+        found += check_project(agents, spec, doc, loaded.unchecked)
     reported = _reported_files(targets, loaded.sources, doc)
     diagnostics += [d for d in found if d.file in reported]
     chosen = {display_path(p) for p in targets}
@@ -137,6 +183,19 @@ def _open(unit: _Unit) -> tuple[ProjectFile | None, YamlDocument | None, list[Di
     if not agents_dir.is_dir():
         return None, None, [*diagnostics, missing_agents_dir(doc, spec)], None
     return spec, doc, diagnostics, agent_files_in(agents_dir)
+
+
+def _readers(unit: _Unit, targets: list[Path], sources: Mapping[str, tuple[str, ...]],
+             diagnostics: list[Diagnostic]) -> list[Path]:
+    """The agent files (of the unit's context) made from one of its ``through`` files; a
+    warning for each such file that no agent file reads."""
+    wanted = {display_path(p) for p in unit.through}
+    readers = [p for p in unit.context if wanted.intersection(sources.get(display_path(p), ()))]
+    read = {f for p in [*targets, *readers] for f in sources.get(display_path(p), ())}
+    diagnostics += [Diagnostic(name, 0, 0, "no agent file of the project reads this file, so "
+                               "nothing in it is checked", "warning")
+                    for name in sorted(wanted - read)]
+    return readers
 
 
 def _reported_files(targets: list[Path], sources: Mapping[str, tuple[str, ...]],

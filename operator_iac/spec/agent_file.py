@@ -8,11 +8,16 @@ are made (``operator_iac.spec.instances``); the prompt is read with its fragment
 (``operator_iac.spec.prompts``). Every check after this sees the effective declaration.
 
 Loading never stops at the first problem of a file: it returns what it could build together
-with every diagnostic, so that ``validate`` reports all of them at once.
+with every diagnostic, so that ``validate`` reports all of them at once. A declaration whose
+only schema problems are unknown keys is still built without them (its errors stay
+reported), so that its references and prompt are checked in the same pass; the keys of
+declarations that could not be built at all are returned, so that references to them are not
+reported as references to undeclared agents.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -24,7 +29,7 @@ from pydantic import TypeAdapter
 
 from operator_iac.errors import DeclarationError, Diagnostic, Severity
 from operator_iac.spec.compose import INSTANCES, DocumentCache, compose, is_base
-from operator_iac.spec.diagnostics import validate_document
+from operator_iac.spec.diagnostics import validate_document, without_unknown_keys
 from operator_iac.spec.instances import template_instances
 from operator_iac.spec.loader import DataPath, YamlDocument, load_yaml
 from operator_iac.spec.models import (
@@ -101,25 +106,31 @@ class Declarations:
     agents: list[AgentFile]
     diagnostics: list[Diagnostic]
     files: tuple[str, ...] = ()
+    # Keys of the agents the file declares that could not be built (their errors are among
+    # the diagnostics): they exist, but nothing about them can be checked.
+    failed: tuple[str, ...] = ()
 
 
 def load_declarations(path: Path, root: Path | None = None,
                       bases: DocumentCache | None = None) -> Declarations:
     """Every agent one file declares. Prompt files, fragments and base files must lie inside
     ``root`` (by default the agent file's directory)."""
+    stem = (agent_key(path),)
     try:
         doc = load_yaml(path, "agent file")
     except DeclarationError as exc:
-        return Declarations([], exc.diagnostics)
+        return Declarations([], exc.diagnostics, failed=stem)
     if is_base(doc):
         return Declarations([], [], (doc.display,))
     composed, problems = compose(doc, root, (bases or DocumentCache()).load)
     if composed is None:
-        return Declarations([], problems, (doc.display,))
+        return Declarations([], problems, (doc.display,), stem)
     made = template_instances(composed)
+    failed: list[str] = []
     if made is None:
         agent, problems = agent_from_document(composed, root)
         agents = [agent] if agent else []
+        failed += [] if agent else stem
     else:
         instances, problems = made
         agents = []
@@ -128,14 +139,16 @@ def load_declarations(path: Path, root: Path | None = None,
                                                values=instance.vars, instance=instance.index)
             problems += found
             agents += [agent] if agent else []
+            failed += [] if agent else [instance.key]
     files = [doc.display, *composed.layers, *(f for a in agents for f in a.sources)]
-    return Declarations(agents, problems, tuple(dict.fromkeys(files)))
+    return Declarations(agents, problems, tuple(dict.fromkeys(files)), tuple(failed))
 
 
 def load_agent_file(path: Path, root: Path | None = None
                     ) -> tuple[AgentFile | None, list[Diagnostic]]:
     """Load and validate a file that declares one agent; None when it could not be built
-    (or declares none, or several)."""
+    (or declares none, or several). An agent built without its unknown keys comes with its
+    errors: only a result without error diagnostics is a valid agent."""
     found = load_declarations(path, root)
     return (found.agents[0] if len(found.agents) == 1 else None), found.diagnostics
 
@@ -148,7 +161,11 @@ def agent_from_document(doc: YamlDocument, root: Path | None = None, *, key: str
     spec, problems = validate_document(agent_adapter(), doc)
     diagnostics += sorted(problems, key=lambda d: (d.line, d.column))
     if spec is None:
-        return None, diagnostics
+        recovered = without_unknown_keys(agent_adapter(), doc.data)
+        if recovered is None:
+            return None, diagnostics
+        spec, data = recovered
+        doc = dataclasses.replace(doc, data=data)
     prompt, problems = read_prompt(spec.config.runtime.prompt, doc, root, values)
     diagnostics += problems
     return AgentFile(key or agent_key(doc.path), doc.path, spec, doc, prompt, root,

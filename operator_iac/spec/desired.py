@@ -37,6 +37,9 @@ class DesiredAgent:
     # Dotted paths into ``config`` (e.g. "runtime.prompt.text") whose values came from
     # ${env:...}: secrets, never printed nor written into a plan file.
     sensitive_paths: frozenset[str] = frozenset()
+    # (dotted path into ``config``, variable name) of every ${env:NAME} reference: what a
+    # plan names when a change introduces or removes one (never the value).
+    secret_references: frozenset[tuple[str, str]] = frozenset()
     # Plan paths of the fields the dashboard owns (the agent's dashboard_owned and the
     # environment's): compared and written as the platform holds them (plan.owned).
     dashboard_owned: tuple[str, ...] = ()

@@ -54,6 +54,43 @@ def validate_data(adapter: TypeAdapter[T], data: Any, place: Placer) -> Validate
         return None, [_diagnostic(err, data, place, registry) for err in exc.errors()]
 
 
+def without_unknown_keys(adapter: TypeAdapter[T], data: Any) -> tuple[T, Any] | None:
+    """The model of ``data`` with the keys the schema does not know left out, and that data,
+    when unknown keys are its only problems; else None.
+
+    Used after a failed validation so that the checks that need a model (references across
+    files, prompt tools, smoke assertions) still run on what was declared: an unknown key was
+    never part of the declaration, so leaving it out cannot make another check report
+    something the file does not say. Other errors (a wrong type, a missing key) are not
+    guessed around.
+    """
+    try:
+        adapter.validate_python(data, context={})
+        return None  # valid as it is: nothing to recover
+    except ValidationError as exc:
+        errors = exc.errors()
+    if any(err["type"] != "extra_forbidden" for err in errors):
+        return None
+    pruned = _copy(data)
+    for err in errors:
+        path = data_path(data, err["loc"])
+        parent = follow(pruned, path[:-1]) if path else None
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    try:
+        return adapter.validate_python(pruned, context={}), pruned
+    except ValidationError:
+        return None
+
+
+def _copy(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
+
+
 def data_path(data: Any, loc: tuple[int | str, ...]) -> DataPath:
     """The part of a pydantic location that exists as keys and indices in ``data``."""
     path: list[str | int] = []

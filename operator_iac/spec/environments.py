@@ -9,7 +9,7 @@ into the project file; one inherited from the agent file points there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from operator_iac.errors import Diagnostic
@@ -26,20 +26,25 @@ from operator_iac.spec.prompts import PROMPT_PATH, read_prompt
 Agents = Mapping[str, AgentFile]
 
 
-def check_environments(agents: Agents, project: ProjectFile,
-                       doc: YamlDocument) -> list[Diagnostic]:
+def check_environments(agents: Agents, project: ProjectFile, doc: YamlDocument,
+                       unchecked: Collection[str] = ()) -> list[Diagnostic]:
+    """Environments against the agents; ``unchecked`` names declared agents that could not be
+    built (their own errors are reported at their files), so nothing about them is said."""
     found = list(_promotions(project, doc))
     for env_name in project.environments:
-        found += _overrides(env_name, agents, project, doc)
-        found += _owned(env_name, agents, project, doc)
+        found += _overrides(env_name, agents, project, doc, unchecked)
+        found += _owned(env_name, agents, project, doc, unchecked)
     found += _missing_vars(agents, project, doc)
-    return found + list(_quarantine(agents, project, doc))
+    return found + list(_quarantine(agents, project, doc, unchecked))
 
 
-def _quarantine(agents: Agents, project: ProjectFile, doc: YamlDocument) -> Iterator[Diagnostic]:
+def _quarantine(agents: Agents, project: ProjectFile, doc: YamlDocument,
+                unchecked: Collection[str]) -> Iterator[Diagnostic]:
     """Quarantine entries name declared agents and (as a warning) existing tests."""
     for index, entry in enumerate(project.quarantine):
         agent = agents.get(entry.agent)
+        if entry.agent in unchecked:
+            continue
         if agent is None:
             yield doc.diagnostic(("quarantine", index, "agent"), f"quarantine names "
                                  f"{entry.agent!r}, which is not a declared agent"
@@ -69,11 +74,13 @@ def _promotions(project: ProjectFile, doc: YamlDocument) -> Iterator[Diagnostic]
                                         f"{', '.join(others) or 'none'})")
 
 
-def _overrides(env_name: str, agents: Agents, project: ProjectFile,
-               doc: YamlDocument) -> Iterator[Diagnostic]:
+def _overrides(env_name: str, agents: Agents, project: ProjectFile, doc: YamlDocument,
+               unchecked: Collection[str]) -> Iterator[Diagnostic]:
     for key, override in project.environments[env_name].overrides.items():
         where = override_path(env_name, key)
         agent = agents.get(key)
+        if key in unchecked:
+            continue
         if agent is None:
             yield doc.diagnostic(where, f"override for {key!r}, which is not a declared agent"
                                         f"{did_you_mean(key, agents)}", at_key=True)
@@ -84,12 +91,14 @@ def _overrides(env_name: str, agents: Agents, project: ProjectFile,
             yield from _merged_problems(agent, override, where, doc)
 
 
-def _owned(env_name: str, agents: Agents, project: ProjectFile,
-           doc: YamlDocument) -> Iterator[Diagnostic]:
+def _owned(env_name: str, agents: Agents, project: ProjectFile, doc: YamlDocument,
+           unchecked: Collection[str]) -> Iterator[Diagnostic]:
     """An environment's ``dashboard_owned`` names declared agents and fields they have."""
     for key, paths in project.environments[env_name].dashboard_owned.items():
         where = ("environments", env_name, "dashboard_owned", key)
         agent = agents.get(key)
+        if key in unchecked:
+            continue
         if agent is None:
             yield doc.diagnostic(where, f"dashboard_owned names {key!r}, which is not a "
                                         f"declared agent{did_you_mean(key, agents)}",

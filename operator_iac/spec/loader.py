@@ -15,7 +15,9 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from operator_iac.errors import DeclarationError, Diagnostic, Severity
+from operator_iac.spec.indentation import explain_indentation
 
 # Agent files are a few kilobytes; anything above this is a mistake, refused before parsing.
 MAX_FILE_BYTES = 1024 * 1024
@@ -194,8 +197,26 @@ def _too_big(what: str, limit: int) -> str:
     return f"{what} is larger than {shown}; refusing to read it"
 
 
+# Texts read in place of files (``pending_texts``), by real path: empty outside such a block.
+_PENDING: ContextVar[Mapping[str, str] | None] = ContextVar("pending_texts", default=None)
+
+
+@contextmanager
+def pending_texts(texts: Mapping[Path, str]) -> Iterator[None]:
+    """Inside the block, the files at these paths read as the given texts: edits a command is
+    about to write are checked as the files will read, before any of them is written."""
+    token = _PENDING.set({os.path.realpath(path): text for path, text in texts.items()})
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+
+
 def read_text(path: Path, what: str = "file") -> str:
     """Read a UTF-8 text file within the size cap; every failure is a one-diagnostic error."""
+    pending = _PENDING.get()
+    if pending and os.path.realpath(path) in pending:
+        return pending[os.path.realpath(path)]
     display = display_path(path)
     try:
         raw = read_bounded(path, MAX_FILE_BYTES, what)
@@ -252,6 +273,10 @@ def _describe_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[Pos, s
     pos = Pos(mark.line + 1, mark.column + 1) if mark else START
     if _char_at(text, pos) == "\t" or "tab" in (exc.problem or ""):
         return pos, "tab character in indentation; YAML indents with spaces only"
+    indentation = explain_indentation(text, exc.problem or "", pos.line, _parses)
+    if indentation is not None:
+        line, column, message = indentation
+        return Pos(line, column), message
     problem = exc.problem or "syntax error"
     context = exc.context or ""
     # libyaml reports a missing ':' where it gave up (the next line); the key starts earlier.
@@ -262,6 +287,17 @@ def _describe_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[Pos, s
         where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
         return pos, f"invalid YAML: {problem} ({context} at {where})"
     return pos, f"invalid YAML: {problem}"
+
+
+def _parses(text: str) -> bool:
+    loader = _CoreSchemaLoader(text)
+    try:
+        loader.get_single_node()
+        return True
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
 
 
 def _char_at(text: str, pos: Pos) -> str:

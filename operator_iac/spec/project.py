@@ -11,7 +11,7 @@ Loading collects every problem in every file before failing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
 from operator_iac.spec.models import ConversationalAgentSpec
 from operator_iac.spec.project_file import Environment, ProjectFile, project_adapter
 from operator_iac.spec.references import check_references
+from operator_iac.spec.secret_checks import check_secrets
 
 SMOKE_STAGES_DEFAULT = ("draft", "released")
 
@@ -102,11 +103,18 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
         raise ProjectFileError(str(missing_agents_dir(doc, spec)))
     loaded = load_agents(agent_files_in(agents_dir), doc.path.parent)
     agents, diagnostics = loaded.agents, loaded.diagnostics
-    diagnostics += problems + check_environments(agents, spec, doc)
+    diagnostics += problems + check_project(agents, spec, doc, loaded.unchecked)
     if any(d.severity == "error" for d in diagnostics):
         raise DeclarationError(sort_diagnostics(diagnostics))
     return Project(doc.path.parent, doc.path, spec, doc, agents,
                    tuple(sort_diagnostics(diagnostics)))
+
+
+def check_project(agents: dict[str, AgentFile], spec: ProjectFile, doc: YamlDocument,
+                  unchecked: Collection[str] = ()) -> list[Diagnostic]:
+    """The checks of agents against the project file: environments, and secrets;
+    ``unchecked`` names declared agents whose files could not be built."""
+    return check_environments(agents, spec, doc, unchecked) + check_secrets(agents, spec, doc)
 
 
 def find_project_file(path: Path | None = None, start: Path | None = None) -> Path:
@@ -132,12 +140,14 @@ def read_project_file(file: Path) -> tuple[ProjectFile | None, YamlDocument | No
 
 @dataclass(frozen=True)
 class LoadedAgents:
-    """Agent files loaded together: the valid agents by key, every problem, and per agent
-    file (display path) the files its declarations were made from."""
+    """Agent files loaded together: the agents by key (those with errors too, where a model
+    could be built), every problem, per agent file (display path) the files its declarations
+    were made from, and the keys of declared agents that could not be built at all."""
 
     agents: dict[str, AgentFile]
     diagnostics: list[Diagnostic]
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unchecked: frozenset[str] = frozenset()
 
 
 def load_agents(paths: Iterable[Path], root: Path | None = None) -> LoadedAgents:
@@ -147,10 +157,12 @@ def load_agents(paths: Iterable[Path], root: Path | None = None) -> LoadedAgents
     agents: dict[str, AgentFile] = {}
     diagnostics: list[Diagnostic] = []
     sources: dict[str, tuple[str, ...]] = {}
+    unchecked: set[str] = set()
     bases = DocumentCache()
     for path in paths:
         declared = load_declarations(path, root, bases)
         diagnostics += declared.diagnostics
+        unchecked.update(declared.failed)
         if declared.files:
             sources[declared.files[0]] = declared.files
         for agent in declared.agents:
@@ -162,7 +174,9 @@ def load_agents(paths: Iterable[Path], root: Path | None = None) -> LoadedAgents
                 continue
             diagnostics += check_agent(agent)
             agents[agent.key] = agent
-    return LoadedAgents(agents, diagnostics + check_references(agents), sources)
+    unchecked -= agents.keys()
+    return LoadedAgents(agents, diagnostics + check_references(agents, unchecked), sources,
+                        frozenset(unchecked))
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

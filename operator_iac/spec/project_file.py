@@ -3,7 +3,8 @@ defaults, and the environments agents are applied to (DESIGN.md section 2.1).
 
 An environment names the variable that holds its API key (``api_key_env``), never the key.
 ``vars`` fill ``${var:NAME}`` in agent files; ``overrides`` are partial agent files
-deep-merged per agent key.
+deep-merged per agent key. ``secrets`` (top level, and per environment) declare the process
+variables agents may read as ``${env:NAME}`` (``operator_iac.spec.secret_names``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Environment(StrictModel):
     """The name of the variable that holds the API key; never the key itself."""
     vars: dict[VariableName, VarValue] = Field(default_factory=dict)
     """Values for `${var:NAME}` in agent files, by name."""
+    secrets: list[VariableName] = Field(default_factory=list, examples=[["BOOKING_API_TOKEN"]])
+    """More process variables agents here may read as `${env:NAME}` (beside the project's
+    top-level `secrets`). API key variables and CI credentials are refused."""
     # agent key -> partial agent file (name, description, config, ...), deep-merged.
     overrides: dict[AgentKey, dict[str, Any]] = Field(default_factory=dict)
     """Per agent key, a partial agent file deep-merged into the declaration here."""
@@ -120,6 +124,9 @@ class ProjectFile(StrictModel):
     """Defaults for every agent: `smoke: {on: [...], rollback: ...}`."""
     environments: dict[EnvName, Environment] = Field(default_factory=dict)
     """The places agents are applied to, by name (staging, production...)."""
+    secrets: list[VariableName] = Field(default_factory=list, examples=[["BOOKING_API_TOKEN"]])
+    """The process variables agents may read as `${env:NAME}`, in every environment: any
+    other name is refused. API key variables and CI credentials are refused even here."""
     quarantine: list[QuarantineEntry] = Field(default_factory=list)
     """Smoke tests that run and are reported without gating (as `quarantine: true` on the
     test does), for example while a flaky test is being fixed."""

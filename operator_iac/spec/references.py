@@ -6,11 +6,14 @@ References are: ``postprocess_agents`` (procedural agents, by key), transfers to
 cycle cannot be applied), ``@name`` in prompts (an enabled tool or a procedural agent), and a
 smoke test's ``procedure: {agent: key}`` (one of the agent's post-processing agents) and
 ``judge: {agent: key}`` (a procedural agent whose output can carry a verdict).
+
+A reference to an agent whose file has errors that kept it from being built (``unchecked``)
+is not reported: the agent is declared, and its own errors are reported at its file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from operator_iac.errors import Diagnostic
 from operator_iac.spec.agent_file import AgentFile
@@ -33,14 +36,14 @@ Agents = Mapping[str, AgentFile]
 KIND_WORDS = {"conversational_agent": "conversational", "procedural_agent": "procedural"}
 
 
-def check_references(agents: Agents) -> list[Diagnostic]:
+def check_references(agents: Agents, unchecked: Collection[str] = ()) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for agent in agents.values():
-        found += _prompt_tools(agent, agents)
+        found += _prompt_tools(agent, agents, unchecked)
         if isinstance(agent.spec, ConversationalAgentSpec):
-            found += _postprocess_agents(agent, agents)
-            found += _transfers(agent, agents)
-            found += _smoke_references(agent, agents)
+            found += _postprocess_agents(agent, agents, unchecked)
+            found += _transfers(agent, agents, unchecked)
+            found += _smoke_references(agent, agents, unchecked)
     return found + list(_transfer_cycles(agents))
 
 
@@ -66,31 +69,38 @@ def _reference_problem(source: AgentFile, key: str, agents: Agents, wanted: str,
     return None
 
 
-def _postprocess_agents(agent: AgentFile, agents: Agents) -> Iterator[Diagnostic]:
+def _postprocess_agents(agent: AgentFile, agents: Agents,
+                        unchecked: Collection[str]) -> Iterator[Diagnostic]:
     assert isinstance(agent.spec, ConversationalAgentSpec)
     for i, key in enumerate(agent.spec.postprocess_agents):
+        if key in unchecked:
+            continue
         problem = _reference_problem(agent, key, agents, "procedural_agent",
                                      "postprocess_agents entry")
         if problem:
             yield agent.document.diagnostic(("postprocess_agents", i), problem)
 
 
-def _transfers(agent: AgentFile, agents: Agents) -> Iterator[Diagnostic]:
+def _transfers(agent: AgentFile, agents: Agents,
+               unchecked: Collection[str]) -> Iterator[Diagnostic]:
     assert isinstance(agent.spec, ConversationalAgentSpec)
     for i, key in transfer_targets(agent.spec):
+        if key in unchecked:
+            continue
         problem = _reference_problem(agent, key, agents, "conversational_agent", "transfer to")
         if problem:
             path: DataPath = ("config", "tool", "transfers", i, "entity_id")
             yield agent.document.diagnostic(path, problem)
 
 
-def _prompt_tools(agent: AgentFile, agents: Agents) -> Iterator[Diagnostic]:
+def _prompt_tools(agent: AgentFile, agents: Agents,
+                  unchecked: Collection[str]) -> Iterator[Diagnostic]:
     if agent.prompt is None:
         return
     tools = enabled_tools(agent.spec)
     procedural = [k for k, a in agents.items() if isinstance(a.spec, ProceduralAgentSpec)]
     for ref in find_prompt_references(agent.prompt.text):
-        if ref.kind != "tool" or ref.name in tools:
+        if ref.kind != "tool" or ref.name in tools or ref.name in unchecked:
             continue
         if ref.name in procedural and ref.name != agent.key:
             continue
@@ -110,12 +120,14 @@ def _prompt_tool_problem(agent: AgentFile, name: str, agents: Agents, tools: lis
             f"{listed}) nor a procedural agent{did_you_mean(name, [*tools, *procedural])}")
 
 
-def _smoke_references(agent: AgentFile, agents: Agents) -> Iterator[Diagnostic]:
+def _smoke_references(agent: AgentFile, agents: Agents,
+                      unchecked: Collection[str]) -> Iterator[Diagnostic]:
     spec = agent.spec
     assert isinstance(spec, ConversationalAgentSpec)
-    tools = [*enabled_tools(spec), *(k for k, a in agents.items() if a.kind == "procedural_agent")]
+    tools = [*enabled_tools(spec), *(k for k, a in agents.items() if a.kind == "procedural_agent"),
+             *unchecked]
     for t, test in enumerate(spec.smoke):
-        if test.judge is not None:
+        if test.judge is not None and test.judge.agent not in unchecked:
             yield from _judge_reference(agent, test.judge, ("smoke", t, "judge"), agents)
         lists: list[tuple[DataPath, list[object]]] = [(("smoke", t, "expect"), list(test.expect))]
         lists += [(("smoke", t, "turns", i, "expect"), list(turn.expect))
@@ -124,23 +136,27 @@ def _smoke_references(agent: AgentFile, agents: Agents) -> Iterator[Diagnostic]:
             for a, assertion in enumerate(assertions):
                 path = (*where, a)
                 if isinstance(assertion, ProcedureRan):
-                    yield from _procedure_reference(agent, assertion, path, agents)
+                    yield from _procedure_reference(agent, assertion, path, agents, unchecked)
                 else:
                     yield from _tool_names(agent, assertion, path, tools)
 
 
 def _procedure_reference(agent: AgentFile, assertion: ProcedureRan, path: DataPath,
-                         agents: Agents) -> Iterator[Diagnostic]:
+                         agents: Agents, unchecked: Collection[str]) -> Iterator[Diagnostic]:
     assert isinstance(agent.spec, ConversationalAgentSpec)
     key = assertion.procedure.agent
     where = (*path, "procedure", "agent")
-    problem = _reference_problem(agent, key, agents, "procedural_agent", "procedure agent")
+    problem = None if key in unchecked else _reference_problem(agent, key, agents,
+                                                               "procedural_agent",
+                                                               "procedure agent")
     if problem:
         yield agent.document.diagnostic(where, problem)
         return
     if key not in agent.spec.postprocess_agents:
         yield agent.document.diagnostic(where, f"procedure agent {key!r} is not in this agent's "
                                                "postprocess_agents, so it never runs")
+    if key in unchecked:
+        return
     target = agents[key].spec
     assert isinstance(target, ProceduralAgentSpec)
     schema = target.config.output.output_schema if target.config.output else None

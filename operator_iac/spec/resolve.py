@@ -24,6 +24,13 @@ from operator_iac.spec.project import Project, smoke_policy
 from operator_iac.spec.project_file import Environment, ProjectFile
 from operator_iac.spec.prompt_text import PromptText
 from operator_iac.spec.prompts import read_prompt
+from operator_iac.spec.secret_names import (
+    declared_secrets,
+    key_variables,
+    refusal,
+    refused_message,
+    undeclared_message,
+)
 from operator_iac.spec.secrets import SECRETS
 from operator_iac.spec.templates import Substitution, substitute
 
@@ -59,7 +66,8 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
              environ: Mapping[str, str]) -> tuple[DesiredAgent | None, list[str]]:
     override = env.overrides.get(agent.key) if env is not None else None
     spec, prompt = _effective(agent, override)
-    values = _Values(agent.key, env_name, env, environ, agent.vars)
+    values = _Values(agent.key, env_name, env, environ,
+                     _SecretRule.of(project.spec, env_name, environ), agent.vars)
     name = substitute(spec.name, values.lookup, ("name",))
     description = substitute(spec.description, values.lookup, ("description",))
     config = substitute(api_config(spec, prompt), values.lookup, ("config",))
@@ -72,6 +80,7 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
         description=str(description), config=config,
         postprocess_agents=tuple(talks.postprocess_agents) if talks else (),
         sensitive_paths=frozenset(values.sensitive),
+        secret_references=frozenset(values.references),
         dashboard_owned=owned_paths(spec, env, agent.key),
         smoke=quarantined(project.spec, agent.key, talks.smoke) if talks else (),
         smoke_on=policy.on, smoke_rollback=policy.rollback,
@@ -125,6 +134,28 @@ def _effective(agent: AgentFile, override: dict[str, Any] | None) -> tuple[Agent
     return spec, prompt
 
 
+@dataclass(frozen=True)
+class _SecretRule:
+    """Which variables ``${env:...}`` may read here (``spec.secret_names``), and the values
+    of the API key variables, which no declaration may copy into an agent whatever its name."""
+
+    project: ProjectFile
+    allowed: frozenset[str]
+    key_values: frozenset[str]
+
+    @classmethod
+    def of(cls, project: ProjectFile, env_name: str | None,
+           environ: Mapping[str, str]) -> _SecretRule:
+        keys = frozenset(environ[n] for n in key_variables(project) if environ.get(n))
+        return cls(project, declared_secrets(project, env_name), keys)
+
+    def problem(self, name: str, env_name: str | None) -> str | None:
+        reason = refusal(name, self.project)
+        if reason is not None:
+            return refused_message(name, reason)
+        return None if name in self.allowed else undeclared_message(name, [env_name])
+
+
 @dataclass
 class _Values:
     """Looks up substitutions for one agent, remembering secrets and what is missing."""
@@ -133,9 +164,11 @@ class _Values:
     env_name: str | None
     env: Environment | None
     environ: Mapping[str, str]
+    secret_rule: _SecretRule
     # A template instance's vars: they come before the environment's.
     instance_vars: Mapping[str, Any] = field(default_factory=dict)
     sensitive: set[str] = field(default_factory=set)
+    references: set[tuple[str, str]] = field(default_factory=set)
     missing: list[str] = field(default_factory=list)
 
     def lookup(self, sub: Substitution, path: DataPath) -> Any:
@@ -151,12 +184,23 @@ class _Values:
             self.missing.append(f"{sub.text} is used outside config (agent {self.key!r}); "
                                 "secrets may appear only in config")
             return ""
+        problem = self.secret_rule.problem(sub.name, self.env_name)
+        if problem is not None:  # checked before the variable is even read
+            self.missing.append(f"{problem} (agent {self.key!r})")
+            return ""
         value = self.environ.get(sub.name)
         if value is None:
             self.missing.append(f"environment variable {sub.name} is not set "
                                 f"(needed by {sub.text} in agent {self.key!r})")
             return ""
-        self.sensitive.add(".".join(str(p) for p in path[1:]))
+        if value in self.secret_rule.key_values:
+            self.missing.append(f"{sub.text} holds the same value as an API key variable "
+                                f"(agent {self.key!r}); an API key is never written into an "
+                                "agent")
+            return ""
+        place = ".".join(str(p) for p in path[1:])
+        self.sensitive.add(place)
+        self.references.add((place, sub.name))
         SECRETS.add(value)  # masked by value in everything this run writes out
         return value
 

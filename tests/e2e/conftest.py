@@ -97,6 +97,19 @@ class ProjectCopy:
     def remove_agent(self, key: str) -> None:
         self.agent_file(key).unlink()
 
+    def declare_secrets(self, *names: str) -> None:
+        """Add ``names`` to the project file's top-level ``secrets`` (placed before
+        ``environments``, which text is appended to)."""
+        text = self.project_file.read_text(encoding="utf-8")
+        declared = yaml.safe_load(text).get("secrets") or []
+        line = f"secrets: {json.dumps(list(dict.fromkeys([*declared, *names])))}\n"
+        if declared:
+            text = "".join(line if row.startswith("secrets:") else row
+                           for row in text.splitlines(keepends=True))
+        else:
+            text = text.replace("\nenvironments:", f"\n{line}environments:", 1)
+        self.project_file.write_text(text, encoding="utf-8")
+
     def append_to_project_file(self, text: str) -> None:
         with self.project_file.open("a", encoding="utf-8") as handle:
             handle.write(text)
@@ -130,21 +143,25 @@ class Platform:
     def agent_ids(self) -> list[str]:
         return sorted(s.id for _, s in self.summaries())
 
-    def owners(self) -> dict[str, list[str]]:
-        """key -> ids of the agents whose versions carry this project's marker for it."""
-        return self.owners_of(PROJECT_NAME)
+    def owners(self, environment: str | None = None) -> dict[str, list[str]]:
+        """key -> ids of the agents whose versions carry this project's marker for it (and,
+        when given, whose newest marker names ``environment``)."""
+        return self.owners_of(PROJECT_NAME, environment)
 
-    def owners_of(self, project: str) -> dict[str, list[str]]:
+    def owners_of(self, project: str,
+                  environment: str | None = None) -> dict[str, list[str]]:
         """key -> ids of the agents whose versions carry ``project``'s marker for it."""
         owners: dict[str, list[str]] = {}
         for kind, summary in self.summaries():
-            keys = {m.key for m in self._markers(kind, summary.id) if m.project == project}
-            for key in keys:
+            found = [m for m in self._markers(kind, summary.id) if m.project == project]
+            if environment is not None and (not found or found[-1].environment != environment):
+                continue
+            for key in {m.key for m in found}:
                 owners.setdefault(key, []).append(summary.id)
         return owners
 
-    def id_of(self, key: str) -> str:
-        ids = self.owners().get(key, [])
+    def id_of(self, key: str, environment: str | None = None) -> str:
+        ids = self.owners(environment).get(key, [])
         assert len(ids) == 1, f"{key}: {ids}"
         return ids[0]
 

@@ -148,6 +148,31 @@ def test_inputs_are_split_as_a_shell_would_without_expanding_anything(
         broken.stdout
 
 
+def test_the_workflow_sets_where_the_key_may_go_and_the_files_cannot(
+        project: Callable[..., ProjectCopy], tmp_path: Path) -> None:
+    copy = project()  # operator-iac.yaml names api.operator.xyz; the workflow says otherwise
+    planned = _runner({"command": "plan", "environment": "staging",
+                       "api-url": copy.emulator.url}, tmp_path, copy.root).run("run")
+    assert planned.outputs["exit-code"] == "2", planned.stdout + planned.stderr
+    assert copy.emulator.requests
+
+    bin_dir = tmp_path / "env-bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "seen"
+    spy = bin_dir / "operator-iac"
+    spy.write_text('#!/usr/bin/env bash\nprintf "%s|%s" "${OPERATOR_IAC_API_URL:-}" '
+                   f'"${{OPERATOR_IAC_ALLOWED_HOSTS:-}}" > {seen}\n', encoding="utf-8")
+    spy.chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    job = {"PATH": path, "OPERATOR_IAC_API_URL": "https://job.example",
+           "OPERATOR_IAC_ALLOWED_HOSTS": "a.example"}
+    assert _runner({"command": "plan"}, tmp_path, tmp_path, **job).run("run").code == 0
+    assert seen.read_text(encoding="utf-8") == "https://job.example|a.example"  # untouched
+    assert _runner({"command": "plan", "allowed-hosts": "eu.example"}, tmp_path, tmp_path,
+                   **job).run("run").code == 0
+    assert seen.read_text(encoding="utf-8") == "https://job.example|a.example eu.example"
+
+
 # ---- the sticky pull-request comment ---------------------------------------------------------
 
 

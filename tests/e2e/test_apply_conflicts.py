@@ -218,8 +218,9 @@ def test_prune_deletes_conversational_agents_before_the_procedural_ones_they_use
 def test_a_protected_environment_deletes_only_with_allow_delete(
         applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     add_environment(applied, "vault", monkeypatch, "protect: true")
-    applied.env = "vault"
-    lead = platform.id_of("lead-qualification")
+    applied.env = "vault"  # in the same account: it gets agents of its own
+    assert applied.apply("--no-smoke").exit_code == 0
+    lead = platform.id_of("lead-qualification", "vault")
     drop_lead_qualification(applied)
     writes = len(platform.writes())
 
@@ -239,12 +240,16 @@ def test_a_protected_environment_deletes_only_with_allow_delete(
 def test_the_production_environment_is_protected_and_gets_its_overrides(
         applied: ProjectCopy, platform: Platform) -> None:
     applied.env = "production"
+    plan = applied.plan()
+    assert "environment production (protected)" in plan.stdout
+    assert "Plan: 4 to create" in plan.stdout  # staging's agents in the account are not its
+    promoted = applied.run("promote", "--to", "production", "--yes")
+    assert promoted.exit_code == 0, promoted.stdout + promoted.stderr
+    booking = platform.released(platform.id_of("appointment-booking", "production"))
+    assert booking.config["runtime"]["model"] == "openai/gpt-4o"
     drop_lead_qualification(applied)
     plan = applied.plan("--prune")
-    assert "environment production (protected)" in plan.stdout
     assert "deleting needs --allow-delete" in plan.stdout
-    assert '~ config.runtime.model: "openai/gpt-4o-mini" -> "openai/gpt-4o"' in plan.stdout
-    assert "risks: model change" in plan.stdout
     refused = applied.apply("--prune", "--allow-delete")
     assert refused.exit_code == 3 and "only receives promotions" in refused.stderr
 
@@ -316,12 +321,21 @@ def test_two_applies_racing_on_an_update_write_once(
 def test_two_applies_racing_on_creates_never_duplicate(
         project: Project, platform: Platform) -> None:
     copy = project()
-    first, second = copy.make_plan(platform.client), copy.make_plan(platform.client)
+    first, same = copy.make_plan(platform.client), copy.make_plan(platform.client)
+    change_triage_prompt(copy)
+    other = copy.make_plan(platform.client)
     options = ApplyOptions(smoke=False)
     assert apply(first, platform.client, options=options).exit_code() == 0
-    report = apply(second, platform.client, options=options)
+    # The same content created meanwhile is what this run wanted: converged, exit 0.
+    report = apply(same, platform.client, options=options)
+    assert report.exit_code() == 0
+    assert {r.outcome for r in report.results} == {"converged"}
+    # Other content for a key created meanwhile is a conflict for that key.
+    report = apply(other, platform.client, options=options)
     assert report.exit_code() == 5
-    assert {r.outcome for r in report.results} <= {"conflict", "skipped"}
+    outcomes = {r.key: r.outcome for r in report.results}
+    assert outcomes.pop("support-triage") == "conflict"
+    assert set(outcomes.values()) <= {"converged", "skipped"}
     owners = platform.owners()
     assert sorted(owners) == sorted(KEYS)
     assert all(len(ids) == 1 for ids in owners.values())

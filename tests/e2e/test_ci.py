@@ -102,6 +102,16 @@ def test_github_workflow_triggers_and_jobs(github: dict[str, Any]) -> None:
     assert "schedule" in jobs["drift"]["if"]
 
 
+def test_the_pull_request_jobs_hold_the_staging_key_and_nothing_more(
+        github: dict[str, Any], gitlab: dict[str, Any]) -> None:
+    """What the pull request's plan runs with: the staging key, no production key, and (on
+    GitLab, where variables are per job) no token for the merge request note."""
+    assert github["jobs"]["plan"]["env"] == {
+        "OPERATOR_API_KEY_STAGING": "${{ secrets.OPERATOR_API_KEY_STAGING }}"}
+    plan_script = gitlab["plan"]["script"][0]
+    assert plan_script.startswith("env -u GITLAB_API_TOKEN operator-iac plan ")
+
+
 def test_github_workflow_runs_real_commands(github: dict[str, Any]) -> None:
     runs = github_runs(github)
     commands = {name: [parse_invocation(call) for call in calls]
@@ -206,7 +216,8 @@ class _FakeGitLab:
 
 def test_gitlab_plan_note_is_posted_once_then_updated(gitlab: dict[str, Any],
                                                       tmp_path: Path) -> None:
-    script = next(line for line in gitlab["plan"]["script"] if "GITLAB_API_TOKEN" in line)
+    script = next(line for line in gitlab["plan"]["script"]
+                  if "GITLAB_API_TOKEN" in line and "operator-iac plan" not in line)
     fake = _FakeGitLab([{"id": 5, "body": "LGTM"}])
     env = {**os.environ, "GITLAB_API_TOKEN": "glpat-test", "CI_API_V4_URL": fake.url,
            "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7"}

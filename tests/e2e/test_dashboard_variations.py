@@ -32,9 +32,11 @@ def test_dashboard_edits_are_seen_kept_and_undone_on_every_platform(
     pulled = copy.run("pull", "support-triage")
     assert pulled.exit_code == 0, pulled.stdout + pulled.stderr
     assert "model: openai/gpt-4.1" in copy.agent_file("support-triage").read_text("utf-8")
-    assert "(no field changes: only the ownership marker is written)" in copy.plan().stdout
+    # The files hold what the platform holds: nothing to write, no drift left.
+    after_pull = copy.plan("--detailed-exitcode")
+    assert after_pull.exit_code == 0 and "pull" not in after_pull.stdout, after_pull.stdout
     monkeypatch.setenv("GIT_COMMIT", SECOND)  # the pull is committed
-    assert copy.apply().exit_code == 0  # the marker for the pulled content
+    assert copy.apply().exit_code == 0
 
     # A foreign draft on an agent without a change of its own is listed.
     draft = dashboard.edit(booking, append_to_prompt("Mention the new opening hours."))
@@ -48,7 +50,6 @@ def test_dashboard_edits_are_seen_kept_and_undone_on_every_platform(
     monkeypatch.setenv("GIT_COMMIT", THIRD)
     plan = copy.plan()
     assert '~ config.voice.busy_sound: "typing" -> "chime"' in plan.stdout
-    assert "changed outside operator-iac" not in plan.stdout
     assert copy.apply().exit_code == 0
     assert copy.run("status").stdout.count("CHANGED OUTSIDE") == 0
 

@@ -69,6 +69,7 @@ def test_moving_a_value_into_or_out_of_a_secret_is_never_drift(
         applied: ProjectCopy, monkeypatch: pytest.MonkeyPatch, secret_first: bool) -> None:
     monkeypatch.setenv("LEADS_HOOK", "https://hooks.staging.acme.example/leads")
     as_secret = ("post_url: ${var:leads_webhook}", "post_url: ${env:LEADS_HOOK}")
+    applied.declare_secrets("LEADS_HOOK")
     if secret_first:  # start from the secret, then go back to the plain value
         applied.replace_in("lead-qualification.yaml", *as_secret)
         assert applied.apply().exit_code == 0
@@ -93,6 +94,7 @@ def test_moving_a_value_into_or_out_of_a_secret_is_never_drift(
 
 def test_rotating_a_secret_through_the_declarations_is_not_drift(
         applied: ProjectCopy, monkeypatch: pytest.MonkeyPatch) -> None:
+    applied.declare_secrets("LEADS_HOOK")
     applied.replace_in("lead-qualification.yaml", "post_url: ${var:leads_webhook}",
                        "post_url: ${env:LEADS_HOOK}")
     monkeypatch.setenv("LEADS_HOOK", "https://hooks.example/one-SECRET-1")

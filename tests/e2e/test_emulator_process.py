@@ -4,9 +4,6 @@ persistence across restarts with a database file, and in-process servers."""
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,36 +15,7 @@ import pytest
 from operator_iac.emulator.server import EmulatorServer, start_in_process
 from operator_iac.errors import OperationError
 
-VERSION = "2025-06-19"
-
-
-def headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Operator-Version": VERSION}
-
-
-def launch(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen[str], str, str]:
-    """Start ``python -m operator_iac emulator`` (in ``cwd``, by default a folder with no
-    project file); return it, the URL and the announcement."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "operator_iac", "emulator", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd or Path("/"))
-    assert process.stdout is not None
-    lines = [process.stdout.readline()]
-    found = re.search(r"listening on (http://\S+)", lines[0])
-    if found is None:
-        process.kill()
-        _, err = process.communicate(timeout=10)
-        pytest.fail(f"the emulator did not start: {lines[0]!r} {err!r}")
-    while lines[-1] and not lines[-1].startswith("Then try:"):
-        lines.append(process.stdout.readline())
-    return process, found.group(1), "".join(lines)
-
-
-def interrupt(process: subprocess.Popen[str]) -> tuple[str, str]:
-    """Ctrl-C, as a user would stop it."""
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=15)
-    return out, err
+from .emulator_process import headers, interrupt, launch
 
 
 def test_command_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
@@ -75,9 +43,10 @@ def test_command_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
     assert names == ["kept"]
 
 
-def test_the_banner_names_the_variables_the_project_reads(tmp_path: Path) -> None:
-    """Each environment's api_key_env, with the environment that reads it, and the next
-    command to try; and the random platform it plays, drawn from the seed."""
+def test_the_banner_gives_each_key_variable_of_the_project_an_account(tmp_path: Path) -> None:
+    """Each environment's api_key_env gets a key of its own (environments that read one
+    variable share it), named in the export lines with the environments that read it; each
+    key opens a separate account. The random platform it plays is drawn from the seed."""
     from operator_iac.emulator.variations import draw
 
     (tmp_path / "agents").mkdir()
@@ -86,19 +55,57 @@ def test_the_banner_names_the_variables_the_project_reads(tmp_path: Path) -> Non
         "  qa: {api_key_env: KEY_STAGING}\n  production: {}\n", encoding="utf-8")
     process, url, announced = launch("--compat", "random", "--seed", "7", cwd=tmp_path)
     try:
-        with httpx.Client(base_url=url, headers=headers("op_test_emulator"), timeout=5) as api:
-            faults = api.get("/_emulator/faults").json()
+        with httpx.Client(base_url=url, timeout=5) as api:
+            faults = api.get("/_emulator/faults", headers=headers("op_test_staging")).json()
+            api.post("/procedural_agents", headers=headers("op_test_staging"),
+                     json={"name": "staging only", "description": "d", "config": {}})
+            seen = {key: [a["name"] for a in api.get(
+                "/procedural_agents", headers=headers(key)).json()["data"]]
+                for key in ("op_test_staging", "op_test_production")}
+            unknown = api.get("/procedural_agents", headers=headers("op_test_emulator"))
     finally:
         _, err = interrupt(process)
     drawn = draw(7)
     assert faults["compat"] == list(drawn.modes)
     assert faults["list_lag"] == drawn.delays.get("list_lag", 0.0)
     assert f"Platform: random platform, seed 7: {drawn.modes[0]}" in err
-    assert re.search(r"export KEY_STAGING=op_test_emulator +# environment staging, qa\n",
+    assert re.search(r"export KEY_STAGING=op_test_staging +# environment staging, qa\n",
                      announced)
-    assert re.search(r"export OPERATOR_API_KEY=op_test_emulator +# environment production\n",
+    assert re.search(r"export OPERATOR_API_KEY=op_test_production +# environment production\n",
                      announced)
+    assert "API keys:       op_test_staging, op_test_production (one account each)" in announced
     assert announced.rstrip().endswith("Then try: operator-iac plan --env staging")
+    assert seen == {"op_test_staging": ["staging only"], "op_test_production": []}
+    assert unknown.status_code == 401
+
+
+def test_one_emulator_keeps_an_account_per_key_across_restarts(tmp_path: Path) -> None:
+    """Several keys: separate agents, conversations and event streams per key (the stream
+    and the chat session find their account by the conversation's token); with a database
+    file, every account survives a restart whatever the order of the keys."""
+    db = tmp_path / "state.sqlite"
+    with EmulatorServer(api_key=["op_test_a", "op_test_b"], db=db) as server, \
+            httpx.Client(base_url=server.url, timeout=5) as api:
+        created = api.post("/procedural_agents", headers=headers("op_test_b"),
+                           json={"name": "b's", "description": "d", "config": {}}).json()
+        assert api.get(f"/procedural_agents/{created['id']}",
+                       headers=headers("op_test_a")).status_code == 404
+        ca = api.post("/conversational_agents", headers=headers("op_test_b"), json={
+            "name": "c", "description": "d", "config": {}}).json()["id"]
+        conversation = api.post("/conversations", headers=headers("op_test_b"), json={
+            "agent_id": f"{ca}@v0", "channel": {"type": "chat_async"}}).json()
+        with api.stream("GET", f"/conversations/{conversation['id']}/events",
+                        params={"token": conversation["channel"]["token"]}) as stream:
+            assert stream.status_code == 200
+        assert server.account("op_test_b").conversations.exists(conversation["id"])
+        assert not server.account("op_test_a").conversations.exists(conversation["id"])
+    assert len(list(tmp_path.glob("state.*.sqlite"))) == 2
+    with EmulatorServer(api_key=["op_test_b", "op_test_a"], db=db) as again, \
+            httpx.Client(base_url=again.url, timeout=5) as api:
+        names = {key: [a["name"] for a in api.get("/procedural_agents",
+                                                  headers=headers(key)).json()["data"]]
+                 for key in ("op_test_a", "op_test_b")}
+    assert names == {"op_test_a": [], "op_test_b": ["b's"]}
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -4,6 +4,8 @@ steps are real commands, and nothing that exists is overwritten without --force.
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from .cli_lines import parse_invocation
 
 FILES = ["operator-iac.yaml", "agents/front-desk.yaml", "agents/prompts/front-desk.md",
          "agents/conversation-summary.yaml", ".github/workflows/operator-iac.yml"]
+EXTRAS = [".gitignore", ".schemas/agent.schema.json", ".schemas/project.schema.json"]
 
 
 def _files(root: Path) -> list[str]:
@@ -35,7 +38,8 @@ def test_a_new_project_validates_and_applies_on_the_emulator(
     made = cli("init", "My Agents")
     assert made.exit_code == 0, made.stderr
     root = tmp_path / "My Agents"
-    assert _files(root) == sorted(FILES)
+    assert _files(root) == sorted(FILES + EXTRAS)
+    assert not (root / ".git").exists()  # no terminal, no --git: nothing asked, nothing run
     assert "Created the project my-agents in My Agents:" in made.stdout
     assert "cd My Agents" in made.stdout and "operator-iac --emulator apply --yes" in made.stdout
     assert yaml.safe_load((root / "operator-iac.yaml").read_text())["project"] == "my-agents"
@@ -53,7 +57,7 @@ def test_a_new_project_validates_and_applies_on_the_emulator(
 
 def test_the_new_files_satisfy_the_json_schemas(cli: Callable[..., Any],
                                                 tmp_path: Path) -> None:
-    assert cli("init", str(tmp_path), "--ci", "none").exit_code == 0
+    assert cli("init", str(tmp_path), "--ci", "none", "--no-schema").exit_code == 0
     agents = Draft202012Validator(agent_file_schema())
     for name in ("front-desk", "conversation-summary"):
         document = load_yaml(tmp_path / "agents" / f"{name}.yaml").data
@@ -115,3 +119,53 @@ def test_the_workflow_runs_real_commands_with_the_keys_the_project_names(
                     assert job["env"][variable] == f"${{{{ secrets.{variable} }}}}"
     assert commands == {"review": ["validate", "plan"], "staging": ["apply"],
                         "production": ["promote"]}
+
+
+def test_each_yaml_file_names_its_schema_for_editors(cli: Callable[..., Any],
+                                                     tmp_path: Path) -> None:
+    assert cli("init", str(tmp_path), "--ci", "none").exit_code == 0
+    printed = {kind: json.loads(cli("schema", *([] if kind == "agent" else [kind])).stdout)
+               for kind in ("agent", "project")}
+    for relative, kind in (("operator-iac.yaml", "project"), ("agents/front-desk.yaml", "agent"),
+                           ("agents/conversation-summary.yaml", "agent")):
+        path = tmp_path / relative
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), relative
+        schema_file = (path.parent / first.split("$schema=", 1)[1]).resolve()
+        assert schema_file == (tmp_path / ".schemas" / f"{kind}.schema.json").resolve()
+        assert json.loads(schema_file.read_text(encoding="utf-8")) == printed[kind]
+        document = load_yaml(path).data
+        assert list(Draft202012Validator(printed[kind]).iter_errors(document)) == [], relative
+    assert cli("validate", str(tmp_path)).exit_code == 0
+
+
+def test_an_existing_gitignore_gets_only_the_lines_it_lacks(cli: Callable[..., Any],
+                                                            tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("node_modules/\n.venv/", encoding="utf-8")
+    assert cli("init", str(tmp_path), "--ci", "none").exit_code == 0
+    lines = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["node_modules/", ".venv/"]
+    assert lines.count(".venv/") == 1 and ".env" in lines and "plan.json" in lines
+    assert cli("init", str(tmp_path), "--ci", "none", "--force").exit_code == 0
+    assert (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines() == lines
+
+
+def test_no_extras_when_asked(cli: Callable[..., Any], tmp_path: Path) -> None:
+    made = cli("init", str(tmp_path), "--no-gitignore", "--no-schema", "--no-git")
+    assert made.exit_code == 0, made.stderr
+    assert _files(tmp_path) == sorted(FILES)
+    assert not (tmp_path / "operator-iac.yaml").read_text(encoding="utf-8").startswith(
+        "# yaml-language-server")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_init_on_request_and_never_inside_a_repository(cli: Callable[..., Any],
+                                                           tmp_path: Path) -> None:
+    made = cli("init", str(tmp_path / "repo"), "--git")
+    assert made.exit_code == 0, made.stderr
+    assert (tmp_path / "repo" / ".git").is_dir()
+    assert "Initialised a git repository there (git init)." in made.stdout
+    inner = cli("init", str(tmp_path / "repo" / "inner"), "--git")
+    assert inner.exit_code == 0, inner.stderr
+    assert not (tmp_path / "repo" / "inner" / ".git").exists()  # one repository already
+    assert "git init" not in inner.stdout

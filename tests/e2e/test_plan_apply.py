@@ -175,6 +175,7 @@ def test_secrets_never_leave_the_process_but_reach_the_platform(
     copy = project()
     secret = "s3cr3t-webhook-token"
     monkeypatch.setenv("LEADS_TOKEN", secret)
+    copy.declare_secrets("LEADS_TOKEN")
     copy.replace_in("lead-qualification.yaml", "post_url: ${var:leads_webhook}",
                     "post_url: ${var:leads_webhook}?token=${env:LEADS_TOKEN}")
     out = copy.root / "plan.json"

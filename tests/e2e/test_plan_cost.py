@@ -150,6 +150,7 @@ def test_the_cache_holds_no_secret_in_clear(crowded: ProjectCopy,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "canary-7c1d-in-the-cache"
     monkeypatch.setenv("LEADS_TOKEN", secret)
+    crowded.declare_secrets("LEADS_TOKEN")
     crowded.replace_in("lead-qualification.yaml", "post_url: ${var:leads_webhook}",
                        "post_url: ${var:leads_webhook}?token=${env:LEADS_TOKEN}")
     assert crowded.apply().exit_code == 0

@@ -1,7 +1,7 @@
-"""The pre-commit hooks (``.pre-commit-hooks.yaml``): each hook's ``files`` pattern picks agent
-and project files and nothing else, and its ``entry`` run as pre-commit runs it (the matching
-files appended unless ``pass_filenames: false``) passes a good project and fails a bad file,
-naming it."""
+"""The pre-commit hooks (``.pre-commit-hooks.yaml``): each hook's ``files`` pattern picks agent,
+prompt, fragment and project files and nothing else, and its ``entry`` run as pre-commit runs
+it (the matching files appended unless ``pass_filenames: false``) passes a good project and
+fails a bad file, naming it, also when only a prompt file changed."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def test_the_hooks_are_python_hooks_running_validate() -> None:
 
 @pytest.mark.parametrize(("hook_id", "picked"), [
     ("operator-iac-validate", ["operator-iac.yaml", "agents/support-triage.yaml",
+                               "agents/prompts/booking.md", "agents/fragments/tone.yaml",
                                "agents/support/billing.yml"]),
     ("operator-iac-validate-project", ["operator-iac.yaml", "agents/support-triage.yaml",
                                        "agents/prompts/booking.md",
@@ -84,3 +85,30 @@ def test_each_hook_passes_a_good_project_and_fails_a_bad_file(hook_id: str,
     bad = _run_hook(BY_ID[hook_id], root, changed)
     assert bad.returncode == 3
     assert re.search(r"agents/support-triage\.yaml:\d+:\d+: .*confgi", bad.stdout), bad.stdout
+
+
+@pytest.mark.parametrize("hook_id", sorted(BY_ID))
+def test_a_prompt_only_change_is_checked_through_its_agent(hook_id: str,
+                                                           tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    prompt = root / "agents" / "prompts" / "appointment-booking.md"
+    changed = ["agents/prompts/appointment-booking.md"]
+    good = _run_hook(BY_ID[hook_id], root, changed)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "warning" not in good.stdout + good.stderr
+
+    prompt.write_text(prompt.read_text(encoding="utf-8") + "\nUse @refund_everything.\n",
+                      encoding="utf-8")
+    bad = _run_hook(BY_ID[hook_id], root, changed)
+    assert bad.returncode == 3
+    assert re.search(r"agents/prompts/appointment-booking\.md:\d+:\d+: prompt references "
+                     r"@refund_everything", bad.stdout), bad.stdout
+
+
+def test_a_file_no_agent_reads_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "agents" / "prompts" / "unused.md").write_text("Use @nothing.\n", encoding="utf-8")
+    done = _run_hook(BY_ID["operator-iac-validate"], root, ["agents/prompts/unused.md"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "agents/prompts/unused.md: warning: no agent file of the project reads this file" \
+        in done.stdout

@@ -170,3 +170,32 @@ def test_a_smoke_run_of_the_released_revisions_is_evidence_for_promotion(
     promoted = environments.promote("--yes")
     assert promoted.exit_code == 0, promoted.stderr
     assert sorted(environments.platform("production").owned()) == sorted(KEYS)
+
+
+def test_promote_out_with_nothing_to_promote_writes_an_empty_plan_that_applies_cleanly(
+        environments: Environments) -> None:
+    """The two-job flow (check and save, then apply the saved promotion) also works when
+    production already holds everything: the file is written, and applying it is a no-op;
+    a dashboard release in production since then makes it stale (exit 5)."""
+    assert environments.apply_staging().exit_code == 0
+    assert environments.promote("--yes").exit_code == 0
+    production = environments.platform("production")
+    writes = len(production.writes())
+
+    saved = environments.promote("--out", "promotion.json")
+    assert saved.exit_code == 0, saved.stderr
+    assert "Saved the plan (nothing to promote) to promotion.json" in saved.stderr
+    data = json.loads((environments.root / "promotion.json").read_text())
+    assert data["environment"] == "production" and data["summary"]["unchanged"] == len(KEYS)
+    applied = environments.run("promote", "promotion.json", "--to", "production")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert "No changes: production already holds the declarations." in applied.stderr
+    assert len(production.writes()) == writes
+
+    agent_id = production.id_of("call-summary")
+    production.emulator.edit_revision(production.released(agent_id).version_id,
+                                      name="Renamed in the dashboard")
+    stale = environments.run("promote", "promotion.json", "--to", "production")
+    assert stale.exit_code == 5, stale.stdout + stale.stderr
+    assert "call-summary: CONFLICT (no-op)" in stale.stdout
+    assert len(production.writes()) == writes

@@ -1,5 +1,6 @@
-"""The README's examples stay true: its Python API snippet runs as written against the
-emulator, and every ``operator-iac`` command line it shows parses against the real CLI."""
+"""The README's and the documentation's examples stay true: the Python API page's snippet runs
+as written against the emulator, and every ``operator-iac`` command line they show parses
+against the real CLI."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import pytest
 from .cli_lines import invocations, parse_invocation
 
 REPO = Path(__file__).resolve().parents[2]
-README = (REPO / "README.md").read_text(encoding="utf-8")
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+PYTHON_API = (REPO / "docs" / "python-api.md").read_text(encoding="utf-8")
 
 
 def _python_snippet() -> str:
-    section = README.split("## Python API", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match is not None, "the Python API section has no python block"
+    match = re.search(r"```python\n(.*?)```", PYTHON_API, re.S)
+    assert match is not None, "the Python API page has no python block"
     return match.group(1)
 
 
@@ -41,18 +42,19 @@ def test_the_python_api_snippet_runs(emulator, tmp_path: Path) -> None:  # type:
 
 
 def _command_lines() -> list[list[str]]:
-    """Every operator-iac invocation in the README's shell blocks; usage lines show optional
-    parts in brackets, so a line is cut at its first bracket."""
+    """Every operator-iac invocation in the shell blocks of the README and the documentation;
+    usage lines show optional parts in brackets, so a line is cut at its first bracket."""
     found = []
-    for block in re.findall(r"```sh\n(.*?)```", README, re.S):
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
         for args in invocations(block):
             cut = next((i for i, a in enumerate(args) if a.startswith("[")), len(args))
             found.append(args[:cut])
     return found
 
 
-def test_the_readme_shows_commands() -> None:
-    assert len(_command_lines()) > 20
+def test_the_documentation_shows_commands() -> None:
+    assert len(_command_lines()) > 60
 
 
 @pytest.mark.parametrize("args", _command_lines(), ids=lambda a: " ".join(a)[:60])

@@ -101,13 +101,15 @@ def test_an_agent_the_commit_did_not_change_gets_its_revision_of_that_time(
 def test_delete_created_removes_what_came_after_and_is_protected_in_production(
         three_commits: ProjectCopy, platform: Platform) -> None:
     copy = three_commits
+    copy.replace_in("../operator-iac.yaml", "    api_key_env: OPERATOR_API_KEY_STAGING\n",
+                    "    api_key_env: OPERATOR_API_KEY_STAGING\n    protect: true\n")
     protected = copy.run("rollback", "--all", "--to-commit", FIRST, "--yes", "--no-smoke",
-                         "--delete-created", "--env", "production")
+                         "--delete-created")
     assert protected.exit_code == 3 and "needs --allow-delete" in protected.stderr
     assert "summary-two" in platform.owners()
 
     result = copy.run("rollback", "--all", "--to-commit", FIRST, "--yes", "--no-smoke",
-                      "--delete-created")
+                      "--delete-created", "--allow-delete")
 
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "summary-two: deleted" in result.stdout

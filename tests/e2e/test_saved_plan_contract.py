@@ -176,3 +176,75 @@ def test_apply_checks_every_agent_it_changes_before_its_first_write(
     assert outcomes["support-triage"] == "conflict"
     assert outcomes["call-summary"] == "skipped"
     assert len(platform.writes()) == writes
+
+
+def test_an_empty_saved_plan_is_still_a_contract(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """A plan with no changes promises that nothing moved: a dashboard release since then
+    is a conflict (exit 5), as it is for a plan with changes; while it holds, it is a no-op."""
+    out = applied.root / "plan.json"
+    saved = applied.plan("--out", str(out))
+    assert saved.exit_code == 0, saved.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["unchanged"] == 4
+    held = applied.run("apply", str(out), "--no-smoke")
+    assert held.exit_code == 0, held.stdout + held.stderr
+    assert "No changes" in held.stderr + held.stdout
+
+    edited = dashboard_release(applied, platform, "appointment-booking")
+    writes = len(platform.writes())
+    result = applied.run("apply", str(out), "--no-smoke")
+
+    assert result.exit_code == 5, result.stdout + result.stderr
+    assert "appointment-booking: CONFLICT (no-op)" in result.stdout
+    assert "its list of revisions changed since the plan was made" in result.stdout
+    assert "Apply finished with problems: 0 applied, 1 not applied." in result.stdout
+    assert len(platform.writes()) == writes
+    assert platform.released(platform.id_of("appointment-booking")).version_id == edited
+
+
+def test_a_tampered_desired_body_is_refused_before_any_write(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """What apply would write is part of the contract: a desired name edited by hand (the
+    checksum recomputed as docs/plan-format.md describes) writes nothing at all."""
+    out = two_updates_saved(applied)
+    released = {key: platform.released(platform.id_of(key)).version_id
+                for key in ("support-triage", "call-summary")}
+
+    def renamed(data: dict[str, Any]) -> None:
+        resource = next(r for r in data["resources"] if r["key"] == "support-triage")
+        resource["desired"]["name"] = "Tampered"
+
+    rewrite_plan(out, renamed)
+    writes = len(platform.writes())
+    result = applied.run("apply", str(out), "--no-smoke")
+
+    assert result.exit_code == 5, result.stdout + result.stderr
+    assert "support-triage: CONFLICT (update)" in result.stdout
+    assert "what apply would write" in result.stdout
+    assert "call-summary: skipped (update) - nothing was written" in result.stdout
+    assert len(platform.writes()) == writes
+    for key, version_id in released.items():
+        agent_id = platform.id_of(key)
+        assert platform.released(agent_id).version_id == version_id
+        assert platform.draft(agent_id) is None
+    assert "Tampered" not in {platform.released(platform.id_of(k)).name for k in released}
+
+
+def test_an_agent_added_on_the_platform_since_an_empty_plan_is_a_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """A pruning plan that deletes nothing: an agent of the project that appears under an
+    undeclared key since then is not in the saved plan, and the refusal says so."""
+    out = applied.root / "plan.json"
+    assert applied.plan("--prune", "--out", str(out)).exit_code == 0
+    marker = platform.released(platform.id_of("call-summary")).description.rsplit("[", 1)[1]
+    stray = platform.create("procedural_agents", name="Old summary", description="x\n\n[" +
+                            marker.replace("key=call-summary", "key=old-summary"),
+                            config=platform.released(platform.id_of("call-summary")).config)
+    writes = len(platform.writes())
+
+    result = applied.run("apply", str(out), "--no-smoke")
+
+    assert result.exit_code == 5, result.stdout + result.stderr
+    assert "'old-summary': it is not in the saved plan" in result.stdout
+    assert len(platform.writes()) == writes
+    assert stray in platform.agent_ids()

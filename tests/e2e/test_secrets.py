@@ -26,6 +26,7 @@ WEBHOOK = "https://hooks.staging.acme.example/leads"
 
 
 def with_secrets(copy: ProjectCopy, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy.declare_secrets("LEADS_WEBHOOK", "BOOKING_QUEUE", "SLACK_HOOK")
     copy.replace_in("lead-qualification.yaml", "${var:leads_webhook}", "${env:LEADS_WEBHOOK}")
     copy.replace_in("appointment-booking.yaml", "${var:support_queue}", "${env:BOOKING_QUEUE}")
     monkeypatch.setenv("LEADS_WEBHOOK", f"{WEBHOOK}?token={CANARY}")

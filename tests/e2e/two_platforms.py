@@ -42,19 +42,26 @@ class Platform:
         return self.client.conversational_agents if agent_id.startswith("ca_") \
             else self.client.procedural_agents
 
-    def owned(self) -> dict[str, str]:
-        """key -> agent id for every agent carrying this project's marker."""
-        found: dict[str, str] = {}
+    def owned(self, environment: str | None = None) -> dict[str, str]:
+        """key -> agent id for every agent carrying this project's marker (whose newest
+        marker names ``environment``, when given)."""
+        return {key: ids[-1] for key, ids in self.claims(environment).items()}
+
+    def claims(self, environment: str | None = None) -> dict[str, list[str]]:
+        """key -> ids of every agent whose newest marker of this project names the key (and
+        ``environment``, when given)."""
+        found: dict[str, list[str]] = {}
         for resource in (self.client.conversational_agents, self.client.procedural_agents):
             for summary in resource.list():
-                for version in resource.list_versions(summary.id):
-                    marker = parse_marker(version.description)
-                    if marker is not None and marker.project == PROJECT:
-                        found[marker.key] = summary.id
+                markers = [parse_marker(v.description)
+                           for v in resource.list_versions(summary.id)]
+                ours = [m for m in markers if m is not None and m.project == PROJECT]
+                if ours and (environment is None or ours[-1].environment == environment):
+                    found.setdefault(ours[-1].key, []).append(summary.id)
         return found
 
-    def id_of(self, key: str) -> str:
-        return self.owned()[key]
+    def id_of(self, key: str, environment: str | None = None) -> str:
+        return self.owned(environment)[key]
 
     def versions(self, agent_id: str) -> list[VersionEntry]:
         result: list[VersionEntry] = self._agents(agent_id).list_versions(agent_id)
@@ -117,16 +124,18 @@ class Environments:
 
 def make_environments(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer],
                       cli: Cli, monkeypatch: pytest.MonkeyPatch,
-                      stack: ExitStack) -> Environments:
+                      stack: ExitStack, *, shared: bool = False) -> Environments:
     """Copy the example project into ``tmp_path`` and point staging and production at two
-    fresh emulators (the project file is edited as text: PyYAML would turn ``on:`` into a
-    boolean)."""
+    fresh emulators, or (``shared``) both at one emulator with one API key, as teams that keep
+    both environments in one account do (the project file is edited as text: PyYAML would
+    turn ``on:`` into a boolean)."""
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(REPO / "operator-iac.yaml", root / "operator-iac.yaml")
     shutil.copytree(REPO / "agents", root / "agents")
     envs = Environments(root, cli)
-    servers = {name: emulator_factory() for name in KEY_VARIABLES}
+    one = emulator_factory() if shared else None
+    servers = {name: one or emulator_factory() for name in KEY_VARIABLES}
     envs.replace_in("operator-iac.yaml", "api_url: https://api.operator.xyz",
                     f"api_url: {servers['staging'].url}")
     envs.replace_in("operator-iac.yaml", "  production:\n",
@@ -148,3 +157,12 @@ def environments(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]
     """Import this fixture into a test module to use it."""
     with ExitStack() as stack:
         yield make_environments(tmp_path, emulator_factory, cli, monkeypatch, stack)
+
+
+@pytest.fixture
+def shared_account(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer], cli: Cli,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Environments]:
+    """Staging and production in one account: one emulator, one API key for both."""
+    with ExitStack() as stack:
+        yield make_environments(tmp_path, emulator_factory, cli, monkeypatch, stack,
+                                shared=True)

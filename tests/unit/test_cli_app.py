@@ -14,45 +14,79 @@ project: demo
 agents_dir: agents
 environments:
   staging:
-    api_url: http://staging.test
+    api_url: https://staging.test
     api_key_env: KEY_STAGING
   production:
-    api_url: http://production.test
+    api_url: https://production.test
     api_key_env: KEY_PRODUCTION
 """
 
 
 @pytest.mark.parametrize("source", ["flag", "variable"])
-def test_the_api_url_override_points_only_the_main_environment_elsewhere(
+def test_the_api_url_override_points_every_environment_of_the_run_elsewhere(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """``--api-url`` and ``OPERATOR_IAC_API_URL`` are one setting: promote's source keeps the
-    api_url of the project file with either."""
+    """``--api-url`` and ``OPERATOR_IAC_API_URL`` are one setting: promote's source goes to
+    the same platform as the destination, each environment with its own key."""
     (tmp_path / "agents").mkdir()
     project_file = tmp_path / "operator-iac.yaml"
     project_file.write_text(PROJECT_FILE, encoding="utf-8")
     monkeypatch.setenv("KEY_STAGING", "op_staging")
     monkeypatch.setenv("KEY_PRODUCTION", "op_production")
     monkeypatch.delenv("OPERATOR_IAC_API_URL", raising=False)
+    # The project file's hosts are allowed from outside it, as a CI job would.
+    monkeypatch.setenv("OPERATOR_IAC_ALLOWED_HOSTS", "staging.test, production.test")
     if source == "variable":  # click hands the variable over as the flag's value too
-        monkeypatch.setenv("OPERATOR_IAC_API_URL", "http://override.test")
+        monkeypatch.setenv("OPERATOR_IAC_API_URL", "https://override.test")
     app = App(Settings(project_file=project_file, env="production",
-                       api_url="http://override.test"))
+                       api_url="https://override.test"))
     try:
         other, client = app.other_environment("staging")
-        assert other.api_url == client.base_url == "http://staging.test"
-        assert app.target().api_url == "http://override.test"
+        assert other.api_url == client.base_url == "https://override.test"
+        assert other.api_key.get_secret_value() == "op_staging"
+        assert app.target().api_url == "https://override.test"
+        assert app.target().api_key.get_secret_value() == "op_production"
     finally:
         app.close()
 
 
-def test_the_emulator_names_the_default_key_variable_without_a_readable_project(
-        tmp_path: Path) -> None:
-    from operator_iac.services.emulator import key_variables
+def test_without_an_override_each_environment_keeps_its_trusted_api_url(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``--api-url`` each environment talks to its project file's host, and the
+    other environment of a promotion is held to the trusted hosts on its own."""
+    from operator_iac.errors import ConfigurationError
+
+    (tmp_path / "agents").mkdir()
+    project_file = tmp_path / "operator-iac.yaml"
+    project_file.write_text(PROJECT_FILE, encoding="utf-8")
+    monkeypatch.setenv("KEY_STAGING", "op_staging")
+    monkeypatch.setenv("KEY_PRODUCTION", "op_production")
+    monkeypatch.delenv("OPERATOR_IAC_API_URL", raising=False)
+    monkeypatch.setenv("OPERATOR_IAC_ALLOWED_HOSTS", "production.test")
+    app = App(Settings(project_file=project_file, env="production"))
+    try:
+        assert app.target().api_url == "https://production.test"
+        with pytest.raises(ConfigurationError, match=r"names staging\.test"):
+            app.other_environment("staging")
+        monkeypatch.setenv("OPERATOR_IAC_ALLOWED_HOSTS", "production.test staging.test")
+        assert app.other_environment("staging")[0].api_url == "https://staging.test"
+    finally:
+        app.close()
+
+
+def test_the_emulator_keeps_an_account_per_api_key_variable(tmp_path: Path) -> None:
+    from operator_iac.services.emulator import Account, emulator_accounts
 
     broken = tmp_path / "operator-iac.yaml"
     broken.write_text("project: [unclosed\n", encoding="utf-8")
-    assert key_variables(broken) == [(None, "OPERATOR_API_KEY")]
-    assert key_variables(tmp_path / "missing.yaml") == [(None, "OPERATOR_API_KEY")]
-    broken.write_text(PROJECT_FILE, encoding="utf-8")
-    assert key_variables(broken) == [("staging", "KEY_STAGING"),
-                                     ("production", "KEY_PRODUCTION")]
+    default = [Account("op_test_emulator", "OPERATOR_API_KEY")]
+    assert emulator_accounts((), broken) == default
+    assert emulator_accounts((), tmp_path / "missing.yaml") == default
+    broken.write_text(PROJECT_FILE + "  qa:\n    api_key_env: KEY_STAGING\n",
+                      encoding="utf-8")
+    assert emulator_accounts((), broken) == [
+        Account("op_test_staging", "KEY_STAGING", ("staging", "qa")),
+        Account("op_test_production", "KEY_PRODUCTION", ("production",))]
+    # One key given: every environment reads it (one account), as before.
+    assert {a.key for a in emulator_accounts(("op_test_one",), broken)} == {"op_test_one"}
+    assert emulator_accounts(("op_a", "op_b", "op_a"), broken) == [Account("op_a"),
+                                                                   Account("op_b")]

@@ -96,7 +96,8 @@ def _written(agent: DesiredAgent, *, status: str = "released",
     assert not missing, missing
     body = merge_for_write(server_fields or {}, config)
     marker = Marker(project, agent.key, content_hash, commit,
-                    written=view.written.encode(content_hash) if record else None)
+                    written=view.written.encode(content_hash) if record else None,
+                    secrets=tuple(sorted(agent.sensitive_paths)) or None)
     return Rev(status, agent.name, with_marker(agent.description, marker), body, postprocess)
 
 

@@ -38,7 +38,8 @@ def test_an_agent_missing_remotely_is_created(plan_for: Factory, make_desired: F
     # The record of what is written follows: the mask of the written paths and, when it is
     # not the content hash, the hash of the written values.
     assert re.search(rf"key=booking hash={resource.desired_hash} commit=abc1234 "
-                     r"written=[0-9a-f]+(:[0-9a-f]{16})?\]$", resource.desired.description)
+                     r"written=[0-9a-f]+(:[0-9a-f]{16})? env=staging\]$",
+                     resource.desired.description)
 
 
 def test_a_converged_agent_is_a_no_op(plan_for: Factory, make_desired: Factory,
@@ -307,6 +308,8 @@ def test_no_longer_declaring_a_field_refreshes_the_marker_without_drift(
 
     resource = only(plan_for([with_config(agent, forget_language)], [managed(agent, "ca_1")]))
 
+    # The revision is still what operator-iac wrote: its marker is refreshed, so that drift
+    # is judged on the fields declared now.
     assert (resource.action, resource.changes, resource.drift) == ("update", (), False)
 
 
@@ -322,3 +325,23 @@ def test_newly_declared_fields_the_server_does_not_hold_are_plain_changes(
     assert [(c.path, c.kind) for c in resource.changes] == [
         ("config.channel.is_sms_enabled", "added")]
     assert resource.drift is False
+
+
+def test_a_dashboard_edit_taken_into_the_files_writes_nothing(
+        plan_for: Factory, make_desired: Factory, managed: Factory, with_config: Factory) -> None:
+    """After ``pull``: the released revision was edited outside operator-iac and the files
+    now hold that content; the plan is empty (a release would only re-mark it)."""
+    agent = make_desired()
+
+    def upgrade(config: dict[str, Any]) -> None:
+        config["runtime"]["model"] = "openai/gpt-4.1"
+
+    remote = managed(agent, "ca_1")
+    assert remote.released is not None
+    edited = replace(remote, released=replace(remote.released, config={
+        **remote.released.config,
+        "runtime": {**remote.released.config["runtime"], "model": "openai/gpt-4.1"}}))
+
+    resource = only(plan_for([with_config(agent, upgrade)], [edited]))
+
+    assert (resource.action, resource.changes, resource.drift) == ("no-op", (), False)

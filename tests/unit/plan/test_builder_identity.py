@@ -162,3 +162,72 @@ def test_a_marker_written_outside_a_marker_line_does_not_own(
 
     assert plan_for([agent], [remote]).resources[0].action == "create"
     assert with_marker("x", Marker("acme-support", "booking", "0" * 16)).endswith(line)
+
+
+# ---- environments as identities ------------------------------------------------------------
+
+
+def in_environment(revision: Any, environment: str | None) -> Any:
+    """``revision`` with its marker naming ``environment`` (None: written before markers
+    named one)."""
+    from operator_iac.plan.marker import parse_marker
+
+    marker = parse_marker(revision.description)
+    assert marker is not None
+    return replace(revision, description=with_marker(
+        revision.description, replace(marker, environment=environment)))
+
+
+def test_an_agent_another_environment_wrote_is_never_this_one_s_even_by_name(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    agent = make_desired(name="Booking")
+    production = make_remote("ca_9", agent.kind, in_environment(written(agent), "production"))
+
+    plan = plan_for([agent], [production], prune=True)
+
+    # Not owned, not adoptable (it is managed), not pruned: staging creates its own.
+    assert [(r.key, r.action, r.agent_id) for r in plan.resources] == [
+        ("booking", "create", None)]
+    assert plan.unrecorded_environment == ()
+    assert "env=staging" in (plan.resources[0].desired.description if plan.resources[0].desired
+                             else "")
+
+
+def test_the_newest_marker_decides_the_environment_too(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    agent = make_desired()
+    legacy = replace(in_environment(written(agent), None), status="archived")
+    remote = make_remote("ca_1", agent.kind, legacy, in_environment(written(agent), "production"))
+
+    assert plan_for([agent], [remote]).resources[0].action == "create"
+
+
+def test_markers_without_an_environment_are_read_as_this_one_s_with_a_note(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    agent = make_desired()
+    legacy = make_remote("ca_1", agent.kind, in_environment(written(agent), None))
+    staged = make_remote("ca_2", agent.kind, in_environment(written(make_desired("faq")),
+                                                             "staging"))
+
+    plan = plan_for([agent, make_desired("faq")], [legacy, staged])
+
+    assert [(r.key, r.action, r.agent_id) for r in plan.resources] == [
+        ("booking", "no-op", "ca_1"), ("faq", "no-op", "ca_2")]
+    assert plan.unrecorded_environment == ("booking",)
+
+
+def test_an_agent_of_this_environment_beats_one_claimed_through_an_old_marker(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    agent = make_desired()
+    legacy = make_remote("ca_1", agent.kind, in_environment(written(agent), None))
+    own = make_remote("ca_2", agent.kind, in_environment(written(agent), "staging"))
+
+    plan = plan_for([agent], [legacy, own], prune=True)
+
+    assert [(r.key, r.action, r.agent_id) for r in plan.resources] == [
+        ("booking", "no-op", "ca_2")]
+    assert plan.unrecorded_environment == ()

@@ -82,3 +82,27 @@ def test_values_that_would_break_the_line_are_refused(project: str, key: str,
 
 def test_trailing_whitespace_of_the_author_text_carries_no_meaning() -> None:
     assert strip_marker("Intro.  \n\n") == "Intro."
+
+
+def test_environment_stored_forms_and_secret_names_round_trip_and_older_parsers_ignore_them(
+        ) -> None:
+    from operator_iac.plan.marker import Marker, Owner, parse_marker
+
+    marker = Owner("acme", "staging").marker(
+        "booking", "0123456789abcdef", "abc1234", stored="0a1b2c3d.4e5f6a7b",
+        secrets=("runtime.prompt.text",),
+        secret_names=(("runtime.prompt.text", "BOOKING_TOKEN"), ("bad path:x", "9bad")))
+    text = f"Books.\n\n{marker}"
+
+    parsed = parse_marker(text)
+
+    assert parsed is not None and parsed.environment == "staging"
+    assert parsed.stored == "0a1b2c3d.4e5f6a7b"
+    assert parsed.secret_names == (("runtime.prompt.text", "BOOKING_TOKEN"),)
+    assert Owner("acme", "staging").claims(parsed)
+    assert not Owner("acme", "production").claims(parsed)
+    assert Owner("acme").claims(parsed)  # no environment asked: the project's in any
+    legacy = Marker("acme", "booking", "0123456789abcdef", "abc1234")
+    assert Owner("acme", "production").claims(parse_marker(f"x\n{legacy}"))
+    # A platform that joins lines leaves the marker readable at the end of a line.
+    assert parse_marker(f"Books. {marker}") == parsed

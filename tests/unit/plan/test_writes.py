@@ -11,9 +11,9 @@ from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.writes import (
     check_declarations,
-    persisted_mismatches,
     remote_moved,
     remote_state,
+    stored_differences,
     write_body,
 )
 from operator_iac.state.snapshot import RemoteRevision
@@ -101,6 +101,6 @@ def test_read_back_verification_names_fields_that_did_not_persist(
     revision = RemoteRevision("ca_1@v1", "draft", good.name, good.description, good.config)
     dropped = replace(revision, config={k: v for k, v in good.config.items() if k != "voice"})
 
-    assert persisted_mismatches(agent, {}, revision) == ()
-    assert [c.path for c in persisted_mismatches(agent, {}, dropped)] == [
-        "config.voice.boosted_keywords"]
+    assert stored_differences(agent, {}, revision) == []
+    found = stored_differences(agent, {}, dropped)
+    assert [(d.dotted, d.lost) for d in found] == [("config.voice", True)]

@@ -47,20 +47,24 @@ def test_vars_are_substituted_per_environment(make_project: MakeProject,
 
 
 def test_env_values_are_substituted_and_recorded_as_sensitive(make_project: MakeProject,
-                                                              procedural: Builder) -> None:
+                                                              procedural: Builder,
+                                                              project_data: Builder) -> None:
     agent = procedural(config={"output": {"post_url": "https://hooks.example/${env:HOOK}"},
                                "runtime": {"prompt": {"text": "Key ${env:HOOK} inside."}}})
-    make_project({"p.yaml": agent})
+    make_project({"p.yaml": agent}, project=project_data(secrets=["HOOK"]))
     desired = resolve_project(load_project(), "staging", {"HOOK": SECRET})["p"]
     assert desired.config["output"]["post_url"] == f"https://hooks.example/{SECRET}"
     assert desired.sensitive_paths == frozenset({"output.post_url", "runtime.prompt.text"})
-    assert SECRET not in repr(desired.sensitive_paths)
+    assert desired.secret_references == frozenset({("output.post_url", "HOOK"),
+                                                   ("runtime.prompt.text", "HOOK")})
+    assert SECRET not in repr(desired.sensitive_paths) + repr(desired.secret_references)
 
 
 def test_missing_env_variable_names_it_and_no_value(make_project: MakeProject,
-                                                   procedural: Builder) -> None:
+                                                   procedural: Builder,
+                                                   project_data: Builder) -> None:
     agent = procedural(config={"output": {"post_url": "${env:HOOK}/${env:OTHER}"}})
-    make_project({"p.yaml": agent})
+    make_project({"p.yaml": agent}, project=project_data(secrets=["HOOK", "OTHER"]))
     with pytest.raises(ConfigurationError) as caught:
         resolve_project(load_project(), "staging", {"OTHER": SECRET})
     message = str(caught.value)

@@ -1,0 +1,182 @@
+"""Read your own writes: a run ends only once what it wrote shows through the reads the next
+run relies on.
+
+A platform may answer a write at once and show it in its lists a little later (eventual
+consistency: nothing in the contract says otherwise). The next command plans from the agents
+list and each agent's versions list; were it to run before they caught up, it would create a
+second agent for a key this run just created, or plan the release this run just made. So each
+write is noted (``WriteLog``) and, before the run ends, ``await_visible`` reads until the lists
+show them:
+
+- the agents list shows every agent created and none deleted;
+- each written agent's versions list shows the revision written (a draft) or the release made.
+
+The check starts with the last write of each sort per kind of agent: lists that show the newest
+creation (or release, deletion...) show the older ones too on a platform whose delay does not
+shrink over time, so a platform that is already consistent costs one listing and a versions
+list or two per kind. Only when a newest write is late does the wait look at every write,
+with pauses that grow (the platform's delay is learnt by waiting for it, not assumed). Past the
+bound the run still ends, with a warning naming what is not visible yet, because the writes
+themselves succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from operator_iac.errors import OperatorIacError
+from operator_iac.state.fetch import agents_resource
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.api.resources import AgentsResource
+    from operator_iac.spec.desired import AgentKind
+
+logger = logging.getLogger(__name__)
+
+# How long a run waits for the platform's lists to show its own writes: for its new agent
+# before deciding a concurrent create (``apply.claims``), and for every write before it ends.
+VISIBILITY_TIMEOUT_S = 30.0
+# The first and the longest pause between two reads while waiting.
+FIRST_POLL_S = 0.05
+LONGEST_POLL_S = 2.0
+
+WriteKind = Literal["created", "deleted", "drafted", "released"]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write the next run must see: what happened to which agent (and revision)."""
+
+    what: WriteKind
+    kind: AgentKind
+    agent_id: str
+    version_id: str | None = None
+
+
+class WriteLog:
+    """The writes of one run, in the order they were made (safe across threads)."""
+
+    def __init__(self) -> None:
+        self._writes: list[Write] = []
+        self._lock = threading.Lock()
+
+    def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
+             version_id: str | None = None) -> None:
+        with self._lock:
+            self._writes.append(Write(what, kind, agent_id, version_id))
+
+    def writes(self) -> list[Write]:
+        with self._lock:
+            return list(self._writes)
+
+
+def await_visible(client: OperatorClient, writes: list[Write], *,
+                  timeout_s: float = VISIBILITY_TIMEOUT_S,
+                  sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """Wait until the platform's lists show ``writes``; what is still not shown at the
+    bound, one sentence each (empty: everything is visible)."""
+    pending = _expectations(writes)
+    if not pending:
+        return []
+    deadline = time.monotonic() + timeout_s
+    # The newest write of each sort (created, deleted, ...) per kind of agent: a deletion
+    # shown says nothing about a creation.
+    newest = {(w.kind, w.what): pending[w.agent_id] for w in writes}
+    waiting = _unseen(client, list(dict.fromkeys(newest.values())))
+    pause = FIRST_POLL_S
+    if not waiting:
+        return []
+    # The newest write is late: the platform lags; from now on look at every write.
+    waiting = list(pending.values())
+    while True:
+        waiting = _unseen(client, waiting)
+        if not waiting:
+            return []
+        if time.monotonic() >= deadline:
+            late = [why for _, why in _unseen_why(client, waiting)]
+            logger.warning("after %.0f s the platform's lists do not show: %s", timeout_s,
+                           "; ".join(late))
+            return late
+        logger.info("waiting %.2f s for the platform's lists to show this run's writes "
+                    "(%d not shown yet)", pause, len(waiting))
+        sleep(pause)
+        pause = min(pause * 2, LONGEST_POLL_S)
+
+
+# ---- internals ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """What the lists must show about one agent after the run's last write to it."""
+
+    kind: AgentKind
+    agent_id: str
+    listed: bool  # in the agents list (False: deleted, not in it)
+    version_id: str | None = None  # in its versions list
+    released: bool = False  # ... as the released revision
+
+    def sentence(self, listed: bool) -> str:
+        """What the lists get wrong about this agent (``listed``: the agents list shows it)."""
+        if not self.listed:
+            return f"{self.agent_id} still listed after its deletion"
+        if not listed:
+            return f"{self.agent_id} not listed yet"
+        state = "released" if self.released else "written"
+        return f"{self.version_id} not shown as {state} in its versions list yet"
+
+
+def _expectations(writes: list[Write]) -> dict[str, _Expected]:
+    """The last state each written agent must show in the lists."""
+    expected: dict[str, _Expected] = {}
+    for write in writes:
+        if write.what == "deleted":
+            expected[write.agent_id] = _Expected(write.kind, write.agent_id, listed=False)
+        else:
+            earlier = expected.get(write.agent_id)
+            version = write.version_id or (earlier.version_id if earlier else None)
+            released = write.what == "released" or bool(
+                earlier and earlier.released and write.what != "drafted")
+            expected[write.agent_id] = _Expected(write.kind, write.agent_id, listed=True,
+                                                 version_id=version, released=released)
+    return expected
+
+
+def _unseen(client: OperatorClient, expected: list[_Expected]) -> list[_Expected]:
+    """Those of ``expected`` the platform's lists do not show yet."""
+    return [item for item, _ in _unseen_why(client, expected)]
+
+
+def _unseen_why(client: OperatorClient,
+                expected: list[_Expected]) -> list[tuple[_Expected, str]]:
+    """Those of ``expected`` the platform's lists do not show yet, each with what is wrong."""
+    listings: dict[str, set[str]] = {}
+    unseen = []
+    for item in expected:
+        agents = agents_resource(client, item.kind)
+        if item.kind not in listings:
+            listings[item.kind] = {summary.id for summary in agents.list()}
+        listed = item.agent_id in listings[item.kind]
+        if listed != item.listed or (listed and not _shows(agents, item)):
+            unseen.append((item, item.sentence(listed)))
+    return unseen
+
+
+def _shows(agents: AgentsResource, item: _Expected) -> bool:
+    """Whether the agent's versions list shows the revision the run wrote or released."""
+    if item.version_id is None:
+        return True
+    try:
+        versions = agents.list_versions(item.agent_id)
+    except OperatorIacError:
+        return False
+    entry = next((v for v in versions if v.version_id == item.version_id), None)
+    if entry is None:
+        return False
+    return not item.released or entry.status == "released"

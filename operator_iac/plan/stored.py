@@ -1,0 +1,157 @@
+"""Stored forms: how a platform stores what operator-iac writes, learnt from reading it back.
+
+The contract does not say that a platform keeps a value byte for byte. One may store a model
+alias as its dated snapshot, sort a list, normalise Unicode, trim text, fill a default or drop
+an empty value. Guessing every such rule in advance cannot work (the next platform makes
+another choice), so the tool learns them instead: after each write it reads the revision back,
+and every declared value that came back in another form is a *stored form* of what was sent.
+The pair is recorded in the revision's marker (``stored=``) as two short digests, the value
+sent and the value stored, never the values themselves (a secret stays a digest of a digest).
+
+From then on every comparison goes through the record: where the declaration holds the sent
+value and the revision the stored one, the two are equal (``equate``). A platform's
+normalisation is therefore never a diff, a conflict, a foreign draft or a reason not to
+release, and the plan says once, plainly, what the platform does ("stores
+config.runtime.model `openai/gpt-4o` as `openai/gpt-4o-2024-08-06`").
+
+Ownership never rests on this: who wrote a revision is told by its marker and revision
+identity (``plan.identity``, ``apply.steps``); stored forms only say which *values* are equal.
+
+Values are compared at their leaves: a scalar, a list of scalars as a whole (a platform that
+sorts a list changes its order, not its items), and the fields of list items matched by
+position (canonical order). Both sides of every comparison are walked the same way, so a pair
+learnt at one place is found again at the same place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from operator_iac.plan.hashing import digest
+
+# Hex digits of each digest in a pair: 32 bits each, so a false equality needs two collisions
+# at the same place (about one in 2**64), while a marker stays short.
+DIGEST_LENGTH = 8
+_PAIR_RE = re.compile(rf"^[0-9a-f]{{{DIGEST_LENGTH}}}\.[0-9a-f]{{{DIGEST_LENGTH}}}$")
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One leaf where what was declared (``sent``) and what the platform holds (``stored``)
+    differ; ``path`` is dotted from the content's top (``config.runtime.model``)."""
+
+    path: Path
+    sent: Any
+    stored: Any
+
+    @property
+    def lost(self) -> bool:
+        """A declared value with something in it that the platform does not hold at all:
+        not a form of the value but a field it did not keep."""
+        return _empty(self.stored) and not _empty(self.sent)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+@dataclass(frozen=True)
+class StoredForms:
+    """Pairs of (digest of a value sent, digest of the form the platform stored it in)."""
+
+    pairs: frozenset[tuple[str, str]] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def __or__(self, other: StoredForms) -> StoredForms:
+        return StoredForms(self.pairs | other.pairs)
+
+    def matches(self, sent: Any, stored: Any) -> bool:
+        return (value_digest(sent), value_digest(stored)) in self.pairs
+
+    def encode(self) -> str | None:
+        """The marker's ``stored`` value (None when there is nothing to record)."""
+        return ",".join(f"{a}.{b}" for a, b in sorted(self.pairs)) or None
+
+    @classmethod
+    def decode(cls, text: str | None) -> StoredForms:
+        """The pairs in a marker's ``stored`` value; anything unreadable is left out."""
+        pairs = (item.split(".", 1) for item in (text or "").split(",") if _PAIR_RE.match(item))
+        return cls(frozenset((a, b) for a, b in pairs))
+
+    @classmethod
+    def learnt(cls, differences: Iterable[Difference]) -> StoredForms:
+        """The pairs a read-back teaches (values the platform did not keep are no form)."""
+        return cls(frozenset((value_digest(d.sent), value_digest(d.stored))
+                             for d in differences if not d.lost))
+
+
+EMPTY = StoredForms()
+
+
+def value_digest(value: Any) -> str:
+    return digest(value, length=DIGEST_LENGTH)
+
+
+def differences(sent: Any, stored: Any) -> list[Difference]:
+    """Every leaf where ``stored`` is not ``sent`` (both normalised contents)."""
+    return list(_walk(sent, stored, ()))
+
+
+def equate(desired: Any, remote: Any, forms: StoredForms) -> tuple[Any, list[Difference]]:
+    """``remote`` with each leaf that is a recorded stored form of the declared leaf at the
+    same place replaced by the declared one, and the leaves so replaced."""
+    if not forms:
+        return remote, []
+    replaced = [d for d in _walk(desired, remote, ()) if forms.matches(d.sent, d.stored)]
+    result = remote
+    for found in replaced:
+        result = _replace(result, found.path, found.sent)
+    return result, replaced
+
+
+# ---- internals ----------------------------------------------------------------------------
+
+
+def _walk(sent: Any, stored: Any, path: Path) -> Iterator[Difference]:
+    if sent == stored:
+        return
+    if isinstance(sent, dict) and isinstance(stored, dict):
+        for key in sorted(set(sent) | set(stored), key=str):
+            yield from _walk(sent.get(key), stored.get(key), (*path, str(key)))
+    elif _items_by_position(sent, stored):
+        for index, (a, b) in enumerate(zip(sent, stored, strict=True)):
+            yield from _walk(a, b, (*path, str(index)))
+    else:
+        yield Difference(path, sent, stored)
+
+
+def _items_by_position(sent: Any, stored: Any) -> bool:
+    """Lists of objects of one length are compared item by item; any other list whole."""
+    return isinstance(sent, list) and isinstance(stored, list) and len(sent) == len(stored) \
+        and all(isinstance(item, dict) for item in (*sent, *stored))
+
+
+def _replace(node: Any, path: Path, value: Any) -> Any:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        copied = dict(node)
+        copied[head] = _replace(node.get(head), rest, value)
+        return copied
+    if isinstance(node, list) and head.isdigit() and int(head) < len(node):
+        copied_list = list(node)
+        copied_list[int(head)] = _replace(node[int(head)], rest, value)
+        return copied_list
+    return node
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value in ("", [], {})

@@ -1,0 +1,46 @@
+"""On a platform whose lists catch up late, a run ends only once its writes show, so the next
+command (started the moment the first ends) plans from what just happened: it never creates
+a second agent for a key and never plans a release that was just made."""
+
+from __future__ import annotations
+
+import pytest
+
+from .two_platforms import Environments, environments
+
+__all__ = ["environments"]
+
+KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
+LAG_S = 1.0
+
+
+@pytest.fixture
+def lagging(environments: Environments) -> Environments:
+    environments.platform("staging").emulator.set_faults(list_lag=LAG_S, versions_lag=LAG_S)
+    return environments
+
+
+def test_a_command_started_right_after_apply_sees_what_it_did(lagging: Environments) -> None:
+    first = lagging.run("apply", "--env", "staging", "--yes", "--no-smoke")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert "do not show" not in first.stdout + first.stderr
+
+    second = lagging.run("apply", "--env", "staging", "--yes", "--no-smoke")
+    assert second.exit_code == 0, second.stdout + second.stderr
+    assert "No changes" in second.stdout
+    platform = lagging.platform("staging")
+    listed = [s.id for r in (platform.client.conversational_agents,
+                             platform.client.procedural_agents) for s in r.list()]
+    assert sorted(platform.owned()) == sorted(KEYS) and len(listed) == len(KEYS)
+
+    lagging.change_prompt()
+    changed = lagging.run("apply", "--env", "staging", "--yes", "--no-smoke")
+    assert changed.exit_code == 0, changed.stdout + changed.stderr
+    plan = lagging.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+
+    back = lagging.run("rollback", "--env", "staging", "appointment-booking", "--yes",
+                       "--no-smoke")
+    assert back.exit_code == 0, back.stdout + back.stderr
+    status = lagging.run("status", "--env", "staging")
+    assert status.exit_code == 2 and "appointment-booking" in status.stdout, status.stdout

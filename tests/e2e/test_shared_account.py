@@ -1,0 +1,94 @@
+"""Staging and production in one Operator account (one API key): each environment has agents
+of its own, and no command of one environment adopts, updates, prunes or reports drift on the
+other's. Markers written before environments were recorded keep working, and a promotion
+that would rewrite the source's own agent is refused."""
+
+from __future__ import annotations
+
+from .dashboard import Dashboard
+from .two_platforms import KEY_VARIABLES, Environments, shared_account
+
+__all__ = ["shared_account"]
+
+KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
+
+
+def ok(envs: Environments, *args: str) -> str:
+    result = envs.run(*args)
+    assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    return result.stdout + result.stderr
+
+
+def released_ids(envs: Environments, environment: str) -> dict[str, str]:
+    platform = envs.platform("staging")
+    return {key: platform.released(agent_id).version_id
+            for key, agent_id in platform.owned(environment).items()}
+
+
+def test_two_environments_in_one_account_never_touch_each_other(
+        shared_account: Environments) -> None:
+    envs = shared_account
+    assert len({envs.platform(name).emulator.url for name in KEY_VARIABLES}) == 1
+    ok(envs, "apply", "--env", "staging", "--yes")
+    staging_before = released_ids(envs, "staging")
+    assert sorted(staging_before) == sorted(KEYS)
+
+    promoted = ok(envs, "promote", "--from", "staging", "--to", "production", "--yes")
+    assert "Apply complete: 4 applied" in promoted
+    platform = envs.platform("staging")
+    production = platform.owned("production")
+    assert sorted(production) == sorted(KEYS)
+    assert not set(production.values()) & set(platform.owned("staging").values())
+    assert released_ids(envs, "staging") == staging_before  # staging's agents untouched
+
+    for env in ("staging", "production"):
+        ok(envs, "status", "--env", env)
+        ok(envs, "plan", "--env", env, "--detailed-exitcode")
+
+    # A dashboard edit of production's agent is production's drift only.
+    agent_id = production["appointment-booking"]
+    Dashboard(platform.emulator).edit_and_release(
+        agent_id, lambda body: body.update(name="Edited in production"))
+    assert envs.run("status", "--env", "production").exit_code == 2
+    ok(envs, "status", "--env", "staging")
+
+    # Pruning in staging deletes staging's agent, never production's.
+    (envs.root / "agents" / "support-triage.yaml").unlink()
+    ok(envs, "apply", "--env", "staging", "--yes", "--prune")
+    assert "support-triage" not in platform.owned("staging")
+    assert platform.owned("production")["support-triage"] == production["support-triage"]
+
+
+def test_markers_from_before_environments_are_read_and_a_shared_agent_is_never_promoted(
+        shared_account: Environments) -> None:
+    envs = shared_account
+    ok(envs, "apply", "--env", "staging", "--yes")
+    platform = envs.platform("staging")
+    for agent_id in platform.owned("staging").values():
+        forget_environment(envs, agent_id)
+    assert platform.owned("staging") == {}
+
+    plan = ok(envs, "plan", "--env", "staging", "--detailed-exitcode")
+    assert "written before environments were recorded" in plan
+
+    envs.change_prompt()
+    refused = envs.run("promote", "--from", "staging", "--to", "production", "--yes")
+    assert refused.exit_code == 5, refused.stdout + refused.stderr
+    assert "both resolve" in refused.stdout + refused.stderr
+    assert "--record-environment" in refused.stdout + refused.stderr
+
+    ok(envs, "apply", "--env", "staging", "--yes", "--record-environment")
+    assert sorted(platform.owned("staging")) == sorted(KEYS)
+    promoted = ok(envs, "promote", "--from", "staging", "--to", "production", "--yes")
+    assert "Apply complete: 4 applied" in promoted
+    assert not set(platform.owned("production").values()) & \
+        set(platform.owned("staging").values())
+
+
+def forget_environment(envs: Environments, agent_id: str) -> None:
+    """Rewrite the agent's released marker without ``env=``, as older versions wrote it."""
+    import re
+
+    dashboard = Dashboard(envs.platform("staging").emulator)
+    dashboard.edit_and_release(agent_id, lambda body: body.update(
+        description=re.sub(r" env=[A-Za-z0-9._-]+", "", body["description"])))

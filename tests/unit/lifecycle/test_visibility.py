@@ -1,0 +1,70 @@
+"""Read your writes: the wait for a lagging platform's lists, on a fake clock and platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from operator_iac.api.models import AgentSummary, VersionEntry
+from operator_iac.apply.visibility import Write, await_visible
+
+
+@dataclass
+class LaggingAgents:
+    """An agents resource whose lists show each write ``lag`` reads after it was made."""
+
+    lag: int
+    shown: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # id -> versions
+    reads: int = 0
+
+    def list(self) -> list[AgentSummary]:
+        self.reads += 1
+        return [AgentSummary(id=agent_id, version_id=f"{agent_id}@v0")
+                for agent_id in self.shown if self.reads > self.lag]
+
+    def list_versions(self, agent_id: str) -> list[VersionEntry]:
+        if self.reads <= self.lag:
+            return [VersionEntry(version_id=f"{agent_id}@v0", version_status="draft")]
+        return [VersionEntry(version_id=v, version_status=status)
+                for _, (v, status) in enumerate(self.shown[agent_id])]  # type: ignore[misc]
+
+
+@dataclass
+class FakeClient:
+    conversational_agents: Any
+    procedural_agents: Any
+
+
+def test_a_consistent_platform_costs_one_listing_and_no_wait() -> None:
+    agents = LaggingAgents(lag=0, shown={"ca_1": [("ca_1@v0", "released")]})
+    pauses: list[float] = []
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("created", "conversational_agent", "ca_1", "ca_1@v0"),
+                          Write("released", "conversational_agent", "ca_1", "ca_1@v0")],
+                         sleep=pauses.append)
+
+    assert late == [] and pauses == [] and agents.reads == 1
+
+
+def test_a_lagging_platform_is_waited_for_with_growing_pauses() -> None:
+    agents = LaggingAgents(lag=3, shown={"ca_1": [("ca_1@v0", "released")]})
+    pauses: list[float] = []
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("released", "conversational_agent", "ca_1", "ca_1@v0")],
+                         sleep=pauses.append)
+
+    assert late == []
+    assert len(pauses) >= 2 and pauses == sorted(pauses) and pauses[0] < pauses[-1]
+
+
+def test_past_the_bound_the_run_ends_saying_what_is_not_shown() -> None:
+    agents = LaggingAgents(lag=10**6, shown={"ca_1": [("ca_1@v0", "released")]})
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("created", "conversational_agent", "ca_1", "ca_1@v0"),
+                          Write("deleted", "conversational_agent", "ca_2")],
+                         timeout_s=0.0, sleep=lambda _: None)
+
+    assert late == ["ca_1 not listed yet"]
