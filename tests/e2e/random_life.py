@@ -32,10 +32,6 @@ GREETINGS = {"appointment-booking": "Amanda", "support-triage": "Sam"}
 PROJECT = "acme-support"
 # The bound of the drawn list delays: small, so a seed's whole life stays short.
 MAX_LAG_S = 1.0
-# Variations whose adaptation lives in plan/ and apply/ (stored forms learnt from read-backs,
-# waits until lagging lists show a run's writes) and is not in this tree yet: the drawn
-# platforms keep the usual behaviour there until it is. Empty this set once it is.
-NOT_YET = frozenset({"dated_models", "sorted_lists", "nfc_text", "list_lag", "versions_lag"})
 # Decomposed Unicode in a prompt, for platforms that store text NFC-normalised.
 DECOMPOSED = unicodedata.normalize("NFD", "Ask whether the customer wants a crème brûlée.")
 # Words no command may print unless someone else really wrote at the same time.
@@ -66,9 +62,7 @@ class Life:
     steps: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        drawn = draw(self.seed, MAX_LAG_S)
-        self.drawn = Drawn(self.seed, tuple(m for m in drawn.modes if m not in NOT_YET),
-                           {k: v for k, v in drawn.delays.items() if k not in NOT_YET})
+        self.drawn = draw(self.seed, MAX_LAG_S)
 
     @property
     def platform(self) -> str:
