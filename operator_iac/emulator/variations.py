@@ -318,8 +318,11 @@ class Drawn:
     """A randomised platform: the compatibility modes and delays drawn for one seed."""
 
     seed: int
+    """The seed it was drawn from."""
     modes: tuple[str, ...]
+    """The compatibility modes drawn, at most one per point, in the registry's order."""
     delays: dict[str, float] = field(default_factory=dict)
+    """The delays drawn (``list_lag``, ``versions_lag``), in seconds."""
 
 
 def draw(seed: int, max_lag_s: float = MAX_LAG_S) -> Drawn:
