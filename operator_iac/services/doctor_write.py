@@ -97,6 +97,10 @@ class _WriteProbe:
                        self.limit)
         self.found.saw("list_consistency", _lag_text(listed, self.limit), listed == 0.0)
         self._versions_show(lambda statuses: 0 in statuses)
+        # The lists were read: what the reading had to adapt to is noted (the alternative).
+        for key, usual in (("list_descriptions", "every item carries one"),
+                           ("extra_fields", "none"), ("version_status", "version_status")):
+            self.found.saw(key, usual, True)
         self.agents.release(f"{self.agent_id}@v0")
         self._versions_show(lambda statuses: statuses.get(0) == "released")
         self._release_again()
