@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The action's command: operator-iac --no-color COMMAND [--env ENVIRONMENT] [report options]
 # ARGS. Report commands are asked for Markdown (plan also saves the plan and uses
-# --detailed-exitcode). The step always succeeds and leaves the command's exit code, the plan
-# file and the Markdown file in its outputs; the action's last step decides whether the job
-# fails, after the pull-request comment had its chance.
+# --detailed-exitcode); lint writes SARIF to a file for code scanning and its findings as text
+# to the log. The step always succeeds and leaves the command's exit code, the plan file, the
+# Markdown file and the SARIF file in its outputs; the action's last step decides whether the
+# job fails, after the pull-request comment and the SARIF upload had their chance.
 set -uo pipefail
 
 fail() {
@@ -44,6 +45,7 @@ if [ -n "${OPERATOR_IAC_ACTION_ENVIRONMENT:-}" ]; then
 fi
 plan_file=""
 markdown_file=""
+sarif_file=""
 case "$command" in
   plan)
     plan_file="$out_dir/plan.json"
@@ -54,6 +56,9 @@ case "$command" in
     markdown_file="$out_dir/report.md"
     args+=(--format markdown)
     ;;
+  lint)
+    sarif_file="$out_dir/lint.sarif"
+    ;;
 esac
 args+=("${extra[@]}")
 
@@ -63,8 +68,19 @@ if [ -z "$ok_codes" ]; then
 fi
 
 echo "operator-iac --no-color ${args[*]}"
-operator-iac --no-color "${args[@]}" | tee "$out_dir/stdout"
-code="${PIPESTATUS[0]}"
+if [ -n "$sarif_file" ]; then
+  operator-iac --no-color "${args[@]}" --format sarif > "$sarif_file"
+  code=$?
+  # Code scanning annotates the pull request from the uploaded SARIF; workflow annotations
+  # from this text run would repeat every finding, so they are made only without the upload.
+  annotate="${GITHUB_ACTIONS:-}"
+  if [ "${OPERATOR_IAC_ACTION_UPLOAD:-false}" = true ]; then annotate=false; fi
+  GITHUB_ACTIONS="$annotate" operator-iac --no-color "${args[@]}" | tee "$out_dir/stdout"
+  [ -s "$sarif_file" ] || sarif_file=""
+else
+  operator-iac --no-color "${args[@]}" | tee "$out_dir/stdout"
+  code="${PIPESTATUS[0]}"
+fi
 
 if [ -n "$markdown_file" ] && [ -s "$out_dir/stdout" ]; then
   cp "$out_dir/stdout" "$markdown_file"
@@ -79,4 +95,5 @@ fi
   echo "ok-exit-codes=$ok_codes"
   echo "plan-file=$plan_file"
   echo "markdown-file=$markdown_file"
+  echo "sarif-file=$sarif_file"
 } >> "${GITHUB_OUTPUT:?GITHUB_OUTPUT names the step outputs file}"

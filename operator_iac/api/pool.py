@@ -16,6 +16,7 @@ other: the slots are all held by outer tasks, and waiting for one would deadlock
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 DEFAULT_PARALLELISM = 8
+
+log = logging.getLogger(__name__)
 
 
 class AdaptiveLimit:
@@ -64,6 +67,8 @@ class AdaptiveLimit:
             self._last_decrease = now
             self.limit = max(1, self.limit // 2)
             self._successes = 0
+            log.info("the platform answered 429 (rate limited): at most %d request(s) at "
+                     "once from now, more again after successes", self.limit)
 
     def succeeded(self) -> None:
         """Count a success; after ``limit`` in a row, allow one more concurrent task."""
@@ -82,9 +87,12 @@ class WorkPool:
     a context manager when calling ``submit``, so that its threads end with it."""
 
     def __init__(self, client: OperatorClient | None = None, *,
-                 parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0) -> None:
+                 parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0,
+                 limit: AdaptiveLimit | None = None) -> None:
         self.parallelism = parallelism
-        self.limit = AdaptiveLimit(parallelism, cooldown=cooldown)
+        # A limit shared with another pool bounds the work of both together (the test
+        # conversations of one run, however many suites open them).
+        self.limit = limit or AdaptiveLimit(parallelism, cooldown=cooldown)
         self._local = threading.local()
         self._client = client
         self._executor: ThreadPoolExecutor | None = None

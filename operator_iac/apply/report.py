@@ -36,6 +36,9 @@ class ApplyOptions:
     smoke: bool = True
     rollback: bool = True
     parallelism: int = 8
+    # False (``--no-release``): write and read back the drafts, and release nothing; a later
+    # apply releases them (smoke tests of the drafts run in between, in other jobs).
+    release: bool = True
 
 
 @dataclass(frozen=True)

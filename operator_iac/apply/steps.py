@@ -117,6 +117,9 @@ class Steps:
         # The plan recorded the released revision and the re-check proved it still is.
         remote = self.resource.remote
         previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
+        if not self.run_.options.release:
+            self.note(f"left {self.version_id} unreleased (--no-release)")
+            return self.result("applied")
         self._gate("draft")
         self._release(previous)
         return self.result("applied")

@@ -19,6 +19,7 @@ from operator_iac.cli.options import (
 from operator_iac.cli.reports import confirmer, plan_shower, render_apply, show_no_changes
 
 if TYPE_CHECKING:
+    from operator_iac.apply.report import ApplyOptions
     from operator_iac.plan.model import PlanOptions
 
 
@@ -34,12 +35,15 @@ if TYPE_CHECKING:
               help="Keep a release whose smoke tests failed instead of rolling it back.")
 @click.option("--keep-conversations", is_flag=True,
               help="Keep the smoke tests' conversations on the platform for inspection.")
+@click.option("--no-release", is_flag=True,
+              help="Write and check the drafts, release nothing and run no smoke test (test "
+                   "the drafts with smoke --version draft, then apply again to release).")
 @format_option("text", "json", "markdown")
 @parallelism_option
 @pass_app
 def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
                   selection: PlanOptions, overwrite_draft: bool, no_smoke: bool,
-                  no_rollback: bool, keep_conversations: bool, fmt: str,
+                  no_rollback: bool, keep_conversations: bool, no_release: bool, fmt: str,
                   parallelism: int) -> int:
     """Apply the declarations (or a saved plan) to the platform.
 
@@ -55,15 +59,13 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
       operator-iac --emulator apply --yes
       operator-iac apply --env staging --target call-summary --no-smoke --yes
     """
-    from operator_iac.apply.report import ApplyOptions
     from operator_iac.render.apply_report import render_apply_markdown
     from operator_iac.services.apply import ApplyRequest, apply_declarations
 
     request = ApplyRequest(
         plan_file=plan_file, keep_conversations=keep_conversations,
         plan_options=selection.model_copy(update={"overwrite_draft": overwrite_draft}),
-        options=ApplyOptions(overwrite_draft=overwrite_draft, smoke=not no_smoke,
-                             rollback=not no_rollback, parallelism=parallelism))
+        options=_options(overwrite_draft, no_smoke, no_rollback, no_release, parallelism))
     confirm = confirmer(yes or plan_file is not None, "apply needs --yes, or a saved plan "
                         "file, when it is not run from a terminal")
     run = apply_declarations(app.target(env), app.client(), request, feedback=app.feedback(),
@@ -74,3 +76,13 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     output.result(render_apply(run.report, fmt))
     append_step_summary(render_apply_markdown(run.report))
     return run.report.exit_code()
+
+
+def _options(overwrite_draft: bool, no_smoke: bool, no_rollback: bool, no_release: bool,
+             parallelism: int) -> ApplyOptions:
+    from operator_iac.apply.report import ApplyOptions
+
+    # Drafts left unreleased are tested elsewhere (smoke --version draft), not here.
+    return ApplyOptions(overwrite_draft=overwrite_draft, smoke=not (no_smoke or no_release),
+                        rollback=not no_rollback, parallelism=parallelism,
+                        release=not no_release)

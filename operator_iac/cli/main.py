@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "operator_iac.cli.emulator:command",
     "history": "operator_iac.cli.history:history_command",
     "import": "operator_iac.cli.import_:import_command",
+    "lint": "operator_iac.cli.lint:lint_command",
     "init": "operator_iac.cli.init:init_command",
     "promote": "operator_iac.cli.promote:promote_command",
     "pull": "operator_iac.cli.pull:pull_command",

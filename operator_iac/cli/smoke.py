@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
@@ -20,6 +20,7 @@ from operator_iac.errors import UsageError
 if TYPE_CHECKING:
     from operator_iac.services.smoke import Replay
     from operator_iac.smoke.results import SmokeReport
+    from operator_iac.smoke.shard import Shard
 
 
 @click.command("smoke")
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
               metavar="released|draft|vN", help="Which revision of each agent to test.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the results as JUnit XML to FILE.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write the report as JSON to FILE (what --merge reads).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="Report format.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="How many test conversations run at once.")
 @click.option("--keep-conversations", is_flag=True,
@@ -40,46 +43,85 @@ if TYPE_CHECKING:
 @click.option("--replay", "replay", metavar="CONV_ID",
               help="Drive the user turns of conversation CONV_ID against the revision of KEY "
                    "(one agent) and report how the new run differs.")
+@click.option("--compare", "compare", metavar="released|vN",
+              help="Compare every test with this revision: conversations on both, "
+                   "interleaved, until a statistical test says regressed, no regression, "
+                   "improved or inconclusive.")
+@click.option("--max-conversations", type=click.IntRange(2), metavar="N",
+              help="At most N conversations per compared test (both revisions together).")
+@click.option("--shard", "shard", metavar="K/N",
+              help="Run only shard K of N of the conversations (one CI job of N); merge the "
+                   "JSON reports of all N with --merge.")
+@click.option("--merge", "merge", multiple=True, metavar="REPORT",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Merge the JSON reports of every shard of a run into one report and "
+                   "verdict (repeat for each report); runs no conversation.")
 @pass_app
 def smoke_command(app: App, keys: tuple[str, ...], env: str | None, version: str,
-                  junit: Path | None, fmt: str, parallelism: int,
-                  keep_conversations: bool, replay: str | None) -> int:
+                  junit: Path | None, json_file: Path | None, fmt: str, parallelism: int,
+                  keep_conversations: bool, replay: str | None, compare: str | None,
+                  max_conversations: int | None, shard: str | None,
+                  merge: tuple[Path, ...]) -> int:
     """Run the smoke tests of the declared agents (all of them, or each KEY).
 
-    Each test is a testmode chat conversation with the exact revision under test; its
-    assertions are judged on the conversation's event stream. Each test ends passed, flaky
-    (its pass_rule held but not every attempt passed), failed, incomplete (a timeout, or an
-    assertion nothing could judge) or error (the platform failed); quarantined tests are
-    reported but never change the exit code. The report shows the failing attempt's
-    transcript.
+    Each test is a testmode chat conversation with the exact revision under test, judged on
+    its event stream: passed, flaky (its pass_rule held, not every attempt passed), failed,
+    incomplete (a timeout, an assertion nothing could judge) or error (the platform failed);
+    quarantined tests never change the exit code. A compared test (--compare, compare:
+    released, a gate) runs beside the compared revision: regressed, no regression, improved
+    or inconclusive. Failing attempts come with their transcript.
 
     \b
     Exit codes:
-      0  every test passed (flaky ones too, with a warning)
+      0  every test passed (flaky ones too, with a warning); a shard's run always
       1  the platform failed, or an agent is not deployed: nothing could be concluded
-      4  a test failed
-      6  a test was incomplete (and none failed)
+      4  a test failed, or a compared test regressed
+      6  a test was incomplete or inconclusive (and none failed)
 
     \b
     Examples:
-      operator-iac smoke --env staging
-      operator-iac smoke appointment-booking --version draft
       operator-iac smoke --env staging --junit smoke.xml --format json
       operator-iac smoke support-triage --replay conv_8qm9JBCiTe7 --version draft
+      operator-iac smoke --version draft --compare released --shard 2/4 --format json
+      operator-iac smoke --merge shard-1.json --merge shard-2.json --junit smoke.xml
     """
-    from operator_iac.services.smoke import parse_version, smoke_project
+    from operator_iac.services.smoke import Comparing, parse_version, smoke_project
 
-    selector = parse_version(version)  # a usage error before anything is read
+    if merge:
+        return _merge(merge, fmt, Files(junit, json_file))
+    selector, files = parse_version(version), Files(junit, json_file)  # usage errors first
     if replay is not None:
-        return _replay(app, keys, env, selector, replay, fmt, junit, keep_conversations)
+        return _replay(app, keys, env, selector, replay, fmt, files, keep_conversations)
     report = smoke_project(app.target(env), app.client(), keys=keys, version=selector,
                            parallelism=parallelism, keep_conversations=keep_conversations,
-                           feedback=app.feedback())
-    return show_report(report, fmt, junit)
+                           feedback=app.feedback(),
+                           comparing=Comparing(compare, max_conversations, _shard(shard)))
+    return show_report(report, fmt, files)
+
+
+class Files(NamedTuple):
+    """The report files asked for besides stdout."""
+
+    junit: Path | None = None
+    json: Path | None = None
+
+
+def _shard(text: str | None) -> Shard | None:
+    from operator_iac.smoke.shard import Shard
+
+    return Shard.parse(text) if text is not None else None
+
+
+def _merge(paths: tuple[Path, ...], fmt: str, files: Files) -> int:
+    from operator_iac.services.smoke import merge_smoke_reports
+
+    report = merge_smoke_reports(paths)
+    info(f"merged {len(paths)} shard report(s)")
+    return show_report(report, fmt, files)
 
 
 def _replay(app: App, keys: tuple[str, ...], env: str | None, version: str, conversation: str,
-            fmt: str, junit: Path | None, keep_conversations: bool) -> int:
+            fmt: str, files: Files, keep_conversations: bool) -> int:
     from operator_iac.services.smoke import replay_conversation
 
     if len(keys) != 1:
@@ -88,13 +130,13 @@ def _replay(app: App, keys: tuple[str, ...], env: str | None, version: str, conv
     replayed = replay_conversation(app.target(env), app.client(), keys[0], conversation,
                                    version=version, keep_conversations=keep_conversations,
                                    feedback=app.feedback())
-    return show_report(replayed.report, fmt, junit, replayed)
+    return show_report(replayed.report, fmt, files, replayed)
 
 
-def show_report(report: SmokeReport, fmt: str, junit: Path | None,
+def show_report(report: SmokeReport, fmt: str, files: Files | None = None,
                 replay: Replay | None = None) -> int:
-    """Write the report (stdout, the JUnit file, the CI job summary) and warn about flaky
-    tests; the exit code."""
+    """Write the report (stdout, the JUnit and JSON files, the CI job summary) and warn
+    about flaky tests; the exit code."""
     from operator_iac.render.junit import render_junit
     from operator_iac.render.smoke_report import (
         render_replay_text,
@@ -103,12 +145,18 @@ def show_report(report: SmokeReport, fmt: str, junit: Path | None,
         render_smoke_text,
     )
 
+    junit, json_file = files or Files()
     if junit is not None:
         write_file(junit, render_junit(report), "JUnit report")
         info(f"JUnit report written to {junit}")
     replayed = (replay.conversation_id, replay.differences) if replay is not None else None
+    if json_file is not None:
+        write_file(json_file, render_smoke_json(report, replayed), "JSON report")
+        info(f"JSON report written to {json_file}")
     if fmt == "json":
         result(render_smoke_json(report, replayed))
+    elif fmt == "markdown":
+        result(render_smoke_markdown(report))
     else:
         text = render_smoke_text(report)
         result(text if replayed is None else f"{text}\n{render_replay_text(*replayed)}")

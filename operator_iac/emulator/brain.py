@@ -33,6 +33,8 @@ class AgentView:
     name: str
     persona: str | None = None
     tools: tuple[str, ...] = ()
+    # The revision's prompt text: rules with ``prompt`` apply only where it matches.
+    prompt: str = ""
 
     @classmethod
     def from_config(cls, name: str, config: Mapping[str, Any]) -> AgentView:
@@ -40,7 +42,9 @@ class AgentView:
         persona = personas[0].get("name") if personas and isinstance(personas[0], dict) else None
         listed = ((config.get("tool") or {}).get("tools")) or []
         tools = tuple(str(t["name"]) for t in listed if isinstance(t, dict) and "name" in t)
-        return cls(name=name, persona=persona, tools=tools)
+        prompt = ((config.get("runtime") or {}).get("prompt") or {}).get("text")
+        return cls(name=name, persona=persona, tools=tools,
+                   prompt=prompt if isinstance(prompt, str) else "")
 
     @property
     def speaker(self) -> str:
@@ -111,7 +115,7 @@ class Brain:
     def respond(self, agent: AgentView, message: str) -> Turn:
         if self.silent:
             return Turn()
-        scripted = self.rules.first_match(message, self.dice.roll)
+        scripted = self.rules.first_match(message, self.dice.roll, prompt=agent.prompt)
         if scripted is not None:
             return _scripted_turn(agent, message, *scripted)
         if _GOODBYE.search(message):

@@ -121,8 +121,10 @@ class FaultState:
 
     @property
     def settings(self) -> FaultSettings:
+        """The settings now, for reading. A shallow copy (its lists of counted rules are the
+        live ones), because every event a conversation streams reads the settings."""
         with self._lock:
-            return self._settings.model_copy(deep=True)
+            return self._settings.model_copy()
 
     def snapshot(self) -> dict[str, Any]:
         return self.settings.model_dump()

@@ -12,6 +12,10 @@ YAML or JSON; either a list of rules or a mapping::
         server_error: "upstream failure"          # emitted as a server.error event
       - match: "(?i)are you there"
         silent: true                              # the agent does not answer at all
+      - match: "(?i)order"
+        prompt: "(?i)hasty"                       # only revisions whose prompt matches
+        chance: 0.4
+        tool: {name: lookup_order, error: "timeout"}
       - match: "(?i)refund"
         chance: 0.5                               # applies to half the messages (--seed)
         reply: "Refunds take five days."
@@ -27,10 +31,13 @@ YAML or JSON; either a list of rules or a mapping::
         - {output: {pass: false, reason: "off topic"}}
 
 Replies may use ``{message}``, ``{persona}``, ``{agent}`` and the regex's named groups.
-A rule or procedure script with ``chance`` applies to that share of the messages (or runs)
-it matches; otherwise the next one is tried. The draws come from the emulator's ``--seed``:
-the n-th draw of a server is the same in every run with that seed, so a suite of N
-conversations sees the same number of hits however its conversations interleave.
+A rule with ``prompt`` applies only to agent revisions whose prompt text the regex is found
+in, so that two revisions of one agent can behave differently (a release gate's candidate
+and its baseline). A rule or procedure script with ``chance`` applies to that share of the
+messages (or runs) it matches; otherwise the next one is tried. The draws come from the
+emulator's ``--seed``: the n-th draw of a server is the same in every run with that seed,
+so a suite of N conversations sees the same number of hits however its conversations
+interleave.
 A procedure script's ``match`` is searched in the conversation's transcript (user and agent
 lines); its ``output`` replaces the output generated from the ``output_schema``.
 """
@@ -77,6 +84,7 @@ def _compiles(value: str | None) -> str | None:
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     match: str
+    prompt: str | None = None
     reply: str | None = None
     tool: ToolScript | None = None
     tools: list[ToolScript] = Field(default_factory=list)
@@ -87,17 +95,19 @@ class Rule(BaseModel):
     context: dict[str, Any] | None = None
     interrupted: bool = False
 
-    @field_validator("match")
+    @field_validator("match", "prompt")
     @classmethod
-    def _match_compiles(cls, value: str) -> str:
-        _compiles(value)
-        return value
+    def _match_compiles(cls, value: str | None) -> str | None:
+        return _compiles(value)
 
     @property
     def scripted_tools(self) -> list[ToolScript]:
         return ([self.tool] if self.tool else []) + self.tools
 
-    def search(self, message: str) -> re.Match[str] | None:
+    def search(self, message: str, prompt: str = "") -> re.Match[str] | None:
+        """The match in the message, if the rule applies to a revision with ``prompt``."""
+        if self.prompt is not None and re.search(self.prompt, prompt) is None:
+            return None
         return re.search(self.match, message)
 
 
@@ -130,11 +140,12 @@ class RuleSet(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
     procedures: dict[str, ProcedureRule] = Field(default_factory=dict)
 
-    def first_match(self, message: str, roll: Roll = lambda _chance: True,
-                    ) -> tuple[Rule, re.Match[str]] | None:
-        """The first rule whose regex matches and whose ``chance`` (``roll``) comes up."""
+    def first_match(self, message: str, roll: Roll = lambda _chance: True, *,
+                    prompt: str = "") -> tuple[Rule, re.Match[str]] | None:
+        """The first rule for a revision with ``prompt`` whose regex matches and whose
+        ``chance`` (``roll``) comes up."""
         for rule in self.rules:
-            found = rule.search(message)
+            found = rule.search(message, prompt)
             if found is not None and roll(rule.chance):
                 return rule, found
         return None

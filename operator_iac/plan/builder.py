@@ -42,6 +42,7 @@ from operator_iac.plan.compare import (
 )
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.drafts import review_draft
+from operator_iac.plan.gate import plan_gate
 from operator_iac.plan.hashing import declarations_hash, hash_matches
 from operator_iac.plan.identity import Ownership, resolve_ownership
 from operator_iac.plan.marker import Owner, parse_marker, with_marker
@@ -149,6 +150,10 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
     drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
     foreign = _foreign_draft(ctx, view, remote)
     blocked = _blocked(ctx, action, adopting, foreign)
+    smoke = _smoke_stages(agent, action)
+    rollback_to = verdict.previous if verdict is not None else (
+        remote.released.version_id if remote is not None and remote.released and
+        action in RELEASING_ACTIONS else None)
     return ResourcePlan(
         key=agent.key, kind=agent.kind, action=action, name=agent.name,
         source=str(agent.source), remote=remote_state(remote),
@@ -164,11 +169,8 @@ def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
         foreign_draft_review=_review(view, remote, action, blocked) if foreign else None,
         blocked=blocked,
         risks=risk_flags(action, changes, old_prompt, new_prompt),
-        smoke=_smoke_stages(agent, action),
-        depends_on=refs.referenced_keys(agent),
-        rollback_to=verdict.previous if verdict is not None else (
-            remote.released.version_id if remote is not None and remote.released and
-            action in RELEASING_ACTIONS else None),
+        smoke=smoke, depends_on=refs.referenced_keys(agent), rollback_to=rollback_to,
+        gate=plan_gate(agent, smoke, rollback_to),
     )
 
 

@@ -115,6 +115,34 @@ class DesiredBody(_Frozen):
     postprocess_agents: tuple[str, ...] = ()
 
 
+class GatePlan(_Frozen):
+    """The release gate of one agent: its compared smoke tests run on the revision under
+    test and on ``baseline_version_id`` side by side, at ``stage``, and a regression blocks
+    the release (``smoke.gate``, or tests with ``compare``)."""
+
+    stage: SmokeStage
+    """Where the comparison runs: on the draft, or right after the release."""
+    baseline_version_id: str
+    """The revision compared with: the one released when the plan was made."""
+    tests: tuple[str, ...]
+    """The names of the compared smoke tests."""
+    max_drop: float
+    """The drop in pass rate the gate must catch."""
+    confidence: float
+    """1 - the false-alarm rate of the whole gate."""
+    max_conversations: int
+    """The budget of each compared test, both revisions together."""
+    inconclusive: Literal["block", "warn"]
+    """What an inconclusive comparison does to the release."""
+    worst_case_conversations: int
+    """Every compared test's whole budget: the most the gate may use if no verdict settles
+    early."""
+    estimated_seconds: float
+    """How long the worst case takes at ``concurrency`` conversations at once."""
+    concurrency: int
+    """The conversations at once the estimate assumes."""
+
+
 class ResourcePlan(_Frozen):
     """The plan for one agent: its ``action``, the remote state it was computed against,
     the desired body apply writes, field changes and prompt diff for review, drift and
@@ -147,6 +175,7 @@ class ResourcePlan(_Frozen):
     # The revision released again when the smoke tests of this one's release fail: the one
     # released when the plan was made, or for ``verify`` the one recorded before its release.
     rollback_to: str | None = None
+    gate: GatePlan | None = None
 
     @property
     def agent_id(self) -> str | None:

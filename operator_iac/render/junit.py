@@ -11,7 +11,9 @@ ran, but gates nothing). A ``flaky`` test passes, with `` [flaky]`` after its na
 test-report pages list it as such. Each test that did not pass cleanly carries its verdict,
 attempts, the failing attempt's details and transcript in ``<system-out>``. Agents whose
 tests could not run appear as a test case with an ``<error>``; agents without tests as
-``<skipped>``. Built with ``xml.etree``, so escaping is never hand-made.
+``<skipped>``. A test compared with the released revision says its comparison's verdict
+and both pass rates, with their Wilson intervals, in ``<system-out>``; ``regressed`` is a
+``<failure type="regressed">``. Built with ``xml.etree``, so escaping is never hand-made.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from operator_iac.render.transcript import render_transcript
+from operator_iac.smoke.comparison import comparison_line
 from operator_iac.smoke.matchers import clip
 from operator_iac.smoke.results import Problem, RunResult, SmokeReport, TestResult
 
@@ -97,6 +100,9 @@ def _case(test: TestResult) -> ET.Element:
     case = ET.Element("testcase", classname=test.agent_key, name=name,
                       time=_seconds(test.duration_ms))
     run = test.failing_run()
+    if test.comparison is not None:
+        _compared(case, test, run)
+        return case
     if run is None:
         return case
     if test.quarantined:
@@ -112,6 +118,26 @@ def _case(test: TestResult) -> ET.Element:
                                   "", render_transcript(run.events,
                                                         conversation_id=run.conversation_id)]))
     return case
+
+
+def _compared(case: ET.Element, test: TestResult, run: RunResult | None) -> None:
+    """A compared test: ``<failure>`` when it regressed, ``<error>`` when inconclusive under
+    the block policy (or nothing could be judged), and always its comparison, with both pass
+    rates and their intervals, in ``<system-out>``."""
+    verdict = test.verdict
+    if test.quarantined and verdict != "passed":
+        ET.SubElement(case, "skipped", type="quarantined",
+                      message=_short(f"quarantined: {test.reason()}"))
+    elif verdict in ("failed", "error", "incomplete"):
+        tag = "failure" if verdict == "failed" else "error"
+        problem = ET.SubElement(case, tag, message=_short(test.reason()),
+                                type=test.counted_as)
+        problem.text = _clean("\n".join(_details(run))) if run is not None else None
+    lines = [f"{test.counted_as}: {comparison_line(test)}"]
+    if run is not None and verdict == "failed":
+        lines += ["", f"a failed attempt on the candidate ({run.attempt}): {run.reason()}",
+                  "", render_transcript(run.events, conversation_id=run.conversation_id)]
+    ET.SubElement(case, "system-out").text = _clean("\n".join(lines))
 
 
 def _problem(case: ET.Element, tag: str, test: TestResult, run: RunResult) -> None:

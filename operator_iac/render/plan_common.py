@@ -15,12 +15,14 @@ from operator_iac.plan.model import (
     DraftFate,
     FieldChange,
     ForeignDraft,
+    GatePlan,
     Plan,
     ResourcePlan,
     RiskFlag,
     SecretReference,
     Summary,
 )
+from operator_iac.smoke.results import format_span
 
 ACTION_SYMBOLS: dict[Action, str] = {
     "create": "+", "update": "~", "release": ">", "adopt": "*", "verify": "?", "delete": "-",
@@ -145,7 +147,21 @@ def format_value(value: Any, limit: int = 120) -> str:
 def smoke_text(resource: ResourcePlan) -> str | None:
     stages = {"draft": "on the draft before release", "released": "after release"}
     parts = [stages[s] for s in resource.smoke]
-    return f"smoke tests run {' and '.join(parts)}" if parts else None
+    if not parts:
+        return None
+    text = f"smoke tests run {' and '.join(parts)}"
+    return f"{text}; {gate_text(resource.gate)}" if resource.gate is not None else text
+
+
+def gate_text(gate: GatePlan) -> str:
+    """The release gate in words: what is compared, where, and what it may cost at worst."""
+    where = "on the draft" if gate.stage == "draft" else "after release (rolled back on a " \
+        "regression)"
+    return (f"release gate: {len(gate.tests)} test(s) compared with "
+            f"{gate.baseline_version_id} {where}, blocking a drop of {gate.max_drop:g} at "
+            f"{gate.confidence:.0%} confidence (inconclusive: {gate.inconclusive}); at worst "
+            f"{gate.worst_case_conversations} conversations, about "
+            f"{format_span(gate.estimated_seconds)} at {gate.concurrency} at once")
 
 
 class PlanWarning(NamedTuple):

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from operator_iac.render.transcript import render_transcript, transcript_json
+from operator_iac.smoke.comparison import Comparison, Rate, comparison_line
 from operator_iac.smoke.results import (
+    COMPARED,
+    INTERVAL_CONFIDENCE,
     VERDICTS,
     RunResult,
     SmokeReport,
@@ -24,7 +27,9 @@ from operator_iac.smoke.results import (
 from operator_iac.spec.smoke_rules import pass_hat
 
 LABELS = {"passed": "PASS", "flaky": "FLAKY", "failed": "FAIL", "incomplete": "INCOMPLETE",
-          "error": "ERROR"}
+          "error": "ERROR", "regressed": "REGRESSED", "no regression": "NO REGRESSION",
+          "improved": "IMPROVED", "inconclusive": "INCONCLUSIVE", "partial": "SHARD",
+          "quarantined": "QUARANTINED"}
 WIDTH = 8  # labels are padded to this width (a longer one is followed by one space)
 INDENT = "    "
 
@@ -34,8 +39,16 @@ def _label(text: str) -> str:
 
 
 def _shown(test: TestResult) -> bool:
-    """Whether a test's details belong in the report: it did not pass cleanly."""
-    return test.verdict != "passed"
+    """Whether a test's details belong in the report: it did not pass cleanly, or it was
+    compared (its comparison is the detail)."""
+    return test.verdict != "passed" or test.comparison is not None
+
+
+def _label_of(test: TestResult) -> str:
+    """The verdict's label; a compared test's comparison verdict when it has one."""
+    if test.comparison is not None and test.comparison.verdict is not None:
+        return LABELS[test.counted_as if not test.quarantined else test.comparison.verdict]
+    return LABELS["partial" if test.comparison is not None else test.verdict]
 
 
 def _indent(text: str, prefix: str = INDENT) -> list[str]:
@@ -44,7 +57,9 @@ def _indent(text: str, prefix: str = INDENT) -> list[str]:
 
 def render_smoke_text(report: SmokeReport, *, transcripts: bool = True) -> str:
     """The report for a terminal or a CI log."""
-    lines = [f"Smoke tests: {report.summary()} ({format_duration(report.duration_ms)})"]
+    shard = f" (shard {report.shard}: merge every shard's report for the verdicts)" \
+        if report.shard else ""
+    lines = [f"Smoke tests: {report.summary()} ({format_duration(report.duration_ms)}){shard}"]
     for test in report.tests:
         lines.append(_test_line(test))
         if _shown(test):
@@ -61,7 +76,7 @@ def render_smoke_failures(report: SmokeReport, *, transcripts: bool = True) -> s
     for reports that embed a smoke report, such as apply's."""
     lines: list[str] = []
     for test in report.tests:
-        if _shown(test):
+        if test.verdict != "passed":
             lines.append(_test_line(test))
             lines.extend(_failure_details(test, transcripts))
     lines += [f"{_label('NOT RUN')}{p.agent_key}: {p.message}" for p in report.problems]
@@ -69,19 +84,29 @@ def render_smoke_failures(report: SmokeReport, *, transcripts: bool = True) -> s
 
 
 def _test_line(test: TestResult) -> str:
-    label = _label(LABELS[test.verdict])
-    runs = f", {test.attempts_line()}" if len(test.runs) > 1 else ""
+    label = _label(_label_of(test))
     quarantined = " [quarantined: does not gate]" if test.quarantined else ""
+    if test.comparison is not None:
+        conversations = len(test.runs) + len(test.comparison.baseline_runs)
+        return (f"{label}{test.agent_key}: {test.test_name} ({test.version_id} compared with "
+                f"{test.comparison.baseline_version_id}, {conversations} conversations, "
+                f"{format_duration(test.duration_ms)}){quarantined}")
+    runs = f", {test.attempts_line()}" if len(test.runs) > 1 else ""
     return (f"{label}{test.agent_key}: {test.test_name} "
             f"({test.version_id}, {format_duration(test.duration_ms)}{runs}){quarantined}")
 
 
 def _failure_details(test: TestResult, transcripts: bool) -> list[str]:
     run = test.failing_run()
+    lines: list[str] = []
+    if test.comparison is not None:
+        lines.append(f"{INDENT}{comparison_line(test)}")
+        if run is None or test.verdict != "failed":
+            return lines
+        lines.append(f"{INDENT}A failed attempt on the candidate ({run.attempt}):")
     if run is None:
         return []
-    lines: list[str] = []
-    if len(test.runs) > 1:
+    if test.comparison is None and len(test.runs) > 1:
         held = "held" if test.passed else "not met"
         lines.append(f"{INDENT}{test.passes} of {len(test.runs)} attempts passed; pass rule "
                      f"{test.rule} {held}. Attempt {run.attempt} ({run.outcome}):")
@@ -110,32 +135,73 @@ def _run_details(run: RunResult) -> list[str]:
 
 def smoke_report_data(report: SmokeReport) -> dict[str, Any]:
     counts = report.counts()
-    return {
+    compared = COMPARED if any(t.comparison for t in report.tests) else ()
+    events = report.shard is not None  # a shard's report is merged: it keeps the evidence
+    data = {
         "passed": report.passed,
         "exit_code": report.exit_code(),
-        "summary": {o: counts[o] for o in (*VERDICTS, "quarantined")} | {
+        "summary": {o: counts[o] for o in (*VERDICTS, *compared, "quarantined")} | {
             "not_run": len(report.problems), "duration_ms": round(report.duration_ms)},
         "warnings": report.warnings(),
-        "tests": [_test_data(test) for test in report.tests],
+        "tests": [_test_data(test, events) for test in report.tests],
         "problems": [{"agent": p.agent_key, "message": p.message} for p in report.problems],
         "skipped": [{"agent": p.agent_key, "message": p.message} for p in report.skipped],
     }
+    if report.shard is not None:
+        data["shard"] = report.shard
+    return data
 
 
-def _test_data(test: TestResult) -> dict[str, Any]:
-    return {
+def _test_data(test: TestResult, events: bool = False) -> dict[str, Any]:
+    interval = Rate.make(test.passes, len(test.runs), INTERVAL_CONFIDENCE)
+    data = {
         "agent": test.agent_key, "test": test.test_name, "version_id": test.version_id,
         "verdict": test.verdict, "outcome": test.verdict, "quarantined": test.quarantined,
         "reason": test.reason() or None, "pass_rule": str(test.rule),
         "attempts": len(test.runs), "passes": test.passes,
-        "pass_rate": round(test.pass_rate, 4), "min_pass_rate": test.rule.required_share,
+        "pass_rate": round(test.pass_rate, 4),
+        "pass_rate_interval": [round(interval.low, 4), round(interval.high, 4)],
+        "min_pass_rate": test.rule.required_share,
         "pass_hat": {str(k): round(pass_hat(test.passes, len(test.runs), k), 4)
                      for k in range(1, len(test.runs) + 1)},
-        "runs": [_run_data(run) for run in test.runs],
+        "runs": [_run_data(run, events) for run in test.runs],
+    }
+    if test.comparison is not None:
+        data["comparison"] = _comparison_data(test, test.comparison, events)
+    return data
+
+
+def _comparison_data(test: TestResult, comparison: Comparison,
+                     events: bool) -> dict[str, Any]:
+    candidate, baseline = comparison.rates(test.runs)
+    result, design = comparison.result, comparison.design
+    drop = result.detectable_drop
+    return {
+        "verdict": comparison.verdict, "baseline_version_id": comparison.baseline_version_id,
+        "pairs": result.pairs, "judged_pairs": result.judged,
+        "conversations": len(test.runs) + len(comparison.baseline_runs),
+        "candidate": _rate_data(candidate), "baseline": _rate_data(baseline),
+        "discordant": {"candidate_worse": result.candidate_worse,
+                       "candidate_better": result.candidate_better},
+        "evidence": {"worse": round(result.evidence_worse, 4),
+                     "better": round(result.evidence_better, 4)},
+        "detectable_drop": round(drop, 4) if drop is not None else None,
+        "design": {"test": "sequential probability ratio test on discordant pairs",
+                   "alpha": design.alpha, "max_drop": design.max_drop,
+                   "power": design.power, "max_pairs": design.max_pairs,
+                   "confidence": comparison.confidence,
+                   "inconclusive": comparison.inconclusive},
+        "partial": comparison.partial,
+        "baseline_runs": [_run_data(run, events) for run in comparison.baseline_runs],
     }
 
 
-def _run_data(run: RunResult) -> dict[str, Any]:
+def _rate_data(rate: Rate) -> dict[str, Any]:
+    return {"passes": rate.passes, "runs": rate.runs, "pass_rate": round(rate.value, 4),
+            "interval": [round(rate.low, 4), round(rate.high, 4)]}
+
+
+def _run_data(run: RunResult, events: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "attempt": run.attempt, "outcome": run.outcome,
         "conversation_id": run.conversation_id, "error": run.error or None,
@@ -145,8 +211,12 @@ def _run_data(run: RunResult) -> dict[str, Any]:
                         "expected": a.expected or None,
                         "seen": a.seen or None} for a in run.assertions],
     }
+    if run.refused_status is not None:
+        data["refused_status"] = run.refused_status
     if run.outcome != "passed":
         data["transcript"] = transcript_json(run.events, run.conversation_id)
+        if events:
+            data["events"] = [event.model_dump(mode="json") for event in run.events]
     return data
 
 
@@ -176,8 +246,7 @@ def render_smoke_markdown(report: SmokeReport) -> str:
     lines = [f"### Smoke tests: {report.summary()}", "",
              "| Result | Agent | Test | Attempts | Revision |", "|---|---|---|---|---|"]
     lines += [f"| {_markdown_label(t)} | `{t.agent_key}` | {_cell(t.test_name)} | "
-              f"{t.passes}/{len(t.runs)} (pass^{len(t.runs)} {t.pass_hat:.0%}) | "
-              f"`{t.version_id}` |" for t in report.tests]
+              f"{_attempts_cell(t)} | `{t.version_id}` |" for t in report.tests]
     lines += [f"| NOT RUN | `{p.agent_key}` | {_cell(p.message)} | | |"
               for p in report.problems]
     lines += [f"> warning: {_cell(line)}" for line in report.warnings()]
@@ -190,8 +259,18 @@ def render_smoke_markdown(report: SmokeReport) -> str:
 
 
 def _markdown_label(test: TestResult) -> str:
-    label = LABELS[test.verdict]
+    label = _label_of(test)
     return f"{label} (quarantined)" if test.quarantined else label
+
+
+def _attempts_cell(test: TestResult) -> str:
+    """``4/5 (80%, 38-96%; pass^5 0%)``; for a compared test both revisions' rates."""
+    if test.comparison is not None:
+        candidate, baseline = test.comparison.rates(test.runs)
+        return (f"{candidate.text()} vs {baseline.text()} on "
+                f"`{test.comparison.baseline_version_id}`")
+    rate = Rate.make(test.passes, len(test.runs), INTERVAL_CONFIDENCE)
+    return f"{rate.text()}; pass^{len(test.runs)} {test.pass_hat:.0%}"
 
 
 def _cell(text: str) -> str:

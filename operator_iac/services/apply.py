@@ -133,9 +133,11 @@ def gate_for(target: Target, client: OperatorClient, desired: Mapping[str, Desir
              feedback: Feedback = QUIET) -> SmokeGate:
     """The smoke gate for this target: tests run on the revision under test, and the
     verdicts that decide about a release are recorded on the platform for ``promote``."""
+    from operator_iac.services.smoke import conversation_parallelism
     from operator_iac.smoke.gate import smoke_gate
 
-    return smoke_gate(target.project.name, client, desired, parallelism=parallelism,
+    return smoke_gate(target.project.name, client, desired,
+                      parallelism=conversation_parallelism(desired, parallelism),
                       keep_conversations=keep_conversations, progress=feedback.info,
                       warn=feedback.warn)
 

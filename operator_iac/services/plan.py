@@ -129,8 +129,9 @@ def saved_plan_breaches(planned: PlannedRun, client: OperatorClient, *, parallel
 def without_smoke(plan: Plan) -> Plan:
     """The plan with no smoke stage on any resource (``--no-smoke``): a release to verify
     is left as it is, since nothing would prove it."""
-    resources = tuple(r.model_copy(update={"smoke": (), "rollback_to": None, "action": "no-op"})
-                      if r.action == "verify" else r.model_copy(update={"smoke": ()})
+    resources = tuple(r.model_copy(update={"smoke": (), "rollback_to": None, "action": "no-op",
+                                           "gate": None})
+                      if r.action == "verify" else r.model_copy(update={"smoke": (), "gate": None})
                       for r in plan.resources)
     return plan.model_copy(update={"resources": resources})
 

@@ -4,22 +4,29 @@ It reads the remote state, finds each declared agent's platform agent by this pr
 marker, picks the revision asked for (``released``, ``draft`` or ``vN``), and runs the
 smoke tests against it. Agents that cannot be tested (not deployed, no such revision) are
 reported as problems, which make the command exit 1; agents without smoke tests are skipped.
-A run of the released revisions is recorded on the platform: it is what ``promote`` checks.
-``replay_conversation`` drives a past conversation's user turns against a revision instead.
+Tests a gate (or ``--compare``) compares run beside the released revision, as pairs, and a
+``--shard`` runs one job's share of the conversations; ``merge_smoke_reports`` joins the
+shards' reports. A run of the released revisions is recorded on the platform: it is what
+``promote`` checks. ``replay_conversation`` drives a past conversation's user turns against a
+revision instead.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
 from operator_iac.services.feedback import QUIET, Feedback
 from operator_iac.smoke.results import Problem, SmokeReport
+from operator_iac.smoke.shard import Shard
 from operator_iac.smoke.suite import (
     DEFAULT_PARALLELISM,
+    Baseline,
     Progress,
     SmokeTarget,
     output_schemas,
@@ -27,6 +34,7 @@ from operator_iac.smoke.suite import (
 )
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.desired import DesiredAgent
+from operator_iac.spec.gate import GateSettings, compared_tests, gate_settings
 from operator_iac.state.snapshot import RemoteAgent
 
 if TYPE_CHECKING:
@@ -83,8 +91,12 @@ def _missing_revision(key: str, remote: RemoteAgent, version: str) -> str:
 
 
 def select_targets(desired: Mapping[str, DesiredAgent], owned: Mapping[str, RemoteAgent],
-                   keys: Sequence[str], version: str, env_name: str | None = None) -> Selection:
-    """Pure: the revisions to test for ``keys`` (every declared agent when empty)."""
+                   keys: Sequence[str], version: str, env_name: str | None = None,
+                   compare: str | None = None) -> Selection:
+    """Pure: the revisions to test for ``keys`` (every declared agent when empty), and what
+    their compared tests are compared with: ``compare`` (``--compare``) compares every test
+    with that revision; without it, tests a gate or ``compare`` declares are compared with
+    the released revision, unless that is the revision under test."""
     check_keys(keys, desired)
     targets: list[SmokeTarget] = []
     problems: list[Problem] = []
@@ -102,10 +114,52 @@ def select_targets(desired: Mapping[str, DesiredAgent], owned: Mapping[str, Remo
             continue
         version_id = pick_revision(remote, version)
         if not version_id:
-            problems.append(Problem(key, _missing_revision(key, remote, version)))
+            # Compared, an agent without the candidate (no draft: unchanged) has no change
+            # to judge; tested on its own, it is an agent that cannot be tested.
+            found = skipped if compare is not None else problems
+            found.append(Problem(key, _missing_revision(key, remote, version)))
             continue
-        targets.append(SmokeTarget(key, version_id, tuple(agent.smoke)))
+        baseline = pick_revision(remote, compare or "released")
+        if compare is not None and not baseline:
+            problems.append(Problem(key, f"{_missing_revision(key, remote, compare)}: "
+                                         "nothing to compare with"))
+            continue
+        targets.append(SmokeTarget(key, version_id, tuple(agent.smoke),
+                                   comparison_baseline(agent, version_id, baseline, compare)))
     return Selection(tuple(targets), tuple(problems), tuple(skipped))
+
+
+def comparison_baseline(agent: DesiredAgent, candidate: str, baseline: str,
+                        compare: str | None) -> Baseline | None:
+    """What the agent's tests are compared with (None: they run on their own)."""
+    if compare is not None:
+        names = tuple(test.name for test in agent.smoke)
+    else:
+        names = compared_tests(agent.smoke_gate, agent.smoke)
+        if not baseline or baseline == candidate:
+            return None  # nothing released yet, or the released revision is under test
+    gate = gate_settings(agent.smoke_gate, agent.smoke) or GateSettings()
+    return Baseline(baseline, gate, frozenset(names)) if names else None
+
+
+def conversation_parallelism(desired: Mapping[str, DesiredAgent], parallelism: int) -> int:
+    """``parallelism``, within the environment's ``max_concurrent_conversations``."""
+    limits = [a.smoke_concurrency for a in desired.values() if a.smoke_concurrency]
+    return min([parallelism, *limits])
+
+
+@dataclass(frozen=True)
+class Comparing:
+    """How ``smoke`` compares and splits its conversations: ``--compare``,
+    ``--max-conversations`` and ``--shard``."""
+
+    compare: str | None = None
+    """The revision every test is compared with (``released``, ``vN``); None: only the
+    tests a gate or ``compare`` declares, with the released revision."""
+    max_conversations: int | None = None
+    """A cap on each compared test's budget."""
+    shard: Shard | None = None
+    """This job's share of the conversations; None: all of them."""
 
 
 def smoke_environment(client: OperatorClient, project: str,
@@ -113,7 +167,8 @@ def smoke_environment(client: OperatorClient, project: str,
                       version: str = "released", env_name: str | None = None,
                       parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
                       progress: Progress | None = None,
-                      cache: RevisionCache | None = None) -> SmokeReport:
+                      cache: RevisionCache | None = None,
+                      comparing: Comparing = Comparing()) -> SmokeReport:
     """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
     from operator_iac.plan.identity import resolve_ownership
     from operator_iac.plan.marker import Owner
@@ -124,27 +179,34 @@ def smoke_environment(client: OperatorClient, project: str,
                                    parallelism=parallelism, cache=cache)
     ownership = resolve_ownership(desired, snapshot, Owner(project, env_name))
     selection = select_targets(desired, ownership.owned, keys, parse_version(version),
-                               env_name)
-    report = run_smoke_tests(client, selection.targets, parallelism=parallelism,
+                               env_name, comparing.compare)
+    report = run_smoke_tests(client, selection.targets,
+                             parallelism=conversation_parallelism(desired, parallelism),
                              keep_conversations=keep_conversations,
                              procedural_schemas=output_schemas(desired),
-                             key_to_id=ownership.id_by_key(), progress=progress)
+                             key_to_id=ownership.id_by_key(), progress=progress,
+                             shard=comparing.shard,
+                             max_conversations=comparing.max_conversations)
     return replace(report, problems=selection.problems, skipped=selection.skipped)
 
 
 def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str] = (),
                   version: str = "released", parallelism: int = DEFAULT_PARALLELISM,
-                  keep_conversations: bool = False, feedback: Feedback = QUIET) -> SmokeReport:
+                  keep_conversations: bool = False, feedback: Feedback = QUIET,
+                  comparing: Comparing = Comparing()) -> SmokeReport:
     """``operator-iac smoke``: test the chosen revisions of ``keys`` (default: all); a run of
-    the released revisions is recorded for ``promote``, whose evidence it is."""
+    the released revisions is recorded for ``promote``, whose evidence it is (a shard's
+    share is not: its verdicts come from the merge)."""
     from operator_iac.smoke.record import record_smoke_report
 
     selector = parse_version(version)
+    compare = parse_version(comparing.compare) if comparing.compare is not None else None
     report = smoke_environment(client, target.project.name, target.desired(), keys=keys,
                                version=selector, env_name=target.env_name,
                                parallelism=parallelism, keep_conversations=keep_conversations,
-                               progress=feedback.info, cache=target.revision_cache)
-    if selector == "released":
+                               progress=feedback.info, cache=target.revision_cache,
+                               comparing=replace(comparing, compare=compare))
+    if selector == "released" and comparing.shard is None:
         unrecorded: list[str] = []
 
         def warn(line: str) -> None:
@@ -154,6 +216,21 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
         record_smoke_report(client, report, project=target.project.name, warn=warn)
         report = replace(report, unrecorded=tuple(unrecorded))
     return report
+
+
+def merge_smoke_reports(paths: Sequence[Path]) -> SmokeReport:
+    """``smoke --merge REPORT...``: the JSON reports of every shard of a run, as one report
+    judged over all their conversations."""
+    from operator_iac.smoke.merge import ReportError, merge_reports, shard_report
+
+    reports = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"{path}: cannot be read as a JSON report ({exc})") from None
+        reports.append(shard_report(data, str(path)))
+    return merge_reports(reports)
 
 
 @dataclass(frozen=True)

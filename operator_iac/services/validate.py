@@ -21,6 +21,7 @@ from pathlib import Path
 
 from operator_iac.errors import Diagnostic, ProjectFileError
 from operator_iac.settings import PROJECT_FILE_NAME, Settings
+from operator_iac.spec.agent_file import AgentFile
 from operator_iac.spec.discovery import AGENT_SUFFIXES, PROMPT_FOLDERS, agent_files_in
 from operator_iac.spec.loader import START, YamlDocument, display_path, real_path
 from operator_iac.spec.project import (
@@ -49,18 +50,47 @@ class _Unit:
 def validate_paths(paths: Sequence[Path], project_file: Path | None = None,
                    start: Path | None = None) -> ValidationReport:
     """Validate the given PATHs, or the project's agents directory when there are none."""
+    units, problems = check_paths(paths, project_file, start)
+    diagnostics, files, valid = list(problems), 0, 0
+    for unit in units:
+        diagnostics += unit.diagnostics
+        files += len(unit.targets)
+        valid += unit.valid_agents()
+    return ValidationReport(tuple(sort_diagnostics(diagnostics)), files, valid)
+
+
+@dataclass(frozen=True)
+class CheckedUnit:
+    """Agent files loaded and checked together (with their project file, if any): the agents
+    that loaded, the diagnostics to report, and the agent files asked for (display paths).
+    ``lint`` works on these too, so that both commands see the same declarations."""
+
+    project: ProjectFile | None
+    document: YamlDocument | None
+    agents: dict[str, AgentFile]
+    diagnostics: list[Diagnostic]
+    targets: tuple[str, ...]
+    # Per agent file (display path), the files its declarations were made from.
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def valid_agents(self) -> int:
+        """Agents declared by the files asked for whose files have no error (a template
+        declares several, a base file none)."""
+        bad = {d.file for d in self.diagnostics if d.severity == "error"}
+        return sum(1 for a in self.agents.values()
+                   if a.document.display in self.targets and not bad.intersection(a.sources))
+
+
+def check_paths(paths: Sequence[Path], project_file: Path | None = None,
+                start: Path | None = None) -> tuple[list[CheckedUnit], list[Diagnostic]]:
+    """The PATHs (or the project's agents directory when there are none) loaded and checked,
+    unit by unit, and the problems with the PATHs themselves."""
     problems: list[Diagnostic] = []
     if paths:
         units = _units_for_paths(paths, project_file, problems)
     else:
         units = [_Unit(find_project_file(project_file, start))]
-    diagnostics, files, valid = list(problems), 0, 0
-    for unit in units:
-        found, checked, ok = _validate_unit(unit)
-        diagnostics += found
-        files += checked
-        valid += ok
-    return ValidationReport(tuple(sort_diagnostics(diagnostics)), files, valid)
+    return [_check_unit(unit) for unit in units], problems
 
 
 def _is_project(path: Path) -> bool:
@@ -146,12 +176,10 @@ def _loose_unit(files: list[Path], project_file: Path | None) -> _Unit:
     return _Unit(candidate, files, [p for p in siblings if real_path(p) not in chosen])
 
 
-def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
-    """Diagnostics, number of agent files checked, number of agents they declare that are
-    valid (a template declares several, a base file none)."""
+def _check_unit(unit: _Unit) -> CheckedUnit:
     spec, doc, diagnostics, targets = _open(unit)
     if targets is None:
-        return diagnostics, 0, 0
+        return CheckedUnit(None, None, {}, diagnostics, ())
     loaded = load_agents([*targets, *unit.context], doc.path.parent if doc is not None else None)
     agents, found = loaded.agents, loaded.diagnostics
     targets = [*targets, *_readers(unit, targets, loaded.sources, diagnostics)]
@@ -159,11 +187,8 @@ def _validate_unit(unit: _Unit) -> tuple[list[Diagnostic], int, int]:
         found += check_project(agents, spec, doc, loaded.unchecked)
     reported = _reported_files(targets, loaded.sources, doc)
     diagnostics += [d for d in found if d.file in reported]
-    chosen = {display_path(p) for p in targets}
-    bad = {d.file for d in diagnostics if d.severity == "error"}
-    valid = sum(1 for a in agents.values()
-                if a.document.display in chosen and not bad.intersection(a.sources))
-    return diagnostics, len(targets), valid
+    return CheckedUnit(spec, doc, agents, diagnostics,
+                       tuple(display_path(p) for p in targets), loaded.sources)
 
 
 def _open(unit: _Unit) -> tuple[ProjectFile | None, YamlDocument | None, list[Diagnostic],

@@ -5,7 +5,10 @@ released.
 the revision under test (``ca_x@vN``) and answers with a ``SmokeVerdict`` whose ``report`` is
 the ``SmokeReport``, so renderers can show the failing run's transcript. Procedural agents have
 no smoke tests of their own, and an agent without tests has nothing to prove: both pass at
-once. Each verdict that decides about a released revision is recorded on the platform
+once. An agent whose plan has a release gate (``plan.model.GatePlan``) runs its compared
+tests beside the released revision at the gate's stage, where a regression fails the gate
+like a failed test (the draft is then kept, unreleased, or the release is rolled back).
+Each verdict that decides about a released revision is recorded on the platform
 (``operator_iac.smoke.record``), where ``promote`` checks it.
 """
 
@@ -20,15 +23,17 @@ from operator_iac.plan.marker import parse_marker
 from operator_iac.smoke.runner import Habits
 from operator_iac.smoke.suite import (
     DEFAULT_PARALLELISM,
+    Baseline,
     Progress,
     SmokeTarget,
     output_schemas,
     run_smoke_tests,
 )
+from operator_iac.spec.gate import GateSettings
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.plan.model import ResourcePlan
+    from operator_iac.plan.model import GatePlan, ResourcePlan
     from operator_iac.smoke.results import SmokeReport
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
@@ -78,7 +83,9 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
                record: bool = True) -> SmokeGate:
     """The gate apply calls on drafts and released revisions. With ``record`` (the default)
     every verdict that decides about a released revision is kept on the platform; a record
-    that cannot be written is a warning (``warn``), not a failure of the apply."""
+    that cannot be written is a warning (``warn``), not a failure of the apply. All the
+    conversations it opens, for however many agents at once, share one limit of
+    ``parallelism``, which halves when the platform answers 429."""
     gate = testing_gate(client, desired, parallelism=parallelism,
                         keep_conversations=keep_conversations, progress=progress, warn=warn)
     if not record:
@@ -91,20 +98,27 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                  progress: Progress | None = None, warn: Progress | None = None) -> SmokeGate:
     """The part of the gate that runs the declared smoke tests on the revision under test;
     flaky and quarantined tests that did not pass are ``warn``ed about."""
+    from operator_iac.api.pool import WorkPool
+
     schemas = output_schemas(desired)
     say = progress or _silent
     caution = warn or _silent
     habits = Habits()  # what the draft stage learns about the platform, the release reuses
+    # One limit for every agent's conversations; its threads come and go with each suite,
+    # so the pool itself needs no closing (it only listens to the client for 429s).
+    pool = WorkPool(client, parallelism=parallelism)
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
              ids: Mapping[str, str]) -> SmokeVerdict:
         if agent.kind != "conversational_agent" or not agent.smoke:
             return SmokeVerdict(stage, True, NO_TESTS)
-        target = SmokeTarget(agent.key, version_id, tuple(agent.smoke))
+        target = gate_target(resource.gate, agent, version_id, stage)
+        if not target.tests:
+            return SmokeVerdict(stage, True, f"compared on the {_stage_of(resource)}")
         report = run_smoke_tests(client, [target], parallelism=parallelism,
                                  keep_conversations=keep_conversations,
                                  procedural_schemas=schemas, key_to_id=ids, progress=say,
-                                 habits=habits)
+                                 habits=habits, pool=pool)
         for line in report.warnings():
             caution(line)
         summary = report.headline()
@@ -115,6 +129,29 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
                             incomplete=report.incomplete, report=report)
 
     return gate
+
+
+def gate_target(plan: GatePlan | None, agent: DesiredAgent, version_id: str,
+                stage: SmokeStage) -> SmokeTarget:
+    """What the gate tests at ``stage``: at the stage of the plan's release gate the compared
+    tests run beside the baseline; at the other stage only the tests that are not compared
+    (their verdict is the comparison's)."""
+    tests = tuple(agent.smoke)
+    if plan is None or plan.baseline_version_id == version_id:
+        return SmokeTarget(agent.key, version_id, tests)
+    if stage != plan.stage:
+        return SmokeTarget(agent.key, version_id,
+                           tuple(t for t in tests if t.name not in plan.tests))
+    settings = GateSettings(max_drop=plan.max_drop, confidence=plan.confidence,
+                            max_conversations=plan.max_conversations,
+                            inconclusive=plan.inconclusive)
+    return SmokeTarget(agent.key, version_id, tests,
+                       Baseline(plan.baseline_version_id, settings, frozenset(plan.tests)))
+
+
+def _stage_of(resource: ResourcePlan) -> str:
+    stage = resource.gate.stage if resource.gate is not None else "draft"
+    return "draft" if stage == "draft" else "released revision"
 
 
 def drafts_refused(report: SmokeReport) -> bool:

@@ -17,21 +17,31 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from operator_iac.api.events import Event
 from operator_iac.errors import SmokeIncompleteError, SmokeRecordError, SmokeTestFailedError
+from operator_iac.smoke.stats import wilson_interval
+from operator_iac.spec.gate import DEFAULT_CONFIDENCE
 from operator_iac.spec.smoke_rules import ALL, PassRule, pass_hat
+
+if TYPE_CHECKING:
+    from operator_iac.smoke.comparison import Comparison
 
 Outcome = Literal["passed", "failed", "timeout", "incomplete", "error"]
 Verdict = Literal["passed", "flaky", "failed", "incomplete", "error"]
 VERDICTS: tuple[Verdict, ...] = ("passed", "flaky", "failed", "incomplete", "error")
+# What compared tests are counted as in summaries: their comparison's verdict, or
+# ``partial`` for a shard's share.
+COMPARED = ("regressed", "no regression", "improved", "inconclusive", "partial")
 # The class of each run outcome in a test's verdict.
 CLASS_OF: dict[Outcome, Verdict] = {"passed": "passed", "failed": "failed",
                                     "timeout": "incomplete", "incomplete": "incomplete",
                                     "error": "error"}
 # The verdict of a test whose rule did not hold: the first of these found among its runs.
 GRAVITY: tuple[Verdict, ...] = ("error", "incomplete", "failed")
+# The confidence of the Wilson interval shown beside a repeated test's pass rate.
+INTERVAL_CONFIDENCE = DEFAULT_CONFIDENCE
 EXIT_PASSED = 0
 EXIT_PLATFORM_ERROR = 1
 EXIT_SMOKE_FAILED = SmokeTestFailedError.exit_code
@@ -43,6 +53,15 @@ EXIT_NOT_RECORDED = SmokeRecordError.exit_code
 def format_duration(ms: float) -> str:
     """``850 ms`` below a second, ``12.3s`` above."""
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f}s"
+
+
+def format_span(seconds: float) -> str:
+    """A time estimate in the unit a person plans with: ``40 s``, ``35 min``, ``2.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @dataclass(frozen=True)
@@ -115,6 +134,8 @@ class TestResult:
     runs: tuple[RunResult, ...]
     rule: PassRule = ALL
     quarantined: bool = False
+    # Set when the test was compared with another revision (``runs`` are the candidate's).
+    comparison: Comparison | None = field(default=None, compare=False)
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -133,10 +154,21 @@ class TestResult:
 
     @property
     def verdict(self) -> Verdict:
+        if self.comparison is not None:
+            return self.comparison.test_verdict(self.runs)
         if self.runs and self.rule.holds(self.passes, len(self.runs)):
             return "passed" if self.passes == len(self.runs) else "flaky"
         seen = {CLASS_OF[run.outcome] for run in self.runs}
         return next((v for v in GRAVITY if v in seen), "error")
+
+    @property
+    def counted_as(self) -> str:
+        """What summaries count the test as: its verdict, or its comparison's."""
+        if self.quarantined:
+            return "quarantined"
+        if self.comparison is None:
+            return self.verdict
+        return self.comparison.verdict or "partial"
 
     @property
     def outcome(self) -> Verdict:
@@ -173,12 +205,19 @@ class TestResult:
         return next((r for r in self.runs if CLASS_OF[r.outcome] == verdict), None)
 
     def attempts_line(self) -> str:
-        """``4/5 attempts passed (80%, pass^5 0%; rule rate:0.8)``."""
+        """``4/5 attempts passed (80%, 95% interval 38-96%, pass^5 0%; rule rate:0.8)``."""
         n = len(self.runs)
-        return (f"{self.passes}/{n} attempts passed ({self.pass_rate:.0%}, pass^{n} "
+        low, high = wilson_interval(self.passes, n, INTERVAL_CONFIDENCE)
+        return (f"{self.passes}/{n} attempts passed ({self.pass_rate:.0%}, "
+                f"{INTERVAL_CONFIDENCE:.0%} interval {low:.0%}-{high:.0%}, pass^{n} "
                 f"{self.pass_hat:.0%}; rule {self.rule})")
 
     def reason(self) -> str:
+        if self.comparison is not None:
+            from operator_iac.smoke.comparison import comparison_line
+
+            return "" if self.verdict == "passed" and self.comparison.verdict != \
+                "inconclusive" else comparison_line(self)
         run = self.failing_run()
         if run is None:
             return ""
@@ -210,11 +249,14 @@ class SmokeReport:
     duration_ms: float = 0.0
     # Why verdicts of released revisions could not be recorded for promote, one line each.
     unrecorded: tuple[str, ...] = ()
+    # ``K/N`` for one shard's share of the conversations (``smoke --shard``): its verdicts
+    # come from merging every shard's report.
+    shard: str | None = None
 
     def counts(self) -> Counter[str]:
-        """Verdicts of the gating tests, plus ``quarantined`` for the others."""
-        return Counter("quarantined" if test.quarantined else test.verdict
-                       for test in self.tests)
+        """Verdicts of the gating tests (their comparison's for compared tests), plus
+        ``quarantined`` for the others."""
+        return Counter(test.counted_as for test in self.tests)
 
     @property
     def gating_tests(self) -> tuple[TestResult, ...]:
@@ -237,7 +279,10 @@ class SmokeReport:
     def exit_code(self) -> int:
         """0 all passed (flaky too); 1 a platform error (nothing can be concluded); 4 a test
         failed; 6 a test could not conclude; 7 all passed but a verdict promote needs could
-        not be recorded. Quarantined tests never count."""
+        not be recorded. Quarantined tests never count. A shard's share concludes nothing
+        (``--merge`` does): 1 when an agent could not be tested, else 0."""
+        if self.shard is not None:
+            return EXIT_PLATFORM_ERROR if self.problems else EXIT_PASSED
         if self.platform_error:
             return EXIT_PLATFORM_ERROR
         if self.passed:
@@ -250,12 +295,16 @@ class SmokeReport:
                  for t in self.gating_tests if t.verdict == "flaky"]
         lines += [f"{t.agent_key}: {t.test_name!r} is quarantined and {t.verdict}: "
                   f"{t.reason()}" for t in self.tests if t.quarantined and t.verdict != "passed"]
+        lines += [f"{t.agent_key}: {t.test_name!r} is inconclusive, passed by the policy "
+                  f"inconclusive: warn: {t.reason()}" for t in self.gating_tests
+                  if t.counted_as == "inconclusive" and t.verdict == "passed"]
         return lines
 
     def summary(self) -> str:
         """``3 passed, 1 flaky, 1 failed`` (``no smoke tests`` when there were none)."""
         counts = self.counts()
-        parts = [f"{counts[o]} {o}" for o in (*VERDICTS, "quarantined") if counts[o]]
+        parts = [f"{counts[o]} {o}" for o in (*VERDICTS, *COMPARED, "quarantined")
+                 if counts[o]]
         if self.problems:
             parts.append(f"{len(self.problems)} not run")
         return ", ".join(parts) or "no smoke tests"

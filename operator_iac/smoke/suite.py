@@ -3,21 +3,29 @@
 Each run (one conversation) is a unit of work; ``repeat: N`` makes N units. Units run on a
 bounded pool of ``parallelism`` threads (each run adds a short-lived thread that reads its
 SSE stream), and their results are gathered per test, in declaration order, into a
-``SmokeReport``.
+``SmokeReport``. Tests compared with a baseline revision (a target's ``baseline``) run as
+interleaved pairs until their verdict is settled (``smoke.interleave``); a ``shard`` runs
+only its share of the attempts (``smoke.shard``). The pool backs off when the platform
+answers 429 (``api.pool.WorkPool``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import WorkPool
+from operator_iac.smoke.comparison import design_for
+from operator_iac.smoke.interleave import ComparedTest, budget_line, run_comparisons
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
 from operator_iac.smoke.runner import Habits, RunSettings, run_once
+from operator_iac.smoke.shard import Shard
 from operator_iac.spec.desired import DesiredAgent
+from operator_iac.spec.gate import GateSettings
 from operator_iac.spec.models import SmokeTest
 
 if TYPE_CHECKING:
@@ -28,12 +36,28 @@ DEFAULT_PARALLELISM = 4
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """What a target's compared tests are compared with (``ca_x@vN``), and how."""
+
+    version_id: str
+    """The revision compared with."""
+    gate: GateSettings
+    """How the comparisons are judged and what they may cost."""
+    tests: frozenset[str]
+    """The names of the compared tests; the target's others run on their own."""
+
+
+@dataclass(frozen=True)
 class SmokeTarget:
     """The smoke tests of one agent, to run against one revision (``ca_x@vN``)."""
 
     key: str
     version_id: str
     tests: tuple[SmokeTest, ...]
+    baseline: Baseline | None = None
+
+    def compared(self, test: SmokeTest) -> bool:
+        return self.baseline is not None and test.name in self.baseline.tests
 
 
 @dataclass(frozen=True)
@@ -58,8 +82,12 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     procedural_schemas: Mapping[str, Any] | None = None,
                     key_to_id: Mapping[str, str] | None = None,
                     progress: Progress | None = None,
-                    habits: Habits | None = None) -> SmokeReport:
-    """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once.
+                    habits: Habits | None = None, shard: Shard | None = None,
+                    max_conversations: int | None = None,
+                    pool: WorkPool | None = None) -> SmokeReport:
+    """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once
+    (or within ``pool``, shared with other suites); compared tests run as pairs within their
+    gate's budget, capped by ``max_conversations`` per test.
 
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
     its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against;
@@ -69,8 +97,10 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     shared = RunSettings(keep_conversations=keep_conversations, agent_ids=dict(key_to_id or {}),
                          output_schemas=dict(procedural_schemas or {}),
                          habits=habits or Habits())
-    units = [_Unit(t, test, n) for t in targets for test in t.tests
-             for n in range(1, test.repeat + 1)]
+    units = [_Unit(t, test, n) for t in targets for test in t.tests if not t.compared(test)
+             for n in range(1, test.repeat + 1)
+             if shard is None or shard.owns(t.key, test.name, n)]
+    jobs = comparison_jobs(targets, shard, max_conversations)
     say = progress or (lambda _line: None)
 
     def work(unit: _Unit) -> RunResult:
@@ -79,22 +109,67 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
         say(_progress_line(unit, result))
         return result
 
-    results = iter(_run_all(work, units, parallelism))
+    with _pool_for(client, pool, parallelism) as used:
+        runs = iter(_run_all(work, units, used))
+        if jobs:
+            say(budget_line(jobs, min(used.parallelism, parallelism)))
+        compared = {(r.agent_key, r.test_name): r
+                    for r in run_comparisons(client, jobs, pool=used, settings=shared,
+                                             progress=say)}
     swept = shared.orphans.sweep(client)
     if swept:
         say(f"deleted {len(swept)} test conversation(s) left behind by retried creates")
+    tests = [compared[(target.key, test.name)] if target.compared(test) else
+             _plain(target, test, runs, shard) for target in targets for test in target.tests]
+    return SmokeReport(tests=tuple(t for t in tests if t.runs),
+                       duration_ms=(time.monotonic() - started) * 1000,
+                       shard=str(shard) if shard is not None else None)
+
+
+def _plain(target: SmokeTarget, test: SmokeTest, runs: Iterator[RunResult],
+           shard: Shard | None) -> TestResult:
     # Results come back in the order of the units: test by test, attempt by attempt.
-    tests = [TestResult(target.key, test.name, target.version_id,
-                        tuple(islice(results, test.repeat)), test.rule, test.quarantine)
-             for target in targets for test in target.tests]
-    return SmokeReport(tests=tuple(tests), duration_ms=(time.monotonic() - started) * 1000)
+    count = len(shard.attempts(target.key, test.name, test.repeat)) if shard else test.repeat
+    return TestResult(target.key, test.name, target.version_id, tuple(islice(runs, count)),
+                      test.rule, test.quarantine)
+
+
+def comparison_jobs(targets: Sequence[SmokeTarget], shard: Shard | None = None,
+                    max_conversations: int | None = None) -> list[ComparedTest]:
+    """The compared tests of ``targets`` as jobs: each test's design splits its gate's
+    false-alarm rate between the agent's compared tests that gate."""
+    jobs: list[ComparedTest] = []
+    for target in targets:
+        baseline = target.baseline
+        if baseline is None:
+            continue
+        compared = [test for test in target.tests if target.compared(test)]
+        gating = sum(1 for test in compared if not test.quarantine)
+        design = design_for(baseline.gate, gating, max_conversations=max_conversations)
+        for test in compared:
+            attempts = shard.attempts(target.key, test.name, design.max_pairs) \
+                if shard is not None else None
+            jobs.append(ComparedTest(target.key, test, target.version_id,
+                                     baseline.version_id, baseline.gate, design, attempts))
+    return jobs
+
+
+@contextlib.contextmanager
+def _pool_for(client: OperatorClient, pool: WorkPool | None,
+              parallelism: int) -> Iterator[WorkPool]:
+    """The caller's pool, or one of this suite's own that slows down on the client's 429s."""
+    if pool is not None:
+        yield pool
+        return
+    with WorkPool(client, parallelism=parallelism) as own:
+        yield own
 
 
 def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
-             parallelism: int) -> list[RunResult]:
+             pool: WorkPool) -> list[RunResult]:
     if not units:
         return []
-    return WorkPool(parallelism=parallelism).map(work, units)
+    return pool.map(work, units)
 
 
 def _progress_line(unit: _Unit, result: RunResult) -> str:

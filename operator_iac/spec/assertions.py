@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from operator_iac.spec.base import NonEmptyStr, StrictModel, suggest
+from operator_iac.spec.gate import Compare, GateSettings
 from operator_iac.spec.smoke_rules import PASS_RULE_PATTERN, JudgeSpec, PassRule
 
 ConversationStatus = Literal[
@@ -398,12 +399,21 @@ class SmokeTest(StrictModel):
     """Seconds each turn may take."""
     timeout_s: float = Field(default=120.0, gt=0)
     """Seconds the whole test may take, including waiting for procedures."""
+    compare: Compare | None = None
+    """`released`: run the test on the candidate and on the released revision, interleaved,
+    and block a release that makes it pass less often (the agent's `smoke_settings.gate`
+    sets how sure and how many conversations)."""
 
     @model_validator(mode="after")
     def _one_pass_rule(self) -> SmokeTest:
         if self.pass_rule is not None and self.min_pass_rate is not None:
             raise ValueError("give pass_rule or min_pass_rate, not both (min_pass_rate: X is "
                              "pass_rule: rate:X)")
+        if self.compare is not None and (self.repeat != 1 or self.pass_rule is not None or
+                                         self.min_pass_rate is not None):
+            raise ValueError("repeat, pass_rule and min_pass_rate do not apply to a test with "
+                             "compare: the comparison decides how many conversations run "
+                             "and what passes (max_conversations under smoke_settings.gate)")
         return self
 
     @property
@@ -419,3 +429,7 @@ class SmokeSettings(StrictModel):
     """When the tests run: on the `draft` before release, on the `released` revision."""
     rollback: bool | None = None
     """Re-release the previous revision when tests fail after a release."""
+    gate: GateSettings | None = None
+    """Compare every smoke test with the released revision before releasing, and block a
+    candidate that passes less often: `{compare: released, max_drop: 0.1, confidence: 0.95,
+    max_conversations: 600, inconclusive: block}`."""

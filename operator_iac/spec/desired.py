@@ -49,3 +49,9 @@ class DesiredAgent:
     # release rolls back: project defaults.smoke, overridden by the agent's smoke_settings.
     smoke_on: tuple[str, ...] = field(default=("draft", "released"), compare=False)
     smoke_rollback: bool = field(default=True, compare=False)
+    # The release gate (operator_iac.spec.gate.GateSettings) that compares every smoke test
+    # with the released revision: the agent's smoke_settings.gate, else the project's
+    # defaults.smoke.gate (tests with ``compare`` are compared without one, by its defaults).
+    smoke_gate: Any = field(default=None, compare=False)
+    # The environment's max_concurrent_conversations (None: no limit of its own).
+    smoke_concurrency: int | None = field(default=None, compare=False)

@@ -29,6 +29,7 @@ from operator_iac.spec.compose import DocumentCache
 from operator_iac.spec.diagnostics import validate_document
 from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.environments import check_environments
+from operator_iac.spec.gate import GateSettings
 from operator_iac.spec.loader import YamlDocument, display_path, load_yaml
 from operator_iac.spec.models import ConversationalAgentSpec
 from operator_iac.spec.project_file import Environment, ProjectFile, project_adapter
@@ -44,6 +45,7 @@ class SmokePolicy:
 
     on: tuple[str, ...] = SMOKE_STAGES_DEFAULT
     rollback: bool = True
+    gate: GateSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ def smoke_policy(project: ProjectFile, spec: AgentModel) -> SmokePolicy:
     own = spec.smoke_settings if isinstance(spec, ConversationalAgentSpec) else None
     on = own.on if own and own.on is not None else defaults.on
     rollback = own.rollback if own and own.rollback is not None else defaults.rollback
+    gate = own.gate if own and own.gate is not None else defaults.gate
     return SmokePolicy(tuple(on) if on is not None else SMOKE_STAGES_DEFAULT,
-                       True if rollback is None else rollback)
+                       True if rollback is None else rollback, gate)
 
 
 def load_project(path: Path | None = None, start: Path | None = None) -> Project:

@@ -17,6 +17,7 @@ from pydantic import Field, TypeAdapter, field_validator
 
 from operator_iac.spec.assertions import SmokeSettings
 from operator_iac.spec.base import NonEmptyStr, StrictModel
+from operator_iac.spec.lint_settings import LintSettings
 from operator_iac.spec.models import VARIABLE_PATTERN, AgentKey, VariableName, VarValue
 
 DEFAULT_API_URL = "https://api.operator.xyz"
@@ -57,6 +58,12 @@ class Environment(StrictModel):
     """Deletions need --allow-delete."""
     promote_from: str | None = Field(default=None, examples=["staging"])
     """Changes arrive only by `operator-iac promote` from this environment."""
+    max_concurrent_conversations: int | None = Field(default=None, ge=1, examples=[10])
+    """The most test conversations one run (one CI job) opens here at once; fewer when the
+    platform answers 429."""
+    lint: LintSettings | None = None
+    """`operator-iac lint` policies here, overriding the project's `lint:` field by field
+    (for example a stricter model list for production)."""
 
     @field_validator("api_url")
     @classmethod
@@ -130,6 +137,9 @@ class ProjectFile(StrictModel):
     quarantine: list[QuarantineEntry] = Field(default_factory=list)
     """Smoke tests that run and are reported without gating (as `quarantine: true` on the
     test does), for example while a flaky test is being fixed."""
+    lint: LintSettings = Field(default_factory=LintSettings)
+    """Team policies `operator-iac lint` checks: rule severities, approved models, transfer
+    numbers, prompt size budget, AI disclosure; environments may override them."""
 
 
 @functools.cache

@@ -65,7 +65,7 @@ def resolve_agent(agent: AgentFile, project: Project, env_name: str | None,
 def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Environment | None,
              environ: Mapping[str, str]) -> tuple[DesiredAgent | None, list[str]]:
     override = env.overrides.get(agent.key) if env is not None else None
-    spec, prompt = _effective(agent, override)
+    spec, prompt = effective_declaration(agent, override)
     values = _Values(agent.key, env_name, env, environ,
                      _SecretRule.of(project.spec, env_name, environ), agent.vars)
     name = substitute(spec.name, values.lookup, ("name",))
@@ -84,6 +84,8 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
         dashboard_owned=owned_paths(spec, env, agent.key),
         smoke=quarantined(project.spec, agent.key, talks.smoke) if talks else (),
         smoke_on=policy.on, smoke_rollback=policy.rollback,
+        smoke_gate=policy.gate,
+        smoke_concurrency=env.max_concurrent_conversations if env is not None else None,
     ), []
 
 
@@ -113,9 +115,10 @@ def api_config(spec: AgentModel, prompt: PromptText | None) -> dict[str, Any]:
     return config
 
 
-def _effective(agent: AgentFile, override: dict[str, Any] | None) -> tuple[AgentModel,
-                                                                          PromptText | None]:
-    """The agent with an environment's override merged in (validated again)."""
+def effective_declaration(agent: AgentFile, override: dict[str, Any] | None
+                          ) -> tuple[AgentModel, PromptText | None]:
+    """The agent with an environment's override merged in (validated again), and its prompt
+    (read again when the override names another one). Raises ``DeclarationError``."""
     if not override:
         return agent.spec, agent.prompt
     merged = deep_merge(agent.document.data, override)

@@ -50,6 +50,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "ToolErrorRef": ("tool_error", "Tool error"),
     "ProcedureExpect": ("procedure_expectation", "Expected procedure run"),
     "JudgeSpec": ("judge", "Judge"),
+    "GateSettings": ("gate", "Release gate"),
     "Output": ("output", "Output"),
 }
 ASSERTION_DEF = "assertion"

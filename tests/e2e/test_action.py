@@ -252,3 +252,40 @@ def test_the_comment_step_runs_only_on_pull_requests_with_a_report(
     assert "inputs.comment == 'true'" in condition
     assert "github.event.pull_request.number" in condition
     assert "steps.run.outputs.markdown-file != ''" in condition
+
+
+# ---- lint and code scanning ----------------------------------------------------------------
+
+
+def test_lint_writes_sarif_for_code_scanning_and_fails_the_job(
+        action: dict[str, Any], tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "agents").mkdir(parents=True)
+    (root / "operator-iac.yaml").write_text(
+        "project: acme\nenvironments:\n  production:\n"
+        "    lint: {allowed_models: [openai/gpt-4o]}\n",
+        encoding="utf-8")
+    (root / "agents" / "desk.yaml").write_text(
+        "kind: procedural_agent\nname: Desk\ndescription: Summarises calls.\nconfig:\n"
+        "  runtime:\n    model: openai/gpt-4o-mini\n    prompt: {text: Summarise the call.}\n"
+        "  output:\n    output_schema: {type: object, additionalProperties: false,"
+        " properties: {summary: {type: string}}}\n", encoding="utf-8")
+    upload = next(s for s in action["runs"]["steps"] if "upload-sarif" in s.get("uses", ""))
+    assert upload["with"]["sarif_file"] == "${{ steps.lint.outputs.sarif-file }}"
+    assert "inputs.lint-upload == 'true'" in upload["if"]
+
+    runner = _runner({"command": "validate", "lint": True, "environment": "production"},
+                     tmp_path, root, GITHUB_ACTIONS="true")
+    linted = runner.run("lint")
+    assert linted.code == 0 and linted.outputs["exit-code"] == "3", linted.stderr
+    log = json.loads(Path(linted.outputs["sarif-file"]).read_text(encoding="utf-8"))
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["OIC603", "OIC301"]
+    assert "agents/desk.yaml:6:12: error OIC301" in linted.stdout
+    assert "::error" not in linted.stdout + linted.stderr  # code scanning annotates
+    final = runner.run("Fail unless the exit code is one of the expected ones")
+    assert final.code == 3 and "::error::operator-iac lint exited with 3" in final.stdout
+
+    annotating = _runner({"command": "validate", "lint": True, "lint-upload": False,
+                          "lint-args": "--fail-on warning"}, tmp_path, root,
+                         GITHUB_ACTIONS="true").run("lint")
+    assert "::warning file=agents/desk.yaml,line=1,col=7::OIC603" in annotating.stdout

@@ -243,6 +243,8 @@ def test_the_production_environment_is_protected_and_gets_its_overrides(
     plan = applied.plan()
     assert "environment production (protected)" in plan.stdout
     assert "Plan: 4 to create" in plan.stdout  # staging's agents in the account are not its
+    # What promote asks for: a passed run in staging.
+    assert applied.run("smoke", "--env", "staging").exit_code == 0
     promoted = applied.run("promote", "--to", "production", "--yes")
     assert promoted.exit_code == 0, promoted.stdout + promoted.stderr
     booking = platform.released(platform.id_of("appointment-booking", "production"))

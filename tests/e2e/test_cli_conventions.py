@@ -87,7 +87,7 @@ def test_apply_with_nothing_to_change_still_reports(applied: ProjectCopy, platfo
     if fmt == "json":
         report = json.loads(result.stdout)
         assert report == {"summary": "Apply complete: nothing to do.", "exit_code": 0,
-                          "results": []}
+                          "results": [], "warnings": []}
     else:
         assert result.stdout.startswith("### Apply complete: nothing to do.")
     assert platform.version_count() == before

@@ -47,11 +47,13 @@ def _run_hook(hook: dict[str, Any], root: Path,
                           check=False)
 
 
-def test_the_hooks_are_python_hooks_running_validate() -> None:
-    assert set(BY_ID) == {"operator-iac-validate", "operator-iac-validate-project"}
+def test_the_hooks_are_python_hooks_running_validate_or_lint() -> None:
+    assert set(BY_ID) == {"operator-iac-validate", "operator-iac-validate-project",
+                          "operator-iac-lint"}
     for hook in HOOKS:
         assert hook["language"] == "python"  # pre-commit installs this repository
-        assert shlex.split(hook["entry"]) == ["operator-iac", "validate"]
+        command = "lint" if hook["id"] == "operator-iac-lint" else "validate"
+        assert shlex.split(hook["entry"]) == ["operator-iac", command]
         assert hook["name"] and hook["description"]
 
 
@@ -63,6 +65,9 @@ def test_the_hooks_are_python_hooks_running_validate() -> None:
                                        "agents/prompts/booking.md",
                                        "agents/fragments/tone.yaml",
                                        "agents/support/billing.yml"]),
+    ("operator-iac-lint", ["operator-iac.yaml", "agents/support-triage.yaml",
+                           "agents/prompts/booking.md", "agents/fragments/tone.yaml",
+                           "agents/support/billing.yml"]),
 ])
 def test_the_files_patterns_pick_project_and_agent_files(hook_id: str,
                                                          picked: list[str]) -> None:
@@ -77,7 +82,7 @@ def test_each_hook_passes_a_good_project_and_fails_a_bad_file(hook_id: str,
     changed = ["operator-iac.yaml", "agents/support-triage.yaml", "README.md"]
     good = _run_hook(BY_ID[hook_id], root, changed)
     assert good.returncode == 0, good.stdout + good.stderr
-    assert "agents valid" in good.stdout
+    assert ("agents linted" if hook_id == "operator-iac-lint" else "agents valid") in good.stdout
 
     triage = root / "agents" / "support-triage.yaml"
     triage.write_text(triage.read_text(encoding="utf-8").replace("\nconfig:", "\nconfgi:", 1),
@@ -85,6 +90,16 @@ def test_each_hook_passes_a_good_project_and_fails_a_bad_file(hook_id: str,
     bad = _run_hook(BY_ID[hook_id], root, changed)
     assert bad.returncode == 3
     assert re.search(r"agents/support-triage\.yaml:\d+:\d+: .*confgi", bad.stdout), bad.stdout
+
+
+def test_the_lint_hook_fails_a_commit_adding_a_secret_to_a_prompt(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    prompt = root / "agents" / "prompts" / "appointment-booking.md"
+    prompt.write_text(prompt.read_text(encoding="utf-8") + "\nThe key is AKIAIOSFODNN7EXAMPLE.\n",
+                      encoding="utf-8")
+    bad = _run_hook(BY_ID["operator-iac-lint"], root, ["agents/prompts/appointment-booking.md"])
+    assert bad.returncode == 3
+    assert re.search(r"agents/prompts/appointment-booking\.md:\d+:12: error OIC101", bad.stdout)
 
 
 @pytest.mark.parametrize("hook_id", sorted(BY_ID))
@@ -95,7 +110,9 @@ def test_a_prompt_only_change_is_checked_through_its_agent(hook_id: str,
     changed = ["agents/prompts/appointment-booking.md"]
     good = _run_hook(BY_ID[hook_id], root, changed)
     assert good.returncode == 0, good.stdout + good.stderr
-    assert "warning" not in good.stdout + good.stderr
+    # lint may warn about a good project (its policies are not validity); validate may not.
+    unwanted = " error " if hook_id == "operator-iac-lint" else "warning"
+    assert unwanted not in good.stdout + good.stderr
 
     prompt.write_text(prompt.read_text(encoding="utf-8") + "\nUse @refund_everything.\n",
                       encoding="utf-8")

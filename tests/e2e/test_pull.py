@@ -122,6 +122,7 @@ def test_values_set_by_the_environment_are_listed_not_written(
     applied.replace_in("../operator-iac.yaml", 'support_queue: "+15550199"',
                        'support_queue: "+15550100"')
     # Production, in the same account, gets agents of its own by promotion.
+    assert applied.run("smoke").exit_code == 0  # what promote asks for: a passed run
     promoted = applied.run("promote", "--to", "production", "--yes")
     assert promoted.exit_code == 0, promoted.stdout + promoted.stderr
     agent_id = platform.id_of("appointment-booking", "production")

@@ -272,5 +272,6 @@ def test_repeat_below_min_pass_rate(emulator: EmulatorServer, client: OperatorCl
     report = repeat_report(client, deployed, make_test(repeat=2, min_pass_rate=0.5))
     test = report.tests[0]
     assert (test.passes, test.outcome, report.exit_code()) == (0, "failed", 4)
-    assert test.reason().startswith("0/2 attempts passed (0%, pass^2 0%; rule rate:0.5); "
+    assert test.reason().startswith("0/2 attempts passed (0%, 95% interval 0%-66%, pass^2 0%; "
+                                    "rule rate:0.5); "
                                     "attempt 1: turn 1: ")

@@ -115,7 +115,8 @@ def test_none_of_five_fails(chat_project: Callable[..., ProjectCopy],
     result = copy.run("smoke")
     assert result.exit_code == 4, result.stdout + result.stderr
     assert result.stdout.startswith("Smoke tests: 1 failed")
-    assert "0/5 attempts passed (0%, pass^5 0%; rule rate:0.8)" in result.stdout
+    assert "0/5 attempts passed (0%, 95% interval 0%-43%, pass^5 0%; rule rate:0.8)" in \
+        result.stdout
     assert f"Agent: {REFUSAL}" in result.stdout  # the failing attempt's transcript
 
 

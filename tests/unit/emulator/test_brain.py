@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from operator_iac.emulator.brain import AgentView, Brain, names_tool
+from operator_iac.emulator.brain import AgentView, Brain, Dice, names_tool
 from operator_iac.emulator.rules import RulesError, load_rules, parse_rules
 
 
@@ -177,3 +177,23 @@ def test_procedure_scripts_match_the_transcript() -> None:
     other = brain.procedure_script("pa_1", "judge", "user: hello")
     assert other is not None and other.outcome == "fail"
     assert brain.procedure_script("pa_2", "other", "") is None
+
+
+def test_rules_with_a_prompt_apply_to_the_revisions_whose_prompt_matches() -> None:
+    rules = parse_rules({"rules": [
+        {"match": "order", "prompt": "(?i)hasty", "chance": 0.5, "reply": "Lost it."},
+        {"match": "order", "reply": "It ships Friday."}]})
+    dice = Dice(lambda: 3)
+    brain = Brain(rules, dice=dice)
+    careful = AgentView.from_config("Desk", {"runtime": {"prompt": {"text": "Be careful."}}})
+    hasty = AgentView.from_config("Desk", {"runtime": {"prompt": {"text": "Be HASTY."}}})
+    assert (careful.prompt, hasty.prompt) == ("Be careful.", "Be HASTY.")
+    assert [brain.respond(careful, "my order").reply for _ in range(5)] == \
+        ["It ships Friday."] * 5
+    # The careful revision drew nothing: the hasty one meets the seed's first draws.
+    fresh = Dice(lambda: 3)
+    expected = [fresh.roll(0.5) for _ in range(6)]
+    assert len(set(expected)) == 2  # both outcomes happen in these six
+    assert [brain.respond(hasty, "my order").reply == "Lost it." for _ in range(6)] == expected
+    with pytest.raises(RulesError, match="prompt"):
+        parse_rules({"rules": [{"match": "x", "prompt": "(unclosed"}]})

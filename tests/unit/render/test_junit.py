@@ -63,7 +63,8 @@ def test_a_failure_carries_the_reason_and_the_transcript() -> None:
     assert case is not None and case.get("classname") == "booking"
     failure = case.find("failure")
     assert failure is not None and failure.get("type") == "failed"
-    assert failure.get("message", "").startswith("1/2 attempts passed (50%, pass^2 0%; rule all)"
+    assert failure.get("message", "").startswith("1/2 attempts passed (50%, 95% interval "
+                                                 "9%-91%, pass^2 0%; rule all)"
                                                  '; attempt 2: turn 0: agent_says contains '
                                                  '"Amanda"')
     assert failure.text == ('turn 0: agent_says contains "Amanda": expected an agent message '

@@ -52,7 +52,8 @@ def test_failures_only(test_result: MakeTest) -> None:
 def test_repeated_runs_say_the_pass_rate(test_result: MakeTest) -> None:
     report = SmokeReport((test_result("passed", "failed", "failed", min_pass_rate=0.6),))
     text = render_smoke_text(report)
-    assert ("FAIL    booking: books (ca_booking@v1, 4.5s, 1/3 attempts passed (33%, pass^3 0%; "
+    assert ("FAIL    booking: books (ca_booking@v1, 4.5s, 1/3 attempts passed (33%, "
+            "95% interval 6%-79%, pass^3 0%; "
             "rule rate:0.6))") in text
     assert "    1 of 3 attempts passed; pass rule rate:0.6 not met. Attempt 2 (failed):" in text
 
@@ -112,7 +113,8 @@ def test_markdown_summary_carries_class_and_attempts(test_result: MakeTest) -> N
     report = SmokeReport((test_result("passed", "failed", "passed", rule="majority"),
                           test_result("failed", name="refunds", quarantined=True)))
     text = render_smoke_markdown(report)
-    assert "| FLAKY | `booking` | books | 2/3 (pass^3 0%) | `ca_booking@v1` |" in text
-    assert "| FAIL (quarantined) | `booking` | refunds | 0/1 (pass^1 0%) |" in text
+    assert "| FLAKY | `booking` | books | 2/3 (67%, 21%-94%); pass^3 0% | `ca_booking@v1` |" \
+        in text
+    assert "| FAIL (quarantined) | `booking` | refunds | 0/1 (0%, 0%-79%); pass^1 0% |" in text
     assert "> warning: booking: 'books' is flaky" in text
     assert text.count("<details>") == 2

@@ -48,7 +48,8 @@ def test_pass_hat_is_shown_beside_the_rate(test_result: MakeTest) -> None:
     from operator_iac.spec.smoke_rules import pass_hat
 
     flaky = test_result("passed", "passed", "passed", "passed", "failed", rule="rate:0.8")
-    assert flaky.attempts_line() == "4/5 attempts passed (80%, pass^5 0%; rule rate:0.8)"
+    assert flaky.attempts_line() == ("4/5 attempts passed (80%, 95% interval 38%-96%, pass^5 0%; "
+                                     "rule rate:0.8)")
     assert [round(pass_hat(4, 5, k), 2) for k in range(1, 6)] == [0.8, 0.6, 0.4, 0.2, 0.0]
     assert test_result("passed", "passed").pass_hat == 1.0
 
@@ -56,13 +57,15 @@ def test_pass_hat_is_shown_beside_the_rate(test_result: MakeTest) -> None:
 def test_a_flaky_test_shows_its_failing_attempt(test_result: MakeTest) -> None:
     test = test_result("passed", "failed", "passed", rule="majority")
     assert test.verdict == "flaky" and test.failing_run() is test.runs[1]
-    assert test.reason().startswith("2/3 attempts passed (67%, pass^3 0%; rule majority); "
+    assert test.reason().startswith("2/3 attempts passed (67%, 95% interval 21%-94%, pass^3 0%; "
+                                    "rule majority); "
                                     "attempt 2: turn 1: tool_called t0")
 
 
 def test_reason_of_a_repeated_test_names_the_pass_rate(test_result: MakeTest) -> None:
     test = test_result("passed", "failed", "failed", min_pass_rate=0.5)
-    assert test.reason() == ("1/3 attempts passed (33%, pass^3 0%; rule rate:0.5); attempt 2: "
+    assert test.reason() == ("1/3 attempts passed (33%, 95% interval 6%-79%, pass^3 0%; "
+                             "rule rate:0.5); attempt 2: "
                              "turn 1: tool_called t0: expected a call to t0; saw no tool calls")
     assert test.failing_run() is test.runs[1]
 
@@ -103,7 +106,8 @@ def test_flaky_tests_pass_with_a_warning(test_result: MakeTest) -> None:
     report = SmokeReport((test_result("passed", "failed", "passed", rule="majority"),))
     assert report.passed and report.exit_code() == 0
     assert report.summary() == "1 flaky"
-    assert report.warnings() == ["booking: 'books' is flaky: 2/3 attempts passed (67%, pass^3 "
+    assert report.warnings() == ["booking: 'books' is flaky: 2/3 attempts passed (67%, "
+                                 "95% interval 21%-94%, pass^3 "
                                  "0%; rule majority)"]
 
 

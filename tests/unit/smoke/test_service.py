@@ -92,3 +92,49 @@ def test_a_missing_revision_is_a_problem(owned: dict[str, Any], version: str,
 def test_unknown_keys_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="no agent 'boking' is declared; did you mean"):
         select_targets(DESIRED, OWNED, ["boking"], "released")
+
+
+COMPARED = SmokeTest(name="looks up orders", compare="released")
+
+
+def test_tests_that_say_compare_are_compared_with_the_release_by_the_default_gate() -> None:
+    from dataclasses import replace
+
+    from operator_iac.spec.gate import GateSettings
+
+    desired = {"booking": replace(declared("booking"), smoke=(TEST, COMPARED))}
+    [target] = select_targets(desired, OWNED, [], "draft").targets
+    assert target.version_id == "ca_b@v2" and target.baseline is not None
+    assert (target.baseline.version_id, target.baseline.tests) == (
+        "ca_b@v1", frozenset({"looks up orders"}))
+    assert target.baseline.gate == GateSettings()
+    # Testing the released revision compares nothing: it is the baseline itself.
+    [released] = select_targets(desired, OWNED, [], "released").targets
+    assert released.baseline is None
+
+
+def test_compare_on_the_command_line_compares_every_test_and_needs_its_revision() -> None:
+    [target] = select_targets(DESIRED, OWNED, ["booking"], "released", compare="v0").targets
+    assert target.baseline is not None
+    assert (target.version_id, target.baseline.version_id) == ("ca_b@v1", "ca_b@v0")
+    assert target.baseline.tests == frozenset({"greets"})
+    selection = select_targets(DESIRED, OWNED, ["booking"], "draft", compare="v7")
+    assert [p.message for p in selection.problems] == [
+        "booking (ca_b) has no revision v7 (the newest is v2): nothing to compare with"]
+    # An agent without a draft has no change to compare: skipped, not a problem.
+    owned = {**OWNED, "triage": remote("ca_t", ["released"])}
+    unchanged = select_targets(DESIRED, owned, ["booking", "triage"], "draft",
+                               compare="released")
+    assert [t.key for t in unchanged.targets] == ["booking"] and unchanged.problems == ()
+    assert [p.message for p in unchanged.skipped] == ["triage (ca_t) has no draft"]
+
+
+def test_the_environment_bounds_how_many_conversations_run_at_once() -> None:
+    from dataclasses import replace
+
+    from operator_iac.services.smoke import conversation_parallelism
+
+    assert conversation_parallelism(DESIRED, 8) == 8
+    bounded = {k: replace(a, smoke_concurrency=3) for k, a in DESIRED.items()}
+    assert conversation_parallelism(bounded, 8) == 3
+    assert conversation_parallelism(bounded, 2) == 2

@@ -1,0 +1,100 @@
+"""An agent as one environment sees it, for the rules: the effective declaration (the
+environment's override merged in and validated again), its effective prompt, the values its
+``${var:...}`` take there, and a way to point at any of its fields in the file that wrote
+the field (the agent file, a base file, a prompt file or fragment, or the override in the
+project file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from operator_iac.errors import DeclarationError, Diagnostic
+from operator_iac.lint.findings import Location
+from operator_iac.spec.agent_file import AgentFile, AgentModel
+from operator_iac.spec.environments import override_path
+from operator_iac.spec.loader import DataPath, YamlDocument
+from operator_iac.spec.merge import deep_merge, origin_in
+from operator_iac.spec.models import ConversationalAgentSpec, VarValue
+from operator_iac.spec.project_file import ProjectFile
+from operator_iac.spec.prompt_text import PromptText
+from operator_iac.spec.prompts import PROMPT_PATH, PROMPT_TEXT
+from operator_iac.spec.resolve import effective_declaration
+
+
+@dataclass(frozen=True)
+class AgentView:
+    """One agent's effective declaration in one environment (``None``: no environment)."""
+
+    agent: AgentFile
+    spec: AgentModel
+    prompt: PromptText | None
+    environment: str | None = None
+    override: Mapping[str, Any] = field(default_factory=dict)
+    project_document: YamlDocument | None = None
+    # Values of ${var:NAME} here: the template instance's, then the environment's.
+    vars: Mapping[str, VarValue] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.agent.key
+
+    @property
+    def data(self) -> Any:
+        """The declaration as data (the override merged in), for rules that walk it."""
+        return deep_merge(self.agent.document.data, dict(self.override)) if self.override \
+            else self.agent.document.data
+
+    @property
+    def talks(self) -> ConversationalAgentSpec | None:
+        return self.spec if isinstance(self.spec, ConversationalAgentSpec) else None
+
+    def at(self, path: DataPath, *, at_key: bool = False) -> Location:
+        """Where the value at ``path`` was written (the nearest enclosing value if absent)."""
+        if self._from_override(path) and self.project_document is not None:
+            where = (*override_path(self.environment or "", self.key), *path)
+            return _location(self.project_document.diagnostic(where, "", at_key=at_key))
+        return _location(self.agent.document.diagnostic(path, "", at_key=at_key))
+
+    def in_prompt(self, offset: int) -> Location:
+        """Where character ``offset`` of the effective prompt was written."""
+        if self.prompt is None or self._from_override(PROMPT_TEXT):
+            return self.at(PROMPT_TEXT)
+        return Location(*self.prompt.locate(offset))
+
+    @property
+    def prompt_files(self) -> tuple[str, ...]:
+        """The prompt file and its fragments (display paths)."""
+        return self.prompt.files if self.prompt is not None else ()
+
+    def prompt_declared_at(self) -> Location | None:
+        """The ``file:`` line naming the prompt file, when the prompt comes from one."""
+        if self.spec.config.runtime.prompt.file is None:
+            return None
+        return self.at((*PROMPT_PATH, "file"))
+
+    def _from_override(self, path: DataPath) -> bool:
+        return bool(self.override) and origin_in(self.override, path)
+
+
+def _location(diagnostic: Diagnostic) -> Location:
+    return Location(diagnostic.file, diagnostic.line, diagnostic.column)
+
+
+def agent_view(agent: AgentFile, project: ProjectFile | None,
+               project_document: YamlDocument | None,
+               environment: str | None) -> tuple[AgentView | None, list[Diagnostic]]:
+    """The agent as ``environment`` sees it; None and the problems when the override makes
+    it invalid (``validate`` reports those on the project file)."""
+    env = project.environments.get(environment) if project and environment else None
+    override = dict(env.overrides.get(agent.key, {})) if env is not None else {}
+    try:
+        spec, prompt = effective_declaration(agent, override)
+    except DeclarationError as exc:
+        return None, exc.diagnostics
+    values: dict[str, VarValue] = dict(env.vars) if env is not None else {}
+    values.update(agent.vars)
+    return AgentView(agent, spec, prompt, environment, override, project_document,
+                     values), []
