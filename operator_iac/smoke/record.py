@@ -175,9 +175,10 @@ def _inject(client: OperatorClient, created: ConversationCreated,
         with client.open_session(created, recv_timeout=READ_TIMEOUT_S) as session:
             session.start()
             session.update_context({RECORD_KEY: payload})
-            session.until(_is_record_event)
             session.end()
-            session.until(lambda event: event.type == CONVERSATION_ENDED)
+            # Followed on the event stream: a session may carry only the agent's own events.
+            for _event in client.events(created.id, stop=_ended, deadline=READ_TIMEOUT_S):
+                pass
     except OperationError as exc:
         raise SmokeRecordError(f"the smoke record could not be sent to {created.id}: "
                                f"{exc}") from exc
@@ -289,6 +290,10 @@ def _context_of(conversation: Conversation) -> dict[str, Any] | None:
 
 def _updated_context(event: Event) -> dict[str, Any] | None:
     return updated_context(event.payload) if event.type == CONTEXT_UPDATED else None
+
+
+def _ended(event: Event) -> bool:
+    return event.type == CONVERSATION_ENDED
 
 
 def _is_record_event(event: Event) -> bool:
