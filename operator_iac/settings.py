@@ -22,6 +22,7 @@ API_URL_VARIABLE = "OPERATOR_IAC_API_URL"  # --api-url
 # More hosts the API key may be sent to, set by a person or a CI job, never by a project file.
 ALLOWED_HOSTS_VARIABLE = "OPERATOR_IAC_ALLOWED_HOSTS"
 EMULATOR_VARIABLE = "OPERATOR_IAC_EMULATOR"  # --emulator
+EMULATOR_COMPAT_VARIABLE = "OPERATOR_IAC_EMULATOR_COMPAT"  # --emulator-compat
 DEBUG_VARIABLE = "OPERATOR_IAC_DEBUG"  # --debug
 QUIET_VARIABLE = "OPERATOR_IAC_QUIET"  # --quiet
 PARALLELISM_VARIABLE = "OPERATOR_IAC_PARALLELISM"  # --parallelism
@@ -55,6 +56,7 @@ class Settings:
     env: str | None = None
     api_url: str | None = None
     emulator: bool = False
+    emulator_compat: str | None = None
     no_color: bool = False
     debug: bool = False
     quiet: bool = False

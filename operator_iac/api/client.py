@@ -53,6 +53,7 @@ from operator_iac.api.resources import (
     ProceduresResource,
 )
 from operator_iac.api.session import ChatSession, session_url_for
+from operator_iac.api.tolerance import Notices
 from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
     AmbiguousWriteError,
@@ -149,6 +150,8 @@ class OperatorClient:
         self._listeners: list[AttemptListener] = []
         self._lock = threading.Lock()
         self.attempts = 0
+        # The platform variations this client's reads adapted to (doctor reports them).
+        self.notices = Notices()
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=self._default_headers(),
@@ -203,15 +206,16 @@ class OperatorClient:
 
     def open_session(self, created: ConversationCreated, *, recv_timeout: float = 30.0,
                      open_timeout: float = 10.0) -> ChatSession:
-        """Connect to the chat session of a conversation just created: its ``session_url``,
-        or one built from the WebSocket base URL and the token when none was returned."""
+        """Connect to the chat session of a conversation just created (its ``session_url``,
+        made absolute by the conversations resource)."""
         url = created.channel.session_url
         if not url:
             if not created.channel.token:
                 raise StreamError(f"conversation {created.id}: the platform returned neither "
                                   "a session URL nor a token")
             url = self.session_url(created.id, created.channel.token)
-        return ChatSession.connect(url, recv_timeout=recv_timeout, open_timeout=open_timeout)
+        return ChatSession.connect(url, recv_timeout=recv_timeout, open_timeout=open_timeout,
+                                   notices=self.notices)
 
     def events(self, conversation_id: str, *, token: str | None = None,
                stop: StopWhen = never, max_reconnects: int = 5, idle_timeout: float = 60.0,
@@ -219,7 +223,8 @@ class OperatorClient:
         """The conversation's events over SSE (see ``operator_iac.api.event_stream``)."""
         return EventStream(self, conversation_id, token=token, stop=stop,
                            max_reconnects=max_reconnects, idle_timeout=idle_timeout,
-                           deadline=deadline, sleep=self._sleep, clock=self._clock)
+                           deadline=deadline, sleep=self._sleep, clock=self._clock,
+                           notices=self.notices)
 
     # ---- requests ------------------------------------------------------------------------
 

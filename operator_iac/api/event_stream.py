@@ -6,6 +6,10 @@ never waits for the end of the stream: the caller's ``stop(event)`` decides when
 enough. A dropped or silent connection is reopened (with ``Last-Event-ID`` when the server
 sent ids); because the server may ignore it and replay from the start, events are
 de-duplicated by their id. Memory stays flat: only the set of seen ids grows.
+
+Events are yielded in their canonical form (``events.EventReader``); a ``conversation.ended``
+that carries no status gets the conversation's own final status, read once it is final (for
+at most ``STATUS_GRACE_S``).
 """
 
 from __future__ import annotations
@@ -17,14 +21,20 @@ import time
 from collections.abc import Callable, Iterator
 
 import httpx
+from pydantic import ValidationError
 
-from operator_iac.api.events import CONVERSATION_ENDED, Event, parse_event
+from operator_iac.api.events import CONVERSATION_ENDED, Event, EventReader, parse_event
+from operator_iac.api.models import FINAL_CONVERSATION_STATUSES, Conversation
 from operator_iac.api.sse import SSEDecoder, SSEMessage
+from operator_iac.api.tolerance import Notices, note, noting
 from operator_iac.api.transport import ApiTransport, segment
-from operator_iac.errors import StreamError
+from operator_iac.errors import OperatorIacError, StreamError
 
 StopWhen = Callable[[Event], bool]
 MAX_RECONNECT_DELAY = 10.0
+# How long a conversation's status may take to become final after conversation.ended.
+STATUS_GRACE_S = 5.0
+STATUS_POLL_S = 0.2
 
 
 def never(_event: Event) -> bool:
@@ -49,8 +59,11 @@ class EventStream:
                  token: str | None = None, stop: StopWhen = never, max_reconnects: int = 5,
                  idle_timeout: float = 60.0, deadline: float | None = None,
                  reconnect_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 notices: Notices | None = None) -> None:
         self.conversation_id = conversation_id
+        self._reader = EventReader()
+        self._notices = notices
         self._client, self._token, self._stop = client, token, stop
         self.max_reconnects, self.idle_timeout, self.deadline = (
             max_reconnects, idle_timeout, deadline)
@@ -126,16 +139,43 @@ class EventStream:
     def _accept(self, message: SSEMessage) -> Event | None:
         if message.id:
             self.last_event_id = message.id
-        event = parse_event(message.data)
-        if event is None:
-            self.skipped += 1
-            return None
-        key = event.id or message.id
-        if key:
-            if key in self._seen:
+        with noting(self._notices):
+            event = parse_event(message.data)
+            if event is None:
+                self.skipped += 1
                 return None
-            self._seen.add(key)
-        return event
+            key = event.id or message.id
+            if key:
+                if key in self._seen:
+                    return None
+                self._seen.add(key)
+            return self._with_status(self._reader.read(event))
+
+    def _with_status(self, event: Event) -> Event:
+        """``conversation.ended`` with the final status, read from the conversation when the
+        event carries none."""
+        if event.type != CONVERSATION_ENDED or isinstance(event.payload.get("status"), str):
+            return event
+        note("ended_status", "absent")
+        status = self._final_status()
+        if status is None:
+            return event
+        return event.model_copy(update={"payload": {**event.payload, "status": status}})
+
+    def _final_status(self) -> str | None:
+        until = self._clock() + STATUS_GRACE_S
+        path = f"/conversations/{segment(self.conversation_id)}"
+        while True:
+            try:
+                status = Conversation.model_validate(
+                    self._client.request_json("GET", path)).status
+            except (OperatorIacError, ValidationError):
+                return None
+            if status is None:
+                return None
+            if status in FINAL_CONVERSATION_STATUSES or self._clock() >= until:
+                return status
+            self._sleep(STATUS_POLL_S)
 
     def _params(self) -> dict[str, str] | None:
         return {"token": self._token} if self._token else None

@@ -1,30 +1,45 @@
-"""Response models of the Operator API: tolerant readers that keep what they do not know.
+"""Response models of the Operator API: tolerant readers into one canonical shape.
 
 Every model allows extra fields and keeps them (``model_extra``), and ``config`` objects are
 kept as plain dicts, so a read-modify-write sends back every field the platform added, even
-ones this version of operator-iac has never heard of. Where the platform's answers have
-varied over time the models accept each form: ``version_status`` or the older boolean
-``is_released``; transfers as ``{entity_id}`` or the older ``{id}``.
+ones this version of operator-iac has never heard of. The generic rules of
+``operator_iac.api.tolerance`` apply to every field (null where no null fits reads as absent,
+JSON-encoded objects are decoded); where the platform's answers have varied over time the
+models read each form into one: ``version_status`` (or the older boolean ``is_released``,
+settled over a versions list), transfers as ``{entity_id}`` (also the older ``{id}``), a
+conversation not yet started as ``queued`` (also ``enqueued``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-NOT_STARTED_STATUSES = frozenset({"queued", "enqueued"})
+from operator_iac.api.tolerance import Encoded, canonical_fields, note
+
+QUEUED = "queued"
+# Conversation statuses after which nothing more happens [doc].
+FINAL_CONVERSATION_STATUSES = frozenset({"completed", "failed", "voicemail", "busy", "no-answer"})
 READ_ONLY_AGENT_FIELDS = frozenset(
     {"id", "version_id", "version_status", "is_released", "created_at", "updated_at"})
 _VERSION_SUFFIX = re.compile(r"@v(\d+)$")
 
 
 class ApiModel(BaseModel):
-    """Base of every response model: unknown fields are accepted and kept."""
+    """Base of every response model: unknown fields are accepted and kept, and the generic
+    rules of the tolerant reader apply to the declared ones."""
 
     model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return canonical_fields(cls.model_fields, data, cls.__name__)
 
 
 def version_number(version_id: str) -> int | None:
@@ -39,9 +54,23 @@ def agent_id_of(id_or_version_id: str) -> str:
 
 
 def transfer_target(transfer: Mapping[str, Any]) -> str | None:
-    """The target of a transfer entry, written ``{entity_id}`` now and ``{id}`` before."""
-    target = transfer.get("entity_id", transfer.get("id"))
+    """The target of a transfer entry (read as ``{entity_id}``)."""
+    target = transfer.get("entity_id")
     return target if isinstance(target, str) else None
+
+
+def _canonical_transfers(config: Any) -> Any:
+    """``config`` with every transfer spelt ``{entity_id}`` (older snapshots wrote ``{id}``)."""
+    tool = config.get("tool") if isinstance(config, dict) else None
+    transfers = tool.get("transfers") if isinstance(tool, dict) else None
+    if not isinstance(tool, dict) or not isinstance(transfers, list) or not any(
+            isinstance(t, dict) and "entity_id" not in t and "id" in t for t in transfers):
+        return config
+    note("transfers", "{id}")
+    spelt = [{**{k: v for k, v in t.items() if k != "id"}, "entity_id": t["id"]}
+             if isinstance(t, dict) and "entity_id" not in t and "id" in t else t
+             for t in transfers]
+    return {**config, "tool": {**tool, "transfers": spelt}}
 
 
 class _Revision(ApiModel):
@@ -54,6 +83,12 @@ class _Revision(ApiModel):
     is_released: bool | None = None
     created_at: str | None = None
     updated_at: str | None = None
+
+    @model_validator(mode="after")
+    def _note_status_field(self) -> Self:
+        if not self.version_status and self.is_released is not None:
+            note("version_status", "is_released (the older boolean)")
+        return self
 
     @property
     def number(self) -> int | None:
@@ -95,6 +130,11 @@ class Agent(_AgentRevision):
     config: dict[str, Any] = Field(default_factory=dict)
     postprocess_agents: list[str] | None = None
 
+    @model_validator(mode="after")
+    def _spell_transfers(self) -> Self:
+        self.config = _canonical_transfers(self.config)
+        return self
+
     def update_body(self, *, include_extra: bool = False) -> dict[str, Any]:
         """The writable content of this revision, ready to send back with ``update``.
 
@@ -128,6 +168,10 @@ class AgentSummary(_AgentRevision):
         model = handler(data)
         if isinstance(model, AgentSummary):
             model._described = described
+            if not described:
+                note("list_descriptions", "list items without a description")
+            if model.model_extra:
+                note("extra_fields", f"unknown fields {', '.join(sorted(model.model_extra))}")
         return model
 
     @property
@@ -196,8 +240,9 @@ class ConversationCreated(ApiModel):
 
 
 class Conversation(ApiModel):
-    """A conversation as ``GET /conversations/{id}`` returns it; ``status`` is ``queued`` (or
-    ``enqueued``) until it starts, ``in-progress``, then final (``completed``, ``failed``...).
+    """A conversation as ``GET /conversations/{id}`` returns it; ``status`` is ``queued``
+    until it starts (also read so when a platform says ``enqueued``), ``in-progress``, then
+    final (``completed``, ``failed``...).
     """
 
     id: str
@@ -218,10 +263,29 @@ class Conversation(ApiModel):
     duration_sec: float | None = None
     sentiment: Any = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_spelling(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if data.get("status") == "enqueued":
+            note("not_started_status", "enqueued")
+            data = {**data, "status": QUEUED}
+        left_out = sorted(set(_DOCUMENTED_CONVERSATION_FIELDS) - set(data))
+        if left_out:
+            note("null_fields", f"left out ({', '.join(left_out[:3])} ...)")
+        return data
+
     @property
     def is_started(self) -> bool:
-        """Whether the conversation left the queue (``queued``, also spelt ``enqueued``)."""
-        return self.status is not None and self.status not in NOT_STARTED_STATUSES
+        """Whether the conversation left the queue."""
+        return self.status is not None and self.status != QUEUED
+
+
+# Fields the documentation lists for every conversation object (null when they do not apply).
+_DOCUMENTED_CONVERSATION_FIELDS = (
+    "agent_id", "customer_id", "channel_type", "livemode", "created_at", "started_at",
+    "completed_at", "direction", "status", "failure_reason", "summary", "duration_sec")
 
 
 class TokenRefresh(ApiModel):
@@ -252,8 +316,8 @@ class Procedure(ApiModel):
     agent_id: str | None = None
     agent_version_id: str | None = None
     error: Any = None
-    input: Any = None
-    output: Any = None
+    input: Annotated[Any, Encoded("output_shape")] = None
+    output: Annotated[Any, Encoded("output_shape")] = None
     summary: Any = None
 
 

@@ -18,6 +18,7 @@ import httpx
 from operator_iac.api.event_stream import interrupt
 from operator_iac.api.events import Event, parse_event
 from operator_iac.api.sse import SSEDecoder
+from operator_iac.api.tolerance import noting
 from operator_iac.api.transport import Params, segment
 from operator_iac.errors import OperatorIacError
 
@@ -89,12 +90,22 @@ class StreamWatch:
             interrupt(response)
         self._thread.join(5.0)
 
-    def wait_for(self, wanted: Callable[[Event], bool], timeout: float) -> bool:
-        """Whether an event ``wanted`` accepts arrived within ``timeout`` seconds."""
+    def wait_for(self, wanted: Callable[[Event], bool], timeout: float) -> Event | None:
+        """The first event ``wanted`` accepts, once it arrived (None after ``timeout``)."""
+        def first() -> Event | None:
+            return next((e for e in self.events if wanted(e)), None)
+
+        with self._changed:
+            self._changed.wait_for(lambda: first() is not None or not self._thread.is_alive(),
+                                   timeout)
+            return first()
+
+    def wait_until(self, holds: Callable[[list[Event]], bool], timeout: float) -> bool:
+        """Whether the events so far made ``holds`` true within ``timeout`` seconds."""
         with self._changed:
             return self._changed.wait_for(
-                lambda: any(wanted(e) for e in self.events) or not self._thread.is_alive(),
-                timeout) and any(wanted(e) for e in self.events)
+                lambda: holds(self.events) or not self._thread.is_alive(), timeout) and \
+                holds(self.events)
 
     def _read(self) -> None:
         params = {"token": self._token} if self._token else None
@@ -118,7 +129,7 @@ class StreamWatch:
 
     def _take(self, decoder: SSEDecoder, chunk: bytes) -> None:
         messages = decoder.feed(chunk)
-        with self._changed:
+        with self._changed, noting(self._client.notices):
             self.comments = decoder.comments
             for message in messages:
                 self.messages += 1

@@ -30,6 +30,7 @@ from operator_iac.api.models import (
     version_number,
 )
 from operator_iac.api.pagination import iter_items
+from operator_iac.api.tolerance import is_relative, note, noting, resolved_url
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
 from operator_iac.errors import ApiConflictError, OperationError
 
@@ -48,16 +49,21 @@ def parse(model: type[M], data: Any, what: str) -> M:
 
 
 class _Resource:
-    """Base of the resources: sends through the client and parses answers into models."""
+    """Base of the resources: sends through the client and parses answers into models (in
+    their canonical form, noting on the client's ``notices`` what the reading adapted to)."""
 
     def __init__(self, client: ApiTransport) -> None:
         self._client = client
+
+    def _parse(self, model: type[M], data: Any, what: str) -> M:
+        with noting(self._client.notices):
+            return parse(model, data, what)
 
     def _call(self, model: type[M], method: str, path: str, *, params: Params | None = None,
               json: Any = None, idempotent: bool = False) -> M:
         data = self._client.request_json(method, path, params=params, json=json,
                                          idempotent=idempotent)
-        return parse(model, data, f"{method} {path}")
+        return self._parse(model, data, f"{method} {path}")
 
     def _list(self, model: type[M], path: str, key: str,
               params: Params | None = None) -> Iterator[M]:
@@ -66,7 +72,7 @@ class _Resource:
                                                                   "cursor": cursor})
 
         for item in iter_items(fetch, key, path):
-            yield parse(model, item, f"GET {path}")
+            yield self._parse(model, item, f"GET {path}")
 
 
 class AgentsResource(_Resource):
@@ -148,7 +154,7 @@ class ConversationsResource(_Resource):
         """Start a conversation with ``ca_x`` (released revision) or ``ca_x@vN``. Sent once
         after any failure that may have created it (a livemode conversation may call)."""
         body = _conversation_body(agent_id, channel, livemode, context, override_config)
-        return self._call(ConversationCreated, "POST", self.path, json=body)
+        return self._created(self._call(ConversationCreated, "POST", self.path, json=body))
 
     def create_test(self, agent_id: str, channel: str | Mapping[str, Any] = "chat_realtime",
                     *, context: Mapping[str, Any] | None = None,
@@ -159,7 +165,26 @@ class ConversationsResource(_Resource):
         an earlier attempt may have created another one (``smoke.orphans`` finds it)."""
         body = _conversation_body(agent_id, channel, False, context, override_config)
         data, maybe_duplicated = self._client.post_repeatable(self.path, json=body)
-        return parse(ConversationCreated, data, f"POST {self.path}"), maybe_duplicated
+        created = self._parse(ConversationCreated, data, f"POST {self.path}")
+        return self._created(created), maybe_duplicated
+
+    def _created(self, created: ConversationCreated) -> ConversationCreated:
+        """The channel with absolute URLs: a relative one resolved against the URL of the
+        create request, a missing session URL built from the WebSocket base URL and the
+        token (``session_url`` is only [decided], not documented)."""
+        channel = created.channel
+        base = f"{self._client.base_url}{self.path}"
+        with noting(self._client.notices):
+            if is_relative(channel.session_url):
+                note("session_url", "relative")
+            elif not channel.session_url and channel.type == "chat_realtime":
+                note("session_url", "absent")
+        session_url = resolved_url(channel.session_url, base, websocket=True)
+        if not session_url and channel.token:
+            session_url = self._client.session_url(created.id, channel.token)
+        update = {"session_url": session_url,
+                  "events_url": resolved_url(channel.events_url, base)}
+        return created.model_copy(update={"channel": channel.model_copy(update=update)})
 
     def get(self, conversation_id: str) -> Conversation:
         return self._call(Conversation, "GET", f"{self.path}/{segment(conversation_id)}")
@@ -226,7 +251,7 @@ class ProceduresResource(_Resource):
         if livemode:
             return self._call(ProcedureCreated, "POST", self.path, json=body)
         data, _ = self._client.post_repeatable(self.path, json=body)
-        return parse(ProcedureCreated, data, f"POST {self.path}")
+        return self._parse(ProcedureCreated, data, f"POST {self.path}")
 
     def get(self, procedure_id: str) -> Procedure:
         return self._call(Procedure, "GET", f"{self.path}/{segment(procedure_id)}")
@@ -258,5 +283,6 @@ def _deleted(client: ApiTransport, path: str, resource_id: str) -> DeleteResult:
     if response.status_code == 404 or not response.content.strip():
         return DeleteResult(id=resource_id, deleted=True)
     data = decode_json(response, "DELETE", path)
-    result = parse(DeleteResult, data, f"DELETE {path}")
+    with noting(client.notices):
+        result = parse(DeleteResult, data, f"DELETE {path}")
     return result if result.id else result.model_copy(update={"id": resource_id})

@@ -7,11 +7,17 @@ has a timeout (messages that are not events, such as application-level pings, do
 it), and a socket the server closes before the conversation ended is a ``StreamError`` with
 the close code, never a hang. A server may also keep the socket open after the end: readers
 stop at ``conversation.ended`` (``saw_end``) rather than wait for the close.
+
+Events arrive in their canonical form (``events.EventReader``). Some platforms carry only the
+agent's own events on the session (the SSE stream has them all), so a caller that needs the
+whole conversation follows the SSE stream and uses the session to send, reading it in the
+background (``read_in_background``) so that the server is never held up.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -36,9 +42,11 @@ from operator_iac.api.events import (
     START_CONVERSATION,
     UPDATE_CONTEXT,
     Event,
+    EventReader,
     parse_event,
 )
 from operator_iac.api.failures import server_message
+from operator_iac.api.tolerance import Notices, noting
 from operator_iac.errors import (
     OperatorIacError,
     RequestTimeoutError,
@@ -50,6 +58,9 @@ from operator_iac.errors import (
 # Returns a context manager entering into the connection (``websockets.sync.client.connect``).
 Connector = Callable[..., AbstractContextManager[ClientConnection]]
 NORMAL_CLOSURE = 1000
+# How long a background read waits for each message before looking again (a quiet session is
+# no failure: the conversation's progress is followed elsewhere).
+BACKGROUND_WAIT_S = 1.0
 
 
 def session_url_for(ws_base_url: str, conversation_id: str, token: str) -> str:
@@ -72,9 +83,14 @@ class ChatSession:
     """
 
     def __init__(self, connection: ClientConnection, path: str, *,
-                 recv_timeout: float = 30.0, closer: ExitStack | None = None) -> None:
+                 recv_timeout: float = 30.0, closer: ExitStack | None = None,
+                 notices: Notices | None = None) -> None:
         self._ws = connection
         self._closer = closer
+        self._reader = EventReader()
+        self._notices = notices
+        self._background: threading.Thread | None = None
+        self.failure: StreamError | None = None  # what ended a background read early
         self.path = path  # for messages: the URL without its query (which holds the token)
         self.recv_timeout = recv_timeout
         self.sent_end = False
@@ -84,7 +100,7 @@ class ChatSession:
 
     @classmethod
     def connect(cls, url: str, *, open_timeout: float = 10.0, recv_timeout: float = 30.0,
-                connect: Connector = ws_connect) -> ChatSession:
+                connect: Connector = ws_connect, notices: Notices | None = None) -> ChatSession:
         """Open the session at ``url`` (the ``session_url`` of the conversation)."""
         path = urlsplit(url).path or "/"
         closer = ExitStack()
@@ -95,7 +111,7 @@ class ChatSession:
                 user_agent_header=USER_AGENT))
         except (OSError, WebSocketException) as exc:
             raise _connect_failure(exc, path) from exc
-        return cls(connection, path, recv_timeout=recv_timeout, closer=closer)
+        return cls(connection, path, recv_timeout=recv_timeout, closer=closer, notices=notices)
 
     def __enter__(self) -> ChatSession:
         return self
@@ -109,6 +125,37 @@ class ChatSession:
         if self._closer is not None:
             self._closer.close()
         self._ws.close()
+        if self._background is not None and self._background is not threading.current_thread():
+            self._background.join(5.0)
+
+    def wait_closed(self, timeout: float) -> bool:
+        """Whether the background read ended (the server closed the socket, or it broke)
+        within ``timeout`` seconds."""
+        if self._background is None:
+            return False
+        self._background.join(timeout)
+        return not self._background.is_alive()
+
+    def read_in_background(self, on_event: Callable[[Event], None]) -> None:
+        """Receive every message in a thread of its own until the session closes, handing
+        each event to ``on_event``; a socket closed abnormally leaves ``failure`` set."""
+        def pump() -> None:
+            while True:
+                try:
+                    event = self.recv(timeout=BACKGROUND_WAIT_S)
+                except StreamError as exc:
+                    if isinstance(exc.__cause__, TimeoutError) and not self.closed_here:
+                        continue  # a quiet session is no failure
+                    if not self.closed_here:
+                        self.failure = exc
+                    return
+                if event is None:
+                    return
+                on_event(event)
+
+        self._background = threading.Thread(target=pump, daemon=True,
+                                             name=f"operator-iac-session:{self.path}")
+        self._background.start()
 
     # ---- client -> server ------------------------------------------------------------------
 
@@ -149,12 +196,14 @@ class ChatSession:
             raw = self._recv_raw(max(0.0, until - time.monotonic()), limit)
             if raw is None:
                 return None
-            event = parse_event(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
-            # A message without a payload is no event: an application-level ping or another
-            # keep-alive. It is skipped, and the wait goes on to the same deadline.
-            if event is not None and event.payload:
-                self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
-                return event
+            with noting(self._notices):
+                event = parse_event(raw if isinstance(raw, str) else
+                                    raw.decode("utf-8", "replace"))
+                # A message without a payload is no event: an application-level ping or
+                # another keep-alive. It is skipped, and the wait goes on to the same deadline.
+                if event is not None and event.payload:
+                    self.saw_end = self.saw_end or event.type == CONVERSATION_ENDED
+                    return self._reader.read(event)
             self.skipped += 1
 
     def events(self, timeout: float | None = None) -> Iterator[Event]:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
+from operator_iac.api.tolerance import Notices
 from operator_iac.errors import OperationError
 
 Params = Mapping[str, str | int | float | bool | None]
@@ -47,8 +48,17 @@ class ApiTransport(Protocol):
 
     Every method retries per the client's policy and raises the errors of
     ``operator_iac.errors``; a response it returns is a success (2xx), except a DELETE's 404
-    after a retry, which means an earlier attempt already deleted the resource.
+    after a retry, which means an earlier attempt already deleted the resource. ``notices``
+    collects the platform variations its reads adapted to; ``base_url`` is the REST base URL
+    that relative URLs in answers are resolved against.
     """
+
+    notices: Notices
+    base_url: str
+
+    def session_url(self, conversation_id: str, token: str) -> str:
+        """The chat session URL built from the WebSocket base URL and a token."""
+        ...
 
     def request(self, method: str, path: str, *, params: Params | None = None,
                 json: Any = None, idempotent: bool = False) -> httpx.Response:

@@ -18,6 +18,7 @@ from operator_iac.settings import Settings
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.emulator.server import EmulatorServer
+    from operator_iac.services.emulator import Platform
     from operator_iac.services.feedback import Feedback
     from operator_iac.services.target import Target
     from operator_iac.smoke.progress import ConversationBoard
@@ -43,6 +44,7 @@ class App:
     _emulator: EmulatorServer | None = None
     _emulator_keys: dict[str, str] = field(default_factory=dict)
     _announced: set[str | None] = field(default_factory=set)
+    _platform: Platform | None = None  # what it plays (--emulator-compat)
 
     def close(self) -> None:
         while self.closers:
@@ -157,10 +159,15 @@ class App:
         """The in-process emulator, started on first use with an account per API-key
         variable of the project's environments (``services.emulator.project_accounts``)."""
         if self._emulator is None:
-            from operator_iac.services.emulator import project_accounts, start_in_process
+            from operator_iac.services.emulator import (
+                parse_compat,
+                project_accounts,
+                start_in_process,
+            )
 
             accounts = project_accounts(self.project().spec)
-            self._emulator = start_in_process([a.key for a in accounts])
+            self._platform = parse_compat(self.settings.emulator_compat)
+            self._emulator = start_in_process([a.key for a in accounts], self._platform)
             self.closers.append(self._emulator.stop)
             self._emulator_keys = {env: a.key for a in accounts for env in a.environments}
         return self._emulator
@@ -181,6 +188,9 @@ class App:
                   if sharing else "on an account of its own"))
             return
         line = f"Started an in-process Operator emulator at {server.url}"
+        platform = self._platform
+        if platform is not None and (platform.modes or platform.seed is not None):
+            line = f"{line} ({platform.describe()})"
         others = [name for name in self.project().spec.environments if name != env]
         if env is not None:
             line += f" for environment {env}"

@@ -14,7 +14,7 @@ from operator_iac.settings import API_URL_VARIABLE
 
 if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
-    from operator_iac.services.emulator import Account
+    from operator_iac.services.emulator import Account, Platform
 
 
 def _ready_lines(url: str, ws_url: str, accounts: list[Account]) -> list[str]:
@@ -60,7 +60,8 @@ def _ready_lines(url: str, ws_url: str, accounts: list[Account]) -> list[str]:
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Fraction of requests answered 500 or 503.")
 @click.option("--seed", type=int,
-              help="Seed for --error-rate and for rules with a chance, so runs repeat.")
+              help="Seed for --compat random, --error-rate and rules with a chance, so runs "
+                   "repeat.")
 @click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True), metavar="RPS",
               help="Answer 429 with Retry-After above this many requests per second.")
 @click.option("--drop-sse-after", type=click.IntRange(min=0), metavar="N",
@@ -68,7 +69,8 @@ def _ready_lines(url: str, ws_url: str, accounts: list[Account]) -> list[str]:
 @click.option("--compat", multiple=True, metavar="MODE",
               help="Behave like a platform that made another plausible choice where the "
                    "API is undocumented (repeatable; 'operator-iac emulator --compat help' "
-                   f"describes each): {', '.join(sorted(compat_modes()))}.")
+                   "describes each; 'random' draws a plausible platform from --seed): "
+                   f"{', '.join(sorted(compat_modes()))}.")
 @click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), default=15.0,
               show_default=True, help="Seconds between SSE keep-alive comments.")
 @click.option("--list-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
@@ -96,6 +98,7 @@ def command(app: App, host: str, port: int, db: Path | None, api_keys: tuple[str
       operator-iac emulator --port 0 --db emulator.sqlite
       operator-iac emulator --latency-ms 50 --error-rate 0.1 --seed 7
       operator-iac emulator --compat no_greeting --compat trim_text
+      operator-iac emulator --compat random --seed 7
       operator-iac emulator --compat help
     """
     from operator_iac.services.emulator import ServeRequest, emulator_accounts, serve
@@ -108,8 +111,9 @@ def command(app: App, host: str, port: int, db: Path | None, api_keys: tuple[str
                            latency_ms, error_rate, seed, rate_limit, drop_sse_after, compat,
                            list_lag, versions_lag)
 
-    def announce(running: EmulatorServer) -> None:
+    def announce(running: EmulatorServer, platform: Platform) -> None:
         result("\n".join(_ready_lines(running.url, running.ws_url, accounts)))
+        info(f"Platform: {platform.describe()}.")
         info("Press Ctrl-C to stop.")
 
     serve(request, on_ready=announce)

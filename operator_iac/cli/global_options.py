@@ -21,6 +21,7 @@ from operator_iac.cli.logs import log_for
 from operator_iac.settings import (
     API_URL_VARIABLE,
     DEBUG_VARIABLE,
+    EMULATOR_COMPAT_VARIABLE,
     EMULATOR_VARIABLE,
     ENV_VARIABLE,
     LOG_VARIABLE,
@@ -67,6 +68,9 @@ OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--emulator", "emulator", EMULATOR_VARIABLE,
                  "Start an in-process Operator emulator and point every call at it: an "
                  "account per API-key variable of the project's environments.", FLAG),
+    GlobalOption("--emulator-compat", "emulator_compat", EMULATOR_COMPAT_VARIABLE,
+                 "The platform --emulator plays: compatibility modes separated by commas, "
+                 f"or random:SEED. [env: {EMULATOR_COMPAT_VARIABLE}]", (("metavar", "MODES"),)),
     # NO_COLOR is read where colour is decided (cli/output.py): any non-empty value counts,
     # which a click boolean environment variable would reject.
     GlobalOption("--no-color", "no_color", None,
@@ -84,9 +88,9 @@ OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--debug", "debug", DEBUG_VARIABLE, "Show tracebacks for errors.", FLAG),
 )
 
-AFTER_THE_COMMAND = ("Global options (--env, --project-file, --api-url, --emulator, --no-color, "
-                     "--quiet, --no-cache, --verbose, --debug) work before or after the "
-                     "command.")
+AFTER_THE_COMMAND = ("Global options work before or after the command: --env, "
+                     "--project-file, --api-url, --emulator, --emulator-compat, --no-color, "
+                     "--quiet, --no-cache, --verbose, --debug.")
 
 
 def global_options(func: F) -> F:

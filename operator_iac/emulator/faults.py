@@ -6,8 +6,9 @@ error status, reset the connection, or perform it and then lose the response. Co
 ("fail the next 2 PUTs with 503") make attempt counts in client tests exact; the error rate
 is drawn from a seeded generator so runs repeat.
 
-Compatibility modes switch the [decided] parts of the contract to their documented
-alternatives, so that the client's tolerance is tested rather than assumed.
+Compatibility modes switch the [decided] and undocumented parts of the contract to their
+plausible alternatives (``variations``), so that the client's tolerance is tested rather than
+assumed; ``list_lag`` and ``versions_lag`` make list reads trail the writes.
 """
 
 from __future__ import annotations
@@ -19,73 +20,17 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from operator_iac.emulator import variations
 from operator_iac.emulator.rules import Outcome
 
-COMPAT_MODES: dict[str, str] = {
-    "is_released": "agents carry a boolean is_released instead of version_status",
-    "no_session_url": "the create-conversation response has no session_url",
-    "no_sse_ids": "SSE messages have no id: lines and Last-Event-ID is ignored",
-    "plain_errors": "error bodies are plain text instead of JSON",
-    "transfer_id": "config.tool.transfers items read back as {id} instead of {entity_id}",
-    "enqueued": "a not yet started conversation has status enqueued instead of queued",
-    "extra_fields": "responses carry fields the client does not know",
-    "multiline_sse": "each SSE message spreads its JSON over several data: lines",
-    "whole_seconds": "event timestamps have whole seconds instead of milliseconds",
-    # The alternatives of operator-api.md section 9, one mode each.
-    "no_greeting": "the agent does not speak first: conversation.start brings no greeting",
-    "ended_without_status": "conversation.ended carries no status (GET the conversation)",
-    "create_ignores_postprocess": "POST creates ignore postprocess_agents (only PUT sets it)",
-    "released_only_conversations": "conversations pinned to a revision that is not released "
-                                   "are refused with 409",
-    "no_testmode_postprocessing": "testmode conversations are not post-processed "
-                                  "(POST /procedures still runs one)",
-    "tool_flag_on_reply": "has_tool_calls is true on the reply that used tools",
-    "trim_text": "stored text loses trailing whitespace and final newlines",
-    "ws_stays_open": "the chat session is not closed after conversation.ended; the server "
-                     "sends application-level pings",
-    "list_without_description": "agent list items carry no description",
-    "release_conflict": "releasing the released revision answers 409 already_released",
-    "context_in_progress_only": "context updates are refused unless the conversation is "
-                                "in-progress",
-    "bare_context_event": "conversation.context.updated carries the update's keys in the "
-                          "payload itself, not under context",
-    "nullable_outputs": "procedure outputs are null wherever the output_schema allows null",
-    "retry_after_date": "Retry-After is an HTTP date instead of seconds",
-    # Stored forms: what comes back is not byte for byte what was written.
-    "dated_models": "runtime.model aliases are stored as their dated snapshot "
-                    "(openai/gpt-4o becomes openai/gpt-4o-2024-08-06)",
-    "sorted_lists": "lists of strings in config are stored sorted",
-    "nfc_text": "every stored string is NFC-normalised Unicode",
-    # Empty values and shapes of the same data.
-    "null_empty": "empty strings (descriptions ...) come back as null, in agents, list items "
-                  "and versions",
-    "omit_nulls": "null fields are left out of responses entirely",
-    "output_as_string": "procedure output is delivered as a JSON-encoded string",
-    "relative_session_url": "session_url is relative: /conversations/{id}/session?token=...",
-    "agent_events_only_ws": "the chat session carries only the agent's own events (agent.*, "
-                            "server.error); the SSE stream stays complete",
-}
-
-CompatMode = Literal["is_released", "no_session_url", "no_sse_ids", "plain_errors",
-                     "transfer_id", "enqueued", "extra_fields", "multiline_sse",
-                     "whole_seconds", "no_greeting", "ended_without_status",
-                     "create_ignores_postprocess",
-                     "released_only_conversations", "no_testmode_postprocessing",
-                     "tool_flag_on_reply", "trim_text", "ws_stays_open",
-                     "list_without_description", "release_conflict",
-                     "context_in_progress_only", "bare_context_event", "nullable_outputs",
-                     "retry_after_date", "dated_models", "sorted_lists", "nfc_text",
-                     "null_empty", "omit_nulls", "output_as_string", "relative_session_url",
-                     "agent_events_only_ws"]
+# Every compatibility mode, with what it changes: one per alternative of the registry of
+# platform variations (``variations.VARIATIONS``), which documents each.
+COMPAT_MODES: dict[str, str] = dict(variations.COMPAT_MODES)
 # The modes that stand for the alternatives of operator-api.md section 9.
-SECTION_9_MODES: tuple[str, ...] = (
-    "no_greeting", "ended_without_status", "create_ignores_postprocess",
-    "released_only_conversations", "no_testmode_postprocessing", "tool_flag_on_reply",
-    "trim_text", "ws_stays_open", "list_without_description", "release_conflict",
-    "context_in_progress_only", "bare_context_event", "nullable_outputs", "retry_after_date",
-    "whole_seconds")
+SECTION_9_MODES: tuple[str, ...] = tuple(
+    mode for v in variations.VARIATIONS if v.section_9 for mode in v.modes)
 BodyShape = Literal["json", "text", "html", "empty"]
 
 
@@ -132,7 +77,8 @@ class FaultSettings(BaseModel):
     drop_ws_after: int | None = Field(default=None, ge=0)
     reply_delay_ms: int = Field(default=0, ge=0)
     procedure_outcome: Outcome = "success"
-    compat: list[CompatMode] = Field(default_factory=list)
+    compat: list[str] = Field(default_factory=list)
+    """Compatibility modes (``COMPAT_MODES``)."""
     list_lag: float = Field(default=0.0, ge=0.0)
     """Seconds before the agents list shows a new agent, or stops showing a deleted one."""
     versions_lag: float = Field(default=0.0, ge=0.0)
@@ -140,6 +86,14 @@ class FaultSettings(BaseModel):
     release. Reads of a revision by its id (``@vN``, or the bare id) are never late."""
     fail_next: list[FailRule] = Field(default_factory=list)
     lose_response: list[LoseRule] = Field(default_factory=list)
+
+    @field_validator("compat")
+    @classmethod
+    def _known_modes(cls, modes: list[str]) -> list[str]:
+        unknown = [mode for mode in modes if mode not in COMPAT_MODES]
+        if unknown:
+            raise ValueError(f"unknown compatibility mode {unknown[0]!r}")
+        return modes
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,8 @@ class _Stream:
         try:
             await asyncio.wait_for(self._waiter.wait(), self._state.options.keepalive_s)
         except TimeoutError:
-            await self._chunk(KEEP_ALIVE)
+            if not self._state.faults.has("no_sse_keepalive"):
+                await self._chunk(KEEP_ALIVE)
 
     async def _chunk(self, data: bytes) -> None:
         await self._send({"type": "http.response.body", "body": data, "more_body": True})

@@ -4,13 +4,17 @@ Two kinds of findings. **Checks** are what operator-iac relies on (documented be
 the key is accepted, the version header, the list and versions shapes and their
 pagination, revisions read as ``@vN``, and a testmode chat conversation that can be created,
 talked to over the WebSocket session, followed over the SSE stream, and deleted. One failed
-check makes the exit code 1. **Behaviours** are the undocumented points operator-iac adapts to
-(docs/platform-behaviours.md): each says what this platform does, whether that is the
-alternative to the emulator's choice, and how operator-iac copes; none fails the run.
+check makes the exit code 1. **Behaviours** are the variations of the registry
+(``operator_iac.emulator.variations``, docs/platform-behaviours.md): each says what this
+platform does, whether that is the alternative to the emulator's choice, and how
+operator-iac copes; none fails the run. Most are seen in what the reading boundary had to
+adapt to (``client.notices``), the rest by looking at the platform on purpose.
 
-Read-only on agents. At most one testmode conversation is created (deleted at the end):
-pinned to a draft when the platform holds one (to learn whether drafts can be conversed with),
-otherwise to a released revision. The conversation part is ``services.doctor_session``.
+Read-only on agents by default. At most one testmode conversation is created (deleted at the
+end): pinned to a draft when the platform holds one (to learn whether drafts can be conversed
+with), otherwise to a released revision. The conversation part is ``services.doctor_session``.
+With ``write_check`` (``services.doctor_write``), a temporary agent is written, read back,
+released and deleted, and the conversation is held with it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from operator_iac.errors import AuthenticationError, OperatorIacError, PermissionDeniedError
-from operator_iac.state.platform_report import UNOBSERVABLE, DoctorReport, Findings
+from operator_iac.state.platform_report import DoctorReport, Findings
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -42,20 +46,23 @@ class Catalog:
     revisions: dict[str, Agent]
 
 
-def run_doctor(client: OperatorClient, *, wait_s: float = 15.0,
+def run_doctor(client: OperatorClient, *, wait_s: float = 15.0, write_check: bool = False,
                progress: Say | None = None) -> DoctorReport:
     """Check the platform ``client`` talks to (see the module docstring)."""
     from operator_iac.services.doctor_session import check_conversation
+    from operator_iac.services.doctor_write import write_check as check_writes
 
     say = progress or (lambda _line: None)
     found = Findings()
     say(f"Checking {client.base_url} ...")
     catalog = _read_only_checks(client, found)
-    if catalog is not None:
+    if catalog is not None and write_check:
+        check_writes(client, found, wait_s=wait_s, say=say)
+    elif catalog is not None:
         say("Talking to an agent in a testmode conversation ...")
         check_conversation(client, catalog, found, wait_s=wait_s)
-    for key in UNOBSERVABLE:
-        found.saw(key, None, None)
+    found.adapted(client.notices.seen())
+    found.complete()
     return DoctorReport(client.base_url, tuple(found.checks), tuple(found.behaviours))
 
 
@@ -76,8 +83,8 @@ def _read_only_checks(client: OperatorClient, found: Findings) -> Catalog | None
         bare = raw(client, "GET", "/conversational_agents", drop_headers=("Operator-Version",))
         refused = bare.status in (400, 406, 412)
         found.check("version header", "ok", "every request carries Operator-Version; without it "
-                    f"the platform answers {bare.status}")
-        found.saw("version_header", f"HTTP {bare.status}", refused)
+                    f"the platform answers {bare.status}"
+                    + ("" if refused else " (it does not insist on it)"))
         missing = raw(client, "GET", f"/conversational_agents/{MISSING_AGENT}")
         found.saw("error_body", f"HTTP {missing.status}, {missing.shape}",
                   missing.shape == "error object")
@@ -100,12 +107,9 @@ def _lists(client: OperatorClient, found: Findings) -> dict[str, list[AgentSumma
     total = sum(len(v) for v in summaries.values())
     found.check("agents list", "failed" if problems else "ok", "; ".join(problems) or
                 f"{total} agents in {pages} page(s), data and cursor as documented")
-    listed = [s for items in summaries.values() for s in items]
-    if listed:
-        described = sum(1 for s in listed if s.description)
-        found.saw("list_descriptions", f"{described} of {len(listed)} items carry one",
-                  described > 0)
-        found.saw("extra_fields", _extras(listed), not any(s.model_extra for s in listed))
+    if any(summaries.values()):  # what the reading had to adapt to is the alternative
+        found.saw("list_descriptions", "every item carries one", True)
+        found.saw("extra_fields", "none", True)
     return summaries
 
 
@@ -140,11 +144,6 @@ def _summary(item: object, path: str) -> AgentSummary:
     from operator_iac.api.resources import parse
 
     return parse(AgentSummary, item, f"GET {path}")
-
-
-def _extras(items: list[AgentSummary]) -> str:
-    names = sorted({name for item in items for name in (item.model_extra or {})})
-    return f"unknown fields {', '.join(names)}" if names else "none"
 
 
 def _versions_and_revisions(client: OperatorClient, summaries: dict[str, list[AgentSummary]],
@@ -183,13 +182,7 @@ def _judge_versions(versions: dict[str, list[VersionEntry]], revisions: dict[str
     else:
         found.check("versions and revisions", "ok", f"{len(entries)} versions of "
                     f"{len(versions)} agents, {len(revisions)} revisions read as <id>@vN")
-    # The versions list is normalised to version_status on reading: is_released shows.
-    older = any(e.is_released is not None for e in entries)
-    found.saw("version_status", "is_released (the older boolean)" if older
-              else "version_status", not older)
-    transfers = [t for agent in revisions.values()
-                 for t in ((agent.config.get("tool") or {}).get("transfers") or [])
-                 if isinstance(t, dict)]
-    if transfers:
-        spelt = sorted({"entity_id" if "entity_id" in t else "id" for t in transfers})
-        found.saw("transfers", " and ".join(f"{{{s}}}" for s in spelt), spelt == ["entity_id"])
+    # The reading boundary notes the alternatives (is_released, {id}); these are the usual.
+    found.saw("version_status", "version_status", True)
+    if any((agent.config.get("tool") or {}).get("transfers") for agent in revisions.values()):
+        found.saw("transfers", "{entity_id}", True)

@@ -5,45 +5,45 @@ and deleted, watching what the platform does where the contract is silent.
 
     POST /conversations (testmode; pinned to a draft when one exists, to learn whether the
                          platform converses with drafts; else to a released revision)
-    GET the conversation (its status before the start)
+    GET the conversation (its status and fields before the start)
     POST .../context before the start (accepted, or refused until in-progress)
-    SSE: read in the background (id: lines, keep-alives, multi-line data, timestamps)
-    WebSocket: start, wait for a greeting, send one message, wait for the reply,
-               end, see whether the server closes the socket
-    read the final status; wait briefly for post-processing; DELETE the conversation
+    SSE: read in the background (the turns; id: lines, keep-alives, multi-line data,
+         timestamps)
+    WebSocket: start, see whether a greeting comes, send one message, wait for the reply,
+               end, see which events the session carried and whether the server closes it
+    wait briefly for post-processing and its output; DELETE the conversation
+
+The turns are followed on the SSE stream: some platforms carry only the agent's own events
+on the session.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.events import (
     AGENT_MESSAGE_COMPLETED,
     CONTEXT_UPDATED,
     CONVERSATION_ENDED,
+    CONVERSATION_STARTED,
     USER_MESSAGE_RECEIVED,
     Event,
     updated_context,
 )
-from operator_iac.errors import ApiConflictError, ApiError, OperatorIacError, StreamError
+from operator_iac.errors import ApiConflictError, ApiError, OperatorIacError
 from operator_iac.services.doctor import Catalog
 from operator_iac.smoke.record import placeholder_context
 from operator_iac.state.platform_report import Findings
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.api.models import Agent, ConversationCreated
+    from operator_iac.api.models import Agent, ConversationCreated, Procedure
     from operator_iac.api.probe import StreamWatch
     from operator_iac.api.session import ChatSession
 
 DOCTOR_MESSAGE = "This is a connection check by operator-iac doctor; a one-line reply is enough."
 CONTEXT_KEY = "operator_iac_doctor"
-CONVERSATION_BEHAVIOURS = ("session_url", "not_started_status", "context_before_start",
-                           "context_event", "greeting", "ended_status", "ws_close", "sse_ids",
-                           "sse_keepalive", "sse_multiline", "timestamps",
-                           "testmode_postprocessing")
 CLOSE_WAIT_S = 3.0
 
 
@@ -53,8 +53,6 @@ def check_conversation(client: OperatorClient, catalog: Catalog, found: Findings
     released, draft = _candidates(catalog)
     created, revision = _create(client, released, draft, found)
     if created is None or revision is None:
-        for key in CONVERSATION_BEHAVIOURS:
-            found.saw(key, None, None)
         return
     try:
         _Probe(client, created, revision, catalog, found, wait_s).run()
@@ -96,8 +94,6 @@ def _create(client: OperatorClient, released: Agent | None, draft: Agent | None,
         except OperatorIacError as exc:
             found.check("conversation create", "failed", str(exc))
             return None, None
-    else:
-        found.saw("draft_conversations", None, None)
     if released is None:
         found.check("conversation create", "skipped", "no conversational agent with a released "
                     "revision to talk to: release one (in the dashboard, or with apply) and run "
@@ -126,16 +122,18 @@ class _Probe:
     def run(self) -> None:
         from operator_iac.api.probe import StreamWatch
 
-        self.found.saw("session_url", "present" if self.created.channel.session_url
-                       else "absent", bool(self.created.channel.session_url))
-        status = self.client.conversations.get(self.created.id).status
-        self.found.saw("not_started_status", str(status), status == "queued"
-                       if status in ("queued", "enqueued") else None)
+        # What the reading had to adapt to is noted by the boundary (relative or missing
+        # session URL, enqueued, left-out fields); these are the usual sightings.
+        self.found.saw("session_url", "the full WebSocket URL", True)
+        conversation = self.client.conversations.get(self.created.id)
+        self.found.saw("not_started_status", str(conversation.status),
+                       True if conversation.status == "queued" else None)
+        self.found.saw("null_fields", "returned as null", True)
         self._context("before the start", "context_before_start")
         watch = StreamWatch(self.client, self.created.id, self.created.channel.token,
                             deadline_s=6 * self.wait_s + 10).start()
         try:
-            self._talk()
+            self._talk(watch)
             self._stream(watch)
         finally:
             watch.stop()
@@ -154,37 +152,34 @@ class _Probe:
 
     # ---- the chat session ------------------------------------------------------------------
 
-    def _talk(self) -> None:
+    def _talk(self, watch: StreamWatch) -> None:
+        carried: list[Event] = []
         try:
             with self.client.open_session(self.created, recv_timeout=self.wait_s) as session:
-                self._converse(session)
+                session.read_in_background(carried.append)
+                self._converse(session, watch)
+                self._closing(session)
         except OperatorIacError as exc:
             self.found.check("chat session", "failed", str(exc))
-            for key in ("greeting", "ended_status", "ws_close"):
-                self.found.saw(key, None, None)
+        self._session_events(carried)
 
-    def _converse(self, session: ChatSession) -> None:
+    def _converse(self, session: ChatSession, watch: StreamWatch) -> None:
         session.start()
-        greeting = _await(session, lambda e: e.type == AGENT_MESSAGE_COMPLETED, self.wait_s)
+        greeting = watch.wait_for(lambda e: e.type == AGENT_MESSAGE_COMPLETED, self.wait_s)
         self.found.saw("greeting", "the agent speaks first" if greeting else
                        f"no greeting within {self.wait_s:g}s", greeting is not None)
         if not self.context_sent:
             self._context("in progress", None)
         session.send_message(DOCTOR_MESSAGE)
-        heard = _await(session, lambda e: e.type == USER_MESSAGE_RECEIVED, self.wait_s)
-        reply = heard and _await(session, lambda e: e.type == AGENT_MESSAGE_COMPLETED,
-                                 self.wait_s)
+        reply = watch.wait_until(_answered, self.wait_s)
         self.found.check("chat session", "ok" if reply else "failed",
                          "connected, started, and the agent answered a message" if reply else
                          f"the agent did not answer a message within {self.wait_s:g}s")
         session.end()
-        ended = _await(session, lambda e: e.type == CONVERSATION_ENDED, self.wait_s)
-        self._ended(ended)
-        self._closing(session)
+        self._ended(watch.wait_for(lambda e: e.type == CONVERSATION_ENDED, self.wait_s))
 
     def _ended(self, ended: Event | None) -> None:
         if ended is None:
-            self.found.saw("ended_status", "no conversation.ended on the session", None)
             return
         status = ended.payload.get("status")
         if isinstance(status, str):
@@ -195,16 +190,22 @@ class _Probe:
 
     def _closing(self, session: ChatSession) -> None:
         wait = min(CLOSE_WAIT_S, self.wait_s)
-        try:
-            closed = _await(session, lambda _e: False, wait, closed=True)
-        except StreamError as exc:
-            self.found.saw("ws_close", f"closed abnormally: {exc}", None)
-            return
-        if closed is not None:
+        if not session.wait_closed(wait):
+            pings = f", {session.skipped} application-level ping(s)" if session.skipped else ""
+            self.found.saw("ws_close", f"left open for {wait:g}s{pings}", False)
+        elif session.failure is not None:
+            self.found.saw("ws_close", f"closed abnormally: {session.failure}", None)
+        else:
             self.found.saw("ws_close", "closed by the server", True)
+
+    def _session_events(self, carried: list[Event]) -> None:
+        kinds = {e.type for e in carried}
+        if not kinds:
             return
-        pings = f", {session.skipped} application-level ping(s)" if session.skipped else ""
-        self.found.saw("ws_close", f"left open for {wait:g}s{pings}", False)
+        if kinds & {CONVERSATION_STARTED, USER_MESSAGE_RECEIVED, CONVERSATION_ENDED}:
+            self.found.saw("session_events", "every event of the conversation", True)
+        else:
+            self.found.saw("session_events", "the agent's own events only", False)
 
     # ---- the event stream ------------------------------------------------------------------
 
@@ -216,9 +217,6 @@ class _Probe:
         if not events:
             self.found.check("event stream", "failed", watch.error or "no events arrived over "
                              "the SSE stream with the conversation's token")
-            for key in ("sse_ids", "sse_keepalive", "sse_multiline", "timestamps",
-                        "context_event"):
-                self.found.saw(key, None, None)
             return
         ended = any(e.type == CONVERSATION_ENDED for e in events)
         self.found.check("event stream", "ok" if ended else "failed", f"{len(events)} events "
@@ -232,44 +230,36 @@ class _Probe:
         self.found.saw("sse_multiline", f"{watch.multiline} of {watch.messages} messages spread "
                        "over several lines", watch.multiline == 0)
         self._timestamps(events)
-        self._context_event(events)
+        if any(_is_doctor_context(e) for e in events):
+            self.found.saw("context_event", "the update under context", True)
 
     def _timestamps(self, events: list[Event]) -> None:
         stamps = [e.created_at for e in events if e.created_at]
         if not stamps:
-            self.found.saw("timestamps", "none", None)
             return
         fractional = any("." in stamp for stamp in stamps)
         self.found.saw("timestamps", "milliseconds" if fractional else "whole seconds",
                        fractional)
 
-    def _context_event(self, events: list[Event]) -> None:
-        update = next((e for e in events if _is_doctor_context(e)), None)
-        if update is None:
-            self.found.saw("context_event", None, None)
-            return
-        under = isinstance(update.payload.get("context"), dict)
-        self.found.saw("context_event", "the update under context" if under
-                       else "the bare update", under)
-
     # ---- post-processing -------------------------------------------------------------------
 
     def _post_processing(self) -> None:
         if not self._expects_procedures():
-            self.found.saw("testmode_postprocessing", None, None)
             return
-        until = time.monotonic() + min(self.wait_s, 10.0)
-        while True:
+        limit = min(self.wait_s, 10.0)
+        until = time.monotonic() + limit
+        runs: list[Procedure] = []
+        while time.monotonic() < until:
             runs = list(self.client.procedures.list_for_conversation(self.created.id))
-            if runs:
-                self.found.saw("testmode_postprocessing", f"runs ({len(runs)} procedure(s))",
-                               True)
-                return
-            if time.monotonic() >= until:
-                self.found.saw("testmode_postprocessing", "no procedure within "
-                               f"{min(self.wait_s, 10.0):g}s", False)
-                return
+            if runs and all(run.status not in ("pending", "running") for run in runs):
+                break
             time.sleep(0.25)
+        if not runs:
+            self.found.saw("testmode_postprocessing", f"no procedure within {limit:g}s", False)
+            return
+        self.found.saw("testmode_postprocessing", f"runs ({len(runs)} procedure(s))", True)
+        if any(run.status == "success" and run.output is not None for run in runs):
+            self.found.saw("output_shape", "a JSON value", True)  # a string is noted instead
 
     def _expects_procedures(self) -> bool:
         """Whether a procedural agent of this revision would run on a completed conversation
@@ -286,23 +276,16 @@ class _Probe:
         return False
 
 
+def _answered(events: list[Event]) -> bool:
+    """Whether the agent completed a message after the user's message was received."""
+    heard = False
+    for event in events:
+        if event.type == USER_MESSAGE_RECEIVED:
+            heard = True
+        elif heard and event.type == AGENT_MESSAGE_COMPLETED:
+            return True
+    return False
+
+
 def _is_doctor_context(event: Event) -> bool:
     return event.type == CONTEXT_UPDATED and CONTEXT_KEY in updated_context(event.payload)
-
-
-def _await(session: ChatSession, wanted: Callable[[Event], bool], timeout: float, *,
-           closed: bool = False) -> Event | None:
-    """The first event ``wanted`` accepts within ``timeout`` seconds (None when none came).
-    With ``closed``, an empty event stands for the server closing the socket."""
-    until = time.monotonic() + timeout
-    while True:
-        try:
-            event = session.recv(max(0.01, until - time.monotonic()))
-        except StreamError as exc:
-            if isinstance(exc.__cause__, TimeoutError):
-                return None
-            raise
-        if event is None:
-            return Event() if closed else None
-        if wanted(event):
-            return event

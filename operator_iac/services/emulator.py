@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 from operator_iac.errors import UsageError
 
 if TYPE_CHECKING:
+    from operator_iac.emulator.faults import FaultSettings
     from operator_iac.emulator.server import EmulatorServer
     from operator_iac.spec.project_file import ProjectFile
 
@@ -73,33 +75,99 @@ def compat_modes() -> dict[str, str]:
     return dict(COMPAT_MODES)
 
 
-def build_server(request: ServeRequest) -> EmulatorServer:
-    """An emulator configured as asked (not started); unknown modes are usage errors."""
-    from operator_iac.emulator.faults import FaultSettings
+@dataclass(frozen=True)
+class Platform:
+    """The platform an emulator plays: compatibility modes and list delays."""
+
+    modes: tuple[str, ...] = ()
+    """The compatibility modes it plays."""
+    list_lag: float = 0.0
+    """Seconds its agents list trails creates and deletes."""
+    versions_lag: float = 0.0
+    """Seconds its versions lists and status fields trail new revisions and releases."""
+    seed: int | None = None
+    """The seed a random platform was drawn with (None: the modes were named)."""
+
+    def describe(self) -> str:
+        """One line for a person: what this platform does differently."""
+        drawn = f"random platform, seed {self.seed}: " if self.seed is not None else ""
+        parts = list(self.modes) + [f"{name} {value:g}s" for name, value in
+                                    (("list_lag", self.list_lag),
+                                     ("versions_lag", self.versions_lag)) if value]
+        return drawn + (", ".join(parts) or "the usual behaviours")
+
+
+def choose_platform(compat: Sequence[str], seed: int | None = None, *, list_lag: float = 0.0,
+                    versions_lag: float = 0.0) -> Platform:
+    """The modes and delays asked for; ``random`` among them draws a plausible alternative
+    for every point of the registry of variations (with ``seed``, or a fresh one), plus
+    delays within a bound. Explicit modes and delays are added to what was drawn. Unknown
+    modes are usage errors."""
+    from operator_iac.emulator.variations import RANDOM, draw
+
+    named = [mode for mode in compat if mode != RANDOM]
+    unknown = sorted(set(named) - set(compat_modes()))
+    if unknown:
+        raise UsageError(f"--compat: unknown mode {unknown[0]!r} (choose from random, "
+                         f"{', '.join(sorted(compat_modes()))})")
+    if RANDOM not in compat:
+        return Platform(tuple(named), list_lag, versions_lag)
+    chosen = seed if seed is not None else secrets.randbelow(10_000)
+    drawn = draw(chosen)
+    modes = tuple(dict.fromkeys([*drawn.modes, *named]))
+    return Platform(modes, list_lag or drawn.delays.get("list_lag", 0.0),
+                    versions_lag or drawn.delays.get("versions_lag", 0.0), chosen)
+
+
+def parse_compat(text: str | None) -> Platform:
+    """The platform ``OPERATOR_IAC_EMULATOR_COMPAT`` (``--emulator-compat``) names: modes
+    separated by commas, ``random`` or ``random:SEED`` among them."""
+    modes, seed = [], None
+    for part in (text or "").replace(" ", "").split(","):
+        name, _, number = part.partition(":")
+        if not name:
+            continue
+        if number:
+            if name != "random" or not number.isdigit():
+                raise UsageError(f"--emulator-compat: {part!r} is not a mode or random:SEED")
+            seed = int(number)
+        modes.append(name)
+    return choose_platform(modes, seed)
+
+
+def build_server(request: ServeRequest) -> tuple[EmulatorServer, Platform]:
+    """An emulator configured as asked (not started), and the platform it plays."""
     from operator_iac.emulator.rules import load_rules
     from operator_iac.emulator.server import EmulatorServer
 
-    unknown = sorted(set(request.compat) - set(compat_modes()))
-    if unknown:
-        raise UsageError(f"--compat: unknown mode {unknown[0]!r} (choose from "
-                         f"{', '.join(sorted(compat_modes()))})")
-    faults = FaultSettings.model_validate({
-        "latency_ms": request.latency_ms, "error_rate": request.error_rate,
-        "seed": request.seed, "rate_limit_rps": request.rate_limit_rps,
-        "drop_sse_after": request.drop_sse_after, "compat": list(request.compat),
-        "list_lag": request.list_lag, "versions_lag": request.versions_lag})
-    return EmulatorServer(request.host, request.port, list(request.api_keys), request.db,
-                          log_level="info", access_log=True,
-                          rules=load_rules(request.rules) if request.rules else None,
-                          silent=request.silent, keepalive_s=request.keepalive_s,
-                          faults=faults)
+    platform = choose_platform(request.compat, request.seed, list_lag=request.list_lag,
+                               versions_lag=request.versions_lag)
+    faults = _faults(platform, latency_ms=request.latency_ms, error_rate=request.error_rate,
+                     seed=request.seed if request.seed is not None else platform.seed,
+                     rate_limit_rps=request.rate_limit_rps,
+                     drop_sse_after=request.drop_sse_after)
+    server = EmulatorServer(request.host, request.port, list(request.api_keys), request.db,
+                            log_level="info", access_log=True,
+                            rules=load_rules(request.rules) if request.rules else None,
+                            silent=request.silent, keepalive_s=request.keepalive_s,
+                            faults=faults)
+    return server, platform
 
 
-def serve(request: ServeRequest, on_ready: Callable[[EmulatorServer], None]) -> None:
+def _faults(platform: Platform, **settings: object) -> FaultSettings:
+    from operator_iac.emulator.faults import FaultSettings
+
+    return FaultSettings.model_validate({
+        **settings, "compat": list(platform.modes), "list_lag": platform.list_lag,
+        "versions_lag": platform.versions_lag})
+
+
+def serve(request: ServeRequest,
+          on_ready: Callable[[EmulatorServer, Platform], None]) -> None:
     """Run the emulator in the foreground until Ctrl-C (the normal way to stop it)."""
-    server = build_server(request)
+    server, platform = build_server(request)
     with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever(on_ready=on_ready)
+        server.serve_forever(on_ready=lambda running: on_ready(running, platform))
 
 
 def emulator_accounts(keys: Sequence[str], project_file: Path | None) -> list[Account]:
@@ -143,9 +211,12 @@ def _project_spec(project_file: Path | None) -> ProjectFile | None:
     return read_project_file(file)[0] if file is not None and file.is_file() else None
 
 
-def start_in_process(api_keys: Sequence[str] = (DEFAULT_API_KEY,)) -> EmulatorServer:
-    """A started emulator on a free loopback port with one account per key, for one command;
-    the caller stops it."""
+def start_in_process(api_keys: Sequence[str] = (DEFAULT_API_KEY,),
+                     platform: Platform | None = None) -> EmulatorServer:
+    """A started emulator on a free loopback port with one account per key, for one command,
+    playing ``platform`` (the usual behaviours by default); the caller stops it."""
     from operator_iac.emulator.server import start_in_process as start
 
-    return start(list(api_keys))
+    if platform is None or platform == Platform():
+        return start(list(api_keys))
+    return start(list(api_keys), faults=_faults(platform, seed=platform.seed))

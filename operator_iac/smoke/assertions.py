@@ -81,8 +81,6 @@ class Evidence:
     # Set when waiting for procedures to finish ran out of time.
     procedure_wait_s: float | None = None
     procedures_timed_out: bool = False
-    # The conversation's own final status, read when ``conversation.ended`` carried none.
-    final_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -324,8 +322,6 @@ def _ended_with_status(assertion: EndedWithStatus, scope: Scope) -> AssertionRes
     wanted = assertion.ended_with_status
     ended = next((e for e in scope.events if e.type == CONVERSATION_ENDED), None)
     status = ended.payload.get("status") if ended is not None else None
-    if ended is not None and status is None:
-        status = scope.evidence.final_status  # the event carried none: the conversation's
     seen = f"the conversation did not end (no {CONVERSATION_ENDED} event)" if ended is None \
         else f"status {show(status)}"
     return _result("ended_with_status", f"ended_with_status {wanted}", scope,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.api.event_stream import EventStream, ended
 from operator_iac.api.events import AGENT_MESSAGE_DELTA, CONVERSATION_ENDED, Event
+from operator_iac.api.models import FINAL_CONVERSATION_STATUSES
 from operator_iac.errors import OperatorIacError, StreamError
 
 if TYPE_CHECKING:
@@ -135,8 +136,6 @@ class EventCollector:
             self._on_event(event)
 
 
-# Conversation statuses after which no event will come (``--follow`` stops waiting).
-FINAL_CONVERSATION_STATUSES = frozenset({"completed", "failed", "voicemail", "busy", "no-answer"})
 # Every conversation has at least its conversation.setup event, which the stream sends as
 # soon as it is connected; none within the client's connect timeout means there is none.
 FIRST_EVENT_S = 10.0

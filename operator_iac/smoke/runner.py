@@ -3,22 +3,23 @@
 ::
 
     POST /conversations (testmode, chat_realtime, ca_x@vN, the test's context; retried)
-    ├── thread: read the SSE stream until conversation.ended      (the evidence)
+    ├── thread: read the SSE stream until conversation.ended   (the evidence, and the turns)
     └── WebSocket: conversation.start, wait for the greeting (only if turn 0 asserts on it),
                    per turn: user.message.send, wait for the reply  (per-turn timeout)
-                   conversation.end, read until conversation.ended
-    wait for the SSE stream to deliver conversation.ended
-    read the final status from the conversation when the event does not carry it
+                   conversation.end, wait for conversation.ended on the SSE stream
     poll the conversation's procedures (only when a ``procedure`` assertion waits for them),
          starting a run with POST /procedures when the platform started none
     run the test's judge, if it has one (POST /procedures, then poll its run)
     judge every assertion on the SSE events
     DELETE the conversation (unless asked to keep it)
 
-When a turn is complete is ``operator_iac.smoke.turn_watch``'s question. Every wait is
-bounded by the test's ``turn_timeout_s`` and by what is left of its ``timeout_s``, so a socket
-the server never closes, or a stream that only sends keep-alives, cannot hold a run longer
-than its test allows. A refused conversation or a broken session is an ``error`` (the
+The WebSocket session only sends: it is read in the background (an event arriving there
+first dates it, for latencies), and the progress of every turn is followed on the SSE stream,
+the platform's own record, which carries every event where a session may carry only the
+agent's. When a turn is complete is ``operator_iac.smoke.turn_watch``'s question. Every wait
+is bounded by the test's ``turn_timeout_s`` and by what is left of its ``timeout_s``, so a
+socket the server never closes, or a stream that only sends keep-alives, cannot hold a run
+longer than its test allows. A refused conversation or a broken session is an ``error`` (the
 platform failed); a reply that does not come in time is a ``timeout`` (nothing can be
 concluded yet); the conversation is deleted in every case. Each step moves the run's
 ``Tracker`` (``operator_iac.smoke.progress``), so that a person sees where it is.
@@ -26,6 +27,7 @@ concluded yet); the conversation is deleted in every case. Each step moves the r
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -39,7 +41,7 @@ from operator_iac.api.events import (
 from operator_iac.api.models import ConversationCreated, Procedure
 from operator_iac.errors import ApiError, OperatorIacError, StreamError
 from operator_iac.smoke.assertions import Evidence, evaluate_test, procedure_agents
-from operator_iac.smoke.collector import FINAL_CONVERSATION_STATUSES, EventCollector
+from operator_iac.smoke.collector import EventCollector
 from operator_iac.smoke.judge import judge_context, run_judge
 from operator_iac.smoke.orphans import OrphanLedger, orphan_window
 from operator_iac.smoke.procedure_check import is_final, procedures_of
@@ -54,8 +56,8 @@ if TYPE_CHECKING:
     from operator_iac.api.session import ChatSession
 
 CATCH_UP_S = 2.0
-# At most this long is spent reading the session after conversation.end was sent.
-DRAIN_LIMIT_S = 10.0
+# How often a wait for the next event looks whether the session or the stream broke.
+POLL_S = 0.1
 
 
 class Habits:
@@ -81,8 +83,6 @@ class RunSettings:
     # How long after the end a procedure the test waits for may take to appear before the
     # platform is taken not to post-process testmode conversations (and it is started here).
     procedure_start_s: float = 1.5
-    # How long the conversation's status may take to become final after the end.
-    status_grace_s: float = 5.0
     sleep: Callable[[float], None] = time.sleep
     orphans: OrphanLedger = field(default_factory=OrphanLedger, compare=False)
     habits: Habits = field(default_factory=Habits, compare=False)
@@ -151,8 +151,10 @@ class _Run:
         self.last_ws_event: str | None = None
         # Event id -> when the session delivered it (monotonic ms), often before the stream.
         self.ws_arrivals: dict[str, float] = {}
+        # The stream's events in order, as they arrive: the turns are followed on them.
+        self.arriving: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self.collector = EventCollector(client, created.id, token=created.channel.token,
-                                        deadline_s=test.timeout_s)
+                                        deadline_s=test.timeout_s, on_event=self.arriving.put)
         self.deleted = False
 
     def remaining(self) -> float:
@@ -162,12 +164,7 @@ class _Run:
         self.tracker.moved("opening the chat session")
         self.collector.start()
         failure = self._converse()
-        if failure is None and not self.collector.wait_ended(
-                min(self.settings.end_grace_s, self.remaining())):
-            failure = ("error" if self.remaining() > 0 else "timeout",
-                       self.collector.error or "the event stream did not deliver "
-                       f"{CONVERSATION_ENDED} after the conversation was ended")
-        elif failure is not None and self.last_ws_event:
+        if failure is not None and self.last_ws_event:
             # Give the stream a moment to catch up, so the transcript shows what happened.
             self.collector.wait_for(self.last_ws_event, min(CATCH_UP_S, self.remaining()))
         evidence = self._evidence(wait_for_procedures=failure is None)
@@ -193,14 +190,15 @@ class _Run:
         try:
             with self.client.open_session(self.created,
                                           recv_timeout=self.test.turn_timeout_s) as session:
+                session.read_in_background(self._note)
                 self._talk(session)
+                return self._await_end(session)
         except TurnTimeout as exc:
             return "timeout", str(exc)
         except EndedEarly as exc:
             return "failed", str(exc)
         except OperatorIacError as exc:
             return "error", str(exc)
-        return None
 
     def _talk(self, session: ChatSession) -> None:
         session.start()
@@ -219,7 +217,17 @@ class _Run:
             raise
         self.tracker.moved("ending the conversation")
         session.end()
-        self._drain(session)
+
+    def _await_end(self, session: ChatSession) -> tuple[Outcome, str] | None:
+        """Wait for the stream to deliver ``conversation.ended`` (the session stays open
+        meanwhile: some servers stop what they do for a conversation when it closes)."""
+        if self.collector.wait_ended(min(self.settings.end_grace_s, self.remaining())):
+            return None
+        return ("error" if self.remaining() > 0 else "timeout",
+                self.collector.error or (str(session.failure) if session.failure else
+                                         "the event stream did not deliver "
+                                         f"{CONVERSATION_ENDED} after the conversation was "
+                                         "ended"))
 
     def _limit(self) -> float:
         """The time one wait may take: the turn's budget, within what the test has left."""
@@ -240,22 +248,28 @@ class _Run:
                 if watch.turn == 0 and not watch.spoke:
                     self.notes.append(NO_GREETING_NOTE)
                 raise TurnTimeout(_timeout_message(watch.turn, limit)) from None
-            if event is None or event.type == CONVERSATION_ENDED:
+            if event.type == CONVERSATION_ENDED:
                 raise EndedEarly(f"the conversation ended during turn {watch.turn}, before "
                                  "the test finished")
             if watch.see(event):
                 return
 
-    def _receive(self, session: ChatSession, until: float) -> Event | None:
-        try:
-            event = session.recv(max(0.01, until - time.monotonic()))
-        except StreamError as exc:
-            if isinstance(exc.__cause__, TimeoutError):
-                raise TurnTimeout(str(exc)) from exc
-            raise
-        if event is not None:
-            self._note(event)
-        return event
+    def _receive(self, session: ChatSession, until: float) -> Event:
+        """The stream's next event; ``TurnTimeout`` past ``until``, ``StreamError`` when the
+        session or the stream broke meanwhile."""
+        while True:
+            try:
+                return self.arriving.get(timeout=max(0.0, min(POLL_S,
+                                                              until - time.monotonic())))
+            except queue.Empty:
+                pass
+            if session.failure is not None:
+                raise session.failure
+            if self.collector.finished and self.arriving.empty():
+                raise StreamError(self.collector.error or "the event stream ended before the "
+                                  "conversation did")
+            if time.monotonic() >= until:
+                raise TurnTimeout("no event in time")
 
     def _note(self, event: Event) -> None:
         """Remember the newest event the session delivered (the stream should have it too)."""
@@ -267,22 +281,9 @@ class _Run:
         """End a conversation that went wrong, so it does not stay open on the platform."""
         try:
             session.end()
-            self._drain(session)
+            self.collector.wait_ended(min(CATCH_UP_S, self.remaining()))
         except OperatorIacError as exc:
             self.notes.append(f"ending the conversation failed: {exc}")
-
-    def _drain(self, session: ChatSession) -> None:
-        """Read until ``conversation.ended`` arrives or the server closes the session. A
-        platform may keep the socket open after the end (pinging): it is not waited for."""
-        until = time.monotonic() + min(self._limit(), DRAIN_LIMIT_S)
-        try:
-            while not session.saw_end:
-                event = session.recv(max(0.01, until - time.monotonic()))
-                if event is None:
-                    return
-                self._note(event)
-        except StreamError as exc:
-            self.notes.append(f"after conversation.end: {exc}")
 
     # ---- evidence and verdict ------------------------------------------------------------
 
@@ -302,26 +303,7 @@ class _Run:
         return Evidence(events=events, arrivals=arrivals, procedures=procedures,
                         agent_ids=self.settings.agent_ids,
                         output_schemas=self.settings.output_schemas,
-                        procedure_wait_s=waited, procedures_timed_out=timed_out,
-                        final_status=self._final_status(events) if wait_for_procedures
-                        else None)
-
-    def _final_status(self, events: list[Event]) -> str | None:
-        """The final status of a conversation whose ``conversation.ended`` did not carry one:
-        the conversation's own ``status``, once it is final."""
-        ended = next((e for e in events if e.type == CONVERSATION_ENDED), None)
-        if ended is None or isinstance(ended.payload.get("status"), str):
-            return None
-        until = time.monotonic() + min(self.settings.status_grace_s, self.remaining())
-        try:
-            while True:
-                status = self.client.conversations.get(self.created.id).status
-                if status in FINAL_CONVERSATION_STATUSES or time.monotonic() >= until:
-                    return status
-                self.settings.sleep(self.settings.poll_interval_s)
-        except OperatorIacError as exc:
-            self.notes.append(f"the conversation's final status could not be read: {exc}")
-            return None
+                        procedure_wait_s=waited, procedures_timed_out=timed_out)
 
     def _await_procedures(self, agents: list[str]) -> tuple[list[Procedure], bool]:
         """Poll the conversation's procedures until every awaited agent's run finished;

@@ -19,7 +19,6 @@ import pytest
 
 from operator_iac.api.client import Attempt
 from operator_iac.apply.report import ApplyOptions
-from operator_iac.emulator.faults import COMPAT_MODES
 from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.plan.model import PlanOptions
 from operator_iac.services.apply import apply
@@ -42,13 +41,6 @@ if TYPE_CHECKING:
 Project = Callable[..., ProjectCopy]
 RETRIES = 5  # the client's default max_retries
 pytestmark = pytest.mark.usefixtures("no_backoff")
-
-# The variations of stored forms, empty values, shapes and the session's events: the
-# client's side of them is not in place yet, so these matrices leave them out.
-LATER_MODES = frozenset({"dated_models", "sorted_lists", "nfc_text", "null_empty", "omit_nulls",
-                         "output_as_string", "relative_session_url", "agent_events_only_ws"})
-MODES = tuple(m for m in COMPAT_MODES if m not in LATER_MODES)
-
 
 def assert_converged(copy: ProjectCopy, platform: Platform) -> None:
     """Exactly one agent per key, every one released, and nothing left to change."""
@@ -322,23 +314,7 @@ def test_a_referenced_procedural_agent_deleted_remotely_is_created_again(
     assert_converged(applied, platform)
 
 
-# ---- compatibility modes ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("modes", [(m,) for m in sorted(MODES)] + [MODES],
-                         ids=[*sorted(MODES), "all"])
-def test_apply_and_plan_converge_in_every_compatibility_mode(
-        project: Project, platform: Platform, modes: tuple[str, ...]) -> None:
-    copy = project()
-    copy.emulator.set_compat(*modes)
-    assert copy.apply().exit_code == 0
-    assert_converged(copy, platform)
-    change_every_prompt(copy)
-    copy.emulator.fail_next(1, 503, "PUT", retry_after=0)
-    result = copy.apply()
-    assert result.exit_code == 0, result.stderr
-    assert_converged(copy, platform)
-    assert copy.apply().stderr.count("No changes") == 1
+# ---- compatibility modes (the whole life on each: test_random_platforms) ---------------------
 
 
 def test_a_rollback_seen_through_is_released_only_still_converges(

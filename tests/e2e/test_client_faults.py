@@ -302,20 +302,23 @@ def test_unknown_fields_survive_a_read_modify_write(emulator: Any,
     assert stored["runtime"]["model"] == "openai/gpt-4.1"
 
 
-def test_enqueued_means_not_started(emulator: Any, probe: Callable[..., Probe]) -> None:
+def test_enqueued_reads_as_queued(emulator: Any, probe: Callable[..., Probe]) -> None:
     emulator.set_compat("enqueued")
     p = probe()
     created = p.client.conversations.create(p.released().id, livemode=False)
     conversation = p.client.conversations.get(created.id)
-    assert conversation.status == "enqueued"
+    assert conversation.status == "queued"
     assert not conversation.is_started
+    assert p.client.notices.seen()["not_started_status"] == "enqueued"
 
 
 def test_no_session_url_builds_one(emulator: Any, probe: Callable[..., Probe]) -> None:
     emulator.set_compat("no_session_url")
     p = probe()
     created = p.client.conversations.create(p.released().id, livemode=False)
-    assert created.channel.session_url is None
+    token = created.channel.token
+    assert created.channel.session_url == \
+        f"{emulator.ws_url}/conversations/{created.id}/session?token={token}"
     with p.client.open_session(created, recv_timeout=10) as session:
         session.start()
         greeting = session.until(lambda e: e.type == "agent.message.completed")

@@ -1,6 +1,7 @@
 """``operator-iac doctor`` against the emulator: it passes in every compatibility mode, names
-each variation a read-only check can see, never writes an agent, leaves no conversation
-behind, and fails (exit 1) when something operator-iac relies on does not hold."""
+each variation it can see (from the registry: reads and its conversation; writes with
+``--write-check``), never writes an agent unless asked, leaves nothing behind, and fails
+(exit 1) when something operator-iac relies on does not hold."""
 
 from __future__ import annotations
 
@@ -13,38 +14,25 @@ import pytest
 from operator_iac.api.client import OperatorClient
 from operator_iac.emulator.faults import COMPAT_MODES
 from operator_iac.emulator.server import EmulatorServer
+from operator_iac.emulator.variations import BY_KEY, MODE_VARIATION, VARIATIONS
 from operator_iac.services.doctor import run_doctor
 from operator_iac.smoke.record import record_of
 from operator_iac.state.platform_report import DoctorReport
 
 from .conftest import Cli, Platform, ProjectCopy
 
-# The variations of stored forms, empty values, shapes and the session's events: the
-# client's side of them is not in place yet, so these matrices leave them out.
-LATER_MODES = frozenset({"dated_models", "sorted_lists", "nfc_text", "null_empty", "omit_nulls",
-                         "output_as_string", "relative_session_url", "agent_events_only_ws"})
-MODES = tuple(m for m in COMPAT_MODES if m not in LATER_MODES)
-
-# compatibility mode -> the behaviour doctor reports it under
-SEEN_AS = {
-    "is_released": "version_status", "no_session_url": "session_url", "no_sse_ids": "sse_ids",
-    "plain_errors": "error_body", "transfer_id": "transfers", "enqueued": "not_started_status",
-    "extra_fields": "extra_fields", "multiline_sse": "sse_multiline",
-    "whole_seconds": "timestamps", "no_greeting": "greeting",
-    "ended_without_status": "ended_status",
-    "released_only_conversations": "draft_conversations",
-    "no_testmode_postprocessing": "testmode_postprocessing", "ws_stays_open": "ws_close",
-    "list_without_description": "list_descriptions",
-    "context_in_progress_only": "context_before_start", "bare_context_event": "context_event",
-}
-# Modes only a write, a tool call or a rate limit could show: doctor says it did not look.
-NOT_SEEN = {"create_ignores_postprocess": "create_postprocess", "trim_text": "stored_text",
-            "release_conflict": "release_conflict", "tool_flag_on_reply": "has_tool_calls",
-            "retry_after_date": "retry_after", "nullable_outputs": None}
+# compatibility mode -> the variation doctor reports it under, read-only or with writes
+SEEN = {mode: key for mode, key in MODE_VARIATION.items()
+        if mode in COMPAT_MODES and BY_KEY[key].observed in ("read", "conversation")}
+WRITTEN = {mode: key for mode, key in MODE_VARIATION.items()
+           if mode in COMPAT_MODES and BY_KEY[key].observed == "write"}
+# Modes doctor says it could not look at (a tool call, a rate limit, a second agent ...).
+UNSEEN = {mode: key for mode, key in MODE_VARIATION.items()
+          if mode in COMPAT_MODES and BY_KEY[key].observed == "never"}
 
 
 def test_every_mode_is_accounted_for() -> None:
-    assert set(SEEN_AS) | set(NOT_SEEN) == set(MODES)
+    assert set(SEEN) | set(WRITTEN) | set(UNSEEN) == set(COMPAT_MODES)
 
 
 @pytest.fixture
@@ -56,8 +44,8 @@ def platform_with_a_draft(applied: ProjectCopy, platform: Platform) -> Iterator[
     yield platform
 
 
-def doctor(platform: Platform) -> DoctorReport:
-    return run_doctor(platform.client, wait_s=1.0)
+def doctor(platform: Platform, *, write_check: bool = False) -> DoctorReport:
+    return run_doctor(platform.client, wait_s=1.0, write_check=write_check)
 
 
 def behaviour(report: DoctorReport, key: str) -> tuple[str | None, bool | None]:
@@ -81,45 +69,78 @@ def test_the_emulators_own_choices_are_all_usual(platform_with_a_draft: Platform
     assert report.ok and report.exit_code() == 0, report.checks
     assert [c.status for c in report.checks] == ["ok"] * len(report.checks)
     assert report.alternatives() == []
-    for key in SEEN_AS.values():
+    assert [b.key for b in report.behaviours] == [v.key for v in VARIATIONS]
+    for key in SEEN.values():
         seen, usual = behaviour(report, key)
         assert seen is not None and usual is True, (key, seen)
+    for key in {*WRITTEN.values(), *UNSEEN.values()}:
+        assert behaviour(report, key)[1] is None, key  # not decided without a write
     assert len(agent_writes(platform)) == writes  # read-only on agents
     assert left_behind(platform) == []  # its conversation is gone
 
 
-@pytest.mark.parametrize("mode", sorted(MODES))
-def test_doctor_passes_in_every_mode_and_names_what_it_sees(
-        platform_with_a_draft: Platform, mode: str) -> None:
+# A mode that hides another's point from doctor: without post-processing there is no output.
+MASKED_BY = {"output_as_string": "no_testmode_postprocessing"}
+
+
+def batches() -> list[tuple[str, ...]]:
+    """Every mode, in two platforms that take at most one alternative per point and do not
+    hide from doctor what another mode changed."""
+    first = [v.modes[0] for v in VARIATIONS if v.modes]
+    return [tuple(m for m in first if m not in MASKED_BY),
+            tuple([m for v in VARIATIONS for m in v.modes[1:]] + list(MASKED_BY))]
+
+
+def test_the_batches_hold_every_mode_once() -> None:
+    together = [mode for batch in batches() for mode in batch]
+    assert sorted(together) == sorted(COMPAT_MODES)
+    for batch in batches():
+        points = [MODE_VARIATION[mode] for mode in batch]
+        assert len(points) == len(set(points))
+        assert not any(MASKED_BY.get(mode) in batch for mode in batch)
+
+
+@pytest.mark.parametrize("modes", batches(), ids=["first alternatives", "the others"])
+def test_doctor_passes_and_names_exactly_what_it_can_see(
+        platform_with_a_draft: Platform, applied: ProjectCopy, modes: tuple[str, ...]) -> None:
     platform = platform_with_a_draft
-    platform.emulator.set_compat(mode)
+    platform.emulator.set_compat(*modes)
     writes = len(agent_writes(platform))
+    agents = {s.id for s in platform.client.conversational_agents.list()}
     report = doctor(platform)
     assert report.ok, [c for c in report.checks if c.status != "ok"]
     assert len(agent_writes(platform)) == writes  # read-only on agents
-    if mode in SEEN_AS:
-        seen, usual = behaviour(report, SEEN_AS[mode])
-        assert usual is False, (mode, seen)
-        assert [b.key for b in report.alternatives()] == [SEEN_AS[mode]]
-    else:
-        assert report.alternatives() == []
-        key = NOT_SEEN[mode]
-        if key is not None:
-            assert behaviour(report, key) == (None, None)
-    assert left_behind(platform) == []
+    assert {b.key for b in report.alternatives()} == {SEEN[m] for m in modes if m in SEEN}
 
-
-def test_every_mode_at_once_through_the_cli(platform_with_a_draft: Platform,
-                                             applied: ProjectCopy) -> None:
-    platform = platform_with_a_draft
-    platform.emulator.set_compat(*MODES)
-    result = applied.run("doctor", "--format", "json", "--wait", "1")
+    result = applied.run("doctor", "--format", "json", "--wait", "1", "--write-check")
     assert result.exit_code == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["ok"] is True and data["api_url"] == platform.emulator.url
     named = {b["key"] for b in data["behaviours"] if b["alternative"]}
-    assert named == set(SEEN_AS.values())
+    assert {WRITTEN[m] for m in modes if m in WRITTEN} <= named
+    assert named <= {SEEN.get(m) or WRITTEN.get(m) for m in modes}
     assert platform.emulator.api_key not in result.stdout + result.stderr
+    assert left_behind(platform) == []
+    assert {s.id for s in platform.client.conversational_agents.list()} == agents
+
+
+def test_the_write_check_measures_lags_and_leaves_nothing(
+        platform_with_a_draft: Platform) -> None:
+    platform = platform_with_a_draft
+    before = {s.id for s in platform.client.conversational_agents.list()}
+    usual = doctor(platform, write_check=True)
+    assert usual.ok and usual.alternatives() == [], usual.alternatives()
+    for key in WRITTEN.values():
+        assert behaviour(usual, key)[1] is True, key
+    platform.emulator.set_faults(list_lag=0.6, versions_lag=0.6)
+    lagging = doctor(platform, write_check=True)
+    assert lagging.ok
+    assert [b.key for b in lagging.alternatives()] == ["list_consistency",
+                                                       "versions_consistency"]
+    assert behaviour(lagging, "versions_consistency")[0].startswith("after 0.")
+    platform.emulator.set_faults(list_lag=0.0)
+    assert {s.id for s in platform.client.conversational_agents.list()} == before
+    assert left_behind(platform) == []
 
 
 def test_text_report_names_the_differences(platform_with_a_draft: Platform,
@@ -129,6 +150,11 @@ def test_text_report_names_the_differences(platform_with_a_draft: Platform,
     assert result.exit_code == 0, result.stderr
     assert "differs from the bundled emulator on: greeting, ws_close." in result.stdout
     assert "Everything operator-iac relies on holds." in result.stdout
+
+
+def test_the_write_check_needs_a_named_platform(applied: ProjectCopy, cli: Cli) -> None:
+    result = cli("--project-file", str(applied.project_file), "doctor", "--write-check")
+    assert result.exit_code == 3 and "name it with --env" in result.stderr
 
 
 def test_an_empty_platform_checks_what_it_can(emulator_factory: Callable[..., EmulatorServer]

@@ -46,14 +46,17 @@ def test_command_serves_persists_and_stops_cleanly(tmp_path: Path) -> None:
 def test_the_banner_gives_each_key_variable_of_the_project_an_account(tmp_path: Path) -> None:
     """Each environment's api_key_env gets a key of its own (environments that read one
     variable share it), named in the export lines with the environments that read it; each
-    key opens a separate account."""
+    key opens a separate account. The random platform it plays is drawn from the seed."""
+    from operator_iac.emulator.variations import draw
+
     (tmp_path / "agents").mkdir()
     (tmp_path / "operator-iac.yaml").write_text(
         "project: demo\nenvironments:\n  staging: {api_key_env: KEY_STAGING}\n"
         "  qa: {api_key_env: KEY_STAGING}\n  production: {}\n", encoding="utf-8")
-    process, url, announced = launch(cwd=tmp_path)
+    process, url, announced = launch("--compat", "random", "--seed", "8", cwd=tmp_path)
     try:
         with httpx.Client(base_url=url, timeout=5) as api:
+            faults = api.get("/_emulator/faults", headers=headers("op_test_staging")).json()
             api.post("/procedural_agents", headers=headers("op_test_staging"),
                      json={"name": "staging only", "description": "d", "config": {}})
             seen = {key: [a["name"] for a in api.get(
@@ -61,7 +64,10 @@ def test_the_banner_gives_each_key_variable_of_the_project_an_account(tmp_path: 
                 for key in ("op_test_staging", "op_test_production")}
             unknown = api.get("/procedural_agents", headers=headers("op_test_emulator"))
     finally:
-        interrupt(process)
+        _, err = interrupt(process)
+    drawn = draw(8)  # no delays: the list below shows a new agent at once
+    assert faults["compat"] == list(drawn.modes) and drawn.delays == {}
+    assert f"Platform: random platform, seed 8: {drawn.modes[0]}" in err
     assert re.search(r"export KEY_STAGING=op_test_staging +# environment staging, qa\n",
                      announced)
     assert re.search(r"export OPERATOR_API_KEY=op_test_production +# environment production\n",

@@ -74,7 +74,20 @@ def test_the_final_status_is_read_from_the_conversation(
     result = run(make_test(expect=[ENDED]))
     assert result.outcome == "passed", result.reason()
     ended = [e for e in result.events if e.type == "conversation.ended"]
-    assert ended and "status" not in ended[0].payload
+    assert ended and ended[0].payload["status"] == "completed"  # read canonically
+
+
+def test_a_session_that_carries_only_the_agents_events_is_enough(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    """Every turn is followed on the SSE stream; the session is only for sending."""
+    emulator.set_compat("agent_events_only_ws", "ws_stays_open", "relative_session_url")
+    started = time.monotonic()
+    result = run(make_test(expect=[ENDED], turn_timeout_s=20, timeout_s=40))
+    assert result.outcome == "passed", result.reason()
+    assert time.monotonic() - started < 10
+    kinds = [e.type for e in result.events]
+    assert "user.message.received" in kinds and kinds[-1] == "conversation.ended"
 
 
 def test_post_processing_the_platform_skipped_is_started_with_post_procedures(
@@ -85,6 +98,18 @@ def test_post_processing_the_platform_skipped_is_started_with_post_procedures(
                  procedure_start_s=0.2)
     assert result.outcome == "passed", result.reason()
     assert any("started call-summary with POST /procedures" in n for n in result.notes)
+
+
+def test_an_output_delivered_as_a_json_encoded_string_is_checked_as_the_object_it_holds(
+        emulator: EmulatorServer, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("output_as_string")
+    procedure = {"procedure": {"agent": "call-summary", "status": "success",
+                               "output": {"follow_up": {"equals": True}}}}
+    result = run(make_test(expect=[procedure]))
+    assert result.outcome == "passed", result.reason()
+    (check,) = [a for a in result.assertions if a.kind == "procedure"]
+    assert check.passed
 
 
 def test_drafts_refused_are_reported_with_the_status(

@@ -31,9 +31,11 @@ class Chunks(httpx.SyncByteStream):
 
 
 def envelope(n: int, kind: str = "agent.message.delta") -> dict[str, Any]:
+    payload = {"type": kind, "status": "completed"} if kind == "conversation.ended" else \
+        {"type": kind, "text_delta": f"part {n}", "generation_id": "g"}
     return {"id": f"ev_{n}", "created_at": "2025-06-19T00:00:00Z", "agent_id": "ca_1@v0",
             "livemode": False, "conversation_id": "conv_1", "experimental": False,
-            "payload": {"type": kind, "text_delta": f"part {n}", "generation_id": "g"}}
+            "payload": payload}
 
 
 @pytest.fixture

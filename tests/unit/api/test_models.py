@@ -96,8 +96,12 @@ def test_agent_id_is_derived_from_the_version_id_when_missing() -> None:
 @pytest.mark.parametrize(("transfer", "target"), [
     ({"entity_id": "ca_2"}, "ca_2"), ({"id": "ca_3"}, "ca_3"), ({}, None),
     ({"entity_id": 5}, None)])
-def test_transfers_accept_both_shapes(transfer: dict[str, Any], target: str | None) -> None:
-    assert transfer_target(transfer) == target
+def test_transfers_are_read_in_both_shapes(transfer: dict[str, Any], target: str | None) -> None:
+    agent = Agent.model_validate({"version_id": "ca_1@v0",
+                                  "config": {"tool": {"transfers": [transfer]}}})
+    (canonical,) = agent.config["tool"]["transfers"]
+    assert transfer_target(canonical) == target
+    assert "id" not in canonical
 
 
 @pytest.mark.parametrize(("version_id", "number"), [

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
-from typing import get_args
+
+import pytest
+from pydantic import ValidationError
 
 from operator_iac.emulator import compat
-from operator_iac.emulator.faults import COMPAT_MODES, SECTION_9_MODES, CompatMode
+from operator_iac.emulator.faults import COMPAT_MODES, SECTION_9_MODES, FaultSettings
 
 
-def test_every_mode_is_listed_once_and_typed() -> None:
-    assert sorted(get_args(CompatMode)) == sorted(COMPAT_MODES)
+def test_the_modes_are_the_registrys_and_nothing_else_is_accepted() -> None:
     assert set(SECTION_9_MODES) <= set(COMPAT_MODES)
+    assert len(SECTION_9_MODES) == 15
+    assert FaultSettings(compat=["trim_text"]).compat == ["trim_text"]
+    with pytest.raises(ValidationError, match="unknown compatibility mode 'bogus'"):
+        FaultSettings(compat=["bogus"])
 
 
 def test_trimmed_text_loses_trailing_whitespace_everywhere() -> None:

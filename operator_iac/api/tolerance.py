@@ -1,0 +1,141 @@
+"""The tolerant reader's generic rules, and its notebook of the variations it met.
+
+Everything a platform sends is read into one canonical shape inside ``operator_iac.api``;
+the rules that apply to any field live here, so that no model repeats them per field:
+
+- a ``null`` where the field's type has no room for it reads as the field being absent (its
+  default applies): null, absent and empty are alike where the contract does not tell them
+  apart (an agent whose ``description`` is ``null`` has an empty description);
+- a JSON-encoded object (a string) where an object is expected is decoded;
+- a relative URL is resolved against the URL of the response it came in.
+
+Every rule that had to act notes it (``note``) under the key of the variation it met (the
+registry of variations, ``docs/platform-behaviours.md``): ``doctor`` reports what a
+platform made the reader adapt to, without looking at raw bodies again. Notes are collected
+per client (``Notices``); a read made outside ``noting`` notes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import types
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Annotated, Any, Union, get_args, get_origin
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from pydantic.fields import FieldInfo
+
+
+class Notices:
+    """The variations a client's reads met: key -> what was seen first (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, str] = {}
+
+    def add(self, key: str, seen: str) -> None:
+        with self._lock:
+            self._seen.setdefault(key, seen)
+
+    def seen(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._seen)
+
+
+_CURRENT: ContextVar[Notices | None] = ContextVar("operator_iac_notices", default=None)
+
+
+def note(key: str, seen: str) -> None:
+    """Record that a read met variation ``key`` (what it saw, in a few words)."""
+    notices = _CURRENT.get()
+    if notices is not None:
+        notices.add(key, seen)
+
+
+@contextmanager
+def noting(notices: Notices | None) -> Iterator[None]:
+    """Notes made inside go to ``notices``."""
+    token = _CURRENT.set(notices)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+class Encoded:
+    """Marks a field that may arrive JSON-encoded in a string (``Annotated[Any,
+    Encoded("key")]``): the string is decoded when it holds an object or a list, and noted
+    under ``key``."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def canonical_fields(fields: Mapping[str, FieldInfo], data: dict[str, Any],
+                     where: str) -> dict[str, Any]:
+    """``data`` (a response object) with the generic rules applied to the declared fields."""
+    result = dict(data)
+    for name, info in fields.items():
+        key = info.alias or name
+        if key not in result:
+            continue
+        value = result[key]
+        if value is None and not _admits_none(info.annotation):
+            del result[key]  # the default stands for absent, null and empty alike
+            if info.default == "":
+                note("empty_strings", f"{where}.{key} is null")
+        elif isinstance(value, str) and _expects_object(info):
+            result[key] = _decoded(value, info, where, key)
+    return result
+
+
+def resolved_url(url: str | None, base: str, *, websocket: bool = False) -> str | None:
+    """``url`` made absolute against ``base`` (the URL of the response it came in); with
+    ``websocket``, an http(s) result becomes ws(s), as a session URL must be."""
+    if not url:
+        return url
+    absolute = urljoin(base, url)
+    parts = urlsplit(absolute)
+    if websocket and parts.scheme in ("http", "https"):
+        absolute = urlunsplit(parts._replace(scheme="ws" if parts.scheme == "http" else "wss"))
+    return absolute
+
+
+def is_relative(url: str | None) -> bool:
+    return bool(url) and not urlsplit(url or "").scheme
+
+
+def _decoded(value: str, info: FieldInfo, where: str, key: str) -> Any:
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(decoded, dict | list):
+        return value
+    marker = next((m for m in info.metadata if isinstance(m, Encoded)), None)
+    if marker is not None:
+        note(marker.key, f"{where}.{key} is a JSON-encoded string")
+    return decoded
+
+
+def _admits_none(annotation: Any) -> bool:
+    if annotation is None or annotation is Any or annotation is type(None):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _admits_none(get_args(annotation)[0])
+    if origin is Union or isinstance(annotation, types.UnionType):
+        return any(_admits_none(arg) for arg in get_args(annotation))
+    return False
+
+
+def _expects_object(info: FieldInfo) -> bool:
+    if any(isinstance(m, Encoded) for m in info.metadata):
+        return True
+    annotation = info.annotation
+    kinds = get_args(annotation) if isinstance(annotation, types.UnionType) or \
+        get_origin(annotation) is Union else (annotation,)
+    return any(kind is dict or get_origin(kind) is dict for kind in kinds)

@@ -1,0 +1,343 @@
+"""The registry of platform variations: every point where a platform may plausibly behave
+otherwise than the bundled emulator does by default, declared once.
+
+Each ``Variation`` names the point, the emulator's usual behaviour, the alternatives (each
+played by a compatibility mode, or by a delay in seconds), how operator-iac adapts, and
+whether and how ``doctor`` can observe it. Everything else derives from here: the emulator's
+compatibility modes (``COMPAT_MODES``), a randomised platform (``draw``), the behaviours
+``doctor`` reports, and the tables of ``docs/platform-behaviours.md`` (rendered by
+``operator_iac.render.behaviours``; a test keeps the page in step).
+
+It lives beside the emulator, which plays every alternative, and is pure data: the client
+reads it only to report and document, never to decide how to read a platform (that is the
+reading boundary's job, in ``operator_iac.api``).
+
+A new variation costs three files: an entry here, the emulator's behaviour for its mode,
+and the boundary's tolerance of it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Literal
+
+Stance = Literal["adapts", "your call"]
+Observation = Literal["read", "conversation", "write", "never"]
+
+# The default bound of a drawn delay, in seconds (``draw``).
+MAX_LAG_S = 1.5
+RANDOM = "random"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One other plausible behaviour, and how the emulator plays it."""
+
+    mode: str
+    """The compatibility mode that plays it (``emulator --compat MODE``), or for a delay the
+    fault setting that holds its seconds (``list_lag``)."""
+    behaviour: str
+    """What a platform that made this choice does."""
+    delay: bool = False
+    """The alternative is a delay in seconds (a fault setting), not a compatibility mode."""
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One undocumented point, its usual and alternative behaviours, and operator-iac's
+    answer to it."""
+
+    key: str
+    """A stable name (doctor reports it; the JSON report's ``key``)."""
+    group: str
+    """The section of the documentation page it is listed in."""
+    point: str
+    """What is undocumented, in a few words."""
+    usual: str
+    """What the bundled emulator does by default."""
+    alternatives: tuple[Alternative, ...]
+    """The other plausible behaviours the emulator can play."""
+    adapts: str
+    """How operator-iac copes, in a sentence or two."""
+    stance: Stance = "adapts"
+    """``adapts``: works either way without a setting; ``your call``: operator-iac stops
+    and names the setting that decides."""
+    observed: Observation = "never"
+    """How ``doctor`` sees which side a platform takes: from reads alone, from its testmode
+    conversation, only with ``--write-check``, or not at all."""
+    how_observed: str = ""
+    """What doctor looks at (empty when it cannot see it)."""
+    section_9: bool = False
+    """Listed among the contract's behaviours a client must not assume."""
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return tuple(a.mode for a in self.alternatives if not a.delay)
+
+
+AGENTS = "Agents, drafts and releases"
+STORED = "Stored content"
+CONSISTENCY = "Consistency"
+CONVERSATIONS = "Conversations and smoke tests"
+STREAMS = "Events and streams"
+CONTEXT = "Context and smoke records"
+ERRORS = "Errors, retries and rate limits"
+GROUPS = (AGENTS, STORED, CONSISTENCY, CONVERSATIONS, STREAMS, CONTEXT, ERRORS)
+
+
+def _alt(mode: str, behaviour: str) -> tuple[Alternative, ...]:
+    return (Alternative(mode, behaviour),)
+
+
+VARIATIONS: tuple[Variation, ...] = (
+    # ---- agents ------------------------------------------------------------------------
+    Variation(
+        "version_status", AGENTS, "Revision status field", "`version_status`",
+        _alt("is_released", "a boolean `is_released`, as older API snapshots had"),
+        "reads both; draft and archived are told apart over the whole versions list",
+        observed="read", how_observed="the versions lists of a sample of agents"),
+    Variation(
+        "create_postprocess", AGENTS, "`postprocess_agents` on create", "accepted by `POST`",
+        _alt("create_ignores_postprocess", "ignored by `POST`, accepted by `PUT`"),
+        "every write is read back; fields a create dropped are written once more with `PUT` "
+        "into the new draft before anything is released", section_9=True),
+    Variation(
+        "list_descriptions", AGENTS, "Descriptions in agent list items",
+        "the newest revision's `description`",
+        _alt("list_without_description", "no description (only the versions list has it)"),
+        "ownership comes from the versions lists, documented to carry descriptions; after a "
+        "lost create the marker is searched in each agent's versions, so no agent is created "
+        "twice", observed="read", how_observed="the agents lists", section_9=True),
+    Variation(
+        "release_conflict", AGENTS, "Releasing the released revision", "200, a no-op",
+        _alt("release_conflict", "409 \"already released\""),
+        "a 409 on a release counts as done when the revision then reads as released",
+        observed="write", how_observed="the temporary agent's released revision is released "
+        "again", section_9=True),
+    Variation(
+        "transfers", AGENTS, "How transfer targets are spelt", "`{entity_id}`",
+        _alt("transfer_id", "`{id}`, as older API snapshots had"),
+        "both are read as `{entity_id}`", observed="read",
+        how_observed="the transfers of the sampled revisions"),
+    Variation(
+        "extra_fields", AGENTS, "Fields operator-iac does not know", "none",
+        _alt("extra_fields", "responses carry fields of their own"),
+        "ignored when reading, kept through read-modify-write, never shown as changes",
+        observed="read", how_observed="the agents lists"),
+    # ---- stored content ----------------------------------------------------------------
+    Variation(
+        "stored_text", STORED, "Whitespace of stored text", "byte-exact",
+        _alt("trim_text", "trailing whitespace and final newlines trimmed"),
+        "what the platform stores in answer to a write is read back at once and becomes the "
+        "record of how it stores that declaration: later plans compare through it, so a "
+        "normalisation is never a change, a conflict or a foreign draft; a real edit still "
+        "shows", observed="write", how_observed="text with trailing whitespace is written "
+        "and read back", section_9=True),
+    Variation(
+        "model_snapshots", STORED, "Model aliases in `runtime.model`", "kept as written",
+        _alt("dated_models", "stored as the dated snapshot (`openai/gpt-4o` as "
+             "`openai/gpt-4o-2024-08-06`)"),
+        "learnt from the read-back like any stored form; the plan says once that the "
+        "platform stores the alias as the snapshot", observed="write",
+        how_observed="an undated model alias is written and read back"),
+    Variation(
+        "list_order", STORED, "Order of lists of strings in `config`", "kept as written",
+        _alt("sorted_lists", "sorted on storage"),
+        "learnt from the read-back like any stored form", observed="write",
+        how_observed="an unsorted list of keywords is written and read back"),
+    Variation(
+        "unicode", STORED, "Unicode normal form of stored text", "kept as written",
+        _alt("nfc_text", "NFC-normalised"),
+        "learnt from the read-back like any stored form; the plan never shows two "
+        "identical-looking strings as a change", observed="write",
+        how_observed="decomposed text is written and read back"),
+    Variation(
+        "empty_strings", STORED, "Empty strings", "returned as `\"\"`",
+        _alt("null_empty", "returned as `null` (descriptions, and any other empty string)"),
+        "null, absent and empty are read alike where the contract does not tell them apart: "
+        "an agent with a `null` description reads as one with an empty description",
+        observed="write", how_observed="an empty string is written and read back"),
+    Variation(
+        "null_fields", STORED, "Fields whose value is null", "returned as `null`",
+        _alt("omit_nulls", "left out of responses"),
+        "absent and null are read alike", observed="conversation",
+        how_observed="the fields of the test conversation before it starts"),
+    # ---- consistency -------------------------------------------------------------------
+    Variation(
+        "list_consistency", CONSISTENCY, "When the agents list shows a write",
+        "at once",
+        (Alternative("list_lag", "a new agent shows (and a deleted one goes) some seconds "
+                     "later", delay=True),),
+        "apply ends once what it created or deleted shows in the agents list (a bounded wait "
+        "that warns past its bound), so a run started right after it never creates a second "
+        "copy", observed="write", how_observed="how long the temporary agent takes to show "
+        "in the list, and to leave it"),
+    Variation(
+        "versions_consistency", CONSISTENCY,
+        "When the versions list and status fields show a write", "at once",
+        (Alternative("versions_lag", "a new revision or a release shows some seconds later; "
+                     "reads by id are never late", delay=True),),
+        "apply ends once its new revisions and releases show in the versions lists (bounded "
+        "wait, warning past it), so `plan` and `status` right after it agree with it",
+        observed="write", how_observed="how long a new revision and a release take to show "
+        "in the versions list"),
+    # ---- conversations -----------------------------------------------------------------
+    Variation(
+        "greeting", CONVERSATIONS, "Greeting", "the agent speaks first after "
+        "`conversation.start`", _alt("no_greeting", "no greeting"),
+        "a greeting is awaited only when turn 0 of a test has expectations; a test that "
+        "expects one cannot pass, and fails with \"the agent did not finish the greeting ... "
+        "(agents on some platforms do not speak first ...)\"", stance="your call",
+        observed="conversation", how_observed="whether the agent speaks first",
+        section_9=True),
+    Variation(
+        "session_url", CONVERSATIONS, "`session_url` in the create response",
+        "the full WebSocket URL",
+        (Alternative("no_session_url", "absent"),
+         Alternative("relative_session_url", "relative: `/conversations/{id}/session?token=...`")),
+        "built from the WebSocket base URL and the token when absent; resolved against the "
+        "URL of the response when relative", observed="conversation",
+        how_observed="the create response"),
+    Variation(
+        "draft_conversations", CONVERSATIONS, "Conversations pinned to a draft (`ca_x@vN`)",
+        "allowed", _alt("released_only_conversations", "409: released revisions only"),
+        "the draft stage fails, the draft stays unreleased, and the message names "
+        "`smoke: {on: [released]}`: testing after the release alone would put an untested "
+        "revision in front of callers while its tests run, a trade that is yours to make",
+        stance="your call", observed="conversation",
+        how_observed="a conversation pinned to a draft, when the account holds one",
+        section_9=True),
+    Variation(
+        "has_tool_calls", CONVERSATIONS, "`has_tool_calls` on `agent.message.completed`",
+        "true on a message that precedes tool calls",
+        _alt("tool_flag_on_reply", "true on the reply that used tools (or absent)"),
+        "read as \"tool calls follow\": a flag after this turn's tool calls returned is the "
+        "reply itself; a flagged message with no tool call after it ends the turn instead of "
+        "timing out", section_9=True),
+    Variation(
+        "session_events", CONVERSATIONS, "Events on the WebSocket session",
+        "every event of the conversation",
+        _alt("agent_events_only_ws", "the agent's own events only (`agent.*`, `server.error`)"),
+        "the session is only for sending: smoke runs follow every turn on the SSE stream, the "
+        "platform's own record", observed="conversation",
+        how_observed="which events the session carries"),
+    Variation(
+        "ws_close", CONVERSATIONS, "The WebSocket after `conversation.ended`",
+        "closed with 1000", _alt("ws_stays_open", "left open, with application-level pings"),
+        "the session is left at `conversation.ended`; messages that are not events never "
+        "extend a wait; every wait is bounded by the test's timeouts",
+        observed="conversation", how_observed="whether the server closes the session",
+        section_9=True),
+    Variation(
+        "ended_status", CONVERSATIONS, "`status` in `conversation.ended`", "carried",
+        _alt("ended_without_status", "absent"),
+        "read from the conversation itself (`GET /conversations/{id}`, documented) when "
+        "absent", observed="conversation", how_observed="the end of the test conversation",
+        section_9=True),
+    Variation(
+        "testmode_postprocessing", CONVERSATIONS, "Post-processing of testmode conversations",
+        "runs", _alt("no_testmode_postprocessing", "does not run"),
+        "a `procedure` assertion whose run did not appear within 1.5 s of the end starts it "
+        "with `POST /procedures` (documented), in testmode", observed="conversation",
+        how_observed="the runs of an agent with post-processing", section_9=True),
+    Variation(
+        "output_shape", CONVERSATIONS, "A procedure's `output`", "a JSON value",
+        _alt("output_as_string", "the JSON encoded in a string"),
+        "a JSON-encoded object is decoded where an object is expected",
+        observed="conversation", how_observed="the output of a finished post-processing run"),
+    Variation(
+        "nullable_outputs", CONVERSATIONS, "`output_schema` dialect", "JSON Schema",
+        _alt("nullable_outputs", "OpenAPI 3 schema objects (`nullable: true`); outputs null "
+             "wherever allowed"),
+        "OpenAPI 3.0 spellings (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`) "
+        "are read as the JSON Schema they stand for, in `validate` and in `procedure` checks",
+        section_9=True),
+    Variation(
+        "not_started_status", CONVERSATIONS, "The status before a conversation starts",
+        "`queued`", _alt("enqueued", "`enqueued`"),
+        "both read as not started", observed="conversation",
+        how_observed="the test conversation before it starts"),
+    # ---- streams -----------------------------------------------------------------------
+    Variation(
+        "sse_ids", STREAMS, "SSE `id:` lines and `Last-Event-ID`", "sent and honoured",
+        _alt("no_sse_ids", "neither"),
+        "events are de-duplicated by their envelope id after a reconnect that replays the "
+        "stream", observed="conversation", how_observed="the test conversation's stream"),
+    Variation(
+        "sse_multiline", STREAMS, "`data:` lines per SSE message", "one",
+        _alt("multiline_sse", "the JSON spread over several lines"),
+        "joined, as the SSE format says", observed="conversation",
+        how_observed="the test conversation's stream"),
+    Variation(
+        "sse_keepalive", STREAMS, "SSE keep-alives", "a comment every 15 s",
+        _alt("no_sse_keepalive", "none"),
+        "a silent stream is reopened; every read has a deadline"),
+    Variation(
+        "timestamps", STREAMS, "Precision of event timestamps", "milliseconds",
+        _alt("whole_seconds", "whole seconds"),
+        "with whole-second stamps, latencies are timed from when the events arrived",
+        observed="conversation", how_observed="the test conversation's events",
+        section_9=True),
+    # ---- context -----------------------------------------------------------------------
+    Variation(
+        "context_before_start", CONTEXT, "Context updates", "accepted for any conversation",
+        _alt("context_in_progress_only", "accepted only while `in-progress`"),
+        "smoke records never need one: a record is kept in its conversation's prompt "
+        "override, written when the conversation is created", observed="conversation",
+        how_observed="a context update before the test conversation starts", section_9=True),
+    Variation(
+        "context_event", CONTEXT, "What `conversation.context.updated` carries",
+        "the update under `context`",
+        _alt("bare_context_event", "the bare update, its keys in the payload"),
+        "both are read as the update under `context`", observed="conversation",
+        how_observed="the test conversation's context event", section_9=True),
+    # ---- errors ------------------------------------------------------------------------
+    Variation(
+        "error_body", ERRORS, "Error bodies", "`{\"error\": {\"code\", \"message\"}}`",
+        _alt("plain_errors", "plain text (or HTML from a proxy, or nothing)"),
+        "a message is found in any of them; the status, method and path are always shown",
+        observed="read", how_observed="the answer for an agent that does not exist"),
+    Variation(
+        "retry_after", ERRORS, "`Retry-After`", "seconds",
+        _alt("retry_after_date", "an HTTP date"),
+        "both are honoured", section_9=True),
+)
+
+BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}
+# mode -> what it changes, for ``emulator --compat help`` and validation.
+COMPAT_MODES: dict[str, str] = {
+    a.mode: a.behaviour for v in VARIATIONS for a in v.alternatives if not a.delay}
+DELAYS: tuple[str, ...] = tuple(a.mode for v in VARIATIONS for a in v.alternatives if a.delay)
+MODE_VARIATION: dict[str, str] = {
+    a.mode: v.key for v in VARIATIONS for a in v.alternatives}
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A randomised platform: the compatibility modes and delays drawn for one seed."""
+
+    seed: int
+    """The seed it was drawn from."""
+    modes: tuple[str, ...]
+    """The compatibility modes drawn, at most one per point, in the registry's order."""
+    delays: dict[str, float] = field(default_factory=dict)
+    """The delays drawn (``list_lag``, ``versions_lag``), in seconds."""
+
+
+def draw(seed: int, max_lag_s: float = MAX_LAG_S) -> Drawn:
+    """A plausible platform for ``seed``: for every point, the usual behaviour or one of its
+    alternatives (each side equally likely), and delays within ``max_lag_s``. The same seed
+    always draws the same platform."""
+    rng = random.Random(seed)
+    modes: list[str] = []
+    delays: dict[str, float] = {}
+    for variation in VARIATIONS:
+        if rng.random() < 0.5:
+            continue
+        chosen = rng.choice(variation.alternatives)
+        if chosen.delay:
+            delays[chosen.mode] = round(rng.uniform(0.1, max_lag_s), 2)
+        else:
+            modes.append(chosen.mode)
+    return Drawn(seed, tuple(modes), delays)

@@ -1,0 +1,107 @@
+"""Benchmark: the whole life of the example project on twenty randomised platforms.
+
+Run with ``python tests/bench/bench_random_platforms.py [--seeds 0-19] [--stop]``. For each
+seed, two in-process emulators (staging and production) play the platform the registry of
+variations draws for it (``operator-iac emulator --compat random --seed N``), a copy of the
+example project lives through ``tests/e2e/random_life.py`` (validate, plan, apply with smoke,
+a second apply at once, a dashboard edit, status, rollback, an import with an empty
+description and its adoption, promote, a transcript), and the script prints the seed's
+platform, whether it converged with one agent per key, how long it took, and otherwise the
+step and the message that went wrong. It ends with the count of seeds that lived and the
+ratio of the slowest life to the fastest, measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+from random_life import Life, live  # noqa: E402
+
+from operator_iac.cli.main import run  # noqa: E402
+from operator_iac.emulator.server import EmulatorServer  # noqa: E402
+
+KEY_VARIABLES = {"staging": "OPERATOR_API_KEY_STAGING", "production": "OPERATOR_API_KEY"}
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Outcome:
+    """operator-iac in this process, its output captured."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(list(args))
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def project_for(root: Path, staging: EmulatorServer, production: EmulatorServer) -> None:
+    """The example project in ``root``, staging and production pointed at the emulators."""
+    shutil.copy(REPO / "operator-iac.yaml", root / "operator-iac.yaml")
+    shutil.copytree(REPO / "agents", root / "agents")
+    path = root / "operator-iac.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("api_url: https://api.operator.xyz", f"api_url: {staging.url}", 1)
+    text = text.replace("  production:\n", f"  production:\n    api_url: {production.url}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    os.environ.update({KEY_VARIABLES["staging"]: staging.api_key,
+                       KEY_VARIABLES["production"]: production.api_key,
+                       "GIT_COMMIT": "0123456789abcdef"})
+
+
+def one_life(seed: int) -> tuple[str | None, float, str]:
+    with tempfile.TemporaryDirectory() as folder, \
+            EmulatorServer(procedure_step_s=0.01) as staging, \
+            EmulatorServer(procedure_step_s=0.01) as production:
+        root = Path(folder)
+        project_for(root, staging, production)
+        life = Life(seed, root, cli, staging, production)
+        started = time.monotonic()
+        problem = live(life)
+        return problem, time.monotonic() - started, life.platform
+
+
+def seeds_from(text: str) -> list[int]:
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last or first) + 1)) if "," not in text else \
+        [int(part) for part in text.split(",")]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0-19", help="a range (0-19) or a list (1,5,7)")
+    parser.add_argument("--stop", action="store_true", help="stop at the first failure")
+    options = parser.parse_args()
+    lived, took = 0, []
+    for seed in seeds_from(options.seeds):
+        problem, seconds, platform = one_life(seed)
+        took.append(seconds)
+        print(f"{'ok  ' if problem is None else 'FAIL'} {seconds:5.1f}s  {platform}")
+        if problem is not None:
+            print("     " + problem.replace("\n", "\n     "))
+            if options.stop:
+                break
+        else:
+            lived += 1
+    print(f"{lived} of {len(took)} seeds lived and converged; the slowest life took "
+          f"{max(took) / min(took):.1f} times the fastest")
+    return 0 if lived == len(took) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
