@@ -167,7 +167,7 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     claimants.add(mine)  # a listing may still lag behind the create
     if len(claimants) < 2:
         return None
-    keep, same = _agent_to_keep(client, kind, claimants, mine, content_hash)
+    keep, same = agent_to_keep(client, kind, claimants, mine, content_hash)
     if keep == mine:
         return None
     if not created_here:
@@ -182,8 +182,8 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     return Yielded(keep, mine, True, same_content=same)
 
 
-def _agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str], mine: str,
-                   content_hash: str) -> tuple[str, bool]:
+def agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str], mine: str,
+                  content_hash: str) -> tuple[str, bool]:
     """The claimant every concurrent run agrees to keep (``plan.identity.duplicates``), and
     whether its newest revision was written for ``content_hash``; one deleted meanwhile has
     yielded already."""

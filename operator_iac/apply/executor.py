@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from operator_iac.api.pool import WorkPool
-from operator_iac.apply.claims import ClaimsBoard, owned_agents
+from operator_iac.apply.claims import ClaimsBoard, claims
 from operator_iac.apply.report import ApplyOptions, ApplyReport, ResourceResult
 from operator_iac.apply.steps import ResourceFailed, Steps
 from operator_iac.apply.visibility import WriteLog, await_visible
@@ -81,20 +81,19 @@ class Run:
         self.claims_board = ClaimsBoard(client, self.owner)
         # Every write, so the run ends only once the platform's lists show them.
         self.writes = WriteLog()
-        self._owned: dict[str, dict[str, str]] = {}
+        self._owned: dict[str, dict[str, list[str]]] = {}
         self._owned_lock = threading.Lock()
 
     def key_by_id(self) -> dict[str, str]:
         """Agent id -> key of every agent this run knows."""
         return {agent_id: key for key, agent_id in self.ids.items()}
 
-    def owned_at_start(self, kind: AgentKind) -> Mapping[str, str]:
-        """Key -> id of this project's agents of ``kind`` when the first create ran: one
+    def owned_at_start(self, kind: AgentKind) -> Mapping[str, list[str]]:
+        """Key -> ids of this owner's agents of ``kind`` when the first create ran: one
         listing per kind and run, not one per create."""
         with self._owned_lock:
             if kind not in self._owned:
-                self._owned[kind] = owned_agents(agents_resource(self.client, kind),
-                                                 self.owner)
+                self._owned[kind] = claims(agents_resource(self.client, kind), self.owner)
             return self._owned[kind]
 
     def execute(self) -> ApplyReport:

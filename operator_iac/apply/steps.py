@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.apply.claims import owned_agents, settle
+from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
 from operator_iac.apply.release_records import ReleaseRecords
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.visibility import WriteKind
@@ -27,7 +27,7 @@ from operator_iac.errors import (
     OperationError,
     OperatorIacError,
 )
-from operator_iac.plan.hashing import hash_matches, revision_fingerprint
+from operator_iac.plan.hashing import revision_fingerprint
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.plan.stored import Difference
@@ -186,7 +186,7 @@ class Steps:
     def _create(self) -> None:
         # An agent with our marker that the plan did not see: a concurrent apply created it.
         existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
-        if existing is not None:
+        if existing:
             self._converge_on(existing)
         body = self.body = write_body(self.resource, self._desired(), self.run_.ids, None)
         found = self._send_create(body)
@@ -198,22 +198,23 @@ class Steps:
         self._yield_to_concurrent_create(self.created_at)
         self._verify_persisted(body)
 
-    def _converge_on(self, existing: str) -> None:
-        """An agent with this key's marker that the plan did not see: a concurrent apply
-        created it. Written for the same content, it is what this run wanted (converged);
-        otherwise the two runs want different things (conflict)."""
-        agent = fetch_agent(self.client, self.resource.kind, existing)
-        newest = agent.draft or agent.released
-        marker = parse_marker(newest.description) if newest is not None else None
-        wanted = self.resource.desired_hash or ""
-        self.agent_id = existing
-        if marker is not None and hash_matches(marker.content_hash, wanted):
-            raise ResourceFailed("converged", f"another apply created {existing} for "
-                                  f"{self.resource.key!r} with the same content since the "
-                                  "plan was made; it releases and proves it")
-        raise ResourceFailed("conflict", f"agent {existing} with this project's marker for "
-                             f"{self.resource.key!r} appeared since the plan was made; make a "
-                             "new plan")
+    def _converge_on(self, existing: list[str]) -> None:
+        """Agents with this key's marker that the plan did not see: concurrent applies
+        created them. The one the claim rule keeps (``apply.claims``), judged on a listing
+        that shows them all, is the key's agent: written for the same content, it is what
+        this run wanted (converged); otherwise the runs want different things (conflict)."""
+        kind, key = self.resource.kind, self.resource.key
+        listing = self.run_.claims_board.listing_after(kind, time.monotonic(), existing[0])
+        claimants = {*existing, *listing.claims.get(key, [])}
+        keep, same = agent_to_keep(self.client, kind, claimants, existing[0],
+                                   self.resource.desired_hash or "")
+        self.agent_id = keep
+        if same:
+            raise ResourceFailed("converged", f"another apply created {keep} for {key!r} "
+                                  "with the same content since the plan was made; it "
+                                  "releases and proves it")
+        raise ResourceFailed("conflict", f"agent {keep} with this project's marker for {key!r} "
+                             "appeared since the plan was made; make a new plan")
 
     def _send_create(self, body: dict[str, Any]) -> str | None:
         """Create the agent; after an answer that may have been lost, look for this

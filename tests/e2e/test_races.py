@@ -65,7 +65,11 @@ def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
         if code == 5:
             assert "CONFLICT" in output and "Traceback" not in output, output
     copy.emulator.reset_faults()
-    assert_one_agent_per_key(platform)
+    try:
+        assert_one_agent_per_key(platform)
+    except AssertionError:
+        print("\n\n=====\n".join(output for _, output in results))
+        raise
     again = copy.run("apply", "--yes", *extra)
     assert again.exit_code == 0, again.stdout + again.stderr
     assert copy.plan("--detailed-exitcode").exit_code == 0
