@@ -81,8 +81,10 @@ class Steps:
         self.records = ReleaseRecords(self)
         # The body of the last create or PUT: written again to record stored forms.
         self.body: dict[str, Any] | None = None
-        # When this run's create answered (monotonic): claims are settled on listings after it.
+        # When this run's create answered, and when its first settlement ended (monotonic):
+        # claims are settled on listings begun after them.
         self.created_at = 0.0
+        self.settled_at = 0.0
         self.version_id: str | None = None
         self.released: str | None = None
         self.rolled_back_to: str | None = None
@@ -250,6 +252,7 @@ class Steps:
                          created_here=self.created_here,
                          content_hash=self.resource.desired_hash or "")
         if yielded is None:
+            self.settled_at = time.monotonic()
             return
         if yielded.deleted:
             self.wrote("deleted", agent_id=yielded.mine)
@@ -414,7 +417,9 @@ class Steps:
     def _release(self, previous: str | None) -> None:
         assert self.version_id is not None
         if self.resource.action == "create":
-            self._yield_to_concurrent_create(time.monotonic())
+            # A listing begun after the first settlement ended: it shows whatever appeared
+            # since, and the run's other creates share it.
+            self._yield_to_concurrent_create(self.settled_at or time.monotonic())
         self._check_draft_unchanged()
         self.agents.release(self.version_id)
         self.wrote("released", self.version_id)
