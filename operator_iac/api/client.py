@@ -18,8 +18,10 @@ how the worker pool learns about 429s and how tests count attempts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -162,6 +164,7 @@ class OperatorClient:
             transport=transport,
             # A redirect would carry the API key to wherever the answer points: never follow.
             follow_redirects=False,
+            verify=tls_context(),
         )
         self._origin = _origin(self._http.base_url)
         self.conversational_agents = AgentsResource(self, "/conversational_agents")
@@ -172,6 +175,7 @@ class OperatorClient:
 
     def __repr__(self) -> str:
         return f"OperatorClient(base_url={self.base_url!r})"
+
 
     def _default_headers(self) -> dict[str, str]:
         return {
@@ -457,3 +461,12 @@ def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:
     if not params:
         return None
     return {key: value for key, value in params.items() if value is not None}
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The one TLS context of the process, built as httpx builds its own (certificate
+    authorities from ``SSL_CERT_FILE``/``SSL_CERT_DIR`` or the bundled set). Building one
+    loads every certificate authority (tens of milliseconds); commands that open several
+    clients (promote, smoke, doctor) share it instead of paying that each time."""
+    return httpx.create_ssl_context()

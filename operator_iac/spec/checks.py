@@ -8,6 +8,8 @@ them all. Checks that need other files live in ``operator_iac.spec.references``.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, get_args
 
@@ -238,10 +240,23 @@ def _output_schema(agent: AgentFile) -> Iterator[Diagnostic]:
                                         severity="warning")
     # OpenAPI 3.0 spellings (``nullable``, boolean exclusive bounds) are checked as the JSON
     # Schema they stand for: the platform documents its schemas as OpenAPI 3 compatible.
-    errors = validator(validator.META_SCHEMA).iter_errors(as_json_schema(schema))
-    for n, error in enumerate(sorted(errors, key=lambda e: list(map(str, e.path)))):
-        if n == MAX_SCHEMA_ERRORS:
-            break
-        yield agent.document.diagnostic((*where, *error.path),
-                                        f"output_schema is not a valid JSON Schema: "
-                                        f"{error.message}")
+    for path, message in _schema_errors(validator, json.dumps(as_json_schema(schema),
+                                                              sort_keys=True)):
+        yield agent.document.diagnostic((*where, *path),
+                                        f"output_schema is not a valid JSON Schema: {message}")
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_errors(validator: Any, schema_json: str) -> tuple[tuple[tuple[str | int, ...], str],
+                                                             ...]:
+    """The first ``MAX_SCHEMA_ERRORS`` errors of a schema against its meta-schema, by path.
+    Cached by content: a command loads the same declarations more than once, and checking a
+    schema against its meta-schema costs milliseconds each time."""
+    errors = _meta_validator(validator).iter_errors(json.loads(schema_json))
+    ordered = sorted(errors, key=lambda e: list(map(str, e.path)))[:MAX_SCHEMA_ERRORS]
+    return tuple((tuple(error.path), error.message) for error in ordered)
+
+
+@functools.cache
+def _meta_validator(validator: Any) -> Any:
+    return validator(validator.META_SCHEMA)
