@@ -3,6 +3,8 @@ use this so that a bug shared by client and emulator cannot hide."""
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -21,5 +23,13 @@ def headers_for(server: EmulatorServer) -> dict[str, str]:
 
 @contextmanager
 def raw_client(server: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers=headers_for(server), timeout=5) as client:
+    # The process's one TLS context: building one per client loads every certificate
+    # authority again, which the suite would pay on every dashboard edit.
+    with httpx.Client(base_url=server.url, headers=headers_for(server), timeout=5,
+                      verify=_tls_context()) as client:
         yield client
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
