@@ -100,8 +100,15 @@ class Run:
         for wave in self.plan.waves():
             # With the client: a wave slows down when the platform rate-limits (429).
             with WorkPool(self.client, parallelism=self.options.parallelism) as pool:
-                results = pool.map(self._one, wave)
-            for result in results:
+                steps = [Steps(self, r) for r in wave]
+                # The wave's creates first, all of them, so that the listings that settle
+                # concurrent creates (``apply.claims``) are shared by the whole wave instead
+                # of following each create one by one; then every resource's other steps.
+                created = pool.map(lambda s: self._guarded(s, s.create), [
+                    s for s in steps if s.resource.action == "create" and not self._blocked(s)])
+                done = {result.key: result for result in created if result is not None}
+                results = pool.map(self._one, [s for s in steps if s.resource.key not in done])
+            for result in [*done.values(), *results]:
                 self.results[result.key] = result
                 if result.agent_id:
                     self.ids[result.key] = result.agent_id
@@ -111,15 +118,27 @@ class Run:
                          "started right now may not see it" for line in late)
         return ApplyReport(self.plan, tuple(ordered), warnings)
 
-    def _one(self, resource: ResourcePlan) -> ResourceResult:
-        blocked_by = [k for k in resource.depends_on
-                      if k in self.results and not self.results[k].ok]
+    def _blocked(self, steps: Steps) -> list[str]:
+        """The dependencies of the resource that did not apply."""
+        return [k for k in steps.resource.depends_on
+                if k in self.results and not self.results[k].ok]
+
+    def _one(self, steps: Steps) -> ResourceResult:
+        resource = steps.resource
+        blocked_by = self._blocked(steps)
         if blocked_by:
             return ResourceResult(resource.key, resource.action, "skipped", resource.agent_id,
                                   message=f"skipped: {', '.join(blocked_by)} did not apply")
-        steps = Steps(self, resource)
+        result = self._guarded(steps, steps.run)
+        assert result is not None
+        return result
+
+    @staticmethod
+    def _guarded(steps: Steps, step: Callable[[], ResourceResult | None]
+                 ) -> ResourceResult | None:
+        """``step``'s result, or the outcome its failure maps to."""
         try:
-            return steps.run()
+            return step()
         except ResourceFailed as exc:
             return steps.result(exc.outcome, str(exc))
         except ConflictError as exc:

@@ -120,7 +120,8 @@ class Steps:
         remote = self.resource.remote
         previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
         if action == "create":
-            self._create()
+            if self.agent_id is None:
+                self.create()
             conflict = self.records.name_after_create(previous)
             if conflict is not None:
                 raise ResourceFailed("conflict", conflict)
@@ -185,7 +186,9 @@ class Steps:
     def _desired(self) -> DesiredAgent:
         return self.run_.desired[self.resource.key]
 
-    def _create(self) -> None:
+    def create(self) -> None:
+        """Create the agent, settle a concurrent create and read the new draft back: the
+        executor runs this for a whole wave first (None: continue with ``run``)."""
         # An agent with our marker that the plan did not see: a concurrent apply created it.
         existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
         if existing:
