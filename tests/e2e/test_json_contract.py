@@ -110,6 +110,8 @@ def test_a_refused_command_line_is_reported_in_json(cli: Cli) -> None:
 
 
 def test_findings_carry_their_file_positions(environments: Environments) -> None:  # noqa: F811
+    environments.replace_in("agents/support-triage.yaml", "Be friendly and brief.",
+                            "Be friendly and brief. Escalations: ops@acme-corp.com.")
     strict = environments.run("lint", "--fail-on", "warning", "--format", "json")
     linted = check_report("lint", strict.stdout, 3)
     assert [e["code"] for e in linted["errors"]] == ["lint_finding"] * len(linted["findings"])
