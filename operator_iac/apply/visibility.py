@@ -121,6 +121,9 @@ class _Expected:
     listed: bool  # in the agents list (False: deleted, not in it)
     version_id: str | None = None  # in its versions list
     released: bool = False  # ... as the released revision
+    # Whether the agents list must be read: the run created or deleted the agent (an agent
+    # that existed before the run is listed already).
+    listing: bool = True
 
     def sentence(self, listed: bool) -> str:
         """What the lists get wrong about this agent (``listed``: the agents list shows it)."""
@@ -143,8 +146,10 @@ def _expectations(writes: list[Write]) -> dict[str, _Expected]:
             version = write.version_id or (earlier.version_id if earlier else None)
             released = write.what == "released" or bool(
                 earlier and earlier.released and write.what != "drafted")
+            created = write.what == "created" or bool(earlier and earlier.listing)
             expected[write.agent_id] = _Expected(write.kind, write.agent_id, listed=True,
-                                                 version_id=version, released=released)
+                                                 version_id=version, released=released,
+                                                 listing=created)
     return expected
 
 
@@ -160,9 +165,9 @@ def _unseen_why(client: OperatorClient,
     unseen = []
     for item in expected:
         agents = agents_resource(client, item.kind)
-        if item.kind not in listings:
+        if item.listing and item.kind not in listings:
             listings[item.kind] = {summary.id for summary in agents.list()}
-        listed = item.agent_id in listings[item.kind]
+        listed = item.agent_id in listings[item.kind] if item.listing else item.listed
         if listed != item.listed or (listed and not _shows(agents, item)):
             unseen.append((item, item.sentence(listed)))
     return unseen

@@ -23,6 +23,7 @@ class LaggingAgents:
                 for agent_id in self.shown if self.reads > self.lag]
 
     def list_versions(self, agent_id: str) -> list[VersionEntry]:
+        self.reads += 1
         if self.reads <= self.lag:
             return [VersionEntry(version_id=f"{agent_id}@v0", version_status="draft")]
         return [VersionEntry(version_id=v, version_status=status)
@@ -44,7 +45,7 @@ def test_a_consistent_platform_costs_one_listing_and_no_wait() -> None:
                           Write("released", "conversational_agent", "ca_1", "ca_1@v0")],
                          sleep=pauses.append)
 
-    assert late == [] and pauses == [] and agents.reads == 1
+    assert late == [] and pauses == [] and agents.reads == 2  # the listing, the versions
 
 
 def test_a_lagging_platform_is_waited_for_with_growing_pauses() -> None:
@@ -68,3 +69,14 @@ def test_past_the_bound_the_run_ends_saying_what_is_not_shown() -> None:
                          timeout_s=0.0, sleep=lambda _: None)
 
     assert late == ["ca_1 not listed yet"]
+
+
+def test_a_release_of_an_agent_that_existed_reads_no_listing() -> None:
+    agents = LaggingAgents(lag=0, shown={"ca_1": [("ca_1@v3", "released")]})
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("drafted", "conversational_agent", "ca_1", "ca_1@v3"),
+                          Write("released", "conversational_agent", "ca_1", "ca_1@v3")],
+                         sleep=lambda _: None)
+
+    assert late == [] and agents.reads == 1  # its versions list alone
