@@ -161,12 +161,21 @@ def _revision(client: OperatorClient, project: str, key: str, version_id: str,
               description: str | None = None) -> Revision:
     """``version_id`` as a reader knows it (its creation read only when the marker names no
     records, the one case it is needed)."""
+    revision = None
     if description is None:
-        description = client.conversational_agents.get(version_id).description
+        revision = client.conversational_agents.get(version_id)
+        description = revision.description
     if "@" not in version_id or records_of(description, project, key) is not None:
         return Revision(version_id, description)
-    versions = client.conversational_agents.list_versions(version_id.split("@", 1)[0])
-    created = next((v.created_at for v in versions if v.version_id == version_id), None)
+    # The revision read by its id is never late; a versions list may not show a revision
+    # just written yet (platforms whose lists catch up late), so it is asked only when the
+    # revision does not say when it was created.
+    if revision is None:
+        revision = client.conversational_agents.get(version_id)
+    created = revision.created_at
+    if created is None:
+        versions = client.conversational_agents.list_versions(version_id.split("@", 1)[0])
+        created = next((v.created_at for v in versions if v.version_id == version_id), None)
     return Revision(version_id, description, created)
 
 

@@ -123,6 +123,9 @@ class FakePlatform:
     refused: set[str] = field(default_factory=set)
     created: str = "2025-06-19T10:00:00Z"  # when the released revision was created
     clock: datetime = START
+    # The versions list does not show the revision yet (a platform whose lists lag); the
+    # revision read by its id says when it was created.
+    versions_lag: bool = False
     ids: Iterator[int] = field(default_factory=itertools.count)
 
     def add(self, body: dict[str, Any], *, at: datetime | None = None,
@@ -139,12 +142,13 @@ class FakePlatform:
         self.requests.append(request)
         path, method = request.url.path, request.method
         if path.endswith("/versions"):
-            return httpx.Response(200, json={"data": [
+            return httpx.Response(200, json={"data": [] if self.versions_lag else [
                 {"version_id": RELEASED, "version_status": "released", "name": "B",
                  "description": self.description, "created_at": self.created}]})
         if path.startswith("/conversational_agents/"):
             return httpx.Response(200, json={"id": AGENT, "version_id": RELEASED, "name": "B",
-                                             "description": self.description, "config": {}})
+                                             "description": self.description, "config": {},
+                                             "created_at": self.created})
         if path == "/conversations" and method == "POST":
             body = json.loads(request.content)
             if body["agent_id"] in self.refused:
@@ -320,6 +324,22 @@ def test_records_written_after_the_release_are_found_in_the_window_after_its_cre
     assert unproven_releases(client, PROJECT, {"booking": revision}) == {}
     nothing = Revision(RELEASED, fake.description, "2025-06-18T10:00:00Z")
     assert unproven_releases(client, PROJECT, {"booking": nothing}) == {}
+
+
+def test_a_pass_right_after_the_release_is_kept_while_the_versions_list_lags(
+        platform: Factory) -> None:
+    """The release's records follow it (no revision took them before): proving its smoke
+    tests finds them from the revision's own creation time, read by id, when the versions
+    list does not show the revision yet."""
+    client, fake = platform(description=with_marker("Books.", Marker(PROJECT, "booking",
+                                                                     "a" * 16)),
+                            versions_lag=True)
+    fake.clock = START
+    ids = announce(client, a_record(), [Pin(RELEASED, {})]).ids
+
+    evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED)
+
+    assert fake.paths("DELETE") == [f"/conversations/{ids[1]}"]
 
 
 # ---- the gate --------------------------------------------------------------------------------
