@@ -14,6 +14,7 @@ outcome.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
@@ -28,7 +29,7 @@ from operator_iac.errors import (
     OperatorIacError,
 )
 from operator_iac.plan.hashing import revision_fingerprint
-from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.marker import parse_marker, strip_marker
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
@@ -231,7 +232,7 @@ class Steps:
             try:
                 created = self.agents.create(**body)
             except AmbiguousWriteError:
-                found = owned_agents(self.agents, self.run_.plan.project).get(self.resource.key)
+                found = owned_agents(self.agents, self.run_.owner).get(self.resource.key)
                 if found is not None:
                     return found
                 if attempt == CREATE_ATTEMPTS:
@@ -472,8 +473,4 @@ def _paths(found: list[Difference]) -> str:
 
 def _unmarked(revision: RemoteRevision) -> RemoteRevision:
     """The revision without its description's marker (which the second write changes)."""
-    from dataclasses import replace
-
-    from operator_iac.plan.marker import strip_marker
-
     return replace(revision, description=strip_marker(revision.description))

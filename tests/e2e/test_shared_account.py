@@ -92,3 +92,26 @@ def forget_environment(envs: Environments, agent_id: str) -> None:
     dashboard = Dashboard(envs.platform("staging").emulator)
     dashboard.edit_and_release(agent_id, lambda body: body.update(
         description=re.sub(r" env=[A-Za-z0-9._-]+", "", body["description"])))
+
+
+def test_a_lost_create_in_one_environment_never_finds_the_other_s_agent(
+        shared_account: Environments) -> None:
+    """A create whose answer is lost is looked for by its marker before it is sent again: in
+    a shared account, production's agent for the key is never taken for staging's."""
+    envs = shared_account
+    ok(envs, "apply", "--env", "staging", "--yes")
+    ok(envs, "promote", "--from", "staging", "--to", "production", "--yes")
+    platform = envs.platform("staging")
+    production = platform.owned("production")["support-triage"]
+    released = platform.released(production).version_id
+    platform.client.conversational_agents.delete(platform.owned("staging")["support-triage"])
+    platform.emulator.lose_next_response("POST", r"^/conversational_agents$")
+
+    applied = ok(envs, "apply", "--env", "staging", "--yes")
+
+    assert "created by the request whose answer was lost" in applied
+    staging = platform.owned("staging")["support-triage"]
+    assert staging != production
+    assert platform.owned("production")["support-triage"] == production
+    assert platform.released(production).version_id == released
+    assert len(platform.claims("staging")["support-triage"]) == 1
