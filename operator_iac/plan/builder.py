@@ -37,6 +37,7 @@ from operator_iac.plan.compare import (
     holds_own_writing,
     marked_for,
     own_marker,
+    recorded_secret_names,
     recorded_secrets,
     self_consistent,
 )
@@ -67,7 +68,7 @@ from operator_iac.plan.stored import EMPTY, StoredForms
 from operator_iac.plan.verification import needs_verification
 from operator_iac.plan.writes import remote_state
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, RemoteRevision, Snapshot
+from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, Snapshot
 
 SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
 
@@ -105,7 +106,10 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
                        orphan_keys={key for key, _ in ownership.orphans})
     ctx = _Context(owner, commit, options, protect, ownership, ids, ownership.key_by_id(),
                    snapshot.verdicts, learnt_forms(snapshot, project))
-    resources = [_plan_agent(ctx, desired[key]) for key in selection.keys]
+    # Each selected declaration normalised once: the resource and the plan's statement of
+    # stored forms both compare through it.
+    views = {key: DesiredView.of(desired[key], ids, ctx.forms) for key in selection.keys}
+    resources = [_plan_agent(ctx, view) for view in views.values()]
     orphans = [(k, a) for k, a in ownership.orphans if k in selection.prune_keys]
     if options.prune:
         resources.extend(_plan_delete(ctx, key, agent) for key, agent in orphans)
@@ -122,7 +126,7 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
         unpruned=() if options.prune else tuple(_unpruned(orphans)),
         included_dependencies=selection.included_dependencies,
         known_ids=dict(sorted(ctx.ids.items())),
-        stored_forms=_stored_form_notes(ctx, desired, selection.keys),
+        stored_forms=_stored_form_notes(ctx, views),
         unrecorded_environment=tuple(k for k in ownership.unrecorded if k in selection.keys)
         if environment is not None else (),
     )
@@ -133,8 +137,8 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
 # ---- one declared agent -------------------------------------------------------------------
 
 
-def _plan_agent(ctx: _Context, agent: DesiredAgent) -> ResourcePlan:
-    view = DesiredView.of(agent, ctx.ids, ctx.forms)
+def _plan_agent(ctx: _Context, view: DesiredView) -> ResourcePlan:
+    agent = view.agent
     remote = ctx.ownership.matched(agent.key)
     adopting = agent.key in ctx.ownership.adoptable
     action = _action(ctx, view, remote, adopting)
@@ -329,19 +333,6 @@ def _remote_name(agent: RemoteAgent) -> str:
     return agent.newest.name if agent.newest else agent.id
 
 
-def recorded_secret_names(revision: RemoteRevision | None
-                          ) -> dict[str, frozenset[str]] | None:
-    """Config path -> variable names, as the revision's marker records them (None when the
-    marker does not record names: written by an older version, or no marker)."""
-    marker = parse_marker(revision.description) if revision is not None else None
-    if marker is None or marker.secret_names is None:
-        return None
-    names: dict[str, set[str]] = {}
-    for path, name in marker.secret_names:
-        names.setdefault(path, set()).add(name)
-    return {path: frozenset(found) for path, found in names.items()}
-
-
 def learnt_forms(snapshot: Snapshot, project: str) -> StoredForms:
     """Every stored form this project's markers record, in any of its environments: how the
     platform stores a value does not depend on the agent it was written to."""
@@ -357,16 +348,15 @@ def learnt_forms(snapshot: Snapshot, project: str) -> StoredForms:
     return forms
 
 
-def _stored_form_notes(ctx: _Context, desired: Mapping[str, DesiredAgent],
-                       keys: Iterable[str]) -> tuple[StoredForm, ...]:
+def _stored_form_notes(ctx: _Context,
+                       views: Mapping[str, DesiredView]) -> tuple[StoredForm, ...]:
     """Each value the platform holds in its own form, once: what the plan states so that
     nobody takes the platform's spelling for a change."""
     notes: dict[tuple[str, str, str], StoredForm] = {}
-    for key in keys:
+    for key, view in views.items():
         remote = ctx.ownership.matched(key)
         if remote is None:
             continue
-        view = DesiredView.of(desired[key], ctx.ids, ctx.forms)
         for revision in (remote.released, remote.draft):
             for found in view.stored_forms_in(revision):
                 note = StoredForm(path=found.dotted, declared=mask_sealed(found.sent),

@@ -167,6 +167,19 @@ def recorded_forms(revision: RemoteRevision) -> StoredForms:
     return StoredForms.decode(marker.stored) if marker is not None else EMPTY
 
 
+def recorded_secret_names(revision: RemoteRevision | None
+                          ) -> dict[str, frozenset[str]] | None:
+    """Config path -> variable names, as the revision's marker records them (None when the
+    marker does not record names: written by an older version, or no marker)."""
+    marker = parse_marker(revision.description) if revision is not None else None
+    if marker is None or marker.secret_names is None:
+        return None
+    names: dict[str, set[str]] = {}
+    for path, name in marker.secret_names:
+        names.setdefault(path, set()).add(name)
+    return {path: frozenset(found) for path, found in names.items()}
+
+
 def recorded_secrets(revision: RemoteRevision) -> tuple[str, ...]:
     """The config paths the revision's marker (of any project) records as secret."""
     marker = parse_marker(revision.description)
