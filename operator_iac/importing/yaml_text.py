@@ -52,7 +52,7 @@ def render_document(data: dict[str, Any], header: str = "") -> str:
     text = _comment(header) + "".join(_section(key, value, yaml) for key, value in data.items())
     if _reads_back(text, data):
         return text
-    plain = _dump(_plain(data), _writer(quote_all=True))
+    plain = _dump(data, _writer(quote_all=True))
     if _reads_back(plain, data):
         return _comment(header) + plain
     raise OperationError("cannot write the imported agent as YAML that reads back the same")
@@ -88,15 +88,6 @@ def _string(value: str) -> str:
     if "\n" in value:
         return LiteralScalarString(value)
     return value if _reads_back_as_string(value) else DoubleQuotedScalarString(value)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with plain containers, for the all-quoted fallback."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _reads_back_as_string(value: str) -> bool:
