@@ -127,8 +127,10 @@ def test_a_browser_shows_every_command_and_every_top_level_field(site: Path,
                                                                 tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
-        pytest.skip("no Chromium installed (Debian package 'chromium'): the built site is not "
-                    "rendered in a browser")
+        pytest.skip("this test renders the built site in a headless browser, and none is "
+                    f"installed (looked for {', '.join(CHROMIUM_NAMES)}); to run it, install "
+                    "Chromium (Debian: apt-get install chromium; .ci/run does so when it runs "
+                    "as root)")
     commands = _rendered(browser, site / "commands" / "index.html", tmp_path / "profile")
     for name in COMMANDS:
         assert re.search(rf"\b{re.escape(name)}\b", commands), name

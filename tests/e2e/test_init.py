@@ -158,7 +158,9 @@ def test_no_extras_when_asked(cli: Callable[..., Any], tmp_path: Path) -> None:
         "# yaml-language-server")
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.skipif(shutil.which("git") is None,
+                    reason="git is not installed, and this test runs `operator-iac init --git`, "
+                           "which runs git init; install git to run it")
 def test_git_init_on_request_and_never_inside_a_repository(cli: Callable[..., Any],
                                                            tmp_path: Path) -> None:
     made = cli("init", str(tmp_path / "repo"), "--git")
@@ -169,3 +171,12 @@ def test_git_init_on_request_and_never_inside_a_repository(cli: Callable[..., An
     assert inner.exit_code == 0, inner.stderr
     assert not (tmp_path / "repo" / "inner" / ".git").exists()  # one repository already
     assert "git init" not in inner.stdout
+
+
+def test_git_init_without_git_is_refused_before_anything_is_written(
+        cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+    made = cli("init", str(tmp_path / "repo"), "--git")
+    assert made.exit_code == 3, made.stdout + made.stderr
+    assert "git is not installed" in made.stderr and "--no-git" in made.stderr
+    assert not (tmp_path / "repo").exists()
