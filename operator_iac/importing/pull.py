@@ -37,11 +37,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from operator_iac.errors import UsageError
-from operator_iac.importing.pull_text import (
-    Refused,
-    holds_secret_reference,
-    retemplate,
-)
+from operator_iac.importing.pull_text import Refused, retemplate
 from operator_iac.importing.yaml_comments import (
     attach_trailing,
     detach_trailing,
@@ -391,4 +387,4 @@ def _same(resolved: Any, target: Any, path: Path_) -> bool:
 
 
 def _holds_reference(value: Any) -> bool:
-    return isinstance(value, str) and ("${" in value or holds_secret_reference(value))
+    return isinstance(value, str) and "${" in value
