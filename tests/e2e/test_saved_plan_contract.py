@@ -16,6 +16,7 @@ import pytest
 
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.hashing import canonical_json
+from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.services.apply import apply
 
 from .conftest import Platform, ProjectCopy, Result
@@ -255,3 +256,32 @@ def test_an_agent_added_on_the_platform_since_an_empty_plan_is_a_conflict(
     assert "'old-summary': it is not in the saved plan" in result.stdout
     assert len(platform.writes()) == writes
     assert stray in platform.agent_ids()
+
+
+def test_a_pruning_plan_of_no_agents_is_refused_when_the_platform_adds_one(
+        project: Project, platform: Platform) -> None:
+    """A saved plan that lists no agent has none to show a conflict on: an agent of the
+    project that appears on the platform since then refuses the whole command (exit 5), and
+    nothing is written."""
+    copy = project()
+    text = copy.project_file.read_text(encoding="utf-8")
+    copy.project_file.write_text(text.split("    overrides:")[0], encoding="utf-8")
+    for path in copy.agents_dir.glob("*.yaml"):
+        path.unlink()
+    out = copy.root / "plan.json"
+    saved = copy.plan("--prune", "--out", str(out))
+    assert saved.exit_code == 0, saved.stdout + saved.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["resources"] == []
+    marker = Marker("acme-support", "old-summary", "0" * 16,
+                    environment="staging")
+    stray = platform.create("procedural_agents", name="Old summary",
+                            description=with_marker("x", marker), config={})
+    writes = len(platform.writes())
+
+    result = copy.run("apply", str(out), "--no-smoke")
+
+    assert result.exit_code == 5, result.stdout + result.stderr
+    assert "'old-summary': it is not in the saved plan" in result.stderr
+    assert "make a new plan" in result.stderr
+    assert len(platform.writes()) == writes
+    assert platform.agent_ids() == [stray]
