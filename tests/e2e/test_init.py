@@ -146,8 +146,10 @@ def test_an_existing_gitignore_gets_only_the_lines_it_lacks(cli: Callable[..., A
     lines = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert lines[:2] == ["node_modules/", ".venv/"]
     assert lines.count(".venv/") == 1 and ".env" in lines and "plan.json" in lines
-    assert cli("init", str(tmp_path), "--ci", "none", "--force").exit_code == 0
+    again = cli("init", str(tmp_path), "--ci", "none", "--force")
+    assert again.exit_code == 0
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines() == lines
+    assert ".gitignore" not in again.stdout  # it lacked nothing: not written, not listed
 
 
 def test_no_extras_when_asked(cli: Callable[..., Any], tmp_path: Path) -> None:
