@@ -48,7 +48,6 @@ from operator_iac.importing.yaml_round_trip import (
     is_flow,
     keep_unchanged_lines,
     literal,
-    match_indent,
     round_trip,
     style_of,
     styled,
@@ -121,7 +120,7 @@ def pull_agent(source: PullInput) -> PulledAgent:
     if agent.instance is not None:
         raise UsageError(f"agent {agent.key!r} is an instance of the template {agent.path}: "
                          "pull writes one agent's file, not one instance of many")
-    walk = _Walk(source, round_trip())
+    walk = _Walk(source, round_trip(source.agent_text))
     document = walk.yaml.load(source.agent_text)
     walk.run(document)
     edits = []
@@ -155,7 +154,6 @@ def _faithful(yaml: YAML, original: str, edited: str) -> str:
 class _Walk:
     def __init__(self, source: PullInput, yaml: YAML) -> None:
         self.source, self.yaml = source, yaml
-        match_indent(yaml, source.agent_text)
         self.written: list[str] = []
         self.notes: list[str] = []
         self.prompt_after: str | None = None
