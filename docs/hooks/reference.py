@@ -9,15 +9,13 @@
   with its type, default and description.
 
 The navigation is completed here too: the command pages are listed under the command
-reference, and the pages other parts of the project add (``OPTIONAL_PAGES``) are listed when
-they exist, so the build works with or without them.
+reference, one per command the CLI has.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import click
@@ -30,14 +28,6 @@ FIELD_PAGES = {
     "reference/agent-file.md": ("Agent file reference", agent_file_schema),
     "reference/project-file.md": ("Project file reference", project_file_schema),
 }
-# Pages that may or may not exist: (section of the navigation, title, file).
-OPTIONAL_PAGES = (
-    ("Guides", "Lint", "lint.md"),
-    ("Guides", "Smoke statistics", "statistics.md"),
-    ("Guides", "Security", "security.md"),
-    ("Guides", "Performance", "performance.md"),
-    ("Reference", "JSON output", "json-output.md"),
-)
 PROG = "operator-iac"
 Schema = dict[str, Any]
 
@@ -46,15 +36,10 @@ Schema = dict[str, Any]
 
 
 def on_config(config: Any) -> Any:
-    """Expand the command reference in the navigation and add the optional pages present."""
-    docs = Path(config["docs_dir"])
-    nav: list[Any] = config["nav"]
-    for entry in nav:
+    """Expand the command reference in the navigation."""
+    for entry in config["nav"]:
         if isinstance(entry, dict) and isinstance(entry.get("Reference"), list):
             _expand_commands(entry["Reference"])
-    for section, title, page in OPTIONAL_PAGES:
-        if (docs / page).is_file():
-            _section(nav, section).append({title: page})
     return config
 
 
@@ -73,16 +58,6 @@ def _expand_commands(reference: list[Any]) -> None:
             pages = [f"{COMMANDS_DIR}/index.md"] + [{name: f"{COMMANDS_DIR}/{name}.md"}
                                                     for name in sorted(COMMANDS)]
             reference[index] = {"Commands": pages}
-
-
-def _section(nav: list[Any], name: str) -> list[Any]:
-    for entry in nav:
-        if isinstance(entry, dict) and isinstance(entry.get(name), list):
-            found: list[Any] = entry[name]
-            return found
-    created: list[Any] = []
-    nav.append({name: created})
-    return created
 
 
 def generated_pages() -> dict[str, str]:

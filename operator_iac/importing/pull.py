@@ -37,11 +37,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from operator_iac.errors import UsageError
-from operator_iac.importing.pull_text import (
-    Refused,
-    holds_secret_reference,
-    retemplate,
-)
+from operator_iac.importing.pull_text import Refused, retemplate
 from operator_iac.importing.yaml_comments import (
     attach_trailing,
     detach_trailing,
@@ -52,7 +48,6 @@ from operator_iac.importing.yaml_round_trip import (
     is_flow,
     keep_unchanged_lines,
     literal,
-    match_indent,
     round_trip,
     style_of,
     styled,
@@ -125,7 +120,7 @@ def pull_agent(source: PullInput) -> PulledAgent:
     if agent.instance is not None:
         raise UsageError(f"agent {agent.key!r} is an instance of the template {agent.path}: "
                          "pull writes one agent's file, not one instance of many")
-    walk = _Walk(source, round_trip())
+    walk = _Walk(source, round_trip(source.agent_text))
     document = walk.yaml.load(source.agent_text)
     walk.run(document)
     edits = []
@@ -159,7 +154,6 @@ def _faithful(yaml: YAML, original: str, edited: str) -> str:
 class _Walk:
     def __init__(self, source: PullInput, yaml: YAML) -> None:
         self.source, self.yaml = source, yaml
-        match_indent(yaml, source.agent_text)
         self.written: list[str] = []
         self.notes: list[str] = []
         self.prompt_after: str | None = None
@@ -391,4 +385,4 @@ def _same(resolved: Any, target: Any, path: Path_) -> bool:
 
 
 def _holds_reference(value: Any) -> bool:
-    return isinstance(value, str) and ("${" in value or holds_secret_reference(value))
+    return isinstance(value, str) and "${" in value

@@ -21,11 +21,18 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from operator_iac.importing.pull_text import escape_text
 
+# Never fold a long line: a folded plain scalar is legal but hard to read, and an edited file
+# keeps the lines it has.
+WIDTH = 4096
 
-def round_trip() -> YAML:
+
+def round_trip(like: str = "") -> YAML:
+    """A round-trip loader and dumper; new lines follow the indentation of the text ``like``
+    (the file being edited)."""
     yaml = YAML()
     yaml.preserve_quotes = True
-    yaml.width = 4096  # never fold a long line the file did not fold
+    yaml.width = WIDTH
+    _match_indent(yaml, like)
     return yaml
 
 
@@ -68,8 +75,8 @@ def keep_unchanged_lines(original: str, baseline: str, edited: str) -> str:
     return "".join(out)
 
 
-def match_indent(yaml: YAML, text: str) -> None:
-    """Write new lines with the indentation the file uses."""
+def _match_indent(yaml: YAML, text: str) -> None:
+    """Write new lines with the indentation ``text`` uses (2 spaces when it shows none)."""
     mapping = _indent_after_key(text) or 2
     dash = re.search(r"^( *)- ", text, re.MULTILINE)
     offset = 0

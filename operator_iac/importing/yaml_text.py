@@ -12,7 +12,6 @@ ever disagrees with the data, the file is written with every string quoted inste
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +20,23 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from operator_iac.errors import DeclarationError, OperationError
+from operator_iac.importing.yaml_round_trip import WIDTH, dump
 from operator_iac.spec.loader import parse_yaml
 
 FLOW_MAX_WIDTH = 72
 # Depth of ``config.runtime.prompt`` (the file's top level is depth 0).
 _FLOW_MAPPING_DEPTH = 3
-_WIDTH = 4096  # never fold long lines: a folded plain scalar is legal but hard to read
 _SCALARS = (str, int, float, bool)
 _PROBE = Path("value.yaml")
 
 
 def _writer(quote_all: bool = False) -> YAML:
     yaml = YAML()
-    yaml.width = _WIDTH
+    yaml.width = WIDTH
     yaml.indent(mapping=2, sequence=4, offset=2)
     if quote_all:
         yaml.default_style = '"'  # type: ignore[assignment]  # typed None upstream, takes a style
     return yaml
-
-
-def _dump(data: Any, yaml: YAML) -> str:
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()
 
 
 def render_document(data: dict[str, Any], header: str = "") -> str:
@@ -52,7 +45,7 @@ def render_document(data: dict[str, Any], header: str = "") -> str:
     text = _comment(header) + "".join(_section(key, value, yaml) for key, value in data.items())
     if _reads_back(text, data):
         return text
-    plain = _dump(_plain(data), _writer(quote_all=True))
+    plain = dump(_writer(quote_all=True), data)
     if _reads_back(plain, data):
         return _comment(header) + plain
     raise OperationError("cannot write the imported agent as YAML that reads back the same")
@@ -60,7 +53,7 @@ def render_document(data: dict[str, Any], header: str = "") -> str:
 
 def _section(key: str, value: Any, yaml: YAML) -> str:
     """One top-level key; a mapping or list value gets a blank line before it."""
-    text = _dump(CommentedMap([(key, _styled(value))]), yaml)
+    text = dump(yaml, CommentedMap([(key, _styled(value))]))
     return "\n" + text if isinstance(value, dict | list) else text
 
 
@@ -88,15 +81,6 @@ def _string(value: str) -> str:
     if "\n" in value:
         return LiteralScalarString(value)
     return value if _reads_back_as_string(value) else DoubleQuotedScalarString(value)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with plain containers, for the all-quoted fallback."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _reads_back_as_string(value: str) -> bool:

@@ -178,9 +178,9 @@ def emulator_accounts(keys: Sequence[str], project_file: Path | None) -> list[Ac
     error here), the default key under ``OPERATOR_API_KEY``."""
     from operator_iac.spec.project_file import DEFAULT_API_KEY_ENV
 
-    spec = _project_spec(project_file)
     if len(keys) > 1:
         return [Account(key) for key in dict.fromkeys(keys)]
+    spec = _project_spec(project_file)
     if spec is None or not spec.environments:
         return [Account(keys[0] if keys else DEFAULT_API_KEY, DEFAULT_API_KEY_ENV)]
     accounts = project_accounts(spec)

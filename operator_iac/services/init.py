@@ -104,8 +104,10 @@ def init_project(request: InitRequest) -> InitResult:
         refuse_existing(files)
     if request.gitignore:
         ignore = request.folder / GITIGNORE
-        files[ignore] = gitignore_text(ignore.read_text(encoding="utf-8")
-                                       if ignore.is_file() else "")
+        current = ignore.read_text(encoding="utf-8") if ignore.is_file() else ""
+        wanted = gitignore_text(current)
+        if wanted != current:  # a .gitignore that lacks nothing is left alone, and not listed
+            files[ignore] = wanted
     write_text_files(files.items())
     made = request.git and _git_init(request.folder)
     return InitResult(request.folder, project, tuple(files), existing, made)

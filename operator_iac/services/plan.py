@@ -167,13 +167,14 @@ def check_made_for(plan: Plan, target: Target, path: Path) -> None:
         raise UsageError(f"{path}: the plan is for environment {plan.environment!r}; "
                          f"pass --env {plan.environment}" if plan.environment else
                          f"{path}: the plan was made without an environment")
-    if _same_platform(plan.api_url) != _same_platform(target.api_url):
+    if not same_platform(plan.api_url, target.api_url):
         raise StalePlanError(f"{path}: the plan was made for the platform at {plan.api_url}, "
                              f"not {target.api_url}; make a new plan against this platform")
 
 
-def _same_platform(url: str) -> str:
-    return url.strip().rstrip("/").lower()
+def same_platform(one: str, other: str) -> bool:
+    """Whether two spellings of a platform's URL name the same platform."""
+    return one.strip().rstrip("/").lower() == other.strip().rstrip("/").lower()
 
 
 def read_plan_file(path: Path) -> str:

@@ -85,6 +85,7 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     """Check every agent ``plan`` changes against the source environment."""
     from operator_iac.plan.builder import build_plan
     from operator_iac.plan.model import RELEASING_ACTIONS
+    from operator_iac.services.plan import same_platform
     from operator_iac.services.remote import read_project_agents
 
     # The agents whose release the promotion changes are the ones checked in the source, and
@@ -104,17 +105,13 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     source_plan = build_plan(desired, snapshot, project=plan.project,
                              environment=source.env_name, protect=source.protected)
     checks = [_check(source_plan, snapshot, key, source_name) for key in keys]
-    if _same_platform(plan.api_url, source_plan.api_url):
+    if same_platform(plan.api_url, source_plan.api_url):
         checks = [_not_shared(check, plan, source_plan, destination) for check in checks]
     done = WorkPool(parallelism=parallelism).map(
         lambda c: _with_smoke(c, desired.get(c.key), source_client, plan.project, source_name),
         checks)
     return PromotionCheck(source_name, destination,
                           (*done, *_deletion_checks(source_plan, deleted, source_name)))
-
-
-def _same_platform(one: str, other: str) -> bool:
-    return one.rstrip("/").lower() == other.rstrip("/").lower()
 
 
 def _not_shared(check: AgentCheck, plan: Plan, source_plan: Plan,

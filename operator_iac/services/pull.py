@@ -53,8 +53,9 @@ def pull(target: Target, client: OperatorClient, request: PullRequest, *,
                          "content into existing agent files (import writes new ones)")
     remotes = _remote_agents(target, client, desired, request, feedback)
     key_by_id = {agent.id: key for key, agent in remotes.items()}
+    secrets = _secret_values(desired.values())
     inputs = [_input(target, desired, key, _revision(remotes.get(key), key, request.draft),
-                     key_by_id) for key in request.keys]
+                     key_by_id, secrets) for key in request.keys]
     pulled = tuple(pull_agent(source) for source in inputs)
     edits = {e.path: e.after for a in pulled for e in a.edits}
     remaining = _remaining(target, environ, inputs, edits)
@@ -91,7 +92,8 @@ def _revision(remote: RemoteAgent | None, key: str, draft: bool) -> RemoteRevisi
 
 
 def _input(target: Target, desired: Mapping[str, DesiredAgent], key: str,
-           revision: RemoteRevision, key_by_id: Mapping[str, str]) -> PullInput:
+           revision: RemoteRevision, key_by_id: Mapping[str, str],
+           secrets: frozenset[str]) -> PullInput:
     from operator_iac.spec.loader import read_text
 
     agent = target.project.agents[key]
@@ -103,7 +105,7 @@ def _input(target: Target, desired: Mapping[str, DesiredAgent], key: str,
         prompt_text=read_text(prompt_file) if prompt_file is not None else None,
         override=env.overrides.get(key) if env is not None else None,
         env_name=target.env_name,
-        secrets=_secret_values(desired.values()) | _recorded_values(revision))
+        secrets=secrets | _recorded_values(revision))
 
 
 def _secret_values(agents: Iterable[DesiredAgent]) -> frozenset[str]:

@@ -8,6 +8,7 @@ document maps that path to a line and column.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -71,7 +72,7 @@ def without_unknown_keys(adapter: TypeAdapter[T], data: Any) -> tuple[T, Any] | 
         errors = exc.errors()
     if any(err["type"] != "extra_forbidden" for err in errors):
         return None
-    pruned = _copy(data)
+    pruned = copy.deepcopy(data)
     for err in errors:
         path = data_path(data, err["loc"])
         parent = follow(pruned, path[:-1]) if path else None
@@ -81,14 +82,6 @@ def without_unknown_keys(adapter: TypeAdapter[T], data: Any) -> tuple[T, Any] | 
         return adapter.validate_python(pruned, context={}), pruned
     except ValidationError:
         return None
-
-
-def _copy(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _copy(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_copy(v) for v in data]
-    return data
 
 
 def data_path(data: Any, loc: tuple[int | str, ...]) -> DataPath:

@@ -215,8 +215,9 @@ def pending_texts(texts: Mapping[Path, str]) -> Iterator[None]:
 def read_text(path: Path, what: str = "file") -> str:
     """Read a UTF-8 text file within the size cap; every failure is a one-diagnostic error."""
     pending = _PENDING.get()
-    if pending and os.path.realpath(path) in pending:
-        return pending[os.path.realpath(path)]
+    text = pending.get(os.path.realpath(path)) if pending else None
+    if text is not None:
+        return text
     display = display_path(path)
     try:
         raw = read_bounded(path, MAX_FILE_BYTES, what)

@@ -39,7 +39,9 @@ from operator_iac.errors import ApiError, AuthenticationError, NotFoundError
 LIVE = os.environ.get("OPERATOR_IAC_LIVE") == "1" and bool(os.environ.get("OPERATOR_API_KEY"))
 LIVE_KEY = os.environ.get("OPERATOR_API_KEY", "") if LIVE else ""
 LIVE_URL = os.environ.get("OPERATOR_IAC_API_URL") or DEFAULT_BASE_URL
-LIVE_SKIP = "runs against the real Operator API only with OPERATOR_API_KEY and OPERATOR_IAC_LIVE=1"
+LIVE_SKIP = ("live variant not run: it creates and deletes agents in a real Operator account, so "
+             "it runs only when asked: OPERATOR_IAC_LIVE=1 OPERATOR_API_KEY=<a test account's "
+             "key> pytest -m live tests/e2e/test_contract.py")
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
 NOT_STARTED = {"queued", "enqueued"}

@@ -146,8 +146,10 @@ def test_an_existing_gitignore_gets_only_the_lines_it_lacks(cli: Callable[..., A
     lines = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert lines[:2] == ["node_modules/", ".venv/"]
     assert lines.count(".venv/") == 1 and ".env" in lines and "plan.json" in lines
-    assert cli("init", str(tmp_path), "--ci", "none", "--force").exit_code == 0
+    again = cli("init", str(tmp_path), "--ci", "none", "--force")
+    assert again.exit_code == 0
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines() == lines
+    assert ".gitignore" not in again.stdout  # it lacked nothing: not written, not listed
 
 
 def test_no_extras_when_asked(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -158,7 +160,9 @@ def test_no_extras_when_asked(cli: Callable[..., Any], tmp_path: Path) -> None:
         "# yaml-language-server")
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.skipif(shutil.which("git") is None,
+                    reason="git is not installed, and this test runs `operator-iac init --git`, "
+                           "which runs git init; install git to run it")
 def test_git_init_on_request_and_never_inside_a_repository(cli: Callable[..., Any],
                                                            tmp_path: Path) -> None:
     made = cli("init", str(tmp_path / "repo"), "--git")
@@ -169,3 +173,12 @@ def test_git_init_on_request_and_never_inside_a_repository(cli: Callable[..., An
     assert inner.exit_code == 0, inner.stderr
     assert not (tmp_path / "repo" / "inner" / ".git").exists()  # one repository already
     assert "git init" not in inner.stdout
+
+
+def test_git_init_without_git_is_refused_before_anything_is_written(
+        cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+    made = cli("init", str(tmp_path / "repo"), "--git")
+    assert made.exit_code == 3, made.stdout + made.stderr
+    assert "git is not installed" in made.stderr and "--no-git" in made.stderr
+    assert not (tmp_path / "repo").exists()

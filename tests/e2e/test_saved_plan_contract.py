@@ -12,17 +12,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.hashing import canonical_json
+from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.services.apply import apply
 
-from .conftest import Platform, ProjectCopy
+from .conftest import Platform, ProjectCopy, Result
 
 Project = Callable[..., ProjectCopy]
+ApplyAfterRelease = Callable[[Path, str], Result]
 DASHBOARD_PROMPT = "Edited in the dashboard: be very brief."
 
 
-def dashboard_release(copy: ProjectCopy, platform: Platform, key: str) -> str:
+def dashboard_release(platform: Platform, key: str) -> str:
     """A dashboard user writes a new revision of ``key`` and releases it; its id."""
     agent_id = platform.id_of(key)
     released = platform.released(agent_id)
@@ -32,6 +36,25 @@ def dashboard_release(copy: ProjectCopy, platform: Platform, key: str) -> str:
     version = platform.update(agent_id, config=config)
     platform.release(version)
     return version
+
+
+@pytest.fixture
+def apply_after_dashboard_release(applied: ProjectCopy,
+                                  platform: Platform) -> ApplyAfterRelease:
+    """Release a dashboard edit of a key, then apply the saved plan: the apply is refused
+    (exit 5) on that key, writes nothing, and the dashboard's revision stays released."""
+
+    def run(out: Path, key: str) -> Result:
+        edited = dashboard_release(platform, key)
+        writes = len(platform.writes())
+        result = applied.run("apply", str(out), "--no-smoke")
+        assert result.exit_code == 5, result.stdout + result.stderr
+        assert f"{key}: CONFLICT" in result.stdout
+        assert len(platform.writes()) == writes
+        assert platform.released(platform.id_of(key)).version_id == edited
+        return result
+
+    return run
 
 
 def two_updates_saved(copy: ProjectCopy) -> Path:
@@ -54,35 +77,26 @@ def rewrite_plan(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
 
 
 def test_a_stale_saved_plan_writes_nothing_at_all(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, apply_after_dashboard_release: ApplyAfterRelease) -> None:
     out = two_updates_saved(applied)
-    edited = dashboard_release(applied, platform, "support-triage")
-    writes = len(platform.writes())
 
-    result = applied.run("apply", str(out), "--no-smoke")
-    assert result.exit_code == 5, result.stdout + result.stderr
+    result = apply_after_dashboard_release(out, "support-triage")
     assert "0 applied, 2 not applied" in result.stdout
     assert "support-triage: CONFLICT (update)" in result.stdout
     assert "call-summary: skipped (update) - nothing was written" in result.stdout
-    assert len(platform.writes()) == writes
-    assert platform.released(platform.id_of("support-triage")).version_id == edited
 
 
 def test_a_dashboard_release_on_an_agent_the_plan_leaves_alone_makes_it_stale(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, platform: Platform,
+        apply_after_dashboard_release: ApplyAfterRelease) -> None:
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     out = applied.root / "plan.json"
     assert "1 to update" in applied.plan("--out", str(out)).stdout
-    edited = dashboard_release(applied, platform, "appointment-booking")
-    writes = len(platform.writes())
 
-    result = applied.run("apply", str(out), "--no-smoke")
-    assert result.exit_code == 5
+    result = apply_after_dashboard_release(out, "appointment-booking")
     assert "appointment-booking: CONFLICT (no-op)" in result.stdout
     assert "its list of revisions changed since the plan was made" in result.stdout
-    assert len(platform.writes()) == writes
     booking = platform.released(platform.id_of("appointment-booking"))
-    assert booking.version_id == edited
     assert booking.config["runtime"]["prompt"]["text"] == DASHBOARD_PROMPT
 
 
@@ -167,7 +181,7 @@ def test_apply_checks_every_agent_it_changes_before_its_first_write(
     applied.replace_in("prompts/call-summary.md", "Fill in the output fields",
                        "Fill in the fields")
     planned = applied.make_plan(platform.client)
-    dashboard_release(applied, platform, "support-triage")
+    dashboard_release(platform, "support-triage")
     writes = len(platform.writes())
 
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
@@ -179,7 +193,7 @@ def test_apply_checks_every_agent_it_changes_before_its_first_write(
 
 
 def test_an_empty_saved_plan_is_still_a_contract(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, apply_after_dashboard_release: ApplyAfterRelease) -> None:
     """A plan with no changes promises that nothing moved: a dashboard release since then
     is a conflict (exit 5), as it is for a plan with changes; while it holds, it is a no-op."""
     out = applied.root / "plan.json"
@@ -190,16 +204,10 @@ def test_an_empty_saved_plan_is_still_a_contract(
     assert held.exit_code == 0, held.stdout + held.stderr
     assert "No changes" in held.stderr + held.stdout
 
-    edited = dashboard_release(applied, platform, "appointment-booking")
-    writes = len(platform.writes())
-    result = applied.run("apply", str(out), "--no-smoke")
-
-    assert result.exit_code == 5, result.stdout + result.stderr
+    result = apply_after_dashboard_release(out, "appointment-booking")
     assert "appointment-booking: CONFLICT (no-op)" in result.stdout
     assert "its list of revisions changed since the plan was made" in result.stdout
     assert "Apply finished with problems: 0 applied, 1 not applied." in result.stdout
-    assert len(platform.writes()) == writes
-    assert platform.released(platform.id_of("appointment-booking")).version_id == edited
 
 
 def test_a_tampered_desired_body_is_refused_before_any_write(
@@ -248,3 +256,32 @@ def test_an_agent_added_on_the_platform_since_an_empty_plan_is_a_conflict(
     assert "'old-summary': it is not in the saved plan" in result.stdout
     assert len(platform.writes()) == writes
     assert stray in platform.agent_ids()
+
+
+def test_a_pruning_plan_of_no_agents_is_refused_when_the_platform_adds_one(
+        project: Project, platform: Platform) -> None:
+    """A saved plan that lists no agent has none to show a conflict on: an agent of the
+    project that appears on the platform since then refuses the whole command (exit 5), and
+    nothing is written."""
+    copy = project()
+    text = copy.project_file.read_text(encoding="utf-8")
+    copy.project_file.write_text(text.split("    overrides:")[0], encoding="utf-8")
+    for path in copy.agents_dir.glob("*.yaml"):
+        path.unlink()
+    out = copy.root / "plan.json"
+    saved = copy.plan("--prune", "--out", str(out))
+    assert saved.exit_code == 0, saved.stdout + saved.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["resources"] == []
+    marker = Marker("acme-support", "old-summary", "0" * 16,
+                    environment="staging")
+    stray = platform.create("procedural_agents", name="Old summary",
+                            description=with_marker("x", marker), config={})
+    writes = len(platform.writes())
+
+    result = copy.run("apply", str(out), "--no-smoke")
+
+    assert result.exit_code == 5, result.stdout + result.stderr
+    assert "'old-summary': it is not in the saved plan" in result.stderr
+    assert "make a new plan" in result.stderr
+    assert len(platform.writes()) == writes
+    assert platform.agent_ids() == [stray]

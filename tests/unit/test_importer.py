@@ -249,6 +249,21 @@ def test_strings_read_back_exactly(value: str) -> None:
     assert parse_yaml(text, Path("x.yaml")).data == data
 
 
+def test_a_text_that_does_not_read_back_is_written_with_every_string_quoted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last safeguard: when the styled text would not read back as the data, the file
+    is written again with every scalar quoted, and that text reads back exactly."""
+    from operator_iac.importing import yaml_text
+
+    data = {"kind": "procedural_agent", "name": "1e5", "config": {
+        "filter_statuses": ["completed"], "runtime": {"retries": 2, "strict": True,
+                                                      "prompt": {"text": "a\nb\n"}}}}
+    monkeypatch.setattr(yaml_text, "_section", lambda key, value, yaml: f"{key}: [\n")
+    text = render_document(data, "Imported.")
+    assert text.startswith('# Imported.\n"kind": "procedural_agent"\n')
+    assert parse_yaml(text, Path("x.yaml")).data == data
+
+
 def test_layout_reads_like_a_hand_written_file() -> None:
     data = {"kind": "procedural_agent", "name": "Summary", "config": {
         "filter_statuses": ["completed", "voicemail"],

@@ -12,7 +12,6 @@ from operator_iac.importing.yaml_round_trip import (
     is_flow,
     keep_unchanged_lines,
     literal,
-    match_indent,
     round_trip,
 )
 
@@ -31,15 +30,9 @@ config:
 """
 
 
-def loader(text: str) -> Any:
-    yaml = round_trip()
-    match_indent(yaml, text)
-    return yaml
-
-
 def edited(text: str, edit: Any) -> tuple[str, str]:
     """(baseline, edited): ``text`` dumped unchanged, and dumped after ``edit(document)``."""
-    yaml = loader(text)
+    yaml = round_trip(text)
     baseline = dump(yaml, yaml.load(text))
     document = yaml.load(text)
     edit(document)
@@ -82,7 +75,7 @@ def test_lines_the_dumper_dropped_are_kept_and_edits_land_before_them() -> None:
 
 
 def test_comment_lines_after_a_list_follow_its_new_last_item() -> None:
-    yaml = loader(FILE)
+    yaml = round_trip(FILE)
     document = yaml.load(FILE)
     variables = document["config"]["runtime"]["variables"]
     lines = detach_trailing(variables, last_key(variables))
@@ -97,7 +90,7 @@ def test_comment_lines_after_a_list_follow_its_new_last_item() -> None:
 
 
 def test_comment_lines_survive_the_removal_of_the_value_above_them() -> None:
-    yaml = loader(FILE)
+    yaml = round_trip(FILE)
     document = yaml.load(FILE)
     runtime = document["config"]["runtime"]
     lines = detach_trailing(runtime, "variables")
