@@ -159,24 +159,15 @@ def _window(client: OperatorClient, since: str | None,
 
 def _revision(client: OperatorClient, project: str, key: str, version_id: str,
               description: str | None = None) -> Revision:
-    """``version_id`` as a reader knows it (its creation read only when the marker names no
-    records, the one case it is needed)."""
-    revision = None
-    if description is None:
-        revision = client.conversational_agents.get(version_id)
-        description = revision.description
-    if "@" not in version_id or records_of(description, project, key) is not None:
-        return Revision(version_id, description)
-    # The revision read by its id is never late; a versions list may not show a revision
-    # just written yet (platforms whose lists catch up late), so it is asked only when the
-    # revision does not say when it was created.
-    if revision is None:
-        revision = client.conversational_agents.get(version_id)
-    created = revision.created_at
-    if created is None:
-        versions = client.conversational_agents.list_versions(version_id.split("@", 1)[0])
-        created = next((v.created_at for v in versions if v.version_id == version_id), None)
-    return Revision(version_id, description, created)
+    """``version_id`` as a reader knows it: its description (read unless the caller holds
+    it) and, only when its marker names no records (the one case it is needed), when it was
+    created."""
+    agents = client.conversational_agents
+    read = agents.get(version_id) if description is None else None
+    known = read.description if read is not None else description or ""
+    if "@" not in version_id or records_of(known, project, key) is not None:
+        return Revision(version_id, known)
+    return Revision(version_id, known, agents.created_at(version_id, read))
 
 
 # ---- what plan, promote and smoke ask --------------------------------------------------------
