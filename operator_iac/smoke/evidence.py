@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_own_marker
@@ -274,18 +274,22 @@ def prove(client: OperatorClient, *, project: str, key: str, version_id: str,
 def record_smoke_result(client: OperatorClient, *, project: str, key: str, version_id: str,
                         content_hash: str | None, passed: bool, summary: str,
                         commit: str | None, stage: str | None = None,
-                        previous: str | None = None) -> SmokeRecord:
+                        previous: str | None = None, description: str | None = None,
+                        config: Mapping[str, Any] | None = None) -> SmokeRecord:
     """Keep the verdict of a smoke run of the released revision ``version_id``: a pass proves
     its release (its proof record is deleted); a failure is kept as a failure verdict.
-    Raises ``SmokeRecordError`` when a pass cannot be kept (the revision has no records)."""
-    revision = client.conversational_agents.get(version_id)
+    ``description`` and ``config`` are the revision's, when the caller holds them (else they
+    are read). Raises ``SmokeRecordError`` when a pass cannot be kept (the revision has no
+    records)."""
     record = SmokeRecord(project, key, version_id, passed, shorten(summary), now(),
                          content_hash, commit, stage or "released", previous)
     if passed:
         prove(client, project=project, key=key, version_id=version_id,
-              description=revision.description)
+              description=description)
         return record
-    return write_record(client, version_id, revision.config, record)
+    if config is None:
+        config = client.conversational_agents.get(version_id).config
+    return write_record(client, version_id, config, record)
 
 
 def last_smoke_result(client: OperatorClient, *, project: str, key: str,

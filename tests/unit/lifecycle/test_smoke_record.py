@@ -383,6 +383,29 @@ def test_the_gate_proves_what_decides_a_release(make_desired: Factory, plan_for:
     assert proof_id not in fake.conversations and warnings == []
 
 
+def test_the_gate_records_a_revision_its_caller_holds_without_reading_it(
+        make_desired: Factory, plan_for: Factory, platform: Factory) -> None:
+    """Apply and rollback hold the revision under test (read back after the write, or
+    read to plan the rollback): a pass deletes the proof record it names, a failure writes
+    its verdict, and neither reads the revision again."""
+    from operator_iac.state.snapshot import RemoteRevision
+
+    agent = make_desired(smoke=("a test",))
+    resource: ResourcePlan = plan_for([agent]).resources[0]
+    client, fake = platform()
+    _, proof_id = announced(client, fake)
+    held = RemoteRevision(RELEASED, "released", "B", fake.description, {})
+    verdicts = iter([SmokeVerdict("released", True, "ok"),
+                     SmokeVerdict("released", False, "1 failed")])
+    gate = recording_gate(lambda *args: next(verdicts), client, project=PROJECT,
+                          warn=lambda line: pytest.fail(line))
+    assert gate(resource, agent, RELEASED, "released", {}, revision=held).record_error is None
+    assert fake.paths("DELETE") == [f"/conversations/{proof_id}"]
+    gate(resource, agent, RELEASED, "released", {}, revision=held)
+    assert fake.paths("POST") == ["/conversations"]
+    assert not [path for path in fake.paths() if path.startswith("/conversational_agents")]
+
+
 def test_a_pass_on_a_release_without_records_is_a_warning(make_desired: Factory,
                                                           plan_for: Factory,
                                                           platform: Factory) -> None:
