@@ -50,7 +50,8 @@ cannot be undone, so a revocation could never be lifted by a later pass.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,7 @@ from operator_iac.smoke.record import (
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.models import Conversation
-    from operator_iac.smoke.results import SmokeReport, TestResult
+    from operator_iac.smoke.results import TestResult
 
 PASSED_SUMMARY = "smoke tests passed on the released revision"
 # Conversation timestamps may be whole seconds: a window is widened by this much.
@@ -309,31 +310,41 @@ def _released(client: OperatorClient, agent_id: str) -> str | None:
     return next((v.version_id for v in versions if v.status == "released"), None)
 
 
-def record_smoke_report(client: OperatorClient, report: SmokeReport, *, project: str,
-                        parallelism: int = 8) -> list[str]:
-    """Record the verdicts of ``operator-iac smoke`` run against released revisions: each
-    revision whose tests all passed proves its release, all at once through the pool (and
-    its back-off). A failure is the report's own (exit 4) and revokes nothing. Returns why a
-    pass could not be recorded, one line per revision. Call it only for a run of the
-    released revisions: a record must speak about what is released."""
-    from operator_iac.api.pool import WorkPool
+class ReleaseProofs:
+    """``operator-iac smoke`` run against released revisions, as evidence: each revision
+    whose tests all passed proves its release the moment its conversations are done
+    (``tested``, told by the suite), so what a run proved stays proven if it stops later. A
+    failure is the report's own (exit 4) and revokes nothing. ``descriptions`` are the tested
+    revisions' descriptions as the caller read them (their markers name the records).
+    Use it only for a run of the released revisions: a record must speak about what is
+    released."""
 
-    by_revision: dict[tuple[str, str], list[TestResult]] = {}
-    for test in report.tests:
-        by_revision.setdefault((test.agent_key, test.version_id), []).append(test)
-    # Quarantined tests are reported, never evidence against a revision.
-    passed = sorted(revision for revision, tests in by_revision.items()
-                    if all(t.holds for t in tests))
+    def __init__(self, client: OperatorClient, project: str, descriptions: Mapping[str, str],
+                 *, say: Callable[[str], None], warn: Callable[[str], None]) -> None:
+        self.client, self.project, self.descriptions = client, project, descriptions
+        self._say, self._warn = say, warn
+        self._lock = threading.Lock()
+        self._problems: dict[str, str] = {}
 
-    def one(revision: tuple[str, str]) -> str | None:
-        key, version_id = revision
+    def tested(self, tests: Sequence[TestResult]) -> None:
+        """The results of one revision's tests (quarantined tests are reported, never
+        evidence against it): prove its release when they all hold."""
+        if not tests or not all(t.holds for t in tests):
+            return
+        key, version_id = tests[0].agent_key, tests[0].version_id
         try:
-            prove(client, project=project, key=key, version_id=version_id)
+            prove(self.client, project=self.project, key=key, version_id=version_id,
+                  description=self.descriptions.get(version_id))
         except OperatorIacError as exc:
-            return (f"{key}: the smoke result of {version_id} could not be recorded ({exc}); "
-                    "a promotion from this environment refuses it until one is")
-        return None
+            problem = (f"{key}: the smoke result of {version_id} could not be recorded "
+                       f"({exc}); a promotion from this environment refuses it until one is")
+            with self._lock:
+                self._problems[version_id] = problem
+            self._warn(problem)
+            return
+        self._say(f"{key}: the release of {version_id} is proven")
 
-    with WorkPool(client, parallelism=parallelism) as pool:
-        problems = pool.map(one, passed)
-    return [problem for problem in problems if problem is not None]
+    def problems(self) -> tuple[str, ...]:
+        """Why a pass could not be recorded, one line per revision."""
+        with self._lock:
+            return tuple(line for _, line in sorted(self._problems.items()))

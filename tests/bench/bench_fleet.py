@@ -33,7 +33,7 @@ conversational agents with smoke tests, ``Q`` procedural agents, ``n`` agents in
   read-back), per conversational agent ``11`` (create, read-back, the two records, the write
   naming them with its check and read-back, check, release, read-back, proving); plus
   2 stages x ceil(C / parallelism) conversations.
-- smoke of the released revisions: ``P + 2n`` reads and ``2C`` to prove the releases, plus
+- smoke of the released revisions: ``P + 2n`` reads and ``C`` to prove the releases, plus
   ceil(C / parallelism) conversations.
 - plan of ``n`` creates on an empty account: ``validate``'s time (the same declarations
   loaded and checked) plus two round trips (the two empty lists).
@@ -269,7 +269,7 @@ def fleet(bench: Bench, root: Path, agents: int) -> tuple[list[Row], float]:
                     needed + 2 * 10 * CONVERSATION_REQUESTS,
                     bench.bound(needed, 2 * math.ceil(10 / bench.parallelism) * slowest),
                     2.0, local))
-    needed = pages + 2 * agents + 2 * chat
+    needed = pages + 2 * agents + chat
     seconds, requests, _ = bench.run(root, "smoke")
     rows.append(Row(f"smoke of {agents} agents", seconds, requests, needed + talks,
                     bench.bound(needed, waves * slowest), 1.5, local))
