@@ -293,15 +293,17 @@ def record_smoke_result(client: OperatorClient, *, project: str, key: str, versi
     return write_record(client, version_id, config, record)
 
 
-def last_smoke_result(client: OperatorClient, *, project: str, key: str,
-                      agent_id: str) -> SmokeRecord | None:
+def last_smoke_result(client: OperatorClient, *, project: str, key: str, agent_id: str,
+                      description: str | None = None) -> SmokeRecord | None:
     """What the platform says about the smoke tests of revision ``agent_id`` (``ca_x@vN``;
     a bare id means its released revision): a passed record once its release is proven, a
-    failed one while it is not, None without evidence."""
+    failed one while it is not, None without evidence. ``description``: the revision's,
+    when the caller holds it (else it is read)."""
     version_id = agent_id if "@" in agent_id else _released(client, agent_id)
     if version_id is None:
         return None
-    found = release_evidence(client, project=project, key=key, version_id=version_id)
+    found = release_evidence(client, project=project, key=key, version_id=version_id,
+                             description=description)
     return found.record(project, key)
 
 
