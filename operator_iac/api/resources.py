@@ -128,10 +128,30 @@ class AgentsResource(_Resource):
             return WriteResult(id=agent_id_of(version_id), version_id=version_id)
 
     def _is_released(self, version_id: str) -> bool:
+        entry = self._entry(version_id)
+        return entry is not None and entry.status == "released"
+
+    def created_at(self, version_id: str, read: Agent | None = None) -> str | None:
+        """When revision ``version_id`` was created (None when the platform does not say).
+
+        The contract documents ``created_at`` in the versions list, which may show a revision
+        just written late; the revision read by its id is never late, but its ``created_at``
+        is not documented. So the revision says first (``read``: the caller's read of it,
+        else one now), and the versions list only when it does not.
+        """
+        revision = read if read is not None else self.get(version_id)
+        if revision.created_at:
+            return revision.created_at
+        entry = self._entry(version_id)
+        return entry.created_at if entry is not None else None
+
+    def _entry(self, version_id: str) -> VersionEntry | None:
+        """The versions list's entry for ``version_id``, matched by id or by number (entries
+        may spell their ids without the agent's)."""
         wanted = version_number(version_id)
-        versions = self.list_versions(agent_id_of(version_id))
-        return any(v.status == "released" and (v.version_id == version_id or (
-            wanted is not None and v.number == wanted)) for v in versions)
+        return next((v for v in self.list_versions(agent_id_of(version_id))
+                     if v.version_id == version_id or (wanted is not None and
+                                                       v.number == wanted)), None)
 
     def list(self) -> Iterator[AgentSummary]:
         """Every agent of this kind, following the cursor across pages."""

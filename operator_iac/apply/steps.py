@@ -76,7 +76,8 @@ class Steps:
         self.written_fingerprint: str | None = None
         # The revision a draft was written over (None for a create).
         self.base: RemoteRevision | None = None
-        # The draft as last read back: what the release's records are named in.
+        # The revision under test as last read: the draft read back after writing it (what
+        # the release's records are named in), or the released revision a verify proves.
         self.read_back: RemoteRevision | None = None
         # The release's smoke records (``apply.release_records``).
         self.records = ReleaseRecords(self)
@@ -150,6 +151,7 @@ class Steps:
         current = self._recheck()
         assert current.released is not None, "a verify plan always records a release"
         self.version_id = self.released = current.released.version_id
+        self.read_back = current.released
         if self.run_.smoke_gate is None:
             return self.result("skipped", f"{self.version_id} is released but not proven: "
                                           "smoke tests are off in this run")
@@ -411,7 +413,7 @@ class Steps:
             return
         self.run_.progress(f"{self.resource.key}: smoke testing {stage} {self.version_id}")
         verdict = gate(self.resource, self._desired(), self.version_id, stage,
-                       dict(self.run_.ids))
+                       dict(self.run_.ids), revision=self.read_back)
         self.smoke.append(verdict)
         if not verdict.passed:
             raise ResourceFailed("smoke_failed", f"smoke tests {verdict.word} on the {stage} "

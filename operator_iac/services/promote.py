@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from operator_iac.api.models import agent_id_of
 from operator_iac.api.pool import WorkPool
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.errors import UsageError
@@ -108,7 +109,8 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     if same_platform(plan.api_url, source_plan.api_url):
         checks = [_not_shared(check, plan, source_plan, destination) for check in checks]
     done = WorkPool(parallelism=parallelism).map(
-        lambda c: _with_smoke(c, desired.get(c.key), source_client, plan.project, source_name),
+        lambda c: _with_smoke(c, desired.get(c.key), source_client, plan.project, source_name,
+                              snapshot),
         checks)
     return PromotionCheck(source_name, destination,
                           (*done, *_deletion_checks(source_plan, deleted, source_name)))
@@ -148,16 +150,26 @@ def _check(source_plan: Plan, snapshot: Snapshot, key: str, source: str) -> Agen
 
 
 def _with_smoke(check: AgentCheck, agent: DesiredAgent | None, client: OperatorClient,
-                project: str, source: str) -> AgentCheck:
+                project: str, source: str, snapshot: Snapshot) -> AgentCheck:
+    """The check with the source's smoke evidence for the released revision (whose marker,
+    as the snapshot read it, names where that evidence is)."""
     if not check.ok or check.source_version_id is None or not needs_smoke(agent):
         return check
     from operator_iac.smoke.evidence import last_smoke_result
 
     version_id = check.source_version_id
-    record = last_smoke_result(client, project=project, key=check.key, agent_id=version_id)
+    record = last_smoke_result(client, project=project, key=check.key, agent_id=version_id,
+                               description=_description(snapshot, version_id))
     reasons = smoke_reasons(record, version_id, check.source_hash, key=check.key,
                             source=source)
     return replace(check, reasons=reasons, smoke=record)
+
+
+def _description(snapshot: Snapshot, version_id: str) -> str | None:
+    """The description of the released revision ``version_id`` as the snapshot read it."""
+    remote = snapshot.by_id(agent_id_of(version_id))
+    released = remote.released if remote is not None else None
+    return released.description if released and released.version_id == version_id else None
 
 
 # ---- the service -----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeGate, SmokeVerdict
     from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.snapshot import RemoteRevision
 
 PLACEHOLDER = "(not needed for a rollback)"
 
@@ -64,17 +65,19 @@ def wait_until_shown(client: OperatorClient, writes: list[Write], feedback: Feed
 
 
 def smoke_after_rollback(gate: SmokeGate, plan: RollbackPlan, declared: DesiredAgent | None,
-                         ids: Mapping[str, str]) -> SmokeVerdict | None:
-    """Run the declared smoke tests on the revision the rollback released (None when the
-    agent has none). They are the tests of the current declarations: an older revision may
-    fail them for good reason, and nothing is released again automatically."""
+                         ids: Mapping[str, str],
+                         revision: RemoteRevision | None = None) -> SmokeVerdict | None:
+    """Run the declared smoke tests on the revision the rollback released (``revision``,
+    when read already; None when the agent has none). They are the tests of the current
+    declarations: an older revision may fail them for good reason, and nothing is released
+    again automatically."""
     if declared is None or declared.kind != "conversational_agent" or not declared.smoke:
         return None
     from operator_iac.plan.model import ResourcePlan
 
     resource = ResourcePlan(key=plan.key, kind=declared.kind, action="release",
                             name=declared.name, smoke=("released",))
-    return gate(resource, declared, plan.target, "released", dict(ids))
+    return gate(resource, declared, plan.target, "released", dict(ids), revision=revision)
 
 
 # ---- the whole command -----------------------------------------------------------------------
@@ -147,7 +150,8 @@ def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequ
 
         gate = gate_for(target, client, desired, parallelism=request.parallelism,
                         keep_conversations=request.keep_conversations, feedback=feedback)
-        verdict = smoke_after_rollback(gate, plan, desired.get(request.key), loaded.ids)
+        verdict = smoke_after_rollback(gate, plan, desired.get(request.key), loaded.ids,
+                                       revision)
     return RollbackRun(plan, released, verdict)
 
 

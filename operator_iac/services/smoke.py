@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_iac.errors import UsageError
-from operator_iac.services.feedback import QUIET, Feedback
+from operator_iac.services.feedback import QUIET, Feedback, silent
 from operator_iac.smoke.progress import ConversationBoard
 from operator_iac.smoke.results import Problem, SmokeReport
 from operator_iac.smoke.shard import Shard
@@ -171,11 +171,16 @@ def smoke_environment(client: OperatorClient, project: str,
                       progress: Progress | None = None,
                       cache: RevisionCache | None = None,
                       comparing: Comparing = Comparing(),
-                      board: ConversationBoard | None = None) -> SmokeReport:
-    """Run the smoke tests of ``keys`` (default: all) against the chosen revisions."""
+                      board: ConversationBoard | None = None, prove: bool = False,
+                      warn: Progress | None = None) -> SmokeReport:
+    """Run the smoke tests of ``keys`` (default: all) against the chosen revisions. With
+    ``prove`` (a run of the released revisions), each revision whose tests all pass proves
+    its release as soon as they are done (``smoke.evidence.ReleaseProofs``); what cannot be
+    recorded is said through ``warn`` and kept in the report's ``unrecorded``."""
     from operator_iac.plan.identity import resolve_ownership
     from operator_iac.plan.marker import Owner
     from operator_iac.services.remote import read_project_agents
+    from operator_iac.smoke.evidence import ReleaseProofs
 
     check_keys(keys, desired)
     snapshot = read_project_agents(client, Owner(project, env_name), desired, keys=keys or None,
@@ -183,14 +188,25 @@ def smoke_environment(client: OperatorClient, project: str,
     ownership = resolve_ownership(desired, snapshot, Owner(project, env_name))
     selection = select_targets(desired, ownership.owned, keys, parse_version(version),
                                env_name, comparing.compare)
+    say, caution = progress or silent, warn or silent
+    proofs = ReleaseProofs(client, project, released_descriptions(ownership.owned), say=say,
+                           warn=caution) if prove else None
     report = run_smoke_tests(client, selection.targets,
                              parallelism=conversation_parallelism(desired, parallelism),
                              keep_conversations=keep_conversations,
                              procedural_schemas=output_schemas(desired),
                              key_to_id=ownership.id_by_key(), progress=progress,
                              shard=comparing.shard,
-                             max_conversations=comparing.max_conversations, board=board)
-    return replace(report, problems=selection.problems, skipped=selection.skipped)
+                             max_conversations=comparing.max_conversations, board=board,
+                             on_target=proofs.tested if proofs is not None else None)
+    return replace(report, problems=selection.problems, skipped=selection.skipped,
+                   unrecorded=proofs.problems() if proofs is not None else ())
+
+
+def released_descriptions(owned: Mapping[str, RemoteAgent]) -> dict[str, str]:
+    """Released revision -> its description, as the snapshot read it."""
+    return {agent.released.version_id: agent.released.description
+            for agent in owned.values() if agent.released is not None}
 
 
 def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str] = (),
@@ -200,8 +216,6 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
     """``operator-iac smoke``: test the chosen revisions of ``keys`` (default: all); a run of
     the released revisions is recorded for ``promote``, whose evidence it is (a shard's
     share is not: its verdicts come from the merge)."""
-    from operator_iac.smoke.evidence import record_smoke_report
-
     began = time.monotonic()
     selector = parse_version(version)
     compare = parse_version(comparing.compare) if comparing.compare is not None else None
@@ -210,13 +224,9 @@ def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str]
                                parallelism=parallelism, keep_conversations=keep_conversations,
                                progress=feedback.info, cache=target.revision_cache,
                                comparing=replace(comparing, compare=compare),
-                               board=feedback.board)
-    if selector == "released" and comparing.shard is None:
-        unrecorded = record_smoke_report(client, report, project=target.project.name,
-                                         parallelism=parallelism)
-        for line in unrecorded:
-            feedback.warn(line)
-        report = replace(report, unrecorded=tuple(unrecorded))
+                               board=feedback.board,
+                               prove=selector == "released" and comparing.shard is None,
+                               warn=feedback.warn)
     # The report's time is the command's; the conversations' share is kept beside it.
     return replace(report, duration_ms=(time.monotonic() - began) * 1000,
                    conversations_ms=report.duration_ms)

@@ -50,9 +50,10 @@ cannot be undone, so a revocation could never be lifted by a later pass.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_own_marker
@@ -72,7 +73,7 @@ from operator_iac.smoke.record import (
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.models import Conversation
-    from operator_iac.smoke.results import SmokeReport, TestResult
+    from operator_iac.smoke.results import TestResult
 
 PASSED_SUMMARY = "smoke tests passed on the released revision"
 # Conversation timestamps may be whole seconds: a window is widened by this much.
@@ -159,24 +160,15 @@ def _window(client: OperatorClient, since: str | None,
 
 def _revision(client: OperatorClient, project: str, key: str, version_id: str,
               description: str | None = None) -> Revision:
-    """``version_id`` as a reader knows it (its creation read only when the marker names no
-    records, the one case it is needed)."""
-    revision = None
-    if description is None:
-        revision = client.conversational_agents.get(version_id)
-        description = revision.description
-    if "@" not in version_id or records_of(description, project, key) is not None:
-        return Revision(version_id, description)
-    # The revision read by its id is never late; a versions list may not show a revision
-    # just written yet (platforms whose lists catch up late), so it is asked only when the
-    # revision does not say when it was created.
-    if revision is None:
-        revision = client.conversational_agents.get(version_id)
-    created = revision.created_at
-    if created is None:
-        versions = client.conversational_agents.list_versions(version_id.split("@", 1)[0])
-        created = next((v.created_at for v in versions if v.version_id == version_id), None)
-    return Revision(version_id, description, created)
+    """``version_id`` as a reader knows it: its description (read unless the caller holds
+    it) and, only when its marker names no records (the one case it is needed), when it was
+    created."""
+    agents = client.conversational_agents
+    read = agents.get(version_id) if description is None else None
+    known = read.description if read is not None else description or ""
+    if "@" not in version_id or records_of(known, project, key) is not None:
+        return Revision(version_id, known)
+    return Revision(version_id, known, agents.created_at(version_id, read))
 
 
 # ---- what plan, promote and smoke ask --------------------------------------------------------
@@ -283,29 +275,35 @@ def prove(client: OperatorClient, *, project: str, key: str, version_id: str,
 def record_smoke_result(client: OperatorClient, *, project: str, key: str, version_id: str,
                         content_hash: str | None, passed: bool, summary: str,
                         commit: str | None, stage: str | None = None,
-                        previous: str | None = None) -> SmokeRecord:
+                        previous: str | None = None, description: str | None = None,
+                        config: Mapping[str, Any] | None = None) -> SmokeRecord:
     """Keep the verdict of a smoke run of the released revision ``version_id``: a pass proves
     its release (its proof record is deleted); a failure is kept as a failure verdict.
-    Raises ``SmokeRecordError`` when a pass cannot be kept (the revision has no records)."""
-    revision = client.conversational_agents.get(version_id)
+    ``description`` and ``config`` are the revision's, when the caller holds them (else they
+    are read). Raises ``SmokeRecordError`` when a pass cannot be kept (the revision has no
+    records)."""
     record = SmokeRecord(project, key, version_id, passed, shorten(summary), now(),
                          content_hash, commit, stage or "released", previous)
     if passed:
         prove(client, project=project, key=key, version_id=version_id,
-              description=revision.description)
+              description=description)
         return record
-    return write_record(client, version_id, revision.config, record)
+    if config is None:
+        config = client.conversational_agents.get(version_id).config
+    return write_record(client, version_id, config, record)
 
 
-def last_smoke_result(client: OperatorClient, *, project: str, key: str,
-                      agent_id: str) -> SmokeRecord | None:
+def last_smoke_result(client: OperatorClient, *, project: str, key: str, agent_id: str,
+                      description: str | None = None) -> SmokeRecord | None:
     """What the platform says about the smoke tests of revision ``agent_id`` (``ca_x@vN``;
     a bare id means its released revision): a passed record once its release is proven, a
-    failed one while it is not, None without evidence."""
+    failed one while it is not, None without evidence. ``description``: the revision's,
+    when the caller holds it (else it is read)."""
     version_id = agent_id if "@" in agent_id else _released(client, agent_id)
     if version_id is None:
         return None
-    found = release_evidence(client, project=project, key=key, version_id=version_id)
+    found = release_evidence(client, project=project, key=key, version_id=version_id,
+                             description=description)
     return found.record(project, key)
 
 
@@ -314,31 +312,41 @@ def _released(client: OperatorClient, agent_id: str) -> str | None:
     return next((v.version_id for v in versions if v.status == "released"), None)
 
 
-def record_smoke_report(client: OperatorClient, report: SmokeReport, *, project: str,
-                        parallelism: int = 8) -> list[str]:
-    """Record the verdicts of ``operator-iac smoke`` run against released revisions: each
-    revision whose tests all passed proves its release, all at once through the pool (and
-    its back-off). A failure is the report's own (exit 4) and revokes nothing. Returns why a
-    pass could not be recorded, one line per revision. Call it only for a run of the
-    released revisions: a record must speak about what is released."""
-    from operator_iac.api.pool import WorkPool
+class ReleaseProofs:
+    """``operator-iac smoke`` run against released revisions, as evidence: each revision
+    whose tests all passed proves its release the moment its conversations are done
+    (``tested``, told by the suite), so what a run proved stays proven if it stops later. A
+    failure is the report's own (exit 4) and revokes nothing. ``descriptions`` are the tested
+    revisions' descriptions as the caller read them (their markers name the records).
+    Use it only for a run of the released revisions: a record must speak about what is
+    released."""
 
-    by_revision: dict[tuple[str, str], list[TestResult]] = {}
-    for test in report.tests:
-        by_revision.setdefault((test.agent_key, test.version_id), []).append(test)
-    # Quarantined tests are reported, never evidence against a revision.
-    passed = sorted(revision for revision, tests in by_revision.items()
-                    if all(t.holds for t in tests))
+    def __init__(self, client: OperatorClient, project: str, descriptions: Mapping[str, str],
+                 *, say: Callable[[str], None], warn: Callable[[str], None]) -> None:
+        self.client, self.project, self.descriptions = client, project, descriptions
+        self._say, self._warn = say, warn
+        self._lock = threading.Lock()
+        self._problems: dict[str, str] = {}
 
-    def one(revision: tuple[str, str]) -> str | None:
-        key, version_id = revision
+    def tested(self, tests: Sequence[TestResult]) -> None:
+        """The results of one revision's tests (quarantined tests are reported, never
+        evidence against it): prove its release when they all hold."""
+        if not tests or not all(t.holds for t in tests):
+            return
+        key, version_id = tests[0].agent_key, tests[0].version_id
         try:
-            prove(client, project=project, key=key, version_id=version_id)
+            prove(self.client, project=self.project, key=key, version_id=version_id,
+                  description=self.descriptions.get(version_id))
         except OperatorIacError as exc:
-            return (f"{key}: the smoke result of {version_id} could not be recorded ({exc}); "
-                    "a promotion from this environment refuses it until one is")
-        return None
+            problem = (f"{key}: the smoke result of {version_id} could not be recorded "
+                       f"({exc}); a promotion from this environment refuses it until one is")
+            with self._lock:
+                self._problems[version_id] = problem
+            self._warn(problem)
+            return
+        self._say(f"{key}: the release of {version_id} is proven")
 
-    with WorkPool(client, parallelism=parallelism) as pool:
-        problems = pool.map(one, passed)
-    return [problem for problem in problems if problem is not None]
+    def problems(self) -> tuple[str, ...]:
+        """Why a pass could not be recorded, one line per revision."""
+        with self._lock:
+            return tuple(line for _, line in sorted(self._problems.items()))

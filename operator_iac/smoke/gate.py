@@ -14,9 +14,9 @@ Each verdict that decides about a released revision is recorded on the platform
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from operator_iac.errors import OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_marker
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from operator_iac.smoke.results import SmokeReport
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.snapshot import RemoteRevision
 
 NO_TESTS = "no smoke tests"
 CONFLICT_STATUS = 409
@@ -69,10 +70,15 @@ class SmokeVerdict:
         return "incomplete" if self.incomplete else "failed"
 
 
-# (resource, declared agent, version id under test, stage, key -> remote id of every agent
-# known so far) -> verdict
-SmokeGate = Callable[["ResourcePlan", "DesiredAgent", str, "SmokeStage", Mapping[str, str]],
-                     SmokeVerdict]
+class SmokeGate(Protocol):
+    """(resource, declared agent, version id under test, stage, key -> remote id of every
+    agent known so far) -> verdict. ``revision`` is the revision under test as the caller
+    holds it (its description names the release's records, its config the prompt variables a
+    record must supply), so that recording the verdict does not read it again."""
+
+    def __call__(self, resource: ResourcePlan, agent: DesiredAgent, version_id: str,
+                 stage: SmokeStage, ids: Mapping[str, str], /, *,
+                 revision: RemoteRevision | None = None) -> SmokeVerdict: ...
 
 
 def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
@@ -110,7 +116,7 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
     pool = WorkPool(client, parallelism=parallelism)
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
-             ids: Mapping[str, str]) -> SmokeVerdict:
+             ids: Mapping[str, str], *, revision: RemoteRevision | None = None) -> SmokeVerdict:
         if agent.kind != "conversational_agent" or not agent.smoke:
             return SmokeVerdict(stage, True, NO_TESTS)
         target = gate_target(resource.gate, agent, version_id, stage)
@@ -179,10 +185,13 @@ def recording_gate(gate: SmokeGate, client: OperatorClient, *, project: str,
     """``gate``, recording each verdict that decides about a released revision."""
 
     def gated(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
-              ids: Mapping[str, str]) -> SmokeVerdict:
+              ids: Mapping[str, str], *, revision: RemoteRevision | None = None) -> SmokeVerdict:
         verdict = gate(resource, agent, version_id, stage, ids)
         if _decides_release(resource, agent, stage):
-            problem = _record_verdict(client, project, resource, version_id, verdict, warn)
+            held = revision if revision is not None and revision.version_id == version_id \
+                else None
+            problem = _record_verdict(client, project, resource, version_id, verdict, warn,
+                                      held)
             if problem is not None:
                 return replace(verdict, record_error=problem)
         return verdict
@@ -203,8 +212,10 @@ def _decides_release(resource: ResourcePlan, agent: DesiredAgent, stage: str) ->
 
 
 def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan,
-                    version_id: str, verdict: SmokeVerdict, warn: Progress) -> str | None:
-    """Record the verdict; what went wrong (also said through ``warn``), or None."""
+                    version_id: str, verdict: SmokeVerdict, warn: Progress,
+                    revision: RemoteRevision | None) -> str | None:
+    """Record the verdict (about ``revision``, when the caller holds it); what went wrong
+    (also said through ``warn``), or None."""
     from operator_iac.smoke.evidence import record_smoke_result
 
     marker = parse_marker(resource.desired.description) if resource.desired else None
@@ -213,7 +224,9 @@ def _record_verdict(client: OperatorClient, project: str, resource: ResourcePlan
                             content_hash=marker.content_hash if marker else None,
                             passed=verdict.passed, summary=verdict.summary,
                             commit=marker.commit if marker else None, stage=verdict.stage,
-                            previous=resource.rollback_to)
+                            previous=resource.rollback_to,
+                            description=revision.description if revision else None,
+                            config=revision.config if revision else None)
     except SmokeRecordError as exc:
         problem = (f"the smoke result of {version_id} could not be recorded on the platform "
                    f"({exc}); promote from this environment refuses {resource.key} until its "

@@ -3,19 +3,21 @@
 Each run (one conversation) is a unit of work; ``repeat: N`` makes N units. Units run on a
 bounded pool of ``parallelism`` threads (each run adds a short-lived thread that reads its
 SSE stream), and their results are gathered per test, in declaration order, into a
-``SmokeReport``. Tests compared with a baseline revision (a target's ``baseline``) run as
-interleaved pairs until their verdict is settled (``smoke.interleave``); a ``shard`` runs
-only its share of the attempts (``smoke.shard``). The pool backs off when the platform
-answers 429 (``api.pool.WorkPool``).
+``SmokeReport``; a caller may also hear of each agent's results the moment its last run ends
+(``on_target``), to act on them while the others still run. Tests compared with a baseline
+revision (a target's ``baseline``) run as interleaved pairs until their verdict is settled
+(``smoke.interleave``); a ``shard`` runs only its share of the attempts (``smoke.shard``).
+The pool backs off when the platform answers 429 (``api.pool.WorkPool``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import WorkPool
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
 
 Progress = Callable[[str], None]
+# Told a target's results (its tests that ran) once all its conversations are done.
+TargetDone = Callable[[tuple[TestResult, ...]], None]
 DEFAULT_PARALLELISM = 4
 
 
@@ -86,7 +90,8 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     habits: Habits | None = None, shard: Shard | None = None,
                     max_conversations: int | None = None,
                     pool: WorkPool | None = None,
-                    board: ConversationBoard | None = None) -> SmokeReport:
+                    board: ConversationBoard | None = None,
+                    on_target: TargetDone | None = None) -> SmokeReport:
     """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once
     (or within ``pool``, shared with other suites); compared tests run as pairs within their
     gate's budget, capped by ``max_conversations`` per test.
@@ -94,7 +99,9 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
     its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against;
     ``habits`` carries what earlier suites learnt about the platform; ``board`` shows where
-    each running conversation is.
+    each running conversation is; ``on_target`` is told each target's results as soon as its
+    last conversation ends (from the thread that ran it; a target with compared tests, once
+    the comparisons end).
     """
     started = time.monotonic()
     shared = RunSettings(keep_conversations=keep_conversations, agent_ids=dict(key_to_id or {}),
@@ -105,6 +112,7 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
              if shard is None or shard.owns(t.key, test.name, n)]
     jobs = comparison_jobs(targets, shard, max_conversations)
     say = progress or (lambda _line: None)
+    ended = _Ended(units, on_target)
 
     def work(unit: _Unit) -> RunResult:
         turns = sum(1 for turn in unit.test.turns if turn.user is not None)
@@ -115,10 +123,11 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
         finally:
             tracker.done()
         say(_progress_line(unit, result))
+        ended.ran(unit, result)
         return result
 
     with _pool_for(client, pool, parallelism) as used:
-        runs = iter(_run_all(work, units, used))
+        _run_all(work, units, used)
         if jobs:
             say(budget_line(jobs, min(used.parallelism, parallelism)))
         compared = {(r.agent_key, r.test_name): r
@@ -127,19 +136,54 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     swept = shared.orphans.sweep(client)
     if swept:
         say(f"deleted {len(swept)} test conversation(s) left behind by retried creates")
-    tests = [compared[(target.key, test.name)] if target.compared(test) else
-             _plain(target, test, runs, shard) for target in targets for test in target.tests]
-    return SmokeReport(tests=tuple(t for t in tests if t.runs),
-                       duration_ms=(time.monotonic() - started) * 1000,
+    tests = [t for target in targets for t in ended.results(target, compared)]
+    for target in targets:
+        ended.finish(target, compared)
+    return SmokeReport(tests=tuple(tests), duration_ms=(time.monotonic() - started) * 1000,
                        shard=str(shard) if shard is not None else None)
 
 
-def _plain(target: SmokeTarget, test: SmokeTest, runs: Iterator[RunResult],
-           shard: Shard | None) -> TestResult:
-    # Results come back in the order of the units: test by test, attempt by attempt.
-    count = len(shard.attempts(target.key, test.name, test.repeat)) if shard else test.repeat
-    return TestResult(target.key, test.name, target.version_id, tuple(islice(runs, count)),
-                      test.rule, test.quarantine)
+class _Ended:
+    """The runs that ended, per target, from many threads; ``on_target`` is told a target's
+    results once its last plain run ends, or at ``finish`` (compared tests, or no runs)."""
+
+    def __init__(self, units: Sequence[_Unit], on_target: TargetDone | None) -> None:
+        self._on_target = on_target
+        self._lock = threading.Lock()
+        self._left = Counter(id(unit.target) for unit in units)
+        self._runs: dict[int, list[tuple[_Unit, RunResult]]] = defaultdict(list)
+        self._told: set[int] = set()
+
+    def ran(self, unit: _Unit, result: RunResult) -> None:
+        target = unit.target
+        with self._lock:
+            self._runs[id(target)].append((unit, result))
+            self._left[id(target)] -= 1
+            last = self._left[id(target)] == 0 and target.baseline is None
+        if last:
+            self.finish(target, {})
+
+    def results(self, target: SmokeTarget,
+                compared: Mapping[tuple[str, str], TestResult]) -> tuple[TestResult, ...]:
+        """The target's tests that ran, in declaration order, each attempt in order."""
+        with self._lock:
+            runs = sorted(self._runs[id(target)], key=lambda pair: pair[0].attempt)
+        tests = [compared[(target.key, test.name)] if target.compared(test) else
+                 TestResult(target.key, test.name, target.version_id,
+                            tuple(result for unit, result in runs if unit.test is test),
+                            test.rule, test.quarantine) for test in target.tests]
+        return tuple(test for test in tests if test.runs)
+
+    def finish(self, target: SmokeTarget,
+               compared: Mapping[tuple[str, str], TestResult]) -> None:
+        """Tell ``on_target`` about ``target`` (once) when some of its tests ran."""
+        with self._lock:
+            if self._on_target is None or id(target) in self._told:
+                return
+            self._told.add(id(target))
+        tests = self.results(target, compared)
+        if tests:
+            self._on_target(tests)
 
 
 def comparison_jobs(targets: Sequence[SmokeTarget], shard: Shard | None = None,

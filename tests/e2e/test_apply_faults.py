@@ -358,7 +358,7 @@ def test_a_rollback_that_fails_reports_the_smoke_failure_and_what_stays_released
                         options=PlanOptions(targets=("support-triage",)))
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
-             ids: Mapping[str, str]) -> SmokeVerdict:
+             ids: Mapping[str, str], *, revision: object = None) -> SmokeVerdict:
         if stage == "draft":
             return SmokeVerdict(stage, True, "1 passed")
         applied.emulator.fail_next(RETRIES + 1, 500, "POST", r"/release$")  # the rollback's

@@ -4,7 +4,8 @@ released, the exit code says what happened, and ``plan`` shows nothing left to d
 The killed run is a process of the installed entry point, with smoke tests, killed as soon as
 its progress on stderr reaches the step under test. A release whose smoke tests had not passed
 when the run died shows as ``verify`` in ``plan`` and ``status``; the next apply runs them and
-rolls back on failure, also finishing a rollback the killed run had begun.
+rolls back on failure, also finishing a rollback the killed run had begun. A ``smoke`` run
+killed half-way keeps the releases it proved before it died.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from operator_iac.emulator.rules import RuleSet
+from operator_iac.smoke.evidence import last_smoke_result
 
-from .conftest import Platform, ProjectCopy
+from .conftest import PROJECT_NAME, Platform, ProjectCopy
 
 Project = Callable[..., ProjectCopy]
 KEY = "support-triage"
@@ -36,11 +38,18 @@ def entry_point() -> list[str]:
 
 
 def kill_apply_at(copy: ProjectCopy, step: str, *, on_line: Callable[[str], None] | None = None,
-                  extra: tuple[str, ...] = ()) -> list[str]:
-    """Run ``apply --yes`` with smoke tests and SIGKILL it when a progress line of ``KEY``
+                  extra: tuple[str, ...] = (), key: str = KEY) -> list[str]:
+    """Run ``apply --yes`` with smoke tests and SIGKILL it when a progress line of ``key``
     contains ``step``; the progress lines seen until then."""
+    return kill_at(copy, step, ("apply", "--yes", *extra), on_line=on_line, key=key)
+
+
+def kill_at(copy: ProjectCopy, step: str, args: tuple[str, ...], *,
+            on_line: Callable[[str], None] | None = None, key: str = KEY) -> list[str]:
+    """Run the command ``args`` and SIGKILL it when a progress line of ``key`` contains
+    ``step``; the progress lines seen until then."""
     command = [*entry_point(), "--project-file", str(copy.project_file), "--api-url",
-               copy.emulator.url, "--env", copy.env, "--no-color", "apply", "--yes", *extra]
+               copy.emulator.url, "--env", copy.env, "--no-color", *args]
     seen: list[str] = []
     with subprocess.Popen(command, cwd=copy.root, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True) as process:
@@ -49,11 +58,11 @@ def kill_apply_at(copy: ProjectCopy, step: str, *, on_line: Callable[[str], None
             seen.append(line.rstrip("\n"))
             if on_line is not None:
                 on_line(line)
-            if line.startswith(f"{KEY}: ") and step in line:
+            if line.startswith(f"{key}: ") and step in line:
                 process.send_signal(signal.SIGKILL)
                 break
         else:
-            pytest.fail(f"the apply ended before {step!r}: {seen}")
+            pytest.fail(f"{args[0]} ended before {step!r}: {seen}")
         assert process.wait(timeout=60) == -signal.SIGKILL
     # A request the killed run had sent is still carried out by the platform (behind the
     # emulator's injected latency): let it land before looking.
@@ -174,3 +183,26 @@ def test_apply_without_smoke_tests_leaves_an_unproven_release_unproven(
     assert result.exit_code == 0
     assert "No changes" in result.stderr
     assert "1 to verify" in smoked.plan().stdout
+
+
+def test_a_smoke_run_killed_half_way_keeps_the_releases_it_proved(
+        project: Project, platform: Platform) -> None:
+    """Releases made without their tests (``--no-smoke``) are proven by ``smoke``, each as
+    soon as its own tests passed: one agent at a time, killed once the first is proven, the
+    first stays proven and the second is still pending."""
+    copy = project()
+    assert copy.apply().exit_code == 0
+    first, second = "appointment-booking", KEY
+    copy.emulator.set_faults(latency_ms=LATENCY_MS)
+    kill_at(copy, "is proven", ("smoke", "--parallelism", "1"), key=first)
+    copy.emulator.reset_faults()
+
+    def proven(key: str) -> bool:
+        found = last_smoke_result(platform.client, project=PROJECT_NAME, key=key,
+                                  agent_id=platform.id_of(key))
+        assert found is not None, key
+        return found.passed
+
+    assert proven(first) and not proven(second)
+    assert copy.run("smoke").exit_code == 0
+    assert proven(second)

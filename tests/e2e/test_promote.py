@@ -7,6 +7,7 @@ failed or missing smoke run.
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from operator_iac.smoke.evidence import last_smoke_result, record_smoke_result
 
@@ -20,9 +21,14 @@ KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-tr
 def test_promote_carries_what_staging_released(environments: Environments) -> None:
     staged = environments.apply_staging()
     assert staged.exit_code == 0, staged.stderr
+    staging = environments.platform("staging")
+    staging.emulator.clear_requests()
     result = environments.promote("--yes")
     assert result.exit_code == 0, result.stderr
     assert "Apply complete: 4 applied, 0 not applied." in result.stdout
+    # staging's released revisions are read once each: their markers name the records
+    reads = Counter(r.path for r in staging.emulator.requests if r.method == "GET")
+    assert all(count == 1 for path, count in reads.items() if "@v" in path), reads
     assert "appointment-booking: ready (staging:" in result.stderr
     production = environments.platform("production")
     assert sorted(production.owned()) == sorted(KEYS)

@@ -126,6 +126,9 @@ class FakePlatform:
     # The versions list does not show the revision yet (a platform whose lists lag); the
     # revision read by its id says when it was created.
     versions_lag: bool = False
+    # The revision read by its id does not say when it was created (the contract documents
+    # that in the versions list only).
+    undated_revision: bool = False
     ids: Iterator[int] = field(default_factory=itertools.count)
 
     def add(self, body: dict[str, Any], *, at: datetime | None = None,
@@ -146,9 +149,10 @@ class FakePlatform:
                 {"version_id": RELEASED, "version_status": "released", "name": "B",
                  "description": self.description, "created_at": self.created}]})
         if path.startswith("/conversational_agents/"):
+            dated = {} if self.undated_revision else {"created_at": self.created}
             return httpx.Response(200, json={"id": AGENT, "version_id": RELEASED, "name": "B",
                                              "description": self.description, "config": {},
-                                             "created_at": self.created})
+                                             **dated})
         if path == "/conversations" and method == "POST":
             body = json.loads(request.content)
             if body["agent_id"] in self.refused:
@@ -342,6 +346,24 @@ def test_a_pass_right_after_the_release_is_kept_while_the_versions_list_lags(
     assert fake.paths("DELETE") == [f"/conversations/{ids[1]}"]
 
 
+def test_a_revision_that_does_not_say_when_it_was_created_is_dated_by_its_versions_list(
+        platform: Factory) -> None:
+    """Records that follow the release are found also where the revision read by its id
+    carries no ``created_at``: the versions list (documented to carry it) says; the revision
+    is read once."""
+    client, fake = platform(description=with_marker("Books.", Marker(PROJECT, "booking",
+                                                                     "a" * 16)),
+                            undated_revision=True)
+    fake.clock = START
+    ids = announce(client, a_record(), [Pin(RELEASED, {})]).ids
+    fake.requests.clear()
+
+    evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED)
+
+    assert fake.paths("DELETE") == [f"/conversations/{ids[1]}"]
+    assert fake.paths().count(f"/conversational_agents/{RELEASED}") == 1
+
+
 # ---- the gate --------------------------------------------------------------------------------
 
 
@@ -359,6 +381,29 @@ def test_the_gate_proves_what_decides_a_release(make_desired: Factory, plan_for:
     assert fake.requests == [] and warnings == []  # the draft stage does not decide
     assert gate(resource, agent, RELEASED, "released", {}).record_error is None
     assert proof_id not in fake.conversations and warnings == []
+
+
+def test_the_gate_records_a_revision_its_caller_holds_without_reading_it(
+        make_desired: Factory, plan_for: Factory, platform: Factory) -> None:
+    """Apply and rollback hold the revision under test (read back after the write, or
+    read to plan the rollback): a pass deletes the proof record it names, a failure writes
+    its verdict, and neither reads the revision again."""
+    from operator_iac.state.snapshot import RemoteRevision
+
+    agent = make_desired(smoke=("a test",))
+    resource: ResourcePlan = plan_for([agent]).resources[0]
+    client, fake = platform()
+    _, proof_id = announced(client, fake)
+    held = RemoteRevision(RELEASED, "released", "B", fake.description, {})
+    verdicts = iter([SmokeVerdict("released", True, "ok"),
+                     SmokeVerdict("released", False, "1 failed")])
+    gate = recording_gate(lambda *args: next(verdicts), client, project=PROJECT,
+                          warn=lambda line: pytest.fail(line))
+    assert gate(resource, agent, RELEASED, "released", {}, revision=held).record_error is None
+    assert fake.paths("DELETE") == [f"/conversations/{proof_id}"]
+    gate(resource, agent, RELEASED, "released", {}, revision=held)
+    assert fake.paths("POST") == ["/conversations"]
+    assert not [path for path in fake.paths() if path.startswith("/conversational_agents")]
 
 
 def test_a_pass_on_a_release_without_records_is_a_warning(make_desired: Factory,
