@@ -39,7 +39,7 @@ class ApiModel(BaseModel):
     def _canonical(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        return canonical_fields(cls.model_fields, data, cls.__name__)
+        return canonical_fields(cls, data, cls.__name__)
 
 
 def version_number(version_id: str) -> int | None:
