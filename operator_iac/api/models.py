@@ -39,7 +39,7 @@ class ApiModel(BaseModel):
     def _canonical(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        return canonical_fields(cls.model_fields, data, cls.__name__)
+        return canonical_fields(cls, data, cls.__name__)
 
 
 def version_number(version_id: str) -> int | None:
@@ -204,11 +204,9 @@ def normalise_version_statuses(entries: Sequence[VersionEntry]) -> list[VersionE
     floor = max(released) if released else -1
     result = []
     for entry in ordered:
-        if entry.version_status:
-            result.append(entry.model_copy(update={"version_status": entry.status}))
-            continue
-        inferred = _inferred_status(entry, newest, floor)
-        result.append(entry.model_copy(update={"version_status": inferred}))
+        status = entry.status if entry.version_status else _inferred_status(entry, newest, floor)
+        result.append(entry if entry.version_status == status else
+                      entry.model_copy(update={"version_status": status}))
     return result
 
 

@@ -17,16 +17,18 @@ per client (``Notices``); a read made outside ``noting`` notes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel
 
 
 class Notices:
@@ -45,6 +47,7 @@ class Notices:
             return dict(self._seen)
 
 
+_ABSENT = object()
 _CURRENT: ContextVar[Notices | None] = ContextVar("operator_iac_notices", default=None)
 
 
@@ -74,21 +77,53 @@ class Encoded:
         self.key = key
 
 
-def canonical_fields(fields: Mapping[str, FieldInfo], data: dict[str, Any],
+@dataclass(frozen=True)
+class FieldRule:
+    """How the generic rules treat one declared field that they can change: decided once per
+    model (``field_rules``), not once per object read."""
+
+    key: str
+    """The field's name in a response (its alias, if it has one)."""
+    nullable: bool
+    """Its type has room for ``null`` (kept as it is)."""
+    empty_default: bool
+    """Its default is ``""``: a ``null`` read for it is noted as an empty string."""
+    objective: bool
+    """It expects an object: a string holding JSON is decoded."""
+    encoded: str | None
+    """The variation a decoding is noted under (``Encoded``), if any."""
+
+
+@functools.cache
+def field_rules(model: type[BaseModel]) -> tuple[FieldRule, ...]:
+    """The rules for the fields of ``model`` that null-as-absent or decoding can change."""
+    rules = []
+    for name, info in model.model_fields.items():
+        marker = next((m for m in info.metadata if isinstance(m, Encoded)), None)
+        rule = FieldRule(info.alias or name, _admits_none(info.annotation), info.default == "",
+                         marker is not None or _expects_object(info.annotation),
+                         marker.key if marker is not None else None)
+        if not rule.nullable or rule.objective:
+            rules.append(rule)
+    return tuple(rules)
+
+
+def canonical_fields(model: type[BaseModel], data: dict[str, Any],
                      where: str) -> dict[str, Any]:
-    """``data`` (a response object) with the generic rules applied to the declared fields."""
-    result = dict(data)
-    for name, info in fields.items():
-        key = info.alias or name
-        if key not in result:
-            continue
-        value = result[key]
-        if value is None and not _admits_none(info.annotation):
-            del result[key]  # the default stands for absent, null and empty alike
-            if info.default == "":
-                note("empty_strings", f"{where}.{key} is null")
-        elif isinstance(value, str) and _expects_object(info):
-            result[key] = _decoded(value, info, where, key)
+    """``data`` (a response object) with the generic rules applied to ``model``'s fields."""
+    result = data
+    for rule in field_rules(model):
+        value = result.get(rule.key, _ABSENT)
+        if value is None and not rule.nullable:
+            result = {k: v for k, v in result.items() if k != rule.key}
+            if rule.empty_default:  # the default stands for absent, null and empty alike
+                note("empty_strings", f"{where}.{rule.key} is null")
+        elif isinstance(value, str) and rule.objective:
+            decoded = _decoded(value)
+            if decoded is not value:
+                result = {**result, rule.key: decoded}
+                if rule.encoded is not None:
+                    note(rule.encoded, f"{where}.{rule.key} is a JSON-encoded string")
     return result
 
 
@@ -108,17 +143,13 @@ def is_relative(url: str | None) -> bool:
     return bool(url) and not urlsplit(url or "").scheme
 
 
-def _decoded(value: str, info: FieldInfo, where: str, key: str) -> Any:
+def _decoded(value: str) -> Any:
+    """The object or list a string holds as JSON, else the string itself."""
     try:
         decoded = json.loads(value)
     except ValueError:
         return value
-    if not isinstance(decoded, dict | list):
-        return value
-    marker = next((m for m in info.metadata if isinstance(m, Encoded)), None)
-    if marker is not None:
-        note(marker.key, f"{where}.{key} is a JSON-encoded string")
-    return decoded
+    return decoded if isinstance(decoded, dict | list) else value
 
 
 def _admits_none(annotation: Any) -> bool:
@@ -132,10 +163,7 @@ def _admits_none(annotation: Any) -> bool:
     return False
 
 
-def _expects_object(info: FieldInfo) -> bool:
-    if any(isinstance(m, Encoded) for m in info.metadata):
-        return True
-    annotation = info.annotation
+def _expects_object(annotation: Any) -> bool:
     kinds = get_args(annotation) if isinstance(annotation, types.UnionType) or \
         get_origin(annotation) is Union else (annotation,)
     return any(kind is dict or get_origin(kind) is dict for kind in kinds)

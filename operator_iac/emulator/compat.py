@@ -5,7 +5,7 @@ section 9, and the points the contract is silent on) would do to a value: store 
 NFC-normalised, lists sorted and model aliases as dated snapshots; show empty strings as null
 or leave nulls out; answer ``Retry-After`` with a date; fill a nullable output field with
 null. The routes and services apply them when the mode is on (``FaultState.has``); the modes
-themselves are listed in ``faults.COMPAT_MODES``.
+themselves are listed in ``variations.COMPAT_MODES``.
 """
 
 from __future__ import annotations
@@ -31,13 +31,7 @@ _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 def trimmed(value: Any) -> Any:
     """``value`` with every string's trailing whitespace (and final newline) removed, as a
     platform that normalises stored text keeps it."""
-    if isinstance(value, str):
-        return value.rstrip()
-    if isinstance(value, dict):
-        return {k: trimmed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [trimmed(v) for v in value]
-    return value
+    return _each_string(value, str.rstrip)
 
 
 def _each_string(value: Any, change: Callable[[str], str]) -> Any:

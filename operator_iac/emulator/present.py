@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Collection
 from typing import Any
@@ -59,15 +58,17 @@ def _summary(revision: Revision, modes: Modes) -> dict[str, Any]:
 
 
 def _config(config: dict[str, Any], modes: Modes) -> dict[str, Any]:
-    shown = copy.deepcopy(config)
-    transfers = (shown.get("tool") or {}).get("transfers") if isinstance(shown, dict) else None
-    if "transfer_id" in modes and isinstance(transfers, list):
-        for item in transfers:
-            if isinstance(item, dict) and "entity_id" in item:
-                item["id"] = item.pop("entity_id")
+    """The stored config as shown, built anew where a mode changes it (never changed in
+    place: a revision may be shown again)."""
+    tool = config.get("tool")
+    if "transfer_id" in modes and isinstance(tool, dict) and \
+            isinstance(tool.get("transfers"), list):
+        spelt = [{("id" if k == "entity_id" else k): v for k, v in item.items()}
+                 if isinstance(item, dict) else item for item in tool["transfers"]]
+        config = {**config, "tool": {**tool, "transfers": spelt}}
     if "extra_fields" in modes:
-        shown[EXTRA_FIELD] = {"added_by": "platform"}
-    return shown
+        config = {**config, EXTRA_FIELD: {"added_by": "platform"}}
+    return config
 
 
 def _extra(body: dict[str, Any], modes: Modes) -> dict[str, Any]:

@@ -90,6 +90,16 @@ def _alt(mode: str, behaviour: str) -> tuple[Alternative, ...]:
     return (Alternative(mode, behaviour),)
 
 
+def _stored_form(key: str, point: str, mode: str, behaviour: str, written: str,
+                 consequence: str = "") -> Variation:
+    """A form the platform may store a written value in, which apply learns from the
+    read-back of its writes and doctor sees by writing ``written`` and reading it back."""
+    adapts = "learnt from the read-back like any stored form"
+    return Variation(key, STORED, point, "kept as written", _alt(mode, behaviour),
+                     f"{adapts}; {consequence}" if consequence else adapts, observed="write",
+                     how_observed=f"{written} is written and read back")
+
+
 VARIATIONS: tuple[Variation, ...] = (
     # ---- agents ------------------------------------------------------------------------
     Variation(
@@ -134,24 +144,17 @@ VARIATIONS: tuple[Variation, ...] = (
         "normalisation is never a change, a conflict or a foreign draft; a real edit still "
         "shows", observed="write", how_observed="text with trailing whitespace is written "
         "and read back", section_9=True),
-    Variation(
-        "model_snapshots", STORED, "Model aliases in `runtime.model`", "kept as written",
-        _alt("dated_models", "stored as the dated snapshot (`openai/gpt-4o` as "
-             "`openai/gpt-4o-2024-08-06`)"),
-        "learnt from the read-back like any stored form; the plan says once that the "
-        "platform stores the alias as the snapshot", observed="write",
-        how_observed="an undated model alias is written and read back"),
-    Variation(
-        "list_order", STORED, "Order of lists of strings in `config`", "kept as written",
-        _alt("sorted_lists", "sorted on storage"),
-        "learnt from the read-back like any stored form", observed="write",
-        how_observed="an unsorted list of keywords is written and read back"),
-    Variation(
-        "unicode", STORED, "Unicode normal form of stored text", "kept as written",
-        _alt("nfc_text", "NFC-normalised"),
-        "learnt from the read-back like any stored form; the plan never shows two "
-        "identical-looking strings as a change", observed="write",
-        how_observed="decomposed text is written and read back"),
+    _stored_form(
+        "model_snapshots", "Model aliases in `runtime.model`", "dated_models",
+        "stored as the dated snapshot (`openai/gpt-4o` as `openai/gpt-4o-2024-08-06`)",
+        "an undated model alias",
+        "the plan says once that the platform stores the alias as the snapshot"),
+    _stored_form(
+        "list_order", "Order of lists of strings in `config`", "sorted_lists",
+        "sorted on storage", "an unsorted list of keywords"),
+    _stored_form(
+        "unicode", "Unicode normal form of stored text", "nfc_text", "NFC-normalised",
+        "decomposed text", "the plan never shows two identical-looking strings as a change"),
     Variation(
         "empty_strings", STORED, "Empty strings", "returned as `\"\"`",
         _alt("null_empty", "returned as `null` (descriptions, and any other empty string)"),

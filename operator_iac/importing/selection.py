@@ -222,7 +222,7 @@ def _transfer_targets(revision: RemoteRevision) -> list[str]:
     transfers = tool.get("transfers") if isinstance(tool, dict) else None
     targets = []
     for item in transfers if isinstance(transfers, list) else []:
-        target = item.get("entity_id", item.get("id")) if isinstance(item, dict) else None
+        target = item.get("entity_id") if isinstance(item, dict) else None
         if isinstance(target, str) and ref_key(target) is None:
             targets.append(target)
     return targets

@@ -31,7 +31,7 @@ class DesiredView:
     """A declared agent, normalised once."""
 
     agent: DesiredAgent
-    sealed_config: dict[str, Any]  # key space, secrets sealed, older spellings updated
+    sealed_config: dict[str, Any]  # key space, secrets sealed
     id_config: dict[str, Any]  # the same with references resolved to ids
     key_content: dict[str, Any]
     id_content: dict[str, Any]

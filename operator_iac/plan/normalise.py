@@ -1,9 +1,9 @@
 """Normalisation: bring desired and remote content into one comparable shape, the same way on
 both sides, so that only differences with meaning remain.
 
-The rules, in the order they apply:
+Remote content arrives in the canonical form of the reading boundary (``operator_iac.api``),
+which reads the platform's older spellings; the rules here, in the order they apply:
 
-- **Older snapshot tolerance**: transfers written as ``{id}`` become ``{entity_id}``.
 - **Secrets**: values that came from ``${env:...}`` are *sealed*: replaced by an opaque token
   holding a digest of the value. The remote value at the same place is sealed the same way, so
   equal secrets compare equal, a rotated secret shows as a change, and the value itself never
@@ -154,21 +154,9 @@ def mask_sealed(value: Any) -> Any:
 
 
 def prepare(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A private copy of a config with older spellings updated (transfers ``{id}``)."""
-    prepared = copy.deepcopy(dict(config or {}))
-    transfers = prepared.get("tool", {}).get("transfers") if isinstance(
-        prepared.get("tool"), dict) else None
-    if isinstance(transfers, list):
-        prepared["tool"]["transfers"] = [_transfer_entity_id(t) for t in transfers]
-    return prepared
-
-
-def _transfer_entity_id(item: Any) -> Any:
-    if isinstance(item, dict) and "entity_id" not in item and "id" in item:
-        renamed = {k: v for k, v in item.items() if k != "id"}
-        renamed["entity_id"] = item["id"]
-        return renamed
-    return item
+    """A private copy of a config, free to change. Remote configs arrive in the canonical
+    form of the reading boundary (``operator_iac.api``): older spellings are its concern."""
+    return copy.deepcopy(dict(config or {}))
 
 
 def project(remote: Any, shape: Any, path: Path = ()) -> Any:

@@ -93,7 +93,7 @@ def _transfer_ids(config: Mapping[str, Any]) -> list[Any]:
     transfers = tool.get("transfers") if isinstance(tool, dict) else None
     if not isinstance(transfers, list):
         return []
-    return [t.get("entity_id", t.get("id")) for t in transfers if isinstance(t, dict)]
+    return [t.get("entity_id") for t in transfers if isinstance(t, dict)]
 
 
 def _map_transfers(config: Mapping[str, Any],

@@ -14,7 +14,7 @@ MARKS = {"ok": "ok", "failed": "FAILED", "skipped": "skipped"}
 def render_doctor_text(report: DoctorReport) -> str:
     lines = [f"Platform {report.api_url} (Operator-Version {API_VERSION})", "", "Relied on:"]
     lines += [f"  {MARKS[c.status]:8} {c.name}: {c.detail}" for c in report.checks]
-    lines += ["", "Undocumented behaviours (operator-iac adapts to either side):"]
+    lines += ["", "Undocumented behaviours (and how operator-iac copes with either side):"]
     lines += [_behaviour_line(b) for b in report.behaviours]
     alternatives = report.alternatives()
     lines.append("")
@@ -27,10 +27,12 @@ def render_doctor_text(report: DoctorReport) -> str:
 
 
 def _behaviour_line(behaviour: Behaviour) -> str:
+    copes = behaviour.adapts if behaviour.stance == "adapts" else \
+        f"{behaviour.stance}: {behaviour.adapts}"
     if behaviour.seen is None:
-        return f"  -        {behaviour.point}: not observed ({behaviour.adapts})"
+        return f"  -        {behaviour.point}: not observed ({copes})"
     mark = "other" if behaviour.usual is False else "usual" if behaviour.usual else "seen"
-    return f"  {mark:8} {behaviour.point}: {behaviour.seen} ({behaviour.adapts})"
+    return f"  {mark:8} {behaviour.point}: {behaviour.seen} ({copes})"
 
 
 def doctor_json(report: DoctorReport) -> JsonReport:

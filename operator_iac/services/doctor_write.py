@@ -12,7 +12,8 @@ the first apply, on one temporary agent.
     POST   release v0 again (200, or 409 "already released")
     PUT    a new draft, then the versions list until it shows it
            one testmode conversation (services.doctor_session), with the draft first
-    DELETE the agent (in a ``finally``, also on Ctrl-C), then the list until it is gone
+    DELETE the agent (in a ``finally``, also on Ctrl-C; a create whose answer was lost is
+           first looked for in the agents list), then the list until it is gone
 
 Every delay is measured against a bound; what the platform changed and how late its lists
 were is reported under the variations of the registry.
@@ -26,7 +27,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.errors import OperatorIacError
+from operator_iac.errors import AmbiguousWriteError, OperatorIacError
 from operator_iac.services.doctor import Catalog
 from operator_iac.state.platform_report import Findings
 
@@ -68,15 +69,19 @@ def write_check(client: OperatorClient, found: Findings, *, wait_s: float, say: 
     name = f"{NAME_PREFIX} {secrets.token_hex(4)}"
     say(f"Writing a temporary agent ({name}) ...")
     agent_id: str | None = None
+    patience = 0.0  # how long the agents list may take to show a create whose answer was lost
     try:
         agent_id = agents.create(name, DESCRIPTION, temporary_config()).id
         _WriteProbe(client, agent_id, found, wait_s, say, lag_limit_s).run()
         found.check("write check", "ok", "a temporary agent was written, read back, released, "
                     "talked to and deleted")
+    except AmbiguousWriteError as exc:
+        found.check("write check", "failed", str(exc))
+        patience = lag_limit_s
     except OperatorIacError as exc:
         found.check("write check", "failed", str(exc))
     finally:
-        _delete(agents, agent_id or _find(agents, name), found, lag_limit_s)
+        _delete(agents, agent_id or _find(agents, name, patience), found, lag_limit_s)
 
 
 class _WriteProbe:
@@ -166,12 +171,21 @@ def _lag_text(took: float, limit: float) -> str:
     return f"not within {limit:g}s" if took >= limit else f"after {took:.1f}s"
 
 
-def _find(agents: AgentsResource, name: str) -> str | None:
-    """The temporary agent's id when its create was interrupted before the answer came."""
+def _find(agents: AgentsResource, name: str, patience: float) -> str | None:
+    """The temporary agent's id when its create was interrupted before the answer came,
+    looked for in the agents list for up to ``patience`` seconds (a list may show a new
+    agent late)."""
+    named: list[str] = []
+
+    def listed() -> bool:
+        named.extend(s.id for s in agents.list() if s.name == name)
+        return bool(named)
+
     try:
-        return next((s.id for s in agents.list() if s.name == name), None)
+        _wait(listed, patience)
     except OperatorIacError:
         return None
+    return named[0] if named else None
 
 
 def _delete(agents: AgentsResource, agent_id: str | None, found: Findings,

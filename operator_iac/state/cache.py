@@ -142,15 +142,19 @@ def _derive(api_key: str, api_url: str) -> bytes:
 
 
 def _revision(data: Any, version: RemoteVersion) -> RemoteRevision:
+    """The entry read through the reading boundary, like the answer it was cached from: an
+    entry an earlier operator-iac wrote may hold a form the boundary has since learnt to
+    read into the canonical one (transfers spelt ``{id}``), and what is planned on must not
+    depend on whether a revision came from the cache or from the platform."""
+    from operator_iac.api.models import Agent
+    from operator_iac.state.fetch import revision_of
+
     if not isinstance(data, dict) or data.get("version_id") != version.version_id:
         raise ValueError("entry for another revision")
-    config, postprocess = data["config"], data["postprocess_agents"]
-    if not isinstance(config, dict) or not isinstance(postprocess, list):
+    if not isinstance(data.get("config"), dict) or \
+            not isinstance(data.get("postprocess_agents"), list):
         raise ValueError("malformed entry")
-    return RemoteRevision(version_id=version.version_id, status=version.status,
-                          name=str(data["name"]), description=str(data["description"]),
-                          config=config, postprocess_agents=tuple(map(str, postprocess)),
-                          updated_at=data.get("updated_at"))
+    return revision_of(Agent.model_validate(data), version.version_id, version.status)
 
 
 def _agrees(revision: RemoteRevision, version: RemoteVersion) -> bool:

@@ -27,7 +27,7 @@ from operator_iac.state.snapshot import (
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.api.models import AgentSummary
+    from operator_iac.api.models import Agent, AgentSummary
     from operator_iac.api.resources import AgentsResource
     from operator_iac.state.cache import RevisionCache
 
@@ -160,7 +160,11 @@ def agents_resource(client: OperatorClient, kind: AgentKind) -> AgentsResource:
 def read_revision(client: OperatorClient, kind: AgentKind, version_id: str,
                   status: VersionStatus) -> RemoteRevision:
     """The full content of one revision, read from the platform."""
-    agent = agents_resource(client, kind).get(version_id)
+    return revision_of(agents_resource(client, kind).get(version_id), version_id, status)
+
+
+def revision_of(agent: Agent, version_id: str, status: VersionStatus) -> RemoteRevision:
+    """One revision's content as the reading boundary read it (``agent``)."""
     return RemoteRevision(
         version_id=version_id,
         status=status,

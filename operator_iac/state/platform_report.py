@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from operator_iac.emulator.variations import BY_KEY, VARIATIONS
+from operator_iac.emulator.variations import BY_KEY, VARIATIONS, Stance
 
 Status = Literal["ok", "failed", "skipped"]
 
@@ -33,6 +33,8 @@ class Behaviour:
     seen: str | None
     usual: bool | None
     adapts: str
+    stance: Stance = "adapts"
+    """``your call`` where operator-iac stops and names the setting that decides."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class Findings:
 
     def saw(self, key: str, seen: str | None, usual: bool | None) -> None:
         variation = BY_KEY[key]
-        found = Behaviour(key, variation.point, seen, usual, variation.adapts)
+        found = Behaviour(key, variation.point, seen, usual, variation.adapts,
+                          variation.stance)
         for i, known in enumerate(self.behaviours):
             if known.key == key:
                 if known.seen is None or (usual is False and known.usual is not False):

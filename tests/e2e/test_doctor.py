@@ -143,6 +143,22 @@ def test_the_write_check_measures_lags_and_leaves_nothing(
     assert left_behind(platform) == []
 
 
+def test_a_write_check_whose_create_was_answered_with_a_fault_leaves_nothing(
+        platform_with_a_draft: Platform, applied: ProjectCopy) -> None:
+    """The create happened, its answer was lost, and the agents list shows it late: the
+    temporary agent is looked for until it shows, then deleted."""
+    platform = platform_with_a_draft
+    before = {s.id for s in platform.client.conversational_agents.list()}
+    platform.emulator.set_faults(list_lag=0.6)
+    platform.emulator.lose_next_response("POST", r"^/conversational_agents$")
+    result = applied.run("doctor", "--format", "json", "--wait", "1", "--write-check")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    checks = {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
+    assert checks["write check"] == "failed" and checks["temporary agent deleted"] == "ok"
+    platform.emulator.set_faults(list_lag=0.0)
+    assert {s.id for s in platform.client.conversational_agents.list()} == before
+
+
 def test_text_report_names_the_differences(platform_with_a_draft: Platform,
                                            applied: ProjectCopy) -> None:
     platform_with_a_draft.emulator.set_compat("no_greeting", "ws_stays_open")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from operator_iac.api.models import Agent
 from operator_iac.errors import OperationError, UsageError
 from operator_iac.importing.convert import AgentDocument, to_document
 from operator_iac.importing.keys import KeyCandidate, check_collisions, derive_key
@@ -204,6 +205,8 @@ def test_references_become_keys(remote: Callable[..., RemoteAgent],
                                 document: Callable[..., AgentDocument]) -> None:
     config = _talking_config(tool={"tools": [], "transfers": [{"id": "ca_2"},
                                                                {"entity_id": "+1555"}]})
+    # Read as the platform's answer: the reading boundary reads the older spelling.
+    config = Agent.model_validate({"version_id": "ca_1@v0", "config": config}).config
     agent = remote("ca_1", "Support", config, postprocess=("pa_9",))
     data = document(agent, keys={"ca_2": "billing", "pa_9": "call-summary"}).data
     assert data["postprocess_agents"] == ["call-summary"]

@@ -51,6 +51,16 @@ def test_a_json_encoded_output_is_decoded_where_an_object_is_expected() -> None:
     assert plain.output == "just words" and seen == {}
 
 
+def test_an_object_field_sent_as_json_text_is_decoded_and_the_answer_left_as_it_came(
+        ) -> None:
+    answer = {"version_id": "ca_1@v0", "description": None,
+              "config": json.dumps({"runtime": {"model": "m"}})}
+    sent = dict(answer)
+    agent, _ = read(Agent, answer)
+    assert agent.config == {"runtime": {"model": "m"}} and agent.description == ""
+    assert answer == sent
+
+
 def test_an_older_status_field_and_list_items_without_descriptions_are_noted() -> None:
     entry, seen = read(VersionEntry, {"version_id": "ca_1@v0", "is_released": True})
     assert entry.status == "released" and seen == {"version_status":

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from operator_iac.api.models import Agent
 from operator_iac.plan.compare import HASH_MISMATCH, NO_MARKER
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.render.plan_json import render_plan_json
@@ -211,6 +212,9 @@ def test_older_transfer_spelling_is_tolerated(
     agent = make_desired()
     revision = written(agent)
     revision.config["tool"]["transfers"] = [{"id": "+15550100"}]
+    # Read as the platform's answer: the reading boundary reads the older spelling.
+    revision.config = Agent.model_validate({"version_id": "ca_1@v0",
+                                            "config": revision.config}).config
 
     resource = only(plan_for([agent], [make_remote("ca_1", agent.kind, revision)]))
 

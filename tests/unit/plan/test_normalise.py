@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from operator_iac.api.models import Agent
 from operator_iac.plan.normalise import (
     SENSITIVE_TEXT,
     canonical,
@@ -87,8 +88,10 @@ def test_declared_null_against_a_remote_value_is_a_difference() -> None:
 
 
 def test_transfers_written_with_id_match_entity_id() -> None:
-    before, after = compare({"tool": {"transfers": [{"id": "ca_1"}]}},
-                            {"tool": {"transfers": [{"entity_id": "ca_1"}]}})
+    # The older spelling is read at the boundary; the plan compares what it read.
+    remote = Agent.model_validate({"version_id": "ca_9@v0",
+                                   "config": {"tool": {"transfers": [{"id": "ca_1"}]}}})
+    before, after = compare(remote.config, {"tool": {"transfers": [{"entity_id": "ca_1"}]}})
 
     assert before == after == {"tool": {"transfers": [{"entity_id": "ca_1"}]}}
 

@@ -10,7 +10,7 @@ from operator_iac.state.platform_report import Behaviour, Check, DoctorReport
 
 def report(*checks: Check) -> DoctorReport:
     behaviours = (Behaviour("greeting", "whether the agent speaks first", "no greeting", False,
-                            "awaited only when a test expects one"),
+                            "awaited only when a test expects one", "your call"),
                   Behaviour("sse_ids", "id: lines", "3 of 3 messages", True, "de-duplicated"),
                   Behaviour("stored_text", "stored text (needs a write)", None, None, "equal"))
     return DoctorReport("https://api.operator.xyz", checks, behaviours)
@@ -21,6 +21,8 @@ def test_text_marks_failures_and_names_the_alternatives() -> None:
                                      Check("chat session", "failed", "no reply")))
     assert "  FAILED   chat session: no reply" in text
     assert "  other    whether the agent speaks first: no greeting" in text
+    assert "no greeting (your call: awaited only when a test expects one)" in text
+    assert "id: lines: 3 of 3 messages (de-duplicated)" in text
     assert "  -        stored text (needs a write): not observed" in text
     assert "differs from the bundled emulator on: greeting." in text
     assert text.rstrip().endswith("see FAILED above.")

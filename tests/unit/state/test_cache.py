@@ -127,3 +127,14 @@ def test_the_cache_directory_follows_the_platform_conventions(tmp_path: Path) ->
         tmp_path / "Library" / "Caches" / "operator-iac"
     assert cache_directory({"HOME": home, "LOCALAPPDATA": "C:/Local"}, "win32") == \
         Path("C:/Local/operator-iac/Cache")
+
+
+def test_an_entry_is_read_as_the_reading_boundary_reads_the_platform(tmp_path: Path) -> None:
+    # An entry an earlier operator-iac cached may hold the platform's older transfer spelling
+    # and a null description: it reads as the same revision read from the platform would.
+    cache = RevisionCache(tmp_path, URL, KEY)
+    older = replace(REVISION, config={"tool": {"transfers": [{"id": "ca_2"}]}})
+    cache._write(replace(older, description=None))  # type: ignore[arg-type]
+    found = cache.get(replace(VERSION, description=""))
+    assert found == replace(older, description="",
+                            config={"tool": {"transfers": [{"entity_id": "ca_2"}]}})
