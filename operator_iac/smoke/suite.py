@@ -11,14 +11,13 @@ answers 429 (``api.pool.WorkPool``).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.api.pool import WorkPool
+from operator_iac.api.pool import AdaptiveLimit, WorkPool
 from operator_iac.smoke.comparison import design_for
 from operator_iac.smoke.interleave import ComparedTest, budget_line, run_comparisons
 from operator_iac.smoke.progress import UNWATCHED, ConversationBoard
@@ -85,11 +84,11 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     progress: Progress | None = None,
                     habits: Habits | None = None, shard: Shard | None = None,
                     max_conversations: int | None = None,
-                    pool: WorkPool | None = None,
+                    limit: AdaptiveLimit | None = None,
                     board: ConversationBoard | None = None) -> SmokeReport:
     """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once
-    (or within ``pool``, shared with other suites); compared tests run as pairs within their
-    gate's budget, capped by ``max_conversations`` per test.
+    (or within ``limit``, shared with other suites); compared tests run as pairs within
+    their gate's budget, capped by ``max_conversations`` per test.
 
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
     its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against;
@@ -117,10 +116,10 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
         say(_progress_line(unit, result))
         return result
 
-    with _pool_for(client, pool, parallelism) as used:
+    with WorkPool(client, parallelism=parallelism, limit=limit) as used:
         runs = iter(_run_all(work, units, used))
         if jobs:
-            say(budget_line(jobs, min(used.parallelism, parallelism)))
+            say(budget_line(jobs, parallelism))
         compared = {(r.agent_key, r.test_name): r
                     for r in run_comparisons(client, jobs, pool=used, settings=shared,
                                              progress=say)}
@@ -160,17 +159,6 @@ def comparison_jobs(targets: Sequence[SmokeTarget], shard: Shard | None = None,
             jobs.append(ComparedTest(target.key, test, target.version_id,
                                      baseline.version_id, baseline.gate, design, attempts))
     return jobs
-
-
-@contextlib.contextmanager
-def _pool_for(client: OperatorClient, pool: WorkPool | None,
-              parallelism: int) -> Iterator[WorkPool]:
-    """The caller's pool, or one of this suite's own that slows down on the client's 429s."""
-    if pool is not None:
-        yield pool
-        return
-    with WorkPool(client, parallelism=parallelism) as own:
-        yield own
 
 
 def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],

@@ -288,3 +288,28 @@ def test_a_platform_refusing_drafts_stops_the_comparison_within_a_few_pairs(
     assert "none of the first 5 pair(s) could be judged; stopping" in result.stderr
     creates = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/conversations")]
     assert len(creates) <= 12  # five pairs (and a record), not the 600 of the budget
+
+
+def test_the_gate_slows_down_on_429_while_it_runs_and_lets_go_of_the_client_after(
+        order_desk: Callable[..., ProjectCopy], emulator: EmulatorServer,
+        caplog: pytest.LogCaptureFixture, no_backoff: None) -> None:
+    from operator_iac.services.apply import apply
+    from operator_iac.services.plan import make_plan
+    from operator_iac.smoke.gate import smoke_gate
+
+    copy = order_desk(test={**ORDER_TEST, "compare": "released"})
+    copy.replace_in("desk.yaml", CAREFUL, f"{CAREFUL} Be brief.")
+    failing_lookups(emulator, 1)
+    # Test conversations are deleted as they end (the smoke records of the release are not).
+    emulator.fail_next(3, 429, method="DELETE", path="^/conversations/", retry_after=0)
+    with copy.target().client() as client:
+        listening = list(client._listeners)
+        planned = make_plan(copy.target(), client)
+        gate = smoke_gate("desk", client, planned.desired, parallelism=2)
+        with caplog.at_level(logging.INFO, logger="operator_iac.api.pool"):
+            report = apply(planned, client, smoke_gate=gate)
+        assert report.exit_code() == 0, report.results
+        # The gate's limit of 2 heard the 429s (apply's own pool of 8 halves to 4 only),
+        # and nothing of the gate listens to the client once its conversations ended.
+        assert "429 (rate limited): at most 1 request(s) at once" in caplog.text
+        assert client._listeners == listening
