@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import AdaptiveLimit, WorkPool
 from operator_iac.smoke.comparison import design_for
-from operator_iac.smoke.interleave import ComparedTest, budget_line, run_comparisons
+from operator_iac.smoke.interleave import ComparedTest, Converse, budget_line, run_comparisons
 from operator_iac.smoke.progress import UNWATCHED, ConversationBoard
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
 from operator_iac.smoke.runner import Habits, RunSettings, run_once
@@ -104,15 +104,10 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
              if shard is None or shard.owns(t.key, test.name, n)]
     jobs = comparison_jobs(targets, shard, max_conversations)
     say = progress or (lambda _line: None)
+    converse = _converser(client, shared, board)
 
     def work(unit: _Unit) -> RunResult:
-        turns = sum(1 for turn in unit.test.turns if turn.user is not None)
-        tracker = board.start(_label(unit), turns) if board is not None else UNWATCHED
-        try:
-            result = run_once(client, unit.test, unit.target.version_id, attempt=unit.attempt,
-                              settings=shared, tracker=tracker)
-        finally:
-            tracker.done()
+        result = converse(_label(unit), unit.test, unit.target.version_id, unit.attempt)
         say(_progress_line(unit, result))
         return result
 
@@ -121,7 +116,7 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
         if jobs:
             say(budget_line(jobs, parallelism))
         compared = {(r.agent_key, r.test_name): r
-                    for r in run_comparisons(client, jobs, pool=used, settings=shared,
+                    for r in run_comparisons(jobs, pool=used, converse=converse,
                                              progress=say)}
     swept = shared.orphans.sweep(client)
     if swept:
@@ -159,6 +154,21 @@ def comparison_jobs(targets: Sequence[SmokeTarget], shard: Shard | None = None,
             jobs.append(ComparedTest(target.key, test, target.version_id,
                                      baseline.version_id, baseline.gate, design, attempts))
     return jobs
+
+
+def _converser(client: OperatorClient, settings: RunSettings,
+               board: ConversationBoard | None) -> Converse:
+    """How every conversation of a suite runs, compared or not: on the board, if any."""
+
+    def converse(label: str, test: SmokeTest, version_id: str, attempt: int) -> RunResult:
+        tracker = board.start(label, test.user_turns) if board is not None else UNWATCHED
+        try:
+            return run_once(client, test, version_id, attempt=attempt, settings=settings,
+                            tracker=tracker)
+        finally:
+            tracker.done()
+
+    return converse
 
 
 def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],
