@@ -25,6 +25,8 @@ import yaml
 
 from operator_iac.emulator.rules import parse_rules
 from operator_iac.emulator.server import EmulatorServer
+from operator_iac.smoke.evidence import last_smoke_result
+from operator_iac.smoke.record import SmokeRecord
 
 from .conftest import Cli, ProjectCopy
 
@@ -233,8 +235,10 @@ def test_the_example_workflow_feeds_a_matrix_of_shards_into_one_gate_job() -> No
     calls = {job: [parse_invocation(call) for call in found] for job, found in github_runs(
         yaml.safe_load(text.replace("${{ matrix.shard }}", "2"))).items()}
     assert [c.info_name for job in calls.values() for c in job] == [
-        "apply", "smoke", "smoke", "apply"]
+        "apply", "smoke", "smoke", "apply", "smoke"]
     assert calls["drafts"][0].params["no_release"] and calls["release"][0].params["no_smoke"]
+    proof = calls["release"][1].params  # the released revisions, each test once, recorded
+    assert (proof["version"], proof["compare"], proof["shard"]) == ("released", None, None)
     smoke = calls["smoke"][0].params
     assert (smoke["version"], smoke["compare"], smoke["shard"]) == ("draft", "released", "2/4")
     assert str(smoke["json_file"]) == "smoke-2.json"
@@ -273,6 +277,21 @@ def test_drafts_left_unreleased_are_gated_in_shards_and_released_after(
     assert gate.exit_code == 0 and "1 no regression" in gate.stdout, gate.stdout + gate.stderr
     release = copy.run("apply", "--yes", "--no-smoke")
     assert release.exit_code == 0 and f"released {draft}" in release.stdout
+    # Released without its smoke tests, the revision is not yet evidence promote accepts;
+    # the release job's smoke run of the released revision (each test once) makes it so.
+    assert not smoke_evidence(copy, draft).passed
+    proven = copy.run("smoke")
+    assert proven.exit_code == 0 and "1 passed" in proven.stdout, proven.stdout + proven.stderr
+    assert smoke_evidence(copy, draft).passed
+
+
+def smoke_evidence(copy: ProjectCopy, version_id: str | None) -> SmokeRecord:
+    """What promote reads about the smoke tests of ``version_id`` (of the agent ``desk``)."""
+    assert version_id is not None
+    with copy.target().client() as client:
+        found = last_smoke_result(client, project="desk", key="desk", agent_id=version_id)
+    assert found is not None
+    return found
 
 
 def test_a_platform_refusing_drafts_stops_the_comparison_within_a_few_pairs(
