@@ -332,3 +332,24 @@ def test_the_gate_slows_down_on_429_while_it_runs_and_lets_go_of_the_client_afte
         # and nothing of the gate listens to the client once its conversations ended.
         assert "429 (rate limited): at most 1 request(s) at once" in caplog.text
         assert client._listeners == listening
+
+
+def test_a_draft_edited_after_the_gate_is_not_released(
+        order_desk: Callable[..., ProjectCopy], emulator: EmulatorServer) -> None:
+    from .dashboard import Dashboard
+
+    copy = order_desk({"gate": {"compare": "released", "max_conversations": 40}})
+    released, _ = released_and_draft(copy)
+    copy.replace_in("desk.yaml", CAREFUL, f"{CAREFUL} Be brief.")
+    assert copy.run("apply", "--yes", "--no-release").exit_code == 0
+    failing_lookups(emulator, 1)
+    gated = copy.run("smoke", "--version", "draft")
+    assert "compared with" in gated.stdout, gated.stdout + gated.stderr
+    # Someone edits the draft the gate judged, in the dashboard, before the release job.
+    assert released is not None
+    Dashboard(emulator).edit(released.split("@")[0], lambda body: body["config"]["runtime"][
+        "prompt"].update(text=HASTY), start_from="draft")
+    release = copy.run("apply", "--yes", "--no-smoke")
+    assert release.exit_code == 5, release.stdout + release.stderr
+    assert "has an unreleased draft that operator-iac did not write" in release.stderr
+    assert released_and_draft(copy)[0] == released
