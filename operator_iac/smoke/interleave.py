@@ -167,10 +167,11 @@ def _interleave(states: list[_Running], pool: WorkPool, converse: Converse,
 
 def _check(state: _Running, attempt: int, say: Progress) -> None:
     """After a run finished: stop the test once its verdict is settled, and say so."""
+    if attempt not in state.runs["baseline"] or attempt not in state.runs["candidate"]:
+        return  # the verdict reads whole pairs: half of one changes nothing
     job = state.job
     done = state.pairs_done()
-    paired = attempt in state.runs["baseline"] and attempt in state.runs["candidate"]
-    milestone = paired and done % PROGRESS_EVERY == 0
+    milestone = done % PROGRESS_EVERY == 0
     if job.attempts is not None or state.stopped:
         if milestone:
             say(f"{job.key}: {job.test.name}: {done} of {len(job.planned)} pair(s) run")
