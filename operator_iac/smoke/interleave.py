@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from operator_iac.smoke.comparison import Comparison
-from operator_iac.smoke.results import RunResult, TestResult, format_span
+from operator_iac.smoke.results import RunResult, TestResult
 from operator_iac.smoke.stats import Design
-from operator_iac.spec.gate import GateSettings, estimated_conversation_s
+from operator_iac.spec.gate import GateSettings, estimated_conversation_s, format_span
 from operator_iac.spec.models import SmokeTest
 
 if TYPE_CHECKING:

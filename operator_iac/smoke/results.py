@@ -56,15 +56,6 @@ def format_duration(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f}s"
 
 
-def format_span(seconds: float) -> str:
-    """A time estimate in the unit a person plans with: ``40 s``, ``35 min``, ``2.5 h``."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def gravest(runs: Iterable[RunResult]) -> Verdict:
     """The gravest class among ``runs`` (``GRAVITY``): a test's verdict when its rule did not
     hold; ``error`` when there are no runs."""
