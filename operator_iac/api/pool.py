@@ -47,6 +47,9 @@ class AdaptiveLimit:
         self._last_decrease: float | None = None
         self._successes = 0
         self._cond = threading.Condition()
+        # The clients heard, with how many open pools asked for each: pools sharing this
+        # limit hear each attempt once, and only while one of them is open.
+        self._heard: dict[OperatorClient, int] = {}
 
     def acquire(self) -> None:
         with self._cond:
@@ -57,6 +60,27 @@ class AdaptiveLimit:
         with self._cond:
             self.in_flight -= 1
             self._cond.notify_all()
+
+    def hear(self, client: OperatorClient) -> None:
+        """Listen to ``client``'s attempts until as many ``unhear`` calls as ``hear``."""
+        with self._cond:
+            self._heard[client] = self._heard.get(client, 0) + 1
+            if self._heard[client] == 1:
+                client.add_listener(self.observe)
+
+    def unhear(self, client: OperatorClient) -> None:
+        with self._cond:
+            self._heard[client] -= 1
+            if self._heard[client] == 0:
+                del self._heard[client]
+                client.remove_listener(self.observe)
+
+    def observe(self, attempt: Attempt) -> None:
+        """Client listener: 429 halves the limit, any other answer counts as success."""
+        if attempt.status == 429:
+            self.rate_limited()
+        elif attempt.status is not None and attempt.status < 500:
+            self.succeeded()
 
     def rate_limited(self) -> None:
         """Halve the limit (not below 1), once per cooldown period."""
@@ -83,22 +107,24 @@ class AdaptiveLimit:
 
 
 class WorkPool:
-    """Bounded parallel work; with a client, it also slows down when rate limited. Use it as
-    a context manager when calling ``submit``, so that its threads end with it."""
+    """Bounded parallel work; with a client, it also slows down when rate limited, from its
+    creation until it is closed. Use it as a context manager when calling ``submit``, or
+    when giving a client, so that its threads and its listening end with it."""
 
     def __init__(self, client: OperatorClient | None = None, *,
                  parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0,
                  limit: AdaptiveLimit | None = None) -> None:
         self.parallelism = parallelism
         # A limit shared with another pool bounds the work of both together (the test
-        # conversations of one run, however many suites open them).
+        # conversations of one run, however many suites open them), and hears the client
+        # once for both.
         self.limit = limit or AdaptiveLimit(parallelism, cooldown=cooldown)
         self._local = threading.local()
         self._client = client
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
         if client is not None:
-            client.add_listener(self.observe)
+            self.limit.hear(client)
 
     def close(self) -> None:
         """Wait for submitted tasks, then stop listening to the client's attempts."""
@@ -106,7 +132,7 @@ class WorkPool:
             self._executor.shutdown(wait=True)
             self._executor = None
         if self._client is not None:
-            self._client.remove_listener(self.observe)
+            self.limit.unhear(self._client)
             self._client = None
 
     def __enter__(self) -> WorkPool:
@@ -114,13 +140,6 @@ class WorkPool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def observe(self, attempt: Attempt) -> None:
-        """Client listener: 429 slows the pool down, any other answer counts as success."""
-        if attempt.status == 429:
-            self.limit.rate_limited()
-        elif attempt.status is not None and attempt.status < 500:
-            self.limit.succeeded()
 
     @overload
     def map(self, fn: Callable[[T], R], items: Iterable[T], *,

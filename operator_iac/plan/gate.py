@@ -34,8 +34,7 @@ def plan_gate(agent: DesiredAgent, stages: Sequence[SmokeStage],
     per_test = 2 * (gate.max_conversations // 2)
     concurrency = min(DEFAULT_CONVERSATIONS_AT_ONCE,
                       agent.smoke_concurrency or DEFAULT_CONVERSATIONS_AT_ONCE)
-    seconds = sum(per_test * estimated_conversation_s(
-        sum(1 for turn in test.turns if turn.user is not None)) for test in tests)
+    seconds = sum(per_test * estimated_conversation_s(test.user_turns) for test in tests)
     return GatePlan(stage=stages[0], baseline_version_id=baseline, tests=names,
                     max_drop=gate.max_drop, confidence=gate.confidence,
                     max_conversations=gate.max_conversations,

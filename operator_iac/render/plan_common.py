@@ -22,7 +22,7 @@ from operator_iac.plan.model import (
     SecretReference,
     Summary,
 )
-from operator_iac.smoke.results import format_span
+from operator_iac.spec.gate import format_span
 
 ACTION_SYMBOLS: dict[Action, str] = {
     "create": "+", "update": "~", "release": ">", "adopt": "*", "verify": "?", "delete": "-",

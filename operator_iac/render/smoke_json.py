@@ -25,10 +25,8 @@ VERDICT_CODES = {"failed": SmokeTestFailedError.code,
 def smoke_json(report: SmokeReport,
                replay: tuple[str, Sequence[str]] | None = None) -> JsonReport:
     """The report; a replay adds ``replay: {conversation_id, differences}``."""
-    data = smoke_report_data(report)
+    data = smoke_report_data(report, replay)
     summary = data.pop("summary")
-    if replay is not None:
-        data["replay"] = {"conversation_id": replay[0], "differences": list(replay[1])}
     return JsonReport(data, summary, tuple(smoke_errors(report)))
 
 

@@ -143,7 +143,9 @@ def _run_details(run: RunResult) -> list[str]:
 # ---- JSON ------------------------------------------------------------------------------------
 
 
-def smoke_report_data(report: SmokeReport) -> dict[str, Any]:
+def smoke_report_data(report: SmokeReport,
+                      replay: tuple[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """The report as JSON data; a replay adds ``replay: {conversation_id, differences}``."""
     counts = report.counts()
     compared = COMPARED if any(t.comparison for t in report.tests) else ()
     events = report.shard is not None  # a shard's report is merged: it keeps the evidence
@@ -161,6 +163,8 @@ def smoke_report_data(report: SmokeReport) -> dict[str, Any]:
     }
     if report.shard is not None:
         data["shard"] = report.shard
+    if replay is not None:
+        data["replay"] = {"conversation_id": replay[0], "differences": list(replay[1])}
     return data
 
 
@@ -235,11 +239,8 @@ def _run_data(run: RunResult, events: bool = False) -> dict[str, Any]:
 
 def render_smoke_json(report: SmokeReport,
                       replay: tuple[str, Sequence[str]] | None = None) -> str:
-    """The report as JSON; a replay adds ``replay: {conversation_id, differences}``."""
-    data = smoke_report_data(report)
-    if replay is not None:
-        data["replay"] = {"conversation_id": replay[0], "differences": list(replay[1])}
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """The report as JSON (``smoke_report_data``)."""
+    return json.dumps(smoke_report_data(report, replay), indent=2, ensure_ascii=False)
 
 
 def render_replay_text(conversation_id: str, differences: Sequence[str]) -> str:

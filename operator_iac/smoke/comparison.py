@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from operator_iac.smoke.results import RunResult, TestResult, Verdict, gravest
 from operator_iac.smoke.stats import (
     ComparisonVerdict,
     Design,
@@ -27,9 +27,6 @@ from operator_iac.smoke.stats import (
     wilson_interval,
 )
 from operator_iac.spec.gate import DEFAULT_POWER, GateSettings, InconclusivePolicy
-
-if TYPE_CHECKING:
-    from operator_iac.smoke.results import RunResult, TestResult, Verdict
 
 # Outcomes a pair can be judged on; the others void it.
 JUDGED = {"passed": True, "failed": False}
@@ -110,7 +107,7 @@ class Comparison:
     def test_verdict(self, candidate: Sequence[RunResult]) -> Verdict:
         """The verdict as every report and gate knows it."""
         if not self.partial and self.result.judged == 0:
-            return _gravest([*candidate, *self.baseline_runs])
+            return gravest([*candidate, *self.baseline_runs])
         verdict = self.verdict
         if verdict == "regressed":
             return "failed"
@@ -164,14 +161,6 @@ class Rate:
             return "0/0"
         return (f"{self.passes}/{self.runs} ({self.value:.0%}, "
                 f"{self.low:.0%}-{self.high:.0%})")
-
-
-def _gravest(runs: Sequence[RunResult]) -> Verdict:
-    """No pair could be judged: the gravest class among the runs (as a test's verdict)."""
-    from operator_iac.smoke.results import CLASS_OF, GRAVITY
-
-    seen = {CLASS_OF[run.outcome] for run in runs}
-    return next((v for v in GRAVITY if v in seen), "error")
 
 
 def comparison_line(test: TestResult) -> str:

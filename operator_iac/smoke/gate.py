@@ -105,15 +105,15 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
     """The part of the gate that runs the declared smoke tests on the revision under test;
     flaky and quarantined tests that did not pass are ``warn``ed about; ``board`` shows the
     running conversations."""
-    from operator_iac.api.pool import WorkPool
+    from operator_iac.api.pool import AdaptiveLimit
 
     schemas = output_schemas(desired)
     say = progress or _silent
     caution = warn or _silent
     habits = Habits()  # what the draft stage learns about the platform, the release reuses
-    # One limit for every agent's conversations; its threads come and go with each suite,
-    # so the pool itself needs no closing (it only listens to the client for 429s).
-    pool = WorkPool(client, parallelism=parallelism)
+    # One limit for every agent's conversations, however many suites run at once; each
+    # suite's pool hears the client's 429s for it while the suite runs, and no longer.
+    limit = AdaptiveLimit(parallelism)
 
     def gate(resource: ResourcePlan, agent: DesiredAgent, version_id: str, stage: SmokeStage,
              ids: Mapping[str, str], *, revision: RemoteRevision | None = None) -> SmokeVerdict:
@@ -125,7 +125,7 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
         report = run_smoke_tests(client, [target], parallelism=parallelism,
                                  keep_conversations=keep_conversations,
                                  procedural_schemas=schemas, key_to_id=ids, progress=say,
-                                 habits=habits, pool=pool, board=board)
+                                 habits=habits, limit=limit, board=board)
         for line in report.warnings():
             caution(line)
         summary = report.headline()

@@ -9,7 +9,8 @@ pool allows (``api.pool.WorkPool``: at most its parallelism, halved when the pla
 test (``smoke.stats``); once a test's verdict is settled no more of its pairs start, and the
 ones already running finish and are reported past the verdict. A shard (``smoke --shard``)
 runs exactly its share of the pairs, without stopping early: only the merge of every
-shard's report can read them in order.
+shard's report can read them in order. Each conversation runs through the suite's
+``Converse``, as the tests that are not compared do (the progress board shows both).
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from operator_iac.smoke.comparison import Comparison
-from operator_iac.smoke.results import RunResult, TestResult, format_span
-from operator_iac.smoke.runner import RunSettings, run_once
+from operator_iac.smoke.results import RunResult, TestResult
 from operator_iac.smoke.stats import Design
-from operator_iac.spec.gate import GateSettings, estimated_conversation_s
+from operator_iac.spec.gate import GateSettings, estimated_conversation_s, format_span
 from operator_iac.spec.models import SmokeTest
 
 if TYPE_CHECKING:
-    from operator_iac.api.client import OperatorClient
     from operator_iac.api.pool import WorkPool
 
 Progress = Callable[[str], None]
+# One conversation: (its label on the progress board, the test, the revision, the attempt)
+# -> its result.
+Converse = Callable[[str, SmokeTest, str, int], RunResult]
 Side = Literal["candidate", "baseline"]
 # A progress line every this many pairs of a test (and one when its verdict is settled).
 PROGRESS_EVERY = 10
@@ -72,7 +74,11 @@ class ComparedTest:
 
     def estimated_s(self) -> float:
         """The time one conversation of this test is expected to take."""
-        return estimated_conversation_s(sum(1 for t in self.test.turns if t.user is not None))
+        return estimated_conversation_s(self.test.user_turns)
+
+    def label(self, attempt: int, side: Side) -> str:
+        """The conversation of ``side`` in pair ``attempt``, as the progress board shows it."""
+        return f"{self.key}: {self.test.name} (pair {attempt}, {side})"
 
 
 @dataclass
@@ -108,11 +114,11 @@ def budget_line(jobs: Sequence[ComparedTest], parallelism: int) -> str:
             f"{parallelism} at once{early}")
 
 
-def run_comparisons(client: OperatorClient, jobs: Sequence[ComparedTest], *,
-                    pool: WorkPool, settings: RunSettings,
+def run_comparisons(jobs: Sequence[ComparedTest], *, pool: WorkPool, converse: Converse,
                     progress: Progress | None = None) -> list[TestResult]:
-    """Run every job's pairs, interleaved, within ``pool``'s limit; one ``TestResult`` per
-    job, in the order of ``jobs``, its comparison judged over the pairs in order."""
+    """Run every job's pairs, interleaved, within ``pool``'s limit, each conversation by
+    ``converse``; one ``TestResult`` per job, in the order of ``jobs``, its comparison judged
+    over the pairs in order."""
     from operator_iac.api.pool import WorkPool
 
     say = progress or (lambda _line: None)
@@ -122,13 +128,17 @@ def run_comparisons(client: OperatorClient, jobs: Sequence[ComparedTest], *,
         return []
     # Threads of this run's own, within the limit of the caller's pool.
     with WorkPool(parallelism=pool.parallelism, limit=pool.limit) as workers:
-        _interleave(client, states, workers, settings, say)
+        _interleave(states, workers, converse, say)
     return [_result(state) for state in states]
 
 
-def _interleave(client: OperatorClient, states: list[_Running], pool: WorkPool,
-                settings: RunSettings, say: Progress) -> None:
+def _interleave(states: list[_Running], pool: WorkPool, converse: Converse,
+                say: Progress) -> None:
     running: dict[Future[RunResult], tuple[_Running, int, Side]] = {}
+
+    def run(conversation: tuple[str, SmokeTest, str, int]) -> RunResult:
+        return converse(*conversation)
+
     turn = 0
     while True:
         while len(running) < max(pool.limit.limit, 1):
@@ -143,8 +153,9 @@ def _interleave(client: OperatorClient, states: list[_Running], pool: WorkPool,
                     attempt, side = state.pending.pop(0)
                     version = state.job.candidate if side == "candidate" else \
                         state.job.baseline
-                    running[pool.submit(_run, (client, state.job.test, version, attempt,
-                                                settings))] = (state, attempt, side)
+                    conversation = (state.job.label(attempt, side), state.job.test, version,
+                                    attempt)
+                    running[pool.submit(run, conversation)] = (state, attempt, side)
         if not running:
             break
         done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -154,17 +165,13 @@ def _interleave(client: OperatorClient, states: list[_Running], pool: WorkPool,
             _check(state, attempt, say)
 
 
-def _run(args: tuple[OperatorClient, SmokeTest, str, int, RunSettings]) -> RunResult:
-    client, test, version, attempt, settings = args
-    return run_once(client, test, version, attempt=attempt, settings=settings)
-
-
 def _check(state: _Running, attempt: int, say: Progress) -> None:
     """After a run finished: stop the test once its verdict is settled, and say so."""
+    if attempt not in state.runs["baseline"] or attempt not in state.runs["candidate"]:
+        return  # the verdict reads whole pairs: half of one changes nothing
     job = state.job
     done = state.pairs_done()
-    paired = attempt in state.runs["baseline"] and attempt in state.runs["candidate"]
-    milestone = paired and done % PROGRESS_EVERY == 0
+    milestone = done % PROGRESS_EVERY == 0
     if job.attempts is not None or state.stopped:
         if milestone:
             say(f"{job.key}: {job.test.name}: {done} of {len(job.planned)} pair(s) run")

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from operator_iac.api.events import Event
 from operator_iac.errors import InvalidInputError
+from operator_iac.render.envelope import JsonObject
 from operator_iac.smoke.comparison import Comparison
 from operator_iac.smoke.results import (
     CLASS_OF,
@@ -32,8 +33,6 @@ from operator_iac.smoke.results import (
 from operator_iac.smoke.shard import Shard
 from operator_iac.smoke.stats import Design
 from operator_iac.spec.smoke_rules import PassRule
-
-JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import NotFoundError
+from operator_iac.render.envelope import JsonObject
 from operator_iac.smoke.orphans import orphan_window, sweep_orphans
 
 if TYPE_CHECKING:
@@ -52,8 +53,6 @@ SUMMARY_LIMIT = 300
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 # Characters a platform may read as prompt syntax, written as JSON escapes instead.
 _ESCAPED = {"$": "\\u0024", "@": "\\u0040"}
-
-JSON = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class SmokeRecord:
         """A release or proof record: it speaks about a release, not about a smoke run."""
         return self.stage in (RELEASE_STAGE, PROOF_STAGE)
 
-    def payload(self) -> JSON:
+    def payload(self) -> JsonObject:
         """What is kept on the platform."""
         data = asdict(self)
         data.pop("conversation_id")
@@ -191,7 +190,7 @@ def remove_record(client: OperatorClient, conversation_id: str) -> None:
         client.conversations.delete(conversation_id)
 
 
-def placeholder_context(config: Mapping[str, Any]) -> JSON:
+def placeholder_context(config: Mapping[str, Any]) -> JsonObject:
     """A context that supplies every prompt variable without a default (a placeholder each):
     without them the platform refuses even a conversation never started."""
     runtime = config.get("runtime")

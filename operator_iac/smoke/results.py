@@ -16,6 +16,7 @@ the agent), then ``incomplete`` (a timeout or an unjudgeable assertion: never a 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -55,13 +56,11 @@ def format_duration(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f}s"
 
 
-def format_span(seconds: float) -> str:
-    """A time estimate in the unit a person plans with: ``40 s``, ``35 min``, ``2.5 h``."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+def gravest(runs: Iterable[RunResult]) -> Verdict:
+    """The gravest class among ``runs`` (``GRAVITY``): a test's verdict when its rule did not
+    hold; ``error`` when there are no runs."""
+    seen = {CLASS_OF[run.outcome] for run in runs}
+    return next((v for v in GRAVITY if v in seen), "error")
 
 
 @dataclass(frozen=True)
@@ -161,8 +160,7 @@ class TestResult:
             return self.comparison.test_verdict(self.runs)
         if self.runs and self.rule.holds(self.passes, len(self.runs)):
             return "passed" if self.passes == len(self.runs) else "flaky"
-        seen = {CLASS_OF[run.outcome] for run in self.runs}
-        return next((v for v in GRAVITY if v in seen), "error")
+        return gravest(self.runs)
 
     @property
     def counted_as(self) -> str:

@@ -12,17 +12,16 @@ The pool backs off when the platform answers 429 (``api.pool.WorkPool``).
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.api.pool import WorkPool
+from operator_iac.api.pool import AdaptiveLimit, WorkPool
 from operator_iac.smoke.comparison import design_for
-from operator_iac.smoke.interleave import ComparedTest, budget_line, run_comparisons
+from operator_iac.smoke.interleave import ComparedTest, Converse, budget_line, run_comparisons
 from operator_iac.smoke.progress import UNWATCHED, ConversationBoard
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
 from operator_iac.smoke.runner import Habits, RunSettings, run_once
@@ -89,12 +88,12 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
                     progress: Progress | None = None,
                     habits: Habits | None = None, shard: Shard | None = None,
                     max_conversations: int | None = None,
-                    pool: WorkPool | None = None,
+                    limit: AdaptiveLimit | None = None,
                     board: ConversationBoard | None = None,
                     on_target: TargetDone | None = None) -> SmokeReport:
     """Run every test of every agent (each ``repeat`` times), at most ``parallelism`` at once
-    (or within ``pool``, shared with other suites); compared tests run as pairs within their
-    gate's budget, capped by ``max_conversations`` per test.
+    (or within ``limit``, shared with other suites); compared tests run as pairs within
+    their gate's budget, capped by ``max_conversations`` per test.
 
     ``key_to_id`` maps declared keys to platform ids (how ``procedure: {agent: <key>}`` finds
     its runs); ``procedural_schemas`` maps keys to ``output_schema``s to validate against;
@@ -113,25 +112,20 @@ def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
     jobs = comparison_jobs(targets, shard, max_conversations)
     say = progress or (lambda _line: None)
     ended = _Ended(units, on_target)
+    converse = _converser(client, shared, board)
 
     def work(unit: _Unit) -> RunResult:
-        turns = sum(1 for turn in unit.test.turns if turn.user is not None)
-        tracker = board.start(_label(unit), turns) if board is not None else UNWATCHED
-        try:
-            result = run_once(client, unit.test, unit.target.version_id, attempt=unit.attempt,
-                              settings=shared, tracker=tracker)
-        finally:
-            tracker.done()
+        result = converse(_label(unit), unit.test, unit.target.version_id, unit.attempt)
         say(_progress_line(unit, result))
         ended.ran(unit, result)
         return result
 
-    with _pool_for(client, pool, parallelism) as used:
+    with WorkPool(client, parallelism=parallelism, limit=limit) as used:
         _run_all(work, units, used)
         if jobs:
-            say(budget_line(jobs, min(used.parallelism, parallelism)))
+            say(budget_line(jobs, parallelism))
         compared = {(r.agent_key, r.test_name): r
-                    for r in run_comparisons(client, jobs, pool=used, settings=shared,
+                    for r in run_comparisons(jobs, pool=used, converse=converse,
                                              progress=say)}
     swept = shared.orphans.sweep(client)
     if swept:
@@ -206,15 +200,19 @@ def comparison_jobs(targets: Sequence[SmokeTarget], shard: Shard | None = None,
     return jobs
 
 
-@contextlib.contextmanager
-def _pool_for(client: OperatorClient, pool: WorkPool | None,
-              parallelism: int) -> Iterator[WorkPool]:
-    """The caller's pool, or one of this suite's own that slows down on the client's 429s."""
-    if pool is not None:
-        yield pool
-        return
-    with WorkPool(client, parallelism=parallelism) as own:
-        yield own
+def _converser(client: OperatorClient, settings: RunSettings,
+               board: ConversationBoard | None) -> Converse:
+    """How every conversation of a suite runs, compared or not: on the board, if any."""
+
+    def converse(label: str, test: SmokeTest, version_id: str, attempt: int) -> RunResult:
+        tracker = board.start(label, test.user_turns) if board is not None else UNWATCHED
+        try:
+            return run_once(client, test, version_id, attempt=attempt, settings=settings,
+                            tracker=tracker)
+        finally:
+            tracker.done()
+
+    return converse
 
 
 def _run_all(work: Callable[[_Unit], RunResult], units: Sequence[_Unit],

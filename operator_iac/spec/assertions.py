@@ -421,6 +421,11 @@ class SmokeTest(StrictModel):
         """The pass rule over the test's attempts."""
         return PassRule.parse(self.pass_rule, self.min_pass_rate)
 
+    @property
+    def user_turns(self) -> int:
+        """How many user messages the test sends."""
+        return sum(1 for turn in self.turns if turn.user is not None)
+
 
 class SmokeSettings(StrictModel):
     """When smoke tests run during apply, and whether a failure after release rolls back."""

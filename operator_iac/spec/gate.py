@@ -4,7 +4,9 @@ the released revision's, run in the same job, and the defaults every part of the
 ``smoke_settings: {gate: {...}}`` in an agent file (or ``defaults: {smoke: {gate: ...}}`` in
 the project file) compares every smoke test of the agent; ``compare: released`` on one test
 compares that test alone. How a comparison is run and judged is ``operator_iac.smoke``'s job
-(``smoke.stats`` for the statistics); this module holds declarations and defaults only.
+(``smoke.stats`` for the statistics); this module holds declarations, defaults and the
+time estimates the plan and a comparison show before it runs (imported by plan renderers,
+so it stays free of the smoke engine).
 """
 
 from __future__ import annotations
@@ -59,6 +61,15 @@ class GateSettings(StrictModel):
 def estimated_conversation_s(user_turns: int) -> float:
     """The time one test conversation with this many user turns is expected to take."""
     return ESTIMATED_CONVERSATION_S + ESTIMATED_TURN_S * user_turns
+
+
+def format_span(seconds: float) -> str:
+    """A time estimate in the unit a person plans with: ``40 s``, ``35 min``, ``2.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def compared_tests(gate: GateSettings | None, tests: Sequence[Any]) -> tuple[str, ...]:

@@ -25,6 +25,8 @@ import yaml
 
 from operator_iac.emulator.rules import parse_rules
 from operator_iac.emulator.server import EmulatorServer
+from operator_iac.smoke.evidence import last_smoke_result
+from operator_iac.smoke.record import SmokeRecord
 
 from .conftest import Cli, ProjectCopy
 
@@ -233,8 +235,10 @@ def test_the_example_workflow_feeds_a_matrix_of_shards_into_one_gate_job() -> No
     calls = {job: [parse_invocation(call) for call in found] for job, found in github_runs(
         yaml.safe_load(text.replace("${{ matrix.shard }}", "2"))).items()}
     assert [c.info_name for job in calls.values() for c in job] == [
-        "apply", "smoke", "smoke", "apply"]
+        "apply", "smoke", "smoke", "apply", "smoke"]
     assert calls["drafts"][0].params["no_release"] and calls["release"][0].params["no_smoke"]
+    proof = calls["release"][1].params  # the released revisions, each test once, recorded
+    assert (proof["version"], proof["compare"], proof["shard"]) == ("released", None, None)
     smoke = calls["smoke"][0].params
     assert (smoke["version"], smoke["compare"], smoke["shard"]) == ("draft", "released", "2/4")
     assert str(smoke["json_file"]) == "smoke-2.json"
@@ -273,6 +277,21 @@ def test_drafts_left_unreleased_are_gated_in_shards_and_released_after(
     assert gate.exit_code == 0 and "1 no regression" in gate.stdout, gate.stdout + gate.stderr
     release = copy.run("apply", "--yes", "--no-smoke")
     assert release.exit_code == 0 and f"released {draft}" in release.stdout
+    # Released without its smoke tests, the revision is not yet evidence promote accepts;
+    # the release job's smoke run of the released revision (each test once) makes it so.
+    assert not smoke_evidence(copy, draft).passed
+    proven = copy.run("smoke")
+    assert proven.exit_code == 0 and "1 passed" in proven.stdout, proven.stdout + proven.stderr
+    assert smoke_evidence(copy, draft).passed
+
+
+def smoke_evidence(copy: ProjectCopy, version_id: str | None) -> SmokeRecord:
+    """What promote reads about the smoke tests of ``version_id`` (of the agent ``desk``)."""
+    assert version_id is not None
+    with copy.target().client() as client:
+        found = last_smoke_result(client, project="desk", key="desk", agent_id=version_id)
+    assert found is not None
+    return found
 
 
 def test_a_platform_refusing_drafts_stops_the_comparison_within_a_few_pairs(
@@ -288,3 +307,49 @@ def test_a_platform_refusing_drafts_stops_the_comparison_within_a_few_pairs(
     assert "none of the first 5 pair(s) could be judged; stopping" in result.stderr
     creates = [r for r in emulator.requests if (r.method, r.path) == ("POST", "/conversations")]
     assert len(creates) <= 12  # five pairs (and a record), not the 600 of the budget
+
+
+def test_the_gate_slows_down_on_429_while_it_runs_and_lets_go_of_the_client_after(
+        order_desk: Callable[..., ProjectCopy], emulator: EmulatorServer,
+        caplog: pytest.LogCaptureFixture, no_backoff: None) -> None:
+    from operator_iac.services.apply import apply
+    from operator_iac.services.plan import make_plan
+    from operator_iac.smoke.gate import smoke_gate
+
+    copy = order_desk(test={**ORDER_TEST, "compare": "released"})
+    copy.replace_in("desk.yaml", CAREFUL, f"{CAREFUL} Be brief.")
+    failing_lookups(emulator, 1)
+    # Test conversations are deleted as they end (the smoke records of the release are not).
+    emulator.fail_next(3, 429, method="DELETE", path="^/conversations/", retry_after=0)
+    with copy.target().client() as client:
+        listening = list(client._listeners)
+        planned = make_plan(copy.target(), client)
+        gate = smoke_gate("desk", client, planned.desired, parallelism=2)
+        with caplog.at_level(logging.INFO, logger="operator_iac.api.pool"):
+            report = apply(planned, client, smoke_gate=gate)
+        assert report.exit_code() == 0, report.results
+        # The gate's limit of 2 heard the 429s (apply's own pool of 8 halves to 4 only),
+        # and nothing of the gate listens to the client once its conversations ended.
+        assert "429 (rate limited): at most 1 request(s) at once" in caplog.text
+        assert client._listeners == listening
+
+
+def test_a_draft_edited_after_the_gate_is_not_released(
+        order_desk: Callable[..., ProjectCopy], emulator: EmulatorServer) -> None:
+    from .dashboard import Dashboard
+
+    copy = order_desk({"gate": {"compare": "released", "max_conversations": 40}})
+    released, _ = released_and_draft(copy)
+    copy.replace_in("desk.yaml", CAREFUL, f"{CAREFUL} Be brief.")
+    assert copy.run("apply", "--yes", "--no-release").exit_code == 0
+    failing_lookups(emulator, 1)
+    gated = copy.run("smoke", "--version", "draft")
+    assert "compared with" in gated.stdout, gated.stdout + gated.stderr
+    # Someone edits the draft the gate judged, in the dashboard, before the release job.
+    assert released is not None
+    Dashboard(emulator).edit(released.split("@")[0], lambda body: body["config"]["runtime"][
+        "prompt"].update(text=HASTY), start_from="draft")
+    release = copy.run("apply", "--yes", "--no-smoke")
+    assert release.exit_code == 5, release.stdout + release.stderr
+    assert "has an unreleased draft that operator-iac did not write" in release.stderr
+    assert released_and_draft(copy)[0] == released

@@ -125,7 +125,22 @@ def test_pool_slows_down_when_the_client_sees_429(harness: Callable[..., Harness
     # Tasks that started after the 429s saw the halved limit (at most one step regrown).
     assert min(limits) <= 5
     assert counter.peak <= 8
-    assert pool.observe not in h.client._listeners  # closed: no longer listening
+    assert pool.limit.observe not in h.client._listeners  # closed: no longer listening
+
+
+def test_pools_sharing_a_limit_hear_each_attempt_once_while_one_is_open(
+        harness: Callable[..., Harness]) -> None:
+    h = harness(lambda request: json_response(200, {"id": "cus_1"}))
+    limit = AdaptiveLimit(4)
+    limit.rate_limited()  # 2: two successes in a row make it 3
+    first = WorkPool(h.client, parallelism=4, limit=limit)
+    with WorkPool(h.client, parallelism=4, limit=limit):
+        assert h.client._listeners.count(limit.observe) == 1
+        h.client.customers.get("cus_1")
+        assert limit.limit == 2  # one success, heard once
+    first.close()
+    h.client.customers.get("cus_1")
+    assert limit.limit == 2 and limit.observe not in h.client._listeners
 
 
 def test_errors_from_the_client_propagate(harness: Callable[..., Harness]) -> None:
