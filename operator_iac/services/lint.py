@@ -49,11 +49,8 @@ def lint_paths(paths: Sequence[Path], project_file: Path | None = None, env: str
 
 def _lint_unit(unit: CheckedUnit, env: str | None
                ) -> tuple[list[Finding], list[Diagnostic], list[str], int]:
-    errors = [d for d in unit.diagnostics if d.severity == "error"]
-    problems = errors + _unknown_rules(unit)
-    bad = {d.file for d in errors}
-    reported = frozenset(a.key for a in unit.agents.values()
-                         if a.document.display in unit.targets and not bad.intersection(a.sources))
+    problems = [d for d in unit.diagnostics if d.severity == "error"] + _unknown_rules(unit)
+    reported = unit.valid_keys()
     environments = _environments(unit, env)
     project = unit.project.lint if unit.project is not None else None
     runs = [_run(unit, name, reported) for name in environments]
