@@ -11,8 +11,9 @@ from operator_iac.lint import examples
 from operator_iac.lint.findings import Hit
 from operator_iac.lint.rule import Context, Rule
 from operator_iac.lint.views import AgentView
-from operator_iac.spec.checks import CONTEXT_KEYS, enabled_tools
+from operator_iac.spec.checks import CONTEXT_KEYS
 from operator_iac.spec.prompts import PROMPT_PATH
+from operator_iac.spec.references import prompt_tool_problems
 from operator_iac.spec.templates import find_prompt_references
 
 GROUP = "Prompts"
@@ -74,13 +75,9 @@ def tool_not_referenced(view: AgentView, _ctx: Context) -> Iterator[Hit]:
 def tool_not_enabled(view: AgentView, ctx: Context) -> Iterator[Hit]:
     if view.prompt is None:
         return
-    tools = enabled_tools(view.spec)
-    procedural = {k for k, v in ctx.views.items() if v.talks is None and k != view.key}
-    for ref in find_prompt_references(view.prompt.text):
-        if ref.kind == "tool" and ref.name not in tools and ref.name not in procedural:
-            yield Hit(view.in_prompt(ref.start),
-                      f"the prompt uses @{ref.name}, which is not an enabled tool here "
-                      f"(config.tool.tools: {', '.join(tools) or 'none'})")
+    agents = {key: other.agent for key, other in ctx.views.items()}
+    for start, problem in prompt_tool_problems(view.key, view.spec, view.prompt.text, agents):
+        yield Hit(view.in_prompt(start), problem)
 
 
 def variable_not_used(view: AgentView, _ctx: Context) -> Iterator[Hit]:

@@ -37,6 +37,20 @@ def test_an_override_is_linted_where_it_is_written_and_only_in_its_environment(
     assert lint(examples.support(project=project).files, env="staging").active == []
 
 
+def test_a_tool_an_override_drops_is_judged_as_validate_judges_prompt_references(
+        lint: Lint) -> None:
+    project = ("environments:\n  staging: {}\n  production:\n    overrides:\n      support:\n"
+               "        config: {tool: {tools: [{ns: acme, name: lookup_orders}]}}\n")
+    files = dict(examples.with_summary(project=project).files)
+    files[PROMPT_FILE] = PROMPT + "After the call, @call-summary runs.\n"  # a procedural agent
+    report = lint(files)
+    (finding,) = [f for f in report.active if f.rule == "OIC204"]
+    assert finding.environments == ("production",)
+    assert (finding.at.file, finding.at.line, finding.at.column) == (PROMPT_FILE, 3, 5)
+    assert finding.message.startswith("prompt references @lookup_order, which is neither")
+    assert finding.message.endswith("did you mean 'lookup_orders'?")
+
+
 def test_a_finding_shared_by_environments_is_reported_once(lint: Lint) -> None:
     report = lint(examples.support(prompt=PHONE, project=TWO_ENVS).files)
     (finding,) = report.active
