@@ -11,8 +11,8 @@ from operator_iac.lint.detect import Match
 from operator_iac.lint.findings import Hit, Location
 from operator_iac.lint.rule import Context, Rule
 from operator_iac.lint.views import AgentView
+from operator_iac.spec.checks import sent_strings
 from operator_iac.spec.prompts import PROMPT_TEXT
-from operator_iac.spec.templates import walk_strings
 
 GROUP = "Secrets and personal data"
 Detector = Callable[[str], Iterable[Match]]
@@ -45,9 +45,7 @@ def secret_in_prompt(view: AgentView, _ctx: Context) -> Iterator[Hit]:
 
 
 def secret_in_declaration(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    data = view.data
-    sent = {k: data.get(k) for k in ("name", "description", "config")}
-    for path, text in walk_strings(sent):
+    for path, text in sent_strings(view.data):
         if path == PROMPT_TEXT:
             continue  # the prompt is the previous rule's
         for found in detect.secrets(text):
