@@ -36,9 +36,7 @@ def _in_texts(view: AgentView, detector: Detector, message: Callable[[Match], st
 
 
 def secret_in_prompt(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    if view.prompt is None:
-        return
-    for found in detect.secrets(view.prompt.text):
+    for found in detect.secrets(view.prompt_text):
         yield Hit(view.in_prompt(found.start),
                   f"the prompt holds what looks like {found.kind} ({found.shown()}); "
                   "reference it as ${env:NAME} instead")
