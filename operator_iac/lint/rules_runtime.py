@@ -100,8 +100,9 @@ _PROJECT_MODELS = ("lint:\n  allowed_models: [openai/gpt-4o, anthropic/*]\n"
 _TRANSFER_PROMPT = examples.PROMPT + "Transfer the call to billing when asked about invoices.\n"
 _QUEUE = "  tool:\n    tools:\n      - {ns: acme, name: lookup_order}\n    transfers:\n" \
          "      - {entity_id: \"${var:billing}\"}\n"
-_NUMBERS = ("lint:\n  allowed_transfer_numbers: [\"+1415555*\"]\n"
-            "environments:\n  production:\n    vars: {billing: \"+14155550100\"}\n")
+# Production's billing line, the value of the transfer's ${var:billing}.
+_BILLING = "environments:\n  production:\n    vars: {billing: \"+14155550100\"}\n"
+_NUMBERS = "lint:\n  allowed_transfer_numbers: [\"+1415555*\"]\n" + _BILLING
 
 RULES = (
     Rule("OIC301", "model-not-allowed", "error",
@@ -150,9 +151,7 @@ RULES = (
          "Give the number as `${var:NAME}` and set it in each environment's `vars`.",
          examples.support(prompt=_TRANSFER_PROMPT,
                           tools=_QUEUE.replace("\"${var:billing}\"", "\"+14155550100\"")),
-         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE,
-                          project="environments:\n  production:\n    vars: "
-                                  "{billing: \"+14155550100\"}\n"),
+         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE, project=_BILLING),
          transfer_hard_coded, GROUP_TRANSFERS),
     Rule("OIC403", "transfer-not-mentioned", "warning",
          "Transfers are configured but the prompt never says when to transfer",
@@ -160,10 +159,7 @@ RULES = (
          "are transferred at random or never.",
          "Say when to transfer (\"Transfer the call to billing when asked about invoices.\"), "
          "or remove the transfer.",
-         examples.support(tools=_QUEUE, project="environments:\n  production:\n    vars: "
-                                                "{billing: \"+14155550100\"}\n"),
-         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE,
-                          project="environments:\n  production:\n    vars: "
-                                  "{billing: \"+14155550100\"}\n"),
+         examples.support(tools=_QUEUE, project=_BILLING),
+         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE, project=_BILLING),
          transfer_not_mentioned, GROUP_TRANSFERS),
 )
