@@ -21,6 +21,9 @@ _GREETING = re.compile(r"(?i)\b(greet\w*|introduce (yourself|itself)|introductio
                        r"first (message|sentence)|opening (line|message|sentence)|say hello|"
                        r"(start|open|begin) (the|each|every) (call|conversation|chat))\b")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# What OIC206 looks for in users' prompts: the marks of text someone meant to finish (TODO,
+# FIXME, TBD, XXX, lorem ipsum, "[insert ...]") and `{{name}}` templating the platform does not
+# fill (`{{> path}}`, a fragment include, is left alone).
 _PLACEHOLDER = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b|(?i:lorem ipsum)|"
                           r"(?i:\[(insert|add|your|replace)\b[^\]\n]*\])|\{\{(?!>)[^{}\n]*\}\}")
 
@@ -84,6 +87,7 @@ def variable_not_used(view: AgentView, _ctx: Context) -> Iterator[Hit]:
 
 
 def placeholder(view: AgentView, _ctx: Context) -> Iterator[Hit]:
+    """Unfinished text in the effective prompt, which the model would read as instructions."""
     for found in _PLACEHOLDER.finditer(view.prompt_text):
         yield Hit(view.in_prompt(found.start()),
                   f"the prompt still holds the placeholder {found.group(0)!r}")
