@@ -55,7 +55,10 @@ def _lint_unit(unit: CheckedUnit, env: str | None
     project = unit.project.lint if unit.project is not None else None
     runs = [_run(unit, name, reported) for name in environments]
     sources = dict(_sources(unit, runs))
-    findings = run_rules(runs, sources, effective_config(project), report_unused=env is None)
+    # One environment, or some agents, cannot tell that a suppression is stale: it may be
+    # meant for a finding of another environment, or of an agent not linted.
+    whole = set() if env is not None else set(sources) - _shared_with_unlinted(unit, runs)
+    findings = run_rules(runs, sources, effective_config(project), report_unused=whole)
     return findings, problems, [e for e in environments if e], len(reported)
 
 
@@ -83,6 +86,19 @@ def _run(unit: CheckedUnit, environment: str | None, reported: frozenset[str]) -
     return EnvironmentRun(environment, config, views, frozenset(k for k in reported
                                                                 if k in views),
                           complete=project is not None)
+
+
+def _shared_with_unlinted(unit: CheckedUnit, runs: Sequence[EnvironmentRun]) -> set[str]:
+    """The files that agents not linted (not named by the PATHs, or invalid) are made from
+    too; the project file holds every agent's overrides."""
+    linted = {key for run in runs for key in run.reported}
+    others = [a for a in unit.agents.values() if a.key not in linted]
+    files = {f for a in others for f in a.sources}
+    files.update(f for run in runs for key, view in run.views.items()
+                 if key not in run.reported for f in view.prompt_files)
+    if others and unit.document is not None:
+        files.add(unit.document.display)
+    return files
 
 
 def _unknown_rules(unit: CheckedUnit) -> list[Diagnostic]:

@@ -87,6 +87,24 @@ def test_stale_and_unknown_suppressions_are_reported(lint: Lint) -> None:
         "suppression names 'OIC999', which is not a lint rule"]
 
 
+def test_a_suppression_meant_for_an_agent_not_linted_is_not_stale(lint: Lint) -> None:
+    project = ("lint:\n  allowed_models: [openai/*]\nenvironments:\n  staging: {}\n"
+               "  production:\n    overrides:\n      support:\n"
+               "        config: {runtime: {model: mistral/large}}  "
+               "# operator-iac: ignore[OIC301] a trial in production\n")
+    files = dict(examples.with_summary(project=project).files)
+    files[examples.SUMMARY] = files[examples.SUMMARY].replace(
+        "name: Call summary\n", "name: Call summary  # operator-iac: ignore[OIC105] old\n")
+    stale = [("OIC002", examples.SUMMARY, 2)]
+    report = lint(files)
+    assert [(f.rule, f.at.file, f.at.line) for f in report.active] == stale
+    assert [f.rule for f in report.suppressed] == ["OIC301"]
+    # The project file's suppression is for support, which a PATH naming call-summary leaves
+    # out; the one in call-summary's own file is still known to be stale.
+    named = lint_paths([Path(examples.SUMMARY)], start=Path.cwd())
+    assert [(f.rule, f.at.file, f.at.line) for f in named.active] == stale
+
+
 def test_a_suppression_without_a_reason_silences_nothing(lint: Lint) -> None:
     prompt = PHONE.replace("0100.\n", "0100.  # operator-iac: ignore[OIC103]\n")
     report = lint(examples.support(prompt=prompt).files)
