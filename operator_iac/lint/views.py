@@ -117,17 +117,16 @@ def _location(diagnostic: Diagnostic) -> Location:
 
 
 def agent_view(agent: AgentFile, project: ProjectFile | None,
-               project_document: YamlDocument | None,
-               environment: str | None) -> tuple[AgentView | None, list[Diagnostic]]:
-    """The agent as ``environment`` sees it; None and the problems when the override makes
-    it invalid (``validate`` reports those on the project file)."""
+               project_document: YamlDocument | None, environment: str | None
+               ) -> AgentView | None:
+    """The agent as ``environment`` sees it; None when the override makes it invalid
+    (``validate`` reports why, on the project file)."""
     env = project.environments.get(environment) if project and environment else None
     override = dict(env.overrides.get(agent.key, {})) if env is not None else {}
     try:
         spec, prompt = effective_declaration(agent, override)
-    except DeclarationError as exc:
-        return None, exc.diagnostics
+    except DeclarationError:
+        return None
     values: dict[str, VarValue] = dict(env.vars) if env is not None else {}
     values.update(agent.vars)
-    return AgentView(agent, spec, prompt, environment, override, project_document,
-                     values), []
+    return AgentView(agent, spec, prompt, environment, override, project_document, values)

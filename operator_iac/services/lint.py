@@ -20,7 +20,7 @@ from operator_iac.lint.config import effective_config
 from operator_iac.lint.engine import EnvironmentRun, run_rules
 from operator_iac.lint.findings import Finding
 from operator_iac.lint.report import LintReport
-from operator_iac.lint.views import AgentView, agent_view
+from operator_iac.lint.views import agent_view
 from operator_iac.services.validate import CheckedUnit, check_paths
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.lint_settings import LintSettings
@@ -75,11 +75,8 @@ def _environments(unit: CheckedUnit, env: str | None) -> list[str | None]:
 
 def _run(unit: CheckedUnit, environment: str | None, reported: frozenset[str]) -> EnvironmentRun:
     project, document = unit.project, unit.document
-    views: dict[str, AgentView] = {}
-    for key, agent in unit.agents.items():
-        view, _ = agent_view(agent, project, document, environment)  # validate reported why
-        if view is not None:
-            views[key] = view
+    views = {key: view for key, agent in unit.agents.items()
+             if (view := agent_view(agent, project, document, environment)) is not None}
     env = project.environments.get(environment) if project and environment else None
     config = effective_config(project.lint if project else None,
                               env.lint if env is not None else None)
