@@ -30,7 +30,8 @@ META = (
          "A suppression left behind after the problem was fixed (or naming a mistyped id) "
          "would silently hide the next real finding on its line. Suppressions that silence "
          "nothing are reported only when every environment is linted (no --env), since a "
-         "finding may exist in one environment only.",
+         "finding may exist in one environment only, and only in files that serve no agent "
+         "left out of the run (by PATHs, or for its errors).",
          "Remove the comment, or correct the rule id.",
          examples.support(prompt=examples.PROMPT.replace(
              "order.\n", "order.  # operator-iac: ignore[OIC103] public number\n")),

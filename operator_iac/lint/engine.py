@@ -6,7 +6,7 @@ configuration of each environment, and the text of the files (for suppression co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from operator_iac.lint.catalog import RULES, SUPPRESSION_WITHOUT_REASON, USELESS_SUPPRESSION
@@ -37,9 +37,11 @@ class _Found:
 
 
 def run_rules(runs: Sequence[EnvironmentRun], sources: Mapping[str, str],
-              config: LintConfig, *, report_unused: bool) -> list[Finding]:
+              config: LintConfig, *, report_unused: Collection[str]) -> list[Finding]:
     """Every finding of every run, merged and suppressed; ``config`` (the project's, without
-    an environment) sets the severity of the findings about suppression comments."""
+    an environment) sets the severity of the findings about suppression comments, and
+    ``report_unused`` names the files whose every finding the runs saw, where a suppression
+    that silenced nothing is known to be stale."""
     merged = _merge(f for run in runs for f in _run(run))
     table = find_suppressions(sources)
     used: set[tuple[str, int, str]] = set()
@@ -91,7 +93,7 @@ def _merge(found: Iterator[_Found]) -> list[_Found]:
 
 
 def _comment_findings(comments: Iterable[Suppression], used: set[tuple[str, int, str]],
-                      config: LintConfig, report_unused: bool) -> list[Finding]:
+                      config: LintConfig, report_unused: Collection[str]) -> list[Finding]:
     found: list[Finding] = []
     for comment in comments:
         if not comment.reason:
@@ -103,7 +105,8 @@ def _comment_findings(comments: Iterable[Suppression], used: set[tuple[str, int,
             if rule not in RULES:
                 found += _meta(config, USELESS_SUPPRESSION, comment.at,
                                f"suppression names {rule!r}, which is not a lint rule")
-            elif report_unused and (comment.at.file, comment.at.line, rule) not in used:
+            elif comment.at.file in report_unused and \
+                    (comment.at.file, comment.at.line, rule) not in used:
                 found += _meta(config, USELESS_SUPPRESSION, comment.at,
                                f"suppression of {rule} silences nothing on this line")
     return found

@@ -49,12 +49,10 @@ def tool_not_tested(view: AgentView, _ctx: Context) -> Iterator[Hit]:
     if view.talks is None:
         return
     tested = _tested_tools(view)
-    tool = view.talks.config.tool
-    for index, entry in enumerate((tool.tools or []) if tool else []):
+    for path, entry in view.tools():
         if entry.name not in tested:
-            yield Hit(view.at(("config", "tool", "tools", index)),
-                      f"no smoke test expects a call of {entry.name} (tool_called or "
-                      "tool_sequence)")
+            yield Hit(view.at(path), f"no smoke test expects a call of {entry.name} "
+                                     "(tool_called or tool_sequence)")
 
 
 def _allows_anything(schema: Any) -> bool:
@@ -109,12 +107,10 @@ def missing_description(view: AgentView, _ctx: Context) -> Iterator[Hit]:
 
 
 def variable_without_description(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    for index, variable in enumerate(view.talks.config.runtime.variables or []
-                                     if view.talks else []):
+    for path, variable in view.variables():
         if not (variable.description or "").strip():
-            yield Hit(view.at(("config", "runtime", "variables", index, "name")),
-                      f"variable {variable.name!r} has no description: whoever starts a "
-                      "conversation cannot tell what to give it")
+            yield Hit(view.at(path), f"variable {variable.name!r} has no description: whoever "
+                                     "starts a conversation cannot tell what to give it")
 
 
 _ANY = "    output_schema: {type: object}\n"

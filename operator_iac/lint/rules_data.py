@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Iterator
 from operator_iac.lint import detect, examples
 from operator_iac.lint.detect import Match
 from operator_iac.lint.findings import Hit, Location
-from operator_iac.lint.rule import Context, Rule
+from operator_iac.lint.rule import Check, Context, Rule
 from operator_iac.lint.views import AgentView
+from operator_iac.spec.checks import sent_strings
 from operator_iac.spec.prompts import PROMPT_TEXT
-from operator_iac.spec.templates import walk_strings
 
 GROUP = "Secrets and personal data"
 Detector = Callable[[str], Iterable[Match]]
@@ -28,26 +28,15 @@ def texts(view: AgentView) -> Iterator[tuple[str, Callable[[int], Location]]]:
         yield description, lambda _offset: where
 
 
-def _in_texts(view: AgentView, detector: Detector, message: Callable[[Match], str]
-              ) -> Iterator[Hit]:
-    for text, locate in texts(view):
-        for found in detector(text):
-            yield Hit(locate(found.start), message(found))
-
-
 def secret_in_prompt(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    if view.prompt is None:
-        return
-    for found in detect.secrets(view.prompt.text):
+    for found in detect.secrets(view.prompt_text):
         yield Hit(view.in_prompt(found.start),
                   f"the prompt holds what looks like {found.kind} ({found.shown()}); "
                   "reference it as ${env:NAME} instead")
 
 
 def secret_in_declaration(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    data = view.data
-    sent = {k: data.get(k) for k in ("name", "description", "config")}
-    for path, text in walk_strings(sent):
+    for path, text in sent_strings(view.data):
         if path == PROMPT_TEXT:
             continue  # the prompt is the previous rule's
         for found in detect.secrets(text):
@@ -55,21 +44,24 @@ def secret_in_declaration(view: AgentView, _ctx: Context) -> Iterator[Hit]:
                                      f"{found.kind} ({found.shown()}); use ${{env:NAME}}")
 
 
-def phone_number(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    yield from _in_texts(view, detect.phone_numbers, lambda m: (
-        f"hard-coded phone number {m.text!r}; give it through ${{var:NAME}} or "
-        "${env:NAME}, or suppress it with a reason if it is a public number"))
+def _in_texts(detector: Detector, message: Callable[[Match], str]) -> Check:
+    """A check reporting what ``detector`` finds in the prompt and the description."""
+    def check(view: AgentView, _ctx: Context) -> Iterator[Hit]:
+        for text, locate in texts(view):
+            for found in detector(text):
+                yield Hit(locate(found.start), message(found))
+    return check
 
 
-def email_address(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    yield from _in_texts(view, detect.email_addresses, lambda m: (
-        f"hard-coded e-mail address {m.text!r}; give it through ${{var:NAME}} or "
-        "${env:NAME}, or suppress it with a reason if it is a public address"))
+def _hard_coded(what: str, public: str) -> Callable[[Match], str]:
+    return lambda m: (f"hard-coded {what} {m.text!r}; give it through ${{var:NAME}} or "
+                      f"${{env:NAME}}, or suppress it with a reason if it is a public {public}")
 
 
-def card_number(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    yield from _in_texts(view, detect.card_numbers, lambda m: (
-        f"what looks like a payment card number ({m.text[:4]}…); remove it"))
+phone_number = _in_texts(detect.phone_numbers, _hard_coded("phone number", "number"))
+email_address = _in_texts(detect.email_addresses, _hard_coded("e-mail address", "address"))
+card_number = _in_texts(detect.card_numbers, lambda m: (
+    f"what looks like a payment card number ({m.text[:4]}…); remove it"))
 
 
 _HOOK = "https://hooks.acme-support.com/calls?token="

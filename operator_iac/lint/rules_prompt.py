@@ -11,9 +11,9 @@ from operator_iac.lint import examples
 from operator_iac.lint.findings import Hit
 from operator_iac.lint.rule import Context, Rule
 from operator_iac.lint.views import AgentView
-from operator_iac.spec.checks import CONTEXT_KEYS, enabled_tools
+from operator_iac.spec.checks import CONTEXT_KEYS
 from operator_iac.spec.prompts import PROMPT_PATH
-from operator_iac.spec.templates import find_prompt_references
+from operator_iac.spec.references import prompt_tool_problems
 
 GROUP = "Prompts"
 # A paragraph that tells the agent how to open the conversation.
@@ -21,6 +21,9 @@ _GREETING = re.compile(r"(?i)\b(greet\w*|introduce (yourself|itself)|introductio
                        r"first (message|sentence)|opening (line|message|sentence)|say hello|"
                        r"(start|open|begin) (the|each|every) (call|conversation|chat))\b")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# What OIC206 looks for in users' prompts: the marks of text someone meant to finish (TODO,
+# FIXME, TBD, XXX, lorem ipsum, "[insert ...]") and `{{name}}` templating the platform does not
+# fill (`{{> path}}`, a fragment include, is left alone).
 _PLACEHOLDER = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b|(?i:lorem ipsum)|"
                           r"(?i:\[(insert|add|your|replace)\b[^\]\n]*\])|\{\{(?!>)[^{}\n]*\}\}")
 
@@ -53,58 +56,45 @@ def ai_disclosure(view: AgentView, ctx: Context) -> Iterator[Hit]:
 
 def prompt_budget(view: AgentView, ctx: Context) -> Iterator[Hit]:
     budget = ctx.config.max_prompt_chars
-    if view.prompt is None or len(view.prompt.text) <= budget:
+    if len(view.prompt_text) <= budget:
         return
-    yield Hit(view.in_prompt(budget), f"the prompt has {len(view.prompt.text)} characters "
+    yield Hit(view.in_prompt(budget), f"the prompt has {len(view.prompt_text)} characters "
               f"(fragments included), over the budget of {budget} (lint.max_prompt_chars); "
               "the excess starts here")
 
 
 def tool_not_referenced(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    text = view.prompt.text if view.prompt is not None else ""
-    used = {r.name for r in find_prompt_references(text) if r.kind == "tool"}
-    tool = view.spec.config.tool
-    for index, entry in enumerate((tool.tools or []) if tool else []):
+    used = view.prompt_names("tool")
+    for path, entry in view.tools():
         if entry.name not in used:
-            yield Hit(view.at(("config", "tool", "tools", index)),
-                      f"tool {entry.ns}/{entry.name} is enabled but the prompt never "
-                      f"mentions @{entry.name}, so nothing tells the model when to use it")
+            yield Hit(view.at(path), f"tool {entry.ns}/{entry.name} is enabled but the prompt "
+                                     f"never mentions @{entry.name}, so nothing tells the model "
+                                     "when to use it")
 
 
 def tool_not_enabled(view: AgentView, ctx: Context) -> Iterator[Hit]:
-    if view.prompt is None:
-        return
-    tools = enabled_tools(view.spec)
-    procedural = {k for k, v in ctx.views.items() if v.talks is None and k != view.key}
-    for ref in find_prompt_references(view.prompt.text):
-        if ref.kind == "tool" and ref.name not in tools and ref.name not in procedural:
-            yield Hit(view.in_prompt(ref.start),
-                      f"the prompt uses @{ref.name}, which is not an enabled tool here "
-                      f"(config.tool.tools: {', '.join(tools) or 'none'})")
+    agents = {key: other.agent for key, other in ctx.views.items()}
+    for start, problem in prompt_tool_problems(view.key, view.spec, view.prompt_text, agents):
+        yield Hit(view.in_prompt(start), problem)
 
 
 def variable_not_used(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    if view.talks is None:
-        return
-    text = view.prompt.text if view.prompt is not None else ""
-    used = {r.name for r in find_prompt_references(text) if r.kind == "variable"}
-    for index, variable in enumerate(view.talks.config.runtime.variables or []):
+    used = view.prompt_names("variable")
+    for path, variable in view.variables():
         if variable.name not in used and variable.name not in CONTEXT_KEYS:
-            yield Hit(view.at(("config", "runtime", "variables", index, "name")),
-                      f"variable {variable.name!r} is declared but the prompt never uses "
-                      f"${variable.name}")
+            yield Hit(view.at(path), f"variable {variable.name!r} is declared but the prompt "
+                                     f"never uses ${variable.name}")
 
 
 def placeholder(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    if view.prompt is None:
-        return
-    for found in _PLACEHOLDER.finditer(view.prompt.text):
+    """Unfinished text in the effective prompt, which the model would read as instructions."""
+    for found in _PLACEHOLDER.finditer(view.prompt_text):
         yield Hit(view.in_prompt(found.start()),
                   f"the prompt still holds the placeholder {found.group(0)!r}")
 
 
 def empty_prompt(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    if view.prompt is not None and view.prompt.text.strip():
+    if view.prompt_text.strip():
         return
     yield Hit(view.at(PROMPT_PATH), "the prompt is empty (after its fragments are included): "
                                     "the model runs on its defaults")

@@ -11,7 +11,7 @@ from operator_iac.lint import examples
 from operator_iac.lint.detect import is_phone_number, normalised_number
 from operator_iac.lint.findings import Hit
 from operator_iac.lint.rule import Context, Rule
-from operator_iac.lint.views import AgentView
+from operator_iac.lint.views import TRANSFERS, AgentView
 from operator_iac.spec.loader import DataPath
 from operator_iac.spec.templates import Substitution, substitute_string
 
@@ -47,12 +47,6 @@ def model_without_provider(view: AgentView, _ctx: Context) -> Iterator[Hit]:
                                   "models as provider/model (openai/gpt-4o)")
 
 
-def _transfers(view: AgentView) -> Iterator[tuple[int, str]]:
-    tool = view.talks.config.tool if view.talks is not None else None
-    for index, transfer in enumerate((tool.transfers or []) if tool else []):
-        yield index, transfer.entity_id
-
-
 def _filled(value: str, view: AgentView) -> str | None:
     """``value`` with ``${var:...}`` filled in from this view's values; None when one has
     no value here (or it needs a secret), so nothing can be said about the number."""
@@ -73,32 +67,29 @@ def transfer_not_allowed(view: AgentView, ctx: Context) -> Iterator[Hit]:
     if allowed is None:
         return
     patterns = [normalised_number(p) if is_phone_number(p) else p for p in allowed]
-    for index, entity in _transfers(view):
+    for path, entity in view.transfers():
         number = _filled(entity, view)
         if number is None or not is_phone_number(number):
             continue
         if any(fnmatchcase(normalised_number(number), p) for p in patterns):
             continue
         given = "" if number == entity else f" ({entity} here)"
-        yield Hit(view.at(("config", "tool", "transfers", index, "entity_id")),
-                  f"transfer to {number}{given} is not an allowed number "
-                  f"(lint.allowed_transfer_numbers: {', '.join(allowed) or 'none'})")
+        yield Hit(view.at(path), f"transfer to {number}{given} is not an allowed number "
+                                 f"(lint.allowed_transfer_numbers: {', '.join(allowed) or 'none'})")
 
 
 def transfer_hard_coded(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    for index, entity in _transfers(view):
+    for path, entity in view.transfers():
         if "${" not in entity and is_phone_number(entity):
-            yield Hit(view.at(("config", "tool", "transfers", index, "entity_id")),
-                      f"transfer to the hard-coded number {entity}; give it as ${{var:NAME}} "
-                      "so that each environment sets its own")
+            yield Hit(view.at(path), f"transfer to the hard-coded number {entity}; give it as "
+                                     "${var:NAME} so that each environment sets its own")
 
 
 def transfer_not_mentioned(view: AgentView, _ctx: Context) -> Iterator[Hit]:
-    if next(_transfers(view), None) is None:
+    if next(view.transfers(), None) is None:
         return
-    text = view.prompt.text if view.prompt is not None else ""
-    if not _TRANSFER_WORDS.search(text):
-        yield Hit(view.at(("config", "tool", "transfers")),
+    if not _TRANSFER_WORDS.search(view.prompt_text):
+        yield Hit(view.at(TRANSFERS),
                   "the agent may transfer calls but the prompt never says when (no "
                   "\"transfer\", \"hand over\", \"escalate\" or \"put through\")")
 
@@ -109,8 +100,9 @@ _PROJECT_MODELS = ("lint:\n  allowed_models: [openai/gpt-4o, anthropic/*]\n"
 _TRANSFER_PROMPT = examples.PROMPT + "Transfer the call to billing when asked about invoices.\n"
 _QUEUE = "  tool:\n    tools:\n      - {ns: acme, name: lookup_order}\n    transfers:\n" \
          "      - {entity_id: \"${var:billing}\"}\n"
-_NUMBERS = ("lint:\n  allowed_transfer_numbers: [\"+1415555*\"]\n"
-            "environments:\n  production:\n    vars: {billing: \"+14155550100\"}\n")
+# Production's billing line, the value of the transfer's ${var:billing}.
+_BILLING = "environments:\n  production:\n    vars: {billing: \"+14155550100\"}\n"
+_NUMBERS = "lint:\n  allowed_transfer_numbers: [\"+1415555*\"]\n" + _BILLING
 
 RULES = (
     Rule("OIC301", "model-not-allowed", "error",
@@ -159,9 +151,7 @@ RULES = (
          "Give the number as `${var:NAME}` and set it in each environment's `vars`.",
          examples.support(prompt=_TRANSFER_PROMPT,
                           tools=_QUEUE.replace("\"${var:billing}\"", "\"+14155550100\"")),
-         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE,
-                          project="environments:\n  production:\n    vars: "
-                                  "{billing: \"+14155550100\"}\n"),
+         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE, project=_BILLING),
          transfer_hard_coded, GROUP_TRANSFERS),
     Rule("OIC403", "transfer-not-mentioned", "warning",
          "Transfers are configured but the prompt never says when to transfer",
@@ -169,10 +159,7 @@ RULES = (
          "are transferred at random or never.",
          "Say when to transfer (\"Transfer the call to billing when asked about invoices.\"), "
          "or remove the transfer.",
-         examples.support(tools=_QUEUE, project="environments:\n  production:\n    vars: "
-                                                "{billing: \"+14155550100\"}\n"),
-         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE,
-                          project="environments:\n  production:\n    vars: "
-                                  "{billing: \"+14155550100\"}\n"),
+         examples.support(tools=_QUEUE, project=_BILLING),
+         examples.support(prompt=_TRANSFER_PROMPT, tools=_QUEUE, project=_BILLING),
          transfer_not_mentioned, GROUP_TRANSFERS),
 )

@@ -5,8 +5,8 @@ project file). A finding inside a prompt file may also be silenced on the agent 
 model receives.
 
 A suppression must say why: one without a reason silences nothing and is itself reported, as
-is one naming an unknown rule or (when every environment was linted) one that silenced
-nothing.
+is one naming an unknown rule or (when every environment, and every agent the file serves,
+was linted) one that silenced nothing.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ project file).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from operator_iac.errors import DeclarationError, Diagnostic
 from operator_iac.lint.findings import Location
@@ -17,11 +17,16 @@ from operator_iac.spec.agent_file import AgentFile, AgentModel
 from operator_iac.spec.environments import override_path
 from operator_iac.spec.loader import DataPath, YamlDocument
 from operator_iac.spec.merge import deep_merge, origin_in
-from operator_iac.spec.models import ConversationalAgentSpec, VarValue
+from operator_iac.spec.models import ConversationalAgentSpec, Tool, Variable, VarValue
 from operator_iac.spec.project_file import ProjectFile
 from operator_iac.spec.prompt_text import PromptText
 from operator_iac.spec.prompts import PROMPT_PATH, PROMPT_TEXT
 from operator_iac.spec.resolve import effective_declaration
+from operator_iac.spec.templates import find_prompt_references
+
+TOOLS: DataPath = ("config", "tool", "tools")
+TRANSFERS: DataPath = ("config", "tool", "transfers")
+VARIABLES: DataPath = ("config", "runtime", "variables")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,34 @@ class AgentView:
     @property
     def talks(self) -> ConversationalAgentSpec | None:
         return self.spec if isinstance(self.spec, ConversationalAgentSpec) else None
+
+    @property
+    def prompt_text(self) -> str:
+        """The effective prompt, fragments included (empty when there is none)."""
+        return self.prompt.text if self.prompt is not None else ""
+
+    def prompt_names(self, kind: Literal["variable", "tool"]) -> set[str]:
+        """The names the effective prompt uses as ``$name`` (variables) or ``@name`` (tools)."""
+        return {r.name for r in find_prompt_references(self.prompt_text) if r.kind == kind}
+
+    def tools(self) -> Iterator[tuple[DataPath, Tool]]:
+        """Each enabled tool, with the path it is declared at."""
+        tool = self.spec.config.tool
+        for index, entry in enumerate((tool.tools or []) if tool else []):
+            yield (*TOOLS, index), entry
+
+    def transfers(self) -> Iterator[tuple[DataPath, str]]:
+        """The target (``entity_id``) of each transfer of a conversational agent, with its
+        path."""
+        tool = self.talks.config.tool if self.talks is not None else None
+        for index, transfer in enumerate((tool.transfers or []) if tool else []):
+            yield (*TRANSFERS, index, "entity_id"), transfer.entity_id
+
+    def variables(self) -> Iterator[tuple[DataPath, Variable]]:
+        """Each variable a conversational agent declares, with the path of its name."""
+        declared = self.talks.config.runtime.variables if self.talks is not None else None
+        for index, variable in enumerate(declared or []):
+            yield (*VARIABLES, index, "name"), variable
 
     def at(self, path: DataPath, *, at_key: bool = False) -> Location:
         """Where the value at ``path`` was written (the nearest enclosing value if absent)."""
@@ -84,17 +117,16 @@ def _location(diagnostic: Diagnostic) -> Location:
 
 
 def agent_view(agent: AgentFile, project: ProjectFile | None,
-               project_document: YamlDocument | None,
-               environment: str | None) -> tuple[AgentView | None, list[Diagnostic]]:
-    """The agent as ``environment`` sees it; None and the problems when the override makes
-    it invalid (``validate`` reports those on the project file)."""
+               project_document: YamlDocument | None, environment: str | None
+               ) -> AgentView | None:
+    """The agent as ``environment`` sees it; None when the override makes it invalid
+    (``validate`` reports why, on the project file)."""
     env = project.environments.get(environment) if project and environment else None
     override = dict(env.overrides.get(agent.key, {})) if env is not None else {}
     try:
         spec, prompt = effective_declaration(agent, override)
-    except DeclarationError as exc:
-        return None, exc.diagnostics
+    except DeclarationError:
+        return None
     values: dict[str, VarValue] = dict(env.vars) if env is not None else {}
     values.update(agent.vars)
-    return AgentView(agent, spec, prompt, environment, override, project_document,
-                     values), []
+    return AgentView(agent, spec, prompt, environment, override, project_document, values)

@@ -1,9 +1,9 @@
-"""The ``lint`` report as text (one line per finding, then a summary) or JSON (every finding,
-suppressed ones with their reason). Pure functions of a ``LintReport``."""
+"""The ``lint`` report as text (one line per finding, then a summary) or as its part of the
+JSON envelope (every finding, suppressed ones with their reason). Pure functions of a
+``LintReport``."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from operator_iac.errors import DeclarationError, Diagnostic
@@ -11,8 +11,6 @@ from operator_iac.lint.catalog import RULES
 from operator_iac.lint.findings import Finding
 from operator_iac.lint.report import LintReport
 from operator_iac.render.envelope import LINT_FINDING_CODE, JsonReport, diagnostic_entries
-
-JSON_FORMAT_VERSION = 1
 
 
 def render_lint_text(report: LintReport) -> str:
@@ -57,35 +55,22 @@ def lint_summary(report: LintReport) -> str:
     return head + tail
 
 
-def render_lint_json(report: LintReport) -> str:
-    return json.dumps(lint_document(report), indent=2)
-
-
 def lint_json(report: LintReport) -> JsonReport:
-    """``lint --format json`` in the envelope every report shares: the document's fields and
-    summary, and an error per problem and per finding that fails the run, with its place."""
-    document = lint_document(report)
-    summary, version = document.pop("summary"), document.pop("format_version")
+    """``lint --format json`` in the envelope every report shares: the outcome, every finding
+    (suppressed ones with their reason) and every problem; the counts as the summary; an error
+    per problem and per finding that fails the run, with its place."""
+    summary = {"files": report.files, "agents": report.agents,
+               "environments": list(report.environments),
+               "errors": report.count("error"), "warnings": report.count("warning"),
+               "suppressed": len(report.suppressed), "problems": len(report.problems)}
+    data = {"ok": not report.failed, "fail_on": report.fail_on,
+            "findings": [_finding(f) for f in report.findings],
+            "problems": [d.to_dict() for d in report.problems]}
     failing = [Diagnostic(f.at.file, f.at.line, f.at.column, f"{f.rule} {f.message}")
                for f in report.failing]
     errors = [*diagnostic_entries(report.problems, DeclarationError.code),
               *diagnostic_entries(failing, LINT_FINDING_CODE)]
-    return JsonReport(document, summary, tuple(errors), format_version=version)
-
-
-def lint_document(report: LintReport) -> dict[str, Any]:
-    """The JSON report: the outcome, a summary, every finding and every problem."""
-    return {
-        "format_version": JSON_FORMAT_VERSION,
-        "ok": not report.failed,
-        "fail_on": report.fail_on,
-        "summary": {"files": report.files, "agents": report.agents,
-                    "environments": list(report.environments),
-                    "errors": report.count("error"), "warnings": report.count("warning"),
-                    "suppressed": len(report.suppressed), "problems": len(report.problems)},
-        "findings": [_finding(f) for f in report.findings],
-        "problems": [d.to_dict() for d in report.problems],
-    }
+    return JsonReport(data, summary, tuple(errors))
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from operator_iac.lint.config import effective_config
 from operator_iac.lint.engine import EnvironmentRun, run_rules
 from operator_iac.lint.findings import Finding
 from operator_iac.lint.report import LintReport
-from operator_iac.lint.views import AgentView, agent_view
+from operator_iac.lint.views import agent_view
 from operator_iac.services.validate import CheckedUnit, check_paths
 from operator_iac.spec.base import did_you_mean
 from operator_iac.spec.lint_settings import LintSettings
@@ -49,16 +49,16 @@ def lint_paths(paths: Sequence[Path], project_file: Path | None = None, env: str
 
 def _lint_unit(unit: CheckedUnit, env: str | None
                ) -> tuple[list[Finding], list[Diagnostic], list[str], int]:
-    errors = [d for d in unit.diagnostics if d.severity == "error"]
-    problems = errors + _unknown_rules(unit)
-    bad = {d.file for d in errors}
-    reported = frozenset(a.key for a in unit.agents.values()
-                         if a.document.display in unit.targets and not bad.intersection(a.sources))
+    problems = [d for d in unit.diagnostics if d.severity == "error"] + _unknown_rules(unit)
+    reported = unit.valid_keys()
     environments = _environments(unit, env)
     project = unit.project.lint if unit.project is not None else None
     runs = [_run(unit, name, reported) for name in environments]
     sources = dict(_sources(unit, runs))
-    findings = run_rules(runs, sources, effective_config(project), report_unused=env is None)
+    # One environment, or some agents, cannot tell that a suppression is stale: it may be
+    # meant for a finding of another environment, or of an agent not linted.
+    whole = set() if env is not None else set(sources) - _shared_with_unlinted(unit, runs)
+    findings = run_rules(runs, sources, effective_config(project), report_unused=whole)
     return findings, problems, [e for e in environments if e], len(reported)
 
 
@@ -75,17 +75,27 @@ def _environments(unit: CheckedUnit, env: str | None) -> list[str | None]:
 
 def _run(unit: CheckedUnit, environment: str | None, reported: frozenset[str]) -> EnvironmentRun:
     project, document = unit.project, unit.document
-    views: dict[str, AgentView] = {}
-    for key, agent in unit.agents.items():
-        view, _ = agent_view(agent, project, document, environment)  # validate reported why
-        if view is not None:
-            views[key] = view
+    views = {key: view for key, agent in unit.agents.items()
+             if (view := agent_view(agent, project, document, environment)) is not None}
     env = project.environments.get(environment) if project and environment else None
     config = effective_config(project.lint if project else None,
                               env.lint if env is not None else None)
     return EnvironmentRun(environment, config, views, frozenset(k for k in reported
                                                                 if k in views),
                           complete=project is not None)
+
+
+def _shared_with_unlinted(unit: CheckedUnit, runs: Sequence[EnvironmentRun]) -> set[str]:
+    """The files that agents not linted (not named by the PATHs, or invalid) are made from
+    too; the project file holds every agent's overrides."""
+    linted = {key for run in runs for key in run.reported}
+    others = [a for a in unit.agents.values() if a.key not in linted]
+    files = {f for a in others for f in a.sources}
+    files.update(f for run in runs for key, view in run.views.items()
+                 if key not in run.reported for f in view.prompt_files)
+    if others and unit.document is not None:
+        files.add(unit.document.display)
+    return files
 
 
 def _unknown_rules(unit: CheckedUnit) -> list[Diagnostic]:

@@ -74,11 +74,14 @@ class CheckedUnit:
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def valid_agents(self) -> int:
-        """Agents declared by the files asked for whose files have no error (a template
-        declares several, a base file none)."""
+        return len(self.valid_keys())
+
+    def valid_keys(self) -> frozenset[str]:
+        """Keys of the agents declared by the files asked for whose files have no error (a
+        template declares several, a base file none)."""
         bad = {d.file for d in self.diagnostics if d.severity == "error"}
-        return sum(1 for a in self.agents.values()
-                   if a.document.display in self.targets and not bad.intersection(a.sources))
+        return frozenset(a.key for a in self.agents.values()
+                         if a.document.display in self.targets and not bad.intersection(a.sources))
 
 
 def check_paths(paths: Sequence[Path], project_file: Path | None = None,

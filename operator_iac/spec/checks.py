@@ -102,8 +102,7 @@ def substitutions_of(agent: AgentFile, data: Any = None) -> Iterator[tuple[DataP
     # The loaded prompt is the effective one unless an override replaced the prompt.
     own_prompt = agent.prompt is not None and \
         _at(data, PROMPT_PATH) == _at(agent.document.data, PROMPT_PATH)
-    sent = {k: data.get(k) for k in ("name", "description", "config")}
-    for path, text in walk_strings(sent):
+    for path, text in sent_strings(data):
         if path == PROMPT_TEXT and own_prompt:
             continue
         for sub in find_substitutions(text):
@@ -111,6 +110,12 @@ def substitutions_of(agent: AgentFile, data: Any = None) -> Iterator[tuple[DataP
     if own_prompt and agent.prompt is not None:
         for sub in find_substitutions(agent.prompt.text):
             yield PROMPT_TEXT, sub
+
+
+def sent_strings(data: Any) -> Iterator[tuple[DataPath, str]]:
+    """Every string of a declaration's data that is sent to the platform (its name,
+    description and config), with its path."""
+    return walk_strings({k: data.get(k) for k in ("name", "description", "config")})
 
 
 def _at(data: Any, path: DataPath) -> Any:

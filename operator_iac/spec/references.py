@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 
 from operator_iac.errors import Diagnostic
-from operator_iac.spec.agent_file import AgentFile
+from operator_iac.spec.agent_file import AgentFile, AgentModel
 from operator_iac.spec.assertions import (
     ProcedureRan,
     ToolCalled,
@@ -97,20 +97,29 @@ def _prompt_tools(agent: AgentFile, agents: Agents,
                   unchecked: Collection[str]) -> Iterator[Diagnostic]:
     if agent.prompt is None:
         return
-    tools = enabled_tools(agent.spec)
+    for start, problem in prompt_tool_problems(agent.key, agent.spec, agent.prompt.text,
+                                               agents, unchecked):
+        yield agent.prompt.diagnostic(start, problem)
+
+
+def prompt_tool_problems(key: str, spec: AgentModel, text: str, agents: Agents,
+                         unchecked: Collection[str] = ()) -> Iterator[tuple[int, str]]:
+    """Each ``@name`` in ``text`` (the prompt of agent ``key`` declared as ``spec``) that names
+    neither an enabled tool nor another procedural agent: its offset, and why. ``lint`` asks
+    the same of each environment's view, whose override may replace the tools."""
+    tools = enabled_tools(spec)
     procedural = [k for k, a in agents.items() if isinstance(a.spec, ProceduralAgentSpec)]
-    for ref in find_prompt_references(agent.prompt.text):
+    for ref in find_prompt_references(text):
         if ref.kind != "tool" or ref.name in tools or ref.name in unchecked:
             continue
-        if ref.name in procedural and ref.name != agent.key:
+        if ref.name in procedural and ref.name != key:
             continue
-        problem = _prompt_tool_problem(agent, ref.name, agents, tools, procedural)
-        yield agent.prompt.diagnostic(ref.start, problem)
+        yield ref.start, _prompt_tool_problem(key, ref.name, agents, tools, procedural)
 
 
-def _prompt_tool_problem(agent: AgentFile, name: str, agents: Agents, tools: list[str],
+def _prompt_tool_problem(key: str, name: str, agents: Agents, tools: list[str],
                          procedural: list[str]) -> str:
-    if name == agent.key:
+    if name == key:
         return f"prompt references @{name}, which is this agent itself"
     if name in agents:
         return f"prompt references @{name}, a conversational agent; @ names an enabled tool " \

@@ -37,6 +37,20 @@ def test_an_override_is_linted_where_it_is_written_and_only_in_its_environment(
     assert lint(examples.support(project=project).files, env="staging").active == []
 
 
+def test_a_tool_an_override_drops_is_judged_as_validate_judges_prompt_references(
+        lint: Lint) -> None:
+    project = ("environments:\n  staging: {}\n  production:\n    overrides:\n      support:\n"
+               "        config: {tool: {tools: [{ns: acme, name: lookup_orders}]}}\n")
+    files = dict(examples.with_summary(project=project).files)
+    files[PROMPT_FILE] = PROMPT + "After the call, @call-summary runs.\n"  # a procedural agent
+    report = lint(files)
+    (finding,) = [f for f in report.active if f.rule == "OIC204"]
+    assert finding.environments == ("production",)
+    assert (finding.at.file, finding.at.line, finding.at.column) == (PROMPT_FILE, 3, 5)
+    assert finding.message.startswith("prompt references @lookup_order, which is neither")
+    assert finding.message.endswith("did you mean 'lookup_orders'?")
+
+
 def test_a_finding_shared_by_environments_is_reported_once(lint: Lint) -> None:
     report = lint(examples.support(prompt=PHONE, project=TWO_ENVS).files)
     (finding,) = report.active
@@ -71,6 +85,24 @@ def test_stale_and_unknown_suppressions_are_reported(lint: Lint) -> None:
     # One environment cannot tell that a suppression is stale: another may need it.
     assert [f.message for f in lint(files, env="production").active] == [
         "suppression names 'OIC999', which is not a lint rule"]
+
+
+def test_a_suppression_meant_for_an_agent_not_linted_is_not_stale(lint: Lint) -> None:
+    project = ("lint:\n  allowed_models: [openai/*]\nenvironments:\n  staging: {}\n"
+               "  production:\n    overrides:\n      support:\n"
+               "        config: {runtime: {model: mistral/large}}  "
+               "# operator-iac: ignore[OIC301] a trial in production\n")
+    files = dict(examples.with_summary(project=project).files)
+    files[examples.SUMMARY] = files[examples.SUMMARY].replace(
+        "name: Call summary\n", "name: Call summary  # operator-iac: ignore[OIC105] old\n")
+    stale = [("OIC002", examples.SUMMARY, 2)]
+    report = lint(files)
+    assert [(f.rule, f.at.file, f.at.line) for f in report.active] == stale
+    assert [f.rule for f in report.suppressed] == ["OIC301"]
+    # The project file's suppression is for support, which a PATH naming call-summary leaves
+    # out; the one in call-summary's own file is still known to be stale.
+    named = lint_paths([Path(examples.SUMMARY)], start=Path.cwd())
+    assert [(f.rule, f.at.file, f.at.line) for f in named.active] == stale
 
 
 def test_a_suppression_without_a_reason_silences_nothing(lint: Lint) -> None:

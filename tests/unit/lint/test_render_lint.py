@@ -1,5 +1,5 @@
-"""The lint report rendered: text lines and summary, JSON with suppressed findings and their
-reasons, and SARIF 2.1.0 validated against the published OASIS schema
+"""The lint report rendered: text lines and summary, the JSON envelope with suppressed findings
+and their reasons, and SARIF 2.1.0 validated against the published OASIS schema
 (``sarif-schema-2.1.0.json`` beside this file, the errata01 OASIS Standard's schema,
 https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json)
 with the properties GitHub code scanning reads."""
@@ -15,7 +15,8 @@ from jsonschema import Draft4Validator, FormatChecker
 
 from operator_iac.lint import examples
 from operator_iac.lint.catalog import RULES
-from operator_iac.render.lint import render_lint_json, render_lint_text
+from operator_iac.render.envelope import envelope, render_envelope
+from operator_iac.render.lint import lint_json, render_lint_text
 from operator_iac.render.lint_sarif import render_lint_sarif
 
 from .conftest import Lint
@@ -45,8 +46,11 @@ def test_text_lists_findings_then_a_summary(report: Any) -> None:
 
 
 def test_json_holds_every_finding_with_suppressions_and_their_reasons(report: Any) -> None:
-    document = json.loads(render_lint_json(report))
+    part = lint_json(report)
+    document = json.loads(render_envelope(envelope("lint", 3, summary=part.summary,
+                                                   data=part.data, errors=part.errors)))
     assert document["ok"] is False and document["fail_on"] == "error"
+    assert [(e["code"], e["line"]) for e in document["errors"]] == [("lint_finding", 7)]
     assert document["summary"] == {"files": 1, "agents": 1,
                                    "environments": ["staging", "production"], "errors": 1,
                                    "warnings": 1, "suppressed": 1, "problems": 0}
