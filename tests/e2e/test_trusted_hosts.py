@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ProjectCopy
+from .conftest import Cli, ProjectCopy
 
 Project = Callable[..., ProjectCopy]
 EVIL = "evil.example"
@@ -125,3 +125,14 @@ def test_the_installed_command_refuses_the_host_too(project: Project, tmp_path: 
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 3, result.stderr
     assert f"names {EVIL}" in result.stderr
+
+
+def test_a_command_without_a_project_file_is_held_to_https_too(
+        cli: Cli, lookups: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no operator-iac.yaml here: the key is OPERATOR_API_KEY
+    monkeypatch.setenv("OPERATOR_API_KEY", "op_test_never_sent")
+    refused = cli("--api-url", f"http://{EVIL}", "transcript", "conv_x")
+    assert refused.exit_code == 3 and "sent over https only" in refused.stderr
+    assert lookups == []
+    chosen = cli("--api-url", f"https://{EVIL}", "transcript", "conv_x")
+    assert chosen.exit_code == 1 and lookups == [EVIL], chosen.stderr
