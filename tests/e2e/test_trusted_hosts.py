@@ -47,10 +47,7 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def pointed_at(copy: ProjectCopy, url: str, was: str = "https://api.operator.xyz",
                ) -> ProjectCopy:
     """The project file's staging ``api_url`` changed from ``was`` to ``url``."""
-    text = copy.project_file.read_text(encoding="utf-8")
-    assert f"api_url: {was}\n" in text
-    copy.project_file.write_text(text.replace(f"api_url: {was}\n", f"api_url: {url}\n"),
-                                 encoding="utf-8")
+    copy.edit_project_file(f"api_url: {was}\n", f"api_url: {url}\n")
     return copy
 
 
