@@ -148,6 +148,20 @@ def test_a_failing_smoke_test_is_an_error_of_its_report(
     assert report["summary"]["failed"] == 1
 
 
+def test_the_saved_output_of_a_failed_plan_is_refused_with_its_error(
+        project: Callable[..., ProjectCopy], tmp_path: Path) -> None:
+    copy = project()
+    failed = copy.cli("--project-file", str(copy.project_file), "--api-url", copy.emulator.url,
+                      "plan", "--env", "nowhere", "--format", "json")
+    first = check_report("plan", failed.stdout, 3)["errors"][0]["message"]
+    saved = tmp_path / "plan.json"
+    saved.write_text(failed.stdout, encoding="utf-8")
+    refused = copy.run("apply", str(saved))
+    assert refused.exit_code == 3, refused.stderr
+    assert f"the output of a plan that failed, not a plan ({first})" in refused.stderr
+    assert copy.emulator.requests == []
+
+
 def test_an_interrupted_run_prints_its_envelope(project: Callable[..., ProjectCopy]) -> None:
     """Ctrl-C while the platform is slow to answer: the installed command stops at once, with
     exit code 130 and an envelope that says so."""
