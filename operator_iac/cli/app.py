@@ -81,19 +81,9 @@ class App:
         if self.settings.emulator or self.settings.find_project_file() is not None:
             self.target(env)
             return self.client()
-        import os
+        from operator_iac.services.target import client_without_project
 
-        from operator_iac.api.client import OperatorClient
-        from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ
-        from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
-        from operator_iac.spec.project_file import DEFAULT_API_URL
-        from operator_iac.spec.secrets import SECRETS
-
-        url = trusted_api_url(self.settings.api_url or DEFAULT_API_URL,
-                              UrlSource("outside", "--api-url"), os.environ)
-        key = api_key_from_environ(None, os.environ)
-        SECRETS.add(key.get_secret_value())
-        client = OperatorClient(url, key, key_source=DEFAULT_API_KEY_ENV)
+        client = client_without_project(self.settings.api_url)
         self.closers.append(client.close)
         return client
 

@@ -88,9 +88,8 @@ OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--debug", "debug", DEBUG_VARIABLE, "Show tracebacks for errors.", FLAG),
 )
 
-AFTER_THE_COMMAND = ("Global options work before or after the command: --env, "
-                     "--project-file, --api-url, --emulator, --emulator-compat, --no-color, "
-                     "--quiet, --no-cache, --verbose, --debug.")
+AFTER_THE_COMMAND = ("Global options work before or after the command: "
+                     f"{', '.join(option.flag for option in OPTIONS)}.")
 
 
 def global_options(func: F) -> F:

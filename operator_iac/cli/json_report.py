@@ -15,14 +15,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import click
 
 from operator_iac.render.envelope import (
     DECLINED_CODE,
     INTERRUPTED_CODE,
-    JSON_FORMAT_VERSION,
     USAGE_CODE,
     JsonObject,
     JsonReport,
@@ -39,14 +38,8 @@ class JsonRun:
 
     command: str | None = None
     """The command whose ``--format json`` was given; None while no JSON was asked for."""
-    data: JsonObject | None = None
+    report: JsonReport | None = None
     """The command's result; None until ``report_json`` (and for a command that failed)."""
-    summary: JsonObject = field(default_factory=dict)
-    """Counts a script can test without reading the data."""
-    errors: list[JsonObject] = field(default_factory=list)
-    """What the command found that made it fail (invalid declarations, failed smoke tests)."""
-    format_version: int = JSON_FORMAT_VERSION
-    """The version of the command's JSON format."""
 
     def finish(self, exit_code: int, ended_by: BaseException | None = None) -> None:
         """Print the envelope, when JSON was asked for: the data reported, and the error that
@@ -55,11 +48,15 @@ class JsonRun:
             return
         from operator_iac.cli.output import result
 
-        errors = [*self.errors, *(_entries(ended_by) if ended_by is not None else ())]
+        report = self.report or _NO_RESULT
+        errors = [*report.errors, *(_entries(ended_by) if ended_by is not None else ())]
         result(render_envelope(envelope(
-            self.command, exit_code, summary=self.summary, data=self.data, errors=errors,
-            format_version=self.format_version)))
+            self.command, exit_code, summary=report.summary, data=report.data, errors=errors,
+            format_version=report.format_version)))
 
+
+# A command that stopped before it had a result: the envelope alone.
+_NO_RESULT = JsonReport(data={}, summary={})
 
 _CURRENT: ContextVar[JsonRun | None] = ContextVar("operator_iac_json_run", default=None)
 
@@ -87,8 +84,7 @@ def report_json(report: JsonReport) -> None:
     run = _CURRENT.get()
     if run is None:
         raise RuntimeError("report_json is called by a command run through cli.main.run")
-    run.data, run.summary = dict(report.data), dict(report.summary)
-    run.errors, run.format_version = list(report.errors), report.format_version
+    run.report = report
 
 
 def requested(args: Sequence[str],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from operator_iac.cli.output import message
 from operator_iac.settings import LOG_VARIABLE, Settings
@@ -48,7 +48,7 @@ class _Formatter(logging.Formatter):
         return line
 
 
-def level_for(settings: Settings, environ: dict[str, str] | os._Environ[str]) -> int:
+def level_for(settings: Settings, environ: Mapping[str, str]) -> int:
     """The level a run logs at: ``--verbose`` means debug; otherwise ``OPERATOR_IAC_LOG``
     (an unknown value is ignored), else warnings only."""
     if settings.verbose:

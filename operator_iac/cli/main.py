@@ -93,15 +93,8 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [(name, short_help(name, limit) if name in SUMMARIES else
-                 self._imported_help(ctx, name, limit)) for name in names]
         with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-    def _imported_help(self, ctx: click.Context, name: str, limit: int) -> str:
-        """A command without a summary yet: its own help, imported (slower, never wrong)."""
-        command = self.get_command(ctx, name)
-        return command.get_short_help_str(limit) if command is not None else ""
+            formatter.write_dl([(name, short_help(name, limit)) for name in names])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command, imported now."""

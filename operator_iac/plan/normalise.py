@@ -101,18 +101,19 @@ def seal_recorded(config: Mapping[str, Any], paths: Iterable[str],
     the declaration does not)."""
     sealed = copy.deepcopy(dict(config))
     for dotted in paths:
-        parts = dotted.split(".")
         if declared is not None:
-            wanted = _value_at(declared, parts)
-            if wanted is not None and not is_sealed(wanted) and wanted == _value_at(sealed,
-                                                                                     parts):
+            wanted = value_at(declared, dotted)
+            if wanted is not None and not is_sealed(wanted) and wanted == value_at(sealed,
+                                                                                   dotted):
                 continue
-        _seal_at(sealed, parts)
+        _seal_at(sealed, dotted.split("."))
     return sealed
 
 
-def _value_at(node: Any, parts: list[str]) -> Any:
-    for part in parts:
+def value_at(node: Any, dotted: str) -> Any:
+    """The value at a dotted path such as a marker records (list items by index); None when
+    absent."""
+    for part in dotted.split("."):
         node = _child(node, part)
         if node is None:
             return None

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from operator_iac.plan.model import SecretChange, SecretReference
-from operator_iac.plan.normalise import stored_as
+from operator_iac.plan.normalise import stored_as, value_at
 from operator_iac.spec.desired import DesiredAgent
 
 CONFIG_PREFIX = "config."
@@ -46,7 +46,7 @@ def secret_changes(agent: DesiredAgent, base_config: Mapping[str, Any] | None,
             found += _each("introduced", path, new[path] - known)
         elif path not in old_paths:
             found += _each("introduced", path, new[path])
-        elif not _same(_value_at(agent.config, path), _value_at(base_config, path)):
+        elif not _same(value_at(agent.config, path), value_at(base_config, path)):
             found += _each("changed", path, new[path])
     for path in sorted(set(old_paths) | set(old_names or {})):
         known = old_names.get(path) if old_names is not None else None
@@ -70,16 +70,3 @@ def _same(declared: Any, remote: Any) -> bool:
         return stored_as(declared, remote)
     return bool(declared == remote)
 
-
-def _value_at(config: Mapping[str, Any] | None, dotted: str) -> Any:
-    """The value at a marker's dotted path (list items by index); None when absent. Compared
-    here only for equality: no value leaves this module."""
-    node: Any = config
-    for part in dotted.split("."):
-        if isinstance(node, Mapping):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node

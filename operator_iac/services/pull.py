@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import InvalidInputError, UsageError
 from operator_iac.importing.pull import PullInput, PullReport, pull_agent
+from operator_iac.plan.normalise import value_at
 from operator_iac.services import files as project_files
 from operator_iac.services.feedback import QUIET, Feedback
 
@@ -113,7 +114,7 @@ def _secret_values(agents: Iterable[DesiredAgent]) -> frozenset[str]:
     found: set[str] = set()
     for agent in agents:
         for path in agent.sensitive_paths:
-            value = _value_at(agent.config, path.split("."))
+            value = value_at(agent.config, path)
             if isinstance(value, str) and value:
                 found.add(value)
     return frozenset(found)
@@ -124,20 +125,8 @@ def _recorded_values(revision: RemoteRevision) -> frozenset[str]:
     was written with): a secret still, even where the declaration no longer says so."""
     from operator_iac.plan.compare import recorded_secrets
 
-    values = (_value_at(revision.config, path.split(".")) for path in
-              recorded_secrets(revision))
+    values = (value_at(revision.config, path) for path in recorded_secrets(revision))
     return frozenset(v for v in values if isinstance(v, str) and v)
-
-
-def _value_at(node: object, parts: list[str]) -> object:
-    for part in parts:
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def _remaining(target: Target, environ: Mapping[str, str] | None, inputs: Sequence[PullInput],

@@ -122,22 +122,46 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
     ``cache``: False for no revision cache, a folder for one there, True (the default) for
     the user's cache directory (``OPERATOR_IAC_CACHE_DIR``), unless
     ``OPERATOR_IAC_NO_CACHE`` is set."""
-    from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ, as_secret
-
     environ = os.environ if environ is None else environ
     env = project.environment(env_name) if env_name else None
     url = _api_url(project, env_name, api_url or (
         environ.get(API_URL_VARIABLE) if url_variable else None), environ)
-    key = as_secret(api_key) if api_key is not None else api_key_from_environ(
-        env.api_key_env if env else None, environ)
-    SECRETS.add(key.get_secret_value())
-    # Named when the platform refuses the key, so the message says which variable to fix.
-    variable = (env.api_key_env if env else None) or DEFAULT_API_KEY_ENV
-    source: str | None = f"{variable} (environment {env_name})" if env_name else variable
-    if api_key is not None:
-        source = None  # handed over directly: no variable to name
+    key, source = _api_key(env, env_name, api_key, environ)
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
                   _cache_dir(cache, environ), source)
+
+
+def client_without_project(api_url: str | None,
+                           environ: Mapping[str, str] | None = None) -> OperatorClient:
+    """A client for a command that needs the platform but no declarations (a transcript, a
+    check of the platform): ``api_url`` (chosen outside the repository: the command line or
+    ``OPERATOR_IAC_API_URL``) or the platform's own, with the key in ``OPERATOR_API_KEY``."""
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
+    from operator_iac.spec.project_file import DEFAULT_API_URL
+
+    environ = os.environ if environ is None else environ
+    url = trusted_api_url(api_url, UrlSource("outside", "--api-url"), environ) if api_url \
+        else DEFAULT_API_URL
+    key, source = _api_key(None, None, None, environ)
+    return OperatorClient(url, key, key_source=source)
+
+
+def _api_key(env: Environment | None, env_name: str | None, given: SecretStr | str | None,
+             environ: Mapping[str, str]) -> tuple[SecretStr, str | None]:
+    """The API key, masked in everything the run writes from now on, and where it came from:
+    named when the platform refuses the key, so the message says which variable to fix (None
+    for a key handed over directly)."""
+    from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ, as_secret
+
+    if given is not None:
+        key, source = as_secret(given), None
+    else:
+        key = api_key_from_environ(env.api_key_env if env else None, environ)
+        variable = (env.api_key_env if env else None) or DEFAULT_API_KEY_ENV
+        source = f"{variable} (environment {env_name})" if env_name else variable
+    SECRETS.add(key.get_secret_value())
+    return key, source
 
 
 def _api_url(project: Project, env_name: str | None, chosen: str | None,

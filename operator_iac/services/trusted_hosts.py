@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from operator_iac.api.constants import DEFAULT_BASE_URL, DEFAULT_WS_URL
 from operator_iac.errors import ConfigurationError
@@ -101,13 +101,25 @@ def allowed_hosts(environ: Mapping[str, str]) -> frozenset[str]:
 def _host(url: str, source: UrlSource) -> str:
     """The URL's host, lower case, after checking that every parser reads the same one."""
     # urlsplit silently drops tabs and newlines, which other parsers may not: refuse them.
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not _NETLOC.match(parts.netloc) or \
+    parts = _split(url)
+    if parts is None or parts.scheme.lower() not in ("http", "https") or \
+            not _NETLOC.match(parts.netloc) or \
             any(c.isspace() or not c.isprintable() or c == "\\" for c in url):
         raise ConfigurationError(
             f"{_where(source)}{url!r} is not a plain API URL: write https://host[:port][/path], "
             "without a user name or password")
     return (parts.hostname or "").rstrip(".")
+
+
+def _split(url: str) -> SplitResult | None:
+    """``url`` in parts, or None where Python's own parser refuses it (an unclosed bracket,
+    a port above 65535)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (read for its check of the range)
+    except ValueError:
+        return None
+    return parts
 
 
 def _where(source: UrlSource) -> str:

@@ -88,10 +88,6 @@ class Environment(StrictModel):
                              "(letters, digits and '_', not starting with a digit)")
         return value
 
-    @property
-    def effective_api_url(self) -> str:
-        return self.api_url or DEFAULT_API_URL
-
 
 class SmokeDefaults(StrictModel):
     """Defaults for every agent of the project."""

@@ -20,7 +20,8 @@ from fnmatch import fnmatchcase
 from operator_iac.settings import VARIABLE_PREFIX
 from operator_iac.spec.project_file import DEFAULT_API_KEY_ENV, ProjectFile
 
-# (pattern, what the variable is), matched case-sensitively as shell patterns.
+# (pattern, what the variable is), as upper-case shell patterns. A name is matched whatever
+# its case: on Windows ``${env:github_token}`` reads GITHUB_TOKEN.
 OWN_NAMES: tuple[tuple[str, str], ...] = (
     (f"{DEFAULT_API_KEY_ENV}*", "an Operator API key"),
     (f"{VARIABLE_PREFIX}*", "an operator-iac setting"),
@@ -63,7 +64,7 @@ def key_variables(project: ProjectFile) -> frozenset[str]:
 def refusal(name: str, project: ProjectFile) -> str | None:
     """Why ``${env:name}`` may never be read into an agent, or None when it may be (once
     declared)."""
-    if name in key_variables(project):
+    if name.upper() in {key.upper() for key in key_variables(project)}:
         return "it holds an operator-iac API key (api_key_env)"
     what = _matching(name, REFUSED_NAMES)
     return f"it is {what}" if what is not None else None
@@ -76,7 +77,8 @@ def credential_kind(name: str) -> str | None:
 
 
 def _matching(name: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
-    return next((what for pattern, what in patterns if fnmatchcase(name, pattern)), None)
+    return next((what for pattern, what in patterns if fnmatchcase(name.upper(), pattern)),
+                None)
 
 
 def declared_secrets(project: ProjectFile, env_name: str | None) -> frozenset[str]:

@@ -94,6 +94,12 @@ class ProjectCopy:
         assert old in text, f"{old!r} is not in {relative}"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
+    def edit_project_file(self, old: str, new: str) -> None:
+        """Replace text in the project file (it must be there)."""
+        text = self.project_file.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {self.project_file.name}"
+        self.project_file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
     def remove_agent(self, key: str) -> None:
         self.agent_file(key).unlink()
 

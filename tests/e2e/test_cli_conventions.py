@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import KEYS, Platform, ProjectCopy
+from .json_contract import check_report
 from .two_platforms import Environments, environments
 
 __all__ = ["environments"]
@@ -130,6 +131,20 @@ def test_no_at_the_confirmation_exits_0_and_applies_nothing(
     assert "Apply these changes? [y/N]" in err
     assert "Nothing applied: the answer was no." in err
     assert "4 to create" in out
+    assert platform.writes() == []
+
+
+def test_no_at_the_confirmation_is_reported_in_json_too(
+        project: Callable[..., ProjectCopy], platform: Platform) -> None:
+    copy = project()
+    code, out, err = _on_a_terminal(
+        ["--project-file", str(copy.project_file), "--api-url", copy.emulator.url,
+         "apply", "--env", "staging", "--no-smoke", "--format", "json"], "n\n", copy.root)
+    assert code == 0, err
+    report = check_report("apply", out, 0)
+    assert report["summary"] == {}
+    assert report["errors"] == [{"code": "declined",
+                                 "message": "Nothing applied: the answer was no."}]
     assert platform.writes() == []
 
 

@@ -49,9 +49,7 @@ def test_the_tools_keys_and_ci_credentials_are_refused_even_when_declared(
 def test_an_api_key_variable_named_in_any_environment_is_refused(project: Project) -> None:
     copy = project()
     copy.declare_secrets("CLINIC_KEY")
-    text = copy.project_file.read_text(encoding="utf-8")
-    copy.project_file.write_text(text.replace("api_key_env: OPERATOR_API_KEY\n",
-                                              "api_key_env: CLINIC_KEY\n"), encoding="utf-8")
+    copy.edit_project_file("api_key_env: OPERATOR_API_KEY\n", "api_key_env: CLINIC_KEY\n")
     use_in_prompt(copy, "CLINIC_KEY")
     code, output = validate(copy)
     assert code == 3 and "it holds an operator-iac API key (api_key_env)" in output
@@ -103,10 +101,8 @@ def test_an_undeclared_secret_says_what_to_declare_and_a_declared_one_is_planned
 
     assert copy.apply().exit_code == 0
     assert "${env:" not in copy.plan().stdout  # unchanged: nothing to state
-    (copy.agents_dir / "prompts" / PROMPT).write_text(
-        (copy.agents_dir / "prompts" / PROMPT).read_text(encoding="utf-8").replace(
-            "Booking system token: ${env:BOOKING_API_TOKEN}", "No token here."),
-        encoding="utf-8")
+    copy.replace_in(f"prompts/{PROMPT}", "Booking system token: ${env:BOOKING_API_TOKEN}",
+                    "No token here.")
     removed = copy.plan()
     # The marker recorded the variable's name, so the removal is stated by name.
     assert "! removes ${env:BOOKING_API_TOKEN} from config.runtime.prompt.text" \
@@ -118,20 +114,17 @@ def test_a_secret_declared_for_one_environment_is_refused_in_the_others(
         project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = project()
     use_in_prompt(copy, "BOOKING_API_TOKEN")
-    text = copy.project_file.read_text(encoding="utf-8")
-    copy.project_file.write_text(text.replace(
+    copy.edit_project_file(
         "    api_key_env: OPERATOR_API_KEY_STAGING\n",
-        "    api_key_env: OPERATOR_API_KEY_STAGING\n    secrets: [BOOKING_API_TOKEN]\n"),
-        encoding="utf-8")
+        "    api_key_env: OPERATOR_API_KEY_STAGING\n    secrets: [BOOKING_API_TOKEN]\n")
     monkeypatch.setenv("BOOKING_API_TOKEN", TOKEN)
 
     code, output = validate(copy)
 
     assert code == 3
     assert "is not a declared secret for environment production:" in output
-    copy.project_file.write_text(copy.project_file.read_text(encoding="utf-8").replace(
-        "    protect: true\n", "    protect: true\n    secrets: [BOOKING_API_TOKEN]\n"),
-        encoding="utf-8")
+    copy.edit_project_file("    protect: true\n",
+                           "    protect: true\n    secrets: [BOOKING_API_TOKEN]\n")
     assert validate(copy)[0] == 0
     assert copy.plan().exit_code == 0
 
@@ -140,9 +133,8 @@ def test_api_key_env_cannot_name_a_ci_credential(project: Project,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     copy = project()
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_never-sent-anywhere")
-    text = copy.project_file.read_text(encoding="utf-8")
-    copy.project_file.write_text(text.replace("api_key_env: OPERATOR_API_KEY_STAGING\n",
-                                              "api_key_env: GITHUB_TOKEN\n"), encoding="utf-8")
+    copy.edit_project_file("api_key_env: OPERATOR_API_KEY_STAGING\n",
+                           "api_key_env: GITHUB_TOKEN\n")
 
     code, output = validate(copy)
     planned = copy.plan()

@@ -5,6 +5,11 @@ stdout, and carries the process's exit code; errors carry stable codes and file 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +17,7 @@ import pytest
 from operator_iac.cli.json_report import offers_json
 from operator_iac.cli.main import COMMANDS, _command_named
 
-from .conftest import Cli
+from .conftest import Cli, ProjectCopy
 from .json_contract import SCHEMAS, check_report, schema_commands
 from .two_platforms import Environments, environments  # noqa: F401  (fixture)
 
@@ -141,3 +146,38 @@ def test_a_failing_smoke_test_is_an_error_of_its_report(
     failing = next(t for t in report["tests"] if t["verdict"] == "failed")
     assert failing["runs"][0]["conversation_deleted"] is True
     assert report["summary"]["failed"] == 1
+
+
+def test_the_saved_output_of_a_failed_plan_is_refused_with_its_error(
+        project: Callable[..., ProjectCopy], tmp_path: Path) -> None:
+    copy = project()
+    failed = copy.cli("--project-file", str(copy.project_file), "--api-url", copy.emulator.url,
+                      "plan", "--env", "nowhere", "--format", "json")
+    first = check_report("plan", failed.stdout, 3)["errors"][0]["message"]
+    saved = tmp_path / "plan.json"
+    saved.write_text(failed.stdout, encoding="utf-8")
+    refused = copy.run("apply", str(saved))
+    assert refused.exit_code == 3, refused.stderr
+    assert f"the output of a plan that failed, not a plan ({first})" in refused.stderr
+    assert copy.emulator.requests == []
+
+
+def test_an_interrupted_run_prints_its_envelope(project: Callable[..., ProjectCopy]) -> None:
+    """Ctrl-C while the platform is slow to answer: the installed command stops at once, with
+    exit code 130 and an envelope that says so."""
+    copy = project()
+    copy.emulator.set_faults(latency_ms=5_000)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "operator_iac", "--project-file", str(copy.project_file),
+         "--api-url", copy.emulator.url, *STAGING, "plan", "--format", "json"],
+        cwd=copy.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ))
+    assert process.stderr is not None
+    assert process.stderr.readline().startswith("Reading agents")  # waiting for the platform
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    report = check_report("plan", out, 130)
+    assert report["summary"] == {}
+    assert [e["code"] for e in report["errors"]] == ["interrupted"]
+    assert "Traceback" not in err

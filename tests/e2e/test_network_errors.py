@@ -4,13 +4,16 @@ a retry the moment it is decided, every request with ``--verbose`` (never a key)
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from operator_iac.settings import LOG_VARIABLE
 
 from .conftest import ProjectCopy
+from .json_contract import check_report
 
 
 def test_a_wrong_key_names_its_variable_and_environment(
@@ -33,6 +36,29 @@ def test_a_wrong_api_path_shows_the_full_url(project: Callable[..., ProjectCopy]
     assert result.exit_code == 3
     assert f"{copy.emulator.url}/v9/" in result.stderr
     assert "is api_url right?" in result.stderr and "retrying" not in result.stderr
+
+
+def test_a_host_that_does_not_resolve_is_named_and_not_retried(
+        project: Callable[..., ProjectCopy], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resolver's answer reaches the client through the real HTTP stack: exit 3 at the
+    first attempt, naming the host."""
+    copy = project()
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "nowhere.example":
+            asked.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    result = copy.cli("--project-file", str(copy.project_file), "--api-url",
+                      "https://nowhere.example", "--env", "staging", "plan", "--format", "json")
+    report = check_report("plan", result.stdout, 3)
+    assert [e["code"] for e in report["errors"]] == ["unknown_host"]
+    assert "the host name nowhere.example does not resolve" in report["errors"][0]["message"]
+    assert asked and "retrying" not in result.stderr
 
 
 def test_a_retry_is_announced_and_verbose_logs_every_request(

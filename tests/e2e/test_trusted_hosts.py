@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ProjectCopy
+from .conftest import Cli, ProjectCopy
 
 Project = Callable[..., ProjectCopy]
 EVIL = "evil.example"
@@ -47,10 +47,7 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def pointed_at(copy: ProjectCopy, url: str, was: str = "https://api.operator.xyz",
                ) -> ProjectCopy:
     """The project file's staging ``api_url`` changed from ``was`` to ``url``."""
-    text = copy.project_file.read_text(encoding="utf-8")
-    assert f"api_url: {was}\n" in text
-    copy.project_file.write_text(text.replace(f"api_url: {was}\n", f"api_url: {url}\n"),
-                                 encoding="utf-8")
+    copy.edit_project_file(f"api_url: {was}\n", f"api_url: {url}\n")
     return copy
 
 
@@ -125,3 +122,14 @@ def test_the_installed_command_refuses_the_host_too(project: Project, tmp_path: 
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 3, result.stderr
     assert f"names {EVIL}" in result.stderr
+
+
+def test_a_command_without_a_project_file_is_held_to_https_too(
+        cli: Cli, lookups: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no operator-iac.yaml here: the key is OPERATOR_API_KEY
+    monkeypatch.setenv("OPERATOR_API_KEY", "op_test_never_sent")
+    refused = cli("--api-url", f"http://{EVIL}", "transcript", "conv_x")
+    assert refused.exit_code == 3 and "sent over https only" in refused.stderr
+    assert lookups == []
+    chosen = cli("--api-url", f"https://{EVIL}", "transcript", "conv_x")
+    assert chosen.exit_code == 1 and lookups == [EVIL], chosen.stderr

@@ -22,17 +22,23 @@ environments:
 """
 
 
-@pytest.mark.parametrize("source", ["flag", "variable"])
-def test_the_api_url_override_points_every_environment_of_the_run_elsewhere(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """``--api-url`` and ``OPERATOR_IAC_API_URL`` are one setting: promote's source goes to
-    the same platform as the destination, each environment with its own key."""
+@pytest.fixture
+def project_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project of two environments, each with its key set, and no URL override."""
     (tmp_path / "agents").mkdir()
-    project_file = tmp_path / "operator-iac.yaml"
-    project_file.write_text(PROJECT_FILE, encoding="utf-8")
+    path = tmp_path / "operator-iac.yaml"
+    path.write_text(PROJECT_FILE, encoding="utf-8")
     monkeypatch.setenv("KEY_STAGING", "op_staging")
     monkeypatch.setenv("KEY_PRODUCTION", "op_production")
     monkeypatch.delenv("OPERATOR_IAC_API_URL", raising=False)
+    return path
+
+
+@pytest.mark.parametrize("source", ["flag", "variable"])
+def test_the_api_url_override_points_every_environment_of_the_run_elsewhere(
+        project_file: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    """``--api-url`` and ``OPERATOR_IAC_API_URL`` are one setting: promote's source goes to
+    the same platform as the destination, each environment with its own key."""
     # The project file's hosts are allowed from outside it, as a CI job would.
     monkeypatch.setenv("OPERATOR_IAC_ALLOWED_HOSTS", "staging.test, production.test")
     if source == "variable":  # click hands the variable over as the flag's value too
@@ -50,17 +56,11 @@ def test_the_api_url_override_points_every_environment_of_the_run_elsewhere(
 
 
 def test_without_an_override_each_environment_keeps_its_trusted_api_url(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        project_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without ``--api-url`` each environment talks to its project file's host, and the
     other environment of a promotion is held to the trusted hosts on its own."""
     from operator_iac.errors import ConfigurationError
 
-    (tmp_path / "agents").mkdir()
-    project_file = tmp_path / "operator-iac.yaml"
-    project_file.write_text(PROJECT_FILE, encoding="utf-8")
-    monkeypatch.setenv("KEY_STAGING", "op_staging")
-    monkeypatch.setenv("KEY_PRODUCTION", "op_production")
-    monkeypatch.delenv("OPERATOR_IAC_API_URL", raising=False)
     monkeypatch.setenv("OPERATOR_IAC_ALLOWED_HOSTS", "production.test")
     app = App(Settings(project_file=project_file, env="production"))
     try:

@@ -9,7 +9,11 @@ import sys
 import click
 import pytest
 
-from operator_iac.cli.main import COMMANDS, cli, short_help
+from operator_iac.cli.main import COMMANDS, SUMMARIES, cli, short_help
+
+
+def test_every_command_has_a_summary() -> None:
+    assert sorted(SUMMARIES) == sorted(COMMANDS)
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

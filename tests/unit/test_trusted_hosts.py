@@ -52,7 +52,8 @@ def test_plain_http_goes_only_to_loopback(source: UrlSource) -> None:
     "https://api.operator.xyz@evil.example", "https://user:pw@api.operator.xyz",
     "https://api.operator.xyz\\@evil.example", "https://evil.exa\tmple",
     "https://api.operator.xyz%2eevil.example", "ftp://api.operator.xyz", "api.operator.xyz",
-    "https://", "https://api.operator.xyz:99999999"])
+    "https://", "https://api.operator.xyz:99999999", "https://localhost:99999",
+    "https://[::1", "http://[::1]x"])
 def test_urls_that_parsers_could_read_differently_are_refused(url: str) -> None:
     for source in (FILE, OUTSIDE):
         with pytest.raises(ConfigurationError, match="not a plain API URL"):
