@@ -25,6 +25,7 @@ from operator_iac.errors import InvalidInputError, PlanFileError
 from operator_iac.plan.hashing import canonical_json
 from operator_iac.spec.assertions import SmokeStage
 from operator_iac.spec.desired import AgentKind
+from operator_iac.spec.field_docs import describe_fields
 
 FORMAT_VERSION = 1
 
@@ -51,7 +52,8 @@ PROMPT_TEXT_PATH = "config.runtime.prompt.text"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Field docstrings are the plan file schema's descriptions (``spec.field_docs``).
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_fields)
 
 
 class FieldChange(_Frozen):

@@ -14,6 +14,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from operator_iac.spec.field_docs import describe_fields
+
 # Validation-context key under which models register themselves: {id(input mapping): model}.
 MODELS_BY_INPUT = "models_by_input"
 NonEmptyStr = Annotated[str, Field(min_length=1)]
@@ -22,9 +24,10 @@ NonEmptyStr = Annotated[str, Field(min_length=1)]
 class StrictModel(BaseModel):
     """No coercion (a number is not a string), no unknown keys, frozen values."""
 
-    # Attribute docstrings become descriptions in the JSON Schema (editor hover text).
+    # Attribute docstrings become descriptions in the JSON Schema (editor hover text), read
+    # when a schema is built rather than as each class is defined (``spec.field_docs``).
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
-                              use_attribute_docstrings=True)
+                              json_schema_extra=describe_fields)
 
     # Keys accepted besides the fields (for models that allow free-form extras).
     extra_known_keys: ClassVar[tuple[str, ...]] = ()
