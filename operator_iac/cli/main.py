@@ -149,6 +149,12 @@ def _debug_requested(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with the code of DESIGN.md section 3."""
+    # httpx imports its own command-line client (click, rich and pygments: about 70 ms of
+    # every command that talks to the platform) whenever those are installed, and this
+    # process never runs it. A None entry makes that import fail as httpx expects when they
+    # are missing: it then defines a stand-in ``httpx.main``. Set by the entry point alone,
+    # so a program that imports operator_iac keeps httpx as it is.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     args = list(sys.argv[1:] if argv is None else argv)
     sys.exit(run(args))
 

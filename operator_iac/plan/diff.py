@@ -1,6 +1,7 @@
 """Field-level differences between two normalised contents, with paths a person can read.
 
-This is the only module that imports deepdiff. Before diffing, lists with a natural key
+This is the only module that imports deepdiff, and only when two contents differ: a plan of
+unchanged agents never loads it. Before diffing, lists with a natural key
 (tools by name, transfers by entity_id, personas and variables by name) become mappings so
 that a change reads ``config.tool.tools[name=book]`` instead of a list position; other lists
 are compared as whole values. The prompt text is compared as one scalar and shown as a
@@ -12,9 +13,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from typing import Any
-
-from deepdiff import DeepDiff
-from deepdiff.helper import NotPresent
 
 from operator_iac.plan.model import PROMPT_TEXT_PATH, ChangeKind, FieldChange
 from operator_iac.plan.normalise import is_sealed, list_rule, mask_sealed
@@ -129,6 +127,8 @@ def _structural_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FieldC
         return [change for key, value in (new if added else old).items()
                 for change in _expand([key], "added" if added else "removed",
                                       *((None, value) if added else (value, None)))]
+    from deepdiff import DeepDiff
+
     # threshold 0: always descend, even into mappings that share no key (the default reports
     # those as one opaque value change).
     tree = DeepDiff(old, new, view="tree", verbose_level=2, ignore_numeric_type_changes=True,
@@ -175,6 +175,8 @@ def _change(path: list[Segment], before: Any, after: Any) -> FieldChange:
 
 def _present(value: Any) -> Any:
     """deepdiff marks a missing side with a sentinel object; the plan says None."""
+    from deepdiff.helper import NotPresent
+
     return None if isinstance(value, NotPresent) else value
 
 

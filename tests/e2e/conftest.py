@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,15 @@ class ProjectCopy:
         """``operator-iac`` on this project and the emulator (global options first)."""
         return self.cli("--project-file", str(self.project_file), "--api-url",
                         self.emulator.url, "--env", self.env, "--no-color", *args)
+
+    def command(self, *args: str) -> list[str]:
+        """The command line of ``run``'s command as its own process of the installed entry
+        point (for kills, races and what a whole process does)."""
+        installed = Path(sys.executable).with_name("operator-iac")
+        entry = [str(installed)] if installed.exists() else [sys.executable, "-m",
+                                                             "operator_iac"]
+        return [*entry, "--project-file", str(self.project_file), "--api-url",
+                self.emulator.url, "--env", self.env, "--no-color", *args]
 
     def plan(self, *args: str) -> Result:
         return self.run("plan", *args)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -32,11 +30,6 @@ SETTLE_S = 5 * LATENCY_MS / 1000
 WRONG_GREETING = RuleSet(greeting="Hello, how can I help?")
 
 
-def entry_point() -> list[str]:
-    installed = Path(sys.executable).with_name("operator-iac")
-    return [str(installed)] if installed.exists() else [sys.executable, "-m", "operator_iac"]
-
-
 def kill_apply_at(copy: ProjectCopy, step: str, *, on_line: Callable[[str], None] | None = None,
                   extra: tuple[str, ...] = (), key: str = KEY) -> list[str]:
     """Run ``apply --yes`` with smoke tests and SIGKILL it when a progress line of ``key``
@@ -48,8 +41,7 @@ def kill_at(copy: ProjectCopy, step: str, args: tuple[str, ...], *,
             on_line: Callable[[str], None] | None = None, key: str = KEY) -> list[str]:
     """Run the command ``args`` and SIGKILL it when a progress line of ``key`` contains
     ``step``; the progress lines seen until then."""
-    command = [*entry_point(), "--project-file", str(copy.project_file), "--api-url",
-               copy.emulator.url, "--env", copy.env, "--no-color", *args]
+    command = copy.command(*args)
     seen: list[str] = []
     with subprocess.Popen(command, cwd=copy.root, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True) as process:

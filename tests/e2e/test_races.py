@@ -8,9 +8,7 @@ matters through the client's attempt listener.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -24,15 +22,9 @@ Project = Callable[..., ProjectCopy]
 OTHER_TEXT = "Written by another apply at the same moment."
 
 
-def entry_point() -> list[str]:
-    installed = Path(sys.executable).with_name("operator-iac")
-    return [str(installed)] if installed.exists() else [sys.executable, "-m", "operator_iac"]
-
-
 def start_apply(copy: ProjectCopy, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*entry_point(), "--project-file", str(copy.project_file), "--api-url",
-         copy.emulator.url, "--env", copy.env, "--no-color", "apply", "--yes", *extra],
+        copy.command("apply", "--yes", *extra),
         cwd=copy.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

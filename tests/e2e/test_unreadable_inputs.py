@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,11 +149,6 @@ def test_validate_reads_the_prompt_file_an_override_names(project: Project) -> N
 # ---- saved plan files ----------------------------------------------------------------------
 
 
-def _entry_point() -> list[str]:
-    installed = Path(sys.executable).with_name("operator-iac")
-    return [str(installed)] if installed.exists() else [sys.executable, "-m", "operator_iac"]
-
-
 def _fifo(copy: ProjectCopy) -> str:
     path = copy.root / "plan.fifo"
     os.mkfifo(path)
@@ -185,8 +179,7 @@ def test_a_plan_file_that_is_no_plan_is_refused_at_once(
     make, message = PLAN_FILES[kind]
     path = make(copy)
     done = subprocess.run(
-        [*_entry_point(), "--project-file", str(copy.project_file), "--api-url",
-         copy.emulator.url, "--env", "staging", "apply", path],
+        copy.command("apply", path),
         capture_output=True, text=True, timeout=30, cwd=copy.root)
     assert done.returncode == 3, done.stderr
     assert f"error: {path}: {message}" in done.stderr
