@@ -60,9 +60,20 @@ class FieldChange(_Frozen):
     """One field that differs: ``path`` like ``config.tool.tools[name=book]``."""
 
     path: str
+    """Where the value differs: ``name``, ``description``, ``postprocess_agents`` or a dotted
+    path under ``config``. A list item with a natural key is named by it
+    (``config.tool.tools[name=book]``); other lists change as a whole."""
     kind: ChangeKind
+    """``added``: nothing was there before (``before`` is null); ``removed``: nothing is
+    there after (``after`` is null); ``changed``: both sides hold a value."""
     before: Any = None
+    """The value before: the remote revision's (for a resource, the released one, or the
+    draft of an agent never released); null for ``added``. Agents referred to by remote id,
+    secrets as ``(sensitive)``; the prompt text whole (``prompt_diff`` shows it by line)."""
     after: Any = None
+    """The value after: the declared one (in a foreign draft's review, the draft's); null
+    for ``removed``. Agents referred to by remote id (one this plan creates as
+    ``agent:<key> (created by this plan)``), secrets as ``(sensitive)``."""
 
 
 class SecretReference(_Frozen):
@@ -87,12 +98,23 @@ class RemoteState(_Frozen):
     """
 
     agent_id: str
+    """The platform's id of the agent."""
     version_ids: tuple[str, ...] = ()
+    """Every revision in the agent's versions list, oldest first (``<agent id>@v<N>``).
+    apply writes nothing for the agent when the list has changed."""
     newest_version_id: str | None = None
+    """The highest-numbered revision, which a new draft follows; None when the versions
+    list is empty. Not compared before a write."""
     released_version_id: str | None = None
+    """The released revision, the one conversations get; None when nothing is released."""
     released_fingerprint: str | None = None
+    """16 hex digits of SHA-256 over the released revision exactly as fetched (id, status,
+    name, description, config, postprocess agents); None when nothing is released. apply
+    writes nothing for the agent when the revision no longer gives it."""
     draft_version_id: str | None = None
+    """The unreleased draft; None when the agent has none."""
     draft_fingerprint: str | None = None
+    """The draft's fingerprint, as ``released_fingerprint``; None when there is no draft."""
 
 
 class ForeignDraft(_Frozen):
@@ -101,10 +123,22 @@ class ForeignDraft(_Frozen):
     against the released revision (for ``overwritten``: only those the write discards)."""
 
     version_id: str
+    """The draft's revision id."""
     fate: DraftFate
+    """``overwritten``: apply writes the agent and ``--overwrite-draft`` was given;
+    ``blocked``: apply would write the agent and refuses without ``--overwrite-draft``;
+    ``kept``: apply does not write the agent, the draft stays; ``deleted``: the agent is
+    pruned, its draft with it."""
     changes: tuple[FieldChange, ...] = ()
+    """The draft's differences from the released revision, over every field, declared or
+    not (a write replaces the whole draft); all ``added`` when nothing is released. For
+    ``overwritten`` and ``blocked``, only those the write discards."""
     prompt_diff: str | None = None
+    """A unified line diff of the prompt text from the released revision to the draft;
+    None when the prompt text is not among ``changes``, or is a secret."""
     updated_at: str | None = None
+    """When the draft was last changed, as the platform reports it; None when it reports
+    nothing."""
 
 
 class DesiredBody(_Frozen):
@@ -112,9 +146,18 @@ class DesiredBody(_Frozen):
     description ending with the ownership marker."""
 
     name: str
+    """The agent's name, as declared."""
     description: str
+    """The declared description, its last line the ownership marker apply writes
+    (``[operator-iac project=... key=... hash=... commit=...]``)."""
     config: dict[str, Any]
+    """The declared config without the fields the dashboard owns, references to other
+    agents as ``agent:<key>``, secrets as ``(sensitive)``. apply writes it with references
+    resolved to ids and secrets read from the environment again, merged over the config of
+    the revision it writes over, whose undeclared fields it keeps."""
     postprocess_agents: tuple[str, ...] = ()
+    """Keys of the procedural agents run after a conversation ends (conversational agents
+    only; empty otherwise). apply sends their remote ids."""
 
 
 class GatePlan(_Frozen):
@@ -151,33 +194,88 @@ class ResourcePlan(_Frozen):
     foreign-draft flags, risks, the smoke stages to run, and the keys it depends on."""
 
     key: str
+    """The agent's key in the declarations (its file's stem, or an instance's key); for a
+    pruned agent, the key its marker names; ``<key>@<agent id>`` for a never-released
+    duplicate of a declared agent, which apply deletes."""
     kind: AgentKind
+    """``conversational_agent`` or ``procedural_agent``."""
     action: Action
+    """What apply does: ``create``; ``update`` (write the draft, then release it);
+    ``release`` (a draft already holds the declaration); ``adopt`` (take over an unmanaged
+    agent of the declared name); ``verify`` (smoke-test a release never proven);
+    ``delete``; ``no-op`` (nothing)."""
     name: str
+    """The agent's name as declared; for a deletion, the name on the platform (its released
+    revision's, else its newest revision's)."""
     source: str | None = None
+    """The agent file that declares it; None for a deletion."""
     remote: RemoteState | None = None
+    """The remote agent and revisions the plan was computed against; None for a create.
+    Before writing, apply reads the agent again and writes nothing for it if they moved."""
     desired_hash: str | None = None
+    """16 hex digits: the content hash of the normalised declaration (secrets only as
+    digests of their values), also in the marker as ``hash=``; None for a deletion. apply
+    refuses when the declarations, secrets read again, no longer hash to it."""
     desired: DesiredBody | None = None
+    """What apply writes for the agent; None for a deletion."""
     sensitive_paths: tuple[str, ...] = ()
-    # ${env:NAME} references this change introduces, changes or removes (names, no values).
+    """Dotted paths into ``config`` (``runtime.prompt.text``) whose declared values come from
+    ``${env:...}``: shown as ``(sensitive)``; the marker records the paths, never the
+    values. Empty for a deletion."""
     secret_references: tuple[SecretReference, ...] = ()
-    # Plan paths of fields the dashboard owns: left out of changes and drift, and written
-    # with the platform's released value (the declared one only on create).
+    """The ``${env:NAME}`` references this change introduces, changes or removes, by name,
+    never by value; empty unless the action releases (``create``, ``update``, ``release``,
+    ``adopt``)."""
     dashboard_owned: tuple[str, ...] = ()
+    """Plan paths of the fields the dashboard owns: left out of drift and of changes (but
+    for a create, which writes the declared values), and written with the value of the
+    revision written over."""
     changes: tuple[FieldChange, ...] = ()
+    """How the declaration differs from the released revision (for an agent never released,
+    its draft); every field ``added`` on a create. Empty for ``no-op``, ``verify`` and
+    ``delete``."""
     prompt_diff: str | None = None
+    """A unified line diff of ``config.runtime.prompt.text`` from the remote revision to the
+    declaration; None when the text does not change or either side is a secret, and for
+    ``no-op``, ``verify`` and ``delete``."""
     drift: bool = False
+    """Whether the released revision was changed outside operator-iac: it carries no marker
+    for this key, or it differs from the declaration and no longer holds what its marker
+    records as written. Never set for an adoption, a deletion or an agent with nothing
+    released. apply does not stop for it: the release replaces that revision."""
     drift_reason: str | None = None
+    """Why ``drift`` is set, in a sentence; None without drift."""
     foreign_draft: bool = False
+    """Whether the agent holds an unreleased draft that operator-iac did not write as it is
+    now (and, for a declared agent, that differs from the declaration). It blocks an
+    ``update`` or ``adopt`` unless ``--overwrite-draft`` is given."""
     foreign_draft_review: ForeignDraft | None = None
+    """That draft: its revision, its fate and the changes it holds; None without one."""
     blocked: BlockReason | None = None
+    """Why apply will not carry this resource out, refusing the whole plan before any write:
+    ``needs_adopt`` (an unmanaged agent has the declared name: plan with ``--adopt``),
+    ``needs_allow_delete`` (a deletion in a protected environment: ``--allow-delete``),
+    ``foreign_draft`` (``--overwrite-draft``). None when nothing blocks it."""
     risks: tuple[RiskFlag, ...] = ()
+    """Changes to look at twice: ``model_change``, ``tool_removed``,
+    ``transfer_target_changed``, ``prompt_size_change`` (the prompt grows or shrinks by more
+    than half), ``deletion``. Never raised on a create; shown only, apply ignores them."""
     smoke: tuple[SmokeStage, ...] = ()
+    """Where apply runs the agent's smoke tests: ``draft`` (on the draft, before the
+    release) and ``released`` (right after the release); only ``released`` for ``verify``.
+    Empty without smoke tests, for ``no-op`` and ``delete``, and with ``--no-smoke``."""
     depends_on: tuple[str, ...] = ()
-    # The revision released again when the smoke tests of this one's release fail: the one
-    # released when the plan was made, or for ``verify`` the one recorded before its release.
+    """Keys of the agents this one refers to (postprocess agents, then ``agent:<key>``
+    transfers), in order of first mention. apply creates those this plan creates first, and
+    skips this resource when one of them did not apply. Empty for a deletion."""
     rollback_to: str | None = None
+    """The revision released again when the smoke tests of this one's release fail (unless
+    rollback is off): the one released when the plan was made, or for ``verify`` the one
+    recorded before its release. None when there is none (a create, nothing released) and
+    for ``no-op`` and ``delete``."""
     gate: GatePlan | None = None
+    """The release gate that compares smoke tests with ``rollback_to``; None when nothing is
+    compared (no compared tests, no smoke stage, or no revision to compare with)."""
 
     @property
     def agent_id(self) -> str | None:
@@ -194,14 +292,24 @@ class PlanOptions(_Frozen):
     ``--overwrite-draft`` and the ``--target``/``--exclude`` selection; a saved plan keeps them."""
 
     adopt: bool = False
+    """``--adopt``: take over unmanaged agents of a declared name and kind; without it they
+    are ``blocked: needs_adopt``."""
     prune: bool = False
+    """``--prune``: agents this project owns under keys no longer declared are deleted;
+    without it they are listed in ``unpruned``."""
     allow_delete: bool = False
+    """``--allow-delete``: deletions in a protected environment are not blocked."""
     overwrite_draft: bool = False
+    """``--overwrite-draft``: apply replaces unreleased drafts operator-iac did not write,
+    as if given the flag itself."""
     targets: tuple[str, ...] = ()
+    """``--target`` keys: only these agents, and those they need created, are planned;
+    empty: every declared agent."""
     excludes: tuple[str, ...] = ()
-    # ``--record-environment``: write this environment into the markers of agents claimed
-    # through markers that name none (a release of the same content).
+    """``--exclude`` keys: left out of the plan, even when targeted."""
     record_environment: bool = False
+    """``--record-environment``: write this environment into the markers of agents claimed
+    through markers that name none (a release of the same content)."""
 
     @property
     def selects(self) -> bool:
@@ -228,20 +336,30 @@ class UnprunedAgent(_Frozen):
     """A remote agent this project owns under a key no longer declared (no ``--prune``)."""
 
     key: str
+    """The key its marker names, which no agent file declares any more."""
     kind: AgentKind
+    """``conversational_agent`` or ``procedural_agent``."""
     agent_id: str
+    """The platform's id of the agent."""
 
 
 class Summary(_Frozen):
     """How many agents each action touches (the plan's first line)."""
 
     create: int = 0
+    """Resources with the action ``create``."""
     update: int = 0
+    """Resources with the action ``update``."""
     release: int = 0
+    """Resources with the action ``release``."""
     adopt: int = 0
+    """Resources with the action ``adopt``."""
     verify: int = 0
+    """Resources with the action ``verify``; left out of the file when there is none."""
     delete: int = 0
+    """Resources with the action ``delete``."""
     unchanged: int = 0
+    """Resources with the action ``no-op``."""
 
     @property
     def changes(self) -> int:
@@ -257,25 +375,50 @@ class Plan(_Frozen):
     (``to_json``/``from_json``)."""
 
     format_version: Literal[1] = 1
+    """The version of the plan file format; a file with any other is refused."""
     project: str
+    """The project's name, written into every marker; apply refuses a plan made for
+    another project."""
     environment: str | None = None
+    """The environment the plan targets, written into the markers; None when it was made
+    without one. apply takes the plan only for the same environment."""
     api_url: str
+    """The base URL of the platform's API the agents were read from; apply refuses a plan
+    made for another platform (a trailing slash or letter case aside)."""
     created_at: str
+    """When the platform was read for this plan, in UTC (``2025-06-19T10:00:00Z``)."""
     commit: str | None = None
+    """The short git commit the declarations came from (``+dirty`` when the agents directory
+    or the project file had uncommitted changes), written into the markers; None outside
+    git and CI."""
     protected: bool = False
+    """Whether the environment has ``protect: true``: deletions then need
+    ``--allow-delete``."""
     options: PlanOptions = PlanOptions()
+    """The options the plan was made with; apply derives a saved plan again with them."""
     declarations_hash: str
+    """16 hex digits over every selected agent's ``desired_hash`` and the set of all
+    declared keys (which decides what ``--prune`` deletes); apply refuses the plan when the
+    declarations now give another."""
     resources: tuple[ResourcePlan, ...] = ()
+    """One resource plan per agent, sorted by key: every selected declared agent (``no-op``
+    included), and the agents to delete."""
     unpruned: tuple[UnprunedAgent, ...] = ()
+    """Agents this project owns under keys no longer declared, left alone; filled only
+    without ``--prune`` (with ``--target``, only targeted ones)."""
     included_dependencies: tuple[str, ...] = ()
-    # Remote ids of every declared key matched to a remote agent, selected or not: what
-    # references resolve to (a targeted agent may name one that is not in this plan).
+    """Keys added to a ``--target`` selection because a selected agent refers to them and
+    they do not exist yet."""
     known_ids: dict[str, str] = {}
-    # Declared values the platform stores in a form of its own (not changes).
+    """Remote ids of every declared key matched to a remote agent, selected or not: what
+    references resolve to (a targeted agent may name one that is not in this plan)."""
     stored_forms: tuple[StoredForm, ...] = ()
-    # Keys whose agent carries a marker written before environments were recorded: read as
-    # this environment's, and given the environment on their next write.
+    """Declared values the platform stores in a form of its own (not changes); empty when
+    there are none."""
     unrecorded_environment: tuple[str, ...] = ()
+    """Keys whose agent carries a marker written before environments were recorded: read as
+    this environment's, and given the environment on their next write. Empty without an
+    environment."""
 
     # ---- queries --------------------------------------------------------------------------
 
@@ -444,7 +587,10 @@ def plan_json_schema() -> dict[str, Any]:
     """The JSON Schema of a plan file (the model's schema plus ``summary`` and ``checksum``)."""
     schema = Plan.model_json_schema()
     summary = Summary.model_json_schema()
-    schema["properties"]["summary"] = {"$ref": "#/$defs/Summary"}
+    schema["properties"]["summary"] = {
+        "$ref": "#/$defs/Summary",
+        "description": "How many resources each action touches, counted from resources when "
+                       "the file is written; covered by the checksum, not read back"}
     schema["$defs"]["Summary"] = summary
     schema["properties"]["checksum"] = {
         "type": "string", "pattern": "^sha256:[0-9a-f]{64}$",

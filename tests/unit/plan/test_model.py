@@ -11,6 +11,7 @@ import pytest
 
 from operator_iac.errors import PlanFileError
 from operator_iac.plan.model import Plan, _checksum, plan_json_schema
+from operator_iac.spec.schema import undescribed_properties
 
 Factory = Any
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "docs" / "plan.schema.json"
@@ -103,3 +104,11 @@ def test_the_documented_schema_is_current_and_validates_plans(plan: Plan) -> Non
 
     assert documented == plan_json_schema(), "regenerate docs/plan.schema.json"
     jsonschema.validate(json.loads(plan.to_json()), documented)
+
+
+def test_every_property_of_the_plan_file_schema_is_described() -> None:
+    total, missing = undescribed_properties(plan_json_schema())
+
+    assert total > 50
+    assert missing == [], ("add a docstring under each field in operator_iac/plan/model.py:\n  "
+                           + "\n  ".join(missing))
