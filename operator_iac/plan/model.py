@@ -81,13 +81,14 @@ class SecretReference(_Frozen):
     never by value, so that a reviewer sees what is about to be written into an agent."""
 
     change: SecretChange
-    """``introduced``: the path held no secret; ``removed``: the path held one and holds
-    none now; ``changed``: the path held a secret (whose name the platform does not record)
-    and its value changes."""
+    """``introduced``: a variable now read at the path that was not read there before;
+    ``removed``: one read there before and no longer; ``changed`` (only against a marker
+    written before variable names were recorded): the path held a secret and its value
+    changes."""
     path: str
     """Where, as a field change's path: ``config.runtime.prompt.text``."""
     name: str | None = None
-    """The variable's name; None for a removal whose name the platform did not record."""
+    """The variable's name; None for a removal against a marker that recorded no names."""
 
 
 class RemoteState(_Frozen):
@@ -168,7 +169,8 @@ class GatePlan(_Frozen):
     stage: SmokeStage
     """Where the comparison runs: on the draft, or right after the release."""
     baseline_version_id: str
-    """The revision compared with: the one released when the plan was made."""
+    """The revision compared with: the resource's ``rollback_to`` (the one released when
+    the plan was made, or for ``verify`` the one recorded before the unproven release)."""
     tests: tuple[str, ...]
     """The names of the compared smoke tests."""
     max_drop: float

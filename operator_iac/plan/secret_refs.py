@@ -4,7 +4,8 @@ every dashboard user can read it.
 
 The new side is the declaration's ``${env:NAME}`` references (``DesiredAgent``). The old
 side is what the remote revision the change is shown against (released, else draft)
-records: its marker lists the config paths that held secrets, not their names. So:
+records: its marker lists the config paths that held secrets and, in markers written since
+names were recorded, the variables read there (``secret_names=``). So:
 
 - a reference at a path that held no secret is ``introduced``;
 - a path that held a secret and holds none now is ``removed`` (named when the old names are
