@@ -68,7 +68,7 @@ from operator_iac.plan.stored import EMPTY, StoredForms
 from operator_iac.plan.verification import needs_verification
 from operator_iac.plan.writes import remote_state
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, Snapshot
+from operator_iac.state.snapshot import ReleaseVerdict, RemoteAgent, RemoteRevision, Snapshot
 
 SMOKE_STAGES: tuple[SmokeStage, ...] = ("draft", "released")
 
@@ -168,7 +168,8 @@ def _plan_agent(ctx: _Context, view: DesiredView) -> ResourcePlan:
                                          recorded_secret_names(base))
         if action in RELEASING_ACTIONS else (),
         dashboard_owned=agent.dashboard_owned, changes=changes,
-        prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt, base is not None),
+        prompt_diff=_prompt_diff(action, agent.key, old_prompt, new_prompt,
+                                 _shown_side(remote, base)),
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
         foreign_draft_review=_review(view, remote, action, blocked) if foreign else None,
         blocked=blocked,
@@ -272,12 +273,19 @@ def _blocked(ctx: _Context, action: Action, adopting: bool, foreign: bool) -> Bl
     return None
 
 
+def _shown_side(remote: RemoteAgent | None, base: RemoteRevision | None) -> str:
+    """Which revision the changes are shown against, as the prompt diff labels it."""
+    if base is None:
+        return "none"
+    return "released" if remote is not None and base is remote.released else "draft"
+
+
 def _prompt_diff(action: Action, key: str, old: str | None, new: str | None,
-                 released: bool) -> str | None:
+                 side: str) -> str | None:
     if action in ("no-op", "verify"):
         return None
-    label = f"{key} (released)" if released else f"{key} (none)"
-    return prompt_diff(old, new, before_label=label, after_label=f"{key} (desired)")
+    return prompt_diff(old, new, before_label=f"{key} ({side})",
+                       after_label=f"{key} (desired)")
 
 
 def _desired_body(ctx: _Context, view: DesiredView) -> DesiredBody:

@@ -71,6 +71,20 @@ def test_adopting_a_never_released_agent_diffs_against_its_draft(
     assert adopted.prompt_diff is None
 
 
+def test_the_prompt_diff_of_a_never_released_agent_names_its_draft(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
+    agent = make_desired(name="Booking")
+    config = dict(agent.config)
+    config["runtime"] = {**config["runtime"], "prompt": {"type": "fixed", "text": "Old words."}}
+    stranger = make_remote("ca_9", agent.kind, rev("draft", agent.name, agent.description,
+                                                  config))
+
+    adopted = plan_for([agent], [stranger], adopt=True).resources[0]
+
+    assert adopted.prompt_diff is not None
+    assert f"--- {agent.key} (draft)" in adopted.prompt_diff, adopted.prompt_diff
+
+
 def test_two_adoption_candidates_are_an_error_listing_both(
         plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
     agent = make_desired(name="Booking")
