@@ -17,12 +17,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# name -> the module that defines it; resolved on first access.
+# name -> "module" (same name there) or "module:attribute"; resolved on first access.
 _LAZY_EXPORTS: dict[str, str] = {
     "API_VERSION": "operator_iac.api.constants",
-    "DEFAULT_BASE_URL": "operator_iac.api.constants",
+    "DEFAULT_BASE_URL": "operator_iac.defaults:API_URL",
     "DEFAULT_WS_URL": "operator_iac.api.constants",
-    "DEFAULT_API_KEY_ENV": "operator_iac.api.credentials",
+    "DEFAULT_API_KEY_ENV": "operator_iac.defaults:API_KEY_ENV",
     "api_key_from_environ": "operator_iac.api.credentials",
     "Agent": "operator_iac.api.models",
     "AgentSummary": "operator_iac.api.models",
@@ -49,10 +49,11 @@ __all__ = sorted(_LAZY_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY_EXPORTS.get(name)
-    if module is None:
+    target = _LAZY_EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'operator_iac.api' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute or name)
 
 
 def __dir__() -> list[str]:

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
+from operator_iac import defaults
 from operator_iac.api import retry
 from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
 from operator_iac.api.credentials import as_secret
@@ -131,9 +132,9 @@ class OperatorClient:
         api_key: SecretStr | str,
         *,
         ws_url: str | None = None,
-        timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = 5,
-        deadline: float = 60.0,
+        timeout: float | httpx.Timeout = defaults.REQUEST_TIMEOUT_S,
+        max_retries: int = defaults.MAX_RETRIES,
+        deadline: float = defaults.RETRY_DEADLINE_S,
         max_connections: int = 32,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -158,7 +159,7 @@ class OperatorClient:
             base_url=self.base_url,
             headers=self._default_headers(),
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(
-                timeout, connect=min(timeout, 10.0)),
+                timeout, connect=min(timeout, defaults.CONNECT_TIMEOUT_S)),
             limits=httpx.Limits(max_connections=max_connections,
                                 max_keepalive_connections=max_connections),
             transport=transport,
@@ -208,8 +209,9 @@ class OperatorClient:
         """The WebSocket chat session URL, for when the platform did not return one."""
         return session_url_for(self.ws_url, conversation_id, token)
 
-    def open_session(self, created: ConversationCreated, *, recv_timeout: float = 30.0,
-                     open_timeout: float = 10.0) -> ChatSession:
+    def open_session(self, created: ConversationCreated, *,
+                     recv_timeout: float = defaults.SESSION_RECV_TIMEOUT_S,
+                     open_timeout: float = defaults.SESSION_OPEN_TIMEOUT_S) -> ChatSession:
         """Connect to the chat session of a conversation just created (its ``session_url``,
         made absolute by the conversations resource)."""
         url = created.channel.session_url
@@ -222,7 +224,8 @@ class OperatorClient:
                                    notices=self.notices)
 
     def events(self, conversation_id: str, *, token: str | None = None,
-               stop: StopWhen = never, max_reconnects: int = 5, idle_timeout: float = 60.0,
+               stop: StopWhen = never, max_reconnects: int = defaults.EVENTS_MAX_RECONNECTS,
+               idle_timeout: float = defaults.EVENTS_IDLE_TIMEOUT_S,
                deadline: float | None = None) -> EventStream:
         """The conversation's events over SSE (see ``operator_iac.api.event_stream``)."""
         return EventStream(self, conversation_id, token=token, stop=stop,

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 
 from pydantic import SecretStr
 
+from operator_iac.defaults import API_KEY_ENV
 from operator_iac.errors import ConfigurationError
-
-DEFAULT_API_KEY_ENV = "OPERATOR_API_KEY"
 
 
 def api_key_from_environ(var_name: str | None, environ: Mapping[str, str]) -> SecretStr:
@@ -21,7 +20,7 @@ def api_key_from_environ(var_name: str | None, environ: Mapping[str, str]) -> Se
 
     An unset or blank variable raises ``ConfigurationError`` naming the variable.
     """
-    name = var_name or DEFAULT_API_KEY_ENV
+    name = var_name or API_KEY_ENV
     value = environ.get(name, "").strip()
     if not value:
         raise ConfigurationError(

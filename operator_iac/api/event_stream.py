@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 import httpx
 from pydantic import ValidationError
 
+from operator_iac import defaults
 from operator_iac.api.events import CONVERSATION_ENDED, Event, EventReader, parse_event
 from operator_iac.api.models import FINAL_CONVERSATION_STATUSES, Conversation
 from operator_iac.api.sse import SSEDecoder, SSEMessage
@@ -56,8 +57,10 @@ class EventStream:
     """
 
     def __init__(self, client: ApiTransport, conversation_id: str, *,
-                 token: str | None = None, stop: StopWhen = never, max_reconnects: int = 5,
-                 idle_timeout: float = 60.0, deadline: float | None = None,
+                 token: str | None = None, stop: StopWhen = never,
+                 max_reconnects: int = defaults.EVENTS_MAX_RECONNECTS,
+                 idle_timeout: float = defaults.EVENTS_IDLE_TIMEOUT_S,
+                 deadline: float | None = None,
                  reconnect_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
                  notices: Notices | None = None) -> None:

@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
+from operator_iac.defaults import PARALLELISM
+
 if TYPE_CHECKING:
     from operator_iac.api.client import Attempt, OperatorClient
 
 T = TypeVar("T")
 R = TypeVar("R")
-DEFAULT_PARALLELISM = 8
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class WorkPool:
     when giving a client, so that its threads and its listening end with it."""
 
     def __init__(self, client: OperatorClient | None = None, *,
-                 parallelism: int = DEFAULT_PARALLELISM, cooldown: float = 1.0,
+                 parallelism: int = PARALLELISM, cooldown: float = 1.0,
                  limit: AdaptiveLimit | None = None) -> None:
         self.parallelism = parallelism
         # A limit shared with another pool bounds the work of both together (the test

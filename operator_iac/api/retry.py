@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
+from operator_iac import defaults
+
 # What went wrong when no response arrived:
 #   connect  the request never left (connection refused, DNS, connect timeout, pool timeout)
 #   network  the connection broke after the request may have been sent (reset, protocol error)
@@ -44,10 +46,10 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 class RetryPolicy:
     """Limits of the retry loop: attempts, backoff shape, and the total time budget."""
 
-    max_retries: int = 5
+    max_retries: int = defaults.MAX_RETRIES
     base_delay: float = 0.5
     max_delay: float = 8.0
-    deadline: float = 60.0
+    deadline: float = defaults.RETRY_DEADLINE_S
 
 
 def is_idempotent(method: str, idempotent: bool) -> bool:

@@ -34,6 +34,7 @@ from websockets.exceptions import (
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
+from operator_iac import defaults
 from operator_iac.api.constants import API_VERSION, USER_AGENT
 from operator_iac.api.events import (
     CONVERSATION_ENDED,
@@ -83,7 +84,8 @@ class ChatSession:
     """
 
     def __init__(self, connection: ClientConnection, path: str, *,
-                 recv_timeout: float = 30.0, closer: ExitStack | None = None,
+                 recv_timeout: float = defaults.SESSION_RECV_TIMEOUT_S,
+                 closer: ExitStack | None = None,
                  notices: Notices | None = None) -> None:
         self._ws = connection
         self._closer = closer
@@ -99,7 +101,8 @@ class ChatSession:
         self.skipped = 0  # messages that were not events (application-level pings ...)
 
     @classmethod
-    def connect(cls, url: str, *, open_timeout: float = 10.0, recv_timeout: float = 30.0,
+    def connect(cls, url: str, *, open_timeout: float = defaults.SESSION_OPEN_TIMEOUT_S,
+                recv_timeout: float = defaults.SESSION_RECV_TIMEOUT_S,
                 connect: Connector = ws_connect, notices: Notices | None = None) -> ChatSession:
         """Open the session at ``url`` (the ``session_url`` of the conversation)."""
         path = urlsplit(url).path or "/"

@@ -34,7 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from operator_iac.apply.visibility import FIRST_POLL_S, LONGEST_POLL_S, VISIBILITY_TIMEOUT_S
+from operator_iac import defaults
+from operator_iac.apply.visibility import FIRST_POLL_S, LONGEST_POLL_S
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates
@@ -124,7 +125,7 @@ class ClaimsBoard:
     """
 
     def __init__(self, client: OperatorClient, owner: Owner, *,
-                 timeout_s: float = VISIBILITY_TIMEOUT_S,
+                 timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.client, self.owner = client, owner
         self.timeout_s, self._sleep = timeout_s, sleep

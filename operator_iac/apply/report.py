@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import (
     ConflictError,
     OperationError,
@@ -35,7 +36,7 @@ class ApplyOptions:
     overwrite_draft: bool = False
     smoke: bool = True
     rollback: bool = True
-    parallelism: int = 8
+    parallelism: int = PARALLELISM
     # False (``--no-release``): write and read back the drafts, and release nothing; a later
     # apply releases them (smoke tests of the drafts run in between, in other jobs).
     release: bool = True

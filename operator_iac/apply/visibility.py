@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from operator_iac import defaults
 from operator_iac.errors import OperatorIacError
 from operator_iac.state.fetch import agents_resource
 
@@ -39,10 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# How long a run waits for the platform's lists to show its own writes: for its new agent
-# before deciding a concurrent create (``apply.claims``), and for every write before it ends.
-VISIBILITY_TIMEOUT_S = 30.0
-# The first and the longest pause between two reads while waiting.
+# How long a run waits is ``defaults.VISIBILITY_TIMEOUT_S``; the first and the longest pause
+# between two reads while waiting:
 FIRST_POLL_S = 0.05
 LONGEST_POLL_S = 2.0
 
@@ -77,7 +76,7 @@ class WriteLog:
 
 
 def await_visible(client: OperatorClient, writes: list[Write], *,
-                  timeout_s: float = VISIBILITY_TIMEOUT_S,
+                  timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
                   sleep: Callable[[float], None] = time.sleep) -> list[str]:
     """Wait until the platform's lists show ``writes``; what is still not shown at the
     bound, one sentence each (empty: everything is visible)."""

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from operator_iac.cli.completion import complete_agent_keys, complete_environments
+from operator_iac.defaults import PARALLELISM
 from operator_iac.settings import PARALLELISM_VARIABLE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,7 +42,7 @@ def _remember_format(ctx: click.Context, _param: click.Parameter, value: str) ->
 
 
 def parallelism_option(func: F) -> F:
-    return click.option("--parallelism", type=click.IntRange(1, 64), default=8,
+    return click.option("--parallelism", type=click.IntRange(1, 64), default=PARALLELISM,
                         show_default=True, envvar=PARALLELISM_VARIABLE,
                         help="Requests or agents handled at once.")(func)
 

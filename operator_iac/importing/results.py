@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.importing.credentials import CredentialHint
 from operator_iac.importing.selection import Skipped
 from operator_iac.spec.loader import display_path
@@ -20,7 +21,7 @@ class ImportOptions:
     everything: bool = False
     force: bool = False
     dry_run: bool = False
-    parallelism: int = 8
+    parallelism: int = PARALLELISM
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.plan.model import GatePlan
 from operator_iac.spec.assertions import SmokeStage
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.gate import (
-    DEFAULT_CONVERSATIONS_AT_ONCE,
     compared_tests,
     estimated_conversation_s,
     gate_settings,
@@ -32,8 +32,8 @@ def plan_gate(agent: DesiredAgent, stages: Sequence[SmokeStage],
         return None
     tests = [test for test in agent.smoke if test.name in names]
     per_test = 2 * (gate.max_conversations // 2)
-    concurrency = min(DEFAULT_CONVERSATIONS_AT_ONCE,
-                      agent.smoke_concurrency or DEFAULT_CONVERSATIONS_AT_ONCE)
+    # Apply's default parallelism, within the environment's max_concurrent_conversations.
+    concurrency = min(PARALLELISM, agent.smoke_concurrency or PARALLELISM)
     seconds = sum(per_test * estimated_conversation_s(test.user_turns) for test in tests)
     return GatePlan(stage=stages[0], baseline_version_id=baseline, tests=names,
                     max_drop=gate.max_drop, confidence=gate.confidence,

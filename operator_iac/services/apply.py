@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_iac.apply.report import ApplyOptions, ApplyReport
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import (
     ConflictError,
     ForeignDraftError,
@@ -110,7 +111,7 @@ def apply_declarations(target: Target, client: OperatorClient, request: ApplyReq
 
 
 def recheck_unchanged(planned: PlannedRun, client: OperatorClient,
-                      parallelism: int = 8) -> ApplyReport | None:
+                      parallelism: int = PARALLELISM) -> ApplyReport | None:
     """A saved plan with no changes still promises that nothing moved: the refusal when
     that no longer holds, else None (nothing to do)."""
     if planned.saved_from is None:
@@ -129,7 +130,7 @@ def _planned(target: Target, client: OperatorClient, request: ApplyRequest,
 
 
 def gate_for(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
-             parallelism: int = 8, keep_conversations: bool = False,
+             parallelism: int = PARALLELISM, keep_conversations: bool = False,
              feedback: Feedback = QUIET) -> SmokeGate:
     """The smoke gate for this target: tests run on the revision under test, and the
     verdicts that decide about a release are recorded on the platform for ``promote``."""
@@ -197,7 +198,7 @@ def _silent(_line: str) -> None:
 
 
 def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
-                      parallelism: int = 8) -> dict[str, str]:
+                      parallelism: int = PARALLELISM) -> dict[str, str]:
     """Before the first write, why the plan no longer holds, by key (empty: it holds).
 
     A saved plan is derived again from the declarations and the platform and must come out

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from operator_iac.api.pool import WorkPool
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import OperationError, OperatorIacError, UsageError
 from operator_iac.plan.commit_rollback import (
     AgentRollback,
@@ -47,14 +48,15 @@ class CommitRollbackRequest:
     allow_delete: bool = False
     smoke: bool = True
     keep_conversations: bool = False
-    parallelism: int = 8
+    parallelism: int = PARALLELISM
 
 
 # ---- reading -------------------------------------------------------------------------------
 
 
 def owned_agents(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent],
-                 *, parallelism: int = 8, feedback: Feedback = QUIET) -> dict[str, RemoteAgent]:
+                 *, parallelism: int = PARALLELISM,
+                 feedback: Feedback = QUIET) -> dict[str, RemoteAgent]:
     """Every agent this project owns, by key (every agent of the platform is read: agents
     no longer declared are the project's too)."""
     from operator_iac.plan.identity import claims_by_key, duplicates
@@ -68,7 +70,7 @@ def owned_agents(target: Target, client: OperatorClient, desired: Mapping[str, D
             for key, agents in claims_by_key(snapshot.agents, target.owner).items()}
 
 
-def read_commits(target: Target, client: OperatorClient, *, parallelism: int = 8,
+def read_commits(target: Target, client: OperatorClient, *, parallelism: int = PARALLELISM,
                  feedback: Feedback = QUIET) -> tuple[CommitInfo, ...]:
     """``history --all``: every commit revisions of this project were written from."""
     desired = _desired(target)

@@ -176,13 +176,13 @@ def emulator_accounts(keys: Sequence[str], project_file: Path | None) -> list[Ac
     with none, one account per API-key variable of the project in the working directory; and
     without a readable project file (the emulator runs without one, so a broken file is no
     error here), the default key under ``OPERATOR_API_KEY``."""
-    from operator_iac.spec.project_file import DEFAULT_API_KEY_ENV
+    from operator_iac.defaults import API_KEY_ENV
 
     if len(keys) > 1:
         return [Account(key) for key in dict.fromkeys(keys)]
     spec = _project_spec(project_file)
     if spec is None or not spec.environments:
-        return [Account(keys[0] if keys else DEFAULT_API_KEY, DEFAULT_API_KEY_ENV)]
+        return [Account(keys[0] if keys else DEFAULT_API_KEY, API_KEY_ENV)]
     accounts = project_accounts(spec)
     if keys:
         return [Account(keys[0], a.variable, a.environments) for a in accounts]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.plan.history import AgentHistory, LoadedAgent, agent_history, find_agent
 from operator_iac.services.feedback import QUIET, Feedback
 
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 # ---- finding the agent -----------------------------------------------------------------------
 
 
-def load_agent(client: OperatorClient, project: Owner | str, key: str, *, parallelism: int = 8,
+def load_agent(client: OperatorClient, project: Owner | str, key: str, *,
+               parallelism: int = PARALLELISM,
                cache: RevisionCache | None = None) -> LoadedAgent:
     """Read the platform and find the agent this project's marker names ``key`` on."""
     from operator_iac.services.remote import read_project_agents
@@ -32,7 +34,8 @@ def load_agent(client: OperatorClient, project: Owner | str, key: str, *, parall
 # ---- history ---------------------------------------------------------------------------------
 
 
-def read_history(target: Target, client: OperatorClient, key: str, *, parallelism: int = 8,
+def read_history(target: Target, client: OperatorClient, key: str, *,
+                 parallelism: int = PARALLELISM,
                  feedback: Feedback = QUIET) -> AgentHistory:
     """``operator-iac history KEY``: read the platform once and list the agent's revisions."""
     with feedback.activity() as say:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import OperationError, PlanFileError, StalePlanError, UsageError
 from operator_iac.services.feedback import QUIET, Feedback
 from operator_iac.services.provenance import current_commit
@@ -49,7 +50,7 @@ def project_commit(target: Target, environ: Mapping[str, str] | None = None) -> 
 
 
 def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | None = None,
-              parallelism: int = 8, environ: Mapping[str, str] | None = None,
+              parallelism: int = PARALLELISM, environ: Mapping[str, str] | None = None,
               smoke: bool = True, feedback: Feedback = QUIET) -> PlannedRun:
     """Resolve the declarations, read the platform, and build the plan.
 
@@ -77,7 +78,7 @@ def _build(target: Target, client: OperatorClient, desired: Mapping[str, Desired
 
 
 def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent],
-                  *, parallelism: int = 8, feedback: Feedback = QUIET,
+                  *, parallelism: int = PARALLELISM, feedback: Feedback = QUIET,
                   everything: bool = False) -> Snapshot:
     """The snapshot a plan is built from: the agents that can be the project's
     (``services.remote``; ``everything`` for all of them), and the smoke verdicts of the
@@ -99,7 +100,7 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
 
 
 def _with_verdicts(client: OperatorClient, owner: Owner, desired: Mapping[str, DesiredAgent],
-                   snapshot: Snapshot, parallelism: int = 8) -> Snapshot:
+                   snapshot: Snapshot, parallelism: int = PARALLELISM) -> Snapshot:
     """The snapshot with the releases still unproven (``smoke.evidence``): one read of a
     conversation per released revision with smoke tests, by id."""
     from operator_iac.plan.verification import verification_candidates
@@ -116,7 +117,8 @@ def _with_verdicts(client: OperatorClient, owner: Owner, desired: Mapping[str, D
     return replace(snapshot, verdicts=verdicts)
 
 
-def saved_plan_breaches(planned: PlannedRun, client: OperatorClient, *, parallelism: int = 8,
+def saved_plan_breaches(planned: PlannedRun, client: OperatorClient, *,
+                        parallelism: int = PARALLELISM,
                         feedback: Feedback = QUIET) -> dict[str, str]:
     """Derive a saved plan again from its declarations and the platform now; why the result
     is not the saved plan, by key (``plan.contract``). Empty: the saved plan still holds."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from operator_iac.api.models import agent_id_of
 from operator_iac.api.pool import WorkPool
 from operator_iac.apply.report import ApplyOptions
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import UsageError
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.marker import Owner
@@ -82,7 +83,7 @@ def promotion_route(project: Project, source: str | None, destination: str) -> s
 
 def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *,
                     environ: Mapping[str, str] | None = None,
-                    parallelism: int = 8) -> PromotionCheck:
+                    parallelism: int = PARALLELISM) -> PromotionCheck:
     """Check every agent ``plan`` changes against the source environment."""
     from operator_iac.plan.builder import build_plan
     from operator_iac.plan.model import RELEASING_ACTIONS
@@ -177,7 +178,7 @@ def _description(snapshot: Snapshot, version_id: str) -> str | None:
 
 def plan_promotion(destination: Target, destination_client: OperatorClient, source: Target,
                    source_client: OperatorClient, *, options: PlanOptions | None = None,
-                   parallelism: int = 8, environ: Mapping[str, str] | None = None,
+                   parallelism: int = PARALLELISM, environ: Mapping[str, str] | None = None,
                    smoke: bool = True) -> Promotion:
     """Plan the destination from the declarations and check the source for it."""
     from operator_iac.services.plan import make_plan
@@ -190,7 +191,7 @@ def plan_promotion(destination: Target, destination_client: OperatorClient, sour
 
 def check_saved_promotion(planned: PlannedRun, source: Target, source_client: OperatorClient,
                           *, environ: Mapping[str, str] | None = None,
-                          parallelism: int = 8) -> Promotion:
+                          parallelism: int = PARALLELISM) -> Promotion:
     """A saved destination plan (``load_saved_plan``), checked against the source now."""
     return Promotion(planned, check_promotion(planned.plan, source, source_client,
                                               environ=environ, parallelism=parallelism))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import InvalidInputError, UsageError
 from operator_iac.importing.pull import PullInput, PullReport, pull_agent
 from operator_iac.plan.normalise import value_at
@@ -39,7 +40,7 @@ class PullRequest:
     keys: tuple[str, ...]
     draft: bool = False
     dry_run: bool = False
-    parallelism: int = 8
+    parallelism: int = PARALLELISM
 
 
 def pull(target: Target, client: OperatorClient, request: PullRequest, *,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.services.feedback import Say, silent
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 def read_project_agents(client: OperatorClient, project: Owner | str,
                         desired: Mapping[str, DesiredAgent] | None = None, *,
                         keys: Iterable[str] | None = None, everything: bool = False,
-                        parallelism: int = 8, cache: RevisionCache | None = None,
+                        parallelism: int = PARALLELISM, cache: RevisionCache | None = None,
                         say: Say = silent) -> Snapshot:
     """The snapshot a command of ``project`` needs to decide about ``keys`` (default: every
     declared key): every agent that can belong to the project, read in depth, plus the

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.api.models import agent_id_of
 from operator_iac.apply.visibility import Write
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import (
     OperationError,
     SmokeIncompleteError,
@@ -93,7 +94,7 @@ class RollbackRequest:
     steps: int | None = None
     smoke: bool = True
     keep_conversations: bool = False
-    parallelism: int = 8
+    parallelism: int = PARALLELISM
 
 
 @dataclass(frozen=True)

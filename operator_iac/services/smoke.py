@@ -21,13 +21,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import UsageError
 from operator_iac.services.feedback import QUIET, Feedback, silent
 from operator_iac.smoke.progress import ConversationBoard
 from operator_iac.smoke.results import Problem, SmokeReport
 from operator_iac.smoke.shard import Shard
 from operator_iac.smoke.suite import (
-    DEFAULT_PARALLELISM,
     Baseline,
     Progress,
     SmokeTarget,
@@ -167,7 +167,7 @@ class Comparing:
 def smoke_environment(client: OperatorClient, project: str,
                       desired: Mapping[str, DesiredAgent], *, keys: Sequence[str] = (),
                       version: str = "released", env_name: str | None = None,
-                      parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
+                      parallelism: int = PARALLELISM, keep_conversations: bool = False,
                       progress: Progress | None = None,
                       cache: RevisionCache | None = None,
                       comparing: Comparing = Comparing(),
@@ -210,7 +210,7 @@ def released_descriptions(owned: Mapping[str, RemoteAgent]) -> dict[str, str]:
 
 
 def smoke_project(target: Target, client: OperatorClient, *, keys: Sequence[str] = (),
-                  version: str = "released", parallelism: int = DEFAULT_PARALLELISM,
+                  version: str = "released", parallelism: int = PARALLELISM,
                   keep_conversations: bool = False, feedback: Feedback = QUIET,
                   comparing: Comparing = Comparing()) -> SmokeReport:
     """``operator-iac smoke``: test the chosen revisions of ``keys`` (default: all); a run of

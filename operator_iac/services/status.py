@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.plan.status import StatusReport, build_status
 from operator_iac.services.feedback import QUIET, Feedback
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from operator_iac.services.target import Target
 
 
-def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = 8,
+def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = PARALLELISM,
                  environ: Mapping[str, str] | None = None,
                  feedback: Feedback = QUIET) -> StatusReport:
     """Read the platform once and compare it with the declarations for ``target``."""

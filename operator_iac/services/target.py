@@ -137,12 +137,12 @@ def client_without_project(api_url: str | None,
     check of the platform): ``api_url`` (chosen outside the repository: the command line or
     ``OPERATOR_IAC_API_URL``) or the platform's own, with the key in ``OPERATOR_API_KEY``."""
     from operator_iac.api.client import OperatorClient
+    from operator_iac.defaults import API_URL
     from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
-    from operator_iac.spec.project_file import DEFAULT_API_URL
 
     environ = os.environ if environ is None else environ
     url = trusted_api_url(api_url, UrlSource("outside", "--api-url"), environ) if api_url \
-        else DEFAULT_API_URL
+        else API_URL
     key, source = _api_key(None, None, None, environ)
     return OperatorClient(url, key, key_source=source)
 
@@ -152,13 +152,14 @@ def _api_key(env: Environment | None, env_name: str | None, given: SecretStr | s
     """The API key, masked in everything the run writes from now on, and where it came from:
     named when the platform refuses the key, so the message says which variable to fix (None
     for a key handed over directly)."""
-    from operator_iac.api.credentials import DEFAULT_API_KEY_ENV, api_key_from_environ, as_secret
+    from operator_iac.api.credentials import api_key_from_environ, as_secret
+    from operator_iac.defaults import API_KEY_ENV
 
     if given is not None:
         key, source = as_secret(given), None
     else:
         key = api_key_from_environ(env.api_key_env if env else None, environ)
-        variable = (env.api_key_env if env else None) or DEFAULT_API_KEY_ENV
+        variable = (env.api_key_env if env else None) or API_KEY_ENV
         source = f"{variable} (environment {env_name})" if env_name else variable
     SECRETS.add(key.get_secret_value())
     return key, source
@@ -169,14 +170,14 @@ def _api_url(project: Project, env_name: str | None, chosen: str | None,
     """The API URL, checked where it came from: ``chosen`` outside the repository (a flag,
     the variable, a script), else the environment's ``api_url`` in the project file, else
     the platform's own."""
+    from operator_iac.defaults import API_URL
     from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
-    from operator_iac.spec.project_file import DEFAULT_API_URL
 
     if chosen:
         return trusted_api_url(chosen, UrlSource("outside"), environ)
     env = project.environment(env_name) if env_name else None
     if env_name is None or env is None or env.api_url is None:
-        return DEFAULT_API_URL
+        return API_URL
     at = project.document.diagnostic(("environments", env_name, "api_url"), "")
     where = f"{at.file}:{at.line}" if at.line else at.file
     return trusted_api_url(env.api_url, UrlSource("project file", where), environ)

@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
-from operator_iac.api.constants import DEFAULT_BASE_URL, DEFAULT_WS_URL
+from operator_iac.api.constants import DEFAULT_WS_URL
+from operator_iac.defaults import API_URL
 from operator_iac.errors import ConfigurationError
 from operator_iac.settings import ALLOWED_HOSTS_VARIABLE, API_URL_VARIABLE
 
 # The documented hosts of the platform: its REST API, and its chat sessions (which receive
 # only a conversation's ephemeral token, never the key).
-OPERATOR_HOSTS = frozenset(urlsplit(url).hostname or "" for url in (DEFAULT_BASE_URL,
-                                                                     DEFAULT_WS_URL))
+OPERATOR_HOSTS = frozenset(urlsplit(url).hostname or "" for url in (API_URL, DEFAULT_WS_URL))
 # A host name, or a bracketed IPv6 address, then an optional port: nothing a parser could
 # read another way.
 _NETLOC = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]+\])"

@@ -55,6 +55,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_own_marker
 from operator_iac.smoke.announce import PENDING_SUMMARY, UNTESTED_SUMMARY
@@ -230,7 +231,7 @@ def release_evidence(client: OperatorClient, *, project: str, key: str, version_
 
 
 def unproven_releases(client: OperatorClient, project: str, revisions: Mapping[str, Revision],
-                      *, parallelism: int = 8) -> dict[str, SmokeRecord]:
+                      *, parallelism: int = PARALLELISM) -> dict[str, SmokeRecord]:
     """Key -> the proof record of each released revision (``revisions``) whose release a run
     meant to prove and did not: one read each, all at once."""
     from operator_iac.api.pool import WorkPool

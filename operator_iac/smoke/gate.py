@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_marker
 from operator_iac.smoke.progress import ConversationBoard
 from operator_iac.smoke.runner import Habits
 from operator_iac.smoke.suite import (
-    DEFAULT_PARALLELISM,
     Baseline,
     Progress,
     SmokeTarget,
@@ -82,7 +82,7 @@ class SmokeGate(Protocol):
 
 
 def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
-               parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
+               parallelism: int = PARALLELISM, keep_conversations: bool = False,
                progress: Progress | None = None, warn: Progress | None = None,
                record: bool = True, board: ConversationBoard | None = None) -> SmokeGate:
     """The gate apply calls on drafts and released revisions. With ``record`` (the default)
@@ -99,7 +99,7 @@ def smoke_gate(project: str, client: OperatorClient, desired: Mapping[str, Desir
 
 
 def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
-                 parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
+                 parallelism: int = PARALLELISM, keep_conversations: bool = False,
                  progress: Progress | None = None, warn: Progress | None = None,
                  board: ConversationBoard | None = None) -> SmokeGate:
     """The part of the gate that runs the declared smoke tests on the revision under test;

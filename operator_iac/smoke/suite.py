@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.pool import AdaptiveLimit, WorkPool
+from operator_iac.defaults import PARALLELISM
 from operator_iac.smoke.comparison import design_for
 from operator_iac.smoke.interleave import ComparedTest, Converse, budget_line, run_comparisons
 from operator_iac.smoke.progress import UNWATCHED, ConversationBoard
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 # Told a target's results (its tests that ran) once all its conversations are done.
 TargetDone = Callable[[tuple[TestResult, ...]], None]
-DEFAULT_PARALLELISM = 4
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def output_schemas(desired: Mapping[str, DesiredAgent]) -> dict[str, Any]:
 
 
 def run_smoke_tests(client: OperatorClient, targets: Sequence[SmokeTarget], *,
-                    parallelism: int = DEFAULT_PARALLELISM, keep_conversations: bool = False,
+                    parallelism: int = PARALLELISM, keep_conversations: bool = False,
                     procedural_schemas: Mapping[str, Any] | None = None,
                     key_to_id: Mapping[str, str] | None = None,
                     progress: Progress | None = None,

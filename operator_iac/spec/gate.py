@@ -18,7 +18,7 @@ from pydantic import Field
 
 from operator_iac.spec.base import StrictModel
 
-# ---- defaults: the one place they live --------------------------------------------------
+# ---- the gate's defaults: the one place they live ---------------------------------------
 
 DEFAULT_MAX_DROP = 0.1
 DEFAULT_CONFIDENCE = 0.95
@@ -27,11 +27,10 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MAX_CONVERSATIONS = 600
 # The probability of detecting a drop of ``max_drop`` that the design aims for (power).
 DEFAULT_POWER = 0.8
-# How many conversations at once the plan's time estimates assume (apply's default
-# parallelism), unless the environment's max_concurrent_conversations is lower.
-DEFAULT_CONVERSATIONS_AT_ONCE = 8
 # What a test conversation is expected to take, for the time estimates shown before a run
-# and in the plan: the set-up, greeting and clean-up, plus each user turn.
+# and in the plan: the set-up, greeting and clean-up, plus each user turn. The plan's
+# estimate assumes ``defaults.PARALLELISM`` conversations at once, unless the environment's
+# max_concurrent_conversations is lower.
 ESTIMATED_CONVERSATION_S = 4.0
 ESTIMATED_TURN_S = 3.0
 

@@ -15,13 +15,12 @@ from typing import Any
 
 from pydantic import Field, TypeAdapter, field_validator
 
+from operator_iac.defaults import API_KEY_ENV, API_URL
 from operator_iac.spec.assertions import SmokeSettings
 from operator_iac.spec.base import NonEmptyStr, StrictModel
 from operator_iac.spec.lint_settings import LintSettings
 from operator_iac.spec.models import VARIABLE_PATTERN, AgentKey, VariableName, VarValue
 
-DEFAULT_API_URL = "https://api.operator.xyz"
-DEFAULT_API_KEY_ENV = "OPERATOR_API_KEY"
 EnvName = AgentKey  # environment names follow the rule of agent keys
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the marker's rule for names
 
@@ -35,11 +34,11 @@ def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
 class Environment(StrictModel):
     """One place agents are applied to: an API endpoint, a key variable, values, overrides."""
 
-    api_url: str | None = Field(default=None, examples=[DEFAULT_API_URL])
+    api_url: str | None = Field(default=None, examples=[API_URL])
     """The platform's API (default https://api.operator.xyz)."""
     ws_url: str | None = None
     """The chat sessions' WebSocket base, when the platform does not say (wss://...)."""
-    api_key_env: VariableName = Field(default=DEFAULT_API_KEY_ENV,
+    api_key_env: VariableName = Field(default=API_KEY_ENV,
                                       examples=["OPERATOR_API_KEY_STAGING"])
     """The name of the variable that holds the API key; never the key itself."""
     vars: dict[VariableName, VarValue] = Field(default_factory=dict)

@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
+from operator_iac.defaults import API_KEY_ENV
 from operator_iac.settings import VARIABLE_PREFIX
-from operator_iac.spec.project_file import DEFAULT_API_KEY_ENV, ProjectFile
+from operator_iac.spec.project_file import ProjectFile
 
 # (pattern, what the variable is), as upper-case shell patterns. A name is matched whatever
 # its case: on Windows ``${env:github_token}`` reads GITHUB_TOKEN.
 OWN_NAMES: tuple[tuple[str, str], ...] = (
-    (f"{DEFAULT_API_KEY_ENV}*", "an Operator API key"),
+    (f"{API_KEY_ENV}*", "an Operator API key"),
     (f"{VARIABLE_PREFIX}*", "an operator-iac setting"),
 )
 # Credentials a CI job or a cloud SDK holds: never an agent's, nor operator-iac's API key.
@@ -57,7 +58,7 @@ REFUSED_NAMES = OWN_NAMES + CI_CREDENTIALS
 def key_variables(project: ProjectFile) -> frozenset[str]:
     """The variables that hold the project's API keys: every environment's ``api_key_env``,
     and the default one."""
-    return frozenset({DEFAULT_API_KEY_ENV,
+    return frozenset({API_KEY_ENV,
                       *(env.api_key_env for env in project.environments.values())})
 
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from operator_iac.defaults import PARALLELISM
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import (
     ListedAgent,
@@ -50,7 +51,7 @@ ListedClaim = Callable[[ListedAgent], bool]
 VersionsClaim = Callable[[RemoteAgent], bool]
 
 
-def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
+def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
                    kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
                    claims: ListedClaim | None = None, cache: RevisionCache | None = None,
                    ) -> Snapshot:
@@ -83,7 +84,8 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = 8,
 
 
 def complete_snapshot(client: OperatorClient, snapshot: Snapshot, claims: VersionsClaim, *,
-                      parallelism: int = 8, cache: RevisionCache | None = None) -> Snapshot:
+                      parallelism: int = PARALLELISM,
+                      cache: RevisionCache | None = None) -> Snapshot:
     """``snapshot`` with the agents it only listed read: each one's versions list (every
     revision's name and description, so a marker in any revision is seen), and the contents
     of those ``claims`` takes on that evidence. The others are not this project's and are

@@ -19,6 +19,7 @@ import pytest
 
 from operator_iac.api.client import Attempt
 from operator_iac.apply.report import ApplyOptions
+from operator_iac.defaults import MAX_RETRIES
 from operator_iac.plan.marker import Marker, with_marker
 from operator_iac.plan.model import PlanOptions
 from operator_iac.services.apply import apply
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
 
 Project = Callable[..., ProjectCopy]
-RETRIES = 5  # the client's default max_retries
+RETRIES = MAX_RETRIES  # what the client retries by default
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
 def assert_converged(copy: ProjectCopy, platform: Platform) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "operator_iac"
 REPO = PACKAGE.parent
-ROOT_FILES = {"__init__.py", "__main__.py", "errors.py", "settings.py", "py.typed"}
+ROOT_FILES = {"__init__.py", "__main__.py", "defaults.py", "errors.py", "settings.py", "py.typed"}
 ENGINES = ("plan", "apply", "smoke", "importing", "render", "spec", "state", "api")
 NETWORK_LIBRARIES = ("httpx", "httpx_sse", "websockets")
 
@@ -64,9 +64,23 @@ def _offending(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
             if any(i.module == m or i.module.startswith(m + ".") for m in forbidden)]
 
 
-def test_the_package_root_holds_only_its_four_files_and_folders() -> None:
+def test_the_package_root_holds_only_its_five_files_and_folders() -> None:
     loose = {p.name for p in PACKAGE.iterdir() if p.is_file()} - ROOT_FILES
     assert loose == set()
+
+
+def test_the_defaults_import_nothing_and_each_says_what_it_bounds() -> None:
+    # Read before anything heavy is loaded (the command line's option defaults), and the one
+    # place a default is written: each constant has a docstring right under it.
+    body = ast.parse((PACKAGE / "defaults.py").read_text(encoding="utf-8")).body
+    imports = [str(i) for i in _imports(PACKAGE / "defaults.py") if i.module != "__future__"]
+    assert imports == []
+    undocumented = [target.id for node, after in zip(body, [*body[1:], None], strict=True)
+                    if isinstance(node, ast.Assign) for target in node.targets
+                    if isinstance(target, ast.Name) and not (
+                        isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                        and isinstance(after.value.value, str))]
+    assert undocumented == []
 
 
 def test_only_the_api_layer_imports_the_network_libraries() -> None:

@@ -1,0 +1,76 @@
+"""The defaults of a run: what a flag or a setting falls back to when nobody chose a value.
+
+Each value is written here once. The command-line options, the project file's fields, the
+API client and the engines import these instead of writing the value again, so that two
+commands cannot drift apart on the same default. Values that are facts of the platform's API
+(its version, the chat sessions' host) live in ``operator_iac.api.constants``; the defaults
+of a declared field that the JSON Schema shows (a smoke test's ``turn_timeout_s``, a gate's
+``max_drop``) stay beside their field.
+
+This module imports nothing: the command line reads it before anything heavy is loaded.
+"""
+
+from __future__ import annotations
+
+# ---- the platform -------------------------------------------------------------------------
+
+API_URL = "https://api.operator.xyz"
+"""The platform's REST API. Overridden by `--api-url` (or its environment variable, see
+``operator_iac.settings``), else by an environment's `api_url` in the project file."""
+
+API_KEY_ENV = "OPERATOR_API_KEY"
+"""The environment variable that holds the API key. Overridden per environment by its
+`api_key_env` in the project file."""
+
+# ---- parallel work ------------------------------------------------------------------------
+
+PARALLELISM = 8
+"""How much runs at once: requests in flight for bulk reads and writes (`plan`, `apply`,
+`status`, ...), and test conversations at once (`smoke`, and apply's smoke tests and release
+gates). Overridden by `--parallelism`; test conversations stay within an environment's
+`max_concurrent_conversations`. The work pool lowers it by itself while the platform answers
+429."""
+
+# ---- the HTTP client ----------------------------------------------------------------------
+
+REQUEST_TIMEOUT_S = 30.0
+"""How long one HTTP attempt may wait to send, to read and for a pooled connection, in
+seconds. Overridden by `OperatorClient(timeout=...)` in the Python API; a streaming read
+(`stream(read_timeout=...)`, the SSE reader's idle timeout) sets its own read timeout."""
+
+CONNECT_TIMEOUT_S = 10.0
+"""How long one HTTP attempt may take to connect, in seconds (never more than the request
+timeout). Overridden by an `httpx.Timeout` given as `OperatorClient(timeout=...)`."""
+
+MAX_RETRIES = 5
+"""How many times a failed request is retried (a 429, a 5xx, a broken connection), within
+`RETRY_DEADLINE_S`. Overridden by `OperatorClient(max_retries=...)` in the Python API."""
+
+RETRY_DEADLINE_S = 60.0
+"""The time one logical request may take across all its attempts and back-off pauses, in
+seconds. Overridden by `OperatorClient(deadline=...)` in the Python API."""
+
+# ---- conversations ------------------------------------------------------------------------
+
+SESSION_OPEN_TIMEOUT_S = 10.0
+"""How long opening a conversation's WebSocket chat session may take, in seconds.
+Overridden by `OperatorClient.open_session(open_timeout=...)`."""
+
+SESSION_RECV_TIMEOUT_S = 30.0
+"""How long a chat session waits for the next event before giving up, in seconds.
+Overridden by `open_session(recv_timeout=...)`: a smoke test waits its `turn_timeout_s`."""
+
+EVENTS_IDLE_TIMEOUT_S = 60.0
+"""How long the SSE event stream may stay silent before it reconnects, in seconds.
+Overridden by `OperatorClient.events(idle_timeout=...)`."""
+
+EVENTS_MAX_RECONNECTS = 5
+"""How many reconnects of the SSE event stream in a row may bring no new event before it
+fails. Overridden by `OperatorClient.events(max_reconnects=...)`."""
+
+# ---- after the writes ---------------------------------------------------------------------
+
+VISIBILITY_TIMEOUT_S = 30.0
+"""How long a run waits for the platform's lists to show its own writes, in seconds: for its
+new agent before deciding a concurrent create, and for every write before `apply` or
+`rollback` ends (past it, a warning). No flag overrides it."""
