@@ -16,8 +16,9 @@ Each run applies the rule right after its create and again right before its rele
 two runs whose agents became visible in another order agree before either releases.
 
 Listings are shared by every create of a run (``ClaimsBoard``): a listing serves each create
-that had finished when it started, so a run lists the account a few times per wave of
-creates rather than once per agent.
+that had finished when it started. The executor sends every create of a wave before it
+settles any, so one listing settles the whole wave and one more comes before their releases,
+rather than a listing per create or so.
 
 Yielding is a conflict only when the other run wants other content. Another apply creating
 the same content at the same time (the same content hash in its marker) is not a conflict:

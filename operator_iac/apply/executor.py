@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 from operator_iac.api.pool import WorkPool
@@ -101,12 +102,15 @@ class Run:
             # With the client: a wave slows down when the platform rate-limits (429).
             with WorkPool(self.client, parallelism=self.options.parallelism) as pool:
                 steps = [Steps(self, r) for r in wave]
-                # The wave's creates first, all of them, so that the listings that settle
-                # concurrent creates (``apply.claims``) are shared by the whole wave instead
-                # of following each create one by one; then every resource's other steps.
-                created = pool.map(lambda s: self._guarded(s, s.create), [
-                    s for s in steps if s.resource.action == "create" and not self._blocked(s)])
-                done = {result.key: result for result in created if result is not None}
+                # The wave's creates first, all of them sent before any is settled, so that
+                # one listing of the agents (``apply.claims``), begun after the last create,
+                # settles the whole wave; then every resource's other steps.
+                done: dict[str, ResourceResult] = {}
+                for phase in (Steps.send_create, Steps.settle_create):
+                    creating = [s for s in steps if s.resource.action == "create"
+                                and s.resource.key not in done and not self._blocked(s)]
+                    ended = pool.map(partial(self._phase, phase), creating)
+                    done.update((result.key, result) for result in ended if result is not None)
                 results = pool.map(self._one, [s for s in steps if s.resource.key not in done])
             for result in [*done.values(), *results]:
                 self.results[result.key] = result
@@ -117,6 +121,10 @@ class Run:
         warnings = tuple(f"the platform's lists do not show this yet: {line}; a command "
                          "started right now may not see it" for line in late)
         return ApplyReport(self.plan, tuple(ordered), warnings)
+
+    def _phase(self, phase: Callable[[Steps], None], steps: Steps) -> ResourceResult | None:
+        """One phase of a resource's steps: None, or the outcome its failure maps to."""
+        return self._guarded(steps, lambda: phase(steps))
 
     def _blocked(self, steps: Steps) -> list[str]:
         """The dependencies of the resource that did not apply."""

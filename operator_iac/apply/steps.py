@@ -190,8 +190,14 @@ class Steps:
         return self.run_.desired[self.resource.key]
 
     def create(self) -> None:
-        """Create the agent, settle a concurrent create and read the new draft back: the
-        executor runs this for a whole wave first (None: continue with ``run``)."""
+        """Create the agent, settle a concurrent create and read the new draft back."""
+        self.send_create()
+        self.settle_create()
+
+    def send_create(self) -> None:
+        """Create the agent (or find the one a create whose answer was lost made). The
+        executor sends every create of a wave first, then settles them all (``settle_create``)
+        on the listings that follow the last of them: one listing serves the wave."""
         # An agent with our marker that the plan did not see: a concurrent apply created it.
         existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
         if existing:
@@ -203,8 +209,13 @@ class Steps:
             self.agent_id = found
             self.note(f"found {found}, created by the request whose answer was lost")
             self.version_id = self._draft_of(found)
+
+    def settle_create(self) -> None:
+        """Settle a concurrent create of the key (``apply.claims``), then read the new draft
+        back; after this, ``run`` goes on with the rest."""
+        assert self.body is not None, "send_create runs first"
         self._yield_to_concurrent_create(self.created_at)
-        self._verify_persisted(body)
+        self._verify_persisted(self.body)
 
     def _converge_on(self, existing: list[str]) -> None:
         """Agents with this key's marker that the plan did not see: concurrent applies

@@ -221,3 +221,28 @@ def test_plan_and_status_cost_the_same_in_an_account_with_2000_past_conversation
         # one read per released revision with smoke tests: its proof record, by id
         reads = [path for method, path in after if method == "GET" and _CONVERSATION.match(path)]
         assert len(reads) == COPIES + 2, command
+
+
+def test_an_apply_of_many_creates_lists_the_agents_a_few_times_not_once_per_create(
+        project: Project) -> None:
+    """Every create of a wave is sent before any is settled (``apply.claims``): one listing,
+    begun after the last create, settles them all, and one more before their releases, where
+    a create settled on its own would list the account once per create or so."""
+    copy = project()
+    summary = copy.agent_file("call-summary").read_text()
+    new = 24
+    for n in range(new):
+        (copy.agents_dir / f"summary-{n}.yaml").write_text(
+            summary.replace("name: Call summary", f"name: Summary {n}"))
+    copy.emulator.set_faults(latency_ms=20)  # creates and listings overlap, as on a platform
+    copy.emulator.clear_requests()
+    assert copy.apply().exit_code == 0
+    listings = [r for r in copy.emulator.requests
+                if r.method == "GET" and r.path == "/procedural_agents"]
+    created = [r for r in copy.emulator.requests
+               if r.method == "POST" and r.path == "/procedural_agents"]
+    assert len(created) == new + 2  # and the example's two
+    pages = 2  # 26 procedural agents, 20 to a page
+    # the plan's, one for the wave's creates, one before their releases, and the check that
+    # the lists show the run's writes
+    assert len(listings) <= 4 * pages, len(listings)
