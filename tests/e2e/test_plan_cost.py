@@ -244,5 +244,6 @@ def test_an_apply_of_many_creates_lists_the_agents_a_few_times_not_once_per_crea
     assert len(created) == new + 2  # and the example's two
     pages = 2  # 26 procedural agents, 20 to a page
     # the plan's, one for the wave's creates, one before their releases, and the check that
-    # the lists show the run's writes
-    assert len(listings) <= 4 * pages, len(listings)
+    # the lists show the run's writes: four listings, and one to spare (a listing per create
+    # or two, as before, is about twenty pages)
+    assert len(listings) <= 5 * pages, len(listings)
