@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from operator_iac.plan.marker import Owner
     from operator_iac.plan.model import Plan, PlanOptions
     from operator_iac.services.target import Target
+    from operator_iac.smoke.evidence import ProofReadAhead
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.state.snapshot import Snapshot
 
@@ -84,15 +85,21 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
     (``services.remote``; ``everything`` for all of them), and the smoke verdicts of the
     released revisions whose release may be unproven (``plan.verification``). Verdicts that
     cannot be read are a warning: the plan then cannot show ``verify``."""
+    from operator_iac.plan.verification import needs_verification
     from operator_iac.services.remote import read_project_agents
+    from operator_iac.smoke.evidence import ProofReadAhead
 
+    # Each released revision's proof record is read right after its agent, not after the
+    # whole snapshot: the verdicts then cost no round trip of their own.
+    ahead = ProofReadAhead(client, target.owner, lambda key: key in desired and
+                           needs_verification(desired[key]))
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
         snapshot = read_project_agents(client, target.owner, desired,
                                        everything=everything, parallelism=parallelism,
-                                       cache=target.revision_cache, say=say)
+                                       cache=target.revision_cache, say=say, after=ahead.after)
         try:
-            return _with_verdicts(client, target.owner, desired, snapshot, parallelism)
+            return _with_verdicts(client, target.owner, desired, snapshot, parallelism, ahead)
         except OperationError as exc:
             feedback.warn(f"could not read the smoke records on the platform ({exc}); "
                           "releases whose smoke tests never passed are not shown")
@@ -100,7 +107,8 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
 
 
 def _with_verdicts(client: OperatorClient, owner: Owner, desired: Mapping[str, DesiredAgent],
-                   snapshot: Snapshot, parallelism: int = PARALLELISM) -> Snapshot:
+                   snapshot: Snapshot, parallelism: int = PARALLELISM,
+                   read_ahead: ProofReadAhead | None = None) -> Snapshot:
     """The snapshot with the releases still unproven (``smoke.evidence``): one read of a
     conversation per released revision with smoke tests, by id."""
     from operator_iac.plan.verification import verification_candidates
@@ -110,8 +118,8 @@ def _with_verdicts(client: OperatorClient, owner: Owner, desired: Mapping[str, D
     wanted = verification_candidates(desired, snapshot, owner)
     revisions = {key: Revision(r.version_id, r.description, created)
                  for key, (r, created) in wanted.items()}
-    records = unproven_releases(client, owner.project, revisions, parallelism=parallelism) \
-        if revisions else {}
+    records = unproven_releases(client, owner.project, revisions, parallelism=parallelism,
+                                read_ahead=read_ahead) if revisions else {}
     verdicts = {r.version_id: ReleaseVerdict(r.version_id, r.passed, r.summary, r.previous)
                 for r in records.values()}
     return replace(snapshot, verdicts=verdicts)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from operator_iac.plan.marker import Owner
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.state.cache import RevisionCache
+    from operator_iac.state.fetch import AgentRead
     from operator_iac.state.snapshot import Snapshot
 
 
@@ -27,17 +28,17 @@ def read_project_agents(client: OperatorClient, project: Owner | str,
                         desired: Mapping[str, DesiredAgent] | None = None, *,
                         keys: Iterable[str] | None = None, everything: bool = False,
                         parallelism: int = PARALLELISM, cache: RevisionCache | None = None,
-                        say: Say = silent) -> Snapshot:
+                        say: Say = silent, after: AgentRead | None = None) -> Snapshot:
     """The snapshot a command of ``project`` needs to decide about ``keys`` (default: every
     declared key): every agent that can belong to the project, read in depth, plus the
     others when that is not enough to be sure. ``everything`` reads every agent (``--prune``,
-    which must find every agent the project owns)."""
+    which must find every agent the project owns). ``after``: as ``fetch_snapshot``'s."""
     from operator_iac.plan.scope import ProjectScope
     from operator_iac.state.fetch import complete_snapshot, fetch_snapshot
 
     scope = ProjectScope.of(project, desired)
     snapshot = fetch_snapshot(client, parallelism=parallelism, cache=cache,
-                              claims=None if everything else scope.claims_listed)
+                              claims=None if everything else scope.claims_listed, after=after)
     wanted = list(keys) if keys is not None else list(desired or ())
     reason = scope.reason_to_read_the_rest(snapshot, wanted)
     if reason is None:

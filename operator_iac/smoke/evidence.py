@@ -53,11 +53,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
-from operator_iac.plan.marker import parse_own_marker
+from operator_iac.plan.marker import Owner, parse_marker, parse_own_marker
 from operator_iac.smoke.announce import PENDING_SUMMARY, UNTESTED_SUMMARY
 from operator_iac.smoke.record import (
     PROOF_STAGE,
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.models import Conversation
     from operator_iac.smoke.results import TestResult
+    from operator_iac.state.snapshot import RemoteAgent
 
 PASSED_SUMMARY = "smoke tests passed on the released revision"
 # Conversation timestamps may be whole seconds: a window is widened by this much.
@@ -230,16 +232,61 @@ def release_evidence(client: OperatorClient, *, project: str, key: str, version_
     return found
 
 
+class ProofReadAhead:
+    """Proof records read while the snapshot is still being read: an agent's read is followed
+    at once, in the same task of the pool, by the read of the proof record its released
+    revision's marker names (``after``), so that ``unproven_releases`` finds it read instead
+    of waiting for the whole snapshot first. A read and nothing more: which agent is the
+    key's, and what its record means, is decided afterwards. Each read is used once."""
+
+    def __init__(self, client: OperatorClient, owner: Owner,
+                 wanted: Callable[[str], bool]) -> None:
+        self.client, self.owner, self._wanted = client, owner, wanted
+        self._read: dict[str, Conversation | OperatorIacError | None] = {}
+        self._lock = threading.Lock()
+
+    def after(self, agent: RemoteAgent) -> None:
+        """Read the proof record ``agent``'s released revision names, when it is this
+        owner's for a key that ``wanted``; a failure is kept for whoever asks for it."""
+        released = agent.released
+        marker = parse_marker(released.description) if released is not None else None
+        if marker is None or marker.smoke is None or not self.owner.claims(marker) or \
+                not self._wanted(marker.key):
+            return
+        proof_id = marker.smoke[1]
+        found: Conversation | OperatorIacError | None
+        try:
+            found = _get(self.client, proof_id)
+        except OperatorIacError as exc:
+            found = exc
+        with self._lock:
+            self._read[proof_id] = found
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        """The conversation as read ahead (once), else read now."""
+        with self._lock:
+            if conversation_id not in self._read:
+                return _get(self.client, conversation_id)
+            found = self._read.pop(conversation_id)
+        if isinstance(found, OperatorIacError):
+            raise found
+        return found
+
+
 def unproven_releases(client: OperatorClient, project: str, revisions: Mapping[str, Revision],
-                      *, parallelism: int = PARALLELISM) -> dict[str, SmokeRecord]:
+                      *, parallelism: int = PARALLELISM,
+                      read_ahead: ProofReadAhead | None = None) -> dict[str, SmokeRecord]:
     """Key -> the proof record of each released revision (``revisions``) whose release a run
-    meant to prove and did not: one read each, all at once."""
+    meant to prove and did not: one read each, all at once (none for a record
+    ``read_ahead`` has read already)."""
     from operator_iac.api.pool import WorkPool
+
+    read = read_ahead.get if read_ahead is not None else partial(_get, client)
 
     def pending(item: tuple[str, Revision]) -> SmokeRecord | None:
         key, revision = item
         named = records_of(revision.description, project, key)
-        proof = _get(client, named[1]) if named is not None else None
+        proof = read(named[1]) if named is not None else None
         if named is None or not _about(proof, project, key, revision.version_id):
             proof = locate(client, project, key, revision).proof
         if proof is None:

@@ -49,15 +49,19 @@ _KIND_RESOURCES: dict[AgentKind, str] = {
 # versions list alone to read in depth too.
 ListedClaim = Callable[[ListedAgent], bool]
 VersionsClaim = Callable[[RemoteAgent], bool]
+# Told each agent read in depth (``fetch_snapshot``'s ``after``).
+AgentRead = Callable[[RemoteAgent], None]
 
 
 def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
                    kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
                    claims: ListedClaim | None = None, cache: RevisionCache | None = None,
-                   ) -> Snapshot:
+                   after: AgentRead | None = None) -> Snapshot:
     """Read the agents of the given kinds with their versions and released/draft content:
     every one, or those ``claims`` takes from the list (the others are kept as ``unread``).
-    Released and archived contents come from ``cache`` when it holds them."""
+    Released and archived contents come from ``cache`` when it holds them. ``after`` is
+    called with each agent read in depth, in the task that read it: more reads that follow
+    from one agent start at once instead of after the whole snapshot."""
     from operator_iac.api.pool import WorkPool, results_in_order
 
     read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -73,7 +77,7 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
                             unread.append(listed)
                             continue
                         futures.append(pool.submit(
-                            lambda item: _listed_agent(client, item, cache), listed))
+                            lambda item: _listed_agent(client, item, cache, after), listed))
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -104,16 +108,19 @@ def _listed(kind: AgentKind, summary: AgentSummary) -> ListedAgent:
                        summary.description if summary.described else None, summary.version_id)
 
 
-def _listed_agent(client: OperatorClient, listed: ListedAgent,
-                  cache: RevisionCache | None) -> RemoteAgent | None:
+def _listed_agent(client: OperatorClient, listed: ListedAgent, cache: RevisionCache | None,
+                  after: AgentRead | None = None) -> RemoteAgent | None:
     """A listed agent, or None when it was deleted between the listing and this read (a
     concurrent apply removing its duplicate): it is not on the platform any more."""
     from operator_iac.errors import NotFoundError
 
     try:
-        return fetch_agent(client, listed.kind, listed.id, cache)
+        agent = fetch_agent(client, listed.kind, listed.id, cache)
     except NotFoundError:
         return None
+    if after is not None:
+        after(agent)
+    return agent
 
 
 def _claimed(client: OperatorClient, listed: ListedAgent, claims: VersionsClaim,

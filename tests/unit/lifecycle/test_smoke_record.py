@@ -18,13 +18,14 @@ import pytest
 
 from operator_iac.api.client import OperatorClient
 from operator_iac.api.models import Conversation
-from operator_iac.errors import SmokeRecordError
-from operator_iac.plan.marker import Marker, parse_marker, with_marker
+from operator_iac.errors import OperatorIacError, SmokeRecordError
+from operator_iac.plan.marker import Marker, Owner, parse_marker, with_marker
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.smoke import evidence
 from operator_iac.smoke import gate as gate_module
 from operator_iac.smoke.announce import PENDING_SUMMARY, Pin, ProofLedger, announce, marked_with
 from operator_iac.smoke.evidence import (
+    ProofReadAhead,
     Revision,
     last_smoke_result,
     records_of,
@@ -41,6 +42,7 @@ from operator_iac.smoke.record import (
     record_of,
     record_text,
 )
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 from .conftest import PROJECT
 
@@ -253,6 +255,40 @@ def test_a_pending_release_is_one_read_for_plan_and_names_what_to_roll_back_to(
     announced(client2, other, tested=False)
     assert unproven_releases(client2, PROJECT,
                              {"booking": Revision(RELEASED, other.description)}) == {}
+
+
+def test_a_proof_record_read_ahead_is_not_read_again(platform: Factory) -> None:
+    """The proof record is read right after its agent (``ProofReadAhead.after``, told by the
+    snapshot's fetch); the verdict then uses that read, and only this owner's wanted keys
+    are read ahead."""
+    client, fake = platform()
+    announced(client, fake)
+    _, proof_id = records_of(fake.description, PROJECT, "booking") or ("", "")
+    released = RemoteRevision(RELEASED, "released", "B", fake.description, {})
+    agent = RemoteAgent("conversational_agent", AGENT, (), released=released)
+    ProofReadAhead(client, Owner(PROJECT), lambda key: key != "booking").after(agent)
+    ProofReadAhead(client, Owner("another"), lambda key: True).after(agent)
+    assert fake.paths() == []
+    ahead = ProofReadAhead(client, Owner(PROJECT), lambda key: key == "booking")
+    ahead.after(agent)
+    assert fake.paths() == [f"/conversations/{proof_id}"]
+    found = unproven_releases(client, PROJECT, {"booking": Revision(RELEASED,
+                                                                    fake.description)},
+                              read_ahead=ahead)
+    assert not found["booking"].passed
+    assert fake.paths() == [f"/conversations/{proof_id}"]  # one read, not two
+
+
+def test_a_read_ahead_that_failed_fails_where_the_verdict_is_asked() -> None:
+    description = described(("conv_r", "conv_p"))
+    refused = httpx.MockTransport(
+        lambda request: httpx.Response(403, json={"error": {"message": "forbidden"}}))
+    with OperatorClient("http://platform.test", "op_test_key", transport=refused) as client:
+        ahead = ProofReadAhead(client, Owner(PROJECT), lambda key: True)
+        released = RemoteRevision(RELEASED, "released", "B", description, {})
+        ahead.after(RemoteAgent("conversational_agent", AGENT, (), released=released))
+        with pytest.raises(OperatorIacError):  # kept, and raised where it is asked for
+            ahead.get("conv_p")
 
 
 def test_a_proven_release_passes_and_one_without_evidence_has_no_record(
