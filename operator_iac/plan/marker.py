@@ -40,6 +40,7 @@ written by a newer version still names its owner.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -170,8 +171,10 @@ def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_marker(description: str | None) -> Marker | None:
-    """The last marker line in ``description``, or None when there is none."""
+    """The last marker line in ``description``, or None when there is none. Cached: a plan
+    asks it of the same few descriptions many times, and a ``Marker`` is immutable."""
     for line in reversed((description or "").splitlines()):
         match = _MARKER_RE.search(line.rstrip())
         if match:
