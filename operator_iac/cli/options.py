@@ -41,10 +41,13 @@ def _remember_format(ctx: click.Context, _param: click.Parameter, value: str) ->
     return value
 
 
-def parallelism_option(func: F) -> F:
-    return click.option("--parallelism", type=click.IntRange(1, 64), default=PARALLELISM,
-                        show_default=True, envvar=PARALLELISM_VARIABLE,
-                        help="Requests or agents handled at once.")(func)
+def parallelism_option(func: F | None = None, *,
+                       help: str = "Requests or agents handled at once.") -> Any:
+    """``--parallelism`` (also ``OPERATOR_IAC_PARALLELISM``), the same on every command; used
+    bare (``@parallelism_option``) or with a help text of the command's own."""
+    option = click.option("--parallelism", type=click.IntRange(1, 64), default=PARALLELISM,
+                          show_default=True, envvar=PARALLELISM_VARIABLE, help=help)
+    return option(func) if func is not None else option
 
 
 def selection_options(func: F) -> F:

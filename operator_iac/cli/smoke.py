@@ -15,9 +15,8 @@ from operator_iac.cli.completion import (
     complete_smoke_version,
 )
 from operator_iac.cli.json_report import report_json
-from operator_iac.cli.options import format_option
+from operator_iac.cli.options import format_option, parallelism_option
 from operator_iac.cli.output import info, result, warn, write_file
-from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import UsageError
 
 if TYPE_CHECKING:
@@ -38,10 +37,8 @@ if TYPE_CHECKING:
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Also write the report as JSON to FILE (what --merge reads).")
 @format_option("text", "json", "markdown")
-@click.option("--parallelism", type=click.IntRange(1, 64), default=PARALLELISM,
-              show_default=True,
-              help="How many test conversations run at once (at most the environment's "
-                   "max_concurrent_conversations).")
+@parallelism_option(help="How many test conversations run at once (at most the "
+                         "environment's max_concurrent_conversations).")
 @click.option("--keep-conversations", is_flag=True,
               help="Keep the test conversations instead of deleting them.")
 @click.option("--replay", "replay", metavar="CONV_ID",

@@ -38,3 +38,22 @@ def test_help_imports_no_command() -> None:
     commands = {target.partition(":")[0] for target in COMMANDS.values()}
     assert not modules & commands, modules & commands
     assert not {m for m in modules if not m.startswith("operator_iac.cli.")}, modules
+
+
+def test_every_parallelism_option_reads_the_same_variable_and_default() -> None:
+    """``OPERATOR_IAC_PARALLELISM`` set once in CI reaches every command that works in
+    parallel, smoke's conversations included, and no command has a default of its own."""
+    from operator_iac.defaults import PARALLELISM
+    from operator_iac.settings import PARALLELISM_VARIABLE
+
+    found = {}
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        commands = [command, *getattr(command, "commands", {}).values()]
+        for each in commands:
+            for param in each.params:
+                if "--parallelism" in getattr(param, "opts", ()):
+                    found[each.name] = (param.envvar, param.default)
+    assert "smoke" in found and "apply" in found, found
+    assert set(found.values()) == {(PARALLELISM_VARIABLE, PARALLELISM)}, found
