@@ -20,7 +20,7 @@ import pytest
 from operator_iac.emulator.rules import RuleSet
 from operator_iac.smoke.evidence import last_smoke_result
 
-from .conftest import PROJECT_NAME, Platform, ProjectCopy
+from .conftest import KEYS, PROJECT_NAME, Platform, ProjectCopy
 
 Project = Callable[..., ProjectCopy]
 KEY = "support-triage"
@@ -153,6 +153,23 @@ def test_killed_while_a_failing_release_is_tested_or_rolled_back_the_next_apply_
     again = smoked.run("apply", "--yes")
     assert again.exit_code == 4
     assert platform.released(platform.id_of(KEY)).version_id == before
+
+
+def test_killed_between_a_waves_creates_and_their_settling_the_next_apply_converges(
+        project: Project, platform: Platform) -> None:
+    """A wave's creates are all sent before any is settled: a run killed in between leaves
+    new agents that were never settled nor read back. The next apply takes them as its own,
+    one agent per key, and leaves nothing to do."""
+    copy = project()
+    copy.emulator.set_faults(latency_ms=LATENCY_MS)
+    seen = kill_apply_at(copy, "created ", key="appointment-booking")
+    assert not any(line.startswith(("appointment-booking: released", f"{KEY}: released"))
+                   for line in seen), seen  # the conversational wave was not settled yet
+    copy.emulator.reset_faults()
+    result = copy.run("apply", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert all(len(platform.owners().get(key, [])) == 1 for key in KEYS), platform.owners()
+    assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
 def test_killed_after_a_create_is_released_the_next_apply_proves_it(
