@@ -122,8 +122,9 @@ class Steps:
         remote = self.resource.remote
         previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
         if action == "create":
-            if self.agent_id is None:
-                self.create()
+            # The executor has sent and settled the wave's creates (``send_create``,
+            # ``settle_create``) before any resource's other steps.
+            assert self.agent_id is not None, "a create is sent and settled first"
             conflict = self.records.name_after_create(previous)
             if conflict is not None:
                 raise ResourceFailed("conflict", conflict)
@@ -188,11 +189,6 @@ class Steps:
 
     def _desired(self) -> DesiredAgent:
         return self.run_.desired[self.resource.key]
-
-    def create(self) -> None:
-        """Create the agent, settle a concurrent create and read the new draft back."""
-        self.send_create()
-        self.settle_create()
 
     def send_create(self) -> None:
         """Create the agent (or find the one a create whose answer was lost made). The
