@@ -34,12 +34,24 @@ class ApplyOptions:
     whose smoke tests failed, and how many agents at once."""
 
     overwrite_draft: bool = False
+    """Write over an unreleased draft operator-iac did not write (``--overwrite-draft``, or
+    a plan made with it); False: such a draft is not written over (apply refuses a plan that
+    would, before its first write)."""
     smoke: bool = True
+    """Run the smoke tests at the stages the plan names for each agent (``draft``,
+    ``released``); False (``--no-smoke``, and ``--no-release`` on the command line): none
+    runs, and a release is recorded as not tested."""
     rollback: bool = True
+    """Release the previous revision again when the released revision's smoke tests fail,
+    for agents whose smoke settings (or the project's defaults) do not turn that off; False
+    (``--no-rollback``): the failed release stays."""
     parallelism: int = PARALLELISM
-    # False (``--no-release``): write and read back the drafts, and release nothing; a later
-    # apply releases them (smoke tests of the drafts run in between, in other jobs).
+    """How many agents of a wave are worked on at once, at most (``--parallelism``; fewer
+    while the platform answers 429). ``services.apply`` gives it to the checks before the
+    first write and to the smoke gate too."""
     release: bool = True
+    """False (``--no-release``): write and read back the drafts, and release nothing; a later
+    apply releases them (smoke tests of the drafts run in between, in other jobs)."""
 
 
 @dataclass(frozen=True)
@@ -48,15 +60,35 @@ class ResourceResult:
     (or rolled back to), the steps taken, and the smoke verdicts."""
 
     key: str
+    """The agent's key."""
     action: str
+    """The plan's action for it (``create``, ``update``, ``release``, ``adopt``, ``verify``,
+    ``delete``, ``no-op``)."""
     outcome: Outcome
+    """What came of it: ``applied``, ``unchanged``, ``converged``, ``failed``, ``conflict``,
+    ``smoke_failed``, ``rolled_back`` or ``skipped``."""
     agent_id: str | None = None
+    """The platform's id of the agent (``ca_x``): the plan's, or the one this run created or
+    found (after a concurrent create, the agent kept); None when no agent is known (a create
+    not sent, or that failed before the platform answered)."""
     version_id: str | None = None
+    """The draft this run wrote or released (``ca_x@v3``), or for a ``verify`` the released
+    revision it tested; None when it came to none (a delete, a refusal, a skip)."""
     released_version_id: str | None = None
+    """The revision left released: the one this run released, or the previous one after a
+    rollback (for a ``verify``, the revision tested); None when this run released nothing."""
     rolled_back_to: str | None = None
+    """The previous revision, released again because the released revision's smoke tests
+    failed; None when there was no rollback."""
     message: str = ""
+    """Why the outcome, for people (a failure, a conflict, a skip, a convergence); empty for
+    ``applied`` and ``unchanged``."""
     steps: tuple[str, ...] = ()
+    """What was done, one line per step in order (``created ca_x@v1``,
+    ``released ca_x@v2``); empty when nothing was."""
     smoke: tuple[SmokeVerdict, ...] = ()
+    """The smoke verdicts, one per stage tested (``draft``, then ``released``); empty when no
+    smoke test ran."""
 
     @property
     def ok(self) -> bool:
@@ -69,9 +101,12 @@ class ApplyReport:
     """Every agent's result, in plan order; ``exit_code`` maps them to the exit-code table."""
 
     plan: Plan
+    """The plan that was carried out (or refused)."""
     results: tuple[ResourceResult, ...]
-    # What the run noticed beyond the results: writes the platform's lists did not show yet.
+    """One result per resource of the plan, in the plan's order."""
     warnings: tuple[str, ...] = ()
+    """What the run noticed beyond the results: writes the platform's lists did not show yet,
+    one line each."""
 
     def exit_code(self) -> int:
         """5 for a conflict, else 4 for a failed smoke test (6 when the smoke tests that did

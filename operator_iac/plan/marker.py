@@ -72,21 +72,40 @@ class Marker:
     """What an operator-iac revision says about itself."""
 
     project: str
+    """The name of the project that wrote the revision (a slug: ``acme``)."""
     key: str
+    """The agent's key in that project (a slug: ``booking``)."""
     content_hash: str
+    """``hashing.content_hash`` of the desired content the revision was written for: 16 hex
+    digits as written (``3f9c0a1b2c3d4e5f``); 12 to 64 are read, and compared by prefix
+    (``hashing.hash_matches``)."""
     commit: str | None = None
-    # What was written (``operator_iac.plan.written.WrittenRecord`` as text), when recorded.
+    """The commit the declarations came from, short (``9a1b2c3``), with ``+dirty`` when they
+    had uncommitted changes (``services.provenance``); None when none is known (outside git
+    and CI), written as ``-``."""
     written: str | None = None
-    # Config paths that held secrets when the revision was written (None: none recorded).
+    """What was written (``operator_iac.plan.written.WrittenRecord`` as text:
+    ``<mask>[:<hash>][/<path>,...]``); None when not recorded (a marker of an older version,
+    or a field path that cannot be named in the marker)."""
     secrets: tuple[str, ...] | None = None
-    # The environment the revision was written for (None: written before it was recorded).
+    """The config paths that held ``${env:...}`` values when the revision was written
+    (``runtime.prompt.text``, ``tool.transfers.0.entity_id``); None when none were recorded
+    (the line then carries no ``secrets=``)."""
     environment: str | None = None
-    # How the platform stored what was written (``plan.stored.StoredForms`` as text).
+    """The environment the revision was written for (``env=``); None when written by an owner
+    of no environment, or before environments were recorded (``Owner.claims``)."""
     stored: str | None = None
-    # (config path, variable name) of every ``${env:NAME}`` the revision was written with.
+    """How the platform stored what was written (``plan.stored.StoredForms`` as text:
+    ``<sent>.<stored>`` digest pairs, comma-separated); None when nothing is recorded."""
     secret_names: tuple[tuple[str, str], ...] | None = None
-    # The conversation ids of the release's smoke records: (release record, proof record).
+    """(config path, variable name) of every ``${env:NAME}`` the revision was written with
+    (``("runtime.prompt.text", "BOOKING_TOKEN")``); None when the line names none: written
+    without one, or before names were recorded. A name that is not a variable name is not
+    written."""
     smoke: tuple[str, str] | None = None
+    """The conversation ids of the smoke records of the revision's release: (release record,
+    proof record), ``smoke.announce``; None when the marker names none (the revision was
+    released without records, or they were written after its release)."""
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
@@ -106,14 +125,14 @@ class Marker:
 
 @dataclass(frozen=True)
 class Owner:
-    """Who owns an agent: a project, and the environment of that project that wrote it.
-
-    ``environment`` None stands for a caller that works in no particular environment (the
-    Python API without one): it claims the project's agents of every environment.
-    """
+    """Who owns an agent: a project, and the environment of that project that wrote it."""
 
     project: str
+    """The project's name, as markers carry it."""
     environment: str | None = None
+    """The environment this owner works in; None for a caller that works in no particular
+    environment (a project without environments, the Python API without one): it claims the
+    project's agents of every environment, and writes markers without ``env``."""
 
     def claims(self, marker: Marker | None, key: str | None = None) -> bool:
         """Whether ``marker`` makes its revision this owner's (for ``key``). A marker from

@@ -71,11 +71,15 @@ class SmokeRecord:
     version_id: str
     """The revision the record speaks about (``ca_x@vN``)."""
     passed: bool
-    """Whether the smoke tests passed (a release or proof record: whether it is proven)."""
+    """Whether the smoke tests passed. The records this version keeps say False: release and
+    proof records are written so (a release is proven by deleting its proof record), and
+    only a failing run keeps its verdict. True only in records never kept: the one
+    ``evidence.Evidence.record`` makes once a release is proven, or a pass just recorded."""
     summary: str
     """One line for people: the verdict's counts and the first failure, or the fact."""
     at: str
-    """When the record was written (ISO-8601 UTC with microseconds, the writer's clock)."""
+    """When the record was written (ISO-8601 UTC with microseconds, the writer's clock);
+    empty in one standing for a record that could not be read."""
     content_hash: str | None = None
     """The content hash in the revision's marker, when known."""
     commit: str | None = None
@@ -84,7 +88,7 @@ class SmokeRecord:
     """``release``, ``proof``, ``released`` or ``draft`` (see the class)."""
     previous: str | None = None
     """The revision released before this one: what a failed or unproven release rolls back
-    to."""
+    to; None when there was none, or it is not known."""
     tested: bool = True
     """Release and proof records: whether the run that released the revision meant to prove
     it with its smoke tests (False for ``--no-smoke``: a later ``smoke`` run may prove it)."""

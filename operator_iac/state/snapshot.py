@@ -23,13 +23,25 @@ VersionStatus = Literal["released", "draft", "archived"]
 class RemoteVersion:
     """One entry of an agent's versions list (no config: the list does not carry it)."""
 
-    version_id: str  # "<agent id>@v<N>"
+    version_id: str
+    """The revision's id, ``<agent id>@v<N>`` (``ca_x@v3``), as the list gives it."""
     number: int
+    """N of ``@v<N>``; the entry's position in the list (from 0) when the id carries no
+    number."""
     status: VersionStatus
+    """``released``, ``draft`` or ``archived``: the platform's ``version_status``, inferred
+    from ``is_released`` where only that is given (``api.models``); any other is
+    ``archived``."""
     name: str
+    """The revision's name."""
     description: str
+    """The revision's description, ownership marker included: how an agent whose newest
+    revision lost its marker is still recognised (``plan.identity``)."""
     created_at: str | None = None
+    """When the revision was created, as the platform reports it; None when it does not."""
     updated_at: str | None = None
+    """When the revision was last changed, as the platform reports it; None when it does
+    not."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +49,23 @@ class RemoteRevision:
     """The full content of one revision, as the platform returned it."""
 
     version_id: str
+    """The revision's id, ``<agent id>@v<N>`` (``ca_x@v3``)."""
     status: VersionStatus
+    """The revision's status as the reader knew it: its versions list entry's (``draft``
+    for apply's read-back of the draft it wrote)."""
     name: str
+    """The revision's name."""
     description: str
+    """The revision's description, ownership marker included (``plan.marker``)."""
     config: dict[str, Any]
+    """The revision's config, every field the platform returned kept (transfers spelt
+    ``{entity_id}``, ``api.models``); references to other agents are their ids."""
     postprocess_agents: tuple[str, ...] = ()
+    """Ids of the procedural agents run after a conversation ends; empty when there are none
+    or the platform returned none."""
     updated_at: str | None = None
+    """When the revision was last changed, as the platform reports it; None when it does
+    not."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +74,17 @@ class RemoteAgent:
     draft revisions (None when it has none)."""
 
     kind: AgentKind
+    """``conversational_agent`` or ``procedural_agent``."""
     id: str
+    """The platform's id of the agent, without a revision (``ca_x``)."""
     versions: tuple[RemoteVersion, ...]
+    """Every entry of the agent's versions list, oldest first (by number)."""
     released: RemoteRevision | None = None
+    """The content of the released revision, the one conversations get; None when nothing
+    is released, or when only the versions list was read."""
     draft: RemoteRevision | None = None
+    """The content of the unreleased draft; None when there is none, or when only the
+    versions list was read."""
 
     @property
     def newest(self) -> RemoteVersion | None:
@@ -67,10 +97,16 @@ class ListedAgent:
     ``description`` is None when the platform's list items carry no description."""
 
     kind: AgentKind
+    """``conversational_agent`` or ``procedural_agent``: the list it came from."""
     id: str
+    """The platform's id of the agent (``ca_x``)."""
     name: str
+    """The newest revision's name."""
     description: str | None
+    """The newest revision's description, marker included; None when the list item carries
+    none."""
     version_id: str = ""
+    """The newest revision's id (``ca_x@v3``); empty when the list item carries none."""
 
 
 @dataclass(frozen=True)
@@ -80,24 +116,37 @@ class ReleaseVerdict:
     proven, or proven failing), and which revision to release again if it fails."""
 
     version_id: str
+    """The released revision the verdict is about (``ca_x@v3``)."""
     passed: bool
+    """Whether its smoke tests passed there. The snapshot holds verdicts of unproven
+    releases only (``smoke.evidence.unproven_releases``), so False there."""
     summary: str = ""
-    previous: str | None = None  # the revision released before it, when recorded
+    """One line for people about the verdict; empty when none was given."""
+    previous: str | None = None
+    """The revision released before it, which a failed verification rolls back to; None
+    when none is recorded (a first release, or a record that could not be read)."""
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """The agents on one platform (``api_url``) as read at one moment; the planner's only
-    view of the remote side. ``unread``: agents the list showed that were not read in depth
-    (none when every agent was read)."""
+    view of the remote side."""
 
     api_url: str
+    """The platform's REST API, as the client addresses it (no trailing ``/``)."""
     agents: tuple[RemoteAgent, ...] = field(default=())
-    read_at: str = ""  # when it was read (ISO-8601 UTC); the plan's date
-    # Smoke verdicts of released revisions by version id, for the agents whose verification
-    # was asked about; None when they were not read (then nothing is to be verified).
+    """The agents read in depth: every agent, or those that can be the project's when it
+    was read for one project."""
+    read_at: str = ""
+    """When the reading began (ISO-8601 UTC, whole seconds: ``2024-05-01T12:00:00Z``); the
+    plan's date. Empty when not set."""
     verdicts: dict[str, ReleaseVerdict] | None = None
+    """Smoke verdicts of released revisions by version id, for the agents whose verification
+    was asked about; None when they were not read (then nothing is to be verified)."""
     unread: tuple[ListedAgent, ...] = ()
+    """The agents the list showed that were not read in depth; empty when every listed agent
+    was read, and once the rest is read (``fetch.complete_snapshot``: those not the
+    project's are then left out of ``agents``)."""
 
     @property
     def complete(self) -> bool:
