@@ -35,7 +35,7 @@ class DesiredAgent:
     """The agent's description, ``${var:...}`` substituted; what is written ends with the
     ownership marker, which the plan adds."""
     config: dict[str, Any]
-    """API-shaped config (section 3.3 / 4 of the API contract): declared fields only, the
+    """API-shaped config (operator-api.md sections 3.3 and 4): declared fields only, the
     prompt text inlined as ``runtime.prompt`` ``{"type": "fixed", "text": ...}``,
     ``config.extra`` from the file deep-merged over the top level verbatim, and
     substitutions made (secrets in clear: ``sensitive_paths`` says where). Transfers to

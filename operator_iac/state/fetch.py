@@ -105,7 +105,7 @@ def complete_snapshot(client: OperatorClient, snapshot: Snapshot, claims: Versio
 
 def _listed(kind: AgentKind, summary: AgentSummary) -> ListedAgent:
     return ListedAgent(kind, summary.id, summary.name,
-                       summary.description if summary.described else None, summary.version_id)
+                       summary.description if summary.described else None)
 
 
 def _listed_agent(client: OperatorClient, listed: ListedAgent, cache: RevisionCache | None,
@@ -189,7 +189,7 @@ def _versions(client: OperatorClient, kind: AgentKind, agent_id: str) -> tuple[R
     entries = agents_resource(client, kind).list_versions(agent_id)
     return tuple(
         RemoteVersion(
-            version_id=_qualified(agent_id, e.version_id, e.number),
+            version_id=e.version_id,
             number=e.number if e.number is not None else index,
             status=_status(e.status),
             name=e.name,
@@ -211,11 +211,6 @@ def _assemble(kind: AgentKind, agent_id: str, versions: tuple[RemoteVersion, ...
 
     return RemoteAgent(kind=kind, id=agent_id, versions=versions,
                        released=pick("released"), draft=pick("draft"))
-
-
-def _qualified(agent_id: str, version_id: str, number: int | None) -> str:
-    # Some answers may carry a bare number or id; revisions are always addressed as @vN.
-    return version_id if "@" in version_id or number is None else f"{agent_id}@v{number}"
 
 
 def _status(status: str | None) -> VersionStatus:

@@ -105,9 +105,6 @@ class ListedAgent:
     description: str | None
     """The newest revision's description, marker included; None when the list item carries
     none."""
-    version_id: str = ""
-    """The newest revision's id (``ca_x@v3``); empty when the list item carries none."""
-
 
 @dataclass(frozen=True)
 class ReleaseVerdict:
