@@ -20,6 +20,14 @@ that had finished when it started. The executor sends every create of a wave bef
 settles any, so one listing settles the whole wave and one more comes before their releases,
 rather than a listing per create or so.
 
+Where the platform's list items carry no description, a claim is read from the agent's
+versions list. The run remembers what each agent it saw listed claimed (``SeenClaims``),
+against the list item's newest version id and update time, and reads the versions list again
+only for an agent it never saw or whose list item changed since: other teams' agents are read
+once per run, and every later listing reads only the agents created or written since, the
+concurrent runs' new agents among them. The run's own new agents are never read: it wrote
+their markers.
+
 Yielding is a conflict only when the other run wants other content. Another apply creating
 the same content at the same time (the same content hash in its marker) is not a conflict:
 this run's result for the key is ``converged`` (exit 0), the other run releases and proves
@@ -45,6 +53,8 @@ from operator_iac.state.fetch import agents_resource, fetch_agent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.api.models import AgentSummary
+    from operator_iac.api.pool import WorkPool
     from operator_iac.api.resources import AgentsResource
     from operator_iac.spec.desired import AgentKind
 
@@ -73,6 +83,50 @@ class Yielded:
         return f"{head}; {self.problem}"
 
 
+# What identifies the state of an agent in a list item: its newest revision and when that
+# was last written. An item with neither is never taken as unchanged.
+Stamp = tuple[str, str | None]
+
+
+class SeenClaims:
+    """What one run learnt of the claims of the agents its listings showed without a
+    description: agent id -> the list item's stamp and the key the agent's newest revision
+    claims for the run's owner (None: no claim). Shared by the run's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[Stamp, str | None]] = {}
+        self._own: dict[str, str] = {}
+
+    def own(self, agent_id: str, key: str) -> None:
+        """``agent_id`` was created by this run for ``key``: it claims ``key``."""
+        with self._lock:
+            self._own[agent_id] = key
+
+    def recall(self, summary: AgentSummary) -> tuple[bool, str | None]:
+        """(known, key): whether the claim of the listed agent is known without a read."""
+        with self._lock:
+            if summary.id in self._own:
+                return True, self._own[summary.id]
+            seen = self._seen.get(summary.id)
+        stamp = _stamp(summary)
+        if seen is None or stamp is None or seen[0] != stamp:
+            return False, None
+        return True, seen[1]
+
+    def learn(self, summary: AgentSummary, key: str | None) -> None:
+        stamp = _stamp(summary)
+        if stamp is not None:
+            with self._lock:
+                self._seen[summary.id] = (stamp, key)
+
+
+def _stamp(summary: AgentSummary) -> Stamp | None:
+    if not summary.version_id and not summary.updated_at:
+        return None
+    return summary.version_id, summary.updated_at
+
+
 @dataclass(frozen=True)
 class Listing:
     """Key -> ids of the agents carrying an owner's marker, in listing order, as one listing
@@ -83,37 +137,65 @@ class Listing:
     listed: frozenset[str] = frozenset()
 
 
-def list_claims(agents: AgentsResource, owner: Owner) -> Listing:
+def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = None,
+                pool: WorkPool | None = None) -> Listing:
     """One fresh listing of ``owner``'s claims.
 
     The agents list's items are not documented to carry a description; where one carries
-    none, the agent's versions list (documented to) is read for its newest revision's.
+    none, the agent's versions list (documented to) is read for its newest revision's, unless
+    ``seen`` knows the claim of the agent as listed. Those reads go through ``pool`` when one
+    is given (concurrently from the run's own thread, in turn from inside a pool task).
     """
     began = time.monotonic()
     found: dict[str, list[str]] = {}
-    listed: set[str] = set()
+    listed: list[str] = []
+    keys: dict[str, str | None] = {}
+    unknown: list[AgentSummary] = []
     for summary in agents.list():
-        listed.add(summary.id)
-        description = summary.description
-        if not description:
-            versions = agents.list_versions(summary.id)
-            description = versions[-1].description if versions else ""
-        marker = parse_marker(description)
-        if owner.claims(marker):
-            assert marker is not None
-            found.setdefault(marker.key, []).append(summary.id)
+        listed.append(summary.id)
+        if summary.description:  # an empty one may be a list that leaves them out
+            keys[summary.id] = _claimed_key(owner, summary.description)
+            continue
+        known, key = seen.recall(summary) if seen is not None else (False, None)
+        if known:
+            keys[summary.id] = key
+        else:
+            unknown.append(summary)
+
+    def read(summary: AgentSummary) -> str | None:
+        versions = agents.list_versions(summary.id)
+        key = _claimed_key(owner, versions[-1].description if versions else "")
+        if seen is not None:
+            seen.learn(summary, key)
+        return key
+
+    read_keys = pool.map(read, unknown) if pool is not None else [read(s) for s in unknown]
+    keys.update(zip((s.id for s in unknown), read_keys, strict=True))
+    for agent_id in listed:
+        key = keys.get(agent_id)
+        if key is not None:
+            found.setdefault(key, []).append(agent_id)
     return Listing(began, found, frozenset(listed))
 
 
-def claims(agents: AgentsResource, owner: Owner | str) -> dict[str, list[str]]:
-    """Key -> ids of the agents whose newest revision carries ``owner``'s marker, read fresh."""
-    return list_claims(agents, Owner(owner) if isinstance(owner, str) else owner).claims
+def _claimed_key(owner: Owner, description: str) -> str | None:
+    marker = parse_marker(description)
+    return marker.key if marker is not None and owner.claims(marker) else None
 
 
-def owned_agents(agents: AgentsResource, owner: Owner | str) -> dict[str, str]:
+def claims(agents: AgentsResource, owner: Owner | str, seen: SeenClaims | None = None,
+           pool: WorkPool | None = None) -> dict[str, list[str]]:
+    """Key -> ids of the agents whose newest revision carries ``owner``'s marker, read fresh
+    (``list_claims``)."""
+    owner = Owner(owner) if isinstance(owner, str) else owner
+    return list_claims(agents, owner, seen, pool).claims
+
+
+def owned_agents(agents: AgentsResource, owner: Owner | str,
+                 seen: SeenClaims | None = None) -> dict[str, str]:
     """Key -> id of the agents whose newest revision carries ``owner``'s marker (read fresh:
     after a lost create this is how the agent it made is found)."""
-    return {key: ids[0] for key, ids in claims(agents, owner).items()}
+    return {key: ids[0] for key, ids in claims(agents, owner, seen).items()}
 
 
 class ClaimsBoard:
@@ -130,6 +212,7 @@ class ClaimsBoard:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.client, self.owner = client, owner
         self.timeout_s, self._sleep = timeout_s, sleep
+        self.seen = SeenClaims()
         self._newest: dict[str, Listing] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -142,7 +225,7 @@ class ClaimsBoard:
                 newest = self._newest.get(kind)
                 if newest is None or newest.began < since or showing not in newest.listed:
                     newest = self._newest[kind] = list_claims(
-                        agents_resource(self.client, kind), self.owner)
+                        agents_resource(self.client, kind), self.owner, self.seen)
             if showing in newest.listed:
                 return newest
             if time.monotonic() >= deadline:

@@ -23,6 +23,7 @@ before it is sent again, so no agent is ever created twice.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -89,18 +90,27 @@ class Run:
         """Agent id -> key of every agent this run knows."""
         return {agent_id: key for key, agent_id in self.ids.items()}
 
-    def owned_at_start(self, kind: AgentKind) -> Mapping[str, list[str]]:
+    def owned_at_start(self, kind: AgentKind, pool: WorkPool | None = None
+                       ) -> Mapping[str, list[str]]:
         """Key -> ids of this owner's agents of ``kind`` when the first create ran: one
-        listing per kind and run, not one per create."""
+        listing per kind and run, not one per create. It is the run's first listing of the
+        kind, so where list items carry no description it reads every agent's versions list
+        (once per run: ``apply.claims``), through ``pool``."""
         with self._owned_lock:
             if kind not in self._owned:
-                self._owned[kind] = claims(agents_resource(self.client, kind), self.owner)
+                self._owned[kind] = claims(agents_resource(self.client, kind), self.owner,
+                                           self.claims_board.seen, pool)
             return self._owned[kind]
 
     def execute(self) -> ApplyReport:
         for wave in self.plan.waves():
             # With the client: a wave slows down when the platform rate-limits (429).
             with WorkPool(self.client, parallelism=self.options.parallelism) as pool:
+                # The wave's first listing of each kind it creates, from this thread: the
+                # reads it may need run in parallel here, and one at a time in a task.
+                for kind in sorted({r.kind for r in wave if r.action == "create"}):
+                    with contextlib.suppress(OperatorIacError):  # each create tries again
+                        self.owned_at_start(kind, pool)
                 steps = [Steps(self, r) for r in wave]
                 # The wave's creates first, all of them sent before any is settled, so that
                 # one listing of the agents (``apply.claims``), begun after the last create,

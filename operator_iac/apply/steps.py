@@ -241,7 +241,8 @@ class Steps:
             try:
                 created = self.agents.create(**body)
             except AmbiguousWriteError:
-                found = owned_agents(self.agents, self.run_.owner).get(self.resource.key)
+                found = owned_agents(self.agents, self.run_.owner,
+                                     self.run_.claims_board.seen).get(self.resource.key)
                 if found is not None:
                     return found
                 if attempt == CREATE_ATTEMPTS:
@@ -249,6 +250,7 @@ class Steps:
                 continue
             self.agent_id = created.id
             self.created_here = True
+            self.run_.claims_board.seen.own(created.id, self.resource.key)
             self.version_id = created.version_id or f"{created.id}@v0"
             self.wrote("created", self.version_id)
             self.note(f"created {self.version_id}")

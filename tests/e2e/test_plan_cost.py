@@ -103,6 +103,31 @@ def test_a_list_without_descriptions_reads_every_versions_list_and_plans_the_sam
     assert reads(crowded)["versions"] == len(KEYS) + OTHERS
 
 
+def test_an_apply_on_a_list_without_descriptions_reads_each_other_agent_once(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """The concurrent-create rule reads an undescribed agent's versions list once per run
+    (``apply.claims``): the run's later listings, one per wave before and after its creates,
+    read only agents created or written since, never the run's own new ones."""
+    others = {platform.create("procedural_agents", name=f"Other team {n}",
+                              description=f"Theirs {n}.",
+                              config={"filter_statuses": ["completed"]})
+              for n in range(OTHERS)}
+    summary = applied.agent_file("call-summary").read_text()
+    for n in range(6):
+        (applied.agents_dir / f"summary-{n}.yaml").write_text(
+            summary.replace("name: Call summary", f"name: Summary {n}"))
+    applied.emulator.set_compat("list_without_description")
+    applied.emulator.clear_requests()
+    assert applied.apply().exit_code == 0
+    versions = [r.path.split("/")[2] for r in applied.emulator.requests
+                if r.method == "GET" and _VERSIONS.match(r.path)]
+    # the plan reads each one once to find the markers, the run's claims once more
+    assert {agent_id: versions.count(agent_id) for agent_id in others} == \
+        {agent_id: 2 for agent_id in others}
+    created = set(versions) - others - set(platform.owners().get("support-triage", []))
+    assert all(versions.count(agent_id) <= 3 for agent_id in created), versions
+
+
 def test_prune_reads_every_agent(crowded: ProjectCopy) -> None:
     crowded.plan("--prune")
     assert reads(crowded)["versions"] == len(KEYS) + OTHERS
