@@ -193,7 +193,8 @@ class PermissionDeniedError(ApiError):
 
 
 class NotFoundError(ApiError):
-    """404: the resource does not exist."""
+    """404 (or 410 Gone, which some platforms answer for a deleted resource): the resource
+    does not exist."""
 
     code = "not_found"
 
@@ -343,6 +344,7 @@ _API_ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    410: NotFoundError,
     409: ApiConflictError,
     422: BadRequestError,
     429: RateLimitedError,

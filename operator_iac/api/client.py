@@ -456,7 +456,7 @@ def _ambiguity_reason(detail: OperatorIacError, kind: retry.ExcKind | None) -> s
 
 def _gone_after_retry(method: str, status: int | None, maybe_applied: bool) -> bool:
     """A retried DELETE that finds nothing was most likely applied by an earlier attempt."""
-    return method == "DELETE" and status == 404 and maybe_applied
+    return method == "DELETE" and status in (404, 410) and maybe_applied
 
 
 def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:

@@ -298,9 +298,10 @@ class CustomersResource(_Resource):
 
 
 def _deleted(client: ApiTransport, path: str, resource_id: str) -> DeleteResult:
-    """DELETE ``path``; a 404 reaching here means an earlier attempt already deleted it."""
+    """DELETE ``path``; a 404 (410) reaching here means an earlier attempt already deleted
+    it."""
     response = client.request("DELETE", path)
-    if response.status_code == 404 or not response.content.strip():
+    if response.status_code in (404, 410) or not response.content.strip():
         return DeleteResult(id=resource_id, deleted=True)
     data = decode_json(response, "DELETE", path)
     with noting(client.notices):

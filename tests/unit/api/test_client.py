@@ -221,10 +221,21 @@ def test_delete_finding_nothing_after_a_lost_answer_counts_as_deleted(
     assert (result.id, result.deleted) == ("pa_1", True)
 
 
-def test_delete_of_a_missing_resource_is_not_found(harness: MakeHarness) -> None:
-    h = harness(sequence(json_response(404, {"message": "no such agent"})))
+@pytest.mark.parametrize("status", [404, 410])
+def test_delete_of_a_missing_resource_is_not_found(harness: MakeHarness, status: int) -> None:
+    h = harness(sequence(json_response(status, {"message": "no such agent"})))
     with pytest.raises(NotFoundError):
         h.client.procedural_agents.delete("pa_1")
+
+
+def test_a_resource_gone_is_not_found_and_a_retried_delete_that_finds_it_gone_deleted_it(
+        harness: MakeHarness) -> None:
+    h = harness(sequence(json_response(410, {"message": "deleted"})))
+    with pytest.raises(NotFoundError):
+        h.client.conversations.get("conv_1")
+    h = harness(sequence(reset(), json_response(410, {"message": "deleted"})))
+    result = h.client.conversations.delete("conv_1")
+    assert (result.id, result.deleted) == ("conv_1", True)
 
 
 def test_non_json_success_body_is_a_clear_error(harness: MakeHarness) -> None:
