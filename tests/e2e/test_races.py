@@ -43,10 +43,15 @@ def assert_one_agent_per_key(platform: Platform) -> None:
     assert len(platform.agent_ids()) == len(KEYS)
 
 
-@pytest.mark.parametrize("smoke", [False, True], ids=["no-smoke", "smoke"])
+@pytest.mark.parametrize(("smoke", "compat"), [
+    (False, None), (True, None),
+    # claims read from the versions lists, remembered per run (``apply.claims.SeenClaims``)
+    (False, "list_without_description")], ids=["no-smoke", "smoke", "undescribed-lists"])
 def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
-        project: Project, platform: Platform, smoke: bool) -> None:
+        project: Project, platform: Platform, smoke: bool, compat: str | None) -> None:
     copy = project()
+    if compat is not None:
+        copy.emulator.set_compat(compat)
     copy.emulator.set_faults(latency_ms=20)  # the three runs overlap request by request
     extra = () if smoke else ("--no-smoke",)
     results = finish([start_apply(copy, *extra) for _ in range(3)])
