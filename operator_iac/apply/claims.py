@@ -163,7 +163,10 @@ def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = 
             unknown.append(summary)
 
     def read(summary: AgentSummary) -> str | None:
-        versions = agents.list_versions(summary.id)
+        try:
+            versions = agents.list_versions(summary.id)
+        except NotFoundError:  # deleted since the listing (a duplicate that yielded)
+            return None
         key = _claimed_key(owner, versions[-1].description if versions else "")
         if seen is not None:
             seen.learn(summary, key)

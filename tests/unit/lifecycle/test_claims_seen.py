@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from operator_iac.api.models import AgentSummary, VersionEntry
 from operator_iac.apply.claims import SeenClaims, list_claims
+from operator_iac.errors import NotFoundError
 from operator_iac.plan.marker import Owner, format_marker
 
 OWNER = Owner("shop", "staging")
@@ -26,6 +27,7 @@ class Agents:
 
     newest: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> version, text
     read: list[str] = field(default_factory=list)
+    deleted: set[str] = field(default_factory=set)  # listed, then deleted before the read
 
     def list(self) -> Iterator[AgentSummary]:
         for agent_id, (version_id, _) in self.newest.items():
@@ -34,6 +36,8 @@ class Agents:
 
     def list_versions(self, agent_id: str) -> list[VersionEntry]:
         self.read.append(agent_id)
+        if agent_id in self.deleted:
+            raise NotFoundError(404, "GET", f"/conversational_agents/{agent_id}/versions")
         version_id, description = self.newest[agent_id]
         return [VersionEntry.model_validate({"version_id": version_id, "name": agent_id,
                                              "description": description,
@@ -61,3 +65,9 @@ def test_the_runs_own_agents_and_unstamped_items() -> None:
         assert list_claims(agents, OWNER, seen).claims == {"desk": ["ca_mine"]}  # type: ignore[arg-type]
     # an item that says nothing of its state is read every time; the run's own, never
     assert agents.read == ["ca_x", "ca_x"]
+
+
+def test_an_agent_deleted_between_the_listing_and_its_read_claims_nothing() -> None:
+    agents = Agents({"ca_gone": ("ca_gone@v0", marked("desk")),
+                     "ca_b": ("ca_b@v0", marked("desk"))}, deleted={"ca_gone"})
+    assert list_claims(agents, OWNER, SeenClaims()).claims == {"desk": ["ca_b"]}  # type: ignore[arg-type]
