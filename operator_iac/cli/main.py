@@ -6,6 +6,7 @@ Commands are imported only when invoked, so ``--version`` and ``--help`` stay fa
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -156,7 +157,13 @@ def main(argv: list[str] | None = None) -> None:
     # so a program that imports operator_iac keeps httpx as it is.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     args = list(sys.argv[1:] if argv is None else argv)
-    sys.exit(run(args))
+    code = run(args)
+    # Every object the run made is about to go with the process. Left to the collector, the
+    # interpreter's last collection walks all of them (the models, schemas and modules the
+    # command loaded: about 60 ms of a plan); frozen, they are freed by the exit itself.
+    # Files and streams are closed by the command, and the interpreter still flushes stdout.
+    gc.freeze()
+    sys.exit(code)
 
 
 def run(args: list[str]) -> int:

@@ -52,7 +52,6 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
       operator-iac plan --env staging --target appointment-booking
     """
     from operator_iac.render.plan_json import plan_json
-    from operator_iac.render.plan_markdown import render_plan_markdown
     from operator_iac.services.plan import make_plan
 
     options = selection.model_copy(update={"overwrite_draft": overwrite_draft})
@@ -62,18 +61,24 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
         report_json(plan_json(plan))
     else:
         output.result(_render(app, plan, fmt))
-    append_step_summary(lambda: render_plan_markdown(plan))
+    append_step_summary(lambda: _markdown(plan))
     if out is not None:
         output.write_file(out, plan.to_json(), "plan file")
         output.info(f"Saved the plan to {out}; apply it with: operator-iac apply {out}")
     return CHANGES_PENDING_EXIT_CODE if detailed_exitcode and plan.has_changes else 0
 
 
-def _render(app: App, plan: Plan, fmt: str) -> str:
+def _markdown(plan: Plan) -> str:
+    """The plan as Markdown, its renderer loaded only when a summary or the format asks."""
     from operator_iac.render.plan_markdown import render_plan_markdown
+
+    return render_plan_markdown(plan)
+
+
+def _render(app: App, plan: Plan, fmt: str) -> str:
     from operator_iac.render.plan_text import render_plan_text
 
     if fmt == "markdown":
-        return render_plan_markdown(plan).rstrip("\n")
+        return _markdown(plan).rstrip("\n")
     color = output.colour_enabled(app.settings.no_color)
     return render_plan_text(plan, color=color).rstrip("\n")

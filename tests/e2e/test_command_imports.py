@@ -1,6 +1,7 @@
 """A command loads what its work needs: the plan of an unchanged project, through the real
 entry point, loads neither httpx's own command-line client (rich, pygments) nor deepdiff
-(nothing differs)."""
+(nothing differs), nor the chat session and event stream (no conversation is run), nor the
+Markdown renderer (the plan is shown as text and no step summary is asked for)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ Project = Callable[..., ProjectCopy]
 def imported_by(command: list[str], cwd: Path) -> set[str]:
     """The modules a run of ``command`` imported, from the interpreter's own import log."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    env.pop("GITHUB_STEP_SUMMARY", None)  # no step summary is asked for
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -30,5 +32,6 @@ def test_the_plan_of_an_unchanged_project_loads_only_what_it_needs(project: Proj
     loaded = imported_by(copy.command("plan", "--detailed-exitcode"), copy.root)
 
     assert "operator_iac.plan.builder" in loaded  # the log is the plan's
-    assert not {"rich", "pygments", "deepdiff"} & loaded, sorted(
-        loaded & {"rich", "pygments", "deepdiff"})
+    unneeded = {"rich", "pygments", "deepdiff", "websockets", "operator_iac.api.session",
+                "operator_iac.api.event_stream", "operator_iac.render.plan_markdown"}
+    assert not unneeded & loaded, sorted(unneeded & loaded)
