@@ -26,7 +26,10 @@ against the list item's newest version id and update time, and reads the version
 only for an agent it never saw or whose list item changed since: other teams' agents are read
 once per run, and every later listing reads only the agents created or written since, the
 concurrent runs' new agents among them. The run's own new agents are never read: it wrote
-their markers.
+their markers. A versions list may catch up later than the agents list: one that does not
+show yet the revision the list item describes says nothing about the agent's claim, so the
+claim is pending (never taken as "none", never remembered), and the run lists again, with
+growing pauses, until every claim is known or its wait for the lists runs out.
 
 Yielding is a conflict only when the other run wants other content. Another apply creating
 the same content at the same time (the same content hash in its marker) is not a conflict:
@@ -41,9 +44,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from operator_iac import defaults
+from operator_iac.api.models import version_number
 from operator_iac.apply.visibility import FIRST_POLL_S, LONGEST_POLL_S
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
@@ -53,7 +58,7 @@ from operator_iac.state.fetch import agents_resource, fetch_agent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.api.models import AgentSummary
+    from operator_iac.api.models import AgentSummary, VersionEntry
     from operator_iac.api.pool import WorkPool
     from operator_iac.api.resources import AgentsResource
     from operator_iac.spec.desired import AgentKind
@@ -133,8 +138,14 @@ class Listing:
     of the agents list showed them, and the instant (monotonic) that listing began."""
 
     began: float
+    """When the listing began (``time.monotonic``)."""
     claims: dict[str, list[str]] = field(default_factory=dict)
+    """Key -> the listed agents that claim it, in listing order."""
     listed: frozenset[str] = frozenset()
+    """Every agent id the listing showed."""
+    pending: frozenset[str] = frozenset()
+    """Listed agents whose claim is not known yet: listed without a description, and their
+    versions list did not show yet the revision the list item describes."""
 
 
 def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = None,
@@ -162,23 +173,68 @@ def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = 
         else:
             unknown.append(summary)
 
-    def read(summary: AgentSummary) -> str | None:
+    def read(summary: AgentSummary) -> str | _Pending | None:
         try:
             versions = agents.list_versions(summary.id)
         except NotFoundError:  # deleted since the listing (a duplicate that yielded)
             return None
-        key = _claimed_key(owner, versions[-1].description if versions else "")
+        shown = listed_revision(summary, versions)
+        if shown is None:
+            return PENDING
+        key = _claimed_key(owner, shown.description)
         if seen is not None:
             seen.learn(summary, key)
         return key
 
     read_keys = pool.map(read, unknown) if pool is not None else [read(s) for s in unknown]
-    keys.update(zip((s.id for s in unknown), read_keys, strict=True))
+    pending = frozenset(s.id for s, key in zip(unknown, read_keys, strict=True)
+                        if key is PENDING)
+    keys.update((s.id, key) for s, key in zip(unknown, read_keys, strict=True)
+                if not isinstance(key, _Pending))
     for agent_id in listed:
         key = keys.get(agent_id)
         if key is not None:
             found.setdefault(key, []).append(agent_id)
-    return Listing(began, found, frozenset(listed))
+    return Listing(began, found, frozenset(listed), pending)
+
+
+class _Pending:
+    """A claim that a versions list behind the agents list cannot tell yet."""
+
+
+PENDING = _Pending()
+
+
+def listed_revision(summary: AgentSummary, versions: list[VersionEntry]) -> VersionEntry | None:
+    """The versions list's entry for the revision ``summary`` (a list item) describes, or None
+    while the versions list is behind the list: it lacks that revision, or holds an older
+    write of it. A list item that names no revision is described by the newest entry."""
+    if not versions:
+        return None  # every agent has a revision: an empty list has not caught up
+    number = version_number(summary.version_id) if summary.version_id else None
+    shown = next((v for v in versions if v.version_id == summary.version_id or
+                  (number is not None and v.number == number)), None) \
+        if summary.version_id else None
+    if shown is None:
+        if number is not None:
+            return None
+        shown = max(versions, key=lambda v: -1 if v.number is None else v.number)
+    written, listed = _moment(shown.updated_at), _moment(summary.updated_at)
+    if written is not None and listed is not None and written < listed:
+        return None  # the versions list holds an earlier write of this draft
+    return shown
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A platform timestamp to the whole second (some platforms keep no more), or None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.replace(microsecond=0)
 
 
 def _claimed_key(owner: Owner, description: str) -> str | None:
@@ -226,23 +282,35 @@ class ClaimsBoard:
         while True:
             with self._lock(kind):
                 newest = self._newest.get(kind)
-                if newest is None or newest.began < since or showing not in newest.listed:
+                if newest is None or newest.began < since or showing not in newest.listed \
+                        or newest.pending:
                     newest = self._newest[kind] = list_claims(
                         agents_resource(self.client, kind), self.owner, self.seen)
-            if showing in newest.listed:
+            waiting = _waiting_for(newest, showing)
+            if not waiting:
                 return newest
             if time.monotonic() >= deadline:
-                logger.warning("the agents list does not show %s %.0f s after it was created; "
-                               "deciding on the list as it is", showing, self.timeout_s)
+                logger.warning("%s %.0f s after %s was created; deciding on the list as it is",
+                               waiting, self.timeout_s, showing)
                 return newest
-            logger.info("the agents list does not show %s yet; listing again in %.2f s",
-                        showing, pause)
+            logger.info("%s; listing again in %.2f s", waiting, pause)
             self._sleep(pause)
             pause = min(pause * 2, LONGEST_POLL_S)
 
     def _lock(self, kind: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(kind, threading.Lock())
+
+
+def _waiting_for(listing: Listing, showing: str) -> str | None:
+    """What keeps ``listing`` from deciding about ``showing``, or None."""
+    if showing not in listing.listed:
+        return f"the agents list does not show {showing} yet"
+    if listing.pending:
+        shown = ", ".join(sorted(listing.pending)[:3])
+        return (f"the versions list of {shown} does not show yet the revision the agents "
+                "list describes")
+    return None
 
 
 def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str, mine: str,

@@ -1,14 +1,16 @@
 """The concurrent-create rule's listings on a platform whose list items carry no description
 (``apply.claims``): a claim is read from the versions list once per agent and list item, and
-never for the run's own new agents."""
+never for the run's own new agents; a versions list behind the agents list leaves the claim
+pending, and the run lists again until it is known."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from operator_iac.api.models import AgentSummary, VersionEntry
-from operator_iac.apply.claims import SeenClaims, list_claims
+from operator_iac.apply.claims import ClaimsBoard, SeenClaims, list_claims
 from operator_iac.errors import NotFoundError
 from operator_iac.plan.marker import Owner, format_marker
 
@@ -28,6 +30,9 @@ class Agents:
     newest: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> version, text
     read: list[str] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)  # listed, then deleted before the read
+    # id -> how many more reads of its versions list answer as before its newest write: empty
+    # for a new agent, else its first revision only (a versions list that catches up late)
+    behind: dict[str, int] = field(default_factory=dict)
 
     def list(self) -> Iterator[AgentSummary]:
         for agent_id, (version_id, _) in self.newest.items():
@@ -39,6 +44,11 @@ class Agents:
         if agent_id in self.deleted:
             raise NotFoundError(404, "GET", f"/conversational_agents/{agent_id}/versions")
         version_id, description = self.newest[agent_id]
+        if self.behind.get(agent_id, 0) > 0:
+            self.behind[agent_id] -= 1
+            return [] if version_id.endswith("@v0") else [VersionEntry.model_validate(
+                {"version_id": f"{agent_id}@v0", "name": agent_id, "description": "Theirs.",
+                 "version_status": "released"})]
         return [VersionEntry.model_validate({"version_id": version_id, "name": agent_id,
                                              "description": description,
                                              "version_status": "draft"})]
@@ -71,3 +81,32 @@ def test_an_agent_deleted_between_the_listing_and_its_read_claims_nothing() -> N
     agents = Agents({"ca_gone": ("ca_gone@v0", marked("desk")),
                      "ca_b": ("ca_b@v0", marked("desk"))}, deleted={"ca_gone"})
     assert list_claims(agents, OWNER, SeenClaims()).claims == {"desk": ["ca_b"]}  # type: ignore[arg-type]
+
+
+def test_a_versions_list_behind_the_list_leaves_the_claim_pending_and_unremembered() -> None:
+    agents = Agents({"ca_new": ("ca_new@v0", marked("desk")),
+                     "ca_old": ("ca_old@v1", marked("front"))},
+                    behind={"ca_new": 1, "ca_old": 1})
+    seen = SeenClaims()
+    first = list_claims(agents, OWNER, seen)  # type: ignore[arg-type]
+    # neither versions list shows the revision its list item describes: nothing is known
+    assert first.claims == {} and first.pending == {"ca_new", "ca_old"}
+    second = list_claims(agents, OWNER, seen)  # type: ignore[arg-type]
+    assert second.claims == {"desk": ["ca_new"], "front": ["ca_old"]} and not second.pending
+
+
+def test_the_board_lists_again_until_every_claim_is_known() -> None:
+    agents = Agents({"ca_mine": ("ca_mine@v0", marked("desk")),
+                     "ca_theirs": ("ca_theirs@v0", marked("desk"))}, behind={"ca_theirs": 2})
+    board = ClaimsBoard(None, OWNER, sleep=lambda _s: None)  # type: ignore[arg-type]
+    board.seen.own("ca_mine", "desk")
+    board.client = _Client(agents)  # type: ignore[assignment]
+    listing = board.listing_after("conversational_agent", time.monotonic(), "ca_mine")
+    # the other run's create is seen, so the claim rule can decide between the two
+    assert listing.claims == {"desk": ["ca_mine", "ca_theirs"]} and not listing.pending
+    assert agents.read == ["ca_theirs"] * 3
+
+
+@dataclass
+class _Client:
+    conversational_agents: Agents

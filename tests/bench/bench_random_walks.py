@@ -1,0 +1,66 @@
+"""Benchmark: random sequences of real-life operations on randomised platforms.
+
+Run with ``python tests/bench/bench_random_walks.py [--seeds 0-19] [--steps 12] [--stop]``.
+For each seed, two in-process emulators (staging and production) play the platform the
+registry of variations draws for it, and a copy of the example project walks
+``tests/e2e/random_walk.py``: after a first apply, ``--steps`` steps drawn from the seed
+(prompt changes, plans and statuses, applies, dashboard edits and deletions, rollbacks,
+promotions), with the README's promises checked after each. It prints each seed's platform,
+whether the walk kept every promise, how long it took, and otherwise the step, what the
+command said and the steps that led there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench_random_platforms import cli, project_for, seeds_from
+
+from operator_iac.emulator.server import EmulatorServer
+from tests.e2e.random_life import Life
+from tests.e2e.random_walk import walk
+
+
+def one_walk(seed: int, steps: int) -> tuple[str | None, float, str]:
+    with tempfile.TemporaryDirectory() as folder, \
+            EmulatorServer(procedure_step_s=0.01) as staging, \
+            EmulatorServer(procedure_step_s=0.01) as production:
+        root = Path(folder)
+        project_for(root, staging, production)
+        life = Life(seed, root, cli, staging, production)
+        started = time.monotonic()
+        problem = walk(life, steps)
+        return problem, time.monotonic() - started, life.platform
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0-19", help="a range (0-19) or a list (1,5,7)")
+    parser.add_argument("--steps", type=int, default=12, help="steps after the first apply")
+    parser.add_argument("--stop", action="store_true", help="stop at the first failure")
+    options = parser.parse_args()
+    kept, walked = 0, 0
+    for seed in seeds_from(options.seeds):
+        problem, seconds, platform = one_walk(seed, options.steps)
+        walked += 1
+        print(f"{'ok  ' if problem is None else 'FAIL'} {seconds:5.1f}s  {platform}",
+              flush=True)
+        if problem is not None:
+            print("     " + problem.replace("\n", "\n     "), flush=True)
+            if options.stop:
+                break
+        else:
+            kept += 1
+    print(f"{kept} of {walked} walks kept every promise")
+    return 0 if kept == walked else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Random sequences of real-life operations on a randomised platform, through the real CLI,
+with the README's promises checked after every step.
+
+Where ``random_life`` plays one life in a fixed order, a walk draws each next step from what
+happens to a project: a change to a prompt, a plan or a status in review, an apply, a model
+changed and released in the dashboard, an agent deleted in the dashboard, a rollback, a
+promotion to production. After every step it checks what the README promises:
+
+- one agent per key, on every platform, whatever happened before;
+- no command speaks of a conflict nobody caused;
+- after an apply that succeeded, the plan is empty (``plan --detailed-exitcode`` exits 0);
+- ``plan --detailed-exitcode`` and ``status`` exit 2 when the platform differs from the
+  declarations, and 0 when it does not.
+
+Self-contained (operator-iac, ``random_life`` and the standard library), so that the suite
+walks a seed and ``tests/bench/bench_random_walks.py`` walks many. ``walk`` returns the first
+step that went wrong, with what the command said, rather than raising.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from operator_iac.api.client import OperatorClient
+
+from .random_life import (
+    FALSE_CONFLICTS,
+    KEYS,
+    Life,
+    StepFailed,
+    _edit_in_dashboard,
+    _expect,
+    _one_agent_per_key,
+    _owned,
+    adapt_project,
+    play,
+    settle,
+)
+
+CHAT_KEYS = ("appointment-booking", "support-triage")
+
+
+@dataclass
+class Expected:
+    """What the walk knows of the platforms, to say what a command must answer."""
+
+    # The staging platform differs from the declarations (a local change not applied, a
+    # dashboard edit, a deletion); None: it may or may not (after a rollback).
+    staging_differs: bool | None = True
+    # Production holds what staging held at the last promotion (False before any).
+    promoted: bool = False
+    edits: int = 0
+    said: list[str] = field(default_factory=list)
+
+
+def walk(life: Life, steps: int) -> str | None:
+    """``steps`` operations drawn from ``life.seed`` on ``life``'s platforms; None, or what
+    went wrong first."""
+    for server in (life.staging, life.production):
+        play(server, life.drawn)
+    adapt_project(life.root, life.drawn.modes)
+    draw = random.Random(life.seed)
+    expected = Expected()
+    try:
+        with OperatorClient(life.staging.url, life.staging.api_key) as staging, \
+                OperatorClient(life.production.url, life.production.api_key) as production:
+            _apply(life, staging, expected, "first apply")
+            for number in range(1, steps + 1):
+                step = draw.choice(_STEPS)
+                step(life, staging, production, expected, draw, f"step {number} ({step.__name__})")
+    except StepFailed as exc:
+        return f"{exc}\n     steps: {' > '.join(expected.said)}"
+    return None
+
+
+# ---- the steps -------------------------------------------------------------------------------
+
+
+def edit(life: Life, staging: OperatorClient, production: OperatorClient,
+         expected: Expected, draw: random.Random, step: str) -> None:
+    """A pull request changes one agent's prompt."""
+    key = draw.choice(CHAT_KEYS)
+    expected.edits += 1
+    prompt = life.root / "agents" / "prompts" / f"{key}.md"
+    if prompt.exists():
+        text = prompt.read_text(encoding="utf-8")
+        prompt.write_text(f"{text}Change {expected.edits} of the walk.\n", encoding="utf-8")
+    else:
+        path = life.root / "agents" / f"{key}.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("You are", f"(change {expected.edits}) You are", 1),
+                        encoding="utf-8")
+    expected.said.append(f"edit {key}")
+    expected.staging_differs = True
+
+
+def review(life: Life, staging: OperatorClient, production: OperatorClient,
+           expected: Expected, draw: random.Random, step: str) -> None:
+    """A reviewer reads the plan, or the status."""
+    command = draw.choice(("plan", "status"))
+    expected.said.append(command)
+    args = ("plan", "--env", "staging", "--detailed-exitcode") if command == "plan" else \
+        ("status", "--env", "staging")
+    if expected.staging_differs is None:
+        expected.staging_differs = _exit_code(life, step, args) == 2
+        return
+    life.run(step, *args, expect=2 if expected.staging_differs else 0)
+
+
+def apply(life: Life, staging: OperatorClient, production: OperatorClient,
+          expected: Expected, draw: random.Random, step: str) -> None:
+    """The pull request is merged: apply, then the plan is empty."""
+    _apply(life, staging, expected, step)
+
+
+def dashboard_edit(life: Life, staging: OperatorClient, production: OperatorClient,
+                   expected: Expected, draw: random.Random, step: str) -> None:
+    """Someone changes an agent's model in the dashboard and releases it."""
+    key = draw.choice(CHAT_KEYS)
+    owned = _owned(staging).get(key)
+    if owned is None:  # deleted in the dashboard before
+        return
+    expected.said.append(f"dashboard edit {key}")
+    _edit_in_dashboard(staging, owned)
+    settle(life.staging)
+    expected.staging_differs = True
+
+
+def dashboard_delete(life: Life, staging: OperatorClient, production: OperatorClient,
+                     expected: Expected, draw: random.Random, step: str) -> None:
+    """Someone deletes a chat agent in the dashboard."""
+    key = draw.choice(CHAT_KEYS)
+    owned = _owned(staging).get(key)
+    if owned is None:
+        return
+    expected.said.append(f"dashboard delete {key}")
+    staging.conversational_agents.delete(owned)
+    settle(life.staging)
+    expected.staging_differs = True
+
+
+def rollback(life: Life, staging: OperatorClient, production: OperatorClient,
+             expected: Expected, draw: random.Random, step: str) -> None:
+    """An agent's release is rolled back, when it has one to go back to."""
+    key = draw.choice(CHAT_KEYS)
+    owned = _owned(staging).get(key)
+    released = [v for v in staging.conversational_agents.list_versions(owned)
+                if v.status in ("released", "archived")] if owned else []
+    if len(released) < 2:
+        return
+    expected.said.append(f"rollback {key}")
+    life.run(step, "rollback", key, "--env", "staging", "--yes")
+    settle(life.staging)
+    expected.staging_differs = None  # the revision before may be the declared one
+
+
+def promote(life: Life, staging: OperatorClient, production: OperatorClient,
+            expected: Expected, draw: random.Random, step: str) -> None:
+    """What passed on staging goes to production (after an apply, as a release script
+    does)."""
+    _apply(life, staging, expected, f"{step}: apply before promoting")
+    expected.said.append("promote")
+    life.run(step, "promote", "--from", "staging", "--to", "production", "--yes")
+    settle(life.staging, life.production)
+    _one_agent_per_key(step, production, KEYS)
+    life.run(f"{step}: plan production", "plan", "--env", "production",
+             "--detailed-exitcode")
+    expected.promoted = True
+
+
+def race(life: Life, staging: OperatorClient, production: OperatorClient,
+         expected: Expected, draw: random.Random, step: str) -> None:
+    """Two pipelines apply the same commit at once: every one succeeds, one agent per key."""
+    expected.said.append("two applies at once")
+    runs = [_apply_process(life) for _ in range(2)]
+    for run in runs:
+        out, err = run.communicate(timeout=600)
+        said = out + err
+        _expect(step, run.returncode == 0 and not FALSE_CONFLICTS.search(said),
+                f"exit {run.returncode}:\n{said}")
+    settle(life.staging)
+    _one_agent_per_key(step, staging, KEYS)
+    life.run(f"{step}: plan after them", "plan", "--env", "staging", "--detailed-exitcode")
+    expected.staging_differs = False
+
+
+def kill(life: Life, staging: OperatorClient, production: OperatorClient,
+         expected: Expected, draw: random.Random, step: str) -> None:
+    """A runner dies in the middle of an apply (SIGKILL); the next apply finishes the job."""
+    delay = draw.uniform(0.3, 4.0)
+    expected.said.append(f"apply killed after {delay:.1f}s")
+    run = _apply_process(life)
+    try:
+        run.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=60)
+    settle(life.staging)
+    _apply(life, staging, expected, f"{step}: the next apply")
+
+
+_STEPS = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete, rollback,
+          promote, race, kill)
+
+
+def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:
+    expected.said.append("apply")
+    life.run(step, "apply", "--env", "staging", "--yes")
+    settle(life.staging)
+    _one_agent_per_key(step, staging, KEYS)
+    life.run(f"{step}: plan after it", "plan", "--env", "staging", "--detailed-exitcode")
+    expected.staging_differs = False
+
+
+def _apply_process(life: Life) -> subprocess.Popen[str]:
+    """``apply --yes`` on staging in a process of its own (the emulators stay in this one)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "operator_iac", "--project-file",
+         str(life.root / "operator-iac.yaml"), "--no-color", "apply", "--env", "staging",
+         "--yes"], cwd=life.root, env=dict(os.environ), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+def _exit_code(life: Life, step: str, args: tuple[str, ...]) -> int:
+    """The exit code of ``args`` (0 or 2), in a state the walk cannot predict."""
+    life.steps.append(step)
+    result = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
+                      *args)
+    said = result.stdout + result.stderr
+    _expect(step, result.exit_code in (0, 2) and not FALSE_CONFLICTS.search(said), said)
+    return result.exit_code
