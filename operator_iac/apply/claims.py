@@ -42,13 +42,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from operator_iac import defaults
-from operator_iac.api.models import version_number
+from operator_iac.api.models import AgentSummary, version_number
 from operator_iac.apply.visibility import FIRST_POLL_S, LONGEST_POLL_S
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
@@ -58,10 +58,10 @@ from operator_iac.state.fetch import agents_resource, fetch_agent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
-    from operator_iac.api.models import AgentSummary, VersionEntry
     from operator_iac.api.pool import WorkPool
     from operator_iac.api.resources import AgentsResource
     from operator_iac.spec.desired import AgentKind
+    from operator_iac.state.snapshot import RemoteAgent
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,9 @@ class Listing:
     pending: frozenset[str] = frozenset()
     """Listed agents whose claim is not known yet: listed without a description, and their
     versions list did not show yet the revision the list item describes."""
+    items: dict[str, AgentSummary] = field(default_factory=dict)
+    """Each listed agent's list item: what its versions list must show before the claim rule
+    ranks the agent (``agent_to_keep``)."""
 
 
 def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = None,
@@ -159,11 +162,11 @@ def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = 
     """
     began = time.monotonic()
     found: dict[str, list[str]] = {}
-    listed: list[str] = []
+    listed: dict[str, AgentSummary] = {}
     keys: dict[str, str | None] = {}
     unknown: list[AgentSummary] = []
     for summary in agents.list():
-        listed.append(summary.id)
+        listed[summary.id] = summary
         if summary.description:  # an empty one may be a list that leaves them out
             keys[summary.id] = _claimed_key(owner, summary.description)
             continue
@@ -195,7 +198,7 @@ def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = 
         key = keys.get(agent_id)
         if key is not None:
             found.setdefault(key, []).append(agent_id)
-    return Listing(began, found, frozenset(listed), pending)
+    return Listing(began, found, frozenset(listed), pending, listed)
 
 
 class _Pending:
@@ -205,7 +208,26 @@ class _Pending:
 PENDING = _Pending()
 
 
-def listed_revision(summary: AgentSummary, versions: list[VersionEntry]) -> VersionEntry | None:
+class Entry(Protocol):
+    """What a versions list's entry says, read raw (``VersionEntry``) or as the snapshot holds
+    it (``RemoteVersion``)."""
+
+    @property
+    def version_id(self) -> str: ...
+    @property
+    def number(self) -> int | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def updated_at(self) -> str | None: ...
+
+
+E = TypeVar("E", bound=Entry)
+
+
+def listed_revision(summary: AgentSummary, versions: Sequence[E]) -> E | None:
     """The versions list's entry for the revision ``summary`` (a list item) describes, or None
     while the versions list is behind the list: it lacks that revision, or holds an older
     write of it. A list item that names no revision is described by the newest entry."""
@@ -222,6 +244,8 @@ def listed_revision(summary: AgentSummary, versions: list[VersionEntry]) -> Vers
     written, listed = _moment(shown.updated_at), _moment(summary.updated_at)
     if written is not None and listed is not None and written < listed:
         return None  # the versions list holds an earlier write of this draft
+    if summary.status == "released" and shown.status != "released":
+        return None  # the release is not in the versions list yet
     return shown
 
 
@@ -323,7 +347,8 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     claimants.add(mine)  # a listing may still lag behind the create
     if len(claimants) < 2:
         return None
-    keep, same = agent_to_keep(client, kind, claimants, mine, content_hash)
+    keep, same = agent_to_keep(client, kind, claimants, mine, content_hash,
+                               listing=listing, timeout_s=board.timeout_s, sleep=board._sleep)
     if keep == mine:
         return None
     if not created_here:
@@ -339,16 +364,39 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
 
 
 def agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str], mine: str,
-                  content_hash: str) -> tuple[str, bool]:
+                  content_hash: str, *, listing: Listing | None = None,
+                  timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
+                  sleep: Callable[[float], None] = time.sleep) -> tuple[str, bool]:
     """The claimant every concurrent run agrees to keep (``plan.identity.duplicates``), and
     whether its newest revision was written for ``content_hash``; one deleted meanwhile has
-    yielded already."""
-    seen = []
-    for agent_id in sorted(claimants):
-        try:
-            seen.append(fetch_agent(client, kind, agent_id))
-        except NotFoundError:
-            continue
+    yielded already.
+
+    The rule ranks each claimant by its versions list (ever released, first revision's
+    creation), so a run must not rank on a versions list that has not caught up: one that is
+    empty, or does not show the revision (and its release) that ``listing`` showed for the
+    agent, is read again with growing pauses, up to ``timeout_s``. Otherwise two runs could
+    each see the other's agent as newer and both keep their own."""
+    deadline = time.monotonic() + timeout_s
+    pause = FIRST_POLL_S
+    while True:
+        seen = []
+        for agent_id in sorted(claimants):
+            try:
+                seen.append(fetch_agent(client, kind, agent_id))
+            except NotFoundError:
+                continue
+        behind = [agent.id for agent in seen if not _caught_up(agent, listing)]
+        if not behind:
+            break
+        if time.monotonic() >= deadline:
+            logger.warning("the versions list of %s does not show what the agents list shows "
+                           "%.0f s on; applying the claim rule to it as it is",
+                           ", ".join(behind), timeout_s)
+            break
+        logger.info("the versions list of %s does not show what the agents list shows yet; "
+                    "reading it again in %.2f s", ", ".join(behind), pause)
+        sleep(pause)
+        pause = min(pause * 2, LONGEST_POLL_S)
     if not seen:
         return mine, True
     keep = duplicates(seen)[0]
@@ -356,3 +404,13 @@ def agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str], 
     marker = parse_marker(newest.description) if newest is not None else None
     same = marker is not None and hash_matches(marker.content_hash, content_hash)
     return keep.id, same
+
+
+def _caught_up(agent: RemoteAgent, listing: Listing | None) -> bool:
+    """Whether ``agent``'s versions list shows at least what ``listing`` showed of it."""
+    if not agent.versions:
+        return False
+    summary = listing.items.get(agent.id) if listing is not None else None
+    if summary is None:
+        return True
+    return listed_revision(summary, agent.versions) is not None

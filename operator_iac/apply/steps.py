@@ -219,10 +219,12 @@ class Steps:
         that shows them all, is the key's agent: written for the same content, it is what
         this run wanted (converged); otherwise the runs want different things (conflict)."""
         kind, key = self.resource.kind, self.resource.key
-        listing = self.run_.claims_board.listing_after(kind, time.monotonic(), existing[0])
+        board = self.run_.claims_board
+        listing = board.listing_after(kind, time.monotonic(), existing[0])
         claimants = {*existing, *listing.claims.get(key, [])}
         keep, same = agent_to_keep(self.client, kind, claimants, existing[0],
-                                   self.resource.desired_hash or "")
+                                   self.resource.desired_hash or "", listing=listing,
+                                   timeout_s=board.timeout_s)
         self.agent_id = keep
         if same:
             raise ResourceFailed("converged", f"another apply created {keep} for {key!r} "

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from operator_iac.api.models import AgentSummary, VersionEntry
-from operator_iac.apply.claims import ClaimsBoard, SeenClaims, list_claims
+from operator_iac.api.models import Agent, AgentSummary, VersionEntry
+from operator_iac.apply.claims import ClaimsBoard, SeenClaims, agent_to_keep, list_claims
 from operator_iac.errors import NotFoundError
 from operator_iac.plan.marker import Owner, format_marker
 
@@ -33,6 +33,7 @@ class Agents:
     # id -> how many more reads of its versions list answer as before its newest write: empty
     # for a new agent, else its first revision only (a versions list that catches up late)
     behind: dict[str, int] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)  # id -> its first revision's time
 
     def list(self) -> Iterator[AgentSummary]:
         for agent_id, (version_id, _) in self.newest.items():
@@ -51,7 +52,13 @@ class Agents:
                  "version_status": "released"})]
         return [VersionEntry.model_validate({"version_id": version_id, "name": agent_id,
                                              "description": description,
-                                             "version_status": "draft"})]
+                                             "version_status": "draft",
+                                             "created_at": self.created.get(agent_id)})]
+
+    def get(self, version_id: str) -> Agent:
+        agent_id = version_id.partition("@")[0]
+        return Agent.model_validate({"id": agent_id, "version_id": version_id, "name": agent_id,
+                                     "description": self.newest[agent_id][1], "config": {}})
 
 
 def test_each_agent_is_read_once_until_its_list_item_changes() -> None:
@@ -105,6 +112,23 @@ def test_the_board_lists_again_until_every_claim_is_known() -> None:
     # the other run's create is seen, so the claim rule can decide between the two
     assert listing.claims == {"desk": ["ca_mine", "ca_theirs"]} and not listing.pending
     assert agents.read == ["ca_theirs"] * 3
+
+
+def test_the_claim_rule_ranks_no_agent_on_a_versions_list_that_has_not_caught_up() -> None:
+    agents = Agents({"ca_mine": ("ca_mine@v0", marked("desk")),
+                     "ca_theirs": ("ca_theirs@v0", marked("desk"))},
+                    behind={"ca_theirs": 2},
+                    created={"ca_mine": "2026-12-05T10:00:02Z",
+                             "ca_theirs": "2026-12-05T10:00:01Z"})
+    client = _Client(agents)
+    listing = list_claims(agents, OWNER)  # type: ignore[arg-type]
+    agents.behind["ca_theirs"] = 2
+    keep, same = agent_to_keep(client, "conversational_agent",  # type: ignore[arg-type]
+                               {"ca_mine", "ca_theirs"}, "ca_mine", HASH, listing=listing,
+                               sleep=lambda _s: None)
+    # read as it was (no revision yet), the other run's agent would rank last and both
+    # runs would keep their own; read once it caught up, it was created first
+    assert keep == "ca_theirs" and same
 
 
 @dataclass
