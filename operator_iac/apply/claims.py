@@ -44,7 +44,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from operator_iac import defaults
@@ -229,8 +228,9 @@ E = TypeVar("E", bound=Entry)
 
 def listed_revision(summary: AgentSummary, versions: Sequence[E]) -> E | None:
     """The versions list's entry for the revision ``summary`` (a list item) describes, or None
-    while the versions list is behind the list: it lacks that revision, or holds an older
-    write of it. A list item that names no revision is described by the newest entry."""
+    while the versions list is behind the list: it lacks that revision, or its release. A
+    list item that names no revision is described by the newest entry. (Times are not
+    compared: what a list item's ``updated_at`` stands for is the platform's choice.)"""
     if not versions:
         return None  # every agent has a revision: an empty list has not caught up
     number = version_number(summary.version_id) if summary.version_id else None
@@ -241,24 +241,9 @@ def listed_revision(summary: AgentSummary, versions: Sequence[E]) -> E | None:
         if number is not None:
             return None
         shown = max(versions, key=lambda v: -1 if v.number is None else v.number)
-    written, listed = _moment(shown.updated_at), _moment(summary.updated_at)
-    if written is not None and listed is not None and written < listed:
-        return None  # the versions list holds an earlier write of this draft
     if summary.status == "released" and shown.status != "released":
         return None  # the release is not in the versions list yet
     return shown
-
-
-def _moment(text: str | None) -> datetime | None:
-    """A platform timestamp to the whole second (some platforms keep no more), or None."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.replace(microsecond=0)
 
 
 def _claimed_key(owner: Owner, description: str) -> str | None:

@@ -28,7 +28,7 @@ from operator_iac.errors import (
     OperationError,
     OperatorIacError,
 )
-from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.hashing import hash_matches, revision_fingerprint
 from operator_iac.plan.marker import parse_marker, strip_marker
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.plan.stored import Difference
@@ -393,27 +393,48 @@ class Steps:
         revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
         return revision, stored_differences(self._desired(), self.run_.ids, revision)
 
-    def _holds_what_was_written(self) -> bool:
-        """Whether the revision this run wrote still holds what it wrote and read back."""
+    def _changed_since_written(self) -> RemoteRevision | None:
+        """None when the revision this run wrote still holds what it wrote and read back,
+        else what it holds now."""
         if self.written_fingerprint is None or self.version_id is None:
-            return True
+            return None
         revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        return revision_fingerprint(revision) == self.written_fingerprint
+        return None if revision_fingerprint(revision) == self.written_fingerprint else revision
 
     def _check_draft_unchanged(self) -> None:
         """Right before releasing: the draft still holds what this run wrote and read back, so
         a concurrent writer's content is never released in this run's name."""
-        if not self._holds_what_was_written():
+        changed = self._changed_since_written()
+        if changed is not None:
+            self._yield_to_same_content(changed)
             raise ResourceFailed("conflict", f"draft {self.version_id} changed after this run "
                                   "wrote it (another apply or a dashboard edit); it was not "
                                   "released, make a new plan")
+
+    def _yield_to_same_content(self, revision: RemoteRevision) -> None:
+        """Another apply of this project and environment wrote this key's draft after this
+        run, for the same content: its marker names this run's content hash, and the draft
+        holds exactly what this run read back after its own write (markers aside; a marker
+        alone proves nothing, a dashboard edit keeps it). The draft is what this run wanted,
+        and that apply, whose marker it holds, releases and proves it. Like concurrent
+        creates of the same content, this is no conflict: ``converged``."""
+        marker = parse_marker(revision.description)
+        if marker is None or self.read_back is None or \
+                not self.run_.owner.claims(marker, self.resource.key) or \
+                not hash_matches(marker.content_hash, self.resource.desired_hash or "") or \
+                revision_fingerprint(_unmarked(revision)) != \
+                revision_fingerprint(_unmarked(self.read_back)):
+            return
+        raise ResourceFailed("converged", f"another apply wrote the same content into draft "
+                              f"{self.version_id} at the same time; it releases and proves it, "
+                              "this run released nothing")
 
     def _check_released_is_ours(self) -> None:
         """Right after releasing: the platform has no compare-and-set, so another writer may
         have changed the draft between the check above and the release. Then the revision
         released holds their content, not this run's: a conflict, reported as such (their
         apply releases and proves it; rolling it back would undo their change)."""
-        if not self._holds_what_was_written():
+        if self._changed_since_written() is not None:
             raise ResourceFailed("conflict", f"{self.version_id} was released, but another "
                                   "writer changed it in the instant before the release: it "
                                   "holds their content, not this run's; make a new plan")

@@ -175,14 +175,20 @@ def promote(life: Life, staging: OperatorClient, production: OperatorClient,
 
 def race(life: Life, staging: OperatorClient, production: OperatorClient,
          expected: Expected, draw: random.Random, step: str) -> None:
-    """Two pipelines apply the same commit at once: every one succeeds, one agent per key."""
+    """Two pipelines apply the same commit at once (docs/apply.md): creates of the same
+    content converge; two writes of one draft may leave one run a conflict (exit 5, nothing
+    released in its name). Never exit 1, at least one run succeeds, one agent per key."""
     expected.said.append("two applies at once")
     runs = [_apply_process(life) for _ in range(2)]
+    codes = []
     for run in runs:
         out, err = run.communicate(timeout=600)
         said = out + err
-        _expect(step, run.returncode == 0 and not FALSE_CONFLICTS.search(said),
-                f"exit {run.returncode}:\n{said}")
+        found = FALSE_CONFLICTS.search(said) if run.returncode == 0 else None
+        _expect(step, run.returncode in (0, 5) and not found and "Traceback" not in said,
+                f"{said}\nexit {run.returncode}" + (f", said {found.group(0)!r}" if found else ""))
+        codes.append(run.returncode)
+    _expect(step, 0 in codes, f"neither apply succeeded: {codes}")
     settle(life.staging)
     _one_agent_per_key(step, staging, KEYS)
     life.run(f"{step}: plan after them", "plan", "--env", "staging", "--detailed-exitcode")

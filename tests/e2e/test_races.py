@@ -7,6 +7,7 @@ matters through the client's attempt listener.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 
@@ -144,6 +145,36 @@ def test_a_draft_changed_between_read_back_and_release_is_not_released(
     assert outcome is not None and outcome.outcome == "conflict", outcome
     assert "changed after this run wrote it" in outcome.message
     assert platform.released(agent_id).version_id == released_before
+
+
+def test_the_same_content_written_by_another_apply_after_the_read_back_converges(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Two applies of one commit write one draft: the one whose draft the other rewrote, with
+    the very content it read back and the other's marker (same key and content hash, other
+    records), releases nothing and converges; a marker alone would not do (the test above)."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    puts: list[str] = []
+
+    def rewrite_after_read_back(attempt: Attempt) -> None:
+        if attempt.method == "PUT":
+            puts.append(attempt.path)
+        elif puts and attempt.method == "GET" and "@v" in attempt.path:
+            platform.client.remove_listener(rewrite_after_read_back)
+            draft = platform.draft(agent_id)
+            assert draft is not None and " smoke=" in draft.description
+            platform.update(draft.version_id, description=re.sub(
+                r"smoke=[^\s\]]+", "smoke=conv_otherRelease,conv_otherProof",
+                draft.description))
+
+    platform.client.add_listener(rewrite_after_read_back)
+    released_before = platform.released(agent_id).version_id
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert "same content" in outcome.message and report.exit_code() == 0
+    assert platform.released(agent_id).version_id == released_before  # the other releases
 
 
 def test_a_yielded_duplicate_that_could_not_be_deleted_is_removed_by_the_next_apply(
