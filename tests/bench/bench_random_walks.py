@@ -14,30 +14,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench_random_platforms import cli, project_for, seeds_from
+from bench_random_platforms import one_life, seeds_from
 
-from operator_iac.emulator.server import EmulatorServer
-from tests.e2e.random_life import Life
 from tests.e2e.random_walk import walk
 
 
 def one_walk(seed: int, steps: int) -> tuple[str | None, float, str]:
-    with tempfile.TemporaryDirectory() as folder, \
-            EmulatorServer(procedure_step_s=0.01) as staging, \
-            EmulatorServer(procedure_step_s=0.01) as production:
-        root = Path(folder)
-        project_for(root, staging, production)
-        life = Life(seed, root, cli, staging, production)
-        started = time.monotonic()
-        problem = walk(life, steps)
-        return problem, time.monotonic() - started, life.platform
+    return one_life(seed, lambda life: walk(life, steps))
 
 
 def main() -> int:
