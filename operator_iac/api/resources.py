@@ -117,19 +117,25 @@ class AgentsResource(_Resource):
 
         Some platforms answer 409 "already released" where others answer 200: when a retry
         meets a release an earlier attempt already made, or someone released it meanwhile.
-        Either way the revision is released, which the versions list confirms.
+        Either way the revision is released, which the versions list or, where that list
+        shows a release late, the revision read by its id confirms: a concurrent run's
+        release just made must not fail this one.
         """
         try:
             return self._call(WriteResult, "POST", self._path(version_id, "release"),
                               idempotent=True)
         except ApiConflictError:
-            if not self._is_released(version_id):
+            if not self._shows_released(version_id):
                 raise
             return WriteResult(id=agent_id_of(version_id), version_id=version_id)
 
-    def _is_released(self, version_id: str) -> bool:
+    def _shows_released(self, version_id: str) -> bool:
         entry = self._entry(version_id)
-        return entry is not None and entry.status == "released"
+        if entry is not None and entry.status == "released":
+            return True
+        # The versions list may show a release late (a concurrent run's, just made); the
+        # revision read by its id says it too.
+        return self.get(version_id).status == "released"
 
     def created_at(self, version_id: str, read: Agent | None = None) -> str | None:
         """When revision ``version_id`` was created (None when the platform does not say).

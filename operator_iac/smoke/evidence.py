@@ -311,8 +311,15 @@ def prove(client: OperatorClient, *, project: str, key: str, version_id: str,
     revision = _revision(client, project, key, version_id, description)
     named = records_of(revision.description, project, key)
     if named is not None:
-        remove_record(client, named[1])
-        return
+        # The records a marker names are this release's unless the kept release record says
+        # otherwise: a write that made another draft than the one it named them for (a
+        # concurrent writer made that one first) had this release's records written after
+        # it, and readers find those in the window after the revision's creation.
+        if _about(_get(client, named[0]), project, key, version_id):
+            remove_record(client, named[1])
+            return
+        revision = replace(revision, created_at=client.conversational_agents.created_at(
+            version_id))
     located = locate(client, project, key, revision)
     if located.release is None and located.proof is None:
         raise SmokeRecordError(f"{version_id} {NO_RECORDS}")

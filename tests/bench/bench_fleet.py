@@ -24,16 +24,17 @@ conversational agents with smoke tests, ``Q`` procedural agents, ``n`` agents in
 - plan, status: ``P + 2n + C``: the list pages; each agent's versions list and its released
   revision; the proof record of each released revision with smoke tests (read by id).
 - apply changing ``k`` conversational agents: the plan's reads, ``2k`` for apply's re-check
-  before the first write, and per agent ``10``: re-read (versions, released revision), the two
+  before the first write, and per agent ``11``: re-read (versions, released revision), the two
   smoke records, the draft's write and read-back, the check before the release, the release,
-  the read-back after it, proving the release (deleting the proof record); plus
+  the read-back after it, proving the release (reading the release record the marker names,
+  to be sure the records speak of this revision, and deleting the proof record); plus
   2 stages x ceil(k / parallelism) conversations.
 - apply of ``n`` new agents: ``2 + P`` (the lists, once per kind for the plan and once for the
   concurrent-create rule), per procedural agent ``5`` (create, read-back, check, release,
-  read-back), per conversational agent ``11`` (create, read-back, the two records, the write
-  naming them with its check and read-back, check, release, read-back, proving); plus
+  read-back), per conversational agent ``12`` (create, read-back, the two records, the write
+  naming them with its check and read-back, check, release, read-back, proving: 2); plus
   2 stages x ceil(C / parallelism) conversations.
-- smoke of the released revisions: ``P + 2n`` reads and ``C`` to prove the releases, plus
+- smoke of the released revisions: ``P + 2n`` reads and ``2C`` to prove the releases, plus
   ceil(C / parallelism) conversations.
 - plan of ``n`` creates on an empty account: ``validate``'s time (the same declarations
   loaded and checked) plus two round trips (the two empty lists).
@@ -235,7 +236,7 @@ def busy_account(bench: Bench, root: Path, agents: int, counts: list[int]) -> li
                             seconds, requests, reads, bench.bound(reads), 2.0, local))
     slowest = slowest_conversation(bench.server)
     write_project(root, agents, version=1, changed=lambda n: n == 0)
-    needed = reads + 2 + 10
+    needed = reads + 2 + 11
     seconds, requests, _ = bench.run(root, "apply", "--yes")
     rows.append(Row(f"apply changing 1 of {agents}, {seeded:,} past conversations", seconds,
                     requests, needed + 2 * CONVERSATION_REQUESTS,
@@ -256,20 +257,20 @@ def fleet(bench: Bench, root: Path, agents: int) -> tuple[list[Row], float]:
             root / "sample", "apply", "--yes", "--no-smoke")
         slowest = slowest_conversation(sample)
     waves, talks = math.ceil(chat / bench.parallelism), CONVERSATION_REQUESTS * chat
-    needed = 2 + pages + 5 * procedural + 11 * chat
+    needed = 2 + pages + 5 * procedural + 12 * chat
     seconds, requests, _ = bench.run(root, "apply", "--yes")
     rows = [Row(f"apply of {agents} new agents with smoke on draft and released", seconds,
                 requests, needed + 2 * talks, bench.bound(needed, 2 * waves * slowest), 1.5,
                 local)]
     created = seconds
     write_project(root, agents, version=1, changed=lambda n: n < 10)
-    needed = pages + 2 * agents + chat + 2 * 10 + 10 * 10
+    needed = pages + 2 * agents + chat + 2 * 10 + 11 * 10
     seconds, requests, _ = bench.run(root, "apply", "--yes")
     rows.append(Row(f"apply changing 10 of {agents}", seconds, requests,
                     needed + 2 * 10 * CONVERSATION_REQUESTS,
                     bench.bound(needed, 2 * math.ceil(10 / bench.parallelism) * slowest),
                     2.0, local))
-    needed = pages + 2 * agents + chat
+    needed = pages + 2 * agents + 2 * chat
     seconds, requests, _ = bench.run(root, "smoke")
     rows.append(Row(f"smoke of {agents} agents", seconds, requests, needed + talks,
                     bench.bound(needed, waves * slowest), 1.5, local))

@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-
-from random_life import Life, live  # noqa: E402
+sys.path.insert(0, str(REPO))
 
 from operator_iac.cli.main import run  # noqa: E402
 from operator_iac.emulator.server import EmulatorServer  # noqa: E402
+from tests.e2e.random_life import Life, live  # noqa: E402
 
 KEY_VARIABLES = {"staging": "OPERATOR_API_KEY_STAGING", "production": "OPERATOR_API_KEY"}
 

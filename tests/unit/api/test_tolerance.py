@@ -36,9 +36,21 @@ def test_a_release_answered_already_released_is_a_success(harness: MakeHarness) 
 
 def test_a_release_refused_for_another_reason_stays_refused(harness: MakeHarness) -> None:
     h = harness(sequence(json_response(409, {"error": {"code": "conflict"}}),
-                         versions(released=1)))
+                         versions(released=1),
+                         json_response(200, {"id": "ca_1", "version_id": "ca_1@v2",
+                                             "version_status": "archived"})))
     with pytest.raises(ApiConflictError):
         h.client.conversational_agents.release("ca_1@v2")
+
+
+def test_a_release_made_by_another_run_that_the_versions_list_shows_late_is_a_success(
+        harness: MakeHarness) -> None:
+    h = harness(sequence(json_response(409, {"error": {"code": "already_released"}}),
+                         versions(released=1),  # not caught up with the other run's release
+                         json_response(200, {"id": "ca_1", "version_id": "ca_1@v2",
+                                             "version_status": "released"})))
+    assert h.client.conversational_agents.release("ca_1@v2").version_id == "ca_1@v2"
+    assert [r.url.path for r in h.requests][-1] == "/conversational_agents/ca_1@v2"
 
 
 def test_a_test_conversation_is_retried_and_the_caller_told_it_may_have_a_twin(

@@ -480,3 +480,24 @@ def test_records_of_a_release_not_made_yet_serve_again_while_pending(
     del fake.conversations[proof_id]  # proven already: a new release needs new records
     assert not recorder.holds(a_record(), fake.description)
     assert not recorder.holds(a_record(), "Books.")
+
+
+def test_a_marker_naming_another_revisions_records_proves_this_releases_own(
+        platform: Factory) -> None:
+    """A write that made another draft than the one it named records for (a concurrent run
+    made that one first) has this release's records written after it: proving deletes this
+    release's proof, found in the window after the revision's creation, never the proof the
+    marker names, which speaks of the other revision."""
+    client, fake = platform(description=with_marker("Books.", Marker(PROJECT, "booking",
+                                                                     "a" * 16)))
+    fake.clock = START
+    other = announce(client, a_record(version_id=f"{AGENT}@v0"), [Pin(RELEASED, {})]).ids
+    fake.description = described(other)
+    own = announce(client, a_record(), [Pin(RELEASED, {})]).ids
+
+    evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED,
+                   description=fake.description)
+
+    assert fake.paths("DELETE") == [f"/conversations/{own[1]}"]
+    assert unproven_releases(client, PROJECT, {"booking": Revision(
+        RELEASED, fake.description, "2025-06-19T10:00:00Z")}) == {}
