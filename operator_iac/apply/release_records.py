@@ -97,9 +97,12 @@ class ReleaseRecords:
     def written(self, version_id: str) -> None:
         """The write that named the records made ``version_id``: when another writer made a
         draft in between, the records speak about another revision (readers check), so this
-        release's follow it instead."""
-        if self.late is None and self.announced is not None and \
-                self.announced.version_id != version_id:
+        release's follow it instead. Records left for after the release (no revision took
+        them) are about the revision written too, not the one the plan expected."""
+        if self.late is not None:
+            if self.late.version_id != version_id:
+                self.late = replace(self.late, version_id=version_id)
+        elif self.announced is not None and self.announced.version_id != version_id:
             self.late = replace(self.announced, version_id=version_id)
 
     def hold(self, draft: RemoteRevision, previous: str | None) -> bool:

@@ -125,8 +125,14 @@ def locate(client: OperatorClient, project: str, key: str, revision: Revision) -
         release, proof = _get(client, named[0]), _get(client, named[1])
         if _about(release or proof, project, key, revision.version_id):
             return Located(release, proof, True)
+    since = revision.created_at
+    if since is None and "@" in revision.version_id:
+        # The marker named records of another revision (a write that made another draft
+        # than the one it named them for): the reader held no creation time, as none seemed
+        # needed, and this release's records follow the revision's creation.
+        since = client.conversational_agents.created_at(revision.version_id)
     found: dict[str, tuple[Conversation, SmokeRecord]] = {}
-    for conversation, record in _window(client, revision.created_at, WINDOW_S):
+    for conversation, record in _window(client, since, WINDOW_S):
         newest = found.get(record.stage or "")
         if record.stage in (RELEASE_STAGE, PROOF_STAGE) and \
                 record.describes(project, key, revision.version_id) and \
@@ -310,16 +316,13 @@ def prove(client: OperatorClient, *, project: str, key: str, version_id: str,
     records (it was released without them)."""
     revision = _revision(client, project, key, version_id, description)
     named = records_of(revision.description, project, key)
-    if named is not None:
-        # The records a marker names are this release's unless the kept release record says
-        # otherwise: a write that made another draft than the one it named them for (a
-        # concurrent writer made that one first) had this release's records written after
-        # it, and readers find those in the window after the revision's creation.
-        if _about(_get(client, named[0]), project, key, version_id):
-            remove_record(client, named[1])
-            return
-        revision = replace(revision, created_at=client.conversational_agents.created_at(
-            version_id))
+    # The records a marker names are this release's unless the kept release record says
+    # otherwise: a write that made another draft than the one it named them for (a concurrent
+    # writer made that one first) had this release's records written after it, and readers
+    # find those in the window after the revision's creation (``locate``).
+    if named is not None and _about(_get(client, named[0]), project, key, version_id):
+        remove_record(client, named[1])
+        return
     located = locate(client, project, key, revision)
     if located.release is None and located.proof is None:
         raise SmokeRecordError(f"{version_id} {NO_RECORDS}")

@@ -501,3 +501,7 @@ def test_a_marker_naming_another_revisions_records_proves_this_releases_own(
     assert fake.paths("DELETE") == [f"/conversations/{own[1]}"]
     assert unproven_releases(client, PROJECT, {"booking": Revision(
         RELEASED, fake.description, "2025-06-19T10:00:00Z")}) == {}
+    # promote's reader, holding the description but no creation time, finds it proven too
+    record = last_smoke_result(client, project=PROJECT, key="booking", agent_id=RELEASED,
+                               description=fake.description)
+    assert record is not None and record.passed
