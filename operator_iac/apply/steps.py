@@ -99,10 +99,11 @@ class Steps:
                               tuple(self.done), tuple(self.smoke))
 
     def wrote(self, what: WriteKind, version_id: str | None = None,
-              agent_id: str | None = None) -> None:
-        """Note a write the run must see in the platform's lists before it ends."""
+              agent_id: str | None = None, replaced: str | None = None) -> None:
+        """Note a write the run must see in the platform's lists before it ends
+        (``replaced``: for a release, the revision released before it, "" for none)."""
         self.run_.writes.note(what, self.resource.kind, agent_id or self._agent_id(),
-                              version_id)
+                              version_id, replaced)
 
     def note(self, step: str) -> None:
         self.done.append(step)
@@ -460,7 +461,9 @@ class Steps:
             self._yield_to_concurrent_create(self.settled_at or time.monotonic())
         self._check_draft_unchanged()
         self.agents.release(self.version_id)
-        self.wrote("released", self.version_id)
+        remote = self.resource.remote
+        self.wrote("released", self.version_id,
+                   replaced=(remote.released_version_id or "") if remote else "")
         self.released = self.version_id
         self.records.after_release()
         self.note(f"released {self.version_id}")
@@ -482,7 +485,7 @@ class Steps:
             self.note(f"rolling back: releasing {previous} again")
             try:
                 self.agents.release(previous)
-                self.wrote("released", previous)
+                self.wrote("released", previous, replaced=self.version_id)
             except OperatorIacError as refused:
                 # The revision that failed stays released: the report must say both.
                 raise ResourceFailed("failed", f"{failure}; rolling back to {previous} failed: "

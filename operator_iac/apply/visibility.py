@@ -56,6 +56,10 @@ class Write:
     kind: AgentKind
     agent_id: str
     version_id: str | None = None
+    replaced: str | None = None
+    """For a release: the revision released before it, as the writer knew it ("" for none,
+    None when it did not know). Another revision shown released that is neither this one nor
+    that one was released later by someone else: this release was superseded, not lagging."""
 
 
 class WriteLog:
@@ -66,9 +70,9 @@ class WriteLog:
         self._lock = threading.Lock()
 
     def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
-             version_id: str | None = None) -> None:
+             version_id: str | None = None, replaced: str | None = None) -> None:
         with self._lock:
-            self._writes.append(Write(what, kind, agent_id, version_id))
+            self._writes.append(Write(what, kind, agent_id, version_id, replaced))
 
     def writes(self) -> list[Write]:
         with self._lock:
@@ -123,6 +127,7 @@ class _Expected:
     # Whether the agents list must be read: the run created or deleted the agent (an agent
     # that existed before the run is listed already).
     listing: bool = True
+    replaced: str | None = None  # the release's ``Write.replaced``
 
     def sentence(self, listed: bool) -> str:
         """What the lists get wrong about this agent (``listed``: the agents list shows it)."""
@@ -146,9 +151,11 @@ def _expectations(writes: list[Write]) -> dict[str, _Expected]:
             released = write.what == "released" or bool(
                 earlier and earlier.released and write.what != "drafted")
             created = write.what == "created" or bool(earlier and earlier.listing)
+            replaced = write.replaced if write.what == "released" else (
+                earlier.replaced if earlier else None)
             expected[write.agent_id] = _Expected(write.kind, write.agent_id, listed=True,
                                                  version_id=version, released=released,
-                                                 listing=created)
+                                                 listing=created, replaced=replaced)
     return expected
 
 
@@ -183,4 +190,10 @@ def _shows(agents: AgentsResource, item: _Expected) -> bool:
     entry = next((v for v in versions if v.version_id == item.version_id), None)
     if entry is None:
         return False
-    return not item.released or entry.status == "released"
+    if not item.released or entry.status == "released":
+        return True
+    # Superseded: someone released another revision after this one (a concurrent run); the
+    # revision released before this release still shown is the list lagging instead.
+    return item.replaced is not None and any(
+        v.status == "released" and v.version_id not in (item.version_id, item.replaced)
+        for v in versions)

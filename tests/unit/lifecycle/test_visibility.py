@@ -80,3 +80,32 @@ def test_a_release_of_an_agent_that_existed_reads_no_listing() -> None:
                          sleep=lambda _: None)
 
     assert late == [] and agents.reads == 1  # its versions list alone
+
+
+def test_a_release_superseded_by_another_runs_later_one_is_not_waited_for() -> None:
+    # this run released @v1 over @v0; another run released @v2 since: @v1 stays archived
+    agents = LaggingAgents(lag=0, shown={"ca_1": [("ca_1@v0", "archived"),
+                                                  ("ca_1@v1", "archived"),
+                                                  ("ca_1@v2", "released")]})
+    pauses: list[float] = []
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("released", "conversational_agent", "ca_1", "ca_1@v1",
+                                replaced="ca_1@v0")],
+                         sleep=pauses.append)
+
+    assert late == [] and pauses == []
+
+
+def test_the_release_before_still_shown_is_a_lag_and_waited_for() -> None:
+    # a rollback to @v0 while the list still shows @v1 (released before it): not yet shown
+    agents = LaggingAgents(lag=0, shown={"ca_1": [("ca_1@v0", "archived"),
+                                                  ("ca_1@v1", "released")]})
+    pauses: list[float] = []
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("released", "conversational_agent", "ca_1", "ca_1@v0",
+                                replaced="ca_1@v1")],
+                         timeout_s=0.2, sleep=pauses.append)
+
+    assert late == ["ca_1@v0 not shown as released in its versions list yet"] and pauses
