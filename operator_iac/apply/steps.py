@@ -329,7 +329,7 @@ class Steps:
         self._require_own_marker(revision)
         lost = [d for d in found if d.lost]
         if lost and created_with is not None:
-            written = self.agents.update(self.version_id, **created_with)
+            written = self._write_again(created_with)
             self.version_id = written.version_id or self.version_id
             self.wrote("drafted", self.version_id)
             self.note(f"the create did not keep {_paths(lost)}; wrote them into "
@@ -345,6 +345,20 @@ class Steps:
         self.written_fingerprint = revision_fingerprint(revision)
         self.read_back = revision
 
+    def _write_again(self, body: dict[str, Any]) -> WriteResult:
+        """Write this run's draft once more (fields a create dropped, the record of stored
+        forms). A 409 says it is not a draft any more: another writer released or replaced
+        it since this run wrote it, a conflict like any concurrent write (exit 5), never a
+        failure of the run."""
+        assert self.version_id is not None
+        try:
+            return self.agents.update(self.version_id, **body)
+        except ApiConflictError as exc:
+            raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
+                                  "replaced by another writer while this run wrote it "
+                                  f"({exc}); this run's change was not released, make a new "
+                                  "plan") from exc
+
     def _record_stored_forms(self, revision: RemoteRevision,
                              found: list[Difference]) -> RemoteRevision:
         """The platform stored some values in a form of its own: write the draft once more
@@ -356,7 +370,7 @@ class Steps:
         assert self.version_id is not None and self.body is not None
         body = with_stored_forms(self.body, revision, found, self.resource.kind,
                                  self.run_.key_by_id())
-        written = self.agents.update(self.version_id, **body)
+        written = self._write_again(body)
         self.version_id = written.version_id or self.version_id
         self.wrote("drafted", self.version_id)
         again, left = self._read_back()

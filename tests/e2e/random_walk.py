@@ -4,7 +4,8 @@ with the README's promises checked after every step.
 Where ``random_life`` plays one life in a fixed order, a walk draws each next step from what
 happens to a project: a change to a prompt, a plan or a status in review, an apply, a model
 changed and released in the dashboard, an agent deleted in the dashboard, a rollback, a
-promotion to production. After every step it checks what the README promises:
+promotion to production, two applies at once, an apply killed half-way, a saved plan applied
+as saved or refused as stale. After every step it checks what the README promises:
 
 - one agent per key, on every platform, whatever happened before;
 - no command speaks of a conflict nobody caused;
@@ -24,6 +25,7 @@ import random
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from operator_iac.api.client import OperatorClient
@@ -43,6 +45,8 @@ from .random_life import (
 )
 
 CHAT_KEYS = ("appointment-booking", "support-triage")
+# One step of a walk: what it does to the project or the platforms, and the checks after it.
+Step = Callable[[Life, OperatorClient, OperatorClient, "Expected", random.Random, str], None]
 
 
 @dataclass
@@ -58,9 +62,9 @@ class Expected:
     said: list[str] = field(default_factory=list)
 
 
-def walk(life: Life, steps: int) -> str | None:
-    """``steps`` operations drawn from ``life.seed`` on ``life``'s platforms; None, or what
-    went wrong first."""
+def walk(life: Life, steps: int, kinds: tuple[Step, ...] | None = None) -> str | None:
+    """``steps`` operations drawn from ``life.seed`` (among ``kinds``, default every kind of
+    step) on ``life``'s platforms; None, or what went wrong first."""
     for server in (life.staging, life.production):
         play(server, life.drawn)
     adapt_project(life.root, life.drawn.modes)
@@ -71,7 +75,7 @@ def walk(life: Life, steps: int) -> str | None:
                 OperatorClient(life.production.url, life.production.api_key) as production:
             _apply(life, staging, expected, "first apply")
             for number in range(1, steps + 1):
-                step = draw.choice(_STEPS)
+                step = draw.choice(kinds or STEPS)
                 step(life, staging, production, expected, draw, f"step {number} ({step.__name__})")
     except StepFailed as exc:
         return f"{exc}\n     steps: {' > '.join(expected.said)}"
@@ -210,8 +214,36 @@ def kill(life: Life, staging: OperatorClient, production: OperatorClient,
     _apply(life, staging, expected, f"{step}: the next apply")
 
 
-_STEPS = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete, rollback,
-          promote, race, kill)
+def saved_plan(life: Life, staging: OperatorClient, production: OperatorClient,
+               expected: Expected, draw: random.Random, step: str) -> None:
+    """A reviewer saves the plan and it is applied as saved; a prompt changed after it was
+    saved makes it stale: refused (exit 5), nothing written, and the next plan shows both."""
+    path = life.root / "reviewed-plan.json"
+    life.run(step, "plan", "--env", "staging", "--out", str(path))
+    stale = draw.random() < 0.4
+    if stale:
+        edit(life, staging, production, expected, draw, step)
+    expected.said.append("apply the saved plan" + (" (stale)" if stale else ""))
+    if not stale:
+        life.run(step, "apply", str(path), "--env", "staging")
+        settle(life.staging)
+        _one_agent_per_key(step, staging, KEYS)
+        life.run(f"{step}: plan after it", "plan", "--env", "staging", "--detailed-exitcode")
+        expected.staging_differs = False
+        return
+    life.steps.append(step)
+    refused = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
+                       "apply", str(path), "--env", "staging")
+    said = refused.stdout + refused.stderr
+    _expect(step, refused.exit_code == 5 and "make a new plan" in said,
+            f"{said}\nexit {refused.exit_code}")
+    life.run(f"{step}: plan after it", "plan", "--env", "staging", "--detailed-exitcode",
+             expect=2)
+
+
+# Every kind of step, as often as a project sees it: edits and applies twice as often.
+STEPS: tuple[Step, ...] = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete,
+                           rollback, promote, race, kill, saved_plan)
 
 
 def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:

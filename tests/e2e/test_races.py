@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -175,6 +176,35 @@ def test_the_same_content_written_by_another_apply_after_the_read_back_converges
     assert outcome is not None and outcome.outcome == "converged", outcome
     assert "same content" in outcome.message and report.exit_code() == 0
     assert platform.released(agent_id).version_id == released_before  # the other releases
+
+
+def test_a_draft_released_by_another_writer_before_its_second_write_is_a_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """A platform that stores a value in its own form makes apply write its draft twice (the
+    second write records the form); another apply releasing that draft in between makes the
+    second write a 409: a conflict (exit 5), never a failure of the run."""
+    applied.emulator.set_compat("nfc_text")  # stores text NFC-normalised
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.",
+                       unicodedata.normalize("NFD", "Be friendly and brief, café included."))
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    puts: list[str] = []
+
+    def release_after_read_back(attempt: Attempt) -> None:
+        if attempt.method == "PUT":
+            puts.append(attempt.path)
+        elif puts and attempt.method == "GET" and "@v" in attempt.path:
+            platform.client.remove_listener(release_after_read_back)
+            draft = platform.draft(agent_id)
+            assert draft is not None
+            platform.client.conversational_agents.release(draft.version_id)
+
+    platform.client.add_listener(release_after_read_back)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert "released or replaced by another writer" in outcome.message
+    assert report.exit_code() == 5
 
 
 def test_a_yielded_duplicate_that_could_not_be_deleted_is_removed_by_the_next_apply(

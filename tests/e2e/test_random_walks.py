@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import random_walk
 from .random_life import Life
 from .random_walk import walk
 from .two_platforms import Environments, environments
@@ -13,8 +14,11 @@ from .two_platforms import Environments, environments
 __all__ = ["environments"]
 
 # A platform whose agent list carries no description and whose versions lists catch up late,
-# walked through a deletion in the dashboard and two applies at once that both create again.
+# walked through a deletion in the dashboard and two applies at once that both create again:
+# the seed draws that among the kinds of step the walk had when it was found (every kind but
+# the saved plan, which ``tests/bench/bench_random_walks.py`` walks).
 SEED, STEPS = 5, 12
+KINDS = tuple(kind for kind in random_walk.STEPS if kind is not random_walk.saved_plan)
 
 
 @pytest.mark.timeout(240)
@@ -22,5 +26,5 @@ def test_a_random_walk_keeps_every_promise(environments: Environments) -> None:
     life = Life(SEED, environments.root, environments.cli,
                 environments.platform("staging").emulator,
                 environments.platform("production").emulator)
-    problem = walk(life, STEPS)
+    problem = walk(life, STEPS, KINDS)
     assert problem is None, f"{life.platform}\n{problem}"
