@@ -153,10 +153,11 @@ def rollback(life: Life, staging: OperatorClient, production: OperatorClient,
     """An agent's release is rolled back, when it has one to go back to."""
     key = draw.choice(CHAT_KEYS)
     owned = _owned(staging).get(key)
-    released = [v for v in staging.conversational_agents.list_versions(owned)
-                if v.status in ("released", "archived")] if owned else []
-    if len(released) < 2:
-        return
+    versions = staging.conversational_agents.list_versions(owned) if owned else []
+    now = next((v.number for v in versions if v.status == "released"), None)
+    if now is None or not any(v.status == "archived" and (v.number or 0) < now
+                              for v in versions):
+        return  # nothing released before the current release
     expected.said.append(f"rollback {key}")
     life.run(step, "rollback", key, "--env", "staging", "--yes")
     settle(life.staging)
