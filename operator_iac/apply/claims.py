@@ -323,10 +323,16 @@ def _waiting_for(listing: Listing, showing: str) -> str | None:
 
 
 def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str, mine: str,
-           *, since: float, created_here: bool, content_hash: str) -> Yielded | None:
+           *, since: float, created_here: bool, content_hash: str,
+           lost_create: bool = False) -> Yielded | None:
     """Apply the claim rule to ``key`` on a listing that began after ``since`` and shows
     ``mine``: None when ``mine`` is the agent to keep (or the only one); otherwise this run
-    yields, deleting ``mine`` if this run created it."""
+    yields, deleting ``mine`` if this run created it.
+
+    ``lost_create``: an earlier create of this run for ``key`` lost its answer and was sent
+    again. When ``mine`` is kept, the other never-released claimants written for the same
+    content are most likely that lost create's agent, which no other run would remove:
+    deleted here (the rule makes any of them yield anyway)."""
     listing = board.listing_after(kind, since, mine)
     claimants = set(listing.claims.get(key, []))
     claimants.add(mine)  # a listing may still lag behind the create
@@ -335,6 +341,8 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     keep, same = agent_to_keep(client, kind, claimants, mine, content_hash,
                                listing=listing, timeout_s=board.timeout_s, sleep=board._sleep)
     if keep == mine:
+        if lost_create:
+            _remove_own_lost(client, kind, claimants - {mine}, content_hash)
         return None
     if not created_here:
         return Yielded(keep, mine, False, f"this run cannot tell whether {mine} is its own "
@@ -399,3 +407,25 @@ def _caught_up(agent: RemoteAgent, listing: Listing | None) -> bool:
     if summary is None:
         return True
     return listed_revision(summary, agent.versions) is not None
+
+
+def _remove_own_lost(client: OperatorClient, kind: AgentKind, others: set[str],
+                     content_hash: str) -> None:
+    """Delete those of ``others`` never released and written for ``content_hash``: the agent
+    of this run's create whose answer was lost, which yields to the one kept."""
+    from operator_iac.plan.identity import ever_released
+
+    agents = agents_resource(client, kind)
+    for agent_id in sorted(others):
+        try:
+            agent = fetch_agent(client, kind, agent_id)
+            newest = agent.draft or agent.released
+            marker = parse_marker(newest.description) if newest is not None else None
+            if ever_released(agent) or marker is None or \
+                    not hash_matches(marker.content_hash, content_hash):
+                continue
+            agents.delete(agent_id)
+            logger.info("deleted %s: the agent of a create whose answer was lost, created "
+                        "again before the list showed it", agent_id)
+        except OperatorIacError:
+            continue  # gone, or not this run's to remove: the next plan lists it

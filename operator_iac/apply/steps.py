@@ -72,6 +72,9 @@ class Steps:
         self.agent_id = resource.agent_id
         # True once this run's own create answered: only then may it delete the agent.
         self.created_here = False
+        # A create of this run lost its answer and its agent was not found before the create
+        # was sent again: an agent of this key with this content may be that one.
+        self.lost_create = False
         # The draft as read back after writing it: what the release must still release.
         self.written_fingerprint: str | None = None
         # The revision a draft was written over (None for a create).
@@ -250,6 +253,7 @@ class Steps:
                     return found
                 if attempt == CREATE_ATTEMPTS:
                     raise
+                self.lost_create = True  # a list that shows it late: settled after the create
                 continue
             self.agent_id = created.id
             self.created_here = True
@@ -268,8 +272,21 @@ class Steps:
         yielded = settle(self.client, self.run_.claims_board, self.resource.kind, key,
                          self._agent_id(), since=since,
                          created_here=self.created_here,
-                         content_hash=self.resource.desired_hash or "")
+                         content_hash=self.resource.desired_hash or "",
+                         lost_create=self.lost_create)
         if yielded is None:
+            self.settled_at = time.monotonic()
+            return
+        if self.lost_create and yielded.deleted and yielded.same_content:
+            # The agent kept is most likely the one this run's lost create made: the run goes
+            # on with it (a concurrent run that made it goes on too; their writes of one
+            # draft are settled like any others).
+            self.lost_create = False
+            self.agent_id, self.created_here = yielded.keep, True
+            self.version_id = self._draft_of(yielded.keep)
+            self.wrote("deleted", agent_id=yielded.mine)
+            self.note(f"found {yielded.keep}, created by the request whose answer was lost; "
+                      f"deleted {yielded.mine}, created again before the list showed it")
             self.settled_at = time.monotonic()
             return
         if yielded.deleted:

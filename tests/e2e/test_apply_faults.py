@@ -374,3 +374,17 @@ def test_a_rollback_that_fails_reports_the_smoke_failure_and_what_stays_released
     assert outcome.rolled_back_to is None
     assert outcome.released_version_id == platform.released(agent_id).version_id != previous
     assert report.exit_code() == 1
+
+
+def test_a_lost_create_that_the_lagging_list_does_not_show_yet_is_still_released(
+        project: Project, platform: Platform) -> None:
+    """The create happened, its answer was lost, and the agents list shows the agent late:
+    the run creates again, sees both once the list catches up, keeps the one the claim rule
+    keeps, releases it and deletes the other, so the key ends released with one agent."""
+    copy = project()
+    copy.emulator.set_faults(list_lag=0.5)
+    copy.emulator.lose_next_response("POST", r"_agents$", count=1)
+    result = copy.apply("--no-smoke")
+    assert result.exit_code == 0, result.stderr
+    copy.emulator.reset_faults()
+    assert_converged(copy, platform)
