@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from operator_iac.api.client import Attempt
+from operator_iac.api.models import Agent
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.services.apply import apply
 
@@ -122,24 +123,32 @@ def test_a_draft_overwritten_right_after_the_write_is_a_conflict_not_a_failure(
         platform.released(agent_id).config["runtime"]["prompt"]["text"]
 
 
+def after_read_back(platform: Platform, agent_id: str,
+                    act: Callable[[Agent], object]) -> None:
+    """``act`` on the agent's draft once, right after the run reads back its first write (the
+    first read of a revision after a PUT): another writer at the worst moment."""
+    puts: list[str] = []
+
+    def listener(attempt: Attempt) -> None:
+        if attempt.method == "PUT":
+            puts.append(attempt.path)
+        elif puts and attempt.method == "GET" and "@v" in attempt.path:
+            platform.client.remove_listener(listener)
+            draft = platform.draft(agent_id)
+            assert draft is not None
+            act(draft)
+
+    platform.client.add_listener(listener)
+
+
 def test_a_draft_changed_between_read_back_and_release_is_not_released(
         applied: ProjectCopy, platform: Platform) -> None:
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
-    puts: list[str] = []
-
-    def overwrite_after_read_back(attempt: Attempt) -> None:
-        if attempt.method == "PUT":
-            puts.append(attempt.path)
-        elif puts and attempt.method == "GET" and "@v" in attempt.path:
-            platform.client.remove_listener(overwrite_after_read_back)
-            draft = platform.draft(agent_id)
-            assert draft is not None
-            platform.update(draft.version_id, config={**draft.config, "runtime": {
-                **draft.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
-
-    platform.client.add_listener(overwrite_after_read_back)
+    after_read_back(platform, agent_id, lambda draft: platform.update(
+        draft.version_id, config={**draft.config, "runtime": {
+            **draft.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}}))
     released_before = platform.released(agent_id).version_id
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
@@ -156,20 +165,9 @@ def test_the_same_content_written_by_another_apply_after_the_read_back_converges
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
-    puts: list[str] = []
-
-    def rewrite_after_read_back(attempt: Attempt) -> None:
-        if attempt.method == "PUT":
-            puts.append(attempt.path)
-        elif puts and attempt.method == "GET" and "@v" in attempt.path:
-            platform.client.remove_listener(rewrite_after_read_back)
-            draft = platform.draft(agent_id)
-            assert draft is not None and " smoke=" in draft.description
-            platform.update(draft.version_id, description=re.sub(
-                r"smoke=[^\s\]]+", "smoke=conv_otherRelease,conv_otherProof",
-                draft.description))
-
-    platform.client.add_listener(rewrite_after_read_back)
+    after_read_back(platform, agent_id, lambda draft: platform.update(
+        draft.version_id, description=re.sub(  # another run's records, the same content
+            r"smoke=[^\s\]]+", "smoke=conv_otherRelease,conv_otherProof", draft.description)))
     released_before = platform.released(agent_id).version_id
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
@@ -188,18 +186,8 @@ def test_a_draft_released_by_another_writer_before_its_second_write_is_a_conflic
                        unicodedata.normalize("NFD", "Be friendly and brief, café included."))
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
-    puts: list[str] = []
-
-    def release_after_read_back(attempt: Attempt) -> None:
-        if attempt.method == "PUT":
-            puts.append(attempt.path)
-        elif puts and attempt.method == "GET" and "@v" in attempt.path:
-            platform.client.remove_listener(release_after_read_back)
-            draft = platform.draft(agent_id)
-            assert draft is not None
-            platform.client.conversational_agents.release(draft.version_id)
-
-    platform.client.add_listener(release_after_read_back)
+    after_read_back(platform, agent_id, lambda draft: platform.client.conversational_agents
+                    .release(draft.version_id))
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
     assert outcome is not None and outcome.outcome == "conflict", outcome
