@@ -140,14 +140,12 @@ class Listing:
     """When the listing began (``time.monotonic``)."""
     claims: dict[str, list[str]] = field(default_factory=dict)
     """Key -> the listed agents that claim it, in listing order."""
-    listed: frozenset[str] = frozenset()
-    """Every agent id the listing showed."""
     pending: frozenset[str] = frozenset()
     """Listed agents whose claim is not known yet: listed without a description, and their
     versions list did not show yet the revision the list item describes."""
     items: dict[str, AgentSummary] = field(default_factory=dict)
-    """Each listed agent's list item: what its versions list must show before the claim rule
-    ranks the agent (``agent_to_keep``)."""
+    """Each listed agent's list item, by id: what its versions list must show before the
+    claim rule ranks the agent (``agent_to_keep``)."""
 
 
 def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = None,
@@ -197,7 +195,7 @@ def list_claims(agents: AgentsResource, owner: Owner, seen: SeenClaims | None = 
         key = keys.get(agent_id)
         if key is not None:
             found.setdefault(key, []).append(agent_id)
-    return Listing(began, found, frozenset(listed), pending, listed)
+    return Listing(began, found, pending, listed)
 
 
 class _Pending:
@@ -291,7 +289,7 @@ class ClaimsBoard:
         while True:
             with self._lock(kind):
                 newest = self._newest.get(kind)
-                if newest is None or newest.began < since or showing not in newest.listed \
+                if newest is None or newest.began < since or showing not in newest.items \
                         or newest.pending:
                     newest = self._newest[kind] = list_claims(
                         agents_resource(self.client, kind), self.owner, self.seen)
@@ -313,7 +311,7 @@ class ClaimsBoard:
 
 def _waiting_for(listing: Listing, showing: str) -> str | None:
     """What keeps ``listing`` from deciding about ``showing``, or None."""
-    if showing not in listing.listed:
+    if showing not in listing.items:
         return f"the agents list does not show {showing} yet"
     if listing.pending:
         shown = ", ".join(sorted(listing.pending)[:3])
@@ -338,11 +336,12 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     claimants.add(mine)  # a listing may still lag behind the create
     if len(claimants) < 2:
         return None
-    keep, same = agent_to_keep(client, kind, claimants, mine, content_hash,
-                               listing=listing, timeout_s=board.timeout_s, sleep=board._sleep)
+    seen = read_claimants(client, kind, claimants, listing=listing,
+                          timeout_s=board.timeout_s, sleep=board._sleep)
+    keep, same = _keep_among(seen, mine, content_hash)
     if keep == mine:
         if lost_create:
-            _remove_own_lost(client, kind, claimants - {mine}, content_hash)
+            _remove_own_lost(client, kind, [a for a in seen if a.id != mine], content_hash)
         return None
     if not created_here:
         return Yielded(keep, mine, False, f"this run cannot tell whether {mine} is its own "
@@ -362,23 +361,34 @@ def agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str], 
                   sleep: Callable[[float], None] = time.sleep) -> tuple[str, bool]:
     """The claimant every concurrent run agrees to keep (``plan.identity.duplicates``), and
     whether its newest revision was written for ``content_hash``; one deleted meanwhile has
-    yielded already.
+    yielded already."""
+    seen = read_claimants(client, kind, claimants, listing=listing, timeout_s=timeout_s,
+                          sleep=sleep)
+    return _keep_among(seen, mine, content_hash)
 
-    The rule ranks each claimant by its versions list (ever released, first revision's
-    creation), so a run must not rank on a versions list that has not caught up: one that is
-    empty, or does not show the revision (and its release) that ``listing`` showed for the
-    agent, is read again with growing pauses, up to ``timeout_s``. Otherwise two runs could
-    each see the other's agent as newer and both keep their own."""
+
+def read_claimants(client: OperatorClient, kind: AgentKind, claimants: set[str], *,
+                   listing: Listing | None = None,
+                   timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
+                   sleep: Callable[[float], None] = time.sleep) -> list[RemoteAgent]:
+    """The claimants as the claim rule ranks them (by their versions lists: ever released,
+    first revision's creation), those deleted meanwhile left out.
+
+    A run must not rank on a versions list that has not caught up: one that is empty, or
+    does not show the revision (and its release) that ``listing`` showed for the agent, is
+    read again with growing pauses, up to ``timeout_s``. Otherwise two runs could each see
+    the other's agent as newer and both keep their own."""
     deadline = time.monotonic() + timeout_s
     pause = FIRST_POLL_S
+    read: dict[str, RemoteAgent] = {}
+    behind = sorted(claimants)
     while True:
-        seen = []
-        for agent_id in sorted(claimants):
+        for agent_id in behind:
             try:
-                seen.append(fetch_agent(client, kind, agent_id))
+                read[agent_id] = fetch_agent(client, kind, agent_id)
             except NotFoundError:
-                continue
-        behind = [agent.id for agent in seen if not _caught_up(agent, listing)]
+                read.pop(agent_id, None)
+        behind = sorted(i for i, agent in read.items() if not _caught_up(agent, listing))
         if not behind:
             break
         if time.monotonic() >= deadline:
@@ -390,13 +400,21 @@ def agent_to_keep(client: OperatorClient, kind: AgentKind, claimants: set[str], 
                     "reading it again in %.2f s", ", ".join(behind), pause)
         sleep(pause)
         pause = min(pause * 2, LONGEST_POLL_S)
+    return [read[i] for i in sorted(read)]
+
+
+def _keep_among(seen: list[RemoteAgent], mine: str, content_hash: str) -> tuple[str, bool]:
     if not seen:
         return mine, True
     keep = duplicates(seen)[0]
-    newest = keep.draft or keep.released
+    return keep.id, _written_for(keep, content_hash)
+
+
+def _written_for(agent: RemoteAgent, content_hash: str) -> bool:
+    """Whether ``agent``'s newest revision was written for ``content_hash``."""
+    newest = agent.draft or agent.released
     marker = parse_marker(newest.description) if newest is not None else None
-    same = marker is not None and hash_matches(marker.content_hash, content_hash)
-    return keep.id, same
+    return marker is not None and hash_matches(marker.content_hash, content_hash)
 
 
 def _caught_up(agent: RemoteAgent, listing: Listing | None) -> bool:
@@ -409,23 +427,19 @@ def _caught_up(agent: RemoteAgent, listing: Listing | None) -> bool:
     return listed_revision(summary, agent.versions) is not None
 
 
-def _remove_own_lost(client: OperatorClient, kind: AgentKind, others: set[str],
+def _remove_own_lost(client: OperatorClient, kind: AgentKind, others: list[RemoteAgent],
                      content_hash: str) -> None:
     """Delete those of ``others`` never released and written for ``content_hash``: the agent
     of this run's create whose answer was lost, which yields to the one kept."""
     from operator_iac.plan.identity import ever_released
 
     agents = agents_resource(client, kind)
-    for agent_id in sorted(others):
+    for agent in others:
+        if ever_released(agent) or not _written_for(agent, content_hash):
+            continue
         try:
-            agent = fetch_agent(client, kind, agent_id)
-            newest = agent.draft or agent.released
-            marker = parse_marker(newest.description) if newest is not None else None
-            if ever_released(agent) or marker is None or \
-                    not hash_matches(marker.content_hash, content_hash):
-                continue
-            agents.delete(agent_id)
-            logger.info("deleted %s: the agent of a create whose answer was lost, created "
-                        "again before the list showed it", agent_id)
+            agents.delete(agent.id)
         except OperatorIacError:
             continue  # gone, or not this run's to remove: the next plan lists it
+        logger.info("deleted %s: the agent of a create whose answer was lost, created again "
+                    "before the list showed it", agent.id)
