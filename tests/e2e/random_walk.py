@@ -125,25 +125,26 @@ def apply(life: Life, staging: OperatorClient, production: OperatorClient,
 def dashboard_edit(life: Life, staging: OperatorClient, production: OperatorClient,
                    expected: Expected, draw: random.Random, step: str) -> None:
     """Someone changes an agent's model in the dashboard and releases it."""
-    key = draw.choice(CHAT_KEYS)
-    owned = _owned(staging).get(key)
-    if owned is None:  # deleted in the dashboard before
-        return
-    expected.said.append(f"dashboard edit {key}")
-    _edit_in_dashboard(staging, owned)
-    settle(life.staging)
-    expected.staging_differs = True
+    _in_dashboard(life, staging, expected, draw, "edit", _edit_in_dashboard)
 
 
 def dashboard_delete(life: Life, staging: OperatorClient, production: OperatorClient,
                      expected: Expected, draw: random.Random, step: str) -> None:
     """Someone deletes a chat agent in the dashboard."""
+    _in_dashboard(life, staging, expected, draw, "delete",
+                  lambda client, agent_id: client.conversational_agents.delete(agent_id))
+
+
+def _in_dashboard(life: Life, staging: OperatorClient, expected: Expected,
+                  draw: random.Random, what: str,
+                  act: Callable[[OperatorClient, str], object]) -> None:
+    """``act`` on a chat agent drawn, unless it was deleted in the dashboard before."""
     key = draw.choice(CHAT_KEYS)
     owned = _owned(staging).get(key)
     if owned is None:
         return
-    expected.said.append(f"dashboard delete {key}")
-    staging.conversational_agents.delete(owned)
+    expected.said.append(f"dashboard {what} {key}")
+    act(staging, owned)
     settle(life.staging)
     expected.staging_differs = True
 
