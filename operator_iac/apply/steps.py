@@ -40,7 +40,12 @@ from operator_iac.plan.writes import (
     with_stored_forms,
     write_body,
 )
-from operator_iac.state.fetch import agents_resource, fetch_agent, read_revision
+from operator_iac.state.fetch import (
+    agents_resource,
+    fetch_agent,
+    fetch_versions,
+    read_revision,
+)
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 if TYPE_CHECKING:
@@ -433,6 +438,27 @@ class Steps:
         revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
         return None if revision_fingerprint(revision) == self.written_fingerprint else revision
 
+    def _check_nothing_released_since_plan(self) -> None:
+        """Right before releasing: no revision the plan did not see was released since.
+
+        The platform keeps one draft per agent, so another apply writing at the same time
+        writes into this run's draft (the read-back and ``_check_draft_unchanged`` catch it),
+        unless it released that draft before this run's write, which then began a new draft
+        from the revision the plan saw. Releasing that would silently undo the other's
+        release (a lost update); the versions list tells it, as a released revision the plan
+        never saw. A list that lags shows only revisions the plan saw and passes: it can
+        never make a false conflict."""
+        remote = self.resource.remote
+        if remote is None:
+            return  # a create: concurrent creates are settled by the claim rule
+        seen = {*remote.version_ids, self.version_id}
+        for version in fetch_versions(self.client, self.resource.kind, self._agent_id()):
+            if version.status == "released" and version.version_id not in seen:
+                raise ResourceFailed("conflict", f"{version.version_id} was released since "
+                                      "the plan was made (another apply or a dashboard "
+                                      f"release); this run's draft {self.version_id} was not "
+                                      "released, make a new plan")
+
     def _check_draft_unchanged(self) -> None:
         """Right before releasing: the draft still holds what this run wrote and read back, so
         a concurrent writer's content is never released in this run's name."""
@@ -490,6 +516,7 @@ class Steps:
             # A listing begun after the first settlement ended: it shows whatever appeared
             # since, and the run's other creates share it.
             self._yield_to_concurrent_create(self.settled_at or time.monotonic())
+        self._check_nothing_released_since_plan()
         self._check_draft_unchanged()
         self.agents.release(self.version_id)
         remote = self.resource.remote

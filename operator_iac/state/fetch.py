@@ -128,7 +128,7 @@ def _claimed(client: OperatorClient, listed: ListedAgent, claims: VersionsClaim,
     from operator_iac.errors import NotFoundError
 
     try:
-        bare = RemoteAgent(listed.kind, listed.id, _versions(client, listed.kind, listed.id))
+        bare = RemoteAgent(listed.kind, listed.id, fetch_versions(client, listed.kind, listed.id))
         return with_contents(client, bare, cache) if claims(bare) else None
     except NotFoundError:
         return None
@@ -137,7 +137,7 @@ def _claimed(client: OperatorClient, listed: ListedAgent, claims: VersionsClaim,
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str,
                 cache: RevisionCache | None = None) -> RemoteAgent:
     """The same view as the snapshot's, for one agent (apply re-checks with it, uncached)."""
-    bare = RemoteAgent(kind, agent_id, _versions(client, kind, agent_id))
+    bare = RemoteAgent(kind, agent_id, fetch_versions(client, kind, agent_id))
     return with_contents(client, bare, cache)
 
 
@@ -185,7 +185,9 @@ def revision_of(agent: Agent, version_id: str, status: VersionStatus) -> RemoteR
     )
 
 
-def _versions(client: OperatorClient, kind: AgentKind, agent_id: str) -> tuple[RemoteVersion, ...]:
+def fetch_versions(client: OperatorClient, kind: AgentKind,
+                   agent_id: str) -> tuple[RemoteVersion, ...]:
+    """One agent's versions list, statuses read as ``RemoteVersion`` does (no contents)."""
     entries = agents_resource(client, kind).list_versions(agent_id)
     return tuple(
         RemoteVersion(

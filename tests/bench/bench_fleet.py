@@ -236,7 +236,7 @@ def busy_account(bench: Bench, root: Path, agents: int, counts: list[int]) -> li
                             seconds, requests, reads, bench.bound(reads), 2.0, local))
     slowest = slowest_conversation(bench.server)
     write_project(root, agents, version=1, changed=lambda n: n == 0)
-    needed = reads + 2 + 11
+    needed = reads + 2 + 12
     seconds, requests, _ = bench.run(root, "apply", "--yes")
     rows.append(Row(f"apply changing 1 of {agents}, {seeded:,} past conversations", seconds,
                     requests, needed + 2 * CONVERSATION_REQUESTS,
@@ -264,7 +264,7 @@ def fleet(bench: Bench, root: Path, agents: int) -> tuple[list[Row], float]:
                 local)]
     created = seconds
     write_project(root, agents, version=1, changed=lambda n: n < 10)
-    needed = pages + 2 * agents + chat + 2 * 10 + 11 * 10
+    needed = pages + 2 * agents + chat + 2 * 10 + 12 * 10
     seconds, requests, _ = bench.run(root, "apply", "--yes")
     rows.append(Row(f"apply changing 10 of {agents}", seconds, requests,
                     needed + 2 * 10 * CONVERSATION_REQUESTS,

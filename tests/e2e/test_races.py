@@ -195,6 +195,42 @@ def test_a_draft_released_by_another_writer_before_its_second_write_is_a_conflic
     assert report.exit_code() == 5
 
 
+def test_a_release_by_another_apply_between_recheck_and_write_is_never_undone(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Another apply writes and releases its change after this run re-checked the agent and
+    before it wrote: this run's write then begins a new draft (one draft per agent), and
+    releasing it would silently undo the other release. It is a conflict; the other stays."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    listed: list[str] = []
+    released_by_other: list[str] = []
+
+    def write_and_release_after_recheck(attempt: Attempt) -> None:
+        # The run checks the agent twice before its write (the whole plan first, then the
+        # step right before writing): each reads the versions list, then the released
+        # revision. The other apply strikes right after the second.
+        if attempt.method == "GET" and attempt.path.endswith(f"{agent_id}/versions"):
+            listed.append(attempt.path)
+        elif len(listed) == 2 and attempt.method == "GET" and f"{agent_id}@v" in attempt.path:
+            platform.client.remove_listener(write_and_release_after_recheck)
+            released = platform.released(agent_id)
+            written = platform.update(agent_id, config={**released.config, "runtime": {
+                **released.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
+            platform.release(written)
+            released_by_other.append(written)
+
+    platform.client.add_listener(write_and_release_after_recheck)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert released_by_other, "the other apply's release happened"
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert f"{released_by_other[0]} was released since the plan was made" in outcome.message
+    assert report.exit_code() == 5
+    assert platform.released(agent_id).version_id == released_by_other[0]
+    assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
+
+
 def test_a_yielded_duplicate_that_could_not_be_deleted_is_removed_by_the_next_apply(
         project: Project, platform: Platform) -> None:
     """Two runs created one key; the loser's delete failed. The next plan still works: it
