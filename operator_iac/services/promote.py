@@ -75,9 +75,6 @@ def promotion_route(project: Project, source: str | None, destination: str) -> s
     return source
 
 
-# ---- checking the source (pure) --------------------------------------------------------------
-
-
 # ---- checking the source (I/O) ---------------------------------------------------------------
 
 
