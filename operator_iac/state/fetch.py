@@ -9,11 +9,13 @@ layer's only I/O.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from operator_iac.defaults import PARALLELISM
 from operator_iac.spec.desired import AgentKind
@@ -29,15 +31,17 @@ from operator_iac.state.snapshot import (
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.models import Agent, AgentSummary
+    from operator_iac.api.pool import WorkPool
     from operator_iac.api.resources import AgentsResource
     from operator_iac.state.cache import RevisionCache
 
 # ---- fetching ---------------------------------------------------------------------------
 # The fetch is the only I/O in this module. The agents lists must be read page after page
 # (each page names the cursor of the next), so each agent's versions and revisions are fetched
-# as soon as its page arrives, while the next page loads: wall time stays close to
-# requests x latency / parallelism instead of adding the pages' chain to it. The listing holds
-# one slot of the pool's limit, so no more than ``parallelism`` requests are ever in flight.
+# as soon as its page arrives, while the next page loads, and the kinds are listed at the
+# same time: wall time stays close to requests x latency / parallelism instead of adding the
+# pages' chain to it. A listing is a task of the pool, holding one slot of its limit, so no
+# more than ``parallelism`` requests are ever in flight.
 
 _KIND_RESOURCES: dict[AgentKind, str] = {
     "conversational_agent": "conversational_agents",
@@ -60,31 +64,104 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
     """Read the agents of the given kinds with their versions and released/draft content:
     every one, or those ``claims`` takes from the list (the others are kept as ``unread``).
     Released and archived contents come from ``cache`` when it holds them. ``after`` is
-    called with each agent read in depth, in the task that read it: more reads that follow
-    from one agent start at once instead of after the whole snapshot."""
+    called with each agent read in depth, as a task of its own right after it: more reads
+    that follow from one agent start at once instead of after the whole snapshot."""
     from operator_iac.api.pool import WorkPool, results_in_order
 
     read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    unread: list[ListedAgent] = []
     with WorkPool(client, parallelism=parallelism) as pool:
-        futures: list[Future[RemoteAgent | None]] = []
+        depth = _InDepth(client, pool, cache, after)
+        # Each kind's list is read as a task of its own, so the kinds' first pages are in
+        # flight together; a listing holds its slot while it reads its pages.
+        listings = [pool.submit(lambda k: _list_kind(client, depth, k, claims), kind)
+                    for kind in kinds]
         try:
-            with pool.slot():  # the listing is one request in flight too
-                for kind in kinds:
-                    for summary in agents_resource(client, kind).list():
-                        listed = _listed(kind, summary)
-                        if claims is not None and not claims(listed):
-                            unread.append(listed)
-                            continue
-                        futures.append(pool.submit(
-                            lambda item: _listed_agent(client, item, cache, after), listed))
+            listed = results_in_order(listings)
+            futures = [future for found, _ in listed for future in found]
+            agents = tuple(agent for agent in results_in_order(futures) if agent is not None)
+            results_in_order(depth.followups)
         except BaseException:
-            for future in futures:
-                future.cancel()
+            depth.stop()
             raise
-        agents = tuple(agent for agent in results_in_order(futures) if agent is not None)
     return Snapshot(api_url=client.base_url, agents=agents, read_at=read_at,
-                    unread=tuple(unread))
+                    unread=tuple(item for _, unread in listed for item in unread))
+
+
+def _list_kind(client: OperatorClient, depth: _InDepth, kind: AgentKind,
+               claims: ListedClaim | None) -> tuple[list[Future[RemoteAgent | None]],
+                                                     list[ListedAgent]]:
+    """One kind's list, page after page; each agent ``claims`` takes is read in depth as
+    soon as its page arrives (the futures), the others are kept as listed only."""
+    futures: list[Future[RemoteAgent | None]] = []
+    unread: list[ListedAgent] = []
+    for summary in agents_resource(client, kind).list():
+        listed = _listed(kind, summary)
+        if claims is not None and not claims(listed):
+            unread.append(listed)
+            continue
+        futures.append(depth.read(listed))
+    return futures, unread
+
+
+class _InDepth:
+    """Listed agents read in depth as chains of pool tasks, one step each: the versions list,
+    then the contents, then what ``after`` reads. Each step is queued behind the work already
+    waiting and frees its slot when done, so no slot idles while another agent's step waits.
+    Tasks that each held a slot for a whole chain left the last few agents' chains running
+    on a few slots at the end, a tail of half-empty round trips. An agent deleted since the
+    listing (a concurrent apply removing its duplicate) reads as None: it is gone."""
+
+    def __init__(self, client: OperatorClient, pool: WorkPool, cache: RevisionCache | None,
+                 after: AgentRead | None) -> None:
+        self.client, self.pool, self.cache, self.after = client, pool, cache, after
+        self.followups: list[Future[None]] = []  # the ``after`` tasks, for their failures
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def read(self, listed: ListedAgent) -> Future[RemoteAgent | None]:
+        result: Future[RemoteAgent | None] = Future()
+        self._step(result, self._versions, listed)
+        return result
+
+    def stop(self) -> None:
+        """The fetch failed: steps not yet begun end without a request."""
+        self._stopped = True
+
+    def _step(self, result: Future[RemoteAgent | None],
+              step: Callable[[Future[RemoteAgent | None], Any], None], value: Any) -> None:
+        self.pool.submit(lambda v: self._run(result, step, v), value)
+
+    def _run(self, result: Future[RemoteAgent | None],
+             step: Callable[[Future[RemoteAgent | None], Any], None], value: Any) -> None:
+        from operator_iac.errors import NotFoundError
+
+        if self._stopped or result.done():
+            return
+        try:
+            step(result, value)
+        except NotFoundError:
+            _settle(result, None)
+        except BaseException as exc:
+            with contextlib.suppress(InvalidStateError):
+                result.set_exception(exc)
+
+    def _versions(self, result: Future[RemoteAgent | None], listed: ListedAgent) -> None:
+        versions = fetch_versions(self.client, listed.kind, listed.id)
+        self._step(result, self._contents, RemoteAgent(listed.kind, listed.id, versions))
+
+    def _contents(self, result: Future[RemoteAgent | None], bare: RemoteAgent) -> None:
+        agent = with_contents(self.client, bare, self.cache)
+        if self.after is not None:
+            # Queued before the result is given, so it is in ``followups`` once every
+            # result is in, and the pool is still open to take it.
+            with self._lock:
+                self.followups.append(self.pool.submit(self.after, agent))
+        _settle(result, agent)
+
+
+def _settle(result: Future[RemoteAgent | None], agent: RemoteAgent | None) -> None:
+    with contextlib.suppress(InvalidStateError):  # cancelled: the fetch failed elsewhere
+        result.set_result(agent)
 
 
 def complete_snapshot(client: OperatorClient, snapshot: Snapshot, claims: VersionsClaim, *,
@@ -106,21 +183,6 @@ def complete_snapshot(client: OperatorClient, snapshot: Snapshot, claims: Versio
 def _listed(kind: AgentKind, summary: AgentSummary) -> ListedAgent:
     return ListedAgent(kind, summary.id, summary.name,
                        summary.description if summary.described else None)
-
-
-def _listed_agent(client: OperatorClient, listed: ListedAgent, cache: RevisionCache | None,
-                  after: AgentRead | None = None) -> RemoteAgent | None:
-    """A listed agent, or None when it was deleted between the listing and this read (a
-    concurrent apply removing its duplicate): it is not on the platform any more."""
-    from operator_iac.errors import NotFoundError
-
-    try:
-        agent = fetch_agent(client, listed.kind, listed.id, cache)
-    except NotFoundError:
-        return None
-    if after is not None:
-        after(agent)
-    return agent
 
 
 def _claimed(client: OperatorClient, listed: ListedAgent, claims: VersionsClaim,

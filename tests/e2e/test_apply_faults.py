@@ -108,7 +108,9 @@ def test_429_bursts_with_retry_after_are_honoured(project: Project, platform: Pl
     assert_converged(copy, platform)
 
 
-@pytest.mark.parametrize("path", [r"_agents$", r"/versions$", r"@v0$"],
+# One kind's list: the kinds are listed at the same time, so failures meant for one listing
+# must not be shared out between two.
+@pytest.mark.parametrize("path", [r"/procedural_agents$", r"/versions$", r"@v0$"],
                          ids=["list", "versions", "revision"])
 def test_a_500_while_planning_fails_cleanly_and_writes_nothing(
         project: Project, platform: Platform, path: str) -> None:
@@ -339,7 +341,7 @@ def test_a_rollback_seen_through_is_released_only_still_converges(
 def test_plain_text_errors_are_reported_readably(project: Project) -> None:
     copy = project()
     copy.emulator.set_compat("plain_errors")
-    copy.emulator.fail_next(RETRIES + 1, 500, "GET", r"_agents$")
+    copy.emulator.fail_next(RETRIES + 1, 500, "GET", r"/procedural_agents$")  # one listing
     result = copy.plan()
     assert result.exit_code == 1
     assert "500" in result.stderr and "Traceback" not in result.stderr
