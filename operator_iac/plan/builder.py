@@ -40,6 +40,7 @@ from operator_iac.plan.compare import (
     recorded_secret_names,
     recorded_secrets,
     self_consistent,
+    unfinished_own_write,
 )
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.drafts import review_draft
@@ -249,11 +250,15 @@ def _drift(ctx: _Context, view: DesiredView,
 
 
 def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None) -> bool:
-    """A draft that differs from the declaration and is not this tool's own, untouched one."""
+    """A draft that differs from the declaration and is not this tool's own, untouched one,
+    nor its own write of this content cut short (``unfinished_own_write``)."""
     draft = remote.draft if remote is not None else None
     if draft is None or view.equals(draft):
         return False
-    return not self_consistent(draft, view, ctx.owner, ctx.keys)
+    assert remote is not None
+    version = next((v for v in remote.versions if v.version_id == draft.version_id), None)
+    return not self_consistent(draft, view, ctx.owner, ctx.keys) and \
+        not unfinished_own_write(draft, view, ctx.owner, version)
 
 
 def _review(view: DesiredView, remote: RemoteAgent | None, action: Action,

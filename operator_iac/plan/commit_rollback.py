@@ -29,6 +29,7 @@ from operator_iac.plan.marker import Marker, parse_own_marker
 from operator_iac.plan.rollback import RollbackPlan
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion
+from operator_iac.timestamps import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.smoke.gate import SmokeVerdict
@@ -75,7 +76,7 @@ def commit_history(owned: dict[str, RemoteAgent], project: str) -> tuple[CommitI
             if marker.commit is None or marker.dirty:
                 continue
             keys.setdefault(marker.commit, set()).add(key)
-            if (moment := _moment(version.created_at)) is not None:
+            if (moment := parse_time(version.created_at)) is not None:
                 dates.setdefault(marker.commit, []).append(moment)
             if version.status == "released":
                 released.setdefault(marker.commit, set()).add(key)
@@ -108,13 +109,13 @@ def candidates(key: str, agent: RemoteAgent, project: str, commit: CommitInfo) -
     exact = tuple(v for v, m in mine if m.commit == commit.commit)
     if exact:
         return Candidates(key, agent, exact, from_commit=True)
-    moment = _moment(commit.written_at)
+    moment = parse_time(commit.written_at)
     first = min(agent.versions, key=lambda v: v.number, default=None)
-    born = _moment(first.created_at) if first is not None else None
+    born = parse_time(first.created_at) if first is not None else None
     if moment is not None and born is not None and born > moment:
         return Candidates(key, agent, created_after=True)
     earlier = tuple(v for v, _ in mine if moment is not None and
-                    (when := _moment(v.created_at)) is not None and when <= moment)
+                    (when := parse_time(v.created_at)) is not None and when <= moment)
     return Candidates(key, agent, earlier)
 
 
@@ -127,15 +128,6 @@ def chosen_target(found: Candidates, read: Callable[[RemoteVersion], RemoteRevis
         if holds(revision) is not False:
             return revision
     return None
-
-
-def _moment(stamp: str | None) -> datetime | None:
-    if not stamp:
-        return None
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _iso(moment: datetime) -> str:

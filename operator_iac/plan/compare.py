@@ -16,10 +16,16 @@ from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
 from operator_iac.plan.marker import Marker, Owner, parse_marker, parse_own_marker, strip_marker
 from operator_iac.plan.owned import strip_owned, strip_owned_config
-from operator_iac.plan.stored import EMPTY, Difference, StoredForms, equate
+from operator_iac.plan.stored import EMPTY, Difference, StoredForms, differences, equate
 from operator_iac.plan.written import WrittenRecord, holds_written, written_record
 from operator_iac.spec.desired import DesiredAgent
-from operator_iac.state.snapshot import RemoteRevision
+from operator_iac.state.snapshot import RemoteRevision, RemoteVersion
+from operator_iac.timestamps import parse_time
+
+# A revision whose update time is this close to its creation time was not changed after it
+# was made: platforms that stamp whole seconds give both the same second, and a person's edit
+# in the dashboard comes later than that.
+UNTOUCHED_S = 1.0
 
 # Why a released revision counts as changed outside operator-iac (drift).
 NO_MARKER = "the released revision carries no operator-iac marker"
@@ -151,6 +157,36 @@ def self_consistent(revision: RemoteRevision, view: DesiredView, owner: Owner | 
         return unchanged
     return any(hash_matches(marker.content_hash, computed)
                for computed in view.remote_hashes(revision, key_by_id))
+
+
+def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
+                         owner: Owner | str, version: RemoteVersion | None = None) -> bool:
+    """Whether ``revision`` is this tool's own write of the content declared now, cut short
+    before the run read it back: it carries this key's marker for the declared content hash,
+    and what sets it apart from the declaration is the platform's doing, not someone's edit.
+
+    That is sure in two cases. Every value in which it differs is one the platform did not
+    keep at all (``lost``: a field a platform drops on create, which the run writes again
+    right after). Or the revision was never changed after it was made (``version``: its
+    update time within ``UNTOUCHED_S`` of its creation), so it holds what the platform made
+    of that one write, in whatever forms it stores values. An apply killed between its
+    write and the read-back that learns those forms leaves such a draft; the next apply
+    finishes the write instead of taking the draft for someone else's. Otherwise (another
+    value, changed since it was made, or a platform that gives no times) it stays a foreign
+    draft: a dashboard edit keeps the marker."""
+    if not marked_for(revision, owner, view.agent.key, view.content_hash):
+        return False
+    found = differences(view.id_content, view.remote_content(revision))
+    return bool(found) and (all(difference.lost for difference in found) or
+                            untouched_since_made(version))
+
+
+def untouched_since_made(version: RemoteVersion | None) -> bool:
+    """Whether the versions list shows the revision never changed after it was made."""
+    made = parse_time(version.created_at) if version is not None else None
+    changed = parse_time(version.updated_at) if version is not None else None
+    return made is not None and changed is not None and \
+        abs((changed - made).total_seconds()) <= UNTOUCHED_S
 
 
 def holds_own_writing(revision: RemoteRevision, marker: Marker, kind: str,

@@ -20,10 +20,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import OperatorIacError
+from operator_iac.timestamps import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -65,7 +66,7 @@ def sweep_orphans(client: OperatorClient, window: OrphanWindow,
     orphan that cannot be deleted now harms nothing."""
     if window.anchor is None:
         return []
-    anchor = _parse(window.anchor)
+    anchor = parse_time(window.anchor)
     if anchor is None:
         return []
     since = anchor - timedelta(seconds=window.span_s) - ROUNDING
@@ -92,18 +93,8 @@ def _is_orphan(conversation: Conversation, window: OrphanWindow, known: Collecti
     if conversation.agent_id != window.version_id or \
             (conversation.override_config or None) != window.override:
         return False
-    created = _parse(conversation.created_at)
+    created = parse_time(conversation.created_at)
     return created is not None and since <= created <= until
-
-
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class OrphanLedger:

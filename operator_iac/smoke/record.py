@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from operator_iac.errors import NotFoundError
 from operator_iac.render.envelope import JsonObject
 from operator_iac.smoke.orphans import orphan_window, sweep_orphans
+from operator_iac.timestamps import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -211,17 +212,6 @@ def now() -> str:
     """The writer's clock, with microseconds: two records made within one second are still
     ordered."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """An ISO-8601 time (naive ones are UTC), or None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def shifted(text: str | None, seconds: float) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from operator_iac.api.events import (
     AGENT_MESSAGE_COMPLETED,
@@ -20,6 +19,7 @@ from operator_iac.api.events import (
     USER_MESSAGE_RECEIVED,
     Event,
 )
+from operator_iac.timestamps import parse_time
 
 
 @dataclass(frozen=True)
@@ -128,15 +128,9 @@ def _call_view(turn: int, event: Event, returned: bool = False) -> ToolCallView:
 
 def timestamp_ms(event: Event) -> float | None:
     """The event's ``created_at`` as epoch milliseconds; None when absent or unreadable."""
-    text = event.created_at
-    if not text:
+    moment = parse_time(event.created_at)
+    if moment is None:
         return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:  # a naive time is taken as UTC, like the documented form
-        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp() * 1000
 
 

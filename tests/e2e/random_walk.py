@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from operator_iac.api.client import OperatorClient
 
@@ -90,17 +92,26 @@ def edit(life: Life, staging: OperatorClient, production: OperatorClient,
     """A pull request changes one agent's prompt."""
     key = draw.choice(CHAT_KEYS)
     expected.edits += 1
-    prompt = life.root / "agents" / "prompts" / f"{key}.md"
-    if prompt.exists():
-        text = prompt.read_text(encoding="utf-8")
-        prompt.write_text(f"{text}Change {expected.edits} of the walk.\n", encoding="utf-8")
-    else:
-        path = life.root / "agents" / f"{key}.yaml"
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("You are", f"(change {expected.edits}) You are", 1),
-                        encoding="utf-8")
+    _change_prompt(life.root, key, f"change {expected.edits}")
     expected.said.append(f"edit {key}")
     expected.staging_differs = True
+
+
+def _carries(text: str, label: str) -> bool:
+    """Whether a prompt holds the change ``_change_prompt`` named ``label``."""
+    return f"{label.capitalize()} of the walk." in text or f"({label}) You are" in text
+
+
+def _change_prompt(root: Path, key: str, label: str) -> None:
+    """Change ``key``'s prompt in the checkout at ``root``, naming the change ``label``."""
+    prompt = root / "agents" / "prompts" / f"{key}.md"
+    if prompt.exists():
+        text = prompt.read_text(encoding="utf-8")
+        prompt.write_text(f"{text}{label.capitalize()} of the walk.\n", encoding="utf-8")
+    else:
+        path = root / "agents" / f"{key}.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("You are", f"({label}) You are", 1), encoding="utf-8")
 
 
 def review(life: Life, staging: OperatorClient, production: OperatorClient,
@@ -201,6 +212,47 @@ def race(life: Life, staging: OperatorClient, production: OperatorClient,
     expected.staging_differs = False
 
 
+def rivals(life: Life, staging: OperatorClient, production: OperatorClient,
+           expected: Expected, draw: random.Random, step: str) -> None:
+    """Two pull requests change one agent's prompt differently and both are merged at once
+    (docs/apply.md): each apply exits 0 or 5, never 1, and what is released is a change
+    whose apply exited 0 (the one that lost releases nothing in its name), or neither."""
+    key = draw.choice(CHAT_KEYS)
+    expected.edits += 1
+    rival_root = life.root.parent / f"rival-{expected.edits}"
+    shutil.copytree(life.root, rival_root, ignore=shutil.ignore_patterns(".operator-iac"))
+    ours, theirs = f"change {expected.edits}", f"rival change {expected.edits}"
+    _change_prompt(life.root, key, ours)
+    _change_prompt(rival_root, key, theirs)
+    expected.said.append(f"two different changes of {key} applied at once")
+    codes: dict[str, int] = {}
+    outputs: list[str] = []
+    for name, run in (("ours", _apply_process(life)), ("theirs", _apply_process(life,
+                                                                            rival_root))):
+        out, err = run.communicate(timeout=600)
+        said = out + err
+        outputs.append(f"--- {name} (exit {run.returncode}):\n{said}")
+        found = FALSE_CONFLICTS.search(said) if run.returncode == 0 else None
+        _expect(step, run.returncode in (0, 5) and not found and "Traceback" not in said,
+                f"{name}: {said}\nexit {run.returncode}" +
+                (f", said {found.group(0)!r}" if found else ""))
+        codes[name] = run.returncode
+    shutil.rmtree(rival_root, ignore_errors=True)
+    settle(life.staging)
+    _one_agent_per_key(step, staging, KEYS)
+    owned = _owned(staging)[key]
+    released = next(v for v in staging.conversational_agents.list_versions(owned)
+                    if v.status == "released")
+    text = str(staging.conversational_agents.get(released.version_id).config)
+    winner = "theirs" if _carries(text, theirs) else "ours" if _carries(text, ours) else None
+    _expect(step, winner is None or codes[winner] == 0,
+            f"{winner}'s change is released, but its apply exited {codes.get(winner or '')}"
+            + "\n" + "\n".join(outputs))
+    _expect(step, winner is not None or 0 not in codes.values(),
+            f"an apply exited 0 but neither change is released: {codes}\n" + "\n".join(outputs))
+    expected.staging_differs = winner != "ours" or codes["ours"] != 0
+
+
 def kill(life: Life, staging: OperatorClient, production: OperatorClient,
          expected: Expected, draw: random.Random, step: str) -> None:
     """A runner dies in the middle of an apply (SIGKILL); the next apply finishes the job."""
@@ -245,7 +297,7 @@ def saved_plan(life: Life, staging: OperatorClient, production: OperatorClient,
 
 # Every kind of step, as often as a project sees it: edits and applies twice as often.
 STEPS: tuple[Step, ...] = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete,
-                           rollback, promote, race, kill, saved_plan)
+                           rollback, promote, race, rivals, kill, saved_plan)
 
 
 def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:
@@ -257,12 +309,14 @@ def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -
     expected.staging_differs = False
 
 
-def _apply_process(life: Life) -> subprocess.Popen[str]:
-    """``apply --yes`` on staging in a process of its own (the emulators stay in this one)."""
+def _apply_process(life: Life, root: Path | None = None) -> subprocess.Popen[str]:
+    """``apply --yes`` on staging in a process of its own (the emulators stay in this one),
+    of the checkout at ``root`` (default: the walk's)."""
+    root = root or life.root
     return subprocess.Popen(
         [sys.executable, "-m", "operator_iac", "--project-file",
-         str(life.root / "operator-iac.yaml"), "--no-color", "apply", "--env", "staging",
-         "--yes"], cwd=life.root, env=dict(os.environ), stdout=subprocess.PIPE,
+         str(root / "operator-iac.yaml"), "--no-color", "apply", "--env", "staging",
+         "--yes"], cwd=root, env=dict(os.environ), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
 
 

@@ -349,3 +349,69 @@ def test_a_dashboard_edit_taken_into_the_files_writes_nothing(
     resource = only(plan_for([with_config(agent, upgrade)], [edited]))
 
     assert (resource.action, resource.changes, resource.drift) == ("no-op", (), False)
+
+
+def test_a_create_cut_short_before_it_wrote_the_fields_the_platform_dropped_is_finished(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    """A platform that drops ``postprocess_agents`` on create gets them in the run's next
+    write; an apply killed in between leaves a never-released draft with this key's marker
+    for the declared content and nothing but those values missing. Not someone else's."""
+    summary = make_desired("summary", "procedural_agent")
+    agent = make_desired(postprocess=("summary",))
+    cut_short = written(agent, ids={"summary": "pa_1"}, status="draft")
+    cut_short.postprocess = ()
+    remote = [make_remote("pa_1", summary.kind, written(summary)),
+              make_remote("ca_1", agent.kind, cut_short)]
+
+    resource = next(r for r in plan_for([summary, agent], remote).resources
+                    if r.key == "booking")
+
+    assert (resource.action, resource.foreign_draft, resource.blocked) == ("update", False, None)
+
+
+def test_a_draft_with_the_declared_hash_but_another_value_stays_foreign(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    """Only values the platform did not keep at all make a cut-short write: another value
+    (a dashboard edit keeps the marker) is someone else's draft."""
+    agent = make_desired()
+    edited = written(agent, status="draft")
+    edited.config = with_config(agent, set_model("someone/else")).config
+    remote = make_remote("ca_1", agent.kind, written(agent), edited)
+
+    resource = only(plan_for([with_config(agent, set_model("x/y"))], [remote]))
+    same = only(plan_for([agent], [make_remote("ca_1", agent.kind, edited)]))
+
+    assert resource.foreign_draft is True
+    assert (same.action, same.foreign_draft, same.blocked) == ("update", True, "foreign_draft")
+
+
+def _stamped(remote: Any, created: str, updated: str) -> Any:
+    """``remote`` with its draft's versions entry stamped."""
+    versions = tuple(replace(v, created_at=created, updated_at=updated)
+                     if v.status == "draft" else v for v in remote.versions)
+    return replace(remote, versions=versions)
+
+
+def test_a_draft_never_changed_since_the_write_that_made_it_is_that_write_cut_short(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory,
+        written: Factory) -> None:
+    """An apply killed before reading its write back: the draft holds the platform's forms
+    of it (a list sorted, say), not recorded yet. Never changed since it was made, it is
+    that write, finished by the next apply; changed later, it is someone's edit."""
+    agent = make_desired()
+    stored = written(agent, status="draft")
+    stored.config["voice"]["boosted_keywords"] = ["Zeta", "alpha", "cleaning"]
+    draft_only = make_remote("ca_1", agent.kind, stored)
+
+    untouched = only(plan_for([agent], [_stamped(draft_only, "2026-01-02T03:04:05Z",
+                                                 "2026-01-02T03:04:05Z")]))
+    edited = only(plan_for([agent], [_stamped(draft_only, "2026-01-02T03:04:05Z",
+                                              "2026-01-02T03:09:00Z")]))
+    unstamped = only(plan_for([agent], [draft_only]))
+
+    assert (untouched.action, untouched.foreign_draft, untouched.blocked) == (
+        "update", False, None)
+    assert (edited.foreign_draft, edited.blocked) == (True, "foreign_draft")
+    assert unstamped.foreign_draft is True
