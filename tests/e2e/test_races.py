@@ -106,14 +106,7 @@ def test_a_draft_overwritten_right_after_the_write_is_a_conflict_not_a_failure(
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
 
-    def overwrite_after_put(attempt: Attempt) -> None:
-        if attempt.method == "PUT" and attempt.status == 200:
-            platform.client.remove_listener(overwrite_after_put)
-            released = platform.released(agent_id)
-            platform.update(agent_id, config={**released.config, "runtime": {
-                **released.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
-
-    platform.client.add_listener(overwrite_after_put)
+    strike_after(platform, [put], lambda: overwrite_prompt(platform, agent_id))
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
     assert outcome is not None and outcome.outcome == "conflict", outcome
@@ -123,22 +116,56 @@ def test_a_draft_overwritten_right_after_the_write_is_a_conflict_not_a_failure(
         platform.released(agent_id).config["runtime"]["prompt"]["text"]
 
 
+Moment = Callable[[Attempt], bool]
+
+
+def strike_after(platform: Platform, moments: list[Moment], act: Callable[[], object]) -> list[str]:
+    """``act`` once, right after the run's requests went through ``moments`` in order (each
+    matched by a request, others in between ignored): another writer at the worst moment.
+    Returns the paths matched so far, for the test to check that the moment came."""
+    matched: list[str] = []
+
+    def listener(attempt: Attempt) -> None:
+        if len(matched) < len(moments) and moments[len(matched)](attempt):
+            matched.append(attempt.path)
+            if len(matched) == len(moments):
+                platform.client.remove_listener(listener)
+                act()
+
+    platform.client.add_listener(listener)
+    return matched
+
+
+def put(attempt: Attempt) -> bool:
+    return attempt.method == "PUT" and attempt.status == 200
+
+
+def overwrite_prompt(platform: Platform, agent_id: str) -> str:
+    """Another writer's draft of the agent: its released content with another prompt."""
+    released = platform.released(agent_id)
+    return platform.update(agent_id, config={**released.config, "runtime": {
+        **released.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
+
+
+def read_of_revision(agent_id: str) -> Moment:
+    return lambda attempt: attempt.method == "GET" and f"{agent_id}@v" in attempt.path
+
+
+def read_of_versions(agent_id: str) -> Moment:
+    return lambda attempt: attempt.method == "GET" and \
+        attempt.path.endswith(f"{agent_id}/versions")
+
+
 def after_read_back(platform: Platform, agent_id: str,
                     act: Callable[[Agent], object]) -> None:
     """``act`` on the agent's draft once, right after the run reads back its first write (the
-    first read of a revision after a PUT): another writer at the worst moment."""
-    puts: list[str] = []
+    first read of a revision after a PUT)."""
+    def on_draft() -> None:
+        draft = platform.draft(agent_id)
+        assert draft is not None
+        act(draft)
 
-    def listener(attempt: Attempt) -> None:
-        if attempt.method == "PUT":
-            puts.append(attempt.path)
-        elif puts and attempt.method == "GET" and "@v" in attempt.path:
-            platform.client.remove_listener(listener)
-            draft = platform.draft(agent_id)
-            assert draft is not None
-            act(draft)
-
-    platform.client.add_listener(listener)
+    strike_after(platform, [put, read_of_revision(agent_id)], on_draft)
 
 
 def test_a_draft_changed_between_read_back_and_release_is_not_released(
@@ -203,24 +230,18 @@ def test_a_release_by_another_apply_between_recheck_and_write_is_never_undone(
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
-    listed: list[str] = []
     released_by_other: list[str] = []
 
-    def write_and_release_after_recheck(attempt: Attempt) -> None:
-        # The run checks the agent twice before its write (the whole plan first, then the
-        # step right before writing): each reads the versions list, then the released
-        # revision. The other apply strikes right after the second.
-        if attempt.method == "GET" and attempt.path.endswith(f"{agent_id}/versions"):
-            listed.append(attempt.path)
-        elif len(listed) == 2 and attempt.method == "GET" and f"{agent_id}@v" in attempt.path:
-            platform.client.remove_listener(write_and_release_after_recheck)
-            released = platform.released(agent_id)
-            written = platform.update(agent_id, config={**released.config, "runtime": {
-                **released.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
-            platform.release(written)
-            released_by_other.append(written)
+    def write_and_release() -> None:
+        written = overwrite_prompt(platform, agent_id)
+        platform.release(written)
+        released_by_other.append(written)
 
-    platform.client.add_listener(write_and_release_after_recheck)
+    # The run checks the agent twice before its write (the whole plan first, then the step
+    # right before writing): each reads the versions list, then the released revision. The
+    # other apply strikes right after the second.
+    strike_after(platform, [read_of_versions(agent_id), read_of_versions(agent_id),
+                            read_of_revision(agent_id)], write_and_release)
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
     assert released_by_other, "the other apply's release happened"
@@ -257,27 +278,14 @@ def test_a_draft_changed_in_the_instant_before_the_release_is_a_conflict(
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
-    written: list[str] = []
-    draft_reads: list[str] = []
-
-    def overwrite_before_release(attempt: Attempt) -> None:
-        # After the write come two reads of the draft: the read-back, then the check right
-        # before the release. The other writer strikes after the second.
-        if attempt.method == "PUT" and agent_id in attempt.path:
-            written.append(attempt.path)
-        elif written and attempt.method == "GET" and f"{agent_id}@v" in attempt.path:
-            draft_reads.append(attempt.path)
-            if len(draft_reads) == 2:
-                platform.client.remove_listener(overwrite_before_release)
-                released = platform.released(agent_id)
-                platform.update(agent_id, config={**released.config, "runtime": {
-                    **released.config["runtime"], "prompt": {"type": "fixed",
-                                                             "text": OTHER_TEXT}}})
-
-    platform.client.add_listener(overwrite_before_release)
+    # After the write come two reads of the draft: the read-back, then the check right
+    # before the release. The other writer strikes after the second.
+    draft_reads = strike_after(platform, [put, read_of_revision(agent_id),
+                                          read_of_revision(agent_id)],
+                               lambda: overwrite_prompt(platform, agent_id))
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
-    assert len(draft_reads) == 2
+    assert len(draft_reads) == 3
     assert outcome is not None and outcome.outcome == "conflict", outcome
     assert report.exit_code() == 5
     assert "changed it in the instant before the release" in outcome.message
