@@ -231,9 +231,9 @@ def _build_in_dashboard(client: OperatorClient) -> str:
     return desk.id
 
 
-def _expect(step: str, holds: bool, said: Any) -> None:
+def _expect(step: str, holds: bool, said: Any, lines: int = 12) -> None:
     if not holds:
-        raise StepFailed(f"{step}: {_tail(str(said))}")
+        raise StepFailed(f"{step}: {_tail(str(said), lines)}")
 
 
 def _replace(path: Path, old: str, new: str, count: int = 1) -> None:

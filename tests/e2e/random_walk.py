@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,8 +220,14 @@ def rivals(life: Life, staging: OperatorClient, production: OperatorClient,
     whose apply exited 0 (the one that lost releases nothing in its name), or neither."""
     key = draw.choice(CHAT_KEYS)
     expected.edits += 1
-    rival_root = life.root.parent / f"rival-{expected.edits}"
-    shutil.copytree(life.root, rival_root, ignore=shutil.ignore_patterns(".operator-iac"))
+    with tempfile.TemporaryDirectory(prefix="rival-") as folder:
+        rival_root = Path(folder) / "project"
+        shutil.copytree(life.root, rival_root, ignore=shutil.ignore_patterns(".operator-iac"))
+        _rivals(life, staging, expected, step, key, rival_root)
+
+
+def _rivals(life: Life, staging: OperatorClient, expected: Expected, step: str, key: str,
+            rival_root: Path) -> None:
     ours, theirs = f"change {expected.edits}", f"rival change {expected.edits}"
     _change_prompt(life.root, key, ours)
     _change_prompt(rival_root, key, theirs)
@@ -231,13 +238,13 @@ def rivals(life: Life, staging: OperatorClient, production: OperatorClient,
                                                                             rival_root))):
         out, err = run.communicate(timeout=600)
         said = out + err
-        outputs.append(f"--- {name} (exit {run.returncode}):\n{said}")
+        lines = [line for line in said.splitlines() if " stores " not in line]
+        outputs.append(f"--- {name} (exit {run.returncode}):\n" + "\n".join(lines[-8:]))
         found = FALSE_CONFLICTS.search(said) if run.returncode == 0 else None
         _expect(step, run.returncode in (0, 5) and not found and "Traceback" not in said,
                 f"{name}: {said}\nexit {run.returncode}" +
                 (f", said {found.group(0)!r}" if found else ""))
         codes[name] = run.returncode
-    shutil.rmtree(rival_root, ignore_errors=True)
     settle(life.staging)
     _one_agent_per_key(step, staging, KEYS)
     owned = _owned(staging)[key]
@@ -245,11 +252,11 @@ def rivals(life: Life, staging: OperatorClient, production: OperatorClient,
                     if v.status == "released")
     text = str(staging.conversational_agents.get(released.version_id).config)
     winner = "theirs" if _carries(text, theirs) else "ours" if _carries(text, ours) else None
-    _expect(step, winner is None or codes[winner] == 0,
-            f"{winner}'s change is released, but its apply exited {codes.get(winner or '')}"
-            + "\n" + "\n".join(outputs))
-    _expect(step, winner is not None or 0 not in codes.values(),
-            f"an apply exited 0 but neither change is released: {codes}\n" + "\n".join(outputs))
+    _expect(step, winner is None or codes[winner] == 0, "\n".join(outputs) +
+            f"\n{winner}'s change is released, but its apply exited {codes.get(winner or '')}",
+            lines=40)
+    _expect(step, winner is not None or 0 not in codes.values(), "\n".join(outputs) +
+            f"\nan apply exited 0 but neither change is released: {codes}", lines=40)
     expected.staging_differs = winner != "ours" or codes["ours"] != 0
 
 
