@@ -71,7 +71,7 @@ class ReleaseRecords:
             if remote.draft_version_id else []
         if remote.released_version_id:
             pins.append(Pin(remote.released_version_id, self.steps._desired().config))
-        self._announce(_next_draft(remote), resource.desired.description, previous,
+        self._announce(next_draft(remote), resource.desired.description, previous,
                        [*pins, *self._others(self.steps._desired().config)])
 
     def naming(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +153,7 @@ class ReleaseRecords:
         return [Pin(other, config) for other in others[:OTHER_PINS]]
 
 
-def _next_draft(remote: RemoteState) -> str:
+def next_draft(remote: RemoteState) -> str:
     """The revision a write makes over the agent as the plan saw it: its draft, or a new one
     after the newest."""
     if remote.draft_version_id:

@@ -17,8 +17,9 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from operator_iac.api.models import version_number
 from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
-from operator_iac.apply.release_records import ReleaseRecords
+from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
@@ -30,7 +31,7 @@ from operator_iac.errors import (
 )
 from operator_iac.plan.hashing import hash_matches, revision_fingerprint
 from operator_iac.plan.marker import parse_marker, strip_marker
-from operator_iac.plan.model import ResourcePlan
+from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
     carries_marker,
@@ -45,6 +46,7 @@ from operator_iac.state.fetch import (
     fetch_agent,
     fetch_versions,
     read_revision,
+    revision_of,
 )
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
@@ -351,7 +353,7 @@ class Steps:
         self._require_own_marker(revision)
         lost = [d for d in found if d.lost]
         if lost and created_with is not None:
-            written = self._write_again(created_with)
+            written = self._write_again(created_with, revision)
             self.version_id = written.version_id or self.version_id
             self.wrote("drafted", self.version_id)
             self.note(f"the create did not keep {_paths(lost)}; wrote them into "
@@ -367,19 +369,32 @@ class Steps:
         self.written_fingerprint = revision_fingerprint(revision)
         self.read_back = revision
 
-    def _write_again(self, body: dict[str, Any]) -> WriteResult:
+    def _write_again(self, body: dict[str, Any], wrote: RemoteRevision) -> WriteResult:
         """Write this run's draft once more (fields a create dropped, the record of stored
-        forms). A 409 says it is not a draft any more: another writer released or replaced
-        it since this run wrote it, a conflict like any concurrent write (exit 5), never a
-        failure of the run."""
+        forms); ``wrote``: the read-back of the write before.
+
+        A 409 says it is not a draft any more: another writer released or replaced it since
+        this run wrote it. Released holding exactly this run's write (another apply's release
+        call, made between its last check and its release, took this run's write with it),
+        it is this run's change, released before it was complete: written again into a new
+        draft, it is finished and released as any other. Otherwise it is a conflict like any
+        concurrent write of one draft (exit 5), never a failure of the run."""
         assert self.version_id is not None
         try:
             return self.agents.update(self.version_id, **body)
         except ApiConflictError as exc:
-            raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
-                                  "replaced by another writer while this run wrote it "
-                                  f"({exc}); this run's change was not released, make a new "
-                                  "plan") from exc
+            now = self.agents.get(self.version_id)
+            taken = revision_of(now, self.version_id, "draft")
+            if now.status != "released" or \
+                    _content_fingerprint(taken) != _content_fingerprint(wrote) or \
+                    taken.description != wrote.description:
+                raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
+                                      "replaced by another writer while this run wrote it "
+                                      f"({exc}); this run's change was not released, make a "
+                                      "new plan") from exc
+            self.note(f"another apply released {self.version_id}, holding this run's write, "
+                      "before this run completed it; writing it again into a new draft")
+            return self.agents.update(self._agent_id(), **body)
 
     def _record_stored_forms(self, revision: RemoteRevision,
                              found: list[Difference]) -> RemoteRevision:
@@ -392,13 +407,12 @@ class Steps:
         assert self.version_id is not None and self.body is not None
         body = with_stored_forms(self.body, revision, found, self.resource.kind,
                                  self.run_.key_by_id())
-        written = self._write_again(body)
+        written = self._write_again(body, revision)
         self.version_id = written.version_id or self.version_id
         self.wrote("drafted", self.version_id)
         again, left = self._read_back()
         self._require_own_marker(again)
-        if left or revision_fingerprint(_unmarked(again)) != \
-                revision_fingerprint(_unmarked(revision)):
+        if left or _content_fingerprint(again) != _content_fingerprint(revision):
             raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
                                   "else at the same time: the same write read back twice "
                                   "held different content; this run's change was not "
@@ -439,18 +453,76 @@ class Steps:
         return None if revision_fingerprint(revision) == self.written_fingerprint else revision
 
     def _check_nothing_released_since_plan(self) -> None:
-        """Right before releasing: no revision the plan did not see was released since.
+        """Right before releasing: no other writer released a revision since the plan.
 
         The platform keeps one draft per agent, so another apply writing at the same time
         writes into this run's draft (the read-back and ``_check_draft_unchanged`` catch it),
         unless it released that draft before this run's write, which then began a new draft
         from the revision the plan saw. Releasing that would silently undo the other's
-        release (a lost update); the versions list tells it, as a released revision the plan
-        never saw. A list that lags shows only revisions the plan saw and passes: it can
-        never make a false conflict."""
+        release (a lost update). Two signs tell, each where the other may not:
+
+        - ``_check_no_revision_between``: this run's write made a later revision than the
+          plan's state makes next, so the ones between were written since, and released (or
+          this write would have gone into them). Told by the ids alone, so lists that show
+          writes late do not hide it.
+        - ``_check_release_unmoved``: the revision the plan saw released is released no
+          more: a release since, also of an older revision (a rollback in the dashboard).
+        """
         remote = self.resource.remote
-        if remote is None:
+        if remote is None or self.version_id is None:
             return  # a create: concurrent creates are settled by the claim rule
+        if not self._check_no_revision_between(remote):
+            self._check_release_unmoved(remote)
+
+    def _check_no_revision_between(self, remote: RemoteState) -> bool:
+        """Each revision made between the plan's state and this run's write holds this run's
+        content or is a conflict. True when there were such revisions: another apply of the
+        same content released since, which is why the plan's release is released no more.
+
+        The plan's draft left exactly as the plan saw it is passed over: on platforms that
+        report only ``is_released``, an archived revision newer than the released one looks
+        like a draft, and the write starts a new one after it (``_put_draft``). Ids without
+        revision numbers tell nothing here."""
+        assert self.version_id is not None
+        expected = version_number(next_draft(remote))
+        mine = version_number(self.version_id)
+        if expected is None or mine is None:
+            return False
+        same = False
+        for number in range(expected, mine):
+            other = f"{self._agent_id()}@v{number}"
+            revision = read_revision(self.client, self.resource.kind, other, "draft")
+            if other == remote.draft_version_id and \
+                    revision_fingerprint(revision) == remote.draft_fingerprint:
+                continue
+            if not self._holds_this_content(revision):
+                raise ResourceFailed("conflict", f"{other} was written and released by "
+                                      "another writer since the plan was made; this run's "
+                                      f"draft {self.version_id} was not released, make a new "
+                                      "plan")
+            same = True
+        return same
+
+    def _check_release_unmoved(self, remote: RemoteState) -> None:
+        """The revision the plan saw released still is, read by its id; this run's own draft
+        released since by another apply of the same content is no conflict here. Where the
+        plan saw no release, or the revision does not say its status, the versions list
+        tells (it may show a release late)."""
+        before = remote.released_version_id
+        try:
+            status = self.agents.get(before).status if before else None
+        except NotFoundError as exc:
+            raise ResourceFailed("conflict", f"{before} is gone: the agent was deleted since "
+                                  "the plan was made; make a new plan") from exc
+        if status == "released":
+            return
+        if status is not None:
+            if self.version_id and self.agents.get(self.version_id).status == "released":
+                return
+            raise ResourceFailed("conflict", f"{before} is no longer the released revision: "
+                                  "another apply or a dashboard release replaced it since the "
+                                  f"plan was made; this run's draft {self.version_id} was not "
+                                  "released, make a new plan")
         seen = {*remote.version_ids, self.version_id}
         for version in fetch_versions(self.client, self.resource.kind, self._agent_id()):
             if version.status == "released" and version.version_id not in seen:
@@ -476,16 +548,22 @@ class Steps:
         alone proves nothing, a dashboard edit keeps it). The draft is what this run wanted,
         and that apply, whose marker it holds, releases and proves it. Like concurrent
         creates of the same content, this is no conflict: ``converged``."""
-        marker = parse_marker(revision.description)
-        if marker is None or self.read_back is None or \
-                not self.run_.owner.claims(marker, self.resource.key) or \
-                not hash_matches(marker.content_hash, self.resource.desired_hash or "") or \
-                revision_fingerprint(_unmarked(revision)) != \
-                revision_fingerprint(_unmarked(self.read_back)):
+        if not self._holds_this_content(revision):
             return
         raise ResourceFailed("converged", f"another apply wrote the same content into draft "
                               f"{self.version_id} at the same time; it releases and proves it, "
                               "this run released nothing")
+
+    def _holds_this_content(self, revision: RemoteRevision) -> bool:
+        """Whether ``revision`` is another apply's write of this run's content: a marker of
+        this project and environment for this key and content hash, over exactly what this
+        run read back after its own write (markers aside). A marker alone proves nothing: a
+        dashboard edit keeps it."""
+        marker = parse_marker(revision.description)
+        return marker is not None and self.read_back is not None and \
+            self.run_.owner.claims(marker, self.resource.key) and \
+            hash_matches(marker.content_hash, self.resource.desired_hash or "") and \
+            _content_fingerprint(revision) == _content_fingerprint(self.read_back)
 
     def _check_released_is_ours(self) -> None:
         """Right after releasing: the platform has no compare-and-set, so another writer may
@@ -569,3 +647,9 @@ def _paths(found: list[Difference]) -> str:
 def _unmarked(revision: RemoteRevision) -> RemoteRevision:
     """The revision without its description's marker (which the second write changes)."""
     return replace(revision, description=strip_marker(revision.description))
+
+
+def _content_fingerprint(revision: RemoteRevision) -> str:
+    """The fingerprint of what a revision holds, whichever revision it is and whatever its
+    status and marker: two writes of one content compare equal."""
+    return revision_fingerprint(replace(_unmarked(revision), version_id="", status="draft"))

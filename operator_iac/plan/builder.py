@@ -258,7 +258,7 @@ def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None)
     assert remote is not None
     version = next((v for v in remote.versions if v.version_id == draft.version_id), None)
     return not self_consistent(draft, view, ctx.owner, ctx.keys) and \
-        not unfinished_own_write(draft, view, ctx.owner, version)
+        not unfinished_own_write(draft, view, ctx.owner, version, remote.released)
 
 
 def _review(view: DesiredView, remote: RemoteAgent | None, action: Action,

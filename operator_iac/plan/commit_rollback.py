@@ -29,7 +29,7 @@ from operator_iac.plan.marker import Marker, parse_own_marker
 from operator_iac.plan.rollback import RollbackPlan
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion
-from operator_iac.timestamps import parse_time
+from operator_iac.state.times import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.smoke.gate import SmokeVerdict

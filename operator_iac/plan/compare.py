@@ -20,7 +20,7 @@ from operator_iac.plan.stored import EMPTY, Difference, StoredForms, differences
 from operator_iac.plan.written import WrittenRecord, holds_written, written_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision, RemoteVersion
-from operator_iac.timestamps import parse_time
+from operator_iac.state.times import parse_time
 
 # A revision whose update time is this close to its creation time was not changed after it
 # was made: platforms that stamp whole seconds give both the same second, and a person's edit
@@ -160,25 +160,32 @@ def self_consistent(revision: RemoteRevision, view: DesiredView, owner: Owner | 
 
 
 def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
-                         owner: Owner | str, version: RemoteVersion | None = None) -> bool:
+                         owner: Owner | str, version: RemoteVersion | None = None,
+                         released: RemoteRevision | None = None) -> bool:
     """Whether ``revision`` is this tool's own write of the content declared now, cut short
     before the run read it back: it carries this key's marker for the declared content hash,
     and what sets it apart from the declaration is the platform's doing, not someone's edit.
 
-    That is sure in two cases. Every value in which it differs is one the platform did not
-    keep at all (``lost``: a field a platform drops on create, which the run writes again
-    right after). Or the revision was never changed after it was made (``version``: its
-    update time within ``UNTOUCHED_S`` of its creation), so it holds what the platform made
-    of that one write, in whatever forms it stores values. An apply killed between its
-    write and the read-back that learns those forms leaves such a draft; the next apply
-    finishes the write instead of taking the draft for someone else's. Otherwise (another
-    value, changed since it was made, or a platform that gives no times) it stays a foreign
-    draft: a dashboard edit keeps the marker."""
-    if not marked_for(revision, owner, view.agent.key, view.content_hash):
+    A draft made in the dashboard copies the released revision's description, marker and
+    all: when the ``released`` revision carries the same content hash, the draft may be such
+    a copy, and nothing here makes it this tool's. Otherwise it is sure in two cases. Every
+    value in which it differs is one the platform did not keep at all (``lost``: a field a
+    platform drops on create, which the run writes again right after). Or the agent was
+    never released and its draft never changed after it was made (``version``: its update
+    time within ``UNTOUCHED_S`` of its creation): the create of this tool made it, and it
+    holds what the platform made of that create, in whatever forms it stores values. An
+    apply killed between its create and the read-back that learns those forms (the claims
+    of concurrent creates are settled in between, so this is the long window) leaves such a
+    draft; the next apply finishes the write instead of taking the draft for someone else's.
+    Anything else stays a foreign draft (a dashboard edit keeps the marker): a value changed
+    later, a draft on a released agent (its draft may be anyone's edit made in the same
+    second as this tool's write), or a platform that gives no times."""
+    if not marked_for(revision, owner, view.agent.key, view.content_hash) or \
+            marked_for(released, owner, view.agent.key, view.content_hash):
         return False
     found = differences(view.id_content, view.remote_content(revision))
     return bool(found) and (all(difference.lost for difference in found) or
-                            untouched_since_made(version))
+                            (released is None and untouched_since_made(version)))
 
 
 def untouched_since_made(version: RemoteVersion | None) -> bool:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import OperatorIacError
-from operator_iac.timestamps import parse_time
+from operator_iac.state.times import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from operator_iac.errors import NotFoundError
 from operator_iac.render.envelope import JsonObject
 from operator_iac.smoke.orphans import orphan_window, sweep_orphans
-from operator_iac.timestamps import parse_time
+from operator_iac.state.times import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient

@@ -19,7 +19,7 @@ from operator_iac.api.events import (
     USER_MESSAGE_RECEIVED,
     Event,
 )
-from operator_iac.timestamps import parse_time
+from operator_iac.state.times import parse_time
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ conversational agents with smoke tests, ``Q`` procedural agents, ``n`` agents in
 - apply changing ``k`` conversational agents: the plan's reads, ``2k`` for apply's re-check
   before the first write, and per agent ``12``: re-read (versions, released revision), the two
   smoke records, the draft's write and read-back, the two checks before the release (the
-  versions list, that nothing the plan did not see was released since, and the draft), the release,
+  released revision the plan saw, read by id: still released, and the draft), the release,
   the read-back after it, proving the release (reading the release record the marker names,
   to be sure the records speak of this revision, and deleting the proof record); plus
   2 stages x ceil(k / parallelism) conversations.

@@ -17,7 +17,9 @@ import pytest
 from operator_iac.api.client import Attempt
 from operator_iac.api.models import Agent
 from operator_iac.apply.report import ApplyOptions
+from operator_iac.plan.writes import write_body
 from operator_iac.services.apply import apply
+from operator_iac.state.fetch import read_revision
 
 from .conftest import KEYS, Platform, ProjectCopy
 
@@ -147,8 +149,16 @@ def overwrite_prompt(platform: Platform, agent_id: str) -> str:
         **released.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
 
 
-def read_of_revision(agent_id: str) -> Moment:
-    return lambda attempt: attempt.method == "GET" and f"{agent_id}@v" in attempt.path
+def read_of_revision(agent_id: str, version: str | None = None) -> Moment:
+    """A read of one of the agent's revisions (``version``: of that one, ``v1``)."""
+    def matches(attempt: Attempt) -> bool:
+        if attempt.method != "GET":
+            return False
+        if version is not None:
+            return attempt.path.endswith(f"{agent_id}@{version}")
+        return f"{agent_id}@v" in attempt.path
+
+    return matches
 
 
 def read_of_versions(agent_id: str) -> Moment:
@@ -203,33 +213,68 @@ def test_the_same_content_written_by_another_apply_after_the_read_back_converges
     assert platform.released(agent_id).version_id == released_before  # the other releases
 
 
-def test_a_draft_released_by_another_writer_before_its_second_write_is_a_conflict(
-        applied: ProjectCopy, platform: Platform) -> None:
-    """A platform that stores a value in its own form makes apply write its draft twice (the
-    second write records the form); another apply releasing that draft in between makes the
-    second write a 409: a conflict (exit 5), never a failure of the run."""
+def _stored_in_its_own_form(applied: ProjectCopy) -> None:
+    """A platform that stores a value in its own form: apply writes its draft twice (the
+    second write records the form)."""
     applied.emulator.set_compat("nfc_text")  # stores text NFC-normalised
     applied.replace_in("support-triage.yaml", "Be friendly and brief.",
                        unicodedata.normalize("NFD", "Be friendly and brief, café included."))
+
+
+def test_this_runs_write_released_by_another_apply_before_its_second_write_is_finished(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Another apply's release call, made between its last check and its release, takes
+    this run's first write with it: released before the second write could record the
+    platform's form. It is this run's change: the run writes it again into a new draft,
+    releases that, and the plan after it is empty."""
+    _stored_in_its_own_form(applied)
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
-    after_read_back(platform, agent_id, lambda draft: platform.client.conversational_agents
-                    .release(draft.version_id))
+    after_read_back(platform, agent_id, lambda draft: platform.release(draft.version_id))
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert report.exit_code() == 0
+    assert platform.released(agent_id).version_id == f"{agent_id}@v2"
+    assert any("holding this run's write" in step for step in outcome.steps), outcome.steps
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_draft_replaced_and_released_by_another_writer_before_its_second_write_is_a_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """The other writer's content in the draft, released before this run's second write:
+    the 409 of that write is a conflict (exit 5), never a failure of the run, and what is
+    released is the other's."""
+    _stored_in_its_own_form(applied)
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+
+    def replace_and_release(draft: Agent) -> None:
+        overwrite_prompt(platform, agent_id)
+        platform.release(draft.version_id)
+
+    after_read_back(platform, agent_id, replace_and_release)
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
     assert outcome is not None and outcome.outcome == "conflict", outcome
     assert "released or replaced by another writer" in outcome.message
     assert report.exit_code() == 5
+    assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
 
 
+@pytest.mark.parametrize("lists", ["current", "late"])
 def test_a_release_by_another_apply_between_recheck_and_write_is_never_undone(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, platform: Platform, lists: str) -> None:
     """Another apply writes and releases its change after this run re-checked the agent and
     before it wrote: this run's write then begins a new draft (one draft per agent), and
-    releasing it would silently undo the other release. It is a conflict; the other stays."""
+    releasing it would silently undo the other release. It is a conflict; the other stays,
+    also where the versions lists show the other release late."""
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
+    if lists == "late":  # every write from now on shows in the versions lists 3 s late
+        applied.emulator.advance_clock(3.5)
+        applied.emulator.set_faults(versions_lag=3.0)
     released_by_other: list[str] = []
 
     def write_and_release() -> None:
@@ -246,10 +291,59 @@ def test_a_release_by_another_apply_between_recheck_and_write_is_never_undone(
     outcome = report.result("support-triage")
     assert released_by_other, "the other apply's release happened"
     assert outcome is not None and outcome.outcome == "conflict", outcome
-    assert f"{released_by_other[0]} was released since the plan was made" in outcome.message
+    assert f"{released_by_other[0]} was written and released by another writer" in \
+        outcome.message
     assert report.exit_code() == 5
+    applied.emulator.advance_clock(3.5)
     assert platform.released(agent_id).version_id == released_by_other[0]
     assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
+
+
+def test_the_same_content_released_by_another_apply_before_this_write_is_no_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Two applies of one commit: the other writes and releases this very content after
+    this run's re-check and before its write, which then begins a new draft. The revision
+    made between holds this run's content, so releasing it again undoes nothing: exit 0."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    resource = next(r for r in planned.plan.resources if r.key == "support-triage")
+    ids = {key: platform.id_of(key) for key in KEYS}
+    released = platform.released(agent_id)
+    base = read_revision(platform.client, "conversational_agent", released.version_id,
+                         "released")
+
+    def same_content_released() -> None:  # the other apply's write, with its own marker
+        body = write_body(resource, planned.desired["support-triage"], ids, base)
+        platform.release(platform.update(agent_id, **body))
+
+    strike_after(platform, [read_of_versions(agent_id), read_of_versions(agent_id),
+                            read_of_revision(agent_id)], same_content_released)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert report.exit_code() == 0
+    assert platform.released(agent_id).version_id == f"{agent_id}@v2"
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_rollback_in_the_dashboard_after_the_plan_is_never_undone(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Someone releases an earlier revision again (a rollback in the dashboard) while the run
+    writes its change: no revision is made since the plan, yet the one the plan saw released
+    is released no more. The run releases nothing; the rollback stays."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    assert applied.apply("--no-smoke").exit_code == 0  # v0 archived, v1 released
+    applied.replace_in("support-triage.yaml", "Be friendly and short.", "Be friendly and warm.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    after_read_back(platform, agent_id, lambda _draft: platform.release(f"{agent_id}@v0"))
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert f"{agent_id}@v1 is no longer the released revision" in outcome.message
+    assert report.exit_code() == 5
+    assert platform.released(agent_id).version_id == f"{agent_id}@v0"
 
 
 def test_a_yielded_duplicate_that_could_not_be_deleted_is_removed_by_the_next_apply(
@@ -278,10 +372,11 @@ def test_a_draft_changed_in_the_instant_before_the_release_is_a_conflict(
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
-    # After the write come two reads of the draft: the read-back, then the check right
-    # before the release. The other writer strikes after the second.
-    draft_reads = strike_after(platform, [put, read_of_revision(agent_id),
-                                          read_of_revision(agent_id)],
+    # After the write come two reads of the draft (v1, the agent's first since v0): the
+    # read-back, then the check right before the release. The other writer strikes after
+    # the second.
+    draft_reads = strike_after(platform, [put, read_of_revision(agent_id, "v1"),
+                                          read_of_revision(agent_id, "v1")],
                                lambda: overwrite_prompt(platform, agent_id))
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")

@@ -394,12 +394,13 @@ def _stamped(remote: Any, created: str, updated: str) -> Any:
     return replace(remote, versions=versions)
 
 
-def test_a_draft_never_changed_since_the_write_that_made_it_is_that_write_cut_short(
+def test_a_draft_never_changed_since_the_create_that_made_it_is_that_create_cut_short(
         plan_for: Factory, make_desired: Factory, make_remote: Factory,
         written: Factory) -> None:
-    """An apply killed before reading its write back: the draft holds the platform's forms
-    of it (a list sorted, say), not recorded yet. Never changed since it was made, it is
-    that write, finished by the next apply; changed later, it is someone's edit."""
+    """An apply killed before reading its create back: the draft of the never released
+    agent holds the platform's forms of it (a list sorted, say), not recorded yet. Never
+    changed since it was made, it is that create, finished by the next apply; changed
+    later, it is someone's edit."""
     agent = make_desired()
     stored = written(agent, status="draft")
     stored.config["voice"]["boosted_keywords"] = ["Zeta", "alpha", "cleaning"]
@@ -415,3 +416,37 @@ def test_a_draft_never_changed_since_the_write_that_made_it_is_that_write_cut_sh
         "update", False, None)
     assert (edited.foreign_draft, edited.blocked) == (True, "foreign_draft")
     assert unstamped.foreign_draft is True
+
+
+def test_a_dashboard_draft_copying_the_released_marker_stays_foreign_though_untouched(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    """A draft made in the dashboard copies the released description, marker and all, and is
+    never changed after it is made: with the released revision carrying the same content
+    hash, nothing makes it this tool's write."""
+    agent = make_desired()
+    copy = written(agent, status="draft")
+    copy.config = with_config(agent, set_model("someone/else")).config
+    remote = _stamped(make_remote("ca_1", agent.kind, written(agent), copy),
+                      "2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z")
+
+    resource = only(plan_for([agent], [remote]))
+
+    assert (resource.action, resource.foreign_draft) == ("no-op", True)
+
+
+def test_an_untouched_draft_on_a_released_agent_may_be_anyones(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    """On a released agent, a draft never changed after it was made may be this tool's
+    write edited within the same second, or anyone's: it stays foreign."""
+    agent = make_desired()
+    earlier = with_config(agent, set_model("earlier/model"))
+    stored = written(agent, status="draft")
+    stored.config["voice"]["boosted_keywords"] = ["Zeta", "alpha", "cleaning"]
+    remote = _stamped(make_remote("ca_1", agent.kind, written(earlier), stored),
+                      "2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z")
+
+    resource = only(plan_for([agent], [remote]))
+
+    assert (resource.foreign_draft, resource.blocked) == (True, "foreign_draft")
