@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from operator_iac.api.client import OperatorClient
+from operator_iac.plan.marker import parse_marker
 
 from .random_life import (
     FALSE_CONFLICTS,
@@ -183,7 +185,14 @@ def promote(life: Life, staging: OperatorClient, production: OperatorClient,
     does)."""
     _apply(life, staging, expected, f"{step}: apply before promoting")
     expected.said.append("promote")
-    life.run(step, "promote", "--from", "staging", "--to", "production", "--yes")
+    life.steps.append(step)
+    result = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
+                      "promote", "--from", "staging", "--to", "production", "--yes")
+    said = result.stdout + result.stderr
+    if result.exit_code == 5 and _refused_for_stray_drafts(step, staging, said):
+        return  # documented: staging holds a change applied there but never released
+    _expect(step, result.exit_code == 0 and not FALSE_CONFLICTS.search(said),
+            f"{said}\nexit {result.exit_code}")
     settle(life.staging, life.production)
     _one_agent_per_key(step, production, KEYS)
     life.run(f"{step}: plan production", "plan", "--env", "production",
@@ -273,6 +282,29 @@ def kill(life: Life, staging: OperatorClient, production: OperatorClient,
     run.communicate(timeout=60)
     settle(life.staging)
     _apply(life, staging, expected, f"{step}: the next apply")
+
+
+def _refused_for_stray_drafts(step: str, staging: OperatorClient, said: str) -> bool:
+    """Whether a refused promotion gave only the documented reason of an unreleased draft
+    of operator-iac's in staging (the loser of two different changes applied at once leaves
+    one), each one really there: a draft with this project's marker and other content than
+    the released revision's marker names."""
+    _, _, why_refused = said.partition("refused:")
+    refused = re.findall(r"^  ([\w-]+): (.*)$", why_refused, re.MULTILINE)
+    if not refused or not all("has an unreleased draft" in why and "written by operator-iac"
+                              in why for _, why in refused):
+        return False
+    owned = _owned(staging)
+    for key, _ in refused:
+        versions = staging.conversational_agents.list_versions(owned[key])
+        draft = next((v for v in versions if v.status == "draft"), None)
+        released = next((v for v in versions if v.status == "released"), None)
+        drafted = parse_marker(draft.description) if draft else None
+        shown = parse_marker(released.description) if released else None
+        _expect(step, drafted is not None and drafted.key == key and (
+            shown is None or drafted.content_hash != shown.content_hash),
+                f"promotion refused for an unreleased draft of {key} that is not there:\n{said}")
+    return True
 
 
 def saved_plan(life: Life, staging: OperatorClient, production: OperatorClient,
