@@ -73,4 +73,13 @@ fails. Overridden by `OperatorClient.events(max_reconnects=...)`."""
 VISIBILITY_TIMEOUT_S = 30.0
 """How long a run waits for the platform's lists to show its own writes, in seconds: for its
 new agent before deciding a concurrent create, and for every write before `apply` or
-`rollback` ends (past it, a warning). No flag overrides it."""
+`rollback` ends (past it, a warning), and for a release answered 409 "already released" to
+read as released. No flag overrides it."""
+
+FIRST_POLL_S = 0.05
+"""The first pause, in seconds, between two reads while waiting for the platform to show a
+write; each pause doubles, up to `LONGEST_POLL_S`."""
+
+LONGEST_POLL_S = 2.0
+"""The longest pause, in seconds, between two reads while waiting for the platform to show a
+write."""

@@ -288,6 +288,10 @@ class OperatorClient:
             raise self._transport_failure(method.upper(), path, error, kind, 1) from error
         return response
 
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` before reading again (the ``sleep`` the client was given)."""
+        self._sleep(seconds)
+
     def request_json(self, method: str, path: str, *, params: Params | None = None,
                      json: Any = None, idempotent: bool = False) -> Any:
         """``request`` and decode the JSON body; an empty body (202, 204) decodes to {}."""

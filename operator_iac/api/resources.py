@@ -8,11 +8,13 @@ raises ``AmbiguousWriteError`` and the caller decides how to check before trying
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from operator_iac import defaults
 from operator_iac.api.models import (
     Agent,
     AgentSummary,
@@ -33,6 +35,8 @@ from operator_iac.api.pagination import iter_items
 from operator_iac.api.tolerance import is_relative, note, noting, resolved_url
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
 from operator_iac.errors import ApiConflictError, OperationError
+
+logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -130,12 +134,27 @@ class AgentsResource(_Resource):
             return WriteResult(id=agent_id_of(version_id), version_id=version_id)
 
     def _shows_released(self, version_id: str) -> bool:
-        entry = self._entry(version_id)
-        if entry is not None and entry.status == "released":
-            return True
-        # The versions list may show a release late (a concurrent run's, just made); the
-        # revision read by its id says it too.
-        return self.get(version_id).status == "released"
+        """Whether the platform shows ``version_id`` released, after a 409 on its release.
+
+        A concurrent run's release, just made, may be answered 409 "already released" before
+        the platform's reads show it (lists, and on some platforms a revision's status read
+        by its id, trail the writes): both are read again with growing pauses, up to
+        ``VISIBILITY_TIMEOUT_S``, each pause logged with its reason. A 409 for another
+        reason reads as not released to the end, and is raised then."""
+        pause, waited = defaults.FIRST_POLL_S, 0.0
+        while True:
+            entry = self._entry(version_id)
+            if entry is not None and entry.status == "released":
+                return True
+            if self.get(version_id).status == "released":
+                return True
+            if waited >= defaults.VISIBILITY_TIMEOUT_S:
+                return False
+            logger.info("releasing %s answered 409, and the platform does not show it "
+                        "released yet: reading again in %.2f s", version_id, pause)
+            self._client.pause(pause)
+            waited += pause
+            pause = min(pause * 2, defaults.LONGEST_POLL_S)
 
     def created_at(self, version_id: str, read: Agent | None = None) -> str | None:
         """When revision ``version_id`` was created (None when the platform does not say).

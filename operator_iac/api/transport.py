@@ -80,3 +80,8 @@ class ApiTransport(Protocol):
                read_timeout: float | None = None) -> AbstractContextManager[httpx.Response]:
         """Open a streaming GET; ``bearer=False`` drops the API key (a ``?token=`` instead)."""
         ...
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` before reading again, on the client's clock (tests make it
+        instant)."""
+        ...

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from operator_iac import defaults
 from operator_iac.api.models import AgentSummary, version_number
-from operator_iac.apply.visibility import FIRST_POLL_S, LONGEST_POLL_S
+from operator_iac.defaults import FIRST_POLL_S, LONGEST_POLL_S
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates

@@ -40,10 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# How long a run waits is ``defaults.VISIBILITY_TIMEOUT_S``; the first and the longest pause
-# between two reads while waiting:
-FIRST_POLL_S = 0.05
-LONGEST_POLL_S = 2.0
+# How long a run waits is ``defaults.VISIBILITY_TIMEOUT_S``; the pauses between two reads
+# while waiting grow from ``defaults.FIRST_POLL_S`` to ``defaults.LONGEST_POLL_S``.
 
 WriteKind = Literal["created", "deleted", "drafted", "released"]
 
@@ -92,7 +90,7 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
     # shown says nothing about a creation.
     newest = {(w.kind, w.what): pending[w.agent_id] for w in writes}
     waiting = _unseen(client, list(dict.fromkeys(newest.values())))
-    pause = FIRST_POLL_S
+    pause = defaults.FIRST_POLL_S
     if not waiting:
         return []
     # The newest write is late: the platform lags; from now on look at every write.
@@ -109,7 +107,7 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
         logger.info("waiting %.2f s for the platform's lists to show this run's writes "
                     "(%d not shown yet)", pause, len(waiting))
         sleep(pause)
-        pause = min(pause * 2, LONGEST_POLL_S)
+        pause = min(pause * 2, defaults.LONGEST_POLL_S)
 
 
 # ---- internals ----------------------------------------------------------------------------

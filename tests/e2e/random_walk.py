@@ -213,7 +213,9 @@ def race(life: Life, staging: OperatorClient, production: OperatorClient,
         said = out + err
         found = FALSE_CONFLICTS.search(said) if run.returncode == 0 else None
         _expect(step, run.returncode in (0, 5) and not found and "Traceback" not in said,
-                f"{said}\nexit {run.returncode}" + (f", said {found.group(0)!r}" if found else ""))
+                "\n".join(line for line in said.splitlines() if "error" in line.lower() or
+                          "not applied" in line or "FAILED" in line or "CONFLICT" in line) +
+                f"\nexit {run.returncode}" + (f", said {found.group(0)!r}" if found else ""))
         codes.append(run.returncode)
     _expect(step, 0 in codes, f"neither apply succeeded: {codes}")
     settle(life.staging)

@@ -53,6 +53,33 @@ def test_a_release_made_by_another_run_that_the_versions_list_shows_late_is_a_su
     assert [r.url.path for r in h.requests][-1] == "/conversational_agents/ca_1@v2"
 
 
+def test_a_release_shown_late_by_every_read_is_waited_for(harness: MakeHarness) -> None:
+    """Lists and a revision's status read by id may both trail the writes: after a 409
+    "already released", both are read again with growing pauses until they show it."""
+    archived = json_response(200, {"id": "ca_1", "version_id": "ca_1@v2",
+                                   "version_status": "archived"})
+    h = harness(sequence(json_response(409, {"error": {"code": "already_released"}}),
+                         versions(released=1), archived, versions(released=1), archived,
+                         versions(released=2)))
+    assert h.client.conversational_agents.release("ca_1@v2").version_id == "ca_1@v2"
+    assert h.time.sleeps == [0.05, 0.1]
+
+
+def test_a_409_never_shown_released_is_raised_after_the_wait(harness: MakeHarness) -> None:
+    def never_released(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return json_response(409, {"error": {"code": "conflict"}})
+        if request.url.path.endswith("/versions"):
+            return versions(released=1)
+        return json_response(200, {"id": "ca_1", "version_id": "ca_1@v2",
+                                   "version_status": "archived"})
+
+    h = harness(never_released)
+    with pytest.raises(ApiConflictError):
+        h.client.conversational_agents.release("ca_1@v2")
+    assert sum(h.time.sleeps) >= 30 and max(h.time.sleeps) <= 2.0
+
+
 def test_a_test_conversation_is_retried_and_the_caller_told_it_may_have_a_twin(
         harness: MakeHarness) -> None:
     h = harness(sequence(json_response(503, {}), json_response(200, CREATED)))
