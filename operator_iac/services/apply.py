@@ -27,6 +27,7 @@ from operator_iac.errors import (
     ConflictError,
     ForeignDraftError,
     NotFoundError,
+    OperatorIacError,
     StalePlanError,
     UsageError,
 )
@@ -143,8 +144,11 @@ def gate_for(target: Target, client: OperatorClient, desired: Mapping[str, Desir
                       warn=feedback.warn, board=feedback.board)
 
 
-def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions) -> None:
-    """Refuse before any write: blocked resources, and declarations that moved since the plan."""
+def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions,
+              client: OperatorClient | None = None) -> None:
+    """Refuse before any write: blocked resources, and declarations that moved since the plan.
+    ``client``: to say more about a draft the plan could not tell from an archived revision
+    (``_maybe_archived``)."""
     from operator_iac.plan.writes import check_declarations
 
     for resource in plan.blocked_resources():
@@ -152,7 +156,7 @@ def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOpt
             raise ForeignDraftError(
                 f"agent {resource.key!r} ({resource.agent_id}) has an unreleased draft that "
                 "operator-iac did not write; review it in the dashboard, or pass "
-                "--overwrite-draft to replace it")
+                "--overwrite-draft to replace it" + _maybe_archived(client, resource))
         if resource.blocked == "needs_adopt":
             raise UsageError(
                 f"agent {resource.key!r}: an agent named {resource.name!r} already exists "
@@ -171,6 +175,35 @@ def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOpt
             check_declarations(resource, agent)
 
 
+def _maybe_archived(client: OperatorClient | None, resource: ResourcePlan) -> str:
+    """What to add to a refused foreign draft when it may be no draft at all. A platform that
+    reports only ``is_released`` shows an archived revision newer than the released one (as
+    after a rollback) as not released, like a draft, and nothing it answers tells the two
+    apart. Writing to find out could overwrite a person's draft being edited that moment, so
+    the run refuses all the same, and says so."""
+    from operator_iac.api.models import version_number
+    from operator_iac.state.fetch import agents_resource
+
+    remote = resource.remote
+    if client is None or remote is None or not remote.draft_version_id or \
+            not remote.released_version_id:
+        return ""
+    draft, released = (version_number(remote.draft_version_id),
+                       version_number(remote.released_version_id))
+    if draft is None or released is None or draft < released:
+        return ""
+    try:
+        told = agents_resource(client, resource.kind).get(remote.draft_version_id)
+    except OperatorIacError:
+        return ""
+    if told.version_status is not None:
+        return ""
+    return (f" ({remote.draft_version_id} may also be an archived revision, as after a "
+            "rollback: this platform reports only whether a revision is released, so a "
+            "revision newer than the released one looks like a draft; if it is archived, "
+            "--overwrite-draft discards nothing and starts a new draft)")
+
+
 def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions | None = None,
           smoke_gate: SmokeGate | None = None, progress: Say | None = None,
           via_promotion: bool = False) -> ApplyReport:
@@ -182,7 +215,7 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
 
     check_route(planned.target, via_promotion=via_promotion)
     options = options or ApplyOptions()
-    preflight(planned.plan, planned.desired, options)
+    preflight(planned.plan, planned.desired, options, client)
     breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
     if breaches:
         return refusal(planned.plan, breaches)

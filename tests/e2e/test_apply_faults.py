@@ -338,6 +338,29 @@ def test_a_rollback_seen_through_is_released_only_still_converges(
     assert_converged(applied, platform)
 
 
+def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_refused_with_why(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """With only ``is_released``, a dashboard release rolled back leaves an archived revision
+    newer than the released one, which looks like a draft someone else wrote: nothing tells
+    them apart, and writing to find out could overwrite a person's draft, so apply refuses
+    (exit 5) and says that it may be archived; with --overwrite-draft it goes on."""
+    from .dashboard import Dashboard, set_at
+
+    applied.emulator.set_compat("is_released")
+    agent_id = platform.id_of("support-triage")
+    Dashboard(applied.emulator).edit_and_release(agent_id, set_at("runtime", "model",
+                                                                  value="openai/gpt-4.1"))
+    platform.release(f"{agent_id}@v0")  # rolled back
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
+    refused = applied.apply()
+    assert refused.exit_code == 5
+    assert f"{agent_id}@v1 may also be an archived revision" in refused.stderr
+    assert applied.apply("--overwrite-draft").exit_code == 0
+    assert "Be warm and brief." in platform.released(agent_id).config["runtime"]["prompt"][
+        "text"]
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
 def test_plain_text_errors_are_reported_readably(project: Project) -> None:
     copy = project()
     copy.emulator.set_compat("plain_errors")
