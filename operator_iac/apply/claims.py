@@ -48,7 +48,6 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from operator_iac import defaults
 from operator_iac.api.models import AgentSummary, version_number
-from operator_iac.defaults import FIRST_POLL_S, LONGEST_POLL_S
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates
@@ -285,7 +284,7 @@ class ClaimsBoard:
 
     def listing_after(self, kind: AgentKind, since: float, showing: str) -> Listing:
         deadline = since + self.timeout_s
-        pause = FIRST_POLL_S
+        pause = defaults.FIRST_POLL_S
         while True:
             with self._lock(kind):
                 newest = self._newest.get(kind)
@@ -302,7 +301,7 @@ class ClaimsBoard:
                 return newest
             logger.info("%s; listing again in %.2f s", waiting, pause)
             self._sleep(pause)
-            pause = min(pause * 2, LONGEST_POLL_S)
+            pause = min(pause * 2, defaults.LONGEST_POLL_S)
 
     def _lock(self, kind: str) -> threading.Lock:
         with self._guard:
@@ -379,7 +378,7 @@ def read_claimants(client: OperatorClient, kind: AgentKind, claimants: set[str],
     read again with growing pauses, up to ``timeout_s``. Otherwise two runs could each see
     the other's agent as newer and both keep their own."""
     deadline = time.monotonic() + timeout_s
-    pause = FIRST_POLL_S
+    pause = defaults.FIRST_POLL_S
     read: dict[str, RemoteAgent] = {}
     behind = sorted(claimants)
     while True:
@@ -399,7 +398,7 @@ def read_claimants(client: OperatorClient, kind: AgentKind, claimants: set[str],
         logger.info("the versions list of %s does not show what the agents list shows yet; "
                     "reading it again in %.2f s", ", ".join(behind), pause)
         sleep(pause)
-        pause = min(pause * 2, LONGEST_POLL_S)
+        pause = min(pause * 2, defaults.LONGEST_POLL_S)
     return [read[i] for i in sorted(read)]
 
 
