@@ -338,6 +338,36 @@ def test_a_rollback_seen_through_is_released_only_still_converges(
     assert_converged(applied, platform)
 
 
+def test_a_create_cut_short_before_its_read_back_is_finished_by_the_next_apply(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """An apply killed right after its create, on a platform that drops `postprocess_agents`
+    on create and stores text in its own form: the draft it leaves (this key's marker for
+    the declared content, never changed since the create) is that create cut short, and the
+    next apply through the CLI finishes and releases it instead of refusing it as foreign."""
+    import unicodedata
+
+    from operator_iac.plan.writes import write_body
+
+    applied.emulator.set_compat("create_ignores_postprocess", "nfc_text")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.",
+                       unicodedata.normalize("NFD", "Be friendly and brief, café included."))
+    platform.delete(platform.id_of("support-triage"))
+    planned = applied.make_plan(platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == "support-triage")
+    assert resource.action == "create"
+    ids = {key: platform.id_of(key) for key in KEYS if key != "support-triage"}
+    # What the killed run sent, and all that reached the platform before it died.
+    platform.create("conversational_agents",
+                    **write_body(resource, planned.desired["support-triage"], ids, None))
+    plan = applied.plan()
+    assert "did not write" not in plan.stdout, plan.stdout
+    result = applied.apply()
+    assert result.exit_code == 0, result.stdout + result.stderr
+    agent_id = platform.id_of("support-triage")
+    assert platform.released(agent_id).postprocess_agents == [ids["lead-qualification"]]
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
 def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_refused_with_why(
         applied: ProjectCopy, platform: Platform) -> None:
     """With only ``is_released``, a dashboard release rolled back leaves an archived revision
