@@ -18,10 +18,8 @@ how the worker pool learns about 429s and how tests count attempts.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -53,6 +51,7 @@ from operator_iac.api.resources import (
     CustomersResource,
     ProceduresResource,
 )
+from operator_iac.api.tls import tls_context
 from operator_iac.api.tolerance import Notices
 from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
@@ -480,29 +479,3 @@ def _clean(params: Params | None) -> dict[str, str | int | float | bool] | None:
     if not params:
         return None
     return {key: value for key, value in params.items() if value is not None}
-
-
-_TLS_LOCK = threading.Lock()
-
-
-def tls_context() -> ssl.SSLContext:
-    """The one TLS context of the process, built as httpx builds its own (certificate
-    authorities from ``SSL_CERT_FILE``/``SSL_CERT_DIR`` or the bundled set). Building one
-    loads every certificate authority (tens of milliseconds); commands that open several
-    clients (promote, smoke, doctor) share it instead of paying that each time. A caller
-    that comes while another thread builds it waits for that one (``prepare_tls_context``)."""
-    with _TLS_LOCK:
-        return _built_tls_context()
-
-
-@functools.cache
-def _built_tls_context() -> ssl.SSLContext:
-    return httpx.create_ssl_context()
-
-
-def prepare_tls_context() -> None:
-    """Begin building ``tls_context`` in a background thread. Loading the certificate
-    authorities reads the disk inside OpenSSL with Python's lock released, so a command that
-    starts it before loading its declarations has it ready when it makes its client (about
-    30 ms of start-up saved, over TLS or not: the client is the same)."""
-    threading.Thread(target=tls_context, name="operator-iac-tls", daemon=True).start()

@@ -64,11 +64,7 @@ class App:
         the environment's own account.
         """
         if self._target is None or (env is not None and env != self._target.env_name):
-            from operator_iac.api.client import prepare_tls_context
             from operator_iac.services.target import choose_environment
-
-            if self._target is None:  # a target is for talking to the platform
-                prepare_tls_context()
 
             requested = env or self.settings.env
             name = choose_environment(self.project(), requested,

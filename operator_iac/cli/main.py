@@ -76,6 +76,9 @@ SUMMARIES: dict[str, str] = {
     "validate": "Validate agent files without contacting the platform.",
 }
 
+# The commands that never talk to the platform: no TLS context is begun for them.
+OFFLINE_COMMANDS = frozenset({"emulator", "init", "lint", "schema", "validate"})
+
 USAGE_EXIT_CODE = 3
 
 
@@ -129,6 +132,12 @@ def cli(ctx: click.Context, **given: Any) -> None:
     """
     app = App(settings=Settings(**given))
     log_for(app.settings)
+    if ctx.invoked_subcommand not in OFFLINE_COMMANDS:
+        # The command is known before its options are read and its declarations load: the
+        # certificate authorities load meanwhile, mostly outside Python's lock.
+        from operator_iac.api.tls import prepare_tls_context
+
+        prepare_tls_context()
     ctx.obj = app
     ctx.call_on_close(app.close)
 
