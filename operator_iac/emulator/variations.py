@@ -105,7 +105,10 @@ VARIATIONS: tuple[Variation, ...] = (
     Variation(
         "version_status", AGENTS, "Revision status field", "`version_status`",
         _alt("is_released", "a boolean `is_released`, as older API snapshots had"),
-        "reads both; draft and archived are told apart over the whole versions list",
+        "reads both; draft and archived are told apart over the whole versions list, and "
+        "a revision newer than the released one (a draft, or archived by a rollback) by "
+        "writing its own content back to it before apply would refuse it: an archived "
+        "revision refuses that write, a draft takes it unchanged",
         observed="read", how_observed="the versions lists of a sample of agents"),
     Variation(
         "create_postprocess", AGENTS, "`postprocess_agents` on create", "accepted by `POST`",

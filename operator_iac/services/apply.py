@@ -9,13 +9,14 @@ Python API alike:
   environment and declarations it was made from (``services.plan.load_saved_plan``), and
   only while deriving it again gives the same plan: also when it changes nothing, since an
   empty plan promises that nothing changed (``prewrite_breaches``);
-- ``preflight``: foreign drafts need ``--overwrite-draft``, adoptions ``--adopt``, deletions
-  in a protected environment ``--allow-delete``, and no declaration may have moved since the
-  plan.
+- ``preflight``: foreign drafts need ``--overwrite-draft`` (one that may be an archived
+  revision is told from a draft first), adoptions ``--adopt``, deletions in a protected
+  environment ``--allow-delete``, and no declaration may have moved since the plan.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import DesiredAgent
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -145,18 +148,20 @@ def gate_for(target: Target, client: OperatorClient, desired: Mapping[str, Desir
 
 
 def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOptions,
-              client: OperatorClient | None = None) -> None:
+              client: OperatorClient | None = None, say: Say | None = None) -> Plan:
     """Refuse before any write: blocked resources, and declarations that moved since the plan.
-    ``client``: to say more about a draft the plan could not tell from an archived revision
-    (``_maybe_archived``)."""
+    Returns the plan to carry out: ``plan`` itself, or, with ``client``, ``plan`` with the
+    foreign drafts found to be archived revisions no longer blocking
+    (``_ensure_drafts_are_drafts``; ``say`` tells the user of each)."""
     from operator_iac.plan.writes import check_declarations
 
+    plan, untold = _ensure_drafts_are_drafts(plan, options, client, say or _silent)
     for resource in plan.blocked_resources():
         if resource.blocked == "foreign_draft" and not options.overwrite_draft:
             raise ForeignDraftError(
                 f"agent {resource.key!r} ({resource.agent_id}) has an unreleased draft that "
                 "operator-iac did not write; review it in the dashboard, or pass "
-                "--overwrite-draft to replace it" + _maybe_archived(client, resource))
+                "--overwrite-draft to replace it" + untold.get(resource.key, ""))
         if resource.blocked == "needs_adopt":
             raise UsageError(
                 f"agent {resource.key!r}: an agent named {resource.name!r} already exists "
@@ -173,35 +178,89 @@ def preflight(plan: Plan, desired: Mapping[str, DesiredAgent], options: ApplyOpt
                 raise ConflictError(f"agent {resource.key!r} is in the plan but no longer "
                                     "declared; make a new plan")
             check_declarations(resource, agent)
+    return plan
 
 
-def _maybe_archived(client: OperatorClient | None, resource: ResourcePlan) -> str:
-    """What to add to a refused foreign draft when it may be no draft at all. A platform that
-    reports only ``is_released`` shows an archived revision newer than the released one (as
-    after a rollback) as not released, like a draft, and nothing it answers tells the two
-    apart. Writing to find out could overwrite a person's draft being edited that moment, so
-    the run refuses all the same, and says so."""
+def _ensure_drafts_are_drafts(plan: Plan, options: ApplyOptions, client: OperatorClient | None,
+                              say: Say) -> tuple[Plan, dict[str, str]]:
+    """Tell each blocking foreign draft that may be an archived revision from a draft.
+
+    A platform that reports only ``is_released`` shows an archived revision newer than the
+    released one (as after a rollback, in the dashboard or by ``operator-iac rollback``) as
+    not released, like a draft, and nothing it answers to a read tells the two apart. Left
+    at that, every apply of that agent would refuse a draft that does not exist. So the run
+    asks the platform with the one write that changes nothing in either case: the
+    revision's own content, just read, written back to that revision (``_draft_or_archived``).
+    An archived revision is immutable and refuses it (409); a draft takes it and stays as it
+    was. Found archived, the agent is written as if it had no draft (a new draft is started);
+    found a draft, it blocks as before; not told, the refusal says that it may be archived
+    (returned by key: what the refusal adds).
+    """
+    untold: dict[str, str] = {}
+    if client is None or options.overwrite_draft:
+        return plan, untold
+    archived: set[str] = set()
+    for resource in plan.blocked_resources():
+        if resource.blocked != "foreign_draft":
+            continue
+        found = _draft_or_archived(client, resource)
+        assert resource.remote is not None and resource.remote.draft_version_id
+        if found == "archived":
+            archived.add(resource.key)
+            say(f"{resource.key}: {resource.remote.draft_version_id} is an archived revision, "
+                "not a draft (it refused a write of its own content); a new draft is started")
+        elif found == "untold":
+            untold[resource.key] = (
+                f" ({resource.remote.draft_version_id} may also be an archived revision, as "
+                "after a rollback: this platform reports only whether a revision is "
+                "released, so a revision newer than the released one looks like a draft; if "
+                "it is archived, --overwrite-draft discards nothing and starts a new draft)")
+    if not archived:
+        return plan, untold
+    return plan.model_copy(update={"resources": tuple(
+        r.model_copy(update={"blocked": None, "foreign_draft": False,
+                             "foreign_draft_review": None}) if r.key in archived else r
+        for r in plan.resources)}), untold
+
+
+def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
+    """``draft``, ``archived`` or ``untold`` for a blocking foreign draft; ``draft`` when the
+    platform reports statuses (it said so) or the revision is not newer than the released
+    one (a draft is always the newest revision)."""
     from operator_iac.api.models import version_number
+    from operator_iac.errors import ApiConflictError
     from operator_iac.state.fetch import agents_resource
 
     remote = resource.remote
-    if client is None or remote is None or not remote.draft_version_id or \
-            not remote.released_version_id:
-        return ""
+    if remote is None or not remote.draft_version_id or not remote.released_version_id:
+        return "draft"
     draft, released = (version_number(remote.draft_version_id),
                        version_number(remote.released_version_id))
     if draft is None or released is None or draft < released:
-        return ""
+        return "draft"
+    agents = agents_resource(client, resource.kind)
     try:
-        told = agents_resource(client, resource.kind).get(remote.draft_version_id)
+        told = agents.get(remote.draft_version_id)
     except OperatorIacError:
-        return ""
+        return "untold"
     if told.version_status is not None:
-        return ""
-    return (f" ({remote.draft_version_id} may also be an archived revision, as after a "
-            "rollback: this platform reports only whether a revision is released, so a "
-            "revision newer than the released one looks like a draft; if it is archived, "
-            "--overwrite-draft discards nothing and starts a new draft)")
+        return "draft"
+    try:
+        written = agents.update(remote.draft_version_id, **told.update_body())
+    except ApiConflictError:
+        _log.info("%s refused a write of its own content (409): an archived revision, not a "
+                  "draft; %s starts a new draft", remote.draft_version_id, resource.key)
+        return "archived"
+    except OperatorIacError as exc:
+        _log.info("%s: a write of its own content failed (%s): draft or archived untold",
+                  remote.draft_version_id, exc)
+        return "untold"
+    if written.version_id not in (None, remote.draft_version_id):
+        _log.info("%s: a write of its own content made %s instead: draft or archived untold",
+                  remote.draft_version_id, written.version_id)
+        return "untold"
+    _log.info("%s took a write of its own content: a draft", remote.draft_version_id)
+    return "draft"
 
 
 def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions | None = None,
@@ -215,7 +274,9 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
 
     check_route(planned.target, via_promotion=via_promotion)
     options = options or ApplyOptions()
-    preflight(planned.plan, planned.desired, options, client)
+    plan = preflight(planned.plan, planned.desired, options, client, progress)
+    if plan is not planned.plan:
+        planned = replace(planned, plan=plan)
     breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
     if breaches:
         return refusal(planned.plan, breaches)

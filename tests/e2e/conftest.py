@@ -192,6 +192,9 @@ class Platform:
         entry = next(v for v in self.versions(agent_id) if v.status == "released")
         return self._for(agent_id).get(entry.version_id)
 
+    def revision(self, version_id: str) -> Agent:
+        return self._for(version_id).get(version_id)
+
     def draft(self, agent_id: str) -> Agent | None:
         entry = next((v for v in self.versions(agent_id) if v.status == "draft"), None)
         return self._for(agent_id).get(entry.version_id) if entry else None

@@ -368,27 +368,56 @@ def test_a_create_cut_short_before_its_read_back_is_finished_by_the_next_apply(
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
-def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_refused_with_why(
+def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_told_from_a_draft(
         applied: ProjectCopy, platform: Platform) -> None:
     """With only ``is_released``, a dashboard release rolled back leaves an archived revision
-    newer than the released one, which looks like a draft someone else wrote: nothing tells
-    them apart, and writing to find out could overwrite a person's draft, so apply refuses
-    (exit 5) and says that it may be archived; with --overwrite-draft it goes on."""
+    newer than the released one, which reads exactly like a draft someone else wrote. apply
+    writes that revision's own content back to it: refused (409), it is archived, and the
+    change is written to a new draft and released (exit 0) with the archived revision left
+    as it was."""
     from .dashboard import Dashboard, set_at
 
     applied.emulator.set_compat("is_released")
     agent_id = platform.id_of("support-triage")
-    Dashboard(applied.emulator).edit_and_release(agent_id, set_at("runtime", "model",
-                                                                  value="openai/gpt-4.1"))
+    dashboard = Dashboard(applied.emulator)
+    dashboard.edit_and_release(agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))
+    archived = platform.revision(f"{agent_id}@v1")
     platform.release(f"{agent_id}@v0")  # rolled back
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
-    refused = applied.apply()
-    assert refused.exit_code == 5
-    assert f"{agent_id}@v1 may also be an archived revision" in refused.stderr
-    assert applied.apply("--overwrite-draft").exit_code == 0
-    assert "Be warm and brief." in platform.released(agent_id).config["runtime"]["prompt"][
-        "text"]
+
+    result = applied.apply()
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"{agent_id}@v1 is an archived revision" in result.stdout + result.stderr
+    released = platform.released(agent_id)
+    assert released.version_id == f"{agent_id}@v2"
+    assert "Be warm and brief." in released.config["runtime"]["prompt"]["text"]
+    kept = platform.revision(f"{agent_id}@v1")
+    assert kept.update_body() == archived.update_body()
+    assert kept.updated_at == archived.updated_at  # not written
     assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_dashboard_draft_on_a_released_only_platform_is_refused_and_left_as_it_was(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """The same question asked of a real draft (a person's, not released): it takes its own
+    content back unchanged, so it is a draft, and apply refuses it (exit 5) as on any
+    platform, without saying it may be archived; its content is what the person saved."""
+    from .dashboard import Dashboard, set_at
+
+    applied.emulator.set_compat("is_released")
+    agent_id = platform.id_of("support-triage")
+    draft_id = Dashboard(applied.emulator).edit(
+        agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))
+    saved = platform.revision(draft_id)
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
+
+    refused = applied.apply()
+
+    assert refused.exit_code == 5, refused.stdout + refused.stderr
+    assert "did not write" in refused.stderr and "may also be" not in refused.stderr
+    assert platform.revision(draft_id).update_body() == saved.update_body()
+    assert platform.released(agent_id).version_id == f"{agent_id}@v0"
 
 
 def test_plain_text_errors_are_reported_readably(project: Project) -> None:
