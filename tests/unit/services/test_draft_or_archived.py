@@ -1,0 +1,127 @@
+"""Telling a foreign "draft" from an archived revision before apply refuses it
+(``services.apply._draft_or_archived``): on a platform that reports only ``is_released``, a
+revision newer than the released one is asked with a write of its own content. What each
+answer means, and that nothing is written where the platform tells statuses itself or the
+revision cannot be the newest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from operator_iac.api.client import OperatorClient
+from operator_iac.apply.report import ApplyOptions
+from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
+from operator_iac.services.apply import _draft_or_archived, _ensure_drafts_are_drafts
+
+AGENT = "ca_one"
+CONTENT = {"name": "Front desk", "description": "made in the dashboard",
+           "config": {"runtime": {"prompt": {"type": "fixed", "text": "Hello."}}}}
+
+
+class Platform:
+    """Answers the read of ``@v1`` (``status``: its ``version_status``, None for a platform
+    that reports only ``is_released``) and a write to it with ``put``."""
+
+    def __init__(self, put: httpx.Response, status: str | None = None) -> None:
+        self.put, self.status = put, status
+        self.calls: list[tuple[str, str, object]] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        self.calls.append((request.method, request.url.path, body))
+        if request.method == "PUT":
+            return self.put
+        revision = {**CONTENT, "version_id": f"{AGENT}@v1", "is_released": False}
+        if self.status is not None:
+            revision["version_status"] = self.status
+        return _json(200, revision)
+
+
+def _json(status: int, body: object) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(body).encode(),
+                          headers={"content-type": "application/json"})
+
+
+@pytest.fixture
+def client_of() -> Iterator[Callable[[Platform], OperatorClient]]:
+    clients: list[OperatorClient] = []
+
+    def make(platform: Platform) -> OperatorClient:
+        client = OperatorClient("https://api.example.test", "op_test_key",
+                                transport=httpx.MockTransport(platform.handle),
+                                sleep=lambda _s: None, max_retries=0)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def _resource(draft: str = f"{AGENT}@v1", released: str = f"{AGENT}@v0") -> ResourcePlan:
+    return ResourcePlan(key="front-desk", kind="conversational_agent", action="update",
+                        name="Front desk", blocked="foreign_draft", foreign_draft=True,
+                        remote=RemoteState(agent_id=AGENT, released_version_id=released,
+                                           draft_version_id=draft))
+
+
+@pytest.mark.parametrize(("answer", "found"), [
+    (_json(409, {"error": {"message": "version_immutable"}}), "archived"),
+    (_json(200, {"id": AGENT, "version_id": f"{AGENT}@v1"}), "draft"),
+    (_json(200, {"id": AGENT, "version_id": f"{AGENT}@v2"}), "untold"),
+    (_json(422, {"error": {"message": "bad body"}}), "untold"),
+])
+def test_each_answer_to_the_write_of_its_own_content(
+        answer: httpx.Response, found: str,
+        client_of: Callable[[Platform], OperatorClient]) -> None:
+    platform = Platform(answer)
+
+    assert _draft_or_archived(client_of(platform), _resource()) == found
+    method, path, body = platform.calls[-1]
+    assert (method, path) == ("PUT", f"/conversational_agents/{AGENT}@v1")
+    assert body == CONTENT  # its own content, nothing else
+
+
+def test_a_platform_that_reports_statuses_is_taken_at_its_word(
+        client_of: Callable[[Platform], OperatorClient]) -> None:
+    platform = Platform(_json(409, {}), status="draft")
+
+    assert _draft_or_archived(client_of(platform), _resource()) == "draft"
+    assert [method for method, _, _ in platform.calls] == ["GET"]
+
+
+def test_a_revision_older_than_the_released_one_is_never_asked(
+        client_of: Callable[[Platform], OperatorClient]) -> None:
+    platform = Platform(_json(409, {}))
+
+    found = _draft_or_archived(client_of(platform), _resource(draft=f"{AGENT}@v0",
+                                                              released=f"{AGENT}@v1"))
+    assert found == "draft" and platform.calls == []
+
+
+def test_an_archived_revision_no_longer_blocks_and_an_untold_one_says_why(
+        client_of: Callable[[Platform], OperatorClient]) -> None:
+    plan = Plan(project="p", api_url="https://api.example.test", created_at="2026-01-01T00:00:00Z",
+                declarations_hash="0" * 16, resources=(_resource(),))
+    said: list[str] = []
+
+    archived = Platform(_json(409, {}))
+    unblocked, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(),
+                                                  client_of(archived), said.append)
+    resource = unblocked.resources[0]
+    assert (resource.blocked, resource.foreign_draft, untold) == (None, False, {})
+    assert said and f"{AGENT}@v1 is an archived revision" in said[0]
+
+    unknown = Platform(_json(422, {}))
+    kept, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(), client_of(unknown),
+                                             said.append)
+    assert kept is plan and "may also be an archived revision" in untold["front-desk"]
+
+    overwriting = Platform(_json(409, {}))
+    kept, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(overwrite_draft=True),
+                                             client_of(overwriting), said.append)
+    assert kept is plan and overwriting.calls == []  # nothing to tell: it is overwritten
