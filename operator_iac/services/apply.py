@@ -274,16 +274,16 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
 
     check_route(planned.target, via_promotion=via_promotion)
     options = options or ApplyOptions()
+    # The plan carried out: archived revisions taken for drafts no longer block it. The
+    # check against the platform is of the plan as made (a saved plan: as saved).
     plan = preflight(planned.plan, planned.desired, options, client, progress)
-    if plan is not planned.plan:
-        planned = replace(planned, plan=plan)
     breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
     if breaches:
         return refusal(planned.plan, breaches)
     from operator_iac.smoke.announce import ReleaseRecorder
 
-    records = ReleaseRecorder(client, planned.plan.project, warn=progress or _silent)
-    return execute_plan(planned.plan, planned.desired, client, options=options,
+    records = ReleaseRecorder(client, plan.project, warn=progress or _silent)
+    return execute_plan(plan, planned.desired, client, options=options,
                         smoke_gate=smoke_gate, progress=progress, release_records=records)
 
 

@@ -368,13 +368,14 @@ def test_a_create_cut_short_before_its_read_back_is_finished_by_the_next_apply(
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("saved", [False, True], ids=["planned", "saved plan"])
 def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_told_from_a_draft(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, platform: Platform, saved: bool) -> None:
     """With only ``is_released``, a dashboard release rolled back leaves an archived revision
     newer than the released one, which reads exactly like a draft someone else wrote. apply
     writes that revision's own content back to it: refused (409), it is archived, and the
     change is written to a new draft and released (exit 0) with the archived revision left
-    as it was."""
+    as it was; a saved plan that shows the "draft" blocking still holds and is applied."""
     from .dashboard import Dashboard, set_at
 
     applied.emulator.set_compat("is_released")
@@ -384,8 +385,13 @@ def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_told_fro
     archived = platform.revision(f"{agent_id}@v1")
     platform.release(f"{agent_id}@v0")  # rolled back
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
+    args: tuple[str, ...] = ()
+    if saved:
+        out = applied.root / "plan.json"
+        assert applied.plan("--out", str(out)).exit_code == 0
+        args = (str(out),)
 
-    result = applied.apply()
+    result = applied.apply(*args)
 
     assert result.exit_code == 0, result.stdout + result.stderr
     assert f"{agent_id}@v1 is an archived revision" in result.stdout + result.stderr
