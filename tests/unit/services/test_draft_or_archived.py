@@ -7,7 +7,7 @@ revision cannot be the newest."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -38,28 +38,7 @@ class Platform:
         revision = {**CONTENT, "version_id": f"{AGENT}@v1", "is_released": False}
         if self.status is not None:
             revision["version_status"] = self.status
-        return _json(200, revision)
-
-
-def _json(status: int, body: object) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(body).encode(),
-                          headers={"content-type": "application/json"})
-
-
-@pytest.fixture
-def client_of() -> Iterator[Callable[[Platform], OperatorClient]]:
-    clients: list[OperatorClient] = []
-
-    def make(platform: Platform) -> OperatorClient:
-        client = OperatorClient("https://api.example.test", "op_test_key",
-                                transport=httpx.MockTransport(platform.handle),
-                                sleep=lambda _s: None, max_retries=0)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+        return httpx.Response(200, json=revision)
 
 
 def _resource(draft: str = f"{AGENT}@v1", released: str = f"{AGENT}@v0") -> ResourcePlan:
@@ -70,58 +49,58 @@ def _resource(draft: str = f"{AGENT}@v1", released: str = f"{AGENT}@v0") -> Reso
 
 
 @pytest.mark.parametrize(("answer", "found"), [
-    (_json(409, {"error": {"message": "version_immutable"}}), "archived"),
-    (_json(200, {"id": AGENT, "version_id": f"{AGENT}@v1"}), "draft"),
-    (_json(200, {"id": AGENT, "version_id": f"{AGENT}@v2"}), "untold"),
-    (_json(422, {"error": {"message": "bad body"}}), "untold"),
+    (httpx.Response(409, json={"error": {"message": "version_immutable"}}), "archived"),
+    (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v1"}), "draft"),
+    (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v2"}), "untold"),
+    (httpx.Response(422, json={"error": {"message": "bad body"}}), "untold"),
 ])
 def test_each_answer_to_the_write_of_its_own_content(
         answer: httpx.Response, found: str,
-        client_of: Callable[[Platform], OperatorClient]) -> None:
+        mock_client: Callable[..., OperatorClient]) -> None:
     platform = Platform(answer)
 
-    assert _draft_or_archived(client_of(platform), _resource()) == found
+    assert _draft_or_archived(mock_client(platform.handle), _resource()) == found
     method, path, body = platform.calls[-1]
     assert (method, path) == ("PUT", f"/conversational_agents/{AGENT}@v1")
     assert body == CONTENT  # its own content, nothing else
 
 
 def test_a_platform_that_reports_statuses_is_taken_at_its_word(
-        client_of: Callable[[Platform], OperatorClient]) -> None:
-    platform = Platform(_json(409, {}), status="draft")
+        mock_client: Callable[..., OperatorClient]) -> None:
+    platform = Platform(httpx.Response(409, json={}), status="draft")
 
-    assert _draft_or_archived(client_of(platform), _resource()) == "draft"
+    assert _draft_or_archived(mock_client(platform.handle), _resource()) == "draft"
     assert [method for method, _, _ in platform.calls] == ["GET"]
 
 
 def test_a_revision_older_than_the_released_one_is_never_asked(
-        client_of: Callable[[Platform], OperatorClient]) -> None:
-    platform = Platform(_json(409, {}))
+        mock_client: Callable[..., OperatorClient]) -> None:
+    platform = Platform(httpx.Response(409, json={}))
 
-    found = _draft_or_archived(client_of(platform), _resource(draft=f"{AGENT}@v0",
+    found = _draft_or_archived(mock_client(platform.handle), _resource(draft=f"{AGENT}@v0",
                                                               released=f"{AGENT}@v1"))
     assert found == "draft" and platform.calls == []
 
 
 def test_an_archived_revision_no_longer_blocks_and_an_untold_one_says_why(
-        client_of: Callable[[Platform], OperatorClient]) -> None:
+        mock_client: Callable[..., OperatorClient]) -> None:
     plan = Plan(project="p", api_url="https://api.example.test", created_at="2026-01-01T00:00:00Z",
                 declarations_hash="0" * 16, resources=(_resource(),))
     said: list[str] = []
 
-    archived = Platform(_json(409, {}))
+    archived = Platform(httpx.Response(409, json={}))
     unblocked, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(),
-                                                  client_of(archived), said.append)
+                                                  mock_client(archived.handle), said.append)
     resource = unblocked.resources[0]
     assert (resource.blocked, resource.foreign_draft, untold) == (None, False, {})
     assert said and f"{AGENT}@v1 is an archived revision" in said[0]
 
-    unknown = Platform(_json(422, {}))
-    kept, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(), client_of(unknown),
+    unknown = Platform(httpx.Response(422, json={}))
+    kept, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(), mock_client(unknown.handle),
                                              said.append)
     assert kept is plan and "may also be an archived revision" in untold["front-desk"]
 
-    overwriting = Platform(_json(409, {}))
+    overwriting = Platform(httpx.Response(409, json={}))
     kept, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(overwrite_draft=True),
-                                             client_of(overwriting), said.append)
+                                             mock_client(overwriting.handle), said.append)
     assert kept is plan and overwriting.calls == []  # nothing to tell: it is overwritten

@@ -4,9 +4,8 @@ queued behind the waiting work, agents deleted since the listing left out, and a
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -33,16 +32,16 @@ class FakePlatform:
         with self._lock:
             self.paths.append(path)
         if path in self.fail:
-            return _json(self.fail[path], {"error": {"message": "refused"}})
+            return httpx.Response(self.fail[path], json={"error": {"message": "refused"}})
         parts = path.strip("/").split("/")
         prefix = KINDS[parts[0]]
         if len(parts) == 1:
-            return _json(200, {"data": [_item(f"{prefix}_{n}") for n in range(2)]})
+            return httpx.Response(200, json={"data": [_item(f"{prefix}_{n}") for n in range(2)]})
         if parts[-1] == "versions":
-            return _json(200, {"data": [{"version_id": f"{parts[1]}@v0", "name": "n",
+            return httpx.Response(200, json={"data": [{"version_id": f"{parts[1]}@v0", "name": "n",
                                          "description": "", "version_status": "released"}]})
         agent_id = parts[1].split("@")[0]
-        return _json(200, {**_item(agent_id), "config": {}})
+        return httpx.Response(200, json={**_item(agent_id), "config": {}})
 
 
 def _item(agent_id: str) -> dict[str, object]:
@@ -50,34 +49,13 @@ def _item(agent_id: str) -> dict[str, object]:
             "version_status": "released"}
 
 
-def _json(status: int, body: object) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(body).encode(),
-                          headers={"content-type": "application/json"})
-
-
-@pytest.fixture
-def client_of() -> Iterator[Callable[[FakePlatform], OperatorClient]]:
-    clients: list[OperatorClient] = []
-
-    def make(platform: FakePlatform) -> OperatorClient:
-        client = OperatorClient("https://api.example.test", "op_test_key",
-                                transport=httpx.MockTransport(platform.handle),
-                                sleep=lambda _s: None, max_retries=0)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
 def test_each_step_waits_behind_the_work_already_queued(
-        client_of: Callable[[FakePlatform], OperatorClient]) -> None:
+        mock_client: Callable[..., OperatorClient]) -> None:
     """One slot: every versions list is read before any revision, and every revision before
     anything ``after`` reads. A task holding its slot for a whole agent would alternate."""
     platform = FakePlatform()
     told: list[str] = []
-    snapshot = fetch_snapshot(client_of(platform), parallelism=1,
+    snapshot = fetch_snapshot(mock_client(platform.handle), parallelism=1,
                               after=lambda agent: told.append(agent.id))
     assert sorted(a.id for a in snapshot.agents) == ["ca_0", "ca_1", "pa_0", "pa_1"]
     assert all(a.released is not None for a in snapshot.agents)
@@ -88,33 +66,33 @@ def test_each_step_waits_behind_the_work_already_queued(
 
 
 def test_the_snapshot_keeps_the_listing_order_of_each_kind(
-        client_of: Callable[[FakePlatform], OperatorClient]) -> None:
-    snapshot = fetch_snapshot(client_of(FakePlatform()), parallelism=8)
+        mock_client: Callable[..., OperatorClient]) -> None:
+    snapshot = fetch_snapshot(mock_client(FakePlatform().handle), parallelism=8)
     assert [a.id for a in snapshot.agents] == ["pa_0", "pa_1", "ca_0", "ca_1"]
 
 
 def test_an_agent_deleted_since_the_listing_is_left_out(
-        client_of: Callable[[FakePlatform], OperatorClient]) -> None:
+        mock_client: Callable[..., OperatorClient]) -> None:
     platform = FakePlatform(fail={"/conversational_agents/ca_1/versions": 404,
                                   "/procedural_agents/pa_0@v0": 410})
-    snapshot = fetch_snapshot(client_of(platform), parallelism=4)
+    snapshot = fetch_snapshot(mock_client(platform.handle), parallelism=4)
     assert sorted(a.id for a in snapshot.agents) == ["ca_0", "pa_1"]
 
 
 @pytest.mark.parametrize("path", ["/procedural_agents", "/conversational_agents/ca_0/versions",
                                   "/procedural_agents/pa_1@v0"])
-def test_a_failed_read_is_raised(client_of: Callable[[FakePlatform], OperatorClient],
+def test_a_failed_read_is_raised(mock_client: Callable[..., OperatorClient],
                                  path: str) -> None:
     platform = FakePlatform(fail={path: 403})
     with pytest.raises(OperatorIacError):
-        fetch_snapshot(client_of(platform), parallelism=2)
+        fetch_snapshot(mock_client(platform.handle), parallelism=2)
 
 
 def test_a_failure_of_what_follows_a_read_is_raised(
-        client_of: Callable[[FakePlatform], OperatorClient]) -> None:
+        mock_client: Callable[..., OperatorClient]) -> None:
     def after(agent: RemoteAgent) -> None:
         if agent.id == "ca_1":
             raise RuntimeError("a bug in what follows")
 
     with pytest.raises(RuntimeError, match="a bug in what follows"):
-        fetch_snapshot(client_of(FakePlatform()), parallelism=3, after=after)
+        fetch_snapshot(mock_client(FakePlatform().handle), parallelism=3, after=after)
