@@ -204,14 +204,14 @@ def _ensure_drafts_are_drafts(plan: Plan, options: ApplyOptions, client: Operato
         if resource.blocked != "foreign_draft":
             continue
         found = _draft_or_archived(client, resource)
-        assert resource.remote is not None and resource.remote.draft_version_id
+        revision = resource.remote.draft_version_id if resource.remote else None
         if found == "archived":
             archived.add(resource.key)
-            say(f"{resource.key}: {resource.remote.draft_version_id} is an archived revision, "
-                "not a draft (it refused a write of its own content); a new draft is started")
+            say(f"{resource.key}: {revision} is an archived revision, not a draft (it refused "
+                "a write of its own content); a new draft is started")
         elif found == "untold":
             untold[resource.key] = (
-                f" ({resource.remote.draft_version_id} may also be an archived revision, as "
+                f" ({revision} may also be an archived revision, as "
                 "after a rollback: this platform reports only whether a revision is "
                 "released, so a revision newer than the released one looks like a draft; if "
                 "it is archived, --overwrite-draft discards nothing and starts a new draft)")
