@@ -34,6 +34,21 @@ def test_the_suggested_test_reads_back_exactly() -> None:
     assert "      # the agent said: Yes." in text
 
 
+def test_a_run_not_ended_when_read_is_expected_to_end_as_usual() -> None:
+    """A post-processing run still pending or running when the conversation was read: the
+    test asserts the status a run ends with, so never ``running`` (every replay, judged once
+    its run ended, would fail); ``failed`` is kept as it was."""
+    for status in ("running", "pending", None):
+        running = Procedure(id="trun_2", agent_id="pa_1", name="Summary", status=status,
+                            output={"summary": "half"})
+        data = suggest_test("t", TURNS, "completed", [running], lambda p: "call-summary")
+        assert data["expect"][-1] == {"procedure": {"agent": "call-summary",
+                                                    "status": "success"}}
+    failed = Procedure(id="trun_3", agent_id="pa_1", name="Summary", status="FAILED")
+    data = suggest_test("t", TURNS, "completed", [failed], lambda p: "call-summary")
+    assert data["expect"][-1] == {"procedure": {"agent": "call-summary", "status": "failed"}}
+
+
 def test_procedures_of_other_agents_are_left_out() -> None:
     data = suggest_test("t", TURNS, None, [SUMMARY], lambda p: None)
     assert data["expect"] == ["no_server_errors"]
