@@ -35,6 +35,7 @@ from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
     carries_marker,
+    copy_body,
     describe_forms,
     remote_moved,
     stored_differences,
@@ -129,6 +130,8 @@ class Steps:
             return self._delete()
         if action == "verify":
             return self._verify()
+        if action == "discard":
+            return self._discard()
         # The plan recorded the released revision and the re-check proves it still is.
         remote = self.resource.remote
         previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
@@ -168,6 +171,30 @@ class Steps:
             return self.result("skipped", f"{self.version_id} is released but not proven: "
                                           "smoke tests are off in this run")
         self._prove_release(self.resource.rollback_to)
+        return self.result("applied")
+
+    def _discard(self) -> ResourceResult:
+        """Discard a stale draft of this tool's (``--discard-drafts``): write the released
+        revision, which holds the declaration, into it. Only while the agent is exactly as
+        the plan saw it (a draft written or released since is a conflict, nothing written).
+        A "draft" that refuses the write is an archived revision (platforms that report only
+        ``is_released``): a new draft then holds the released revision, so that the newest
+        revision no longer looks like an unreleased change (``_put_draft``). The draft read
+        back must hold the released revision's content, marker included."""
+        current = self._recheck()
+        draft, released = current.draft, current.released
+        assert draft is not None and released is not None, \
+            "a discard plan always records a draft and a release"
+        address, written = self._put_draft(current, copy_body(released, self.resource.kind))
+        self.version_id = written.version_id or address
+        self.wrote("drafted", self.version_id)
+        kept = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        if _held_fingerprint(kept) != _held_fingerprint(released):
+            raise ResourceFailed("failed", f"{self.version_id} does not hold the released "
+                                 f"revision {released.version_id} after it was written into it; "
+                                 f"check it with: operator-iac history {self.resource.key}")
+        self.note(f"discarded the draft {draft.version_id}: {self.version_id} now holds the "
+                  f"released revision {released.version_id}")
         return self.result("applied")
 
     # ---- steps ---------------------------------------------------------------------------
@@ -649,7 +676,12 @@ def _unmarked(revision: RemoteRevision) -> RemoteRevision:
     return replace(revision, description=strip_marker(revision.description))
 
 
+def _held_fingerprint(revision: RemoteRevision) -> str:
+    """The fingerprint of what a revision holds, marker included, whichever revision it is."""
+    return revision_fingerprint(replace(revision, version_id="", status="draft"))
+
+
 def _content_fingerprint(revision: RemoteRevision) -> str:
     """The fingerprint of what a revision holds, whichever revision it is and whatever its
     status and marker: two writes of one content compare equal."""
-    return revision_fingerprint(replace(_unmarked(revision), version_id="", status="draft"))
+    return _held_fingerprint(_unmarked(revision))

@@ -50,41 +50,52 @@ def parallelism_option(func: F | None = None, *,
     return option(func) if func is not None else option
 
 
+# The options of ``selection_options``, in the order ``--help`` shows them.
+_SELECTION_OPTIONS = (
+    click.option("--target", "targets", multiple=True, metavar="KEY",
+                 shell_complete=complete_agent_keys,
+                 help="Only this agent (repeatable); agents it needs are included."),
+    click.option("--exclude", "excludes", multiple=True, metavar="KEY",
+                 shell_complete=complete_agent_keys,
+                 help="Leave this agent out (repeatable)."),
+    click.option("--prune", is_flag=True,
+                 help="Delete agents this project owns whose file is gone."),
+    click.option("--adopt", is_flag=True,
+                 help="Take over unmanaged agents whose name matches a declaration."),
+    click.option("--allow-delete", is_flag=True,
+                 help="Allow deletions in a protected environment."),
+    click.option("--record-environment", is_flag=True,
+                 help="Write this environment into the markers of agents whose markers "
+                      "name none (written by an older version), so another environment "
+                      "on the same account stops claiming them."),
+    click.option("--discard-drafts", is_flag=True,
+                 help="Discard unreleased drafts operator-iac wrote on agents whose "
+                      "released revision already holds the declaration (a change applied "
+                      "but never released: failed smoke tests, or another apply's change "
+                      "released instead): each is overwritten with the released revision. "
+                      "promote refuses while such a draft is there."),
+)
+
+
 def selection_options(func: F) -> F:
     """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``,
-    ``--record-environment``, handed to the command as one ``selection`` (a ``PlanOptions``;
-    the command adds ``--overwrite-draft``, which plan and apply word differently)."""
-    options = [
-        click.option("--target", "targets", multiple=True, metavar="KEY",
-                     shell_complete=complete_agent_keys,
-                     help="Only this agent (repeatable); agents it needs are included."),
-        click.option("--exclude", "excludes", multiple=True, metavar="KEY",
-                     shell_complete=complete_agent_keys,
-                     help="Leave this agent out (repeatable)."),
-        click.option("--prune", is_flag=True,
-                     help="Delete agents this project owns whose file is gone."),
-        click.option("--adopt", is_flag=True,
-                     help="Take over unmanaged agents whose name matches a declaration."),
-        click.option("--allow-delete", is_flag=True,
-                     help="Allow deletions in a protected environment."),
-        click.option("--record-environment", is_flag=True,
-                     help="Write this environment into the markers of agents whose markers "
-                          "name none (written by an older version), so another environment "
-                          "on the same account stops claiming them."),
-    ]
+    ``--record-environment``, ``--discard-drafts``, handed to the command as one
+    ``selection`` (a ``PlanOptions``; the command adds ``--overwrite-draft``, which plan and
+    apply word differently)."""
 
     @functools.wraps(func)
     def with_selection(*args: Any, targets: tuple[str, ...], excludes: tuple[str, ...],
                        prune: bool, adopt: bool, allow_delete: bool, record_environment: bool,
-                       **kwargs: Any) -> Any:
+                       discard_drafts: bool, **kwargs: Any) -> Any:
         from operator_iac.plan.model import PlanOptions
 
         selection = PlanOptions(targets=targets, excludes=excludes, prune=prune, adopt=adopt,
                                 allow_delete=allow_delete,
-                                record_environment=record_environment)
+                                record_environment=record_environment,
+                                discard_drafts=discard_drafts)
         return func(*args, selection=selection, **kwargs)
 
     wrapped: Any = with_selection
-    for option in reversed(options):
+    for option in reversed(_SELECTION_OPTIONS):
         wrapped = option(wrapped)
     return wrapped

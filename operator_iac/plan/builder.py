@@ -146,11 +146,14 @@ def _plan_agent(ctx: _Context, view: DesiredView) -> ResourcePlan:
     verdict = _unverified(ctx, agent, remote) if action == "no-op" else None
     if verdict is not None:
         action = "verify"
+    if action == "no-op" and ctx.options.discard_drafts and _stale_own_draft(ctx, view, remote):
+        action = "discard"
     # Changes are shown against what conversations get now: the released revision, or, for
     # an agent that was never released (a dashboard agent being adopted), its draft.
     base = (remote.released or remote.draft) if remote is not None else None
     before, after = view.remote_content(base), _shown_content(ctx, view, remote)
-    changes = diff_content(before, after) if action not in ("no-op", "verify") else ()
+    changes = diff_content(before, after) if action not in ("no-op", "verify", "discard") \
+        else ()
     old_prompt, new_prompt = prompt_text(before), prompt_text(after)
     drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
     foreign = _foreign_draft(ctx, view, remote)
@@ -235,6 +238,24 @@ def _action(ctx: _Context, view: DesiredView, remote: RemoteAgent | None,
     return "release" if draft_ok else "update"
 
 
+def _stale_own_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None) -> bool:
+    """Whether the agent, whose released revision holds the declaration, has an unreleased
+    draft operator-iac wrote for other content, still as written: a change applied but never
+    released (its smoke tests failed, or another apply released its own change instead).
+    ``promote`` refuses while it is there; ``--discard-drafts`` discards it. A draft made in
+    the dashboard copies the released marker (the same hash) and a draft edited there no
+    longer holds what its marker names: neither is this tool's to discard."""
+    if remote is None or remote.draft is None or remote.released is None or \
+            view.equals(remote.draft):
+        return False
+    key = view.agent.key
+    drafted, released = own_marker(remote.draft, ctx.owner, key), \
+        own_marker(remote.released, ctx.owner, key)
+    return drafted is not None and released is not None and \
+        not hash_matches(drafted.content_hash, released.content_hash) and \
+        self_consistent(remote.draft, view, ctx.owner, ctx.keys)
+
+
 def _drift(ctx: _Context, view: DesiredView,
            remote: RemoteAgent | None) -> tuple[bool, str | None]:
     released = remote.released if remote is not None else None
@@ -287,7 +308,7 @@ def _shown_side(remote: RemoteAgent | None, base: RemoteRevision | None) -> str:
 
 def _prompt_diff(action: Action, key: str, old: str | None, new: str | None,
                  side: str) -> str | None:
-    if action in ("no-op", "verify"):
+    if action in ("no-op", "verify", "discard"):
         return None
     return prompt_diff(old, new, before_label=f"{key} ({side})",
                        after_label=f"{key} (desired)")

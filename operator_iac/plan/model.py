@@ -29,9 +29,10 @@ from operator_iac.spec.field_docs import describe_fields
 
 FORMAT_VERSION = 1
 
-Action = Literal["create", "update", "release", "adopt", "verify", "delete", "no-op"]
-ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt", "verify", "delete",
-                               "no-op")
+Action = Literal["create", "update", "release", "adopt", "verify", "discard", "delete",
+                 "no-op"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt", "verify", "discard",
+                               "delete", "no-op")
 # Actions that end with a release: they change what conversations get, so they are the ones
 # smoke-tested and, in a promotion, checked in the source environment.
 RELEASING_ACTIONS: tuple[Action, ...] = ("create", "update", "release", "adopt")
@@ -205,7 +206,9 @@ class ResourcePlan(_Frozen):
     """What apply does: ``create``; ``update`` (write the draft, then release it);
     ``release`` (a draft already holds the declaration); ``adopt`` (take over an unmanaged
     agent of the declared name); ``verify`` (smoke-test a release never proven);
-    ``delete``; ``no-op`` (nothing)."""
+    ``discard`` (overwrite an unreleased draft of operator-iac's with the released revision,
+    which already holds the declaration: ``--discard-drafts``); ``delete``; ``no-op``
+    (nothing)."""
     name: str
     """The agent's name as declared; for a deletion, the name on the platform (its released
     revision's, else its newest revision's)."""
@@ -312,13 +315,18 @@ class PlanOptions(_Frozen):
     record_environment: bool = False
     """``--record-environment``: write this environment into the markers of agents claimed
     through markers that name none (a release of the same content)."""
+    discard_drafts: bool = False
+    """``--discard-drafts``: an unreleased draft operator-iac wrote on an agent whose released
+    revision already holds the declaration (a change applied but never released: its smoke
+    tests failed, or another apply's change was released instead) is discarded: overwritten
+    with the released revision's content (action ``discard``); without it the draft is left."""
 
     @property
     def selects(self) -> bool:
         """Whether any option but ``--overwrite-draft`` was given: they decide what is planned,
         so a saved plan, applied exactly as it was made, refuses them."""
         return bool(self.targets or self.excludes or self.prune or self.adopt or
-                    self.allow_delete or self.record_environment)
+                    self.allow_delete or self.record_environment or self.discard_drafts)
 
 
 class StoredForm(_Frozen):
@@ -358,6 +366,8 @@ class Summary(_Frozen):
     """Resources with the action ``adopt``."""
     verify: int = 0
     """Resources with the action ``verify``; left out of the file when there is none."""
+    discard: int = 0
+    """Resources with the action ``discard``; left out of the file when there is none."""
     delete: int = 0
     """Resources with the action ``delete``."""
     unchanged: int = 0
@@ -366,7 +376,7 @@ class Summary(_Frozen):
     @property
     def changes(self) -> int:
         return self.create + self.update + self.release + self.adopt + self.verify + \
-            self.delete
+            self.discard + self.delete
 
 
 class Plan(_Frozen):
@@ -430,7 +440,8 @@ class Plan(_Frozen):
             counts[resource.action] += 1
         return Summary(create=counts["create"], update=counts["update"],
                        release=counts["release"], adopt=counts["adopt"],
-                       verify=counts["verify"], delete=counts["delete"],
+                       verify=counts["verify"], discard=counts["discard"],
+                       delete=counts["delete"],
                        unchanged=counts["no-op"])
 
     @property
@@ -448,13 +459,14 @@ class Plan(_Frozen):
 
         Creates, updates, releases, adoptions and verifications come first, each after the
         agents it refers to that this plan creates (so procedural agents precede the
-        conversational agents that name them); then deletions in reverse: conversational
-        before procedural.
+        conversational agents that name them); then the drafts to discard (each alone on its
+        agent); then deletions in reverse: conversational before procedural.
         """
         writes = [r for r in self.resources if r.action in SMOKING_ACTIONS]
         levels = _dependency_levels(writes)
         groups = [tuple(r for r in writes if levels[r.key] == level)
                   for level in range(max(levels.values(), default=-1) + 1)]
+        groups.append(tuple(r for r in self.resources if r.action == "discard"))
         for kind in ("conversational_agent", "procedural_agent"):
             groups.append(tuple(r for r in self.resources
                                 if r.action == "delete" and r.kind == kind))
@@ -500,7 +512,8 @@ class Plan(_Frozen):
         data = self.model_dump(mode="json")
         summary = self.summary()
         # ``verify`` is counted only when there is one, so summaries keep their usual shape.
-        data["summary"] = summary.model_dump(exclude=set() if summary.verify else {"verify"})
+        data["summary"] = summary.model_dump(exclude={name for name in ("verify", "discard")
+                                                      if not getattr(summary, name)})
         data["checksum"] = _checksum(data)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

@@ -163,7 +163,8 @@ def _draft_reasons(remote: RemoteAgent, released_hash: str, project: Owner | str
         return []
     return [f"{source} has an unreleased draft {draft.version_id} written by operator-iac "
             f"(commit {marker.commit or 'unknown'}): it was applied but never released "
-            f"there, so it was not promoted; release it in {source} (apply) or discard it"]
+            f"there, so it was not promoted; release it in {source} (apply) or discard it "
+            f"(operator-iac apply --env {source} --discard-drafts)"]
 
 
 def deletion_reasons(key: str, still_there: str | None, *, source: str) -> tuple[str, ...]:

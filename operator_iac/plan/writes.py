@@ -32,7 +32,7 @@ from operator_iac.plan.owned import keep_owned
 from operator_iac.plan.refs import resolve_for_write
 from operator_iac.plan.stored import Difference, StoredForms, differences
 from operator_iac.plan.written import WrittenRecord, stored_record
-from operator_iac.spec.desired import DesiredAgent
+from operator_iac.spec.desired import AgentKind, DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 
@@ -104,6 +104,16 @@ def write_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, st
         body["postprocess_agents"] = list(postprocess)
     # Fields the dashboard owns keep the value of the revision written over.
     return keep_owned(body, base, agent.dashboard_owned)
+
+
+def copy_body(revision: RemoteRevision, kind: AgentKind) -> dict[str, Any]:
+    """The body that writes ``revision``'s content again, exactly as the platform holds it
+    (marker included): a stale draft is discarded by writing the released revision into it."""
+    body: dict[str, Any] = {"name": revision.name, "description": revision.description,
+                            "config": revision.config}
+    if kind == "conversational_agent":
+        body["postprocess_agents"] = list(revision.postprocess_agents)
+    return body
 
 
 def stored_differences(agent: DesiredAgent, ids: Mapping[str, str],

@@ -25,8 +25,8 @@ from operator_iac.plan.model import (
 from operator_iac.spec.gate import format_span
 
 ACTION_SYMBOLS: dict[Action, str] = {
-    "create": "+", "update": "~", "release": ">", "adopt": "*", "verify": "?", "delete": "-",
-    "no-op": "=",
+    "create": "+", "update": "~", "release": ">", "adopt": "*", "verify": "?", "discard": "x",
+    "delete": "-", "no-op": "=",
 }
 ACTION_PHRASES: dict[Action, str] = {
     "create": "will be created",
@@ -35,6 +35,9 @@ ACTION_PHRASES: dict[Action, str] = {
     "adopt": "will be adopted: taken under management and updated",
     "verify": "is released, but its smoke tests never passed on the released revision; they "
               "will run, and a failure releases the previous revision again",
+    "discard": "is released as declared, under an unreleased draft operator-iac wrote for a "
+               "change that was never released; the draft will be discarded (overwritten with "
+               "the released revision) (--discard-drafts)",
     "delete": "will be deleted",
     "no-op": "is up to date",
 }
@@ -101,8 +104,9 @@ def commit_text(commit: str) -> str:
 
 def summary_line(summary: Summary) -> str:
     verify = f"{summary.verify} to verify, " if summary.verify else ""
+    discard = f"{summary.discard} draft(s) to discard, " if summary.discard else ""
     return (f"Plan: {summary.create} to create, {summary.update} to update, "
-            f"{summary.release} to release, {summary.adopt} to adopt, {verify}"
+            f"{summary.release} to release, {summary.adopt} to adopt, {verify}{discard}"
             f"{summary.delete} to delete, {summary.unchanged} unchanged.")
 
 

@@ -42,7 +42,7 @@ _FIT_ROUNDS = 4  # re-measurings of the prompt diffs' share before cutting hard
 _CELL_LIMIT = 80  # a structured value (list, mapping) in a table cell
 _LINE_LIMIT = 2_000  # a one-line string (a name, a description) is shown whole up to this
 _ICONS = {"create": "🆕", "update": "✏️", "release": "🚀", "adopt": "📥", "verify": "🔍",
-          "delete": "🗑️", "no-op": "✔️"}
+          "discard": "🧹", "delete": "🗑️", "no-op": "✔️"}
 _WARNING_ICONS = {"blocked": "⛔", "drift": "⚠️", "foreign_draft": "⚠️"}
 _SEPARATOR = "\n\n"
 _SECRET_ICON = "🔑"

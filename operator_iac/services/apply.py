@@ -86,7 +86,8 @@ def check_saved_plan_request(request: ApplyRequest) -> None:
     """A saved plan is applied exactly as it was made: selection belongs to ``plan``."""
     if request.plan_file is not None and request.plan_options.selects:
         raise UsageError("a saved plan is applied exactly as it was made: give --target, "
-                         "--exclude, --prune, --adopt and --allow-delete to `plan`")
+                         "--exclude, --prune, --adopt, --allow-delete, --record-environment "
+                         "and --discard-drafts to `plan`")
 
 
 def apply_declarations(target: Target, client: OperatorClient, request: ApplyRequest, *,

@@ -426,6 +426,32 @@ def test_a_dashboard_draft_on_a_released_only_platform_is_refused_and_left_as_it
     assert platform.released(agent_id).version_id == f"{agent_id}@v0"
 
 
+def test_a_stale_draft_that_is_an_archived_revision_is_discarded_by_a_new_draft(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """On a platform that reports only ``is_released``, a change released then rolled back
+    leaves this tool's revision newer than the released one, like an unreleased draft of
+    its own. With the declarations back at the released content, ``--discard-drafts``
+    writes the released revision into it: refused (it is archived), so a new draft holds the
+    released revision, the newest revision no longer looks like a change, and the plan is
+    empty."""
+    applied.emulator.set_compat("is_released")
+    agent_id = platform.id_of("support-triage")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
+    assert applied.apply().exit_code == 0
+    platform.release(f"{agent_id}@v0")  # rolled back
+    applied.replace_in("support-triage.yaml", "Be warm and brief.", "Be friendly and brief.")
+
+    result = applied.apply("--discard-drafts")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"discarded the draft {agent_id}@v1: {agent_id}@v2 now holds the released " \
+           f"revision {agent_id}@v0" in result.stdout
+    assert platform.released(agent_id).version_id == f"{agent_id}@v0"
+    assert platform.revision(f"{agent_id}@v2").update_body() == \
+        platform.revision(f"{agent_id}@v0").update_body()
+    assert applied.plan("--discard-drafts", "--detailed-exitcode").exit_code == 0
+
+
 def test_plain_text_errors_are_reported_readably(project: Project) -> None:
     copy = project()
     copy.emulator.set_compat("plain_errors")

@@ -82,6 +82,24 @@ def test_promote_refuses_an_unreleased_draft_in_staging(environments: Environmen
     assert "written by operator-iac" in result.stderr
     assert environments.platform("production").writes() == []
 
+    # The way out the refusal names: an apply of these declarations alone leaves the draft
+    # (nothing to change), with --discard-drafts it discards it, and the promotion goes on.
+    environments.replace_in("agents/appointment-booking.yaml",
+                            "agent_says: {contains: Nobody-like-this}",
+                            "agent_says: {contains: Amanda}")
+    assert environments.apply_staging().exit_code == 0
+    assert environments.promote("--yes").exit_code == 5
+    assert "--discard-drafts" in result.stderr
+    planned = environments.run("plan", "--env", "staging", "--discard-drafts")
+    assert "1 draft(s) to discard" in planned.stdout, planned.stdout
+    discarded = environments.apply_staging("--discard-drafts")
+    assert discarded.exit_code == 0, discarded.stdout + discarded.stderr
+    assert "discarded the draft" in discarded.stdout
+    assert environments.run("plan", "--env", "staging", "--discard-drafts",
+                            "--detailed-exitcode").exit_code == 0
+    promoted = environments.promote("--yes")
+    assert promoted.exit_code == 0, promoted.stdout + promoted.stderr
+
 
 def test_promote_refuses_a_failed_smoke_run(environments: Environments) -> None:
     # Smoke tests only after release, and no rollback: the failing release stays in staging.

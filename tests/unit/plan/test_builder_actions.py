@@ -450,3 +450,51 @@ def test_an_untouched_draft_on_a_released_agent_may_be_anyones(
     resource = only(plan_for([agent], [remote]))
 
     assert (resource.foreign_draft, resource.blocked) == (True, "foreign_draft")
+
+
+def test_a_stale_draft_of_ours_is_discarded_only_when_asked(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    """Released as declared, under a draft operator-iac wrote for another change that was
+    never released: left alone by default (``promote`` refuses it), ``discard`` with
+    ``--discard-drafts``, which changes nothing else: no field changes, no smoke, no
+    rollback; every format says so."""
+    agent = make_desired()
+    newer = with_config(agent, set_model("openai/gpt-4.1"))
+    remote = make_remote("ca_1", agent.kind, written(agent), written(newer, status="draft"))
+
+    left = only(plan_for([agent], [remote]))
+    plan = plan_for([agent], [remote], discard_drafts=True)
+
+    assert (left.action, left.foreign_draft) == ("no-op", False)
+    asked = only(plan)
+    assert (asked.action, asked.changes, asked.smoke, asked.rollback_to, asked.blocked) == (
+        "discard", (), (), None, None)
+    assert plan.has_changes and plan.summary().discard == 1
+    assert "1 draft(s) to discard" in render_plan_text(plan)
+    assert "--discard-drafts" in render_plan_text(plan)
+    assert "🧹" in render_plan_markdown(plan)
+    assert '"action": "discard"' in render_plan_json(plan)
+
+
+def test_only_drafts_operator_iac_wrote_as_they_are_are_discarded(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory, rev: Factory) -> None:
+    """A draft made in the dashboard (it copies the released marker), a draft of ours edited
+    in the dashboard since, and a draft when the declaration itself changed (an update
+    writes over it anyway) are never discarded."""
+    agent = make_desired()
+    released = written(agent)
+    newer = with_config(agent, set_model("openai/gpt-4.1"))
+    dashboard_copy = rev("draft", released.name, released.description,
+                         {**released.config, "runtime": {**released.config["runtime"],
+                                                         "model": "openai/gpt-4.1"}})
+    ours = written(newer, status="draft")
+    edited = rev("draft", ours.name, ours.description,
+                 {**ours.config, "runtime": {**ours.config["runtime"], "model": "x/edited"}})
+    for draft in (dashboard_copy, edited):
+        remote = make_remote("ca_1", agent.kind, released, draft)
+        assert only(plan_for([agent], [remote], discard_drafts=True)).action == "no-op"
+    changed = with_config(agent, set_model("openai/gpt-4o-mini"))
+    remote = make_remote("ca_1", agent.kind, released, ours)
+    assert only(plan_for([changed], [remote], discard_drafts=True)).action == "update"
