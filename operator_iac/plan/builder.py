@@ -146,7 +146,8 @@ def _plan_agent(ctx: _Context, view: DesiredView) -> ResourcePlan:
     verdict = _unverified(ctx, agent, remote) if action == "no-op" else None
     if verdict is not None:
         action = "verify"
-    if action == "no-op" and ctx.options.discard_drafts and _stale_own_draft(ctx, view, remote):
+    stale = action == "no-op" and _stale_own_draft(ctx, view, remote)
+    if stale and ctx.options.discard_drafts:
         action = "discard"
     # Changes are shown against what conversations get now: the released revision, or, for
     # an agent that was never released (a dashboard agent being adopted), its draft.
@@ -176,6 +177,7 @@ def _plan_agent(ctx: _Context, view: DesiredView) -> ResourcePlan:
                                  _shown_side(remote, base)),
         drift=drift, drift_reason=drift_reason, foreign_draft=foreign,
         foreign_draft_review=_review(view, remote, action, blocked) if foreign else None,
+        stale_draft=remote.draft.version_id if stale and remote and remote.draft else None,
         blocked=blocked,
         risks=risk_flags(action, changes, old_prompt, new_prompt),
         smoke=smoke, depends_on=refs.referenced_keys(agent), rollback_to=rollback_to,

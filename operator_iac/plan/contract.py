@@ -37,6 +37,7 @@ _RESOURCE_TERMS: dict[str, str] = {
     "changes": "its field changes",
     "foreign_draft": "whether it has a foreign draft",
     "foreign_draft_review": "the foreign draft it discards or leaves",
+    "stale_draft": "the unreleased draft of operator-iac's it leaves or discards",
     "drift": "whether it was changed outside operator-iac",
     "blocked": "what blocks it",
     "depends_on": "the agents it refers to",

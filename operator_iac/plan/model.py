@@ -256,6 +256,12 @@ class ResourcePlan(_Frozen):
     ``update`` or ``adopt`` unless ``--overwrite-draft`` is given."""
     foreign_draft_review: ForeignDraft | None = None
     """That draft: its revision, its fate and the changes it holds; None without one."""
+    stale_draft: str | None = None
+    """On an agent released as declared (``no-op`` or ``discard``), the revision of an
+    unreleased draft operator-iac wrote for other content, still as it wrote it: a change
+    applied but never released (its smoke tests failed, or another apply's change was
+    released instead). ``promote`` refuses while it is there; ``--discard-drafts`` discards
+    it. None without one."""
     blocked: BlockReason | None = None
     """Why apply will not carry this resource out, refusing the whole plan before any write:
     ``needs_adopt`` (an unmanaged agent has the declared name: plan with ``--adopt``),

@@ -267,6 +267,17 @@ def foreign_drafts_line(plan: Plan) -> str | None:
     return f"Unreleased drafts operator-iac did not write: {named}."
 
 
+def stale_drafts_line(plan: Plan) -> str | None:
+    """A line under the counts naming every unreleased draft of operator-iac's on an agent
+    released as declared (``ResourcePlan.stale_draft``), or None."""
+    named = [f"{r.key} {r.stale_draft}" + (" (discarded)" if r.action == "discard" else "")
+             for r in plan.resources if r.stale_draft]
+    if not named:
+        return None
+    return ("Unreleased drafts operator-iac wrote for changes never released (promote refuses "
+            f"while they are there; --discard-drafts discards them): {', '.join(named)}.")
+
+
 def heading_detail(resource: ResourcePlan) -> str:
     agent_id = f", {resource.agent_id}" if resource.agent_id else ""
     return f"{resource.kind}{agent_id}"

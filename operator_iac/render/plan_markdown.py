@@ -29,6 +29,7 @@ from operator_iac.render.plan_common import (
     secret_lines,
     secret_reference_text,
     smoke_text,
+    stale_drafts_line,
     stored_form_lines,
     summary_line,
     template_lines,
@@ -153,6 +154,8 @@ def _header(plan: Plan) -> str:
     templates = "".join(f"\n\n{line}" for line in template_lines(plan.resources))
     drafts = foreign_drafts_line(plan)
     note = f"\n\n{_WARNING_ICONS['foreign_draft']} {_cell(drafts)}" if drafts else ""
+    stale = stale_drafts_line(plan)
+    note += f"\n\n{_WARNING_ICONS['foreign_draft']} {_cell(stale)}" if stale else ""
     return (f"### operator-iac plan: `{plan.project}`{env}{protected}{commit}\n\n"
             f"**{summary_line(plan.summary())}**{templates}{note}{_secrets_note(plan)}")
 

@@ -20,6 +20,7 @@ from operator_iac.render.plan_common import (
     resource_warnings,
     secret_reference_text,
     smoke_text,
+    stale_drafts_line,
     stored_form_lines,
     summary_line,
     template_lines,
@@ -48,6 +49,9 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     drafts = foreign_drafts_line(plan)
     if drafts:
         lines.append(f"{paint('!', '!')} {drafts}")
+    stale = stale_drafts_line(plan)
+    if stale:
+        lines.append(f"{paint('!', '!')} {stale}")
     for resource in plan.shown_resources():
         lines.append("")
         lines.extend(_resource_lines(resource, paint))

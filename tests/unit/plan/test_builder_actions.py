@@ -466,8 +466,13 @@ def test_a_stale_draft_of_ours_is_discarded_only_when_asked(
     left = only(plan_for([agent], [remote]))
     plan = plan_for([agent], [remote], discard_drafts=True)
 
-    assert (left.action, left.foreign_draft) == ("no-op", False)
+    assert (left.action, left.foreign_draft, left.stale_draft) == ("no-op", False, "ca_1@v1")
+    shown = render_plan_text(plan_for([agent], [remote]))
+    assert "Unreleased drafts operator-iac wrote for changes never released" in shown
+    assert "booking ca_1@v1." in shown and "--discard-drafts discards them" in shown
     asked = only(plan)
+    assert asked.stale_draft == "ca_1@v1" and "booking ca_1@v1 (discarded)" in \
+        render_plan_markdown(plan)
     assert (asked.action, asked.changes, asked.smoke, asked.rollback_to, asked.blocked) == (
         "discard", (), (), None, None)
     assert plan.has_changes and plan.summary().discard == 1
@@ -494,7 +499,8 @@ def test_only_drafts_operator_iac_wrote_as_they_are_are_discarded(
                  {**ours.config, "runtime": {**ours.config["runtime"], "model": "x/edited"}})
     for draft in (dashboard_copy, edited):
         remote = make_remote("ca_1", agent.kind, released, draft)
-        assert only(plan_for([agent], [remote], discard_drafts=True)).action == "no-op"
+        kept = only(plan_for([agent], [remote], discard_drafts=True))
+        assert (kept.action, kept.stale_draft) == ("no-op", None)
     changed = with_config(agent, set_model("openai/gpt-4o-mini"))
     remote = make_remote("ca_1", agent.kind, released, ours)
     assert only(plan_for([changed], [remote], discard_drafts=True)).action == "update"
