@@ -2,8 +2,11 @@
 
 Lists carry their items under a key that differs by resource (``data`` for agents and
 conversations, ``page`` for procedures) and a ``cursor`` that is a string or null. No page
-size is documented, so the loop relies only on the cursor, and it refuses to follow a cursor
-it has already seen (a server bug would otherwise loop forever).
+size is documented, so the loop relies only on the cursor: the list ends at a null or empty
+cursor, or where the page says ``has_more: false`` (a common way to end a list that keeps
+a cursor on its last page). A cursor seen before ends the list when its page is empty (a
+platform that answers the last cursor again, with nothing) and is refused otherwise (a
+server bug would loop forever).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def read_page(body: Any, key: str) -> Page:
         raw = next((body[k] for k in ITEM_KEYS if isinstance(body.get(k), list)), [])
     items = [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
     cursor = body.get("cursor")
+    if body.get("has_more") is False:
+        cursor = None
     return Page(items, cursor if isinstance(cursor, str) and cursor else None)
 
 
@@ -50,6 +55,8 @@ def iter_items(fetch: Callable[[str | None], Any], key: str, what: str
         if page.cursor is None:
             return
         if page.cursor in seen:
+            if not page.items:
+                return
             raise OperationError(f"listing {what}: the platform returned a cursor twice")
         seen.add(page.cursor)
         cursor = page.cursor

@@ -68,6 +68,23 @@ def test_a_repeated_cursor_stops_the_listing(harness: MakeHarness) -> None:
         list(h.client.conversational_agents.list())
 
 
+@pytest.mark.parametrize("last", [
+    {"data": [], "cursor": "c1"},  # the last cursor answered again, with nothing
+    {"data": [{"id": "ca_2"}], "cursor": "c2", "has_more": False},  # a cursor kept at the end
+])
+def test_a_list_ends_where_the_platform_says_it_ends(harness: MakeHarness,
+                                                      last: dict[str, Any]) -> None:
+    def pages(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor") is None:
+            return json_response(200, {"data": [{"id": "ca_1"}], "cursor": "c1"})
+        return json_response(200, last)
+
+    h = harness(pages)
+    found = [a.id for a in h.client.conversational_agents.list()]
+    assert found == ["ca_1", *[item["id"] for item in last["data"]]]
+    assert len(h.requests) == 2
+
+
 def test_versions_are_normalised(harness: MakeHarness) -> None:
     body = {"data": [{"version_id": "pa_1@v0", "is_released": True},
                      {"version_id": "pa_1@v1", "is_released": False}]}
