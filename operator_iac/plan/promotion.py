@@ -123,7 +123,7 @@ def agent_reasons(resource: ResourcePlan, remote: RemoteAgent | None, *,
         return (f"the released revision {released.version_id} in {source} was changed "
                 "outside operator-iac after it was released",)
     return (*_content_reasons(resource, released.version_id, marker, source),
-            *_draft_reasons(remote, marker.content_hash, project, resource.key, source))
+            *_draft_reasons(resource, remote, marker.content_hash, project, source))
 
 
 def _content_reasons(resource: ResourcePlan, version_id: str, marker: Marker,
@@ -155,16 +155,20 @@ def same_agent_reasons(key: str, agent_id: str | None, source_id: str | None, *,
             f"--record-environment first, then {destination} gets agents of its own",)
 
 
-def _draft_reasons(remote: RemoteAgent, released_hash: str, project: Owner | str, key: str,
-                   source: str) -> list[str]:
+def _draft_reasons(resource: ResourcePlan, remote: RemoteAgent, released_hash: str,
+                   project: Owner | str, source: str) -> list[str]:
     draft = remote.draft
-    marker = own_marker(draft, project, key)
+    marker = own_marker(draft, project, resource.key)
     if draft is None or marker is None or hash_matches(marker.content_hash, released_hash):
         return []
+    # The source plan's ``stale_draft``: still as operator-iac wrote it, so the flag can
+    # discard it; otherwise it was edited since (in the dashboard), which is a person's.
+    way_out = (f"release it in {source} (apply) or discard it (operator-iac apply --env "
+               f"{source} --discard-drafts)" if resource.stale_draft == draft.version_id else
+               f"it was edited outside operator-iac since: review it in {source}'s dashboard")
     return [f"{source} has an unreleased draft {draft.version_id} written by operator-iac "
             f"(commit {marker.commit or 'unknown'}): it was applied but never released "
-            f"there, so it was not promoted; release it in {source} (apply) or discard it "
-            f"(operator-iac apply --env {source} --discard-drafts)"]
+            f"there, so it was not promoted; {way_out}"]
 
 
 def deletion_reasons(key: str, still_there: str | None, *, source: str) -> tuple[str, ...]:

@@ -78,8 +78,17 @@ def test_an_unreleased_draft_of_ours_is_not_ready(make_desired: Factory, make_re
     remote = make_remote("ca_1", agent.kind, written(agent), written(newer, status="draft"))
     (reason,) = reasons(plan_for, agent, remote)
     assert reason.startswith("staging has an unreleased draft ca_1@v1 written by operator-iac")
+    assert reason.endswith("(operator-iac apply --env staging --discard-drafts)")
     foreign = make_remote("ca_1", agent.kind, written(agent), rev("draft", "x", "by hand", {}))
     assert reasons(plan_for, agent, foreign) == ()
+    # Ours, then edited in the dashboard: still refused, but the flag would not discard a
+    # person's edit, so the way out is the dashboard.
+    ours = written(newer, status="draft")
+    edited = rev("draft", ours.name, ours.description,
+                 {**ours.config, "runtime": {**ours.config["runtime"], "model": "x/edited"}})
+    (reason,) = reasons(plan_for, agent, make_remote("ca_1", agent.kind, written(agent), edited))
+    assert reason.endswith("it was edited outside operator-iac since: review it in staging's "
+                           "dashboard")
 
 
 def record(passed: bool = True, content_hash: str | None = "aaaaaaaaaaaa") -> SmokeRecord:
