@@ -124,10 +124,14 @@ def build_status(plan: Plan, snapshot: Snapshot) -> StatusReport:
 def _declared(resource: ResourcePlan, snapshot: Snapshot, project: str) -> AgentStatus:
     remote = snapshot.by_id(resource.agent_id) if resource.agent_id else None
     adopting = resource.action == "adopt"
+    fields = _revisions(remote, project, resource.key, owned=not adopting)
+    if resource.stale_draft is not None:
+        fields["draft_note"] = (f"{fields['draft_note']}, never released: promote refuses it "
+                                "until it is released or discarded (apply --discard-drafts)")
     return AgentStatus(
         key=resource.key, kind=resource.kind, agent_id=resource.agent_id, declared=True,
         action=resource.action, drift=resource.drift, drift_reason=resource.drift_reason,
-        **_revisions(remote, project, resource.key, owned=not adopting))
+        **fields)
 
 
 def _orphan(item: UnprunedAgent, snapshot: Snapshot, project: str,

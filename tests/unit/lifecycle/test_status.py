@@ -93,7 +93,9 @@ def test_drafts_are_described(make_desired: Factory, make_remote: Factory, writt
                           rev("draft", "Other", "typed by hand", {}))
     (mine,) = status_of(plan_for, snapshot_of, [agent], [ours]).agents
     assert mine.draft == "ca_1@v1" and mine.matches
-    assert mine.draft_note == "unreleased draft from operator-iac (commit abc1234)"
+    assert mine.draft_note == ("unreleased draft from operator-iac (commit abc1234), never "
+                               "released: promote refuses it until it is released or "
+                               "discarded (apply --discard-drafts)")
     (theirs,) = status_of(plan_for, snapshot_of, [agent], [foreign]).agents
     assert theirs.draft_note == "unreleased draft not written by operator-iac"
 
