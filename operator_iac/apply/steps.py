@@ -14,7 +14,6 @@ outcome.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import version_number
@@ -29,8 +28,13 @@ from operator_iac.errors import (
     OperationError,
     OperatorIacError,
 )
-from operator_iac.plan.hashing import hash_matches, revision_fingerprint
-from operator_iac.plan.marker import parse_marker, strip_marker
+from operator_iac.plan.hashing import (
+    content_fingerprint,
+    hash_matches,
+    revision_fingerprint,
+    same_content,
+)
+from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
@@ -189,7 +193,7 @@ class Steps:
         self.version_id = written.version_id or address
         self.wrote("drafted", self.version_id)
         kept = read_revision(self.client, self.resource.kind, self.version_id, "draft")
-        if _held_fingerprint(kept) != _held_fingerprint(released):
+        if content_fingerprint(kept) != content_fingerprint(released):
             raise ResourceFailed("failed", f"{self.version_id} does not hold the released "
                                  f"revision {released.version_id} after it was written into it; "
                                  f"check it with: operator-iac history {self.resource.key}")
@@ -413,14 +417,15 @@ class Steps:
             now = self.agents.get(self.version_id)
             taken = revision_of(now, self.version_id, "draft")
             if now.status != "released" or \
-                    _content_fingerprint(taken) != _content_fingerprint(wrote) or \
+                    not same_content(taken, wrote) or \
                     taken.description != wrote.description:
                 raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
                                       "replaced by another writer while this run wrote it "
                                       f"({exc}); this run's change was not released, make a "
                                       "new plan") from exc
-            self.note(f"another apply released {self.version_id}, holding this run's write, "
-                      "before this run completed it; writing it again into a new draft")
+            self.note(f"{self.version_id} was released holding this run's write before this "
+                      "run completed it (by the platform on create, or by another apply); "
+                      "writing it again into a new draft")
             return self.agents.update(self._agent_id(), **body)
 
     def _record_stored_forms(self, revision: RemoteRevision,
@@ -439,7 +444,7 @@ class Steps:
         self.wrote("drafted", self.version_id)
         again, left = self._read_back()
         self._require_own_marker(again)
-        if left or _content_fingerprint(again) != _content_fingerprint(revision):
+        if left or not same_content(again, revision):
             raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
                                   "else at the same time: the same write read back twice "
                                   "held different content; this run's change was not "
@@ -590,7 +595,7 @@ class Steps:
         return marker is not None and self.read_back is not None and \
             self.run_.owner.claims(marker, self.resource.key) and \
             hash_matches(marker.content_hash, self.resource.desired_hash or "") and \
-            _content_fingerprint(revision) == _content_fingerprint(self.read_back)
+            same_content(revision, self.read_back)
 
     def _check_released_is_ours(self) -> None:
         """Right after releasing: the platform has no compare-and-set, so another writer may
@@ -669,19 +674,3 @@ class Steps:
 
 def _paths(found: list[Difference]) -> str:
     return ", ".join(d.dotted for d in found[:5])
-
-
-def _unmarked(revision: RemoteRevision) -> RemoteRevision:
-    """The revision without its description's marker (which the second write changes)."""
-    return replace(revision, description=strip_marker(revision.description))
-
-
-def _held_fingerprint(revision: RemoteRevision) -> str:
-    """The fingerprint of what a revision holds, marker included, whichever revision it is."""
-    return revision_fingerprint(replace(revision, version_id="", status="draft"))
-
-
-def _content_fingerprint(revision: RemoteRevision) -> str:
-    """The fingerprint of what a revision holds, whichever revision it is and whatever its
-    status and marker: two writes of one content compare equal."""
-    return _held_fingerprint(_unmarked(revision))

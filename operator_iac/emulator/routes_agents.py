@@ -31,7 +31,10 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
 
     async def create(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=True)
-        return ok(present.ref(agents.create(kind, stored(fields, creating=True))))
+        made = agents.create(kind, stored(fields, creating=True))
+        if state.faults.has("create_releases"):
+            made = agents.release(kind, f"{made.agent_id}@v{made.number}")
+        return ok(present.ref(made))
 
     async def list_agents(request: Request) -> Response:
         revisions, cursor = agents.page(kind, cursor_of(request), state.options.page_size)

@@ -111,6 +111,15 @@ VARIATIONS: tuple[Variation, ...] = (
         "revision refuses that write, a draft takes it unchanged",
         observed="read", how_observed="the versions lists of a sample of agents"),
     Variation(
+        "create_status", AGENTS, "A new agent's `v0`",
+        "a draft: nothing is released until `v0` is",
+        _alt("create_releases", "released at once, by the create itself"),
+        "every write is read back and every revision addressed by its id: the change is "
+        "written to a new draft, smoke-tested there and released as on any agent, and a "
+        "released `v0` that holds this key's marker for the declared content counts as "
+        "this tool's create", observed="write",
+        how_observed="the temporary agent's `v0` right after its create"),
+    Variation(
         "create_postprocess", AGENTS, "`postprocess_agents` on create", "accepted by `POST`",
         _alt("create_ignores_postprocess", "ignored by `POST`, accepted by `PUT`"),
         "every write is read back; fields a create dropped are written once more with `PUT` "

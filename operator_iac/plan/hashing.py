@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
+from operator_iac.plan.marker import strip_marker
 from operator_iac.state.snapshot import RemoteRevision
 
 HASH_LENGTH = 16  # hex digits kept: 64 bits, plenty to tell revisions of one agent apart
@@ -44,6 +46,20 @@ def hash_matches(marker_hash: str, computed: str) -> bool:
     """Markers may carry a longer or shorter prefix than ``HASH_LENGTH``; compare prefixes."""
     length = min(len(marker_hash), len(computed))
     return length >= 12 and marker_hash[:length] == computed[:length]
+
+
+def content_fingerprint(revision: RemoteRevision, *, marker: bool = True) -> str:
+    """The fingerprint of what a revision holds, whichever revision it is (its id and status
+    left out): two writes of one content compare equal. ``marker=False`` leaves the
+    description's ownership marker out too (a write that only names records changes it)."""
+    description = revision.description if marker else strip_marker(revision.description)
+    return revision_fingerprint(replace(revision, version_id="", status="draft",
+                                        description=description))
+
+
+def same_content(one: RemoteRevision, other: RemoteRevision) -> bool:
+    """Whether two revisions hold the same content, markers aside (``content_fingerprint``)."""
+    return content_fingerprint(one, marker=False) == content_fingerprint(other, marker=False)
 
 
 def revision_fingerprint(revision: RemoteRevision) -> str:

@@ -102,6 +102,10 @@ class _WriteProbe:
                        self.limit)
         self.found.saw("list_consistency", _lag_text(listed, self.limit), listed == 0.0)
         self._versions_show(lambda statuses: 0 in statuses)
+        made = next((v.status for v in self.agents.list_versions(self.agent_id)
+                     if v.number == 0), None)
+        self.found.saw("create_status", f"v0 {made or 'of unknown status'} after its create",
+                       made != "released")
         # The lists were read: what the reading had to adapt to is noted (the alternative).
         for key, usual in (("list_descriptions", "every item carries one"),
                            ("extra_fields", "none"), ("version_status", "version_status")):

@@ -62,6 +62,29 @@ def test_a_create_that_drops_postprocess_agents_is_completed_with_put(
     assert booking.postprocess_agents == [staging.id_of("call-summary")]
 
 
+def test_a_platform_that_releases_what_it_creates(envs: Environments) -> None:
+    """A create that is released at once: the write naming the smoke records is refused on
+    that ``v0`` (no longer a draft) and goes to a new draft, which is smoke-tested and
+    released as usual; the plan after it is empty, a change applies, and the promotion of
+    what passed goes through."""
+    set_modes(envs, "create_releases")
+    applied = envs.apply_staging()
+    ok(applied)
+    assert "was released holding this run's write" in applied.stderr
+    staging = envs.platform("staging")
+    booking = staging.id_of("appointment-booking")
+    assert staging.released(booking).version_id == f"{booking}@v1"
+    assert_one_agent_per_key(staging)
+    assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    envs.change_prompt()
+    ok(envs.apply_staging())
+    assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    ok(envs.promote("--yes"))
+    production = envs.platform("production")
+    assert_one_agent_per_key(production)
+    assert envs.run("plan", "--env", "production", "--detailed-exitcode").exit_code == 0
+
+
 def test_text_the_platform_trims_converges(envs: Environments) -> None:
     set_modes(envs, "trim_text")
     ok(envs.apply_staging())
