@@ -51,7 +51,10 @@ def assert_one_agent_per_key(platform: Platform) -> None:
 @pytest.mark.parametrize(("smoke", "compat"), [
     (False, None), (True, None),
     # claims read from the versions lists, remembered per run (``apply.claims.SeenClaims``)
-    (False, "list_without_description")], ids=["no-smoke", "smoke", "undescribed-lists"])
+    (False, "list_without_description"),
+    # every create released at once: the agent of the run that yields is released too
+    (True, "create_releases")],
+    ids=["no-smoke", "smoke", "undescribed-lists", "released-on-create"])
 def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
         project: Project, platform: Platform, smoke: bool, compat: str | None) -> None:
     copy = project()
