@@ -23,6 +23,7 @@ from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
     ApiConflictError,
+    BadRequestError,
     ForeignDraftError,
     NotFoundError,
     OperationError,
@@ -62,6 +63,10 @@ if TYPE_CHECKING:
     from operator_iac.smoke.gate import SmokeVerdict
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
+
+# What a platform answers a write to an addressed revision that is no longer a draft with:
+# 409 as the contract's emulator does, or 400/422 (``_put_draft``, ``_write_again``).
+REFUSED_WRITES = (ApiConflictError, BadRequestError)
 
 # A create whose answer was lost is sent again (after looking for its marker) this often.
 CREATE_ATTEMPTS = 3
@@ -355,17 +360,19 @@ class Steps:
                    body: dict[str, Any]) -> tuple[str, WriteResult]:
         """PUT the draft, addressed explicitly when there is one (a bare id makes a new one).
 
-        A 409 says the revision is not the draft. If the agent did not move since the
+        A refusal (409, or the 400 or 422 some platforms give a write to an immutable
+        revision) may say the revision is not the draft. If the agent did not move since the
         re-check, its status was inferred wrongly (platforms that report only
         ``is_released`` make an archived revision newer than the released one, as after a
-        rollback, look like a draft), so the bare id starts a new draft. If it moved, someone
+        rollback, look like a draft), so the bare id starts a new draft; a body the platform
+        rejects is rejected there too, and that error stands. If the agent moved, someone
         else wrote it: a conflict, and nothing is written.
         """
         if current.draft is None:
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
         try:
             return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
-        except ApiConflictError:
+        except REFUSED_WRITES:
             self._recheck()
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
@@ -404,17 +411,21 @@ class Steps:
         """Write this run's draft once more (fields a create dropped, the record of stored
         forms); ``wrote``: the read-back of the write before.
 
-        A 409 says it is not a draft any more: another writer released or replaced it since
-        this run wrote it. Released holding exactly this run's write (another apply's release
-        call, made between its last check and its release, took this run's write with it),
-        it is this run's change, released before it was complete: written again into a new
-        draft, it is finished and released as any other. Otherwise it is a conflict like any
-        concurrent write of one draft (exit 5), never a failure of the run."""
+        A refusal (409, or 400/422 on some platforms) of a revision that reads as no longer
+        a draft says another writer released or replaced it since this run wrote it, or the
+        platform released it itself (a create released at once). Released holding exactly
+        this run's write (also: another apply's release call, made between its last check
+        and its release, took this run's write with it), it is this run's change, released
+        before it was complete: written again into a new draft, it is finished and released
+        as any other. Otherwise it is a conflict like any concurrent write of one draft
+        (exit 5), never a failure of the run. A draft that refuses the body: that error."""
         assert self.version_id is not None
         try:
             return self.agents.update(self.version_id, **body)
-        except ApiConflictError as exc:
+        except REFUSED_WRITES as exc:
             now = self.agents.get(self.version_id)
+            if isinstance(exc, BadRequestError) and now.status == "draft":
+                raise
             taken = revision_of(now, self.version_id, "draft")
             if now.status != "released" or \
                     not same_content(taken, wrote) or \

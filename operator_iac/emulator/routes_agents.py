@@ -10,7 +10,7 @@ from operator_iac.emulator import compat, present
 from operator_iac.emulator.agents import KINDS, Kind
 from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
 from operator_iac.emulator.lifecycle import RELEASED
-from operator_iac.emulator.problems import conflict
+from operator_iac.emulator.problems import Problem, conflict, invalid
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import AgentFields, validate_agent_body
 
@@ -47,8 +47,13 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
 
     async def update(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=False)
-        return ok(present.ref(agents.update(kind, path_param(request, "ref"),
-                                            stored(fields, creating=False))))
+        try:
+            return ok(present.ref(agents.update(kind, path_param(request, "ref"),
+                                                stored(fields, creating=False))))
+        except Problem as problem:
+            if problem.code == "version_immutable" and state.faults.has("immutable_422"):
+                raise invalid(problem.message) from problem
+            raise
 
     async def delete(request: Request) -> Response:
         return ok({"id": agents.delete(kind, path_param(request, "ref")), "deleted": True})

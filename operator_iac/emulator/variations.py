@@ -120,6 +120,15 @@ VARIATIONS: tuple[Variation, ...] = (
         "this tool's create", observed="write",
         how_observed="the temporary agent's `v0` right after its create"),
     Variation(
+        "immutable_write", AGENTS, "A write to a revision that is not the draft",
+        "409 (`version_immutable`)",
+        _alt("immutable_422", "422, as for a body it rejects"),
+        "a write to an addressed revision that is refused with 409, 400 or 422 is judged by "
+        "reading that revision: no longer a draft, the write goes to a new draft (after the "
+        "checks that nobody else wrote since); still a draft, the refusal stands",
+        observed="write",
+        how_observed="the temporary agent's released `v0` is written to once more"),
+    Variation(
         "create_postprocess", AGENTS, "`postprocess_agents` on create", "accepted by `POST`",
         _alt("create_ignores_postprocess", "ignored by `POST`, accepted by `PUT`"),
         "every write is read back; fields a create dropped are written once more with `PUT` "

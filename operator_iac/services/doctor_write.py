@@ -155,6 +155,18 @@ class _WriteProbe:
 
         answer = raw(self.client, "POST", f"/conversational_agents/{self.agent_id}@v0/release")
         self.found.saw("release_conflict", f"HTTP {answer.status}", answer.status < 300)
+        self._write_released()
+
+    def _write_released(self) -> None:
+        """A write to the released ``v0``: refused, with which status."""
+        from operator_iac.errors import ApiError
+
+        try:
+            self.agents.update(f"{self.agent_id}@v0", description=DESCRIPTION)
+        except ApiError as exc:
+            self.found.saw("immutable_write", f"HTTP {exc.status}", exc.status == 409)
+            return
+        self.found.saw("immutable_write", "accepted", False)
 
 
 def _wait(done: Callable[[], bool], limit: float) -> float:

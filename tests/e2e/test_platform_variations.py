@@ -62,12 +62,13 @@ def test_a_create_that_drops_postprocess_agents_is_completed_with_put(
     assert booking.postprocess_agents == [staging.id_of("call-summary")]
 
 
-def test_a_platform_that_releases_what_it_creates(envs: Environments) -> None:
+@pytest.mark.parametrize("refused_with", ["409", "422"])
+def test_a_platform_that_releases_what_it_creates(envs: Environments, refused_with: str) -> None:
     """A create that is released at once: the write naming the smoke records is refused on
-    that ``v0`` (no longer a draft) and goes to a new draft, which is smoke-tested and
-    released as usual; the plan after it is empty, a change applies, and the promotion of
-    what passed goes through."""
-    set_modes(envs, "create_releases")
+    that ``v0`` (no longer a draft; with 409, or 422 on a platform that answers so) and goes
+    to a new draft, which is smoke-tested and released as usual; the plan after it is empty,
+    a change applies, and the promotion of what passed goes through."""
+    set_modes(envs, "create_releases", *(("immutable_422",) if refused_with == "422" else ()))
     applied = envs.apply_staging()
     ok(applied)
     assert "was released holding this run's write" in applied.stderr
