@@ -186,7 +186,9 @@ def smoke_reasons(record: SmokeRecord | None, version_id: str, marker_hash: str 
     """Why the smoke record does not allow promoting ``version_id``."""
     if record is None or (record.pending and not record.tested):
         return (f"no smoke run of {version_id} is recorded in {source}: run "
-                f"operator-iac smoke --env {source} {key}",)
+                f"operator-iac smoke --env {source} {key} (a revision released without smoke "
+                "records, by the platform or the dashboard, cannot keep one: the agent's next "
+                "release by apply can)",)
     if record.pending and not record.passed:
         return (f"the smoke tests of {version_id} never passed in {source} since its release "
                 f"({record.summary}): prove it with operator-iac apply --env {source}, or "
