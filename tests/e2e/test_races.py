@@ -84,18 +84,28 @@ def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
 def test_two_applies_of_different_changes_to_one_agent_never_lose_one(
         applied: ProjectCopy, project: Project, platform: Platform) -> None:
     """Two checkouts change the same agent differently and apply at once: at most one wins,
-    the other exits 5, and what is released is exactly the winner's declaration."""
+    the other exits 5, and what is released is exactly the winner's declaration. Both win
+    only when they did not overlap after all (a loaded machine started one process late):
+    then the later one planned over the earlier one's release, which its plan shows as the
+    text it replaces, and its declaration is what is released."""
     other = project("other")
-    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
-    other.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
+    texts = ("Be friendly and short.", "Be warm and brief.")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", texts[0])
+    other.replace_in("support-triage.yaml", "Be friendly and brief.", texts[1])
     applied.emulator.set_faults(latency_ms=20)
     results = finish([start_apply(applied, "--no-smoke"), start_apply(other, "--no-smoke")])
     applied.emulator.reset_faults()
     codes = [code for code, _ in results]
-    assert set(codes) <= {0, 5} and codes.count(0) <= 1, results
+    assert set(codes) <= {0, 5}, results
     released = platform.released(platform.id_of("support-triage"))
     text = released.config["runtime"]["prompt"]["text"]
-    if codes[0] == 0:
+    if codes == [0, 0]:
+        later = next(n for n in (0, 1) if texts[n] in text)
+        _, said = results[later]
+        # Only a plan made over the earlier release names the earlier text (what it replaces).
+        assert texts[1 - later] in said, results
+        assert (applied, other)[later].plan("--detailed-exitcode").exit_code == 0
+    elif codes[0] == 0:
         assert "Be friendly and short." in text
         assert applied.plan("--detailed-exitcode").exit_code == 0
     elif codes[1] == 0:
