@@ -192,10 +192,11 @@ def _ensure_drafts_are_drafts(plan: Plan, options: ApplyOptions, client: Operato
     at that, every apply of that agent would refuse a draft that does not exist. So the run
     asks the platform with the one write that changes nothing in either case: the
     revision's own content, just read, written back to that revision (``_draft_or_archived``).
-    An archived revision is immutable and refuses it (409); a draft takes it and stays as it
-    was. Found archived, the agent is written as if it had no draft (a new draft is started);
-    found a draft, it blocks as before; not told, the refusal says that it may be archived
-    (returned by key: what the refusal adds).
+    An archived revision is immutable and refuses it (409, or 400/422 on some platforms:
+    content the platform returned itself is no body a draft rejects); a draft takes it and
+    stays as it was. Found archived, the agent is written as if it had no draft (a new draft
+    is started); found a draft, it blocks as before; not told, the refusal says that it may
+    be archived (returned by key: what the refusal adds).
     """
     untold: dict[str, str] = {}
     if client is None or options.overwrite_draft:
@@ -229,7 +230,7 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
     platform reports statuses (it said so) or the revision is not newer than the released
     one (a draft is always the newest revision)."""
     from operator_iac.api.models import version_number
-    from operator_iac.errors import ApiConflictError
+    from operator_iac.apply.steps import REFUSED_WRITES
     from operator_iac.state.fetch import agents_resource
 
     remote = resource.remote
@@ -248,9 +249,13 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
         return "draft"
     try:
         written = agents.update(remote.draft_version_id, **told.update_body())
-    except ApiConflictError:
-        _log.info("%s refused a write of its own content (409): an archived revision, not a "
-                  "draft; %s starts a new draft", remote.draft_version_id, resource.key)
+    except REFUSED_WRITES as exc:
+        # What the platform itself returned for this revision is content a draft takes: a
+        # refusal (409, or the 400/422 some platforms give a write to an immutable
+        # revision) says the revision is immutable.
+        _log.info("%s refused a write of its own content (HTTP %s): an archived revision, "
+                  "not a draft; %s starts a new draft", remote.draft_version_id, exc.status,
+                  resource.key)
         return "archived"
     except OperatorIacError as exc:
         _log.info("%s: a write of its own content failed (%s): draft or archived untold",

@@ -368,17 +368,19 @@ def test_a_create_cut_short_before_its_read_back_is_finished_by_the_next_apply(
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
-@pytest.mark.parametrize("saved", [False, True], ids=["planned", "saved plan"])
+@pytest.mark.parametrize(("saved", "modes"), [(False, ()), (True, ()), (False, ("immutable_422",))],
+                         ids=["planned", "saved plan", "refused with 422"])
 def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_told_from_a_draft(
-        applied: ProjectCopy, platform: Platform, saved: bool) -> None:
+        applied: ProjectCopy, platform: Platform, saved: bool, modes: tuple[str, ...]) -> None:
     """With only ``is_released``, a dashboard release rolled back leaves an archived revision
     newer than the released one, which reads exactly like a draft someone else wrote. apply
     writes that revision's own content back to it: refused (409), it is archived, and the
     change is written to a new draft and released (exit 0) with the archived revision left
-    as it was; a saved plan that shows the "draft" blocking still holds and is applied."""
+    as it was; a saved plan that shows the "draft" blocking still holds and is applied; a
+    platform that refuses writes to immutable revisions with 422 is read the same way."""
     from .dashboard import Dashboard, set_at
 
-    applied.emulator.set_compat("is_released")
+    applied.emulator.set_compat("is_released", *modes)
     agent_id = platform.id_of("support-triage")
     dashboard = Dashboard(applied.emulator)
     dashboard.edit_and_release(agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))

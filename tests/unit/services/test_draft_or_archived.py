@@ -52,7 +52,8 @@ def _resource(draft: str = f"{AGENT}@v1", released: str = f"{AGENT}@v0") -> Reso
     (httpx.Response(409, json={"error": {"message": "version_immutable"}}), "archived"),
     (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v1"}), "draft"),
     (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v2"}), "untold"),
-    (httpx.Response(422, json={"error": {"message": "bad body"}}), "untold"),
+    (httpx.Response(422, json={"error": {"message": "immutable"}}), "archived"),
+    (httpx.Response(403, json={"error": {"message": "forbidden"}}), "untold"),
 ])
 def test_each_answer_to_the_write_of_its_own_content(
         answer: httpx.Response, found: str,
@@ -95,7 +96,7 @@ def test_an_archived_revision_no_longer_blocks_and_an_untold_one_says_why(
     assert (resource.blocked, resource.foreign_draft, untold) == (None, False, {})
     assert said and f"{AGENT}@v1 is an archived revision" in said[0]
 
-    unknown = Platform(httpx.Response(422, json={}))
+    unknown = Platform(httpx.Response(403, json={}))
     kept, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(), mock_client(unknown.handle),
                                              said.append)
     assert kept is plan and "may also be an archived revision" in untold["front-desk"]
