@@ -32,11 +32,18 @@ from operator_iac.api.models import (
     version_number,
 )
 from operator_iac.api.pagination import iter_items
+from operator_iac.api.polling import growing_pauses
 from operator_iac.api.tolerance import is_relative, note, noting, resolved_url
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
-from operator_iac.errors import ApiConflictError, OperationError
+from operator_iac.errors import ApiConflictError, BadRequestError, OperationError
 
 logger = logging.getLogger(__name__)
+
+# How a platform refuses a write to an addressed revision that is no longer a draft: 409
+# (`version_immutable`, the emulator's [decided] answer), or the 400/422 some platforms give
+# instead. Either may also be a draft rejecting the body, so a caller catching these reads the
+# revision (or writes to the bare id, where a rejected body is rejected again) to tell which.
+REVISION_REFUSALS = (ApiConflictError, BadRequestError)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -141,7 +148,7 @@ class AgentsResource(_Resource):
         by its id, trail the writes): both are read again with growing pauses, up to
         ``VISIBILITY_TIMEOUT_S``, each pause logged with its reason. A 409 for another
         reason reads as not released to the end, and is raised then."""
-        pause, waited = defaults.FIRST_POLL_S, 0.0
+        pauses, waited = growing_pauses(), 0.0
         while True:
             entry = self._entry(version_id)
             if entry is not None and entry.status == "released":
@@ -150,11 +157,11 @@ class AgentsResource(_Resource):
                 return True
             if waited >= defaults.VISIBILITY_TIMEOUT_S:
                 return False
+            pause = next(pauses)
             logger.info("releasing %s answered 409, and the platform does not show it "
                         "released yet: reading again in %.2f s", version_id, pause)
             self._client.pause(pause)
             waited += pause
-            pause = min(pause * 2, defaults.LONGEST_POLL_S)
 
     def created_at(self, version_id: str, read: Agent | None = None) -> str | None:
         """When revision ``version_id`` was created (None when the platform does not say).

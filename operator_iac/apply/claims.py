@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from operator_iac import defaults
 from operator_iac.api.models import AgentSummary, version_number
+from operator_iac.api.polling import growing_pauses
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates
@@ -284,7 +285,7 @@ class ClaimsBoard:
 
     def listing_after(self, kind: AgentKind, since: float, showing: str) -> Listing:
         deadline = since + self.timeout_s
-        pause = defaults.FIRST_POLL_S
+        pauses = growing_pauses()
         while True:
             with self._lock(kind):
                 newest = self._newest.get(kind)
@@ -299,9 +300,9 @@ class ClaimsBoard:
                 logger.warning("%s %.0f s after %s was created; deciding on the list as it is",
                                waiting, self.timeout_s, showing)
                 return newest
+            pause = next(pauses)
             logger.info("%s; listing again in %.2f s", waiting, pause)
             self._sleep(pause)
-            pause = min(pause * 2, defaults.LONGEST_POLL_S)
 
     def _lock(self, kind: str) -> threading.Lock:
         with self._guard:
@@ -378,7 +379,7 @@ def read_claimants(client: OperatorClient, kind: AgentKind, claimants: set[str],
     read again with growing pauses, up to ``timeout_s``. Otherwise two runs could each see
     the other's agent as newer and both keep their own."""
     deadline = time.monotonic() + timeout_s
-    pause = defaults.FIRST_POLL_S
+    pauses = growing_pauses()
     read: dict[str, RemoteAgent] = {}
     behind = sorted(claimants)
     while True:
@@ -395,10 +396,10 @@ def read_claimants(client: OperatorClient, kind: AgentKind, claimants: set[str],
                            "%.0f s on; applying the claim rule to it as it is",
                            ", ".join(behind), timeout_s)
             break
+        pause = next(pauses)
         logger.info("the versions list of %s does not show what the agents list shows yet; "
                     "reading it again in %.2f s", ", ".join(behind), pause)
         sleep(pause)
-        pause = min(pause * 2, defaults.LONGEST_POLL_S)
     return [read[i] for i in sorted(read)]
 
 

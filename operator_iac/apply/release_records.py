@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import version_number
 from operator_iac.plan.hashing import revision_fingerprint, same_content
+from operator_iac.plan.writes import copy_body
 from operator_iac.smoke.announce import Pin, marked_with
 from operator_iac.smoke.evidence import records_of
 from operator_iac.state.fetch import read_revision
@@ -122,9 +123,7 @@ class ReleaseRecords:
                        [Pin(version_id, before.config), *self._others(before.config)])
         if self.announced is None:
             return None
-        body = self.naming({"name": before.name, "description": before.description,
-                            "config": before.config,
-                            "postprocess_agents": list(before.postprocess_agents)})
+        body = self.naming(copy_body(before, steps.resource.kind))
         steps._check_draft_unchanged()
         # A platform that releases what it creates refuses this write to v0: it goes to a
         # new draft, and the release follows that one (``written``).

@@ -17,12 +17,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import version_number
+from operator_iac.api.resources import REVISION_REFUSALS
 from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
-    ApiConflictError,
     BadRequestError,
     ForeignDraftError,
     NotFoundError,
@@ -63,10 +63,6 @@ if TYPE_CHECKING:
     from operator_iac.smoke.gate import SmokeVerdict
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
-
-# What a platform answers a write to an addressed revision that is no longer a draft with:
-# 409 as the contract's emulator does, or 400/422 (``_put_draft``, ``_write_again``).
-REFUSED_WRITES = (ApiConflictError, BadRequestError)
 
 # A create whose answer was lost is sent again (after looking for its marker) this often.
 CREATE_ATTEMPTS = 3
@@ -372,7 +368,7 @@ class Steps:
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
         try:
             return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
-        except REFUSED_WRITES:
+        except REVISION_REFUSALS:
             self._recheck()
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
@@ -422,7 +418,7 @@ class Steps:
         assert self.version_id is not None
         try:
             return self.agents.update(self.version_id, **body)
-        except REFUSED_WRITES as exc:
+        except REVISION_REFUSALS as exc:
             now = self.agents.get(self.version_id)
             if isinstance(exc, BadRequestError) and now.status == "draft":
                 raise

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from operator_iac import defaults
+from operator_iac.api.polling import growing_pauses
 from operator_iac.errors import OperatorIacError
 from operator_iac.state.fetch import agents_resource
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # How long a run waits is ``defaults.VISIBILITY_TIMEOUT_S``; the pauses between two reads
-# while waiting grow from ``defaults.FIRST_POLL_S`` to ``defaults.LONGEST_POLL_S``.
+# while waiting are ``api.polling.growing_pauses``.
 
 WriteKind = Literal["created", "deleted", "drafted", "released"]
 
@@ -90,9 +91,9 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
     # shown says nothing about a creation.
     newest = {(w.kind, w.what): pending[w.agent_id] for w in writes}
     waiting = _unseen(client, list(dict.fromkeys(newest.values())))
-    pause = defaults.FIRST_POLL_S
     if not waiting:
         return []
+    pauses = growing_pauses()
     # The newest write is late: the platform lags; from now on look at every write.
     waiting = list(pending.values())
     while True:
@@ -104,10 +105,10 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
             logger.warning("after %.0f s the platform's lists do not show: %s", timeout_s,
                            "; ".join(late))
             return late
+        pause = next(pauses)
         logger.info("waiting %.2f s for the platform's lists to show this run's writes "
                     "(%d not shown yet)", pause, len(waiting))
         sleep(pause)
-        pause = min(pause * 2, defaults.LONGEST_POLL_S)
 
 
 # ---- internals ----------------------------------------------------------------------------

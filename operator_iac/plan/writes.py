@@ -108,7 +108,8 @@ def write_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, st
 
 def copy_body(revision: RemoteRevision, kind: AgentKind) -> dict[str, Any]:
     """The body that writes ``revision``'s content again, exactly as the platform holds it
-    (marker included): a stale draft is discarded by writing the released revision into it."""
+    (marker included): a stale draft is discarded by writing the released revision into it,
+    and a new draft is written once more, as it is, to name its smoke records."""
     body: dict[str, Any] = {"name": revision.name, "description": revision.description,
                             "config": revision.config}
     if kind == "conversational_agent":

@@ -230,7 +230,7 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
     platform reports statuses (it said so) or the revision is not newer than the released
     one (a draft is always the newest revision)."""
     from operator_iac.api.models import version_number
-    from operator_iac.apply.steps import REFUSED_WRITES
+    from operator_iac.api.resources import REVISION_REFUSALS
     from operator_iac.state.fetch import agents_resource
 
     remote = resource.remote
@@ -249,7 +249,7 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
         return "draft"
     try:
         written = agents.update(remote.draft_version_id, **told.update_body())
-    except REFUSED_WRITES as exc:
+    except REVISION_REFUSALS as exc:
         # What the platform itself returned for this revision is content a draft takes: a
         # refusal (409, or the 400/422 some platforms give a write to an immutable
         # revision) says the revision is immutable.
