@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import islice
+from itertools import islice, pairwise
 
 from operator_iac import defaults
 from operator_iac.api.polling import growing_pauses
@@ -12,5 +12,5 @@ def test_pauses_double_from_the_first_up_to_the_longest() -> None:
     pauses = list(islice(growing_pauses(), 12))
 
     assert pauses[0] == defaults.FIRST_POLL_S
-    assert all(b == min(a * 2, defaults.LONGEST_POLL_S) for a, b in zip(pauses, pauses[1:]))
+    assert all(b == min(a * 2, defaults.LONGEST_POLL_S) for a, b in pairwise(pauses))
     assert pauses[-1] == defaults.LONGEST_POLL_S
