@@ -454,6 +454,33 @@ def test_a_stale_draft_that_is_an_archived_revision_is_discarded_by_a_new_draft(
     assert applied.plan("--discard-drafts", "--detailed-exitcode").exit_code == 0
 
 
+def test_a_stale_draft_edited_after_the_plan_is_not_discarded(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """A change applied but not released leaves this tool's draft; with the declarations
+    back at the released content, a saved plan discards it. Edited in the dashboard between
+    that plan and its apply, the draft is a person's now: the saved plan no longer holds
+    (exit 5), nothing is written, and the edit stays."""
+    from .dashboard import Dashboard, set_at
+
+    agent_id = platform.id_of("support-triage")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
+    assert applied.apply("--no-release").exit_code == 0
+    applied.replace_in("support-triage.yaml", "Be warm and brief.", "Be friendly and brief.")
+    out = applied.root / "discard.json"
+    planned = applied.plan("--discard-drafts", "--out", str(out))
+    assert "1 draft(s) to discard" in planned.stdout, planned.stdout
+    draft_id = Dashboard(applied.emulator).edit(
+        agent_id, set_at("runtime", "model", value="openai/gpt-4.1"), start_from="draft")
+    edited = platform.revision(draft_id).update_body()
+    writes = len(platform.writes())
+
+    result = applied.run("apply", str(out), "--no-smoke")
+
+    assert result.exit_code == 5, result.stdout + result.stderr
+    assert len(platform.writes()) == writes
+    assert platform.revision(draft_id).update_body() == edited
+
+
 def test_plain_text_errors_are_reported_readably(project: Project) -> None:
     copy = project()
     copy.emulator.set_compat("plain_errors")
