@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
     from operator_iac.services.emulator import Platform
     from operator_iac.services.feedback import Feedback
+    from operator_iac.services.read_ahead import ReadAhead
     from operator_iac.services.target import Target
     from operator_iac.smoke.progress import ConversationBoard
     from operator_iac.spec.project import Project
@@ -38,6 +39,8 @@ class App:
     _project: Project | None = None
     _target: Target | None = None
     _client: OperatorClient | None = None
+    # The reads begun before the declarations loaded (``read_ahead``), and their client.
+    _reading: ReadAhead | None = None
     _board: ConversationBoard | None = None
     # With --emulator: the one in-process emulator (an account per environment's key
     # variable), each environment's key on it, and the environments announced so far.
@@ -89,10 +92,33 @@ class App:
 
     def client(self) -> OperatorClient:
         if self._client is None:
-            client = self.target().client()
-            self.closers.append(client.close)
-            self._client = client
+            target, reading = self.target(), self._reading
+            if reading is not None and reading.reaches(target):
+                self._client = reading.client  # closed with the read-ahead
+            else:
+                client = target.client()
+                self.closers.append(client.close)
+                self._client = client
         return self._client
+
+    def read_ahead(self, env: str | None = None, *, parallelism: int,
+                   everything: bool = False) -> ReadAhead | None:
+        """Begin reading the platform for ``env`` before the declarations load, when that
+        can be done safely (``services.read_ahead``); the command hands the reads to its
+        service, which uses them only if they are the ones its target needs. None with
+        ``--emulator`` (started with the declarations) and once the target is built."""
+        if self.settings.emulator or self._target is not None or self._reading is not None:
+            return None
+        from operator_iac.services.read_ahead import begin_read_ahead
+
+        reading = begin_read_ahead(self.settings.project_file, env or self.settings.env,
+                                   api_url=self.settings.api_url,
+                                   cache=not self.settings.no_cache, parallelism=parallelism,
+                                   everything=everything)
+        if reading is not None:
+            self.closers.append(reading.close)
+            self._reading = reading
+        return reading
 
     def other_environment(self, env: str) -> tuple[Target, OperatorClient]:
         """Another environment's target and client, beside the main one: ``promote`` reads

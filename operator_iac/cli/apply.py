@@ -19,7 +19,7 @@ from operator_iac.cli.reports import confirmer, plan_shower, show_apply, show_no
 
 if TYPE_CHECKING:
     from operator_iac.apply.report import ApplyOptions
-    from operator_iac.plan.model import PlanOptions
+    from operator_iac.plan.options import PlanOptions
 
 
 @click.command("apply")

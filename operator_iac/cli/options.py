@@ -87,7 +87,7 @@ def selection_options(func: F) -> F:
     def with_selection(*args: Any, targets: tuple[str, ...], excludes: tuple[str, ...],
                        prune: bool, adopt: bool, allow_delete: bool, record_environment: bool,
                        discard_drafts: bool, **kwargs: Any) -> Any:
-        from operator_iac.plan.model import PlanOptions
+        from operator_iac.plan.options import PlanOptions
 
         selection = PlanOptions(targets=targets, excludes=excludes, prune=prune, adopt=adopt,
                                 allow_delete=allow_delete,

@@ -19,7 +19,8 @@ from operator_iac.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from operator_iac.plan.model import Plan, PlanOptions
+    from operator_iac.plan.model import Plan
+    from operator_iac.plan.options import PlanOptions
 
 CHANGES_PENDING_EXIT_CODE = 2
 
@@ -51,12 +52,13 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
       operator-iac plan --env staging --out plan.json --detailed-exitcode
       operator-iac plan --env staging --target appointment-booking
     """
+    reading = app.read_ahead(env, parallelism=parallelism, everything=selection.prune)
     from operator_iac.render.plan_json import plan_json
     from operator_iac.services.plan import make_plan
 
     options = selection.model_copy(update={"overwrite_draft": overwrite_draft})
     plan = make_plan(app.target(env), app.client(), options=options, parallelism=parallelism,
-                     feedback=app.feedback()).plan
+                     feedback=app.feedback(), reading=reading).plan
     if fmt == "json":
         report_json(plan_json(plan))
     else:

@@ -99,7 +99,7 @@ def _request(destination: str, source: str | None, plan_file: Path | None, out: 
     """The request; ``selection``: the plan options (--target, --exclude, --adopt, --prune,
     --allow-delete)."""
     from operator_iac.apply.report import ApplyOptions
-    from operator_iac.plan.model import PlanOptions
+    from operator_iac.plan.options import PlanOptions
     from operator_iac.services.promote import PromoteRequest
 
     return PromoteRequest(

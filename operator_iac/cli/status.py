@@ -31,6 +31,7 @@ def status_command(app: App, env: str | None, fmt: str, parallelism: int) -> int
       operator-iac status --env production --format markdown >> "$GITHUB_STEP_SUMMARY"
       operator-iac status --env staging --format json
     """
+    reading = app.read_ahead(env, parallelism=parallelism)
     from operator_iac.render.status import (
         render_status_markdown,
         render_status_text,
@@ -39,7 +40,7 @@ def status_command(app: App, env: str | None, fmt: str, parallelism: int) -> int
     from operator_iac.services.status import fetch_status
 
     report = fetch_status(app.target(env), app.client(), parallelism=parallelism,
-                          feedback=app.feedback())
+                          feedback=app.feedback(), reading=reading)
     if fmt == "json":
         report_json(status_json(report))
     else:

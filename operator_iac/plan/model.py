@@ -19,13 +19,14 @@ import json
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from operator_iac.errors import InvalidInputError, PlanFileError
 from operator_iac.plan.hashing import canonical_json
+from operator_iac.plan.options import FrozenModel as _Frozen
+from operator_iac.plan.options import PlanOptions as PlanOptions
 from operator_iac.spec.assertions import SmokeStage
 from operator_iac.spec.desired import AgentKind
-from operator_iac.spec.field_docs import describe_fields
 
 FORMAT_VERSION = 1
 
@@ -50,11 +51,6 @@ DraftFate = Literal["overwritten", "blocked", "kept", "deleted"]
 SecretChange = Literal["introduced", "removed", "changed"]
 # The path of the change to the prompt text: shown as a line diff (``prompt_diff``), not a value.
 PROMPT_TEXT_PATH = "config.runtime.prompt.text"
-
-
-class _Frozen(BaseModel):
-    # Field docstrings are the plan file schema's descriptions (``spec.field_docs``).
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_fields)
 
 
 class FieldChange(_Frozen):
@@ -296,43 +292,6 @@ class ResourcePlan(_Frozen):
     def writes(self) -> bool:
         """Whether apply writes a revision for this resource (create, update or adopt)."""
         return self.action in ("create", "update", "adopt")
-
-
-class PlanOptions(_Frozen):
-    """How the plan was asked for: ``--adopt``, ``--prune``, ``--allow-delete``,
-    ``--overwrite-draft`` and the ``--target``/``--exclude`` selection; a saved plan keeps them."""
-
-    adopt: bool = False
-    """``--adopt``: take over unmanaged agents of a declared name and kind; without it they
-    are ``blocked: needs_adopt``."""
-    prune: bool = False
-    """``--prune``: agents this project owns under keys no longer declared are deleted;
-    without it they are listed in ``unpruned``."""
-    allow_delete: bool = False
-    """``--allow-delete``: deletions in a protected environment are not blocked."""
-    overwrite_draft: bool = False
-    """``--overwrite-draft``: apply replaces unreleased drafts operator-iac did not write,
-    as if given the flag itself."""
-    targets: tuple[str, ...] = ()
-    """``--target`` keys: only these agents, and those they need created, are planned;
-    empty: every declared agent."""
-    excludes: tuple[str, ...] = ()
-    """``--exclude`` keys: left out of the plan, even when targeted."""
-    record_environment: bool = False
-    """``--record-environment``: write this environment into the markers of agents claimed
-    through markers that name none (a release of the same content)."""
-    discard_drafts: bool = False
-    """``--discard-drafts``: an unreleased draft operator-iac wrote on an agent whose released
-    revision already holds the declaration (a change applied but never released: its smoke
-    tests failed, or another apply's change was released instead) is discarded: overwritten
-    with the released revision's content (action ``discard``); without it the draft is left."""
-
-    @property
-    def selects(self) -> bool:
-        """Whether any option but ``--overwrite-draft`` was given: they decide what is planned,
-        so a saved plan, applied exactly as it was made, refuses them."""
-        return bool(self.targets or self.excludes or self.prune or self.adopt or
-                    self.allow_delete or self.record_environment or self.discard_drafts)
 
 
 class StoredForm(_Frozen):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.plan.marker import Owner
     from operator_iac.plan.model import Plan, PlanOptions
+    from operator_iac.services.read_ahead import ReadAhead
     from operator_iac.services.target import Target
     from operator_iac.smoke.evidence import ProofReadAhead
     from operator_iac.spec.desired import DesiredAgent
@@ -52,24 +53,27 @@ def project_commit(target: Target, environ: Mapping[str, str] | None = None) -> 
 
 def make_plan(target: Target, client: OperatorClient, *, options: PlanOptions | None = None,
               parallelism: int = PARALLELISM, environ: Mapping[str, str] | None = None,
-              smoke: bool = True, feedback: Feedback = QUIET) -> PlannedRun:
+              smoke: bool = True, feedback: Feedback = QUIET,
+              reading: ReadAhead | None = None) -> PlannedRun:
     """Resolve the declarations, read the platform, and build the plan.
 
     ``smoke=False`` (``--no-smoke``) makes the plan say that no smoke test will run.
+    ``reading``: the reads begun before the declarations loaded (``services.read_ahead``).
     """
     desired = target.desired(environ)
     plan = _build(target, client, desired, options=options, parallelism=parallelism,
-                  commit=project_commit(target, environ), feedback=feedback)
+                  commit=project_commit(target, environ), feedback=feedback, reading=reading)
     return PlannedRun(plan if smoke else without_smoke(plan), desired, target, smoke=smoke)
 
 
 def _build(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
            options: PlanOptions | None, parallelism: int, commit: str | None,
-           feedback: Feedback) -> Plan:
+           feedback: Feedback, reading: ReadAhead | None = None) -> Plan:
     from operator_iac.plan.builder import build_plan
 
     snapshot = read_platform(target, client, desired, parallelism=parallelism,
-                             feedback=feedback, everything=bool(options and options.prune))
+                             feedback=feedback, everything=bool(options and options.prune),
+                             reading=reading)
     plan = build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name, options=options, commit=commit,
                       protect=target.protected)
@@ -80,30 +84,48 @@ def _build(target: Target, client: OperatorClient, desired: Mapping[str, Desired
 
 def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent],
                   *, parallelism: int = PARALLELISM, feedback: Feedback = QUIET,
-                  everything: bool = False) -> Snapshot:
+                  everything: bool = False, reading: ReadAhead | None = None) -> Snapshot:
     """The snapshot a plan is built from: the agents that can be the project's
     (``services.remote``; ``everything`` for all of them), and the smoke verdicts of the
     released revisions whose release may be unproven (``plan.verification``). Verdicts that
-    cannot be read are a warning: the plan then cannot show ``verify``."""
-    from operator_iac.plan.verification import needs_verification
-    from operator_iac.services.remote import read_project_agents
+    cannot be read are a warning: the plan then cannot show ``verify``. ``reading``: reads
+    begun before the declarations loaded, used when they are this target's
+    (``services.read_ahead``), thrown away otherwise."""
+    from operator_iac.services.remote import finish_project_read, read_project_agents
     from operator_iac.smoke.evidence import ProofReadAhead
 
-    # Each released revision's proof record is read right after its agent, not after the
-    # whole snapshot: the verdicts then cost no round trip of their own.
-    ahead = ProofReadAhead(client, target.owner, lambda key: key in desired and
-                           needs_verification(desired[key]))
     with feedback.activity() as say:
         say(f"Reading agents from {target.api_url} ...")
-        snapshot = read_project_agents(client, target.owner, desired,
-                                       everything=everything, parallelism=parallelism,
-                                       cache=target.revision_cache, say=say, after=ahead.after)
+        if reading is not None and reading.serves(target, client, everything=everything):
+            listed, ahead = reading.finish(desired)
+            snapshot = finish_project_read(client, target.owner, desired, listed,
+                                           parallelism=parallelism,
+                                           cache=target.revision_cache, say=say)
+        else:
+            if reading is not None:
+                reading.abandon()
+            # Each released revision's proof record is read right after its agent, not
+            # after the whole snapshot: the verdicts then cost no round trip of their own.
+            ahead = ProofReadAhead(client, target.owner,
+                                   lambda key: verified(desired, key))
+            snapshot = read_project_agents(client, target.owner, desired,
+                                           everything=everything, parallelism=parallelism,
+                                           cache=target.revision_cache, say=say,
+                                           after=ahead.after)
         try:
             return _with_verdicts(client, target.owner, desired, snapshot, parallelism, ahead)
         except OperationError as exc:
             feedback.warn(f"could not read the smoke records on the platform ({exc}); "
                           "releases whose smoke tests never passed are not shown")
             return snapshot
+
+
+def verified(desired: Mapping[str, DesiredAgent], key: str) -> bool:
+    """Whether the releases of ``key`` are proven by smoke tests, so that its proof record
+    is read (``plan.verification``)."""
+    from operator_iac.plan.verification import needs_verification
+
+    return key in desired and needs_verification(desired[key])
 
 
 def _with_verdicts(client: OperatorClient, owner: Owner, desired: Mapping[str, DesiredAgent],

@@ -34,11 +34,31 @@ def read_project_agents(client: OperatorClient, project: Owner | str,
     others when that is not enough to be sure. ``everything`` reads every agent (``--prune``,
     which must find every agent the project owns). ``after``: as ``fetch_snapshot``'s."""
     from operator_iac.plan.scope import ProjectScope
-    from operator_iac.state.fetch import complete_snapshot, fetch_snapshot
+    from operator_iac.state.fetch import fetch_snapshot
 
     scope = ProjectScope.of(project, desired)
     snapshot = fetch_snapshot(client, parallelism=parallelism, cache=cache,
                               claims=None if everything else scope.claims_listed, after=after)
+    return finish_project_read(client, project, desired, snapshot, keys=keys,
+                               parallelism=parallelism, cache=cache, say=say)
+
+
+def finish_project_read(client: OperatorClient, project: Owner | str,
+                        desired: Mapping[str, DesiredAgent] | None, snapshot: Snapshot, *,
+                        keys: Iterable[str] | None = None, parallelism: int = PARALLELISM,
+                        cache: RevisionCache | None = None, say: Say = silent) -> Snapshot:
+    """``snapshot`` (read by its list, agents read in depth as far as their list items
+    showed them to be ``project``'s) made what ``read_project_agents`` returns: the agents
+    listed under a declared name read in depth too (a read begun before the declarations
+    were known could not tell them, ``services.read_ahead``), then the other agents when
+    what was read is not enough to decide about ``keys``."""
+    from operator_iac.plan.scope import ProjectScope
+    from operator_iac.state.fetch import complete_snapshot, read_listed
+
+    scope = ProjectScope.of(project, desired)
+    named = [listed for listed in snapshot.unread if scope.claims_listed(listed)]
+    if named:
+        snapshot = read_listed(client, snapshot, named, parallelism=parallelism, cache=cache)
     wanted = list(keys) if keys is not None else list(desired or ())
     reason = scope.reason_to_read_the_rest(snapshot, wanted)
     if reason is None:

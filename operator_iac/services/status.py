@@ -13,19 +13,21 @@ from operator_iac.services.feedback import QUIET, Feedback
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.services.read_ahead import ReadAhead
     from operator_iac.services.target import Target
 
 
 def fetch_status(target: Target, client: OperatorClient, *, parallelism: int = PARALLELISM,
                  environ: Mapping[str, str] | None = None,
-                 feedback: Feedback = QUIET) -> StatusReport:
-    """Read the platform once and compare it with the declarations for ``target``."""
+                 feedback: Feedback = QUIET, reading: ReadAhead | None = None) -> StatusReport:
+    """Read the platform once and compare it with the declarations for ``target``
+    (``reading``: the reads begun before the declarations loaded, ``services.read_ahead``)."""
     from operator_iac.plan.builder import build_plan
     from operator_iac.services.plan import project_commit, read_platform
 
     desired = target.desired(environ)
     snapshot = read_platform(target, client, desired, parallelism=parallelism,
-                             feedback=feedback)
+                             feedback=feedback, reading=reading)
     plan = build_plan(desired, snapshot, project=target.project.name,
                       environment=target.env_name,
                       commit=project_commit(target, environ),

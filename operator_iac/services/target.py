@@ -126,9 +126,9 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
     env = project.environment(env_name) if env_name else None
     url = _api_url(project, env_name, api_url or (
         environ.get(API_URL_VARIABLE) if url_variable else None), environ)
-    key, source = _api_key(env, env_name, api_key, environ)
+    key, source = key_for(env.api_key_env if env else None, env_name, api_key, environ)
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
-                  _cache_dir(cache, environ), source)
+                  cache_dir(cache, environ), source)
 
 
 def client_without_project(api_url: str | None,
@@ -143,47 +143,68 @@ def client_without_project(api_url: str | None,
     environ = os.environ if environ is None else environ
     url = trusted_api_url(api_url, UrlSource("outside", "--api-url"), environ) if api_url \
         else API_URL
-    key, source = _api_key(None, None, None, environ)
+    key, source = key_for(None, None, None, environ)
     return OperatorClient(url, key, key_source=source)
 
 
-def _api_key(env: Environment | None, env_name: str | None, given: SecretStr | str | None,
-             environ: Mapping[str, str]) -> tuple[SecretStr, str | None]:
-    """The API key, masked in everything the run writes from now on, and where it came from:
-    named when the platform refuses the key, so the message says which variable to fix (None
-    for a key handed over directly)."""
+def key_for(variable: str | None, env_name: str | None, given: SecretStr | str | None,
+            environ: Mapping[str, str]) -> tuple[SecretStr, str | None]:
+    """The API key (``given``, else the value of ``variable``, by default
+    ``OPERATOR_API_KEY``), masked in everything the run writes from now on, and where it came
+    from: named when the platform refuses the key, so the message says which variable to fix
+    (None for a key handed over directly).
+
+    A variable that holds a CI or cloud credential is never read as the key, whoever asks
+    (the project file's checks say so where it is written; this is the last guard before
+    anything is sent)."""
     from operator_iac.api.credentials import api_key_from_environ, as_secret
     from operator_iac.defaults import API_KEY_ENV
+    from operator_iac.spec.secret_names import credential_kind
 
+    what = credential_kind(variable) if variable is not None and given is None else None
+    if what is not None:
+        raise ConfigurationError(f"api_key_env names {variable}, which is {what}: the API key "
+                                 "is sent with every request; name the variable that holds "
+                                 "the Operator API key")
     if given is not None:
         key, source = as_secret(given), None
     else:
-        key = api_key_from_environ(env.api_key_env if env else None, environ)
-        variable = (env.api_key_env if env else None) or API_KEY_ENV
-        source = f"{variable} (environment {env_name})" if env_name else variable
+        key = api_key_from_environ(variable, environ)
+        name = variable or API_KEY_ENV
+        source = f"{name} (environment {env_name})" if env_name else name
     SECRETS.add(key.get_secret_value())
     return key, source
 
 
 def _api_url(project: Project, env_name: str | None, chosen: str | None,
              environ: Mapping[str, str]) -> str:
+    env = project.environment(env_name) if env_name else None
+    declared = env.api_url if env is not None else None
+    where = ""
+    if declared is not None and env_name is not None:
+        at = project.document.diagnostic(("environments", env_name, "api_url"), "")
+        where = f"{at.file}:{at.line}" if at.line else at.file
+    return chosen_api_url(chosen, declared, where, environ)
+
+
+def chosen_api_url(chosen: str | None, declared: str | None, where: str,
+                   environ: Mapping[str, str]) -> str:
     """The API URL, checked where it came from: ``chosen`` outside the repository (a flag,
-    the variable, a script), else the environment's ``api_url`` in the project file, else
-    the platform's own."""
+    the variable, a script), else the environment's ``api_url`` in the project file
+    (``declared``, found at ``where``), else the platform's own."""
     from operator_iac.defaults import API_URL
     from operator_iac.services.trusted_hosts import UrlSource, trusted_api_url
 
     if chosen:
         return trusted_api_url(chosen, UrlSource("outside"), environ)
-    env = project.environment(env_name) if env_name else None
-    if env_name is None or env is None or env.api_url is None:
+    if declared is None:
         return API_URL
-    at = project.document.diagnostic(("environments", env_name, "api_url"), "")
-    where = f"{at.file}:{at.line}" if at.line else at.file
-    return trusted_api_url(env.api_url, UrlSource("project file", where), environ)
+    return trusted_api_url(declared, UrlSource("project file", where), environ)
 
 
-def _cache_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path | None:
+def cache_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path | None:
+    """Where revisions are cached: nowhere for ``cache=False`` or with
+    ``OPERATOR_IAC_NO_CACHE`` set, the user's cache directory for True, else ``cache``."""
     if cache is False or _truthy(environ.get(NO_CACHE_VARIABLE, "")):
         return None
     return cache_directory(environ) if cache is True else Path(cache)

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from operator_iac.defaults import API_KEY_ENV
 from operator_iac.settings import VARIABLE_PREFIX
-from operator_iac.spec.project_file import ProjectFile
+
+if TYPE_CHECKING:
+    from operator_iac.spec.project_file import ProjectFile
 
 # (pattern, what the variable is), as upper-case shell patterns. A name is matched whatever
 # its case: on Windows ``${env:github_token}`` reads GITHUB_TOKEN.

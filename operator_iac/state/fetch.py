@@ -49,6 +49,10 @@ _KIND_RESOURCES: dict[AgentKind, str] = {
 }
 
 
+class FetchCancelled(Exception):
+    """A fetch given up by whoever asked for it (``fetch_snapshot``'s ``cancelled``)."""
+
+
 # Which listed agents to read in depth (None: all of them), and which agents read by their
 # versions list alone to read in depth too.
 ListedClaim = Callable[[ListedAgent], bool]
@@ -60,17 +64,20 @@ AgentRead = Callable[[RemoteAgent], None]
 def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
                    kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
                    claims: ListedClaim | None = None, cache: RevisionCache | None = None,
-                   after: AgentRead | None = None) -> Snapshot:
+                   after: AgentRead | None = None,
+                   cancelled: threading.Event | None = None) -> Snapshot:
     """Read the agents of the given kinds with their versions and released/draft content:
     every one, or those ``claims`` takes from the list (the others are kept as ``unread``).
     Released and archived contents come from ``cache`` when it holds them. ``after`` is
     called with each agent read in depth, as a task of its own right after it: more reads
-    that follow from one agent start at once instead of after the whole snapshot."""
+    that follow from one agent start at once instead of after the whole snapshot. Once
+    ``cancelled`` is set, no further request is begun and the fetch raises
+    ``FetchCancelled``."""
     from operator_iac.api.pool import WorkPool, results_in_order
 
     read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with WorkPool(client, parallelism=parallelism) as pool:
-        depth = _InDepth(client, pool, cache, after)
+        depth = _InDepth(client, pool, cache, after, cancelled)
         # Each kind's list is read as a task of its own, so the kinds' first pages are in
         # flight together; a listing holds its slot while it reads its pages.
         listings = [pool.submit(lambda k: _list_kind(client, depth, k, claims), kind)
@@ -95,6 +102,7 @@ def _list_kind(client: OperatorClient, depth: _InDepth, kind: AgentKind,
     futures: list[Future[RemoteAgent | None]] = []
     unread: list[ListedAgent] = []
     for summary in agents_resource(client, kind).list():
+        depth.check()  # a page may have many items: at most one more page once cancelled
         listed = _listed(kind, summary)
         if claims is not None and not claims(listed):
             unread.append(listed)
@@ -112,11 +120,17 @@ class _InDepth:
     listing (a concurrent apply removing its duplicate) reads as None: it is gone."""
 
     def __init__(self, client: OperatorClient, pool: WorkPool, cache: RevisionCache | None,
-                 after: AgentRead | None) -> None:
+                 after: AgentRead | None, cancelled: threading.Event | None = None) -> None:
         self.client, self.pool, self.cache, self.after = client, pool, cache, after
         self.followups: list[Future[None]] = []  # the ``after`` tasks, for their failures
         self._lock = threading.Lock()
         self._stopped = False
+        self._cancelled = cancelled
+
+    def check(self) -> None:
+        """Raise ``FetchCancelled`` once the fetch is cancelled."""
+        if self._cancelled is not None and self._cancelled.is_set():
+            raise FetchCancelled("the read was cancelled")
 
     def read(self, listed: ListedAgent) -> Future[RemoteAgent | None]:
         result: Future[RemoteAgent | None] = Future()
@@ -138,6 +152,7 @@ class _InDepth:
         if self._stopped or result.done():
             return
         try:
+            self.check()
             step(result, value)
         except NotFoundError:
             _settle(result, None)
@@ -178,6 +193,32 @@ def complete_snapshot(client: OperatorClient, snapshot: Snapshot, claims: Versio
                          list(snapshot.unread))
     more = tuple(agent for agent in found if agent is not None)
     return replace(snapshot, agents=snapshot.agents + more, unread=())
+
+
+def read_listed(client: OperatorClient, snapshot: Snapshot, listed: list[ListedAgent], *,
+                parallelism: int = PARALLELISM,
+                cache: RevisionCache | None = None) -> Snapshot:
+    """``snapshot`` with the agents ``listed`` (among those it only listed) read in depth, as
+    if its listing had claimed them."""
+    from operator_iac.api.pool import WorkPool
+
+    ids = {(item.kind, item.id) for item in listed}
+    with WorkPool(client, parallelism=parallelism) as pool:
+        found = pool.map(lambda item: _in_depth(client, item, cache), listed)
+    more = tuple(agent for agent in found if agent is not None)
+    return replace(snapshot, agents=snapshot.agents + more,
+                   unread=tuple(item for item in snapshot.unread
+                                if (item.kind, item.id) not in ids))
+
+
+def _in_depth(client: OperatorClient, listed: ListedAgent,
+              cache: RevisionCache | None) -> RemoteAgent | None:
+    from operator_iac.errors import NotFoundError
+
+    try:
+        return fetch_agent(client, listed.kind, listed.id, cache)
+    except NotFoundError:
+        return None  # deleted since the listing, as ``_InDepth`` reads it
 
 
 def _listed(kind: AgentKind, summary: AgentSummary) -> ListedAgent:

@@ -25,3 +25,19 @@ def test_an_api_key_variable_is_refused_whatever_its_case() -> None:
     assert credential_kind("github_token") == "the GitHub Actions token"
     assert declared_secrets(PROJECT, "staging") == frozenset({"BOOKING_TOKEN"})
     assert refusal("BOOKING_TOKEN", PROJECT) is None
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY"])
+def test_a_ci_credential_is_never_read_as_the_api_key_whoever_asks(variable: str) -> None:
+    # The last guard before anything is sent: whatever loaded (or did not load) the project
+    # file's checks, the key is never taken from a CI or cloud credential.
+    from operator_iac.errors import ConfigurationError
+    from operator_iac.services.target import key_for
+
+    assert credential_kind(variable) is not None
+    with pytest.raises(ConfigurationError, match=f"api_key_env names {variable}"):
+        key_for(variable, "staging", None, {variable: "never-sent"})
+    key, source = key_for("OPERATOR_API_KEY_STAGING", "staging", None,
+                          {"OPERATOR_API_KEY_STAGING": "op_test"})
+    assert key.get_secret_value() == "op_test" and source is not None
+    assert "OPERATOR_API_KEY_STAGING" in source

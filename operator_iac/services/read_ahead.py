@@ -1,0 +1,260 @@
+"""Reading the platform while the declarations load: the read-ahead of ``plan``, ``status``
+and ``apply``.
+
+A plan needs the declarations loaded (their models built, every file read and checked, the
+environment's values substituted) and the platform read (the agent lists, then each of the
+project's agents in depth, then the proof records of its releases: chains of round trips).
+Done one after the other, a small project's plan spends about as long before its first
+request as on all of them. The reads that do not depend on the declarations need only the
+platform's URL, the key and the project's name: the read-ahead begins them as soon as those
+are known, in a thread of its own, while the command goes on loading. They are the agent
+lists and, in depth, every listed agent whose newest revision carries this project's marker,
+which a plan of the project reads in depth in any case (``plan.scope``). The proof records
+it reads only for the keys the declarations ask to verify, so those reads wait for them.
+
+The read-ahead is a speculation, checked before anything uses it:
+
+- it begins only when the project file names an environment that exists, its key variable
+  is set, and no file of the project could name a ``${var:...}`` or ``${env:...}`` without a
+  value (``spec.prescan``), so that every configuration error the documentation promises
+  before any request still comes before any request;
+- the project file is read here without its models (building them is most of what the
+  read-ahead hides), for the few fields that say where to read: the target the loaded project
+  gives must be the same platform, key, project and environment, or the reads are thrown away
+  and made again as without it;
+- once the declarations are known, the rest is decided as without it
+  (``services.remote.finish_project_read``): agents named like a declared agent but without
+  the marker are read in depth then, and the rest of the account when a key has no agent.
+  The snapshot is the one the command would have read, a few round trips sooner.
+
+A command that fails before using the reads (a declaration error) abandons them: the reads
+still waiting end without a request and the client is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from operator_iac.errors import OperatorIacError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.services.target import Target
+    from operator_iac.smoke.evidence import ProofReadAhead
+    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.cache import RevisionCache
+    from operator_iac.state.snapshot import ListedAgent, Snapshot
+
+log = logging.getLogger(__name__)
+
+Declared = Mapping[str, "DesiredAgent"]
+# How long the end of a command waits for the requests under way when it abandons the
+# reads (no new one begins); a request still retrying after that is cut off.
+CLOSE_WAIT_S = 5.0
+
+
+class ReadAheadAbandoned(OperatorIacError):
+    """The command ended without using the reads begun ahead of its declarations."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where the read-ahead reads, as the project file read without its models says."""
+
+    api_url: str
+    """The platform's URL, chosen as ``services.target.build_target`` chooses it."""
+    api_key: SecretStr
+    """The key of the environment (never printed)."""
+    key_source: str | None
+    """Where the key came from, as the target names it."""
+    project: str
+    """The project's name, as its markers carry it."""
+    environment: str | None
+    """The chosen environment; None for a project without environments."""
+    cache_dir: Path | None
+    """Where released revisions are cached, as for the target."""
+
+
+class ReadAhead:
+    """The reads of one command begun before its declarations are loaded (see the module
+    docstring). ``finish`` hands over the declarations and waits for the snapshot read
+    so far; ``abandon`` ends it unused."""
+
+    def __init__(self, destination: Destination, client: OperatorClient, *,
+                 parallelism: int, everything: bool) -> None:
+        from operator_iac.plan.marker import Owner
+
+        self.destination, self.client = destination, client
+        self.owner = Owner(destination.project, destination.environment)
+        self.parallelism, self.everything = parallelism, everything
+        self._declared: Future[Declared] = Future()
+        self._read: Future[Snapshot] = Future()
+        self._cancelled = threading.Event()
+        self._proofs: ProofReadAhead | None = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="operator-iac-read-ahead",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def proofs(self) -> ProofReadAhead:
+        """The proof records read ahead; made on first use, so that what it imports is
+        imported after the first request has left."""
+        with self._lock:
+            if self._proofs is None:
+                from operator_iac.smoke.evidence import ProofReadAhead
+
+                self._proofs = ProofReadAhead(self.client, self.owner, self._verified)
+            return self._proofs
+
+    def serves(self, target: Target, client: OperatorClient, *, everything: bool) -> bool:
+        """Whether these reads are the ones ``target`` (read with ``client``) needs."""
+        return client is self.client and self.everything == everything and \
+            self.owner == target.owner and self.reaches(target)
+
+    def reaches(self, target: Target) -> bool:
+        """Whether ``target`` is the platform, key and cache this read-ahead reads."""
+        destination = self.destination
+        return (target.api_url == destination.api_url and target.cache_dir == destination.cache_dir
+                and target.api_key.get_secret_value() == destination.api_key.get_secret_value())
+
+    def finish(self, declared: Declared) -> tuple[Snapshot, ProofReadAhead]:
+        """The agents read so far (those the list shows as this project's, in depth; the
+        others listed only) once ``declared`` is known, and the proof records read ahead."""
+        if not self._declared.done():
+            self._declared.set_result(declared)
+        return self._read.result(), self.proofs
+
+    def abandon(self) -> None:
+        """End unused: the reads not yet begun end without a request."""
+        self._cancelled.set()
+        if not self._declared.done():
+            self._declared.set_exception(ReadAheadAbandoned("the command ended before "
+                                                            "reading the platform"))
+
+    def close(self) -> None:
+        """Abandon what is unused, wait for the requests under way, and close the client
+        (the command's end)."""
+        self.abandon()
+        self._thread.join(timeout=CLOSE_WAIT_S)
+        self.client.close()
+
+    def _verified(self, key: str) -> bool:
+        # The proof records are read only for the keys whose releases are verified, which
+        # the declarations say: wait for them (an abandoned read-ahead fails here).
+        from operator_iac.services.plan import verified
+
+        return verified(self._declared.result(), key)
+
+    def _run(self) -> None:
+        from operator_iac.state.fetch import fetch_snapshot
+
+        try:
+            snapshot = fetch_snapshot(
+                self.client, parallelism=self.parallelism, cache=self._cache(),
+                claims=None if self.everything else self._claims,
+                after=lambda agent: self.proofs.after(agent), cancelled=self._cancelled)
+        except BaseException as exc:  # handed to whoever finishes; nobody, when abandoned
+            self._read.set_exception(exc)
+        else:
+            self._read.set_result(snapshot)
+
+    def _claims(self, listed: ListedAgent) -> bool:
+        # Imported when the first page has arrived, not before the first request.
+        from operator_iac.plan.scope import ProjectScope
+
+        return ProjectScope.of(self.owner).claims_listed(listed)
+
+    def _cache(self) -> RevisionCache | None:
+        destination = self.destination
+        if destination.cache_dir is None:
+            return None
+        from operator_iac.state.cache import RevisionCache
+
+        return RevisionCache(destination.cache_dir, destination.api_url,
+                             destination.api_key.get_secret_value())
+
+
+def begin_read_ahead(project_file: Path | None, environment: str | None, *,
+                     api_url: str | None, cache: bool, parallelism: int,
+                     everything: bool = False,
+                     environ: Mapping[str, str] | None = None) -> ReadAhead | None:
+    """The read-ahead for a command of the project at ``project_file`` (None: found from the
+    working directory) in ``environment``, or None when it cannot be begun safely (the
+    reason is logged): the command then reads as without it."""
+    environ = os.environ if environ is None else environ
+    try:
+        destination, root, env_vars = _destination(project_file, environment, api_url, cache,
+                                                   environ)
+    except (OperatorIacError, OSError, ValueError) as exc:
+        log.debug("nothing read ahead: %s", exc)
+        return None
+    from operator_iac.spec.prescan import unresolvable
+
+    try:
+        reason = unresolvable(root, env_vars, environ)
+    except OSError as exc:
+        reason = f"the project's folder cannot be searched ({exc.strerror})"
+    if reason is not None:
+        log.debug("nothing read ahead: %s", reason)
+        return None
+    from operator_iac.api.client import OperatorClient
+
+    client = OperatorClient(destination.api_url, destination.api_key,
+                            key_source=destination.key_source)
+    return ReadAhead(destination, client, parallelism=parallelism, everything=everything)
+
+
+def _destination(project_file: Path | None, requested: str | None, api_url: str | None,
+                 cache: bool, environ: Mapping[str, str],
+                 ) -> tuple[Destination, Path, frozenset[str] | None]:
+    """Where to read, from the project file read as plain YAML, with the project's folder
+    and the names of the environment's vars. Whatever the models would refuse or read
+    otherwise raises ``ValueError`` (nothing is read ahead); the rules that choose the URL,
+    the key and the cache are the target's own (``services.target``)."""
+    import yaml
+
+    from operator_iac.services.target import cache_dir, chosen_api_url, key_for
+    from operator_iac.settings import API_URL_VARIABLE, Settings
+
+    file = Settings(project_file=project_file).find_project_file()
+    if file is None or not file.is_file():
+        raise ValueError("no project file")
+    data = yaml.load(file.read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    project = _text(data, "project") if isinstance(data, dict) else None
+    environments = data.get("environments", {}) if isinstance(data, dict) else None
+    if not project or not isinstance(environments, dict):
+        raise ValueError("the project file names no project")
+    name = requested if requested is not None else (
+        next(iter(environments)) if len(environments) == 1 else None)
+    if name is None and environments:
+        raise ValueError("several environments and none chosen")
+    env = environments.get(name, {}) if name is not None else {}
+    if (name is not None and name not in environments) or not isinstance(env, dict):
+        raise ValueError(f"no environment {name!r}")
+    env = env or {}
+    env_vars = env.get("vars", {}) if name is not None else None
+    if env_vars is not None and not isinstance(env_vars, dict):
+        raise ValueError("vars is not a mapping")
+    url = chosen_api_url(api_url or environ.get(API_URL_VARIABLE), _text(env, "api_url"),
+                         str(file), environ)
+    key, source = key_for(_text(env, "api_key_env"), name, None, environ)
+    destination = Destination(url, key, source, project, name, cache_dir(cache, environ))
+    return destination, file.parent, (frozenset(env_vars) if env_vars is not None else None)
+
+
+def _text(data: dict[str, object], field: str) -> str | None:
+    value = data.get(field)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{field} is not text")
+    return value

@@ -1,0 +1,141 @@
+"""The read-ahead of ``plan`` and ``status`` (``services.read_ahead``): the platform is read
+while the declarations load, and what comes out is what a plan without it reads, with the
+same requests; a configuration error the documentation promises before any request still
+comes before any request, wherever the value is missing; a command that fails before using
+the reads ends at once, having only read."""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from operator_iac.api.client import OperatorClient
+from operator_iac.services.plan import make_plan
+from operator_iac.services.read_ahead import begin_read_ahead
+from operator_iac.settings import NO_CACHE_VARIABLE
+
+from .conftest import WRITE_METHODS, Platform, ProjectCopy
+
+Project = Callable[..., ProjectCopy]
+OTHER_TEAMS = 12
+
+DIGEST = """kind: procedural_agent
+name: Weekly digest
+description: Sums up the week's calls.
+
+config:
+  filter_statuses: [completed]
+  runtime:
+    model: openai/gpt-4o-mini
+    prompt:
+      type: fixed
+      text: Summarise the call in one line.
+"""
+
+
+def requests_of(copy: ProjectCopy) -> Counter[tuple[str, str]]:
+    """The requests since the log was last cleared (method, path), as a multiset; cleared."""
+    seen = Counter((r.method, r.path) for r in copy.emulator.requests)
+    copy.emulator.clear_requests()
+    return seen
+
+
+def _namesake_of_a_managed_agent(copy: ProjectCopy, platform: Platform) -> str:
+    """(The id of) an unmanaged agent named like a declared agent the project already
+    manages: read in depth for its name, which only the declarations tell; nothing else is
+    read."""
+    return platform.create("procedural_agents", name="Call summary",
+                           description="Made by hand.", config={"filter_statuses": ["completed"]})
+
+
+def _new_key_and_its_namesake(copy: ProjectCopy, platform: Platform) -> str:
+    """A declared key with no agent yet (so the rest of the account is read too) and (the id
+    of) an unmanaged agent of its name."""
+    (copy.agents_dir / "weekly-digest.yaml").write_text(DIGEST, encoding="utf-8")
+    return platform.create("procedural_agents", name="Weekly digest",
+                           description="Made by hand.", config={"filter_statuses": ["completed"]})
+
+
+@pytest.mark.parametrize("arrange", [_namesake_of_a_managed_agent, _new_key_and_its_namesake])
+def test_a_plan_read_ahead_is_the_plan_read_after_with_the_same_requests(
+        applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch,
+        arrange: Callable[[ProjectCopy, Platform], str]) -> None:
+    monkeypatch.setenv(NO_CACHE_VARIABLE, "1")
+    for n in range(OTHER_TEAMS):
+        platform.create("procedural_agents", name=f"Other team {n}", description=f"Theirs {n}.",
+                        config={"filter_statuses": ["completed"]})
+    namesake = arrange(applied, platform)
+    applied.emulator.clear_requests()
+
+    with OperatorClient(applied.emulator.url, applied.emulator.api_key) as client:
+        after = make_plan(applied.target(), client, smoke=False).plan
+    read_after = requests_of(applied)
+
+    reading = begin_read_ahead(applied.project_file, applied.env, api_url=applied.emulator.url,
+                               cache=True, parallelism=4)
+    assert reading is not None
+    try:
+        target = applied.target()
+        assert reading.serves(target, reading.client, everything=False)
+        ahead = make_plan(target, reading.client, smoke=False, reading=reading).plan
+    finally:
+        reading.close()
+    read_ahead = requests_of(applied)
+
+    assert ahead.model_dump(exclude={"created_at"}) == after.model_dump(exclude={"created_at"})
+    assert ("GET", f"/procedural_agents/{namesake}/versions") in read_ahead  # in depth
+    assert read_ahead == read_after
+    assert not any(method in WRITE_METHODS for method, _ in read_ahead)
+
+
+def test_a_value_missing_in_a_prompt_outside_the_agents_folder_stops_before_any_request(
+        project: Project) -> None:
+    copy = project()
+    shared = copy.root / "shared-prompts"
+    shared.mkdir()
+    prompt = (copy.agents_dir / "prompts" / "appointment-booking.md").read_text(encoding="utf-8")
+    (shared / "booking.md").write_text(prompt + "\nSee ${var:booking_page_url}.\n",
+                                       encoding="utf-8")
+    copy.replace_in("appointment-booking.yaml", "file: prompts/appointment-booking.md",
+                    "file: ../shared-prompts/booking.md")
+
+    for command in ("plan", "status"):
+        result = copy.run(command)
+        assert result.exit_code == 3, result.stdout + result.stderr
+        assert "${var:booking_page_url}" in result.stderr
+    assert copy.emulator.requests == []
+
+
+def test_a_command_that_fails_after_reading_ahead_ends_at_once_having_only_read(
+        applied: ProjectCopy) -> None:
+    applied.emulator.clear_requests()
+    applied.replace_in("support-triage.yaml", "kind: conversational_agent",
+                       "kind: conversational_agent\nkind: twice")
+
+    inside = applied.plan()
+    # The real process: a read-ahead still running must not hold its exit.
+    outside = subprocess.run(applied.command("status"), capture_output=True, text=True,
+                             timeout=60, check=False)
+
+    assert inside.exit_code == 3 and outside.returncode == 3, outside.stderr
+    assert "support-triage.yaml" in inside.stderr and "support-triage.yaml" in outside.stderr
+    assert all(r.method == "GET" for r in applied.emulator.requests)
+
+
+def test_no_read_ahead_where_the_search_for_missing_values_cannot_vouch(
+        project: Project, tmp_path: Path) -> None:
+    copy = project()
+    staging = dict(api_url=copy.emulator.url, cache=False, parallelism=4)
+    reading = begin_read_ahead(copy.project_file, "staging", **staging)
+    assert reading is not None
+    reading.close()
+    # Another environment's key variable unset, an unknown one, a value only a template
+    # instance could give: nothing is read ahead (the command then says what is wrong).
+    assert begin_read_ahead(copy.project_file, "production", environ={}, **staging) is None
+    assert begin_read_ahead(copy.project_file, "nowhere", **staging) is None
+    (copy.agents_dir / "notes.md").write_text("${var:from_an_instance}", encoding="utf-8")
+    assert begin_read_ahead(copy.project_file, "staging", **staging) is None
