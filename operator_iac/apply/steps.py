@@ -104,6 +104,12 @@ class Steps:
         self.created_at = 0.0
         self.settled_at = 0.0
         self.version_id: str | None = None
+        # The revision released before this run's release, as the run last knew it ("" for
+        # none): the plan's, or this run's own write once found released by the platform (a
+        # create released at once). The wait for the lists tells it, still shown released,
+        # from a release by someone else.
+        remote = resource.remote
+        self.released_before = (remote.released_version_id or "") if remote else ""
         self.released: str | None = None
         self.rolled_back_to: str | None = None
         self.done: list[str] = []
@@ -433,6 +439,7 @@ class Steps:
             self.note(f"{self.version_id} was released holding this run's write before this "
                       "run completed it (by the platform on create, or by another apply); "
                       "writing it again into a new draft")
+            self.released_before = self.version_id
             return self.agents.update(self._agent_id(), **body)
 
     def _record_stored_forms(self, revision: RemoteRevision,
@@ -636,9 +643,7 @@ class Steps:
         self._check_nothing_released_since_plan()
         self._check_draft_unchanged()
         self.agents.release(self.version_id)
-        remote = self.resource.remote
-        self.wrote("released", self.version_id,
-                   replaced=(remote.released_version_id or "") if remote else "")
+        self.wrote("released", self.version_id, replaced=self.released_before)
         self.released = self.version_id
         self.records.after_release()
         self.note(f"released {self.version_id}")

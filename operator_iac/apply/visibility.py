@@ -192,7 +192,17 @@ def _shows(agents: AgentsResource, item: _Expected) -> bool:
     if not item.released or entry.status == "released":
         return True
     # Superseded: someone released another revision after this one (a concurrent run); the
-    # revision released before this release still shown is the list lagging instead.
+    # revision released before this release still shown is the list lagging instead. Which
+    # one was released before is what the run knew (the platform may have released one
+    # itself), so the revision is asked too, by its id: still released, it is the list that
+    # is behind.
     return item.replaced is not None and any(
         v.status == "released" and v.version_id not in (item.version_id, item.replaced)
-        for v in versions)
+        for v in versions) and not _released_by_id(agents, item.version_id)
+
+
+def _released_by_id(agents: AgentsResource, version_id: str) -> bool:
+    try:
+        return agents.get(version_id).status == "released"
+    except OperatorIacError:
+        return False

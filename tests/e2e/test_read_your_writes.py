@@ -44,3 +44,18 @@ def test_a_command_started_right_after_apply_sees_what_it_did(lagging: Environme
     assert back.exit_code == 0, back.stdout + back.stderr
     status = lagging.run("status", "--env", "staging")
     assert status.exit_code == 2 and "appointment-booking" in status.stdout, status.stdout
+
+
+def test_on_a_platform_that_releases_what_it_creates_apply_waits_for_its_own_release(
+        environments: Environments) -> None:
+    # The platform released v0 on create; the run released v1 (its finished draft). A lagging
+    # versions list that still shows v0 released is the list catching up, not another
+    # writer's release: the run waits for v1 to show, so the next plan has nothing to verify.
+    environments.platform("staging").emulator.set_faults(compat=["create_releases"],
+                                                         versions_lag=2 * LAG_S)
+    first = environments.run("apply", "--env", "staging", "--yes")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert "was released holding this run's write" in first.stderr
+
+    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from operator_iac.api.models import AgentSummary, VersionEntry
+from operator_iac.api.models import Agent, AgentSummary, VersionEntry
 from operator_iac.apply.visibility import Write, await_visible
 
 
@@ -28,6 +28,14 @@ class LaggingAgents:
             return [VersionEntry(version_id=f"{agent_id}@v0", version_status="draft")]
         return [VersionEntry(version_id=v, version_status=status)
                 for _, (v, status) in enumerate(self.shown[agent_id])]  # type: ignore[misc]
+
+    def get(self, version_id: str) -> Agent:
+        """A revision read by its id: never late (as the truth, ``fresh``, says)."""
+        agent_id = version_id.partition("@")[0]
+        status = dict(self.fresh.get(agent_id, self.shown[agent_id]))[version_id]
+        return Agent(id=agent_id, version_id=version_id, name="n", version_status=status)
+
+    fresh: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,3 +117,20 @@ def test_the_release_before_still_shown_is_a_lag_and_waited_for() -> None:
                          timeout_s=0.2, sleep=pauses.append)
 
     assert late == ["ca_1@v0 not shown as released in its versions list yet"] and pauses
+
+
+def test_a_release_over_one_the_platform_made_itself_is_waited_for_while_the_list_lags() -> None:
+    # a create the platform released at once (@v0), then this run's own @v1 released: the run
+    # knew of no release before its own (replaced ""), yet @v0 still shown released is the
+    # list behind, as @v1 read by its id says (released)
+    agents = LaggingAgents(lag=0, shown={"ca_1": [("ca_1@v0", "released"),
+                                                  ("ca_1@v1", "draft")]},
+                           fresh={"ca_1": [("ca_1@v0", "archived"), ("ca_1@v1", "released")]})
+    pauses: list[float] = []
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("released", "conversational_agent", "ca_1", "ca_1@v1",
+                                replaced="")],
+                         timeout_s=0.2, sleep=pauses.append)
+
+    assert late == ["ca_1@v1 not shown as released in its versions list yet"] and pauses
