@@ -27,10 +27,11 @@ from pathlib import Path
 from operator_iac.spec.loader import MAX_FILE_BYTES
 from operator_iac.spec.templates import find_substitutions
 
-# Beyond these the search would cost more than it can save: it is given up (read nothing
-# ahead) rather than made partial.
-MAX_FILES = 2000
-MAX_TOTAL_BYTES = 16 * 1024 * 1024
+# Beyond these the search would cost more than it can save (a folder of agents holds far
+# fewer; a whole repository beside them may not): it is given up, and nothing is read
+# ahead, rather than made partial.
+MAX_FILES = 500
+MAX_TOTAL_BYTES = 4 * 1024 * 1024
 _SKIPPED_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 _SKIPPED_MARKS = ("pyvenv.cfg", "CACHEDIR.TAG")
 
