@@ -193,15 +193,15 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
     reason is logged): the command then reads as without it."""
     environ = os.environ if environ is None else environ
     try:
-        destination, root, env_vars = _destination(project_file, environment, api_url, cache,
-                                                   environ)
+        destination, folders, env_vars = _destination(project_file, environment, api_url,
+                                                      cache, environ)
     except (OperatorIacError, OSError, ValueError) as exc:
         log.debug("nothing read ahead: %s", exc)
         return None
     from operator_iac.spec.prescan import unresolvable
 
     try:
-        reason = unresolvable(root, env_vars, environ)
+        reason = unresolvable(folders, env_vars, environ)
     except OSError as exc:
         reason = f"the project's folder cannot be searched ({exc.strerror})"
     if reason is not None:
@@ -216,9 +216,10 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
 
 def _destination(project_file: Path | None, requested: str | None, api_url: str | None,
                  cache: bool, environ: Mapping[str, str],
-                 ) -> tuple[Destination, Path, frozenset[str] | None]:
-    """Where to read, from the project file read as plain YAML, with the project's folder
-    and the names of the environment's vars. Whatever the models would refuse or read
+                 ) -> tuple[Destination, list[Path], frozenset[str] | None]:
+    """Where to read, from the project file read as plain YAML, with the folders the
+    declarations are read from (the project's, and its agents folder) and the names of the
+    environment's vars. Whatever the models would refuse or read
     otherwise raises ``ValueError`` (nothing is read ahead); the rules that choose the URL,
     the key and the cache are the target's own (``services.target``)."""
     import yaml
@@ -250,7 +251,8 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
                          str(file), environ)
     key, source = key_for(_text(env, "api_key_env"), name, None, environ)
     destination = Destination(url, key, source, project, name, cache_dir(cache, environ))
-    return destination, file.parent, (frozenset(env_vars) if env_vars is not None else None)
+    folders = [file.parent, file.parent / (_text(data, "agents_dir") or "agents")]
+    return destination, folders, (frozenset(env_vars) if env_vars is not None else None)
 
 
 def _text(data: dict[str, object], field: str) -> str | None:

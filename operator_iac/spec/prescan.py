@@ -1,6 +1,7 @@
 """Whether the files of a project could name a substitution that has no value, found without
-loading the project: every file under the project's folder is searched for ``${var:...}``
-and ``${env:...}`` (``spec.templates``), and each name found must have a value.
+loading the project: every file under the project's folder and its agents folder is
+searched for ``${var:...}`` and ``${env:...}`` (``spec.templates``), and each name found must
+have a value.
 
 Loading the declarations is what says exactly which substitutions are used and which are
 missing, but it needs every model of the declarations built first. A command that wants to
@@ -21,7 +22,7 @@ Folders that hold no declarations by any convention are skipped: version control
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from operator_iac.spec.loader import MAX_FILE_BYTES
@@ -36,33 +37,38 @@ _SKIPPED_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 _SKIPPED_MARKS = ("pyvenv.cfg", "CACHEDIR.TAG")
 
 
-def unresolvable(root: Path, env_vars: Collection[str] | None,
+def unresolvable(folders: Sequence[Path], env_vars: Collection[str] | None,
                  environ: Mapping[str, str]) -> str | None:
-    """Why a file under ``root`` may name a substitution without a value (``env_vars``: the
+    """Why a file under ``folders`` (the project's folder, and its agents folder, which may
+    lie elsewhere or be a link) may name a substitution without a value (``env_vars``: the
     names of the chosen environment's ``vars``, None without an environment), or None when
     every name found has one."""
-    count = total = 0
-    for folder, dirs, files in os.walk(root, onerror=_raise):
-        dirs[:] = [d for d in dirs if not _skipped(Path(folder, d))]
-        for name in files:
-            path = Path(folder, name)
-            count += 1
-            try:
-                size = path.stat().st_size
-            except OSError:
-                continue  # a broken link: the loader reports it if a declaration names it
-            total += size
-            if count > MAX_FILES or total > MAX_TOTAL_BYTES:
-                return f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes to search"
-            if size > MAX_FILE_BYTES or not path.is_file():
-                continue  # never loaded: the loader refuses it
-            try:
-                text = path.read_bytes().decode("utf-8", errors="replace")
-            except OSError as exc:
-                return f"{path} cannot be read ({exc.strerror})"
-            reason = _first_without_value(text, env_vars, environ)
-            if reason is not None:
-                return f"{path}: {reason}"
+    seen: set[Path] = set()
+    total = 0
+    for root in folders:
+        for folder, dirs, files in os.walk(root, onerror=_raise):
+            dirs[:] = [d for d in dirs if not _skipped(Path(folder, d))]
+            for name in files:
+                path = Path(folder, name)
+                try:
+                    real, size = path.resolve(), path.stat().st_size
+                except OSError:
+                    continue  # a broken link: the loader reports it if a declaration names it
+                if real in seen:
+                    continue
+                seen.add(real)
+                total += size
+                if len(seen) > MAX_FILES or total > MAX_TOTAL_BYTES:
+                    return f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes to search"
+                if size > MAX_FILE_BYTES or not path.is_file():
+                    continue  # never loaded: the loader refuses it
+                try:
+                    text = path.read_bytes().decode("utf-8", errors="replace")
+                except OSError as exc:
+                    return f"{path} cannot be read ({exc.strerror})"
+                reason = _first_without_value(text, env_vars, environ)
+                if reason is not None:
+                    return f"{path}: {reason}"
     return None
 
 

@@ -139,3 +139,19 @@ def test_no_read_ahead_where_the_search_for_missing_values_cannot_vouch(
     assert begin_read_ahead(copy.project_file, "nowhere", **staging) is None
     (copy.agents_dir / "notes.md").write_text("${var:from_an_instance}", encoding="utf-8")
     assert begin_read_ahead(copy.project_file, "staging", **staging) is None
+
+
+def test_a_value_missing_in_an_agents_folder_outside_the_project_stops_before_any_request(
+        project: Project) -> None:
+    copy = project()
+    elsewhere = copy.root.parent / "shared-agents"
+    copy.agents_dir.rename(elsewhere)
+    copy.edit_project_file("agents_dir: agents\n", "agents_dir: ../shared-agents\n")
+    booking = elsewhere / "appointment-booking.yaml"
+    booking.write_text(booking.read_text(encoding="utf-8").replace(
+        "name: Appointment booking", "name: ${var:front_desk_name}", 1), encoding="utf-8")
+
+    result = copy.plan()
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert "${var:front_desk_name}" in result.stderr
+    assert copy.emulator.requests == []

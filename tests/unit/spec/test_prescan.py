@@ -21,7 +21,7 @@ def root(tmp_path: Path) -> Path:
 
 def test_every_name_with_a_value_vouches(root: Path) -> None:
     (root / "agents" / "b.yaml").write_text("config: {token: '${env:TOKEN}'}\n", encoding="utf-8")
-    assert unresolvable(root, {"team"}, {"TOKEN": "x"}) is None
+    assert unresolvable([root], {"team"}, {"TOKEN": "x"}) is None
 
 
 @pytest.mark.parametrize(("where", "text"), [
@@ -35,24 +35,24 @@ def test_a_var_the_environment_does_not_give_anywhere_is_a_reason(root: Path, wh
     path = root / where
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    reason = unresolvable(root, {"team"}, {})
+    reason = unresolvable([root], {"team"}, {})
     assert reason is not None and "${var:hours}" in reason and where.split("/")[-1] in reason
 
 
 def test_without_an_environment_every_var_is_a_reason(root: Path) -> None:
-    assert unresolvable(root, None, {}) is not None
+    assert unresolvable([root], None, {}) is not None
 
 
 def test_an_unset_variable_and_a_malformed_substitution_are_reasons(root: Path) -> None:
     (root / "agents" / "b.yaml").write_text("config: {token: '${env:TOKEN}'}\n", encoding="utf-8")
-    assert "${env:TOKEN}" in (unresolvable(root, {"team"}, {}) or "")
+    assert "${env:TOKEN}" in (unresolvable([root], {"team"}, {}) or "")
     (root / "agents" / "b.yaml").write_text("name: ${team}\n", encoding="utf-8")
-    assert unresolvable(root, {"team"}, {}) is not None
+    assert unresolvable([root], {"team"}, {}) is not None
 
 
 def test_an_escaped_substitution_is_text(root: Path) -> None:
     (root / "agents" / "b.yaml").write_text("name: $${var:literal}\n", encoding="utf-8")
-    assert unresolvable(root, {"team"}, {}) is None
+    assert unresolvable([root], {"team"}, {}) is None
 
 
 @pytest.mark.parametrize("folder", [".git", "node_modules", ".venv", ".mypy_cache"])
@@ -65,13 +65,13 @@ def test_folders_that_hold_no_declarations_are_skipped(root: Path, folder: str) 
         (skipped / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n",
                                               encoding="utf-8")
     (skipped / "x.txt").write_text("${var:nothing}", encoding="utf-8")
-    assert unresolvable(root, {"team"}, {}) is None
+    assert unresolvable([root], {"team"}, {}) is None
 
 
 def test_other_hidden_folders_are_searched(root: Path) -> None:
     (root / ".prompts").mkdir()
     (root / ".prompts" / "p.md").write_text("${var:hours}", encoding="utf-8")
-    assert unresolvable(root, {"team"}, {}) is not None
+    assert unresolvable([root], {"team"}, {}) is not None
 
 
 def test_a_folder_too_large_to_search_is_a_reason(root: Path,
@@ -79,4 +79,19 @@ def test_a_folder_too_large_to_search_is_a_reason(root: Path,
     monkeypatch.setattr(prescan, "MAX_FILES", 3)
     for n in range(4):
         (root / f"note-{n}.txt").write_text("plain", encoding="utf-8")
-    assert "more than 3 files" in (unresolvable(root, {"team"}, {}) or "")
+    assert "more than 3 files" in (unresolvable([root], {"team"}, {}) or "")
+
+
+def test_an_agents_folder_elsewhere_or_behind_a_link_is_searched_too(tmp_path: Path) -> None:
+    project, shared = tmp_path / "project", tmp_path / "shared-agents"
+    project.mkdir()
+    shared.mkdir()
+    (shared / "a.yaml").write_text("name: ${var:hours}\n", encoding="utf-8")
+    (project / "agents").symlink_to(shared, target_is_directory=True)
+
+    assert unresolvable([project], {"team"}, {}) is None  # a link is not followed...
+    for agents in (project / "agents", shared):  # ...but the agents folder is searched
+        reason = unresolvable([project, agents], {"team"}, {})
+        assert reason is not None and "${var:hours}" in reason
+    (shared / "a.yaml").write_text("name: ${var:team}\n", encoding="utf-8")
+    assert unresolvable([project, project / "agents", shared], {"team"}, {}) is None
