@@ -193,20 +193,13 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
     reason is logged): the command then reads as without it."""
     environ = os.environ if environ is None else environ
     try:
-        destination, folders, env_vars = _destination(project_file, environment, api_url,
-                                                      cache, environ)
-    except (OperatorIacError, OSError, ValueError) as exc:
-        log.debug("nothing read ahead: %s", exc)
-        return None
-    from operator_iac.spec.prescan import unresolvable
-
-    try:
-        reason = unresolvable(folders, env_vars, environ)
-    except OSError as exc:
-        reason = f"the project's folder cannot be searched ({exc.strerror})"
-    if reason is not None:
+        reason, found = _vouched(project_file, environment, api_url, cache, environ)
+    except Exception as exc:  # a speculation never breaks the command: it reads after
+        reason, found = f"{type(exc).__name__}: {exc}", None
+    if reason is not None or found is None:
         log.debug("nothing read ahead: %s", reason)
         return None
+    destination = found
     from operator_iac.api.client import OperatorClient
 
     client = OperatorClient(destination.api_url, destination.api_key,
@@ -214,24 +207,35 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
     return ReadAhead(destination, client, parallelism=parallelism, everything=everything)
 
 
+def _vouched(project_file: Path | None, environment: str | None, api_url: str | None,
+             cache: bool, environ: Mapping[str, str]) -> tuple[str | None, Destination]:
+    """Where to read ahead, and why not to (a file that may name a value that is missing),
+    or None. A configuration the command will report raises."""
+    from operator_iac.spec.prescan import unresolvable
+
+    destination, folders, env_vars = _destination(project_file, environment, api_url, cache,
+                                                  environ)
+    return unresolvable(folders, env_vars, environ), destination
+
+
 def _destination(project_file: Path | None, requested: str | None, api_url: str | None,
                  cache: bool, environ: Mapping[str, str],
                  ) -> tuple[Destination, list[Path], frozenset[str] | None]:
-    """Where to read, from the project file read as plain YAML, with the folders the
+    """Where to read, from the project file read without its models, with the folders the
     declarations are read from (the project's, and its agents folder) and the names of the
     environment's vars. Whatever the models would refuse or read
     otherwise raises ``ValueError`` (nothing is read ahead); the rules that choose the URL,
     the key and the cache are the target's own (``services.target``)."""
-    import yaml
-
     from operator_iac.services.target import cache_dir, chosen_api_url, key_for
     from operator_iac.settings import API_URL_VARIABLE, Settings
+    from operator_iac.spec.loader import load_yaml
 
     file = Settings(project_file=project_file).find_project_file()
     if file is None or not file.is_file():
         raise ValueError("no project file")
-    data = yaml.load(file.read_text(encoding="utf-8"),
-                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    # The loader of the declarations (its size limits, YAML rules and refusals), without the
+    # models it is then checked against.
+    data = load_yaml(file, "project file").data
     project = _text(data, "project") if isinstance(data, dict) else None
     environments = data.get("environments", {}) if isinstance(data, dict) else None
     if not project or not isinstance(environments, dict):

@@ -43,7 +43,7 @@ def unresolvable(folders: Sequence[Path], env_vars: Collection[str] | None,
     lie elsewhere or be a link) may name a substitution without a value (``env_vars``: the
     names of the chosen environment's ``vars``, None without an environment), or None when
     every name found has one."""
-    seen: set[Path] = set()
+    seen: set[str] = set()
     total = 0
     for root in folders:
         for folder, dirs, files in os.walk(root, onerror=_raise):
@@ -51,9 +51,9 @@ def unresolvable(folders: Sequence[Path], env_vars: Collection[str] | None,
             for name in files:
                 path = Path(folder, name)
                 try:
-                    real, size = path.resolve(), path.stat().st_size
+                    real, size = os.path.realpath(path), path.stat().st_size
                 except OSError:
-                    continue  # a broken link: the loader reports it if a declaration names it
+                    continue  # a broken link or a loop: the loader reports it if declared
                 if real in seen:
                     continue
                 seen.add(real)

@@ -155,3 +155,25 @@ def test_a_value_missing_in_an_agents_folder_outside_the_project_stops_before_an
     assert result.exit_code == 3, result.stdout + result.stderr
     assert "${var:front_desk_name}" in result.stderr
     assert copy.emulator.requests == []
+
+
+def test_whatever_goes_wrong_while_vouching_the_command_reads_after_instead(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = project()
+    staging = dict(api_url=copy.emulator.url, cache=False, parallelism=4)
+    (copy.agents_dir / "loop.md").symlink_to(copy.agents_dir / "loop.md")
+    reading = begin_read_ahead(copy.project_file, "staging", **staging)  # a loop is skipped
+    assert reading is not None
+    reading.close()
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("unexpected")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("operator_iac.spec.prescan.unresolvable", broken)
+        assert begin_read_ahead(copy.project_file, "staging", **staging) is None
+    reading = begin_read_ahead(copy.project_file, "staging", **staging)
+    assert reading is not None
+    reading.close()
+    copy.append_to_project_file("project: twice\n")  # the loader refuses a duplicate key
+    assert begin_read_ahead(copy.project_file, "staging", **staging) is None
