@@ -11,8 +11,10 @@ it reads every file the declarations could read (agent files, prompt files, frag
 base files all lie inside the project's folder) and counts a name in a comment or in a file
 no agent uses as used. A ``${var:...}`` counts as having a value only in the environment's
 ``vars`` (a template instance's own vars are not seen here), a ``${env:...}`` only when the
-variable is set. What it cannot search (too many files, a file too large, a folder that
-cannot be listed) is reported as a reason too: then nothing is read ahead.
+variable is set; any other ``${...}`` is not a value of this tool (a CI workflow's
+``${{ secrets.X }}``) and is left to the loader. What it cannot search (too many files or
+bytes, a folder that cannot be listed) is a reason too: then nothing is read ahead. A file
+larger than the loader takes is skipped: no declaration can read it.
 
 Folders that hold no declarations by any convention are skipped: version control
 (``.git``), virtual environments (a ``pyvenv.cfg``), caches that mark themselves
@@ -81,8 +83,8 @@ def _first_without_value(text: str, env_vars: Collection[str] | None,
             return f"{sub.text} may have no value"
         if sub.kind == "env" and sub.name not in environ:
             return f"{sub.text} may have no value"
-        if sub.kind == "invalid":
-            return f"{sub.text} is not a substitution"
+    # Any other ``${...}`` (a CI workflow's ``${{ secrets.X }}``, a script's ``${HOME}``)
+    # names no value of ours: in a declaration it is an error of its own, not a missing one.
     return None
 
 

@@ -43,11 +43,17 @@ def test_without_an_environment_every_var_is_a_reason(root: Path) -> None:
     assert unresolvable([root], None, {}) is not None
 
 
-def test_an_unset_variable_and_a_malformed_substitution_are_reasons(root: Path) -> None:
+def test_an_unset_variable_is_a_reason(root: Path) -> None:
     (root / "agents" / "b.yaml").write_text("config: {token: '${env:TOKEN}'}\n", encoding="utf-8")
     assert "${env:TOKEN}" in (unresolvable([root], {"team"}, {}) or "")
-    (root / "agents" / "b.yaml").write_text("name: ${team}\n", encoding="utf-8")
-    assert unresolvable([root], {"team"}, {}) is not None
+
+
+def test_what_names_no_value_of_this_tool_is_no_reason(root: Path) -> None:
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("env: {KEY: '${{ secrets.KEY }}'}\n", encoding="utf-8")
+    (root / "run.sh").write_text('echo "${HOME}"\n', encoding="utf-8")
+    assert unresolvable([root], {"team"}, {}) is None
 
 
 def test_an_escaped_substitution_is_text(root: Path) -> None:
