@@ -213,17 +213,17 @@ def _vouched(project_file: Path | None, environment: str | None, api_url: str | 
     or None. A configuration the command will report raises."""
     from operator_iac.spec.prescan import unresolvable
 
-    destination, folders, env_vars = _destination(project_file, environment, api_url, cache,
-                                                  environ)
-    return unresolvable(folders, env_vars, environ), destination
+    destination, (file, agents_dir), env_vars = _destination(project_file, environment,
+                                                             api_url, cache, environ)
+    return unresolvable(file, agents_dir, env_vars, environ), destination
 
 
 def _destination(project_file: Path | None, requested: str | None, api_url: str | None,
                  cache: bool, environ: Mapping[str, str],
-                 ) -> tuple[Destination, list[Path], frozenset[str] | None]:
-    """Where to read, from the project file read without its models, with the folders the
-    declarations are read from (the project's, and its agents folder) and the names of the
-    environment's vars. Whatever the models would refuse or read
+                 ) -> tuple[Destination, tuple[Path, Path], frozenset[str] | None]:
+    """Where to read, from the project file read without its models, with where the
+    declarations are read from (the project file, and its agents folder) and the names of
+    the environment's vars. Whatever the models would refuse or read
     otherwise raises ``ValueError`` (nothing is read ahead); the rules that choose the URL,
     the key and the cache are the target's own (``services.target``)."""
     from operator_iac.services.target import cache_dir, chosen_api_url, key_for
@@ -255,8 +255,9 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
                          str(file), environ)
     key, source = key_for(_text(env, "api_key_env"), name, None, environ)
     destination = Destination(url, key, source, project, name, cache_dir(cache, environ))
-    folders = [file.parent, file.parent / (_text(data, "agents_dir") or "agents")]
-    return destination, folders, (frozenset(env_vars) if env_vars is not None else None)
+    agents_dir = file.parent / (_text(data, "agents_dir") or "agents")
+    return destination, (file, agents_dir), (frozenset(env_vars) if env_vars is not None
+                                             else None)
 
 
 def _text(data: dict[str, object], field: str) -> str | None:

@@ -18,15 +18,20 @@ larger than the loader takes is skipped: no declaration can read it.
 
 Folders that hold no declarations by any convention are skipped: version control
 (``.git``), virtual environments (a ``pyvenv.cfg``), caches that mark themselves
-(``CACHEDIR.TAG``), ``node_modules`` and ``__pycache__``.
+(``CACHEDIR.TAG``), ``node_modules`` and ``__pycache__``. Other hidden folders (``.github``,
+``.vscode``, the ``.schemas`` that ``init`` writes) are searched only once a file searched
+names a path into them, since a declaration reads a file only through such a path.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.loader import MAX_FILE_BYTES
 from operator_iac.spec.templates import find_substitutions
 
@@ -39,39 +44,131 @@ _SKIPPED_NAMES = frozenset({".git", "node_modules", "__pycache__"})
 _SKIPPED_MARKS = ("pyvenv.cfg", "CACHEDIR.TAG")
 
 
-def unresolvable(folders: Sequence[Path], env_vars: Collection[str] | None,
+def unresolvable(project_file: Path, agents_dir: Path, env_vars: Collection[str] | None,
                  environ: Mapping[str, str]) -> str | None:
-    """Why a file under ``folders`` (the project's folder, and its agents folder, which may
-    lie elsewhere or be a link) may name a substitution without a value (``env_vars``: the
-    names of the chosen environment's ``vars``, None without an environment), or None when
-    every name found has one."""
-    seen: set[str] = set()
-    total = 0
-    for root in folders:
-        for folder, dirs, files in os.walk(root, onerror=_raise):
-            dirs[:] = [d for d in dirs if not _skipped(Path(folder, d))]
-            for name in files:
-                path = Path(folder, name)
-                try:
-                    real, size = os.path.realpath(path), path.stat().st_size
-                except OSError:
-                    continue  # a broken link or a loop: the loader reports it if declared
-                if real in seen:
-                    continue
-                seen.add(real)
-                total += size
-                if len(seen) > MAX_FILES or total > MAX_TOTAL_BYTES:
-                    return f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes to search"
-                if size > MAX_FILE_BYTES or not path.is_file():
-                    continue  # never loaded: the loader refuses it
-                try:
-                    text = path.read_bytes().decode("utf-8", errors="replace")
-                except OSError as exc:
-                    return f"{path} cannot be read ({exc.strerror})"
-                reason = _first_without_value(text, env_vars, environ)
-                if reason is not None:
-                    return f"{path}: {reason}"
+    """Why a file under the project's folder or ``agents_dir`` (which may lie elsewhere or
+    be a link) may name a substitution without a value (``env_vars``: the names of the chosen
+    environment's ``vars``, None without an environment), or None when every name found has
+    one. In the project file and the agent files, what YAML reads as a comment is not
+    counted (the file is parsed when its text may name such a value or a hidden folder)."""
+    search = _Search(env_vars, environ, {os.path.realpath(p) for p in
+                                         (project_file, *agent_files_in(agents_dir))})
+    roots = [project_file.parent, agents_dir]
+    while roots:
+        for root in roots:
+            reason = search.walk(root)
+            if reason is not None:
+                return reason
+        roots = search.hidden_named()
     return None
+
+
+class _Search:
+    """One search: the files read so far, and the hidden folders left until a path names
+    them (editors, CI and this tool's own schemas keep files there that may write
+    ``${env:...}`` for their own reasons; a declaration can still read a file there, but
+    only through a path that names the folder)."""
+
+    def __init__(self, env_vars: Collection[str] | None, environ: Mapping[str, str],
+                 declarations: set[str]) -> None:
+        self.env_vars, self.environ = env_vars, environ
+        self.declarations = declarations  # the files read as YAML documents (real paths)
+        self.seen: set[str] = set()
+        self.total = 0
+        self.read: list[_Read] = []
+        self.hidden: dict[str, Path] = {}  # real path -> a hidden folder not searched yet
+
+    def walk(self, root: Path) -> str | None:
+        for folder, dirs, files in os.walk(root, onerror=_raise):
+            kept = []
+            for name in dirs:
+                path = Path(folder, name)
+                if _skipped(path):
+                    continue
+                if name.startswith("."):
+                    self.hidden.setdefault(os.path.realpath(path), path)
+                    continue
+                kept.append(name)
+            dirs[:] = kept
+            for name in files:
+                reason = self._file(Path(folder, name))
+                if reason is not None:
+                    return reason
+        return None
+
+    def hidden_named(self) -> list[Path]:
+        """The hidden folders some file searched so far names as a folder (``.name/``); they
+        are searched next, and taken off the list."""
+        named = [real for real, path in self.hidden.items()
+                 if any(read.names(f"{path.name}/") or read.names(f"{path.name}\\")
+                        for read in self.read)]
+        return [self.hidden.pop(real) for real in named]
+
+    def _file(self, path: Path) -> str | None:
+        try:
+            real, size = os.path.realpath(path), path.stat().st_size
+        except OSError:
+            return None  # a broken link or a loop: the loader reports it if declared
+        if real in self.seen:
+            return None
+        self.seen.add(real)
+        self.total += size
+        if len(self.seen) > MAX_FILES or self.total > MAX_TOTAL_BYTES:
+            return f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes to search"
+        if size > MAX_FILE_BYTES or not path.is_file():
+            return None  # never loaded: the loader refuses it
+        try:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            return f"{path} cannot be read ({exc.strerror})"
+        read = _Read(path, text, real in self.declarations)
+        self.read.append(read)
+        if _first_without_value(text, self.env_vars, self.environ) is None:
+            return None
+        for one in read.strings():
+            reason = _first_without_value(one, self.env_vars, self.environ)
+            if reason is not None:
+                return f"{path}: {reason}"
+        return None
+
+
+@dataclass
+class _Read:
+    """A file searched: its text, and for a declaration the strings of its YAML document
+    (its comments left out), parsed only when the text holds something to look at."""
+
+    path: Path
+    text: str
+    declaration: bool
+    _strings: list[str] | None = None
+
+    def strings(self) -> list[str]:
+        if not self.declaration:
+            return [self.text]
+        if self._strings is None:
+            from operator_iac.errors import DeclarationError
+            from operator_iac.spec.loader import parse_yaml
+
+            try:
+                self._strings = list(_strings(parse_yaml(self.text, self.path).data))
+            except DeclarationError:  # YAML cannot read it: its whole text counts
+                self._strings = [self.text]
+        return self._strings
+
+    def names(self, fragment: str) -> bool:
+        return fragment in self.text and any(fragment in one for one in self.strings())
+
+
+def _strings(data: Any) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _strings(item)
 
 
 def _first_without_value(text: str, env_vars: Collection[str] | None,
