@@ -50,6 +50,11 @@ RETRY_DEADLINE_S = 60.0
 """The time one logical request may take across all its attempts and back-off pauses, in
 seconds. Overridden by `OperatorClient(deadline=...)` in the Python API."""
 
+READ_AHEAD_CLOSE_WAIT_S = 5.0
+"""How long a command that ends without using the reads it began before its declarations
+loaded (`services.read_ahead`) waits for those under way; no new one begins meanwhile, and a
+request still retrying after it is cut off."""
+
 # ---- conversations ------------------------------------------------------------------------
 
 SESSION_OPEN_TIMEOUT_S = 10.0

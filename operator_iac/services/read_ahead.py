@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from operator_iac import defaults
 from operator_iac.errors import OperatorIacError
 
 if TYPE_CHECKING:
@@ -57,9 +58,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Declared = Mapping[str, "DesiredAgent"]
-# How long the end of a command waits for the requests under way when it abandons the
-# reads (no new one begins); a request still retrying after that is cut off.
-CLOSE_WAIT_S = 5.0
 
 
 class ReadAheadAbandoned(OperatorIacError):
@@ -145,7 +143,7 @@ class ReadAhead:
         """Abandon what is unused, wait for the requests under way, and close the client
         (the command's end)."""
         self.abandon()
-        self._thread.join(timeout=CLOSE_WAIT_S)
+        self._thread.join(timeout=defaults.READ_AHEAD_CLOSE_WAIT_S)
         self.client.close()
 
     def _verified(self, key: str) -> bool:
