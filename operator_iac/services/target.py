@@ -159,13 +159,12 @@ def key_for(variable: str | None, env_name: str | None, given: SecretStr | str |
     anything is sent)."""
     from operator_iac.api.credentials import api_key_from_environ, as_secret
     from operator_iac.defaults import API_KEY_ENV
-    from operator_iac.spec.secret_names import credential_kind
+    from operator_iac.spec.secret_names import key_variable_refusal
 
-    what = credential_kind(variable) if variable is not None and given is None else None
-    if what is not None:
-        raise ConfigurationError(f"api_key_env names {variable}, which is {what}: the API key "
-                                 "is sent with every request; name the variable that holds "
-                                 "the Operator API key")
+    refused = key_variable_refusal(variable) if variable is not None and given is None \
+        else None
+    if refused is not None:
+        raise ConfigurationError(refused)
     if given is not None:
         key, source = as_secret(given), None
     else:

@@ -20,8 +20,8 @@ from operator_iac.spec.loader import YamlDocument
 from operator_iac.spec.merge import deep_merge, origin_in
 from operator_iac.spec.project_file import ProjectFile
 from operator_iac.spec.secret_names import (
-    credential_kind,
     declared_secrets,
+    key_variable_refusal,
     refusal,
     refused_message,
     undeclared_message,
@@ -55,12 +55,9 @@ def check_secrets(agents: Agents, project: ProjectFile, doc: YamlDocument) -> li
 
 def _refused_declarations(project: ProjectFile, doc: YamlDocument) -> Iterator[Diagnostic]:
     for name, env in project.environments.items():
-        what = credential_kind(env.api_key_env)
-        if what is not None:
-            yield doc.diagnostic(("environments", name, "api_key_env"), f"api_key_env names "
-                                 f"{env.api_key_env}, which is {what}: the API key is sent "
-                                 "with every request; name the variable that holds the "
-                                 "Operator API key")
+        refused = key_variable_refusal(env.api_key_env)
+        if refused is not None:
+            yield doc.diagnostic(("environments", name, "api_key_env"), refused)
     lists = [(("secrets",), project.secrets)] + [
         (("environments", name, "secrets"), env.secrets)
         for name, env in project.environments.items()]

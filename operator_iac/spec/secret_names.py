@@ -80,6 +80,14 @@ def credential_kind(name: str) -> str | None:
     return _matching(name, CI_CREDENTIALS)
 
 
+def key_variable_refusal(name: str) -> str | None:
+    """Why ``api_key_env`` may not name ``name`` (a CI or cloud credential), or None."""
+    what = credential_kind(name)
+    return None if what is None else (
+        f"api_key_env names {name}, which is {what}: the API key is sent with every "
+        "request; name the variable that holds the Operator API key")
+
+
 def _matching(name: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
     return next((what for pattern, what in patterns if fnmatchcase(name.upper(), pattern)),
                 None)

@@ -204,21 +204,12 @@ def read_listed(client: OperatorClient, snapshot: Snapshot, listed: list[ListedA
 
     ids = {(item.kind, item.id) for item in listed}
     with WorkPool(client, parallelism=parallelism) as pool:
-        found = pool.map(lambda item: _in_depth(client, item, cache), listed)
+        found = pool.map(lambda item: _claimed(client, item, lambda _agent: True, cache),
+                         listed)
     more = tuple(agent for agent in found if agent is not None)
     return replace(snapshot, agents=snapshot.agents + more,
                    unread=tuple(item for item in snapshot.unread
                                 if (item.kind, item.id) not in ids))
-
-
-def _in_depth(client: OperatorClient, listed: ListedAgent,
-              cache: RevisionCache | None) -> RemoteAgent | None:
-    from operator_iac.errors import NotFoundError
-
-    try:
-        return fetch_agent(client, listed.kind, listed.id, cache)
-    except NotFoundError:
-        return None  # deleted since the listing, as ``_InDepth`` reads it
 
 
 def _listed(kind: AgentKind, summary: AgentSummary) -> ListedAgent:
