@@ -190,14 +190,14 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
     working directory) in ``environment``, or None when it cannot be begun safely (the
     reason is logged): the command then reads as without it."""
     environ = os.environ if environ is None else environ
+    destination: Destination | None = None
     try:
-        reason, found = _vouched(project_file, environment, api_url, cache, environ)
+        destination, reason = _vouched(project_file, environment, api_url, cache, environ)
     except Exception as exc:  # a speculation never breaks the command: it reads after
-        reason, found = f"{type(exc).__name__}: {exc}", None
-    if reason is not None or found is None:
+        reason = f"{type(exc).__name__}: {exc}"
+    if destination is None or reason is not None:
         log.debug("nothing read ahead: %s", reason)
         return None
-    destination = found
     from operator_iac.api.client import OperatorClient
 
     client = OperatorClient(destination.api_url, destination.api_key,
@@ -206,14 +206,14 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
 
 
 def _vouched(project_file: Path | None, environment: str | None, api_url: str | None,
-             cache: bool, environ: Mapping[str, str]) -> tuple[str | None, Destination]:
+             cache: bool, environ: Mapping[str, str]) -> tuple[Destination, str | None]:
     """Where to read ahead, and why not to (a file that may name a value that is missing),
     or None. A configuration the command will report raises."""
     from operator_iac.spec.prescan import unresolvable
 
     destination, (file, agents_dir), env_vars = _destination(project_file, environment,
                                                              api_url, cache, environ)
-    return unresolvable(file, agents_dir, env_vars, environ), destination
+    return destination, unresolvable(file, agents_dir, env_vars, environ)
 
 
 def _destination(project_file: Path | None, requested: str | None, api_url: str | None,
@@ -221,10 +221,15 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
                  ) -> tuple[Destination, tuple[Path, Path], frozenset[str] | None]:
     """Where to read, from the project file read without its models, with where the
     declarations are read from (the project file, and its agents folder) and the names of
-    the environment's vars. Whatever the models would refuse or read
-    otherwise raises ``ValueError`` (nothing is read ahead); the rules that choose the URL,
-    the key and the cache are the target's own (``services.target``)."""
-    from operator_iac.services.target import cache_dir, chosen_api_url, key_for
+    the environment's vars. What does not say that plainly raises (nothing is read ahead);
+    the rules that choose the environment, the URL, the key and the cache are the target's
+    own (``services.target``)."""
+    from operator_iac.services.target import (
+        cache_dir,
+        chosen_api_url,
+        key_for,
+        pick_environment,
+    )
     from operator_iac.settings import API_URL_VARIABLE, Settings
     from operator_iac.spec.loader import load_yaml
 
@@ -238,14 +243,10 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
     environments = data.get("environments", {}) if isinstance(data, dict) else None
     if not project or not isinstance(environments, dict):
         raise ValueError("the project file names no project")
-    name = requested if requested is not None else (
-        next(iter(environments)) if len(environments) == 1 else None)
-    if name is None and environments:
-        raise ValueError("several environments and none chosen")
-    env = environments.get(name, {}) if name is not None else {}
-    if (name is not None and name not in environments) or not isinstance(env, dict):
-        raise ValueError(f"no environment {name!r}")
-    env = env or {}
+    name = pick_environment([str(n) for n in environments], requested)
+    env = (environments.get(name) or {}) if name is not None else {}
+    if not isinstance(env, dict):
+        raise ValueError(f"environment {name!r} is not a mapping")
     env_vars = env.get("vars", {}) if name is not None else None
     if env_vars is not None and not isinstance(env_vars, dict):
         raise ValueError("vars is not a mapping")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,16 +95,25 @@ def choose_environment(project: Project, requested: str | None, *,
                        fallback_to_first: bool = False) -> str | None:
     """The environment a run works on: the requested one (validated), the only one, or (for
     the emulator, where only ``vars`` matter) the first one the project file lists."""
-    envs = list(project.spec.environments)
     if requested is not None:
         project.environment(requested)  # raises with the known names
+    return pick_environment(list(project.spec.environments), requested,
+                            fallback_to_first=fallback_to_first)
+
+
+def pick_environment(names: Sequence[str], requested: str | None, *,
+                     fallback_to_first: bool = False) -> str | None:
+    """``choose_environment``'s rule over the environments' ``names`` alone."""
+    if requested is not None:
+        if requested not in names:
+            raise ConfigurationError(f"unknown environment {requested!r}")
         return requested
-    if not envs:
+    if not names:
         return None
-    if len(envs) == 1 or fallback_to_first:
-        return envs[0]
+    if len(names) == 1 or fallback_to_first:
+        return names[0]
     raise ConfigurationError(
-        f"choose an environment with --env or {ENV_VARIABLE} (one of: {', '.join(envs)})")
+        f"choose an environment with --env or {ENV_VARIABLE} (one of: {', '.join(names)})")
 
 
 def build_target(project: Project, env_name: str | None, *, api_url: str | None = None,
