@@ -60,7 +60,16 @@ def _new_key_and_its_namesake(copy: ProjectCopy, platform: Platform) -> str:
                            description="Made by hand.", config={"filter_statuses": ["completed"]})
 
 
-@pytest.mark.parametrize("arrange", [_namesake_of_a_managed_agent, _new_key_and_its_namesake])
+def _lists_without_descriptions(copy: ProjectCopy, platform: Platform) -> str:
+    """A platform whose agent lists carry no description (a compatibility mode): the list
+    shows no marker, so the read-ahead claims nothing by it and every agent is read once the
+    declarations are known; (the id of) an unmanaged namesake among them."""
+    copy.emulator.set_compat("list_without_description")
+    return _namesake_of_a_managed_agent(copy, platform)
+
+
+@pytest.mark.parametrize("arrange", [_namesake_of_a_managed_agent, _new_key_and_its_namesake,
+                                     _lists_without_descriptions])
 def test_a_plan_read_ahead_is_the_plan_read_after_with_the_same_requests(
         applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch,
         arrange: Callable[[ProjectCopy, Platform], str]) -> None:
@@ -177,3 +186,15 @@ def test_whatever_goes_wrong_while_vouching_the_command_reads_after_instead(
     reading.close()
     copy.append_to_project_file("project: twice\n")  # the loader refuses a duplicate key
     assert begin_read_ahead(copy.project_file, "staging", **staging) is None
+
+
+def test_a_plan_read_ahead_through_transient_faults_is_the_plan_without_them(
+        applied: ProjectCopy) -> None:
+    calm = applied.plan()
+    # The first pages of both lists, then versions lists, answer 503 before they answer.
+    applied.emulator.fail_next(2, 503, "GET", r"_agents$", retry_after=0)
+    applied.emulator.fail_next(3, 503, "GET", r"/versions$", retry_after=0)
+    stormy = applied.plan()
+    assert stormy.exit_code == calm.exit_code == 0, stormy.stderr
+    assert stormy.stdout == calm.stdout
+    assert "retrying" in stormy.stderr
