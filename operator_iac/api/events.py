@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from operator_iac.api.tolerance import note
+from operator_iac.api.tolerance import Timestamp, note
 
 # Event types (``payload.type``) the platform sends, in the order a conversation meets them.
 CONVERSATION_SETUP = "conversation.setup"
@@ -58,7 +58,7 @@ class Event(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str | None = None
-    created_at: str | None = None
+    created_at: Timestamp = None
     agent_id: str | None = None
     livemode: bool | None = None
     conversation_id: str | None = None

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from operator_iac.api.tolerance import Encoded, canonical_fields, note
+from operator_iac.api.tolerance import Encoded, Timestamp, canonical_fields, note
 
 QUEUED = "queued"
 # Conversation statuses after which nothing more happens [doc].
@@ -81,8 +81,8 @@ class _Revision(ApiModel):
     description: str = ""
     version_status: str | None = None
     is_released: bool | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
 
     @model_validator(mode="after")
     def _note_status_field(self) -> Self:
@@ -250,9 +250,9 @@ class Conversation(ApiModel):
     channel: dict[str, Any] | None = None
     livemode: bool | None = None
     override_config: dict[str, Any] | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
+    created_at: Timestamp = None
+    started_at: Timestamp = None
+    completed_at: Timestamp = None
     direction: str | None = None
     status: str | None = None
     failure_reason: str | None = None
@@ -290,7 +290,7 @@ class TokenRefresh(ApiModel):
     """A conversation's new ephemeral token; the previous one stops working."""
 
     token: str = Field(repr=False)
-    expires_at: str | None = None
+    expires_at: Timestamp = None
 
 
 # ---- procedures and customers ----------------------------------------------------------------
@@ -309,7 +309,7 @@ class Procedure(ApiModel):
     livemode: bool | None = None
     name: str | None = None
     conversation_id: str | None = None
-    created_at: str | None = None
+    created_at: Timestamp = None
     status: str | None = None
     agent_id: str | None = None
     agent_version_id: str | None = None

@@ -7,7 +7,11 @@ the rules that apply to any field live here, so that no model repeats them per f
   default applies): null, absent and empty are alike where the contract does not tell them
   apart (an agent whose ``description`` is ``null`` has an empty description);
 - a JSON-encoded object (a string) where an object is expected is decoded;
-- a relative URL is resolved against the URL of the response it came in.
+- a relative URL is resolved against the URL of the response it came in;
+- a point in time (a field typed ``Timestamp``) is read in whatever form the platform chose
+  (RFC 3339 with any offset, Unix seconds or milliseconds as a number or as digits) into one
+  form, RFC 3339 text in UTC to the precision it came with; times are compared as times
+  (``state.times``), never as text, since precisions differ between platforms and fields.
 
 Every rule that had to act notes it (``note``) under the key of the variation it met (the
 registry of variations, ``docs/platform-behaviours.md``): ``doctor`` reports what a
@@ -19,16 +23,18 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Union, get_args, get_origin
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 
 class Notices:
@@ -125,6 +131,75 @@ def canonical_fields(model: type[BaseModel], data: dict[str, Any],
                 if rule.encoded is not None:
                     note(rule.encoded, f"{where}.{rule.key} is a JSON-encoded string")
     return result
+
+
+# ---- points in time ---------------------------------------------------------------------------
+
+_EPOCH_DIGITS = re.compile(r"-?\d+(\.\d+)?")
+# RFC 3339 in UTC, the documented form, kept as the platform wrote it.
+_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
+_FRACTION = re.compile(r"\d\d:\d\d:\d\d\.(\d+)")
+# Unix time counted in seconds, milliseconds, microseconds or nanoseconds: today's instants
+# are about 1.7e9 s, so each unit is told by its magnitude (seconds up to the year 5138).
+_EPOCH_UNITS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6))
+
+
+def moment_of(value: object) -> datetime | None:
+    """``value`` as an aware UTC time, or None when it is absent or reads as no time: RFC
+    3339 / ISO 8601 text (``Z`` in either case, any offset, any precision; a time without a
+    zone is taken as UTC, like the documented form), or Unix time as a number or as digits,
+    in seconds, milliseconds, microseconds or nanoseconds."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, str) and _EPOCH_DIGITS.fullmatch(value.strip()):
+        value = float(value)
+    if isinstance(value, int | float):
+        seconds = float(value)
+        divisor = next((unit for limit, unit in _EPOCH_UNITS if abs(seconds) < limit), 1e9)
+        try:
+            return datetime.fromtimestamp(seconds / divisor, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00")
+                                        .replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def canonical_moment(value: Any) -> Any:
+    """A platform's time as RFC 3339 text in UTC (``Timestamp``), to the precision it came
+    with; text already in that form is kept as it is. What reads as no time is kept as it
+    came (text), or as absent (anything else), never refused: a time the reader cannot place
+    must not stop a plan."""
+    if isinstance(value, str) and _UTC_TEXT.fullmatch(value):
+        return value
+    moment = moment_of(value)
+    if moment is None:
+        return value if isinstance(value, str) or value is None else None
+    if isinstance(value, str):
+        fraction = _FRACTION.search(value)
+        digits = min(len(fraction.group(1)), 6) if fraction else 0
+    else:
+        note("time_form", f"a time as the number {value!r}")
+        digits = 0 if not moment.microsecond else 3 if moment.microsecond % 1000 == 0 else 6
+    return utc_text(moment, digits)
+
+
+def utc_text(moment: datetime, digits: int = 0) -> str:
+    """``2023-11-07T05:31:56Z``, with ``digits`` of the fraction of a second (at most 6)."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if digits:
+        text += "." + f"{moment.microsecond:06d}"[:min(digits, 6)]
+    return text + "Z"
+
+
+Timestamp = Annotated[str | None, BeforeValidator(canonical_moment)]
+"""A point in time a platform sends (``created_at``, ``updated_at`` ...), read into RFC 3339
+text in UTC by ``canonical_moment``; compare with ``state.times``, never as text."""
 
 
 def resolved_url(url: str | None, base: str, *, websocket: bool = False) -> str | None:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection
 from email.utils import formatdate
 from typing import Any
 
+from operator_iac.emulator.clock import parse_iso
+
 # The snapshot a platform that pins aliases would store for a few well-known models; any
 # other alias gets DEFAULT_SNAPSHOT. Only the form matters: ``<alias>-YYYY-MM-DD``.
 MODEL_SNAPSHOTS: dict[str, str] = {
@@ -121,13 +123,35 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+def epoch_times(value: Any) -> Any:
+    """``value`` with every time (a text field named ``*_at``, at any depth) as Unix seconds,
+    a number: whole when the time is, else to the millisecond."""
+    if isinstance(value, dict):
+        return {k: _epoch(v) if k.endswith("_at") and isinstance(v, str) else epoch_times(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [epoch_times(v) for v in value]
+    return value
+
+
+def _epoch(text: str) -> Any:
+    try:
+        seconds = parse_iso(text)
+    except ValueError:
+        return text
+    return int(seconds) if seconds == int(seconds) else round(seconds, 3)
+
+
 def shown(body: Any, modes: Collection[str]) -> Any:
     """A response body as a platform with the given modes shows it: empty strings as null
-    (``null_empty``), then nulls left out (``omit_nulls``)."""
+    (``null_empty``), then nulls left out (``omit_nulls``), times as numbers
+    (``epoch_times``)."""
     if "null_empty" in modes:
         body = nulls_for_empty(body)
     if "omit_nulls" in modes:
         body = without_nulls(body)
+    if "epoch_times" in modes:
+        body = epoch_times(body)
     return body
 
 

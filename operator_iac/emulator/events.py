@@ -23,12 +23,15 @@ class EventLog:
     """Append and read conversation events."""
 
     def __init__(self, store: Store, clock: Clock, notify: Callable[[str], None],
-                 whole_seconds: Callable[[], bool] = lambda: False) -> None:
+                 whole_seconds: Callable[[], bool] = lambda: False,
+                 epoch: Callable[[], bool] = lambda: False) -> None:
         self._store = store
         self._clock = clock
         self._notify = notify
-        # Milliseconds unless a compatibility mode asks for the documented example's form.
+        # Milliseconds unless a compatibility mode asks for the documented example's form,
+        # as text unless one asks for Unix time (``epoch_times``).
         self._whole_seconds = whole_seconds
+        self._epoch = epoch
 
     def append(self, conversation_id: str, agent_id: str, livemode: bool,
                payload: dict[str, Any]) -> Envelope:
@@ -38,7 +41,9 @@ class EventLog:
     def append_many(self, conversation_id: str, agent_id: str, livemode: bool,
                     payloads: list[dict[str, Any]]) -> list[Envelope]:
         now = self._clock.now()
-        created = iso(now) if self._whole_seconds() else iso_ms(now)
+        created: str | float | None = iso(now) if self._whole_seconds() else iso_ms(now)
+        if self._epoch():
+            created = float(int(now)) if self._whole_seconds() else round(now, 3)
         envelopes = [_envelope(conversation_id, agent_id, livemode, p, created) for p in payloads]
         with self._store.tx() as db:
             db.executemany(
@@ -75,7 +80,7 @@ class EventLog:
 
 
 def _envelope(conversation_id: str, agent_id: str, livemode: bool, payload: dict[str, Any],
-              created_at: str | None) -> Envelope:
+              created_at: str | float | None) -> Envelope:
     return {
         "id": ids.new_id(ids.EVENT),
         "created_at": created_at,

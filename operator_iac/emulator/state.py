@@ -83,7 +83,8 @@ class EmulatorState:
         self.store = Store(options.db)
         self.broker = EventBroker()
         self.events = EventLog(self.store, self.clock, self.broker.publish,
-                               whole_seconds=lambda: self.faults.has("whole_seconds"))
+                               whole_seconds=lambda: self.faults.has("whole_seconds"),
+                               epoch=lambda: self.faults.has("epoch_times"))
         self.agents = AgentService(self.store, self.clock, lags=self._lags)
         self.conversations = ConversationService(self.store, self.clock, self.agents,
                                                  self.events, options.token_ttl_s)

@@ -156,6 +156,14 @@ VARIATIONS: tuple[Variation, ...] = (
         _alt("extra_fields", "responses carry fields of their own"),
         "ignored when reading, kept through read-modify-write, never shown as changes",
         observed="read", how_observed="the agents lists"),
+    Variation(
+        "time_form", AGENTS, "How times are written (`created_at`, `updated_at` ...)",
+        "RFC 3339 text in UTC (`2023-11-07T05:31:56Z`)",
+        _alt("epoch_times", "Unix time: seconds since 1970, as numbers"),
+        "every time is read, in any of these forms, any offset or precision, into one form: "
+        "times from any platform compare and order alike (the choice between two agents "
+        "created at once by concurrent applies is made on their times)",
+        observed="read", how_observed="the agents lists"),
     # ---- stored content ----------------------------------------------------------------
     Variation(
         "stored_text", STORED, "Whitespace of stored text", "byte-exact",

@@ -21,11 +21,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from operator_iac.errors import DeclarationError, Diagnostic
 from operator_iac.plan.marker import Marker, Owner, parse_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, Snapshot
+from operator_iac.state.times import parse_time
+
+# The rank of a first revision whose creation time is unknown: after every known one.
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -139,10 +144,14 @@ def ever_released(agent: RemoteAgent) -> bool:
         v.status in ("released", "archived") for v in agent.versions)
 
 
-def _claim_rank(agent: RemoteAgent) -> tuple[int, str, str]:
+def _claim_rank(agent: RemoteAgent) -> tuple[int, datetime, str, str]:
+    # Times compare as times: platforms (and fields) write them to different precisions,
+    # and text order is not time order across them. A time that reads as none ranks last.
     first = min(agent.versions, key=lambda v: v.number, default=None)
-    created = first.created_at if first is not None and first.created_at else "\uffff"
-    return (0 if ever_released(agent) else 1, created, agent.id)
+    text = first.created_at if first is not None and first.created_at else ""
+    created = parse_time(text) or _NEVER
+    return (0 if ever_released(agent) else 1, created, text if created is _NEVER else "",
+            agent.id)
 
 
 def _single_owner(agent: DesiredAgent, claimants: list[RemoteAgent]

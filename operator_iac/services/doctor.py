@@ -110,6 +110,7 @@ def _lists(client: OperatorClient, found: Findings) -> dict[str, list[AgentSumma
     if any(summaries.values()):  # what the reading had to adapt to is the alternative
         found.saw("list_descriptions", "every item carries one", True)
         found.saw("extra_fields", "none", True)
+        found.saw("time_form", "RFC 3339 text", True)
     return summaries
 
 

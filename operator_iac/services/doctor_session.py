@@ -35,6 +35,7 @@ from operator_iac.errors import ApiConflictError, ApiError, OperatorIacError
 from operator_iac.services.doctor import Catalog
 from operator_iac.smoke.record import placeholder_context
 from operator_iac.state.platform_report import Findings
+from operator_iac.state.times import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -237,7 +238,10 @@ class _Probe:
         stamps = [e.created_at for e in events if e.created_at]
         if not stamps:
             return
-        fractional = any("." in stamp for stamp in stamps)
+        # Read into one form at the boundary (``api.tolerance``): whole seconds show as
+        # times without a fraction (a platform's milliseconds rarely all fall on .000).
+        fractional = any(moment.microsecond for stamp in stamps
+                         if (moment := parse_time(stamp)) is not None)
         self.found.saw("timestamps", "milliseconds" if fractional else "whole seconds",
                        fractional)
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from operator_iac.api.models import Procedure, agent_id_of
 from operator_iac.smoke.matchers import check_fields, describe, show
 from operator_iac.spec.assertions import ProcedureExpect
 from operator_iac.spec.schema_dialect import as_json_schema
+from operator_iac.state.times import parse_time
+
+_UNKNOWN = datetime.min.replace(tzinfo=UTC)  # a run whose creation time reads as none
 
 # Procedure statuses after which the run will not change (pending and running will).
 FINAL_PROCEDURE_STATUSES = frozenset({"success", "failed", "skipped", "cancelled"})
@@ -41,7 +45,10 @@ def procedures_of(agent: str, agent_id: str | None,
         ran = {agent_id_of(v) for v in (procedure.agent_id, procedure.agent_version_id) if v}
         return bool(ids & ran) or procedure.name == agent
 
-    return sorted((p for p in procedures if runs_agent(p)), key=lambda p: p.created_at or "")
+    # Oldest first by time, not by text (precisions differ); a run with no readable time
+    # keeps its place at the start, as the platform listed it.
+    return sorted((p for p in procedures if runs_agent(p)),
+                  key=lambda p: parse_time(p.created_at) or _UNKNOWN)
 
 
 def is_final(procedure: Procedure) -> bool:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_iac.state.snapshot import RemoteRevision, RemoteVersion
+from operator_iac.state.times import same_time
 
 IMMUTABLE_STATUSES = frozenset({"released", "archived"})
 _MAGIC = b"OIC1"  # format of an entry: magic, 12-byte nonce, AES-GCM ciphertext and tag
@@ -162,4 +163,4 @@ def _agrees(revision: RemoteRevision, version: RemoteVersion) -> bool:
     if (revision.name, revision.description) != (version.name, version.description):
         return False
     return revision.updated_at is None or version.updated_at is None or \
-        revision.updated_at == version.updated_at
+        same_time(revision.updated_at, version.updated_at)

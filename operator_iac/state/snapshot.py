@@ -38,10 +38,12 @@ class RemoteVersion:
     """The revision's description, ownership marker included: how an agent whose newest
     revision lost its marker is still recognised (``plan.identity``)."""
     created_at: str | None = None
-    """When the revision was created, as the platform reports it; None when it does not."""
+    """When the revision was created, RFC 3339 in UTC whatever form the platform wrote it in
+    (``api.tolerance.Timestamp``); None when it does not say. Compared as a time
+    (``state.times``), never as text."""
     updated_at: str | None = None
-    """When the revision was last changed, as the platform reports it; None when it does
-    not."""
+    """When the revision was last changed, in the same form; None when the platform does not
+    say."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ class RemoteRevision:
     """Ids of the procedural agents run after a conversation ends; empty when there are none
     or the platform returned none."""
     updated_at: str | None = None
-    """When the revision was last changed, as the platform reports it; None when it does
-    not."""
+    """When the revision was last changed, RFC 3339 in UTC (``api.tolerance.Timestamp``);
+    None when the platform does not say."""
 
 
 @dataclass(frozen=True)

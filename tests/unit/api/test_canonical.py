@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from operator_iac.api.events import EventReader, parse_event
 from operator_iac.api.models import Agent, AgentSummary, Conversation, Procedure, VersionEntry
@@ -139,3 +140,50 @@ def test_a_status_missing_from_conversation_ended_is_read_from_the_conversation(
     assert events[-1].payload == {"type": "conversation.ended", "status": "completed"}
     assert [r.url.path for r in h.requests][1:] == ["/conversations/conv_1"] * 2
     assert h.client.notices.seen()["ended_status"] == "absent"
+
+
+# ---- times ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sent", "read_as"), [
+    ("2026-12-05T19:53:45Z", "2026-12-05T19:53:45Z"),  # the documented form, kept
+    ("2026-12-05T19:53:45.120Z", "2026-12-05T19:53:45.120Z"),
+    ("2026-12-05T21:53:45.5+02:00", "2026-12-05T19:53:45.5Z"),  # offsets, in UTC
+    ("2026-12-05 19:53:45", "2026-12-05T19:53:45Z"),  # no zone: UTC, like the documented form
+    ("2026-12-05T19:53:45.123456789Z", "2026-12-05T19:53:45.123456Z"),  # nanoseconds
+    (1764964425, "2025-12-05T19:53:45Z"),  # Unix seconds
+    (1764964425.25, "2025-12-05T19:53:45.250Z"),
+    (1764964425250, "2025-12-05T19:53:45.250Z"),  # Unix milliseconds
+    ("1764964425", "2025-12-05T19:53:45Z"),  # as digits
+    ("yesterday", "yesterday"),  # no time: kept as sent, never refused
+    (None, None),
+])
+def test_a_time_is_read_in_any_form_into_rfc_3339_in_utc(sent: Any, read_as: str | None) -> None:
+    version, seen = read(VersionEntry, {"version_id": "ca_1@v0", "created_at": sent,
+                                        "updated_at": sent})
+    assert version.created_at == version.updated_at == read_as
+    assert ("time_form" in seen) == isinstance(sent, int | float)
+
+
+def test_times_in_every_response_are_read_alike() -> None:
+    stamp = 1764964425
+    conversation, seen = read(Conversation, {"id": "conv_1", "created_at": stamp,
+                                             "started_at": stamp, "completed_at": None})
+    procedure, _ = read(Procedure, {"id": "trun_1", "created_at": str(stamp)})
+    listed, _ = read(AgentSummary, {"id": "ca_1", "version_id": "ca_1@v0",
+                                    "created_at": stamp, "updated_at": stamp})
+    event = parse_event(json.dumps({"created_at": stamp + 0.5, "payload": {"type": "x"}}))
+    assert conversation.created_at == conversation.started_at == procedure.created_at == \
+        listed.updated_at == "2025-12-05T19:53:45Z"
+    assert event is not None and event.created_at == "2025-12-05T19:53:45.500Z"
+    assert seen["time_form"] == "a time as the number 1764964425"
+
+
+def test_times_compare_as_times_whatever_their_forms() -> None:
+    from operator_iac.state.times import parse_time, same_time
+
+    # Text order is not time order across precisions: "45Z" sorts after "45.5Z".
+    assert "2026-12-05T19:53:45Z" > "2026-12-05T19:53:45.5Z"
+    assert parse_time("2026-12-05T19:53:45Z") < parse_time("2026-12-05T19:53:45.5Z")
+    assert same_time("2026-12-05T19:53:45Z", "2026-12-05T21:53:45.000+02:00")
+    assert not same_time("2026-12-05T19:53:45Z", "2026-12-05T19:53:46Z")
+    assert same_time("soon", "soon") and not same_time("soon", "2026-12-05T19:53:45Z")

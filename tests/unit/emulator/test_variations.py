@@ -62,3 +62,13 @@ def test_twenty_seeds_draw_every_alternative_and_every_delay() -> None:
     delays = {name for platform in drawn for name in platform.delays}
     assert modes == set(COMPAT_MODES)
     assert delays == set(variations.DELAYS)
+
+
+def test_the_suites_random_lives_draw_every_alternative_and_every_delay() -> None:
+    # The e2e suite lives on a few seeds only (``tests/e2e/test_random_platforms.py``): a new
+    # variation changes what they draw, and they must be chosen again to cover it.
+    from tests.e2e.test_random_platforms import SEEDS as LIVES
+
+    drawn = [draw(seed) for seed in LIVES]
+    assert {mode for platform in drawn for mode in platform.modes} == set(COMPAT_MODES)
+    assert {name for platform in drawn for name in platform.delays} == set(variations.DELAYS)
