@@ -12,6 +12,7 @@ from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param,
 from operator_iac.emulator.lifecycle import RELEASED
 from operator_iac.emulator.problems import Problem, conflict, invalid
 from operator_iac.emulator.state import EmulatorState
+from operator_iac.emulator.store import decode_cursor
 from operator_iac.emulator.validation import AgentFields, validate_agent_body
 
 
@@ -39,8 +40,11 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
     async def list_agents(request: Request) -> Response:
         revisions, cursor = agents.page(kind, cursor_of(request), state.options.page_size)
         shown = modes(state)
-        return ok({"data": [present.agent_list_item(r, shown) for r in revisions],
-                   "cursor": cursor})
+        items = [present.agent_list_item(r, shown) for r in revisions]
+        if "numeric_cursors" in shown:  # where the next page begins, and whether there is one
+            return ok({"data": items, "cursor": decode_cursor(cursor),
+                       "has_more": cursor is not None})
+        return ok({"data": items, "cursor": cursor})
 
     async def get(request: Request) -> Response:
         return ok(present.agent(agents.seen(kind, path_param(request, "ref")), modes(state)))

@@ -143,6 +143,8 @@ def decode_cursor(cursor: str | None) -> int | None:
     """The ``seq`` a cursor stands for; None for no cursor. InvalidCursorError if forged."""
     if not cursor:
         return None
+    if cursor.isdigit():  # the ``numeric_cursors`` form: the seq itself
+        return int(cursor)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         label, _, number = raw.partition(":")

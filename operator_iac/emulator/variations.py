@@ -157,6 +157,13 @@ VARIATIONS: tuple[Variation, ...] = (
         "ignored when reading, kept through read-modify-write, never shown as changes",
         observed="read", how_observed="the agents lists"),
     Variation(
+        "list_cursors", AGENTS, "Cursors of the agents lists",
+        "opaque text, null on the last page",
+        _alt("numeric_cursors", "numbers (where the next page begins), with `has_more`"),
+        "a cursor is followed in either form; a page that says it has more but gives no "
+        "cursor, or whose items cannot be told from other lists, is an error, never the end "
+        "of the list (an agent missed would be created again)"),
+    Variation(
         "time_form", AGENTS, "How times are written (`created_at`, `updated_at` ...)",
         "RFC 3339 text in UTC (`2023-11-07T05:31:56Z`)",
         _alt("epoch_times", "Unix time: seconds since 1970, as numbers"),

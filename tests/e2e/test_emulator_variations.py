@@ -15,6 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosedOK
 from websockets.sync.client import connect
 
+from operator_iac.api.client import OperatorClient
 from operator_iac.emulator.server import EmulatorServer
 
 from .raw_http import raw_client
@@ -206,6 +207,21 @@ def test_the_agents_list_pages_through_agents_a_lagging_list_still_shows(
             if not (cursor := page["cursor"]):
                 break
         assert seen == made
+
+
+def test_numeric_cursors_say_where_the_next_page_begins_and_the_client_reads_them_all(
+        emulator_factory: Callable[..., EmulatorServer]) -> None:
+    small = emulator_factory(page_size=2)
+    small.set_compat("numeric_cursors")
+    with raw_client(small) as client:
+        made = [str(client.post(CA, json={"name": str(i), "description": "", "config": {}})
+                    .json()["id"]) for i in range(5)]
+        first = client.get(CA).json()
+        last = client.get(CA, params={"cursor": "5"}).json()
+    assert isinstance(first["cursor"], int) and first["has_more"] is True
+    assert (last["cursor"], last["has_more"]) == (None, False)
+    with OperatorClient(small.url, small.api_key) as operator:
+        assert [a.id for a in operator.conversational_agents.list()] == made
 
 
 def test_versions_and_statuses_trail_new_revisions_and_releases_by_versions_lag(

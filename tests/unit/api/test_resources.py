@@ -145,3 +145,31 @@ def test_ids_are_path_escaped(harness: MakeHarness) -> None:
     h = harness(lambda request: json_response(200, {"id": "cus_1"}))
     h.client.customers.get("cus_1/../admin")
     assert h.requests[0].url.raw_path == b"/customers/cus_1%2F..%2Fadmin"
+
+
+def test_a_cursor_written_as_a_number_is_followed(harness: MakeHarness) -> None:
+    def pages(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params.get("cursor", "0"))
+        return json_response(200, {"data": [{"id": f"ca_{offset}"}],
+                                   "cursor": offset + 1 if offset < 2 else None})
+
+    h = harness(pages)
+    assert [a.id for a in h.client.conversational_agents.list()] == ["ca_0", "ca_1", "ca_2"]
+    assert [r.url.params.get("cursor") for r in h.requests] == [None, "1", "2"]
+
+
+def test_items_under_a_key_of_their_own_are_read_when_the_page_holds_one_list(
+        harness: MakeHarness) -> None:
+    h = harness(lambda request: json_response(200, {"agents": [{"id": "ca_1"}], "total": 1}))
+    assert [a.id for a in h.client.conversational_agents.list()] == ["ca_1"]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"data": [{"id": "ca_1"}], "has_more": True}, "gives no cursor"),
+    ({"agents": [{"id": "ca_1"}], "deleted": []}, "cannot tell which holds the items"),
+])
+def test_a_list_that_cannot_be_read_whole_is_an_error_not_a_short_list(
+        harness: MakeHarness, body: dict[str, Any], message: str) -> None:
+    h = harness(lambda request: json_response(200, body))
+    with pytest.raises(OperationError, match=message):
+        list(h.client.conversational_agents.list())
