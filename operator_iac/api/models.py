@@ -180,10 +180,20 @@ class AgentSummary(_AgentRevision):
 
 
 class WriteResult(ApiModel):
-    """The answer to create, update and release: the agent and the revision written."""
+    """The answer to create, update and release: the agent and the revision written. An
+    answer that names only the revision names its agent too (``ca_x@vN``)."""
 
-    id: str
+    id: str = ""
     version_id: str | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        if not self.id and self.version_id:
+            self.id = agent_id_of(self.version_id)
+        if not self.id:
+            raise ValueError("the answer names neither the agent (id) nor the revision "
+                             "(version_id)")
+        return self
 
 
 class DeleteResult(ApiModel):

@@ -69,14 +69,25 @@ def _cursor(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def iter_items(fetch: Callable[[str | None], Any], key: str, what: str
-               ) -> Iterator[dict[str, Any]]:
-    """Every item of a paginated list; ``fetch(cursor)`` returns one decoded page."""
+def iter_items(fetch: Callable[[str | None], Any], key: str, what: str,
+               identity: str = "id") -> Iterator[dict[str, Any]]:
+    """Every item of a paginated list, each once; ``fetch(cursor)`` returns one decoded page.
+
+    An item whose ``identity`` field was already seen is left out: a list that changes while
+    it is read (an agent created or deleted between two pages, with cursors that are
+    positions) shows an item on two pages, and a consumer would take it for two agents."""
     seen: set[str] = set()
+    met: set[Any] = set()
     cursor: str | None = None
     while True:
         page = read_page(fetch(cursor), key)
-        yield from page.items
+        for item in page.items:
+            name = item.get(identity)
+            if isinstance(name, str | int) and not isinstance(name, bool):
+                if name in met:
+                    continue
+                met.add(name)
+            yield item
         if page.cursor is None:
             return
         if page.cursor in seen:

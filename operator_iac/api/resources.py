@@ -77,12 +77,12 @@ class _Resource:
         return self._parse(model, data, f"{method} {path}")
 
     def _list(self, model: type[M], path: str, key: str,
-              params: Params | None = None) -> Iterator[M]:
+              params: Params | None = None, identity: str = "id") -> Iterator[M]:
         def fetch(cursor: str | None) -> Any:
             return self._client.request_json("GET", path, params={**(params or {}),
                                                                   "cursor": cursor})
 
-        for item in iter_items(fetch, key, path):
+        for item in iter_items(fetch, key, path, identity):
             yield self._parse(model, item, f"GET {path}")
 
 
@@ -121,7 +121,8 @@ class AgentsResource(_Resource):
     def list_versions(self, agent_id: str) -> list[VersionEntry]:
         """Every revision, oldest first, each with a ``version_status``."""
         path = self._path(agent_id, "versions")
-        return normalise_version_statuses(list(self._list(VersionEntry, path, "data")))
+        return normalise_version_statuses(list(self._list(VersionEntry, path, "data",
+                                                          identity="version_id")))
 
     def release(self, version_id: str) -> WriteResult:
         """Make a revision the released one (an archived one: a rollback).

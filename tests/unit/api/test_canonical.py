@@ -187,3 +187,12 @@ def test_times_compare_as_times_whatever_their_forms() -> None:
     assert same_time("2026-12-05T19:53:45Z", "2026-12-05T21:53:45.000+02:00")
     assert not same_time("2026-12-05T19:53:45Z", "2026-12-05T19:53:46Z")
     assert same_time("soon", "soon") and not same_time("soon", "2026-12-05T19:53:45Z")
+
+
+def test_a_write_answered_with_the_revision_only_names_its_agent_too() -> None:
+    from operator_iac.api.models import WriteResult
+
+    written, _ = read(WriteResult, {"version_id": "ca_1@v2"})
+    assert (written.id, written.version_id) == ("ca_1", "ca_1@v2")
+    with pytest.raises(ValueError, match="names neither"):
+        WriteResult.model_validate({"name": "A"})

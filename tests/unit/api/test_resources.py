@@ -173,3 +173,22 @@ def test_a_list_that_cannot_be_read_whole_is_an_error_not_a_short_list(
     h = harness(lambda request: json_response(200, body))
     with pytest.raises(OperationError, match=message):
         list(h.client.conversational_agents.list())
+
+
+def test_an_item_shown_on_two_pages_is_read_once(harness: MakeHarness) -> None:
+    # Positions as cursors, and an agent created at the head of the list between two pages:
+    # the second page begins with the item the first one ended with.
+    def pages(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor") is None:
+            return json_response(200, {"data": [{"id": "ca_new"}, {"id": "ca_1"}], "cursor": 2})
+        return json_response(200, {"data": [{"id": "ca_1"}, {"id": "ca_2"}], "cursor": None})
+
+    h = harness(pages)
+    assert [a.id for a in h.client.conversational_agents.list()] == ["ca_new", "ca_1", "ca_2"]
+
+
+def test_a_revision_listed_twice_is_one_revision(harness: MakeHarness) -> None:
+    entry = {"version_id": "ca_1@v0", "version_status": "released"}
+    h = harness(lambda request: json_response(200, {"data": [entry, entry]}))
+    assert [v.version_id for v in h.client.conversational_agents.list_versions("ca_1")] == \
+        ["ca_1@v0"]
