@@ -48,6 +48,13 @@ REVISION_REFUSALS = (ApiConflictError, BadRequestError)
 M = TypeVar("M", bound=BaseModel)
 
 
+def _asked(data: Any, agent_id: str, version_id: str | None) -> Any:
+    """A write's answer, or what was asked for when the answer names nothing (no body)."""
+    if isinstance(data, dict) and not data.get("id") and not data.get("version_id"):
+        return {**data, "id": agent_id, "version_id": version_id}
+    return data
+
+
 def parse(model: type[M], data: Any, what: str) -> M:
     """Validate a response into ``model``; a shape we cannot read is an OperationError."""
     try:
@@ -115,8 +122,11 @@ class AgentsResource(_Resource):
 
     def update(self, id_or_version_id: str, **fields: Any) -> WriteResult:
         """Write the given fields into the draft (created if none); returns the draft."""
-        return self._call(WriteResult, "PUT", self._path(id_or_version_id), json=fields,
-                          idempotent=True)
+        data = self._client.request_json("PUT", self._path(id_or_version_id), json=fields,
+                                         idempotent=True)
+        # An answer without a body (204) names no draft: the caller reads it where it wrote.
+        return self._parse(WriteResult, _asked(data, agent_id_of(id_or_version_id), None),
+                           f"PUT {self._path(id_or_version_id)}")
 
     def list_versions(self, agent_id: str) -> list[VersionEntry]:
         """Every revision, oldest first, each with a ``version_status``."""
@@ -133,13 +143,16 @@ class AgentsResource(_Resource):
         shows a release late, the revision read by its id confirms: a concurrent run's
         release just made must not fail this one.
         """
+        path = self._path(version_id, "release")
         try:
-            return self._call(WriteResult, "POST", self._path(version_id, "release"),
-                              idempotent=True)
+            data = self._client.request_json("POST", path, idempotent=True)
         except ApiConflictError:
             if not self._shows_released(version_id):
                 raise
             return WriteResult(id=agent_id_of(version_id), version_id=version_id)
+        # An answer without a body (204) is the release of the revision asked for.
+        return self._parse(WriteResult, _asked(data, agent_id_of(version_id), version_id),
+                           f"POST {path}")
 
     def _shows_released(self, version_id: str) -> bool:
         """Whether the platform shows ``version_id`` released, after a 409 on its release.

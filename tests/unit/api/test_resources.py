@@ -192,3 +192,11 @@ def test_a_revision_listed_twice_is_one_revision(harness: MakeHarness) -> None:
     h = harness(lambda request: json_response(200, {"data": [entry, entry]}))
     assert [v.version_id for v in h.client.conversational_agents.list_versions("ca_1")] == \
         ["ca_1@v0"]
+
+
+def test_writes_answered_without_a_body_name_what_was_asked(harness: MakeHarness) -> None:
+    h = harness(lambda request: httpx.Response(204))
+    released = h.client.conversational_agents.release("ca_1@v2")
+    written = h.client.conversational_agents.update("ca_1@v3", description="d")
+    assert (released.id, released.version_id) == ("ca_1", "ca_1@v2")
+    assert (written.id, written.version_id) == ("ca_1", None)  # the caller reads where it wrote
