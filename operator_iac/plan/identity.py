@@ -124,6 +124,31 @@ def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
                      orphans=orphans, leftovers=tuple(leftovers), unrecorded=unrecorded)
 
 
+def released_twins(agents: Iterable[RemoteAgent], owner: Owner | str,
+                   window_s: float) -> list[RemoteAgent]:
+    """The agents of keys that more than one released agent claims, where those were created
+    within ``window_s`` of each other: on a platform that releases what it creates, two
+    applies that created a key's agent at the same moment both show released until the one
+    that yields deletes its own (``apply.claims``), which a plan that reads in between would
+    take for an ambiguous key (``_single_owner``). Claimants created further apart, or at
+    unknown times, are left to that error: one is not a concurrent apply's."""
+    twins: list[RemoteAgent] = []
+    for claimants in claims_by_key(agents, owner).values():
+        released = [agent for agent in claimants if ever_released(agent)]
+        times = [_created(agent) for agent in released]
+        if len(released) < 2 or any(t is None for t in times):
+            continue
+        known = [t for t in times if t is not None]
+        if (max(known) - min(known)).total_seconds() <= window_s:
+            twins += claimants
+    return twins
+
+
+def _created(agent: RemoteAgent) -> datetime | None:
+    first = min(agent.versions, key=lambda v: v.number, default=None)
+    return parse_time(first.created_at) if first is not None else None
+
+
 def _recorded_first(agents: list[RemoteAgent], owner: Owner | str) -> list[RemoteAgent]:
     """The claimants whose marker names this environment, when there are any: an agent
     claimed only through a marker that names none (written before environments were
@@ -149,7 +174,7 @@ def _claim_rank(agent: RemoteAgent) -> tuple[int, datetime, str, str]:
     # and text order is not time order across them. A time that reads as none ranks last.
     first = min(agent.versions, key=lambda v: v.number, default=None)
     text = first.created_at if first is not None and first.created_at else ""
-    created = parse_time(text) or _NEVER
+    created = _created(agent) or _NEVER
     return (0 if ever_released(agent) else 1, created, text if created is _NEVER else "",
             agent.id)
 

@@ -9,9 +9,11 @@ reading every agent of the account in depth.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from operator_iac import defaults
 from operator_iac.defaults import PARALLELISM
 from operator_iac.services.feedback import Say, silent
 
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.state.cache import RevisionCache
     from operator_iac.state.fetch import AgentRead
-    from operator_iac.state.snapshot import Snapshot
+    from operator_iac.state.snapshot import RemoteAgent, Snapshot
+
+logger = logging.getLogger(__name__)
 
 
 def read_project_agents(client: OperatorClient, project: Owner | str,
@@ -61,8 +65,46 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
         snapshot = read_listed(client, snapshot, named, parallelism=parallelism, cache=cache)
     wanted = list(keys) if keys is not None else list(desired or ())
     reason = scope.reason_to_read_the_rest(snapshot, wanted)
-    if reason is None:
-        return snapshot
-    say(f"Reading the other {len(snapshot.unread)} agents too: {reason} ...")
-    return complete_snapshot(client, snapshot, scope.claims_versions, parallelism=parallelism,
-                             cache=cache)
+    if reason is not None:
+        say(f"Reading the other {len(snapshot.unread)} agents too: {reason} ...")
+        snapshot = complete_snapshot(client, snapshot, scope.claims_versions,
+                                     parallelism=parallelism, cache=cache)
+    return _settle_released_twins(client, project, snapshot, cache=cache, say=say)
+
+
+def _settle_released_twins(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
+                           *, cache: RevisionCache | None, say: Say,
+                           timeout_s: float = defaults.VISIBILITY_TIMEOUT_S) -> Snapshot:
+    """``snapshot`` once no key is claimed by two released agents created at the same
+    moment (``plan.identity.released_twins``: concurrent applies on a platform that releases
+    what it creates, one of which deletes its own at once), reading those agents again with
+    growing pauses, up to ``timeout_s``; then as it is, for the plan to report what is left.
+    Each pause is logged with its reason."""
+    from dataclasses import replace
+
+    from operator_iac.api.polling import growing_pauses
+    from operator_iac.errors import NotFoundError
+    from operator_iac.plan.identity import released_twins
+    from operator_iac.state.fetch import fetch_agent
+
+    twins = released_twins(snapshot.agents, project, timeout_s)
+    pauses, waited = growing_pauses(), 0.0
+    while twins and waited < timeout_s:
+        ids = ", ".join(sorted(agent.id for agent in twins))
+        pause = next(pauses)
+        logger.info("released agents created at the same moment claim one key (%s): a "
+                    "concurrent apply deletes its own; reading them again in %.2f s", ids, pause)
+        if not waited:
+            say(f"Waiting for a concurrent apply to remove its copy of an agent ({ids}) ...")
+        client.pause(pause)
+        waited += pause
+        again: dict[str, RemoteAgent | None] = {}
+        for agent in twins:
+            try:
+                again[agent.id] = fetch_agent(client, agent.kind, agent.id, cache)
+            except NotFoundError:
+                again[agent.id] = None
+        agents = tuple(again.get(a.id, a) for a in snapshot.agents)
+        snapshot = replace(snapshot, agents=tuple(a for a in agents if a is not None))
+        twins = released_twins(snapshot.agents, project, timeout_s)
+    return snapshot

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 import unicodedata
 from collections.abc import Callable
 
@@ -398,3 +399,36 @@ def test_a_draft_changed_in_the_instant_before_the_release_is_a_conflict(
     assert report.exit_code() == 5
     assert "changed it in the instant before the release" in outcome.message
     assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
+
+
+def released_copy(platform: Platform, key: str) -> str:
+    """What a concurrent apply's create leaves on a platform that releases what it creates:
+    a released agent carrying the same marker, until that apply deletes it."""
+    original = platform.client.procedural_agents.get(platform.id_of(key))
+    return platform.client.procedural_agents.create(original.name, original.description,
+                                                    original.config).id
+
+
+def test_a_plan_waits_for_the_released_copy_a_concurrent_apply_removes(
+        applied: ProjectCopy, platform: Platform) -> None:
+    applied.emulator.set_compat("create_releases")
+    twin = released_copy(platform, "call-summary")
+    remover = threading.Timer(0.3, platform.client.procedural_agents.delete, (twin,))
+    remover.start()
+    try:
+        planned = applied.plan("--detailed-exitcode")
+    finally:
+        remover.join()
+    assert planned.exit_code == 0, planned.stdout + planned.stderr
+    assert "Waiting for a concurrent apply to remove its copy of an agent" in planned.stderr
+
+
+def test_a_released_copy_made_later_is_an_error_at_once(applied: ProjectCopy,
+                                                        platform: Platform) -> None:
+    applied.emulator.set_compat("create_releases")
+    applied.emulator.advance_clock(120)  # made two minutes on: no concurrent apply's
+    twin = released_copy(platform, "call-summary")
+    planned = applied.plan()
+    assert planned.exit_code == 3
+    assert "several remote agents carry the marker of key 'call-summary'" in planned.stderr
+    assert twin in planned.stderr and "Waiting" not in planned.stderr

@@ -33,3 +33,25 @@ def test_procedure_runs_are_ordered_by_time() -> None:
             for n, at in enumerate(["2026-12-05T19:53:45.5Z", "2026-12-05T19:53:45Z"])]
     assert [run.id for run in procedures_of("call-summary", "pa_1", runs)] == \
         ["trun_1", "trun_0"]
+
+
+def marked(agent_id: str, at: str | None, *, released: bool = True,
+           kind: str = "procedural_agent") -> RemoteAgent:
+    from operator_iac.plan.marker import format_marker
+
+    text = "Summary.\n\n" + format_marker("acme", "call-summary", "a" * 12, None)
+    version = RemoteVersion(f"{agent_id}@v0", 0, "released" if released else "draft",
+                            "Call summary", text, created_at=at)
+    return RemoteAgent(kind, agent_id, (version,))  # type: ignore[arg-type]
+
+
+def test_released_twins_are_released_claimants_of_one_key_created_together() -> None:
+    from operator_iac.plan.identity import released_twins
+
+    first, twin = marked("pa_1", "2026-12-05T19:53:45Z"), marked("pa_2", "2026-12-05T19:53:46Z")
+    assert released_twins([first, twin], "acme", 30.0) == [first, twin]
+    later = marked("pa_3", "2026-12-05T19:55:00Z")  # a copy made a minute on: not a twin
+    assert released_twins([first, later], "acme", 30.0) == []
+    assert released_twins([first, marked("pa_4", None)], "acme", 30.0) == []
+    assert released_twins([first, marked("pa_5", "2026-12-05T19:53:46Z", released=False)],
+                          "acme", 30.0) == []
