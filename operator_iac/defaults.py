@@ -73,6 +73,10 @@ EVENTS_MAX_RECONNECTS = 5
 """How many reconnects of the SSE event stream in a row may bring no new event before it
 fails. Overridden by `OperatorClient.events(max_reconnects=...)`."""
 
+MAX_REDIRECTS = 5
+"""How many redirects on the platform's own origin one request follows (a path moved, a
+trailing slash added); a redirect to another origin is never followed (the key stays home)."""
+
 # ---- after the writes ---------------------------------------------------------------------
 
 VISIBILITY_TIMEOUT_S = 30.0

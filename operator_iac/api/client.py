@@ -166,7 +166,8 @@ class OperatorClient:
             limits=httpx.Limits(max_connections=max_connections,
                                 max_keepalive_connections=max_connections),
             transport=transport,
-            # A redirect would carry the API key to wherever the answer points: never follow.
+            # A redirect would carry the API key to wherever the answer points: only those on
+            # the platform's own origin are followed, by ``_send``.
             follow_redirects=False,
             verify=tls_context(),
         )
@@ -334,7 +335,7 @@ class OperatorClient:
         carried out too."""
         started = self._clock()
         maybe_applied = False
-        number = 0
+        number = hops = 0
         while True:
             number += 1
             sent = self._clock()
@@ -347,6 +348,18 @@ class OperatorClient:
             if response is not None and (response.is_success or _gone_after_retry(
                     method, status, maybe_applied)):
                 return response, maybe_applied
+            moved = self._redirect(response, method) if hops < defaults.MAX_REDIRECTS \
+                else None
+            if moved is not None and response is not None:
+                # A platform that moves a path (a trailing slash added, say) on its own origin:
+                # the key goes where it went already, so the request is made again there.
+                log.info("%s %s: HTTP %d to %s on the same origin: following", method, path,
+                         response.status_code, moved.copy_with(query=None))
+                self.notices.add("paths", f"HTTP {response.status_code} to another path on "
+                                          "the same origin")
+                response.close()
+                build, hops, number = _retargeted(build, moved), hops + 1, number - 1
+                continue
             delay = self._next_delay(method, response, kind, number, idempotent, started)
             if delay is None:
                 failure = self._failure(method, path, response, error, kind, number,
@@ -360,6 +373,18 @@ class OperatorClient:
                 response.close()
             log.warning("retrying %s %s in %.1f s: %s", method, path, delay, outcome)
             self._sleep(delay)
+
+    def _redirect(self, response: httpx.Response | None, method: str) -> httpx.URL | None:
+        """Where a redirect on the platform's own origin points, when it may be followed: a
+        307 or 308 for any request (the method and body are kept), another redirect for a
+        GET. None for anything else, which fails with the redirect named
+        (``_response_failure``): the key never goes to another origin."""
+        if response is None or not response.is_redirect or "location" not in response.headers:
+            return None
+        if response.status_code not in (307, 308) and method != "GET":
+            return None
+        target = response.request.url.join(response.headers["location"])
+        return target if _origin(target) == self._origin else None
 
     def _outcome(self, status: int | None, error: httpx.HTTPError | None) -> str:
         """An attempt's outcome in a few words, for the log: ``HTTP 503``, or the failure
@@ -467,6 +492,16 @@ def _ambiguity_reason(detail: OperatorIacError, kind: retry.ExcKind | None) -> s
         message = f": {detail.server_message}" if detail.server_message else ""
         return f"HTTP {detail.status}{message}"
     return "no answer in time" if kind == "timeout" else "the connection broke"
+
+
+def _retargeted(build: Callable[[], httpx.Request], url: httpx.URL
+                ) -> Callable[[], httpx.Request]:
+    """``build`` made to send its request to ``url`` (a redirect followed)."""
+    def moved() -> httpx.Request:
+        request = build()
+        return httpx.Request(request.method, url, headers=request.headers,
+                             content=request.content, extensions=request.extensions)
+    return moved
 
 
 def _gone_after_retry(method: str, status: int | None, maybe_applied: bool) -> bool:

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, ExceptionHandler
 
 from operator_iac.emulator.accounts import AccountRouter
 from operator_iac.emulator.admin import admin_routes
-from operator_iac.emulator.middleware import AuthMiddleware, FaultMiddleware
+from operator_iac.emulator.middleware import AuthMiddleware, FaultMiddleware, SlashMiddleware
 from operator_iac.emulator.problems import Problem, problem_response
 from operator_iac.emulator.routes_agents import agent_routes
 from operator_iac.emulator.routes_conversations import conversation_routes
@@ -52,7 +52,7 @@ def build_app(state: EmulatorState, *others: EmulatorState) -> ASGIApp:
     apps = [(account, AuthMiddleware(Starlette(
         routes=_routes(account), exception_handlers=_handlers(account),
         lifespan=lifespan if account is state else None), account)) for account in accounts]
-    return FaultMiddleware(AccountRouter(apps), state)
+    return FaultMiddleware(SlashMiddleware(AccountRouter(apps), state), state)
 
 
 def _routes(state: EmulatorState) -> list[BaseRoute]:

@@ -72,6 +72,31 @@ class AuthMiddleware:
         return None
 
 
+class SlashMiddleware:
+    """The ``slash_redirects`` mode: a platform whose paths end with a slash answers a path
+    without one with a ``307`` to it (keeping the query), and serves it there. Streams'
+    WebSocket upgrades and the emulator's own admin paths are left alone."""
+
+    def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
+        self.app = app
+        self._state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(ADMIN_PREFIX) or path == "/" or \
+                not self._state.faults.has("slash_redirects"):
+            await self.app(scope, receive, send)
+            return
+        if path.endswith("/"):
+            served = path.rstrip("/")
+            await self.app({**scope, "path": served, "raw_path": served.encode()}, receive,
+                           send)
+            return
+        query = scope.get("query_string", b"").decode()
+        location = f"{path}/" + (f"?{query}" if query else "")
+        await Response(status_code=307, headers={"location": location})(scope, receive, send)
+
+
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
         self.app = app

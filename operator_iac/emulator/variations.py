@@ -338,6 +338,12 @@ VARIATIONS: tuple[Variation, ...] = (
         "a message is found in any of them; the status, method and path are always shown",
         observed="read", how_observed="the answer for an agent that does not exist"),
     Variation(
+        "paths", ERRORS, "The paths of the API", "served as documented",
+        _alt("slash_redirects", "`307` to the same path with a trailing slash, served there"),
+        "a redirect on the platform's own origin is followed (`307` and `308` keeping the "
+        "method and body, others for a `GET`, at most five); one to another origin never is: "
+        "the key stays home", observed="read", how_observed="the agents lists"),
+    Variation(
         "retry_after", ERRORS, "`Retry-After`", "seconds",
         _alt("retry_after_date", "an HTTP date"),
         "both are honoured", section_9=True),

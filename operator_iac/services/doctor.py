@@ -111,6 +111,7 @@ def _lists(client: OperatorClient, found: Findings) -> dict[str, list[AgentSumma
         found.saw("list_descriptions", "every item carries one", True)
         found.saw("extra_fields", "none", True)
         found.saw("time_form", "RFC 3339 text", True)
+        found.saw("paths", "as documented", True)
     return summaries
 
 

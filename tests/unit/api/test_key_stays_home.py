@@ -1,5 +1,6 @@
-"""The client sends the API key to its own origin only: a redirect is never followed, and a
-request whose URL leads elsewhere (an absolute URL taken from an answer) is never sent."""
+"""The client sends the API key to its own origin only: a redirect elsewhere is never
+followed, and a request whose URL leads elsewhere (an absolute URL taken from an answer) is
+never sent. A redirect on the platform's own origin (a path moved) is followed."""
 
 from __future__ import annotations
 
@@ -27,6 +28,39 @@ def test_a_redirect_is_reported_and_not_followed(harness: Callable[..., Harness]
     assert "redirected to https://collector.example/x, which operator-iac does not follow" \
         in str(caught.value)
     assert SECRET_KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(("status", "method"), [
+    (307, "GET"), (308, "PUT"), (307, "POST"), (301, "GET"), (302, "GET")])
+def test_a_redirect_on_the_platforms_own_origin_is_followed(
+        harness: Callable[..., Harness], status: int, method: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/"):  # the platform's paths end with a slash
+            return httpx.Response(status, headers={"location": f"{request.url.path}/?x=1"})
+        return json_response(200, {"id": "ca_1", "sent": request.content.decode()})
+
+    h = harness(answer)
+    body = h.client.request_json(method, "/conversational_agents/ca_1", json={"a": 1})
+    assert body["sent"] == h.requests[0].content.decode() != ""  # the body goes along
+    assert [(r.method, r.url.path) for r in h.requests] == [
+        (method, "/conversational_agents/ca_1"), (method, "/conversational_agents/ca_1/")]
+    assert all(r.headers["authorization"] == f"Bearer {SECRET_KEY}" for r in h.requests)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+def test_a_write_redirected_without_keeping_its_method_is_not_followed(
+        harness: Callable[..., Harness], status: int) -> None:
+    h = harness(sequence(httpx.Response(status, headers={"location": "/elsewhere"})))
+    with pytest.raises(ApiError, match="which operator-iac does not follow"):
+        h.client.request_json("PUT", "/conversational_agents/ca_1", json={"a": 1})
+    assert len(h.requests) == 1
+
+
+def test_a_redirect_loop_on_the_own_origin_ends(harness: Callable[..., Harness]) -> None:
+    h = harness(lambda request: httpx.Response(307, headers={"location": "/round"}))
+    with pytest.raises(ApiError, match="does not follow"):
+        h.client.request_json("GET", "/round")
+    assert len(h.requests) == 6  # the request, and five redirects followed
 
 
 @pytest.mark.parametrize("elsewhere", ["https://collector.example/steal",
