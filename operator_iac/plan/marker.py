@@ -157,9 +157,11 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
     _require(_SLUG_RE, key, "agent key")
     if environment is not None:
         _require(_SLUG_RE, environment, "environment name")
-    _require(_HASH_RE, content_hash, "content hash")
+    _require(_HASH_RE, content_hash, "content hash", "a hash is 12 to 64 hexadecimal digits")
     if commit is not None:
-        _require(_COMMIT_RE, commit.lower(), "git commit")
+        _require(_COMMIT_RE, commit.lower(), "git commit",
+                 "a commit is 4 to 64 hexadecimal digits (GITHUB_SHA, CI_COMMIT_SHA, "
+                 "BUILD_VCS_NUMBER or GIT_COMMIT, when set, is read as one)")
     shown = commit.lower() if commit else NO_COMMIT
     fields = ""
     if written is not None:
@@ -182,12 +184,13 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
             f"{fields}]")
 
 
-def _require(pattern: re.Pattern[str], value: str, what: str) -> None:
+_NAME_RULE = "use letters, digits, '.', '_' and '-' only, starting with a letter or digit"
+
+
+def _require(pattern: re.Pattern[str], value: str, what: str, rule: str = _NAME_RULE) -> None:
     if not pattern.match(value):
         raise InvalidInputError(
-            f"{what} {value!r} cannot be written into the ownership marker: use letters, "
-            "digits, '.', '_' and '-' only, starting with a letter or digit"
-        )
+            f"{what} {value!r} cannot be written into the ownership marker: {rule}")
 
 
 @functools.lru_cache(maxsize=4096)

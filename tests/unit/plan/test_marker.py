@@ -106,3 +106,11 @@ def test_environment_stored_forms_and_secret_names_round_trip_and_older_parsers_
     assert Owner("acme", "production").claims(parse_marker(f"x\n{legacy}"))
     # A platform that joins lines leaves the marker readable at the end of a line.
     assert parse_marker(f"Books. {marker}") == parsed
+
+
+def test_a_commit_that_cannot_be_one_says_what_a_commit_is() -> None:
+    # ``GIT_COMMIT=abc``: letters of a commit, but too few of them.
+    with pytest.raises(InvalidInputError, match=r"git commit 'abc' .* 4 to 64 hexadecimal"):
+        format_marker("acme", "booking", "a" * 12, "abc")
+    with pytest.raises(InvalidInputError, match="letters, digits"):
+        format_marker("acme support", "booking", "a" * 12, None)
