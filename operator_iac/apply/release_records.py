@@ -23,7 +23,7 @@ from operator_iac.plan.hashing import revision_fingerprint, same_content
 from operator_iac.plan.writes import copy_body
 from operator_iac.smoke.announce import Pin, marked_with
 from operator_iac.smoke.evidence import records_of
-from operator_iac.state.fetch import read_revision
+from operator_iac.state.fetch import read_written
 
 if TYPE_CHECKING:
     from operator_iac.apply.steps import Steps
@@ -131,7 +131,7 @@ class ReleaseRecords:
         version_id = steps.version_id = written.version_id or version_id
         steps.wrote("drafted", version_id)
         self.written(version_id)
-        again = read_revision(steps.client, steps.resource.kind, version_id, "draft")
+        again = read_written(steps.client, steps.resource.kind, version_id, "draft")
         if records_of(again.description, steps.run_.plan.project,
                       steps.resource.key) is None or not same_content(again, before):
             return (f"draft {version_id} was written by someone else at the same time; this "

@@ -52,6 +52,7 @@ from operator_iac.state.fetch import (
     fetch_agent,
     fetch_versions,
     read_revision,
+    read_written,
     revision_of,
 )
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
@@ -199,7 +200,7 @@ class Steps:
         address, written = self._put_draft(current, copy_body(released, self.resource.kind))
         self.version_id = written.version_id or address
         self.wrote("drafted", self.version_id)
-        kept = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        kept = read_written(self.client, self.resource.kind, self.version_id, "draft")
         if content_fingerprint(kept) != content_fingerprint(released):
             raise ResourceFailed("failed", f"{self.version_id} does not hold the released "
                                  f"revision {released.version_id} after it was written into it; "
@@ -487,7 +488,7 @@ class Steps:
 
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None
-        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        revision = read_written(self.client, self.resource.kind, self.version_id, "draft")
         return revision, stored_differences(self._desired(), self.run_.ids, revision)
 
     def _changed_since_written(self) -> RemoteRevision | None:
@@ -495,7 +496,7 @@ class Steps:
         else what it holds now."""
         if self.written_fingerprint is None or self.version_id is None:
             return None
-        revision = read_revision(self.client, self.resource.kind, self.version_id, "draft")
+        revision = read_written(self.client, self.resource.kind, self.version_id, "draft")
         return None if revision_fingerprint(revision) == self.written_fingerprint else revision
 
     def _check_nothing_released_since_plan(self) -> None:

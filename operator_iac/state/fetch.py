@@ -10,6 +10,7 @@ layer's only I/O.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from operator_iac.api.pool import WorkPool
     from operator_iac.api.resources import AgentsResource
     from operator_iac.state.cache import RevisionCache
+
+logger = logging.getLogger(__name__)
 
 # ---- fetching ---------------------------------------------------------------------------
 # The fetch is the only I/O in this module. The agents lists must be read page after page
@@ -264,6 +267,33 @@ def read_revision(client: OperatorClient, kind: AgentKind, version_id: str,
                   status: VersionStatus) -> RemoteRevision:
     """The full content of one revision, read from the platform."""
     return revision_of(agents_resource(client, kind).get(version_id), version_id, status)
+
+
+def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
+                 status: VersionStatus) -> RemoteRevision:
+    """A revision this run has just written (created, or a draft it wrote), read by its id.
+
+    The platform answered the write, so a 404 for it is the platform's reads trailing its
+    writes (reads served by a replica: nothing in the contract says a read by id is never
+    late), not a deletion: it is read again with growing pauses, up to
+    ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the 404 stands (someone deleted
+    it). Taken for a deletion, it made every write on such a platform a conflict."""
+    from operator_iac import defaults
+    from operator_iac.api.polling import growing_pauses
+    from operator_iac.errors import NotFoundError
+
+    pauses, waited = growing_pauses(), 0.0
+    while True:
+        try:
+            return read_revision(client, kind, version_id, status)
+        except NotFoundError:
+            if waited >= defaults.VISIBILITY_TIMEOUT_S:
+                raise
+            pause = next(pauses)
+            logger.info("%s, just written, reads as not found: the platform's reads trail its "
+                        "writes; reading it again in %.2f s", version_id, pause)
+            client.pause(pause)
+            waited += pause
 
 
 def revision_of(agent: Agent, version_id: str, status: VersionStatus) -> RemoteRevision:

@@ -59,3 +59,17 @@ def test_on_a_platform_that_releases_what_it_creates_apply_waits_for_its_own_rel
 
     plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.stdout + plan.stderr
+
+
+def test_a_new_agent_read_back_before_the_platform_shows_it_is_read_again(
+        environments: Environments) -> None:
+    """Reads by id served by a replica that trails the writes: the read-back of a revision
+    just created answers 404 for a moment. The run reads it again (it wrote it: nobody else
+    knows its id yet) instead of taking it for deleted by someone else."""
+    staging = environments.platform("staging")
+    staging.emulator.fail_next(3, 404, "GET", r"_[A-Za-z0-9]+@v0$")
+    applied = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    again = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert sorted(staging.owned()) == sorted(KEYS)
