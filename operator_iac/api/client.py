@@ -278,15 +278,22 @@ class OperatorClient:
     def send_once(self, method: str, path: str, *, params: Params | None = None,
                   drop_headers: tuple[str, ...] = ()) -> httpx.Response:
         """One attempt, no retry, any status returned as it came (the body read): how a
-        platform check looks at what the platform does with an unusual request. Raises
+        platform check looks at what the platform does with an unusual request. A redirect
+        on the platform's own origin is followed, as by every request (``_send``). Raises
         ``TransportError`` when no answer came."""
         request = self._http.build_request(method.upper(), path, params=_clean(params))
         for name in drop_headers:
             request.headers.pop(name, None)
-        response, error, kind = self._attempt(request, stream=False)
-        if response is None:
-            raise self._transport_failure(method.upper(), path, error, kind, 1) from error
-        return response
+        hops = 0
+        while True:
+            response, error, kind = self._attempt(request, stream=False)
+            if response is None:
+                raise self._transport_failure(method.upper(), path, error, kind, 1) from error
+            moved = self._redirect(response, method.upper())
+            if moved is None or hops == defaults.MAX_REDIRECTS:
+                return response
+            self._moved(response, method.upper(), path, moved)
+            request, hops = _moved_request(request, moved), hops + 1
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds`` before reading again (the ``sleep`` the client was given)."""
@@ -351,13 +358,7 @@ class OperatorClient:
             moved = self._redirect(response, method) if hops < defaults.MAX_REDIRECTS \
                 else None
             if moved is not None and response is not None:
-                # A platform that moves a path (a trailing slash added, say) on its own origin:
-                # the key goes where it went already, so the request is made again there.
-                log.info("%s %s: HTTP %d to %s on the same origin: following", method, path,
-                         response.status_code, moved.copy_with(query=None))
-                self.notices.add("paths", f"HTTP {response.status_code} to another path on "
-                                          "the same origin")
-                response.close()
+                self._moved(response, method, path, moved)
                 build, hops, number = _retargeted(build, moved), hops + 1, number - 1
                 continue
             delay = self._next_delay(method, response, kind, number, idempotent, started)
@@ -373,6 +374,17 @@ class OperatorClient:
                 response.close()
             log.warning("retrying %s %s in %.1f s: %s", method, path, delay, outcome)
             self._sleep(delay)
+
+    def _moved(self, response: httpx.Response, method: str, path: str,
+               moved: httpx.URL) -> None:
+        """Note and log a redirect about to be followed, and close its answer."""
+        # A platform that moves a path (a trailing slash added, say) on its own origin: the
+        # key goes where it went already, so the request is made again there.
+        log.info("%s %s: HTTP %d to %s on the same origin: following", method, path,
+                 response.status_code, moved.copy_with(query=None))
+        self.notices.add("paths", f"HTTP {response.status_code} to another path on the same "
+                                  "origin")
+        response.close()
 
     def _redirect(self, response: httpx.Response | None, method: str) -> httpx.URL | None:
         """Where a redirect on the platform's own origin points, when it may be followed: a
@@ -497,11 +509,13 @@ def _ambiguity_reason(detail: OperatorIacError, kind: retry.ExcKind | None) -> s
 def _retargeted(build: Callable[[], httpx.Request], url: httpx.URL
                 ) -> Callable[[], httpx.Request]:
     """``build`` made to send its request to ``url`` (a redirect followed)."""
-    def moved() -> httpx.Request:
-        request = build()
-        return httpx.Request(request.method, url, headers=request.headers,
-                             content=request.content, extensions=request.extensions)
-    return moved
+    return lambda: _moved_request(build(), url)
+
+
+def _moved_request(request: httpx.Request, url: httpx.URL) -> httpx.Request:
+    """``request`` sent to ``url`` instead: the same method, headers and body."""
+    return httpx.Request(request.method, url, headers=request.headers, content=request.content,
+                         extensions=request.extensions)
 
 
 def _gone_after_retry(method: str, status: int | None, maybe_applied: bool) -> bool:

@@ -56,6 +56,15 @@ def test_a_write_redirected_without_keeping_its_method_is_not_followed(
     assert len(h.requests) == 1
 
 
+def test_a_single_attempt_follows_a_redirect_on_the_own_origin_too(
+        harness: Callable[..., Harness]) -> None:
+    h = harness(lambda request: httpx.Response(307, headers={"location": "/x/"})
+                if request.url.path == "/x" else json_response(404, {"error": {}}))
+    assert h.client.send_once("GET", "/x").status_code == 404  # the answer at /x/
+    assert [r.url.path for r in h.requests] == ["/x", "/x/"]
+    assert h.client.notices.seen()["paths"] == "HTTP 307 to another path on the same origin"
+
+
 def test_a_redirect_loop_on_the_own_origin_ends(harness: Callable[..., Harness]) -> None:
     h = harness(lambda request: httpx.Response(307, headers={"location": "/round"}))
     with pytest.raises(ApiError, match="does not follow"):
