@@ -42,6 +42,13 @@ def server_message(content_type: str, body: bytes) -> str:
     return _shorten(found)
 
 
+def error_message(data: Any) -> str:
+    """The message of the error object in a decoded body (``{"error": ...}``), shortened, or
+    "" when the body holds none: a failure some platforms answer with a success status."""
+    found = _message_in(data.get("error")) if isinstance(data, dict) else ""
+    return _shorten(found) if found else ""
+
+
 def _message_from_json(text: str) -> str | None:
     if text[0] not in "{[\"":
         return None

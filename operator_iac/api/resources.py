@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from operator_iac import defaults
+from operator_iac.api.failures import error_message
 from operator_iac.api.models import (
     Agent,
     AgentSummary,
@@ -62,8 +63,11 @@ def parse(model: type[M], data: Any, what: str) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise OperationError(
-            f"{what}: unexpected response ({where}: {first['msg']})") from exc
+        # Some platforms answer a failure with a success status and an error object: its
+        # message says more than the shape it lacks.
+        said = error_message(data)
+        raise OperationError(f"{what}: unexpected response ({where}: {first['msg']})"
+                             + (f"; the platform said: {said}" if said else "")) from exc
 
 
 class _Resource:

@@ -200,3 +200,12 @@ def test_writes_answered_without_a_body_name_what_was_asked(harness: MakeHarness
     written = h.client.conversational_agents.update("ca_1@v3", description="d")
     assert (released.id, released.version_id) == ("ca_1", "ca_1@v2")
     assert (written.id, written.version_id) == ("ca_1", None)  # the caller reads where it wrote
+
+
+def test_a_failure_answered_with_a_success_status_says_what_the_platform_said(
+        harness: MakeHarness) -> None:
+    h = harness(lambda request: json_response(200, {"error": {
+        "code": "quota", "message": "Agent limit reached for this account."}}))
+    with pytest.raises(OperationError, match="unexpected response .*; the platform said: "
+                                             "Agent limit reached for this account"):
+        h.client.conversational_agents.create("Desk", "", {})
