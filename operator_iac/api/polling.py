@@ -17,3 +17,14 @@ def growing_pauses() -> Iterator[float]:
     while True:
         yield pause
         pause = min(pause * 2, defaults.LONGEST_POLL_S)
+
+
+def bounded_pauses(timeout_s: float) -> Iterator[float]:
+    """The pauses of one wait that ends once they add up to ``timeout_s`` (the last one may
+    pass it): the caller reads, and pauses again while there is one left."""
+    waited = 0.0
+    for pause in growing_pauses():
+        if waited >= timeout_s:
+            return
+        yield pause
+        waited += pause

@@ -33,7 +33,7 @@ from operator_iac.api.models import (
     version_number,
 )
 from operator_iac.api.pagination import iter_items
-from operator_iac.api.polling import growing_pauses
+from operator_iac.api.polling import bounded_pauses
 from operator_iac.api.tolerance import is_relative, note, noting, resolved_url
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
 from operator_iac.errors import ApiConflictError, BadRequestError, OperationError
@@ -166,20 +166,19 @@ class AgentsResource(_Resource):
         by its id, trail the writes): both are read again with growing pauses, up to
         ``VISIBILITY_TIMEOUT_S``, each pause logged with its reason. A 409 for another
         reason reads as not released to the end, and is raised then."""
-        pauses, waited = growing_pauses(), 0.0
+        pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
         while True:
             entry = self._entry(version_id)
             if entry is not None and entry.status == "released":
                 return True
             if self.get(version_id).status == "released":
                 return True
-            if waited >= defaults.VISIBILITY_TIMEOUT_S:
+            pause = next(pauses, None)
+            if pause is None:
                 return False
-            pause = next(pauses)
             logger.info("releasing %s answered 409, and the platform does not show it "
                         "released yet: reading again in %.2f s", version_id, pause)
             self._client.pause(pause)
-            waited += pause
 
     def created_at(self, version_id: str, read: Agent | None = None) -> str | None:
         """When revision ``version_id`` was created (None when the platform does not say).

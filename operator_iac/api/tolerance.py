@@ -180,10 +180,10 @@ def canonical_moment(value: Any) -> Any:
     moment = moment_of(value)
     if moment is None:
         return value if isinstance(value, str) or value is None else None
-    if isinstance(value, str):
+    if isinstance(value, str) and not _EPOCH_DIGITS.fullmatch(value.strip()):
         fraction = _FRACTION.search(value)
         digits = min(len(fraction.group(1)), 6) if fraction else 0
-    else:
+    else:  # Unix time, as a number or as digits
         note("time_form", f"a time as the number {value!r}")
         digits = 0 if not moment.microsecond else 3 if moment.microsecond % 1000 == 0 else 6
     return utc_text(moment, digits)

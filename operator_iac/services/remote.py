@@ -82,22 +82,19 @@ def _settle_released_twins(client: OperatorClient, project: Owner | str, snapsho
     Each pause is logged with its reason."""
     from dataclasses import replace
 
-    from operator_iac.api.polling import growing_pauses
+    from operator_iac.api.polling import bounded_pauses
     from operator_iac.errors import NotFoundError
     from operator_iac.plan.identity import released_twins
     from operator_iac.state.fetch import fetch_agent
 
     twins = released_twins(snapshot.agents, project, timeout_s)
-    pauses, waited = growing_pauses(), 0.0
-    while twins and waited < timeout_s:
+    for number, pause in enumerate(bounded_pauses(timeout_s) if twins else ()):
         ids = ", ".join(sorted(agent.id for agent in twins))
-        pause = next(pauses)
         logger.info("released agents created at the same moment claim one key (%s): a "
                     "concurrent apply deletes its own; reading them again in %.2f s", ids, pause)
-        if not waited:
+        if not number:
             say(f"Waiting for a concurrent apply to remove its copy of an agent ({ids}) ...")
         client.pause(pause)
-        waited += pause
         again: dict[str, RemoteAgent | None] = {}
         for agent in twins:
             try:
@@ -107,4 +104,6 @@ def _settle_released_twins(client: OperatorClient, project: Owner | str, snapsho
         agents = tuple(again.get(a.id, a) for a in snapshot.agents)
         snapshot = replace(snapshot, agents=tuple(a for a in agents if a is not None))
         twins = released_twins(snapshot.agents, project, timeout_s)
+        if not twins:
+            break
     return snapshot

@@ -279,21 +279,20 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the 404 stands (someone deleted
     it). Taken for a deletion, it made every write on such a platform a conflict."""
     from operator_iac import defaults
-    from operator_iac.api.polling import growing_pauses
+    from operator_iac.api.polling import bounded_pauses
     from operator_iac.errors import NotFoundError
 
-    pauses, waited = growing_pauses(), 0.0
+    pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
     while True:
         try:
             return read_revision(client, kind, version_id, status)
         except NotFoundError:
-            if waited >= defaults.VISIBILITY_TIMEOUT_S:
+            pause = next(pauses, None)
+            if pause is None:
                 raise
-            pause = next(pauses)
             logger.info("%s, just written, reads as not found: the platform's reads trail its "
                         "writes; reading it again in %.2f s", version_id, pause)
             client.pause(pause)
-            waited += pause
 
 
 def revision_of(agent: Agent, version_id: str, status: VersionStatus) -> RemoteRevision:

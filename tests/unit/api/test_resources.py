@@ -206,6 +206,6 @@ def test_a_failure_answered_with_a_success_status_says_what_the_platform_said(
         harness: MakeHarness) -> None:
     h = harness(lambda request: json_response(200, {"error": {
         "code": "quota", "message": "Agent limit reached for this account."}}))
-    with pytest.raises(OperationError, match="unexpected response .*; the platform said: "
-                                             "Agent limit reached for this account"):
+    with pytest.raises(OperationError, match=r"unexpected response .*; the platform said: "
+                                             r"Agent limit reached for this account"):
         h.client.conversational_agents.create("Desk", "", {})
