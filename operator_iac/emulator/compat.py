@@ -124,14 +124,20 @@ def without_nulls(value: Any) -> Any:
 
 
 def epoch_times(value: Any) -> Any:
-    """``value`` with every time (a text field named ``*_at``, at any depth) as Unix seconds,
-    a number: whole when the time is, else to the millisecond."""
-    if isinstance(value, dict):
-        return {k: _epoch(v) if k.endswith("_at") and isinstance(v, str) else epoch_times(v)
-                for k, v in value.items()}
+    """``value`` (a response body) with its times (text fields named ``*_at`` of the object,
+    of the items of a list, and of a conversation's channel) as Unix seconds, a number: whole
+    when the time is, else to the millisecond. Values inside an agent's ``config`` or a
+    conversation's ``override_config`` and ``context`` are the user's, and stay as written."""
     if isinstance(value, list):
         return [epoch_times(v) for v in value]
-    return value
+    if not isinstance(value, dict):
+        return value
+    return {k: _epoch(v) if k.endswith("_at") and isinstance(v, str)
+            else epoch_times(v) if k in _TIMED_PARTS else v for k, v in value.items()}
+
+
+# The parts of a response that hold objects with times of their own.
+_TIMED_PARTS = frozenset({"data", "page", "channel"})
 
 
 def _epoch(text: str) -> Any:

@@ -13,8 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from operator_iac import defaults
-from operator_iac.defaults import PARALLELISM
+from operator_iac.defaults import PARALLELISM, VISIBILITY_TIMEOUT_S
 from operator_iac.services.feedback import Say, silent
 
 if TYPE_CHECKING:
@@ -74,7 +73,7 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
 
 def _settle_released_twins(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
                            *, cache: RevisionCache | None, say: Say,
-                           timeout_s: float = defaults.VISIBILITY_TIMEOUT_S) -> Snapshot:
+                           timeout_s: float = VISIBILITY_TIMEOUT_S) -> Snapshot:
     """``snapshot`` once no key is claimed by two released agents created at the same
     moment (``plan.identity.released_twins``: concurrent applies on a platform that releases
     what it creates, one of which deletes its own at once), reading those agents again with
