@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from operator_iac.api.models import Agent, AgentSummary, VersionEntry
 from operator_iac.apply.visibility import Write, await_visible
 
@@ -105,32 +107,25 @@ def test_a_release_superseded_by_another_runs_later_one_is_not_waited_for() -> N
     assert late == [] and pauses == []
 
 
-def test_the_release_before_still_shown_is_a_lag_and_waited_for() -> None:
+@pytest.mark.parametrize(("shown", "fresh", "released", "replaced"), [
     # a rollback to @v0 while the list still shows @v1 (released before it): not yet shown
-    agents = LaggingAgents(lag=0, shown={"ca_1": [("ca_1@v0", "archived"),
-                                                  ("ca_1@v1", "released")]})
+    ([("ca_1@v0", "archived"), ("ca_1@v1", "released")], None, "ca_1@v0", "ca_1@v1"),
+    # a create the platform released at once (@v0), then this run's own @v1 released: the
+    # run knew of no release before its own (replaced ""), yet @v0 still shown released is
+    # the list behind, as @v1 read by its id says (released)
+    ([("ca_1@v0", "released"), ("ca_1@v1", "draft")],
+     [("ca_1@v0", "archived"), ("ca_1@v1", "released")], "ca_1@v1", ""),
+], ids=["release-before-still-shown", "over-the-platforms-own-release"])
+def test_a_release_the_list_does_not_show_yet_is_a_lag_and_waited_for(
+        shown: list[tuple[str, str]], fresh: list[tuple[str, str]] | None, released: str,
+        replaced: str) -> None:
+    agents = LaggingAgents(lag=0, shown={"ca_1": shown},
+                           fresh={"ca_1": fresh} if fresh is not None else {})
     pauses: list[float] = []
 
     late = await_visible(FakeClient(agents, None),
-                         [Write("released", "conversational_agent", "ca_1", "ca_1@v0",
-                                replaced="ca_1@v1")],
+                         [Write("released", "conversational_agent", "ca_1", released,
+                                replaced=replaced)],
                          timeout_s=0.2, sleep=pauses.append)
 
-    assert late == ["ca_1@v0 not shown as released in its versions list yet"] and pauses
-
-
-def test_a_release_over_one_the_platform_made_itself_is_waited_for_while_the_list_lags() -> None:
-    # a create the platform released at once (@v0), then this run's own @v1 released: the run
-    # knew of no release before its own (replaced ""), yet @v0 still shown released is the
-    # list behind, as @v1 read by its id says (released)
-    agents = LaggingAgents(lag=0, shown={"ca_1": [("ca_1@v0", "released"),
-                                                  ("ca_1@v1", "draft")]},
-                           fresh={"ca_1": [("ca_1@v0", "archived"), ("ca_1@v1", "released")]})
-    pauses: list[float] = []
-
-    late = await_visible(FakeClient(agents, None),
-                         [Write("released", "conversational_agent", "ca_1", "ca_1@v1",
-                                replaced="")],
-                         timeout_s=0.2, sleep=pauses.append)
-
-    assert late == ["ca_1@v1 not shown as released in its versions list yet"] and pauses
+    assert late == [f"{released} not shown as released in its versions list yet"] and pauses
