@@ -23,7 +23,6 @@ from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
-    BadRequestError,
     ForeignDraftError,
     NotFoundError,
     OperationError,
@@ -414,34 +413,44 @@ class Steps:
         """Write this run's draft once more (fields a create dropped, the record of stored
         forms); ``wrote``: the read-back of the write before.
 
-        A refusal (409, or 400/422 on some platforms) of a revision that reads as no longer
-        a draft says another writer released or replaced it since this run wrote it, or the
-        platform released it itself (a create released at once). Released holding exactly
-        this run's write (also: another apply's release call, made between its last check
-        and its release, took this run's write with it), it is this run's change, released
-        before it was complete: written again into a new draft, it is finished and released
-        as any other. Otherwise it is a conflict like any concurrent write of one draft
-        (exit 5), never a failure of the run. A draft that refuses the body: that error."""
+        A refusal (409, or 400/422 on some platforms) says the revision is no longer a
+        draft, or (400/422) that the platform refuses the body. The revision is read again:
+        holding anything but exactly this run's write, another writer replaced it (a
+        conflict like any concurrent write of one draft, exit 5, never a failure of the
+        run). Holding this run's write and released (the platform released it on create, or
+        another apply's release call, made between its last check and its release, took
+        this run's write with it), it is this run's change, released before it was complete:
+        written again into a new draft, it is finished and released as any other.
+
+        Holding this run's write and still reading as a draft, the read may trail the
+        release (status fields are not documented to show a write at once): the bare id then
+        tells, without trusting the status. It writes into the agent's draft if there is
+        one, so a body the draft refuses is refused again there and that error stands; if
+        the write makes a new draft, the revision was no longer the draft, as the refusal
+        said, and the run goes on as above. Archived, something else was released since:
+        a conflict."""
         assert self.version_id is not None
         try:
             return self.agents.update(self.version_id, **body)
         except REVISION_REFUSALS as exc:
             now = self.agents.get(self.version_id)
-            if isinstance(exc, BadRequestError) and now.status == "draft":
-                raise
             taken = revision_of(now, self.version_id, "draft")
-            if now.status != "released" or \
+            if now.status not in ("released", "draft") or \
                     not same_content(taken, wrote) or \
                     taken.description != wrote.description:
                 raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
                                       "replaced by another writer while this run wrote it "
                                       f"({exc}); this run's change was not released, make a "
                                       "new plan") from exc
+            written = self.agents.update(self._agent_id(), **body)
+            if now.status == "draft" and written.version_id in (None, self.version_id):
+                return written  # still the draft: it takes the write now
+            seen = "" if now.status == "released" else " (its status still read as a draft)"
             self.note(f"{self.version_id} was released holding this run's write before this "
-                      "run completed it (by the platform on create, or by another apply); "
-                      "writing it again into a new draft")
+                      "run completed it (by the platform on create, or by another apply)"
+                      f"{seen}; wrote it again into a new draft")
             self.released_before = self.version_id
-            return self.agents.update(self._agent_id(), **body)
+            return written
 
     def _record_stored_forms(self, revision: RemoteRevision,
                              found: list[Difference]) -> RemoteRevision:
