@@ -125,21 +125,28 @@ def locate(client: OperatorClient, project: str, key: str, revision: Revision) -
         release, proof = _get(client, named[0]), _get(client, named[1])
         if _about(release or proof, project, key, revision.version_id):
             return Located(release, proof, True)
+    found: dict[str, tuple[Conversation, SmokeRecord]] = {}
+    for conversation, record in _written_after(client, project, key, revision):
+        newest = found.get(record.stage or "")
+        if newest is None or newest[1].at < record.at:
+            found[record.stage or ""] = (conversation, record)
+    kept, pending = found.get(RELEASE_STAGE), found.get(PROOF_STAGE)
+    return Located(kept[0] if kept else None, pending[0] if pending else None, False)
+
+
+def _written_after(client: OperatorClient, project: str, key: str,
+                   revision: Revision) -> list[tuple[Conversation, SmokeRecord]]:
+    """The release and proof records of ``revision`` in the window after its creation: more
+    than one of each when concurrent applies released it (each writes its own)."""
     since = revision.created_at
     if since is None and "@" in revision.version_id:
         # The marker named records of another revision (a write that made another draft
         # than the one it named them for): the reader held no creation time, as none seemed
         # needed, and this release's records follow the revision's creation.
         since = client.conversational_agents.created_at(revision.version_id)
-    found: dict[str, tuple[Conversation, SmokeRecord]] = {}
-    for conversation, record in _window(client, since, WINDOW_S):
-        newest = found.get(record.stage or "")
-        if record.stage in (RELEASE_STAGE, PROOF_STAGE) and \
-                record.describes(project, key, revision.version_id) and \
-                (newest is None or newest[1].at < record.at):
-            found[record.stage or ""] = (conversation, record)
-    kept, pending = found.get(RELEASE_STAGE), found.get(PROOF_STAGE)
-    return Located(kept[0] if kept else None, pending[0] if pending else None, False)
+    return [(conversation, record) for conversation, record in _window(client, since, WINDOW_S)
+            if record.stage in (RELEASE_STAGE, PROOF_STAGE)
+            and record.describes(project, key, revision.version_id)]
 
 
 def _about(conversation: Conversation | None, project: str, key: str, version_id: str) -> bool:
@@ -323,11 +330,15 @@ def prove(client: OperatorClient, *, project: str, key: str, version_id: str,
     if named is not None and _about(_get(client, named[0]), project, key, version_id):
         remove_record(client, named[1])
         return
-    located = locate(client, project, key, revision)
-    if located.release is None and located.proof is None:
+    # Every proof record of this revision goes, not only the newest a reader judges by:
+    # concurrent applies that released it each wrote their own, and one left behind would
+    # keep the release pending for ever after both runs passed.
+    found = _written_after(client, project, key, revision)
+    if not found:
         raise SmokeRecordError(f"{version_id} {NO_RECORDS}")
-    if located.proof is not None:
-        remove_record(client, located.proof.id)
+    for conversation, record in found:
+        if record.stage == PROOF_STAGE:
+            remove_record(client, conversation.id)
 
 
 def record_smoke_result(client: OperatorClient, *, project: str, key: str, version_id: str,

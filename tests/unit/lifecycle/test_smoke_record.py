@@ -366,6 +366,31 @@ def test_records_written_after_the_release_are_found_in_the_window_after_its_cre
     assert unproven_releases(client, PROJECT, {"booking": nothing}) == {}
 
 
+def test_proving_a_release_two_applies_made_deletes_the_proof_records_of_both(
+        platform: Factory) -> None:
+    """Two applies released one revision at once, each writing its records after the release
+    (the marker names none of them): the first to pass proves the revision, both runs' proof
+    records go, and the release is proven whichever run proves it first."""
+    client, fake = platform(description=with_marker("Books.", Marker(PROJECT, "booking",
+                                                                     "a" * 16)))
+    created = "2025-06-19T10:00:00Z"
+    fake.clock = START
+    first = announce(client, a_record(), [Pin(RELEASED, {})]).ids
+    fake.clock = START + timedelta(seconds=1)
+    second = announce(client, a_record(at="2025-06-19T10:00:01.000001Z"),
+                      [Pin(RELEASED, {})]).ids
+    revision = Revision(RELEASED, fake.description, created)
+    assert unproven_releases(client, PROJECT, {"booking": revision})["booking"] \
+        .conversation_id == second[1]  # a reader judges by the newest
+
+    evidence.prove(client, project=PROJECT, key="booking", version_id=RELEASED,
+                   description=fake.description)
+
+    assert sorted(fake.paths("DELETE")) == sorted([f"/conversations/{first[1]}",
+                                                   f"/conversations/{second[1]}"])
+    assert unproven_releases(client, PROJECT, {"booking": revision}) == {}
+
+
 def test_a_pass_right_after_the_release_is_kept_while_the_versions_list_lags(
         platform: Factory) -> None:
     """The release's records follow it (no revision took them before): proving its smoke
