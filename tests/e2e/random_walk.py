@@ -5,7 +5,10 @@ Where ``random_life`` plays one life in a fixed order, a walk draws each next st
 happens to a project: a change to a prompt, a plan or a status in review, an apply, a model
 changed and released in the dashboard, an agent deleted in the dashboard, a rollback, a
 promotion to production, two applies at once, an apply killed half-way, a saved plan applied
-as saved or refused as stale. After every step it checks what the README promises:
+as saved or refused as stale, an agent added or removed, a change to settings other than the
+prompt (the model, the languages, whose order a platform may keep its own way, SMS). Applies
+and promotions prune, as the example workflows do. After every step it checks what the
+README promises:
 
 - one agent per key, on every platform, whatever happened before;
 - no command speaks of a conflict nobody caused;
@@ -50,6 +53,7 @@ from .random_life import (
 )
 
 CHAT_KEYS = ("appointment-booking", "support-triage")
+NON_CHAT_KEYS = ("call-summary", "lead-qualification")
 # One step of a walk: what it does to the project or the platforms, and the checks after it.
 Step = Callable[[Life, OperatorClient, OperatorClient, "Expected", random.Random, str], None]
 
@@ -65,6 +69,9 @@ class Expected:
     promoted: bool = False
     edits: int = 0
     said: list[str] = field(default_factory=list)
+    # The keys declared now: the example's, and the agents the walk added and not removed.
+    keys: list[str] = field(default_factory=lambda: list(KEYS))
+    added: int = 0
 
 
 def walk(life: Life, steps: int, kinds: tuple[Step, ...] | None = None) -> str | None:
@@ -122,7 +129,8 @@ def review(life: Life, staging: OperatorClient, production: OperatorClient,
     """A reviewer reads the plan, or the status."""
     command = draw.choice(("plan", "status"))
     expected.said.append(command)
-    args = ("plan", "--env", "staging", "--detailed-exitcode") if command == "plan" else \
+    args = ("plan", "--env", "staging", "--prune", "--detailed-exitcode") \
+        if command == "plan" else \
         ("status", "--env", "staging")
     if expected.staging_differs is None:
         expected.staging_differs = _exit_code(life, step, args) == 2
@@ -187,7 +195,8 @@ def promote(life: Life, staging: OperatorClient, production: OperatorClient,
     expected.said.append("promote")
     life.steps.append(step)
     promotion = ("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
-                 "promote", "--from", "staging", "--to", "production", "--yes")
+                 "promote", "--from", "staging", "--to", "production", "--prune",
+                 "--allow-delete", "--yes")
     result = life.cli(*promotion)
     said = result.stdout + result.stderr
     if result.exit_code == 5 and _refused_for_unrecorded_releases(step, staging, said):
@@ -195,7 +204,7 @@ def promote(life: Life, staging: OperatorClient, production: OperatorClient,
     if result.exit_code == 5 and _refused_for_stray_drafts(step, staging, said):
         # Documented: staging holds a change applied there but never released (the loser of
         # two different changes applied at once). The way out the refusal names, then again.
-        life.run(f"{step}: discard the drafts", "apply", "--env", "staging",
+        life.run(f"{step}: discard the drafts", "apply", "--env", "staging", "--prune",
                  "--discard-drafts", "--yes")
         settle(life.staging)
         result = life.cli(*promotion)
@@ -203,8 +212,8 @@ def promote(life: Life, staging: OperatorClient, production: OperatorClient,
     _expect(step, result.exit_code == 0 and not FALSE_CONFLICTS.search(said),
             f"{said}\nexit {result.exit_code}")
     settle(life.staging, life.production)
-    _one_agent_per_key(step, production, KEYS)
-    life.run(f"{step}: plan production", "plan", "--env", "production",
+    _one_agent_per_key(step, production, tuple(expected.keys))
+    life.run(f"{step}: plan production", "plan", "--env", "production", "--prune",
              "--detailed-exitcode")
     expected.promoted = True
 
@@ -228,8 +237,9 @@ def race(life: Life, staging: OperatorClient, production: OperatorClient,
         codes.append(run.returncode)
     _expect(step, 0 in codes, f"neither apply succeeded: {codes}")
     settle(life.staging)
-    _one_agent_per_key(step, staging, KEYS)
-    life.run(f"{step}: plan after them", "plan", "--env", "staging", "--detailed-exitcode")
+    _one_agent_per_key(step, staging, tuple(expected.keys))
+    life.run(f"{step}: plan after them", "plan", "--env", "staging", "--prune",
+             "--detailed-exitcode")
     expected.staging_differs = False
 
 
@@ -264,7 +274,7 @@ def _rivals(life: Life, staging: OperatorClient, expected: Expected, step: str, 
                 (f", said {found.group(0)!r}" if found else ""))
         codes[name] = run.returncode
     settle(life.staging)
-    _one_agent_per_key(step, staging, KEYS)
+    _one_agent_per_key(step, staging, tuple(expected.keys))
     owned = _owned(staging)[key]
     released = next(v for v in staging.conversational_agents.list_versions(owned)
                     if v.status == "released")
@@ -346,7 +356,7 @@ def saved_plan(life: Life, staging: OperatorClient, production: OperatorClient,
     """A reviewer saves the plan and it is applied as saved; a prompt changed after it was
     saved makes it stale: refused (exit 5), nothing written, and the next plan shows both."""
     path = life.root / "reviewed-plan.json"
-    life.run(step, "plan", "--env", "staging", "--out", str(path))
+    life.run(step, "plan", "--env", "staging", "--prune", "--out", str(path))
     stale = draw.random() < 0.4
     if stale:
         edit(life, staging, production, expected, draw, step)
@@ -354,8 +364,9 @@ def saved_plan(life: Life, staging: OperatorClient, production: OperatorClient,
     if not stale:
         life.run(step, "apply", str(path), "--env", "staging")
         settle(life.staging)
-        _one_agent_per_key(step, staging, KEYS)
-        life.run(f"{step}: plan after it", "plan", "--env", "staging", "--detailed-exitcode")
+        _one_agent_per_key(step, staging, tuple(expected.keys))
+        life.run(f"{step}: plan after it", "plan", "--env", "staging", "--prune",
+                 "--detailed-exitcode")
         expected.staging_differs = False
         return
     life.steps.append(step)
@@ -364,21 +375,96 @@ def saved_plan(life: Life, staging: OperatorClient, production: OperatorClient,
     said = refused.stdout + refused.stderr
     _expect(step, refused.exit_code == 5 and "make a new plan" in said,
             f"{said}\nexit {refused.exit_code}")
-    life.run(f"{step}: plan after it", "plan", "--env", "staging", "--detailed-exitcode",
-             expect=2)
+    life.run(f"{step}: plan after it", "plan", "--env", "staging", "--prune",
+             "--detailed-exitcode", expect=2)
+
+
+def new_agent(life: Life, staging: OperatorClient, production: OperatorClient,
+              expected: Expected, draw: random.Random, step: str) -> None:
+    """A pull request adds a chat agent: a copy of one of the example's, under a new key and
+    name (its prompt, tools and smoke tests as the original's)."""
+    expected.added += 1
+    key, source = f"walk-desk-{expected.added}", draw.choice(CHAT_KEYS)
+    text = (life.root / "agents" / f"{source}.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"^name: .*$", f"name: Walk desk {expected.added}", text, count=1,
+                  flags=re.MULTILINE)
+    (life.root / "agents" / f"{key}.yaml").write_text(text, encoding="utf-8")
+    expected.keys.append(key)
+    expected.said.append(f"add {key} (a copy of {source})")
+    expected.staging_differs = True
+
+
+def retire_agent(life: Life, staging: OperatorClient, production: OperatorClient,
+                 expected: Expected, draw: random.Random, step: str) -> None:
+    """A pull request removes an agent the walk added, when there is one: the next apply
+    deletes it (``--prune``), and the next promotion deletes it from production."""
+    added = [key for key in expected.keys if key not in KEYS]
+    if not added:
+        return
+    key = draw.choice(added)
+    (life.root / "agents" / f"{key}.yaml").unlink()
+    expected.keys.remove(key)
+    expected.said.append(f"remove {key}")
+    # An agent never applied leaves nothing to delete: the removal undoes its addition, and
+    # whether staging differs is then what the other changes since the last apply make it.
+    expected.staging_differs = True if key in _owned(staging) else None
+
+
+# The first variable's description, without the mark of an earlier tune.
+VARIABLE_DESCRIPTION = re.compile(
+    r"^(    variables:\n      - name: .*\n        description: .*?)(?: \(tune \d+\))?$",
+    re.MULTILINE)
+MODELS = ("openai/gpt-4o-mini", "openai/gpt-4o", "anthropic/claude-3-5-sonnet")
+LANGUAGES = ("English", "Spanish", "German", "French")
+
+
+def tune(life: Life, staging: OperatorClient, production: OperatorClient,
+         expected: Expected, draw: random.Random, step: str) -> None:
+    """A pull request changes a chat agent's settings rather than its prompt: its first
+    variable's description (so that something always changes), and one of its model, its
+    supported languages (in an order of the author's, which a platform may keep sorted) or
+    whether it takes SMS."""
+    key = draw.choice([key for key in expected.keys if key not in NON_CHAT_KEYS])
+    path = life.root / "agents" / f"{key}.yaml"
+    text = path.read_text(encoding="utf-8")
+    expected.edits += 1
+    text, found = re.subn(VARIABLE_DESCRIPTION, rf"\1 (tune {expected.edits})", text, count=1)
+    _expect(step, found == 1, f"{path.name} has no variable to describe")
+    what = draw.choice(("model", "languages", "sms"))
+    if what == "model":
+        text = re.sub(r"^(    model: ).*$", rf"\g<1>{draw.choice(MODELS)}", text, count=1,
+                      flags=re.MULTILINE)
+    elif what == "languages":
+        others = draw.sample(LANGUAGES[1:], draw.randint(1, len(LANGUAGES) - 1))
+        spoken = [*others, "English"] if draw.random() < 0.5 else ["English", *others]
+        line = f"    supported_languages: [{', '.join(spoken)}]"
+        text = re.sub(r"^    supported_languages: .*$", line, text, count=1, flags=re.MULTILINE) \
+            if "supported_languages:" in text else \
+            text.replace("    default_language: English\n",
+                         f"    default_language: English\n{line}\n", 1)
+    else:
+        text = re.sub(r"^(    is_sms_enabled: )(true|false)$",
+                      lambda found: found.group(1) + ("false" if found.group(2) == "true"
+                                                      else "true"),
+                      text, count=1, flags=re.MULTILINE)
+    path.write_text(text, encoding="utf-8")
+    expected.said.append(f"tune {key} ({what})")
+    expected.staging_differs = True
 
 
 # Every kind of step, as often as a project sees it: edits and applies twice as often.
 STEPS: tuple[Step, ...] = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete,
-                           rollback, promote, race, rivals, kill, saved_plan)
+                           rollback, promote, race, rivals, kill, saved_plan, new_agent,
+                           retire_agent, tune)
 
 
 def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:
     expected.said.append("apply")
-    life.run(step, "apply", "--env", "staging", "--yes")
+    life.run(step, "apply", "--env", "staging", "--prune", "--yes")
     settle(life.staging)
-    _one_agent_per_key(step, staging, KEYS)
-    life.run(f"{step}: plan after it", "plan", "--env", "staging", "--detailed-exitcode")
+    _one_agent_per_key(step, staging, tuple(expected.keys))
+    life.run(f"{step}: plan after it", "plan", "--env", "staging", "--prune",
+             "--detailed-exitcode")
     expected.staging_differs = False
 
 
@@ -389,7 +475,7 @@ def _apply_process(life: Life, root: Path | None = None) -> subprocess.Popen[str
     return subprocess.Popen(
         [sys.executable, "-m", "operator_iac", "--project-file",
          str(root / "operator-iac.yaml"), "--no-color", "apply", "--env", "staging",
-         "--yes"], cwd=root, env=dict(os.environ), stdout=subprocess.PIPE,
+         "--prune", "--yes"], cwd=root, env=dict(os.environ), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
 
 

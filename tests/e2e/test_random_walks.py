@@ -16,10 +16,12 @@ __all__ = ["environments"]
 # A platform whose agent list carries no description and whose versions lists catch up late,
 # walked through a deletion in the dashboard and two applies at once that both create again:
 # the seed draws that among the kinds of step the walk had when it was found (every kind but
-# the saved plan and the rival changes, which ``tests/bench/bench_random_walks.py`` walks).
+# the saved plan, the rival changes, and the agents added, removed and tuned, which
+# ``tests/bench/bench_random_walks.py`` walks).
 SEED, STEPS = 5, 12
 KINDS = tuple(kind for kind in random_walk.STEPS
-              if kind not in (random_walk.saved_plan, random_walk.rivals))
+              if kind not in (random_walk.saved_plan, random_walk.rivals, random_walk.new_agent,
+                              random_walk.retire_agent, random_walk.tune))
 
 
 @pytest.mark.timeout(240)
@@ -29,3 +31,23 @@ def test_a_random_walk_keeps_every_promise(environments: Environments) -> None:
                 environments.platform("production").emulator)
     problem = walk(life, STEPS, KINDS)
     assert problem is None, f"{life.platform}\n{problem}"
+
+
+# Agents added, removed and tuned beyond their prompts, on a platform whose lists catch up
+# late: the seed draws an agent added, applied and promoted, then removed (pruned by the next
+# apply, and from production by the next promotion), and a change to another agent's
+# languages; one agent per key on both platforms after every apply and promotion.
+GROWN_SEED, GROWN_STEPS = 49, 12
+GROWING = (random_walk.new_agent, random_walk.retire_agent, random_walk.tune, random_walk.apply,
+           random_walk.promote, random_walk.review)
+
+
+@pytest.mark.timeout(240)
+def test_agents_added_removed_and_tuned_keep_every_promise(environments: Environments) -> None:
+    life = Life(GROWN_SEED, environments.root, environments.cli,
+                environments.platform("staging").emulator,
+                environments.platform("production").emulator)
+    problem = walk(life, GROWN_STEPS, GROWING)
+    assert problem is None, f"{life.platform}\n{problem}"
+    production = environments.platform("production").owned()
+    assert "walk-desk-1" in production and "walk-desk-2" not in production, production
