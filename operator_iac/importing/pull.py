@@ -53,8 +53,10 @@ from operator_iac.importing.yaml_round_trip import (
     styled,
 )
 from operator_iac.plan import normalise, refs
+from operator_iac.plan.compare import recorded_forms
 from operator_iac.plan.hashing import canonical_json
 from operator_iac.plan.marker import strip_marker
+from operator_iac.plan.stored import equate
 from operator_iac.spec.agent_file import AgentFile
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.merge import origin_in
@@ -170,6 +172,12 @@ class _Walk:
         if desired.kind == "conversational_agent":
             target["postprocess_agents"] = self.declared_references(postprocess)
             resolved["postprocess_agents"] = list(desired.postprocess_agents)
+        # A value the platform holds in its own form of the declared one (a dated model, a
+        # sorted list, trimmed text: recorded in the marker, ``plan.stored``) is the declared
+        # value: the plan compares through that record, so pull does too. Written into the
+        # file, the platform's form would change the declaration's hash and the next plan
+        # would write the agent again for nothing.
+        target, _ = equate(resolved, target, recorded_forms(revision))
         for key, value in resolved.items():
             self.value(document, key, value, target.get(key), (key,))
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
+from operator_iac.emulator.server import EmulatorServer
+
 from .conftest import Platform, ProjectCopy
 from .dashboard import Dashboard, append_to_prompt, set_at
 
@@ -272,3 +274,25 @@ def test_pull_writes_nothing_when_any_file_would_be_invalid(
     assert sorted(applied.agents_dir.rglob("*")) == files
     assert {path: path.read_bytes() for path in files if path.is_file()} == before
     assert applied.run("validate").exit_code == 0
+
+
+@pytest.mark.parametrize("modes", [["dated_models", "sorted_lists"], ["trim_text", "nfc_text"]])
+def test_values_the_platform_stores_in_its_own_form_stay_as_the_file_says(
+        project: Callable[..., ProjectCopy], emulator: EmulatorServer,
+        modes: list[str]) -> None:
+    """A platform that stores a model alias as its snapshot, sorts a list, trims or
+    normalises text: the marker records those forms when operator-iac writes, the plan
+    compares through them, and so does pull. Pulling an agent the platform holds as written
+    changes no file, and the next plan is empty."""
+    emulator.set_faults(compat=modes)
+    copy = project()
+    assert copy.apply().exit_code == 0
+    files = {path: path.read_text(encoding="utf-8") for path in copy.agents_dir.rglob("*")
+             if path.is_file()}
+
+    pulled = copy.run("pull", "appointment-booking", "support-triage")
+
+    assert pulled.exit_code == 0, pulled.stdout + pulled.stderr
+    assert {path: path.read_text(encoding="utf-8") for path in files} == files
+    plan = copy.plan("--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
