@@ -6,7 +6,8 @@ happens to a project: a change to a prompt, a plan or a status in review, an app
 changed and released in the dashboard, an agent deleted in the dashboard, a rollback, a
 promotion to production, two applies at once, an apply killed half-way, a saved plan applied
 as saved or refused as stale, an agent added or removed, a change to settings other than the
-prompt (the model, the languages, whose order a platform may keep its own way, SMS). Applies
+prompt (the model, the languages, whose order a platform may keep its own way, SMS), what
+staging holds for an agent pulled into the files. Applies
 and promotions prune, as the example workflows do. After every step it checks what the
 README promises:
 
@@ -36,11 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from operator_iac.api.client import OperatorClient
+from operator_iac.emulator.variations import STORED, VARIATIONS
 from operator_iac.plan.marker import parse_marker
+from operator_iac.smoke.evidence import release_evidence
 
 from .random_life import (
     FALSE_CONFLICTS,
     KEYS,
+    PROJECT,
     Life,
     StepFailed,
     _edit_in_dashboard,
@@ -54,6 +58,10 @@ from .random_life import (
 
 CHAT_KEYS = ("appointment-booking", "support-triage")
 NON_CHAT_KEYS = ("call-summary", "lead-qualification")
+# The platforms' ways of storing a value in a form of their own (``plan.stored``).
+STORED_FORM_MODES = frozenset(alternative.mode for variation in VARIATIONS
+                              if variation.group == STORED
+                              for alternative in variation.alternatives)
 # One step of a walk: what it does to the project or the platforms, and the checks after it.
 Step = Callable[[Life, OperatorClient, OperatorClient, "Expected", random.Random, str], None]
 
@@ -312,19 +320,21 @@ def kill(life: Life, staging: OperatorClient, production: OperatorClient,
 
 def _refused_for_unrecorded_releases(step: str, staging: OperatorClient, said: str) -> bool:
     """Whether a refused promotion gave only the documented reason that no smoke run of the
-    released revision is recorded, each about a revision released without smoke records (a
-    rollback to the ``v0`` a platform released on create): no verdict about it can be kept
-    where promote finds it, until the agent's next release."""
+    released revision is recorded, each about a revision released without smoke records of
+    its own (a rollback to the ``v0`` a platform released on create, a release made in the
+    dashboard, whose marker names the records of the revision before): no verdict about it
+    can be kept where promote finds it, until the agent's next release."""
     _, _, why_refused = said.partition("refused:")
     refused = re.findall(r"^  ([\w-]+): no smoke run of (\S+) is recorded", why_refused,
                          re.MULTILINE)
     if not refused or len(refused) != len(re.findall(r"^  [\w-]+: ", why_refused, re.M)):
         return False
     for key, version_id in refused:
-        marker = parse_marker(staging.conversational_agents.get(version_id).description)
-        _expect(step, marker is not None and marker.key == key and not marker.smoke,
-                f"promotion refused for an unrecorded smoke run of {version_id}, which names "
-                f"its records:\n{said}")
+        found = release_evidence(staging, project=PROJECT, key=key, version_id=version_id)
+        # Records named by a marker a dashboard release copied speak of the revision before.
+        _expect(step, found.record(PROJECT, key) is None,
+                f"promotion refused for an unrecorded smoke run of {version_id}, whose "
+                f"records are there:\n{said}")
     return True
 
 
@@ -410,6 +420,31 @@ def retire_agent(life: Life, staging: OperatorClient, production: OperatorClient
     expected.staging_differs = True if key in _owned(staging) else None
 
 
+def pull(life: Life, staging: OperatorClient, production: OperatorClient,
+         expected: Expected, draw: random.Random, step: str) -> None:
+    """Someone takes what staging holds for a chat agent into the files (a dashboard edit to
+    keep, say; local changes to it not applied are given up): the next plan for that agent is
+    empty (docs/dashboard.md)."""
+    key = draw.choice(CHAT_KEYS)
+    if key not in _owned(staging):
+        return  # deleted in the dashboard: nothing to pull
+    expected.said.append(f"pull {key}")
+    life.run(step, "pull", key, "--env", "staging")
+    life.steps.append(f"{step}: plan {key} after it")
+    result = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
+                      "plan", "--env", "staging", "--target", key, "--detailed-exitcode")
+    said = result.stdout + result.stderr
+    # Documented (docs/dashboard.md): on a platform that stores values in forms of its own,
+    # the files then hold the platform's form of a value operator-iac wrote in another, and
+    # the plan writes the marker once more (no field changes) instead of being empty.
+    marker_only = result.exit_code == 2 and "only the ownership marker is written" in said \
+        and "Plan: 0 to create, 1 to update" in said \
+        and bool(set(life.drawn.modes) & STORED_FORM_MODES)
+    _expect(step, result.exit_code == 0 or marker_only, f"{said}\nexit {result.exit_code}")
+    # The other agents' changes not applied yet still stand, if there are any.
+    expected.staging_differs = None
+
+
 # The first variable's description, without the mark of an earlier tune.
 VARIABLE_DESCRIPTION = re.compile(
     r"^(    variables:\n      - name: .*\n        description: .*?)(?: \(tune \d+\))?$",
@@ -455,7 +490,7 @@ def tune(life: Life, staging: OperatorClient, production: OperatorClient,
 # Every kind of step, as often as a project sees it: edits and applies twice as often.
 STEPS: tuple[Step, ...] = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete,
                            rollback, promote, race, rivals, kill, saved_plan, new_agent,
-                           retire_agent, tune)
+                           retire_agent, tune, pull)
 
 
 def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:

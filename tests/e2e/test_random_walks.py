@@ -21,7 +21,7 @@ __all__ = ["environments"]
 SEED, STEPS = 5, 12
 KINDS = tuple(kind for kind in random_walk.STEPS
               if kind not in (random_walk.saved_plan, random_walk.rivals, random_walk.new_agent,
-                              random_walk.retire_agent, random_walk.tune))
+                              random_walk.retire_agent, random_walk.tune, random_walk.pull))
 
 
 @pytest.mark.timeout(240)
