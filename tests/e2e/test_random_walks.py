@@ -24,13 +24,19 @@ KINDS = tuple(kind for kind in random_walk.STEPS
                               random_walk.retire_agent, random_walk.tune, random_walk.pull))
 
 
-@pytest.mark.timeout(240)
-def test_a_random_walk_keeps_every_promise(environments: Environments) -> None:
-    life = Life(SEED, environments.root, environments.cli,
+def walked(environments: Environments, seed: int, steps: int,
+           kinds: tuple[random_walk.Step, ...]) -> None:
+    """Walk ``steps`` steps of ``kinds`` drawn from ``seed`` on the two test platforms."""
+    life = Life(seed, environments.root, environments.cli,
                 environments.platform("staging").emulator,
                 environments.platform("production").emulator)
-    problem = walk(life, STEPS, KINDS)
+    problem = walk(life, steps, kinds)
     assert problem is None, f"{life.platform}\n{problem}"
+
+
+@pytest.mark.timeout(240)
+def test_a_random_walk_keeps_every_promise(environments: Environments) -> None:
+    walked(environments, SEED, STEPS, KINDS)
 
 
 # Agents added, removed and tuned beyond their prompts, on a platform whose lists catch up
@@ -44,10 +50,6 @@ GROWING = (random_walk.new_agent, random_walk.retire_agent, random_walk.tune, ra
 
 @pytest.mark.timeout(240)
 def test_agents_added_removed_and_tuned_keep_every_promise(environments: Environments) -> None:
-    life = Life(GROWN_SEED, environments.root, environments.cli,
-                environments.platform("staging").emulator,
-                environments.platform("production").emulator)
-    problem = walk(life, GROWN_STEPS, GROWING)
-    assert problem is None, f"{life.platform}\n{problem}"
+    walked(environments, GROWN_SEED, GROWN_STEPS, GROWING)
     production = environments.platform("production").owned()
     assert "walk-desk-1" in production and "walk-desk-2" not in production, production
