@@ -7,7 +7,8 @@ changed and released in the dashboard, an agent deleted in the dashboard, a roll
 promotion to production, two applies at once, an apply killed half-way, a saved plan applied
 as saved or refused as stale, an agent added or removed, a change to settings other than the
 prompt (the model, the languages, whose order a platform may keep its own way, SMS), what
-staging holds for an agent pulled into the files, a smoke run of what staging released.
+staging holds for an agent pulled into the files, a smoke run of what staging released, a
+value of staging's ``vars`` changed.
 Applies and promotions prune, as the example workflows do. After every step it checks what
 the README promises:
 
@@ -462,6 +463,26 @@ def smoke(life: Life, staging: OperatorClient, production: OperatorClient,
             f"{said}\nexit {result.exit_code}")
 
 
+def change_var(life: Life, staging: OperatorClient, production: OperatorClient,
+               expected: Expected, draw: random.Random, step: str) -> None:
+    """A pull request changes a value of staging's ``vars`` in the project file (the help
+    center's address, which support-triage's prompt names): staging's agent changes,
+    production's keeps its own value."""
+    expected.edits += 1
+    path = life.root / "operator-iac.yaml"
+    text, found = re.subn(r"^(      help_center_url: https://help\.staging\.acme\.example)"
+                          r"(?:/v\d+)?$", rf"\1/v{expected.edits}",
+                          path.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE)
+    _expect(step, found == 1, "the project file names no staging help_center_url")
+    path.write_text(text, encoding="utf-8")
+    expected.said.append("change a staging var")
+    # A pull that found the platform's value no longer matching took the reference out of
+    # the prompt (docs/dashboard.md): the value then changes no agent.
+    if any("${var:help_center_url}" in agent.read_text(encoding="utf-8")
+           for agent in (life.root / "agents").rglob("*") if agent.is_file()):
+        expected.staging_differs = True
+
+
 # The first variable's description, without the mark of an earlier tune.
 VARIABLE_DESCRIPTION = re.compile(
     r"^(    variables:\n      - name: .*\n        description: .*?)(?: \(tune \d+\))?$",
@@ -507,7 +528,7 @@ def tune(life: Life, staging: OperatorClient, production: OperatorClient,
 # Every kind of step, as often as a project sees it: edits and applies twice as often.
 STEPS: tuple[Step, ...] = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete,
                            rollback, promote, race, rivals, kill, saved_plan, new_agent,
-                           retire_agent, tune, pull, smoke)
+                           retire_agent, tune, pull, smoke, change_var)
 
 
 def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:
