@@ -8,7 +8,7 @@ promotion to production, two applies at once, an apply killed half-way, a saved 
 as saved or refused as stale, an agent added or removed, a change to settings other than the
 prompt (the model, the languages, whose order a platform may keep its own way, SMS), what
 staging holds for an agent pulled into the files, a smoke run of what staging released, a
-value of staging's ``vars`` changed.
+value of staging's ``vars`` changed, a promotion killed half-way.
 Applies and promotions prune, as the example workflows do. After every step it checks what
 the README promises:
 
@@ -493,6 +493,27 @@ def change_var(life: Life, staging: OperatorClient, production: OperatorClient,
         expected.staging_differs = True
 
 
+def kill_promotion(life: Life, staging: OperatorClient, production: OperatorClient,
+                   expected: Expected, draw: random.Random, step: str) -> None:
+    """A release script dies in the middle of a promotion (SIGKILL); the next promotion
+    finishes the job."""
+    _apply(life, staging, expected, f"{step}: apply before promoting")
+    delay = draw.uniform(0.2, 3.0)
+    expected.said.append(f"promotion killed after {delay:.1f}s")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "operator_iac", "--project-file",
+         str(life.root / "operator-iac.yaml"), "--no-color", "promote", "--from", "staging",
+         "--to", "production", "--prune", "--allow-delete", "--yes"], cwd=life.root,
+        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=60)
+    settle(life.staging, life.production)
+    promote(life, staging, production, expected, draw, f"{step}: the next promotion")
+
+
 # The first variable's description, without the mark of an earlier tune.
 VARIABLE_DESCRIPTION = re.compile(
     r"^(    variables:\n      - name: .*\n        description: .*?)(?: \(tune \d+\))?$",
@@ -538,7 +559,7 @@ def tune(life: Life, staging: OperatorClient, production: OperatorClient,
 # Every kind of step, as often as a project sees it: edits and applies twice as often.
 STEPS: tuple[Step, ...] = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete,
                            rollback, promote, race, rivals, kill, saved_plan, new_agent,
-                           retire_agent, tune, pull, smoke, change_var)
+                           retire_agent, tune, pull, smoke, change_var, kill_promotion)
 
 
 def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:
