@@ -48,7 +48,6 @@ from .random_life import (
     PROJECT,
     Life,
     StepFailed,
-    _edit_in_dashboard,
     _expect,
     _one_agent_per_key,
     _owned,
@@ -156,7 +155,20 @@ def apply(life: Life, staging: OperatorClient, production: OperatorClient,
 def dashboard_edit(life: Life, staging: OperatorClient, production: OperatorClient,
                    expected: Expected, draw: random.Random, step: str) -> None:
     """Someone changes an agent's model in the dashboard and releases it."""
-    _in_dashboard(life, staging, expected, draw, "edit", _edit_in_dashboard)
+    _in_dashboard(life, staging, expected, draw, "edit", _change_model_in_dashboard)
+
+
+def _change_model_in_dashboard(client: OperatorClient, agent_id: str) -> None:
+    """The model changed to another than the agent has (an edit to the model it already
+    runs, after a pull took it into the files, would change nothing), and released."""
+    agents = client.conversational_agents
+    current = agents.get(agent_id)
+    model = str(current.config.get("runtime", {}).get("model", ""))
+    other = "openai/gpt-4.1-mini" if model.startswith("openai/gpt-4.1") and \
+        not model.startswith("openai/gpt-4.1-mini") else "openai/gpt-4.1"
+    runtime = {**current.config.get("runtime", {}), "model": other}
+    draft = agents.update(agent_id, config={**current.config, "runtime": runtime})
+    agents.release(draft.version_id or agent_id)
 
 
 def dashboard_delete(life: Life, staging: OperatorClient, production: OperatorClient,
