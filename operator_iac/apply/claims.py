@@ -42,18 +42,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from operator_iac import defaults
-from operator_iac.api.models import AgentSummary, version_number
-from operator_iac.api.polling import growing_pauses
+from operator_iac.api.models import AgentSummary
+from operator_iac.api.polling import bounded_pauses, growing_pauses
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates
 from operator_iac.plan.marker import Owner, parse_marker
 from operator_iac.state.fetch import agents_resource, fetch_agent
+from operator_iac.state.lag import listed_revision
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -205,56 +206,34 @@ class _Pending:
 PENDING = _Pending()
 
 
-class Entry(Protocol):
-    """What a versions list's entry says, read raw (``VersionEntry``) or as the snapshot holds
-    it (``RemoteVersion``)."""
-
-    @property
-    def version_id(self) -> str: ...
-    @property
-    def number(self) -> int | None: ...
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def updated_at(self) -> str | None: ...
-
-
-E = TypeVar("E", bound=Entry)
-
-
-def listed_revision(summary: AgentSummary, versions: Sequence[E]) -> E | None:
-    """The versions list's entry for the revision ``summary`` (a list item) describes, or None
-    while the versions list is behind the list: it lacks that revision, or its release. A
-    list item that names no revision is described by the newest entry. (Times are not
-    compared: what a list item's ``updated_at`` stands for is the platform's choice.)"""
-    if not versions:
-        return None  # every agent has a revision: an empty list has not caught up
-    number = version_number(summary.version_id) if summary.version_id else None
-    shown = next((v for v in versions if v.version_id == summary.version_id or
-                  (number is not None and v.number == number)), None) \
-        if summary.version_id else None
-    if shown is None:
-        if number is not None:
-            return None
-        shown = max(versions, key=lambda v: -1 if v.number is None else v.number)
-    if summary.status == "released" and shown.status != "released":
-        return None  # the release is not in the versions list yet
-    return shown
-
-
 def _claimed_key(owner: Owner, description: str) -> str | None:
     marker = parse_marker(description)
     return marker.key if marker is not None and owner.claims(marker) else None
 
 
 def claims(agents: AgentsResource, owner: Owner | str, seen: SeenClaims | None = None,
-           pool: WorkPool | None = None) -> dict[str, list[str]]:
+           pool: WorkPool | None = None, *, timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
+           sleep: Callable[[float], None] = time.sleep) -> dict[str, list[str]]:
     """Key -> ids of the agents whose newest revision carries ``owner``'s marker, read fresh
-    (``list_claims``)."""
+    (``list_claims``). A claim still pending (a versions list behind the agents list) is
+    never taken as none, which would create its key a second time: the account is listed
+    again with growing pauses until every claim is known, up to ``timeout_s``."""
     owner = Owner(owner) if isinstance(owner, str) else owner
-    return list_claims(agents, owner, seen, pool).claims
+    pauses = bounded_pauses(timeout_s)
+    while True:
+        listing = list_claims(agents, owner, seen, pool)
+        if not listing.pending:
+            return listing.claims
+        shown = ", ".join(sorted(listing.pending)[:3])
+        pause = next(pauses, None)
+        if pause is None:
+            logger.warning("the versions list of %s does not show the revision the agents list "
+                           "describes %.0f s on; deciding on the list as it is", shown,
+                           timeout_s)
+            return listing.claims
+        logger.info("the versions list of %s does not show yet the revision the agents list "
+                    "describes; listing again in %.2f s", shown, pause)
+        sleep(pause)
 
 
 def owned_agents(agents: AgentsResource, owner: Owner | str,

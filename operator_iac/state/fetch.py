@@ -164,7 +164,9 @@ class _InDepth:
                 result.set_exception(exc)
 
     def _versions(self, result: Future[RemoteAgent | None], listed: ListedAgent) -> None:
-        versions = fetch_versions(self.client, listed.kind, listed.id)
+        from operator_iac.state.lag import caught_up_versions
+
+        versions = caught_up_versions(self.client, listed)
         self._step(result, self._contents, RemoteAgent(listed.kind, listed.id, versions))
 
     def _contents(self, result: Future[RemoteAgent | None], bare: RemoteAgent) -> None:
@@ -217,15 +219,19 @@ def read_listed(client: OperatorClient, snapshot: Snapshot, listed: list[ListedA
 
 def _listed(kind: AgentKind, summary: AgentSummary) -> ListedAgent:
     return ListedAgent(kind, summary.id, summary.name,
-                       summary.description if summary.described else None)
+                       summary.description if summary.described else None,
+                       summary.version_id, summary.status)
 
 
 def _claimed(client: OperatorClient, listed: ListedAgent, claims: VersionsClaim,
              cache: RevisionCache | None) -> RemoteAgent | None:
     from operator_iac.errors import NotFoundError
+    from operator_iac.state.lag import caught_up_versions
 
     try:
-        bare = RemoteAgent(listed.kind, listed.id, fetch_versions(client, listed.kind, listed.id))
+        # Whether the agent is the project's is read from this list: one that has not caught
+        # up with the agents list would make it nobody's, and its key be created again.
+        bare = RemoteAgent(listed.kind, listed.id, caught_up_versions(client, listed))
         return with_contents(client, bare, cache) if claims(bare) else None
     except NotFoundError:
         return None

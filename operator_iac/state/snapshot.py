@@ -107,6 +107,10 @@ class ListedAgent:
     description: str | None
     """The newest revision's description, marker included; None when the list item carries
     none."""
+    version_id: str = ""
+    """The revision the list item describes (``ca_x@v3``); empty when it names none."""
+    status: str | None = None
+    """That revision's status as the list item gives it; None when it gives none."""
 
 @dataclass(frozen=True)
 class ReleaseVerdict:

@@ -73,3 +73,25 @@ def test_a_new_agent_read_back_before_the_platform_shows_it_is_read_again(
     again = environments.run("plan", "--env", "staging", "--detailed-exitcode")
     assert again.exit_code == 0, again.stdout + again.stderr
     assert sorted(staging.owned()) == sorted(KEYS)
+
+
+def test_agents_whose_versions_lists_lag_are_waited_for_not_created_again(
+        environments: Environments) -> None:
+    """List items without descriptions: whose an agent is, is read from its versions list.
+    Listed while that list does not show it yet (another run's agents, just written), they
+    are read again until it does, instead of being taken for nobody's: nothing is created a
+    second time, and the apply has nothing to do."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["list_without_description"])
+    first = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    staging.emulator.set_faults(compat=["list_without_description"], versions_lag=2 * LAG_S)
+    staging.emulator.clear_requests()
+
+    second = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
+
+    assert second.exit_code == 0, second.stdout + second.stderr
+    assert "No changes" in second.stdout, second.stdout
+    assert not [r for r in staging.emulator.requests if r.method == "POST"
+                and r.path.rstrip("/").endswith("_agents")]
+    assert sorted(staging.owned()) == sorted(KEYS)

@@ -10,9 +10,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from operator_iac.api.models import Agent, AgentSummary, VersionEntry
-from operator_iac.apply.claims import ClaimsBoard, SeenClaims, agent_to_keep, list_claims
+from operator_iac.apply.claims import (
+    ClaimsBoard,
+    SeenClaims,
+    agent_to_keep,
+    claims,
+    list_claims,
+)
 from operator_iac.errors import NotFoundError
-from operator_iac.plan.marker import Owner, format_marker
+from operator_iac.plan.marker import Owner, format_marker, parse_marker
+from operator_iac.state.lag import caught_up_versions
+from operator_iac.state.snapshot import ListedAgent
 
 OWNER = Owner("shop", "staging")
 HASH = "a" * 64
@@ -134,3 +142,33 @@ def test_the_claim_rule_ranks_no_agent_on_a_versions_list_that_has_not_caught_up
 @dataclass
 class _Client:
     conversational_agents: Agents
+
+
+def test_the_claims_before_a_create_wait_for_a_versions_list_that_lags() -> None:
+    """The listing a run reads before its first create: another run's agent, just written,
+    whose versions list does not show that revision yet, is neither taken as nobody's (its
+    key would be created twice) nor waited for without end."""
+    agents = Agents({"ca_theirs": ("ca_theirs@v1", marked("desk"))}, behind={"ca_theirs": 2})
+    pauses: list[float] = []
+    found = claims(agents, OWNER, SeenClaims(), sleep=pauses.append)  # type: ignore[arg-type]
+    assert found == {"desk": ["ca_theirs"]} and len(pauses) == 2
+
+    never = Agents({"ca_theirs": ("ca_theirs@v1", marked("desk"))}, behind={"ca_theirs": 99})
+    waited: list[float] = []
+    assert claims(never, OWNER, SeenClaims(), timeout_s=1.0,  # type: ignore[arg-type]
+                  sleep=waited.append) == {}
+    assert 1.0 <= sum(waited) < 2.0
+
+
+def test_a_listed_agent_is_read_once_its_versions_list_shows_what_the_list_described(
+) -> None:
+    """The reading of the account (``state.lag``): an agent whose versions list lags is read
+    again until it shows the revision its list item described, then read as it is."""
+    agents = Agents({"ca_theirs": ("ca_theirs@v1", marked("desk"))}, behind={"ca_theirs": 1})
+    client = type("Client", (), {"conversational_agents": agents})()
+    listed = ListedAgent("conversational_agent", "ca_theirs", "ca_theirs", None, "ca_theirs@v1",
+                         "draft")
+    pauses: list[float] = []
+    versions = caught_up_versions(client, listed, sleep=pauses.append)  # type: ignore[arg-type]
+    assert [v.version_id for v in versions] == ["ca_theirs@v1"] and len(pauses) == 1
+    assert parse_marker(versions[0].description) is not None
