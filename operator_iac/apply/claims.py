@@ -317,7 +317,7 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
         return None
     seen = read_claimants(client, kind, claimants, listing=listing,
                           timeout_s=board.timeout_s, sleep=board._sleep)
-    keep, same = _keep_among(seen, mine, content_hash)
+    keep, same = _keep_for_own(seen, mine, content_hash)
     if keep == mine:
         if lost_create:
             _remove_own_lost(client, kind, [a for a in seen if a.id != mine], content_hash)
@@ -380,6 +380,37 @@ def read_claimants(client: OperatorClient, kind: AgentKind, claimants: set[str],
                     "reading it again in %.2f s", ", ".join(behind), pause)
         sleep(pause)
     return [read[i] for i in sorted(read)]
+
+
+def _keep_for_own(seen: list[RemoteAgent], mine: str, content_hash: str) -> tuple[str, bool]:
+    """The rule's choice for a run whose own new agent is ``mine``, before it releases it.
+
+    Where the platform released ``mine`` itself on create, "ever released" tells nothing
+    (every new agent is), and creation times written to the second can tie. Another claimant
+    that a run has released since (a revision after its first) belongs to a run whose last
+    settlement is behind it: one that may never have seen ``mine`` (created after that
+    settlement, within the same second of the platform's clock), so the rule's order cannot
+    be trusted to make it yield. This run yields to it instead: both end with that agent.
+    Where only runs release, "ever released first" already says the same."""
+    own = next((agent for agent in seen if agent.id == mine), None)
+    if own is not None and _released_on_create(own):
+        committed = [agent for agent in seen if agent.id != mine and _released_by_a_run(agent)]
+        if committed:
+            keep = duplicates(committed)[0]
+            return keep.id, _written_for(keep, content_hash)
+    return _keep_among(seen, mine, content_hash)
+
+
+def _released_on_create(own: RemoteAgent) -> bool:
+    """Whether this run's new agent, which this run has not released, holds a released
+    first revision: the platform's doing."""
+    return any(v.number == 0 and v.status in ("released", "archived") for v in own.versions)
+
+
+def _released_by_a_run(agent: RemoteAgent) -> bool:
+    """A revision after the first released (on a platform that releases what it creates, a
+    run's release is of the draft it finished after the create)."""
+    return any(v.number > 0 and v.status in ("released", "archived") for v in agent.versions)
 
 
 def _keep_among(seen: list[RemoteAgent], mine: str, content_hash: str) -> tuple[str, bool]:

@@ -13,6 +13,7 @@ from operator_iac.api.models import Agent, AgentSummary, VersionEntry
 from operator_iac.apply.claims import (
     ClaimsBoard,
     SeenClaims,
+    _keep_for_own,
     agent_to_keep,
     claims,
     list_claims,
@@ -20,7 +21,7 @@ from operator_iac.apply.claims import (
 from operator_iac.errors import NotFoundError
 from operator_iac.plan.marker import Owner, format_marker, parse_marker
 from operator_iac.state.lag import caught_up_versions
-from operator_iac.state.snapshot import ListedAgent
+from operator_iac.state.snapshot import ListedAgent, RemoteAgent, RemoteVersion
 
 OWNER = Owner("shop", "staging")
 HASH = "a" * 64
@@ -172,3 +173,28 @@ def test_a_listed_agent_is_read_once_its_versions_list_shows_what_the_list_descr
     versions = caught_up_versions(client, listed, sleep=pauses.append)  # type: ignore[arg-type]
     assert [v.version_id for v in versions] == ["ca_theirs@v1"] and len(pauses) == 1
     assert parse_marker(versions[0].description) is not None
+
+
+def an_agent(agent_id: str, *statuses: str) -> RemoteAgent:
+    """A claimant of ``desk`` created in the same second as the others, its revisions'
+    statuses in order."""
+    return RemoteAgent("conversational_agent", agent_id, tuple(
+        RemoteVersion(f"{agent_id}@v{n}", n, status, agent_id, marked("desk"),  # type: ignore[arg-type]
+                      created_at="2026-12-05T23:26:14Z") for n, status in enumerate(statuses)))
+
+
+def test_a_run_yields_to_an_agent_another_run_released_on_a_platform_that_releases_on_create(
+) -> None:
+    """Every new agent is released by the platform, and their creation times tie to the
+    second: another run's agent that it has released since (a later revision) is kept, even
+    where the ids alone would keep this run's; that run may never have seen this one."""
+    mine = an_agent("ca_a", "released", "draft")  # this run's, its v0 released on create
+    theirs = an_agent("ca_z", "archived", "released")  # another run finished and released v1
+    assert _keep_for_own([mine, theirs], "ca_a", HASH)[0] == "ca_z"
+    # Neither released by a run yet: the rule as before (ties broken by id).
+    fresh = an_agent("ca_z", "released")
+    assert _keep_for_own([mine, fresh], "ca_a", HASH)[0] == "ca_a"
+    # Where only runs release (this run's v0 is a draft), "ever released first" decides.
+    drafted = an_agent("ca_a", "draft")
+    assert _keep_for_own([drafted, an_agent("ca_z", "draft")], "ca_a", HASH)[0] == "ca_a"
+    assert _keep_for_own([drafted, an_agent("ca_z", "released")], "ca_a", HASH)[0] == "ca_z"
