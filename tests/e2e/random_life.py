@@ -211,11 +211,12 @@ def _one_agent_per_key(step: str, client: OperatorClient, keys: tuple[str, ...])
     _expect(step, len(listed) == len(keys), f"{len(listed)} agents for {len(keys)} keys")
 
 
-def _edit_in_dashboard(client: OperatorClient, agent_id: str) -> None:
+def _edit_in_dashboard(client: OperatorClient, agent_id: str,
+                       model: str = "openai/gpt-4.1") -> None:
     """Someone changes the model in the dashboard and releases it."""
     agents = client.conversational_agents
     current = agents.get(agent_id)
-    runtime = {**current.config.get("runtime", {}), "model": "openai/gpt-4.1"}
+    runtime = {**current.config.get("runtime", {}), "model": model}
     draft = agents.update(agent_id, config={**current.config, "runtime": runtime})
     agents.release(draft.version_id or agent_id)
 

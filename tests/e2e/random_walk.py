@@ -48,6 +48,7 @@ from .random_life import (
     PROJECT,
     Life,
     StepFailed,
+    _edit_in_dashboard,
     _expect,
     _one_agent_per_key,
     _owned,
@@ -58,6 +59,9 @@ from .random_life import (
 
 CHAT_KEYS = ("appointment-booking", "support-triage")
 NON_CHAT_KEYS = ("call-summary", "lead-qualification")
+# What a release script runs to promote staging to production (pruning, as the examples do).
+PROMOTION = ("promote", "--from", "staging", "--to", "production", "--prune", "--allow-delete",
+             "--yes")
 # The platforms' ways of storing a value in a form of their own (``plan.stored``).
 STORED_FORM_MODES = frozenset(alternative.mode for variation in VARIATIONS
                               if variation.group == STORED
@@ -161,14 +165,11 @@ def dashboard_edit(life: Life, staging: OperatorClient, production: OperatorClie
 def _change_model_in_dashboard(client: OperatorClient, agent_id: str) -> None:
     """The model changed to another than the agent has (an edit to the model it already
     runs, after a pull took it into the files, would change nothing), and released."""
-    agents = client.conversational_agents
-    current = agents.get(agent_id)
+    current = client.conversational_agents.get(agent_id)
     model = str(current.config.get("runtime", {}).get("model", ""))
     other = "openai/gpt-4.1-mini" if model.startswith("openai/gpt-4.1") and \
         not model.startswith("openai/gpt-4.1-mini") else "openai/gpt-4.1"
-    runtime = {**current.config.get("runtime", {}), "model": other}
-    draft = agents.update(agent_id, config={**current.config, "runtime": runtime})
-    agents.release(draft.version_id or agent_id)
+    _edit_in_dashboard(client, agent_id, other)
 
 
 def dashboard_delete(life: Life, staging: OperatorClient, production: OperatorClient,
@@ -214,24 +215,17 @@ def promote(life: Life, staging: OperatorClient, production: OperatorClient,
     does)."""
     _apply(life, staging, expected, f"{step}: apply before promoting")
     expected.said.append("promote")
-    life.steps.append(step)
-    promotion = ("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
-                 "promote", "--from", "staging", "--to", "production", "--prune",
-                 "--allow-delete", "--yes")
-    result = life.cli(*promotion)
-    said = result.stdout + result.stderr
-    if result.exit_code == 5 and _refused_for_unrecorded_releases(step, staging, said):
+    code, said = _said(life, step, *PROMOTION)
+    if code == 5 and _refused_for_unrecorded_releases(step, staging, said):
         return  # documented: a release without smoke records keeps no verdict (see below)
-    if result.exit_code == 5 and _refused_for_stray_drafts(step, staging, said):
+    if code == 5 and _refused_for_stray_drafts(step, staging, said):
         # Documented: staging holds a change applied there but never released (the loser of
         # two different changes applied at once). The way out the refusal names, then again.
         life.run(f"{step}: discard the drafts", "apply", "--env", "staging", "--prune",
                  "--discard-drafts", "--yes")
         settle(life.staging)
-        result = life.cli(*promotion)
-        said = result.stdout + result.stderr
-    _expect(step, result.exit_code == 0 and not FALSE_CONFLICTS.search(said),
-            f"{said}\nexit {result.exit_code}")
+        code, said = _said(life, f"{step}: promote again", *PROMOTION)
+    _expect(step, code == 0 and not FALSE_CONFLICTS.search(said), f"{said}\nexit {code}")
     settle(life.staging, life.production)
     _one_agent_per_key(step, production, tuple(expected.keys))
     life.run(f"{step}: plan production", "plan", "--env", "production", "--prune",
@@ -321,12 +315,7 @@ def kill(life: Life, staging: OperatorClient, production: OperatorClient,
     """A runner dies in the middle of an apply (SIGKILL); the next apply finishes the job."""
     delay = draw.uniform(0.3, 4.0)
     expected.said.append(f"apply killed after {delay:.1f}s")
-    run = _apply_process(life)
-    try:
-        run.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        run.send_signal(signal.SIGKILL)
-    run.communicate(timeout=60)
+    _killed_after(_apply_process(life), delay)
     settle(life.staging)
     _apply(life, staging, expected, f"{step}: the next apply")
 
@@ -392,12 +381,8 @@ def saved_plan(life: Life, staging: OperatorClient, production: OperatorClient,
                  "--detailed-exitcode")
         expected.staging_differs = False
         return
-    life.steps.append(step)
-    refused = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
-                       "apply", str(path), "--env", "staging")
-    said = refused.stdout + refused.stderr
-    _expect(step, refused.exit_code == 5 and "make a new plan" in said,
-            f"{said}\nexit {refused.exit_code}")
+    code, said = _said(life, step, "apply", str(path), "--env", "staging")
+    _expect(step, code == 5 and "make a new plan" in said, f"{said}\nexit {code}")
     life.run(f"{step}: plan after it", "plan", "--env", "staging", "--prune",
              "--detailed-exitcode", expect=2)
 
@@ -442,28 +427,22 @@ def pull(life: Life, staging: OperatorClient, production: OperatorClient,
     if key not in _owned(staging):
         return  # deleted in the dashboard: nothing to pull
     expected.said.append(f"pull {key}")
-    life.steps.append(step)
-    pulled = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
-                      "pull", key, "--env", "staging")
-    said = pulled.stdout + pulled.stderr
-    if pulled.exit_code == 3 and "would leave the declarations invalid" in said:
+    code, said = _said(life, step, "pull", key, "--env", "staging")
+    if code == 3 and "would leave the declarations invalid" in said:
         # Documented: what staging holds contradicts the rest of the declaration (a revision
         # the platform released on create without the fields it dropped, rolled back to,
         # against smoke tests that need them): nothing is written.
         return
-    _expect(step, pulled.exit_code == 0 and not FALSE_CONFLICTS.search(said),
-            f"{said}\nexit {pulled.exit_code}")
-    life.steps.append(f"{step}: plan {key} after it")
-    result = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
-                      "plan", "--env", "staging", "--target", key, "--detailed-exitcode")
-    said = result.stdout + result.stderr
+    _expect(step, code == 0 and not FALSE_CONFLICTS.search(said), f"{said}\nexit {code}")
+    code, said = _said(life, f"{step}: plan {key} after it", "plan", "--env", "staging",
+                       "--target", key, "--detailed-exitcode")
     # Documented (docs/dashboard.md): on a platform that stores values in forms of its own,
     # the files then hold the platform's form of a value operator-iac wrote in another, and
     # the plan writes the marker once more (no field changes) instead of being empty.
-    marker_only = result.exit_code == 2 and "only the ownership marker is written" in said \
+    marker_only = code == 2 and "only the ownership marker is written" in said \
         and "Plan: 0 to create, 1 to update" in said \
         and bool(set(life.drawn.modes) & STORED_FORM_MODES)
-    _expect(step, result.exit_code == 0 or marker_only, f"{said}\nexit {result.exit_code}")
+    _expect(step, code == 0 or marker_only, f"{said}\nexit {code}")
     # The other agents' changes not applied yet still stand, if there are any.
     expected.staging_differs = None
 
@@ -477,12 +456,8 @@ def smoke(life: Life, staging: OperatorClient, production: OperatorClient,
     if any(key not in owned for key in expected.keys):
         return  # an agent not deployed is exit 1 by design: nothing to learn here
     expected.said.append("smoke")
-    life.steps.append(step)
-    result = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
-                      "smoke", "--env", "staging")
-    said = result.stdout + result.stderr
-    _expect(step, result.exit_code == 0 or (result.exit_code == 7 and "recorded" in said),
-            f"{said}\nexit {result.exit_code}")
+    code, said = _said(life, step, "smoke", "--env", "staging")
+    _expect(step, code == 0 or (code == 7 and "recorded" in said), f"{said}\nexit {code}")
 
 
 def change_var(life: Life, staging: OperatorClient, production: OperatorClient,
@@ -512,16 +487,7 @@ def kill_promotion(life: Life, staging: OperatorClient, production: OperatorClie
     _apply(life, staging, expected, f"{step}: apply before promoting")
     delay = draw.uniform(0.2, 3.0)
     expected.said.append(f"promotion killed after {delay:.1f}s")
-    run = subprocess.Popen(
-        [sys.executable, "-m", "operator_iac", "--project-file",
-         str(life.root / "operator-iac.yaml"), "--no-color", "promote", "--from", "staging",
-         "--to", "production", "--prune", "--allow-delete", "--yes"], cwd=life.root,
-        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        run.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        run.send_signal(signal.SIGKILL)
-    run.communicate(timeout=60)
+    _killed_after(_process(life.root, *PROMOTION), delay)
     settle(life.staging, life.production)
     promote(life, staging, production, expected, draw, f"{step}: the next promotion")
 
@@ -587,19 +553,37 @@ def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -
 def _apply_process(life: Life, root: Path | None = None) -> subprocess.Popen[str]:
     """``apply --yes`` on staging in a process of its own (the emulators stay in this one),
     of the checkout at ``root`` (default: the walk's)."""
-    root = root or life.root
+    return _process(root or life.root, "apply", "--env", "staging", "--prune", "--yes")
+
+
+def _process(root: Path, *args: str) -> subprocess.Popen[str]:
+    """operator-iac ``args`` on the checkout at ``root``, in a process of its own."""
     return subprocess.Popen(
         [sys.executable, "-m", "operator_iac", "--project-file",
-         str(root / "operator-iac.yaml"), "--no-color", "apply", "--env", "staging",
-         "--prune", "--yes"], cwd=root, env=dict(os.environ), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+         str(root / "operator-iac.yaml"), "--no-color", *args], cwd=root,
+        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _killed_after(run: subprocess.Popen[str], delay: float) -> None:
+    """``run`` killed (SIGKILL) ``delay`` seconds on, unless it ended before."""
+    try:
+        run.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=60)
+
+
+def _said(life: Life, step: str, *args: str) -> tuple[int, str]:
+    """Run ``args`` on the walk's checkout as ``step``, whatever it exits with: its exit code
+    and what it said, for the step to judge."""
+    life.steps.append(step)
+    result = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
+                      *args)
+    return result.exit_code, result.stdout + result.stderr
 
 
 def _exit_code(life: Life, step: str, args: tuple[str, ...]) -> int:
     """The exit code of ``args`` (0 or 2), in a state the walk cannot predict."""
-    life.steps.append(step)
-    result = life.cli("--project-file", str(life.root / "operator-iac.yaml"), "--no-color",
-                      *args)
-    said = result.stdout + result.stderr
-    _expect(step, result.exit_code in (0, 2) and not FALSE_CONFLICTS.search(said), said)
-    return result.exit_code
+    code, said = _said(life, step, *args)
+    _expect(step, code in (0, 2) and not FALSE_CONFLICTS.search(said), said)
+    return code
