@@ -95,3 +95,21 @@ def test_agents_whose_versions_lists_lag_are_waited_for_not_created_again(
     assert not [r for r in staging.emulator.requests if r.method == "POST"
                 and r.path.rstrip("/").endswith("_agents")]
     assert sorted(staging.owned()) == sorted(KEYS)
+
+
+def test_a_refused_write_of_the_runs_own_draft_is_judged_by_where_a_bare_write_goes(
+        environments: Environments) -> None:
+    """A platform that stores lists sorted makes apply write each new draft once more (to
+    record the form); that write is refused once with a 422, as a platform does for a
+    revision it no longer takes, while the revision still reads as a draft (a status that
+    trails the write, or a refusal that passes). The run writes to the bare id, which goes
+    into the draft still there, and goes on: before, it took the 422 for a body the platform
+    rejects and failed (exit 1)."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["sorted_lists"])
+    staging.emulator.fail_next(1, 422, "PUT", r"_[A-Za-z0-9]+@v0/?$")
+    applied = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    again = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert sorted(staging.owned()) == sorted(KEYS)
