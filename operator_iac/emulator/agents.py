@@ -127,19 +127,26 @@ class AgentService:
         revisions = self.versions(kind, ref)
         return consistency.as_seen(revisions, self._statuses_seen(parse_ref(kind, ref).agent_id))
 
-    def page(self, kind: Kind, cursor: str | None, size: int) -> tuple[list[Revision], str | None]:
-        """One page of agents (oldest first), each described by its newest revision, as a
-        reader trailing the writes by ``list_lag`` (and ``versions_lag``) sees them."""
-        after = decode_cursor(cursor) or 0
+    def page(self, kind: Kind, cursor: str | None, size: int, *,
+             newest_first: bool = False) -> tuple[list[Revision], str | None]:
+        """One page of agents (oldest first, or ``newest_first``), each described by its
+        newest revision, as a reader trailing the writes by ``list_lag`` (and
+        ``versions_lag``) sees them. The cursor names the last agent shown, so a page goes on
+        from there in the page's order."""
+        last = decode_cursor(cursor)
         moment = self._clock.now() - self._lags().list_s
+        beyond, order = ("seq < ?", "DESC") if newest_first else ("seq > ?", "ASC")
+        bound = (last if last is not None else 2 ** 62) if newest_first else (last or 0)
         with self._store.tx() as db:
             rows = db.execute(
-                "SELECT seq, id FROM agents WHERE kind = ? AND seq > ? AND created_at <= ? "
-                "ORDER BY seq LIMIT ?", (kind.prefix, after, moment, size + 1)).fetchall()
+                f"SELECT seq, id FROM agents WHERE kind = ? AND {beyond} AND created_at <= ? "
+                f"ORDER BY seq {order} LIMIT ?", (kind.prefix, bound, moment, size + 1)
+            ).fetchall()
             listed: list[tuple[int, str | consistency.Gone]] = [
                 (row["seq"], row["id"]) for row in rows]
-            listed += [(g.seq, g) for g in self.history.still_listed(kind.prefix, after, moment)]
-            listed.sort(key=lambda entry: entry[0])
+            listed += [(g.seq, g) for g in self.history.still_listed(kind.prefix, moment)
+                       if (g.seq < bound if newest_first else g.seq > bound)]
+            listed.sort(key=lambda entry: entry[0], reverse=newest_first)
             page = listed[:size]
             newest = [item.newest if isinstance(item, consistency.Gone)
                       else self._newest_seen(db, kind, item) for _, item in page]

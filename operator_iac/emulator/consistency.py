@@ -73,13 +73,12 @@ class History:
                         - KEEP_S]:
                 del self._gone[old]
 
-    def still_listed(self, kind: str, after_seq: int, moment: float) -> list[Gone]:
+    def still_listed(self, kind: str, moment: float) -> list[Gone]:
         """Agents of ``kind`` deleted after ``moment`` (a reader at ``moment`` still saw
-        them) that existed by then, above ``after_seq``."""
+        them) that existed by then."""
         with self._lock:
             return [g for g in self._gone.values()
-                    if g.kind == kind and g.seq > after_seq and g.deleted_at > moment
-                    and g.created_at <= moment]
+                    if g.kind == kind and g.deleted_at > moment and g.created_at <= moment]
 
 
 def as_seen(revisions: list[Revision], statuses: Statuses | None) -> list[Revision]:

@@ -71,3 +71,12 @@ def path_param(request: HTTPConnection, name: str) -> str:
 def modes(state: EmulatorState) -> frozenset[str]:
     return state.faults.modes()
 
+
+# The page size of a platform that pages its lists short (``small_pages``).
+SMALL_PAGE_SIZE = 3
+
+
+def page_size(state: EmulatorState) -> int:
+    """How many items a page of any list holds on this platform."""
+    return SMALL_PAGE_SIZE if state.faults.has("small_pages") else state.options.page_size
+

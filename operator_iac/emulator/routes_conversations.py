@@ -15,6 +15,7 @@ from operator_iac.emulator.http_helpers import (
     cursor_of,
     modes,
     ok,
+    page_size,
     path_param,
     read_object,
     time_param,
@@ -41,7 +42,7 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
     async def list_conversations(request: Request) -> Response:
         filters = TimeFilters(**{name: time_param(request, name)
                                  for name in TimeFilters.__dataclass_fields__})
-        page, cursor = conversations.page(filters, cursor_of(request), state.options.page_size)
+        page, cursor = conversations.page(filters, cursor_of(request), page_size(state))
         shown = modes(state)
         return ok({"data": [present.conversation(c, shown) for c in page], "cursor": cursor})
 

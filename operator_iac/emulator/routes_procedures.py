@@ -8,7 +8,14 @@ from starlette.routing import BaseRoute, Route
 
 from operator_iac.emulator import present
 from operator_iac.emulator.agents import PROCEDURAL
-from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
+from operator_iac.emulator.http_helpers import (
+    cursor_of,
+    modes,
+    ok,
+    page_size,
+    path_param,
+    read_object,
+)
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import ProcedureCreate, validate
 
@@ -18,7 +25,7 @@ def procedure_routes(state: EmulatorState) -> list[BaseRoute]:
 
     def page(request: Request, agent_id: str | None, conversation_id: str | None) -> Response:
         items, cursor = procedures.page(agent_id, conversation_id, cursor_of(request),
-                                        state.options.page_size)
+                                        page_size(state))
         return ok({"page": [present.procedure(p, modes(state)) for p in items], "cursor": cursor})
 
     async def create(request: Request) -> Response:

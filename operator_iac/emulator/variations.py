@@ -347,6 +347,17 @@ VARIATIONS: tuple[Variation, ...] = (
         "retry_after", ERRORS, "`Retry-After`", "seconds",
         _alt("retry_after_date", "an HTTP date"),
         "both are honoured", section_9=True),
+    # ---- added later: at the end, so that every seed draws what it drew before them ------
+    Variation(
+        "list_order_agents", AGENTS, "Order of the agents lists", "oldest agent first",
+        _alt("newest_first_lists", "newest agent first, each cursor going further back"),
+        "no order is assumed: every list is read to the end of its cursor, and each agent "
+        "is told by its id and its marker, never by its place"),
+    Variation(
+        "page_size", AGENTS, "How many items a page of a list holds", "20",
+        _alt("small_pages", "3: the agents of a project span many pages"),
+        "no page size is assumed or asked for: every list is read to the end of its cursor, "
+        "page after page"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

@@ -216,19 +216,25 @@ def test_release_of_another_agents_version_is_404(
 # ---- lists and deletion ---------------------------------------------------------------------
 
 
-def test_list_is_paginated_with_a_cursor(emulator_factory: Callable[..., EmulatorServer]) -> None:
+@pytest.mark.parametrize(("compat", "order", "pages"), [
+    ((), 1, 3), (("newest_first_lists",), -1, 3), (("small_pages",), 1, 4),
+    (("newest_first_lists", "small_pages"), -1, 4)])
+def test_list_is_paginated_with_a_cursor(emulator_factory: Callable[..., EmulatorServer],
+                                         compat: tuple[str, ...], order: int,
+                                         pages: int) -> None:
     server = emulator_factory(page_size=5)
+    server.set_compat(*compat)
     with httpx.Client(base_url=server.url, headers=headers_for(server), timeout=5) as api:
         created = [api.post(CA, json=agent_body(f"A{i}")).json()["id"] for i in range(12)]
-        seen, cursor, pages = [], None, 0
+        seen, cursor, read = [], None, 0
         while True:
             page = api.get(CA, params={"cursor": cursor} if cursor else {}).json()
             seen += [item["id"] for item in page["data"]]
-            pages += 1
+            read += 1
             cursor = page["cursor"]
             if cursor is None:
                 break
-        assert seen == created and pages == 3
+        assert seen == created[::order] and read == pages
         item = api.get(CA).json()["data"][0]
         assert set(item) >= {"id", "version_id", "name", "description", "version_status",
                              "created_at", "updated_at"}

@@ -19,8 +19,9 @@ def emulator(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
 
 
 @pytest.mark.parametrize("compat", [(), ("numeric_cursors",),
-                                    ("numeric_cursors", "slash_redirects", "epoch_times")],
-                         ids=["opaque", "numeric", "numeric-redirected-epoch"])
+                                    ("numeric_cursors", "slash_redirects", "epoch_times"),
+                                    ("newest_first_lists",)],
+                         ids=["opaque", "numeric", "numeric-redirected-epoch", "newest-first"])
 def test_every_page_is_read_and_nothing_is_created_twice(
         project: Callable[..., ProjectCopy], platform: Platform,
         compat: tuple[str, ...]) -> None:

@@ -36,8 +36,7 @@ def test_deleted_agents_are_listed_until_the_moment_passes_their_delete() -> Non
     history.record("ca_x", 1.0, {0: "draft"})
     history.bury("ca_x", Gone(7, "ca", 1.0, 50.0, revision(0, "draft")))
     assert history.statuses_at("ca_x", 60.0) is None
-    assert [g.seq for g in history.still_listed("ca", 0, 40.0)] == [7]
-    assert history.still_listed("ca", 7, 40.0) == []  # the cursor is past it
-    assert history.still_listed("pa", 0, 40.0) == []
-    assert history.still_listed("ca", 0, 50.0) == []  # the delete is visible
-    assert history.still_listed("ca", 0, 0.5) == []  # it did not exist yet
+    assert [g.seq for g in history.still_listed("ca", 40.0)] == [7]
+    assert history.still_listed("pa", 40.0) == []
+    assert history.still_listed("ca", 50.0) == []  # the delete is visible
+    assert history.still_listed("ca", 0.5) == []  # it did not exist yet
