@@ -123,6 +123,24 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+def without_empties(value: Any) -> Any:
+    """``value`` with every field of an object that holds a zero value left out, at any
+    depth: null, false, 0, empty text, and lists and objects that are empty (once their own
+    empty fields are gone), as a serialiser that omits zero values writes it. List items
+    stay, empty or not: leaving one out would shift the others."""
+    if isinstance(value, dict):
+        kept = {k: without_empties(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if not _zero(v)}
+    if isinstance(value, list):
+        return [without_empties(v) for v in value]
+    return value
+
+
+def _zero(value: Any) -> bool:
+    return value is None or value is False or value in ("", [], {}) or (
+        type(value) in (int, float) and value == 0)
+
+
 def epoch_times(value: Any) -> Any:
     """``value`` (a response body) with its times (text fields named ``*_at`` of the object,
     of the items of a list, and of a conversation's channel) as Unix seconds, a number: whole
@@ -150,12 +168,14 @@ def _epoch(text: str) -> Any:
 
 def shown(body: Any, modes: Collection[str]) -> Any:
     """A response body as a platform with the given modes shows it: empty strings as null
-    (``null_empty``), then nulls left out (``omit_nulls``), times as numbers
-    (``epoch_times``)."""
+    (``null_empty``), then nulls left out (``omit_nulls``), or every zero value
+    (``omit_empty``), times as numbers (``epoch_times``)."""
     if "null_empty" in modes:
         body = nulls_for_empty(body)
     if "omit_nulls" in modes:
         body = without_nulls(body)
+    if "omit_empty" in modes:
+        body = without_empties(body)
     if "epoch_times" in modes:
         body = epoch_times(body)
     return body

@@ -50,9 +50,9 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         shown = modes(state)
         items = [present.agent_list_item(r, shown) for r in revisions]
         if "numeric_cursors" in shown:  # where the next page begins, and whether there is one
-            return ok({"data": items, "cursor": decode_cursor(cursor),
-                       "has_more": cursor is not None})
-        return ok({"data": items, "cursor": cursor})
+            return ok(compat.shown({"data": items, "cursor": decode_cursor(cursor),
+                                    "has_more": cursor is not None}, shown))
+        return ok(compat.shown({"data": items, "cursor": cursor}, shown))
 
     async def get(request: Request) -> Response:
         return ok(present.agent(agents.seen(kind, path_param(request, "ref")), modes(state)))
@@ -73,7 +73,8 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
     async def versions(request: Request) -> Response:
         revisions = agents.seen_versions(kind, path_param(request, "ref"))
         shown = modes(state)
-        return ok({"data": [present.version_item(r, shown) for r in revisions]})
+        return ok(compat.shown({"data": [present.version_item(r, shown) for r in revisions]},
+                               shown))
 
     async def release(request: Request) -> Response:
         ref = path_param(request, "ref")

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from operator_iac.emulator import present
+from operator_iac.emulator import compat, present
 from operator_iac.emulator.agents import CONVERSATIONAL
 from operator_iac.emulator.clock import iso
 from operator_iac.emulator.conversations import TimeFilters, refuse_unless_in_progress
@@ -44,7 +44,8 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
                                  for name in TimeFilters.__dataclass_fields__})
         page, cursor = conversations.page(filters, cursor_of(request), page_size(state))
         shown = modes(state)
-        return ok({"data": [present.conversation(c, shown) for c in page], "cursor": cursor})
+        return ok(compat.shown({"data": [present.conversation(c, shown) for c in page],
+                                "cursor": cursor}, shown))
 
     async def get(request: Request) -> Response:
         conversation = conversations.get(path_param(request, "conversation_id"))

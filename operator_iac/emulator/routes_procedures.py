@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from operator_iac.emulator import present
+from operator_iac.emulator import compat, present
 from operator_iac.emulator.agents import PROCEDURAL
 from operator_iac.emulator.http_helpers import (
     cursor_of,
@@ -26,7 +26,9 @@ def procedure_routes(state: EmulatorState) -> list[BaseRoute]:
     def page(request: Request, agent_id: str | None, conversation_id: str | None) -> Response:
         items, cursor = procedures.page(agent_id, conversation_id, cursor_of(request),
                                         page_size(state))
-        return ok({"page": [present.procedure(p, modes(state)) for p in items], "cursor": cursor})
+        shown = modes(state)
+        return ok(compat.shown({"page": [present.procedure(p, shown) for p in items],
+                                "cursor": cursor}, shown))
 
     async def create(request: Request) -> Response:
         body = validate(ProcedureCreate, await read_object(request))

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from operator_iac.emulator import ids
+from operator_iac.emulator import compat, ids
 from operator_iac.emulator.brain import AgentView, Turn
 from operator_iac.emulator.conversations import (
     COMPLETED,
@@ -251,6 +251,8 @@ class ChatSession:
         if drop_after is not None and self._sent >= drop_after:
             await self._ws.close(code=1011, reason="connection dropped (fault injected)")
             raise SessionDropped
+        if self._has("omit_empty"):
+            envelope = compat.without_empties(envelope)
         await self._ws.send_text(json.dumps(envelope))
         self._sent += 1
 

@@ -19,6 +19,7 @@ from collections.abc import Collection
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from operator_iac.emulator import compat
 from operator_iac.emulator.events import BATCH, Envelope
 from operator_iac.emulator.http_helpers import bearer_key
 from operator_iac.emulator.problems import Problem, ResetConnection, not_found, problem_response
@@ -34,6 +35,7 @@ HEADERS = [
 
 def format_event(envelope: Envelope, modes: Collection[str]) -> bytes:
     """One SSE message: ``id:`` (unless disabled) and the envelope in ``data:`` line(s)."""
+    envelope = compat.without_empties(envelope) if "omit_empty" in modes else envelope
     lines = [] if "no_sse_ids" in modes else [f"id: {envelope['id']}"]
     if "multiline_sse" in modes:
         text = json.dumps(envelope, indent=1)

@@ -358,6 +358,13 @@ VARIATIONS: tuple[Variation, ...] = (
         _alt("small_pages", "3: the agents of a project span many pages"),
         "no page size is assumed or asked for: every list is read to the end of its cursor, "
         "page after page"),
+    Variation(
+        "zero_values", STORED, "Fields whose value is empty, false or zero",
+        "returned as they are", _alt("omit_empty", "left out of every response, event "
+                                      "and list page (false, 0, empty text, lists and "
+                                      "objects, and null), as a serialiser that omits zero "
+                                      "values writes it"),
+        "a field left out reads as its zero value wherever the contract gives it one"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

@@ -52,8 +52,11 @@ class Difference:
     @property
     def lost(self) -> bool:
         """A declared value with something in it that the platform does not hold at all:
-        not a form of the value but a field it did not keep."""
-        return _empty(self.stored) and not _empty(self.sent)
+        not a form of the value but a field it did not keep. A value made only of zero
+        values (false, 0, empty text, lists and objects, null, at any depth) has nothing in
+        it: a platform that leaves zero values out of what it shows stores it as absent, a
+        form like any other."""
+        return _empty(self.stored) and _holds_something(self.sent)
 
     @property
     def dotted(self) -> str:
@@ -155,3 +158,17 @@ def _replace(node: Any, path: Path, value: Any) -> Any:
 
 def _empty(value: Any) -> bool:
     return value is None or value in ("", [], {})
+
+
+def _holds_something(value: Any) -> bool:
+    """Whether ``value`` holds anything but zero values: a leaf that is not null, false, 0
+    or empty text, or a list with items (an object is what its fields hold)."""
+    if isinstance(value, dict):
+        return any(_holds_something(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    return not _empty(value)

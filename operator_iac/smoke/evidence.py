@@ -60,6 +60,7 @@ from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import Owner, parse_marker, parse_own_marker
 from operator_iac.smoke.announce import PENDING_SUMMARY, UNTESTED_SUMMARY
+from operator_iac.smoke.orphans import unstarted_testmode
 from operator_iac.smoke.record import (
     PROOF_STAGE,
     RELEASE_STAGE,
@@ -171,7 +172,7 @@ def _window(client: OperatorClient, since: str | None,
     if start is None or end is None:
         return []
     return [(c, r) for c in client.conversations.list(created_at_gte=start, created_at_lt=end)
-            if c.livemode is False and not c.is_started and (r := record_of(c)) is not None]
+            if unstarted_testmode(c) and (r := record_of(c)) is not None]
 
 
 def _revision(client: OperatorClient, project: str, key: str, version_id: str,

@@ -84,11 +84,21 @@ def sweep_orphans(client: OperatorClient, window: OrphanWindow,
     return deleted
 
 
+def unstarted_testmode(conversation: Conversation) -> bool:
+    """Whether ``conversation`` is a testmode conversation never started: what a record, or
+    a test conversation a retried create left behind, is.
+
+    Testmode is read as "not shown as livemode": these are created with ``livemode: false``,
+    and a platform that leaves false values out of what it shows gives no ``livemode`` at
+    all, while a livemode conversation always says so."""
+    return conversation.livemode is not True and not conversation.is_started
+
+
 def _is_orphan(conversation: Conversation, window: OrphanWindow, known: Collection[str],
                since: datetime, until: datetime) -> bool:
     if conversation.id == window.kept or conversation.id in known:
         return False
-    if conversation.livemode is not False or conversation.is_started:
+    if not unstarted_testmode(conversation):
         return False
     if conversation.agent_id != window.version_id or \
             (conversation.override_config or None) != window.override:

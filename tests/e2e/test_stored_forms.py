@@ -1,7 +1,8 @@
 """A platform that stores values in a form of its own never wedges a project.
 
 Staging stores model aliases as dated snapshots, lists of strings sorted, text NFC-normalised
-and trimmed, secrets included. What apply reads back is recorded as the platform's form of
+and trimmed, secrets included, and leaves every false, empty or null value out of what it
+shows. What apply reads back is recorded as the platform's form of
 what was written: the plan after apply is empty and says once what the platform does, a real
 edit still shows as exactly that edit, the tool's own draft is never foreign, and a dashboard
 edit is still drift. Nothing here depends on which forms the emulator picks: the same test
@@ -17,7 +18,7 @@ from .two_platforms import Environments, environments
 
 __all__ = ["environments"]
 
-FORMS = ("dated_models", "sorted_lists", "nfc_text", "trim_text")
+FORMS = ("dated_models", "sorted_lists", "nfc_text", "trim_text", "omit_empty")
 DECOMPOSED = "Cafe\u0301 hours are posted online."  # "é" as e + combining accent
 
 

@@ -71,3 +71,11 @@ def test_empty_strings_shown_as_null_then_nulls_left_out() -> None:
         "config": {"b": [None, None], "c": {}}}
     assert compat.shown(body, {"omit_nulls"}) == {
         "description": "", "config": {"b": [None, ""], "c": {"d": ""}}}
+
+
+def test_zero_values_left_out_at_any_depth_list_items_kept() -> None:
+    body = {"livemode": False, "n": 0, "ok": True, "id": "conv_1", "cursor": None,
+            "data": [], "channel": {"sms": False, "voicemail": False},
+            "list": [False, {"x": ""}], "ratio": 0.5}
+    assert compat.shown(body, {"omit_empty"}) == {
+        "ok": True, "id": "conv_1", "list": [False, {}], "ratio": 0.5}

@@ -36,6 +36,20 @@ def test_a_value_not_kept_is_lost_while_an_empty_one_dropped_is_a_form() -> None
     assert len(learnt.pairs) == 2  # b and c, never a value that was lost
 
 
+def test_zero_values_left_out_are_a_form_while_anything_else_left_out_is_lost() -> None:
+    sent = {"channel": {"sms": False, "voicemail": False}, "n": 0, "flag": False,
+            "note": {"text": ""}, "on": True, "count": 3, "nested": {"a": False, "b": True},
+            "items": [False]}
+    found = {d.dotted: d for d in differences(sent, {})}
+
+    assert {path for path, d in found.items() if d.lost} == {"on", "count", "nested",
+                                                             "items"}
+    learnt = StoredForms.learnt(found.values())
+    assert len(learnt.pairs) == 4  # channel, n, flag and note: each a form of absence
+    declared = {"channel": sent["channel"], "n": 0, "flag": False, "note": sent["note"]}
+    assert equate(declared, {}, learnt)[0] == declared
+
+
 def test_forms_round_trip_through_the_marker_text_and_ignore_what_they_cannot_read() -> None:
     forms = StoredForms.learnt(differences({"m": "a", "t": "é"}, {"m": "b", "t": "é"}))
 
