@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import version_number
 from operator_iac.plan.hashing import revision_fingerprint, same_content
-from operator_iac.plan.writes import copy_body
 from operator_iac.smoke.announce import Pin, marked_with
 from operator_iac.smoke.evidence import records_of
 from operator_iac.state.fetch import read_written
@@ -113,17 +112,22 @@ class ReleaseRecords:
         return release is None or recorder is None or recorder.holds(release, draft.description)
 
     def name_after_create(self, previous: str | None) -> str | None:
-        """Write the new draft once more, as it is, naming the records; why that is a
-        conflict (someone else wrote the draft meanwhile), or None."""
+        """Write the new draft once more, naming the records; why that is a conflict
+        (someone else wrote the draft meanwhile), or None.
+
+        What goes is the body this run last sent, not what the platform holds: a
+        platform's stored form is what it makes of a write, not necessarily a fixed point
+        (one that encodes ``&`` as ``&amp;`` encodes it again), so only the same write is
+        stored the same way twice."""
         steps = self.steps
-        before, version_id = steps.read_back, steps.version_id
-        if before is None or version_id is None:
+        before, version_id, sent = steps.read_back, steps.version_id, steps.body
+        if before is None or version_id is None or sent is None:
             return None
         self._announce(version_id, before.description, previous,
                        [Pin(version_id, before.config), *self._others(before.config)])
         if self.announced is None:
             return None
-        body = self.naming(copy_body(before, steps.resource.kind))
+        body = self.naming(sent)
         steps._check_draft_unchanged()
         # A platform that releases what it creates refuses this write to v0: it goes to a
         # new draft, and the release follows that one (``written``).

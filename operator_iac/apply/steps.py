@@ -461,8 +461,8 @@ class Steps:
         that differs from the first means someone else wrote the draft in between (the
         stored form of one write cannot change), which is a conflict."""
         assert self.version_id is not None and self.body is not None
-        body = with_stored_forms(self.body, revision, found, self.resource.kind,
-                                 self.run_.key_by_id())
+        body = self.body = with_stored_forms(self.body, revision, found, self.resource.kind,
+                                             self.run_.key_by_id())
         written = self._write_again(body, revision)
         self.version_id = written.version_id or self.version_id
         self.wrote("drafted", self.version_id)

@@ -10,6 +10,7 @@ themselves are listed in ``variations.COMPAT_MODES``.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable, Collection
@@ -93,8 +94,16 @@ def stored_config(config: Any, modes: Collection[str]) -> Any:
     return stored_text(config, modes)
 
 
+def escaped(value: Any) -> Any:
+    """``value`` with ``&``, ``<`` and ``>`` in every string stored as HTML entities, as a
+    platform that encodes what it stores against markup injection keeps it."""
+    return _each_string(value, lambda text: html.escape(text, quote=False))
+
+
 def stored_text(value: Any, modes: Collection[str]) -> Any:
     """Any stored value (a name, a description, a config) with the text modes applied."""
+    if "escaped_html" in modes:
+        value = escaped(value)
     if "trim_text" in modes:
         value = trimmed(value)
     if "nfc_text" in modes:

@@ -365,6 +365,11 @@ VARIATIONS: tuple[Variation, ...] = (
                                       "objects, and null), as a serialiser that omits zero "
                                       "values writes it"),
         "a field left out reads as its zero value wherever the contract gives it one"),
+    Variation(
+        "markup_in_text", STORED, "`&`, `<` and `>` in stored text", "kept as written",
+        _alt("escaped_html", "stored as HTML entities (`&amp;`, `&lt;`, `&gt;`), in names, "
+                             "descriptions and every text of `config`"),
+        "learnt from the read-back like any stored form"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

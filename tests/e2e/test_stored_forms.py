@@ -1,8 +1,9 @@
 """A platform that stores values in a form of its own never wedges a project.
 
-Staging stores model aliases as dated snapshots, lists of strings sorted, text NFC-normalised
-and trimmed, secrets included, and leaves every false, empty or null value out of what it
-shows. What apply reads back is recorded as the platform's form of
+Staging stores model aliases as dated snapshots, lists of strings sorted, text NFC-normalised,
+trimmed and with markup characters as HTML entities (a form that is no fixed point: written
+again, it is encoded again), secrets included, and leaves every false, empty or null value
+out of what it shows. What apply reads back is recorded as the platform's form of
 what was written: the plan after apply is empty and says once what the platform does, a real
 edit still shows as exactly that edit, the tool's own draft is never foreign, and a dashboard
 edit is still drift. Nothing here depends on which forms the emulator picks: the same test
@@ -18,7 +19,7 @@ from .two_platforms import Environments, environments
 
 __all__ = ["environments"]
 
-FORMS = ("dated_models", "sorted_lists", "nfc_text", "trim_text", "omit_empty")
+FORMS = ("dated_models", "sorted_lists", "nfc_text", "trim_text", "omit_empty", "escaped_html")
 DECOMPOSED = "Cafe\u0301 hours are posted online."  # "é" as e + combining accent
 
 
@@ -27,6 +28,8 @@ def staging(environments: Environments, monkeypatch: pytest.MonkeyPatch) -> Envi
     environments.platform("staging").emulator.set_compat(*FORMS)
     environments.replace_in("agents/support-triage.yaml", "Be friendly and brief.",
                             f"Be friendly and brief. {DECOMPOSED} Line: ${{env:TRIAGE_LINE}}")
+    environments.replace_in("agents/support-triage.yaml", "answers order questions and",
+                            "answers order questions & <b>then</b>")
     environments.replace_in("operator-iac.yaml", "agents_dir: agents\n",
                             "agents_dir: agents\nsecrets: [TRIAGE_LINE]\n")
     monkeypatch.setenv("TRIAGE_LINE", "+1 555 0100   ")  # the platform trims it
@@ -43,6 +46,9 @@ def test_stored_forms_are_learnt_once_and_never_a_change_a_conflict_or_drift(
         staging: Environments) -> None:
     applied = ok(staging, "apply", "--env", "staging", "--yes")
     assert "the platform stores config.runtime.model" in applied
+    platform = staging.platform("staging")
+    held = platform.released(platform.id_of("support-triage")).description
+    assert "questions &amp; &lt;b&gt;then" in held  # encoded once, never twice
     assert "CONFLICT" not in applied and "did not keep" not in applied
 
     plan = ok(staging, "plan", "--env", "staging", "--detailed-exitcode")
