@@ -364,7 +364,9 @@ VARIATIONS: tuple[Variation, ...] = (
                                       "and list page (false, 0, empty text, lists and "
                                       "objects, and null), as a serialiser that omits zero "
                                       "values writes it"),
-        "a field left out reads as its zero value wherever the contract gives it one"),
+        "a declared value made only of zero values that reads back absent is learnt as the "
+        "platform's form of it; a conversation that does not say it is livemode is read as "
+        "testmode where operator-iac created it so (its smoke records)"),
     Variation(
         "markup_in_text", STORED, "`&`, `<` and `>` in stored text", "kept as written",
         _alt("escaped_html", "stored as HTML entities (`&amp;`, `&lt;`, `&gt;`), in names, "
