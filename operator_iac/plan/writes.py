@@ -108,8 +108,10 @@ def write_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, st
 
 def copy_body(revision: RemoteRevision, kind: AgentKind) -> dict[str, Any]:
     """The body that writes ``revision``'s content again, exactly as the platform holds it
-    (marker included): a stale draft is discarded by writing the released revision into it,
-    and a new draft is written once more, as it is, to name its smoke records."""
+    (marker included): a stale draft is discarded by writing the released revision into it.
+    What the platform holds is written back only where the body that made it is unknown: a
+    stored form need not be a fixed point, so a run writing its own draft again sends what it
+    sent (``apply.release_records``)."""
     body: dict[str, Any] = {"name": revision.name, "description": revision.description,
                             "config": revision.config}
     if kind == "conversational_agent":
