@@ -22,7 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import AuthenticationError, OperatorIacError, PermissionDeniedError
+from operator_iac.errors import (
+    AuthenticationError,
+    OperationError,
+    OperatorIacError,
+    PermissionDeniedError,
+)
 from operator_iac.state.platform_report import DoctorReport, Findings
 
 if TYPE_CHECKING:
@@ -124,10 +129,15 @@ def _list_kind(client: OperatorClient, path: str) -> tuple[list[AgentSummary], i
     cursor: str | None = None
     for pages in range(1, MAX_PAGES + 1):
         body = client.request_json("GET", path, params={"cursor": cursor})
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list) or \
-                "cursor" not in body:
-            return items, pages, f"GET {path} did not answer {{data: [...], cursor}}"
-        page = read_page(body, "data")
+        # What the reading relies on, no more: a page is an object or an array, and an
+        # object that leaves out an empty list or a null cursor is an empty or a last page
+        # (some platforms leave empty values out of what they show).
+        if not isinstance(body, dict | list):
+            return items, pages, f"GET {path} did not answer a list ({{data: [...], cursor}})"
+        try:
+            page = read_page(body, "data")
+        except OperationError as exc:
+            return items, pages, f"GET {path}: {exc}"
         items.extend(_summary(item, path) for item in page.items)
         if page.cursor is None:
             break

@@ -81,6 +81,9 @@ def test_the_emulators_own_choices_are_all_usual(platform_with_a_draft: Platform
 
 # A mode that hides another's point from doctor: without post-processing there is no output.
 MASKED_BY = {"output_as_string": "no_testmode_postprocessing"}
+# A mode that also plays another point's alternative: a platform that leaves false values out
+# leaves out a `has_tool_calls: false`, which doctor rightly reports as an absent flag.
+ALSO_SHOWS = {"omit_empty": "has_tool_calls"}
 
 
 def batches() -> list[tuple[str, ...]]:
@@ -110,7 +113,9 @@ def test_doctor_passes_and_names_exactly_what_it_can_see(
     report = doctor(platform)
     assert report.ok, [c for c in report.checks if c.status != "ok"]
     assert len(agent_writes(platform)) == writes  # read-only on agents
-    assert {b.key for b in report.alternatives()} == {SEEN[m] for m in modes if m in SEEN}
+    shown = {ALSO_SHOWS[m] for m in modes if m in ALSO_SHOWS}
+    assert {b.key for b in report.alternatives()} == \
+        {SEEN[m] for m in modes if m in SEEN} | shown
 
     result = applied.run("doctor", "--format", "json", "--wait", "1", "--write-check")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -118,7 +123,7 @@ def test_doctor_passes_and_names_exactly_what_it_can_see(
     assert data["ok"] is True and data["api_url"] == platform.emulator.url
     named = {b["key"] for b in data["behaviours"] if b["alternative"]}
     assert {WRITTEN[m] for m in modes if m in WRITTEN} <= named
-    assert named <= {SEEN.get(m) or WRITTEN.get(m) for m in modes}
+    assert named <= {SEEN.get(m) or WRITTEN.get(m) for m in modes} | shown
     assert platform.emulator.api_key not in result.stdout + result.stderr
     assert left_behind(platform) == []
     assert {s.id for s in platform.client.conversational_agents.list()} == agents
@@ -173,9 +178,12 @@ def test_the_write_check_needs_a_named_platform(applied: ProjectCopy, cli: Cli) 
     assert result.exit_code == 3 and "name it with --env" in result.stderr
 
 
-def test_an_empty_platform_checks_what_it_can(emulator_factory: Callable[..., EmulatorServer]
-                                              ) -> None:
+@pytest.mark.parametrize("compat", [(), ("omit_empty",)], ids=["emulator", "zero_values_left_out"])
+def test_an_empty_platform_checks_what_it_can(emulator_factory: Callable[..., EmulatorServer],
+                                              compat: tuple[str, ...]) -> None:
+    # an empty list page may leave out its empty list and its null cursor: still a list
     emulator = emulator_factory()
+    emulator.set_compat(*compat)
     with OperatorClient(emulator.url, emulator.api_key) as client:
         report = run_doctor(client, wait_s=1.0)
     assert report.ok
