@@ -6,16 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from operator_iac.emulator import compat, present
+from operator_iac.emulator import compat, http_helpers, present
 from operator_iac.emulator.agents import KINDS, Kind
-from operator_iac.emulator.http_helpers import (
-    cursor_of,
-    modes,
-    ok,
-    page_size,
-    path_param,
-    read_object,
-)
+from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
 from operator_iac.emulator.lifecycle import RELEASED
 from operator_iac.emulator.problems import Problem, conflict, invalid
 from operator_iac.emulator.state import EmulatorState
@@ -45,7 +38,7 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         return ok(present.ref(made))
 
     async def list_agents(request: Request) -> Response:
-        revisions, cursor = agents.page(kind, cursor_of(request), page_size(state),
+        revisions, cursor = agents.page(kind, cursor_of(request), http_helpers.page_size(state),
                                         newest_first=state.faults.has("newest_first_lists"))
         shown = modes(state)
         items = [present.agent_list_item(r, shown) for r in revisions]

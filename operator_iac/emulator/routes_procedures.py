@@ -6,16 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from operator_iac.emulator import compat, present
+from operator_iac.emulator import compat, http_helpers, present
 from operator_iac.emulator.agents import PROCEDURAL
-from operator_iac.emulator.http_helpers import (
-    cursor_of,
-    modes,
-    ok,
-    page_size,
-    path_param,
-    read_object,
-)
+from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import ProcedureCreate, validate
 
@@ -25,7 +18,7 @@ def procedure_routes(state: EmulatorState) -> list[BaseRoute]:
 
     def page(request: Request, agent_id: str | None, conversation_id: str | None) -> Response:
         items, cursor = procedures.page(agent_id, conversation_id, cursor_of(request),
-                                        page_size(state))
+                                        http_helpers.page_size(state))
         shown = modes(state)
         return ok(compat.shown({"page": [present.procedure(p, shown) for p in items],
                                 "cursor": cursor}, shown))
