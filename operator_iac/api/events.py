@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from operator_iac.api.tolerance import Timestamp, note
+from operator_iac.api.tolerance import Timestamp, note, said_true
 
 # Event types (``payload.type``) the platform sends, in the order a conversation meets them.
 CONVERSATION_SETUP = "conversation.setup"
@@ -64,6 +64,11 @@ class Event(BaseModel):
     conversation_id: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     experimental: bool = False
+
+    @property
+    def testmode(self) -> bool:
+        """Whether the event is of a testmode conversation: it does not say livemode."""
+        return not said_true(self.livemode)
 
     @property
     def type(self) -> str:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from operator_iac.api.tolerance import Encoded, Timestamp, canonical_fields, note
+from operator_iac.api.tolerance import Encoded, Timestamp, canonical_fields, note, said_true
 
 QUEUED = "queued"
 # Conversation statuses after which nothing more happens [doc].
@@ -288,6 +288,11 @@ class Conversation(ApiModel):
     def is_started(self) -> bool:
         """Whether the conversation left the queue."""
         return self.status is not None and self.status != QUEUED
+
+    @property
+    def testmode(self) -> bool:
+        """Whether the conversation is in testmode: it does not say it is livemode."""
+        return not said_true(self.livemode)
 
 
 # Fields the documentation lists for every conversation object (null when they do not apply).

@@ -8,6 +8,8 @@ the rules that apply to any field live here, so that no model repeats them per f
   apart (an agent whose ``description`` is ``null`` has an empty description);
 - a JSON-encoded object (a string) where an object is expected is decoded;
 - a relative URL is resolved against the URL of the response it came in;
+- a documented boolean the platform leaves out reads as false (``said_true``): some
+  platforms leave every zero value out of what they show, false included;
 - a point in time (a field typed ``Timestamp``) is read in whatever form the platform chose
   (RFC 3339 with any offset, Unix seconds or milliseconds as a number or as digits) into one
   form, RFC 3339 text in UTC to the precision it came with; times are compared as times
@@ -54,6 +56,12 @@ class Notices:
 
 
 _ABSENT = object()
+
+
+def said_true(flag: bool | None) -> bool:
+    """Whether a documented boolean says true: a flag left out is false, never unknown
+    (platforms that leave zero values out of what they show leave false out)."""
+    return flag is True
 _CURRENT: ContextVar[Notices | None] = ContextVar("operator_iac_notices", default=None)
 
 

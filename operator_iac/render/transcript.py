@@ -161,7 +161,7 @@ def transcript_header(events: Sequence[Event], conversation_id: str | None = Non
     parts = [f"Conversation {conversation}"]
     if first is not None and first.agent_id:
         parts.append(f"with {first.agent_id}")
-    if first is not None and first.livemode is False:
+    if first is not None and first.testmode:
         parts.append("(testmode)")
     if first is not None and first.created_at and "T" in first.created_at:
         parts.append(f"on {first.created_at.partition('T')[0]}")
@@ -233,7 +233,7 @@ def transcript_json(events: Iterable[Event], conversation_id: str | None = None)
     return {
         "conversation_id": conversation_id or (first.conversation_id if first else None),
         "agent_id": first.agent_id if first else None,
-        "livemode": first.livemode if first else None,
+        "livemode": not first.testmode if first else None,
         "entries": transcript_entries(listed),
     }
 

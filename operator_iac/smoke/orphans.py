@@ -86,12 +86,8 @@ def sweep_orphans(client: OperatorClient, window: OrphanWindow,
 
 def unstarted_testmode(conversation: Conversation) -> bool:
     """Whether ``conversation`` is a testmode conversation never started: what a record, or
-    a test conversation a retried create left behind, is.
-
-    Testmode is read as "not shown as livemode": these are created with ``livemode: false``,
-    and a platform that leaves false values out of what it shows gives no ``livemode`` at
-    all, while a livemode conversation always says so."""
-    return conversation.livemode is not True and not conversation.is_started
+    a test conversation a retried create left behind, is."""
+    return conversation.testmode and not conversation.is_started
 
 
 def _is_orphan(conversation: Conversation, window: OrphanWindow, known: Collection[str],

@@ -199,3 +199,13 @@ def test_a_write_answered_with_the_revision_only_names_its_agent_too() -> None:
     assert (written.id, written.version_id) == ("ca_1", "ca_1@v2")
     with pytest.raises(ValueError, match="names neither"):
         WriteResult.model_validate({"name": "A"})
+
+
+@pytest.mark.parametrize(("shown", "testmode"), [({"livemode": False}, True), ({}, True),
+                                                 ({"livemode": True}, False)],
+                         ids=["false", "left out", "true"])
+def test_a_livemode_flag_left_out_reads_as_false(shown: dict[str, Any], testmode: bool) -> None:
+    # platforms that leave zero values out of what they show leave `livemode: false` out
+    conversation = Conversation.model_validate({"id": "conv_1", "status": "queued", **shown})
+    event = parse_event(json.dumps({"id": "ev_1", "payload": {"type": "x"}, **shown}))
+    assert conversation.testmode is testmode and event.testmode is testmode
