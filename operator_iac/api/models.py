@@ -13,8 +13,8 @@ conversation not yet started as ``queued`` (also ``enqueued``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Self
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -46,6 +46,26 @@ def version_number(version_id: str) -> int | None:
     """N of ``<agent id>@vN``, or None for a bare id."""
     match = _VERSION_SUFFIX.search(version_id)
     return int(match.group(1)) if match else None
+
+
+class Numbered(Protocol):
+    """An entry of a versions list, as read raw or as the snapshot holds it."""
+
+    @property
+    def version_id(self) -> str: ...
+    @property
+    def number(self) -> int | None: ...
+
+
+N = TypeVar("N", bound=Numbered)
+
+
+def entry_for(entries: Iterable[N], version_id: str) -> N | None:
+    """The entry of a versions list for ``version_id``, matched by id or by number (entries
+    may spell their ids without the agent's)."""
+    wanted = version_number(version_id)
+    return next((e for e in entries if e.version_id == version_id or
+                 (wanted is not None and e.number == wanted)), None)
 
 
 def agent_id_of(id_or_version_id: str) -> str:

@@ -29,8 +29,8 @@ from operator_iac.api.models import (
     VersionEntry,
     WriteResult,
     agent_id_of,
+    entry_for,
     normalise_version_statuses,
-    version_number,
 )
 from operator_iac.api.pagination import iter_items
 from operator_iac.api.polling import bounded_pauses
@@ -197,10 +197,7 @@ class AgentsResource(_Resource):
     def _entry(self, version_id: str) -> VersionEntry | None:
         """The versions list's entry for ``version_id``, matched by id or by number (entries
         may spell their ids without the agent's)."""
-        wanted = version_number(version_id)
-        return next((v for v in self.list_versions(agent_id_of(version_id))
-                     if v.version_id == version_id or (wanted is not None and
-                                                       v.number == wanted)), None)
+        return entry_for(self.list_versions(agent_id_of(version_id)), version_id)
 
     def list(self) -> Iterator[AgentSummary]:
         """Every agent of this kind, following the cursor across pages."""

@@ -16,12 +16,11 @@ growing pauses, up to the visibility timeout, logging each pause, and then takes
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from operator_iac import defaults
-from operator_iac.api.models import version_number
+from operator_iac.api.models import entry_for, version_number
 from operator_iac.api.polling import bounded_pauses
 
 if TYPE_CHECKING:
@@ -66,12 +65,9 @@ def listed_revision(summary: Listed, versions: Sequence[E]) -> E | None:
     compared: what a list item's ``updated_at`` stands for is the platform's choice.)"""
     if not versions:
         return None  # every agent has a revision: an empty list has not caught up
-    number = version_number(summary.version_id) if summary.version_id else None
-    shown = next((v for v in versions if v.version_id == summary.version_id or
-                  (number is not None and v.number == number)), None) \
-        if summary.version_id else None
+    shown = entry_for(versions, summary.version_id) if summary.version_id else None
     if shown is None:
-        if number is not None:
+        if summary.version_id and version_number(summary.version_id) is not None:
             return None
         shown = max(versions, key=lambda v: -1 if v.number is None else v.number)
     if summary.status == "released" and shown.status != "released":
@@ -89,14 +85,12 @@ def shows_revision(summary: Listed, versions: Sequence[Entry]) -> bool:
         return False  # every agent has a revision: an empty list has not caught up
     if not summary.version_id:
         return True
-    number = version_number(summary.version_id)
-    return any(v.version_id == summary.version_id or (number is not None and v.number == number)
-               for v in versions) or number is None
+    return entry_for(versions, summary.version_id) is not None or \
+        version_number(summary.version_id) is None
 
 
 def caught_up_versions(client: OperatorClient, listed: ListedAgent, *,
                        timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
-                       sleep: Callable[[float], None] = time.sleep,
                        ) -> tuple[RemoteVersion, ...]:
     """``listed``'s versions list once it holds the revision its list item described (or,
     past ``timeout_s``, as it is, with a warning)."""
@@ -112,6 +106,6 @@ def caught_up_versions(client: OperatorClient, listed: ListedAgent, *,
             break
         logger.info("the versions list of %s does not show yet the revision the agents list "
                     "describes; reading it again in %.2f s", listed.id, pause)
-        sleep(pause)
+        client.pause(pause)
         versions = fetch_versions(client, listed.kind, listed.id)
     return versions

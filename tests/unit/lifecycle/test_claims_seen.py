@@ -166,11 +166,11 @@ def test_a_listed_agent_is_read_once_its_versions_list_shows_what_the_list_descr
     """The reading of the account (``state.lag``): an agent whose versions list lags is read
     again until it shows the revision its list item described, then read as it is."""
     agents = Agents({"ca_theirs": ("ca_theirs@v1", marked("desk"))}, behind={"ca_theirs": 1})
-    client = type("Client", (), {"conversational_agents": agents})()
+    pauses: list[float] = []
+    client = type("Client", (), {"conversational_agents": agents, "pause": pauses.append})()
     listed = ListedAgent("conversational_agent", "ca_theirs", "ca_theirs", None, "ca_theirs@v1",
                          "draft")
-    pauses: list[float] = []
-    versions = caught_up_versions(client, listed, sleep=pauses.append)  # type: ignore[arg-type]
+    versions = caught_up_versions(client, listed)  # type: ignore[arg-type]
     assert [v.version_id for v in versions] == ["ca_theirs@v1"] and len(pauses) == 1
     assert parse_marker(versions[0].description) is not None
 
