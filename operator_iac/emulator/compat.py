@@ -125,29 +125,31 @@ def nulls_for_empty(value: Any) -> Any:
 def without_nulls(value: Any) -> Any:
     """``value`` with every null field of an object left out, at any depth (list items
     stay, null or not: leaving one out would shift the others)."""
-    if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_nulls(v) for v in value]
-    return value
+    return _leaving_out(value, lambda v: v is None)
 
 
 def without_empties(value: Any) -> Any:
     """``value`` with every field of an object that holds a zero value left out, at any
     depth: null, false, 0, empty text, and lists and objects that are empty (once their own
-    empty fields are gone), as a serialiser that omits zero values writes it. List items
-    stay, empty or not: leaving one out would shift the others."""
-    if isinstance(value, dict):
-        kept = {k: without_empties(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if not _zero(v)}
-    if isinstance(value, list):
-        return [without_empties(v) for v in value]
-    return value
+    empty fields are gone), as a serialiser that omits zero values writes it."""
+    return _leaving_out(value, _zero)
 
 
 def _zero(value: Any) -> bool:
     return value is None or value is False or value in ("", [], {}) or (
         type(value) in (int, float) and value == 0)
+
+
+def _leaving_out(value: Any, gone: Callable[[Any], bool]) -> Any:
+    """``value`` with the fields of its objects for which ``gone`` holds left out, at any
+    depth, each judged once its own fields are; list items stay, whatever they hold (leaving
+    one out would shift the others)."""
+    if isinstance(value, dict):
+        kept = {k: _leaving_out(v, gone) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if not gone(v)}
+    if isinstance(value, list):
+        return [_leaving_out(v, gone) for v in value]
+    return value
 
 
 def epoch_times(value: Any) -> Any:
