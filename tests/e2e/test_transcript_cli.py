@@ -143,3 +143,19 @@ def test_an_unknown_conversation(transcript: Callable[..., Result]) -> None:
     result = transcript("conv_doesnotexist")
     assert result.exit_code == 1
     assert "GET /conversations/conv_doesnotexist failed with HTTP 404" in result.stderr
+
+
+def test_a_platform_that_leaves_false_out_still_shows_a_testmode_transcript(
+        transcript: Callable[..., Result], client: OperatorClient, emulator: EmulatorServer,
+        new_conversation: Callable[[], ConversationCreated]) -> None:
+    # no `livemode: false`, `interrupted: false` or `has_tool_calls: false` in any event
+    emulator.set_compat("omit_empty")
+    created = new_conversation()
+    talk(client, created)
+    text = transcript(created.id)
+    assert text.exit_code == 0, text.stderr
+    assert "(testmode)" in text.stdout.splitlines()[0]
+    assert "  -> current_time returned" in text.stdout
+    data = json.loads(transcript(created.id, "--format", "json").stdout)
+    assert data["livemode"] is False
+    assert [e["type"] for e in data["entries"]][-1] == "conversation.ended"
