@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from operator_iac import defaults
-from operator_iac.api.models import entry_for, version_number
+from operator_iac.api.models import Numbered, entry_for, version_number
 from operator_iac.api.polling import bounded_pauses
 
 if TYPE_CHECKING:
@@ -30,14 +30,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class Entry(Protocol):
+class Entry(Numbered, Protocol):
     """What a versions list's entry says, read raw (``VersionEntry``) or as the snapshot holds
-    it (``RemoteVersion``)."""
+    it (``RemoteVersion``): besides its id and number, its status, description and time."""
 
-    @property
-    def version_id(self) -> str: ...
-    @property
-    def number(self) -> int | None: ...
     @property
     def status(self) -> str | None: ...
     @property
