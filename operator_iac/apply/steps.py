@@ -39,8 +39,8 @@ from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
     carries_marker,
-    copy_body,
     describe_forms,
+    remade_body,
     remote_moved,
     stored_differences,
     with_stored_forms,
@@ -186,7 +186,8 @@ class Steps:
 
     def _discard(self) -> ResourceResult:
         """Discard a stale draft of this tool's (``--discard-drafts``): write the released
-        revision, which holds the declaration, into it. Only while the agent is exactly as
+        revision, which holds the declaration, into it (the body that made it,
+        ``remade_body``). Only while the agent is exactly as
         the plan saw it (a draft written or released since is a conflict, nothing written).
         A "draft" that refuses the write is an archived revision (platforms that report only
         ``is_released``): a new draft then holds the released revision, so that the newest
@@ -196,7 +197,8 @@ class Steps:
         draft, released = current.draft, current.released
         assert draft is not None and released is not None, \
             "a discard plan always records a draft and a release"
-        address, written = self._put_draft(current, copy_body(released, self.resource.kind))
+        address, written = self._put_draft(current, remade_body(
+            self.resource, self._desired(), self.run_.ids, released))
         self.version_id = written.version_id or address
         self.wrote("drafted", self.version_id)
         kept = read_written(self.client, self.resource.kind, self.version_id, "draft")

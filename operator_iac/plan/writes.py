@@ -32,7 +32,7 @@ from operator_iac.plan.owned import keep_owned
 from operator_iac.plan.refs import resolve_for_write
 from operator_iac.plan.stored import Difference, StoredForms, differences
 from operator_iac.plan.written import WrittenRecord, stored_record
-from operator_iac.spec.desired import AgentKind, DesiredAgent
+from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 
@@ -106,17 +106,18 @@ def write_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, st
     return keep_owned(body, base, agent.dashboard_owned)
 
 
-def copy_body(revision: RemoteRevision, kind: AgentKind) -> dict[str, Any]:
-    """The body that writes ``revision``'s content again, exactly as the platform holds it
-    (marker included): a stale draft is discarded by writing the released revision into it.
-    What the platform holds is written back only where the body that made it is unknown: a
-    stored form need not be a fixed point, so a run writing its own draft again sends what it
-    sent (``apply.release_records``)."""
-    body: dict[str, Any] = {"name": revision.name, "description": revision.description,
-                            "config": revision.config}
-    if kind == "conversational_agent":
-        body["postprocess_agents"] = list(revision.postprocess_agents)
-    return body
+def remade_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
+                revision: RemoteRevision) -> dict[str, Any]:
+    """The body that made ``revision``, which holds the declaration: the declaration written
+    over it, under ``revision``'s own marker. A stale draft is discarded by writing this into
+    it. Not ``revision`` as the platform holds it: a stored form need not be a fixed point (a
+    platform that stores ``&`` as ``&amp;`` stores ``&amp;`` as ``&amp;amp;``), and only the
+    same write is stored the same way twice."""
+    marker = parse_marker(revision.description)
+    if marker is None:
+        raise ValueError(f"{revision.version_id} carries no marker to write again")
+    body = write_body(resource, agent, ids, revision)
+    return {**body, "description": with_marker(body["description"], marker)}
 
 
 def stored_differences(agent: DesiredAgent, ids: Mapping[str, str],

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import pytest
 
 from operator_iac.api.client import Attempt
+from operator_iac.api.models import version_number
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.defaults import MAX_RETRIES
 from operator_iac.plan.marker import Marker, with_marker
@@ -451,6 +452,33 @@ def test_a_stale_draft_that_is_an_archived_revision_is_discarded_by_a_new_draft(
     assert platform.released(agent_id).version_id == f"{agent_id}@v0"
     assert platform.revision(f"{agent_id}@v2").update_body() == \
         platform.revision(f"{agent_id}@v0").update_body()
+    assert applied.plan("--discard-drafts", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_stale_draft_is_discarded_where_the_stored_form_is_not_a_fixed_point(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """A platform that stores ``&`` as ``&amp;`` stores ``&amp;`` as ``&amp;amp;``: writing
+    the released revision back as the platform holds it would not make it again. The
+    discard writes what made it (the declaration, under the released revision's marker),
+    which that platform stores as it stored the release: the draft holds the released
+    revision, its text encoded once, and the plan after it is empty."""
+    applied.emulator.set_compat("escaped_html")
+    agent_id = platform.id_of("support-triage")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly & brief.")
+    assert applied.apply().exit_code == 0
+    released = platform.released(agent_id)
+    assert "Be friendly &amp; brief." in released.config["runtime"]["prompt"]["text"]
+    applied.replace_in("support-triage.yaml", "Be friendly & brief.", "Be warm & brief.")
+    assert applied.apply("--no-release").exit_code == 0
+    applied.replace_in("support-triage.yaml", "Be warm & brief.", "Be friendly & brief.")
+
+    result = applied.apply("--discard-drafts")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    draft = platform.revision(f"{agent_id}@v{version_number(released.version_id) + 1}")
+    assert f"now holds the released revision {released.version_id}" in result.stdout
+    assert draft.update_body() == platform.revision(released.version_id).update_body()
+    assert platform.released(agent_id).version_id == released.version_id
     assert applied.plan("--discard-drafts", "--detailed-exitcode").exit_code == 0
 
 
