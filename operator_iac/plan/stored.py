@@ -25,6 +25,7 @@ learnt at one place is found again at the same place.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -172,3 +173,23 @@ def _holds_something(value: Any) -> bool:
     if isinstance(value, int | float):
         return value != 0
     return not _empty(value)
+
+
+def excerpts(sent: Any, stored: Any, width: int) -> tuple[str, str]:
+    """The two sides of a stored form as JSON text for a note, each about ``width``
+    characters at most. Where either is longer, both are cut to the same stretch around
+    their first difference: a long prompt stored with one character encoded differently
+    would otherwise show as two identical beginnings. Values reach here masked (secrets are
+    sealed digests, ``plan.normalise.mask_sealed``)."""
+    before, after = (json.dumps(v, ensure_ascii=False, sort_keys=True) for v in (sent, stored))
+    if len(before) <= width and len(after) <= width:
+        return before, after
+    first = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+                 min(len(before), len(after)))
+    start = max(0, first - width // 3)
+
+    def cut(text: str) -> str:
+        end = start + width
+        return ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
+
+    return cut(before), cut(after)

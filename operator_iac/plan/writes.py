@@ -24,13 +24,13 @@ from typing import Any
 
 from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.compare import DesiredView
-from operator_iac.plan.hashing import canonical_json, revision_fingerprint
+from operator_iac.plan.hashing import revision_fingerprint
 from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.normalise import mask_sealed, merge_for_write
 from operator_iac.plan.owned import keep_owned
 from operator_iac.plan.refs import resolve_for_write
-from operator_iac.plan.stored import Difference, StoredForms, differences
+from operator_iac.plan.stored import Difference, StoredForms, differences, excerpts
 from operator_iac.plan.written import WrittenRecord, stored_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
@@ -151,13 +151,9 @@ def with_stored_forms(body: dict[str, Any], revision: RemoteRevision,
 def describe_forms(found: list[Difference]) -> str:
     """"config.runtime.model `a` as `b`, ..." for a note (secrets never reach here: their
     values are sealed digests, shown as ``(sensitive)``)."""
-    return ", ".join(f"{d.dotted} {_shown(d.sent)} as {_shown(d.stored)}" for d in found[:5])
-
-
-def _shown(value: Any) -> str:
-    shown = mask_sealed(value)
-    text = shown if isinstance(shown, str) else canonical_json(shown)
-    return f"`{text if len(text) <= 60 else text[:57] + '...'}`"
+    shown = (excerpts(mask_sealed(d.sent), mask_sealed(d.stored), 60) for d in found[:5])
+    return ", ".join(f"{d.dotted} `{sent}` as `{stored}`"
+                     for d, (sent, stored) in zip(found, shown, strict=False))
 
 
 def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:

@@ -22,6 +22,7 @@ from operator_iac.plan.model import (
     SecretReference,
     Summary,
 )
+from operator_iac.plan.stored import excerpts
 from operator_iac.spec.gate import format_span
 
 ACTION_SYMBOLS: dict[Action, str] = {
@@ -216,13 +217,9 @@ STORED_FORMS_SHOWN = 20
 def stored_form_lines(plan: Plan, code: str = "") -> list[str]:
     """What the platform stores in a form of its own, one line per value (``code``: the
     quote around values, a backtick for Markdown)."""
-    def shown(value: object) -> str:
-        text = json.dumps(value, ensure_ascii=False)
-        text = text if len(text) <= 80 else text[:76] + "...\""
-        return f"{code}{text}{code}"
-
-    lines = [f"the platform stores {form.path} {shown(form.declared)} as {shown(form.stored)}"
-             for form in plan.stored_forms[:STORED_FORMS_SHOWN]]
+    lines = [f"the platform stores {form.path} {code}{sent}{code} as {code}{stored}{code}"
+             for form in plan.stored_forms[:STORED_FORMS_SHOWN]
+             for sent, stored in [excerpts(form.declared, form.stored, 80)]]
     more = len(plan.stored_forms) - STORED_FORMS_SHOWN
     return [*lines, f"and {more} more (plan --format json lists them all)"] if more > 0 \
         else lines

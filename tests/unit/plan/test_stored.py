@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from operator_iac.plan.marker import parse_marker, with_marker
-from operator_iac.plan.stored import StoredForms, differences, equate, value_digest
+from operator_iac.plan.stored import StoredForms, differences, equate, excerpts, value_digest
 from operator_iac.state.snapshot import RemoteAgent
 
 Factory = Any
@@ -131,3 +131,17 @@ def test_a_real_change_beside_a_recorded_form_shows_only_the_change(
 
     assert resource.action == "update"
     assert [c.path for c in resource.changes] == ["config.runtime.prompt.text"]
+
+
+def test_a_note_shows_where_a_long_value_and_its_stored_form_differ() -> None:
+    """A long prompt stored with one character encoded: both sides are cut to the same
+    stretch around the difference, not shown as two equal beginnings; short values whole."""
+    prompt = "You are Sam. " * 20 + "Be friendly & brief." + " Thanks." * 10
+    sent, stored = excerpts(prompt, prompt.replace("&", "&amp;"), 80)
+
+    assert "friendly & brief" in sent and "friendly &amp; brief" in stored
+    assert sent.startswith("...") and sent.endswith("...") and stored.endswith("...")
+    assert len(sent) <= 80 + 6 and len(stored) <= 80 + 6
+    assert excerpts("openai/gpt-4o", "openai/gpt-4o-2024-08-06", 60) == (
+        '"openai/gpt-4o"', '"openai/gpt-4o-2024-08-06"')
+    assert excerpts(["b", "a"], ["a", "b"], 60) == ('["b", "a"]', '["a", "b"]')
