@@ -95,9 +95,10 @@ def stored_config(config: Any, modes: Collection[str]) -> Any:
 
 
 def escaped(value: Any) -> Any:
-    """``value`` with ``&``, ``<`` and ``>`` in every string stored as HTML entities, as a
-    platform that encodes what it stores against markup injection keeps it."""
-    return _each_string(value, lambda text: html.escape(text, quote=False))
+    """``value`` with ``&``, ``<``, ``>``, ``"`` and ``'`` in every string stored as HTML
+    entities, as a platform that encodes what it stores against markup injection keeps it
+    (the common escapers' default)."""
+    return _each_string(value, html.escape)
 
 
 def stored_text(value: Any, modes: Collection[str]) -> Any:

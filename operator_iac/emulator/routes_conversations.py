@@ -33,6 +33,9 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
         body = validate(ConversationCreate, await read_object(request))
         if state.faults.has("released_only_conversations"):
             _refuse_unreleased(state, body.agent_id)
+        if body.override_config is not None:  # stored like any config the platform keeps
+            body = body.model_copy(update={"override_config": compat.stored_config(
+                body.override_config, modes(state))})
         conversation, token = conversations.create(body)
         http_base, ws_base = base_urls(request)
         channel = present.created_channel(conversation, token.value, http_base, ws_base,

@@ -368,10 +368,12 @@ VARIATIONS: tuple[Variation, ...] = (
         "platform's form of it; a conversation that does not say it is livemode is read as "
         "testmode where operator-iac created it so (its smoke records)"),
     Variation(
-        "markup_in_text", STORED, "`&`, `<` and `>` in stored text", "kept as written",
-        _alt("escaped_html", "stored as HTML entities (`&amp;`, `&lt;`, `&gt;`), in names, "
-                             "descriptions and every text of `config`"),
-        "learnt from the read-back like any stored form"),
+        "markup_in_text", STORED, "Markup and quotes in stored text", "kept as written",
+        _alt("escaped_html", "stored as HTML entities (`&amp;`, `&lt;`, `&gt;`, `&quot;`, "
+                             "`&#x27;`), in names, descriptions, every text of `config` and "
+                             "a conversation's `override_config`"),
+        "learnt from the read-back like any stored form; smoke records are written in "
+        "letters and digits, which no such form changes"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

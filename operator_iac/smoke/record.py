@@ -9,10 +9,14 @@ revision it speaks about, its stage, whether it passed, a one-line summary, when
 content hash, commit and previously released revision of that revision. The record is kept
 where the contract says a conversation's data comes back: ``override_config``, a documented
 field of both the create request and the conversation object, as the text of a prompt
-override (which a conversation never started never uses), in JSON with only ASCII
-characters, no trailing whitespace and no ``$`` or ``@`` (prompt syntax for variables and
-tools), so a platform that normalises or checks stored text keeps it as it is. It is also
-sent as the conversation's ``context``, which some platforms show. Nothing here depends on
+override (which a conversation never started never uses). The record's JSON is written there
+in the URL-safe base64 alphabet (letters, digits, ``-`` and ``_``) after a plain prefix that
+says what it is: a platform may store text in a form of its own (trimmed, normalised,
+markup and quotes encoded as entities, ``$`` and ``@`` read as prompt syntax), and
+whatever it does to text, it leaves letters and digits alone, so the record reads back as it
+was written on any of them. It is also sent as the conversation's ``context``, which some
+platforms show. Records written as plain JSON after the prefix (earlier versions) are still
+read. Nothing here depends on
 updating a conversation's context (some platforms accept that only while it is in progress)
 or on a platform showing ``context`` (the contract's conversation object has none).
 
@@ -23,8 +27,10 @@ ask about (``evidence``), and its details are then unknown.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -52,8 +58,8 @@ TEXT_PREFIX = "operator-iac smoke record (a testmode conversation never started)
 PLACEHOLDER_VALUE = "operator-iac smoke record"
 SUMMARY_LIMIT = 300
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
-# Characters a platform may read as prompt syntax, written as JSON escapes instead.
-_ESCAPED = {"$": "\\u0024", "@": "\\u0040"}
+# The record after the prefix: URL-safe base64 without padding (earlier versions: JSON).
+_ENCODED_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -139,19 +145,20 @@ class SmokeRecord:
 
 def record_text(record: SmokeRecord) -> str:
     """The record as the prompt override's text (see the module docstring)."""
-    text = json.dumps(record.payload(), ensure_ascii=True, separators=(",", ":"),
+    data = json.dumps(record.payload(), ensure_ascii=True, separators=(",", ":"),
                       sort_keys=True)
-    for character, escape in _ESCAPED.items():
-        text = text.replace(character, escape)
-    return TEXT_PREFIX + text
+    return TEXT_PREFIX + base64.urlsafe_b64encode(data.encode("ascii")).decode().rstrip("=")
 
 
 def parse_record_text(text: Any, conversation_id: str | None = None) -> SmokeRecord | None:
     if not isinstance(text, str) or not text.startswith(TEXT_PREFIX):
         return None
+    kept = text[len(TEXT_PREFIX):].strip()
     try:
-        data = json.loads(text[len(TEXT_PREFIX):])
-    except ValueError:
+        if _ENCODED_RE.fullmatch(kept):
+            kept = base64.urlsafe_b64decode(kept + "=" * (-len(kept) % 4)).decode("ascii")
+        data = json.loads(kept)
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
         return None
     return SmokeRecord.from_payload(data, conversation_id)
 

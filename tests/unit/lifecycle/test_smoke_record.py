@@ -6,8 +6,11 @@ covered end to end (``tests/e2e/test_smoke_records.py``)."""
 
 from __future__ import annotations
 
+import base64
+import html
 import itertools
 import json
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +39,7 @@ from operator_iac.smoke.gate import SmokeVerdict, recording_gate
 from operator_iac.smoke.record import (
     PLACEHOLDER_VALUE,
     RECORD_KEY,
+    TEXT_PREFIX,
     SmokeRecord,
     parse_record_text,
     placeholder_context,
@@ -73,9 +77,36 @@ def test_a_record_survives_its_text_and_says_nothing_a_prompt_could_read_as_synt
     assert parse_record_text(text, "conv_1").conversation_id == "conv_1"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("stored", [
+    html.escape, lambda text: unicodedata.normalize("NFD", text), lambda text: text + "\n",
+    lambda text: " ".join(text.split()),
+], ids=["markup_and_quotes_encoded", "decomposed", "newline_added", "whitespace_collapsed"])
+def test_a_record_reads_back_from_any_form_a_platform_stores_text_in(
+        stored: Callable[[str], str]) -> None:
+    record = a_record(summary="'greets' failed: expected \"<b>A & B</b>\"")
+    assert parse_record_text(stored(record_text(record))) == record
+
+
+def test_a_record_an_earlier_version_kept_as_plain_json_is_still_read() -> None:
+    record = a_record()
+    old = TEXT_PREFIX + json.dumps(record.payload(), separators=(",", ":"), sort_keys=True) \
+        .replace("@", "\\u0040")
+    assert parse_record_text(old) == record
+
+
+def _plain(data: dict[str, Any]) -> str:
+    return TEXT_PREFIX + json.dumps(data)
+
+
+def _encoded(data: dict[str, Any]) -> str:
+    return TEXT_PREFIX + base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
 @pytest.mark.parametrize("text", [
     None, "", "You are a helpful agent.", record_text(a_record())[:-1],
-    record_text(a_record()).replace('"passed":false', '"passed":"no"'),
+    _plain({**a_record().payload(), "passed": "no"}),
+    _encoded({**a_record().payload(), "passed": "no"}), _encoded({"hello": "world"}),
+    TEXT_PREFIX + "not+base64/at all",
 ])
 def test_anything_else_is_no_record(text: Any) -> None:
     assert parse_record_text(text) is None
