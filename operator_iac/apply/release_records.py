@@ -44,6 +44,7 @@ class ReleaseRecords:
         self.announced: SmokeRecord | None = None
         self.ids: tuple[str, str] | None = None
         self.late: SmokeRecord | None = None
+        self.late_ids: tuple[str, str] | None = None
 
     def release_record(self, version_id: str, description: str,
                        previous: str | None) -> SmokeRecord | None:
@@ -145,10 +146,27 @@ class ReleaseRecords:
         return None
 
     def after_release(self) -> None:
-        """Write the records that no revision took before the release."""
+        """Write the records that no revision took before the release. Readers find them by
+        listing the time after the revision's creation; this run holds their ids, and the
+        run ends once that listing shows them (``apply.visibility``)."""
         recorder, read_back = self.steps.run_.release_records, self.steps.read_back
         if self.late is not None and recorder is not None and read_back is not None:
-            recorder.announce_released(self.late, read_back.config)
+            self.late_ids = recorder.announce_released(self.late, read_back.config)
+            if self.late_ids is not None:
+                self.steps.wrote("recorded", self.late.version_id, records=self.late_ids)
+
+    def as_known(self, revision: RemoteRevision | None) -> RemoteRevision | None:
+        """``revision`` as this run knows it: where it wrote the release's records after the
+        release, its marker names them (the platform's copy, immutable once released,
+        cannot), so that proving the release deletes the proof record by its id rather than
+        by a listing that may not show it yet."""
+        if revision is None or self.late_ids is None or self.late is None or \
+                revision.version_id != self.late.version_id:
+            return revision
+        run = self.steps.run_
+        marked = marked_with(revision.description, run.plan.project, self.steps.resource.key,
+                             self.late_ids)
+        return revision if marked is None else replace(revision, description=marked)
 
     def _others(self, config: dict[str, Any]) -> list[Pin]:
         """Other released agents of the project the records may be kept on (platforms that

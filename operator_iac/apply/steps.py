@@ -121,11 +121,13 @@ class Steps:
                               tuple(self.done), tuple(self.smoke))
 
     def wrote(self, what: WriteKind, version_id: str | None = None,
-              agent_id: str | None = None, replaced: str | None = None) -> None:
+              agent_id: str | None = None, replaced: str | None = None,
+              records: tuple[str, str] | None = None) -> None:
         """Note a write the run must see in the platform's lists before it ends
-        (``replaced``: for a release, the revision released before it, "" for none)."""
+        (``replaced``: for a release, the revision released before it, "" for none;
+        ``records``: the smoke records written after a release, release and proof)."""
         self.run_.writes.note(what, self.resource.kind, agent_id or self._agent_id(),
-                              version_id, replaced)
+                              version_id, replaced, records)
 
     def note(self, step: str) -> None:
         self.done.append(step)
@@ -639,7 +641,7 @@ class Steps:
             return
         self.run_.progress(f"{self.resource.key}: smoke testing {stage} {self.version_id}")
         verdict = gate(self.resource, self._desired(), self.version_id, stage,
-                       dict(self.run_.ids), revision=self.read_back)
+                       dict(self.run_.ids), revision=self.records.as_known(self.read_back))
         self.smoke.append(verdict)
         if not verdict.passed:
             raise ResourceFailed("smoke_failed", f"smoke tests {verdict.word} on the {stage} "

@@ -9,7 +9,11 @@ write is noted (``WriteLog``) and, before the run ends, ``await_visible`` reads 
 show them:
 
 - the agents list shows every agent created and none deleted;
-- each written agent's versions list shows the revision written (a draft) or the release made.
+- each written agent's versions list shows the revision written (a draft) or the release made;
+- the smoke records a release could not name in its marker (written right after it, found by
+  listing the conversations of the time after the revision's creation: ``smoke.evidence``)
+  show in that listing, the release record there and the proof record there only while it
+  exists (a release proven by this run must not read as pending).
 
 The check starts with the last write of each sort per kind of agent: lists that show the newest
 creation (or release, deletion...) show the older ones too on a platform whose delay does not
@@ -44,7 +48,7 @@ logger = logging.getLogger(__name__)
 # How long a run waits is ``defaults.VISIBILITY_TIMEOUT_S``; the pauses between two reads
 # while waiting are ``api.polling.growing_pauses``.
 
-WriteKind = Literal["created", "deleted", "drafted", "released"]
+WriteKind = Literal["created", "deleted", "drafted", "released", "recorded"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ class Write:
     """For a release: the revision released before it, as the writer knew it ("" for none,
     None when it did not know). Another revision shown released that is neither this one nor
     that one was released later by someone else: this release was superseded, not lagging."""
+    records: tuple[str, str] | None = None
+    """For smoke records written after the release of ``version_id`` ("recorded"): the
+    release record and the proof record."""
 
 
 class WriteLog:
@@ -69,9 +76,10 @@ class WriteLog:
         self._lock = threading.Lock()
 
     def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
-             version_id: str | None = None, replaced: str | None = None) -> None:
+             version_id: str | None = None, replaced: str | None = None,
+             records: tuple[str, str] | None = None) -> None:
         with self._lock:
-            self._writes.append(Write(what, kind, agent_id, version_id, replaced))
+            self._writes.append(Write(what, kind, agent_id, version_id, replaced, records))
 
     def writes(self) -> list[Write]:
         with self._lock:
@@ -84,30 +92,32 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
     """Wait until the platform's lists show ``writes``; what is still not shown at the
     bound, one sentence each (empty: everything is visible)."""
     pending = _expectations(writes)
-    if not pending:
+    recorded = [w for w in writes if w.what == "recorded"]
+    if not pending and not recorded:
         return []
     deadline = time.monotonic() + timeout_s
     # The newest write of each sort (created, deleted, ...) per kind of agent: a deletion
-    # shown says nothing about a creation.
-    newest = {(w.kind, w.what): pending[w.agent_id] for w in writes}
-    waiting = _unseen(client, list(dict.fromkeys(newest.values())))
-    if not waiting:
-        return []
+    # shown says nothing about a creation. Once one is late, the platform lags: from then on
+    # every write is looked at.
+    newest = {(w.kind, w.what): pending[w.agent_id] for w in writes if w.agent_id in pending}
+    waiting = list(pending.values()) if _unseen(
+        client, list(dict.fromkeys(newest.values()))) else []
+    records = recorded
     pauses = growing_pauses()
-    # The newest write is late: the platform lags; from now on look at every write.
-    waiting = list(pending.values())
     while True:
         waiting = _unseen(client, waiting)
-        if not waiting:
+        records = [w for w, _ in _records_unseen(client, records)]
+        if not waiting and not records:
             return []
         if time.monotonic() >= deadline:
-            late = [why for _, why in _unseen_why(client, waiting)]
+            late = [why for _, why in _unseen_why(client, waiting)] + \
+                [why for _, why in _records_unseen(client, records)]
             logger.warning("after %.0f s the platform's lists do not show: %s", timeout_s,
                            "; ".join(late))
             return late
         pause = next(pauses)
         logger.info("waiting %.2f s for the platform's lists to show this run's writes "
-                    "(%d not shown yet)", pause, len(waiting))
+                    "(%d not shown yet)", pause, len(waiting) + len(records))
         sleep(pause)
 
 
@@ -142,6 +152,8 @@ def _expectations(writes: list[Write]) -> dict[str, _Expected]:
     """The last state each written agent must show in the lists."""
     expected: dict[str, _Expected] = {}
     for write in writes:
+        if write.what == "recorded":  # conversations, not agents: ``_records_unseen``
+            continue
         if write.what == "deleted":
             expected[write.agent_id] = _Expected(write.kind, write.agent_id, listed=False)
         else:
@@ -206,3 +218,20 @@ def _released_by_id(agents: AgentsResource, version_id: str) -> bool:
         return agents.get(version_id).status == "released"
     except OperatorIacError:
         return False
+
+
+def _records_unseen(client: OperatorClient, recorded: list[Write]) -> list[tuple[Write, str]]:
+    """Those of the records written after releases that the conversations listing where
+    readers look for them does not show as they are, each with what is wrong."""
+    from operator_iac.smoke.evidence import unlisted_records
+
+    unseen = []
+    for write in recorded:
+        assert write.version_id is not None and write.records is not None
+        try:
+            why = unlisted_records(client, write.version_id, write.records)
+        except OperatorIacError as exc:
+            why = f"the smoke records of {write.version_id} could not be listed ({exc})"
+        if why is not None:
+            unseen.append((write, why))
+    return unseen

@@ -1,7 +1,8 @@
 """Eventual consistency on purpose: list reads that trail the writes by a bounded delay.
 
 Two fault settings, in seconds: ``list_lag`` (the agents list shows a new agent, and stops
-showing a deleted one, only that long after the write) and ``versions_lag`` (the versions
+showing a deleted one, only that long after the write; the conversations list likewise,
+``conversations.ConversationService.page``) and ``versions_lag`` (the versions
 lists and every status field show a new revision or a release only that long after it).
 Writes, and reads of a revision by its id, are never late: a client reads its own writes
 when it asks for them by id, which is how platforms with a lagging index usually behave.

@@ -5,15 +5,25 @@ context, lifecycle timestamps, deletion, and the customers named in ``context.$c
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from operator_iac.emulator import ids
 from operator_iac.emulator.agents import CONVERSATIONAL, AgentService, Revision
 from operator_iac.emulator.clock import Clock
+from operator_iac.emulator.consistency import KEEP_S
 from operator_iac.emulator.events import Envelope, EventLog
 from operator_iac.emulator.problems import Problem, conflict, invalid, not_found
-from operator_iac.emulator.store import Store, dumps, loads, newest_first_page
+from operator_iac.emulator.store import (
+    Store,
+    decode_cursor,
+    dumps,
+    encode_cursor,
+    loads,
+    newest_first_page,
+)
 from operator_iac.emulator.validation import (
     ConversationCreate,
     CustomerIn,
@@ -104,12 +114,18 @@ class ConversationService:
     """Conversations and their tokens and customers, persisted in the store."""
 
     def __init__(self, store: Store, clock: Clock, agents: AgentService, events: EventLog,
-                 token_ttl_s: float = DEFAULT_TOKEN_TTL_S) -> None:
+                 token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
+                 list_lag: Callable[[], float] = lambda: 0.0) -> None:
         self._store = store
         self._clock = clock
         self._agents = agents
         self._events = events
         self.token_ttl_s = token_ttl_s
+        # The list trails the writes by this many seconds (``list_lag``, as the agents list
+        # does): conversations deleted lately are still listed until then (in memory only).
+        self._list_lag = list_lag
+        self._gone: dict[str, tuple[int, float, Conversation]] = {}
+        self._gone_lock = threading.Lock()
 
     # ---- create --------------------------------------------------------------------------
 
@@ -166,12 +182,29 @@ class ConversationService:
 
     def page(self, filters: TimeFilters, cursor: str | None,
              size: int) -> tuple[list[Conversation], str | None]:
-        """Newest first."""
+        """Newest first, as a reader trailing the writes by ``list_lag`` sees them: a
+        conversation shows only that long after its creation, and one deleted shows until
+        that long after its deletion."""
         conditions = [(sql, getattr(filters, name)) for name, sql in _FILTER_SQL.items()
                       if getattr(filters, name) is not None]
-        page, next_cursor = newest_first_page(self._store, "conversations", conditions,
-                                              cursor, size)
-        return [_conversation(row) for row in page], next_cursor
+        lag = self._list_lag()
+        if lag <= 0:
+            page, next_cursor = newest_first_page(self._store, "conversations", conditions,
+                                                  cursor, size)
+            return [_conversation(row) for row in page], next_cursor
+        moment = self._clock.now() - lag
+        rows, _ = newest_first_page(self._store, "conversations",
+                                    [*conditions, ("created_at <= ?", moment)], cursor, size)
+        listed = [(int(row["seq"]), _conversation(row)) for row in rows]
+        before = decode_cursor(cursor)
+        with self._gone_lock:
+            listed += [(seq, c) for seq, deleted_at, c in self._gone.values()
+                       if c.created_at <= moment < deleted_at and _matches(c, filters)
+                       and (before is None or seq < before)]
+        listed.sort(key=lambda entry: -entry[0])
+        page_items = listed[:size]
+        more = len(listed) > size and bool(page_items)
+        return [c for _, c in page_items], (encode_cursor(page_items[-1][0]) if more else None)
 
     def revision_of(self, conversation: Conversation) -> Revision:
         return self._agents.get(CONVERSATIONAL, conversation.agent_id)
@@ -219,9 +252,16 @@ class ConversationService:
                            f"livemode conversation {conversation_id} is {conversation.status}; "
                            "only testmode or not yet started conversations can be deleted")
         with self._store.tx() as db:
+            row = db.execute("SELECT seq FROM conversations WHERE id = ?",
+                             (conversation_id,)).fetchone()
             db.execute("DELETE FROM tokens WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         self._events.delete_conversation(conversation_id)
+        now = self._clock.now()
+        with self._gone_lock:
+            self._gone[conversation_id] = (int(row["seq"]), now, conversation)
+            for old in [k for k, (_, at, _c) in self._gone.items() if at < now - KEEP_S]:
+                del self._gone[old]
 
     def refresh_token(self, conversation_id: str) -> Token:
         """A new token; every earlier token of the conversation stops working."""
@@ -324,6 +364,21 @@ def _empty_customer() -> dict[str, Any]:
 def _check_channel(channel: dict[str, Any]) -> None:
     if channel["type"] == "phone" and not channel.get("callee_no"):
         raise invalid("body.channel.callee_no: required for a phone conversation")
+
+
+def _matches(conversation: Conversation, filters: TimeFilters) -> bool:
+    """Whether ``conversation`` passes ``filters`` (as ``_FILTER_SQL`` reads them: whole
+    seconds; a conversation not completed has no completion time to pass)."""
+    times = {"created_at": conversation.created_at, "completed_at": conversation.completed_at}
+    for name in _FILTER_SQL:
+        bound = getattr(filters, name)
+        field, _, side = name.rpartition("_")
+        value = times[field]
+        if bound is None:
+            continue
+        if value is None or not (int(value) >= bound if side == "gte" else int(value) < bound):
+            return False
+    return True
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:

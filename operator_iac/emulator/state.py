@@ -87,7 +87,8 @@ class EmulatorState:
                                epoch=lambda: self.faults.has("epoch_times"))
         self.agents = AgentService(self.store, self.clock, lags=self._lags)
         self.conversations = ConversationService(self.store, self.clock, self.agents,
-                                                 self.events, options.token_ttl_s)
+                                                 self.events, options.token_ttl_s,
+                                                 list_lag=lambda: self._lags().list_s)
         self.procedures = ProcedureService(
             self.store, self.clock, self.agents, self.conversations, self.events,
             spawn=self.spawn, outcome_for=self._outcome_for,

@@ -204,14 +204,17 @@ VARIATIONS: tuple[Variation, ...] = (
         how_observed="the fields of the test conversation before it starts"),
     # ---- consistency -------------------------------------------------------------------
     Variation(
-        "list_consistency", CONSISTENCY, "When the agents list shows a write",
+        "list_consistency", CONSISTENCY, "When the lists (agents, conversations) show a write",
         "at once",
-        (Alternative("list_lag", "a new agent shows (and a deleted one goes) some seconds "
-                     "later", delay=True),),
-        "apply ends once what it created or deleted shows in the agents list (a bounded wait "
+        (Alternative("list_lag", "a new agent or conversation shows (and a deleted one goes) "
+                     "some seconds later", delay=True),),
+        "apply ends once what it created or deleted shows in the agents list, and the smoke "
+        "records found by listing conversations show there as they are (a bounded wait "
         "that warns past its bound), so a run started right after it never creates a second "
-        "copy", observed="write", how_observed="how long the temporary agent takes to show "
-        "in the list, and to leave it"),
+        "copy nor reads a proven release as pending; the run itself proves a release by the "
+        "records' ids, never by a listing", observed="write",
+        how_observed="how long the temporary agent takes to show in the list, and to leave "
+                     "it"),
     Variation(
         "versions_consistency", CONSISTENCY,
         "When the versions list and status fields show a write", "at once",

@@ -169,14 +169,17 @@ class ReleaseRecorder:
         except OperatorIacError:
             return None
 
-    def announce_released(self, release: SmokeRecord, config: Mapping[str, Any]) -> None:
+    def announce_released(self, release: SmokeRecord,
+                          config: Mapping[str, Any]) -> tuple[str, str] | None:
         """Write the records of ``release`` right after it was made, pinned to the revision
-        itself (``config`` is its config)."""
+        itself (``config`` is its config); their ids (release, proof), or None when they
+        could not be written (a warning)."""
         try:
-            announce(self.client, replace(release, at=now()),
-                     [Pin(release.version_id, config)])
+            return announce(self.client, replace(release, at=now()),
+                            [Pin(release.version_id, config)]).ids
         except OperatorIacError as exc:
             self._warn(f"{release.key}: the release of {release.version_id} could not be "
                        f"recorded on the platform ({exc}): if this run stops before its smoke "
                        "tests pass, plan will not show it, and promote refuses it until the "
                        "agent's next release")
+            return None

@@ -209,6 +209,42 @@ def test_the_agents_list_pages_through_agents_a_lagging_list_still_shows(
         assert seen == made
 
 
+def test_the_conversations_list_trails_creates_and_deletes_by_list_lag(
+        emulator_factory: Callable[..., EmulatorServer]) -> None:
+    """The same lag on the conversations list, across pages and through its time filters:
+    a new conversation shows only once the lag has passed, and a deleted one until then."""
+    small = emulator_factory(page_size=2)
+    with raw_client(small) as client:
+        agent = client.post(CA, json={"name": "a", "description": "", "config": {}}).json()
+        client.post(f"{CA}/{agent['version_id']}/release")
+
+        def converse() -> str:
+            return str(client.post("/conversations", json={
+                "agent_id": agent["id"], "channel": {"type": "chat_realtime"},
+                "livemode": False}).json()["id"])
+
+        def listed(**filters: str) -> list[str]:
+            seen, cursor = [], None
+            while True:
+                params = {**filters, **({"cursor": cursor} if cursor else {})}
+                page = client.get("/conversations", params=params).json()
+                seen += [item["id"] for item in page["data"]]
+                if not (cursor := page["cursor"]):
+                    return seen
+
+        early = [converse() for _ in range(3)]
+        small.advance_clock(60)
+        small.set_faults(list_lag=30.0)
+        late = converse()
+        for gone in early[:2]:
+            client.delete(f"/conversations/{gone}")
+        assert client.get(f"/conversations/{late}").status_code == 200  # by id: at once
+        assert listed() == early[::-1]
+        assert listed(created_at_gte="2000-01-01T00:00:00Z") == early[::-1]
+        small.advance_clock(31)
+        assert listed() == [late, early[2]]
+
+
 def test_numeric_cursors_say_where_the_next_page_begins_and_the_client_reads_them_all(
         emulator_factory: Callable[..., EmulatorServer]) -> None:
     small = emulator_factory(page_size=2)

@@ -111,3 +111,32 @@ def test_an_apply_goes_on_through_reads_that_trail_its_writes(
     again = environments.run("plan", "--env", "staging", "--detailed-exitcode")
     assert again.exit_code == 0, again.stdout + again.stderr
     assert sorted(staging.owned()) == sorted(KEYS)
+
+
+def test_release_records_the_conversations_list_shows_late_are_proven_and_seen_next(
+        environments: Environments) -> None:
+    """A platform that converses only with released revisions, whose lists (the
+    conversations list too) trail the writes: the first release of a project there keeps its
+    smoke records right after the release, found by listing the time after it. The run that
+    wrote them proves the release by the ids it holds, not by a listing that does not show
+    them yet, and ends once the listing shows what it did (the release record there, the
+    proof record gone), so a plan and a promotion check started the moment it ends see the
+    release proven."""
+    from operator_iac.smoke.evidence import last_smoke_result
+
+    from .two_platforms import PROJECT
+
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["released_only_conversations"], list_lag=LAG_S)
+    environments.replace_in("operator-iac.yaml", "on: [draft, released]", "on: [released]")
+
+    applied = environments.apply_staging()
+
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert "could not be recorded" not in applied.stdout + applied.stderr
+    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    for key in ("appointment-booking", "support-triage"):
+        agent_id = staging.id_of(key)
+        found = last_smoke_result(staging.client, project=PROJECT, key=key, agent_id=agent_id)
+        assert found is not None and found.passed, key

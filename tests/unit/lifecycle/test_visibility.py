@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from operator_iac.api.models import Agent, AgentSummary, VersionEntry
+from operator_iac.api.models import Agent, AgentSummary, Conversation, VersionEntry
 from operator_iac.apply.visibility import Write, await_visible
+from operator_iac.errors import NotFoundError
+from operator_iac.smoke.record import SmokeRecord, record_text
 
 
 @dataclass
@@ -129,3 +131,79 @@ def test_a_release_the_list_does_not_show_yet_is_a_lag_and_waited_for(
                          timeout_s=0.2, sleep=pauses.append)
 
     assert late == [f"{released} not shown as released in its versions list yet"] and pauses
+
+
+# ---- smoke records written after a release ---------------------------------------------------
+
+
+@dataclass
+class LaggingConversations:
+    """Record conversations whose listing shows, read after read, what ``listings`` says;
+    read by id, only those in ``existing``."""
+
+    listings: list[list[str]]
+    existing: set[str]
+    reads: int = 0
+
+    def list(self, **_filters: str) -> list[Conversation]:
+        shown = self.listings[min(self.reads, len(self.listings) - 1)]
+        self.reads += 1
+        return [_record_conversation(conversation_id) for conversation_id in shown]
+
+    def get(self, conversation_id: str) -> Conversation:
+        if conversation_id not in self.existing:
+            raise NotFoundError(404, "GET", f"/conversations/{conversation_id}")
+        return _record_conversation(conversation_id)
+
+
+def _record_conversation(conversation_id: str) -> Conversation:
+    record = SmokeRecord("acme", "booking", "ca_1@v0", False, "s", "2026-01-01T00:00:00Z",
+                         stage="release" if conversation_id == "conv_r" else "proof")
+    return Conversation(id=conversation_id, livemode=False, status="queued",
+                        created_at="2026-01-01T00:00:01Z", agent_id="ca_1@v0",
+                        override_config={"runtime": {"prompt": {
+                            "type": "fixed", "text": record_text(record)}}})
+
+
+@dataclass
+class Dated:
+    def created_at(self, _version_id: str) -> str:
+        return "2026-01-01T00:00:00Z"
+
+
+@dataclass
+class RecordsClient:
+    conversations: LaggingConversations
+    conversational_agents: Any = field(default_factory=Dated)
+    procedural_agents: Any = None
+
+
+RECORDED = Write("recorded", "conversational_agent", "ca_1", "ca_1@v0",
+                 records=("conv_r", "conv_p"))
+
+
+def test_records_written_after_a_release_are_waited_for_until_listed_as_they_are() -> None:
+    """The release record not listed yet, then the deleted proof record still listed: both
+    are the listing behind; the run waits until it shows the release record alone."""
+    conversations = LaggingConversations([[], ["conv_r", "conv_p"], ["conv_r"]], {"conv_r"})
+    pauses: list[float] = []
+
+    late = await_visible(RecordsClient(conversations), [RECORDED], sleep=pauses.append)
+
+    assert late == [] and len(pauses) == 2 and conversations.reads == 3
+
+
+@pytest.mark.parametrize(("listing", "existing", "why"), [
+    ([], {"conv_r", "conv_p"}, "the release record conv_r of ca_1@v0 not listed yet"),
+    (["conv_r", "conv_p"], {"conv_r"},
+     "the proof record conv_p of ca_1@v0 still listed after its deletion"),
+    (["conv_r"], {"conv_r", "conv_p"}, "the proof record conv_p of ca_1@v0 not listed yet"),
+])
+def test_past_the_bound_the_run_says_which_record_is_not_listed_as_it_is(
+        listing: list[str], existing: set[str], why: str) -> None:
+    conversations = LaggingConversations([listing], existing)
+
+    late = await_visible(RecordsClient(conversations), [RECORDED], timeout_s=0.0,
+                         sleep=lambda _: None)
+
+    assert late == [why]
