@@ -50,12 +50,15 @@ cannot be undone, so a revocation could never be lifted by a later pass.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from operator_iac import defaults
+from operator_iac.api.polling import bounded_pauses
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import Owner, parse_marker, parse_own_marker
@@ -78,6 +81,8 @@ if TYPE_CHECKING:
     from operator_iac.api.models import Conversation
     from operator_iac.smoke.results import TestResult
     from operator_iac.state.snapshot import RemoteAgent
+
+logger = logging.getLogger(__name__)
 
 PASSED_SUMMARY = "smoke tests passed on the released revision"
 # Conversation timestamps may be whole seconds: a window is widened by this much.
@@ -354,9 +359,36 @@ def prove(client: OperatorClient, *, project: str, key: str, version_id: str,
     found = _written_after(client, project, key, revision)
     if not found:
         raise SmokeRecordError(f"{version_id} {NO_RECORDS}")
+    removed = set()
     for conversation, record in found:
         if record.stage == PROOF_STAGE:
             remove_record(client, conversation.id)
+            removed.add(conversation.id)
+    if removed:
+        _await_unlisted(client, project, key, revision, removed)
+
+
+def _await_unlisted(client: OperatorClient, project: str, key: str, revision: Revision,
+                    removed: set[str]) -> None:
+    """Read your own deletions: the next reader finds these records by the same listing,
+    which on some platforms trails the writes; until it stops showing the proof records just
+    deleted, the release would read as pending there. Bounded (``VISIBILITY_TIMEOUT_S``),
+    each pause logged; past it the proof stands done, as it is."""
+    pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
+    while True:
+        shown = {c.id for c, _ in _written_after(client, project, key, revision)} & removed
+        if not shown:
+            return
+        pause = next(pauses, None)
+        if pause is None:
+            logger.warning("after %.0f s the conversations list still shows the deleted proof "
+                           "record(s) %s of %s", defaults.VISIBILITY_TIMEOUT_S,
+                           ", ".join(sorted(shown)), revision.version_id)
+            return
+        logger.info("the conversations list still shows the deleted proof record(s) %s of "
+                    "%s: reading it again in %.2f s", ", ".join(sorted(shown)),
+                    revision.version_id, pause)
+        client.pause(pause)
 
 
 def record_smoke_result(client: OperatorClient, *, project: str, key: str, version_id: str,

@@ -140,3 +140,29 @@ def test_release_records_the_conversations_list_shows_late_are_proven_and_seen_n
         agent_id = staging.id_of(key)
         found = last_smoke_result(staging.client, project=PROJECT, key=key, agent_id=agent_id)
         assert found is not None and found.passed, key
+
+
+def test_a_smoke_run_that_proves_such_a_release_ends_once_the_listing_shows_it_proven(
+        environments: Environments) -> None:
+    """The same platform, the release made without its tests (``--no-smoke``): a later
+    ``smoke`` run proves it by deleting the proof record it found by listing, and ends once
+    that listing no longer shows it, so the promotion check right after finds it proven."""
+    from operator_iac.smoke.evidence import last_smoke_result
+
+    from .two_platforms import PROJECT
+
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["released_only_conversations"], list_lag=LAG_S)
+    environments.replace_in("operator-iac.yaml", "on: [draft, released]", "on: [released]")
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    agent_id = staging.id_of("support-triage")
+    found = last_smoke_result(staging.client, project=PROJECT, key="support-triage",
+                              agent_id=agent_id)
+    assert found is not None and not found.passed and not found.tested
+
+    smoked = environments.run("smoke", "--env", "staging", "support-triage")
+
+    assert smoked.exit_code == 0, smoked.stdout + smoked.stderr
+    found = last_smoke_result(staging.client, project=PROJECT, key="support-triage",
+                              agent_id=agent_id)
+    assert found is not None and found.passed
