@@ -189,8 +189,8 @@ class Steps:
     def _discard(self) -> ResourceResult:
         """Discard a stale draft of this tool's (``--discard-drafts``): write the released
         revision, which holds the declaration, into it (the body that made it,
-        ``remade_body``). Only while the agent is exactly as
-        the plan saw it (a draft written or released since is a conflict, nothing written).
+        ``remade_body``). Only while the agent is exactly as the plan saw it (a draft
+        written or released since is a conflict, nothing written).
         A "draft" that refuses the write is an archived revision (platforms that report only
         ``is_released``): a new draft then holds the released revision, so that the newest
         revision no longer looks like an unreleased change (``_put_draft``). The draft read

@@ -107,8 +107,9 @@ VARIATIONS: tuple[Variation, ...] = (
         _alt("is_released", "a boolean `is_released`, as older API snapshots had"),
         "reads both; draft and archived are told apart over the whole versions list, and "
         "a revision newer than the released one (a draft, or archived by a rollback) by "
-        "writing its own content back to it before apply would refuse it: an archived "
-        "revision refuses that write, a draft takes it unchanged",
+        "writing a part of its own content back to it (no text where the kind allows) "
+        "before apply would refuse it: an archived revision refuses that write, a draft "
+        "takes it unchanged",
         observed="read", how_observed="the versions lists of a sample of agents"),
     Variation(
         "create_status", AGENTS, "A new agent's `v0`",

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from operator_iac.apply.report import ApplyOptions, ApplyReport
 from operator_iac.defaults import PARALLELISM
@@ -43,10 +43,11 @@ from operator_iac.services.plan import (
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.api.models import Agent
     from operator_iac.plan.model import Plan, ResourcePlan
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeGate
-    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.spec.desired import AgentKind, DesiredAgent
 
 _log = logging.getLogger(__name__)
 
@@ -190,8 +191,9 @@ def _ensure_drafts_are_drafts(plan: Plan, options: ApplyOptions, client: Operato
     released one (as after a rollback, in the dashboard or by ``operator-iac rollback``) as
     not released, like a draft, and nothing it answers to a read tells the two apart. Left
     at that, every apply of that agent would refuse a draft that does not exist. So the run
-    asks the platform with the one write that changes nothing in either case: the
-    revision's own content, just read, written back to that revision (``_draft_or_archived``).
+    asks the platform with a write that changes nothing in either case: a part of the
+    revision's own content, just read, written back to that revision (``_draft_or_archived``,
+    ``_unchanging_write``).
     An archived revision is immutable and refuses it (409, or 400/422 on some platforms:
     content the platform returned itself is no body a draft rejects); a draft takes it and
     stays as it was. Found archived, the agent is written as if it had no draft (a new draft
@@ -248,7 +250,7 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
     if told.version_status is not None:
         return "draft"
     try:
-        written = agents.update(remote.draft_version_id, **told.update_body())
+        written = agents.update(remote.draft_version_id, **_unchanging_write(told, resource.kind))
     except REVISION_REFUSALS as exc:
         # What the platform itself returned for this revision is content a draft takes: a
         # refusal (409, or the 400/422 some platforms give a write to an immutable
@@ -267,6 +269,18 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
         return "untold"
     _log.info("%s took a write of its own content: a draft", remote.draft_version_id)
     return "draft"
+
+
+def _unchanging_write(revision: Agent, kind: AgentKind) -> dict[str, Any]:
+    """The write of ``revision``'s own content that asks whether it is a draft: as little of
+    it as a write may carry, and no text where the kind has a field without any. A platform
+    may store text in a form that is not a fixed point (``&`` as ``&amp;``, which it stores
+    as ``&amp;amp;`` when written again), so writing back a person's draft as read would
+    change it; a conversational agent's post-processing ids are no text any platform
+    rewrites. A procedural agent has no such field: its name, the shortest text it has."""
+    if kind == "conversational_agent":
+        return {"postprocess_agents": list(revision.postprocess_agents or ())}
+    return {"name": revision.name}
 
 
 def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions | None = None,

@@ -407,17 +407,22 @@ def test_a_dashboard_release_rolled_back_on_a_released_only_platform_is_told_fro
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("modes", [(), ("escaped_html",)], ids=["kept_as_written",
+                                                                 "markup_encoded"])
 def test_a_dashboard_draft_on_a_released_only_platform_is_refused_and_left_as_it_was(
-        applied: ProjectCopy, platform: Platform) -> None:
-    """The same question asked of a real draft (a person's, not released): it takes its own
-    content back unchanged, so it is a draft, and apply refuses it (exit 5) as on any
-    platform, without saying it may be archived; its content is what the person saved."""
-    from .dashboard import Dashboard, set_at
+        applied: ProjectCopy, platform: Platform, modes: tuple[str, ...]) -> None:
+    """The same question asked of a real draft (a person's, not released): it takes a write
+    of its own content, so it is a draft, and apply refuses it (exit 5) as on any platform,
+    without saying it may be archived; its content is what the person saved. The write
+    carries no text (the agent's post-processing ids): a platform that stores text
+    in a form that is not a fixed point (``&`` as ``&amp;``, ``&amp;`` as ``&amp;amp;``)
+    would otherwise change the person's draft by asking."""
+    from .dashboard import Dashboard, append_to_prompt
 
-    applied.emulator.set_compat("is_released")
+    applied.emulator.set_compat("is_released", *modes)
     agent_id = platform.id_of("support-triage")
     draft_id = Dashboard(applied.emulator).edit(
-        agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))
+        agent_id, append_to_prompt("Say \"Q&A\" for <help>."))
     saved = platform.revision(draft_id)
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be warm and brief.")
 
