@@ -24,7 +24,7 @@ from typing import Literal
 
 from operator_iac.errors import UsageError
 from operator_iac.importing.keys import KeyCandidate, check_collisions, derive_key
-from operator_iac.plan.identity import markers, owner_key
+from operator_iac.plan.identity import markers, owner_key, read_name
 from operator_iac.plan.refs import ref_key
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, Snapshot
@@ -82,8 +82,10 @@ def standing(agent: RemoteAgent, revision: RemoteRevision | None, project: str,
     found = markers(agent)
     if found:
         return Standing("foreign", owners=tuple(sorted({m.project for _, m in found})))
-    names = {v.name for v in agent.versions} if revision is None else {revision.name}
-    same = sorted(k for k, d in declared.items() if d.kind == agent.kind and d.name in names)
+    names = {read_name(v.name) for v in agent.versions} if revision is None \
+        else {read_name(revision.name)}
+    same = sorted(k for k, d in declared.items()
+                  if d.kind == agent.kind and read_name(d.name) in names)
     return Standing("declared", same[0]) if same else Standing("free")
 
 

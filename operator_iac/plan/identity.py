@@ -18,6 +18,8 @@ could not remove its yielded create: the owner is chosen by the same rule the ap
 
 from __future__ import annotations
 
+import html
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -201,7 +203,8 @@ def _adoption_candidates(unowned: Iterable[DesiredAgent],
     adoptable: dict[str, RemoteAgent] = {}
     taken: dict[str, str] = {}
     for agent in unowned:
-        candidates = [r for r in unmanaged if r.kind == agent.kind and agent.name in _names(r)]
+        candidates = [r for r in unmanaged
+                      if r.kind == agent.kind and read_name(agent.name) in _names(r)]
         if len(candidates) > 1:
             ids = ", ".join(sorted(c.id for c in candidates))
             raise _error(agent, f"several unmanaged remote agents are named {agent.name!r}: "
@@ -218,11 +221,23 @@ def _adoption_candidates(unowned: Iterable[DesiredAgent],
 
 
 def _names(agent: RemoteAgent) -> set[str]:
-    """The names the dashboard shows for an agent: its newest and its released revision's."""
-    names = {agent.newest.name} if agent.newest else set()
+    """The names the dashboard shows for an agent, as a person reads them
+    (``read_name``): its newest and its released revision's."""
+    names = {read_name(agent.newest.name)} if agent.newest else set()
     if agent.released is not None:
-        names.add(agent.released.name)
+        names.add(read_name(agent.released.name))
     return names
+
+
+def read_name(name: str | None) -> str:
+    """An agent's name as a person reads it, the form names are matched in for adoption.
+    A platform may store a name in a form of its own (markup and quotes encoded as
+    entities, Unicode normalised, whitespace trimmed) and a person may type one in another
+    (a decomposed accent, a doubled space); the dashboard shows them all alike, so they are
+    compared with entities decoded, in NFC, with runs of whitespace as one space and none at
+    either end. Case still counts: two names that differ in it are two names."""
+    text = unicodedata.normalize("NFC", html.unescape(name or ""))
+    return " ".join(text.split())
 
 
 def _number(version_id: str) -> int:

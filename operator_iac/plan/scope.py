@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from operator_iac.plan.identity import as_owner, claims_by_key, markers
+from operator_iac.plan.identity import as_owner, claims_by_key, markers, read_name
 from operator_iac.plan.marker import Owner, parse_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import ListedAgent, RemoteAgent, Snapshot
@@ -37,13 +37,15 @@ class ProjectScope:
     """What marks a remote agent as possibly this project's: its marker, or a declared name."""
 
     owner: Owner
-    names: frozenset[tuple[str, str]] = frozenset()  # (kind, name) of every declared agent
+    # (kind, name) of every declared agent, the name as a person reads it (``read_name``).
+    names: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def of(cls, owner: Owner | str, desired: Mapping[str, DesiredAgent] | None = None,
            ) -> ProjectScope:
         agents = (desired or {}).values()
-        return cls(as_owner(owner), frozenset((agent.kind, agent.name) for agent in agents))
+        return cls(as_owner(owner), frozenset((agent.kind, read_name(agent.name))
+                                              for agent in agents))
 
     @property
     def project(self) -> str:
@@ -51,7 +53,7 @@ class ProjectScope:
 
     def claims_listed(self, listed: ListedAgent) -> bool:
         """Whether a list item (its newest revision) shows that the agent can be ours."""
-        if (listed.kind, listed.name) in self.names:
+        if (listed.kind, read_name(listed.name)) in self.names:
             return True
         marker = parse_marker(listed.description) if listed.description else None
         return marker is not None and marker.project == self.project
@@ -64,7 +66,7 @@ class ProjectScope:
         shown = {v.name for v in agent.versions if v.status == "released"}
         if agent.newest is not None:
             shown.add(agent.newest.name)
-        return any((agent.kind, name) in self.names for name in shown)
+        return any((agent.kind, read_name(name)) in self.names for name in shown)
 
     def reason_to_read_the_rest(self, snapshot: Snapshot, keys: Iterable[str]) -> str | None:
         """Why the agents the snapshot only listed must be read before deciding anything about

@@ -75,6 +75,31 @@ def test_a_same_named_unmanaged_agent_is_adopted_only_with_adopt(
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("modes", [("escaped_html",), ()],
+                         ids=["markup_and_quotes_encoded", "typed_otherwise"])
+def test_an_unmanaged_agent_whose_name_the_platform_stores_in_its_own_form_is_adoptable(
+        project: Project, platform: Platform, modes: tuple[str, ...]) -> None:
+    """The dashboard shows the name a person typed; the platform may hold it encoded
+    (``Q&amp;A``, ``Joe&#x27;s``), and the person may have typed it otherwise (a decomposed
+    accent, a doubled space, one at the end). Adoption goes by the name a person reads, so
+    the agent is offered for adoption, not created a second time beside it."""
+    copy = project()
+    copy.replace_in("call-summary.yaml", "name: Call summary", "name: Joe's café Q&A summary")
+    copy.emulator.set_compat(*modes)
+    existing = platform.create("procedural_agents", name="Joe's  cafe\u0301 Q&A summary ",
+                               description="Made by hand.", config=SUMMARY_CONFIG)
+    platform.release(f"{existing}@v0")
+
+    plan = copy.plan()
+
+    assert plan.exit_code == 0, plan.stderr
+    assert f"* call-summary (procedural_agent, {existing})" in plan.stdout, plan.stdout
+    adopted = copy.apply("--adopt")
+    assert adopted.exit_code == 0, adopted.stdout + adopted.stderr
+    assert platform.id_of("call-summary") == existing and len(platform.agent_ids()) == 4
+    assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
 def test_two_adoption_candidates_are_an_error_listing_both(
         project: Project, platform: Platform) -> None:
     copy = project()

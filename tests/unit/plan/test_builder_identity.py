@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from operator_iac.errors import DeclarationError
+from operator_iac.plan.identity import read_name
 from operator_iac.plan.marker import Marker, with_marker
 
 Factory = Any
@@ -245,3 +246,22 @@ def test_an_agent_of_this_environment_beats_one_claimed_through_an_old_marker(
     assert [(r.key, r.action, r.agent_id) for r in plan.resources] == [
         ("booking", "no-op", "ca_2")]
     assert plan.unrecorded_environment == ()
+
+
+@pytest.mark.parametrize("stored", [
+    "Joe&#x27;s caf\u00e9 Q&amp;A", "Joe's cafe\u0301 Q&A", "  Joe's   café Q&A\n",
+    "Joe&#39;s caf&eacute; Q&amp;A",
+])
+def test_a_name_the_platform_holds_in_its_own_form_is_the_same_name(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, rev: Factory,
+        stored: str) -> None:
+    """Encoded, decomposed or spaced otherwise, the name a person reads is the declared
+    one: an adoption candidate, not a create beside it. Case still tells names apart."""
+    agent = make_desired(name="Joe's café Q&A")
+    stranger = make_remote("ca_9", agent.kind, rev("released", stored, "Hand made", {}))
+    other = make_remote("ca_8", agent.kind, rev("released", "joe's café q&a", "Hand made", {}))
+
+    planned = plan_for([agent], [stranger, other]).resources[0]
+
+    assert (planned.action, planned.agent_id) == ("adopt", "ca_9")
+    assert read_name(stored) == "Joe's café Q&A"
