@@ -19,7 +19,8 @@ from operator_iac.services.apply import _draft_or_archived, _ensure_drafts_are_d
 
 AGENT = "ca_one"
 CONTENT = {"name": "Front desk", "description": "made in the dashboard",
-           "config": {"runtime": {"prompt": {"type": "fixed", "text": "Hello."}}}}
+           "config": {"runtime": {"prompt": {"type": "fixed", "text": "Hello."}}},
+           "postprocess_agents": ["pa_summary"]}
 
 
 class Platform:
@@ -63,7 +64,8 @@ def test_each_answer_to_the_write_of_its_own_content(
     assert _draft_or_archived(mock_client(platform.handle), _resource()) == found
     method, path, body = platform.calls[-1]
     assert (method, path) == ("PUT", f"/conversational_agents/{AGENT}@v1")
-    assert body == CONTENT  # its own content, nothing else
+    # a part of its own content, and no text: its post-processing ids
+    assert body == {"postprocess_agents": CONTENT["postprocess_agents"]}
 
 
 def test_a_platform_that_reports_statuses_is_taken_at_its_word(
@@ -105,3 +107,14 @@ def test_an_archived_revision_no_longer_blocks_and_an_untold_one_says_why(
     kept, untold = _ensure_drafts_are_drafts(plan, ApplyOptions(overwrite_draft=True),
                                              mock_client(overwriting.handle), said.append)
     assert kept is plan and overwriting.calls == []  # nothing to tell: it is overwritten
+
+
+def test_a_procedural_agent_is_asked_with_its_name_alone() -> None:
+    """A procedural agent has no field without text: the shortest it has, its name."""
+    from operator_iac.api.models import Agent
+    from operator_iac.services.apply import _unchanging_write
+
+    revision = Agent(id="pa_one", version_id="pa_one@v1", name="Summary",
+                     description="long text & more", config={"filter_statuses": ["completed"]})
+
+    assert _unchanging_write(revision, "procedural_agent") == {"name": "Summary"}
