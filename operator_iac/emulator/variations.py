@@ -370,14 +370,16 @@ VARIATIONS: tuple[Variation, ...] = (
                                       "values writes it"),
         "a declared value made only of zero values that reads back absent is learnt as the "
         "platform's form of it; a conversation that does not say it is livemode is read as "
-        "testmode where operator-iac created it so (its smoke records)"),
+        "testmode where operator-iac created it so (its smoke records)", observed="write",
+        how_observed="a channel with SMS and voicemail off (`false`) is written and read back"),
     Variation(
         "markup_in_text", STORED, "Markup and quotes in stored text", "kept as written",
         _alt("escaped_html", "stored as HTML entities (`&amp;`, `&lt;`, `&gt;`, `&quot;`, "
                              "`&#x27;`), in names, descriptions, every text of `config` and "
                              "a conversation's `override_config`"),
         "learnt from the read-back like any stored form; smoke records are written in "
-        "letters and digits, which no such form changes"),
+        "letters and digits, which no such form changes", observed="write",
+        how_observed="text with `&`, `<`, `>` and quotes is written and read back"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

@@ -5,7 +5,7 @@ the first apply, on one temporary agent.
 
     POST   a conversational agent, clearly named and described as temporary, whose content
            shows each stored form (trailing whitespace, an undated model alias, an unsorted
-           list, decomposed Unicode, an empty string)
+           list, decomposed Unicode, an empty string, markup and quotes, false values)
     GET    @v0: what was stored, compared with what was written
     GET    the agents list until it shows the agent, the versions list until it shows v0
     POST   release v0, then the versions list until it shows v0 released
@@ -21,6 +21,7 @@ were is reported under the variations of the registry.
 
 from __future__ import annotations
 
+import html
 import secrets
 import time
 import unicodedata
@@ -43,6 +44,8 @@ DESCRIPTION = ("Temporary agent of operator-iac doctor --write-check, deleted wh
 MODEL = "openai/gpt-4o"
 KEYWORDS = ["zeta", "alpha", "mid"]
 DECOMPOSED = unicodedata.normalize("NFD", "Café")
+MARKUP = "\"Q&A\" <b>'n'</b>"
+CHANNEL = {"is_voicemail_enabled": False, "is_sms_enabled": False}
 LAG_LIMIT_S = 30.0
 POLL_S = 0.25
 
@@ -55,9 +58,11 @@ def temporary_config() -> dict[str, Any]:
         "voice": {"boosted_keywords": list(KEYWORDS)},
         "runtime": {"model": MODEL,
                     "prompt": {"type": "fixed",
-                               "text": f"{DECOMPOSED}: answer in one short sentence."},
+                               "text": f"{DECOMPOSED}: answer {MARKUP} in one short "
+                                       "sentence."},
                     "variables": [{"name": "topic", "description": "",
                                    "default_value": "a connection check"}]},
+        "channel": dict(CHANNEL),
     }
 
 
@@ -141,6 +146,13 @@ class _WriteProbe:
         variables = runtime.get("variables") or [{}]
         empty = variables[0].get("description", "(left out)") if variables else "(left out)"
         self.found.saw("empty_strings", f"an empty string read back as {empty!r}", empty == "")
+        self.found.saw("markup_in_text", "kept as written" if MARKUP in text else
+                       "stored as HTML entities" if MARKUP in html.unescape(text) else
+                       "changed", MARKUP in text)
+        channel = stored.config.get("channel")
+        self.found.saw("zero_values", "returned as they are" if channel == CHANNEL else
+                       f"a channel of false values read back as {channel!r}" if channel else
+                       "a channel of false values left out", channel == CHANNEL)
 
     def _versions_show(self, wanted: Callable[[dict[int, str]], bool]) -> None:
         def statuses() -> dict[int, str]:
