@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from operator_iac.smoke.announce import ReleaseRecorder
     from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.journal import CreatesJournal, Noted
 
 Progress = Callable[[str], None]
 
@@ -52,7 +53,8 @@ Progress = Callable[[str], None]
 def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: OperatorClient, *,
                  options: ApplyOptions | None = None, smoke_gate: SmokeGate | None = None,
                  progress: Progress | None = None,
-                 release_records: ReleaseRecorder | None = None) -> ApplyReport:
+                 release_records: ReleaseRecorder | None = None,
+                 journal: CreatesJournal | None = None) -> ApplyReport:
     """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets).
 
     ``release_records`` writes the smoke records of each release of an agent with smoke
@@ -64,6 +66,7 @@ def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: Operat
     run = Run(plan, desired, client, options, smoke_gate if options.smoke else None,
               progress or (lambda _line: None))
     run.release_records = release_records
+    run.journal = journal
     return run.execute()
 
 
@@ -83,6 +86,11 @@ class Run:
         self.claims_board = ClaimsBoard(client, self.owner)
         # Every write, so the run ends only once the platform's lists show them.
         self.writes = WriteLog()
+        # Where this run notes its creates on this machine until the agents list shows them
+        # (``state.journal``): a run that dies before it waited for that leaves the next run
+        # what it needs not to create them again.
+        self.journal: CreatesJournal | None = None
+        self.noted: list[Noted | None] = []
         self._owned: dict[str, dict[str, list[str]]] = {}
         self._owned_lock = threading.Lock()
 
@@ -128,6 +136,8 @@ class Run:
                     self.ids[result.key] = result.agent_id
         ordered = [self.results.get(r.key) or _unchanged(r) for r in self.plan.resources]
         late = await_visible(self.client, self.writes.writes())
+        if not late and self.journal is not None:
+            self.journal.forget(self.noted)  # the list shows them: nothing left to remember
         warnings = tuple(f"the platform's lists do not show this yet: {line}; a command "
                          "started right now may not see it" for line in late)
         return ApplyReport(self.plan, tuple(ordered), warnings)

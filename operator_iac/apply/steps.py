@@ -292,18 +292,26 @@ class Steps:
         (None when this create made it: ``agent_id`` and ``version_id`` are then set)."""
         from operator_iac.errors import AmbiguousWriteError
 
+        run, kind, key = self.run_, self.resource.kind, self.resource.key
+        # Noted before it is sent: a run that dies before the list shows the agent leaves
+        # the next one on this machine its id, or that a create of the key may be under way.
+        noted = run.journal.begun(kind, key) if run.journal is not None else None
+        run.noted.append(noted)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
                 created = self.agents.create(**body)
             except AmbiguousWriteError:
-                found = owned_agents(self.agents, self.run_.owner,
-                                     self.run_.claims_board.seen).get(self.resource.key)
+                found = owned_agents(self.agents, run.owner, run.claims_board.seen).get(key)
                 if found is not None:
+                    if run.journal is not None:
+                        run.noted.append(run.journal.answered(noted, found))
                     return found
                 if attempt == CREATE_ATTEMPTS:
                     raise
                 self.lost_create = True  # a list that shows it late: settled after the create
                 continue
+            if run.journal is not None:
+                run.noted.append(run.journal.answered(noted, created.id))
             self.agent_id = created.id
             self.created_here = True
             self.run_.claims_board.seen.own(created.id, self.resource.key)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from operator_iac.spec.desired import DesiredAgent
     from operator_iac.state.cache import RevisionCache
     from operator_iac.state.fetch import AgentRead
+    from operator_iac.state.journal import CreatesJournal, Noted
     from operator_iac.state.snapshot import RemoteAgent, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -31,11 +32,13 @@ def read_project_agents(client: OperatorClient, project: Owner | str,
                         desired: Mapping[str, DesiredAgent] | None = None, *,
                         keys: Iterable[str] | None = None, everything: bool = False,
                         parallelism: int = PARALLELISM, cache: RevisionCache | None = None,
-                        say: Say = silent, after: AgentRead | None = None) -> Snapshot:
+                        say: Say = silent, after: AgentRead | None = None,
+                        journal: CreatesJournal | None = None) -> Snapshot:
     """The snapshot a command of ``project`` needs to decide about ``keys`` (default: every
     declared key): every agent that can belong to the project, read in depth, plus the
     others when that is not enough to be sure. ``everything`` reads every agent (``--prune``,
-    which must find every agent the project owns). ``after``: as ``fetch_snapshot``'s."""
+    which must find every agent the project owns). ``after``: as ``fetch_snapshot``'s;
+    ``journal``: creates of earlier runs on this machine (``state.journal``)."""
     from operator_iac.plan.scope import ProjectScope
     from operator_iac.state.fetch import fetch_snapshot
 
@@ -43,13 +46,14 @@ def read_project_agents(client: OperatorClient, project: Owner | str,
     snapshot = fetch_snapshot(client, parallelism=parallelism, cache=cache,
                               claims=None if everything else scope.claims_listed, after=after)
     return finish_project_read(client, project, desired, snapshot, keys=keys,
-                               parallelism=parallelism, cache=cache, say=say)
+                               parallelism=parallelism, cache=cache, say=say, journal=journal)
 
 
 def finish_project_read(client: OperatorClient, project: Owner | str,
                         desired: Mapping[str, DesiredAgent] | None, snapshot: Snapshot, *,
                         keys: Iterable[str] | None = None, parallelism: int = PARALLELISM,
-                        cache: RevisionCache | None = None, say: Say = silent) -> Snapshot:
+                        cache: RevisionCache | None = None, say: Say = silent,
+                        journal: CreatesJournal | None = None) -> Snapshot:
     """``snapshot`` (read by its list, agents read in depth as far as their list items
     showed them to be ``project``'s) made what ``read_project_agents`` returns: the agents
     listed under a declared name read in depth too (a read begun before the declarations
@@ -68,7 +72,96 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
         say(f"Reading the other {len(snapshot.unread)} agents too: {reason} ...")
         snapshot = complete_snapshot(client, snapshot, scope.claims_versions,
                                      parallelism=parallelism, cache=cache)
+    if journal is not None:
+        snapshot = _with_noted_creates(client, project, snapshot, journal, cache=cache, say=say)
     return _settle_released_twins(client, project, snapshot, cache=cache, say=say)
+
+
+def _with_noted_creates(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
+                        journal: CreatesJournal, *, cache: RevisionCache | None,
+                        say: Say) -> Snapshot:
+    """``snapshot`` with the agents earlier runs on this machine created that the agents
+    list does not show yet (``state.journal``), read by their ids; a create whose answer
+    never came is waited for (``_await_unanswered``). Creates the list shows, and agents
+    gone, are forgotten."""
+    from dataclasses import replace
+
+    from operator_iac.errors import NotFoundError
+    from operator_iac.state.fetch import fetch_agent
+
+    noted = journal.entries()
+    if not noted:
+        return snapshot
+    listed = {agent.id for agent in snapshot.agents} | {item.id for item in snapshot.unread}
+    journal.forget(n for n in noted if n.agent_id in listed)
+    more: list[RemoteAgent] = []
+    for entry in [n for n in noted if n.agent_id is not None and n.agent_id not in listed]:
+        assert entry.agent_id is not None
+        try:
+            more.append(fetch_agent(client, entry.kind, entry.agent_id, cache))
+        except NotFoundError:  # deleted since
+            journal.forget([entry])
+            continue
+        listed.add(entry.agent_id)
+        logger.info("%s (%s), created by an earlier run on this machine, is not in the agents "
+                    "list yet: read by its id", entry.agent_id, entry.key)
+    if more:
+        shown = ", ".join(f"{a.id}" for a in more)
+        say(f"Read by id {len(more)} agent(s) an earlier run created that the platform's "
+            f"list does not show yet: {shown}")
+    snapshot = replace(snapshot, agents=snapshot.agents + tuple(more))
+    unanswered = [n for n in noted if n.agent_id is None]
+    if not unanswered:
+        return snapshot
+    return _await_unanswered(client, project, snapshot, journal, unanswered, listed,
+                             cache=cache, say=say)
+
+
+def _await_unanswered(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
+                      journal: CreatesJournal, unanswered: list[Noted], listed: set[str], *,
+                      cache: RevisionCache | None, say: Say) -> Snapshot:
+    """Creates an earlier run sent and never saw answered (it died in between): each may
+    have made an agent the list does not show yet. Until ``VISIBILITY_TIMEOUT_S`` after it
+    was sent, the list is read again with growing pauses until it shows an agent with that
+    key's marker (read then, as the list's own); past it, none was made."""
+    import time
+    from dataclasses import replace
+
+    from operator_iac.api.polling import growing_pauses
+    from operator_iac.apply.claims import claims
+    from operator_iac.plan.identity import as_owner, claims_by_key
+    from operator_iac.state.fetch import agents_resource, fetch_agent
+
+    owner = as_owner(project)
+    pauses = growing_pauses()
+    said = False
+    while True:
+        known = claims_by_key(snapshot.agents, owner)
+        journal.forget(n for n in unanswered if n.key in known)
+        unanswered = [n for n in unanswered if n.key not in known and
+                      time.time() < n.at + VISIBILITY_TIMEOUT_S]
+        if not unanswered:
+            return snapshot
+        if not said:
+            keys = ", ".join(sorted({n.key for n in unanswered}))
+            say(f"Waiting for the platform's list to show what an earlier run began to create "
+                f"({keys}) ...")
+            said = True
+        pause = min(next(pauses), max(0.0, max(n.at for n in unanswered)
+                                      + VISIBILITY_TIMEOUT_S - time.time()))
+        logger.info("an earlier run on this machine sent a create of %s and died before its "
+                    "answer: listing again in %.2f s", ", ".join(n.key for n in unanswered),
+                    pause)
+        client.pause(pause)
+        found = []
+        for kind in sorted({n.kind for n in unanswered}):
+            for key, ids in claims(agents_resource(client, kind), owner).items():
+                if any(n.key == key and n.kind == kind for n in unanswered):
+                    found += [(kind, agent_id) for agent_id in ids if agent_id not in listed]
+        for kind, agent_id in found:
+            listed.add(agent_id)
+            read = fetch_agent(client, kind, agent_id, cache)
+            snapshot = replace(snapshot, agents=(*snapshot.agents, read))
 
 
 def _settle_released_twins(client: OperatorClient, project: Owner | str, snapshot: Snapshot,

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from operator_iac.spec.project import Project
     from operator_iac.spec.project_file import Environment
     from operator_iac.state.cache import RevisionCache
+    from operator_iac.state.journal import CreatesJournal
 
 
 
@@ -51,6 +52,18 @@ class Target:
     # Where the key came from, named when the platform refuses it: "OPERATOR_API_KEY
     # (environment staging)"; None for a key handed over directly.
     key_source: str | None = None
+    # Where this machine notes its creates until the agents list shows them
+    # (``operator_iac.state.journal``); None: not noted.
+    journal_dir: Path | None = None
+
+    @functools.cached_property
+    def creates_journal(self) -> CreatesJournal | None:
+        """This environment's creates on this machine, noted until the list shows them."""
+        if self.journal_dir is None:
+            return None
+        from operator_iac.state.journal import CreatesJournal
+
+        return CreatesJournal(self.journal_dir, self.api_url, self.owner)
 
     @functools.cached_property
     def revision_cache(self) -> RevisionCache | None:
@@ -137,7 +150,7 @@ def build_target(project: Project, env_name: str | None, *, api_url: str | None 
         environ.get(API_URL_VARIABLE) if url_variable else None), environ)
     key, source = key_for(env.api_key_env if env else None, env_name, api_key, environ)
     return Target(project, env_name, url, key, ws_url or (env.ws_url if env else None),
-                  cache_dir(cache, environ), source)
+                  cache_dir(cache, environ), source, journal_dir(cache, environ))
 
 
 def client_without_project(api_url: str | None,
@@ -216,6 +229,12 @@ def cache_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path | None:
     if cache is False or _truthy(environ.get(NO_CACHE_VARIABLE, "")):
         return None
     return cache_directory(environ) if cache is True else Path(cache)
+
+
+def journal_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path:
+    """Where creates are noted (``state.journal``): beside the revision cache, also when
+    there is no revision cache (the journal keeps no content, only ids)."""
+    return (Path(cache) if isinstance(cache, Path) else cache_directory(environ)) / "creates"
 
 
 def _truthy(value: str) -> bool:

@@ -172,6 +172,26 @@ def test_killed_between_a_waves_creates_and_their_settling_the_next_apply_conver
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("step", ["created ", "released "])
+def test_killed_after_its_creates_on_a_lagging_list_the_next_apply_creates_nothing_twice(
+        project: Project, platform: Platform, step: str) -> None:
+    """The agents list shows new agents seconds late, and the run that created them dies
+    before it waited for that (SIGKILL): the next apply, started at once on the same
+    machine, does not see them in the list. It must not create them a second time: one
+    agent per key, and nothing left to do."""
+    copy = project()
+    copy.emulator.set_faults(latency_ms=LATENCY_MS, list_lag=2.0)
+    kill_apply_at(copy, step, key="appointment-booking")
+
+    result = copy.run("apply", "--yes")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    copy.emulator.advance_clock(3.0)
+    assert all(len(platform.owners().get(key, [])) == 1 for key in KEYS), platform.owners()
+    again = copy.plan("--detailed-exitcode")
+    assert again.exit_code == 0, result.stdout + result.stderr + again.stdout
+
+
 def test_killed_after_a_create_is_released_the_next_apply_proves_it(
         project: Project, platform: Platform) -> None:
     copy = project()

@@ -1,0 +1,107 @@
+"""The creates journal (``state.journal``): what a run on this machine created stays noted
+until the platform's agents list shows it, and the next run's read of the platform
+(``services.remote``) takes the noted agents the list does not show yet, on an emulator whose
+list trails the writes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from operator_iac.api.client import OperatorClient
+from operator_iac.emulator.server import EmulatorServer
+from operator_iac.plan.identity import claims_by_key
+from operator_iac.plan.marker import Owner, with_marker
+from operator_iac.services.remote import read_project_agents
+from operator_iac.state.journal import KEEP_S, CreatesJournal
+
+OWNER = Owner("acme", "staging")
+CONFIG = {"filter_statuses": ["completed"]}
+
+
+def create_marked(client: OperatorClient, key: str) -> str:
+    description = with_marker("Made by a run.", OWNER.marker(key, "0123456789abcdef", None))
+    return client.procedural_agents.create(key, description, CONFIG).id
+
+
+@pytest.fixture
+def journal(tmp_path: Path, emulator: EmulatorServer) -> CreatesJournal:
+    return CreatesJournal(tmp_path / "creates", emulator.url, OWNER)
+
+
+@pytest.fixture
+def client(emulator: EmulatorServer) -> Iterator[OperatorClient]:
+    with OperatorClient(emulator.url, emulator.api_key) as made:
+        yield made
+
+
+def owned(client: OperatorClient, journal: CreatesJournal) -> dict[str, list[str]]:
+    snapshot = read_project_agents(client, OWNER, journal=journal)
+    return {key: sorted(a.id for a in agents)
+            for key, agents in claims_by_key(snapshot.agents, OWNER).items()}
+
+
+def test_an_answered_create_the_list_does_not_show_is_read_by_its_id(
+        emulator: EmulatorServer, client: OperatorClient, journal: CreatesJournal) -> None:
+    emulator.set_faults(list_lag=30.0)
+    noted = journal.begun("procedural_agent", "summary")
+    agent_id = create_marked(client, "summary")
+    journal.answered(noted, agent_id)
+    assert [a.id for a in client.procedural_agents.list()] == []  # the list is behind
+
+    assert owned(client, journal) == {"summary": [agent_id]}
+    assert len(journal.entries()) == 1  # still not listed: kept
+    emulator.advance_clock(31)
+    assert owned(client, journal) == {"summary": [agent_id]}
+    assert journal.entries() == []  # listed now: forgotten
+
+
+def test_a_create_never_answered_is_waited_for_until_the_list_shows_its_key(
+        emulator: EmulatorServer, client: OperatorClient, journal: CreatesJournal) -> None:
+    """A run died between sending a create and its answer: the next read waits for the
+    list to show an agent with that key's marker (it does after the lag), and takes it."""
+    emulator.set_faults(list_lag=0.6)
+    journal.begun("procedural_agent", "summary")
+    agent_id = create_marked(client, "summary")
+    started = time.monotonic()
+
+    assert owned(client, journal) == {"summary": [agent_id]}
+    assert time.monotonic() - started >= 0.3
+    assert journal.entries() == []
+
+
+def test_noted_agents_deleted_since_and_old_or_broken_entries_are_forgotten(
+        emulator: EmulatorServer, client: OperatorClient, journal: CreatesJournal) -> None:
+    gone = create_marked(client, "gone")
+    journal.answered(journal.begun("procedural_agent", "gone"), gone)
+    client.procedural_agents.delete(gone)
+    old = journal.answered(journal.begun("procedural_agent", "old"), "pa_old")
+    assert old is not None
+    old.path.write_text(json.dumps({"kind": "procedural_agent", "key": "old",
+                                    "agent_id": "pa_old", "at": time.time() - KEEP_S - 1}))
+    (journal.folder / "broken.json").write_text("{not json")
+
+    assert owned(client, journal) == {}
+    assert journal.entries() == []
+    assert list(journal.folder.glob("*.json")) == []
+
+
+def test_a_journal_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    journal = CreatesJournal(blocked, "http://127.0.0.1:1", OWNER)
+
+    assert journal.begun("procedural_agent", "summary") is None
+    assert journal.entries() == []
+    journal.forget([None])
+
+
+def test_each_platform_and_environment_has_a_journal_of_its_own(tmp_path: Path) -> None:
+    folders = {CreatesJournal(tmp_path, url, owner).folder
+               for url in ("https://a.example", "https://b.example")
+               for owner in (OWNER, Owner("acme", "production"), Owner("other", "staging"))}
+    assert len(folders) == 6
