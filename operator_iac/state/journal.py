@@ -107,7 +107,9 @@ class CreatesJournal:
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial = noted.path.with_suffix(".part")
-            partial.write_text(json.dumps(data), encoding="utf-8")
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(json.dumps(data))
             os.replace(partial, noted.path)
             return True
         except OSError as exc:
