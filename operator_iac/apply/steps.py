@@ -289,13 +289,17 @@ class Steps:
     def _send_create(self, body: dict[str, Any]) -> str | None:
         """Create the agent; after an answer that may have been lost, look for this
         project's marker before sending it again. Returns the id of an agent found that way
-        (None when this create made it: ``agent_id`` and ``version_id`` are then set)."""
+        (None when this create made it: ``agent_id`` and ``version_id`` are then set).
+
+        Each create is noted on this machine before it is sent (``state.journal``), with
+        the agent's id once known: a run that dies before the agents list shows the agent
+        leaves the next run here its id, or that a create of the key may have been made. A
+        create the platform refused made nothing, and is forgotten."""
         from operator_iac.errors import AmbiguousWriteError
 
-        run, kind, key = self.run_, self.resource.kind, self.resource.key
-        # Noted before it is sent: a run that dies before the list shows the agent leaves
-        # the next one on this machine its id, or that a create of the key may be under way.
-        noted = run.journal.begun(kind, key) if run.journal is not None else None
+        run, key = self.run_, self.resource.key
+        journal = run.journal
+        noted = journal.begun(self.resource.kind, key) if journal is not None else None
         run.noted.append(noted)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
@@ -303,18 +307,22 @@ class Steps:
             except AmbiguousWriteError:
                 found = owned_agents(self.agents, run.owner, run.claims_board.seen).get(key)
                 if found is not None:
-                    if run.journal is not None:
-                        run.noted.append(run.journal.answered(noted, found))
+                    if journal is not None:
+                        run.noted.append(journal.answered(noted, found))
                     return found
                 if attempt == CREATE_ATTEMPTS:
-                    raise
+                    raise  # it may still have made the agent: the note stays
                 self.lost_create = True  # a list that shows it late: settled after the create
                 continue
-            if run.journal is not None:
-                run.noted.append(run.journal.answered(noted, created.id))
+            except OperatorIacError:
+                if journal is not None:
+                    journal.forget([noted])
+                raise
+            if journal is not None:
+                run.noted.append(journal.answered(noted, created.id))
             self.agent_id = created.id
             self.created_here = True
-            self.run_.claims_board.seen.own(created.id, self.resource.key)
+            run.claims_board.seen.own(created.id, key)
             self.version_id = created.version_id or f"{created.id}@v0"
             self.wrote("created", self.version_id)
             self.note(f"created {self.version_id}")

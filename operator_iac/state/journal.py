@@ -71,6 +71,7 @@ class CreatesJournal:
 
     def begun(self, kind: AgentKind, key: str) -> Noted | None:
         """Note a create about to be sent; None when the journal cannot be written."""
+        _sweep_once(self.folder.parent)
         noted = Noted(kind, key, None, time.time(),
                       self.folder / f"{key}.{secrets.token_hex(6)}.json")
         return noted if self._write(noted) else None
@@ -100,6 +101,8 @@ class CreatesJournal:
             if entry is not None:
                 with contextlib.suppress(OSError):
                     entry.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder goes with its last entry
+            self.folder.rmdir()
 
     def _write(self, noted: Noted) -> bool:
         data = {"kind": noted.kind, "key": noted.key, "agent_id": noted.agent_id,
@@ -116,6 +119,26 @@ class CreatesJournal:
             logger.info("the creates journal %s cannot be written (%s): skipped", self.folder,
                         exc)
             return False
+
+
+_swept: set[Path] = set()
+
+
+def _sweep_once(journals: Path) -> None:
+    """Remove, once per process, the entries older than ``KEEP_S`` of every target's journal
+    in ``journals`` and the folders left empty: targets nobody reads again (an emulator's
+    port, an environment renamed) would otherwise keep theirs for ever."""
+    if journals in _swept:
+        return
+    _swept.add(journals)
+    with contextlib.suppress(OSError):
+        for folder in journals.iterdir():
+            for path in folder.glob("*.json"):
+                with contextlib.suppress(OSError):
+                    if path.stat().st_mtime < time.time() - KEEP_S:
+                        path.unlink()
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def _read(path: Path) -> Noted | None:

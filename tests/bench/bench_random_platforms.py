@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from operator_iac.cli.main import run  # noqa: E402
 from operator_iac.emulator.server import EmulatorServer  # noqa: E402
+from operator_iac.settings import CACHE_DIR_VARIABLE  # noqa: E402
 from tests.e2e.random_life import Life, live  # noqa: E402
 
 KEY_VARIABLES = {"staging": "OPERATOR_API_KEY_STAGING", "production": "OPERATOR_API_KEY"}
@@ -59,9 +60,12 @@ def project_for(root: Path, staging: EmulatorServer, production: EmulatorServer)
     text = text.replace("api_url: https://api.operator.xyz", f"api_url: {staging.url}", 1)
     text = text.replace("  production:\n", f"  production:\n    api_url: {production.url}\n", 1)
     path.write_text(text, encoding="utf-8")
+    # The life's own cache folder (revision cache, creates journal): nothing of one life
+    # reaches another, nor the user's home.
     os.environ.update({KEY_VARIABLES["staging"]: staging.api_key,
                        KEY_VARIABLES["production"]: production.api_key,
-                       "GIT_COMMIT": "0123456789abcdef"})
+                       "GIT_COMMIT": "0123456789abcdef",
+                       CACHE_DIR_VARIABLE: str(root / ".operator-iac-cache")})
 
 
 def one_life(seed: int, play: Callable[[Life], str | None] = live,

@@ -105,3 +105,22 @@ def test_each_platform_and_environment_has_a_journal_of_its_own(tmp_path: Path) 
                for url in ("https://a.example", "https://b.example")
                for owner in (OWNER, Owner("acme", "production"), Owner("other", "staging"))}
     assert len(folders) == 6
+
+
+def test_old_entries_of_any_target_and_empty_folders_are_swept(tmp_path: Path) -> None:
+    import os
+
+    from operator_iac.state import journal as module
+
+    stale = CreatesJournal(tmp_path, "http://127.0.0.1:2", OWNER)
+    kept = stale.answered(stale.begun("procedural_agent", "old"), "pa_old")
+    assert kept is not None
+    os.utime(kept.path, (time.time() - KEEP_S - 1,) * 2)
+    emptied = CreatesJournal(tmp_path, "http://127.0.0.1:3", OWNER)
+    emptied.forget([emptied.begun("procedural_agent", "gone")])
+    module._swept.discard(tmp_path)
+
+    fresh = CreatesJournal(tmp_path, "http://127.0.0.1:4", OWNER)
+    noted = fresh.begun("procedural_agent", "new")
+
+    assert noted is not None and [p.name for p in tmp_path.iterdir()] == [fresh.folder.name]
