@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from operator_iac.smoke.announce import ReleaseRecorder
     from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import DesiredAgent
-    from operator_iac.state.journal import CreatesJournal, Noted
+    from operator_iac.state.journal import WritesJournal
 
 Progress = Callable[[str], None]
 
@@ -54,7 +54,7 @@ def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: Operat
                  options: ApplyOptions | None = None, smoke_gate: SmokeGate | None = None,
                  progress: Progress | None = None,
                  release_records: ReleaseRecorder | None = None,
-                 journal: CreatesJournal | None = None) -> ApplyReport:
+                 journal: WritesJournal | None = None) -> ApplyReport:
     """Execute ``plan``; ``desired`` holds the declarations resolved again (with secrets).
 
     ``release_records`` writes the smoke records of each release of an agent with smoke
@@ -66,7 +66,7 @@ def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: Operat
     run = Run(plan, desired, client, options, smoke_gate if options.smoke else None,
               progress or (lambda _line: None))
     run.release_records = release_records
-    run.journal = journal
+    run.writes.journal = journal
     return run.execute()
 
 
@@ -84,13 +84,9 @@ class Run:
         # Whose agents this run writes: the plan's project in the plan's environment.
         self.owner = Owner(plan.project, plan.environment)
         self.claims_board = ClaimsBoard(client, self.owner)
-        # Every write, so the run ends only once the platform's lists show them.
+        # Every write, so the run ends only once the platform's lists show them (noted on
+        # this machine meanwhile, for the next run should this one die first).
         self.writes = WriteLog()
-        # Where this run notes its creates on this machine until the agents list shows them
-        # (``state.journal``): a run that dies before it waited for that leaves the next run
-        # what it needs not to create them again.
-        self.journal: CreatesJournal | None = None
-        self.noted: list[Noted | None] = []
         self._owned: dict[str, dict[str, list[str]]] = {}
         self._owned_lock = threading.Lock()
 
@@ -136,8 +132,8 @@ class Run:
                     self.ids[result.key] = result.agent_id
         ordered = [self.results.get(r.key) or _unchanged(r) for r in self.plan.resources]
         late = await_visible(self.client, self.writes.writes())
-        if not late and self.journal is not None:
-            self.journal.forget(self.noted)  # the list shows them: nothing left to remember
+        if not late:
+            self.writes.shown()
         warnings = tuple(f"the platform's lists do not show this yet: {line}; a command "
                          "started right now may not see it" for line in late)
         return ApplyReport(self.plan, tuple(ordered), warnings)

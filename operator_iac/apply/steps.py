@@ -298,9 +298,9 @@ class Steps:
         from operator_iac.errors import AmbiguousWriteError
 
         run, key = self.run_, self.resource.key
-        journal = run.journal
+        journal = run.writes.journal
         noted = journal.begun(self.resource.kind, key) if journal is not None else None
-        run.noted.append(noted)
+        run.writes.noted(noted)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
                 created = self.agents.create(**body)
@@ -308,7 +308,7 @@ class Steps:
                 found = owned_agents(self.agents, run.owner, run.claims_board.seen).get(key)
                 if found is not None:
                     if journal is not None:
-                        run.noted.append(journal.answered(noted, found))
+                        run.writes.noted(journal.answered(noted, found))
                     return found
                 if attempt == CREATE_ATTEMPTS:
                     raise  # it may still have made the agent: the note stays
@@ -318,12 +318,12 @@ class Steps:
                 if journal is not None:
                     journal.forget([noted])
                 raise
+            self.version_id = created.version_id or f"{created.id}@v0"
             if journal is not None:
-                run.noted.append(journal.answered(noted, created.id))
+                run.writes.noted(journal.answered(noted, created.id, self.version_id))
             self.agent_id = created.id
             self.created_here = True
             run.claims_board.seen.own(created.id, key)
-            self.version_id = created.version_id or f"{created.id}@v0"
             self.wrote("created", self.version_id)
             self.note(f"created {self.version_id}")
             return None

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.resources import AgentsResource
     from operator_iac.spec.desired import AgentKind
+    from operator_iac.state.journal import Noted, WritesJournal
 
 logger = logging.getLogger(__name__)
 
@@ -69,17 +70,38 @@ class Write:
 
 
 class WriteLog:
-    """The writes of one run, in the order they were made (safe across threads)."""
+    """The writes of one run, in the order they were made (safe across threads), each also
+    noted in ``journal`` when there is one (``state.journal``: a run that dies before its
+    writes show leaves them to the next run on this machine). Creates are noted there by
+    the run before they are sent (``noted``), the other writes here."""
 
-    def __init__(self) -> None:
+    def __init__(self, journal: WritesJournal | None = None) -> None:
+        self.journal = journal
         self._writes: list[Write] = []
+        self._noted: list[Noted | None] = []
         self._lock = threading.Lock()
 
     def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
              version_id: str | None = None, replaced: str | None = None,
              records: tuple[str, str] | None = None) -> None:
+        noted = self.journal.wrote(what, kind, agent_id, version_id, replaced) \
+            if self.journal is not None and what in ("drafted", "released", "deleted") \
+            else None
         with self._lock:
             self._writes.append(Write(what, kind, agent_id, version_id, replaced, records))
+            self._noted.append(noted)
+
+    def noted(self, entry: Noted | None) -> None:
+        """Keep a journal entry the run made itself (a create's), to forget it at the end."""
+        with self._lock:
+            self._noted.append(entry)
+
+    def shown(self) -> None:
+        """The lists show every write of the run: the journal need not keep them."""
+        if self.journal is not None:
+            with self._lock:
+                noted = list(self._noted)
+            self.journal.forget(noted)
 
     def writes(self) -> list[Write]:
         with self._lock:
@@ -87,10 +109,13 @@ class WriteLog:
 
 
 def await_visible(client: OperatorClient, writes: list[Write], *,
-                  timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
+                  timeout_s: float | None = None,
                   sleep: Callable[[float], None] = time.sleep) -> list[str]:
-    """Wait until the platform's lists show ``writes``; what is still not shown at the
-    bound, one sentence each (empty: everything is visible)."""
+    """Wait until the platform's lists show ``writes``, up to ``timeout_s`` (default:
+    ``defaults.VISIBILITY_TIMEOUT_S``); what is still not shown at the bound, one sentence
+    each (empty: everything is visible)."""
+    if timeout_s is None:
+        timeout_s = defaults.VISIBILITY_TIMEOUT_S
     pending = _expectations(writes)
     recorded = [w for w in writes if w.what == "recorded"]
     if not pending and not recorded:

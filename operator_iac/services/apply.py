@@ -305,7 +305,7 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
     records = ReleaseRecorder(client, plan.project, warn=progress or _silent)
     return execute_plan(plan, planned.desired, client, options=options,
                         smoke_gate=smoke_gate, progress=progress, release_records=records,
-                        journal=planned.target.creates_journal if planned.target else None)
+                        journal=planned.target.writes_journal if planned.target else None)
 
 
 def _silent(_line: str) -> None:

@@ -101,7 +101,7 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
             snapshot = finish_project_read(client, target.owner, desired, listed,
                                            parallelism=parallelism,
                                            cache=target.revision_cache, say=say,
-                                           journal=target.creates_journal)
+                                           journal=target.writes_journal)
         else:
             if reading is not None:
                 reading.abandon()
@@ -112,7 +112,7 @@ def read_platform(target: Target, client: OperatorClient, desired: Mapping[str, 
             snapshot = read_project_agents(client, target.owner, desired,
                                            everything=everything, parallelism=parallelism,
                                            cache=target.revision_cache, say=say,
-                                           after=ahead.after, journal=target.creates_journal)
+                                           after=ahead.after, journal=target.writes_journal)
         try:
             return _with_verdicts(client, target.owner, desired, snapshot, parallelism, ahead)
         except OperationError as exc:

@@ -101,7 +101,7 @@ def check_promotion(plan: Plan, source: Target, source_client: OperatorClient, *
     snapshot = read_project_agents(source_client, owner, desired, keys=keys,
                                    everything=bool(deleted), parallelism=parallelism,
                                    cache=source.revision_cache,
-                                   journal=source.creates_journal)
+                                   journal=source.writes_journal)
     source_plan = build_plan(desired, snapshot, project=plan.project,
                              environment=source.env_name, protect=source.protected)
     checks = [_check(source_plan, snapshot, key, source_name) for key in keys]

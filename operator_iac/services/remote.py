@@ -19,10 +19,10 @@ from operator_iac.services.feedback import Say, silent
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.plan.marker import Owner
-    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.spec.desired import AgentKind, DesiredAgent
     from operator_iac.state.cache import RevisionCache
     from operator_iac.state.fetch import AgentRead
-    from operator_iac.state.journal import CreatesJournal, Noted
+    from operator_iac.state.journal import Noted, WritesJournal
     from operator_iac.state.snapshot import RemoteAgent, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -33,12 +33,12 @@ def read_project_agents(client: OperatorClient, project: Owner | str,
                         keys: Iterable[str] | None = None, everything: bool = False,
                         parallelism: int = PARALLELISM, cache: RevisionCache | None = None,
                         say: Say = silent, after: AgentRead | None = None,
-                        journal: CreatesJournal | None = None) -> Snapshot:
+                        journal: WritesJournal | None = None) -> Snapshot:
     """The snapshot a command of ``project`` needs to decide about ``keys`` (default: every
     declared key): every agent that can belong to the project, read in depth, plus the
     others when that is not enough to be sure. ``everything`` reads every agent (``--prune``,
     which must find every agent the project owns). ``after``: as ``fetch_snapshot``'s;
-    ``journal``: creates of earlier runs on this machine (``state.journal``)."""
+    ``journal``: writes of earlier runs on this machine (``state.journal``)."""
     from operator_iac.plan.scope import ProjectScope
     from operator_iac.state.fetch import fetch_snapshot
 
@@ -53,7 +53,7 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
                         desired: Mapping[str, DesiredAgent] | None, snapshot: Snapshot, *,
                         keys: Iterable[str] | None = None, parallelism: int = PARALLELISM,
                         cache: RevisionCache | None = None, say: Say = silent,
-                        journal: CreatesJournal | None = None) -> Snapshot:
+                        journal: WritesJournal | None = None) -> Snapshot:
     """``snapshot`` (read by its list, agents read in depth as far as their list items
     showed them to be ``project``'s) made what ``read_project_agents`` returns: the agents
     listed under a declared name read in depth too (a read begun before the declarations
@@ -73,95 +73,105 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
         snapshot = complete_snapshot(client, snapshot, scope.claims_versions,
                                      parallelism=parallelism, cache=cache)
     if journal is not None:
-        snapshot = _with_noted_creates(client, project, snapshot, journal, cache=cache, say=say)
+        snapshot = _after_earlier_runs(client, project, snapshot, journal, cache=cache, say=say)
     return _settle_released_twins(client, project, snapshot, cache=cache, say=say)
 
 
-def _with_noted_creates(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
-                        journal: CreatesJournal, *, cache: RevisionCache | None,
+def _after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
+                        journal: WritesJournal, *, cache: RevisionCache | None,
                         say: Say) -> Snapshot:
-    """``snapshot`` with the agents earlier runs on this machine created that the agents
-    list does not show yet (``state.journal``), read by their ids; a create whose answer
-    never came is waited for (``_await_unanswered``). Creates the list shows, and agents
-    gone, are forgotten."""
+    """``snapshot`` once the platform's lists show what earlier runs on this machine wrote
+    and did not see shown (``state.journal``: a run that died first): the wait they could
+    not finish (``apply.visibility.await_visible``, bounded), preceded by one for creates
+    sent and never answered (``_await_unanswered``); then the agents they wrote are read
+    again, so the plan is made on what they hold now (a new agent the agents list still
+    does not show is read by its id, as the list's own). Writes the lists show are
+    forgotten; the others stay noted for the next run."""
     from dataclasses import replace
 
+    from operator_iac.apply.visibility import Write, await_visible
     from operator_iac.errors import NotFoundError
-    from operator_iac.state.fetch import fetch_agent
+    from operator_iac.state.fetch import agents_resource
 
     noted = journal.entries()
     if not noted:
         return snapshot
-    listed = {agent.id for agent in snapshot.agents} | {item.id for item in snapshot.unread}
-    journal.forget(n for n in noted if n.agent_id in listed)
-    more: list[RemoteAgent] = []
-    for entry in [n for n in noted if n.agent_id is not None and n.agent_id not in listed]:
-        assert entry.agent_id is not None
+    say("Checking that the platform's lists show what an earlier run on this machine "
+        "wrote ...")
+    creating = [n for n in noted if n.what == "creating"]
+    touched = {(n.kind, n.agent_id) for n in noted if n.agent_id is not None}
+    if creating:
+        touched |= _await_unanswered(client, project, journal, creating)
+    agents = {agent.id: agent for agent in snapshot.agents}
+    gone: set[str] = set()
+    for kind, agent_id in sorted(touched):  # read by its id, never late
         try:
-            more.append(fetch_agent(client, entry.kind, entry.agent_id, cache))
-        except NotFoundError:  # deleted since
-            journal.forget([entry])
-            continue
-        listed.add(entry.agent_id)
-        logger.info("%s (%s), created by an earlier run on this machine, is not in the agents "
-                    "list yet: read by its id", entry.agent_id, entry.key)
-    if more:
-        shown = ", ".join(f"{a.id}" for a in more)
-        say(f"Read by id {len(more)} agent(s) an earlier run created that the platform's "
-            f"list does not show yet: {shown}")
-    snapshot = replace(snapshot, agents=snapshot.agents + tuple(more))
-    unanswered = [n for n in noted if n.agent_id is None]
-    if not unanswered:
-        return snapshot
-    return _await_unanswered(client, project, snapshot, journal, unanswered, listed,
-                             cache=cache, say=say)
+            agents_resource(client, kind).get(agent_id)
+        except NotFoundError:  # deleted since: nothing of it to wait for
+            gone.add(agent_id)
+    journal.forget(n for n in noted if n.agent_id in gone)
+    writes = [Write(n.what, n.kind, n.agent_id, n.version_id, n.replaced) for n in noted
+              if n.agent_id is not None and n.what != "creating" and n.agent_id not in gone]
+    if not await_visible(client, writes):
+        journal.forget(n for n in noted if n.agent_id is not None)
+    for kind, agent_id in sorted(touched):
+        read = None if agent_id in gone else _fetched(client, kind, agent_id, cache)
+        if read is None:
+            agents.pop(agent_id, None)
+        else:
+            agents[agent_id] = read
+    logger.info("read again after an earlier run's writes: %s", ", ".join(
+        sorted(agent_id for _, agent_id in touched)))
+    return replace(snapshot, agents=tuple(agents.values()),
+                   unread=tuple(item for item in snapshot.unread if item.id not in agents))
 
 
-def _await_unanswered(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
-                      journal: CreatesJournal, unanswered: list[Noted], listed: set[str], *,
-                      cache: RevisionCache | None, say: Say) -> Snapshot:
+def _fetched(client: OperatorClient, kind: AgentKind, agent_id: str,
+             cache: RevisionCache | None) -> RemoteAgent | None:
+    """The agent read in depth, or None when it is gone."""
+    from operator_iac.errors import NotFoundError
+    from operator_iac.state.fetch import fetch_agent
+
+    try:
+        return fetch_agent(client, kind, agent_id, cache)
+    except NotFoundError:
+        return None
+
+
+def _await_unanswered(client: OperatorClient, project: Owner | str, journal: WritesJournal,
+                      creating: list[Noted]) -> set[tuple[AgentKind, str]]:
     """Creates an earlier run sent and never saw answered (it died in between): each may
     have made an agent the list does not show yet. Until ``VISIBILITY_TIMEOUT_S`` after it
     was sent, the list is read again with growing pauses until it shows an agent with that
-    key's marker (read then, as the list's own); past it, none was made."""
+    key's marker; past it, none was made. Returns the agents found (kind, id)."""
     import time
-    from dataclasses import replace
 
     from operator_iac.api.polling import growing_pauses
     from operator_iac.apply.claims import claims
-    from operator_iac.plan.identity import as_owner, claims_by_key
-    from operator_iac.state.fetch import agents_resource, fetch_agent
+    from operator_iac.plan.identity import as_owner
+    from operator_iac.state.fetch import agents_resource
 
     owner = as_owner(project)
     pauses = growing_pauses()
-    said = False
+    found: set[tuple[AgentKind, str]] = set()
     while True:
-        known = claims_by_key(snapshot.agents, owner)
-        journal.forget(n for n in unanswered if n.key in known)
-        unanswered = [n for n in unanswered if n.key not in known and
-                      time.time() < n.at + VISIBILITY_TIMEOUT_S]
-        if not unanswered:
-            return snapshot
-        if not said:
-            keys = ", ".join(sorted({n.key for n in unanswered}))
-            say(f"Waiting for the platform's list to show what an earlier run began to create "
-                f"({keys}) ...")
-            said = True
-        pause = min(next(pauses), max(0.0, max(n.at for n in unanswered)
+        for kind in sorted({n.kind for n in creating}):
+            claimed = claims(agents_resource(client, kind), owner)
+            shown = [n for n in creating if n.kind == kind and n.key in claimed]
+            found |= {(kind, agent_id) for n in shown for agent_id in claimed[n.key or ""]}
+            journal.forget(shown)
+            creating = [n for n in creating if n not in shown]
+        expired = [n for n in creating if time.time() >= n.at + VISIBILITY_TIMEOUT_S]
+        journal.forget(expired)  # the list would show it by now: nothing was made
+        creating = [n for n in creating if n not in expired]
+        if not creating:
+            return found
+        pause = min(next(pauses), max(0.0, min(n.at for n in creating)
                                       + VISIBILITY_TIMEOUT_S - time.time()))
         logger.info("an earlier run on this machine sent a create of %s and died before its "
-                    "answer: listing again in %.2f s", ", ".join(n.key for n in unanswered),
+                    "answer: listing again in %.2f s", ", ".join(str(n.key) for n in creating),
                     pause)
         client.pause(pause)
-        found = []
-        for kind in sorted({n.kind for n in unanswered}):
-            for key, ids in claims(agents_resource(client, kind), owner).items():
-                if any(n.key == key and n.kind == kind for n in unanswered):
-                    found += [(kind, agent_id) for agent_id in ids if agent_id not in listed]
-        for kind, agent_id in found:
-            listed.add(agent_id)
-            read = fetch_agent(client, kind, agent_id, cache)
-            snapshot = replace(snapshot, agents=(*snapshot.agents, read))
 
 
 def _settle_released_twins(client: OperatorClient, project: Owner | str, snapshot: Snapshot,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from operator_iac.spec.project import Project
     from operator_iac.spec.project_file import Environment
     from operator_iac.state.cache import RevisionCache
-    from operator_iac.state.journal import CreatesJournal
+    from operator_iac.state.journal import WritesJournal
 
 
 
@@ -52,18 +52,18 @@ class Target:
     # Where the key came from, named when the platform refuses it: "OPERATOR_API_KEY
     # (environment staging)"; None for a key handed over directly.
     key_source: str | None = None
-    # Where this machine notes its creates until the agents list shows them
+    # Where this machine notes its writes until the platform's lists show them
     # (``operator_iac.state.journal``); None: not noted.
     journal_dir: Path | None = None
 
     @functools.cached_property
-    def creates_journal(self) -> CreatesJournal | None:
-        """This environment's creates on this machine, noted until the list shows them."""
+    def writes_journal(self) -> WritesJournal | None:
+        """This environment's writes on this machine, noted until the lists show them."""
         if self.journal_dir is None:
             return None
-        from operator_iac.state.journal import CreatesJournal
+        from operator_iac.state.journal import WritesJournal
 
-        return CreatesJournal(self.journal_dir, self.api_url, self.owner)
+        return WritesJournal(self.journal_dir, self.api_url, self.owner)
 
     @functools.cached_property
     def revision_cache(self) -> RevisionCache | None:
@@ -232,9 +232,9 @@ def cache_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path | None:
 
 
 def journal_dir(cache: bool | Path, environ: Mapping[str, str]) -> Path:
-    """Where creates are noted (``state.journal``): beside the revision cache, also when
+    """Where writes are noted (``state.journal``): beside the revision cache, also when
     there is no revision cache (the journal keeps no content, only ids)."""
-    return (Path(cache) if isinstance(cache, Path) else cache_directory(environ)) / "creates"
+    return (Path(cache) if isinstance(cache, Path) else cache_directory(environ)) / "journal"
 
 
 def _truthy(value: str) -> bool:

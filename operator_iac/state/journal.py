@@ -1,24 +1,28 @@
-"""The creates journal: the agents a run on this machine created, kept until the platform's
-agents list shows them.
+"""The writes journal: what a run on this machine wrote, kept until the platform's lists
+show it.
 
-A platform may show a new agent in its agents list some seconds after the create was
-answered (nothing in the contract says otherwise). An apply waits for that before it ends
-(``apply.visibility``), but a run that dies first (killed, its runner lost) leaves agents
-the next run cannot see in the list, and that run would create their keys a second time.
-So every create is noted here before it is sent, with the agent's id once the platform
-answers, and forgotten once the list shows the agent. The next run on this machine reads
-the agents noted here that the list does not show yet by their ids (a read by id is not
-late, where a list is), as if they were listed; a create sent but never answered (the run
-died in between) makes it wait, up to ``VISIBILITY_TIMEOUT_S`` after the create was sent,
-for the list to show an agent with that key's marker (``services.remote``).
+A platform may show a write in its lists some seconds after it answered it (nothing in the
+contract says otherwise): a new agent in the agents list, a new draft or a release in the
+versions list. An apply waits for that before it ends (``apply.visibility``), but a run
+that dies first (killed, its runner lost) leaves writes the next run cannot see yet: it
+would create their keys a second time, or plan on a versions list that a moment later
+shows more, and stop at its own check before writing ("changed since the plan was made").
+So every write of an apply is noted here, a create before it is sent (with the agent's id
+once the platform answers), and forgotten once the lists show it. The next run on this
+machine first finishes the wait the dead run could not (``services.remote``): it waits,
+bounded, for the lists to show the writes noted, reads the agents they touched again, and
+takes a new agent the agents list still does not show by its id (a read by id is not late,
+where a list is). A create sent but never answered (the run died in between) makes it wait,
+up to ``VISIBILITY_TIMEOUT_S`` after the create was sent, for the list to show an agent with
+that key's marker.
 
-One small file per create, in the user's cache directory, in a folder per platform URL,
-project and environment: no file is written by two runs, and no secret is kept (the kind,
-the key, the id and the time). Entries older than ``KEEP_S`` are removed by whoever reads
-the folder. A journal that cannot be written or read is skipped, as the revision cache is:
-it can keep a run from creating an agent twice, never make one fail. A run on another
-machine, started before the list caught up, is not covered: nothing it can read names the
-agent.
+One small file per write, in the user's cache directory, in a folder per platform URL,
+project and environment: no file is written by two runs, and no secret is kept (what was
+written, the kind, the key, the ids and the time). Entries older than ``KEEP_S`` are removed
+by whoever reads them. A journal that cannot be written or read is skipped, as the revision
+cache is: it can keep a run from creating an agent twice, never make one fail. A run on
+another machine, started before the lists caught up, is not covered: nothing it can read
+names what was written.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from operator_iac.plan.marker import Owner
@@ -44,26 +48,38 @@ logger = logging.getLogger(__name__)
 # Far beyond any delay of a platform's lists: an entry this old is forgotten unread.
 KEEP_S = 3600.0
 _KINDS = ("conversational_agent", "procedural_agent")
+_WHATS = ("creating", "created", "drafted", "released", "deleted")
+
+
+# What a noted entry says was written: a create sent and not answered yet, or a write of
+# ``apply.visibility`` (a create answered, a draft, a release, a deletion).
+Noted_What = Literal["creating", "created", "drafted", "released", "deleted"]
 
 
 @dataclass(frozen=True)
 class Noted:
-    """One create noted in the journal."""
+    """One write noted in the journal."""
 
+    what: Noted_What
+    """What was written (``creating``: a create sent, its answer not seen)."""
     kind: AgentKind
-    """The kind of agent created."""
-    key: str
-    """The declared key it was created for."""
+    """The kind of agent written."""
+    key: str | None
+    """The declared key, for a create (where the agent's id may not be known)."""
     agent_id: str | None
-    """The new agent's id; None while the create is unanswered (or was never answered)."""
+    """The agent written; None for a create not answered."""
     at: float
-    """When the create was sent (seconds since the epoch, this machine's clock)."""
+    """When it was written (seconds since the epoch, this machine's clock)."""
     path: Path
     """The entry's file."""
+    version_id: str | None = None
+    """The revision written or released."""
+    replaced: str | None = None
+    """For a release: the revision released before it, as the writer knew it."""
 
 
-class CreatesJournal:
-    """The creates of one project's environment on one platform, noted on this machine."""
+class WritesJournal:
+    """The writes of one project's environment on one platform, noted on this machine."""
 
     def __init__(self, folder: Path, api_url: str, owner: Owner) -> None:
         target = f"{api_url.rstrip('/')}\n{owner.project}\n{owner.environment or ''}"
@@ -72,19 +88,31 @@ class CreatesJournal:
     def begun(self, kind: AgentKind, key: str) -> Noted | None:
         """Note a create about to be sent; None when the journal cannot be written."""
         _sweep_once(self.folder.parent)
-        noted = Noted(kind, key, None, time.time(),
-                      self.folder / f"{key}.{secrets.token_hex(6)}.json")
-        return noted if self._write(noted) else None
+        return self._new(Noted("creating", kind, key, None, time.time(), self._path(key)))
 
-    def answered(self, noted: Noted | None, agent_id: str) -> Noted | None:
-        """The create ``noted`` made agent ``agent_id``."""
+    def answered(self, noted: Noted | None, agent_id: str,
+                 version_id: str | None = None) -> Noted | None:
+        """The create ``noted`` made agent ``agent_id`` (its first revision ``version_id``)."""
         if noted is None:
             return None
-        answered = replace(noted, agent_id=agent_id)
+        answered = replace(noted, what="created", agent_id=agent_id, version_id=version_id)
         return answered if self._write(answered) else noted
 
+    def wrote(self, what: Noted_What, kind: AgentKind, agent_id: str,
+              version_id: str | None = None, replaced: str | None = None) -> Noted | None:
+        """Note a write the platform answered (a draft, a release, a deletion)."""
+        _sweep_once(self.folder.parent)
+        return self._new(Noted(what, kind, None, agent_id, time.time(), self._path(agent_id),
+                               version_id, replaced))
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}.{secrets.token_hex(6)}.json"
+
+    def _new(self, noted: Noted) -> Noted | None:
+        return noted if self._write(noted) else None
+
     def entries(self) -> list[Noted]:
-        """The creates noted and not forgotten, oldest first; older ones are removed."""
+        """The writes noted and not forgotten, oldest first; older ones are removed."""
         found: list[Noted] = []
         with contextlib.suppress(OSError):
             for path in self.folder.glob("*.json"):
@@ -96,7 +124,7 @@ class CreatesJournal:
         return sorted(found, key=lambda n: n.at)
 
     def forget(self, noted: Iterable[Noted | None]) -> None:
-        """Forget creates the agents list shows (or that made nothing)."""
+        """Forget writes the lists show (or creates that made nothing)."""
         for entry in noted:
             if entry is not None:
                 with contextlib.suppress(OSError):
@@ -105,8 +133,9 @@ class CreatesJournal:
             self.folder.rmdir()
 
     def _write(self, noted: Noted) -> bool:
-        data = {"kind": noted.kind, "key": noted.key, "agent_id": noted.agent_id,
-                "at": noted.at}
+        data = {"what": noted.what, "kind": noted.kind, "key": noted.key,
+                "agent_id": noted.agent_id, "version_id": noted.version_id,
+                "replaced": noted.replaced, "at": noted.at}
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial = noted.path.with_suffix(".part")
@@ -116,7 +145,7 @@ class CreatesJournal:
             os.replace(partial, noted.path)
             return True
         except OSError as exc:
-            logger.info("the creates journal %s cannot be written (%s): skipped", self.folder,
+            logger.info("the writes journal %s cannot be written (%s): skipped", self.folder,
                         exc)
             return False
 
@@ -146,9 +175,12 @@ def _read(path: Path) -> Noted | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("kind") not in _KINDS or \
-            not isinstance(data.get("key"), str) or \
-            not isinstance(data.get("at"), int | float) or \
-            not isinstance(data.get("agent_id"), str | None):
+    if not isinstance(data, dict) or data.get("what") not in _WHATS or \
+            data.get("kind") not in _KINDS or not isinstance(data.get("at"), int | float) or \
+            not all(isinstance(data.get(name), str | None)
+                    for name in ("key", "agent_id", "version_id", "replaced")) or \
+            (data["agent_id"] is None) != (data["what"] == "creating") or \
+            (data["what"] in ("creating", "created") and data["key"] is None):
         return None
-    return Noted(data["kind"], data["key"], data["agent_id"], float(data["at"]), path)
+    return Noted(data["what"], data["kind"], data["key"], data["agent_id"], float(data["at"]),
+                 path, data.get("version_id"), data.get("replaced"))

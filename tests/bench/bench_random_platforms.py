@@ -60,7 +60,7 @@ def project_for(root: Path, staging: EmulatorServer, production: EmulatorServer)
     text = text.replace("api_url: https://api.operator.xyz", f"api_url: {staging.url}", 1)
     text = text.replace("  production:\n", f"  production:\n    api_url: {production.url}\n", 1)
     path.write_text(text, encoding="utf-8")
-    # The life's own cache folder (revision cache, creates journal): nothing of one life
+    # The life's own cache folder (revision cache, writes journal): nothing of one life
     # reaches another, nor the user's home.
     os.environ.update({KEY_VARIABLES["staging"]: staging.api_key,
                        KEY_VARIABLES["production"]: production.api_key,

@@ -1,7 +1,7 @@
-"""The creates journal (``state.journal``): what a run on this machine created stays noted
-until the platform's agents list shows it, and the next run's read of the platform
-(``services.remote``) takes the noted agents the list does not show yet, on an emulator whose
-list trails the writes."""
+"""The writes journal (``state.journal``): what a run on this machine wrote stays noted until
+the platform's lists show it, and the next run's read of the platform (``services.remote``)
+first waits for the lists to show it and reads the agents written again, taking a new agent
+the agents list does not show yet by its id, on an emulator whose lists trail the writes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from operator_iac.emulator.server import EmulatorServer
 from operator_iac.plan.identity import claims_by_key
 from operator_iac.plan.marker import Owner, with_marker
 from operator_iac.services.remote import read_project_agents
-from operator_iac.state.journal import KEEP_S, CreatesJournal
+from operator_iac.state.journal import KEEP_S, WritesJournal
 
 OWNER = Owner("acme", "staging")
 CONFIG = {"filter_statuses": ["completed"]}
@@ -29,8 +29,8 @@ def create_marked(client: OperatorClient, key: str) -> str:
 
 
 @pytest.fixture
-def journal(tmp_path: Path, emulator: EmulatorServer) -> CreatesJournal:
-    return CreatesJournal(tmp_path / "creates", emulator.url, OWNER)
+def journal(tmp_path: Path, emulator: EmulatorServer) -> WritesJournal:
+    return WritesJournal(tmp_path / "creates", emulator.url, OWNER)
 
 
 @pytest.fixture
@@ -39,29 +39,54 @@ def client(emulator: EmulatorServer) -> Iterator[OperatorClient]:
         yield made
 
 
-def owned(client: OperatorClient, journal: CreatesJournal) -> dict[str, list[str]]:
+def owned(client: OperatorClient, journal: WritesJournal) -> dict[str, list[str]]:
     snapshot = read_project_agents(client, OWNER, journal=journal)
     return {key: sorted(a.id for a in agents)
             for key, agents in claims_by_key(snapshot.agents, OWNER).items()}
 
 
 def test_an_answered_create_the_list_does_not_show_is_read_by_its_id(
-        emulator: EmulatorServer, client: OperatorClient, journal: CreatesJournal) -> None:
+        emulator: EmulatorServer, client: OperatorClient, journal: WritesJournal,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from operator_iac import defaults
+
+    monkeypatch.setattr(defaults, "VISIBILITY_TIMEOUT_S", 0.2)
     emulator.set_faults(list_lag=30.0)
     noted = journal.begun("procedural_agent", "summary")
     agent_id = create_marked(client, "summary")
-    journal.answered(noted, agent_id)
+    journal.answered(noted, agent_id, f"{agent_id}@v0")
     assert [a.id for a in client.procedural_agents.list()] == []  # the list is behind
 
     assert owned(client, journal) == {"summary": [agent_id]}
-    assert len(journal.entries()) == 1  # still not listed: kept
+    assert len(journal.entries()) == 1  # still not listed past the wait: kept
     emulator.advance_clock(31)
     assert owned(client, journal) == {"summary": [agent_id]}
     assert journal.entries() == []  # listed now: forgotten
 
 
+def test_a_draft_an_earlier_run_wrote_is_waited_for_before_the_plan_reads_it(
+        emulator: EmulatorServer, client: OperatorClient, journal: WritesJournal) -> None:
+    """A run wrote a draft and died before the versions list showed it: the next read
+    waits until it does and reads the agent again, so the plan is made on the draft (and
+    apply's own check before writing does not find the agent moved since the plan)."""
+    agent_id = create_marked(client, "summary")
+    client.procedural_agents.release(f"{agent_id}@v0")
+    emulator.advance_clock(5)
+    emulator.set_faults(versions_lag=0.6)
+    written = client.procedural_agents.update(agent_id, name="summary, again")
+    journal.wrote("drafted", "procedural_agent", agent_id, written.version_id)
+    assert [v.version_id for v in client.procedural_agents.list_versions(agent_id)] == [
+        f"{agent_id}@v0"]  # the versions list is behind
+
+    snapshot = read_project_agents(client, OWNER, journal=journal)
+
+    (agent,) = snapshot.agents
+    assert agent.draft is not None and agent.draft.version_id == f"{agent_id}@v1"
+    assert journal.entries() == []
+
+
 def test_a_create_never_answered_is_waited_for_until_the_list_shows_its_key(
-        emulator: EmulatorServer, client: OperatorClient, journal: CreatesJournal) -> None:
+        emulator: EmulatorServer, client: OperatorClient, journal: WritesJournal) -> None:
     """A run died between sending a create and its answer: the next read waits for the
     list to show an agent with that key's marker (it does after the lag), and takes it."""
     emulator.set_faults(list_lag=0.6)
@@ -75,14 +100,15 @@ def test_a_create_never_answered_is_waited_for_until_the_list_shows_its_key(
 
 
 def test_noted_agents_deleted_since_and_old_or_broken_entries_are_forgotten(
-        emulator: EmulatorServer, client: OperatorClient, journal: CreatesJournal) -> None:
+        emulator: EmulatorServer, client: OperatorClient, journal: WritesJournal) -> None:
     gone = create_marked(client, "gone")
     journal.answered(journal.begun("procedural_agent", "gone"), gone)
     client.procedural_agents.delete(gone)
     old = journal.answered(journal.begun("procedural_agent", "old"), "pa_old")
     assert old is not None
-    old.path.write_text(json.dumps({"kind": "procedural_agent", "key": "old",
-                                    "agent_id": "pa_old", "at": time.time() - KEEP_S - 1}))
+    old.path.write_text(json.dumps({"what": "created", "kind": "procedural_agent",
+                                    "key": "old", "agent_id": "pa_old",
+                                    "at": time.time() - KEEP_S - 1}))
     (journal.folder / "broken.json").write_text("{not json")
 
     assert owned(client, journal) == {}
@@ -93,7 +119,7 @@ def test_noted_agents_deleted_since_and_old_or_broken_entries_are_forgotten(
 def test_a_journal_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    journal = CreatesJournal(blocked, "http://127.0.0.1:1", OWNER)
+    journal = WritesJournal(blocked, "http://127.0.0.1:1", OWNER)
 
     assert journal.begun("procedural_agent", "summary") is None
     assert journal.entries() == []
@@ -101,7 +127,7 @@ def test_a_journal_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
 
 
 def test_each_platform_and_environment_has_a_journal_of_its_own(tmp_path: Path) -> None:
-    folders = {CreatesJournal(tmp_path, url, owner).folder
+    folders = {WritesJournal(tmp_path, url, owner).folder
                for url in ("https://a.example", "https://b.example")
                for owner in (OWNER, Owner("acme", "production"), Owner("other", "staging"))}
     assert len(folders) == 6
@@ -112,15 +138,15 @@ def test_old_entries_of_any_target_and_empty_folders_are_swept(tmp_path: Path) -
 
     from operator_iac.state import journal as module
 
-    stale = CreatesJournal(tmp_path, "http://127.0.0.1:2", OWNER)
+    stale = WritesJournal(tmp_path, "http://127.0.0.1:2", OWNER)
     kept = stale.answered(stale.begun("procedural_agent", "old"), "pa_old")
     assert kept is not None
     os.utime(kept.path, (time.time() - KEEP_S - 1,) * 2)
-    emptied = CreatesJournal(tmp_path, "http://127.0.0.1:3", OWNER)
+    emptied = WritesJournal(tmp_path, "http://127.0.0.1:3", OWNER)
     emptied.forget([emptied.begun("procedural_agent", "gone")])
     module._swept.discard(tmp_path)
 
-    fresh = CreatesJournal(tmp_path, "http://127.0.0.1:4", OWNER)
+    fresh = WritesJournal(tmp_path, "http://127.0.0.1:4", OWNER)
     noted = fresh.begun("procedural_agent", "new")
 
     assert noted is not None and [p.name for p in tmp_path.iterdir()] == [fresh.folder.name]
