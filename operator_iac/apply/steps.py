@@ -14,11 +14,12 @@ outcome.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import REVISION_REFUSALS
 from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
+from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.visibility import WriteKind
@@ -135,7 +136,13 @@ class Steps:
 
     @property
     def agents(self) -> AgentsResource:
-        return agents_resource(self.client, self.resource.kind)
+        """This kind's agents resource; its writes noted in the run's journal first."""
+        agents = agents_resource(self.client, self.resource.kind)
+        journal = self.run_.writes.journal
+        if journal is None:
+            return agents
+        return cast("AgentsResource", JournaledAgents(agents, self.resource.kind,
+                                                      self.run_.writes, journal))
 
     def run(self) -> ResourceResult:
         action = self.resource.action

@@ -70,10 +70,9 @@ class Write:
 
 
 class WriteLog:
-    """The writes of one run, in the order they were made (safe across threads), each also
-    noted in ``journal`` when there is one (``state.journal``: a run that dies before its
-    writes show leaves them to the next run on this machine). Creates are noted there by
-    the run before they are sent (``noted``), the other writes here."""
+    """The writes of one run, in the order they were made (safe across threads), and the
+    entries of ``journal`` (``state.journal``) that note them on this machine meanwhile: a
+    run that dies before its writes show leaves them to the next run there."""
 
     def __init__(self, journal: WritesJournal | None = None) -> None:
         self.journal = journal
@@ -84,15 +83,12 @@ class WriteLog:
     def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
              version_id: str | None = None, replaced: str | None = None,
              records: tuple[str, str] | None = None) -> None:
-        noted = self.journal.wrote(what, kind, agent_id, version_id, replaced) \
-            if self.journal is not None and what in ("drafted", "released", "deleted") \
-            else None
         with self._lock:
             self._writes.append(Write(what, kind, agent_id, version_id, replaced, records))
-            self._noted.append(noted)
 
     def noted(self, entry: Noted | None) -> None:
-        """Keep a journal entry the run made itself (a create's), to forget it at the end."""
+        """Keep an entry of the journal the run made (each write is noted there before it
+        is sent: ``apply.journaled``), to forget it once the lists show the run's writes."""
         with self._lock:
             self._noted.append(entry)
 

@@ -18,6 +18,7 @@ from operator_iac.services.feedback import Say, silent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.apply.visibility import Write
     from operator_iac.plan.marker import Owner
     from operator_iac.spec.desired import AgentKind, DesiredAgent
     from operator_iac.state.cache import RevisionCache
@@ -81,39 +82,33 @@ def _after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: 
                         journal: WritesJournal, *, cache: RevisionCache | None,
                         say: Say) -> Snapshot:
     """``snapshot`` once the platform's lists show what earlier runs on this machine wrote
-    and did not see shown (``state.journal``: a run that died first): the wait they could
-    not finish (``apply.visibility.await_visible``, bounded), preceded by one for creates
-    sent and never answered (``_await_unanswered``); then the agents they wrote are read
-    again, so the plan is made on what they hold now (a new agent the agents list still
-    does not show is read by its id, as the list's own). Writes the lists show are
-    forgotten; the others stay noted for the next run."""
+    and did not see shown (``state.journal``: a run that died first). What each noted write
+    did is read by id, never late (``_done``); creates sent and never answered are waited
+    for in the agents list (``_await_unanswered``); then the wait the run could not finish
+    (``apply.visibility.await_visible``, bounded), and the agents written are read again,
+    so the plan is made on what they hold now (a new agent the agents list still does not
+    show is read by its id, as the list's own). Writes the lists show are forgotten; the
+    others stay noted for the next run."""
     from dataclasses import replace
 
-    from operator_iac.apply.visibility import Write, await_visible
-    from operator_iac.errors import NotFoundError
-    from operator_iac.state.fetch import agents_resource
+    from operator_iac.apply.visibility import await_visible
 
     noted = journal.entries()
     if not noted:
         return snapshot
     say("Checking that the platform's lists show what an earlier run on this machine "
         "wrote ...")
-    creating = [n for n in noted if n.what == "creating"]
     touched = {(n.kind, n.agent_id) for n in noted if n.agent_id is not None}
+    creating = [n for n in noted if n.what == "creating"]
     if creating:
         touched |= _await_unanswered(client, project, journal, creating)
-    agents = {agent.id: agent for agent in snapshot.agents}
-    gone: set[str] = set()
-    for kind, agent_id in sorted(touched):  # read by its id, never late
-        try:
-            agents_resource(client, kind).get(agent_id)
-        except NotFoundError:  # deleted since: nothing of it to wait for
-            gone.add(agent_id)
-    journal.forget(n for n in noted if n.agent_id in gone)
-    writes = [Write(n.what, n.kind, n.agent_id, n.version_id, n.replaced) for n in noted
-              if n.agent_id is not None and n.what != "creating" and n.agent_id not in gone]
+    done = {n: _done(client, n) for n in noted if n.agent_id is not None}
+    writes = [write for write in done.values() if write is not None]
+    gone = {w.agent_id for w in writes if w.what == "deleted"}
+    journal.forget(n for n, write in done.items() if write is None)  # nothing was done
     if not await_visible(client, writes):
-        journal.forget(n for n in noted if n.agent_id is not None)
+        journal.forget(done)
+    agents = {agent.id: agent for agent in snapshot.agents}
     for kind, agent_id in sorted(touched):
         read = None if agent_id in gone else _fetched(client, kind, agent_id, cache)
         if read is None:
@@ -124,6 +119,45 @@ def _after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: 
         sorted(agent_id for _, agent_id in touched)))
     return replace(snapshot, agents=tuple(agents.values()),
                    unread=tuple(item for item in snapshot.unread if item.id not in agents))
+
+
+def _done(client: OperatorClient, noted: Noted) -> Write | None:
+    """What a noted write did, read by id: the write the lists must show, or None when it
+    did nothing they will show (refused, never sent, or undone since: the agent deleted, a
+    release superseded, a draft released). A write the platform answered was made; one sent
+    without an answer seen is told by reading what it wrote: a new draft or a deletion by
+    id at once, a release by the revision's status, which some platforms show late, so
+    read again, with growing pauses, until it shows or ``VISIBILITY_TIMEOUT_S`` after the
+    release was sent."""
+    import time
+
+    from operator_iac.api.polling import growing_pauses
+    from operator_iac.apply.visibility import Write
+    from operator_iac.errors import NotFoundError
+    from operator_iac.state.fetch import agents_resource
+
+    assert noted.agent_id is not None
+    agents, kind, agent_id = agents_resource(client, noted.kind), noted.kind, noted.agent_id
+    pauses = growing_pauses()
+    while True:
+        try:
+            read = agents.get(noted.version_id or agent_id)
+        except NotFoundError:
+            deleted = noted.what in ("deleting", "deleted")
+            return Write("deleted", kind, agent_id) if deleted else None
+        if noted.what in ("created", "drafted", "released"):
+            return Write(noted.what, kind, agent_id, noted.version_id or read.version_id)
+        if noted.what == "drafting" and read.status == "draft":
+            return Write("drafted", kind, agent_id, read.version_id)
+        if noted.what == "releasing" and read.status == "released":
+            return Write("released", kind, agent_id, read.version_id)
+        left = noted.at + VISIBILITY_TIMEOUT_S - time.time()
+        if noted.what != "releasing" or left <= 0:
+            return None
+        pause = min(next(pauses), left)
+        logger.info("%s: a release an earlier run sent, its answer not seen, does not show "
+                    "yet: reading it again in %.2f s", noted.version_id, pause)
+        client.pause(pause)
 
 
 def _fetched(client: OperatorClient, kind: AgentKind, agent_id: str,

@@ -48,20 +48,26 @@ logger = logging.getLogger(__name__)
 # Far beyond any delay of a platform's lists: an entry this old is forgotten unread.
 KEEP_S = 3600.0
 _KINDS = ("conversational_agent", "procedural_agent")
-_WHATS = ("creating", "created", "drafted", "released", "deleted")
+_WHATS = ("creating", "drafting", "releasing", "deleting", "created", "drafted", "released",
+          "deleted")
 
 
-# What a noted entry says was written: a create sent and not answered yet, or a write of
-# ``apply.visibility`` (a create answered, a draft, a release, a deletion).
-Noted_What = Literal["creating", "created", "drafted", "released", "deleted"]
+# What a noted entry says: a write a run set out to make (``creating``, ``drafting``,
+# ``releasing``, ``deleting``: noted before it is sent, whether it was done is for the next
+# run to read), then, once the platform answered it, the write made (``created`` with the
+# new agent's id, ``drafted`` and ``released`` with the revision, ``deleted``).
+NotedWhat = Literal["creating", "drafting", "releasing", "deleting",
+                    "created", "drafted", "released", "deleted"]
+DONE: dict[str, NotedWhat] = {"creating": "created", "drafting": "drafted",
+                              "releasing": "released", "deleting": "deleted"}
 
 
 @dataclass(frozen=True)
 class Noted:
     """One write noted in the journal."""
 
-    what: Noted_What
-    """What was written (``creating``: a create sent, its answer not seen)."""
+    what: NotedWhat
+    """What was sent (``creating``: a create, its answer not seen; ``created``: answered)."""
     kind: AgentKind
     """The kind of agent written."""
     key: str | None
@@ -73,9 +79,7 @@ class Noted:
     path: Path
     """The entry's file."""
     version_id: str | None = None
-    """The revision written or released."""
-    replaced: str | None = None
-    """For a release: the revision released before it, as the writer knew it."""
+    """The revision the write named (``@vN``), or a create's first revision."""
 
 
 class WritesJournal:
@@ -92,18 +96,22 @@ class WritesJournal:
 
     def answered(self, noted: Noted | None, agent_id: str,
                  version_id: str | None = None) -> Noted | None:
-        """The create ``noted`` made agent ``agent_id`` (its first revision ``version_id``)."""
+        """The write ``noted`` was made (the platform answered it): of agent ``agent_id``
+        (a create's new agent), revision ``version_id`` (the draft written, the release
+        made, a create's first revision)."""
         if noted is None:
             return None
-        answered = replace(noted, what="created", agent_id=agent_id, version_id=version_id)
+        answered = replace(noted, what=DONE.get(noted.what, noted.what), agent_id=agent_id,
+                           version_id=version_id or noted.version_id)
         return answered if self._write(answered) else noted
 
-    def wrote(self, what: Noted_What, kind: AgentKind, agent_id: str,
-              version_id: str | None = None, replaced: str | None = None) -> Noted | None:
-        """Note a write the platform answered (a draft, a release, a deletion)."""
+    def intends(self, what: NotedWhat, kind: AgentKind, agent_id: str,
+                version_id: str | None = None) -> Noted | None:
+        """Note a write of agent ``agent_id`` (revision ``version_id``, when it names one)
+        about to be sent: a draft, a release, a deletion."""
         _sweep_once(self.folder.parent)
         return self._new(Noted(what, kind, None, agent_id, time.time(), self._path(agent_id),
-                               version_id, replaced))
+                               version_id))
 
     def _path(self, name: str) -> Path:
         return self.folder / f"{name}.{secrets.token_hex(6)}.json"
@@ -134,8 +142,7 @@ class WritesJournal:
 
     def _write(self, noted: Noted) -> bool:
         data = {"what": noted.what, "kind": noted.kind, "key": noted.key,
-                "agent_id": noted.agent_id, "version_id": noted.version_id,
-                "replaced": noted.replaced, "at": noted.at}
+                "agent_id": noted.agent_id, "version_id": noted.version_id, "at": noted.at}
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial = noted.path.with_suffix(".part")
@@ -178,9 +185,9 @@ def _read(path: Path) -> Noted | None:
     if not isinstance(data, dict) or data.get("what") not in _WHATS or \
             data.get("kind") not in _KINDS or not isinstance(data.get("at"), int | float) or \
             not all(isinstance(data.get(name), str | None)
-                    for name in ("key", "agent_id", "version_id", "replaced")) or \
+                    for name in ("key", "agent_id", "version_id")) or \
             (data["agent_id"] is None) != (data["what"] == "creating") or \
             (data["what"] in ("creating", "created") and data["key"] is None):
         return None
     return Noted(data["what"], data["kind"], data["key"], data["agent_id"], float(data["at"]),
-                 path, data.get("version_id"), data.get("replaced"))
+                 path, data.get("version_id"))

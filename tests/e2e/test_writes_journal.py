@@ -74,7 +74,7 @@ def test_a_draft_an_earlier_run_wrote_is_waited_for_before_the_plan_reads_it(
     emulator.advance_clock(5)
     emulator.set_faults(versions_lag=0.6)
     written = client.procedural_agents.update(agent_id, name="summary, again")
-    journal.wrote("drafted", "procedural_agent", agent_id, written.version_id)
+    journal.intends("drafting", "procedural_agent", agent_id, written.version_id)
     assert [v.version_id for v in client.procedural_agents.list_versions(agent_id)] == [
         f"{agent_id}@v0"]  # the versions list is behind
 
@@ -150,3 +150,33 @@ def test_old_entries_of_any_target_and_empty_folders_are_swept(tmp_path: Path) -
     noted = fresh.begun("procedural_agent", "new")
 
     assert noted is not None and [p.name for p in tmp_path.iterdir()] == [fresh.folder.name]
+
+
+def test_a_release_sent_by_a_run_that_died_is_waited_for_only_if_it_was_made(
+        emulator: EmulatorServer, client: OperatorClient, journal: WritesJournal) -> None:
+    """A release noted before it was sent, its answer never seen: read by id, it was made
+    (the versions list, behind, is waited for and the agent read again), or, sent longer
+    ago than a release takes to show, it was not (nothing to wait for; forgotten)."""
+    agent_id = create_marked(client, "summary")
+    client.procedural_agents.release(f"{agent_id}@v0")
+    client.procedural_agents.update(agent_id, name="summary, again")
+    emulator.advance_clock(5)
+    emulator.set_faults(versions_lag=0.6)
+    journal.intends("releasing", "procedural_agent", agent_id, f"{agent_id}@v1")
+    client.procedural_agents.release(f"{agent_id}@v1")
+
+    (agent,) = read_project_agents(client, OWNER, journal=journal).agents
+
+    assert agent.released is not None and agent.released.version_id == f"{agent_id}@v1"
+    assert journal.entries() == []
+    # Sent long enough ago that it would show by now: not made, nothing to wait for.
+    sent = journal.intends("releasing", "procedural_agent", agent_id, f"{agent_id}@v0")
+    assert sent is not None
+    sent.path.write_text(json.dumps({"what": "releasing", "kind": "procedural_agent",
+                                     "key": None, "agent_id": agent_id,
+                                     "version_id": f"{agent_id}@v0", "at": time.time() - 31}))
+    started = time.monotonic()
+    (agent,) = read_project_agents(client, OWNER, journal=journal).agents
+    assert time.monotonic() - started < 5
+    assert agent.released is not None and agent.released.version_id == f"{agent_id}@v1"
+    assert journal.entries() == []
