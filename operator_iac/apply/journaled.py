@@ -39,9 +39,8 @@ class JournaledAgents:
         return getattr(self._agents, name)
 
     def update(self, id_or_version_id: str, **fields: Any) -> WriteResult:
-        written = self._noted("drafting", id_or_version_id,
-                              lambda: self._agents.update(id_or_version_id, **fields))
-        return written
+        return self._noted("drafting", id_or_version_id,
+                           lambda: self._agents.update(id_or_version_id, **fields))
 
     def release(self, version_id: str) -> WriteResult:
         return self._noted("releasing", version_id, lambda: self._agents.release(version_id))

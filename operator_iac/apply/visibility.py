@@ -124,15 +124,16 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
     waiting = list(pending.values()) if _unseen(
         client, list(dict.fromkeys(newest.values()))) else []
     records = recorded
+    anchors: dict[str, str | None] = {}  # each revision's creation, read once
     pauses = growing_pauses()
     while True:
         waiting = _unseen(client, waiting)
-        records = [w for w, _ in _records_unseen(client, records)]
+        records = [w for w, _ in _records_unseen(client, records, anchors)]
         if not waiting and not records:
             return []
         if time.monotonic() >= deadline:
             late = [why for _, why in _unseen_why(client, waiting)] + \
-                [why for _, why in _records_unseen(client, records)]
+                [why for _, why in _records_unseen(client, records, anchors)]
             logger.warning("after %.0f s the platform's lists do not show: %s", timeout_s,
                            "; ".join(late))
             return late
@@ -241,16 +242,22 @@ def _released_by_id(agents: AgentsResource, version_id: str) -> bool:
         return False
 
 
-def _records_unseen(client: OperatorClient, recorded: list[Write]) -> list[tuple[Write, str]]:
+def _records_unseen(client: OperatorClient, recorded: list[Write],
+                    anchors: dict[str, str | None]) -> list[tuple[Write, str]]:
     """Those of the records written after releases that the conversations listing where
-    readers look for them does not show as they are, each with what is wrong."""
+    readers look for them does not show as they are, each with what is wrong. ``anchors``
+    keeps each revision's creation time once read."""
     from operator_iac.smoke.evidence import unlisted_records
 
     unseen = []
     for write in recorded:
         assert write.version_id is not None and write.records is not None
         try:
-            why = unlisted_records(client, write.version_id, write.records)
+            if write.version_id not in anchors:
+                anchors[write.version_id] = client.conversational_agents.created_at(
+                    write.version_id)
+            why = unlisted_records(client, write.version_id, write.records,
+                                   anchors[write.version_id])
         except OperatorIacError as exc:
             why = f"the smoke records of {write.version_id} could not be listed ({exc})"
         if why is not None:

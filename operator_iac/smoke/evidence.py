@@ -180,15 +180,15 @@ def _window(client: OperatorClient, since: str | None,
             if unstarted_testmode(c) and (r := record_of(c)) is not None]
 
 
-def unlisted_records(client: OperatorClient, version_id: str,
-                     records: tuple[str, str]) -> str | None:
-    """What the listing of the window after ``version_id``'s creation does not show yet of
-    the ``records`` (release, proof) a run wrote right after releasing it: the release
-    record must be listed, and the proof record listed exactly while it exists (None: the
-    listing shows them as they are, as the next reader will find them)."""
+def unlisted_records(client: OperatorClient, version_id: str, records: tuple[str, str],
+                     since: str | None) -> str | None:
+    """What the listing of the window after ``version_id``'s creation (``since``, read once
+    by the caller: ``AgentsResource.created_at``) does not show yet of the ``records``
+    (release, proof) a run wrote right after releasing it: the release record must be
+    listed, and the proof record listed exactly while it exists (None: the listing shows
+    them as they are, as the next reader will find them)."""
     release, proof = records
-    listed = {c.id for c, _ in _window(
-        client, client.conversational_agents.created_at(version_id), WINDOW_S)}
+    listed = {c.id for c, _ in _window(client, since, WINDOW_S)}
     if release not in listed:
         return f"the release record {release} of {version_id} not listed yet"
     if (proof in listed) != (_get(client, proof) is not None):

@@ -167,7 +167,10 @@ def _record_conversation(conversation_id: str) -> Conversation:
 
 @dataclass
 class Dated:
+    reads: int = 0
+
     def created_at(self, _version_id: str) -> str:
+        self.reads += 1
         return "2026-01-01T00:00:00Z"
 
 
@@ -188,9 +191,11 @@ def test_records_written_after_a_release_are_waited_for_until_listed_as_they_are
     conversations = LaggingConversations([[], ["conv_r", "conv_p"], ["conv_r"]], {"conv_r"})
     pauses: list[float] = []
 
-    late = await_visible(RecordsClient(conversations), [RECORDED], sleep=pauses.append)
+    client = RecordsClient(conversations)
+    late = await_visible(client, [RECORDED], sleep=pauses.append)
 
     assert late == [] and len(pauses) == 2 and conversations.reads == 3
+    assert client.conversational_agents.reads == 1  # the revision's creation, read once
 
 
 @pytest.mark.parametrize(("listing", "existing", "why"), [
