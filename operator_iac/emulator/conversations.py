@@ -34,7 +34,12 @@ from operator_iac.emulator.validation import (
 QUEUED = "queued"
 IN_PROGRESS = "in-progress"
 COMPLETED = "completed"
+FAILED = "failed"
 DEFAULT_TOKEN_TTL_S = 3 * 3600.0
+# On a platform that ends the conversations nobody joins (compat ``unjoined_end``): how long,
+# on the emulator's clock, a conversation may stay queued before it fails.
+UNJOINED_END_S = 60.0
+UNJOINED_REASON = "agent_timeout"
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,8 @@ class ConversationService:
 
     def __init__(self, store: Store, clock: Clock, agents: AgentService, events: EventLog,
                  token_ttl_s: float = DEFAULT_TOKEN_TTL_S,
-                 list_lag: Callable[[], float] = lambda: 0.0) -> None:
+                 list_lag: Callable[[], float] = lambda: 0.0,
+                 unjoined_end: Callable[[], bool] = lambda: False) -> None:
         self._store = store
         self._clock = clock
         self._agents = agents
@@ -124,6 +130,8 @@ class ConversationService:
         # The list trails the writes by this many seconds (``list_lag``, as the agents list
         # does): conversations deleted lately are still listed until then (in memory only).
         self._list_lag = list_lag
+        # Whether a conversation nobody joins ends ``UNJOINED_END_S`` after its creation.
+        self._unjoined_end = unjoined_end
         self._gone: dict[str, tuple[int, float, Conversation]] = {}
         self._gone_lock = threading.Lock()
 
@@ -172,7 +180,7 @@ class ConversationService:
                              (conversation_id,)).fetchone()
         if row is None:
             raise not_found("conversation", conversation_id)
-        return _conversation(row)
+        return self._ended_if_unjoined(_conversation(row))
 
     def exists(self, conversation_id: str) -> bool:
         with self._store.tx() as db:
@@ -191,11 +199,12 @@ class ConversationService:
         if lag <= 0:
             page, next_cursor = newest_first_page(self._store, "conversations", conditions,
                                                   cursor, size)
-            return [_conversation(row) for row in page], next_cursor
+            return [self._ended_if_unjoined(_conversation(row)) for row in page], next_cursor
         moment = self._clock.now() - lag
         rows, _ = newest_first_page(self._store, "conversations",
                                     [*conditions, ("created_at <= ?", moment)], cursor, size)
-        listed = [(int(row["seq"]), _conversation(row)) for row in rows]
+        listed = [(int(row["seq"]), self._ended_if_unjoined(_conversation(row)))
+                  for row in rows]
         before = decode_cursor(cursor)
         with self._gone_lock:
             listed += [(seq, c) for seq, deleted_at, c in self._gone.values()
@@ -205,6 +214,29 @@ class ConversationService:
         page_items = listed[:size]
         more = len(listed) > size and bool(page_items)
         return [c for _, c in page_items], (encode_cursor(page_items[-1][0]) if more else None)
+
+    def _ended_if_unjoined(self, conversation: Conversation) -> Conversation:
+        """``conversation`` as a platform that ends the conversations nobody joins has it
+        (compat ``unjoined_end``): queued for ``UNJOINED_END_S``, it failed then, with
+        ``agent_timeout``. Settled when it is next read, and kept so (the clock can be moved
+        on, so nothing waits for it in the background)."""
+        if conversation.status != QUEUED or not self._unjoined_end():
+            return conversation
+        ends = conversation.created_at + UNJOINED_END_S
+        if self._clock.now() < ends:
+            return conversation
+        ended = replace(conversation, status=FAILED, completed_at=ends,
+                        failure_reason=UNJOINED_REASON)
+        doc = {name: getattr(ended, name) for name in _DOC_FIELDS}
+        with self._store.tx() as db:
+            changed = db.execute(
+                "UPDATE conversations SET status = ?, completed_at = ?, doc = ? "
+                "WHERE id = ? AND status = ?",
+                (FAILED, ends, dumps(doc), conversation.id, QUEUED)).rowcount
+        if changed:
+            self.append_event(ended, {"type": "conversation.ended", "status": FAILED,
+                                      "failure_reason": UNJOINED_REASON})
+        return ended
 
     def revision_of(self, conversation: Conversation) -> Revision:
         return self._agents.get(CONVERSATIONAL, conversation.agent_id)

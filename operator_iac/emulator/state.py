@@ -88,7 +88,9 @@ class EmulatorState:
         self.agents = AgentService(self.store, self.clock, lags=self._lags)
         self.conversations = ConversationService(self.store, self.clock, self.agents,
                                                  self.events, options.token_ttl_s,
-                                                 list_lag=lambda: self._lags().list_s)
+                                                 list_lag=lambda: self._lags().list_s,
+                                                 unjoined_end=lambda: self.faults.has(
+                                                     "unjoined_end"))
         self.procedures = ProcedureService(
             self.store, self.clock, self.agents, self.conversations, self.events,
             spawn=self.spawn, outcome_for=self._outcome_for,

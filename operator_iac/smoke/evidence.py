@@ -63,7 +63,6 @@ from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import Owner, parse_marker, parse_own_marker
 from operator_iac.smoke.announce import PENDING_SUMMARY, UNTESTED_SUMMARY
-from operator_iac.smoke.orphans import unstarted_testmode
 from operator_iac.smoke.record import (
     PROOF_STAGE,
     RELEASE_STAGE,
@@ -172,12 +171,15 @@ def _get(client: OperatorClient, conversation_id: str) -> Conversation | None:
 
 def _window(client: OperatorClient, since: str | None,
             span_s: float) -> list[tuple[Conversation, SmokeRecord]]:
-    """The records among the conversations created within ``span_s`` seconds of ``since``."""
+    """The records among the testmode conversations created within ``span_s`` seconds of
+    ``since``. A record is read for what it holds, never for what became of its conversation
+    since: nobody joins it, and a platform may end such a conversation a while after its
+    creation (nothing documented says how long one stays queued)."""
     start, end = shifted(since, -ROUNDING_S), shifted(since, span_s + ROUNDING_S + 1)
     if start is None or end is None:
         return []
     return [(c, r) for c in client.conversations.list(created_at_gte=start, created_at_lt=end)
-            if unstarted_testmode(c) and (r := record_of(c)) is not None]
+            if c.testmode and (r := record_of(c)) is not None]
 
 
 def unlisted_records(client: OperatorClient, version_id: str, records: tuple[str, str],

@@ -166,6 +166,29 @@ def test_relative_session_url_and_a_session_of_the_agents_own_events(
     assert [t for t in streamed if t.startswith("agent.")] == received
 
 
+def test_a_conversation_nobody_joins_ends_a_minute_after_its_creation_under_unjoined_end(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    emulator.set_faults(compat=["unjoined_end"])
+    agent = make_agent()
+    left, joined = chat(emulator, api, agent), chat(emulator, api, agent)
+    with connect(joined["channel"]["session_url"], open_timeout=5) as ws:
+        ws.send(json.dumps({"id": "0", "payload": {"type": "conversation.start"}}))
+        while json.loads(ws.recv(timeout=5))["payload"]["type"] != "conversation.started":
+            pass
+    emulator.advance_clock(30)
+    assert api.get(f"/conversations/{left['id']}").json()["status"] == "queued"
+    emulator.advance_clock(31)
+
+    ended = api.get(f"/conversations/{left['id']}").json()
+    assert (ended["status"], ended["failure_reason"]) == ("failed", "agent_timeout")
+    assert ended["completed_at"] is not None
+    assert api.get(f"/conversations/{joined['id']}").json()["status"] == "in-progress"
+    assert sse_types(api, left["id"], "conversation.ended")[-1] == "conversation.ended"
+    listed = {c["id"]: c["status"] for c in api.get("/conversations").json()["data"]}
+    assert listed[left["id"]] == "failed"
+    assert api.delete(f"/conversations/{left['id']}").status_code == 200  # testmode: always
+
+
 # ---- eventual consistency -------------------------------------------------------------------
 
 
