@@ -201,8 +201,11 @@ class ConversationService:
                                                   cursor, size)
             return [self._ended_if_unjoined(_conversation(row)) for row in page], next_cursor
         moment = self._clock.now() - lag
+        # One row beyond the page, as ``newest_first_page`` reads: whether more follow is
+        # told after the ghosts are merged in, and a full page of rows alone has more too.
         rows, _ = newest_first_page(self._store, "conversations",
-                                    [*conditions, ("created_at <= ?", moment)], cursor, size)
+                                    [*conditions, ("created_at <= ?", moment)], cursor,
+                                    size + 1)
         listed = [(int(row["seq"]), self._ended_if_unjoined(_conversation(row)))
                   for row in rows]
         before = decode_cursor(cursor)

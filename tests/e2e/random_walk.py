@@ -489,7 +489,6 @@ def kill_promotion(life: Life, staging: OperatorClient, production: OperatorClie
     delay = draw.uniform(0.2, 3.0)
     expected.said.append(f"promotion killed after {delay:.1f}s")
     _killed_after(_process(life.root, *PROMOTION), delay)
-    settle(life.staging, life.production)
     promote(life, staging, production, expected, draw, f"{step}: the next promotion")
 
 

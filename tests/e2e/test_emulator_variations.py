@@ -266,6 +266,9 @@ def test_the_conversations_list_trails_creates_and_deletes_by_list_lag(
         assert listed(created_at_gte="2000-01-01T00:00:00Z") == early[::-1]
         small.advance_clock(31)
         assert listed() == [late, early[2]]
+        more = [converse() for _ in range(3)]  # pages of its own, nothing deleted among them
+        small.advance_clock(31)
+        assert listed() == [*more[::-1], late, early[2]]
 
 
 def test_numeric_cursors_say_where_the_next_page_begins_and_the_client_reads_them_all(
