@@ -109,7 +109,9 @@ VARIATIONS: tuple[Variation, ...] = (
         "a revision newer than the released one (a draft, or archived by a rollback) by "
         "writing a part of its own content back to it (no text where the kind allows) "
         "before apply would refuse it: an archived revision refuses that write, a draft "
-        "takes it unchanged",
+        "takes it unchanged; `rollback` starts a draft holding what it released (where "
+        "the platform stores that content as written), so the revision it put aside never "
+        "reads as a change applied and never released",
         observed="read", how_observed="the versions lists of a sample of agents"),
     Variation(
         "create_status", AGENTS, "A new agent's `v0`",

@@ -54,6 +54,9 @@ class RollbackPlan:
     target_marker: Marker | None
     changes: tuple[FieldChange, ...] = ()
     prompt_diff: str | None = None
+    newest: str | None = None
+    """The agent's newest revision when the plan was made (None: not known): the released
+    one when the agent had no draft, and then the rollback puts it aside."""
 
     @property
     def already_released(self) -> bool:
@@ -123,7 +126,8 @@ def plan_rollback(loaded: LoadedAgent, target: RemoteRevision, declared: Desired
                        after_label=f"{loaded.key} {target.version_id}")
     return RollbackPlan(loaded.key, agent.kind, agent.id, current, target.version_id, own,
                         diff_content(before, after) if current != target.version_id else (),
-                        diff if current != target.version_id else None)
+                        diff if current != target.version_id else None,
+                        agent.newest.version_id if agent.newest else None)
 
 
 def _content(kind: str, revision: RemoteRevision | None, keys: Mapping[str, str],

@@ -143,20 +143,23 @@ def rollback_to_commit(target: Target, client: OperatorClient, request: CommitRo
         return CommitRollbackRun(plan)
     if confirm is not None:
         confirm(f"Roll {len(plan.to_release)} agents back to commit {plan.commit.commit}?")
-    released, failed = _release_all(client, plan, feedback)
+    released, failed, drafted = _release_all(client, plan, feedback)
     deleted = _delete_all(client, deleting, failed, feedback)
-    _wait_until_shown(client, plan, released, deleted, feedback)
+    _wait_until_shown(client, plan, released, deleted, feedback, drafted)
     verdicts = _smoke(target, client, request, plan, released, feedback) if request.smoke \
         else {}
     return CommitRollbackRun(plan, released, deleted, failed, verdicts)
 
 
-def _release_all(client: OperatorClient, plan: CommitRollback,
-                 feedback: Feedback) -> tuple[dict[str, str], dict[str, str]]:
-    from operator_iac.services.rollback import execute_rollback
+def _release_all(client: OperatorClient, plan: CommitRollback, feedback: Feedback
+                 ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Released revisions and failures by key, and the drafts started after a release
+    (``services.rollback.start_draft_after_rollback``)."""
+    from operator_iac.services.rollback import execute_rollback, start_draft_after_rollback
 
     released: dict[str, str] = {}
     failed: dict[str, str] = {}
+    drafted: dict[str, str] = {}
     for agent in plan.to_release:
         assert agent.plan is not None
         try:
@@ -166,17 +169,23 @@ def _release_all(client: OperatorClient, plan: CommitRollback,
             feedback.warn(f"{agent.key}: {failed[agent.key]}")
             continue
         feedback.info(f"{agent.key}: released {released[agent.key]} again")
-    return released, failed
+        started = start_draft_after_rollback(client, agent.plan, feedback)
+        if started is not None:
+            drafted[agent.key] = started
+    return released, failed, drafted
 
 
 def _wait_until_shown(client: OperatorClient, plan: CommitRollback, released: Mapping[str, str],
-                      deleted: tuple[str, ...], feedback: Feedback) -> None:
+                      deleted: tuple[str, ...], feedback: Feedback,
+                      drafted: Mapping[str, str]) -> None:
     from operator_iac.apply.visibility import Write
     from operator_iac.services.rollback import wait_until_shown
 
     agents = {a.key: a for a in plan.agents}
     writes = [Write("released", agents[key].kind, agents[key].agent_id, version)
               for key, version in released.items()]
+    writes += [Write("drafted", agents[key].kind, agents[key].agent_id, version)
+               for key, version in drafted.items()]
     writes += [Write("deleted", agents[key].kind, agents[key].agent_id) for key in deleted]
     wait_until_shown(client, writes, feedback)
 

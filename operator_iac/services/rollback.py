@@ -17,6 +17,7 @@ from operator_iac.apply.visibility import Write
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import (
     OperationError,
+    OperatorIacError,
     SmokeIncompleteError,
     SmokeTestFailedError,
     UsageError,
@@ -47,6 +48,51 @@ def execute_rollback(client: OperatorClient, plan: RollbackPlan) -> str:
         raise OperationError(f"releasing {plan.target} answered with {released}; check the "
                              f"agent with: operator-iac history {plan.key}")
     return plan.target
+
+
+def start_draft_after_rollback(client: OperatorClient, plan: RollbackPlan,
+                               feedback: Feedback) -> str | None:
+    """On a platform that reports only ``is_released``, the draft a rollback leaves: the
+    revision it put aside is newer than the one it released, and such a platform shows it
+    as not released, like a draft. Nothing a later read gets tells it from a draft
+    operator-iac wrote and never released (plan would warn of a change never released, and
+    promote refuse it), so the rollback says it where every reader looks: it starts a draft
+    holding the released revision's content as read, under its marker, which makes the
+    newest revision a draft that holds what is released.
+
+    Only where that content is written back as it is: a platform that stored what was
+    written in a form of its own (the marker records it) may change it again when it is
+    written back, and a draft holding another form of it would read as a person's. The
+    draft is read back to be sure. Returns its id; None where nothing is needed (statuses
+    reported, no newer revision, a draft already there, which is never written over), where
+    it is not safe, or where the write failed (warned: the rollback itself stands)."""
+    if plan.newest is None or plan.newest != plan.current or plan.newest == plan.target:
+        return None
+    if plan.target_marker is None or plan.target_marker.stored:
+        return None
+    agents = agents_resource(client, plan.kind)
+    put_aside = plan.newest
+    try:
+        target = agents.get(plan.target)
+        if target.version_status is not None or target.is_released is None:
+            return None
+        written = agents.update(agent_id_of(plan.target), **target.update_body())
+        started = written.version_id or agent_id_of(plan.target)
+        held = agents.get(started)
+    except OperatorIacError as exc:
+        feedback.warn(f"{plan.key}: {put_aside} may read as an unreleased draft on this "
+                      "platform, which reports only whether a revision is released; starting "
+                      f"a draft that holds {plan.target} failed ({exc})")
+        return None
+    if held.update_body() != target.update_body():
+        feedback.warn(f"{plan.key}: the draft {started} started to hold {plan.target} holds "
+                      "another form of it (the platform rewrote what it was given): plan "
+                      "shows it as a draft to review")
+    else:
+        feedback.info(f"{plan.key}: started draft {started} holding {plan.target}: this "
+                      "platform reports only whether a revision is released, so "
+                      f"{put_aside} would read as an unreleased draft")
+    return started
 
 
 def wait_until_shown(client: OperatorClient, writes: list[Write], feedback: Feedback) -> None:
@@ -137,8 +183,11 @@ def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequ
         confirm(f"Release {plan.target} again?")
     released = execute_rollback(client, plan)
     feedback.info(f"{request.key}: released {released} again")
-    wait_until_shown(client, [Write("released", plan.kind, agent_id_of(released), released)],
-                     feedback)
+    writes = [Write("released", plan.kind, agent_id_of(released), released)]
+    started = start_draft_after_rollback(client, plan, feedback)
+    if started is not None:
+        writes.append(Write("drafted", plan.kind, agent_id_of(started), started))
+    wait_until_shown(client, writes, feedback)
     verdict = None
     if request.smoke:
         from operator_iac.services.apply import gate_for

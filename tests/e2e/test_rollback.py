@@ -143,3 +143,52 @@ def test_history_lists_revisions_with_markers(environments: Environments) -> Non
     assert data["revisions"][1]["content_hash"] == marker.content_hash
     assert data["revisions"][0]["note"] == "no marker: edited outside operator-iac"
 
+
+
+def test_a_rollback_where_only_is_released_is_reported_leaves_no_draft_to_refuse(
+        environments: Environments) -> None:
+    """A platform that reports only ``is_released`` shows the revision a rollback put aside
+    (newer than the one released) as not released, like a draft operator-iac wrote and never
+    released. The rollback starts a draft holding what it released, so the plan warns of no
+    change never released and a promotion of the rolled-back content goes through."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["is_released"])
+    assert environments.apply_staging().exit_code == 0
+    environments.change_prompt(NEW_LINE)
+    assert environments.apply_staging().exit_code == 0
+    agent_id = staging.id_of(KEY)
+    rolled = rollback(environments, "--yes")
+    assert rolled.exit_code == 0, rolled.stdout + rolled.stderr
+    assert f"started draft {agent_id}@v2 holding {agent_id}@v0" in rolled.stdout + rolled.stderr
+    assert staging.released(agent_id).version_id == f"{agent_id}@v0"
+    environments.replace_in("agents/prompts/appointment-booking.md", f"{NEW_LINE}\n\n", "")
+
+    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "never released" not in plan.stdout + plan.stderr
+    promoted = environments.run("promote", "--from", "staging", "--to", "production",
+                                "--yes")
+    assert promoted.exit_code == 0, promoted.stdout + promoted.stderr
+    environments.change_prompt("Spell the patient's name back.")
+    changed = environments.apply_staging()  # the next change is written into that draft
+    assert changed.exit_code == 0, changed.stdout + changed.stderr
+    assert staging.released(agent_id).version_id == f"{agent_id}@v2"
+
+
+def test_that_rollback_writes_nothing_back_where_the_platform_rewrites_what_it_stores(
+        environments: Environments) -> None:
+    """The same platform storing markup and quotes as entities (a form it would encode once
+    more if written back): no draft is started, since one holding another form of the
+    released content would read as a person's draft and block apply. The revision put aside
+    still reads as a draft there (the plan says so); apply is not blocked."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["is_released", "escaped_html"])
+    agent_id = two_releases(environments)
+    rolled = rollback(environments, "--yes", "--no-smoke")
+    assert rolled.exit_code == 0, rolled.stdout + rolled.stderr
+    assert "started draft" not in rolled.stdout + rolled.stderr
+    assert [v.version_id for v in staging.versions(agent_id)] == [
+        f"{agent_id}@v0", f"{agent_id}@v1"]
+    plan = environments.run("plan", "--env", "staging")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "did not write" not in plan.stdout and "blocked" not in plan.stdout
