@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from operator_iac.api.models import agent_id_of
+from operator_iac.api.models import agent_id_of, version_number
 from operator_iac.apply.visibility import Write
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import (
@@ -75,6 +75,12 @@ def start_draft_after_rollback(client: OperatorClient, plan: RollbackPlan,
     try:
         target = agents.get(plan.target)
         if target.version_status is not None or target.is_released is None:
+            return None
+        # A revision newer than the one put aside is a draft someone started meanwhile (the
+        # confirmation may have taken minutes): it is the newest, nothing needs saying, and
+        # a write to the agent would go into it.
+        newest = max((v.number or 0 for v in agents.list_versions(plan.agent_id)), default=0)
+        if newest > (version_number(put_aside) or 0):
             return None
         written = agents.update(agent_id_of(plan.target), **target.update_body())
         started = written.version_id or agent_id_of(plan.target)

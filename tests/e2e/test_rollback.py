@@ -6,8 +6,12 @@ input is wrong.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .two_platforms import PROJECT, Environments, Result, environments
+
+if TYPE_CHECKING:
+    from operator_iac.plan.rollback import RollbackPlan
 
 __all__ = ["environments"]
 
@@ -192,3 +196,41 @@ def test_that_rollback_writes_nothing_back_where_the_platform_rewrites_what_it_s
     plan = environments.run("plan", "--env", "staging")
     assert plan.exit_code == 0, plan.stdout + plan.stderr
     assert "did not write" not in plan.stdout and "blocked" not in plan.stdout
+
+
+def test_a_draft_started_while_the_rollback_waited_is_never_written_over(
+        environments: Environments) -> None:
+    """Between the rollback's plan and its release (a person confirming, say), someone
+    starts a draft: it is the newest revision, which says all there is to say, and the
+    rollback writes nothing into it."""
+    from operator_iac.services.feedback import QUIET
+    from operator_iac.services.rollback import start_draft_after_rollback
+
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["is_released"])
+    agent_id = two_releases(environments)
+    plan = load_rollback_plan(environments)
+    staging.client.conversational_agents.release(f"{agent_id}@v0")
+    person = staging.client.conversational_agents.update(agent_id, description="Mine.")
+    assert person.version_id == f"{agent_id}@v2"
+
+    assert plan.newest == f"{agent_id}@v1" and plan.target == f"{agent_id}@v0"
+    assert start_draft_after_rollback(staging.client, plan, QUIET) is None
+    assert staging.client.conversational_agents.get(f"{agent_id}@v2").description == "Mine."
+    assert [v.version_id for v in staging.versions(agent_id)] == [
+        f"{agent_id}@v0", f"{agent_id}@v1", f"{agent_id}@v2"]
+
+
+def load_rollback_plan(environments: Environments) -> RollbackPlan:
+    """The plan ``rollback KEY`` makes on staging now (one release back)."""
+    from operator_iac.plan.marker import Owner
+    from operator_iac.plan.rollback import choose_revision, plan_rollback
+    from operator_iac.services.history import load_agent
+    from operator_iac.state.fetch import read_revision
+
+    staging = environments.platform("staging")
+    loaded = load_agent(staging.client, Owner(PROJECT, "staging"), KEY)
+    version = choose_revision(loaded.agent, KEY)
+    revision = read_revision(staging.client, loaded.agent.kind, version.version_id,
+                             version.status)
+    return plan_rollback(loaded, revision, None, project=PROJECT)
