@@ -423,9 +423,13 @@ class Plan(_Frozen):
         """Resources with work, in groups that may run concurrently, groups in order.
 
         Creates, updates, releases, adoptions and verifications come first, each after the
-        agents it refers to that this plan creates (so procedural agents precede the
-        conversational agents that name them); then the drafts to discard (each alone on its
-        agent); then deletions in reverse: conversational before procedural.
+        agents it refers to that this plan creates, and after the procedural agents it names
+        that this plan writes at all: a conversational agent's smoke tests see the released
+        revision of each procedural agent it names (its post-processing runs that one), so
+        they must run once this plan's revision of it is released, not against the one
+        before, or against none where it was never released (an agent a killed run created).
+        Then the drafts to discard (each alone on its agent); then deletions in reverse:
+        conversational before procedural.
         """
         writes = [r for r in self.resources if r.action in SMOKING_ACTIONS]
         levels = _dependency_levels(writes)
@@ -505,13 +509,18 @@ class Plan(_Frozen):
 
 
 def _dependency_levels(resources: list[ResourcePlan]) -> dict[str, int]:
-    created = {r.key: r for r in resources if r.action == "create"}
+    """The wave of each resource: after what it refers to that this plan creates (an id it
+    needs), and after the procedural agents it refers to that this plan writes (a released
+    revision its smoke tests need: ``Plan.waves``). A procedural agent refers to no agent,
+    so the second kind of edge never closes a cycle."""
+    needed = {r.key: r for r in resources
+              if r.action == "create" or r.kind == "procedural_agent"}
     levels: dict[str, int] = {}
 
     def level(resource: ResourcePlan, path: tuple[str, ...]) -> int:
         if resource.key in levels:
             return levels[resource.key]
-        deps = [created[k] for k in resource.depends_on if k in created and k != resource.key]
+        deps = [needed[k] for k in resource.depends_on if k in needed and k != resource.key]
         cycle = next((d.key for d in deps if d.key in path), None)
         if cycle is not None:
             raise InvalidInputError(f"agents {' -> '.join((*path, cycle))} refer to each other "

@@ -37,6 +37,31 @@ def test_procedural_agents_come_before_the_agents_that_name_them(
         "call-summary", "front-desk")
 
 
+def test_agents_wait_for_the_procedural_agents_they_name_that_the_plan_writes(
+        plan_for: Factory, project_agents: dict[str, Any], managed: Factory,
+        with_config: Factory) -> None:
+    """Existing agents, every one changed: the booking agent's smoke tests see the released
+    revision of the procedural agent it names, so that one goes first; the agent it
+    transfers to (conversational) is no reason to wait."""
+    ids = {"call-summary": "pa_1", "front-desk": "ca_2"}
+
+    def older(config: dict[str, Any]) -> None:
+        config["runtime"]["prompt"]["text"] = "An older prompt."
+
+    others = [managed(with_config(project_agents["front"], older), "ca_2"),
+              managed(with_config(project_agents["booking"], older), "ca_3", ids=ids)]
+    declared = list(project_agents.values())
+
+    plan = plan_for(declared, [managed(with_config(project_agents["summary"], older), "pa_1"),
+                               *others])
+    unchanged = plan_for(declared, [managed(project_agents["summary"], "pa_1"), *others])
+
+    assert [r.action for r in plan.resources] == ["update"] * 3
+    assert [[r.key for r in wave] for wave in plan.waves()] == [
+        ["call-summary", "front-desk"], ["booking"]]
+    assert [[r.key for r in wave] for wave in unchanged.waves()] == [["booking", "front-desk"]]
+
+
 def test_references_to_agents_being_created_are_labelled(
         plan_for: Factory, project_agents: dict[str, Any]) -> None:
     booking = plan_for(list(project_agents.values())).resource("booking")
