@@ -384,8 +384,9 @@ VARIATIONS: tuple[Variation, ...] = (
         how_observed="text with `&`, `<`, `>` and quotes is written and read back"),
     Variation(
         "unjoined_conversations", CONVERSATIONS, "A conversation nobody joins",
-        "stays `queued`", _alt("unjoined_end", "ends some time after its creation (a minute "
-                               "here): `failed`, with `failure_reason` `agent_timeout`"),
+        "stays `queued`", _alt("unjoined_end", "a conversation nobody joins ends a minute "
+                               "after its creation: `failed`, with `failure_reason` "
+                               "`agent_timeout`"),
         "a smoke record is read for what it holds, whatever has become of its conversation "
         "since: a record kept after its release (where a platform converses only with "
         "released revisions) is found in the time after the release once it has ended too"),
