@@ -143,3 +143,22 @@ def test_usage_mistakes_are_one_line_errors(three_commits: ProjectCopy, args: tu
     result = three_commits.run("rollback", *args, "--yes")
     assert result.exit_code == 3
     assert message in result.stderr
+
+
+def test_where_only_is_released_is_reported_no_revision_put_aside_reads_as_a_draft(
+        three_commits: ProjectCopy) -> None:
+    """On a platform that reports only ``is_released``, each agent rolled back starts a draft
+    holding what it released, so the revisions put aside never read as changes applied and
+    never released."""
+    copy = three_commits
+    copy.emulator.set_faults(compat=["is_released"])
+
+    result = copy.run("rollback", "--all", "--to-commit", FIRST, "--yes", "--no-smoke")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    for key in ("appointment-booking", "lead-qualification", "support-triage"):
+        assert f"{key}: started draft" in said, key
+    plan = copy.run("plan")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "never released" not in plan.stdout + plan.stderr
