@@ -150,10 +150,24 @@ class ReleaseRecords:
         listing the time after the revision's creation; this run holds their ids, and the
         run ends once that listing shows them (``apply.visibility``)."""
         recorder, read_back = self.steps.run_.release_records, self.steps.read_back
-        if self.late is not None and recorder is not None and read_back is not None:
-            self.late_ids = recorder.announce_released(self.late, read_back.config)
-            if self.late_ids is not None:
-                self.steps.wrote("recorded", self.late.version_id, records=self.late_ids)
+        if self.late is None or recorder is None or read_back is None:
+            return
+        # Noted on this machine before they are written: a run that dies before the listing
+        # shows them leaves the next run here to wait for it (``services.earlier_runs``),
+        # where it would read the release as kept without records.
+        writes, journal = self.steps.run_.writes, self.steps.run_.writes.journal
+        agent_id, version_id = self.steps._agent_id(), self.late.version_id
+        noted = journal.intends("recording", self.steps.resource.kind, agent_id,
+                                version_id) if journal is not None else None
+        writes.noted(noted)
+        self.late_ids = recorder.announce_released(self.late, read_back.config)
+        if self.late_ids is None:
+            if journal is not None:
+                journal.forget([noted])
+            return
+        if journal is not None:
+            writes.noted(journal.answered(noted, agent_id, version_id, records=self.late_ids))
+        self.steps.wrote("recorded", version_id, records=self.late_ids)
 
     def as_known(self, revision: RemoteRevision | None) -> RemoteRevision | None:
         """``revision`` as this run knows it: where it wrote the release's records after the

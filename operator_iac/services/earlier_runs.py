@@ -7,7 +7,8 @@ noted write did by reading by id, which is never late where lists are: a write a
 made; a new draft or a deletion sent without an answer is read at once; a release by its
 revision's status, which some platforms show late, read again until it shows or the bound
 passes; a create never answered is looked for in the agents list, by its key's marker, until
-``VISIBILITY_TIMEOUT_S`` after it was sent. Then it waits, bounded, for the lists to show
+``VISIBILITY_TIMEOUT_S`` after it was sent, and smoke records written after a release and never
+answered in the listing of the time after it. Then it waits, bounded, for the lists to show
 those writes (``apply.visibility.await_visible``, the wait the dead run could not finish)
 and reads the agents written again, so the command decides on what they hold now: a new
 agent the agents list still does not show is taken by its id, as the list's own. Writes the
@@ -103,6 +104,11 @@ def _done(client: OperatorClient, noted: Noted) -> Write | None:
             return Write("deleted", kind, agent_id) if deleted else None
         if noted.what in ("created", "drafted", "released"):
             return Write(noted.what, kind, agent_id, noted.version_id or read.version_id)
+        if noted.what == "recorded" and noted.version_id and noted.records:
+            return Write("recorded", kind, agent_id, noted.version_id, records=noted.records)
+        if noted.what == "recording" and noted.version_id:
+            _await_unanswered_records(client, noted.version_id, noted.at)
+            return None
         if noted.what == "drafting" and read.status == "draft":
             return Write("drafted", kind, agent_id, read.version_id)
         if noted.what == "releasing" and read.status == "released":
@@ -113,6 +119,27 @@ def _done(client: OperatorClient, noted: Noted) -> Write | None:
         pause = min(next(pauses), left)
         logger.info("%s: a release an earlier run sent, its answer not seen, does not show "
                     "yet: reading it again in %.2f s", noted.version_id, pause)
+        client.pause(pause)
+
+
+def _await_unanswered_records(client: OperatorClient, version_id: str, sent_at: float) -> None:
+    """Smoke records an earlier run sent right after releasing ``version_id`` and died
+    before their answer: readers find them by listing the time after the release, which may
+    show them late. Until ``VISIBILITY_TIMEOUT_S`` after they were sent, that listing is read
+    again with growing pauses until it shows a release record of the revision; past it, none
+    was kept."""
+    from operator_iac.api.polling import growing_pauses
+    from operator_iac.smoke.evidence import lists_a_release_record
+
+    since = client.conversational_agents.created_at(version_id)
+    pauses = growing_pauses()
+    while not lists_a_release_record(client, version_id, since):
+        left = sent_at + defaults.VISIBILITY_TIMEOUT_S - time.time()
+        if left <= 0:
+            return
+        pause = min(next(pauses), left)
+        logger.info("%s: smoke records an earlier run sent after its release, their answer "
+                    "not seen, are not listed yet: listing again in %.2f s", version_id, pause)
         client.pause(pause)
 
 

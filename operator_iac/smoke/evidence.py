@@ -199,6 +199,14 @@ def unlisted_records(client: OperatorClient, version_id: str, records: tuple[str
     return None
 
 
+def lists_a_release_record(client: OperatorClient, version_id: str, since: str | None) -> bool:
+    """Whether the listing of the window after ``version_id``'s creation (``since``) shows a
+    release record of it: where a run that wrote one died before seeing its answer, the
+    next run waits for this."""
+    return any(record.stage == RELEASE_STAGE and record.version_id == version_id
+               for _, record in _window(client, since, WINDOW_S))
+
+
 def _revision(client: OperatorClient, project: str, key: str, version_id: str,
               description: str | None = None) -> Revision:
     """``version_id`` as a reader knows it: its description (read unless the caller holds

@@ -48,18 +48,21 @@ logger = logging.getLogger(__name__)
 # Far beyond any delay of a platform's lists: an entry this old is forgotten unread.
 KEEP_S = 3600.0
 _KINDS = ("conversational_agent", "procedural_agent")
-_WHATS = ("creating", "drafting", "releasing", "deleting", "created", "drafted", "released",
-          "deleted")
+_WHATS = ("creating", "drafting", "releasing", "deleting", "recording", "created", "drafted",
+          "released", "deleted", "recorded")
 
 
 # What a noted entry says: a write a run set out to make (``creating``, ``drafting``,
-# ``releasing``, ``deleting``: noted before it is sent, whether it was done is for the next
-# run to read), then, once the platform answered it, the write made (``created`` with the
-# new agent's id, ``drafted`` and ``released`` with the revision, ``deleted``).
-NotedWhat = Literal["creating", "drafting", "releasing", "deleting",
-                    "created", "drafted", "released", "deleted"]
+# ``releasing``, ``deleting``, ``recording``: noted before it is sent, whether it was done is
+# for the next run to read), then, once the platform answered it, the write made
+# (``created`` with the new agent's id, ``drafted`` and ``released`` with the revision,
+# ``deleted``, ``recorded`` with the smoke records kept right after a release, which readers
+# find by listing the conversations of the time after it).
+NotedWhat = Literal["creating", "drafting", "releasing", "deleting", "recording",
+                    "created", "drafted", "released", "deleted", "recorded"]
 DONE: dict[str, NotedWhat] = {"creating": "created", "drafting": "drafted",
-                              "releasing": "released", "deleting": "deleted"}
+                              "releasing": "released", "deleting": "deleted",
+                              "recording": "recorded"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class Noted:
     """The entry's file."""
     version_id: str | None = None
     """The revision the write named (``@vN``), or a create's first revision."""
+    records: tuple[str, str] | None = None
+    """For ``recorded``: the release record and the proof record written after the release
+    of ``version_id``."""
 
 
 class WritesJournal:
@@ -95,20 +101,22 @@ class WritesJournal:
         return self._new(Noted("creating", kind, key, None, time.time(), self._path(key)))
 
     def answered(self, noted: Noted | None, agent_id: str,
-                 version_id: str | None = None) -> Noted | None:
+                 version_id: str | None = None,
+                 records: tuple[str, str] | None = None) -> Noted | None:
         """The write ``noted`` was made (the platform answered it): of agent ``agent_id``
         (a create's new agent), revision ``version_id`` (the draft written, the release
-        made, a create's first revision)."""
+        made, a create's first revision), ``records`` (the smoke records written)."""
         if noted is None:
             return None
         answered = replace(noted, what=DONE.get(noted.what, noted.what), agent_id=agent_id,
-                           version_id=version_id or noted.version_id)
+                           version_id=version_id or noted.version_id,
+                           records=records or noted.records)
         return answered if self._write(answered) else noted
 
     def intends(self, what: NotedWhat, kind: AgentKind, agent_id: str,
                 version_id: str | None = None) -> Noted | None:
         """Note a write of agent ``agent_id`` (revision ``version_id``, when it names one)
-        about to be sent: a draft, a release, a deletion."""
+        about to be sent: a draft, a release, a deletion, the smoke records of a release."""
         _sweep_once(self.folder.parent)
         return self._new(Noted(what, kind, None, agent_id, time.time(), self._path(agent_id),
                                version_id))
@@ -142,7 +150,8 @@ class WritesJournal:
 
     def _write(self, noted: Noted) -> bool:
         data = {"what": noted.what, "kind": noted.kind, "key": noted.key,
-                "agent_id": noted.agent_id, "version_id": noted.version_id, "at": noted.at}
+                "agent_id": noted.agent_id, "version_id": noted.version_id, "at": noted.at,
+                "records": list(noted.records) if noted.records else None}
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial = noted.path.with_suffix(".part")
@@ -189,5 +198,9 @@ def _read(path: Path) -> Noted | None:
             (data["agent_id"] is None) != (data["what"] == "creating") or \
             (data["what"] in ("creating", "created") and data["key"] is None):
         return None
+    records = data.get("records")
+    if records is not None and not (isinstance(records, list) and len(records) == 2 and
+                                    all(isinstance(r, str) and r for r in records)):
+        return None
     return Noted(data["what"], data["kind"], data["key"], data["agent_id"], float(data["at"]),
-                 path, data.get("version_id"))
+                 path, data.get("version_id"), (records[0], records[1]) if records else None)

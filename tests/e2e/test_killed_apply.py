@@ -204,6 +204,32 @@ def test_killed_after_a_create_is_released_the_next_apply_proves_it(
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+def test_killed_after_a_first_release_kept_records_on_a_lagging_list_the_next_apply_proves_it(
+        project: Project, platform: Platform) -> None:
+    """A platform that converses only with released revisions, whose lists trail the writes:
+    a project's first releases keep their smoke records right after the release, found by
+    listing the time after it. The run dies before proving the release; the next apply,
+    started at once on the same machine, must find the release pending though the listing
+    does not show its records yet, and prove it: nothing left to do after it."""
+    copy = project()
+    text = copy.project_file.read_text(encoding="utf-8")
+    copy.project_file.write_text(text.replace("on: [draft, released]", "on: [released]"),
+                                 encoding="utf-8")
+    copy.emulator.set_faults(compat=["released_only_conversations"], latency_ms=LATENCY_MS,
+                             list_lag=2.0)
+    kill_apply_at(copy, "smoke testing released")
+
+    result = copy.run("apply", "--yes")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"{KEY}: done (verify)" in result.stdout, result.stdout + result.stderr
+    again = copy.plan("--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    found = last_smoke_result(platform.client, project=PROJECT_NAME, key=KEY,
+                              agent_id=platform.id_of(KEY))
+    assert found is not None and found.passed
+
+
 def test_apply_without_smoke_tests_leaves_an_unproven_release_unproven(
         smoked: ProjectCopy, platform: Platform) -> None:
     kill_apply_at(smoked, "released ")

@@ -173,3 +173,52 @@ def test_a_release_sent_by_a_run_that_died_is_waited_for_only_if_it_was_made(
     assert time.monotonic() - started < 5
     assert agent.released is not None and agent.released.version_id == f"{agent_id}@v1"
     assert journal.entries() == []
+
+
+def test_smoke_records_a_run_that_died_wrote_after_a_release_are_waited_for_in_the_listing(
+        emulator: EmulatorServer, client: OperatorClient, journal: WritesJournal) -> None:
+    """Records written right after a release are found by listing the time after it, which
+    trails the writes here. Noted as sent (their answer never seen) or as answered (with
+    their ids), the next read waits until that listing shows them; a write noted longer ago
+    than records take to show, and never listed, is not waited for."""
+    from operator_iac.smoke.evidence import lists_a_release_record
+    from operator_iac.smoke.record import RELEASE_STAGE, SmokeRecord, now, write_record
+
+    agent = client.conversational_agents.create("desk", "", {})
+    version_id = agent.version_id or f"{agent.id}@v0"
+    client.conversational_agents.release(version_id)
+    since = client.conversational_agents.created_at(version_id)
+    emulator.set_faults(list_lag=0.6)
+    journal.intends("recording", "conversational_agent", agent.id, version_id)
+    write_record(client, version_id, {}, SmokeRecord(
+        "acme", "desk", version_id, False, "released", now(), stage=RELEASE_STAGE))
+    assert not lists_a_release_record(client, version_id, since)  # the listing is behind
+    started = time.monotonic()
+
+    read_project_agents(client, OWNER, journal=journal)
+
+    assert time.monotonic() - started >= 0.3
+    assert lists_a_release_record(client, version_id, since)
+    assert journal.entries() == []
+    old = journal.intends("recording", "conversational_agent", agent.id, f"{agent.id}@v9")
+    assert old is not None
+    old.path.write_text(json.dumps({"what": "recording", "kind": "conversational_agent",
+                                    "key": None, "agent_id": agent.id,
+                                    "version_id": version_id, "at": time.time() - 31}))
+    started = time.monotonic()
+    read_project_agents(client, OWNER, journal=journal)
+    assert time.monotonic() - started < 5
+    assert journal.entries() == []
+
+
+def test_an_entry_of_records_keeps_their_ids_and_a_broken_one_is_forgotten(
+        journal: WritesJournal) -> None:
+    noted = journal.intends("recording", "conversational_agent", "ca_1", "ca_1@v0")
+    answered = journal.answered(noted, "ca_1", "ca_1@v0", records=("conv_r", "conv_p"))
+    assert answered is not None and answered.what == "recorded"
+    (entry,) = journal.entries()
+    assert (entry.what, entry.version_id, entry.records) == (
+        "recorded", "ca_1@v0", ("conv_r", "conv_p"))
+    entry.path.write_text(json.dumps({**json.loads(entry.path.read_text()),
+                                      "records": ["conv_r"]}))
+    assert journal.entries() == []
