@@ -30,7 +30,7 @@ from operator_iac.plan import normalise, refs
 from operator_iac.plan.compare import own_marker, recorded_secrets
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.history import LoadedAgent
-from operator_iac.plan.marker import Marker
+from operator_iac.plan.marker import Marker, parse_marker
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion
 
@@ -57,6 +57,10 @@ class RollbackPlan:
     newest: str | None = None
     """The agent's newest revision when the plan was made (None: not known): the released
     one when the agent had no draft, and then the rollback puts it aside."""
+    forms_recorded: bool = False
+    """Whether a marker of the agent's revisions records a form the platform stored a
+    written value in (``plan.stored``): writing a revision back as read may then not store
+    it as it is (a form need not be a fixed point)."""
 
     @property
     def already_released(self) -> bool:
@@ -127,7 +131,14 @@ def plan_rollback(loaded: LoadedAgent, target: RemoteRevision, declared: Desired
     return RollbackPlan(loaded.key, agent.kind, agent.id, current, target.version_id, own,
                         diff_content(before, after) if current != target.version_id else (),
                         diff if current != target.version_id else None,
-                        agent.newest.version_id if agent.newest else None)
+                        agent.newest.version_id if agent.newest else None,
+                        any(_records_forms(v.description) for v in agent.versions)
+                        or _records_forms(target.description))
+
+
+def _records_forms(description: str | None) -> bool:
+    marker = parse_marker(description)
+    return marker is not None and bool(marker.stored)
 
 
 def _content(kind: str, revision: RemoteRevision | None, keys: Mapping[str, str],

@@ -61,14 +61,15 @@ def start_draft_after_rollback(client: OperatorClient, plan: RollbackPlan,
     newest revision a draft that holds what is released.
 
     Only where that content is written back as it is: a platform that stored what was
-    written in a form of its own (the marker records it) may change it again when it is
-    written back, and a draft holding another form of it would read as a person's. The
-    draft is read back to be sure. Returns its id; None where nothing is needed (statuses
+    written to this agent in a form of its own (a marker of its revisions records it) may
+    change it again when it is written back (``&amp;`` becoming ``&amp;amp;``), and a draft
+    holding another form of it would read as a person's and block apply. The draft is read
+    back to be sure. Returns its id; None where nothing is needed (statuses
     reported, no newer revision, a draft already there, which is never written over), where
     it is not safe, or where the write failed (warned: the rollback itself stands)."""
     if plan.newest is None or plan.newest != plan.current or plan.newest == plan.target:
         return None
-    if plan.target_marker is None or plan.target_marker.stored:
+    if plan.target_marker is None or plan.forms_recorded:
         return None
     agents = agents_resource(client, plan.kind)
     put_aside = plan.newest
