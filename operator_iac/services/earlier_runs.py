@@ -132,6 +132,8 @@ def _await_unanswered_records(client: OperatorClient, version_id: str, sent_at: 
     from operator_iac.smoke.evidence import lists_a_release_record
 
     since = client.conversational_agents.created_at(version_id)
+    if since is None:
+        return  # no time to list after: no reader finds such records either
     pauses = growing_pauses()
     while not lists_a_release_record(client, version_id, since):
         left = sent_at + defaults.VISIBILITY_TIMEOUT_S - time.time()
