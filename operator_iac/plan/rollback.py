@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import UsageError
 from operator_iac.plan import normalise, refs
-from operator_iac.plan.compare import own_marker, recorded_secrets
+from operator_iac.plan.compare import holds_own_writing, own_marker, recorded_secrets
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.history import LoadedAgent
 from operator_iac.plan.marker import Marker, parse_marker
@@ -61,6 +61,9 @@ class RollbackPlan:
     """Whether a marker of the agent's revisions records a form the platform stored a
     written value in (``plan.stored``): writing a revision back as read may then not store
     it as it is (a form need not be a fixed point)."""
+    target_as_written: bool = False
+    """Whether the target revision holds what its marker says operator-iac wrote (not edited
+    in the dashboard since): a copy of it then reads as operator-iac's writing too."""
 
     @property
     def already_released(self) -> bool:
@@ -133,7 +136,9 @@ def plan_rollback(loaded: LoadedAgent, target: RemoteRevision, declared: Desired
                         diff if current != target.version_id else None,
                         agent.newest.version_id if agent.newest else None,
                         any(_records_forms(v.description) for v in agent.versions)
-                        or _records_forms(target.description))
+                        or _records_forms(target.description),
+                        own is not None and
+                        holds_own_writing(target, own, agent.kind, keys) is True)
 
 
 def _records_forms(description: str | None) -> bool:

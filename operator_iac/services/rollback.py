@@ -63,13 +63,15 @@ def start_draft_after_rollback(client: OperatorClient, plan: RollbackPlan,
     Only where that content is written back as it is: a platform that stored what was
     written to this agent in a form of its own (a marker of its revisions records it) may
     change it again when it is written back (``&amp;`` becoming ``&amp;amp;``), and a draft
-    holding another form of it would read as a person's and block apply. The draft is read
-    back to be sure. Returns its id; None where nothing is needed (statuses
+    holding another form of it would read as a person's and block apply. And only where the
+    revision holds what its marker says operator-iac wrote: a copy of a revision edited in
+    the dashboard since, under that marker, would read as a person's draft too. The draft is
+    read back to be sure. Returns its id; None where nothing is needed (statuses
     reported, no newer revision, a draft already there, which is never written over), where
     it is not safe, or where the write failed (warned: the rollback itself stands)."""
     if plan.newest is None or plan.newest != plan.current or plan.newest == plan.target:
         return None
-    if plan.target_marker is None or plan.forms_recorded:
+    if not plan.target_as_written or plan.forms_recorded:
         return None
     agents = agents_resource(client, plan.kind)
     put_aside = plan.newest

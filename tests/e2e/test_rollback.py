@@ -241,3 +241,27 @@ def load_rollback_plan(environments: Environments) -> RollbackPlan:
     revision = read_revision(staging.client, loaded.agent.kind, version.version_id,
                              version.status)
     return plan_rollback(loaded, revision, None, project=PROJECT)
+
+
+def test_no_draft_copies_a_revision_edited_in_the_dashboard(
+        environments: Environments) -> None:
+    """The revision rolled back to was edited in the dashboard (its marker kept, its content
+    changed): a copy of it would read as a person's draft and block apply, so the rollback
+    writes nothing, and the next apply goes through."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["is_released"])
+    agent_id = two_releases(environments)
+    agents = staging.client.conversational_agents
+    config = agents.get(f"{agent_id}@v1").config
+    config["runtime"]["prompt"]["text"] += "\nEdited in the dashboard."
+    edited = agents.update(agent_id, config=config)
+    agents.release(edited.version_id or f"{agent_id}@v2")
+    assert environments.apply_staging("--no-smoke").exit_code == 0  # overwrites the edit: v3
+
+    rolled = rollback(environments, "--yes", "--no-smoke")
+
+    assert rolled.exit_code == 0, rolled.stdout + rolled.stderr
+    assert f"released {agent_id}@v2 again" in rolled.stdout + rolled.stderr
+    assert "started draft" not in rolled.stdout + rolled.stderr
+    again = environments.apply_staging("--no-smoke")
+    assert again.exit_code == 0, again.stdout + again.stderr
