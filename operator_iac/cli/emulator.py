@@ -74,8 +74,8 @@ def _ready_lines(url: str, ws_url: str, accounts: list[Account]) -> list[str]:
 @click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), default=15.0,
               show_default=True, help="Seconds between SSE keep-alive comments.")
 @click.option("--list-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
-              help="The agents list shows a new agent (and stops showing a deleted one) only "
-                   "this long after the write.")
+              help="The agents and conversations lists show a new item (and stop showing a "
+                   "deleted one) only this long after the write.")
 @click.option("--versions-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
               help="Versions lists and status fields show a new revision or a release only "
                    "this long after it (reads by id are never late).")
