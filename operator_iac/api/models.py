@@ -106,13 +106,20 @@ class _Revision(ApiModel):
 
     @model_validator(mode="after")
     def _note_status_field(self) -> Self:
-        if not self.version_status and self.is_released is not None:
+        if not self.status_reported and self.is_released is not None:
             note("version_status", "is_released (the older boolean)")
         return self
 
     @property
     def number(self) -> int | None:
         return version_number(self.version_id)
+
+    @property
+    def status_reported(self) -> bool:
+        """Whether the platform said this revision's ``version_status``. Where it does not
+        (older API snapshots say only ``is_released``), not released reads alike for a draft
+        and an archived revision, and no read of the revision tells them apart."""
+        return bool(self.version_status)
 
     @property
     def status(self) -> str | None:

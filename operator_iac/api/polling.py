@@ -6,6 +6,7 @@ wait, so none polls a slow platform harder than the others."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from operator_iac import defaults
@@ -28,3 +29,13 @@ def bounded_pauses(timeout_s: float) -> Iterator[float]:
             return
         yield pause
         waited += pause
+
+
+def pauses_until(deadline: float) -> Iterator[float]:
+    """The pauses of one wait that ends at ``deadline``, in seconds since the epoch (a
+    moment another process noted, as ``time.time`` gives it); the last one ends there."""
+    for pause in growing_pauses():
+        left = deadline - time.time()
+        if left <= 0:
+            return
+        yield min(pause, left)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from operator_iac.api.resources import AgentsResource
     from operator_iac.apply.visibility import WriteLog
     from operator_iac.spec.desired import AgentKind
-    from operator_iac.state.journal import Noted, NotedWhat, WritesJournal
+    from operator_iac.state.journal import NotedWhat
 
 T = TypeVar("T")
 
@@ -31,9 +31,8 @@ class JournaledAgents:
     """``agents`` (one kind's resource) with ``update``, ``release`` and ``delete`` noted in
     ``log``'s journal first; every other call goes to ``agents`` as it is."""
 
-    def __init__(self, agents: AgentsResource, kind: AgentKind, log: WriteLog,
-                 journal: WritesJournal) -> None:
-        self._agents, self._kind, self._log, self._journal = agents, kind, log, journal
+    def __init__(self, agents: AgentsResource, kind: AgentKind, log: WriteLog) -> None:
+        self._agents, self._kind, self._log = agents, kind, log
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._agents, name)
@@ -50,16 +49,14 @@ class JournaledAgents:
 
     def _noted(self, what: NotedWhat, target: str, send: Callable[[], T]) -> T:
         agent_id = agent_id_of(target)
-        noted: Noted | None = self._journal.intends(what, self._kind, agent_id,
-                                                    target if "@" in target else None)
+        noted = self._log.intends(what, self._kind, agent_id,
+                                  target if "@" in target else None)
         try:
             answer = send()
         except AmbiguousWriteError:
-            self._log.noted(noted)  # it may have been done: the note stays
-            raise
+            raise  # it may have been done: the note stays
         except OperatorIacError:
-            self._journal.forget([noted])  # refused: nothing was done
+            self._log.refused(noted)  # refused: nothing was done
             raise
-        version_id = getattr(answer, "version_id", None)
-        self._log.noted(self._journal.answered(noted, agent_id, version_id))
+        self._log.answered(noted, agent_id, getattr(answer, "version_id", None))
         return answer

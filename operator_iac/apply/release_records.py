@@ -155,18 +155,14 @@ class ReleaseRecords:
         # Noted on this machine before they are written: a run that dies before the listing
         # shows them leaves the next run here to wait for it (``services.earlier_runs``),
         # where it would read the release as kept without records.
-        writes, journal = self.steps.run_.writes, self.steps.run_.writes.journal
+        writes = self.steps.run_.writes
         agent_id, version_id = self.steps._agent_id(), self.late.version_id
-        noted = journal.intends("recording", self.steps.resource.kind, agent_id,
-                                version_id) if journal is not None else None
-        writes.noted(noted)
+        noted = writes.intends("recording", self.steps.resource.kind, agent_id, version_id)
         self.late_ids = recorder.announce_released(self.late, read_back.config)
         if self.late_ids is None:
-            if journal is not None:
-                journal.forget([noted])
+            writes.refused(noted)
             return
-        if journal is not None:
-            writes.noted(journal.answered(noted, agent_id, version_id, records=self.late_ids))
+        writes.answered(noted, agent_id, version_id, records=self.late_ids)
         self.steps.wrote("recorded", version_id, records=self.late_ids)
 
     def as_known(self, revision: RemoteRevision | None) -> RemoteRevision | None:

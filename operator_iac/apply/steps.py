@@ -138,11 +138,10 @@ class Steps:
     def agents(self) -> AgentsResource:
         """This kind's agents resource; its writes noted in the run's journal first."""
         agents = agents_resource(self.client, self.resource.kind)
-        journal = self.run_.writes.journal
-        if journal is None:
+        if self.run_.writes.journal is None:
             return agents
         return cast("AgentsResource", JournaledAgents(agents, self.resource.kind,
-                                                      self.run_.writes, journal))
+                                                      self.run_.writes))
 
     def run(self) -> ResourceResult:
         action = self.resource.action
@@ -305,29 +304,24 @@ class Steps:
         from operator_iac.errors import AmbiguousWriteError
 
         run, key = self.run_, self.resource.key
-        journal = run.writes.journal
-        noted = journal.begun(self.resource.kind, key) if journal is not None else None
-        run.writes.noted(noted)
+        noted = run.writes.begun(self.resource.kind, key)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
                 created = self.agents.create(**body)
             except AmbiguousWriteError:
                 found = owned_agents(self.agents, run.owner, run.claims_board.seen).get(key)
                 if found is not None:
-                    if journal is not None:
-                        run.writes.noted(journal.answered(noted, found))
+                    run.writes.answered(noted, found)
                     return found
                 if attempt == CREATE_ATTEMPTS:
                     raise  # it may still have made the agent: the note stays
                 self.lost_create = True  # a list that shows it late: settled after the create
                 continue
             except OperatorIacError:
-                if journal is not None:
-                    journal.forget([noted])
+                run.writes.refused(noted)
                 raise
             self.version_id = created.version_id or f"{created.id}@v0"
-            if journal is not None:
-                run.writes.noted(journal.answered(noted, created.id, self.version_id))
+            run.writes.answered(noted, created.id, self.version_id)
             self.agent_id = created.id
             self.created_here = True
             run.claims_board.seen.own(created.id, key)

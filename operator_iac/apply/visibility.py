@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.resources import AgentsResource
     from operator_iac.spec.desired import AgentKind
-    from operator_iac.state.journal import Noted, WritesJournal
+    from operator_iac.state.journal import Noted, NotedWhat, WritesJournal
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,32 @@ class WriteLog:
         is sent: ``apply.journaled``), to forget it once the lists show the run's writes."""
         with self._lock:
             self._noted.append(entry)
+
+    def begun(self, kind: AgentKind, key: str) -> Noted | None:
+        """Note in the journal a create of ``key`` about to be sent (None: no journal)."""
+        entry = self.journal.begun(kind, key) if self.journal is not None else None
+        self.noted(entry)
+        return entry
+
+    def intends(self, what: NotedWhat, kind: AgentKind, agent_id: str,
+                version_id: str | None = None) -> Noted | None:
+        """Note in the journal a write of ``agent_id`` about to be sent (``state.journal``:
+        ``WritesJournal.intends``); None: no journal."""
+        entry = self.journal.intends(what, kind, agent_id, version_id) \
+            if self.journal is not None else None
+        self.noted(entry)
+        return entry
+
+    def answered(self, entry: Noted | None, agent_id: str, version_id: str | None = None,
+                 records: tuple[str, str] | None = None) -> None:
+        """The write ``entry`` notes was made: noted so (``WritesJournal.answered``)."""
+        if self.journal is not None:
+            self.noted(self.journal.answered(entry, agent_id, version_id, records))
+
+    def refused(self, entry: Noted | None) -> None:
+        """The write ``entry`` notes made nothing (the platform refused it): forgotten."""
+        if self.journal is not None:
+            self.journal.forget([entry])
 
     def shown(self) -> None:
         """The lists show every write of the run: the journal need not keep them."""

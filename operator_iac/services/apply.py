@@ -247,7 +247,7 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
         told = agents.get(remote.draft_version_id)
     except OperatorIacError:
         return "untold"
-    if told.version_status is not None:
+    if told.status_reported:
         return "draft"
     try:
         written = agents.update(remote.draft_version_id, **_unchanging_write(told, resource.kind))

@@ -88,14 +88,14 @@ def _done(client: OperatorClient, noted: Noted) -> Write | None:
     id at once, a release by the revision's status, which some platforms show late, so
     read again, with growing pauses, until it shows or ``VISIBILITY_TIMEOUT_S`` after the
     release was sent."""
-    from operator_iac.api.polling import growing_pauses
+    from operator_iac.api.polling import pauses_until
     from operator_iac.apply.visibility import Write
     from operator_iac.errors import NotFoundError
     from operator_iac.state.fetch import agents_resource
 
     assert noted.agent_id is not None
     agents, kind, agent_id = agents_resource(client, noted.kind), noted.kind, noted.agent_id
-    pauses = growing_pauses()
+    pauses = pauses_until(noted.at + defaults.VISIBILITY_TIMEOUT_S)
     while True:
         try:
             read = agents.get(noted.version_id or agent_id)
@@ -113,10 +113,9 @@ def _done(client: OperatorClient, noted: Noted) -> Write | None:
             return Write("drafted", kind, agent_id, read.version_id)
         if noted.what == "releasing" and read.status == "released":
             return Write("released", kind, agent_id, read.version_id)
-        left = noted.at + defaults.VISIBILITY_TIMEOUT_S - time.time()
-        if noted.what != "releasing" or left <= 0:
+        pause = next(pauses, None)
+        if noted.what != "releasing" or pause is None:
             return None
-        pause = min(next(pauses), left)
         logger.info("%s: a release an earlier run sent, its answer not seen, does not show "
                     "yet: reading it again in %.2f s", noted.version_id, pause)
         client.pause(pause)
@@ -128,18 +127,15 @@ def _await_unanswered_records(client: OperatorClient, version_id: str, sent_at: 
     show them late. Until ``VISIBILITY_TIMEOUT_S`` after they were sent, that listing is read
     again with growing pauses until it shows a release record of the revision; past it, none
     was kept."""
-    from operator_iac.api.polling import growing_pauses
+    from operator_iac.api.polling import pauses_until
     from operator_iac.smoke.evidence import lists_a_release_record
 
     since = client.conversational_agents.created_at(version_id)
     if since is None:
         return  # no time to list after: no reader finds such records either
-    pauses = growing_pauses()
-    while not lists_a_release_record(client, version_id, since):
-        left = sent_at + defaults.VISIBILITY_TIMEOUT_S - time.time()
-        if left <= 0:
+    for pause in pauses_until(sent_at + defaults.VISIBILITY_TIMEOUT_S):
+        if lists_a_release_record(client, version_id, since):
             return
-        pause = min(next(pauses), left)
         logger.info("%s: smoke records an earlier run sent after its release, their answer "
                     "not seen, are not listed yet: listing again in %.2f s", version_id, pause)
         client.pause(pause)

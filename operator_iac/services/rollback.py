@@ -77,7 +77,7 @@ def start_draft_after_rollback(client: OperatorClient, plan: RollbackPlan,
     put_aside = plan.newest
     try:
         target = agents.get(plan.target)
-        if target.version_status is not None or target.is_released is None:
+        if target.status_reported:
             return None
         # A revision newer than the one put aside is a draft someone started meanwhile (the
         # confirmation may have taken minutes): it is the newest, nothing needs saying, and
