@@ -1,7 +1,8 @@
 """``OperatorClient``: the one HTTP client of a run, and the only place that speaks httpx.
 
 It owns a single ``httpx.Client`` (base URL, bearer key, ``Operator-Version``, user agent,
-timeouts, a connection pool sized for parallel reads), runs every request through the retry
+timeouts, a connection pool sized for parallel reads: built by ``api.connection``, which the
+reads sent before a client exists share, ``api.early``), runs every request through the retry
 policy of ``operator_iac.api.retry``, and translates failures at this boundary into the
 errors of ``operator_iac.errors``. Typed resources hang off it (``client.conversations`` ...).
 
@@ -34,7 +35,12 @@ from pydantic import SecretStr
 
 from operator_iac import defaults
 from operator_iac.api import retry
-from operator_iac.api.constants import API_VERSION, DEFAULT_WS_URL, USER_AGENT
+from operator_iac.api.connection import MAX_CONNECTIONS, http_client, network_transport
+from operator_iac.api.constants import (
+    CONVERSATIONAL_AGENTS,
+    DEFAULT_WS_URL,
+    PROCEDURAL_AGENTS,
+)
 from operator_iac.api.credentials import as_secret
 from operator_iac.api.failures import (
     is_collection,
@@ -51,7 +57,6 @@ from operator_iac.api.resources import (
     CustomersResource,
     ProceduresResource,
 )
-from operator_iac.api.tls import tls_context
 from operator_iac.api.tolerance import Notices
 from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
@@ -138,7 +143,7 @@ class OperatorClient:
         timeout: float | httpx.Timeout = defaults.REQUEST_TIMEOUT_S,
         max_retries: int = defaults.MAX_RETRIES,
         deadline: float = defaults.RETRY_DEADLINE_S,
-        max_connections: int = 32,
+        max_connections: int = MAX_CONNECTIONS,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -158,22 +163,13 @@ class OperatorClient:
         self.attempts = 0
         # The platform variations this client's reads adapted to (doctor reports them).
         self.notices = Notices()
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=self._default_headers(),
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(
-                timeout, connect=min(timeout, defaults.CONNECT_TIMEOUT_S)),
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections),
-            transport=transport,
-            # A redirect would carry the API key to wherever the answer points: only those on
-            # the platform's own origin are followed, by ``_send``.
-            follow_redirects=False,
-            verify=tls_context(),
-        )
+        self._http = http_client(
+            self.base_url, self._key.get_secret_value(), timeout=timeout,
+            max_connections=max_connections,
+            transport=transport or network_transport(max_connections))
         self._origin = _origin(self._http.base_url)
-        self.conversational_agents = AgentsResource(self, "/conversational_agents")
-        self.procedural_agents = AgentsResource(self, "/procedural_agents")
+        self.conversational_agents = AgentsResource(self, CONVERSATIONAL_AGENTS)
+        self.procedural_agents = AgentsResource(self, PROCEDURAL_AGENTS)
         self.conversations = ConversationsResource(self)
         self.procedures = ProceduresResource(self)
         self.customers = CustomersResource(self)
@@ -181,14 +177,6 @@ class OperatorClient:
     def __repr__(self) -> str:
         return f"OperatorClient(base_url={self.base_url!r})"
 
-
-    def _default_headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self._key.get_secret_value()}",
-            "Operator-Version": API_VERSION,
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
 
     # ---- lifecycle -----------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ class ApiModel(BaseModel):
     """Base of every response model: unknown fields are accepted and kept, and the generic
     rules of the tolerant reader apply to the declared ones."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from operator_iac.cli.reports import confirmer, plan_shower, show_apply, show_no
 
 if TYPE_CHECKING:
     from operator_iac.apply.report import ApplyOptions
-    from operator_iac.plan.options import PlanOptions
+    from operator_iac.cli.options import Selection
 
 
 @click.command("apply")
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 @parallelism_option
 @pass_app
 def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
-                  selection: PlanOptions, overwrite_draft: bool, no_smoke: bool,
+                  selection: Selection, overwrite_draft: bool, no_smoke: bool,
                   no_rollback: bool, keep_conversations: bool, no_release: bool, fmt: str,
                   parallelism: int) -> int:
     """Apply the declarations (or a saved plan) to the platform.
@@ -63,7 +63,7 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
 
     request = ApplyRequest(
         plan_file=plan_file, keep_conversations=keep_conversations,
-        plan_options=selection.model_copy(update={"overwrite_draft": overwrite_draft}),
+        plan_options=selection.plan_options(overwrite_draft=overwrite_draft),
         options=_options(overwrite_draft, no_smoke, no_rollback, no_release, parallelism))
     confirm = confirmer(yes or plan_file is not None, "apply needs --yes, or a saved plan "
                         "file, when it is not run from a terminal")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from operator_iac.cli.completion import complete_agent_keys, complete_environments
 from operator_iac.defaults import PARALLELISM
 from operator_iac.settings import PARALLELISM_VARIABLE
+
+if TYPE_CHECKING:
+    from operator_iac.plan.options import PlanOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,22 +81,40 @@ _SELECTION_OPTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What ``selection_options`` read from the command line, before pydantic is loaded (a
+    command begins reading the platform first: ``services.read_ahead``)."""
+
+    targets: tuple[str, ...]
+    excludes: tuple[str, ...]
+    prune: bool
+    adopt: bool
+    allow_delete: bool
+    record_environment: bool
+    discard_drafts: bool
+
+    def plan_options(self, **more: Any) -> PlanOptions:
+        """The plan's options: these, and ``more`` of them (``overwrite_draft``)."""
+        from operator_iac.plan.options import PlanOptions
+
+        return PlanOptions(**asdict(self), **more)
+
+
 def selection_options(func: F) -> F:
     """``--target``, ``--exclude``, ``--prune``, ``--adopt``, ``--allow-delete``,
     ``--record-environment``, ``--discard-drafts``, handed to the command as one
-    ``selection`` (a ``PlanOptions``; the command adds ``--overwrite-draft``, which plan and
-    apply word differently)."""
+    ``selection`` (a ``Selection``, whose ``plan_options`` the command completes with
+    ``--overwrite-draft``, which plan and apply word differently)."""
 
     @functools.wraps(func)
     def with_selection(*args: Any, targets: tuple[str, ...], excludes: tuple[str, ...],
                        prune: bool, adopt: bool, allow_delete: bool, record_environment: bool,
                        discard_drafts: bool, **kwargs: Any) -> Any:
-        from operator_iac.plan.options import PlanOptions
-
-        selection = PlanOptions(targets=targets, excludes=excludes, prune=prune, adopt=adopt,
-                                allow_delete=allow_delete,
-                                record_environment=record_environment,
-                                discard_drafts=discard_drafts)
+        selection = Selection(targets=targets, excludes=excludes, prune=prune, adopt=adopt,
+                              allow_delete=allow_delete,
+                              record_environment=record_environment,
+                              discard_drafts=discard_drafts)
         return func(*args, selection=selection, **kwargs)
 
     wrapped: Any = with_selection

@@ -19,8 +19,8 @@ from operator_iac.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from operator_iac.cli.options import Selection
     from operator_iac.plan.model import Plan
-    from operator_iac.plan.options import PlanOptions
 
 CHANGES_PENDING_EXIT_CODE = 2
 
@@ -38,7 +38,7 @@ CHANGES_PENDING_EXIT_CODE = 2
 @parallelism_option
 @pass_app
 def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed_exitcode: bool,
-                 selection: PlanOptions, overwrite_draft: bool, parallelism: int) -> int:
+                 selection: Selection, overwrite_draft: bool, parallelism: int) -> int:
     """Compare the declarations with the platform and show the changes.
 
     Nothing is written to the platform. The plan lists, per agent, the action (create,
@@ -56,7 +56,7 @@ def plan_command(app: App, env: str | None, fmt: str, out: Path | None, detailed
     from operator_iac.render.plan_json import plan_json
     from operator_iac.services.plan import make_plan
 
-    options = selection.model_copy(update={"overwrite_draft": overwrite_draft})
+    options = selection.plan_options(overwrite_draft=overwrite_draft)
     plan = make_plan(app.target(env), app.client(), options=options, parallelism=parallelism,
                      feedback=app.feedback(), reading=reading).plan
     if fmt == "json":

@@ -38,7 +38,7 @@ import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,8 +46,6 @@ from operator_iac import defaults
 from operator_iac.errors import OperatorIacError
 
 if TYPE_CHECKING:
-    from pydantic import SecretStr
-
     from operator_iac.api.client import OperatorClient
     from operator_iac.services.target import Target
     from operator_iac.smoke.evidence import ProofReadAhead
@@ -70,8 +68,9 @@ class Destination:
 
     api_url: str
     """The platform's URL, chosen as ``services.target.build_target`` chooses it."""
-    api_key: SecretStr
-    """The key of the environment (never printed)."""
+    api_key: str = field(repr=False)
+    """The key of the environment (never printed; text, as pydantic is not loaded yet:
+    ``api.credentials``)."""
     key_source: str | None
     """Where the key came from, as the target names it."""
     project: str
@@ -123,7 +122,7 @@ class ReadAhead:
         """Whether ``target`` is the platform, key and cache this read-ahead reads."""
         destination = self.destination
         return (target.api_url == destination.api_url and target.cache_dir == destination.cache_dir
-                and target.api_key.get_secret_value() == destination.api_key.get_secret_value())
+                and target.api_key.get_secret_value() == destination.api_key)
 
     def finish(self, declared: Declared) -> tuple[Snapshot, ProofReadAhead]:
         """The agents read so far (those the list shows as this project's, in depth; the
@@ -179,7 +178,7 @@ class ReadAhead:
         from operator_iac.state.cache import RevisionCache
 
         return RevisionCache(destination.cache_dir, destination.api_url,
-                             destination.api_key.get_secret_value())
+                             destination.api_key)
 
 
 def begin_read_ahead(project_file: Path | None, environment: str | None, *,
@@ -198,10 +197,15 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
     if destination is None or reason is not None:
         log.debug("nothing read ahead: %s", reason)
         return None
+    from operator_iac.api.constants import AGENT_LISTS
+    from operator_iac.api.early import begin_early_reads
+
+    # The lists leave now; the models the client needs load while they are in flight.
+    early = begin_early_reads(destination.api_url, destination.api_key, AGENT_LISTS)
     from operator_iac.api.client import OperatorClient
 
     client = OperatorClient(destination.api_url, destination.api_key,
-                            key_source=destination.key_source)
+                            key_source=destination.key_source, transport=early)
     return ReadAhead(destination, client, parallelism=parallelism, everything=everything)
 
 
@@ -227,7 +231,7 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
     from operator_iac.services.target import (
         cache_dir,
         chosen_api_url,
-        key_for,
+        key_text_for,
         pick_environment,
     )
     from operator_iac.settings import API_URL_VARIABLE, Settings
@@ -252,7 +256,7 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
         raise ValueError("vars is not a mapping")
     url = chosen_api_url(api_url or environ.get(API_URL_VARIABLE), _text(env, "api_url"),
                          str(file), environ)
-    key, source = key_for(_text(env, "api_key_env"), name, None, environ)
+    key, source = key_text_for(_text(env, "api_key_env"), name, environ)
     destination = Destination(url, key, source, project, name, cache_dir(cache, environ))
     agents_dir = file.parent / (_text(data, "agents_dir") or "agents")
     return destination, (file, agents_dir), (frozenset(env_vars) if env_vars is not None

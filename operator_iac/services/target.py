@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
 from operator_iac.errors import ConfigurationError
 from operator_iac.settings import (
     API_URL_VARIABLE,
@@ -25,6 +23,8 @@ from operator_iac.settings import (
 from operator_iac.spec.secrets import SECRETS
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from operator_iac.api.client import OperatorClient
     from operator_iac.plan.marker import Owner
     from operator_iac.spec.desired import DesiredAgent
@@ -179,22 +179,31 @@ def key_for(variable: str | None, env_name: str | None, given: SecretStr | str |
     A variable that holds a CI or cloud credential is never read as the key, whoever asks
     (the project file's checks say so where it is written; this is the last guard before
     anything is sent)."""
-    from operator_iac.api.credentials import api_key_from_environ, as_secret
+    from operator_iac.api.credentials import as_secret
+
+    if given is not None:
+        key = as_secret(given)
+        SECRETS.add(key.get_secret_value())
+        return key, None
+    text, source = key_text_for(variable, env_name, environ)
+    return as_secret(text), source
+
+
+def key_text_for(variable: str | None, env_name: str | None,
+                 environ: Mapping[str, str]) -> tuple[str, str]:
+    """``key_for`` of a key read from the environment, as text: for the reads sent before
+    pydantic is loaded (``api.credentials``). The same refusals, and masked the same way."""
+    from operator_iac.api.credentials import key_in_environ
     from operator_iac.defaults import API_KEY_ENV
     from operator_iac.spec.secret_names import key_variable_refusal
 
-    refused = key_variable_refusal(variable) if variable is not None and given is None \
-        else None
+    refused = key_variable_refusal(variable) if variable is not None else None
     if refused is not None:
         raise ConfigurationError(refused)
-    if given is not None:
-        key, source = as_secret(given), None
-    else:
-        key = api_key_from_environ(variable, environ)
-        name = variable or API_KEY_ENV
-        source = f"{name} (environment {env_name})" if env_name else name
-    SECRETS.add(key.get_secret_value())
-    return key, source
+    key = key_in_environ(variable, environ)
+    name = variable or API_KEY_ENV
+    SECRETS.add(key)
+    return key, f"{name} (environment {env_name})" if env_name else name
 
 
 def _api_url(project: Project, env_name: str | None, chosen: str | None,

@@ -26,7 +26,7 @@ class StrictModel(BaseModel):
 
     # Attribute docstrings become descriptions in the JSON Schema (editor hover text), read
     # when a schema is built rather than as each class is defined (``spec.field_docs``).
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True,
                               json_schema_extra=describe_fields)
 
     # Keys accepted besides the fields (for models that allow free-form extras).

@@ -73,19 +73,21 @@ def test_a_project_file_naming_another_host_fails_before_any_connection(
     # The control: allowed from outside the repository, the same file reaches for the host.
     monkeypatch.setenv("OPERATOR_IAC_ALLOWED_HOSTS", f"hooks.example,{EVIL}")
     allowed = plan(copy)
-    assert allowed.exit_code == 1 and lookups == [EVIL], allowed.stderr
+    # Both agent lists are sent at once: each may look the host up.
+    assert allowed.exit_code == 1 and set(lookups) == {EVIL}, allowed.stderr
 
 
 def test_the_command_line_chooses_any_https_host_and_never_plain_http(
         project: Project, lookups: list[str]) -> None:
     copy = project()
     chosen = plan(copy, "--api-url", f"https://{EVIL}")
-    assert chosen.exit_code == 1 and lookups == [EVIL], chosen.stderr
+    assert chosen.exit_code == 1 and set(lookups) == {EVIL}, chosen.stderr
+    reached = len(lookups)
 
     for url in (f"http://{EVIL}", f"https://api.operator.xyz@{EVIL}"):
         refused = plan(copy, "--api-url", url)
         assert refused.exit_code == 3, refused.stderr
-        assert lookups == [EVIL]  # nothing more
+        assert len(lookups) == reached  # nothing more
     assert "sent over https only" in plan(copy, "--api-url", f"http://{EVIL}").stderr
 
 
