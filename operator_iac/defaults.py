@@ -50,6 +50,12 @@ RETRY_DEADLINE_S = 60.0
 """The time one logical request may take across all its attempts and back-off pauses, in
 seconds. Overridden by `OperatorClient(deadline=...)` in the Python API."""
 
+READ_AHEAD_LEAD_S = 0.25
+"""How long a command waits, once it has begun reading the platform ahead of its
+declarations (`services.read_ahead`), for the agent lists to be read before it loads the
+declarations beside those reads, in seconds: the lists head every chain of reads, and the
+loading would slow their handling. Bounded, so that lists of many pages do not hold it."""
+
 READ_AHEAD_CLOSE_WAIT_S = 5.0
 """How long a command that ends without using the reads it began before its declarations
 loaded (`services.read_ahead`) waits for those under way; no new one begins meanwhile, and a

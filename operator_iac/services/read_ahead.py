@@ -11,6 +11,8 @@ are known, in a thread of its own, while the command goes on loading. They are t
 lists and, in depth, every listed agent whose newest revision carries this project's marker,
 which a plan of the project reads in depth in any case (``plan.scope``). The proof records
 it reads only for the keys the declarations ask to verify, so those reads wait for them.
+The lists themselves leave before the client's models load (``api.early``), and the command
+lets the read-ahead handle their answers before it loads the declarations (``lead``).
 
 The read-ahead is a speculation, checked before anything uses it:
 
@@ -96,6 +98,7 @@ class ReadAhead:
         self._declared: Future[Declared] = Future()
         self._read: Future[Snapshot] = Future()
         self._cancelled = threading.Event()
+        self._listed = threading.Event()
         self._proofs: ProofReadAhead | None = None
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="operator-iac-read-ahead",
@@ -159,11 +162,22 @@ class ReadAhead:
             snapshot = fetch_snapshot(
                 self.client, parallelism=self.parallelism, cache=self._cache(),
                 claims=None if self.everything else self._claims,
-                after=lambda agent: self.proofs.after(agent), cancelled=self._cancelled)
+                after=lambda agent: self.proofs.after(agent), cancelled=self._cancelled,
+                listed=self._listed.set)
         except BaseException as exc:  # handed to whoever finishes; nobody, when abandoned
             self._read.set_exception(exc)
         else:
             self._read.set_result(snapshot)
+        finally:
+            self._listed.set()
+
+    def lead(self) -> None:
+        """Wait until the agent lists are read and the reads they call for are queued, at
+        most ``defaults.READ_AHEAD_LEAD_S``. Every later read follows from the lists, and
+        the command's own loading, run beside them, would take the interpreter from the
+        thread handling their answers (one lock for both) and delay every round trip
+        after; the declarations are needed only once the reads are done."""
+        self._listed.wait(defaults.READ_AHEAD_LEAD_S)
 
     def _claims(self, listed: ListedAgent) -> bool:
         # Imported when the first page has arrived, not before the first request.
@@ -206,7 +220,9 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
 
     client = OperatorClient(destination.api_url, destination.api_key,
                             key_source=destination.key_source, transport=early)
-    return ReadAhead(destination, client, parallelism=parallelism, everything=everything)
+    reading = ReadAhead(destination, client, parallelism=parallelism, everything=everything)
+    reading.lead()
+    return reading
 
 
 def _vouched(project_file: Path | None, environment: str | None, api_url: str | None,

@@ -68,12 +68,15 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
                    kinds: tuple[AgentKind, ...] = ("procedural_agent", "conversational_agent"),
                    claims: ListedClaim | None = None, cache: RevisionCache | None = None,
                    after: AgentRead | None = None,
-                   cancelled: threading.Event | None = None) -> Snapshot:
+                   cancelled: threading.Event | None = None,
+                   listed: Callable[[], None] | None = None) -> Snapshot:
     """Read the agents of the given kinds with their versions and released/draft content:
     every one, or those ``claims`` takes from the list (the others are kept as ``unread``).
     Released and archived contents come from ``cache`` when it holds them. ``after`` is
     called with each agent read in depth, as a task of its own right after it: more reads
-    that follow from one agent start at once instead of after the whole snapshot. Once
+    that follow from one agent start at once instead of after the whole snapshot.
+    ``listed`` is called once every list has been read and the reads it calls for are
+    queued. Once
     ``cancelled`` is set, no further request is begun and the fetch raises
     ``FetchCancelled``."""
     from operator_iac.api.pool import WorkPool, results_in_order
@@ -86,15 +89,17 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
         listings = [pool.submit(lambda k: _list_kind(client, depth, k, claims), kind)
                     for kind in kinds]
         try:
-            listed = results_in_order(listings)
-            futures = [future for found, _ in listed for future in found]
+            found = results_in_order(listings)
+            if listed is not None:
+                listed()
+            futures = [future for kind, _ in found for future in kind]
             agents = tuple(agent for agent in results_in_order(futures) if agent is not None)
             results_in_order(depth.followups)
         except BaseException:
             depth.stop()
             raise
     return Snapshot(api_url=client.base_url, agents=agents, read_at=read_at,
-                    unread=tuple(item for _, unread in listed for item in unread))
+                    unread=tuple(item for _, unread in found for item in unread))
 
 
 def _list_kind(client: OperatorClient, depth: _InDepth, kind: AgentKind,

@@ -99,3 +99,17 @@ def test_a_failure_of_what_follows_a_read_is_raised(
 
     with pytest.raises(RuntimeError, match="a bug in what follows"):
         fetch_snapshot(mock_client(FakePlatform().handle), parallelism=3, after=after)
+
+
+def test_listed_is_told_once_both_lists_are_read_and_before_the_reads_they_queued_end(
+        mock_client: Callable[..., OperatorClient]) -> None:
+    """What a command waits for before loading its declarations beside the reads
+    (``ReadAhead.lead``): told once, after both lists, while their reads still go on."""
+    platform = FakePlatform()
+    told: list[list[str]] = []
+    fetch_snapshot(mock_client(platform.handle), parallelism=1,
+                   listed=lambda: told.append(list(platform.paths)))
+    assert len(told) == 1
+    assert {"/conversational_agents", "/procedural_agents"} <= set(told[0])
+    assert len(told[0]) < len(platform.paths)
+    assert len(platform.paths) == 2 + 2 * 4  # then every agent's versions and revision
