@@ -104,12 +104,20 @@ def test_a_failure_of_what_follows_a_read_is_raised(
 def test_listed_is_told_once_both_lists_are_read_and_before_the_reads_they_queued_end(
         mock_client: Callable[..., OperatorClient]) -> None:
     """What a command waits for before loading its declarations beside the reads
-    (``ReadAhead.lead``): told once, after both lists, while their reads still go on."""
-    platform = FakePlatform()
-    told: list[list[str]] = []
-    fetch_snapshot(mock_client(platform.handle), parallelism=1,
-                   listed=lambda: told.append(list(platform.paths)))
-    assert len(told) == 1
-    assert {"/conversational_agents", "/procedural_agents"} <= set(told[0])
-    assert len(told[0]) < len(platform.paths)
-    assert len(platform.paths) == 2 + 2 * 4  # then every agent's versions and revision
+    (``ReadAhead.lead``): told once, when both lists are read, while the reads they queued
+    wait (here, until it is told)."""
+    platform, told, go = FakePlatform(), list[list[str]](), threading.Event()
+
+    def reads_wait_for_listed(request: httpx.Request) -> httpx.Response:
+        if request.url.path.strip("/").count("/"):
+            assert go.wait(timeout=10)
+        return platform.handle(request)
+
+    def listed() -> None:
+        told.append(list(platform.paths))
+        go.set()
+
+    snapshot = fetch_snapshot(mock_client(reads_wait_for_listed), parallelism=8, listed=listed)
+    assert told == [["/procedural_agents", "/conversational_agents"]] or \
+        told == [["/conversational_agents", "/procedural_agents"]]
+    assert len(snapshot.agents) == 4 and len(platform.paths) == 2 + 2 * 4
