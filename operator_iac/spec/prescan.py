@@ -1,31 +1,44 @@
-"""Whether the files of a project could name a substitution that has no value, found without
-loading the project: every file under the project's folder and its agents folder is
-searched for ``${var:...}`` and ``${env:...}`` (``spec.templates``), and each name found must
-have a value.
+"""Whether the files a project's declarations read could name a substitution that has no
+value, found without loading the project: each file is searched for ``${var:...}`` and
+``${env:...}`` (``spec.templates``), and each name found must have a value.
 
 Loading the declarations is what says exactly which substitutions are used and which are
 missing, but it needs every model of the declarations built first. A command that wants to
 begin reading the platform while they load (``services.read_ahead``) asks this first, so that
-a missing value is still reported before any request is sent. The search is conservative:
-it reads every file the declarations could read (agent files, prompt files, fragments and
-base files all lie inside the project's folder) and counts a name in a comment or in a file
-no agent uses as used. A ``${var:...}`` counts as having a value only in the environment's
-``vars`` (a template instance's own vars are not seen here), a ``${env:...}`` only when the
-variable is set; any other ``${...}`` is not a value of this tool (a CI workflow's
-``${{ secrets.X }}``) and is left to the loader. What it cannot search (too many files or
-bytes, a folder that cannot be listed) is a reason too: then nothing is read ahead. A file
-larger than the loader takes is skipped: no declaration can read it.
+a missing value is still reported before any request is sent.
 
-Folders that hold no declarations by any convention are skipped: version control
-(``.git``), virtual environments (a ``pyvenv.cfg``), caches that mark themselves
-(``CACHEDIR.TAG``), ``node_modules`` and ``__pycache__``. Other hidden folders (``.github``,
-``.vscode``, the ``.schemas`` that ``init`` writes) are searched only once a file searched
-names a path into them, since a declaration reads a file only through such a path.
+Which files: the declarations read the project file, the agent files of the agents folder,
+and the files those name by a relative path (a base file's ``extends``, a prompt file, an
+environment's prompt override) or include (``{{> path}}`` in a prompt), and the files those
+name in turn. The search follows every such name without knowing the fields: every string
+of a YAML file read, and every ``{{> path}}`` of any text read, that reads as a relative path
+(one word, with a folder or a suffix) is looked for beside every file read so far, and each
+file found is searched too. A project at the root of a repository is thus searched through
+its declarations, not through its README, its changelog or its code. The search is
+conservative: a name in a comment of a file reached (other than the project and agent files,
+whose YAML comments do not count) or in a file no agent ends up using counts as used. A
+``${var:...}`` counts as having a value only in the environment's ``vars`` (a template
+instance's own vars are not seen here), a ``${env:...}`` only when the variable is set; any
+other ``${...}`` is not a value of this tool (a CI workflow's ``${{ secrets.X }}``) and is
+left to the loader. What it cannot search (too many files or bytes, a folder that cannot be
+listed) is a reason too: then nothing is read ahead. A file larger than the loader takes is
+skipped: no declaration can read it.
+
+Where a path is itself written with a substitution (``prompts/${var:locale}.md``), which file
+it names is not known before loading: then every file under the project's folder and its
+agents folder is searched instead. That search skips folders that hold no declarations by any
+convention: version control (``.git``), virtual environments (a ``pyvenv.cfg``), caches that
+mark themselves (``CACHEDIR.TAG``), ``node_modules`` and ``__pycache__``. Other hidden folders
+(``.github``, ``.vscode``, the ``.schemas`` that ``init`` writes) are searched only once a
+file searched names a path into them, since a declaration reads a file only through such a
+path.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +46,9 @@ from typing import Any
 
 from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.loader import MAX_FILE_BYTES
-from operator_iac.spec.templates import find_substitutions
+from operator_iac.spec.templates import INCLUDE, find_substitutions
+
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}$")
 
 # Beyond these the search would cost more than it can save (a folder of agents holds far
 # fewer; a whole repository beside them may not): it is given up, and nothing is read
@@ -46,13 +61,107 @@ _SKIPPED_MARKS = ("pyvenv.cfg", "CACHEDIR.TAG")
 
 def unresolvable(project_file: Path, agents_dir: Path, env_vars: Collection[str] | None,
                  environ: Mapping[str, str]) -> str | None:
-    """Why a file under the project's folder or ``agents_dir`` (which may lie elsewhere or
-    be a link) may name a substitution without a value (``env_vars``: the names of the chosen
-    environment's ``vars``, None without an environment), or None when every name found has
-    one. In the project file and the agent files, what YAML reads as a comment is not
-    counted (the file is parsed when its text may name such a value or a hidden folder)."""
-    search = _Search(env_vars, environ, {os.path.realpath(p) for p in
-                                         (project_file, *agent_files_in(agents_dir))})
+    """Why a file the declarations read (``project_file``, the agent files in
+    ``agents_dir``, which may lie elsewhere or be a link, and the files they name) may name a
+    substitution without a value (``env_vars``: the names of the chosen environment's
+    ``vars``, None without an environment), or None when every name found has one. In the
+    project file and the agent files, what YAML reads as a comment is not counted."""
+    declarations = (project_file, *agent_files_in(agents_dir))
+    followed = _Follow(env_vars, environ, declarations).search()
+    if followed is not _UNKNOWN:
+        return followed
+    return _search_everything(project_file, agents_dir, env_vars, environ, declarations)
+
+
+_UNKNOWN = "a path is written with a substitution"
+
+
+class _Follow:
+    """The search through the files the declarations name (see the module docstring)."""
+
+    def __init__(self, env_vars: Collection[str] | None, environ: Mapping[str, str],
+                 declarations: tuple[Path, ...]) -> None:
+        self.env_vars, self.environ = env_vars, environ
+        self.queue = deque((path, True) for path in declarations)
+        self.folders = {Path(os.path.realpath(path)).parent for path in declarations}
+        self.seen: set[str] = set()
+        self.total = 0
+
+    def search(self) -> str | None:
+        while self.queue:
+            path, declaration = self.queue.popleft()
+            try:
+                real, size = os.path.realpath(path), path.stat().st_size
+            except OSError:
+                continue  # a broken link or a loop: the loader reports it if declared
+            if real in self.seen:
+                continue
+            self.seen.add(real)
+            self.total += size
+            if len(self.seen) > MAX_FILES or self.total > MAX_TOTAL_BYTES:
+                return f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes to search"
+            if size > MAX_FILE_BYTES or not path.is_file():
+                continue  # never loaded: the loader refuses it
+            try:
+                text = path.read_bytes().decode("utf-8", errors="replace")
+            except OSError as exc:
+                return f"{path} cannot be read ({exc.strerror})"
+            read = _Read(path, text, declaration)
+            if _first_without_value(text, self.env_vars, self.environ) is not None:
+                for one in read.strings():
+                    reason = _first_without_value(one, self.env_vars, self.environ)
+                    if reason is not None:
+                        return f"{path}: {reason}"
+            self.folders.add(Path(real).parent)
+            if not self._follow(read):
+                return _UNKNOWN
+        return None
+
+    def _follow(self, read: _Read) -> bool:
+        """Queue the files ``read`` names; False when one is named through a substitution."""
+        strings = read.strings() if read.declaration else _yaml_strings(read)
+        names = [*strings, *(m.group(1) for one in (*strings, read.text)
+                             for m in INCLUDE.finditer(one))]
+        for name in names:
+            if not _path_like(name):
+                continue
+            if "${" in name:
+                return False
+            for folder in list(self.folders):
+                target = folder / name
+                if target.is_file():
+                    self.queue.append((target, False))
+        return True
+
+
+def _path_like(text: str) -> bool:
+    """Whether ``text`` could be a relative path a declaration names: one word, with a
+    folder or a suffix, not a URL and not absolute."""
+    return (0 < len(text) < 1024 and not any(c.isspace() for c in text)
+            and "://" not in text and not Path(text).is_absolute()
+            and ("/" in text or "\\" in text or _SUFFIX.search(text) is not None))
+
+
+def _yaml_strings(read: _Read) -> list[str]:
+    """The strings of a file reached by a path, read as YAML where it reads so (a base
+    file), else its text."""
+    from operator_iac.errors import DeclarationError
+    from operator_iac.spec.loader import parse_yaml
+
+    if not read.text.strip():
+        return []
+    try:
+        return list(_strings(parse_yaml(read.text, read.path).data))
+    except DeclarationError:
+        return [read.text]
+
+
+def _search_everything(project_file: Path, agents_dir: Path,
+                       env_vars: Collection[str] | None, environ: Mapping[str, str],
+                       declarations: tuple[Path, ...]) -> str | None:
+    """Every file under the project's folder and ``agents_dir`` searched (where a path is
+    written with a substitution, see the module docstring)."""
+    search = _Search(env_vars, environ, {os.path.realpath(p) for p in declarations})
     roots = [project_file.parent, agents_dir]
     while roots:
         for root in roots:

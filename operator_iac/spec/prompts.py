@@ -33,11 +33,10 @@ from operator_iac.spec.loader import (
 )
 from operator_iac.spec.models import Prompt
 from operator_iac.spec.prompt_text import PromptText, Replacement, splice
-from operator_iac.spec.templates import find_substitutions
+from operator_iac.spec.templates import INCLUDE, find_substitutions
 
 PROMPT_PATH: DataPath = ("config", "runtime", "prompt")
 PROMPT_TEXT: DataPath = (*PROMPT_PATH, "text")
-INCLUDE = re.compile(r"\{\{>\s*([^{}\n]*?)\s*\}\}")
 MAX_INCLUDE_DEPTH = 16
 
 Problems = list[Diagnostic]

@@ -15,6 +15,10 @@ from typing import Any, Literal
 
 from operator_iac.spec.loader import DataPath
 
+INCLUDE = re.compile(r"\{\{>\s*([^{}\n]*?)\s*\}\}")
+"""A prompt's ``{{> path}}`` directive, which includes a fragment (``spec.prompts``); here
+beside the substitutions, for what reads files without the models (``spec.prescan``)."""
+
 _SUBSTITUTION = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _NAME = re.compile(r"^(var|env):([A-Za-z_][A-Za-z0-9_]*)$")
 # `$name` not preceded by a word character or `$`, and not the start of `${`.

@@ -147,6 +147,12 @@ def test_no_read_ahead_where_the_search_for_missing_values_cannot_vouch(
     assert begin_read_ahead(copy.project_file, "production", environ={}, **staging) is None
     assert begin_read_ahead(copy.project_file, "nowhere", **staging) is None
     (copy.agents_dir / "notes.md").write_text("${var:from_an_instance}", encoding="utf-8")
+    reading = begin_read_ahead(copy.project_file, "staging", **staging)  # named by no agent
+    assert reading is not None
+    reading.close()
+    prompt = copy.agents_dir / "prompts" / "appointment-booking.md"
+    prompt.write_text(prompt.read_text(encoding="utf-8") + "{{> ../notes.md}}\n",
+                      encoding="utf-8")
     assert begin_read_ahead(copy.project_file, "staging", **staging) is None
 
 

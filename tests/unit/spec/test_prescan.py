@@ -1,6 +1,8 @@
-"""The search for substitutions that may have no value (``spec.prescan``): every file under
-the project's folder and its agents folder counts, conservatively (only a YAML comment of a
-declaration does not); what cannot be searched is a reason too."""
+"""The search for substitutions that may have no value (``spec.prescan``): every file the
+declarations read or name counts, conservatively (only a YAML comment of a project or agent
+file does not), and no other; where a path is written with a substitution, every file under
+the project's folder and its agents folder counts; what cannot be searched is a reason
+too."""
 
 from __future__ import annotations
 
@@ -30,20 +32,64 @@ def test_every_name_with_a_value_vouches(root: Path) -> None:
     assert unresolvable(root, environ={"TOKEN": "x"}) is None
 
 
-@pytest.mark.parametrize(("where", "text"), [
-    ("agents/prompts/p.md", "Open at ${var:hours}."),       # a prompt file
-    ("shared/fragment.md", "See ${var:hours}."),            # outside the agents folder
-    ("operator-iac.yaml", "overrides: {a: {name: '${var:hours}'}}"),  # the project file
-    ("agents/prompts/p.yaml", "# ${var:hours}\n"),          # a prompt, whatever its name
-    ("notes/old.yaml", "# once: ${var:hours}\n"),           # not a declaration: text
+PROMPT_FILE = "config: {runtime: {prompt: {file: prompts/p.md}}}\n"
+
+
+@pytest.mark.parametrize(("where", "text", "agent"), [
+    # a prompt file
+    ("agents/prompts/p.md", "Open at ${var:hours}.", PROMPT_FILE),
+    # a fragment outside the agents folder, included by an inline prompt
+    ("shared/fragment.md", "See ${var:hours}.",
+     "config: {runtime: {prompt: {text: 'Hi. {{> ../shared/fragment.md}}'}}}\n"),
+    # a fragment included by a prompt file: p.md includes it
+    ("agents/prompts/parts/hours.md", "${var:hours}", PROMPT_FILE),
+    # the project file
+    ("operator-iac.yaml", "overrides: {a: {name: '${var:hours}'}}", "name: desk\n"),
+    # a prompt, whatever its name: its comments count
+    ("agents/prompts/p.yaml", "# ${var:hours}\n",
+     "config: {runtime: {prompt: {file: prompts/p.yaml}}}\n"),
+    # a base file, and the prompt file a base names
+    ("templates/base.yaml", "description: ${var:hours}\n", "extends: ../templates/base.yaml\n"),
+    ("templates/prompts/b.md", "${var:hours}", "extends: ../templates/base.yaml\n"),
 ])
-def test_a_var_the_environment_does_not_give_anywhere_is_a_reason(root: Path, where: str,
-                                                                   text: str) -> None:
+def test_a_var_the_environment_does_not_give_in_a_file_the_declarations_read_is_a_reason(
+        root: Path, where: str, text: str, agent: str) -> None:
+    (root / "agents" / "a.yaml").write_text(agent, encoding="utf-8")
+    (root / "agents" / "prompts" / "p.md").write_text("Hello. {{> parts/hours.md}}\n",
+                                                      encoding="utf-8")
+    (root / "agents" / "prompts" / "parts").mkdir()
+    (root / "agents" / "prompts" / "parts" / "hours.md").write_text("9 to 5", encoding="utf-8")
+    (root / "templates" / "prompts").mkdir(parents=True)
+    (root / "templates" / "base.yaml").write_text(
+        "config: {runtime: {prompt: {file: prompts/b.md}}}\n", encoding="utf-8")
+    (root / "templates" / "prompts" / "b.md").write_text("Base.", encoding="utf-8")
+    assert unresolvable(root) is None
     path = root / where
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     reason = unresolvable(root)
     assert reason is not None and "${var:hours}" in reason and where.split("/")[-1] in reason
+
+
+def test_a_file_no_declaration_names_is_not_searched(root: Path) -> None:
+    # A project at the root of a repository: its README, changelog and notes write the
+    # syntax in prose, and its code is many files.
+    for name in ("README.md", "CHANGELOG.md", "notes/old.yaml", "agents/prompts/unused.md"):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("Write ${env:NAME} or ${var:hours}.\n", encoding="utf-8")
+    for n in range(prescan.MAX_FILES + 1):
+        (root / "src").mkdir(exist_ok=True)
+        (root / "src" / f"m{n}.py").write_text("x = 1\n", encoding="utf-8")
+    assert unresolvable(root) is None
+
+
+def test_a_path_written_with_a_substitution_searches_every_file(root: Path) -> None:
+    (root / "notes.md").write_text("Write ${var:hours}.\n", encoding="utf-8")
+    assert unresolvable(root) is None
+    (root / "agents" / "b.yaml").write_text(
+        "config: {runtime: {prompt: {file: 'prompts/${var:team}.md'}}}\n", encoding="utf-8")
+    assert "notes.md" in (unresolvable(root) or "")
 
 
 def test_a_comment_of_a_declaration_names_nothing(root: Path) -> None:
@@ -72,6 +118,8 @@ def test_what_names_no_value_of_this_tool_is_no_reason(root: Path) -> None:
     workflows.mkdir(parents=True)
     (workflows / "ci.yml").write_text("env: {KEY: '${{ secrets.KEY }}'}\n", encoding="utf-8")
     (root / "run.sh").write_text('echo "${HOME}"\n', encoding="utf-8")
+    (root / "agents" / "b.yaml").write_text(  # every file searched
+        "config: {runtime: {prompt: {file: 'prompts/${var:team}.md'}}}\n", encoding="utf-8")
     assert unresolvable(root) is None
 
 
@@ -90,7 +138,13 @@ def test_folders_that_hold_no_declarations_are_skipped(root: Path, folder: str) 
         (skipped / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n",
                                               encoding="utf-8")
     (skipped / "x.txt").write_text("${var:nothing}", encoding="utf-8")
+    # Every file is searched (a path is written with a substitution), but not these folders.
+    (root / "agents" / "b.yaml").write_text(
+        "config: {runtime: {prompt: {file: 'prompts/${var:team}.md'}}}\n", encoding="utf-8")
+    (root / "notes.md").write_text("${var:team}", encoding="utf-8")
     assert unresolvable(root) is None
+    (root / "notes.md").write_text("${var:nothing}", encoding="utf-8")
+    assert unresolvable(root) is not None
 
 
 def test_a_hidden_folder_is_searched_once_a_path_names_it(root: Path) -> None:
@@ -109,7 +163,7 @@ def test_a_hidden_folder_is_searched_once_a_path_names_it(root: Path) -> None:
     (root / "agents" / "b.yaml").write_text("prompt: {file: ../.prompts/x.json}\n",
                                             encoding="utf-8")
     assert ".prompts" in (unresolvable(root) or "")
-    (root / "agents" / "b.yaml").unlink()
+    (root / "agents" / "b.yaml").write_text(PROMPT_FILE, encoding="utf-8")
     (root / "agents" / "prompts" / "p.md").write_text("{{> ../../.vscode/x.json}}",
                                                       encoding="utf-8")
     assert ".vscode" in (unresolvable(root) or "")
@@ -119,7 +173,7 @@ def test_a_folder_too_large_to_search_is_a_reason(root: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prescan, "MAX_FILES", 3)
     for n in range(4):
-        (root / f"note-{n}.txt").write_text("plain", encoding="utf-8")
+        (root / "agents" / f"b{n}.yaml").write_text("name: desk\n", encoding="utf-8")
     assert "more than 3 files" in (unresolvable(root) or "")
 
 
