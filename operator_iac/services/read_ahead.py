@@ -238,7 +238,7 @@ def _vouched(project_file: Path | None, environment: str | None, api_url: str | 
 
 def _destination(project_file: Path | None, requested: str | None, api_url: str | None,
                  cache: bool, environ: Mapping[str, str],
-                 ) -> tuple[Destination, tuple[Path, Path], frozenset[str] | None]:
+                 ) -> tuple[Destination, tuple[Path, Path], dict[str, object] | None]:
     """Where to read, from the project file read without its models, with where the
     declarations are read from (the project file, and its agents folder) and the names of
     the environment's vars. What does not say that plainly raises (nothing is read ahead);
@@ -275,7 +275,7 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
     key, source = key_text_for(_text(env, "api_key_env"), name, environ)
     destination = Destination(url, key, source, project, name, cache_dir(cache, environ))
     agents_dir = file.parent / (_text(data, "agents_dir") or "agents")
-    return destination, (file, agents_dir), (frozenset(env_vars) if env_vars is not None
+    return destination, (file, agents_dir), (dict(env_vars) if env_vars is not None
                                              else None)
 
 

@@ -10,34 +10,24 @@ a missing value is still reported before any request is sent.
 Which files: the declarations read the project file, the agent files of the agents folder,
 and the files those name by a relative path (a base file's ``extends``, a prompt file, an
 environment's prompt override) or include (``{{> path}}`` in a prompt), and the files those
-name in turn. The search follows every such name without knowing the fields: every string
-of a YAML file read, and every ``{{> path}}`` of any text read, that reads as a relative path
-(one word, with a folder or a suffix) is looked for beside every file read so far, and each
-file found is searched too. A project at the root of a repository is thus searched through
-its declarations, not through its README, its changelog or its code. The search is
-conservative: a name in a comment of a file reached (other than the project and agent files,
-whose YAML comments do not count) or in a file no agent ends up using counts as used. A
-``${var:...}`` counts as having a value only in the environment's ``vars`` (a template
-instance's own vars are not seen here), a ``${env:...}`` only when the variable is set; any
-other ``${...}`` is not a value of this tool (a CI workflow's ``${{ secrets.X }}``) and is
-left to the loader. What it cannot search (too many files or bytes, a folder that cannot be
-listed) is a reason too: then nothing is read ahead. A file larger than the loader takes is
-skipped: no declaration can read it.
-
-Where a path is itself written with a substitution (``prompts/${var:locale}.md``), which file
-it names is not known before loading: then every file under the project's folder and its
-agents folder is searched instead. That search skips folders that hold no declarations by any
-convention: version control (``.git``), virtual environments (a ``pyvenv.cfg``), caches that
-mark themselves (``CACHEDIR.TAG``), ``node_modules`` and ``__pycache__``. Other hidden folders
-(``.github``, ``.vscode``, the ``.schemas`` that ``init`` writes) are searched only once a
-file searched names a path into them, since a declaration reads a file only through such a
-path.
+name in turn. The search follows every such name without knowing the fields: every string of
+a YAML file read, and every ``{{> path}}`` of any text read, that reads as a relative path
+(one word, not a URL; written with substitutions, once their values are put in) is looked
+for beside every file read so far, and each file found is searched too. A project at the
+root of a repository is thus searched through its declarations, not through its README, its
+changelog or its code. The search is conservative: a name in a comment of a file reached
+(other than the project and agent files, whose YAML comments do not count) or in a file no
+agent ends up using counts as used. A ``${var:...}`` counts as having a value only in the
+environment's ``vars`` (a template instance's own vars are not seen here), a ``${env:...}``
+only when the variable is set; any other ``${...}`` is not a value of this tool (a CI
+workflow's ``${{ secrets.X }}``) and is left to the loader. What it cannot search (too many
+files or bytes, a folder that cannot be listed) is a reason too: then nothing is read ahead.
+A file larger than the loader takes is skipped: no declaration can read it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -48,44 +38,34 @@ from operator_iac.spec.discovery import agent_files_in
 from operator_iac.spec.loader import MAX_FILE_BYTES
 from operator_iac.spec.templates import INCLUDE, find_substitutions
 
-_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}$")
-
 # Beyond these the search would cost more than it can save (a folder of agents holds far
 # fewer; a whole repository beside them may not): it is given up, and nothing is read
 # ahead, rather than made partial.
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
-_SKIPPED_NAMES = frozenset({".git", "node_modules", "__pycache__"})
-_SKIPPED_MARKS = ("pyvenv.cfg", "CACHEDIR.TAG")
 
 
-def unresolvable(project_file: Path, agents_dir: Path, env_vars: Collection[str] | None,
+def unresolvable(project_file: Path, agents_dir: Path, env_vars: Mapping[str, object] | None,
                  environ: Mapping[str, str]) -> str | None:
     """Why a file the declarations read (``project_file``, the agent files in
     ``agents_dir``, which may lie elsewhere or be a link, and the files they name) may name a
-    substitution without a value (``env_vars``: the names of the chosen environment's
-    ``vars``, None without an environment), or None when every name found has one. In the
+    substitution without a value (``env_vars``: the chosen environment's ``vars``, None
+    without an environment), or None when every name found has one. In the
     project file and the agent files, what YAML reads as a comment is not counted."""
-    declarations = (project_file, *agent_files_in(agents_dir))
-    followed = _Follow(env_vars, environ, declarations).search()
-    if followed is not _UNKNOWN:
-        return followed
-    return _search_everything(project_file, agents_dir, env_vars, environ, declarations)
-
-
-_UNKNOWN = "a path is written with a substitution"
+    return _Follow(env_vars, environ, (project_file, *agent_files_in(agents_dir))).search()
 
 
 class _Follow:
     """The search through the files the declarations name (see the module docstring)."""
 
-    def __init__(self, env_vars: Collection[str] | None, environ: Mapping[str, str],
+    def __init__(self, env_vars: Mapping[str, object] | None, environ: Mapping[str, str],
                  declarations: tuple[Path, ...]) -> None:
         self.env_vars, self.environ = env_vars, environ
         self.queue = deque((path, True) for path in declarations)
         self.folders = {Path(os.path.realpath(path)).parent for path in declarations}
         self.seen: set[str] = set()
         self.total = 0
+        self.listings: dict[Path, set[str]] = {}
 
     def search(self) -> str | None:
         while self.queue:
@@ -113,33 +93,51 @@ class _Follow:
                     if reason is not None:
                         return f"{path}: {reason}"
             self.folders.add(Path(real).parent)
-            if not self._follow(read):
-                return _UNKNOWN
+            self._follow(read)
         return None
 
-    def _follow(self, read: _Read) -> bool:
-        """Queue the files ``read`` names; False when one is named through a substitution."""
+    def _follow(self, read: _Read) -> None:
+        """Queue the files ``read`` names (each substitution in it has a value by now)."""
         strings = read.strings() if read.declaration else _yaml_strings(read)
         names = [*strings, *(m.group(1) for one in (*strings, read.text)
                              for m in INCLUDE.finditer(one))]
-        for name in names:
+        for written in names:
+            name = self._substituted(written)
             if not _path_like(name):
                 continue
-            if "${" in name:
-                return False
+            nested = "/" in name or "\\" in name
             for folder in list(self.folders):
-                target = folder / name
-                if target.is_file():
-                    self.queue.append((target, False))
-        return True
+                # A bare name is looked up in the folder's listing (one read per folder),
+                # not with a look-up per string: most strings name no file.
+                if (nested or name in self._entries(folder)) and (folder / name).is_file():
+                    self.queue.append((folder / name, False))
+
+    def _substituted(self, text: str) -> str:
+        """``text`` with the values of its substitutions, as the loader reads a path written
+        with them."""
+        for sub in find_substitutions(text) if "${" in text else ():
+            if sub.kind == "var" and self.env_vars is not None and sub.name in self.env_vars:
+                text = text.replace(sub.text, str(self.env_vars[sub.name]), 1)
+            elif sub.kind == "env" and sub.name in self.environ:
+                text = text.replace(sub.text, self.environ[sub.name], 1)
+        return text
+
+    def _entries(self, folder: Path) -> set[str]:
+        entries = self.listings.get(folder)
+        if entries is None:
+            try:
+                entries = set(os.listdir(folder))
+            except OSError:
+                entries = set()
+            self.listings[folder] = entries
+        return entries
 
 
 def _path_like(text: str) -> bool:
-    """Whether ``text`` could be a relative path a declaration names: one word, with a
-    folder or a suffix, not a URL and not absolute."""
+    """Whether ``text`` could be a relative path a declaration names: one word, not a URL
+    and not absolute."""
     return (0 < len(text) < 1024 and not any(c.isspace() for c in text)
-            and "://" not in text and not Path(text).is_absolute()
-            and ("/" in text or "\\" in text or _SUFFIX.search(text) is not None))
+            and "://" not in text and not Path(text).is_absolute())
 
 
 def _yaml_strings(read: _Read) -> list[str]:
@@ -154,91 +152,6 @@ def _yaml_strings(read: _Read) -> list[str]:
         return list(_strings(parse_yaml(read.text, read.path).data))
     except DeclarationError:
         return [read.text]
-
-
-def _search_everything(project_file: Path, agents_dir: Path,
-                       env_vars: Collection[str] | None, environ: Mapping[str, str],
-                       declarations: tuple[Path, ...]) -> str | None:
-    """Every file under the project's folder and ``agents_dir`` searched (where a path is
-    written with a substitution, see the module docstring)."""
-    search = _Search(env_vars, environ, {os.path.realpath(p) for p in declarations})
-    roots = [project_file.parent, agents_dir]
-    while roots:
-        for root in roots:
-            reason = search.walk(root)
-            if reason is not None:
-                return reason
-        roots = search.hidden_named()
-    return None
-
-
-class _Search:
-    """One search: the files read so far, and the hidden folders left until a path names
-    them (editors, CI and this tool's own schemas keep files there that may write
-    ``${env:...}`` for their own reasons; a declaration can still read a file there, but
-    only through a path that names the folder)."""
-
-    def __init__(self, env_vars: Collection[str] | None, environ: Mapping[str, str],
-                 declarations: set[str]) -> None:
-        self.env_vars, self.environ = env_vars, environ
-        self.declarations = declarations  # the files read as YAML documents (real paths)
-        self.seen: set[str] = set()
-        self.total = 0
-        self.read: list[_Read] = []
-        self.hidden: dict[str, Path] = {}  # real path -> a hidden folder not searched yet
-
-    def walk(self, root: Path) -> str | None:
-        for folder, dirs, files in os.walk(root, onerror=_raise):
-            kept = []
-            for name in dirs:
-                path = Path(folder, name)
-                if _skipped(path):
-                    continue
-                if name.startswith("."):
-                    self.hidden.setdefault(os.path.realpath(path), path)
-                    continue
-                kept.append(name)
-            dirs[:] = kept
-            for name in files:
-                reason = self._file(Path(folder, name))
-                if reason is not None:
-                    return reason
-        return None
-
-    def hidden_named(self) -> list[Path]:
-        """The hidden folders some file searched so far names as a folder (``.name/``); they
-        are searched next, and taken off the list."""
-        named = [real for real, path in self.hidden.items()
-                 if any(read.names(f"{path.name}/") or read.names(f"{path.name}\\")
-                        for read in self.read)]
-        return [self.hidden.pop(real) for real in named]
-
-    def _file(self, path: Path) -> str | None:
-        try:
-            real, size = os.path.realpath(path), path.stat().st_size
-        except OSError:
-            return None  # a broken link or a loop: the loader reports it if declared
-        if real in self.seen:
-            return None
-        self.seen.add(real)
-        self.total += size
-        if len(self.seen) > MAX_FILES or self.total > MAX_TOTAL_BYTES:
-            return f"more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes to search"
-        if size > MAX_FILE_BYTES or not path.is_file():
-            return None  # never loaded: the loader refuses it
-        try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError as exc:
-            return f"{path} cannot be read ({exc.strerror})"
-        read = _Read(path, text, real in self.declarations)
-        self.read.append(read)
-        if _first_without_value(text, self.env_vars, self.environ) is None:
-            return None
-        for one in read.strings():
-            reason = _first_without_value(one, self.env_vars, self.environ)
-            if reason is not None:
-                return f"{path}: {reason}"
-        return None
 
 
 @dataclass
@@ -263,9 +176,6 @@ class _Read:
             except DeclarationError:  # YAML cannot read it: its whole text counts
                 self._strings = [self.text]
         return self._strings
-
-    def names(self, fragment: str) -> bool:
-        return fragment in self.text and any(fragment in one for one in self.strings())
 
 
 def _strings(data: Any) -> Iterator[str]:
@@ -292,12 +202,3 @@ def _first_without_value(text: str, env_vars: Collection[str] | None,
     # Any other ``${...}`` (a CI workflow's ``${{ secrets.X }}``, a script's ``${HOME}``)
     # names no value of ours: in a declaration it is an error of its own, not a missing one.
     return None
-
-
-def _skipped(folder: Path) -> bool:
-    return folder.name in _SKIPPED_NAMES or any(
-        (folder / mark).is_file() for mark in _SKIPPED_MARKS)
-
-
-def _raise(error: OSError) -> None:
-    raise error

@@ -1,8 +1,6 @@
 """The search for substitutions that may have no value (``spec.prescan``): every file the
 declarations read or name counts, conservatively (only a YAML comment of a project or agent
-file does not), and no other; where a path is written with a substitution, every file under
-the project's folder and its agents folder counts; what cannot be searched is a reason
-too."""
+file does not), and no other; what cannot be searched is a reason too."""
 
 from __future__ import annotations
 
@@ -21,10 +19,11 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def unresolvable(root: Path, env_vars: set[str] | None = None,
+def unresolvable(root: Path, env_vars: dict[str, object] | None = None,
                  environ: dict[str, str] | None = None, agents: str = "agents") -> str | None:
     return prescan.unresolvable(root / "operator-iac.yaml", root / agents,
-                                {"team"} if env_vars is None else env_vars, environ or {})
+                                {"team": "sales"} if env_vars is None else env_vars,
+                                environ or {})
 
 
 def test_every_name_with_a_value_vouches(root: Path) -> None:
@@ -48,6 +47,8 @@ PROMPT_FILE = "config: {runtime: {prompt: {file: prompts/p.md}}}\n"
     # a prompt, whatever its name: its comments count
     ("agents/prompts/p.yaml", "# ${var:hours}\n",
      "config: {runtime: {prompt: {file: prompts/p.yaml}}}\n"),
+    # a prompt file named without a folder or a suffix
+    ("agents/PROMPT", "${var:hours}", "config: {runtime: {prompt: {file: PROMPT}}}\n"),
     # a base file, and the prompt file a base names
     ("templates/base.yaml", "description: ${var:hours}\n", "extends: ../templates/base.yaml\n"),
     ("templates/prompts/b.md", "${var:hours}", "extends: ../templates/base.yaml\n"),
@@ -84,12 +85,17 @@ def test_a_file_no_declaration_names_is_not_searched(root: Path) -> None:
     assert unresolvable(root) is None
 
 
-def test_a_path_written_with_a_substitution_searches_every_file(root: Path) -> None:
-    (root / "notes.md").write_text("Write ${var:hours}.\n", encoding="utf-8")
-    assert unresolvable(root) is None
+def test_a_path_written_with_a_value_is_followed_where_it_leads(root: Path) -> None:
+    (root / "agents" / "prompts" / "sales.md").write_text("${var:hours}", encoding="utf-8")
     (root / "agents" / "b.yaml").write_text(
         "config: {runtime: {prompt: {file: 'prompts/${var:team}.md'}}}\n", encoding="utf-8")
-    assert "notes.md" in (unresolvable(root) or "")
+    assert "sales.md" in (unresolvable(root) or "")
+    assert unresolvable(root, env_vars={"team": "sales", "hours": "9-5"}) is None
+    # A one-word value alone (a webhook's address, a queue's name) names no file.
+    (root / "agents" / "b.yaml").write_text("config: {webhook: '${var:team}'}\n",
+                                            encoding="utf-8")
+    (root / "notes.md").write_text("Write ${var:hours}.\n", encoding="utf-8")
+    assert unresolvable(root) is None
 
 
 def test_a_comment_of_a_declaration_names_nothing(root: Path) -> None:
@@ -103,7 +109,7 @@ def test_a_comment_of_a_declaration_names_nothing(root: Path) -> None:
 
 
 def test_without_an_environment_every_var_is_a_reason(root: Path) -> None:
-    assert unresolvable(root, env_vars=set()) is not None
+    assert unresolvable(root, env_vars={}) is not None
     assert prescan.unresolvable(root / "operator-iac.yaml", root / "agents", None, {}) \
         is not None
 
@@ -114,40 +120,26 @@ def test_an_unset_variable_is_a_reason(root: Path) -> None:
 
 
 def test_what_names_no_value_of_this_tool_is_no_reason(root: Path) -> None:
-    workflows = root / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    (workflows / "ci.yml").write_text("env: {KEY: '${{ secrets.KEY }}'}\n", encoding="utf-8")
-    (root / "run.sh").write_text('echo "${HOME}"\n', encoding="utf-8")
-    (root / "agents" / "b.yaml").write_text(  # every file searched
-        "config: {runtime: {prompt: {file: 'prompts/${var:team}.md'}}}\n", encoding="utf-8")
+    (root / "agents" / "prompts" / "p.md").write_text('Run "${HOME}/x" or ${{ secrets.KEY }}.',
+                                                      encoding="utf-8")
+    (root / "agents" / "b.yaml").write_text(PROMPT_FILE, encoding="utf-8")
     assert unresolvable(root) is None
 
 
 def test_an_escaped_substitution_is_text(root: Path) -> None:
-    (root / "agents" / "b.md").write_text("Write $${var:literal} here.", encoding="utf-8")
+    (root / "agents" / "prompts" / "p.md").write_text("Write $${var:literal} here.",
+                                                      encoding="utf-8")
+    (root / "agents" / "b.yaml").write_text(PROMPT_FILE, encoding="utf-8")
     assert unresolvable(root) is None
-
-
-@pytest.mark.parametrize("folder", [".git", "node_modules", ".venv", ".mypy_cache"])
-def test_folders_that_hold_no_declarations_are_skipped(root: Path, folder: str) -> None:
-    skipped = root / folder
-    skipped.mkdir()
-    if folder == ".venv":
-        (skipped / "pyvenv.cfg").write_text("home = /usr\n", encoding="utf-8")
-    if folder == ".mypy_cache":
-        (skipped / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n",
-                                              encoding="utf-8")
-    (skipped / "x.txt").write_text("${var:nothing}", encoding="utf-8")
-    # Every file is searched (a path is written with a substitution), but not these folders.
-    (root / "agents" / "b.yaml").write_text(
-        "config: {runtime: {prompt: {file: 'prompts/${var:team}.md'}}}\n", encoding="utf-8")
-    (root / "notes.md").write_text("${var:team}", encoding="utf-8")
-    assert unresolvable(root) is None
-    (root / "notes.md").write_text("${var:nothing}", encoding="utf-8")
+    (root / "agents" / "prompts" / "p.md").write_text("Write ${var:literal} here.",
+                                                      encoding="utf-8")
     assert unresolvable(root) is not None
 
 
 def test_a_hidden_folder_is_searched_once_a_path_names_it(root: Path) -> None:
+    for folder in (".git", "node_modules", ".venv"):  # never named: never searched
+        (root / folder).mkdir()
+        (root / folder / "x.txt").write_text("${var:nothing}", encoding="utf-8")
     for folder in (".vscode", ".schemas", ".prompts"):
         (root / folder).mkdir()
         (root / folder / "x.json").write_text('{"d": "${env:NAME}"}', encoding="utf-8")
