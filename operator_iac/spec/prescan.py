@@ -28,6 +28,7 @@ A file larger than the loader takes is skipped: no declaration can read it.
 from __future__ import annotations
 
 import os
+import re
 from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from operator_iac.spec.templates import INCLUDE, find_substitutions
 # ahead, rather than made partial.
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
+_SPACE = re.compile(r"\s")
 
 
 def unresolvable(project_file: Path, agents_dir: Path, env_vars: Mapping[str, object] | None,
@@ -136,8 +138,8 @@ class _Follow:
 def _path_like(text: str) -> bool:
     """Whether ``text`` could be a relative path a declaration names: one word, not a URL
     and not absolute."""
-    return (0 < len(text) < 1024 and not any(c.isspace() for c in text)
-            and "://" not in text and not Path(text).is_absolute())
+    return (0 < len(text) < 1024 and _SPACE.search(text) is None and "://" not in text
+            and not os.path.isabs(text))
 
 
 def _yaml_strings(read: _Read) -> list[str]:
