@@ -12,7 +12,7 @@ and the files those name by a relative path (a base file's ``extends``, a prompt
 environment's prompt override) or include (``{{> path}}`` in a prompt), and the files those
 name in turn. The search follows every such name without knowing the fields: every string of
 a YAML file read, and every ``{{> path}}`` of any text read, that reads as a relative path
-(one word, not a URL; written with substitutions, once their values are put in) is looked
+(one line, not a URL; written with substitutions, once their values are put in) is looked
 for beside every file read so far, and each file found is searched too. A project at the
 root of a repository is thus searched through its declarations, not through its README, its
 changelog or its code. The search is conservative: a name in a comment of a file reached
@@ -28,7 +28,6 @@ A file larger than the loader takes is skipped: no declaration can read it.
 from __future__ import annotations
 
 import os
-import re
 from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ from operator_iac.spec.templates import INCLUDE, find_substitutions
 # ahead, rather than made partial.
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
-_SPACE = re.compile(r"\s")
 
 
 def unresolvable(project_file: Path, agents_dir: Path, env_vars: Mapping[str, object] | None,
@@ -136,9 +134,9 @@ class _Follow:
 
 
 def _path_like(text: str) -> bool:
-    """Whether ``text`` could be a relative path a declaration names: one word, not a URL
+    """Whether ``text`` could be a relative path a declaration names: one line, not a URL
     and not absolute."""
-    return (0 < len(text) < 1024 and _SPACE.search(text) is None and "://" not in text
+    return (0 < len(text) < 1024 and "\n" not in text and "://" not in text
             and not os.path.isabs(text))
 
 

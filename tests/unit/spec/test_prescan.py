@@ -47,6 +47,9 @@ PROMPT_FILE = "config: {runtime: {prompt: {file: prompts/p.md}}}\n"
     # a prompt, whatever its name: its comments count
     ("agents/prompts/p.yaml", "# ${var:hours}\n",
      "config: {runtime: {prompt: {file: prompts/p.yaml}}}\n"),
+    # a prompt file whose path has a space
+    ("agents/my prompts/p.md", "${var:hours}",
+     "config: {runtime: {prompt: {file: 'my prompts/p.md'}}}\n"),
     # a prompt file named without a folder or a suffix
     ("agents/PROMPT", "${var:hours}", "config: {runtime: {prompt: {file: PROMPT}}}\n"),
     # a base file, and the prompt file a base names
