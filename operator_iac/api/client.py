@@ -1,4 +1,4 @@
-"""``OperatorClient``: the one HTTP client of a run, and the only place that speaks httpx.
+"""``OperatorClient``: the one HTTP client of a run, through which every request goes.
 
 It owns a single ``httpx.Client`` (base URL, bearer key, ``Operator-Version``, user agent,
 timeouts, a connection pool sized for parallel reads: built by ``api.connection``, which the
