@@ -204,3 +204,16 @@ def test_a_plan_read_ahead_through_transient_faults_is_the_plan_without_them(
     assert stormy.exit_code == calm.exit_code == 0, stormy.stderr
     assert stormy.stdout == calm.stdout
     assert "retrying" in stormy.stderr
+
+
+def test_a_project_at_the_root_of_a_repository_reads_ahead(project: Project) -> None:
+    """Its README and changelog write the syntax in prose, and no declaration names them."""
+    copy = project()
+    for name in ("README.md", "CHANGELOG.md", "docs/usage.md"):
+        path = copy.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("Write `${env:NAME}` or `${var:name}` in a prompt.\n", encoding="utf-8")
+    reading = begin_read_ahead(copy.project_file, "staging", api_url=copy.emulator.url,
+                               cache=False, parallelism=4)
+    assert reading is not None
+    reading.close()
