@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -92,11 +93,15 @@ class EarlyReads(httpx.BaseTransport):
         response.request = request
         return response
 
-    def close(self) -> None:
+    def close(self, wait: float = defaults.READ_AHEAD_CLOSE_WAIT_S) -> None:
+        """Drop the answers nobody took and close the network transport, once the requests
+        still under way have ended, all of them within ``wait`` seconds (closing the pool
+        under a request would fail it)."""
         with self._lock:
             self._answers.clear()
-        for thread in self._threads:  # closing the pool under a request would fail it
-            thread.join(timeout=defaults.READ_AHEAD_CLOSE_WAIT_S)
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
         self._network.close()
 
 

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -159,3 +160,18 @@ def test_what_sends_the_first_requests_loads_before_pydantic() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_closing_waits_for_the_requests_under_way_once_not_once_each() -> None:
+    answer = threading.Event()
+
+    def hanging(request: httpx.Request, n: int) -> httpx.Response:
+        answer.wait(timeout=10)
+        return listing(request, n)
+
+    early = sent_early(Network(hanging), *AGENT_LISTS)
+    started = time.monotonic()
+    early.close(wait=0.5)
+    waited = time.monotonic() - started
+    answer.set()
+    assert 0.45 <= waited < 0.8  # one wait for both requests (0.5 s), not one each (1 s)
