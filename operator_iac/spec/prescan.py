@@ -98,7 +98,7 @@ class _Follow:
 
     def _follow(self, read: _Read) -> None:
         """Queue the files ``read`` names (each substitution in it has a value by now)."""
-        strings = read.strings() if read.declaration else _yaml_strings(read)
+        strings = read.yaml_strings()
         names = [*strings, *(m.group(1) for one in (*strings, read.text)
                              for m in INCLUDE.finditer(one))]
         for written in names:
@@ -140,39 +140,30 @@ def _path_like(text: str) -> bool:
             and not os.path.isabs(text))
 
 
-def _yaml_strings(read: _Read) -> list[str]:
-    """The strings of a file reached by a path, read as YAML where it reads so (a base
-    file), else its text."""
-    from operator_iac.errors import DeclarationError
-    from operator_iac.spec.loader import parse_yaml
-
-    if not read.text.strip():
-        return []
-    try:
-        return list(_strings(parse_yaml(read.text, read.path).data))
-    except DeclarationError:
-        return [read.text]
-
-
 @dataclass
 class _Read:
-    """A file searched: its text, and for a declaration the strings of its YAML document
-    (its comments left out), parsed only when the text holds something to look at."""
+    """A file searched: its text, and the strings of its YAML document (its comments left
+    out; the whole text where it is not YAML), parsed only when asked for."""
 
     path: Path
     text: str
-    declaration: bool
+    declaration: bool  # a project or agent file: its comments name nothing
     _strings: list[str] | None = None
 
     def strings(self) -> list[str]:
-        if not self.declaration:
-            return [self.text]
+        """What may name a substitution: a declaration's strings, any other file's text."""
+        return self.yaml_strings() if self.declaration else [self.text]
+
+    def yaml_strings(self) -> list[str]:
+        """What may name a file: the strings of the YAML document (a declaration, a base
+        file), or the whole text."""
         if self._strings is None:
             from operator_iac.errors import DeclarationError
             from operator_iac.spec.loader import parse_yaml
 
             try:
-                self._strings = list(_strings(parse_yaml(self.text, self.path).data))
+                self._strings = list(_strings(parse_yaml(self.text, self.path).data)) \
+                    if self.text.strip() else []
             except DeclarationError:  # YAML cannot read it: its whole text counts
                 self._strings = [self.text]
         return self._strings
