@@ -68,8 +68,16 @@ def _lists_without_descriptions(copy: ProjectCopy, platform: Platform) -> str:
     return _namesake_of_a_managed_agent(copy, platform)
 
 
+def _paths_moved(copy: ProjectCopy, platform: Platform) -> str:
+    """A platform that answers every path with a redirect to it with a trailing slash (a
+    compatibility mode): the lists sent before the client was built are answered by a
+    redirect, which the client follows as it follows its own; an unmanaged namesake."""
+    copy.emulator.set_compat("slash_redirects")
+    return _namesake_of_a_managed_agent(copy, platform)
+
+
 @pytest.mark.parametrize("arrange", [_namesake_of_a_managed_agent, _new_key_and_its_namesake,
-                                     _lists_without_descriptions])
+                                     _lists_without_descriptions, _paths_moved])
 def test_a_plan_read_ahead_is_the_plan_read_after_with_the_same_requests(
         applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch,
         arrange: Callable[[ProjectCopy, Platform], str]) -> None:
