@@ -92,7 +92,7 @@ def fetch_snapshot(client: OperatorClient, *, parallelism: int = PARALLELISM,
             found = results_in_order(listings)
             if listed is not None:
                 listed()
-            futures = [future for kind, _ in found for future in kind]
+            futures = [future for reads, _ in found for future in reads]
             agents = tuple(agent for agent in results_in_order(futures) if agent is not None)
             results_in_order(depth.followups)
         except BaseException:
