@@ -661,9 +661,45 @@ class Steps:
                        dict(self.run_.ids), revision=self.records.as_known(self.read_back))
         self.smoke.append(verdict)
         if not verdict.passed:
-            raise ResourceFailed("smoke_failed", f"smoke tests {verdict.word} on the {stage} "
-                                  f"revision {self.version_id}: {verdict.summary}")
+            failed = (f"smoke tests {verdict.word} on the {stage} revision {self.version_id}: "
+                      f"{verdict.summary}")
+            if stage == "draft":
+                self._ensure_draft_still_ours(failed)
+            raise ResourceFailed("smoke_failed", failed)
         self.note(f"smoke tests passed on {stage} ({verdict.summary})")
+
+    def _ensure_draft_still_ours(self, failed: str) -> None:
+        """A failing verdict on the draft speaks for this run's change only while the draft
+        holds it: another writer's content written into it since (what the tests then met)
+        makes it a conflict, not a failure of this change. The same content written by
+        another apply of this project is this change all the same: its verdict stands."""
+        changed = self._changed_since_written()
+        if changed is not None and not self._holds_this_content(changed):
+            raise ResourceFailed("conflict", f"{failed}; but another writer changed draft "
+                                  f"{self.version_id} since this run wrote it, so the tests "
+                                  "did not speak for this run's change; make a new plan")
+
+    def _released_since(self, previous: str | None) -> str | None:
+        """What another writer released after this run's revision ``version_id`` was released
+        (None: it still is, or nothing the platform says shows otherwise).
+
+        Told by the revision itself (archived: a later release replaced it), else by the
+        versions list, which may trail the release: there only a released revision other
+        than this run's and the one its release replaced (``previous``) counts, so a list
+        still showing the state before this run's release never passes for a newer one."""
+        assert self.version_id is not None
+        try:
+            status = self.agents.get(self.version_id).status
+        except NotFoundError:
+            return None  # the agent is gone: the rollback says so
+        if status == "released":
+            return None
+        released = next((version.version_id for version in
+                         fetch_versions(self.client, self.resource.kind, self._agent_id())
+                         if version.status == "released"), None)
+        if status == "archived":
+            return released if released not in (None, self.version_id) else "a later revision"
+        return released if released not in (None, self.version_id, previous) else None
 
     def _release(self, previous: str | None) -> None:
         assert self.version_id is not None
@@ -686,6 +722,15 @@ class Steps:
         try:
             self._gate("released")
         except ResourceFailed as failure:
+            if failure.outcome == "smoke_failed":
+                # A release made since is another writer's (its own tests speak for it, and
+                # may be what refused these); rolling back would undo it.
+                since = self._released_since(previous)
+                if since is not None:
+                    raise ResourceFailed("conflict", f"{failure}; but {self.version_id} was "
+                                          f"released no more: another writer released {since} "
+                                          "since, so it was not rolled back (that would undo "
+                                          "their release); make a new plan") from failure
             rollback = self.run_.options.rollback and self._desired().smoke_rollback
             if failure.outcome != "smoke_failed" or not rollback or previous is None or \
                     previous == self.version_id:

@@ -240,17 +240,18 @@ def race(life: Life, staging: OperatorClient, production: OperatorClient,
     released in its name). Never exit 1, at least one run succeeds, one agent per key."""
     expected.said.append("two applies at once")
     runs = [_apply_process(life) for _ in range(2)]
-    codes = []
+    codes, outputs = [], []
     for run in runs:
         out, err = run.communicate(timeout=600)
         said = out + err
+        outputs.append(said)
         found = FALSE_CONFLICTS.search(said) if run.returncode == 0 else None
         _expect(step, run.returncode in (0, 5) and not found and "Traceback" not in said,
                 "\n".join(line for line in said.splitlines() if "error" in line.lower() or
                           "not applied" in line or "FAILED" in line or "CONFLICT" in line) +
                 f"\nexit {run.returncode}" + (f", said {found.group(0)!r}" if found else ""))
         codes.append(run.returncode)
-    _expect(step, 0 in codes, f"neither apply succeeded: {codes}")
+    _expect(step, 0 in codes, f"neither apply succeeded: {codes}\n" + "\n---\n".join(outputs))
     settle(life.staging)
     _one_agent_per_key(step, staging, tuple(expected.keys))
     life.run(f"{step}: plan after them", "plan", "--env", "staging", "--prune",

@@ -20,6 +20,8 @@ from operator_iac.api.models import Agent
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.writes import write_body
 from operator_iac.services.apply import apply
+from operator_iac.services.plan import PlannedRun, make_plan
+from operator_iac.smoke.gate import SmokeGate, SmokeVerdict, recording_gate
 from operator_iac.state.fetch import read_revision
 
 from .conftest import KEYS, Platform, ProjectCopy
@@ -432,3 +434,99 @@ def test_a_released_copy_made_later_is_an_error_at_once(applied: ProjectCopy,
     assert planned.exit_code == 3
     assert "several remote agents carry the marker of key 'call-summary'" in planned.stderr
     assert twin in planned.stderr and "Waiting" not in planned.stderr
+
+
+# ---- smoke verdicts about a revision another writer took over ---------------------------------
+
+
+def gate_that(platform: Platform, planned: PlannedRun,
+              verdict: Callable[[str, str], bool]) -> SmokeGate:
+    """A smoke gate whose tests pass or fail as ``verdict(stage, version_id)`` says; the
+    function also plays what another writer does while the tests run."""
+    return recording_gate(
+        lambda _r, _a, version_id, stage, _i: SmokeVerdict(
+            stage, verdict(stage, version_id), "1 passed" if verdict(stage, version_id)
+            else "1 failed: the conversation went wrong"),
+        platform.client, project=planned.plan.project, warn=lambda _said: None)
+
+
+def smoke_plan(applied: ProjectCopy, platform: Platform) -> PlannedRun:
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    return make_plan(applied.target(), platform.client)
+
+
+def test_tests_that_fail_after_another_release_of_the_agent_never_roll_it_back(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Another apply releases a newer revision while this run's tests of its own release
+    run, and they fail (on a platform that converses only with the released revision, the
+    conversation is refused). Rolling back would undo the other release, then fail that
+    apply's tests in turn: it is a conflict, and the other release stays."""
+    planned = smoke_plan(applied, platform)
+    agent_id = platform.id_of("support-triage")
+    before = platform.released(agent_id).version_id
+    others: list[str] = []
+
+    def verdict(stage: str, version_id: str) -> bool:
+        if stage == "draft" or not version_id.startswith(agent_id):
+            return True
+        if not others:
+            written = overwrite_prompt(platform, agent_id)
+            platform.release(written)
+            others.append(written)
+        return False
+
+    report = apply(planned, platform.client, smoke_gate=gate_that(platform, planned, verdict),
+                   options=ApplyOptions())
+    outcome = report.result("support-triage")
+    assert others, "the other release happened while the tests ran"
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert f"another writer released {others[0]} since" in outcome.message
+    assert report.exit_code() == 5
+    assert platform.released(agent_id).version_id == others[0] != before
+    assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
+
+
+@pytest.mark.parametrize("lists", ["prompt", "late"])
+def test_tests_that_fail_on_this_runs_release_still_roll_it_back(
+        applied: ProjectCopy, platform: Platform, lists: str) -> None:
+    """Nobody else released: the failure is this release's, and the revision before it is
+    released again, also where the versions lists still show the release before this one
+    (they trail it; the revision read by id is what tells)."""
+    planned = smoke_plan(applied, platform)
+    agent_id = platform.id_of("support-triage")
+    before = platform.released(agent_id).version_id
+    if lists == "late":
+        applied.emulator.advance_clock(3.5)
+        applied.emulator.set_faults(versions_lag=3.0)
+    report = apply(planned, platform.client, options=ApplyOptions(), smoke_gate=gate_that(
+        platform, planned, lambda stage, version_id: stage == "draft"
+        or not version_id.startswith(agent_id)))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "rolled_back", outcome
+    assert report.exit_code() == 4
+    applied.emulator.advance_clock(3.5)
+    assert platform.released(agent_id).version_id == before
+
+
+def test_tests_that_fail_on_a_draft_another_writer_changed_are_a_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Another writer's content written into this run's draft while its tests ran: what
+    the tests met was not this run's change, so their failure is a conflict, and nothing
+    is released."""
+    planned = smoke_plan(applied, platform)
+    agent_id = platform.id_of("support-triage")
+    before = platform.released(agent_id).version_id
+
+    def verdict(stage: str, version_id: str) -> bool:
+        if stage != "draft" or not version_id.startswith(agent_id):
+            return True
+        overwrite_prompt(platform, agent_id)
+        return False
+
+    report = apply(planned, platform.client, smoke_gate=gate_that(platform, planned, verdict),
+                   options=ApplyOptions())
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert "another writer changed draft" in outcome.message
+    assert report.exit_code() == 5
+    assert platform.released(agent_id).version_id == before
