@@ -618,15 +618,22 @@ class Steps:
                                   "wrote it (another apply or a dashboard edit); it was not "
                                   "released, make a new plan")
 
-    def _yield_to_same_content(self, revision: RemoteRevision) -> None:
+    def _yield_to_same_content(self, revision: RemoteRevision, *,
+                               released: bool = False) -> None:
         """Another apply of this project and environment wrote this key's draft after this
         run, for the same content: its marker names this run's content hash, and the draft
         holds exactly what this run read back after its own write (markers aside; a marker
         alone proves nothing, a dashboard edit keeps it). The draft is what this run wanted,
         and that apply, whose marker it holds, releases and proves it. Like concurrent
-        creates of the same content, this is no conflict: ``converged``."""
+        creates of the same content, this is no conflict: ``converged``. ``released``: this
+        run's release took that write (it came in the instant before), which the other apply
+        finds released holding its write, and finishes."""
         if not self._holds_this_content(revision):
             return
+        if released:
+            raise ResourceFailed("converged", f"{self.version_id} was released holding another "
+                                  "apply's write of the same content, made in the instant "
+                                  "before the release; that apply finishes and proves it")
         raise ResourceFailed("converged", f"another apply wrote the same content into draft "
                               f"{self.version_id} at the same time; it releases and proves it, "
                               "this run released nothing")
@@ -646,8 +653,11 @@ class Steps:
         """Right after releasing: the platform has no compare-and-set, so another writer may
         have changed the draft between the check above and the release. Then the revision
         released holds their content, not this run's: a conflict, reported as such (their
-        apply releases and proves it; rolling it back would undo their change)."""
-        if self._changed_since_written() is not None:
+        apply releases and proves it; rolling it back would undo their change). Another
+        apply's write of this very content is no conflict (``_yield_to_same_content``)."""
+        changed = self._changed_since_written()
+        if changed is not None:
+            self._yield_to_same_content(changed, released=True)
             raise ResourceFailed("conflict", f"{self.version_id} was released, but another "
                                   "writer changed it in the instant before the release: it "
                                   "holds their content, not this run's; make a new plan")

@@ -251,7 +251,8 @@ def race(life: Life, staging: OperatorClient, production: OperatorClient,
                           "not applied" in line or "FAILED" in line or "CONFLICT" in line) +
                 f"\nexit {run.returncode}" + (f", said {found.group(0)!r}" if found else ""))
         codes.append(run.returncode)
-    _expect(step, 0 in codes, f"neither apply succeeded: {codes}\n" + "\n---\n".join(outputs))
+    _expect(step, 0 in codes, "\n---\n".join(outputs) + f"\nneither apply succeeded: {codes}",
+            lines=80)
     settle(life.staging)
     _one_agent_per_key(step, staging, tuple(expected.keys))
     life.run(f"{step}: plan after them", "plan", "--env", "staging", "--prune",

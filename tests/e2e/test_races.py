@@ -403,6 +403,34 @@ def test_a_draft_changed_in_the_instant_before_the_release_is_a_conflict(
     assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
 
 
+def test_the_same_content_written_in_the_instant_before_the_release_converges(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Two applies of one commit: the other rewrites this run's draft with the same content
+    and its own marker after this run's last check, and this run's release takes that write.
+    The revision released is what both wanted, and the other apply finishes it: no
+    conflict for either (two runs that each lost one agent this way both exited 5)."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+
+    def same_content_other_marker() -> None:
+        draft = platform.draft(agent_id)
+        assert draft is not None
+        platform.update(draft.version_id, description=re.sub(
+            r"smoke=[^\s\]]+", "smoke=conv_otherRelease,conv_otherProof", draft.description))
+
+    strike_after(platform, [put, read_of_revision(agent_id, "v1"),
+                            read_of_revision(agent_id, "v1")], same_content_other_marker)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert "holding another apply's write of the same content" in outcome.message
+    assert report.exit_code() == 0
+    released = platform.released(agent_id)
+    assert released.version_id == f"{agent_id}@v1"
+    assert "conv_otherRelease" in released.description
+
+
 def released_copy(platform: Platform, key: str) -> str:
     """What a concurrent apply's create leaves on a platform that releases what it creates:
     a released agent carrying the same marker, until that apply deletes it."""
