@@ -77,8 +77,7 @@ class Run:
                  options: ApplyOptions, smoke_gate: SmokeGate | None, progress: Progress) -> None:
         self.plan, self.desired, self.client = plan, desired, client
         self.options, self.smoke_gate, self.progress = options, smoke_gate, progress
-        self.ids: dict[str, str] = dict(plan.known_ids)
-        self.ids.update({r.key: r.agent_id for r in plan.resources if r.agent_id})
+        self.ids: dict[str, str] = plan.remote_ids()
         self.results: dict[str, ResourceResult] = {}
         self.release_records: ReleaseRecorder | None = None
         # Whose agents this run writes: the plan's project in the plan's environment.

@@ -39,8 +39,10 @@ from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
+    CHANGE_ACTIONS,
     carries_marker,
     describe_forms,
+    moved_to_this_change,
     remade_body,
     remote_moved,
     stored_differences,
@@ -238,10 +240,19 @@ class Steps:
         return self.agent_id
 
     def _recheck(self) -> RemoteAgent:
-        """Optimistic concurrency: the agent must still be exactly as the plan saw it."""
+        """Optimistic concurrency: the agent must still be exactly as the plan saw it. Moved
+        to exactly this change (another apply of the same commit wrote or released it
+        first, and finishes it), there is nothing left to write: ``converged``."""
         current = fetch_agent(self.client, self.resource.kind, self._agent_id())
         moved = remote_moved(self.resource.remote, current)
         if moved:
+            if self.resource.action in CHANGE_ACTIONS and moved_to_this_change(
+                    self.resource, self._desired(), self.run_.ids, current):
+                newest = current.draft or current.released
+                raise ResourceFailed("converged", f"{moved}: another apply wrote this very "
+                                      f"change into {newest.version_id if newest else 'it'} "
+                                      "first, and finishes it (its release and proof); this "
+                                      "run wrote nothing")
             raise ResourceFailed("conflict", f"{moved}; nothing was written for "
                                   f"{self.resource.key!r}, make a new plan")
         return current

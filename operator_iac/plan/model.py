@@ -416,6 +416,10 @@ class Plan(_Frozen):
     def resource(self, key: str) -> ResourcePlan | None:
         return next((r for r in self.resources if r.key == key), None)
 
+    def remote_ids(self) -> dict[str, str]:
+        """Key -> remote id of every agent the plan knows: what references resolve to."""
+        return {**self.known_ids, **{r.key: r.agent_id for r in self.resources if r.agent_id}}
+
     def blocked_resources(self) -> tuple[ResourcePlan, ...]:
         return tuple(r for r in self.resources if r.blocked is not None)
 

@@ -156,6 +156,32 @@ def describe_forms(found: list[Difference]) -> str:
                      for d, (sent, stored) in zip(found, shown, strict=False))
 
 
+# The actions that write a declared change into an agent that exists: where another apply of
+# the same commit may have written or released it first (``moved_to_this_change``).
+CHANGE_ACTIONS = ("update", "adopt", "release")
+
+
+def holds_this_change(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
+                      revision: RemoteRevision | None) -> bool:
+    """Whether ``revision`` holds exactly the change ``resource`` writes: the marker it writes
+    (``carries_marker``) over content holding every declared value, after the stored forms
+    its own marker records. A marker alone proves nothing: a dashboard edit keeps it."""
+    return revision is not None and carries_marker(revision, resource) and \
+        not stored_differences(agent, ids, revision)
+
+
+def moved_to_this_change(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
+                         current: RemoteAgent | None) -> bool:
+    """Whether the agent, moved since the plan, now holds exactly this change as its newest
+    revision (its draft, else its release): what another apply of the same commit leaves
+    once it wrote or released the change first, and finishes itself. Another content, an
+    edit under the marker or a release of another revision is not this."""
+    remote = resource.remote
+    if current is None or remote is None or current.id != remote.agent_id:
+        return False
+    return holds_this_change(resource, agent, ids, current.draft or current.released)
+
+
 def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
     """Whether ``revision`` carries the marker ``resource`` writes (same project, environment,
     key and content hash): a read-back without it holds another writer's content."""

@@ -324,10 +324,11 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
     if planned.saved_from is not None:
         return saved_plan_breaches(planned, client, parallelism=parallelism)
     from operator_iac.api.pool import WorkPool
-    from operator_iac.plan.writes import remote_moved
+    from operator_iac.plan.writes import CHANGE_ACTIONS, moved_to_this_change, remote_moved
     from operator_iac.state.fetch import fetch_agent
 
     affected = [r for r in planned.plan.resources if r.action != "no-op" and r.remote]
+    ids = planned.plan.remote_ids()
 
     def moved(resource: ResourcePlan) -> str | None:
         assert resource.remote is not None
@@ -335,7 +336,13 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
             current = fetch_agent(client, resource.kind, resource.remote.agent_id)
         except NotFoundError:
             current = None
-        return remote_moved(resource.remote, current)
+        reason = remote_moved(resource.remote, current)
+        if reason and resource.action in CHANGE_ACTIONS and moved_to_this_change(
+                resource, planned.desired[resource.key], ids, current):
+            # Another apply of this very change got there first and finishes it; this run's
+            # step for the agent says so (``converged``) and writes nothing.
+            return None
+        return reason
 
     with WorkPool(client, parallelism=parallelism) as pool:
         reasons = pool.map(moved, affected)

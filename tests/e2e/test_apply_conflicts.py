@@ -337,7 +337,27 @@ def test_two_applies_racing_on_an_update_write_once(
     assert apply(first, platform.client, options=options).exit_code() == 0
     versions, writes = platform.version_count(), len(platform.writes())
 
+    # The second finds the very change it would write already released by the first: it
+    # writes nothing into the agent (its smoke records, written right before the re-check,
+    # are all), and converges (identical applies all succeed).
     report = apply(second, platform.client, options=options)
+    assert report.exit_code() == 0
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert "changed since the plan was made (agent " in outcome.message
+    assert "another apply wrote this very change into" in outcome.message
+    assert platform.version_count() == versions
+    assert [w for w in platform.writes()[writes:] if w[1] != "/conversations"] == []
+
+
+def test_an_apply_racing_on_an_update_with_other_content_writes_nothing(
+        applied: ProjectCopy, platform: Platform) -> None:
+    change_triage_prompt(applied)
+    planned = applied.make_plan(platform.client)
+    applied.replace_in("support-triage.yaml", "Be friendly", "Be cheerful")
+    assert applied.apply().exit_code == 0  # another checkout's change, released first
+    versions, writes = platform.version_count(), len(platform.writes())
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     assert report.exit_code() == 5
     outcome = report.result("support-triage")
     assert outcome is not None and outcome.outcome == "conflict"

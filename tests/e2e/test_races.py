@@ -7,6 +7,7 @@ matters through the client's attempt listener.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import threading
@@ -18,6 +19,7 @@ import pytest
 from operator_iac.api.client import Attempt
 from operator_iac.api.models import Agent
 from operator_iac.apply.report import ApplyOptions
+from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.writes import write_body
 from operator_iac.services.apply import apply
 from operator_iac.services.plan import PlannedRun, make_plan
@@ -341,6 +343,37 @@ def test_the_same_content_released_by_another_apply_before_this_write_is_no_conf
     assert report.exit_code() == 0
     assert platform.released(agent_id).version_id == f"{agent_id}@v2"
     assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize("released", [True, False], ids=["released", "drafted"])
+def test_the_same_change_applied_by_another_apply_since_the_plan_converges(
+        applied: ProjectCopy, platform: Platform, released: bool) -> None:
+    """Two applies of one commit: the other wrote this very change (and released it, or not
+    yet) after this run's plan. The agent moved since the plan, but to exactly what this run
+    would write: nothing is left to write, and the run converges (exit 0) instead of
+    refusing. Another content under the same marker stays a refusal (the dashboard tests)."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    resource = next(r for r in planned.plan.resources if r.key == "support-triage")
+    ids = {key: platform.id_of(key) for key in KEYS}
+    base = read_revision(platform.client, "conversational_agent",
+                         platform.released(agent_id).version_id, "released")
+    body = write_body(resource, planned.desired["support-triage"], ids, base)
+    marker = parse_marker(body["description"])
+    assert marker is not None
+    body["description"] = with_marker(body["description"], dataclasses.replace(
+        marker, smoke=("conv_otherRelease", "conv_otherProof")))
+    written = platform.update(agent_id, **body)  # the other apply's write, its own records
+    if released:
+        platform.release(written)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert f"another apply wrote this very change into {written}" in outcome.message
+    assert report.exit_code() == 0
+    assert [v.version_id for v in platform.versions(agent_id)][-1] == written
+    assert (platform.released(agent_id).version_id == written) is released
 
 
 def test_a_rollback_in_the_dashboard_after_the_plan_is_never_undone(
