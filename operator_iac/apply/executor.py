@@ -37,6 +37,7 @@ from operator_iac.apply.visibility import WriteLog, await_visible
 from operator_iac.errors import ConflictError, NotFoundError, OperatorIacError
 from operator_iac.plan.marker import Owner
 from operator_iac.plan.model import Plan, ResourcePlan
+from operator_iac.plan.writes import noted_forms
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.fetch import agents_resource
 
@@ -78,6 +79,8 @@ class Run:
         self.plan, self.desired, self.client = plan, desired, client
         self.options, self.smoke_gate, self.progress = options, smoke_gate, progress
         self.ids: dict[str, str] = plan.remote_ids()
+        # How the platform stores this project's declared values, as the plan saw it.
+        self.forms = noted_forms(plan)
         self.results: dict[str, ResourceResult] = {}
         self.release_records: ReleaseRecorder | None = None
         # Whose agents this run writes: the plan's project in the plan's environment.

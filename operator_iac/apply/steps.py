@@ -42,6 +42,7 @@ from operator_iac.plan.writes import (
     CHANGE_ACTIONS,
     carries_marker,
     describe_forms,
+    holds_this_change,
     moved_to_this_change,
     remade_body,
     remote_moved,
@@ -247,7 +248,7 @@ class Steps:
         moved = remote_moved(self.resource.remote, current)
         if moved:
             if self.resource.action in CHANGE_ACTIONS and moved_to_this_change(
-                    self.resource, self._desired(), self.run_.ids, current):
+                    self.resource, self._desired(), self.run_.ids, current, self.run_.forms):
                 newest = current.draft or current.released
                 raise ResourceFailed("converged", f"{moved}: another apply wrote this very "
                                       f"change into {newest.version_id if newest else 'it'} "
@@ -491,7 +492,9 @@ class Steps:
 
         The same write stored the same way twice is the platform's rule; a second read-back
         that differs from the first means someone else wrote the draft in between (the
-        stored form of one write cannot change), which is a conflict."""
+        stored form of one write cannot change), which is a conflict, unless it holds this
+        very content under another apply's marker: that apply's write, which it finishes
+        (``converged``)."""
         assert self.version_id is not None and self.body is not None
         body = self.body = with_stored_forms(self.body, revision, found, self.resource.kind,
                                              self.run_.key_by_id())
@@ -501,6 +504,14 @@ class Steps:
         again, left = self._read_back()
         self._require_own_marker(again)
         if left or not same_content(again, revision):
+            if same_content(again, revision) and \
+                    parse_marker(again.description) != parse_marker(body["description"]):
+                # Another apply's write of this very content (its marker, not yet recording
+                # the forms): the platform stored it as it stored this run's. It records them
+                # itself, then releases and proves it.
+                raise ResourceFailed("converged", "another apply wrote the same content into "
+                                      f"draft {self.version_id} at the same time; it "
+                                      "releases and proves it, this run released nothing")
             raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
                                   "else at the same time: the same write read back twice "
                                   "held different content; this run's change was not "
@@ -747,6 +758,14 @@ class Steps:
                 # A release made since is another writer's (its own tests speak for it, and
                 # may be what refused these); rolling back would undo it.
                 since = self._released_since(previous)
+                if since is not None and "@" in since and holds_this_change(
+                        self.resource, self._desired(), self.run_.ids,
+                        read_revision(self.client, self.resource.kind, since, "released"),
+                        self.run_.forms):
+                    raise ResourceFailed("converged", f"{failure}; but {self.version_id} was "
+                                          f"released no more: another apply released this "
+                                          f"very change as {since} since, and proves "
+                                          "it") from failure
                 if since is not None:
                     raise ResourceFailed("conflict", f"{failure}; but {self.version_id} was "
                                           f"released no more: another writer released {since} "

@@ -26,11 +26,18 @@ from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.compare import DesiredView
 from operator_iac.plan.hashing import revision_fingerprint
 from operator_iac.plan.marker import parse_marker, with_marker
-from operator_iac.plan.model import RemoteState, ResourcePlan
+from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import mask_sealed, merge_for_write
 from operator_iac.plan.owned import keep_owned
 from operator_iac.plan.refs import resolve_for_write
-from operator_iac.plan.stored import Difference, StoredForms, differences, excerpts
+from operator_iac.plan.stored import (
+    EMPTY,
+    Difference,
+    StoredForms,
+    differences,
+    excerpts,
+    value_digest,
+)
 from operator_iac.plan.written import WrittenRecord, stored_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
@@ -121,12 +128,22 @@ def remade_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, s
 
 
 def stored_differences(agent: DesiredAgent, ids: Mapping[str, str],
-                       revision: RemoteRevision) -> list[Difference]:
+                       revision: RemoteRevision,
+                       forms: StoredForms = EMPTY) -> list[Difference]:
     """Where the read-back ``revision`` does not hold the declared values, after the stored
-    forms its own marker records (``plan.stored``): values it did not keep, and values it
-    holds in a form not recorded yet."""
-    view = DesiredView.of(agent, ids)
+    forms its own marker records (``plan.stored``) and ``forms``: values it did not keep,
+    and values it holds in a form not recorded yet."""
+    view = DesiredView.of(agent, ids, forms)
     return differences(view.id_content, view.remote_content(revision))
+
+
+def noted_forms(plan: Plan) -> StoredForms:
+    """The stored forms the plan states (``Plan.stored_forms``: what the platform was seen to
+    store for this project's declarations) as pairs to compare through, so that another
+    apply's first write of a change, whose marker records none yet, compares as what it is.
+    A secret's pair is of masked values and matches nothing."""
+    return StoredForms(frozenset((value_digest(form.declared), value_digest(form.stored))
+                                 for form in plan.stored_forms))
 
 
 def with_stored_forms(body: dict[str, Any], revision: RemoteRevision,
@@ -162,16 +179,17 @@ CHANGE_ACTIONS = ("update", "adopt", "release")
 
 
 def holds_this_change(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
-                      revision: RemoteRevision | None) -> bool:
+                      revision: RemoteRevision | None, forms: StoredForms = EMPTY) -> bool:
     """Whether ``revision`` holds exactly the change ``resource`` writes: the marker it writes
     (``carries_marker``) over content holding every declared value, after the stored forms
-    its own marker records. A marker alone proves nothing: a dashboard edit keeps it."""
+    its own marker records and ``forms`` (``noted_forms``). A marker alone proves nothing:
+    a dashboard edit keeps it."""
     return revision is not None and carries_marker(revision, resource) and \
-        not stored_differences(agent, ids, revision)
+        not stored_differences(agent, ids, revision, forms)
 
 
 def moved_to_this_change(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
-                         current: RemoteAgent | None) -> bool:
+                         current: RemoteAgent | None, forms: StoredForms = EMPTY) -> bool:
     """Whether the agent, moved since the plan, now holds exactly this change as its newest
     revision (its draft, else its release): what another apply of the same commit leaves
     once it wrote or released the change first, and finishes itself. Another content, an
@@ -179,7 +197,7 @@ def moved_to_this_change(resource: ResourcePlan, agent: DesiredAgent, ids: Mappi
     remote = resource.remote
     if current is None or remote is None or current.id != remote.agent_id:
         return False
-    return holds_this_change(resource, agent, ids, current.draft or current.released)
+    return holds_this_change(resource, agent, ids, current.draft or current.released, forms)
 
 
 def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:

@@ -324,11 +324,16 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
     if planned.saved_from is not None:
         return saved_plan_breaches(planned, client, parallelism=parallelism)
     from operator_iac.api.pool import WorkPool
-    from operator_iac.plan.writes import CHANGE_ACTIONS, moved_to_this_change, remote_moved
+    from operator_iac.plan.writes import (
+        CHANGE_ACTIONS,
+        moved_to_this_change,
+        noted_forms,
+        remote_moved,
+    )
     from operator_iac.state.fetch import fetch_agent
 
     affected = [r for r in planned.plan.resources if r.action != "no-op" and r.remote]
-    ids = planned.plan.remote_ids()
+    ids, forms = planned.plan.remote_ids(), noted_forms(planned.plan)
 
     def moved(resource: ResourcePlan) -> str | None:
         assert resource.remote is not None
@@ -338,7 +343,7 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
             current = None
         reason = remote_moved(resource.remote, current)
         if reason and resource.action in CHANGE_ACTIONS and moved_to_this_change(
-                resource, planned.desired[resource.key], ids, current):
+                resource, planned.desired[resource.key], ids, current, forms):
             # Another apply of this very change got there first and finishes it; this run's
             # step for the agent says so (``converged``) and writes nothing.
             return None

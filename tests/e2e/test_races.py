@@ -258,6 +258,66 @@ def test_this_runs_write_released_by_another_apply_before_its_second_write_is_fi
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
+def _another_applys_first_write(planned: PlannedRun, platform: Platform,
+                                key: str = "support-triage") -> dict[str, object]:
+    """The body another apply of the same commit writes first: this change over the released
+    revision, under its own marker (its own records, no stored forms recorded yet)."""
+    agent_id = platform.id_of(key)
+    resource = next(r for r in planned.plan.resources if r.key == key)
+    base = read_revision(platform.client, "conversational_agent",
+                         platform.released(agent_id).version_id, "released")
+    body = write_body(resource, planned.desired[key], {k: platform.id_of(k) for k in KEYS},
+                      base)
+    marker = parse_marker(body["description"])
+    assert marker is not None and not marker.stored
+    body["description"] = with_marker(body["description"], dataclasses.replace(
+        marker, smoke=("conv_otherRelease", "conv_otherProof")))
+    return body
+
+
+def test_the_same_content_written_over_the_write_recording_the_forms_converges(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """On a platform that stores a value in its own form, the run writes its draft twice (the
+    second records the form). Another apply of the same commit writes its first write over
+    it: the second read-back holds the same content under that apply's marker, which
+    records no form yet. That apply records it and finishes: this run converges."""
+    _stored_in_its_own_form(applied)
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    other = _another_applys_first_write(planned, platform)
+    puts = [put, put]
+    strike_after(platform, puts, lambda: platform.update(f"{agent_id}@v1", **other))
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert "another apply wrote the same content" in outcome.message
+    assert report.exit_code() == 0
+    assert platform.draft(agent_id) is not None  # the other apply releases it
+
+
+def test_the_same_change_drafted_by_another_apply_before_a_release_converges(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """The plan releases a draft that holds the declaration in the platform's own form (the
+    draft's marker records it). Another apply of the same commit wrote the change into the
+    draft again since (its first write, whose marker records no form yet): the plan's stored
+    forms tell it is this very change, so the run writes nothing and converges."""
+    _stored_in_its_own_form(applied)
+    drafted = apply(applied.make_plan(platform.client), platform.client,
+                    options=ApplyOptions(smoke=False, release=False))
+    assert drafted.exit_code() == 0
+    planned = applied.make_plan(platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == "support-triage")
+    assert resource.action == "release" and planned.plan.stored_forms
+    agent_id = platform.id_of("support-triage")
+    draft = platform.draft(agent_id)
+    assert draft is not None
+    platform.update(draft.version_id, **_another_applys_first_write(planned, platform))
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert report.exit_code() == 0
+
+
 def test_a_draft_replaced_and_released_by_another_writer_before_its_second_write_is_a_conflict(
         applied: ProjectCopy, platform: Platform) -> None:
     """The other writer's content in the draft, released before this run's second write:
@@ -545,6 +605,34 @@ def test_tests_that_fail_after_another_release_of_the_agent_never_roll_it_back(
     assert report.exit_code() == 5
     assert platform.released(agent_id).version_id == others[0] != before
     assert platform.released(agent_id).config["runtime"]["prompt"]["text"] == OTHER_TEXT
+
+
+def test_tests_that_fail_after_another_release_of_this_very_change_converge(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Another apply of the same commit released this very change again (its own write,
+    after this run's release) while this run's tests ran, and they fail (refused: this run's
+    revision is archived now). The release standing is this change, proven by that apply's
+    own tests: this run converges, rolls nothing back, and the newer release stays."""
+    planned = smoke_plan(applied, platform)
+    agent_id = platform.id_of("support-triage")
+    other = _another_applys_first_write(planned, platform)
+    others: list[str] = []
+
+    def verdict(stage: str, version_id: str) -> bool:
+        if stage == "draft" or not version_id.startswith(agent_id):
+            return True
+        if not others:
+            others.append(platform.update(agent_id, **other))
+            platform.release(others[0])
+        return False
+
+    report = apply(planned, platform.client, smoke_gate=gate_that(platform, planned, verdict),
+                   options=ApplyOptions())
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert f"another apply released this very change as {others[0]}" in outcome.message
+    assert report.exit_code() == 0
+    assert platform.released(agent_id).version_id == others[0]
 
 
 @pytest.mark.parametrize("lists", ["prompt", "late"])
