@@ -340,6 +340,8 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
         try:
             current = fetch_agent(client, resource.kind, resource.remote.agent_id)
         except NotFoundError:
+            if resource.action == "delete":
+                return None  # gone already, as this run would leave it (its step says so)
             current = None
         reason = remote_moved(resource.remote, current)
         if reason and resource.action in CHANGE_ACTIONS and moved_to_this_change(

@@ -14,6 +14,7 @@ import pytest
 
 from operator_iac.api.client import Attempt
 from operator_iac.apply.report import ApplyOptions
+from operator_iac.plan.options import PlanOptions
 from operator_iac.services.apply import apply
 
 from .conftest import KEYS, Platform, ProjectCopy, add_environment
@@ -226,6 +227,28 @@ def test_prune_deletes_only_this_projects_undeclared_agents(
     assert lead not in ids and theirs in ids and len(ids) == 4
     assert platform.released(platform.id_of("support-triage")).postprocess_agents == []
     assert applied.plan("--prune", "--detailed-exitcode").exit_code == 0
+
+
+def test_an_agent_deleted_since_the_plan_that_prunes_it_is_no_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Two applies of one commit prune the same agent: the one that finds it gone already
+    (the other deleted it after both planned, and wrote the change that let it) has nothing
+    left to do, and exits 0."""
+    lead = platform.id_of("lead-qualification")
+    drop_lead_qualification(applied)
+    planned = applied.make_plan(platform.client, options=PlanOptions(prune=True))
+    assert [r.action for r in planned.plan.resources if r.key == "lead-qualification"] == \
+        ["delete"]
+    other = applied.apply("--prune")  # the other apply: support-triage, then the prune
+    assert other.exit_code == 0, other.stderr
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("lead-qualification")
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert f"{lead} was deleted already" in outcome.steps
+    triage = report.result("support-triage")
+    assert triage is not None and triage.outcome == "converged", triage
+    assert report.exit_code() == 0
+    assert lead not in platform.agent_ids()
 
 
 def test_prune_deletes_conversational_agents_before_the_procedural_ones_they_use(
