@@ -91,6 +91,12 @@ new agent before deciding a concurrent create, and for every write before `apply
 `rollback` ends (past it, a warning), and for a release answered 409 "already released" to
 read as released. No flag overrides it."""
 
+SAME_CHANGE_WAIT_S = 3.0
+"""How long a run that finds its agent moved since its plan, to a revision under this very
+change's marker whose content does not yet read as this change (another apply of the same
+commit between its first write and the one recording how the platform stores it), reads it
+again before calling it a conflict, in seconds."""
+
 FIRST_POLL_S = 0.05
 """The first pause, in seconds, between two reads while waiting for the platform to show a
 write; each pause doubles, up to `LONGEST_POLL_S`."""

@@ -22,6 +22,7 @@ from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
+from operator_iac.apply.same_change import holding_this_change
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
     ForeignDraftError,
@@ -43,7 +44,6 @@ from operator_iac.plan.writes import (
     carries_marker,
     describe_forms,
     holds_this_change,
-    moved_to_this_change,
     remade_body,
     remote_moved,
     stored_differences,
@@ -247,9 +247,11 @@ class Steps:
         current = fetch_agent(self.client, self.resource.kind, self._agent_id())
         moved = remote_moved(self.resource.remote, current)
         if moved:
-            if self.resource.action in CHANGE_ACTIONS and moved_to_this_change(
-                    self.resource, self._desired(), self.run_.ids, current, self.run_.forms):
-                newest = current.draft or current.released
+            held = holding_this_change(
+                self.client, self.resource, self._desired(), self.run_.ids, self.run_.forms,
+                current) if self.resource.action in CHANGE_ACTIONS else None
+            if held is not None:
+                newest = held.draft or held.released
                 raise ResourceFailed("converged", f"{moved}: another apply wrote this very "
                                       f"change into {newest.version_id if newest else 'it'} "
                                       "first, and finishes it (its release and proof); this "

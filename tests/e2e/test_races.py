@@ -20,7 +20,7 @@ from operator_iac.api.client import Attempt
 from operator_iac.api.models import Agent
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.marker import parse_marker, with_marker
-from operator_iac.plan.writes import write_body
+from operator_iac.plan.writes import stored_differences, with_stored_forms, write_body
 from operator_iac.services.apply import apply
 from operator_iac.services.plan import PlannedRun, make_plan
 from operator_iac.smoke.gate import SmokeGate, SmokeVerdict, recording_gate
@@ -293,6 +293,55 @@ def test_the_same_content_written_over_the_write_recording_the_forms_converges(
     assert "another apply wrote the same content" in outcome.message
     assert report.exit_code() == 0
     assert platform.draft(agent_id) is not None  # the other apply releases it
+
+
+def test_another_applys_first_write_of_a_form_never_seen_converges_once_it_records_it(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """The other apply of the same commit made its first write, and the platform stored a
+    value of it in a form nobody has seen yet (its marker records it only with its next
+    write, a moment later). The revision carries this change's marker but does not read as
+    this change yet: the run reads it again, and converges once the other records it."""
+    _stored_in_its_own_form(applied)
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    ids = {key: platform.id_of(key) for key in KEYS}
+    other = _another_applys_first_write(planned, platform)
+    first = platform.update(agent_id, **other)
+    stored = read_revision(platform.client, "conversational_agent", first, "draft")
+    found = stored_differences(planned.desired["support-triage"], ids, stored)
+    assert found, "the platform stores the new text in a form of its own"
+    recorded = with_stored_forms(other, stored, found, "conversational_agent",
+                                 {agent_id: key for key, agent_id in ids.items()})
+    later = threading.Timer(0.3, lambda: platform.update(first, **recorded))
+    later.start()
+    try:
+        report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    finally:
+        later.join()
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert report.exit_code() == 0
+
+
+def test_an_edit_under_this_changes_marker_stays_a_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """The same first write, edited in the dashboard instead of completed (the marker kept,
+    the prompt changed): it never reads as this change, so after the short wait the run
+    refuses, writing nothing."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    first = platform.update(agent_id, **_another_applys_first_write(planned, platform))
+    edited = platform.draft(agent_id)
+    assert edited is not None
+    platform.update(first, config={**edited.config, "runtime": {
+        **edited.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
+    writes = len(platform.writes())
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert report.exit_code() == 5
+    assert platform.writes()[writes:] == []
 
 
 def test_the_same_change_drafted_by_another_apply_before_a_release_converges(

@@ -1,0 +1,59 @@
+"""Another apply of this very change: telling it from anything else that moved an agent.
+
+Two pipelines applying one commit write the same change. A run whose re-check finds its
+agent moved since the plan writes nothing when what moved it is that change itself
+(``plan.writes.moved_to_this_change``): the other apply finishes it. One moment needs a
+second look: the other apply's first write, under this change's marker, holds values in the
+platform's own form that its marker does not record yet (it records them with its next
+write, right after reading the first back). The same revision could also be a person's edit
+of that draft that kept the marker. So the run reads the agent again, briefly
+(``defaults.SAME_CHANGE_WAIT_S``): the other apply's next write makes it read as this change;
+an edit never does, and stays a conflict.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from operator_iac import defaults
+from operator_iac.api.polling import bounded_pauses
+from operator_iac.errors import NotFoundError
+from operator_iac.plan.writes import carries_marker, moved_to_this_change
+from operator_iac.state.fetch import fetch_agent
+
+if TYPE_CHECKING:
+    from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.model import ResourcePlan
+    from operator_iac.plan.stored import StoredForms
+    from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.snapshot import RemoteAgent
+
+logger = logging.getLogger(__name__)
+
+
+def holding_this_change(client: OperatorClient, resource: ResourcePlan, agent: DesiredAgent,
+                        ids: Mapping[str, str], forms: StoredForms,
+                        current: RemoteAgent | None) -> RemoteAgent | None:
+    """The agent (``current``, as just read) if it holds exactly this change as its newest
+    revision, or as read again once it does, within ``SAME_CHANGE_WAIT_S`` while that
+    revision carries this change's marker (see the module docstring); else None."""
+    pauses = bounded_pauses(defaults.SAME_CHANGE_WAIT_S)
+    while True:
+        if moved_to_this_change(resource, agent, ids, current, forms):
+            return current
+        newest = (current.draft or current.released) if current is not None else None
+        if newest is None or not carries_marker(newest, resource):
+            return None
+        pause = next(pauses, None)
+        if pause is None:
+            return None
+        logger.info("%s: %s carries this change's marker but does not read as it yet (another "
+                    "apply recording how the platform stores it?): reading it again in %.2f s",
+                    resource.key, newest.version_id, pause)
+        client.pause(pause)
+        try:
+            current = fetch_agent(client, resource.kind, current.id if current else "")
+        except NotFoundError:
+            return None
