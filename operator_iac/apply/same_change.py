@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from operator_iac import defaults
 from operator_iac.api.polling import bounded_pauses
 from operator_iac.errors import NotFoundError
-from operator_iac.plan.writes import carries_marker, moved_to_this_change
+from operator_iac.plan.writes import CHANGE_ACTIONS, carries_marker, moved_to_this_change
 from operator_iac.state.fetch import fetch_agent
 
 if TYPE_CHECKING:
@@ -36,9 +36,13 @@ logger = logging.getLogger(__name__)
 def holding_this_change(client: OperatorClient, resource: ResourcePlan, agent: DesiredAgent,
                         ids: Mapping[str, str], forms: StoredForms,
                         current: RemoteAgent | None) -> RemoteAgent | None:
-    """The agent (``current``, as just read) if it holds exactly this change as its newest
-    revision, or as read again once it does, within ``SAME_CHANGE_WAIT_S`` while that
-    revision carries this change's marker (see the module docstring); else None."""
+    """The agent (``current``, as just read after the re-check found it moved) if it holds
+    exactly this change as its newest revision, or as read again once it does, within
+    ``SAME_CHANGE_WAIT_S`` while that revision carries this change's marker (see the module
+    docstring); else None, also for an action that writes no declared change."""
+    remote = resource.remote
+    if resource.action not in CHANGE_ACTIONS or remote is None:
+        return None
     pauses = bounded_pauses(defaults.SAME_CHANGE_WAIT_S)
     while True:
         if moved_to_this_change(resource, agent, ids, current, forms):
@@ -54,6 +58,6 @@ def holding_this_change(client: OperatorClient, resource: ResourcePlan, agent: D
                     resource.key, newest.version_id, pause)
         client.pause(pause)
         try:
-            current = fetch_agent(client, resource.kind, current.id if current else "")
+            current = fetch_agent(client, resource.kind, remote.agent_id)
         except NotFoundError:
             return None

@@ -40,7 +40,6 @@ from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
-    CHANGE_ACTIONS,
     carries_marker,
     describe_forms,
     holds_this_change,
@@ -70,6 +69,10 @@ if TYPE_CHECKING:
 
 # A create whose answer was lost is sent again (after looking for its marker) this often.
 CREATE_ATTEMPTS = 3
+# What a run says when another apply of the same commit wrote this very content into its
+# draft (``converged``): that apply releases and proves it.
+SAME_CONTENT = ("another apply wrote the same content into draft {} at the same time; it "
+                "releases and proves it, this run released nothing")
 
 
 class ResourceFailed(Exception):
@@ -247,9 +250,8 @@ class Steps:
         current = fetch_agent(self.client, self.resource.kind, self._agent_id())
         moved = remote_moved(self.resource.remote, current)
         if moved:
-            held = holding_this_change(
-                self.client, self.resource, self._desired(), self.run_.ids, self.run_.forms,
-                current) if self.resource.action in CHANGE_ACTIONS else None
+            held = holding_this_change(self.client, self.resource, self._desired(),
+                                       self.run_.ids, self.run_.forms, current)
             if held is not None:
                 newest = held.draft or held.released
                 raise ResourceFailed("converged", f"{moved}: another apply wrote this very "
@@ -511,9 +513,7 @@ class Steps:
                 # Another apply's write of this very content (its marker, not yet recording
                 # the forms): the platform stored it as it stored this run's. It records them
                 # itself, then releases and proves it.
-                raise ResourceFailed("converged", "another apply wrote the same content into "
-                                      f"draft {self.version_id} at the same time; it "
-                                      "releases and proves it, this run released nothing")
+                raise ResourceFailed("converged", SAME_CONTENT.format(self.version_id))
             raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
                                   "else at the same time: the same write read back twice "
                                   "held different content; this run's change was not "
@@ -658,9 +658,7 @@ class Steps:
             raise ResourceFailed("converged", f"{self.version_id} was released holding another "
                                   "apply's write of the same content, made in the instant "
                                   "before the release; that apply finishes and proves it")
-        raise ResourceFailed("converged", f"another apply wrote the same content into draft "
-                              f"{self.version_id} at the same time; it releases and proves it, "
-                              "this run released nothing")
+        raise ResourceFailed("converged", SAME_CONTENT.format(self.version_id))
 
     def _holds_this_content(self, revision: RemoteRevision) -> bool:
         """Whether ``revision`` is another apply's write of this run's content: a marker of
@@ -713,9 +711,29 @@ class Steps:
                                   f"{self.version_id} since this run wrote it, so the tests "
                                   "did not speak for this run's change; make a new plan")
 
-    def _released_since(self, previous: str | None) -> str | None:
-        """What another writer released after this run's revision ``version_id`` was released
-        (None: it still is, or nothing the platform says shows otherwise).
+    def _ensure_still_released(self, failure: ResourceFailed, previous: str | None) -> None:
+        """Before a failure on the released revision leads to a rollback: a release made since
+        is another writer's (its own tests speak for it, and may be what refused these), and
+        rolling back would undo it. A conflict, or ``converged`` where that release is this
+        very change (another apply of the same commit, which proves it)."""
+        replaced, since = self._released_since(previous)
+        if not replaced:
+            return
+        if since is not None and holds_this_change(
+                self.resource, self._desired(), self.run_.ids,
+                read_revision(self.client, self.resource.kind, since, "released"),
+                self.run_.forms):
+            raise ResourceFailed("converged", f"{failure}; but {self.version_id} was released "
+                                  f"no more: another apply released this very change as "
+                                  f"{since} since, and proves it") from failure
+        raise ResourceFailed("conflict", f"{failure}; but {self.version_id} was released no "
+                              f"more: another writer released {since or 'a later revision'} "
+                              "since, so it was not rolled back (that would undo their "
+                              "release); make a new plan") from failure
+
+    def _released_since(self, previous: str | None) -> tuple[bool, str | None]:
+        """Whether another writer released a revision after this run's ``version_id`` was
+        released, and which (None where no list names it yet).
 
         Told by the revision itself (archived: a later release replaced it), else by the
         versions list, which may trail the release: there only a released revision other
@@ -725,15 +743,16 @@ class Steps:
         try:
             status = self.agents.get(self.version_id).status
         except NotFoundError:
-            return None  # the agent is gone: the rollback says so
+            return False, None  # the agent is gone: the rollback says so
         if status == "released":
-            return None
+            return False, None
         released = next((version.version_id for version in
                          fetch_versions(self.client, self.resource.kind, self._agent_id())
                          if version.status == "released"), None)
         if status == "archived":
-            return released if released not in (None, self.version_id) else "a later revision"
-        return released if released not in (None, self.version_id, previous) else None
+            return True, released if released != self.version_id else None
+        replaced = released not in (None, self.version_id, previous)
+        return replaced, released if replaced else None
 
     def _release(self, previous: str | None) -> None:
         assert self.version_id is not None
@@ -757,22 +776,7 @@ class Steps:
             self._gate("released")
         except ResourceFailed as failure:
             if failure.outcome == "smoke_failed":
-                # A release made since is another writer's (its own tests speak for it, and
-                # may be what refused these); rolling back would undo it.
-                since = self._released_since(previous)
-                if since is not None and "@" in since and holds_this_change(
-                        self.resource, self._desired(), self.run_.ids,
-                        read_revision(self.client, self.resource.kind, since, "released"),
-                        self.run_.forms):
-                    raise ResourceFailed("converged", f"{failure}; but {self.version_id} was "
-                                          f"released no more: another apply released this "
-                                          f"very change as {since} since, and proves "
-                                          "it") from failure
-                if since is not None:
-                    raise ResourceFailed("conflict", f"{failure}; but {self.version_id} was "
-                                          f"released no more: another writer released {since} "
-                                          "since, so it was not rolled back (that would undo "
-                                          "their release); make a new plan") from failure
+                self._ensure_still_released(failure, previous)
             rollback = self.run_.options.rollback and self._desired().smoke_rollback
             if failure.outcome != "smoke_failed" or not rollback or previous is None or \
                     previous == self.version_id:

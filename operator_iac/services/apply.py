@@ -325,7 +325,7 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
         return saved_plan_breaches(planned, client, parallelism=parallelism)
     from operator_iac.api.pool import WorkPool
     from operator_iac.apply.same_change import holding_this_change
-    from operator_iac.plan.writes import CHANGE_ACTIONS, noted_forms, remote_moved
+    from operator_iac.plan.writes import noted_forms, remote_moved
     from operator_iac.state.fetch import fetch_agent
 
     affected = [r for r in planned.plan.resources if r.action != "no-op" and r.remote]
@@ -340,8 +340,8 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
                 return None  # gone already, as this run would leave it (its step says so)
             current = None
         reason = remote_moved(resource.remote, current)
-        if reason and resource.action in CHANGE_ACTIONS and holding_this_change(
-                client, resource, planned.desired[resource.key], ids, forms, current):
+        if reason and holding_this_change(client, resource, planned.desired[resource.key],
+                                          ids, forms, current):
             # Another apply of this very change got there first and finishes it; this run's
             # step for the agent says so (``converged``) and writes nothing.
             return None
