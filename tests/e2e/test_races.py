@@ -86,6 +86,27 @@ def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
     assert_one_agent_per_key(platform)
 
 
+@pytest.mark.parametrize("stored", [False, True], ids=["as-written", "stored-own-form"])
+def test_applies_of_one_change_at_once_all_succeed(
+        applied: ProjectCopy, platform: Platform, stored: bool) -> None:
+    """Three pipelines apply the same commit, which changes one agent, at once, through the
+    CLI: whichever of them meets another's write (before its own, over it, or released
+    in the instant before its release) converges on it, so all exit 0 and the plan after
+    them is empty, also where the platform stores the new text in a form of its own."""
+    if stored:
+        _stored_in_its_own_form(applied)
+    else:
+        applied.replace_in("support-triage.yaml", "Be friendly and brief.",
+                           "Be friendly and short.")
+    applied.emulator.set_faults(latency_ms=20)  # the runs overlap request by request
+    results = finish([start_apply(applied, "--no-smoke") for _ in range(3)])
+    applied.emulator.reset_faults()
+    assert [code for code, _ in results] == [0, 0, 0], results
+    assert all("Traceback" not in said for _, said in results)
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+    assert_one_agent_per_key(platform)
+
+
 def test_two_applies_of_different_changes_to_one_agent_never_lose_one(
         applied: ProjectCopy, project: Project, platform: Platform) -> None:
     """Two checkouts change the same agent differently and apply at once: at most one wins,
