@@ -231,6 +231,22 @@ class AgentService:
                 self.history.record(parsed.agent_id, self._clock.now(), released)
             return self._load(db, kind, parsed.agent_id, number)
 
+    def open_draft(self, kind: Kind, agent_id: str) -> Revision | None:
+        """A new draft copied from the released revision, unless there is a draft already
+        (a platform that keeps an editable draft beside every release)."""
+        with self._store.tx() as db:
+            statuses = self._statuses(db, kind, agent_id)
+            released = lifecycle.released_of(statuses)
+            if lifecycle.draft_of(statuses) is not None or released is None:
+                return None
+            base = self._load(db, kind, agent_id, released)
+            draft = _as_new_draft(_apply(base, AgentFields(), self._clock.now()),
+                                  lifecycle.newest(statuses) + 1)
+            self._insert(db, draft)
+            self.history.record(agent_id, draft.created_at,
+                                {**statuses, draft.number: lifecycle.DRAFT})
+        return draft
+
     def delete(self, kind: Kind, ref: str) -> str:
         parsed = parse_ref(kind, ref)
         if parsed.number is not None:

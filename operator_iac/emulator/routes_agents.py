@@ -35,6 +35,8 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         made = agents.create(kind, stored(fields, creating=True))
         if state.faults.has("create_releases"):
             made = agents.release(kind, f"{made.agent_id}@v{made.number}")
+            if state.faults.has("draft_after_release"):
+                agents.open_draft(kind, made.agent_id)
         return ok(present.ref(made))
 
     async def list_agents(request: Request) -> Response:
@@ -73,7 +75,10 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         ref = path_param(request, "ref")
         if state.faults.has("release_conflict") and agents.get(kind, ref).status == RELEASED:
             raise conflict("already_released", f"{ref} is already released")
-        return ok(present.ref(agents.release(kind, ref)))
+        released = agents.release(kind, ref)
+        if state.faults.has("draft_after_release"):
+            agents.open_draft(kind, released.agent_id)
+        return ok(present.ref(released))
 
     base = f"/{kind.collection}"
     return [

@@ -390,6 +390,15 @@ VARIATIONS: tuple[Variation, ...] = (
         "a smoke record is read for what it holds, whatever has become of its conversation "
         "since: a record kept after its release (where a platform converses only with "
         "released revisions) is found in the time after the release once it has ended too"),
+    Variation(
+        "draft_after_release", AGENTS, "A draft beside the released revision",
+        "none until the next write: `PUT` on the bare id starts one",
+        _alt("draft_after_release", "a new draft, copied from the released revision, opened "
+             "by every release"),
+        "a draft that holds exactly what the released revision holds is nobody's work: it "
+        "never blocks a write as a foreign draft and `status` notes none; apply writes its "
+        "change into it like into any draft (`RemoteAgent.pending_draft`)",
+        observed="write", how_observed="the temporary agent's versions list after its release"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

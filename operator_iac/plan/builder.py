@@ -275,7 +275,7 @@ def _drift(ctx: _Context, view: DesiredView,
 def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None) -> bool:
     """A draft that differs from the declaration and is not this tool's own, untouched one,
     nor its own write of this content cut short (``unfinished_own_write``)."""
-    draft = remote.draft if remote is not None else None
+    draft = remote.pending_draft if remote is not None else None
     if draft is None or view.equals(draft):
         return False
     assert remote is not None
@@ -343,7 +343,7 @@ def _plan_delete(ctx: _Context, key: str, agent: RemoteAgent) -> ResourcePlan:
 
 def _foreign_orphan_draft(ctx: _Context, key: str, agent: RemoteAgent) -> bool:
     """A draft on an agent no longer declared that operator-iac did not write as it is."""
-    draft = agent.draft
+    draft = agent.pending_draft
     if draft is None:
         return False
     marker = own_marker(draft, ctx.owner, key)

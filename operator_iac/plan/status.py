@@ -165,7 +165,7 @@ def _revisions(remote: RemoteAgent | None, project: str, key: str, *,
         "draft": draft.version_id if draft else None,
         "commit": marker.commit if marker else None,
         "content_hash": marker.content_hash if marker else None,
-        "draft_note": _draft_note(draft, project, key),
+        "draft_note": _draft_note(remote.pending_draft, project, key),
     }
 
 

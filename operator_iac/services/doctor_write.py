@@ -9,7 +9,8 @@ the first apply, on one temporary agent.
     GET    @v0: what was stored, compared with what was written
     GET    the agents list until it shows the agent, the versions list until it shows v0
     POST   release v0, then the versions list until it shows v0 released
-    POST   release v0 again (200, or 409 "already released")
+    POST   release v0 again (200, or 409 "already released"); the versions list shows
+           whether a release opens a draft of its own
     PUT    a new draft, then the versions list until it shows it
            one testmode conversation (services.doctor_session), with the draft first
     DELETE the agent (in a ``finally``, also on Ctrl-C; a create whose answer was lost is
@@ -118,6 +119,10 @@ class _WriteProbe:
         self.agents.release(f"{self.agent_id}@v0")
         self._versions_show(lambda statuses: statuses.get(0) == "released")
         self._release_again()
+        opened = [v.version_id for v in self.agents.list_versions(self.agent_id)
+                  if v.status == "draft"]
+        self.found.saw("draft_after_release", f"the release opened draft {opened[0]}" if opened
+                       else "no draft until the next write", not opened)
         draft = self.agents.update(self.agent_id, description=DESCRIPTION + "A draft.")
         self._versions_show(lambda statuses: 1 in statuses)
         self.found.saw("versions_consistency", _lag_text(self.versions_lag, self.limit),

@@ -92,6 +92,21 @@ class RemoteAgent:
     def newest(self) -> RemoteVersion | None:
         return max(self.versions, key=lambda v: v.number) if self.versions else None
 
+    @property
+    def pending_draft(self) -> RemoteRevision | None:
+        """The draft, when it holds something the released revision does not; None
+        otherwise. A draft holding exactly the released revision's name, description
+        (marker included), config and post-processing agents is nobody's work in progress:
+        some platforms open one beside every release, and a dashboard's "edit" opens one
+        before anything is changed. Such a draft never blocks a write as someone's draft, is
+        never a change applied and left unreleased, and is written into like any draft."""
+        draft, released = self.draft, self.released
+        if draft is None or released is None:
+            return draft
+        same = (draft.name, draft.description, draft.config, draft.postprocess_agents) == \
+            (released.name, released.description, released.config, released.postprocess_agents)
+        return None if same else draft
+
 
 @dataclass(frozen=True)
 class ListedAgent:

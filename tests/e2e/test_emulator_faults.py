@@ -185,6 +185,32 @@ def test_is_released_replaces_version_status(emulator: EmulatorServer, api: http
     assert version["is_released"] is True and item["is_released"] is True
 
 
+def test_draft_after_release_opens_a_copy_of_every_release(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    """Every release (of a draft, by a create, or a rollback to an archived revision) leaves a
+    draft copied from the released revision, unless a draft is there already."""
+    emulator.set_compat("draft_after_release")
+
+    def statuses(agent_id: str) -> list[str]:
+        return [v["version_status"] for v in api.get(f"{CA}/{agent_id}/versions").json()["data"]]
+
+    agent_id = make_agent(release=True)
+    assert statuses(agent_id) == ["released", "draft"]
+    released, draft = (api.get(f"{CA}/{agent_id}@v{n}").json() for n in (0, 1))
+    assert {k: draft[k] for k in ("name", "description", "config")} == \
+        {k: released[k] for k in ("name", "description", "config")}
+    api.put(f"{CA}/{agent_id}@v1", json={"description": "changed"})
+    api.post(f"{CA}/{agent_id}@v1/release")
+    assert statuses(agent_id) == ["archived", "released", "draft"]
+    api.put(f"{CA}/{agent_id}@v2", json={"description": "work in progress"})
+    api.post(f"{CA}/{agent_id}@v0/release")  # a rollback: the draft of work stays the draft
+    assert statuses(agent_id) == ["released", "archived", "draft"]
+    assert api.get(f"{CA}/{agent_id}@v2").json()["description"] == "work in progress"
+    emulator.set_compat("draft_after_release", "create_releases")
+    created = api.post(CA, json={"name": "B", "description": "d", "config": {}}).json()["id"]
+    assert statuses(created) == ["released", "draft"]
+
+
 def test_no_session_url(emulator: EmulatorServer, api: httpx.Client,
                         make_agent: Callable[..., str]) -> None:
     emulator.set_compat("no_session_url")

@@ -86,6 +86,34 @@ def test_a_platform_that_releases_what_it_creates(envs: Environments, refused_wi
     assert envs.run("plan", "--env", "production", "--detailed-exitcode").exit_code == 0
 
 
+def test_a_platform_that_opens_a_draft_beside_every_release(envs: Environments) -> None:
+    """Each release leaves a draft copied from it. Such a draft holds nobody's work: status
+    notes none, and an edit released in the dashboard (its copy opened beside it) is
+    replaced by the next apply without --overwrite-draft; the plan after it is empty and the
+    promotion goes through."""
+    set_modes(envs, "draft_after_release")
+    ok(envs.apply_staging())
+    staging = envs.platform("staging")
+    booking = staging.id_of("appointment-booking")
+    assert [v.status for v in staging.versions(booking)] == ["released", "draft"]
+    status = envs.run("status", "--env", "staging")
+    ok(status)
+    assert "unreleased draft" not in status.stdout
+    agents = staging.client.conversational_agents
+    config = staging.released(booking).config
+    config["runtime"]["prompt"]["text"] = "Edited in the dashboard."
+    agents.release(agents.update(booking, config=config).version_id)
+    assert [v.status for v in staging.versions(booking)] == [
+        "archived", "released", "draft"]
+    applied = envs.apply_staging()
+    ok(applied)
+    declared = (envs.root / "agents" / "prompts" / "appointment-booking.md").read_text()
+    assert staging.released(booking).config["runtime"]["prompt"]["text"] == declared
+    assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    ok(envs.promote("--yes"))
+    assert envs.run("plan", "--env", "production", "--detailed-exitcode").exit_code == 0
+
+
 def test_text_the_platform_trims_converges(envs: Environments) -> None:
     set_modes(envs, "trim_text")
     ok(envs.apply_staging())

@@ -158,6 +158,31 @@ def test_a_foreign_draft_blocks_an_update_unless_overwrite_is_allowed(
     assert blocked.remote is not None and blocked.remote.draft_version_id == "ca_1@v1"
 
 
+def test_a_draft_holding_just_the_released_revision_blocks_nothing(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    """A platform that opens a draft beside every release: after an edit released in the
+    dashboard, the draft copies it exactly. It holds nobody's work: the update goes through
+    without --overwrite-draft; a copy that differs by one word is someone's draft again."""
+    agent = make_desired()
+    dashboard = with_config(agent, set_model("colleague/model"))
+    released, copy, edited_copy = (written(dashboard, status=status)
+                                   for status in ("released", "draft", "draft"))
+    for revision in (released, copy, edited_copy):
+        revision.description = written(agent).description  # the marker stays, the model not
+    edited_copy.name = "Booking!"
+    declared = with_config(agent, set_model("openai/gpt-4.1"))
+
+    resource = only(plan_for([declared], [make_remote("ca_1", agent.kind, released, copy)]))
+    edited = only(plan_for([declared], [make_remote("ca_1", agent.kind, released,
+                                                    edited_copy)]))
+
+    assert (resource.action, resource.drift) == ("update", True)
+    assert (resource.foreign_draft, resource.blocked) == (False, None)
+    assert resource.remote is not None and resource.remote.draft_version_id == "ca_1@v1"
+    assert (edited.foreign_draft, edited.blocked) == (True, "foreign_draft")
+
+
 def test_an_edited_draft_of_the_tool_is_foreign(
         plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
         with_config: Factory) -> None:
