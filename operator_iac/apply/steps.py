@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import REVISION_REFUSALS
-from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
+from operator_iac.apply.claims import agent_to_keep, owned_agents, settle, took_the_name
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.same_change import holding_this_change
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
+    ApiConflictError,
     ForeignDraftError,
     NotFoundError,
     OperationError,
@@ -316,7 +317,10 @@ class Steps:
         Each create is noted on this machine before it is sent (``state.journal``), with
         the agent's id once known: a run that dies before the agents list shows the agent
         leaves the next run here its id, or that a create of the key may have been made. A
-        create the platform refused made nothing, and is forgotten."""
+        create the platform refused made nothing, and is forgotten; where an agent with this
+        key's marker has taken the name it asked for (``claims.took_the_name``: a platform
+        that keeps names unique), that agent is another apply's create of the key, settled
+        as one (``_converge_on``), or, after a lost answer, this run's own."""
         from operator_iac.errors import AmbiguousWriteError
 
         run, key = self.run_, self.resource.key
@@ -333,6 +337,18 @@ class Steps:
                     raise  # it may still have made the agent: the note stays
                 self.lost_create = True  # a list that shows it late: settled after the create
                 continue
+            except REVISION_REFUSALS as exc:
+                found = took_the_name(run.claims_board, self.resource.kind, key,
+                                      str(body.get("name", "")),
+                                      wait=isinstance(exc, ApiConflictError))
+                if found is not None and (attempt > 1 or self.lost_create):
+                    run.writes.answered(noted, found)  # this run's create whose answer was lost
+                    return found
+                run.writes.refused(noted)
+                if found is None:
+                    raise
+                self._converge_on([found])
+                raise  # not reached: converging ends the agent's run
             except OperatorIacError:
                 run.writes.refused(noted)
                 raise

@@ -231,6 +231,17 @@ class AgentService:
                 self.history.record(parsed.agent_id, self._clock.now(), released)
             return self._load(db, kind, parsed.agent_id, number)
 
+    def holder_of_name(self, kind: Kind, name: str, other_than: str = "") -> str | None:
+        """The agent of ``kind`` (other than ``other_than``) whose newest revision has
+        ``name``, or None (a platform that keeps names unique refuses a second one)."""
+        with self._store.tx() as db:
+            row = db.execute(
+                "SELECT r.agent_id FROM revisions r JOIN agents a ON a.id = r.agent_id "
+                "WHERE a.kind = ? AND r.name = ? AND r.agent_id != ? AND r.number = "
+                "(SELECT MAX(number) FROM revisions WHERE agent_id = r.agent_id)",
+                (kind.prefix, name, other_than)).fetchone()
+        return None if row is None else str(row[0])
+
     def open_draft(self, kind: Kind, agent_id: str) -> Revision | None:
         """A new draft copied from the released revision, unless there is a draft already
         (a platform that keeps an editable draft beside every release)."""

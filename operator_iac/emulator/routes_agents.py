@@ -30,8 +30,18 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
             fields = fields.model_copy(update={"postprocess_agents": None})
         return fields
 
+    def require_unique_name(fields: AgentFields, agent_id: str = "") -> None:
+        """Under ``unique_names``: a name another agent of the kind holds is refused."""
+        if not state.faults.has("unique_names") or "name" not in fields.model_fields_set \
+                or fields.name is None:
+            return
+        holder = agents.holder_of_name(kind, fields.name, other_than=agent_id)
+        if holder is not None:
+            raise conflict("name_taken", f"the name {fields.name!r} is taken by {holder}")
+
     async def create(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=True)
+        require_unique_name(fields)
         made = agents.create(kind, stored(fields, creating=True))
         if state.faults.has("create_releases"):
             made = agents.release(kind, f"{made.agent_id}@v{made.number}")
@@ -54,6 +64,7 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
 
     async def update(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=False)
+        require_unique_name(fields, path_param(request, "ref").split("@")[0])
         try:
             return ok(present.ref(agents.update(kind, path_param(request, "ref"),
                                                 stored(fields, creating=False))))

@@ -399,6 +399,14 @@ VARIATIONS: tuple[Variation, ...] = (
         "never blocks a write as a foreign draft and `status` notes none; apply writes its "
         "change into it like into any draft (`RemoteAgent.pending_draft`)",
         observed="write", how_observed="the temporary agent's versions list after its release"),
+    Variation(
+        "unique_names", AGENTS, "Agents sharing a name", "allowed",
+        _alt("unique_names", "a name another agent of the kind holds is refused (409 "
+             "`name_taken`), on create and on rename"),
+        "a refused create is judged by the account: an agent with this key's marker that holds "
+        "the name is another apply's create of the key (settled like any concurrent create: "
+        "converged for the same content) or, after an answer that was lost, this run's own; "
+        "any other refusal stands, with the platform's message"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

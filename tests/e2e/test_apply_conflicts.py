@@ -411,6 +411,52 @@ def test_two_applies_racing_on_creates_never_duplicate(
     assert all(len(ids) == 1 for ids in owners.values())
 
 
+def test_creates_refused_for_a_name_another_apply_took_are_settled_as_concurrent_creates(
+        project: Project, platform: Platform) -> None:
+    """A platform that keeps names unique refuses the second create of a key, and a list
+    that shows the first one late hides it from the second run's start: the refusal is
+    judged by the account, which shows the other apply's agent of the key once it catches
+    up. The same content converges, other content is a conflict, a name taken by someone
+    else's agent is the platform's refusal, and no key has two agents."""
+    platform.emulator.set_compat("unique_names")
+    copy = project()
+    first, same = copy.make_plan(platform.client), copy.make_plan(platform.client)
+    change_triage_prompt(copy)
+    other = copy.make_plan(platform.client)
+    options = ApplyOptions(smoke=False)
+    assert apply(first, platform.client, options=options).exit_code() == 0
+    platform.emulator.set_faults(list_lag=1.0)
+    platform.emulator.clear_requests()
+    report = apply(same, platform.client, options=options)
+    assert report.exit_code() == 0, [(r.key, r.outcome, r.message) for r in report.results]
+    assert {r.outcome for r in report.results} == {"converged"}
+    refused = [r for r in platform.emulator.requests
+               if (r.method, r.status) == ("POST", 409) and r.path.endswith("_agents")]
+    assert refused  # the start of the run did not see the agents: the platform refused
+    report = apply(other, platform.client, options=options)
+    assert report.exit_code() == 5
+    outcomes = {r.key: r.outcome for r in report.results}
+    assert outcomes.pop("support-triage") == "conflict"
+    assert set(outcomes.values()) <= {"converged", "skipped"}
+    owners = platform.owners()
+    assert sorted(owners) == sorted(KEYS) and all(len(ids) == 1 for ids in owners.values())
+
+
+def test_a_create_refused_for_a_name_someone_else_holds_says_so(
+        project: Project, platform: Platform) -> None:
+    platform.emulator.set_compat("unique_names")
+    copy = project()
+    planned = copy.make_plan(platform.client)
+    platform.create("procedural_agents", name="Call summary", description="Not ours.",
+                    config={"runtime": {"model": "openai/gpt-4o"}})
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    assert report.exit_code() != 0
+    outcome = report.result("call-summary")
+    assert outcome is not None and outcome.outcome == "failed"
+    assert "is taken by pa_" in outcome.message
+    assert all(len(ids) == 1 for ids in platform.owners().values())
+
+
 @pytest.mark.usefixtures("no_backoff")
 def test_a_release_by_someone_else_between_re_check_and_write_is_a_conflict(
         applied: ProjectCopy, platform: Platform) -> None:

@@ -222,6 +222,25 @@ def test_agents_on_other_pages_and_of_other_owners_are_never_touched(
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+def test_a_lost_create_sent_again_and_refused_for_its_name_is_found(
+        project: Project, platform: Platform) -> None:
+    """On a platform that keeps names unique and lists new agents late, a create whose
+    answer was lost is not found at first and is sent again; the second is refused for the
+    name the first took, and the agent that holds it, with this key's marker, is the run's."""
+    copy = project()
+    platform.emulator.set_compat("unique_names")
+    platform.emulator.set_faults(list_lag=0.5)
+    copy.emulator.lose_next_response("POST", r"^/procedural_agents$", count=1)
+    result = copy.apply("--no-smoke")
+    assert result.exit_code == 0, result.stderr
+    assert "created by the request whose answer was lost" in result.stderr
+    refused = [r for r in platform.emulator.requests
+               if (r.method, r.status) == ("POST", 409) and r.path == "/procedural_agents"]
+    assert len(refused) == 1
+    owners = platform.owners()
+    assert sorted(owners) == sorted(KEYS) and all(len(i) == 1 for i in owners.values())
+
+
 @pytest.mark.parametrize("mode", ["502", "reset"])
 def test_lost_create_responses_never_duplicate_an_agent(
         project: Project, platform: Platform, mode: Literal["502", "reset"]) -> None:

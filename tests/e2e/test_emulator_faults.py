@@ -18,6 +18,7 @@ from operator_iac.emulator.server import EmulatorServer
 from .raw_http import raw_client
 
 CA = "/conversational_agents"
+PA = "/procedural_agents"
 
 
 @pytest.fixture
@@ -209,6 +210,21 @@ def test_draft_after_release_opens_a_copy_of_every_release(
     emulator.set_compat("draft_after_release", "create_releases")
     created = api.post(CA, json={"name": "B", "description": "d", "config": {}}).json()["id"]
     assert statuses(created) == ["released", "draft"]
+
+
+def test_unique_names_refuses_a_name_another_agent_of_the_kind_holds(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    emulator.set_compat("unique_names")
+    first = make_agent(release=False)  # named "A"
+    refused = api.post(CA, json={"name": "A", "description": "d", "config": {}})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "name_taken"
+    assert first in refused.json()["error"]["message"]
+    assert api.post(PA, json={"name": "A", "description": "d", "config": {}}).status_code == 200
+    second = api.post(CA, json={"name": "B", "description": "d", "config": {}}).json()["id"]
+    assert api.put(f"{CA}/{second}", json={"name": "A"}).status_code == 409
+    assert api.put(f"{CA}/{first}", json={"name": "A", "description": "e"}).status_code == 200
+    api.put(f"{CA}/{first}", json={"name": "C"})  # renamed: its old name is free again
+    assert api.put(f"{CA}/{second}", json={"name": "A"}).status_code == 200
 
 
 def test_no_session_url(emulator: EmulatorServer, api: httpx.Client,
