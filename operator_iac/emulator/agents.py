@@ -128,11 +128,12 @@ class AgentService:
         return consistency.as_seen(revisions, self._statuses_seen(parse_ref(kind, ref).agent_id))
 
     def page(self, kind: Kind, cursor: str | None, size: int, *,
-             newest_first: bool = False) -> tuple[list[Revision], str | None]:
+             newest_first: bool = False,
+             by_released: bool = False) -> tuple[list[Revision], str | None]:
         """One page of agents (oldest first, or ``newest_first``), each described by its
-        newest revision, as a reader trailing the writes by ``list_lag`` (and
-        ``versions_lag``) sees them. The cursor names the last agent shown, so a page goes on
-        from there in the page's order."""
+        newest revision (``by_released``: its released one, while it has one), as a reader
+        trailing the writes by ``list_lag`` (and ``versions_lag``) sees them. The cursor
+        names the last agent shown, so a page goes on from there in the page's order."""
         last = decode_cursor(cursor)
         moment = self._clock.now() - self._lags().list_s
         beyond, order = ("seq < ?", "DESC") if newest_first else ("seq > ?", "ASC")
@@ -149,7 +150,7 @@ class AgentService:
             listed.sort(key=lambda entry: entry[0], reverse=newest_first)
             page = listed[:size]
             newest = [item.newest if isinstance(item, consistency.Gone)
-                      else self._newest_seen(db, kind, item) for _, item in page]
+                      else self._newest_seen(db, kind, item, by_released) for _, item in page]
         more = len(listed) > size and bool(page)
         return newest, (encode_cursor(page[-1][0]) if more else None)
 
@@ -312,13 +313,22 @@ class AgentService:
             return None
         return self.history.statuses_at(agent_id, self._clock.now() - lag)
 
-    def _newest_seen(self, db: sqlite3.Connection, kind: Kind, agent_id: str) -> Revision:
+    def _newest_seen(self, db: sqlite3.Connection, kind: Kind, agent_id: str,
+                     by_released: bool = False) -> Revision:
         """The newest revision a reader trailing by ``versions_lag`` knew of (v0, as a draft,
-        when it knew of none yet), with the status it saw."""
+        when it knew of none yet), with the status it saw; ``by_released``: the released
+        one it saw, while there was one."""
         statuses = self._statuses_seen(agent_id)
         if statuses is None:
-            return self._newest(db, agent_id)
-        revision = self._load(db, kind, agent_id, max(statuses, default=0))
+            newest = self._newest(db, agent_id)
+            if not by_released:
+                return newest
+            statuses = self._statuses(db, kind, agent_id)
+            released = lifecycle.released_of(statuses)
+            return newest if released is None else self._load(db, kind, agent_id, released)
+        released = lifecycle.released_of(statuses) if by_released else None
+        number = released if released is not None else max(statuses, default=0)
+        revision = self._load(db, kind, agent_id, number)
         return consistency.status_as_seen(revision, statuses or {0: lifecycle.DRAFT})
 
     def _bury(self, db: sqlite3.Connection, kind: Kind, agent_id: str) -> None:

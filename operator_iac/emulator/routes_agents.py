@@ -51,7 +51,8 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
 
     async def list_agents(request: Request) -> Response:
         revisions, cursor = agents.page(kind, cursor_of(request), http_helpers.page_size(state),
-                                        newest_first=state.faults.has("newest_first_lists"))
+                                        newest_first=state.faults.has("newest_first_lists"),
+                                        by_released=state.faults.has("list_released"))
         shown = modes(state)
         items = [present.agent_list_item(r, shown) for r in revisions]
         if "numeric_cursors" in shown:  # where the next page begins, and whether there is one

@@ -407,6 +407,13 @@ VARIATIONS: tuple[Variation, ...] = (
         "the name is another apply's create of the key (settled like any concurrent create: "
         "converged for the same content) or, after an answer that was lost, this run's own; "
         "any other refusal stands, with the platform's message"),
+    Variation(
+        "list_revision", AGENTS, "The revision an agents list item describes",
+        "the newest (a draft, when there is one)",
+        _alt("list_released", "the released one, while there is one; the newest before the "
+             "first release"),
+        "who an agent belongs to and whether its versions list has caught up are read from "
+        "the versions list, for the revision the item names, whichever that is"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

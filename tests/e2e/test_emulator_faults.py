@@ -227,6 +227,23 @@ def test_unique_names_refuses_a_name_another_agent_of_the_kind_holds(
     assert api.put(f"{CA}/{second}", json={"name": "A"}).status_code == 200
 
 
+def test_list_released_describes_each_agent_by_its_released_revision(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    emulator.set_compat("list_released")
+    released = make_agent(release=True)
+    api.put(f"{CA}/{released}", json={"description": "next"})  # a draft v1 on top
+    never = make_agent(release=False)
+    items = {item["id"]: item for item in api.get(CA).json()["data"]}
+    assert (items[released]["version_id"], items[released]["version_status"]) == (
+        f"{released}@v0", "released")
+    assert items[released]["description"] == "d"
+    assert (items[never]["version_id"], items[never]["version_status"]) == (
+        f"{never}@v0", "draft")
+    emulator.set_compat()
+    assert {i["id"]: i["version_id"] for i in api.get(CA).json()["data"]}[released] == \
+        f"{released}@v1"
+
+
 def test_no_session_url(emulator: EmulatorServer, api: httpx.Client,
                         make_agent: Callable[..., str]) -> None:
     emulator.set_compat("no_session_url")
