@@ -36,7 +36,12 @@ from operator_iac.api.pagination import iter_items
 from operator_iac.api.polling import bounded_pauses
 from operator_iac.api.tolerance import is_relative, note, noting, resolved_url
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
-from operator_iac.errors import ApiConflictError, BadRequestError, OperationError
+from operator_iac.errors import (
+    ApiConflictError,
+    BadRequestError,
+    NotFoundError,
+    OperationError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +176,7 @@ class AgentsResource(_Resource):
             entry = self._entry(version_id)
             if entry is not None and entry.status == "released":
                 return True
-            if self.get(version_id).status == "released":
+            if self._status_by_id(version_id) == "released":
                 return True
             pause = next(pauses, None)
             if pause is None:
@@ -184,15 +189,26 @@ class AgentsResource(_Resource):
         """When revision ``version_id`` was created (None when the platform does not say).
 
         The contract documents ``created_at`` in the versions list, which may show a revision
-        just written late; the revision read by its id is never late, but its ``created_at``
+        just written late; the revision read by its id is seldom late, but its ``created_at``
         is not documented. So the revision says first (``read``: the caller's read of it,
-        else one now), and the versions list only when it does not.
+        else one now), and the versions list when it does not (or is not found yet).
         """
-        revision = read if read is not None else self.get(version_id)
-        if revision.created_at:
+        try:
+            revision = read if read is not None else self.get(version_id)
+        except NotFoundError:
+            revision = None  # a read by id that trails the write that made it
+        if revision is not None and revision.created_at:
             return revision.created_at
         entry = self._entry(version_id)
         return entry.created_at if entry is not None else None
+
+    def _status_by_id(self, version_id: str) -> str | None:
+        """The revision's status read by its id; None while such a read does not find it
+        (reads by id may trail the writes, as lists do)."""
+        try:
+            return self.get(version_id).status
+        except NotFoundError:
+            return None
 
     def _entry(self, version_id: str) -> VersionEntry | None:
         """The versions list's entry for ``version_id``, matched by id or by number (entries

@@ -133,7 +133,8 @@ class Run:
                 if result.agent_id:
                     self.ids[result.key] = result.agent_id
         ordered = [self.results.get(r.key) or _unchanged(r) for r in self.plan.resources]
-        late = await_visible(self.client, self.writes.writes())
+        late = await_visible(self.client, self.writes.writes(),
+                             superseded=self.writes.superseded())
         if not late:
             self.writes.shown()
         warnings = tuple(f"the platform's lists do not show this yet: {line}; a command "

@@ -136,7 +136,8 @@ class ReleaseRecords:
         version_id = steps.version_id = written.version_id or version_id
         steps.wrote("drafted", version_id)
         self.written(version_id)
-        again = read_written(steps.client, steps.resource.kind, version_id, "draft")
+        again = read_written(steps.client, steps.resource.kind, version_id, "draft",
+                             steps.superseded)
         if records_of(again.description, steps.run_.plan.project,
                       steps.resource.key) is None or not same_content(again, before):
             return (f"draft {version_id} was written by someone else at the same time; this "

@@ -58,7 +58,7 @@ from operator_iac.state.fetch import (
     read_written,
     revision_of,
 )
-from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
+from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, changes, read_state
 
 if TYPE_CHECKING:
     from operator_iac.api.models import WriteResult
@@ -107,6 +107,9 @@ class Steps:
         self.records = ReleaseRecords(self)
         # The body of the last create or PUT: written again to record stored forms.
         self.body: dict[str, Any] | None = None
+        # The states (``read_state``) this run's revisions had before writes that changed them:
+        # a read by id that still shows one of them trails the write (``read_written``).
+        self.superseded: set[str] = set()
         # When this run's create answered, and when its first settlement ended (monotonic):
         # claims are settled on listings begun after them.
         self.created_at = 0.0
@@ -216,7 +219,8 @@ class Steps:
             self.resource, self._desired(), self.run_.ids, released))
         self.version_id = written.version_id or address
         self.wrote("drafted", self.version_id)
-        kept = read_written(self.client, self.resource.kind, self.version_id, "draft")
+        kept = read_written(self.client, self.resource.kind, self.version_id, "draft",
+                            self.superseded)
         if content_fingerprint(kept) != content_fingerprint(released):
             raise ResourceFailed("failed", f"{self.version_id} does not hold the released "
                                  f"revision {released.version_id} after it was written into it; "
@@ -425,6 +429,7 @@ class Steps:
         """
         if current.draft is None:
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
+        self._supersedes(current.draft, body)
         try:
             return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
         except REVISION_REFUSALS:
@@ -483,6 +488,7 @@ class Steps:
         said, and the run goes on as above. Archived, something else was released since:
         a conflict."""
         assert self.version_id is not None
+        self._supersedes(wrote, body)
         try:
             return self.agents.update(self.version_id, **body)
         except REVISION_REFUSALS as exc:
@@ -556,9 +562,21 @@ class Steps:
                              "else at the same time; this run's change is not in it and "
                              "was not released, make a new plan")
 
+    def _supersedes(self, before: RemoteRevision, body: dict[str, Any]) -> None:
+        """A write of ``body`` is about to change the revision ``before`` was read from: a
+        read of it still showing ``before`` has not caught up with the write
+        (``read_written``), nor has the platform, for the next run (``WriteLog``). A body
+        that changes nothing ``before`` holds leaves nothing to catch up with."""
+        if not changes(body, before):
+            return
+        state = read_state(before)
+        self.superseded.add(state)
+        self.run_.writes.supersedes(before.version_id, state)
+
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None
-        revision = read_written(self.client, self.resource.kind, self.version_id, "draft")
+        revision = read_written(self.client, self.resource.kind, self.version_id, "draft",
+                                self.superseded)
         return revision, stored_differences(self._desired(), self.run_.ids, revision)
 
     def _changed_since_written(self) -> RemoteRevision | None:
@@ -566,7 +584,8 @@ class Steps:
         else what it holds now."""
         if self.written_fingerprint is None or self.version_id is None:
             return None
-        revision = read_written(self.client, self.resource.kind, self.version_id, "draft")
+        revision = read_written(self.client, self.resource.kind, self.version_id, "draft",
+                                self.superseded)
         return None if revision_fingerprint(revision) == self.written_fingerprint else revision
 
     def _check_nothing_released_since_plan(self) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -78,7 +78,19 @@ class WriteLog:
         self.journal = journal
         self._writes: list[Write] = []
         self._noted: list[Noted | None] = []
+        self._superseded: dict[str, set[str]] = {}
         self._lock = threading.Lock()
+
+    def supersedes(self, version_id: str, held: str) -> None:
+        """A write of the run is about to change revision ``version_id`` from the state
+        ``held`` (``read_state``): a read by id still showing it trails the write."""
+        with self._lock:
+            self._superseded.setdefault(version_id, set()).add(held)
+
+    def superseded(self) -> dict[str, frozenset[str]]:
+        """Revision id -> what it held before the run's writes of it."""
+        with self._lock:
+            return {v: frozenset(held) for v, held in self._superseded.items()}
 
     def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
              version_id: str | None = None, replaced: str | None = None,
@@ -131,14 +143,17 @@ class WriteLog:
 
 
 def await_visible(client: OperatorClient, writes: list[Write], *,
+                  superseded: Mapping[str, frozenset[str]] | None = None,
                   timeout_s: float | None = None,
                   sleep: Callable[[float], None] = time.sleep) -> list[str]:
-    """Wait until the platform's lists show ``writes``, up to ``timeout_s`` (default:
+    """Wait until the platform's lists show ``writes``, and reads by id the revisions
+    written (none of them still holding what ``superseded`` says it held before the run's
+    writes: ``WriteLog.superseded``), up to ``timeout_s`` (default:
     ``defaults.VISIBILITY_TIMEOUT_S``); what is still not shown at the bound, one sentence
     each (empty: everything is visible)."""
     if timeout_s is None:
         timeout_s = defaults.VISIBILITY_TIMEOUT_S
-    pending = _expectations(writes)
+    pending = _expectations(writes, superseded or {})
     recorded = [w for w in writes if w.what == "recorded"]
     if not pending and not recorded:
         return []
@@ -185,6 +200,8 @@ class _Expected:
     # that existed before the run is listed already).
     listing: bool = True
     replaced: str | None = None  # the release's ``Write.replaced``
+    # What the revision held before the run's writes of it: a read by id showing one trails.
+    superseded: frozenset[str] = frozenset()
 
     def sentence(self, listed: bool) -> str:
         """What the lists get wrong about this agent (``listed``: the agents list shows it)."""
@@ -196,7 +213,8 @@ class _Expected:
         return f"{self.version_id} not shown as {state} in its versions list yet"
 
 
-def _expectations(writes: list[Write]) -> dict[str, _Expected]:
+def _expectations(writes: list[Write],
+                  superseded: Mapping[str, frozenset[str]]) -> dict[str, _Expected]:
     """The last state each written agent must show in the lists."""
     expected: dict[str, _Expected] = {}
     for write in writes:
@@ -212,9 +230,10 @@ def _expectations(writes: list[Write]) -> dict[str, _Expected]:
             created = write.what == "created" or bool(earlier and earlier.listing)
             replaced = write.replaced if write.what == "released" else (
                 earlier.replaced if earlier else None)
-            expected[write.agent_id] = _Expected(write.kind, write.agent_id, listed=True,
-                                                 version_id=version, released=released,
-                                                 listing=created, replaced=replaced)
+            expected[write.agent_id] = _Expected(
+                write.kind, write.agent_id, listed=True, version_id=version, released=released,
+                listing=created, replaced=replaced,
+                superseded=superseded.get(version or "", frozenset()))
     return expected
 
 
@@ -250,7 +269,7 @@ def _shows(agents: AgentsResource, item: _Expected) -> bool:
     if entry is None:
         return False
     if not item.released or entry.status == "released":
-        return True
+        return _read_by_id(agents, item)
     # Superseded: someone released another revision after this one (a concurrent run); the
     # revision released before this release still shown is the list lagging instead. Which
     # one was released before is what the run knew (the platform may have released one
@@ -259,6 +278,21 @@ def _shows(agents: AgentsResource, item: _Expected) -> bool:
     return item.replaced is not None and any(
         v.status == "released" and v.version_id not in (item.version_id, item.replaced)
         for v in versions) and not _released_by_id(agents, item.version_id)
+
+
+def _read_by_id(agents: AgentsResource, item: _Expected) -> bool:
+    """Whether a read of the revision by its id shows it as the run left it: found (reads
+    by id may trail the writes too, and the next run reads every revision it plans from by
+    id), holding none of what it held before the run's writes."""
+    from operator_iac.state.fetch import revision_of
+    from operator_iac.state.snapshot import read_state
+
+    assert item.version_id is not None
+    try:
+        read = agents.get(item.version_id)
+    except OperatorIacError:
+        return False
+    return read_state(revision_of(read, item.version_id, "draft")) not in item.superseded
 
 
 def _released_by_id(agents: AgentsResource, version_id: str) -> bool:

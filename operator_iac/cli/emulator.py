@@ -78,13 +78,16 @@ def _ready_lines(url: str, ws_url: str, accounts: list[Account]) -> list[str]:
                    "deleted one) only this long after the write.")
 @click.option("--versions-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
               help="Versions lists and status fields show a new revision or a release only "
-                   "this long after it (reads by id are never late).")
+                   "this long after it.")
+@click.option("--read-lag", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
+              help="A read of a revision by its id shows a write only this long after it "
+                   "(until then a new revision is not found, a rewritten one reads as before).")
 @pass_app
 def command(app: App, host: str, port: int, db: Path | None, api_keys: tuple[str, ...],
             rules: Path | None,
             silent: bool, latency_ms: int, error_rate: float, seed: int | None,
             rate_limit: float | None, drop_sse_after: int | None, compat: tuple[str, ...],
-            keepalive: float, list_lag: float, versions_lag: float) -> int:
+            keepalive: float, list_lag: float, versions_lag: float, read_lag: float) -> int:
     """Run the local Operator emulator (REST, SSE and WebSocket) until Ctrl-C.
 
     It keeps a separate account per API key. In a project, each API-key variable its
@@ -109,7 +112,7 @@ def command(app: App, host: str, port: int, db: Path | None, api_keys: tuple[str
     accounts = emulator_accounts(api_keys, app.settings.project_file)
     request = ServeRequest(host, port, db, [a.key for a in accounts], rules, silent, keepalive,
                            latency_ms, error_rate, seed, rate_limit, drop_sse_after, compat,
-                           list_lag, versions_lag)
+                           list_lag, versions_lag, read_lag)
 
     def announce(running: EmulatorServer, platform: Platform) -> None:
         result("\n".join(_ready_lines(running.url, running.ws_url, accounts)))

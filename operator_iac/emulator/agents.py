@@ -82,6 +82,7 @@ class Lags:
 
     list_s: float = 0.0
     versions_s: float = 0.0
+    read_s: float = 0.0
 
 
 class AgentService:
@@ -118,8 +119,31 @@ class AgentService:
         return [_revision(row) for row in rows]
 
     def seen(self, kind: Kind, ref: str) -> Revision:
-        """``get``, with the status a reader trailing the writes by ``versions_lag`` sees."""
+        """``get``, with the status a reader trailing the writes by ``versions_lag`` sees;
+        under ``read_lag``, the revision as it was that long ago (not found before it was
+        made)."""
         revision = self.get(kind, ref)
+        lag = self._lags().read_s
+        if lag > 0:
+            moment = self._clock.now() - lag
+            parsed = parse_ref(kind, ref)
+            statuses = self.history.statuses_at(revision.agent_id, moment)
+            number = parsed.number
+            if number is None and statuses:
+                number = max(statuses)
+            earlier = self.history.content_at(revision.agent_id,
+                                              revision.number if number is None else number,
+                                              moment)
+            if earlier is consistency.UNKNOWN:
+                pass  # nothing remembered (a restart): the reads are consistent
+            elif earlier is None:
+                raise not_found(kind.label, ref)
+            else:
+                assert isinstance(earlier, Revision)
+                revision = earlier
+            lagging = self.history.statuses_at(
+                revision.agent_id, self._clock.now() - max(lag, self._lags().versions_s))
+            return consistency.status_as_seen(revision, lagging)
         return consistency.status_as_seen(revision, self._statuses_seen(revision.agent_id))
 
     def seen_versions(self, kind: Kind, ref: str) -> list[Revision]:
@@ -341,6 +365,7 @@ class AgentService:
                 self._newest_seen(db, kind, agent_id)))
 
     def _insert(self, db: sqlite3.Connection, rev: Revision) -> None:
+        self.history.keep(rev, self._clock.now())
         db.execute(
             "INSERT INTO revisions (agent_id, number, name, description, config, "
             "postprocess_agents, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -349,6 +374,7 @@ class AgentService:
              rev.updated_at))
 
     def _rewrite(self, db: sqlite3.Connection, rev: Revision) -> None:
+        self.history.keep(rev, self._clock.now())
         db.execute(
             "UPDATE revisions SET name = ?, description = ?, config = ?, postprocess_agents = ?, "
             "updated_at = ? WHERE agent_id = ? AND number = ?",

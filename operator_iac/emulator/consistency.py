@@ -46,7 +46,27 @@ class History:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[str, list[tuple[float, dict[int, str]]]] = {}
+        self._contents: dict[tuple[str, int], list[tuple[float, Revision]]] = {}
         self._gone: dict[str, Gone] = {}
+
+    def keep(self, revision: Revision, at: float) -> None:
+        """The content ``revision`` holds from ``at`` on (for reads by id that trail)."""
+        with self._lock:
+            kept = self._contents.setdefault((revision.agent_id, revision.number), [])
+            kept.append((at, revision))
+            while len(kept) > 1 and kept[1][0] < at - KEEP_S:
+                kept.pop(0)
+
+    def content_at(self, agent_id: str, number: int,
+                   moment: float) -> Revision | _Unknown | None:
+        """The content revision ``number`` held at ``moment``: None when it did not exist
+        yet, ``UNKNOWN`` when nothing is remembered of it."""
+        with self._lock:
+            kept = self._contents.get((agent_id, number))
+            if not kept:
+                return UNKNOWN
+            held = [revision for at, revision in kept if at <= moment]
+            return held[-1] if held else None
 
     def record(self, agent_id: str, at: float, statuses: Statuses) -> None:
         """The statuses an agent's revisions have from ``at`` on."""
@@ -80,6 +100,13 @@ class History:
         with self._lock:
             return [g for g in self._gone.values()
                     if g.kind == kind and g.deleted_at > moment and g.created_at <= moment]
+
+
+class _Unknown:
+    """Nothing is remembered of a revision's content over time."""
+
+
+UNKNOWN = _Unknown()
 
 
 def as_seen(revisions: list[Revision], statuses: Statuses | None) -> list[Revision]:

@@ -83,7 +83,11 @@ class FaultSettings(BaseModel):
     """Seconds before the agents list shows a new agent, or stops showing a deleted one."""
     versions_lag: float = Field(default=0.0, ge=0.0)
     """Seconds before the versions lists and every status field show a new revision or a
-    release. Reads of a revision by its id (``@vN``, or the bare id) are never late."""
+    release. Reads of a revision by its id (``@vN``, or the bare id) are late only by
+    ``read_lag``."""
+    read_lag: float = Field(default=0.0, ge=0.0)
+    """Seconds before a read of a revision by its id shows a write: until then a new
+    revision is not found and a rewritten one shows its former content and status."""
     fail_next: list[FailRule] = Field(default_factory=list)
     lose_response: list[LoseRule] = Field(default_factory=list)
 

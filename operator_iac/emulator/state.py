@@ -171,7 +171,7 @@ class EmulatorState:
 
     def _lags(self) -> Lags:
         settings = self.faults.settings
-        return Lags(settings.list_lag, settings.versions_lag)
+        return Lags(settings.list_lag, settings.versions_lag, settings.read_lag)
 
     def _outcome_for(self, revision: Revision, transcript: str) -> tuple[Outcome, Any]:
         """The scripted outcome (and output, None: generated) of a procedure run."""

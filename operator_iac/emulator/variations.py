@@ -414,6 +414,17 @@ VARIATIONS: tuple[Variation, ...] = (
              "first release"),
         "who an agent belongs to and whether its versions list has caught up are read from "
         "the versions list, for the revision the item names, whichever that is"),
+    Variation(
+        "read_consistency", CONSISTENCY, "When a read by id shows a write",
+        "at once: a client reads its own writes",
+        (Alternative("read_lag", "a read by id shows a write some seconds later: a new "
+                     "revision is not found, a rewritten one shows what it held before",
+                     delay=True),),
+        "a read of a revision this run just wrote that finds nothing, or what the revision "
+        "held before the write, trails the write: it is read again (bounded wait) rather than "
+        "taken for someone else's deletion or write; and apply ends once reads by id show "
+        "its last writes, so the next command plans from them", observed="write",
+        how_observed="how long the temporary agent's `v0` takes to be found by its id"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}
@@ -434,7 +445,7 @@ class Drawn:
     modes: tuple[str, ...]
     """The compatibility modes drawn, at most one per point, in the registry's order."""
     delays: dict[str, float] = field(default_factory=dict)
-    """The delays drawn (``list_lag``, ``versions_lag``), in seconds."""
+    """The delays drawn (``list_lag``, ``versions_lag``, ``read_lag``), in seconds."""
 
 
 def draw(seed: int, max_lag_s: float = MAX_LAG_S) -> Drawn:

@@ -6,7 +6,8 @@ the first apply, on one temporary agent.
     POST   a conversational agent, clearly named and described as temporary, whose content
            shows each stored form (trailing whitespace, an undated model alias, an unsorted
            list, decomposed Unicode, an empty string, markup and quotes, false values)
-    GET    @v0: what was stored, compared with what was written
+    GET    @v0 (again until a read by id finds it): what was stored, compared with what
+           was written
     GET    the agents list until it shows the agent, the versions list until it shows v0
     POST   release v0, then the versions list until it shows v0 released
     POST   release v0 again (200, or 409 "already released"); the versions list shows
@@ -102,6 +103,8 @@ class _WriteProbe:
     def run(self) -> None:
         from operator_iac.services.doctor_session import check_conversation
 
+        found = _wait(lambda: self._found(f"{self.agent_id}@v0"), self.limit)
+        self.found.saw("read_consistency", _lag_text(found, self.limit), found == 0.0)
         written = self.agents.get(f"{self.agent_id}@v0")
         self._stored_forms(written)
         listed = _wait(lambda: any(s.id == self.agent_id for s in self.agents.list()),
@@ -132,6 +135,16 @@ class _WriteProbe:
         revisions = {f"{self.agent_id}@v0": written, draft_id: self.agents.get(draft_id)}
         check_conversation(self.client, Catalog({}, {self.agent_id: self.agents.list_versions(
             self.agent_id)}, revisions), self.found, wait_s=self.wait_s)
+
+    def _found(self, version_id: str) -> bool:
+        """Whether a read of ``version_id`` by its id finds it (reads may trail writes)."""
+        from operator_iac.errors import NotFoundError
+
+        try:
+            self.agents.get(version_id)
+        except NotFoundError:
+            return False
+        return True
 
     def _stored_forms(self, stored: Agent) -> None:
         runtime = stored.config.get("runtime") or {}

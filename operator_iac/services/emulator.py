@@ -66,6 +66,8 @@ class ServeRequest:
     """Seconds the agents list trails creates and deletes."""
     versions_lag: float = 0.0
     """Seconds the versions lists and status fields trail new revisions and releases."""
+    read_lag: float = 0.0
+    """Seconds reads of a revision by id trail the writes."""
 
 
 def compat_modes() -> dict[str, str]:
@@ -85,6 +87,8 @@ class Platform:
     """Seconds its agents list trails creates and deletes."""
     versions_lag: float = 0.0
     """Seconds its versions lists and status fields trail new revisions and releases."""
+    read_lag: float = 0.0
+    """Seconds its reads of a revision by id trail the writes."""
     seed: int | None = None
     """The seed a random platform was drawn with (None: the modes were named)."""
 
@@ -93,12 +97,13 @@ class Platform:
         drawn = f"random platform, seed {self.seed}: " if self.seed is not None else ""
         parts = list(self.modes) + [f"{name} {value:g}s" for name, value in
                                     (("list_lag", self.list_lag),
-                                     ("versions_lag", self.versions_lag)) if value]
+                                     ("versions_lag", self.versions_lag),
+                                     ("read_lag", self.read_lag)) if value]
         return drawn + (", ".join(parts) or "the usual behaviours")
 
 
 def choose_platform(compat: Sequence[str], seed: int | None = None, *, list_lag: float = 0.0,
-                    versions_lag: float = 0.0) -> Platform:
+                    versions_lag: float = 0.0, read_lag: float = 0.0) -> Platform:
     """The modes and delays asked for; ``random`` among them draws a plausible alternative
     for every point of the registry of variations (with ``seed``, or a fresh one), plus
     delays within a bound. Explicit modes and delays are added to what was drawn. Unknown
@@ -111,12 +116,13 @@ def choose_platform(compat: Sequence[str], seed: int | None = None, *, list_lag:
         raise UsageError(f"--compat: unknown mode {unknown[0]!r} (choose from random, "
                          f"{', '.join(sorted(compat_modes()))})")
     if RANDOM not in compat:
-        return Platform(tuple(named), list_lag, versions_lag)
+        return Platform(tuple(named), list_lag, versions_lag, read_lag)
     chosen = seed if seed is not None else secrets.randbelow(10_000)
     drawn = draw(chosen)
     modes = tuple(dict.fromkeys([*drawn.modes, *named]))
     return Platform(modes, list_lag or drawn.delays.get("list_lag", 0.0),
-                    versions_lag or drawn.delays.get("versions_lag", 0.0), chosen)
+                    versions_lag or drawn.delays.get("versions_lag", 0.0),
+                    read_lag or drawn.delays.get("read_lag", 0.0), chosen)
 
 
 def parse_compat(text: str | None) -> Platform:
@@ -141,7 +147,7 @@ def build_server(request: ServeRequest) -> tuple[EmulatorServer, Platform]:
     from operator_iac.emulator.server import EmulatorServer
 
     platform = choose_platform(request.compat, request.seed, list_lag=request.list_lag,
-                               versions_lag=request.versions_lag)
+                               versions_lag=request.versions_lag, read_lag=request.read_lag)
     faults = _faults(platform, latency_ms=request.latency_ms, error_rate=request.error_rate,
                      seed=request.seed if request.seed is not None else platform.seed,
                      rate_limit_rps=request.rate_limit_rps,
@@ -159,7 +165,7 @@ def _faults(platform: Platform, **settings: object) -> FaultSettings:
 
     return FaultSettings.model_validate({
         **settings, "compat": list(platform.modes), "list_lag": platform.list_lag,
-        "versions_lag": platform.versions_lag})
+        "versions_lag": platform.versions_lag, "read_lag": platform.read_lag})
 
 
 def serve(request: ServeRequest,

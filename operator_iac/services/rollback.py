@@ -25,7 +25,8 @@ from operator_iac.errors import (
 from operator_iac.plan.rollback import RollbackPlan, choose_revision, plan_rollback
 from operator_iac.services.feedback import QUIET, Confirm, Feedback
 from operator_iac.services.history import load_agent
-from operator_iac.state.fetch import agents_resource, read_revision
+from operator_iac.state.fetch import agents_resource, read_revision, read_written, revision_of
+from operator_iac.state.snapshot import held_content
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -87,13 +88,14 @@ def start_draft_after_rollback(client: OperatorClient, plan: RollbackPlan,
             return None
         written = agents.update(agent_id_of(plan.target), **target.update_body())
         started = written.version_id or agent_id_of(plan.target)
-        held = agents.get(started)
+        # A read by id may trail the write that started the draft (``read_written``).
+        held = read_written(client, plan.kind, started, "draft")
     except OperatorIacError as exc:
         feedback.warn(f"{plan.key}: {put_aside} may read as an unreleased draft on this "
                       "platform, which reports only whether a revision is released; starting "
                       f"a draft that holds {plan.target} failed ({exc})")
         return None
-    if held.update_body() != target.update_body():
+    if held_content(held) != held_content(revision_of(target, plan.target, "draft")):
         feedback.warn(f"{plan.key}: the draft {started} started to hold {plan.target} holds "
                       "another form of it (the platform rewrote what it was given): plan "
                       "shows it as a draft to review")

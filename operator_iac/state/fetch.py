@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from operator_iac.state.snapshot import (
     RemoteVersion,
     Snapshot,
     VersionStatus,
+    read_state,
 )
 
 if TYPE_CHECKING:
@@ -253,16 +254,16 @@ def with_contents(client: OperatorClient, agent: RemoteAgent,
                   cache: RevisionCache | None = None) -> RemoteAgent:
     """``agent`` (its versions list read) with its released and draft revisions' contents."""
     wanted = [v for v in agent.versions if v.status in ("released", "draft")]
-    revisions = [_content(client, agent.kind, version, cache) for version in wanted]
+    revisions = [_content(client, agent.kind, agent.id, version, cache) for version in wanted]
     return _assemble(agent.kind, agent.id, agent.versions, {r.version_id: r for r in revisions})
 
 
-def _content(client: OperatorClient, kind: AgentKind, version: RemoteVersion,
+def _content(client: OperatorClient, kind: AgentKind, agent_id: str, version: RemoteVersion,
              cache: RevisionCache | None) -> RemoteRevision:
     cached = cache.get(version) if cache is not None else None
     if cached is not None:
         return cached
-    revision = read_revision(client, kind, version.version_id, version.status)
+    revision = read_shown(client, kind, agent_id, version)
     if cache is not None:
         cache.put(revision)
     return revision
@@ -280,15 +281,15 @@ def read_revision(client: OperatorClient, kind: AgentKind, version_id: str,
     return revision_of(agents_resource(client, kind).get(version_id), version_id, status)
 
 
-def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
-                 status: VersionStatus) -> RemoteRevision:
-    """A revision this run has just written (created, or a draft it wrote), read by its id.
+def read_shown(client: OperatorClient, kind: AgentKind, agent_id: str,
+               version: RemoteVersion) -> RemoteRevision:
+    """A revision the agent's versions list shows, read by its id.
 
-    The platform answered the write, so a 404 for it is the platform's reads trailing its
-    writes (reads served by a replica: nothing in the contract says a read by id is never
-    late), not a deletion: it is read again with growing pauses, up to
-    ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the 404 stands (someone deleted
-    it). Taken for a deletion, it made every write on such a platform a conflict."""
+    A 404 while the versions list still shows the revision is the read by id trailing the
+    write that made it (reads by id may trail writes as lists do), not a deletion: it is read
+    again with growing pauses, up to ``VISIBILITY_TIMEOUT_S``, each pause logged. Taken for a
+    deletion, the agent would drop out of the snapshot and its key be created a second time.
+    A 404 of the versions list too is the agent deleted (``NotFoundError``)."""
     from operator_iac import defaults
     from operator_iac.api.polling import bounded_pauses
     from operator_iac.errors import NotFoundError
@@ -296,7 +297,41 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
     while True:
         try:
-            return read_revision(client, kind, version_id, status)
+            return read_revision(client, kind, version.version_id, version.status)
+        except NotFoundError:
+            pause = next(pauses, None)
+            shown = pause is not None and any(
+                v.version_id == version.version_id
+                for v in fetch_versions(client, kind, agent_id))
+            if not shown:
+                raise
+            assert pause is not None
+            logger.info("%s, shown in its versions list, reads as not found: the platform's "
+                        "reads by id trail its writes; reading it again in %.2f s",
+                        version.version_id, pause)
+            client.pause(pause)
+
+
+def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
+                 status: VersionStatus, superseded: Collection[str] = ()) -> RemoteRevision:
+    """A revision this run has just written (created, or a draft it wrote), read by its id.
+
+    The platform answered the write, so a 404 for it is the platform's reads trailing its
+    writes (reads served by a replica: nothing in the contract says a read by id is never
+    late), not a deletion; and so is a read that shows the revision as it was before a
+    write of this run that changes it (``superseded``: ``read_state`` of each such state),
+    not someone else's write. Either is read again with growing pauses, up to
+    ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the read stands (someone deleted
+    the revision, or wrote that content back). Taken at once, a trailing read made every
+    write on such a platform a conflict."""
+    from operator_iac import defaults
+    from operator_iac.api.polling import bounded_pauses
+    from operator_iac.errors import NotFoundError
+
+    pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
+    while True:
+        try:
+            revision = read_revision(client, kind, version_id, status)
         except NotFoundError:
             pause = next(pauses, None)
             if pause is None:
@@ -304,6 +339,16 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
             logger.info("%s, just written, reads as not found: the platform's reads trail its "
                         "writes; reading it again in %.2f s", version_id, pause)
             client.pause(pause)
+            continue
+        if read_state(revision) not in superseded:
+            return revision
+        pause = next(pauses, None)
+        if pause is None:
+            return revision
+        logger.info("%s, just written, reads as it was before this run's write: the "
+                    "platform's reads trail its writes; reading it again in %.2f s",
+                    version_id, pause)
+        client.pause(pause)
 
 
 def revision_of(agent: Agent, version_id: str, status: VersionStatus) -> RemoteRevision:

@@ -11,6 +11,7 @@ The planner (``operator_iac.plan``) reads only these.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -70,6 +71,34 @@ class RemoteRevision:
     None when the platform does not say."""
 
 
+def held_content(revision: RemoteRevision) -> str:
+    """What ``revision`` holds, whichever revision it is: its name, description (marker
+    included), config and post-processing agents as one text, equal for two revisions that
+    hold the same (id, status and times left out)."""
+    return json.dumps([revision.name, revision.description, revision.config,
+                       list(revision.postprocess_agents)], sort_keys=True, default=str,
+                      separators=(",", ":"))
+
+
+def read_state(revision: RemoteRevision) -> str:
+    """What a read of ``revision`` showed: what it holds (``held_content``) and when the
+    platform says it last changed. A read showing the state a revision had before a write
+    trails that write; the same content read with another ``updated_at`` is the write
+    itself, which changed nothing the content shows."""
+    return f"{held_content(revision)}\n{revision.updated_at or ''}"
+
+
+def changes(body: dict[str, Any], revision: RemoteRevision) -> bool:
+    """Whether writing ``body`` (a PUT's fields) into ``revision`` would change a value it
+    holds as read (a write that changes nothing reads as the state before it, and must not
+    be waited for as if the read trailed it)."""
+    held = {"name": revision.name, "description": revision.description,
+            "config": revision.config, "postprocess_agents": list(revision.postprocess_agents)}
+    return any(key in held and held[key] != (list(value) if key == "postprocess_agents"
+                                             and value is not None else value)
+               for key, value in body.items())
+
+
 @dataclass(frozen=True)
 class RemoteAgent:
     """One agent on the platform: its versions list and the content of its released and
@@ -103,9 +132,7 @@ class RemoteAgent:
         draft, released = self.draft, self.released
         if draft is None or released is None:
             return draft
-        same = (draft.name, draft.description, draft.config, draft.postprocess_agents) == \
-            (released.name, released.description, released.config, released.postprocess_agents)
-        return None if same else draft
+        return None if held_content(draft) == held_content(released) else draft
 
 
 @dataclass(frozen=True)

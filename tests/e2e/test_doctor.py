@@ -137,13 +137,15 @@ def test_the_write_check_measures_lags_and_leaves_nothing(
     assert usual.ok and usual.alternatives() == [], usual.alternatives()
     for key in WRITTEN.values():
         assert behaviour(usual, key)[1] is True, key
-    platform.emulator.set_faults(list_lag=0.6, versions_lag=0.6)
+    platform.emulator.set_faults(list_lag=0.6, versions_lag=0.6, read_lag=0.3)
     lagging = doctor(platform, write_check=True)
     assert lagging.ok
     assert [b.key for b in lagging.alternatives()] == ["list_consistency",
-                                                       "versions_consistency"]
+                                                       "versions_consistency",
+                                                       "read_consistency"]
     assert behaviour(lagging, "versions_consistency")[0].startswith("after 0.")
-    platform.emulator.set_faults(list_lag=0.0)
+    assert behaviour(lagging, "read_consistency")[0].startswith("after 0.")
+    platform.emulator.set_faults(list_lag=0.0, read_lag=0.0)
     assert {s.id for s in platform.client.conversational_agents.list()} == before
     assert left_behind(platform) == []
 

@@ -307,3 +307,24 @@ def test_versions_and_statuses_trail_new_revisions_and_releases_by_versions_lag(
     emulator.advance_clock(31)
     assert versions() == [(f"{agent_id}@v0", "released"), (draft, "draft")]
     assert api.get(CA).json()["data"][0]["version_id"] == draft
+
+
+def test_reads_by_id_trail_writes_by_read_lag(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    """A new revision is not found, and a rewritten one reads as it was, until ``read_lag``
+    has passed; the versions list is not delayed by it."""
+    agent_id = make_agent(release=False)
+    emulator.advance_clock(60)
+    emulator.set_faults(read_lag=30.0)
+    api.put(f"{CA}/{agent_id}@v0", json={"description": "rewritten"})
+    api.post(f"{CA}/{agent_id}@v0/release")
+    draft = api.put(f"{CA}/{agent_id}", json={"description": "second"}).json()["version_id"]
+    assert api.get(f"{CA}/{draft}").status_code == 404
+    before = api.get(f"{CA}/{agent_id}@v0").json()
+    assert (before["description"], before["version_status"]) == ("d", "draft")
+    assert [v["version_id"] for v in api.get(f"{CA}/{agent_id}/versions").json()["data"]] == \
+        [f"{agent_id}@v0", draft]
+    emulator.advance_clock(31)
+    after = api.get(f"{CA}/{agent_id}@v0").json()
+    assert (after["description"], after["version_status"]) == ("rewritten", "released")
+    assert api.get(f"{CA}/{draft}").json()["description"] == "second"

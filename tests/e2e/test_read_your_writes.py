@@ -113,6 +113,42 @@ def test_an_apply_goes_on_through_reads_that_trail_its_writes(
     assert sorted(staging.owned()) == sorted(KEYS)
 
 
+def test_reads_by_id_that_trail_the_writes_never_read_as_another_writer(
+        environments: Environments) -> None:
+    """A platform whose reads by id show a write only some time after it: a rewritten draft
+    reads as it was, a new one as not found. Neither is someone else's write: apply with
+    smoke tests creates, changes and releases, and the plan started the moment it ends is
+    empty (the run ended once reads by id showed its writes)."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(read_lag=0.4)
+    created = environments.run("apply", "--env", "staging", "--yes")
+    assert created.exit_code == 0, created.stdout + created.stderr
+    assert environments.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    environments.change_prompt()
+    changed = environments.run("apply", "--env", "staging", "--yes")
+    assert changed.exit_code == 0, changed.stdout + changed.stderr
+    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert sorted(staging.owned()) == sorted(KEYS)
+
+
+def test_a_revision_the_versions_list_shows_before_a_read_by_id_finds_it_is_waited_for(
+        environments: Environments) -> None:
+    """Someone starts a draft in the dashboard; the versions list shows it at once, a read
+    by id only later. The plan started right then waits for the read rather than taking the
+    agent for deleted (its key would be created a second time)."""
+    ok = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(read_lag=0.5)
+    booking = staging.id_of("appointment-booking")
+    staging.client.conversational_agents.update(booking, description="Work in progress.")
+    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "to create" in plan.stdout and "0 to create" in plan.stdout
+    assert "unreleased draft that operator-iac did not write" in plan.stdout
+
+
 def test_release_records_the_conversations_list_shows_late_are_proven_and_seen_next(
         environments: Environments) -> None:
     """A platform that converses only with released revisions, whose lists (the

@@ -51,8 +51,13 @@ class Run:
     released_before: str = ""
     notes: list[str] = field(default_factory=list)
 
+    superseded: list[RemoteRevision] = field(default_factory=list)
+
     def _agent_id(self) -> str:
         return AGENT
+
+    def _supersedes(self, before: RemoteRevision, _body: dict[str, Any]) -> None:
+        self.superseded.append(before)
 
     def note(self, text: str) -> None:
         self.notes.append(text)

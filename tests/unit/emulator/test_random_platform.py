@@ -12,7 +12,7 @@ from operator_iac.services.emulator import Platform, choose_platform, parse_comp
 
 def test_named_modes_are_played_as_named() -> None:
     platform = choose_platform(["trim_text", "no_greeting"], list_lag=1.0)
-    assert platform == Platform(("trim_text", "no_greeting"), 1.0, 0.0, None)
+    assert platform == Platform(("trim_text", "no_greeting"), list_lag=1.0)
     assert platform.describe() == "trim_text, no_greeting, list_lag 1s"
     assert Platform().describe() == "the usual behaviours"
 
@@ -23,6 +23,7 @@ def test_random_draws_from_the_seed_and_adds_what_is_named() -> None:
     assert platform.seed == 7
     assert set(platform.modes) == {*drawn.modes, "plain_errors"}
     assert platform.list_lag == drawn.delays.get("list_lag", 0.0)
+    assert platform.read_lag == drawn.delays.get("read_lag", 0.0)
     assert platform.describe().startswith("random platform, seed 7: ")
     assert choose_platform(["random"]).seed is not None  # a fresh seed, said
 

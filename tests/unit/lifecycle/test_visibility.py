@@ -212,3 +212,40 @@ def test_past_the_bound_the_run_says_which_record_is_not_listed_as_it_is(
                          sleep=lambda _: None)
 
     assert late == [why]
+
+
+@dataclass
+class TrailingReads(LaggingAgents):
+    """Lists that are never late, and reads by id that show the revision's former
+    description for the first ``stale`` of them."""
+
+    stale: int = 0
+    gets: int = 0
+
+    def get(self, version_id: str) -> Agent:
+        self.gets += 1
+        read = super().get(version_id)
+        return read.model_copy(update={"description": "before" if self.gets <= self.stale
+                                       else "after"})
+
+
+def test_a_revision_whose_read_by_id_still_shows_what_it_held_before_is_waited_for() -> None:
+    from operator_iac.state.fetch import revision_of
+    from operator_iac.state.snapshot import read_state
+
+    agents = TrailingReads(lag=0, shown={"ca_1": [("ca_1@v0", "draft")]}, stale=3)
+    before = read_state(revision_of(
+        Agent(id="ca_1", version_id="ca_1@v0", name="n", description="before",
+              version_status="draft"), "ca_1@v0", "draft"))
+    pauses: list[float] = []
+
+    late = await_visible(FakeClient(agents, None),
+                         [Write("drafted", "conversational_agent", "ca_1", "ca_1@v0")],
+                         superseded={"ca_1@v0": frozenset({before})}, sleep=pauses.append)
+
+    assert late == [] and agents.gets == 4 and len(pauses) == 2
+    # Without anything superseded, a read by id that finds the revision is enough.
+    agents = TrailingReads(lag=0, shown={"ca_1": [("ca_1@v0", "draft")]}, stale=3)
+    assert await_visible(FakeClient(agents, None),
+                         [Write("drafted", "conversational_agent", "ca_1", "ca_1@v0")],
+                         sleep=pauses.append) == [] and agents.gets == 1
