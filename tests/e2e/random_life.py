@@ -30,8 +30,10 @@ from operator_iac.emulator.variations import Drawn, draw
 KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
 GREETINGS = {"appointment-booking": "Amanda", "support-triage": "Sam"}
 PROJECT = "acme-support"
-# The bound of the drawn list delays: small, so a seed's whole life stays short.
+# The bound of the drawn delays: small, so a seed's whole life stays short; the suite's own
+# lives and walks draw within ``SUITE_LAG_S`` (the same platforms, with shorter delays).
 MAX_LAG_S = 1.0
+SUITE_LAG_S = 0.5
 # Decomposed Unicode in a prompt, for platforms that store text NFC-normalised.
 DECOMPOSED = unicodedata.normalize("NFD", "Ask whether the customer wants a crème brûlée.")
 # Words no command may print unless someone else really wrote at the same time.
@@ -58,11 +60,12 @@ class Life:
     cli: Callable[..., Result]  # operator-iac with global options first
     staging: EmulatorServer
     production: EmulatorServer
+    max_lag_s: float = MAX_LAG_S  # the bound of the delays drawn (the suite's are shorter)
     drawn: Drawn = field(init=False)
     steps: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.drawn = draw(self.seed, MAX_LAG_S)
+        self.drawn = draw(self.seed, self.max_lag_s)
 
     @property
     def platform(self) -> str:

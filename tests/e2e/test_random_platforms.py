@@ -11,7 +11,7 @@ import pytest
 from operator_iac.emulator.variations import draw
 
 from .conftest import ProjectCopy
-from .random_life import Life, live
+from .random_life import SUITE_LAG_S, Life, live
 from .two_platforms import Environments, environments
 
 __all__ = ["environments"]
@@ -23,7 +23,7 @@ SEEDS = (30, 77, 105)  # together they draw every alternative and every delay (a
 def test_the_whole_life_on_a_random_platform(environments: Environments, seed: int) -> None:
     life = Life(seed, environments.root, environments.cli,
                 environments.platform("staging").emulator,
-                environments.platform("production").emulator)
+                environments.platform("production").emulator, max_lag_s=SUITE_LAG_S)
     problem = live(life)
     assert problem is None, f"{life.platform}\n{problem}"
 

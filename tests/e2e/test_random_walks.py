@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from . import random_walk
-from .random_life import Life
+from .random_life import SUITE_LAG_S, Life
 from .random_walk import walk
 from .two_platforms import Environments, environments
 
@@ -32,7 +32,7 @@ def walked(environments: Environments, seed: int, steps: int,
     """Walk ``steps`` steps of ``kinds`` drawn from ``seed`` on the two test platforms."""
     life = Life(seed, environments.root, environments.cli,
                 environments.platform("staging").emulator,
-                environments.platform("production").emulator)
+                environments.platform("production").emulator, max_lag_s=SUITE_LAG_S)
     problem = walk(life, steps, kinds)
     assert problem is None, f"{life.platform}\n{problem}"
 
