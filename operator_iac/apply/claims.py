@@ -250,6 +250,7 @@ class ClaimsBoard:
     shows the agent ``showing``: the newest one when it qualifies, else a new one, listing
     again with growing pauses while the platform does not show the agent yet. Creates that
     finish while a listing runs wait for it and are served by the next one together.
+    ``took_the_name`` judges a create the platform refused.
     """
 
     def __init__(self, client: OperatorClient, owner: Owner, *,
@@ -283,41 +284,39 @@ class ClaimsBoard:
             logger.info("%s; listing again in %.2f s", waiting, pause)
             self._sleep(pause)
 
+    def took_the_name(self, kind: AgentKind, key: str, name: str, *, wait: bool) -> str | None:
+        """After a refused create of ``key``: the agent with this key's marker, now listed, that
+        may hold ``name`` on a platform that keeps names unique (another apply's create of the
+        key, or this run's own create whose answer was lost), or None when the refusal has
+        another cause.
+
+        One listing decides when it shows an agent of the key, or agents by that name that are
+        all known to be someone else's. Otherwise (an agent by that name whose claim is not known
+        yet, or, with ``wait``, none by that name: a list that may not show yet the create that
+        took it) the account is listed again with growing pauses, up to ``timeout_s``. A
+        refusal that can only be about the body (``wait`` false: 400 or 422) never waits for an
+        agent nobody lists."""
+        pauses = bounded_pauses(self.timeout_s)
+        agents = agents_resource(self.client, kind)
+        while True:
+            listing = list_claims(agents, self.owner, self.seen)
+            if listing.claims.get(key):
+                return listing.claims[key][0]
+            named = [agent_id for agent_id, item in listing.items.items() if item.name == name]
+            unknown = [agent_id for agent_id in named if agent_id in listing.pending]
+            if (named and not unknown) or (not named and not wait):
+                return None
+            pause = next(pauses, None)
+            if pause is None:
+                return None
+            logger.info("the create of %r was refused and %s; listing again in %.2f s", key,
+                        f"the claim of {unknown[0]} is not known yet" if unknown else
+                        f"no listed agent is named {name!r} yet", pause)
+            self._sleep(pause)
+
     def _lock(self, kind: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(kind, threading.Lock())
-
-
-def took_the_name(board: ClaimsBoard, kind: AgentKind, key: str, name: str, *,
-                  wait: bool) -> str | None:
-    """After a refused create of ``key``: the agent with this key's marker, now listed, that
-    may hold ``name`` on a platform that keeps names unique (another apply's create of the
-    key, or this run's own create whose answer was lost), or None when the refusal has
-    another cause.
-
-    One listing decides when it shows an agent of the key, or agents by that name that are
-    all known to be someone else's. Otherwise (an agent by that name whose claim is not known
-    yet, or, with ``wait``, none by that name: a list that may not show yet the create that
-    took it) the account is listed again with growing pauses, up to the board's timeout. A
-    refusal that can only be about the body (``wait`` false: 400 or 422) never waits for an
-    agent nobody lists."""
-    pauses = bounded_pauses(board.timeout_s)
-    agents = agents_resource(board.client, kind)
-    while True:
-        listing = list_claims(agents, board.owner, board.seen)
-        if listing.claims.get(key):
-            return listing.claims[key][0]
-        named = [agent_id for agent_id, item in listing.items.items() if item.name == name]
-        unknown = [agent_id for agent_id in named if agent_id in listing.pending]
-        if (named and not unknown) or (not named and not wait):
-            return None
-        pause = next(pauses, None)
-        if pause is None:
-            return None
-        logger.info("the create of %r was refused and %s; listing again in %.2f s", key,
-                    f"the claim of {unknown[0]} is not known yet" if unknown else
-                    f"no listed agent is named {name!r} yet", pause)
-        board._sleep(pause)
 
 
 def _waiting_for(listing: Listing, showing: str) -> str | None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import REVISION_REFUSALS
-from operator_iac.apply.claims import agent_to_keep, owned_agents, settle, took_the_name
+from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
@@ -322,7 +322,7 @@ class Steps:
         the agent's id once known: a run that dies before the agents list shows the agent
         leaves the next run here its id, or that a create of the key may have been made. A
         create the platform refused made nothing, and is forgotten; where an agent with this
-        key's marker has taken the name it asked for (``claims.took_the_name``: a platform
+        key's marker has taken the name it asked for (``ClaimsBoard.took_the_name``: a platform
         that keeps names unique), that agent is another apply's create of the key, settled
         as one (``_converge_on``), or, after a lost answer, this run's own."""
         from operator_iac.errors import AmbiguousWriteError
@@ -342,9 +342,9 @@ class Steps:
                 self.lost_create = True  # a list that shows it late: settled after the create
                 continue
             except REVISION_REFUSALS as exc:
-                found = took_the_name(run.claims_board, self.resource.kind, key,
-                                      str(body.get("name", "")),
-                                      wait=isinstance(exc, ApiConflictError))
+                found = run.claims_board.took_the_name(self.resource.kind, key,
+                                                       str(body.get("name", "")),
+                                                       wait=isinstance(exc, ApiConflictError))
                 if found is not None and (attempt > 1 or self.lost_create):
                     run.writes.answered(noted, found)  # this run's create whose answer was lost
                     return found
