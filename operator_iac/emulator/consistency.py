@@ -1,16 +1,19 @@
-"""Eventual consistency on purpose: list reads that trail the writes by a bounded delay.
+"""Eventual consistency on purpose: reads that trail the writes by a bounded delay.
 
-Two fault settings, in seconds: ``list_lag`` (the agents list shows a new agent, and stops
+Three fault settings, in seconds: ``list_lag`` (the agents list shows a new agent, and stops
 showing a deleted one, only that long after the write; the conversations list likewise,
-``conversations.ConversationService.page``) and ``versions_lag`` (the versions
-lists and every status field show a new revision or a release only that long after it).
-Writes, and reads of a revision by its id, are never late: a client reads its own writes
-when it asks for them by id, which is how platforms with a lagging index usually behave.
+``conversations.ConversationService.page``), ``versions_lag`` (the versions lists and every
+status field show a new revision or a release only that long after it) and ``read_lag`` (a
+read of a revision by its id shows a write only that long after it: a new revision is not
+found, a rewritten one reads as it was). Without ``read_lag`` a client reads its own writes
+when it asks for them by id, which is how platforms with a lagging index usually behave; a
+platform whose reads are served by replicas may not.
 
 ``History`` remembers, per agent, the statuses of its revisions after every write that
-changed them, and the agents deleted lately; the functions below answer what a reader saw
-at a moment in the past. Kept in memory only: after a restart (``--db``) the reads are
-consistent until the next write.
+changed them, the content of each revision after every write (for ``read_lag``), and the
+agents deleted lately; the functions below answer what a reader saw at a moment in the
+past. Kept in memory only, for an hour (``KEEP_S``): after a restart (``--db``) the reads
+are consistent until the next write.
 """
 
 from __future__ import annotations
