@@ -222,7 +222,7 @@ VARIATIONS: tuple[Variation, ...] = (
         "versions_consistency", CONSISTENCY,
         "When the versions list and status fields show a write", "at once",
         (Alternative("versions_lag", "a new revision or a release shows some seconds later; "
-                     "reads by id are never late", delay=True),),
+                     "reads by id are not delayed by it", delay=True),),
         "apply ends once its new revisions and releases show in the versions lists (bounded "
         "wait, warning past it), so `plan` and `status` right after it agree with it",
         observed="write", how_observed="how long a new revision and a release take to show "
