@@ -5,8 +5,8 @@ show its writes, leaves the next run on this machine what it needs to wait for.
 A write is noted before it is sent because a run killed between sending it and reading its
 answer is the likeliest death of all (most of an apply is spent waiting on requests): the
 platform may have done what was asked. The next run tells what happened by reading by id,
-which is seldom late (``services.earlier_runs``). A write the platform refused made nothing,
-and is forgotten at once; one whose answer was lost stays noted.
+which is never late (``services.remote``). A write the platform refused made nothing, and is
+forgotten at once; one whose answer was lost stays noted.
 """
 
 from __future__ import annotations

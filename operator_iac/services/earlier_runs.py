@@ -3,18 +3,17 @@ reads the platform (``state.journal`` says why writes are noted, and how).
 
 A run that died (killed, its runner lost) may leave writes the platform's lists do not show
 yet, and one write it sent without seeing the answer. ``after_earlier_runs`` tells what each
-noted write did by reading by id, which is seldom late where lists are: a write answered was
-made (also while a read by id does not find it yet); a new draft or a deletion sent without
-an answer is read at once; a release by its revision's status, which some platforms show
-late, read again until it shows or the bound passes; a create never answered is looked for
-in the agents list, by its key's marker, until ``VISIBILITY_TIMEOUT_S`` after it was sent,
-and smoke records written after a release and never answered in the listing of the time
-after it. Then it waits, bounded, for the lists to show those writes
-(``apply.visibility.await_visible``, the wait the dead run could not finish) and reads the
-agents written again, so the command decides on what they hold now: a new agent the agents
-list still does not show is taken by its id, as the list's own. Writes the lists show are
-forgotten; writes that did nothing are forgotten; the others stay noted for the next
-command.
+noted write did by reading by id, which is never late where lists are: a write answered was
+made; a new draft or a deletion sent without an answer is read at once; a release by its
+revision's status, which some platforms show late, read again until it shows or the bound
+passes; a create never answered is looked for in the agents list, by its key's marker, until
+``VISIBILITY_TIMEOUT_S`` after it was sent, and smoke records written after a release and never
+answered in the listing of the time after it. Then it waits, bounded, for the lists to show
+those writes (``apply.visibility.await_visible``, the wait the dead run could not finish)
+and reads the agents written again, so the command decides on what they hold now: a new
+agent the agents list still does not show is taken by its id, as the list's own. Writes the
+lists show are forgotten; writes that did nothing are forgotten; the others stay noted for
+the next command.
 """
 
 from __future__ import annotations
@@ -101,12 +100,8 @@ def _done(client: OperatorClient, noted: Noted) -> Write | None:
         try:
             read = agents.get(noted.version_id or agent_id)
         except NotFoundError:
-            if noted.what in ("deleting", "deleted"):
-                return Write("deleted", kind, agent_id)
-            if noted.what in ("created", "drafted", "released") and noted.version_id:
-                # Answered, so made: a read by id may trail it (some platforms' do).
-                return Write(noted.what, kind, agent_id, noted.version_id)
-            return None
+            deleted = noted.what in ("deleting", "deleted")
+            return Write("deleted", kind, agent_id) if deleted else None
         if noted.what in ("created", "drafted", "released"):
             return Write(noted.what, kind, agent_id, noted.version_id or read.version_id)
         if noted.what == "recorded" and noted.version_id and noted.records:
