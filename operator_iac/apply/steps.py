@@ -494,7 +494,9 @@ class Steps:
         except REVISION_REFUSALS as exc:
             now = self.agents.get(self.version_id)
             taken = revision_of(now, self.version_id, "draft")
-            if now.status not in ("released", "draft") or \
+            # No status at all (a read that trails, where only a false ``is_released`` would
+            # say it, left out): told as for a draft, by where the bare id's write goes.
+            if now.status not in ("released", "draft", None) or \
                     not same_content(taken, wrote) or \
                     taken.description != wrote.description:
                 raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
@@ -502,7 +504,7 @@ class Steps:
                                       f"({exc}); this run's change was not released, make a "
                                       "new plan") from exc
             written = self.agents.update(self._agent_id(), **body)
-            if now.status == "draft" and written.version_id in (None, self.version_id):
+            if now.status != "released" and written.version_id in (None, self.version_id):
                 return written  # still the draft: it takes the write now
             seen = "" if now.status == "released" else " (its status still read as a draft)"
             self.note(f"{self.version_id} was released holding this run's write before this "

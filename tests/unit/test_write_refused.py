@@ -87,6 +87,19 @@ def test_a_release_the_status_read_does_not_show_yet_is_found_by_the_bare_id(
     assert "status still read as a draft" in run.notes[0]
 
 
+def test_a_read_that_gives_no_status_is_told_by_the_bare_id_as_for_a_draft() -> None:
+    # A platform that reports only ``is_released`` and leaves false values out, read while
+    # its reads by id trail the release: the revision says nothing of its status.
+    silent = Agent(id=AGENT, version_id=V0, name=WROTE.name, description=OURS,
+                   config=WROTE.config)
+    assert silent.status is None
+    run = Run(Agents(UNPROCESSABLE, silent, WriteResult(id=AGENT, version_id=V1)))
+    assert write_again(run).version_id == V1
+    assert run.agents.writes == [V0, AGENT] and run.released_before == V0
+    run = Run(Agents(UNPROCESSABLE, silent, WriteResult(id=AGENT, version_id=V0)))
+    assert write_again(run).version_id == V0 and run.released_before == ""
+
+
 def test_a_release_the_read_shows_goes_to_a_new_draft() -> None:
     run = Run(Agents(IMMUTABLE, read("released"), WriteResult(id=AGENT, version_id=V1)))
     assert write_again(run).version_id == V1
