@@ -388,18 +388,32 @@ def test_an_apply_racing_on_an_update_with_other_content_writes_nothing(
     assert platform.version_count() == versions and len(platform.writes()) == writes
 
 
+@pytest.mark.parametrize("names_unique", [False, True], ids=["shared names", "unique names"])
 def test_two_applies_racing_on_creates_never_duplicate(
-        project: Project, platform: Platform) -> None:
+        project: Project, platform: Platform, names_unique: bool) -> None:
+    """The same content created meanwhile converges, other content is a conflict, and no key
+    has two agents. On a platform that keeps names unique (with a list that shows the first
+    run's agents late, hiding them from the second run's start) the second run's creates are
+    refused instead: the refusal is judged by the account, which shows the other apply's
+    agent of the key once it catches up, and settled the same way."""
+    if names_unique:
+        platform.emulator.set_compat("unique_names")
     copy = project()
     first, same = copy.make_plan(platform.client), copy.make_plan(platform.client)
     change_triage_prompt(copy)
     other = copy.make_plan(platform.client)
     options = ApplyOptions(smoke=False)
     assert apply(first, platform.client, options=options).exit_code() == 0
+    if names_unique:
+        platform.emulator.set_faults(list_lag=1.0)
+    platform.emulator.clear_requests()
     # The same content created meanwhile is what this run wanted: converged, exit 0.
     report = apply(same, platform.client, options=options)
-    assert report.exit_code() == 0
+    assert report.exit_code() == 0, [(r.key, r.outcome, r.message) for r in report.results]
     assert {r.outcome for r in report.results} == {"converged"}
+    refused = [r for r in platform.emulator.requests
+               if (r.method, r.status) == ("POST", 409) and r.path.endswith("_agents")]
+    assert bool(refused) == names_unique  # the run's start did not see the agents
     # Other content for a key created meanwhile is a conflict for that key.
     report = apply(other, platform.client, options=options)
     assert report.exit_code() == 5
@@ -409,37 +423,6 @@ def test_two_applies_racing_on_creates_never_duplicate(
     owners = platform.owners()
     assert sorted(owners) == sorted(KEYS)
     assert all(len(ids) == 1 for ids in owners.values())
-
-
-def test_creates_refused_for_a_name_another_apply_took_are_settled_as_concurrent_creates(
-        project: Project, platform: Platform) -> None:
-    """A platform that keeps names unique refuses the second create of a key, and a list
-    that shows the first one late hides it from the second run's start: the refusal is
-    judged by the account, which shows the other apply's agent of the key once it catches
-    up. The same content converges, other content is a conflict, a name taken by someone
-    else's agent is the platform's refusal, and no key has two agents."""
-    platform.emulator.set_compat("unique_names")
-    copy = project()
-    first, same = copy.make_plan(platform.client), copy.make_plan(platform.client)
-    change_triage_prompt(copy)
-    other = copy.make_plan(platform.client)
-    options = ApplyOptions(smoke=False)
-    assert apply(first, platform.client, options=options).exit_code() == 0
-    platform.emulator.set_faults(list_lag=1.0)
-    platform.emulator.clear_requests()
-    report = apply(same, platform.client, options=options)
-    assert report.exit_code() == 0, [(r.key, r.outcome, r.message) for r in report.results]
-    assert {r.outcome for r in report.results} == {"converged"}
-    refused = [r for r in platform.emulator.requests
-               if (r.method, r.status) == ("POST", 409) and r.path.endswith("_agents")]
-    assert refused  # the start of the run did not see the agents: the platform refused
-    report = apply(other, platform.client, options=options)
-    assert report.exit_code() == 5
-    outcomes = {r.key: r.outcome for r in report.results}
-    assert outcomes.pop("support-triage") == "conflict"
-    assert set(outcomes.values()) <= {"converged", "skipped"}
-    owners = platform.owners()
-    assert sorted(owners) == sorted(KEYS) and all(len(ids) == 1 for ids in owners.values())
 
 
 def test_a_create_refused_for_a_name_someone_else_holds_says_so(
