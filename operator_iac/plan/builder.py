@@ -86,6 +86,8 @@ class _Context:
     verdicts: Mapping[str, ReleaseVerdict] | None = None
     # Stored forms learnt from every revision this project wrote (``plan.stored``).
     forms: StoredForms = EMPTY
+    # Drafts an earlier run on this machine wrote (``Snapshot.drafted_here``).
+    drafted_here: frozenset[str] = frozenset()
 
 
 def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, project: str,
@@ -106,7 +108,7 @@ def build_plan(desired: Mapping[str, DesiredAgent], snapshot: Snapshot, *, proje
     selection = select(desired, options, existing=set(ids),
                        orphan_keys={key for key, _ in ownership.orphans})
     ctx = _Context(owner, commit, options, protect, ownership, ids, ownership.key_by_id(),
-                   snapshot.verdicts, learnt_forms(snapshot, project))
+                   snapshot.verdicts, learnt_forms(snapshot, project), snapshot.drafted_here)
     # Each selected declaration normalised once: the resource and the plan's statement of
     # stored forms both compare through it.
     views = {key: DesiredView.of(desired[key], ids, ctx.forms) for key in selection.keys}
@@ -274,11 +276,16 @@ def _drift(ctx: _Context, view: DesiredView,
 
 def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None) -> bool:
     """A draft that differs from the declaration and is not this tool's own, untouched one,
-    nor its own write of this content cut short (``unfinished_own_write``)."""
+    nor its own write of this content cut short (``unfinished_own_write``; or, where this
+    machine's journal says an earlier run wrote that draft, one still marked for the content
+    declared now: that run died before it read its write back)."""
     draft = remote.pending_draft if remote is not None else None
     if draft is None or view.equals(draft):
         return False
     assert remote is not None
+    if draft.version_id in ctx.drafted_here and \
+            marked_for(draft, ctx.owner, view.agent.key, view.content_hash):
+        return False
     version = next((v for v in remote.versions if v.version_id == draft.version_id), None)
     return not self_consistent(draft, view, ctx.owner, ctx.keys) and \
         not unfinished_own_write(draft, view, ctx.owner, version, remote.released)

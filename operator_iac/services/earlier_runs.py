@@ -46,8 +46,9 @@ def after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: S
     for in the agents list (``_await_unanswered``); then the wait the run could not finish
     (``apply.visibility.await_visible``, bounded), and the agents written are read again,
     so the plan is made on what they hold now (a new agent the agents list still does not
-    show is read by its id, as the list's own). Writes the lists show are forgotten; the
-    others stay noted for the next run."""
+    show is read by its id, as the list's own), knowing which drafts those runs wrote
+    (``Snapshot.drafted_here``). Writes the lists show are forgotten; the others stay noted
+    for the next run."""
     from dataclasses import replace
 
     from operator_iac.apply.visibility import await_visible
@@ -76,8 +77,10 @@ def after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: S
             agents[agent_id] = read
     logger.info("read again after an earlier run's writes: %s", ", ".join(
         sorted(agent_id for _, agent_id in touched)))
+    drafted = frozenset(w.version_id for w in writes if w.what == "drafted" and w.version_id)
     return replace(snapshot, agents=tuple(agents.values()),
-                   unread=tuple(item for item in snapshot.unread if item.id not in agents))
+                   unread=tuple(item for item in snapshot.unread if item.id not in agents),
+                   drafted_here=snapshot.drafted_here | drafted)
 
 
 def _done(client: OperatorClient, noted: Noted) -> Write | None:

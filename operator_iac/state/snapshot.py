@@ -192,6 +192,10 @@ class Snapshot:
     """The agents the list showed that were not read in depth; empty when every listed agent
     was read, and once the rest is read (``fetch.complete_snapshot``: those not the
     project's are then left out of ``agents``)."""
+    drafted_here: frozenset[str] = frozenset()
+    """Drafts (``ca_x@v3``) an earlier run on this machine wrote and did not see through, as
+    its journal says (``services.earlier_runs``): one still marked for the content declared
+    now is that run's unfinished write, not someone else's draft. Empty without a journal."""
 
     @property
     def complete(self) -> bool:
