@@ -31,6 +31,7 @@ from operator_iac.api.models import (
     agent_id_of,
     entry_for,
     normalise_version_statuses,
+    version_number,
 )
 from operator_iac.api.pagination import iter_items
 from operator_iac.api.polling import bounded_pauses
@@ -122,9 +123,40 @@ class AgentsResource(_Resource):
             body["postprocess_agents"] = list(postprocess_agents)
         return self._call(WriteResult, "POST", self.base_path, json=body)
 
-    def get(self, id_or_version_id: str) -> Agent:
-        """The newest revision for a bare id, or exactly ``@vN``."""
-        return self._call(Agent, "GET", self._path(id_or_version_id))
+    def get(self, id_or_version_id: str, *, patient: bool = True) -> Agent:
+        """The newest revision for a bare id, or exactly ``@vN``.
+
+        A 404 for ``@vN`` while the agent's versions list shows that revision is a read by
+        id trailing the write that made it (reads may be served by replicas: nothing in the
+        contract says a read by id is never late), not a deletion: the revision is read
+        again with growing pauses, up to ``VISIBILITY_TIMEOUT_S``, each logged. Taken for a
+        deletion, an agent would drop out of a plan and its key be created a second time. A
+        404 whose versions list is gone too, or does not show the revision, stands at once;
+        so does a 404 for a bare id (the agent itself unknown), and every 404 with
+        ``patient`` false (``doctor`` measuring the delay itself)."""
+        pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
+        while True:
+            try:
+                return self._call(Agent, "GET", self._path(id_or_version_id))
+            except NotFoundError:
+                pause = next(pauses, None) if patient else None
+                if pause is None or not self._lists(id_or_version_id):
+                    raise
+                logger.info("%s, shown in its versions list, reads as not found: the "
+                            "platform's reads by id trail its writes; reading it again in "
+                            "%.2f s", id_or_version_id, pause)
+                self._client.pause(pause)
+
+    def _lists(self, version_id: str) -> bool:
+        """Whether the agent's versions list shows revision ``version_id`` (never, for a
+        bare id)."""
+        if version_number(version_id) is None:
+            return False
+        try:
+            versions = self.list_versions(agent_id_of(version_id))
+        except NotFoundError:
+            return False
+        return entry_for(versions, version_id) is not None
 
     def get_version(self, agent_id: str, number: int) -> Agent:
         return self.get(f"{agent_id_of(agent_id)}@v{number}")
@@ -204,9 +236,9 @@ class AgentsResource(_Resource):
 
     def _status_by_id(self, version_id: str) -> str | None:
         """The revision's status read by its id; None while such a read does not find it
-        (reads by id may trail the writes, as lists do)."""
+        (reads by id may trail the writes, as lists do; the caller polls)."""
         try:
-            return self.get(version_id).status
+            return self.get(version_id, patient=False).status
         except NotFoundError:
             return None
 

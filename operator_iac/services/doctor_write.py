@@ -141,7 +141,7 @@ class _WriteProbe:
         from operator_iac.errors import NotFoundError
 
         try:
-            self.agents.get(version_id)
+            self.agents.get(version_id, patient=False)
         except NotFoundError:
             return False
         return True

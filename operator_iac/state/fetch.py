@@ -254,16 +254,16 @@ def with_contents(client: OperatorClient, agent: RemoteAgent,
                   cache: RevisionCache | None = None) -> RemoteAgent:
     """``agent`` (its versions list read) with its released and draft revisions' contents."""
     wanted = [v for v in agent.versions if v.status in ("released", "draft")]
-    revisions = [_content(client, agent.kind, agent.id, version, cache) for version in wanted]
+    revisions = [_content(client, agent.kind, version, cache) for version in wanted]
     return _assemble(agent.kind, agent.id, agent.versions, {r.version_id: r for r in revisions})
 
 
-def _content(client: OperatorClient, kind: AgentKind, agent_id: str, version: RemoteVersion,
+def _content(client: OperatorClient, kind: AgentKind, version: RemoteVersion,
              cache: RevisionCache | None) -> RemoteRevision:
     cached = cache.get(version) if cache is not None else None
     if cached is not None:
         return cached
-    revision = read_shown(client, kind, agent_id, version)
+    revision = read_revision(client, kind, version.version_id, version.status)
     if cache is not None:
         cache.put(revision)
     return revision
@@ -279,37 +279,6 @@ def read_revision(client: OperatorClient, kind: AgentKind, version_id: str,
                   status: VersionStatus) -> RemoteRevision:
     """The full content of one revision, read from the platform."""
     return revision_of(agents_resource(client, kind).get(version_id), version_id, status)
-
-
-def read_shown(client: OperatorClient, kind: AgentKind, agent_id: str,
-               version: RemoteVersion) -> RemoteRevision:
-    """A revision the agent's versions list shows, read by its id.
-
-    A 404 while the versions list still shows the revision is the read by id trailing the
-    write that made it (reads by id may trail writes as lists do), not a deletion: it is read
-    again with growing pauses, up to ``VISIBILITY_TIMEOUT_S``, each pause logged. Taken for a
-    deletion, the agent would drop out of the snapshot and its key be created a second time.
-    A 404 of the versions list too is the agent deleted (``NotFoundError``)."""
-    from operator_iac import defaults
-    from operator_iac.api.polling import bounded_pauses
-    from operator_iac.errors import NotFoundError
-
-    pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
-    while True:
-        try:
-            return read_revision(client, kind, version.version_id, version.status)
-        except NotFoundError:
-            pause = next(pauses, None)
-            shown = pause is not None and any(
-                v.version_id == version.version_id
-                for v in fetch_versions(client, kind, agent_id))
-            if not shown:
-                raise
-            assert pause is not None
-            logger.info("%s, shown in its versions list, reads as not found: the platform's "
-                        "reads by id trail its writes; reading it again in %.2f s",
-                        version.version_id, pause)
-            client.pause(pause)
 
 
 def read_written(client: OperatorClient, kind: AgentKind, version_id: str,

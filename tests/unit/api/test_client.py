@@ -265,3 +265,25 @@ def test_websocket_base_url_can_be_overridden() -> None:
         assert client.ws_url == "wss://elsewhere.test"
         url = client.session_url("conv_1", "tok en")
     assert url == "wss://elsewhere.test/conversations/conv_1/session?token=tok+en"
+
+
+def test_a_revision_its_versions_list_shows_is_read_again_until_found(
+        harness: MakeHarness) -> None:
+    """A read by id that trails the write that made the revision (a 404 while the versions
+    list shows it) is read again after a pause; one the versions list does not show is not
+    found at once, and so is every 404 read impatiently."""
+    versions = {"data": [{"version_id": "ca_1@v0", "version_status": "draft"}]}
+    missing = json_response(404, {"error": {"message": "no"}})
+    h = harness(sequence(missing, json_response(200, versions), json_response(200, AGENT)))
+    assert h.client.conversational_agents.get("ca_1@v0").version_id == "ca_1@v0"
+    assert [r.url.path for r in h.requests] == [
+        "/conversational_agents/ca_1@v0", "/conversational_agents/ca_1/versions",
+        "/conversational_agents/ca_1@v0"]
+    h = harness(sequence(missing, json_response(200, {"data": []})))
+    with pytest.raises(ApiError) as caught:
+        h.client.conversational_agents.get("ca_1@v0")
+    assert caught.value.status == 404 and len(h.requests) == 2
+    h = harness(sequence(missing))
+    with pytest.raises(ApiError):
+        h.client.conversational_agents.get("ca_1@v0", patient=False)
+    assert len(h.requests) == 1
