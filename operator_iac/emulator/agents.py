@@ -124,27 +124,26 @@ class AgentService:
         made)."""
         revision = self.get(kind, ref)
         lag = self._lags().read_s
-        if lag > 0:
-            moment = self._clock.now() - lag
-            parsed = parse_ref(kind, ref)
+        if lag <= 0:
+            return consistency.status_as_seen(revision, self._statuses_seen(revision.agent_id))
+        earlier = self._content_then(revision, parse_ref(kind, ref).number,
+                                     self._clock.now() - lag)
+        if earlier is None:
+            raise not_found(kind.label, ref)
+        lagging = self.history.statuses_at(
+            revision.agent_id, self._clock.now() - max(lag, self._lags().versions_s))
+        return consistency.status_as_seen(earlier, lagging)
+
+    def _content_then(self, revision: Revision, number: int | None,
+                      moment: float) -> Revision | None:
+        """``revision`` (``@v{number}``; None: the agent's newest at ``moment``) as it was at
+        ``moment``: None before it was made, as it is when nothing is remembered of it (after
+        a restart the reads are consistent)."""
+        if number is None:
             statuses = self.history.statuses_at(revision.agent_id, moment)
-            number = parsed.number
-            if number is None and statuses:
-                number = max(statuses)
-            earlier = self.history.content_at(revision.agent_id,
-                                              revision.number if number is None else number,
-                                              moment)
-            if earlier is consistency.UNKNOWN:
-                pass  # nothing remembered (a restart): the reads are consistent
-            elif earlier is None:
-                raise not_found(kind.label, ref)
-            else:
-                assert isinstance(earlier, Revision)
-                revision = earlier
-            lagging = self.history.statuses_at(
-                revision.agent_id, self._clock.now() - max(lag, self._lags().versions_s))
-            return consistency.status_as_seen(revision, lagging)
-        return consistency.status_as_seen(revision, self._statuses_seen(revision.agent_id))
+            number = max(statuses) if statuses else revision.number
+        earlier = self.history.content_at(revision.agent_id, number, moment)
+        return revision if isinstance(earlier, consistency.Unknown) else earlier
 
     def seen_versions(self, kind: Kind, ref: str) -> list[Revision]:
         """``versions`` as a reader trailing the writes by ``versions_lag`` sees them."""

@@ -61,7 +61,7 @@ class History:
                 kept.pop(0)
 
     def content_at(self, agent_id: str, number: int,
-                   moment: float) -> Revision | _Unknown | None:
+                   moment: float) -> Revision | Unknown | None:
         """The content revision ``number`` held at ``moment``: None when it did not exist
         yet, ``UNKNOWN`` when nothing is remembered of it."""
         with self._lock:
@@ -105,11 +105,11 @@ class History:
                     if g.kind == kind and g.deleted_at > moment and g.created_at <= moment]
 
 
-class _Unknown:
+class Unknown:
     """Nothing is remembered of a revision's content over time."""
 
 
-UNKNOWN = _Unknown()
+UNKNOWN = Unknown()
 
 
 def as_seen(revisions: list[Revision], statuses: Statuses | None) -> list[Revision]:
