@@ -14,7 +14,7 @@ outcome.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import REVISION_REFUSALS
@@ -293,7 +293,7 @@ class Steps:
         self._yield_to_concurrent_create(self.created_at)
         self._verify_persisted(self.body)
 
-    def _converge_on(self, existing: list[str]) -> None:
+    def _converge_on(self, existing: list[str]) -> NoReturn:
         """Agents with this key's marker that the plan did not see: concurrent applies
         created them. The one the claim rule keeps (``apply.claims``), judged on a listing
         that shows them all, is the key's agent: written for the same content, it is what
@@ -352,7 +352,6 @@ class Steps:
                 if found is None:
                     raise
                 self._converge_on([found])
-                raise  # not reached: converging ends the agent's run
             except OperatorIacError:
                 run.writes.refused(noted)
                 raise
