@@ -267,12 +267,7 @@ class ClaimsBoard:
         deadline = since + self.timeout_s
         pauses = growing_pauses()
         while True:
-            with self._lock(kind):
-                newest = self._newest.get(kind)
-                if newest is None or newest.began < since or showing not in newest.items \
-                        or newest.pending:
-                    newest = self._newest[kind] = list_claims(
-                        agents_resource(self.client, kind), self.owner, self.seen)
+            newest = self._listing_since(kind, since, showing)
             waiting = _waiting_for(newest, showing)
             if not waiting:
                 return newest
@@ -290,16 +285,17 @@ class ClaimsBoard:
         key, or this run's own create whose answer was lost), or None when the refusal has
         another cause.
 
-        One listing decides when it shows an agent of the key, or agents by that name that are
-        all known to be someone else's. Otherwise (an agent by that name whose claim is not known
-        yet, or, with ``wait``, none by that name: a list that may not show yet the create that
-        took it) the account is listed again with growing pauses, up to ``timeout_s``. A
-        refusal that can only be about the body (``wait`` false: 400 or 422) never waits for an
+        One listing (shared with the run's other creates: ``_listing_since``) decides when
+        it shows an agent of the key, or agents by that name that are all known to be
+        someone else's. Otherwise (an agent by that name whose claim is not known yet, or,
+        with ``wait``, none by that name: a list that may not show yet the create that took
+        it) the account is listed again with growing pauses, up to ``timeout_s``. A refusal
+        that can only be about the body (``wait`` false: 400 or 422) never waits for an
         agent nobody lists."""
         pauses = bounded_pauses(self.timeout_s)
-        agents = agents_resource(self.client, kind)
+        since = time.monotonic()  # after the refusal: the listing must show what caused it
         while True:
-            listing = list_claims(agents, self.owner, self.seen)
+            listing = self._listing_since(kind, since)
             if listing.claims.get(key):
                 return listing.claims[key][0]
             named = [agent_id for agent_id, item in listing.items.items() if item.name == name]
@@ -313,6 +309,20 @@ class ClaimsBoard:
                         f"the claim of {unknown[0]} is not known yet" if unknown else
                         f"no listed agent is named {name!r} yet", pause)
             self._sleep(pause)
+            since = time.monotonic()
+
+    def _listing_since(self, kind: AgentKind, since: float,
+                       showing: str | None = None) -> Listing:
+        """The newest listing of ``kind`` if it began after ``since``, knows every claim and
+        shows ``showing`` (when given); else a new one, which becomes the newest. Runs that
+        need one at once share it."""
+        with self._lock(kind):
+            newest = self._newest.get(kind)
+            if newest is None or newest.began < since or newest.pending or \
+                    (showing is not None and showing not in newest.items):
+                newest = self._newest[kind] = list_claims(
+                    agents_resource(self.client, kind), self.owner, self.seen)
+            return newest
 
     def _lock(self, kind: str) -> threading.Lock:
         with self._guard:

@@ -53,19 +53,24 @@ def assert_one_agent_per_key(platform: Platform) -> None:
     assert len(platform.agent_ids()) == len(KEYS)
 
 
-@pytest.mark.parametrize(("smoke", "compat"), [
-    (False, None), (True, None),
+@pytest.mark.parametrize(("smoke", "compat", "list_lag"), [
+    (False, None, 0.0), (True, None, 0.0),
     # claims read from the versions lists, remembered per run (``apply.claims.SeenClaims``)
-    (False, "list_without_description"),
+    (False, "list_without_description", 0.0),
     # every create released at once: the agent of the run that yields is released too
-    (True, "create_releases")],
-    ids=["no-smoke", "smoke", "undescribed-lists", "released-on-create"])
+    (True, "create_releases", 0.0),
+    # names kept unique, on a list that shows each run's creates late: the later creates
+    # are refused, and settled as concurrent creates
+    (False, "unique_names", 1.0)],
+    ids=["no-smoke", "smoke", "undescribed-lists", "released-on-create", "unique-names"])
 def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
-        project: Project, platform: Platform, smoke: bool, compat: str | None) -> None:
+        project: Project, platform: Platform, smoke: bool, compat: str | None,
+        list_lag: float) -> None:
     copy = project()
     if compat is not None:
         copy.emulator.set_compat(compat)
-    copy.emulator.set_faults(latency_ms=20)  # the three runs overlap request by request
+    # The three runs overlap request by request.
+    copy.emulator.set_faults(latency_ms=20, list_lag=list_lag)
     extra = () if smoke else ("--no-smoke",)
     results = finish([start_apply(copy, *extra) for _ in range(3)])
     codes = [code for code, _ in results]
