@@ -395,9 +395,10 @@ VARIATIONS: tuple[Variation, ...] = (
         "none until the next write: `PUT` on the bare id starts one",
         _alt("draft_after_release", "a new draft, copied from the released revision, opened "
              "by every release"),
-        "a draft that holds exactly what the released revision holds is nobody's work: it "
-        "never blocks a write as a foreign draft and `status` notes none; apply writes its "
-        "change into it like into any draft (`RemoteAgent.pending_draft`)",
+        "a draft that holds exactly what the released revision holds, or an archived one "
+        "(after a rollback), is nobody's work: it never blocks a write as a foreign draft "
+        "and `status` notes none; apply writes its change into it like into any draft "
+        "(`RemoteAgent.pending_draft`)",
         observed="write", how_observed="the temporary agent's versions list after its release"),
     Variation(
         "unique_names", AGENTS, "Agents sharing a name", "allowed",

@@ -27,6 +27,7 @@ from operator_iac.state.snapshot import (
     RemoteVersion,
     Snapshot,
     VersionStatus,
+    held_content,
     read_state,
 )
 
@@ -255,7 +256,28 @@ def with_contents(client: OperatorClient, agent: RemoteAgent,
     """``agent`` (its versions list read) with its released and draft revisions' contents."""
     wanted = [v for v in agent.versions if v.status in ("released", "draft")]
     revisions = [_content(client, agent.kind, version, cache) for version in wanted]
-    return _assemble(agent.kind, agent.id, agent.versions, {r.version_id: r for r in revisions})
+    read = _assemble(agent.kind, agent.id, agent.versions, {r.version_id: r for r in revisions})
+    return _with_draft_kept(client, read, cache)
+
+
+def _with_draft_kept(client: OperatorClient, agent: RemoteAgent,
+                     cache: RevisionCache | None) -> RemoteAgent:
+    """``agent`` with ``draft_kept_in`` read: when its draft differs from the released
+    revision, the newest archived revision whose versions-list entry may hold the same (its
+    name and description the draft's, or not shown) is read (once: archived revisions do not
+    change, and the cache keeps them), and kept when it holds exactly what the draft holds.
+    One read at most, and only for an agent with a draft of its own content."""
+    draft, released = agent.draft, agent.released
+    if draft is None or released is None or held_content(draft) == held_content(released):
+        return agent
+    alike = [v for v in agent.versions if v.status == "archived"
+             and v.name in ("", draft.name) and v.description in ("", draft.description)]
+    if not alike:
+        return agent
+    kept = _content(client, agent.kind, max(alike, key=lambda v: v.number), cache)
+    if held_content(kept) != held_content(draft):
+        return agent
+    return replace(agent, draft_kept_in=kept)
 
 
 def _content(client: OperatorClient, kind: AgentKind, version: RemoteVersion,

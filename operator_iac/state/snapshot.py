@@ -116,6 +116,12 @@ class RemoteAgent:
     draft: RemoteRevision | None = None
     """The content of the unreleased draft; None when there is none, or when only the
     versions list was read."""
+    draft_kept_in: RemoteRevision | None = None
+    """An archived revision holding exactly what the draft holds, when the draft differs
+    from the released revision and the versions list shows one that may (same name and
+    description); None otherwise. Such a draft is a copy of content the platform keeps: a
+    platform that opens a draft beside every release, rolled back, keeps the copy of the
+    revision it rolled back from."""
 
     @property
     def newest(self) -> RemoteVersion | None:
@@ -123,16 +129,20 @@ class RemoteAgent:
 
     @property
     def pending_draft(self) -> RemoteRevision | None:
-        """The draft, when it holds something the released revision does not; None
+        """The draft, when it holds something no other revision of the agent holds; None
         otherwise. A draft holding exactly the released revision's name, description
         (marker included), config and post-processing agents is nobody's work in progress:
         some platforms open one beside every release, and a dashboard's "edit" opens one
-        before anything is changed. Such a draft never blocks a write as someone's draft, is
+        before anything is changed. Nor is a draft holding exactly what an archived revision
+        holds (``draft_kept_in``): writing over it loses nothing the platform does not keep,
+        as when such a platform is rolled back and the draft it opened beside the release
+        rolled back from stays. Such a draft never blocks a write as someone's draft, is
         never a change applied and left unreleased, and is written into like any draft."""
         draft, released = self.draft, self.released
         if draft is None or released is None:
             return draft
-        return None if held_content(draft) == held_content(released) else draft
+        kept = [r for r in (released, self.draft_kept_in) if r is not None]
+        return None if held_content(draft) in {held_content(r) for r in kept} else draft
 
 
 @dataclass(frozen=True)

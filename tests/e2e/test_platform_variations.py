@@ -114,6 +114,32 @@ def test_a_platform_that_opens_a_draft_beside_every_release(envs: Environments) 
     assert envs.run("plan", "--env", "production", "--detailed-exitcode").exit_code == 0
 
 
+def test_a_rollback_on_a_platform_that_opens_a_draft_beside_every_release(
+        envs: Environments) -> None:
+    """Rolled back from an edit released in the dashboard, the agent keeps the draft the
+    platform copied from that edit: content an archived revision holds, nobody's work.
+    Status notes no draft, and the next change applies without --overwrite-draft."""
+    set_modes(envs, "draft_after_release")
+    ok(envs.apply_staging())
+    staging = envs.platform("staging")
+    booking = staging.id_of("appointment-booking")
+    agents = staging.client.conversational_agents
+    config = staging.released(booking).config
+    config["runtime"]["prompt"]["text"] = "Edited in the dashboard."
+    agents.release(agents.update(booking, config=config).version_id)
+    ok(envs.run("rollback", "appointment-booking", "--env", "staging", "--yes"))
+    assert [v.status for v in staging.versions(booking)] == [
+        "released", "archived", "draft"]
+    status = envs.run("status", "--env", "staging")
+    ok(status)
+    assert "unreleased draft" not in status.stdout
+    envs.change_prompt()
+    ok(envs.apply_staging())
+    declared = (envs.root / "agents" / "prompts" / "appointment-booking.md").read_text()
+    assert staging.released(booking).config["runtime"]["prompt"]["text"] == declared
+    assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+
+
 def test_text_the_platform_trims_converges(envs: Environments) -> None:
     set_modes(envs, "trim_text")
     ok(envs.apply_staging())

@@ -121,3 +121,44 @@ def test_listed_is_told_once_both_lists_are_read_and_before_the_reads_they_queue
     assert told == [["/procedural_agents", "/conversational_agents"]] or \
         told == [["/conversational_agents", "/procedural_agents"]]
     assert len(snapshot.agents) == 4 and len(platform.paths) == 2 + 2 * 4
+
+
+def _revisions(draft_prompt: str) -> dict[str, dict[str, object]]:
+    """v0 released, v1 released after it (an edit) and rolled back from, v2 a draft."""
+    def revision(number: int, status: str, prompt: str, description: str) -> dict[str, object]:
+        return {"id": "ca_1", "version_id": f"ca_1@v{number}", "name": "Booking",
+                "description": description, "version_status": status,
+                "config": {"runtime": {"prompt": {"text": prompt}}}}
+
+    return {"ca_1@v0": revision(0, "released", "Ours.", "marker A"),
+            "ca_1@v1": revision(1, "archived", "Edited.", "marker A"),
+            "ca_1@v2": revision(2, "draft", draft_prompt, "marker A")}
+
+
+@pytest.mark.parametrize(("draft_prompt", "pending"), [("Edited.", False),
+                                                       ("Edited again.", True)])
+def test_a_draft_holding_what_an_archived_revision_holds_is_nobodys_work(
+        mock_client: Callable[..., OperatorClient], draft_prompt: str, pending: bool) -> None:
+    """A platform that opens a draft beside every release, rolled back from an edit: the
+    draft it copied from the edit stays. The newest archived revision whose versions-list
+    entry may hold the same is read once, and the draft, holding just that, is no pending
+    work; a draft holding one word more is."""
+    from operator_iac.state.fetch import fetch_agent
+
+    revisions = _revisions(draft_prompt)
+    paths: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if request.url.path.endswith("/versions"):
+            return httpx.Response(200, json={"data": [
+                {k: v for k, v in r.items() if k != "config"} for r in revisions.values()]})
+        return httpx.Response(200, json=revisions[request.url.path.rsplit("/", 1)[1]])
+
+    agent = fetch_agent(mock_client(handle), "conversational_agent", "ca_1")
+
+    assert agent.draft is not None and agent.draft.version_id == "ca_1@v2"
+    assert (agent.pending_draft is not None) is pending
+    assert (agent.draft_kept_in is not None) is not pending
+    assert sorted(p for p in paths if "@" in p) == [
+        f"/conversational_agents/ca_1@v{n}" for n in range(3)]
