@@ -17,6 +17,7 @@ into a one-line message on stderr and the process exit code (DESIGN.md section 3
     │   │   ├── PermissionDeniedError (403; exit 3: the key may not do this)
     │   │   ├── NotFoundError (404)
     │   │   │   └── EndpointNotFoundError (exit 3)  a list answered 404: api_url is wrong
+    │   │   ├── MethodNotAllowedError (405)
     │   │   ├── ApiConflictError (409)
     │   │   ├── RateLimitedError (429)
     │   │   └── ServerError (5xx)
@@ -207,6 +208,13 @@ class EndpointNotFoundError(NotFoundError):
     code = "endpoint_not_found"
 
 
+class MethodNotAllowedError(ApiError):
+    """405: the platform does not take this method at this address (a write addressed to a
+    revision, on a platform that takes writes to the bare id only)."""
+
+    code = "method_not_allowed"
+
+
 class ApiConflictError(ApiError):
     """409: the resource's state does not allow the operation."""
 
@@ -344,6 +352,7 @@ _API_ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    405: MethodNotAllowedError,
     410: NotFoundError,
     409: ApiConflictError,
     422: BadRequestError,

@@ -210,14 +210,22 @@ class OperatorClient:
         made absolute by the conversations resource)."""
         url = created.channel.session_url
         if not url:
-            if not created.channel.token:
-                raise StreamError(f"conversation {created.id}: the platform returned neither "
-                                  "a session URL nor a token")
-            url = self.session_url(created.id, created.channel.token)
+            url = self.session_url(created.id, created.channel.token or self._token(created.id))
         from operator_iac.api.session import ChatSession
 
         return ChatSession.connect(url, recv_timeout=recv_timeout, open_timeout=open_timeout,
                                    notices=self.notices)
+
+    def _token(self, conversation_id: str) -> str:
+        """A token for a conversation whose create response carried none (its shape is
+        documented for phone calls only): asked of the token refresh endpoint [doc]."""
+        log.info("conversation %s: the create response carried no session token; asking "
+                  "the token refresh endpoint for one", conversation_id)
+        token = self.conversations.refresh_token(conversation_id).token
+        if not token:
+            raise StreamError(f"conversation {conversation_id}: the platform returned neither "
+                              "a session URL nor a token, and its token refresh gave none")
+        return token
 
     def events(self, conversation_id: str, *, token: str | None = None,
                stop: StopWhen | None = None, max_reconnects: int = defaults.EVENTS_MAX_RECONNECTS,
@@ -291,7 +299,13 @@ class OperatorClient:
                      json: Any = None, idempotent: bool = False) -> Any:
         """``request`` and decode the JSON body; an empty body (202, 204) decodes to {}."""
         response = self.request(method, path, params=params, json=json, idempotent=idempotent)
-        return decode_json(response, method.upper(), path)
+        data = decode_json(response, method.upper(), path)
+        if method.upper() == "GET" and _deletion_stub(data):
+            # Some platforms answer a read of a deleted object with a stub of it (200,
+            # ``{id, deleted: true}``) where others answer 404: either way it is gone.
+            log.info("GET %s answered a deletion stub: read as gone", path)
+            raise api_error_for(404, "GET", path, "deleted (the platform answered a stub)")
+        return data
 
     @staticmethod
     def decode_json(response: httpx.Response, method: str, path: str) -> Any:
@@ -473,6 +487,13 @@ class OperatorClient:
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"
         return TransportError(f"{method} {path}: {what}{tries} ({reason})")
+
+
+def _deletion_stub(data: Any) -> bool:
+    """Whether a read's body is a deletion stub: an object that says ``deleted: true``. No
+    object the contract documents has a ``deleted`` field; a delete's own answer does."""
+    return isinstance(data, dict) and data.get("deleted") in (True, "true") and \
+        "data" not in data and "page" not in data
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -40,8 +40,10 @@ from operator_iac.api.transport import ApiTransport, Params, decode_json, segmen
 from operator_iac.errors import (
     ApiConflictError,
     BadRequestError,
+    MethodNotAllowedError,
     NotFoundError,
     OperationError,
+    PermissionDeniedError,
 )
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,14 @@ logger = logging.getLogger(__name__)
 # instead. Either may also be a draft rejecting the body, so a caller catching these reads the
 # revision (or writes to the bare id, where a rejected body is rejected again) to tell which.
 REVISION_REFUSALS = (ApiConflictError, BadRequestError)
+# A write addressed to a revision (``ca_x@vN``) may be refused for its address as well: a
+# platform that takes writes to the bare id only answers 404 or 405 (the address is no agent
+# it knows), and one may answer 403 for a revision nobody may change. Any of these, like the
+# refusals above, sends the caller to read the agent again and write to the bare id, where
+# a real deletion (404), a key without the right (403) or a rejected body is met again and
+# stands.
+ADDRESSED_WRITE_REFUSALS = (*REVISION_REFUSALS, NotFoundError, MethodNotAllowedError,
+                            PermissionDeniedError)
 
 M = TypeVar("M", bound=BaseModel)
 

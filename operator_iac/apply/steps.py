@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from operator_iac.api.models import version_number
-from operator_iac.api.resources import REVISION_REFUSALS
+from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
 from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
@@ -419,7 +419,9 @@ class Steps:
         """PUT the draft, addressed explicitly when there is one (a bare id makes a new one).
 
         A refusal (409, or the 400 or 422 some platforms give a write to an immutable
-        revision) may say the revision is not the draft. If the agent did not move since the
+        revision; or 403, 404 or 405 from a platform that takes writes to the bare id only,
+        ``ADDRESSED_WRITE_REFUSALS``) may say the revision is not the draft, or that it is
+        not to be addressed at all. If the agent did not move since the
         re-check, its status was inferred wrongly (platforms that report only
         ``is_released`` make an archived revision newer than the released one, as after a
         rollback, look like a draft), so the bare id starts a new draft; a body the platform
@@ -431,7 +433,7 @@ class Steps:
         self._supersedes(current.draft, body)
         try:
             return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
-        except REVISION_REFUSALS:
+        except ADDRESSED_WRITE_REFUSALS:
             self._recheck()
             return self._agent_id(), self.agents.update(self._agent_id(), **body)
 
@@ -471,7 +473,8 @@ class Steps:
         forms); ``wrote``: the read-back of the write before.
 
         A refusal (409, or 400/422 on some platforms) says the revision is no longer a
-        draft, or (400/422) that the platform refuses the body. The revision is read again:
+        draft, or (400/422) that the platform refuses the body; 403, 404 or 405 may say that
+        it takes writes to the bare id only. The revision is read again:
         holding anything but exactly this run's write, another writer replaced it (a
         conflict like any concurrent write of one draft, exit 5, never a failure of the
         run). Holding this run's write and released (the platform released it on create, or
@@ -490,7 +493,7 @@ class Steps:
         self._supersedes(wrote, body)
         try:
             return self.agents.update(self.version_id, **body)
-        except REVISION_REFUSALS as exc:
+        except ADDRESSED_WRITE_REFUSALS as exc:
             now = self.agents.get(self.version_id)
             taken = revision_of(now, self.version_id, "draft")
             # No status at all (a read that trails, where only a false ``is_released`` would

@@ -107,9 +107,11 @@ def created_channel(c: Conversation, token: str, http_base: str, ws_base: str,
     if c.channel_type == "phone":
         channel["callee_no"] = c.channel.get("callee_no")
         channel["caller_no"] = c.channel.get("caller_no")
-    channel["token"] = token
+    tokenless = c.channel_type == "chat_realtime" and "no_chat_token" in modes
+    if not tokenless:
+        channel["token"] = token
     channel["events_url"] = f"{http_base}/conversations/{c.id}/events"
-    if c.channel_type == "chat_realtime" and "no_session_url" not in modes:
+    if c.channel_type == "chat_realtime" and "no_session_url" not in modes and not tokenless:
         origin = "" if "relative_session_url" in modes else ws_base
         channel["session_url"] = f"{origin}/conversations/{c.id}/session?token={token}"
     return channel

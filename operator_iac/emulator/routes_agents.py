@@ -10,7 +10,7 @@ from operator_iac.emulator import compat, http_helpers, present
 from operator_iac.emulator.agents import KINDS, Kind
 from operator_iac.emulator.http_helpers import cursor_of, modes, ok, path_param, read_object
 from operator_iac.emulator.lifecycle import RELEASED
-from operator_iac.emulator.problems import Problem, conflict, invalid
+from operator_iac.emulator.problems import Problem, conflict, invalid, not_found
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.store import decode_cursor
 from operator_iac.emulator.validation import AgentFields, validate_agent_body
@@ -61,9 +61,15 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         return ok(compat.shown({"data": items, "cursor": cursor}, shown))
 
     async def get(request: Request) -> Response:
-        return ok(present.agent(agents.seen(kind, path_param(request, "ref")), modes(state)))
+        ref = path_param(request, "ref")
+        try:
+            return ok(present.agent(agents.seen(kind, ref), modes(state)))
+        except Problem as problem:
+            return ok(state.stub_of_deleted(ref.split("@")[0], problem))
 
     async def update(request: Request) -> Response:
+        if state.faults.has("bare_id_writes") and "@" in path_param(request, "ref"):
+            raise not_found(kind.label, path_param(request, "ref"))
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=False)
         require_unique_name(fields, path_param(request, "ref").split("@")[0])
         try:
@@ -75,7 +81,9 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
             raise
 
     async def delete(request: Request) -> Response:
-        return ok({"id": agents.delete(kind, path_param(request, "ref")), "deleted": True})
+        deleted = agents.delete(kind, path_param(request, "ref"))
+        state.deleted.add(deleted)
+        return ok({"id": deleted, "deleted": True})
 
     async def versions(request: Request) -> Response:
         revisions = agents.seen_versions(kind, path_param(request, "ref"))

@@ -21,7 +21,7 @@ from operator_iac.emulator.http_helpers import (
     time_param,
 )
 from operator_iac.emulator.lifecycle import RELEASED
-from operator_iac.emulator.problems import conflict
+from operator_iac.emulator.problems import Problem, conflict
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import ContextUpdate, ConversationCreate, validate
 
@@ -51,12 +51,17 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
                                 "cursor": cursor}, shown))
 
     async def get(request: Request) -> Response:
-        conversation = conversations.get(path_param(request, "conversation_id"))
+        conversation_id = path_param(request, "conversation_id")
+        try:
+            conversation = conversations.get(conversation_id)
+        except Problem as problem:
+            return ok(state.stub_of_deleted(conversation_id, problem))
         return ok(present.conversation(conversation, modes(state)))
 
     async def delete(request: Request) -> Response:
         conversation_id = path_param(request, "conversation_id")
         conversations.delete(conversation_id)
+        state.deleted.add(conversation_id)
         return ok({"id": conversation_id, "deleted": True})
 
     async def refresh_token(request: Request) -> Response:

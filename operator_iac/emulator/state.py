@@ -22,6 +22,7 @@ from operator_iac.emulator.clock import Clock
 from operator_iac.emulator.conversations import DEFAULT_TOKEN_TTL_S, ConversationService
 from operator_iac.emulator.events import EventLog
 from operator_iac.emulator.faults import FaultSettings, FaultState
+from operator_iac.emulator.problems import Problem
 from operator_iac.emulator.procedures import ProcedureService
 from operator_iac.emulator.rules import Outcome, RuleSet
 from operator_iac.emulator.store import Store
@@ -95,6 +96,8 @@ class EmulatorState:
             self.store, self.clock, self.agents, self.conversations, self.events,
             spawn=self.spawn, outcome_for=self._outcome_for,
             step_delay_s=options.procedure_step_s, modes=self.faults.modes)
+        self.deleted: set[str] = set()
+        """Ids of the agents and conversations deleted (in memory), for ``deleted_stubs``."""
 
     # The shared parts, as every module reads them from the account it serves.
     @property
@@ -150,6 +153,15 @@ class EmulatorState:
         self.broker.close()
         for task in list(self.shared.tasks):
             task.cancel()
+
+    def stub_of_deleted(self, object_id: str, problem: Problem) -> dict[str, Any]:
+        """The answer to a read of ``object_id`` that failed with ``problem``: under
+        ``deleted_stubs``, a stub of a deleted object (``{id, deleted: true}``, answered
+        with 200); otherwise ``problem`` is raised."""
+        if problem.status != 404 or not self.faults.has("deleted_stubs") or \
+                object_id not in self.deleted:
+            raise problem
+        return {"id": object_id, "deleted": True}
 
     def record(self, method: str, path: str, status: int) -> None:
         self.requests.append(RequestRecord(method, path, status))

@@ -426,6 +426,26 @@ VARIATIONS: tuple[Variation, ...] = (
         "taken for someone else's deletion or write; and apply ends once reads by id show "
         "its last writes, so the next command plans from them", observed="write",
         how_observed="how long the temporary agent's `v0` takes to be found by its id"),
+    Variation(
+        "revision_writes", AGENTS, "Writes addressed to a revision (`PUT ca_x@vN`)",
+        "taken by the draft, refused for any other revision",
+        _alt("bare_id_writes", "not taken: writes go to the bare id only, and a `PUT` "
+             "addressed with `@vN` answers 404"),
+        "a write to an addressed revision refused with any client-error status (400, 403, "
+        "404, 405, 409, 422) sends apply to read the agent again and write to the bare id, "
+        "where a deletion, a missing right or a rejected body is met again and stands"),
+    Variation(
+        "deleted_reads", ERRORS, "A read of something deleted", "404",
+        _alt("deleted_stubs", "200 with a stub, `{id, deleted: true}` (agents and "
+             "conversations)"),
+        "a read answered with `deleted: true` is read as a 404: the object is gone"),
+    Variation(
+        "chat_token", CONVERSATIONS, "A token in the `chat_realtime` create response",
+        "carried, with `session_url`",
+        _alt("no_chat_token", "neither a token nor a session URL: "
+             "`POST /conversations/{id}/token/refresh` gives a token"),
+        "a token is asked of the token refresh endpoint (documented), and the session URL "
+        "built from it"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

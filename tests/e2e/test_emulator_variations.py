@@ -328,3 +328,44 @@ def test_reads_by_id_trail_writes_by_read_lag(
     after = api.get(f"{CA}/{agent_id}@v0").json()
     assert (after["description"], after["version_status"]) == ("rewritten", "released")
     assert api.get(f"{CA}/{draft}").json()["description"] == "second"
+
+
+# ---- addressing, deletions and session tokens --------------------------------------------------
+
+
+def test_bare_id_writes_refuse_an_address_with_a_revision(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    emulator.set_compat("bare_id_writes")
+    agent_id = make_agent(release=False)
+    refused = api.put(f"{CA}/{agent_id}@v0", json={"description": "addressed"})
+    assert refused.status_code == 404
+    assert api.put(f"{CA}/{agent_id}", json={"description": "bare"}).json()["version_id"] == \
+        f"{agent_id}@v0"
+    assert api.get(f"{CA}/{agent_id}@v0").json()["description"] == "bare"
+
+
+def test_deleted_stubs_answer_a_read_of_a_deleted_agent_or_conversation_with_200(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    emulator.set_compat("deleted_stubs")
+    agent_id = make_agent()
+    conversation_id = chat(emulator, api, agent_id)["id"]
+    assert api.delete(f"/conversations/{conversation_id}").status_code == 200
+    assert api.delete(f"{CA}/{agent_id}").status_code == 200
+    for path, gone in ((f"/conversations/{conversation_id}", conversation_id),
+                       (f"{CA}/{agent_id}", agent_id), (f"{CA}/{agent_id}@v0", agent_id)):
+        answer = api.get(path)
+        assert (answer.status_code, answer.json()) == (200, {"id": gone, "deleted": True})
+    assert api.get(f"{CA}/ca_neverMade").status_code == 404  # never made: not found
+
+
+def test_no_chat_token_leaves_the_session_to_a_token_refresh(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    emulator.set_compat("no_chat_token")
+    created = chat(emulator, api, make_agent())
+    assert "token" not in created["channel"] and "session_url" not in created["channel"]
+    token = api.post(f"/conversations/{created['id']}/token/refresh").json()["token"]
+    with connect(f"{emulator.ws_url}/conversations/{created['id']}/session?token={token}",
+                 open_timeout=5) as ws:
+        ws.send(json.dumps({"id": "0", "payload": {"type": "conversation.start"}}))
+        assert json.loads(ws.recv(timeout=5))["payload"]["type"].startswith(
+            ("agent.", "conversation.", "server."))

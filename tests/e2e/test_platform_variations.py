@@ -140,6 +140,25 @@ def test_a_rollback_on_a_platform_that_opens_a_draft_beside_every_release(
     assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("mode", ["bare_id_writes", "deleted_stubs", "no_chat_token"])
+def test_the_whole_life_where_the_platform_answers_otherwise(envs: Environments,
+                                                             mode: str) -> None:
+    """A platform that takes writes to the bare id only (a write addressed to the draft is
+    a 404), one that answers a read of a deleted conversation with a stub (200, ``deleted:
+    true``: the smoke records' proof is gone all the same), one whose chat create response
+    carries no token (the session's is asked of the token refresh): apply with its smoke
+    tests, a change, the plans after each (empty: nothing left to verify) and the
+    promotion all go through."""
+    set_modes(envs, mode)
+    ok(envs.apply_staging())
+    assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    envs.change_prompt()
+    ok(envs.apply_staging())
+    assert envs.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    ok(envs.promote("--yes"))
+    assert envs.run("plan", "--env", "production", "--detailed-exitcode").exit_code == 0
+
+
 def test_text_the_platform_trims_converges(envs: Environments) -> None:
     set_modes(envs, "trim_text")
     ok(envs.apply_staging())

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection, serve
@@ -182,7 +183,9 @@ def test_client_builds_the_session_url_when_none_was_returned(
 
 
 def test_client_refuses_a_session_without_url_or_token() -> None:
+    """No session URL, no token, and a token refresh that gives none: a stream error."""
     created = ConversationCreated.model_validate({"id": "conv_1", "channel": {"type": "x"}})
-    with OperatorClient("https://api.example.test", "k") as client, \
+    refresh = httpx.MockTransport(lambda _request: httpx.Response(200, json={"token": ""}))
+    with OperatorClient("https://api.example.test", "k", transport=refresh) as client, \
             pytest.raises(StreamError, match="neither a session URL nor a token"):
         client.open_session(created)

@@ -129,3 +129,31 @@ def test_retry_after_as_an_http_date_is_honoured(harness: MakeHarness) -> None:
     h = harness(sequence(limited, json_response(200, {"id": "ca_1", "version_id": "ca_1@v0"})))
     h.client.conversational_agents.get("ca_1")
     assert len(h.time.sleeps) == 1 and 28 <= h.time.sleeps[0] <= 30
+
+
+def test_a_read_answered_with_a_deletion_stub_is_a_read_of_something_gone(
+        harness: MakeHarness) -> None:
+    """Some platforms answer a read of a deleted object with 200 ``{id, deleted: true}``:
+    read as a 404. A delete's own answer, of that very shape, is its success."""
+    from operator_iac.errors import NotFoundError
+
+    stub = {"id": "conv_1", "deleted": True}
+    h = harness(sequence(json_response(200, stub), json_response(200, stub)))
+    assert h.client.conversations.delete("conv_1").deleted
+    with pytest.raises(NotFoundError):
+        h.client.conversations.get("conv_1")
+
+
+def test_a_chat_created_without_a_token_asks_the_token_refresh_for_one(
+        harness: MakeHarness) -> None:
+    """The create response's channel is documented for phone calls only; where a chat's
+    carries neither a session URL nor a token, the session URL is built from a token the
+    refresh endpoint gives."""
+    from operator_iac.api.models import ConversationCreated
+
+    h = harness(sequence(json_response(200, {"token": "fresh", "expires_at": None})))
+    created = ConversationCreated.model_validate({"id": "conv_1",
+                                                  "channel": {"type": "chat_realtime"}})
+    assert h.client._token(created.id) == "fresh"
+    assert [(r.method, r.url.path) for r in h.requests] == [
+        ("POST", "/conversations/conv_1/token/refresh")]
