@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -212,6 +213,9 @@ class WriteResult(ApiModel):
 
     id: str = ""
     version_id: str | None = None
+    answered_at: datetime | None = None
+    """Not of the body: when the platform answered the write, by its clock (the answer's
+    ``Date`` header, whole seconds); None when it sent none."""
 
     @model_validator(mode="after")
     def _named(self) -> Self:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+import httpx
 from pydantic import BaseModel, ValidationError
 
 from operator_iac import defaults
@@ -63,6 +66,16 @@ ADDRESSED_WRITE_REFUSALS = (*REVISION_REFUSALS, NotFoundError, MethodNotAllowedE
                             PermissionDeniedError)
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def answered_at(response: httpx.Response) -> datetime | None:
+    """When the platform answered, by its own clock: the ``Date`` header every HTTP server
+    with a clock sends (whole seconds), or None."""
+    try:
+        when = parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 def _asked(data: Any, agent_id: str, version_id: str | None) -> Any:
@@ -173,11 +186,13 @@ class AgentsResource(_Resource):
 
     def update(self, id_or_version_id: str, **fields: Any) -> WriteResult:
         """Write the given fields into the draft (created if none); returns the draft."""
-        data = self._client.request_json("PUT", self._path(id_or_version_id), json=fields,
-                                         idempotent=True)
+        path = self._path(id_or_version_id)
+        response = self._client.request("PUT", path, json=fields, idempotent=True)
+        data = decode_json(response, "PUT", path)
         # An answer without a body (204) names no draft: the caller reads it where it wrote.
-        return self._parse(WriteResult, _asked(data, agent_id_of(id_or_version_id), None),
-                           f"PUT {self._path(id_or_version_id)}")
+        written = self._parse(WriteResult, _asked(data, agent_id_of(id_or_version_id), None),
+                              f"PUT {path}")
+        return written.model_copy(update={"answered_at": answered_at(response)})
 
     def list_versions(self, agent_id: str) -> list[VersionEntry]:
         """Every revision, oldest first, each with a ``version_status``."""

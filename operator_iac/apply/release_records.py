@@ -137,7 +137,7 @@ class ReleaseRecords:
         steps.wrote("drafted", version_id)
         self.written(version_id)
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
-                             steps.superseded)
+                             steps.superseded, steps.write_order(body))
         if records_of(again.description, steps.run_.plan.project,
                       steps.resource.key) is None or not same_content(again, before):
             return (f"draft {version_id} was written by someone else at the same time; this "

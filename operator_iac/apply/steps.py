@@ -31,6 +31,7 @@ from operator_iac.errors import (
     OperationError,
     OperatorIacError,
 )
+from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import (
     content_fingerprint,
     hash_matches,
@@ -59,8 +60,11 @@ from operator_iac.state.fetch import (
     revision_of,
 )
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, changes, read_state
+from operator_iac.state.write_order import WriteOrder
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from operator_iac.api.models import WriteResult
     from operator_iac.api.resources import AgentsResource
     from operator_iac.apply.executor import Run
@@ -110,6 +114,9 @@ class Steps:
         # The states (``read_state``) this run's revisions had before writes that changed them:
         # a read by id that still shows one of them trails the write (``read_written``).
         self.superseded: set[str] = set()
+        # When the platform answered this run's last write of the draft (``WriteResult``):
+        # what places another writer's state a read-back shows (``state.write_order``).
+        self.answered_at: datetime | None = None
         # When this run's create answered, and when its first settlement ended (monotonic):
         # claims are settled on listings begun after them.
         self.created_at = 0.0
@@ -408,6 +415,7 @@ class Steps:
         body = write_body(self.resource, self._desired(), self.run_.ids, base)
         body = self.body = self.records.naming(body)
         address, written = self._put_draft(current, body)
+        self.answered_at = written.answered_at
         self.version_id = written.version_id or address
         self.wrote("drafted", self.version_id)
         self.note(f"wrote draft {self.version_id}")
@@ -492,7 +500,9 @@ class Steps:
         assert self.version_id is not None
         self._supersedes(wrote, body)
         try:
-            return self.agents.update(self.version_id, **body)
+            written = self.agents.update(self.version_id, **body)
+            self.answered_at = written.answered_at
+            return written
         except ADDRESSED_WRITE_REFUSALS as exc:
             now = self.agents.get(self.version_id)
             taken = revision_of(now, self.version_id, "draft")
@@ -506,6 +516,7 @@ class Steps:
                                       f"({exc}); this run's change was not released, make a "
                                       "new plan") from exc
             written = self.agents.update(self._agent_id(), **body)
+            self.answered_at = written.answered_at
             if now.status != "released" and written.version_id in (None, self.version_id):
                 return written  # still the draft: it takes the write now
             seen = "" if now.status == "released" else " (its status still read as a draft)"
@@ -580,17 +591,38 @@ class Steps:
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None
         revision = read_written(self.client, self.resource.kind, self.version_id, "draft",
-                                self.superseded)
+                                self.superseded, self.write_order(self.body))
         return revision, stored_differences(self._desired(), self.run_.ids, revision)
+
+    def _of_this_key(self, revision: RemoteRevision) -> bool:
+        """Whether ``revision`` was written by an apply of this project and environment for
+        this key (another apply's write, whatever its content)."""
+        return own_marker(revision, self.run_.owner, self.resource.key) is not None
+
+    def write_order(self, body: dict[str, Any] | None) -> WriteOrder:
+        """What places another apply's state that a read-back of this run's write of
+        ``body`` shows (``state.write_order``): this run's own state is the one carrying
+        ``body``'s marker exactly (the forms recorded and the smoke records named, in which
+        another apply of this very change differs)."""
+        sent = parse_marker(str((body or {}).get("description") or ""))
+
+        def mine(shown: RemoteRevision) -> bool:
+            return sent is not None and parse_marker(shown.description) == sent
+
+        return WriteOrder(self.answered_at, mine, self._of_this_key)
 
     def _changed_since_written(self) -> RemoteRevision | None:
         """None when the revision this run wrote still holds what it wrote and read back,
         else what it holds now."""
         if self.written_fingerprint is None or self.version_id is None:
             return None
+        written = self.written_fingerprint
         revision = read_written(self.client, self.resource.kind, self.version_id, "draft",
-                                self.superseded)
-        return None if revision_fingerprint(revision) == self.written_fingerprint else revision
+                                self.superseded, WriteOrder(
+                                    self.answered_at,
+                                    lambda shown: revision_fingerprint(shown) == written,
+                                    self._of_this_key))
+        return None if revision_fingerprint(revision) == written else revision
 
     def _check_nothing_released_since_plan(self) -> None:
         """Right before releasing: no other writer released a revision since the plan.

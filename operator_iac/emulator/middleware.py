@@ -13,6 +13,8 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -119,6 +121,7 @@ class FaultMiddleware:
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 note(int(message["status"]))
+                message = {**message, "headers": self._dated(message.get("headers", []))}
             await send(message)
 
         async def reset() -> None:
@@ -129,6 +132,14 @@ class FaultMiddleware:
             await self._apply(scope, receive, recording_send, reset)
         finally:
             note(0)  # no answer was started (the client left, or the server stopped)
+
+    def _dated(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """``headers`` with the ``Date`` of the account's clock, the one that stamps
+        ``created_at`` and ``updated_at`` (as one platform's clocks agree), so that a client
+        comparing the two compares one clock even after a test moved it."""
+        moment = datetime.fromtimestamp(self._state.clock.now(), UTC)
+        kept = [(name, value) for name, value in headers if name.lower() != b"date"]
+        return [*kept, (b"date", format_datetime(moment, usegmt=True).encode())]
 
     async def _apply(self, scope: Scope, receive: Receive, send: Send,
                      reset: Callable[[], Awaitable[None]]) -> None:

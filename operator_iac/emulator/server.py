@@ -248,7 +248,7 @@ class EmulatorServer:
         config = uvicorn.Config(
             build_app(*self._accounts), log_level=self._log_level, access_log=self._access_log,
             lifespan="on", http="h11", ws=_websocket_implementation(),
-            timeout_graceful_shutdown=3,
+            timeout_graceful_shutdown=3, date_header=False,
             log_config=_stderr_log_config() if self._access_log else None)
         _install_log_filter()
         self._server = _Uvicorn(config, self._state)

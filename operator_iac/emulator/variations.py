@@ -423,8 +423,10 @@ VARIATIONS: tuple[Variation, ...] = (
                      delay=True),),
         "a read of a revision this run just wrote that finds nothing, or what the revision "
         "held before the write, trails the write: it is read again (bounded wait) rather than "
-        "taken for someone else's deletion or write; and apply ends once reads by id show "
-        "its last writes, so the next command plans from them", observed="write",
+        "taken for someone else's deletion or write; nor is another apply's write of the "
+        "same draft placed before this run's by the platform's clock (`updated_at` against "
+        "the `Date` of the write's answer: `state.write_order`); and apply ends once reads "
+        "by id show its last writes, so the next command plans from them", observed="write",
         how_observed="how long the temporary agent's `v0` takes to be found by its id"),
     Variation(
         "revision_writes", AGENTS, "Writes addressed to a revision (`PUT ca_x@vN`)",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from operator_iac.api.pool import WorkPool
     from operator_iac.api.resources import AgentsResource
     from operator_iac.state.cache import RevisionCache
+    from operator_iac.state.write_order import WriteOrder
 
 logger = logging.getLogger(__name__)
 
@@ -304,7 +305,8 @@ def read_revision(client: OperatorClient, kind: AgentKind, version_id: str,
 
 
 def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
-                 status: VersionStatus, superseded: Collection[str] = ()) -> RemoteRevision:
+                 status: VersionStatus, superseded: Collection[str] = (),
+                 order: WriteOrder | None = None) -> RemoteRevision:
     """A revision this run has just written (created, or a draft it wrote), read by its id.
 
     The platform answered the write, so a 404 for it is the platform's reads trailing its
@@ -314,12 +316,18 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     not someone else's write. Either is read again with growing pauses, up to
     ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the read stands (someone deleted
     the revision, or wrote that content back). Taken at once, a trailing read made every
-    write on such a platform a conflict."""
+    write on such a platform a conflict. So is a read showing another writer's state that
+    ``order`` places before this run's write (``state.write_order``): read again until this
+    run's write shows, up to the same timeout; and, where this read has already seen the
+    reads trail, one ``order`` places about when the write was answered, up to
+    ``WRITE_ORDER_SLACK_S``."""
     from operator_iac import defaults
     from operator_iac.api.polling import bounded_pauses
     from operator_iac.errors import NotFoundError
 
     pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
+    waited = 0.0  # seconds paused so far
+    unsure_since: dict[str, float] = {}  # a state order cannot place: ``waited`` when first seen
     while True:
         try:
             revision = read_revision(client, kind, version_id, status)
@@ -330,9 +338,28 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
             logger.info("%s, just written, reads as not found: the platform's reads trail its "
                         "writes; reading it again in %.2f s", version_id, pause)
             client.pause(pause)
+            waited += pause
             continue
         if read_state(revision) not in superseded:
-            return revision
+            placed = order.placed(revision) if order is not None else None
+            if placed is None or placed == "after":
+                return revision
+            # A state placed about when the write was answered is waited on only where this
+            # read has seen the reads trail: elsewhere it is what a consistent platform shows.
+            unsure = unsure_since.setdefault(read_state(revision), waited)
+            if placed == "unsure" and (unsure == 0.0 or
+                                       waited - unsure >= defaults.WRITE_ORDER_SLACK_S):
+                return revision
+            pause = next(pauses, None)
+            if pause is None:
+                return revision
+            logger.info("%s, just written, shows another writer's state written %s this "
+                        "run's write was answered: the platform's reads may trail the write; "
+                        "reading it again in %.2f s", version_id,
+                        "before" if placed == "before" else "about when", pause)
+            client.pause(pause)
+            waited += pause
+            continue
         pause = next(pauses, None)
         if pause is None:
             return revision
@@ -340,6 +367,7 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
                     "platform's reads trail its writes; reading it again in %.2f s",
                     version_id, pause)
         client.pause(pause)
+        waited += pause
 
 
 def revision_of(agent: Agent, version_id: str, status: VersionStatus) -> RemoteRevision:

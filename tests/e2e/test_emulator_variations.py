@@ -369,3 +369,21 @@ def test_no_chat_token_leaves_the_session_to_a_token_refresh(
         ws.send(json.dumps({"id": "0", "payload": {"type": "conversation.start"}}))
         assert json.loads(ws.recv(timeout=5))["payload"]["type"].startswith(
             ("agent.", "conversation.", "server."))
+
+
+def test_the_date_of_every_answer_is_the_accounts_clock(
+        emulator: EmulatorServer, api: httpx.Client, make_agent: Callable[..., str]) -> None:
+    """``Date`` comes from the clock that stamps ``updated_at`` (as one platform's clocks
+    agree), also once a test moved that clock."""
+    from email.utils import parsedate_to_datetime
+
+    from operator_iac.api.tolerance import moment_of
+
+    emulator.advance_clock(3600)
+    agent_id = make_agent(release=False)
+    answer = api.put(f"{CA}/{agent_id}", json={"description": "now"})
+    answered = parsedate_to_datetime(answer.headers["date"])
+    updated = moment_of(api.get(f"{CA}/{agent_id}@v0").json()["updated_at"])
+    assert updated is not None and abs((answered - updated).total_seconds()) < 2
+    assert (answered.timestamp() - time.time()) > 3500
+    assert len(answer.headers.get_list("date")) == 1

@@ -222,6 +222,32 @@ def after_read_back(platform: Platform, agent_id: str,
     strike_after(platform, [put, read_of_revision(agent_id)], on_draft)
 
 
+def test_another_applys_write_made_just_before_this_one_and_read_first_is_no_conflict(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """On a platform whose reads trail its writes (by 1 s), another apply's write of this key
+    lands in a new draft 0.6 s before this run's write over it, too late for this run's
+    re-check to see: the read-back shows the draft missing, then the other apply's write,
+    then this run's. The other write is placed by the platform's clock (its ``updated_at``
+    against the ``Date`` of this run's write: ``state.write_order``) as made before this
+    run's, so the run reads on to its own write and releases it; taken for a write after
+    its own, it was a conflict, and with the other apply's run also losing, nobody's."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    released = platform.released(agent_id)
+    applied.emulator.advance_clock(2.0)  # what the plan read is older than the lag
+    applied.emulator.set_faults(read_lag=1.0, versions_lag=1.0)
+    platform.update(agent_id, description=released.description, config={  # its marker
+        **released.config, "runtime": {**released.config["runtime"],
+                                       "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
+    applied.emulator.advance_clock(0.6)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    applied.emulator.reset_faults()
+    assert report.exit_code() == 0, report
+    text = platform.released(agent_id).config["runtime"]["prompt"]["text"]
+    assert "Be friendly and short." in text and OTHER_TEXT not in text
+
+
 def test_a_draft_changed_between_read_back_and_release_is_not_released(
         applied: ProjectCopy, platform: Platform) -> None:
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
