@@ -93,6 +93,9 @@ class Attempt:
     number: int  # 1 for the first try of a request, 2 for its first retry, ...
     status: int | None
     exc_kind: retry.ExcKind | None
+    throttled: bool = False
+    """The platform asked to slow down: 429, or 503 with ``Retry-After`` (how a gateway in
+    front of a platform may answer a rate limit)."""
 
 
 AttemptListener = Callable[[Attempt], None]
@@ -353,7 +356,9 @@ class OperatorClient:
             outcome = self._outcome(status, error)
             log.debug("%s %s: %s (%.0f ms)", method, path, outcome,
                       (self._clock() - sent) * 1000)
-            self._notify(Attempt(method, path, number, status, kind))
+            self._notify(Attempt(method, path, number, status, kind,
+                                 retry.is_throttle(status, response.headers if response
+                                                   is not None else None)))
             if response is not None and (response.is_success or _gone_after_retry(
                     method, status, maybe_applied)):
                 return response, maybe_applied

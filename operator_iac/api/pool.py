@@ -5,7 +5,8 @@ smoke conversations, promotion checks), that backs off on its own.
 the results in the order of ``items``; ``submit`` starts one task as soon as a slot is free,
 for work that arrives while other work runs (the pages of a listing). With a client, how
 many may run at once is an adaptive limit
-(additive increase, multiplicative decrease): every 429 the client sees halves it, at most
+(additive increase, multiplicative decrease): every throttle the client sees (429, or 503
+with ``Retry-After``) halves it, at most
 once per ``cooldown`` seconds so that one burst of 429s counts once, and each run of
 ``limit`` successful requests raises it by one again, up to ``parallelism``.
 
@@ -77,14 +78,16 @@ class AdaptiveLimit:
                 client.remove_listener(self.observe)
 
     def observe(self, attempt: Attempt) -> None:
-        """Client listener: 429 halves the limit, any other answer counts as success."""
-        if attempt.status == 429:
-            self.rate_limited()
+        """Client listener: a throttle (429, or 503 with ``Retry-After``) halves the limit,
+        any other answer below 500 counts as success."""
+        if attempt.throttled:
+            self.rate_limited(attempt.status or 429)
         elif attempt.status is not None and attempt.status < 500:
             self.succeeded()
 
-    def rate_limited(self) -> None:
-        """Halve the limit (not below 1), once per cooldown period."""
+    def rate_limited(self, status: int = 429) -> None:
+        """Halve the limit (not below 1), once per cooldown period; ``status`` is how the
+        platform said so (429, or 503 with ``Retry-After``)."""
         with self._cond:
             now = self._clock()
             if self._last_decrease is not None and now - self._last_decrease < self._cooldown:
@@ -92,8 +95,9 @@ class AdaptiveLimit:
             self._last_decrease = now
             self.limit = max(1, self.limit // 2)
             self._successes = 0
-            log.info("the platform answered 429 (rate limited): at most %d request(s) at "
-                     "once from now, more again after successes", self.limit)
+            log.info("the platform answered %s (rate limited): at most %d request(s) at "
+                     "once from now, more again after successes",
+                     "429" if status == 429 else f"{status} with Retry-After", self.limit)
 
     def succeeded(self) -> None:
         """Count a success; after ``limit`` in a row, allow one more concurrent task."""

@@ -23,7 +23,7 @@ no retry starts once it would run past the total deadline.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -81,6 +81,14 @@ def is_ambiguous(method: str, status: int | None, exc_kind: ExcKind | None,
     if exc_kind is not None:
         return True
     return status is not None and status >= 500
+
+
+def is_throttle(status: int | None, headers: Mapping[str, str] | None) -> bool:
+    """Whether an answer asks the client to slow down: 429, or a 503 that says when to come
+    back (``Retry-After``), as a gateway in front of a platform may answer its rate limit.
+    Either narrows the client's parallelism (``api.pool``), not only the one request."""
+    return status == RATE_LIMITED or (
+        status == 503 and headers is not None and "retry-after" in headers)
 
 
 def retry_after_seconds(header_value: str | None, now: datetime) -> float | None:

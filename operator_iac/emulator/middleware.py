@@ -10,6 +10,7 @@ a reset connection, or a performed request whose response is lost.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -151,6 +152,9 @@ class FaultMiddleware:
         if decision.action == "pass":
             await self.app(scope, receive, send)
         elif decision.action == "respond":
+            if decision.status == 429 and faults.has("throttle_503"):
+                # A gateway in front of the platform answers its rate limit so.
+                decision = dataclasses.replace(decision, status=503)
             await self._error_response(decision)(scope, receive, send)
         elif decision.action == "reset":
             await reset()

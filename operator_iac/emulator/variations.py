@@ -448,6 +448,13 @@ VARIATIONS: tuple[Variation, ...] = (
              "`POST /conversations/{id}/token/refresh` gives a token"),
         "a token is asked of the token refresh endpoint (documented), and the session URL "
         "built from it"),
+    Variation(
+        "throttle_status", ERRORS, "How a rate limit is answered",
+        "429 with `Retry-After`",
+        _alt("throttle_503", "503 with `Retry-After`, as a gateway in front of a platform "
+             "may answer"),
+        "a 503 that says when to come back is a request to slow down, as a 429 is: the "
+        "request waits that long, and the client's parallelism halves (`api.pool`)"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}
