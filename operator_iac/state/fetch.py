@@ -316,18 +316,17 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     not someone else's write. Either is read again with growing pauses, up to
     ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the read stands (someone deleted
     the revision, or wrote that content back). Taken at once, a trailing read made every
-    write on such a platform a conflict. So is a read showing another writer's state that
-    ``order`` places before this run's write (``state.write_order``): read again until this
-    run's write shows, up to the same timeout; and, where this read has already seen the
-    reads trail, one ``order`` places about when the write was answered, up to
-    ``WRITE_ORDER_SLACK_S``."""
+    write on such a platform a conflict. So, once this read has seen the reads trail, is a
+    read showing another apply's state that ``order`` places before this run's write
+    (``state.write_order``): read again until this run's write shows, up to the same
+    timeout; or about when the write was answered: up to ``WRITE_ORDER_SLACK_S``."""
     from operator_iac import defaults
     from operator_iac.api.polling import bounded_pauses
     from operator_iac.errors import NotFoundError
 
     pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
     waited = 0.0  # seconds paused so far
-    unsure_since: dict[str, float] = {}  # a state order cannot place: ``waited`` when first seen
+    seen_since: dict[str, float] = {}  # another writer's state: ``waited`` when first seen
     while True:
         try:
             revision = read_revision(client, kind, version_id, status)
@@ -342,13 +341,13 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
             continue
         if read_state(revision) not in superseded:
             placed = order.placed(revision) if order is not None else None
-            if placed is None or placed == "after":
-                return revision
-            # A state placed about when the write was answered is waited on only where this
-            # read has seen the reads trail: elsewhere it is what a consistent platform shows.
-            unsure = unsure_since.setdefault(read_state(revision), waited)
-            if placed == "unsure" and (unsure == 0.0 or
-                                       waited - unsure >= defaults.WRITE_ORDER_SLACK_S):
+            # Another apply's state is read past only where this read has seen the reads
+            # trail: on a consistent platform it is the state after this run's write (also
+            # where ``updated_at`` does not move on a write), a conflict at once.
+            first_seen = seen_since.setdefault(read_state(revision), waited)
+            if placed is None or placed == "after" or first_seen == 0.0 or (
+                    placed == "unsure" and
+                    waited - first_seen >= defaults.WRITE_ORDER_SLACK_S):
                 return revision
             pause = next(pauses, None)
             if pause is None:

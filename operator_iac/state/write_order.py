@@ -12,7 +12,10 @@ older than the answer trails it: read again until this run's write shows. One cl
 is another writer's, after this run's: it stands. Between the two, the write shows within
 the evidence's resolution (``WRITE_ORDER_SLACK_S``) if it came last; after that, it stands.
 Without a ``Date`` header or an ``updated_at``, there is no order to read: the state stands
-at once, as on a platform whose reads never trail. Only another apply's write of this key is
+at once, as on a platform whose reads never trail. And a read that has not seen the reads
+trail (its first answer shows the other state) takes it as it is: on a consistent platform
+that state came after this run's write, whatever its ``updated_at`` says (some platforms do
+not move it on a write). Only another apply's write of this key is
 placed: a person's edit the read shows stands at once (a conflict), as it always did.
 """
 

@@ -1,7 +1,7 @@
 """Write order (``state.write_order``): another apply's state that a read-back shows is
 placed against this run's write by the platform's clock, and ``read_written`` reads on to
-this run's write only for a state placed before it (or, once the reads were seen to trail,
-about when it was answered)."""
+this run's write, once that read has seen the reads trail, for a state placed before it or
+about when it was answered."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ def test_a_state_written_before_this_runs_write_is_read_past(
 
 @pytest.mark.parametrize(("first", "updated_at"), [
     ("found", at(0)),  # about when, but no read was seen to trail: a consistent platform
+    ("found", at(-5)),  # before, likewise (a platform that does not move updated_at)
     ("missing", at(5)),  # clearly after this run's write
 ])
 def test_a_state_that_cannot_trail_this_runs_write_stands_at_once(
