@@ -485,10 +485,13 @@ class Steps:
         it takes writes to the bare id only. The revision is read again:
         holding anything but exactly this run's write, another writer replaced it (a
         conflict like any concurrent write of one draft, exit 5, never a failure of the
-        run). Holding this run's write and released (the platform released it on create, or
-        another apply's release call, made between its last check and its release, took
-        this run's write with it), it is this run's change, released before it was complete:
-        written again into a new draft, it is finished and released as any other.
+        run), unless the refusal was for the address alone and the revision is still the
+        draft: then the bare id takes the write as the address would have, and the read-back
+        after it tells who wrote last, as after any write. Holding this run's write and
+        released (the platform released it on create, or another apply's release call, made
+        between its last check and its release, took this run's write with it), it is this
+        run's change, released before it was complete: written again into a new draft, it is
+        finished and released as any other.
 
         Holding this run's write and still reading as a draft, the read may trail the
         release (status fields are not documented to show a write at once): the bare id then
@@ -508,9 +511,14 @@ class Steps:
             taken = revision_of(now, self.version_id, "draft")
             # No status at all (a read that trails, where only a false ``is_released`` would
             # say it, left out): told as for a draft, by where the bare id's write goes.
+            ours = same_content(taken, wrote) and taken.description == wrote.description
+            # Refused for its address alone (a platform taking writes to the bare id only),
+            # a draft holding another apply's write is written over as the addressed write
+            # would have been, and the read-back tells who wrote last; released, it must
+            # hold this run's write, or another writer's release would be released over.
+            addressed = not isinstance(exc, REVISION_REFUSALS)
             if now.status not in ("released", "draft", None) or \
-                    not same_content(taken, wrote) or \
-                    taken.description != wrote.description:
+                    (not ours and (now.status == "released" or not addressed)):
                 raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
                                       "replaced by another writer while this run wrote it "
                                       f"({exc}); this run's change was not released, make a "
@@ -519,6 +527,11 @@ class Steps:
             self.answered_at = written.answered_at
             if now.status != "released" and written.version_id in (None, self.version_id):
                 return written  # still the draft: it takes the write now
+            if not ours:  # no longer the draft, and it held another writer's content
+                raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
+                                      "replaced by another writer while this run wrote it; "
+                                      f"this run's write went to {written.version_id} and "
+                                      "was not released, make a new plan") from exc
             seen = "" if now.status == "released" else " (its status still read as a draft)"
             self.note(f"{self.version_id} was released holding this run's write before this "
                       "run completed it (by the platform on create, or by another apply)"

@@ -91,18 +91,24 @@ def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
     assert_one_agent_per_key(platform)
 
 
-@pytest.mark.parametrize("stored", [False, True], ids=["as-written", "stored-own-form"])
+@pytest.mark.parametrize(("stored", "bare_id_writes"), [
+    (False, False), (True, False), (True, True)],
+    ids=["as-written", "stored-own-form", "stored-bare-id-writes"])
 def test_applies_of_one_change_at_once_all_succeed(
-        applied: ProjectCopy, platform: Platform, stored: bool) -> None:
+        applied: ProjectCopy, platform: Platform, stored: bool, bare_id_writes: bool) -> None:
     """Three pipelines apply the same commit, which changes one agent, at once, through the
     CLI: whichever of them meets another's write (before its own, over it, or released
     in the instant before its release) converges on it, so all exit 0 and the plan after
-    them is empty, also where the platform stores the new text in a form of its own."""
+    them is empty, also where the platform stores the new text in a form of its own, and
+    where it takes writes to the bare id only (the second write, refused at the draft's
+    address, finds another apply's write there: written over, as the address would have)."""
     if stored:
         _stored_in_its_own_form(applied)
     else:
         applied.replace_in("support-triage.yaml", "Be friendly and brief.",
                            "Be friendly and short.")
+    if bare_id_writes:
+        applied.emulator.set_compat("nfc_text", "bare_id_writes")
     applied.emulator.set_faults(latency_ms=20)  # the runs overlap request by request
     results = finish([start_apply(applied, "--no-smoke") for _ in range(3)])
     applied.emulator.reset_faults()
