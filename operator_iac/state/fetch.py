@@ -329,7 +329,10 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     seen_since: dict[str, float] = {}  # another writer's state: ``waited`` when first seen
     while True:
         try:
-            revision = read_revision(client, kind, version_id, status)
+            # Impatient: this loop takes every 404 of the write for a read that trails, and
+            # counts it as such (``waited``).
+            revision = revision_of(agents_resource(client, kind).get(version_id, patient=False),
+                                   version_id, status)
         except NotFoundError:
             pause = next(pauses, None)
             if pause is None:
