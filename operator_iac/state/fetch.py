@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
     from operator_iac.state.write_order import WriteOrder
 
 logger = logging.getLogger(__name__)
+
+# The clients (one per run and platform) whose reads by id were seen to trail this run's
+# writes (``read_written``): what one read learnt of the platform holds for the run's later
+# reads, whose first answer may already show another apply's write but not yet its own.
+_TRAILING: weakref.WeakSet[OperatorClient] = weakref.WeakSet()
 
 # ---- fetching ---------------------------------------------------------------------------
 # The fetch is the only I/O in this module. The agents lists must be read page after page
@@ -316,10 +322,11 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     not someone else's write. Either is read again with growing pauses, up to
     ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the read stands (someone deleted
     the revision, or wrote that content back). Taken at once, a trailing read made every
-    write on such a platform a conflict. So, once this read has seen the reads trail, is a
-    read showing another apply's state that ``order`` places before this run's write
-    (``state.write_order``): read again until this run's write shows, up to the same
-    timeout; or about when the write was answered: up to ``WRITE_ORDER_SLACK_S``."""
+    write on such a platform a conflict. So, once the reads were seen to trail (in this read,
+    or an earlier one of the same client), is a read showing another apply's state that
+    ``order`` places before this run's write (``state.write_order``): read again until this
+    run's write shows, up to the same timeout; or about when the write was answered: up to
+    ``WRITE_ORDER_SLACK_S``."""
     from operator_iac import defaults
     from operator_iac.api.polling import bounded_pauses
     from operator_iac.errors import NotFoundError
@@ -334,6 +341,7 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
             revision = revision_of(agents_resource(client, kind).get(version_id, patient=False),
                                    version_id, status)
         except NotFoundError:
+            _TRAILING.add(client)
             pause = next(pauses, None)
             if pause is None:
                 raise
@@ -344,11 +352,13 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
             continue
         if read_state(revision) not in superseded:
             placed = order.placed(revision) if order is not None else None
-            # Another apply's state is read past only where this read has seen the reads
-            # trail: on a consistent platform it is the state after this run's write (also
-            # where ``updated_at`` does not move on a write), a conflict at once.
+            # Another apply's state is read past only where the reads were seen to trail
+            # (in this read, or in an earlier one of the run's client): on a consistent
+            # platform it is the state after this run's write (also where ``updated_at``
+            # does not move on a write), a conflict at once.
             first_seen = seen_since.setdefault(read_state(revision), waited)
-            if placed is None or placed == "after" or first_seen == 0.0 or (
+            trailing = waited > 0 or client in _TRAILING
+            if placed is None or placed == "after" or not trailing or (
                     placed == "unsure" and
                     waited - first_seen >= defaults.WRITE_ORDER_SLACK_S):
                 return revision
@@ -362,6 +372,7 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
             client.pause(pause)
             waited += pause
             continue
+        _TRAILING.add(client)
         pause = next(pauses, None)
         if pause is None:
             return revision

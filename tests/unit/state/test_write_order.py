@@ -94,3 +94,17 @@ def test_a_state_that_cannot_trail_this_runs_write_stands_at_once(
     shown = read_written(client, "conversational_agent", "ca_1@v1", "draft", (), order())
     assert shown.description == "theirs " + MARKER
     assert len(paths) == len(answers)
+
+
+def test_reads_seen_to_trail_earlier_in_the_run_make_a_first_answer_unsure(
+        mock_client: Callable[..., OperatorClient]) -> None:
+    """A read-back whose first answer already shows another apply's write of about the same
+    moment, on a client whose reads trailed before in the run, reads on to its own write."""
+    client, paths = _reads(mock_client, [
+        httpx.Response(404, json={"error": {"message": "not found"}}),  # an earlier write
+        httpx.Response(200, json=_agent("mine " + MARKER, at(0))),
+        httpx.Response(200, json=_agent("theirs " + MARKER, at(0))),  # this write's first read
+        httpx.Response(200, json=_agent("mine " + MARKER, at(0)))])
+    read_written(client, "conversational_agent", "ca_1@v1", "draft", (), order())
+    shown = read_written(client, "conversational_agent", "ca_1@v1", "draft", (), order())
+    assert shown.description == "mine " + MARKER and len(paths) == 4
