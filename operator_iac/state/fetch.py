@@ -335,52 +335,55 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     waited = 0.0  # seconds paused so far
     seen_since: dict[str, float] = {}  # another writer's state: ``waited`` when first seen
     while True:
+        revision: RemoteRevision | None = None  # None: not found
+        why: str | None
         try:
             # Impatient: this loop takes every 404 of the write for a read that trails, and
             # counts it as such (``waited``).
-            revision = revision_of(agents_resource(client, kind).get(version_id, patient=False),
-                                   version_id, status)
-        except NotFoundError:
+            read = revision_of(agents_resource(client, kind).get(version_id, patient=False),
+                               version_id, status)
+        except NotFoundError as exc:
+            missing = exc
             _TRAILING.add(client)
-            pause = next(pauses, None)
-            if pause is None:
-                raise
-            logger.info("%s, just written, reads as not found: the platform's reads trail its "
-                        "writes; reading it again in %.2f s", version_id, pause)
-            client.pause(pause)
-            waited += pause
-            continue
-        if read_state(revision) not in superseded:
-            placed = order.placed(revision) if order is not None else None
-            # Another apply's state is read past only where the reads were seen to trail
-            # (in this read, or in an earlier one of the run's client): on a consistent
-            # platform it is the state after this run's write (also where ``updated_at``
-            # does not move on a write), a conflict at once.
-            first_seen = seen_since.setdefault(read_state(revision), waited)
-            trailing = waited > 0 or client in _TRAILING
-            if placed is None or placed == "after" or not trailing or (
-                    placed == "unsure" and
-                    waited - first_seen >= defaults.WRITE_ORDER_SLACK_S):
-                return revision
-            pause = next(pauses, None)
-            if pause is None:
-                return revision
-            logger.info("%s, just written, shows another writer's state written %s this "
-                        "run's write was answered: the platform's reads may trail the write; "
-                        "reading it again in %.2f s", version_id,
-                        "before" if placed == "before" else "about when", pause)
-            client.pause(pause)
-            waited += pause
-            continue
-        _TRAILING.add(client)
+            why = "reads as not found: the platform's reads trail its writes"
+        else:
+            revision = read
+            why = _read_again_why(client, read, superseded, order, seen_since, waited)
+            if why is None:
+                return read
         pause = next(pauses, None)
         if pause is None:
+            if revision is None:
+                raise missing
             return revision
-        logger.info("%s, just written, reads as it was before this run's write: the "
-                    "platform's reads trail its writes; reading it again in %.2f s",
-                    version_id, pause)
+        logger.info("%s, just written, %s; reading it again in %.2f s", version_id, why, pause)
         client.pause(pause)
         waited += pause
+
+
+def _read_again_why(client: OperatorClient, revision: RemoteRevision, superseded: Collection[str],
+                    order: WriteOrder | None, seen_since: dict[str, float],
+                    waited: float) -> str | None:
+    """Why ``read_written`` reads ``revision`` again, or None when the read stands."""
+    from operator_iac import defaults
+
+    state = read_state(revision)
+    if state in superseded:
+        _TRAILING.add(client)
+        return "reads as it was before this run's write: the platform's reads trail its writes"
+    placed = order.placed(revision) if order is not None else None
+    # Another apply's state is read past only where the reads were seen to trail (in this
+    # read, or in an earlier one of the run's client): on a consistent platform it is the
+    # state after this run's write (also where ``updated_at`` does not move on a write), a
+    # conflict at once.
+    first_seen = seen_since.setdefault(state, waited)
+    trailing = waited > 0 or client in _TRAILING
+    if placed is None or placed == "after" or not trailing or (
+            placed == "unsure" and waited - first_seen >= defaults.WRITE_ORDER_SLACK_S):
+        return None
+    when = "before" if placed == "before" else "about when"
+    return (f"shows another writer's state written {when} this run's write was answered: the "
+            "platform's reads may trail the write")
 
 
 def revision_of(agent: Agent, version_id: str, status: VersionStatus) -> RemoteRevision:
