@@ -99,6 +99,18 @@ def test_a_429_storm_slows_plan_and_apply_down_but_they_succeed(
     assert_converged(copy, platform)
 
 
+def test_a_rate_limit_answered_503_slows_a_plan_down_but_it_succeeds(
+        applied: ProjectCopy) -> None:
+    """A gateway answering the platform's rate limit with 503 and ``Retry-After``: the plan
+    waits and narrows like under 429s, and sees the project as it is (nothing to do)."""
+    applied.emulator.set_compat("throttle_503")
+    applied.emulator.set_faults(rate_limit_rps=10, retry_after_s=1)
+    result = applied.plan("--detailed-exitcode")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert 503 in {r.status for r in applied.emulator.requests}
+    applied.emulator.reset_faults()
+
+
 def test_429_bursts_with_retry_after_are_honoured(project: Project, platform: Platform) -> None:
     copy = project()
     copy.emulator.fail_next(RETRIES, 429, "GET", retry_after=0)
