@@ -99,6 +99,14 @@ TRAILING_READS = [
 ]
 
 
+def apply_then_empty_plan(environments: Environments, *flags: str) -> None:
+    """Apply staging, then plan it at once: both exit 0, the plan empty."""
+    applied = environments.run("apply", "--env", "staging", "--yes", *flags)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    again = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
+
+
 @pytest.mark.parametrize(("modes", "fault"), TRAILING_READS)
 def test_an_apply_goes_on_through_reads_that_trail_its_writes(
         environments: Environments, modes: list[str],
@@ -106,10 +114,7 @@ def test_an_apply_goes_on_through_reads_that_trail_its_writes(
     staging = environments.platform("staging")
     staging.emulator.set_faults(compat=modes)
     staging.emulator.fail_next(*fault)
-    applied = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
-    assert applied.exit_code == 0, applied.stdout + applied.stderr
-    again = environments.run("plan", "--env", "staging", "--detailed-exitcode")
-    assert again.exit_code == 0, again.stdout + again.stderr
+    apply_then_empty_plan(environments, "--no-smoke")
     assert sorted(staging.owned()) == sorted(KEYS)
 
 
@@ -121,14 +126,9 @@ def test_reads_by_id_that_trail_the_writes_never_read_as_another_writer(
     empty (the run ended once reads by id showed its writes)."""
     staging = environments.platform("staging")
     staging.emulator.set_faults(read_lag=0.4)
-    created = environments.run("apply", "--env", "staging", "--yes")
-    assert created.exit_code == 0, created.stdout + created.stderr
-    assert environments.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    apply_then_empty_plan(environments)
     environments.change_prompt()
-    changed = environments.run("apply", "--env", "staging", "--yes")
-    assert changed.exit_code == 0, changed.stdout + changed.stderr
-    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
-    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    apply_then_empty_plan(environments)
     assert sorted(staging.owned()) == sorted(KEYS)
 
 
