@@ -162,13 +162,23 @@ def test_the_saved_output_of_a_failed_plan_is_refused_with_its_error(
     assert copy.emulator.requests == []
 
 
+# The installed command as a terminal starts it, with Ctrl-C's signal at its default: a
+# process started in the background by a shell without job control (as CI scripts may run
+# the suite) inherits SIGINT ignored, and so would the command. Reset it, then become the
+# command (exec keeps the default).
+WITH_CTRL_C = [sys.executable, "-c",
+               "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+               "os.execv(sys.executable, [sys.executable, '-m', 'operator_iac', "
+               "*sys.argv[1:]])"]
+
+
 def test_an_interrupted_run_prints_its_envelope(project: Callable[..., ProjectCopy]) -> None:
     """Ctrl-C while the platform is slow to answer: the installed command stops at once, with
     exit code 130 and an envelope that says so."""
     copy = project()
     copy.emulator.set_faults(latency_ms=5_000)
     process = subprocess.Popen(
-        [sys.executable, "-m", "operator_iac", "--project-file", str(copy.project_file),
+        [*WITH_CTRL_C, "--project-file", str(copy.project_file),
          "--api-url", copy.emulator.url, *STAGING, "plan", "--format", "json"],
         cwd=copy.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ))
