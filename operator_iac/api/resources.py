@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -38,6 +37,7 @@ from operator_iac.api.models import (
 )
 from operator_iac.api.pagination import iter_items
 from operator_iac.api.polling import bounded_pauses
+from operator_iac.api.retry import http_date
 from operator_iac.api.tolerance import is_relative, note, noting, resolved_url
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
 from operator_iac.errors import (
@@ -71,11 +71,7 @@ M = TypeVar("M", bound=BaseModel)
 def answered_at(response: httpx.Response) -> datetime | None:
     """When the platform answered, by its own clock: the ``Date`` header every HTTP server
     with a clock sends (whole seconds), or None."""
-    try:
-        when = parsedate_to_datetime(response.headers.get("date", ""))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+    return http_date(response.headers.get("date"))
 
 
 def _asked(data: Any, agent_id: str, version_id: str | None) -> Any:

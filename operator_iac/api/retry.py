@@ -109,13 +109,18 @@ def retry_after_seconds(header_value: str | None, now: datetime) -> float | None
 
 
 def _seconds_until_http_date(text: str, now: datetime) -> float | None:
+    when = http_date(text)
+    return None if when is None else max(0.0, (when - now).total_seconds())
+
+
+def http_date(text: str | None) -> datetime | None:
+    """An HTTP date (``Retry-After``, ``Date``: RFC 9110, always GMT) as an aware datetime;
+    None when absent or unreadable."""
     try:
-        when = parsedate_to_datetime(text)
+        when = parsedate_to_datetime(text or "")
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:  # RFC 9110 dates are always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float]) -> float:
