@@ -95,8 +95,9 @@ WRITE_ORDER_SLACK_S = 4.0
 """How long a read-back showing another writer's state, written about when this run's write
 was answered, is read again for this run's write to show, in seconds: the answer's `Date`
 header has whole seconds and may be stamped up to a second late, and the two clocks of one
-platform may differ by a second more. A state written clearly before the answer is read
-again up to `VISIBILITY_TIMEOUT_S`; one written clearly after it stands at once."""
+platform may differ by a second more. So long too is one written clearly before the
+answer read again, until the run has seen its reads trail (then up to
+`VISIBILITY_TIMEOUT_S`); one written clearly after it stands at once."""
 
 SAME_CHANGE_WAIT_S = 3.0
 """How long a run that finds its agent moved since its plan, to a revision under this very

@@ -167,9 +167,11 @@ class Run:
         try:
             return step()
         except ResourceFailed as exc:
+            if exc.outcome == "conflict":
+                return steps.conflict(str(exc))
             return steps.result(exc.outcome, str(exc))
         except ConflictError as exc:
-            return steps.result("conflict", str(exc))
+            return steps.conflict(str(exc))
         except NotFoundError as exc:
             # The agent this run works on vanished: someone else deleted it meanwhile (a
             # concurrent apply removing its duplicate, a dashboard user). Not this run's failure.

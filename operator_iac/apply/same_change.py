@@ -1,8 +1,10 @@
 """Another apply of this very change: telling it from anything else that moved an agent.
 
 Two pipelines applying one commit write the same change. A run whose re-check finds its
-agent moved since the plan writes nothing when what moved it is that change itself
-(``plan.writes.moved_to_this_change``): the other apply finishes it. One moment needs a
+agent moved since the plan to that change itself (``plan.writes.moved_to_this_change``) is
+no conflict: released, the other apply finished it and nothing is left to do; only written
+into a draft over the release the plan saw, the run finishes that draft itself
+(``Steps._finishing``: the writer may have died before releasing it). One moment needs a
 second look: the other apply's first write, under this change's marker, holds values in the
 platform's own form that its marker does not record yet (it records them with its next
 write, right after reading the first back). The same revision could also be a person's edit

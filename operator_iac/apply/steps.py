@@ -42,6 +42,7 @@ from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
+    CHANGE_ACTIONS,
     carries_marker,
     describe_forms,
     holds_this_change,
@@ -137,6 +138,24 @@ class Steps:
         return ResourceResult(self.resource.key, self.resource.action, outcome, self.agent_id,
                               self.version_id, self.released, self.rolled_back_to, message,
                               tuple(self.done), tuple(self.smoke))
+
+    def conflict(self, message: str) -> ResourceResult:
+        """The result of a conflict this run met: ``converged`` when the agent's released
+        revision now holds exactly this change (another apply of the same commit released
+        it first, and proves it), whatever step of this run met the other's writes (a draft
+        released or replaced under its write, a write refused for a revision archived
+        since); else the conflict. One read of the agent, on this path only."""
+        if self.resource.action in CHANGE_ACTIONS and self.agent_id is not None:
+            try:
+                released = fetch_agent(self.client, self.resource.kind, self.agent_id).released
+            except OperatorIacError:
+                released = None
+            if released is not None and holds_this_change(
+                    self.resource, self._desired(), self.run_.ids, released, self.run_.forms):
+                return self.result("converged", f"another apply released this very change as "
+                                   f"{released.version_id}, and proves it; this run met its "
+                                   f"writes: {message}")
+        return self.result("conflict", message)
 
     def wrote(self, what: WriteKind, version_id: str | None = None,
               agent_id: str | None = None, replaced: str | None = None,
@@ -257,13 +276,17 @@ class Steps:
 
     def _recheck(self) -> RemoteAgent:
         """Optimistic concurrency: the agent must still be exactly as the plan saw it. Moved
-        to exactly this change (another apply of the same commit wrote or released it
-        first, and finishes it), there is nothing left to write: ``converged``."""
+        to exactly this change released (another apply of the same commit released it
+        first), there is nothing left to do: ``converged``. Moved to a draft holding exactly
+        this change over the release the plan saw, the run finishes that draft
+        (``_finishing``)."""
         current = fetch_agent(self.client, self.resource.kind, self._agent_id())
         moved = remote_moved(self.resource.remote, current)
         if moved:
             held = holding_this_change(self.client, self.resource, self._desired(),
                                        self.run_.ids, self.run_.forms, current)
+            if held is not None and self._finishing(held):
+                return held
             if held is not None:
                 newest = held.draft or held.released
                 raise ResourceFailed("converged", f"{moved}: another apply wrote this very "
@@ -273,6 +296,28 @@ class Steps:
             raise ResourceFailed("conflict", f"{moved}; nothing was written for "
                                   f"{self.resource.key!r}, make a new plan")
         return current
+
+    def _finishing(self, held: RemoteAgent) -> bool:
+        """Whether the run goes on with ``held``, moved since the plan to a draft holding
+        exactly this change over the very release the plan saw: it writes and releases that
+        draft as it would have, had the plan read it (a plan that finds a draft equal to the
+        declaration releases it). Nothing shows whether the writer of that draft is alive:
+        another apply of the same commit finishing it (its read-back or its check before the
+        release then finds this run's write of the same content and converges), or a run
+        killed before releasing it, or one whose plan read the draft as it was before its
+        last write, which the reads had not caught up with yet. Taking it for another apply
+        that finishes it reported the change done while nothing released it."""
+        remote = self.resource.remote
+        if held.draft is None or remote is None or \
+                self.resource.action not in ("update", "adopt", "release"):
+            return False
+        released = held.released.version_id if held.released is not None else None
+        if released != remote.released_version_id:
+            return False
+        self.note(f"{held.draft.version_id} holds this very change, written since the plan "
+                  "(by another apply of it, or by a run that stopped before releasing it); "
+                  "this run finishes it")
+        return True
 
     def _desired(self) -> DesiredAgent:
         return self.run_.desired[self.resource.key]
@@ -634,7 +679,7 @@ class Steps:
                                 self.superseded, WriteOrder(
                                     self.answered_at,
                                     lambda shown: revision_fingerprint(shown) == written,
-                                    self._of_this_key))
+                                    self._of_this_key, shown=True))
         return None if revision_fingerprint(revision) == written else revision
 
     def _check_nothing_released_since_plan(self) -> None:

@@ -192,7 +192,7 @@ def moved_to_this_change(resource: ResourcePlan, agent: DesiredAgent, ids: Mappi
                          current: RemoteAgent | None, forms: StoredForms = EMPTY) -> bool:
     """Whether the agent, moved since the plan, now holds exactly this change as its newest
     revision (its draft, else its release): what another apply of the same commit leaves
-    once it wrote or released the change first, and finishes itself. Another content, an
+    once it wrote or released the change first. Another content, an
     edit under the marker or a release of another revision is not this."""
     remote = resource.remote
     if current is None or remote is None or current.id != remote.agent_id:

@@ -322,11 +322,11 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     not someone else's write. Either is read again with growing pauses, up to
     ``VISIBILITY_TIMEOUT_S``, each pause logged. Past that the read stands (someone deleted
     the revision, or wrote that content back). Taken at once, a trailing read made every
-    write on such a platform a conflict. So, once the reads were seen to trail (in this read,
-    or an earlier one of the same client), is a read showing another apply's state that
+    write on such a platform a conflict. So is a read showing another apply's state that
     ``order`` places before this run's write (``state.write_order``): read again until this
-    run's write shows, up to the same timeout; or about when the write was answered: up to
-    ``WRITE_ORDER_SLACK_S``."""
+    run's write shows, up to the same timeout once the reads were seen to trail (in this
+    read, or an earlier one of the same client), else up to ``WRITE_ORDER_SLACK_S``, as is
+    a state written about when the write was answered."""
     from operator_iac import defaults
     from operator_iac.api.polling import bounded_pauses
     from operator_iac.errors import NotFoundError
@@ -372,14 +372,23 @@ def _read_again_why(client: OperatorClient, revision: RemoteRevision, superseded
         _TRAILING.add(client)
         return "reads as it was before this run's write: the platform's reads trail its writes"
     placed = order.placed(revision) if order is not None else None
-    # Another apply's state is read past only where the reads were seen to trail (in this
-    # read, or in an earlier one of the run's client): on a consistent platform it is the
-    # state after this run's write (also where ``updated_at`` does not move on a write), a
-    # conflict at once.
+    if placed is None or placed == "after":
+        return None
+    # A state placed clearly before this run's write is read past for as long as any write
+    # takes to show, once the reads were seen to trail (in this read, or an earlier one of
+    # the run's client). Otherwise (placed about when the write was answered, or before it
+    # by reads never seen to trail: a first read-back may trail unseen) it is read again
+    # for the seconds the evidence cannot order only: on a consistent platform it is the
+    # state after this run's write (also where ``updated_at`` does not move on a write),
+    # a conflict reported after those seconds. Nothing is read past where a read already
+    # showed this run's write and no read ever trailed: that state came after it.
+    trailing = client in _TRAILING
+    if order is not None and order.shown and not trailing:
+        return None
     first_seen = seen_since.setdefault(state, waited)
-    trailing = waited > 0 or client in _TRAILING
-    if placed is None or placed == "after" or not trailing or (
-            placed == "unsure" and waited - first_seen >= defaults.WRITE_ORDER_SLACK_S):
+    patient = placed == "before" and trailing
+    if waited - first_seen >= (defaults.VISIBILITY_TIMEOUT_S if patient
+                               else defaults.WRITE_ORDER_SLACK_S):
         return None
     when = "before" if placed == "before" else "about when"
     return (f"shows another writer's state written {when} this run's write was answered: the "

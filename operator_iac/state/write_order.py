@@ -12,11 +12,17 @@ older than the answer trails it: read again until this run's write shows. One cl
 is another writer's, after this run's: it stands. Between the two, the write shows within
 the evidence's resolution (``WRITE_ORDER_SLACK_S``) if it came last; after that, it stands.
 Without a ``Date`` header or an ``updated_at``, there is no order to read: the state stands
-at once, as on a platform whose reads never trail. And a read that has not seen the reads
-trail (its first answer shows the other state) takes it as it is: on a consistent platform
-that state came after this run's write, whatever its ``updated_at`` says (some platforms do
-not move it on a write). Only another apply's write of this key is
-placed: a person's edit the read shows stands at once (a conflict), as it always did.
+at once, as on a platform whose reads never trail. A state placed before the answer is read
+past for as long as any write takes to show only once the run has seen its reads trail (a
+404 of its write, or the state before it); until then it is read again for the evidence's
+resolution alone, as an unsure one: on a consistent platform that state came after this
+run's write, whatever its ``updated_at`` says (some platforms do not move it on a write),
+so the conflict is reported after those seconds rather than at once, and a first read-back
+that trails unseen (two applies' very first writes of one draft) still finds this run's
+write. Once a read has shown this run's write, and the reads were never seen to trail,
+another apply's state a later read shows came after it: it stands at once. Only another
+apply's write of this key is placed: a person's edit the read shows stands at once (a
+conflict), as it always did.
 """
 
 from __future__ import annotations
@@ -50,6 +56,10 @@ class WriteOrder:
     """Whether a state read is another apply's write of this key (its marker names this
     project, environment and key): the only other writer whose state is placed. Any other
     state (a person's edit in the dashboard) stands at once, as a conflict."""
+    shown: bool = False
+    """Whether a read has already shown this run's write (a check of the draft before its
+    release, after the read-back): another apply's state a later read shows then came after
+    it, unless the run has seen its reads trail (a replica behind the one read before)."""
 
     def placed(self, shown: RemoteRevision) -> Placed | None:
         """Where another apply's ``shown`` state falls against this run's write; None when

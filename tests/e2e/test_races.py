@@ -112,7 +112,7 @@ def test_applies_of_one_change_at_once_all_succeed(
     applied.emulator.set_faults(latency_ms=20)  # the runs overlap request by request
     results = finish([start_apply(applied, "--no-smoke") for _ in range(3)])
     applied.emulator.reset_faults()
-    assert [code for code, _ in results] == [0, 0, 0], results
+    assert [code for code, _ in results] == [0, 0, 0], "\n=====\n".join(o for _, o in results)
     assert all("Traceback" not in said for _, said in results)
     assert applied.plan("--detailed-exitcode").exit_code == 0
     assert_one_agent_per_key(platform)
@@ -353,12 +353,13 @@ def test_the_same_content_written_over_the_write_recording_the_forms_converges(
     assert platform.draft(agent_id) is not None  # the other apply releases it
 
 
-def test_another_applys_first_write_of_a_form_never_seen_converges_once_it_records_it(
+def test_another_applys_first_write_of_a_form_never_seen_is_finished_once_it_records_it(
         applied: ProjectCopy, platform: Platform) -> None:
     """The other apply of the same commit made its first write, and the platform stored a
     value of it in a form nobody has seen yet (its marker records it only with its next
     write, a moment later). The revision carries this change's marker but does not read as
-    this change yet: the run reads it again, and converges once the other records it."""
+    this change yet: the run reads it again, and once the other records it, the draft holds
+    this very change, which the run finishes (it is no conflict)."""
     _stored_in_its_own_form(applied)
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
@@ -377,8 +378,10 @@ def test_another_applys_first_write_of_a_form_never_seen_converges_once_it_recor
     finally:
         later.join()
     outcome = report.result("support-triage")
-    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert any("this run finishes it" in step for step in outcome.steps), outcome
     assert report.exit_code() == 0
+    assert platform.released(agent_id).version_id == first
 
 
 def test_an_edit_under_this_changes_marker_stays_a_conflict(
@@ -402,12 +405,13 @@ def test_an_edit_under_this_changes_marker_stays_a_conflict(
     assert platform.writes()[writes:] == []
 
 
-def test_the_same_change_drafted_by_another_apply_before_a_release_converges(
+def test_the_same_change_drafted_by_another_apply_before_a_release_is_released(
         applied: ProjectCopy, platform: Platform) -> None:
     """The plan releases a draft that holds the declaration in the platform's own form (the
     draft's marker records it). Another apply of the same commit wrote the change into the
     draft again since (its first write, whose marker records no form yet): the plan's stored
-    forms tell it is this very change, so the run writes nothing and converges."""
+    forms tell it is this very change, so the run releases the draft as planned (nothing
+    tells whether that apply is alive to release it)."""
     _stored_in_its_own_form(applied)
     drafted = apply(applied.make_plan(platform.client), platform.client,
                     options=ApplyOptions(smoke=False, release=False))
@@ -421,8 +425,10 @@ def test_the_same_change_drafted_by_another_apply_before_a_release_converges(
     platform.update(draft.version_id, **_another_applys_first_write(planned, platform))
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
-    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert outcome is not None and outcome.outcome == "applied", outcome
     assert report.exit_code() == 0
+    assert platform.released(agent_id).version_id == draft.version_id
+    assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
 def test_a_draft_replaced_and_released_by_another_writer_before_its_second_write_is_a_conflict(
@@ -513,12 +519,15 @@ def test_the_same_content_released_by_another_apply_before_this_write_is_no_conf
 
 
 @pytest.mark.parametrize("released", [True, False], ids=["released", "drafted"])
-def test_the_same_change_applied_by_another_apply_since_the_plan_converges(
+def test_the_same_change_applied_by_another_apply_since_the_plan_is_never_left_undone(
         applied: ProjectCopy, platform: Platform, released: bool) -> None:
     """Two applies of one commit: the other wrote this very change (and released it, or not
     yet) after this run's plan. The agent moved since the plan, but to exactly what this run
-    would write: nothing is left to write, and the run converges (exit 0) instead of
-    refusing. Another content under the same marker stays a refusal (the dashboard tests)."""
+    would write, so it is no refusal. Released, nothing is left to do: the run converges
+    (exit 0). Only drafted, the run finishes the draft: nothing tells whether the other apply
+    lives to release it (killed after its write, it never will; a run that took it for done
+    exited 0 with the change unreleased). Another content under the same marker stays a
+    refusal (the dashboard tests)."""
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
@@ -536,11 +545,16 @@ def test_the_same_change_applied_by_another_apply_since_the_plan_converges(
         platform.release(written)
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
-    assert outcome is not None and outcome.outcome == "converged", outcome
-    assert f"another apply wrote this very change into {written}" in outcome.message
-    assert report.exit_code() == 0
+    assert outcome is not None and report.exit_code() == 0
+    if released:
+        assert outcome.outcome == "converged", outcome
+        assert f"another apply wrote this very change into {written}" in outcome.message
+    else:
+        assert outcome.outcome == "applied", outcome
+        assert any(f"{written} holds this very change" in step for step in outcome.steps)
     assert [v.version_id for v in platform.versions(agent_id)][-1] == written
-    assert (platform.released(agent_id).version_id == written) is released
+    assert platform.released(agent_id).version_id == written
+    assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
 def test_a_rollback_in_the_dashboard_after_the_plan_is_never_undone(

@@ -1,7 +1,8 @@
 """Write order (``state.write_order``): another apply's state that a read-back shows is
 placed against this run's write by the platform's clock, and ``read_written`` reads on to
-this run's write, once that read has seen the reads trail, for a state placed before it or
-about when it was answered."""
+this run's write for a state placed before it or about when it was answered: for as long
+as a write takes to show once the run has seen its reads trail, else for the seconds the
+evidence cannot order."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from operator_iac import defaults
 from operator_iac.api.client import OperatorClient
 from operator_iac.state.fetch import read_written
 from operator_iac.state.snapshot import RemoteRevision
@@ -78,22 +80,50 @@ def test_a_state_written_before_this_runs_write_is_read_past(
     assert shown.description == "mine " + MARKER and len(paths) == 3
 
 
-@pytest.mark.parametrize(("first", "updated_at"), [
-    ("found", at(0)),  # about when, but no read was seen to trail: a consistent platform
-    ("found", at(-5)),  # before, likewise (a platform that does not move updated_at)
-    ("missing", at(5)),  # clearly after this run's write
-])
-def test_a_state_that_cannot_trail_this_runs_write_stands_at_once(
-        mock_client: Callable[..., OperatorClient], first: str, updated_at: str) -> None:
-    theirs = httpx.Response(200, json=_agent("theirs " + MARKER, updated_at))
-    answers = [theirs] if first == "found" else [
-        httpx.Response(404, json={"error": {"message": "not found"}}), theirs]
-    client, paths = _reads(mock_client, [*answers,
-                                         httpx.Response(200, json=_agent("mine " + MARKER,
-                                                                         at(0)))])
+def test_a_state_written_after_this_runs_write_stands_at_once(
+        mock_client: Callable[..., OperatorClient]) -> None:
+    """Missing, then another apply's write clearly after this run's: a conflict at once."""
+    client, paths = _reads(mock_client, [
+        httpx.Response(404, json={"error": {"message": "not found"}}),
+        httpx.Response(200, json=_agent("theirs " + MARKER, at(5))),
+        httpx.Response(200, json=_agent("mine " + MARKER, at(0)))])
     shown = read_written(client, "conversational_agent", "ca_1@v1", "draft", (), order())
+    assert shown.description == "theirs " + MARKER and len(paths) == 2
+
+
+@pytest.mark.parametrize("updated_at", [
+    at(0),  # about when the write was answered
+    at(-5),  # before it (or a platform that does not move updated_at on a write)
+])
+def test_a_first_read_back_that_trails_unseen_finds_this_runs_write(
+        mock_client: Callable[..., OperatorClient], updated_at: str) -> None:
+    """Two applies' first writes of one draft: this run's very first read-back shows the
+    other's write (the reads trail, and nothing has shown it yet); read on, it finds its
+    own."""
+    client, paths = _reads(mock_client, [
+        httpx.Response(200, json=_agent("theirs " + MARKER, updated_at)),
+        httpx.Response(200, json=_agent("mine " + MARKER, at(0)))])
+    shown = read_written(client, "conversational_agent", "ca_1@v1", "draft", (), order())
+    assert shown.description == "mine " + MARKER and len(paths) == 2
+
+
+@pytest.mark.parametrize("updated_at", [at(0), at(-5)])
+def test_on_reads_never_seen_to_trail_another_state_stands_after_the_slack(
+        updated_at: str) -> None:
+    """A consistent platform: the other apply's write came after this run's and stays. It
+    stands once the seconds the evidence cannot order have passed, not after the wait for
+    a trailing write."""
+    pauses: list[float] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_agent("theirs " + MARKER, updated_at))
+
+    with OperatorClient("https://api.example.test", "op_test_key",
+                        transport=httpx.MockTransport(handle), sleep=pauses.append,
+                        max_retries=0) as client:
+        shown = read_written(client, "conversational_agent", "ca_1@v1", "draft", (), order())
     assert shown.description == "theirs " + MARKER
-    assert len(paths) == len(answers)
+    assert defaults.WRITE_ORDER_SLACK_S <= sum(pauses) < defaults.VISIBILITY_TIMEOUT_S / 2
 
 
 def test_reads_seen_to_trail_earlier_in_the_run_make_a_first_answer_unsure(
