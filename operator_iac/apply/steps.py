@@ -552,6 +552,7 @@ class Steps:
             self.answered_at = written.answered_at
             return written
         except ADDRESSED_WRITE_REFUSALS as exc:
+            self._withdraw(wrote)  # refused: the revision holds what it held
             now = self.agents.get(self.version_id)
             taken = revision_of(now, self.version_id, "draft")
             # No status at all (a read that trails, where only a false ``is_released`` would
@@ -568,10 +569,12 @@ class Steps:
                                       "replaced by another writer while this run wrote it "
                                       f"({exc}); this run's change was not released, make a "
                                       "new plan") from exc
+            self._supersedes(taken, body)
             written = self.agents.update(self._agent_id(), **body)
             self.answered_at = written.answered_at
             if now.status != "released" and written.version_id in (None, self.version_id):
                 return written  # still the draft: it takes the write now
+            self._withdraw(taken)  # the write made a new draft: this one holds what it held
             if not ours:  # no longer the draft, and it held another writer's content
                 raise ResourceFailed("conflict", f"draft {self.version_id} was released or "
                                       "replaced by another writer while this run wrote it; "
@@ -645,6 +648,14 @@ class Steps:
         state = read_state(before)
         self.superseded.add(state)
         self.run_.writes.supersedes(before.version_id, state)
+
+    def _withdraw(self, before: RemoteRevision) -> None:
+        """A write ``_supersedes`` noted changed nothing of ``before``'s revision (refused, or
+        made a new draft): a read showing ``before`` is no longer one that trails it, and the
+        run's end no longer waits for the lists to show it changed."""
+        state = read_state(before)
+        self.superseded.discard(state)
+        self.run_.writes.withdraw(before.version_id, state)
 
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None

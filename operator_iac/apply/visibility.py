@@ -87,6 +87,11 @@ class WriteLog:
         with self._lock:
             self._superseded.setdefault(version_id, set()).add(held)
 
+    def withdraw(self, version_id: str, held: str) -> None:
+        """The write noted by ``supersedes`` did not change revision ``version_id``."""
+        with self._lock:
+            self._superseded.get(version_id, set()).discard(held)
+
     def superseded(self) -> dict[str, frozenset[str]]:
         """Revision id -> what it held before the run's writes of it."""
         with self._lock:

@@ -316,6 +316,42 @@ def test_this_runs_write_released_by_another_apply_before_its_second_write_is_fi
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
+def test_a_write_refused_after_another_apply_released_this_very_change_converges(
+        applied: ProjectCopy, platform: Platform) -> None:
+    """Three identical applies under load (the interleaving the race test below met): the
+    draft holding this run's first write is released by another apply, which then writes
+    the change again, its stored form recorded, into a new draft and releases that. This
+    run's second write, to the draft now archived, is refused: whichever step meets
+    another apply's writes, the agent's released revision holds exactly this change, so the
+    run converges (exit 0) instead of a conflict, and does not wait for the lists to show a
+    change its refused write never made."""
+    _stored_in_its_own_form(applied)
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    ids = {key: platform.id_of(key) for key in KEYS}
+    other = _another_applys_first_write(planned, platform)
+
+    def release_and_finish(draft: Agent) -> None:
+        stored = read_revision(platform.client, "conversational_agent", draft.version_id,
+                               "draft")
+        found = stored_differences(planned.desired["support-triage"], ids, stored)
+        recorded = with_stored_forms(other, stored, found, "conversational_agent",
+                                     {agent_id: key for key, agent_id in ids.items()})
+        platform.release(draft.version_id)
+        platform.release(platform.update(agent_id, **recorded))
+
+    after_read_back(platform, agent_id, release_and_finish)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert f"released this very change as {agent_id}@v2" in outcome.message
+    assert report.exit_code() == 0
+    # The refused write changed nothing: the run's end waits for no list to show it.
+    assert report.warnings == (), report.warnings
+    assert platform.released(agent_id).version_id == f"{agent_id}@v2"
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
 def _another_applys_first_write(planned: PlannedRun, platform: Platform,
                                 key: str = "support-triage") -> dict[str, object]:
     """The body another apply of the same commit writes first: this change over the released
