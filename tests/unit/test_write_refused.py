@@ -59,6 +59,9 @@ class Run:
     def _supersedes(self, before: RemoteRevision, _body: dict[str, Any]) -> None:
         self.superseded.append(before)
 
+    def _withdraw(self, before: RemoteRevision) -> None:
+        self.superseded = [s for s in self.superseded if s != before]
+
     def note(self, text: str) -> None:
         self.notes.append(text)
 
