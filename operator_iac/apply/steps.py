@@ -651,11 +651,10 @@ class Steps:
 
     def _withdraw(self, before: RemoteRevision) -> None:
         """A write ``_supersedes`` noted changed nothing of ``before``'s revision (refused, or
-        made a new draft): a read showing ``before`` is no longer one that trails it, and the
-        run's end no longer waits for the lists to show it changed."""
-        state = read_state(before)
-        self.superseded.discard(state)
-        self.run_.writes.withdraw(before.version_id, state)
+        made a new draft): the run's end no longer waits for the lists to show that revision
+        changed. A read-back still takes a revision showing ``before`` for one that trails
+        this run's write (``superseded`` is kept): a new draft begins as a copy of it."""
+        self.run_.writes.withdraw(before.version_id, read_state(before))
 
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None

@@ -132,6 +132,21 @@ def test_reads_by_id_that_trail_the_writes_never_read_as_another_writer(
     assert sorted(staging.owned()) == sorted(KEYS)
 
 
+def test_trailing_reads_of_a_draft_begun_as_a_copy_of_a_release_read_on_to_the_write(
+        environments: Environments) -> None:
+    """A platform that releases what it creates, drops ``postprocess_agents`` there and opens
+    a draft beside every release, with reads by id that trail: apply writes each agent again
+    into the draft, which begins as a copy of the release (this run's first write, under an
+    earlier marker). A read of it
+    showing that copy trails the write, however the write that made the draft was first
+    refused: read on, the agents are released with their post-processing."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["create_releases", "create_ignores_postprocess",
+                                        "draft_after_release"], read_lag=0.5)
+    apply_then_empty_plan(environments, "--no-smoke")
+    assert sorted(staging.owned()) == sorted(KEYS)
+
+
 def test_a_revision_the_versions_list_shows_before_a_read_by_id_finds_it_is_waited_for(
         environments: Environments) -> None:
     """Someone starts a draft in the dashboard; the versions list shows it at once, a read

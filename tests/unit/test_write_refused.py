@@ -52,6 +52,7 @@ class Run:
     notes: list[str] = field(default_factory=list)
 
     superseded: list[RemoteRevision] = field(default_factory=list)
+    withdrawn: list[RemoteRevision] = field(default_factory=list)
 
     def _agent_id(self) -> str:
         return AGENT
@@ -60,7 +61,7 @@ class Run:
         self.superseded.append(before)
 
     def _withdraw(self, before: RemoteRevision) -> None:
-        self.superseded = [s for s in self.superseded if s != before]
+        self.withdrawn.append(before)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
