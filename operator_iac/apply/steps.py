@@ -288,11 +288,8 @@ class Steps:
             if held is not None and self._finishing(held):
                 return held
             if held is not None:
-                newest = held.draft or held.released
-                raise ResourceFailed("converged", f"{moved}: another apply wrote this very "
-                                      f"change into {newest.version_id if newest else 'it'} "
-                                      "first, and finishes it (its release and proof); this "
-                                      "run wrote nothing")
+                raise ResourceFailed("converged", f"{moved}: {self._held_by_another(held)}; "
+                                      "this run wrote nothing")
             raise ResourceFailed("conflict", f"{moved}; nothing was written for "
                                   f"{self.resource.key!r}, make a new plan")
         return current
@@ -318,6 +315,20 @@ class Steps:
                   "(by another apply of it, or by a run that stopped before releasing it); "
                   "this run finishes it")
         return True
+
+    def _held_by_another(self, held: RemoteAgent) -> str:
+        """What another apply did with this very change: released it (named by its
+        release, also where the platform opens a draft copy beside every release), or wrote
+        it into a draft it finishes."""
+        if holds_this_change(self.resource, self._desired(), self.run_.ids, held.released,
+                             self.run_.forms):
+            assert held.released is not None
+            return f"another apply released this very change as {held.released.version_id} " \
+                   "first, and proves it"
+        newest = held.draft or held.released
+        return f"another apply wrote this very change into " \
+               f"{newest.version_id if newest else 'it'} first, and finishes it (its release " \
+               "and proof)"
 
     def _desired(self) -> DesiredAgent:
         return self.run_.desired[self.resource.key]

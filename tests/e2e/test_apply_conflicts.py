@@ -368,7 +368,7 @@ def test_two_applies_racing_on_an_update_write_once(
     outcome = report.result("support-triage")
     assert outcome is not None and outcome.outcome == "converged", outcome
     assert "changed since the plan was made (agent " in outcome.message
-    assert "another apply wrote this very change into" in outcome.message
+    assert "another apply released this very change as" in outcome.message
     assert platform.version_count() == versions
     assert [w for w in platform.writes()[writes:] if w[1] != "/conversations"] == []
 

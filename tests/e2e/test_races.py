@@ -554,18 +554,23 @@ def test_the_same_content_released_by_another_apply_before_this_write_is_no_conf
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
-@pytest.mark.parametrize("released", [True, False], ids=["released", "drafted"])
+@pytest.mark.parametrize(("released", "compat"), [
+    (True, None), (False, None), (True, "draft_after_release")],
+    ids=["released", "drafted", "released-beside-a-draft-copy"])
 def test_the_same_change_applied_by_another_apply_since_the_plan_is_never_left_undone(
-        applied: ProjectCopy, platform: Platform, released: bool) -> None:
+        applied: ProjectCopy, platform: Platform, released: bool, compat: str | None) -> None:
     """Two applies of one commit: the other wrote this very change (and released it, or not
     yet) after this run's plan. The agent moved since the plan, but to exactly what this run
     would write, so it is no refusal. Released, nothing is left to do: the run converges
     (exit 0). Only drafted, the run finishes the draft: nothing tells whether the other apply
     lives to release it (killed after its write, it never will; a run that took it for done
     exited 0 with the change unreleased). Another content under the same marker stays a
-    refusal (the dashboard tests)."""
+    refusal (the dashboard tests). Where the platform opens a draft copy beside every
+    release, the outcome names the release, not the copy."""
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
+    if compat is not None:
+        applied.emulator.set_compat(compat)
     agent_id = platform.id_of("support-triage")
     resource = next(r for r in planned.plan.resources if r.key == "support-triage")
     ids = {key: platform.id_of(key) for key in KEYS}
@@ -584,12 +589,13 @@ def test_the_same_change_applied_by_another_apply_since_the_plan_is_never_left_u
     assert outcome is not None and report.exit_code() == 0
     if released:
         assert outcome.outcome == "converged", outcome
-        assert f"another apply wrote this very change into {written}" in outcome.message
+        assert f"another apply released this very change as {written}" in outcome.message
     else:
         assert outcome.outcome == "applied", outcome
         assert any(f"{written} holds this very change" in step for step in outcome.steps)
-    assert [v.version_id for v in platform.versions(agent_id)][-1] == written
     assert platform.released(agent_id).version_id == written
+    if compat is None:
+        assert [v.version_id for v in platform.versions(agent_id)][-1] == written
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
