@@ -91,6 +91,14 @@ new agent before deciding a concurrent create, and for every write before `apply
 `rollback` ends (past it, a warning), and for a release answered 409 "already released" to
 read as released. No flag overrides it."""
 
+CREATION_TIE_S = 1.0
+"""How far apart two agents' creations may be and still carry the same `created_at`, in
+seconds, where the platform does not show its precision: the contract's timestamps have
+whole seconds (`2023-11-07T05:31:56Z`). Before it releases an agent it created, a run decides
+whether to keep it on a listing begun that long after one first showed it (the precision of
+the agent's `created_at`, at most this), so that the listing shows every agent created
+within it (`apply.claims`)."""
+
 WRITE_ORDER_SLACK_S = 4.0
 """How long a read-back showing another writer's state, written about when this run's write
 was answered, is read again for this run's write to show, in seconds: the answer's `Date`

@@ -15,6 +15,16 @@ with the same delay, so the run that created later always sees the earlier one a
 Each run applies the rule right after its create and again right before its release, so
 two runs whose agents became visible in another order agree before either releases.
 
+Creation times may have whole seconds (the contract's form), so two agents created within
+one second tie, and the tie is broken by id, which says nothing of which came first: the
+later one may rank first, while the run that created the earlier one decided on a listing
+that did not show it yet, and both would release theirs. So a run keeps its own agent only on
+a listing begun, after one first showed that agent, as long as the precision of its
+``created_at`` (a second, or a millisecond; ``CREATION_TIE_S`` where the platform does not
+say): it shows every agent that can tie with it, which the run then ranks as every other run
+does. Yielding needs no such wait (the agent a run yields to is the one the other run keeps,
+whatever it saw).
+
 Listings are shared by every create of a run (``ClaimsBoard``): a listing serves each create
 that had finished when it started. The executor sends every create of a wave before it
 settles any, so one listing settles the whole wave and one more comes before their releases,
@@ -51,10 +61,11 @@ from operator_iac.api.models import AgentSummary
 from operator_iac.api.polling import bounded_pauses, growing_pauses
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
-from operator_iac.plan.identity import duplicates
+from operator_iac.plan.identity import duplicates, ever_released
 from operator_iac.plan.marker import Owner, parse_marker
 from operator_iac.state.fetch import agents_resource, fetch_agent
 from operator_iac.state.lag import listed_revision
+from operator_iac.state.times import precision
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -259,6 +270,7 @@ class ClaimsBoard:
         self.client, self.owner = client, owner
         self.timeout_s, self._sleep = timeout_s, sleep
         self.seen = SeenClaims()
+        self._shown: dict[str, float] = {}  # agent id -> when a listing first showed it
         self._newest: dict[str, Listing] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -322,7 +334,33 @@ class ClaimsBoard:
                     (showing is not None and showing not in newest.items):
                 newest = self._newest[kind] = list_claims(
                     agents_resource(self.client, kind), self.owner, self.seen)
+                ended = time.monotonic()
+                with self._guard:
+                    for agent_id in newest.items:
+                        self._shown.setdefault(agent_id, ended)
             return newest
+
+    def listing_for_keeping(self, kind: AgentKind, since: float, mine: str) -> Listing:
+        """A listing (``listing_after``) on which this run may keep its own new agent
+        ``mine``: begun ``CREATION_TIE_S`` after a listing first showed it, so that it shows
+        every agent created in the same second as ``mine`` too (module docstring)."""
+        listing = self.listing_after(kind, since, mine)
+        with self._guard:
+            shown = self._shown.get(mine)
+        if shown is None:  # the wait for the lists ran out without showing it
+            return listing
+        item = listing.items.get(mine)
+        tie = min(precision(item.created_at if item is not None else None) or
+                  defaults.CREATION_TIE_S, defaults.CREATION_TIE_S)
+        ready = shown + tie
+        if listing.began >= ready:
+            return listing
+        wait = ready - time.monotonic()
+        if wait > 0:
+            logger.info("%s: waiting %.2f s for the agents list to show any agent whose "
+                        "creation time can tie with it, before deciding to keep it", mine, wait)
+            self._sleep(wait)
+        return self.listing_after(kind, ready, mine)
 
     def _lock(self, kind: str) -> threading.Lock:
         with self._guard:
@@ -342,16 +380,21 @@ def _waiting_for(listing: Listing, showing: str) -> str | None:
 
 def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str, mine: str,
            *, since: float, created_here: bool, content_hash: str,
-           lost_create: bool = False) -> Yielded | None:
+           lost_create: bool = False, final: bool = False) -> Yielded | None:
     """Apply the claim rule to ``key`` on a listing that began after ``since`` and shows
     ``mine``: None when ``mine`` is the agent to keep (or the only one); otherwise this run
-    yields, deleting ``mine`` if this run created it.
+    yields, deleting ``mine`` if this run created it. ``final``: the decision right before
+    ``mine`` is released, made on a listing that shows every agent created in the same second
+    (``ClaimsBoard.listing_for_keeping``).
 
-    ``lost_create``: an earlier create of this run for ``key`` lost its answer and was sent
-    again. When ``mine`` is kept, the other never-released claimants written for the same
-    content are most likely that lost create's agent, which no other run would remove:
-    deleted here (the rule makes any of them yield anyway)."""
-    listing = board.listing_after(kind, since, mine)
+    When ``mine`` is kept, the other never-released claimants written for the same content
+    yield to it by the rule; those seen at the final decision, and any after ``lost_create``
+    (an earlier create of this run for ``key`` lost its answer and was sent again: most
+    likely that create's agent), are deleted here. Their own runs would delete them, unless
+    they died first (killed before their release, on a machine whose journal the next run
+    never reads): then nobody else would, and the next plan would propose deleting them."""
+    listing = board.listing_for_keeping(kind, since, mine) if final else \
+        board.listing_after(kind, since, mine)
     claimants = set(listing.claims.get(key, []))
     claimants.add(mine)  # a listing may still lag behind the create
     if len(claimants) < 2:
@@ -359,9 +402,11 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     seen = read_claimants(client, kind, claimants, listing=listing,
                           timeout_s=board.timeout_s, sleep=board._sleep)
     keep, same = _keep_for_own(seen, mine, content_hash)
+    logger.info("%s: %d agents claim the key (%s); the claim rule keeps %s", key, len(seen),
+                "; ".join(_ranked(agent) for agent in seen), keep)
     if keep == mine:
-        if lost_create:
-            _remove_own_lost(client, kind, [a for a in seen if a.id != mine], content_hash)
+        if lost_create or final:
+            _remove_yielding(client, kind, [a for a in seen if a.id != mine], content_hash)
         return None
     if not created_here:
         return Yielded(keep, mine, False, f"this run cannot tell whether {mine} is its own "
@@ -442,6 +487,13 @@ def _keep_for_own(seen: list[RemoteAgent], mine: str, content_hash: str) -> tupl
     return _keep_among(seen, mine, content_hash)
 
 
+def _ranked(agent: RemoteAgent) -> str:
+    """How the claim rule sees ``agent``, for the log."""
+    first = min(agent.versions, key=lambda v: v.number, default=None)
+    return (f"{agent.id} {'released' if ever_released(agent) else 'never released'}, first "
+            f"revision created {first.created_at if first is not None else 'unknown'}")
+
+
 def _released_on_create(own: RemoteAgent) -> bool:
     """Whether this run's new agent, which this run has not released, holds a released
     first revision: the platform's doing."""
@@ -478,12 +530,10 @@ def _caught_up(agent: RemoteAgent, listing: Listing | None) -> bool:
     return listed_revision(summary, agent.versions) is not None
 
 
-def _remove_own_lost(client: OperatorClient, kind: AgentKind, others: list[RemoteAgent],
+def _remove_yielding(client: OperatorClient, kind: AgentKind, others: list[RemoteAgent],
                      content_hash: str) -> None:
-    """Delete those of ``others`` never released and written for ``content_hash``: the agent
-    of this run's create whose answer was lost, which yields to the one kept."""
-    from operator_iac.plan.identity import ever_released
-
+    """Delete those of ``others`` never released and written for ``content_hash``, which
+    yield to the agent kept (``settle``)."""
     agents = agents_resource(client, kind)
     for agent in others:
         if ever_released(agent) or not _written_for(agent, content_hash):
@@ -492,5 +542,6 @@ def _remove_own_lost(client: OperatorClient, kind: AgentKind, others: list[Remot
             agents.delete(agent.id)
         except OperatorIacError:
             continue  # gone, or not this run's to remove: the next plan lists it
-        logger.info("deleted %s: the agent of a create whose answer was lost, created again "
-                    "before the list showed it", agent.id)
+        logger.info("deleted %s: a create of the same content that yields to the agent kept "
+                    "(a create whose answer was lost, or a run's that stopped before its "
+                    "release)", agent.id)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
-from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
+from operator_iac.apply.claims import Yielded, agent_to_keep, owned_agents, settle
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
@@ -60,7 +60,13 @@ from operator_iac.state.fetch import (
     read_written,
     revision_of,
 )
-from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, changes, read_state
+from operator_iac.state.snapshot import (
+    RemoteAgent,
+    RemoteRevision,
+    changes,
+    copy_state,
+    read_state,
+)
 from operator_iac.state.write_order import WriteOrder
 
 if TYPE_CHECKING:
@@ -101,6 +107,9 @@ class Steps:
         # A create of this run lost its answer and its agent was not found before the create
         # was sent again: an agent of this key with this content may be that one.
         self.lost_create = False
+        # The draft this run goes on with is another create's, found by the claim rule, not
+        # written by this run yet: its read-back is no read-back of a write of this run's.
+        self.adopted = False
         # The draft as read back after writing it: what the release must still release.
         self.written_fingerprint: str | None = None
         # The revision a draft was written over (None for a create).
@@ -355,6 +364,7 @@ class Steps:
         assert self.body is not None, "send_create runs first"
         self._yield_to_concurrent_create(self.created_at)
         self._verify_persisted(self.body)
+        self.adopted = False
 
     def _converge_on(self, existing: list[str]) -> NoReturn:
         """Agents with this key's marker that the plan did not see: concurrent applies
@@ -428,16 +438,17 @@ class Steps:
             return None
         raise AssertionError("unreachable")
 
-    def _yield_to_concurrent_create(self, since: float) -> None:
+    def _yield_to_concurrent_create(self, since: float, *, final: bool = False) -> None:
         """Another apply may have created an agent for this key at the same time: when the
         claim rule (``apply.claims``) keeps the other one, this run's agent is deleted before
-        it is ever released, and the key is a conflict for this run."""
+        it is ever released, and the key is a conflict for this run. ``final``: right before
+        the release."""
         key = self.resource.key
         yielded = settle(self.client, self.run_.claims_board, self.resource.kind, key,
                          self._agent_id(), since=since,
                          created_here=self.created_here,
                          content_hash=self.resource.desired_hash or "",
-                         lost_create=self.lost_create)
+                         lost_create=self.lost_create, final=final)
         if yielded is None:
             self.settled_at = time.monotonic()
             return
@@ -453,6 +464,11 @@ class Steps:
                       f"deleted {yielded.mine}, created again before the list showed it")
             self.settled_at = time.monotonic()
             return
+        if yielded.deleted and yielded.same_content and not final:
+            self.wrote("deleted", agent_id=yielded.mine)
+            self._finish_kept(yielded)
+            self.settled_at = time.monotonic()
+            return
         if yielded.deleted:
             self.wrote("deleted", agent_id=yielded.mine)
             self.note(f"deleted {yielded.mine}: another apply created {yielded.keep} for this "
@@ -461,6 +477,33 @@ class Steps:
             self.version_id = None
         converged = yielded.deleted and yielded.same_content
         raise ResourceFailed("converged" if converged else "conflict", yielded.message(key))
+
+    def _finish_kept(self, yielded: Yielded) -> None:
+        """This run's new agent yielded to ``yielded.keep``, created first for this key with
+        the same content: the run goes on with that agent's draft, as it would with its own,
+        unless the agent already has this change released (``converged``). Nothing shows
+        whether the run that created it is alive: another apply releasing and proving it
+        (its check before the release, or this run's, then finds the other's write of the
+        same content and converges), or a run killed before its release, on another machine
+        (no journal names its create), whose agent nobody would release: left to it, the
+        change was reported done while the plan after it still proposed the release. Its
+        release follows the claim rule's final check like this run's own would."""
+        key, kind = self.resource.key, self.resource.kind
+        self.agent_id, self.version_id = yielded.keep, None
+        try:
+            kept = fetch_agent(self.client, kind, yielded.keep)
+        except NotFoundError:
+            raise ResourceFailed("conflict", f"{yielded.message(key)}; {yielded.keep} was "
+                                 "deleted since; make a new plan") from None
+        if holds_this_change(self.resource, self._desired(), self.run_.ids, kept.released,
+                             self.run_.forms):
+            raise ResourceFailed("converged", yielded.message(key))
+        if kept.draft is None or not carries_marker(kept.draft, self.resource):
+            raise ResourceFailed("converged", yielded.message(key))
+        self.version_id, self.adopted = kept.draft.version_id, True
+        self.note(f"deleted {yielded.mine}: {yielded.keep} was created first for this key "
+                  "with the same content (by another apply, or by a run that stopped before "
+                  f"releasing it); this run finishes {self.version_id}")
 
     def _write_draft(self, current: RemoteAgent) -> None:
         if current.draft is not None and self.resource.foreign_draft and \
@@ -664,13 +707,17 @@ class Steps:
         """A write ``_supersedes`` noted changed nothing of ``before``'s revision (refused, or
         made a new draft): the run's end no longer waits for the lists to show that revision
         changed. A read-back still takes a revision showing ``before`` for one that trails
-        this run's write (``superseded`` is kept): a new draft begins as a copy of it."""
+        this run's write (``superseded`` is kept), and so one showing its content with times
+        of its own (``copy_state``): the new draft may begin as a copy of it (a platform that
+        opens a draft beside a release), stamped when it was made."""
         self.run_.writes.withdraw(before.version_id, read_state(before))
+        self.superseded.add(copy_state(before))
 
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None
+        order = None if self.adopted else self.write_order(self.body)
         revision = read_written(self.client, self.resource.kind, self.version_id, "draft",
-                                self.superseded, self.write_order(self.body))
+                                self.superseded, order)
         return revision, stored_differences(self._desired(), self.run_.ids, revision)
 
     def _of_this_key(self, revision: RemoteRevision) -> bool:
@@ -909,7 +956,7 @@ class Steps:
         if self.resource.action == "create":
             # A listing begun after the first settlement ended: it shows whatever appeared
             # since, and the run's other creates share it.
-            self._yield_to_concurrent_create(self.settled_at or time.monotonic())
+            self._yield_to_concurrent_create(self.settled_at or time.monotonic(), final=True)
         self._check_nothing_released_since_plan()
         self._check_draft_unchanged()
         self.agents.release(self.version_id)

@@ -1,10 +1,11 @@
 """The emulator's clock: wall time plus an offset that tests can advance.
 
 Token expiry (3 hours by default) is tested by moving this clock forward rather than by
-sleeping. Timestamps leave the emulator as ISO-8601 UTC strings: with second precision, the
-form the platform documents (``2023-11-07T05:31:56Z``), and events with milliseconds
-(``2023-11-07T05:31:56.123Z``, which the same format allows), so that latencies can be
-measured from them; the ``whole_seconds`` compatibility mode stamps events in seconds too.
+sleeping. Timestamps leave the emulator as ISO-8601 UTC strings: revisions and events with
+milliseconds (``2023-11-07T05:31:56.123Z``, which the documented format allows), so that
+latencies can be measured from them and creations within one second are told apart; the
+``whole_seconds`` compatibility mode stamps them in whole seconds, the form the contract shows
+(``2023-11-07T05:31:56Z``); conversations, procedures and tokens are stamped in seconds.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 
 from operator_iac.emulator import compat
 from operator_iac.emulator.agents import Revision
-from operator_iac.emulator.clock import iso
+from operator_iac.emulator.clock import iso, iso_ms
 from operator_iac.emulator.conversations import QUEUED, Conversation
 from operator_iac.emulator.procedures import Procedure
 
@@ -47,14 +47,20 @@ def _summary(revision: Revision, modes: Modes) -> dict[str, Any]:
         "version_id": revision.version_id,
         "name": revision.name,
         "description": revision.description,
-        "created_at": iso(revision.created_at),
-        "updated_at": iso(revision.updated_at),
+        "created_at": _stamp(revision.created_at, modes),
+        "updated_at": _stamp(revision.updated_at, modes),
     }
     if "is_released" in modes:
         body["is_released"] = revision.status == "released"
     else:
         body["version_status"] = revision.status
     return body
+
+
+def _stamp(moment: float, modes: Modes) -> str:
+    """A revision's time, with milliseconds (``whole_seconds``: whole seconds, the form the
+    contract shows)."""
+    return iso_ms(moment) if "whole_seconds" not in modes else iso(moment) or ""
 
 
 def _config(config: dict[str, Any], modes: Modes) -> dict[str, Any]:

@@ -319,9 +319,11 @@ VARIATIONS: tuple[Variation, ...] = (
         _alt("no_sse_keepalive", "none"),
         "a silent stream is reopened; every read has a deadline"),
     Variation(
-        "timestamps", STREAMS, "Precision of event timestamps", "milliseconds",
+        "timestamps", STREAMS, "Precision of event and revision timestamps", "milliseconds",
         _alt("whole_seconds", "whole seconds"),
-        "with whole-second stamps, latencies are timed from when the events arrived",
+        "with whole-second stamps, latencies are timed from when the events arrived, and a "
+        "run keeps an agent it created only once a listing a second later shows any agent "
+        "created in the same second",
         observed="conversation", how_observed="the test conversation's events",
         section_9=True),
     # ---- context -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from operator_iac.state.snapshot import (
     VersionStatus,
     held_content,
     read_state,
+    trails,
 )
 
 if TYPE_CHECKING:
@@ -368,7 +369,7 @@ def _read_again_why(client: OperatorClient, revision: RemoteRevision, superseded
     from operator_iac import defaults
 
     state = read_state(revision)
-    if state in superseded:
+    if trails(revision, superseded):
         _TRAILING.add(client)
         return "reads as it was before this run's write: the platform's reads trail its writes"
     placed = order.placed(revision) if order is not None else None

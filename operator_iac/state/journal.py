@@ -21,8 +21,9 @@ project and environment: no file is written by two runs, and no secret is kept (
 written, the kind, the key, the ids and the time). Entries older than ``KEEP_S`` are removed
 by whoever reads them. A journal that cannot be written or read is skipped, as the revision
 cache is: it can keep a run from creating an agent twice, never make one fail. A run on
-another machine, started before the lists caught up, is not covered: nothing it can read
-names what was written.
+another machine, started before the lists caught up, reads no journal: it creates the keys
+again, and the claim rule settles the two agents once the list shows both
+(``apply.claims``: the dead run's, created first, is kept and finished by the live run).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ The planner (``operator_iac.plan``) reads only these.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,6 +87,20 @@ def read_state(revision: RemoteRevision) -> str:
     trails that write; the same content read with another ``updated_at`` is the write
     itself, which changed nothing the content shows."""
     return f"{held_content(revision)}\n{revision.updated_at or ''}"
+
+
+def copy_state(revision: RemoteRevision) -> str:
+    """The state of a new revision that the platform begins as a copy of ``revision`` (the
+    draft it opens beside a release): the same content, with times of its own, whose
+    precision is the platform's (two writes within a second may or may not share them)."""
+    return f"{held_content(revision)}\n*"
+
+
+def trails(revision: RemoteRevision, superseded: Collection[str]) -> bool:
+    """Whether a read showing ``revision`` shows a state that a write of this run has
+    superseded (``read_state``), or a copy of one that a write of this run began
+    (``copy_state``): the read has not caught up with the write."""
+    return read_state(revision) in superseded or copy_state(revision) in superseded
 
 
 def changes(body: dict[str, Any], revision: RemoteRevision) -> bool:

@@ -6,6 +6,7 @@ zone taken as UTC, or Unix time."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from operator_iac.api.tolerance import moment_of
@@ -22,3 +23,16 @@ def same_time(first: str, second: str) -> bool:
     match exactly."""
     a, b = parse_time(first), parse_time(second)
     return a == b if a is not None and b is not None else first == second
+
+
+_FRACTION = re.compile(r"T\d{2}:\d{2}:\d{2}\.(\d+)")
+
+
+def precision(text: str | None) -> float | None:
+    """How finely ``text`` (a ``Timestamp``: RFC 3339 text, to the precision the platform
+    wrote) places its instant, in seconds: 1.0 for whole seconds, 0.001 for milliseconds;
+    None when it reads as no time."""
+    if text is None or parse_time(text) is None:
+        return None
+    fraction = _FRACTION.search(text)
+    return 10.0 ** -len(fraction.group(1)) if fraction else 1.0

@@ -40,6 +40,7 @@ from pathlib import Path
 from operator_iac.api.client import OperatorClient
 from operator_iac.emulator.variations import STORED, VARIATIONS
 from operator_iac.plan.marker import parse_marker
+from operator_iac.settings import CACHE_DIR_VARIABLE
 from operator_iac.smoke.evidence import release_evidence
 
 from .random_life import (
@@ -314,12 +315,17 @@ def _rivals(life: Life, staging: OperatorClient, expected: Expected, step: str, 
 
 def kill(life: Life, staging: OperatorClient, production: OperatorClient,
          expected: Expected, draw: random.Random, step: str) -> None:
-    """A runner dies in the middle of an apply (SIGKILL); the next apply finishes the job."""
+    """A runner dies in the middle of an apply (SIGKILL); the next apply finishes the job,
+    on the same machine or, as CI runners come and go, on another."""
     delay = draw.uniform(0.3, 4.0)
-    expected.said.append(f"apply killed after {delay:.1f}s")
+    another = draw.random() < 0.5
+    expected.said.append(f"apply killed after {delay:.1f}s" +
+                         (", the next on another machine" if another else ""))
     _killed_after(_apply_process(life), delay)
-    # The next apply at once, on the same machine: the lists may not show yet what the
-    # killed run created (``state.journal``).
+    if another:  # a cache folder of its own: no writes journal names the killed run's writes
+        os.environ[CACHE_DIR_VARIABLE] = tempfile.mkdtemp(prefix="machine-", dir=life.root)
+    # The next apply at once: the lists may not show yet what the killed run created
+    # (``state.journal`` on the same machine; the claim rule on another).
     _apply(life, staging, expected, f"{step}: the next apply")
 
 

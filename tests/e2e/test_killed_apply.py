@@ -14,10 +14,12 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from operator_iac.emulator.rules import RuleSet
+from operator_iac.settings import CACHE_DIR_VARIABLE
 from operator_iac.smoke.evidence import last_smoke_result
 
 from .conftest import KEYS, PROJECT_NAME, Platform, ProjectCopy
@@ -172,16 +174,24 @@ def test_killed_between_a_waves_creates_and_their_settling_the_next_apply_conver
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
-@pytest.mark.parametrize("step", ["created ", "released "])
+@pytest.mark.parametrize(("step", "machine"), [
+    ("created ", "same"), ("released ", "same"), ("created ", "another")],
+    ids=["created", "released", "created-then-another-machine"])
 def test_killed_after_its_creates_on_a_lagging_list_the_next_apply_creates_nothing_twice(
-        project: Project, platform: Platform, step: str) -> None:
+        project: Project, platform: Platform, step: str, machine: str,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The agents list shows new agents seconds late, and the run that created them dies
-    before it waited for that (SIGKILL): the next apply, started at once on the same
-    machine, does not see them in the list. It must not create them a second time: one
-    agent per key, and nothing left to do."""
+    before it waited for that (SIGKILL): the next apply, started at once, does not see them
+    in the list. On the same machine, its writes journal names them, and nothing is created
+    a second time. On another machine (a CI runner of its own, no journal), it creates them
+    again; once the list shows them, its own yield to the dead run's, created first, and it
+    finishes those: one agent per key, each released, and nothing left to do (it took them
+    for another apply's, which would release them, and left them unreleased)."""
     copy = project()
     copy.emulator.set_faults(latency_ms=LATENCY_MS, list_lag=2.0)
     kill_apply_at(copy, step, key="appointment-booking")
+    if machine == "another":
+        monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
 
     result = copy.run("apply", "--yes")
 

@@ -11,6 +11,7 @@ import dataclasses
 import re
 import subprocess
 import threading
+import time
 import unicodedata
 from collections.abc import Callable
 
@@ -89,6 +90,27 @@ def test_three_applies_on_a_fresh_project_create_one_agent_per_key(
     assert again.exit_code == 0, again.stdout + again.stderr
     assert copy.plan("--detailed-exitcode").exit_code == 0
     assert_one_agent_per_key(platform)
+
+
+def test_two_applies_a_moment_apart_on_a_fresh_project_release_one_agent_per_key(
+        project: Project, platform: Platform) -> None:
+    """Creation times with whole seconds and lists seconds behind: the second apply starts
+    a moment after the first, so each key's two agents are created within one second, and
+    the tie is broken by id. The first run's first listing shows only its own agent; had it
+    decided on it, while the second, seeing both, kept its own by id, both runs would
+    release one (a plan after them: an error naming both). Each run decides to keep its
+    agent only on a listing a second later, which shows the other's too: both exit 0 and
+    one agent per key is released."""
+    copy = project()
+    copy.emulator.set_compat("whole_seconds")
+    copy.emulator.set_faults(list_lag=3.0, versions_lag=3.0)
+    first = start_apply(copy, "--no-smoke")
+    time.sleep(0.3)  # the stagger that makes the second run's creates show later
+    results = finish([first, start_apply(copy, "--no-smoke")])
+    copy.emulator.reset_faults()
+    assert [code for code, _ in results] == [0, 0], "\n=====\n".join(o for _, o in results)
+    assert_one_agent_per_key(platform)
+    assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
 @pytest.mark.parametrize(("stored", "bare_id_writes"), [

@@ -47,7 +47,8 @@ class Agents:
     def list(self) -> Iterator[AgentSummary]:
         for agent_id, (version_id, _) in self.newest.items():
             yield AgentSummary.model_validate({"id": agent_id, "version_id": version_id,
-                                               "name": agent_id})
+                                               "name": agent_id,
+                                               "created_at": self.created.get(agent_id)})
 
     def list_versions(self, agent_id: str) -> list[VersionEntry]:
         self.read.append(agent_id)
@@ -198,3 +199,44 @@ def test_a_run_yields_to_an_agent_another_run_released_on_a_platform_that_releas
     drafted = an_agent("ca_a", "draft")
     assert _keep_for_own([drafted, an_agent("ca_z", "draft")], "ca_a", HASH)[0] == "ca_a"
     assert _keep_for_own([drafted, an_agent("ca_z", "released")], "ca_a", HASH)[0] == "ca_z"
+
+
+def _keeping(created: str, tied: str) -> tuple[list[float], list[str]]:
+    """A run's own new agent ``ca_mine`` (created at ``created``) is listed alone; another
+    run's ``ca_a``, created at ``tied``, shows only afterwards. The pauses the final
+    decision waited, and the claimants its listing shows."""
+    agents = Agents({"ca_mine": ("ca_mine@v0", marked("desk"))},
+                    created={"ca_mine": created, "ca_a": tied})
+    pauses: list[float] = []
+    board = ClaimsBoard(_Client(agents), OWNER, sleep=pauses.append)  # type: ignore[arg-type]
+    board.seen.own("ca_mine", "desk")
+    first = board.listing_after("conversational_agent", time.monotonic(), "ca_mine")
+    assert first.claims == {"desk": ["ca_mine"]}
+    agents.newest["ca_a"] = ("ca_a@v0", marked("desk"))  # the other run's create shows
+    final = board.listing_for_keeping("conversational_agent", time.monotonic(), "ca_mine")
+    return pauses, final.claims["desk"]
+
+
+def test_a_run_keeps_its_agent_only_on_a_listing_that_shows_any_agent_of_the_same_second(
+) -> None:
+    """Creation times with whole seconds: another run's agent created in the same second
+    ties, and its id ranks it first. The run that created the other one may have decided
+    on a listing that did not show this run's, so this run decides to keep its own only on
+    a listing begun a second after one first showed it: that listing shows the other
+    agent, which the rule keeps (as its run does). Deciding on the first listing, both
+    runs released their own."""
+    pauses, shown = _keeping("2026-12-05T10:00:01Z", "2026-12-05T10:00:01Z")
+    assert len(pauses) == 1 and 0.9 < pauses[0] <= 1.0
+    assert sorted(shown) == ["ca_a", "ca_mine"]
+    client = _Client(Agents({"ca_mine": ("ca_mine@v0", marked("desk")),
+                             "ca_a": ("ca_a@v0", marked("desk"))},
+                            created={"ca_mine": "2026-12-05T10:00:01Z",
+                                     "ca_a": "2026-12-05T10:00:01Z"}))
+    keep, _ = agent_to_keep(client, "conversational_agent",  # type: ignore[arg-type]
+                            set(shown), "ca_mine", HASH, sleep=lambda _s: None)
+    assert keep == "ca_a"
+
+
+def test_creation_times_with_milliseconds_need_no_wait_before_keeping() -> None:
+    pauses, _ = _keeping("2026-12-05T10:00:01.250Z", "2026-12-05T10:00:01.900Z")
+    assert sum(pauses) <= 0.001
