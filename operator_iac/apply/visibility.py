@@ -34,9 +34,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from operator_iac import defaults
+from operator_iac.api.models import agent_id_of
 from operator_iac.api.polling import growing_pauses
 from operator_iac.errors import OperatorIacError
 from operator_iac.state.fetch import agents_resource
+from operator_iac.state.snapshot import state_digest
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -85,17 +87,26 @@ class WriteLog:
         """A write of the run is about to change revision ``version_id`` from the state
         ``held`` (``read_state``): a read by id still showing it trails the write."""
         with self._lock:
-            self._superseded.setdefault(version_id, set()).add(held)
+            self._superseded.setdefault(version_id, set()).add(state_digest(held))
 
     def withdraw(self, version_id: str, held: str) -> None:
         """The write noted by ``supersedes`` did not change revision ``version_id``."""
         with self._lock:
-            self._superseded.get(version_id, set()).discard(held)
+            self._superseded.get(version_id, set()).discard(state_digest(held))
 
     def superseded(self) -> dict[str, frozenset[str]]:
-        """Revision id -> what it held before the run's writes of it."""
+        """Revision id -> what it held before the run's writes of it (``state_digest``)."""
         with self._lock:
             return {v: frozenset(held) for v, held in self._superseded.items()}
+
+    def _superseded_of(self, agent_id: str, version_id: str | None) -> tuple[str, ...]:
+        """What a write about to be sent to ``version_id`` (else the agent's bare id)
+        supersedes, for the journal (``state_digest`` of each)."""
+        with self._lock:
+            return tuple(sorted(held for version, states in self._superseded.items()
+                                for held in states
+                                if version == version_id or
+                                (version_id is None and agent_id_of(version) == agent_id)))
 
     def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
              version_id: str | None = None, replaced: str | None = None,
@@ -119,7 +130,8 @@ class WriteLog:
                 version_id: str | None = None) -> Noted | None:
         """Note in the journal a write of ``agent_id`` about to be sent (``state.journal``:
         ``WritesJournal.intends``); None: no journal."""
-        entry = self.journal.intends(what, kind, agent_id, version_id) \
+        superseded = self._superseded_of(agent_id, version_id) if what == "drafting" else ()
+        entry = self.journal.intends(what, kind, agent_id, version_id, superseded) \
             if self.journal is not None else None
         self.noted(entry)
         return entry
@@ -153,9 +165,9 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
                   sleep: Callable[[float], None] = time.sleep) -> list[str]:
     """Wait until the platform's lists show ``writes``, and reads by id the revisions
     written (none of them still holding what ``superseded`` says it held before the run's
-    writes: ``WriteLog.superseded``), up to ``timeout_s`` (default:
-    ``defaults.VISIBILITY_TIMEOUT_S``); what is still not shown at the bound, one sentence
-    each (empty: everything is visible)."""
+    writes: ``WriteLog.superseded``, a ``state_digest`` of each state), up to ``timeout_s``
+    (default: ``defaults.VISIBILITY_TIMEOUT_S``); what is still not shown at the bound, one
+    sentence each (empty: everything is visible)."""
     if timeout_s is None:
         timeout_s = defaults.VISIBILITY_TIMEOUT_S
     pending = _expectations(writes, superseded or {})
@@ -297,7 +309,8 @@ def _read_by_id(agents: AgentsResource, item: _Expected) -> bool:
         read = agents.get(item.version_id)
     except OperatorIacError:
         return False
-    return read_state(revision_of(read, item.version_id, "draft")) not in item.superseded
+    return state_digest(read_state(revision_of(read, item.version_id, "draft"))) \
+        not in item.superseded
 
 
 def _released_by_id(agents: AgentsResource, version_id: str) -> bool:

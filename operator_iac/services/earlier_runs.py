@@ -66,7 +66,14 @@ def after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: S
     writes = [write for write in done.values() if write is not None]
     gone = {w.agent_id for w in writes if w.what == "deleted"}
     journal.forget(n for n, write in done.items() if write is None)  # nothing was done
-    if not await_visible(client, writes):
+    # A draft written reads by id as before the write, where reads trail, until it shows:
+    # the plan must not be made on that state (its re-check would find the draft moved).
+    superseded: dict[str, frozenset[str]] = {}
+    for entry, write in done.items():
+        if write is not None and write.version_id and entry.superseded:
+            superseded[write.version_id] = superseded.get(write.version_id, frozenset()) | \
+                frozenset(entry.superseded)
+    if not await_visible(client, writes, superseded=superseded):
         journal.forget(done)
     agents = {agent.id: agent for agent in snapshot.agents}
     for kind, agent_id in sorted(touched):

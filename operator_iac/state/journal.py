@@ -18,12 +18,14 @@ that key's marker.
 
 One small file per write, in the user's cache directory, in a folder per platform URL,
 project and environment: no file is written by two runs, and no secret is kept (what was
-written, the kind, the key, the ids and the time). Entries older than ``KEEP_S`` are removed
-by whoever reads them. A journal that cannot be written or read is skipped, as the revision
-cache is: it can keep a run from creating an agent twice, never make one fail. A run on
-another machine, started before the lists caught up, reads no journal: it creates the keys
-again, and the claim rule settles the two agents once the list shows both
-(``apply.claims``: the dead run's, created first, is kept and finished by the live run).
+written, the kind, the key, the ids and the time, and for a draft's write digests of what the
+draft held before it, so that the next run also waits for reads by id to show the write).
+Entries older than ``KEEP_S`` are removed by whoever reads them. A journal that cannot be
+written or read is skipped, as the revision cache is: it can keep a run from creating an
+agent twice, never make one fail. A run on another machine, started before the lists
+caught up, reads no journal: it creates the keys again, and the claim rule settles the two
+agents once the list shows both (``apply.claims``: the dead run's, created first, is kept
+and finished by the live run).
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ class Noted:
     records: tuple[str, str] | None = None
     """For ``recorded``: the release record and the proof record written after the release
     of ``version_id``."""
+    superseded: tuple[str, ...] = ()
+    """For ``drafting``: the states the draft held before the write (``state_digest`` of
+    each ``read_state``): a read by id still showing one trails the write, and the next
+    run waits for the write to show there too before it plans."""
 
 
 class WritesJournal:
@@ -115,12 +121,14 @@ class WritesJournal:
         return answered if self._write(answered) else noted
 
     def intends(self, what: NotedWhat, kind: AgentKind, agent_id: str,
-                version_id: str | None = None) -> Noted | None:
+                version_id: str | None = None,
+                superseded: tuple[str, ...] = ()) -> Noted | None:
         """Note a write of agent ``agent_id`` (revision ``version_id``, when it names one)
-        about to be sent: a draft, a release, a deletion, the smoke records of a release."""
+        about to be sent: a draft (``superseded``: what it held before), a release, a
+        deletion, the smoke records of a release."""
         _sweep_once(self.folder.parent)
         return self._new(Noted(what, kind, None, agent_id, time.time(), self._path(agent_id),
-                               version_id))
+                               version_id, superseded=superseded))
 
     def _path(self, name: str) -> Path:
         return self.folder / f"{name}.{secrets.token_hex(6)}.json"
@@ -152,7 +160,8 @@ class WritesJournal:
     def _write(self, noted: Noted) -> bool:
         data = {"what": noted.what, "kind": noted.kind, "key": noted.key,
                 "agent_id": noted.agent_id, "version_id": noted.version_id, "at": noted.at,
-                "records": list(noted.records) if noted.records else None}
+                "records": list(noted.records) if noted.records else None,
+                "superseded": list(noted.superseded)}
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial = noted.path.with_suffix(".part")
@@ -203,5 +212,9 @@ def _read(path: Path) -> Noted | None:
     if records is not None and not (isinstance(records, list) and len(records) == 2 and
                                     all(isinstance(r, str) and r for r in records)):
         return None
+    superseded = data.get("superseded") or []
+    if not (isinstance(superseded, list) and all(isinstance(s, str) for s in superseded)):
+        return None
     return Noted(data["what"], data["kind"], data["key"], data["agent_id"], float(data["at"]),
-                 path, data.get("version_id"), (records[0], records[1]) if records else None)
+                 path, data.get("version_id"), (records[0], records[1]) if records else None,
+                 tuple(superseded))

@@ -11,6 +11,7 @@ The planner (``operator_iac.plan``) reads only these.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -87,6 +88,12 @@ def read_state(revision: RemoteRevision) -> str:
     trails that write; the same content read with another ``updated_at`` is the write
     itself, which changed nothing the content shows."""
     return f"{held_content(revision)}\n{revision.updated_at or ''}"
+
+
+def state_digest(state: str) -> str:
+    """A short digest of a ``read_state``: what a writes journal keeps on disk of a state a
+    write superseded (no content, no secret)."""
+    return hashlib.sha256(state.encode()).hexdigest()[:32]
 
 
 def copy_state(revision: RemoteRevision) -> str:

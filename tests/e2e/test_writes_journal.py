@@ -17,7 +17,9 @@ from operator_iac.emulator.server import EmulatorServer
 from operator_iac.plan.identity import claims_by_key
 from operator_iac.plan.marker import Owner, with_marker
 from operator_iac.services.remote import read_project_agents
+from operator_iac.state.fetch import read_revision
 from operator_iac.state.journal import KEEP_S, WritesJournal
+from operator_iac.state.snapshot import read_state, state_digest
 
 OWNER = Owner("acme", "staging")
 CONFIG = {"filter_statuses": ["completed"]}
@@ -75,6 +77,33 @@ def test_a_draft_an_earlier_run_wrote_is_waited_for_before_the_plan_reads_it(
 
     (agent,) = snapshot.agents
     assert agent.draft is not None and agent.draft.version_id == f"{agent_id}@v1"
+    assert journal.entries() == []
+
+
+def test_a_draft_an_earlier_run_wrote_again_is_read_once_a_read_by_id_shows_the_write(
+        emulator: EmulatorServer, client: OperatorClient, journal: WritesJournal) -> None:
+    """Reads by id trail the writes: a run wrote its draft once more (the record of how the
+    platform stores it, say) and died. The versions list shows that draft already, but a
+    read by id of it still shows what it held before; planned on that, apply's own check
+    before writing would find the draft moved since the plan and refuse it. The journal
+    keeps a digest of the state the write superseded: the next read waits until a read by
+    id no longer shows it."""
+    agent_id = create_marked(client, "summary")
+    client.procedural_agents.release(f"{agent_id}@v0")
+    draft = client.procedural_agents.update(agent_id, name="summary, drafted").version_id
+    assert draft is not None
+    before = read_revision(client, "procedural_agent", draft, "draft")
+    emulator.advance_clock(5)  # the draft was made long before the write
+    emulator.set_faults(read_lag=0.8)
+    client.procedural_agents.update(draft, name="summary, written again")
+    journal.intends("drafting", "procedural_agent", agent_id, draft,
+                    (state_digest(read_state(before)),))
+    assert client.procedural_agents.get(draft).name == "summary, drafted"  # the read trails
+
+    snapshot = read_project_agents(client, OWNER, journal=journal)
+
+    (agent,) = snapshot.agents
+    assert agent.draft is not None and agent.draft.name == "summary, written again"
     assert journal.entries() == []
 
 

@@ -231,7 +231,7 @@ class TrailingReads(LaggingAgents):
 
 def test_a_revision_whose_read_by_id_still_shows_what_it_held_before_is_waited_for() -> None:
     from operator_iac.state.fetch import revision_of
-    from operator_iac.state.snapshot import read_state
+    from operator_iac.state.snapshot import read_state, state_digest
 
     agents = TrailingReads(lag=0, shown={"ca_1": [("ca_1@v0", "draft")]}, stale=3)
     before = read_state(revision_of(
@@ -241,7 +241,8 @@ def test_a_revision_whose_read_by_id_still_shows_what_it_held_before_is_waited_f
 
     late = await_visible(FakeClient(agents, None),
                          [Write("drafted", "conversational_agent", "ca_1", "ca_1@v0")],
-                         superseded={"ca_1@v0": frozenset({before})}, sleep=pauses.append)
+                         superseded={"ca_1@v0": frozenset({state_digest(before)})},
+                         sleep=pauses.append)
 
     assert late == [] and agents.gets == 4 and len(pauses) == 2
     # Without anything superseded, a read by id that finds the revision is enough.
