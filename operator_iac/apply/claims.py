@@ -406,7 +406,9 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
                 "; ".join(_ranked(agent) for agent in seen), keep)
     if keep == mine:
         if lost_create or final:
-            _remove_yielding(client, kind, [a for a in seen if a.id != mine], content_hash)
+            own = next((agent for agent in seen if agent.id == mine), None)
+            _remove_yielding(client, kind, [a for a in seen if a.id != mine], content_hash,
+                             releases_on_create=own is not None and _released_on_create(own))
         return None
     if not created_here:
         return Yielded(keep, mine, False, f"this run cannot tell whether {mine} is its own "
@@ -531,12 +533,15 @@ def _caught_up(agent: RemoteAgent, listing: Listing | None) -> bool:
 
 
 def _remove_yielding(client: OperatorClient, kind: AgentKind, others: list[RemoteAgent],
-                     content_hash: str) -> None:
+                     content_hash: str, *, releases_on_create: bool) -> None:
     """Delete those of ``others`` never released and written for ``content_hash``, which
-    yield to the agent kept (``settle``)."""
+    yield to the agent kept (``settle``). Where the platform releases what it creates
+    (``releases_on_create``: this run's own agent shows it), a release counts only once a
+    run made it (``_released_by_a_run``), as in the rule."""
     agents = agents_resource(client, kind)
     for agent in others:
-        if ever_released(agent) or not _written_for(agent, content_hash):
+        committed = _released_by_a_run(agent) if releases_on_create else ever_released(agent)
+        if committed or not _written_for(agent, content_hash):
             continue
         try:
             agents.delete(agent.id)

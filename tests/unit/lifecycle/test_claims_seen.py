@@ -5,6 +5,7 @@ pending, and the run lists again until it is known."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from operator_iac.apply.claims import (
     ClaimsBoard,
     SeenClaims,
     _keep_for_own,
+    _remove_yielding,
     agent_to_keep,
     claims,
     list_claims,
@@ -21,7 +23,7 @@ from operator_iac.apply.claims import (
 from operator_iac.errors import NotFoundError
 from operator_iac.plan.marker import Owner, format_marker, parse_marker
 from operator_iac.state.lag import caught_up_versions
-from operator_iac.state.snapshot import ListedAgent, RemoteAgent, RemoteVersion
+from operator_iac.state.snapshot import ListedAgent, RemoteAgent, RemoteRevision, RemoteVersion
 
 OWNER = Owner("shop", "staging")
 HASH = "a" * 64
@@ -43,6 +45,10 @@ class Agents:
     # for a new agent, else its first revision only (a versions list that catches up late)
     behind: dict[str, int] = field(default_factory=dict)
     created: dict[str, str] = field(default_factory=dict)  # id -> its first revision's time
+    removed: list[str] = field(default_factory=list)  # ids deleted through ``delete``
+
+    def delete(self, agent_id: str) -> None:
+        self.removed.append(agent_id)
 
     def list(self) -> Iterator[AgentSummary]:
         for agent_id, (version_id, _) in self.newest.items():
@@ -240,3 +246,33 @@ def test_a_run_keeps_its_agent_only_on_a_listing_that_shows_any_agent_of_the_sam
 def test_creation_times_with_milliseconds_need_no_wait_before_keeping() -> None:
     pauses, _ = _keeping("2026-12-05T10:00:01.250Z", "2026-12-05T10:00:01.900Z")
     assert sum(pauses) <= 0.001
+
+
+def test_a_run_keeping_its_agent_deletes_the_same_content_creates_that_yield_to_it() -> None:
+    """At its final decision a run that keeps its own agent deletes the other claimants
+    written for the same content that no run released: their runs would, had they lived
+    (killed before their release, on a machine whose journal the next run never reads).
+    Where the platform releases what it creates, only a run's release counts; another
+    content is another apply's conflict, left to the next plan."""
+    other = with_content(an_agent("ca_other", "draft"), "Answers.\n" + format_marker(
+        "shop", "desk", "b" * 64, None, environment="staging"))
+    agents = Agents()
+    claimants = [with_content(an_agent("ca_dead", "released")),
+                 with_content(an_agent("ca_run", "archived", "released")), other]
+    _remove_yielding(_Client(agents), "conversational_agent", claimants,  # type: ignore[arg-type]
+                     HASH, releases_on_create=True)
+    assert agents.removed == ["ca_dead"]
+    agents.removed.clear()
+    _remove_yielding(_Client(agents), "conversational_agent",  # type: ignore[arg-type]
+                     [with_content(an_agent("ca_dead", "draft")),
+                      with_content(an_agent("ca_released", "released"))],
+                     HASH, releases_on_create=False)
+    assert agents.removed == ["ca_dead"]
+
+
+def with_content(agent: RemoteAgent, description: str = marked("desk")) -> RemoteAgent:
+    """``agent`` with the content of its newest revision read (as ``fetch_agent`` reads it)."""
+    newest = max(agent.versions, key=lambda v: v.number)
+    revision = RemoteRevision(newest.version_id, newest.status, agent.id, description, {})
+    return dataclasses.replace(agent, **{
+        "released" if newest.status == "released" else "draft": revision})
