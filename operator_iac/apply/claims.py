@@ -416,6 +416,8 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     agents = agents_resource(client, kind)
     try:
         agents.delete(mine)
+    except NotFoundError:
+        pass  # deleted already: the run keeping the other removes those that yield to it
     except OperatorIacError as exc:
         return Yielded(keep, mine, False, f"deleting this run's {mine} failed ({exc}); the "
                                           "next apply removes it", same)

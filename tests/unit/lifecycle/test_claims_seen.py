@@ -19,6 +19,7 @@ from operator_iac.apply.claims import (
     agent_to_keep,
     claims,
     list_claims,
+    settle,
 )
 from operator_iac.errors import NotFoundError
 from operator_iac.plan.marker import Owner, format_marker, parse_marker
@@ -46,8 +47,11 @@ class Agents:
     behind: dict[str, int] = field(default_factory=dict)
     created: dict[str, str] = field(default_factory=dict)  # id -> its first revision's time
     removed: list[str] = field(default_factory=list)  # ids deleted through ``delete``
+    removed_by_others: set[str] = field(default_factory=set)  # a delete of these finds 404
 
     def delete(self, agent_id: str) -> None:
+        if agent_id in self.removed_by_others:
+            raise NotFoundError(404, "DELETE", f"/conversational_agents/{agent_id}")
         self.removed.append(agent_id)
 
     def list(self) -> Iterator[AgentSummary]:
@@ -276,3 +280,22 @@ def with_content(agent: RemoteAgent, description: str = marked("desk")) -> Remot
     revision = RemoteRevision(newest.version_id, newest.status, agent.id, description, {})
     return dataclasses.replace(agent, **{
         "released" if newest.status == "released" else "draft": revision})
+
+
+def test_a_run_yielding_finds_its_agent_deleted_already_by_the_run_that_keeps_the_other(
+) -> None:
+    """The run keeping the other agent deletes the ones that yield to it at its final
+    decision, at the same moment as this run's own delete: a 404 is the deletion the rule
+    wants, not a failure that leaves the key a conflict."""
+    created = "2026-12-05T10:00:01.250Z"
+    agents = Agents({"ca_mine": ("ca_mine@v0", marked("desk")),
+                     "ca_a": ("ca_a@v0", marked("desk"))},
+                    created={"ca_mine": created, "ca_a": created},
+                    removed_by_others={"ca_mine"})
+    board = ClaimsBoard(_Client(agents), OWNER, sleep=lambda _s: None)  # type: ignore[arg-type]
+    board.seen.own("ca_mine", "desk")
+    yielded = settle(_Client(agents), board, "conversational_agent",  # type: ignore[arg-type]
+                     "desk", "ca_mine", since=time.monotonic(), created_here=True,
+                     content_hash=HASH)
+    assert yielded is not None and yielded.keep == "ca_a"
+    assert yielded.deleted and yielded.same_content and yielded.problem is None
