@@ -342,8 +342,9 @@ class ClaimsBoard:
 
     def listing_for_keeping(self, kind: AgentKind, since: float, mine: str) -> Listing:
         """A listing (``listing_after``) on which this run may keep its own new agent
-        ``mine``: begun ``CREATION_TIE_S`` after a listing first showed it, so that it shows
-        every agent created in the same second as ``mine`` too (module docstring)."""
+        ``mine``: begun, after a listing first showed it, as long as the precision of its
+        ``created_at`` (at most ``CREATION_TIE_S``), so that it shows every agent whose
+        creation time can tie with it too (module docstring)."""
         listing = self.listing_after(kind, since, mine)
         with self._guard:
             shown = self._shown.get(mine)
