@@ -192,6 +192,20 @@ def test_times_compare_as_times_whatever_their_forms() -> None:
     assert same_time("soon", "soon") and not same_time("soon", "2026-12-05T19:53:45Z")
 
 
+def test_the_precision_of_a_time_is_read_from_the_form_the_platform_wrote() -> None:
+    from operator_iac.api.models import VersionEntry
+    from operator_iac.state.times import precision
+
+    assert precision("2026-12-05T19:53:45Z") == 1.0  # the contract's form: ties within a second
+    assert precision("2026-12-05T19:53:45.250Z") == 0.001
+    assert precision("2026-12-05T19:53:45.250123+00:00") == pytest.approx(1e-6)
+    assert precision("soon") is None and precision(None) is None
+    # Unix time as a number reads to the precision it carries.
+    stamped = [VersionEntry.model_validate({"version_id": "ca_x@v0", "created_at": sent})
+               for sent in (1764964425, 1764964425.25)]
+    assert [precision(entry.created_at) for entry in stamped] == [1.0, 0.001]
+
+
 def test_a_write_answered_with_the_revision_only_names_its_agent_too() -> None:
     from operator_iac.api.models import WriteResult
 
