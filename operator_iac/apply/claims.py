@@ -275,13 +275,22 @@ class ClaimsBoard:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def listing_after(self, kind: AgentKind, since: float, showing: str) -> Listing:
+    def listing_after(self, kind: AgentKind, since: float, showing: str, *,
+                      read_before: bool = False) -> Listing:
+        """(See the class docstring.) ``read_before``: ``showing`` was read by its id before
+        (its create was settled): a listing that does not show it ends the wait at once when
+        a read by id no longer finds it either (deleted since, by the run that keeps
+        another agent of its key, or by hand), rather than waiting the whole bound."""
         deadline = since + self.timeout_s
         pauses = growing_pauses()
         while True:
             newest = self._listing_since(kind, since, showing)
             waiting = _waiting_for(newest, showing)
             if not waiting:
+                return newest
+            if read_before and showing not in newest.items and \
+                    not _exists(self.client, kind, showing):
+                logger.info("%s is not found any more: deleted since it was settled", showing)
                 return newest
             if time.monotonic() >= deadline:
                 logger.warning("%s %.0f s after %s was created; deciding on the list as it is",
@@ -345,7 +354,7 @@ class ClaimsBoard:
         ``mine``: begun, after a listing first showed it, as long as the precision of its
         ``created_at`` (at most ``CREATION_TIE_S``), so that it shows every agent whose
         creation time can tie with it too (module docstring)."""
-        listing = self.listing_after(kind, since, mine)
+        listing = self.listing_after(kind, since, mine, read_before=True)
         with self._guard:
             shown = self._shown.get(mine)
         if shown is None:  # the wait for the lists ran out without showing it
@@ -361,11 +370,20 @@ class ClaimsBoard:
             logger.info("%s: waiting %.2f s for the agents list to show any agent whose "
                         "creation time can tie with it, before deciding to keep it", mine, wait)
             self._sleep(wait)
-        return self.listing_after(kind, ready, mine)
+        return self.listing_after(kind, ready, mine, read_before=True)
 
     def _lock(self, kind: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(kind, threading.Lock())
+
+
+def _exists(client: OperatorClient, kind: AgentKind, agent_id: str) -> bool:
+    """Whether a read of the agent by its bare id finds it (a 404 for a bare id stands)."""
+    try:
+        fetch_agent(client, kind, agent_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _waiting_for(listing: Listing, showing: str) -> str | None:

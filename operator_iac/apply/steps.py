@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
 from operator_iac.apply.claims import Yielded, agent_to_keep, owned_agents, settle
+from operator_iac.apply.claims import claims as owned_claims
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
@@ -901,12 +902,43 @@ class Steps:
         """A failing verdict on the draft speaks for this run's change only while the draft
         holds it: another writer's content written into it since (what the tests then met)
         makes it a conflict, not a failure of this change. The same content written by
-        another apply of this project is this change all the same: its verdict stands."""
+        another apply of this project is this change all the same: its verdict stands. A new
+        agent deleted while it was tested (``_deleted_while_tested``) is no failure of it."""
+        if self.resource.action == "create":
+            self._deleted_while_tested(failed)
         changed = self._changed_since_written()
         if changed is not None and not self._holds_this_content(changed):
             raise ResourceFailed("conflict", f"{failed}; but another writer changed draft "
                                   f"{self.version_id} since this run wrote it, so the tests "
                                   "did not speak for this run's change; make a new plan")
+
+    def _deleted_while_tested(self, failed: str) -> None:
+        """This run's new agent, kept at its first settlement, found deleted after its tests
+        failed: where creation times tie, a run that created later may rank first and, at its
+        final decision, delete the same-content agents that yield to it while their runs
+        still test them. Another agent of this key written for the same content then holds
+        this change, and its run releases and proves it: ``converged``; with none, a
+        conflict (deleted by hand, say). Returns while the agent exists."""
+        kind, key, mine = self.resource.kind, self.resource.key, self._agent_id()
+        try:
+            fetch_agent(self.client, kind, mine)
+            return
+        except NotFoundError:
+            pass
+        others = set(owned_claims(agents_resource(self.client, kind), self.run_.owner,
+                                  self.run_.claims_board.seen)
+                     .get(key, [])) - {mine}
+        keep, same = agent_to_keep(self.client, kind, others, mine,
+                                   self.resource.desired_hash or "") if others else (mine, False)
+        self.wrote("deleted", agent_id=mine)
+        if keep != mine and same:
+            self.agent_id, self.version_id = keep, None
+            raise ResourceFailed("converged", f"{failed}; but {mine} was deleted meanwhile: "
+                                  f"another apply created {keep} for {key!r} with the same "
+                                  "content, which the claim rule keeps; it releases and "
+                                  "proves it")
+        raise ResourceFailed("conflict", f"{failed}; but {mine} was deleted meanwhile, and no "
+                              "other agent holds this change; make a new plan")
 
     def _ensure_still_released(self, failure: ResourceFailed, previous: str | None) -> None:
         """Before a failure on the released revision leads to a rollback: a release made since

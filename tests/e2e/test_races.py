@@ -113,6 +113,44 @@ def test_two_applies_a_moment_apart_on_a_fresh_project_release_one_agent_per_key
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("passed", [False, True], ids=["tests-fail", "tests-passed-first"])
+def test_a_new_agent_deleted_while_it_is_tested_by_the_run_keeping_another_converges(
+        project: Project, platform: Platform, passed: bool) -> None:
+    """Where creation times tie, a run that created later may rank first; at its final
+    decision it deletes the same-content agents that yield to its own, and one may still be
+    under test by its run (kept at that run's first settlement). Played: another apply's
+    agent for the key, created and released, deletes this run's while its draft is tested.
+    Whether the tests then fail on the deleted agent or passed just before, it is no failure
+    of this change, which the other agent holds and its run releases and proves: converged,
+    with no wait for a deleted agent to show in the list."""
+    copy = project()
+    copy.emulator.set_compat("whole_seconds")  # this run's final listing comes a second later
+    planned = make_plan(copy.target(), platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == "support-triage")
+    theirs: list[str] = []
+
+    def verdict(stage: str, version_id: str) -> bool:
+        mine = platform.owners()["support-triage"]
+        if stage != "draft" or theirs or not version_id.startswith(tuple(mine)):
+            return True
+        ids = {key: platform.id_of(key) for key in ("call-summary", "lead-qualification")}
+        body = write_body(resource, planned.desired["support-triage"], ids, None)
+        theirs.append(platform.create("conversational_agents", **body))
+        platform.release(f"{theirs[0]}@v0")
+        platform.delete(mine[0])
+        return passed
+
+    report = apply(planned, platform.client, smoke_gate=gate_that(platform, planned, verdict),
+                   options=ApplyOptions())
+    outcome = report.result("support-triage")
+    assert theirs, "the other apply's agent came while the tests ran"
+    assert outcome is not None and outcome.outcome == "converged", \
+        (outcome.message, outcome.steps) if outcome else None
+    assert theirs[0] in outcome.message and report.exit_code() == 0
+    assert report.warnings == (), report.warnings
+    assert platform.owners()["support-triage"] == theirs
+
+
 @pytest.mark.parametrize(("stored", "bare_id_writes"), [
     (False, False), (True, False), (True, True)],
     ids=["as-written", "stored-own-form", "stored-bare-id-writes"])
