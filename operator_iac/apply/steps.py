@@ -14,11 +14,11 @@ outcome.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
-from operator_iac.apply.claims import Yielded, agent_to_keep, owned_agents, settle
+from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
 from operator_iac.apply.claims import claims as owned_claims
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
@@ -350,7 +350,7 @@ class Steps:
         # An agent with our marker that the plan did not see: a concurrent apply created it.
         existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
         if existing:
-            self._converge_on(existing)
+            self._converge_on(existing, finish=False)
         body = self.body = write_body(self.resource, self._desired(), self.run_.ids, None)
         found = self._send_create(body)
         self.created_at = time.monotonic()
@@ -367,11 +367,15 @@ class Steps:
         self._verify_persisted(self.body)
         self.adopted = False
 
-    def _converge_on(self, existing: list[str]) -> NoReturn:
+    def _converge_on(self, existing: list[str], *, finish: bool = True) -> None:
         """Agents with this key's marker that the plan did not see: concurrent applies
         created them. The one the claim rule keeps (``apply.claims``), judged on a listing
         that shows them all, is the key's agent: written for the same content, it is what
-        this run wanted (converged); otherwise the runs want different things (conflict)."""
+        this run wanted; with ``finish`` (the agent took the name this run's create asked
+        for: a run killed after its create leaves it so) the run finishes it
+        (``_finish_kept``: returns) unless its release holds the change, else it converges on
+        it (the apply that created it since this run's plan is at work on it); otherwise the
+        runs want different things (conflict)."""
         kind, key = self.resource.kind, self.resource.key
         board = self.run_.claims_board
         listing = board.listing_after(kind, time.monotonic(), existing[0])
@@ -380,10 +384,17 @@ class Steps:
                                    self.resource.desired_hash or "", listing=listing,
                                    timeout_s=board.timeout_s)
         self.agent_id = keep
-        if same:
+        if same and not finish:
             raise ResourceFailed("converged", f"another apply created {keep} for {key!r} "
                                   "with the same content since the plan was made; it "
                                   "releases and proves it")
+        if same:
+            self._finish_kept(keep, f"another apply created {keep} for {key!r} with the same "
+                                    "content since the plan was made; it releases and proves "
+                                    "it", f"found {keep}, created for this key with the same "
+                                    "content since the plan was made (by another apply, or by "
+                                    "a run that stopped before releasing it)")
+            return
         raise ResourceFailed("conflict", f"agent {keep} with this project's marker for {key!r} "
                              "appeared since the plan was made; make a new plan")
 
@@ -425,7 +436,8 @@ class Steps:
                 run.writes.refused(noted)
                 if found is None:
                     raise
-                self._converge_on([found])
+                self._converge_on([found])  # returns when this run finishes the agent kept
+                return None
             except OperatorIacError:
                 run.writes.refused(noted)
                 raise
@@ -467,7 +479,10 @@ class Steps:
             return
         if yielded.deleted and yielded.same_content and not final:
             self.wrote("deleted", agent_id=yielded.mine)
-            self._finish_kept(yielded)
+            self._finish_kept(yielded.keep, yielded.message(key), f"deleted {yielded.mine}: "
+                              f"{yielded.keep} was created first for this key with the same "
+                              "content (by another apply, or by a run that stopped before "
+                              "releasing it)")
             self.settled_at = time.monotonic()
             return
         if yielded.deleted:
@@ -479,32 +494,30 @@ class Steps:
         converged = yielded.deleted and yielded.same_content
         raise ResourceFailed("converged" if converged else "conflict", yielded.message(key))
 
-    def _finish_kept(self, yielded: Yielded) -> None:
-        """This run's new agent yielded to ``yielded.keep``, created first for this key with
-        the same content: the run goes on with that agent's draft, as it would with its own,
-        unless the agent already has this change released (``converged``). Nothing shows
-        whether the run that created it is alive: another apply releasing and proving it
-        (its check before the release, or this run's, then finds the other's write of the
-        same content and converges), or a run killed before its release, on another machine
-        (no journal names its create), whose agent nobody would release: left to it, the
-        change was reported done while the plan after it still proposed the release. Its
-        release follows the claim rule's final check like this run's own would."""
-        key, kind = self.resource.key, self.resource.kind
-        self.agent_id, self.version_id = yielded.keep, None
+    def _finish_kept(self, keep: str, converged: str, found: str) -> None:
+        """The key's agent is ``keep``, another create's for the same content (this run's
+        own yielded to it, or the plan did not see it): the run goes on with that agent's
+        draft, as it would with its own, unless the agent already has this change released
+        (``converged``, which says why). Nothing shows whether the run that created it is
+        alive: another apply releasing and proving it (its check before the release, or
+        this run's, then finds the other's write of the same content and converges), or a
+        run killed before its release, on another machine (no journal names its create),
+        whose agent nobody would release: left to it, the change was reported done while
+        the plan after it still proposed the release. Its release follows the claim rule's
+        final check like this run's own would. ``found``: how the run came to it."""
+        self.agent_id, self.version_id = keep, None
         try:
-            kept = fetch_agent(self.client, kind, yielded.keep)
+            kept = fetch_agent(self.client, self.resource.kind, keep)
         except NotFoundError:
-            raise ResourceFailed("conflict", f"{yielded.message(key)}; {yielded.keep} was "
-                                 "deleted since; make a new plan") from None
+            raise ResourceFailed("conflict", f"{converged}; but {keep} was deleted since; "
+                                 "make a new plan") from None
         if holds_this_change(self.resource, self._desired(), self.run_.ids, kept.released,
                              self.run_.forms):
-            raise ResourceFailed("converged", yielded.message(key))
+            raise ResourceFailed("converged", converged)
         if kept.draft is None or not carries_marker(kept.draft, self.resource):
-            raise ResourceFailed("converged", yielded.message(key))
+            raise ResourceFailed("converged", converged)
         self.version_id, self.adopted = kept.draft.version_id, True
-        self.note(f"deleted {yielded.mine}: {yielded.keep} was created first for this key "
-                  "with the same content (by another apply, or by a run that stopped before "
-                  f"releasing it); this run finishes {self.version_id}")
+        self.note(f"{found}; this run finishes {self.version_id}")
 
     def _write_draft(self, current: RemoteAgent) -> None:
         if current.draft is not None and self.resource.foreign_draft and \

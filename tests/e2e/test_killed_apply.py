@@ -174,11 +174,13 @@ def test_killed_between_a_waves_creates_and_their_settling_the_next_apply_conver
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
-@pytest.mark.parametrize(("step", "machine"), [
-    ("created ", "same"), ("released ", "same"), ("created ", "another")],
-    ids=["created", "released", "created-then-another-machine"])
+@pytest.mark.parametrize(("step", "machine", "compat"), [
+    ("created ", "same", None), ("released ", "same", None), ("created ", "another", None),
+    ("created ", "another", "unique_names")],
+    ids=["created", "released", "created-then-another-machine",
+         "created-then-another-machine-unique-names"])
 def test_killed_after_its_creates_on_a_lagging_list_the_next_apply_creates_nothing_twice(
-        project: Project, platform: Platform, step: str, machine: str,
+        project: Project, platform: Platform, step: str, machine: str, compat: str | None,
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The agents list shows new agents seconds late, and the run that created them dies
     before it waited for that (SIGKILL): the next apply, started at once, does not see them
@@ -186,8 +188,12 @@ def test_killed_after_its_creates_on_a_lagging_list_the_next_apply_creates_nothi
     a second time. On another machine (a CI runner of its own, no journal), it creates them
     again; once the list shows them, its own yield to the dead run's, created first, and it
     finishes those: one agent per key, each released, and nothing left to do (it took them
-    for another apply's, which would release them, and left them unreleased)."""
+    for another apply's, which would release them, and left them unreleased). Where names
+    are unique, its creates are refused instead, and it finishes the agents that took the
+    names."""
     copy = project()
+    if compat is not None:
+        copy.emulator.set_compat(compat)
     copy.emulator.set_faults(latency_ms=LATENCY_MS, list_lag=2.0)
     kill_apply_at(copy, step, key="appointment-booking")
     if machine == "another":
