@@ -289,7 +289,7 @@ class ClaimsBoard:
             if not waiting:
                 return newest
             if read_before and showing not in newest.items and \
-                    not _exists(self.client, kind, showing):
+                    not agent_exists(self.client, kind, showing):
                 logger.info("%s is not found any more: deleted since it was settled", showing)
                 return newest
             if time.monotonic() >= deadline:
@@ -377,10 +377,11 @@ class ClaimsBoard:
             return self._locks.setdefault(kind, threading.Lock())
 
 
-def _exists(client: OperatorClient, kind: AgentKind, agent_id: str) -> bool:
-    """Whether a read of the agent by its bare id finds it (a 404 for a bare id stands)."""
+def agent_exists(client: OperatorClient, kind: AgentKind, agent_id: str) -> bool:
+    """Whether the platform still has the agent: its versions list, read by the agent's
+    bare id, is found (a 404 for an agent read before is its deletion)."""
     try:
-        fetch_agent(client, kind, agent_id)
+        agents_resource(client, kind).list_versions(agent_id)
     except NotFoundError:
         return False
     return True
@@ -435,8 +436,8 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     agents = agents_resource(client, kind)
     try:
         agents.delete(mine)
-    except NotFoundError:
-        pass  # deleted already: the run keeping the other removes those that yield to it
+    except NotFoundError:  # the run keeping the other removes those that yield to it
+        logger.info("%s: %s was deleted already, by the run keeping %s", key, mine, keep)
     except OperatorIacError as exc:
         return Yielded(keep, mine, False, f"deleting this run's {mine} failed ({exc}); the "
                                           "next apply removes it", same)

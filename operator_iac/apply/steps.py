@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
 from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
-from operator_iac.apply.claims import agent_to_keep, owned_agents, settle
+from operator_iac.apply.claims import agent_exists, agent_to_keep, owned_agents, settle
 from operator_iac.apply.claims import claims as owned_claims
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
@@ -933,11 +933,8 @@ class Steps:
         this change, and its run releases and proves it: ``converged``; with none, a
         conflict (deleted by hand, say). Returns while the agent exists."""
         kind, key, mine = self.resource.kind, self.resource.key, self._agent_id()
-        try:
-            fetch_agent(self.client, kind, mine)
+        if agent_exists(self.client, kind, mine):
             return
-        except NotFoundError:
-            pass
         others = set(owned_claims(agents_resource(self.client, kind), self.run_.owner,
                                   self.run_.claims_board.seen)
                      .get(key, [])) - {mine}
