@@ -215,8 +215,14 @@ class Steps:
             assert current.draft is not None, "a release plan always records a draft"
             self.version_id = current.draft.version_id
             self.read_back, self.base = current.draft, current.released
-            if not self.records.hold(current.draft, previous):
-                self.records.prepare(previous)  # written again, naming new records
+            if not self.records.hold(current.draft, previous) or \
+                    stored_differences(self._desired(), self.run_.ids, current.draft):
+                # Written again: to name new records, or because the draft equals the
+                # declaration only through stored forms other revisions' markers record
+                # (the plan compares through the whole project's), which its own marker
+                # must record before it is released: a release is judged on its own
+                # marker once those revisions are gone (pruned, rewritten).
+                self.records.prepare(previous)
                 self._write_draft(self._recheck())
         if not self.run_.options.release:
             self.note(f"left {self.version_id} unreleased (--no-release)")

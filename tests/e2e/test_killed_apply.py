@@ -10,6 +10,7 @@ killed half-way keeps the releases it proved before it died.
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -296,3 +297,36 @@ def test_killed_between_an_updates_write_and_its_read_back_the_next_apply_finish
     result = copy.run("apply", "--yes")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_killed_before_a_draft_records_its_stored_form_the_release_records_it(
+        project: Project, platform: Platform, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run killed between an update's first write and the write recording how the
+    platform stored it leaves a draft whose marker records no form. The next apply, on
+    another machine (no journal), plans to release it: it equals the declaration through
+    the form recorded by another agent of the project with the same text. Released as it
+    was, it would read as changed outside operator-iac once that agent is gone: the run
+    writes it again before releasing it, so that its own marker records the form, and the
+    plan after that agent is pruned is empty."""
+    copy = project()
+    copy.emulator.set_compat("escaped_html")
+    text = copy.agent_file(KEY).read_text(encoding="utf-8").replace("Be friendly", "Be cheerful")
+    copy.agent_file("support-copy").write_text(
+        re.sub(r"^name: .*$", "name: Support copy", text, count=1, flags=re.MULTILINE),
+        encoding="utf-8")
+    first = copy.run("apply", "--yes", "--no-smoke")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    copy.replace_in(f"{KEY}.yaml", "Be friendly", "Be cheerful")
+    copy.emulator.set_faults(latency_ms=LATENCY_MS)
+    kill_apply_at(copy, "wrote draft ")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    result = copy.run("apply", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    marker = platform.marker(platform.id_of(KEY))
+    assert marker is not None and marker.stored, marker
+    copy.remove_agent("support-copy")
+    pruned = copy.run("apply", "--yes", "--prune", "--allow-delete")
+    assert pruned.exit_code == 0, pruned.stdout + pruned.stderr
+    after = copy.plan("--prune", "--detailed-exitcode")
+    assert after.exit_code == 0, result.stderr + after.stdout
