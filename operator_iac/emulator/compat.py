@@ -101,6 +101,18 @@ def escaped(value: Any) -> Any:
     return _each_string(value, html.escape)
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]])")
+
+
+def stored_description(value: Any, modes: Collection[str]) -> Any:
+    """A description as stored: the text modes applied, then, where descriptions are kept as
+    Markdown (``escaped_markdown``), its punctuation escaped with a backslash."""
+    value = stored_text(value, modes)
+    if "escaped_markdown" in modes and isinstance(value, str):
+        value = _MARKDOWN_PUNCTUATION.sub(r"\\\1", value)
+    return value
+
+
 def stored_text(value: Any, modes: Collection[str]) -> Any:
     """Any stored value (a name, a description, a config) with the text modes applied."""
     if "escaped_html" in modes:

@@ -118,6 +118,6 @@ def stored_fields(fields: AgentFields, shown: frozenset[str]) -> AgentFields:
     return AgentFields.model_construct(
         _fields_set=fields.model_fields_set,
         name=compat.stored_text(fields.name, shown),
-        description=compat.stored_text(fields.description, shown),
+        description=compat.stored_description(fields.description, shown),
         config=compat.stored_config(fields.config, shown),
         postprocess_agents=fields.postprocess_agents)

@@ -385,6 +385,16 @@ VARIATIONS: tuple[Variation, ...] = (
         "letters and digits, which no such form changes", observed="write",
         how_observed="text with `&`, `<`, `>` and quotes is written and read back"),
     Variation(
+        "markdown_descriptions", STORED, "Markdown punctuation in descriptions",
+        "kept as written",
+        _alt("escaped_markdown", "stored as Markdown text: `\\`, `` ` ``, `*`, `_`, `[` and `]` "
+                                 "escaped with a backslash, as a dashboard that renders "
+                                 "descriptions as Markdown keeps them"),
+        "the ownership marker is read through the escapes (and through HTML entities and "
+        "tags), so every agent stays operator-iac's; the rest of the description is learnt "
+        "from the read-back like any stored form", observed="write",
+        how_observed="a description with `[`, `]`, `*` and `_` is written and read back"),
+    Variation(
         "unjoined_conversations", CONVERSATIONS, "A conversation nobody joins",
         "stays `queued`", _alt("unjoined_end", "a conversation nobody joins ends a minute "
                                "after its creation: `failed`, with `failure_reason` "

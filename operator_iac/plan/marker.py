@@ -10,7 +10,9 @@ The marker is the only state operator-iac keeps, and it lives on the platform it
 stripped before content is compared, so users never see it in a diff. Parsing is strict about
 the marker's shape (it must end a line) but tolerant about where it is: a dashboard edit that
 appends text after it still leaves the agent owned (the content hash then reveals the edit),
-and a platform that joins lines or collapses whitespace still leaves it readable.
+and a platform that joins lines or collapses whitespace still leaves it readable. So does one
+that escapes the text it stores, as Markdown (``\\[``) or HTML (``&#91;``, tags): the marker
+is read through those escapes (``_readings``), and its values never hold what they add.
 
 ``+dirty`` after the commit says the declarations had changes not committed yet
 (``commit=9a1b2c3+dirty``), so one commit never names two contents.
@@ -41,7 +43,9 @@ written by a newer version still names its owner.
 from __future__ import annotations
 
 import functools
+import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -53,7 +57,10 @@ _SLUG = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _SLUG_RE = re.compile(rf"^{_SLUG}$")
 _HASH_RE = re.compile(r"^[0-9a-f]{12,64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{4,64}(\+dirty)?$")
-_FIELD = r"[a-z][a-z_]*=[^\s\]=]+"
+# A field's value is written percent-encoded: never whitespace, "=", "]", nor what a
+# platform's escaping of stored text adds ("\\", "&", "<", ">", "["), so that an escaped line
+# never reads as a marker with the escapes in its values (``_readings`` undoes them first).
+_FIELD = r"[a-z][a-z_]*=[^\s\]=\\&<>[]+"
 _FIELD_RE = re.compile(rf"^{_FIELD}$")
 _VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Searched at the end of a line rather than matched as a whole line: a platform that joins
@@ -198,7 +205,7 @@ def parse_marker(description: str | None) -> Marker | None:
     """The last marker line in ``description``, or None when there is none. Cached: a plan
     asks it of the same few descriptions many times, and a ``Marker`` is immutable."""
     for line in reversed((description or "").splitlines()):
-        match = _MARKER_RE.search(line.rstrip())
+        match = _marker_in(line)
         if match:
             commit = match["commit"]
             fields = dict(item.split("=", 1) for item in match["fields"].split())
@@ -214,6 +221,43 @@ def parse_marker(description: str | None) -> Marker | None:
                           stored=fields.get("stored"),
                           secret_names=_secret_names(fields.get("secret_names")),
                           smoke=_smoke_records(fields.get("smoke")))
+    return None
+
+
+# How a platform may encode the text it stores, undone: Markdown's backslash escapes
+# (``\[``, ``\_``) and markup (HTML entities such as ``&#91;``, tags such as ``<p>``).
+_BACKSLASHED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def _readings(line: str) -> Iterator[str]:
+    """``line`` as stored, then as it reads once each encoding a platform may apply to stored
+    text is undone. The marker is the tool's identity on the platform: a platform that
+    escapes what it stores (as Markdown or HTML) must not turn every agent of operator-iac's
+    into someone else's, and no list of platforms could name every such encoding, so the
+    common reversible ones are undone alike, in any combination. Only a line that does not
+    read as a marker as it is gets the other readings."""
+    yield line
+    if "operator" not in line:
+        return
+    unescaped = html.unescape(line)
+    for reading in (unescaped, _TAG.sub("", unescaped)):
+        yield reading
+        yield without_backslash_escapes(reading)
+
+
+def without_backslash_escapes(text: str) -> str:
+    """``text`` with Markdown's backslash escapes of punctuation undone (``\\[`` is ``[``)."""
+    return _BACKSLASHED.sub(r"\1", text)
+
+
+def _marker_in(line: str) -> re.Match[str] | None:
+    """The marker ending ``line`` in its first reading that has one (``_readings``); the
+    match's ``string`` is that reading."""
+    for reading in _readings(line):
+        match = _MARKER_RE.search(reading.rstrip())
+        if match:
+            return match
     return None
 
 
@@ -243,9 +287,10 @@ def strip_marker(description: str | None) -> str:
     whitespace dropped (it carries no meaning and the marker's separator adds some)."""
     lines = (description or "").splitlines()
     for index in range(len(lines) - 1, -1, -1):
-        match = _MARKER_RE.search(lines[index].rstrip())
+        match = _marker_in(lines[index])
         if match:
-            before = lines[index][:match.start()].rstrip()
+            # The text before it as read (a marker on a line of its own leaves none).
+            before = match.string[:match.start()].rstrip()
             if before:
                 lines[index] = before
             else:

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import AmbiguousWriteError, OperatorIacError
+from operator_iac.plan.marker import without_backslash_escapes
 from operator_iac.services.doctor import Catalog
 from operator_iac.state.platform_report import Findings
 
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
     from operator_iac.services.feedback import Say
 
 NAME_PREFIX = "operator-iac doctor write check"
-DESCRIPTION = ("Temporary agent of operator-iac doctor --write-check, deleted when the check "
-               "ends; safe to delete.  \n")
+MARKDOWN = "[*Markdown* _kept_]"
+DESCRIPTION = (f"Temporary agent of operator-iac doctor --write-check {MARKDOWN}, deleted when "
+               "the check ends; safe to delete.  \n")
 MODEL = "openai/gpt-4o"
 KEYWORDS = ["zeta", "alpha", "mid"]
 DECOMPOSED = unicodedata.normalize("NFD", "Café")
@@ -150,7 +152,7 @@ class _WriteProbe:
         runtime = stored.config.get("runtime") or {}
         model = runtime.get("model")
         self.found.saw("model_snapshots", f"{MODEL} stored as {model}", model == MODEL)
-        kept = stored.description == DESCRIPTION
+        kept = stored.description[-4:] == DESCRIPTION[-4:]
         self.found.saw("stored_text", "byte-exact" if kept else
                        f"written {DESCRIPTION[-4:]!r} at the end, stored "
                        f"{stored.description[-4:]!r}", kept)
@@ -167,6 +169,11 @@ class _WriteProbe:
         self.found.saw("markup_in_text", "kept as written" if MARKUP in text else
                        "stored as HTML entities" if MARKUP in html.unescape(text) else
                        "changed", MARKUP in text)
+        markdown = MARKDOWN in stored.description
+        self.found.saw("markdown_descriptions", "kept as written" if markdown else
+                       "stored with Markdown's backslash escapes"
+                       if MARKDOWN in without_backslash_escapes(stored.description) else
+                       "changed", markdown)
         channel = stored.config.get("channel")
         self.found.saw("zero_values", "returned as they are" if channel == CHANNEL else
                        f"a channel of false values read back as {channel!r}" if channel else

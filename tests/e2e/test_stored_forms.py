@@ -19,7 +19,8 @@ from .two_platforms import Environments, environments
 
 __all__ = ["environments"]
 
-FORMS = ("dated_models", "sorted_lists", "nfc_text", "trim_text", "omit_empty", "escaped_html")
+FORMS = ("dated_models", "sorted_lists", "nfc_text", "trim_text", "omit_empty", "escaped_html",
+         "escaped_markdown")
 DECOMPOSED = "Cafe\u0301 hours are posted online."  # "é" as e + combining accent
 
 
@@ -29,7 +30,7 @@ def staging(environments: Environments, monkeypatch: pytest.MonkeyPatch) -> Envi
     environments.replace_in("agents/support-triage.yaml", "Be friendly and brief.",
                             f"Be friendly and brief. {DECOMPOSED} Line: ${{env:TRIAGE_LINE}}")
     environments.replace_in("agents/support-triage.yaml", "answers order questions and",
-                            "answers order questions & <b>then</b>")
+                            "answers order questions & <b>then</b> [*only*]")
     environments.replace_in("operator-iac.yaml", "agents_dir: agents\n",
                             "agents_dir: agents\nsecrets: [TRIAGE_LINE]\n")
     monkeypatch.setenv("TRIAGE_LINE", "+1 555 0100   ")  # the platform trims it

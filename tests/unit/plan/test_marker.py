@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Callable
+
 import pytest
 
 from operator_iac.errors import InvalidInputError
@@ -114,3 +118,38 @@ def test_a_commit_that_cannot_be_one_says_what_a_commit_is() -> None:
         format_marker("acme", "booking", "a" * 12, "abc")
     with pytest.raises(InvalidInputError, match="letters, digits"):
         format_marker("acme support", "booking", "a" * 12, None)
+
+
+FULL = Marker("acme-support", "call_summary", HASH, "9a1b2c3d", environment="staging",
+              written="1ffe7f", stored="6aa61431.89aae2ce", smoke=("conv_a1", "conv_b2"),
+              secret_names=(("runtime.prompt.text", "TRIAGE_LINE"),))
+
+
+def _markdown(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]])", r"\\\1", text)
+
+
+@pytest.mark.parametrize("stored", [
+    _markdown,
+    html.escape,
+    lambda text: text.replace("[", "&#91;").replace("]", "&#93;"),
+    lambda text: "".join(f"<p>{line}</p>\n" for line in text.split("\n")),
+    lambda text: _markdown(text).replace("\\", "&#92;"),
+], ids=["markdown-escapes", "html-escapes", "numeric-entities", "tags", "escapes-as-entities"])
+def test_a_marker_stored_in_an_escaped_form_reads_as_itself(
+        stored: Callable[[str], str]) -> None:
+    """A platform that escapes stored text (as Markdown or HTML) keeps the marker readable:
+    the same marker, and the same author text around it, with no escape in any value."""
+    description = stored(with_marker("Books *calls* [fast].", FULL))
+
+    assert parse_marker(description) == FULL
+    assert "operator-iac" not in strip_marker(description)
+
+
+def test_an_escape_inside_a_value_is_never_read_as_part_of_it() -> None:
+    """Read as it is, an escaped line would end with a marker whose last value holds the
+    escapes: such a value is not one operator-iac writes, so the line is read unescaped."""
+    escaped = _markdown(str(FULL))
+
+    assert parse_marker(escaped) == FULL
+    assert parse_marker(escaped.replace("\\_", "_")) == FULL
