@@ -62,8 +62,8 @@ REVISION_REFUSALS = (ApiConflictError, BadRequestError)
 # refusals above, sends the caller to read the agent again and write to the bare id, where
 # a real deletion (404), a key without the right (403) or a rejected body is met again and
 # stands.
-ADDRESSED_WRITE_REFUSALS = (*REVISION_REFUSALS, NotFoundError, MethodNotAllowedError,
-                            PermissionDeniedError)
+ADDRESSED_ONLY_REFUSALS = (NotFoundError, MethodNotAllowedError, PermissionDeniedError)
+ADDRESSED_WRITE_REFUSALS = (*REVISION_REFUSALS, *ADDRESSED_ONLY_REFUSALS)
 
 M = TypeVar("M", bound=BaseModel)
 

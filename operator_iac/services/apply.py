@@ -17,11 +17,13 @@ Python API alike:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from operator_iac import defaults
 from operator_iac.apply.report import ApplyOptions, ApplyReport
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import (
@@ -44,7 +46,8 @@ from operator_iac.services.plan import (
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
     from operator_iac.api.models import Agent
-    from operator_iac.plan.model import Plan, ResourcePlan
+    from operator_iac.api.resources import AgentsResource
+    from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import AgentKind, DesiredAgent
@@ -198,19 +201,32 @@ def _ensure_drafts_are_drafts(plan: Plan, options: ApplyOptions, client: Operato
     content the platform returned itself is no body a draft rejects); a draft takes it and
     stays as it was. Found archived, the agent is written as if it had no draft (a new draft
     is started); found a draft, it blocks as before; not told, the refusal says that it may
-    be archived (returned by key: what the refusal adds).
+    be archived (returned by key: what the refusal adds). Where a write cannot be addressed
+    to a revision at all, the same write goes to the bare id, which writes the draft or
+    starts one and names it: a draft it started is then the agent's state the run goes on
+    from (the plan carried out records it).
     """
     untold: dict[str, str] = {}
     if client is None or options.overwrite_draft:
         return plan, untold
-    archived: set[str] = set()
+    archived: dict[str, RemoteState | None] = {}
     for resource in plan.blocked_resources():
         if resource.blocked != "foreign_draft":
             continue
         found = _draft_or_archived(client, resource)
         revision = resource.remote.draft_version_id if resource.remote else None
+        if found.startswith(STARTED):
+            started = found.removeprefix(STARTED)
+            state = _showing_draft(client, resource, started)
+            if state is not None:
+                archived[resource.key] = state
+                say(f"{resource.key}: {revision} is an archived revision, not a draft (a write "
+                    f"of its own content at the agent started the draft {started}, which "
+                    "this run writes)")
+                continue
+            found = "untold"
         if found == "archived":
-            archived.add(resource.key)
+            archived[resource.key] = resource.remote
             say(f"{resource.key}: {revision} is an archived revision, not a draft (it refused "
                 "a write of its own content); a new draft is started")
         elif found == "untold":
@@ -223,8 +239,34 @@ def _ensure_drafts_are_drafts(plan: Plan, options: ApplyOptions, client: Operato
         return plan, untold
     return plan.model_copy(update={"resources": tuple(
         r.model_copy(update={"blocked": None, "foreign_draft": False,
-                             "foreign_draft_review": None}) if r.key in archived else r
-        for r in plan.resources)}), untold
+                             "foreign_draft_review": None, "remote": archived[r.key]})
+        if r.key in archived else r for r in plan.resources)}), untold
+
+
+def _showing_draft(client: OperatorClient, resource: ResourcePlan,
+                   started: str) -> RemoteState | None:
+    """What the plan records of the agent once a read shows ``started`` as its draft (reads
+    may trail the write that started it, up to ``VISIBILITY_TIMEOUT_S``): the state this run
+    goes on from, so that the draft it started is not taken for a move since the plan. None
+    if no read showed it."""
+    from operator_iac.api.polling import bounded_pauses
+    from operator_iac.plan.writes import remote_state
+    from operator_iac.state.fetch import fetch_agent
+
+    assert resource.remote is not None
+    pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
+    while True:
+        current = fetch_agent(client, resource.kind, resource.remote.agent_id)
+        if current.draft is not None and current.draft.version_id == started:
+            return remote_state(current)
+        pause = next(pauses, None)
+        if pause is None:
+            return None
+        time.sleep(pause)
+
+
+# How ``_draft_or_archived`` names a draft its question started: ``started:<version id>``.
+STARTED = "started:"
 
 
 def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
@@ -232,7 +274,7 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
     platform reports statuses (it said so) or the revision is not newer than the released
     one (a draft is always the newest revision)."""
     from operator_iac.api.models import version_number
-    from operator_iac.api.resources import REVISION_REFUSALS
+    from operator_iac.api.resources import ADDRESSED_ONLY_REFUSALS, REVISION_REFUSALS
     from operator_iac.state.fetch import agents_resource
 
     remote = resource.remote
@@ -249,8 +291,12 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
         return "untold"
     if told.status_reported:
         return "draft"
+    unchanging = _unchanging_write(told, resource.kind)
     try:
-        written = agents.update(remote.draft_version_id, **_unchanging_write(told, resource.kind))
+        written = agents.update(remote.draft_version_id, **unchanging)
+    except ADDRESSED_ONLY_REFUSALS:
+        return _draft_or_archived_at_the_bare_id(agents, remote.agent_id,
+                                                 remote.draft_version_id, unchanging)
     except REVISION_REFUSALS as exc:
         # What the platform itself returned for this revision is content a draft takes: a
         # refusal (409, or the 400/422 some platforms give a write to an immutable
@@ -269,6 +315,32 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
         return "untold"
     _log.info("%s took a write of its own content: a draft", remote.draft_version_id)
     return "draft"
+
+
+def _draft_or_archived_at_the_bare_id(agents: AgentsResource, agent_id: str, maybe: str,
+                                      unchanging: dict[str, Any]) -> str:
+    """The same question where writes addressed to a revision are refused for their address
+    (a platform that takes writes at the bare id only): the same write at the bare id. A
+    ``PUT`` there writes into the draft, or starts one, and names it (documented): ``maybe``
+    named back is a draft, which took what it held already; another revision named is a
+    draft the write started, so ``maybe`` is archived, and that new draft (a copy, started
+    by this run) is where this run's write goes (``started:<version id>``)."""
+    from operator_iac.errors import OperatorIacError
+
+    try:
+        written = agents.update(agent_id, **unchanging)
+    except OperatorIacError as exc:
+        _log.info("%s: a write of its own content at the bare id failed (%s): draft or "
+                  "archived untold", maybe, exc)
+        return "untold"
+    if written.version_id is None:
+        return "untold"
+    if written.version_id == maybe:
+        _log.info("%s took a write of its own content at the bare id: a draft", maybe)
+        return "draft"
+    _log.info("a write of %s's own content at the bare id started the draft %s: %s is an "
+              "archived revision", maybe, written.version_id, maybe)
+    return f"{STARTED}{written.version_id}"
 
 
 def _unchanging_write(revision: Agent, kind: AgentKind) -> dict[str, Any]:
@@ -294,10 +366,12 @@ def apply(planned: PlannedRun, client: OperatorClient, *, options: ApplyOptions 
 
     check_route(planned.target, via_promotion=via_promotion)
     options = options or ApplyOptions()
-    # The plan carried out: archived revisions taken for drafts no longer block it. The
-    # check against the platform is of the plan as made (a saved plan: as saved).
+    # The plan carried out: archived revisions taken for drafts no longer block it, and a
+    # draft the check of one started is the agent's state from then on. The check against
+    # the platform is of that plan (a saved plan: as saved, derived again).
     plan = preflight(planned.plan, planned.desired, options, client, progress)
-    breaches = prewrite_breaches(planned, client, parallelism=options.parallelism)
+    checked = planned if planned.saved_from is not None else replace(planned, plan=plan)
+    breaches = prewrite_breaches(checked, client, parallelism=options.parallelism)
     if breaches:
         return refusal(planned.plan, breaches)
     from operator_iac.smoke.announce import ReleaseRecorder

@@ -205,6 +205,42 @@ def test_that_rollback_writes_nothing_back_where_the_platform_rewrites_what_it_s
     assert "did not write" not in plan.stdout and "blocked" not in plan.stdout
 
 
+@pytest.mark.parametrize("read_lag", [0.0, 0.5], ids=["reads-current", "reads-trailing"])
+def test_a_revision_put_aside_where_writes_go_to_the_bare_id_only_blocks_no_apply(
+        environments: Environments, read_lag: float) -> None:
+    """The same platform, taking writes at the bare agent id only (one addressed to a
+    revision is answered 404): the revision a rollback put aside still reads as a draft, and
+    the write of its own content that tells an archived revision from a draft cannot be
+    addressed to it. At the bare id, that write starts a new draft (so the revision put aside
+    was archived), and the next apply writes its change into that draft instead of refusing
+    a draft nobody has; also where reads trail the writes (the draft it started is waited
+    for, never taken for a move since the plan)."""
+    staging = environments.platform("staging")
+    staging.emulator.set_faults(compat=["is_released", "escaped_html", "bare_id_writes"],
+                                read_lag=read_lag)
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    agent_id = staging.id_of(KEY)
+    agents = staging.client.conversational_agents
+    config = agents.get(f"{agent_id}@v0").config
+    config["runtime"]["model"] = "openai/gpt-4.1"  # edited in the dashboard, and released
+    agents.release(agents.update(agent_id, config=config).version_id or f"{agent_id}@v1")
+    rolled = rollback(environments, "--yes", "--no-smoke")
+    assert rolled.exit_code == 0, rolled.stdout + rolled.stderr
+    assert "started draft" not in rolled.stdout + rolled.stderr  # nothing hides v1
+    assert staging.released(agent_id).version_id == f"{agent_id}@v0"
+
+    environments.change_prompt("Spell the patient's name back.")
+    changed = environments.apply_staging("--no-smoke")
+
+    assert changed.exit_code == 0, changed.stdout + changed.stderr
+    said = changed.stdout + changed.stderr
+    assert f"{agent_id}@v1 is an archived revision" in said
+    assert f"started the draft {agent_id}@v2" in said
+    assert staging.released(agent_id).version_id == f"{agent_id}@v2"
+    after = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert after.exit_code == 0, after.stdout + after.stderr
+
+
 def test_a_draft_started_while_the_rollback_waited_is_never_written_over(
         environments: Environments) -> None:
     """Between the rollback's plan and its release (a person confirming, say), someone

@@ -62,7 +62,7 @@ def test_each_answer_to_the_write_of_its_own_content(
     platform = Platform(answer)
 
     assert _draft_or_archived(mock_client(platform.handle), _resource()) == found
-    method, path, body = platform.calls[-1]
+    method, path, body = next(call for call in platform.calls if call[0] == "PUT")
     assert (method, path) == ("PUT", f"/conversational_agents/{AGENT}@v1")
     # a part of its own content, and no text: its post-processing ids
     assert body == {"postprocess_agents": CONTENT["postprocess_agents"]}
@@ -118,3 +118,38 @@ def test_a_procedural_agent_is_asked_with_its_name_alone() -> None:
                      description="long text & more", config={"filter_statuses": ["completed"]})
 
     assert _unchanging_write(revision, "procedural_agent") == {"name": "Summary"}
+
+
+class BareIdOnly(Platform):
+    """A platform that takes writes at the bare id only: a write addressed to ``@v1`` is
+    answered 404, and one at the bare id names the draft it wrote (``bare``)."""
+
+    def __init__(self, bare: httpx.Response) -> None:
+        super().__init__(bare)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and "@" in request.url.path:
+            self.calls.append(("PUT", request.url.path, json.loads(request.content)))
+            return httpx.Response(404, json={"error": {"message": "no such agent"}})
+        return super().handle(request)
+
+
+@pytest.mark.parametrize(("answer", "found"), [
+    (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v1"}), "draft"),
+    (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v2"}),
+     f"started:{AGENT}@v2"),
+    (httpx.Response(200, json={"id": AGENT}), "untold"),
+    (httpx.Response(409, json={}), "untold"),
+])
+def test_where_writes_go_to_the_bare_id_only_the_same_write_is_made_there(
+        answer: httpx.Response, found: str,
+        mock_client: Callable[..., OperatorClient]) -> None:
+    """The answer names the draft the write went to (documented): the revision itself is a
+    draft; another, a draft the write started, so the revision is archived."""
+    platform = BareIdOnly(answer)
+
+    assert _draft_or_archived(mock_client(platform.handle), _resource()) == found
+    writes = [(path, body) for method, path, body in platform.calls if method == "PUT"]
+    own = {"postprocess_agents": CONTENT["postprocess_agents"]}
+    assert writes == [(f"/conversational_agents/{AGENT}@v1", own),
+                      (f"/conversational_agents/{AGENT}", own)]
