@@ -57,7 +57,7 @@ from operator_iac.api.resources import (
     CustomersResource,
     ProceduresResource,
 )
-from operator_iac.api.tolerance import Notices
+from operator_iac.api.tolerance import Notices, marked_deleted
 from operator_iac.api.transport import Params, decode_json
 from operator_iac.errors import (
     AmbiguousWriteError,
@@ -303,11 +303,13 @@ class OperatorClient:
         """``request`` and decode the JSON body; an empty body (202, 204) decodes to {}."""
         response = self.request(method, path, params=params, json=json, idempotent=idempotent)
         data = decode_json(response, method.upper(), path)
-        if method.upper() == "GET" and _deletion_stub(data):
+        if method.upper() == "GET" and marked_deleted(data):
             # Some platforms answer a read of a deleted object with a stub of it (200,
-            # ``{id, deleted: true}``) where others answer 404: either way it is gone.
-            log.info("GET %s answered a deletion stub: read as gone", path)
-            raise api_error_for(404, "GET", path, "deleted (the platform answered a stub)")
+            # ``{id, deleted: true}``), or with the object kept and marked deleted, where
+            # others answer 404: either way it is gone.
+            log.info("GET %s answered an object marked deleted: read as gone", path)
+            raise api_error_for(404, "GET", path, "deleted (the platform answered it marked "
+                                                  "so)")
         return data
 
     @staticmethod
@@ -492,13 +494,6 @@ class OperatorClient:
             return RequestTimeoutError(f"{method} {path}: no answer in time{tries} ({reason})")
         what = "could not connect" if kind == "connect" else "connection failed"
         return TransportError(f"{method} {path}: {what}{tries} ({reason})")
-
-
-def _deletion_stub(data: Any) -> bool:
-    """Whether a read's body is a deletion stub: an object that says ``deleted: true``. No
-    object the contract documents has a ``deleted`` field; a delete's own answer does."""
-    return isinstance(data, dict) and data.get("deleted") in (True, "true") and \
-        "data" not in data and "page" not in data
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -38,7 +38,13 @@ from operator_iac.api.models import (
 from operator_iac.api.pagination import iter_items
 from operator_iac.api.polling import bounded_pauses
 from operator_iac.api.retry import http_date
-from operator_iac.api.tolerance import is_relative, note, noting, resolved_url
+from operator_iac.api.tolerance import (
+    is_relative,
+    marked_deleted,
+    note,
+    noting,
+    resolved_url,
+)
 from operator_iac.api.transport import ApiTransport, Params, decode_json, segment
 from operator_iac.errors import (
     ApiConflictError,
@@ -119,6 +125,8 @@ class _Resource:
                                                                   "cursor": cursor})
 
         for item in iter_items(fetch, key, path, identity):
+            if marked_deleted(item):  # kept readable by a soft delete: gone all the same
+                continue
             yield self._parse(model, item, f"GET {path}")
 
 

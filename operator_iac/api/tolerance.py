@@ -8,6 +8,8 @@ the rules that apply to any field live here, so that no model repeats them per f
   apart (an agent whose ``description`` is ``null`` has an empty description);
 - a JSON-encoded object (a string) where an object is expected is decoded;
 - a relative URL is resolved against the URL of the response it came in;
+- an object that says it is deleted (``marked_deleted``) is gone, as a 404 would say: some
+  platforms keep what they delete readable, with a mark;
 - a documented boolean the platform leaves out reads as false (``said_true``): some
   platforms leave every zero value out of what they show, false included;
 - a point in time (a field typed ``Timestamp``) is read in whatever form the platform chose
@@ -250,3 +252,16 @@ def _expects_object(annotation: Any) -> bool:
     kinds = get_args(annotation) if isinstance(annotation, types.UnionType) or \
         get_origin(annotation) is Union else (annotation,)
     return any(kind is dict or get_origin(kind) is dict for kind in kinds)
+
+
+def marked_deleted(data: Any) -> bool:
+    """Whether an object a platform returned says it is deleted: ``deleted: true`` (a stub
+    of it, or the object kept with the mark), ``is_deleted: true``, a ``deleted_at`` time, or
+    ``status: "deleted"``. Where a delete is soft (the object stays readable), this is how a
+    platform tells it; none of these fields, nor that status, is in any object the contract
+    documents, so nothing is read as deleted on a platform that answers a read of it 404.
+    A list page (``data``, ``page``) is never one: its items are judged each."""
+    if not isinstance(data, dict) or "data" in data or "page" in data:
+        return False
+    return data.get("deleted") in (True, "true") or data.get("is_deleted") in (True, "true") \
+        or data.get("deleted_at") not in (None, "", 0) or data.get("status") == "deleted"

@@ -60,8 +60,12 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def delete(request: Request) -> Response:
         conversation_id = path_param(request, "conversation_id")
+        kept = present.conversation(conversations.get(conversation_id), modes(state)) \
+            if state.faults.has("soft_deletes") else None
         conversations.delete(conversation_id)
         state.deleted.add(conversation_id)
+        if kept is not None:  # still read, marked deleted; listed no more
+            state.soft_deleted[conversation_id] = kept
         return ok({"id": conversation_id, "deleted": True})
 
     async def refresh_token(request: Request) -> Response:

@@ -18,7 +18,7 @@ from typing import Any
 from operator_iac.emulator.agents import AgentService, Lags, Revision
 from operator_iac.emulator.brain import Brain, Dice
 from operator_iac.emulator.broker import EventBroker
-from operator_iac.emulator.clock import Clock
+from operator_iac.emulator.clock import Clock, iso
 from operator_iac.emulator.conversations import DEFAULT_TOKEN_TTL_S, ConversationService
 from operator_iac.emulator.events import EventLog
 from operator_iac.emulator.faults import FaultSettings, FaultState
@@ -98,6 +98,8 @@ class EmulatorState:
             step_delay_s=options.procedure_step_s, modes=self.faults.modes)
         self.deleted: set[str] = set()
         """Ids of the agents and conversations deleted (in memory), for ``deleted_stubs``."""
+        self.soft_deleted: dict[str, dict[str, Any]] = {}
+        """Conversations deleted under ``soft_deletes``, as they were shown then."""
 
     # The shared parts, as every module reads them from the account it serves.
     @property
@@ -157,7 +159,11 @@ class EmulatorState:
     def stub_of_deleted(self, object_id: str, problem: Problem) -> dict[str, Any]:
         """The answer to a read of ``object_id`` that failed with ``problem``: under
         ``deleted_stubs``, a stub of a deleted object (``{id, deleted: true}``, answered
-        with 200); otherwise ``problem`` is raised."""
+        with 200); under ``soft_deletes``, a deleted conversation as it was, marked deleted;
+        otherwise ``problem`` is raised."""
+        if problem.status == 404 and object_id in self.soft_deleted:
+            return {**self.soft_deleted[object_id], "status": "deleted",
+                    "deleted_at": iso(self.clock.now())}
         if problem.status != 404 or not self.faults.has("deleted_stubs") or \
                 object_id not in self.deleted:
             raise problem

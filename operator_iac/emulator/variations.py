@@ -450,9 +450,12 @@ VARIATIONS: tuple[Variation, ...] = (
         "where a deletion, a missing right or a rejected body is met again and stands"),
     Variation(
         "deleted_reads", ERRORS, "A read of something deleted", "404",
-        _alt("deleted_stubs", "200 with a stub, `{id, deleted: true}` (agents and "
-             "conversations)"),
-        "a read answered with `deleted: true` is read as a 404: the object is gone"),
+        (*_alt("deleted_stubs", "200 with a stub, `{id, deleted: true}` (agents and "
+               "conversations)"),
+         *_alt("soft_deletes", "200 with the conversation as it was, `status: \"deleted\"` "
+               "and a `deleted_at` time (a soft delete); lists leave it out")),
+        "an object marked deleted (`deleted: true`, `is_deleted: true`, a `deleted_at` time, "
+        "`status: \"deleted\"`), read or listed, is read as a 404: the object is gone"),
     Variation(
         "chat_token", CONVERSATIONS, "A token in the `chat_realtime` create response",
         "carried, with `session_url`",

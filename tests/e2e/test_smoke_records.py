@@ -29,10 +29,11 @@ def left_behind(platform: Platform) -> list[Conversation]:
 @pytest.mark.parametrize("compat", [(), ("context_in_progress_only", "bare_context_event"),
                                     ("released_only_conversations",),
                                     ("released_only_conversations", "omit_empty"),
-                                    ("released_only_conversations", "escaped_html")],
+                                    ("released_only_conversations", "escaped_html"),
+                                    ("soft_deletes",)],
                          ids=["emulator", "context_in_progress_only", "released_only",
                               "released_only-zero_values_left_out",
-                              "released_only-markup_encoded"])
+                              "released_only-markup_encoded", "deletes_kept_readable"])
 def test_apply_proves_each_release_by_its_records(environments: Environments,
                                                   compat: tuple[str, ...]) -> None:
     staging = environments.platform("staging")

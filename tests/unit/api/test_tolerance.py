@@ -157,3 +157,25 @@ def test_a_chat_created_without_a_token_asks_the_token_refresh_for_one(
     assert h.client._token(created.id) == "fresh"
     assert [(r.method, r.url.path) for r in h.requests] == [
         ("POST", "/conversations/conv_1/token/refresh")]
+
+
+@pytest.mark.parametrize("mark", [{"deleted": True}, {"is_deleted": True},
+                                  {"deleted_at": "2026-01-01T00:00:00Z"},
+                                  {"deleted_at": 1767225600}, {"status": "deleted"}],
+                         ids=["deleted", "is_deleted", "deleted_at", "deleted_at-epoch",
+                              "status"])
+def test_an_object_kept_readable_and_marked_deleted_is_gone(
+        harness: MakeHarness, mark: dict[str, object]) -> None:
+    """A soft delete keeps the object readable with a mark: read by id, it is a 404; in a
+    list, it is left out. Unmarked objects, and marks saying it is not deleted, stand."""
+    from operator_iac.errors import NotFoundError
+
+    kept = {"id": "conv_1", "agent_id": "ca_1@v0", "status": "completed", **mark}
+    live = {"id": "conv_2", "agent_id": "ca_1@v0", "status": "completed", "deleted": False,
+            "deleted_at": None}
+    h = harness(sequence(json_response(200, kept), json_response(200, live),
+                         json_response(200, {"data": [kept, live], "cursor": None})))
+    with pytest.raises(NotFoundError):
+        h.client.conversations.get("conv_1")
+    assert h.client.conversations.get("conv_2").id == "conv_2"
+    assert [c.id for c in h.client.conversations.list()] == ["conv_2"]
