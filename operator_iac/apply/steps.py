@@ -526,7 +526,7 @@ class Steps:
         self.note(f"{found}; this run finishes {self.version_id}")
 
     def _write_draft(self, current: RemoteAgent) -> None:
-        if current.draft is not None and self.resource.foreign_draft and \
+        if current.draft is not None and self.resource.blocked == "foreign_draft" and \
                 not self.run_.options.overwrite_draft:
             raise ForeignDraftError(f"agent {self.resource.key!r} has a foreign draft")
         # Fields the declarations do not mention keep the released revision's values.

@@ -160,7 +160,7 @@ def _plan_agent(ctx: _Context, view: DesiredView) -> ResourcePlan:
     old_prompt, new_prompt = prompt_text(before), prompt_text(after)
     drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
     foreign = _foreign_draft(ctx, view, remote)
-    blocked = _blocked(ctx, action, adopting, foreign)
+    blocked = _blocked(ctx, action, adopting, foreign and _overwrite_loses(view, remote))
     smoke = _smoke_stages(agent, action)
     rollback_to = verdict.previous if verdict is not None else (
         remote.released.version_id if remote is not None and remote.released and
@@ -300,10 +300,23 @@ def _review(view: DesiredView, remote: RemoteAgent | None, action: Action,
     return review_draft(remote, "blocked" if blocked == "foreign_draft" else "overwritten", view)
 
 
-def _blocked(ctx: _Context, action: Action, adopting: bool, foreign: bool) -> BlockReason | None:
+def _overwrite_loses(view: DesiredView, remote: RemoteAgent | None) -> bool:
+    """Whether writing the declaration over the agent's foreign draft would lose any of the
+    draft's changes from the released revision (``review_draft``: what ``--overwrite-draft``
+    would discard). A draft holding none (a copy of the released revision, a run's own write
+    whose marker cannot yet vouch for it, changes the declaration makes too) is nobody's work
+    at risk: the write goes over it, and the plan still shows it."""
+    review = review_draft(remote, "blocked", view) if remote is not None else None
+    return review is None or bool(review.changes)
+
+
+def _blocked(ctx: _Context, action: Action, adopting: bool,
+             foreign_work: bool) -> BlockReason | None:
+    """Why apply may not write the agent: taking it over needs ``--adopt``; a foreign draft
+    holding work the write would lose (``foreign_work``) needs ``--overwrite-draft``."""
     if adopting and not ctx.options.adopt:
         return "needs_adopt"
-    if foreign and action in ("update", "adopt") and not ctx.options.overwrite_draft:
+    if foreign_work and action in ("update", "adopt") and not ctx.options.overwrite_draft:
         return "foreign_draft"
     return None
 

@@ -262,7 +262,8 @@ class ResourcePlan(_Frozen):
     """Why apply will not carry this resource out, refusing the whole plan before any write:
     ``needs_adopt`` (an unmanaged agent has the declared name: plan with ``--adopt``),
     ``needs_allow_delete`` (a deletion in a protected environment: ``--allow-delete``),
-    ``foreign_draft`` (``--overwrite-draft``). None when nothing blocks it."""
+    ``foreign_draft`` (a draft operator-iac did not write holds changes the write would
+    discard: ``--overwrite-draft``). None when nothing blocks it."""
     risks: tuple[RiskFlag, ...] = ()
     """Changes to look at twice: ``model_change``, ``tool_removed``,
     ``transfer_target_changed``, ``prompt_size_change`` (the prompt grows or shrinks by more

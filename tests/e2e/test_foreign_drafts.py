@@ -83,6 +83,33 @@ def test_overwrite_draft_shows_what_it_discards_and_discards_only_that(
     assert platform.draft(agent_id) is None
 
 
+def test_a_draft_whose_overwrite_would_discard_nothing_blocks_no_apply(
+        applied: ProjectCopy, platform: Platform, dashboard: Dashboard) -> None:
+    """A colleague's draft that makes only a change the declarations make too: writing over
+    it loses nothing, so apply goes through without ``--overwrite-draft``; the plan still
+    shows the draft, and what becomes of it."""
+    agent_id = platform.id_of("support-triage")
+    draft = dashboard.edit(agent_id, set_at("runtime", "model", value="openai/gpt-4.1"))
+    applied.replace_in("support-triage.yaml", "model: anthropic/claude-3-5-sonnet",
+                       "model: openai/gpt-4.1")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly.")
+
+    shown = applied.plan("--format", "json")
+    resource = next(r for r in json.loads(shown.stdout)["resources"]
+                    if r["key"] == "support-triage")
+    review = resource["foreign_draft_review"]
+    assert (resource["action"], resource["blocked"]) == ("update", None)
+    assert (review["version_id"], review["fate"], review["changes"]) == (draft, "overwritten",
+                                                                         [])
+    result = applied.apply()
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    released = platform.released(agent_id)
+    assert released.config["runtime"]["model"] == "openai/gpt-4.1"
+    assert "Be friendly." in released.config["runtime"]["prompt"]["text"]
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
 def test_a_draft_changed_after_the_plan_is_a_conflict(
         applied: ProjectCopy, platform: Platform, dashboard: Dashboard, tmp_path: Path) -> None:
     agent_id = platform.id_of("support-triage")

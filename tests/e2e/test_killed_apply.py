@@ -330,3 +330,25 @@ def test_killed_before_a_draft_records_its_stored_form_the_release_records_it(
     assert pruned.exit_code == 0, pruned.stdout + pruned.stderr
     after = copy.plan("--prune", "--detailed-exitcode")
     assert after.exit_code == 0, result.stderr + after.stdout
+
+
+def test_killed_after_writing_a_released_creates_draft_the_next_apply_finishes_it(
+        project: Project, platform: Platform, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform that releases what it creates and stores text in its own form: a run
+    writes the change again into a new draft (its create was released before it could
+    record the forms) and is killed before that draft records them. The draft carries the
+    same marker as the release, which a dashboard copy would too, so nothing vouches for
+    it; but writing over it loses nothing (it holds what the release holds, and what the
+    declaration adds), so the next apply, on another machine, writes it and releases it
+    instead of refusing it as someone's draft."""
+    copy = project()
+    copy.emulator.set_compat("create_releases", "escaped_html", "create_ignores_postprocess")
+    copy.emulator.set_faults(latency_ms=LATENCY_MS)
+    kill_apply_at(copy, "the create did not keep")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    result = copy.run("apply", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert all(len(platform.owners().get(key, [])) == 1 for key in KEYS), platform.owners()
+    after = copy.plan("--detailed-exitcode")
+    assert after.exit_code == 0, result.stderr + after.stdout
