@@ -17,7 +17,6 @@ Python API alike:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -215,14 +214,13 @@ def _ensure_drafts_are_drafts(plan: Plan, options: ApplyOptions, client: Operato
             continue
         found = _draft_or_archived(client, resource)
         revision = resource.remote.draft_version_id if resource.remote else None
-        if found.startswith(STARTED):
-            started = found.removeprefix(STARTED)
-            state = _showing_draft(client, resource, started)
+        if isinstance(found, Started):
+            state = _showing_draft(client, resource, found.version_id)
             if state is not None:
                 archived[resource.key] = state
                 say(f"{resource.key}: {revision} is an archived revision, not a draft (a write "
-                    f"of its own content at the agent started the draft {started}, which "
-                    "this run writes)")
+                    f"of its own content at the agent started the draft {found.version_id}, "
+                    "which this run writes)")
                 continue
             found = "untold"
         if found == "archived":
@@ -261,16 +259,26 @@ def _showing_draft(client: OperatorClient, resource: ResourcePlan,
             return remote_state(current)
         pause = next(pauses, None)
         if pause is None:
+            _log.warning("after %.0f s the agent %s still does not show the draft %s its "
+                         "check started", defaults.VISIBILITY_TIMEOUT_S,
+                         resource.remote.agent_id, started)
             return None
-        time.sleep(pause)
+        _log.info("the agent %s does not show the draft %s its check started yet: reading it "
+                  "again in %.2f s", resource.remote.agent_id, started, pause)
+        client.pause(pause)
 
 
-# How ``_draft_or_archived`` names a draft its question started: ``started:<version id>``.
-STARTED = "started:"
+@dataclass(frozen=True)
+class Started:
+    """The answer of ``_draft_or_archived`` where its question started a draft: the revision
+    asked about is archived, and ``version_id`` is the new draft."""
+
+    version_id: str
 
 
-def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
-    """``draft``, ``archived`` or ``untold`` for a blocking foreign draft; ``draft`` when the
+def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str | Started:
+    """``draft``, ``archived`` (or ``Started``, where the question had to start a draft to be
+    answered) or ``untold`` for a blocking foreign draft; ``draft`` when the
     platform reports statuses (it said so) or the revision is not newer than the released
     one (a draft is always the newest revision)."""
     from operator_iac.api.models import version_number
@@ -318,13 +326,13 @@ def _draft_or_archived(client: OperatorClient, resource: ResourcePlan) -> str:
 
 
 def _draft_or_archived_at_the_bare_id(agents: AgentsResource, agent_id: str, maybe: str,
-                                      unchanging: dict[str, Any]) -> str:
+                                      unchanging: dict[str, Any]) -> str | Started:
     """The same question where writes addressed to a revision are refused for their address
     (a platform that takes writes at the bare id only): the same write at the bare id. A
     ``PUT`` there writes into the draft, or starts one, and names it (documented): ``maybe``
     named back is a draft, which took what it held already; another revision named is a
     draft the write started, so ``maybe`` is archived, and that new draft (a copy, started
-    by this run) is where this run's write goes (``started:<version id>``)."""
+    by this run) is where this run's write goes (``Started``)."""
     from operator_iac.errors import OperatorIacError
 
     try:
@@ -340,7 +348,7 @@ def _draft_or_archived_at_the_bare_id(agents: AgentsResource, agent_id: str, may
         return "draft"
     _log.info("a write of %s's own content at the bare id started the draft %s: %s is an "
               "archived revision", maybe, written.version_id, maybe)
-    return f"{STARTED}{written.version_id}"
+    return Started(written.version_id)
 
 
 def _unchanging_write(revision: Agent, kind: AgentKind) -> dict[str, Any]:

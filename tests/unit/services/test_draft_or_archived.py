@@ -15,7 +15,11 @@ import pytest
 from operator_iac.api.client import OperatorClient
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
-from operator_iac.services.apply import _draft_or_archived, _ensure_drafts_are_drafts
+from operator_iac.services.apply import (
+    Started,
+    _draft_or_archived,
+    _ensure_drafts_are_drafts,
+)
 
 AGENT = "ca_one"
 CONTENT = {"name": "Front desk", "description": "made in the dashboard",
@@ -137,12 +141,12 @@ class BareIdOnly(Platform):
 @pytest.mark.parametrize(("answer", "found"), [
     (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v1"}), "draft"),
     (httpx.Response(200, json={"id": AGENT, "version_id": f"{AGENT}@v2"}),
-     f"started:{AGENT}@v2"),
+     Started(f"{AGENT}@v2")),
     (httpx.Response(200, json={"id": AGENT}), "untold"),
     (httpx.Response(409, json={}), "untold"),
 ])
 def test_where_writes_go_to_the_bare_id_only_the_same_write_is_made_there(
-        answer: httpx.Response, found: str,
+        answer: httpx.Response, found: str | Started,
         mock_client: Callable[..., OperatorClient]) -> None:
     """The answer names the draft the write went to (documented): the revision itself is a
     draft; another, a draft the write started, so the revision is archived."""
