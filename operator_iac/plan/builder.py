@@ -288,7 +288,8 @@ def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None)
         return False
     version = next((v for v in remote.versions if v.version_id == draft.version_id), None)
     return not self_consistent(draft, view, ctx.owner, ctx.keys) and \
-        not unfinished_own_write(draft, view, ctx.owner, version, remote.released)
+        not unfinished_own_write(draft, view, ctx.owner, version, remote.released,
+                                 remote.versions)
 
 
 def _review(view: DesiredView, remote: RemoteAgent | None, action: Action,

@@ -8,7 +8,7 @@ hash in a marker means the same in every environment).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,8 +138,7 @@ def own_marker(revision: RemoteRevision | None, owner: Owner | str, key: str) ->
 def marked_for(revision: RemoteRevision | None, owner: Owner | str, key: str,
                wanted: str) -> bool:
     """Whether ``revision`` carries this key's marker for content hash ``wanted``."""
-    marker = own_marker(revision, owner, key)
-    return marker is not None and hash_matches(marker.content_hash, wanted)
+    return revision is not None and _marked_for_text(revision.description, owner, key, wanted)
 
 
 def self_consistent(revision: RemoteRevision, view: DesiredView, owner: Owner | str,
@@ -161,7 +160,8 @@ def self_consistent(revision: RemoteRevision, view: DesiredView, owner: Owner | 
 
 def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
                          owner: Owner | str, version: RemoteVersion | None = None,
-                         released: RemoteRevision | None = None) -> bool:
+                         released: RemoteRevision | None = None,
+                         versions: Sequence[RemoteVersion] = ()) -> bool:
     """Whether ``revision`` is this tool's own write of the content declared now, cut short
     before the run read it back: it carries this key's marker for the declared content hash,
     and what sets it apart from the declaration is the platform's doing, not someone's edit.
@@ -170,22 +170,36 @@ def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
     all: when the ``released`` revision carries the same content hash, the draft may be such
     a copy, and nothing here makes it this tool's. Otherwise it is sure in two cases. Every
     value in which it differs is one the platform did not keep at all (``lost``: a field a
-    platform drops on create, which the run writes again right after). Or the agent was
-    never released and its draft never changed after it was made (``version``: its update
-    time within ``UNTOUCHED_S`` of its creation): the create of this tool made it, and it
-    holds what the platform made of that create, in whatever forms it stores values. An
-    apply killed between its create and the read-back that learns those forms (the claims
-    of concurrent creates are settled in between, so this is the long window) leaves such a
-    draft; the next apply finishes the write instead of taking the draft for someone else's.
-    Anything else stays a foreign draft (a dashboard edit keeps the marker): a value changed
-    later, a draft on a released agent (its draft may be anyone's edit made in the same
-    second as this tool's write), or a platform that gives no times."""
-    if not marked_for(revision, owner, view.agent.key, view.content_hash) or \
-            marked_for(released, owner, view.agent.key, view.content_hash):
+    platform drops on create, which the run writes again right after). Or its draft never
+    changed after it was made (``version``: its update time within ``UNTOUCHED_S`` of its
+    creation), and no other revision of the agent (``versions``) carries that hash, which a
+    person could have copied into a new draft with an edit (a dashboard saves both at once):
+    the write of this tool made it, and it holds what the platform made of that write, in
+    whatever forms it stores values. An apply killed between a write and the read-back that
+    learns those forms (a create's claims are settled in between, so that is the long
+    window) leaves such a draft; the next apply, on any machine, finishes the write instead
+    of taking the draft for someone else's. Anything else stays a foreign draft (a dashboard
+    edit keeps the marker): a value changed later, a draft written into one that was there
+    before (its creation time is older), a hash another revision carries, or a platform
+    that gives no times."""
+    key, wanted = view.agent.key, view.content_hash
+    if not marked_for(revision, owner, key, wanted) or marked_for(released, owner, key, wanted):
         return False
     found = differences(view.id_content, view.remote_content(revision))
-    return bool(found) and (all(difference.lost for difference in found) or
-                            (released is None and untouched_since_made(version)))
+    if not found:
+        return False
+    if all(difference.lost for difference in found):
+        return True
+    assert revision is not None
+    copied = any(v.version_id != revision.version_id and
+                 _marked_for_text(v.description, owner, key, wanted) for v in versions)
+    return untouched_since_made(version) and not copied
+
+
+def _marked_for_text(description: str, owner: Owner | str, key: str, wanted: str) -> bool:
+    """``marked_for``, of a description (a versions list entry's)."""
+    marker = parse_own_marker(description, owner, key)
+    return marker is not None and hash_matches(marker.content_hash, wanted)
 
 
 def untouched_since_made(version: RemoteVersion | None) -> bool:

@@ -460,21 +460,30 @@ def test_a_dashboard_draft_copying_the_released_marker_stays_foreign_though_unto
     assert (resource.action, resource.foreign_draft) == ("no-op", True)
 
 
-def test_an_untouched_draft_on_a_released_agent_may_be_anyones(
+def test_an_untouched_draft_on_a_released_agent_is_that_write_cut_short_unless_copyable(
         plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
         with_config: Factory) -> None:
-    """On a released agent, a draft never changed after it was made may be this tool's
-    write edited within the same second, or anyone's: it stays foreign."""
+    """On a released agent, a draft marked for the declared content and never changed after
+    it was made is this tool's write cut short (a run killed before it recorded the
+    platform's forms; the next apply may run on another machine, with no journal). Where
+    another revision carries that marker too, a person may have saved a copy of it with an
+    edit as a new draft, in one go: it stays foreign."""
     agent = make_desired()
     earlier = with_config(agent, set_model("earlier/model"))
     stored = written(agent, status="draft")
     stored.config["voice"]["boosted_keywords"] = ["Zeta", "alpha", "cleaning"]
-    remote = _stamped(make_remote("ca_1", agent.kind, written(earlier), stored),
-                      "2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z")
+    stamp = ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z")
+    own = _stamped(make_remote("ca_1", agent.kind, written(earlier), stored), *stamp)
+    copyable = _stamped(make_remote("ca_1", agent.kind, written(agent, status="archived"),
+                                    written(earlier), stored), *stamp)
+    later = _stamped(make_remote("ca_1", agent.kind, written(earlier), stored),
+                     "2026-01-02T03:04:05Z", "2026-01-02T03:09:00Z")
 
-    resource = only(plan_for([agent], [remote]))
-
-    assert (resource.foreign_draft, resource.blocked) == (True, "foreign_draft")
+    finished = only(plan_for([agent], [own]))
+    assert (finished.action, finished.foreign_draft, finished.blocked) == ("update", False, None)
+    for remote in (copyable, later):
+        resource = only(plan_for([agent], [remote]))
+        assert (resource.foreign_draft, resource.blocked) == (True, "foreign_draft")
 
 
 def test_a_stale_draft_of_ours_is_discarded_only_when_asked(
