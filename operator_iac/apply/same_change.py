@@ -10,7 +10,13 @@ platform's own form that its marker does not record yet (it records them with it
 write, right after reading the first back). The same revision could also be a person's edit
 of that draft that kept the marker. So the run reads the agent again, briefly
 (``defaults.SAME_CHANGE_WAIT_S``): the other apply's next write makes it read as this change;
-an edit never does, and stays a conflict.
+an edit never does, and stays a conflict. Unless nobody is left to make that next write:
+a run killed between its write and its read-back leaves a draft marked for this change that
+reads as it only through forms nobody recorded. The plan's own rule for such a draft
+(``plan.compare.unfinished_own_write``: never changed after it was made, its marker carried
+by no other revision a person could have copied) tells it from an edit here too
+(``own_write_cut_short``), for a plan made on a read from before that write showed: the
+run writes over it, as it would have had its plan seen it.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from typing import TYPE_CHECKING
 from operator_iac import defaults
 from operator_iac.api.polling import bounded_pauses
 from operator_iac.errors import NotFoundError
+from operator_iac.plan.compare import DesiredView, unfinished_own_write
 from operator_iac.plan.writes import CHANGE_ACTIONS, carries_marker, moved_to_this_change
 from operator_iac.state.fetch import fetch_agent
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.plan.marker import Owner
     from operator_iac.plan.model import ResourcePlan
     from operator_iac.plan.stored import StoredForms
     from operator_iac.spec.desired import DesiredAgent
@@ -63,3 +71,21 @@ def holding_this_change(client: OperatorClient, resource: ResourcePlan, agent: D
             current = fetch_agent(client, resource.kind, remote.agent_id)
         except NotFoundError:
             return None
+
+
+def own_write_cut_short(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
+                        forms: StoredForms, owner: Owner, current: RemoteAgent | None) -> bool:
+    """Whether the agent, moved since the plan, moved only by a write of this very change
+    that its run left before reading it back (see the module docstring): a draft over the
+    release the plan saw, for an action that writes the draft."""
+    remote = resource.remote
+    if current is None or remote is None or current.draft is None or \
+            resource.action not in ("update", "adopt"):
+        return False
+    released = current.released.version_id if current.released is not None else None
+    if released != remote.released_version_id:
+        return False
+    draft = current.draft
+    version = next((v for v in current.versions if v.version_id == draft.version_id), None)
+    return unfinished_own_write(draft, DesiredView.of(agent, ids, forms), owner, version,
+                                current.released, current.versions)

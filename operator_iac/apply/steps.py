@@ -23,7 +23,7 @@ from operator_iac.apply.claims import claims as owned_claims
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
-from operator_iac.apply.same_change import holding_this_change
+from operator_iac.apply.same_change import holding_this_change, own_write_cut_short
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
     ApiConflictError,
@@ -306,9 +306,23 @@ class Steps:
             if held is not None:
                 raise ResourceFailed("converged", f"{moved}: {self._held_by_another(held)}; "
                                       "this run wrote nothing")
+            if self._own_write_cut_short(current):
+                return current
             raise ResourceFailed("conflict", f"{moved}; nothing was written for "
                                   f"{self.resource.key!r}, make a new plan")
         return current
+
+    def _own_write_cut_short(self, current: RemoteAgent | None) -> bool:
+        """Whether the agent moved since the plan only by a write of this very change that
+        its run left before reading it back (``same_change.own_write_cut_short``): the run
+        writes over it, as it would have had its plan seen it."""
+        if not own_write_cut_short(self.resource, self._desired(), self.run_.ids,
+                                   self.run_.forms, self.run_.owner, current):
+            return False
+        assert current is not None and current.draft is not None
+        self.note(f"{current.draft.version_id} holds this change as a run wrote it and left "
+                  "it before reading it back; this run writes it again")
+        return True
 
     def _finishing(self, held: RemoteAgent) -> bool:
         """Whether the run goes on with ``held``, moved since the plan to a draft holding

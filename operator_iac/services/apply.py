@@ -406,12 +406,14 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
     if planned.saved_from is not None:
         return saved_plan_breaches(planned, client, parallelism=parallelism)
     from operator_iac.api.pool import WorkPool
-    from operator_iac.apply.same_change import holding_this_change
+    from operator_iac.apply.same_change import holding_this_change, own_write_cut_short
+    from operator_iac.plan.marker import Owner
     from operator_iac.plan.writes import noted_forms, remote_moved
     from operator_iac.state.fetch import fetch_agent
 
     affected = [r for r in planned.plan.resources if r.action != "no-op" and r.remote]
     ids, forms = planned.plan.remote_ids(), noted_forms(planned.plan)
+    owner = Owner(planned.plan.project, planned.plan.environment)
 
     def moved(resource: ResourcePlan) -> str | None:
         assert resource.remote is not None
@@ -422,11 +424,15 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
                 return None  # gone already, as this run would leave it (its step says so)
             current = None
         reason = remote_moved(resource.remote, current)
-        if reason and holding_this_change(client, resource, planned.desired[resource.key],
-                                          ids, forms, current):
+        agent = planned.desired.get(resource.key)
+        if not reason or agent is None:  # a deletion writes no declared change
+            return reason
+        if holding_this_change(client, resource, agent, ids, forms, current):
             # Another apply of this very change got there first and finishes it; this run's
             # step for the agent says so (``converged``) and writes nothing.
             return None
+        if own_write_cut_short(resource, agent, ids, forms, owner, current):
+            return None  # a dead run's write of this change: the step writes over it
         return reason
 
     with WorkPool(client, parallelism=parallelism) as pool:

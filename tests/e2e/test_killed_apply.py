@@ -359,3 +359,37 @@ def test_killed_after_writing_a_released_creates_draft_the_next_apply_finishes_i
     assert all(len(platform.owners().get(key, [])) == 1 for key in KEYS), platform.owners()
     after = copy.plan("--detailed-exitcode")
     assert after.exit_code == 0, result.stderr + after.stdout
+
+
+def test_killed_before_its_read_back_the_next_apply_planned_on_older_reads_finishes_it(
+        project: Project, platform: Platform, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same killed update, and the next apply on another machine planned on reads from
+    before that write showed (reads trail it): its checks before writing find the agent
+    moved to a draft marked for this change that does not read as it (forms nobody
+    recorded). By the plan's own rule, it is that run's write cut short, not an edit: the
+    run writes over it and releases it, instead of a conflict."""
+    from operator_iac.apply.report import ApplyOptions
+    from operator_iac.services.apply import apply
+
+    copy = project()
+    copy.emulator.set_compat("escaped_html")
+    first = copy.run("apply", "--yes", "--no-smoke")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    copy.replace_in(f"{KEY}.yaml", "Be friendly", "Be cheerful")
+    copy.emulator.advance_clock(100.0)  # the first apply long past
+    kill_apply_at(copy, "wrote draft ", extra=("--no-smoke",))
+    # Reads trail by 2 s from now on: the next plan does not see the write yet.
+    copy.emulator.set_faults(read_lag=2.0, versions_lag=2.0)
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    planned = copy.make_plan(platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == KEY)
+    assert resource.remote is not None and resource.remote.draft_version_id is None
+    copy.emulator.advance_clock(3.0)  # the reads catch up with it
+
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+
+    outcome = report.result(KEY)
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert any("left it before reading it back" in step for step in outcome.steps), outcome
+    assert copy.plan("--detailed-exitcode").exit_code == 0
