@@ -20,11 +20,12 @@ from operator_iac.plan.stored import EMPTY, Difference, StoredForms, differences
 from operator_iac.plan.written import WrittenRecord, holds_written, written_record
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteRevision, RemoteVersion
-from operator_iac.state.times import parse_time
+from operator_iac.state.times import parse_time, precision
 
 # A revision whose update time is this close to its creation time was not changed after it
-# was made: platforms that stamp whole seconds give both the same second, and a person's edit
-# in the dashboard comes later than that.
+# was made, at most: platforms that stamp whole seconds give both the same second, and a
+# person's edit in the dashboard comes later than that. Finer stamps judge finer
+# (``untouched_since_made``).
 UNTOUCHED_S = 1.0
 
 # Why a released revision counts as changed outside operator-iac (drift).
@@ -203,11 +204,18 @@ def _marked_for_text(description: str, owner: Owner | str, key: str, wanted: str
 
 
 def untouched_since_made(version: RemoteVersion | None) -> bool:
-    """Whether the versions list shows the revision never changed after it was made."""
-    made = parse_time(version.created_at) if version is not None else None
-    changed = parse_time(version.updated_at) if version is not None else None
-    return made is not None and changed is not None and \
-        abs((changed - made).total_seconds()) <= UNTOUCHED_S
+    """Whether the versions list shows the revision never changed after it was made: its
+    update time is its creation time, as finely as the platform stamps them (within the
+    second where it stamps whole seconds; to the millisecond where it stamps those, so that
+    an edit a moment after the write is an edit)."""
+    if version is None:
+        return False
+    made, changed = parse_time(version.created_at), parse_time(version.updated_at)
+    if made is None or changed is None:
+        return False
+    tick = max(precision(version.created_at) or UNTOUCHED_S,
+               precision(version.updated_at) or UNTOUCHED_S)
+    return abs((changed - made).total_seconds()) <= min(tick, UNTOUCHED_S)
 
 
 def holds_own_writing(revision: RemoteRevision, marker: Marker, kind: str,

@@ -483,14 +483,12 @@ def test_another_applys_first_write_of_a_form_never_seen_is_finished_once_it_rec
 def test_an_edit_under_this_changes_marker_stays_a_conflict(
         applied: ProjectCopy, platform: Platform) -> None:
     """The same first write, edited in the dashboard instead of completed (the marker kept,
-    the prompt changed, a few seconds later, as a person does): it never reads as this
-    change, nor as a write left before its read-back (it changed after it was made), so
-    after the short wait the run refuses, writing nothing."""
+    the prompt changed): it never reads as this change, so after the short wait the run
+    refuses, writing nothing."""
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
     first = platform.update(agent_id, **_another_applys_first_write(planned, platform))
-    applied.emulator.advance_clock(5.0)
     edited = platform.draft(agent_id)
     assert edited is not None
     platform.update(first, config={**edited.config, "runtime": {

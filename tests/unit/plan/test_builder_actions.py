@@ -6,6 +6,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from operator_iac.api.models import Agent
 from operator_iac.plan.compare import HASH_MISMATCH, NO_MARKER
 from operator_iac.plan.model import ResourcePlan
@@ -538,3 +540,21 @@ def test_only_drafts_operator_iac_wrote_as_they_are_are_discarded(
     changed = with_config(agent, set_model("openai/gpt-4o-mini"))
     remote = make_remote("ca_1", agent.kind, released, ours)
     assert only(plan_for([changed], [remote], discard_drafts=True)).action == "update"
+
+
+@pytest.mark.parametrize(("created", "updated", "untouched"), [
+    ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z", True),
+    ("2026-01-02T03:04:05.120Z", "2026-01-02T03:04:05.120Z", True),
+    ("2026-01-02T03:04:05.120Z", "2026-01-02T03:04:05.420Z", False),
+    ("2026-01-02T03:04:05Z", "2026-01-02T03:04:07Z", False),
+], ids=["whole-seconds-same", "milliseconds-same", "milliseconds-later", "seconds-later"])
+def test_never_changed_since_made_is_judged_as_finely_as_the_platform_stamps(
+        created: str, updated: str, untouched: bool) -> None:
+    """Within the second where the platform stamps whole seconds; to the millisecond where
+    it stamps those: an edit 300 ms after the write that made the draft is an edit."""
+    from operator_iac.plan.compare import untouched_since_made
+    from operator_iac.state.snapshot import RemoteVersion
+
+    version = RemoteVersion("ca_1@v1", 1, "draft", "Booking", "", created_at=created,
+                            updated_at=updated)
+    assert untouched_since_made(version) is untouched
