@@ -385,7 +385,7 @@ def test_killed_before_its_read_back_the_next_apply_planned_on_older_reads_finis
     planned = copy.make_plan(platform.client)
     resource = next(r for r in planned.plan.resources if r.key == KEY)
     assert resource.remote is not None and resource.remote.draft_version_id is None
-    copy.emulator.advance_clock(3.0)  # the reads catch up with it
+    copy.emulator.set_faults(read_lag=0.0, versions_lag=0.0)  # and now they show it
 
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
 
