@@ -62,6 +62,9 @@ BLOCK_TEXT: dict[BlockReason, str] = {
 DRIFT_TITLE = "changed outside operator-iac"
 FOREIGN_DRAFT_OVERWRITE = ("the agent has an unreleased draft that operator-iac did not write; "
                            "it will be overwritten (--overwrite-draft)")
+FOREIGN_DRAFT_NOTHING_LOST = ("the agent has an unreleased draft that operator-iac did not "
+                              "write; the write keeps every change it holds, so it is "
+                              "overwritten without --overwrite-draft")
 FOREIGN_DRAFT_KEPT = ("the agent has an unreleased draft that operator-iac did not write; "
                       "it is left alone")
 # What becomes of a foreign draft, after "draft vN: ".
@@ -193,7 +196,8 @@ def resource_warnings(resource: ResourcePlan) -> list[PlanWarning]:
     # A foreign draft that blocks the resource is said by the block already.
     if resource.foreign_draft and resource.blocked != "foreign_draft":
         review = resource.foreign_draft_review
-        text = FOREIGN_DRAFT_OVERWRITE if resource.writes else FOREIGN_DRAFT_KEPT
+        text = FOREIGN_DRAFT_KEPT if not resource.writes else FOREIGN_DRAFT_OVERWRITE \
+            if review is None or review.changes else FOREIGN_DRAFT_NOTHING_LOST
         if review is not None and review.fate == "deleted":
             text = ("the agent has an unreleased draft that operator-iac did not write; it "
                     "is deleted with the agent")

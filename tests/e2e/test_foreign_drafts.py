@@ -101,6 +101,9 @@ def test_a_draft_whose_overwrite_would_discard_nothing_blocks_no_apply(
     assert (resource["action"], resource["blocked"]) == ("update", None)
     assert (review["version_id"], review["fate"], review["changes"]) == (draft, "overwritten",
                                                                          [])
+    text = applied.plan().stdout
+    assert "so it is overwritten without --overwrite-draft" in text
+    assert f"draft {draft}" in text and "nothing it changed is lost" in text
     result = applied.apply()
 
     assert result.exit_code == 0, result.stdout + result.stderr
