@@ -78,14 +78,19 @@ def own_write_cut_short(resource: ResourcePlan, agent: DesiredAgent, ids: Mappin
     """Whether the agent, moved since the plan, moved only by a write of this very change
     that its run left before reading it back (see the module docstring): a draft over the
     release the plan saw, for an action that writes the draft."""
-    remote = resource.remote
-    if current is None or remote is None or current.draft is None or \
-            resource.action not in ("update", "adopt"):
-        return False
-    released = current.released.version_id if current.released is not None else None
-    if released != remote.released_version_id:
+    if current is None or current.draft is None or resource.action not in ("update", "adopt") \
+            or not over_planned_release(resource, current):
         return False
     draft = current.draft
     version = next((v for v in current.versions if v.version_id == draft.version_id), None)
     return unfinished_own_write(draft, DesiredView.of(agent, ids, forms), owner, version,
                                 current.released, current.versions)
+
+
+def over_planned_release(resource: ResourcePlan, current: RemoteAgent) -> bool:
+    """Whether the agent, moved since the plan, still has the release the plan saw (none
+    where it saw none): a draft written since is over that release, so the run may go on
+    with it as its plan would have."""
+    remote = resource.remote
+    released = current.released.version_id if current.released is not None else None
+    return remote is not None and released == remote.released_version_id

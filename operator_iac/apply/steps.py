@@ -23,7 +23,11 @@ from operator_iac.apply.claims import claims as owned_claims
 from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
-from operator_iac.apply.same_change import holding_this_change, own_write_cut_short
+from operator_iac.apply.same_change import (
+    holding_this_change,
+    over_planned_release,
+    own_write_cut_short,
+)
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
     ApiConflictError,
@@ -334,12 +338,8 @@ class Steps:
         killed before releasing it, or one whose plan read the draft as it was before its
         last write, which the reads had not caught up with yet. Taking it for another apply
         that finishes it reported the change done while nothing released it."""
-        remote = self.resource.remote
-        if held.draft is None or remote is None or \
-                self.resource.action not in ("update", "adopt", "release"):
-            return False
-        released = held.released.version_id if held.released is not None else None
-        if released != remote.released_version_id:
+        if held.draft is None or self.resource.action not in ("update", "adopt", "release") \
+                or not over_planned_release(self.resource, held):
             return False
         self.note(f"{held.draft.version_id} holds this very change, written since the plan "
                   "(by another apply of it, or by a run that stopped before releasing it); "
