@@ -19,7 +19,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import version_number
-from operator_iac.plan.hashing import revision_fingerprint, same_content
+from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.normalise import same_written
 from operator_iac.smoke.announce import Pin, marked_with
 from operator_iac.smoke.evidence import records_of
 from operator_iac.state.fetch import read_written
@@ -139,7 +140,8 @@ class ReleaseRecords:
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
                              steps.superseded, steps.write_order(body))
         if records_of(again.description, steps.run_.plan.project,
-                      steps.resource.key) is None or not same_content(again, before):
+                      steps.resource.key) is None or \
+                not same_written(again, before, body.get("config")):
             return (f"draft {version_id} was written by someone else at the same time; this "
                     "run's change was not released, make a new plan")
         steps.written_fingerprint = revision_fingerprint(again)

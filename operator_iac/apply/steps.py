@@ -37,14 +37,10 @@ from operator_iac.errors import (
     OperatorIacError,
 )
 from operator_iac.plan.compare import own_marker
-from operator_iac.plan.hashing import (
-    content_fingerprint,
-    hash_matches,
-    revision_fingerprint,
-    same_content,
-)
+from operator_iac.plan.hashing import hash_matches, revision_fingerprint
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.model import RemoteState, ResourcePlan
+from operator_iac.plan.normalise import same_written
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
     CHANGE_ACTIONS,
@@ -261,13 +257,14 @@ class Steps:
         draft, released = current.draft, current.released
         assert draft is not None and released is not None, \
             "a discard plan always records a draft and a release"
-        address, written = self._put_draft(current, remade_body(
-            self.resource, self._desired(), self.run_.ids, released))
+        body = remade_body(self.resource, self._desired(), self.run_.ids, released)
+        address, written = self._put_draft(current, body)
         self.version_id = written.version_id or address
         self.wrote("drafted", self.version_id)
         kept = read_written(self.client, self.resource.kind, self.version_id, "draft",
                             self.superseded)
-        if content_fingerprint(kept) != content_fingerprint(released):
+        if kept.description != released.description or \
+                not same_written(kept, released, body.get("config")):
             raise ResourceFailed("failed", f"{self.version_id} does not hold the released "
                                  f"revision {released.version_id} after it was written into it; "
                                  f"check it with: operator-iac history {self.resource.key}")
@@ -645,7 +642,8 @@ class Steps:
             taken = revision_of(now, self.version_id, "draft")
             # No status at all (a read that trails, where only a false ``is_released`` would
             # say it, left out): told as for a draft, by where the bare id's write goes.
-            ours = same_content(taken, wrote) and taken.description == wrote.description
+            ours = same_written(taken, wrote, body.get("config")) and \
+                taken.description == wrote.description
             # Refused for its address alone (a platform taking writes to the bare id only),
             # a draft holding another apply's write is written over as the addressed write
             # would have been, and the read-back tells who wrote last; released, it must
@@ -693,8 +691,9 @@ class Steps:
         self.wrote("drafted", self.version_id)
         again, left = self._read_back()
         self._require_own_marker(again)
-        if left or not same_content(again, revision):
-            if same_content(again, revision) and \
+        same = same_written(again, revision, body.get("config"))
+        if left or not same:
+            if same and \
                     parse_marker(again.description) != parse_marker(body["description"]):
                 # Another apply's write of this very content (its marker, not yet recording
                 # the forms): the platform stored it as it stored this run's. It records them
@@ -900,7 +899,7 @@ class Steps:
         return marker is not None and self.read_back is not None and \
             self.run_.owner.claims(marker, self.resource.key) and \
             hash_matches(marker.content_hash, self.resource.desired_hash or "") and \
-            same_content(revision, self.read_back)
+            same_written(revision, self.read_back, (self.body or {}).get("config"))
 
     def _check_released_is_ours(self) -> None:
         """Right after releasing: the platform has no compare-and-set, so another writer may

@@ -83,6 +83,9 @@ class Lags:
     list_s: float = 0.0
     versions_s: float = 0.0
     read_s: float = 0.0
+    list_spread: str | None = None
+    """How the agents list's delay varies (``consistency.SPREADS``): None, one delay for
+    every agent and every read (a list shows the platform as it was ``list_s`` ago)."""
 
 
 class AgentService:
@@ -158,17 +161,25 @@ class AgentService:
         trailing the writes by ``list_lag`` (and ``versions_lag``) sees them. The cursor
         names the last agent shown, so a page goes on from there in the page's order."""
         last = decode_cursor(cursor)
-        moment = self._clock.now() - self._lags().list_s
+        lags = self._lags()
+        now = self._clock.now()
+        seen_at = consistency.list_moments(now, lags.list_s, lags.list_spread)
         beyond, order = ("seq < ?", "DESC") if newest_first else ("seq > ?", "ASC")
         bound = (last if last is not None else 2 ** 62) if newest_first else (last or 0)
         with self._store.tx() as db:
-            rows = db.execute(
-                f"SELECT seq, id FROM agents WHERE kind = ? AND {beyond} AND created_at <= ? "
-                f"ORDER BY seq {order} LIMIT ?", (kind.prefix, bound, moment, size + 1)
-            ).fetchall()
+            if seen_at.uniform is not None:  # every agent as the platform was at one moment
+                rows = db.execute(
+                    f"SELECT seq, id FROM agents WHERE kind = ? AND {beyond} AND "
+                    f"created_at <= ? ORDER BY seq {order} LIMIT ?",
+                    (kind.prefix, bound, seen_at.uniform, size + 1)).fetchall()
+            else:  # each agent as it was at a moment of its own: filtered here
+                rows = [row for row in db.execute(
+                    f"SELECT seq, id, created_at FROM agents WHERE kind = ? AND {beyond} "
+                    f"ORDER BY seq {order}", (kind.prefix, bound)).fetchall()
+                    if row["created_at"] <= seen_at(row["id"])][:size + 1]
             listed: list[tuple[int, str | consistency.Gone]] = [
                 (row["seq"], row["id"]) for row in rows]
-            listed += [(g.seq, g) for g in self.history.still_listed(kind.prefix, moment)
+            listed += [(g.seq, g) for g in self.history.still_listed(kind.prefix, seen_at)
                        if (g.seq < bound if newest_first else g.seq > bound)]
             listed.sort(key=lambda entry: entry[0], reverse=newest_first)
             page = listed[:size]

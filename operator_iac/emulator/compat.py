@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable, Collection
 from email.utils import formatdate
@@ -91,7 +92,35 @@ def stored_config(config: Any, modes: Collection[str]) -> Any:
         config = sorted_lists(config)
     if "dated_models" in modes:
         config = dated_models(config)
+    if "item_ids" in modes:
+        config = with_item_ids(config)
     return stored_text(config, modes)
+
+
+# The lists of objects a platform may give ids of its own (``item_ids``): (section, list).
+_ITEM_LISTS = ((None, "personas"), ("runtime", "variables"), ("tool", "tools"))
+
+
+def with_item_ids(config: Any) -> Any:
+    """``config`` with an ``id`` of the platform's own in every persona, variable and tool
+    that carries none, made anew by each write (a platform whose items are rows of their
+    own, named by ids it makes); an item that carries one keeps it."""
+    if not isinstance(config, dict):
+        return config
+    config = dict(config)
+    for section, name in _ITEM_LISTS:
+        holder = config if section is None else config.get(section)
+        if not isinstance(holder, dict) or not isinstance(holder.get(name), list):
+            continue
+        holder = dict(holder)
+        holder[name] = [{"id": f"it_{secrets.token_hex(6)}", **item}
+                        if isinstance(item, dict) and "id" not in item else item
+                        for item in holder[name]]
+        if section is None:
+            config = holder
+        else:
+            config[section] = holder
+    return config
 
 
 def escaped(value: Any) -> Any:

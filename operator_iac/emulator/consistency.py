@@ -18,7 +18,9 @@ are consistent until the next write.
 
 from __future__ import annotations
 
+import random
 import threading
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -97,12 +99,49 @@ class History:
                         - KEEP_S]:
                 del self._gone[old]
 
-    def still_listed(self, kind: str, moment: float) -> list[Gone]:
-        """Agents of ``kind`` deleted after ``moment`` (a reader at ``moment`` still saw
-        them) that existed by then."""
+    def still_listed(self, kind: str, seen_at: ListMoments | float) -> list[Gone]:
+        """Agents of ``kind`` deleted after the moment a reader saw each of them at (one
+        moment for all, or ``ListMoments``), so that it still saw them, and that existed by
+        then."""
+        if not isinstance(seen_at, ListMoments):
+            seen_at = ListMoments(seen_at)
         with self._lock:
             return [g for g in self._gone.values()
-                    if g.kind == kind and g.deleted_at > moment and g.created_at <= moment]
+                    if g.kind == kind and g.deleted_at > seen_at(g.newest.agent_id)
+                    and g.created_at <= seen_at(g.newest.agent_id)]
+
+
+# How a lagging agents list's delay varies, beyond one delay for all (``list_moments``):
+# ``uneven_list_lag``, each agent after a delay of its own (an index whose shards catch up
+# at their own pace: a list can show an agent and not one created before it);
+# ``replica_lists``, each read served by a replica trailing by a delay of its own (a list can
+# show less than the one before it). Each delay is up to twice ``list_lag``.
+SPREADS = ("uneven_list_lag", "replica_lists")
+
+
+@dataclass(frozen=True)
+class ListMoments:
+    """The moment of the platform's past a list read shows each agent as it was at:
+    ``uniform`` for every agent alike, else one per agent (``spread_s`` scaled by a fraction
+    the agent's id draws)."""
+
+    uniform: float | None
+    now: float = 0.0
+    spread_s: float = 0.0
+
+    def __call__(self, agent_id: str) -> float:
+        if self.uniform is not None:
+            return self.uniform
+        return self.now - self.spread_s * (zlib.crc32(agent_id.encode()) % 1000) / 999
+
+
+def list_moments(now: float, lag_s: float, spread: str | None) -> ListMoments:
+    """The moments one list read shows the agents at (``SPREADS``)."""
+    if spread == "uneven_list_lag" and lag_s > 0:
+        return ListMoments(None, now, 2 * lag_s)
+    if spread == "replica_lists":
+        return ListMoments(now - random.uniform(0.0, 2 * lag_s))
+    return ListMoments(now - lag_s)
 
 
 class Unknown:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from operator_iac.emulator import consistency
 from operator_iac.emulator.agents import AgentService, Lags, Revision
 from operator_iac.emulator.brain import Brain, Dice
 from operator_iac.emulator.broker import EventBroker
@@ -189,7 +190,8 @@ class EmulatorState:
 
     def _lags(self) -> Lags:
         settings = self.faults.settings
-        return Lags(settings.list_lag, settings.versions_lag, settings.read_lag)
+        spread = next((mode for mode in consistency.SPREADS if self.faults.has(mode)), None)
+        return Lags(settings.list_lag, settings.versions_lag, settings.read_lag, spread)
 
     def _outcome_for(self, revision: Revision, transcript: str) -> tuple[Outcome, Any]:
         """The scripted outcome (and output, None: generated) of a procedure run."""

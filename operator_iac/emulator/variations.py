@@ -470,6 +470,29 @@ VARIATIONS: tuple[Variation, ...] = (
              "may answer"),
         "a 503 that says when to come back is a request to slow down, as a 429 is: the "
         "request waits that long, and the client's parallelism halves (`api.pool`)"),
+    Variation(
+        "list_visibility", CONSISTENCY, "The order in which a lagging agents list shows writes",
+        "the order they were made: the list shows the platform as it was `list_lag` ago",
+        (Alternative("uneven_list_lag", "each agent shows (and goes) after a delay of its own, "
+                     "up to twice `list_lag`: a list can show an agent and not one created "
+                     "before it"),
+         Alternative("replica_lists", "each list read is served by a replica trailing by a "
+                     "delay of its own, up to twice `list_lag`: a list can show less than the "
+                     "one before it")),
+        "no order is assumed between the agents a list shows: of two agents created for one "
+        "key by applies at once, the one ever released ranks first, so a run that kept its "
+        "agent on a listing that did not show the other yet is yielded to by the other's "
+        "run, which finds it released; each run lists until each of its own new agents "
+        "shows, however long that one takes"),
+    Variation(
+        "item_ids", STORED, "Values a platform adds to what it stores", "none beyond what was "
+        "written (and the fields of `extra_fields`, the same on every read)",
+        _alt("item_ids", "every persona, variable and tool is stored with an `id` of the "
+             "platform's own, made anew by each write"),
+        "two read-backs are compared only where the write speaks (`normalise.same_written`): "
+        "the same write read back twice is the platform's own storing, never someone else's "
+        "write, and a change to anything the project declares still shows; ids the "
+        "platform gave are kept through read-modify-write"),
 )
 
 BY_KEY: dict[str, Variation] = {v.key: v for v in VARIATIONS}

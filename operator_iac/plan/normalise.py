@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from operator_iac.plan.hashing import digest
+from operator_iac.plan.hashing import digest, same_content
 from operator_iac.plan.marker import strip_marker
+from operator_iac.state.snapshot import RemoteRevision
 
 SENSITIVE_TEXT = "(sensitive)"
 # A sealed secret is a string no real value starts with (NUL is not valid in agent files).
@@ -173,6 +174,22 @@ def project(remote: Any, shape: Any, path: Path = ()) -> Any:
     if is_sealed(shape) and remote is not None:
         return seal(remote)
     return _as_declared(remote, shape)
+
+
+def same_written(one: RemoteRevision, other: RemoteRevision,
+                 sent: Mapping[str, Any] | None) -> bool:
+    """Whether two revisions hold the same content where a write of the config ``sent``
+    speaks (``same_content`` of their configs projected onto ``sent``), markers aside.
+
+    A platform may add values of its own to what it stores (an id in each item of a list,
+    a default, a time) and make them anew on every write, so that the same write read back
+    twice differs there, with nobody else writing. What the write speaks about is what a
+    write decides: two writes of one body that read back alike there were stored alike, and
+    another writer's change of anything the project declares still shows."""
+    if sent is None:
+        return same_content(one, other)
+    return same_content(replace(one, config=project(one.config, dict(sent))),
+                        replace(other, config=project(other.config, dict(sent))))
 
 
 def _as_declared(remote: Any, shape: Any) -> Any:

@@ -3,11 +3,12 @@
 Staging stores model aliases as dated snapshots, lists of strings sorted, text NFC-normalised,
 trimmed and with markup characters as HTML entities (a form that is no fixed point: written
 again, it is encoded again), secrets included, and leaves every false, empty or null value
-out of what it shows. What apply reads back is recorded as the platform's form of
-what was written: the plan after apply is empty and says once what the platform does, a real
-edit still shows as exactly that edit, the tool's own draft is never foreign, and a dashboard
-edit is still drift. Nothing here depends on which forms the emulator picks: the same test
-holds for any deterministic normalisation.
+out of what it shows, and gives every persona, variable and tool an id of its own, made anew
+by each write (so that the same write read back twice differs there). What apply reads back
+is recorded as the platform's form of what was written: the plan after apply is empty and
+says once what the platform does, a real edit still shows as exactly that edit, the tool's
+own draft is never foreign, and a dashboard edit is still drift. Nothing here depends on which forms the emulator picks: the same test
+holds for any normalisation, and for any values a platform adds to what was written.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .two_platforms import Environments, environments
 __all__ = ["environments"]
 
 FORMS = ("dated_models", "sorted_lists", "nfc_text", "trim_text", "omit_empty", "escaped_html",
-         "escaped_markdown")
+         "escaped_markdown", "item_ids")
 DECOMPOSED = "Cafe\u0301 hours are posted online."  # "é" as e + combining accent
 
 

@@ -14,9 +14,11 @@ from operator_iac.plan.normalise import (
     merge_for_write,
     prepare,
     project,
+    same_written,
     seal,
     seal_paths,
 )
+from operator_iac.state.snapshot import RemoteRevision
 
 
 def compare(remote: dict[str, Any], desired: dict[str, Any]) -> tuple[Any, Any]:
@@ -166,3 +168,23 @@ def test_merge_for_write_sends_declared_nulls_and_handles_no_remote() -> None:
     assert merge_for_write({"voice": {"ambient_sound": "office"}},
                            {"voice": {"ambient_sound": None}}) == {"voice": {"ambient_sound": None}}
     assert merge_for_write(None, {"a": [1]}) == {"a": [1]}
+
+
+def _read_back(config: dict[str, Any], description: str = "Desk") -> RemoteRevision:
+    return RemoteRevision("ca_1@v0", "draft", "Desk", description, config)
+
+
+def test_two_read_backs_of_one_write_compare_where_the_write_speaks() -> None:
+    # A platform that gives each variable an id of its own, anew on every write.
+    sent = {"runtime": {"model": "m", "variables": [{"name": "who"}]}}
+    first = _read_back({"runtime": {"model": "m", "variables": [{"id": "v1", "name": "who"}]}})
+    second = _read_back({"runtime": {"model": "m", "variables": [{"id": "v2", "name": "who"}]}})
+    edited = _read_back({"runtime": {"model": "x", "variables": [{"id": "v1", "name": "who"}]}})
+    added = _read_back({"runtime": {"model": "m", "variables": [
+        {"id": "v1", "name": "who"}, {"id": "v3", "name": "when"}]}})
+
+    assert same_written(first, second, sent)
+    assert not same_written(first, edited, sent)  # a declared value changed
+    assert not same_written(first, added, sent)  # an item nobody wrote
+    assert not same_written(first, second, None)  # without the write, all of it counts
+    assert not same_written(first, _read_back(first.config, "Other desk"), sent)
