@@ -6,17 +6,19 @@ The steps, each refusing before anything is written::
     make each file's text ─ a file exists already (and no --force)? ──────────────> exit 3
     write the files (not with --dry-run) ─ validate the project, report what it says
 
-A file is made from the agent's released revision, or from its newest revision when none was
-ever released, or from the revision named as ``ID@vN``.
+An agent asked for by id that the agents list does not show (yet) is read by its id
+(``with_requested``). A file is made from the agent's released revision, or from its newest
+revision when none was ever released, or from the revision named as ``ID@vN``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import UsageError
+from operator_iac.errors import NotFoundError, UsageError
 from operator_iac.importing.convert import AgentDocument, to_document
 from operator_iac.importing.credentials import CredentialHint, find_credentials
 from operator_iac.importing.results import FileText, ImportedAgent, ImportOptions, ImportReport
@@ -31,11 +33,12 @@ from operator_iac.importing.yaml_text import render_document
 from operator_iac.services import files as project_files
 from operator_iac.services.validate import validate_paths
 from operator_iac.spec.discovery import agent_files_in
-from operator_iac.state.fetch import fetch_snapshot, read_revision
+from operator_iac.state.fetch import fetch_agent, fetch_snapshot, read_revision
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.spec.desired import AgentKind
     from operator_iac.spec.project import Project
 
 Progress = Callable[[str], None]
@@ -50,7 +53,8 @@ def import_agents(project: Project, client: OperatorClient, options: ImportOptio
     if not options.everything and not options.ids:
         raise UsageError("name the agents to import by id, or pass --all")
     say(f"Reading agents from {client.base_url} ...")
-    snapshot = fetch_snapshot(client, parallelism=options.parallelism)
+    snapshot = with_requested(client, fetch_snapshot(client, parallelism=options.parallelism),
+                              options.ids)
     revisions = {**source_revisions(snapshot, client),
                  **pinned_revisions(snapshot, client, options.ids)}
     selection = select_agents(snapshot, revisions, project.name, declared_agents(project),
@@ -64,6 +68,38 @@ def import_agents(project: Project, client: OperatorClient, options: ImportOptio
     write_files(imported)
     validation = validate_paths([], project.file)
     return ImportReport(snapshot.api_url, imported, selection.skipped, True, validation)
+
+
+# The kind of agent an id names, by its prefix (the contract's id prefixes).
+_KIND_BY_PREFIX: dict[str, AgentKind] = {"ca_": "conversational_agent",
+                                         "pa_": "procedural_agent"}
+
+
+def with_requested(client: OperatorClient, snapshot: Snapshot,
+                   ids: Iterable[str]) -> Snapshot:
+    """``snapshot`` with each agent asked for by id that its listing did not show, and each
+    procedural agent those run, read by id. An agents list may show a new agent late, or a
+    read served by a replica less than the one before it; a read by id is never late where
+    lists are, so an agent made a moment ago in the dashboard can be imported at once. An id
+    that names no agent stays missing (``select_agents`` says so)."""
+    queue = list(dict.fromkeys(i.partition("@")[0] for i in ids))
+    found: dict[str, RemoteAgent] = {}
+    while queue:
+        agent_id = queue.pop(0)
+        if agent_id in found or snapshot.by_id(agent_id) is not None or \
+                agent_id[:3] not in _KIND_BY_PREFIX:
+            continue
+        try:
+            agent = fetch_agent(client, _KIND_BY_PREFIX[agent_id[:3]], agent_id)
+        except NotFoundError:
+            continue
+        found[agent_id] = agent
+        queue += [target for revision in (agent.released, agent.draft) if revision is not None
+                  for target in revision.postprocess_agents]
+    if not found:
+        return snapshot
+    return replace(snapshot, agents=(*snapshot.agents, *found.values()),
+                   unread=tuple(i for i in snapshot.unread if i.id not in found))
 
 
 def declared_agents(project: Project) -> dict[str, DeclaredAgent]:

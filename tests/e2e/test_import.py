@@ -162,6 +162,25 @@ def test_an_agent_named_by_id_brings_what_it_runs_and_an_unreleased_one_its_draf
     assert new_project.run("validate").exit_code == 0
 
 
+@pytest.mark.parametrize("spread", ["uneven_list_lag", "replica_lists"])
+def test_agents_named_by_id_are_imported_before_the_agents_list_shows_them(
+        dashboard: Dashboard, new_project: NewProject, emulator: Any, spread: str) -> None:
+    # Lists that show new agents a minute late (each at a pace of its own, or from a
+    # replica): made a moment ago in the dashboard, the agents are read by their ids.
+    emulator.set_faults(list_lag=60.0)
+    emulator.set_compat(spread)
+    summary = dashboard.procedural("Call summary")
+    triage = dashboard.conversational("Support triage", postprocess=[summary])
+
+    result = new_project.run("import", triage)  # what it runs comes with it
+    assert result.exit_code == 0, result.stderr
+    assert f"run by {triage}" in result.stdout
+    assert new_project.files() == ["call-summary.yaml", "support-triage.yaml"]
+    assert new_project.run("validate").exit_code == 0
+    missing = new_project.run("import", "ca_doesnotexist", "--force")
+    assert missing.exit_code == 3 and "no agent with id ca_doesnotexist" in missing.stderr
+
+
 def test_a_named_revision_is_imported_instead_of_the_released_one(
         dashboard: Dashboard, new_project: NewProject) -> None:
     agent_id = dashboard.conversational("Support triage", description="First words.")

@@ -7,8 +7,9 @@ out of what it shows, and gives every persona, variable and tool an id of its ow
 by each write (so that the same write read back twice differs there). What apply reads back
 is recorded as the platform's form of what was written: the plan after apply is empty and
 says once what the platform does, a real edit still shows as exactly that edit, the tool's
-own draft is never foreign, and a dashboard edit is still drift. Nothing here depends on which forms the emulator picks: the same test
-holds for any normalisation, and for any values a platform adds to what was written.
+own draft is never foreign, and a dashboard edit is still drift. Nothing here depends on
+which forms the emulator picks: the same test holds for any normalisation, and for any
+values a platform adds to what was written.
 """
 
 from __future__ import annotations
