@@ -325,6 +325,13 @@ class Conversation(ApiModel):
         """Whether the conversation is in testmode: it does not say it is livemode."""
         return not said_true(self.livemode)
 
+    @property
+    def shows_no_override(self) -> bool:
+        """Whether no ``override_config`` is shown: a conversation created without one, or
+        an item of a conversations list that leaves it out (a platform may list
+        conversations as summaries, the whole object only read by id)."""
+        return not self.override_config
+
 
 # Fields the documentation lists for every conversation object (null when they do not apply).
 _DOCUMENTED_CONVERSATION_FIELDS = (

@@ -25,6 +25,9 @@ from operator_iac.emulator.problems import Problem, conflict
 from operator_iac.emulator.state import EmulatorState
 from operator_iac.emulator.validation import ContextUpdate, ConversationCreate, validate
 
+# What a conversations list item leaves out where lists give summaries (``summary_lists``).
+_LEFT_OUT_OF_SUMMARIES = frozenset({"override_config", "context", "custom_fields"})
+
 
 def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
     conversations = state.conversations
@@ -47,8 +50,11 @@ def conversation_routes(state: EmulatorState) -> list[BaseRoute]:
                                  for name in TimeFilters.__dataclass_fields__})
         page, cursor = conversations.page(filters, cursor_of(request), page_size(state))
         shown = modes(state)
-        return ok(compat.shown({"data": [present.conversation(c, shown) for c in page],
-                                "cursor": cursor}, shown))
+        items = [present.conversation(c, shown) for c in page]
+        if "summary_lists" in shown:  # summaries: the whole object is read by id
+            items = [{k: v for k, v in item.items() if k not in _LEFT_OUT_OF_SUMMARIES}
+                     for item in items]
+        return ok(compat.shown({"data": items, "cursor": cursor}, shown))
 
     async def get(request: Request) -> Response:
         conversation_id = path_param(request, "conversation_id")

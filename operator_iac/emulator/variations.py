@@ -485,6 +485,14 @@ VARIATIONS: tuple[Variation, ...] = (
         "run, which finds it released; each run lists until each of its own new agents "
         "shows, however long that one takes"),
     Variation(
+        "conversation_list_items", CONTEXT, "What a conversations list item holds",
+        "the whole conversation object",
+        _alt("summary_lists", "a summary: no `override_config`, `context` or `custom_fields` "
+             "(the object itself, read by id, has them)"),
+        "a smoke record listed without its override is read from the conversation itself "
+        "(`GET /conversations/{id}`); only the testmode conversations of the minutes after a "
+        "release are read so, and none at all where records are named in the marker"),
+    Variation(
         "item_ids", STORED, "Values a platform adds to what it stores", "none beyond what was "
         "written (and the fields of `extra_fields`, the same on every read)",
         _alt("item_ids", "every persona, variable and tool is stored with an `id` of the "

@@ -178,8 +178,20 @@ def _window(client: OperatorClient, since: str | None,
     start, end = shifted(since, -ROUNDING_S), shifted(since, span_s + ROUNDING_S + 1)
     if start is None or end is None:
         return []
-    return [(c, r) for c in client.conversations.list(created_at_gte=start, created_at_lt=end)
-            if c.testmode and (r := record_of(c)) is not None]
+    found = []
+    for listed in client.conversations.list(created_at_gte=start, created_at_lt=end):
+        if not listed.testmode:
+            continue
+        conversation: Conversation | None = listed
+        record = record_of(listed)
+        if record is None and listed.shows_no_override:
+            # The item may be a summary: the object holds the record. Only testmode
+            # conversations of a window of minutes are read, bounded by the tool's own.
+            conversation = _get(client, listed.id)
+            record = record_of(conversation) if conversation is not None else None
+        if conversation is not None and record is not None:
+            found.append((conversation, record))
+    return found
 
 
 def unlisted_records(client: OperatorClient, version_id: str, records: tuple[str, str],

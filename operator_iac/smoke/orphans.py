@@ -76,6 +76,10 @@ def sweep_orphans(client: OperatorClient, window: OrphanWindow,
         for conversation in client.conversations.list(
                 created_at_gte=since.strftime(_ISO),
                 created_at_lt=(until + timedelta(seconds=1)).strftime(_ISO)):
+            if conversation.shows_no_override and window.override and \
+                    _is_orphan(conversation, window, known, since, until, shown=False):
+                # A list item may leave the override out: the object shows it.
+                conversation = client.conversations.get(conversation.id)
             if _is_orphan(conversation, window, known, since, until):
                 client.conversations.delete(conversation.id)
                 deleted.append(conversation.id)
@@ -91,13 +95,15 @@ def unstarted_testmode(conversation: Conversation) -> bool:
 
 
 def _is_orphan(conversation: Conversation, window: OrphanWindow, known: Collection[str],
-               since: datetime, until: datetime) -> bool:
+               since: datetime, until: datetime, *, shown: bool = True) -> bool:
+    """Whether ``conversation`` is a duplicate ``window`` may hold (``shown`` false: on all
+    but its override, which the list item did not show)."""
     if conversation.id == window.kept or conversation.id in known:
         return False
     if not unstarted_testmode(conversation):
         return False
     if conversation.agent_id != window.version_id or \
-            (conversation.override_config or None) != window.override:
+            (shown and (conversation.override_config or None) != window.override):
         return False
     created = parse_time(conversation.created_at)
     return created is not None and since <= created <= until

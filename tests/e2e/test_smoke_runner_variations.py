@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from operator_iac.api.client import OperatorClient
 from operator_iac.emulator.server import EmulatorServer
+from operator_iac.smoke.orphans import orphan_window, sweep_orphans
 from operator_iac.smoke.results import RunResult
 from operator_iac.smoke.suite import SmokeTarget, run_smoke_tests
 from operator_iac.spec.models import SmokeTest
@@ -134,3 +135,20 @@ def test_a_lost_create_leaves_no_test_conversation_behind(
                if r.method == "POST" and r.path == "/conversations"]
     assert creates == [502, 200]
     assert [c.id for c in client.conversations.list()] == []
+
+
+def test_a_record_s_duplicate_is_found_where_conversations_are_listed_as_summaries(
+        emulator: EmulatorServer, client: OperatorClient, deployed: Deployed) -> None:
+    # A retried create of a smoke record may leave its duplicate; a list that leaves the
+    # override out of its items does not show which record a conversation is, the object does.
+    emulator.set_compat("summary_lists")
+    record = {"runtime": {"prompt": {"type": "fixed", "text": "record one"}}}
+    other = {"runtime": {"prompt": {"type": "fixed", "text": "record two"}}}
+    duplicate, _ = client.conversations.create_test(deployed.booking, override_config=record)
+    kept, _ = client.conversations.create_test(deployed.booking, override_config=record)
+    another, _ = client.conversations.create_test(deployed.booking, override_config=other)
+    assert all(c.override_config is None for c in client.conversations.list())  # summaries
+
+    window = orphan_window(client, deployed.booking, kept.id, span_s=30.0)
+    assert sweep_orphans(client, window) == [duplicate.id]
+    assert {c.id for c in client.conversations.list()} == {kept.id, another.id}
