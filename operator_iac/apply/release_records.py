@@ -139,11 +139,17 @@ class ReleaseRecords:
         self.written(version_id)
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
                              steps.superseded, steps.write_order(body))
-        if records_of(again.description, steps.run_.plan.project,
-                      steps.resource.key) is None or \
-                not same_written(again, before, body.get("config")):
+        if records_of(again.description, steps.run_.plan.project, steps.resource.key) is None:
             return (f"draft {version_id} was written by someone else at the same time; this "
                     "run's change was not released, make a new plan")
+        if not same_written(again, before, body.get("config")):
+            if not steps.stored_by_create:
+                return (f"draft {version_id} was written by someone else at the same time; "
+                        "this run's change was not released, make a new plan")
+            # The first PUT after the create: a platform may store it otherwise.
+            steps.body = body
+            again = steps.stored_by_put(again)
+        steps.stored_by_create = False
         steps.written_fingerprint = revision_fingerprint(again)
         steps.read_back = again
         return None

@@ -122,6 +122,9 @@ class Steps:
         self.records = ReleaseRecords(self)
         # The body of the last create or PUT: written again to record stored forms.
         self.body: dict[str, Any] | None = None
+        # ``read_back`` is the create's: no PUT of this run's body was read back yet, and a
+        # platform may store a PUT of one body otherwise than its create (``stored_by_put``).
+        self.stored_by_create = False
         # The states (``read_state``) this run's revisions had before writes that changed them:
         # a read by id that still shows one of them trails the write (``read_written``).
         self.superseded: set[str] = set()
@@ -589,6 +592,7 @@ class Steps:
         revision, found = self._read_back()
         self._require_own_marker(revision)
         lost = [d for d in found if d.lost]
+        by_create = created_with is not None
         if lost and created_with is not None:
             written = self._write_again(created_with, revision)
             self.version_id = written.version_id or self.version_id
@@ -598,11 +602,14 @@ class Steps:
             revision, found = self._read_back()
             self._require_own_marker(revision)
             lost = [d for d in found if d.lost]
+            by_create = False
         if lost:
             raise ResourceFailed("failed", f"the platform did not keep {_paths(lost)} in draft "
                                   f"{self.version_id}; the draft was left unreleased")
         if found:
-            revision = self._record_stored_forms(revision, found)
+            revision = self._record_stored_forms(revision, found, by_create=by_create)
+            by_create = False
+        self.stored_by_create = by_create
         self.written_fingerprint = revision_fingerprint(revision)
         self.read_back = revision
 
@@ -673,8 +680,8 @@ class Steps:
             self.released_before = self.version_id
             return written
 
-    def _record_stored_forms(self, revision: RemoteRevision,
-                             found: list[Difference]) -> RemoteRevision:
+    def _record_stored_forms(self, revision: RemoteRevision, found: list[Difference], *,
+                             by_create: bool = False) -> RemoteRevision:
         """The platform stored some values in a form of its own: write the draft once more
         with a marker that records those forms and what the platform holds, and read it back.
 
@@ -682,7 +689,8 @@ class Steps:
         that differs from the first means someone else wrote the draft in between (the
         stored form of one write cannot change), which is a conflict, unless it holds this
         very content under another apply's marker: that apply's write, which it finishes
-        (``converged``)."""
+        (``converged``). ``by_create``: ``revision`` is the create's read-back, and the PUT's
+        is judged on its own (``stored_by_put``)."""
         assert self.version_id is not None and self.body is not None
         body = self.body = with_stored_forms(self.body, revision, found, self.resource.kind,
                                              self.run_.key_by_id())
@@ -692,6 +700,10 @@ class Steps:
         again, left = self._read_back()
         self._require_own_marker(again)
         same = same_written(again, revision, body.get("config"))
+        if (left or not same) and by_create and not any(d.lost for d in left):
+            self.note(f"the platform stores {describe_forms(found)} on create, and a PUT of "
+                      "the same body otherwise")
+            return self.stored_by_put(again, left)
         if left or not same:
             if same and \
                     parse_marker(again.description) != parse_marker(body["description"]):
@@ -745,6 +757,25 @@ class Steps:
         opens a draft beside a release), stamped when it was made."""
         self.run_.writes.withdraw(before.version_id, read_state(before))
         self.superseded.add(copy_state(before))
+
+    def stored_by_put(self, again: RemoteRevision,
+                      found: list[Difference] | None = None) -> RemoteRevision:
+        """The read-back of this run's first PUT after its create, which differs from the
+        create's where the write speaks. A platform may store a create and a PUT of one body
+        otherwise (two paths of its own: a create that dates a model alias, a PUT that keeps
+        it), and nobody else knows the new agent yet, so it is judged on its own, as the
+        create's was: holding every declared value as sent or in a form, its forms not
+        recorded yet are recorded with the same PUT again, whose read-back must then match
+        (the same write stored the same way twice). A value it does not hold at all is
+        another writer's doing: a conflict."""
+        if found is None:
+            found = stored_differences(self._desired(), self.run_.ids, again)
+        self.stored_by_create = False
+        if any(d.lost for d in found):
+            raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
+                                  "else at the same time; this run's change was not "
+                                  "released, make a new plan")
+        return self._record_stored_forms(again, found) if found else again
 
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:
         assert self.version_id is not None

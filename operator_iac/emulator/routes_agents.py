@@ -26,6 +26,9 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
     def stored(fields: AgentFields, creating: bool) -> AgentFields:
         """The fields as this platform keeps them (compatibility modes)."""
         fields = stored_fields(fields, modes(state))
+        if state.faults.has("dated_on_create" if creating else "dated_on_put"):
+            # one of the platform's two paths alone
+            fields = fields.model_copy(update={"config": compat.dated_models(fields.config)})
         if creating and state.faults.has("create_ignores_postprocess"):
             fields = fields.model_copy(update={"postprocess_agents": None})
         return fields

@@ -493,6 +493,16 @@ VARIATIONS: tuple[Variation, ...] = (
         "(`GET /conversations/{id}`); only the testmode conversations of the minutes after a "
         "release are read so, and none at all where records are named in the marker"),
     Variation(
+        "create_storage", STORED, "Whether a create and a PUT store one body alike", "alike",
+        (Alternative("dated_on_create", "a create stores model aliases as their dated "
+                     "snapshots, a PUT keeps them as sent (two paths of the platform's own)"),
+         Alternative("dated_on_put", "a PUT stores model aliases as their dated snapshots, a "
+                     "create keeps them as sent")),
+        "the first PUT after a create is judged on its own, as the create was: holding every "
+        "declared value as sent or in a form, its forms are recorded with the same PUT again, "
+        "whose read-back must then match; only a value it does not hold at all is taken for "
+        "another writer's"),
+    Variation(
         "item_ids", STORED, "Values a platform adds to what it stores", "none beyond what was "
         "written (and the fields of `extra_fields`, the same on every read)",
         _alt("item_ids", "every persona, variable and tool is stored with an `id` of the "
