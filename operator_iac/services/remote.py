@@ -76,7 +76,41 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
         from operator_iac.services.earlier_runs import after_earlier_runs
 
         snapshot = after_earlier_runs(client, project, snapshot, journal, cache=cache, say=say)
+        snapshot = _with_seen(client, project, snapshot, journal, cache=cache)
     return _settle_released_twins(client, project, snapshot, cache=cache, say=say)
+
+
+def _with_seen(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
+               journal: WritesJournal, *, cache: RevisionCache | None) -> Snapshot:
+    """``snapshot`` with every agent this machine saw as ``project``'s that its list did not
+    show, read by id (``WritesJournal.seen``: a list served by a replica may show less than
+    one read a moment before, and a key planned on it would be created a second time); an
+    agent gone is forgotten. Then the agents it holds that are ``project``'s are remembered.
+    Where the list shows them all, as it does but on such platforms, nothing is read."""
+    from dataclasses import replace
+
+    from operator_iac.errors import NotFoundError
+    from operator_iac.plan.identity import as_owner, markers
+    from operator_iac.state.fetch import fetch_agent
+
+    listed = {agent.id for agent in snapshot.agents} | {item.id for item in snapshot.unread}
+    found = []
+    for kind, agent_id in journal.seen():
+        if agent_id in listed:
+            continue
+        try:
+            found.append(fetch_agent(client, kind, agent_id, cache))
+        except NotFoundError:
+            journal.forget_seen(agent_id)
+            continue
+        logger.info("the agents list does not show %s, which a read on this machine found to "
+                    "be the project's: read by its id", agent_id)
+    if found:
+        snapshot = replace(snapshot, agents=(*snapshot.agents, *found))
+    owner = as_owner(project)
+    journal.remember_seen((agent.kind, agent.id) for agent in snapshot.agents
+                          if any(owner.claims(marker) for _, marker in markers(agent)))
+    return snapshot
 
 
 def _settle_released_twins(client: OperatorClient, project: Owner | str, snapshot: Snapshot,

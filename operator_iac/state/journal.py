@@ -26,6 +26,11 @@ agent twice, never make one fail. A run on another machine, started before the l
 caught up, reads no journal: it creates the keys again, and the claim rule settles the two
 agents once the list shows both (``apply.claims``: the dead run's, created first, is kept
 and finished by the live run).
+
+Beside the writes, the journal remembers the agents this machine created for the
+environment or found to be its own (``WritesJournal.seen``), for lists that can show less
+than one read before (a replica trailing by a delay of its own): a read missing one of
+them reads it by id (``services.remote``).
 """
 
 from __future__ import annotations
@@ -96,11 +101,50 @@ class Noted:
 
 
 class WritesJournal:
-    """The writes of one project's environment on one platform, noted on this machine."""
+    """The writes of one project's environment on one platform, noted on this machine, and
+    the agents this machine saw as that environment's (``seen``)."""
 
     def __init__(self, folder: Path, api_url: str, owner: Owner) -> None:
         target = f"{api_url.rstrip('/')}\n{owner.project}\n{owner.environment or ''}"
         self.folder = folder / hashlib.sha256(target.encode()).hexdigest()[:32]
+        # One empty file per agent seen, named ``<id>.<kind>`` (``seen``).
+        self.seen_folder = self.folder.with_name(f"{self.folder.name}.seen")
+
+    def seen(self) -> list[tuple[AgentKind, str]]:
+        """The agents (kind, id) a read on this machine found to be this environment's, or a
+        run here created for it, and that no read by id found gone since.
+
+        Remembered for monotonic reads: a platform may serve each read of its agents list
+        from a replica trailing the writes by a delay of its own, so that a list shows less
+        than one read a moment before. A later read whose list does not show one of these
+        reads it by id (``services.remote``), never late where a list is."""
+        found: list[tuple[AgentKind, str]] = []
+        with contextlib.suppress(OSError):
+            for path in self.seen_folder.iterdir():
+                agent_id, _, kind = path.name.partition(".")
+                if path.stat().st_mtime < time.time() - KEEP_S:
+                    path.unlink(missing_ok=True)  # not seen for long: lists caught up
+                elif kind in _KINDS and agent_id:
+                    found.append((kind, agent_id))  # type: ignore[arg-type]
+        return sorted(found)
+
+    def remember_seen(self, agents: Iterable[tuple[AgentKind, str]]) -> None:
+        """Remember agents a read found to be this environment's (``seen``), as seen now:
+        one not seen for ``KEEP_S`` is forgotten, as an old entry of the journal is."""
+        try:
+            for kind, agent_id in agents:
+                if "/" not in agent_id:
+                    self.seen_folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    (self.seen_folder / f"{agent_id}.{kind}").touch(mode=0o600)
+        except OSError as exc:
+            logger.info("the agents seen %s cannot be written (%s): skipped", self.seen_folder,
+                        exc)
+
+    def forget_seen(self, agent_id: str) -> None:
+        """An agent read by id was not found: it is gone."""
+        with contextlib.suppress(OSError):
+            for path in self.seen_folder.glob(f"{agent_id}.*"):
+                path.unlink(missing_ok=True)
 
     def begun(self, kind: AgentKind, key: str) -> Noted | None:
         """Note a create about to be sent; None when the journal cannot be written."""
@@ -118,6 +162,8 @@ class WritesJournal:
         answered = replace(noted, what=DONE.get(noted.what, noted.what), agent_id=agent_id,
                            version_id=version_id or noted.version_id,
                            records=records or noted.records)
+        if answered.what == "created":
+            self.remember_seen([(answered.kind, agent_id)])
         return answered if self._write(answered) else noted
 
     def intends(self, what: NotedWhat, kind: AgentKind, agent_id: str,
@@ -188,7 +234,7 @@ def _sweep_once(journals: Path) -> None:
     _swept.add(journals)
     with contextlib.suppress(OSError):
         for folder in journals.iterdir():
-            for path in folder.glob("*.json"):
+            for path in folder.iterdir():  # entries, and agents seen (``.seen`` folders)
                 with contextlib.suppress(OSError):
                     if path.stat().st_mtime < time.time() - KEEP_S:
                         path.unlink()

@@ -54,8 +54,10 @@ def behaviour(report: DoctorReport, key: str) -> tuple[str | None, bool | None]:
 
 
 def left_behind(platform: Platform) -> list[str]:
-    """Conversations on the platform other than the smoke records of the releases."""
-    return [c.id for c in platform.client.conversations.list() if record_of(c) is None]
+    """Conversations on the platform other than the smoke records of the releases (each
+    read by id: a list item may be a summary, without the override that holds a record)."""
+    return [c.id for c in platform.client.conversations.list()
+            if record_of(platform.client.conversations.get(c.id)) is None]
 
 
 def agent_writes(platform: Platform) -> list[tuple[str, str]]:

@@ -137,7 +137,8 @@ def test_prune_reads_every_agent(crowded: ProjectCopy) -> None:
 
 
 def _entries(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    """The revision cache's entries (the folder also holds the writes journal)."""
+    return sorted(p for p in (root / "revisions").rglob("*") if p.is_file())
 
 
 def test_a_corrupt_cache_changes_nothing(crowded: ProjectCopy) -> None:

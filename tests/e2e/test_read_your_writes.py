@@ -4,7 +4,11 @@ a second agent for a key and never plans a release that was just made."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from operator_iac.settings import CACHE_DIR_VARIABLE
 
 from .two_platforms import Environments, environments
 
@@ -218,3 +222,28 @@ def test_a_smoke_run_that_proves_such_a_release_ends_once_the_listing_shows_it_p
     found = last_smoke_result(staging.client, project=PROJECT, key="support-triage",
                               agent_id=agent_id)
     assert found is not None and found.passed
+
+
+def test_an_agents_list_that_shows_less_than_before_never_makes_a_key_twice(
+        environments: Environments, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A list read from a replica that trails the writes: after the apply, the agents list
+    # shows the account as it was before it. On the machine that applied (or read them
+    # since), the agents it knows are read by their ids; one deleted since is forgotten.
+    applied = environments.apply_staging("--no-smoke")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    platform = environments.platform("staging")
+    triage = platform.id_of("support-triage")
+    platform.emulator.set_faults(list_lag=3600.0)
+    assert not list(platform.client.conversational_agents.list())  # the list lost them
+
+    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    platform.client.conversational_agents.delete(triage)
+    gone = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert gone.exit_code == 2, gone.stdout + gone.stderr
+    assert "Plan: 1 to create, 0 to update" in gone.stdout  # support-triage, and only it
+
+    # Another machine knows nothing of them: it can only read the list as it is.
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    elsewhere = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert "Plan: 4 to create" in elsewhere.stdout, elsewhere.stdout

@@ -164,6 +164,8 @@ def test_old_entries_of_any_target_and_empty_folders_are_swept(tmp_path: Path) -
     kept = stale.answered(stale.begun("procedural_agent", "old"), "pa_old")
     assert kept is not None
     os.utime(kept.path, (time.time() - KEEP_S - 1,) * 2)
+    for seen in stale.seen_folder.iterdir():  # the agent it created, not seen since
+        os.utime(seen, (time.time() - KEEP_S - 1,) * 2)
     emptied = WritesJournal(tmp_path, "http://127.0.0.1:3", OWNER)
     emptied.forget([emptied.begun("procedural_agent", "gone")])
     module._swept.discard(tmp_path)
