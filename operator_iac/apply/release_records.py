@@ -8,7 +8,8 @@ revision, as the plan saw them), then the agent is re-checked and written at onc
 body's marker naming them: the records never widen the gap between the re-check and the
 write. A create cannot (the agent does not exist before its create): its new draft is written
 once more, as it is, naming them, with the draft checked to hold what this run wrote before
-and after. The release of a draft that already names records of this very release, still
+and after. Where the create released its revision (some platforms do), that write makes a
+new draft, and records of that draft are written and named in it by the same write again. The release of a draft that already names records of this very release, still
 pending, writes nothing; one that does not is written again as an update would. Where no
 revision takes the records before the release, they are written right after it (``late``).
 """
@@ -23,6 +24,7 @@ from operator_iac.plan.hashing import revision_fingerprint
 from operator_iac.plan.normalise import same_written
 from operator_iac.smoke.announce import Pin, marked_with
 from operator_iac.smoke.evidence import records_of
+from operator_iac.smoke.record import remove_record
 from operator_iac.state.fetch import read_written
 
 if TYPE_CHECKING:
@@ -132,10 +134,13 @@ class ReleaseRecords:
         body = self.naming(sent)
         steps._check_draft_unchanged()
         # A platform that releases what it creates refuses this write to v0: it goes to a
-        # new draft, and the release follows that one (``written``).
+        # new draft, whose marker names records of its own (``_name_moved``).
         written = steps._write_again(body, before)
-        version_id = steps.version_id = written.version_id or version_id
+        moved_from, version_id = version_id, written.version_id or version_id
+        steps.version_id = version_id
         steps.wrote("drafted", version_id)
+        if version_id != moved_from and steps.released_before == moved_from:
+            body = self._name_moved(sent, before, moved_from, version_id, previous) or body
         self.written(version_id)
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
                              steps.superseded, steps.write_order(body))
@@ -153,6 +158,30 @@ class ReleaseRecords:
         steps.written_fingerprint = revision_fingerprint(again)
         steps.read_back = again
         return None
+
+    def _name_moved(self, sent: dict[str, Any], before: RemoteRevision, released: str,
+                    draft: str, previous: str | None) -> dict[str, Any] | None:
+        """The write naming the records went to a new ``draft``: ``released``, which they
+        speak about, was released by its create. Records of the draft itself are written and
+        named in it with the same write again, and the others removed, so that the release
+        is proven by records its own marker names: found by id, where records written after
+        a release are found only by a listing of conversations (which a platform may show
+        late, or without its testmode conversations). The body written; None where the
+        records could not be written (they then follow the release, ``written``)."""
+        stray = self.ids
+        self.announced, self.ids = None, None
+        self._announce(draft, before.description, previous,
+                       [Pin(released, before.config), *self._others(before.config)])
+        if self.announced is None:  # ``late`` is set: they follow the release
+            return None
+        body = self.naming(sent)
+        steps = self.steps
+        written = steps._write_again(body, before)
+        steps.version_id = written.version_id or draft
+        steps.wrote("drafted", steps.version_id)
+        for conversation_id in stray or ():
+            remove_record(steps.client, conversation_id)
+        return body
 
     def after_release(self) -> None:
         """Write the records that no revision took before the release. Readers find them by

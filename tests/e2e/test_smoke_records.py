@@ -34,11 +34,11 @@ def left_behind(platform: Platform) -> list[Conversation]:
                                     ("released_only_conversations", "omit_empty"),
                                     ("released_only_conversations", "escaped_html"),
                                     ("released_only_conversations", "summary_lists"),
-                                    ("soft_deletes",)],
+                                    ("create_releases",), ("soft_deletes",)],
                          ids=["emulator", "context_in_progress_only", "released_only",
                               "released_only-zero_values_left_out",
                               "released_only-markup_encoded", "released_only-summary_lists",
-                              "deletes_kept_readable"])
+                              "released_by_create", "deletes_kept_readable"])
 def test_apply_proves_each_release_by_its_records(environments: Environments,
                                                   compat: tuple[str, ...]) -> None:
     staging = environments.platform("staging")
@@ -58,6 +58,9 @@ def test_apply_proves_each_release_by_its_records(environments: Environments,
         # A new agent there has no revision to keep its records on before its release: they
         # follow the release, found in the two minutes after the revision's creation.
         assert (named is None) == released_only, released.description
+        if named is not None:  # records of the release itself (by id: no listing needed)
+            kept = record_of(staging.client.conversations.get(named[0]))
+            assert kept is not None and kept.version_id == released.version_id, kept
         found = last_smoke_result(staging.client, project=PROJECT, key=key, agent_id=agent_id)
         assert found is not None and found.passed and found.version_id == released.version_id
         assert found.content_hash == staging.marker(agent_id).content_hash  # type: ignore[union-attr]
