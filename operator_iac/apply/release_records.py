@@ -9,9 +9,10 @@ body's marker naming them: the records never widen the gap between the re-check 
 write. A create cannot (the agent does not exist before its create): its new draft is written
 once more, as it is, naming them, with the draft checked to hold what this run wrote before
 and after. Where the create released its revision (some platforms do), that write makes a
-new draft, and records of that draft are written and named in it by the same write again. The release of a draft that already names records of this very release, still
-pending, writes nothing; one that does not is written again as an update would. Where no
-revision takes the records before the release, they are written right after it (``late``).
+new draft, and records of that draft are written and named in it by the same write again.
+The release of a draft that already names records of this very release, still pending,
+writes nothing; one that does not is written again as an update would. Where no revision
+takes the records before the release, they are written right after it (``late``).
 """
 
 from __future__ import annotations

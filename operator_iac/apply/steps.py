@@ -1050,6 +1050,7 @@ class Steps:
             # since, and the run's other creates share it.
             self._yield_to_concurrent_create(self.settled_at or time.monotonic(), final=True)
         self._check_nothing_released_since_plan()
+        self._ensure_own_forms_recorded()
         self._check_draft_unchanged()
         self.agents.release(self.version_id)
         self.wrote("released", self.version_id, replaced=self.released_before)
@@ -1058,6 +1059,19 @@ class Steps:
         self.note(f"released {self.version_id}")
         self._check_released_is_ours()
         self._prove_release(previous)
+
+    def _ensure_own_forms_recorded(self) -> None:
+        """What apply releases records its own stored forms: a release is judged on its own
+        marker once other revisions are gone (pruned, rewritten). A draft this run finishes
+        may hold another run's record, and this run's write naming its records sends this
+        run's body, without it: the forms are then recorded once more (the marker alone
+        changes, so what was tested is what is released)."""
+        if self.read_back is None or self.body is None:
+            return
+        own = stored_differences(self._desired(), self.run_.ids, self.read_back)
+        if own and not any(d.lost for d in own):
+            self.read_back = self._record_stored_forms(self.read_back, own)
+            self.written_fingerprint = revision_fingerprint(self.read_back)
 
     def _prove_release(self, previous: str | None) -> None:
         """Smoke-test the released revision; on failure release ``previous`` again."""

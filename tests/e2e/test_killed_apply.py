@@ -393,3 +393,35 @@ def test_killed_before_its_read_back_the_next_apply_planned_on_older_reads_finis
     assert outcome is not None and outcome.outcome == "applied", outcome
     assert any("left it before reading it back" in step for step in outcome.steps), outcome
     assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_draft_another_run_created_is_released_recording_its_own_stored_forms(
+        project: Project, platform: Platform, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another machine's apply created an agent a moment ago and left its draft (stored forms
+    recorded in its marker); a run the agents list does not show it to yet creates its own,
+    yields to it (created first, the same content) and finishes its draft, and its write
+    naming its smoke records sends its own body, without that record. What it releases must
+    record its own forms again, or the release reads as changed outside operator-iac."""
+    from operator_iac.services.apply import apply
+
+    copy = project()
+    copy.emulator.set_compat("escaped_html")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "this-machine"))
+    first = copy.run("apply", "--yes", "--no-smoke")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    platform.client.conversational_agents.delete(platform.id_of(KEY))  # in the dashboard
+    planned = copy.make_plan(platform.client)  # the key to create
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    left = copy.run("apply", "--yes", "--no-release", "--no-smoke")
+    assert left.exit_code == 0, left.stdout + left.stderr
+    copy.emulator.set_faults(list_lag=2.0)  # its agent is not listed yet
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "this-machine"))
+
+    report = apply(planned, platform.client)
+
+    outcome = report.result(KEY)
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert any("this run finishes" in step for step in outcome.steps), outcome
+    after = copy.plan("--detailed-exitcode")
+    assert after.exit_code == 0, after.stdout + after.stderr
