@@ -377,12 +377,29 @@ class OperatorClient:
                 if number > 1 or kind is not None:
                     log.info("giving up on %s %s after %d attempt(s): %s", method, path,
                              number, outcome)
+                if isinstance(failure, AmbiguousWriteError) and response is not None and \
+                        retry.is_throttle(status, response.headers):
+                    self._come_back_later(method, path, response)
                 raise failure from error
             maybe_applied = maybe_applied or _may_have_applied(status, kind)
             if response is not None:
                 response.close()
             log.warning("retrying %s %s in %.1f s: %s", method, path, delay, outcome)
             self._sleep(delay)
+
+    def _come_back_later(self, method: str, path: str, response: httpx.Response) -> None:
+        """A create answered as a throttle (a 503 saying when to come back) is not sent
+        again here (it may have been applied: ``AmbiguousWriteError``), but the caller looks
+        for what it made and may send it again: the time asked for is waited first, as for
+        any other request, so the look and the next create come when the platform asked."""
+        after = retry.retry_after_seconds(response.headers.get("Retry-After"),
+                                          datetime.now(UTC))
+        if after:
+            wait = min(after, self.policy.deadline)
+            log.warning("%s %s was answered HTTP %d, to come back in %.1f s: waiting that "
+                        "long before looking for what it may have made", method, path,
+                        response.status_code, wait)
+            self._sleep(wait)
 
     def _moved(self, response: httpx.Response, method: str, path: str,
                moved: httpx.URL) -> None:

@@ -224,6 +224,19 @@ def test_a_lost_create_is_reported_as_ambiguous_and_not_repeated(
     assert [a.name for a in p.client.conversational_agents.list()].count(name) == 1
 
 
+def test_a_create_throttled_with_503_waits_the_time_asked_before_it_is_looked_for(
+        emulator: Any, probe: Callable[..., Probe]) -> None:
+    # A gateway's rate limit on a create: not sent again (it may have been applied), but
+    # the caller that looks for it, and may send it again, comes when the platform asked.
+    p = probe()
+    emulator.set_compat("throttle_503")
+    emulator.fail_next(1, 503, "POST", r"^/conversational_agents$", retry_after=7)
+    with pytest.raises(AmbiguousWriteError):
+        p.agent()
+    assert [a.method for a in p.attempts] == ["POST"]
+    assert p.sleeps == [7.0]
+
+
 def test_a_lost_release_is_retried(emulator: Any, probe: Callable[..., Probe]) -> None:
     p = probe()
     agent = p.agent()
