@@ -107,8 +107,10 @@ class WritesJournal:
     def __init__(self, folder: Path, api_url: str, owner: Owner) -> None:
         target = f"{api_url.rstrip('/')}\n{owner.project}\n{owner.environment or ''}"
         self.folder = folder / hashlib.sha256(target.encode()).hexdigest()[:32]
-        # One empty file per agent seen, named ``<id>.<kind>`` (``seen``).
+        # One empty file per agent seen, named ``<id>.<kind>`` (``seen``), and when each was
+        # last remembered, as ``seen`` read them.
         self.seen_folder = self.folder.with_name(f"{self.folder.name}.seen")
+        self._seen_at: dict[tuple[str, str], float] = {}
 
     def seen(self) -> list[tuple[AgentKind, str]]:
         """The agents (kind, id) a read on this machine found to be this environment's, or a
@@ -119,20 +121,26 @@ class WritesJournal:
         than one read a moment before. A later read whose list does not show one of these
         reads it by id (``services.remote``), never late where a list is."""
         found: list[tuple[AgentKind, str]] = []
+        self._seen_at = {}
         with contextlib.suppress(OSError):
             for path in self.seen_folder.iterdir():
                 agent_id, _, kind = path.name.partition(".")
-                if path.stat().st_mtime < time.time() - KEEP_S:
+                at = path.stat().st_mtime
+                if at < time.time() - KEEP_S:
                     path.unlink(missing_ok=True)  # not seen for long: lists caught up
                 elif kind in _KINDS and agent_id:
                     found.append((kind, agent_id))  # type: ignore[arg-type]
+                    self._seen_at[(kind, agent_id)] = at
         return sorted(found)
 
     def remember_seen(self, agents: Iterable[tuple[AgentKind, str]]) -> None:
         """Remember agents a read found to be this environment's (``seen``), as seen now:
-        one not seen for ``KEEP_S`` is forgotten, as an old entry of the journal is."""
+        one not seen for ``KEEP_S`` is forgotten, as an old entry of the journal is. (One
+        remembered lately, as ``seen`` read it, is left as it is: a read writes nothing.)"""
         try:
             for kind, agent_id in agents:
+                if self._seen_at.get((kind, agent_id), 0.0) > time.time() - KEEP_S / 2:
+                    continue
                 if "/" not in agent_id:
                     self.seen_folder.mkdir(parents=True, exist_ok=True, mode=0o700)
                     (self.seen_folder / f"{agent_id}.{kind}").touch(mode=0o600)
