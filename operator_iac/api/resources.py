@@ -332,6 +332,17 @@ class ConversationsResource(_Resource):
     def get(self, conversation_id: str) -> Conversation:
         return self._call(Conversation, "GET", f"{self.path}/{segment(conversation_id)}")
 
+    def in_full(self, listed: Conversation) -> Conversation | None:
+        """An item of a conversations list as the conversation itself: read by id when the
+        item shows no ``override_config`` (a platform may list conversations as summaries,
+        leaving it to the object), else the item as it is; None when it is gone since."""
+        if not listed.shows_no_override:
+            return listed
+        try:
+            return self.get(listed.id)
+        except NotFoundError:
+            return None
+
     def list(self, *, created_at_gte: str | None = None, created_at_lt: str | None = None,
              completed_at_gte: str | None = None, completed_at_lt: str | None = None
              ) -> Iterator[Conversation]:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 # Other released agents of the project a release's records may be pinned to, at most.
 OTHER_PINS = 2
+# What a run says when its own draft, read back, holds another writer's write (a conflict).
+WRITTEN_BY_ANOTHER = ("draft {} was written by someone else at the same time; this run's "
+                      "change was not released, make a new plan")
 
 
 class ReleaseRecords:
@@ -146,12 +149,10 @@ class ReleaseRecords:
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
                              steps.superseded, steps.write_order(body))
         if records_of(again.description, steps.run_.plan.project, steps.resource.key) is None:
-            return (f"draft {version_id} was written by someone else at the same time; this "
-                    "run's change was not released, make a new plan")
+            return WRITTEN_BY_ANOTHER.format(version_id)
         if not same_written(again, before, body.get("config")):
             if not steps.stored_by_create:
-                return (f"draft {version_id} was written by someone else at the same time; "
-                        "this run's change was not released, make a new plan")
+                return WRITTEN_BY_ANOTHER.format(version_id)
             # The first PUT after the create: a platform may store it otherwise.
             steps.body = body
             again = steps.stored_by_put(again)

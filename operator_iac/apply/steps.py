@@ -21,7 +21,7 @@ from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSA
 from operator_iac.apply.claims import agent_exists, agent_to_keep, owned_agents, settle
 from operator_iac.apply.claims import claims as owned_claims
 from operator_iac.apply.journaled import JournaledAgents
-from operator_iac.apply.release_records import ReleaseRecords, next_draft
+from operator_iac.apply.release_records import WRITTEN_BY_ANOTHER, ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.same_change import (
     holding_this_change,
@@ -772,9 +772,7 @@ class Steps:
             found = stored_differences(self._desired(), self.run_.ids, again)
         self.stored_by_create = False
         if any(d.lost for d in found):
-            raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
-                                  "else at the same time; this run's change was not "
-                                  "released, make a new plan")
+            raise ResourceFailed("conflict", WRITTEN_BY_ANOTHER.format(self.version_id))
         return self._record_stored_forms(again, found) if found else again
 
     def _read_back(self) -> tuple[RemoteRevision, list[Difference]]:

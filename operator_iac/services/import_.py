@@ -14,11 +14,10 @@ revision when none was ever released, or from the revision named as ``ID@vN``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from operator_iac.errors import NotFoundError, UsageError
+from operator_iac.errors import UsageError
 from operator_iac.importing.convert import AgentDocument, to_document
 from operator_iac.importing.credentials import CredentialHint, find_credentials
 from operator_iac.importing.results import FileText, ImportedAgent, ImportOptions, ImportReport
@@ -33,7 +32,7 @@ from operator_iac.importing.yaml_text import render_document
 from operator_iac.services import files as project_files
 from operator_iac.services.validate import validate_paths
 from operator_iac.spec.discovery import agent_files_in
-from operator_iac.state.fetch import fetch_agent, fetch_snapshot, read_revision
+from operator_iac.state.fetch import fetch_snapshot, read_revision, with_unlisted
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion, Snapshot
 
 if TYPE_CHECKING:
@@ -78,28 +77,19 @@ _KIND_BY_PREFIX: dict[str, AgentKind] = {"ca_": "conversational_agent",
 def with_requested(client: OperatorClient, snapshot: Snapshot,
                    ids: Iterable[str]) -> Snapshot:
     """``snapshot`` with each agent asked for by id that its listing did not show, and each
-    procedural agent those run, read by id. An agents list may show a new agent late, or a
-    read served by a replica less than the one before it; a read by id is never late where
-    lists are, so an agent made a moment ago in the dashboard can be imported at once. An id
-    that names no agent stays missing (``select_agents`` says so)."""
-    queue = list(dict.fromkeys(i.partition("@")[0] for i in ids))
-    found: dict[str, RemoteAgent] = {}
-    while queue:
-        agent_id = queue.pop(0)
-        if agent_id in found or snapshot.by_id(agent_id) is not None or \
-                agent_id[:3] not in _KIND_BY_PREFIX:
-            continue
-        try:
-            agent = fetch_agent(client, _KIND_BY_PREFIX[agent_id[:3]], agent_id)
-        except NotFoundError:
-            continue
-        found[agent_id] = agent
-        queue += [target for revision in (agent.released, agent.draft) if revision is not None
-                  for target in revision.postprocess_agents]
-    if not found:
-        return snapshot
-    return replace(snapshot, agents=(*snapshot.agents, *found.values()),
-                   unread=tuple(i for i in snapshot.unread if i.id not in found))
+    procedural agent those run, read by id (``state.fetch.with_unlisted``), so that an
+    agent made a moment ago in the dashboard can be imported at once. An id that names no
+    agent stays missing (``select_agents`` says so)."""
+    wanted = list(dict.fromkeys(i.partition("@")[0] for i in ids))
+    while wanted:
+        before = {agent.id for agent in snapshot.agents}
+        snapshot, _ = with_unlisted(client, snapshot, [(_KIND_BY_PREFIX[i[:3]], i)
+                                                       for i in wanted
+                                                       if i[:3] in _KIND_BY_PREFIX])
+        added = [agent for agent in snapshot.agents if agent.id not in before]
+        wanted = [target for agent in added for revision in (agent.released, agent.draft)
+                  if revision is not None for target in revision.postprocess_agents]
+    return snapshot
 
 
 def declared_agents(project: Project) -> dict[str, DeclaredAgent]:

@@ -87,26 +87,12 @@ def _with_seen(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
     one read a moment before, and a key planned on it would be created a second time); an
     agent gone is forgotten. Then the agents it holds that are ``project``'s are remembered.
     Where the list shows them all, as it does but on such platforms, nothing is read."""
-    from dataclasses import replace
-
-    from operator_iac.errors import NotFoundError
     from operator_iac.plan.identity import as_owner, markers
-    from operator_iac.state.fetch import fetch_agent
+    from operator_iac.state.fetch import with_unlisted
 
-    listed = {agent.id for agent in snapshot.agents} | {item.id for item in snapshot.unread}
-    found = []
-    for kind, agent_id in journal.seen():
-        if agent_id in listed:
-            continue
-        try:
-            found.append(fetch_agent(client, kind, agent_id, cache))
-        except NotFoundError:
-            journal.forget_seen(agent_id)
-            continue
-        logger.info("the agents list does not show %s, which a read on this machine found to "
-                    "be the project's: read by its id", agent_id)
-    if found:
-        snapshot = replace(snapshot, agents=(*snapshot.agents, *found))
+    snapshot, gone = with_unlisted(client, snapshot, journal.seen(), cache)
+    for agent_id in gone:
+        journal.forget_seen(agent_id)
     owner = as_owner(project)
     journal.remember_seen((agent.kind, agent.id) for agent in snapshot.agents
                           if any(owner.claims(marker) for _, marker in markers(agent)))

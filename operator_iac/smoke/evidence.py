@@ -178,20 +178,11 @@ def _window(client: OperatorClient, since: str | None,
     start, end = shifted(since, -ROUNDING_S), shifted(since, span_s + ROUNDING_S + 1)
     if start is None or end is None:
         return []
-    found = []
-    for listed in client.conversations.list(created_at_gte=start, created_at_lt=end):
-        if not listed.testmode:
-            continue
-        conversation: Conversation | None = listed
-        record = record_of(listed)
-        if record is None and listed.shows_no_override:
-            # The item may be a summary: the object holds the record. Only testmode
-            # conversations of a window of minutes are read, bounded by the tool's own.
-            conversation = _get(client, listed.id)
-            record = record_of(conversation) if conversation is not None else None
-        if conversation is not None and record is not None:
-            found.append((conversation, record))
-    return found
+    # Only the testmode conversations of a window of minutes are read in full (a list item
+    # may be a summary), bounded by the tool's own.
+    whole = (client.conversations.in_full(c) for c in
+             client.conversations.list(created_at_gte=start, created_at_lt=end) if c.testmode)
+    return [(c, r) for c in whole if c is not None and (r := record_of(c)) is not None]
 
 
 def unlisted_records(client: OperatorClient, version_id: str, records: tuple[str, str],

@@ -76,10 +76,12 @@ def sweep_orphans(client: OperatorClient, window: OrphanWindow,
         for conversation in client.conversations.list(
                 created_at_gte=since.strftime(_ISO),
                 created_at_lt=(until + timedelta(seconds=1)).strftime(_ISO)):
-            if conversation.shows_no_override and window.override and \
+            if window.override and \
                     _is_orphan(conversation, window, known, since, until, shown=False):
-                # A list item may leave the override out: the object shows it.
-                conversation = client.conversations.get(conversation.id)
+                whole = client.conversations.in_full(conversation)  # a summary, maybe
+                if whole is None:
+                    continue
+                conversation = whole
             if _is_orphan(conversation, window, known, since, until):
                 client.conversations.delete(conversation.id)
                 deleted.append(conversation.id)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -250,6 +250,32 @@ def _claimed(client: OperatorClient, listed: ListedAgent, claims: VersionsClaim,
         return with_contents(client, bare, cache) if claims(bare) else None
     except NotFoundError:
         return None
+
+
+def with_unlisted(client: OperatorClient, snapshot: Snapshot,
+                  wanted: Iterable[tuple[AgentKind, str]], cache: RevisionCache | None = None
+                  ) -> tuple[Snapshot, tuple[str, ...]]:
+    """``snapshot`` with each agent of ``wanted`` (kind, id) that its listing did not show,
+    read by its id, and the ids of those found gone (404). An agents list may show a new agent
+    late, or, read from a replica that trails by a delay of its own, less than one read a
+    moment before; a read by id is not late where a list is."""
+    from operator_iac.errors import NotFoundError
+
+    listed = {agent.id for agent in snapshot.agents} | {item.id for item in snapshot.unread}
+    found: dict[str, RemoteAgent] = {}
+    gone: list[str] = []
+    for kind, agent_id in wanted:
+        if agent_id in listed or agent_id in found or agent_id in gone:
+            continue
+        try:
+            found[agent_id] = fetch_agent(client, kind, agent_id, cache)
+        except NotFoundError:
+            gone.append(agent_id)
+            continue
+        logger.info("the agents list does not show %s: read by its id", agent_id)
+    if found:
+        snapshot = replace(snapshot, agents=(*snapshot.agents, *found.values()))
+    return snapshot, tuple(gone)
 
 
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str,
