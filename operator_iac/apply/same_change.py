@@ -15,8 +15,10 @@ a run killed between its write and its read-back leaves a draft marked for this 
 reads as it only through forms nobody recorded. The plan's own rule for such a draft
 (``plan.compare.unfinished_own_write``: never changed after it was made, its marker carried
 by no other revision a person could have copied) tells it from an edit here too
-(``own_write_cut_short``), for a plan made on a read from before that write showed: the
-run writes over it, as it would have had its plan seen it.
+(``draft_to_write_over``), for a plan made on a read from before that write showed: the
+run writes over it, as it would have had its plan seen it; and so it does over a draft
+written since the plan that holds no change the declaration does not make too, as the plan
+does over one it reads.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from operator_iac import defaults
 from operator_iac.api.polling import bounded_pauses
 from operator_iac.errors import NotFoundError
 from operator_iac.plan.compare import DesiredView, unfinished_own_write
+from operator_iac.plan.drafts import overwrite_loses
 from operator_iac.plan.writes import CHANGE_ACTIONS, carries_marker, moved_to_this_change
 from operator_iac.state.fetch import fetch_agent
 
@@ -73,18 +76,31 @@ def holding_this_change(client: OperatorClient, resource: ResourcePlan, agent: D
             return None
 
 
-def own_write_cut_short(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
-                        forms: StoredForms, owner: Owner, current: RemoteAgent | None) -> bool:
-    """Whether the agent, moved since the plan, moved only by a write of this very change
-    that its run left before reading it back (see the module docstring): a draft over the
-    release the plan saw, for an action that writes the draft."""
+def draft_to_write_over(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],
+                        forms: StoredForms, owner: Owner, current: RemoteAgent | None
+                        ) -> str | None:
+    """Why the run writes over the draft the agent moved to since the plan, as its plan would
+    have had it read that draft (None: it may not, and the move stays a conflict). Only a
+    draft over the release the plan saw, for an action that writes the draft, by the plan's
+    own rules for a draft it reads: a write of this very change that its run left before
+    reading it back (see the module docstring); or a draft holding no change from that
+    release that the declaration does not make too (``plan.drafts.overwrite_loses``: the
+    same edit made in the dashboard; a killed run's write into the draft a platform opened
+    beside its release, whose marker the release carries too, so it cannot vouch for it).
+    Writing over either loses nobody's work."""
     if current is None or current.draft is None or resource.action not in ("update", "adopt") \
             or not over_planned_release(resource, current):
-        return False
+        return None
     draft = current.draft
+    view = DesiredView.of(agent, ids, forms)
     version = next((v for v in current.versions if v.version_id == draft.version_id), None)
-    return unfinished_own_write(draft, DesiredView.of(agent, ids, forms), owner, version,
-                                current.released, current.versions)
+    if unfinished_own_write(draft, view, owner, version, current.released, current.versions):
+        return f"{draft.version_id} holds this change as a run wrote it and left it before " \
+               "reading it back; this run writes it again"
+    if not overwrite_loses(view, current):
+        return f"{draft.version_id}, written since the plan, holds no change that the " \
+               "declaration does not make too: writing over it loses nothing"
+    return None
 
 
 def over_planned_release(resource: ResourcePlan, current: RemoteAgent) -> bool:

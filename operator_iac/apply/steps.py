@@ -24,9 +24,9 @@ from operator_iac.apply.journaled import JournaledAgents
 from operator_iac.apply.release_records import WRITTEN_BY_ANOTHER, ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.same_change import (
+    draft_to_write_over,
     holding_this_change,
     over_planned_release,
-    own_write_cut_short,
 )
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
@@ -49,6 +49,7 @@ from operator_iac.plan.writes import (
     holds_this_change,
     remade_body,
     remote_moved,
+    seen_by_plan,
     stored_differences,
     with_stored_forms,
     write_body,
@@ -300,7 +301,8 @@ class Steps:
         first), there is nothing left to do: ``converged``. Moved to a draft holding exactly
         this change over the release the plan saw, the run finishes that draft
         (``_finishing``)."""
-        current = fetch_agent(self.client, self.resource.kind, self._agent_id())
+        current = fetch_agent(self.client, self.resource.kind, self._agent_id(),
+                              floor=seen_by_plan(self.resource.remote))
         moved = remote_moved(self.resource.remote, current)
         if moved:
             held = holding_this_change(self.client, self.resource, self._desired(),
@@ -310,23 +312,20 @@ class Steps:
             if held is not None:
                 raise ResourceFailed("converged", f"{moved}: {self._held_by_another(held)}; "
                                       "this run wrote nothing")
-            if self._own_write_cut_short(current):
+            if self._writes_over(current):
                 return current
             raise ResourceFailed("conflict", f"{moved}; nothing was written for "
                                   f"{self.resource.key!r}, make a new plan")
         return current
 
-    def _own_write_cut_short(self, current: RemoteAgent | None) -> bool:
-        """Whether the agent moved since the plan only by a write of this very change that
-        its run left before reading it back (``same_change.own_write_cut_short``): the run
-        writes over it, as it would have had its plan seen it."""
-        if not own_write_cut_short(self.resource, self._desired(), self.run_.ids,
-                                   self.run_.forms, self.run_.owner, current):
-            return False
-        assert current is not None and current.draft is not None
-        self.note(f"{current.draft.version_id} holds this change as a run wrote it and left "
-                  "it before reading it back; this run writes it again")
-        return True
+    def _writes_over(self, current: RemoteAgent | None) -> bool:
+        """Whether the agent moved since the plan only to a draft the run writes over, as its
+        plan would have had it read it (``same_change.draft_to_write_over``), noted."""
+        why = draft_to_write_over(self.resource, self._desired(), self.run_.ids,
+                                  self.run_.forms, self.run_.owner, current)
+        if why is not None:
+            self.note(why)
+        return why is not None
 
     def _finishing(self, held: RemoteAgent) -> bool:
         """Whether the run goes on with ``held``, moved since the plan to a draft holding

@@ -84,8 +84,9 @@ class Lags:
     versions_s: float = 0.0
     read_s: float = 0.0
     list_spread: str | None = None
-    """How the agents list's delay varies (``consistency.SPREADS``): None, one delay for
-    every agent and every read (a list shows the platform as it was ``list_s`` ago)."""
+    """How the lists' delays vary (``consistency.SPREADS``), the agents list's and the
+    versions lists' alike: None, one delay for every agent and every read (a list shows the
+    platform as it was ``list_s``, or ``versions_s``, ago)."""
 
 
 class AgentService:
@@ -342,10 +343,14 @@ class AgentService:
         return _revision(row)
 
     def _statuses_seen(self, agent_id: str) -> dict[int, str] | None:
-        lag = self._lags().versions_s
-        if lag <= 0:
+        """The statuses a reader trailing by ``versions_lag`` sees, its delay varying as the
+        agents list's does (``consistency.SPREADS``): under ``replica_lists`` a versions list
+        can show less than the one before it, a release a moment ago as the draft again."""
+        lags = self._lags()
+        if lags.versions_s <= 0:
             return None
-        return self.history.statuses_at(agent_id, self._clock.now() - lag)
+        moments = consistency.list_moments(self._clock.now(), lags.versions_s, lags.list_spread)
+        return self.history.statuses_at(agent_id, moments(agent_id))
 
     def _newest_seen(self, db: sqlite3.Connection, kind: Kind, agent_id: str,
                      by_released: bool = False) -> Revision:

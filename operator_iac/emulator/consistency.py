@@ -111,11 +111,12 @@ class History:
                     and g.created_at <= seen_at(g.newest.agent_id)]
 
 
-# How a lagging agents list's delay varies, beyond one delay for all (``list_moments``):
-# ``uneven_list_lag``, each agent after a delay of its own (an index whose shards catch up
-# at their own pace: a list can show an agent and not one created before it);
-# ``replica_lists``, each read served by a replica trailing by a delay of its own (a list can
-# show less than the one before it). Each delay is up to twice ``list_lag``.
+# How a lagging list's delay varies, beyond one delay for all (``list_moments``), for the
+# agents list and the versions lists alike: ``uneven_list_lag``, each agent after a delay of
+# its own (an index whose shards catch up at their own pace: a list can show an agent and not
+# one created before it); ``replica_lists``, each read served by a replica trailing by a delay
+# of its own (a list can show less than the one before it). Each delay is up to twice the
+# list's lag (``list_lag``, ``versions_lag``).
 SPREADS = ("uneven_list_lag", "replica_lists")
 
 

@@ -471,19 +471,22 @@ VARIATIONS: tuple[Variation, ...] = (
         "a 503 that says when to come back is a request to slow down, as a 429 is: the "
         "request waits that long, and the client's parallelism halves (`api.pool`)"),
     Variation(
-        "list_visibility", CONSISTENCY, "The order in which a lagging agents list shows writes",
+        "list_visibility", CONSISTENCY, "The order in which lagging lists show writes",
         "the order they were made: the list shows the platform as it was `list_lag` ago",
         (Alternative("uneven_list_lag", "each agent shows (and goes) after a delay of its own, "
                      "up to twice `list_lag`: a list can show an agent and not one created "
                      "before it"),
          Alternative("replica_lists", "each list read is served by a replica trailing by a "
-                     "delay of its own, up to twice `list_lag`: a list can show less than the "
-                     "one before it")),
+                     "delay of its own, up to twice `list_lag` (`versions_lag` for a versions "
+                     "list and the statuses it carries): a list can show less than the one "
+                     "before it, a revision released a moment ago as the draft again")),
         "no order is assumed between the agents a list shows: of two agents created for one "
         "key by applies at once, the one ever released ranks first, so a run that kept its "
         "agent on a listing that did not show the other yet is yielded to by the other's "
         "run, which finds it released; each run lists until each of its own new agents "
-        "shows, however long that one takes"),
+        "shows, however long that one takes; and a machine reads again an agent whose "
+        "versions list shows less than it saw of it before (`state.floor`: revisions are "
+        "only added, and one released is never the draft again)"),
     Variation(
         "conversation_list_items", CONTEXT, "What a conversations list item holds",
         "the whole conversation object",

@@ -43,7 +43,7 @@ from operator_iac.plan.compare import (
     unfinished_own_write,
 )
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
-from operator_iac.plan.drafts import review_draft
+from operator_iac.plan.drafts import overwrite_loses, review_draft
 from operator_iac.plan.gate import plan_gate
 from operator_iac.plan.hashing import declarations_hash, hash_matches
 from operator_iac.plan.identity import Ownership, resolve_ownership
@@ -160,7 +160,7 @@ def _plan_agent(ctx: _Context, view: DesiredView) -> ResourcePlan:
     old_prompt, new_prompt = prompt_text(before), prompt_text(after)
     drift, drift_reason = (False, None) if adopting else _drift(ctx, view, remote)
     foreign = _foreign_draft(ctx, view, remote)
-    blocked = _blocked(ctx, action, adopting, foreign and _overwrite_loses(view, remote))
+    blocked = _blocked(ctx, action, adopting, foreign and overwrite_loses(view, remote))
     smoke = _smoke_stages(agent, action)
     rollback_to = verdict.previous if verdict is not None else (
         remote.released.version_id if remote is not None and remote.released and
@@ -299,16 +299,6 @@ def _review(view: DesiredView, remote: RemoteAgent | None, action: Action,
     if action not in ("create", "update", "adopt"):
         return review_draft(remote, "kept", view)
     return review_draft(remote, "blocked" if blocked == "foreign_draft" else "overwritten", view)
-
-
-def _overwrite_loses(view: DesiredView, remote: RemoteAgent | None) -> bool:
-    """Whether writing the declaration over the agent's foreign draft would lose any of the
-    draft's changes from the released revision (``review_draft``: what ``--overwrite-draft``
-    would discard). A draft holding none (a copy of the released revision, a run's own write
-    whose marker cannot yet vouch for it, changes the declaration makes too) is nobody's work
-    at risk: the write goes over it, and the plan still shows it."""
-    review = review_draft(remote, "blocked", view) if remote is not None else None
-    return review is None or bool(review.changes)
 
 
 def _blocked(ctx: _Context, action: Action, adopting: bool,

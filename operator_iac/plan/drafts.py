@@ -60,6 +60,17 @@ def review_draft(agent: RemoteAgent, fate: DraftFate,
                         prompt_diff=diff, updated_at=draft.updated_at)
 
 
+def overwrite_loses(view: DesiredView, remote: RemoteAgent | None) -> bool:
+    """Whether writing the declaration over the agent's draft would lose any of the draft's
+    changes from the released revision (``review_draft``: what ``--overwrite-draft`` would
+    discard). A draft holding none (a copy of the released revision, a run's own write whose
+    marker cannot yet vouch for it, changes the declaration makes too) is nobody's work at
+    risk: the write goes over it. The plan's rule for a draft it reads, and apply's for one
+    written since its plan (``apply.same_change.draft_to_write_over``)."""
+    review = review_draft(remote, "blocked", view) if remote is not None else None
+    return review is None or bool(review.changes)
+
+
 _PROMPT = "config.runtime.prompt.text"
 
 

@@ -6,7 +6,8 @@ pure questions answered here:
 - ``check_declarations``: the declarations (secrets resolved again from the environment)
   still hash to the plan's ``desired_hash``; otherwise the plan is stale.
 - ``remote_moved``: a fresh read of the agent still shows the revisions the plan recorded
-  (``state_moved`` compares two recorded states).
+  (``state_moved`` compares two recorded states); ``seen_by_plan``, what a fresh read shows
+  at least (a read that shows less trails the plan's, ``state.floor``).
 - ``write_body``: the request body: the plan's name and marked description, the declared
   config with references resolved to ids deep-merged over the base revision's config (so
   server fields survive the read-modify-write), and postprocess ids.
@@ -40,6 +41,7 @@ from operator_iac.plan.stored import (
 )
 from operator_iac.plan.written import WrittenRecord, stored_record
 from operator_iac.spec.desired import DesiredAgent
+from operator_iac.state.floor import Floor
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 
@@ -57,6 +59,14 @@ def remote_state(agent: RemoteAgent | None) -> RemoteState | None:
         draft_version_id=draft.version_id if draft else None,
         draft_fingerprint=revision_fingerprint(draft) if draft else None,
     )
+
+
+def seen_by_plan(recorded: RemoteState | None) -> Floor | None:
+    """What the plan's read of an agent showed (``state.floor``): a read before a write that
+    shows less trails the plan's, and is read again rather than taken for a change."""
+    if recorded is None:
+        return None
+    return Floor.of_ids(recorded.version_ids, recorded.draft_version_id)
 
 
 def remote_moved(recorded: RemoteState | None, current: RemoteAgent | None) -> str | None:

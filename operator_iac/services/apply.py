@@ -406,9 +406,9 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
     if planned.saved_from is not None:
         return saved_plan_breaches(planned, client, parallelism=parallelism)
     from operator_iac.api.pool import WorkPool
-    from operator_iac.apply.same_change import holding_this_change, own_write_cut_short
+    from operator_iac.apply.same_change import draft_to_write_over, holding_this_change
     from operator_iac.plan.marker import Owner
-    from operator_iac.plan.writes import noted_forms, remote_moved
+    from operator_iac.plan.writes import noted_forms, remote_moved, seen_by_plan
     from operator_iac.state.fetch import fetch_agent
 
     affected = [r for r in planned.plan.resources if r.action != "no-op" and r.remote]
@@ -418,7 +418,8 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
     def moved(resource: ResourcePlan) -> str | None:
         assert resource.remote is not None
         try:
-            current = fetch_agent(client, resource.kind, resource.remote.agent_id)
+            current = fetch_agent(client, resource.kind, resource.remote.agent_id,
+                                  floor=seen_by_plan(resource.remote))
         except NotFoundError:
             if resource.action == "delete":
                 return None  # gone already, as this run would leave it (its step says so)
@@ -431,8 +432,8 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
             # Another apply of this very change got there first and finishes it; this run's
             # step for the agent says so (``converged``) and writes nothing.
             return None
-        if own_write_cut_short(resource, agent, ids, forms, owner, current):
-            return None  # a dead run's write of this change: the step writes over it
+        if draft_to_write_over(resource, agent, ids, forms, owner, current) is not None:
+            return None  # a draft the plan would write over: the step writes over it
         return reason
 
     with WorkPool(client, parallelism=parallelism) as pool:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeVerdict
     from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.journal import WritesJournal
     from operator_iac.state.snapshot import RemoteAgent, RemoteRevision
 
 
@@ -143,7 +144,7 @@ def rollback_to_commit(target: Target, client: OperatorClient, request: CommitRo
         return CommitRollbackRun(plan)
     if confirm is not None:
         confirm(f"Roll {len(plan.to_release)} agents back to commit {plan.commit.commit}?")
-    released, failed, drafted = _release_all(client, plan, feedback)
+    released, failed, drafted = _release_all(client, plan, feedback, target.writes_journal)
     deleted = _delete_all(client, deleting, failed, feedback)
     _wait_until_shown(client, plan, released, deleted, feedback, drafted)
     verdicts = _smoke(target, client, request, plan, released, feedback) if request.smoke \
@@ -151,7 +152,8 @@ def rollback_to_commit(target: Target, client: OperatorClient, request: CommitRo
     return CommitRollbackRun(plan, released, deleted, failed, verdicts)
 
 
-def _release_all(client: OperatorClient, plan: CommitRollback, feedback: Feedback
+def _release_all(client: OperatorClient, plan: CommitRollback, feedback: Feedback,
+                 journal: WritesJournal | None
                  ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """Released revisions and failures by key, and the drafts started after a release
     (``services.rollback.start_draft_after_rollback``)."""
@@ -163,7 +165,7 @@ def _release_all(client: OperatorClient, plan: CommitRollback, feedback: Feedbac
     for agent in plan.to_release:
         assert agent.plan is not None
         try:
-            released[agent.key] = execute_rollback(client, agent.plan)
+            released[agent.key] = execute_rollback(client, agent.plan, journal)
         except OperatorIacError as exc:
             failed[agent.key] = f"release of {agent.plan.target} failed: {exc}"
             feedback.warn(f"{agent.key}: {failed[agent.key]}")

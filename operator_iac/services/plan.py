@@ -158,6 +158,16 @@ def saved_plan_breaches(planned: PlannedRun, client: OperatorClient, *,
     saved = planned.plan
     if planned.target is None:
         raise ValueError("a saved plan is checked against the target it was loaded for")
+    journal = planned.target.writes_journal
+    if journal is not None:
+        # What the saved plan's read showed of each agent, a read now shows at least
+        # (``state.floor``): one that shows less, served by a replica that trails, is read
+        # again rather than taken for a change since the plan, on a machine that never
+        # read the agents itself as on the one that made the plan.
+        from operator_iac.plan.writes import seen_by_plan
+
+        journal.remember_seen((r.kind, r.remote.agent_id, seen_by_plan(r.remote))
+                              for r in saved.resources if r.remote is not None)
     fresh = _build(planned.target, client, planned.desired, options=saved.options,
                    parallelism=parallelism, commit=saved.commit, feedback=feedback)
     return contract_breaches(saved, fresh if planned.smoke else without_smoke(fresh))

@@ -82,19 +82,48 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
 
 def _with_seen(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
                journal: WritesJournal, *, cache: RevisionCache | None) -> Snapshot:
-    """``snapshot`` with every agent this machine saw as ``project``'s that its list did not
-    show, read by id (``WritesJournal.seen``: a list served by a replica may show less than
-    one read a moment before, and a key planned on it would be created a second time); an
-    agent gone is forgotten. Then the agents it holds that are ``project``'s are remembered.
-    Where the list shows them all, as it does but on such platforms, nothing is read."""
-    from operator_iac.plan.identity import as_owner, markers
-    from operator_iac.state.fetch import with_unlisted
+    """``snapshot`` as monotonic reads on this machine give it (``WritesJournal.seen``: lists
+    served by replicas may show less than one read a moment before). Every agent this
+    machine saw as ``project``'s that the agents list did not show is read by id (a key
+    planned on such a list would be created a second time), an agent gone is forgotten; and
+    every agent whose versions list shows less than was seen of it (``state.floor``: its
+    newest revision missing, a release as the draft again) is read again until it shows as
+    much (a plan on it would write again what was written). Then the agents it holds that
+    are ``project``'s are remembered, with what was seen of each. Where the lists show as
+    much as before, as they do but on such platforms, nothing is read."""
+    from dataclasses import replace
 
-    snapshot, gone = with_unlisted(client, snapshot, journal.seen(), cache)
+    from operator_iac.errors import NotFoundError
+    from operator_iac.plan.identity import as_owner, markers
+    from operator_iac.state.fetch import fetch_agent, with_unlisted
+    from operator_iac.state.floor import Floor
+
+    seen = journal.seen()
+    snapshot, gone = with_unlisted(client, snapshot, seen, cache)
     for agent_id in gone:
         journal.forget_seen(agent_id)
+    floors = {agent_id: floor for (_, agent_id), floor in seen.items() if floor is not None}
+    behind = [agent for agent in snapshot.agents
+              if agent.id in floors and floors[agent.id].behind(agent) is not None]
+    if behind:
+        again: dict[str, RemoteAgent | None] = {}
+        for agent in behind:
+            try:
+                read = again[agent.id] = fetch_agent(client, agent.kind, agent.id, cache,
+                                                     floor=floors[agent.id])
+            except NotFoundError:  # deleted since the listing
+                again[agent.id] = None
+                journal.forget_seen(agent.id)
+                continue
+            if floors[agent.id].behind(read) is not None:
+                # Behind for the whole wait: what was kept is not what the platform shows
+                # (a platform that goes back where the contract says it does not), and it
+                # is kept no more, so that it costs one wait, not one per command.
+                journal.forget_seen(agent.id)
+        agents = (again.get(agent.id, agent) for agent in snapshot.agents)
+        snapshot = replace(snapshot, agents=tuple(a for a in agents if a is not None))
     owner = as_owner(project)
-    journal.remember_seen((agent.kind, agent.id) for agent in snapshot.agents
+    journal.remember_seen((agent.kind, agent.id, Floor.of(agent)) for agent in snapshot.agents
                           if any(owner.claims(marker) for _, marker in markers(agent)))
     return snapshot
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeGate, SmokeVerdict
     from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.journal import WritesJournal
     from operator_iac.state.snapshot import RemoteRevision
 
 PLACEHOLDER = "(not needed for a rollback)"
@@ -41,9 +42,14 @@ PLACEHOLDER = "(not needed for a rollback)"
 # ---- I/O -------------------------------------------------------------------------------------
 
 
-def execute_rollback(client: OperatorClient, plan: RollbackPlan) -> str:
-    """Release the plan's target revision; returns the revision released."""
+def execute_rollback(client: OperatorClient, plan: RollbackPlan,
+                     journal: WritesJournal | None = None) -> str:
+    """Release the plan's target revision; returns the revision released. What this machine
+    saw of the agent is forgotten (``journal``: ``state.floor``): where statuses are told
+    only by ``is_released``, the revision put aside reads as the draft from now on."""
     written = agents_resource(client, plan.kind).release(plan.target)
+    if journal is not None:
+        journal.forget_seen(agent_id_of(plan.target))
     released = written.version_id or plan.target
     if "@" in released and released != plan.target:
         raise OperationError(f"releasing {plan.target} answered with {released}; check the "
@@ -192,7 +198,7 @@ def rollback_agent(target: Target, client: OperatorClient, request: RollbackRequ
         return RollbackRun(plan, None)
     if confirm is not None:
         confirm(f"Release {plan.target} again?")
-    released = execute_rollback(client, plan)
+    released = execute_rollback(client, plan, target.writes_journal)
     feedback.info(f"{request.key}: released {released} again")
     writes = [Write("released", plan.kind, agent_id_of(released), released)]
     started = start_draft_after_rollback(client, plan, feedback)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from operator_iac.api.pool import WorkPool
     from operator_iac.api.resources import AgentsResource
     from operator_iac.state.cache import RevisionCache
+    from operator_iac.state.floor import Floor
     from operator_iac.state.write_order import WriteOrder
 
 logger = logging.getLogger(__name__)
@@ -279,9 +280,30 @@ def with_unlisted(client: OperatorClient, snapshot: Snapshot,
 
 
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str,
-                cache: RevisionCache | None = None) -> RemoteAgent:
-    """The same view as the snapshot's, for one agent (apply re-checks with it, uncached)."""
+                cache: RevisionCache | None = None, *, floor: Floor | None = None
+                ) -> RemoteAgent:
+    """The same view as the snapshot's, for one agent (apply re-checks with it, uncached).
+
+    A versions list that shows less than ``floor`` (what was seen of the agent before:
+    ``state.floor``) is a read served by a replica that trails, not the agent going back:
+    it is read again with growing pauses, each logged, up to ``VISIBILITY_TIMEOUT_S``; past
+    that the read stands, and the caller decides on it as it reads."""
+    from operator_iac import defaults
+    from operator_iac.api.polling import bounded_pauses
+
     bare = RemoteAgent(kind, agent_id, fetch_versions(client, kind, agent_id))
+    if floor is not None:
+        pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
+        while (why := floor.behind(bare)) is not None:
+            pause = next(pauses, None)
+            if pause is None:
+                logger.info("%s still reads as less than was seen of it before (%s): "
+                            "taken as it reads", agent_id, why)
+                break
+            logger.info("%s reads as less than was seen of it before (%s): a read that "
+                        "trails; reading it again in %.2f s", agent_id, why, pause)
+            client.pause(pause)
+            bare = RemoteAgent(kind, agent_id, fetch_versions(client, kind, agent_id))
     return with_contents(client, bare, cache)
 
 

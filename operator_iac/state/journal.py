@@ -47,6 +47,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from operator_iac.state.floor import Floor
+
 if TYPE_CHECKING:
     from operator_iac.plan.marker import Owner
     from operator_iac.spec.desired import AgentKind
@@ -107,49 +109,65 @@ class WritesJournal:
     def __init__(self, folder: Path, api_url: str, owner: Owner) -> None:
         target = f"{api_url.rstrip('/')}\n{owner.project}\n{owner.environment or ''}"
         self.folder = folder / hashlib.sha256(target.encode()).hexdigest()[:32]
-        # One empty file per agent seen, named ``<id>.<kind>`` (``seen``), and when each was
-        # last remembered, as ``seen`` read them.
+        # One file per agent seen, named ``<id>.<kind>`` and holding what was seen of it
+        # (``seen``), and when each was last remembered and what it held, as read or written.
         self.seen_folder = self.folder.with_name(f"{self.folder.name}.seen")
-        self._seen_at: dict[tuple[str, str], float] = {}
+        self._seen_at: dict[tuple[str, str], tuple[float, Floor | None]] = {}
 
-    def seen(self) -> list[tuple[AgentKind, str]]:
+    def seen(self) -> dict[tuple[AgentKind, str], Floor | None]:
         """The agents (kind, id) a read on this machine found to be this environment's, or a
-        run here created for it, and that no read by id found gone since.
+        run here created for it, and that no read by id found gone since, each with what was
+        seen of it (``state.floor``; None where nothing is kept).
 
-        Remembered for monotonic reads: a platform may serve each read of its agents list
-        from a replica trailing the writes by a delay of its own, so that a list shows less
-        than one read a moment before. A later read whose list does not show one of these
-        reads it by id (``services.remote``), never late where a list is."""
-        found: list[tuple[AgentKind, str]] = []
+        Remembered for monotonic reads: a platform may serve each read of its lists from a
+        replica trailing the writes by a delay of its own, so that a list shows less than one
+        read a moment before. A later read whose agents list does not show one of these
+        reads it by id, never late where a list is, and one whose versions list shows less
+        of one reads it again (``services.remote``)."""
+        found: dict[tuple[AgentKind, str], Floor | None] = {}
         self._seen_at = {}
         with contextlib.suppress(OSError):
             for path in self.seen_folder.iterdir():
                 agent_id, _, kind = path.name.partition(".")
-                at = path.stat().st_mtime
-                if at < time.time() - KEEP_S:
-                    path.unlink(missing_ok=True)  # not seen for long: lists caught up
-                elif kind in _KINDS and agent_id:
-                    found.append((kind, agent_id))  # type: ignore[arg-type]
-                    self._seen_at[(kind, agent_id)] = at
-        return sorted(found)
+                with contextlib.suppress(OSError, UnicodeDecodeError):
+                    at = path.stat().st_mtime
+                    if at < time.time() - KEEP_S:
+                        path.unlink(missing_ok=True)  # not seen for long: lists caught up
+                    elif kind in _KINDS and agent_id:
+                        floor = Floor.parse(path.read_text(encoding="utf-8"))
+                        found[(kind, agent_id)] = floor  # type: ignore[index]
+                        self._seen_at[(kind, agent_id)] = (at, floor)
+        return dict(sorted(found.items()))
 
-    def remember_seen(self, agents: Iterable[tuple[AgentKind, str]]) -> None:
-        """Remember agents a read found to be this environment's (``seen``), as seen now:
-        one not seen for ``KEEP_S`` is forgotten, as an old entry of the journal is. (One
-        remembered lately, as ``seen`` read it, is left as it is: a read writes nothing.)"""
+    def remember_seen(self, agents: Iterable[tuple[AgentKind, str, Floor | None]]) -> None:
+        """Remember agents a read found to be this environment's (``seen``), as seen now,
+        each with what was seen of it (raising what is kept, never lowering it): one not seen
+        for ``KEEP_S`` is forgotten, as an old entry of the journal is. (One remembered
+        lately, as ``seen`` read it, with as much seen, is left as it is: a read that shows
+        nothing new writes nothing.)"""
         try:
-            for kind, agent_id in agents:
-                if self._seen_at.get((kind, agent_id), 0.0) > time.time() - KEEP_S / 2:
+            for kind, agent_id, floor in agents:
+                if "/" in agent_id or agent_id.startswith("."):
                     continue
-                if "/" not in agent_id:
-                    self.seen_folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                    (self.seen_folder / f"{agent_id}.{kind}").touch(mode=0o600)
+                path = self.seen_folder / f"{agent_id}.{kind}"
+                if (kind, agent_id) not in self._seen_at:  # not read in this process yet
+                    self._seen_at[(kind, agent_id)] = (0.0, Floor.parse(_read_text(path)))
+                at, kept = self._seen_at[(kind, agent_id)]
+                raised = floor.raised(kept) if floor is not None else kept
+                if at > time.time() - KEEP_S / 2 and raised == kept:
+                    continue
+                self.seen_folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                _replace_text(path, raised.text() if raised is not None else "")
+                self._seen_at[(kind, agent_id)] = (time.time(), raised)
         except OSError as exc:
             logger.info("the agents seen %s cannot be written (%s): skipped", self.seen_folder,
                         exc)
 
     def forget_seen(self, agent_id: str) -> None:
-        """An agent read by id was not found: it is gone."""
+        """An agent read by id was not found: it is gone (or what was seen of it is not
+        to be kept)."""
+        for key in [key for key in self._seen_at if key[1] == agent_id]:
+            del self._seen_at[key]
         with contextlib.suppress(OSError):
             for path in self.seen_folder.glob(f"{agent_id}.*"):
                 path.unlink(missing_ok=True)
@@ -170,8 +188,8 @@ class WritesJournal:
         answered = replace(noted, what=DONE.get(noted.what, noted.what), agent_id=agent_id,
                            version_id=version_id or noted.version_id,
                            records=records or noted.records)
-        if answered.what == "created":
-            self.remember_seen([(answered.kind, agent_id)])
+        if answered.what in ("created", "drafted", "released"):
+            self.remember_seen([(answered.kind, agent_id, _floor_of(answered))])
         return answered if self._write(answered) else noted
 
     def intends(self, what: NotedWhat, kind: AgentKind, agent_id: str,
@@ -228,6 +246,32 @@ class WritesJournal:
             logger.info("the writes journal %s cannot be written (%s): skipped", self.folder,
                         exc)
             return False
+
+
+def _floor_of(answered: Noted) -> Floor | None:
+    """What a write the platform answered shows of its agent: the revision it made or wrote
+    there, and a release's revision released (never the draft again)."""
+    from operator_iac.api.models import version_number
+
+    number = version_number(answered.version_id or "")
+    if number is None:
+        return None
+    return Floor(number, number if answered.what == "released" else -1)
+
+
+def _read_text(path: Path) -> str:
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        return path.read_text(encoding="utf-8")
+    return ""
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (two runs on one machine may write it at once)."""
+    partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(partial, path)
 
 
 _swept: set[Path] = set()

@@ -388,6 +388,41 @@ def test_an_apply_racing_on_an_update_with_other_content_writes_nothing(
     assert platform.version_count() == versions and len(platform.writes()) == writes
 
 
+@pytest.mark.parametrize("also", [None, "Be brief."], ids=["the same edit", "one more edit"])
+def test_a_draft_written_since_the_plan_is_written_over_only_when_that_loses_nothing(
+        applied: ProjectCopy, platform: Platform, also: str | None) -> None:
+    """Since the plan, a draft was written over the release it saw, holding the change the
+    declaration makes (the same edit made in the dashboard; the write of a run killed a
+    moment before, which a plan made at once read too early). Writing over it loses
+    nobody's work, as the plan's own rule has it for a draft it reads: the run writes over
+    it and releases. A draft holding anything more stays a conflict, and nothing is written."""
+    change_triage_prompt(applied)
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    released = platform.released(agent_id)
+    runtime = released.config["runtime"]
+    text = runtime["prompt"]["text"].replace("Be friendly and brief.", "Be friendly and short.")
+    assert text != runtime["prompt"]["text"]
+    if also is not None:
+        text += f"\n{also}\n"
+    platform.client.conversational_agents.update(agent_id, config={
+        **released.config, "runtime": {**runtime, "prompt": {"type": "fixed", "text": text}}})
+    writes = len(platform.writes())
+
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+
+    outcome = report.result("support-triage")
+    assert outcome is not None
+    if also is None:
+        assert report.exit_code() == 0 and outcome.outcome == "applied", outcome
+        assert any("loses nothing" in step for step in outcome.steps), outcome
+        assert applied.plan("--detailed-exitcode").exit_code == 0
+    else:
+        assert report.exit_code() == 5 and outcome.outcome == "conflict", outcome
+        assert "changed since the plan was made" in outcome.message
+        assert len(platform.writes()) == writes
+
+
 @pytest.mark.parametrize("names_unique", [False, True], ids=["shared names", "unique names"])
 def test_two_applies_racing_on_creates_never_duplicate(
         project: Project, platform: Platform, names_unique: bool) -> None:

@@ -16,6 +16,7 @@ __all__ = ["environments"]
 
 KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
 LAG_S = 1.0
+STALE_S = 2.0  # how long a read from a replica shows the past, in a test that makes one
 
 
 @pytest.fixture
@@ -247,3 +248,55 @@ def test_an_agents_list_that_shows_less_than_before_never_makes_a_key_twice(
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
     elsewhere = environments.run("plan", "--env", "staging", "--detailed-exitcode")
     assert "Plan: 4 to create" in elsewhere.stdout, elsewhere.stdout
+
+
+def test_a_versions_list_that_shows_less_than_before_is_read_again_not_planned_on(
+        environments: Environments, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Versions lists read from a replica that trails the writes: after the second apply, a
+    # read shows the changed agent as it was after the first (its new revision not there
+    # yet). The machine that applied knows what it saw of it: it reads the agent again until
+    # a read shows as much (a replica's delay is bounded), and plans nothing.
+    platform = environments.platform("staging")
+    first = environments.apply_staging("--no-smoke")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    clock = platform.emulator.state.clock
+    after_first = clock.now()
+    platform.emulator.advance_clock(STALE_S)  # the window a trailing read shows the past in
+    environments.change_prompt()
+    changed = environments.apply_staging("--no-smoke")
+    assert changed.exit_code == 0, changed.stdout + changed.stderr
+    booking = platform.id_of("appointment-booking")
+    platform.emulator.set_faults(versions_lag=clock.now() - after_first)
+    listed = platform.client.conversational_agents.list_versions(booking)
+    assert [v.version_status for v in listed] == ["released"]  # the list lost v1
+
+    plan = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    status = environments.run("status", "--env", "staging")
+    assert status.exit_code == 0, status.stdout + status.stderr
+
+    # Another machine knows nothing of it: it can only read the list as it is.
+    platform.emulator.set_faults(versions_lag=clock.now() - after_first)
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    elsewhere = environments.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert elsewhere.exit_code == 2, elsewhere.stdout + elsewhere.stderr
+
+
+def test_a_rollback_where_only_is_released_is_told_holds_no_read_back(
+        environments: Environments, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where statuses are told only by ``is_released``, the revision a rollback put aside
+    # reads as the draft, as a read from before its release would: the machine that rolled
+    # back forgets what it saw of the agent, and the next command reads it as it is at once.
+    platform = environments.platform("staging")
+    platform.emulator.set_compat("is_released", "escaped_html")  # no draft started after
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    environments.change_prompt()
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    back = environments.run("rollback", "--env", "staging", "appointment-booking", "--yes",
+                            "--no-smoke")
+    assert back.exit_code == 0, back.stdout + back.stderr
+
+    monkeypatch.setenv("OPERATOR_IAC_LOG", "info")
+    status = environments.run("status", "--env", "staging")
+    assert status.exit_code == 2 and "appointment-booking" in status.stdout, status.stdout
+    assert "less than was seen of it" not in status.stderr, status.stderr

@@ -1,0 +1,94 @@
+"""Monotonic reads of one agent: what a read of it must show at least, after what was seen
+of it before.
+
+A platform may serve its versions lists, and the statuses they carry, from replicas that
+trail the writes each by a delay of its own (nothing in the contract says otherwise): a read
+can then show less than one a moment before, a versions list without its newest revision, or
+a revision released a moment ago as the draft again. Planned on such a read, a plan right
+after an apply proposes to write again what the apply wrote, and an apply's check before
+writing takes the read for a change since its plan. Two facts of the contract never go back
+(section 2): an agent's revisions are only ever added, so the highest revision number only
+grows; and only the draft is mutable and a release is never undone into a draft, so a
+revision once released or archived is never the draft again. A ``Floor`` holds the two
+numbers that follow, and tells a read that shows less for behind; the reader reads the agent
+again, bounded (``state.fetch.fetch_agent``). Where a floor comes from: what this machine saw
+of the agent in earlier commands and wrote to it (``state.journal``), and what the plan an
+apply carries out read of it.
+
+One platform choice blurs the second fact: where statuses are told only by ``is_released``
+(older API snapshots), the revision a rollback put aside reads as the draft when it is the
+newest (``api.models.normalise_version_statuses``), as a read from before its release does.
+A rollback run here forgets what was seen of the agent (``services.rollback``); one made
+elsewhere (the dashboard) costs the next command here one bounded wait, after which what was
+kept of the agent is dropped (``services.remote``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from operator_iac.api.models import version_number
+
+if TYPE_CHECKING:
+    from operator_iac.state.snapshot import RemoteAgent
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The least a read of one agent shows, after what was seen of it before."""
+
+    newest: int = -1
+    """The highest revision number seen (``@v<N>``); -1 for none."""
+    settled: int = -1
+    """The highest revision number seen released or archived (never the draft again); -1
+    for none."""
+
+    @classmethod
+    def of(cls, agent: RemoteAgent) -> Floor:
+        """What a read of ``agent`` showed."""
+        return cls(max((v.number for v in agent.versions), default=-1),
+                   max((v.number for v in agent.versions if v.status != "draft"), default=-1))
+
+    @classmethod
+    def of_ids(cls, version_ids: Iterable[str], draft_id: str | None) -> Floor:
+        """What a read that listed ``version_ids`` showed, ``draft_id`` the draft among them
+        (a plan's record of an agent, ``plan.model.RemoteState``); ids without ``@v<N>``
+        tell nothing."""
+        numbers = {version_id: version_number(version_id) for version_id in version_ids}
+        known = [(vid, n) for vid, n in numbers.items() if n is not None]
+        return cls(max((n for _, n in known), default=-1),
+                   max((n for vid, n in known if vid != draft_id), default=-1))
+
+    def raised(self, other: Floor | None) -> Floor:
+        """The higher of the two floors, number by number."""
+        if other is None:
+            return self
+        return Floor(max(self.newest, other.newest), max(self.settled, other.settled))
+
+    def behind(self, agent: RemoteAgent) -> str | None:
+        """Why a read of ``agent`` shows less than this floor (a read that trails), or None
+        when it shows at least as much."""
+        newest = agent.newest
+        if newest is None and self.newest >= 0:
+            return f"its versions list is empty, where v{self.newest} was seen"
+        if newest is not None and newest.number < self.newest:
+            return f"its versions list ends at {newest.version_id}, where v{self.newest} was seen"
+        for version in agent.versions:
+            if version.status == "draft" and version.number <= self.settled:
+                return (f"{version.version_id} reads as the draft, where v{self.settled} was "
+                        "seen released or archived")
+        return None
+
+    def text(self) -> str:
+        """The floor as kept in a file: the two numbers."""
+        return f"{self.newest} {self.settled}"
+
+    @classmethod
+    def parse(cls, text: str) -> Floor | None:
+        """A floor kept by ``text``; None when the text holds none (an older file)."""
+        parts = text.split()
+        if len(parts) != 2 or not all(p.lstrip("-").isdigit() for p in parts):
+            return None
+        return cls(int(parts[0]), int(parts[1]))

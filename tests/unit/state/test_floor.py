@@ -1,0 +1,88 @@
+"""Monotonic reads (``state.floor``): what was seen of an agent before, a later read shows at
+least; the machine keeps it (``state.journal``) and a read behind it is read again
+(``state.fetch.fetch_agent``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from operator_iac.api.client import OperatorClient
+from operator_iac.plan.marker import Owner
+from operator_iac.state.fetch import fetch_agent
+from operator_iac.state.floor import Floor
+from operator_iac.state.journal import WritesJournal
+from operator_iac.state.snapshot import RemoteAgent, RemoteVersion, VersionStatus
+
+
+def _agent(*statuses: VersionStatus) -> RemoteAgent:
+    return RemoteAgent("conversational_agent", "ca_1", tuple(
+        RemoteVersion(f"ca_1@v{n}", n, status, "Desk", "") for n, status in enumerate(statuses)))
+
+
+def test_a_read_showing_fewer_revisions_or_a_release_as_the_draft_is_behind() -> None:
+    seen = Floor.of(_agent("archived", "released", "draft"))
+    assert seen == Floor(newest=2, settled=1)
+    assert seen.behind(_agent("archived", "released", "draft")) is None
+    assert seen.behind(_agent("released", "archived", "archived", "released")) is None  # more
+    assert "ends at ca_1@v1" in (seen.behind(_agent("archived", "released")) or "")
+    released = Floor.of(_agent("archived", "archived", "released"))
+    assert "ca_1@v2 reads as the draft" in (released.behind(_agent("archived", "released",
+                                                                   "draft")) or "")
+    # A rollback releases an older revision: nothing goes back that was seen.
+    assert released.behind(_agent("released", "archived", "archived")) is None
+    assert "is empty" in (seen.behind(_agent()) or "")
+
+
+def test_a_plans_record_tells_the_same_and_a_floor_is_kept_as_text() -> None:
+    assert Floor.of_ids(("ca_1@v0", "ca_1@v1", "ca_1@v2"), "ca_1@v2") == Floor(2, 1)
+    assert Floor.of_ids(("ca_1@v0",), None) == Floor(0, 0)
+    assert Floor.of_ids(("ca_1",), None) == Floor()  # an id without a number tells nothing
+    assert Floor(3, 2).raised(Floor(1, 3)) == Floor(3, 3)
+    assert Floor.parse(Floor(3, -1).text()) == Floor(3, -1)
+    assert Floor.parse("") is None and Floor.parse("3 x") is None
+
+
+def test_the_journal_keeps_the_most_seen_of_each_agent(tmp_path: Path) -> None:
+    owner = Owner("acme", "staging")
+    journal = WritesJournal(tmp_path, "http://platform", owner)
+    journal.remember_seen([("conversational_agent", "ca_1", Floor(2, 1)),
+                           ("procedural_agent", "pa_1", None)])
+    # Another run on the machine saw less (a trailing read), then wrote a release.
+    other = WritesJournal(tmp_path, "http://platform", owner)
+    other.remember_seen([("conversational_agent", "ca_1", Floor(1, 1))])
+    noted = other.intends("releasing", "conversational_agent", "ca_1", "ca_1@v3")
+    other.answered(noted, "ca_1", "ca_1@v3")
+    assert WritesJournal(tmp_path, "http://platform", owner).seen() == {
+        ("conversational_agent", "ca_1"): Floor(3, 3), ("procedural_agent", "pa_1"): None}
+
+
+def test_a_read_behind_the_floor_is_read_again_until_it_shows_as_much(
+        mock_client: Callable[..., OperatorClient], caplog: pytest.LogCaptureFixture) -> None:
+    reads: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        reads.append(path)
+        if path.endswith("/versions"):
+            released = sum(p.endswith("/versions") for p in reads) >= 3  # a replica catches up
+            return httpx.Response(200, json={"data": [
+                {"version_id": "ca_1@v0", "name": "Desk", "description": "",
+                 "version_status": "archived" if released else "released"},
+                {"version_id": "ca_1@v1", "name": "Desk", "description": "",
+                 "version_status": "released" if released else "draft"}]})
+        number = path.rsplit("@v", 1)[-1]
+        return httpx.Response(200, json={
+            "id": "ca_1", "version_id": f"ca_1@v{number}", "name": "Desk", "description": "",
+            "config": {}, "version_status": "released" if number == "1" else "archived"})
+
+    client = mock_client(handle)
+    with caplog.at_level(logging.INFO):
+        agent = fetch_agent(client, "conversational_agent", "ca_1", floor=Floor(1, 1))
+    assert agent.released is not None and agent.released.version_id == "ca_1@v1"
+    assert sum(p.endswith("/versions") for p in reads) == 3
+    assert "ca_1@v1 reads as the draft, where v1 was seen released" in caplog.text
