@@ -300,3 +300,27 @@ def test_a_rollback_where_only_is_released_is_told_holds_no_read_back(
     status = environments.run("status", "--env", "staging")
     assert status.exit_code == 2 and "appointment-booking" in status.stdout, status.stdout
     assert "less than was seen of it" not in status.stderr, status.stderr
+
+
+def test_a_saved_plan_applied_where_reads_show_less_than_it_read_is_not_refused(
+        environments: Environments, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The plan job saved its plan after the last release; the apply job, on another machine,
+    # reads from a replica that shows the agent as it was before that release. What the
+    # saved plan read, a read now shows at least: the apply reads the agent again until it
+    # does, and applies the plan instead of refusing it as changed since it was made.
+    platform = environments.platform("staging")
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    clock = platform.emulator.state.clock
+    after_first = clock.now()
+    platform.emulator.advance_clock(STALE_S)
+    environments.change_prompt()
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    environments.change_prompt("Offer the earliest free slot first.")
+    saved = tmp_path / "plan.json"
+    planned = environments.run("plan", "--env", "staging", "--out", str(saved))
+    assert planned.exit_code == 0, planned.stdout + planned.stderr
+    platform.emulator.set_faults(versions_lag=clock.now() - after_first)
+
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "apply-job"))
+    applied = environments.run("apply", "--env", "staging", str(saved), "--no-smoke")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
