@@ -150,40 +150,45 @@ class AgentsResource(_Resource):
             body["postprocess_agents"] = list(postprocess_agents)
         return self._call(WriteResult, "POST", self.base_path, json=body)
 
-    def get(self, id_or_version_id: str, *, patient: bool = True) -> Agent:
+    def get(self, id_or_version_id: str, *, patient: bool = True,
+            exists: bool = False) -> Agent:
         """The newest revision for a bare id, or exactly ``@vN``.
 
         A 404 for ``@vN`` while the agent's versions list shows that revision is a read by
         id trailing the write that made it (reads may be served by replicas: nothing in the
         contract says a read by id is never late), not a deletion: the revision is read
         again with growing pauses, up to ``VISIBILITY_TIMEOUT_S``, each logged. Taken for a
-        deletion, an agent would drop out of a plan and its key be created a second time. A
-        404 whose versions list is gone too, or does not show the revision, stands at once;
-        so does a 404 for a bare id (the agent itself unknown), and every 404 with
-        ``patient`` false (``doctor`` measuring the delay itself)."""
+        deletion, an agent would drop out of a plan and its key be created a second time.
+        ``exists``: the caller saw the revision exist (in a versions list read before, or
+        below one it saw; revisions are only ever added): it is read again for as long while
+        the agent's versions list answers at all, whether or not a list served by a replica
+        that trails shows it yet. A 404 whose versions list is gone too, or (not
+        ``exists``) does not show the revision, stands at once; so does a 404 for a bare id
+        (the agent itself unknown), and every 404 with ``patient`` false (``doctor``
+        measuring the delay itself)."""
         pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
         while True:
             try:
                 return self._call(Agent, "GET", self._path(id_or_version_id))
             except NotFoundError:
                 pause = next(pauses, None) if patient else None
-                if pause is None or not self._lists(id_or_version_id):
+                if pause is None or not self._may_show(id_or_version_id, exists):
                     raise
-                logger.info("%s, shown in its versions list, reads as not found: the "
-                            "platform's reads by id trail its writes; reading it again in "
-                            "%.2f s", id_or_version_id, pause)
+                logger.info("%s, %s, reads as not found: the platform's reads by id trail its "
+                            "writes; reading it again in %.2f s", id_or_version_id,
+                            "seen before" if exists else "shown in its versions list", pause)
                 self._client.pause(pause)
 
-    def _lists(self, version_id: str) -> bool:
-        """Whether the agent's versions list shows revision ``version_id`` (never, for a
-        bare id)."""
+    def _may_show(self, version_id: str, exists: bool) -> bool:
+        """Whether a read of revision ``version_id`` may yet find it: its agent's versions
+        list answers, and shows it unless it is known to ``exist`` (never, for a bare id)."""
         if version_number(version_id) is None:
             return False
         try:
             versions = self.list_versions(agent_id_of(version_id))
         except NotFoundError:
             return False
-        return entry_for(versions, version_id) is not None
+        return exists or entry_for(versions, version_id) is not None
 
     def get_version(self, agent_id: str, number: int) -> Agent:
         return self.get(f"{agent_id_of(agent_id)}@v{number}")

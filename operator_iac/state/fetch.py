@@ -355,8 +355,11 @@ def agents_resource(client: OperatorClient, kind: AgentKind) -> AgentsResource:
 
 def read_revision(client: OperatorClient, kind: AgentKind, version_id: str,
                   status: VersionStatus) -> RemoteRevision:
-    """The full content of one revision, read from the platform."""
-    return revision_of(agents_resource(client, kind).get(version_id), version_id, status)
+    """The full content of one revision the caller saw exist (in a versions list, or below
+    one it saw), read from the platform: a 404 while its agent is there is a read that
+    trails (``AgentsResource.get``'s ``exists``)."""
+    return revision_of(agents_resource(client, kind).get(version_id, exists=True),
+                       version_id, status)
 
 
 def read_written(client: OperatorClient, kind: AgentKind, version_id: str,

@@ -287,3 +287,19 @@ def test_a_revision_its_versions_list_shows_is_read_again_until_found(
     with pytest.raises(ApiError):
         h.client.conversational_agents.get("ca_1@v0", patient=False)
     assert len(h.requests) == 1
+
+
+def test_a_revision_seen_before_is_read_again_while_its_agent_is_there(
+        harness: MakeHarness) -> None:
+    """A revision the caller saw exist (in a versions list read before) is read again after a
+    404 even where the versions list, read from a replica that trails, does not show it yet;
+    not found at once only where the agent itself is gone."""
+    missing = json_response(404, {"error": {"message": "no"}})
+    h = harness(sequence(missing, json_response(200, {"data": []}), json_response(200, AGENT)))
+    agent = h.client.conversational_agents.get("ca_1@v0", exists=True)
+    assert agent.version_id == "ca_1@v0" and len(h.requests) == 3
+    h = harness(sequence(missing, missing))
+    with pytest.raises(ApiError) as caught:
+        h.client.conversational_agents.get("ca_1@v0", exists=True)
+    assert caught.value.status == 404 and [r.url.path for r in h.requests] == [
+        "/conversational_agents/ca_1@v0", "/conversational_agents/ca_1/versions"]

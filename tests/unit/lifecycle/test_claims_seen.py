@@ -75,7 +75,7 @@ class Agents:
                                              "version_status": "draft",
                                              "created_at": self.created.get(agent_id)})]
 
-    def get(self, version_id: str) -> Agent:
+    def get(self, version_id: str, **_options: bool) -> Agent:
         agent_id = version_id.partition("@")[0]
         return Agent.model_validate({"id": agent_id, "version_id": version_id, "name": agent_id,
                                      "description": self.newest[agent_id][1], "config": {}})

@@ -33,7 +33,7 @@ class LaggingAgents:
         return [VersionEntry(version_id=v, version_status=status)
                 for _, (v, status) in enumerate(self.shown[agent_id])]  # type: ignore[misc]
 
-    def get(self, version_id: str) -> Agent:
+    def get(self, version_id: str, **_options: bool) -> Agent:
         """A revision read by its id: never late (as the truth, ``fresh``, says)."""
         agent_id = version_id.partition("@")[0]
         status = dict(self.fresh.get(agent_id, self.shown[agent_id]))[version_id]
@@ -225,7 +225,7 @@ class TrailingReads(LaggingAgents):
     stale: int = 0
     gets: int = 0
 
-    def get(self, version_id: str) -> Agent:
+    def get(self, version_id: str, **_options: bool) -> Agent:
         self.gets += 1
         read = super().get(version_id)
         return read.model_copy(update={"description": "before" if self.gets <= self.stale
