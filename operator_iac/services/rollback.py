@@ -8,6 +8,7 @@ revision. If they fail, the rollback stays: nothing is released again automatica
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -45,11 +46,17 @@ PLACEHOLDER = "(not needed for a rollback)"
 def execute_rollback(client: OperatorClient, plan: RollbackPlan,
                      journal: WritesJournal | None = None) -> str:
     """Release the plan's target revision; returns the revision released. What this machine
-    saw of the agent is forgotten (``journal``: ``state.floor``): where statuses are told
-    only by ``is_released``, the revision put aside reads as the draft from now on."""
+    saw of the agent is replaced by what the rollback made (``journal``: ``state.floor``):
+    the target released here now, and nothing above it seen settled, since where statuses
+    are told only by ``is_released`` the revision put aside reads as the draft from now on."""
+    from operator_iac.state.floor import Floor
+
     written = agents_resource(client, plan.kind).release(plan.target)
-    if journal is not None:
-        journal.forget_seen(agent_id_of(plan.target))
+    target = version_number(plan.target)
+    if journal is not None and target is not None:
+        newest = version_number(plan.newest or plan.current or "")
+        journal.reset_seen(plan.kind, agent_id_of(plan.target),
+                           Floor(max(target, newest or 0), target, target, time.time()))
     released = written.version_id or plan.target
     if "@" in released and released != plan.target:
         raise OperationError(f"releasing {plan.target} answered with {released}; check the "

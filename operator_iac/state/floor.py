@@ -15,20 +15,27 @@ again, bounded (``state.fetch.fetch_agent``). Where a floor comes from: what thi
 of the agent in earlier commands and wrote to it (``state.journal``), and what the plan an
 apply carries out read of it.
 
+Which revision is released does go back (a rollback releases an older one), so no floor
+holds it; but a release this machine made is what its reads show for as long as a read may
+trail (``VISIBILITY_TIMEOUT_S``), unless they show a newer revision released: a read showing
+another one it had seen released is read again, as one that shows less is.
+
 One platform choice blurs the second fact: where statuses are told only by ``is_released``
 (older API snapshots), the revision a rollback put aside reads as the draft when it is the
 newest (``api.models.normalise_version_statuses``), as a read from before its release does.
-A rollback run here forgets what was seen of the agent (``services.rollback``); one made
-elsewhere (the dashboard) costs the next command here one bounded wait, after which what was
-kept of the agent is dropped (``services.remote``).
+A rollback run here keeps, in place of what was seen of the agent, what the rollback made
+(``services.rollback``); one made elsewhere (the dashboard) costs the next command here one
+bounded wait, after which what was kept of the agent is dropped (``services.remote``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from operator_iac import defaults
 from operator_iac.api.models import version_number
 
 if TYPE_CHECKING:
@@ -44,6 +51,13 @@ class Floor:
     settled: int = -1
     """The highest revision number seen released or archived (never the draft again); -1
     for none."""
+    released: int = -1
+    """The revision this machine released last (an apply's release, a rollback); -1 for
+    none. Not a floor by itself (a rollback releases an older revision): for
+    ``VISIBILITY_TIMEOUT_S`` after ``released_at``, a read that shows another revision
+    released, one this machine had seen, is a read from before that release."""
+    released_at: float = 0.0
+    """When this machine released ``released`` (seconds since the epoch)."""
 
     @classmethod
     def of(cls, agent: RemoteAgent) -> Floor:
@@ -62,10 +76,12 @@ class Floor:
                    max((n for vid, n in known if vid != draft_id), default=-1))
 
     def raised(self, other: Floor | None) -> Floor:
-        """The higher of the two floors, number by number."""
+        """The higher of the two floors, number by number, and the later release made here."""
         if other is None:
             return self
-        return Floor(max(self.newest, other.newest), max(self.settled, other.settled))
+        latest = self if self.released_at >= other.released_at else other
+        return Floor(max(self.newest, other.newest), max(self.settled, other.settled),
+                     latest.released, latest.released_at)
 
     def behind(self, agent: RemoteAgent) -> str | None:
         """Why a read of ``agent`` shows less than this floor (a read that trails), or None
@@ -79,16 +95,26 @@ class Floor:
             if version.status == "draft" and version.number <= self.settled:
                 return (f"{version.version_id} reads as the draft, where v{self.settled} was "
                         "seen released or archived")
+        shown = next((v for v in agent.versions if v.status == "released"), None)
+        if self.released >= 0 and shown is not None and shown.number != self.released and \
+                shown.number <= self.newest and \
+                time.time() < self.released_at + defaults.VISIBILITY_TIMEOUT_S:
+            return (f"{shown.version_id} reads as released, where v{self.released} was "
+                    f"released here {time.time() - self.released_at:.0f} s ago")
         return None
 
     def text(self) -> str:
-        """The floor as kept in a file: the two numbers."""
-        return f"{self.newest} {self.settled}"
+        """The floor as kept in a file: its four values."""
+        return f"{self.newest} {self.settled} {self.released} {self.released_at:.3f}"
 
     @classmethod
     def parse(cls, text: str) -> Floor | None:
         """A floor kept by ``text``; None when the text holds none (an older file)."""
         parts = text.split()
-        if len(parts) != 2 or not all(p.lstrip("-").isdigit() for p in parts):
+        if len(parts) != 4 or not all(p.lstrip("-").isdigit() for p in parts[:3]):
             return None
-        return cls(int(parts[0]), int(parts[1]))
+        try:
+            at = float(parts[3])
+        except ValueError:
+            return None
+        return cls(int(parts[0]), int(parts[1]), int(parts[2]), at)

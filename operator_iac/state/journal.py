@@ -163,6 +163,12 @@ class WritesJournal:
             logger.info("the agents seen %s cannot be written (%s): skipped", self.seen_folder,
                         exc)
 
+    def reset_seen(self, kind: AgentKind, agent_id: str, floor: Floor) -> None:
+        """Keep ``floor`` for the agent in place of what was seen of it (a rollback: what
+        was seen before it may not hold any more)."""
+        self.forget_seen(agent_id)
+        self.remember_seen([(kind, agent_id, floor)])
+
     def forget_seen(self, agent_id: str) -> None:
         """An agent read by id was not found: it is gone (or what was seen of it is not
         to be kept)."""
@@ -256,7 +262,9 @@ def _floor_of(answered: Noted) -> Floor | None:
     number = version_number(answered.version_id or "")
     if number is None:
         return None
-    return Floor(number, number if answered.what == "released" else -1)
+    if answered.what == "released":
+        return Floor(number, number, number, time.time())
+    return Floor(number)
 
 
 def _read_text(path: Path) -> str:

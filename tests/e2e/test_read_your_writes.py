@@ -324,3 +324,32 @@ def test_a_saved_plan_applied_where_reads_show_less_than_it_read_is_not_refused(
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "apply-job"))
     applied = environments.run("apply", "--env", "staging", str(saved), "--no-smoke")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
+
+
+def test_a_read_from_before_a_rollback_made_here_is_read_again(
+        environments: Environments) -> None:
+    # A release made in the dashboard, then rolled back from this machine; the next read
+    # comes from a replica that still shows the dashboard's release. Which revision is
+    # released may go back (a rollback), but a release made here is what reads show for as
+    # long as they may trail: the status reads the agent again, and finds the rollback.
+    platform = environments.platform("staging")
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    booking = platform.id_of("appointment-booking")
+    agents = platform.client.conversational_agents
+    released = platform.released(booking)
+    draft = agents.update(booking, config={**released.config, "runtime": {
+        **released.config["runtime"], "model": "openai/gpt-4.1"}})
+    agents.release(draft.version_id or booking)
+    assert environments.run("status", "--env", "staging").exit_code == 2
+    clock = platform.emulator.state.clock
+    before_rollback = clock.now()
+    platform.emulator.advance_clock(STALE_S)
+    back = environments.run("rollback", "--env", "staging", "appointment-booking", "--yes",
+                            "--no-smoke")
+    assert back.exit_code == 0, back.stdout + back.stderr
+    platform.emulator.set_faults(versions_lag=clock.now() - before_rollback)
+    listed = agents.list_versions(booking)
+    assert [v.version_status for v in listed] == ["archived", "released"]  # before it
+
+    status = environments.run("status", "--env", "staging")
+    assert status.exit_code == 0, status.stdout + status.stderr

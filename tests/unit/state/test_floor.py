@@ -5,6 +5,7 @@ least; the machine keeps it (``state.journal``) and a read behind it is read aga
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,8 +44,19 @@ def test_a_plans_record_tells_the_same_and_a_floor_is_kept_as_text() -> None:
     assert Floor.of_ids(("ca_1@v0",), None) == Floor(0, 0)
     assert Floor.of_ids(("ca_1",), None) == Floor()  # an id without a number tells nothing
     assert Floor(3, 2).raised(Floor(1, 3)) == Floor(3, 3)
-    assert Floor.parse(Floor(3, -1).text()) == Floor(3, -1)
-    assert Floor.parse("") is None and Floor.parse("3 x") is None
+    assert Floor(3, 2, 1, 50.0).raised(Floor(1, 3, 2, 60.0)) == Floor(3, 3, 2, 60.0)
+    assert Floor.parse(Floor(3, -1, 2, 1.5).text()) == Floor(3, -1, 2, 1.5)
+    assert Floor.parse("") is None and Floor.parse("3 x 1 0") is None
+
+
+def test_a_release_made_here_is_what_reads_show_for_as_long_as_they_may_trail() -> None:
+    rolled_back = Floor(2, 1, 1, time.time())  # v1 released again here, v2 put aside
+    assert rolled_back.behind(_agent("archived", "released", "archived")) is None
+    assert "ca_1@v2 reads as released, where v1 was released here" in (
+        rolled_back.behind(_agent("archived", "archived", "released")) or "")
+    assert rolled_back.behind(_agent("archived", "archived", "archived", "released")) is None
+    long_ago = Floor(2, 1, 1, time.time() - 3600)  # another may have released since
+    assert long_ago.behind(_agent("archived", "archived", "released")) is None
 
 
 def test_the_journal_keeps_the_most_seen_of_each_agent(tmp_path: Path) -> None:
@@ -57,8 +69,10 @@ def test_the_journal_keeps_the_most_seen_of_each_agent(tmp_path: Path) -> None:
     other.remember_seen([("conversational_agent", "ca_1", Floor(1, 1))])
     noted = other.intends("releasing", "conversational_agent", "ca_1", "ca_1@v3")
     other.answered(noted, "ca_1", "ca_1@v3")
-    assert WritesJournal(tmp_path, "http://platform", owner).seen() == {
-        ("conversational_agent", "ca_1"): Floor(3, 3), ("procedural_agent", "pa_1"): None}
+    seen = WritesJournal(tmp_path, "http://platform", owner).seen()
+    kept = seen[("conversational_agent", "ca_1")]
+    assert kept is not None and (kept.newest, kept.settled, kept.released) == (3, 3, 3)
+    assert seen[("procedural_agent", "pa_1")] is None
 
 
 def test_a_read_behind_the_floor_is_read_again_until_it_shows_as_much(
