@@ -54,9 +54,13 @@ def execute_rollback(client: OperatorClient, plan: RollbackPlan,
     written = agents_resource(client, plan.kind).release(plan.target)
     target = version_number(plan.target)
     if journal is not None and target is not None:
-        newest = version_number(plan.newest or plan.current or "")
-        journal.reset_seen(plan.kind, agent_id_of(plan.target),
-                           Floor(max(target, newest or 0), target, target, time.time()))
+        agent_id = agent_id_of(plan.target)
+        kept = journal.seen().get((plan.kind, agent_id))
+        newest = max(target, version_number(plan.newest or "") or 0,
+                     kept.newest if kept else -1)
+        over = max(target, version_number(plan.current or "") or 0, kept.settled if kept else -1)
+        journal.reset_seen(plan.kind, agent_id,
+                           Floor(newest, target, target, over, time.time()))
     released = written.version_id or plan.target
     if "@" in released and released != plan.target:
         raise OperationError(f"releasing {plan.target} answered with {released}; check the "

@@ -17,8 +17,9 @@ apply carries out read of it.
 
 Which revision is released does go back (a rollback releases an older one), so no floor
 holds it; but a release this machine made is what its reads show for as long as a read may
-trail (``VISIBILITY_TIMEOUT_S``), unless they show a newer revision released: a read showing
-another one it had seen released is read again, as one that shows less is.
+trail (``VISIBILITY_TIMEOUT_S``), unless they show a revision released that it had not seen
+released or archived by then (someone's newer release): a read showing one it had is read
+again, as one that shows less is.
 
 One platform choice blurs the second fact: where statuses are told only by ``is_released``
 (older API snapshots), the revision a rollback put aside reads as the draft when it is the
@@ -55,7 +56,11 @@ class Floor:
     """The revision this machine released last (an apply's release, a rollback); -1 for
     none. Not a floor by itself (a rollback releases an older revision): for
     ``VISIBILITY_TIMEOUT_S`` after ``released_at``, a read that shows another revision
-    released, one this machine had seen, is a read from before that release."""
+    released, one this machine had seen released or archived by then (up to
+    ``released_over``), is a read from before that release."""
+    released_over: int = -1
+    """The highest revision number this machine had seen released or archived when it
+    released ``released``: a revision above it released since is someone's newer release."""
     released_at: float = 0.0
     """When this machine released ``released`` (seconds since the epoch)."""
 
@@ -76,12 +81,15 @@ class Floor:
                    max((n for vid, n in known if vid != draft_id), default=-1))
 
     def raised(self, other: Floor | None) -> Floor:
-        """The higher of the two floors, number by number, and the later release made here."""
+        """This floor, seen after ``other``: the higher numbers, and the later release made
+        here (a release made after ``other`` was over what ``other`` had seen settled)."""
         if other is None:
             return self
-        latest = self if self.released_at >= other.released_at else other
-        return Floor(max(self.newest, other.newest), max(self.settled, other.settled),
-                     latest.released, latest.released_at)
+        newest, settled = max(self.newest, other.newest), max(self.settled, other.settled)
+        if self.released_at > other.released_at:
+            return Floor(newest, settled, self.released,
+                         max(self.released_over, other.settled), self.released_at)
+        return Floor(newest, settled, other.released, other.released_over, other.released_at)
 
     def behind(self, agent: RemoteAgent) -> str | None:
         """Why a read of ``agent`` shows less than this floor (a read that trails), or None
@@ -97,24 +105,25 @@ class Floor:
                         "seen released or archived")
         shown = next((v for v in agent.versions if v.status == "released"), None)
         if self.released >= 0 and shown is not None and shown.number != self.released and \
-                shown.number <= self.newest and \
+                shown.number <= self.released_over and \
                 time.time() < self.released_at + defaults.VISIBILITY_TIMEOUT_S:
             return (f"{shown.version_id} reads as released, where v{self.released} was "
                     f"released here {time.time() - self.released_at:.0f} s ago")
         return None
 
     def text(self) -> str:
-        """The floor as kept in a file: its four values."""
-        return f"{self.newest} {self.settled} {self.released} {self.released_at:.3f}"
+        """The floor as kept in a file: its five values."""
+        return (f"{self.newest} {self.settled} {self.released} {self.released_over} "
+                f"{self.released_at:.3f}")
 
     @classmethod
     def parse(cls, text: str) -> Floor | None:
         """A floor kept by ``text``; None when the text holds none (an older file)."""
         parts = text.split()
-        if len(parts) != 4 or not all(p.lstrip("-").isdigit() for p in parts[:3]):
+        if len(parts) != 5 or not all(p.lstrip("-").isdigit() for p in parts[:4]):
             return None
         try:
-            at = float(parts[3])
+            at = float(parts[4])
         except ValueError:
             return None
-        return cls(int(parts[0]), int(parts[1]), int(parts[2]), at)
+        return cls(int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3]), at)

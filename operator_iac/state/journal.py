@@ -263,7 +263,7 @@ def _floor_of(answered: Noted) -> Floor | None:
     if number is None:
         return None
     if answered.what == "released":
-        return Floor(number, number, number, time.time())
+        return Floor(number, number, number, number, time.time())
     return Floor(number)
 
 

@@ -94,9 +94,11 @@ def play(server: EmulatorServer, drawn: Drawn) -> None:
 
 
 def settle(*servers: EmulatorServer) -> None:
-    """Let every lagging list catch up (as time would), for the checks of the test itself."""
+    """Let every lagging list catch up (as time would), for the checks of the test itself:
+    a list whose delays vary (``uneven_list_lag``, ``replica_lists``) trails by up to twice
+    the delay drawn."""
     for server in servers:
-        server.advance_clock(MAX_LAG_S + 0.5)
+        server.advance_clock(2 * MAX_LAG_S + 0.5)
 
 
 def adapt_project(root: Path, modes: tuple[str, ...]) -> None:

@@ -44,19 +44,27 @@ def test_a_plans_record_tells_the_same_and_a_floor_is_kept_as_text() -> None:
     assert Floor.of_ids(("ca_1@v0",), None) == Floor(0, 0)
     assert Floor.of_ids(("ca_1",), None) == Floor()  # an id without a number tells nothing
     assert Floor(3, 2).raised(Floor(1, 3)) == Floor(3, 3)
-    assert Floor(3, 2, 1, 50.0).raised(Floor(1, 3, 2, 60.0)) == Floor(3, 3, 2, 60.0)
-    assert Floor.parse(Floor(3, -1, 2, 1.5).text()) == Floor(3, -1, 2, 1.5)
-    assert Floor.parse("") is None and Floor.parse("3 x 1 0") is None
+    # A release made here after what was kept is over what was kept settled; a read after
+    # it leaves the release as it was.
+    assert Floor(3, 3, 3, 3, 60.0).raised(Floor(2, 2, 1, 1, 50.0)) == Floor(3, 3, 3, 3, 60.0)
+    assert Floor(1, 1, 1, 1, 60.0).raised(Floor(4, 4)) == Floor(4, 4, 1, 4, 60.0)
+    assert Floor(5, 5).raised(Floor(2, 2, 1, 1, 60.0)) == Floor(5, 5, 1, 1, 60.0)
+    assert Floor.parse(Floor(3, -1, 2, 2, 1.5).text()) == Floor(3, -1, 2, 2, 1.5)
+    assert Floor.parse("") is None and Floor.parse("3 x 1 1 0") is None
 
 
 def test_a_release_made_here_is_what_reads_show_for_as_long_as_they_may_trail() -> None:
-    rolled_back = Floor(2, 1, 1, time.time())  # v1 released again here, v2 put aside
+    # v1 released again here (a rollback), where v2 had been seen released.
+    rolled_back = Floor(2, 1, 1, 2, time.time())
     assert rolled_back.behind(_agent("archived", "released", "archived")) is None
     assert "ca_1@v2 reads as released, where v1 was released here" in (
         rolled_back.behind(_agent("archived", "archived", "released")) or "")
     assert rolled_back.behind(_agent("archived", "archived", "archived", "released")) is None
-    long_ago = Floor(2, 1, 1, time.time() - 3600)  # another may have released since
+    long_ago = Floor(2, 1, 1, 2, time.time() - 3600)  # another may have released since
     assert long_ago.behind(_agent("archived", "archived", "released")) is None
+    # v0 released here, v1 then a draft: someone's release of v1 since is no read behind.
+    released = Floor(1, 0, 0, 0, time.time())
+    assert released.behind(_agent("archived", "released")) is None
 
 
 def test_the_journal_keeps_the_most_seen_of_each_agent(tmp_path: Path) -> None:
