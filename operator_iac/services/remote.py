@@ -76,26 +76,29 @@ def finish_project_read(client: OperatorClient, project: Owner | str,
         from operator_iac.services.earlier_runs import after_earlier_runs
 
         snapshot = after_earlier_runs(client, project, snapshot, journal, cache=cache, say=say)
-        snapshot = _with_seen(client, project, snapshot, journal, cache=cache)
+        snapshot = _with_seen(client, project, snapshot, journal, cache=cache,
+                              parallelism=parallelism)
     return _settle_released_twins(client, project, snapshot, cache=cache, say=say)
 
 
 def _with_seen(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
-               journal: WritesJournal, *, cache: RevisionCache | None) -> Snapshot:
+               journal: WritesJournal, *, cache: RevisionCache | None,
+               parallelism: int = PARALLELISM) -> Snapshot:
     """``snapshot`` as monotonic reads on this machine give it (``WritesJournal.seen``: lists
     served by replicas may show less than one read a moment before). Every agent this
     machine saw as ``project``'s that the agents list did not show is read by id (a key
     planned on such a list would be created a second time), an agent gone is forgotten; and
     every agent whose versions list shows less than was seen of it (``state.floor``: its
     newest revision missing, a release as the draft again) is read again until it shows as
-    much (a plan on it would write again what was written). Then the agents it holds that
+    much (a plan on it would write again what was written), all of them with one bounded
+    wait. Then the agents it holds that
     are ``project``'s are remembered, with what was seen of each. Where the lists show as
     much as before, as they do but on such platforms, nothing is read."""
     from dataclasses import replace
 
     from operator_iac.errors import NotFoundError
     from operator_iac.plan.identity import as_owner, markers
-    from operator_iac.state.fetch import fetch_agent, with_unlisted
+    from operator_iac.state.fetch import fetch_not_behind, with_unlisted
     from operator_iac.state.floor import Floor
 
     seen = journal.seen()
@@ -106,22 +109,18 @@ def _with_seen(client: OperatorClient, project: Owner | str, snapshot: Snapshot,
     behind = [agent for agent in snapshot.agents
               if agent.id in floors and floors[agent.id].behind(agent) is not None]
     if behind:
-        again: dict[str, RemoteAgent | None] = {}
-        for agent in behind:
-            try:
-                read = again[agent.id] = fetch_agent(client, agent.kind, agent.id, cache,
-                                                     floor=floors[agent.id])
-            except NotFoundError:  # deleted since the listing
-                again[agent.id] = None
-                journal.forget_seen(agent.id)
-                continue
-            if floors[agent.id].behind(read) is not None:
-                # Behind for the whole wait: what was kept is not what the platform shows
-                # (a platform that goes back where the contract says it does not), and it
-                # is kept no more, so that it costs one wait, not one per command.
-                journal.forget_seen(agent.id)
+        again = fetch_not_behind(client, [(a.kind, a.id, floors[a.id]) for a in behind],
+                                 cache, parallelism=parallelism)
+        for agent_id, read in again.items():
+            # Gone since the listing; or behind for the whole wait: what was kept is not
+            # what the platform shows (a rollback made elsewhere where only `is_released`
+            # is told, a platform that goes back where the contract says it does not), and
+            # it is kept no more, so that it costs one wait, not one per command.
+            if isinstance(read, NotFoundError) or floors[agent_id].behind(read) is not None:
+                journal.forget_seen(agent_id)
         agents = (again.get(agent.id, agent) for agent in snapshot.agents)
-        snapshot = replace(snapshot, agents=tuple(a for a in agents if a is not None))
+        snapshot = replace(snapshot, agents=tuple(a for a in agents
+                                                  if not isinstance(a, NotFoundError)))
     owner = as_owner(project)
     journal.remember_seen((agent.kind, agent.id, Floor.of(agent)) for agent in snapshot.agents
                           if any(owner.claims(marker) for _, marker in markers(agent)))

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.defaults import PARALLELISM
+from operator_iac.errors import NotFoundError
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import (
     ListedAgent,
@@ -282,29 +283,71 @@ def with_unlisted(client: OperatorClient, snapshot: Snapshot,
 def fetch_agent(client: OperatorClient, kind: AgentKind, agent_id: str,
                 cache: RevisionCache | None = None, *, floor: Floor | None = None
                 ) -> RemoteAgent:
-    """The same view as the snapshot's, for one agent (apply re-checks with it, uncached).
+    """The same view as the snapshot's, for one agent (apply re-checks with it, uncached);
+    one whose versions list shows less than ``floor`` is read again (``fetch_not_behind``).
+    ``NotFoundError`` when the agent is gone."""
+    if floor is None:
+        return with_contents(client, RemoteAgent(kind, agent_id,
+                                                 fetch_versions(client, kind, agent_id)), cache)
+    read = fetch_not_behind(client, [(kind, agent_id, floor)], cache, parallelism=1)[agent_id]
+    if isinstance(read, NotFoundError):
+        raise read
+    return read
 
-    A versions list that shows less than ``floor`` (what was seen of the agent before:
-    ``state.floor``) is a read served by a replica that trails, not the agent going back:
-    it is read again with growing pauses, each logged, up to ``VISIBILITY_TIMEOUT_S``; past
-    that the read stands, and the caller decides on it as it reads."""
+
+def fetch_not_behind(client: OperatorClient, wanted: Collection[tuple[AgentKind, str, Floor]],
+                     cache: RevisionCache | None = None, *, parallelism: int = PARALLELISM
+                     ) -> dict[str, RemoteAgent | NotFoundError]:
+    """Each agent of ``wanted`` as ``fetch_agent`` reads it (or the ``NotFoundError`` of one
+    gone), concurrently. A versions list that shows less than the agent's floor (what was
+    seen of it before: ``state.floor``) is a read served by a replica that trails, not the
+    agent going back: those are read again together, with growing pauses, each logged, up to
+    ``VISIBILITY_TIMEOUT_S`` for all of them (agents that never catch up cost one wait, not
+    one each); past that each read stands, and the caller decides on it as it reads."""
     from operator_iac import defaults
     from operator_iac.api.polling import bounded_pauses
+    from operator_iac.api.pool import WorkPool
 
-    bare = RemoteAgent(kind, agent_id, fetch_versions(client, kind, agent_id))
-    if floor is not None:
-        pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
-        while (why := floor.behind(bare)) is not None:
-            pause = next(pauses, None)
+    def versions(item: tuple[AgentKind, str, Floor]) -> RemoteAgent | NotFoundError:
+        kind, agent_id, _ = item
+        try:
+            return RemoteAgent(kind, agent_id, fetch_versions(client, kind, agent_id))
+        except NotFoundError as exc:
+            return exc
+
+    items = list(wanted)
+    pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
+    with WorkPool(client, parallelism=parallelism) as pool:
+        read = {item[1]: bare for item, bare in zip(items, pool.map(versions, items),
+                                                    strict=True)}
+        while True:
+            behind = {item: why for item in items
+                      if isinstance(bare := read[item[1]], RemoteAgent)
+                      and (why := item[2].behind(bare)) is not None}
+            pause = next(pauses, None) if behind else None
+            for (_, agent_id, _), why in behind.items():
+                if pause is None:
+                    logger.info("%s still reads as less than was seen of it before (%s): "
+                                "taken as it reads", agent_id, why)
+                else:
+                    logger.info("%s reads as less than was seen of it before (%s): a read "
+                                "that trails; reading it again in %.2f s", agent_id, why, pause)
             if pause is None:
-                logger.info("%s still reads as less than was seen of it before (%s): "
-                            "taken as it reads", agent_id, why)
                 break
-            logger.info("%s reads as less than was seen of it before (%s): a read that "
-                        "trails; reading it again in %.2f s", agent_id, why, pause)
             client.pause(pause)
-            bare = RemoteAgent(kind, agent_id, fetch_versions(client, kind, agent_id))
-    return with_contents(client, bare, cache)
+            again = list(behind)
+            read.update((item[1], bare) for item, bare in zip(again, pool.map(versions, again),
+                                                              strict=True))
+
+        def contents(agent: RemoteAgent) -> RemoteAgent | NotFoundError:
+            try:
+                return with_contents(client, agent, cache)
+            except NotFoundError as exc:  # deleted since its versions list was read
+                return exc
+
+        agents = [bare for bare in read.values() if isinstance(bare, RemoteAgent)]
+        full = dict(zip((a.id for a in agents), pool.map(contents, agents), strict=True))
+    return {agent_id: full.get(agent_id, bare) for agent_id, bare in read.items()}
 
 
 def with_contents(client: OperatorClient, agent: RemoteAgent,

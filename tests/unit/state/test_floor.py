@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from operator_iac import defaults
 from operator_iac.api.client import OperatorClient
 from operator_iac.plan.marker import Owner
-from operator_iac.state.fetch import fetch_agent
+from operator_iac.state.fetch import fetch_agent, fetch_not_behind
 from operator_iac.state.floor import Floor
 from operator_iac.state.journal import WritesJournal
 from operator_iac.state.snapshot import RemoteAgent, RemoteVersion, VersionStatus
@@ -108,3 +109,32 @@ def test_a_read_behind_the_floor_is_read_again_until_it_shows_as_much(
     assert agent.released is not None and agent.released.version_id == "ca_1@v1"
     assert sum(p.endswith("/versions") for p in reads) == 3
     assert "ca_1@v1 reads as the draft, where v1 was seen released" in caplog.text
+
+
+def test_agents_that_never_catch_up_cost_one_wait_together() -> None:
+    """Read again together, agents whose reads stay behind (a rollback made elsewhere where
+    only ``is_released`` is told) share one bounded wait: not one each."""
+    slept: list[float] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        agent_id = request.url.path.split("/")[2].partition("@")[0]
+        if request.url.path.endswith("/versions"):
+            return httpx.Response(200, json={"data": [
+                {"version_id": f"{agent_id}@v0", "name": "Desk", "description": "",
+                 "version_status": "released"}]})
+        return httpx.Response(200, json={
+            "id": agent_id, "version_id": f"{agent_id}@v0", "name": "Desk", "description": "",
+            "config": {}, "version_status": "released"})
+
+    def pauses(client_sleep: list[float], count: int) -> float:
+        with OperatorClient("https://api.example.test", "op_test_key",
+                            transport=httpx.MockTransport(handle), sleep=client_sleep.append,
+                            max_retries=0) as client:
+            read = fetch_not_behind(client, [("conversational_agent", f"ca_{n}", Floor(1, 1))
+                                             for n in range(count)])
+        assert all(isinstance(agent, RemoteAgent) for agent in read.values())
+        return sum(client_sleep)
+
+    alone = pauses(slept, 1)
+    together = pauses([], 5)
+    assert alone >= defaults.VISIBILITY_TIMEOUT_S and together == alone
