@@ -55,7 +55,7 @@ def execute_rollback(client: OperatorClient, plan: RollbackPlan,
     target = version_number(plan.target)
     if journal is not None and target is not None:
         agent_id = agent_id_of(plan.target)
-        kept = journal.seen().get((plan.kind, agent_id))
+        kept = journal.seen_of(plan.kind, agent_id)  # one file: rollback --all runs per agent
         newest = max(target, version_number(plan.newest or "") or 0,
                      kept.newest if kept else -1)
         over = max(target, version_number(plan.current or "") or 0, kept.settled if kept else -1)

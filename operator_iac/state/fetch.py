@@ -167,7 +167,6 @@ class _InDepth:
 
     def _run(self, result: Future[RemoteAgent | None],
              step: Callable[[Future[RemoteAgent | None], Any], None], value: Any) -> None:
-        from operator_iac.errors import NotFoundError
 
         if self._stopped or result.done():
             return
@@ -242,7 +241,6 @@ def _listed(kind: AgentKind, summary: AgentSummary) -> ListedAgent:
 
 def _claimed(client: OperatorClient, listed: ListedAgent, claims: VersionsClaim,
              cache: RevisionCache | None) -> RemoteAgent | None:
-    from operator_iac.errors import NotFoundError
     from operator_iac.state.lag import caught_up_versions
 
     try:
@@ -261,7 +259,6 @@ def with_unlisted(client: OperatorClient, snapshot: Snapshot,
     read by its id, and the ids of those found gone (404). An agents list may show a new agent
     late, or, read from a replica that trails by a delay of its own, less than one read a
     moment before; a read by id is not late where a list is."""
-    from operator_iac.errors import NotFoundError
 
     listed = {agent.id for agent in snapshot.agents} | {item.id for item in snapshot.unread}
     found: dict[str, RemoteAgent] = {}
@@ -424,7 +421,6 @@ def read_written(client: OperatorClient, kind: AgentKind, version_id: str,
     a state written about when the write was answered."""
     from operator_iac import defaults
     from operator_iac.api.polling import bounded_pauses
-    from operator_iac.errors import NotFoundError
 
     pauses = bounded_pauses(defaults.VISIBILITY_TIMEOUT_S)
     waited = 0.0  # seconds paused so far

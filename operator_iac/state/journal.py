@@ -163,6 +163,10 @@ class WritesJournal:
             logger.info("the agents seen %s cannot be written (%s): skipped", self.seen_folder,
                         exc)
 
+    def seen_of(self, kind: AgentKind, agent_id: str) -> Floor | None:
+        """What is kept of one agent seen (``seen``), read from its file alone."""
+        return Floor.parse(_read_text(self.seen_folder / f"{agent_id}.{kind}"))
+
     def reset_seen(self, kind: AgentKind, agent_id: str, floor: Floor) -> None:
         """Keep ``floor`` for the agent in place of what was seen of it (a rollback: what
         was seen before it may not hold any more)."""
