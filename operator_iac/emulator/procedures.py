@@ -34,6 +34,10 @@ SUCCESS = "success"
 FAILED = "failed"
 SKIPPED = "skipped"
 
+# How long after a conversation's end its post-processing starts under ``slow_postprocessing``
+# (a platform that queues it): longer than any client should take "not yet" for "never".
+SLOW_POSTPROCESSING_S = 3.0
+
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 # (revision, transcript text) -> outcome, and the scripted output (None: generate one)
 OutcomeFor = Callable[[Revision, str], tuple[Outcome, Any]]
@@ -81,7 +85,22 @@ class ProcedureService:
         return self._start(revision, conversation.id, body.livemode)
 
     def after_conversation(self, conversation: Conversation) -> list[Procedure]:
-        """The post-processing runs a finished conversation triggers."""
+        """The post-processing runs a finished conversation triggers: at once, or under
+        ``slow_postprocessing`` ``SLOW_POSTPROCESSING_S`` later (none are returned then)."""
+        if "slow_postprocessing" in self._modes():
+            self._spawn(self._after_a_while(conversation.id))
+            return []
+        return self._post_process(conversation)
+
+    async def _after_a_while(self, conversation_id: str) -> None:
+        await asyncio.sleep(SLOW_POSTPROCESSING_S)
+        try:
+            conversation = self._conversations.get(conversation_id)
+        except Problem:
+            return  # deleted meanwhile: nothing is left to post-process
+        self._post_process(conversation)
+
+    def _post_process(self, conversation: Conversation) -> list[Procedure]:
         started = []
         for ref in self._conversations.revision_of(conversation).postprocess_agents or []:
             parsed = parse_ref(PROCEDURAL, ref)

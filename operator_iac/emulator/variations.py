@@ -283,9 +283,22 @@ VARIATIONS: tuple[Variation, ...] = (
     Variation(
         "testmode_postprocessing", CONVERSATIONS, "Post-processing of testmode conversations",
         "runs", _alt("no_testmode_postprocessing", "does not run"),
-        "a `procedure` assertion whose run did not appear within 1.5 s of the end starts it "
-        "with `POST /procedures` (documented), in testmode", observed="conversation",
-        how_observed="the runs of an agent with post-processing", section_9=True),
+        "a platform fact the environment declares (`testmode_postprocessing: false`): "
+        "operator-iac then starts the runs a `procedure` assertion judges with `POST "
+        "/procedures` (documented), in testmode, at once; undeclared, it waits for the "
+        "platform's run and never starts one a slow platform may still start, and a test "
+        "whose run never came says so and names the setting", stance="your call",
+        observed="conversation", how_observed="the runs of an agent with post-processing",
+        section_9=True),
+    Variation(
+        "postprocess_timing", CONVERSATIONS, "When post-processing runs start",
+        "as the conversation ends",
+        _alt("slow_postprocessing", "seconds later (a queue): 3 s after the end"),
+        "a `procedure` assertion waits for the platform's run for as long as its test "
+        "allows; a run the platform may still start is never started by operator-iac (a "
+        "run may post to Slack or a webhook: it would run twice)", observed="conversation",
+        how_observed="how long after the end the runs of an agent with post-processing "
+        "appear"),
     Variation(
         "output_shape", CONVERSATIONS, "A procedure's `output`", "a JSON value",
         _alt("output_as_string", "the JSON encoded in a string"),

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import UsageError
 from operator_iac.services.feedback import QUIET, Feedback, silent
+from operator_iac.smoke.postprocessing import Habits
 from operator_iac.smoke.progress import ConversationBoard
 from operator_iac.smoke.results import Problem, SmokeReport
 from operator_iac.smoke.shard import Shard
@@ -196,7 +197,7 @@ def smoke_environment(client: OperatorClient, project: str,
                              keep_conversations=keep_conversations,
                              procedural_schemas=output_schemas(desired),
                              key_to_id=ownership.id_by_key(), progress=progress,
-                             shard=comparing.shard,
+                             habits=Habits.declared(desired), shard=comparing.shard,
                              max_conversations=comparing.max_conversations, board=board,
                              on_target=proofs.tested if proofs is not None else None)
     return replace(report, problems=selection.problems, skipped=selection.skipped,

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import parse_marker
+from operator_iac.smoke.postprocessing import Habits
 from operator_iac.smoke.progress import ConversationBoard
-from operator_iac.smoke.runner import Habits
 from operator_iac.smoke.suite import (
     Baseline,
     Progress,
@@ -110,7 +110,9 @@ def testing_gate(client: OperatorClient, desired: Mapping[str, DesiredAgent], *,
     schemas = output_schemas(desired)
     say = progress or _silent
     caution = warn or _silent
-    habits = Habits()  # what the draft stage learns about the platform, the release reuses
+    # What the environment declares of the platform, and what the draft stage learns of it,
+    # the release reuses.
+    habits = Habits.declared(desired)
     # One limit for every agent's conversations, however many suites run at once; each
     # suite's pool hears the client's 429s for it while the suite runs, and no longer.
     limit = AdaptiveLimit(parallelism)

@@ -8,7 +8,8 @@
                    per turn: user.message.send, wait for the reply  (per-turn timeout)
                    conversation.end, wait for conversation.ended on the SSE stream
     poll the conversation's procedures (only when a ``procedure`` assertion waits for them),
-         starting a run with POST /procedures when the platform started none
+         starting a run with POST /procedures only where the platform will not
+         (``operator_iac.smoke.postprocessing``)
     run the test's judge, if it has one (POST /procedures, then poll its run)
     judge every assertion on the SSE events
     DELETE the conversation (unless asked to keep it)
@@ -44,7 +45,7 @@ from operator_iac.smoke.assertions import Evidence, evaluate_test, procedure_age
 from operator_iac.smoke.collector import EventCollector
 from operator_iac.smoke.judge import judge_context, run_judge
 from operator_iac.smoke.orphans import OrphanLedger, orphan_window
-from operator_iac.smoke.procedure_check import is_final, procedures_of
+from operator_iac.smoke.postprocessing import Habits, ProcedureWait
 from operator_iac.smoke.progress import UNWATCHED, Tracker
 from operator_iac.smoke.results import AssertionResult, Outcome, RunResult
 from operator_iac.smoke.turn_watch import TurnWatch
@@ -60,15 +61,6 @@ CATCH_UP_S = 2.0
 POLL_S = 0.1
 
 
-class Habits:
-    """What runs learnt about the platform that later runs need not learn again (shared by
-    the runs of a suite, and by the suites of one apply)."""
-
-    def __init__(self) -> None:
-        # Set once a run had to start post-processing itself: later runs start it at once.
-        self.starts_no_procedures = False
-
-
 @dataclass(frozen=True)
 class RunSettings:
     """What every run of a suite shares."""
@@ -80,9 +72,6 @@ class RunSettings:
     # How long to wait for the SSE stream to deliver conversation.ended after the end.
     end_grace_s: float = 10.0
     poll_interval_s: float = 0.2
-    # How long after the end a procedure the test waits for may take to appear before the
-    # platform is taken not to post-process testmode conversations (and it is started here).
-    procedure_start_s: float = 1.5
     sleep: Callable[[float], None] = time.sleep
     orphans: OrphanLedger = field(default_factory=OrphanLedger, compare=False)
     habits: Habits = field(default_factory=Habits, compare=False)
@@ -126,7 +115,7 @@ def run_once(client: OperatorClient, test: SmokeTest, version_id: str, *, attemp
     if retried:
         settings.orphans.retried(orphan_window(client, version_id, created.id,
                                                time.monotonic() - started))
-    run = _Run(client, test, created, settings, attempt, started, tracker)
+    run = _Run(client, test, created, version_id, settings, attempt, started, tracker)
     try:
         result = run.execute()
     finally:
@@ -142,9 +131,10 @@ class _Run:
     """The state of one run: the conversation, the collector, and what went wrong."""
 
     def __init__(self, client: OperatorClient, test: SmokeTest, created: ConversationCreated,
-                 settings: RunSettings, attempt: int, started: float,
+                 version_id: str, settings: RunSettings, attempt: int, started: float,
                  tracker: Tracker = UNWATCHED) -> None:
         self.client, self.test, self.created = client, test, created
+        self.version_id = version_id
         self.settings, self.attempt, self.started = settings, attempt, started
         self.tracker = tracker
         self.notes: list[str] = []
@@ -294,7 +284,11 @@ class _Run:
         if agents and wait_for_procedures:
             self.tracker.moved("waiting for procedures to finish")
             began = time.monotonic()
-            procedures, timed_out = self._await_procedures(agents)
+            wait = ProcedureWait(self.client, self.created.id, self.version_id,
+                                 self.settings.agent_ids, self.settings.habits, self.notes)
+            procedures, timed_out = wait.await_runs(agents, self.remaining,
+                                                    self.settings.poll_interval_s,
+                                                    self.settings.sleep)
             waited = round(time.monotonic() - began, 1)
         arrivals = self.collector.arrivals()
         for event_id, at in self.ws_arrivals.items():
@@ -304,42 +298,6 @@ class _Run:
                         agent_ids=self.settings.agent_ids,
                         output_schemas=self.settings.output_schemas,
                         procedure_wait_s=waited, procedures_timed_out=timed_out)
-
-    def _await_procedures(self, agents: list[str]) -> tuple[list[Procedure], bool]:
-        """Poll the conversation's procedures until every awaited agent's run finished;
-        start the runs the platform did not start within ``procedure_start_s``."""
-        ids = self.settings.agent_ids
-        began, started = time.monotonic(), False
-        while True:
-            procedures = list(self.client.procedures.list_for_conversation(self.created.id))
-            runs = [procedures_of(a, ids.get(a), procedures) for a in agents]
-            if all(r and is_final(r[-1]) for r in runs):
-                return procedures, False
-            grace = 0.0 if self.settings.habits.starts_no_procedures \
-                else self.settings.procedure_start_s
-            if not started and time.monotonic() - began >= grace:
-                started = True
-                self._start_procedures([a for a, r in zip(agents, runs, strict=True) if not r])
-            if self.remaining() <= self.settings.poll_interval_s:
-                return procedures, True
-            self.settings.sleep(self.settings.poll_interval_s)
-
-    def _start_procedures(self, agents: list[str]) -> None:
-        """Start with ``POST /procedures`` what the platform did not start (some platforms do
-        not post-process testmode conversations)."""
-        for agent in agents:
-            agent_id = self.settings.agent_ids.get(agent) or agent
-            if not agent_id.startswith("pa_"):
-                continue
-            try:
-                self.client.procedures.create(agent_id, self.created.id, livemode=False)
-            except OperatorIacError as exc:
-                self.notes.append(f"starting {agent} with POST /procedures failed: {exc}")
-                continue
-            self.settings.habits.starts_no_procedures = True
-            self.notes.append(f"the platform did not post-process this testmode conversation "
-                              f"within {self.settings.procedure_start_s:g}s; started {agent} "
-                              "with POST /procedures")
 
     def _result(self, failure: tuple[Outcome, str] | None, evidence: Evidence,
                 verdicts: tuple[AssertionResult, ...] = ()) -> RunResult:

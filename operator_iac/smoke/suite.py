@@ -23,9 +23,10 @@ from operator_iac.api.pool import AdaptiveLimit, WorkPool
 from operator_iac.defaults import PARALLELISM
 from operator_iac.smoke.comparison import design_for
 from operator_iac.smoke.interleave import ComparedTest, Converse, budget_line, run_comparisons
+from operator_iac.smoke.postprocessing import Habits
 from operator_iac.smoke.progress import UNWATCHED, ConversationBoard
 from operator_iac.smoke.results import RunResult, SmokeReport, TestResult, format_duration
-from operator_iac.smoke.runner import Habits, RunSettings, run_once
+from operator_iac.smoke.runner import RunSettings, run_once
 from operator_iac.smoke.shard import Shard
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.spec.gate import GateSettings

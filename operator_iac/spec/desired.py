@@ -72,3 +72,6 @@ class DesiredAgent:
     smoke_concurrency: int | None = field(default=None, compare=False)
     """The environment's ``max_concurrent_conversations``: test conversations at once stay
     within it; None when it sets no limit of its own, or there is no environment."""
+    testmode_postprocessing: bool | None = field(default=None, compare=False)
+    """The environment's ``testmode_postprocessing``: whether its platform post-processes
+    test conversations (``operator_iac.smoke.postprocessing``); None when not declared."""

@@ -60,6 +60,12 @@ class Environment(StrictModel):
     max_concurrent_conversations: int | None = Field(default=None, ge=1, examples=[10])
     """The most test conversations one run (one CI job) opens here at once; fewer when the
     platform answers 429."""
+    testmode_postprocessing: bool | None = None
+    """Whether this platform runs the procedural agents of `postprocess_agents` after a test
+    (testmode) conversation ends. Unset: a `procedure` assertion waits for the platform's
+    run and operator-iac never starts one itself (a run may post to Slack or a webhook, and
+    the platform may only be slow); false: operator-iac starts the runs at once with
+    `POST /procedures`; true: it never starts them. `doctor --write-check` observes it."""
     lint: LintSettings | None = None
     """`operator-iac lint` policies here, overriding the project's `lint:` field by field
     (for example a stricter model list for production)."""

@@ -86,6 +86,7 @@ def _resolve(agent: AgentFile, project: Project, env_name: str | None, env: Envi
         smoke_on=policy.on, smoke_rollback=policy.rollback,
         smoke_gate=policy.gate,
         smoke_concurrency=env.max_concurrent_conversations if env is not None else None,
+        testmode_postprocessing=env.testmode_postprocessing if env is not None else None,
     ), []
 
 

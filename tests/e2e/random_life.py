@@ -109,6 +109,10 @@ def adapt_project(root: Path, modes: tuple[str, ...]) -> None:
             _replace(root / "agents" / f"{key}.yaml",
                      f"      - expect:\n          - agent_says: {{contains: {persona}}}\n", "",
                      count=-1)
+    if "no_testmode_postprocessing" in modes:
+        for key_variable in ("OPERATOR_API_KEY_STAGING", "OPERATOR_API_KEY"):
+            _replace(root / "operator-iac.yaml", f"    api_key_env: {key_variable}\n",
+                     f"    api_key_env: {key_variable}\n    testmode_postprocessing: false\n")
     if "released_only_conversations" in modes:
         _replace(root / "operator-iac.yaml", "smoke: {on: [draft, released]",
                  "smoke: {on: [released]")

@@ -13,6 +13,7 @@ import pytest
 
 from operator_iac.api.client import OperatorClient
 from operator_iac.emulator.faults import COMPAT_MODES
+from operator_iac.emulator.procedures import SLOW_POSTPROCESSING_S
 from operator_iac.emulator.server import EmulatorServer
 from operator_iac.emulator.variations import BY_KEY, MODE_VARIATION, VARIATIONS
 from operator_iac.services.doctor import run_doctor
@@ -81,8 +82,10 @@ def test_the_emulators_own_choices_are_all_usual(platform_with_a_draft: Platform
     assert left_behind(platform) == []  # its conversation is gone
 
 
-# A mode that hides another's point from doctor: without post-processing there is no output.
-MASKED_BY = {"output_as_string": "no_testmode_postprocessing"}
+# Modes that hide another's point from doctor: without post-processing there is no output,
+# nor a time it took to start.
+MASKED_BY = {"output_as_string": "no_testmode_postprocessing",
+             "slow_postprocessing": "no_testmode_postprocessing"}
 # A mode that also plays another point's alternative: a platform that leaves false values out
 # leaves out a `has_tool_calls: false`, which doctor rightly reports as an absent flag.
 ALSO_SHOWS = {"omit_empty": "has_tool_calls"}
@@ -112,14 +115,17 @@ def test_doctor_passes_and_names_exactly_what_it_can_see(
     platform.emulator.set_compat(*modes)
     writes = len(agent_writes(platform))
     agents = {s.id for s in platform.client.conversational_agents.list()}
-    report = doctor(platform)
+    # Long enough for a platform that post-processes a few seconds after the end.
+    wait_s = SLOW_POSTPROCESSING_S + 1.0 if "slow_postprocessing" in modes else 1.0
+    report = run_doctor(platform.client, wait_s=wait_s)
     assert report.ok, [c for c in report.checks if c.status != "ok"]
     assert len(agent_writes(platform)) == writes  # read-only on agents
     shown = {ALSO_SHOWS[m] for m in modes if m in ALSO_SHOWS}
     assert {b.key for b in report.alternatives()} == \
         {SEEN[m] for m in modes if m in SEEN} | shown
 
-    result = applied.run("doctor", "--format", "json", "--wait", "1", "--write-check")
+    result = applied.run("doctor", "--format", "json", "--wait", f"{wait_s:g}",
+                         "--write-check")
     assert result.exit_code == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["ok"] is True and data["api_url"] == platform.emulator.url

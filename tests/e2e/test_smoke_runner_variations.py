@@ -7,8 +7,11 @@ import time
 from collections.abc import Callable
 
 from operator_iac.api.client import OperatorClient
+from operator_iac.api.models import Procedure
+from operator_iac.emulator.procedures import SLOW_POSTPROCESSING_S
 from operator_iac.emulator.server import EmulatorServer
 from operator_iac.smoke.orphans import orphan_window, sweep_orphans
+from operator_iac.smoke.postprocessing import Habits
 from operator_iac.smoke.results import RunResult
 from operator_iac.smoke.suite import SmokeTarget, run_smoke_tests
 from operator_iac.spec.models import SmokeTest
@@ -91,14 +94,69 @@ def test_a_session_that_carries_only_the_agents_events_is_enough(
     assert "user.message.received" in kinds and kinds[-1] == "conversation.ended"
 
 
-def test_post_processing_the_platform_skipped_is_started_with_post_procedures(
-        emulator: EmulatorServer, run: Callable[..., RunResult],
+def test_post_processing_the_environment_says_the_platform_skips_is_started_at_once(
+        emulator: EmulatorServer, client: OperatorClient, run: Callable[..., RunResult],
         make_test: Callable[..., SmokeTest]) -> None:
     emulator.set_compat("no_testmode_postprocessing")
     result = run(make_test(expect=[{"procedure": {"agent": "call-summary"}}]),
-                 procedure_start_s=0.2)
+                 habits=Habits(testmode_postprocessing=False), keep_conversations=True)
     assert result.outcome == "passed", result.reason()
-    assert any("started call-summary with POST /procedures" in n for n in result.notes)
+    assert any("started call-summary with POST /procedures: the environment declares" in n
+               for n in result.notes)
+    assert len(_runs(client, result)) == 1
+
+
+def test_a_slow_platform_s_post_processing_is_waited_for_and_never_started_twice(
+        emulator: EmulatorServer, client: OperatorClient, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    """Side effects at most once: a run that has not appeared yet may still come (a queue),
+    and a run may post to Slack or a webhook, so nothing is started on a mere wait."""
+    emulator.set_compat("slow_postprocessing")
+    habits = Habits()
+    started = time.monotonic()
+    result = run(make_test(expect=[{"procedure": {"agent": "call-summary"}}]), habits=habits,
+                 keep_conversations=True)
+    assert result.outcome == "passed", result.reason()
+    assert time.monotonic() - started >= SLOW_POSTPROCESSING_S  # it waited for the platform
+    assert not any("POST /procedures" in n for n in result.notes)
+    assert len(_runs(client, result)) == 1
+    assert habits.testmode_postprocessing is True  # learnt: later runs never start one
+    time.sleep(0.5)  # nothing started by the client is still to come either
+    assert len(_runs(client, result)) == 1
+
+
+def test_an_undeclared_platform_that_never_post_processes_names_the_setting_that_decides(
+        emulator: EmulatorServer, client: OperatorClient, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    emulator.set_compat("no_testmode_postprocessing")
+    result = run(make_test(expect=[{"procedure": {"agent": "call-summary"}}], timeout_s=4),
+                 keep_conversations=True)
+    assert result.outcome != "passed"
+    assert any("declare `testmode_postprocessing: false`" in n for n in result.notes)
+    assert _runs(client, result) == []
+
+
+def test_an_agent_the_revision_does_not_post_process_with_is_started_at_once(
+        client: OperatorClient, deployed: Deployed, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    """The platform runs only the revision's postprocess_agents: nothing else may come."""
+    runtime = {"model": "openai/gpt-4o-mini", "prompt": {"type": "fixed", "text": "Help."}}
+    plain = client.conversational_agents.create("Plain", "", {
+        "personas": [{"name": "Amanda"}], "runtime": runtime,
+        "tool": {"tools": [{"ns": "acme", "name": "check_availability"}]}})
+    started = time.monotonic()
+    result = run(make_test(expect=[{"procedure": {"agent": "call-summary"}}]),
+                 f"{plain.id}@v0", keep_conversations=True)
+    assert result.outcome == "passed", result.reason()
+    assert any("started call-summary with POST /procedures: the revision does not name it"
+               in n for n in result.notes)
+    assert len(_runs(client, result)) == 1
+    assert time.monotonic() - started < 10
+
+
+def _runs(client: OperatorClient, result: RunResult) -> list[Procedure]:
+    assert result.conversation_id is not None
+    return list(client.procedures.list_for_conversation(result.conversation_id))
 
 
 def test_an_output_delivered_as_a_json_encoded_string_is_checked_as_the_object_it_holds(
