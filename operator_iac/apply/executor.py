@@ -91,6 +91,16 @@ class Run:
         self.writes = WriteLog()
         self._owned: dict[str, dict[str, list[str]]] = {}
         self._owned_lock = threading.Lock()
+        # The characters of a description the platform keeps, once a read-back taught it
+        # (``Steps._ensure_marker_kept``); None while none was cut short.
+        self.description_limit: int | None = None
+
+    def learn_description_limit(self, limit: int) -> int:
+        """Keep ``limit`` if it is lower than what was learnt; the limit now known."""
+        with self._owned_lock:
+            if self.description_limit is None or limit < self.description_limit:
+                self.description_limit = limit
+            return self.description_limit
 
     def key_by_id(self) -> dict[str, str]:
         """Agent id -> key of every agent this run knows."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from operator_iac.api.models import version_number
 from operator_iac.plan.hashing import revision_fingerprint
 from operator_iac.plan.normalise import same_written
+from operator_iac.plan.writes import carries_marker
 from operator_iac.smoke.announce import Pin, marked_with
 from operator_iac.smoke.evidence import records_of
 from operator_iac.smoke.record import remove_record
@@ -82,12 +83,32 @@ class ReleaseRecords:
                        [*pins, *self._others(self.steps._desired().config)])
 
     def naming(self, body: dict[str, Any]) -> dict[str, Any]:
-        """``body`` with its marker naming the records written for it (if any)."""
+        """``body`` with its marker naming the records written for it (if any), within the
+        description's length the platform keeps (``Steps._fitted``). Where the records' ids
+        do not fit beside the user's text, they are not named: removed, and written after
+        the release instead (``late``), as where no revision can take them."""
+        steps = self.steps
         if self.announced is None or self.ids is None:
-            return body
-        described = marked_with(body["description"], self.steps.run_.plan.project,
-                                self.steps.resource.key, self.ids)
-        return {**body, "description": described} if described else body
+            return steps._fitted(body)
+        described = marked_with(body["description"], steps.run_.plan.project,
+                                steps.resource.key, self.ids)
+        named = steps._fitted({**body, "description": described} if described else body)
+        return named if self.still_named(named) else steps._fitted(body)
+
+    def still_named(self, body: dict[str, Any]) -> bool:
+        """Whether ``body``'s marker still names the records announced (if any). Records a
+        marker fitted to the platform's limit gave up are removed and follow the release
+        (``late``), as where no revision can take them."""
+        steps = self.steps
+        if self.ids is None or records_of(body["description"], steps.run_.plan.project,
+                                          steps.resource.key):
+            return True
+        for conversation_id in self.ids:
+            remove_record(steps.client, conversation_id)
+        self.late, self.announced, self.ids = self.announced, None, None
+        steps.note("the platform keeps descriptions too short to name the smoke records "
+                   "beside the description: they follow the release")
+        return False
 
     def _announce(self, version_id: str, description: str, previous: str | None,
                   pins: list[Pin]) -> None:
@@ -136,6 +157,8 @@ class ReleaseRecords:
         if self.announced is None:
             return None
         body = self.naming(sent)
+        if self.announced is None:
+            return None  # the records could not be named: they follow the release
         steps._check_draft_unchanged()
         # A platform that releases what it creates refuses this write to v0: it goes to a
         # new draft, whose marker names records of its own (``_name_moved``).
@@ -146,9 +169,14 @@ class ReleaseRecords:
         if version_id != moved_from and steps.released_before == moved_from:
             body = self._name_moved(sent, before, moved_from, version_id, previous) or body
         self.written(version_id)
+        steps.body = body
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
                              steps.superseded, steps.write_order(body))
-        if records_of(again.description, steps.run_.plan.project, steps.resource.key) is None:
+        again, _ = steps._ensure_marker_kept(again, [])
+        body = steps.body
+        if self.announced is None and carries_marker(again, steps.resource):
+            pass  # fitted to the platform's limit, the marker names no records: they follow
+        elif records_of(again.description, steps.run_.plan.project, steps.resource.key) is None:
             return WRITTEN_BY_ANOTHER.format(version_id)
         if not same_written(again, before, body.get("config")):
             if not steps.stored_by_create:

@@ -38,7 +38,7 @@ from operator_iac.errors import (
 )
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import hash_matches, revision_fingerprint
-from operator_iac.plan.marker import parse_marker
+from operator_iac.plan.marker import fitted, parse_marker, room_needed, unescaped
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.normalise import same_written
 from operator_iac.plan.stored import Difference
@@ -370,7 +370,8 @@ class Steps:
         existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
         if existing:
             self._converge_on(existing, finish=False)
-        body = self.body = write_body(self.resource, self._desired(), self.run_.ids, None)
+        body = self.body = self._fitted(write_body(self.resource, self._desired(),
+                                                   self.run_.ids, None))
         found = self._send_create(body)
         self.created_at = time.monotonic()
         if found is not None:
@@ -588,8 +589,10 @@ class Steps:
         platform's way of storing it: recorded (``_record_stored_forms``), never a failure.
         """
         assert self.version_id is not None
-        revision, found = self._read_back()
+        revision, found = self._ensure_marker_kept(*self._read_back())
         self._require_own_marker(revision)
+        if created_with is not None:
+            created_with = self.body  # as fitted to a limit the read-back taught
         lost = [d for d in found if d.lost]
         by_create = created_with is not None
         if lost and created_with is not None:
@@ -691,13 +694,16 @@ class Steps:
         (``converged``). ``by_create``: ``revision`` is the create's read-back, and the PUT's
         is judged on its own (``stored_by_put``)."""
         assert self.version_id is not None and self.body is not None
-        body = self.body = with_stored_forms(self.body, revision, found, self.resource.kind,
-                                             self.run_.key_by_id())
+        recorded = with_stored_forms(self.body, revision, found, self.resource.kind,
+                                     self.run_.key_by_id())
+        body = self.body = self._fitted(recorded)
+        self._require_room_for_forms(recorded, body, found)
         written = self._write_again(body, revision)
         self.version_id = written.version_id or self.version_id
         self.wrote("drafted", self.version_id)
-        again, left = self._read_back()
+        again, left = self._ensure_marker_kept(*self._read_back())
         self._require_own_marker(again)
+        body = self.body or body
         same = same_written(again, revision, body.get("config"))
         if (left or not same) and by_create and not any(d.lost for d in left):
             self.note(f"the platform stores {describe_forms(found)} on create, and a PUT of "
@@ -721,20 +727,100 @@ class Steps:
     def _require_own_marker(self, revision: RemoteRevision) -> None:
         if carries_marker(revision, self.resource):
             return
-        sent = str((self.body or {}).get("description") or "")
-        kept = revision.description or ""
-        if kept and len(kept) < len(sent) and sent.startswith(kept.rstrip()[:40]) and \
-                parse_marker(kept) is None:
-            # The platform cut the description short: a limit of the user's platform, which
-            # the marker must not hide behind a false "someone else".
-            raise ResourceFailed("failed", f"the platform kept {len(kept)} of the "
-                                  f"{len(sent)} characters of the description, cutting off "
-                                  "operator-iac's marker at its end: shorten the description "
-                                  f"by {len(sent) - len(kept)} characters; draft "
-                                  f"{self.version_id} was left unreleased")
         raise ResourceFailed("conflict", f"draft {self.version_id} was written by someone "
                              "else at the same time; this run's change is not in it and "
                              "was not released, make a new plan")
+
+    def _cut_short(self, revision: RemoteRevision) -> int | None:
+        """The characters of the description the platform kept, when it kept only the
+        beginning of what this run sent, cutting off the marker at its end (a limit of the
+        user's platform, never to be taken for another writer); None otherwise."""
+        if carries_marker(revision, self.resource):
+            return None
+        sent = str((self.body or {}).get("description") or "")
+        kept = unescaped(revision.description or "")  # as sent, where the platform escapes
+        if kept and len(kept) < len(sent) and sent.startswith(kept.rstrip()[:40]) and \
+                parse_marker(kept) is None:
+            return len(kept)
+        return None
+
+    def _ensure_marker_kept(self, revision: RemoteRevision, found: list[Difference]
+                            ) -> tuple[RemoteRevision, list[Difference]]:
+        """The read-back of this run's write, with its marker: where the platform cut the
+        description short, the limit it keeps is learnt for the rest of the run
+        (``Run.learn_description_limit``) and the draft written again with the richest
+        marker that fits beside the user's text (``plan.marker.fitted``), until a read-back
+        keeps it; each time it does not (a platform that escapes or counts what it stores
+        otherwise), the marker gives up one more field. The user's text is never shortened:
+        where even the smallest marker does not fit beside it, the run fails and says by how
+        much."""
+        while (kept := self._cut_short(revision)) is not None:
+            assert self.body is not None and self.version_id is not None
+            sent = str(self.body.get("description") or "")
+            limit = self.run_.learn_description_limit(min(kept, len(sent) - 1))
+            try:
+                body = self.body = self._fitted(self.body)
+            except ResourceFailed:
+                self._delete_unmarked_create()
+                raise
+            self.records.still_named(body)
+            written = self._write_again(body, revision)
+            self.version_id = written.version_id or self.version_id
+            self.wrote("drafted", self.version_id)
+            self.note(f"the platform keeps {limit} characters of a description: wrote "
+                      f"{self.version_id} again with a marker that fits beside it")
+            revision, found = self._read_back()
+        return revision, found
+
+    def _require_room_for_forms(self, recorded: dict[str, Any], body: dict[str, Any],
+                                found: list[Difference]) -> None:
+        """A marker fitted to the platform's limit (``body``) that had to give up the record
+        of the platform's forms (``recorded`` holds it) would leave every later plan showing
+        them as changes: the run fails instead, and says how much room the record needs."""
+        marker = parse_marker(str(body.get("description") or ""))
+        if marker is None or marker.stored is not None or self.run_.description_limit is None:
+            return
+        limit = self.run_.description_limit
+        needed = room_needed(str(recorded.get("description") or ""), keeping="stored")
+        paths = ", ".join(d.dotted for d in found[:3]) + (", ..." if len(found) > 3 else "")
+        raise ResourceFailed("failed", f"the platform keeps at most {limit} characters of a "
+                             "description: too few to record beside this one how it stores "
+                             f"{paths} (without that record every plan would show them as "
+                             "changes); shorten the description by at least "
+                             f"{max(1, needed - limit)} characters; draft {self.version_id} "
+                             "was left unreleased")
+
+    def _delete_unmarked_create(self) -> None:
+        """An agent this run created whose description cannot carry its marker would be
+        nobody's on the platform: deleted, as never released, so nothing is left behind."""
+        if not self.created_here or self.agent_id is None:
+            return
+        try:
+            self.agents.delete(self.agent_id)
+        except OperatorIacError as exc:
+            self.note(f"deleting {self.agent_id}, created by this run without room for its "
+                      f"marker, failed: {exc}")
+            return
+        self.wrote("deleted", agent_id=self.agent_id)
+        self.note(f"deleted {self.agent_id}, created by this run: its description has no "
+                  "room for the marker that makes it this project's")
+
+    def _fitted(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with its description within the limit the platform taught this run, if
+        any (``_ensure_marker_kept``)."""
+        limit = self.run_.description_limit
+        text = str(body.get("description") or "")
+        if limit is None or len(text) <= limit:
+            return body
+        fit = fitted(text, limit)
+        if fit is None:
+            raise ResourceFailed("failed", f"the platform keeps at most {limit} characters "
+                                 f"of a description, and this one takes {room_needed(text)} "
+                                 "with the smallest ownership marker operator-iac can keep "
+                                 "beside it: shorten the description by "
+                                 f"{room_needed(text) - limit} characters; nothing of this "
+                                 "change was released")
+        return {**body, "description": fit}
 
     def _supersedes(self, before: RemoteRevision, body: dict[str, Any]) -> None:
         """A write of ``body`` is about to change the revision ``before`` was read from: a

@@ -130,15 +130,22 @@ def escaped(value: Any) -> Any:
     return _each_string(value, html.escape)
 
 
+# The characters of a description a platform with ``short_descriptions`` keeps (the rest is
+# cut off silently, as a database column of that size would).
+DESCRIPTION_LIMIT = 255
+
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]])")
 
 
 def stored_description(value: Any, modes: Collection[str]) -> Any:
     """A description as stored: the text modes applied, then, where descriptions are kept as
-    Markdown (``escaped_markdown``), its punctuation escaped with a backslash."""
+    Markdown (``escaped_markdown``), its punctuation escaped with a backslash, and where they
+    are limited (``short_descriptions``), cut at ``DESCRIPTION_LIMIT`` characters."""
     value = stored_text(value, modes)
     if "escaped_markdown" in modes and isinstance(value, str):
         value = _MARKDOWN_PUNCTUATION.sub(r"\\\1", value)
+    if "short_descriptions" in modes and isinstance(value, str):
+        value = value[:DESCRIPTION_LIMIT]
     return value
 
 

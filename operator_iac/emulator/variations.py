@@ -176,6 +176,17 @@ VARIATIONS: tuple[Variation, ...] = (
         observed="read", how_observed="the agents lists"),
     # ---- stored content ----------------------------------------------------------------
     Variation(
+        "description_limit", STORED, "The length of a description", "no limit",
+        _alt("short_descriptions", "cut silently at 255 characters"),
+        "the ownership marker never pushes a description over the platform's limit: the "
+        "limit is learnt from the read-back of a write that kept only the beginning, and the "
+        "description is written again with the richest marker that fits beside the user's "
+        "text (giving up, in order, what was written, the commit, the secret names, the "
+        "smoke records' ids, the stored forms, the secret paths); where even the marker of "
+        "identity does not fit, the message names the characters to cut",
+        observed="write", how_observed="a 2,000-character description is written into the "
+        "temporary agent's draft and read back"),
+    Variation(
         "stored_text", STORED, "Whitespace of stored text", "byte-exact",
         _alt("trim_text", "trailing whitespace and final newlines trimmed"),
         "what the platform stores in answer to a write is read back at once and becomes the "

@@ -46,7 +46,7 @@ import functools
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -246,6 +246,12 @@ def _readings(line: str) -> Iterator[str]:
         yield without_backslash_escapes(reading)
 
 
+def unescaped(text: str) -> str:
+    """``text`` with the encodings a platform may apply to stored text undone (HTML
+    entities and tags, Markdown's backslash escapes: ``_readings``), as it was sent."""
+    return without_backslash_escapes(_TAG.sub("", html.unescape(text)))
+
+
 def without_backslash_escapes(text: str) -> str:
     """``text`` with Markdown's backslash escapes of punctuation undone (``\\[`` is ``[``)."""
     return _BACKSLASHED.sub(r"\1", text)
@@ -303,3 +309,60 @@ def with_marker(description: str, marker: Marker) -> str:
     """``description`` (any previous marker removed) with ``marker`` as its last line."""
     text = strip_marker(description)
     return f"{text}\n\n{marker}" if text else str(marker)
+
+
+# What a marker gives up, in this order, to fit beside a user's description on a platform
+# that keeps descriptions shorter than both (``fitted``): first what only sharpens a report
+# (what was written: drift is then judged on the declared content; the commit; the names of
+# secret variables), then what promote's evidence is found by (the smoke records' ids), then
+# what keeps a platform's forms from reading as changes, and last the paths masked as
+# secrets. Identity (project, key, environment) and the content hash are never given up.
+GIVEN_UP_IN_ORDER = ("written", "commit", "secret_names", "smoke", "stored", "secrets")
+
+
+def smaller_markers(marker: Marker) -> Iterator[Marker]:
+    """``marker`` with one more of its optional fields given up each time
+    (``GIVEN_UP_IN_ORDER``), ending with the marker of identity and a 12-digit hash; before
+    the stored forms are given up, their record is halved and the hash shortened."""
+    from operator_iac.plan.stored import StoredForms
+
+    for field_name in GIVEN_UP_IN_ORDER:
+        if field_name == "stored" and marker.stored is not None:
+            halved = StoredForms.decode(marker.stored).shortened().encode()
+            if halved is not None and halved != marker.stored:
+                marker = replace(marker, stored=halved)
+                yield marker
+            if len(marker.content_hash) > 12:
+                marker = replace(marker, content_hash=marker.content_hash[:12])
+                yield marker
+        if getattr(marker, field_name) is not None:
+            given_up: dict[str, Any] = {field_name: None}
+            marker = replace(marker, **given_up)
+            yield marker
+    if len(marker.content_hash) > 12:
+        yield replace(marker, content_hash=marker.content_hash[:12])
+
+
+def fitted(description: str, limit: int, *, give_up: int = 0) -> str | None:
+    """``description`` (a user's text ending in its marker) within ``limit`` characters: the
+    user's text whole, with the richest marker that fits beside it, having given up at least
+    ``give_up`` fields; None when even the marker of identity alone does not fit (or there
+    is no marker to fit). The user's text is never shortened: the platform's limit is the
+    user's, and only what the tool adds gives way."""
+    marker = parse_marker(description)
+    if marker is None:
+        return None
+    text = strip_marker(description)
+    candidates = [description, *(with_marker(text, m) for m in smaller_markers(marker))]
+    return next((c for c in candidates[give_up:] if len(c) <= limit), None)
+
+
+def room_needed(description: str, keeping: str | None = None) -> int:
+    """The characters ``description`` takes with its smallest marker (``fitted``), or with
+    the smallest that still holds the field ``keeping``."""
+    marker = parse_marker(description)
+    if marker is None:
+        return len(description)
+    kept = [m for m in (marker, *smaller_markers(marker))
+            if keeping is None or getattr(m, keeping) is not None]
+    return len(with_marker(strip_marker(description), kept[-1] if kept else marker))

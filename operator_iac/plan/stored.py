@@ -36,7 +36,12 @@ from operator_iac.plan.hashing import digest
 # Hex digits of each digest in a pair: 32 bits each, so a false equality needs two collisions
 # at the same place (about one in 2**64), while a marker stays short.
 DIGEST_LENGTH = 8
-_PAIR_RE = re.compile(rf"^[0-9a-f]{{{DIGEST_LENGTH}}}\.[0-9a-f]{{{DIGEST_LENGTH}}}$")
+# A marker fitted beside a description on a platform that keeps descriptions short records
+# half of each digest (``StoredForms.shortened``): a false equality then needs two 16-bit
+# collisions at the same place (about one in 2**32).
+SHORT_DIGEST_LENGTH = 4
+_PAIR_RE = re.compile(rf"^([0-9a-f]{{{DIGEST_LENGTH}}}\.[0-9a-f]{{{DIGEST_LENGTH}}}|"
+                      rf"[0-9a-f]{{{SHORT_DIGEST_LENGTH}}}\.[0-9a-f]{{{SHORT_DIGEST_LENGTH}}})$")
 
 Path = tuple[str, ...]
 
@@ -77,7 +82,14 @@ class StoredForms:
         return StoredForms(self.pairs | other.pairs)
 
     def matches(self, sent: Any, stored: Any) -> bool:
-        return (value_digest(sent), value_digest(stored)) in self.pairs
+        pair = (value_digest(sent), value_digest(stored))
+        return pair in self.pairs or \
+            (pair[0][:SHORT_DIGEST_LENGTH], pair[1][:SHORT_DIGEST_LENGTH]) in self.pairs
+
+    def shortened(self) -> StoredForms:
+        """The same pairs with half of each digest, for a marker short of room."""
+        return StoredForms(frozenset((a[:SHORT_DIGEST_LENGTH], b[:SHORT_DIGEST_LENGTH])
+                                     for a, b in self.pairs))
 
     def encode(self) -> str | None:
         """The marker's ``stored`` value (None when there is nothing to record)."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.compare import DesiredView
-from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.hashing import hash_matches, revision_fingerprint
 from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import mask_sealed, merge_for_write
@@ -216,5 +216,6 @@ def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
     wanted = parse_marker(resource.desired.description) if resource.desired else None
     found = parse_marker(revision.description)
     return wanted is not None and found is not None and \
-        (found.project, found.environment, found.key, found.content_hash) == \
-        (wanted.project, wanted.environment, wanted.key, wanted.content_hash)
+        (found.project, found.environment, found.key) == \
+        (wanted.project, wanted.environment, wanted.key) and \
+        hash_matches(found.content_hash, wanted.content_hash)  # a fitted marker's is shorter

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from operator_iac.errors import AmbiguousWriteError, OperatorIacError
-from operator_iac.plan.marker import without_backslash_escapes
+from operator_iac.plan.marker import unescaped, without_backslash_escapes
 from operator_iac.services.doctor import Catalog
 from operator_iac.state.platform_report import Findings
 
@@ -45,6 +45,9 @@ NAME_PREFIX = "operator-iac doctor write check"
 MARKDOWN = "[*Markdown* _kept_]"
 DESCRIPTION = (f"Temporary agent of operator-iac doctor --write-check {MARKDOWN}, deleted when "
                "the check ends; safe to delete.  \n")
+# The draft's description: long enough that a platform's limit on descriptions shows.
+LONG_DESCRIPTION = (DESCRIPTION + "A draft whose description is long, to learn whether the "
+                    "platform keeps every character of it. " * 40)[:2000]
 MODEL = "openai/gpt-4o"
 KEYWORDS = ["zeta", "alpha", "mid"]
 DECOMPOSED = unicodedata.normalize("NFD", "Café")
@@ -128,15 +131,23 @@ class _WriteProbe:
                   if v.status == "draft"]
         self.found.saw("draft_after_release", f"the release opened draft {opened[0]}" if opened
                        else "no draft until the next write", not opened)
-        draft = self.agents.update(self.agent_id, description=DESCRIPTION + "A draft.")
+        draft = self.agents.update(self.agent_id, description=LONG_DESCRIPTION)
         self._versions_show(lambda statuses: 1 in statuses)
         self.found.saw("versions_consistency", _lag_text(self.versions_lag, self.limit),
                        self.versions_lag == 0.0)
         self.say("Talking to the temporary agent in a testmode conversation ...")
         draft_id = draft.version_id or f"{self.agent_id}@v1"
         revisions = {f"{self.agent_id}@v0": written, draft_id: self.agents.get(draft_id)}
+        self._description_limit(revisions[draft_id])
         check_conversation(self.client, Catalog({}, {self.agent_id: self.agents.list_versions(
             self.agent_id)}, revisions), self.found, wait_s=self.wait_s)
+
+    def _description_limit(self, draft: Agent) -> None:
+        kept = len(unescaped(draft.description).rstrip())
+        whole = kept >= len(LONG_DESCRIPTION.rstrip())
+        self.found.saw("description_limit", f"kept all {len(LONG_DESCRIPTION)} characters"
+                       if whole else f"kept {kept} of {len(LONG_DESCRIPTION)} characters",
+                       whole)
 
     def _found(self, version_id: str) -> bool:
         """Whether a read of ``version_id`` by its id finds it (reads may trail writes)."""

@@ -1,0 +1,74 @@
+"""A platform that keeps descriptions short: the ownership marker never pushes a user's
+description over the limit, and is never lost to it.
+
+Both platforms cut every description at 255 characters (``short_descriptions``), and store
+values in forms of their own, descriptions escaped as Markdown among them (so that what is
+kept and what was sent differ in length). Nothing here depends on the limit the emulator
+picks: the limit is learnt from the read-back of a write that kept only the beginning.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from operator_iac.emulator.compat import DESCRIPTION_LIMIT
+from operator_iac.plan.marker import strip_marker, unescaped
+
+from .two_platforms import Environments, environments
+
+__all__ = ["environments"]
+
+MODES = ("short_descriptions", "dated_models", "escaped_markdown")
+KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
+
+
+@pytest.fixture
+def limited(environments: Environments) -> Environments:
+    for name in ("staging", "production"):
+        environments.platform(name).emulator.set_compat(*MODES)
+    return environments
+
+
+def ok(envs: Environments, *args: str) -> str:
+    result = envs.run(*args)
+    assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    return result.stdout + result.stderr
+
+
+def test_markers_fit_beside_the_descriptions_and_every_promise_holds(
+        limited: Environments) -> None:
+    applied = ok(limited, "apply", "--env", "staging", "--yes")
+    assert "characters of a description: wrote" in applied  # the limit, as it was learnt
+    staging = limited.platform("staging")
+    for key in KEYS:
+        held = staging.released(staging.id_of(key, "staging")).description
+        assert len(held) <= DESCRIPTION_LIMIT
+        declared = (limited.root / "agents" / f"{key}.yaml").read_text().splitlines()[2]
+        assert unescaped(strip_marker(held)) == declared.removeprefix("description: ")
+        marker = staging.marker(staging.id_of(key, "staging"))
+        assert marker is not None and marker.environment == "staging"
+
+    assert "No changes" in ok(limited, "plan", "--env", "staging", "--detailed-exitcode")
+    assert "in sync" in ok(limited, "status", "--env", "staging")
+    ok(limited, "promote", "--from", "staging", "--to", "production", "--yes")
+    assert "No changes" in ok(limited, "plan", "--env", "production", "--detailed-exitcode")
+
+    limited.change_prompt()  # an update is fitted as well, and the plan after it is empty
+    ok(limited, "apply", "--env", "staging", "--yes")
+    assert "No changes" in ok(limited, "plan", "--env", "staging", "--detailed-exitcode")
+
+
+def test_a_description_with_no_room_for_any_marker_says_by_how_much_and_leaves_nothing(
+        limited: Environments) -> None:
+    limited.replace_in("agents/support-triage.yaml", "routes the rest.",
+                       "routes the rest." + " It is friendly and brief." * 6)
+    result = limited.run("apply", "--env", "staging", "--yes")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    assert "characters of a description, and this one takes" in said
+    assert "shorten the description by" in said
+    staging = limited.platform("staging")
+    names = [a.name for a in staging.client.conversational_agents.list()]
+    assert "Support triage" not in names and len(names) == 1  # deleted; the other applied
+    plan = limited.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 2 and "support-triage" in plan.stdout  # a create, again

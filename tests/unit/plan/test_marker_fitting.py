@@ -1,0 +1,83 @@
+"""A marker fitted beside a user's description on a platform that keeps descriptions short
+(``plan.marker.fitted``): the user's text stays whole, the marker gives up what it can."""
+
+from __future__ import annotations
+
+import pytest
+
+from operator_iac.plan.marker import (
+    GIVEN_UP_IN_ORDER,
+    Marker,
+    fitted,
+    parse_marker,
+    room_needed,
+    smaller_markers,
+    strip_marker,
+    unescaped,
+    with_marker,
+)
+from operator_iac.plan.stored import Difference, StoredForms
+
+FULL = Marker("acme-support", "appointment-booking", "82e0fb180471c6f4", "cb69c7703ea4",
+              written="7ffbff7ff:5551494323a3cc3e", secrets=("runtime.prompt.text",),
+              environment="staging", stored="b3742950.7674365f",
+              secret_names=(("runtime.prompt.text", "BOOKING_TOKEN"),),
+              smoke=("conv_afzFBU2uVJt", "conv_ovD9FzmoBWc"))
+TEXT = "Books, moves and cancels dental appointments."
+DESCRIBED = with_marker(TEXT, FULL)
+
+
+def test_a_description_within_the_limit_is_left_as_it_is() -> None:
+    assert fitted(DESCRIBED, len(DESCRIBED)) == DESCRIBED
+
+
+@pytest.mark.parametrize("limit", range(100, 420, 20))
+def test_the_richest_marker_that_fits_is_kept_and_the_user_s_text_is_whole(limit: int) -> None:
+    fit = fitted(DESCRIBED, limit)
+    if fit is None:
+        assert room_needed(DESCRIBED) > limit
+        return
+    assert len(fit) <= limit
+    assert strip_marker(fit) == TEXT
+    marker = parse_marker(fit)
+    assert marker is not None
+    assert (marker.project, marker.key, marker.environment) == (
+        FULL.project, FULL.key, FULL.environment)
+    assert FULL.content_hash.startswith(marker.content_hash)
+    # Nothing richer would have fitted: the next larger candidate is over the limit.
+    richer = [DESCRIBED, *(with_marker(TEXT, m) for m in smaller_markers(FULL))]
+    assert all(len(c) > limit for c in richer[:richer.index(fit)])
+
+
+def test_fields_are_given_up_in_the_stated_order_and_identity_never() -> None:
+    steps = list(smaller_markers(FULL))
+    gone_at = [next(i for i, m in enumerate(steps) if getattr(m, name) is None)
+               for name in GIVEN_UP_IN_ORDER]
+    assert gone_at == sorted(gone_at)  # each given up only after those before it
+    halved = [m.stored for m in steps[:gone_at[GIVEN_UP_IN_ORDER.index("stored")]]]
+    assert halved[-1] is not None and len(halved[-1]) < len(FULL.stored or "")  # halved first
+    assert all(len(a) <= len(b) for a, b in zip(
+        [str(m) for m in steps[1:]], [str(m) for m in steps], strict=False))
+    smallest = steps[-1]
+    assert (smallest.project, smallest.key, smallest.environment) == (
+        FULL.project, FULL.key, FULL.environment)
+    assert len(smallest.content_hash) == 12
+    assert room_needed(DESCRIBED) == len(with_marker(TEXT, smallest))
+
+
+def test_halved_stored_forms_still_equate_the_values_they_record() -> None:
+    forms = StoredForms.learnt([Difference(("config", "runtime", "model"), "openai/gpt-4o",
+                                           "openai/gpt-4o-2024-08-06")])
+    halved = StoredForms.decode(forms.shortened().encode())
+    assert halved.matches("openai/gpt-4o", "openai/gpt-4o-2024-08-06")
+    assert not halved.matches("openai/gpt-4o", "openai/gpt-4o-mini")
+
+
+def test_no_room_even_for_identity_is_none_and_a_description_without_marker_is_none() -> None:
+    assert fitted(DESCRIBED, len(TEXT) + 10) is None
+    assert fitted(TEXT + " more", 10) is None
+
+
+def test_stored_escapes_are_undone_to_compare_with_what_was_sent() -> None:
+    assert unescaped("\\[operator-iac project=a\\_b\\] &amp; <p>x</p>") == \
+        "[operator-iac project=a_b] & x"
