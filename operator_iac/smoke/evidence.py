@@ -34,7 +34,9 @@ release's tests fail, its run also keeps a failure verdict with the reason; prom
 few minutes the release record names for it, only to say why it refuses.
 
 Where the records cannot be named in the marker (a platform that converses only with released
-revisions, and no released agent of the project yet to pin them to), they are written right
+revisions, and no released agent of the project yet to pin them to; one that keeps
+descriptions too short to name them beside the user's, ``plan.marker.fitted``), they are
+written right
 after the release, pinned to the revision, and a reader finds them by listing the
 ``WINDOW_S`` seconds that follow the revision's creation (on such a platform nothing is
 tested between the draft's creation and its release): the conversations of two minutes.
