@@ -162,14 +162,15 @@ class ReleaseRecords:
         steps._check_draft_unchanged()
         # A platform that releases what it creates refuses this write to v0: it goes to a
         # new draft, whose marker names records of its own (``_name_moved``).
+        steps.body = body
         written = steps._write_again(body, before)
+        body = steps.body  # as sent: fitted to a limit the platform refused it over
         moved_from, version_id = version_id, written.version_id or version_id
         steps.version_id = version_id
         steps.wrote("drafted", version_id)
         if version_id != moved_from and steps.released_before == moved_from:
             body = self._name_moved(sent, before, moved_from, version_id, previous) or body
         self.written(version_id)
-        steps.body = body
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
                              steps.superseded, steps.write_order(body))
         again, _ = steps._ensure_marker_kept(again, [])

@@ -14,6 +14,7 @@ outcome.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
@@ -31,6 +32,7 @@ from operator_iac.apply.same_change import (
 from operator_iac.apply.visibility import WriteKind
 from operator_iac.errors import (
     ApiConflictError,
+    BadRequestError,
     ForeignDraftError,
     NotFoundError,
     OperationError,
@@ -38,7 +40,14 @@ from operator_iac.errors import (
 )
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import hash_matches, revision_fingerprint
-from operator_iac.plan.marker import fitted, parse_marker, room_needed, unescaped
+from operator_iac.plan.marker import (
+    fitted,
+    parse_marker,
+    room_needed,
+    smaller_markers,
+    unescaped,
+    with_marker,
+)
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.normalise import same_written
 from operator_iac.plan.stored import Difference
@@ -436,7 +445,8 @@ class Steps:
         noted = run.writes.begun(self.resource.kind, key)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
-                created = self.agents.create(**body)
+                created = self._send_fitting(body, lambda b: self.agents.create(**b))
+                body = self.body or body
             except AmbiguousWriteError:
                 found = owned_agents(self.agents, run.owner, run.claims_board.seen).get(key)
                 if found is not None:
@@ -570,13 +580,16 @@ class Steps:
         else wrote it: a conflict, and nothing is written.
         """
         if current.draft is None:
-            return self._agent_id(), self.agents.update(self._agent_id(), **body)
+            return self._agent_id(), self._send_fitting(
+                body, lambda b: self.agents.update(self._agent_id(), **b))
         self._supersedes(current.draft, body)
+        draft = current.draft.version_id
         try:
-            return current.draft.version_id, self.agents.update(current.draft.version_id, **body)
+            return draft, self._send_fitting(body, lambda b: self.agents.update(draft, **b))
         except ADDRESSED_WRITE_REFUSALS:
             self._recheck()
-            return self._agent_id(), self.agents.update(self._agent_id(), **body)
+            return self._agent_id(), self._send_fitting(
+                body, lambda b: self.agents.update(self._agent_id(), **b))
 
     def _verify_persisted(self, created_with: dict[str, Any] | None = None) -> None:
         """Read the draft back and account for every declared value (``plan.stored``).
@@ -641,8 +654,9 @@ class Steps:
         a conflict."""
         assert self.version_id is not None
         self._supersedes(wrote, body)
+        address = self.version_id
         try:
-            written = self.agents.update(self.version_id, **body)
+            written = self._send_fitting(body, lambda b: self.agents.update(address, **b))
             self.answered_at = written.answered_at
             return written
         except ADDRESSED_WRITE_REFUSALS as exc:
@@ -665,7 +679,8 @@ class Steps:
                                       f"({exc}); this run's change was not released, make a "
                                       "new plan") from exc
             self._supersedes(taken, body)
-            written = self.agents.update(self._agent_id(), **body)
+            written = self._send_fitting(body,
+                                         lambda b: self.agents.update(self._agent_id(), **b))
             self.answered_at = written.answered_at
             if now.status != "released" and written.version_id in (None, self.version_id):
                 return written  # still the draft: it takes the write now
@@ -738,9 +753,12 @@ class Steps:
         if carries_marker(revision, self.resource):
             return None
         sent = str((self.body or {}).get("description") or "")
-        kept = unescaped(revision.description or "")  # as sent, where the platform escapes
-        if kept and len(kept) < len(sent) and sent.startswith(kept.rstrip()[:40]) and \
-                parse_marker(kept) is None:
+        # As sent, where the platform escapes what it stores (a cut may split an escape: a
+        # lone backslash left at the end); a count of the characters kept that the escapes
+        # made larger than what was sent is not less than it, and still a cut.
+        kept = unescaped(revision.description or "").rstrip("\\")
+        if kept and len(kept) <= len(sent) and sent.startswith(kept.rstrip()[:40]) and \
+                parse_marker(kept) is None and parse_marker(sent) is not None:
             return len(kept)
         return None
 
@@ -804,6 +822,35 @@ class Steps:
         self.wrote("deleted", agent_id=self.agent_id)
         self.note(f"deleted {self.agent_id}, created by this run: its description has no "
                   "room for the marker that makes it this project's")
+
+    def _send_fitting(self, body: dict[str, Any],
+                      send: Callable[[dict[str, Any]], WriteResult]) -> WriteResult:
+        """``send(body)``; where the platform refuses it (400 or 422: a body it rejects, which
+        a description over its limit is on some platforms), sent again with each smaller
+        marker (``plan.marker.smaller_markers``) until one is taken: its length is then the
+        limit this run keeps to (``Run.learn_description_limit``), and ``self.body`` what was
+        sent. A refusal no marker makes go away (the body is rejected for another reason, or
+        the revision is not a draft) stands as it was."""
+        try:
+            return send(body)
+        except BadRequestError as refused:
+            text = str(body.get("description") or "")
+            marker = parse_marker(text)
+            if marker is None:
+                raise
+            for smaller in smaller_markers(marker):
+                candidate = {**body, "description": with_marker(text, smaller)}
+                try:
+                    answer = send(candidate)
+                except BadRequestError:
+                    continue
+                limit = self.run_.learn_description_limit(len(candidate["description"]))
+                self.body = candidate
+                self.records.still_named(candidate)
+                self.note(f"the platform refused a description of {len(text)} characters: "
+                          f"wrote it with a marker that fits within {limit}")
+                return answer
+            raise refused
 
     def _fitted(self, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` with its description within the limit the platform taught this run, if

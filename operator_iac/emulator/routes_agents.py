@@ -33,6 +33,12 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
             fields = fields.model_copy(update={"postprocess_agents": None})
         return fields
 
+    def require_short_description(fields: AgentFields) -> None:
+        """Under ``long_descriptions_refused``: a description over the limit is refused."""
+        if state.faults.has("long_descriptions_refused") and fields.description is not None \
+                and len(fields.description) > compat.DESCRIPTION_LIMIT:
+            raise invalid(f"description: at most {compat.DESCRIPTION_LIMIT} characters")
+
     def require_unique_name(fields: AgentFields, agent_id: str = "") -> None:
         """Under ``unique_names``: a name another agent of the kind holds is refused."""
         if not state.faults.has("unique_names") or "name" not in fields.model_fields_set \
@@ -44,6 +50,7 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
 
     async def create(request: Request) -> Response:
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=True)
+        require_short_description(fields)
         require_unique_name(fields)
         made = agents.create(kind, stored(fields, creating=True))
         if state.faults.has("create_releases"):
@@ -74,6 +81,7 @@ def _kind_routes(state: EmulatorState, kind: Kind) -> list[BaseRoute]:
         if state.faults.has("bare_id_writes") and "@" in path_param(request, "ref"):
             raise not_found(kind.label, path_param(request, "ref"))
         fields = validate_agent_body(kind.prefix, await read_object(request), creating=False)
+        require_short_description(fields)
         require_unique_name(fields, path_param(request, "ref").split("@")[0])
         try:
             return ok(present.ref(agents.update(kind, path_param(request, "ref"),

@@ -177,10 +177,12 @@ VARIATIONS: tuple[Variation, ...] = (
     # ---- stored content ----------------------------------------------------------------
     Variation(
         "description_limit", STORED, "The length of a description", "no limit",
-        _alt("short_descriptions", "cut silently at 255 characters"),
+        (Alternative("short_descriptions", "cut silently at 255 characters"),
+         Alternative("long_descriptions_refused", "refused over 255 characters (422)")),
         "the ownership marker never pushes a description over the platform's limit: the "
-        "limit is learnt from the read-back of a write that kept only the beginning, and the "
-        "description is written again with the richest marker that fits beside the user's "
+        "limit is learnt from the read-back of a write that kept only the beginning (or from "
+        "a write refused with 400 or 422 that a smaller marker makes acceptable), and the "
+        "description is written with the richest marker that fits beside the user's "
         "text (giving up, in order, what was written, the commit, the secret names, the "
         "smoke records' ids, the stored forms, the secret paths); where even the marker of "
         "identity does not fit, the message names the characters to cut",

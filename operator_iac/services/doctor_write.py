@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from operator_iac.errors import AmbiguousWriteError, OperatorIacError
+from operator_iac.errors import AmbiguousWriteError, BadRequestError, OperatorIacError
 from operator_iac.plan.marker import unescaped, without_backslash_escapes
 from operator_iac.services.doctor import Catalog
 from operator_iac.state.platform_report import Findings
@@ -131,18 +131,27 @@ class _WriteProbe:
                   if v.status == "draft"]
         self.found.saw("draft_after_release", f"the release opened draft {opened[0]}" if opened
                        else "no draft until the next write", not opened)
-        draft = self.agents.update(self.agent_id, description=LONG_DESCRIPTION)
+        try:
+            draft = self.agents.update(self.agent_id, description=LONG_DESCRIPTION)
+            refused = False
+        except BadRequestError:
+            draft = self.agents.update(self.agent_id, description=DESCRIPTION + "A draft.")
+            refused = True
         self._versions_show(lambda statuses: 1 in statuses)
         self.found.saw("versions_consistency", _lag_text(self.versions_lag, self.limit),
                        self.versions_lag == 0.0)
         self.say("Talking to the temporary agent in a testmode conversation ...")
         draft_id = draft.version_id or f"{self.agent_id}@v1"
         revisions = {f"{self.agent_id}@v0": written, draft_id: self.agents.get(draft_id)}
-        self._description_limit(revisions[draft_id])
+        self._description_limit(revisions[draft_id], refused)
         check_conversation(self.client, Catalog({}, {self.agent_id: self.agents.list_versions(
             self.agent_id)}, revisions), self.found, wait_s=self.wait_s)
 
-    def _description_limit(self, draft: Agent) -> None:
+    def _description_limit(self, draft: Agent, refused: bool) -> None:
+        if refused:
+            self.found.saw("description_limit", f"a description of {len(LONG_DESCRIPTION)} "
+                           "characters refused", False)
+            return
         kept = len(unescaped(draft.description).rstrip())
         whole = kept >= len(LONG_DESCRIPTION.rstrip())
         self.found.saw("description_limit", f"kept all {len(LONG_DESCRIPTION)} characters"

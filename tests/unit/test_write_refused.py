@@ -4,6 +4,7 @@ id goes, never by a status read that may trail the release."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,10 @@ class Run:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def _send_fitting(self, body: dict[str, Any],
+                      send: Callable[[dict[str, Any]], WriteResult]) -> WriteResult:
+        return send(body)  # the marker fits: no limit is played here
 
 
 def read(status: str, description: str = OURS) -> Agent:
