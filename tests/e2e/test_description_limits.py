@@ -31,15 +31,9 @@ def limited(environments: Environments, request: pytest.FixtureRequest) -> Envir
     return environments
 
 
-def ok(envs: Environments, *args: str) -> str:
-    result = envs.run(*args)
-    assert result.exit_code == 0, (args, result.stdout, result.stderr)
-    return result.stdout + result.stderr
-
-
 def test_markers_fit_beside_the_descriptions_and_every_promise_holds(
         limited: Environments) -> None:
-    applied = ok(limited, "apply", "--env", "staging", "--yes")
+    applied = limited.ok("apply", "--env", "staging", "--yes")
     assert "the platform keeps" in applied or "the platform refused a description" in applied
     staging = limited.platform("staging")
     for key in KEYS:
@@ -50,14 +44,14 @@ def test_markers_fit_beside_the_descriptions_and_every_promise_holds(
         marker = staging.marker(staging.id_of(key, "staging"))
         assert marker is not None and marker.environment == "staging"
 
-    assert "No changes" in ok(limited, "plan", "--env", "staging", "--detailed-exitcode")
-    assert "in sync" in ok(limited, "status", "--env", "staging")
-    ok(limited, "promote", "--from", "staging", "--to", "production", "--yes")
-    assert "No changes" in ok(limited, "plan", "--env", "production", "--detailed-exitcode")
+    assert "No changes" in limited.ok("plan", "--env", "staging", "--detailed-exitcode")
+    assert "in sync" in limited.ok("status", "--env", "staging")
+    limited.ok("promote", "--from", "staging", "--to", "production", "--yes")
+    assert "No changes" in limited.ok("plan", "--env", "production", "--detailed-exitcode")
 
     limited.change_prompt()  # an update is fitted as well, and the plan after it is empty
-    ok(limited, "apply", "--env", "staging", "--yes")
-    assert "No changes" in ok(limited, "plan", "--env", "staging", "--detailed-exitcode")
+    limited.ok("apply", "--env", "staging", "--yes")
+    assert "No changes" in limited.ok("plan", "--env", "staging", "--detailed-exitcode")
 
 
 def test_a_description_with_no_room_for_any_marker_says_by_how_much_and_leaves_nothing(

@@ -13,12 +13,6 @@ __all__ = ["shared_account"]
 KEYS = ("appointment-booking", "call-summary", "lead-qualification", "support-triage")
 
 
-def ok(envs: Environments, *args: str) -> str:
-    result = envs.run(*args)
-    assert result.exit_code == 0, (args, result.stdout, result.stderr)
-    return result.stdout + result.stderr
-
-
 def released_ids(envs: Environments, environment: str) -> dict[str, str]:
     platform = envs.platform("staging")
     return {key: platform.released(agent_id).version_id
@@ -29,11 +23,11 @@ def test_two_environments_in_one_account_never_touch_each_other(
         shared_account: Environments) -> None:
     envs = shared_account
     assert len({envs.platform(name).emulator.url for name in KEY_VARIABLES}) == 1
-    ok(envs, "apply", "--env", "staging", "--yes")
+    envs.ok("apply", "--env", "staging", "--yes")
     staging_before = released_ids(envs, "staging")
     assert sorted(staging_before) == sorted(KEYS)
 
-    promoted = ok(envs, "promote", "--from", "staging", "--to", "production", "--yes")
+    promoted = envs.ok("promote", "--from", "staging", "--to", "production", "--yes")
     assert "Apply complete: 4 applied" in promoted
     platform = envs.platform("staging")
     production = platform.owned("production")
@@ -42,19 +36,19 @@ def test_two_environments_in_one_account_never_touch_each_other(
     assert released_ids(envs, "staging") == staging_before  # staging's agents untouched
 
     for env in ("staging", "production"):
-        ok(envs, "status", "--env", env)
-        ok(envs, "plan", "--env", env, "--detailed-exitcode")
+        envs.ok("status", "--env", env)
+        envs.ok("plan", "--env", env, "--detailed-exitcode")
 
     # A dashboard edit of production's agent is production's drift only.
     agent_id = production["appointment-booking"]
     Dashboard(platform.emulator).edit_and_release(
         agent_id, lambda body: body.update(name="Edited in production"))
     assert envs.run("status", "--env", "production").exit_code == 2
-    ok(envs, "status", "--env", "staging")
+    envs.ok("status", "--env", "staging")
 
     # Pruning in staging deletes staging's agent, never production's.
     (envs.root / "agents" / "support-triage.yaml").unlink()
-    ok(envs, "apply", "--env", "staging", "--yes", "--prune")
+    envs.ok("apply", "--env", "staging", "--yes", "--prune")
     assert "support-triage" not in platform.owned("staging")
     assert platform.owned("production")["support-triage"] == production["support-triage"]
 
@@ -62,13 +56,13 @@ def test_two_environments_in_one_account_never_touch_each_other(
 def test_markers_from_before_environments_are_read_and_a_shared_agent_is_never_promoted(
         shared_account: Environments) -> None:
     envs = shared_account
-    ok(envs, "apply", "--env", "staging", "--yes")
+    envs.ok("apply", "--env", "staging", "--yes")
     platform = envs.platform("staging")
     for agent_id in platform.owned("staging").values():
         forget_environment(envs, agent_id)
     assert platform.owned("staging") == {}
 
-    plan = ok(envs, "plan", "--env", "staging", "--detailed-exitcode")
+    plan = envs.ok("plan", "--env", "staging", "--detailed-exitcode")
     assert "written before environments were recorded" in plan
 
     envs.change_prompt()
@@ -77,9 +71,9 @@ def test_markers_from_before_environments_are_read_and_a_shared_agent_is_never_p
     assert "both resolve" in refused.stdout + refused.stderr
     assert "--record-environment" in refused.stdout + refused.stderr
 
-    ok(envs, "apply", "--env", "staging", "--yes", "--record-environment")
+    envs.ok("apply", "--env", "staging", "--yes", "--record-environment")
     assert sorted(platform.owned("staging")) == sorted(KEYS)
-    promoted = ok(envs, "promote", "--from", "staging", "--to", "production", "--yes")
+    promoted = envs.ok("promote", "--from", "staging", "--to", "production", "--yes")
     assert "Apply complete: 4 applied" in promoted
     assert not set(platform.owned("production").values()) & \
         set(platform.owned("staging").values())
@@ -99,15 +93,15 @@ def test_a_lost_create_in_one_environment_never_finds_the_other_s_agent(
     """A create whose answer is lost is looked for by its marker before it is sent again: in
     a shared account, production's agent for the key is never taken for staging's."""
     envs = shared_account
-    ok(envs, "apply", "--env", "staging", "--yes")
-    ok(envs, "promote", "--from", "staging", "--to", "production", "--yes")
+    envs.ok("apply", "--env", "staging", "--yes")
+    envs.ok("promote", "--from", "staging", "--to", "production", "--yes")
     platform = envs.platform("staging")
     production = platform.owned("production")["support-triage"]
     released = platform.released(production).version_id
     platform.client.conversational_agents.delete(platform.owned("staging")["support-triage"])
     platform.emulator.lose_next_response("POST", r"^/conversational_agents$")
 
-    applied = ok(envs, "apply", "--env", "staging", "--yes")
+    applied = envs.ok("apply", "--env", "staging", "--yes")
 
     assert "created by the request whose answer was lost" in applied
     staging = platform.owned("staging")["support-triage"]

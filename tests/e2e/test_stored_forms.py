@@ -39,28 +39,22 @@ def staging(environments: Environments, monkeypatch: pytest.MonkeyPatch) -> Envi
     return environments
 
 
-def ok(envs: Environments, *args: str) -> str:
-    result = envs.run(*args)
-    assert result.exit_code == 0, (args, result.stdout, result.stderr)
-    return result.stdout + result.stderr
-
-
 def test_stored_forms_are_learnt_once_and_never_a_change_a_conflict_or_drift(
         staging: Environments) -> None:
-    applied = ok(staging, "apply", "--env", "staging", "--yes")
+    applied = staging.ok("apply", "--env", "staging", "--yes")
     assert "the platform stores config.runtime.model" in applied
     platform = staging.platform("staging")
     held = platform.released(platform.id_of("support-triage")).description
     assert "questions &amp; &lt;b&gt;then" in held  # encoded once, never twice
     assert "CONFLICT" not in applied and "did not keep" not in applied
 
-    plan = ok(staging, "plan", "--env", "staging", "--detailed-exitcode")
+    plan = staging.ok("plan", "--env", "staging", "--detailed-exitcode")
     assert "No changes" in plan
     assert "Stored by the platform in its own form" in plan
     assert ('the platform stores config.runtime.model "openai/gpt-4o-mini" as '
             '"openai/gpt-4o-mini-2024-07-18"') in plan
     assert "+1 555 0100" not in plan  # the secret stays a secret in the statement
-    ok(staging, "status", "--env", "staging")
+    staging.ok("status", "--env", "staging")
 
     # A real edit shows as that edit alone, applies, and converges again.
     staging.replace_in("agents/support-triage.yaml", "Be friendly and brief.",
@@ -71,19 +65,19 @@ def test_stored_forms_are_learnt_once_and_never_a_change_a_conflict_or_drift(
     changes = changed.stdout.split("Stored by the platform")[0]
     assert "config.runtime.model" not in changes and "boosted_keywords" not in changes
     assert "config.runtime.prompt.text" in changes
-    ok(staging, "apply", "--env", "staging", "--yes")
-    ok(staging, "plan", "--env", "staging", "--detailed-exitcode")
+    staging.ok("apply", "--env", "staging", "--yes")
+    staging.ok("plan", "--env", "staging", "--detailed-exitcode")
 
 
 def test_the_tool_s_own_draft_is_never_foreign_and_a_dashboard_edit_is_still_drift(
         staging: Environments) -> None:
-    ok(staging, "apply", "--env", "staging", "--yes")
+    staging.ok("apply", "--env", "staging", "--yes")
     # A draft written and read back, but not released (the draft's smoke tests fail).
     staging.change_prompt()
     staging.break_smoke_tests()
     failed = staging.run("apply", "--env", "staging", "--yes")
     assert failed.exit_code == 4, failed.stdout + failed.stderr
-    plan = ok(staging, "plan", "--env", "staging")
+    plan = staging.ok("plan", "--env", "staging")
     assert "foreign" not in plan.lower() and "someone else" not in plan
 
     platform = staging.platform("staging")
@@ -101,11 +95,11 @@ def test_a_create_stored_otherwise_than_a_put_of_the_same_body_is_no_conflict(
     # The create dates model aliases, a PUT keeps them as sent: the first PUT after a create
     # (the write that names the records, or records the forms) reads back otherwise.
     environments.platform("staging").emulator.set_compat(*modes)
-    applied = ok(environments, "apply", "--env", "staging", "--yes")
+    applied = environments.ok("apply", "--env", "staging", "--yes")
     assert "CONFLICT" not in applied and "someone else" not in applied
     if "dated_on_create" in modes:
         assert "on create, and a PUT of the same body otherwise" in applied
-    ok(environments, "plan", "--env", "staging", "--detailed-exitcode")
+    environments.ok("plan", "--env", "staging", "--detailed-exitcode")
     environments.change_prompt()
-    ok(environments, "apply", "--env", "staging", "--yes")
-    ok(environments, "plan", "--env", "staging", "--detailed-exitcode")
+    environments.ok("apply", "--env", "staging", "--yes")
+    environments.ok("plan", "--env", "staging", "--detailed-exitcode")

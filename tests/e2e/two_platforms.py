@@ -98,6 +98,12 @@ class Environments:
     def run(self, *args: str) -> Result:
         return self.cli("--project-file", str(self.project_file), "--no-color", *args)
 
+    def ok(self, *args: str) -> str:
+        """``run``, which must succeed: what it said (stdout, then stderr)."""
+        result = self.run(*args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+        return result.stdout + result.stderr
+
     def apply_staging(self, *args: str) -> Result:
         return self.run("apply", "--env", "staging", "--yes", *args)
 
