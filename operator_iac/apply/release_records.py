@@ -169,21 +169,23 @@ class ReleaseRecords:
         steps.version_id = version_id
         steps.wrote("drafted", version_id)
         if version_id != moved_from and steps.released_before == moved_from:
-            body = self._name_moved(sent, before, moved_from, version_id, previous) or body
+            body = steps.body = self._name_moved(sent, before, moved_from, version_id,
+                                                 previous) or body
         self.written(version_id)
         again = read_written(steps.client, steps.resource.kind, version_id, "draft",
                              steps.superseded, steps.write_order(body))
         again, _ = steps._ensure_marker_kept(again, [])
         body = steps.body
-        if self.announced is None and carries_marker(again, steps.resource):
-            pass  # fitted to the platform's limit, the marker names no records: they follow
-        elif records_of(again.description, steps.run_.plan.project, steps.resource.key) is None:
+        # Fitted to the platform's limit, the marker may have given up naming the records
+        # (they then follow the release): its own marker is what makes the write this run's.
+        ours = carries_marker(again, steps.resource) if self.announced is None else \
+            records_of(again.description, steps.run_.plan.project, steps.resource.key) is not None
+        if not ours:
             return WRITTEN_BY_ANOTHER.format(version_id)
         if not same_written(again, before, body.get("config")):
             if not steps.stored_by_create:
                 return WRITTEN_BY_ANOTHER.format(version_id)
             # The first PUT after the create: a platform may store it otherwise.
-            steps.body = body
             again = steps.stored_by_put(again)
         steps.stored_by_create = False
         steps.written_fingerprint = revision_fingerprint(again)
