@@ -68,6 +68,7 @@ def execute_plan(plan: Plan, desired: Mapping[str, DesiredAgent], client: Operat
               progress or (lambda _line: None))
     run.release_records = release_records
     run.writes.journal = journal
+    run.description_limit = journal.description_limit() if journal is not None else None
     return run.execute()
 
 
@@ -100,6 +101,8 @@ class Run:
         with self._owned_lock:
             if self.description_limit is None or limit < self.description_limit:
                 self.description_limit = limit
+                if self.writes.journal is not None:  # the next run fits its first writes
+                    self.writes.journal.remember_description_limit(limit)
             return self.description_limit
 
     def key_by_id(self) -> dict[str, str]:

@@ -47,7 +47,7 @@ from operator_iac.plan.drafts import overwrite_loses, review_draft
 from operator_iac.plan.gate import plan_gate
 from operator_iac.plan.hashing import declarations_hash, hash_matches
 from operator_iac.plan.identity import Ownership, resolve_ownership
-from operator_iac.plan.marker import Owner, parse_marker, with_marker
+from operator_iac.plan.marker import Owner, cut_short_own, parse_marker, with_marker
 from operator_iac.plan.model import (
     RELEASING_ACTIONS,
     Action,
@@ -278,13 +278,15 @@ def _foreign_draft(ctx: _Context, view: DesiredView, remote: RemoteAgent | None)
     """A draft that differs from the declaration and is not this tool's own, untouched one,
     nor its own write of this content cut short (``unfinished_own_write``; or, where this
     machine's journal says an earlier run wrote that draft, one still marked for the content
-    declared now: that run died before it read its write back)."""
+    declared now, or whose marker the platform cut off at its limit on descriptions: that
+    run died before it read its write back, or before it fitted the marker)."""
     draft = remote.pending_draft if remote is not None else None
     if draft is None or view.equals(draft):
         return False
     assert remote is not None
     if draft.version_id in ctx.drafted_here and \
-            marked_for(draft, ctx.owner, view.agent.key, view.content_hash):
+            (marked_for(draft, ctx.owner, view.agent.key, view.content_hash) or
+             cut_short_own(draft.description, view.agent.description)):
         return False
     version = next((v for v in remote.versions if v.version_id == draft.version_id), None)
     return not self_consistent(draft, view, ctx.owner, ctx.keys) and \

@@ -357,6 +357,21 @@ def fitted(description: str, limit: int, *, give_up: int = 0) -> str | None:
     return next((c for c in candidates[give_up:] if len(c) <= limit), None)
 
 
+def cut_short_own(stored: str | None, text: str) -> bool:
+    """Whether ``stored`` is a description whose author text is ``text`` followed by the
+    beginning of an ownership marker the platform cut off at its limit (through the escapes
+    it may add): what a write of this tool leaves on a platform that keeps descriptions
+    short, until the write is fitted (``fitted``)."""
+    kept = unescaped(stored or "").rstrip("\\").rstrip()
+    if parse_marker(kept) is not None or not kept.startswith(text.rstrip()):
+        return False
+    tail = kept[len(text.rstrip()):].strip()
+    return bool(tail) and (_MARKER_START.startswith(tail) or tail.startswith(_MARKER_START))
+
+
+_MARKER_START = "[operator-iac "
+
+
 def room_needed(description: str, keeping: str | None = None) -> int:
     """The characters ``description`` takes with its smallest marker (``fitted``), or with
     the smallest that still holds the field ``keeping``."""

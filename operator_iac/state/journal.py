@@ -182,6 +182,25 @@ class WritesJournal:
             for path in self.seen_folder.glob(f"{agent_id}.*"):
                 path.unlink(missing_ok=True)
 
+    def description_limit(self) -> int | None:
+        """The characters of a description this platform keeps, as a run here learnt it
+        (``apply.steps``: a write cut short or refused), within ``KEEP_S``; None when none
+        was learnt. Kept so that the next run fits its first writes too: a run killed
+        between a write cut short and its refit would leave a draft without its marker."""
+        path = self.folder.with_name(f"{self.folder.name}.limit")
+        with contextlib.suppress(OSError, ValueError):
+            if path.stat().st_mtime >= time.time() - KEEP_S:
+                return int(path.read_text(encoding="utf-8"))
+        return None
+
+    def remember_description_limit(self, limit: int) -> None:
+        path = self.folder.with_name(f"{self.folder.name}.limit")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _replace_text(path, str(limit))
+        except OSError as exc:
+            logger.info("the description limit cannot be kept in %s (%s): skipped", path, exc)
+
     def begun(self, kind: AgentKind, key: str) -> Noted | None:
         """Note a create about to be sent; None when the journal cannot be written."""
         _sweep_once(self.folder.parent)
@@ -298,7 +317,8 @@ def _sweep_once(journals: Path) -> None:
     _swept.add(journals)
     with contextlib.suppress(OSError):
         for folder in journals.iterdir():
-            for path in folder.iterdir():  # entries, and agents seen (``.seen`` folders)
+            # A target's own files (its ``.limit``) beside the folders of its entries.
+            for path in (folder.iterdir() if folder.is_dir() else [folder]):
                 with contextlib.suppress(OSError):
                     if path.stat().st_mtime < time.time() - KEEP_S:
                         path.unlink()

@@ -8,6 +8,7 @@ import pytest
 from operator_iac.plan.marker import (
     GIVEN_UP_IN_ORDER,
     Marker,
+    cut_short_own,
     fitted,
     parse_marker,
     room_needed,
@@ -81,3 +82,13 @@ def test_no_room_even_for_identity_is_none_and_a_description_without_marker_is_n
 def test_stored_escapes_are_undone_to_compare_with_what_was_sent() -> None:
     assert unescaped("\\[operator-iac project=a\\_b\\] &amp; <p>x</p>") == \
         "[operator-iac project=a_b] & x"
+
+
+@pytest.mark.parametrize("at", [len(TEXT) + 3, len(TEXT) + 12, len(TEXT) + 40, 150])
+def test_a_description_cut_inside_its_marker_is_told_from_one_without(at: int) -> None:
+    stored = DESCRIBED[:at]
+    assert cut_short_own(stored, TEXT)
+    assert cut_short_own(stored.replace("[", "\\[").replace("_", "\\_"), TEXT)  # escaped
+    assert not cut_short_own(TEXT, TEXT)  # no marker at all: someone took it out
+    assert not cut_short_own(TEXT + " An edit.", TEXT)
+    assert not cut_short_own(DESCRIBED, TEXT)  # whole: not cut

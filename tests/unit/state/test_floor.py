@@ -5,6 +5,7 @@ least; the machine keeps it (``state.journal``) and a read behind it is read aga
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -138,3 +139,20 @@ def test_agents_that_never_catch_up_cost_one_wait_together() -> None:
     alone = pauses(slept, 1)
     together = pauses([], 5)
     assert alone >= defaults.VISIBILITY_TIMEOUT_S and together == alone
+
+
+def test_the_journal_keeps_the_description_limit_learnt_and_sweeps_it_when_old(
+        tmp_path: Path) -> None:
+    from operator_iac.state import journal as journals
+
+    owner = Owner("acme", "staging")
+    WritesJournal(tmp_path, "http://platform", owner).remember_description_limit(255)
+    assert WritesJournal(tmp_path, "http://platform", owner).description_limit() == 255
+    assert WritesJournal(tmp_path, "http://other", owner).description_limit() is None
+    journal = WritesJournal(tmp_path, "http://platform", owner)
+    limit = journal.folder.with_name(f"{journal.folder.name}.limit")
+    old = time.time() - journals.KEEP_S - 10
+    os.utime(limit, (old, old))
+    assert journal.description_limit() is None  # too old to trust
+    journals._sweep_once(tmp_path)
+    assert not limit.exists()
