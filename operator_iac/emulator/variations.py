@@ -183,10 +183,11 @@ VARIATIONS: tuple[Variation, ...] = (
         "limit is learnt from the read-back of a write that kept only the beginning (or from "
         "a write refused with 400 or 422 that a smaller marker makes acceptable), and the "
         "description is written with the richest marker that fits beside the user's "
-        "text (giving up, in order, what was written, the commit, the secret names, the "
-        "smoke records' ids (which then follow the release), the record of stored forms (halved "
-        "first), the secret paths); where even the marker of identity does not fit, or the "
-        "record of the forms, the message names the characters to cut",
+        "text (giving up, in order, what was written, the commit, the secret names, then "
+        "halving the record of stored forms and the hash, the smoke records' ids (which then "
+        "follow the release), the record of stored forms, the secret paths); where even the "
+        "marker of identity does not fit, or the record of the forms, the message names the "
+        "characters to cut",
         observed="write", how_observed="a 2,000-character description is written into the "
         "temporary agent's draft and read back"),
     Variation(

@@ -314,20 +314,22 @@ def with_marker(description: str, marker: Marker) -> str:
 # What a marker gives up, in this order, to fit beside a user's description on a platform
 # that keeps descriptions shorter than both (``fitted``): first what only sharpens a report
 # (what was written: drift is then judged on the declared content; the commit; the names of
-# secret variables), then what promote's evidence is found by (the smoke records' ids), then
-# what keeps a platform's forms from reading as changes, and last the paths masked as
-# secrets. Identity (project, key, environment) and the content hash are never given up.
+# secret variables), then what promote's evidence is found by (the smoke records' ids, once
+# the record of stored forms is halved and the hash shortened), then what keeps a platform's
+# forms from reading as changes, and last the paths masked as secrets. Identity (project,
+# key, environment) and the content hash are never given up.
 GIVEN_UP_IN_ORDER = ("written", "commit", "secret_names", "smoke", "stored", "secrets")
 
 
 def smaller_markers(marker: Marker) -> Iterator[Marker]:
     """``marker`` with one more of its optional fields given up each time
     (``GIVEN_UP_IN_ORDER``), ending with the marker of identity and a 12-digit hash; before
-    the stored forms are given up, their record is halved and the hash shortened."""
+    the smoke records' ids are given up, the record of stored forms is halved and the hash
+    shortened."""
     from operator_iac.plan.stored import StoredForms
 
     for field_name in GIVEN_UP_IN_ORDER:
-        if field_name == "stored" and marker.stored is not None:
+        if field_name == "smoke":  # the records' ids are worth a shorter hash and forms' record
             halved = StoredForms.decode(marker.stored).shortened().encode()
             if halved is not None and halved != marker.stored:
                 marker = replace(marker, stored=halved)
