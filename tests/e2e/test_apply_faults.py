@@ -352,8 +352,19 @@ def test_a_referenced_procedural_agent_deleted_remotely_is_created_again(
 # ---- compatibility modes (the whole life on each: test_random_platforms) ---------------------
 
 
+@pytest.fixture
+def briefly_patient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rollback made in the dashboard where only ``is_released`` is told reads, on the
+    machine that saw the release before it, as a read that trails: the next command waits
+    for it once, bounded, then reads it as it is (docs/identity.md). The bound is shortened
+    here: what is tested is what comes after it."""
+    from operator_iac import defaults
+
+    monkeypatch.setattr(defaults, "VISIBILITY_TIMEOUT_S", 2.0)
+
+
 def test_a_rollback_seen_through_is_released_only_still_converges(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, platform: Platform, briefly_patient: None) -> None:
     """With only ``is_released``, an archived revision newer than the released one (after a
     rollback) looks like a draft; writing to it is refused, and apply starts a new draft."""
     applied.emulator.set_compat("is_released")
@@ -466,7 +477,7 @@ def test_a_dashboard_draft_on_a_released_only_platform_is_refused_and_left_as_it
 
 
 def test_a_stale_draft_that_is_an_archived_revision_is_discarded_by_a_new_draft(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, platform: Platform, briefly_patient: None) -> None:
     """On a platform that reports only ``is_released``, a change released then rolled back
     leaves this tool's revision newer than the released one, like an unreleased draft of
     its own. With the declarations back at the released content, ``--discard-drafts``

@@ -558,3 +558,31 @@ def test_never_changed_since_made_is_judged_as_finely_as_the_platform_stamps(
     version = RemoteVersion("ca_1@v1", 1, "draft", "Booking", "", created_at=created,
                             updated_at=updated)
     assert untouched_since_made(version) is untouched
+
+
+@pytest.mark.parametrize("journal_says_drafted_here", [True, False])
+def test_a_draft_whose_marker_the_platform_cut_off_is_this_machine_s_own_write(
+        make_desired: Factory, make_remote: Factory, written: Factory, with_config: Factory,
+        journal_says_drafted_here: bool) -> None:
+    """A run killed between a write a platform cut at its limit on descriptions and the
+    refit that makes the marker fit: the draft holds the author's text and the beginning of
+    the marker. The journal of the machine that wrote it makes it that run's, not foreign."""
+    from operator_iac.plan.builder import build_plan
+    from operator_iac.plan.model import PlanOptions
+    from operator_iac.state.snapshot import Snapshot
+
+    agent = make_desired()
+    declared = with_config(agent, set_model("openai/gpt-4.1"))
+    draft = written(declared, status="draft")
+    draft.description = draft.description[:len(agent.description) + 20]  # cut in its marker
+    remote = make_remote("ca_1", agent.kind, written(agent), draft)
+    drafted = frozenset({"ca_1@v1"}) if journal_says_drafted_here else frozenset()
+    plan = build_plan({declared.key: declared},
+                      Snapshot(api_url="http://127.0.0.1:9", agents=(remote,),
+                               drafted_here=drafted),
+                      project="acme-support", environment="staging", options=PlanOptions(),
+                      commit="abc1234", created_at="2025-06-19T00:00:00Z")
+
+    resource = only(plan)
+    assert resource.action == "update"
+    assert resource.foreign_draft is not journal_says_drafted_here
