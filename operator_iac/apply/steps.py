@@ -445,7 +445,8 @@ class Steps:
         noted = run.writes.begun(self.resource.kind, key)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
-                created = self._send_fitting(body, lambda b: self.agents.create(**b))
+                created = self._send_fitting(body, lambda b: self.agents.create(**b),
+                                             creates=True)
                 body = self.body or body
             except AmbiguousWriteError:
                 found = owned_agents(self.agents, run.owner, run.claims_board.seen).get(key)
@@ -824,33 +825,49 @@ class Steps:
                   "room for the marker that makes it this project's")
 
     def _send_fitting(self, body: dict[str, Any],
-                      send: Callable[[dict[str, Any]], WriteResult]) -> WriteResult:
+                      send: Callable[[dict[str, Any]], WriteResult], *,
+                      creates: bool = False) -> WriteResult:
         """``send(body)``; where the platform refuses it (400 or 422: a body it rejects, which
-        a description over its limit is on some platforms), sent again with each smaller
-        marker (``plan.marker.smaller_markers``) until one is taken: its length is then the
-        limit this run keeps to (``Run.learn_description_limit``), and ``self.body`` what was
-        sent. A refusal no marker makes go away (the body is rejected for another reason, or
-        the revision is not a draft) stands as it was."""
+        a description over its limit is on some platforms), the write is sent again with
+        smaller markers (``plan.marker.smaller_markers``), and the richest the platform
+        takes is written: its length is the limit this run keeps to
+        (``Run.learn_description_limit``), and ``self.body`` what was sent. A refusal no
+        marker makes go away (the body is rejected for another reason, or the revision is
+        not a draft) stands as it was.
+
+        A write into a draft tries the smallest marker first, so that a refusal of another
+        kind costs one more request, not one per field; a create goes from the richest
+        down, since every create taken makes an agent."""
         try:
             return send(body)
         except BadRequestError as refused:
             text = str(body.get("description") or "")
             marker = parse_marker(text)
-            if marker is None:
+            candidates = [{**body, "description": with_marker(text, smaller)}
+                          for smaller in smaller_markers(marker)] if marker else []
+            if not candidates:
                 raise
-            for smaller in smaller_markers(marker):
-                candidate = {**body, "description": with_marker(text, smaller)}
+            taken: dict[str, Any] | None = None
+            if not creates:
                 try:
-                    answer = send(candidate)
+                    answer, taken = send(candidates[-1]), candidates[-1]
+                except BadRequestError:
+                    raise refused from None
+                candidates = candidates[:-1]
+            for candidate in candidates:
+                try:
+                    answer, taken = send(candidate), candidate
+                    break
                 except BadRequestError:
                     continue
-                limit = self.run_.learn_description_limit(len(candidate["description"]))
-                self.body = candidate
-                self.records.still_named(candidate)
-                self.note(f"the platform refused a description of {len(text)} characters: "
-                          f"wrote it with a marker that fits within {limit}")
-                return answer
-            raise refused
+            if taken is None:
+                raise refused from None
+            limit = self.run_.learn_description_limit(len(taken["description"]))
+            self.body = taken
+            self.records.still_named(taken)
+            self.note(f"the platform refused a description of {len(text)} characters: "
+                      f"wrote it with a marker that fits within {limit}")
+            return answer
 
     def _fitted(self, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` with its description within the limit the platform taught this run, if
