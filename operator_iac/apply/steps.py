@@ -610,12 +610,9 @@ class Steps:
         lost = [d for d in found if d.lost]
         by_create = created_with is not None
         if lost and created_with is not None:
-            written = self._write_again(created_with, revision)
-            self.version_id = written.version_id or self.version_id
-            self.wrote("drafted", self.version_id)
-            self.note(f"the create did not keep {_paths(lost)}; wrote them into "
-                      f"{self.version_id} with PUT")
-            revision, found = self._read_back()
+            revision, found = self._rewrite(
+                created_with, revision,
+                f"the create did not keep {_paths(lost)}; wrote them into {{version}} with PUT")
             self._require_own_marker(revision)
             lost = [d for d in found if d.lost]
             by_create = False
@@ -783,13 +780,21 @@ class Steps:
                 self._delete_unmarked_create()
                 raise
             self.records.still_named(body)
-            written = self._write_again(body, revision)
-            self.version_id = written.version_id or self.version_id
-            self.wrote("drafted", self.version_id)
-            self.note(f"the platform keeps {limit} characters of a description: wrote "
-                      f"{self.version_id} again with a marker that fits beside it")
-            revision, found = self._read_back()
+            revision, found = self._rewrite(
+                body, revision, f"the platform keeps {limit} characters of a description: "
+                "wrote {version} again with a marker that fits beside it")
         return revision, found
+
+    def _rewrite(self, body: dict[str, Any], revision: RemoteRevision,
+                 why: str) -> tuple[RemoteRevision, list[Difference]]:
+        """Write this run's draft once more (``_write_again``), say ``why`` (``{version}``
+        standing for the revision written), and read it back."""
+        written = self._write_again(body, revision)
+        version_id = self.version_id = written.version_id or self.version_id
+        assert version_id is not None
+        self.wrote("drafted", version_id)
+        self.note(why.replace("{version}", version_id))
+        return self._read_back()
 
     def _require_room_for_forms(self, recorded: dict[str, Any], body: dict[str, Any],
                                 found: list[Difference]) -> None:
