@@ -27,6 +27,7 @@ from operator_iac.spec.smoke_rules import (
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
+    from operator_iac.api.models import Procedure
 
 RUBRIC_KEY = "judge_rubric"
 
@@ -84,14 +85,22 @@ def run_judge(client: OperatorClient, judge: JudgeSpec, conversation_id: str,
     started = client.procedures.create(agent_id, conversation_id, livemode=False)
     while True:
         procedure = client.procedures.get(started.id)
-        if is_final(procedure):
-            break
-        if remaining() <= poll_interval_s:
-            return _result(judge, False, f"the judge's run {started.id} did not finish in "
-                           f"time (status {procedure.status})", evaluable=False)
+        if is_final(procedure) or remaining() <= poll_interval_s:
+            return verdict_of_run(judge, procedure)
         sleep(poll_interval_s)
+
+
+def verdict_of_run(judge: JudgeSpec, procedure: Procedure | None) -> AssertionResult:
+    """The judge's verdict from its run (``procedure``: None when none came): its output
+    once it succeeded, else why there is none."""
+    if procedure is None:
+        return _result(judge, False, f"no run of the judge {judge.agent} came in time",
+                       evaluable=False)
+    if not is_final(procedure):
+        return _result(judge, False, f"the judge's run {procedure.id} did not finish in "
+                       f"time (status {procedure.status})", evaluable=False)
     if (procedure.status or "").lower() != "success":
         error = f" ({show(procedure.error, 160)})" if procedure.error else ""
-        return _result(judge, False, f"the judge's run {started.id} ended {procedure.status}"
-                       f"{error}", evaluable=False)
+        return _result(judge, False, f"the judge's run {procedure.id} ended "
+                       f"{procedure.status}{error}", evaluable=False)
     return judge_verdict(judge, procedure.output)

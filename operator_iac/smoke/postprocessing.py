@@ -108,10 +108,12 @@ class ProcedureWait:
     def _start_what_the_platform_will_not(self, missing: list[str]) -> None:
         for agent in missing:
             agent_id = self.agent_ids.get(agent) or agent
-            if agent_id.startswith("pa_") and self._platform_will_not_run(agent_id):
+            if agent_id.startswith("pa_") and self.platform_will_not_run(agent_id):
                 self._start(agent, agent_id)
 
-    def _platform_will_not_run(self, agent_id: str) -> bool:
+    def platform_will_not_run(self, agent_id: str) -> bool:
+        """Whether it is known that the platform will not run ``agent_id`` on this
+        conversation (the module's rule)."""
         if self.habits.testmode_postprocessing is False:
             return True
         post_processed = self._post_processed_by_revision()

@@ -43,9 +43,10 @@ from operator_iac.api.models import ConversationCreated, Procedure
 from operator_iac.errors import ApiError, OperatorIacError, StreamError
 from operator_iac.smoke.assertions import Evidence, evaluate_test, procedure_agents
 from operator_iac.smoke.collector import EventCollector
-from operator_iac.smoke.judge import judge_context, run_judge
+from operator_iac.smoke.judge import judge_context, run_judge, verdict_of_run
 from operator_iac.smoke.orphans import OrphanLedger, orphan_window
 from operator_iac.smoke.postprocessing import Habits, ProcedureWait
+from operator_iac.smoke.procedure_check import procedures_of
 from operator_iac.smoke.progress import UNWATCHED, Tracker
 from operator_iac.smoke.results import AssertionResult, Outcome, RunResult
 from operator_iac.smoke.turn_watch import TurnWatch
@@ -135,6 +136,7 @@ class _Run:
                  tracker: Tracker = UNWATCHED) -> None:
         self.client, self.test, self.created = client, test, created
         self.version_id = version_id
+        self.procedure_wait: ProcedureWait | None = None  # the runs it waits for (if any)
         self.settings, self.attempt, self.started = settings, attempt, started
         self.tracker = tracker
         self.notes: list[str] = []
@@ -168,11 +170,28 @@ class _Run:
         return self._result(failure, evidence, verdicts)
 
     def _judge(self, judge: JudgeSpec) -> AssertionResult:
+        """The judge's verdict. A judge agent the platform may run itself (one the revision
+        post-processes with: ``smoke.postprocessing``) is not started again: its run is
+        waited for, and judged."""
         self.tracker.moved("waiting for the judge")
-        return run_judge(self.client, judge, self.created.id,
-                         self.settings.agent_ids.get(judge.agent), remaining=self.remaining,
+        agent_id = self.settings.agent_ids.get(judge.agent)
+        wait = self._procedure_wait()
+        if agent_id is not None and not wait.platform_will_not_run(agent_id):
+            procedures, _ = wait.await_runs([judge.agent], self.remaining,
+                                            self.settings.poll_interval_s, self.settings.sleep)
+            runs = procedures_of(judge.agent, agent_id, procedures)
+            return verdict_of_run(judge, runs[-1] if runs else None)
+        return run_judge(self.client, judge, self.created.id, agent_id,
+                         remaining=self.remaining,
                          poll_interval_s=self.settings.poll_interval_s,
                          sleep=self.settings.sleep)
+
+    def _procedure_wait(self) -> ProcedureWait:
+        if self.procedure_wait is None:
+            self.procedure_wait = ProcedureWait(self.client, self.created.id, self.version_id,
+                                                self.settings.agent_ids, self.settings.habits,
+                                                self.notes)
+        return self.procedure_wait
 
     # ---- the conversation ----------------------------------------------------------------
 
@@ -284,8 +303,7 @@ class _Run:
         if agents and wait_for_procedures:
             self.tracker.moved("waiting for procedures to finish")
             began = time.monotonic()
-            wait = ProcedureWait(self.client, self.created.id, self.version_id,
-                                 self.settings.agent_ids, self.settings.habits, self.notes)
+            wait = self._procedure_wait()
             procedures, timed_out = wait.await_runs(agents, self.remaining,
                                                     self.settings.poll_interval_s,
                                                     self.settings.sleep)

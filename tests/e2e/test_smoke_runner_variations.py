@@ -154,6 +154,18 @@ def test_an_agent_the_revision_does_not_post_process_with_is_started_at_once(
     assert time.monotonic() - started < 10
 
 
+def test_a_judge_the_revision_post_processes_with_is_not_run_a_second_time(
+        emulator: EmulatorServer, client: OperatorClient, run: Callable[..., RunResult],
+        make_test: Callable[..., SmokeTest]) -> None:
+    """The judge's agent is among the revision's postprocess_agents: the platform runs it
+    after the end, and that run is the judge's."""
+    judged = make_test(expect=[ENDED], judge={"agent": "call-summary", "rubric": "Kind?"})
+    result = run(judged, keep_conversations=True)
+    assert len(_runs(client, result)) == 1
+    [verdict] = [a for a in result.assertions if a.kind == "judge"]
+    assert "did not finish" not in verdict.seen and "no run" not in verdict.seen
+
+
 def _runs(client: OperatorClient, result: RunResult) -> list[Procedure]:
     assert result.conversation_id is not None
     return list(client.procedures.list_for_conversation(result.conversation_id))
