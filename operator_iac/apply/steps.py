@@ -707,10 +707,8 @@ class Steps:
         (``converged``). ``by_create``: ``revision`` is the create's read-back, and the PUT's
         is judged on its own (``stored_by_put``)."""
         assert self.version_id is not None and self.body is not None
-        recorded = with_stored_forms(self.body, revision, found, self.resource.kind,
-                                     self.run_.key_by_id())
-        body = self.body = self._fitted(recorded)
-        self._require_room_for_forms(recorded, body, found)
+        body = self.body = self._fitted(with_stored_forms(
+            self.body, revision, found, self.resource.kind, self.run_.key_by_id()))
         written = self._write_again(body, revision)
         self.version_id = written.version_id or self.version_id
         self.wrote("drafted", self.version_id)
@@ -796,23 +794,22 @@ class Steps:
         self.note(why.replace("{version}", version_id))
         return self._read_back()
 
-    def _require_room_for_forms(self, recorded: dict[str, Any], body: dict[str, Any],
-                                found: list[Difference]) -> None:
+    def _require_forms_kept(self, recorded: dict[str, Any], body: dict[str, Any]) -> None:
         """A marker fitted to the platform's limit (``body``) that had to give up the record
         of the platform's forms (``recorded`` holds it) would leave every later plan showing
         them as changes: the run fails instead, and says how much room the record needs."""
-        marker = parse_marker(str(body.get("description") or ""))
-        if marker is None or marker.stored is not None or self.run_.description_limit is None:
+        had = parse_marker(str(recorded.get("description") or ""))
+        kept = parse_marker(str(body.get("description") or ""))
+        if had is None or had.stored is None or kept is None or kept.stored is not None:
             return
-        limit = self.run_.description_limit
+        limit = self.run_.description_limit or len(str(body.get("description") or ""))
         needed = room_needed(str(recorded.get("description") or ""), keeping="stored")
-        paths = ", ".join(d.dotted for d in found[:3]) + (", ..." if len(found) > 3 else "")
         raise ResourceFailed("failed", f"the platform keeps at most {limit} characters of a "
                              "description: too few to record beside this one how it stores "
-                             f"{paths} (without that record every plan would show them as "
-                             "changes); shorten the description by at least "
-                             f"{max(1, needed - limit)} characters; draft {self.version_id} "
-                             "was left unreleased")
+                             "the values it keeps in forms of its own (without that record "
+                             "every plan would show them as changes); shorten the "
+                             f"description by at least {max(1, needed - limit)} characters; "
+                             f"draft {self.version_id} was left unreleased")
 
     def _delete_unmarked_create(self) -> None:
         """An agent this run created whose description cannot carry its marker would be
@@ -868,6 +865,7 @@ class Steps:
             if taken is None:
                 raise refused from None
             limit = self.run_.learn_description_limit(len(taken["description"]))
+            self._require_forms_kept(body, taken)
             self.body = taken
             self.records.still_named(taken)
             self.note(f"the platform refused a description of {len(text)} characters: "
@@ -882,6 +880,8 @@ class Steps:
         if limit is None or len(text) <= limit:
             return body
         fit = fitted(text, limit)
+        if fit is not None:
+            self._require_forms_kept(body, {**body, "description": fit})
         if fit is None:
             raise ResourceFailed("failed", f"the platform keeps at most {limit} characters "
                                  f"of a description, and this one takes {room_needed(text)} "
