@@ -804,12 +804,12 @@ class Steps:
             return
         limit = self.run_.description_limit or len(str(body.get("description") or ""))
         needed = room_needed(str(recorded.get("description") or ""), keeping="stored")
-        raise ResourceFailed("failed", f"the platform keeps at most {limit} characters of a "
-                             "description: too few to record beside this one how it stores "
-                             "the values it keeps in forms of its own (without that record "
-                             "every plan would show them as changes); shorten the "
-                             f"description by at least {max(1, needed - limit)} characters; "
-                             f"draft {self.version_id} was left unreleased")
+        raise ResourceFailed("failed", f"the platform kept or took no more than {limit} "
+                             "characters of a description: too few to record beside this one "
+                             "how it stores the values it keeps in forms of its own (without "
+                             "that record every plan would show them as changes); shorten "
+                             f"the description by {max(1, needed - limit)} characters or "
+                             f"fewer; draft {self.version_id} was left unreleased")
 
     def _delete_unmarked_create(self) -> None:
         """An agent this run created whose description cannot carry its marker would be

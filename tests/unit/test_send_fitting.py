@@ -61,6 +61,10 @@ class Writer:
     records: Records = field(default_factory=Records)
     body: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    version_id: str = "ca_1@v0"
+
+    def _require_forms_kept(self, recorded: dict[str, Any], body: dict[str, Any]) -> None:
+        Steps._require_forms_kept(self, recorded, body)  # type: ignore[arg-type]
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -82,6 +86,21 @@ def test_the_richest_marker_the_platform_takes_is_written(creates: bool) -> None
     assert marker is not None and marker.smoke == MARKER.smoke  # only what had to go went
     if creates:
         assert len(platform.taken) == 1  # one create taken: one agent
+
+
+def test_a_fit_that_would_give_up_the_record_of_stored_forms_fails_instead() -> None:
+    """Without that record every later plan would show the platform's forms as changes."""
+    from operator_iac.apply.steps import ResourceFailed
+
+    needed = len(with_marker("Books appointments.", Marker(
+        "acme", "booking", "0123456789ab", None, environment="staging",
+        stored="aaaa.bbbb")))
+    platform, writer = Platform(limit=needed - 5), Writer()
+    with pytest.raises(ResourceFailed, match="too few to record") as failed:
+        writer.send(BODY, platform.write)
+    cut = int(str(failed.value).split("shorten the description by ")[1].split()[0])
+    assert cut >= 5  # what the platform took bounds its limit from below: never too few
+    assert writer.body is None  # nothing released: the run fails this agent
 
 
 def test_a_refusal_no_marker_makes_go_away_stands_after_one_more_request() -> None:
