@@ -44,9 +44,8 @@ from operator_iac.plan.marker import (
     fitted,
     parse_marker,
     room_needed,
-    smaller_markers,
+    smaller_descriptions,
     unescaped,
-    with_marker,
 )
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.normalise import same_written
@@ -844,9 +843,8 @@ class Steps:
             return send(body)
         except BadRequestError as refused:
             text = str(body.get("description") or "")
-            marker = parse_marker(text)
-            candidates = [{**body, "description": with_marker(text, smaller)}
-                          for smaller in smaller_markers(marker)] if marker else []
+            candidates = [{**body, "description": smaller}
+                          for smaller in smaller_descriptions(text)]
             if not candidates:
                 raise
             taken: dict[str, Any] | None = None

@@ -345,18 +345,26 @@ def smaller_markers(marker: Marker) -> Iterator[Marker]:
         yield replace(marker, content_hash=marker.content_hash[:12])
 
 
-def fitted(description: str, limit: int, *, give_up: int = 0) -> str | None:
-    """``description`` (a user's text ending in its marker) within ``limit`` characters: the
-    user's text whole, with the richest marker that fits beside it, having given up at least
-    ``give_up`` fields; None when even the marker of identity alone does not fit (or there
-    is no marker to fit). The user's text is never shortened: the platform's limit is the
-    user's, and only what the tool adds gives way."""
+def smaller_descriptions(description: str) -> list[str]:
+    """``description`` (a user's text ending in its marker) with each smaller marker in turn
+    (``smaller_markers``), the user's text whole; empty when it carries no marker."""
     marker = parse_marker(description)
     if marker is None:
-        return None
+        return []
     text = strip_marker(description)
-    candidates = [description, *(with_marker(text, m) for m in smaller_markers(marker))]
-    return next((c for c in candidates[give_up:] if len(c) <= limit), None)
+    return [with_marker(text, smaller) for smaller in smaller_markers(marker)]
+
+
+def fitted(description: str, limit: int) -> str | None:
+    """``description`` (a user's text ending in its marker) within ``limit`` characters: the
+    user's text whole, with the richest marker that fits beside it; None when even the
+    marker of identity alone does not fit (or there is no marker to fit). The user's text is
+    never shortened: the platform's limit is the user's, and only what the tool adds gives
+    way."""
+    if parse_marker(description) is None:
+        return None
+    candidates = [description, *smaller_descriptions(description)]
+    return next((c for c in candidates if len(c) <= limit), None)
 
 
 def cut_short_own(stored: str | None, text: str) -> bool:
