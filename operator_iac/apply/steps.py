@@ -55,6 +55,7 @@ from operator_iac.plan.writes import (
     carries_marker,
     describe_forms,
     holds_this_change,
+    raw_differences,
     remade_body,
     remote_moved,
     seen_by_plan,
@@ -706,8 +707,9 @@ class Steps:
         (``converged``). ``by_create``: ``revision`` is the create's read-back, and the PUT's
         is judged on its own (``stored_by_put``)."""
         assert self.version_id is not None and self.body is not None
+        raw = raw_differences(self._desired(), self.run_.ids, revision)
         body = self.body = self._fitted(with_stored_forms(
-            self.body, revision, found, self.resource.kind, self.run_.key_by_id()))
+            self.body, revision, found, raw, self.resource.kind, self.run_.key_by_id()))
         written = self._write_again(body, revision)
         self.version_id = written.version_id or self.version_id
         self.wrote("drafted", self.version_id)
@@ -803,12 +805,12 @@ class Steps:
             return
         limit = self.run_.description_limit or len(str(body.get("description") or ""))
         needed = room_needed(str(recorded.get("description") or ""), keeping="stored")
-        raise ResourceFailed("failed", f"the platform kept or took no more than {limit} "
+        raise ResourceFailed("failed", f"the platform keeps or takes at most {limit} "
                              "characters of a description: too few to record beside this one "
                              "how it stores the values it keeps in forms of its own (without "
                              "that record every plan would show them as changes); shorten "
-                             f"the description by {max(1, needed - limit)} characters or "
-                             f"fewer; draft {self.version_id} was left unreleased")
+                             f"the description by at least {max(1, needed - limit)} "
+                             f"characters; draft {self.version_id} was left unreleased")
 
     def _delete_unmarked_create(self) -> None:
         """An agent this run created whose description cannot carry its marker would be
@@ -838,7 +840,11 @@ class Steps:
 
         A write into a draft tries the smallest marker first, so that a refusal of another
         kind costs one more request, not one per field; a create goes from the richest
-        down, since every create taken makes an agent."""
+        down, since every create taken makes an agent.
+
+        The limit kept is one less than the shortest description refused, not the length of
+        the one taken: the markers tried are a few lengths apart, and a later write (one that
+        records the platform's forms) may need the room between them."""
         try:
             return send(body)
         except BadRequestError as refused:
@@ -848,6 +854,7 @@ class Steps:
             if not candidates:
                 raise
             taken: dict[str, Any] | None = None
+            refused_lengths = [len(text)]
             if not creates:
                 try:
                     answer, taken = send(candidates[-1]), candidates[-1]
@@ -859,10 +866,11 @@ class Steps:
                     answer, taken = send(candidate), candidate
                     break
                 except BadRequestError:
+                    refused_lengths.append(len(candidate["description"]))
                     continue
             if taken is None:
                 raise refused from None
-            limit = self.run_.learn_description_limit(len(taken["description"]))
+            limit = self.run_.learn_description_limit(min(refused_lengths) - 1)
             self._require_forms_kept(body, taken)
             self.body = taken
             self.records.still_named(taken)

@@ -184,10 +184,10 @@ VARIATIONS: tuple[Variation, ...] = (
         "a write refused with 400 or 422 that a smaller marker makes acceptable), and the "
         "description is written with the richest marker that fits beside the user's "
         "text (giving up, in order, what was written, the commit, the secret names, then "
-        "halving the record of stored forms and the hash, the smoke records' ids (which then "
-        "follow the release), the record of stored forms, the secret paths); where even the "
-        "marker of identity does not fit, or the record of the forms, the message names the "
-        "characters to cut",
+        "halving the record of stored forms and the hash, keeping only the record's seal, "
+        "the smoke records' ids (which then follow the release), the seal, the secret "
+        "paths); where even the marker of identity does not fit, or the seal of the forms, "
+        "the message names the characters to cut",
         observed="write", how_observed="a 2,000-character description is written into the "
         "temporary agent's draft and read back"),
     Variation(

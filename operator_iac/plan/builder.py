@@ -384,7 +384,8 @@ def _remote_name(agent: RemoteAgent) -> str:
 
 def learnt_forms(snapshot: Snapshot, project: str) -> StoredForms:
     """Every stored form this project's markers record, in any of its environments: how the
-    platform stores a value does not depend on the agent it was written to."""
+    platform stores a value does not depend on the agent it was written to (a seal does:
+    it is left with its revision)."""
     forms = EMPTY
     for agent in snapshot.agents:
         revisions = (agent.released, agent.draft)
@@ -393,7 +394,7 @@ def learnt_forms(snapshot: Snapshot, project: str) -> StoredForms:
         for description in descriptions:
             marker = parse_marker(description)
             if marker is not None and marker.project == project and marker.stored:
-                forms = forms | StoredForms.decode(marker.stored)
+                forms = forms | StoredForms.decode(marker.stored).without_seal()
     return forms
 
 

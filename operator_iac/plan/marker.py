@@ -23,8 +23,8 @@ project that share an account (one key) never adopt, update, prune or report dri
 other's agents. Markers written before environments were recorded carry none; they are read as
 written by whichever environment finds them (``Owner.claims``), and get ``env`` on their next
 write. ``stored`` records how the platform stored what was written, where that differs from
-what was sent (``operator_iac.plan.stored``): pairs of digests, so a later plan compares
-through the platform's normalisation instead of reporting it as a change. ``written`` records
+what was sent (``operator_iac.plan.stored``): pairs of digests and their seal, so a later
+plan compares through the platform's normalisation instead of reporting it as a change. ``written`` records
 what was written (``operator_iac.plan.written``: the declared field paths and a hash of their
 values), so that drift is judged on what operator-iac wrote rather than on what is declared
 today.
@@ -103,7 +103,8 @@ class Marker:
     of no environment, or before environments were recorded (``Owner.claims``)."""
     stored: str | None = None
     """How the platform stored what was written (``plan.stored.StoredForms`` as text:
-    ``<sent>.<stored>`` digest pairs, comma-separated); None when nothing is recorded."""
+    ``<sent>.<stored>`` digest pairs, comma-separated, then the seal ``all.<digest>``; the
+    seal alone where the pairs do not fit); None when nothing is recorded."""
     secret_names: tuple[tuple[str, str], ...] | None = None
     """(config path, variable name) of every ``${env:NAME}`` the revision was written with
     (``("runtime.prompt.text", "BOOKING_TOKEN")``); None when the line names none: written
@@ -315,27 +316,34 @@ def with_marker(description: str, marker: Marker) -> str:
 # that keeps descriptions shorter than both (``fitted``): first what only sharpens a report
 # (what was written: drift is then judged on the declared content; the commit; the names of
 # secret variables), then what promote's evidence is found by (the smoke records' ids, once
-# the record of stored forms is halved and the hash shortened), then what keeps a platform's
-# forms from reading as changes, and last the paths masked as secrets. Identity (project,
-# key, environment) and the content hash are never given up.
+# the record of stored forms is halved, the hash shortened and the record reduced to its
+# seal), then what keeps a platform's forms from reading as changes, and last the paths
+# masked as secrets. Identity (project, key, environment) and the content hash are never
+# given up.
 GIVEN_UP_IN_ORDER = ("written", "commit", "secret_names", "smoke", "stored", "secrets")
 
 
 def smaller_markers(marker: Marker) -> Iterator[Marker]:
     """``marker`` with one more of its optional fields given up each time
     (``GIVEN_UP_IN_ORDER``), ending with the marker of identity and a 12-digit hash; before
-    the smoke records' ids are given up, the record of stored forms is halved and the hash
-    shortened."""
+    the smoke records' ids are given up, the record of stored forms is halved, the hash
+    shortened, and the record reduced to its seal (``plan.stored``: its size does not grow
+    with the platform's forms)."""
     from operator_iac.plan.stored import StoredForms
 
     for field_name in GIVEN_UP_IN_ORDER:
         if field_name == "smoke":  # the records' ids are worth a shorter hash and forms' record
-            halved = StoredForms.decode(marker.stored).shortened().encode()
+            forms = StoredForms.decode(marker.stored)
+            halved = forms.shortened().encode()
             if halved is not None and halved != marker.stored:
                 marker = replace(marker, stored=halved)
                 yield marker
             if len(marker.content_hash) > 12:
                 marker = replace(marker, content_hash=marker.content_hash[:12])
+                yield marker
+            sealed = forms.sealed_only().encode()
+            if sealed is not None and sealed != marker.stored:
+                marker = replace(marker, stored=sealed)
                 yield marker
         if getattr(marker, field_name) is not None:
             given_up: dict[str, Any] = {field_name: None}

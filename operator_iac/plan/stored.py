@@ -21,6 +21,17 @@ Values are compared at their leaves: a scalar, a list of scalars as a whole (a p
 sorts a list changes its order, not its items), and the fields of list items matched by
 position (canonical order). Both sides of every comparison are walked the same way, so a pair
 learnt at one place is found again at the same place.
+
+The record grows with the forms a platform uses (a procedural agent's output schema can take
+a dozen pairs), while a platform may keep descriptions short. So the record also carries a
+*seal* (``all.<digest>``): one digest of every pair the revision holds, as read back after the
+write. A marker fitted to a short limit keeps the seal alone (``plan.marker.smaller_markers``),
+whose size does not grow with the forms: a revision whose differences from the declaration
+are exactly the sealed set is equal to it, whole. The seal is weaker than the pairs in one
+way only: once the declaration changes, or the revision is edited, its differences are no
+longer that set, and the forms of that revision show among the changes until the next write
+records them again (the pairs of the project's other markers still apply leaf by leaf). It
+never makes a change read as equal: any difference it does not seal leaves it unmatched.
 """
 
 from __future__ import annotations
@@ -42,6 +53,11 @@ DIGEST_LENGTH = 8
 SHORT_DIGEST_LENGTH = 4
 _PAIR_RE = re.compile(rf"^([0-9a-f]{{{DIGEST_LENGTH}}}\.[0-9a-f]{{{DIGEST_LENGTH}}}|"
                       rf"[0-9a-f]{{{SHORT_DIGEST_LENGTH}}}\.[0-9a-f]{{{SHORT_DIGEST_LENGTH}}})$")
+# Hex digits of the seal: a false equality needs the digest of a different set of pairs to
+# collide with it (about one in 2**48).
+SEAL_LENGTH = 12
+SEAL_PREFIX = "all."
+_SEAL_RE = re.compile(rf"^{re.escape(SEAL_PREFIX)}([0-9a-f]{{{SEAL_LENGTH}}})$")
 
 Path = tuple[str, ...]
 
@@ -71,41 +87,78 @@ class Difference:
 
 @dataclass(frozen=True)
 class StoredForms:
-    """Pairs of (digest of a value sent, digest of the form the platform stored it in)."""
+    """Pairs of (digest of a value sent, digest of the form the platform stored it in), and
+    the seal of one revision's whole set of them."""
 
     pairs: frozenset[tuple[str, str]] = frozenset()
+    """Each form recorded: compared leaf by leaf, at any place and in any revision."""
+    seal: str | None = None
+    """``seal_of`` the differences of the revision whose marker records it, as read back
+    after the write (``SEAL_LENGTH`` hex digits); None when not recorded."""
 
     def __bool__(self) -> bool:
-        return bool(self.pairs)
+        return bool(self.pairs) or self.seal is not None
 
     def __or__(self, other: StoredForms) -> StoredForms:
-        return StoredForms(self.pairs | other.pairs)
+        """Both records' pairs; ``other``'s seal where it has one (a seal speaks of one
+        revision: the one compared is the right-hand side's)."""
+        return StoredForms(self.pairs | other.pairs, other.seal or self.seal)
 
     def matches(self, sent: Any, stored: Any) -> bool:
         pair = (value_digest(sent), value_digest(stored))
         return pair in self.pairs or \
             (pair[0][:SHORT_DIGEST_LENGTH], pair[1][:SHORT_DIGEST_LENGTH]) in self.pairs
 
+    def seals(self, found: list[Difference]) -> bool:
+        """Whether ``found`` (every difference between a declaration and a revision) is the
+        set the seal was made of: each is then a form the platform stored, none a change."""
+        return self.seal is not None and bool(found) and seal_of(found) == self.seal
+
     def shortened(self) -> StoredForms:
         """The same pairs with half of each digest, for a marker short of room."""
         return StoredForms(frozenset((a[:SHORT_DIGEST_LENGTH], b[:SHORT_DIGEST_LENGTH])
-                                     for a, b in self.pairs))
+                                     for a, b in self.pairs), self.seal)
+
+    def sealed_only(self) -> StoredForms:
+        """The seal without the pairs: the smallest record that keeps the revision it was
+        made for equal to its declaration."""
+        return StoredForms(frozenset(), self.seal)
+
+    def without_seal(self) -> StoredForms:
+        """The pairs alone: what holds beyond the revision the seal was made for."""
+        return StoredForms(self.pairs)
 
     def encode(self) -> str | None:
-        """The marker's ``stored`` value (None when there is nothing to record)."""
-        return ",".join(f"{a}.{b}" for a, b in sorted(self.pairs)) or None
+        """The marker's ``stored`` value (None when there is nothing to record): the pairs,
+        then the seal."""
+        items = [f"{a}.{b}" for a, b in sorted(self.pairs)]
+        if self.seal is not None:
+            items.append(f"{SEAL_PREFIX}{self.seal}")
+        return ",".join(items) or None
 
     @classmethod
     def decode(cls, text: str | None) -> StoredForms:
-        """The pairs in a marker's ``stored`` value; anything unreadable is left out."""
-        pairs = (item.split(".", 1) for item in (text or "").split(",") if _PAIR_RE.match(item))
-        return cls(frozenset((a, b) for a, b in pairs))
+        """The pairs and seal in a marker's ``stored`` value; anything unreadable is left
+        out."""
+        items = (text or "").split(",")
+        pairs = (item.split(".", 1) for item in items if _PAIR_RE.match(item))
+        seals = [m.group(1) for m in map(_SEAL_RE.match, items) if m]
+        return cls(frozenset((a, b) for a, b in pairs), seals[-1] if seals else None)
 
     @classmethod
     def learnt(cls, differences: Iterable[Difference]) -> StoredForms:
         """The pairs a read-back teaches (values the platform did not keep are no form)."""
         return cls(frozenset((value_digest(d.sent), value_digest(d.stored))
                              for d in differences if not d.lost))
+
+    @classmethod
+    def sealing(cls, differences: list[Difference]) -> StoredForms:
+        """The pairs ``differences`` teach (every difference between a declaration and the
+        read-back of its write), with their seal; empty where there is none, or where one
+        is a value the platform did not keep (no form, so nothing to seal)."""
+        if not differences or any(d.lost for d in differences):
+            return cls.learnt(differences)
+        return cls(cls.learnt(differences).pairs, seal_of(differences))
 
 
 EMPTY = StoredForms()
@@ -115,6 +168,15 @@ def value_digest(value: Any) -> str:
     return digest(value, length=DIGEST_LENGTH)
 
 
+def seal_of(found: list[Difference]) -> str | None:
+    """One digest of the set of (sent, stored) pairs ``found`` holds, and of where each is
+    (``SEAL_LENGTH`` hex digits); None where one of them is a value not kept at all."""
+    if any(d.lost for d in found):
+        return None
+    pairs = sorted({(d.dotted, value_digest(d.sent), value_digest(d.stored)) for d in found})
+    return digest([list(p) for p in pairs], length=SEAL_LENGTH)
+
+
 def differences(sent: Any, stored: Any) -> list[Difference]:
     """Every leaf where ``stored`` is not ``sent`` (both normalised contents)."""
     return list(_walk(sent, stored, ()))
@@ -122,13 +184,16 @@ def differences(sent: Any, stored: Any) -> list[Difference]:
 
 def equate(desired: Any, remote: Any, forms: StoredForms) -> tuple[Any, list[Difference]]:
     """``remote`` with each leaf that is a recorded stored form of the declared leaf at the
-    same place replaced by the declared one, and the leaves so replaced."""
+    same place replaced by the declared one, and the leaves so replaced: every difference
+    where the record's seal is of exactly these (``StoredForms.seals``)."""
     if not forms:
         return remote, []
-    replaced = [d for d in _walk(desired, remote, ()) if forms.matches(d.sent, d.stored)]
+    found = list(_walk(desired, remote, ()))
+    replaced = found if forms.seals(found) else \
+        [d for d in found if forms.matches(d.sent, d.stored)]
     result = remote
-    for found in replaced:
-        result = _replace(result, found.path, found.sent)
+    for difference in replaced:
+        result = _replace(result, difference.path, difference.sent)
     return result, replaced
 
 

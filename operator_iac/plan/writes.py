@@ -147,6 +147,15 @@ def stored_differences(agent: DesiredAgent, ids: Mapping[str, str],
     return differences(view.id_content, view.remote_content(revision))
 
 
+def raw_differences(agent: DesiredAgent, ids: Mapping[str, str],
+                    revision: RemoteRevision) -> list[Difference]:
+    """Every difference between the declaration and ``revision`` as the platform holds it,
+    no stored form taken as declared: what the seal of a record is made of
+    (``StoredForms.sealing``)."""
+    view = DesiredView.of(agent, ids)
+    return differences(view.id_content, view.stored_content(revision))
+
+
 def noted_forms(plan: Plan) -> StoredForms:
     """The stored forms the plan states (``Plan.stored_forms``: what the platform was seen to
     store for this project's declarations) as pairs to compare through, so that another
@@ -157,15 +166,17 @@ def noted_forms(plan: Plan) -> StoredForms:
 
 
 def with_stored_forms(body: dict[str, Any], revision: RemoteRevision,
-                      found: list[Difference], kind: str,
+                      found: list[Difference], raw: list[Difference], kind: str,
                       key_by_id: Mapping[str, str]) -> dict[str, Any]:
-    """``body`` again, its marker extended with the stored forms ``found`` teaches and the
-    record of what ``revision`` (the platform's read-back of ``body``) holds, so that the
-    revision is later judged on what the platform stored, not on what was sent."""
+    """``body`` again, its marker extended with the stored forms ``found`` teaches, the seal
+    of every difference ``revision`` (the platform's read-back of ``body``) holds (``raw``:
+    ``raw_differences``) and the record of what it holds, so that the revision is later
+    judged on what the platform stored, not on what was sent."""
     marker = parse_marker(body.get("description"))
     if marker is None:
         raise ValueError("a body operator-iac writes always carries its marker")
-    forms = StoredForms.decode(marker.stored) | StoredForms.learnt(found)
+    pairs = (StoredForms.decode(marker.stored) | StoredForms.learnt(found)).pairs
+    forms = StoredForms(pairs, StoredForms.sealing(raw).seal)
     record = WrittenRecord.decode(marker.written, marker.content_hash)
     written = marker.written
     if record is not None:

@@ -38,7 +38,7 @@ def test_markers_fit_beside_the_descriptions_and_every_promise_holds(
     staging = limited.platform("staging")
     for key in KEYS:
         held = staging.released(staging.id_of(key, "staging")).description
-        assert len(held) <= DESCRIPTION_LIMIT
+        assert len(unescaped(held)) <= DESCRIPTION_LIMIT  # as sent: before its escapes
         declared = (limited.root / "agents" / f"{key}.yaml").read_text().splitlines()[2]
         assert unescaped(strip_marker(held)) == declared.removeprefix("description: ")
         marker = staging.marker(staging.id_of(key, "staging"))
@@ -68,3 +68,32 @@ def test_a_description_with_no_room_for_any_marker_says_by_how_much_and_leaves_n
     assert "Support triage" not in names and len(names) == 1  # deleted; the other applied
     plan = limited.run("plan", "--env", "staging", "--detailed-exitcode")
     assert plan.exit_code == 2 and "support-triage" in plan.stdout  # a create, again
+
+
+def test_a_platform_with_many_forms_keeps_them_sealed_beside_a_short_limit(
+        limited: Environments) -> None:
+    """A platform that also sorts lists stores a procedural agent's output schema in a dozen
+    forms of its own: more pairs than the room its limit leaves beside the description. The
+    marker keeps their seal instead (``plan.stored``), whose size does not grow with them, so
+    the apply succeeds and the plans after it stay quiet; once the declaration changes, the
+    plan shows the change, and the apply of it is quiet again."""
+    for name in ("staging", "production"):
+        emulator = limited.platform(name).emulator
+        emulator.set_compat(*emulator.state.faults.modes(), "sorted_lists")
+    limited.replace_in("agents/call-summary.yaml", "need a follow-up.",
+                       "need a follow-up, for the team at the desk.")
+    limited.ok("apply", "--env", "staging", "--yes")
+    staging = limited.platform("staging")
+    marker = staging.marker(staging.id_of("call-summary", "staging"))
+    assert marker is not None and marker.stored is not None
+    assert marker.stored.startswith("all."), marker.stored  # the seal alone
+    assert "No changes" in limited.ok("plan", "--env", "staging", "--detailed-exitcode")
+
+    limited.replace_in("agents/prompts/call-summary.md", "\n", "\nMention the caller's name.\n")
+    plan = limited.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert plan.exit_code == 2 and "call-summary" in plan.stdout, plan.stdout
+    assert "Mention the caller's name." in plan.stdout
+    limited.ok("apply", "--env", "staging", "--yes")
+    assert "No changes" in limited.ok("plan", "--env", "staging", "--detailed-exitcode")
+    limited.ok("promote", "--from", "staging", "--to", "production", "--yes")
+    assert "No changes" in limited.ok("plan", "--env", "production", "--detailed-exitcode")

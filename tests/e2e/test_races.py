@@ -21,7 +21,12 @@ from operator_iac.api.client import Attempt
 from operator_iac.api.models import Agent
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.marker import parse_marker, with_marker
-from operator_iac.plan.writes import stored_differences, with_stored_forms, write_body
+from operator_iac.plan.writes import (
+    raw_differences,
+    stored_differences,
+    with_stored_forms,
+    write_body,
+)
 from operator_iac.services.apply import apply
 from operator_iac.services.plan import PlannedRun, make_plan
 from operator_iac.smoke.gate import SmokeGate, SmokeVerdict, recording_gate
@@ -395,7 +400,8 @@ def test_a_write_refused_after_another_apply_released_this_very_change_converges
         stored = read_revision(platform.client, "conversational_agent", draft.version_id,
                                "draft")
         found = stored_differences(planned.desired["support-triage"], ids, stored)
-        recorded = with_stored_forms(other, stored, found, "conversational_agent",
+        raw = raw_differences(planned.desired["support-triage"], ids, stored)
+        recorded = with_stored_forms(other, stored, found, raw, "conversational_agent",
                                      {agent_id: key for key, agent_id in ids.items()})
         platform.release(draft.version_id)
         platform.release(platform.update(agent_id, **recorded))
@@ -465,7 +471,8 @@ def test_another_applys_first_write_of_a_form_never_seen_is_finished_once_it_rec
     stored = read_revision(platform.client, "conversational_agent", first, "draft")
     found = stored_differences(planned.desired["support-triage"], ids, stored)
     assert found, "the platform stores the new text in a form of its own"
-    recorded = with_stored_forms(other, stored, found, "conversational_agent",
+    raw = raw_differences(planned.desired["support-triage"], ids, stored)
+    recorded = with_stored_forms(other, stored, found, raw, "conversational_agent",
                                  {agent_id: key for key, agent_id in ids.items()})
     later = threading.Timer(0.3, lambda: platform.update(first, **recorded))
     later.start()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from operator_iac.plan.marker import (
@@ -92,3 +94,20 @@ def test_a_description_cut_inside_its_marker_is_told_from_one_without(at: int) -
     assert not cut_short_own(TEXT, TEXT)  # no marker at all: someone took it out
     assert not cut_short_own(TEXT + " An edit.", TEXT)
     assert not cut_short_own(DESCRIBED, TEXT)  # whole: not cut
+
+
+def test_the_record_of_forms_gives_way_to_its_seal_before_the_smoke_records() -> None:
+    """Where even halved pairs do not fit, the seal does (its size does not grow with the
+    platform's forms), and the smoke records' ids are kept a step longer."""
+    many = StoredForms(frozenset((f"{n:08x}", f"{n + 1:08x}") for n in range(8)),
+                       seal="0123456789ab")
+    marker = replace(FULL, stored=many.encode())
+    steps = list(smaller_markers(marker))
+    sealed = next(i for i, m in enumerate(steps) if m.stored == "all.0123456789ab")
+    smoke_gone = next(i for i, m in enumerate(steps) if m.smoke is None)
+    assert sealed < smoke_gone
+    assert many.shortened().encode() in [m.stored for m in steps[:sealed]]  # halved before
+    described = with_marker(TEXT, marker)
+    fit = fitted(described, len(with_marker(TEXT, steps[sealed])))
+    kept = parse_marker(fit)
+    assert kept is not None and kept.stored == "all.0123456789ab" and kept.smoke == FULL.smoke

@@ -145,3 +145,48 @@ def test_a_note_shows_where_a_long_value_and_its_stored_form_differ() -> None:
     assert excerpts("openai/gpt-4o", "openai/gpt-4o-2024-08-06", 60) == (
         '"openai/gpt-4o"', '"openai/gpt-4o-2024-08-06"')
     assert excerpts(["b", "a"], ["a", "b"], 60) == ('["b", "a"]', '["a", "b"]')
+
+
+def _forms_of(declared: dict[str, Any], held: dict[str, Any]) -> StoredForms:
+    """The record a write of ``declared`` read back as ``held`` leaves: pairs and seal."""
+    return StoredForms.sealing(differences(declared, held))
+
+
+SORTED = {"required": ["a", "b", "c"], "type": ["null", "string"], "model": DATED}
+DECLARED = {"required": ["c", "a", "b"], "type": ["string", "null"], "model": "openai/gpt-4o"}
+
+
+def test_a_seal_alone_equates_the_revision_it_was_made_for_whole() -> None:
+    sealed = StoredForms.decode(_forms_of(DECLARED, SORTED).sealed_only().encode())
+
+    assert sealed.seal is not None and not sealed.pairs
+    equal, replaced = equate(DECLARED, SORTED, sealed)
+
+    assert equal == DECLARED
+    assert sorted(d.dotted for d in replaced) == ["model", "required", "type"]
+
+
+def test_a_seal_never_makes_a_change_read_as_equal() -> None:
+    sealed = _forms_of(DECLARED, SORTED).sealed_only()
+    # The declaration changed: its differences are no longer the sealed set, so none is
+    # taken as a form (they show, the change among them, until the next write).
+    changed = {**DECLARED, "prompt": "new"}
+    equal, replaced = equate(changed, {**SORTED, "prompt": "old"}, sealed)
+    assert replaced == [] and equal == {**SORTED, "prompt": "old"}
+    # The revision was edited where a form was: the same.
+    edited = {**SORTED, "model": "openai/gpt-4o-mini"}
+    assert equate(DECLARED, edited, sealed) == (edited, [])
+    # A value the platform did not keep is never sealed.
+    assert StoredForms.sealing(differences({"x": "kept?"}, {})).seal is None
+
+
+def test_the_seal_travels_with_the_pairs_and_stays_with_its_revision() -> None:
+    forms = _forms_of(DECLARED, SORTED)
+    text = forms.encode()
+
+    assert text is not None and text.endswith(f",all.{forms.seal}")
+    assert StoredForms.decode(text) == forms
+    assert StoredForms.decode(forms.shortened().encode()).seal == forms.seal
+    # Pairs learnt elsewhere add to a revision's record; its own seal is the one that counts.
+    pooled = StoredForms.learnt(differences({"m": "a"}, {"m": "b"}))
+    assert (pooled | forms).seal == forms.seal and not forms.without_seal().seal
