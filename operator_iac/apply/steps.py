@@ -41,11 +41,11 @@ from operator_iac.errors import (
 from operator_iac.plan.compare import own_marker
 from operator_iac.plan.hashing import hash_matches, revision_fingerprint
 from operator_iac.plan.marker import (
+    cut_from,
     fitted,
     parse_marker,
     room_needed,
     smaller_descriptions,
-    unescaped,
 )
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.normalise import same_written
@@ -749,15 +749,7 @@ class Steps:
         user's platform, never to be taken for another writer); None otherwise."""
         if carries_marker(revision, self.resource):
             return None
-        sent = str((self.body or {}).get("description") or "")
-        # As sent, where the platform escapes what it stores (a cut may split an escape: a
-        # lone backslash left at the end); a count of the characters kept that the escapes
-        # made larger than what was sent is not less than it, and still a cut.
-        kept = unescaped(revision.description or "").rstrip("\\")
-        if kept and len(kept) <= len(sent) and sent.startswith(kept.rstrip()[:40]) and \
-                parse_marker(kept) is None and parse_marker(sent) is not None:
-            return len(kept)
-        return None
+        return cut_from(str((self.body or {}).get("description") or ""), revision.description)
 
     def _ensure_marker_kept(self, revision: RemoteRevision, found: list[Difference]
                             ) -> tuple[RemoteRevision, list[Difference]]:

@@ -24,10 +24,10 @@ other's agents. Markers written before environments were recorded carry none; th
 written by whichever environment finds them (``Owner.claims``), and get ``env`` on their next
 write. ``stored`` records how the platform stored what was written, where that differs from
 what was sent (``operator_iac.plan.stored``): pairs of digests and their seal, so a later
-plan compares through the platform's normalisation instead of reporting it as a change. ``written`` records
-what was written (``operator_iac.plan.written``: the declared field paths and a hash of their
-values), so that drift is judged on what operator-iac wrote rather than on what is declared
-today.
+plan compares through the platform's normalisation instead of reporting it as a change.
+``written`` records what was written (``operator_iac.plan.written``: the declared field paths
+and a hash of their values), so that drift is judged on what operator-iac wrote rather than on
+what is declared today.
 ``secrets=runtime.prompt.text,tool.transfers.0.entity_id`` names the config paths whose values
 came from ``${env:...}`` (paths only, percent-encoded, never values), and
 ``secret_names=runtime.prompt.text:BOOKING_TOKEN`` the variables they came from (so a plan can
@@ -45,6 +45,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -377,14 +378,47 @@ def fitted(description: str, limit: int) -> str | None:
 
 def cut_short_own(stored: str | None, text: str) -> bool:
     """Whether ``stored`` is a description whose author text is ``text`` followed by the
-    beginning of an ownership marker the platform cut off at its limit (through the escapes
-    it may add): what a write of this tool leaves on a platform that keeps descriptions
-    short, until the write is fitted (``fitted``)."""
+    beginning of an ownership marker the platform cut off at its limit (compared
+    ``loosely``, through the forms it may store text in): what a write of this tool leaves
+    on a platform that keeps descriptions short, until the write is fitted (``fitted``)."""
     kept = unescaped(stored or "").rstrip("\\").rstrip()
-    if parse_marker(kept) is not None or not kept.startswith(text.rstrip()):
+    if parse_marker(kept) is not None:
         return False
-    tail = kept[len(text.rstrip()):].strip()
+    kept, author = loosely(kept), loosely(text)
+    if not kept.startswith(author):
+        return False
+    tail = kept[len(author):].strip()
     return bool(tail) and (_MARKER_START.startswith(tail) or tail.startswith(_MARKER_START))
+
+
+def cut_from(sent: str, stored: str | None) -> int | None:
+    """The characters the platform kept of ``sent`` (a description ending in its marker)
+    where ``stored`` is its beginning, the marker cut off at a limit; None where ``stored``
+    is anything else (another writer's text, or the whole of it).
+
+    Compared ``loosely``: a platform that cuts may also store text in forms of its own (its
+    escapes, a Unicode normal form, whitespace), from the very first character on. The end
+    of what was kept is not compared: a cut may split an escape or a character the
+    platform's form makes of two."""
+    kept = unescaped(stored or "").rstrip("\\")
+    if not kept or parse_marker(kept) is not None or parse_marker(sent) is None:
+        return None
+    beginning, whole = loosely(kept), loosely(sent)
+    if len(beginning) > len(whole) or not whole.startswith(beginning[:_COMPARED]):
+        return None
+    return len(kept)
+
+
+# How much of a cut description's beginning is compared with what was sent: enough to tell
+# one author's text from another's, short of where a cut may leave a torn escape.
+_COMPARED = 40
+
+
+def loosely(text: str) -> str:
+    """``text`` as two stored forms of it compare: its escapes undone (``unescaped``),
+    Unicode in its compatibility-composed form, and each run of whitespace one space. Only
+    for telling whether one text is the beginning of another; never written."""
+    return " ".join(unicodedata.normalize("NFKC", unescaped(text)).split())
 
 
 _MARKER_START = "[operator-iac "

@@ -97,3 +97,20 @@ def test_a_platform_with_many_forms_keeps_them_sealed_beside_a_short_limit(
     assert "No changes" in limited.ok("plan", "--env", "staging", "--detailed-exitcode")
     limited.ok("promote", "--from", "staging", "--to", "production", "--yes")
     assert "No changes" in limited.ok("plan", "--env", "production", "--detailed-exitcode")
+
+
+def test_a_cut_is_told_through_the_normal_form_the_platform_stores_text_in(
+        environments: Environments) -> None:
+    """A platform that cuts descriptions and also stores text in Unicode's composed form
+    changes the very beginning of a description written decomposed: the cut is still told
+    from another writer's text (the two compared as the platform may store them), the marker
+    fitted, and the plans after the apply stay quiet."""
+    for name in ("staging", "production"):
+        environments.platform(name).emulator.set_compat("short_descriptions", "nfc_text")
+    environments.replace_in("agents/call-summary.yaml", "description: Summarises",
+                            "description: Re\u0301sume\u0301 writer, summarises")
+    environments.ok("apply", "--env", "staging", "--yes")
+    staging = environments.platform("staging")
+    marker = staging.marker(staging.id_of("call-summary", "staging"))
+    assert marker is not None and marker.key == "call-summary"
+    assert "No changes" in environments.ok("plan", "--env", "staging", "--detailed-exitcode")

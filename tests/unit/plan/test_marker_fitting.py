@@ -10,6 +10,7 @@ import pytest
 from operator_iac.plan.marker import (
     GIVEN_UP_IN_ORDER,
     Marker,
+    cut_from,
     cut_short_own,
     fitted,
     parse_marker,
@@ -111,3 +112,23 @@ def test_the_record_of_forms_gives_way_to_its_seal_before_the_smoke_records() ->
     fit = fitted(described, len(with_marker(TEXT, steps[sealed])))
     kept = parse_marker(fit)
     assert kept is not None and kept.stored == "all.0123456789ab" and kept.smoke == FULL.smoke
+
+
+DECOMPOSED = "Re\u0301sume\u0301s each call,  for the desk."
+
+
+@pytest.mark.parametrize("at", [len(DECOMPOSED) + 3, len(DECOMPOSED) + 30, 120])
+def test_a_cut_is_told_through_the_forms_a_platform_stores_text_in(at: int) -> None:
+    """Composed Unicode and collapsed whitespace change a description from its first
+    characters on: the cut is still told, by the writer and by the next plan."""
+    import unicodedata
+
+    sent = with_marker(DECOMPOSED, FULL)
+    stored = " ".join(unicodedata.normalize("NFC", sent[:at]).split(" "))
+    stored = stored.replace("  ", " ")
+    assert cut_from(sent, stored) == len(stored)
+    assert cut_short_own(stored, DECOMPOSED)
+    assert cut_from(sent, sent) is None  # whole, the marker kept: no cut
+    assert cut_from(sent, "Someone else's text entirely, and longer than forty.") is None
+    assert not cut_short_own("Re\u0301sume\u0301s each call, for the desk. An edit.",
+                             DECOMPOSED)
