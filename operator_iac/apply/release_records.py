@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import version_number
 from operator_iac.plan.hashing import revision_fingerprint
+from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.normalise import same_written
 from operator_iac.plan.writes import carries_marker
 from operator_iac.smoke.announce import Pin, marked_with
@@ -93,7 +94,7 @@ class ReleaseRecords:
         described = marked_with(body["description"], steps.run_.plan.project,
                                 steps.resource.key, self.ids)
         named = steps._fitted({**body, "description": described} if described else body)
-        return named if self.still_named(named) else steps._fitted(body)
+        return named if self.still_named(named) else steps._fitted(_records_follow(body))
 
     def still_named(self, body: dict[str, Any]) -> bool:
         """Whether ``body``'s marker still names the records announced (if any). Records a
@@ -157,8 +158,10 @@ class ReleaseRecords:
         if self.announced is None:
             return None
         body = self.naming(sent)
-        if self.announced is None:
+        if self.announced is None and body == sent:
             return None  # the records could not be named: they follow the release
+        # Named, or (where their ids do not fit) the marker saying that they follow the
+        # release (``smoke=after``): written either way, so that a reader knows where to look.
         steps._check_draft_unchanged()
         # A platform that releases what it creates refuses this write to v0: it goes to a
         # new draft, whose marker names records of its own (``_name_moved``).
@@ -256,6 +259,16 @@ class ReleaseRecords:
                   if r.kind == "conversational_agent" and r.key != self.steps.resource.key
                   and r.remote is not None and r.remote.released_version_id]
         return [Pin(other, config) for other in others[:OTHER_PINS]]
+
+
+def _records_follow(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with its marker saying that the release's records follow it
+    (``smoke=after``): a reader who does not find them yet knows to look again."""
+    marker = parse_marker(body.get("description"))
+    if marker is None:
+        return body
+    following = replace(marker, smoke=None, records_follow=True)
+    return {**body, "description": with_marker(body["description"], following)}
 
 
 def next_draft(remote: RemoteState) -> str:

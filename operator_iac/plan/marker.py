@@ -35,7 +35,9 @@ say by name which reference a change removes): views of the revision
 mask the platform's values there even after the declaration stops marking them.
 ``smoke=conv_a,conv_p`` names the two smoke records of the revision's release (the release
 record and the proof record, ``operator_iac.smoke.evidence``): written into the draft before
-it is released, so whoever reads the revision finds its records by id. Fields this
+it is released, so whoever reads the revision finds its records by id; ``smoke=after`` says
+that they follow the release instead (a marker fitted to a platform's limit gave up their
+ids), so that a reader who does not find them yet knows to look again. Fields this
 version does not know are ignored rather than stopping the line from parsing, so a marker
 written by a newer version still names its owner.
 """
@@ -73,6 +75,8 @@ _MARKER_RE = re.compile(
 )
 NO_COMMIT = "-"
 DIRTY = "+dirty"
+# ``smoke=after``: the release's smoke records follow it rather than being named.
+RECORDS_FOLLOW = "after"
 
 
 @dataclass(frozen=True)
@@ -115,12 +119,17 @@ class Marker:
     """The conversation ids of the smoke records of the revision's release: (release record,
     proof record), ``smoke.announce``; None when the marker names none (the revision was
     released without records, or they were written after its release)."""
+    records_follow: bool = False
+    """The smoke records of the revision's release follow it (``smoke=after``): a marker
+    fitted to a platform's limit gave up their ids, and they are written right after the
+    release, found in the minutes after the revision's creation (``smoke.evidence``)."""
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
                              written=self.written, secrets=self.secrets,
                              environment=self.environment, stored=self.stored,
-                             secret_names=self.secret_names, smoke=self.smoke)
+                             secret_names=self.secret_names, smoke=self.smoke,
+                             records_follow=self.records_follow)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         """Whether the marker names this project (and key), whatever its environment."""
@@ -160,7 +169,7 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
                   written: str | None = None, secrets: tuple[str, ...] | None = None,
                   environment: str | None = None, stored: str | None = None,
                   secret_names: tuple[tuple[str, str], ...] | None = None,
-                  smoke: tuple[str, str] | None = None) -> str:
+                  smoke: tuple[str, str] | None = None, records_follow: bool = False) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -189,6 +198,8 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
         fields += f" secret_names={','.join(names)}"
     if smoke:
         fields += f" smoke={','.join(quote(i, safe='._-~') for i in smoke)}"
+    elif records_follow:
+        fields += f" smoke={RECORDS_FOLLOW}"
     return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
             f"{fields}]")
 
@@ -222,7 +233,8 @@ def parse_marker(description: str | None) -> Marker | None:
                           _SLUG_RE.match(environment) else None,
                           stored=fields.get("stored"),
                           secret_names=_secret_names(fields.get("secret_names")),
-                          smoke=_smoke_records(fields.get("smoke")))
+                          smoke=_smoke_records(fields.get("smoke")),
+                          records_follow=fields.get("smoke") == RECORDS_FOLLOW)
     return None
 
 
@@ -318,7 +330,8 @@ def with_marker(description: str, marker: Marker) -> str:
 # (what was written: drift is then judged on the declared content; the commit; the names of
 # secret variables), then what promote's evidence is found by (the smoke records' ids, once
 # the record of stored forms is halved, the hash shortened and the record reduced to its
-# seal), then what keeps a platform's forms from reading as changes, and last the paths
+# seal: ``smoke=after`` then says the records follow the release), then what keeps a
+# platform's forms from reading as changes (and with it ``smoke=after``), and last the paths
 # masked as secrets. Identity (project, key, environment) and the content hash are never
 # given up.
 GIVEN_UP_IN_ORDER = ("written", "commit", "secret_names", "smoke", "stored", "secrets")
@@ -346,9 +359,16 @@ def smaller_markers(marker: Marker) -> Iterator[Marker]:
             if sealed is not None and sealed != marker.stored:
                 marker = replace(marker, stored=sealed)
                 yield marker
+            if marker.smoke is not None:  # the ids give way to saying the records follow
+                marker = replace(marker, smoke=None, records_follow=True)
+                yield marker
+            continue
         if getattr(marker, field_name) is not None:
             given_up: dict[str, Any] = {field_name: None}
             marker = replace(marker, **given_up)
+            yield marker
+        if field_name == "stored" and marker.records_follow:
+            marker = replace(marker, records_follow=False)
             yield marker
     if len(marker.content_hash) > 12:
         yield replace(marker, content_hash=marker.content_hash[:12])

@@ -40,6 +40,10 @@ written right
 after the release, pinned to the revision, and a reader finds them by listing the
 ``WINDOW_S`` seconds that follow the revision's creation (on such a platform nothing is
 tested between the draft's creation and its release): the conversations of two minutes.
+Where the marker gave up their ids for a platform's limit, it says instead that they follow
+(``smoke=after``): a reader that does not find them in a listing that may trail their writes
+(a run released the revision and died a moment ago) reads it again, bounded, rather than take
+the release for one made without records.
 
 What it does not cover, and why that is the safe side: a revision released without records
 (by the dashboard, by a version of operator-iac before this design, or where they could not
@@ -54,13 +58,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from operator_iac import defaults
-from operator_iac.api.polling import bounded_pauses
+from operator_iac.api.polling import bounded_pauses, pauses_until
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import NotFoundError, OperatorIacError, SmokeRecordError
 from operator_iac.plan.marker import Owner, parse_marker, parse_own_marker
@@ -76,6 +81,7 @@ from operator_iac.smoke.record import (
     shorten,
     write_record,
 )
+from operator_iac.state.times import parse_time
 
 if TYPE_CHECKING:
     from operator_iac.api.client import OperatorClient
@@ -133,12 +139,44 @@ def locate(client: OperatorClient, project: str, key: str, revision: Revision) -
         if _about(release or proof, project, key, revision.version_id):
             return Located(release, proof, True)
     found: dict[str, tuple[Conversation, SmokeRecord]] = {}
-    for conversation, record in _written_after(client, project, key, revision):
+    for conversation, record in _listed_after(client, project, key, revision):
         newest = found.get(record.stage or "")
         if newest is None or newest[1].at < record.at:
             found[record.stage or ""] = (conversation, record)
     kept, pending = found.get(RELEASE_STAGE), found.get(PROOF_STAGE)
     return Located(kept[0] if kept else None, pending[0] if pending else None, False)
+
+
+def records_follow(description: str | None, project: str, key: str) -> bool:
+    """Whether the marker says its release's records follow the release (``smoke=after``)."""
+    marker = parse_own_marker(description, project, key)
+    return marker is not None and marker.records_follow
+
+
+def _listed_after(client: OperatorClient, project: str, key: str,
+                  revision: Revision) -> list[tuple[Conversation, SmokeRecord]]:
+    """``_written_after``; where the marker says the records follow the release
+    (``smoke=after``) and the window after a revision made moments ago shows none of them,
+    read again, with growing pauses, until it does or a lagging list would have shown them
+    (``VISIBILITY_TIMEOUT_S`` after the window, and no longer than that from now). A run
+    that released the revision and died a moment ago wrote them; on another machine no
+    journal says so, and a list that trails its writes proves no absence: read once, the
+    release would pass for one made without records."""
+    found = _written_after(client, project, key, revision)
+    made = parse_time(revision.created_at)
+    if found or made is None or not records_follow(revision.description, project, key):
+        return found
+    end = made.timestamp() + WINDOW_S + defaults.VISIBILITY_TIMEOUT_S
+    for pause in pauses_until(min(end, time.time() + defaults.VISIBILITY_TIMEOUT_S)):
+        logger.info("%s, made %s, says its smoke records follow its release, and the listing "
+                    "of the minutes after it shows none yet: the platform's lists may trail "
+                    "the writes of a run that released it; listing again in %.2f s",
+                    revision.version_id, revision.created_at, pause)
+        client.pause(pause)
+        found = _written_after(client, project, key, revision)
+        if found:
+            break
+    return found
 
 
 def _written_after(client: OperatorClient, project: str, key: str,
@@ -371,7 +409,7 @@ def prove(client: OperatorClient, *, project: str, key: str, version_id: str,
     # Every proof record of this revision goes, not only the newest a reader judges by:
     # concurrent applies that released it each wrote their own, and one left behind would
     # keep the release pending for ever after both runs passed.
-    found = _written_after(client, project, key, revision)
+    found = _listed_after(client, project, key, revision)
     if not found:
         raise SmokeRecordError(f"{version_id} {NO_RECORDS}")
     removed = set()

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from operator_iac.emulator.rules import RuleSet
+from operator_iac.plan.marker import parse_marker
 from operator_iac.settings import CACHE_DIR_VARIABLE
 from operator_iac.smoke.evidence import last_smoke_result
 
@@ -245,6 +246,36 @@ def test_killed_after_a_first_release_kept_records_on_a_lagging_list_the_next_ap
     found = last_smoke_result(platform.client, project=PROJECT_NAME, key=KEY,
                               agent_id=platform.id_of(KEY))
     assert found is not None and found.passed
+
+
+@pytest.mark.parametrize("machine", ["same", "another"])
+def test_killed_after_a_release_whose_records_follow_it_the_next_apply_proves_it(
+        project: Project, platform: Platform, machine: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform that keeps descriptions too short to name the smoke records beside them,
+    whose lists trail the writes: the records follow the release (``smoke=after`` in the
+    marker), found by listing the time after it. The run dies before proving the release;
+    the next apply, started at once on the same machine or on another (no journal there: the
+    marker says the records follow, so a listing that shows none yet is read again), must
+    find the release pending and prove it: nothing left to do after it."""
+    copy = project()
+    copy.replace_in("support-triage.yaml", "routes the rest.",
+                    "routes the rest to the right team within one business day.")
+    copy.emulator.set_faults(compat=["short_descriptions", "dated_models", "escaped_markdown"],
+                             latency_ms=LATENCY_MS, list_lag=2.0)
+    kill_apply_at(copy, "smoke testing released")
+    marker = parse_marker(platform.client.conversational_agents.get(
+        platform.id_of(KEY)).description)
+    assert marker is not None and marker.records_follow and marker.smoke is None
+    if machine == "another":
+        monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+
+    result = copy.run("apply", "--yes")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"{KEY}: done (verify)" in result.stdout, result.stdout + result.stderr
+    again = copy.plan("--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr
 
 
 def test_apply_without_smoke_tests_leaves_an_unproven_release_unproven(

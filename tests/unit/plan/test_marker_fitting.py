@@ -107,6 +107,9 @@ def test_the_record_of_forms_gives_way_to_its_seal_before_the_smoke_records() ->
     sealed = next(i for i, m in enumerate(steps) if m.stored == "all.0123456789ab")
     smoke_gone = next(i for i, m in enumerate(steps) if m.smoke is None)
     assert sealed < smoke_gone
+    following = steps[smoke_gone]  # the ids give way to saying that the records follow
+    assert following.records_follow and "smoke=after" in str(following)
+    assert parse_marker(with_marker(TEXT, following)) == following
     assert many.shortened().encode() in [m.stored for m in steps[:sealed]]  # halved before
     described = with_marker(TEXT, marker)
     fit = fitted(described, len(with_marker(TEXT, steps[sealed])))
