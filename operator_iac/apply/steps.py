@@ -867,7 +867,8 @@ class Steps:
             self.body = taken
             self.records.still_named(taken)
             self.note(f"the platform refused a description of {len(text)} characters: "
-                      f"wrote it with a marker that fits within {limit}")
+                      f"wrote it with a smaller marker, {len(taken['description'])} "
+                      f"characters in all (it takes at most {limit})")
             return answer
 
     def _fitted(self, body: dict[str, Any]) -> dict[str, Any]:
