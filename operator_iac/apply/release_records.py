@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from operator_iac.api.models import version_number
 from operator_iac.plan.hashing import revision_fingerprint
-from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.normalise import same_written
 from operator_iac.plan.writes import carries_marker
 from operator_iac.smoke.announce import Pin, marked_with
@@ -94,7 +93,11 @@ class ReleaseRecords:
         described = marked_with(body["description"], steps.run_.plan.project,
                                 steps.resource.key, self.ids)
         named = steps._fitted({**body, "description": described} if described else body)
-        return named if self.still_named(named) else steps._fitted(_records_follow(body))
+        if self.still_named(named):
+            return named
+        following = marked_with(body["description"], steps.run_.plan.project,
+                                steps.resource.key, None)
+        return steps._fitted({**body, "description": following} if following else body)
 
     def still_named(self, body: dict[str, Any]) -> bool:
         """Whether ``body``'s marker still names the records announced (if any). Records a
@@ -259,16 +262,6 @@ class ReleaseRecords:
                   if r.kind == "conversational_agent" and r.key != self.steps.resource.key
                   and r.remote is not None and r.remote.released_version_id]
         return [Pin(other, config) for other in others[:OTHER_PINS]]
-
-
-def _records_follow(body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` with its marker saying that the release's records follow it
-    (``smoke=after``): a reader who does not find them yet knows to look again."""
-    marker = parse_marker(body.get("description"))
-    if marker is None:
-        return body
-    following = replace(marker, smoke=None, records_follow=True)
-    return {**body, "description": with_marker(body["description"], following)}
 
 
 def next_draft(remote: RemoteState) -> str:

@@ -825,8 +825,8 @@ class Steps:
         """``send(body)``; where the platform refuses it (400 or 422: a body it rejects, which
         a description over its limit is on some platforms), the write is sent again with
         smaller markers (``plan.marker.smaller_markers``), and the richest the platform
-        takes is written: its length is the limit this run keeps to
-        (``Run.learn_description_limit``), and ``self.body`` what was sent. A refusal no
+        takes is written (``self.body`` then what was sent), the run keeping to the limit
+        the refusals teach (``Run.learn_description_limit``). A refusal no
         marker makes go away (the body is rejected for another reason, or the revision is
         not a draft) stands as it was.
 
@@ -879,8 +879,6 @@ class Steps:
         if limit is None or len(text) <= limit:
             return body
         fit = fitted(text, limit)
-        if fit is not None:
-            self._require_forms_kept(body, {**body, "description": fit})
         if fit is None:
             raise ResourceFailed("failed", f"the platform keeps at most {limit} characters "
                                  f"of a description, and this one takes {room_needed(text)} "
@@ -888,6 +886,7 @@ class Steps:
                                  "beside it: shorten the description by "
                                  f"{room_needed(text) - limit} characters; nothing of this "
                                  "change was released")
+        self._require_forms_kept(body, {**body, "description": fit})
         return {**body, "description": fit}
 
     def _supersedes(self, before: RemoteRevision, body: dict[str, Any]) -> None:

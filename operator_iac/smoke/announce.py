@@ -92,11 +92,14 @@ def announce(client: OperatorClient, release: SmokeRecord, pins: Sequence[Pin], 
                            + (f" ({'; '.join(problems)})" if problems else ""))
 
 
-def marked_with(description: str, project: str, key: str, ids: tuple[str, str]) -> str | None:
-    """``description`` with its marker naming the records ``ids``; None without a marker of
-    this project and key."""
+def marked_with(description: str, project: str, key: str,
+                ids: tuple[str, str] | None) -> str | None:
+    """``description`` with its marker naming the records ``ids``, or (``ids`` None) saying
+    that they follow the release (``smoke=after``: their ids do not fit beside the user's
+    text); None without a marker of this project and key."""
     marker = parse_own_marker(description, project, key)
-    return None if marker is None else with_marker(description, replace(marker, smoke=ids))
+    return None if marker is None else \
+        with_marker(description, replace(marker, smoke=ids, records_follow=ids is None))
 
 
 def budget_s(tests: Sequence[Any], stages: int = STAGES) -> float:
