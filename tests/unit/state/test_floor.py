@@ -105,7 +105,8 @@ def test_a_read_behind_the_floor_is_read_again_until_it_shows_as_much(
             "config": {}, "version_status": "released" if number == "1" else "archived"})
 
     client = mock_client(handle)
-    with caplog.at_level(logging.INFO):
+    # The package's own logger, whatever level a command run in this process left on it.
+    with caplog.at_level(logging.INFO, logger="operator_iac"):
         agent = fetch_agent(client, "conversational_agent", "ca_1", floor=Floor(1, 1))
     assert agent.released is not None and agent.released.version_id == "ca_1@v1"
     assert sum(p.endswith("/versions") for p in reads) == 3
