@@ -51,6 +51,7 @@ from operator_iac.api.failures import (
     unknown_host_reason,
     wrong_url_hint,
 )
+from operator_iac.api.platform_clock import PlatformClock
 from operator_iac.api.resources import (
     AgentsResource,
     ConversationsResource,
@@ -166,6 +167,8 @@ class OperatorClient:
         self.attempts = 0
         # The platform variations this client's reads adapted to (doctor reports them).
         self.notices = Notices()
+        # The platform's time, from the answers' ``Date`` (a writer says when it wrote).
+        self.platform_clock = PlatformClock(clock)
         self._http = http_client(
             self.base_url, self._key.get_secret_value(), timeout=timeout,
             max_connections=max_connections,
@@ -355,6 +358,8 @@ class OperatorClient:
             sent = self._clock()
             response, error, kind = self._attempt(build(), stream)
             status = response.status_code if response is not None else None
+            if response is not None:
+                self.platform_clock.heard(response.headers.get("date"))
             outcome = self._outcome(status, error)
             log.debug("%s %s: %s (%.0f ms)", method, path, outcome,
                       (self._clock() - sent) * 1000)

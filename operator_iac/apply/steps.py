@@ -61,6 +61,7 @@ from operator_iac.plan.writes import (
     seen_by_plan,
     stored_differences,
     with_stored_forms,
+    with_write_time,
     write_body,
 )
 from operator_iac.state.fetch import (
@@ -557,7 +558,12 @@ class Steps:
         # Fields the declarations do not mention keep the released revision's values.
         base = self.base = current.released or current.draft
         body = write_body(self.resource, self._desired(), self.run_.ids, base)
-        body = self.body = self.records.naming(body)
+        body = self.records.naming(body)
+        if current.draft is not None:
+            # Written into a draft that was there before: its times cannot say the write was
+            # its last change, so the marker says when it was made (``unfinished_own_write``).
+            body = with_write_time(body, self.client.platform_clock.now())
+        self.body = body
         address, written = self._put_draft(current, body)
         self.answered_at = written.answered_at
         self.version_id = written.version_id or address

@@ -27,6 +27,14 @@ from operator_iac.state.times import parse_time, precision
 # person's edit in the dashboard comes later than that. Finer stamps judge finer
 # (``untouched_since_made``).
 UNTOUCHED_S = 1.0
+# A write's ``updated_at`` against the time its marker says it was made (``at=``, by the
+# platform's clock, never ahead of it): no earlier than this before it (the platform's two
+# clocks, and a stamp of whole seconds, may each be a second apart) ...
+WRITTEN_EARLIER_S = 2.0
+# ... and no later than this after it: the ``Date`` the time was read from is up to a second
+# behind, and the write takes a round trip to land. A person's edit under the marker, in the
+# moments after the write, is what the run's own read-back would have taken for the write too.
+WRITTEN_LATER_S = 5.0
 
 # Why a released revision counts as changed outside operator-iac (drift).
 NO_MARKER = "the released revision carries no operator-iac marker"
@@ -173,7 +181,9 @@ def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
     value in which it differs is one the platform did not keep at all (``lost``: a field a
     platform drops on create, which the run writes again right after). Or its draft never
     changed after it was made (``version``: its update time within ``UNTOUCHED_S`` of its
-    creation), and no other revision of the agent (``versions``) carries that hash, which a
+    creation), or it was last changed when its marker says the write was made
+    (``changed_when_written``: a write into a draft that was there before), and no other
+    revision of the agent (``versions``) carries that hash, which a
     person could have copied into a new draft with an edit (a dashboard saves both at once):
     the write of this tool made it, and it holds what the platform made of that write, in
     whatever forms it stores values. An apply killed between a write and the read-back that
@@ -194,7 +204,10 @@ def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
     assert revision is not None
     copied = any(v.version_id != revision.version_id and
                  _marked_for_text(v.description, owner, key, wanted) for v in versions)
-    return untouched_since_made(version) and not copied
+    marker = parse_marker(revision.description)
+    last_change_is_write = untouched_since_made(version) or changed_when_written(
+        version, marker.written_at if marker is not None else None)
+    return last_change_is_write and not copied
 
 
 def _marked_for_text(description: str, owner: Owner | str, key: str, wanted: str) -> bool:
@@ -216,6 +229,18 @@ def untouched_since_made(version: RemoteVersion | None) -> bool:
     tick = max(precision(version.created_at) or UNTOUCHED_S,
                precision(version.updated_at) or UNTOUCHED_S)
     return abs((changed - made).total_seconds()) <= min(tick, UNTOUCHED_S)
+
+
+def changed_when_written(version: RemoteVersion | None, written_at: int | None) -> bool:
+    """Whether the versions list shows the revision last changed when its marker says it was
+    written (``written_at``: seconds by the platform's clock, ``Marker.written_at``), within
+    the evidence's resolution (``WRITTEN_EARLIER_S`` before, ``WRITTEN_LATER_S`` after): that
+    write was its last change. False when either time is not known."""
+    changed = parse_time(version.updated_at) if version is not None else None
+    if changed is None or written_at is None:
+        return False
+    after = changed.timestamp() - written_at
+    return -WRITTEN_EARLIER_S <= after <= WRITTEN_LATER_S
 
 
 def holds_own_writing(revision: RemoteRevision, marker: Marker, kind: str,

@@ -37,7 +37,10 @@ mask the platform's values there even after the declaration stops marking them.
 record and the proof record, ``operator_iac.smoke.evidence``): written into the draft before
 it is released, so whoever reads the revision finds its records by id; ``smoke=after`` says
 that they follow the release instead (a marker fitted to a platform's limit gave up their
-ids), so that a reader who does not find them yet knows to look again. Fields this
+ids), so that a reader who does not find them yet knows to look again. ``at=1796636400``
+says when a write into a draft that was there before it was made, by the platform's clock
+(``api.platform_clock``, in seconds since 1970): a draft's times cannot say that the write
+was its last change (its creation is older), so this does. Fields this
 version does not know are ignored rather than stopping the line from parsing, so a marker
 written by a newer version still names its owner.
 """
@@ -123,13 +126,19 @@ class Marker:
     """The smoke records of the revision's release follow it (``smoke=after``): a marker
     fitted to a platform's limit gave up their ids, and they are written right after the
     release, found in the minutes after the revision's creation (``smoke.evidence``)."""
+    written_at: int | None = None
+    """When the write that carried the marker was made, by the platform's clock (``at=``,
+    seconds since 1970, ``api.platform_clock``: never ahead of it): written where the write
+    goes into a draft that was there before it, so that a reader can tell the draft's last
+    change was that write (``plan.compare.changed_when_written``); None when not said."""
 
     def __str__(self) -> str:
         return format_marker(self.project, self.key, self.content_hash, self.commit,
                              written=self.written, secrets=self.secrets,
                              environment=self.environment, stored=self.stored,
                              secret_names=self.secret_names, smoke=self.smoke,
-                             records_follow=self.records_follow)
+                             records_follow=self.records_follow,
+                             written_at=self.written_at)
 
     def owned_by(self, project: str, key: str | None = None) -> bool:
         """Whether the marker names this project (and key), whatever its environment."""
@@ -169,7 +178,8 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
                   written: str | None = None, secrets: tuple[str, ...] | None = None,
                   environment: str | None = None, stored: str | None = None,
                   secret_names: tuple[tuple[str, str], ...] | None = None,
-                  smoke: tuple[str, str] | None = None, records_follow: bool = False) -> str:
+                  smoke: tuple[str, str] | None = None, records_follow: bool = False,
+                  written_at: int | None = None) -> str:
     """The marker line; refuses values that would make it unparseable."""
     _require(_SLUG_RE, project, "project name")
     _require(_SLUG_RE, key, "agent key")
@@ -200,6 +210,8 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
         fields += f" smoke={','.join(quote(i, safe='._-~') for i in smoke)}"
     elif records_follow:
         fields += f" smoke={RECORDS_FOLLOW}"
+    if written_at is not None:
+        fields += f" at={int(written_at)}"
     return (f"[operator-iac project={project} key={key} hash={content_hash} commit={shown}"
             f"{fields}]")
 
@@ -234,7 +246,9 @@ def parse_marker(description: str | None) -> Marker | None:
                           stored=fields.get("stored"),
                           secret_names=_secret_names(fields.get("secret_names")),
                           smoke=_smoke_records(fields.get("smoke")),
-                          records_follow=fields.get("smoke") == RECORDS_FOLLOW)
+                          records_follow=fields.get("smoke") == RECORDS_FOLLOW,
+                          written_at=int(fields["at"]) if fields.get("at", "").isdigit()
+                          else None)
     return None
 
 
@@ -326,7 +340,9 @@ def with_marker(description: str, marker: Marker) -> str:
 
 
 # What a marker gives up, in this order, to fit beside a user's description on a platform
-# that keeps descriptions shorter than both (``fitted``): first what only sharpens a report
+# that keeps descriptions shorter than both (``fitted``): first when the write was made (a
+# run killed before reading it back then leaves a draft the next run takes for someone
+# else's, as before it was said), then what only sharpens a report
 # (what was written: drift is then judged on the declared content; the commit; the names of
 # secret variables), then what promote's evidence is found by (the smoke records' ids, once
 # the record of stored forms is halved, the hash shortened and the record reduced to its
@@ -334,7 +350,8 @@ def with_marker(description: str, marker: Marker) -> str:
 # platform's forms from reading as changes (and with it ``smoke=after``), and last the paths
 # masked as secrets. Identity (project, key, environment) and the content hash are never
 # given up.
-GIVEN_UP_IN_ORDER = ("written", "commit", "secret_names", "smoke", "stored", "secrets")
+GIVEN_UP_IN_ORDER = ("written_at", "written", "commit", "secret_names", "smoke", "stored",
+                     "secrets")
 
 
 def smaller_markers(marker: Marker) -> Iterator[Marker]:

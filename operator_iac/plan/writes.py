@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from operator_iac.errors import RemoteChangedError, StalePlanError
@@ -121,6 +122,17 @@ def write_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, st
         body["postprocess_agents"] = list(postprocess)
     # Fields the dashboard owns keep the value of the revision written over.
     return keep_owned(body, base, agent.dashboard_owned)
+
+
+def with_write_time(body: dict[str, Any], when: datetime | None) -> dict[str, Any]:
+    """``body`` whose marker says when the write is made (``Marker.written_at``, seconds by
+    the platform's clock: ``when``, from ``api.platform_clock``); as it is when the time is
+    not known or the body carries no marker."""
+    marker = parse_marker(str(body.get("description") or ""))
+    if marker is None or when is None:
+        return body
+    timed = replace(marker, written_at=int(when.timestamp()))
+    return {**body, "description": with_marker(str(body["description"]), timed)}
 
 
 def remade_body(resource: ResourcePlan, agent: DesiredAgent, ids: Mapping[str, str],

@@ -337,6 +337,27 @@ def test_killed_between_an_updates_write_and_its_read_back_the_next_apply_finish
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("compat", ["escaped_html", "trim_text"])
+def test_killed_after_writing_into_a_draft_the_platform_opened_the_next_apply_finishes_it(
+        project: Project, compat: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform that opens a draft beside each release and stores values in its own form:
+    a run killed right after writing an update into that draft (made before the write, so
+    its times cannot say the write was its last change) leaves a draft whose marker cannot
+    yet account for its content. The marker says when the write was made, by the platform's
+    clock; the draft's last change at that moment is the write, so the next apply, on
+    another machine, finishes it rather than refusing it as someone else's draft."""
+    copy = project()
+    copy.emulator.set_compat(compat, "draft_after_release")
+    first = copy.run("apply", "--yes", "--no-smoke")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    copy.replace_in(f"{KEY}.yaml", "Be friendly", "Be 'cheerful' & <brief> *[now]*")
+    kill_apply_at(copy, "wrote draft ")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    result = copy.run("apply", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
 def test_killed_before_a_draft_records_its_stored_form_the_release_records_it(
         project: Project, platform: Platform, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

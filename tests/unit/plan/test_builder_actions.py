@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from operator_iac.api.models import Agent
 from operator_iac.plan.compare import HASH_MISMATCH, NO_MARKER
+from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.model import ResourcePlan
 from operator_iac.render.plan_json import render_plan_json
 from operator_iac.render.plan_markdown import render_plan_markdown
@@ -485,6 +487,48 @@ def test_an_untouched_draft_on_a_released_agent_is_that_write_cut_short_unless_c
     assert (finished.action, finished.foreign_draft, finished.blocked) == ("update", False, None)
     for remote in (copyable, later):
         resource = only(plan_for([agent], [remote]))
+        assert (resource.foreign_draft, resource.blocked) == (True, "foreign_draft")
+
+
+def _timed(revision: Any, when: str) -> Any:
+    """``revision`` whose marker says its write was made at ``when`` (``at=``)."""
+    marker = parse_marker(revision.description)
+    assert marker is not None
+    stamp = int(datetime.fromisoformat(when).timestamp())
+    revision.description = with_marker(revision.description,
+                                       replace(marker, written_at=stamp))
+    return revision
+
+
+def test_a_write_into_a_draft_that_was_there_is_finished_when_made_at_its_last_change(
+        plan_for: Factory, make_desired: Factory, make_remote: Factory, written: Factory,
+        with_config: Factory) -> None:
+    """A platform that opens a draft beside each release: the tool writes into a draft made
+    long before, so the draft's times cannot say the write was its last change; its marker
+    says when the write was made, by the platform's clock. Last changed then (within the
+    seconds a Date header and a round trip blur), the draft is that write cut short; changed
+    later, or where the marker says no time, or another revision carries the marker, it is
+    someone's draft."""
+    agent = make_desired()
+    earlier = with_config(agent, set_model("earlier/model"))
+
+    def remote(at: str | None, updated: str = "2026-01-02T03:09:00+00:00",
+               copied: bool = False) -> Any:
+        stored = written(agent, status="draft")
+        stored.config["voice"]["boosted_keywords"] = ["Zeta", "alpha", "cleaning"]
+        if at is not None:
+            stored = _timed(stored, at)
+        archived = (written(agent, status="archived"),) if copied else ()
+        return _stamped(make_remote("ca_1", agent.kind, *archived, written(earlier), stored),
+                        "2026-01-02T03:04:05Z", updated)
+
+    for finished in (remote("2026-01-02T03:08:59+00:00"), remote("2026-01-02T03:09:01+00:00")):
+        resource = only(plan_for([agent], [finished]))
+        assert (resource.action, resource.foreign_draft, resource.blocked) == (
+            "update", False, None)
+    for foreign in (remote("2026-01-02T03:08:50+00:00"), remote("2026-01-02T03:09:04+00:00"),
+                    remote(None), remote("2026-01-02T03:08:59+00:00", copied=True)):
+        resource = only(plan_for([agent], [foreign]))
         assert (resource.foreign_draft, resource.blocked) == (True, "foreign_draft")
 
 

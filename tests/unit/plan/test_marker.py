@@ -112,6 +112,17 @@ def test_environment_stored_forms_and_secret_names_round_trip_and_older_parsers_
     assert parse_marker(f"Books. {marker}") == parsed
 
 
+def test_the_time_of_a_write_round_trips_and_a_time_that_is_none_reads_as_none() -> None:
+    from operator_iac.plan.marker import Owner, parse_marker
+
+    marker = Owner("acme", "staging").marker("booking", "0123456789abcdef", "abc1234",
+                                             written_at=1796636400)
+    assert str(marker).endswith(" at=1796636400]")
+    assert parse_marker(f"Books.\n\n{marker}") == marker
+    assert parse_marker(f"Books.\n\n{str(marker).replace('1796636400', 'soon')}") \
+        .written_at is None  # type: ignore[union-attr]
+
+
 def test_a_commit_that_cannot_be_one_says_what_a_commit_is() -> None:
     # ``GIT_COMMIT=abc``: letters of a commit, but too few of them.
     with pytest.raises(InvalidInputError, match=r"git commit 'abc' .* 4 to 64 hexadecimal"):

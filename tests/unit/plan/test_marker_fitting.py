@@ -26,7 +26,7 @@ FULL = Marker("acme-support", "appointment-booking", "82e0fb180471c6f4", "cb69c7
               written="7ffbff7ff:5551494323a3cc3e", secrets=("runtime.prompt.text",),
               environment="staging", stored="b3742950.7674365f",
               secret_names=(("runtime.prompt.text", "BOOKING_TOKEN"),),
-              smoke=("conv_afzFBU2uVJt", "conv_ovD9FzmoBWc"))
+              smoke=("conv_afzFBU2uVJt", "conv_ovD9FzmoBWc"), written_at=1796636400)
 TEXT = "Books, moves and cancels dental appointments."
 DESCRIBED = with_marker(TEXT, FULL)
 
