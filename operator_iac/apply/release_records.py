@@ -12,7 +12,9 @@ and after. Where the create released its revision (some platforms do), that writ
 new draft, and records of that draft are written and named in it by the same write again.
 The release of a draft that already names records of this very release, still pending,
 writes nothing; one that does not is written again as an update would. Where no revision
-takes the records before the release, they are written right after it (``late``).
+takes the records before the release, they are written right after it (``late``), and the
+write of the draft says so in its marker (``smoke=after``), as where their ids do not fit:
+a reader on another machine, whose listing may not show them yet, knows to look again.
 """
 
 from __future__ import annotations
@@ -86,15 +88,22 @@ class ReleaseRecords:
         """``body`` with its marker naming the records written for it (if any), within the
         description's length the platform keeps (``Steps._fitted``). Where the records' ids
         do not fit beside the user's text, they are not named: removed, and written after
-        the release instead (``late``), as where no revision can take them."""
+        the release instead (``late``), as where no revision can take them. Either way the
+        marker then says that they follow the release (``smoke=after``), so that a reader on
+        any machine knows to look for them after it."""
         steps = self.steps
         if self.announced is None or self.ids is None:
-            return steps._fitted(body)
+            return self._following(body) if self.late is not None else steps._fitted(body)
         described = marked_with(body["description"], steps.run_.plan.project,
                                 steps.resource.key, self.ids)
         named = steps._fitted({**body, "description": described} if described else body)
         if self.still_named(named):
             return named
+        return self._following(body)
+
+    def _following(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` whose marker says the records follow the release, fitted."""
+        steps = self.steps
         following = marked_with(body["description"], steps.run_.plan.project,
                                 steps.resource.key, None)
         return steps._fitted({**body, "description": following} if following else body)
@@ -158,11 +167,11 @@ class ReleaseRecords:
             return None
         self._announce(version_id, before.description, previous,
                        [Pin(version_id, before.config), *self._others(before.config)])
-        if self.announced is None:
-            return None
+        if self.announced is None and self.late is None:
+            return None  # no records are kept
         body = self.naming(sent)
         if self.announced is None and body == sent:
-            return None  # the records could not be named: they follow the release
+            return None  # the marker already says the records follow the release
         # Named, or (where their ids do not fit) the marker saying that they follow the
         # release (``smoke=after``): written either way, so that a reader knows where to look.
         steps._check_draft_unchanged()

@@ -222,13 +222,16 @@ def test_killed_after_a_create_is_released_the_next_apply_proves_it(
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("machine", ["same", "another"])
 def test_killed_after_a_first_release_kept_records_on_a_lagging_list_the_next_apply_proves_it(
-        project: Project, platform: Platform) -> None:
+        project: Project, platform: Platform, machine: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A platform that converses only with released revisions, whose lists trail the writes:
     a project's first releases keep their smoke records right after the release, found by
-    listing the time after it. The run dies before proving the release; the next apply,
-    started at once on the same machine, must find the release pending though the listing
-    does not show its records yet, and prove it: nothing left to do after it."""
+    listing the time after it (the draft's marker says they follow, ``smoke=after``). The
+    run dies before proving the release; the next apply, started at once on the same machine
+    (its journal) or on another (the marker), must find the release pending though the
+    listing does not show its records yet, and prove it: nothing left to do after it."""
     copy = project()
     text = copy.project_file.read_text(encoding="utf-8")
     copy.project_file.write_text(text.replace("on: [draft, released]", "on: [released]"),
@@ -236,6 +239,11 @@ def test_killed_after_a_first_release_kept_records_on_a_lagging_list_the_next_ap
     copy.emulator.set_faults(compat=["released_only_conversations"], latency_ms=LATENCY_MS,
                              list_lag=2.0)
     kill_apply_at(copy, "smoke testing released")
+    marker = parse_marker(platform.client.conversational_agents.get(
+        platform.id_of(KEY)).description)
+    assert marker is not None and marker.records_follow and marker.smoke is None
+    if machine == "another":
+        monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
 
     result = copy.run("apply", "--yes")
 
