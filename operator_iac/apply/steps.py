@@ -558,12 +558,12 @@ class Steps:
         # Fields the declarations do not mention keep the released revision's values.
         base = self.base = current.released or current.draft
         body = write_body(self.resource, self._desired(), self.run_.ids, base)
-        body = self.records.naming(body)
         if current.draft is not None:
             # Written into a draft that was there before: its times cannot say the write was
-            # its last change, so the marker says when it was made (``unfinished_own_write``).
+            # its last change, so the marker says when it was made (``unfinished_own_write``);
+            # said before the marker is fitted, which gives it up first.
             body = with_write_time(body, self.client.platform_clock.now())
-        self.body = body
+        body = self.body = self.records.naming(body)
         address, written = self._put_draft(current, body)
         self.answered_at = written.answered_at
         self.version_id = written.version_id or address
