@@ -182,6 +182,8 @@ class Run:
         except ResourceFailed as exc:
             if exc.outcome == "conflict":
                 return steps.conflict(str(exc))
+            if exc.outcome == "converged":
+                return steps.converged(str(exc))
             return steps.result(exc.outcome, str(exc))
         except ConflictError as exc:
             return steps.conflict(str(exc))

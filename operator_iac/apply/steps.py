@@ -64,6 +64,7 @@ from operator_iac.plan.writes import (
     with_write_time,
     write_body,
 )
+from operator_iac.smoke.evidence import Revision, unproven_releases
 from operator_iac.state.fetch import (
     agents_resource,
     fetch_agent,
@@ -169,17 +170,72 @@ class Steps:
         it first, and proves it), whatever step of this run met the other's writes (a draft
         released or replaced under its write, a write refused for a revision archived
         since); else the conflict. One read of the agent, on this path only."""
-        if self.resource.action in CHANGE_ACTIONS and self.agent_id is not None:
-            try:
-                released = fetch_agent(self.client, self.resource.kind, self.agent_id).released
-            except OperatorIacError:
-                released = None
-            if released is not None and holds_this_change(
-                    self.resource, self._desired(), self.run_.ids, released, self.run_.forms):
-                return self.result("converged", f"another apply released this very change as "
-                                   f"{released.version_id}, and proves it; this run met its "
-                                   f"writes: {message}")
+        found = self._released_with_this_change()
+        if found is not None:
+            released = found[1]
+            return self._converged_on(*found, f"another apply released this very change as "
+                                      f"{released.version_id}; this run met its writes: "
+                                      f"{message}")
         return self.result("conflict", message)
+
+    def converged(self, message: str) -> ResourceResult:
+        """The result of meeting another apply of this very change (``converged``): where
+        that apply released it already, the release is proven here if it is not yet
+        (``_converged_on``)."""
+        found = self._released_with_this_change()
+        return self._converged_on(*found, message) if found is not None else \
+            self.result("converged", message)
+
+    def _released_with_this_change(self) -> tuple[RemoteAgent, RemoteRevision] | None:
+        """The agent and its released revision, when that holds exactly this change; one
+        read of the agent, on the paths that met another writer only."""
+        if self.resource.action not in CHANGE_ACTIONS or self.agent_id is None:
+            return None
+        try:
+            agent = fetch_agent(self.client, self.resource.kind, self.agent_id)
+        except OperatorIacError:
+            return None
+        released = agent.released
+        if released is None or not holds_this_change(
+                self.resource, self._desired(), self.run_.ids, released, self.run_.forms):
+            return None
+        return agent, released
+
+    def _converged_on(self, agent: RemoteAgent, released: RemoteRevision,
+                      said: str) -> ResourceResult:
+        """Another apply released this very change: it proves the release, unless it died
+        first (killed, its runner lost), which nothing here can tell from a run still
+        testing. So where this run proves releases and that one is not proven yet, this run
+        proves it too, as ``verify`` would (two runs proving one release each pass or fail
+        on it, and both clear its proof records: ``smoke.evidence.prove``); else the next
+        plan would find it still to verify."""
+        if self.run_.smoke_gate is None or "released" not in self.resource.smoke or \
+                not self._unproven(agent, released):
+            return self.result("converged", said)
+        self.note(f"{released.version_id} was released by another apply and is not proven "
+                  "yet: proving it here too")
+        self.version_id = self.released = released.version_id
+        self.read_back = released
+        try:
+            self._prove_release(self._previous())
+        except ResourceFailed as failure:
+            return self.result(failure.outcome, f"{failure} ({said})")
+        return self.result("converged", said)
+
+    def _previous(self) -> str | None:
+        """The revision a failing release goes back to: the plan's (``rollback_to``), or the
+        one released when the plan was made (the re-check proves it still is)."""
+        remote = self.resource.remote
+        return self.resource.rollback_to or (remote.released_version_id if remote else None)
+
+    def _unproven(self, agent: RemoteAgent, released: RemoteRevision) -> bool:
+        """Whether the smoke records of ``released`` say a run meant to prove its release
+        and none did yet."""
+        created = next((v.created_at for v in agent.versions
+                        if v.version_id == released.version_id), None)
+        revision = Revision(released.version_id, released.description, created)
+        return bool(unproven_releases(self.client, self.run_.plan.project,
+                                      {self.resource.key: revision}, parallelism=1))
 
     def wrote(self, what: WriteKind, version_id: str | None = None,
               agent_id: str | None = None, replaced: str | None = None,
@@ -211,9 +267,7 @@ class Steps:
             return self._verify()
         if action == "discard":
             return self._discard()
-        # The plan recorded the released revision and the re-check proves it still is.
-        remote = self.resource.remote
-        previous = self.resource.rollback_to or (remote.released_version_id if remote else None)
+        previous = self._previous()
         if action == "create":
             # The executor has sent and settled the wave's creates (``send_create``,
             # ``settle_create``) before any resource's other steps.

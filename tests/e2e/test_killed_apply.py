@@ -96,6 +96,38 @@ def test_killed_before_the_release_the_next_apply_releases_a_tested_draft(
     assert smoked.plan("--detailed-exitcode").exit_code == 0
 
 
+def test_a_release_met_as_another_apply_s_is_proven_when_that_apply_died_before_proving_it(
+        smoked: ProjectCopy, platform: Platform, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run dies between its release and the proof of it; the next apply, on another
+    machine, planned on reads from before that release (lists trail), meets the release as
+    another apply's release of the very same change. That apply may be gone: nothing left
+    to do must include its proof, so this run proves the release too, and the plan after it
+    is empty (not "1 to verify")."""
+    from operator_iac.services.apply import apply, gate_for
+    from operator_iac.services.plan import make_plan
+
+    kill_apply_at(smoked, "smoke tests passed on draft")
+    smoked.emulator.reset_faults()
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
+    target = smoked.target()
+    planned = make_plan(target, platform.client, smoke=True)
+    resource = next(r for r in planned.plan.resources if r.key == KEY)
+    assert resource.action == "release" and resource.remote is not None, resource
+    draft = resource.remote.draft_version_id
+    assert draft is not None and "released" in resource.smoke, resource
+    platform.client.conversational_agents.release(draft)  # the dead run's release
+
+    report = apply(planned, platform.client,
+                   smoke_gate=gate_for(target, platform.client, planned.desired))
+
+    outcome = report.result(KEY)
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert any("proving it here too" in step for step in outcome.steps), outcome
+    after = smoked.plan("--detailed-exitcode")
+    assert after.exit_code == 0, after.stdout + after.stderr
+
+
 @pytest.mark.parametrize("compat", [(), ("released_only_conversations",)],
                          ids=["emulator", "released_only_conversations"])
 @pytest.mark.parametrize("step", ["released ", "smoke testing released"])
