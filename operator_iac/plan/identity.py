@@ -108,9 +108,13 @@ def claims_by_key(agents: Iterable[RemoteAgent],
 
 def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
                       owner: Owner | str) -> Ownership:
-    claims = {key: _recorded_first(agents, owner)
-              for key, agents in claims_by_key(snapshot.agents, owner).items()}
-    unmanaged = [agent for agent in snapshot.agents if not markers(agent)]
+    by_key = claims_by_key(snapshot.agents, owner)
+    created_here = _created_here(snapshot)
+    for agent, key in created_here.values():
+        by_key.setdefault(key, []).append(agent)
+    claims = {key: _recorded_first(agents, owner) for key, agents in by_key.items()}
+    unmanaged = [agent for agent in snapshot.agents
+                 if not markers(agent) and agent.id not in created_here]
     owned: dict[str, RemoteAgent] = {}
     leftovers: list[tuple[str, RemoteAgent]] = []
     for key, agents in sorted(claims.items()):
@@ -124,6 +128,17 @@ def resolve_ownership(desired: Mapping[str, DesiredAgent], snapshot: Snapshot,
                        if unrecorded_environment(agent, owner))
     return Ownership(owned=owned, adoptable=_adoption_candidates(unowned, unmanaged),
                      orphans=orphans, leftovers=tuple(leftovers), unrecorded=unrecorded)
+
+
+def _created_here(snapshot: Snapshot) -> dict[str, tuple[RemoteAgent, str]]:
+    """Agent id -> the agent and its key, of the agents without any marker that an earlier
+    run on this machine created, as its journal says (``Snapshot.created_here``): a create
+    whose marker the platform cut off at its limit on descriptions, the run killed before it
+    fitted one (nothing else leaves an agent of this tool without a marker). They are that
+    key's, not someone else's agents to adopt."""
+    keys = dict(snapshot.created_here)
+    return {agent.id: (agent, keys[agent.id]) for agent in snapshot.agents
+            if agent.id in keys and not markers(agent)}
 
 
 def released_twins(agents: Iterable[RemoteAgent], owner: Owner | str,

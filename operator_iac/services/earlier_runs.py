@@ -84,10 +84,15 @@ def after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: S
             agents[agent_id] = read
     logger.info("read again after an earlier run's writes: %s", ", ".join(
         sorted(agent_id for _, agent_id in touched)))
-    drafted = frozenset(w.version_id for w in writes if w.what == "drafted" and w.version_id)
+    # A create writes its agent's first revision: a draft written here too.
+    drafted = frozenset(w.version_id for w in writes
+                        if w.what in ("drafted", "created") and w.version_id)
+    created = frozenset((n.agent_id, n.key) for n in noted
+                        if n.what == "created" and n.agent_id and n.key)
     return replace(snapshot, agents=tuple(agents.values()),
                    unread=tuple(item for item in snapshot.unread if item.id not in agents),
-                   drafted_here=snapshot.drafted_here | drafted)
+                   drafted_here=snapshot.drafted_here | drafted,
+                   created_here=snapshot.created_here | created)
 
 
 def _done(client: OperatorClient, noted: Noted) -> Write | None:

@@ -228,6 +228,12 @@ class Snapshot:
     """Drafts (``ca_x@v3``) an earlier run on this machine wrote and did not see through, as
     its journal says (``services.earlier_runs``): one still marked for the content declared
     now is that run's unfinished write, not someone else's draft. Empty without a journal."""
+    created_here: frozenset[tuple[str, str]] = frozenset()
+    """(agent id, key) of the agents an earlier run on this machine created and did not see
+    through, as its journal says (``services.earlier_runs``): one that carries no marker at
+    all is that run's create, its marker cut off at the platform's limit on descriptions
+    before the run could fit it (``plan.identity``), not someone else's agent to adopt.
+    Empty without a journal."""
 
     @property
     def complete(self) -> bool:

@@ -265,3 +265,38 @@ def test_a_name_the_platform_holds_in_its_own_form_is_the_same_name(
 
     assert (planned.action, planned.agent_id) == ("adopt", "ca_9")
     assert read_name(stored) == "Joe's café Q&A"
+
+
+def test_an_agent_this_machine_created_whose_marker_was_cut_off_is_that_key_s(
+        make_desired: Factory, make_remote: Factory, rev: Factory) -> None:
+    """A create whose marker the platform cut off at its limit, the run killed before it
+    fitted one: an agent without any marker. Where this machine's journal names the create
+    (``Snapshot.created_here``), it is that key's, never one to adopt; an agent carrying
+    another project's marker is never taken so, and one the journal does not name stays an
+    adoption candidate."""
+    from operator_iac.plan.builder import build_plan
+    from operator_iac.plan.options import PlanOptions
+    from operator_iac.state.snapshot import Snapshot
+
+    agent = make_desired(name="Booking")
+    cut = make_remote("ca_1", agent.kind, rev("draft", agent.name,
+                                              agent.description + "\n\n[operator-iac proj",
+                                              dict(agent.config)))
+    other = make_remote("ca_2", agent.kind, rev("draft", agent.name, with_marker(
+        agent.description, Marker("someone-else", "booking", "0" * 16, None)),
+        dict(agent.config)))
+
+    def resource(remote: Any, created: frozenset[tuple[str, str]]) -> Any:
+        # The journal's create names the first revision it wrote too.
+        drafted = frozenset(remote.draft.version_id for agent_id, _ in created
+                            if agent_id == remote.id)
+        snapshot = Snapshot(api_url="https://api.example.test", agents=(remote,),
+                            created_here=created, drafted_here=drafted)
+        return build_plan({agent.key: agent}, snapshot, project="acme",
+                          environment="staging", options=PlanOptions(), commit="abc1234",
+                          protect=False, created_at="2025-06-19T00:00:00Z").resources[0]
+
+    here = resource(cut, frozenset({("ca_1", agent.key)}))
+    assert (here.action, here.agent_id, here.blocked) == ("update", "ca_1", None)
+    assert resource(cut, frozenset()).action == "adopt"
+    assert resource(other, frozenset({("ca_2", agent.key)})).action == "create"
