@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
@@ -208,7 +209,12 @@ class Steps:
         testing. So where this run proves releases and that one is not proven yet, this run
         proves it too, as ``verify`` would (two runs proving one release each pass or fail
         on it, and both clear its proof records: ``smoke.evidence.prove``); else the next
-        plan would find it still to verify."""
+        plan would find it still to verify.
+
+        The proof is this run's addition to a change the other apply carries: where its
+        verdict cannot be kept on the platform (the other apply's records not listed yet,
+        say), that is said, and the run still converges, as it did before it proved
+        anything; a failing verdict is a failure, with its rollback, as after any release."""
         if self.run_.smoke_gate is None or "released" not in self.resource.smoke or \
                 not self._unproven(agent, released):
             return self.result("converged", said)
@@ -216,10 +222,16 @@ class Steps:
                   "yet: proving it here too")
         self.version_id = self.released = released.version_id
         self.read_back = released
+        tested = len(self.smoke)
         try:
             self._prove_release(self._previous())
         except ResourceFailed as failure:
             return self.result(failure.outcome, f"{failure} ({said})")
+        for index in range(tested, len(self.smoke)):
+            verdict = self.smoke[index]
+            if verdict.record_error:
+                self.note(f"not kept: {verdict.record_error}")
+                self.smoke[index] = replace(verdict, record_error=None)
         return self.result("converged", said)
 
     def _previous(self) -> str | None:
@@ -234,8 +246,11 @@ class Steps:
         created = next((v.created_at for v in agent.versions
                         if v.version_id == released.version_id), None)
         revision = Revision(released.version_id, released.description, created)
-        return bool(unproven_releases(self.client, self.run_.plan.project,
-                                      {self.resource.key: revision}, parallelism=1))
+        try:
+            return bool(unproven_releases(self.client, self.run_.plan.project,
+                                          {self.resource.key: revision}, parallelism=1))
+        except OperatorIacError:
+            return False  # not readable now: left to that apply, as before
 
     def wrote(self, what: WriteKind, version_id: str | None = None,
               agent_id: str | None = None, replaced: str | None = None,
