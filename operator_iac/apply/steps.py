@@ -432,7 +432,7 @@ class Steps:
                              self.run_.forms):
             assert held.released is not None
             return f"another apply released this very change as {held.released.version_id} " \
-                   "first, and proves it"
+                   "first (it proves the release, or this run does where it is not proven yet)"
         newest = held.draft or held.released
         return f"another apply wrote this very change into " \
                f"{newest.version_id if newest else 'it'} first, and finishes it (its release " \
