@@ -249,7 +249,8 @@ def race(life: Life, staging: OperatorClient, production: OperatorClient,
         found = FALSE_CONFLICTS.search(said) if run.returncode == 0 else None
         _expect(step, run.returncode in (0, 5) and not found and "Traceback" not in said,
                 "\n".join(line for line in said.splitlines() if "error" in line.lower() or
-                          "not applied" in line or "FAILED" in line or "CONFLICT" in line) +
+                          "not applied" in line or "FAILED" in line or "CONFLICT" in line
+                          or "could not be recorded" in line) +
                 f"\nexit {run.returncode}" + (f", said {found.group(0)!r}" if found else ""))
         codes.append(run.returncode)
     _expect(step, 0 in codes, "\n---\n".join(outputs) + f"\nneither apply succeeded: {codes}",
