@@ -14,7 +14,15 @@ from typing import Any
 
 from operator_iac.plan import normalise, refs
 from operator_iac.plan.hashing import canonical_json, content_hash, hash_matches
-from operator_iac.plan.marker import Marker, Owner, parse_marker, parse_own_marker, strip_marker
+from operator_iac.plan.marker import (
+    Marker,
+    Owner,
+    cut_short_own,
+    parse_cut_marker,
+    parse_marker,
+    parse_own_marker,
+    strip_marker,
+)
 from operator_iac.plan.owned import strip_owned, strip_owned_config
 from operator_iac.plan.stored import EMPTY, Difference, StoredForms, differences, equate
 from operator_iac.plan.written import WrittenRecord, holds_written, written_record
@@ -194,7 +202,8 @@ def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
     before (its creation time is older), a hash another revision carries, or a platform
     that gives no times."""
     key, wanted = view.agent.key, view.content_hash
-    if not marked_for(revision, owner, key, wanted) or marked_for(released, owner, key, wanted):
+    if marked_for(released, owner, key, wanted) or not (
+            marked_for(revision, owner, key, wanted) or _cut_for(revision, view, owner)):
         return False
     found = differences(view.id_content, view.remote_content(revision))
     if not found:
@@ -208,6 +217,18 @@ def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
     last_change_is_write = untouched_since_made(version) or changed_when_written(
         version, marker.written_at if marker is not None else None)
     return last_change_is_write and not copied
+
+
+def _cut_for(revision: RemoteRevision | None, view: DesiredView, owner: Owner | str) -> bool:
+    """Whether ``revision``'s description is the declared one followed by this key's marker
+    for the declared content, cut off at a platform's limit (``parse_cut_marker``)."""
+    if revision is None:
+        return False
+    cut = parse_cut_marker(revision.description)
+    owner = Owner(owner) if isinstance(owner, str) else owner
+    return cut is not None and cut.key == view.agent.key and owner.claims(cut) and \
+        hash_matches(cut.content_hash, view.content_hash) and \
+        cut_short_own(revision.description, view.agent.description)
 
 
 def _marked_for_text(description: str, owner: Owner | str, key: str, wanted: str) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from operator_iac.errors import DeclarationError, Diagnostic
-from operator_iac.plan.marker import Marker, Owner, parse_marker
+from operator_iac.plan.marker import Marker, Owner, parse_cut_marker, parse_marker
 from operator_iac.spec.desired import DesiredAgent
 from operator_iac.state.snapshot import RemoteAgent, Snapshot
 from operator_iac.state.times import parse_time
@@ -60,12 +60,18 @@ class Ownership:
 
 
 def markers(agent: RemoteAgent) -> list[tuple[int, Marker]]:
-    """Every marker in the agent's history with its revision number, newest first."""
-    found = [(v.number, parse_marker(v.description)) for v in agent.versions]
+    """Every marker in the agent's history with its revision number, newest first; a marker
+    a platform cut short at its limit counts by the identity it still names
+    (``parse_cut_marker``: a write killed before it was fitted)."""
+    found = [(v.number, _identity(v.description)) for v in agent.versions]
     for revision in (agent.released, agent.draft):
         if revision is not None:
-            found.append((_number(revision.version_id), parse_marker(revision.description)))
+            found.append((_number(revision.version_id), _identity(revision.description)))
     return sorted(((n, m) for n, m in found if m is not None), key=lambda p: -p[0])
+
+
+def _identity(description: str | None) -> Marker | None:
+    return parse_marker(description) or parse_cut_marker(description)
 
 
 def as_owner(owner: Owner | str) -> Owner:

@@ -192,13 +192,15 @@ def format_marker(project: str, key: str, content_hash: str, commit: str | None,
                  "BUILD_VCS_NUMBER or GIT_COMMIT, when set, is read as one)")
     shown = commit.lower() if commit else NO_COMMIT
     fields = ""
-    if written is not None:
-        _require(_FIELD_RE, f"written={written}", "record of what was written")
-        fields = f" written={written}"
-    if secrets:
-        fields += f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}"
+    # The environment first: a marker a platform cut short still names its whole identity
+    # within its first hundred characters (``parse_cut_marker``).
     if environment is not None:
         fields += f" env={environment}"
+    if written is not None:
+        _require(_FIELD_RE, f"written={written}", "record of what was written")
+        fields += f" written={written}"
+    if secrets:
+        fields += f" secrets={','.join(quote(p, safe='._-~') for p in secrets)}"
     if stored:
         _require(_FIELD_RE, f"stored={stored}", "record of stored forms")
         fields += f" stored={stored}"
@@ -306,6 +308,37 @@ def _secret_names(text: str | None) -> tuple[tuple[str, str], ...] | None:
 def _smoke_records(text: str | None) -> tuple[str, str] | None:
     ids = [unquote(part) for part in (text or "").split(",") if part]
     return (ids[0], ids[1]) if len(ids) == 2 else None
+
+
+# The beginning of a marker a platform cut off at its limit on descriptions, as far as its
+# environment: every field up to it whole (each followed by the space before the next), the
+# rest cut anywhere before the closing bracket.
+_CUT_RE = re.compile(
+    rf"\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
+    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
+    rf"(?: {_FIELD})*? env=(?P<env>{_SLUG}) [^\]]*$"
+)
+
+
+def parse_cut_marker(description: str | None) -> Marker | None:
+    """The identity a marker cut short at a platform's limit still names (project, key,
+    content hash, commit and environment; none of its other fields), or None: a description
+    that carries a whole marker, or too little of one to name an environment. What a write of
+    this tool leaves on a platform that keeps descriptions short until the write is fitted
+    (``fitted``); a run killed in between leaves it for good. Only identity is read from it:
+    which agent is whose (``plan.identity``), and whether a draft is that write cut short
+    (``plan.compare.unfinished_own_write``)."""
+    if parse_marker(description) is not None:
+        return None
+    lines = (description or "").splitlines()
+    for reading in _readings(lines[-1] if lines else ""):
+        match = _CUT_RE.search(reading.rstrip("\\&#0123456789x;"))
+        if match:
+            commit = match["commit"]
+            return Marker(match["project"], match["key"], match["hash"],
+                          None if commit == NO_COMMIT else commit,
+                          environment=match["env"])
+    return None
 
 
 def parse_own_marker(description: str | None, owner: Owner | str, key: str) -> Marker | None:

@@ -377,22 +377,28 @@ def test_killed_between_an_updates_write_and_its_read_back_the_next_apply_finish
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
-def test_killed_after_a_create_whose_marker_the_platform_cut_the_next_apply_here_finishes_it(
-        project: Project, platform: Platform) -> None:
+@pytest.mark.parametrize("machine", ["same", "another"])
+def test_killed_after_a_create_whose_marker_the_platform_cut_the_next_apply_finishes_it(
+        project: Project, platform: Platform, machine: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A platform that keeps descriptions short, met for the first time: a create's marker
     is cut off (the limit is learnt from its read-back, and the marker fitted by the next
-    write). A run killed in between leaves an agent without any marker; the next apply on
-    the same machine (its journal names the create) takes it for that key's and finishes
-    it, rather than asking to adopt it as someone else's."""
+    write). A run killed in between leaves an agent without a whole marker; the next apply
+    takes it for that key's and finishes it, rather than asking to adopt it as someone
+    else's: on the same machine its journal names the create, on another the marker's
+    beginning still names project, key, content and environment."""
     copy = project()
+    # Long enough that the whole marker is cut off, short enough that its identity is not.
     copy.replace_in(f"{KEY}.yaml", "routes the rest.", "routes the rest to the team that "
-                    "owns it, with the order number and what was tried.")
+                    "owns it, with the order number.")
     copy.emulator.set_faults(compat=["short_descriptions"], latency_ms=LATENCY_MS)
     kill_apply_at(copy, "created ", extra=("--no-smoke",))
     created = next(s for s in platform.client.conversational_agents.list()
                    if s.name == "Support triage")
     assert parse_marker(platform.client.conversational_agents.get(created.id).description) \
-        is None  # the marker cut off: nothing on the platform names the key
+        is None  # the marker cut off
+    if machine == "another":
+        monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "another-machine"))
 
     result = copy.run("apply", "--yes", "--no-smoke")
 

@@ -40,10 +40,11 @@ def test_an_agent_missing_remotely_is_created(plan_for: Factory, make_desired: F
     assert resource.prompt_diff is not None and "+You book cleanings." in resource.prompt_diff
     assert resource.risks == ()
     assert resource.desired is not None
-    # The record of what is written follows: the mask of the written paths and, when it is
-    # not the content hash, the hash of the written values.
-    assert re.search(rf"key=booking hash={resource.desired_hash} commit=abc1234 "
-                     r"written=[0-9a-f]+(:[0-9a-f]{16})? env=staging\]$",
+    # The environment comes first (a marker cut short still names it), then the record of
+    # what is written: the mask of the written paths and, when it is not the content hash,
+    # the hash of the written values.
+    assert re.search(rf"key=booking hash={resource.desired_hash} commit=abc1234 env=staging "
+                     r"written=[0-9a-f]+(:[0-9a-f]{16})?\]$",
                      resource.desired.description)
 
 

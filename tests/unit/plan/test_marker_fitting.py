@@ -13,6 +13,7 @@ from operator_iac.plan.marker import (
     cut_from,
     cut_short_own,
     fitted,
+    parse_cut_marker,
     parse_marker,
     room_needed,
     smaller_markers,
@@ -135,3 +136,23 @@ def test_a_cut_is_told_through_the_forms_a_platform_stores_text_in(at: int) -> N
     assert cut_from(sent, "Someone else's text entirely, and longer than forty.") is None
     assert not cut_short_own("Re\u0301sume\u0301s each call, for the desk. An edit.",
                              DECOMPOSED)
+
+
+def test_a_marker_cut_short_names_its_identity_once_its_environment_is_whole() -> None:
+    """A marker cut off at a platform's limit (a write killed before it was fitted) still
+    names project, key, content hash, commit and environment once the cut falls after the
+    environment and its space; before that (or inside the environment's name, which could
+    be the beginning of another's) it names nothing. A whole marker is not a cut one."""
+    marker = str(FULL)
+    whole = marker.index(" env=staging ") + len(" env=staging ")
+    for end in range(len(marker)):
+        cut = parse_cut_marker(f"{TEXT}\n\n{marker[:end]}")
+        if end < whole:
+            assert cut is None, marker[:end]
+        else:
+            assert cut is not None, marker[:end]
+            assert (cut.project, cut.key, cut.content_hash, cut.commit, cut.environment) == (
+                FULL.project, FULL.key, FULL.content_hash, FULL.commit, FULL.environment)
+    assert parse_cut_marker(DESCRIBED) is None
+    escaped = f"{TEXT}\n\n{marker[:whole + 3]}".replace("[", "&#91;")
+    assert parse_cut_marker(escaped) is not None  # read through a platform's escapes
