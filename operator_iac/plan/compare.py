@@ -18,7 +18,6 @@ from operator_iac.plan.marker import (
     Marker,
     Owner,
     cut_short_own,
-    parse_cut_marker,
     parse_marker,
     parse_own_marker,
     strip_marker,
@@ -224,10 +223,8 @@ def _cut_for(revision: RemoteRevision | None, view: DesiredView, owner: Owner | 
     for the declared content, cut off at a platform's limit (``parse_cut_marker``)."""
     if revision is None:
         return False
-    cut = parse_cut_marker(revision.description)
-    owner = Owner(owner) if isinstance(owner, str) else owner
-    return cut is not None and cut.key == view.agent.key and owner.claims(cut) and \
-        hash_matches(cut.content_hash, view.content_hash) and \
+    cut = parse_own_marker(revision.description, owner, view.agent.key, cut=True)
+    return cut is not None and hash_matches(cut.content_hash, view.content_hash) and \
         cut_short_own(revision.description, view.agent.description)
 
 

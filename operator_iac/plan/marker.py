@@ -71,11 +71,10 @@ _FIELD_RE = re.compile(rf"^{_FIELD}$")
 _VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Searched at the end of a line rather than matched as a whole line: a platform that joins
 # lines or collapses whitespace in stored text still leaves the marker readable.
-_MARKER_RE = re.compile(
-    rf"\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
-    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
-    rf"(?P<fields>(?: {_FIELD})*)\]$"
-)
+# What every marker begins with: its identity, content hash and commit.
+_HEAD = (rf"\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
+         r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)")
+_MARKER_RE = re.compile(rf"{_HEAD}(?P<fields>(?: {_FIELD})*)\]$")
 NO_COMMIT = "-"
 DIRTY = "+dirty"
 # ``smoke=after``: the release's smoke records follow it rather than being named.
@@ -313,11 +312,9 @@ def _smoke_records(text: str | None) -> tuple[str, str] | None:
 # The beginning of a marker a platform cut off at its limit on descriptions, as far as its
 # environment: every field up to it whole (each followed by the space before the next), the
 # rest cut anywhere before the closing bracket.
-_CUT_RE = re.compile(
-    rf"\[operator-iac project=(?P<project>{_SLUG}) key=(?P<key>{_SLUG})"
-    r" hash=(?P<hash>[0-9a-f]{12,64}) commit=(?P<commit>[0-9a-f]{4,64}(?:\+dirty)?|-)"
-    rf"(?: {_FIELD})*? env=(?P<env>{_SLUG}) [^\]]*$"
-)
+_CUT_RE = re.compile(rf"{_HEAD}(?: {_FIELD})*? env=(?P<env>{_SLUG}) [^\]]*$")
+# What a cut may leave of an escape at its end (``&#9``, a lone backslash): not a field.
+_TORN_ESCAPE = "\\&#0123456789x;"
 
 
 def parse_cut_marker(description: str | None) -> Marker | None:
@@ -332,7 +329,7 @@ def parse_cut_marker(description: str | None) -> Marker | None:
         return None
     lines = (description or "").splitlines()
     for reading in _readings(lines[-1] if lines else ""):
-        match = _CUT_RE.search(reading.rstrip("\\&#0123456789x;"))
+        match = _CUT_RE.search(reading.rstrip(_TORN_ESCAPE))
         if match:
             commit = match["commit"]
             return Marker(match["project"], match["key"], match["hash"],
@@ -341,11 +338,13 @@ def parse_cut_marker(description: str | None) -> Marker | None:
     return None
 
 
-def parse_own_marker(description: str | None, owner: Owner | str, key: str) -> Marker | None:
+def parse_own_marker(description: str | None, owner: Owner | str, key: str, *,
+                     cut: bool = False) -> Marker | None:
     """The last marker in ``description`` if it is ``owner``'s for ``key``, else None (a bare
-    project name stands for that project in any environment)."""
+    project name stands for that project in any environment); ``cut``: the identity a marker
+    cut short still names (``parse_cut_marker``) instead."""
     owner = Owner(owner) if isinstance(owner, str) else owner
-    marker = parse_marker(description)
+    marker = parse_cut_marker(description) if cut else parse_marker(description)
     return marker if owner.claims(marker, key) else None
 
 
