@@ -166,8 +166,12 @@ def _listed_after(client: OperatorClient, project: str, key: str,
     made = parse_time(revision.created_at)
     if found or made is None or not records_follow(revision.description, project, key):
         return found
-    end = made.timestamp() + WINDOW_S + defaults.VISIBILITY_TIMEOUT_S
-    for pause in pauses_until(min(end, time.time() + defaults.VISIBILITY_TIMEOUT_S)):
+    # How long a lagging list could still hide them, on the platform's clock (the one that
+    # stamped the revision) where an answer told it, else this machine's.
+    platform_now = client.platform_clock.now()
+    now = platform_now.timestamp() if platform_now is not None else time.time()
+    left = made.timestamp() + WINDOW_S + defaults.VISIBILITY_TIMEOUT_S - now
+    for pause in pauses_until(time.time() + min(left, defaults.VISIBILITY_TIMEOUT_S)):
         logger.info("%s, made %s, says its smoke records follow its release, and the listing "
                     "of the minutes after it shows none yet: the platform's lists may trail "
                     "the writes of a run that released it; listing again in %.2f s",
