@@ -630,7 +630,8 @@ class Steps:
         if current.draft is not None:
             # Written into a draft that was there before: its times cannot say the write was
             # its last change, so the marker says when it was made (``unfinished_own_write``);
-            # said before the marker is fitted, which gives it up first.
+            # said before the marker is fitted, which gives it up only where it must
+            # (``GIVEN_UP_IN_ORDER``).
             body = with_write_time(body, self.client.platform_clock.now())
         body = self.body = self.records.naming(body)
         address, written = self._put_draft(current, body)

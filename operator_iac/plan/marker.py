@@ -372,17 +372,18 @@ def with_marker(description: str, marker: Marker) -> str:
 
 
 # What a marker gives up, in this order, to fit beside a user's description on a platform
-# that keeps descriptions shorter than both (``fitted``): first when the write was made (a
-# run killed before reading it back then leaves a draft the next run takes for someone
-# else's, as before it was said), then what only sharpens a report
-# (what was written: drift is then judged on the declared content; the commit; the names of
-# secret variables), then what promote's evidence is found by (the smoke records' ids, once
+# that keeps descriptions shorter than both (``fitted``): first what only sharpens a report
+# (what was written: drift is then judged on the declared content; the commit: history and
+# the rollback to a commit then do not name it; the names of secret variables), then when
+# the write was made (a run killed before reading it back then leaves a draft the next run
+# takes for someone else's, to be overwritten by hand: a promise of the kill guarantees, so
+# kept over a report), then what promote's evidence is found by (the smoke records' ids, once
 # the record of stored forms is halved, the hash shortened and the record reduced to its
 # seal: ``smoke=after`` then says the records follow the release), then what keeps a
 # platform's forms from reading as changes (and with it ``smoke=after``), and last the paths
 # masked as secrets. Identity (project, key, environment) and the content hash are never
 # given up.
-GIVEN_UP_IN_ORDER = ("written_at", "written", "commit", "secret_names", "smoke", "stored",
+GIVEN_UP_IN_ORDER = ("written", "commit", "secret_names", "written_at", "smoke", "stored",
                      "secrets")
 
 

@@ -70,6 +70,17 @@ def test_fields_are_given_up_in_the_stated_order_and_identity_never() -> None:
     assert room_needed(DESCRIBED) == len(with_marker(TEXT, smallest))
 
 
+def test_the_time_of_a_write_is_kept_over_what_only_sharpens_a_report() -> None:
+    """Without ``at=``, a run killed before its read-back leaves a draft the next apply
+    refuses: the record of what was written, the commit and the secrets' names go first."""
+    reports = ("written", "commit", "secret_names")
+    without_them = with_marker(TEXT, replace(FULL, **dict.fromkeys(reports)))
+    marker = parse_marker(fitted(DESCRIBED, len(without_them)) or "")
+    assert marker is not None and marker.written_at == FULL.written_at
+    assert all(getattr(marker, name) is None for name in reports)
+    assert marker.smoke == FULL.smoke
+
+
 def test_halved_stored_forms_still_equate_the_values_they_record() -> None:
     forms = StoredForms.learnt([Difference(("config", "runtime", "model"), "openai/gpt-4o",
                                            "openai/gpt-4o-2024-08-06")])
