@@ -113,9 +113,11 @@ def _started_from(client: OperatorClient, remote: RemoteAgent,
         return None
     for version in sorted(remote.versions, key=lambda v: v.number, reverse=True):
         other = parse_marker(version.description or "")
-        if version.version_id == revision.version_id or other is None or \
-                not other.owned_by(marker.project, marker.key) or \
-                not hash_matches(other.content_hash, marker.content_hash):
+        # A list that leaves descriptions out names nothing: its newest other revision is
+        # read, and used only where it holds the declaration (``PullInput.stored``).
+        if version.version_id == revision.version_id or (version.description and (
+                other is None or not other.owned_by(marker.project, marker.key) or
+                not hash_matches(other.content_hash, marker.content_hash))):
             continue
         try:
             return read_revision(client, remote.kind, version.version_id, version.status)
