@@ -380,8 +380,11 @@ class Steps:
         first), there is nothing left to do: ``converged``. Moved to a draft holding exactly
         this change over the release the plan saw, the run finishes that draft
         (``_finishing``)."""
+        journal = self.run_.writes.journal
+        seen_here = journal.seen_of(self.resource.kind, self._agent_id()) \
+            if journal is not None else None
         current = fetch_agent(self.client, self.resource.kind, self._agent_id(),
-                              floor=seen_by_plan(self.resource.remote))
+                              floor=seen_by_plan(self.resource.remote, seen_here))
         moved = remote_moved(self.resource.remote, current)
         if moved:
             held = holding_this_change(self.client, self.resource, self._desired(),

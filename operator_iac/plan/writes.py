@@ -62,12 +62,15 @@ def remote_state(agent: RemoteAgent | None) -> RemoteState | None:
     )
 
 
-def seen_by_plan(recorded: RemoteState | None) -> Floor | None:
-    """What the plan's read of an agent showed (``state.floor``): a read before a write that
-    shows less trails the plan's, and is read again rather than taken for a change."""
+def seen_by_plan(recorded: RemoteState | None, seen_here: Floor | None = None) -> Floor | None:
+    """What the plan's read of an agent showed (``state.floor``), raised by what this machine
+    saw of it (``seen_here``: ``WritesJournal.seen_of``, which holds a release or rollback
+    made here, as the plan's own read was floored by it): a read before a write that shows
+    less, or a revision released before that release, trails the plan's, and is read again
+    rather than taken for a change."""
     if recorded is None:
         return None
-    return Floor.of_ids(recorded.version_ids, recorded.draft_version_id)
+    return Floor.of_ids(recorded.version_ids, recorded.draft_version_id).raised(seen_here)
 
 
 def remote_moved(recorded: RemoteState | None, current: RemoteAgent | None) -> str | None:

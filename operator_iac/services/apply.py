@@ -414,12 +414,15 @@ def prewrite_breaches(planned: PlannedRun, client: OperatorClient, *,
     affected = [r for r in planned.plan.resources if r.action != "no-op" and r.remote]
     ids, forms = planned.plan.remote_ids(), noted_forms(planned.plan)
     owner = Owner(planned.plan.project, planned.plan.environment)
+    journal = planned.target.writes_journal if planned.target is not None else None
 
     def moved(resource: ResourcePlan) -> str | None:
         assert resource.remote is not None
+        agent_id = resource.remote.agent_id
+        seen_here = journal.seen_of(resource.kind, agent_id) if journal is not None else None
         try:
-            current = fetch_agent(client, resource.kind, resource.remote.agent_id,
-                                  floor=seen_by_plan(resource.remote))
+            current = fetch_agent(client, resource.kind, agent_id,
+                                  floor=seen_by_plan(resource.remote, seen_here))
         except NotFoundError:
             if resource.action == "delete":
                 return None  # gone already, as this run would leave it (its step says so)

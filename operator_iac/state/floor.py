@@ -13,7 +13,8 @@ revision once released or archived is never the draft again. A ``Floor`` holds t
 numbers that follow, and tells a read that shows less for behind; the reader reads the agent
 again, bounded (``state.fetch.fetch_agent``). Where a floor comes from: what this machine saw
 of the agent in earlier commands and wrote to it (``state.journal``), and what the plan an
-apply carries out read of it.
+apply carries out read of it, raised by the former for the apply's checks before writing
+(``plan.writes.seen_by_plan``: a release made here holds them as it held the plan's read).
 
 Which revision is released does go back (a rollback releases an older one), so no floor
 holds it; but a release this machine made is what its reads show for as long as a read may

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from operator_iac.apply import steps
 from operator_iac.settings import CACHE_DIR_VARIABLE
+from operator_iac.state import fetch
+from operator_iac.state.fetch import fetch_agent
 
 from .two_platforms import Environments, environments
 
@@ -353,3 +356,42 @@ def test_a_read_from_before_a_rollback_made_here_is_read_again(
 
     status = environments.run("status", "--env", "staging")
     assert status.exit_code == 0, status.stdout + status.stderr
+
+
+def test_an_apply_s_checks_before_writing_read_again_what_trails_a_rollback_made_here(
+        environments: Environments, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A release made in the dashboard, rolled back from this machine; the plan of the next
+    # apply reads the rollback, and the apply's checks before writing (of the plan, and of
+    # the agent right before its write) come from a replica that still shows the dashboard's
+    # release. A release made here is what reads show for as long as they may trail: the
+    # checks read the agent again, as the plan did, instead of taking the replica's past for
+    # a change since the plan (a conflict).
+    platform = environments.platform("staging")
+    assert environments.apply_staging("--no-smoke").exit_code == 0
+    booking = platform.id_of("appointment-booking")
+    agents = platform.client.conversational_agents
+    released = platform.released(booking)
+    draft = agents.update(booking, config={**released.config, "runtime": {
+        **released.config["runtime"], "model": "openai/gpt-4.1"}})
+    agents.release(draft.version_id or booking)
+    clock = platform.emulator.state.clock
+    before_rollback = clock.now()
+    back = environments.run("rollback", "--env", "staging", "appointment-booking", "--yes",
+                            "--no-smoke")
+    assert back.exit_code == 0, back.stdout + back.stderr
+    environments.change_prompt()
+    checks = []
+
+    def from_a_replica_of_the_past(*args: object, **kwargs: object) -> object:
+        if not checks:  # from the first check on, lists trail by what shows the past
+            platform.emulator.set_faults(versions_lag=clock.now() - before_rollback)
+        checks.append(args)
+        return fetch_agent(*args, **kwargs)
+
+    monkeypatch.setattr(steps, "fetch_agent", from_a_replica_of_the_past)
+    monkeypatch.setattr(fetch, "fetch_agent", from_a_replica_of_the_past)
+    applied = environments.apply_staging("--no-smoke")
+
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert checks  # the checks met the replica
+    assert "Always confirm by text message" in str(platform.released(booking).config)
