@@ -329,12 +329,9 @@ def test_a_saved_plan_applied_where_reads_show_less_than_it_read_is_not_refused(
     assert applied.exit_code == 0, applied.stdout + applied.stderr
 
 
-def test_a_read_from_before_a_rollback_made_here_is_read_again(
-        environments: Environments) -> None:
-    # A release made in the dashboard, then rolled back from this machine; the next read
-    # comes from a replica that still shows the dashboard's release. Which revision is
-    # released may go back (a rollback), but a release made here is what reads show for as
-    # long as they may trail: the status reads the agent again, and finds the rollback.
+def _released_in_the_dashboard(environments: Environments) -> str:
+    """The project applied, then appointment-booking's model changed and released in the
+    dashboard: its agent id."""
     platform = environments.platform("staging")
     assert environments.apply_staging("--no-smoke").exit_code == 0
     booking = platform.id_of("appointment-booking")
@@ -343,6 +340,18 @@ def test_a_read_from_before_a_rollback_made_here_is_read_again(
     draft = agents.update(booking, config={**released.config, "runtime": {
         **released.config["runtime"], "model": "openai/gpt-4.1"}})
     agents.release(draft.version_id or booking)
+    return booking
+
+
+def test_a_read_from_before_a_rollback_made_here_is_read_again(
+        environments: Environments) -> None:
+    # A release made in the dashboard, then rolled back from this machine; the next read
+    # comes from a replica that still shows the dashboard's release. Which revision is
+    # released may go back (a rollback), but a release made here is what reads show for as
+    # long as they may trail: the status reads the agent again, and finds the rollback.
+    platform = environments.platform("staging")
+    booking = _released_in_the_dashboard(environments)
+    agents = platform.client.conversational_agents
     assert environments.run("status", "--env", "staging").exit_code == 2
     clock = platform.emulator.state.clock
     before_rollback = clock.now()
@@ -367,13 +376,7 @@ def test_an_apply_s_checks_before_writing_read_again_what_trails_a_rollback_made
     # checks read the agent again, as the plan did, instead of taking the replica's past for
     # a change since the plan (a conflict).
     platform = environments.platform("staging")
-    assert environments.apply_staging("--no-smoke").exit_code == 0
-    booking = platform.id_of("appointment-booking")
-    agents = platform.client.conversational_agents
-    released = platform.released(booking)
-    draft = agents.update(booking, config={**released.config, "runtime": {
-        **released.config["runtime"], "model": "openai/gpt-4.1"}})
-    agents.release(draft.version_id or booking)
+    booking = _released_in_the_dashboard(environments)
     clock = platform.emulator.state.clock
     before_rollback = clock.now()
     back = environments.run("rollback", "--env", "staging", "appointment-booking", "--yes",
