@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from operator_iac.api.pool import WorkPool
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import InvalidInputError, UsageError
 from operator_iac.importing.pull import PullInput, PullReport, pull_agent
@@ -57,9 +58,12 @@ def pull(target: Target, client: OperatorClient, request: PullRequest, *,
     key_by_id = {agent.id: key for key, agent in remotes.items()}
     secrets = _secret_values(desired.values())
     revisions = {key: _revision(remotes.get(key), key, request.draft) for key in request.keys}
-    inputs = [replace(_input(target, desired, key, revision, key_by_id, secrets),
-                      stored=_started_from(client, remotes[key], revision))
-              for key, revision in revisions.items()]
+    with WorkPool(client, parallelism=request.parallelism) as pool:
+        started_from = pool.map(lambda key: _started_from(client, remotes[key], revisions[key]),
+                                request.keys)
+    inputs = [replace(_input(target, desired, key, revisions[key], key_by_id, secrets),
+                      stored=stored) for key, stored in zip(request.keys, started_from,
+                                                            strict=True)]
     pulled = tuple(pull_agent(source) for source in inputs)
     edits = {e.path: e.after for a in pulled for e in a.edits}
     remaining = _remaining(target, environ, inputs, edits)
