@@ -89,12 +89,6 @@ class PullInput:
     override: Mapping[str, Any] | None = None  # the environment's override for this key
     env_name: str | None = None
     secrets: frozenset[str] = frozenset()  # every ${env:...} value resolved in this run
-    stored: RemoteRevision | None = None
-    """A revision this tool wrote of the content declared now (the one a dashboard edit
-    started from), holding it in the platform's forms: the lines of text it holds as the
-    pulled revision does were not changed there, and keep the file's form
-    (``pull_text.retemplate``). Used only where its marker's record equates it with the
-    declaration; None when there is none."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +157,6 @@ class _Walk:
     def __init__(self, source: PullInput, yaml: YAML) -> None:
         self.source, self.yaml = source, yaml
         self.written: list[str] = []
-        self.stored: dict[str, Any] = {}  # the platform's form of the declaration, if known
         self.notes: list[str] = []
         self.prompt_after: str | None = None
         self.owned = tuple(p.split("[", 1)[0] for p in source.desired.dashboard_owned)
@@ -185,36 +178,8 @@ class _Walk:
         # file, the platform's form would change the declaration's hash and the next plan
         # would write the agent again for nothing.
         target, _ = equate(resolved, target, recorded_forms(revision))
-        self.stored = self._stored_form(resolved)
         for key, value in resolved.items():
             self.value(document, key, value, target.get(key), (key,))
-
-    def _stored_form(self, resolved: dict[str, Any]) -> dict[str, Any]:
-        """The platform's form of the declaration (``PullInput.stored``), when its marker's
-        record equates it with the declaration field for field; empty otherwise."""
-        stored = self.source.stored
-        if stored is None:
-            return {}
-        config, postprocess = refs.to_keys(normalise.prepare(stored.config),
-                                           stored.postprocess_agents, self.source.key_by_id)
-        form: dict[str, Any] = {
-            "name": stored.name, "description": strip_marker(stored.description),
-            "config": normalise.project(config, self.source.desired.config)}
-        if "postprocess_agents" in resolved:
-            form["postprocess_agents"] = list(postprocess)
-        equated, _ = equate(resolved, form, recorded_forms(stored))
-        same = all(_same(value, equated.get(key), (key,)) for key, value in resolved.items())
-        return form if same else {}
-
-    def stored_at(self, path: Path_) -> str | None:
-        """The platform's stored form of the declared text at ``path`` (mappings only: an
-        item of a list is not told apart by its path here)."""
-        node: Any = self.stored
-        for part in path:
-            if not isinstance(node, dict):
-                return None
-            node = node.get(part)
-        return node if isinstance(node, str) else None
 
     def declared_references(self, postprocess: tuple[str, ...]) -> list[str]:
         """The revision's postprocess agents that a file declares, as keys; each other one
@@ -271,12 +236,10 @@ class _Walk:
                path: Path_) -> None:
         dotted = ".".join(path)
         if isinstance(current, str) and isinstance(resolved, str) and isinstance(target, str):
-            stored = self.stored_at(path)
-            written = retemplate(current, resolved, target, stored)
+            written = retemplate(current, resolved, target)
             if isinstance(written, Refused):
                 self.note(dotted, f"not pulled: {written.reason}")
                 return
-            self._in_platform_form(dotted, resolved, stored)
             if "${var:" in current and "${var:" not in written:
                 self.note(dotted, f"was {current!r}: the platform's value is written instead")
         elif _holds_reference(current):
@@ -337,12 +300,10 @@ class _Walk:
                               f"({', '.join(prompt.files)}); edit them by hand")
             return
         template = self.source.prompt_text if "file" in declared else declared.get("text")
-        stored = self.stored_at((*_PROMPT, "text"))
-        written = retemplate(template or "", resolved, target, stored)
+        written = retemplate(template or "", resolved, target)
         if isinstance(written, Refused):
             self.note(dotted, f"not pulled: {written.reason}")
             return
-        self._in_platform_form(dotted, resolved, stored)
         if self._leaks(written):
             self.note(dotted, "not pulled: the platform's text holds the value of a secret")
             return
@@ -367,15 +328,6 @@ class _Walk:
             node = node[part]
         return not (isinstance(node, dict) and isinstance(resolved, dict) and
                     isinstance(target, dict))
-
-    def _in_platform_form(self, path: str, resolved: str, stored: str | None) -> None:
-        """Say so where the changed text is taken as the platform holds it while the platform
-        is known to store this text in a form of its own: only the lines it did not change
-        keep the file's form, and what its form of the others was typed as is not known."""
-        if stored is not None and stored != resolved:
-            self.note(path, "the changed lines are written as the platform stores them, in a "
-                            "form of its own (its other lines keep the file's): check that "
-                            "they read as meant")
 
     def note(self, path: str, text: str) -> None:
         self.notes.append(f"{path}: {text}")

@@ -7,13 +7,6 @@ platform still has as it was written (references included), and writing the othe
 the platform has them, with ``${`` escaped. A changed line that held ``${env:...}`` is
 refused: its secret reference would be lost, and the platform's text may hold the secret.
 
-Where the platform stores text in a form of its own (markup escaped, Unicode normalised,
-whitespace trimmed: whatever it does, it is not assumed), the lines it still holds as it
-stored the declared text are the declared lines: the platform's text is compared with its
-stored form of the declaration (``stored``, from the revision this tool wrote of it) rather
-than with the declaration itself, so that only the lines someone changed are taken, in the
-platform's form, and the file keeps its own everywhere else.
-
 Pure: strings in, strings (or a refusal) out.
 """
 
@@ -41,26 +34,19 @@ def holds_secret_reference(template: str) -> bool:
     return any(sub.kind == "env" for sub in find_substitutions(template))
 
 
-def retemplate(template: str, resolved: str, platform: str,
-               stored: str | None = None) -> str | Refused:
+def retemplate(template: str, resolved: str, platform: str) -> str | Refused:
     """The declared ``template`` (which resolves to ``resolved``) changed to resolve to
-    ``platform``; line by line, so unchanged lines keep their references. ``stored``: the
-    platform's form of ``resolved`` (what it made of the write of this declaration), when
-    known; lines the platform still holds in that form are unchanged lines."""
-    if platform in (resolved, stored):
+    ``platform``; line by line, so unchanged lines keep their references."""
+    if resolved == platform:
         return template
-    lines, values = _lines(template), _lines(resolved)
-    # The platform's form of each declared line, where its form keeps the lines apart.
-    base = _lines(stored) if stored is not None else values
-    if len(base) != len(values):
-        base = values
-    if base == values and "${" not in template and "$${" not in template:
+    if "${" not in template and "$${" not in template:
         return escape_text(platform)
+    lines, values = _lines(template), _lines(resolved)
     if len(lines) != len(values):  # a value spans lines: no line-by-line correspondence
         return _whole(template, platform)
     target = _lines(platform)
     written: list[str] = []
-    matcher = difflib.SequenceMatcher(a=base, b=target, autojunk=False)
+    matcher = difflib.SequenceMatcher(a=values, b=target, autojunk=False)
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
         if tag == "equal":
             written.extend(lines[a0:a1])

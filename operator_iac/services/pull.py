@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from operator_iac.api.pool import WorkPool
 from operator_iac.defaults import PARALLELISM
 from operator_iac.errors import InvalidInputError, UsageError
 from operator_iac.importing.pull import PullInput, PullReport, pull_agent
@@ -57,13 +56,8 @@ def pull(target: Target, client: OperatorClient, request: PullRequest, *,
     remotes = _remote_agents(target, client, desired, request, feedback)
     key_by_id = {agent.id: key for key, agent in remotes.items()}
     secrets = _secret_values(desired.values())
-    revisions = {key: _revision(remotes.get(key), key, request.draft) for key in request.keys}
-    with WorkPool(client, parallelism=request.parallelism) as pool:
-        started_from = pool.map(lambda key: _started_from(client, remotes[key], revisions[key]),
-                                request.keys)
-    inputs = [replace(_input(target, desired, key, revisions[key], key_by_id, secrets),
-                      stored=stored) for key, stored in zip(request.keys, started_from,
-                                                            strict=True)]
+    inputs = [_input(target, desired, key, _revision(remotes.get(key), key, request.draft),
+                     key_by_id, secrets) for key in request.keys]
     pulled = tuple(pull_agent(source) for source in inputs)
     edits = {e.path: e.after for a in pulled for e in a.edits}
     remaining = _remaining(target, environ, inputs, edits)
@@ -97,37 +91,6 @@ def _revision(remote: RemoteAgent | None, key: str, draft: bool) -> RemoteRevisi
         which = "has no draft" if draft else "has no released revision (pass --draft)"
         raise UsageError(f"agent {key!r} ({remote.id}) {which}: there is nothing to pull")
     return revision
-
-
-def _started_from(client: OperatorClient, remote: RemoteAgent,
-                  revision: RemoteRevision) -> RemoteRevision | None:
-    """The revision ``revision`` started from, as this tool wrote it: the newest other
-    revision of the agent whose marker names the same project, key and content (a dashboard
-    edit keeps the marker of the revision it edited). It holds that content in the
-    platform's forms, which tell the lines someone changed from the platform's own way of
-    storing text (``PullInput.stored``); one read, and None when there is none or the read
-    fails (the platform's text is then taken as it is)."""
-    from operator_iac.errors import OperatorIacError
-    from operator_iac.plan.hashing import hash_matches
-    from operator_iac.plan.marker import parse_marker
-    from operator_iac.state.fetch import read_revision
-
-    marker = parse_marker(revision.description)
-    if marker is None:
-        return None
-    for version in sorted(remote.versions, key=lambda v: v.number, reverse=True):
-        other = parse_marker(version.description or "")
-        # A list that leaves descriptions out names nothing: its newest other revision is
-        # read, and used only where it holds the declaration (``PullInput.stored``).
-        if version.version_id == revision.version_id or (version.description and (
-                other is None or not other.owned_by(marker.project, marker.key) or
-                not hash_matches(other.content_hash, marker.content_hash))):
-            continue
-        try:
-            return read_revision(client, remote.kind, version.version_id, version.status)
-        except OperatorIacError:
-            return None
-    return None
 
 
 def _input(target: Target, desired: Mapping[str, DesiredAgent], key: str,

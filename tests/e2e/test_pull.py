@@ -4,11 +4,8 @@ edits are made over plain HTTP."""
 
 from __future__ import annotations
 
-import difflib
-import html
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -299,49 +296,3 @@ def test_values_the_platform_stores_in_its_own_form_stay_as_the_file_says(
     assert {path: path.read_text(encoding="utf-8") for path in files} == files
     plan = copy.plan("--detailed-exitcode")
     assert plan.exit_code == 0, plan.stdout + plan.stderr
-
-
-def _as_a_reader_sees_it(value: Any) -> Any:
-    """Every text of a body as a dashboard shows it on a platform that stores markup
-    escaped, which the platform escapes again when the edit is saved."""
-    if isinstance(value, str):
-        return html.unescape(value)
-    if isinstance(value, dict):
-        return {key: _as_a_reader_sees_it(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_as_a_reader_sees_it(item) for item in value]
-    return value
-
-
-def test_a_dashboard_edit_on_a_platform_that_stores_its_own_form_of_text_changes_its_lines(
-        project: Callable[..., ProjectCopy], emulator: EmulatorServer,
-        platform: Platform) -> None:
-    """A platform that stores text in a form of its own (here: markup escaped) holds every
-    line of the prompt in that form. A dashboard edit of one line is pulled as that line:
-    the lines the platform still holds as it stored the declaration keep the file's form,
-    told apart by the revision the edit started from, and the note says the changed line is
-    in the platform's form."""
-    emulator.set_faults(compat=["escaped_html"])
-    copy = project()
-    assert copy.apply().exit_code == 0
-    before = copy.agent_file("support-triage").read_text(encoding="utf-8")
-    assert "the customer's own words" in before and '"AC-"' in before
-
-    def edit(body: dict[str, Any]) -> None:
-        body.update(_as_a_reader_sees_it(body))
-        prompt = body["config"]["runtime"]["prompt"]
-        prompt["text"] = prompt["text"].replace("Be friendly and brief.",
-                                                "Be friendly & brief.")
-    Dashboard(emulator).edit_and_release(platform.id_of("support-triage"), edit)
-
-    result = copy.run("pull", "support-triage")
-
-    assert result.exit_code == 0, result.stdout + result.stderr
-    after = copy.agent_file("support-triage").read_text(encoding="utf-8")
-    changed = [line for line in difflib.ndiff(before.splitlines(), after.splitlines())
-               if line.startswith(("- ", "+ "))]
-    assert changed == ["-         Be friendly and brief. Use short paragraphs. Do not promise "
-                       "refunds, discounts or",
-                       "+         Be friendly &amp; brief. Use short paragraphs. Do not "
-                       "promise refunds, discounts or"], changed
-    assert "written as the platform stores them" in result.stdout

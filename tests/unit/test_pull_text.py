@@ -40,35 +40,3 @@ def test_text_without_references_is_the_platforms_text() -> None:
 def test_a_value_spanning_lines_is_replaced_whole_unless_it_holds_a_secret() -> None:
     assert retemplate("${var:block}", "one\ntwo\n", "one\nthree\n") == "one\nthree\n"
     assert isinstance(retemplate("x ${env:S}", "x a\nb", "x c"), Refused)
-
-
-# The platform stores text in a form of its own (here: markup escaped; nothing assumes which).
-DECLARED = "Acme's chat.\nAsk for \"AC-\" numbers.\nBe brief.\n"
-STORED = "Acme&#x27;s chat.\nAsk for &quot;AC-&quot; numbers.\nBe brief.\n"
-
-
-def test_lines_the_platform_still_holds_in_its_stored_form_keep_the_files_form() -> None:
-    edited = STORED.replace("Be brief.", "Be &quot;brief&quot;.")
-
-    written = retemplate(DECLARED, DECLARED, edited, STORED)
-
-    assert written == DECLARED.replace("Be brief.", "Be &quot;brief&quot;.")
-    assert retemplate(DECLARED, DECLARED, STORED, STORED) == DECLARED  # nothing changed
-    # Without the stored form, every line the platform wrote in its form is taken.
-    assert retemplate(DECLARED, DECLARED, edited) == edited
-
-
-def test_a_stored_form_that_does_not_keep_the_lines_apart_is_not_used() -> None:
-    joined = STORED.replace("\n", " ", 1)
-    edited = joined.replace("Be brief.", "Be short.")
-
-    assert retemplate(DECLARED, DECLARED, edited, joined) == edited
-
-
-def test_references_stay_on_lines_the_platform_holds_in_its_stored_form() -> None:
-    stored = RESOLVED.replace("Hello.", "Hello!")  # the platform's form of the first line
-    platform = stored.replace("Bye.", "Goodbye.")
-
-    written = retemplate(TEMPLATE, RESOLVED, platform, stored)
-
-    assert written == TEMPLATE.replace("Bye.", "Goodbye.")
