@@ -13,12 +13,14 @@ outcome.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from operator_iac.api.models import version_number
+from operator_iac.api.polling import pauses_until
 from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
 from operator_iac.apply.claims import agent_exists, agent_to_keep, owned_agents, settle
 from operator_iac.apply.claims import claims as owned_claims
@@ -83,6 +85,8 @@ from operator_iac.state.snapshot import (
 )
 from operator_iac.state.write_order import WriteOrder
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -92,6 +96,7 @@ if TYPE_CHECKING:
     from operator_iac.smoke.gate import SmokeVerdict
     from operator_iac.spec.assertions import SmokeStage
     from operator_iac.spec.desired import DesiredAgent
+    from operator_iac.state.floor import Floor
 
 # A create whose answer was lost is sent again (after looking for its marker) this often.
 CREATE_ATTEMPTS = 3
@@ -380,11 +385,8 @@ class Steps:
         first), there is nothing left to do: ``converged``. Moved to a draft holding exactly
         this change over the release the plan saw, the run finishes that draft
         (``_finishing``)."""
-        journal = self.run_.writes.journal
-        seen_here = journal.seen_of(self.resource.kind, self._agent_id()) \
-            if journal is not None else None
         current = fetch_agent(self.client, self.resource.kind, self._agent_id(),
-                              floor=seen_by_plan(self.resource.remote, seen_here))
+                              floor=seen_by_plan(self.resource.remote, self._seen_here()))
         moved = remote_moved(self.resource.remote, current)
         if moved:
             held = holding_this_change(self.client, self.resource, self._desired(),
@@ -399,6 +401,13 @@ class Steps:
             raise ResourceFailed("conflict", f"{moved}; nothing was written for "
                                   f"{self.resource.key!r}, make a new plan")
         return current
+
+    def _seen_here(self) -> Floor | None:
+        """What this machine saw of the agent and released of it (``state.floor``, kept by
+        the journal: ``WritesJournal.seen_of``); None without a journal."""
+        journal = self.run_.writes.journal
+        return journal.seen_of(self.resource.kind, self._agent_id()) \
+            if journal is not None else None
 
     def _writes_over(self, current: RemoteAgent | None) -> bool:
         """Whether the agent moved since the plan only to a draft the run writes over, as its
@@ -1101,7 +1110,7 @@ class Steps:
         tells (it may show a release late)."""
         before = remote.released_version_id
         try:
-            status = self.agents.get(before).status if before else None
+            status = self._status_not_behind(before) if before else None
         except NotFoundError as exc:
             raise ResourceFailed("conflict", f"{before} is gone: the agent was deleted since "
                                   "the plan was made; make a new plan") from exc
@@ -1121,6 +1130,26 @@ class Steps:
                                       "the plan was made (another apply or a dashboard "
                                       f"release); this run's draft {self.version_id} was not "
                                       "released, make a new plan")
+
+    def _status_not_behind(self, version_id: str) -> str | None:
+        """The status of ``version_id`` (which the plan saw released) read by its id; read
+        again, with growing pauses, while it says another status and this machine released
+        it within the time reads may trail (``Floor.released_here_until``: a rollback made
+        here, read from a replica from before it, is what was released all along)."""
+        status = self.agents.get(version_id).status
+        floor = self._seen_here()
+        until = floor.released_here_until(version_number(version_id)) \
+            if floor is not None else None
+        if until is None:
+            return status
+        for pause in pauses_until(until):
+            if status in (None, "released"):
+                break
+            logger.info("%s reads as %s, where this machine released it lately: a read that "
+                        "trails; reading it again in %.2f s", version_id, status, pause)
+            self.client.pause(pause)
+            status = self.agents.get(version_id).status
+        return status
 
     def _check_draft_unchanged(self) -> None:
         """Right before releasing: the draft still holds what this run wrote and read back, so

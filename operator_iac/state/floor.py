@@ -112,6 +112,15 @@ class Floor:
                     f"released here {time.time() - self.released_at:.0f} s ago")
         return None
 
+    def released_here_until(self, number: int | None) -> float | None:
+        """Until when (seconds since the epoch) a read showing revision ``number`` as not
+        released trails this floor: where it is the revision this machine released last,
+        ``VISIBILITY_TIMEOUT_S`` after that release; None where it is not (a read of it is
+        taken as it is)."""
+        if number is None or number < 0 or number != self.released:
+            return None
+        return self.released_at + defaults.VISIBILITY_TIMEOUT_S
+
     def text(self) -> str:
         """The floor as kept in a file: its five values."""
         return (f"{self.newest} {self.settled} {self.released} {self.released_over} "

@@ -4,7 +4,9 @@ a second agent for a key and never plans a release that was just made."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -367,32 +369,50 @@ def test_a_read_from_before_a_rollback_made_here_is_read_again(
     assert status.exit_code == 0, status.stdout + status.stderr
 
 
-def test_an_apply_s_checks_before_writing_read_again_what_trails_a_rollback_made_here(
-        environments: Environments, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A release made in the dashboard, rolled back from this machine; the plan of the next
-    # apply reads the rollback, and the apply's checks before writing (of the plan, and of
-    # the agent right before its write) come from a replica that still shows the dashboard's
-    # release. A release made here is what reads show for as long as they may trail: the
-    # checks read the agent again, as the plan did, instead of taking the replica's past for
-    # a change since the plan (a conflict).
-    platform = environments.platform("staging")
+def _rolled_back_here_then_changed(environments: Environments) -> tuple[str, float]:
+    """A dashboard release of appointment-booking rolled back from this machine, then its
+    prompt changed in the files: its agent id, and the emulator's time before the rollback
+    (a replica trailing to it shows the dashboard's release)."""
     booking = _released_in_the_dashboard(environments)
-    clock = platform.emulator.state.clock
-    before_rollback = clock.now()
+    before_rollback = environments.platform("staging").emulator.state.clock.now()
     back = environments.run("rollback", "--env", "staging", "appointment-booking", "--yes",
                             "--no-smoke")
     assert back.exit_code == 0, back.stdout + back.stderr
     environments.change_prompt()
-    checks = []
+    return booking, before_rollback
 
-    def from_a_replica_of_the_past(*args: object, **kwargs: object) -> object:
-        if not checks:  # from the first check on, lists trail by what shows the past
-            platform.emulator.set_faults(versions_lag=clock.now() - before_rollback)
-        checks.append(args)
-        return fetch_agent(*args, **kwargs)
 
-    monkeypatch.setattr(steps, "fetch_agent", from_a_replica_of_the_past)
-    monkeypatch.setattr(fetch, "fetch_agent", from_a_replica_of_the_past)
+@pytest.mark.parametrize("check", ["before writing", "before the release"])
+def test_an_apply_s_checks_read_again_what_trails_a_rollback_made_here(
+        environments: Environments, monkeypatch: pytest.MonkeyPatch, check: str) -> None:
+    # A release made in the dashboard, rolled back from this machine; the plan of the next
+    # apply reads the rollback, and the apply's checks come from a replica that still shows
+    # the dashboard's release: before writing, the plan's and the agent's right before its
+    # write (the versions list); before the release, the revision the plan saw released,
+    # read by its id (archived, it says). A release made here is what reads show for as
+    # long as they may trail: the checks read again, as the plan did, instead of taking the
+    # replica's past for a change since the plan (a conflict).
+    platform = environments.platform("staging")
+    booking, before_rollback = _rolled_back_here_then_changed(environments)
+    clock = platform.emulator.state.clock
+    checks: list[object] = []
+
+    def from_now_on_from_a_replica_of_the_past(read: Callable[..., Any]) -> Callable[..., Any]:
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            if not checks:  # from the first check on, reads trail to before the rollback
+                platform.emulator.set_faults(versions_lag=clock.now() - before_rollback)
+            checks.append(args)
+            return read(*args, **kwargs)
+        return reading
+
+    if check == "before writing":
+        trailing = from_now_on_from_a_replica_of_the_past(fetch_agent)
+        monkeypatch.setattr(steps, "fetch_agent", trailing)
+        monkeypatch.setattr(fetch, "fetch_agent", trailing)
+    else:
+        monkeypatch.setattr(steps.Steps, "_check_release_unmoved",
+                            from_now_on_from_a_replica_of_the_past(
+                                steps.Steps._check_release_unmoved))
     applied = environments.apply_staging("--no-smoke")
 
     assert applied.exit_code == 0, applied.stdout + applied.stderr
