@@ -105,9 +105,9 @@ class Floor:
                 return (f"{version.version_id} reads as the draft, where v{self.settled} was "
                         "seen released or archived")
         shown = next((v for v in agent.versions if v.status == "released"), None)
-        if self.released >= 0 and shown is not None and shown.number != self.released and \
-                shown.number <= self.released_over and \
-                time.time() < self.released_at + defaults.VISIBILITY_TIMEOUT_S:
+        until = self.released_here_until(self.released)
+        if until is not None and shown is not None and shown.number != self.released and \
+                shown.number <= self.released_over and time.time() < until:
             return (f"{shown.version_id} reads as released, where v{self.released} was "
                     f"released here {time.time() - self.released_at:.0f} s ago")
         return None

@@ -67,6 +67,13 @@ def test_a_release_made_here_is_what_reads_show_for_as_long_as_they_may_trail() 
     # v0 released here, v1 then a draft: someone's release of v1 since is no read behind.
     released = Floor(1, 0, 0, 0, time.time())
     assert released.behind(_agent("archived", "released")) is None
+    # A read of one revision by its id: until when it reads as released, where made here.
+    until = rolled_back.released_here_until(1)
+    assert until is not None and time.time() < until <= time.time() + \
+        defaults.VISIBILITY_TIMEOUT_S
+    assert rolled_back.released_here_until(2) is None  # not released here
+    assert rolled_back.released_here_until(None) is None  # an id without a number
+    assert Floor(2, 1).released_here_until(1) is None  # nothing released here
 
 
 def test_the_journal_keeps_the_most_seen_of_each_agent(tmp_path: Path) -> None:
