@@ -103,7 +103,8 @@ CREATE_ATTEMPTS = 3
 # What a run says when another apply of the same commit wrote this very content into its
 # draft (``converged``): that apply releases and proves it.
 SAME_CONTENT = ("another apply wrote the same content into draft {} at the same time; it "
-                "releases and proves it, this run released nothing")
+                "releases and proves it, this run released nothing (should it stop first, "
+                "the next apply releases it)")
 
 
 class ResourceFailed(Exception):
