@@ -1,13 +1,16 @@
 """Benchmark: random sequences of real-life operations on randomised platforms.
 
-Run with ``python tests/bench/bench_random_walks.py [--seeds 0-19] [--steps 12] [--stop]``.
+Run with ``python tests/bench/bench_random_walks.py [--seeds 0-19] [--steps 12] [--stop]
+[--skews=-600,600,86400] [--latency-ms 60]``.
 For each seed, two in-process emulators (staging and production) play the platform the
 registry of variations draws for it, and a copy of the example project walks
 ``tests/e2e/random_walk.py``: after a first apply, ``--steps`` steps drawn from the seed
 (prompt changes, plans and statuses, applies, dashboard edits and deletions, rollbacks,
 promotions), with the README's promises checked after each. It prints each seed's platform,
 whether the walk kept every promise, how long it took, and otherwise the step, what the
-command said and the steps that led there.
+command said and the steps that led there. ``--skews`` sets each seed's platform clock off
+this machine's by an offset the seed draws from the list, ``--latency-ms`` makes every
+request take that long (neither is drawn otherwise, so a seed draws the same platform).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench_random_platforms import one_life, seeds_from
+from bench_random_platforms import add_platform_options, one_life, seeds_from, skews_from
 
 from tests.e2e.random_walk import walk
 
 
-def one_walk(seed: int, steps: int) -> tuple[str | None, float, str]:
-    return one_life(seed, lambda life: walk(life, steps))
+def one_walk(seed: int, steps: int, *, skews: tuple[float, ...] = (),
+             latency_ms: int = 0) -> tuple[str | None, float, str]:
+    return one_life(seed, lambda life: walk(life, steps), skews=skews, latency_ms=latency_ms)
 
 
 def main() -> int:
@@ -33,10 +37,13 @@ def main() -> int:
     parser.add_argument("--seeds", default="0-19", help="a range (0-19) or a list (1,5,7)")
     parser.add_argument("--steps", type=int, default=12, help="steps after the first apply")
     parser.add_argument("--stop", action="store_true", help="stop at the first failure")
+    add_platform_options(parser)
     options = parser.parse_args()
     kept, walked = 0, 0
     for seed in seeds_from(options.seeds):
-        problem, seconds, platform = one_walk(seed, options.steps)
+        problem, seconds, platform = one_walk(seed, options.steps,
+                                              skews=skews_from(options.skews),
+                                              latency_ms=options.latency_ms)
         walked += 1
         print(f"{'ok  ' if problem is None else 'FAIL'} {seconds:5.1f}s  {platform}",
               flush=True)

@@ -61,6 +61,12 @@ class Life:
     staging: EmulatorServer
     production: EmulatorServer
     max_lag_s: float = MAX_LAG_S  # the bound of the delays drawn (the suite's are shorter)
+    skew_s: float = 0.0
+    """How far the platforms' clocks are from this machine's, in seconds (ahead: positive):
+    nothing keeps a platform's clock and a CI runner's together."""
+    latency_ms: int = 0
+    """How long each request to the platforms takes: a far platform widens every window
+    between a read and a write."""
     drawn: Drawn = field(init=False)
     steps: list[str] = field(default_factory=list)
 
@@ -70,8 +76,18 @@ class Life:
     @property
     def platform(self) -> str:
         lags = ", ".join(f"{k} {v:g}s" for k, v in self.drawn.delays.items())
+        apart = ", ".join(part for part in (
+            f"clock {self.skew_s:+g}s" if self.skew_s else "",
+            f"latency {self.latency_ms} ms" if self.latency_ms else "") if part)
         return f"seed {self.seed}: {', '.join(self.drawn.modes) or 'usual'}" + \
-            (f"; {lags}" if lags else "")
+            (f"; {lags}" if lags else "") + (f"; {apart}" if apart else "")
+
+    def play(self) -> None:
+        """Both platforms as drawn, with the clock and latency set for this life."""
+        for server in (self.staging, self.production):
+            server.set_faults(compat=list(self.drawn.modes), latency_ms=self.latency_ms,
+                              **self.drawn.delays)
+            server.advance_clock(self.skew_s)
 
     def run(self, step: str, *args: str, expect: int = 0) -> Result:
         """Run a command as a step; StepFailed on another exit code or a false conflict."""
@@ -87,10 +103,6 @@ class Life:
             raise StepFailed(f"{step}: `{' '.join(args)}` said {found.group(0)!r}:\n"
                              f"{_tail(said)}")
         return result
-
-
-def play(server: EmulatorServer, drawn: Drawn) -> None:
-    server.set_faults(compat=list(drawn.modes), **drawn.delays)
 
 
 def settle(*servers: EmulatorServer) -> None:
@@ -128,8 +140,7 @@ def adapt_project(root: Path, modes: tuple[str, ...]) -> None:
 
 def live(life: Life) -> str | None:
     """The whole life on ``life``'s platforms; None, or what went wrong first."""
-    for server in (life.staging, life.production):
-        play(server, life.drawn)
+    life.play()
     adapt_project(life.root, life.drawn.modes)
     try:
         with OperatorClient(life.staging.url, life.staging.api_key) as staging, \

@@ -54,7 +54,6 @@ from .random_life import (
     _one_agent_per_key,
     _owned,
     adapt_project,
-    play,
     settle,
 )
 
@@ -90,8 +89,7 @@ class Expected:
 def walk(life: Life, steps: int, kinds: tuple[Step, ...] | None = None) -> str | None:
     """``steps`` operations drawn from ``life.seed`` (among ``kinds``, default every kind of
     step) on ``life``'s platforms; None, or what went wrong first."""
-    for server in (life.staging, life.production):
-        play(server, life.drawn)
+    life.play()
     adapt_project(life.root, life.drawn.modes)
     draw = random.Random(life.seed)
     expected = Expected()
