@@ -55,6 +55,7 @@ from operator_iac.plan.normalise import same_written
 from operator_iac.plan.stored import Difference
 from operator_iac.plan.writes import (
     CHANGE_ACTIONS,
+    carries_cut_marker,
     carries_marker,
     describe_forms,
     holds_this_change,
@@ -849,9 +850,23 @@ class Steps:
         keeps it; each time it does not (a platform that escapes or counts what it stores
         otherwise), the marker gives up one more field. The user's text is never shortened:
         where even the smallest marker does not fit beside it, the run fails and says by how
-        much."""
-        while (kept := self._cut_short(revision)) is not None:
+        much.
+
+        The read-back may hold instead another apply's write of this very content, made before
+        that apply fitted its marker to the limit (``carries_cut_marker``): the same content
+        under the same marker cut short, never another writer's. This run's fitted write goes
+        in once more over it, as after its own cut; that apply, reading this run's write back,
+        finds the same content under a whole marker, and converges."""
+        rewritten = False
+        while (kept := self._cut_short(revision)) is not None or (
+                not rewritten and carries_cut_marker(revision, self.resource)):
             assert self.body is not None and self.version_id is not None
+            if kept is None:
+                rewritten = True
+                revision, found = self._rewrite(
+                    self.body, revision, "{version} held another apply's write of this "
+                    "content, its marker cut at the platform's limit: wrote this run's again")
+                continue
             sent = str(self.body.get("description") or "")
             limit = self.run_.learn_description_limit(min(kept, len(sent) - 1))
             try:

@@ -27,7 +27,13 @@ from typing import Any
 from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.compare import DesiredView
 from operator_iac.plan.hashing import hash_matches, revision_fingerprint
-from operator_iac.plan.marker import parse_marker, with_marker
+from operator_iac.plan.marker import (
+    cut_short_own,
+    parse_cut_marker,
+    parse_marker,
+    strip_marker,
+    with_marker,
+)
 from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import mask_sealed, merge_for_write
 from operator_iac.plan.owned import keep_owned
@@ -245,3 +251,18 @@ def carries_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
         (found.project, found.environment, found.key) == \
         (wanted.project, wanted.environment, wanted.key) and \
         hash_matches(found.content_hash, wanted.content_hash)  # a fitted marker's is shorter
+
+
+def carries_cut_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool:
+    """Whether ``revision`` holds the user's whole description followed by the marker
+    ``resource`` writes, cut short at a platform's limit where its identity and content hash
+    are still whole (``plan.marker.parse_cut_marker``): a write of this very content whose
+    marker was not fitted to the limit yet, this run's or another apply's of the same
+    commit; never another writer's content."""
+    wanted = parse_marker(resource.desired.description) if resource.desired else None
+    cut = parse_cut_marker(revision.description)
+    return wanted is not None and cut is not None and resource.desired is not None and \
+        (cut.project, cut.environment, cut.key) == \
+        (wanted.project, wanted.environment, wanted.key) and \
+        hash_matches(cut.content_hash, wanted.content_hash) and \
+        cut_short_own(revision.description, strip_marker(resource.desired.description))

@@ -10,8 +10,11 @@ read-back of a write that kept only the beginning, or from the refusals.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from operator_iac.apply import steps
 from operator_iac.emulator.compat import DESCRIPTION_LIMIT
 from operator_iac.plan.marker import strip_marker, unescaped
 
@@ -113,4 +116,38 @@ def test_a_cut_is_told_through_the_normal_form_the_platform_stores_text_in(
     staging = environments.platform("staging")
     marker = staging.marker(staging.id_of("call-summary", "staging"))
     assert marker is not None and marker.key == "call-summary"
+    assert "No changes" in environments.ok("plan", "--env", "staging", "--detailed-exitcode")
+
+
+def test_another_apply_s_write_of_this_content_cut_at_the_limit_is_no_other_writer(
+        environments: Environments, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two applies of one commit write one draft on a platform that cuts descriptions: the
+    other one's first write, made before it fitted its marker to the limit, lands between
+    this run's fitted write and its read-back. The read-back holds this very content under
+    this project's marker cut short: not another writer's content (a conflict, exit 5), but
+    the same write cut at the same limit; this run writes its own again and goes on."""
+    staging = environments.platform("staging")
+    staging.emulator.set_compat("short_descriptions")
+    # Long enough that a marker as declared is cut, short enough that a fitted one is not.
+    environments.replace_in("agents/appointment-booking.yaml", "dental appointments.",
+                            "dental appointments, and answers questions about prices.")
+    environments.ok("apply", "--env", "staging", "--yes", "--no-smoke")  # the limit learnt
+    environments.change_prompt()
+    read_back = steps.Steps._read_back
+    landed: list[str] = []
+
+    def the_other_apply_writes_first(self: steps.Steps) -> Any:
+        if not landed and self.resource.key == "appointment-booking":
+            assert self.body is not None and self.resource.desired is not None
+            # Its first write: the marker as declared, before any fitting (the platform cuts).
+            other = {**self.body, "description": self.resource.desired.description}
+            staging.client.conversational_agents.update(self._agent_id(), **other)
+            landed.append(self._agent_id())
+        return read_back(self)
+
+    monkeypatch.setattr(steps.Steps, "_read_back", the_other_apply_writes_first)
+    applied = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
+
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert landed and "held another apply's write of this content" in applied.stdout
     assert "No changes" in environments.ok("plan", "--env", "staging", "--detailed-exitcode")

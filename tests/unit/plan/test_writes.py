@@ -10,6 +10,8 @@ import pytest
 from operator_iac.errors import RemoteChangedError, StalePlanError
 from operator_iac.plan.marker import parse_marker
 from operator_iac.plan.writes import (
+    carries_cut_marker,
+    carries_marker,
     check_declarations,
     remote_moved,
     remote_state,
@@ -104,3 +106,26 @@ def test_read_back_verification_names_fields_that_did_not_persist(
     assert stored_differences(agent, {}, revision) == []
     found = stored_differences(agent, {}, dropped)
     assert [(d.dotted, d.lost) for d in found] == [("config.voice", True)]
+
+
+def test_a_write_of_this_content_whose_marker_a_limit_cut_is_told_from_another_writers(
+        plan_for: Factory, make_desired: Factory) -> None:
+    """Another apply's write of this very content, its marker cut at a platform's limit
+    before that apply fitted it, is this content (``carries_cut_marker``) wherever the cut
+    leaves the identity and content hash whole; never a cut that names less, another key's
+    marker, or another description before it."""
+    resource = plan_for([make_desired()], []).resource("booking")
+    assert resource.desired is not None
+    described = resource.desired.description
+    whole = described.index(" env=staging ") + len(" env=staging ")
+    assert len(described) - 40 < whole < len(described)  # cuts on either side are tried
+    for end in range(len(described) - 40, len(described)):
+        cut = RemoteRevision("ca_1@v1", "draft", "Booking", described[:end], {})
+        assert not carries_marker(cut, resource)
+        assert carries_cut_marker(cut, resource) == (end >= whole), described[:end]
+        other = replace(cut, description=described[:end].replace("key=booking", "key=desk"))
+        assert not carries_cut_marker(other, resource)
+        edited = replace(cut, description="Edited. " + described[:end])
+        assert not carries_cut_marker(edited, resource)
+    assert not carries_cut_marker(RemoteRevision("ca_1@v1", "draft", "Booking", described,
+                                                 {}), resource)  # whole: carries_marker's
