@@ -46,6 +46,7 @@ from operator_iac.plan.hashing import hash_matches, revision_fingerprint
 from operator_iac.plan.marker import (
     cut_from,
     fitted,
+    parse_cut_marker,
     parse_marker,
     room_needed,
     smaller_descriptions,
@@ -1199,8 +1200,14 @@ class Steps:
         """Whether ``revision`` is another apply's write of this run's content: a marker of
         this project and environment for this key and content hash, over exactly what this
         run read back after its own write (markers aside). A marker alone proves nothing: a
-        dashboard edit keeps it."""
+        dashboard edit keeps it. That apply's write made before it fitted its marker to a
+        platform's limit holds the marker cut short after the user's whole text
+        (``carries_cut_marker``): told by the identity it still names."""
         marker = parse_marker(revision.description)
+        if marker is None and self.read_back is not None and \
+                carries_cut_marker(revision, self.resource):
+            marker = parse_cut_marker(revision.description)
+            revision = replace(revision, description=self.read_back.description)
         return marker is not None and self.read_back is not None and \
             self.run_.owner.claims(marker, self.resource.key) and \
             hash_matches(marker.content_hash, self.resource.desired_hash or "") and \

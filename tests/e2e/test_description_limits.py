@@ -119,13 +119,16 @@ def test_a_cut_is_told_through_the_normal_form_the_platform_stores_text_in(
     assert "No changes" in environments.ok("plan", "--env", "staging", "--detailed-exitcode")
 
 
+@pytest.mark.parametrize("lands", ["before the read-back", "before the release"])
 def test_another_apply_s_write_of_this_content_cut_at_the_limit_is_no_other_writer(
-        environments: Environments, monkeypatch: pytest.MonkeyPatch) -> None:
+        environments: Environments, monkeypatch: pytest.MonkeyPatch, lands: str) -> None:
     """Two applies of one commit write one draft on a platform that cuts descriptions: the
-    other one's first write, made before it fitted its marker to the limit, lands between
-    this run's fitted write and its read-back. The read-back holds this very content under
-    this project's marker cut short: not another writer's content (a conflict, exit 5), but
-    the same write cut at the same limit; this run writes its own again and goes on."""
+    other one's first write, made before it fitted its marker to the limit, lands after this
+    run's fitted write. It holds this very content under this project's marker cut short:
+    not another writer's content (a conflict, exit 5). Met by the read-back, it is the same
+    write cut at the same limit, and this run writes its own again and goes on; met by the
+    check right before the release, it is that apply's write of this content, which that
+    apply releases (``converged``), as where its marker is whole."""
     staging = environments.platform("staging")
     staging.emulator.set_compat("short_descriptions")
     # Long enough that a marker as declared is cut, short enough that a fitted one is not.
@@ -133,7 +136,8 @@ def test_another_apply_s_write_of_this_content_cut_at_the_limit_is_no_other_writ
                             "dental appointments, and answers questions about prices.")
     environments.ok("apply", "--env", "staging", "--yes", "--no-smoke")  # the limit learnt
     environments.change_prompt()
-    read_back = steps.Steps._read_back
+    step = "_read_back" if lands == "before the read-back" else "_check_draft_unchanged"
+    original = getattr(steps.Steps, step)
     landed: list[str] = []
 
     def the_other_apply_writes_first(self: steps.Steps) -> Any:
@@ -143,11 +147,16 @@ def test_another_apply_s_write_of_this_content_cut_at_the_limit_is_no_other_writ
             other = {**self.body, "description": self.resource.desired.description}
             staging.client.conversational_agents.update(self._agent_id(), **other)
             landed.append(self._agent_id())
-        return read_back(self)
+        return original(self)
 
-    monkeypatch.setattr(steps.Steps, "_read_back", the_other_apply_writes_first)
+    monkeypatch.setattr(steps.Steps, step, the_other_apply_writes_first)
     applied = environments.run("apply", "--env", "staging", "--yes", "--no-smoke")
 
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert landed and "held another apply's write of this content" in applied.stdout
-    assert "No changes" in environments.ok("plan", "--env", "staging", "--detailed-exitcode")
+    assert landed
+    if lands == "before the read-back":
+        assert "held another apply's write of this content" in applied.stdout
+        assert "No changes" in environments.ok("plan", "--env", "staging",
+                                               "--detailed-exitcode")
+    else:
+        assert "another apply wrote the same content" in applied.stdout, applied.stdout
