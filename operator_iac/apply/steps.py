@@ -750,7 +750,8 @@ class Steps:
             return written
         except ADDRESSED_WRITE_REFUSALS as exc:
             self._withdraw(wrote)  # refused: the revision holds what it held
-            now = self.agents.get(self.version_id)
+            # This run's own write made it: a 404 is a read that trails that write.
+            now = self.agents.get(self.version_id, exists=True)
             taken = revision_of(now, self.version_id, "draft")
             # No status at all (a read that trails, where only a false ``is_released`` would
             # say it, left out): told as for a draft, by where the bare id's write goes.
