@@ -39,7 +39,8 @@ class Agents:
             raise self.bare
         return self.bare
 
-    def get(self, ref: str) -> Agent:
+    def get(self, ref: str, *, exists: bool = False) -> Agent:
+        assert exists  # the revision this run's write made: a 404 would be a read that trails
         return self.reads
 
 
