@@ -220,12 +220,20 @@ def unfinished_own_write(revision: RemoteRevision | None, view: DesiredView,
 
 def _cut_for(revision: RemoteRevision | None, view: DesiredView, owner: Owner | str) -> bool:
     """Whether ``revision``'s description is the declared one followed by this key's marker
-    for the declared content, cut off at a platform's limit (``parse_cut_marker``)."""
-    if revision is None:
-        return False
-    cut = parse_own_marker(revision.description, owner, view.agent.key, cut=True)
-    return cut is not None and hash_matches(cut.content_hash, view.content_hash) and \
-        cut_short_own(revision.description, view.agent.description)
+    for the declared content, cut off at a platform's limit (``cut_own_write``)."""
+    return revision is not None and cut_own_write(
+        revision.description, owner, view.agent.key, view.content_hash, view.agent.description)
+
+
+def cut_own_write(description: str, owner: Owner | str, key: str, content_hash: str,
+                  text: str) -> bool:
+    """Whether ``description`` is the user's ``text`` followed by ``owner``'s marker for
+    ``key`` and ``content_hash``, cut off at a platform's limit where its identity is still
+    whole (``parse_cut_marker``): a write of that content whose marker was not fitted yet,
+    never another writer's content."""
+    cut = parse_own_marker(description, owner, key, cut=True)
+    return cut is not None and hash_matches(cut.content_hash, content_hash) and \
+        cut_short_own(description, text)
 
 
 def _marked_for_text(description: str, owner: Owner | str, key: str, wanted: str) -> bool:

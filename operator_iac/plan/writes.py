@@ -25,15 +25,9 @@ from datetime import datetime
 from typing import Any
 
 from operator_iac.errors import RemoteChangedError, StalePlanError
-from operator_iac.plan.compare import DesiredView
+from operator_iac.plan.compare import DesiredView, cut_own_write
 from operator_iac.plan.hashing import hash_matches, revision_fingerprint
-from operator_iac.plan.marker import (
-    cut_short_own,
-    parse_cut_marker,
-    parse_marker,
-    strip_marker,
-    with_marker,
-)
+from operator_iac.plan.marker import Owner, parse_marker, strip_marker, with_marker
 from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
 from operator_iac.plan.normalise import mask_sealed, merge_for_write
 from operator_iac.plan.owned import keep_owned
@@ -259,10 +253,9 @@ def carries_cut_marker(revision: RemoteRevision, resource: ResourcePlan) -> bool
     are still whole (``plan.marker.parse_cut_marker``): a write of this very content whose
     marker was not fitted to the limit yet, this run's or another apply's of the same
     commit; never another writer's content."""
-    wanted = parse_marker(resource.desired.description) if resource.desired else None
-    cut = parse_cut_marker(revision.description)
-    return wanted is not None and cut is not None and resource.desired is not None and \
-        (cut.project, cut.environment, cut.key) == \
-        (wanted.project, wanted.environment, wanted.key) and \
-        hash_matches(cut.content_hash, wanted.content_hash) and \
-        cut_short_own(revision.description, strip_marker(resource.desired.description))
+    if resource.desired is None:
+        return False
+    wanted = parse_marker(resource.desired.description)
+    return wanted is not None and cut_own_write(
+        revision.description, Owner(wanted.project, wanted.environment), wanted.key,
+        wanted.content_hash, strip_marker(resource.desired.description))
