@@ -113,6 +113,13 @@ change's marker whose content does not yet read as this change (another apply of
 commit between its first write and the one recording how the platform stores it), reads it
 again before calling it a conflict, in seconds."""
 
+OTHER_APPLY_WAIT_S = 30.0
+"""How long a run waits for another apply of the same change, whose write of the same content
+replaced this run's in the draft, to release the draft and prove the release, beyond the time
+that apply's smoke tests of the stage may take by their own limits, in seconds. Nothing shows
+whether that apply is alive (a kill, a lost runner): past the wait, the run finishes the draft
+itself, or proves the release itself (`apply.steps.Steps.converged`)."""
+
 FIRST_POLL_S = 0.05
 """The first pause, in seconds, between two reads while waiting for the platform to show a
 write; each pause doubles, up to `LONGEST_POLL_S`."""

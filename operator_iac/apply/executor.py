@@ -156,7 +156,7 @@ class Run:
 
     def _phase(self, phase: Callable[[Steps], None], steps: Steps) -> ResourceResult | None:
         """One phase of a resource's steps: None, or the outcome its failure maps to."""
-        return self._guarded(steps, lambda: phase(steps))
+        return self.guarded(steps, lambda: phase(steps))
 
     def _blocked(self, steps: Steps) -> list[str]:
         """The dependencies of the resource that did not apply."""
@@ -169,12 +169,12 @@ class Run:
         if blocked_by:
             return ResourceResult(resource.key, resource.action, "skipped", resource.agent_id,
                                   message=f"skipped: {', '.join(blocked_by)} did not apply")
-        result = self._guarded(steps, steps.run)
+        result = self.guarded(steps, steps.run)
         assert result is not None
         return result
 
     @staticmethod
-    def _guarded(steps: Steps, step: Callable[[], ResourceResult | None]
+    def guarded(steps: Steps, step: Callable[[], ResourceResult | None]
                  ) -> ResourceResult | None:
         """``step``'s result, or the outcome its failure maps to."""
         try:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
+from operator_iac import defaults
 from operator_iac.api.models import version_number
 from operator_iac.api.polling import pauses_until
 from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
@@ -103,10 +104,10 @@ if TYPE_CHECKING:
 # A create whose answer was lost is sent again (after looking for its marker) this often.
 CREATE_ATTEMPTS = 3
 # What a run says when another apply of the same commit wrote this very content into its
-# draft (``converged``): that apply releases and proves it.
+# draft (``converged``): that apply releases and proves it, which the run waits for
+# (``Steps._await_other_apply``), or finishes itself should that apply stop first.
 SAME_CONTENT = ("another apply wrote the same content into draft {} at the same time; it "
-                "releases and proves it, this run released nothing (should it stop first, "
-                "the next apply releases it)")
+                "releases and proves it, this run released nothing")
 
 
 class ResourceFailed(Exception):
@@ -167,6 +168,9 @@ class Steps:
         self.rolled_back_to: str | None = None
         self.done: list[str] = []
         self.smoke: list[SmokeVerdict] = []
+        # This run finished a draft another apply of this change wrote and did not release
+        # (``_take_over``): done once.
+        self.took_over = False
 
     def result(self, outcome: Outcome, message: str = "") -> ResourceResult:
         return ResourceResult(self.resource.key, self.resource.action, outcome, self.agent_id,
@@ -190,10 +194,125 @@ class Steps:
     def converged(self, message: str) -> ResourceResult:
         """The result of meeting another apply of this very change (``converged``): where
         that apply released it already, the release is proven here if it is not yet
-        (``_converged_on``)."""
+        (``_converged_on``); where it holds the change in a draft it has not released, this
+        run waits for it, and finishes the draft itself should it not
+        (``_await_other_apply``)."""
         found = self._released_with_this_change()
-        return self._converged_on(*found, message) if found is not None else \
-            self.result("converged", message)
+        if found is not None:
+            return self._converged_on(*found, message)
+        waited = self._await_other_apply(message)
+        return waited if waited is not None else self.result("converged", message)
+
+    def _await_other_apply(self, said: str) -> ResourceResult | None:
+        """Another apply wrote this very change into the draft after this run's write, and
+        finishes it (its release, then its proof). Nothing shows whether that apply is alive:
+        one killed after its write would leave the change unreleased while this run said it
+        was done. So the run reads the agent again, with growing pauses, for as long as that
+        apply's steps may take by its smoke tests' own limits (``_other_apply_wait``), and
+        then does what is still undone: releases the draft (``_take_over``) or proves the
+        release (``_converged_on``). Were that apply alive after all, its check before its
+        release finds this run's write of the same content and converges in turn: one of
+        the two releases the draft. None where there is nothing to wait for: the draft no
+        longer holds this change over the release the plan saw (someone else's, or gone),
+        the run releases nothing (``--no-release``), or it finished such a draft already."""
+        if self.took_over or not self.run_.options.release or self.agent_id is None or \
+                self.resource.action not in CHANGE_ACTIONS:
+            return None
+        key = self.resource.key
+        wait = self._other_apply_wait("draft")
+        self.run_.progress(f"{key}: another apply holds this change in a draft; waiting up "
+                           f"to {wait:.0f} s for it to release it")
+        deadline, held = time.time() + wait, None
+        released_seen = False
+        while True:
+            for pause in pauses_until(deadline):
+                self.client.pause(pause)
+                agent = self._read_for_other_apply()
+                if agent is None:
+                    return None
+                released = agent.released
+                if released is not None and holds_this_change(
+                        self.resource, self._desired(), self.run_.ids, released,
+                        self.run_.forms):
+                    if not self._proves_releases() or not self._unproven(agent, released):
+                        return self.result("converged", f"{said}; that apply released it "
+                                           f"as {released.version_id}")
+                    held = agent
+                    if not released_seen:
+                        # Released: it proves the release next, within its tests' limits.
+                        released_seen = True
+                        deadline = time.time() + self._other_apply_wait("released")
+                        break
+                    continue
+                if released_seen or agent.draft is None or \
+                        not over_planned_release(self.resource, agent) or \
+                        not holds_this_change(self.resource, self._desired(), self.run_.ids,
+                                              agent.draft, self.run_.forms):
+                    return None
+                held = agent
+                logger.info("%s: %s still holds this change unreleased; another apply "
+                            "finishes it, reading again in %.2f s", key,
+                            agent.draft.version_id, pause)
+            else:
+                break
+        if held is None:
+            return None
+        if released_seen:
+            assert held.released is not None
+            return self._converged_on(held, held.released, f"{said}; that apply released "
+                                      f"it as {held.released.version_id} and did not prove "
+                                      f"the release within {wait:.0f} s")
+        return self._take_over(held, wait, said)
+
+    def _read_for_other_apply(self) -> RemoteAgent | None:
+        """The agent read again while another apply finishes it; None once it is gone or
+        cannot be read (the run then leaves it, as it did before waiting)."""
+        try:
+            return fetch_agent(self.client, self.resource.kind, self._agent_id())
+        except OperatorIacError:
+            return None
+
+    def _proves_releases(self) -> bool:
+        return self.run_.smoke_gate is not None and "released" in self.resource.smoke
+
+    def _other_apply_wait(self, stage: SmokeStage) -> float:
+        """How long another apply of this change may take to reach its next step from the
+        start of ``stage``: ``OTHER_APPLY_WAIT_S``, plus, where this run tests that stage
+        (the other apply, of the same change, has the same tests), the time the stage's
+        tests may take by their own limits (``timeout_s`` each, ``repeat`` times, as many
+        at once as the run's parallelism)."""
+        wait = defaults.OTHER_APPLY_WAIT_S
+        if self.run_.smoke_gate is None or stage not in self.resource.smoke:
+            return wait
+        tests = self._desired().smoke
+        attempts = sum(int(getattr(t, "repeat", 1)) for t in tests)
+        longest = max((float(getattr(t, "timeout_s", 0.0)) for t in tests), default=0.0)
+        waves = -(-attempts // max(1, self.run_.options.parallelism))
+        return wait + longest * waves
+
+    def _take_over(self, held: RemoteAgent, waited: float, said: str) -> ResourceResult:
+        """Finish the draft another apply wrote this very change into and did not release
+        within ``waited`` seconds (stopped, or slower than its tests' limits): write it with
+        this run's marker and records, test it, release and prove it, as a run whose re-check
+        finds such a draft does (``_finishing``). Done once per run: met again (that apply
+        wrote again, alive), the run leaves the draft to it."""
+        self.took_over = True
+        assert held.draft is not None
+        self.note(f"{held.draft.version_id} still holds this very change unreleased after "
+                  f"{waited:.0f} s ({said}): the apply that wrote it stopped, or is slower "
+                  "than its tests' limits; this run finishes it")
+        previous = self._previous()
+
+        def finish() -> ResourceResult:
+            self.records.prepare(previous)
+            self._write_draft(self._recheck())
+            self._gate("draft")
+            self._release(previous)
+            return self.result("applied")
+
+        result = self.run_.guarded(self, finish)
+        assert result is not None
+        return result
 
     def _released_with_this_change(self) -> tuple[RemoteAgent, RemoteRevision] | None:
         """The agent and its released revision, when that holds exactly this change; one

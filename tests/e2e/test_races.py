@@ -14,11 +14,14 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from operator_iac import defaults
 from operator_iac.api.client import Attempt
 from operator_iac.api.models import Agent
+from operator_iac.apply import steps
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.writes import (
@@ -335,11 +338,17 @@ def test_a_draft_changed_between_read_back_and_release_is_not_released(
     assert platform.released(agent_id).version_id == released_before
 
 
+@pytest.mark.parametrize("other", ["releases it", "stops before its release"])
 def test_the_same_content_written_by_another_apply_after_the_read_back_converges(
-        applied: ProjectCopy, platform: Platform) -> None:
+        applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch,
+        other: str) -> None:
     """Two applies of one commit write one draft: the one whose draft the other rewrote, with
     the very content it read back and the other's marker (same key and content hash, other
-    records), releases nothing and converges; a marker alone would not do (the test above)."""
+    records), waits for the other to release it, and converges once it did; a marker alone
+    would not do (the test above). Should the other stop before its release (killed), the
+    run finishes the draft itself once the other's steps would have ended: the change is
+    released and the plan after it is empty, not left for the next apply."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)
     applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
@@ -347,11 +356,31 @@ def test_the_same_content_written_by_another_apply_after_the_read_back_converges
         draft.version_id, description=re.sub(  # another run's records, the same content
             r"smoke=[^\s\]]+", "smoke=conv_otherRelease,conv_otherProof", draft.description)))
     released_before = platform.released(agent_id).version_id
+    if other == "releases it":
+        read_again = steps.Steps._read_for_other_apply
+
+        def the_other_releases(self: steps.Steps) -> Any:
+            draft = platform.draft(agent_id)
+            if draft is not None:
+                platform.release(draft.version_id)
+            return read_again(self)
+
+        monkeypatch.setattr(steps.Steps, "_read_for_other_apply", the_other_releases)
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
-    assert outcome is not None and outcome.outcome == "converged", outcome
-    assert "same content" in outcome.message and report.exit_code() == 0
-    assert platform.released(agent_id).version_id == released_before  # the other releases
+    assert outcome is not None and report.exit_code() == 0, outcome
+    released = platform.released(agent_id).version_id
+    assert released != released_before
+    if other == "releases it":
+        assert outcome.outcome == "converged", outcome
+        assert "same content" in outcome.message and f"released it as {released}" in \
+            outcome.message, outcome.message
+    else:
+        assert outcome.outcome == "applied", outcome
+        assert any("this run finishes it" in step for step in outcome.steps), outcome.steps
+        assert parse_marker(platform.released(agent_id).description).smoke != (
+            "conv_otherRelease", "conv_otherProof")  # written again, in this run's name
+    assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
 def _stored_in_its_own_form(applied: ProjectCopy) -> None:
