@@ -262,7 +262,7 @@ class Steps:
             return self._converged_on(held, held.released, f"{said}; that apply released "
                                       f"it as {held.released.version_id} and did not prove "
                                       f"the release within {wait:.0f} s")
-        return self._take_over(held, wait, said)
+        return self._take_over(held, wait)
 
     def _read_for_other_apply(self) -> RemoteAgent | None:
         """The agent read again while another apply finishes it; None once it is gone or
@@ -290,7 +290,7 @@ class Steps:
         waves = -(-attempts // max(1, self.run_.options.parallelism))
         return wait + longest * waves
 
-    def _take_over(self, held: RemoteAgent, waited: float, said: str) -> ResourceResult:
+    def _take_over(self, held: RemoteAgent, waited: float) -> ResourceResult:
         """Finish the draft another apply wrote this very change into and did not release
         within ``waited`` seconds (stopped, or slower than its tests' limits): write it with
         this run's marker and records, test it, release and prove it, as a run whose re-check
@@ -298,9 +298,9 @@ class Steps:
         wrote again, alive), the run leaves the draft to it."""
         self.took_over = True
         assert held.draft is not None
-        self.note(f"{held.draft.version_id} still holds this very change unreleased after "
-                  f"{waited:.0f} s ({said}): the apply that wrote it stopped, or is slower "
-                  "than its tests' limits; this run finishes it")
+        self.note(f"{held.draft.version_id}, where another apply wrote this very change, "
+                  f"is still unreleased after {waited:.0f} s: that apply stopped, or is "
+                  "slower than its tests' limits; this run finishes it")
         previous = self._previous()
 
         def finish() -> ResourceResult:
