@@ -120,6 +120,11 @@ that apply's smoke tests of the stage may take by their own limits, in seconds. 
 whether that apply is alive (a kill, a lost runner): past the wait, the run finishes the draft
 itself, or proves the release itself (`apply.steps.Steps.converged`)."""
 
+OTHER_APPLY_WAIT_MAX_S = 600.0
+"""The longest such a wait may be, in seconds. Where that apply's smoke tests may take longer
+by their limits (a release gate of many conversations, say), the run does not wait: it leaves
+the draft to that apply, and should that apply stop first, the next apply releases it."""
+
 FIRST_POLL_S = 0.05
 """The first pause, in seconds, between two reads while waiting for the platform to show a
 write; each pause doubles, up to `LONGEST_POLL_S`."""

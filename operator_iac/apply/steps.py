@@ -71,6 +71,7 @@ from operator_iac.plan.writes import (
     write_body,
 )
 from operator_iac.smoke.evidence import Revision, unproven_releases
+from operator_iac.spec.gate import DEFAULT_MAX_CONVERSATIONS, compared_tests
 from operator_iac.state.fetch import (
     agents_resource,
     fetch_agent,
@@ -220,49 +221,62 @@ class Steps:
             return None
         key = self.resource.key
         wait = self._other_apply_wait("draft")
+        if wait > defaults.OTHER_APPLY_WAIT_MAX_S:
+            return self.result("converged", f"{said} (it may test it for longer than "
+                               f"{defaults.OTHER_APPLY_WAIT_MAX_S:.0f} s; should it stop "
+                               "first, the next apply releases it)")
         self.run_.progress(f"{key}: another apply holds this change in a draft; waiting up "
                            f"to {wait:.0f} s for it to release it")
-        deadline, held = time.time() + wait, None
-        released_seen = False
-        while True:
-            for pause in pauses_until(deadline):
-                self.client.pause(pause)
-                agent = self._read_for_other_apply()
-                if agent is None:
-                    return None
-                released = agent.released
-                if released is not None and holds_this_change(
-                        self.resource, self._desired(), self.run_.ids, released,
-                        self.run_.forms):
-                    if not self._proves_releases() or not self._unproven(agent, released):
-                        return self.result("converged", f"{said}; that apply released it "
-                                           f"as {released.version_id}")
-                    held = agent
-                    if not released_seen:
-                        # Released: it proves the release next, within its tests' limits.
-                        released_seen = True
-                        deadline = time.time() + self._other_apply_wait("released")
-                        break
-                    continue
-                if released_seen or agent.draft is None or \
-                        not over_planned_release(self.resource, agent) or \
-                        not holds_this_change(self.resource, self._desired(), self.run_.ids,
-                                              agent.draft, self.run_.forms):
-                    return None
-                held = agent
-                logger.info("%s: %s still holds this change unreleased; another apply "
-                            "finishes it, reading again in %.2f s", key,
-                            agent.draft.version_id, pause)
-            else:
-                break
-        if held is None:
+        state, agent = self._watch_other_apply(time.time() + wait, "draft")
+        if state == "unproven":  # released: it proves the release next
+            proof = min(self._other_apply_wait("released"), defaults.OTHER_APPLY_WAIT_MAX_S)
+            state, agent = self._watch_other_apply(time.time() + proof, "unproven")
+        if agent is None or state == "left":
             return None
-        if released_seen:
-            assert held.released is not None
-            return self._converged_on(held, held.released, f"{said}; that apply released "
-                                      f"it as {held.released.version_id} and did not prove "
-                                      f"the release within {wait:.0f} s")
-        return self._take_over(held, wait)
+        released = agent.released
+        if state == "proven":
+            assert released is not None
+            return self.result("converged", f"{said}; that apply released it as "
+                               f"{released.version_id}")
+        if state == "unproven":
+            assert released is not None
+            return self._converged_on(agent, released, f"{said}; that apply released it as "
+                                      f"{released.version_id} and did not prove the release "
+                                      "in time")
+        return self._take_over(agent, wait)
+
+    def _watch_other_apply(self, until: float, state: str) -> tuple[str, RemoteAgent | None]:
+        """Read the agent again, with growing pauses, while another apply's work on this
+        change stays in ``state`` (``_other_apply_state``), until ``until`` (seconds since
+        the epoch): the state last read, and the agent as read (None if it was not)."""
+        agent: RemoteAgent | None = None
+        for pause in pauses_until(until):
+            self.client.pause(pause)
+            agent = self._read_for_other_apply()
+            now = self._other_apply_state(agent)
+            if now != state:
+                return now, agent
+            logger.info("%s: another apply's work on this change is still %s; reading the "
+                        "agent again in %.2f s", self.resource.key, state, pause)
+        return state, agent
+
+    def _other_apply_state(self, agent: RemoteAgent | None) -> str:
+        """Where another apply's work on this change stands: ``draft`` (written over the
+        release the plan saw, unreleased), ``unproven`` (released, its proof still to come),
+        ``proven`` (released, and proven or needing no proof), or ``left`` (the agent holds
+        something else, or is gone: not this change's to finish)."""
+        if agent is None:
+            return "left"
+        desired, ids, forms = self._desired(), self.run_.ids, self.run_.forms
+        released = agent.released
+        if released is not None and holds_this_change(self.resource, desired, ids, released,
+                                                      forms):
+            return "unproven" if self._proves_releases() and \
+                self._unproven(agent, released) else "proven"
+        if agent.draft is not None and over_planned_release(self.resource, agent) and \
+                holds_this_change(self.resource, desired, ids, agent.draft, forms):
+            return "draft"
+        return "left"
 
     def _read_for_other_apply(self) -> RemoteAgent | None:
         """The agent read again while another apply finishes it; None once it is gone or
@@ -279,14 +293,19 @@ class Steps:
         """How long another apply of this change may take to reach its next step from the
         start of ``stage``: ``OTHER_APPLY_WAIT_S``, plus, where this run tests that stage
         (the other apply, of the same change, has the same tests), the time the stage's
-        tests may take by their own limits (``timeout_s`` each, ``repeat`` times, as many
-        at once as the run's parallelism)."""
+        tests may take by their own limits: ``timeout_s`` each, ``repeat`` times, or as many
+        conversations as a release gate may use for a compared test, as many at once as
+        the run's parallelism. A wait shorter than the other's steps would have the two
+        runs take the draft over from each other in turn."""
         wait = defaults.OTHER_APPLY_WAIT_S
         if self.run_.smoke_gate is None or stage not in self.resource.smoke:
             return wait
-        tests = self._desired().smoke
-        attempts = sum(int(getattr(t, "repeat", 1)) for t in tests)
-        longest = max((float(getattr(t, "timeout_s", 0.0)) for t in tests), default=0.0)
+        agent = self._desired()
+        compared = set(compared_tests(agent.smoke_gate, agent.smoke))
+        most = getattr(agent.smoke_gate, "max_conversations", DEFAULT_MAX_CONVERSATIONS)
+        attempts = sum(most if t.name in compared else int(getattr(t, "repeat", 1))
+                       for t in agent.smoke)
+        longest = max((float(getattr(t, "timeout_s", 0.0)) for t in agent.smoke), default=0.0)
         waves = -(-attempts // max(1, self.run_.options.parallelism))
         return wait + longest * waves
 
