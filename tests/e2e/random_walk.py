@@ -4,11 +4,12 @@ with the README's promises checked after every step.
 Where ``random_life`` plays one life in a fixed order, a walk draws each next step from what
 happens to a project: a change to a prompt, a plan or a status in review, an apply, a model
 changed and released in the dashboard, an agent deleted in the dashboard, a rollback, a
-promotion to production, two applies at once, an apply killed half-way, a saved plan applied
-as saved or refused as stale, an agent added or removed, a change to settings other than the
-prompt (the model, the languages, whose order a platform may keep its own way, SMS), what
-staging holds for an agent pulled into the files, a smoke run of what staging released, a
-value of staging's ``vars`` changed, a promotion killed half-way.
+promotion to production, two applies at once (one of them killed half-way, at times), an
+apply killed half-way, a saved plan applied as saved or refused as stale, an agent added or
+removed, a change to settings other than the prompt (the model, the languages, whose order a
+platform may keep its own way, SMS), what staging holds for an agent pulled into the files,
+a smoke run of what staging released, a value of staging's ``vars`` changed, a promotion
+killed half-way.
 Applies and promotions prune, as the example workflows do. After every step it checks what
 the README promises:
 
@@ -258,6 +259,32 @@ def race(life: Life, staging: OperatorClient, production: OperatorClient,
     life.run(f"{step}: plan after them", "plan", "--env", "staging", "--prune",
              "--detailed-exitcode")
     expected.staging_differs = False
+
+
+def race_killed(life: Life, staging: OperatorClient, production: OperatorClient,
+                expected: Expected, draw: random.Random, step: str) -> None:
+    """Two pipelines apply the same commit at once and one runner dies half-way (SIGKILL):
+    the other exits 0 or 5, never 1, and an exit 0 means the change is done, whatever the
+    dead run left (its write of the same content over this run's, say, which this run
+    waits for and then finishes: docs/apply.md); the next apply finishes the rest."""
+    delay = draw.uniform(0.5, 5.0)
+    victim = draw.randrange(2)
+    expected.said.append(f"two applies at once, one killed after {delay:.1f}s")
+    runs = [_apply_process(life) for _ in range(2)]
+    _killed_after(runs[victim], delay)
+    survivor = runs[1 - victim]
+    out, err = survivor.communicate(timeout=900)
+    said = out + err
+    found = FALSE_CONFLICTS.search(said) if survivor.returncode == 0 else None
+    _expect(step, survivor.returncode in (0, 5) and not found and "Traceback" not in said,
+            f"{said}\nexit {survivor.returncode}" + (f", said {found.group(0)!r}" if found
+                                                      else ""))
+    if survivor.returncode == 0:
+        code = _exit_code(life, f"{step}: plan after the survivor", (
+            "plan", "--env", "staging", "--prune", "--detailed-exitcode"))
+        _expect(step, code == 0, f"{said}\nthe apply that lived exited 0, and the plan "
+                "after it still has changes")
+    _apply(life, staging, expected, f"{step}: the next apply")
 
 
 def rivals(life: Life, staging: OperatorClient, production: OperatorClient,
@@ -544,7 +571,8 @@ def tune(life: Life, staging: OperatorClient, production: OperatorClient,
 # Every kind of step, as often as a project sees it: edits and applies twice as often.
 STEPS: tuple[Step, ...] = (edit, edit, review, apply, apply, dashboard_edit, dashboard_delete,
                            rollback, promote, race, rivals, kill, saved_plan, new_agent,
-                           retire_agent, tune, pull, smoke, change_var, kill_promotion)
+                           retire_agent, tune, pull, smoke, change_var, kill_promotion,
+                           race_killed)
 
 
 def _apply(life: Life, staging: OperatorClient, expected: Expected, step: str) -> None:

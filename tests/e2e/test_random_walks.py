@@ -17,14 +17,14 @@ __all__ = ["environments"]
 # walked through a deletion in the dashboard and two applies at once that both create again:
 # the seed draws that among the kinds of step the walk had when it was found (every kind but
 # the saved plan, the rival changes, the agents added, removed and tuned, the pulls, the
-# smoke runs, the changed vars and the killed promotions, which
+# smoke runs, the changed vars, the killed promotions and the races with a kill, which
 # ``tests/bench/bench_random_walks.py`` walks).
 SEED, STEPS = 5, 12
 KINDS = tuple(kind for kind in random_walk.STEPS
               if kind not in (random_walk.saved_plan, random_walk.rivals, random_walk.new_agent,
                               random_walk.retire_agent, random_walk.tune, random_walk.pull,
                               random_walk.smoke, random_walk.change_var,
-                              random_walk.kill_promotion))
+                              random_walk.kill_promotion, random_walk.race_killed))
 
 
 def walked(environments: Environments, seed: int, steps: int,
