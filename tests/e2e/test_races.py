@@ -809,7 +809,19 @@ def test_a_plan_waits_for_the_released_copy_a_concurrent_apply_removes(
         applied: ProjectCopy, platform: Platform) -> None:
     applied.emulator.set_compat("create_releases")
     twin = released_copy(platform, "call-summary")
-    remover = threading.Timer(0.3, platform.client.procedural_agents.delete, (twin,))
+    applied.emulator.clear_requests()
+
+    def remove_once_listed() -> None:
+        """The concurrent apply removes its copy right after the plan read it (not after a
+        set time, which a busy machine may reach before the plan even starts)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                r.method == "GET" and r.path.startswith(f"/procedural_agents/{twin}@")
+                and r.status == 200 for r in list(applied.emulator.requests)):
+            time.sleep(0.01)
+        platform.client.procedural_agents.delete(twin)
+
+    remover = threading.Thread(target=remove_once_listed)
     remover.start()
     try:
         planned = applied.plan("--detailed-exitcode")
