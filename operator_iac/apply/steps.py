@@ -217,7 +217,7 @@ class Steps:
         longer holds this change over the release the plan saw (someone else's, or gone),
         the run releases nothing (``--no-release``), or it finished such a draft already."""
         if self.took_over or not self.run_.options.release or self.agent_id is None or \
-                self.resource.action not in CHANGE_ACTIONS:
+                self.resource.action not in (*CHANGE_ACTIONS, "create"):
             return None
         key = self.resource.key
         wait = self._other_apply_wait("draft")
@@ -262,9 +262,10 @@ class Steps:
 
     def _other_apply_state(self, agent: RemoteAgent | None) -> str:
         """Where another apply's work on this change stands: ``draft`` (written over the
-        release the plan saw, unreleased), ``unproven`` (released, its proof still to come),
-        ``proven`` (released, and proven or needing no proof), or ``left`` (the agent holds
-        something else, or is gone: not this change's to finish)."""
+        release the plan saw, none for a create, unreleased), ``unproven`` (released, its
+        proof still to come), ``proven`` (released, and proven or needing no proof), or
+        ``left`` (the agent holds something else, or is gone: not this change's to
+        finish)."""
         if agent is None:
             return "left"
         desired, ids, forms = self._desired(), self.run_.ids, self.run_.forms
@@ -273,10 +274,24 @@ class Steps:
                                                       forms):
             return "unproven" if self._proves_releases() and \
                 self._unproven(agent, released) else "proven"
-        if agent.draft is not None and over_planned_release(self.resource, agent) and \
+        over_plan = agent.released is None if self.resource.action == "create" else \
+            over_planned_release(self.resource, agent)
+        if agent.draft is not None and over_plan and \
                 holds_this_change(self.resource, desired, ids, agent.draft, forms):
             return "draft"
         return "left"
+
+    def _finish_create(self, held: RemoteAgent) -> None:
+        """Go on with the key's new agent from the draft another apply of this create wrote
+        (``held``): written once more naming this run's records, as after this run's own
+        create (``ReleaseRecords.name_after_create``), checked to hold what was read."""
+        assert held.draft is not None
+        self.version_id, self.adopted = held.draft.version_id, True
+        self.read_back = held.draft
+        self.written_fingerprint = revision_fingerprint(held.draft)
+        conflict = self.records.name_after_create(None)
+        if conflict is not None:
+            raise ResourceFailed("conflict", conflict)
 
     def _read_for_other_apply(self) -> RemoteAgent | None:
         """The agent read again while another apply finishes it; None once it is gone or
@@ -323,8 +338,11 @@ class Steps:
         previous = self._previous()
 
         def finish() -> ResourceResult:
-            self.records.prepare(previous)
-            self._write_draft(self._recheck())
+            if self.resource.action == "create":
+                self._finish_create(held)
+            else:
+                self.records.prepare(previous)
+                self._write_draft(self._recheck())
             self._gate("draft")
             self._release(previous)
             return self.result("applied")

@@ -964,3 +964,34 @@ def test_tests_that_fail_on_a_draft_another_writer_changed_are_a_conflict(
     assert "another writer changed draft" in outcome.message
     assert report.exit_code() == 5
     assert platform.released(agent_id).version_id == before
+
+
+def test_a_create_whose_draft_another_apply_of_it_wrote_over_is_finished_should_it_stop(
+        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two applies of one commit create a key and go on with one agent (the claim rule's):
+    the other's write of the same content, its own records named, lands over this run's
+    before its release, and that run stops before releasing it. This run waits for it, then
+    finishes the agent itself: released, and the plan after it is empty."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)
+    copy = project()
+    planned = copy.make_plan(platform.client)
+    check = steps.Steps._check_draft_unchanged
+    landed: list[str] = []
+
+    def the_other_writes_first(self: steps.Steps) -> Any:
+        if self.resource.key == "support-triage" and not landed:
+            draft = platform.draft(self._agent_id())
+            assert draft is not None
+            platform.update(draft.version_id, description=re.sub(  # another run's marker
+                r"commit=[^\s\]]+", "commit=fedcba987654", draft.description))
+            landed.append(draft.version_id)
+        return check(self)
+
+    monkeypatch.setattr(steps.Steps, "_check_draft_unchanged", the_other_writes_first)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert landed and outcome is not None and report.exit_code() == 0, outcome
+    assert outcome.outcome == "applied", outcome
+    assert any("this run finishes it" in step for step in outcome.steps), outcome.steps
+    assert platform.released(platform.id_of("support-triage")) is not None
+    assert copy.plan("--detailed-exitcode").exit_code == 0
