@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
-from operator_iac import defaults
 from operator_iac.api.models import version_number
 from operator_iac.api.polling import pauses_until
 from operator_iac.api.resources import ADDRESSED_WRITE_REFUSALS, REVISION_REFUSALS
 from operator_iac.apply.claims import agent_exists, agent_to_keep, owned_agents, settle
 from operator_iac.apply.claims import claims as owned_claims
 from operator_iac.apply.journaled import JournaledAgents
+from operator_iac.apply.other_apply import await_other_apply
 from operator_iac.apply.release_records import WRITTEN_BY_ANOTHER, ReleaseRecords, next_draft
 from operator_iac.apply.report import Outcome, ResourceResult
 from operator_iac.apply.same_change import (
@@ -71,7 +71,6 @@ from operator_iac.plan.writes import (
     write_body,
 )
 from operator_iac.smoke.evidence import Revision, unproven_releases
-from operator_iac.spec.gate import DEFAULT_MAX_CONVERSATIONS, compared_tests
 from operator_iac.state.fetch import (
     agents_resource,
     fetch_agent,
@@ -106,7 +105,7 @@ if TYPE_CHECKING:
 CREATE_ATTEMPTS = 3
 # What a run says when another apply of the same commit wrote this very content into its
 # draft (``converged``): that apply releases and proves it, which the run waits for
-# (``Steps._await_other_apply``), or finishes itself should that apply stop first.
+# (``apply.other_apply``), or finishes itself should that apply stop first.
 SAME_CONTENT = ("another apply wrote the same content into draft {} at the same time; it "
                 "releases and proves it, this run released nothing")
 
@@ -170,7 +169,7 @@ class Steps:
         self.done: list[str] = []
         self.smoke: list[SmokeVerdict] = []
         # This run finished a draft another apply of this change wrote and did not release
-        # (``_take_over``): done once.
+        # (``apply.other_apply.take_over``): done once.
         self.took_over = False
 
     def result(self, outcome: Outcome, message: str = "") -> ResourceResult:
@@ -197,89 +196,12 @@ class Steps:
         that apply released it already, the release is proven here if it is not yet
         (``_converged_on``); where it holds the change in a draft it has not released, this
         run waits for it, and finishes the draft itself should it not
-        (``_await_other_apply``)."""
+        (``apply.other_apply``)."""
         found = self._released_with_this_change()
         if found is not None:
             return self._converged_on(*found, message)
-        waited = self._await_other_apply(message)
+        waited = await_other_apply(self, message)
         return waited if waited is not None else self.result("converged", message)
-
-    def _await_other_apply(self, said: str) -> ResourceResult | None:
-        """Another apply wrote this very change into the draft after this run's write, and
-        finishes it (its release, then its proof). Nothing shows whether that apply is alive:
-        one killed after its write would leave the change unreleased while this run said it
-        was done. So the run reads the agent again, with growing pauses, for as long as that
-        apply's steps may take by its smoke tests' own limits (``_other_apply_wait``), and
-        then does what is still undone: releases the draft (``_take_over``) or proves the
-        release (``_converged_on``). Were that apply alive after all, its check before its
-        release finds this run's write of the same content and converges in turn: one of
-        the two releases the draft. None where there is nothing to wait for: the draft no
-        longer holds this change over the release the plan saw (someone else's, or gone),
-        the run releases nothing (``--no-release``), or it finished such a draft already."""
-        if self.took_over or not self.run_.options.release or self.agent_id is None or \
-                self.resource.action not in (*CHANGE_ACTIONS, "create"):
-            return None
-        key = self.resource.key
-        wait = self._other_apply_wait("draft")
-        if wait > defaults.OTHER_APPLY_WAIT_MAX_S:
-            return self.result("converged", f"{said} (it may test it for longer than "
-                               f"{defaults.OTHER_APPLY_WAIT_MAX_S:.0f} s; should it stop "
-                               "first, the next apply releases it)")
-        self.run_.progress(f"{key}: another apply holds this change in a draft; waiting up "
-                           f"to {wait:.0f} s for it to release it")
-        state, agent = self._watch_other_apply(time.time() + wait, "draft")
-        if state == "unproven":  # released: it proves the release next
-            proof = min(self._other_apply_wait("released"), defaults.OTHER_APPLY_WAIT_MAX_S)
-            state, agent = self._watch_other_apply(time.time() + proof, "unproven")
-        if agent is None or state == "left":
-            return None
-        released = agent.released
-        if state == "proven":
-            assert released is not None
-            return self.result("converged", f"{said}; that apply released it as "
-                               f"{released.version_id}")
-        if state == "unproven":
-            assert released is not None
-            return self._converged_on(agent, released, f"{said}; that apply released it as "
-                                      f"{released.version_id} and did not prove the release "
-                                      "in time")
-        return self._take_over(agent, wait)
-
-    def _watch_other_apply(self, until: float, state: str) -> tuple[str, RemoteAgent | None]:
-        """Read the agent again, with growing pauses, while another apply's work on this
-        change stays in ``state`` (``_other_apply_state``), until ``until`` (seconds since
-        the epoch): the state last read, and the agent as read (None if it was not)."""
-        agent: RemoteAgent | None = None
-        for pause in pauses_until(until):
-            self.client.pause(pause)
-            agent = self._read_for_other_apply()
-            now = self._other_apply_state(agent)
-            if now != state:
-                return now, agent
-            logger.info("%s: another apply's work on this change is still %s; reading the "
-                        "agent again in %.2f s", self.resource.key, state, pause)
-        return state, agent
-
-    def _other_apply_state(self, agent: RemoteAgent | None) -> str:
-        """Where another apply's work on this change stands: ``draft`` (written over the
-        release the plan saw, none for a create, unreleased), ``unproven`` (released, its
-        proof still to come), ``proven`` (released, and proven or needing no proof), or
-        ``left`` (the agent holds something else, or is gone: not this change's to
-        finish)."""
-        if agent is None:
-            return "left"
-        desired, ids, forms = self._desired(), self.run_.ids, self.run_.forms
-        released = agent.released
-        if released is not None and holds_this_change(self.resource, desired, ids, released,
-                                                      forms):
-            return "unproven" if self._proves_releases() and \
-                self._unproven(agent, released) else "proven"
-        over_plan = agent.released is None if self.resource.action == "create" else \
-            over_planned_release(self.resource, agent)
-        if agent.draft is not None and over_plan and \
-                holds_this_change(self.resource, desired, ids, agent.draft, forms):
-            return "draft"
-        return "left"
 
     def _finish_create(self, held: RemoteAgent) -> None:
         """Go on with the key's new agent from the draft another apply of this create wrote
@@ -292,64 +214,6 @@ class Steps:
         conflict = self.records.name_after_create(None)
         if conflict is not None:
             raise ResourceFailed("conflict", conflict)
-
-    def _read_for_other_apply(self) -> RemoteAgent | None:
-        """The agent read again while another apply finishes it; None once it is gone or
-        cannot be read (the run then leaves it, as it did before waiting)."""
-        try:
-            return fetch_agent(self.client, self.resource.kind, self._agent_id())
-        except OperatorIacError:
-            return None
-
-    def _proves_releases(self) -> bool:
-        return self.run_.smoke_gate is not None and "released" in self.resource.smoke
-
-    def _other_apply_wait(self, stage: SmokeStage) -> float:
-        """How long another apply of this change may take to reach its next step from the
-        start of ``stage``: ``OTHER_APPLY_WAIT_S``, plus, where this run tests that stage
-        (the other apply, of the same change, has the same tests), the time the stage's
-        tests may take by their own limits: ``timeout_s`` each, ``repeat`` times, or as many
-        conversations as a release gate may use for a compared test, as many at once as
-        the run's parallelism. A wait shorter than the other's steps would have the two
-        runs take the draft over from each other in turn."""
-        wait = defaults.OTHER_APPLY_WAIT_S
-        if self.run_.smoke_gate is None or stage not in self.resource.smoke:
-            return wait
-        agent = self._desired()
-        compared = set(compared_tests(agent.smoke_gate, agent.smoke))
-        most = getattr(agent.smoke_gate, "max_conversations", DEFAULT_MAX_CONVERSATIONS)
-        attempts = sum(most if t.name in compared else int(getattr(t, "repeat", 1))
-                       for t in agent.smoke)
-        longest = max((float(getattr(t, "timeout_s", 0.0)) for t in agent.smoke), default=0.0)
-        waves = -(-attempts // max(1, self.run_.options.parallelism))
-        return wait + longest * waves
-
-    def _take_over(self, held: RemoteAgent, waited: float) -> ResourceResult:
-        """Finish the draft another apply wrote this very change into and did not release
-        within ``waited`` seconds (stopped, or slower than its tests' limits): write it with
-        this run's marker and records, test it, release and prove it, as a run whose re-check
-        finds such a draft does (``_finishing``). Done once per run: met again (that apply
-        wrote again, alive), the run leaves the draft to it."""
-        self.took_over = True
-        assert held.draft is not None
-        self.note(f"{held.draft.version_id}, where another apply wrote this very change, "
-                  f"is still unreleased after {waited:.0f} s: that apply stopped, or is "
-                  "slower than its tests' limits; this run finishes it")
-        previous = self._previous()
-
-        def finish() -> ResourceResult:
-            if self.resource.action == "create":
-                self._finish_create(held)
-            else:
-                self.records.prepare(previous)
-                self._write_draft(self._recheck())
-            self._gate("draft")
-            self._release(previous)
-            return self.result("applied")
-
-        result = self.run_.guarded(self, finish)
-        assert result is not None
-        return result
 
     def _released_with_this_change(self) -> tuple[RemoteAgent, RemoteRevision] | None:
         """The agent and its released revision, when that holds exactly this change; one

@@ -21,7 +21,7 @@ import pytest
 from operator_iac import defaults
 from operator_iac.api.client import Attempt
 from operator_iac.api.models import Agent
-from operator_iac.apply import steps
+from operator_iac.apply import other_apply, steps
 from operator_iac.apply.report import ApplyOptions
 from operator_iac.plan.marker import parse_marker, with_marker
 from operator_iac.plan.writes import (
@@ -362,15 +362,15 @@ def test_the_same_content_written_by_another_apply_after_the_read_back_converges
             r"smoke=[^\s\]]+", "smoke=conv_otherRelease,conv_otherProof", draft.description)))
     released_before = platform.released(agent_id).version_id
     if other == "releases it":
-        read_again = steps.Steps._read_for_other_apply
+        read_again = other_apply._read
 
-        def the_other_releases(self: steps.Steps) -> Any:
+        def the_other_releases(run: steps.Steps) -> Any:
             draft = platform.draft(agent_id)
             if draft is not None:
                 platform.release(draft.version_id)
-            return read_again(self)
+            return read_again(run)
 
-        monkeypatch.setattr(steps.Steps, "_read_for_other_apply", the_other_releases)
+        monkeypatch.setattr(other_apply, "_read", the_other_releases)
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
     assert outcome is not None and report.exit_code() == 0, outcome

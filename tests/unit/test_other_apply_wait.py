@@ -1,5 +1,5 @@
 """How long a run waits for another apply of the same change to release the draft it wrote
-over this run's write (``Steps._other_apply_wait``): as long as that apply's smoke tests of
+over this run's write (``apply.other_apply.wait_for``): as long as that apply's smoke tests of
 the stage may take by their own limits, as many at once as the run's parallelism, plus
 ``OTHER_APPLY_WAIT_S``; a release gate's compared tests count the conversations it may use."""
 
@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from operator_iac import defaults
-from operator_iac.apply.steps import Steps
+from operator_iac.apply.other_apply import wait_for
+from operator_iac.spec.assertions import SmokeStage
 from operator_iac.spec.gate import GateSettings
 
 
@@ -31,8 +32,8 @@ def smoke_test(name: str, timeout_s: float = 40.0, repeat: int = 1) -> SimpleNam
     return SimpleNamespace(name=name, timeout_s=timeout_s, repeat=repeat, compare=None)
 
 
-def wait(fake: Any, stage: str = "draft") -> float:
-    return Steps._other_apply_wait(fake, stage)  # type: ignore[arg-type]
+def wait(fake: Any, stage: SmokeStage = "draft") -> float:
+    return wait_for(fake, stage)
 
 
 BASE = defaults.OTHER_APPLY_WAIT_S

@@ -1,0 +1,177 @@
+"""Another apply of this very change, whose write of the same content replaced this run's
+in the draft: waited for, and finished should it stop.
+
+Two pipelines applying one commit write one draft; the last write is kept, and the run whose
+write it replaced leaves the draft to the other (``converged``), which releases and proves
+it. Nothing shows whether that run is alive: killed after its write (a runner lost, a job
+cancelled), it would never release the draft, while this run said the change was done. So
+this run reads the agent again, with growing pauses, for as long as the other's steps may
+take by its smoke tests' own limits (the same commit declares the same tests), and then does
+what is still undone: it writes the draft in its own name, tests, releases and proves it
+(``take_over``), or proves the other's release (``Steps._converged_on``). Should the other
+run be alive after all, its check before its release finds this run's write of the same
+content and it converges in turn, waiting as this run did: one of the two releases the
+draft. The wait is what keeps the two from taking the draft over from each other in turn,
+so it is never shorter than the other's tests may take; where they may take longer than
+``defaults.OTHER_APPLY_WAIT_MAX_S`` (a release gate of many conversations), the run does not
+wait and leaves the draft to the other, as before: should that run stop first, the next
+apply releases it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Literal
+
+from operator_iac import defaults
+from operator_iac.api.polling import pauses_until
+from operator_iac.apply.same_change import over_planned_release
+from operator_iac.errors import OperatorIacError
+from operator_iac.plan.writes import CHANGE_ACTIONS, holds_this_change
+from operator_iac.spec.gate import DEFAULT_MAX_CONVERSATIONS, compared_tests
+from operator_iac.state.fetch import fetch_agent
+
+if TYPE_CHECKING:
+    from operator_iac.apply.report import ResourceResult
+    from operator_iac.apply.steps import Steps
+    from operator_iac.spec.assertions import SmokeStage
+    from operator_iac.state.snapshot import RemoteAgent
+
+logger = logging.getLogger(__name__)
+
+# Where the other apply's work on this change stands (``state_of``).
+OtherApply = Literal["draft", "unproven", "proven", "left"]
+
+
+def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
+    """The result for ``steps``'s resource once the other apply released its draft (and
+    proved the release), or once this run finished what that apply left (see the module
+    docstring); None where there is nothing to wait for: the draft no longer holds this
+    change over the release the plan saw (someone else's, or gone), the run releases
+    nothing (``--no-release``), or it finished such a draft already."""
+    resource = steps.resource
+    if steps.took_over or not steps.run_.options.release or steps.agent_id is None or \
+            resource.action not in (*CHANGE_ACTIONS, "create"):
+        return None
+    wait = wait_for(steps, "draft")
+    if wait > defaults.OTHER_APPLY_WAIT_MAX_S:
+        return steps.result("converged", f"{said} (it may test it for longer than "
+                            f"{defaults.OTHER_APPLY_WAIT_MAX_S:.0f} s; should it stop first, "
+                            "the next apply releases it)")
+    steps.run_.progress(f"{resource.key}: another apply holds this change in a draft; "
+                        f"waiting up to {wait:.0f} s for it to release it")
+    state, agent = _watch(steps, time.time() + wait, "draft")
+    if state == "unproven":  # released: it proves the release next
+        proof = min(wait_for(steps, "released"), defaults.OTHER_APPLY_WAIT_MAX_S)
+        state, agent = _watch(steps, time.time() + proof, "unproven")
+    if agent is None or state == "left":
+        return None
+    released = agent.released
+    if state == "proven":
+        assert released is not None
+        return steps.result("converged", f"{said}; that apply released it as "
+                            f"{released.version_id}")
+    if state == "unproven":
+        assert released is not None
+        return steps._converged_on(agent, released, f"{said}; that apply released it as "
+                                   f"{released.version_id} and did not prove the release "
+                                   "in time")
+    return take_over(steps, agent, wait)
+
+
+def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
+    """Where the other apply's work on this change stands in ``agent`` as read: ``draft``
+    (written over the release the plan saw, none for a create, unreleased), ``unproven``
+    (released, its proof still to come), ``proven`` (released, and proven or needing no
+    proof), or ``left`` (the agent holds something else, or is gone: not this change's to
+    finish)."""
+    if agent is None:
+        return "left"
+    resource, desired = steps.resource, steps._desired()
+    ids, forms = steps.run_.ids, steps.run_.forms
+    released = agent.released
+    if released is not None and holds_this_change(resource, desired, ids, released, forms):
+        proves = steps.run_.smoke_gate is not None and "released" in resource.smoke
+        return "unproven" if proves and steps._unproven(agent, released) else "proven"
+    over_plan = agent.released is None if resource.action == "create" else \
+        over_planned_release(resource, agent)
+    if agent.draft is not None and over_plan and \
+            holds_this_change(resource, desired, ids, agent.draft, forms):
+        return "draft"
+    return "left"
+
+
+def wait_for(steps: Steps, stage: SmokeStage) -> float:
+    """How long the other apply may take to reach its next step from the start of
+    ``stage``: ``OTHER_APPLY_WAIT_S``, plus, where this run tests that stage (the other,
+    of the same change, has the same tests), the time the stage's tests may take by their
+    own limits: ``timeout_s`` each, ``repeat`` times, or as many conversations as a release
+    gate may use for a compared test, as many at once as the run's parallelism."""
+    wait = defaults.OTHER_APPLY_WAIT_S
+    if steps.run_.smoke_gate is None or stage not in steps.resource.smoke:
+        return wait
+    agent = steps._desired()
+    compared = set(compared_tests(agent.smoke_gate, agent.smoke))
+    most = getattr(agent.smoke_gate, "max_conversations", DEFAULT_MAX_CONVERSATIONS)
+    attempts = sum(most if test.name in compared else int(getattr(test, "repeat", 1))
+                   for test in agent.smoke)
+    longest = max((float(getattr(test, "timeout_s", 0.0)) for test in agent.smoke),
+                  default=0.0)
+    waves = -(-attempts // max(1, steps.run_.options.parallelism))
+    return wait + longest * waves
+
+
+def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
+    """Finish the draft the other apply wrote this very change into and did not release
+    within ``waited`` seconds (stopped, or slower than its tests' limits): write it with
+    this run's marker and records, test it, release and prove it, as a run whose re-check
+    finds such a draft does (``Steps._finishing``; a create: ``Steps._finish_create``).
+    Done once per run: met again (that apply wrote again, alive), the run leaves the draft
+    to it."""
+    steps.took_over = True
+    assert held.draft is not None
+    steps.note(f"{held.draft.version_id}, where another apply wrote this very change, is "
+               f"still unreleased after {waited:.0f} s: that apply stopped, or is slower "
+               "than its tests' limits; this run finishes it")
+    previous = steps._previous()
+
+    def finish() -> ResourceResult:
+        if steps.resource.action == "create":
+            steps._finish_create(held)
+        else:
+            steps.records.prepare(previous)
+            steps._write_draft(steps._recheck())
+        steps._gate("draft")
+        steps._release(previous)
+        return steps.result("applied")
+
+    result = steps.run_.guarded(steps, finish)
+    assert result is not None
+    return result
+
+
+def _watch(steps: Steps, until: float, state: OtherApply) -> tuple[OtherApply,
+                                                                  RemoteAgent | None]:
+    """Read the agent again, with growing pauses, while the other apply's work stays in
+    ``state``, until ``until`` (seconds since the epoch): the state last read, and the
+    agent as read (None if it was not)."""
+    agent: RemoteAgent | None = None
+    for pause in pauses_until(until):
+        steps.client.pause(pause)
+        agent = _read(steps)
+        now = state_of(steps, agent)
+        if now != state:
+            return now, agent
+        logger.info("%s: another apply's work on this change is still %s; reading the agent "
+                    "again in %.2f s", steps.resource.key, state, pause)
+    return state, agent
+
+
+def _read(steps: Steps) -> RemoteAgent | None:
+    """The agent read again; None once it is gone or cannot be read (the run then leaves
+    it, as it did before waiting)."""
+    try:
+        return fetch_agent(steps.client, steps.resource.kind, steps._agent_id())
+    except OperatorIacError:
+        return None
