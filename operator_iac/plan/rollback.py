@@ -30,7 +30,7 @@ from operator_iac.plan import normalise, refs
 from operator_iac.plan.compare import holds_own_writing, own_marker, recorded_secrets
 from operator_iac.plan.diff import diff_content, prompt_diff, prompt_text
 from operator_iac.plan.history import LoadedAgent
-from operator_iac.plan.marker import Marker, parse_marker
+from operator_iac.plan.marker import Marker, parse_marker, with_marker
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.snapshot import RemoteAgent, RemoteRevision, RemoteVersion
 
@@ -137,8 +137,16 @@ def plan_rollback(loaded: LoadedAgent, target: RemoteRevision, declared: Desired
                         agent.newest.version_id if agent.newest else None,
                         any(_records_forms(v.description) for v in agent.versions)
                         or _records_forms(target.description),
-                        own is not None and
-                        holds_own_writing(target, own, agent.kind, keys) is True)
+                        own is not None and _reads_as_written(target.description, own)
+                        and holds_own_writing(target, own, agent.kind, keys) is True)
+
+
+def _reads_as_written(description: str | None, marker: Marker) -> bool:
+    """Whether ``description`` reads exactly as this tool writes it, its marker included: a
+    platform that escapes or rewrites text (``\\[`` for ``[``) shows it otherwise, and
+    would rewrite it again were it written back as read, so a copy of the revision would
+    hold another form of it (a person's draft, to a reader)."""
+    return description is not None and with_marker(description, marker) == description
 
 
 def _records_forms(description: str | None) -> bool:

@@ -181,8 +181,10 @@ def test_a_rollback_where_only_is_released_is_reported_leaves_no_draft_to_refuse
     assert staging.released(agent_id).version_id == f"{agent_id}@v2"
 
 
-@pytest.mark.parametrize("compat", [("escaped_html",), ("escaped_html", "create_releases")],
-                         ids=["forms-in-its-marker", "forms-in-another-marker"])
+@pytest.mark.parametrize("compat", [("escaped_html",), ("escaped_html", "create_releases"),
+                                    ("escaped_markdown", "bare_id_writes")],
+                         ids=["forms-in-its-marker", "forms-in-another-marker",
+                              "its-marker-escaped"])
 def test_that_rollback_writes_nothing_back_where_the_platform_rewrites_what_it_stores(
         environments: Environments, compat: tuple[str, ...]) -> None:
     """The same platform storing markup and quotes as entities (a form it would encode once
@@ -191,7 +193,9 @@ def test_that_rollback_writes_nothing_back_where_the_platform_rewrites_what_it_s
     still reads as a draft there (the plan says so); apply is not blocked. Also where the
     revision rolled back to records no form itself (a platform that releases what it
     creates: its first revision was released before the run learnt the forms), as long as
-    another revision of the agent does."""
+    another revision of the agent does; and where no declared value took a form of the
+    platform's but the marker did (a platform escaping Markdown in descriptions, whose
+    description has none: its marker's brackets are escaped, and would be escaped again)."""
     staging = environments.platform("staging")
     staging.emulator.set_faults(compat=["is_released", *compat])
     agent_id = two_releases(environments)
