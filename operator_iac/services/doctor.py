@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from operator_iac.errors import (
     AuthenticationError,
+    NotFoundError,
     OperationError,
     OperatorIacError,
     PermissionDeniedError,
@@ -167,11 +168,17 @@ def _versions_and_revisions(client: OperatorClient, summaries: dict[str, list[Ag
         for kind, items in summaries.items():
             resource = getattr(client, kind)
             for summary in items[:SAMPLE]:
-                entries = resource.list_versions(summary.id)
+                try:
+                    entries = resource.list_versions(summary.id)
+                    read = {entry.version_id: resource.get(entry.version_id)
+                            for entry in entries if entry.status in ("released", "draft")}
+                except NotFoundError:
+                    # Deleted since the list was read (someone in the dashboard, another
+                    # run's temporary agent, a list that trails the deletion): not a fault
+                    # of the reads, and nothing left to sample.
+                    continue
                 versions[summary.id] = entries
-                for entry in entries:
-                    if entry.status in ("released", "draft"):
-                        revisions[entry.version_id] = resource.get(entry.version_id)
+                revisions.update(read)
     except OperatorIacError as exc:
         found.check("versions and revisions", "failed", str(exc))
         return versions, revisions

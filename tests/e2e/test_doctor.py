@@ -229,3 +229,21 @@ def test_a_platform_that_never_answers_on_the_session_fails(
     failed = [c for c in report.checks if c.status == "failed"]
     assert [c.name for c in failed] == ["chat session"]
     assert left_behind(platform_with_a_draft) == []
+
+
+def test_an_agent_deleted_since_the_list_was_read_fails_no_read(
+        platform_with_a_draft: Platform) -> None:
+    """A list that trails a deletion (someone in the dashboard, or another run's temporary
+    agent) names an agent whose versions are gone by the time they are read: not a fault of
+    the platform's reads, so the check samples the others and passes."""
+    platform = platform_with_a_draft
+    agents = platform.client.conversational_agents
+    gone = next(iter(agents.list())).id
+    platform.emulator.advance_clock(60.0)  # the agents are a minute old
+    platform.emulator.set_faults(list_lag=30.0)
+    agents.delete(gone)
+    assert gone in {a.id for a in agents.list()}  # still listed
+    report = doctor(platform)
+    read = next(c for c in report.checks if c.name == "versions and revisions")
+    assert read.status == "ok", read
+    platform.emulator.set_faults(list_lag=0.0)
