@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Where the other apply's work on this change stands (``state_of``).
-OtherApply = Literal["draft", "unproven", "proven", "left"]
+OtherApply = Literal["draft", "unproven", "proven", "left", "unseen"]
 
 
 def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
@@ -65,7 +65,7 @@ def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
     if state == "unproven":  # released: it proves the release next
         proof = min(wait_for(steps, "released"), defaults.OTHER_APPLY_WAIT_MAX_S)
         state, agent = _watch(steps, time.time() + proof, "unproven")
-    if agent is None or state == "left":
+    if agent is None or state in ("left", "unseen"):
         return None
     released = agent.released
     if state == "proven":
@@ -84,10 +84,11 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     """Where the other apply's work on this change stands in ``agent`` as read: ``draft``
     (written over the release the plan saw, none for a create, unreleased), ``unproven``
     (released, its proof still to come), ``proven`` (released, and proven or needing no
-    proof), or ``left`` (the agent holds something else, or is gone: not this change's to
-    finish)."""
+    proof), ``left`` (a draft of other content, or another release: not this change's to
+    finish), or ``unseen`` (no draft over the release the plan saw, or the agent not read:
+    a read that trails the other's write, as reads of a new agent do, or gone)."""
     if agent is None:
-        return "left"
+        return "unseen"
     resource, desired = steps.resource, steps._desired()
     ids, forms = steps.run_.ids, steps.run_.forms
     released = agent.released
@@ -96,10 +97,12 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
         return "unproven" if proves and steps._unproven(agent, released) else "proven"
     over_plan = agent.released is None if resource.action == "create" else \
         over_planned_release(resource, agent)
-    if agent.draft is not None and over_plan and \
-            holds_this_change(resource, desired, ids, agent.draft, forms):
-        return "draft"
-    return "left"
+    if not over_plan:
+        return "left"
+    if agent.draft is None:
+        return "unseen"
+    return "draft" if holds_this_change(resource, desired, ids, agent.draft, forms) else \
+        "left"
 
 
 def wait_for(steps: Steps, stage: SmokeStage) -> float:
@@ -154,18 +157,21 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
 def _watch(steps: Steps, until: float, state: OtherApply) -> tuple[OtherApply,
                                                                   RemoteAgent | None]:
     """Read the agent again, with growing pauses, while the other apply's work stays in
-    ``state``, until ``until`` (seconds since the epoch): the state last read, and the
-    agent as read (None if it was not)."""
-    agent: RemoteAgent | None = None
+    ``state``, or reads as ``unseen`` (reads may trail that work), until ``until`` (seconds
+    since the epoch): the state last seen otherwise, and the agent as read then (``unseen``
+    and None where no read showed it)."""
+    seen: tuple[OtherApply, RemoteAgent | None] = ("unseen", None)
     for pause in pauses_until(until):
         steps.client.pause(pause)
         agent = _read(steps)
         now = state_of(steps, agent)
-        if now != state:
+        if now not in (state, "unseen"):
             return now, agent
-        logger.info("%s: another apply's work on this change is still %s; reading the agent "
-                    "again in %.2f s", steps.resource.key, state, pause)
-    return state, agent
+        if now == state:
+            seen = (now, agent)
+        logger.info("%s: another apply's work on this change reads as %s; reading the agent "
+                    "again in %.2f s", steps.resource.key, now, pause)
+    return seen
 
 
 def _read(steps: Steps) -> RemoteAgent | None:
