@@ -28,7 +28,7 @@ from operator_iac import defaults
 from operator_iac.api.polling import pauses_until
 from operator_iac.apply.same_change import over_planned_release
 from operator_iac.errors import OperatorIacError
-from operator_iac.plan.writes import CHANGE_ACTIONS, holds_this_change
+from operator_iac.plan.writes import CHANGE_ACTIONS, holds_this_change, seen_by_plan
 from operator_iac.spec.gate import DEFAULT_MAX_CONVERSATIONS, compared_tests
 from operator_iac.state.fetch import fetch_agent
 
@@ -85,8 +85,8 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     (written over the release the plan saw, none for a create, unreleased), ``unproven``
     (released, its proof still to come), ``proven`` (released, and proven or needing no
     proof), ``left`` (a draft of other content, or another release: not this change's to
-    finish), or ``unseen`` (no draft over the release the plan saw, or the agent not read:
-    a read that trails the other's write, as reads of a new agent do, or gone)."""
+    finish), or ``unseen`` (no draft, or no release where the plan saw one, or the agent not
+    read: a read that trails the other's write, as reads of a new agent do, or gone)."""
     if agent is None:
         return "unseen"
     resource, desired = steps.resource, steps._desired()
@@ -95,10 +95,9 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     if released is not None and holds_this_change(resource, desired, ids, released, forms):
         proves = steps.run_.smoke_gate is not None and "released" in resource.smoke
         return "unproven" if proves and steps._unproven(agent, released) else "proven"
-    over_plan = agent.released is None if resource.action == "create" else \
-        over_planned_release(resource, agent)
-    if not over_plan:
-        return "left"
+    if released is not None and (resource.action == "create" or
+                                 not over_planned_release(resource, agent)):
+        return "left"  # another release than the plan's and this change's
     if agent.draft is None:
         return "unseen"
     return "draft" if holds_this_change(resource, desired, ids, agent.draft, forms) else \
@@ -175,9 +174,11 @@ def _watch(steps: Steps, until: float, state: OtherApply) -> tuple[OtherApply,
 
 
 def _read(steps: Steps) -> RemoteAgent | None:
-    """The agent read again; None once it is gone or cannot be read (the run then leaves
-    it, as it did before waiting)."""
+    """The agent read again, never behind what the plan read of it (``seen_by_plan``: a
+    versions list that trails is read again, bounded, as by the re-check before writing);
+    None where it cannot be read (``unseen``)."""
+    floor = seen_by_plan(steps.resource.remote, steps._seen_here())
     try:
-        return fetch_agent(steps.client, steps.resource.kind, steps._agent_id())
+        return fetch_agent(steps.client, steps.resource.kind, steps._agent_id(), floor=floor)
     except OperatorIacError:
         return None
