@@ -82,7 +82,8 @@ def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
 
 def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     """Where the other apply's work on this change stands in ``agent`` as read: ``draft``
-    (written over the release the plan saw, none for a create, unreleased), ``unproven``
+    (written over the release the plan saw, none for a create, or over a release of this
+    change a create made, which no test proved, unreleased), ``unproven``
     (released, its proof still to come), ``proven`` (released, and proven or needing no
     proof), ``left`` (a draft of other content, or another release: not this change's to
     finish), or ``unseen`` (no draft, or no release where the plan saw one, or the agent not
@@ -91,17 +92,23 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
         return "unseen"
     resource, desired = steps.resource, steps._desired()
     ids, forms = steps.run_.ids, steps.run_.forms
-    released = agent.released
+    released, draft = agent.released, agent.draft
+    # A write of this change in the draft, other than a platform's copy of the release (one
+    # opened beside each release holds its marker and content).
+    written = draft is not None and holds_this_change(resource, desired, ids, draft, forms) \
+        and not (released is not None and draft.description == released.description
+                 and draft.config == released.config)
     if released is not None and holds_this_change(resource, desired, ids, released, forms):
+        if written:
+            return "draft"  # above a release of the change that a create made, untested
         proves = steps.run_.smoke_gate is not None and "released" in resource.smoke
         return "unproven" if proves and steps._unproven(agent, released) else "proven"
     if released is not None and (resource.action == "create" or
                                  not over_planned_release(resource, agent)):
         return "left"  # another release than the plan's and this change's
-    if agent.draft is None:
+    if draft is None:
         return "unseen"
-    return "draft" if holds_this_change(resource, desired, ids, agent.draft, forms) else \
-        "left"
+    return "draft" if written else "left"
 
 
 def wait_for(steps: Steps, stage: SmokeStage) -> float:
