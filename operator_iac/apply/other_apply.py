@@ -28,9 +28,8 @@ from operator_iac import defaults
 from operator_iac.api.polling import pauses_until
 from operator_iac.apply.same_change import over_planned_release
 from operator_iac.errors import OperatorIacError
-from operator_iac.plan.writes import CHANGE_ACTIONS, holds_this_change, seen_by_plan
+from operator_iac.plan.writes import CHANGE_ACTIONS, holds_this_change
 from operator_iac.spec.gate import DEFAULT_MAX_CONVERSATIONS, compared_tests
-from operator_iac.state.fetch import fetch_agent
 
 if TYPE_CHECKING:
     from operator_iac.apply.report import ResourceResult
@@ -181,11 +180,9 @@ def _watch(steps: Steps, until: float, state: OtherApply) -> tuple[OtherApply,
 
 
 def _read(steps: Steps) -> RemoteAgent | None:
-    """The agent read again, never behind what the plan read of it (``seen_by_plan``: a
-    versions list that trails is read again, bounded, as by the re-check before writing);
-    None where it cannot be read (``unseen``)."""
-    floor = seen_by_plan(steps.resource.remote, steps._seen_here())
+    """The agent read again, never behind what the plan read of it, as by the re-check
+    before writing (``Steps.read_agent``); None where it cannot be read (``unseen``)."""
     try:
-        return fetch_agent(steps.client, steps.resource.kind, steps._agent_id(), floor=floor)
+        return steps.read_agent()
     except OperatorIacError:
         return None

@@ -408,8 +408,7 @@ class Steps:
         first), there is nothing left to do: ``converged``. Moved to a draft holding exactly
         this change over the release the plan saw, the run finishes that draft
         (``_finishing``)."""
-        current = fetch_agent(self.client, self.resource.kind, self._agent_id(),
-                              floor=seen_by_plan(self.resource.remote, self._seen_here()))
+        current = self.read_agent()
         moved = remote_moved(self.resource.remote, current)
         if moved:
             held = holding_this_change(self.client, self.resource, self._desired(),
@@ -424,6 +423,13 @@ class Steps:
             raise ResourceFailed("conflict", f"{moved}; nothing was written for "
                                   f"{self.resource.key!r}, make a new plan")
         return current
+
+    def read_agent(self) -> RemoteAgent:
+        """The agent read again, never behind what the plan read of it, raised by what this
+        machine saw (``seen_by_plan``): a versions list that trails is read again, bounded.
+        ``NotFoundError`` when it is gone."""
+        return fetch_agent(self.client, self.resource.kind, self._agent_id(),
+                           floor=seen_by_plan(self.resource.remote, self._seen_here()))
 
     def _seen_here(self) -> Floor | None:
         """What this machine saw of the agent and released of it (``state.floor``, kept by
