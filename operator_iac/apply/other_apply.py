@@ -29,7 +29,7 @@ from operator_iac.api.polling import pauses_until
 from operator_iac.apply.same_change import over_planned_release
 from operator_iac.errors import OperatorIacError
 from operator_iac.plan.writes import CHANGE_ACTIONS, holds_this_change
-from operator_iac.spec.gate import DEFAULT_MAX_CONVERSATIONS, compared_tests
+from operator_iac.smoke.announce import stage_limit_s
 
 if TYPE_CHECKING:
     from operator_iac.apply.report import ResourceResult
@@ -114,20 +114,12 @@ def wait_for(steps: Steps, stage: SmokeStage) -> float:
     """How long the other apply may take to reach its next step from the start of
     ``stage``: ``OTHER_APPLY_WAIT_S``, plus, where this run tests that stage (the other,
     of the same change, has the same tests), the time the stage's tests may take by their
-    own limits: ``timeout_s`` each, ``repeat`` times, or as many conversations as a release
-    gate may use for a compared test, as many at once as the run's parallelism."""
+    own limits (``smoke.announce.stage_limit_s``, at the run's parallelism)."""
     wait = defaults.OTHER_APPLY_WAIT_S
     if steps.run_.smoke_gate is None or stage not in steps.resource.smoke:
         return wait
     agent = steps._desired()
-    compared = set(compared_tests(agent.smoke_gate, agent.smoke))
-    most = getattr(agent.smoke_gate, "max_conversations", DEFAULT_MAX_CONVERSATIONS)
-    attempts = sum(most if test.name in compared else int(getattr(test, "repeat", 1))
-                   for test in agent.smoke)
-    longest = max((float(getattr(test, "timeout_s", 0.0)) for test in agent.smoke),
-                  default=0.0)
-    waves = -(-attempts // max(1, steps.run_.options.parallelism))
-    return wait + longest * waves
+    return wait + stage_limit_s(agent.smoke, agent.smoke_gate, steps.run_.options.parallelism)
 
 
 def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:

@@ -109,6 +109,21 @@ def budget_s(tests: Sequence[Any], stages: int = STAGES) -> float:
     return each * stages + VERDICT_SLACK_S
 
 
+def stage_limit_s(tests: Sequence[Any], gate: Any, parallelism: int) -> float:
+    """How long one smoke stage of ``tests`` may take by their own limits, run as many at
+    once as ``parallelism``: waves as long as the longest ``timeout_s``, each test run
+    ``repeat`` times or, compared with the released revision under a release gate
+    (``gate``, ``spec.gate.GateSettings``), as many conversations as that gate may use."""
+    from operator_iac.spec.gate import DEFAULT_MAX_CONVERSATIONS, compared_tests
+
+    compared = set(compared_tests(gate, tests))
+    most = getattr(gate, "max_conversations", DEFAULT_MAX_CONVERSATIONS)
+    attempts = sum(most if test.name in compared else int(getattr(test, "repeat", 1))
+                   for test in tests)
+    longest = max((float(getattr(test, "timeout_s", 120.0)) for test in tests), default=0.0)
+    return longest * -(-attempts // max(1, parallelism))
+
+
 class ProofLedger:
     """What one run learns about keeping records on this platform, shared by its threads:
     whether it refuses conversations with unreleased revisions (then records are pinned
