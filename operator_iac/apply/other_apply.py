@@ -82,7 +82,8 @@ def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
 def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     """Where the other apply's work on this change stands in ``agent`` as read: ``draft``
     (written over the release the plan saw, none for a create, or over a release of this
-    change a create made, which no test proved, unreleased), ``unproven``
+    change a create made, which no test proved, unreleased; or such a release holding the
+    change only through stored forms its own marker does not record yet), ``unproven``
     (released, its proof still to come), ``proven`` (released, and proven or needing no
     proof), ``left`` (a draft of other content, or another release: not this change's to
     finish), or ``unseen`` (no draft, or no release where the plan saw one, or the agent not
@@ -98,8 +99,13 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
         and not (released is not None and draft.description == released.description
                  and draft.config == released.config)
     if released is not None and holds_this_change(resource, desired, ids, released, forms):
-        if written:
-            return "draft"  # above a release of the change that a create made, untested
+        if written or not holds_this_change(resource, desired, ids, released):
+            # A write of the change above a release of it that a create made, untested; or
+            # none yet above a release that holds the change only through forms other
+            # revisions record, not its own marker (a create released at once, before its
+            # writer recorded how the platform stored it): a plan reads that release by
+            # its own record, as an update still to make. The other's work to finish.
+            return "draft"
         proves = steps.run_.smoke_gate is not None and "released" in resource.smoke
         return "unproven" if proves and steps._unproven(agent, released) else "proven"
     if released is not None and (resource.action == "create" or
@@ -130,14 +136,22 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
     Done once per run: met again (that apply wrote again, alive), the run leaves the draft
     to it."""
     steps.took_over = True
-    assert held.draft is not None
-    steps.note(f"{held.draft.version_id}, where another apply wrote this very change, is "
-               f"still unreleased after {waited:.0f} s: that apply stopped, or is slower "
-               "than its tests' limits; this run finishes it")
+    resource = steps.resource
+    # A create released at once, and no write of the change above it yet: the run goes on
+    # from that release as from its own create's (``Steps._finish_created_release``).
+    unwritten = resource.action == "create" and (held.draft is None or not holds_this_change(
+        resource, steps._desired(), steps.run_.ids, held.draft, steps.run_.forms))
+    held_in = held.released if unwritten else held.draft
+    assert held_in is not None
+    steps.note(f"{held_in.version_id}, where another apply wrote this very change, is "
+               f"still {'unfinished' if unwritten else 'unreleased'} after {waited:.0f} s: "
+               "that apply stopped, or is slower than its tests' limits; this run finishes it")
     previous = steps._previous()
 
     def finish() -> ResourceResult:
-        if steps.resource.action == "create":
+        if unwritten:
+            steps._finish_created_release(held_in)
+        elif resource.action == "create":
             steps._finish_create(held)
         else:
             steps.records.prepare(previous)

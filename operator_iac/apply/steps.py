@@ -215,6 +215,21 @@ class Steps:
         if conflict is not None:
             raise ResourceFailed("conflict", conflict)
 
+    def _finish_created_release(self, released: RemoteRevision) -> None:
+        """Go on with the key's new agent from ``released``, another apply's create of this
+        change that the platform released at once, before that apply recorded how the
+        platform stored it or named its records: the steps this run's own create takes
+        after such a create (``settle_create``'s read-back, which records the forms in a
+        new draft above the release, and ``ReleaseRecords.name_after_create``)."""
+        self.version_id, self.adopted = released.version_id, True
+        if self.body is None:  # this run's create was never sent (the plan's read was late)
+            self.body = self._fitted(write_body(self.resource, self._desired(), self.run_.ids,
+                                               None))
+        self._verify_persisted(self.body)
+        conflict = self.records.name_after_create(self._previous())
+        if conflict is not None:
+            raise ResourceFailed("conflict", conflict)
+
     def _released_with_this_change(self) -> tuple[RemoteAgent, RemoteRevision] | None:
         """The agent and its released revision, when that holds exactly this change; one
         read of the agent, on the paths that met another writer only."""
