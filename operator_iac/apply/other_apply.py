@@ -28,7 +28,7 @@ from operator_iac import defaults
 from operator_iac.api.polling import pauses_until
 from operator_iac.apply.same_change import over_planned_release
 from operator_iac.errors import OperatorIacError
-from operator_iac.plan.writes import CHANGE_ACTIONS, holds_this_change
+from operator_iac.plan.writes import CHANGE_ACTIONS, carries_marker, holds_this_change
 from operator_iac.smoke.announce import stage_limit_s
 
 if TYPE_CHECKING:
@@ -83,7 +83,8 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     """Where the other apply's work on this change stands in ``agent`` as read: ``draft``
     (written over the release the plan saw, none for a create, or over a release of this
     change a create made, which no test proved, unreleased; or such a release holding the
-    change only through stored forms its own marker does not record yet), ``unproven``
+    change only through stored forms its own marker does not record yet, or a create's
+    release of it in forms not known yet), ``unproven``
     (released, its proof still to come), ``proven`` (released, and proven or needing no
     proof), ``left`` (a draft of other content, or another release: not this change's to
     finish), or ``unseen`` (no draft, or no release where the plan saw one, or the agent not
@@ -108,6 +109,11 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
             return "draft"
         proves = steps.run_.smoke_gate is not None and "released" in resource.smoke
         return "unproven" if proves and steps._unproven(agent, released) else "proven"
+    if released is not None and resource.action == "create" and (draft is None or written) \
+            and carries_marker(released, resource):
+        # This change's create, released at once, in a form nobody recorded yet: its writer
+        # reads it back and records that form in a draft above it next (or did).
+        return "draft"
     if released is not None and (resource.action == "create" or
                                  not over_planned_release(resource, agent)):
         return "left"  # another release than the plan's and this change's

@@ -1013,30 +1013,36 @@ def test_a_create_whose_draft_another_apply_of_it_wrote_over_is_finished_should_
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("forms", ["noted", "unknown"])
 def test_a_create_released_at_once_before_its_writer_recorded_its_forms_is_finished(
-        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch,
+        forms: str) -> None:
     """A platform that releases what it creates and stores text in a form of its own: the
     other apply of a new agent created it (released at once, holding the change only
-    through forms other agents' markers record, not its own) and stopped before writing
-    the draft that records them above it. That release is not the other's finished work:
-    this run waits for it, then finishes it from there, as after its own create; the plan
-    after it is empty (before, the run converged at once and the plan proposed an update)."""
+    through forms other agents' markers record, not its own, or through forms nobody has
+    seen yet) and stopped before writing the draft that records them above it. That
+    release is not the other's finished work: this run waits for it, then finishes it from
+    there, as after its own create; the plan after it is empty (before, the run converged at
+    once and the plan proposed an update)."""
     monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)
     copy = project()
     copy.emulator.set_compat("create_releases", "escaped_html")
-    assert copy.apply().exit_code == 0
-    key = "support-desk"
-    text = (copy.root / "agents" / "support-triage.yaml").read_text(encoding="utf-8")
-    (copy.root / "agents" / f"{key}.yaml").write_text(
-        re.sub(r"^name: .*$", "name: Support desk", text, count=1, flags=re.MULTILINE),
-        encoding="utf-8")
+    key = "lead-qualification"  # refers to no other agent; holds text such a platform escapes
+    if forms == "noted":  # the project applied, and the new agent a copy of one of it
+        assert copy.apply().exit_code == 0
+        key = "support-desk"
+        text = (copy.root / "agents" / "support-triage.yaml").read_text(encoding="utf-8")
+        (copy.root / "agents" / f"{key}.yaml").write_text(
+            re.sub(r"^name: .*$", "name: Support desk", text, count=1, flags=re.MULTILINE),
+            encoding="utf-8")
     planned = copy.make_plan(platform.client)
     resource = next(r for r in planned.plan.resources if r.key == key)
     assert resource.action == "create", resource
     body = write_body(resource, planned.desired[key], planned.plan.known_ids, None)
     body["description"] = re.sub(r"commit=[^\s\]]+", "commit=fedcba987654",
                                  body["description"])
-    made = platform.client.conversational_agents.create(**body)  # the other's, then it stops
+    agents = getattr(platform.client, f"{resource.kind}s")
+    made = agents.create(**body)  # the other apply's create, and then it stops
     assert platform.released(made.id).version_id == f"{made.id}@v0"
 
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
