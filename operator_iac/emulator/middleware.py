@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -131,6 +132,11 @@ class FaultMiddleware:
 
         try:
             await self._apply(scope, receive, recording_send, reset)
+        except ClientDisconnect:
+            # The client left before its request's body arrived (a killed run, say): there is
+            # nobody to answer, and a server says nothing of it (uvicorn sees the
+            # disconnection and sends nothing either).
+            pass
         finally:
             note(0)  # no answer was started (the client left, or the server stopped)
 

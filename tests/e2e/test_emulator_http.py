@@ -285,3 +285,31 @@ def test_concurrent_writes_stay_consistent(api: httpx.Client,
     assert statuses(api, agent_id) == ["released", "draft"]
     assert len(set(created)) == 16
     assert {item["id"] for item in api.get(PA).json()["data"]} == set(created)
+
+
+def test_a_client_that_leaves_before_its_body_arrives_is_no_server_error(
+        emulator: EmulatorServer, caplog: pytest.LogCaptureFixture) -> None:
+    """A run killed while it sends a request: the emulator answers nobody, and logs no
+    traceback (as a server would not), whichever request comes next is served."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    url = urlsplit(emulator.url)
+    assert url.scheme == "http" and url.hostname is not None and url.port is not None
+    headers = "".join(f"{name}: {value}\r\n" for name, value in headers_for(emulator).items())
+    caplog.set_level("ERROR")
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(f"POST /conversations HTTP/1.1\r\nHost: {url.netloc}\r\n{headers}"
+                     "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"ag"
+                     .encode())
+        time.sleep(0.2)  # the request reached the route, which waits for the rest
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(
+            r.path == "/conversations" and r.method == "POST" for r in emulator.requests):
+        time.sleep(0.02)
+    assert [r.status >= 500 for r in emulator.requests if r.path == "/conversations"] == \
+        [True], emulator.requests  # answered to nobody
+    with raw_client(emulator) as api:
+        assert api.get("/conversational_agents").status_code == 200
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
