@@ -94,11 +94,7 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     resource, desired = steps.resource, steps._desired()
     ids, forms = steps.run_.ids, steps.run_.forms
     released, draft = agent.released, agent.draft
-    # A write of this change in the draft, other than a platform's copy of the release (one
-    # opened beside each release holds its marker and content).
-    written = draft is not None and holds_this_change(resource, desired, ids, draft, forms) \
-        and not (released is not None and draft.description == released.description
-                 and draft.config == released.config)
+    written = _written(steps, agent)
     if released is not None and holds_this_change(resource, desired, ids, released, forms):
         if written or not holds_this_change(resource, desired, ids, released):
             # A write of the change above a release of it that a create made, untested; or
@@ -120,6 +116,16 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     if draft is None:
         return "unseen"
     return "draft" if written else "left"
+
+
+def _written(steps: Steps, agent: RemoteAgent) -> bool:
+    """Whether ``agent``'s draft holds a write of this change, other than a platform's copy
+    of the release (one opened beside each release holds its marker and content)."""
+    draft, released = agent.draft, agent.released
+    return draft is not None and holds_this_change(
+        steps.resource, steps._desired(), steps.run_.ids, draft, steps.run_.forms) and \
+        not (released is not None and draft.description == released.description
+             and draft.config == released.config)
 
 
 def wait_for(steps: Steps, stage: SmokeStage) -> float:
@@ -145,8 +151,7 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
     resource = steps.resource
     # A create released at once, and no write of the change above it yet: the run goes on
     # from that release as from its own create's (``Steps._finish_created_release``).
-    unwritten = resource.action == "create" and (held.draft is None or not holds_this_change(
-        resource, steps._desired(), steps.run_.ids, held.draft, steps.run_.forms))
+    unwritten = resource.action == "create" and not _written(steps, held)
     held_in = held.released if unwritten else held.draft
     assert held_in is not None
     steps.note(f"{held_in.version_id}, where another apply wrote this very change, is "
