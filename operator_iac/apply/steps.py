@@ -209,6 +209,7 @@ class Steps:
         create (``ReleaseRecords.name_after_create``), checked to hold what was read."""
         assert held.draft is not None
         self.version_id, self.adopted = held.draft.version_id, True
+        self._create_body()
         self.read_back = held.draft
         self.written_fingerprint = revision_fingerprint(held.draft)
         conflict = self.records.name_after_create(None)
@@ -222,13 +223,19 @@ class Steps:
         after such a create (``settle_create``'s read-back, which records the forms in a
         new draft above the release, and ``ReleaseRecords.name_after_create``)."""
         self.version_id, self.adopted = released.version_id, True
-        if self.body is None:  # this run's create was never sent (the plan's read was late)
-            self.body = self._fitted(write_body(self.resource, self._desired(), self.run_.ids,
-                                               None))
-        self._verify_persisted(self.body)
+        self._verify_persisted(self._create_body())
         conflict = self.records.name_after_create(self._previous())
         if conflict is not None:
             raise ResourceFailed("conflict", conflict)
+
+    def _create_body(self) -> dict[str, Any]:
+        """The body of this key's create as this run sends it, fitted to the platform's
+        limits; made here too where the run never sent it (it found another apply's create
+        of the key first), for the writes that finish that create in this run's name."""
+        if self.body is None:
+            self.body = self._fitted(write_body(self.resource, self._desired(), self.run_.ids,
+                                                None))
+        return self.body
 
     def _released_with_this_change(self) -> tuple[RemoteAgent, RemoteRevision] | None:
         """The agent and its released revision, when that holds exactly this change; one
@@ -505,9 +512,7 @@ class Steps:
         existing = self.run_.owned_at_start(self.resource.kind).get(self.resource.key)
         if existing:
             self._converge_on(existing, finish=False)
-        body = self.body = self._fitted(write_body(self.resource, self._desired(),
-                                                   self.run_.ids, None))
-        found = self._send_create(body)
+        found = self._send_create(self._create_body())
         self.created_at = time.monotonic()
         if found is not None:
             self.agent_id = found

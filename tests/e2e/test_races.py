@@ -1053,3 +1053,43 @@ def test_a_create_released_at_once_before_its_writer_recorded_its_forms_is_finis
     assert any("this run finishes it" in step for step in outcome.steps), outcome.steps
     assert platform.owners()[key] == [made.id]
     assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_create_another_apply_made_before_this_run_began_is_finished_with_its_records(
+        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other apply of a new agent created it after this run's plan and before this run
+    began (so this run never sends a create of its own), and stopped before releasing it.
+    This run waits, then finishes the draft in its own name: its smoke records named in the
+    draft before the release, so the verdict is kept where promote finds it (before, the
+    release went out without records: exit 7, "could not be recorded"), and the plan after
+    it is empty."""
+    from operator_iac.services.apply import gate_for
+
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)
+    # As if the tests' limits were a second (the wait for them is tested on its own).
+    monkeypatch.setattr(other_apply, "stage_limit_s", lambda *_: 1.0)
+    copy = project()
+    assert copy.apply().exit_code == 0
+    key = "support-desk"
+    text = (copy.root / "agents" / "support-triage.yaml").read_text(encoding="utf-8")
+    (copy.root / "agents" / f"{key}.yaml").write_text(
+        re.sub(r"^name: .*$", "name: Support desk", text, count=1, flags=re.MULTILINE),
+        encoding="utf-8")
+    target = copy.target()
+    planned = make_plan(target, platform.client, smoke=True)
+    resource = next(r for r in planned.plan.resources if r.key == key)
+    assert resource.action == "create" and resource.smoke, resource
+    body = write_body(resource, planned.desired[key], planned.plan.known_ids, None)
+    body["description"] = re.sub(r"commit=[^\s\]]+", "commit=fedcba987654",
+                                 body["description"])
+    made = platform.client.conversational_agents.create(**body)  # the other's, then it stops
+
+    report = apply(planned, platform.client,
+                   smoke_gate=gate_for(target, platform.client, planned.desired))
+
+    outcome = report.result(key)
+    assert outcome is not None and report.exit_code() == 0, (outcome, report.exit_code())
+    assert outcome.outcome == "applied", outcome
+    assert any("this run finishes it" in step for step in outcome.steps), outcome.steps
+    assert platform.owners()[key] == [made.id]
+    assert copy.plan("--detailed-exitcode").exit_code == 0
