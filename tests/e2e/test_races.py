@@ -1013,6 +1013,17 @@ def test_a_create_whose_draft_another_apply_of_it_wrote_over_is_finished_should_
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+def add_support_desk(copy: ProjectCopy) -> str:
+    """A new agent declared in ``copy``: support-triage's copy under another key and name
+    (the same text, so the forms the platform stores it in are those of support-triage's
+    revisions); its key."""
+    text = (copy.root / "agents" / "support-triage.yaml").read_text(encoding="utf-8")
+    (copy.root / "agents" / "support-desk.yaml").write_text(
+        re.sub(r"^name: .*$", "name: Support desk", text, count=1, flags=re.MULTILINE),
+        encoding="utf-8")
+    return "support-desk"
+
+
 @pytest.mark.parametrize("forms", ["noted", "unknown"])
 def test_a_create_released_at_once_before_its_writer_recorded_its_forms_is_finished(
         project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch,
@@ -1030,11 +1041,7 @@ def test_a_create_released_at_once_before_its_writer_recorded_its_forms_is_finis
     key = "lead-qualification"  # refers to no other agent; holds text such a platform escapes
     if forms == "noted":  # the project applied, and the new agent a copy of one of it
         assert copy.apply().exit_code == 0
-        key = "support-desk"
-        text = (copy.root / "agents" / "support-triage.yaml").read_text(encoding="utf-8")
-        (copy.root / "agents" / f"{key}.yaml").write_text(
-            re.sub(r"^name: .*$", "name: Support desk", text, count=1, flags=re.MULTILINE),
-            encoding="utf-8")
+        key = add_support_desk(copy)
     planned = copy.make_plan(platform.client)
     resource = next(r for r in planned.plan.resources if r.key == key)
     assert resource.action == "create", resource
@@ -1070,11 +1077,7 @@ def test_a_create_another_apply_made_before_this_run_began_is_finished_with_its_
     monkeypatch.setattr(other_apply, "stage_limit_s", lambda *_: 1.0)
     copy = project()
     assert copy.apply().exit_code == 0
-    key = "support-desk"
-    text = (copy.root / "agents" / "support-triage.yaml").read_text(encoding="utf-8")
-    (copy.root / "agents" / f"{key}.yaml").write_text(
-        re.sub(r"^name: .*$", "name: Support desk", text, count=1, flags=re.MULTILINE),
-        encoding="utf-8")
+    key = add_support_desk(copy)
     target = copy.target()
     planned = make_plan(target, platform.client, smoke=True)
     resource = next(r for r in planned.plan.resources if r.key == key)
