@@ -83,8 +83,9 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     """Where the other apply's work on this change stands in ``agent`` as read: ``draft``
     (written over the release the plan saw, none for a create, or over a release of this
     change a create made, which no test proved, unreleased; or such a release holding the
-    change only through stored forms its own marker does not record yet, or a create's
-    release of it in forms not known yet), ``unproven``
+    change only through stored forms its own marker does not record yet, or a create of it
+    still to finish: in forms not known yet, or without a field it did not keep),
+    ``unproven``
     (released, its proof still to come), ``proven`` (released, and proven or needing no
     proof), ``left`` (a draft of other content, or another release: not this change's to
     finish), or ``unseen`` (no draft, or no release where the plan saw one, or the agent not
@@ -105,10 +106,11 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
             return "draft"
         proves = steps.run_.smoke_gate is not None and "released" in resource.smoke
         return "unproven" if proves and steps._unproven(agent, released) else "proven"
-    if released is not None and resource.action == "create" and (draft is None or written) \
-            and carries_marker(released, resource):
-        # This change's create, released at once, in a form nobody recorded yet: its writer
-        # reads it back and records that form in a draft above it next (or did).
+    newest = draft if draft is not None else released
+    if resource.action == "create" and newest is not None and carries_marker(newest, resource):
+        # This change's create, not finished yet: released at once in a form nobody recorded,
+        # or a draft without a field its create did not keep. Its writer reads it back and
+        # writes it again next (the forms recorded, the field sent with a PUT).
         return "draft"
     if released is not None and (resource.action == "create" or
                                  not over_planned_release(resource, agent)):
@@ -149,10 +151,11 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
     to it."""
     steps.took_over = True
     resource = steps.resource
-    # A create released at once, and no write of the change above it yet: the run goes on
-    # from that release as from its own create's (``Steps._finish_created_release``).
+    # A create not finished yet (released at once, or a draft without a field the create did
+    # not keep): the run goes on from it as from its own create (``Steps._finish_created``).
     unwritten = resource.action == "create" and not _written(steps, held)
-    held_in = held.released if unwritten else held.draft
+    held_in = held.draft if held.draft is not None and (
+        not unwritten or carries_marker(held.draft, resource)) else held.released
     assert held_in is not None
     steps.note(f"{held_in.version_id}, where another apply wrote this very change, is "
                f"still {'unfinished' if unwritten else 'unreleased'} after {waited:.0f} s: "
@@ -161,7 +164,7 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
 
     def finish() -> ResourceResult:
         if unwritten:
-            steps._finish_created_release(held_in)
+            steps._finish_created(held_in)
         elif resource.action == "create":
             steps._finish_create(held)
         else:

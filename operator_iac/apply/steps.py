@@ -216,13 +216,14 @@ class Steps:
         if conflict is not None:
             raise ResourceFailed("conflict", conflict)
 
-    def _finish_created_release(self, released: RemoteRevision) -> None:
-        """Go on with the key's new agent from ``released``, another apply's create of this
-        change that the platform released at once, before that apply recorded how the
-        platform stored it or named its records: the steps this run's own create takes
-        after such a create (``settle_create``'s read-back, which records the forms in a
-        new draft above the release, and ``ReleaseRecords.name_after_create``)."""
-        self.version_id, self.adopted = released.version_id, True
+    def _finish_created(self, created: RemoteRevision) -> None:
+        """Go on with the key's new agent from ``created``, another apply's create of this
+        change that it did not finish: released at once by the platform before that apply
+        recorded how the platform stored it, or a draft without a field the create did not
+        keep. The steps this run's own create takes after its create: ``settle_create``'s
+        read-back (which writes the fields again with a PUT, and records the forms, in a new
+        draft above a release), then ``ReleaseRecords.name_after_create``."""
+        self.version_id, self.adopted = created.version_id, True
         self._verify_persisted(self._create_body())
         conflict = self.records.name_after_create(self._previous())
         if conflict is not None:

@@ -1062,20 +1062,27 @@ def test_a_create_released_at_once_before_its_writer_recorded_its_forms_is_finis
     assert copy.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("compat", [None, "create_ignores_postprocess"])
 def test_a_create_another_apply_made_before_this_run_began_is_finished_with_its_records(
-        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch,
+        compat: str | None) -> None:
     """The other apply of a new agent created it after this run's plan and before this run
     began (so this run never sends a create of its own), and stopped before releasing it.
     This run waits, then finishes the draft in its own name: its smoke records named in the
     draft before the release, so the verdict is kept where promote finds it (before, the
     release went out without records: exit 7, "could not be recorded"), and the plan after
-    it is empty."""
+    it is empty. Also where the create did not keep the agents run after a conversation
+    (a platform that takes them with a PUT only) and the other stopped before its PUT: the
+    draft, its marker this change's, is the other's to finish (before, it was taken for
+    another writer's and left: exit 0, and the plan proposed an update)."""
     from operator_iac.services.apply import gate_for
 
     monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)
     # As if the tests' limits were a second (the wait for them is tested on its own).
     monkeypatch.setattr(other_apply, "stage_limit_s", lambda *_: 1.0)
     copy = project()
+    if compat is not None:
+        copy.emulator.set_compat(compat)
     assert copy.apply().exit_code == 0
     key = add_support_desk(copy)
     target = copy.target()
