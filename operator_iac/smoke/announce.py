@@ -102,10 +102,15 @@ def marked_with(description: str, project: str, key: str,
         with_marker(description, replace(marker, smoke=ids, records_follow=ids is None))
 
 
+def _limits(test: Any) -> tuple[float, int]:
+    """A smoke test's (``SmokeTest``) own limits: how long one conversation may take
+    (``timeout_s``, the spec's default where unset) and how many it has (``repeat``)."""
+    return float(getattr(test, "timeout_s", 120.0)), int(getattr(test, "repeat", 1))
+
+
 def budget_s(tests: Sequence[Any], stages: int = STAGES) -> float:
     """How long ``stages`` smoke stages of ``tests`` may take at most, by their own limits."""
-    each = sum(float(getattr(t, "timeout_s", 120.0)) * int(getattr(t, "repeat", 1))
-               for t in tests)
+    each = sum(timeout * repeat for timeout, repeat in map(_limits, tests))
     return each * stages + VERDICT_SLACK_S
 
 
@@ -118,9 +123,8 @@ def stage_limit_s(tests: Sequence[Any], gate: Any, parallelism: int) -> float:
 
     compared = set(compared_tests(gate, tests))
     most = getattr(gate, "max_conversations", DEFAULT_MAX_CONVERSATIONS)
-    attempts = sum(most if test.name in compared else int(getattr(test, "repeat", 1))
-                   for test in tests)
-    longest = max((float(getattr(test, "timeout_s", 120.0)) for test in tests), default=0.0)
+    attempts = sum(most if test.name in compared else _limits(test)[1] for test in tests)
+    longest = max((_limits(test)[0] for test in tests), default=0.0)
     return longest * -(-attempts // max(1, parallelism))
 
 
