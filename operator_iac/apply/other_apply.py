@@ -146,16 +146,16 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
     """Finish the draft the other apply wrote this very change into and did not release
     within ``waited`` seconds (stopped, or slower than its tests' limits): write it with
     this run's marker and records, test it, release and prove it, as a run whose re-check
-    finds such a draft does (``Steps._finishing``; a create: ``Steps._finish_create``).
+    finds such a draft does (``Steps._finishing``; a create: ``Steps._finish_created``).
     Done once per run: met again (that apply wrote again, alive), the run leaves the draft
     to it."""
     steps.took_over = True
     resource = steps.resource
-    # A create not finished yet (released at once, or a draft without a field the create did
-    # not keep): the run goes on from it as from its own create (``Steps._finish_created``).
+    # A create goes on from the other's draft, or from its release where no draft holds its
+    # marker (released at once), as from this run's own create (``Steps._finish_created``).
     unwritten = resource.action == "create" and not _written(steps, held)
-    held_in = held.draft if held.draft is not None and (
-        not unwritten or carries_marker(held.draft, resource)) else held.released
+    held_in = held.draft if held.draft is not None and carries_marker(held.draft, resource) \
+        else held.released
     assert held_in is not None
     steps.note(f"{held_in.version_id}, where another apply wrote this very change, is "
                f"still {'unfinished' if unwritten else 'unreleased'} after {waited:.0f} s: "
@@ -163,10 +163,8 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
     previous = steps._previous()
 
     def finish() -> ResourceResult:
-        if unwritten:
+        if resource.action == "create":
             steps._finish_created(held_in)
-        elif resource.action == "create":
-            steps._finish_create(held)
         else:
             steps.records.prepare(previous)
             steps._write_draft(steps._recheck())

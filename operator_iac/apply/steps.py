@@ -203,26 +203,14 @@ class Steps:
         waited = await_other_apply(self, message)
         return waited if waited is not None else self.result("converged", message)
 
-    def _finish_create(self, held: RemoteAgent) -> None:
-        """Go on with the key's new agent from the draft another apply of this create wrote
-        (``held``): written once more naming this run's records, as after this run's own
-        create (``ReleaseRecords.name_after_create``), checked to hold what was read."""
-        assert held.draft is not None
-        self.version_id, self.adopted = held.draft.version_id, True
-        self._create_body()
-        self.read_back = held.draft
-        self.written_fingerprint = revision_fingerprint(held.draft)
-        conflict = self.records.name_after_create(None)
-        if conflict is not None:
-            raise ResourceFailed("conflict", conflict)
-
     def _finish_created(self, created: RemoteRevision) -> None:
         """Go on with the key's new agent from ``created``, another apply's create of this
-        change that it did not finish: released at once by the platform before that apply
-        recorded how the platform stored it, or a draft without a field the create did not
-        keep. The steps this run's own create takes after its create: ``settle_create``'s
-        read-back (which writes the fields again with a PUT, and records the forms, in a new
-        draft above a release), then ``ReleaseRecords.name_after_create``."""
+        change (its draft, or a release the platform made of it at once) that it did not
+        finish: the steps this run's own create takes after its create. ``settle_create``'s
+        read-back, which writes again what that write still lacks (a field the create did
+        not keep, with a PUT; the record of how the platform stored it, in a new draft above
+        a release), then ``ReleaseRecords.name_after_create``, which names this run's
+        records in the draft."""
         self.version_id, self.adopted = created.version_id, True
         self._verify_persisted(self._create_body())
         conflict = self.records.name_after_create(self._previous())
