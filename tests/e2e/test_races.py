@@ -1103,3 +1103,39 @@ def test_a_create_another_apply_made_before_this_run_began_is_finished_with_its_
     assert any("this run finishes it" in step for step in outcome.steps), outcome.steps
     assert platform.owners()[key] == [made.id]
     assert copy.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_an_apply_that_meets_another_apply_s_create_it_stopped_after_finishes_it(
+        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the command line, with smoke tests: another apply of a new agent created it
+    (on a platform that takes `postprocess_agents` with a `PUT` only, and stopped before its
+    `PUT`) just before this `apply`, whose plan does not see it yet (the agents list shows new
+    agents late). This run creates the agent too, yields to the earlier create and finishes
+    that agent itself (nothing tells whether the other lives): the fields its create did not
+    keep written with a `PUT`, tested, released; exit 0, one agent for the key, and nothing
+    left to plan. (Met only at the check before the release, the same agent is waited for
+    first: the in-process tests above.)"""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)
+    monkeypatch.setattr(other_apply, "stage_limit_s", lambda *_: 1.0)
+    copy = project()
+    copy.emulator.set_compat("create_ignores_postprocess")
+    assert copy.apply().exit_code == 0
+    key = add_support_desk(copy)
+    planned = copy.make_plan(platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == key)
+    body = write_body(resource, planned.desired[key], planned.plan.known_ids, None)
+    body["description"] = re.sub(r"commit=[^\s\]]+", "commit=fedcba987654",
+                                 body["description"])
+    copy.emulator.set_faults(list_lag=2.0)
+    made = platform.client.conversational_agents.create(**body)  # the other's, then it stops
+
+    result = copy.run("apply", "--yes")
+
+    said = result.stdout + result.stderr
+    assert result.exit_code == 0, said
+    assert f"this run finishes {made.id}@v0" in said, said
+    assert "smoke tests passed on released" in said, said
+    copy.emulator.set_faults(list_lag=0.0)
+    assert platform.owners()[key] == [made.id]
+    assert platform.released(made.id).postprocess_agents
+    assert copy.plan("--detailed-exitcode").exit_code == 0
