@@ -10,7 +10,9 @@ platform's URL, the key and the project's name: the read-ahead begins them as so
 are known, in a thread of its own, while the command goes on loading. They are the agent
 lists and, in depth, every listed agent whose newest revision carries this project's marker,
 which a plan of the project reads in depth in any case (``plan.scope``). The proof records
-it reads only for the keys the declarations ask to verify, so those reads wait for them.
+it reads as each released revision naming them is read, on speculation while the
+declarations load (the declarations of a release made with smoke tests nearly always still
+have them), and afterwards only for the keys the declarations ask to verify.
 The lists themselves leave before the client's models load (``api.early``), and the command
 lets the read-ahead handle their answers before it loads the declarations (``lead``).
 
@@ -148,9 +150,14 @@ class ReadAhead:
         self._thread.join(timeout=defaults.READ_AHEAD_CLOSE_WAIT_S)
         self.client.close()
 
-    def _verified(self, key: str) -> bool:
-        # The proof records are read only for the keys whose releases are verified, which
-        # the declarations say: wait for them (an abandoned read-ahead fails here).
+    def _verified(self, key: str) -> bool | None:
+        # Whether the declarations verify the releases of ``key``; None while they load (the
+        # proof record is then read on speculation: ``ProofReadAhead``). An abandoned
+        # read-ahead reads no more.
+        if self._cancelled.is_set():
+            return False
+        if not self._declared.done():
+            return None
         from operator_iac.services.plan import verified
 
         return verified(self._declared.result(), key)

@@ -330,10 +330,16 @@ class ProofReadAhead:
     at once, in the same task of the pool, by the read of the proof record its released
     revision's marker names (``after``), so that ``unproven_releases`` finds it read instead
     of waiting for the whole snapshot first. A read and nothing more: which agent is the
-    key's, and what its record means, is decided afterwards. Each read is used once."""
+    key's, and what its record means, is decided afterwards. Each read is used once.
+
+    ``wanted`` says whether a key's releases are verified, or None while that is not known
+    yet (the declarations still loading): the record is then read on speculation, since a
+    release whose marker names records was made by a run with smoke tests, which the
+    declarations nearly always still have. Waiting for them instead would hold the pool's
+    task, and the reads queued behind it, until the declarations are loaded."""
 
     def __init__(self, client: OperatorClient, owner: Owner,
-                 wanted: Callable[[str], bool]) -> None:
+                 wanted: Callable[[str], bool | None]) -> None:
         self.client, self.owner, self._wanted = client, owner, wanted
         self._read: dict[str, Conversation | OperatorIacError | None] = {}
         self._lock = threading.Lock()
@@ -344,7 +350,7 @@ class ProofReadAhead:
         released = agent.released
         marker = parse_marker(released.description) if released is not None else None
         if marker is None or marker.smoke is None or not self.owner.claims(marker) or \
-                not self._wanted(marker.key):
+                self._wanted(marker.key) is False:
             return
         proof_id = marker.smoke[1]
         found: Conversation | OperatorIacError | None

@@ -310,6 +310,20 @@ def test_a_proof_record_read_ahead_is_not_read_again(platform: Factory) -> None:
     assert fake.paths() == [f"/conversations/{proof_id}"]  # one read, not two
 
 
+def test_a_proof_record_is_read_ahead_while_the_declarations_are_not_known(
+        platform: Factory) -> None:
+    """While the declarations load (``wanted`` says None), the record a release of this
+    owner names is read on speculation instead of holding the pool until they are known."""
+    client, fake = platform()
+    announced(client, fake)
+    _, proof_id = records_of(fake.description, PROJECT, "booking") or ("", "")
+    released = RemoteRevision(RELEASED, "released", "B", fake.description, {})
+    agent = RemoteAgent("conversational_agent", AGENT, (), released=released)
+    ahead = ProofReadAhead(client, Owner(PROJECT), lambda key: None)
+    ahead.after(agent)
+    assert fake.paths() == [f"/conversations/{proof_id}"]
+
+
 def test_a_read_ahead_that_failed_fails_where_the_verdict_is_asked() -> None:
     description = described(("conv_r", "conv_p"))
     refused = httpx.MockTransport(
