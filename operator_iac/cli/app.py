@@ -102,7 +102,7 @@ class App:
         return self._client
 
     def read_ahead(self, env: str | None = None, *, parallelism: int,
-                   everything: bool = False) -> ReadAhead | None:
+                   everything: bool = False, writes: bool = False) -> ReadAhead | None:
         """Begin reading the platform for ``env`` before the declarations load, when that
         can be done safely (``services.read_ahead``); the command hands the reads to its
         service, which uses them only if they are the ones its target needs. None with
@@ -114,7 +114,7 @@ class App:
         reading = begin_read_ahead(self.settings.project_file, env or self.settings.env,
                                    api_url=self.settings.api_url,
                                    cache=not self.settings.no_cache, parallelism=parallelism,
-                                   everything=everything)
+                                   everything=everything, writes=writes)
         if reading is not None:
             self.closers.append(reading.close)
             self._reading = reading

@@ -58,6 +58,9 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
       operator-iac --emulator apply --yes
       operator-iac apply --env staging --target call-summary --no-smoke --yes
     """
+    # A saved plan is read from its file: only a plan made here reads the platform ahead.
+    reading = app.read_ahead(env, parallelism=parallelism, everything=selection.prune,
+                             writes=True) if plan_file is None else None
     from operator_iac.render.apply_report import render_apply_markdown
     from operator_iac.services.apply import ApplyRequest, apply_declarations
 
@@ -68,7 +71,7 @@ def apply_command(app: App, plan_file: Path | None, env: str | None, yes: bool,
     confirm = confirmer(yes or plan_file is not None, "apply needs --yes, or a saved plan "
                         "file, when it is not run from a terminal")
     run = apply_declarations(app.target(env), app.client(), request, feedback=app.feedback(),
-                             show_plan=plan_shower(app, fmt), confirm=confirm)
+                             show_plan=plan_shower(app, fmt), confirm=confirm, reading=reading)
     if run.report is None:
         return show_no_changes(run.planned.plan, fmt,
                                "No changes: the platform already matches the declarations.")

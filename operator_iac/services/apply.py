@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from operator_iac.api.models import Agent
     from operator_iac.api.resources import AgentsResource
     from operator_iac.plan.model import Plan, RemoteState, ResourcePlan
+    from operator_iac.services.read_ahead import ReadAhead
     from operator_iac.services.target import Target
     from operator_iac.smoke.gate import SmokeGate
     from operator_iac.spec.desired import AgentKind, DesiredAgent
@@ -95,13 +96,15 @@ def check_saved_plan_request(request: ApplyRequest) -> None:
 
 def apply_declarations(target: Target, client: OperatorClient, request: ApplyRequest, *,
                        feedback: Feedback = QUIET, show_plan: Callable[[Plan], None] | None = None,
-                       confirm: Confirm | None = None) -> ApplyRun:
+                       confirm: Confirm | None = None,
+                       reading: ReadAhead | None = None) -> ApplyRun:
     """The whole ``apply``: plan (or load ``request.plan_file``), show it, ask ``confirm``
-    (None: already confirmed), smoke-gate and carry it out."""
+    (None: already confirmed), smoke-gate and carry it out. ``reading``: the plan's reads
+    begun before the declarations loaded (``services.read_ahead``)."""
     check_route(target)
     check_saved_plan_request(request)
     options = request.options
-    planned = _planned(target, client, request, feedback)
+    planned = _planned(target, client, request, feedback, reading)
     if planned.plan.options.overwrite_draft and not options.overwrite_draft:
         options = replace(options, overwrite_draft=True)
     if show_plan is not None:
@@ -129,12 +132,15 @@ def recheck_unchanged(planned: PlannedRun, client: OperatorClient,
 
 
 def _planned(target: Target, client: OperatorClient, request: ApplyRequest,
-             feedback: Feedback) -> PlannedRun:
+             feedback: Feedback, reading: ReadAhead | None = None) -> PlannedRun:
     smoke = request.options.smoke
     if request.plan_file is not None:
+        if reading is not None:
+            reading.abandon()
         return load_saved_plan(request.plan_file, target, smoke=smoke)
     return make_plan(target, client, options=request.plan_options,
-                     parallelism=request.options.parallelism, smoke=smoke, feedback=feedback)
+                     parallelism=request.options.parallelism, smoke=smoke, feedback=feedback,
+                     reading=reading)
 
 
 def gate_for(target: Target, client: OperatorClient, desired: Mapping[str, DesiredAgent], *,

@@ -83,6 +83,9 @@ class Destination:
     """The chosen environment; None for a project without environments."""
     cache_dir: Path | None
     """Where released revisions are cached, as for the target."""
+    ws_url: str | None = None
+    """The environment's chat session URL as the project file writes it (None: derived from
+    the API URL), so that an apply's smoke tests may use the client that read ahead."""
 
 
 class ReadAhead:
@@ -125,9 +128,13 @@ class ReadAhead:
 
     def reaches(self, target: Target) -> bool:
         """Whether ``target`` is the platform, key and cache this read-ahead reads."""
+        from operator_iac.api.client import derive_ws_url
+
         destination = self.destination
+        ws_url = (target.ws_url or derive_ws_url(target.api_url)).rstrip("/")
         return (target.api_url == destination.api_url and target.cache_dir == destination.cache_dir
-                and target.api_key.get_secret_value() == destination.api_key)
+                and target.api_key.get_secret_value() == destination.api_key
+                and ws_url == self.client.ws_url)
 
     def finish(self, declared: Declared) -> tuple[Snapshot, ProofReadAhead]:
         """The agents read so far (those the list shows as this project's, in depth; the
@@ -204,15 +211,18 @@ class ReadAhead:
 
 def begin_read_ahead(project_file: Path | None, environment: str | None, *,
                      api_url: str | None, cache: bool, parallelism: int,
-                     everything: bool = False,
+                     everything: bool = False, writes: bool = False,
                      environ: Mapping[str, str] | None = None) -> ReadAhead | None:
     """The read-ahead for a command of the project at ``project_file`` (None: found from the
     working directory) in ``environment``, or None when it cannot be begun safely (the
-    reason is logged): the command then reads as without it."""
+    reason is logged): the command then reads as without it. ``writes``: the command writes
+    (``apply``), so an environment that only receives promotions is refused before any
+    request, and nothing is read ahead for it."""
     environ = os.environ if environ is None else environ
     destination: Destination | None = None
     try:
-        destination, reason = _vouched(project_file, environment, api_url, cache, environ)
+        destination, reason = _vouched(project_file, environment, api_url, cache, environ,
+                                        writes)
     except Exception as exc:  # a speculation never breaks the command: it reads after
         reason = f"{type(exc).__name__}: {exc}"
     if destination is None or reason is not None:
@@ -226,29 +236,35 @@ def begin_read_ahead(project_file: Path | None, environment: str | None, *,
     from operator_iac.api.client import OperatorClient
 
     client = OperatorClient(destination.api_url, destination.api_key,
-                            key_source=destination.key_source, transport=early)
+                            ws_url=destination.ws_url, key_source=destination.key_source,
+                            transport=early)
     reading = ReadAhead(destination, client, parallelism=parallelism, everything=everything)
     reading.lead()
     return reading
 
 
 def _vouched(project_file: Path | None, environment: str | None, api_url: str | None,
-             cache: bool, environ: Mapping[str, str]) -> tuple[Destination, str | None]:
-    """Where to read ahead, and why not to (a file that may name a value that is missing),
-    or None. A configuration the command will report raises."""
+             cache: bool, environ: Mapping[str, str],
+             writes: bool = False) -> tuple[Destination, str | None]:
+    """Where to read ahead, and why not to (a file that may name a value that is missing, an
+    environment a writing command refuses), or None. A configuration the command will report
+    raises."""
     from operator_iac.spec.prescan import unresolvable
 
-    destination, (file, agents_dir), env_vars = _destination(project_file, environment,
-                                                             api_url, cache, environ)
+    destination, (file, agents_dir), env_vars, promoted = _destination(
+        project_file, environment, api_url, cache, environ)
+    if writes and promoted:
+        return destination, "the environment receives promotions only"
     return destination, unresolvable(file, agents_dir, env_vars, environ)
 
 
 def _destination(project_file: Path | None, requested: str | None, api_url: str | None,
                  cache: bool, environ: Mapping[str, str],
-                 ) -> tuple[Destination, tuple[Path, Path], dict[str, object] | None]:
+                 ) -> tuple[Destination, tuple[Path, Path], dict[str, object] | None, bool]:
     """Where to read, from the project file read without its models, with where the
-    declarations are read from (the project file, and its agents folder) and the names of
-    the environment's vars. What does not say that plainly raises (nothing is read ahead);
+    declarations are read from (the project file, and its agents folder), the names of
+    the environment's vars, and whether it names an environment it is promoted from. What
+    does not say that plainly raises (nothing is read ahead);
     the rules that choose the environment, the URL, the key and the cache are the target's
     own (``services.target``)."""
     from operator_iac.services.target import (
@@ -280,10 +296,11 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
     url = chosen_api_url(api_url or environ.get(API_URL_VARIABLE), _text(env, "api_url"),
                          str(file), environ)
     key, source = key_text_for(_text(env, "api_key_env"), name, environ)
-    destination = Destination(url, key, source, project, name, cache_dir(cache, environ))
+    destination = Destination(url, key, source, project, name, cache_dir(cache, environ),
+                              _text(env, "ws_url"))
     agents_dir = file.parent / (_text(data, "agents_dir") or "agents")
     return destination, (file, agents_dir), (dict(env_vars) if env_vars is not None
-                                             else None)
+                                             else None), env.get("promote_from") is not None
 
 
 def _text(data: dict[str, object], field: str) -> str | None:

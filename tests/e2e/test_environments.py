@@ -94,7 +94,8 @@ def test_apply_into_a_promote_from_environment_points_to_promote(
     assert result.exit_code == 3
     assert "only receives promotions" in result.stderr
     assert "operator-iac promote --from staging --to production" in result.stderr
-    assert environments.platform("production").writes() == []
+    # Refused before any request: apply reads nothing ahead for such an environment.
+    assert environments.platform("production").emulator.requests == []
 
 
 def test_the_python_api_refuses_a_promote_from_environment_too(

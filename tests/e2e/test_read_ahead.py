@@ -2,7 +2,8 @@
 while the declarations load, and what comes out is what a plan without it reads, with the
 same requests; a configuration error the documentation promises before any request still
 comes before any request, wherever the value is missing; a command that fails before using
-the reads ends at once, having only read."""
+the reads ends at once, having only read; ``apply`` reads ahead as ``plan`` does and goes on
+with the client that read."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from operator_iac.api.client import OperatorClient
+from operator_iac.services.apply import ApplyRequest, apply_declarations
 from operator_iac.services.plan import make_plan
 from operator_iac.services.read_ahead import begin_read_ahead
 from operator_iac.settings import NO_CACHE_VARIABLE
@@ -223,5 +225,54 @@ def test_a_project_at_the_root_of_a_repository_reads_ahead(project: Project) -> 
         path.write_text("Write `${env:NAME}` or `${var:name}` in a prompt.\n", encoding="utf-8")
     reading = begin_read_ahead(copy.project_file, "staging", api_url=copy.emulator.url,
                                cache=False, parallelism=4)
+    assert reading is not None
+    reading.close()
+
+
+def test_an_apply_reads_ahead_and_goes_on_with_the_client_that_read(
+        applied: ProjectCopy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An apply's plan is read while its declarations load; its writes and smoke tests then
+    go through the client that read, chat sessions included at the URL the environment
+    names, and it costs the requests an apply without the read-ahead costs."""
+    monkeypatch.setenv(NO_CACHE_VARIABLE, "1")
+    ws_url = applied.emulator.ws_url.replace("127.0.0.1", "localhost")  # not the derived one
+    applied.edit_project_file("    api_key_env: OPERATOR_API_KEY_STAGING\n",
+                              f"    api_key_env: OPERATOR_API_KEY_STAGING\n"
+                              f"    ws_url: {ws_url}\n")
+
+    def change(version: int) -> None:
+        before = f"point ({version - 1}) of" if version > 1 else "point of"
+        applied.replace_in("support-triage.yaml", before, f"point ({version}) of")
+
+    change(1)
+    applied.emulator.clear_requests()
+    with applied.target().client() as client:
+        plain = apply_declarations(applied.target(), client, ApplyRequest())
+    without = requests_of(applied)
+    change(2)
+    reading = begin_read_ahead(applied.project_file, applied.env, api_url=applied.emulator.url,
+                               cache=False, parallelism=4, writes=True)
+    assert reading is not None
+    try:
+        target = applied.target()
+        assert reading.reaches(target) and reading.client.ws_url == ws_url
+        ahead = apply_declarations(target, reading.client, ApplyRequest(), reading=reading)
+    finally:
+        reading.close()
+    with_reading = requests_of(applied)
+
+    assert plain.report is not None and ahead.report is not None
+    assert plain.report.exit_code() == ahead.report.exit_code() == 0
+    assert [v.passed for r in ahead.report.results for v in r.smoke] == [True, True]
+    lists = [("GET", "/conversational_agents"), ("GET", "/procedural_agents")]
+    assert [with_reading[k] for k in lists] == [without[k] for k in lists] == [1, 1]
+    assert with_reading.total() == without.total()
+
+
+def test_an_apply_reads_nothing_ahead_for_an_environment_it_refuses(project: Project) -> None:
+    copy = project()
+    staging = dict(api_url=copy.emulator.url, cache=False, parallelism=4)
+    assert begin_read_ahead(copy.project_file, "production", writes=True, **staging) is None
+    reading = begin_read_ahead(copy.project_file, "production", **staging)  # plan may read
     assert reading is not None
     reading.close()
