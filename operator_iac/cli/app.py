@@ -7,6 +7,7 @@ first use so that commands that need no platform never read an API key.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -110,6 +111,12 @@ class App:
         if self.settings.emulator or self._target is not None or self._reading is not None:
             return None
         from operator_iac.services.read_ahead import begin_read_ahead
+        from operator_iac.spec.loader import parsed_ahead
+
+        # What the read-ahead parses of the declarations, the loading then takes as parsed.
+        handing_over = contextlib.ExitStack()
+        handing_over.enter_context(parsed_ahead())
+        self.closers.append(handing_over.close)
 
         reading = begin_read_ahead(self.settings.project_file, env or self.settings.env,
                                    api_url=self.settings.api_url,

@@ -281,7 +281,7 @@ def _destination(project_file: Path | None, requested: str | None, api_url: str 
         raise ValueError("no project file")
     # The loader of the declarations (its size limits, YAML rules and refusals), without the
     # models it is then checked against.
-    data = load_yaml(file, "project file").data
+    data = load_yaml(file, "project file", keep=True).data
     project = _text(data, "project") if isinstance(data, dict) else None
     environments = data.get("environments", {}) if isinstance(data, dict) else None
     if not project or not isinstance(environments, dict):

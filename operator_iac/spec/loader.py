@@ -231,14 +231,50 @@ def read_text(path: Path, what: str = "file") -> str:
                                   f"(byte 0x{raw[exc.start]:02x}); save it as UTF-8") from exc
 
 
-def load_yaml(path: Path, what: str = "file") -> YamlDocument:
-    """Load one YAML file; raises ``DeclarationError`` with every problem found in it."""
+# Documents parsed ahead of the loading that uses them (``parsed_ahead``), by the path as
+# given and the text: None outside such a block.
+_AHEAD: ContextVar[dict[tuple[str, str], YamlDocument] | None] = ContextVar("parsed_ahead",
+                                                                            default=None)
+
+
+@contextmanager
+def parsed_ahead() -> Iterator[None]:
+    """Inside the block, a document parsed with ``keep=True`` is handed to the next parse of
+    the very same text from the same path instead of that text being parsed again (once).
+
+    A command that reads the platform ahead of its declarations first looks through them
+    (``spec.prescan``, the project file's destination), then loads them; parsing is most of
+    loading a declaration, and each file would be parsed twice. What is handed over is what
+    the second parse would have returned (same text, same path, same rules), and nothing
+    before it changes a document: the look ahead only reads."""
+    token = _AHEAD.set({})
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
+
+
+def load_yaml(path: Path, what: str = "file", *, keep: bool = False) -> YamlDocument:
+    """Load one YAML file; raises ``DeclarationError`` with every problem found in it.
+    ``keep``: see ``parse_yaml``."""
     text = read_text(path, what)
-    return parse_yaml(text, path)
+    return parse_yaml(text, path, keep=keep)
 
 
-def parse_yaml(text: str, path: Path) -> YamlDocument:
-    """Parse YAML text that came from ``path`` (used for positions and messages only)."""
+def parse_yaml(text: str, path: Path, *, keep: bool = False) -> YamlDocument:
+    """Parse YAML text that came from ``path`` (used for positions and messages only).
+    ``keep``: inside ``parsed_ahead``, keep the document for the next parse of this text from
+    this path, which then takes it instead of parsing (another look ahead shares it)."""
+    ahead, key = _AHEAD.get(), (str(path), text)
+    if ahead is not None and key in ahead:
+        return ahead[key] if keep else ahead.pop(key)
+    document = _parse(text, path)
+    if ahead is not None and keep:
+        ahead[key] = document
+    return document
+
+
+def _parse(text: str, path: Path) -> YamlDocument:
     display = display_path(path)
     node = _compose(text, display)
     if node is None:

@@ -162,8 +162,10 @@ class _Read:
             from operator_iac.spec.loader import parse_yaml
 
             try:
-                self._strings = list(_strings(parse_yaml(self.text, self.path).data)) \
-                    if self.text.strip() else []
+                # Kept for the loading that follows (``spec.loader.parsed_ahead``).
+                parsed = parse_yaml(self.text, self.path, keep=True) if self.text.strip() \
+                    else None
+                self._strings = list(_strings(parsed.data)) if parsed is not None else []
             except DeclarationError:  # YAML cannot read it: its whole text counts
                 self._strings = [self.text]
         return self._strings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from operator_iac.errors import DeclarationError, Diagnostic
-from operator_iac.spec.loader import MAX_FILE_BYTES, load_yaml
+from operator_iac.spec.loader import MAX_FILE_BYTES, load_yaml, parse_yaml, parsed_ahead
 
 WriteFile = Callable[..., Path]
 
@@ -128,3 +128,22 @@ def test_object_tags_are_refused(agent_file: WriteFile) -> None:
 def test_non_scalar_keys_are_refused(agent_file: WriteFile) -> None:
     found = only_diagnostic(agent_file("? [a, b]\n: 1\n"))
     assert "mapping keys must be plain strings" in found.message
+
+
+def test_a_document_parsed_ahead_is_handed_to_the_next_parse_of_that_text_once(
+        agent_file: WriteFile) -> None:
+    path = agent_file("name: x\nconfig: {tools: [a]}\n")
+    text = path.read_text(encoding="utf-8")
+    kept = parse_yaml(text, path, keep=True)  # outside the block: nothing is kept
+    assert load_yaml(path) is not kept
+    with parsed_ahead():
+        kept = parse_yaml(text, path, keep=True)
+        assert parse_yaml(text, path, keep=True) is kept  # another look ahead shares it
+        assert parse_yaml("name: y\n", path).data == {"name": "y"}  # another text: parsed
+        taken = load_yaml(path)
+        again = load_yaml(path)
+    assert taken is kept and again is not kept  # once
+    assert again.data == kept.data and again.values == kept.values
+    with parsed_ahead():
+        parse_yaml(text, path, keep=True)
+    assert load_yaml(path) is not kept  # the block's end forgets what it kept

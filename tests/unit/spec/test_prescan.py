@@ -185,3 +185,19 @@ def test_an_agents_folder_elsewhere_or_behind_a_link_is_searched_too(tmp_path: P
         assert reason is not None and "${var:hours}" in reason
     (shared / "a.yaml").write_text("name: ${var:team}\n", encoding="utf-8")
     assert unresolvable(project, agents="agents") is None
+
+
+def test_the_declarations_searched_ahead_are_not_parsed_again_when_they_load(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from operator_iac.spec import loader
+
+    parsed: list[str] = []
+    compose = loader._compose
+    monkeypatch.setattr(loader, "_compose",
+                        lambda text, display: parsed.append(display) or compose(text, display))
+    with loader.parsed_ahead():
+        assert unresolvable(root) is None
+        searched = len(parsed)
+        assert loader.load_yaml(root / "agents" / "a.yaml").data == {"name": "${var:team} desk"}
+        assert loader.load_yaml(root / "operator-iac.yaml").data == {"project": "p"}
+    assert searched == 2 and len(parsed) == 2
