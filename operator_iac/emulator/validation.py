@@ -7,6 +7,8 @@ was sent, so no defaults are injected into what a client later reads back.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any, Literal, TypeVar
 
 import jsonschema
@@ -207,16 +209,26 @@ def validate_context(context: dict[str, Any], where: str) -> ContextIn:
 def _check_json_schema(schema: dict[str, Any], where: str) -> None:
     """Accept what JSON Schema (the declared or latest draft) or OpenAPI 3.0's draft-4
     flavour (boolean ``exclusiveMinimum``) considers a schema."""
+    problem = _schema_problem(json.dumps(schema, sort_keys=True))
+    if problem is not None:
+        raise invalid(f"{where}: not a valid JSON Schema ({problem})")
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_problem(text: str) -> str | None:
+    # By the schema's text: every write of an agent sends its output schema again, and
+    # checking one against the metaschemas is most of the emulator's work on such a write.
+    schema = json.loads(text)
     declared = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     first_error: jsonschema.SchemaError | None = None
     for validator in (declared, jsonschema.Draft4Validator):
         try:
             validator.check_schema(schema)
-            return
+            return None
         except jsonschema.SchemaError as exc:
             first_error = first_error or exc
     assert first_error is not None
-    raise invalid(f"{where}: not a valid JSON Schema ({first_error.message})") from first_error
+    return first_error.message
 
 
 def _describe(exc: ValidationError, where: str) -> str:

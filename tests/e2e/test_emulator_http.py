@@ -115,6 +115,12 @@ def test_unknown_config_fields_are_kept(api: httpx.Client, make_agent: Callable[
 def test_invalid_output_schema_is_422(api: httpx.Client) -> None:
     body = agent_body(config={"output": {"output_schema": {"type": "no-such-type"}}})
     assert error_of(api.post(PA, json=body)) == (422, "validation_error")
+    assert error_of(api.post(PA, json=body)) == (422, "validation_error")  # checked once, kept
+    # OpenAPI 3.0's draft-4 flavour (a boolean exclusiveMinimum) is a schema too.
+    draft4 = {"type": "object", "properties": {"n": {"type": "number", "minimum": 0,
+                                                     "exclusiveMinimum": True}}}
+    assert api.post(PA, json=agent_body(config={"output": {"output_schema": draft4}})) \
+        .status_code in (200, 201)
 
 
 def test_postprocess_agents_must_exist(api: httpx.Client) -> None:
