@@ -37,6 +37,7 @@ from operator_iac.apply.visibility import WriteLog, await_visible
 from operator_iac.errors import ConflictError, NotFoundError, OperatorIacError
 from operator_iac.plan.marker import Owner
 from operator_iac.plan.model import Plan, ResourcePlan
+from operator_iac.plan.stored import StoredForms
 from operator_iac.plan.writes import noted_forms
 from operator_iac.spec.desired import AgentKind
 from operator_iac.state.fetch import agents_resource
@@ -104,6 +105,15 @@ class Run:
                 if self.writes.journal is not None:  # the next run fits its first writes
                     self.writes.journal.remember_description_limit(limit)
             return self.description_limit
+
+    def learn_forms(self, forms: StoredForms) -> None:
+        """Forms a read-back of this run showed the platform storing values in: compared
+        through from now on, as the plan's are. Another apply's first write of the same
+        content, whose marker records none yet, then reads as this change wherever the run
+        asks (the wait for that apply, the re-check before finishing its draft), not as
+        another writer's."""
+        with self._owned_lock:
+            self.forms = StoredForms(self.forms.pairs | forms.pairs, self.forms.seal)
 
     def key_by_id(self) -> dict[str, str]:
         """Agent id -> key of every agent this run knows."""

@@ -54,7 +54,7 @@ from operator_iac.plan.marker import (
 )
 from operator_iac.plan.model import RemoteState, ResourcePlan
 from operator_iac.plan.normalise import same_written
-from operator_iac.plan.stored import Difference
+from operator_iac.plan.stored import Difference, StoredForms
 from operator_iac.plan.writes import (
     CHANGE_ACTIONS,
     carries_cut_marker,
@@ -834,6 +834,7 @@ class Steps:
         (``converged``). ``by_create``: ``revision`` is the create's read-back, and the PUT's
         is judged on its own (``stored_by_put``)."""
         assert self.version_id is not None and self.body is not None
+        self.run_.learn_forms(StoredForms.learnt(found))
         raw = raw_differences(self._desired(), self.run_.ids, revision)
         body = self.body = self._fitted(with_stored_forms(
             self.body, revision, found, raw, self.resource.kind, self.run_.key_by_id()))

@@ -486,24 +486,32 @@ def _another_applys_first_write(planned: PlannedRun, platform: Platform,
     return body
 
 
-def test_the_same_content_written_over_the_write_recording_the_forms_converges(
-        applied: ProjectCopy, platform: Platform) -> None:
+def test_the_same_content_written_over_the_write_recording_the_forms_is_finished(
+        applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a platform that stores a value in its own form, the run writes its draft twice (the
     second records the form). Another apply of the same commit writes its first write over
     it: the second read-back holds the same content under that apply's marker, which
-    records no form yet. That apply records it and finishes: this run converges."""
+    records no form yet (its next write would). The run yields to that apply and waits for
+    its release: the draft holds exactly what this run read back, so it is this change,
+    though the form it is in is not recorded yet. That apply stops there (killed): once its
+    steps would have ended, the run finishes the draft, and the plan after it is empty
+    (before, the draft read as another writer's, the wait ended at once, and the run exited
+    0 with the change unreleased)."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)  # shortened for the test
     _stored_in_its_own_form(applied)
     planned = applied.make_plan(platform.client)
     agent_id = platform.id_of("support-triage")
+    released_before = platform.released(agent_id).version_id
     other = _another_applys_first_write(planned, platform)
     puts = [put, put]
     strike_after(platform, puts, lambda: platform.update(f"{agent_id}@v1", **other))
     report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
     outcome = report.result("support-triage")
-    assert outcome is not None and outcome.outcome == "converged", outcome
-    assert "another apply wrote the same content" in outcome.message
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert any("this run finishes it" in step for step in outcome.steps), outcome.steps
     assert report.exit_code() == 0
-    assert platform.draft(agent_id) is not None  # the other apply releases it
+    assert platform.released(agent_id).version_id != released_before
+    assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
 def test_another_applys_first_write_of_a_form_never_seen_is_finished_once_it_records_it(
