@@ -65,10 +65,16 @@ def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
         proof = min(wait_for(steps, "released"), defaults.OTHER_APPLY_WAIT_MAX_S)
         state, agent = _watch(steps, time.time() + proof, "unproven")
     if agent is None or state in ("left", "unseen"):
-        return None
+        # The change is not on the platform, and the apply that held it cannot release it
+        # any more: its draft was written over or discarded, or another release (its
+        # rollback after failing tests, a dashboard user's) replaced this change's. Not done:
+        # a conflict, unless a last read finds this change released after all.
+        return steps.conflict(f"{said}; but while this run waited for it, "
+                              f"{_what_left(state, agent)}; make a new plan")
     released = agent.released
     if state == "proven":
         assert released is not None
+        steps.saw_released(released)
         return steps.result("converged", f"{said}; that apply released it as "
                             f"{released.version_id}")
     if state == "unproven":
@@ -120,14 +126,35 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
     return "draft" if written else "left"
 
 
+def _what_left(state: OtherApply, agent: RemoteAgent | None) -> str:
+    """What the wait last read of the agent, where the change is no longer there to finish
+    (``left``, ``unseen``), as the end of a sentence."""
+    if agent is None:
+        return "the agent could not be read any more (deleted, or its reads failing)"
+    if state == "unseen":
+        return "the draft holding this change was discarded"
+    released = agent.released.version_id if agent.released is not None else "none"
+    if agent.draft is not None and not _is_copy_of_release(agent):
+        return (f"the draft {agent.draft.version_id} came to hold other content "
+                f"(released: {released})")
+    return f"another revision was released ({released}), not this change"
+
+
+def _is_copy_of_release(agent: RemoteAgent) -> bool:
+    """Whether the agent's draft is a copy of its release (a platform opens one beside each
+    release, holding its marker and content)."""
+    draft, released = agent.draft, agent.released
+    return draft is not None and released is not None and \
+        draft.description == released.description and draft.config == released.config
+
+
 def _written(steps: Steps, agent: RemoteAgent) -> bool:
     """Whether ``agent``'s draft holds a write of this change, other than a platform's copy
     of the release (one opened beside each release holds its marker and content)."""
-    draft, released = agent.draft, agent.released
+    draft = agent.draft
     return draft is not None and holds_this_change(
         steps.resource, steps._desired(), steps.run_.ids, draft, steps.run_.forms) and \
-        not (released is not None and draft.description == released.description
-             and draft.config == released.config)
+        not _is_copy_of_release(agent)
 
 
 def wait_for(steps: Steps, stage: SmokeStage) -> float:

@@ -201,7 +201,12 @@ class Steps:
         if found is not None:
             return self._converged_on(*found, message)
         waited = await_other_apply(self, message)
-        return waited if waited is not None else self.result("converged", message)
+        result = waited if waited is not None else self.result("converged", message)
+        if result.outcome == "converged" and self.resource.action == "create" and \
+                self.agent_id is not None:
+            # That apply's agent is the key's now: the next run must find it listed.
+            self.wrote("created", agent_id=self.agent_id, by_other=True)
+        return result
 
     def _finish_created(self, created: RemoteRevision) -> None:
         """Go on with the key's new agent from ``created``, another apply's create of this
@@ -212,6 +217,8 @@ class Steps:
         a release), then ``ReleaseRecords.name_after_create``, which names this run's
         records in the draft."""
         self.version_id, self.adopted = created.version_id, True
+        # Not this run's create, but the key's agent now: the next run must find it listed.
+        self.wrote("created", agent_id=self.agent_id, by_other=True)
         self._verify_persisted(self._create_body())
         conflict = self.records.name_after_create(self._previous())
         if conflict is not None:
@@ -254,6 +261,7 @@ class Steps:
         verdict cannot be kept on the platform (the other apply's records not listed yet,
         say), that is said, and the run still converges, as it did before it proved
         anything; a failing verdict is a failure, with its rollback, as after any release."""
+        self.saw_released(released)
         if self.run_.smoke_gate is None or "released" not in self.resource.smoke or \
                 not self._unproven(agent, released):
             return self.result("converged", said)
@@ -293,12 +301,23 @@ class Steps:
 
     def wrote(self, what: WriteKind, version_id: str | None = None,
               agent_id: str | None = None, replaced: str | None = None,
-              records: tuple[str, str] | None = None) -> None:
+              records: tuple[str, str] | None = None, *, by_other: bool = False) -> None:
         """Note a write the run must see in the platform's lists before it ends
         (``replaced``: for a release, the revision released before it, "" for none;
-        ``records``: the smoke records written after a release, release and proof)."""
+        ``records``: the smoke records written after a release, release and proof;
+        ``by_other``: another apply's, which this run reports as its outcome)."""
         self.run_.writes.note(what, self.resource.kind, agent_id or self._agent_id(),
-                              version_id, replaced, records)
+                              version_id, replaced, records, by_other=by_other)
+
+    def saw_released(self, released: RemoteRevision) -> None:
+        """Another apply of this change released it as ``released``, and this run reports
+        that as its outcome (``converged``): the next run must find it released, as it must
+        find this run's own releases (``apply.visibility``). What it replaced is taken to be
+        the release the plan saw, the one that apply's plan saw too."""
+        remote = self.resource.remote
+        self.wrote("released", released.version_id,
+                   replaced=remote.released_version_id or "" if remote is not None else "",
+                   by_other=True)
 
     def note(self, step: str) -> None:
         self.done.append(step)
@@ -668,6 +687,8 @@ class Steps:
         if kept.draft is None or not carries_marker(kept.draft, self.resource):
             raise ResourceFailed("converged", converged)
         self.version_id, self.adopted = kept.draft.version_id, True
+        # Not this run's create, but the key's agent now: the next run must find it listed.
+        self.wrote("created", agent_id=keep, by_other=True)
         self.note(f"{found}; this run finishes {self.version_id}")
 
     def _write_draft(self, current: RemoteAgent) -> None:

@@ -10,6 +10,8 @@ show them:
 
 - the agents list shows every agent created and none deleted;
 - each written agent's versions list shows the revision written (a draft) or the release made;
+- the same for what another apply of this change did that the run reports as its own
+  outcome (``converged``: that apply's create of the key, its release of the change);
 - the smoke records a release could not name in its marker (written right after it, found by
   listing the conversations of the time after the revision's creation: ``smoke.evidence``)
   show in that listing, the release record there and the proof record there only while it
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING, Literal
 from operator_iac import defaults
 from operator_iac.api.models import agent_id_of
 from operator_iac.api.polling import growing_pauses
-from operator_iac.errors import OperatorIacError
+from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.state.fetch import agents_resource
 from operator_iac.state.snapshot import state_digest
 
@@ -69,6 +71,11 @@ class Write:
     records: tuple[str, str] | None = None
     """For smoke records written after the release of ``version_id`` ("recorded"): the
     release record and the proof record."""
+    by_other: bool = False
+    """Made by another apply of this change, which this run reports as its own outcome
+    (``converged``: that apply's create of the key, or its release of the change). The next
+    run must see it as it must see this run's writes; but it was noted when this run learnt
+    of it, not when it was made, so it is never taken for the newest write of its sort."""
 
 
 class WriteLog:
@@ -110,9 +117,10 @@ class WriteLog:
 
     def note(self, what: WriteKind, kind: AgentKind, agent_id: str,
              version_id: str | None = None, replaced: str | None = None,
-             records: tuple[str, str] | None = None) -> None:
+             records: tuple[str, str] | None = None, *, by_other: bool = False) -> None:
         with self._lock:
-            self._writes.append(Write(what, kind, agent_id, version_id, replaced, records))
+            self._writes.append(Write(what, kind, agent_id, version_id, replaced, records,
+                                      by_other))
 
     def noted(self, entry: Noted | None) -> None:
         """Keep an entry of the journal the run made (each write is noted there before it
@@ -177,10 +185,13 @@ def await_visible(client: OperatorClient, writes: list[Write], *,
     deadline = time.monotonic() + timeout_s
     # The newest write of each sort (created, deleted, ...) per kind of agent: a deletion
     # shown says nothing about a creation. Once one is late, the platform lags: from then on
-    # every write is looked at.
-    newest = {(w.kind, w.what): pending[w.agent_id] for w in writes if w.agent_id in pending}
+    # every write is looked at. Another apply's writes are looked at each: when they were
+    # made is not known.
+    newest = {(w.kind, w.what): pending[w.agent_id] for w in writes
+              if w.agent_id in pending and not w.by_other}
+    others = [pending[w.agent_id] for w in writes if w.agent_id in pending and w.by_other]
     waiting = list(pending.values()) if _unseen(
-        client, list(dict.fromkeys(newest.values()))) else []
+        client, list(dict.fromkeys([*newest.values(), *others]))) else []
     records = recorded
     anchors: dict[str, str | None] = {}  # each revision's creation, read once
     pauses = growing_pauses()
@@ -280,6 +291,14 @@ def _shows(agents: AgentsResource, item: _Expected) -> bool:
         return True
     try:
         versions = agents.list_versions(item.agent_id)
+    except NotFoundError:
+        # An agent that was there before the run (read since, so no read trails its
+        # creation) and is gone now was deleted by someone else: no list will show what the
+        # run wrote into it, and the run's outcome for it said so already.
+        if item.listing:
+            return False
+        logger.info("%s was deleted by someone else: its writes will not show", item.agent_id)
+        return True
     except OperatorIacError:
         return False
     entry = next((v for v in versions if v.version_id == item.version_id), None)

@@ -405,6 +405,56 @@ def test_the_same_content_written_by_another_apply_after_the_read_back_converges
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("meanwhile", ["the draft is edited", "the agent is deleted",
+                                       "the release is rolled back"])
+def test_the_same_content_another_apply_holds_and_loses_while_this_run_waits_is_a_conflict(
+        applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch,
+        meanwhile: str) -> None:
+    """The run whose draft another apply of the same commit rewrote waits for that apply to
+    release it (the test above). Meanwhile the change leaves the platform: a dashboard user
+    edits the draft, or deletes the agent, or that apply releases it and its tests fail, so it
+    releases the revision before it again. Nobody will release this change now: the run is
+    a conflict (exit 5, "make a new plan"), not done; it exited 0 ("converged") with the
+    change nowhere on the platform. Where the agent was deleted, the run does not wait for
+    the lists to show its write into it either (it waited for their whole bound, and
+    warned)."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)  # shortened for the test
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    released_before = platform.released(agent_id).version_id
+    after_read_back(platform, agent_id, lambda draft: platform.update(
+        draft.version_id, description=re.sub(
+            r"smoke=[^\s\]]+", "smoke=conv_otherRelease,conv_otherProof", draft.description)))
+    read_again, struck = other_apply._read, []
+
+    def meanwhile_the_change_leaves(run: steps.Steps) -> Any:
+        draft = None if struck else platform.draft(agent_id)
+        if draft is not None:
+            struck.append(draft.version_id)
+            if meanwhile == "the draft is edited":
+                platform.update(draft.version_id, config={**draft.config, "runtime": {
+                    **draft.config["runtime"], "prompt": {"type": "fixed", "text": OTHER_TEXT}}})
+            elif meanwhile == "the agent is deleted":
+                platform.delete(agent_id)
+            else:
+                platform.release(draft.version_id)
+                platform.release(released_before)
+        return read_again(run)
+
+    monkeypatch.setattr(other_apply, "_read", meanwhile_the_change_leaves)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert struck, "the run never waited for the other apply"
+    assert outcome is not None and outcome.outcome == "conflict", outcome
+    assert "while this run waited for it" in outcome.message, outcome.message
+    assert "make a new plan" in outcome.message
+    assert report.exit_code() == 5
+    # Nothing to wait for in the lists either: a deleted agent never shows the run's write.
+    assert not report.warnings, report.warnings
+    assert applied.plan("--detailed-exitcode").exit_code == 2  # the change is still to make
+
+
 def _stored_in_its_own_form(applied: ProjectCopy) -> None:
     """A platform that stores a value in its own form: apply writes its draft twice (the
     second write records the form)."""

@@ -133,6 +133,68 @@ def test_a_release_the_list_does_not_show_yet_is_a_lag_and_waited_for(
     assert late == [f"{released} not shown as released in its versions list yet"] and pauses
 
 
+@dataclass
+class ListedLate(LaggingAgents):
+    """Lists that show each agent once ``late[agent_id]`` listings of the agents were read
+    (0: at once), its versions as ``shown``."""
+
+    late: dict[str, int] = field(default_factory=dict)
+    listings: int = 0
+
+    def list(self) -> list[AgentSummary]:
+        self.listings += 1
+        return [AgentSummary(id=agent_id, version_id=f"{agent_id}@v0") for agent_id in self.shown
+                if self.listings > self.late.get(agent_id, 0)]
+
+
+@pytest.mark.parametrize("noted", ["after this run's create", "before this run's create"])
+def test_another_applys_create_reported_as_the_outcome_is_waited_for_on_its_own(
+        noted: str) -> None:
+    """The run created ca_1, and reports another apply's create of another key (ca_2) as that
+    key's outcome. When that create was made is not known, only when the run learnt of it:
+    noted after ca_1, it must not stand for ca_1 as the newest creation (listed first, it
+    would end the wait with ca_1 not listed yet); noted before, ca_1 listed must not stand
+    for it. Each is waited for until listed."""
+    late_one = "ca_1" if noted == "after this run's create" else "ca_2"
+    agents = ListedLate(lag=0, shown={"ca_1": [("ca_1@v0", "released")],
+                                      "ca_2": [("ca_2@v0", "released")]},
+                        late={late_one: 2})
+    mine = [Write("created", "conversational_agent", "ca_1", "ca_1@v0"),
+            Write("released", "conversational_agent", "ca_1", "ca_1@v0")]
+    others = [Write("created", "conversational_agent", "ca_2", by_other=True),
+              Write("released", "conversational_agent", "ca_2", "ca_2@v0", replaced="",
+                    by_other=True)]
+    pauses: list[float] = []
+
+    late = await_visible(FakeClient(agents, None),
+                         [*mine, *others] if late_one == "ca_1" else [*others, *mine],
+                         sleep=pauses.append)
+
+    assert late == [] and pauses, pauses  # waited until both were listed
+    assert agents.listings == 3
+
+
+def test_an_agent_deleted_by_someone_else_is_not_waited_for() -> None:
+    """The run wrote into an agent that was there before it, and someone deleted it since:
+    no list will show the write, so the run does not wait out its bound for it."""
+
+    class Deleted(LaggingAgents):
+        def list_versions(self, agent_id: str) -> list[VersionEntry]:
+            raise NotFoundError(404, "GET", f"/conversational_agents/{agent_id}/versions")
+
+    pauses: list[float] = []
+    late = await_visible(FakeClient(Deleted(lag=0), None),
+                         [Write("drafted", "conversational_agent", "ca_1", "ca_1@v3")],
+                         sleep=pauses.append)
+
+    assert late == [] and pauses == []
+    # An agent this run created may not be readable yet: that is waited for.
+    late = await_visible(FakeClient(Deleted(lag=0, shown={"ca_1": []}), None),
+                         [Write("created", "conversational_agent", "ca_1", "ca_1@v0")],
+                         timeout_s=0.0, sleep=pauses.append)
+    assert late == ["ca_1@v0 not shown as written in its versions list yet"]
+
+
 # ---- smoke records written after a release ---------------------------------------------------
 
 
