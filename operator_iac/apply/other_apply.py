@@ -152,9 +152,12 @@ def _written(steps: Steps, agent: RemoteAgent) -> bool:
     """Whether ``agent``'s draft holds a write of this change, other than a platform's copy
     of the release (one opened beside each release holds its marker and content)."""
     draft = agent.draft
-    return draft is not None and holds_this_change(
-        steps.resource, steps._desired(), steps.run_.ids, draft, steps.run_.forms) and \
-        not _is_copy_of_release(agent)
+    if draft is None or _is_copy_of_release(agent):
+        return False
+    # That apply's write made before it fitted its marker to a platform's limit holds the
+    # marker cut short: the judgement the run met it by (``Steps._holds_this_content``).
+    return holds_this_change(steps.resource, steps._desired(), steps.run_.ids, draft,
+                             steps.run_.forms) or steps._holds_this_content(draft)
 
 
 def wait_for(steps: Steps, stage: SmokeStage) -> float:
@@ -180,9 +183,10 @@ def take_over(steps: Steps, held: RemoteAgent, waited: float) -> ResourceResult:
     resource = steps.resource
     # A create goes on from the other's draft, or from its release where no draft holds its
     # marker (released at once), as from this run's own create (``Steps._finish_created``).
-    unwritten = resource.action == "create" and not _written(steps, held)
-    held_in = held.draft if held.draft is not None and carries_marker(held.draft, resource) \
-        else held.released
+    written = _written(steps, held)
+    unwritten = resource.action == "create" and not written
+    held_in = held.draft if held.draft is not None and (
+        written or carries_marker(held.draft, resource)) else held.released
     assert held_in is not None
     steps.note(f"{held_in.version_id}, where another apply wrote this very change, is "
                f"still {'unfinished' if unwritten else 'unreleased'} after {waited:.0f} s: "

@@ -470,9 +470,17 @@ class Steps:
 
     def _writes_over(self, current: RemoteAgent | None) -> bool:
         """Whether the agent moved since the plan only to a draft the run writes over, as its
-        plan would have had it read it (``same_change.draft_to_write_over``), noted."""
+        plan would have had it read it (``same_change.draft_to_write_over``), or to another
+        apply's write of exactly what this run wrote and read back (``_holds_this_content``:
+        its marker maybe cut at the platform's limit, which a plan cannot vouch for), noted."""
         why = draft_to_write_over(self.resource, self._desired(), self.run_.ids,
                                   self.run_.forms, self.run_.owner, current)
+        if why is None and current is not None and current.draft is not None and \
+                self.resource.action in ("update", "adopt") and \
+                over_planned_release(self.resource, current) and \
+                self._holds_this_content(current.draft):
+            why = f"{current.draft.version_id} holds another apply's write of exactly what " \
+                  "this run wrote; this run writes it again"
         if why is not None:
             self.note(why)
         return why is not None

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from operator_iac import defaults
 from operator_iac.apply import steps
 from operator_iac.emulator.compat import DESCRIPTION_LIMIT
 from operator_iac.plan.marker import strip_marker, unescaped
@@ -127,8 +128,12 @@ def test_another_apply_s_write_of_this_content_cut_at_the_limit_is_no_other_writ
     run's fitted write. It holds this very content under this project's marker cut short:
     not another writer's content (a conflict, exit 5). Met by the read-back, it is the same
     write cut at the same limit, and this run writes its own again and goes on; met by the
-    check right before the release, it is that apply's write of this content, which that
-    apply releases (``converged``), as where its marker is whole."""
+    check right before the release, it is that apply's write of this content, which this
+    run waits for that apply to release, as where its marker is whole; that apply stops
+    there, so the run finishes the draft itself, and the plan after it is empty (the run took
+    the cut marker for another writer's content while it waited, and exited 0 with the
+    change unreleased)."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)  # shortened for the test
     staging = environments.platform("staging")
     staging.emulator.set_compat("short_descriptions")
     # Long enough that a marker as declared is cut, short enough that a fitted one is not.
@@ -159,4 +164,8 @@ def test_another_apply_s_write_of_this_content_cut_at_the_limit_is_no_other_writ
         assert "No changes" in environments.ok("plan", "--env", "staging",
                                                "--detailed-exitcode")
     else:
-        assert "another apply wrote the same content" in applied.stdout, applied.stdout
+        said = applied.stdout + applied.stderr
+        assert "another apply holds this change in a draft" in said, said
+        assert "this run finishes it" in said and "released" in said, said
+        assert "No changes" in environments.ok("plan", "--env", "staging",
+                                               "--detailed-exitcode")
