@@ -46,9 +46,10 @@ OtherApply = Literal["draft", "unproven", "proven", "left", "unseen"]
 def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
     """The result for ``steps``'s resource once the other apply released its draft (and
     proved the release), or once this run finished what that apply left (see the module
-    docstring); None where there is nothing to wait for: the draft no longer holds this
-    change over the release the plan saw (someone else's, or gone), the run releases
-    nothing (``--no-release``), or it finished such a draft already."""
+    docstring); a conflict where the change left the platform before either (the draft
+    written over by someone else, the agent deleted, another revision released); None
+    where there is nothing to wait for: the run releases nothing (``--no-release``), or it
+    finished such a draft already."""
     resource = steps.resource
     if steps.took_over or not steps.run_.options.release or steps.agent_id is None or \
             resource.action not in (*CHANGE_ACTIONS, "create"):
@@ -66,9 +67,9 @@ def await_other_apply(steps: Steps, said: str) -> ResourceResult | None:
         state, agent = _watch(steps, time.time() + proof, "unproven")
     if agent is None or state in ("left", "unseen"):
         # The change is not on the platform, and the apply that held it cannot release it
-        # any more: its draft was written over or discarded, or another release (its
-        # rollback after failing tests, a dashboard user's) replaced this change's. Not done:
-        # a conflict, unless a last read finds this change released after all.
+        # any more: its draft was written over, or the agent deleted, or another release
+        # (that apply's rollback after failing tests, a dashboard user's) replaced this
+        # change's. Not done: a conflict, unless a last read finds this change released.
         return steps.conflict(f"{said}; but while this run waited for it, "
                               f"{_what_left(state, agent)}; make a new plan")
     released = agent.released
@@ -131,9 +132,9 @@ def _what_left(state: OtherApply, agent: RemoteAgent | None) -> str:
     (``left``, ``unseen``), as the end of a sentence."""
     if agent is None:
         return "the agent could not be read any more (deleted, or its reads failing)"
-    if state == "unseen":
-        return "the draft holding this change was discarded"
     released = agent.released.version_id if agent.released is not None else "none"
+    if state == "unseen":
+        return f"no revision holds this change any more (released: {released})"
     if agent.draft is not None and not _is_copy_of_release(agent):
         return (f"the draft {agent.draft.version_id} came to hold other content "
                 f"(released: {released})")
