@@ -743,7 +743,13 @@ class Steps:
         try:
             return draft, self._send_fitting(body, lambda b: self.agents.update(draft, **b))
         except ADDRESSED_WRITE_REFUSALS:
-            self._recheck()
+            try:
+                self._recheck()
+            except (ResourceFailed, OperatorIacError):
+                # Refused, and nothing else is written here: the draft holds what it held
+                # (another apply's release of it, say, which the run's end then waits for).
+                self._withdraw(current.draft)
+                raise
             return self._agent_id(), self._send_fitting(
                 body, lambda b: self.agents.update(self._agent_id(), **b))
 

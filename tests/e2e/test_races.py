@@ -182,6 +182,8 @@ def test_applies_of_one_change_at_once_all_succeed(
     applied.emulator.reset_faults()
     assert [code for code, _ in results] == [0, 0, 0], "\n=====\n".join(o for _, o in results)
     assert all("Traceback" not in said for _, said in results)
+    # Lists that are never late: no run waits for them, nor warns that they are.
+    assert all("do not show" not in said for _, said in results), results
     assert applied.plan("--detailed-exitcode").exit_code == 0
     assert_one_agent_per_key(platform)
 
@@ -516,6 +518,41 @@ def test_a_write_refused_after_another_apply_released_this_very_change_converges
     # The refused write changed nothing: the run's end waits for no list to show it.
     assert report.warnings == (), report.warnings
     assert platform.released(agent_id).version_id == f"{agent_id}@v2"
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_a_write_into_another_applys_draft_refused_as_it_releases_it_is_not_waited_for(
+        applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another apply of the same commit wrote the change into a draft after this run's plan;
+    this run's re-check finds that draft and finishes it, and in the instant before its write
+    that apply releases it. The write is refused (the revision is not the draft any more)
+    and the run converges on that release: its end waits for the lists to show the release,
+    and must not wait for them to show the refused write (the draft noted as changed by it
+    read as trailing that write: a 30 s wait, then a warning that lists do not show it)."""
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    drafted = platform.update(agent_id, **_another_applys_first_write(planned, platform))
+    released: list[str] = []
+
+    supersedes = steps.Steps._supersedes
+
+    def the_other_releases_first(self: steps.Steps, before: Any, body: Any) -> None:
+        supersedes(self, before, body)  # the instant before this run's write of the draft
+        if not released and before.version_id == drafted:
+            platform.release(drafted)
+            released.append(drafted)
+
+    monkeypatch.setattr(steps.Steps, "_supersedes", the_other_releases_first)
+    started = time.monotonic()
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert released, "the other apply never released its draft"
+    assert outcome is not None and outcome.outcome == "converged", outcome
+    assert report.exit_code() == 0
+    assert report.warnings == (), report.warnings
+    assert time.monotonic() - started < defaults.VISIBILITY_TIMEOUT_S
+    assert platform.released(agent_id).version_id == drafted
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
