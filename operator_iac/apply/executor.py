@@ -200,8 +200,7 @@ class Run:
         except NotFoundError as exc:
             # The agent this run works on vanished: someone else deleted it meanwhile (a
             # concurrent apply removing its duplicate, a dashboard user). Not this run's failure.
-            return steps.result("conflict", f"{exc}: deleted by someone else while this run "
-                                "worked on it; make a new plan")
+            return steps.vanished(exc)
         except OperatorIacError as exc:
             return steps.result("failed", str(exc))
 

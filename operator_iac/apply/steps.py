@@ -208,6 +208,46 @@ class Steps:
             self.wrote("created", agent_id=self.agent_id, by_other=True)
         return result
 
+    def vanished(self, error: NotFoundError) -> ResourceResult:
+        """The result where the agent this run worked on is gone: someone deleted it
+        meanwhile. An agent this run created is most likely deleted by another apply of the
+        key keeping its own (the claim rule deletes the agents that yield to it, and that
+        run's decision may come after this run's, on a listing that shows this run's agent
+        where this run's did not show the other's yet): where the key's agent is now another
+        written for this content, the run converges on it, as where it yields itself
+        (``converged``: it waits for that apply's release, and finishes it should that
+        apply stop). Anything else is a conflict."""
+        gone = f"{error}: deleted by someone else while this run worked on it"
+        mine = self.agent_id
+        if self.resource.action != "create" or not self.created_here or mine is None:
+            return self.result("conflict", f"{gone}; make a new plan")
+        kind, key = self.resource.kind, self.resource.key
+        try:
+            if agent_exists(self.client, kind, mine):
+                return self.result("conflict", f"{gone}; make a new plan")
+            self.wrote("deleted", agent_id=mine)  # what the next run must see of it
+            # A listing begun now, not one this run shares: it must show the other's agent.
+            listing = self.run_.claims_board.listing_after(kind, time.monotonic(), mine,
+                                                           read_before=True)
+            others = set(listing.claims.get(key, [])) - {mine}
+            keep, same = agent_to_keep(self.client, kind, {*others, mine}, mine,
+                                       self.resource.desired_hash or "", listing=listing,
+                                       timeout_s=self.run_.claims_board.timeout_s) \
+                if others else (mine, False)
+        except OperatorIacError as exc:
+            return self.result("conflict", f"{gone}; the key's agent could not be read "
+                               f"({exc}); make a new plan")
+        if keep == mine:
+            return self.result("conflict", f"{gone}; no other agent holds the key: make a "
+                               "new plan")
+        self.agent_id, self.version_id, self.created_here = keep, None, False
+        if not same:
+            return self.result("conflict", f"{gone}; the key's agent is now {keep}, written "
+                               "for other content; make a new plan")
+        return self.converged(f"{error}: {mine} was deleted while this run worked on it, by "
+                              f"another apply, which created {keep} for {key!r} with the same "
+                              "content and keeps it; it releases and proves it")
+
     def _finish_created(self, created: RemoteRevision) -> None:
         """Go on with the key's new agent from ``created``, another apply's create of this
         change (its draft, or a release the platform made of it at once) that it did not

@@ -159,6 +159,71 @@ def test_a_new_agent_deleted_while_it_is_tested_by_the_run_keeping_another_conve
     assert platform.owners()["support-triage"] == theirs
 
 
+@pytest.mark.parametrize("by", ["another apply", "hand"])
+def test_a_new_agent_deleted_by_a_run_deciding_after_this_one_converges(
+        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch, by: str) -> None:
+    """The case above where this run's final decision came first, on a listing begun before
+    the other apply's create (shared with the run's other creates), so it kept its agent;
+    the other run's decision, later, keeps its own and deletes this run's. The run meets its
+    agent gone at its next read: that is the other apply's keeping, of the same content, and
+    the run converges on the agent kept (it was a conflict, exit 5, with one agent left for
+    the key, released). Deleted by hand, with no other agent for the key, it stays a
+    conflict."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 0.5)  # shortened for the test
+    # The read of the deleted draft just written is taken for one trailing the write until
+    # this bound (``state.fetch.read_written``): shortened too.
+    monkeypatch.setattr(defaults, "VISIBILITY_TIMEOUT_S", 2.0)
+    copy = project()
+    planned = make_plan(copy.target(), platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == "support-triage")
+    theirs: list[str] = []
+    settle_create = steps.Steps._yield_to_concurrent_create
+
+    def deciding_on_an_older_listing(self: steps.Steps, since: float, *,
+                                     final: bool = False) -> None:
+        if final and self.resource.key == "support-triage":
+            return  # its listing did not show the other's agent yet: it keeps its own
+        settle_create(self, since, final=final)
+
+    monkeypatch.setattr(steps.Steps, "_yield_to_concurrent_create",
+                        deciding_on_an_older_listing)
+
+    one_at_a_time = threading.Lock()  # the verdicts of a wave come in parallel
+
+    def verdict(stage: str, version_id: str) -> bool:
+        with one_at_a_time:
+            if stage != "draft" or theirs:
+                return True
+            mine = platform.owners()["support-triage"]
+            if version_id.startswith(tuple(mine)):
+                ids = {key: platform.id_of(key) for key in ("call-summary",
+                                                            "lead-qualification")}
+                body = write_body(resource, planned.desired["support-triage"], ids, None)
+                theirs.append(platform.create("conversational_agents", **body)
+                              if by == "another apply" else "")
+                if theirs[0]:
+                    platform.release(f"{theirs[0]}@v0")
+                platform.delete(mine[0])  # the other run's decision, keeping its own
+            return True
+
+    report = apply(planned, platform.client, smoke_gate=gate_that(platform, planned, verdict),
+                   options=ApplyOptions())
+    outcome = report.result("support-triage")
+    assert theirs, "the agent was not deleted while its draft was tested"
+    if by == "hand":
+        assert outcome is not None and outcome.outcome == "conflict", outcome
+        assert "no other agent holds the key" in outcome.message, outcome.message
+        assert report.exit_code() == 5
+        assert report.warnings == (), report.warnings  # its end waits for no list to show it
+        return
+    assert outcome is not None and outcome.outcome == "converged", \
+        (outcome.message, outcome.steps) if outcome else None
+    assert theirs[0] in outcome.message and outcome.agent_id == theirs[0]
+    assert report.exit_code() == 0, [(r.key, r.outcome, r.message) for r in report.results]
+    assert report.warnings == (), report.warnings
+    assert platform.owners()["support-triage"] == theirs
+
+
 @pytest.mark.parametrize(("stored", "bare_id_writes"), [
     (False, False), (True, False), (True, True)],
     ids=["as-written", "stored-own-form", "stored-bare-id-writes"])
