@@ -160,7 +160,7 @@ def test_a_new_agent_deleted_while_it_is_tested_by_the_run_keeping_another_conve
 
 
 @pytest.mark.parametrize("by", ["another apply", "hand"])
-def test_a_new_agent_deleted_by_a_run_deciding_after_this_one_converges(
+def test_a_new_agent_deleted_after_its_final_decision_converges_only_on_another_kept(
         project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch, by: str) -> None:
     """The case above where this run's final decision came first, on a listing begun before
     the other apply's create (shared with the run's other creates), so it kept its agent;
@@ -203,7 +203,7 @@ def test_a_new_agent_deleted_by_a_run_deciding_after_this_one_converges(
                               if by == "another apply" else "")
                 if theirs[0]:
                     platform.release(f"{theirs[0]}@v0")
-                platform.delete(mine[0])  # the other run's decision, keeping its own
+                platform.delete(mine[0])  # the other run keeping its own, or a user
             return True
 
     report = apply(planned, platform.client, smoke_gate=gate_that(platform, planned, verdict),
