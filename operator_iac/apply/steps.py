@@ -204,8 +204,7 @@ class Steps:
         result = waited if waited is not None else self.result("converged", message)
         if result.outcome == "converged" and self.resource.action == "create" and \
                 self.agent_id is not None:
-            # That apply's agent is the key's now: the next run must find it listed.
-            self.wrote("created", agent_id=self.agent_id, by_other=True)
+            self.saw_created(self.agent_id)
         return result
 
     def vanished(self, error: NotFoundError) -> ResourceResult:
@@ -221,19 +220,12 @@ class Steps:
         mine = self.agent_id
         if self.resource.action != "create" or not self.created_here or mine is None:
             return self.result("conflict", f"{gone}; make a new plan")
-        kind, key = self.resource.kind, self.resource.key
         try:
-            if agent_exists(self.client, kind, mine):
+            if agent_exists(self.client, self.resource.kind, mine):
                 return self.result("conflict", f"{gone}; make a new plan")
             self.wrote("deleted", agent_id=mine)  # what the next run must see of it
             # A listing begun now, not one this run shares: it must show the other's agent.
-            listing = self.run_.claims_board.listing_after(kind, time.monotonic(), mine,
-                                                           read_before=True)
-            others = set(listing.claims.get(key, [])) - {mine}
-            keep, same = agent_to_keep(self.client, kind, {*others, mine}, mine,
-                                       self.resource.desired_hash or "", listing=listing,
-                                       timeout_s=self.run_.claims_board.timeout_s) \
-                if others else (mine, False)
+            keep, same = self._kept_for_key(mine, [mine], read_before=True)
         except OperatorIacError as exc:
             return self.result("conflict", f"{gone}; the key's agent could not be read "
                                f"({exc}); make a new plan")
@@ -245,7 +237,8 @@ class Steps:
             return self.result("conflict", f"{gone}; the key's agent is now {keep}, written "
                                "for other content; make a new plan")
         return self.converged(f"{error}: {mine} was deleted while this run worked on it, by "
-                              f"another apply, which created {keep} for {key!r} with the same "
+                              f"another apply, which created {keep} for "
+                              f"{self.resource.key!r} with the same "
                               "content and keeps it; it releases and proves it")
 
     def _finish_created(self, created: RemoteRevision) -> None:
@@ -257,8 +250,7 @@ class Steps:
         a release), then ``ReleaseRecords.name_after_create``, which names this run's
         records in the draft."""
         self.version_id, self.adopted = created.version_id, True
-        # Not this run's create, but the key's agent now: the next run must find it listed.
-        self.wrote("created", agent_id=self.agent_id, by_other=True)
+        self.saw_created(self._agent_id())
         self._verify_persisted(self._create_body())
         conflict = self.records.name_after_create(self._previous())
         if conflict is not None:
@@ -348,6 +340,11 @@ class Steps:
         ``by_other``: another apply's, which this run reports as its outcome)."""
         self.run_.writes.note(what, self.resource.kind, agent_id or self._agent_id(),
                               version_id, replaced, records, by_other=by_other)
+
+    def saw_created(self, agent_id: str) -> None:
+        """The key's agent is ``agent_id``, another apply's create, which this run converges
+        on or finishes: the next run must find it listed, as this run's own creates."""
+        self.wrote("created", agent_id=agent_id, by_other=True)
 
     def saw_released(self, released: RemoteRevision) -> None:
         """Another apply of this change released it as ``released``, and this run reports
@@ -592,13 +589,8 @@ class Steps:
         (``_finish_kept``: returns) unless its release holds the change, else it converges on
         it (the apply that created it since this run's plan is at work on it); otherwise the
         runs want different things (conflict)."""
-        kind, key = self.resource.kind, self.resource.key
-        board = self.run_.claims_board
-        listing = board.listing_after(kind, time.monotonic(), existing[0])
-        claimants = {*existing, *listing.claims.get(key, [])}
-        keep, same = agent_to_keep(self.client, kind, claimants, existing[0],
-                                   self.resource.desired_hash or "", listing=listing,
-                                   timeout_s=board.timeout_s)
+        key = self.resource.key
+        keep, same = self._kept_for_key(existing[0], existing)
         self.agent_id = keep
         if same and not finish:
             raise ResourceFailed("converged", f"another apply created {keep} for {key!r} "
@@ -712,6 +704,19 @@ class Steps:
         converged = yielded.deleted and yielded.same_content
         raise ResourceFailed("converged" if converged else "conflict", yielded.message(key))
 
+    def _kept_for_key(self, mine: str, claimants: list[str], *,
+                      read_before: bool = False) -> tuple[str, bool]:
+        """The agent the claim rule keeps for the key among ``claimants`` and those a
+        listing begun now shows (``ClaimsBoard.listing_after``, showing ``mine``;
+        ``read_before``: ``mine`` was read before, so a listing without it need not wait),
+        and whether it was written for this content (``apply.claims.agent_to_keep``)."""
+        kind, board = self.resource.kind, self.run_.claims_board
+        listing = board.listing_after(kind, time.monotonic(), mine, read_before=read_before)
+        return agent_to_keep(self.client, kind,
+                             {*claimants, *listing.claims.get(self.resource.key, [])}, mine,
+                             self.resource.desired_hash or "", listing=listing,
+                             timeout_s=board.timeout_s)
+
     def _finish_kept(self, keep: str, converged: str, found: str) -> None:
         """The key's agent is ``keep``, another create's for the same content (this run's
         own yielded to it, or the plan did not see it): the run goes on with that agent's
@@ -735,8 +740,7 @@ class Steps:
         if kept.draft is None or not carries_marker(kept.draft, self.resource):
             raise ResourceFailed("converged", converged)
         self.version_id, self.adopted = kept.draft.version_id, True
-        # Not this run's create, but the key's agent now: the next run must find it listed.
-        self.wrote("created", agent_id=keep, by_other=True)
+        self.saw_created(keep)
         self.note(f"{found}; this run finishes {self.version_id}")
 
     def _write_draft(self, current: RemoteAgent) -> None:
