@@ -14,6 +14,35 @@ if TYPE_CHECKING:
     from operator_iac.emulator.server import EmulatorServer
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N``, deal the tests out like cards into N runs of equal length, each
+    with its end-to-end tests first.
+
+    The worker pool hands each worker one contiguous run of the collected order and lets an
+    idle worker take the tail of another's: in collection order the end-to-end tests (a few
+    slow ones each up to a minute: random platforms, kills, races) fill the first runs and the
+    quick unit tests the rest, so a few workers would hold every slow test and end last.
+    Dealt, every run holds its share of both, starts with its slow share, and what an idle
+    worker takes from its tail is quick. Tests that share a module-scoped fixture stay
+    together, so that it is built once per run that holds them."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 0)
+    if workers < 2:
+        return
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        shared = info is not None and any(
+            definition.scope == "module"
+            for definitions in info.name2fixturedefs.values() for definition in definitions)
+        groups.setdefault(item.module.__name__ if shared and item.module else item.nodeid,
+                          []).append(item)
+    runs: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for n, group in enumerate(groups.values()):
+        runs[n % workers].extend(group)
+    items[:] = [item for run in runs for item in sorted(
+        run, key=lambda item: "/e2e/" not in item.nodeid.replace("\\", "/"))]
+
+
 @pytest.fixture(autouse=True)
 def _hermetic_environment(monkeypatch: pytest.MonkeyPatch,
                           tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
