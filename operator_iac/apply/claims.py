@@ -13,7 +13,10 @@ show a new agent in their lists late (eventual consistency); a listing that alre
 agent created at instant t also shows every agent created before t that the platform shows
 with the same delay, so the run that created later always sees the earlier one and yields.
 Each run applies the rule right after its create and again right before its release, so
-two runs whose agents became visible in another order agree before either releases.
+two runs whose agents became visible in another order agree before either releases. A run's
+new agent that no listing shows yet and that a read by its id no longer finds, while the
+listing shows another claimant of its key, was deleted by the run keeping that one (which may
+list before this run does): the rule is then applied without it, at once.
 
 Creation times may have whole seconds (the contract's form), so two agents created within
 one second tie, and the tie is broken by id, which says nothing of which came first: the
@@ -265,10 +268,11 @@ class ClaimsBoard:
     """
 
     def __init__(self, client: OperatorClient, owner: Owner, *,
-                 timeout_s: float = defaults.VISIBILITY_TIMEOUT_S,
+                 timeout_s: float | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.client, self.owner = client, owner
-        self.timeout_s, self._sleep = timeout_s, sleep
+        self.timeout_s = defaults.VISIBILITY_TIMEOUT_S if timeout_s is None else timeout_s
+        self._sleep = sleep
         self.seen = SeenClaims()
         self._shown: dict[str, float] = {}  # agent id -> when a listing first showed it
         self._newest: dict[str, Listing] = {}
@@ -276,11 +280,14 @@ class ClaimsBoard:
         self._guard = threading.Lock()
 
     def listing_after(self, kind: AgentKind, since: float, showing: str, *,
-                      read_before: bool = False) -> Listing:
-        """(See the class docstring.) ``read_before``: ``showing`` was read by its id before
-        (its create was settled): a listing that does not show it ends the wait at once when
-        a read by id no longer finds it either (deleted since, by the run that keeps
-        another agent of its key, or by hand), rather than waiting the whole bound."""
+                      read_before: bool = False, key: str | None = None) -> Listing:
+        """(See the class docstring.) A listing that does not show ``showing`` ends the wait
+        at once, rather than after the whole bound, when a read by id no longer finds it
+        either, where that read tells a deletion from a list that shows a create late:
+        ``read_before``, ``showing`` was read by its id before (its create was settled); or
+        the listing shows another claimant of ``key``, the key ``showing`` claims (only a run
+        keeping another agent of the key deletes a new one unbidden, and it may do so before
+        any listing of this run showed it)."""
         deadline = since + self.timeout_s
         pauses = growing_pauses()
         while True:
@@ -288,9 +295,12 @@ class ClaimsBoard:
             waiting = _waiting_for(newest, showing)
             if not waiting:
                 return newest
-            if read_before and showing not in newest.items and \
+            if showing not in newest.items and \
+                    (read_before or _claimed_by_another(newest, key, showing)) and \
                     not agent_exists(self.client, kind, showing):
-                logger.info("%s is not found any more: deleted since it was settled", showing)
+                logger.info("%s is not found any more: deleted since %s", showing,
+                            "it was settled" if read_before else
+                            f"its create, by the run keeping another agent for {key!r}")
                 return newest
             if time.monotonic() >= deadline:
                 logger.warning("%s %.0f s after %s was created; deciding on the list as it is",
@@ -387,6 +397,13 @@ def agent_exists(client: OperatorClient, kind: AgentKind, agent_id: str) -> bool
     return True
 
 
+def _claimed_by_another(listing: Listing, key: str | None, showing: str) -> bool:
+    """Whether ``listing``, every claim of it known, shows an agent other than ``showing``
+    claiming ``key``."""
+    return key is not None and not listing.pending and \
+        any(agent_id != showing for agent_id in listing.claims.get(key, []))
+
+
 def _waiting_for(listing: Listing, showing: str) -> str | None:
     """What keeps ``listing`` from deciding about ``showing``, or None."""
     if showing not in listing.items:
@@ -414,7 +431,7 @@ def settle(client: OperatorClient, board: ClaimsBoard, kind: AgentKind, key: str
     they died first (killed before their release, on a machine whose journal the next run
     never reads): then nobody else would, and the next plan would propose deleting them."""
     listing = board.listing_for_keeping(kind, since, mine) if final else \
-        board.listing_after(kind, since, mine)
+        board.listing_after(kind, since, mine, key=key)
     claimants = set(listing.claims.get(key, []))
     claimants.add(mine)  # a listing may still lag behind the create
     if len(claimants) < 2:

@@ -8,6 +8,7 @@ matters through the client's attempt listener.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import subprocess
 import threading
@@ -221,6 +222,51 @@ def test_a_new_agent_deleted_after_its_final_decision_converges_only_on_another_
     assert theirs[0] in outcome.message and outcome.agent_id == theirs[0]
     assert report.exit_code() == 0, [(r.key, r.outcome, r.message) for r in report.results]
     assert report.warnings == (), report.warnings
+    assert platform.owners()["support-triage"] == theirs
+
+
+@pytest.mark.parametrize("compat", [None, "list_without_description"],
+                         ids=["described-lists", "undescribed-lists"])
+def test_a_new_agent_deleted_before_any_listing_showed_it_converges_without_waiting(
+        project: Project, platform: Platform, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture, compat: str | None) -> None:
+    """Three applies of one commit on a fresh project: the run keeping another agent for a
+    key deletes this run's, of the same content, right after its create, before this run's
+    first listing, so no listing ever shows it. The listing shows the agent kept and this
+    run's agent is not found by its id: that is the deletion, not a list showing a create
+    late, and the run converges on the agent kept at once (it listed again until its bound
+    ran out, then warned; met under load by the three applies' test)."""
+    # Shortened, so that a run that waits for the bound fails the test quickly.
+    monkeypatch.setattr(defaults, "VISIBILITY_TIMEOUT_S", 3.0)
+    copy = project()
+    if compat is not None:
+        copy.emulator.set_compat(compat)
+    planned = make_plan(copy.target(), platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == "support-triage")
+    theirs: list[str] = []
+    send_create = steps.Steps.send_create
+
+    def deleted_by_the_run_keeping_another(self: steps.Steps) -> None:
+        send_create(self)
+        if self.resource.key != "support-triage" or theirs:
+            return
+        ids = {key: platform.id_of(key) for key in ("call-summary", "lead-qualification")}
+        body = write_body(resource, planned.desired["support-triage"], ids, None)
+        theirs.append(platform.create("conversational_agents", **body))
+        platform.release(f"{theirs[0]}@v0")
+        platform.delete(self._agent_id())
+
+    monkeypatch.setattr(steps.Steps, "send_create", deleted_by_the_run_keeping_another)
+    started = time.monotonic()
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert theirs, "the other apply's agent was not created"
+    assert outcome is not None and outcome.outcome == "converged", \
+        (outcome.message, outcome.steps) if outcome else None
+    assert theirs[0] in outcome.message and report.exit_code() == 0
+    assert report.warnings == (), report.warnings
+    assert time.monotonic() - started < defaults.VISIBILITY_TIMEOUT_S
+    assert not [r.message for r in caplog.records if r.levelno >= logging.WARNING]
     assert platform.owners()["support-triage"] == theirs
 
 
