@@ -2,7 +2,9 @@
 reads the platform (``state.journal`` says why writes are noted, and how).
 
 A run that died (killed, its runner lost) may leave writes the platform's lists do not show
-yet, and one write it sent without seeing the answer. ``after_earlier_runs`` tells what each
+yet, and one write it sent without seeing the answer. (A run still alive on this machine
+finishes its own, as a run on another machine does: ``WritesJournal.earlier`` leaves them
+out.) ``after_earlier_runs`` tells what each
 noted write did by reading by id, which is never late where lists are: a write answered was
 made; a new draft or a deletion sent without an answer is read at once; a release by its
 revision's status, which some platforms show late, read again until it shows or the bound
@@ -53,7 +55,7 @@ def after_earlier_runs(client: OperatorClient, project: Owner | str, snapshot: S
 
     from operator_iac.apply.visibility import await_visible
 
-    noted = journal.entries()
+    noted = journal.earlier()
     if not noted:
         return snapshot
     say("Checking that the platform's lists show what an earlier run on this machine "

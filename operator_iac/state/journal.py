@@ -27,6 +27,15 @@ caught up, reads no journal: it creates the keys again, and the claim rule settl
 agents once the list shows both (``apply.claims``: the dead run's, created first, is kept
 and finished by the live run).
 
+Two runs on one machine (two pipelines on one runner, two terminals) share the journal, and
+the entries of a run still alive are its own to finish, as those of a run on another machine
+are: only a run that died leaves its writes to the next. Each process holds an OS lock on a
+file of its own for as long as it lives (the kernel releases it on any death, SIGKILL too)
+and names that file in every entry it writes; ``earlier`` leaves out the entries of a
+process whose file is still locked (``_alive``). Where locks cannot be had (no ``fcntl``, a
+file system without them), every entry is taken as a dead run's, which only costs waiting
+for a live run's writes to show.
+
 Beside the writes, the journal remembers the agents this machine created for the
 environment or found to be its own (``WritesJournal.seen``), for lists that can show less
 than one read before (a replica trailing by a delay of its own): a read missing one of
@@ -48,6 +57,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from operator_iac.state.floor import Floor
+
+try:
+    import fcntl
+except ImportError:  # not on every system: no run is then told alive (module docstring)
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from operator_iac.plan.marker import Owner
@@ -100,6 +114,9 @@ class Noted:
     """For ``drafting``: the states the draft held before the write (``state_digest`` of
     each ``read_state``): a read by id still showing one trails the write, and the next
     run waits for the write to show there too before it plans."""
+    run: str | None = None
+    """The process that noted it: the name of the file it holds locked while it lives
+    (``_alive``); None where it could not lock one."""
 
 
 class WritesJournal:
@@ -235,7 +252,21 @@ class WritesJournal:
         return self.folder / f"{name}.{secrets.token_hex(6)}.json"
 
     def _new(self, noted: Noted) -> Noted | None:
+        """``noted``, by this process's run (``_lease``), once written."""
+        noted = replace(noted, run=_lease(self._runs_folder()))
         return noted if self._write(noted) else None
+
+    def earlier(self) -> list[Noted]:
+        """The writes noted by runs that ended (``entries``), this process's own included
+        (its runs come one after the other): those of a run still alive on this machine
+        are its own to finish (module docstring)."""
+        runs = self._runs_folder()
+        return [noted for noted in self.entries() if not _alive(runs, noted.run)]
+
+    def _runs_folder(self) -> Path:
+        """Where each process keeps the file it holds locked while it lives: beside the
+        journals, out of the sweep of old entries (a run may live longer than ``KEEP_S``)."""
+        return self.folder.parent.with_name(f"{self.folder.parent.name}.runs")
 
     def entries(self) -> list[Noted]:
         """The writes noted and not forgotten, oldest first; older ones are removed."""
@@ -262,7 +293,8 @@ class WritesJournal:
         data = {"what": noted.what, "kind": noted.kind, "key": noted.key,
                 "agent_id": noted.agent_id, "version_id": noted.version_id, "at": noted.at,
                 "records": list(noted.records) if noted.records else None,
-                "superseded": list(noted.superseded)}
+                "superseded": list(noted.superseded),
+                "run": noted.run}
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial = noted.path.with_suffix(".part")
@@ -345,6 +377,58 @@ def _read(path: Path) -> Noted | None:
     superseded = data.get("superseded") or []
     if not (isinstance(superseded, list) and all(isinstance(s, str) for s in superseded)):
         return None
+    run = data.get("run")
     return Noted(data["what"], data["kind"], data["key"], data["agent_id"], float(data["at"]),
                  path, data.get("version_id"), (records[0], records[1]) if records else None,
-                 tuple(superseded))
+                 tuple(superseded), run if isinstance(run, str) and run.isalnum() else None)
+
+
+# This process's run, per folder of runs: its name and the descriptor of its locked file,
+# kept open (so locked) until the process ends.
+_leases: dict[Path, tuple[str, int]] = {}
+
+
+def _lease(folder: Path) -> str | None:
+    """The name of this process's file in ``folder``, locked for as long as the process
+    lives (made on first use); None where no lock can be had."""
+    if fcntl is None:
+        return None
+    if folder in _leases:
+        return _leases[folder][0]
+    name = secrets.token_hex(8)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(folder / f"{name}.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        return None
+    _leases[folder] = (name, descriptor)
+    return name
+
+
+def _alive(folder: Path, run: str | None) -> bool:
+    """Whether the process that noted an entry as ``run`` is another one, still alive: its
+    file in ``folder`` is still locked. A file found unlocked is a dead run's, removed."""
+    if run is None or fcntl is None or _leases.get(folder, ("",))[0] == run:
+        return False
+    path = folder / f"{run}.lock"
+    try:
+        descriptor = os.open(path, os.O_WRONLY)
+    except OSError:
+        return False  # removed by another reader: that run is dead
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+    finally:
+        os.close(descriptor)

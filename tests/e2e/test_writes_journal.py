@@ -253,3 +253,45 @@ def test_an_entry_of_records_keeps_their_ids_and_a_broken_one_is_forgotten(
     entry.path.write_text(json.dumps({**json.loads(entry.path.read_text()),
                                       "records": ["conv_r"]}))
     assert journal.entries() == []
+
+
+NOTING_RUN = """
+import sys
+from pathlib import Path
+from operator_iac.plan.marker import Owner
+from operator_iac.state.journal import WritesJournal
+journal = WritesJournal(Path(sys.argv[1]), sys.argv[2], Owner("acme", "staging"))
+journal.begun("procedural_agent", "summary")
+print("noted", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_the_writes_of_a_run_still_alive_on_this_machine_are_its_own_to_finish(
+        tmp_path: Path, emulator: EmulatorServer, client: OperatorClient,
+        journal: WritesJournal) -> None:
+    """Two runs on one machine share the journal: while the run that noted a create is
+    alive, another command on the machine leaves it to that run (as a run on another
+    machine does) rather than wait up to the bound for its create to show; once that run
+    died (SIGKILL), its create is an earlier run's, waited for."""
+    import subprocess
+    import sys
+
+    with subprocess.Popen([sys.executable, "-c", NOTING_RUN, str(tmp_path / "creates"),
+                           emulator.url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as run:
+        try:
+            assert run.stdout is not None and run.stdout.readline() == "noted\n"
+            [theirs] = journal.entries()
+            assert theirs.what == "creating" and theirs.run
+            assert journal.earlier() == []
+            started = time.monotonic()
+            assert owned(client, journal) == {}
+            assert time.monotonic() - started < 1.0  # no wait for a create that run sends
+            assert journal.entries() == [theirs]  # kept: that run, or the next, forgets it
+        finally:
+            run.kill()
+    assert journal.earlier() == [theirs]
+    mine = journal.begun("procedural_agent", "other")  # this process's own: ended runs
+    assert mine is not None and mine.run and mine.run != theirs.run
+    assert {n.key for n in journal.earlier()} == {"summary", "other"}
