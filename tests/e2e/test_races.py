@@ -712,6 +712,43 @@ def test_the_same_content_written_over_the_write_recording_the_forms_is_finished
     assert applied.plan("--detailed-exitcode").exit_code == 0
 
 
+def test_another_apply_s_write_of_the_very_marker_is_this_run_s_own(
+        applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another apply of the same commit writes the draft with the very body this run wrote
+    (the same marker: no records named, as where the platform keeps descriptions too short
+    for them), on a platform that gives list items ids of its own on every write, so the
+    draft then reads unlike this run's read-back though nothing in it is anyone else's.
+    Nothing tells the two writes apart, so the run goes on with the draft as its own
+    (each of two runs took the other's for a write it had to wait for, and both ended in a
+    conflict after the wait: random walk 9111)."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 5.0)
+    applied.emulator.set_compat("item_ids")
+    applied.replace_in("support-triage.yaml", "Be friendly and brief.", "Be friendly and short.")
+    planned = applied.make_plan(platform.client)
+    agent_id = platform.id_of("support-triage")
+    written: list[str] = []
+
+    def the_same_write_again() -> None:
+        draft = platform.client.conversational_agents.get(agent_id)
+        config = {**draft.config, "tool": {**draft.config["tool"], "tools": [
+            {k: v for k, v in tool.items() if k != "id"}
+            for tool in draft.config["tool"]["tools"]]}}  # as sent: no ids of the platform's
+        written.append(platform.update(agent_id, name=draft.name,
+                                       description=draft.description, config=config))
+
+    # After this run's read-back of its write: its next read finds the other's.
+    strike_after(platform, [put, read_of_revision(agent_id)], the_same_write_again)
+    started = time.monotonic()
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    outcome = report.result("support-triage")
+    assert written, "the other apply's write did not come"
+    assert outcome is not None and outcome.outcome == "applied", outcome
+    assert report.exit_code() == 0 and report.warnings == ()
+    assert time.monotonic() - started < defaults.OTHER_APPLY_WAIT_S  # waited for nobody
+    assert platform.released(agent_id).version_id == written[0]
+    assert applied.plan("--detailed-exitcode").exit_code == 0
+
+
 def test_another_applys_first_write_of_a_form_never_seen_is_finished_once_it_records_it(
         applied: ProjectCopy, platform: Platform) -> None:
     """The other apply of the same commit made its first write, and the platform stored a
