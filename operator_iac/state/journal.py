@@ -44,6 +44,7 @@ them reads it by id (``services.remote``).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
@@ -406,8 +407,32 @@ def _lease(folder: Path) -> str | None:
     except OSError:
         os.close(descriptor)
         return None
+    if not _leases:
+        atexit.register(_end_leases)
     _leases[folder] = (name, descriptor)
+    _sweep_dead_runs(folder)
     return name
+
+
+def _end_leases() -> None:
+    """At the process's end: its files go (a process killed leaves its file, unlocked, to
+    the next reader or to ``_sweep_dead_runs``)."""
+    for folder, (name, descriptor) in list(_leases.items()):
+        with contextlib.suppress(OSError):
+            (folder / f"{name}.lock").unlink()
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    _leases.clear()
+
+
+def _sweep_dead_runs(folder: Path) -> None:
+    """Remove the files of runs that died more than ``KEEP_S`` ago (unlocked): no entry
+    naming them is read any more."""
+    with contextlib.suppress(OSError):
+        for path in folder.glob("*.lock"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < time.time() - KEEP_S:
+                    _alive(folder, path.stem)  # removes the file of a dead run
 
 
 def _alive(folder: Path, run: str | None) -> bool:

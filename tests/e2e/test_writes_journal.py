@@ -291,7 +291,16 @@ def test_the_writes_of_a_run_still_alive_on_this_machine_are_its_own_to_finish(
             assert journal.entries() == [theirs]  # kept: that run, or the next, forgets it
         finally:
             run.kill()
+    runs = tmp_path / "creates.runs"
+    assert (runs / f"{theirs.run}.lock").exists()  # the killed run left its file
     assert journal.earlier() == [theirs]
+    assert not (runs / f"{theirs.run}.lock").exists()  # found unlocked: removed
+    ended = subprocess.run([sys.executable, "-c", NOTING_RUN, str(tmp_path / "creates"),
+                            emulator.url], input="\n", capture_output=True, text=True,
+                           check=True)
+    assert ended.stdout == "noted\n"
+    assert not list(runs.glob("*.lock"))  # a run that ends removes its file
     mine = journal.begun("procedural_agent", "other")  # this process's own: ended runs
     assert mine is not None and mine.run and mine.run != theirs.run
     assert {n.key for n in journal.earlier()} == {"summary", "other"}
+    assert sum(n.key == "summary" for n in journal.earlier()) == 2  # the ended run's too
