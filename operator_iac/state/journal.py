@@ -426,13 +426,19 @@ def _end_leases() -> None:
 
 
 def _sweep_dead_runs(folder: Path) -> None:
-    """Remove the files of runs that died more than ``KEEP_S`` ago (unlocked): no entry
-    naming them is read any more."""
+    """Remove the files of dead runs (unlocked) that a process ending abnormally left, or
+    whose end came while a thread of it still wrote: a reader of an entry naming one takes
+    that run as dead all the same. A file a minute old at least: one just made may not be
+    locked yet."""
     with contextlib.suppress(OSError):
         for path in folder.glob("*.lock"):
             with contextlib.suppress(OSError):
-                if path.stat().st_mtime < time.time() - KEEP_S:
+                if path.stat().st_mtime < time.time() - _LOCKED_WITHIN_S:
                     _alive(folder, path.stem)  # removes the file of a dead run
+
+
+# How long a run's new file may stay unlocked (between its creation and its lock).
+_LOCKED_WITHIN_S = 60.0
 
 
 def _alive(folder: Path, run: str | None) -> bool:

@@ -6,6 +6,7 @@ the agents list does not show yet by its id, on an emulator whose lists trail th
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,11 +296,15 @@ def test_the_writes_of_a_run_still_alive_on_this_machine_are_its_own_to_finish(
     assert (runs / f"{theirs.run}.lock").exists()  # the killed run left its file
     assert journal.earlier() == [theirs]
     assert not (runs / f"{theirs.run}.lock").exists()  # found unlocked: removed
+    left = runs / "0123456789abcdef.lock"  # a dead run's, left a while ago
+    left.write_text("")
+    os.utime(left, (time.time() - 120, time.time() - 120))
     ended = subprocess.run([sys.executable, "-c", NOTING_RUN, str(tmp_path / "creates"),
                             emulator.url], input="\n", capture_output=True, text=True,
                            check=True)
     assert ended.stdout == "noted\n"
-    assert not list(runs.glob("*.lock"))  # a run that ends removes its file
+    # A run that ends removes its file; one taking its own swept the dead run's.
+    assert not list(runs.glob("*.lock"))
     mine = journal.begun("procedural_agent", "other")  # this process's own: ended runs
     assert mine is not None and mine.run and mine.run != theirs.run
     assert {n.key for n in journal.earlier()} == {"summary", "other"}
