@@ -65,7 +65,7 @@ from operator_iac.api.polling import bounded_pauses, growing_pauses
 from operator_iac.errors import NotFoundError, OperatorIacError
 from operator_iac.plan.hashing import hash_matches
 from operator_iac.plan.identity import duplicates, ever_released
-from operator_iac.plan.marker import Owner, parse_marker
+from operator_iac.plan.marker import Owner, parse_cut_marker, parse_marker
 from operator_iac.state.fetch import agents_resource, fetch_agent
 from operator_iac.state.lag import listed_revision
 from operator_iac.state.times import precision
@@ -555,9 +555,13 @@ def _keep_among(seen: list[RemoteAgent], mine: str, content_hash: str) -> tuple[
 
 
 def _written_for(agent: RemoteAgent, content_hash: str) -> bool:
-    """Whether ``agent``'s newest revision was written for ``content_hash``."""
+    """Whether ``agent``'s newest revision was written for ``content_hash``: by its marker,
+    or by the identity a marker cut short at the platform's limit still names (a write of
+    another apply made before it learnt the limit, fitted a moment later)."""
     newest = agent.draft or agent.released
-    marker = parse_marker(newest.description) if newest is not None else None
+    if newest is None:
+        return False
+    marker = parse_marker(newest.description) or parse_cut_marker(newest.description)
     return marker is not None and hash_matches(marker.content_hash, content_hash)
 
 

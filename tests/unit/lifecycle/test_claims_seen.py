@@ -299,3 +299,20 @@ def test_a_run_yielding_finds_its_agent_deleted_already_by_the_run_that_keeps_th
                      content_hash=HASH)
     assert yielded is not None and yielded.keep == "ca_a"
     assert yielded.deleted and yielded.same_content and yielded.problem is None
+
+
+def test_an_agent_kept_whose_marker_the_platform_cut_is_written_for_this_content() -> None:
+    """Another apply's write whose marker the platform cut at its limit on descriptions (that
+    apply fits it a moment later) still names the key's identity and content hash whole:
+    the agent kept holds this content, so a run yielding to it converges rather than report
+    a conflict. A cut that leaves the hash torn tells nothing."""
+    whole = marked("desk") + " smoke=conv_releaseRecord,conv_proofRecord]"
+    whole = whole.replace("] smoke=", " smoke=")  # the marker with its records named
+    assert parse_marker(whole) is not None
+    cut = whole[:-12]  # cut at the platform's limit, inside the records' ids
+    assert parse_marker(cut) is None
+    kept = with_content(an_agent("ca_z", "draft"), cut)
+    assert _keep_for_own([kept], "ca_a", HASH) == ("ca_z", True)
+    torn = marked("desk")[:marked("desk").index("hash=") + 12]
+    assert _keep_for_own([with_content(an_agent("ca_z", "draft"), torn)], "ca_a",
+                         HASH) == ("ca_z", False)
