@@ -28,7 +28,12 @@ from operator_iac import defaults
 from operator_iac.api.polling import pauses_until
 from operator_iac.apply.same_change import over_planned_release
 from operator_iac.errors import OperatorIacError
-from operator_iac.plan.writes import CHANGE_ACTIONS, carries_marker, holds_this_change
+from operator_iac.plan.writes import (
+    CHANGE_ACTIONS,
+    carries_cut_marker,
+    carries_marker,
+    holds_this_change,
+)
 from operator_iac.smoke.announce import stage_limit_s
 
 if TYPE_CHECKING:
@@ -114,10 +119,12 @@ def state_of(steps: Steps, agent: RemoteAgent | None) -> OtherApply:
         proves = steps.run_.smoke_gate is not None and "released" in resource.smoke
         return "unproven" if proves and steps._unproven(agent, released) else "proven"
     newest = draft if draft is not None else released
-    if resource.action == "create" and newest is not None and carries_marker(newest, resource):
+    if resource.action == "create" and newest is not None and \
+            (carries_marker(newest, resource) or carries_cut_marker(newest, resource)):
         # This change's create, not finished yet: released at once in a form nobody recorded,
-        # or a draft without a field its create did not keep. Its writer reads it back and
-        # writes it again next (the forms recorded, the field sent with a PUT).
+        # or a draft without a field its create did not keep, or whose marker the platform
+        # cut at its limit. Its writer reads it back and writes it again next (the forms
+        # recorded, the field sent with a PUT, the marker fitted).
         return "draft"
     if released is not None and (resource.action == "create" or
                                  not over_planned_release(resource, agent)):

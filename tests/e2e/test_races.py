@@ -270,6 +270,59 @@ def test_a_new_agent_deleted_before_any_listing_showed_it_converges_without_wait
     assert platform.owners()["support-triage"] == theirs
 
 
+def test_another_apply_s_create_whose_marker_the_platform_cut_is_waited_for(
+        applied: ProjectCopy, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another apply of the same commit created an agent for a key after this run's plan,
+    and while this run waits for its release, that apply's next write of the draft carries
+    its marker cut at the platform's limit on descriptions (it fits it a moment later, then
+    releases). The cut marker still names this change: the wait goes on, and the run
+    converges once that apply released it (it took the draft for other content: a
+    conflict, in most rounds of three applies at once on a fresh account)."""
+    monkeypatch.setattr(defaults, "OTHER_APPLY_WAIT_S", 5.0)
+    copy = applied
+    # A new agent in the commit: a copy of support-triage under a key of its own.
+    text = copy.agent_file("support-triage").read_text(encoding="utf-8")
+    copy.agent_file("support-copy").write_text(
+        text.replace("name: Support triage", "name: Support copy"), encoding="utf-8")
+    planned = make_plan(copy.target(), platform.client)
+    resource = next(r for r in planned.plan.resources if r.key == "support-copy")
+    assert resource.action == "create"
+    written = write_body(resource, planned.desired["support-copy"],
+                         {k: platform.id_of(k) for k in KEYS}, None)
+    marker = parse_marker(written["description"])
+    assert marker is not None
+    whole = with_marker(written["description"], dataclasses.replace(
+        marker, smoke=("conv_otherRelease", "conv_otherProof")))
+    theirs = platform.create("conversational_agents", **{**written, "description": whole})
+    assert parse_marker(whole[:-12]) is None  # cut inside the records' ids
+    watch = other_apply._watch
+    timers: list[threading.Timer] = []
+
+    def cut_then_fitted(steps_: steps.Steps, until: float,
+                        state: other_apply.OtherApply) -> Any:
+        if steps_.resource.key == "support-copy" and not timers:
+            platform.update(f"{theirs}@v0", description=whole[:-12])
+
+            def fitted_and_released() -> None:
+                platform.update(f"{theirs}@v0", description=whole)
+                platform.release(f"{theirs}@v0")
+
+            timers.append(threading.Timer(0.5, fitted_and_released))
+            timers[0].start()
+        return watch(steps_, until, state)
+
+    monkeypatch.setattr(other_apply, "_watch", cut_then_fitted)
+    report = apply(planned, platform.client, options=ApplyOptions(smoke=False))
+    for timer in timers:
+        timer.join()
+    outcome = report.result("support-copy")
+    assert timers, "the run did not wait for the other apply"
+    assert outcome is not None and outcome.outcome == "converged", \
+        (outcome.message, outcome.steps) if outcome else None
+    assert report.exit_code() == 0 and theirs in outcome.message
+    assert platform.owners()["support-copy"] == [theirs]
+
+
 @pytest.mark.parametrize(("stored", "bare_id_writes"), [
     (False, False), (True, False), (True, True)],
     ids=["as-written", "stored-own-form", "stored-bare-id-writes"])
