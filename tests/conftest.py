@@ -58,6 +58,11 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch,
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("revision-cache")))
     yield
+    # Each test's runs end with it: their journal lock files would stay open otherwise, one
+    # per test's cache folder, for as long as the worker lives.
+    from operator_iac.state.journal import end_leases
+
+    end_leases()
 
 
 @dataclass

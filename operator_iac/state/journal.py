@@ -407,22 +407,24 @@ def _lease(folder: Path) -> str | None:
     except OSError:
         os.close(descriptor)
         return None
-    if not _leases:
-        atexit.register(_end_leases)
     _leases[folder] = (name, descriptor)
     _sweep_dead_runs(folder)
     return name
 
 
-def _end_leases() -> None:
-    """At the process's end: its files go (a process killed leaves its file, unlocked, to
-    the next reader or to ``_sweep_dead_runs``)."""
+def end_leases() -> None:
+    """This process's runs have ended: their files go, unlocked (at the process's end, and
+    between the runs of one process that uses many cache folders, as a test suite does). A
+    process killed leaves its file, unlocked, to the next reader or to ``_sweep_dead_runs``."""
     for folder, (name, descriptor) in list(_leases.items()):
         with contextlib.suppress(OSError):
             (folder / f"{name}.lock").unlink()
         with contextlib.suppress(OSError):
             os.close(descriptor)
     _leases.clear()
+
+
+atexit.register(end_leases)
 
 
 def _sweep_dead_runs(folder: Path) -> None:
