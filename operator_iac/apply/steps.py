@@ -1192,15 +1192,15 @@ class Steps:
         return revision
 
     def _written_as_this_run(self, revision: RemoteRevision) -> bool:
-        """Whether ``revision`` is a write of this run's as far as anyone can tell: it carries
-        exactly the marker of this run's last write (the same records named, or none) over
-        this run's content (``_holds_this_content``). Another apply of this very change that
-        sent that very marker (its records not named, where the platform keeps short
-        descriptions) wrote nothing this run would not: a platform that gives list items ids
-        of its own on every write stores the two writes apart, and each run would otherwise
-        wait for the other to release the draft."""
-        sent = parse_marker(str((self.body or {}).get("description") or ""))
-        return sent is not None and parse_marker(revision.description) == sent and \
+        """Whether ``revision`` is a write of this run's as far as anyone can tell: the
+        read-back's rule for this run's own state (``write_order``: exactly the marker of
+        this run's last write, the same records named or none) over this run's content
+        (``_holds_this_content``). Another apply of this very change that sent that very
+        marker (its records not named, where the platform keeps short descriptions) wrote
+        nothing this run would not: a platform that gives list items ids of its own on every
+        write stores the two writes apart, and each run would otherwise wait for the other
+        to release the draft."""
+        return self.write_order(self.body).mine(revision) and \
             self._holds_this_content(revision)
 
     def _check_nothing_released_since_plan(self) -> None:
